@@ -1,0 +1,520 @@
+/* Hot backup, restore, and the consistency check (which runs on a copy,
+ * never on the live environment). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "body.h"
+#include "mailbox.h"
+#include "message.h"
+#include "store_int.h"
+
+static __thread char msgbuf[1200];
+
+static int fail(const char **error_r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(const char **error_r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msgbuf, sizeof(msgbuf), fmt, ap);
+	va_end(ap);
+	*error_r = msgbuf;
+	return -1;
+}
+
+static int copy_file(const char *src, const char *dst)
+{
+	char buf[65536];
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (out < 0) {
+		close(in);
+		return -1;
+	}
+	ssize_t n;
+	int r = 0;
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		if (write(out, buf, (size_t)n) != n) {
+			r = -1;
+			break;
+		}
+	}
+	if (n < 0 || fsync(out) < 0)
+		r = -1;
+	close(in);
+	if (close(out) < 0)
+		r = -1;
+	return r;
+}
+
+/* Copies blobs/ab/cd/<files> from src to dst, skipping files dst has
+ * already (the second pass of a backup) and blobs/tmp. */
+static int copy_blobs(const char *src, const char *dst, unsigned *copied_r)
+{
+	char s[1024], d[1024];
+	DIR *top = opendir(src);
+	if (top == NULL)
+		return -1;
+	mkdir(dst, 02770);
+	struct dirent *a;
+	int r = 0;
+	while (r == 0 && (a = readdir(top)) != NULL) {
+		if (a->d_name[0] == '.' || strcmp(a->d_name, "tmp") == 0 || strlen(a->d_name) != 2)
+			continue;
+		snprintf(s, sizeof(s), "%s/%s", src, a->d_name);
+		snprintf(d, sizeof(d), "%s/%s", dst, a->d_name);
+		mkdir(d, 02770);
+		DIR *mid = opendir(s);
+		if (mid == NULL)
+			continue;
+		struct dirent *b;
+		while (r == 0 && (b = readdir(mid)) != NULL) {
+			if (b->d_name[0] == '.' || strlen(b->d_name) != 2)
+				continue;
+			snprintf(s, sizeof(s), "%s/%s/%s", src, a->d_name, b->d_name);
+			snprintf(d, sizeof(d), "%s/%s/%s", dst, a->d_name, b->d_name);
+			mkdir(d, 02770);
+			DIR *leaf = opendir(s);
+			if (leaf == NULL)
+				continue;
+			struct dirent *c;
+			while (r == 0 && (c = readdir(leaf)) != NULL) {
+				if (c->d_name[0] == '.')
+					continue;
+				snprintf(s, sizeof(s), "%s/%s/%s/%s", src, a->d_name, b->d_name, c->d_name);
+				snprintf(d, sizeof(d), "%s/%s/%s/%s", dst, a->d_name, b->d_name, c->d_name);
+				if (access(d, F_OK) == 0)
+					continue;
+				if (copy_file(s, d) < 0) {
+					/* Deleted while we copied: it is no longer referenced. */
+					if (errno == ENOENT) {
+						unlink(d);
+						continue;
+					}
+					r = -1;
+				} else if (copied_r != NULL) {
+					(*copied_r)++;
+				}
+			}
+			closedir(leaf);
+		}
+		closedir(mid);
+	}
+	closedir(top);
+	return r;
+}
+
+static bool dir_empty_or_absent(const char *path)
+{
+	DIR *d = opendir(path);
+	if (d == NULL)
+		return errno == ENOENT;
+	struct dirent *e;
+	bool empty = true;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			empty = false;
+	closedir(d);
+	return empty;
+}
+
+/* Bodies are copied before and after the databases: every body the copied
+ * databases reference existed before them (bodies are durable before the
+ * transaction that references them) and is copied in one of the passes. */
+int store_backup(struct store *store, const char *dir, const char **error_r)
+{
+	char envdir[1024], blobs[1024], src[1024], dst[1024];
+	if (!dir_empty_or_absent(dir))
+		return fail(error_r, "%s is not empty: a backup needs a new directory", dir);
+	if (mkdir(dir, 02770) < 0 && errno != EEXIST)
+		return fail(error_r, "%s: %s", dir, strerror(errno));
+	snprintf(envdir, sizeof(envdir), "%s/env", dir);
+	snprintf(blobs, sizeof(blobs), "%s/blobs", dir);
+	if (mkdir(envdir, 02770) < 0)
+		return fail(error_r, "%s: %s", envdir, strerror(errno));
+	if (copy_blobs(store->blobs, blobs, NULL) < 0)
+		return fail(error_r, "copying bodies to %s: %s", blobs, strerror(errno));
+	int ret = store->env->txn_checkpoint(store->env, 0, 0, 0);
+	if (ret == 0)
+		ret = store->env->backup(store->env, envdir, DB_CREATE);
+	if (ret != 0)
+		return fail(error_r, "backup of the databases into %s: %s", envdir, db_strerror(ret));
+	snprintf(src, sizeof(src), "%s/DB_CONFIG", store->home);
+	snprintf(dst, sizeof(dst), "%s/DB_CONFIG", envdir);
+	if (copy_file(src, dst) < 0)
+		return fail(error_r, "copying %s: %s", src, strerror(errno));
+	if (copy_blobs(store->blobs, blobs, NULL) < 0)
+		return fail(error_r, "copying bodies to %s: %s", blobs, strerror(errno));
+	return 0;
+}
+
+/* Opens `home` alone with catastrophic recovery, so a copy of databases and
+ * logs becomes a consistent environment, then closes it. */
+static int recover_fatal(const char *home, const char **error_r)
+{
+	DB_ENV *env;
+	int ret = db_env_create(&env, 0);
+	if (ret == 0)
+		ret = env->open(env, home, DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
+				DB_INIT_MPOOL | DB_RECOVER_FATAL | DB_PRIVATE, 0);
+	if (ret == 0)
+		ret = env->txn_checkpoint(env, 0, 0, 0);
+	if (env != NULL)
+		env->close(env, 0);
+	if (ret != 0)
+		return fail(error_r, "recovery of %s: %s", home, db_strerror(ret));
+	return 0;
+}
+
+static int copy_dir_files(const char *src, const char *dst)
+{
+	char s[1024], d[1024];
+	DIR *dir = opendir(src);
+	if (dir == NULL)
+		return -1;
+	struct dirent *e;
+	int r = 0;
+	while (r == 0 && (e = readdir(dir)) != NULL) {
+		if (e->d_name[0] == '.' || strncmp(e->d_name, "__db", 4) == 0)
+			continue;
+		snprintf(s, sizeof(s), "%s/%s", src, e->d_name);
+		snprintf(d, sizeof(d), "%s/%s", dst, e->d_name);
+		r = copy_file(s, d);
+	}
+	closedir(dir);
+	return r;
+}
+
+int store_restore(const struct config *config, const char *dir, const char **error_r)
+{
+	char src[1024], dst[1024];
+	if (!dir_empty_or_absent(config->store))
+		return fail(error_r, "%s is not empty: restore needs an empty store directory",
+			    config->store);
+	snprintf(src, sizeof(src), "%s/env/DB_CONFIG", dir);
+	if (access(src, R_OK) < 0)
+		return fail(error_r, "%s is not a Pillarbox backup (no %s)", dir, src);
+	umask(007);
+	const char *subdirs[] = { "", "/env", "/blobs", "/blobs/tmp", "/notify" };
+	for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		snprintf(dst, sizeof(dst), "%s%s", config->store, subdirs[i]);
+		if ((mkdir(dst, 02770) < 0 && errno != EEXIST) || chmod(dst, 02770) < 0)
+			return fail(error_r, "%s: %s", dst, strerror(errno));
+	}
+	snprintf(src, sizeof(src), "%s/env", dir);
+	snprintf(dst, sizeof(dst), "%s/env", config->store);
+	if (copy_dir_files(src, dst) < 0)
+		return fail(error_r, "copying %s: %s", src, strerror(errno));
+	snprintf(src, sizeof(src), "%s/blobs", dir);
+	snprintf(dst, sizeof(dst), "%s/blobs", config->store);
+	if (copy_blobs(src, dst, NULL) < 0)
+		return fail(error_r, "copying %s: %s", src, strerror(errno));
+	snprintf(dst, sizeof(dst), "%s/env", config->store);
+	return recover_fatal(dst, error_r);
+}
+
+/* ---- check ---- */
+
+struct check {
+	struct store *store;
+	FILE *out;
+	int problems;
+	uint8_t (*refs)[STORE_BODY_ID_LEN];   /* one entry per reference */
+	size_t nrefs, caprefs;
+};
+
+static void problem(struct check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(struct check *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(c->out, fmt, ap);
+	va_end(ap);
+	fputc('\n', c->out);
+	c->problems++;
+}
+
+static int ref_add(struct check *c, const uint8_t *id)
+{
+	if (c->nrefs == c->caprefs) {
+		size_t cap = c->caprefs ? c->caprefs * 2 : 1024;
+		void *p = reallocarray(c->refs, cap, STORE_BODY_ID_LEN);
+		if (p == NULL)
+			return -1;
+		c->refs = p;
+		c->caprefs = cap;
+	}
+	memcpy(c->refs[c->nrefs++], id, STORE_BODY_ID_LEN);
+	return 0;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, STORE_BODY_ID_LEN);
+}
+
+/* Every mailbox state against its messages and modseq index. */
+static int check_mailboxes(struct check *c, DB_TXN *txn)
+{
+	struct store *store = c->store;
+	DBC *cur;
+	db_recno_t recno;
+	uint8_t sbuf[MBOXSTATE_RECLEN];
+	int ret = store->db[DBI_MBOXSTATE]->cursor(store->db[DBI_MBOXSTATE], txn, &cur, 0);
+	if (ret != 0)
+		return store_dberr(store, ret, "mboxstate cursor");
+	DBT k = { .data = &recno, .ulen = sizeof(recno), .flags = DB_DBT_USERMEM };
+	DBT v = { .data = sbuf, .ulen = sizeof(sbuf), .flags = DB_DBT_USERMEM };
+	struct msg_record *rec = malloc(sizeof(*rec));
+	if (rec == NULL) {
+		cur->close(cur);
+		return store_err(store, "out of memory");
+	}
+	while ((ret = cur->get(cur, &k, &v, DB_NEXT)) == 0) {
+		uint32_t id = recno;
+		struct mboxstate st;
+		if (mboxstate_get(store, txn, id, &st, false) != 1)
+			continue;
+		struct store_mailbox mb;
+		const char *err;
+		(void)err;
+		uint32_t exists = 0, unseen = 0, deleted = 0, maxuid = 0;
+		uint64_t bytes = 0;
+		DBC *mc;
+		uint8_t kb[8], vb[MSG_RECORD_MAX];
+		if (store->db[DBI_MSGS]->cursor(store->db[DBI_MSGS], txn, &mc, 0) != 0)
+			break;
+		be32_put(kb, id);
+		be32_put(kb + 4, 0);
+		DBT mk = { .data = kb, .size = 8, .ulen = sizeof(kb), .flags = DB_DBT_USERMEM };
+		DBT mv = { .data = vb, .ulen = sizeof(vb), .flags = DB_DBT_USERMEM };
+		int mret = mc->get(mc, &mk, &mv, DB_SET_RANGE);
+		while (mret == 0 && mk.size == 8 && be32_get(kb) == id) {
+			uint32_t uid = be32_get(kb + 4);
+			if (msg_record_get(store, txn, id, uid, rec, false) != 1) {
+				problem(c, "mailbox %u: message %u is unreadable", id, uid);
+			} else {
+				exists++;
+				bytes += rec->msg.size;
+				if (!(rec->msg.flags & STORE_FLAG_SEEN))
+					unseen++;
+				if (rec->msg.flags & STORE_FLAG_DELETED)
+					deleted++;
+				if (uid > maxuid)
+					maxuid = uid;
+				if (rec->msg.modseq > st.highestmodseq)
+					problem(c, "mailbox %u: message %u has modseq %llu above the mailbox's %llu",
+						id, uid, (unsigned long long)rec->msg.modseq,
+						(unsigned long long)st.highestmodseq);
+				uint8_t ik[12], iv[4];
+				size_t ilen;
+				be32_put(ik, id);
+				be64_put(ik + 4, rec->msg.modseq);
+				if (store_get(store, DBI_MODSEQ, txn, ik, 12, iv, 4, &ilen, 0) != 1 ||
+				    be32_get(iv) != uid)
+					problem(c, "mailbox %u: message %u is missing from the modseq index", id, uid);
+				if (ref_add(c, rec->msg.body_id) < 0) {
+					mc->close(mc);
+					cur->close(cur);
+					free(rec);
+					return store_err(store, "out of memory");
+				}
+			}
+			mret = mc->get(mc, &mk, &mv, DB_NEXT);
+		}
+		mc->close(mc);
+		(void)mb;
+		if (exists != st.exists || bytes != st.bytes || unseen != st.unseen || deleted != st.deleted)
+			problem(c, "mailbox %u: counters say %u messages/%llu bytes/%u unseen/%u deleted, "
+				"messages say %u/%llu/%u/%u", id, st.exists, (unsigned long long)st.bytes,
+				st.unseen, st.deleted, exists, (unsigned long long)bytes, unseen, deleted);
+		if (maxuid >= st.uidnext)
+			problem(c, "mailbox %u: UID %u is not below UIDNEXT %u", id, maxuid, st.uidnext);
+	}
+	free(rec);
+	cur->close(cur);
+	if (ret != DB_NOTFOUND)
+		return store_dberr(store, ret, "mboxstate cursor");
+	return 0;
+}
+
+/* Queue entries reference bodies too: {u8 version, str sender, id, ...}. */
+static int check_queue_refs(struct check *c, DB_TXN *txn)
+{
+	struct store *store = c->store;
+	DBC *cur;
+	int ret = store->db[DBI_OUTQ]->cursor(store->db[DBI_OUTQ], txn, &cur, 0);
+	if (ret != 0)
+		return store_dberr(store, ret, "outq cursor");
+	DBT k = { .flags = DB_DBT_MALLOC }, v = { .flags = DB_DBT_MALLOC };
+	while ((ret = cur->get(cur, &k, &v, DB_NEXT)) == 0) {
+		struct unpack u;
+		char sender[STORE_ADDRESS_MAX + 1];
+		unpack_init(&u, v.data, v.size);
+		unpack_u8(&u);
+		unpack_str(&u, sender, sizeof(sender));
+		const uint8_t *id = unpack_bytes(&u, STORE_BODY_ID_LEN);
+		if (id == NULL)
+			problem(c, "queue entry is damaged");
+		else if (ref_add(c, id) < 0)
+			ret = ENOMEM;
+		free(k.data);
+		free(v.data);
+		if (ret != 0)
+			break;
+	}
+	cur->close(cur);
+	if (ret != DB_NOTFOUND)
+		return store_dberr(store, ret, "outq cursor");
+	return 0;
+}
+
+/* Body records against the references counted above, and their files. */
+static int check_bodies(struct check *c, DB_TXN *txn)
+{
+	struct store *store = c->store;
+	qsort(c->refs, c->nrefs, STORE_BODY_ID_LEN, id_cmp);
+	DBC *cur;
+	uint8_t kb[STORE_BODY_ID_LEN];
+	struct body_record *rec = malloc(sizeof(*rec));
+	if (rec == NULL)
+		return store_err(store, "out of memory");
+	int ret = store->db[DBI_BODIES]->cursor(store->db[DBI_BODIES], txn, &cur, 0);
+	if (ret != 0) {
+		free(rec);
+		return store_dberr(store, ret, "bodies cursor");
+	}
+	DBT k = { .data = kb, .ulen = sizeof(kb), .flags = DB_DBT_USERMEM };
+	DBT v = { .data = rec->raw, .ulen = sizeof(rec->raw), .flags = DB_DBT_USERMEM };
+	size_t i = 0;
+	char path[600], hexid[2 * STORE_BODY_ID_LEN + 1];
+	while ((ret = cur->get(cur, &k, &v, DB_NEXT)) == 0) {
+		body_id_hex(kb, hexid);
+		/* References to ids before this one have no record. */
+		while (i < c->nrefs && memcmp(c->refs[i], kb, STORE_BODY_ID_LEN) < 0) {
+			char missing[2 * STORE_BODY_ID_LEN + 1];
+			body_id_hex(c->refs[i], missing);
+			problem(c, "body %s is referenced but has no record", missing);
+			i++;
+		}
+		size_t count = 0;
+		while (i < c->nrefs && memcmp(c->refs[i], kb, STORE_BODY_ID_LEN) == 0) {
+			count++;
+			i++;
+		}
+		if (body_record_get(store, txn, kb, rec) != 1) {
+			problem(c, "body %s: record is damaged", hexid);
+			continue;
+		}
+		if (rec->refcount != count)
+			problem(c, "body %s: reference count %u, references %zu", hexid, rec->refcount, count);
+		struct stat st;
+		body_path(store, kb, path, sizeof(path));
+		if (stat(path, &st) < 0)
+			problem(c, "body %s: file %s is missing", hexid, path);
+		else if ((uint64_t)st.st_size != rec->size)
+			problem(c, "body %s: file has %lld bytes, record says %llu", hexid,
+				(long long)st.st_size, (unsigned long long)rec->size);
+	}
+	for (; i < c->nrefs; i++) {
+		body_id_hex(c->refs[i], hexid);
+		problem(c, "body %s is referenced but has no record", hexid);
+	}
+	cur->close(cur);
+	free(rec);
+	if (ret != DB_NOTFOUND)
+		return store_dberr(store, ret, "bodies cursor");
+	return 0;
+}
+
+static int check_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct check *c = ctx;
+	c->store = store;
+	c->nrefs = 0;
+	if (check_mailboxes(c, txn) < 0 || check_queue_refs(c, txn) < 0 || check_bodies(c, txn) < 0)
+		return -1;
+	return 1;
+}
+
+static int verify_databases(const char *home, FILE *out, int *problems)
+{
+	for (int i = 0; i < DBI_COUNT; i++) {
+		char path[1024];
+		DB *db;
+		snprintf(path, sizeof(path), "%s/%s", home, store_dbspecs[i].file);
+		if (db_create(&db, NULL, 0) != 0)
+			return -1;
+		int ret = db->verify(db, path, NULL, NULL, 0);
+		if (ret != 0) {
+			fprintf(out, "%s: verification failed: %s\n", path, db_strerror(ret));
+			(*problems)++;
+		}
+	}
+	return 0;
+}
+
+static void remove_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	if (d != NULL) {
+		struct dirent *e;
+		char p[1024];
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
+			unlink(p);
+		}
+		closedir(d);
+	}
+	rmdir(path);
+}
+
+int store_check(const struct config *config, FILE *out, const char **error_r)
+{
+	char copy[1024];
+	struct store *store;
+	struct check c = { .out = out };
+	*error_r = NULL;
+	snprintf(copy, sizeof(copy), "%s/check-%d", config->store, (int)getpid());
+	remove_tree(copy);
+	if (store_open(config, false, &store, error_r) < 0)
+		return -1;
+	int ret = store->env->txn_checkpoint(store->env, 0, 0, 0);
+	if (ret == 0 && mkdir(copy, 02770) < 0)
+		ret = errno;
+	if (ret == 0)
+		ret = store->env->backup(store->env, copy, DB_CREATE);
+	store_close(&store);
+	if (ret != 0) {
+		remove_tree(copy);
+		return fail(error_r, "copying the databases to %s: %s", copy, db_strerror(ret));
+	}
+	char src[1024], dst[1024];
+	snprintf(src, sizeof(src), "%s/env/DB_CONFIG", config->store);
+	snprintf(dst, sizeof(dst), "%s/DB_CONFIG", copy);
+	if (copy_file(src, dst) < 0 || recover_fatal(copy, error_r) < 0) {
+		remove_tree(copy);
+		if (*error_r == NULL)
+			return fail(error_r, "%s: %s", dst, strerror(errno));
+		return -1;
+	}
+	int r = verify_databases(copy, out, &c.problems);
+	if (r == 0)
+		r = store_open_home(config, copy, false, &store, error_r);
+	if (r == 0) {
+		r = store_read(store, check_txn, &c, error_r) < 0 ? -1 : 0;
+		store_close(&store);
+	}
+	free(c.refs);
+	remove_tree(copy);
+	return r < 0 ? -1 : c.problems;
+}

@@ -1,0 +1,53 @@
+/* Inside the store: bodies and their cached MIME structure. */
+#ifndef PB_BODY_H
+#define PB_BODY_H
+
+#include "store_int.h"
+
+/* A MIME cache up to this size lives in the bodies record; a larger one in a
+ * file "<id>.mime" beside the body, so records stay under a quarter of the
+ * 16 KB page (no overflow pages: STORE-NOTES §2a). */
+#define BODY_MIME_INLINE_MAX 3000
+#define BODY_MIME_INLINE 0
+#define BODY_MIME_FILE 1
+
+struct store_body {
+	struct store *store;
+	uint8_t id[STORE_BODY_ID_LEN];
+	uint64_t size;
+	void *mime;          /* mime_cache_encode() output */
+	size_t mime_len;
+	/* summary for the message record */
+	int64_t sent_date;
+	int32_t sent_tz;
+	char from[128];
+	char subject[256];
+	bool has_attachment;
+};
+
+struct body_record {
+	uint32_t refcount;
+	uint64_t size;
+	int64_t created;
+	uint8_t mime_where;
+	const void *mime;    /* points into raw when inline */
+	size_t mime_len;
+	uint8_t raw[64 + BODY_MIME_INLINE_MAX];
+};
+
+/* Parses data (the whole body) into body->mime and the summary fields. */
+int body_analyze(struct store_body *body, const char *data, size_t len);
+/* Writes body->mime to dir/<id>.mime (fsynced; the caller fsyncs dir). */
+int body_mime_write(struct store_body *body, const char *dir);
+/* Reads the cache of a body whose record says BODY_MIME_FILE (malloc'd). */
+int body_mime_read(struct store *store, const uint8_t id[STORE_BODY_ID_LEN], void **data_r,
+		   size_t *len_r);
+int body_record_put(struct store *store, DB_TXN *txn, const struct store_body *body,
+		    uint32_t refcount);
+int body_record_get(struct store *store, DB_TXN *txn, const uint8_t id[STORE_BODY_ID_LEN],
+		    struct body_record *rec);
+/* Sets the body's reference count up by n, creating its record if new. */
+int body_use_txn(struct store *store, DB_TXN *txn, const struct store_body *body, uint32_t n);
+void body_id_hex(const uint8_t id[STORE_BODY_ID_LEN], char out[2 * STORE_BODY_ID_LEN + 1]);
+
+#endif

@@ -1,0 +1,73 @@
+/* pillarbox.conf: one file of `key = value` lines shared by every program.
+ *
+ * Syntax: `#` starts a comment (at line start or after whitespace), blank lines
+ * are ignored, keys are [a-z_]+, values are trimmed. `route DOMAIN = HOST:PORT`
+ * is the one two-word key. An unknown key is a warning (logged, not fatal); a
+ * bad value is an error reported as "FILE:LINE: what is wrong". */
+#ifndef PB_CONFIG_H
+#define PB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_DEFAULT_PATH SYSCONFDIR "/pillarbox/pillarbox.conf"
+#define CONFIG_MAX_ROUTES 256
+#define CONFIG_MAX_LINE 4096 /* longer lines are an error, not truncated */
+
+struct config_route {
+	char *domain;         /* lowercased */
+	char *host;           /* host name or address literal, without brackets */
+	uint16_t port;
+};
+
+struct config {
+	char *path;                 /* the file this came from */
+	char *hostname;             /* default: gethostname() */
+	char *user;                 /* default "pillarbox" */
+	char *store;                /* default "/var/lib/pillarbox" */
+	char *tls_cert, *tls_key;   /* default: NULL (no TLS offered) */
+	char *tls_priority;         /* default "SECURE192:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" */
+	bool allow_plaintext_auth;  /* default false (loopback is always allowed) */
+	uint64_t max_message_size;  /* default 52428800 */
+	char *relayhost;            /* NULL = deliver by MX; "host:port" */
+	char *resolver;             /* NULL = resolv.conf; "host:port" */
+	char *webmail_base;         /* default "/webmail" */
+	char *templates;            /* default PKGDATADIR "/templates" */
+	unsigned watchdog_seconds;  /* default 120: a store process stuck this long exits (75) */
+	unsigned password_cost;     /* default 0 = libxcrypt's default cost for yescrypt */
+	unsigned idle_timeout;      /* protocol idle timeout in seconds, default 1800 */
+	size_t nroutes;
+	struct config_route routes[CONFIG_MAX_ROUTES];
+};
+
+/* Which file to read: `explicit_path` (from --config) if not NULL, else
+ * $PILLARBOX_CONF (read with secure_getenv, so ignored in setuid programs),
+ * else CONFIG_DEFAULT_PATH. Never fails. */
+const char *config_path(const char *explicit_path);
+
+/* Reads and validates the file. Returns 0 and a config in *config_r, or -1
+ * with a message "FILE:LINE: what is wrong" (or "FILE: strerror") in
+ * *error_r, valid until the next call. A missing file is an error. Unknown
+ * keys are reported through log_warning(). */
+int config_load(const char *path, struct config **config_r, const char **error_r);
+
+/* Defaults only, for tests and for programs given no file. */
+struct config *config_defaults(void);
+
+/* Parses "host:port" or "[IPv6]:port" (as in relayhost, resolver, route).
+ * Returns 0 with *host_r (malloc'd, without brackets; not returned when
+ * host_r is NULL) and *port_r, or -1 with a reason in *error_r. */
+int config_hostport_parse(const char *value, char **host_r, uint16_t *port_r,
+			  const char **error_r);
+
+/* Parses a size as in max_message_size: decimal bytes, or with a K, M or G
+ * suffix (powers of 1024). Returns 0, or -1 on bad syntax or overflow. */
+int config_size_parse(const char *value, uint64_t *size_r);
+
+/* The route for `domain` (case-insensitive), or NULL. */
+const struct config_route *config_route_find(const struct config *config, const char *domain);
+
+void config_free(struct config **config);
+
+#endif

@@ -1,0 +1,180 @@
+/* Delivery: one message to its recipients, every local copy and every queue
+ * entry in one durable transaction, the body stored once. Shared by smtpd,
+ * the webmail's send and `pillarbox deliver`. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <time.h>
+
+#include "body.h"
+#include "mailbox.h"
+#include "message.h"
+#include "queue.h"
+
+/* Recipients after alias expansion, deduplicated. RCPT is limited to 100
+ * by smtpd; aliases can multiply them. */
+#define DELIVER_TARGETS_MAX 1000
+
+struct deliver_ctx {
+	const struct store_delivery *d;
+	struct store_rcpt_target *local;
+	size_t nlocal;
+	char (*remote)[STORE_ADDRESS_MAX + 1];
+	size_t nremote;
+	uint32_t inbox[DELIVER_TARGETS_MAX];
+	bool queued;
+	char queue_id[33];
+};
+
+static bool seen_user(const struct deliver_ctx *c, uint32_t user_id)
+{
+	for (size_t i = 0; i < c->nlocal; i++)
+		if (c->local[i].user_id == user_id)
+			return true;
+	return false;
+}
+
+static bool seen_remote(const struct deliver_ctx *c, const char *address)
+{
+	for (size_t i = 0; i < c->nremote; i++)
+		if (strcasecmp(c->remote[i], address) == 0)
+			return true;
+	return false;
+}
+
+/* Expands every recipient (read-only, before the write transaction). */
+static int expand(struct store *store, struct deliver_ctx *c, const char **error_r)
+{
+	struct store_rcpt_target targets[STORE_ALIAS_TARGETS_MAX];
+	for (size_t i = 0; i < c->d->nrecipients; i++) {
+		size_t n;
+		enum store_resolve_result res = store_resolve(store, c->d->recipients[i], targets,
+							      STORE_ALIAS_TARGETS_MAX, &n, error_r);
+		if (res == STORE_RESOLVE_ERROR)
+			return -1;
+		if (res == STORE_RESOLVE_NOT_LOCAL) {
+			/* A remote recipient given directly (submission). */
+			n = 1;
+			targets[0].kind = STORE_RCPT_REMOTE;
+			snprintf(targets[0].address, sizeof(targets[0].address), "%s", c->d->recipients[i]);
+		} else if (res != STORE_RESOLVE_OK) {
+			/* Checked at RCPT; gone since: a temporary failure. */
+			store_err(store, "%s: no such user here", c->d->recipients[i]);
+			*error_r = store_last_error(store);
+			return -1;
+		}
+		for (size_t j = 0; j < n; j++) {
+			if (c->nlocal + c->nremote >= DELIVER_TARGETS_MAX) {
+				*error_r = "too many recipients after alias expansion";
+				return -1;
+			}
+			if (targets[j].kind == STORE_RCPT_LOCAL) {
+				if (!seen_user(c, targets[j].user_id))
+					c->local[c->nlocal++] = targets[j];
+			} else if (!seen_remote(c, targets[j].address)) {
+				snprintf(c->remote[c->nremote++], STORE_ADDRESS_MAX + 1, "%s",
+					 targets[j].address);
+			}
+		}
+	}
+	return 1;
+}
+
+/* Header lines are built from values that were validated as addresses;
+ * CR and LF are dropped all the same so nothing can break the header. */
+static size_t prefix_build(char *dst, size_t size, const char *sender, const char *rcpt)
+{
+	int n = snprintf(dst, size, "Return-Path: <%s>\r\nDelivered-To: %s\r\n", sender, rcpt);
+	if (n < 0 || (size_t)n >= size)
+		return 0;
+	size_t out = 0;
+	for (int i = 0; i < n; i++) {
+		bool eol = (dst[i] == '\r' && dst[i + 1] == '\n') || (dst[i] == '\n' && i > 0 && dst[i - 1] == '\r');
+		if ((dst[i] == '\r' || dst[i] == '\n') && !eol)
+			continue;
+		dst[out++] = dst[i];
+	}
+	return out;
+}
+
+static int deliver_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct deliver_ctx *c = ctx;
+	const struct store_delivery *d = c->d;
+	char prefix[STORE_PREFIX_MAX];
+	int r;
+	c->queued = false;
+	/* INBOX ids first (account data), then mailbox states in id order so
+	 * concurrent multi-recipient deliveries take locks in one order. */
+	for (size_t i = 0; i < c->nlocal; i++) {
+		r = mailbox_inbox_id_txn(store, txn, c->local[i].user_id, &c->inbox[i]);
+		if (r <= 0)
+			return r < 0 ? r : store_err(store, "%s has no INBOX", c->local[i].address);
+	}
+	for (size_t i = 1; i < c->nlocal; i++) {
+		for (size_t j = i; j > 0 && c->inbox[j - 1] > c->inbox[j]; j--) {
+			uint32_t t = c->inbox[j]; c->inbox[j] = c->inbox[j - 1]; c->inbox[j - 1] = t;
+			struct store_rcpt_target u = c->local[j]; c->local[j] = c->local[j - 1]; c->local[j - 1] = u;
+		}
+	}
+	for (size_t i = 0; i < c->nlocal; i++) {
+		size_t plen = d->add_prefix ? prefix_build(prefix, sizeof(prefix), d->sender,
+							     c->local[i].address) : 0;
+		uint32_t uid;
+		r = msg_append_txn(store, txn, c->inbox[i], d->body, 0, 0, d->internaldate, 0,
+				   prefix, plen, &uid);
+		if (r < 0)
+			return r == STORE_TXN_REFUSE ? store_refuse(store, "%s: %s", c->local[i].address,
+								    store_last_error(store)) : r;
+	}
+	if (c->nlocal > 0 && (r = body_use_txn(store, txn, d->body, (uint32_t)c->nlocal)) < 0)
+		return r;
+	if (c->nremote > 0) {
+		r = queue_add_txn(store, txn, d->sender, d->body,
+				  (const char (*)[STORE_ADDRESS_MAX + 1])c->remote, c->nremote, c->queue_id);
+		if (r < 0)
+			return r;
+		c->queued = true;
+	}
+	return 1;
+}
+
+int store_deliver(struct store *store, const struct store_delivery *delivery, bool *queued_r,
+		  char queue_id_r[33], const char **error_r)
+{
+	struct deliver_ctx *c = calloc(1, sizeof(*c));
+	int r = -1;
+	if (c == NULL) {
+		*error_r = "out of memory";
+		return -1;
+	}
+	c->d = delivery;
+	c->local = calloc(DELIVER_TARGETS_MAX, sizeof(*c->local));
+	c->remote = calloc(DELIVER_TARGETS_MAX, sizeof(*c->remote));
+	if (c->local == NULL || c->remote == NULL) {
+		*error_r = "out of memory";
+		goto out;
+	}
+	r = expand(store, c, error_r);
+	if (r <= 0)
+		goto out;
+	if (c->nlocal == 0 && c->nremote == 0) {
+		*error_r = "no recipients";
+		r = 0;
+		goto out;
+	}
+	r = store_write(store, true, deliver_txn, c, error_r);
+	if (r == 1) {
+		for (size_t i = 0; i < c->nlocal; i++)
+			store_notify_mailbox(store, c->inbox[i]);
+		if (queued_r != NULL)
+			*queued_r = c->queued;
+		if (queue_id_r != NULL)
+			snprintf(queue_id_r, 33, "%s", c->queued ? c->queue_id : "");
+	}
+out:
+	free(c->local);
+	free(c->remote);
+	free(c);
+	return r;
+}

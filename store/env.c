@@ -1,0 +1,511 @@
+/* The Berkeley DB environment: create, join (with recovery), close.
+ * Every choice here is measured in STORE-NOTES.md; the section numbers below
+ * point there. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "process.h"
+#include "store_int.h"
+
+/* File, type, page size, flags, record length. Page sizes keep records
+ * under a quarter page (§7) so nothing goes to overflow pages. */
+const struct store_dbspec store_dbspecs[DBI_COUNT] = {
+	[DBI_META] = { "meta.db", DB_BTREE, 4096, 0, 0 },
+	[DBI_DOMAINS] = { "domains.db", DB_BTREE, 4096, 0, 0 },
+	[DBI_USERS] = { "users.db", DB_BTREE, 4096, 0, 0 },
+	[DBI_USER_BY_ADDR] = { "user_by_addr.db", DB_BTREE, 4096, 0, 0 },
+	[DBI_ALIASES] = { "aliases.db", DB_BTREE, 4096, DB_DUPSORT, 0 },
+	[DBI_QUOTA] = { "quota.db", DB_QUEUE, 4096, 0, QUOTA_RECLEN },
+	[DBI_MAILBOXES] = { "mailboxes.db", DB_BTREE, 4096, 0, 0 },
+	[DBI_MAILBOX_INFO] = { "mailbox_info.db", DB_BTREE, 4096, 0, 0 },
+	[DBI_MBOXSTATE] = { "mboxstate.db", DB_QUEUE, 4096, 0, MBOXSTATE_RECLEN },
+	[DBI_MSGS] = { "msgs.db", DB_BTREE, 16384, 0, 0 },
+	[DBI_MODSEQ] = { "modseq.db", DB_BTREE, 8192, 0, 0 },
+	[DBI_EXPUNGED] = { "expunged.db", DB_BTREE, 8192, 0, 0 },
+	[DBI_KEYWORDS] = { "keywords.db", DB_BTREE, 4096, 0, 0 },
+	[DBI_BODIES] = { "bodies.db", DB_BTREE, 16384, 0, 0 },
+	[DBI_OUTQ] = { "outq.db", DB_BTREE, 8192, 0, 0 },
+	[DBI_OUTQ_SCHED] = { "outq_sched.db", DB_BTREE, 4096, 0, 0 },
+	[DBI_SESSIONS] = { "sessions.db", DB_BTREE, 4096, 0, 0 },
+	[DBI_AUTHFAIL] = { "authfail.db", DB_BTREE, 4096, 0, 0 },
+};
+
+/* §3.2: one DB_CONFIG read by every process and every db_* utility.
+ * set_lg_filemode is DECIMAL here: 432 = 0660. */
+static const char db_config_text[] =
+	"# Pillarbox store settings, read by every process and by db5.3_* tools.\n"
+	"# Region settings take effect when the environment is (re)created.\n"
+	"set_cachesize 0 134217728 1\n"
+	"set_lg_bsize 1048576\n"
+	"set_lg_max 16777216\n"
+	"set_lg_filemode 432\n"
+	"set_lk_detect DB_LOCK_DEFAULT\n"
+	"set_memory_max 0 268435456\n"
+	"set_memory_init DB_MEM_LOCK 20000\n"
+	"set_memory_init DB_MEM_LOCKOBJECT 20000\n"
+	"set_memory_init DB_MEM_LOCKER 4000\n"
+	"set_memory_init DB_MEM_TRANSACTION 4000\n"
+	"set_flags DB_MULTIVERSION\n"
+	"set_tx_max 4000\n";
+
+#define ENV_OPEN_FLAGS (DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | \
+			DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER)
+/* Joining while another process recovers fails for a moment (§3.3.3). */
+#define ENV_OPEN_RETRY_MS 10000
+/* Checkpoint on close only past this much log or time (§3.3.7). */
+#define CHECKPOINT_KBYTES 8192
+#define CHECKPOINT_MINUTES 5
+
+static void (*panic_hook)(void);
+static struct store *atexit_store;
+static volatile sig_atomic_t env_panicked;
+
+void store_set_panic_hook(void (*hook)(void))
+{
+	panic_hook = hook;
+}
+
+void store_panic(struct store *store)
+{
+	(void)store;
+	log_error("store: environment panic (run recovery): exiting; the next process recovers");
+	if (panic_hook != NULL)
+		panic_hook();
+	_exit(75);
+}
+
+static void env_errcall(const DB_ENV *env, const char *prefix, const char *msg)
+{
+	(void)env; (void)prefix;
+	log_error("store: %s", msg);
+}
+
+/* §3.3.2: the recovering process is told of every process still attached to
+ * the dead environment; they would hang forever on its mutexes, so they go.
+ * pid 0 marks an empty slot (kill(0) would hit our own group); 1 is init.
+ * kill() only reaches processes of our own uid, the store user. */
+static void env_event(DB_ENV *env, uint32_t event, void *info)
+{
+	(void)env;
+	switch (event) {
+	case DB_EVENT_PANIC:
+	case DB_EVENT_REG_PANIC:
+		env_panicked = 1;
+		break;
+	case DB_EVENT_REG_ALIVE: {
+		pid_t pid = *(pid_t *)info;
+		if (pid > 1 && pid != getpid()) {
+			log_warning("store: recovery: stopping process %d still attached to the old environment",
+				    (int)pid);
+			kill(pid, SIGKILL);
+		}
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static char *path_join(const char *a, const char *b)
+{
+	char *p;
+	if (asprintf(&p, "%s/%s", a, b) < 0)
+		return NULL;
+	return p;
+}
+
+static void store_free(struct store *store)
+{
+	if (store == NULL)
+		return;
+	free(store->home);
+	free(store->blobs);
+	free(store->notify);
+	free(store);
+}
+
+static struct store *store_alloc(const struct config *config)
+{
+	struct store *store = calloc(1, sizeof(*store));
+	if (store == NULL)
+		return NULL;
+	store->config = config;
+	store->home = path_join(config->store, "env");
+	store->blobs = path_join(config->store, "blobs");
+	store->notify = path_join(config->store, "notify");
+	if (store->home == NULL || store->blobs == NULL || store->notify == NULL) {
+		store_free(store);
+		return NULL;
+	}
+	return store;
+}
+
+static int env_create(struct store *store, bool threaded)
+{
+	int ret = db_env_create(&store->env, 0);
+	if (ret != 0)
+		return store_dberr(store, ret, "db_env_create");
+	store->env->set_errcall(store->env, env_errcall);
+	store->env->set_event_notify(store->env, env_event);
+	store->threaded = threaded;
+	return 0;
+}
+
+/* Opens the environment, retrying while another process holds the
+ * registry for recovery. */
+static int env_open(struct store *store, uint32_t extra)
+{
+	uint32_t flags = ENV_OPEN_FLAGS | extra | (store->threaded ? DB_THREAD : 0);
+	int waited = 0, delay = 5, ret;
+
+	for (;;) {
+		ret = store->env->open(store->env, store->home, flags, 0);
+		if (ret == 0)
+			return 0;
+		if (ret == ENOENT || ret == EACCES || ret == EPERM || ret == EINVAL ||
+		    ret == DB_VERSION_MISMATCH || waited >= ENV_OPEN_RETRY_MS)
+			break;
+		/* A failed open leaves the handle unusable: start again. */
+		store->env->close(store->env, 0);
+		store->env = NULL;
+		struct timespec ts = { 0, delay * 1000000L };
+		nanosleep(&ts, NULL);
+		waited += delay;
+		delay = delay < 200 ? delay * 2 : 200;
+		if (env_create(store, store->threaded) < 0)
+			return -1;
+	}
+	if (ret == EACCES || ret == EPERM)
+		return store_err(store, "%s: permission denied: the store must be owned by user %s "
+				 "(chown -R %s: %s; chmod 2770 %s)", store->home,
+				 store->config->user, store->config->user, store->config->store,
+				 store->config->store);
+	if (ret == ENOENT)
+		return store_err(store, "%s: not a Pillarbox store (no environment): "
+				 "create one with 'pillarbox store init'", store->config->store);
+	return store_dberr(store, ret, "opening the environment");
+}
+
+static int db_open_one(struct store *store, DB_TXN *txn, enum store_dbi i, bool create)
+{
+	const struct store_dbspec *spec = &store_dbspecs[i];
+	DB *db;
+	int ret = db_create(&db, store->env, 0);
+	if (ret != 0)
+		return store_dberr(store, ret, "db_create");
+	if (create) {
+		db->set_pagesize(db, spec->pagesize);
+		if (spec->flags != 0)
+			db->set_flags(db, spec->flags);
+		if (spec->type == DB_QUEUE) {
+			db->set_re_len(db, spec->re_len);
+			db->set_re_pad(db, 0);
+		}
+	}
+	uint32_t flags = (create ? DB_CREATE | DB_EXCL : 0) |
+		(spec->type != DB_QUEUE ? DB_MULTIVERSION : 0) |
+		(store->threaded ? DB_THREAD : 0);
+	ret = db->open(db, txn, spec->file, NULL, spec->type, flags, 0);
+	if (ret != 0) {
+		db->close(db, DB_NOSYNC);
+		char *path = path_join(store->home, spec->file);
+		if (ret == ENOENT)
+			store_err(store, "%s is missing: the store is incomplete; restore it from a "
+				  "backup ('pillarbox store restore DIR')", path ? path : spec->file);
+		else if (ret == EACCES)
+			store_err(store, "%s: permission denied: chown it to user %s", path ? path : spec->file,
+				  store->config->user);
+		else if (ret == DB_RUNRECOVERY)
+			store_dberr(store, ret, spec->file);
+		else
+			store_err(store, "%s is damaged or not a Pillarbox database (%s): move it away "
+				  "and restore the store from a backup ('pillarbox store restore DIR')",
+				  path ? path : spec->file, db_strerror(ret));
+		free(path);
+		return -1;
+	}
+	store->db[i] = db;
+	return 0;
+}
+
+static void dbs_close(struct store *store)
+{
+	for (int i = 0; i < DBI_COUNT; i++) {
+		if (store->db[i] != NULL) {
+			store->db[i]->close(store->db[i], DB_NOSYNC);
+			store->db[i] = NULL;
+		}
+	}
+}
+
+static int format_check(struct store *store, DB_TXN *txn)
+{
+	uint8_t buf[4];
+	size_t len;
+	int ret = store_get(store, DBI_META, txn, "format", 6, buf, sizeof(buf), &len, 0);
+	if (ret < 0)
+		return -1;
+	if (ret == 0 || len != 4)
+		return store_err(store, "%s/meta.db has no format record: not a Pillarbox store",
+				 store->home);
+	uint32_t version = be32_get(buf);
+	if (version > STORE_FORMAT_VERSION)
+		return store_err(store, "%s: store format version %u is newer than this program "
+				 "understands (%u): upgrade Pillarbox; nothing was changed",
+				 store->config->store, version, STORE_FORMAT_VERSION);
+	if (version < STORE_FORMAT_VERSION)
+		return store_err(store, "%s: store format version %u is older than %u: "
+				 "run 'pillarbox store upgrade'", store->config->store, version,
+				 STORE_FORMAT_VERSION);
+	return 0;
+}
+
+static int check_dir(struct store *store, const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return store_err(store, "%s does not exist: create the store with "
+					 "'pillarbox store init'", path);
+		return store_err(store, "%s: %s", path, strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode))
+		return store_err(store, "%s is not a directory", path);
+	if (access(path, R_OK | W_OK | X_OK) < 0)
+		return store_err(store, "%s: permission denied: the store must be owned by user %s "
+				 "(chown -R %s: %s; chmod 2770 %s)", path, store->config->user,
+				 store->config->user, store->config->store, path);
+	return 0;
+}
+
+static void atexit_close(void)
+{
+	if (atexit_store != NULL && !env_panicked)
+		store_close(&atexit_store);
+}
+
+int store_open(const struct config *config, bool threaded, struct store **store_r,
+	       const char **error_r)
+{
+	return store_open_home(config, NULL, threaded, store_r, error_r);
+}
+
+int store_open_home(const struct config *config, const char *home, bool threaded,
+		    struct store **store_r, const char **error_r)
+{
+	static bool atexit_done;
+	*store_r = NULL;
+	if (geteuid() == 0) {
+		*error_r = "refusing to open the store as root: it would create root-owned files; "
+			"run as the store user (programs switch to it themselves)";
+		return -1;
+	}
+	umask(007);
+	struct store *store = store_alloc(config);
+	if (store == NULL) {
+		*error_r = "out of memory";
+		return -1;
+	}
+	if (home != NULL) {
+		free(store->home);
+		store->home = strdup(home);
+		if (store->home == NULL) {
+			store_free(store);
+			*error_r = "out of memory";
+			return -1;
+		}
+	}
+	const char *dirs[] = { config->store, store->home, store->blobs, store->notify };
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (check_dir(store, dirs[i]) < 0)
+			goto fail;
+	char *dbconfig = path_join(store->home, "DB_CONFIG");
+	if (dbconfig == NULL || access(dbconfig, R_OK) < 0) {
+		store_err(store, "%s is missing or unreadable: not a Pillarbox store", dbconfig ? dbconfig : "DB_CONFIG");
+		free(dbconfig);
+		goto fail;
+	}
+	free(dbconfig);
+	if (env_create(store, threaded) < 0 || env_open(store, 0) < 0)
+		goto fail;
+
+	DB_TXN *txn;
+	int ret = store->env->txn_begin(store->env, NULL, &txn, DB_TXN_SNAPSHOT);
+	if (ret != 0) {
+		store_dberr(store, ret, "txn_begin");
+		goto fail;
+	}
+	for (int i = 0; i < DBI_COUNT; i++) {
+		if (db_open_one(store, txn, i, false) < 0) {
+			txn->abort(txn);
+			goto fail;
+		}
+	}
+	if (format_check(store, txn) < 0) {
+		txn->abort(txn);
+		goto fail;
+	}
+	ret = txn->commit(txn, 0);
+	if (ret != 0) {
+		store_dberr(store, ret, "opening databases");
+		goto fail;
+	}
+	atexit_store = store;
+	if (!atexit_done) {
+		atexit(atexit_close);
+		atexit_done = true;
+	}
+	*store_r = store;
+	return 0;
+fail:
+	*error_r = store_last_error(store);
+	dbs_close(store);
+	if (store->env != NULL)
+		store->env->close(store->env, 0);
+	store_free(store);
+	return -1;
+}
+
+void store_close(struct store **storep)
+{
+	struct store *store = *storep;
+	if (store == NULL)
+		return;
+	*storep = NULL;
+	if (atexit_store == store)
+		atexit_store = NULL;
+	if (env_panicked) {
+		/* Handles of a dead environment must not be touched (§3.3.8). */
+		return;
+	}
+	dbs_close(store);
+	store->env->txn_checkpoint(store->env, CHECKPOINT_KBYTES, CHECKPOINT_MINUTES, 0);
+	store->env->close(store->env, 0);
+	store_free(store);
+}
+
+static int write_file(const char *path, const char *text, const char **error_r)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
+	if (fd < 0) {
+		*error_r = strerror(errno);
+		return -1;
+	}
+	size_t len = strlen(text);
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
+		*error_r = strerror(errno);
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+static bool dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	if (d == NULL)
+		return errno == ENOENT;
+	struct dirent *e;
+	bool empty = true;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+			empty = false;
+			break;
+		}
+	}
+	closedir(d);
+	return empty;
+}
+
+int store_init(const struct config *config, const char **error_r)
+{
+	static __thread char msg[1200];
+	const char *why;
+	if (geteuid() == 0) {
+		*error_r = "refusing to create the store as root: run as the store user";
+		return -1;
+	}
+	umask(007);
+	if (!dir_is_empty(config->store)) {
+		snprintf(msg, sizeof(msg), "%s is not empty: refusing to create a store over it",
+			 config->store);
+		*error_r = msg;
+		return -1;
+	}
+	struct store *store = store_alloc(config);
+	if (store == NULL) {
+		*error_r = "out of memory";
+		return -1;
+	}
+	char *tmp = path_join(store->blobs, "tmp");
+	char *dbconfig = path_join(store->home, "DB_CONFIG");
+	const char *dirs[] = { config->store, store->home, store->blobs, tmp, store->notify };
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if (tmp == NULL || (mkdir(dirs[i], 02770) < 0 && errno != EEXIST) ||
+		    chmod(dirs[i], 02770) < 0) {
+			snprintf(msg, sizeof(msg), "%s: %s", dirs[i] ? dirs[i] : "?", strerror(errno));
+			goto fail_msg;
+		}
+	}
+	if (write_file(dbconfig, db_config_text, &why) < 0) {
+		snprintf(msg, sizeof(msg), "%s: %s", dbconfig, why);
+		goto fail_msg;
+	}
+	if (env_create(store, false) < 0 || env_open(store, 0) < 0)
+		goto fail;
+	DB_TXN *txn;
+	int ret = store->env->txn_begin(store->env, NULL, &txn, 0);
+	if (ret != 0) {
+		store_dberr(store, ret, "txn_begin");
+		goto fail;
+	}
+	for (int i = 0; i < DBI_COUNT; i++) {
+		if (db_open_one(store, txn, i, true) < 0) {
+			txn->abort(txn);
+			goto fail;
+		}
+	}
+	uint8_t version[4];
+	be32_put(version, STORE_FORMAT_VERSION);
+	/* UIDVALIDITY values start from the creation time so that a store made
+	 * again from scratch never reuses old ones (RFC 3501 2.3.1.1). */
+	uint8_t uidvalidity[8];
+	be64_put(uidvalidity, (uint64_t)time(NULL));
+	if (store_put(store, DBI_META, txn, "format", 6, version, 4, 0) < 0 ||
+	    store_put(store, DBI_META, txn, "uidvalidity", 11, uidvalidity, 8, 0) < 0) {
+		txn->abort(txn);
+		goto fail;
+	}
+	ret = txn->commit(txn, DB_TXN_SYNC);
+	if (ret != 0) {
+		store_dberr(store, ret, "creating databases");
+		goto fail;
+	}
+	store->env->txn_checkpoint(store->env, 0, 0, 0);
+	dbs_close(store);
+	store->env->close(store->env, 0);
+	free(tmp);
+	free(dbconfig);
+	store_free(store);
+	return 0;
+fail:
+	snprintf(msg, sizeof(msg), "%s", store_last_error(store));
+fail_msg:
+	*error_r = msg;
+	dbs_close(store);
+	if (store->env != NULL)
+		store->env->close(store->env, 0);
+	free(tmp);
+	free(dbconfig);
+	store_free(store);
+	return -1;
+}

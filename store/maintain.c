@@ -1,0 +1,215 @@
+/* Maintenance without a daemon (STORE-NOTES §9): what `pillarbox store
+ * maintain` does from a timer every minute, and `store stats`. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "body.h"
+#include "store_int.h"
+
+/* Auth failure counters and webmail sessions older than this are dropped. */
+#define AUTHFAIL_EXPIRE_SECONDS (24 * 3600)
+
+struct orphan_ctx {
+	const uint8_t *id;
+};
+
+static int body_exists_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct orphan_ctx *c = ctx;
+	uint8_t buf[8];
+	DBT k = { .data = (void *)c->id, .size = STORE_BODY_ID_LEN };
+	DBT v = { .data = buf, .ulen = sizeof(buf), .dlen = 0, .doff = 0,
+		  .flags = DB_DBT_USERMEM | DB_DBT_PARTIAL };
+	int ret = store->db[DBI_BODIES]->get(store->db[DBI_BODIES], txn, &k, &v, 0);
+	if (ret == DB_NOTFOUND)
+		return 0;
+	if (ret != 0)
+		return store_dberr(store, ret, "bodies.db");
+	return 1;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	return -1;
+}
+
+static bool parse_id(const char *name, uint8_t id[STORE_BODY_ID_LEN])
+{
+	if (strlen(name) != 2 * STORE_BODY_ID_LEN)
+		return false;
+	for (int i = 0; i < STORE_BODY_ID_LEN; i++) {
+		int hi = hexval(name[2 * i]), lo = hexval(name[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		id[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
+/* Visits blobs/ab/cd/<id>: a body file older than `age` with no record is an
+ * orphan (a crash between rename and commit, or a delete whose unlink never
+ * came). Files in blobs/tmp older than `age` are abandoned writes. */
+static int collect_orphans(struct store *store, unsigned age, unsigned *removed_r)
+{
+	time_t cutoff = time(NULL) - (time_t)age;
+	char path[1024];
+	*removed_r = 0;
+	DIR *top = opendir(store->blobs);
+	if (top == NULL)
+		return store_err(store, "%s: %s", store->blobs, strerror(errno));
+	struct dirent *a;
+	while ((a = readdir(top)) != NULL) {
+		if (a->d_name[0] == '.')
+			continue;
+		bool tmp = strcmp(a->d_name, "tmp") == 0;
+		snprintf(path, sizeof(path), "%s/%s", store->blobs, a->d_name);
+		DIR *mid = opendir(path);
+		if (mid == NULL)
+			continue;
+		struct dirent *b;
+		while ((b = readdir(mid)) != NULL) {
+			if (b->d_name[0] == '.')
+				continue;
+			struct stat st;
+			if (tmp) {
+				snprintf(path, sizeof(path), "%s/tmp/%s", store->blobs, b->d_name);
+				if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime <= cutoff &&
+				    unlink(path) == 0)
+					(*removed_r)++;
+				continue;
+			}
+			snprintf(path, sizeof(path), "%s/%s/%s", store->blobs, a->d_name, b->d_name);
+			DIR *leaf = opendir(path);
+			if (leaf == NULL)
+				continue;
+			struct dirent *c;
+			while ((c = readdir(leaf)) != NULL) {
+				uint8_t id[STORE_BODY_ID_LEN];
+				if (!parse_id(c->d_name, id))
+					continue;
+				snprintf(path, sizeof(path), "%s/%s/%s/%s", store->blobs, a->d_name,
+					 b->d_name, c->d_name);
+				if (stat(path, &st) < 0 || st.st_mtime > cutoff)
+					continue;
+				struct orphan_ctx ctx = { id };
+				const char *error;
+				int r = store_read(store, body_exists_txn, &ctx, &error);
+				if (r < 0) {
+					closedir(leaf);
+					closedir(mid);
+					closedir(top);
+					return -1;
+				}
+				if (r == 0) {
+					unlink(path);
+					strcat(path, ".mime");
+					unlink(path);
+					(*removed_r)++;
+				}
+			}
+			closedir(leaf);
+		}
+		closedir(mid);
+	}
+	closedir(top);
+	return 0;
+}
+
+/* Deletes auth-failure counters whose last failure is long past. Record:
+ * {u8 version, u32 failures, i64 window_start, i64 last_failure}. */
+static int expire_authfail_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	DBC *cur;
+	uint8_t kbuf[600], vbuf[64];
+	int64_t cutoff = (int64_t)time(NULL) - AUTHFAIL_EXPIRE_SECONDS;
+	unsigned *count = ctx;
+	int ret = store->db[DBI_AUTHFAIL]->cursor(store->db[DBI_AUTHFAIL], txn, &cur, 0);
+	if (ret != 0)
+		return store_dberr(store, ret, "authfail cursor");
+	DBT k = { .data = kbuf, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
+	DBT v = { .data = vbuf, .ulen = sizeof(vbuf), .flags = DB_DBT_USERMEM };
+	while ((ret = cur->get(cur, &k, &v, DB_NEXT | DB_RMW)) == 0) {
+		if (v.size >= 21 && (int64_t)be64_get(vbuf + 13) < cutoff) {
+			if ((ret = cur->del(cur, 0)) != 0)
+				break;
+			(*count)++;
+		}
+	}
+	cur->close(cur);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return store_dberr(store, ret, "authfail cursor");
+	return 1;
+}
+
+int store_maintain(struct store *store, unsigned orphan_age, const char **error_r)
+{
+	int ret = store->env->txn_checkpoint(store->env, 0, 0, 0);
+	if (ret != 0) {
+		store_dberr(store, ret, "checkpoint");
+		*error_r = store_last_error(store);
+		return -1;
+	}
+	/* Logs no longer needed for recovery go once the checkpoint is down. */
+	ret = store->env->log_archive(store->env, NULL, DB_ARCH_REMOVE);
+	if (ret != 0) {
+		store_dberr(store, ret, "log_archive");
+		*error_r = store_last_error(store);
+		return -1;
+	}
+	unsigned expired = 0, orphans = 0;
+	if (store_write(store, false, expire_authfail_txn, &expired, error_r) < 0)
+		return -1;
+	if (collect_orphans(store, orphan_age, &orphans) < 0) {
+		*error_r = store_last_error(store);
+		return -1;
+	}
+	return (int)(orphans + expired);
+}
+
+int store_stats(struct store *store, FILE *out, const char **error_r)
+{
+	for (int i = 0; i < DBI_COUNT; i++) {
+		void *sp = NULL;
+		int ret = store->db[i]->stat(store->db[i], NULL, &sp, DB_FAST_STAT);
+		if (ret != 0) {
+			store_dberr(store, ret, store_dbspecs[i].file);
+			*error_r = store_last_error(store);
+			return -1;
+		}
+		unsigned long records = 0;
+		if (store_dbspecs[i].type == DB_QUEUE)
+			records = ((DB_QUEUE_STAT *)sp)->qs_nkeys;
+		else
+			records = ((DB_BTREE_STAT *)sp)->bt_nkeys;
+		fprintf(out, "%s records: %lu\n", store_dbspecs[i].file, records);
+		free(sp);
+	}
+	DB_LOG_STAT *ls = NULL;
+	if (store->env->log_stat(store->env, &ls, 0) == 0) {
+		fprintf(out, "log current file: %u\n", ls->st_cur_file);
+		fprintf(out, "log bytes since checkpoint: %lu\n",
+			(unsigned long)ls->st_wc_mbytes * 1048576UL + ls->st_wc_bytes);
+		fprintf(out, "log flushes: %lu\n", (unsigned long)ls->st_scount);
+		free(ls);
+	}
+	DB_TXN_STAT *ts = NULL;
+	if (store->env->txn_stat(store->env, &ts, 0) == 0) {
+		fprintf(out, "transactions committed: %lu\n", (unsigned long)ts->st_ncommits);
+		fprintf(out, "snapshot transactions (max): %lu\n", (unsigned long)ts->st_maxnsnapshot);
+		free(ts);
+	}
+	DB_LOCK_STAT *lk = NULL;
+	if (store->env->lock_stat(store->env, &lk, 0) == 0) {
+		fprintf(out, "deadlocks: %lu\n", (unsigned long)lk->st_ndeadlocks);
+		fprintf(out, "locks (max): %lu\n", (unsigned long)lk->st_maxnlocks);
+		free(lk);
+	}
+	return 0;
+}

@@ -1,0 +1,18 @@
+/* Inside the store: the outbound queue (filled by delivery, emptied by the
+ * relay). An entry: sender, body, recipients each with a state, attempts,
+ * next attempt time, last error. */
+#ifndef PB_QUEUE_H
+#define PB_QUEUE_H
+
+#include "store_int.h"
+
+#define QUEUE_ID_LEN 16            /* random bytes; shown as 32 hex digits */
+#define QUEUE_RCPTS_MAX 1000       /* per entry: more than SMTP's 100 per message, with aliases */
+
+/* Adds an entry for `n` remote recipients of `body` inside txn and takes a
+ * reference on the body. id_hex_r receives the id as text. */
+int queue_add_txn(struct store *store, DB_TXN *txn, const char *sender,
+		  const struct store_body *body, const char (*rcpts)[STORE_ADDRESS_MAX + 1],
+		  size_t n, char id_hex_r[2 * QUEUE_ID_LEN + 1]);
+
+#endif

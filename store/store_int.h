@@ -1,0 +1,201 @@
+/* Inside the store: the environment, the databases, transactions and record
+ * encoding. Included by the store's C files only (it brings in <db.h>). */
+#ifndef PB_STORE_INT_H
+#define PB_STORE_INT_H
+
+#include <db.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "store.h"
+
+/* The databases, one file each in <store>/env. The order here is the lock
+ * order for writers: account data, then mailbox state, then messages, then
+ * indexes (STORE-NOTES §3.4). */
+enum store_dbi {
+	DBI_META,          /* btree: "format" -> u32, counters */
+	DBI_DOMAINS,       /* btree: domain -> {id} */
+	DBI_USERS,         /* btree: u32 user_id -> user record */
+	DBI_USER_BY_ADDR,  /* btree: lowercased address -> u32 user_id */
+	DBI_ALIASES,       /* btree dupsort: source -> target */
+	DBI_QUOTA,         /* queue: recno user_id -> usage; DB_APPEND allocates user ids */
+	DBI_MAILBOXES,     /* btree: (u32 user_id, name) -> u32 mailbox_id */
+	DBI_MAILBOX_INFO,  /* btree: u32 mailbox_id -> {user_id, special, subscribed, name} */
+	DBI_MBOXSTATE,     /* queue: recno mailbox_id -> state; DB_APPEND allocates mailbox ids */
+	DBI_MSGS,          /* btree: (u32 mailbox_id, u32 uid) -> message record */
+	DBI_MODSEQ,        /* btree: (u32 mailbox_id, u64 modseq) -> u32 uid */
+	DBI_EXPUNGED,      /* btree: (u32 mailbox_id, u64 modseq) -> u32 uid */
+	DBI_KEYWORDS,      /* btree: (u32 mailbox_id, u8 id) -> name */
+	DBI_BODIES,        /* btree: body_id -> {refcount, size, mime cache} */
+	DBI_OUTQ,          /* btree: queue id -> queue entry */
+	DBI_OUTQ_SCHED,    /* btree: (u64 next_try, queue id) -> "" */
+	DBI_SESSIONS,      /* btree: session id -> session (webmail) */
+	DBI_AUTHFAIL,      /* btree: "u:" address / "i:" ip -> counters */
+	DBI_COUNT
+};
+
+struct store_dbspec {
+	const char *file;
+	DBTYPE type;
+	uint32_t pagesize;
+	uint32_t flags;    /* DB_DUPSORT etc. */
+	uint32_t re_len;   /* queue record length */
+};
+extern const struct store_dbspec store_dbspecs[DBI_COUNT];
+
+#define MBOXSTATE_RECLEN 64
+#define QUOTA_RECLEN 32
+
+struct store {
+	DB_ENV *env;
+	DB *db[DBI_COUNT];
+	const struct config *config;
+	char *home;        /* <store>/env */
+	char *blobs;       /* <store>/blobs */
+	char *notify;      /* <store>/notify */
+	bool threaded;
+};
+
+/* Result codes a transaction body may return besides -1/0/1..: */
+#define STORE_TXN_RETRY (-2)   /* deadlock: abort and run again */
+#define STORE_TXN_REFUSE (-3)  /* refused half-way: abort, the call returns 0 */
+
+/* Errors are kept per thread (the webmail server is threaded) and read with
+ * store_last_error(). */
+/* Records the error, returns -1; for DB_LOCK_DEADLOCK and
+ * DB_LOCK_NOTGRANTED returns STORE_TXN_RETRY; for DB_RUNRECOVERY runs the
+ * panic path (never returns). `what` says what was being done. */
+int store_dberr(struct store *store, int ret, const char *what);
+/* Records a formatted error, returns -1 (or `code`). */
+int store_err(struct store *store, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int store_refuse(struct store *store, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Never returns: panic hook, then _exit(75). */
+void store_panic(struct store *store) __attribute__((noreturn));
+
+typedef int store_txn_fn(struct store *store, DB_TXN *txn, void *ctx);
+/* Runs fn in a write transaction, retrying on deadlock (bounded); commits
+ * when fn returns >= 0, with DB_TXN_SYNC if `durable` else WRITE_NOSYNC.
+ * Returns fn's result, 0 for STORE_TXN_REFUSE, -1 on error. Also sets
+ * *error_r from store->error when the result is <= 0 and error_r != NULL. */
+int store_write(struct store *store, bool durable, store_txn_fn *fn, void *ctx,
+		const char **error_r);
+/* Runs fn in a snapshot (MVCC) read transaction; never blocks on writers. */
+int store_read(struct store *store, store_txn_fn *fn, void *ctx, const char **error_r);
+
+/* Typed get/put/del on one database; get returns 1 found, 0 not, -1/-2. */
+int store_get(struct store *store, enum store_dbi dbi, DB_TXN *txn, const void *key,
+	      size_t keylen, void *val, size_t valmax, size_t *vallen_r, uint32_t flags);
+int store_put(struct store *store, enum store_dbi dbi, DB_TXN *txn, const void *key,
+	      size_t keylen, const void *val, size_t vallen, uint32_t flags);
+int store_del(struct store *store, enum store_dbi dbi, DB_TXN *txn, const void *key,
+	      size_t keylen);
+
+/* Appends a record to a Queue database; *recno_r is its new record number
+ * (how user and mailbox ids are allocated). Keys of Queue databases given to
+ * store_get/put/del are the record number as 4 big-endian bytes. */
+int store_append(struct store *store, enum store_dbi dbi, DB_TXN *txn, const void *val,
+		 size_t vallen, uint32_t *recno_r);
+
+/* Allocates the next value of a 64-bit counter kept in META under `name`,
+ * inside txn (DB_RMW). */
+int store_counter_next(struct store *store, DB_TXN *txn, const char *name, uint64_t *value_r);
+
+/* Touches notify/<mailbox_id> so watchers wake. Call after commit. */
+void store_notify_mailbox(struct store *store, uint32_t mailbox_id);
+
+/* ---- big-endian keys ---- */
+static inline void be32_put(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v;
+}
+static inline uint32_t be32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline void be64_put(uint8_t *p, uint64_t v)
+{
+	be32_put(p, v >> 32); be32_put(p + 4, (uint32_t)v);
+}
+static inline uint64_t be64_get(const uint8_t *p)
+{
+	return (uint64_t)be32_get(p) << 32 | be32_get(p + 4);
+}
+
+/* ---- record encoding: versioned, big-endian, bounds-checked ----
+ * A record starts with a version byte; readers check it. */
+struct pack {
+	uint8_t *buf;
+	size_t len, cap;
+	bool overflow;     /* set when a put did not fit: the record is invalid */
+};
+static inline void pack_init(struct pack *p, void *buf, size_t cap)
+{
+	p->buf = buf; p->len = 0; p->cap = cap; p->overflow = false;
+}
+void pack_bytes(struct pack *p, const void *data, size_t len);
+void pack_u8(struct pack *p, uint8_t v);
+void pack_u16(struct pack *p, uint16_t v);
+void pack_u32(struct pack *p, uint32_t v);
+void pack_u64(struct pack *p, uint64_t v);
+void pack_str(struct pack *p, const char *s);      /* u16 length + bytes */
+void pack_blob(struct pack *p, const void *d, size_t len); /* u32 length + bytes */
+
+struct unpack {
+	const uint8_t *buf;
+	size_t len, pos;
+	bool error;        /* set on any read past the end / bad length */
+};
+static inline void unpack_init(struct unpack *u, const void *buf, size_t len)
+{
+	u->buf = buf; u->len = len; u->pos = 0; u->error = false;
+}
+const void *unpack_bytes(struct unpack *u, size_t len);
+uint8_t unpack_u8(struct unpack *u);
+uint16_t unpack_u16(struct unpack *u);
+uint32_t unpack_u32(struct unpack *u);
+uint64_t unpack_u64(struct unpack *u);
+/* Copies a u16-length string into dst (size dstsize, NUL-terminated);
+ * sets error if it does not fit. */
+void unpack_str(struct unpack *u, char *dst, size_t dstsize);
+/* Returns a pointer into the record and its length (u32 length prefix). */
+const void *unpack_blob(struct unpack *u, size_t *len_r);
+
+/* ---- internal operations shared between store files ---- */
+
+/* Creates a mailbox inside txn (used by user_add). 1 created, 0 exists. */
+int mailbox_create_txn(struct store *store, DB_TXN *txn, uint32_t user_id, const char *name,
+		       unsigned special_use, uint32_t *id_r);
+/* Creates INBOX, Sent, Drafts, Trash, Junk and Archive (special-use set,
+ * subscribed) inside txn: what store_user_add does for a new user. */
+int mailbox_create_defaults_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
+/* Deletes every mailbox of a user and their messages inside txn. */
+int mailbox_delete_all_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
+/* Appends inside txn (used by delivery): quota checked, UID allocated. */
+int msg_append_txn(struct store *store, DB_TXN *txn, uint32_t mailbox_id,
+		   const struct store_body *body, uint32_t flags, uint64_t keywords,
+		   int64_t internaldate, int32_t tz, const char *prefix, size_t prefix_len,
+		   uint32_t *uid_r);
+/* Changes the body's reference count inside txn; at 0 the record goes and
+ * the file is unlinked by the maintenance job (orphan). */
+int body_ref_txn(struct store *store, DB_TXN *txn, const uint8_t id[STORE_BODY_ID_LEN],
+		 int delta);
+/* Adds to the user's usage counters (quota db) inside txn; checks the quota
+ * when `check` and the delta is positive: returns STORE_TXN_REFUSE if over. */
+int quota_add_txn(struct store *store, DB_TXN *txn, uint32_t user_id, int64_t bytes,
+		  int32_t messages, bool check);
+/* The user record by id inside txn (for quota limits). */
+int user_get_txn(struct store *store, DB_TXN *txn, uint32_t user_id, struct store_user *user_r);
+/* Lowercases the domain part (and the local part) into dst; 0 if invalid. */
+int address_canonical(const char *address, char *dst, size_t dstsize);
+
+/* store_open with the environment in `home` instead of <store>/env (the
+ * checker opens a copy this way; bodies are still read from <store>). */
+int store_open_home(const struct config *config, const char *home, bool threaded,
+		    struct store **store_r, const char **error_r);
+
+/* Paths */
+void body_path(const struct store *store, const uint8_t id[STORE_BODY_ID_LEN], char *dst,
+	       size_t dstsize);
+
+#endif

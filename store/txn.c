@@ -1,0 +1,338 @@
+/* Transactions, errors and record access shared by every store file. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "process.h"
+#include "store_int.h"
+
+/* A deadlock victim retries; past this many the call fails temporarily. */
+#define TXN_RETRY_MAX 30
+
+static __thread char store_errbuf[1024];
+
+const char *store_last_error(struct store *store)
+{
+	(void)store;
+	return store_errbuf[0] != '\0' ? store_errbuf : "unknown store error";
+}
+
+int store_err(struct store *store, const char *fmt, ...)
+{
+	va_list ap;
+	(void)store;
+	va_start(ap, fmt);
+	vsnprintf(store_errbuf, sizeof(store_errbuf), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int store_refuse(struct store *store, const char *fmt, ...)
+{
+	va_list ap;
+	(void)store;
+	va_start(ap, fmt);
+	vsnprintf(store_errbuf, sizeof(store_errbuf), fmt, ap);
+	va_end(ap);
+	return STORE_TXN_REFUSE;
+}
+
+int store_dberr(struct store *store, int ret, const char *what)
+{
+	if (ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED)
+		return STORE_TXN_RETRY;
+	if (ret == DB_RUNRECOVERY)
+		store_panic(store);
+	return store_err(store, "store: %s: %s", what, db_strerror(ret));
+}
+
+/* The watchdog covers each store call: a process blocked on the mutex of a
+ * process that died is killed by the recovering process, and if that never
+ * comes, the alarm ends it (§4.4). The caller's own alarm is restored. */
+static unsigned watchdog_arm(struct store *store)
+{
+	return alarm(store->config->watchdog_seconds);
+}
+
+static void watchdog_restore(unsigned previous)
+{
+	alarm(previous);
+}
+
+static void backoff(int attempt)
+{
+	struct timespec ts = { 0, (long)(random() % 1000 + 200) * 1000L * (attempt < 10 ? attempt : 10) };
+	nanosleep(&ts, NULL);
+}
+
+static int run_txn(struct store *store, bool write, bool durable, store_txn_fn *fn, void *ctx,
+		   const char **error_r)
+{
+	unsigned previous = watchdog_arm(store);
+	int result = -1;
+	store_errbuf[0] = '\0';
+	for (int attempt = 0; attempt < TXN_RETRY_MAX; attempt++) {
+		DB_TXN *txn;
+		int ret = store->env->txn_begin(store->env, NULL, &txn, write ? 0 : DB_TXN_SNAPSHOT);
+		if (ret != 0) {
+			result = store_dberr(store, ret, "txn_begin");
+			if (result == STORE_TXN_RETRY) {
+				backoff(attempt + 1);
+				continue;
+			}
+			break;
+		}
+		result = fn(store, txn, ctx);
+		if (result < 0) {
+			txn->abort(txn);
+			if (result == STORE_TXN_RETRY) {
+				backoff(attempt + 1);
+				continue;
+			}
+			if (result == STORE_TXN_REFUSE)
+				result = 0;
+			else
+				result = -1;
+			break;
+		}
+		ret = txn->commit(txn, write ? (durable ? DB_TXN_SYNC : DB_TXN_WRITE_NOSYNC) : 0);
+		if (ret != 0) {
+			result = store_dberr(store, ret, "commit");
+			if (result == STORE_TXN_RETRY) {
+				backoff(attempt + 1);
+				continue;
+			}
+			result = -1;
+		}
+		break;
+	}
+	if (result == STORE_TXN_RETRY)
+		result = store_err(store, "store: too many deadlocks, try again later");
+	watchdog_restore(previous);
+	if (result <= 0 && error_r != NULL)
+		*error_r = store_last_error(store);
+	return result;
+}
+
+int store_write(struct store *store, bool durable, store_txn_fn *fn, void *ctx,
+		const char **error_r)
+{
+	return run_txn(store, true, durable, fn, ctx, error_r);
+}
+
+int store_read(struct store *store, store_txn_fn *fn, void *ctx, const char **error_r)
+{
+	return run_txn(store, false, false, fn, ctx, error_r);
+}
+
+int store_get(struct store *store, enum store_dbi dbi, DB_TXN *txn, const void *key,
+	      size_t keylen, void *val, size_t valmax, size_t *vallen_r, uint32_t flags)
+{
+	DBT k = { .data = (void *)key, .size = (uint32_t)keylen };
+	DBT v = { .data = val, .ulen = (uint32_t)valmax, .flags = DB_DBT_USERMEM };
+	db_recno_t recno;
+	if (store_dbspecs[dbi].type == DB_QUEUE) {
+		/* Queue keys are record numbers in host order. */
+		recno = be32_get(key);
+		k.data = &recno;
+		k.size = sizeof(recno);
+	}
+	int ret = store->db[dbi]->get(store->db[dbi], txn, &k, &v, flags);
+	if (ret == DB_NOTFOUND || ret == DB_KEYEMPTY)
+		return 0;
+	if (ret == DB_BUFFER_SMALL)
+		return store_err(store, "store: %s: record larger than %zu bytes",
+				 store_dbspecs[dbi].file, valmax);
+	if (ret != 0)
+		return store_dberr(store, ret, store_dbspecs[dbi].file);
+	if (vallen_r != NULL)
+		*vallen_r = v.size;
+	return 1;
+}
+
+int store_put(struct store *store, enum store_dbi dbi, DB_TXN *txn, const void *key,
+	      size_t keylen, const void *val, size_t vallen, uint32_t flags)
+{
+	DBT k = { .data = (void *)key, .size = (uint32_t)keylen };
+	DBT v = { .data = (void *)val, .size = (uint32_t)vallen };
+	db_recno_t recno;
+	if (store_dbspecs[dbi].type == DB_QUEUE) {
+		recno = be32_get(key);
+		k.data = &recno;
+		k.size = sizeof(recno);
+	}
+	int ret = store->db[dbi]->put(store->db[dbi], txn, &k, &v, flags);
+	if (ret == DB_KEYEXIST)
+		return 0;
+	if (ret != 0)
+		return store_dberr(store, ret, store_dbspecs[dbi].file);
+	return 1;
+}
+
+int store_del(struct store *store, enum store_dbi dbi, DB_TXN *txn, const void *key,
+	      size_t keylen)
+{
+	DBT k = { .data = (void *)key, .size = (uint32_t)keylen };
+	db_recno_t recno;
+	if (store_dbspecs[dbi].type == DB_QUEUE) {
+		recno = be32_get(key);
+		k.data = &recno;
+		k.size = sizeof(recno);
+	}
+	int ret = store->db[dbi]->del(store->db[dbi], txn, &k, 0);
+	if (ret == DB_NOTFOUND || ret == DB_KEYEMPTY)
+		return 0;
+	if (ret != 0)
+		return store_dberr(store, ret, store_dbspecs[dbi].file);
+	return 1;
+}
+
+int store_counter_next(struct store *store, DB_TXN *txn, const char *name, uint64_t *value_r)
+{
+	uint8_t buf[8];
+	size_t len = 0;
+	size_t namelen = strlen(name);
+	int ret = store_get(store, DBI_META, txn, name, namelen, buf, sizeof(buf), &len, DB_RMW);
+	if (ret < 0)
+		return ret;
+	uint64_t value = (ret == 1 && len == 8) ? be64_get(buf) : 0;
+	value++;
+	be64_put(buf, value);
+	ret = store_put(store, DBI_META, txn, name, namelen, buf, 8, 0);
+	if (ret < 0)
+		return ret;
+	*value_r = value;
+	return 1;
+}
+
+/* ---- record encoding ---- */
+
+void pack_bytes(struct pack *p, const void *data, size_t len)
+{
+	if (p->overflow || len > p->cap - p->len) {
+		p->overflow = true;
+		return;
+	}
+	if (len > 0)
+		memcpy(p->buf + p->len, data, len);
+	p->len += len;
+}
+
+void pack_u8(struct pack *p, uint8_t v)
+{
+	pack_bytes(p, &v, 1);
+}
+
+void pack_u16(struct pack *p, uint16_t v)
+{
+	uint8_t b[2] = { v >> 8, (uint8_t)v };
+	pack_bytes(p, b, 2);
+}
+
+void pack_u32(struct pack *p, uint32_t v)
+{
+	uint8_t b[4];
+	be32_put(b, v);
+	pack_bytes(p, b, 4);
+}
+
+void pack_u64(struct pack *p, uint64_t v)
+{
+	uint8_t b[8];
+	be64_put(b, v);
+	pack_bytes(p, b, 8);
+}
+
+void pack_str(struct pack *p, const char *s)
+{
+	size_t len = s != NULL ? strlen(s) : 0;
+	if (len > UINT16_MAX) {
+		p->overflow = true;
+		return;
+	}
+	pack_u16(p, (uint16_t)len);
+	pack_bytes(p, s, len);
+}
+
+void pack_blob(struct pack *p, const void *d, size_t len)
+{
+	if (len > UINT32_MAX) {
+		p->overflow = true;
+		return;
+	}
+	pack_u32(p, (uint32_t)len);
+	pack_bytes(p, d, len);
+}
+
+const void *unpack_bytes(struct unpack *u, size_t len)
+{
+	if (u->error || len > u->len - u->pos) {
+		u->error = true;
+		return NULL;
+	}
+	const void *p = u->buf + u->pos;
+	u->pos += len;
+	return p;
+}
+
+uint8_t unpack_u8(struct unpack *u)
+{
+	const uint8_t *p = unpack_bytes(u, 1);
+	return p != NULL ? p[0] : 0;
+}
+
+uint16_t unpack_u16(struct unpack *u)
+{
+	const uint8_t *p = unpack_bytes(u, 2);
+	return p != NULL ? (uint16_t)(p[0] << 8 | p[1]) : 0;
+}
+
+uint32_t unpack_u32(struct unpack *u)
+{
+	const uint8_t *p = unpack_bytes(u, 4);
+	return p != NULL ? be32_get(p) : 0;
+}
+
+uint64_t unpack_u64(struct unpack *u)
+{
+	const uint8_t *p = unpack_bytes(u, 8);
+	return p != NULL ? be64_get(p) : 0;
+}
+
+void unpack_str(struct unpack *u, char *dst, size_t dstsize)
+{
+	uint16_t len = unpack_u16(u);
+	const char *p = unpack_bytes(u, len);
+	if (p == NULL || len >= dstsize) {
+		u->error = true;
+		if (dstsize > 0)
+			dst[0] = '\0';
+		return;
+	}
+	memcpy(dst, p, len);
+	dst[len] = '\0';
+}
+
+const void *unpack_blob(struct unpack *u, size_t *len_r)
+{
+	uint32_t len = unpack_u32(u);
+	const void *p = unpack_bytes(u, len);
+	*len_r = p != NULL ? len : 0;
+	return p;
+}
+
+int store_append(struct store *store, enum store_dbi dbi, DB_TXN *txn, const void *val,
+		 size_t vallen, uint32_t *recno_r)
+{
+	db_recno_t recno = 0;
+	DBT k = { .data = &recno, .ulen = sizeof(recno), .flags = DB_DBT_USERMEM };
+	DBT v = { .data = (void *)val, .size = (uint32_t)vallen };
+	int ret = store->db[dbi]->put(store->db[dbi], txn, &k, &v, DB_APPEND);
+	if (ret != 0)
+		return store_dberr(store, ret, store_dbspecs[dbi].file);
+	*recno_r = recno;
+	return 1;
+}
