@@ -380,7 +380,8 @@ static int check_queue_refs(struct check *c, DB_TXN *txn)
 static int check_bodies(struct check *c, DB_TXN *txn)
 {
 	struct store *store = c->store;
-	qsort(c->refs, c->nrefs, STORE_BODY_ID_LEN, id_cmp);
+	if (c->nrefs > 0)
+		qsort(c->refs, c->nrefs, STORE_BODY_ID_LEN, id_cmp);
 	DBC *cur;
 	uint8_t kb[STORE_BODY_ID_LEN];
 	struct body_record *rec = malloc(sizeof(*rec));

@@ -74,7 +74,7 @@ int store_body_create(struct store *store, struct store_body_writer **writer_r,
 	w->last_cr = false;
 	w->buflen = 0;
 	snprintf(w->tmppath, sizeof(w->tmppath), "%s/tmp/%s.%d", store->blobs, h, (int)getpid());
-	w->fd = open(w->tmppath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	w->fd = open(w->tmppath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (w->fd < 0) {
 		store_err(store, "%s: %s", w->tmppath, strerror(errno));
 		*error_r = store_last_error(store);

@@ -6,4 +6,10 @@ store_libpillarbox_a_SOURCES += store/store.h store/store_int.h \
 	store/mailbox.c store/mailbox.h \
 	store/message.c store/message.h store/msgcopy.c store/msgread.c \
 	store/notify.c store/deliver.c store/queue.c store/queue.h \
-	store/maintain.c store/backup.c
+	store/maintain.c store/backup.c store/sortidx.c
+
+check_PROGRAMS += tests/unit/test_store
+TESTS += tests/unit/test_store
+tests_unit_test_store_SOURCES = tests/unit/test_store.c
+tests_unit_test_store_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_store_LDADD = $(UNIT_LIBS)

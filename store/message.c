@@ -304,6 +304,7 @@ int msg_append_txn(struct store *store, DB_TXN *txn, uint32_t mailbox_id,
 	state_count(&st, m, 1);
 	if ((r = msg_record_put(store, txn, rec)) >= 0 &&
 	    (r = modseq_index(store, txn, mailbox_id, 0, m->modseq, m->uid)) >= 0 &&
+	    (r = sortidx_add_txn(store, txn, m)) >= 0 &&
 	    (r = mboxstate_put(store, txn, mailbox_id, &st)) >= 0)
 		*uid_r = m->uid;
 	free(rec);

@@ -22,6 +22,9 @@ int msg_delete_all_txn(struct store *store, DB_TXN *txn, uint32_t mailbox_id);
  * when `create` (refused past STORE_KEYWORDS_MAX), skipped otherwise. */
 int keyword_mask_txn(struct store *store, DB_TXN *txn, uint32_t mailbox_id,
 		     const char *const *names, size_t n, bool create, uint64_t *mask_r);
+/* Sort index entries of a message (webmail lists), inside txn. */
+int sortidx_add_txn(struct store *store, DB_TXN *txn, const struct store_msg *m);
+int sortidx_del_txn(struct store *store, DB_TXN *txn, const struct store_msg *m);
 /* Unlinks the files of bodies whose last reference went (after commit). */
 void body_unlink_files(struct store *store, const uint8_t (*ids)[STORE_BODY_ID_LEN], size_t n);
 

@@ -64,6 +64,8 @@ static int remove_one(struct store *store, DB_TXN *txn, struct mboxstate *st,
 	be64_put(key + 4, m->modseq);
 	if ((r = store_del(store, DBI_MODSEQ, txn, key, 12)) < 0)
 		return r;
+	if ((r = sortidx_del_txn(store, txn, m)) < 0)
+		return r;
 	st->exists--;
 	st->bytes -= m->size;
 	if (!(m->flags & STORE_FLAG_SEEN))
@@ -324,6 +326,7 @@ static int copy_txn(struct store *store, DB_TXN *txn, void *ctx)
 		be32_put(val, copy.msg.uid);
 		if ((r = msg_record_put(store, txn, &copy)) < 0 ||
 		    (r = store_put(store, DBI_MODSEQ, txn, key, 12, val, 4, 0)) < 0 ||
+		    (r = sortidx_add_txn(store, txn, &copy.msg)) < 0 ||
 		    (r = body_ref_txn(store, txn, copy.msg.body_id, 1)) < 0)
 			break;
 		if (c->move && (r = remove_one(store, txn, &src_st, rec, true, &c->freed)) < 0)

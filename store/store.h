@@ -343,6 +343,24 @@ int store_keyword_list(struct store *store, uint32_t mailbox_id,
 		       int (*cb)(unsigned id, const char *name, void *ctx), void *ctx,
 		       const char **error_r);
 
+/* One page of a mailbox in a chosen order, for the webmail's message list:
+ * skips `offset` messages, then reports up to `count` (callback as in
+ * store_msg_list). Backed by per-mailbox sort indexes kept at append, copy
+ * and expunge time, so a page costs about the same in a mailbox of 100 or
+ * 100,000 messages (offset is skipped over index keys only). Returns the
+ * number reported. */
+enum store_sort {
+	STORE_SORT_ARRIVAL,   /* UID order */
+	STORE_SORT_DATE,      /* Date: header (internal date when absent) */
+	STORE_SORT_FROM,      /* decoded From display, case-folded */
+	STORE_SORT_SUBJECT,   /* decoded Subject without Re:/Fwd:, case-folded */
+	STORE_SORT_SIZE,
+};
+int store_msg_page(struct store *store, uint32_t mailbox_id, enum store_sort sort, bool descending,
+		   uint32_t offset, uint32_t count,
+		   int (*cb)(const struct store_msg *msg, void *ctx), void *ctx,
+		   const char **error_r);
+
 /* Reading a message: prefix + body file, by byte range, and its MIME
  * structure (cached at delivery; never reparsed). */
 struct store_msg_reader;

@@ -1,0 +1,323 @@
+/* pillarbox: the admin CLI. Argument parsing, help, and the fixed start-up
+ * order around each verb (see admin.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "admin.h"
+#include "log.h"
+#include "process.h"
+
+/* A runaway admin process fails a malloc instead of meeting the OOM killer;
+ * far above what a Berkeley DB cache plus a 4 GB message could need. */
+#define ADMIN_ADDRESS_SPACE ((size_t)16 << 30)
+/* Arguments echoed into messages and the log line are cut here. */
+#define ADMIN_ARG_SHOWN_MAX 256
+
+static const struct admin_noun *const admin_nouns[] = {
+	&admin_noun_store, &admin_noun_domain, &admin_noun_user, &admin_noun_alias,
+	&admin_noun_mailbox, &admin_noun_deliver, &admin_noun_queue,
+};
+#define ADMIN_NNOUNS (sizeof(admin_nouns) / sizeof(admin_nouns[0]))
+
+static const char admin_exit_help[] =
+	"Exit status:\n"
+	"  0   success\n"
+	"  64  usage error (bad command line)\n"
+	"  65  data error: invalid or refused input, or problems found by store check\n"
+	"  67  no such user or address\n"
+	"  69  not available (queue commands until the relay exists)\n"
+	"  73  cannot create (store init/restore), or the mailbox is over quota (deliver)\n"
+	"  75  temporary failure: the store is busy or unavailable; try again\n"
+	"  78  configuration error, or the store user does not exist\n";
+
+static unsigned admin_watchdog_seconds;
+
+void admin_say(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("pillarbox: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int admin_fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("pillarbox: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+int admin_store_fail(int ret, int refused_code, const char *what, const char *error)
+{
+	if (error == NULL)
+		error = ret < 0 ? "store error" : "refused";
+	if (ret < 0)
+		return admin_fail(ADMIN_EXIT_TEMPFAIL, "%s: %s (temporary failure: try again)",
+				  what, error);
+	return admin_fail(refused_code, "%s: %s", what, error);
+}
+
+const char *admin_arg(const char *arg)
+{
+	/* A few calls may share one message. */
+	static char bufs[4][ADMIN_ARG_SHOWN_MAX];
+	static unsigned next;
+	char *buf = bufs[next++ % 4];
+
+	return log_safe(buf, ADMIN_ARG_SHOWN_MAX, arg, strlen(arg));
+}
+
+void admin_watchdog_pause(void)
+{
+	process_watchdog(0);
+}
+
+void admin_watchdog_resume(struct admin *admin)
+{
+	(void)admin;
+	process_watchdog(admin_watchdog_seconds);
+}
+
+int admin_number_parse(const char *s, uint64_t max, uint64_t *n_r)
+{
+	uint64_t n = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (n > (max - (uint64_t)(*s - '0')) / 10)
+			return -1;
+		n = n * 10 + (uint64_t)(*s - '0');
+	}
+	*n_r = n;
+	return 0;
+}
+
+static void admin_verb_line(FILE *out, const struct admin_noun *noun, const struct admin_verb *verb)
+{
+	char synopsis[128];
+
+	snprintf(synopsis, sizeof(synopsis), "%s%s%s%s%s", noun->name,
+		 verb->name != NULL ? " " : "", verb->name != NULL ? verb->name : "",
+		 verb->args[0] != '\0' ? " " : "", verb->args);
+	fprintf(out, "  %-36s %s\n", synopsis, verb->help);
+}
+
+static void admin_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: pillarbox [--config FILE] NOUN VERB [ARGS...]\n"
+		"       pillarbox --help | --version | NOUN --help\n"
+		"\n"
+		"Manages a Pillarbox mail store. Started as root it first switches to the\n"
+		"configured user (user = in pillarbox.conf). Data goes to standard output,\n"
+		"one record a line (fields separated by tabs); messages go to standard error.\n"
+		"\n"
+		"Commands:\n");
+	for (size_t i = 0; i < ADMIN_NNOUNS; i++) {
+		for (unsigned j = 0; j < admin_nouns[i]->nverbs; j++)
+			admin_verb_line(out, admin_nouns[i], &admin_nouns[i]->verbs[j]);
+	}
+	fprintf(out,
+		"\n"
+		"Options:\n"
+		"  --config FILE   the configuration file (default: $PILLARBOX_CONF, else\n"
+		"                  %s)\n"
+		"  --help          this text;  --version  the version\n"
+		"\n"
+		"Passwords are read from the terminal (echo off, asked twice) or, when\n"
+		"standard input is not a terminal, as one line from it; never from arguments.\n"
+		"\n%s",
+		CONFIG_DEFAULT_PATH, admin_exit_help);
+}
+
+static void admin_noun_usage(FILE *out, const struct admin_noun *noun)
+{
+	fprintf(out, "usage: pillarbox [--config FILE] %s ...\n%s\n\n", noun->name, noun->help);
+	for (unsigned j = 0; j < noun->nverbs; j++)
+		admin_verb_line(out, noun, &noun->verbs[j]);
+	fprintf(out, "\n%s", admin_exit_help);
+}
+
+static const struct admin_noun *admin_noun_find(const char *name)
+{
+	for (size_t i = 0; i < ADMIN_NNOUNS; i++) {
+		if (strcmp(admin_nouns[i]->name, name) == 0)
+			return admin_nouns[i];
+	}
+	return NULL;
+}
+
+static const struct admin_verb *admin_verb_find(const struct admin_noun *noun, const char *name)
+{
+	for (unsigned j = 0; j < noun->nverbs; j++) {
+		if (noun->verbs[j].name != NULL && strcmp(noun->verbs[j].name, name) == 0)
+			return &noun->verbs[j];
+	}
+	return NULL;
+}
+
+static int admin_usage_error(const struct admin_noun *noun, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int admin_usage_error(const struct admin_noun *noun, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("pillarbox: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (noun != NULL)
+		fprintf(stderr, "Try 'pillarbox %s --help'.\n", noun->name);
+	else
+		fputs("Try 'pillarbox --help'.\n", stderr);
+	return ADMIN_EXIT_USAGE;
+}
+
+/* One syslog line per command: who ran what and how it ended. */
+static void admin_log_command(const struct admin_noun *noun, const struct admin_verb *verb,
+			      int argc, char **argv, int code)
+{
+	char args[ADMIN_ARG_SHOWN_MAX * 2] = "";
+	size_t len = 0;
+
+	for (int i = 0; i < argc && len < sizeof(args) - 1; i++) {
+		int n = snprintf(args + len, sizeof(args) - len, "%s%s", i > 0 ? " " : "",
+				 admin_arg(argv[i]));
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	log_info("%s%s%s args=[%s] uid=%ld exit=%d", noun->name, verb->name != NULL ? " " : "",
+		 verb->name != NULL ? verb->name : "", args, (long)getuid(), code);
+}
+
+/* Everything after parsing: the fixed start-up order, the verb, the end. */
+static int admin_run(const char *config_file, const struct admin_noun *noun,
+		     const struct admin_verb *verb, int argc, char **argv)
+{
+	struct process_limits limits = { .address_space = ADMIN_ADDRESS_SPACE };
+	struct admin *admin;
+	const char *path = config_path(config_file), *error = NULL;
+	int code;
+
+	/* Big (it holds a password buffer) and wiped at the end. */
+	admin = calloc(1, sizeof(*admin));
+	if (admin == NULL)
+		return admin_fail(ADMIN_EXIT_TEMPFAIL, "out of memory");
+	if (config_load(path, &admin->config, &error) < 0) {
+		free(admin);
+		return admin_fail(ADMIN_EXIT_CONFIG, "%s", error);
+	}
+	if (verb->root_dir != NULL) {
+		const char *dir = verb->root_dir(admin, argc, argv);
+
+		if (dir != NULL && (code = admin_dir_prepare(dir, admin->config->user)) != 0)
+			goto out;
+	}
+	if (process_init(admin->config->user, &limits, false, &error) < 0) {
+		code = admin_fail(ADMIN_EXIT_CONFIG, "%s", error);
+		goto out;
+	}
+	admin_watchdog_seconds = verb->watchdog ? admin->config->watchdog_seconds : 0;
+	if (verb->prepare != NULL && (code = verb->prepare(admin, argc, argv)) != 0)
+		goto out;
+	admin_watchdog_resume(admin);
+	if (verb->store == ADMIN_STORE_OPEN &&
+	    store_open(admin->config, false, &admin->store, &error) < 0) {
+		code = admin_fail(ADMIN_EXIT_TEMPFAIL, "%s", error);
+		goto out;
+	}
+	code = verb->run(admin, argc, argv);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (code == 0)
+			code = admin_fail(ADMIN_EXIT_TEMPFAIL, "standard output: %s",
+					  strerror(errno));
+	}
+out:
+	store_close(&admin->store);
+	process_watchdog(0);
+	admin_log_command(noun, verb, argc, argv, code);
+	password_wipe(admin->password, sizeof(admin->password));
+	config_free(&admin->config);
+	free(admin);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	const struct admin_noun *noun;
+	const struct admin_verb *verb;
+	const char *config_file = NULL;
+	int i = 1, nargs;
+
+	log_open("pillarbox");
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			admin_usage(stdout);
+			return fflush(stdout) == 0 ? ADMIN_EXIT_OK : ADMIN_EXIT_TEMPFAIL;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("pillarbox %s\n", ADMIN_VERSION);
+			return fflush(stdout) == 0 ? ADMIN_EXIT_OK : ADMIN_EXIT_TEMPFAIL;
+		} else if (strcmp(argv[i], "--config") == 0) {
+			if (++i >= argc)
+				return admin_usage_error(NULL, "--config needs a FILE");
+			config_file = argv[i];
+		} else if (strncmp(argv[i], "--config=", 9) == 0 && argv[i][9] != '\0') {
+			config_file = argv[i] + 9;
+		} else {
+			return admin_usage_error(NULL, "unknown option '%s'", admin_arg(argv[i]));
+		}
+	}
+	if (i >= argc)
+		return admin_usage_error(NULL, "a command is needed");
+	noun = admin_noun_find(argv[i]);
+	if (noun == NULL)
+		return admin_usage_error(NULL, "unknown command '%s'", admin_arg(argv[i]));
+	i++;
+	if (i < argc && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)) {
+		admin_noun_usage(stdout, noun);
+		return fflush(stdout) == 0 ? ADMIN_EXIT_OK : ADMIN_EXIT_TEMPFAIL;
+	}
+	if (noun->nverbs == 1 && noun->verbs[0].name == NULL) {
+		verb = &noun->verbs[0];
+	} else {
+		if (i >= argc)
+			return admin_usage_error(noun, "%s needs a verb", noun->name);
+		verb = admin_verb_find(noun, argv[i]);
+		if (verb == NULL)
+			return admin_usage_error(noun, "unknown verb '%s'", admin_arg(argv[i]));
+		i++;
+	}
+	nargs = argc - i;
+	for (int j = i; j < argc; j++) {
+		if (strcmp(argv[j], "--help") == 0) {
+			admin_noun_usage(stdout, noun);
+			return fflush(stdout) == 0 ? ADMIN_EXIT_OK : ADMIN_EXIT_TEMPFAIL;
+		}
+	}
+	if (nargs < verb->min_args || (verb->max_args >= 0 && nargs > verb->max_args)) {
+		fprintf(stderr, "pillarbox: wrong number of arguments\nusage: pillarbox %s%s%s %s\n",
+			noun->name, verb->name != NULL ? " " : "",
+			verb->name != NULL ? verb->name : "", verb->args);
+		return ADMIN_EXIT_USAGE;
+	}
+	return admin_run(config_file, noun, verb, nargs, argv + i);
+}

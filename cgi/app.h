@@ -1,0 +1,107 @@
+/* Inside the webmail core: what every page handler gets, and the helpers
+ * they share. Handlers fill ctx->data (template values) and call one of the
+ * page_* finishers; they never write markup or user data themselves. */
+#ifndef PB_CGI_APP_H
+#define PB_CGI_APP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "http.h"
+#include "session.h"
+#include "store.h"
+#include "template.h"
+#include "webmail.h"
+
+#define SESSION_COOKIE "pbx_session"
+#define LOGIN_COOKIE "pbx_login"
+#define TOKEN_HEX_LEN 64
+
+struct webmail {
+	const struct config *config;
+	struct store *store;
+	struct tpl_set *templates;
+	char *static_dir;          /* <templates>/static */
+	char *site_static_dir;     /* site override, or NULL */
+	char *base;                /* "/webmail" without a trailing slash ("" for /) */
+};
+
+struct ctx {
+	struct webmail *wm;
+	struct http_request *req;
+	struct http_response *resp;
+	struct arena *a;
+	struct store *store;
+	struct form query;
+	bool signed_in;
+	struct store_session session;
+	struct store_user user;
+	struct store_prefs prefs;
+	char csrf[TOKEN_HEX_LEN + 1];
+	struct tpl_obj *data;      /* the page's template values */
+	int64_t now;
+};
+
+/* Query (GET) and body (POST) fields. */
+const char *ctx_query(const struct ctx *c, const char *name);
+const char *ctx_form(const struct ctx *c, const char *name);
+/* A decimal field as an unsigned number; `def` when absent or invalid. */
+uint32_t ctx_query_uint(const struct ctx *c, const char *name, uint32_t def);
+uint32_t ctx_form_uint(const struct ctx *c, const char *name, uint32_t def);
+bool uint_parse(const char *s, uint32_t *v_r);
+
+/* Finishers: exactly one per request. */
+void page_render(struct ctx *c, const char *name, const char *title);
+void page_render_bare(struct ctx *c, const char *name); /* no layout (print) */
+/* 303 to base + path (path starts with '/' and may have a query). */
+void page_redirect(struct ctx *c, const char *path);
+void page_error(struct ctx *c, int status, const char *message);
+/* A store failure: 503 with Retry-After, the error logged. */
+void page_store_error(struct ctx *c, const char *what, const char *error);
+
+/* Common headers for pages we generate (CSP etc.) are added by the core;
+ * a handler may replace the CSP for its response (the message frame). */
+void ctx_set_csp(struct ctx *c, const char *csp, bool framable);
+
+/* Hex of bytes into dst (2 * len + 1). */
+void hex_encode(const uint8_t *bytes, size_t len, char *dst);
+bool hex_decode(const char *hex, uint8_t *bytes, size_t len);
+/* Compares two strings in time independent of where they differ. */
+bool token_equal(const char *a, const char *b);
+
+/* A mailbox of the signed-in user by id: 1 found (filled), 0 not the
+ * user's or none (the page answered 404), -1 store error (answered). */
+int ctx_mailbox(struct ctx *c, uint32_t id, struct store_mailbox *mb_r);
+/* The user's mailbox with this special-use bit (Trash, Junk), 1/0/-1. */
+int ctx_special_mailbox(struct ctx *c, unsigned special, struct store_mailbox *mb_r);
+/* Fills data.folders (the sidebar) with `current` marked. 0 or -1 (answered). */
+int ctx_folders(struct ctx *c, uint32_t current);
+
+/* Dates for display in the user's zone: "14:05" today, "3 Mar" this year,
+ * "2023-03-03" before; and the full form "Mon, 3 Mar 2024 14:05". */
+const char *fmt_date_short(struct ctx *c, int64_t t);
+const char *fmt_date_long(struct ctx *c, int64_t t);
+const char *fmt_size(struct ctx *c, uint64_t bytes);
+
+/* Sessions: start one for a user who just signed in (new id, cookie; the
+ * old session destroyed), end the current one; the sign-in form's token. */
+int app_session_start(struct ctx *c, uint32_t user_id);
+int app_session_end(struct ctx *c);
+const char *app_login_token(struct ctx *c, bool create);
+
+/* Page handlers (one file each area). */
+void page_login(struct ctx *c);
+void page_logout(struct ctx *c);
+void page_settings(struct ctx *c);
+void page_home(struct ctx *c);
+void page_list(struct ctx *c);
+void page_action(struct ctx *c);
+void page_empty(struct ctx *c);
+void page_msg(struct ctx *c);
+void page_print(struct ctx *c);
+void page_body(struct ctx *c);
+void page_part(struct ctx *c);
+void page_raw(struct ctx *c);
+void page_static(struct ctx *c);
+
+#endif

@@ -1,0 +1,1 @@
+# cgi/local.mk

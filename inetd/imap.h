@@ -1,0 +1,276 @@
+/* imapd: IMAP4rev1 (RFC 3501) and IMAP4rev2 (RFC 9051) with the extensions
+ * real clients use. One session per process.
+ *
+ * Files: imapd.c start-up; imap_session.c the command table, the reader
+ * (lines and literals through the tokenizer in imap_parser.c) and the
+ * dispatcher, which checks the state once; imap_write.c every byte of
+ * response (strings, flags, tagged and untagged lines); imap_auth.c the
+ * commands before login and the "any state" ones; imap_mailbox.c names and
+ * the mailbox commands; imap_list.c LIST/LSUB/STATUS; imap_view.c the
+ * selected mailbox (sequence map, keeping in step, EXPUNGE/CLOSE/IDLE);
+ * imap_fetch.c and imap_bodystructure.c FETCH; imap_search.c SEARCH;
+ * imap_store.c STORE/COPY/MOVE; imap_append.c APPEND. */
+#ifndef PB_IMAP_H
+#define PB_IMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "imap_parser.h"
+#include "store.h"
+
+/* Longest line: a UID set of a big mailbox in one STORE or FETCH is the
+ * longest thing clients send (RFC 7162 asks for at least 8 KB). */
+#define IMAP_LINE_MAX CONN_LINE_MAX_LIMIT
+/* Bytes of one command's tokens (lines plus literals other than APPEND's
+ * message): a SEARCH with several literals stays far below. */
+#define IMAP_COMMAND_MAX (256 * 1024)
+/* A literal other than an APPEND message (a password, a mailbox name, a
+ * search string). */
+#define IMAP_LITERAL_MAX (64 * 1024)
+/* Before login the only literals a client needs are a user name and a
+ * password. */
+#define IMAP_LITERAL_PREAUTH_MAX 4096
+/* Nesting of parentheses: SEARCH keys and FETCH lists need a handful. */
+#define IMAP_DEPTH_MAX 32
+/* Tokens in one command: 64 KB lines of two-byte tokens are 32768. */
+#define IMAP_TOKENS_MAX 40000
+/* Bad commands (syntax, unknown, wrong state) before we hang up. */
+#define IMAP_BAD_COMMANDS_MAX 50
+/* Failed logins in one connection before we hang up (the store's throttle
+ * delays each one further). */
+#define IMAP_AUTH_FAILURES_MAX 5
+/* IDLE: an untagged "* OK Still here" this often keeps NATs open, and IDLE
+ * may last this long (RFC 3501 5.4: at least 30 minutes). */
+#define IMAP_IDLE_KEEPALIVE_SECONDS 120
+#define IMAP_IDLE_MAX_SECONDS 3600
+/* Messages read from the store per batch (FETCH, SEARCH): records are
+ * copied out of a short snapshot and handled outside it. */
+#define IMAP_BATCH 256
+/* Messages in a mailbox whose first unseen message is worth finding at
+ * SELECT (the UNSEEN response code); above this SELECT stays O(1). */
+#define IMAP_UNSEEN_SCAN_MAX 1000
+/* Bytes of a message streamed per read (FETCH body data, APPEND). */
+#define IMAP_CHUNK 65536
+/* Quoted strings up to this length; longer ones are sent as literals. */
+#define IMAP_QUOTED_MAX 1024
+/* Mailbox names as the client sees them (modified UTF-7 may be longer). */
+#define IMAP_MAILBOX_WIRE_MAX (STORE_MAILBOX_NAME_MAX * 3 + 3)
+
+enum imap_state {
+	IMAP_STATE_NOAUTH = 1 << 0,
+	IMAP_STATE_AUTH = 1 << 1,
+	IMAP_STATE_SELECTED = 1 << 2,
+	IMAP_STATE_LOGOUT = 1 << 3,
+};
+
+struct imap_view;
+struct tls_creds;
+struct imap_session;
+
+/* One command being run. */
+struct imap_cmd {
+	const char *tag;
+	const char *name;             /* as the client wrote it */
+	const struct imap_arg *args;  /* after the name (after the UID sub-command) */
+	bool uid;                     /* UID FETCH/STORE/SEARCH/COPY/MOVE/EXPUNGE */
+	unsigned flags;               /* enum imap_cmd_flags of the table row */
+	/* The tagged reply, written by the dispatcher after keeping the client
+	 * in step (untagged responses come first). */
+	char *reply;                  /* "OK [code] text" (malloc'd), NULL = none yet */
+	bool replied;                 /* already written (STARTTLS, LOGOUT) */
+};
+
+struct imap_session {
+	struct conn *conn;
+	struct store *store;
+	const struct config *config;
+	struct tls_creds *tls_creds;  /* NULL: no STARTTLS */
+
+	enum imap_state state;
+	bool busy;
+	unsigned bad_commands;
+	unsigned auth_failures;
+	struct store_user user;
+
+	bool utf8;       /* UTF8=ACCEPT or IMAP4rev2 enabled: names and strings in UTF-8 */
+	bool rev2;       /* ENABLE IMAP4rev2 */
+	bool condstore;  /* CONDSTORE enabled (explicitly or by use) */
+
+	struct imap_parser *parser;
+	struct imap_view *view;       /* SELECTED state */
+};
+
+typedef int imap_cmd_func(struct imap_session *s, struct imap_cmd *cmd);
+
+/* ------------------------------------------------------------ session */
+
+struct imap_session *imap_session_new(struct conn *conn, struct store *store,
+				      const struct config *config, struct tls_creds *tls_creds,
+				      bool preauth_tls);
+/* Greets and serves until LOGOUT, EOF, timeout or too many errors. 0 after
+ * LOGOUT, 1 the client left or was sent away, -1 I/O or store error. */
+int imap_session_run(struct imap_session *s);
+void imap_session_free(struct imap_session **s);
+
+/* Whether LOGIN/AUTHENTICATE may be used now (TLS, loopback, or allowed). */
+bool imap_plaintext_allowed(const struct imap_session *s);
+/* The capability list for now (without "CAPABILITY"). */
+void imap_write_capabilities(struct imap_session *s);
+
+/* A store error on a command: logs it and answers NO [UNAVAILABLE] (or
+ * [SERVERBUG] for a damaged store). */
+void imap_store_error(struct imap_session *s, struct imap_cmd *cmd, const char *error);
+
+/* ------------------------------------------------------------ writer */
+
+void imap_puts(struct imap_session *s, const char *str);
+void imap_printf(struct imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void imap_write(struct imap_session *s, const void *data, size_t len);
+/* Tagged reply: "<tag> <status> [text]\r\n"; `text` is fixed by the caller
+ * (never client data); it may start with a response code "[...] ". It is
+ * kept in cmd->reply and written after the command (the first reply set
+ * wins); imap_reply_flush() writes it at once. */
+void imap_tagged(struct imap_session *s, struct imap_cmd *cmd, const char *status,
+		 const char *text);
+void imap_replyf(struct imap_session *s, struct imap_cmd *cmd, const char *status,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void imap_reply_flush(struct imap_session *s, struct imap_cmd *cmd);
+void imap_ok(struct imap_session *s, struct imap_cmd *cmd, const char *text);
+void imap_no(struct imap_session *s, struct imap_cmd *cmd, const char *text);
+void imap_bad(struct imap_session *s, struct imap_cmd *cmd, const char *text);
+/* A string as quoted or literal, whichever the bytes allow (8-bit text only
+ * quoted once UTF-8 is enabled). */
+void imap_write_string(struct imap_session *s, const char *str, size_t len);
+/* NIL for NULL. */
+void imap_write_nstring(struct imap_session *s, const char *str);
+/* An astring: an atom when it is one (and not NIL), else a string. */
+void imap_write_astring(struct imap_session *s, const char *str, size_t len);
+/* A mailbox name (UTF-8 inside) in the client's encoding. */
+void imap_write_mailbox(struct imap_session *s, const char *name);
+/* A literal header "{n}\r\n" ("~{n}\r\n" when binary). */
+void imap_write_literal_header(struct imap_session *s, uint64_t len, bool binary);
+/* "(\Seen \Answered kw ...)" for flags and keywords of the selected
+ * mailbox. */
+void imap_write_flags(struct imap_session *s, uint32_t flags, uint64_t keywords, bool recent);
+
+/* -------------------------------------------------------- mailboxes */
+
+/* Converts a client's mailbox name (modified UTF-7, or UTF-8 once enabled)
+ * into the store's UTF-8 form in dst (STORE_MAILBOX_NAME_MAX + 1 bytes):
+ * INBOX canonical, a trailing '/' dropped when `create`. 1 ok, 0 invalid
+ * (the NO is sent). */
+int imap_mailbox_name(struct imap_session *s, struct imap_cmd *cmd, const struct imap_arg *arg,
+		      bool create, char *dst);
+/* Finds a mailbox by a client's argument: 1 found, 0 not (NO sent with
+ * `missing_code`, e.g. "[NONEXISTENT]" or "[TRYCREATE]"), -1 (NO sent). */
+int imap_mailbox_lookup(struct imap_session *s, struct imap_cmd *cmd, const struct imap_arg *arg,
+			const char *missing_code, struct store_mailbox *mb_r);
+/* Special-use attributes "\Sent \Trash ..." for a mailbox (may be ""). */
+void imap_write_special_use(struct imap_session *s, unsigned special, bool *first);
+/* Writes the STATUS response for `items` (a list argument) of a mailbox:
+ * 1 ok, 0 bad item (BAD sent), -1 store error (NO sent). */
+int imap_status_write(struct imap_session *s, struct imap_cmd *cmd,
+		      const struct store_mailbox *mb, const struct imap_arg *items, bool check_only);
+/* The user's APPENDLIMIT (max_message_size). */
+uint64_t imap_append_limit(const struct imap_session *s);
+
+/* ------------------------------------------------------ selected view */
+
+/* The state of the selected mailbox as this session told the client. */
+struct imap_view {
+	uint32_t mailbox_id;
+	char name[STORE_MAILBOX_NAME_MAX + 1];
+	bool readonly;
+	uint32_t uidvalidity;
+	uint32_t uidnext;        /* UIDs below this are known to the view */
+	uint64_t modseq;         /* changes up to this are reflected */
+	uint64_t select_modseq;  /* HIGHESTMODSEQ at SELECT (lazy loading) */
+	uint32_t select_uidnext; /* UIDNEXT at SELECT */
+	uint32_t exists;         /* EXISTS as told (before the map is loaded) */
+
+	/* The sequence map: the UIDs the client knows, ascending. */
+	bool loaded;
+	uint32_t *uids;
+	uint32_t count, cap;
+	/* Expunged in the store, still in the map (not yet told). */
+	uint32_t *gone;
+	uint32_t ngone, gone_cap;
+	/* UIDs this session holds as \Recent: [lo, hi) ranges. */
+	struct { uint32_t lo, hi; } recent[8];
+	unsigned nrecent;
+	/* Flag changes this session made and reported itself. */
+	struct { uint32_t uid; uint64_t modseq; } told[64];
+	unsigned ntold;
+	bool told_overflow;
+
+	/* Keyword names by id (bit), loaded at SELECT and when a new bit shows. */
+	char *keywords[STORE_KEYWORDS_MAX];
+	uint64_t keywords_known;
+	bool keywords_changed;   /* send a new FLAGS at the next chance */
+};
+
+/* SELECT / EXAMINE. */
+int imap_view_open(struct imap_session *s, struct imap_cmd *cmd, const struct store_mailbox *mb,
+		   bool readonly);
+void imap_view_close(struct imap_session *s);
+/* Loads the sequence map if not yet loaded: 1, or -1 (error_r). */
+int imap_view_load(struct imap_session *s, const char **error_r);
+/* The sequence number of `uid` (1-based), or 0. */
+uint32_t imap_view_seq(const struct imap_view *v, uint32_t uid);
+bool imap_view_is_gone(const struct imap_view *v, uint32_t uid);
+bool imap_view_is_recent(const struct imap_view *v, uint32_t uid);
+/* Keeps the client in step: new messages (EXISTS), flag changes (FETCH),
+ * and, when `expunge_ok`, expunges (EXPUNGE). Returns 0, or -1 (logged;
+ * the caller answers as it can). */
+int imap_view_sync(struct imap_session *s, bool expunge_ok);
+/* Remembers that the client was told about (uid, modseq). */
+void imap_view_told(struct imap_view *v, uint32_t uid, uint64_t modseq);
+/* Keyword name for a bit, reloading names if unknown (NULL if none). */
+const char *imap_view_keyword(struct imap_session *s, unsigned id);
+
+/* Resolves a sequence set (or UID set) argument to the view's UIDs, sorted,
+ * unique: 1 with *uids_r (malloc'd) / *n_r, 0 on a bad set (BAD sent), -1
+ * error (NO sent). Sequence numbers beyond the mailbox are an error;
+ * UIDs that are not there are skipped. */
+int imap_view_resolve(struct imap_session *s, struct imap_cmd *cmd, const char *set, size_t len,
+		      bool uid, uint32_t **uids_r, size_t *n_r);
+/* Calls cb for each stored message among the sorted UIDs, in batches read
+ * from short snapshots; the cb returns 0 to go on. Missing (expunged)
+ * messages are counted in *missing_r. Returns 0, the cb's non-zero, or -1
+ * with *error_r. */
+int imap_view_each(struct imap_session *s, const uint32_t *uids, size_t n,
+		   int (*cb)(struct imap_session *s, const struct store_msg *msg, void *ctx),
+		   void *ctx, size_t *missing_r, const char **error_r);
+
+/* ---------------------------------------------------------- commands */
+
+imap_cmd_func imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_starttls,
+	imap_cmd_authenticate, imap_cmd_login, imap_cmd_id, imap_cmd_enable;
+imap_cmd_func imap_cmd_select, imap_cmd_create, imap_cmd_delete, imap_cmd_rename,
+	imap_cmd_subscribe, imap_cmd_unsubscribe, imap_cmd_namespace, imap_cmd_status,
+	imap_cmd_getquota, imap_cmd_getquotaroot, imap_cmd_setquota;
+imap_cmd_func imap_cmd_list, imap_cmd_lsub;
+imap_cmd_func imap_cmd_check, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge,
+	imap_cmd_idle;
+imap_cmd_func imap_cmd_fetch;
+imap_cmd_func imap_cmd_search;
+imap_cmd_func imap_cmd_store, imap_cmd_copy;
+imap_cmd_func imap_cmd_append;
+
+/* APPEND reads its literal itself: the session hands over the parser in
+ * the middle of a command. */
+int imap_append_run(struct imap_session *s, struct imap_cmd *cmd);
+/* Reads the next line of a command in progress into the parser (after a
+ * streamed literal): the status, or IMAP_PARSE_ERROR with a reason; -2
+ * when the connection is gone. */
+int imap_session_continue(struct imap_session *s, const char **error_r);
+
+/* Flags: parses a flag list (or one flag) of STORE/APPEND into system flags
+ * and keyword names (pointers into the args). 1 ok, 0 invalid (*error_r). */
+int imap_flags_parse(const struct imap_arg *arg, uint32_t *flags_r, const char **keywords,
+		     size_t *nkeywords_r, const char **error_r);
+
+#endif

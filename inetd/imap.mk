@@ -1,0 +1,1 @@
+# inetd/imap.mk

@@ -1,0 +1,868 @@
+/* The selected mailbox: SELECT/EXAMINE from the mailbox record alone (O(1)),
+ * the sequence map loaded on first need, keeping the client in step with
+ * other processes (RFC 3501 5.2, 7.4.1), CHECK, CLOSE, UNSELECT, EXPUNGE,
+ * IDLE (RFC 2177).
+ *
+ * The map is a sorted array of UIDs (4 bytes a message: 100,000 messages in
+ * 400 KB). At SELECT the client is told EXISTS, UIDNEXT and HIGHESTMODSEQ
+ * from the mailbox record; the map is then, whenever it is first needed,
+ * rebuilt as of that moment: the messages below UIDNEXT present now plus
+ * those expunged since that HIGHESTMODSEQ (which the next sync reports).
+ * Changes are found with one record read (store_mailbox_modseq) and, when
+ * it moved, store_msg_changed_since / store_msg_expunged_since. */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "imap.h"
+#include "log.h"
+
+static int uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int uids_push(uint32_t **arr, uint32_t *n, uint32_t *cap, uint32_t uid)
+{
+	if (*n == *cap) {
+		uint32_t c = *cap ? *cap * 2 : 64;
+		uint32_t *p = reallocarray(*arr, c, sizeof(uint32_t));
+		if (p == NULL)
+			return -1;
+		*arr = p;
+		*cap = c;
+	}
+	(*arr)[(*n)++] = uid;
+	return 0;
+}
+
+/* Index of uid in the map, or -1. */
+static int64_t view_index(const struct imap_view *v, uint32_t uid)
+{
+	uint32_t lo = 0, hi = v->count;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (v->uids[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < v->count && v->uids[lo] == uid ? (int64_t)lo : -1;
+}
+
+uint32_t imap_view_seq(const struct imap_view *v, uint32_t uid)
+{
+	int64_t i = view_index(v, uid);
+
+	return i < 0 ? 0 : (uint32_t)i + 1;
+}
+
+bool imap_view_is_gone(const struct imap_view *v, uint32_t uid)
+{
+	for (uint32_t i = 0; i < v->ngone; i++)
+		if (v->gone[i] == uid)
+			return true;
+	return false;
+}
+
+bool imap_view_is_recent(const struct imap_view *v, uint32_t uid)
+{
+	for (unsigned i = 0; i < v->nrecent; i++)
+		if (uid >= v->recent[i].lo && uid < v->recent[i].hi)
+			return true;
+	return false;
+}
+
+static void view_add_recent(struct imap_view *v, uint32_t lo, uint32_t hi)
+{
+	if (lo >= hi)
+		return;
+	if (v->nrecent > 0 && v->recent[v->nrecent - 1].hi >= lo) {
+		if (hi > v->recent[v->nrecent - 1].hi)
+			v->recent[v->nrecent - 1].hi = hi;
+		return;
+	}
+	if (v->nrecent == sizeof(v->recent) / sizeof(v->recent[0])) {
+		memmove(v->recent, v->recent + 1, sizeof(v->recent) - sizeof(v->recent[0]));
+		v->nrecent--;
+	}
+	v->recent[v->nrecent].lo = lo;
+	v->recent[v->nrecent].hi = hi;
+	v->nrecent++;
+}
+
+void imap_view_told(struct imap_view *v, uint32_t uid, uint64_t modseq)
+{
+	if (v->ntold == sizeof(v->told) / sizeof(v->told[0])) {
+		v->told_overflow = true;
+		return;
+	}
+	v->told[v->ntold].uid = uid;
+	v->told[v->ntold].modseq = modseq;
+	v->ntold++;
+}
+
+static bool view_was_told(const struct imap_view *v, uint32_t uid, uint64_t modseq)
+{
+	for (unsigned i = 0; i < v->ntold; i++)
+		if (v->told[i].uid == uid && v->told[i].modseq == modseq)
+			return true;
+	return false;
+}
+
+/* ------------------------------------------------------------- keywords */
+
+static int keyword_cb(unsigned id, const char *name, void *ctx)
+{
+	struct imap_view *v = ctx;
+
+	if (id >= STORE_KEYWORDS_MAX || (v->keywords_known & (1ULL << id)))
+		return 0;
+	v->keywords[id] = strdup(name);
+	if (v->keywords[id] != NULL)
+		v->keywords_known |= 1ULL << id;
+	return 0;
+}
+
+static int view_keywords_load(struct imap_session *s, const char **error_r)
+{
+	uint64_t before = s->view->keywords_known;
+	int r = store_keyword_list(s->store, s->view->mailbox_id, keyword_cb, s->view, error_r);
+
+	if (r >= 0 && s->view->keywords_known != before)
+		s->view->keywords_changed = true;
+	return r < 0 ? -1 : 0;
+}
+
+const char *imap_view_keyword(struct imap_session *s, unsigned id)
+{
+	struct imap_view *v = s->view;
+	const char *error;
+
+	if (v == NULL || id >= STORE_KEYWORDS_MAX)
+		return NULL;
+	if (!(v->keywords_known & (1ULL << id)))
+		(void)view_keywords_load(s, &error);
+	return (v->keywords_known & (1ULL << id)) ? v->keywords[id] : NULL;
+}
+
+static void view_write_flag_lists(struct imap_session *s)
+{
+	struct imap_view *v = s->view;
+	static const char sys[] = "\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded $Junk $NotJunk";
+
+	imap_puts(s, "* FLAGS (" );
+	imap_puts(s, sys);
+	for (unsigned id = 0; id < STORE_KEYWORDS_MAX; id++) {
+		if (v->keywords_known & (1ULL << id)) {
+			imap_puts(s, " ");
+			imap_puts(s, v->keywords[id]);
+		}
+	}
+	imap_puts(s, ")\r\n");
+	if (v->readonly) {
+		imap_puts(s, "* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
+	} else {
+		imap_puts(s, "* OK [PERMANENTFLAGS (");
+		imap_puts(s, sys);
+		for (unsigned id = 0; id < STORE_KEYWORDS_MAX; id++) {
+			if (v->keywords_known & (1ULL << id)) {
+				imap_puts(s, " ");
+				imap_puts(s, v->keywords[id]);
+			}
+		}
+		imap_puts(s, " \\*)] Flags permitted\r\n");
+	}
+	v->keywords_changed = false;
+}
+
+/* --------------------------------------------------------------- SELECT */
+
+struct select_scan {
+	uint32_t pos, first_unseen, recent;
+	uint32_t recent_lo;
+};
+
+static int select_scan_cb(const struct store_msg *msg, void *ctx)
+{
+	struct select_scan *c = ctx;
+
+	c->pos++;
+	if (c->first_unseen == 0 && !(msg->flags & STORE_FLAG_SEEN))
+		c->first_unseen = c->pos;
+	if (msg->uid >= c->recent_lo)
+		c->recent++;
+	return 0;
+}
+
+int imap_view_open(struct imap_session *s, struct imap_cmd *cmd, const struct store_mailbox *mb,
+		   bool readonly)
+{
+	struct imap_view *v = calloc(1, sizeof(*v));
+	const char *error = NULL;
+	struct select_scan scan = { 0 };
+
+	if (v == NULL) {
+		imap_no(s, cmd, "[UNAVAILABLE] Out of memory");
+		return -1;
+	}
+	v->mailbox_id = mb->id;
+	snprintf(v->name, sizeof(v->name), "%s", mb->name);
+	v->readonly = readonly;
+	v->uidvalidity = mb->uidvalidity;
+	v->uidnext = v->select_uidnext = mb->uidnext;
+	v->modseq = v->select_modseq = mb->highestmodseq;
+	v->exists = mb->exists;
+	s->view = v;
+	if (view_keywords_load(s, &error) < 0)
+		goto fail;
+	scan.recent_lo = UINT32_MAX;
+	if (!readonly && !s->rev2) {
+		uint32_t r;
+		if (store_mailbox_claim_recent(s->store, mb->id, &r, &error) < 0)
+			goto fail;
+		if (r < mb->uidnext) {
+			view_add_recent(v, r, mb->uidnext);
+			scan.recent_lo = r;
+		}
+	}
+	/* Cheap extras: the recent count (new mail only) and, in small
+	 * mailboxes, the first unseen message. */
+	if (mb->exists > 0 && mb->unseen > 0 && mb->exists <= IMAP_UNSEEN_SCAN_MAX) {
+		if (store_msg_list(s->store, mb->id, 1, mb->uidnext - 1, select_scan_cb, &scan,
+				   &error) < 0)
+			goto fail;
+	} else if (scan.recent_lo != UINT32_MAX) {
+		scan.pos = 0;
+		if (store_msg_list(s->store, mb->id, scan.recent_lo, mb->uidnext - 1, select_scan_cb,
+				   &scan, &error) < 0)
+			goto fail;
+		scan.first_unseen = 0;
+	}
+	view_write_flag_lists(s);
+	imap_printf(s, "* %u EXISTS\r\n", mb->exists);
+	if (!s->rev2)
+		imap_printf(s, "* %u RECENT\r\n", scan.recent);
+	if (scan.first_unseen != 0)
+		imap_printf(s, "* OK [UNSEEN %u] First unseen\r\n", scan.first_unseen);
+	imap_printf(s, "* OK [UIDVALIDITY %u] UIDs valid\r\n", mb->uidvalidity);
+	imap_printf(s, "* OK [UIDNEXT %u] Predicted next UID\r\n", mb->uidnext);
+	imap_printf(s, "* OK [HIGHESTMODSEQ %llu] Highest\r\n",
+		    (unsigned long long)mb->highestmodseq);
+	if (s->rev2) {
+		imap_puts(s, "* LIST () \"/\" ");
+		imap_write_mailbox(s, mb->name);
+		imap_puts(s, "\r\n");
+	}
+	imap_ok(s, cmd, readonly ? "[READ-ONLY] Examine completed" : "[READ-WRITE] Select completed");
+	return 1;
+fail:
+	imap_view_close(s);
+	imap_store_error(s, cmd, error);
+	return -1;
+}
+
+void imap_view_close(struct imap_session *s)
+{
+	struct imap_view *v = s->view;
+
+	if (v == NULL)
+		return;
+	for (unsigned i = 0; i < STORE_KEYWORDS_MAX; i++)
+		free(v->keywords[i]);
+	free(v->uids);
+	free(v->gone);
+	free(v);
+	s->view = NULL;
+}
+
+/* ----------------------------------------------------------- the map */
+
+struct load_ctx {
+	struct imap_view *v;
+	uint32_t *extra;
+	uint32_t nextra, extra_cap;
+	bool failed;
+};
+
+static int load_cb(const struct store_msg *msg, void *ctx)
+{
+	struct load_ctx *c = ctx;
+
+	if (uids_push(&c->v->uids, &c->v->count, &c->v->cap, msg->uid) < 0) {
+		c->failed = true;
+		return 1;
+	}
+	return 0;
+}
+
+static int load_expunged_cb(uint32_t uid, uint64_t modseq, void *ctx)
+{
+	struct load_ctx *c = ctx;
+
+	(void)modseq;
+	if (uid < c->v->select_uidnext && uids_push(&c->extra, &c->nextra, &c->extra_cap, uid) < 0) {
+		c->failed = true;
+		return 1;
+	}
+	return 0;
+}
+
+int imap_view_load(struct imap_session *s, const char **error_r)
+{
+	struct imap_view *v = s->view;
+	struct load_ctx c = { .v = v };
+
+	if (v->loaded)
+		return 1;
+	v->count = 0;
+	if (v->exists > 0 && (v->uids = malloc(v->exists * sizeof(uint32_t))) != NULL)
+		v->cap = v->exists;
+	if (v->select_uidnext > 1 &&
+	    store_msg_list(s->store, v->mailbox_id, 1, v->select_uidnext - 1, load_cb, &c,
+			   error_r) < 0)
+		return -1;
+	if (!c.failed &&
+	    store_msg_expunged_since(s->store, v->mailbox_id, v->select_modseq, load_expunged_cb,
+				     &c, error_r) < 0) {
+		free(c.extra);
+		return -1;
+	}
+	for (uint32_t i = 0; !c.failed && i < c.nextra; i++)
+		if (uids_push(&v->uids, &v->count, &v->cap, c.extra[i]) < 0)
+			c.failed = true;
+	free(c.extra);
+	if (c.failed) {
+		*error_r = "out of memory";
+		return -1;
+	}
+	if (c.nextra > 0) {
+		qsort(v->uids, v->count, sizeof(uint32_t), uid_cmp);
+		uint32_t w = 0;
+		for (uint32_t i = 0; i < v->count; i++)
+			if (w == 0 || v->uids[w - 1] != v->uids[i])
+				v->uids[w++] = v->uids[i];
+		v->count = w;
+	}
+	v->loaded = true;
+	if (v->count != v->exists) {
+		/* the record and the messages disagreed for a moment: the map
+		 * is the truth from now on */
+		log_info("select: map has %u messages, record said %u (mailbox %u)", v->count,
+			 v->exists, v->mailbox_id);
+		if (v->count > v->exists)
+			imap_printf(s, "* %u EXISTS\r\n", v->count);
+		v->exists = v->count;
+	}
+	return 1;
+}
+
+/* ---------------------------------------------------------- keeping in step */
+
+struct sync_ctx {
+	struct imap_session *s;
+	uint32_t *fresh;
+	uint32_t nfresh, fresh_cap;
+	bool failed;
+};
+
+static int sync_changed_cb(const struct store_msg *msg, void *ctx)
+{
+	struct sync_ctx *c = ctx;
+	struct imap_session *s = c->s;
+	struct imap_view *v = s->view;
+
+	if (msg->uid >= v->uidnext) {
+		if (uids_push(&c->fresh, &c->nfresh, &c->fresh_cap, msg->uid) < 0)
+			c->failed = true;
+		return 0;
+	}
+	uint32_t seq = imap_view_seq(v, msg->uid);
+	if (seq == 0 || imap_view_is_gone(v, msg->uid))
+		return 0;
+	if (!v->told_overflow && view_was_told(v, msg->uid, msg->modseq))
+		return 0;
+	imap_printf(s, "* %u FETCH (UID %u FLAGS ", seq, msg->uid);
+	imap_write_flags(s, msg->flags, msg->keywords, imap_view_is_recent(v, msg->uid));
+	if (s->condstore)
+		imap_printf(s, " MODSEQ (%llu)", (unsigned long long)msg->modseq);
+	imap_puts(s, ")\r\n");
+	return 0;
+}
+
+static int sync_expunged_cb(uint32_t uid, uint64_t modseq, void *ctx)
+{
+	struct sync_ctx *c = ctx;
+	struct imap_view *v = c->s->view;
+
+	(void)modseq;
+	if (uid >= v->uidnext || view_index(v, uid) < 0 || imap_view_is_gone(v, uid))
+		return 0;
+	if (uids_push(&v->gone, &v->ngone, &v->gone_cap, uid) < 0)
+		c->failed = true;
+	return 0;
+}
+
+/* Sends EXPUNGE for every gone message, highest sequence number first (so
+ * no number shifts under the client), and drops them from the map. */
+static void view_expunge_gone(struct imap_session *s)
+{
+	struct imap_view *v = s->view;
+
+	if (v->ngone == 0)
+		return;
+	qsort(v->gone, v->ngone, sizeof(uint32_t), uid_cmp);
+	for (uint32_t i = v->ngone; i-- > 0;) {
+		uint32_t seq = imap_view_seq(v, v->gone[i]);
+		if (seq == 0)
+			continue;
+		imap_printf(s, "* %u EXPUNGE\r\n", seq);
+		memmove(v->uids + seq - 1, v->uids + seq, (v->count - seq) * sizeof(uint32_t));
+		v->count--;
+	}
+	v->ngone = 0;
+	v->exists = v->count;
+}
+
+int imap_view_sync(struct imap_session *s, bool expunge_ok)
+{
+	struct imap_view *v = s->view;
+	struct sync_ctx c = { .s = s };
+	const char *error = NULL;
+	uint64_t highest;
+
+	if (v == NULL)
+		return 0;
+	int r = store_mailbox_modseq(s->store, v->mailbox_id, &highest, &error);
+	if (r < 0) {
+		log_error("sync user=<%s>: %s", s->user.address, error != NULL ? error : "");
+		return -1;
+	}
+	if (r == 0) {
+		imap_puts(s, "* BYE Selected mailbox was deleted, reconnect\r\n");
+		s->state = IMAP_STATE_LOGOUT;
+		return -1;
+	}
+	if (highest != v->modseq) {
+		if (imap_view_load(s, &error) < 0 ||
+		    store_msg_changed_since(s->store, v->mailbox_id, v->modseq, sync_changed_cb, &c,
+					    &error) < 0 ||
+		    store_msg_expunged_since(s->store, v->mailbox_id, v->modseq, sync_expunged_cb, &c,
+					     &error) < 0) {
+			free(c.fresh);
+			log_error("sync user=<%s>: %s", s->user.address, error != NULL ? error : "");
+			return -1;
+		}
+		if (c.failed) {
+			free(c.fresh);
+			log_error("sync user=<%s>: out of memory", s->user.address);
+			return -1;
+		}
+		v->modseq = highest;
+		v->ntold = 0;
+		v->told_overflow = false;
+	}
+	if (v->keywords_changed)
+		view_write_flag_lists(s);
+	if (expunge_ok)
+		view_expunge_gone(s);
+	if (c.nfresh > 0) {
+		qsort(c.fresh, c.nfresh, sizeof(uint32_t), uid_cmp);
+		uint32_t added = 0, lo = c.fresh[0];
+		for (uint32_t i = 0; i < c.nfresh; i++) {
+			if (c.fresh[i] < v->uidnext)
+				continue; /* a duplicate */
+			if (uids_push(&v->uids, &v->count, &v->cap, c.fresh[i]) < 0)
+				break;
+			v->uidnext = c.fresh[i] + 1;
+			added++;
+		}
+		if (added > 0) {
+			imap_printf(s, "* %u EXISTS\r\n", v->count);
+			if (!v->readonly && !s->rev2) {
+				uint32_t rec;
+				if (store_mailbox_claim_recent(s->store, v->mailbox_id, &rec, &error) == 1)
+					view_add_recent(v, rec > lo ? rec : lo, v->uidnext);
+				uint32_t n = 0;
+				for (uint32_t i = 0; i < v->count; i++)
+					n += imap_view_is_recent(v, v->uids[i]);
+				imap_printf(s, "* %u RECENT\r\n", n);
+			}
+		}
+		v->exists = v->count;
+	}
+	free(c.fresh);
+	return 0;
+}
+
+/* ------------------------------------------------------ sets and batches */
+
+int imap_view_resolve(struct imap_session *s, struct imap_cmd *cmd, const char *set, size_t len,
+		      bool uid, uint32_t **uids_r, size_t *n_r)
+{
+	struct imap_view *v = s->view;
+	struct imap_seqset ss;
+	const char *error = NULL;
+	uint8_t *mark = NULL;
+	int r;
+
+	*uids_r = NULL;
+	*n_r = 0;
+	r = imap_seqset_parse(set, len, &ss);
+	if (r <= 0) {
+		if (r < 0)
+			imap_no(s, cmd, "[UNAVAILABLE] Out of memory");
+		else
+			imap_bad(s, cmd, "Invalid sequence set");
+		return r < 0 ? -1 : 0;
+	}
+	if (imap_view_load(s, &error) < 0) {
+		imap_seqset_free(&ss);
+		imap_store_error(s, cmd, error);
+		return -1;
+	}
+	if (!uid && v->count == 0) {
+		imap_seqset_free(&ss);
+		imap_bad(s, cmd, "No messages in the mailbox: sequence numbers are invalid");
+		return 0;
+	}
+	if (v->count > 0 && (mark = calloc((v->count + 7) / 8, 1)) == NULL) {
+		imap_seqset_free(&ss);
+		imap_no(s, cmd, "[UNAVAILABLE] Out of memory");
+		return -1;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < ss.count; i++) {
+		uint32_t lo = ss.ranges[i].lo, hi = ss.ranges[i].hi, a, b;
+		if (!uid) {
+			if (lo == 0)
+				lo = v->count;
+			if (hi == 0)
+				hi = v->count;
+			if (lo > hi) {
+				uint32_t t = lo;
+				lo = hi;
+				hi = t;
+			}
+			if (lo > v->count) {
+				free(mark);
+				imap_seqset_free(&ss);
+				imap_bad(s, cmd, "Invalid message sequence number");
+				return 0;
+			}
+			if (hi > v->count)
+				hi = v->count;
+			a = lo - 1;
+			b = hi; /* [a, b) indices */
+		} else {
+			uint32_t max = v->count > 0 ? v->uids[v->count - 1] : 0;
+			if (lo == 0)
+				lo = max;
+			if (hi == 0)
+				hi = max;
+			if (lo > hi) {
+				uint32_t t = lo;
+				lo = hi;
+				hi = t;
+			}
+			/* first index with uid >= lo, first with uid > hi */
+			uint32_t l = 0, h = v->count;
+			while (l < h) {
+				uint32_t m = l + (h - l) / 2;
+				if (v->uids[m] < lo)
+					l = m + 1;
+				else
+					h = m;
+			}
+			a = l;
+			h = v->count;
+			while (l < h) {
+				uint32_t m = l + (h - l) / 2;
+				if (v->uids[m] <= hi)
+					l = m + 1;
+				else
+					h = m;
+			}
+			b = l;
+		}
+		for (uint32_t k = a; k < b; k++) {
+			if (!(mark[k / 8] & (1u << (k % 8)))) {
+				mark[k / 8] |= (uint8_t)(1u << (k % 8));
+				n++;
+			}
+		}
+	}
+	imap_seqset_free(&ss);
+	if (n > 0) {
+		uint32_t *out = malloc(n * sizeof(uint32_t));
+		if (out == NULL) {
+			free(mark);
+			imap_no(s, cmd, "[UNAVAILABLE] Out of memory");
+			return -1;
+		}
+		size_t w = 0;
+		for (uint32_t k = 0; k < v->count; k++)
+			if (mark[k / 8] & (1u << (k % 8)))
+				out[w++] = v->uids[k];
+		*uids_r = out;
+	}
+	*n_r = n;
+	free(mark);
+	return 1;
+}
+
+struct batch_ctx {
+	struct store_msg *msgs;
+	size_t n;
+};
+
+static int batch_cb(const struct store_msg *msg, void *ctx)
+{
+	struct batch_ctx *b = ctx;
+
+	b->msgs[b->n++] = *msg;
+	return b->n == IMAP_BATCH ? 1 : 0;
+}
+
+int imap_view_each(struct imap_session *s, const uint32_t *uids, size_t n,
+		   int (*cb)(struct imap_session *s, const struct store_msg *msg, void *ctx),
+		   void *ctx, size_t *missing_r, const char **error_r)
+{
+	struct imap_view *v = s->view;
+	struct batch_ctx b = { .msgs = malloc(IMAP_BATCH * sizeof(struct store_msg)) };
+	size_t i = 0, got = 0;
+	int ret = 0;
+
+	*missing_r = 0;
+	if (b.msgs == NULL) {
+		*error_r = "out of memory";
+		return -1;
+	}
+	while (i < n && ret == 0) {
+		/* a run of neighbours in the map: one range read from the store */
+		int64_t start = view_index(v, uids[i]);
+		size_t j = i + 1;
+		while (start >= 0 && j < n && (uint64_t)(start + (int64_t)(j - i)) < v->count &&
+		       v->uids[start + (int64_t)(j - i)] == uids[j])
+			j++;
+		uint32_t lo = uids[i], hi = uids[j - 1];
+		size_t run_got = 0;
+		while (lo <= hi && ret == 0) {
+			b.n = 0;
+			if (store_msg_list(s->store, v->mailbox_id, lo, hi, batch_cb, &b, error_r) < 0) {
+				ret = -1;
+				break;
+			}
+			for (size_t k = 0; k < b.n && ret == 0; k++)
+				ret = cb(s, &b.msgs[k], ctx);
+			run_got += b.n;
+			if (b.n < IMAP_BATCH)
+				break;
+			if (b.msgs[b.n - 1].uid == UINT32_MAX)
+				break;
+			lo = b.msgs[b.n - 1].uid + 1;
+		}
+		got += run_got;
+		i = j;
+	}
+	free(b.msgs);
+	if (ret == 0 && got < n)
+		*missing_r = n - got;
+	return ret;
+}
+
+/* -------------------------------------------------------------- commands */
+
+int imap_cmd_check(struct imap_session *s, struct imap_cmd *cmd)
+{
+	if (cmd->args != NULL) {
+		imap_bad(s, cmd, "CHECK takes no arguments");
+		return 0;
+	}
+	imap_ok(s, cmd, "Check completed");
+	return 0;
+}
+
+struct deleted_ctx {
+	uint32_t *uids;
+	uint32_t n, cap;
+	bool failed;
+};
+
+static int deleted_cb(struct imap_session *s, const struct store_msg *msg, void *ctx)
+{
+	struct deleted_ctx *c = ctx;
+
+	(void)s;
+	if ((msg->flags & STORE_FLAG_DELETED) && uids_push(&c->uids, &c->n, &c->cap, msg->uid) < 0) {
+		c->failed = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* Expunges the messages with \Deleted among `uids` (all when NULL).
+ * Returns the count, or -1 with *error_r. */
+static int view_expunge_deleted(struct imap_session *s, const uint32_t *uids, size_t n,
+				const char **error_r)
+{
+	struct imap_view *v = s->view;
+	struct deleted_ctx c = { 0 };
+	size_t missing;
+
+	if (imap_view_load(s, error_r) < 0)
+		return -1;
+	if (uids == NULL) {
+		uids = v->uids;
+		n = v->count;
+	}
+	if (n == 0)
+		return 0;
+	if (imap_view_each(s, uids, n, deleted_cb, &c, &missing, error_r) < 0 || c.failed) {
+		free(c.uids);
+		if (c.failed)
+			*error_r = "out of memory";
+		return -1;
+	}
+	int r = c.n > 0 ? store_msg_expunge(s->store, v->mailbox_id, c.uids, c.n, error_r) : 0;
+	free(c.uids);
+	return r;
+}
+
+int imap_cmd_expunge(struct imap_session *s, struct imap_cmd *cmd)
+{
+	const char *error = NULL;
+	uint32_t *uids = NULL;
+	size_t n = 0;
+
+	if (cmd->uid) {
+		if (!imap_arg_is_string(cmd->args) || cmd->args->type != IMAP_ARG_ATOM ||
+		    cmd->args->next != NULL) {
+			imap_bad(s, cmd, "UID EXPUNGE needs a UID set");
+			return 0;
+		}
+	} else if (cmd->args != NULL) {
+		imap_bad(s, cmd, "EXPUNGE takes no arguments");
+		return 0;
+	}
+	if (s->view->readonly) {
+		imap_no(s, cmd, "[READ-ONLY] Mailbox is read-only");
+		return 0;
+	}
+	if (cmd->uid) {
+		if (imap_view_resolve(s, cmd, cmd->args->str, cmd->args->len, true, &uids, &n) <= 0)
+			return 0;
+		if (n == 0) {
+			imap_ok(s, cmd, "Expunge completed");
+			return 0;
+		}
+	}
+	int r = view_expunge_deleted(s, uids, n, &error);
+	free(uids);
+	if (r < 0) {
+		imap_store_error(s, cmd, error);
+		return 0;
+	}
+	imap_ok(s, cmd, "Expunge completed");
+	return 0;
+}
+
+int imap_cmd_close(struct imap_session *s, struct imap_cmd *cmd)
+{
+	const char *error = NULL;
+
+	if (cmd->args != NULL) {
+		imap_bad(s, cmd, "CLOSE takes no arguments");
+		return 0;
+	}
+	if (!s->view->readonly && view_expunge_deleted(s, NULL, 0, &error) < 0) {
+		imap_store_error(s, cmd, error);
+		return 0;
+	}
+	imap_view_close(s);
+	s->state = IMAP_STATE_AUTH;
+	imap_ok(s, cmd, "Close completed");
+	return 0;
+}
+
+int imap_cmd_unselect(struct imap_session *s, struct imap_cmd *cmd)
+{
+	if (cmd->args != NULL) {
+		imap_bad(s, cmd, "UNSELECT takes no arguments");
+		return 0;
+	}
+	imap_view_close(s);
+	s->state = IMAP_STATE_AUTH;
+	imap_ok(s, cmd, "Unselect completed");
+	return 0;
+}
+
+int imap_cmd_idle(struct imap_session *s, struct imap_cmd *cmd)
+{
+	const char *error = NULL;
+	int fd = -1;
+	time_t start = time(NULL), last = start;
+
+	if (cmd->args != NULL) {
+		imap_bad(s, cmd, "IDLE takes no arguments");
+		return 0;
+	}
+	if (s->view != NULL && (fd = store_watch(s->store, s->view->mailbox_id, &error)) < 0)
+		log_error("idle watch user=<%s>: %s", s->user.address, error);
+	if (s->view != NULL)
+		(void)imap_view_sync(s, true);
+	imap_puts(s, "+ idling\r\n");
+	for (;;) {
+		if (conn_flush(s->conn, &error) < 0) {
+			store_watch_close(&fd);
+			return -1;
+		}
+		time_t now = time(NULL);
+		if (now - start >= IMAP_IDLE_MAX_SECONDS) {
+			store_watch_close(&fd);
+			imap_puts(s, "* BYE IDLE for too long\r\n");
+			return -1;
+		}
+		long wait = IMAP_IDLE_KEEPALIVE_SECONDS - (long)(now - last);
+		if (wait <= 0) {
+			imap_puts(s, "* OK Still here\r\n");
+			last = now;
+			continue;
+		}
+		/* without a watch (an error above), look every few seconds */
+		if (fd < 0 && s->view != NULL && wait > 5)
+			wait = 5;
+		int r = conn_wait_input(s->conn, fd, (int)(wait * 1000), &error);
+		if (r == 1) {
+			char *line;
+			size_t len;
+			r = conn_read_line(s->conn, IMAP_LINE_MAX, &line, &len, NULL, &error);
+			store_watch_close(&fd);
+			if (r == CONN_OK && len == 4 && strncasecmp(line, "DONE", 4) == 0) {
+				imap_ok(s, cmd, "Idle completed");
+				return 0;
+			}
+			if (r == CONN_OK || r == CONN_LINE_TOO_LONG) {
+				imap_bad(s, cmd, "Expected DONE");
+				return 0;
+			}
+			return -1;
+		}
+		if (r == 2)
+			store_watch_drain(fd);
+		else if (r != CONN_TIMEOUT) {
+			store_watch_close(&fd);
+			return -1;
+		}
+		if (s->view != NULL && imap_view_sync(s, true) < 0 && s->state == IMAP_STATE_LOGOUT) {
+			store_watch_close(&fd);
+			return -1;
+		}
+	}
+}

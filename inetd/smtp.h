@@ -1,0 +1,161 @@
+/* smtpd: RFC 5321 SMTP in two modes, MX (port 25) and submission (587, and
+ * 465 with implicit TLS, RFC 6409 / RFC 8314), with PIPELINING (RFC 2920),
+ * SIZE (RFC 1870), 8BITMIME (RFC 6152), ENHANCEDSTATUSCODES (RFC 2034 /
+ * 3463), STARTTLS (RFC 3207), AUTH PLAIN LOGIN (RFC 4954), SMTPUTF8
+ * (RFC 6531).
+ *
+ * One session per process: smtpd.c does the start-up; smtp_session.c holds
+ * the command table and the dispatcher (state checks made there, once) and
+ * the small commands; smtp_auth.c AUTH and STARTTLS; smtp_envelope.c MAIL
+ * and RCPT (who may send, who may receive); smtp_deliver.c DATA (the
+ * message streamed into a body file, then one store_deliver) and the relay
+ * kick. The pure parsers live in smtp_addr.c (paths, parameters),
+ * smtp_data.c (the DATA byte stream) and smtp_header.c (header lines). */
+#ifndef PB_SMTP_H
+#define PB_SMTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "sasl.h"
+#include "smtp_addr.h"
+#include "store.h"
+
+/* RFC 5321 §4.5.3.1.4 allows 512 octets for a command line and lets
+ * extensions add to it (SIZE, BODY, SMTPUTF8, AUTH= adds 500 by RFC 4954
+ * §5): 2048 is ample. AUTH with an initial response may be longer: it gets
+ * the SASL response cap. */
+#define SMTP_LINE_MAX 2048
+#define SMTP_AUTH_LINE_MAX (SASL_RESPONSE_MAX + 16)
+/* Lines of message data: RFC 5321 §4.5.3.1.6 says 1000 octets, real mail
+ * breaks that (HTML generators). A data line past this refuses the message
+ * (554 5.6.0); past conn's flood limit (1 MB) the connection is dropped. */
+#define SMTP_DATA_LINE_MAX CONN_LINE_MAX_LIMIT
+/* RFC 5321 §4.5.3.2.7: the server waits at least 5 minutes for a command;
+ * §4.5.3.2.5/6 give the client 3 minutes per data block. One idle timeout
+ * of 5 minutes covers both (or the configured idle_timeout if shorter). */
+#define SMTP_TIMEOUT 300
+/* Default recipients per message (RFC 5321 §4.5.3.1.8 requires at least
+ * 100 to be accepted); more get "452 4.5.3" and the client sends them in
+ * another transaction. */
+#define SMTP_RECIPIENTS_DEFAULT 100
+#define SMTP_RECIPIENTS_LIMIT 1000
+/* Errors (syntax, sequence, unknown commands or users, relay attempts,
+ * failed logins) before the session is closed with 421 (Postfix's
+ * smtpd_hard_error_limit): a real client makes few; a scanner many. */
+#define SMTP_ERRORS_MAX 20
+/* Failed AUTH attempts before hanging up (the store throttles too). */
+#define SMTP_AUTH_FAILURES_MAX 5
+/* Length of a transaction id in hex (logs, Received id, Message-ID). */
+#define SMTP_ID_HEX 16
+
+enum smtp_mode {
+	SMTP_MODE_MX,
+	SMTP_MODE_SUBMISSION,
+};
+
+/* What the start-up decides for the whole session. */
+struct smtp_options {
+	enum smtp_mode mode;
+	bool quota_tempfail;        /* over quota: 452 4.2.2 instead of 552 5.2.2 */
+	const char *relay_program;  /* started after queueing remote mail; NULL = never */
+	unsigned max_recipients;    /* per message, <= SMTP_RECIPIENTS_LIMIT */
+};
+
+/* Session states: exactly one bit is set; the command table lists the
+ * states in which each command is allowed. */
+enum smtp_state {
+	SMTP_STATE_INIT = 1 << 0, /* before EHLO/HELO */
+	SMTP_STATE_IDLE = 1 << 1, /* greeted, no transaction */
+	SMTP_STATE_MAIL = 1 << 2, /* MAIL accepted, no recipient yet */
+	SMTP_STATE_RCPT = 1 << 3, /* at least one recipient accepted */
+};
+
+/* One mail transaction (MAIL .. DATA or RSET). */
+struct smtp_txn {
+	char id[SMTP_ID_HEX + 1];
+	char sender[STORE_ADDRESS_MAX + 1];  /* "" for <> */
+	bool smtputf8;
+	bool body_8bit;
+	uint64_t declared_size;              /* SIZE=, 0 if none */
+	char (*rcpts)[STORE_ADDRESS_MAX + 1]; /* max_recipients of them */
+	const char **rcpt_ptrs;              /* rcpts[i], for store_delivery */
+	size_t nrcpts;
+	bool remote_rcpt;                    /* one recipient is not local */
+};
+
+struct tls_creds;
+
+struct smtp_session {
+	struct conn *conn;
+	struct store *store;
+	const struct config *config;
+	struct tls_creds *tls_creds;         /* NULL: no STARTTLS offered */
+	const struct smtp_options *opt;
+	unsigned max_recipients;             /* opt's, checked */
+
+	enum smtp_state state;
+	bool esmtp;                          /* EHLO (not HELO) */
+	bool quit;                           /* leave the loop */
+	unsigned errors;
+	unsigned auth_failures;
+	char helo[SMTP_DOMAIN_MAX + 1];      /* validated by smtp_helo_valid */
+	bool authenticated;
+	struct store_user user;              /* when authenticated */
+	struct smtp_txn txn;
+
+	unsigned messages;                   /* accepted in this session */
+	unsigned rejected_rcpts;
+};
+
+/* ---------------------------------------------------------- session core */
+
+/* A session over an established connection (TLS already up for implicit
+ * TLS). Returns NULL on memory failure. Owns nothing but itself. */
+struct smtp_session *smtp_session_new(struct conn *conn, struct store *store,
+				      const struct config *config, struct tls_creds *tls_creds,
+				      const struct smtp_options *opt);
+/* Greets and serves commands until QUIT, EOF, timeout, too many errors or
+ * a stop signal. Returns 0 after QUIT, 1 when the client went away or was
+ * sent away, -1 after an I/O error. */
+int smtp_session_run(struct smtp_session *session);
+void smtp_session_free(struct smtp_session **session);
+
+/* One reply line: "CODE X.Y.Z text" (the caller's fixed text, never client
+ * data), CRLF added. Buffered: conn flushes before it waits for input. */
+void smtp_reply(struct smtp_session *session, const char *line);
+/* Counts an error and replies; when it is one too many, replies 421
+ * instead and returns -1 (close); else 0. */
+int smtp_error(struct smtp_session *session, const char *line);
+/* Forgets the transaction (RSET, EHLO, after DATA). */
+void smtp_txn_reset(struct smtp_session *session);
+/* Whether AUTH may be used now: over TLS, from loopback, or when the
+ * configuration allows plaintext authentication. */
+bool smtp_auth_allowed(const struct smtp_session *session);
+/* A value for logs: client text escaped (log_safe). */
+const char *smtp_log_safe(char *buf, size_t size, const char *text);
+
+/* Command handlers: `args` is the rest of the line after the verb and one
+ * space ("" if none), NUL-terminated, writable (AUTH wipes it). They reply
+ * themselves. Return 0 to go on, -1 to close the session. */
+typedef int smtp_cmd_func(struct smtp_session *session, char *args, size_t len);
+
+/* smtp_session.c */
+smtp_cmd_func smtp_cmd_ehlo, smtp_cmd_helo, smtp_cmd_rset, smtp_cmd_noop, smtp_cmd_quit,
+	smtp_cmd_vrfy, smtp_cmd_expn, smtp_cmd_help;
+/* smtp_auth.c */
+smtp_cmd_func smtp_cmd_auth, smtp_cmd_starttls;
+/* smtp_envelope.c */
+smtp_cmd_func smtp_cmd_mail, smtp_cmd_rcpt;
+/* smtp_deliver.c */
+smtp_cmd_func smtp_cmd_data;
+
+/* Starts `program --config FILE --id QUEUEID` detached (double fork,
+ * setsid, stdio on /dev/null, other fds closed) if it exists and is
+ * executable; never waits for it. Returns 1 started, 0 not there (logged:
+ * the queue keeps the mail for the next queue run), -1 fork failed. */
+int smtp_relay_kick(const char *program, const char *config_path, const char *queue_id);
+
+#endif

@@ -1,0 +1,73 @@
+/* SMTP envelope addresses: the arguments of MAIL FROM and RCPT TO, parsed
+ * by the RFC 5321 §4.1.2 grammar (Path, Mailbox, Local-part, Domain,
+ * address-literal) extended by RFC 6531 (UTF-8 in atoms, quoted strings and
+ * domain labels), and the ESMTP parameters after them. Pure functions: no
+ * I/O, no store, no allocation; the session decides what the address means.
+ *
+ * Canonical form handed on: "local@domain" with the local part unquoted
+ * when it is a valid dot-string (RFC 5321 §4.1.2: "a" and "\a" quoted mean
+ * the same) and minimally quoted otherwise, the domain's ASCII letters
+ * lowercased, a source route (A-d-l) parsed and dropped (§4.1.1.3: accepted,
+ * ignored). */
+#ifndef PB_SMTP_ADDR_H
+#define PB_SMTP_ADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* RFC 5321 §4.5.3.1: local part 64 octets, domain 255 octets; the
+ * store's addresses are at most 254 (a path of 256 less the brackets). */
+#define SMTP_LOCALPART_MAX 64
+#define SMTP_DOMAIN_MAX 255
+#define SMTP_DOMAIN_LABEL_MAX 63
+/* Parameters after a path: more than this is not a client, it is a test. */
+#define SMTP_PARAMS_MAX 16
+
+struct smtp_path {
+	char address[STORE_ADDRESS_MAX + 1]; /* canonical; "" for the null path <> */
+	size_t local_len;          /* bytes of the (canonical) local part */
+	bool null;                 /* <> (MAIL only) */
+	bool utf8;                 /* non-ASCII bytes somewhere (needs SMTPUTF8) */
+	bool quoted;               /* the local part needs quotes (not a dot-string) */
+	bool literal;              /* the domain is an address literal [1.2.3.4] */
+	bool postmaster;           /* RCPT TO:<Postmaster> without a domain (§4.5.1) */
+	bool source_route;         /* an A-d-l was given (and ignored) */
+};
+
+struct smtp_mail_args {
+	struct smtp_path path;
+	bool size_given;
+	uint64_t size;             /* SIZE=; UINT64_MAX when it does not fit */
+	bool body_given;
+	bool body_8bit;            /* BODY=8BITMIME (else 7BIT) */
+	bool smtputf8;             /* SMTPUTF8 */
+};
+
+/* Parses the argument of MAIL ("FROM:<path> [params]", the verb already
+ * removed; spaces after the colon are tolerated, the angle brackets are
+ * not optional). Parameters understood: SIZE=n (RFC 1870), BODY=7BIT |
+ * 8BITMIME (RFC 6152), SMTPUTF8 (RFC 6531), AUTH=xtext (RFC 4954, ignored).
+ * Returns 1, or 0 with *reply_r set to the full reply line without CRLF
+ * ("501 5.1.7 ..."). */
+int smtp_mail_parse(const char *args, size_t len, struct smtp_mail_args *args_r,
+		    const char **reply_r);
+
+/* The same for RCPT ("TO:<path>"): no parameter is supported (DSN is not
+ * offered), so any is refused with 555. "<Postmaster>" without a domain is
+ * accepted with path_r->postmaster set and address "postmaster". */
+int smtp_rcpt_parse(const char *args, size_t len, struct smtp_path *path_r, const char **reply_r);
+
+/* Length of the well-formed UTF-8 sequence at s (shortest form, no
+ * surrogates, at most U+10FFFF), or 0. */
+size_t smtp_utf8_seq(const unsigned char *s, size_t len);
+
+/* true if `s` (len bytes) is a valid EHLO/HELO argument as accepted here:
+ * a domain name (letters, digits, '-', '_' and dots: '_' because Windows
+ * machine names carry it) or an address literal [IPv4] / [IPv6:...], at
+ * most SMTP_DOMAIN_MAX bytes. Nothing else reaches a Received: header. */
+bool smtp_helo_valid(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,435 @@
+/* DATA: the message is read line by line through conn (so the end of data
+ * never overshoots into pipelined commands), run through the DATA state
+ * machine (smtp_data.c), its header block held in a bounded buffer and
+ * looked at (smtp_header.c), then streamed into a body file; at the end
+ * one store_deliver() stores every local copy and queues the remote
+ * recipients in one durable transaction, and only then is 250 sent
+ * (SECURITY.md 5). Anything refused or failed leaves nothing referenced:
+ * the body file is removed, or collected later if we die. */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "process.h"
+#include "smtp.h"
+#include "smtp_data.h"
+#include "smtp_header.h"
+
+/* Why a message is refused, in the order the checks are made. */
+enum smtp_msg_error {
+	SMTP_MSG_OK,
+	SMTP_MSG_BARE_NEWLINE,   /* a bare CR or LF */
+	SMTP_MSG_LINE_TOO_LONG,  /* a line past SMTP_DATA_LINE_MAX */
+	SMTP_MSG_TOO_BIG,        /* past max_message_size */
+	SMTP_MSG_HEADER_TOO_BIG, /* submission: header past SMTP_HEADER_MAX */
+	SMTP_MSG_LOOP,           /* too many Received: fields */
+	SMTP_MSG_TEMPFAIL,       /* writing the body failed */
+};
+
+struct smtp_msg {
+	struct smtp_session *s;
+	struct smtp_data data;
+	struct smtp_header_scan scan;
+	struct store_body_writer *writer;
+	char *hdr;                 /* the header block so far (SMTP_HEADER_MAX) */
+	size_t hdr_len;
+	bool header_done;          /* the header block was written out */
+	char *out;                 /* the state machine's output */
+	uint64_t size;             /* message bytes as received (unstuffed) */
+	enum smtp_msg_error error;
+	time_t now;
+	int tz;
+	const char *store_error;
+};
+
+/* The lines put before the message: Received, and for submission a
+ * Message-ID and a Date when the header has none. */
+static size_t smtp_msg_prefix(struct smtp_msg *m, char *buf, size_t size)
+{
+	struct smtp_session *s = m->s;
+	const char *ip = conn_peer_ip_or_null(s->conn);
+	struct smtp_received r = {
+		.helo = s->helo,
+		.peer_ip = ip,
+		.peer_ipv6 = ip != NULL && strchr(ip, ':') != NULL,
+		.hostname = s->config->hostname,
+		.protocol = smtp_protocol_name(s->esmtp, s->txn.smtputf8, conn_is_tls(s->conn),
+					       s->authenticated),
+		.tls = conn_tls_description(s->conn),
+		.id = s->txn.id,
+		.for_rcpt = s->txn.nrcpts == 1 ? s->txn.rcpts[0] : NULL,
+		.now = m->now,
+		.tz = m->tz,
+	};
+	size_t len = smtp_received_format(&r, buf, size), n;
+
+	if (len == 0)
+		return 0;
+	if (s->opt->mode == SMTP_MODE_SUBMISSION) {
+		if (!m->scan.has_message_id) {
+			n = smtp_message_id_format(s->txn.id, s->config->hostname, m->now, buf + len,
+						   size - len);
+			if (n == 0)
+				return 0;
+			len += n;
+		}
+		if (!m->scan.has_date) {
+			n = smtp_date_format(m->now, m->tz, buf + len, size - len);
+			if (n == 0)
+				return 0;
+			len += n;
+		}
+	}
+	return len;
+}
+
+static void smtp_msg_fail(struct smtp_msg *m, enum smtp_msg_error error)
+{
+	if (m->error == SMTP_MSG_OK)
+		m->error = error;
+	store_body_abort(&m->writer);
+}
+
+static void smtp_msg_write(struct smtp_msg *m, const char *data, size_t len)
+{
+	const char *error = NULL;
+
+	if (m->error != SMTP_MSG_OK || len == 0)
+		return;
+	int r = store_body_write(m->writer, data, len, &error);
+
+	if (r == 0) {
+		smtp_msg_fail(m, SMTP_MSG_TOO_BIG);
+	} else if (r < 0) {
+		m->store_error = error;
+		smtp_msg_fail(m, SMTP_MSG_TEMPFAIL);
+	}
+}
+
+/* The header block is complete (or given up on): prefix, then the block. */
+static void smtp_msg_header_out(struct smtp_msg *m)
+{
+	char prefix[SMTP_ADDED_HEADERS_MAX];
+	size_t len;
+
+	m->header_done = true;
+	if (m->error != SMTP_MSG_OK)
+		return;
+	if (m->scan.received >= SMTP_RECEIVED_MAX) {
+		smtp_msg_fail(m, SMTP_MSG_LOOP);
+		return;
+	}
+	len = smtp_msg_prefix(m, prefix, sizeof(prefix));
+	if (len == 0) {
+		m->store_error = "added header lines too long";
+		smtp_msg_fail(m, SMTP_MSG_TEMPFAIL);
+		return;
+	}
+	smtp_msg_write(m, prefix, len);
+	smtp_msg_write(m, m->hdr, m->hdr_len);
+}
+
+/* Message bytes from the state machine. */
+static void smtp_msg_put(struct smtp_msg *m, const char *data, size_t len)
+{
+	if (m->error != SMTP_MSG_OK)
+		return;
+	if (!smtp_data_clean(&m->data)) {
+		smtp_msg_fail(m, SMTP_MSG_BARE_NEWLINE);
+		return;
+	}
+	m->size += len;
+	if (m->size > m->s->config->max_message_size) {
+		smtp_msg_fail(m, SMTP_MSG_TOO_BIG);
+		return;
+	}
+	if (m->header_done) {
+		smtp_msg_write(m, data, len);
+		return;
+	}
+	if (len > SMTP_HEADER_MAX - m->hdr_len) {
+		/* No end of header in sight: submission must see the whole
+		 * header (Message-ID, Date); MX only counts hops and goes on. */
+		if (m->s->opt->mode == SMTP_MODE_SUBMISSION) {
+			smtp_msg_fail(m, SMTP_MSG_HEADER_TOO_BIG);
+			return;
+		}
+		smtp_header_scan(&m->scan, m->hdr, m->hdr_len);
+		smtp_msg_header_out(m);
+		smtp_msg_write(m, data, len);
+		return;
+	}
+	memcpy(m->hdr + m->hdr_len, data, len);
+	m->hdr_len += len;
+	if (smtp_header_scan(&m->scan, m->hdr, m->hdr_len))
+		smtp_msg_header_out(m);
+}
+
+/* Feeds client bytes to the state machine: its status. */
+static enum smtp_data_status smtp_msg_feed(struct smtp_msg *m, const char *in, size_t len)
+{
+	size_t out_len, consumed;
+	enum smtp_data_status st = smtp_data_parse(&m->data, in, len, m->out, &out_len, &consumed);
+
+	smtp_msg_put(m, m->out, out_len);
+	if (st != SMTP_DATA_MORE && !smtp_data_clean(&m->data))
+		smtp_msg_fail(m, SMTP_MSG_BARE_NEWLINE);
+	return st;
+}
+
+static const char *smtp_msg_reply(enum smtp_msg_error error)
+{
+	switch (error) {
+	case SMTP_MSG_BARE_NEWLINE:
+		return "550 5.6.0 Message refused: bare CR or LF in message data (CRLF required)";
+	case SMTP_MSG_LINE_TOO_LONG:
+		return "554 5.6.0 Message refused: line too long";
+	case SMTP_MSG_TOO_BIG:
+		return "552 5.3.4 Message size exceeds fixed maximum message size";
+	case SMTP_MSG_HEADER_TOO_BIG:
+		return "554 5.6.0 Message refused: header too large";
+	case SMTP_MSG_LOOP:
+		return "554 5.4.6 Too many hops: mail loop detected";
+	default:
+		return "451 4.3.0 Local error in processing, try again later";
+	}
+}
+
+static void smtp_msg_log(struct smtp_msg *m, const char *result, const char *detail)
+{
+	struct smtp_session *s = m->s;
+	char from[STORE_ADDRESS_MAX * 4 + 8], det[512];
+
+	log_info("message id=%s rip=%s user=<%s> from=<%s> nrcpt=%zu size=%llu tls=%s result=%s%s%s",
+		 s->txn.id, conn_peer_ip(s->conn), s->authenticated ? s->user.address : "",
+		 smtp_log_safe(from, sizeof(from), s->txn.sender), s->txn.nrcpts,
+		 (unsigned long long)m->size, conn_is_tls(s->conn) ? "yes" : "no", result,
+		 detail != NULL ? " detail=" : "",
+		 detail != NULL ? smtp_log_safe(det, sizeof(det), detail) : "");
+}
+
+/* The data is in: store it and answer. 0 go on, -1 close. */
+static int smtp_msg_commit(struct smtp_msg *m)
+{
+	struct smtp_session *s = m->s;
+	struct store_body *body = NULL;
+	struct store_delivery d;
+	const char *error = NULL;
+	char queue_id[33] = "";
+	bool queued = false;
+	int r;
+
+	if (!m->header_done) {
+		/* the whole message was header (or empty) */
+		smtp_header_scan(&m->scan, m->hdr, m->hdr_len);
+		smtp_msg_header_out(m);
+	}
+	if (m->error != SMTP_MSG_OK) {
+		smtp_msg_log(m, "refused", smtp_msg_reply(m->error));
+		if (m->error == SMTP_MSG_TEMPFAIL) {
+			log_error("id=%s body: %s", s->txn.id,
+				  m->store_error != NULL ? m->store_error : "error");
+			smtp_reply(s, smtp_msg_reply(m->error));
+			return 0;
+		}
+		return smtp_error(s, smtp_msg_reply(m->error));
+	}
+	process_watchdog(s->config->watchdog_seconds);
+	r = store_body_finish(&m->writer, &body, &error);
+	if (r <= 0) {
+		process_watchdog(0);
+		smtp_msg_log(m, r == 0 ? "refused" : "tempfail", error);
+		smtp_reply(s, smtp_msg_reply(r == 0 ? SMTP_MSG_TOO_BIG : SMTP_MSG_TEMPFAIL));
+		return 0;
+	}
+	memset(&d, 0, sizeof(d));
+	d.sender = s->txn.sender;
+	d.recipients = s->txn.rcpt_ptrs;
+	d.nrecipients = s->txn.nrcpts;
+	d.body = body;
+	d.internaldate = (int64_t)m->now;
+	d.add_prefix = true;
+	r = store_deliver(s->store, &d, &queued, queue_id, &error);
+	process_watchdog(0);
+	store_body_free(&body);
+	if (r == 1) {
+		s->messages++;
+		smtp_msg_log(m, queued ? "queued" : "delivered", NULL);
+		conn_printf(s->conn, "250 2.0.0 Ok: queued as %s\r\n", s->txn.id);
+		/* The reply first: the relay start must not delay it. */
+		if (conn_flush(s->conn, &error) < 0)
+			return -1;
+		if (queued && smtp_relay_kick(s->opt->relay_program, s->config->path, queue_id) < 0)
+			log_error("id=%s queue=%s: cannot start the relay: %s", s->txn.id, queue_id,
+				  strerror(errno));
+		return 0;
+	}
+	if (r == 0) {
+		smtp_msg_log(m, "over quota", error);
+		smtp_reply(s, s->opt->quota_tempfail ? "452 4.2.2 Mailbox full"
+						     : "552 5.2.2 Mailbox full");
+		return 0;
+	}
+	smtp_msg_log(m, "tempfail", error);
+	log_error("id=%s deliver: %s", s->txn.id, error != NULL ? error : "store error");
+	smtp_reply(s, "451 4.3.0 Local error in processing, try again later");
+	return 0;
+}
+
+/* Reads the data to its end. 1 end found, 0 loose end (refuse and close),
+ * -1 the connection ended (replied when there was someone to tell). */
+static int smtp_msg_read(struct smtp_msg *m)
+{
+	struct smtp_session *s = m->s;
+	const char *error = NULL;
+
+	for (;;) {
+		enum smtp_data_status st;
+		char *line;
+		size_t len;
+		bool crlf = false;
+		int r = conn_read_line(s->conn, SMTP_DATA_LINE_MAX, &line, &len, &crlf, &error);
+
+		if (r == CONN_OK) {
+			st = smtp_msg_feed(m, line, len);
+			if (st == SMTP_DATA_MORE)
+				st = smtp_msg_feed(m, crlf ? "\r\n" : "\n", crlf ? 2 : 1);
+		} else if (r == CONN_LINE_TOO_LONG) {
+			/* Skipped up to its LF; the machine goes on after a
+			 * stand-in line so that its state stays right. */
+			smtp_msg_fail(m, SMTP_MSG_LINE_TOO_LONG);
+			st = smtp_msg_feed(m, "x\r\n", 3);
+		} else {
+			if (r == CONN_TIMEOUT) {
+				conn_printf(s->conn, "421 4.4.2 %s Timeout exceeded, closing connection\r\n",
+					    s->config->hostname);
+				error = "timeout";
+			} else if (r == CONN_ERROR && strcmp(error, "stopped") == 0) {
+				conn_printf(s->conn, "421 4.3.2 %s Server shutting down\r\n",
+					    s->config->hostname);
+			} else if (r == CONN_ERROR && strcmp(error, "line too long") == 0) {
+				smtp_reply(s, "500 5.5.2 Line too long, closing connection");
+			} else if (r == CONN_EOF) {
+				error = "disconnected";
+			}
+			smtp_msg_log(m, "aborted", error);
+			return -1;
+		}
+		if (st == SMTP_DATA_END)
+			return 1;
+		if (st == SMTP_DATA_LOOSE_END)
+			return 0;
+	}
+}
+
+int smtp_cmd_data(struct smtp_session *s, char *args, size_t len)
+{
+	struct smtp_msg m;
+	struct tm tm;
+	const char *error = NULL;
+	int r, ret;
+
+	memset(&m, 0, sizeof(m));
+	m.s = s;
+	m.now = time(NULL);
+	m.tz = localtime_r(&m.now, &tm) != NULL ? (int)(tm.tm_gmtoff / 60) : 0;
+	smtp_data_init(&m.data);
+	smtp_header_scan_init(&m.scan);
+	m.hdr = malloc(SMTP_HEADER_MAX);
+	m.out = malloc(SMTP_DATA_LINE_MAX + 3);
+	if (m.hdr == NULL || m.out == NULL) {
+		free(m.hdr);
+		free(m.out);
+		smtp_reply(s, "451 4.3.0 Out of memory, try again later");
+		return 0;
+	}
+	if (store_body_create(s->store, &m.writer, &error) < 0) {
+		log_error("id=%s body: %s", s->txn.id, error);
+		free(m.hdr);
+		free(m.out);
+		smtp_reply(s, "451 4.3.0 Local error in processing, try again later");
+		return 0;
+	}
+	smtp_reply(s, "354 End data with <CR><LF>.<CR><LF>");
+	r = smtp_msg_read(&m);
+	if (r == 1) {
+		ret = smtp_msg_commit(&m);
+	} else if (r == 0) {
+		smtp_msg_fail(&m, SMTP_MSG_BARE_NEWLINE);
+		smtp_msg_log(&m, "refused", "end of data after a bare CR or LF: closing");
+		smtp_reply(s, smtp_msg_reply(SMTP_MSG_BARE_NEWLINE));
+		conn_printf(s->conn, "421 4.7.0 %s Closing connection\r\n", s->config->hostname);
+		ret = -1;
+	} else {
+		ret = -1;
+	}
+	store_body_abort(&m.writer); /* a no-op once finished */
+	free(m.hdr);
+	free(m.out);
+	smtp_txn_reset(s);
+	return ret;
+}
+
+/* ----------------------------------------------------------- relay kick */
+
+int smtp_relay_kick(const char *program, const char *config_path, const char *queue_id)
+{
+	pid_t pid;
+	int status;
+
+	if (program == NULL || access(program, X_OK) != 0) {
+		log_info("queue=%s held in the queue (no relay program%s%s)", queue_id,
+			 program != NULL ? " at " : "", program != NULL ? program : "");
+		return 0;
+	}
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		/* The first child: its own session, then the grandchild runs
+		 * the relay and the child leaves at once, so the relay is
+		 * nobody's child here and outlives this session. Only _exit
+		 * from here on: exit() would run our atexit handlers (the
+		 * store's) in a copy of this process. */
+		char *argv[8];
+		int n = 0, fd;
+
+		if (setsid() < 0)
+			_exit(1);
+		pid = fork();
+		if (pid != 0)
+			_exit(pid < 0 ? 1 : 0);
+		fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (fd < 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(1);
+		/* Nothing of ours goes to the relay: the client socket is
+		 * already replaced, the store's files close here. */
+		if (close_range(3, ~0U, 0) < 0)
+			for (int i = 3; i < 1024; i++)
+				(void)close(i);
+		signal(SIGPIPE, SIG_DFL);
+		argv[n++] = (char *)program;
+		if (config_path != NULL) {
+			argv[n++] = (char *)"--config";
+			argv[n++] = (char *)config_path;
+		}
+		argv[n++] = (char *)"--id";
+		argv[n++] = (char *)queue_id;
+		argv[n] = NULL;
+		execv(program, argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	log_info("queue=%s relay started", queue_id);
+	return 1;
+}

@@ -1,0 +1,118 @@
+/* Accounts inside the store: the address grammar, the account records and the
+ * helpers shared by account.c (addresses), domain.c, user.c, alias.c and
+ * auth.c. Included by those files only.
+ *
+ * Records (first byte = record version; integers big-endian; no NULs stored):
+ *  DBI_DOMAINS       lowercased domain
+ *                    -> u8 1, u32 domain_id, u32 users, u32 aliases
+ *                       (users / alias pairs whose source is in the domain: a
+ *                       domain is deleted only at 0/0, checked in O(1))
+ *  DBI_USERS         u32 user_id
+ *                    -> u8 1, u32 domain_id, str address (local part as
+ *                       created, domain lowercased), str hash, u64 quota_bytes,
+ *                       u32 quota_messages, u8 flags (bit 0 disabled), u64 created
+ *  DBI_USER_BY_ADDR  canonical address (all ASCII lowercased) -> u32 user_id
+ *  DBI_ALIASES       canonical source "local@domain" or "@domain" (dupsort)
+ *                    -> target with the domain lowercased and the local part as
+ *                       given (a remote server may treat case as significant);
+ *                       targets are compared canonically
+ *  DBI_QUOTA         recno = user_id -> u8 1, u64 bytes, u32 messages (padded)
+ *  DBI_AUTHFAIL      "u:" canonical address | "i:" client IP
+ *                    -> u8 1, u32 failures, u64 window_start, u64 last_failure
+ *
+ * Address grammar for accounts and aliases (one parser, here):
+ *   local@domain, exactly one '@'; local 1..STORE_LOCALPART_MAX bytes, a
+ *   dot-atom of RFC 5322 atext or UTF-8 (RFC 6531) — quoted local parts are
+ *   refused; domain 1..STORE_DOMAIN_MAX bytes of labels of 1..63 bytes
+ *   (letters, digits, inner '-', or UTF-8), no address literals; the whole
+ *   <= STORE_ADDRESS_MAX. UTF-8 must be well-formed and free of C1 controls.
+ *   Case: ASCII letters are folded; UTF-8 is compared byte for byte, and a
+ *   U-label domain is not the same domain as its A-label (no IDNA here). */
+#ifndef PB_ACCOUNT_INT_H
+#define PB_ACCOUNT_INT_H
+
+#include "password.h"
+#include "store_int.h"
+
+#define DOMAIN_REC_VERSION 1
+#define USER_REC_VERSION 1
+#define QUOTA_REC_VERSION 1
+#define AUTHFAIL_REC_VERSION 1
+#define USER_FLAG_DISABLED 0x01
+/* Largest encoded user record: the fields above with the longest address and hash. */
+#define USER_REC_MAX 1024
+/* Entries handed to a list callback per snapshot: callbacks run outside any
+ * transaction, so a slow reader (a pipe) never holds one open. */
+#define ACCOUNT_LIST_BATCH 256
+/* A limit's value in a message. */
+#define ACCOUNT_STR_(x) #x
+#define ACCOUNT_STR(x) ACCOUNT_STR_(x)
+
+/* A parsed address. For a catch-all source "@domain" `at` is 0. */
+struct account_addr {
+	char key[STORE_ADDRESS_MAX + 1];  /* all ASCII lowercased: index keys */
+	char norm[STORE_ADDRESS_MAX + 1]; /* domain lowercased, local part as given */
+	size_t at;                        /* offset of the '@' in both */
+};
+static inline const char *account_addr_domain(const struct account_addr *a)
+{
+	return a->key + a->at + 1;
+}
+
+/* 1 if `text` is a valid address (addr_r filled), 0 if not. */
+int account_addr_parse(const char *text, struct account_addr *addr_r);
+/* Like account_addr_parse, and also accepts "@domain" (a catch-all source). */
+int account_source_parse(const char *text, struct account_addr *addr_r);
+/* 1 if `text` is a valid domain (lowercased into dst), 0 if not. */
+int account_domain_parse(const char *text, char dst[STORE_DOMAIN_MAX + 1]);
+
+/* Records a permanent refusal message for *error_r and returns 0 (for use
+ * outside transactions, where store_write would not set it). */
+int account_refuse(struct store *store, const char **error_r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Records "out of memory" for *error_r and returns -1. */
+int account_oom(struct store *store, const char **error_r);
+/* List callbacks (domain, user, alias lists) return 0 to go on; a non-zero
+ * value stops the listing and is returned. Otherwise the lists return the
+ * number of entries given to the callback, or -1. */
+
+/* ---- domains (domain.c) ---- */
+struct domain_rec {
+	uint32_t id;
+	uint32_t users;
+	uint32_t aliases;
+};
+/* `domain` lowercased. 1 found, 0 not, <0 error/retry. */
+int domain_get_txn(struct store *store, DB_TXN *txn, const char *domain, struct domain_rec *rec_r,
+		   uint32_t flags);
+int domain_put_txn(struct store *store, DB_TXN *txn, const char *domain,
+		   const struct domain_rec *rec);
+
+/* ---- users (user.c) ---- */
+struct user_rec {
+	struct store_user user;
+	char hash[PASSWORD_HASH_MAX];
+};
+/* By canonical address key. 1 found (*id_r), 0 not, <0 error/retry. */
+int user_id_by_key_txn(struct store *store, DB_TXN *txn, const char *key, uint32_t *id_r,
+		       uint32_t flags);
+/* 1 found, 0 not, <0 error/retry. */
+int user_rec_get_txn(struct store *store, DB_TXN *txn, uint32_t user_id, struct user_rec *rec_r,
+		     uint32_t flags);
+/* By address (parsed). 1 found, 0 not, <0 error/retry. */
+int user_rec_find_txn(struct store *store, DB_TXN *txn, const struct account_addr *addr,
+		      struct user_rec *rec_r, uint32_t flags);
+
+/* ---- usage counters (quota.c) ---- */
+/* 1 found, 0 not (no such user), <0 error/retry. */
+int quota_get_txn(struct store *store, DB_TXN *txn, uint32_t user_id, uint64_t *bytes_r,
+		  uint32_t *messages_r, uint32_t flags);
+/* Appends a zero usage record: its record number is the new user's id. */
+int quota_create_txn(struct store *store, DB_TXN *txn, uint32_t *user_id_r);
+int quota_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
+
+/* ---- auth counters (auth.c) ---- */
+/* Deletes the "u:" counter of an address key inside txn (user deletion). */
+int authfail_forget_txn(struct store *store, DB_TXN *txn, const char *key);
+
+#endif

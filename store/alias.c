@@ -1,0 +1,519 @@
+/* Aliases and recipient resolution.
+ *
+ * Resolution order for an address in a local domain (Postfix's virtual alias
+ * semantics):
+ *   1. an exact alias "local@domain" expands to its targets, even when a user
+ *      of that address exists (so an alias can redirect a user's mail);
+ *      a target equal to the address itself ("bob -> bob, bob@elsewhere")
+ *      means "also deliver to the user bob" and is not expanded again;
+ *   2. otherwise the user of that address, if any (a disabled user receives
+ *      nothing: the address resolves to DISABLED when nothing else remains);
+ *   3. otherwise the catch-all "@domain" expands to its targets;
+ *   4. otherwise nobody: NO_USER (also for a dangling alias target in a local
+ *      domain, which contributes nothing).
+ * Each target is resolved the same way, recursively: an address in a domain
+ * that is not local is kept as a REMOTE target. Every address is expanded at
+ * most once (a visited set): duplicates are removed and a cycle ends. Limits:
+ * STORE_ALIAS_DEPTH_MAX levels and ALIAS_WALK_NODES_MAX distinct addresses;
+ * past them resolution fails temporarily (a configuration error to fix, and
+ * no mail is lost meanwhile).
+ *
+ * store_alias_add checks the same walk from the new target: it refuses a
+ * target whose expansion reaches the source (a loop), or nests too deep when
+ * seen from the source. (A chain can still grow too deep by adding at its
+ * far end; resolution then reports it.) */
+#include <limits.h>
+#include <stdlib.h>
+
+#include "account_int.h"
+
+/* Distinct addresses one expansion may visit. Fan-out (up to
+ * STORE_ALIAS_TARGETS_MAX per source) to the power of the depth is
+ * astronomic, so the work of one resolution is bounded here. */
+#define ALIAS_WALK_NODES_MAX 1000
+
+typedef char alias_addr[STORE_ADDRESS_MAX + 1];
+
+/* Reads the targets of source `key` into out (at most `max`). Returns how
+ * many the source has (possibly more than max), or <0. */
+static int alias_targets_txn(struct store *store, DB_TXN *txn, const char *key, alias_addr *out,
+			     size_t max, uint32_t flags)
+{
+	DB *db = store->db[DBI_ALIASES];
+	DBC *cur;
+	alias_addr kbuf, vbuf;
+	size_t keylen = strlen(key);
+	DBT k = { .data = kbuf, .size = (uint32_t)keylen, .ulen = sizeof(kbuf) - 1,
+		  .flags = DB_DBT_USERMEM };
+	DBT v = { .data = vbuf, .ulen = sizeof(vbuf) - 1, .flags = DB_DBT_USERMEM };
+	size_t n = 0;
+	int ret;
+
+	if (keylen >= sizeof(kbuf))
+		return 0;
+	memcpy(kbuf, key, keylen);
+	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
+		return store_dberr(store, ret, "aliases.db cursor");
+	for (uint32_t op = DB_SET; (ret = cur->get(cur, &k, &v, op | flags)) == 0; op = DB_NEXT_DUP) {
+		if (n < max) {
+			memcpy(out[n], vbuf, v.size);
+			out[n][v.size] = '\0';
+		}
+		n++;
+	}
+	cur->close(cur);
+	if (ret != DB_NOTFOUND)
+		return store_dberr(store, ret, "reading aliases.db");
+	return n > INT_MAX ? INT_MAX : (int)n;
+}
+
+/* ---- the walk ---- */
+
+struct walk {
+	struct store *store;
+	DB_TXN *txn;
+	const char *stop;        /* a key that must not be reached (alias_add), or NULL */
+	bool stop_hit, too_deep, too_big, overflow, disabled;
+	alias_addr *visited;     /* ALIAS_WALK_NODES_MAX */
+	size_t nvisited;
+	struct store_rcpt_target *out; /* NULL: walk only (alias_add) */
+	size_t max, n;
+};
+
+static int walk_address(struct walk *w, const struct account_addr *a, unsigned depth);
+
+static bool walk_stopped(const struct walk *w)
+{
+	return w->stop_hit || w->too_deep || w->too_big || w->overflow;
+}
+
+/* Delivery to the user of `a`. 1 a user, 0 none, <0 error. */
+static int walk_user(struct walk *w, const struct account_addr *a)
+{
+	struct user_rec rec;
+
+	int r = user_rec_find_txn(w->store, w->txn, a, &rec, 0);
+	password_wipe(rec.hash, sizeof(rec.hash));
+	if (r <= 0)
+		return r;
+	if (rec.user.disabled) {
+		w->disabled = true;
+		return 1;
+	}
+	if (w->out == NULL)
+		return 1;
+	for (size_t i = 0; i < w->n; i++)
+		if (w->out[i].kind == STORE_RCPT_LOCAL && w->out[i].user_id == rec.user.id)
+			return 1;
+	if (w->n == w->max) {
+		w->overflow = true;
+		return 1;
+	}
+	w->out[w->n].kind = STORE_RCPT_LOCAL;
+	w->out[w->n].user_id = rec.user.id;
+	memcpy(w->out[w->n].address, rec.user.address, sizeof(w->out[0].address));
+	w->n++;
+	return 1;
+}
+
+/* An address in a domain that is not ours (visited once, so no duplicate). */
+static int walk_remote(struct walk *w, const struct account_addr *a)
+{
+	if (w->out == NULL)
+		return 1;
+	if (w->n == w->max) {
+		w->overflow = true;
+		return 1;
+	}
+	w->out[w->n].kind = STORE_RCPT_REMOTE;
+	w->out[w->n].user_id = 0;
+	memcpy(w->out[w->n].address, a->norm, sizeof(w->out[0].address));
+	w->n++;
+	return 1;
+}
+
+/* Expands the targets of alias `key` (for the address `from`), which sit at
+ * `depth`. Returns the number of targets (0: no such alias), or <0. */
+static int walk_targets(struct walk *w, const struct account_addr *from, const char *key,
+			unsigned depth)
+{
+	alias_addr *targets = malloc(STORE_ALIAS_TARGETS_MAX * sizeof(*targets));
+	struct account_addr t;
+
+	if (targets == NULL)
+		return store_err(w->store, "out of memory");
+	int n = alias_targets_txn(w->store, w->txn, key, targets, STORE_ALIAS_TARGETS_MAX, 0);
+	if (n > 0 && depth > STORE_ALIAS_DEPTH_MAX)
+		w->too_deep = true;
+	int r = 0;
+	for (int i = 0; n > 0 && i < n && i < STORE_ALIAS_TARGETS_MAX && !walk_stopped(w); i++) {
+		if (account_addr_parse(targets[i], &t) == 0) {
+			r = store_err(w->store, "aliases.db: a target of %s is not a valid address: "
+				      "run 'pillarbox store check'", key);
+			break;
+		}
+		if (strcmp(t.key, from->key) == 0)
+			r = walk_user(w, &t);
+		else
+			r = walk_address(w, &t, depth);
+		if (r < 0)
+			break;
+	}
+	free(targets);
+	return n < 0 ? n : r < 0 ? r : n;
+}
+
+static int walk_address(struct walk *w, const struct account_addr *a, unsigned depth)
+{
+	struct domain_rec dom;
+	char catchall[STORE_DOMAIN_MAX + 2];
+	int r;
+
+	if (w->stop != NULL && strcmp(a->key, w->stop) == 0) {
+		w->stop_hit = true;
+		return 0;
+	}
+	for (size_t i = 0; i < w->nvisited; i++)
+		if (strcmp(w->visited[i], a->key) == 0)
+			return 0;
+	if (w->nvisited == ALIAS_WALK_NODES_MAX) {
+		w->too_big = true;
+		return 0;
+	}
+	memcpy(w->visited[w->nvisited++], a->key, sizeof(w->visited[0]));
+
+	if ((r = domain_get_txn(w->store, w->txn, account_addr_domain(a), &dom, 0)) < 0)
+		return r;
+	if (r == 0)
+		return walk_remote(w, a);
+	if ((r = walk_targets(w, a, a->key, depth + 1)) != 0)
+		return r;
+	if ((r = walk_user(w, a)) != 0)
+		return r;
+	catchall[0] = '@';
+	memcpy(catchall + 1, account_addr_domain(a), strlen(account_addr_domain(a)) + 1);
+	if (w->stop != NULL && strcmp(catchall, w->stop) == 0) {
+		w->stop_hit = true;
+		return 0;
+	}
+	return walk_targets(w, a, catchall, depth + 1);
+}
+
+static int walk_init(struct walk *w, struct store *store, DB_TXN *txn)
+{
+	alias_addr *visited = w->visited;
+
+	if (visited == NULL && (visited = malloc(ALIAS_WALK_NODES_MAX * sizeof(*visited))) == NULL)
+		return store_err(store, "out of memory");
+	struct store_rcpt_target *out = w->out;
+	size_t max = w->max;
+	const char *stop = w->stop;
+	*w = (struct walk){ .store = store, .txn = txn, .stop = stop, .visited = visited,
+			    .out = out, .max = max };
+	return 1;
+}
+
+/* ---- resolution ---- */
+
+struct resolve_ctx {
+	struct account_addr addr;
+	struct walk w;
+	bool not_local;
+};
+
+static int resolve_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct resolve_ctx *c = ctx;
+	struct domain_rec dom;
+
+	c->not_local = false;
+	int r = walk_init(&c->w, store, txn);
+	if (r < 0)
+		return r;
+	if ((r = domain_get_txn(store, txn, account_addr_domain(&c->addr), &dom, 0)) < 0)
+		return r;
+	if (r == 0) {
+		c->not_local = true;
+		return 1;
+	}
+	r = walk_address(&c->w, &c->addr, 0);
+	return r < 0 ? r : 1;
+}
+
+enum store_resolve_result store_resolve(struct store *store, const char *address,
+					struct store_rcpt_target *targets, size_t max, size_t *n_r,
+					const char **error_r)
+{
+	struct resolve_ctx *c = calloc(1, sizeof(*c));
+	enum store_resolve_result result;
+
+	*n_r = 0;
+	if (c == NULL) {
+		account_oom(store, error_r);
+		return STORE_RESOLVE_ERROR;
+	}
+	if (account_addr_parse(address, &c->addr) == 0) {
+		account_refuse(store, error_r, "invalid address");
+		free(c);
+		return STORE_RESOLVE_NO_USER;
+	}
+	c->w.out = targets;
+	c->w.max = max;
+	if (store_read(store, resolve_txn, c, error_r) < 0) {
+		result = STORE_RESOLVE_ERROR;
+	} else if (c->not_local) {
+		result = STORE_RESOLVE_NOT_LOCAL;
+	} else if (c->w.too_deep || c->w.too_big || c->w.overflow) {
+		store_err(store, "aliases of %s %s: fix the aliases", c->addr.key,
+			  c->w.too_deep ? "nest deeper than " ACCOUNT_STR(STORE_ALIAS_DEPTH_MAX) " levels" :
+			  c->w.too_big ? "reach more than " ACCOUNT_STR(ALIAS_WALK_NODES_MAX) " addresses" :
+			  "expand to more recipients than allowed here");
+		*error_r = store_last_error(store);
+		result = STORE_RESOLVE_ERROR;
+	} else if (c->w.n > 0) {
+		*n_r = c->w.n;
+		result = STORE_RESOLVE_OK;
+	} else if (c->w.disabled) {
+		account_refuse(store, error_r, "account disabled");
+		result = STORE_RESOLVE_DISABLED;
+	} else {
+		account_refuse(store, error_r, "no such user");
+		result = STORE_RESOLVE_NO_USER;
+	}
+	free(c->w.visited);
+	free(c);
+	return result;
+}
+
+/* ---- add, delete ---- */
+
+struct alias_ctx {
+	struct account_addr source, target;
+	bool all;                   /* alias_del: every target */
+	struct walk w;
+	alias_addr targets[STORE_ALIAS_TARGETS_MAX];
+};
+
+static int alias_add_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct alias_ctx *c = ctx;
+	const char *domain = account_addr_domain(&c->source);
+	struct domain_rec dom;
+	struct account_addr t;
+
+	int r = domain_get_txn(store, txn, domain, &dom, DB_RMW);
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		store_err(store, "domain %s is not a local domain", domain);
+		return 0;
+	}
+	int n = alias_targets_txn(store, txn, c->source.key, c->targets, STORE_ALIAS_TARGETS_MAX,
+				  DB_RMW);
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n && i < STORE_ALIAS_TARGETS_MAX; i++) {
+		if (account_addr_parse(c->targets[i], &t) == 1 && strcmp(t.key, c->target.key) == 0) {
+			store_err(store, "alias %s -> %s exists already", c->source.key, c->targets[i]);
+			return 0;
+		}
+	}
+	if (n >= STORE_ALIAS_TARGETS_MAX) {
+		store_err(store, "alias %s has %d targets, the most allowed", c->source.key,
+			  STORE_ALIAS_TARGETS_MAX);
+		return 0;
+	}
+	if (strcmp(c->source.key, c->target.key) != 0) {
+		c->w.stop = c->source.key;
+		if ((r = walk_init(&c->w, store, txn)) < 0 ||
+		    (r = walk_address(&c->w, &c->target, 1)) < 0)
+			return r;
+		if (c->w.stop_hit || c->w.too_deep || c->w.too_big) {
+			store_err(store, "alias %s -> %s refused: %s", c->source.key, c->target.norm,
+				  c->w.stop_hit ? "it would make a loop" :
+				  c->w.too_deep ? "aliases would nest deeper than "
+				  ACCOUNT_STR(STORE_ALIAS_DEPTH_MAX) " levels" :
+				  "the expansion would reach too many addresses");
+			return 0;
+		}
+	}
+	if (dom.aliases == UINT32_MAX)
+		return store_err(store, "domain %s has too many aliases", domain);
+	dom.aliases++;
+	if ((r = store_put(store, DBI_ALIASES, txn, c->source.key, strlen(c->source.key),
+			   c->target.norm, strlen(c->target.norm), 0)) < 0 ||
+	    (r = domain_put_txn(store, txn, domain, &dom)) < 0)
+		return r;
+	return 1;
+}
+
+int store_alias_add(struct store *store, const char *source, const char *target,
+		    const char **error_r)
+{
+	struct alias_ctx *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (c == NULL)
+		return account_oom(store, error_r);
+	if (account_source_parse(source, &c->source) == 0)
+		r = account_refuse(store, error_r, "invalid alias source (local@domain or @domain)");
+	else if (account_addr_parse(target, &c->target) == 0)
+		r = account_refuse(store, error_r, "invalid alias target address");
+	else
+		r = store_write(store, true, alias_add_txn, c, error_r);
+	free(c->w.visited);
+	free(c);
+	return r;
+}
+
+static int alias_del_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct alias_ctx *c = ctx;
+	const char *domain = account_addr_domain(&c->source);
+	DB *db = store->db[DBI_ALIASES];
+	DBC *cur;
+	struct domain_rec dom;
+	struct account_addr t;
+	alias_addr kbuf, vbuf;
+	size_t keylen = strlen(c->source.key);
+	DBT k = { .data = kbuf, .size = (uint32_t)keylen, .ulen = sizeof(kbuf) - 1,
+		  .flags = DB_DBT_USERMEM };
+	DBT v = { .data = vbuf, .ulen = sizeof(vbuf) - 1, .flags = DB_DBT_USERMEM };
+	uint32_t deleted = 0;
+	int ret;
+
+	int r = domain_get_txn(store, txn, domain, &dom, DB_RMW);
+	if (r < 0)
+		return r;
+	memcpy(kbuf, c->source.key, keylen);
+	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
+		return store_dberr(store, ret, "aliases.db cursor");
+	for (uint32_t op = DB_SET; (ret = cur->get(cur, &k, &v, op | DB_RMW)) == 0; op = DB_NEXT_DUP) {
+		vbuf[v.size] = '\0';
+		if (!c->all && (account_addr_parse(vbuf, &t) == 0 || strcmp(t.key, c->target.key) != 0))
+			continue;
+		if ((ret = cur->del(cur, 0)) != 0)
+			break;
+		deleted++;
+	}
+	cur->close(cur);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return store_dberr(store, ret, "deleting from aliases.db");
+	if (deleted == 0) {
+		store_err(store, "no such alias");
+		return 0;
+	}
+	if (r == 1) {
+		dom.aliases = dom.aliases > deleted ? dom.aliases - deleted : 0;
+		if ((r = domain_put_txn(store, txn, domain, &dom)) < 0)
+			return r;
+	}
+	return 1;
+}
+
+int store_alias_del(struct store *store, const char *source, const char *target,
+		    const char **error_r)
+{
+	struct alias_ctx *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (c == NULL)
+		return account_oom(store, error_r);
+	c->all = target == NULL;
+	if (account_source_parse(source, &c->source) == 0)
+		r = account_refuse(store, error_r, "invalid alias source (local@domain or @domain)");
+	else if (target != NULL && account_addr_parse(target, &c->target) == 0)
+		r = account_refuse(store, error_r, "invalid alias target address");
+	else
+		r = store_write(store, true, alias_del_txn, c, error_r);
+	free(c);
+	return r;
+}
+
+/* ---- listing: (source, target) order, a batch per snapshot ---- */
+
+struct alias_pair {
+	alias_addr source, target;
+};
+
+struct alias_batch {
+	struct alias_pair *pairs;
+	size_t n;
+	bool more;
+	struct alias_pair after;    /* resume after this pair (source "" = start) */
+};
+
+static int alias_batch_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct alias_batch *b = ctx;
+	DB *db = store->db[DBI_ALIASES];
+	DBC *cur;
+	alias_addr kbuf, vbuf;
+	DBT k = { .data = kbuf, .ulen = sizeof(kbuf) - 1, .flags = DB_DBT_USERMEM };
+	DBT v = { .data = vbuf, .ulen = sizeof(vbuf) - 1, .flags = DB_DBT_USERMEM };
+	int ret;
+
+	b->n = 0;
+	b->more = false;
+	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
+		return store_dberr(store, ret, "aliases.db cursor");
+	if (b->after.source[0] == '\0') {
+		ret = cur->get(cur, &k, &v, DB_FIRST);
+	} else {
+		k.size = (uint32_t)strlen(b->after.source);
+		memcpy(kbuf, b->after.source, k.size);
+		v.size = (uint32_t)strlen(b->after.target);
+		memcpy(vbuf, b->after.target, v.size);
+		ret = cur->get(cur, &k, &v, DB_GET_BOTH_RANGE);
+		if (ret == 0 && v.size == strlen(b->after.target) &&
+		    memcmp(vbuf, b->after.target, v.size) == 0)
+			ret = cur->get(cur, &k, &v, DB_NEXT);
+		else if (ret == DB_NOTFOUND) {
+			/* Every remaining target of that source sorts before: skip it. */
+			k.size = (uint32_t)strlen(b->after.source);
+			memcpy(kbuf, b->after.source, k.size);
+			ret = cur->get(cur, &k, &v, DB_SET_RANGE);
+			while (ret == 0 && k.size == strlen(b->after.source) &&
+			       memcmp(kbuf, b->after.source, k.size) == 0)
+				ret = cur->get(cur, &k, &v, DB_NEXT);
+		}
+	}
+	for (; ret == 0; ret = cur->get(cur, &k, &v, DB_NEXT)) {
+		if (b->n == ACCOUNT_LIST_BATCH) {
+			b->more = true;
+			break;
+		}
+		memcpy(b->pairs[b->n].source, kbuf, k.size);
+		b->pairs[b->n].source[k.size] = '\0';
+		memcpy(b->pairs[b->n].target, vbuf, v.size);
+		b->pairs[b->n].target[v.size] = '\0';
+		b->n++;
+	}
+	cur->close(cur);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return store_dberr(store, ret, "reading aliases.db");
+	return 1;
+}
+
+int store_alias_list(struct store *store, int (*cb)(const char *source, const char *target, void *ctx),
+		     void *ctx, const char **error_r)
+{
+	struct alias_batch b = { .n = 0 };
+	int count = 0, stop = 0;
+
+	b.pairs = calloc(ACCOUNT_LIST_BATCH, sizeof(*b.pairs));
+	if (b.pairs == NULL)
+		return account_oom(store, error_r);
+	do {
+		if (store_read(store, alias_batch_txn, &b, error_r) < 0) {
+			free(b.pairs);
+			return -1;
+		}
+		for (size_t i = 0; i < b.n && stop == 0; i++, count++)
+			stop = cb(b.pairs[i].source, b.pairs[i].target, ctx);
+		if (b.n > 0)
+			b.after = b.pairs[b.n - 1];
+	} while (stop == 0 && b.more);
+	free(b.pairs);
+	return stop != 0 ? stop : count;
+}

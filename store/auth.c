@@ -1,0 +1,278 @@
+/* Password authentication with throttling, shared by SASL (inetd/) and the
+ * webmail login.
+ *
+ * Policy. Failures are counted per canonical address ("u:" key) and per
+ * client IP ("i:" key) in windows of AUTH_WINDOW_SECONDS that start at the
+ * first failure:
+ *  - every attempt is counted as a failure BEFORE the password is checked, in
+ *    a short write transaction, so that parallel connections cannot pass the
+ *    threshold together; a success then deletes the address's counter and
+ *    takes its own count back from the IP's (the IP's other failures stay);
+ *  - an address with AUTH_ADDRESS_FAILURES_MAX failures in its window, or an
+ *    IP with AUTH_IP_FAILURES_MAX, is answered THROTTLED at once, without a
+ *    password check and without being counted, until the window ends;
+ *  - any other failure is answered after n * AUTH_DELAY_MS, n being the
+ *    address's failures in the window, at most AUTH_DELAY_STEPS_MAX steps.
+ * So 1000 wrong passwords in a row for one address take 0.5 + 1 + ... + 4 + 4
+ * + 4 = 26 s for the first ten and are then answered THROTTLED at once: at most
+ * ten guesses per address (thirty per IP) per 15 minutes. The price, accepted
+ * and bounded: someone who knows an address can keep its owner throttled for
+ * 15 minutes at a time.
+ * Unknown users, disabled users and wrong passwords run the same code: counted,
+ * checked (against a dummy hash when there is no user), delayed, FAIL.
+ * The slow password check runs outside any transaction: the user is read in a
+ * snapshot, checked, and the outcome recorded in a short write transaction.
+ * Counter writes are WRITE_NOSYNC: losing the last second of them in a power
+ * cut is acceptable. Counters are expired by store_maintain (maintain.c). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* secure_getenv */
+#endif
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "account_int.h"
+
+#define AUTH_WINDOW_SECONDS 900       /* failures count for 15 minutes */
+#define AUTH_ADDRESS_FAILURES_MAX 10  /* then THROTTLED until the window ends */
+#define AUTH_IP_FAILURES_MAX 30       /* an IP may be a NAT of several users who mistype */
+#define AUTH_DELAY_MS 500             /* a failure is answered after n times this */
+#define AUTH_DELAY_STEPS_MAX 8        /* at most 8 * 500 ms = 4 s */
+#define AUTH_DELAY_MS_MAX 10000       /* largest PILLARBOX_AUTH_DELAY_MS accepted */
+#define AUTH_DELAY_ENV "PILLARBOX_AUTH_DELAY_MS" /* tests: the step in ms (0 = none) */
+#define AUTH_RIP_MAX 64               /* an IPv6 address with a zone id fits */
+/* "u:" + address, or "i:" + IP */
+#define AUTH_KEY_MAX (2 + STORE_ADDRESS_MAX)
+#define AUTHFAIL_REC_LEN 21           /* u8 version, u32 failures, u64 start, u64 last */
+
+struct auth_counter {
+	uint32_t failures;
+	int64_t window_start;
+	int64_t last_failure;
+};
+
+/* Reads a counter; a missing, damaged or expired one reads as fresh (a
+ * damaged counter must not lock anybody out). */
+static int counter_get(struct store *store, DB_TXN *txn, const char *key, size_t keylen,
+		       int64_t now, struct auth_counter *c, uint32_t flags)
+{
+	uint8_t buf[64];
+	size_t len;
+	struct unpack u;
+
+	*c = (struct auth_counter){ .window_start = now };
+	int r = store_get(store, DBI_AUTHFAIL, txn, key, keylen, buf, sizeof(buf), &len, flags);
+	if (r <= 0)
+		return r;
+	unpack_init(&u, buf, len);
+	uint8_t version = unpack_u8(&u);
+	struct auth_counter got = {
+		.failures = unpack_u32(&u),
+		.window_start = (int64_t)unpack_u64(&u),
+		.last_failure = (int64_t)unpack_u64(&u),
+	};
+	if (!u.error && version == AUTHFAIL_REC_VERSION && got.window_start <= now &&
+	    now - got.window_start < AUTH_WINDOW_SECONDS)
+		*c = got;
+	return 1;
+}
+
+static int counter_put(struct store *store, DB_TXN *txn, const char *key, size_t keylen,
+		       const struct auth_counter *c)
+{
+	uint8_t buf[AUTHFAIL_REC_LEN];
+	struct pack p;
+
+	pack_init(&p, buf, sizeof(buf));
+	pack_u8(&p, AUTHFAIL_REC_VERSION);
+	pack_u32(&p, c->failures);
+	pack_u64(&p, (uint64_t)c->window_start);
+	pack_u64(&p, (uint64_t)c->last_failure);
+	int r = store_put(store, DBI_AUTHFAIL, txn, key, keylen, buf, p.len, 0);
+	return r < 0 ? r : 1;
+}
+
+struct auth_ctx {
+	char ukey[AUTH_KEY_MAX + 1];
+	size_t ukeylen;              /* 0: the address is invalid, not counted */
+	char ikey[AUTH_KEY_MAX + 1];
+	size_t ikeylen;              /* 0: the IP is unknown */
+	int64_t now;
+	struct account_addr addr;
+	struct user_rec rec;
+	bool throttled;
+	uint32_t failures;           /* counted for this attempt, for the delay */
+};
+
+static int auth_reserve_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct auth_ctx *c = ctx;
+	struct auth_counter u = { 0 }, ip = { 0 };
+	int r;
+
+	c->throttled = false;
+	c->failures = 1;
+	if (c->ukeylen > 0 &&
+	    (r = counter_get(store, txn, c->ukey, c->ukeylen, c->now, &u, DB_RMW)) < 0)
+		return r;
+	if (c->ikeylen > 0 &&
+	    (r = counter_get(store, txn, c->ikey, c->ikeylen, c->now, &ip, DB_RMW)) < 0)
+		return r;
+	if (u.failures >= AUTH_ADDRESS_FAILURES_MAX || ip.failures >= AUTH_IP_FAILURES_MAX) {
+		c->throttled = true;
+		return 1;
+	}
+	u.failures++;
+	u.last_failure = c->now;
+	ip.failures++;
+	ip.last_failure = c->now;
+	if (c->ukeylen > 0 && (r = counter_put(store, txn, c->ukey, c->ukeylen, &u)) < 0)
+		return r;
+	if (c->ikeylen > 0 && (r = counter_put(store, txn, c->ikey, c->ikeylen, &ip)) < 0)
+		return r;
+	c->failures = c->ukeylen > 0 ? u.failures : ip.failures;
+	return 1;
+}
+
+static int auth_user_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct auth_ctx *c = ctx;
+
+	return user_rec_find_txn(store, txn, &c->addr, &c->rec, 0);
+}
+
+static int auth_success_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct auth_ctx *c = ctx;
+	struct auth_counter ip;
+	int r;
+
+	if ((r = store_del(store, DBI_AUTHFAIL, txn, c->ukey, c->ukeylen)) < 0)
+		return r;
+	if (c->ikeylen == 0)
+		return 1;
+	if ((r = counter_get(store, txn, c->ikey, c->ikeylen, c->now, &ip, DB_RMW)) <= 0)
+		return r;
+	if (ip.failures == 0)
+		return 1;
+	ip.failures--;
+	return counter_put(store, txn, c->ikey, c->ikeylen, &ip);
+}
+
+/* The delay step: AUTH_DELAY_MS, or PILLARBOX_AUTH_DELAY_MS for tests (read
+ * with secure_getenv: ignored in setuid programs; handlers clear their
+ * environment at start unless told to keep it). */
+static unsigned auth_delay_step_ms(void)
+{
+	const char *s = secure_getenv(AUTH_DELAY_ENV);
+	char *end;
+
+	if (s == NULL || s[0] < '0' || s[0] > '9')
+		return AUTH_DELAY_MS;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > AUTH_DELAY_MS_MAX)
+		return AUTH_DELAY_MS;
+	return (unsigned)v;
+}
+
+static void auth_delay(uint32_t failures)
+{
+	uint64_t ms = (uint64_t)auth_delay_step_ms() *
+		(failures < AUTH_DELAY_STEPS_MAX ? failures : AUTH_DELAY_STEPS_MAX);
+	struct timespec ts = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static bool rip_valid(const char *rip, size_t len)
+{
+	if (len == 0 || len > AUTH_RIP_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (rip[i] <= ' ' || rip[i] > '~')
+			return false;
+	return true;
+}
+
+static enum store_auth_result auth_login(struct store *store, struct auth_ctx *c,
+					 const char *password, struct store_user *user_r,
+					 const char **error_r)
+{
+	/* 1. Count the attempt first, or refuse it at once. */
+	if (store_write(store, false, auth_reserve_txn, c, error_r) < 0)
+		return STORE_AUTH_TEMPFAIL;
+	if (c->throttled) {
+		account_refuse(store, error_r, "too many failed logins: try again later");
+		return STORE_AUTH_THROTTLED;
+	}
+	/* 2. The user from a snapshot, then the slow check outside any transaction. */
+	int found = 0;
+	if (c->ukeylen > 0 && (found = store_read(store, auth_user_txn, c, error_r)) < 0)
+		return STORE_AUTH_TEMPFAIL;
+	bool ok = false;
+	if (password != NULL && strnlen(password, PASSWORD_MAX + 1) <= PASSWORD_MAX)
+		ok = password_verify(password, found == 1 ? c->rec.hash : NULL) == 1;
+	if (ok && found == 1 && !c->rec.user.disabled) {
+		/* 3. Forget the address's failures. The user proved the password:
+		 * a store error here does not undo that. */
+		store_write(store, false, auth_success_txn, c, NULL);
+		if (user_r != NULL)
+			*user_r = c->rec.user;
+		return STORE_AUTH_OK;
+	}
+	auth_delay(c->failures);
+	account_refuse(store, error_r, "authentication failed");
+	return STORE_AUTH_FAIL;
+}
+
+enum store_auth_result store_auth_login(struct store *store, const char *address,
+					const char *password, const char *rip,
+					struct store_user *user_r, const char **error_r)
+{
+	struct auth_ctx *c = calloc(1, sizeof(*c));
+	enum store_auth_result result;
+
+	if (c == NULL) {
+		account_oom(store, error_r);
+		return STORE_AUTH_TEMPFAIL;
+	}
+	c->now = (int64_t)time(NULL);
+	if (address != NULL && account_addr_parse(address, &c->addr) == 1) {
+		c->ukeylen = 2 + strlen(c->addr.key);
+		memcpy(c->ukey, "u:", 2);
+		memcpy(c->ukey + 2, c->addr.key, c->ukeylen - 2);
+	}
+	size_t riplen = rip != NULL ? strnlen(rip, AUTH_RIP_MAX + 1) : 0;
+	if (riplen > 0) {
+		if (!rip_valid(rip, riplen)) {
+			store_err(store, "invalid client address given to store_auth_login");
+			*error_r = store_last_error(store);
+			free(c);
+			return STORE_AUTH_TEMPFAIL;
+		}
+		c->ikeylen = 2 + riplen;
+		memcpy(c->ikey, "i:", 2);
+		memcpy(c->ikey + 2, rip, riplen);
+	}
+	result = auth_login(store, c, password, user_r, error_r);
+	password_wipe(c->rec.hash, sizeof(c->rec.hash));
+	free(c);
+	return result;
+}
+
+/* ---- maintenance ---- */
+
+int authfail_forget_txn(struct store *store, DB_TXN *txn, const char *key)
+{
+	char ukey[AUTH_KEY_MAX + 1];
+	size_t len = strlen(key);
+
+	if (len > STORE_ADDRESS_MAX)
+		return 1;
+	memcpy(ukey, "u:", 2);
+	memcpy(ukey + 2, key, len);
+	int r = store_del(store, DBI_AUTHFAIL, txn, ukey, 2 + len);
+	return r < 0 ? r : 1;
+}

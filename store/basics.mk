@@ -1,0 +1,25 @@
+# store/basics.mk: process basics (config, log, password, process start-up).
+store_libpillarbox_a_SOURCES += store/config.c store/config.h store/log.c store/log.h \
+	store/password.c store/password.h store/process.c store/process.h
+
+check_PROGRAMS += tests/unit/test_config tests/unit/test_log tests/unit/test_password \
+	tests/unit/test_process
+TESTS += tests/unit/test_config tests/unit/test_log tests/unit/test_password \
+	tests/unit/test_process
+
+tests_unit_test_config_SOURCES = tests/unit/test_config.c
+tests_unit_test_config_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_test_config_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_config_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_log_SOURCES = tests/unit/test_log.c
+tests_unit_test_log_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_log_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_password_SOURCES = tests/unit/test_password.c
+tests_unit_test_password_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_password_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_process_SOURCES = tests/unit/test_process.c
+tests_unit_test_process_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_process_LDADD = $(UNIT_LIBS)

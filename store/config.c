@@ -1,0 +1,613 @@
+/* pillarbox.conf: reading, validating, defaults. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* secure_getenv */
+#endif
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+
+/* Room for a path, a line number and a short explanation. */
+#define CONFIG_ERROR_MAX (PATH_MAX + 256)
+/* A key longer than the longest we know is certainly unknown; this only
+ * bounds what the unknown-key warning quotes. */
+#define CONFIG_KEY_SHOWN_MAX 64
+/* RFC 1035: 253 characters in a domain name written as text. */
+#define CONFIG_HOST_MAX 253
+/* POSIX user names: useradd refuses longer ones by default. */
+#define CONFIG_USER_MAX 32
+/* IMAP RFC822.SIZE and APPENDLIMIT are 32-bit numbers (RFC 3501 "number"). */
+#define CONFIG_MESSAGE_SIZE_LIMIT UINT64_C(4294967295)
+/* A day: past that a "timeout" is no longer protecting anything. */
+#define CONFIG_SECONDS_LIMIT 86400
+/* libxcrypt's yescrypt accepts cost 1..11 (0 = its default). */
+#define CONFIG_PASSWORD_COST_LIMIT 11
+
+static char config_error_buf[CONFIG_ERROR_MAX];
+
+/* The string types come first: `type <= CONFIG_URLPATH` means "a char *
+ * field" (set with strdup, freed by config_free). */
+enum config_type {
+	CONFIG_STRING,    /* non-empty text without control characters */
+	CONFIG_PATH,      /* absolute path; empty = NULL if optional */
+	CONFIG_HOSTNAME,  /* a DNS name */
+	CONFIG_USER,      /* a system user name */
+	CONFIG_HOSTPORT,  /* host:port or [v6]:port; empty = NULL */
+	CONFIG_URLPATH,   /* "/webmail": absolute URL path without trailing '/' */
+	CONFIG_BOOL,
+	CONFIG_SIZE,      /* bytes, optional K/M/G suffix (powers of 1024) */
+	CONFIG_UINT,
+};
+
+struct config_key {
+	const char *name;
+	enum config_type type;
+	size_t offset;
+	bool optional;        /* an empty value means "not set" (NULL) */
+	uint64_t min, max;    /* numbers only */
+};
+
+#define STR_KEY(n, t, opt) { #n, t, offsetof(struct config, n), opt, 0, 0 }
+#define NUM_KEY(n, t, lo, hi) { #n, t, offsetof(struct config, n), false, lo, hi }
+
+static const struct config_key config_keys[] = {
+	STR_KEY(hostname, CONFIG_HOSTNAME, false),
+	STR_KEY(user, CONFIG_USER, false),
+	STR_KEY(store, CONFIG_PATH, false),
+	STR_KEY(tls_cert, CONFIG_PATH, true),
+	STR_KEY(tls_key, CONFIG_PATH, true),
+	STR_KEY(tls_priority, CONFIG_STRING, false),
+	NUM_KEY(allow_plaintext_auth, CONFIG_BOOL, 0, 1),
+	NUM_KEY(max_message_size, CONFIG_SIZE, 1, CONFIG_MESSAGE_SIZE_LIMIT),
+	STR_KEY(relayhost, CONFIG_HOSTPORT, true),
+	STR_KEY(resolver, CONFIG_HOSTPORT, true),
+	STR_KEY(webmail_base, CONFIG_URLPATH, false),
+	STR_KEY(templates, CONFIG_PATH, false),
+	NUM_KEY(watchdog_seconds, CONFIG_UINT, 0, CONFIG_SECONDS_LIMIT),
+	NUM_KEY(password_cost, CONFIG_UINT, 0, CONFIG_PASSWORD_COST_LIMIT),
+	NUM_KEY(idle_timeout, CONFIG_UINT, 1, CONFIG_SECONDS_LIMIT),
+};
+#define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+const char *config_path(const char *explicit_path)
+{
+	const char *env;
+
+	if (explicit_path != NULL)
+		return explicit_path;
+	env = secure_getenv("PILLARBOX_CONF");
+	if (env != NULL && *env != '\0')
+		return env;
+	return CONFIG_DEFAULT_PATH;
+}
+
+void config_free(struct config **configp)
+{
+	struct config *config = *configp;
+
+	if (config == NULL)
+		return;
+	for (size_t i = 0; i < CONFIG_NKEYS; i++) {
+		if (config_keys[i].type <= CONFIG_URLPATH)
+			free(*(char **)((char *)config + config_keys[i].offset));
+	}
+	for (size_t i = 0; i < config->nroutes; i++) {
+		free(config->routes[i].domain);
+		free(config->routes[i].host);
+	}
+	free(config->path);
+	free(config);
+	*configp = NULL;
+}
+
+static char *config_default_hostname(void)
+{
+	char name[CONFIG_HOST_MAX + 2];
+
+	if (gethostname(name, sizeof(name)) < 0 || name[0] == '\0')
+		return strdup("localhost");
+	name[sizeof(name) - 1] = '\0';
+	return strdup(name);
+}
+
+struct config *config_defaults(void)
+{
+	struct config *config = calloc(1, sizeof(*config));
+
+	if (config == NULL)
+		return NULL;
+	config->hostname = config_default_hostname();
+	config->user = strdup("pillarbox");
+	config->store = strdup("/var/lib/pillarbox");
+	config->tls_priority = strdup("SECURE192:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2");
+	config->allow_plaintext_auth = false;
+	config->max_message_size = 52428800;
+	config->webmail_base = strdup("/webmail");
+	config->templates = strdup(PKGDATADIR "/templates");
+	config->watchdog_seconds = 120;
+	config->password_cost = 0;
+	config->idle_timeout = 1800;
+	if (config->hostname == NULL || config->user == NULL || config->store == NULL ||
+	    config->tls_priority == NULL || config->webmail_base == NULL ||
+	    config->templates == NULL)
+		config_free(&config);
+	return config;
+}
+
+const struct config_route *config_route_find(const struct config *config, const char *domain)
+{
+	for (size_t i = 0; i < config->nroutes; i++) {
+		if (strcasecmp(config->routes[i].domain, domain) == 0)
+			return &config->routes[i];
+	}
+	return NULL;
+}
+
+/* A DNS name: labels of [A-Za-z0-9-] separated by single dots, a trailing dot
+ * tolerated, at most CONFIG_HOST_MAX characters. */
+static bool config_dns_name_valid(const char *s, size_t len)
+{
+	size_t label = 0;
+
+	if (len == 0 || len > CONFIG_HOST_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			   (c >= '0' && c <= '9') || c == '-') {
+			if (++label > 63) /* RFC 1035 label limit */
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+int config_hostport_parse(const char *value, char **host_r, uint16_t *port_r,
+			  const char **error_r)
+{
+	const char *host, *colon, *end;
+	size_t hostlen;
+	unsigned long port;
+	char *endp;
+
+	if (value[0] == '[') {
+		char addr[INET6_ADDRSTRLEN + 1];
+		unsigned char bin[16];
+
+		end = strchr(value, ']');
+		if (end == NULL || end[1] != ':') {
+			*error_r = "expected [IPv6-address]:port";
+			return -1;
+		}
+		host = value + 1;
+		hostlen = (size_t)(end - host);
+		colon = end + 1;
+		if (hostlen == 0 || hostlen >= sizeof(addr)) {
+			*error_r = "bad IPv6 address";
+			return -1;
+		}
+		memcpy(addr, host, hostlen);
+		addr[hostlen] = '\0';
+		if (inet_pton(AF_INET6, addr, bin) != 1) {
+			*error_r = "bad IPv6 address";
+			return -1;
+		}
+	} else {
+		colon = strchr(value, ':');
+		if (colon == NULL || strchr(colon + 1, ':') != NULL) {
+			*error_r = "expected host:port (IPv6 addresses in brackets)";
+			return -1;
+		}
+		host = value;
+		hostlen = (size_t)(colon - value);
+		if (!config_dns_name_valid(host, hostlen)) {
+			*error_r = "bad host name";
+			return -1;
+		}
+	}
+	if (colon[1] < '0' || colon[1] > '9') {
+		*error_r = "bad port";
+		return -1;
+	}
+	errno = 0;
+	port = strtoul(colon + 1, &endp, 10);
+	if (errno != 0 || *endp != '\0' || port == 0 || port > 65535) {
+		*error_r = "bad port (1-65535)";
+		return -1;
+	}
+	if (host_r != NULL) {
+		*host_r = strndup(host, hostlen);
+		if (*host_r == NULL) {
+			*error_r = "out of memory";
+			return -1;
+		}
+	}
+	*port_r = (uint16_t)port;
+	return 0;
+}
+
+static int config_number_parse(const char *value, bool suffixes, uint64_t *n_r)
+{
+	uint64_t n = 0, mult = 1;
+	const char *p = value;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (n > (UINT64_MAX - d) / 10)
+			return -1;
+		n = n * 10 + d;
+	}
+	if (suffixes && *p != '\0' && p[1] == '\0') {
+		switch (*p) {
+		case 'k': case 'K': mult = UINT64_C(1) << 10; p++; break;
+		case 'm': case 'M': mult = UINT64_C(1) << 20; p++; break;
+		case 'g': case 'G': mult = UINT64_C(1) << 30; p++; break;
+		default: break;
+		}
+	}
+	if (*p != '\0')
+		return -1;
+	if (n > UINT64_MAX / mult)
+		return -1;
+	*n_r = n * mult;
+	return 0;
+}
+
+int config_size_parse(const char *value, uint64_t *size_r)
+{
+	return config_number_parse(value, true, size_r);
+}
+
+static int config_bool_parse(const char *value, bool *b_r)
+{
+	static const char *const yes[] = { "yes", "true", "1" };
+	static const char *const no[] = { "no", "false", "0" };
+
+	for (size_t i = 0; i < 3; i++) {
+		if (strcasecmp(value, yes[i]) == 0) {
+			*b_r = true;
+			return 0;
+		}
+		if (strcasecmp(value, no[i]) == 0) {
+			*b_r = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static bool config_user_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > CONFIG_USER_MAX || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+static bool config_urlpath_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || s[0] != '/' || (len > 1 && s[len - 1] == '/'))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || strchr("/-._~", c) != NULL))
+			return false;
+	}
+	return strstr(s, "//") == NULL;
+}
+
+/* Sets one known key from its (trimmed) value; NULL or a reason. */
+static const char *config_key_set(struct config *config, const struct config_key *key,
+				  const char *value)
+{
+	void *field = (char *)config + key->offset;
+	const char *reason;
+	uint64_t n;
+	bool b;
+
+	if (key->type <= CONFIG_URLPATH) {
+		char **str = field;
+		char *copy = NULL;
+
+		if (*value == '\0') {
+			if (!key->optional)
+				return "empty value";
+		} else {
+			switch (key->type) {
+			case CONFIG_PATH:
+				if (value[0] != '/')
+					return "expected an absolute path";
+				break;
+			case CONFIG_HOSTNAME:
+				if (!config_dns_name_valid(value, strlen(value)))
+					return "bad host name";
+				break;
+			case CONFIG_USER:
+				if (!config_user_valid(value))
+					return "bad user name";
+				break;
+			case CONFIG_HOSTPORT:
+				if (config_hostport_parse(value, NULL, &(uint16_t){ 0 }, &reason) < 0)
+					return reason;
+				break;
+			case CONFIG_URLPATH:
+				if (!config_urlpath_valid(value))
+					return "expected a URL path like /webmail (no trailing slash)";
+				break;
+			default:
+				break;
+			}
+			copy = strdup(value);
+			if (copy == NULL)
+				return "out of memory";
+		}
+		free(*str);
+		*str = copy;
+		return NULL;
+	}
+	switch (key->type) {
+	case CONFIG_BOOL:
+		if (config_bool_parse(value, &b) < 0)
+			return "expected yes, no, true, false, 1 or 0";
+		*(bool *)field = b;
+		return NULL;
+	case CONFIG_SIZE:
+		if (config_number_parse(value, true, &n) < 0)
+			return "expected a size in bytes, optionally with K, M or G";
+		if (n < key->min || n > key->max)
+			return "size out of range (1 byte to 4G-1)";
+		*(uint64_t *)field = n;
+		return NULL;
+	case CONFIG_UINT:
+		if (config_number_parse(value, false, &n) < 0)
+			return "expected a number";
+		if (n < key->min || n > key->max)
+			return "number out of range";
+		*(unsigned *)field = (unsigned)n;
+		return NULL;
+	default:
+		return "internal error: bad key type";
+	}
+}
+
+static const char *config_route_add(struct config *config, const char *domain,
+				    const char *value)
+{
+	struct config_route *route;
+	const char *reason;
+	char *host;
+	uint16_t port;
+
+	if (!config_dns_name_valid(domain, strlen(domain)))
+		return "bad route domain";
+	if (config_route_find(config, domain) != NULL)
+		return "duplicate route for this domain";
+	if (config->nroutes >= CONFIG_MAX_ROUTES)
+		return "too many routes";
+	if (config_hostport_parse(value, &host, &port, &reason) < 0)
+		return reason;
+	route = &config->routes[config->nroutes];
+	route->domain = strdup(domain);
+	if (route->domain == NULL) {
+		free(host);
+		return "out of memory";
+	}
+	for (char *p = route->domain; *p != '\0'; p++) {
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	}
+	route->host = host;
+	route->port = port;
+	config->nroutes++;
+	return NULL;
+}
+
+static bool config_is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Parses one line (NUL-terminated, without its newline). Returns NULL or a
+ * reason; `seen` marks keys already set, to catch duplicates. */
+static const char *config_line_parse(struct config *config, char *line, bool *seen,
+				     const char *path, unsigned lineno, const char **key_r)
+{
+	char *p = line, *key, *key_end, *domain = NULL, *value, *end;
+	char shown[CONFIG_KEY_SHOWN_MAX * 4 + 4];
+	size_t i;
+
+	while (config_is_space(*p))
+		p++;
+	if (*p == '\0' || *p == '#')
+		return NULL;
+	key = p;
+	while ((*p >= 'a' && *p <= 'z') || *p == '_')
+		p++;
+	key_end = p;
+	if (key_end == key || (*p != '\0' && *p != '=' && !config_is_space(*p)))
+		return "bad key (keys are lower-case letters and '_')";
+	while (config_is_space(*p))
+		p++;
+	if ((size_t)(key_end - key) == 5 && memcmp(key, "route", 5) == 0 && *p != '=') {
+		domain = p;
+		while (*p != '\0' && *p != '=' && !config_is_space(*p))
+			p++;
+		if (*p != '\0' && *p != '=') {
+			*p++ = '\0';
+			while (config_is_space(*p))
+				p++;
+		}
+	}
+	if (*p != '=')
+		return "missing '=' (expected key = value)";
+	*p++ = '\0';
+	*key_end = '\0';
+	while (config_is_space(*p))
+		p++;
+	value = p;
+	/* A comment starts at a '#' at the start of the value or after a blank. */
+	for (end = value; *end != '\0'; end++) {
+		if (*end == '#' && (end == value || config_is_space(end[-1]))) {
+			*end = '\0';
+			break;
+		}
+	}
+	end = value + strlen(value);
+	while (end > value && config_is_space(end[-1]))
+		*--end = '\0';
+
+	*key_r = key;
+	if (strcmp(key, "route") == 0) {
+		if (domain == NULL)
+			return "route needs a domain: route DOMAIN = HOST:PORT";
+		return config_route_add(config, domain, value);
+	}
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		if (strcmp(config_keys[i].name, key) == 0)
+			break;
+	}
+	if (i == CONFIG_NKEYS) {
+		log_warning("%s:%u: unknown key \"%s\" ignored", path, lineno,
+			    log_safe(shown, sizeof(shown), key, strnlen(key, CONFIG_KEY_SHOWN_MAX)));
+		return NULL;
+	}
+	if (seen[i])
+		return "duplicate key";
+	seen[i] = true;
+	return config_key_set(config, &config_keys[i], value);
+}
+
+static int config_error(const char **error_r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int config_error(const char **error_r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(config_error_buf, sizeof(config_error_buf), fmt, ap);
+	va_end(ap);
+	*error_r = config_error_buf;
+	return -1;
+}
+
+/* Reads one line into buf (CONFIG_MAX_LINE + 1 bytes). Returns 1 for a line,
+ * 0 at the end of the file, -1 with a reason. */
+static int config_line_read(FILE *f, char *buf, const char **reason_r)
+{
+	size_t len = 0;
+	int c;
+
+	while ((c = getc_unlocked(f)) != EOF && c != '\n') {
+		if (len >= CONFIG_MAX_LINE) {
+			*reason_r = "line too long";
+			return -1;
+		}
+		if (c == '\0') {
+			*reason_r = "NUL byte in line";
+			return -1;
+		}
+		buf[len++] = (char)c;
+	}
+	if (ferror(f)) {
+		*reason_r = strerror(errno);
+		return -1;
+	}
+	if (c == EOF && len == 0)
+		return 0;
+	if (len > 0 && buf[len - 1] == '\r')
+		len--;
+	buf[len] = '\0';
+	for (size_t i = 0; i < len; i++) {
+		if (((unsigned char)buf[i] < 0x20 && buf[i] != '\t') || buf[i] == 0x7f) {
+			*reason_r = "control character in line";
+			return -1;
+		}
+	}
+	return 1;
+}
+
+int config_load(const char *path, struct config **config_r, const char **error_r)
+{
+	bool seen[CONFIG_NKEYS] = { false };
+	struct config *config;
+	char *line;
+	const char *reason = NULL, *key = NULL;
+	unsigned lineno = 0;
+	FILE *f;
+	int ret;
+
+	*config_r = NULL;
+	f = fopen(path, "re");
+	if (f == NULL)
+		return config_error(error_r, "%s: %s", path, strerror(errno));
+	config = config_defaults();
+	line = malloc(CONFIG_MAX_LINE + 1);
+	if (config == NULL || line == NULL || (config->path = strdup(path)) == NULL) {
+		fclose(f);
+		free(line);
+		config_free(&config);
+		return config_error(error_r, "%s: out of memory", path);
+	}
+	for (;;) {
+		ret = config_line_read(f, line, &reason);
+		if (ret == 0)
+			break;
+		lineno++;
+		key = NULL;
+		if (ret < 0)
+			break;
+		reason = config_line_parse(config, line, seen, path, lineno, &key);
+		if (reason != NULL) {
+			ret = -1;
+			break;
+		}
+	}
+	fclose(f);
+	if (ret < 0) {
+		if (key != NULL)
+			config_error(error_r, "%s:%u: %s: %s", path, lineno, key, reason);
+		else
+			config_error(error_r, "%s:%u: %s", path, lineno, reason);
+		free(line);
+		config_free(&config);
+		return -1;
+	}
+	free(line);
+	if ((config->tls_cert == NULL) != (config->tls_key == NULL)) {
+		config_free(&config);
+		return config_error(error_r, "%s: tls_cert and tls_key must be set together", path);
+	}
+	*config_r = config;
+	return 0;
+}

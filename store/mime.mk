@@ -1,0 +1,42 @@
+# store/mime.mk: the RFC 5322/MIME parser and its cache, the transfer codecs,
+# encoded words, charsets, address lists and dates. Only libc (iconv) is used,
+# so the webmail and the relay can share them.
+store_libpillarbox_a_SOURCES += \
+	store/mime.c store/mime.h store/mime_private.h store/mime_buf.h \
+	store/mime_header.c store/mime_part.c store/mime_cache.c \
+	store/codec.c store/codec.h store/rfc2047.c store/rfc2047.h \
+	store/charset.c store/charset.h store/address.c store/address.h \
+	store/datetime.c store/datetime.h
+
+check_PROGRAMS += tests/unit/test_mime tests/unit/test_mime_limits tests/unit/test_codec \
+	tests/unit/test_address tests/unit/test_datetime
+TESTS += tests/unit/test_mime tests/unit/test_mime_limits tests/unit/test_codec \
+	tests/unit/test_address tests/unit/test_datetime
+
+tests_unit_test_mime_SOURCES = tests/unit/test_mime.c tests/unit/mime_check.c tests/unit/mime_check.h
+tests_unit_test_mime_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_mime_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_mime_limits_SOURCES = tests/unit/test_mime_limits.c tests/unit/mime_check.c \
+	tests/unit/mime_check.h
+tests_unit_test_mime_limits_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_mime_limits_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_codec_SOURCES = tests/unit/test_codec.c
+tests_unit_test_codec_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_codec_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_address_SOURCES = tests/unit/test_address.c
+tests_unit_test_address_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_address_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_datetime_SOURCES = tests/unit/test_datetime.c
+tests_unit_test_datetime_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_datetime_LDADD = $(UNIT_LIBS)
+
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_mime
+tests_fuzz_fuzz_mime_SOURCES = tests/fuzz/fuzz_mime.c
+tests_fuzz_fuzz_mime_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_mime_LDADD = $(STORE_LIBS)
+endif

@@ -1,0 +1,297 @@
+/* Webmail sessions and settings in DBI_SESSIONS (session.h). */
+#include <errno.h>
+#include <sys/random.h>
+
+#include "session.h"
+#include "store_int.h"
+
+#define SESSION_REC_VERSION 1
+#define SESSION_REC_LEN (1 + 4 + 8 + 8 + STORE_SESSION_CSRF_LEN)
+#define PREFS_REC_VERSION 1
+#define PREFS_REC_LEN (1 + 2 + 2 + 1)
+#define PREFS_KEY_LEN 9
+
+int store_random(void *bytes, size_t len, const char **error_r)
+{
+	uint8_t *p = bytes;
+	while (len > 0) {
+		ssize_t n = getrandom(p, len, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			*error_r = "getrandom failed";
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void session_pack(const struct store_session *s, uint8_t buf[SESSION_REC_LEN])
+{
+	struct pack p;
+	pack_init(&p, buf, SESSION_REC_LEN);
+	pack_u8(&p, SESSION_REC_VERSION);
+	pack_u32(&p, s->user_id);
+	pack_u64(&p, (uint64_t)s->created);
+	pack_u64(&p, (uint64_t)s->last_seen);
+	pack_bytes(&p, s->csrf, STORE_SESSION_CSRF_LEN);
+}
+
+static bool session_unpack(const uint8_t *buf, size_t len, struct store_session *s)
+{
+	struct unpack u;
+	unpack_init(&u, buf, len);
+	if (unpack_u8(&u) != SESSION_REC_VERSION)
+		return false;
+	s->user_id = unpack_u32(&u);
+	s->created = (int64_t)unpack_u64(&u);
+	s->last_seen = (int64_t)unpack_u64(&u);
+	const void *csrf = unpack_bytes(&u, STORE_SESSION_CSRF_LEN);
+	if (u.error || csrf == NULL)
+		return false;
+	memcpy(s->csrf, csrf, STORE_SESSION_CSRF_LEN);
+	return true;
+}
+
+static bool session_expired(const struct store_session *s, int64_t now, unsigned idle,
+			    unsigned absolute)
+{
+	return now - s->last_seen >= (int64_t)idle || now - s->created >= (int64_t)absolute ||
+	       s->created > now + 300; /* from the future: a clock jump or forgery */
+}
+
+struct create_ctx {
+	struct store_session *s;
+};
+
+static int create_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct create_ctx *c = ctx;
+	uint8_t rec[SESSION_REC_LEN];
+	session_pack(c->s, rec);
+	int r = store_put(store, DBI_SESSIONS, txn, c->s->id, STORE_SESSION_ID_LEN, rec,
+			  sizeof(rec), DB_NOOVERWRITE);
+	if (r == 0)
+		return store_err(store, "session id collision");
+	return r < 0 ? r : 1;
+}
+
+int store_session_create(struct store *store, uint32_t user_id, int64_t now,
+			 struct store_session *session_r, const char **error_r)
+{
+	*session_r = (struct store_session){ .user_id = user_id, .created = now, .last_seen = now };
+	if (store_random(session_r->id, STORE_SESSION_ID_LEN, error_r) < 0 ||
+	    store_random(session_r->csrf, STORE_SESSION_CSRF_LEN, error_r) < 0)
+		return -1;
+	struct create_ctx c = { .s = session_r };
+	return store_write(store, false, create_txn, &c, error_r) < 0 ? -1 : 1;
+}
+
+struct get_ctx {
+	const uint8_t *id;
+	int64_t now;
+	unsigned idle, absolute;
+	struct store_session *s;
+	bool write;          /* second pass: delete or touch */
+	int verdict;         /* 1 valid, 0 not */
+	bool needs_write;
+};
+
+static int get_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct get_ctx *c = ctx;
+	uint8_t rec[SESSION_REC_LEN + 16];
+	size_t len;
+	int r = store_get(store, DBI_SESSIONS, txn, c->id, STORE_SESSION_ID_LEN, rec, sizeof(rec),
+			  &len, c->write ? DB_RMW : 0);
+	if (r < 0)
+		return r;
+	c->needs_write = false;
+	if (r == 0) {
+		c->verdict = 0;
+		return 1;
+	}
+	memcpy(c->s->id, c->id, STORE_SESSION_ID_LEN);
+	if (!session_unpack(rec, len, c->s) ||
+	    session_expired(c->s, c->now, c->idle, c->absolute)) {
+		c->verdict = 0;
+		c->needs_write = true;
+		if (c->write && (r = store_del(store, DBI_SESSIONS, txn, c->id,
+					       STORE_SESSION_ID_LEN)) < 0)
+			return r;
+		return 1;
+	}
+	c->verdict = 1;
+	if (c->now - c->s->last_seen >= STORE_SESSION_TOUCH_INTERVAL) {
+		c->needs_write = true;
+		if (c->write) {
+			c->s->last_seen = c->now;
+			session_pack(c->s, rec);
+			r = store_put(store, DBI_SESSIONS, txn, c->id, STORE_SESSION_ID_LEN, rec,
+				      SESSION_REC_LEN, 0);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 1;
+}
+
+int store_session_get(struct store *store, const uint8_t id[STORE_SESSION_ID_LEN], int64_t now,
+		      unsigned idle, unsigned absolute, struct store_session *session_r,
+		      const char **error_r)
+{
+	struct get_ctx c = { .id = id, .now = now, .idle = idle, .absolute = absolute,
+			     .s = session_r };
+	/* most requests only read (a snapshot, never waiting for a writer) */
+	if (store_read(store, get_txn, &c, error_r) < 0)
+		return -1;
+	if (c.needs_write) {
+		c.write = true;
+		if (store_write(store, false, get_txn, &c, error_r) < 0)
+			return -1;
+	}
+	return c.verdict;
+}
+
+struct del_ctx {
+	const uint8_t *id;
+};
+
+static int destroy_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct del_ctx *c = ctx;
+	return store_del(store, DBI_SESSIONS, txn, c->id, STORE_SESSION_ID_LEN);
+}
+
+int store_session_destroy(struct store *store, const uint8_t id[STORE_SESSION_ID_LEN],
+			  const char **error_r)
+{
+	struct del_ctx c = { .id = id };
+	return store_write(store, false, destroy_txn, &c, error_r);
+}
+
+struct expire_ctx {
+	int64_t now;
+	unsigned idle, absolute;
+	int count;
+};
+
+static int expire_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct expire_ctx *c = ctx;
+	DBC *cur;
+	uint8_t kbuf[64], vbuf[SESSION_REC_LEN + 16];
+	c->count = 0;
+	int ret = store->db[DBI_SESSIONS]->cursor(store->db[DBI_SESSIONS], txn, &cur, 0);
+	if (ret != 0)
+		return store_dberr(store, ret, "sessions cursor");
+	DBT k = { .data = kbuf, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
+	DBT v = { .data = vbuf, .ulen = sizeof(vbuf), .flags = DB_DBT_USERMEM };
+	while ((ret = cur->get(cur, &k, &v, DB_NEXT | DB_RMW)) == 0) {
+		struct store_session s;
+		if (k.size != STORE_SESSION_ID_LEN)
+			continue;       /* settings records */
+		if (!session_unpack(vbuf, v.size, &s) ||
+		    session_expired(&s, c->now, c->idle, c->absolute)) {
+			if ((ret = cur->del(cur, 0)) != 0)
+				break;
+			c->count++;
+		}
+	}
+	cur->close(cur);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return store_dberr(store, ret, "sessions cursor");
+	return 1;
+}
+
+int store_session_expire(struct store *store, int64_t now, unsigned idle, unsigned absolute,
+			 const char **error_r)
+{
+	struct expire_ctx c = { .now = now, .idle = idle, .absolute = absolute };
+	if (store_write(store, false, expire_txn, &c, error_r) < 0)
+		return -1;
+	return c.count;
+}
+
+/* ---------------------------------------------------------------- settings */
+
+struct prefs_ctx {
+	uint8_t key[PREFS_KEY_LEN];
+	struct store_prefs *prefs;
+};
+
+static void prefs_key(uint8_t key[PREFS_KEY_LEN], uint32_t user_id)
+{
+	memcpy(key, "prefs", 5);
+	be32_put(key + 5, user_id);
+}
+
+static void prefs_clamp(struct store_prefs *p)
+{
+	if (p->page_size < STORE_PREFS_PAGE_MIN)
+		p->page_size = STORE_PREFS_PAGE_MIN;
+	if (p->page_size > STORE_PREFS_PAGE_MAX)
+		p->page_size = STORE_PREFS_PAGE_MAX;
+	if (p->tz_minutes > STORE_PREFS_TZ_MAX)
+		p->tz_minutes = STORE_PREFS_TZ_MAX;
+	if (p->tz_minutes < -STORE_PREFS_TZ_MAX)
+		p->tz_minutes = -STORE_PREFS_TZ_MAX;
+}
+
+static int prefs_get_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct prefs_ctx *c = ctx;
+	uint8_t rec[64];
+	size_t len;
+	struct unpack u;
+	int r = store_get(store, DBI_SESSIONS, txn, c->key, PREFS_KEY_LEN, rec, sizeof(rec), &len, 0);
+	*c->prefs = (struct store_prefs){ .page_size = 50, .tz_minutes = 0, .prefer_html = true };
+	if (r <= 0)
+		return r < 0 ? r : 1;
+	unpack_init(&u, rec, len);
+	if (unpack_u8(&u) != PREFS_REC_VERSION)
+		return 1;
+	struct store_prefs p;
+	p.page_size = unpack_u16(&u);
+	p.tz_minutes = (int16_t)unpack_u16(&u);
+	p.prefer_html = unpack_u8(&u) != 0;
+	if (!u.error) {
+		prefs_clamp(&p);
+		*c->prefs = p;
+	}
+	return 1;
+}
+
+static int prefs_set_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct prefs_ctx *c = ctx;
+	uint8_t rec[PREFS_REC_LEN];
+	struct pack p;
+	pack_init(&p, rec, sizeof(rec));
+	pack_u8(&p, PREFS_REC_VERSION);
+	pack_u16(&p, c->prefs->page_size);
+	pack_u16(&p, (uint16_t)c->prefs->tz_minutes);
+	pack_u8(&p, c->prefs->prefer_html ? 1 : 0);
+	int r = store_put(store, DBI_SESSIONS, txn, c->key, PREFS_KEY_LEN, rec, p.len, 0);
+	return r < 0 ? r : 1;
+}
+
+int store_prefs_get(struct store *store, uint32_t user_id, struct store_prefs *prefs_r,
+		    const char **error_r)
+{
+	struct prefs_ctx c = { .prefs = prefs_r };
+	prefs_key(c.key, user_id);
+	return store_read(store, prefs_get_txn, &c, error_r) < 0 ? -1 : 1;
+}
+
+int store_prefs_set(struct store *store, uint32_t user_id, const struct store_prefs *prefs,
+		    const char **error_r)
+{
+	struct store_prefs p = *prefs;
+	prefs_clamp(&p);
+	struct prefs_ctx c = { .prefs = &p };
+	prefs_key(c.key, user_id);
+	return store_write(store, false, prefs_set_txn, &c, error_r) < 0 ? -1 : 1;
+}

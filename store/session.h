@@ -1,0 +1,78 @@
+/* Webmail sessions and per-user webmail settings, kept in the store's
+ * sessions database (DBI_SESSIONS).
+ *
+ * A session id is 32 bytes from getrandom(2); the cookie carries it as 64
+ * hex digits. The database key is the id itself (32 bytes); settings records
+ * use the key "prefs" + u32 user id (9 bytes), so the two never collide.
+ * Session records are small versioned structs:
+ *   {u8 version, u32 user_id, i64 created, i64 last_seen, u8 csrf[32]}.
+ * Touches and settings are WRITE_NOSYNC (losing the last second of them in
+ * a power cut is acceptable: STORE-NOTES §5); creation and destruction too,
+ * a lost session only means signing in again. */
+#ifndef PB_SESSION_H
+#define PB_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define STORE_SESSION_ID_LEN 32
+#define STORE_SESSION_CSRF_LEN 32
+/* A session unused this long is over (seconds). */
+#define STORE_SESSION_IDLE_DEFAULT (30 * 60)
+/* A session is over this long after sign-in, used or not. */
+#define STORE_SESSION_ABSOLUTE_DEFAULT (12 * 3600)
+/* last_seen is rewritten at most this often (a write per page is waste). */
+#define STORE_SESSION_TOUCH_INTERVAL 60
+
+struct store_session {
+	uint8_t id[STORE_SESSION_ID_LEN];
+	uint32_t user_id;
+	int64_t created;
+	int64_t last_seen;
+	uint8_t csrf[STORE_SESSION_CSRF_LEN];   /* the CSRF secret of this session */
+};
+
+/* Fills `bytes` from the kernel CSPRNG (getrandom). 0, or -1 (*error_r). */
+int store_random(void *bytes, size_t len, const char **error_r);
+
+/* Creates a session for `user_id` with a fresh random id and CSRF secret.
+ * 1 with *session_r, -1 on error. */
+int store_session_create(struct store *store, uint32_t user_id, int64_t now,
+			 struct store_session *session_r, const char **error_r);
+
+/* Looks a session up. 1 valid (filled; last_seen rewritten when older than
+ * STORE_SESSION_TOUCH_INTERVAL), 0 unknown or expired (an expired one is
+ * deleted), -1 error. */
+int store_session_get(struct store *store, const uint8_t id[STORE_SESSION_ID_LEN], int64_t now,
+		      unsigned idle, unsigned absolute, struct store_session *session_r,
+		      const char **error_r);
+
+/* Deletes a session (logout, rotation). 1 deleted, 0 unknown, -1 error. */
+int store_session_destroy(struct store *store, const uint8_t id[STORE_SESSION_ID_LEN],
+			  const char **error_r);
+
+/* Deletes every session past its idle or absolute limit (the maintenance
+ * job). Returns the number deleted, or -1. */
+int store_session_expire(struct store *store, int64_t now, unsigned idle, unsigned absolute,
+			 const char **error_r);
+
+/* Webmail settings of a user. */
+#define STORE_PREFS_PAGE_MIN 10
+#define STORE_PREFS_PAGE_MAX 200
+#define STORE_PREFS_TZ_MAX (14 * 60)
+struct store_prefs {
+	uint16_t page_size;   /* messages per list page (10-200, default 50) */
+	int16_t tz_minutes;   /* the user's zone, minutes east of UTC (default 0) */
+	bool prefer_html;     /* multipart/alternative: HTML (default) or text */
+};
+
+/* The user's settings, or the defaults when none were saved. 1, or -1. */
+int store_prefs_get(struct store *store, uint32_t user_id, struct store_prefs *prefs_r,
+		    const char **error_r);
+/* Saves them (values are clamped to the ranges above). 1, or -1. */
+int store_prefs_set(struct store *store, uint32_t user_id, const struct store_prefs *prefs,
+		    const char **error_r);
+
+#endif

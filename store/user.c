@@ -1,0 +1,484 @@
+/* Users: records, the address index, and the admin operations on them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "account_int.h"
+
+/* ---- records ---- */
+
+static int user_rec_decode(struct store *store, uint32_t id, const uint8_t *buf, size_t len,
+			   struct user_rec *rec)
+{
+	struct unpack u;
+
+	unpack_init(&u, buf, len);
+	uint8_t version = unpack_u8(&u);
+	rec->user.id = id;
+	rec->user.domain_id = unpack_u32(&u);
+	unpack_str(&u, rec->user.address, sizeof(rec->user.address));
+	unpack_str(&u, rec->hash, sizeof(rec->hash));
+	rec->user.quota_bytes = unpack_u64(&u);
+	rec->user.quota_messages = unpack_u32(&u);
+	rec->user.disabled = (unpack_u8(&u) & USER_FLAG_DISABLED) != 0;
+	rec->user.created = (int64_t)unpack_u64(&u);
+	if (u.error || version != USER_REC_VERSION)
+		return store_err(store, "users.db: the record of user %u is damaged or of an "
+				 "unknown version", id);
+	return 1;
+}
+
+static int user_rec_put_txn(struct store *store, DB_TXN *txn, const struct user_rec *rec)
+{
+	uint8_t key[4], buf[USER_REC_MAX];
+	struct pack p;
+
+	pack_init(&p, buf, sizeof(buf));
+	pack_u8(&p, USER_REC_VERSION);
+	pack_u32(&p, rec->user.domain_id);
+	pack_str(&p, rec->user.address);
+	pack_str(&p, rec->hash);
+	pack_u64(&p, rec->user.quota_bytes);
+	pack_u32(&p, rec->user.quota_messages);
+	pack_u8(&p, rec->user.disabled ? USER_FLAG_DISABLED : 0);
+	pack_u64(&p, (uint64_t)rec->user.created);
+	if (p.overflow)
+		return store_err(store, "users.db: the record of %s does not fit", rec->user.address);
+	be32_put(key, rec->user.id);
+	int r = store_put(store, DBI_USERS, txn, key, 4, buf, p.len, 0);
+	return r < 0 ? r : 1;
+}
+
+int user_rec_get_txn(struct store *store, DB_TXN *txn, uint32_t user_id, struct user_rec *rec_r,
+		     uint32_t flags)
+{
+	uint8_t key[4], buf[USER_REC_MAX];
+	size_t len;
+
+	be32_put(key, user_id);
+	int r = store_get(store, DBI_USERS, txn, key, 4, buf, sizeof(buf), &len, flags);
+	if (r <= 0)
+		return r;
+	return user_rec_decode(store, user_id, buf, len, rec_r);
+}
+
+int user_id_by_key_txn(struct store *store, DB_TXN *txn, const char *key, uint32_t *id_r,
+		       uint32_t flags)
+{
+	uint8_t buf[4];
+	size_t len;
+
+	int r = store_get(store, DBI_USER_BY_ADDR, txn, key, strlen(key), buf, sizeof(buf), &len,
+			  flags);
+	if (r <= 0)
+		return r;
+	if (len != 4)
+		return store_err(store, "user_by_addr.db: the entry of %s is damaged", key);
+	*id_r = be32_get(buf);
+	return 1;
+}
+
+int user_rec_find_txn(struct store *store, DB_TXN *txn, const struct account_addr *addr,
+		      struct user_rec *rec_r, uint32_t flags)
+{
+	uint32_t id;
+
+	int r = user_id_by_key_txn(store, txn, addr->key, &id, flags);
+	if (r <= 0)
+		return r;
+	r = user_rec_get_txn(store, txn, id, rec_r, flags);
+	if (r == 0)
+		return store_err(store, "users.db: user %u (%s) is missing: run 'pillarbox store "
+				 "check'", id, addr->key);
+	return r;
+}
+
+int user_get_txn(struct store *store, DB_TXN *txn, uint32_t user_id, struct store_user *user_r)
+{
+	struct user_rec rec;
+
+	int r = user_rec_get_txn(store, txn, user_id, &rec, 0);
+	if (r == 1)
+		*user_r = rec.user;
+	password_wipe(rec.hash, sizeof(rec.hash));
+	return r;
+}
+
+/* The hash to store: `password` hashed here, or an imported `hash`. */
+static int user_hash_make(struct store *store, const char *password, const char *hash,
+			  char hash_r[PASSWORD_HASH_MAX], const char **error_r)
+{
+	const char *why;
+
+	if (password != NULL) {
+		if (password[0] == '\0')
+			return account_refuse(store, error_r, "empty password");
+		if (strnlen(password, PASSWORD_MAX + 1) > PASSWORD_MAX)
+			return account_refuse(store, error_r, "password longer than %d bytes",
+					      PASSWORD_MAX);
+		if (password_hash(password, store->config->password_cost, hash_r, &why) < 0) {
+			store_err(store, "password hashing failed: %s", why);
+			*error_r = store_last_error(store);
+			return -1;
+		}
+		return 1;
+	}
+	if (hash == NULL)
+		return account_refuse(store, error_r, "no password or hash given");
+	if (!password_hash_supported(hash))
+		return account_refuse(store, error_r, "unsupported password hash (yescrypt, scrypt, "
+				      "SHA-crypt or bcrypt expected)");
+	snprintf(hash_r, PASSWORD_HASH_MAX, "%s", hash);
+	return 1;
+}
+
+/* ---- add, delete ---- */
+
+struct user_ctx {
+	struct account_addr addr;
+	struct user_rec rec;   /* user_add: the new user; updates: the new values */
+	enum { USER_SET_HASH, USER_SET_QUOTA, USER_SET_DISABLED } what;
+};
+
+static int user_add_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct user_ctx *c = ctx;
+	struct domain_rec dom;
+	uint8_t idkey[4];
+	uint32_t id;
+
+	int r = domain_get_txn(store, txn, account_addr_domain(&c->addr), &dom, DB_RMW);
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		store_err(store, "domain %s is not a local domain", account_addr_domain(&c->addr));
+		return 0;
+	}
+	if ((r = user_id_by_key_txn(store, txn, c->addr.key, &id, DB_RMW)) < 0)
+		return r;
+	if (r == 1) {
+		store_err(store, "user %s exists already", c->addr.key);
+		return 0;
+	}
+	if (dom.users == UINT32_MAX)
+		return store_err(store, "domain %s has too many users", account_addr_domain(&c->addr));
+	if ((r = quota_create_txn(store, txn, &id)) < 0)
+		return r;
+	c->rec.user.id = id;
+	c->rec.user.domain_id = dom.id;
+	be32_put(idkey, id);
+	dom.users++;
+	if ((r = user_rec_put_txn(store, txn, &c->rec)) < 0 ||
+	    (r = store_put(store, DBI_USER_BY_ADDR, txn, c->addr.key, strlen(c->addr.key), idkey,
+			   4, 0)) < 0 ||
+	    (r = domain_put_txn(store, txn, account_addr_domain(&c->addr), &dom)) < 0 ||
+	    (r = mailbox_create_defaults_txn(store, txn, id)) < 0)
+		return r;
+	return 1;
+}
+
+int store_user_add(struct store *store, const char *address, const char *password,
+		   const char *hash, const char **error_r)
+{
+	struct user_ctx *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (c == NULL)
+		return account_oom(store, error_r);
+	if (account_addr_parse(address, &c->addr) == 0) {
+		r = account_refuse(store, error_r, "invalid address");
+		goto out;
+	}
+	/* The slow hash is computed before the transaction, never inside. */
+	if ((r = user_hash_make(store, password, hash, c->rec.hash, error_r)) <= 0)
+		goto out;
+	memcpy(c->rec.user.address, c->addr.norm, sizeof(c->rec.user.address));
+	c->rec.user.created = (int64_t)time(NULL);
+	r = store_write(store, true, user_add_txn, c, error_r);
+out:
+	password_wipe(c->rec.hash, sizeof(c->rec.hash));
+	free(c);
+	return r;
+}
+
+static int user_del_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct user_ctx *c = ctx;
+	struct domain_rec dom;
+	uint8_t idkey[4];
+
+	int r = domain_get_txn(store, txn, account_addr_domain(&c->addr), &dom, DB_RMW);
+	if (r < 0)
+		return r;
+	if (r == 1)
+		r = user_rec_find_txn(store, txn, &c->addr, &c->rec, DB_RMW);
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		store_err(store, "no such user %s", c->addr.key);
+		return 0;
+	}
+	be32_put(idkey, c->rec.user.id);
+	if (dom.users > 0)
+		dom.users--;
+	/* Mailboxes first: their messages count down the usage record. */
+	if ((r = mailbox_delete_all_txn(store, txn, c->rec.user.id)) < 0 ||
+	    (r = store_del(store, DBI_USERS, txn, idkey, 4)) < 0 ||
+	    (r = store_del(store, DBI_USER_BY_ADDR, txn, c->addr.key, strlen(c->addr.key))) < 0 ||
+	    (r = quota_delete_txn(store, txn, c->rec.user.id)) < 0 ||
+	    (r = domain_put_txn(store, txn, account_addr_domain(&c->addr), &dom)) < 0 ||
+	    (r = authfail_forget_txn(store, txn, c->addr.key)) < 0)
+		return r;
+	return 1;
+}
+
+int store_user_del(struct store *store, const char *address, const char **error_r)
+{
+	struct user_ctx *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (c == NULL)
+		return account_oom(store, error_r);
+	if (account_addr_parse(address, &c->addr) == 0)
+		r = account_refuse(store, error_r, "invalid address");
+	else
+		r = store_write(store, true, user_del_txn, c, error_r);
+	password_wipe(c->rec.hash, sizeof(c->rec.hash));
+	free(c);
+	return r;
+}
+
+/* ---- updates ---- */
+
+static int user_update_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct user_ctx *c = ctx;
+	struct user_rec rec;
+
+	int r = user_rec_find_txn(store, txn, &c->addr, &rec, DB_RMW);
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		store_err(store, "no such user %s", c->addr.key);
+		return 0;
+	}
+	switch (c->what) {
+	case USER_SET_HASH:
+		memcpy(rec.hash, c->rec.hash, sizeof(rec.hash));
+		break;
+	case USER_SET_QUOTA:
+		rec.user.quota_bytes = c->rec.user.quota_bytes;
+		rec.user.quota_messages = c->rec.user.quota_messages;
+		break;
+	case USER_SET_DISABLED:
+		rec.user.disabled = c->rec.user.disabled;
+		break;
+	}
+	r = user_rec_put_txn(store, txn, &rec);
+	password_wipe(rec.hash, sizeof(rec.hash));
+	return r;
+}
+
+static int user_update(struct store *store, const char *address, struct user_ctx *c,
+		       const char **error_r)
+{
+	int r;
+
+	if (account_addr_parse(address, &c->addr) == 0)
+		r = account_refuse(store, error_r, "invalid address");
+	else
+		r = store_write(store, true, user_update_txn, c, error_r);
+	password_wipe(c->rec.hash, sizeof(c->rec.hash));
+	free(c);
+	return r;
+}
+
+int store_user_passwd(struct store *store, const char *address, const char *password,
+		      const char **error_r)
+{
+	struct user_ctx *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return account_oom(store, error_r);
+	c->what = USER_SET_HASH;
+	int r = user_hash_make(store, password != NULL ? password : "", NULL, c->rec.hash, error_r);
+	if (r <= 0) {
+		password_wipe(c->rec.hash, sizeof(c->rec.hash));
+		free(c);
+		return r;
+	}
+	return user_update(store, address, c, error_r);
+}
+
+int store_user_quota(struct store *store, const char *address, uint64_t bytes, uint32_t messages,
+		     const char **error_r)
+{
+	struct user_ctx *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return account_oom(store, error_r);
+	c->what = USER_SET_QUOTA;
+	c->rec.user.quota_bytes = bytes;
+	c->rec.user.quota_messages = messages;
+	return user_update(store, address, c, error_r);
+}
+
+int store_user_disable(struct store *store, const char *address, bool disabled,
+		       const char **error_r)
+{
+	struct user_ctx *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return account_oom(store, error_r);
+	c->what = USER_SET_DISABLED;
+	c->rec.user.disabled = disabled;
+	return user_update(store, address, c, error_r);
+}
+
+/* ---- lookups ---- */
+
+static int user_find_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct user_ctx *c = ctx;
+
+	return user_rec_find_txn(store, txn, &c->addr, &c->rec, 0);
+}
+
+static int user_by_id_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct user_ctx *c = ctx;
+
+	return user_rec_get_txn(store, txn, c->rec.user.id, &c->rec, 0);
+}
+
+static int user_lookup(struct store *store, struct user_ctx *c, store_txn_fn *fn,
+		       struct store_user *user_r, const char **error_r)
+{
+	int r = store_read(store, fn, c, error_r);
+
+	if (r == 1)
+		*user_r = c->rec.user;
+	else if (r == 0)
+		account_refuse(store, error_r, "no such user");
+	password_wipe(c->rec.hash, sizeof(c->rec.hash));
+	return r;
+}
+
+int store_user_find(struct store *store, const char *address, struct store_user *user_r,
+		    const char **error_r)
+{
+	struct user_ctx c;
+
+	if (account_addr_parse(address, &c.addr) == 0)
+		return account_refuse(store, error_r, "invalid address");
+	return user_lookup(store, &c, user_find_txn, user_r, error_r);
+}
+
+int store_user_get(struct store *store, uint32_t user_id, struct store_user *user_r,
+		   const char **error_r)
+{
+	struct user_ctx c;
+
+	c.rec.user.id = user_id;
+	return user_lookup(store, &c, user_by_id_txn, user_r, error_r);
+}
+
+/* ---- listing: in address order, a batch per snapshot ---- */
+
+struct user_batch {
+	char suffix[STORE_DOMAIN_MAX + 2];   /* "@domain", or "" for all */
+	struct store_user *users;
+	size_t n;
+	bool more;
+	char after[STORE_ADDRESS_MAX + 1];   /* resume after this key ("" = start) */
+	char last[STORE_ADDRESS_MAX + 1];    /* the last key of this batch */
+};
+
+static bool key_in_domain(const char *key, size_t keylen, const char *suffix)
+{
+	size_t n = strlen(suffix);
+	return n == 0 || (keylen > n && memcmp(key + keylen - n, suffix, n) == 0);
+}
+
+static int user_batch_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct user_batch *b = ctx;
+	DB *db = store->db[DBI_USER_BY_ADDR];
+	DBC *cur;
+	char kbuf[STORE_ADDRESS_MAX + 1];
+	uint8_t vbuf[4];
+	DBT k = { .data = kbuf, .ulen = sizeof(kbuf) - 1, .flags = DB_DBT_USERMEM };
+	DBT v = { .data = vbuf, .ulen = sizeof(vbuf), .flags = DB_DBT_USERMEM };
+	uint32_t op = DB_FIRST;
+	struct user_rec rec;
+	int ret, r = 1;
+
+	b->n = 0;
+	b->more = false;
+	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
+		return store_dberr(store, ret, "user_by_addr.db cursor");
+	if (b->after[0] != '\0') {
+		k.size = (uint32_t)strlen(b->after);
+		memcpy(kbuf, b->after, k.size);
+		op = DB_SET_RANGE;
+	}
+	while ((ret = cur->get(cur, &k, &v, op)) == 0) {
+		op = DB_NEXT;
+		kbuf[k.size] = '\0';
+		if (strcmp(kbuf, b->after) == 0 || !key_in_domain(kbuf, k.size, b->suffix))
+			continue;
+		if (b->n == ACCOUNT_LIST_BATCH) {
+			b->more = true;
+			break;
+		}
+		if (v.size != 4) {
+			r = store_err(store, "user_by_addr.db: the entry of %s is damaged", kbuf);
+			break;
+		}
+		r = user_rec_get_txn(store, txn, be32_get(vbuf), &rec, 0);
+		if (r < 0)
+			break;
+		if (r == 0) {
+			r = store_err(store, "users.db: user %u (%s) is missing: run 'pillarbox "
+				      "store check'", be32_get(vbuf), kbuf);
+			break;
+		}
+		b->users[b->n++] = rec.user;
+		memcpy(b->last, kbuf, k.size + 1);
+	}
+	password_wipe(rec.hash, sizeof(rec.hash));
+	cur->close(cur);
+	if (r < 0)
+		return r;
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return store_dberr(store, ret, "reading user_by_addr.db");
+	return 1;
+}
+
+int store_user_list(struct store *store, const char *domain,
+		    int (*cb)(const struct store_user *user, void *ctx), void *ctx,
+		    const char **error_r)
+{
+	struct user_batch b = { .after = "", .suffix = "" };
+	int count = 0, stop = 0;
+
+	if (domain != NULL) {
+		b.suffix[0] = '@';
+		if (account_domain_parse(domain, b.suffix + 1) == 0)
+			return account_refuse(store, error_r, "invalid domain name");
+	}
+	b.users = calloc(ACCOUNT_LIST_BATCH, sizeof(*b.users));
+	if (b.users == NULL)
+		return account_oom(store, error_r);
+	do {
+		if (store_read(store, user_batch_txn, &b, error_r) < 0) {
+			free(b.users);
+			return -1;
+		}
+		memcpy(b.after, b.last, sizeof(b.after));
+		for (size_t i = 0; i < b.n && stop == 0; i++, count++)
+			stop = cb(&b.users[i], ctx);
+	} while (stop == 0 && b.more);
+	free(b.users);
+	return stop != 0 ? stop : count;
+}

@@ -1,0 +1,144 @@
+/* bench_open: timing helpers for tests/bench/bench_store.sh (plain libc).
+ *
+ *   bench_open [--user NAME] --runs N PROG [ARGS...]
+ *       fork+exec+wait PROG N times, timed from outside; every run must exit
+ *       0. Prints "runs N median_ms M p90_ms P min_ms L". With --user (as
+ *       root) the runs are made as that user, as xinetd/systemd would.
+ *   bench_open --noop
+ *       returns at once: the bare fork+exec cost when run by the above.
+ *   bench_open --syncrate DIR SECONDS
+ *       the disk's raw synchronous-write rate: write(4 KB) + fdatasync on a
+ *       file in DIR (appending, like a log) for SECONDS. Prints
+ *       "syncs_per_s R".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RUNS_MAX 100000
+#define SYNC_BLOCK 4096
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int run_many(long runs, char **argv)
+{
+	double *t = calloc((size_t)runs, sizeof(*t));
+	if (t == NULL)
+		return 1;
+	for (long i = 0; i < runs; i++) {
+		double t0 = now_ms();
+		pid_t pid = fork();
+		if (pid < 0) {
+			perror("bench_open: fork");
+			return 1;
+		}
+		if (pid == 0) {
+			execv(argv[0], argv);
+			perror(argv[0]);
+			_exit(127);
+		}
+		int status;
+		while (waitpid(pid, &status, 0) < 0)
+			if (errno != EINTR) {
+				perror("bench_open: waitpid");
+				return 1;
+			}
+		t[i] = now_ms() - t0;
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			fprintf(stderr, "bench_open: run %ld of %s failed (status %d)\n", i + 1,
+				argv[0], status);
+			return 1;
+		}
+	}
+	qsort(t, (size_t)runs, sizeof(*t), dbl_cmp);
+	printf("runs %ld median_ms %.3f p90_ms %.3f min_ms %.3f\n", runs, t[runs / 2],
+	       t[runs * 9 / 10], t[0]);
+	free(t);
+	return 0;
+}
+
+static int sync_rate(const char *dir, double seconds)
+{
+	char path[4096], block[SYNC_BLOCK];
+	snprintf(path, sizeof(path), "%s/bench_open.sync.%d", dir, (int)getpid());
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		perror(path);
+		return 1;
+	}
+	memset(block, 'x', sizeof(block));
+	long n = 0;
+	double t0 = now_ms(), t1;
+	do {
+		if (write(fd, block, sizeof(block)) != (ssize_t)sizeof(block) || fdatasync(fd) < 0) {
+			perror(path);
+			close(fd);
+			unlink(path);
+			return 1;
+		}
+		n++;
+		t1 = now_ms();
+	} while (t1 - t0 < seconds * 1e3);
+	close(fd);
+	unlink(path);
+	printf("syncs_per_s %.0f\n", (double)n * 1e3 / (t1 - t0));
+	return 0;
+}
+
+static int become(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+	if (pw == NULL) {
+		fprintf(stderr, "bench_open: no user %s\n", user);
+		return -1;
+	}
+	if (initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+		perror("bench_open: switching user");
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && strcmp(argv[1], "--user") == 0) {
+		if (become(argv[2]) < 0)
+			return 1;
+		argv[2] = argv[0];
+		argv += 2;
+		argc -= 2;
+	}
+	if (argc == 2 && strcmp(argv[1], "--noop") == 0)
+		return 0;
+	if (argc >= 4 && strcmp(argv[1], "--runs") == 0) {
+		long runs = strtol(argv[2], NULL, 10);
+		if (runs < 1 || runs > RUNS_MAX) {
+			fprintf(stderr, "bench_open: --runs 1..%d\n", RUNS_MAX);
+			return 2;
+		}
+		return run_many(runs, argv + 3);
+	}
+	if (argc == 4 && strcmp(argv[1], "--syncrate") == 0)
+		return sync_rate(argv[2], strtod(argv[3], NULL));
+	fprintf(stderr, "usage: bench_open --runs N PROG [ARGS...] | --noop | "
+		"--syncrate DIR SECONDS\n");
+	return 2;
+}

@@ -1,0 +1,258 @@
+#!/bin/sh
+# End-to-end test of the admin CLI `pillarbox` on a fresh store: help and
+# usage errors, store init (as root: the directory made for the store user),
+# domains, users (passwords from stdin), aliases, deliver + mailbox list,
+# quota, exit codes, check/stats/maintain/backup/restore.
+# Needs $top_builddir (set by `make check`). As root it runs the store as user
+# `pillarbox` (created here if missing, as quickstart does).
+set -u
+
+: "${top_builddir:?top_builddir must be set (run through make check)}"
+PB="$top_builddir/admin/pillarbox"
+[ -x "$PB" ] || { echo "FAIL: $PB not built"; exit 1; }
+
+n=0
+failures=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); failures=$((failures + 1)); echo "not ok $n - $*"; }
+
+# check DESCRIPTION EXPECTED_EXIT COMMAND...: runs the command (stdin as
+# given to check), keeps stdout in $out and stderr in $err.
+check() {
+	desc=$1 want=$2
+	shift 2
+	"$@" >"$T/out" 2>"$T/err"
+	got=$?
+	out=$(cat "$T/out")
+	err=$(cat "$T/err")
+	if [ "$got" -eq "$want" ]; then
+		ok "$desc (exit $got)"
+	else
+		not_ok "$desc: exit $got, expected $want; stderr: $err"
+	fi
+}
+
+# expect_out DESCRIPTION EXPECTED: compares $out with EXPECTED exactly.
+expect_out() {
+	if [ "$out" = "$2" ]; then
+		ok "$1"
+	else
+		not_ok "$1: got [$out], expected [$2]"
+	fi
+}
+
+# expect_grep DESCRIPTION PATTERN TEXT
+expect_grep() {
+	if printf '%s\n' "$3" | grep -q -- "$2"; then
+		ok "$1"
+	else
+		not_ok "$1: [$2] not in [$3]"
+	fi
+}
+
+if [ "$(id -u)" -eq 0 ]; then
+	if ! id pillarbox >/dev/null 2>&1; then
+		useradd --system --user-group --home-dir /var/lib/pillarbox \
+			--shell /usr/sbin/nologin pillarbox || { echo "FAIL: useradd"; exit 1; }
+	fi
+	RUNAS=pillarbox
+else
+	RUNAS=$(id -un)
+fi
+
+# Temporary directories inside the build tree, reachable by the store user.
+base="$top_builddir/tests/store/tmp"
+mkdir -p "$base" && chmod 755 "$top_builddir/tests/store" "$base"
+T=$(mktemp -d "$base/cli.XXXXXX") || exit 1
+chmod 755 "$T"
+trap 'rm -rf "$T"; rmdir "$base" 2>/dev/null' EXIT
+trap 'exit 1' INT TERM
+
+TAB=$(printf '\t')
+conf="$T/pillarbox.conf"
+cat >"$conf" <<EOF
+hostname = mail.example.test
+user = $RUNAS
+store = $T/store/sub
+max_message_size = 64K
+watchdog_seconds = 60
+password_cost = 1
+EOF
+chmod 644 "$conf"
+pb() { "$PB" --config "$conf" "$@"; }
+
+# ---- help, version, usage errors (no store needed)
+check "--help" 0 "$PB" --help
+expect_grep "--help shows the synopsis" "usage: pillarbox \[--config FILE\] NOUN VERB" "$out"
+expect_grep "--help documents exit codes" "75  temporary failure" "$out"
+expect_grep "--help lists mailbox list" "mailbox list USER" "$out"
+check "--version" 0 "$PB" --version
+expect_grep "--version prints the version" "^pillarbox [0-9]" "$out"
+check "user --help" 0 "$PB" user --help
+expect_grep "user --help lists passwd" "user passwd ADDRESS" "$out"
+check "no command" 64 "$PB"
+check "unknown command" 64 "$PB" frobnicate
+check "unknown option" 64 "$PB" --frob store init
+check "missing verb" 64 pb user
+check "unknown verb" 64 pb user frob
+check "missing argument" 64 pb user add
+check "too many arguments" 64 pb domain add a.test b.test
+check "--config without a file" 64 "$PB" --config
+check "missing config file" 78 "$PB" --config "$T/nonexistent.conf" domain list
+expect_grep "missing config names the file" "nonexistent.conf: No such file" "$err"
+printf 'max_message_size = lots\n' >"$T/bad.conf"
+chmod 644 "$T/bad.conf"
+check "bad config value" 78 "$PB" --config "$T/bad.conf" domain list
+expect_grep "bad config: FILE:LINE: what" "bad.conf:1: max_message_size: expected a size" "$err"
+check "queue list is not available yet" 69 pb queue list
+expect_grep "queue says why" "relay is not built" "$err"
+check "queue delete is not available yet" 69 pb queue delete 0123
+
+# ---- store init
+check "store init" 0 pb store init
+if [ "$(id -u)" -eq 0 ]; then
+	perms=$(stat -c '%U:%G %a' "$T/store/sub")
+	if [ "$perms" = "pillarbox:pillarbox 2770" ]; then
+		ok "store directory owned by pillarbox, mode 2770"
+	else
+		not_ok "store directory: $perms"
+	fi
+	root_files=$(find "$T/store/sub" -user root | wc -l)
+	if [ "$root_files" -eq 0 ]; then ok "no file in the store is root's"; else not_ok "$root_files root-owned files"; fi
+fi
+check "store init again refuses" 73 pb store init
+
+# ---- domains
+check "domain add" 0 pb domain add example.test
+check "domain add again" 65 pb domain add example.test
+check "domain add second" 0 pb domain add other.test
+check "domain list" 0 pb domain list
+expect_out "domain list output" "example.test
+other.test"
+
+# ---- users
+check "user add (password from stdin)" 0 sh -c 'printf "first secret\n" | "$@"' sh \
+	"$PB" --config "$conf" user add bob@example.test
+check "user add again" 65 sh -c 'printf "x\n" | "$@"' sh "$PB" --config "$conf" user add bob@example.test
+check "user add in a foreign domain" 65 sh -c 'printf "x\n" | "$@"' sh \
+	"$PB" --config "$conf" user add eve@elsewhere.test
+check "user add with an empty password" 65 sh -c 'printf "\n" | "$@"' sh \
+	"$PB" --config "$conf" user add carol@example.test
+check "user add with no input" 65 "$PB" --config "$conf" user add carol@example.test </dev/null
+check "user add with a hash from stdin" 0 sh -c 'printf "%s\n" "$0" | "$@"' \
+	'$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1' \
+	"$PB" --config "$conf" user add carol@example.test --hash
+check "user add with a bad hash" 65 sh -c 'printf "plaintext\n" | "$@"' sh \
+	"$PB" --config "$conf" user add dave@example.test --hash
+check "user list" 0 pb user list
+expect_out "user list output" "bob@example.test${TAB}enabled${TAB}0${TAB}0${TAB}0${TAB}0
+carol@example.test${TAB}enabled${TAB}0${TAB}0${TAB}0${TAB}0"
+check "user list of a domain" 0 pb user list other.test
+expect_out "user list of an empty domain" ""
+check "user list of a foreign domain" 65 pb user list nowhere.test
+check "user passwd from stdin" 0 sh -c 'printf "second secret\r\n" | "$@"' sh \
+	"$PB" --config "$conf" user passwd bob@example.test
+check "user passwd of an unknown user" 67 sh -c 'printf "x\n" | "$@"' sh \
+	"$PB" --config "$conf" user passwd nobody@example.test
+long=$(head -c 600 /dev/zero | tr '\0' 'p')
+check "user passwd too long" 65 sh -c 'printf "%s\n" "$0" | "$@"' "$long" \
+	"$PB" --config "$conf" user passwd bob@example.test
+check "domain del refused while users exist" 65 pb domain del example.test
+
+# ---- aliases
+check "alias add" 0 pb alias add postmaster@example.test bob@example.test carol@example.test
+check "alias list" 0 pb alias list
+expect_out "alias list output" "postmaster@example.test${TAB}bob@example.test
+postmaster@example.test${TAB}carol@example.test"
+check "alias del one target" 0 pb alias del postmaster@example.test carol@example.test
+check "alias list after del" 0 pb alias list
+expect_out "alias list shows the rest" "postmaster@example.test${TAB}bob@example.test"
+
+# ---- deliver and mailbox list
+msg='From: Alice <alice@remote.test>
+To: bob@example.test
+Subject: hello
+
+Hi Bob.
+'
+check "deliver" 0 sh -c 'printf "%s" "$0" | "$@"' "$msg" \
+	"$PB" --config "$conf" deliver -f alice@remote.test bob@example.test
+check "mailbox list" 0 pb mailbox list bob@example.test
+inbox=$(printf '%s\n' "$out" | grep "^INBOX$TAB")
+messages=$(printf '%s' "$inbox" | cut -f2)
+unseen=$(printf '%s' "$inbox" | cut -f3)
+bytes=$(printf '%s' "$inbox" | cut -f4)
+if [ "$messages" = 1 ] && [ "$unseen" = 1 ] && [ "${bytes:-0}" -ge 82 ]; then
+	ok "INBOX has the message: $inbox"
+else
+	not_ok "INBOX line: [$inbox]"
+fi
+for box in Sent Drafts Trash Junk Archive; do
+	expect_grep "mailbox $box exists and is empty" "^$box${TAB}0${TAB}0${TAB}0\$" "$out"
+done
+check "deliver through an alias" 0 sh -c 'printf "%s" "$0" | "$@"' "$msg" \
+	"$PB" --config "$conf" deliver postmaster@example.test
+check "deliver mbox From line, CRLF input" 0 sh -c 'printf "From alice@remote.test Mon Jan  1 00:00:00 2024\r\nSubject: x\r\n\r\nbody\r\n" | "$@"' \
+	sh "$PB" --config "$conf" deliver bob@example.test
+pb mailbox list bob@example.test >"$T/out" 2>&1
+expect_grep "INBOX now has three" "^INBOX${TAB}3${TAB}3${TAB}" "$(cat "$T/out")"
+check "deliver to an unknown user" 67 sh -c 'printf "%s" "$0" | "$@"' "$msg" \
+	"$PB" --config "$conf" deliver nobody@example.test
+check "deliver to a foreign domain" 67 sh -c 'printf "%s" "$0" | "$@"' "$msg" \
+	"$PB" --config "$conf" deliver bob@elsewhere.test
+check "deliver a message with a NUL byte" 65 sh -c 'printf "Subject: x\n\n\000\n" | "$@"' \
+	sh "$PB" --config "$conf" deliver bob@example.test
+check "deliver an empty message" 65 "$PB" --config "$conf" deliver bob@example.test </dev/null
+head -c 70000 /dev/zero | tr '\0' 'x' >"$T/big"
+check "deliver over max_message_size" 65 "$PB" --config "$conf" deliver bob@example.test <"$T/big"
+check "deliver with a bad address" 65 "$PB" --config "$conf" deliver 'bob example.test' </dev/null
+check "deliver usage" 64 pb deliver
+check "mailbox list of an unknown user" 67 pb mailbox list nobody@example.test
+
+# ---- quota
+check "user quota" 0 pb user quota bob@example.test 10 5
+check "user quota shown in list" 0 pb user list example.test
+expect_grep "quota in user list" "^bob@example.test${TAB}enabled${TAB}3${TAB}[0-9]*${TAB}5${TAB}10\$" "$out"
+check "deliver over quota" 73 sh -c 'printf "%s" "$0" | "$@"' "$msg" \
+	"$PB" --config "$conf" deliver bob@example.test
+check "user quota keeps MESSAGES when omitted" 0 pb user quota bob@example.test 1M
+pb user list example.test >"$T/out" 2>&1
+expect_grep "quota bytes with suffix" "^bob@example.test${TAB}enabled${TAB}3${TAB}[0-9]*${TAB}5${TAB}1048576\$" "$(cat "$T/out")"
+check "user quota bad size" 64 pb user quota bob@example.test lots
+check "user quota unknown user" 67 pb user quota nobody@example.test 0
+check "user quota unlimited" 0 pb user quota bob@example.test 0 0
+
+# ---- disable / enable
+check "user disable" 0 pb user disable bob@example.test
+pb user list example.test >"$T/out" 2>&1
+expect_grep "disabled in list" "^bob@example.test${TAB}disabled${TAB}" "$(cat "$T/out")"
+check "user enable" 0 pb user enable bob@example.test
+check "user disable unknown" 67 pb user disable nobody@example.test
+
+# ---- store maintenance
+check "store stats" 0 pb store stats
+expect_grep "stats are key: value lines" "^[a-z_ ]*: " "$out"
+check "store maintain" 0 pb store maintain
+check "store check" 0 pb store check
+check "store backup" 0 pb store backup "$T/backup/one"
+check "store backup into a non-empty dir" 73 pb store backup "$T/backup/one"
+sed "s|^store = .*|store = $T/restored|" "$conf" >"$T/restored.conf"
+chmod 644 "$T/restored.conf"
+check "store restore" 0 "$PB" --config "$T/restored.conf" store restore "$T/backup/one"
+check "restored store lists the mailbox" 0 "$PB" --config "$T/restored.conf" mailbox list bob@example.test
+expect_grep "restored INBOX" "^INBOX${TAB}3${TAB}" "$out"
+
+# ---- deleting
+check "alias del all" 0 pb alias del postmaster@example.test
+check "alias del again" 65 pb alias del postmaster@example.test
+check "user del" 0 pb user del bob@example.test
+check "user del again" 67 pb user del bob@example.test
+check "user del carol" 0 pb user del carol@example.test
+check "domain del" 0 pb domain del example.test
+check "domain del unknown" 65 pb domain del example.test
+check "domain list after del" 0 pb domain list
+expect_out "one domain left" "other.test"
+
+echo "1..$n"
+echo "$((n - failures)) passed, $failures failed"
+[ "$failures" -eq 0 ]

@@ -1,0 +1,519 @@
+/* Unit tests of the store's mailboxes, messages, bodies, delivery and checks,
+ * each on a fresh store in a temporary directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "mime.h"
+#include "process.h"
+#include "store.h"
+
+struct fixture {
+	struct config *config;
+	struct store *store;
+	char dir[64];
+	uint32_t user_id;
+	uint32_t inbox;
+};
+
+static void rm_rf(const char *path)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", path);
+}
+
+static int setup(void **state)
+{
+	const char *error;
+	struct fixture *f = calloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/pb-store-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	f->config = config_defaults();
+	free(f->config->store);
+	assert_int_equal(asprintf(&f->config->store, "%s/store", f->dir) > 0, 1);
+	f->config->password_cost = 0;
+	f->config->max_message_size = 1024 * 1024;
+	if (store_init(f->config, &error) < 0)
+		fail_msg("store_init: %s", error);
+	if (store_open(f->config, false, &f->store, &error) < 0)
+		fail_msg("store_open: %s", error);
+	assert_int_equal(store_domain_add(f->store, "example.com", &error), 1);
+	assert_int_equal(store_user_add(f->store, "bob@example.com", "secret", NULL, &error), 1);
+	struct store_user user;
+	assert_int_equal(store_user_find(f->store, "bob@example.com", &user, &error), 1);
+	f->user_id = user.id;
+	struct store_mailbox mb;
+	assert_int_equal(store_mailbox_find(f->store, f->user_id, "INBOX", &mb, &error), 1);
+	f->inbox = mb.id;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	store_close(&f->store);
+	rm_rf(f->dir);
+	config_free(&f->config);
+	free(f);
+	return 0;
+}
+
+static uint32_t append(struct fixture *f, uint32_t mailbox, const char *text, uint32_t flags)
+{
+	const char *error;
+	struct store_body *body;
+	uint32_t uid = 0;
+	assert_int_equal(store_body_from_buffer(f->store, text, strlen(text), &body, &error), 1);
+	int r = store_msg_append(f->store, mailbox, body, flags, NULL, 0, 0, 0, NULL, 0, &uid, &error);
+	if (r != 1)
+		fail_msg("append: %d %s", r, error);
+	store_body_free(&body);
+	return uid;
+}
+
+/* store check finds nothing wrong (it prints what it finds). It opens the
+ * store itself, and a process has one environment at a time. */
+static void check_clean(struct fixture *f)
+{
+	const char *error;
+	store_close(&f->store);
+	int problems = store_check(f->config, stderr, &error);
+	if (problems != 0)
+		fail_msg("store check: %d %s", problems, problems < 0 ? error : "problems");
+	assert_int_equal(store_open(f->config, false, &f->store, &error), 0);
+}
+
+static int count_cb(const struct store_msg *msg, void *ctx)
+{
+	(void)msg;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static int name_cb(const struct store_mailbox *mb, void *ctx)
+{
+	char *names = ctx;
+	strcat(names, mb->name);
+	strcat(names, ",");
+	return 0;
+}
+
+static void test_default_mailboxes(void **state)
+{
+	struct fixture *f = *state;
+	const char *error;
+	char names[512] = "";
+	assert_int_equal(store_mailbox_list(f->store, f->user_id, name_cb, names, &error), 6);
+	assert_string_equal(names, "Archive,Drafts,INBOX,Junk,Sent,Trash,");
+	struct store_mailbox mb;
+	assert_int_equal(store_mailbox_find(f->store, f->user_id, "Sent", &mb, &error), 1);
+	assert_int_equal(mb.special_use, STORE_SPECIAL_SENT);
+	assert_true(mb.subscribed);
+	assert_int_equal(store_mailbox_find(f->store, f->user_id, "inbox", &mb, &error), 1);
+	assert_string_equal(mb.name, "INBOX");
+}
+
+static void test_mailbox_names(void **state)
+{
+	(void)state;
+	assert_true(store_mailbox_name_valid("Work/2024/Q1"));
+	assert_true(store_mailbox_name_valid("Entwürfe"));
+	assert_false(store_mailbox_name_valid(""));
+	assert_false(store_mailbox_name_valid("a//b"));
+	assert_false(store_mailbox_name_valid("/a"));
+	assert_false(store_mailbox_name_valid("a/"));
+	assert_false(store_mailbox_name_valid("a/../b"));
+	assert_false(store_mailbox_name_valid("."));
+	assert_false(store_mailbox_name_valid("a\tb"));
+	assert_false(store_mailbox_name_valid("a*b"));
+	assert_false(store_mailbox_name_valid("\xc3"));
+	char big[STORE_MAILBOX_NAME_MAX + 2];
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_false(store_mailbox_name_valid(big));
+	big[STORE_MAILBOX_NAME_MAX] = '\0';
+	assert_true(store_mailbox_name_valid(big));
+}
+
+static void test_mailbox_create_rename_delete(void **state)
+{
+	struct fixture *f = *state;
+	const char *error;
+	uint32_t id, id2;
+	struct store_mailbox mb;
+	assert_int_equal(store_mailbox_create(f->store, f->user_id, "Work", 0, &id, &error), 1);
+	assert_int_equal(store_mailbox_create(f->store, f->user_id, "Work", 0, &id2, &error), 0);
+	assert_int_equal(store_mailbox_create(f->store, f->user_id, "Work/2024", 0, &id2, &error), 1);
+	append(f, id2, "Subject: a\r\n\r\nx\r\n", 0);
+	/* Children move with their parent. */
+	assert_int_equal(store_mailbox_rename(f->store, f->user_id, "Work", "Job", &error), 1);
+	assert_int_equal(store_mailbox_find(f->store, f->user_id, "Job/2024", &mb, &error), 1);
+	assert_int_equal(mb.id, id2);
+	assert_int_equal(mb.exists, 1);
+	assert_int_equal(store_mailbox_find(f->store, f->user_id, "Work/2024", &mb, &error), 0);
+	/* Into itself, onto an existing name, onto INBOX: refused. */
+	assert_int_equal(store_mailbox_rename(f->store, f->user_id, "Job", "Job/x", &error), 0);
+	assert_int_equal(store_mailbox_rename(f->store, f->user_id, "Job", "Sent", &error), 0);
+	assert_int_equal(store_mailbox_rename(f->store, f->user_id, "Job", "INBOX", &error), 0);
+	/* A parent with children is not deleted; INBOX never. */
+	assert_int_equal(store_mailbox_delete(f->store, f->user_id, "Job", &error), 0);
+	assert_int_equal(store_mailbox_delete(f->store, f->user_id, "INBOX", &error), 0);
+	assert_int_equal(store_mailbox_delete(f->store, f->user_id, "Job/2024", &error), 1);
+	assert_int_equal(store_mailbox_delete(f->store, f->user_id, "Job", &error), 1);
+	assert_int_equal(store_mailbox_get(f->store, id2, &mb, &error), 0);
+	/* A new mailbox of the same name gets a new UIDVALIDITY. */
+	assert_int_equal(store_mailbox_create(f->store, f->user_id, "Job", 0, &id2, &error), 1);
+	assert_int_not_equal(id2, id);
+	uint64_t bytes;
+	uint32_t messages;
+	assert_int_equal(store_user_usage(f->store, f->user_id, &bytes, &messages, &error), 1);
+	assert_int_equal(messages, 0);
+	assert_int_equal(bytes, 0);
+}
+
+static void test_inbox_rename(void **state)
+{
+	struct fixture *f = *state;
+	const char *error;
+	struct store_mailbox mb;
+	append(f, f->inbox, "Subject: 1\r\n\r\n1\r\n", 0);
+	append(f, f->inbox, "Subject: 2\r\n\r\n2\r\n", 0);
+	assert_int_equal(store_mailbox_rename(f->store, f->user_id, "INBOX", "Old", &error), 1);
+	assert_int_equal(store_mailbox_find(f->store, f->user_id, "Old", &mb, &error), 1);
+	assert_int_equal(mb.exists, 2);
+	assert_int_equal(store_mailbox_find(f->store, f->user_id, "INBOX", &mb, &error), 1);
+	assert_int_equal(mb.exists, 0);
+	assert_int_not_equal(mb.id, f->inbox);
+}
+
+static void test_append_uids_and_counts(void **state)
+{
+	struct fixture *f = *state;
+	const char *error;
+	struct store_mailbox mb;
+	assert_int_equal(append(f, f->inbox, "Subject: one\r\n\r\nbody\r\n", 0), 1);
+	assert_int_equal(append(f, f->inbox, "Subject: two\r\n\r\nbody\r\n", STORE_FLAG_SEEN), 2);
+	assert_int_equal(append(f, f->inbox, "Subject: three\r\n\r\nbody\r\n", STORE_FLAG_DELETED), 3);
+	assert_int_equal(store_mailbox_get(f->store, f->inbox, &mb, &error), 1);
+	assert_int_equal(mb.exists, 3);
+	assert_int_equal(mb.unseen, 2);
+	assert_int_equal(mb.deleted, 1);
+	assert_int_equal(mb.uidnext, 4);
+	int n = 0;
+	assert_int_equal(store_msg_list(f->store, f->inbox, 2, UINT32_MAX, count_cb, &n, &error), 2);
+	assert_int_equal(n, 2);
+	struct store_msg msg;
+	assert_int_equal(store_msg_get(f->store, f->inbox, 1, &msg, &error), 1);
+	assert_string_equal(msg.subject, "one");
+	assert_int_equal(msg.size, strlen("Subject: one\r\n\r\nbody\r\n"));
+}
+
+/* Bare LF and bare CR become CRLF on the way in; sizes count what is stored. */
+static void test_body_crlf(void **state)
+{
+	struct fixture *f = *state;
+	const char *error;
+	struct store_msg msg;
+	struct store_msg_reader *reader;
+	uint32_t uid = append(f, f->inbox, "Subject: lf\n\nline1\nline2\rend", 0);
+	const char expect[] = "Subject: lf\r\n\r\nline1\r\nline2\r\nend";
+	assert_int_equal(store_msg_get(f->store, f->inbox, uid, &msg, &error), 1);
+	assert_int_equal(msg.size, strlen(expect));
+	assert_int_equal(store_msg_open(f->store, &msg, &reader, &error), 1);
+	char buf[128] = "";
+	assert_int_equal(store_msg_read(reader, 0, buf, sizeof(buf)), strlen(expect));
+	assert_string_equal(buf, expect);
+	/* A range in the middle. */
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(store_msg_read(reader, 15, buf, 5), 5);
+	assert_string_equal(buf, "line1");
+	size_t len;
+	const void *cache = store_msg_mime_cache(reader, &len);
+	struct mime_message *mime;
+	assert_int_equal(mime_cache_decode(cache, len, &mime, &error), 1);
+	assert_int_equal(mime->root->body_offset, 15);
+	mime_message_free(&mime);
+	store_msg_close(&reader);
+}
+
+static void test_too_big(void **state)
+{
+	struct fixture *f = *state;
+	const char *error;
+	struct store_body_writer *w;
+	struct store_body *body = NULL;
+	char chunk[4096];
+	memset(chunk, 'x', sizeof(chunk));
+	assert_int_equal(store_body_create(f->store, &w, &error), 1);
+	int r = 1;
+	for (int i = 0; i < 300 && r == 1; i++)
+		r = store_body_write(w, chunk, sizeof(chunk), &error);
+	assert_int_equal(r, 0);
+	assert_int_equal(store_body_finish(&w, &body, &error), 0);
+	assert_null(body);
+	assert_null(w);
+}
+
+struct flag_seen {
+	int changed;
+	int failed;
+	uint64_t modseq;
+};
+
+static int flag_cb(const struct store_msg *msg, void *ctx)
+{
+	struct flag_seen *s = ctx;
+	s->changed++;
+	s->modseq = msg->modseq;
+	return 0;
+}
+
+static int flag_failed_cb(uint32_t uid, void *ctx)
+{
+	(void)uid;
+	((struct flag_seen *)ctx)->failed++;
+	return 0;
+}
+
+static int keyword_cb(unsigned id, const char *name, void *ctx)
+{
+	char *names = ctx;
+	sprintf(names + strlen(names), "%u:%s,", id, name);
+	return 0;
+}
+
+static void test_flags_and_modseq(void **state)
+{
+	struct fixture *f = *state;
+	const char *error;
+	struct store_mailbox mb;
+	uint32_t uids[2] = { append(f, f->inbox, "a: b\r\n\r\n", 0), append(f, f->inbox, "a: b\r\n\r\n", 0) };
+	assert_int_equal(store_mailbox_get(f->store, f->inbox, &mb, &error), 1);
+	uint64_t before = mb.highestmodseq;
+	const char *kw[] = { "$Label1", "work" };
+	struct flag_seen s = { 0 };
+	assert_int_equal(store_msg_set_flags(f->store, f->inbox, uids, 2, STORE_FLAGS_ADD,
+					     STORE_FLAG_SEEN, kw, 2, 0, flag_cb, flag_failed_cb, &s, &error), 2);
+	assert_int_equal(s.changed, 2);
+	assert_int_equal(store_mailbox_get(f->store, f->inbox, &mb, &error), 1);
+	assert_int_equal(mb.unseen, 0);
+	assert_int_equal(mb.highestmodseq, before + 2);
+	/* No change, no new modseq. */
+	assert_int_equal(store_msg_set_flags(f->store, f->inbox, uids, 2, STORE_FLAGS_ADD,
+					     STORE_FLAG_SEEN, NULL, 0, 0, NULL, NULL, NULL, &error), 0);
+	/* UNCHANGEDSINCE below the message's modseq fails it. */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_msg_set_flags(f->store, f->inbox, uids, 1, STORE_FLAGS_REMOVE,
+					     STORE_FLAG_SEEN, NULL, 0, before, flag_cb, flag_failed_cb, &s, &error), 0);
+	assert_int_equal(s.failed, 1);
+	struct store_msg msg;
+	assert_int_equal(store_msg_get(f->store, f->inbox, uids[0], &msg, &error), 1);
+	assert_int_equal(msg.keywords, 3);
+	int n = 0;
+	assert_int_equal(store_msg_changed_since(f->store, f->inbox, before, count_cb, &n, &error), 2);
+	char names[256] = "";
+	assert_int_equal(store_keyword_list(f->store, f->inbox, keyword_cb, names, &error), 2);
+	assert_string_equal(names, "0:$Label1,1:work,");
+}
+
+static void test_copy_move_expunge(void **state)
+{
+	struct fixture *f = *state;
+	const char *error;
+	struct store_mailbox inbox, trash;
+	assert_int_equal(store_mailbox_find(f->store, f->user_id, "Trash", &trash, &error), 1);
+	uint32_t uids[3] = { append(f, f->inbox, "Subject: 1\r\n\r\n1\r\n", 0),
+			     append(f, f->inbox, "Subject: 2\r\n\r\n2\r\n", STORE_FLAG_SEEN),
+			     append(f, f->inbox, "Subject: 3\r\n\r\n3\r\n", 0) };
+	uint32_t out[3];
+	assert_int_equal(store_msg_copy(f->store, f->inbox, uids, 1, trash.id, false, out, &error), 1);
+	assert_int_equal(out[0], 1);
+	assert_int_equal(store_msg_copy(f->store, f->inbox, uids + 1, 2, trash.id, true, out, &error), 2);
+	assert_int_equal(out[0], 2);
+	assert_int_equal(out[1], 3);
+	assert_int_equal(store_mailbox_get(f->store, f->inbox, &inbox, &error), 1);
+	assert_int_equal(store_mailbox_get(f->store, trash.id, &trash, &error), 1);
+	assert_int_equal(inbox.exists, 1);
+	assert_int_equal(trash.exists, 3);
+	assert_int_equal(trash.unseen, 2);
+	uint64_t bytes;
+	uint32_t messages;
+	assert_int_equal(store_user_usage(f->store, f->user_id, &bytes, &messages, &error), 1);
+	assert_int_equal(messages, 4);
+	uint32_t all[3] = { 1, 2, 3 };
+	assert_int_equal(store_msg_expunge(f->store, trash.id, all, 3, &error), 3);
+	assert_int_equal(store_msg_expunge(f->store, f->inbox, uids, 1, &error), 1);
+	assert_int_equal(store_user_usage(f->store, f->user_id, &bytes, &messages, &error), 1);
+	assert_int_equal(messages, 0);
+	assert_int_equal(bytes, 0);
+	/* Every body file went with its last reference. */
+	assert_int_equal(store_maintain(f->store, 0, &error) >= 0, 1);
+	check_clean(f);
+}
+
+static int uid_cb(uint32_t uid, uint64_t modseq, void *ctx)
+{
+	(void)modseq;
+	*(uint32_t *)ctx = uid;
+	return 0;
+}
+
+static void test_expunged_since(void **state)
+{
+	struct fixture *f = *state;
+	const char *error;
+	struct store_mailbox mb;
+	uint32_t uid = append(f, f->inbox, "x: y\r\n\r\n", 0);
+	assert_int_equal(store_mailbox_get(f->store, f->inbox, &mb, &error), 1);
+	assert_int_equal(store_msg_expunge(f->store, f->inbox, &uid, 1, &error), 1);
+	uint32_t seen = 0;
+	assert_int_equal(store_msg_expunged_since(f->store, f->inbox, mb.highestmodseq, uid_cb, &seen, &error), 1);
+	assert_int_equal(seen, uid);
+}
+
+static void test_deliver_and_aliases(void **state)
+{
+	struct fixture *f = *state;
+	const char *error;
+	struct store_body *body;
+	struct store_mailbox mb;
+	assert_int_equal(store_user_add(f->store, "alice@example.com", "pw", NULL, &error), 1);
+	assert_int_equal(store_alias_add(f->store, "team@example.com", "bob@example.com", &error), 1);
+	assert_int_equal(store_alias_add(f->store, "team@example.com", "alice@example.com", &error), 1);
+	assert_int_equal(store_alias_add(f->store, "team@example.com", "carol@example.org", &error), 1);
+	const char text[] = "From: x@example.net\r\nSubject: hi\r\n\r\nhello\r\n";
+	assert_int_equal(store_body_from_buffer(f->store, text, strlen(text), &body, &error), 1);
+	const char *rcpts[] = { "team@example.com", "BOB@example.com" };
+	struct store_delivery d = { .sender = "x@example.net", .recipients = rcpts, .nrecipients = 2,
+				    .body = body, .add_prefix = true };
+	bool queued = false;
+	char qid[33];
+	assert_int_equal(store_deliver(f->store, &d, &queued, qid, &error), 1);
+	assert_true(queued);
+	assert_int_equal(strlen(qid), 32);
+	store_body_free(&body);
+	/* bob once, not twice, with his own Delivered-To. */
+	assert_int_equal(store_mailbox_get(f->store, f->inbox, &mb, &error), 1);
+	assert_int_equal(mb.exists, 1);
+	struct store_msg msg;
+	struct store_msg_reader *reader;
+	assert_int_equal(store_msg_get(f->store, f->inbox, 1, &msg, &error), 1);
+	assert_int_equal(store_msg_open(f->store, &msg, &reader, &error), 1);
+	char buf[256] = "";
+	store_msg_read(reader, 0, buf, sizeof(buf) - 1);
+	assert_string_equal(buf, "Return-Path: <x@example.net>\r\nDelivered-To: bob@example.com\r\n"
+			    "From: x@example.net\r\nSubject: hi\r\n\r\nhello\r\n");
+	assert_int_equal(store_msg_reader_size(reader), strlen(buf));
+	store_msg_close(&reader);
+	check_clean(f);
+}
+
+static void test_quota(void **state)
+{
+	struct fixture *f = *state;
+	const char *error;
+	struct store_body *body;
+	uint32_t uid;
+	assert_int_equal(store_user_quota(f->store, "bob@example.com", 90, 0, &error), 1);
+	const char text[] = "Subject: small\r\n\r\nsmall\r\n";
+	assert_int_equal(store_body_from_buffer(f->store, text, strlen(text), &body, &error), 1);
+	assert_int_equal(store_msg_append(f->store, f->inbox, body, 0, NULL, 0, 0, 0, NULL, 0, &uid, &error), 1);
+	assert_int_equal(store_msg_append(f->store, f->inbox, body, 0, NULL, 0, 0, 0, NULL, 0, &uid, &error), 1);
+	assert_int_equal(store_msg_append(f->store, f->inbox, body, 0, NULL, 0, 0, 0, NULL, 0, &uid, &error), 1);
+	assert_int_equal(store_msg_append(f->store, f->inbox, body, 0, NULL, 0, 0, 0, NULL, 0, &uid, &error), 0);
+	store_body_free(&body);
+}
+
+static void test_watch(void **state)
+{
+	struct fixture *f = *state;
+	const char *error;
+	int fd = store_watch(f->store, f->inbox, &error);
+	assert_true(fd >= 0);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	assert_int_equal(poll(&p, 1, 0), 0);
+	append(f, f->inbox, "a: b\r\n\r\n", 0);
+	assert_int_equal(poll(&p, 1, 1000), 1);
+	store_watch_drain(fd);
+	assert_int_equal(poll(&p, 1, 0), 0);
+	store_watch_close(&fd);
+	uint64_t modseq;
+	assert_int_equal(store_mailbox_modseq(f->store, f->inbox, &modseq, &error), 1);
+	assert_true(modseq > 1);
+}
+
+static void test_backup_restore(void **state)
+{
+	struct fixture *f = *state;
+	const char *error;
+	char backup[128], restored[128];
+	append(f, f->inbox, "Subject: keep\r\n\r\nkeep me\r\n", 0);
+	snprintf(backup, sizeof(backup), "%s/backup", f->dir);
+	assert_int_equal(store_backup(f->store, backup, &error), 0);
+	/* A backup never goes over an existing one. */
+	assert_int_equal(store_backup(f->store, backup, &error), -1);
+	struct config *c2 = config_defaults();
+	free(c2->store);
+	snprintf(restored, sizeof(restored), "%s/restored", f->dir);
+	c2->store = strdup(restored);
+	if (store_restore(c2, backup, &error) < 0)
+		fail_msg("restore: %s", error);
+	FILE *out = tmpfile();
+	int problems = store_check(c2, out, &error);
+	fclose(out);
+	assert_int_equal(problems, 0);
+	/* The live store stays open in this process: one environment per
+	 * process, so look at the copy by closing the live one first. */
+	store_close(&f->store);
+	struct store *s2;
+	assert_int_equal(store_open(c2, false, &s2, &error), 0);
+	struct store_user user;
+	assert_int_equal(store_user_find(s2, "bob@example.com", &user, &error), 1);
+	struct store_mailbox mb;
+	assert_int_equal(store_mailbox_find(s2, user.id, "INBOX", &mb, &error), 1);
+	assert_int_equal(mb.exists, 1);
+	store_close(&s2);
+	config_free(&c2);
+	assert_int_equal(store_open(f->config, false, &f->store, &error), 0);
+}
+
+int main(void)
+{
+	const char *error;
+	if (geteuid() == 0 && process_drop_root("pillarbox", &error) < 0) {
+		fprintf(stderr, "cannot switch to user pillarbox: %s\n", error);
+		return 77;
+	}
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mailbox_names),
+		cmocka_unit_test_setup_teardown(test_default_mailboxes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mailbox_create_rename_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inbox_rename, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_uids_and_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_body_crlf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_too_big, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flags_and_modseq, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_move_expunge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expunged_since, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deliver_and_aliases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quota, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_restore, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
