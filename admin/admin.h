@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Not "config.h": from admin/ that name is autoconf's header; store.h
  * brings store/config.h. */
@@ -24,10 +25,13 @@ enum admin_exit {
 	ADMIN_EXIT_OK = 0,
 	ADMIN_EXIT_USAGE = 64,       /* EX_USAGE: bad command line */
 	ADMIN_EXIT_DATAERR = 65,     /* EX_DATAERR: bad input, refused, problems found */
+	ADMIN_EXIT_NOINPUT = 66,     /* EX_NOINPUT: an input file cannot be opened */
 	ADMIN_EXIT_NOUSER = 67,      /* EX_NOUSER: no such user/address */
 	ADMIN_EXIT_UNAVAILABLE = 69, /* EX_UNAVAILABLE: feature not available */
 	ADMIN_EXIT_CANTCREAT = 73,   /* EX_CANTCREAT: cannot create; over quota */
+	ADMIN_EXIT_IOERR = 74,       /* EX_IOERR: reading or writing a file failed */
 	ADMIN_EXIT_TEMPFAIL = 75,    /* EX_TEMPFAIL: store error, try again */
+	ADMIN_EXIT_NOPERM = 77,      /* EX_NOPERM: needs root (setup) */
 	ADMIN_EXIT_CONFIG = 78,      /* EX_CONFIG: configuration or user problem */
 };
 
@@ -44,6 +48,10 @@ struct admin {
 	char password[PASSWORD_MAX + 1]; /* filled by a prepare step; wiped at exit */
 	bool have_password;
 	bool password_is_hash;         /* user add --hash: `password` holds a hash */
+	/* Left by a root_dir step that did more than name a directory: */
+	int root_code;                 /* non-zero: stop with this exit code */
+	int source_fd;                 /* a file opened for the verb (import, export), or -1 */
+	pid_t reader_pid;              /* the import's reader process, or 0 */
 };
 
 struct admin_verb {
@@ -58,7 +66,11 @@ struct admin_verb {
 	bool watchdog;
 	/* Optional: a directory that, when running as root, is created (mkdir -p)
 	 * and given to the store user with mode 2770 before root is dropped
-	 * (config->store for init/restore, the target of backup). */
+	 * (config->store for init/restore, the target of backup).
+	 * It runs first, with the rights of whoever started the program, so a
+	 * verb may also do here what needs them (setup; opening the file to
+	 * import or export; starting the import's reader process), return NULL
+	 * and set admin->root_code to stop with that exit code. */
 	const char *(*root_dir)(struct admin *admin, int argc, char **argv);
 	/* Optional, runs after the user switch and before the store is opened. */
 	int (*prepare)(struct admin *admin, int argc, char **argv);
@@ -74,7 +86,8 @@ struct admin_noun {
 };
 
 extern const struct admin_noun admin_noun_store, admin_noun_domain, admin_noun_user,
-	admin_noun_alias, admin_noun_mailbox, admin_noun_deliver, admin_noun_queue;
+	admin_noun_alias, admin_noun_mailbox, admin_noun_deliver, admin_noun_queue,
+	admin_noun_import, admin_noun_export, admin_noun_setup;
 
 /* Prints "pillarbox: MESSAGE\n" to stderr. */
 void admin_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

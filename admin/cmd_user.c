@@ -1,15 +1,23 @@
 /* pillarbox user add ADDR [--hash] | del ADDR | list [DOMAIN] | passwd ADDR |
- * quota ADDR BYTES [MESSAGES] | disable ADDR | enable ADDR */
+ * quota ADDR BYTES [MESSAGES] | disable ADDR | enable ADDR | import FILE */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "admin.h"
 
 /* user list collects the users first (store calls are not made from inside
  * another one's callback), growing the array by this many. */
 #define USER_LIST_CHUNK 256
+/* user import: a passwd-file line longer than this is refused (a user
+ * name, a hash of at most PASSWORD_HASH_MAX and the ignored fields fit). */
+#define USER_IMPORT_LINE_MAX 4096
 
 /* user add: ADDR and an optional --hash, in either order. */
 static const char *user_add_address(int argc, char **argv, bool *hash_r)
@@ -225,6 +233,170 @@ static int user_cmd_enable(struct admin *admin, int argc, char **argv)
 	return user_set_disabled(admin, argv[0], false);
 }
 
+/* ---- user import FILE: a Dovecot passwd-file ---- */
+
+/* Root stage: the file is opened with the rights of whoever started the
+ * command (often only root can read it); read after the switch. */
+static const char *user_import_root(struct admin *admin, int argc, char **argv)
+{
+	struct stat st;
+
+	(void)argc;
+	if (strcmp(argv[0], "-") == 0)
+		admin->source_fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+	else
+		admin->source_fd = open(argv[0], O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (admin->source_fd < 0) {
+		admin->root_code = admin_fail(ADMIN_EXIT_NOINPUT, "%s: %s", admin_arg(argv[0]),
+					      strerror(errno));
+	} else if (fstat(admin->source_fd, &st) < 0 || S_ISDIR(st.st_mode)) {
+		admin->root_code = admin_fail(ADMIN_EXIT_NOINPUT, "%s: not a file",
+					      admin_arg(argv[0]));
+	} else {
+		/* O_NONBLOCK was only for opening a FIFO without a writer. */
+		fcntl(admin->source_fd, F_SETFL, 0);
+	}
+	return NULL;
+}
+
+/* The hash of a passwd-file password field: "{SCHEME}hash" with one of the
+ * crypt(3) schemes, or a bare crypt hash. NULL (and *why_r) if it cannot be
+ * imported. */
+static const char *user_import_hash(char *field, const char **why_r)
+{
+	static const char *const schemes[] = {
+		"CRYPT", "SHA512-CRYPT", "SHA256-CRYPT", "BLF-CRYPT", "YESCRYPT",
+	};
+	char *hash = field;
+
+	if (field[0] == '\0') {
+		*why_r = "no password hash";
+		return NULL;
+	}
+	if (field[0] == '{') {
+		char *end = strchr(field, '}');
+		bool known = false;
+
+		if (end == NULL) {
+			*why_r = "malformed {SCHEME}";
+			return NULL;
+		}
+		*end = '\0';
+		for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+			known = known || strcasecmp(field + 1, schemes[i]) == 0;
+		if (!known) {
+			*why_r = "this scheme cannot be imported (a crypt hash is needed: "
+				 "$y$, $6$, $5$ or $2b$); set a password with: pillarbox user passwd";
+			return NULL;
+		}
+		hash = end + 1;
+	}
+	if (strlen(hash) >= PASSWORD_HASH_MAX || !password_hash_supported(hash)) {
+		*why_r = "not a supported hash (yescrypt $y$, SHA-crypt $6$/$5$, bcrypt $2b$/$2y$, "
+			 "scrypt $7$); set a password with: pillarbox user passwd";
+		return NULL;
+	}
+	return hash;
+}
+
+struct user_import_counts {
+	unsigned long added, existing, skipped;
+};
+
+/* One line of the file. Returns 0, or an exit code that ends the import. */
+static int user_import_line(struct admin *admin, const char *file, unsigned long lineno,
+			    char *line, struct user_import_counts *counts)
+{
+	struct store_user user;
+	const char *hash, *why = NULL, *error = NULL;
+	char *address = line, *pass, *end;
+	int ret;
+
+	line[strcspn(line, "\r\n")] = '\0';
+	if (line[strspn(line, " \t")] == '\0' || line[0] == '#')
+		return 0;
+	pass = strchr(line, ':');
+	if (pass == NULL) {
+		why = "not \"user:password:...\"";
+	} else {
+		*pass++ = '\0';
+		end = strchr(pass, ':');
+		if (end != NULL)
+			*end = '\0';
+		if (strchr(address, '@') == NULL)
+			why = "not a full address (local@domain)";
+	}
+	hash = why == NULL ? user_import_hash(pass, &why) : NULL;
+	if (hash == NULL) {
+		counts->skipped++;
+		admin_say("%s:%lu: %s: %s: skipped", admin_arg(file), lineno, admin_arg(address), why);
+		return 0;
+	}
+	admin_watchdog_resume(admin);
+	ret = store_user_find(admin->store, address, &user, &error);
+	if (ret > 0) {
+		counts->existing++;
+		admin_say("%s:%lu: %s already exists: left as it is", admin_arg(file), lineno,
+			  admin_arg(address));
+		return 0;
+	}
+	if (ret == 0)
+		ret = store_user_add(admin->store, address, NULL, hash, &error);
+	if (ret < 0)
+		return admin_store_fail(ret, 0, admin_arg(address), error);
+	if (ret == 0) {
+		counts->skipped++;
+		admin_say("%s:%lu: %s: %s: skipped", admin_arg(file), lineno, admin_arg(address),
+			  error != NULL ? error : "refused");
+		return 0;
+	}
+	counts->added++;
+	return 0;
+}
+
+static int user_cmd_import(struct admin *admin, int argc, char **argv)
+{
+	struct user_import_counts counts = { 0, 0, 0 };
+	char line[USER_IMPORT_LINE_MAX + 2];
+	unsigned long lineno = 0;
+	bool long_line = false;
+	int code = 0;
+	FILE *in = fdopen(admin->source_fd, "r");
+
+	(void)argc;
+	if (in == NULL)
+		return admin_fail(ADMIN_EXIT_IOERR, "%s: %s", admin_arg(argv[0]), strerror(errno));
+	admin->source_fd = -1; /* now in's */
+	while (code == 0 && fgets(line, sizeof(line), in) != NULL) {
+		size_t len = strlen(line);
+		bool complete = len > 0 && line[len - 1] == '\n';
+
+		if (long_line) {
+			/* the rest of a line already refused */
+			long_line = !complete;
+			continue;
+		}
+		lineno++;
+		if (!complete && len > USER_IMPORT_LINE_MAX) {
+			counts.skipped++;
+			admin_say("%s:%lu: line longer than %d bytes: skipped", admin_arg(argv[0]),
+				  lineno, USER_IMPORT_LINE_MAX);
+			long_line = true;
+			continue;
+		}
+		code = user_import_line(admin, argv[0], lineno, line, &counts);
+	}
+	password_wipe(line, sizeof(line));
+	if (code == 0 && ferror(in))
+		code = admin_fail(ADMIN_EXIT_IOERR, "%s: %s", admin_arg(argv[0]), strerror(errno));
+	fclose(in);
+	admin_say("user import: %lu added, %lu already there, %lu skipped", counts.added,
+		  counts.existing, counts.skipped);
+	if (code == 0 && counts.skipped > 0)
+		code = ADMIN_EXIT_DATAERR;
+	return code;
+}
+
 static const struct admin_verb user_verbs[] = {
 	{ "add", "ADDRESS [--hash]", "create a user (password asked; --hash: an existing hash)",
 	  1, 2, ADMIN_STORE_OPEN, true, NULL, user_prepare_add, user_cmd_add },
@@ -241,6 +413,8 @@ static const struct admin_verb user_verbs[] = {
 	  1, 1, ADMIN_STORE_OPEN, true, NULL, NULL, user_cmd_disable },
 	{ "enable", "ADDRESS", "undo disable",
 	  1, 1, ADMIN_STORE_OPEN, true, NULL, NULL, user_cmd_enable },
+	{ "import", "FILE", "add users from a Dovecot passwd-file (user:{SCHEME}hash:...; - = stdin)",
+	  1, 1, ADMIN_STORE_OPEN, true, user_import_root, NULL, user_cmd_import },
 };
 
 const struct admin_noun admin_noun_user = {

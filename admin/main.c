@@ -1,10 +1,12 @@
 /* pillarbox: the admin CLI. Argument parsing, help, and the fixed start-up
  * order around each verb (see admin.h). */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "admin.h"
@@ -19,7 +21,8 @@
 
 static const struct admin_noun *const admin_nouns[] = {
 	&admin_noun_store, &admin_noun_domain, &admin_noun_user, &admin_noun_alias,
-	&admin_noun_mailbox, &admin_noun_deliver, &admin_noun_queue,
+	&admin_noun_mailbox, &admin_noun_deliver, &admin_noun_queue, &admin_noun_import,
+	&admin_noun_export, &admin_noun_setup,
 };
 #define ADMIN_NNOUNS (sizeof(admin_nouns) / sizeof(admin_nouns[0]))
 
@@ -28,10 +31,13 @@ static const char admin_exit_help[] =
 	"  0   success\n"
 	"  64  usage error (bad command line)\n"
 	"  65  data error: invalid or refused input, or problems found by store check\n"
+	"  66  an input file cannot be opened (import)\n"
 	"  67  no such user or address\n"
 	"  69  not available (queue commands until the relay exists)\n"
-	"  73  cannot create (store init/restore), or the mailbox is over quota (deliver)\n"
+	"  73  cannot create (store init/restore, export), or over quota (deliver, import)\n"
+	"  74  reading or writing a file failed (import, export)\n"
 	"  75  temporary failure: the store is busy or unavailable; try again\n"
+	"  77  permission denied: setup must run as root\n"
 	"  78  configuration error, or the store user does not exist\n";
 
 static unsigned admin_watchdog_seconds;
@@ -222,6 +228,7 @@ static int admin_run(const char *config_file, const struct admin_noun *noun,
 	admin = calloc(1, sizeof(*admin));
 	if (admin == NULL)
 		return admin_fail(ADMIN_EXIT_TEMPFAIL, "out of memory");
+	admin->source_fd = -1;
 	if (config_load(path, &admin->config, &error) < 0) {
 		free(admin);
 		return admin_fail(ADMIN_EXIT_CONFIG, "%s", error);
@@ -229,6 +236,8 @@ static int admin_run(const char *config_file, const struct admin_noun *noun,
 	if (verb->root_dir != NULL) {
 		const char *dir = verb->root_dir(admin, argc, argv);
 
+		if ((code = admin->root_code) != 0)
+			goto out;
 		if (dir != NULL && (code = admin_dir_prepare(dir, admin->config->user)) != 0)
 			goto out;
 	}
@@ -254,6 +263,14 @@ static int admin_run(const char *config_file, const struct admin_noun *noun,
 out:
 	store_close(&admin->store);
 	process_watchdog(0);
+	if (admin->source_fd >= 0)
+		close(admin->source_fd);
+	if (admin->reader_pid > 0) {
+		/* The verb reaps its reader; this is for the early exits. */
+		kill(admin->reader_pid, SIGTERM);
+		while (waitpid(admin->reader_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
 	admin_log_command(noun, verb, argc, argv, code);
 	password_wipe(admin->password, sizeof(admin->password));
 	config_free(&admin->config);

@@ -119,6 +119,11 @@ void webmail_free(struct webmail **wmp)
 	*wmp = NULL;
 }
 
+const char *webmail_base(const struct webmail *wm)
+{
+	return wm->base;
+}
+
 /* ================================================================ helpers */
 
 void hex_encode(const uint8_t *bytes, size_t len, char *dst)
@@ -235,7 +240,7 @@ static const char fallback_page[] =
 	"<p>The page could not be shown. The error was logged; please try again later.</p>"
 	"</body></html>\n";
 
-static void fill_common(struct ctx *c)
+void ctx_fill_common(struct ctx *c)
 {
 	struct tpl_obj *d = c->data;
 	tpl_str(d, "base", c->wm->base);
@@ -250,7 +255,7 @@ static void fill_common(struct ctx *c)
 static void finish_html(struct ctx *c, const char *page, const char *layout, const char *title)
 {
 	char err[512];
-	fill_common(c);
+	ctx_fill_common(c);
 	if (title != NULL)
 		tpl_str(c->data, "title", title);
 	buf_reset(&c->resp->body);
@@ -293,7 +298,6 @@ void page_error(struct ctx *c, int status, const char *message)
 	tpl_str(c->data, "reason", http_reason(status));
 	tpl_str(c->data, "message", message);
 	page_render(c, "error", http_reason(status));
-	c->resp->status = status;
 }
 
 void page_store_error(struct ctx *c, const char *what, const char *error)
@@ -445,11 +449,6 @@ int ctx_special_mailbox(struct ctx *c, unsigned special, struct store_mailbox *m
 	return f.found ? 1 : 0;
 }
 
-struct folders_ctx {
-	struct ctx *c;
-	uint32_t current;
-};
-
 static const char *special_icon(const struct store_mailbox *mb)
 {
 	if (strcmp(mb->name, "INBOX") == 0)
@@ -467,10 +466,70 @@ static const char *special_icon(const struct store_mailbox *mb)
 	return "folder";
 }
 
-static int folder_cb(const struct store_mailbox *mb, void *ctx)
+static unsigned folder_rank(const struct store_mailbox *mb)
 {
-	struct folders_ctx *f = ctx;
-	struct tpl_obj *it = tpl_item(f->c->data, "folders");
+	if (strcmp(mb->name, "INBOX") == 0)
+		return 0;
+	if (mb->special_use & STORE_SPECIAL_DRAFTS)
+		return 1;
+	if (mb->special_use & STORE_SPECIAL_SENT)
+		return 2;
+	if (mb->special_use & STORE_SPECIAL_ARCHIVE)
+		return 3;
+	if (mb->special_use & STORE_SPECIAL_JUNK)
+		return 4;
+	if (mb->special_use & STORE_SPECIAL_TRASH)
+		return 5;
+	return 6;
+}
+
+struct folder_row {
+	struct store_mailbox mb;
+	unsigned rank;          /* of its top-level folder */
+};
+
+struct folder_rows {
+	struct folder_row *rows;
+	size_t n, cap;
+	bool oom;
+};
+
+static int folder_collect(const struct store_mailbox *mb, void *ctx)
+{
+	struct folder_rows *f = ctx;
+	if (f->n == f->cap) {
+		size_t cap = f->cap == 0 ? 16 : f->cap * 2;
+		struct folder_row *r = realloc(f->rows, cap * sizeof(*r));
+		if (r == NULL) {
+			f->oom = true;
+			return 1;
+		}
+		f->rows = r;
+		f->cap = cap;
+	}
+	f->rows[f->n].mb = *mb;
+	f->rows[f->n].rank = folder_rank(mb);
+	f->n++;
+	return 0;
+}
+
+/* Special folders first in a fixed order, each followed by its children;
+ * then the others by name ('/' sorts children right after their parent). */
+static int folder_cmp(const void *pa, const void *pb)
+{
+	const struct folder_row *a = pa, *b = pb;
+	if (a->rank != b->rank)
+		return a->rank < b->rank ? -1 : 1;
+	const char *x = a->mb.name, *y = b->mb.name;
+	for (; *x != '\0' && *x == *y; x++, y++)
+		;
+	unsigned char cx = *x == '/' ? 1 : (unsigned char)*x, cy = *y == '/' ? 1 : (unsigned char)*y;
+	return cx < cy ? -1 : cx > cy;
+}
+
+static void folder_add(struct ctx *c, const struct store_mailbox *mb, uint32_t current)
+{
+	struct tpl_obj *it = tpl_item(c->data, "folders");
 	const char *leaf = strrchr(mb->name, '/');
 	unsigned depth = 0;
 	for (const char *s = mb->name; *s != '\0'; s++)
@@ -483,19 +542,35 @@ static int folder_cb(const struct store_mailbox *mb, void *ctx)
 	tpl_int(it, "unseen", mb->unseen);
 	tpl_int(it, "exists", mb->exists);
 	tpl_str(it, "icon", special_icon(mb));
-	tpl_bool(it, "current", mb->id == f->current);
-	return 0;
+	tpl_bool(it, "current", mb->id == current);
 }
 
 int ctx_folders(struct ctx *c, uint32_t current)
 {
 	const char *error;
-	struct folders_ctx f = { .c = c, .current = current };
+	struct folder_rows f = { 0 };
 	tpl_list(c->data, "folders");
-	if (store_mailbox_list(c->store, c->user.id, folder_cb, &f, &error) < 0) {
-		page_store_error(c, "mailbox list", error);
+	if (store_mailbox_list(c->store, c->user.id, folder_collect, &f, &error) < 0 || f.oom) {
+		free(f.rows);
+		page_store_error(c, "mailbox list", f.oom ? "out of memory" : error);
 		return -1;
 	}
+	/* a child ranks with its top-level folder */
+	for (size_t i = 0; i < f.n; i++) {
+		const char *slash = strchr(f.rows[i].mb.name, '/');
+		if (slash == NULL)
+			continue;
+		size_t top = (size_t)(slash - f.rows[i].mb.name);
+		for (size_t k = 0; k < f.n; k++) {
+			if (strlen(f.rows[k].mb.name) == top &&
+			    strncmp(f.rows[k].mb.name, f.rows[i].mb.name, top) == 0)
+				f.rows[i].rank = folder_rank(&f.rows[k].mb);
+		}
+	}
+	qsort(f.rows, f.n, sizeof(*f.rows), folder_cmp);
+	for (size_t i = 0; i < f.n; i++)
+		folder_add(c, &f.rows[i].mb, current);
+	free(f.rows);
 	return 0;
 }
 
@@ -653,8 +728,7 @@ void webmail_handle(struct webmail *wm, struct http_request *req, struct http_re
 		buf_init(&resp->body, 0);
 		buf_puts(&resp->body, fallback_page);
 	}
-	if (req->method == HTTP_HEAD)
-		buf_reset(&resp->body);
+	/* HEAD: the front ends send the headers only */
 }
 
 void webmail_access_log(const struct http_request *req, const struct http_response *resp,

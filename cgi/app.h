@@ -50,6 +50,9 @@ uint32_t ctx_query_uint(const struct ctx *c, const char *name, uint32_t def);
 uint32_t ctx_form_uint(const struct ctx *c, const char *name, uint32_t def);
 bool uint_parse(const char *s, uint32_t *v_r);
 
+/* Sets the values every template may use (base, static, user, csrf). */
+void ctx_fill_common(struct ctx *c);
+
 /* Finishers: exactly one per request. */
 void page_render(struct ctx *c, const char *name, const char *title);
 void page_render_bare(struct ctx *c, const char *name); /* no layout (print) */

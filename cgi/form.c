@@ -1,6 +1,7 @@
 /* Form parsing (form.h): urlencoded and multipart/form-data. */
 #include <ctype.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -116,7 +117,7 @@ static size_t url_decode(char *dst, const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '+') {
 			dst[o++] = ' ';
-		} else if (s[i] == '%' && i + 2 < len + 0 && hexdigit((unsigned char)s[i + 1]) >= 0 &&
+		} else if (s[i] == '%' && i + 2 < len && hexdigit((unsigned char)s[i + 1]) >= 0 &&
 			   hexdigit((unsigned char)s[i + 2]) >= 0) {
 			dst[o++] = (char)(hexdigit((unsigned char)s[i + 1]) << 4 |
 					  hexdigit((unsigned char)s[i + 2]));

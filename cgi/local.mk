@@ -1,1 +1,92 @@
-# cgi/local.mk
+# cgi/local.mk: the webmail — one application core (libwebmail.a), two thin
+# front ends (webmail.cgi, pillarbox-webmaild), the session store module,
+# templates, tests, fuzzers and the benchmark.
+# <gumbo.h> is included by cgi/sanitize.c only, <microhttpd.h> by
+# cgi/webmaild.c only.
+
+store_libpillarbox_a_SOURCES += store/session.c store/session.h
+
+noinst_LIBRARIES += cgi/libwebmail.a
+cgi_libwebmail_a_SOURCES = cgi/buf.c cgi/buf.h cgi/template.c cgi/template.h \
+	cgi/template_data.c cgi/template_int.h cgi/form.c cgi/form.h cgi/http.c cgi/http.h \
+	cgi/sanitize.c cgi/sanitize.h \
+	cgi/webmail.h cgi/app.h cgi/app.c cgi/page_login.c cgi/page_list.c \
+	cgi/page_msg.c cgi/page_static.c cgi/msgpart.c cgi/msgpart.h \
+	cgi/textview.c cgi/textview.h
+cgi_libwebmail_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
+cgi_libwebmail_a_CFLAGS = $(AM_CFLAGS) $(GUMBO_CFLAGS)
+WEBMAIL_LIBS = cgi/libwebmail.a $(STORE_LIBS) $(GUMBO_LIBS) -lpthread
+
+pkglibexec_PROGRAMS += cgi/webmail.cgi
+cgi_webmail_cgi_SOURCES = cgi/webmail_cgi.c
+cgi_webmail_cgi_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
+cgi_webmail_cgi_LDADD = $(WEBMAIL_LIBS)
+
+sbin_PROGRAMS += cgi/pillarbox-webmaild
+cgi_pillarbox_webmaild_SOURCES = cgi/webmaild.c
+cgi_pillarbox_webmaild_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
+cgi_pillarbox_webmaild_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS)
+cgi_pillarbox_webmaild_LDADD = $(WEBMAIL_LIBS) $(MHD_LIBS)
+
+# Templates and static files, installed to $(pkgdatadir)/templates.
+templatesdir = $(pkgdatadir)/templates
+dist_templates_DATA = templates/layout.html templates/login.html templates/list.html \
+	templates/msg.html templates/msgbody.html templates/print.html templates/frame.html \
+	templates/error.html templates/settings.html templates/folders.html
+templatesstaticdir = $(pkgdatadir)/templates/static
+dist_templatesstatic_DATA = templates/static/style.css templates/static/print.css \
+	templates/static/frame.css templates/static/logo.svg templates/static/inbox.svg \
+	templates/static/sent.svg templates/static/drafts.svg templates/static/trash.svg \
+	templates/static/junk.svg templates/static/archive.svg templates/static/folder.svg \
+	templates/static/clip.svg templates/static/flag.svg
+
+# Unit tests: each links only what it tests.
+check_PROGRAMS += tests/unit/test_template tests/unit/test_form tests/unit/test_sanitize \
+	tests/unit/test_session
+TESTS += tests/unit/test_template tests/unit/test_form tests/unit/test_sanitize \
+	tests/unit/test_session
+tests_unit_test_template_SOURCES = tests/unit/test_template.c
+tests_unit_test_template_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_test_template_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_template_LDADD = cgi/libwebmail.a $(UNIT_LIBS) -lpthread
+tests_unit_test_form_SOURCES = tests/unit/test_form.c
+tests_unit_test_form_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
+tests_unit_test_form_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_form_LDADD = cgi/libwebmail.a $(UNIT_LIBS)
+tests_unit_test_sanitize_SOURCES = tests/unit/test_sanitize.c
+tests_unit_test_sanitize_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_test_sanitize_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(GUMBO_CFLAGS)
+tests_unit_test_sanitize_LDADD = cgi/libwebmail.a $(UNIT_LIBS) $(GUMBO_LIBS) -lpthread
+tests_unit_test_session_SOURCES = tests/unit/test_session.c
+tests_unit_test_session_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_session_LDADD = $(UNIT_LIBS)
+
+# The webmail under real servers and a real browser (tests/web/README in
+# webenv.py): pillarbox-webmaild, Apache + webmail.cgi, nginx + fcgiwrap.
+TESTS += tests/web/test_web_webmaild.py tests/web/test_web_apache.py \
+	tests/web/test_web_nginx.py tests/web/test_web_security.py
+EXTRA_DIST += tests/web/webenv.py tests/web/mkmail.py tests/web/browser.mjs \
+	tests/web/package.json tests/web/package-lock.json tests/unit/xss_corpus.html \
+	tests/web/test_web_webmaild.py tests/web/test_web_apache.py tests/web/test_web_nginx.py \
+	tests/web/test_web_security.py tests/bench/bench_webmail.py tests/bench/bench_webmail_fill.c \
+	dist/apache/pillarbox-webmail.conf dist/nginx/pillarbox-webmail.conf
+
+# Fuzzing: the HTML sanitizer and the form/multipart parser.
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_sanitize tests/fuzz/fuzz_form
+tests_fuzz_fuzz_sanitize_SOURCES = tests/fuzz/fuzz_sanitize.c
+tests_fuzz_fuzz_sanitize_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
+tests_fuzz_fuzz_sanitize_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_sanitize_LDADD = cgi/libwebmail.a $(STORE_LIBS) $(GUMBO_LIBS) -lpthread
+tests_fuzz_fuzz_form_SOURCES = tests/fuzz/fuzz_form.c
+tests_fuzz_fuzz_form_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
+tests_fuzz_fuzz_form_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_form_LDADD = cgi/libwebmail.a $(STORE_LIBS) -lpthread
+endif
+
+# The benchmark (run by hand: tests/bench/bench_webmail.sh); its filler.
+noinst_PROGRAMS += tests/bench/bench_webmail_fill
+tests_bench_bench_webmail_fill_SOURCES = tests/bench/bench_webmail_fill.c
+tests_bench_bench_webmail_fill_LDADD = $(STORE_LIBS)
+
+dist_man8_MANS += doc/webmail.cgi.8 doc/pillarbox-webmaild.8

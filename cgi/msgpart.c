@@ -71,8 +71,11 @@ bool part_is(const struct mime_part *part, const char *type, const char *subtype
 
 uint64_t msgview_part_size(const struct mime_part *part)
 {
-	if (part->transfer == MIME_ENC_BASE64)
-		return part->body_len / 4 * 3 - part->body_lines * 3 / 2 / 2;
+	if (part->transfer == MIME_ENC_BASE64) {
+		/* every line but the last ends in CRLF (or LF) */
+		uint64_t breaks = part->body_lines * 2 > part->body_len ? 0 : part->body_lines * 2;
+		return (part->body_len - breaks) / 4 * 3;
+	}
 	return part->body_len;
 }
 

@@ -453,6 +453,7 @@ void page_list(struct ctx *c)
 
 struct uid_list {
 	uint32_t uids[ACTION_UIDS_MAX];
+	uint32_t new_uids[ACTION_UIDS_MAX];
 	size_t n;
 	bool bad;
 };
@@ -534,7 +535,8 @@ void page_action(struct ctx *c)
 		if (ctx_mailbox(c, ctx_form_uint(c, "to", 0), &dst) <= 0)
 			return;
 		if (dst.id != mb.id) {
-			r = store_msg_copy(c->store, mb.id, l->uids, l->n, dst.id, true, NULL, &error);
+			r = store_msg_copy(c->store, mb.id, l->uids, l->n, dst.id, true, l->new_uids,
+					   &error);
 			gone = true;
 		}
 	} else if (strcmp(op, "delete") == 0) {
@@ -548,7 +550,8 @@ void page_action(struct ctx *c)
 				page_error(c, 409, "There is no Trash folder to move the messages to.");
 				return;
 			}
-			r = store_msg_copy(c->store, mb.id, l->uids, l->n, dst.id, true, NULL, &error);
+			r = store_msg_copy(c->store, mb.id, l->uids, l->n, dst.id, true, l->new_uids,
+					   &error);
 		}
 		gone = true;
 	} else {

@@ -35,7 +35,6 @@ static void login_form(struct ctx *c, int status, const char *message, const cha
 		tpl_str(c->data, "notice", "You have signed out.");
 	c->resp->status = status;
 	page_render(c, "login", "Sign in");
-	c->resp->status = status;
 }
 
 void page_login(struct ctx *c)

@@ -1,5 +1,5 @@
-/* The template engine (template.h): data model, compiler with an HTML
- * context scanner, renderer, and the escaping writers. */
+/* The template engine (template.h): the compiler with its HTML context
+ * scanner, the template set, and the renderer. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,254 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "charset.h"
-#include "template.h"
-
-/* ================================================================ data */
-
-enum tpl_type { T_NONE, T_STR, T_INT, T_BOOL, T_OBJ, T_LIST, T_HTML };
-
-struct tpl_value {
-	enum tpl_type type;
-	const char *s;          /* T_STR, T_HTML */
-	size_t len;
-	long long i;            /* T_INT, T_BOOL */
-	struct tpl_obj *obj;    /* T_OBJ */
-	struct tpl_item *first, *last; /* T_LIST */
-	size_t count;
-};
-
-struct tpl_field {
-	struct tpl_field *next;
-	const char *name;
-	struct tpl_value v;
-};
-
-struct tpl_item {
-	struct tpl_item *next;
-	struct tpl_obj *obj;
-};
-
-struct tpl_shared {
-	struct arena *arena;
-	bool failed;
-};
-
-struct tpl_obj {
-	struct tpl_shared *shared;
-	struct tpl_field *fields;
-};
-
-struct tpl_obj *tpl_obj_new(struct arena *a)
-{
-	struct tpl_shared *sh = arena_alloc(a, sizeof(*sh));
-	struct tpl_obj *o = arena_alloc(a, sizeof(*o));
-	if (sh == NULL || o == NULL)
-		return NULL;
-	sh->arena = a;
-	o->shared = sh;
-	return o;
-}
-
-static struct tpl_value *field_get(struct tpl_obj *o, const char *name, bool create)
-{
-	for (struct tpl_field *f = o->fields; f != NULL; f = f->next) {
-		if (strcmp(f->name, name) == 0)
-			return &f->v;
-	}
-	if (!create)
-		return NULL;
-	struct tpl_field *f = arena_alloc(o->shared->arena, sizeof(*f));
-	if (f == NULL || (f->name = arena_strdup(o->shared->arena, name)) == NULL) {
-		o->shared->failed = true;
-		return NULL;
-	}
-	f->next = o->fields;
-	o->fields = f;
-	return &f->v;
-}
-
-void tpl_strn(struct tpl_obj *o, const char *name, const char *value, size_t len)
-{
-	if (o == NULL)
-		return;
-	struct tpl_value *v = field_get(o, name, true);
-	if (v == NULL)
-		return;
-	char *copy = arena_strndup(o->shared->arena, value == NULL ? "" : value,
-				   value == NULL ? 0 : len);
-	if (copy == NULL) {
-		o->shared->failed = true;
-		return;
-	}
-	*v = (struct tpl_value){ .type = T_STR, .s = copy, .len = value == NULL ? 0 : len };
-}
-
-void tpl_str(struct tpl_obj *o, const char *name, const char *value)
-{
-	tpl_strn(o, name, value, value == NULL ? 0 : strlen(value));
-}
-
-void tpl_int(struct tpl_obj *o, const char *name, long long value)
-{
-	struct tpl_value *v = o == NULL ? NULL : field_get(o, name, true);
-	if (v != NULL)
-		*v = (struct tpl_value){ .type = T_INT, .i = value };
-}
-
-void tpl_bool(struct tpl_obj *o, const char *name, bool value)
-{
-	struct tpl_value *v = o == NULL ? NULL : field_get(o, name, true);
-	if (v != NULL)
-		*v = (struct tpl_value){ .type = T_BOOL, .i = value };
-}
-
-struct tpl_obj *tpl_obj(struct tpl_obj *o, const char *name)
-{
-	struct tpl_value *v = o == NULL ? NULL : field_get(o, name, true);
-	if (v == NULL)
-		return NULL;
-	if (v->type != T_OBJ) {
-		struct tpl_obj *child = arena_alloc(o->shared->arena, sizeof(*child));
-		if (child == NULL) {
-			o->shared->failed = true;
-			return NULL;
-		}
-		child->shared = o->shared;
-		*v = (struct tpl_value){ .type = T_OBJ, .obj = child };
-	}
-	return v->obj;
-}
-
-void tpl_list(struct tpl_obj *o, const char *name)
-{
-	struct tpl_value *v = o == NULL ? NULL : field_get(o, name, true);
-	if (v != NULL && v->type != T_LIST)
-		*v = (struct tpl_value){ .type = T_LIST };
-}
-
-struct tpl_obj *tpl_item(struct tpl_obj *o, const char *name)
-{
-	struct tpl_value *v = o == NULL ? NULL : field_get(o, name, true);
-	if (v == NULL)
-		return NULL;
-	if (v->type != T_LIST)
-		*v = (struct tpl_value){ .type = T_LIST };
-	struct tpl_item *it = arena_alloc(o->shared->arena, sizeof(*it));
-	struct tpl_obj *child = arena_alloc(o->shared->arena, sizeof(*child));
-	if (it == NULL || child == NULL) {
-		o->shared->failed = true;
-		return NULL;
-	}
-	child->shared = o->shared;
-	it->obj = child;
-	if (v->last == NULL)
-		v->first = it;
-	else
-		v->last->next = it;
-	v->last = it;
-	v->count++;
-	return child;
-}
-
-/* ================================================================ escaping */
-
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t len)
-{
-	size_t n;
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (n > len || !charset_utf8_valid(s, n))
-		return 0;
-	return n;
-}
-
-void tpl_escape_html(struct buf *out, const char *str, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t start = 0, i = 0;
-	while (i < len) {
-		const char *rep = NULL;
-		size_t n = 1;
-		switch (s[i]) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		case '\0': rep = ""; break;
-		default:
-			if (s[i] >= 0x80) {
-				n = utf8_seq(s + i, len - i);
-				if (n == 0) {
-					rep = "\xef\xbf\xbd";
-					n = 1;
-				}
-			}
-		}
-		if (rep != NULL) {
-			buf_append(out, s + start, i - start);
-			buf_puts(out, rep);
-			start = i + n;
-		}
-		i += n;
-	}
-	buf_append(out, s + start, len - start);
-}
-
-void tpl_escape_url_part(struct buf *out, const char *str, size_t len)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *s = (const unsigned char *)str;
-	for (size_t i = 0; i < len; i++) {
-		if (isalnum(s[i]) || s[i] == '-' || s[i] == '.' || s[i] == '_' || s[i] == '~') {
-			buf_putc(out, (char)s[i]);
-		} else {
-			char e[3] = { '%', hex[s[i] >> 4], hex[s[i] & 15] };
-			buf_append(out, e, 3);
-		}
-	}
-}
-
-bool tpl_url_safe(const char *str, size_t len)
-{
-	static const char *const schemes[] = { "http", "https", "mailto" };
-	const unsigned char *s = (const unsigned char *)str;
-	char scheme[16];
-	size_t n = 0, i = 0;
-
-	while (i < len && s[i] <= 0x20)   /* the URL parser strips these */
-		i++;
-	for (; i < len; i++) {
-		unsigned char c = s[i];
-		if (c == '\t' || c == '\n' || c == '\r')
-			continue;               /* ... and removes these anywhere */
-		if (c == ':')
-			break;
-		if (c == '/' || c == '?' || c == '#')
-			return true;            /* no scheme: relative */
-		if (!(isalnum(c) || c == '+' || c == '-' || c == '.') || n + 1 >= sizeof(scheme))
-			return false;           /* not a scheme we know: refuse */
-		scheme[n++] = (char)tolower(c);
-	}
-	if (i >= len)
-		return true;                    /* no colon: relative */
-	scheme[n] = '\0';
-	for (size_t k = 0; k < sizeof(schemes) / sizeof(schemes[0]); k++) {
-		if (strcmp(scheme, schemes[k]) == 0)
-			return true;
-	}
-	return false;
-}
+#include "template_int.h"
 
 /* ================================================================ compiler */
 
@@ -303,6 +56,7 @@ struct scan {
 	size_t namelen;
 	char raw_end[16];       /* "</script" or "</style" while in S_RAWTEXT */
 	size_t raw_match;
+	bool rcdata;            /* <title>, <textarea>: text, entities decoded */
 	int dashes;             /* comment: '-' seen in a row */
 };
 
@@ -326,6 +80,7 @@ static void scan_tag_end(struct scan *sc)
 	    strcmp(sc->tag, "textarea") == 0 || strcmp(sc->tag, "title") == 0) {
 		snprintf(sc->raw_end, sizeof(sc->raw_end), "</%s", sc->tag);
 		sc->raw_match = 0;
+		sc->rcdata = sc->tag[0] == 't';
 		sc->state = S_RAWTEXT;
 	} else {
 		sc->state = S_TEXT;
@@ -466,9 +221,16 @@ static void scan_text(struct scan *sc, const char *p, size_t len)
 	}
 }
 
+/* Inside a tag, "at an attribute name" and "between attributes" are the
+ * same place for a block: `<input{{#if x}} checked{{/if}}>`. */
+static enum scan_state scan_norm(enum scan_state s)
+{
+	return s == S_ATTR_NAME || s == S_AFTER_ATTR_NAME ? S_IN_TAG : s;
+}
+
 static bool scan_same(const struct scan *a, const struct scan *b)
 {
-	if (a->state != b->state)
+	if (scan_norm(a->state) != scan_norm(b->state))
 		return false;
 	if ((a->state == S_VALUE_DQ || a->state == S_VALUE_SQ) && a->attr != b->attr)
 		return false;
@@ -636,6 +398,8 @@ static int compile(struct compiler *c, const char *text, size_t len, struct node
 				sc.value_started = true;
 			else if (!b->in_else && sc.value_started != b->at_start.value_started)
 				sc.value_started = true;
+			if (scan_norm(sc.state) == S_IN_TAG)
+				sc.state = S_IN_TAG;
 			tail = b->tail;
 			depth--;
 			continue;
@@ -680,7 +444,10 @@ static int compile(struct compiler *c, const char *text, size_t len, struct node
 			sc.value_started = true;
 			break;
 		case S_RAWTEXT:
-			return cerr(c, "a slot inside <script>, <style>, <textarea> or <title>");
+			if (!sc.rcdata)
+				return cerr(c, "a slot inside <script> or <style>");
+			ctx = CTX_HTML;   /* <title>, <textarea>: escaped text is safe */
+			break;
 		case S_COMMENT:
 		case S_MARKUP_DECL:
 			return cerr(c, "a slot inside an HTML comment or declaration");
@@ -1108,25 +875,21 @@ int tpl_render(struct tpl_set *set, const char *name, const struct tpl_obj *data
 	return ret;
 }
 
-int tpl_render_page(struct tpl_set *set, const char *page, const char *layout,
-		    const struct tpl_obj *data, struct buf *out, char *err, size_t errsize)
+int tpl_render_html(struct tpl_set *set, const char *layout, const struct tpl_obj *data,
+		    const char *html, size_t html_len, struct buf *out, char *err, size_t errsize)
 {
-	struct buf content;
-	buf_init(&content, out->max);
-	if (tpl_render(set, page, data, &content, err, errsize) < 0) {
-		buf_free(&content);
+	if (data == NULL || data->shared->failed) {
+		snprintf(err, errsize, "out of memory while preparing the page");
 		return -1;
 	}
 	/* {{content}} lives in an object of its own, searched after data */
 	struct tpl_field field = {
 		.name = "content",
-		.v = { .type = T_HTML, .s = content.data == NULL ? "" : content.data,
-		       .len = content.len },
+		.v = { .type = T_HTML, .s = html, .len = html_len },
 	};
 	struct tpl_obj extra = { .shared = data->shared, .fields = &field };
 	struct render *r = calloc(1, sizeof(*r));
 	if (r == NULL) {
-		buf_free(&content);
 		snprintf(err, errsize, "out of memory");
 		return -1;
 	}
@@ -1136,6 +899,20 @@ int tpl_render_page(struct tpl_set *set, const char *page, const char *layout,
 	int ret = render_tpl(r, layout);
 	render_done(r);
 	free(r);
+	return ret;
+}
+
+int tpl_render_page(struct tpl_set *set, const char *page, const char *layout,
+		    const struct tpl_obj *data, struct buf *out, char *err, size_t errsize)
+{
+	struct buf content;
+	buf_init(&content, out->max);
+	if (tpl_render(set, page, data, &content, err, errsize) < 0) {
+		buf_free(&content);
+		return -1;
+	}
+	int ret = tpl_render_html(set, layout, data, content.data == NULL ? "" : content.data,
+				  content.len, out, err, errsize);
 	buf_free(&content);
 	return ret;
 }

@@ -83,6 +83,11 @@ int tpl_render(struct tpl_set *set, const char *name, const struct tpl_obj *data
 int tpl_render_page(struct tpl_set *set, const char *page, const char *layout,
 		    const struct tpl_obj *data, struct buf *out, char *err, size_t errsize);
 
+/* Renders `layout` with `html` (trusted markup: the HTML sanitizer's
+ * output) as {{content}} and `data`'s fields visible too. */
+int tpl_render_html(struct tpl_set *set, const char *layout, const struct tpl_obj *data,
+		    const char *html, size_t html_len, struct buf *out, char *err, size_t errsize);
+
 /* Compiles template text (for tests and for checking a site's overrides).
  * Returns 0, or -1 with err. */
 int tpl_check(const char *text, size_t len, char *err, size_t errsize);
@@ -91,7 +96,8 @@ int tpl_check(const char *text, size_t len, char *err, size_t errsize);
 /* The writers the engine uses, exported for the HTML sanitizer's serialiser
  * (the only other place that writes mail content into a response). */
 
-/* & < > " ' as entities; invalid UTF-8 as U+FFFD; NUL dropped. */
+/* & < > " ' as entities; invalid UTF-8, C0 (but tab, LF, FF) and C1
+ * controls as U+FFFD; CRLF and CR as LF; NUL dropped. */
 void tpl_escape_html(struct buf *out, const char *s, size_t len);
 /* Percent-encodes every byte but A-Z a-z 0-9 - . _ ~ */
 void tpl_escape_url_part(struct buf *out, const char *s, size_t len);

@@ -23,6 +23,9 @@ int webmail_new(const struct config *config, struct store *store, bool server,
 		struct webmail **wm_r, const char **error_r);
 void webmail_free(struct webmail **wm);
 
+/* The base path pages live under ("/webmail", no trailing slash). */
+const char *webmail_base(const struct webmail *wm);
+
 /* Answers one request (whose body, if any, was fed already). Never fails:
  * errors become error pages. Safe to call from several threads at once. */
 void webmail_handle(struct webmail *wm, struct http_request *req, struct http_response *resp);

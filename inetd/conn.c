@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -141,8 +142,16 @@ static void conn_peer_init(struct conn *conn)
 		}
 		conn->peer_known = true;
 	}
-	if (!conn->peer_known)
+	if (!conn->peer_known) {
 		strcpy(conn->peer, "unknown");
+		return;
+	}
+	/* We batch our own writes (one flush per response batch): Nagle's
+	 * algorithm would only hold back the last segment of a batch until
+	 * the peer's delayed ACK. */
+	int one = 1;
+
+	(void)setsockopt(conn->fd_out, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 static int conn_set_nonblock(int fd)
@@ -540,19 +549,26 @@ void conn_write(struct conn *conn, const void *data, size_t len)
 {
 	const char *error;
 
-	if (conn->write_error != NULL)
-		return;
-	if (conn->wlen + len > sizeof(conn->wbuf)) {
-		if (conn_flush(conn, &error) < 0)
-			return;
-		if (len >= sizeof(conn->wbuf)) {
-			if (conn_raw_write(conn, data, len, &error) < 0)
-				(void)conn_write_failed(conn, error);
-			return;
+	const char *p = data;
+
+	/* Always through the buffer, so the socket sees full-size writes
+	 * (a RETR stream of many messages goes out CONN_WRITE_BUF at a time,
+	 * not as one short write per reply line and message). */
+	while (len > 0 && conn->write_error == NULL) {
+		size_t n = sizeof(conn->wbuf) - conn->wlen;
+
+		if (n == 0) {
+			if (conn_flush(conn, &error) < 0)
+				return;
+			continue;
 		}
+		if (n > len)
+			n = len;
+		memcpy(conn->wbuf + conn->wlen, p, n);
+		conn->wlen += n;
+		p += n;
+		len -= n;
 	}
-	memcpy(conn->wbuf + conn->wlen, data, len);
-	conn->wlen += len;
 }
 
 void conn_puts(struct conn *conn, const char *str)

@@ -35,9 +35,10 @@ struct tls_creds;
  * the connection is given up (a peer streaming megabytes without a LF is
  * not a client; the per-line cap alone would let it burn CPU forever). */
 #define CONN_LINE_DISCARD_MAX (1024 * 1024)
-/* Output is flushed automatically when this much is pending (a RETR of a
- * 50 MB message streams through it; 16 KB is one TLS record). */
-#define CONN_WRITE_BUF 16384
+/* Output is flushed automatically when this much is pending: a RETR of a
+ * 50 MB message streams through it in writes of this size (64 KB: four TLS
+ * records; fewer, fuller socket writes than one per reply and message). */
+#define CONN_WRITE_BUF 65536
 /* Read buffer used when nothing larger is needed. */
 #define CONN_READ_BUF_MIN 16384
 /* The longest peer address text (an IPv6 literal) plus NUL. */

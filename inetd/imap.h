@@ -191,9 +191,13 @@ struct imap_view {
 	uint32_t select_uidnext; /* UIDNEXT at SELECT */
 	uint32_t exists;         /* EXISTS as told (before the map is loaded) */
 
-	/* The sequence map: the UIDs the client knows, ascending. */
+	/* The sequence map: the UIDs the client knows, ascending, with their
+	 * flags and keywords as of the last sync (16 bytes a message), so that
+	 * FETCH FLAGS and flag searches need no store read. */
 	bool loaded;
 	uint32_t *uids;
+	uint32_t *flags;
+	uint64_t *kws;
 	uint32_t count, cap;
 	/* Expunged in the store, still in the map (not yet told). */
 	uint32_t *gone;
@@ -220,6 +224,10 @@ void imap_view_close(struct imap_session *s);
 int imap_view_load(struct imap_session *s, const char **error_r);
 /* The sequence number of `uid` (1-based), or 0. */
 uint32_t imap_view_seq(const struct imap_view *v, uint32_t uid);
+/* Drops the message at `seq` from the map (after telling the client). */
+void imap_view_remove(struct imap_view *v, uint32_t seq);
+/* Records new flags of a message in the map (no-op if not there). */
+void imap_view_set_flags(struct imap_view *v, uint32_t uid, uint32_t flags, uint64_t keywords);
 bool imap_view_is_gone(const struct imap_view *v, uint32_t uid);
 bool imap_view_is_recent(const struct imap_view *v, uint32_t uid);
 /* Keeps the client in step: new messages (EXISTS), flag changes (FETCH),
@@ -267,6 +275,10 @@ int imap_append_run(struct imap_session *s, struct imap_cmd *cmd);
  * streamed literal): the status, or IMAP_PARSE_ERROR with a reason; -2
  * when the connection is gone. */
 int imap_session_continue(struct imap_session *s, const char **error_r);
+
+/* After a refused streamed literal: reads and skips the rest of the
+ * command (lines after non-synchronizing literals). 0, or -1 to close. */
+int imap_session_skip_rest(struct imap_session *s);
 
 /* Flags: parses a flag list (or one flag) of STORE/APPEND into system flags
  * and keyword names (pointers into the args). 1 ok, 0 invalid (*error_r). */

@@ -148,8 +148,10 @@ void imap_write_capabilities(struct imap_session *s)
 		return;
 	}
 	imap_puts(s, " UIDPLUS MOVE MULTIAPPEND BINARY SPECIAL-USE CREATE-SPECIAL-USE "
-		     "LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES CONDSTORE UTF8=ACCEPT QUOTA "
-		     "QUOTA=RES-STORAGE QUOTA=RES-MESSAGE STATUS=SIZE");
+		     "LIST-EXTENDED LIST-STATUS ESEARCH CONDSTORE UTF8=ACCEPT STATUS=SIZE");
+	/* RFC 9208: only when the account has a quota */
+	if (s->user.quota_bytes != 0 || s->user.quota_messages != 0)
+		imap_puts(s, " QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE");
 	imap_printf(s, " APPENDLIMIT=%llu", (unsigned long long)imap_append_limit(s));
 }
 
@@ -239,6 +241,20 @@ static int imap_skip_command(struct imap_session *s, const char *line, size_t le
 		line = next;
 		len = nlen;
 	}
+}
+
+int imap_session_skip_rest(struct imap_session *s)
+{
+	const char *error = NULL;
+	char *line;
+	size_t len;
+	int r = conn_read_line(s->conn, IMAP_LINE_MAX, &line, &len, NULL, &error);
+
+	if (r == CONN_LINE_TOO_LONG)
+		return 0;
+	if (r != CONN_OK)
+		return -1;
+	return imap_skip_command(s, line, len);
 }
 
 /* The tag of the command being parsed, if its first token is a valid tag. */

@@ -64,12 +64,15 @@ static bool put_utf8(char *out, size_t size, size_t *pos, uint32_t c)
 
 int imap_utf7_to_utf8(const char *in, size_t len, char *out, size_t size)
 {
-	size_t i = 0, pos = 0;
+	size_t i = 0, pos = 0, run_end = (size_t)-1;
 
 	if (size == 0)
 		return -1;
 	while (i < len) {
 		unsigned char c = (unsigned char)in[i];
+		/* two encoded runs back to back are one run spelt twice */
+		if (c == '&' && i == run_end && !(i + 1 < len && in[i + 1] == '-'))
+			return -1;
 		if (c != '&') {
 			if (!printable(c) || pos + 1 >= size)
 				return -1;
@@ -127,6 +130,7 @@ int imap_utf7_to_utf8(const char *in, size_t len, char *out, size_t size)
 		}
 		if (units == 0 || high != 0 || nbits >= 6 || bits != 0)
 			return -1; /* empty run, half a pair, or bad padding */
+		run_end = i;
 	}
 	out[pos] = '\0';
 	return (int)pos;

@@ -56,6 +56,54 @@ static int64_t view_index(const struct imap_view *v, uint32_t uid)
 	return lo < v->count && v->uids[lo] == uid ? (int64_t)lo : -1;
 }
 
+/* Appends a message to the map (UIDs ascending). */
+static int view_push(struct imap_view *v, uint32_t uid, uint32_t flags, uint64_t kw)
+{
+	if (v->count == v->cap) {
+		uint32_t c = v->cap ? v->cap * 2 : 64;
+		uint32_t *u = reallocarray(v->uids, c, sizeof(uint32_t));
+		if (u == NULL)
+			return -1;
+		v->uids = u;
+		uint32_t *f = reallocarray(v->flags, c, sizeof(uint32_t));
+		if (f == NULL)
+			return -1;
+		v->flags = f;
+		uint64_t *k = reallocarray(v->kws, c, sizeof(uint64_t));
+		if (k == NULL)
+			return -1;
+		v->kws = k;
+		v->cap = c;
+	}
+	v->uids[v->count] = uid;
+	v->flags[v->count] = flags;
+	v->kws[v->count] = kw;
+	v->count++;
+	return 0;
+}
+
+void imap_view_remove(struct imap_view *v, uint32_t seq)
+{
+	if (seq == 0 || seq > v->count)
+		return;
+	size_t tail = v->count - seq;
+	memmove(v->uids + seq - 1, v->uids + seq, tail * sizeof(uint32_t));
+	memmove(v->flags + seq - 1, v->flags + seq, tail * sizeof(uint32_t));
+	memmove(v->kws + seq - 1, v->kws + seq, tail * sizeof(uint64_t));
+	v->count--;
+	v->exists = v->count;
+}
+
+void imap_view_set_flags(struct imap_view *v, uint32_t uid, uint32_t flags, uint64_t keywords)
+{
+	int64_t i = v->loaded ? view_index(v, uid) : -1;
+
+	if (i >= 0) {
+		v->flags[i] = flags;
+		v->kws[i] = keywords;
+	}
+}
+
 uint32_t imap_view_seq(const struct imap_view *v, uint32_t uid)
 {
 	int64_t i = view_index(v, uid);
@@ -277,6 +325,8 @@ void imap_view_close(struct imap_session *s)
 	for (unsigned i = 0; i < STORE_KEYWORDS_MAX; i++)
 		free(v->keywords[i]);
 	free(v->uids);
+	free(v->flags);
+	free(v->kws);
 	free(v->gone);
 	free(v);
 	s->view = NULL;
@@ -295,7 +345,7 @@ static int load_cb(const struct store_msg *msg, void *ctx)
 {
 	struct load_ctx *c = ctx;
 
-	if (uids_push(&c->v->uids, &c->v->count, &c->v->cap, msg->uid) < 0) {
+	if (view_push(c->v, msg->uid, msg->flags, msg->keywords) < 0) {
 		c->failed = true;
 		return 1;
 	}
@@ -322,8 +372,12 @@ int imap_view_load(struct imap_session *s, const char **error_r)
 	if (v->loaded)
 		return 1;
 	v->count = 0;
-	if (v->exists > 0 && (v->uids = malloc(v->exists * sizeof(uint32_t))) != NULL)
-		v->cap = v->exists;
+	if (v->exists > 0) {
+		v->uids = malloc(v->exists * sizeof(uint32_t));
+		v->flags = malloc(v->exists * sizeof(uint32_t));
+		v->kws = malloc(v->exists * sizeof(uint64_t));
+		v->cap = v->uids != NULL && v->flags != NULL && v->kws != NULL ? v->exists : 0;
+	}
 	if (v->select_uidnext > 1 &&
 	    store_msg_list(s->store, v->mailbox_id, 1, v->select_uidnext - 1, load_cb, &c,
 			   error_r) < 0)
@@ -334,21 +388,39 @@ int imap_view_load(struct imap_session *s, const char **error_r)
 		free(c.extra);
 		return -1;
 	}
-	for (uint32_t i = 0; !c.failed && i < c.nextra; i++)
-		if (uids_push(&v->uids, &v->count, &v->cap, c.extra[i]) < 0)
-			c.failed = true;
+	if (!c.failed && c.nextra > 0) {
+		/* merge the messages expunged since SELECT (still known to the
+		 * client, reported at the next sync) into the map */
+		qsort(c.extra, c.nextra, sizeof(uint32_t), uid_cmp);
+		struct imap_view m = { 0 };
+		uint32_t i = 0, j = 0;
+		while (!c.failed && (i < v->count || j < c.nextra)) {
+			int r;
+			if (j >= c.nextra || (i < v->count && v->uids[i] < c.extra[j])) {
+				r = view_push(&m, v->uids[i], v->flags[i], v->kws[i]);
+				i++;
+			} else {
+				if (i < v->count && v->uids[i] == c.extra[j])
+					i++;
+				r = view_push(&m, c.extra[j], 0, 0);
+				j++;
+			}
+			if (r < 0)
+				c.failed = true;
+		}
+		free(v->uids);
+		free(v->flags);
+		free(v->kws);
+		v->uids = m.uids;
+		v->flags = m.flags;
+		v->kws = m.kws;
+		v->count = m.count;
+		v->cap = m.cap;
+	}
 	free(c.extra);
 	if (c.failed) {
 		*error_r = "out of memory";
 		return -1;
-	}
-	if (c.nextra > 0) {
-		qsort(v->uids, v->count, sizeof(uint32_t), uid_cmp);
-		uint32_t w = 0;
-		for (uint32_t i = 0; i < v->count; i++)
-			if (w == 0 || v->uids[w - 1] != v->uids[i])
-				v->uids[w++] = v->uids[i];
-		v->count = w;
 	}
 	v->loaded = true;
 	if (v->count != v->exists) {
@@ -365,10 +437,19 @@ int imap_view_load(struct imap_session *s, const char **error_r)
 
 /* ---------------------------------------------------------- keeping in step */
 
+static void view_free_arrays(struct imap_view *v)
+{
+	free(v->uids);
+	free(v->flags);
+	free(v->kws);
+	v->uids = v->flags = NULL;
+	v->kws = NULL;
+	v->count = v->cap = 0;
+}
+
 struct sync_ctx {
 	struct imap_session *s;
-	uint32_t *fresh;
-	uint32_t nfresh, fresh_cap;
+	struct imap_view fresh;  /* new messages (only the map arrays are used) */
 	bool failed;
 };
 
@@ -379,13 +460,15 @@ static int sync_changed_cb(const struct store_msg *msg, void *ctx)
 	struct imap_view *v = s->view;
 
 	if (msg->uid >= v->uidnext) {
-		if (uids_push(&c->fresh, &c->nfresh, &c->fresh_cap, msg->uid) < 0)
+		if (view_push(&c->fresh, msg->uid, msg->flags, msg->keywords) < 0)
 			c->failed = true;
 		return 0;
 	}
 	uint32_t seq = imap_view_seq(v, msg->uid);
 	if (seq == 0 || imap_view_is_gone(v, msg->uid))
 		return 0;
+	v->flags[seq - 1] = msg->flags;
+	v->kws[seq - 1] = msg->keywords;
 	if (!v->told_overflow && view_was_told(v, msg->uid, msg->modseq))
 		return 0;
 	imap_printf(s, "* %u FETCH (UID %u FLAGS ", seq, msg->uid);
@@ -423,8 +506,7 @@ static void view_expunge_gone(struct imap_session *s)
 		if (seq == 0)
 			continue;
 		imap_printf(s, "* %u EXPUNGE\r\n", seq);
-		memmove(v->uids + seq - 1, v->uids + seq, (v->count - seq) * sizeof(uint32_t));
-		v->count--;
+		imap_view_remove(v, seq);
 	}
 	v->ngone = 0;
 	v->exists = v->count;
@@ -455,12 +537,12 @@ int imap_view_sync(struct imap_session *s, bool expunge_ok)
 					    &error) < 0 ||
 		    store_msg_expunged_since(s->store, v->mailbox_id, v->modseq, sync_expunged_cb, &c,
 					     &error) < 0) {
-			free(c.fresh);
+			view_free_arrays(&c.fresh);
 			log_error("sync user=<%s>: %s", s->user.address, error != NULL ? error : "");
 			return -1;
 		}
 		if (c.failed) {
-			free(c.fresh);
+			view_free_arrays(&c.fresh);
 			log_error("sync user=<%s>: out of memory", s->user.address);
 			return -1;
 		}
@@ -472,17 +554,36 @@ int imap_view_sync(struct imap_session *s, bool expunge_ok)
 		view_write_flag_lists(s);
 	if (expunge_ok)
 		view_expunge_gone(s);
-	if (c.nfresh > 0) {
-		qsort(c.fresh, c.nfresh, sizeof(uint32_t), uid_cmp);
-		uint32_t added = 0, lo = c.fresh[0];
-		for (uint32_t i = 0; i < c.nfresh; i++) {
-			if (c.fresh[i] < v->uidnext)
+	if (c.fresh.count > 0) {
+		/* by UID: changed_since gave them by MODSEQ */
+		uint32_t *order = malloc(c.fresh.count * sizeof(uint32_t));
+		uint32_t added = 0, lo = UINT32_MAX;
+		for (uint32_t i = 0; order != NULL && i < c.fresh.count; i++)
+			order[i] = i;
+		struct imap_view *fv = &c.fresh;
+		if (order != NULL) {
+			/* insertion sort: new messages arrive nearly in order */
+			for (uint32_t i = 1; i < fv->count; i++) {
+				uint32_t x = order[i], j = i;
+				while (j > 0 && fv->uids[order[j - 1]] > fv->uids[x]) {
+					order[j] = order[j - 1];
+					j--;
+				}
+				order[j] = x;
+			}
+		}
+		for (uint32_t k = 0; order != NULL && k < fv->count; k++) {
+			uint32_t i = order[k];
+			if (fv->uids[i] < v->uidnext)
 				continue; /* a duplicate */
-			if (uids_push(&v->uids, &v->count, &v->cap, c.fresh[i]) < 0)
+			if (view_push(v, fv->uids[i], fv->flags[i], fv->kws[i]) < 0)
 				break;
-			v->uidnext = c.fresh[i] + 1;
+			if (fv->uids[i] < lo)
+				lo = fv->uids[i];
+			v->uidnext = fv->uids[i] + 1;
 			added++;
 		}
+		free(order);
 		if (added > 0) {
 			imap_printf(s, "* %u EXISTS\r\n", v->count);
 			if (!v->readonly && !s->rev2) {
@@ -497,7 +598,7 @@ int imap_view_sync(struct imap_session *s, bool expunge_ok)
 		}
 		v->exists = v->count;
 	}
-	free(c.fresh);
+	view_free_arrays(&c.fresh);
 	return 0;
 }
 
@@ -509,7 +610,6 @@ int imap_view_resolve(struct imap_session *s, struct imap_cmd *cmd, const char *
 	struct imap_view *v = s->view;
 	struct imap_seqset ss;
 	const char *error = NULL;
-	uint8_t *mark = NULL;
 	int r;
 
 	*uids_r = NULL;
@@ -532,12 +632,15 @@ int imap_view_resolve(struct imap_session *s, struct imap_cmd *cmd, const char *
 		imap_bad(s, cmd, "No messages in the mailbox: sequence numbers are invalid");
 		return 0;
 	}
-	if (v->count > 0 && (mark = calloc((v->count + 7) / 8, 1)) == NULL) {
+	/* each range as an interval of map indices [a, b), then sorted and
+	 * merged: the cost follows the set and the answer, not the mailbox */
+	struct { uint32_t a, b; } *iv = calloc(ss.count, sizeof(*iv));
+	if (iv == NULL) {
 		imap_seqset_free(&ss);
 		imap_no(s, cmd, "[UNAVAILABLE] Out of memory");
 		return -1;
 	}
-	size_t n = 0;
+	size_t niv = 0;
 	for (size_t i = 0; i < ss.count; i++) {
 		uint32_t lo = ss.ranges[i].lo, hi = ss.ranges[i].hi, a, b;
 		if (!uid) {
@@ -551,7 +654,7 @@ int imap_view_resolve(struct imap_session *s, struct imap_cmd *cmd, const char *
 				hi = t;
 			}
 			if (lo > v->count) {
-				free(mark);
+				free(iv);
 				imap_seqset_free(&ss);
 				imap_bad(s, cmd, "Invalid message sequence number");
 				return 0;
@@ -559,7 +662,7 @@ int imap_view_resolve(struct imap_session *s, struct imap_cmd *cmd, const char *
 			if (hi > v->count)
 				hi = v->count;
 			a = lo - 1;
-			b = hi; /* [a, b) indices */
+			b = hi;
 		} else {
 			uint32_t max = v->count > 0 ? v->uids[v->count - 1] : 0;
 			if (lo == 0)
@@ -591,29 +694,52 @@ int imap_view_resolve(struct imap_session *s, struct imap_cmd *cmd, const char *
 			}
 			b = l;
 		}
-		for (uint32_t k = a; k < b; k++) {
-			if (!(mark[k / 8] & (1u << (k % 8)))) {
-				mark[k / 8] |= (uint8_t)(1u << (k % 8));
-				n++;
-			}
+		if (a < b) {
+			iv[niv].a = a;
+			iv[niv].b = b;
+			niv++;
 		}
 	}
 	imap_seqset_free(&ss);
+	/* sort by start (insertion sort: clients send sets in order) and merge */
+	for (size_t i = 1; i < niv; i++) {
+		uint32_t a = iv[i].a, b = iv[i].b;
+		size_t j = i;
+		while (j > 0 && iv[j - 1].a > a) {
+			iv[j] = iv[j - 1];
+			j--;
+		}
+		iv[j].a = a;
+		iv[j].b = b;
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < niv; i++) {
+		if (m > 0 && iv[i].a <= iv[m - 1].b) {
+			if (iv[i].b > iv[m - 1].b)
+				iv[m - 1].b = iv[i].b;
+		} else {
+			iv[m++] = iv[i];
+		}
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < m; i++)
+		n += iv[i].b - iv[i].a;
 	if (n > 0) {
 		uint32_t *out = malloc(n * sizeof(uint32_t));
 		if (out == NULL) {
-			free(mark);
+			free(iv);
 			imap_no(s, cmd, "[UNAVAILABLE] Out of memory");
 			return -1;
 		}
 		size_t w = 0;
-		for (uint32_t k = 0; k < v->count; k++)
-			if (mark[k / 8] & (1u << (k % 8)))
-				out[w++] = v->uids[k];
+		for (size_t i = 0; i < m; i++) {
+			memcpy(out + w, v->uids + iv[i].a, (iv[i].b - iv[i].a) * sizeof(uint32_t));
+			w += iv[i].b - iv[i].a;
+		}
 		*uids_r = out;
 	}
 	*n_r = n;
-	free(mark);
+	free(iv);
 	return 1;
 }
 

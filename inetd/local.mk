@@ -35,8 +35,6 @@ tests_integration_expunge_helper_LDADD = $(STORE_LIBS)
 TESTS += tests/integration/test_pop3.py tests/integration/test_pop3_clients.py \
 	tests/integration/test_pop3_badinput.py tests/integration/test_pop3_xinetd.py
 
-# (the lead may turn this into a shared `dist_man8_MANS =` in Makefile.am
-# once other handlers ship man pages: then `+=` here)
 dist_man8_MANS += doc/pop3d.8
 
 if FUZZING

@@ -134,6 +134,10 @@ void smtp_txn_reset(struct smtp_session *session);
 /* Whether AUTH may be used now: over TLS, from loopback, or when the
  * configuration allows plaintext authentication. */
 bool smtp_auth_allowed(const struct smtp_session *session);
+/* Arms (or disarms) the store watchdog around store work, never while
+ * waiting for the client; nothing at all when watchdog_seconds is 0 (so a
+ * fuzzer's own alarm is left alone). */
+void smtp_watchdog(const struct smtp_session *session, bool arm);
 /* A value for logs: client text escaped (log_safe). */
 const char *smtp_log_safe(char *buf, size_t size, const char *text);
 

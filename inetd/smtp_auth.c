@@ -7,7 +7,6 @@
 
 #include "log.h"
 #include "password.h"
-#include "process.h"
 #include "smtp.h"
 
 /* The end of every login attempt: 0 go on, -1 close. */
@@ -119,9 +118,9 @@ int smtp_cmd_auth(struct smtp_session *s, char *args, size_t len)
 
 		memset(&user, 0, sizeof(user));
 		error = NULL;
-		process_watchdog(s->config->watchdog_seconds);
+		smtp_watchdog(s, true);
 		result = sasl_check(sasl, s->store, conn_peer_ip_or_null(s->conn), &user, &error);
-		process_watchdog(0);
+		smtp_watchdog(s, false);
 		snprintf(authcid, sizeof(authcid), "%s", sasl_authcid(sasl));
 		sasl_free(&sasl);
 		return smtp_login_result(s, result, &user, authcid, mechname, error);

@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "process.h"
 #include "smtp.h"
 #include "smtp_data.h"
 #include "smtp_header.h"
@@ -243,10 +242,10 @@ static int smtp_msg_commit(struct smtp_msg *m)
 		}
 		return smtp_error(s, smtp_msg_reply(m->error));
 	}
-	process_watchdog(s->config->watchdog_seconds);
+	smtp_watchdog(s, true);
 	r = store_body_finish(&m->writer, &body, &error);
 	if (r <= 0) {
-		process_watchdog(0);
+		smtp_watchdog(s, false);
 		smtp_msg_log(m, r == 0 ? "refused" : "tempfail", error);
 		smtp_reply(s, smtp_msg_reply(r == 0 ? SMTP_MSG_TOO_BIG : SMTP_MSG_TEMPFAIL));
 		return 0;
@@ -259,7 +258,7 @@ static int smtp_msg_commit(struct smtp_msg *m)
 	d.internaldate = (int64_t)m->now;
 	d.add_prefix = true;
 	r = store_deliver(s->store, &d, &queued, queue_id, &error);
-	process_watchdog(0);
+	smtp_watchdog(s, false);
 	store_body_free(&body);
 	if (r == 1) {
 		s->messages++;

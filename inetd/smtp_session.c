@@ -130,6 +130,12 @@ bool smtp_auth_allowed(const struct smtp_session *s)
 	       s->config->allow_plaintext_auth;
 }
 
+void smtp_watchdog(const struct smtp_session *s, bool arm)
+{
+	if (s->config->watchdog_seconds != 0)
+		process_watchdog(arm ? s->config->watchdog_seconds : 0);
+}
+
 const char *smtp_log_safe(char *buf, size_t size, const char *text)
 {
 	return log_safe(buf, size, text, strlen(text));
@@ -302,10 +308,10 @@ static int smtp_dispatch(struct smtp_session *s, char *line, size_t len, bool cr
 		return smtp_error(s, cmd->syntax);
 	/* The watchdog covers store work, never waiting for the client. */
 	if ((cmd->flags & SMTP_STORE_WORK) != 0)
-		process_watchdog(s->config->watchdog_seconds);
+		smtp_watchdog(s, true);
 	ret = cmd->handler(s, args, (size_t)(line + len - args));
 	if ((cmd->flags & SMTP_STORE_WORK) != 0)
-		process_watchdog(0);
+		smtp_watchdog(s, false);
 	return ret;
 }
 

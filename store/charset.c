@@ -191,6 +191,8 @@ void charset_utf8_repair(struct mbuf *out, const void *in, size_t len)
 {
 	const unsigned char *p = in;
 	size_t i = 0, run = 0; /* run: start of the pending valid stretch */
+	if (len == 0)
+		return; /* `in` may be NULL */
 	while (i < len) {
 		if (p[i] < 0x80) {
 			i++;
@@ -212,6 +214,8 @@ void charset_utf8_repair(struct mbuf *out, const void *in, size_t len)
 static void charset_append_unknown(struct mbuf *out, const unsigned char *p, size_t len)
 {
 	size_t run = 0;
+	if (len == 0)
+		return; /* `p` may be NULL */
 	for (size_t i = 0; i < len; i++) {
 		if (p[i] >= 0x80) {
 			mbuf_append(out, p + run, i - run);

@@ -1,11 +1,13 @@
 /* The MIME parser: one forward pass over the lines of the message with an
  * explicit stack of open parts (root at the bottom, the part being read at
  * the top). A line starting with "--" is looked up in a trie of the
- * boundaries of the open multiparts: the longest boundary it starts with
- * wins, the innermost one among equal boundaries (as Dovecot does; trailing
- * garbage after a boundary is tolerated). A match closes every part above
- * its multipart and starts the next child, or ends the multipart's list at a
- * close delimiter. So every line costs O(its length), whatever the depth. */
+ * boundaries of the open multiparts. It is a delimiter line only as RFC 2046
+ * says: "--" boundary ["--"] and transport padding (spaces, tabs), nothing
+ * else; when several open boundaries qualify (one a prefix of another) the
+ * longest wins, and the innermost among equal ones. A match closes every
+ * part above its multipart and starts the next child, or ends the
+ * multipart's list at a close delimiter. So every line costs O(its length),
+ * whatever the depth. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,22 +155,25 @@ static void trie_remove(struct trie *t, const struct trie_undo *undo)
 	t->count = undo->old_count;
 }
 
-/* The longest boundary that `s` starts with: its owner and length, or -1. */
-static int32_t trie_match(const struct trie *t, const char *s, size_t n, size_t *len_r)
+/* The longest open boundary that the line `s` (after its "--", `n` bytes
+ * without trailing whitespace) is a delimiter for: the boundary, then
+ * nothing or "--" (close delimiter). Returns its owner, or -1. */
+static int32_t trie_match(const struct trie *t, const char *s, size_t n, bool *close_r)
 {
 	uint32_t node = 0;
 	int32_t best = -1;
-	if (n > MIME_BOUNDARY_MAX)
-		n = MIME_BOUNDARY_MAX;
-	for (size_t i = 0; i < n; i++) {
+	size_t walk = n > MIME_BOUNDARY_MAX ? MIME_BOUNDARY_MAX : n;
+	for (size_t i = 0; i < walk; i++) {
 		const struct trie_node *nd = &t->nodes[node];
 		uint32_t k = trie_kid_pos(t, nd, (unsigned char)s[i]);
 		if (k == nd->nkids || t->nodes[nd->kids[k]].byte != (unsigned char)s[i])
 			break;
 		node = nd->kids[k];
-		if (t->nodes[node].owner >= 0) {
+		size_t end = i + 1;
+		if (t->nodes[node].owner >= 0 &&
+		    (end == n || (end + 2 == n && s[end] == '-' && s[end + 1] == '-'))) {
 			best = t->nodes[node].owner;
-			*len_r = i + 1;
+			*close_r = end != n;
 		}
 	}
 	return best;
@@ -331,8 +336,7 @@ static size_t part_close(struct parser *ps, size_t end, uint64_t lf_end, size_t 
 
 /* A boundary line of the multipart at stack index `owner` spans
  * [pos, line_end); `close` if it is a close delimiter. */
-static void boundary_line(struct parser *ps, size_t owner, size_t pos, size_t line_end, bool close,
-			  bool has_lf)
+static void boundary_line(struct parser *ps, size_t owner, size_t pos, size_t line_end, bool close)
 {
 	/* the line break before the boundary line belongs to it (RFC 2046) */
 	size_t eol = pos >= 1 && ps->data[pos - 1] == '\n' ? 1 + (pos >= 2 && ps->data[pos - 2] == '\r') : 0;
@@ -346,10 +350,8 @@ static void boundary_line(struct parser *ps, size_t owner, size_t pos, size_t li
 		op->in_trie = false;
 		return;
 	}
-	ps->lf += has_lf; /* the child's header starts after this line */
 	if (!part_start(ps, op->part, line_end, false) && !ps->oom)
 		op->part->flags |= MIME_F_PARTS_TRUNCATED;
-	ps->lf -= has_lf;
 }
 
 static void parse_lines(struct parser *ps)
@@ -363,12 +365,14 @@ static void parse_lines(struct parser *ps)
 		if (nl != NULL && content_end > pos && data[content_end - 1] == '\r')
 			content_end--;
 		if (ps->trie.count > 1 && content_end - pos >= 2 && data[pos] == '-' && data[pos + 1] == '-') {
-			size_t blen = 0;
-			int32_t owner = trie_match(&ps->trie, data + pos + 2, content_end - pos - 2, &blen);
+			/* RFC 2046: transport padding (spaces, tabs) may follow */
+			size_t trimmed = content_end;
+			while (trimmed > pos + 2 && (data[trimmed - 1] == ' ' || data[trimmed - 1] == '\t'))
+				trimmed--;
+			bool close = false;
+			int32_t owner = trie_match(&ps->trie, data + pos + 2, trimmed - pos - 2, &close);
 			if (owner >= 0) {
-				size_t after = pos + 2 + blen;
-				bool close = content_end - after >= 2 && data[after] == '-' && data[after + 1] == '-';
-				boundary_line(ps, (size_t)owner, pos, line_end, close, nl != NULL);
+				boundary_line(ps, (size_t)owner, pos, line_end, close);
 				ps->lf += nl != NULL;
 				pos = line_end;
 				continue;

@@ -79,7 +79,7 @@
  * boundary gets no children (flag MIME_F_BOUNDARY_TOO_LONG). */
 #define MIME_BOUNDARY_MAX 256
 /* Longest IMAP section path mime_part_section writes ("1.2.3..."). */
-#define MIME_SECTION_MAX (MIME_DEPTH_HARD_MAX * 11 + 1)
+#define MIME_SECTION_MAX ((MIME_DEPTH_HARD_MAX + 2) * 11 + 1)
 
 struct mime_limits {
 	size_t header_max;    /* bytes of one header block */

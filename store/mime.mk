@@ -3,7 +3,7 @@
 # so the webmail and the relay can share them.
 store_libpillarbox_a_SOURCES += \
 	store/mime.c store/mime.h store/mime_private.h store/mime_buf.h \
-	store/mime_header.c store/mime_part.c store/mime_cache.c \
+	store/mime_header.c store/mime_param.c store/mime_part.c store/mime_cache.c \
 	store/codec.c store/codec.h store/rfc2047.c store/rfc2047.h \
 	store/charset.c store/charset.h store/address.c store/address.h \
 	store/datetime.c store/datetime.h

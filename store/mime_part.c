@@ -234,11 +234,18 @@ int mime_part_section(const struct mime_part *part, char *buf, size_t size)
 	uint32_t comps[MIME_DEPTH_HARD_MAX + 2];
 	size_t nc = 0;
 	const struct mime_part *p = part;
-	if (mime_part_is_message(p) && !mime_part_is_multipart(p))
-		comps[nc++] = 1;
-	while (p->parent != NULL && nc < MIME_DEPTH_HARD_MAX + 2) {
-		if (!mime_part_is_message(p))
+	/* A message node is numbered as its message/rfc822 part (or, for the
+	 * root, as nothing), plus ".1" when it is not multipart; any other part
+	 * by its index in its multipart. */
+	while (nc < MIME_DEPTH_HARD_MAX + 2) {
+		if (mime_part_is_message(p)) {
+			if (!mime_part_is_multipart(p))
+				comps[nc++] = 1;
+			if (p->parent == NULL)
+				break;
+		} else {
 			comps[nc++] = p->index + 1;
+		}
 		p = p->parent;
 	}
 	size_t len = 0;

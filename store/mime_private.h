@@ -35,6 +35,23 @@ int mime_header_interpret(struct mime_arena *arena, const struct mime_limits *li
 			  const char *header, size_t len, bool is_message, bool in_digest,
 			  struct mime_part *part);
 
+struct mbuf;
+
+/* Appends bytes with folds (LF, CRLF) removed, NUL and a lone CR made
+ * spaces, and backslash escapes removed when `unescape`. */
+void mime_put_clean(struct mbuf *b, const char *s, size_t n, bool unescape);
+/* Moves a buffer's text into the arena (NUL-terminated) and frees the
+ * buffer; NULL and *oom = true on failure. */
+char *mime_arena_take(struct mime_arena *arena, struct mbuf *b, bool *oom);
+
+/* Field values (mime_param.c): each sets the part's fields from the raw
+ * value of its field; 0, or -1 on out of memory. */
+int mime_content_type_parse(struct mime_arena *arena, const struct mime_limits *limits,
+			    const char *v, size_t n, struct mime_part *part);
+int mime_disposition_parse(struct mime_arena *arena, const struct mime_limits *limits,
+			   const char *v, size_t n, struct mime_part *part);
+int mime_encoding_parse(struct mime_arena *arena, const char *v, size_t n, struct mime_part *part);
+
 /* The boundary parameter (raw value) of a multipart part, or NULL. */
 const char *mime_part_boundary(const struct mime_part *part);
 

@@ -50,6 +50,7 @@ static char process_error_buf[PROCESS_ERROR_MAX];
 /* Kept by every program. */
 static const char *const process_env_base[] = {
 	"TZ", "LANG", "LC_ALL", "PILLARBOX_CONF", "PILLARBOX_LOG_STDERR",
+	"PILLARBOX_AUTH_DELAY_MS", /* tests shorten login delays; ignored by setuid programs */
 #if PROCESS_SANITIZERS
 	"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS",
 #endif

@@ -303,7 +303,11 @@ int store_msg_append(struct store *store, uint32_t mailbox_id, const struct stor
 		     const char **error_r);
 
 /* Messages with uid_lo <= uid <= uid_hi in ascending UID order, from one
- * snapshot. The callback returns 0 to go on, non-zero to stop (returned). */
+ * snapshot. The callback returns 0 to go on, non-zero to stop. Returns the
+ * number of messages given to the callback, or the callback's non-zero value
+ * when it stopped (callers that need to tell these apart keep a flag in ctx),
+ * or -1. The callback runs inside the snapshot: no client I/O in it beyond
+ * buffering. */
 int store_msg_list(struct store *store, uint32_t mailbox_id, uint32_t uid_lo, uint32_t uid_hi,
 		   int (*cb)(const struct store_msg *msg, void *ctx), void *ctx,
 		   const char **error_r);

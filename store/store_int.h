@@ -15,7 +15,7 @@
  * indexes (STORE-NOTES §3.4). */
 enum store_dbi {
 	DBI_META,          /* btree: "format" -> u32, counters */
-	DBI_DOMAINS,       /* btree: domain -> {id} */
+	DBI_DOMAINS,       /* btree: domain -> {id, users, aliases} (account_int.h) */
 	DBI_USERS,         /* btree: u32 user_id -> user record */
 	DBI_USER_BY_ADDR,  /* btree: lowercased address -> u32 user_id */
 	DBI_ALIASES,       /* btree dupsort: source -> target */

@@ -101,7 +101,7 @@ out "8 processes x $N8, one mailbox" "$same /s ($(( f1 - f0 )) log flushes)"
 "$TOOL" maintain --config "$CONF" --orphan-age 0 > /dev/null || die "maintain failed"
 
 # 3. A fresh process: open, one password check, one mailbox's status.
-cost() { "$OPEN" "${AS_USER[@]}" --runs "$RUNS" "$@" | awk '{ print $4 " ms (p90 " $6 ")" }'; }
+cost() { "$OPEN" "${AS_USER[@]}" --runs "$RUNS" "$@" | awk '{ print $4 " ms (p90 " $6 ", CPU " $10 ")" }'; }
 with_hash=$(cost "$TOOL" status --config "$CONF" --user u1@bench.test --password "$PASSWORD" --quiet)
 without=$(cost "$TOOL" status --config "$CONF" --user u1@bench.test --quiet)
 bare=$(cost "$OPEN" --noop)
@@ -132,14 +132,14 @@ recovery() {    # recovery yes|no: prints "open_ms log_bytes"
 	set -- $pids
 	kill -KILL "$1"
 	reap "$1"
-	local t0 t1 ms
-	t0=$(date +%s%N)
-	ms=$("$TOOL" open --config "$CONF" | sed -n 's/^open_ms //p')
-	t1=$(date +%s%N)
+	local ms wall cpu TIMEFORMAT='%3R %3U %3S'
+	{ time "$TOOL" open --config "$CONF" > "$WORK/open.out"; } 2> "$WORK/open.time"
+	ms=$(sed -n 's/^open_ms //p' "$WORK/open.out")
+	read -r wall cpu < <(awk '{ printf "%.0f %.0f\n", $1 * 1000, ($2 + $3) * 1000 }' "$WORK/open.time")
 	for pid in $pids; do kill -KILL "$pid" 2>/dev/null; reap "$pid"; done
 	# A clean open afterwards so the next round starts from a recovered store.
 	"$TOOL" open --config "$CONF" > /dev/null
-	echo "$ms $(( (t1 - t0) / 1000000 )) $logb"
+	echo "$ms $wall $logb $cpu"
 }
 for mode in no yes; do
 	rows=""
@@ -147,8 +147,8 @@ for mode in no yes; do
 	label="recovery after kill -9 (4 writers, ${LOAD_SECONDS} s load)"
 	[ "$mode" = yes ] && label="$label, checkpoint just before" || label="$label, no checkpoint"
 	out "$label" "$(printf '%s' "$rows" | awk '{ print $1 }' | median) ms in store_open, \
-$(printf '%s' "$rows" | awk '{ print $2 }' | median) ms wall (median of 3; log since checkpoint \
-$(printf '%s' "$rows" | awk '{ print $3 }' | median) B)"
+$(printf '%s' "$rows" | awk '{ print $2 }' | median) ms wall, $(printf '%s' "$rows" | awk '{ print $4 }' | median) ms CPU \
+(median of 3; log since checkpoint $(printf '%s' "$rows" | awk '{ print $3 }' | median) B)"
 	[ "$mode" = yes ] && rec_yes=$(printf '%s' "$rows" | awk '{ print $1 }' | median)
 done
 "$TOOL" maintain --config "$CONF" --orphan-age 0 > /dev/null

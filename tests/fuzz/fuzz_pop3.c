@@ -85,6 +85,17 @@ static void fuzz_refill(void)
 	}
 }
 
+/* Registered before store_open's own atexit, so it runs after the store
+ * is closed: the temporary store goes away with the fuzzing process. */
+static void fuzz_cleanup(void)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fuzz_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "fuzz_pop3: could not remove %s\n", fuzz_dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *error = NULL;
@@ -106,6 +117,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			fuzz_die("drop root", error);
 	}
 	umask(007);
+	atexit(fuzz_cleanup);
 	log_open("fuzz_pop3");
 	fuzz_config = config_defaults();
 	snprintf(path, sizeof(path), "%s/store", fuzz_dir);

@@ -117,6 +117,20 @@ class SmtpFixture(pbtest.Fixture):
             self.add_user(BOB, BOB_PW)
             self.add_user(ALICE, ALICE_PW)
 
+    SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer",
+                       "died with signal", "killed by signal", "dumped core")
+
+    def close(self, keep=False):
+        """Stops everything, then fails if a program reported a sanitizer
+        error or died by a signal it did not get from a test (the log of
+        every handler is collected in the fixture's log)."""
+        log = self.log_text() if not self._log_f.closed else ""
+        super().close(keep=keep)
+        found = [m for m in self.SANITIZER_MARKS if m in log and not (
+            getattr(self, "signals_expected", False) and "signal" in m)]
+        if found:
+            raise AssertionError("%s in the log:\n%s" % (", ".join(found), log[-6000:]))
+
     def add_alias(self, source, target):
         self.pillarbox("alias", "add", source, target)
 
@@ -137,7 +151,7 @@ class SmtpFixture(pbtest.Fixture):
         ("" = none); `host` listens on another local address than 127.0.0.1
         (to be a non-loopback client)."""
         prog = self.program("inetd/smtpd")
-        argv = ["--mode=" + mode] + (["--tls"] if tls else []) + ["--relay", relay] + list(args)
+        argv = ["--mode=" + mode] + (["--tls"] if tls else []) + ["--relay=" + relay] + list(args)
         if xinetd:
             return self.xinetd(prog, *argv, name="smtp-" + mode)
         if host is not None:
@@ -157,6 +171,33 @@ class SmtpFixture(pbtest.Fixture):
         self._wait_listening(proc, port, "systemd-socket-activate")
         svc = pbtest.Service(proc, port, "systemd-socket-activate")
         svc.address = (host, port)
+        self.services.append(svc)
+        return svc
+
+    def xinetd_shipped(self, name):
+        """Runs a real xinetd on a shipped dist/xinetd.d/NAME file, with the
+        adjustments an installation makes: where smtpd is, our config, and
+        (for the test) a free loopback port instead of the service's own."""
+        pbtest.require("xinetd", "xinetd")
+        with open(os.path.join(pbtest.TOP_SRCDIR, "dist", "xinetd.d", name)) as f:
+            text = f.read()
+        port = pbtest.free_port()
+        text = re.sub(r"(?m)^(\s*server\s*=).*$", r"\1 " + self.program("inetd/smtpd"), text)
+        text = re.sub(r"(?m)^(\s*server_args\s*=.*)$", r"\1 --config %s --relay=" % self.conf,
+                      text)
+        text = text.replace("{", "{\n\ttype = UNLISTED\n\tport = %d\n\tbind = 127.0.0.1\n"
+                            "\tflags = IPv4 REUSE" % port, 1)
+        if not self.root:
+            text = re.sub(r"(?m)^\s*(user|group)\s*=.*$", "", text)
+        conf = os.path.join(self.dir, "xinetd-shipped-%s.conf" % name)
+        with open(conf, "w") as f:
+            f.write("defaults\n{\n\tlog_type = FILE %s\n}\n%s"
+                    % (os.path.join(self.dir, "xinetd.log"), text))
+        proc = subprocess.Popen(["xinetd", "-dontfork", "-f", conf, "-pidfile",
+                                 os.path.join(self.dir, "xinetd-%d.pid" % port)],
+                                stdin=subprocess.DEVNULL, stdout=self._log_f, stderr=self._log_f)
+        self._wait_listening(proc, port, "xinetd")
+        svc = pbtest.Service(proc, port, "xinetd")
         self.services.append(svc)
         return svc
 

@@ -91,6 +91,10 @@ start() {
 }
 
 alive() { kill -0 "$1" 2>/dev/null; }
+# running PID: alive and not a zombie waiting to be reaped.
+running() {
+	alive "$1" && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]
+}
 
 # reap PID: waits for a child, REAPED = its status (128+signal if killed).
 # A reaped pid may be reused by anyone: it leaves STARTED.
@@ -102,8 +106,8 @@ reap() {
 
 # wait_for_line FILE PATTERN SECONDS: until FILE has a line matching.
 wait_for_line() {
-	local file=$1 pattern=$2 until=$(( $(now_ms) + $3 * 1000 ))
-	while [ "$(now_ms)" -lt "$until" ]; do
+	local file=$1 pattern=$2 deadline=$(( $(now_ms) + $3 * 1000 ))
+	while [ "$(now_ms)" -lt "$deadline" ]; do
 		grep -q -- "$pattern" "$file" 2>/dev/null && return 0
 		sleep 0.02
 	done
@@ -112,18 +116,15 @@ wait_for_line() {
 
 # wait_gone SECONDS PID...: until every PID has ended; 1 if some is alive.
 wait_gone() {
-	local until=$(( $(now_ms) + $1 * 1000 )) pid any
+	local deadline=$(( $(now_ms) + $1 * 1000 )) pid any
 	shift
 	while :; do
 		any=0
 		for pid in "$@"; do
-			# A zombie child still answers kill -0; ask ps for the state.
-			if alive "$pid" && [ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" != Z ]; then
-				any=1
-			fi
+			running "$pid" && any=1
 		done
 		[ "$any" = 0 ] && return 0
-		[ "$(now_ms)" -ge "$until" ] && return 1
+		[ "$(now_ms)" -ge "$deadline" ] && return 1
 		sleep 0.02
 	done
 }

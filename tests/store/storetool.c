@@ -37,6 +37,7 @@
 
 #include "body.h"
 #include "config.h"
+#include "log.h"
 #include "mailbox.h"
 #include "password.h"
 #include "process.h"
@@ -924,6 +925,7 @@ int main(int argc, char **argv)
 	struct opts o = { 0 };
 	const char *error = NULL;
 	main_ns = now_ns();
+	log_open("storetool");  /* PILLARBOX_LOG_STDERR=1 mirrors the store's log */
 	if (argc < 2)
 		die(EXIT_USAGE, "usage: storetool COMMAND --config FILE ...", NULL);
 	int (*fn)(const struct opts *) = NULL;

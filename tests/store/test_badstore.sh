@@ -6,6 +6,8 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
+# Only the tool's own error line may reach stderr.
+unset PILLARBOX_LOG_STDERR
 USER_ADDR=someone@bad.test
 GOOD=$WORK/good
 

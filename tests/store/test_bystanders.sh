@@ -14,6 +14,7 @@
 ROUNDS=${ROUNDS:-4}
 WAITERS=${WAITERS:-4}
 WATCHDOG=5
+export PILLARBOX_LOG_STDERR=1
 RCPT=rcpt@bystanders.test
 CONF=$WORK/pillarbox.conf
 
@@ -78,7 +79,7 @@ for round in $(seq 1 $(( ROUNDS + 1 ))); do
 		--tag "r${round}new" --report-open
 	if ! wait_gone $(( WATCHDOG + 3 )) $newcomer $others; then
 		for pid in $newcomer $others; do
-			alive "$pid" && fail "round $round: pid $pid still alive $(( WATCHDOG + 3 )) s after the kill" \
+			running "$pid" && fail "round $round: pid $pid still alive $(( WATCHDOG + 3 )) s after the kill" \
 				"($(tr '\0' ' ' < /proc/$pid/cmdline))"
 		done
 		die "round $round: processes hang"

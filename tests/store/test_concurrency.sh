@@ -36,6 +36,8 @@ for pid in $writers; do
 	[ "$n" = "$PER_WRITER" ] || fail "writer $i acknowledged $n of $PER_WRITER"
 done
 t1=$(now_ms)
+# The reader stops by itself once it has seen all messages.
+wait_gone 30 "$reader" || { kill -KILL "$reader"; fail "reader still running 30 s after the writers"; }
 reap "$reader"
 [ "$REAPED" = 0 ] || fail "reader: $(status_name "$REAPED"): $(tail -3 "$WORK/reader.out.err")"
 note "$(cat "$WORK/reader.out")"

@@ -10,6 +10,8 @@
 ROUNDS=${ROUNDS:-20}
 SLOTS=${SLOTS:-4}
 WATCHDOG=10
+# The store's log lines go to each process's .err file too.
+export PILLARBOX_LOG_STDERR=1
 RCPT=rcpt@crash.test
 CONF=$WORK/pillarbox.conf
 
@@ -24,12 +26,15 @@ bad=0
 kills=0
 by_store=0
 declare -A ends
+reasons=""
 check_status() {    # check_status FILE STATUS: what the deliverer's end was
 	local name
 	name=$(status_name "$2")
 	ends[$name]=$(( ${ends[$name]:-0} + 1 ))
 	case $2 in
-	0|75|137) ;;
+	75) reasons="$reasons
+	$(basename "$1"): $(grep -v '^storetool: ' "$1.err" | tail -1)" ;;
+	0|137) ;;
 	*) fail "deliverer $1 ended with $name: $(tail -3 "$1.err")"; bad=1 ;;
 	esac
 }
@@ -54,7 +59,7 @@ for round in $(seq 1 "$ROUNDS"); do
 		start maint "$WORK/maint.$round" "$TOOL" maintain --config "$CONF"
 	fi
 	for s in $(seq 1 "$SLOTS"); do
-		if ! alive "${slot_pid[$s]}" || [ "$(ps -o stat= -p "${slot_pid[$s]}" | cut -c1)" = Z ]; then
+		if ! running "${slot_pid[$s]}"; then
 			[ "$s" != "$victim" ] && by_store=$(( by_store + 1 ))
 			spawn "$s" "r${round}s$s"
 		fi
@@ -63,7 +68,9 @@ done
 # A clean stop for the last ones (SIGTERM: they finish the delivery in
 # hand and close the store) once they have set up their signal handling.
 for s in $(seq 1 "$SLOTS"); do
-	until grep -q '^opened' "$WORK/acks.${slot_tag[$s]}" || ! alive "${slot_pid[$s]}"; do
+	deadline=$(( $(now_ms) + 10000 ))
+	until grep -q '^opened' "$WORK/acks.${slot_tag[$s]}" || ! running "${slot_pid[$s]}" ||
+		[ "$(now_ms)" -gt "$deadline" ]; do
 		sleep 0.02
 	done
 	kill -TERM "${slot_pid[$s]}" 2>/dev/null
@@ -84,6 +91,7 @@ nacked=$(grep -c '^ok ' "$WORK/acked")
 summary=""
 for k in "${!ends[@]}"; do summary="$summary ${ends[$k]} $k,"; done
 note "deliverers ended:${summary%,}"
+[ -n "${reasons:-}" ] && note "the temporary failures:$reasons"
 note "$ROUNDS rounds in $(( t1 - t0 )) ms: $kills kills by the test, $by_store more" \
 	"deliverers ended by the store's recovery, $nacked deliveries acknowledged;" \
 	"$(cat "$WORK/open.out")"

@@ -361,14 +361,14 @@ static void test_rfc2047_encode(void **state)
 static double now(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts); /* CPU time: the machine is shared */
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void test_rfc2047_linear(void **state)
 {
 	static const char *const patterns[] = {
-		"=?", "=?utf-8?q?", "=?utf-8?q?a", "=?utf-8?q?a?= ", "=?x?b?=", "=?=?=?" "?==",
+		"=?", "=?utf-8?q?", "=?utf-8?q?a", "=?utf-8?q?a?= ", "=?x?b?=", "=?=?=?\?\?==",
 	};
 	size_t len = 1024 * 1024;
 	char *buf = malloc(len);

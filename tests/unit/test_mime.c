@@ -417,7 +417,9 @@ static const char preamble[] =
 	"Content-Type: multipart/mixed; boundary=\"=_b\"\r\n"
 	"\r\n"
 	"preamble line 1\r\n"
-	"--=_b is not a boundary line of this multipart? it is: trailing text\r\n"
+	"--=_b is not a boundary line: text follows the boundary\r\n"
+	"--=_b--x neither\r\n"
+	"--=_b\r\n"
 	"\r\n"
 	"first\r\n"
 	"--=_b  \r\n"
@@ -432,7 +434,7 @@ static const char preamble[] =
 static void test_preamble_epilogue(void **state)
 {
 	struct mime_message *msg = mime_check_parse(S(preamble), NULL, 1);
-	/* trailing garbage after a boundary is tolerated (as Dovecot does) */
+	/* only padding may follow a boundary (RFC 2046), not other text */
 	assert_int_equal(msg->root->nchildren, 2);
 	const struct mime_part *first = mime_part_find(msg, "1");
 	assert_int_equal(first->header_offset, mime_check_offset(S(preamble), "\r\nfirst") );

@@ -1,0 +1,591 @@
+/* Reading a message: the message page, its print view, the sanitised HTML
+ * frame, attachments and the raw source. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "address.h"
+#include "app.h"
+#include "datetime.h"
+#include "log.h"
+#include "msgpart.h"
+#include "sanitize.h"
+#include "textview.h"
+
+/* The message frame's own policy: no script, inline styles, images from us
+ * (cid: parts) and, after "show images", from anywhere. */
+#define CSP_FRAME "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'%s; " \
+	"font-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; " \
+	"sandbox allow-same-origin allow-popups allow-popups-to-escape-sandbox"
+/* Attachments and raw source shown by the browser: inert. */
+#define CSP_INERT "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+/* Parts nested deeper than this are listed as attachments, not walked. */
+#define WALK_DEPTH_MAX 50
+
+/* Image types shown inline (never SVG: it can carry script). */
+static const char *const inline_images[] = { "png", "jpeg", "gif", "webp", "bmp" };
+
+static bool image_inline_ok(const struct mime_part *p)
+{
+	if (strcmp(p->type, "image") != 0)
+		return false;
+	for (size_t i = 0; i < sizeof(inline_images) / sizeof(inline_images[0]); i++) {
+		if (strcmp(p->subtype, inline_images[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+struct view {
+	struct ctx *c;
+	struct store_mailbox mb;
+	struct msgview v;
+	const struct mime_part *node;  /* the message shown (root or encapsulated) */
+	bool images;
+	bool opened;
+	const char *subject;
+};
+
+/* Loads mb/uid from the query; answers and returns -1 on failure. */
+static int view_open(struct ctx *c, struct view *w)
+{
+	const char *error;
+	*w = (struct view){ .c = c };
+	if (ctx_mailbox(c, ctx_query_uint(c, "mb", 0), &w->mb) <= 0)
+		return -1;
+	int r = msgview_open(c->store, w->mb.id, ctx_query_uint(c, "uid", 0), &w->v, &error);
+	if (r < 0) {
+		page_store_error(c, "message", error);
+		return -1;
+	}
+	if (r == 0) {
+		page_error(c, 404, "This message no longer exists. It may have been moved or deleted.");
+		return -1;
+	}
+	w->opened = true;
+	w->node = w->v.mime->root;
+	w->images = ctx_query(c, "images") != NULL;
+	return 0;
+}
+
+static void view_close(struct view *w)
+{
+	if (w->opened)
+		msgview_close(&w->v);
+	w->opened = false;
+}
+
+static const char *part_name(struct ctx *c, struct view *w, const struct mime_part *p)
+{
+	const char *name = mime_part_filename(p);
+	if (name != NULL && *name != '\0')
+		return name;
+	if (mime_part_message(p) != NULL && mime_part_message(p)->envelope != NULL &&
+	    mime_part_message(p)->envelope->subject != NULL)
+		return arena_printf(c->a, "%s.eml",
+				    header_decode(c->a, mime_part_message(p)->envelope->subject));
+	return arena_printf(c->a, "part-%u.%s", msgview_part_index(&w->v, p),
+			    strcmp(p->type, "text") == 0 ? "txt" : "bin");
+}
+
+static const char *part_url(struct ctx *c, struct view *w, const char *page,
+			    const struct mime_part *p, const char *extra)
+{
+	return arena_printf(c->a, "%s%s?mb=%u&uid=%u&part=%u%s", c->wm->base, page, w->mb.id,
+			    w->v.msg.uid, msgview_part_index(&w->v, p), extra);
+}
+
+/* ---------------------------------------------------------------- headers */
+
+static void add_addresses(struct ctx *c, struct tpl_obj *o, const char *name,
+			  const struct mime_addresses *list)
+{
+	tpl_list(o, name);
+	for (uint32_t i = 0; i < list->count && i < 200; i++) {
+		const struct address *a = &list->items[i];
+		if (a->host == NULL)
+			continue;        /* group markers */
+		struct tpl_obj *it = tpl_item(o, name);
+		char *spec = address_addr_spec(a);
+		if (a->name != NULL)
+			tpl_str(it, "name", header_decode(c->a, a->name));
+		tpl_str(it, "address", spec);
+		free(spec);
+	}
+}
+
+static void fill_headers(struct ctx *c, struct view *w)
+{
+	const struct mime_envelope *env = w->node->envelope;
+	struct tpl_obj *h = tpl_obj(c->data, "msg");
+	const char *subject = env != NULL ? header_decode(c->a, env->subject) : "";
+	w->subject = *subject != '\0' ? subject : "(no subject)";
+	tpl_str(h, "subject", w->subject);
+	time_t t = 0;
+	int tz;
+	if (env == NULL || env->date == NULL ||
+	    !datetime_parse(env->date, strlen(env->date), &t, &tz))
+		t = (time_t)w->v.msg.internaldate;
+	tpl_str(h, "date", fmt_date_long(c, (int64_t)t));
+	if (env != NULL) {
+		add_addresses(c, h, "from", &env->from);
+		add_addresses(c, h, "to", &env->to);
+		add_addresses(c, h, "cc", &env->cc);
+		add_addresses(c, h, "reply_to", &env->reply_to);
+	}
+	tpl_bool(h, "flagged", w->v.msg.flags & STORE_FLAG_FLAGGED);
+	tpl_bool(h, "unread", !(w->v.msg.flags & STORE_FLAG_SEEN));
+	tpl_int(h, "uid", w->v.msg.uid);
+	tpl_str(h, "size", fmt_size(c, w->v.msg.size));
+}
+
+/* ---------------------------------------------------------------- body */
+
+struct cid_map {
+	struct ctx *c;
+	struct view *w;
+};
+
+static const char *cid_lookup(void *ctx, const char *cid)
+{
+	struct cid_map *m = ctx;
+	size_t n = strlen(cid);
+	for (uint32_t i = 0; i < m->w->v.mime->nparts; i++) {
+		const struct mime_part *p = m->w->v.mime->parts[i];
+		const char *id = p->id;
+		if (id == NULL || p->nchildren > 0 || !image_inline_ok(p))
+			continue;
+		while (*id == ' ' || *id == '<')
+			id++;
+		size_t l = strcspn(id, ">");
+		if (l == n && memcmp(id, cid, n) == 0)
+			return part_url(m->c, m->w, "/part", p, "&inline=1");
+	}
+	return NULL;
+}
+
+/* Decodes and sanitises an HTML part. 1 with the fragment, 0 if too large,
+ * -1 error. */
+static int html_sanitized(struct ctx *c, struct view *w, const struct mime_part *p,
+			  struct buf *out, struct sanitize_stats *stats, const char **error_r)
+{
+	char *html;
+	size_t len;
+	bool cut;
+	if (p->body_len > SANITIZE_INPUT_MAX)
+		return 0;
+	if (msgview_part_decode(&w->v, p, SANITIZE_INPUT_MAX, true, &html, &len, &cut, error_r) < 0)
+		return -1;
+	struct cid_map map = { c, w };
+	struct sanitize_options opt = { .show_images = w->images, .cid_url = cid_lookup,
+					.cid_ctx = &map };
+	int r = sanitize_html(html, len, &opt, out, stats);
+	free(html);
+	if (r < 0) {
+		*error_r = "the HTML is too large or memory ran out";
+		return 0;
+	}
+	return 1;
+}
+
+static void add_attachment(struct ctx *c, struct view *w, const struct mime_part *p)
+{
+	struct tpl_obj *it = tpl_item(c->data, "attachments");
+	tpl_str(it, "name", part_name(c, w, p));
+	tpl_str(it, "type", arena_printf(c->a, "%s/%s", p->type, p->subtype));
+	tpl_str(it, "size", fmt_size(c, msgview_part_size(p)));
+	tpl_str(it, "href", part_url(c, w, "/part", p, ""));
+	if (image_inline_ok(p))
+		tpl_str(it, "preview", part_url(c, w, "/part", p, "&inline=1"));
+	if (mime_part_message(p) != NULL)
+		tpl_str(it, "view", arena_printf(c->a, "%s/msg?mb=%u&uid=%u&part=%u", c->wm->base,
+						 w->mb.id, w->v.msg.uid,
+						 msgview_part_index(&w->v, p)));
+}
+
+static void add_text_block(struct ctx *c, struct view *w, const struct mime_part *p)
+{
+	const char *error;
+	char *text;
+	size_t len;
+	bool cut;
+	struct tpl_obj *b = tpl_item(c->data, "blocks");
+	if (msgview_part_decode(&w->v, p, MSGPART_TEXT_MAX, true, &text, &len, &cut, &error) < 0) {
+		log_error("webmail: text part: %s", error);
+		tpl_bool(b, "failed", true);
+		return;
+	}
+	const char *format = mime_params_get(&p->params, "format");
+	const char *delsp = mime_params_get(&p->params, "delsp");
+	bool flowed = format != NULL && strcasecmp(format, "flowed") == 0;
+	tpl_bool(b, "text", true);
+	textview_fill(b, "paragraphs", text, len, flowed,
+		      flowed && delsp != NULL && strcasecmp(delsp, "yes") == 0);
+	free(text);
+	if (cut) {
+		tpl_bool(b, "truncated", true);
+		tpl_str(b, "href", part_url(c, w, "/part", p, ""));
+	}
+}
+
+static void add_html_block(struct ctx *c, struct view *w, const struct mime_part *p)
+{
+	const char *error;
+	struct buf out;
+	struct sanitize_stats stats = { 0 };
+	struct tpl_obj *b = tpl_item(c->data, "blocks");
+	buf_init(&out, 0);
+	int r = html_sanitized(c, w, p, &out, &stats, &error);
+	buf_free(&out);
+	if (r <= 0) {
+		if (r < 0)
+			log_error("webmail: html part: %s", error);
+		tpl_bool(b, "failed", true);
+		tpl_str(b, "href", part_url(c, w, "/part", p, ""));
+		return;
+	}
+	tpl_bool(b, "html", true);
+	tpl_str(b, "src", part_url(c, w, "/body", p, w->images ? "&images=1" : ""));
+	if (stats.blocked_images > 0 && !w->images) {
+		tpl_int(b, "blocked", stats.blocked_images);
+		const char *part = ctx_query(c, "part");
+		tpl_str(c->data, "show_images_href",
+			arena_printf(c->a, "%s/msg?mb=%u&uid=%u%s%s&images=1", c->wm->base, w->mb.id,
+				     w->v.msg.uid, part != NULL ? "&part=" : "",
+				     part != NULL ? part : ""));
+	}
+}
+
+static bool is_html_like(const struct mime_part *p)
+{
+	if (part_is(p, "text", "html"))
+		return true;
+	if (part_is(p, "multipart", "related") && p->nchildren > 0)
+		return part_is(p->children[0], "text", "html");
+	return false;
+}
+
+static bool is_attachment(const struct mime_part *p)
+{
+	return p->disposition != NULL && strcmp(p->disposition, "attachment") == 0;
+}
+
+static void walk(struct ctx *c, struct view *w, const struct mime_part *p, unsigned depth)
+{
+	if (depth > WALK_DEPTH_MAX) {
+		add_attachment(c, w, p);
+		return;
+	}
+	if (mime_part_is_multipart(p)) {
+		if (p->nchildren == 0)
+			return;
+		if (strcmp(p->subtype, "alternative") == 0) {
+			const struct mime_part *best = NULL;
+			for (uint32_t i = 0; i < p->nchildren; i++) {
+				const struct mime_part *k = p->children[i];
+				if (c->prefs.prefer_html ? is_html_like(k) : part_is(k, "text", "plain"))
+					best = k;
+			}
+			if (best == NULL) {
+				for (uint32_t i = 0; i < p->nchildren; i++) {
+					const struct mime_part *k = p->children[i];
+					if (strcmp(k->type, "text") == 0 || mime_part_is_multipart(k))
+						best = k;
+				}
+			}
+			walk(c, w, best != NULL ? best : p->children[p->nchildren - 1], depth + 1);
+			return;
+		}
+		if (strcmp(p->subtype, "related") == 0) {
+			/* the root shows; the rest are its inline resources */
+			walk(c, w, p->children[0], depth + 1);
+			for (uint32_t i = 1; i < p->nchildren; i++) {
+				const struct mime_part *k = p->children[i];
+				if (is_attachment(k) || (!image_inline_ok(k) && k->id == NULL))
+					add_attachment(c, w, k);
+			}
+			return;
+		}
+		for (uint32_t i = 0; i < p->nchildren; i++)
+			walk(c, w, p->children[i], depth + 1);
+		return;
+	}
+	if (p != w->node && mime_part_message(p) != NULL) {
+		add_attachment(c, w, p);
+		return;
+	}
+	if (p == w->node && p != w->v.mime->root && p->nchildren == 0 &&
+	    strcmp(p->type, "text") != 0) {
+		add_attachment(c, w, p);
+		return;
+	}
+	if (!is_attachment(p) && part_is(p, "text", "plain")) {
+		add_text_block(c, w, p);
+		return;
+	}
+	if (!is_attachment(p) && part_is(p, "text", "html")) {
+		add_html_block(c, w, p);
+		return;
+	}
+	add_attachment(c, w, p);
+}
+
+/* ---------------------------------------------------------------- neighbours */
+
+struct nb_ctx {
+	uint32_t uids[3];
+	unsigned n;
+};
+
+static int nb_cb(const struct store_msg *m, void *ctx)
+{
+	struct nb_ctx *nb = ctx;
+	if (nb->n < 3)
+		nb->uids[nb->n++] = m->uid;
+	return 0;
+}
+
+static void fill_neighbours(struct ctx *c, struct view *w)
+{
+	static const struct { const char *name; enum store_sort sort; } sorts[] = {
+		{ "date", STORE_SORT_DATE }, { "from", STORE_SORT_FROM },
+		{ "subject", STORE_SORT_SUBJECT }, { "size", STORE_SORT_SIZE },
+		{ "arrival", STORE_SORT_ARRIVAL },
+	};
+	const char *sort = ctx_query(c, "sort"), *dir = ctx_query(c, "dir"), *error;
+	uint32_t pos;
+	if (sort == NULL || !uint_parse(ctx_query(c, "pos"), &pos))
+		return;
+	size_t i;
+	for (i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++) {
+		if (strcmp(sorts[i].name, sort) == 0)
+			break;
+	}
+	if (i == sizeof(sorts) / sizeof(sorts[0]))
+		return;
+	bool desc = dir == NULL || strcmp(dir, "asc") != 0;
+	struct nb_ctx nb = { 0 };
+	uint32_t first = pos > 0 ? pos - 1 : 0;
+	if (store_msg_page(c->store, w->mb.id, sorts[i].sort, desc, first, pos > 0 ? 3 : 2, nb_cb,
+			   &nb, &error) < 0)
+		return;
+	unsigned self = pos > 0 ? 1 : 0;
+	if (nb.n <= self || nb.uids[self] != w->v.msg.uid)
+		return;              /* the list changed: no neighbours */
+	const char *d = desc ? "desc" : "asc";
+	if (self == 1)
+		tpl_str(c->data, "prev_href",
+			arena_printf(c->a, "%s/msg?mb=%u&uid=%u&sort=%s&dir=%s&pos=%u", c->wm->base,
+				     w->mb.id, nb.uids[0], sorts[i].name, d, pos - 1));
+	if (nb.n > self + 1)
+		tpl_str(c->data, "next_href",
+			arena_printf(c->a, "%s/msg?mb=%u&uid=%u&sort=%s&dir=%s&pos=%u", c->wm->base,
+				     w->mb.id, nb.uids[self + 1], sorts[i].name, d, pos + 1));
+	tpl_str(c->data, "sort", sorts[i].name);
+	tpl_str(c->data, "dir", d);
+	tpl_int(c->data, "page", pos / c->prefs.page_size);
+}
+
+/* ---------------------------------------------------------------- pages */
+
+/* The message (or an attached one: part=N of type message/rfc822). */
+static int view_fill(struct ctx *c, struct view *w)
+{
+	uint32_t part;
+	if (uint_parse(ctx_query(c, "part"), &part)) {
+		const struct mime_part *p = msgview_part(&w->v, part);
+		const struct mime_part *inner = p != NULL ? mime_part_message(p) : NULL;
+		if (inner == NULL) {
+			page_error(c, 404, "There is no such attached message.");
+			return -1;
+		}
+		w->node = inner;
+		tpl_str(c->data, "parent_href", arena_printf(c->a, "%s/msg?mb=%u&uid=%u", c->wm->base,
+							     w->mb.id, w->v.msg.uid));
+	}
+	fill_headers(c, w);
+	tpl_list(c->data, "blocks");
+	tpl_list(c->data, "attachments");
+	walk(c, w, w->node, 0);
+	tpl_int(c->data, "mb", w->mb.id);
+	tpl_str(c->data, "folder", strcmp(w->mb.name, "INBOX") == 0 ? "Inbox" : w->mb.name);
+	tpl_int(c->data, "uid", w->v.msg.uid);
+	tpl_bool(c->data, "in_trash", w->mb.special_use & STORE_SPECIAL_TRASH);
+	return 0;
+}
+
+void page_msg(struct ctx *c)
+{
+	struct view w;
+	const char *error;
+	if (view_open(c, &w) < 0)
+		return;
+	if (view_fill(c, &w) < 0) {
+		view_close(&w);
+		return;
+	}
+	if (ctx_query(c, "headers") != NULL) {
+		const char *h = msgview_header_text(&w.v, w.node, c->a);
+		tpl_str(c->data, "all_headers", h != NULL ? h : "(the header could not be read)");
+	}
+	if (!(w.v.msg.flags & STORE_FLAG_SEEN)) {
+		uint32_t uid = w.v.msg.uid;
+		if (store_msg_set_flags(c->store, w.mb.id, &uid, 1, STORE_FLAGS_ADD, STORE_FLAG_SEEN,
+					NULL, 0, 0, NULL, NULL, NULL, &error) < 0)
+			log_error("webmail: mark read: %s", error);
+		else if (w.mb.unseen > 0)
+			w.mb.unseen--;
+	}
+	fill_neighbours(c, &w);
+	if (ctx_folders(c, w.mb.id) < 0) {
+		view_close(&w);
+		return;
+	}
+	/* move targets */
+	tpl_str(c->data, "raw_href", arena_printf(c->a, "%s/raw?mb=%u&uid=%u", c->wm->base, w.mb.id,
+						  w.v.msg.uid));
+	tpl_str(c->data, "eml_href", arena_printf(c->a, "%s/raw?mb=%u&uid=%u&dl=1", c->wm->base,
+						  w.mb.id, w.v.msg.uid));
+	tpl_str(c->data, "print_href", arena_printf(c->a, "%s/print?mb=%u&uid=%u", c->wm->base,
+						    w.mb.id, w.v.msg.uid));
+	tpl_str(c->data, "headers_href", arena_printf(c->a, "%s/msg?mb=%u&uid=%u&headers=1",
+						      c->wm->base, w.mb.id, w.v.msg.uid));
+	view_close(&w);
+	page_render(c, "msg", w.subject);
+}
+
+void page_print(struct ctx *c)
+{
+	struct view w;
+	if (view_open(c, &w) < 0)
+		return;
+	if (view_fill(c, &w) < 0) {
+		view_close(&w);
+		return;
+	}
+	view_close(&w);
+	page_render_bare(c, "print");
+}
+
+void page_body(struct ctx *c)
+{
+	struct view w;
+	const char *error;
+	struct buf out;
+	struct sanitize_stats stats = { 0 };
+	uint32_t index;
+	if (view_open(c, &w) < 0)
+		return;
+	const struct mime_part *p = uint_parse(ctx_query(c, "part"), &index)
+				    ? msgview_part(&w.v, index) : NULL;
+	if (p == NULL || !part_is(p, "text", "html")) {
+		view_close(&w);
+		page_error(c, 404, "There is no such HTML part.");
+		return;
+	}
+	buf_init(&out, 0);
+	int r = html_sanitized(c, &w, p, &out, &stats, &error);
+	view_close(&w);
+	if (r <= 0) {
+		buf_free(&out);
+		page_error(c, r < 0 ? 503 : 413, "This HTML part cannot be shown; download it instead.");
+		return;
+	}
+	char err[512];
+	buf_reset(&c->resp->body);
+	ctx_fill_common(c);
+	if (tpl_render_html(c->wm->templates, "frame", c->data, out.data == NULL ? "" : out.data,
+			    out.len, &c->resp->body, err, sizeof(err)) < 0) {
+		buf_free(&out);
+		log_error("webmail: template error: %s", err);
+		page_error(c, 500, "The page could not be shown.");
+		return;
+	}
+	buf_free(&out);
+	ctx_set_csp(c, arena_printf(c->a, CSP_FRAME, w.images ? " https: http:" : ""), true);
+	http_header_add(c->resp, c->a, "Content-Type", "text/html; charset=utf-8");
+	http_header_add(c->resp, c->a, "Cache-Control", "private, no-store");
+}
+
+/* RFC 6266: an ASCII fallback name and the UTF-8 name. */
+static const char *disposition(struct ctx *c, const char *type, const char *name)
+{
+	struct buf ascii, utf8;
+	buf_init(&ascii, 1024);
+	buf_init(&utf8, 4096);
+	for (const unsigned char *s = (const unsigned char *)name; *s != '\0' && ascii.len < 200; s++) {
+		char ch = (char)*s;
+		if (*s < 0x20 || *s >= 0x7f || ch == '"' || ch == '\\' || ch == '/' || ch == ';' ||
+		    ch == '%')
+			ch = '_';
+		buf_putc(&ascii, ch);
+	}
+	tpl_escape_url_part(&utf8, name, strlen(name) > 600 ? 600 : strlen(name));
+	const char *v = arena_printf(c->a, "%s; filename=\"%s\"; filename*=UTF-8''%s", type,
+				     ascii.data != NULL ? ascii.data : "download",
+				     utf8.data != NULL ? utf8.data : "download");
+	buf_free(&ascii);
+	buf_free(&utf8);
+	return v;
+}
+
+void page_part(struct ctx *c)
+{
+	struct view w;
+	uint32_t index;
+	if (view_open(c, &w) < 0)
+		return;
+	const struct mime_part *p = uint_parse(ctx_query(c, "part"), &index)
+				    ? msgview_part(&w.v, index) : NULL;
+	if (p == NULL || p->nchildren > 0 || (p == w.v.mime->root && mime_part_is_multipart(p))) {
+		view_close(&w);
+		page_error(c, 404, "There is no such attachment.");
+		return;
+	}
+	bool inline_view = ctx_query(c, "inline") != NULL;
+	if (inline_view && !image_inline_ok(p)) {
+		view_close(&w);
+		page_error(c, 415, "This attachment cannot be shown here; download it instead.");
+		return;
+	}
+	const char *name = part_name(c, &w, p);
+	if (inline_view) {
+		http_header_add(c->resp, c->a, "Content-Type",
+				arena_printf(c->a, "image/%s", p->subtype));
+		http_header_add(c->resp, c->a, "Content-Disposition", disposition(c, "inline", name));
+		http_header_add(c->resp, c->a, "Cache-Control", "private, max-age=3600");
+	} else {
+		/* the server picks the type: a download is bytes, nothing else */
+		http_header_add(c->resp, c->a, "Content-Type", "application/octet-stream");
+		http_header_add(c->resp, c->a, "Content-Disposition",
+				disposition(c, "attachment", name));
+		http_header_add(c->resp, c->a, "Cache-Control", "private, no-store");
+	}
+	ctx_set_csp(c, CSP_INERT, false);
+	if (msgview_part_stream(&w.v, p, &c->resp->stream) < 0) {
+		view_close(&w);
+		page_error(c, 500, "Out of memory.");
+		return;
+	}
+}
+
+void page_raw(struct ctx *c)
+{
+	struct view w;
+	if (view_open(c, &w) < 0)
+		return;
+	bool dl = ctx_query(c, "dl") != NULL;
+	if (dl) {
+		http_header_add(c->resp, c->a, "Content-Type", "message/rfc822");
+		http_header_add(c->resp, c->a, "Content-Disposition",
+				disposition(c, "attachment",
+					    arena_printf(c->a, "message-%u.eml", w.v.msg.uid)));
+	} else {
+		http_header_add(c->resp, c->a, "Content-Type", "text/plain; charset=utf-8");
+	}
+	http_header_add(c->resp, c->a, "Cache-Control", "private, no-store");
+	ctx_set_csp(c, CSP_INERT, false);
+	if (msgview_raw_stream(&w.v, &c->resp->stream) < 0) {
+		view_close(&w);
+		page_error(c, 500, "Out of memory.");
+	}
+}

@@ -1,0 +1,465 @@
+/* The HTML mail sanitizer (sanitize.h): gumbo tree in, allow-listed HTML
+ * out, serialised once. The only file that includes <gumbo.h>. */
+#include <ctype.h>
+#include <gumbo.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sanitize.h"
+#include "template.h"
+
+/* ---------------------------------------------------------------- policy */
+
+enum action { DROP, KEEP, UNWRAP, STYLE };
+
+static enum action element_action(const GumboNode *node)
+{
+	const GumboElement *e = &node->v.element;
+	if (e->tag_namespace != GUMBO_NAMESPACE_HTML)
+		return DROP;        /* svg, math: foreign content is never kept */
+	switch (e->tag) {
+	case GUMBO_TAG_A: case GUMBO_TAG_ABBR: case GUMBO_TAG_ADDRESS: case GUMBO_TAG_ARTICLE:
+	case GUMBO_TAG_ASIDE: case GUMBO_TAG_B: case GUMBO_TAG_BDI: case GUMBO_TAG_BDO:
+	case GUMBO_TAG_BIG: case GUMBO_TAG_BLOCKQUOTE: case GUMBO_TAG_BR: case GUMBO_TAG_CAPTION:
+	case GUMBO_TAG_CENTER: case GUMBO_TAG_CITE: case GUMBO_TAG_CODE: case GUMBO_TAG_COL:
+	case GUMBO_TAG_COLGROUP: case GUMBO_TAG_DD: case GUMBO_TAG_DEL: case GUMBO_TAG_DETAILS:
+	case GUMBO_TAG_DFN: case GUMBO_TAG_DIV: case GUMBO_TAG_DL: case GUMBO_TAG_DT:
+	case GUMBO_TAG_EM: case GUMBO_TAG_FIGCAPTION: case GUMBO_TAG_FIGURE: case GUMBO_TAG_FONT:
+	case GUMBO_TAG_FOOTER: case GUMBO_TAG_H1: case GUMBO_TAG_H2: case GUMBO_TAG_H3:
+	case GUMBO_TAG_H4: case GUMBO_TAG_H5: case GUMBO_TAG_H6: case GUMBO_TAG_HEADER:
+	case GUMBO_TAG_HR: case GUMBO_TAG_I: case GUMBO_TAG_IMG: case GUMBO_TAG_INS:
+	case GUMBO_TAG_KBD: case GUMBO_TAG_LI: case GUMBO_TAG_MAIN: case GUMBO_TAG_MARK:
+	case GUMBO_TAG_NAV: case GUMBO_TAG_OL: case GUMBO_TAG_P: case GUMBO_TAG_PRE:
+	case GUMBO_TAG_Q: case GUMBO_TAG_RP: case GUMBO_TAG_RT: case GUMBO_TAG_RUBY:
+	case GUMBO_TAG_S: case GUMBO_TAG_SAMP: case GUMBO_TAG_SECTION: case GUMBO_TAG_SMALL:
+	case GUMBO_TAG_SPAN: case GUMBO_TAG_STRIKE: case GUMBO_TAG_STRONG: case GUMBO_TAG_SUB:
+	case GUMBO_TAG_SUMMARY: case GUMBO_TAG_SUP: case GUMBO_TAG_TABLE: case GUMBO_TAG_TBODY:
+	case GUMBO_TAG_TD: case GUMBO_TAG_TFOOT: case GUMBO_TAG_TH: case GUMBO_TAG_THEAD:
+	case GUMBO_TAG_TIME: case GUMBO_TAG_TR: case GUMBO_TAG_TT: case GUMBO_TAG_U:
+	case GUMBO_TAG_UL: case GUMBO_TAG_VAR: case GUMBO_TAG_WBR:
+		return KEEP;
+	case GUMBO_TAG_STYLE:
+		return STYLE;
+	/* containers whose tag goes but whose text stays */
+	case GUMBO_TAG_HTML: case GUMBO_TAG_BODY: case GUMBO_TAG_HEAD: case GUMBO_TAG_FORM:
+	case GUMBO_TAG_LABEL: case GUMBO_TAG_FIELDSET: case GUMBO_TAG_LEGEND:
+	case GUMBO_TAG_NOBR: case GUMBO_TAG_BLINK: case GUMBO_TAG_MARQUEE: case GUMBO_TAG_DIR:
+	case GUMBO_TAG_MENU: case GUMBO_TAG_HGROUP: case GUMBO_TAG_ACRONYM: case GUMBO_TAG_BASEFONT:
+	case GUMBO_TAG_SPACER: case GUMBO_TAG_MULTICOL: case GUMBO_TAG_LISTING:
+	case GUMBO_TAG_UNKNOWN:
+		return UNWRAP;
+	default:
+		/* script, noscript, template, iframe, object, embed, applet,
+		 * frame(set), noframes, title, meta, link, base, textarea,
+		 * select, option, button, input, canvas, audio, video, source,
+		 * xmp, plaintext, noembed, dialog and everything else */
+		return DROP;
+	}
+}
+
+static bool is_void(GumboTag tag)
+{
+	return tag == GUMBO_TAG_BR || tag == GUMBO_TAG_HR || tag == GUMBO_TAG_IMG ||
+	       tag == GUMBO_TAG_WBR || tag == GUMBO_TAG_COL;
+}
+
+/* Attributes kept on any kept element (values are escaped on output and
+ * none of these can hold a URL or script). */
+static const char *const global_attrs[] = {
+	"title", "lang", "dir", "align", "valign", "width", "height", "bgcolor", "color",
+	"border", "cellpadding", "cellspacing", "colspan", "rowspan", "nowrap", "class",
+	"face", "size", "alt", "summary", "abbr", "scope", "hspace", "vspace", "span",
+	"start", "reversed", "datetime", "headers", "open", "id",
+};
+
+static bool attr_allowed(const char *name)
+{
+	for (size_t i = 0; i < sizeof(global_attrs) / sizeof(global_attrs[0]); i++) {
+		if (strcmp(name, global_attrs[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* CSS properties kept in style attributes. */
+static const char *const css_props[] = {
+	"color", "background-color", "background", "font", "font-family", "font-size",
+	"font-style", "font-weight", "font-variant", "text-align", "text-decoration",
+	"text-indent", "text-transform", "line-height", "letter-spacing", "word-spacing",
+	"white-space", "vertical-align", "direction", "margin", "margin-top", "margin-right",
+	"margin-bottom", "margin-left", "padding", "padding-top", "padding-right",
+	"padding-bottom", "padding-left", "border", "border-top", "border-right",
+	"border-bottom", "border-left", "border-color", "border-style", "border-width",
+	"border-radius", "border-collapse", "border-spacing", "width", "height", "max-width",
+	"min-width", "max-height", "min-height", "display", "list-style", "list-style-type",
+	"table-layout", "float", "clear", "overflow", "word-wrap", "word-break",
+	"overflow-wrap", "background-image", "opacity", "text-shadow", "box-sizing",
+};
+
+static bool css_prop_allowed(const char *p, size_t n)
+{
+	for (size_t i = 0; i < sizeof(css_props) / sizeof(css_props[0]); i++) {
+		if (strlen(css_props[i]) == n && strncasecmp(p, css_props[i], n) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool contains_ci(const char *s, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (size_t i = 0; i + n <= len; i++) {
+		if (strncasecmp(s + i, needle, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A URL in CSS url(...) at s: true if it is http(s) (quotes allowed). */
+static bool css_url_remote(const char *s, size_t len)
+{
+	size_t i = 4; /* after "url(" */
+	while (i < len && (s[i] == ' ' || s[i] == '"' || s[i] == '\''))
+		i++;
+	return (len - i > 7 && strncasecmp(s + i, "http://", 7) == 0) ||
+	       (len - i > 8 && strncasecmp(s + i, "https://", 8) == 0);
+}
+
+/* Checks CSS text. 1 fine, 0 refused; a url() that would load a remote
+ * image counts in *blocked when images are off. */
+static int css_ok(const char *s, size_t len, bool images, unsigned *blocked)
+{
+	static const char *const bad[] = {
+		"\\", "<", ">", "expression", "javascript", "vbscript", "behavior", "behaviour",
+		"-moz-binding", "@import", "@charset", "@namespace", "image-set", "src(",
+	};
+	if (len > SANITIZE_CSS_MAX || memchr(s, '\0', len) != NULL)
+		return 0;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (contains_ci(s, len, bad[i]))
+			return 0;
+	}
+	for (size_t i = 0; i + 4 <= len; i++) {
+		if (strncasecmp(s + i, "url(", 4) != 0)
+			continue;
+		if (!css_url_remote(s + i, len - i))
+			return 0;           /* data:, javascript:, relative... */
+		if (!images) {
+			(*blocked)++;
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* ---------------------------------------------------------------- output */
+
+struct san {
+	const struct sanitize_options *opt;
+	struct sanitize_stats *stats;
+	struct buf *out;
+};
+
+static void put_attr(struct san *s, const char *name, const char *value, size_t len)
+{
+	buf_putc(s->out, ' ');
+	buf_puts(s->out, name);
+	buf_puts(s->out, "=\"");
+	tpl_escape_html(s->out, value, len);
+	buf_putc(s->out, '"');
+}
+
+/* Rebuilds a style attribute from its allowed declarations. */
+static void put_style(struct san *s, const char *v)
+{
+	struct buf css;
+	size_t len = strlen(v);
+	if (len > SANITIZE_CSS_MAX) {
+		s->stats->removed++;
+		return;
+	}
+	buf_init(&css, SANITIZE_CSS_MAX * 2);
+	size_t i = 0;
+	while (i < len) {
+		/* one declaration: up to ';' outside quotes and parentheses */
+		size_t start = i;
+		int depth = 0;
+		char quote = 0;
+		for (; i < len; i++) {
+			char c = v[i];
+			if (quote != 0) {
+				if (c == quote)
+					quote = 0;
+			} else if (c == '"' || c == '\'') {
+				quote = c;
+			} else if (c == '(') {
+				depth++;
+			} else if (c == ')') {
+				depth--;
+			} else if (c == ';' && depth <= 0) {
+				break;
+			}
+		}
+		const char *d = v + start;
+		size_t dlen = i - start;
+		i++;
+		const char *colon = memchr(d, ':', dlen);
+		if (colon == NULL)
+			continue;
+		const char *p = d;
+		size_t plen = (size_t)(colon - d);
+		while (plen > 0 && isspace((unsigned char)*p)) {
+			p++;
+			plen--;
+		}
+		while (plen > 0 && isspace((unsigned char)p[plen - 1]))
+			plen--;
+		const char *val = colon + 1;
+		size_t vlen = (size_t)(d + dlen - val);
+		if (!css_prop_allowed(p, plen) || quote != 0 ||
+		    !css_ok(val, vlen, s->opt->show_images, &s->stats->blocked_images)) {
+			s->stats->removed++;
+			continue;
+		}
+		if (css.len > 0)
+			buf_putc(&css, ';');
+		buf_append(&css, p, plen);
+		buf_putc(&css, ':');
+		buf_append(&css, val, vlen);
+	}
+	if (css.len > 0 && !css.failed)
+		put_attr(s, "style", css.data, css.len);
+	buf_free(&css);
+}
+
+static bool url_has_scheme(const char *v, const char *scheme)
+{
+	while (*v != '\0' && (unsigned char)*v <= 0x20)
+		v++;
+	return strncasecmp(v, scheme, strlen(scheme)) == 0;
+}
+
+static int pct(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static void put_img_src(struct san *s, const char *v)
+{
+	if (url_has_scheme(v, "cid:") && s->opt->cid_url != NULL) {
+		char id[512];
+		size_t n = 0;
+		const char *p = strchr(v, ':') + 1;
+		for (; *p != '\0' && n + 1 < sizeof(id); p++) {
+			if (*p == '%' && pct(p[1]) >= 0 && pct(p[2]) >= 0) {
+				id[n++] = (char)(pct(p[1]) << 4 | pct(p[2]));
+				p += 2;
+			} else {
+				id[n++] = *p;
+			}
+		}
+		id[n] = '\0';
+		const char *u = strlen(id) == n ? s->opt->cid_url(s->opt->cid_ctx, id) : NULL;
+		if (u != NULL)
+			put_attr(s, "src", u, strlen(u));
+		else
+			s->stats->removed++;
+		return;
+	}
+	if (url_has_scheme(v, "http://") || url_has_scheme(v, "https://")) {
+		if (s->opt->show_images && tpl_url_safe(v, strlen(v)))
+			put_attr(s, "src", v, strlen(v));
+		else
+			s->stats->blocked_images++;
+		return;
+	}
+	s->stats->removed++;            /* data:, javascript:, relative... */
+}
+
+static void put_start_tag(struct san *s, const GumboNode *node)
+{
+	const GumboElement *e = &node->v.element;
+	const char *tag = gumbo_normalized_tagname(e->tag);
+	buf_putc(s->out, '<');
+	buf_puts(s->out, tag);
+	for (unsigned i = 0; i < e->attributes.length; i++) {
+		const GumboAttribute *a = e->attributes.data[i];
+		if (a->attr_namespace != GUMBO_ATTR_NAMESPACE_NONE) {
+			s->stats->removed++;
+			continue;
+		}
+		const char *n = a->name, *v = a->value;
+		if (e->tag == GUMBO_TAG_A && strcmp(n, "href") == 0) {
+			if ((url_has_scheme(v, "http://") || url_has_scheme(v, "https://") ||
+			     url_has_scheme(v, "mailto:")) && tpl_url_safe(v, strlen(v)))
+				put_attr(s, "href", v, strlen(v));
+			else
+				s->stats->removed++;
+		} else if (e->tag == GUMBO_TAG_IMG && strcmp(n, "src") == 0) {
+			put_img_src(s, v);
+		} else if (strcmp(n, "style") == 0) {
+			put_style(s, v);
+		} else if (strcmp(n, "type") == 0 &&
+			   (e->tag == GUMBO_TAG_OL || e->tag == GUMBO_TAG_UL || e->tag == GUMBO_TAG_LI)) {
+			put_attr(s, n, v, strlen(v));
+		} else if (strcmp(n, "value") == 0 && e->tag == GUMBO_TAG_LI) {
+			put_attr(s, n, v, strlen(v));
+		} else if (attr_allowed(n)) {
+			put_attr(s, n, v, strlen(v));
+		} else {
+			s->stats->removed++;
+		}
+	}
+	if (e->tag == GUMBO_TAG_A)
+		buf_puts(s->out, " target=\"_blank\" rel=\"noopener noreferrer\"");
+	buf_putc(s->out, '>');
+}
+
+/* A <style> element: its text kept whole if it passes css_ok. */
+static void put_style_element(struct san *s, const GumboNode *node)
+{
+	struct buf css;
+	buf_init(&css, SANITIZE_CSS_MAX + 1);
+	const GumboVector *kids = &node->v.element.children;
+	for (unsigned i = 0; i < kids->length; i++) {
+		const GumboNode *k = kids->data[i];
+		if (k->type == GUMBO_NODE_TEXT || k->type == GUMBO_NODE_WHITESPACE)
+			buf_puts(&css, k->v.text.text);
+	}
+	if (!css.failed && css.len > 0 &&
+	    css_ok(css.data, css.len, s->opt->show_images, &s->stats->blocked_images)) {
+		buf_puts(s->out, "<style>");
+		buf_append(s->out, css.data, css.len);
+		buf_puts(s->out, "</style>");
+	} else {
+		s->stats->removed++;
+	}
+	buf_free(&css);
+}
+
+/* ---------------------------------------------------------------- walk */
+
+struct frame {
+	const GumboNode *node;
+	unsigned next;       /* next child to visit */
+	bool open;           /* a start tag was written */
+};
+
+static int walk(struct san *s, const GumboNode *root, bool styles_only)
+{
+	size_t cap = 64, depth = 0;
+	struct frame *stack = malloc(cap * sizeof(*stack));
+	if (stack == NULL)
+		return -1;
+	stack[depth++] = (struct frame){ .node = root };
+	while (depth > 0) {
+		struct frame *f = &stack[depth - 1];
+		const GumboNode *n = f->node;
+		const GumboVector *kids = n->type == GUMBO_NODE_ELEMENT || n->type == GUMBO_NODE_TEMPLATE
+					  ? &n->v.element.children : NULL;
+		if (kids == NULL || f->next >= kids->length) {
+			if (f->open)  {
+				buf_puts(s->out, "</");
+				buf_puts(s->out, gumbo_normalized_tagname(n->v.element.tag));
+				buf_putc(s->out, '>');
+			}
+			depth--;
+			continue;
+		}
+		const GumboNode *k = kids->data[f->next++];
+		switch (k->type) {
+		case GUMBO_NODE_TEXT:
+		case GUMBO_NODE_WHITESPACE:
+			if (!styles_only)
+				tpl_escape_html(s->out, k->v.text.text, strlen(k->v.text.text));
+			break;
+		case GUMBO_NODE_ELEMENT: {
+			enum action act = element_action(k);
+			bool head = k->v.element.tag == GUMBO_TAG_HEAD;
+			if (styles_only) {
+				/* first pass: the head's <style> elements only */
+				if (act == STYLE)
+					put_style_element(s, k);
+				else if (head)
+					stack[depth++] = (struct frame){ .node = k };
+				break;
+			}
+			if (head)
+				break;
+			if (act == STYLE) {
+				put_style_element(s, k);
+				break;
+			}
+			if (act == DROP) {
+				s->stats->removed++;
+				break;
+			}
+			bool open = act == KEEP && depth < SANITIZE_DEPTH_MAX;
+			if (open)
+				put_start_tag(s, k);
+			if (open && is_void(k->v.element.tag))
+				break;
+			if (depth == cap) {
+				cap *= 2;
+				struct frame *ns = realloc(stack, cap * sizeof(*stack));
+				if (ns == NULL) {
+					free(stack);
+					return -1;
+				}
+				stack = ns;
+			}
+			stack[depth++] = (struct frame){ .node = k, .open = open };
+			break;
+		}
+		default:
+			/* comments, CDATA, templates, the doctype: never kept */
+			break;
+		}
+		if (s->out->failed)
+			break;
+	}
+	free(stack);
+	return s->out->failed ? -1 : 0;
+}
+
+/* gumbo allocates from our arena: the whole tree goes at once (gumbo's own
+ * destructor recurses, which a deep tree must not be allowed to do). */
+static void *arena_allocator(void *ud, size_t size)
+{
+	void *p = arena_alloc(ud, size);
+	if (p == NULL)
+		abort();    /* gumbo cannot handle a failed allocation */
+	return p;
+}
+
+static void arena_deallocator(void *ud, void *ptr)
+{
+	(void)ud;
+	(void)ptr;
+}
+
+int sanitize_html(const char *html, size_t len, const struct sanitize_options *options,
+		  struct buf *out, struct sanitize_stats *stats)
+{
+	if (len > SANITIZE_INPUT_MAX)
+		return -1;
+	struct arena *a = arena_new();
+	if (a == NULL)
+		return -1;
+	GumboOptions go = kGumboDefaultOptions;
+	go.allocator = arena_allocator;
+	go.deallocator = arena_deallocator;
+	go.userdata = a;
+	go.max_errors = 0;     /* we do not read the error list: do not build it */
+	GumboOutput *tree = gumbo_parse_with_options(&go, html, len);
+	struct san s = { .opt = options, .stats = stats, .out = out };
+	/* document > html > (head, body): head's <style>s first, then the body */
+	int r = walk(&s, tree->root, true);
+	if (r == 0)
+		r = walk(&s, tree->root, false);
+	arena_free(&a);
+	return r;
+}

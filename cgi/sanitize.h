@@ -1,0 +1,64 @@
+/* The HTML mail sanitizer: untrusted HTML in, a safe HTML fragment out.
+ *
+ * Built on gumbo, a conformant HTML5 parser: the input is parsed into a tree
+ * exactly as a browser would, the tree is walked keeping only allow-listed
+ * elements and attributes (everything else is dropped, or for harmless
+ * unknown containers unwrapped to their children), URLs are checked and
+ * rewritten, and the result is serialised once through the template
+ * engine's escaping writers. The output is never edited as a string.
+ *
+ *  - Dropped with their content: script, style-less foreign content (svg,
+ *    math), iframe/object/embed/frames, form controls, template, noscript,
+ *    head-only elements (base, meta, link, title), comments, processing
+ *    instructions and doctype.
+ *  - Links: http, https and mailto only; they get rel="noopener noreferrer"
+ *    and target="_blank".
+ *  - Images: "cid:" URLs are mapped to the part's download URL by a callback;
+ *    remote (http/https) images are removed and counted unless show_images;
+ *    data: and every other scheme removed.
+ *  - CSS (style attributes and <style> elements): kept only if it holds no
+ *    escapes, comments, "expression", "behavior", "-moz-binding",
+ *    "javascript", "@import", or url() (url() allowed for http/https when
+ *    show_images). A failing declaration is dropped; a failing <style>
+ *    element is dropped whole. position:fixed/absolute/sticky are dropped
+ *    (no overlays).
+ * Limits: input beyond SANITIZE_INPUT_MAX is refused (the caller offers a
+ * download instead); elements nested deeper than SANITIZE_DEPTH_MAX are
+ * unwrapped (their text is kept). */
+#ifndef PB_CGI_SANITIZE_H
+#define PB_CGI_SANITIZE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+/* Bytes of HTML accepted: mail bodies above a few MB are machine-made
+ * newsletters with data we cannot show anyway. */
+#define SANITIZE_INPUT_MAX ((size_t)8 * 1024 * 1024)
+/* Tree depth kept; browsers cap nesting at 512 for parsing, mail rarely
+ * passes 50. */
+#define SANITIZE_DEPTH_MAX 256
+/* Bytes of one style attribute or <style> element examined. */
+#define SANITIZE_CSS_MAX (256 * 1024)
+
+struct sanitize_options {
+	bool show_images;
+	/* Maps a cid: URL's id (percent-decoded, without "cid:") to a URL, or
+	 * NULL if no such part. The string must live until sanitize returns. */
+	const char *(*cid_url)(void *ctx, const char *cid);
+	void *cid_ctx;
+};
+
+struct sanitize_stats {
+	unsigned blocked_images;   /* remote images (and CSS urls) held back */
+	unsigned removed;          /* elements and attributes dropped */
+};
+
+/* Appends the sanitised body content to `out` (the <style> elements found
+ * in the head come first). Returns 0, or -1 if the input is too large or
+ * memory ran out (`out` may then hold part of the output: discard it). */
+int sanitize_html(const char *html, size_t len, const struct sanitize_options *options,
+		  struct buf *out, struct sanitize_stats *stats);
+
+#endif

@@ -1,0 +1,189 @@
+/* webmail.cgi: the webmail as a CGI/1.1 program (RFC 3875), run by Apache
+ * (mod_cgi) or nginx + fcgiwrap, one process per request. Installed setuid
+ * to the store user (never root). A thin front end: the meta-variables and
+ * the body (read only up to CONTENT_LENGTH) become a request; the response
+ * goes to standard output as a CGI response. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "process.h"
+#include "store.h"
+#include "webmail.h"
+
+/* A request process needs little; a runaway fails malloc cleanly. */
+#define ADDRESS_SPACE ((size_t)1 << 30)
+
+static const char unavailable[] =
+	"Status: 503 Service Unavailable\r\n"
+	"Content-Type: text/html; charset=utf-8\r\n"
+	"Retry-After: 30\r\n"
+	"Cache-Control: no-store\r\n"
+	"X-Content-Type-Options: nosniff\r\n"
+	"X-Frame-Options: DENY\r\n"
+	"Referrer-Policy: no-referrer\r\n"
+	"Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
+	"\r\n"
+	"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	"<title>Webmail unavailable</title></head><body><h1>Webmail unavailable</h1>"
+	"<p>The webmail cannot run right now. The error was logged; please try again later.</p>"
+	"</body></html>\n";
+
+static int fail(const char *what, const char *error)
+{
+	log_error("webmail.cgi: %s: %s", what, error);
+	fputs(unavailable, stdout);
+	fflush(stdout);
+	return 0;
+}
+
+static const char *env(const char *name)
+{
+	const char *v = getenv(name);
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+/* Reads exactly CONTENT_LENGTH bytes of body (never more: RFC 3875 4.2). */
+static void read_body(struct http_request *req)
+{
+	char chunk[65536];
+	if (http_body_begin(req, WEBMAIL_BODY_MAX) < 0)
+		return;
+	uint64_t left = req->content_length > 0 ? (uint64_t)req->content_length : 0;
+	while (left > 0) {
+		size_t want = left < sizeof(chunk) ? (size_t)left : sizeof(chunk);
+		ssize_t n = read(0, chunk, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		left -= (uint64_t)n;
+		if (http_body_feed(req, chunk, (size_t)n) < 0)
+			return;
+	}
+	if (left > 0 && req->error_status == 0) {
+		req->error_status = 400;
+		req->error = "the request body ended early";
+	}
+	http_body_end(req);
+}
+
+static void fill_request(struct http_request *req)
+{
+	const char *m = env("REQUEST_METHOD");
+	req->method = m == NULL ? HTTP_OTHER : strcmp(m, "GET") == 0 ? HTTP_GET
+		      : strcmp(m, "HEAD") == 0 ? HTTP_HEAD : strcmp(m, "POST") == 0 ? HTTP_POST
+		      : HTTP_OTHER;
+	http_request_set_path(req, env("PATH_INFO"));
+	const char *q = env("QUERY_STRING");
+	if (q != NULL && strlen(q) > HTTP_URI_MAX) {
+		if (req->error_status == 0) {
+			req->error_status = 414;
+			req->error = "the query string is too long";
+		}
+	} else if (q != NULL) {
+		req->query = arena_strdup(req->arena, q);
+		if (req->query == NULL)
+			req->query = "";
+	}
+	req->cookie = env("HTTP_COOKIE");
+	req->content_type = env("CONTENT_TYPE");
+	req->if_none_match = env("HTTP_IF_NONE_MATCH");
+	req->user_agent = env("HTTP_USER_AGENT");
+	req->remote_addr = env("REMOTE_ADDR");
+	const char *https = env("HTTPS");
+	req->https = https != NULL && (strcasecmp(https, "on") == 0 || strcmp(https, "1") == 0);
+	const char *cl = env("CONTENT_LENGTH");
+	if (cl != NULL) {
+		char *end;
+		errno = 0;
+		long long n = strtoll(cl, &end, 10);
+		req->content_length = errno == 0 && *end == '\0' && n >= 0 ? n : -1;
+		if (req->content_length < 0 && req->error_status == 0) {
+			req->error_status = 400;
+			req->error = "a malformed CONTENT_LENGTH";
+		}
+	}
+}
+
+static uint64_t write_response(const struct http_request *req, struct http_response *resp)
+{
+	uint64_t bytes = 0;
+	printf("Status: %d %s\r\n", resp->status, http_reason(resp->status));
+	for (size_t i = 0; i < resp->nheaders; i++)
+		printf("%s: %s\r\n", resp->headers[i].name, resp->headers[i].value);
+	if (resp->stream.read == NULL && resp->status != 304)
+		printf("Content-Length: %zu\r\n", resp->body.len);
+	fputs("\r\n", stdout);
+	if (req->method == HTTP_HEAD)
+		return 0;
+	if (resp->stream.read != NULL) {
+		char chunk[65536];
+		ssize_t n;
+		while ((n = resp->stream.read(resp->stream.ctx, chunk, sizeof(chunk))) > 0) {
+			if (fwrite(chunk, 1, (size_t)n, stdout) != (size_t)n)
+				break;
+			bytes += (uint64_t)n;
+		}
+	} else if (resp->body.len > 0) {
+		fwrite(resp->body.data, 1, resp->body.len, stdout);
+		bytes = resp->body.len;
+	}
+	fflush(stdout);
+	return bytes;
+}
+
+int main(void)
+{
+	const char *error;
+	struct config *config;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	log_open("webmail.cgi");
+	/* config_path reads PILLARBOX_CONF with secure_getenv: ignored when
+	 * setuid, so the web server's user cannot point us elsewhere */
+	if (config_load(config_path(NULL), &config, &error) < 0)
+		return fail("configuration", error);
+	struct process_limits limits = { .address_space = ADDRESS_SPACE, .open_files = 256 };
+	if (process_init_cgi(config->user, &limits, &error) < 0)
+		return fail("start", error);
+	/* a request that takes this long is stuck (a dead store mutex, a
+	 * client that never sends its body): end it rather than hang */
+	process_watchdog(config->watchdog_seconds);
+	const char *script = env("SCRIPT_NAME");
+	if (script != NULL && config->webmail_base != NULL &&
+	    strcmp(script, config->webmail_base) != 0)
+		log_warning("webmail.cgi: SCRIPT_NAME %s differs from webmail_base %s: links use "
+			    "webmail_base", script, config->webmail_base);
+	struct http_request *req = http_request_new();
+	if (req == NULL)
+		return fail("start", "out of memory");
+	fill_request(req);
+	if (req->method == HTTP_POST && req->error_status == 0)
+		read_body(req);
+	struct store *store;
+	if (store_open(config, false, &store, &error) < 0)
+		return fail("store", error);
+	struct webmail *wm;
+	if (webmail_new(config, store, false, &wm, &error) < 0)
+		return fail("start", error);
+	struct http_response resp;
+	http_response_init(&resp);
+	webmail_handle(wm, req, &resp);
+	uint64_t bytes = write_response(req, &resp);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	webmail_access_log(req, &resp, bytes, (double)(t1.tv_sec - t0.tv_sec) +
+						     (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	http_response_free(&resp);
+	http_request_free(&req);
+	webmail_free(&wm);
+	store_close(&store);
+	config_free(&config);
+	return 0;
+}

@@ -1,0 +1,439 @@
+/* pillarbox-webmaild: the webmail on libmicrohttpd (a thread pool, HTTP or
+ * HTTPS), the standalone default. A thin front end: it fills a request,
+ * calls webmail_handle and sends the response. The only file that
+ * includes <microhttpd.h>.
+ *
+ *   pillarbox-webmaild [--config FILE] [--listen ADDR:PORT] [--https]
+ *                      [--threads N]
+ * Stops gracefully (requests in flight finish) on SIGTERM or SIGINT. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "process.h"
+#include "store.h"
+#include "webmail.h"
+
+#define DEFAULT_LISTEN "127.0.0.1:8080"
+#define THREADS_DEFAULT 4
+#define THREADS_MAX 64
+/* Idle connections are closed after this many seconds. */
+#define CONNECTION_TIMEOUT 60
+#define CONNECTIONS_MAX 1000
+/* Memory per connection for the request line and headers: a request whose
+ * header does not fit gets 431/414 from libmicrohttpd. 64 KiB holds any
+ * browser's request. */
+#define CONNECTION_MEMORY 65536
+/* A TLS certificate or key file. */
+#define TLS_FILE_MAX (256 * 1024)
+/* The server's address space: generous, but a runaway fails malloc
+ * instead of meeting the OOM killer (which would crash the store). */
+#define ADDRESS_SPACE ((size_t)4 << 30)
+
+struct server {
+	struct webmail *wm;
+	bool https;
+};
+
+/* One request's state, from the URI log callback to "completed". */
+struct conn_req {
+	struct http_request *req;
+	char *uri;                /* the raw request target */
+	bool begun;               /* headers read, body parser started */
+	bool answered;
+	struct timespec start;
+	struct http_response resp;
+	uint64_t bytes;
+};
+
+static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)cls;
+	(void)conn;
+	struct conn_req *cr = calloc(1, sizeof(*cr));
+	if (cr == NULL)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &cr->start);
+	http_response_init(&cr->resp);
+	cr->req = http_request_new();
+	cr->uri = strdup(uri != NULL ? uri : "/");
+	if (cr->req == NULL || cr->uri == NULL) {
+		http_request_free(&cr->req);
+		free(cr->uri);
+		free(cr);
+		return NULL;
+	}
+	return cr;
+}
+
+static const char *header(struct MHD_Connection *conn, const char *name)
+{
+	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+}
+
+static void fill_request(struct server *srv, struct MHD_Connection *conn, struct conn_req *cr,
+			 const char *method)
+{
+	struct http_request *req = cr->req;
+	struct arena *a = req->arena;
+	req->method = strcmp(method, "GET") == 0 ? HTTP_GET : strcmp(method, "HEAD") == 0 ? HTTP_HEAD
+		      : strcmp(method, "POST") == 0 ? HTTP_POST : HTTP_OTHER;
+	const char *q = strchr(cr->uri, '?');
+	size_t plen = q == NULL ? strlen(cr->uri) : (size_t)(q - cr->uri);
+	const char *base = webmail_base(srv->wm);
+	size_t blen = strlen(base);
+	/* the application lives under its base path; nothing else is served */
+	if (plen >= blen && strncmp(cr->uri, base, blen) == 0 &&
+	    (plen == blen || cr->uri[blen] == '/')) {
+		http_request_set_target(req, cr->uri + blen, plen - blen, q == NULL ? "" : q + 1,
+					q == NULL ? 0 : strlen(q + 1));
+	} else {
+		http_request_set_target(req, "/", 1, "", 0);
+		req->error_status = 404;
+		req->error = "There is no such page.";
+	}
+	const char *v;
+	if ((v = header(conn, "Cookie")) != NULL)
+		req->cookie = arena_strdup(a, v);
+	if ((v = header(conn, "Content-Type")) != NULL)
+		req->content_type = arena_strdup(a, v);
+	if ((v = header(conn, "If-None-Match")) != NULL)
+		req->if_none_match = arena_strdup(a, v);
+	if ((v = header(conn, "User-Agent")) != NULL)
+		req->user_agent = arena_strndup(a, v, strnlen(v, 200));
+	if ((v = header(conn, "Content-Length")) != NULL) {
+		char *end;
+		errno = 0;
+		long long n = strtoll(v, &end, 10);
+		req->content_length = errno == 0 && *end == '\0' && n >= 0 ? n : -1;
+	}
+	req->https = srv->https;
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci != NULL && ci->client_addr != NULL) {
+		char ip[INET6_ADDRSTRLEN];
+		const struct sockaddr *sa = ci->client_addr;
+		const void *addr = sa->sa_family == AF_INET6
+				   ? (const void *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr
+				   : (const void *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+		if (inet_ntop(sa->sa_family, addr, ip, sizeof(ip)) != NULL)
+			req->remote_addr = arena_strdup(a, ip);
+	}
+}
+
+struct stream_ctx {
+	struct http_stream stream;
+	struct conn_req *cr;      /* for the byte count; NULL after completion */
+};
+
+static ssize_t stream_read_cb(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct http_stream *s = cls;
+	(void)pos;
+	ssize_t n = s->read(s->ctx, buf, max);
+	if (n == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (n < 0)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	return n;
+}
+
+static void stream_free_cb(void *cls)
+{
+	struct http_stream *s = cls;
+	if (s->close != NULL)
+		s->close(s->ctx);
+	free(s);
+}
+
+static enum MHD_Result respond(struct MHD_Connection *conn, struct conn_req *cr)
+{
+	struct http_response *resp = &cr->resp;
+	struct MHD_Response *r;
+	cr->answered = true;
+	if (resp->stream.read != NULL) {
+		struct http_stream *s = malloc(sizeof(*s));
+		if (s == NULL)
+			return MHD_NO;
+		*s = resp->stream;
+		resp->stream = (struct http_stream){ .length = -1 };
+		r = MHD_create_response_from_callback(s->length >= 0 ? (uint64_t)s->length
+						      : MHD_SIZE_UNKNOWN, 65536, stream_read_cb, s,
+						      stream_free_cb);
+		if (r == NULL) {
+			stream_free_cb(s);
+			return MHD_NO;
+		}
+		cr->bytes = s->length >= 0 ? (uint64_t)s->length : 0;
+	} else {
+		size_t len;
+		char *body = buf_steal(&resp->body, &len);
+		if (body == NULL)
+			return MHD_NO;
+		r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+		if (r == NULL) {
+			free(body);
+			return MHD_NO;
+		}
+		cr->bytes = len;
+	}
+	for (size_t i = 0; i < resp->nheaders; i++)
+		MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resp->status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
+				 const char *method, const char *version, const char *upload_data,
+				 size_t *upload_data_size, void **con_cls)
+{
+	struct server *srv = cls;
+	struct conn_req *cr = *con_cls;
+	(void)url;
+	(void)version;
+	if (cr == NULL)
+		return MHD_NO;
+	if (cr->answered) {
+		*upload_data_size = 0;   /* an early answer: the rest is discarded */
+		return MHD_YES;
+	}
+	if (!cr->begun) {
+		cr->begun = true;
+		fill_request(srv, conn, cr, method);
+		if (cr->req->method == HTTP_POST && http_body_begin(cr->req, WEBMAIL_BODY_MAX) < 0) {
+			webmail_handle(srv->wm, cr->req, &cr->resp);
+			return respond(conn, cr);
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		if (cr->req->method == HTTP_POST &&
+		    http_body_feed(cr->req, upload_data, *upload_data_size) < 0) {
+			*upload_data_size = 0;
+			webmail_handle(srv->wm, cr->req, &cr->resp);
+			return respond(conn, cr);
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (cr->req->method == HTTP_POST)
+		http_body_end(cr->req);
+	webmail_handle(srv->wm, cr->req, &cr->resp);
+	return respond(conn, cr);
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct conn_req *cr = *con_cls;
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (cr == NULL)
+		return;
+	if (cr->answered) {
+		struct timespec end;
+		clock_gettime(CLOCK_MONOTONIC, &end);
+		double secs = (double)(end.tv_sec - cr->start.tv_sec) +
+			      (double)(end.tv_nsec - cr->start.tv_nsec) / 1e9;
+		webmail_access_log(cr->req, &cr->resp, cr->bytes, secs);
+	}
+	http_response_free(&cr->resp);
+	http_request_free(&cr->req);
+	free(cr->uri);
+	free(cr);
+	*con_cls = NULL;
+}
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	log_warning("webmaild: libmicrohttpd: %s", line);
+}
+
+static char *read_file(const char *path, const char **error_r)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size > TLS_FILE_MAX) {
+		if (fd >= 0)
+			close(fd);
+		*error_r = "cannot read it (or larger than 256 KiB)";
+		return NULL;
+	}
+	char *data = calloc(1, (size_t)st.st_size + 1);
+	size_t got = 0;
+	while (data != NULL && got < (size_t)st.st_size) {
+		ssize_t n = read(fd, data + got, (size_t)st.st_size - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (data == NULL || got != (size_t)st.st_size) {
+		free(data);
+		*error_r = "read failed";
+		return NULL;
+	}
+	return data;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: pillarbox-webmaild [--config FILE] [--listen ADDR:PORT] [--https] "
+			"[--threads N]\n");
+	exit(64);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "https", no_argument, NULL, 's' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_file = NULL, *listen = DEFAULT_LISTEN, *error;
+	bool https = false;
+	unsigned threads = THREADS_DEFAULT;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "c:l:st:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': config_file = optarg; break;
+		case 'l': listen = optarg; break;
+		case 's': https = true; break;
+		case 't':
+			threads = (unsigned)strtoul(optarg, NULL, 10);
+			if (threads == 0 || threads > THREADS_MAX)
+				usage();
+			break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_open("pillarbox-webmaild");
+
+	struct config *config;
+	if (config_load(config_path(config_file), &config, &error) < 0) {
+		fprintf(stderr, "pillarbox-webmaild: %s\n", error);
+		return 78;
+	}
+	char *host;
+	uint16_t port;
+	if (config_hostport_parse(listen, &host, &port, &error) < 0) {
+		fprintf(stderr, "pillarbox-webmaild: --listen %s: %s\n", listen, error);
+		return 64;
+	}
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+				  .ai_socktype = SOCK_STREAM }, *ai;
+	char portstr[8];
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	if (getaddrinfo(host, portstr, &hints, &ai) != 0) {
+		fprintf(stderr, "pillarbox-webmaild: --listen %s: not a numeric address\n", listen);
+		return 64;
+	}
+	free(host);
+	/* the key is read before the switch to the store user (it may be
+	 * readable by root and the group only) */
+	char *cert = NULL, *key = NULL;
+	if (https) {
+		if (config->tls_cert == NULL || config->tls_key == NULL) {
+			fprintf(stderr, "pillarbox-webmaild: --https needs tls_cert and tls_key in %s\n",
+				config->path);
+			return 78;
+		}
+		if ((cert = read_file(config->tls_cert, &error)) == NULL ||
+		    (key = read_file(config->tls_key, &error)) == NULL) {
+			fprintf(stderr, "pillarbox-webmaild: %s: %s\n",
+				cert == NULL ? config->tls_cert : config->tls_key, error);
+			return 78;
+		}
+	}
+	struct process_limits limits = { .address_space = ADDRESS_SPACE, .open_files = 4096 };
+	if (process_init(config->user, &limits, false, &error) < 0) {
+		fprintf(stderr, "pillarbox-webmaild: %s\n", error);
+		return 77;
+	}
+	struct store *store;
+	if (store_open(config, true, &store, &error) < 0) {
+		fprintf(stderr, "pillarbox-webmaild: %s\n", error);
+		return 75;
+	}
+	struct server srv = { .https = https };
+	if (webmail_new(config, store, true, &srv.wm, &error) < 0) {
+		fprintf(stderr, "pillarbox-webmaild: %s\n", error);
+		store_close(&store);
+		return 70;
+	}
+	/* signals go to the main thread only: block them before the pool starts */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+	if (ai->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (https)
+		flags |= MHD_USE_TLS;
+	struct MHD_Daemon *d = MHD_start_daemon(
+		flags, port, NULL, NULL, access_cb, &srv,
+		MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+		MHD_OPTION_THREAD_POOL_SIZE, threads,
+		MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, NULL,
+		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTIONS_MAX,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+		https ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+		MHD_OPTION_HTTPS_MEM_KEY, key,
+		MHD_OPTION_HTTPS_PRIORITIES, config->tls_priority,
+		MHD_OPTION_END);
+	freeaddrinfo(ai);
+	if (d == NULL) {
+		fprintf(stderr, "pillarbox-webmaild: cannot listen on %s\n", listen);
+		webmail_free(&srv.wm);
+		store_close(&store);
+		return 71;
+	}
+	log_info("webmaild: listening on %s (%s, %u threads)", listen, https ? "https" : "http",
+		 threads);
+	int sig = 0;
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+		;   /* nothing to reload: templates are read at start */
+	log_info("webmaild: stopping (signal %d)", sig);
+	MHD_stop_daemon(d);   /* waits for the requests in flight */
+	webmail_free(&srv.wm);
+	store_close(&store);
+	if (key != NULL) {
+		memset(key, 0, strlen(key));
+		free(key);
+	}
+	free(cert);
+	config_free(&config);
+	return 0;
+}

@@ -1,0 +1,296 @@
+/* APPEND (RFC 3501 6.3.11) with MULTIAPPEND (RFC 3502), APPENDUID (RFC
+ * 4315), APPENDLIMIT (RFC 7889), LITERAL+ (RFC 7888).
+ *
+ * The message literal is streamed from the connection into a store body
+ * writer in IMAP_CHUNK pieces: a 50 MB message never sits in memory. A
+ * synchronizing literal gets its "+" only once its size is accepted; a
+ * non-synchronizing one that is too big is read and thrown away, then
+ * answered NO [TOOBIG]. With several messages, all bodies are written
+ * first and then appended; if one append fails the others are expunged
+ * again, so the command is all or nothing. */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "datetime.h"
+#include "imap.h"
+#include "log.h"
+
+/* Messages in one MULTIAPPEND. */
+#define IMAP_APPEND_MESSAGES_MAX 100
+
+struct append_msg {
+	struct store_body *body;
+	uint32_t flags;
+	char *keywords[STORE_KEYWORDS_MAX];
+	size_t nkeywords;
+	int64_t date;
+	int32_t tz;
+	uint32_t uid;
+};
+
+static void append_msgs_free(struct append_msg *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		store_body_free(&m[i].body);
+		for (size_t k = 0; k < m[i].nkeywords; k++)
+			free(m[i].keywords[k]);
+	}
+}
+
+int imap_cmd_append(struct imap_session *s, struct imap_cmd *cmd)
+{
+	/* reached without a literal: the message is missing */
+	imap_bad(s, cmd, "APPEND needs a message literal");
+	return 0;
+}
+
+/* Flags and date between two literals. 1 ok, 0 bad (*error_r). */
+static int append_params(const struct imap_arg *a, const struct imap_arg *end,
+			 struct append_msg *m, const char **error_r)
+{
+	m->date = 0;
+	m->tz = 0;
+	for (; a != NULL && a != end; a = a->next) {
+		if (a->type == IMAP_ARG_LIST) {
+			const char *kw[STORE_KEYWORDS_MAX];
+			size_t nk;
+			if (m->flags != 0 || m->nkeywords != 0 ||
+			    !imap_flags_parse(a, &m->flags, kw, &nk, error_r)) {
+				if (*error_r == NULL)
+					*error_r = "Invalid flag list";
+				return 0;
+			}
+			for (size_t i = 0; i < nk; i++) {
+				m->keywords[i] = strdup(kw[i]);
+				if (m->keywords[i] == NULL) {
+					*error_r = "Out of memory";
+					return 0;
+				}
+				m->nkeywords++;
+			}
+		} else if (a->type == IMAP_ARG_QUOTED) {
+			time_t t;
+			int tz;
+			if (m->date != 0 || !datetime_parse_imap(a->str, a->len, &t, &tz)) {
+				*error_r = "Invalid date-time";
+				return 0;
+			}
+			m->date = t;
+			m->tz = tz;
+		} else {
+			*error_r = "Invalid APPEND arguments";
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Reads one literal of `size` bytes into a new body; 1 stored, 0 too big
+ * (drained), -1 store error (drained when possible), -2 connection gone. */
+static int append_stream(struct imap_session *s, uint64_t size, struct store_body **body_r,
+			 const char **error_r)
+{
+	struct store_body_writer *w = NULL;
+	char *buf = malloc(IMAP_CHUNK);
+	bool too_big = false, failed = false;
+
+	if (buf == NULL) {
+		*error_r = "out of memory";
+		return -2;
+	}
+	if (store_body_create(s->store, &w, error_r) < 0)
+		failed = true;
+	while (size > 0) {
+		const char *cerr = NULL;
+		ssize_t n = conn_read(s->conn, buf, size < IMAP_CHUNK ? (size_t)size : IMAP_CHUNK,
+				      &cerr);
+		if (n <= 0) {
+			store_body_abort(&w);
+			free(buf);
+			return -2;
+		}
+		size -= (uint64_t)n;
+		if (failed || too_big)
+			continue;
+		int r = store_body_write(w, buf, (size_t)n, error_r);
+		if (r == 0)
+			too_big = true;
+		else if (r < 0)
+			failed = true;
+	}
+	free(buf);
+	if (failed || too_big) {
+		store_body_abort(&w);
+		return failed ? -1 : 0;
+	}
+	int r = store_body_finish(&w, body_r, error_r);
+	return r;
+}
+
+/* Drains a refused literal and the rest of the command: 0, or -1 (close). */
+static int append_refuse_literal(struct imap_session *s, const struct imap_literal_info *info)
+{
+	if (info->sync)
+		return 0; /* the client waits for "+": it sends nothing */
+	if (info->size > s->config->max_message_size * 2 + IMAP_LITERAL_MAX) {
+		imap_puts(s, "* BYE [TOOBIG] Message far too large\r\n");
+		return -1;
+	}
+	char buf[8192];
+	uint64_t left = info->size;
+
+	while (left > 0) {
+		const char *cerr;
+		ssize_t n = conn_read(s->conn, buf, left < sizeof(buf) ? (size_t)left : sizeof(buf),
+				      &cerr);
+		if (n <= 0)
+			return -1;
+		left -= (uint64_t)n;
+	}
+	imap_parser_literal_streamed(s->parser);
+	return imap_session_skip_rest(s);
+}
+
+int imap_append_run(struct imap_session *s, struct imap_cmd *cmd)
+{
+	struct append_msg *msgs = calloc(IMAP_APPEND_MESSAGES_MAX, sizeof(*msgs));
+	struct imap_literal_info info;
+	struct store_mailbox mb;
+	const char *error = NULL;
+	size_t n = 0;
+	int ret = 0;
+
+	imap_parser_literal_info(s->parser, &info);
+	if (msgs == NULL) {
+		imap_no(s, cmd, "[UNAVAILABLE] Out of memory");
+		return append_refuse_literal(s, &info);
+	}
+	/* the mailbox must exist before anything is read (TRYCREATE) */
+	int found = imap_mailbox_lookup(s, cmd, cmd->args, "[TRYCREATE]", &mb);
+	if (found <= 0) {
+		free(msgs);
+		return append_refuse_literal(s, &info);
+	}
+	const struct imap_arg *after = cmd->args->next; /* first token after the mailbox */
+	for (;;) {
+		/* the literal is the last top-level token so far */
+		const struct imap_arg *args = imap_parser_args(s->parser), *lit = NULL;
+		for (const struct imap_arg *a = args; a != NULL; a = a->next)
+			lit = a;
+		struct append_msg *m = &msgs[n];
+		error = NULL;
+		if (n >= IMAP_APPEND_MESSAGES_MAX) {
+			imap_no(s, cmd, "[LIMIT] Too many messages in one APPEND");
+			ret = append_refuse_literal(s, &info);
+			goto out;
+		}
+		if (!append_params(after, lit, m, &error)) {
+			imap_bad(s, cmd, error);
+			ret = append_refuse_literal(s, &info);
+			goto out;
+		}
+		if (info.size > s->config->max_message_size) {
+			imap_no(s, cmd, "[TOOBIG] Message too large");
+			ret = append_refuse_literal(s, &info);
+			goto out;
+		}
+		if (info.sync) {
+			imap_puts(s, "+ Ready for literal data\r\n");
+		}
+		int r = append_stream(s, info.size, &m->body, &error);
+		if (r == -2) {
+			ret = -1;
+			goto out;
+		}
+		n++;
+		imap_parser_literal_streamed(s->parser);
+		if (r <= 0) {
+			if (r == 0)
+				imap_no(s, cmd, "[TOOBIG] Message too large");
+			else
+				imap_store_error(s, cmd, error);
+			ret = imap_session_skip_rest(s);
+			goto out;
+		}
+		/* the rest of the command: the end, or another message */
+		int st = imap_session_continue(s, &error);
+		if (st == -2) {
+			ret = -1;
+			goto out;
+		}
+		if (st == IMAP_PARSE_ERROR) {
+			imap_bad(s, cmd, error);
+			goto out;
+		}
+		if (st == IMAP_PARSE_DONE) {
+			const struct imap_arg *a = imap_parser_args(s->parser), *last = NULL;
+			for (; a != NULL; a = a->next)
+				last = a;
+			if (last != NULL && !last->streamed) {
+				imap_bad(s, cmd, "Unexpected arguments after the message");
+				goto out;
+			}
+			break;
+		}
+		imap_parser_literal_info(s->parser, &info);
+		/* the tokens after the previous literal */
+		const struct imap_arg *a = imap_parser_args(s->parser);
+		for (; a != NULL && !(a->streamed && a->type == IMAP_ARG_LITERAL); a = a->next)
+			;
+		/* skip to the last streamed literal */
+		const struct imap_arg *prev = a;
+		for (; a != NULL; a = a->next)
+			if (a->streamed)
+				prev = a;
+		after = prev != NULL ? prev->next : NULL;
+	}
+	/* all bodies are in: append them */
+	size_t done = 0;
+	for (; done < n; done++) {
+		struct append_msg *m = &msgs[done];
+		int r = store_msg_append(s->store, mb.id, m->body, m->flags,
+					 (const char *const *)m->keywords, m->nkeywords, m->date, m->tz,
+					 NULL, 0, &m->uid, &error);
+		if (r <= 0) {
+			if (r < 0)
+				imap_store_error(s, cmd, error);
+			else if (error != NULL && strstr(error, "quota") != NULL)
+				imap_no(s, cmd, "[OVERQUOTA] Quota exceeded");
+			else if (error != NULL && strstr(error, "keyword") != NULL)
+				imap_no(s, cmd, "[LIMIT] Too many keywords in this mailbox");
+			else
+				imap_no(s, cmd, "[CANNOT] Append refused");
+			break;
+		}
+	}
+	if (done < n) {
+		/* all or nothing (RFC 3502) */
+		uint32_t uids[IMAP_APPEND_MESSAGES_MAX];
+		for (size_t i = 0; i < done; i++)
+			uids[i] = msgs[i].uid;
+		if (done > 0 && store_msg_expunge(s->store, mb.id, uids, done, &error) < 0)
+			log_error("append rollback user=<%s>: %s", s->user.address, error);
+		goto out;
+	}
+	log_info("append user=<%s> mailbox=%u messages=%zu", s->user.address, mb.id, n);
+	if (n == 1) {
+		imap_replyf(s, cmd, "OK", "[APPENDUID %u %u] Append completed", mb.uidvalidity,
+			    msgs[0].uid);
+	} else {
+		bool contiguous = true;
+		for (size_t i = 1; i < n; i++)
+			contiguous &= msgs[i].uid == msgs[i - 1].uid + 1;
+		if (contiguous)
+			imap_replyf(s, cmd, "OK", "[APPENDUID %u %u:%u] Append completed",
+				    mb.uidvalidity, msgs[0].uid, msgs[n - 1].uid);
+		else
+			imap_ok(s, cmd, "Append completed");
+	}
+out:
+	append_msgs_free(msgs, n);
+	free(msgs);
+	return ret;
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Webmail benchmark (run by hand, as root; not part of make check):
+
+    top_builddir=_build/bench top_srcdir=. python3 tests/bench/bench_webmail.py [SECONDS]
+
+Builds nothing: point top_builddir at an optimised build without sanitizers
+(e.g. ../../configure CFLAGS=-O2 in _build/bench, then make). Makes a store
+where bob has 100,000 messages in INBOX and alice 100, starts
+pillarbox-webmaild and Apache + webmail.cgi on loopback ports, and runs wrk
+(2 threads, 8 connections) against the message list page and one message
+of each mailbox. Prints requests/s, median and p99 latency, and the
+targets: webmaild's list page p99 <= 20 ms, and CGI under Apache at most 3x
+webmaild's median latency."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "web"))
+import webenv  # noqa: E402
+
+SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+
+
+def to_ms(text):
+    m = re.match(r"([\d.]+)(us|ms|s)", text)
+    v = float(m.group(1))
+    return v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
+
+
+def wrk(url, cookie):
+    r = subprocess.run(["wrk", "-t2", "-c8", "-d%ds" % SECONDS, "--latency", "-H",
+                        "Cookie: " + cookie, url], capture_output=True, text=True)
+    out = r.stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = to_ms(re.search(r"\s50%\s+(\S+)", out).group(1))
+    p99 = to_ms(re.search(r"\s99%\s+(\S+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rps, p50, p99, int(non2xx.group(1)) if non2xx else 0
+
+
+def main():
+    if shutil.which("wrk") is None:
+        webenv.skip("wrk is not installed (apt-get install wrk)")
+    fill = os.path.join(webenv.TOP_BUILDDIR, "tests", "bench", "bench_webmail_fill")
+    store = webenv.Store()
+    servers = []
+    try:
+        t = time.time()
+        subprocess.run([fill, store.conf, "bob@example.com", "100000"], check=True)
+        subprocess.run([fill, store.conf, "alice@example.com", "100"], check=True)
+        print("filled the store in %.1f s" % (time.time() - t))
+        servers.append(webenv.Webmaild(store))
+        if webenv.is_root():
+            servers.append(webenv.Apache(store))
+        c = webenv.Client(servers[0])
+        rows = {}
+        for user, size in (("bob@example.com", "100,000"), ("alice@example.com", "100")):
+            c.cookies = {}
+            c.login(user)
+            cookie = "pbx_session=" + c.cookies["pbx_session"]
+            r = c.get("/list")
+            uid = re.search(r'name="uid" value="(\d+)"', r.text).group(1)
+            mb = re.search(r'name="mb" value="(\d+)"', r.text).group(1)
+            c.get("/msg?mb=%s&uid=%s" % (mb, uid))     # read once: later views change nothing
+            for s in servers:
+                for page, path in (("list page", "/list"),
+                                   ("one message", "/msg?mb=%s&uid=%s" % (mb, uid))):
+                    rows[(s.name, size, page)] = wrk(s.url(path), cookie)
+        print("\n%-10s %-9s %-12s %10s %10s %10s" % ("server", "mailbox", "page", "req/s",
+                                                    "median ms", "p99 ms"))
+        for (name, size, page), (rps, p50, p99, bad) in rows.items():
+            print("%-10s %-9s %-12s %10.0f %10.2f %10.2f%s" % (
+                name, size, page, rps, p50, p99, "  (%d non-2xx!)" % bad if bad else ""))
+        p99 = rows[("webmaild", "100,000", "list page")][2]
+        print("\ntarget: webmaild list page p99 <= 20 ms: %.2f ms: %s"
+              % (p99, "met" if p99 <= 20 else "MISSED"))
+        if len(servers) > 1:
+            for page in ("list page", "one message"):
+                ratio = rows[("apache", "100,000", page)][1] / rows[("webmaild", "100,000", page)][1]
+                print("target: Apache+CGI median <= 3x webmaild's (%s): %.1fx: %s"
+                      % (page, ratio, "met" if ratio <= 3 else "MISSED"))
+    finally:
+        for s in servers:
+            s.stop()
+        store.cleanup()
+
+
+main()

@@ -1,0 +1,433 @@
+"""imapd with Python's imaplib and a line-level client, launched per
+connection under systemd-socket-activate (and once through a real xinetd):
+every command of RFC 3501 and the extensions, with exact responses for a
+fixed corpus (envelopes and body structures of nested multiparts, encoded
+headers, message/rfc822 parts, partial fetches, searches with nesting)."""
+
+import base64
+import imaplib
+import os
+import socket
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import imaptest  # noqa: E402
+import pbtest  # noqa: E402
+from imaptest import BOB, BOB_PW, CAROL, CAROL_PW  # noqa: E402
+
+ENV1 = (b'("Mon, 01 Jan 2024 10:00:00 +0100" "=?utf-8?q?caf=C3=A9_menu?=" '
+        b'(("Alice Q. Example" NIL "alice" "example.org")) '
+        b'(("Alice Q. Example" NIL "alice" "example.org")) '
+        b'(("Alice Q. Example" NIL "alice" "example.org")) '
+        b'((NIL NIL "bob" "example.com")(NIL NIL "undisclosed" NIL)(NIL NIL NIL NIL)) '
+        b'(("=?utf-8?q?Z=C3=BCrich?=" NIL "z" "example.net")) NIL '
+        b'"<earlier@example.org>" "<simple@example.org>")')
+BS1 = b'("text" "plain" NIL NIL NIL "7BIT" 38 2 NIL NIL NIL NIL)'
+INNER_ENV = (b'(NIL "inner message" ((NIL NIL "dave" "example.org")) '
+             b'((NIL NIL "dave" "example.org")) ((NIL NIL "dave" "example.org")) '
+             b'NIL NIL NIL NIL "<inner@example.org>")')
+BS2 = (b'(("text" "plain" ("charset" "iso-8859-1") NIL NIL "QUOTED-PRINTABLE" 19 1 NIL NIL NIL NIL)'
+       b'("message" "rfc822" NIL NIL "forwarded" "7BIT" 262 ' + INNER_ENV +
+       b' (("text" "plain" NIL NIL NIL "7BIT" 16 1 NIL NIL NIL NIL)'
+       b'("text" "html" ("charset" "utf-8") NIL NIL "7BIT" 17 1 NIL NIL NIL NIL) '
+       b'"alternative" ("boundary" "alt") NIL NIL NIL) 14 NIL NIL NIL NIL)'
+       b'("application" "octet-stream" ("name" "data.bin") NIL NIL "BASE64" 12 NIL '
+       b'("attachment" ("filename" "data.bin")) NIL NIL) "mixed" ("boundary" "outer") NIL NIL NIL)')
+BODY2 = (b'(("text" "plain" ("charset" "iso-8859-1") NIL NIL "QUOTED-PRINTABLE" 19 1)'
+         b'("message" "rfc822" NIL NIL "forwarded" "7BIT" 262 ' + INNER_ENV +
+         b' (("text" "plain" NIL NIL NIL "7BIT" 16 1)("text" "html" ("charset" "utf-8") '
+         b'NIL NIL "7BIT" 17 1) "alternative") 14)'
+         b'("application" "octet-stream" ("name" "data.bin") NIL NIL "BASE64" 12) "mixed")')
+BS3 = b'(("text" "plain" ("charset" "us-ascii") NIL NIL "7BIT" 0 0) "mixed" NIL NIL NIL NIL)'
+
+
+def b64(raw):
+    return base64.b64encode(raw).decode()
+
+
+class ImapSuite(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.fx = pbtest.Fixture("imap", config_extra={"max_message_size": "1M"})
+        imaptest.setup_bob(cls.fx)
+        cls.fx.add_user(CAROL, CAROL_PW)
+        cls.fx.pillarbox("user", "quota", CAROL, "10M", "1000", check=False)
+        cls.svc = imaptest.launch(cls.fx)
+        cls.tls = imaptest.launch(cls.fx, tls=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fx.close()
+
+    def raw(self, login=True, user=BOB, password=BOB_PW):
+        c = imaptest.Raw(self.svc.address)
+        self.addCleanup(c.close)
+        if login:
+            c.login(user, password)
+        return c
+
+    def imap(self, user=BOB, password=BOB_PW):
+        m = imaplib.IMAP4("127.0.0.1", self.svc.port)
+        self.addCleanup(lambda: m.shutdown())
+        m.login(user, password)
+        return m
+
+    # ---------------------------------------------------------- any state
+
+    def test_greeting_capability_noop_logout(self):
+        c = self.raw(login=False)
+        self.assertTrue(c.greeting.startswith(b"* OK [CAPABILITY IMAP4rev1 IMAP4rev2 "))
+        self.assertIn(b"AUTH=PLAIN AUTH=LOGIN", c.greeting)   # loopback: allowed
+        self.assertIn(b"STARTTLS", c.greeting)
+        self.assertNotIn(b"CRAM-MD5", c.greeting)
+        u, t = c.cmd("CAPABILITY")
+        self.assertTrue(u[0].startswith(b"* CAPABILITY IMAP4rev1"))
+        self.assertEqual(t, b"t1 OK Capability completed")
+        self.assertEqual(c.cmd("NOOP")[1], b"t2 OK NOOP completed")
+        u, t = c.cmd('ID ("name" "test" "version" "1")')
+        self.assertTrue(u[0].startswith(b'* ID ("name" "Pillarbox"'))
+        done = c.login()
+        for cap in (b"UIDPLUS", b"MOVE", b"CONDSTORE", b"ESEARCH", b"LIST-STATUS",
+                    b"SPECIAL-USE", b"APPENDLIMIT=1048576", b"UTF8=ACCEPT", b"LITERAL+"):
+            self.assertIn(cap, done)
+        self.assertNotIn(b"QUOTA", done)   # bob has no quota
+        u, t = c.cmd("LOGOUT")
+        self.assertEqual(u, [b"* BYE Logging out"])
+        self.assertTrue(t.endswith(b"OK Logout completed"))
+
+    def test_starttls_and_implicit_tls(self):
+        m = imaplib.IMAP4("127.0.0.1", self.svc.port)
+        m.starttls(ssl_context=self.fx.ssl_context(verify=False))
+        self.assertNotIn("STARTTLS", m.capabilities)
+        m.login(BOB, BOB_PW)
+        self.assertEqual(m.select("INBOX")[1], [b"3"])
+        m.logout()
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.tls.port, ssl_context=self.fx.ssl_context())
+        self.assertNotIn("STARTTLS", m.capabilities)
+        m.login(BOB, BOB_PW)
+        m.logout()
+
+    def test_authenticate(self):
+        c = self.raw(login=False)
+        plain = b64(b"\0" + BOB.encode() + b"\0" + BOB_PW.encode())
+        _, t = c.cmd("AUTHENTICATE PLAIN " + plain)          # SASL-IR
+        self.assertIn(b"OK [CAPABILITY", t)
+        c = self.raw(login=False)
+        c.send("a AUTHENTICATE LOGIN\r\n")
+        self.assertEqual(c.line(), b"+ " + b64(b"Username:").encode())
+        c.send(b64(BOB.encode()) + "\r\n")
+        self.assertTrue(c.line().startswith(b"+ "))
+        c.send(b64(BOB_PW.encode()) + "\r\n")
+        self.assertIn(b"a OK", c.line())
+        c = self.raw(login=False)
+        c.send("a AUTHENTICATE PLAIN\r\n")
+        self.assertEqual(c.line(), b"+ ")
+        c.send("*\r\n")
+        self.assertEqual(c.line(), b"a BAD Authentication cancelled")
+        _, t = c.cmd("AUTHENTICATE CRAM-MD5")
+        self.assertIn(b"NO", t)
+        _, t = c.cmd('LOGIN "%s" "wrong"' % CAROL)
+        self.assertEqual(t, b"t2 NO [AUTHENTICATIONFAILED] Authentication failed")
+
+    def test_state_checks(self):
+        c = self.raw(login=False)
+        self.assertIn(b"BAD Not authenticated", c.cmd("SELECT INBOX")[1])
+        self.assertIn(b"BAD Not authenticated", c.cmd("FETCH 1 FLAGS")[1])
+        c.login()
+        self.assertIn(b"BAD No mailbox selected", c.cmd("FETCH 1 FLAGS")[1])
+        self.assertIn(b"BAD Already authenticated", c.cmd("LOGIN a b")[1])
+        self.assertIn(b"BAD Unknown command", c.cmd("FROB")[1])
+
+    # ----------------------------------------------------------- mailboxes
+
+    def test_list_namespace_specialuse(self):
+        c = self.raw()
+        u, _ = c.cmd('LIST "" "*"')
+        self.assertIn(b'* LIST (\\HasNoChildren \\Sent) "/" "Sent"', u)
+        self.assertIn(b'* LIST (\\HasNoChildren \\Trash) "/" "Trash"', u)
+        self.assertIn(b'* LIST (\\HasNoChildren) "/" "INBOX"', u)
+        u, _ = c.cmd('LIST "" ""')
+        self.assertEqual(u, [b'* LIST (\\Noselect) "/" ""'])
+        u, _ = c.cmd("NAMESPACE")
+        self.assertEqual(u, [b'* NAMESPACE (("" "/")) NIL NIL'])
+        u, _ = c.cmd('LIST (SPECIAL-USE) "" "%"')
+        self.assertIn(b'* LIST (\\HasNoChildren \\Junk) "/" "Junk"', u)
+        self.assertNotIn(b'* LIST (\\HasNoChildren) "/" "INBOX"', u)
+        u, _ = c.cmd('LIST "" "inbox"')
+        self.assertEqual(u, [b'* LIST (\\HasNoChildren) "/" "INBOX"'])
+        u, _ = c.cmd('LIST "" "*" RETURN (STATUS (MESSAGES UNSEEN) SUBSCRIBED)')
+        self.assertIn(b'* LIST (\\HasNoChildren \\Subscribed) "/" "INBOX"', u)
+        i = u.index(b'* LIST (\\HasNoChildren \\Subscribed) "/" "INBOX"')
+        self.assertEqual(u[i + 1], b'* STATUS "INBOX" (MESSAGES 3 UNSEEN 3)')
+
+    def test_create_rename_delete_subscribe(self):
+        c = self.raw()
+        self.assertIn(b"OK", c.cmd('CREATE "Projects/2024/Q1"')[1])
+        u, _ = c.cmd('LIST "" "Projects*"')
+        self.assertEqual(u, [b'* LIST (\\HasChildren) "/" "Projects"',
+                             b'* LIST (\\HasChildren) "/" "Projects/2024"',
+                             b'* LIST (\\HasNoChildren) "/" "Projects/2024/Q1"'])
+        u, _ = c.cmd('LIST "" "Projects/%"')
+        self.assertEqual(u, [b'* LIST (\\HasChildren) "/" "Projects/2024"'])
+        self.assertIn(b"NO [ALREADYEXISTS]", c.cmd('CREATE "Projects"')[1])
+        self.assertIn(b"OK", c.cmd('RENAME "Projects" "Old"')[1])
+        u, _ = c.cmd('LIST "" "Old/*"')
+        self.assertEqual(len(u), 2)
+        self.assertIn(b"NO [INUSE]", c.cmd('DELETE "Old"')[1])
+        self.assertIn(b"OK", c.cmd('DELETE "Old/2024/Q1"')[1])
+        self.assertIn(b"NO [NONEXISTENT]", c.cmd('DELETE "Old/2024/Q1"')[1])
+        self.assertIn(b"NO [NONEXISTENT]", c.cmd('SELECT "nope"')[1])
+        # special use on creation, modified UTF-7 names
+        self.assertIn(b"OK", c.cmd('CREATE "Entw&APw-rfe" (USE (\\Drafts))')[1])
+        u, _ = c.cmd('LIST "" "Entw*"')
+        self.assertEqual(u, [b'* LIST (\\HasNoChildren \\Drafts) "/" "Entw&APw-rfe"'])
+        self.assertIn(b"OK", c.cmd('SUBSCRIBE "Entw&APw-rfe"')[1])
+        u, _ = c.cmd('LSUB "" "Entw*"')
+        self.assertEqual(u, [b'* LSUB (\\HasNoChildren \\Subscribed) "/" "Entw&APw-rfe"'])
+        self.assertIn(b"OK", c.cmd('UNSUBSCRIBE "Entw&APw-rfe"')[1])
+        self.assertEqual(c.cmd('LSUB "" "Entw*"')[0], [])
+        # bad names
+        for bad in ('"a/../b"', '"a//b"', '"&Jjo!"', '"x&AGE-"', '"/lead"', '"a\xc3\xa9"'):
+            _, t = c.cmd(b"CREATE " + bad.encode("latin-1"))
+            self.assertTrue(b" NO " in t or b" BAD " in t, (bad, t))
+        # UTF-8 names once enabled
+        self.assertEqual(c.cmd("ENABLE UTF8=ACCEPT")[0], [b"* ENABLED UTF8=ACCEPT"])
+        u, _ = c.cmd('LIST "" "Entw*"')
+        self.assertEqual(u, [b'* LIST (\\HasNoChildren \\Drafts) "/" "Entw\xc3\xbcrfe"'])
+
+    def test_rename_inbox(self):
+        c = self.raw(user=CAROL, password=CAROL_PW)
+        c2 = imaptest.Raw(self.svc.address)
+        self.addCleanup(c2.close)
+        self.fx.deliver(CAROL, pbtest.make_message("for carol", "x\r\n", to=CAROL))
+        self.assertIn(b"OK", c.cmd("RENAME INBOX Saved")[1])
+        u, _ = c.cmd("STATUS INBOX (MESSAGES)")
+        self.assertEqual(u, [b'* STATUS "INBOX" (MESSAGES 0)'])
+        u, _ = c.cmd("STATUS Saved (MESSAGES)")
+        self.assertEqual(u, [b'* STATUS "Saved" (MESSAGES 1)'])
+
+    def test_quota(self):
+        c = self.raw(user=CAROL, password=CAROL_PW)
+        _, t = c.cmd("CAPABILITY")
+        u, t = c.cmd("GETQUOTAROOT INBOX")
+        self.assertEqual(u[0], b'* QUOTAROOT "INBOX" ""')
+        self.assertTrue(u[1].startswith(b'* QUOTA "" (STORAGE '), u)
+        self.assertIn(b"NO", c.cmd('SETQUOTA "" (STORAGE 1)')[1])
+
+    # ------------------------------------------------------------- selected
+
+    def test_select_examine(self):
+        c = self.raw()
+        u, t = c.cmd("EXAMINE INBOX")
+        self.assertEqual(t, b"t2 OK [READ-ONLY] Examine completed")
+        self.assertIn(b"* 3 EXISTS", u)
+        self.assertIn(b"* OK [PERMANENTFLAGS ()] Read-only mailbox", u)
+        self.assertTrue(any(x.startswith(b"* OK [UIDVALIDITY ") for x in u))
+        self.assertTrue(any(x.startswith(b"* OK [HIGHESTMODSEQ ") for x in u))
+        self.assertIn(b"NO [READ-ONLY]", c.cmd("STORE 1 +FLAGS (\\Seen)")[1])
+        u, t = c.cmd("SELECT INBOX")
+        self.assertIn(b"* OK [CLOSED] Previous mailbox closed", u)
+        self.assertEqual(t, b"t4 OK [READ-WRITE] Select completed")
+        self.assertIn(b"OK", c.cmd("CHECK")[1])
+        self.assertIn(b"OK", c.cmd("UNSELECT")[1])
+        self.assertIn(b"BAD", c.cmd("CHECK")[1])
+
+    def test_fetch_structure(self):
+        c = self.raw()
+        c.cmd("EXAMINE INBOX")
+        u, t = c.cmd("FETCH 1:3 (ENVELOPE BODYSTRUCTURE)")
+        self.assertEqual(t, b"t3 OK Fetch completed")
+        self.assertEqual(u[0], b"* 1 FETCH (ENVELOPE " + ENV1 + b" BODYSTRUCTURE " + BS1 + b")")
+        self.assertTrue(u[1].endswith(b" BODYSTRUCTURE " + BS2 + b")"), u[1])
+        self.assertTrue(u[2].endswith(b" BODYSTRUCTURE " + BS3 + b")"), u[2])
+        u, _ = c.cmd("FETCH 2 BODY")
+        self.assertEqual(u, [b"* 2 FETCH (BODY " + BODY2 + b")"])
+        u, _ = c.cmd("UID FETCH 1:* (FLAGS RFC822.SIZE INTERNALDATE)")
+        self.assertEqual(len(u), 3)
+        self.assertRegex(u[0], rb'^\* 1 FETCH \(UID 1 FLAGS \(\S*\) RFC822.SIZE 362 '
+                               rb'INTERNALDATE "\d\d-\w\w\w-\d{4} \d\d:\d\d:\d\d [-+]\d{4}"\)$')
+
+    def test_fetch_sections(self):
+        c = self.raw()
+        c.cmd("EXAMINE INBOX")
+        cases = [
+            ("BODY.PEEK[1]", b"BODY[1] {19}Stra=DFe und Caf=E9"),
+            ("BODY.PEEK[1.MIME]", b"BODY[1.MIME] {93}Content-Type: text/plain; "
+             b"charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"),
+            ("BODY.PEEK[2.HEADER.FIELDS (Subject)]", b"BODY[2.HEADER.FIELDS (Subject)] {26}"
+             b"Subject: inner message\r\n\r\n"),
+            ("BODY.PEEK[2.1]", b"BODY[2.1] {16}inner plain text"),
+            ("BODY.PEEK[2.2]", b"BODY[2.2] {17}<p>inner html</p>"),
+            ("BODY.PEEK[2.TEXT]<0.7>", b"BODY[2.TEXT]<0> {7}--alt\r\n"),
+            ("BINARY.PEEK[1]", b"BINARY[1] {15}Stra\xdfe und Caf\xe9"),
+            ("BINARY.SIZE[3]", b"BINARY.SIZE[3] 8"),
+            ("BINARY.PEEK[3]", b"BINARY[3] ~{8}\x00\x01\x02\x03\x04\x05\x06\x07"),
+            ("BODY.PEEK[3]<4.100>", b"BODY[3]<4> {8}AwQFBgc="),
+            ("BODY.PEEK[9]", b"BODY[9] NIL"),
+        ]
+        for item, want in cases:
+            u, t = c.cmd("FETCH 2 (%s)" % item)
+            self.assertEqual(u, [b"* 2 FETCH (" + want + b")"], item)
+        u, _ = c.cmd("FETCH 1 (BODY.PEEK[HEADER.FIELDS.NOT (Return-Path Delivered-To To Cc "
+                     "Date Message-ID In-Reply-To From)])")
+        self.assertEqual(u, [b"* 1 FETCH (BODY[HEADER.FIELDS.NOT (Return-Path Delivered-To To Cc"
+                             b" Date Message-ID In-Reply-To From)] {39}Subject: "
+                             b"=?utf-8?q?caf=C3=A9_menu?=\r\n\r\n)"])
+        u, _ = c.cmd("FETCH 1 (RFC822.TEXT)")   # read-only: no \Seen
+        self.assertEqual(u, [b"* 1 FETCH (RFC822.TEXT {38}Hello Bob,\r\nthe caf\xc3\xa9 opens "
+                             b"at nine.\r\n)"])
+        m = self.imap()
+        m.select("INBOX")
+        typ, data = m.fetch("1", "(RFC822)")
+        self.assertEqual(typ, "OK")
+        self.assertTrue(data[0][1].startswith(b"Return-Path: <>\r\nDelivered-To: bob@"))
+        self.assertTrue(data[0][1].endswith(imaptest.MSG_SIMPLE))
+        self.assertIn(b"FLAGS (\\Seen", data[1])     # implicitly set
+        m.store("1", "-FLAGS", "\\Seen")
+
+    def test_search(self):
+        c = self.raw()
+        c.cmd("EXAMINE INBOX")
+        cases = [
+            ("SEARCH ALL", b"* SEARCH 1 2 3"),
+            ('SEARCH CHARSET UTF-8 SUBJECT "CAF\xc3\x89"', b"* SEARCH 1"),
+            ('SEARCH CC "z\xc3\xbcrich"', b"* SEARCH 1"),
+            ('SEARCH BODY "caf\xc3\xa9"', b"* SEARCH 1 2"),     # qp latin-1 decoded
+            ('SEARCH TEXT "inner html"', b"* SEARCH 2"),
+            ("SEARCH FROM alice", b"* SEARCH 1"),
+            ("SEARCH HEADER Message-ID simple", b"* SEARCH 1"),
+            ("SEARCH OR (FROM carol) (HEADER Message-ID simple) NOT SMALLER 10",
+             b"* SEARCH 1 2"),
+            ("SEARCH NOT (OR FROM carol (OR FROM alice SUBJECT broken))", b"* SEARCH"),
+            ("SEARCH SENTON 2-Jan-2024", b"* SEARCH 2"),
+            ("SEARCH SENTBEFORE 2-Jan-2024 UNSEEN", b"* SEARCH 1"),
+            ("SEARCH 2:* LARGER 300", b"* SEARCH 2"),
+            ("UID SEARCH UID 2:3", b"* SEARCH 2 3"),
+            ("SEARCH RETURN (MIN MAX COUNT) ALL", b'* ESEARCH (TAG "T") MIN 1 MAX 3 COUNT 3'),
+            ("UID SEARCH RETURN () FROM nobody", b'* ESEARCH (TAG "T") UID'),
+            ("SEARCH MODSEQ 3 NOT UID 3", b"* SEARCH 2"),
+            ("SEARCH SINCE 1-Jan-2000 NEW", b"* SEARCH"),
+        ]
+        for q, want in cases:
+            c.send(b"T " + q.encode("latin-1") + b"\r\n")
+            u, t = c.until("T")
+            self.assertEqual(t, b"T OK Search completed", q)
+            if q.startswith("SEARCH MODSEQ"):
+                self.assertRegex(u[0], rb"^\* SEARCH (1 )?2 \(MODSEQ \d+\)$")
+                continue
+            self.assertEqual(u, [want], q)
+        _, t = c.cmd("SEARCH CHARSET KOI8-R ALL")
+        self.assertIn(b"NO [BADCHARSET (UTF-8 US-ASCII)]", t)
+        _, t = c.cmd("SEARCH FROB")
+        self.assertIn(b"BAD", t)
+
+    def test_store_copy_move_expunge_append(self):
+        m = self.imap(user=CAROL, password=CAROL_PW)
+        m.create("Work")
+        typ, data = m.append("Work", "(\\Seen $Label)", '"01-Feb-2024 12:00:00 +0200"',
+                             imaptest.MSG_SIMPLE)
+        self.assertEqual(typ, "OK")
+        self.assertIn(b"[APPENDUID ", data[0])
+        c = self.raw(user=CAROL, password=CAROL_PW)
+        # LITERAL+ and MULTIAPPEND
+        c.send("a APPEND Work {%d+}\r\n" % len(imaptest.MSG_NESTED))
+        c.send(imaptest.MSG_NESTED + b" (\\Flagged) {11+}\r\nSubject: x\r\n\r\n")
+        _, t = c.until("a")
+        self.assertRegex(t, rb"^a OK \[APPENDUID \d+ 2:3\] Append completed$")
+        u, t = c.cmd("SELECT Work (CONDSTORE)")
+        self.assertIn(b"* 3 EXISTS", u)
+        u, _ = c.cmd("FETCH 1:3 (FLAGS INTERNALDATE)")
+        self.assertEqual(u[0], b'* 1 FETCH (FLAGS (\\Seen \\Recent $Label) '
+                               b'INTERNALDATE "01-Feb-2024 12:00:00 +0200")')
+        self.assertEqual(u[2][:34], b"* 3 FETCH (FLAGS (\\Flagged \\Recent")
+        u, t = c.cmd("STORE 1:2 +FLAGS (\\Answered)")
+        self.assertEqual(len(u), 2)
+        self.assertIn(b"\\Answered", u[0])
+        u, t = c.cmd("STORE 2 (UNCHANGEDSINCE 1) +FLAGS.SILENT (\\Draft)")
+        self.assertEqual(t, b"t5 OK [MODIFIED 2] Conditional store failed")
+        u, _ = c.cmd("FETCH 2 (MODSEQ)")
+        modseq = int(u[0].split(b"MODSEQ (")[1].split(b")")[0])
+        u, t = c.cmd("STORE 2 (UNCHANGEDSINCE %d) +FLAGS.SILENT (\\Draft)" % modseq)
+        self.assertEqual(t, b"t7 OK Store completed")
+        u, t = c.cmd("FETCH 1:* (UID) (CHANGEDSINCE %d)" % modseq)
+        self.assertEqual(len(u), 1)
+        _, t = c.cmd("COPY 1:2 Archive")
+        self.assertRegex(t, rb"^t9 OK \[COPYUID \d+ 1:2 \d+:\d+\] Copy completed$")
+        self.assertIn(b"NO [TRYCREATE]", c.cmd("COPY 1 Nowhere")[1])
+        u, t = c.cmd("UID MOVE 3 Trash")
+        self.assertTrue(u[0].startswith(b"* OK [COPYUID "), u)
+        self.assertEqual(u[1], b"* 3 EXPUNGE")
+        self.assertEqual(t, b"t11 OK Move completed")
+        c.cmd("STORE 1 +FLAGS.SILENT (\\Deleted)")
+        c.cmd("STORE 2 +FLAGS.SILENT (\\Deleted)")
+        u, t = c.cmd("UID EXPUNGE 2")
+        self.assertEqual(u, [b"* 2 EXPUNGE"])
+        u, t = c.cmd("EXPUNGE")
+        self.assertEqual(u, [b"* 1 EXPUNGE"])
+        u, _ = c.cmd("STATUS Work (MESSAGES UIDNEXT DELETED SIZE)")
+        self.assertEqual(u, [b'* STATUS "Work" (MESSAGES 0 UIDNEXT 4 DELETED 0 SIZE 0)'])
+        # APPEND limits: too big, refused before the "+"
+        c.send("b APPEND Work {2000000}\r\n")
+        self.assertEqual(c.line(), b"b NO [TOOBIG] Message too large")
+        c.send("c APPEND Work {2000000+}\r\n")
+        c.send(b"x" * 2000000 + b"\r\n")
+        self.assertEqual(c.line(), b"c NO [TOOBIG] Message too large")
+        self.assertIn(b"NO [TRYCREATE]", c.cmd("APPEND Nowhere {1+}\r\nx")[1])
+        self.assertIn(b"OK", c.cmd("CLOSE")[1])
+
+    def test_idle_and_other_sessions(self):
+        self.fx.add_user("dan@example.com", "dan pw")
+        c = self.raw(user="dan@example.com", password="dan pw")
+        u, _ = c.cmd("SELECT INBOX")
+        self.assertIn(b"* 0 EXISTS", u)
+        c.send("i IDLE\r\n")
+        self.assertEqual(c.line(), b"+ idling")
+        t0 = time.monotonic()
+        self.fx.deliver("dan@example.com", pbtest.make_message("new", "x\r\n",
+                                                                to="dan@example.com"))
+        self.assertEqual(c.line(), b"* 1 EXISTS")
+        self.assertLess(time.monotonic() - t0, 5.0)
+        self.assertEqual(c.line(), b"* 1 RECENT")
+        # a flag change by another session arrives too
+        o = self.raw(user="dan@example.com", password="dan pw")
+        o.cmd("SELECT INBOX")
+        o.cmd("STORE 1 +FLAGS.SILENT (\\Flagged)")
+        self.assertEqual(c.line(), b"* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent))")
+        c.send("DONE\r\n")
+        self.assertEqual(c.line(), b"i OK Idle completed")
+        # an expunge elsewhere is told after NOOP, not during FETCH
+        o.cmd("STORE 1 +FLAGS.SILENT (\\Deleted)")
+        o.cmd("EXPUNGE")
+        u, t = c.cmd("FETCH 1 (FLAGS)")
+        self.assertNotIn(b"* 1 EXPUNGE", u)
+        u, t = c.cmd("NOOP")
+        self.assertEqual(u, [b"* 1 EXPUNGE"])
+
+    def test_imap4rev2(self):
+        c = self.raw()
+        u, _ = c.cmd("ENABLE IMAP4rev2 CONDSTORE")
+        self.assertEqual(u, [b"* ENABLED CONDSTORE IMAP4rev2"])
+        u, t = c.cmd("EXAMINE INBOX")
+        self.assertIn(b'* LIST () "/" "INBOX"', u)
+        self.assertFalse(any(x.endswith(b" RECENT") for x in u))
+        u, _ = c.cmd("SEARCH ALL")
+        self.assertEqual(u, [b'* ESEARCH (TAG "t4") ALL 1:3'])
+        u, _ = c.cmd("UID SEARCH RETURN (COUNT) UNDELETED")
+        self.assertEqual(u, [b'* ESEARCH (TAG "t5") UID COUNT 3'])
+        u, _ = c.cmd("STATUS INBOX (SIZE DELETED MESSAGES)")
+        self.assertRegex(u[0], rb'^\* STATUS "INBOX" \(SIZE \d+ DELETED 0 MESSAGES 3\)$')
+
+    def test_xinetd(self):
+        svc = imaptest.launch(self.fx, xinetd=True)
+        m = imaplib.IMAP4("127.0.0.1", svc.port)
+        m.login(BOB, BOB_PW)
+        self.assertEqual(m.select("INBOX", readonly=True), ("OK", [b"3"]))
+        typ, data = m.uid("FETCH", "1:*", "(UID)")
+        self.assertEqual(len(data), 3)
+        m.logout()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,228 @@
+"""Bad input against smtpd: each case gets a clear 5xx/4xx or a close, never
+a crash (the sanitizer build reports into the log, checked at the end) and
+never a half-stored message: a 1 MB command line, an endless one, NUL
+bytes, commands out of sequence, 10,000 RCPTs, too big a message, bare LF
+and bare CR in DATA, the <LF>.<LF> / <CR>.<CR> smuggling shapes, a client
+leaving in the middle of DATA, commands pipelined after STARTTLS, AUTH
+with garbage base64, 8-bit addresses without SMTPUTF8, error floods, the
+idle timeout."""
+
+import os
+import socket
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pbtest  # noqa: E402
+import smtptest  # noqa: E402
+from smtptest import ALICE, BOB  # noqa: E402
+
+MAX_SIZE = 100000
+
+
+class BadInputTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.fx = smtptest.SmtpFixture("smtp-bad", config_extra={
+            "max_message_size": str(MAX_SIZE), "idle_timeout": "3"})
+        cls.fx.pillarbox("domain", "add", "example.net")
+        cls.fx.add_alias("@example.net", ALICE)
+        cls.mx = cls.fx.smtpd("mx")
+        cls.sub = cls.fx.smtpd("submission")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fx.close()  # fails on a sanitizer report or a crash in the log
+
+    def setUp(self):
+        self.before = self.fx.count(BOB, ALICE)
+
+    def assert_nothing_stored(self):
+        self.assertEqual(self.fx.count(BOB, ALICE), self.before)
+
+    def raw(self, svc=None, ehlo=True):
+        r = smtptest.Raw((svc or self.mx).address, timeout=30)
+        self.addCleanup(r.close)
+        self.assertEqual(r.greeting[0], 220)
+        if ehlo:
+            self.assertEqual(r.cmd("EHLO bad.example")[0], 250)
+        return r
+
+    def start_data(self, r, rcpt=BOB):
+        self.assertEqual(r.cmd("MAIL FROM:<x@foreign.example>")[0], 250)
+        self.assertEqual(r.cmd("RCPT TO:<%s>" % rcpt)[0], 250)
+        self.assertEqual(r.cmd("DATA")[0], 354)
+
+    def test_megabyte_command_line(self):
+        r = self.raw()
+        r.send(b"MAIL FROM:<" + b"a" * 1000000 + b"@example.org>\r\n")
+        code, lines = r.reply()
+        self.assertEqual(code, 500, lines)
+        self.assertIn("5.5.2", lines[0])
+        self.assertEqual(r.cmd("NOOP")[0], 250)  # still in step
+
+    def test_endless_line(self):
+        r = self.raw()
+        try:
+            r.send(b"x" * (3 * 1024 * 1024))
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        code, lines = r.reply()
+        self.assertIn(code, (500, 0), lines)
+        self.assertTrue(r.closed())
+
+    def test_nul_bytes(self):
+        r = self.raw()
+        code, lines = r.cmd("NO\0OP")
+        self.assertEqual(code, 500, lines)
+        code, lines = r.cmd("MAIL FROM:<a\0b@example.org>")
+        self.assertEqual(code, 500, lines)
+        self.assertEqual(r.cmd("NOOP")[0], 250)
+
+    def test_out_of_sequence(self):
+        r = self.raw(ehlo=False)
+        self.assertEqual(r.cmd("MAIL FROM:<a@example.org>")[0], 503)
+        self.assertEqual(r.cmd("EHLO bad.example")[0], 250)
+        self.assertEqual(r.cmd("DATA")[0], 503)
+        self.assertEqual(r.cmd("RCPT TO:<%s>" % BOB)[0], 503)
+        self.assertEqual(r.cmd("MAIL FROM:<a@example.org>")[0], 250)
+        self.assertEqual(r.cmd("DATA")[0], 503)
+        self.assertEqual(r.cmd("MAIL FROM:<a@example.org>")[0], 503)
+        self.assertEqual(r.cmd("STARTTLS")[0], 503)
+        self.assertEqual(r.cmd("GET / HTTP/1.0")[0], 500)
+        self.assertEqual(r.cmd("QUIT")[0], 221)
+        self.assert_nothing_stored()
+
+    def test_ten_thousand_rcpts(self):
+        r = self.raw()
+        self.assertEqual(r.cmd("MAIL FROM:<a@example.org>")[0], 250)
+        codes = []
+        for batch in range(20):
+            r.send("".join("RCPT TO:<u%d@example.net>\r\n" % (batch * 500 + i)
+                           for i in range(500)))
+            codes += [r.reply()[0] for _ in range(500)]
+        self.assertEqual(codes[:100], [250] * 100)
+        self.assertEqual(set(codes[100:]), {452})
+        self.assertEqual(r.cmd("DATA")[0], 354)
+        r.send(pbtest.make_message("many", "x\r\n") + b".\r\n")
+        self.assertEqual(r.reply()[0], 250)
+        # the catch-all user gets one copy however many addresses led there
+        self.assertEqual(self.fx.count(ALICE)[ALICE], self.before[ALICE] + 1)
+
+    def test_unknown_rcpt_flood_closes(self):
+        r = self.raw()
+        r.cmd("MAIL FROM:<a@example.org>")
+        r.send("".join("RCPT TO:<nobody%d@example.com>\r\n" % i for i in range(50)))
+        codes = []
+        while True:
+            code, lines = r.reply()
+            if code == 0:
+                break
+            codes.append(code)
+        self.assertEqual(codes[-1], 421)
+        self.assertEqual(set(codes[:-1]), {550})
+        self.assertTrue(r.closed())
+
+    def test_too_big(self):
+        r = self.raw()
+        code, lines = r.cmd("MAIL FROM:<a@example.org> SIZE=%d" % (MAX_SIZE + 1))
+        self.assertEqual(code, 552, lines)
+        self.start_data(r)
+        r.send(b"Subject: big\r\n\r\n" + (b"z" * 998 + b"\r\n") * 120 + b".\r\n")
+        code, lines = r.reply()
+        self.assertEqual(code, 552, lines)
+        self.assertIn("5.3.4", lines[0])
+        self.assertEqual(r.cmd("NOOP")[0], 250)
+        self.assert_nothing_stored()
+
+    def test_bare_lf_and_cr(self):
+        r = self.raw()
+        for body in (b"Subject: lf\r\n\r\nbare\nLF\r\n", b"Subject: cr\r\n\r\nbare\rCR\r\n",
+                     b"Subject: lf\nFrom: <x@y>\r\n\r\nx\r\n"):
+            self.start_data(r)
+            r.send(body + b".\r\n")
+            code, lines = r.reply()
+            self.assertEqual(code, 550, lines)
+            self.assertIn("5.6.0", lines[0])
+        self.assertEqual(r.cmd("NOOP")[0], 250)
+        self.assert_nothing_stored()
+
+    def test_smuggling(self):
+        smuggled = (b"MAIL FROM:<admin@example.com>\r\nRCPT TO:<%s>\r\nDATA\r\n"
+                    b"Subject: smuggled\r\n\r\nforged\r\n.\r\n" % ALICE.encode())
+        for end in (b"\n.\n", b"\r.\r", b"\r\n.\n", b"\n.\r\n", b"\r\n.\r", b"\r.\r\n"):
+            r = self.raw()
+            self.start_data(r)
+            r.send(b"Subject: carrier\r\n\r\ncarrier" + end + smuggled + b"QUIT\r\n")
+            code, lines = r.reply()
+            self.assertEqual(code, 550, (end, lines))
+            self.assertEqual(r.reply()[0], 421, end)
+            self.assertTrue(r.closed(), end)
+        self.assert_nothing_stored()
+
+    def test_drop_in_data(self):
+        tmp = os.path.join(self.fx.store, "blobs", "tmp")
+        for _ in range(3):
+            r = self.raw()
+            self.start_data(r)
+            r.send(b"Subject: half\r\n\r\n" + b"part of a message\r\n" * 500)
+            r.sock.shutdown(socket.SHUT_RDWR)
+            r.close()
+        self.assertTrue(self.fx.wait_for(lambda: not os.listdir(tmp)), os.listdir(tmp))
+        time.sleep(0.2)
+        self.assert_nothing_stored()
+
+    def test_pipelined_after_starttls_ignored(self):
+        r = self.raw(self.sub)
+        r.send("STARTTLS\r\nMAIL FROM:<evil@example.com>\r\nRCPT TO:<%s>\r\n" % BOB)
+        code, lines = r.reply()
+        self.assertEqual(code, 220, lines)
+        ctx = self.fx.ssl_context()
+        r.sock = ctx.wrap_socket(r.sock, server_hostname="localhost")
+        r.f = r.sock.makefile("rb")
+        self.assertEqual(r.cmd("EHLO bad.example")[0], 250)
+        # the plaintext MAIL was discarded: no transaction exists
+        code, lines = r.cmd("RCPT TO:<%s>" % BOB)
+        self.assertEqual(code, 503, lines)
+        self.assertRegex(self.fx.log_text(), r"starttls rip=127\.0\.0\.1 .*discarded=[1-9]")
+
+    def test_auth_garbage(self):
+        r = self.raw(self.sub)
+        code, lines = r.cmd("AUTH PLAIN ####")
+        self.assertEqual(code, 501, lines)
+        code, lines = r.cmd("AUTH PLAIN")
+        self.assertEqual(code, 334, lines)
+        code, lines = r.cmd("not base64 at all!")
+        self.assertEqual(code, 501, lines)
+        code, lines = r.cmd("AUTH LOGIN")
+        self.assertEqual(code, 334, lines)
+        code, lines = r.cmd("YWJj=ZGVm")
+        self.assertEqual(code, 501, lines)
+        code, lines = r.cmd("AUTH LOGIN " + "A" * 5000)
+        self.assertIn(code, (500, 501), lines)
+        self.assertEqual(r.cmd("MAIL FROM:<%s>" % BOB)[0], 530)
+
+    def test_8bit_without_smtputf8(self):
+        r = self.raw()
+        code, lines = r.cmd("MAIL FROM:<j\u00f6rg@example.org>")
+        self.assertEqual(code, 553, lines)
+        self.assertIn("5.6.7", lines[0])
+        self.assertEqual(r.cmd("MAIL FROM:<a@example.org>")[0], 250)
+        code, lines = r.cmd("RCPT TO:<b\u00f6b@example.com>")
+        self.assertEqual(code, 553, lines)
+        r.send(b"MAIL FROM:<j\xff@example.org> SMTPUTF8\r\n")  # not UTF-8 at all
+        self.assertIn(r.reply()[0], (501, 503))
+
+    def test_idle_timeout(self):
+        r = self.raw()
+        t = time.monotonic()
+        code, lines = r.reply()
+        self.assertEqual(code, 421, lines)
+        self.assertIn("4.4.2", lines[0])
+        self.assertLess(time.monotonic() - t, 15)
+        self.assertTrue(r.closed())
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

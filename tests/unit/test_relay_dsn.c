@@ -1,0 +1,210 @@
+/* Unit tests of the DSN builder: its output parsed back with the project's
+ * MIME parser (structure, types, fields), hostile values kept on one line,
+ * the original header quoted and cut at a line boundary. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mime.h"
+#include "relay_dsn.h"
+
+static const char orig[] =
+	"Received: from x\r\n\tby y\r\n"
+	"From: <bob@example.com>\r\n"
+	"To: <alice@example.org>\r\n"
+	"Subject: hello\r\n"
+	"\r\n"
+	"the body is not quoted\r\n";
+
+static struct dsn_input input(struct dsn_rcpt *r, size_t n)
+{
+	struct dsn_input in = {
+		.reporting_mta = "mail.example.com",
+		.sender = "bob@example.com",
+		.queue_id = "0123456789abcdef0123456789abcdef",
+		.arrival = 1700000000,
+		.now = 1700000100,
+		.boundary = "=_test_boundary",
+		.rcpts = r,
+		.nrcpts = n,
+		.headers = orig,
+		.headers_len = sizeof(orig) - 1 - strlen("the body is not quoted\r\n"),
+	};
+	return in;
+}
+
+static char *build(const struct dsn_input *in, size_t *len)
+{
+	char *msg;
+
+	assert_int_equal(relay_dsn_build(in, &msg, len), 1);
+	assert_null(memchr(msg, '\0', *len));
+	return msg;
+}
+
+static char *nul_terminated(char *msg, size_t len)
+{
+	char *s = malloc(len + 1);
+
+	memcpy(s, msg, len);
+	s[len] = '\0';
+	free(msg);
+	return s;
+}
+
+static void test_structure(void **state)
+{
+	struct dsn_rcpt r[2] = {
+		{ "alice@example.org", "5.1.1", "mx.example.org [127.0.0.3]",
+		  "550 5.1.1 <alice@example.org>: no such user", 1700000050 },
+		{ "carol@null.test", "5.1.10", NULL,
+		  "domain null.test does not accept mail (null MX, RFC 7505)", 0 },
+	};
+	struct dsn_input in = input(r, 2);
+	struct mime_message *m = NULL;
+	const char *error;
+	size_t len;
+	char *msg;
+
+	(void)state;
+	msg = build(&in, &len);
+	msg = nul_terminated(msg, len);
+	assert_int_equal(mime_parse(msg, len, NULL, &m, &error), 1);
+	assert_string_equal(m->root->type, "multipart");
+	assert_string_equal(m->root->subtype, "report");
+	assert_string_equal(mime_params_get(&m->root->params, "report-type"), "delivery-status");
+	assert_int_equal(m->root->nchildren, 3);
+	assert_string_equal(m->root->children[0]->subtype, "plain");
+	assert_string_equal(m->root->children[1]->type, "message");
+	assert_string_equal(m->root->children[1]->subtype, "delivery-status");
+	assert_string_equal(m->root->children[2]->subtype, "rfc822-headers");
+	mime_message_free(&m);
+
+	assert_non_null(strstr(msg, "To: <bob@example.com>\r\n"));
+	assert_non_null(strstr(msg, "From: Mail Delivery System <MAILER-DAEMON@mail.example.com>\r\n"));
+	assert_non_null(strstr(msg, "Auto-Submitted: auto-replied\r\n"));
+	assert_non_null(strstr(msg, "Reporting-MTA: dns; mail.example.com\r\n"));
+	assert_non_null(strstr(msg, "Final-Recipient: rfc822; alice@example.org\r\nAction: failed\r\n"
+				    "Status: 5.1.1\r\nRemote-MTA: dns; mx.example.org\r\n"));
+	assert_non_null(strstr(msg, "Diagnostic-Code: smtp; 550 5.1.1 <alice@example.org>: no such"));
+	assert_non_null(strstr(msg, "Final-Recipient: rfc822; carol@null.test\r\nAction: failed\r\n"
+				    "Status: 5.1.10\r\n"));
+	assert_non_null(strstr(msg, "Diagnostic-Code: x-pillarbox; domain null.test"));
+	assert_non_null(strstr(msg, "<alice@example.org>: host mx.example.org [127.0.0.3] said: 550"));
+	/* the original header, without the body */
+	assert_non_null(strstr(msg, "Subject: hello\r\n"));
+	assert_null(strstr(msg, "the body is not quoted"));
+	assert_non_null(strstr(msg, "--=_test_boundary--\r\n"));
+	/* only CRLF line ends */
+	for (size_t i = 0; i < len; i++)
+		if (msg[i] == '\n')
+			assert_int_equal(msg[i - 1], '\r');
+	free(msg);
+}
+
+static void test_hostile_values(void **state)
+{
+	struct dsn_rcpt r[1] = {
+		{ "alice@example.org", "", "evil\r\nX-Injected: 1 [1.2.3.4]",
+		  "550 bad\r\nX-Injected: 2\r\n\r\n--=_test_boundary--", 0 },
+	};
+	struct dsn_input in = input(r, 1);
+	size_t len;
+	char *msg;
+
+	(void)state;
+	msg = build(&in, &len);
+	msg = nul_terminated(msg, len);
+	assert_null(strstr(msg, "\r\nX-Injected"));
+	/* no status given: derived from the reply code */
+	assert_non_null(strstr(msg, "Status: 5.0.0\r\n"));
+	/* the boundary appears only as delimiters (4 times: 3 parts + close) */
+	size_t count = 0;
+	for (const char *p = msg; (p = strstr(p, "\r\n--=_test_boundary")) != NULL; p++)
+		count++;
+	assert_int_equal(count, 4);
+	free(msg);
+}
+
+static void test_long_header_cut(void **state)
+{
+	size_t big = DSN_HEADERS_MAX + 5000, len;
+	char *h = malloc(big + 3), *msg;
+	struct dsn_rcpt r[1] = { { "a@b.test", "5.0.0", NULL, "nope", 0 } };
+	struct dsn_input in = input(r, 1);
+
+	(void)state;
+	for (size_t i = 0; i < big; i += 100) {
+		size_t n = big - i < 100 ? big - i : 100;
+
+		memset(h + i, 'a', n);
+		memcpy(h + i, "X-L: ", n < 5 ? n : 5);
+		if (n == 100) {
+			h[i + 98] = '\r';
+			h[i + 99] = '\n';
+		}
+	}
+	memcpy(h + big, "\r\n", 3);
+	in.headers = h;
+	in.headers_len = big + 2;
+	msg = build(&in, &len);
+	msg = nul_terminated(msg, len);
+	assert_true(len < DSN_HEADERS_MAX + 8192);
+	/* every quoted line is whole */
+	const char *part = strstr(msg, "text/rfc822-headers");
+	assert_non_null(part);
+	assert_null(strstr(part, "aaX-L"));
+	free(msg);
+	free(h);
+}
+
+static void test_no_headers_no_rcpts(void **state)
+{
+	struct dsn_rcpt r[1] = { { "a@b.test", NULL, NULL, NULL, 0 } };
+	struct dsn_input in = input(r, 1);
+	char *msg;
+	size_t len;
+
+	(void)state;
+	in.headers = NULL;
+	in.headers_len = 0;
+	msg = build(&in, &len);
+	free(msg);
+	in.nrcpts = 0;
+	assert_int_equal(relay_dsn_build(&in, &msg, &len), -1);
+}
+
+static void test_utf8_recipient(void **state)
+{
+	struct dsn_rcpt r[1] = { { "j\xc3\xb6rg@example.org", "5.6.7", NULL,
+				   "the message needs SMTPUTF8", 0 } };
+	struct dsn_input in = input(r, 1);
+	char *msg;
+	size_t len;
+
+	(void)state;
+	msg = build(&in, &len);
+	msg = nul_terminated(msg, len);
+	assert_non_null(strstr(msg, "charset=utf-8"));
+	assert_non_null(strstr(msg, "Status: 5.6.7"));
+	free(msg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_structure),
+		cmocka_unit_test(test_hostile_values),
+		cmocka_unit_test(test_long_header_cut),
+		cmocka_unit_test(test_no_headers_no_rcpts),
+		cmocka_unit_test(test_utf8_recipient),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,291 @@
+/* Unit tests of the HTML sanitizer (cgi/sanitize.c): expected output for
+ * simple cases, and the XSS corpus (tests/unit/xss_corpus.html) checked by
+ * parsing the output again with the same HTML5 parser: only allow-listed
+ * elements and attributes, only safe URLs, no script-bearing CSS, and the
+ * output is a fixed point (sanitising it again changes nothing: no
+ * mutation on re-parse). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <gumbo.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sanitize.h"
+
+static const char *cid_cb(void *ctx, const char *cid)
+{
+	(void)ctx;
+	return strcmp(cid, "logo@x") == 0 ? "/webmail/part?mb=1&uid=2&part=3&inline=1" : NULL;
+}
+
+static char *clean(const char *html, bool images, struct sanitize_stats *stats_r)
+{
+	struct buf out;
+	struct sanitize_stats stats = { 0 };
+	struct sanitize_options opt = { .show_images = images, .cid_url = cid_cb };
+	buf_init(&out, 0);
+	assert_int_equal(sanitize_html(html, strlen(html), &opt, &out, &stats), 0);
+	if (stats_r != NULL)
+		*stats_r = stats;
+	char *s = buf_steal(&out, NULL);
+	assert_non_null(s);
+	return s;
+}
+
+static void expect(const char *html, const char *want)
+{
+	char *got = clean(html, false, NULL);
+	if (strcmp(got, want) != 0)
+		fail_msg("sanitize(%s)\n  got  %s\n  want %s", html, got, want);
+	free(got);
+}
+
+static void test_basics(void **state)
+{
+	(void)state;
+	expect("<p>Hello <b>world</b></p>", "<p>Hello <b>world</b></p>");
+	expect("plain &amp; text &lt;x&gt;", "plain &amp; text &lt;x&gt;");
+	expect("<p>unclosed <i>italic", "<p>unclosed <i>italic</i></p>");
+	expect("<script>alert(1)</script>after", "after");
+	expect("<img src=x onerror=alert(1)>", "<img>");
+	expect("<a href=\"javascript:alert(1)\">x</a>", "<a target=\"_blank\" rel=\"noopener noreferrer\">x</a>");
+	expect("<a href=\"https://e.org/?a=1&b=2\" onclick=\"x\">x</a>",
+	       "<a href=\"https://e.org/?a=1&amp;b=2\" target=\"_blank\" rel=\"noopener noreferrer\">x</a>");
+	expect("<a href='mailto:a@b'>m</a>",
+	       "<a href=\"mailto:a@b\" target=\"_blank\" rel=\"noopener noreferrer\">m</a>");
+	expect("<svg><script>alert(1)</script></svg>ok", "ok");
+	expect("<math><mi>x</mi></math>ok", "ok");
+	expect("<!-- comment --><p>x</p>", "<p>x</p>");
+	expect("<form action=\"https://e\"><input name=p><p>t</p></form>", "<p>t</p>");
+	expect("<table><tr><td colspan=2 onclick=x>c</td></tr></table>",
+	       "<table><tbody><tr><td colspan=\"2\">c</td></tr></tbody></table>");
+	expect("<p title='\"&lt;x&gt;'>t</p>", "<p title=\"&quot;&lt;x&gt;\">t</p>");
+	expect("<unknown-el>text</unknown-el>", "text");
+	expect("<base href=\"https://evil/\"><meta http-equiv=refresh content=0>x", "x");
+	expect("<iframe src=\"https://e\"></iframe><object></object>x", "x");
+	expect("<div style=\"color: red; width: expression(alert(1)); background: url(javascript:x)\">s</div>",
+	       "<div style=\"color: red\">s</div>");
+	/* position (overlays) and top are not on the property list */
+	expect("<div style=\"position:fixed; top:0\">o</div>", "<div>o</div>");
+}
+
+static void test_images(void **state)
+{
+	(void)state;
+	struct sanitize_stats st;
+	char *s = clean("<img src=\"https://t.example/p.png\" alt=a>", false, &st);
+	assert_string_equal(s, "<img alt=\"a\">");
+	assert_int_equal(st.blocked_images, 1);
+	free(s);
+	s = clean("<img src=\"https://t.example/p.png\" alt=a>", true, &st);
+	assert_string_equal(s, "<img src=\"https://t.example/p.png\" alt=\"a\">");
+	assert_int_equal(st.blocked_images, 0);
+	free(s);
+	s = clean("<img src=\"cid:logo@x\"><img src=\"CID:logo%40x\"><img src=\"cid:other\">", false, &st);
+	assert_string_equal(s, "<img src=\"/webmail/part?mb=1&amp;uid=2&amp;part=3&amp;inline=1\">"
+			       "<img src=\"/webmail/part?mb=1&amp;uid=2&amp;part=3&amp;inline=1\"><img>");
+	free(s);
+	s = clean("<img src=\"data:image/png;base64,AAAA\"><img src=\"//t.example/x\">", true, &st);
+	assert_string_equal(s, "<img><img>");
+	free(s);
+	s = clean("<style>p { background: url(https://t/x.png) }</style><p>x</p>", false, &st);
+	assert_string_equal(s, "<p>x</p>");
+	assert_int_equal(st.blocked_images, 1);
+	free(s);
+	s = clean("<style>p { background: url(https://t/x.png) }</style><p>x</p>", true, &st);
+	assert_string_equal(s, "<style>p { background: url(https://t/x.png) }</style><p>x</p>");
+	free(s);
+	s = clean("<html><head><style>h1{color:red}</style><title>t</title></head><body><h1>x</h1></body></html>",
+		  false, &st);
+	assert_string_equal(s, "<style>h1{color:red}</style><h1>x</h1>");
+	free(s);
+}
+
+/* ---------------------------------------------------------------- corpus */
+
+static const char *const allowed_tags[] = {
+	"a", "abbr", "address", "article", "aside", "b", "bdi", "bdo", "big", "blockquote", "br",
+	"caption", "center", "cite", "code", "col", "colgroup", "dd", "del", "details", "dfn",
+	"div", "dl", "dt", "em", "figcaption", "figure", "font", "footer", "h1", "h2", "h3", "h4",
+	"h5", "h6", "header", "hr", "i", "img", "ins", "kbd", "li", "main", "mark", "nav", "ol",
+	"p", "pre", "q", "rp", "rt", "ruby", "s", "samp", "section", "small", "span", "strike",
+	"strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time",
+	"tr", "tt", "u", "ul", "var", "wbr", "style", "html", "head", "body",
+};
+
+static int violations;
+
+static void bad(const char *what, const char *detail)
+{
+	fprintf(stderr, "violation: %s: %s\n", what, detail);
+	violations++;
+}
+
+static bool url_ok(const char *v)
+{
+	return strncasecmp(v, "https://", 8) == 0 || strncasecmp(v, "http://", 7) == 0 ||
+	       strncasecmp(v, "mailto:", 7) == 0 || strncmp(v, "/webmail/part?", 14) == 0;
+}
+
+static void inspect(const GumboNode *root, bool images)
+{
+	const GumboNode *stack[4096];
+	size_t n = 0;
+	stack[n++] = root;
+	while (n > 0) {
+		const GumboNode *node = stack[--n];
+		if (node->type == GUMBO_NODE_COMMENT)
+			bad("comment", node->v.text.text);
+		if (node->type != GUMBO_NODE_ELEMENT)
+			continue;
+		const GumboElement *e = &node->v.element;
+		const char *tag = gumbo_normalized_tagname(e->tag);
+		bool ok = e->tag_namespace == GUMBO_NAMESPACE_HTML;
+		size_t k;
+		for (k = 0; ok && k < sizeof(allowed_tags) / sizeof(allowed_tags[0]); k++) {
+			if (strcmp(tag, allowed_tags[k]) == 0)
+				break;
+		}
+		if (!ok || k == sizeof(allowed_tags) / sizeof(allowed_tags[0]))
+			bad("element", tag[0] != '\0' ? tag : "(unknown)");
+		for (unsigned i = 0; i < e->attributes.length; i++) {
+			const GumboAttribute *a = e->attributes.data[i];
+			if (strncasecmp(a->name, "on", 2) == 0 || strcasecmp(a->name, "srcdoc") == 0 ||
+			    strcasecmp(a->name, "srcset") == 0 || strcasecmp(a->name, "formaction") == 0 ||
+			    strcasecmp(a->name, "background") == 0 || strcasecmp(a->name, "action") == 0)
+				bad("attribute", a->name);
+			if ((strcmp(a->name, "href") == 0 || strcmp(a->name, "src") == 0) &&
+			    !url_ok(a->value))
+				bad("url", a->value);
+			if (strcmp(a->name, "src") == 0 && !images && strncmp(a->value, "/webmail/", 9) != 0)
+				bad("remote image", a->value);
+			if (strcmp(a->name, "style") == 0 &&
+			    (strcasestr(a->value, "expression") || strcasestr(a->value, "javascript") ||
+			     strchr(a->value, '\\') || (!images && strcasestr(a->value, "url(")) ||
+			     strcasestr(a->value, "position")))
+				bad("style", a->value);
+		}
+		if (e->tag == GUMBO_TAG_STYLE) {
+			for (unsigned i = 0; i < e->children.length; i++) {
+				const GumboNode *t = e->children.data[i];
+				if (t->type == GUMBO_NODE_TEXT &&
+				    (strcasestr(t->v.text.text, "@import") || strcasestr(t->v.text.text, "expression") ||
+				     strcasestr(t->v.text.text, "javascript") || strchr(t->v.text.text, '\\') ||
+				     (!images && strcasestr(t->v.text.text, "url("))))
+					bad("style element", t->v.text.text);
+			}
+		}
+		for (unsigned i = e->children.length; i-- > 0 && n < 4096;)
+			stack[n++] = e->children.data[i];
+	}
+}
+
+static char *read_corpus(size_t *len_r)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/tests/unit/xss_corpus.html", TOP_SRCDIR);
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	static char data[1 << 20];
+	size_t n = fread(data, 1, sizeof(data) - 1, f);
+	fclose(f);
+	data[n] = '\0';
+	*len_r = n;
+	return data;
+}
+
+static void check_vector(const char *vector, bool images)
+{
+	char *out = clean(vector, images, NULL);
+	GumboOutput *tree = gumbo_parse(out);
+	int before = violations;
+	inspect(tree->root, images);
+	gumbo_destroy_output(&kGumboDefaultOptions, tree);
+	/* a fixed point: what the browser parses is what we checked */
+	char *again = clean(out, images, NULL);
+	if (strcmp(out, again) != 0) {
+		fprintf(stderr, "not a fixed point:\n  %s\n  %s\n", out, again);
+		violations++;
+	}
+	if (violations != before)
+		fprintf(stderr, "  from vector: %s\n  output: %s\n", vector, out);
+	free(again);
+	free(out);
+}
+
+static void test_corpus(void **state)
+{
+	(void)state;
+	size_t len;
+	char *data = read_corpus(&len);
+	violations = 0;
+	/* the whole file as one mail, then each line alone */
+	check_vector(data, false);
+	check_vector(data, true);
+	char *line = data;
+	unsigned count = 0;
+	while (line != NULL && *line != '\0') {
+		char *nl = strchr(line, '\n');
+		if (nl != NULL)
+			*nl = '\0';
+		if (*line != '\0') {
+			check_vector(line, false);
+			check_vector(line, true);
+			count++;
+		}
+		line = nl != NULL ? nl + 1 : NULL;
+	}
+	assert_true(count >= 100);
+	assert_int_equal(violations, 0);
+}
+
+static void test_limits(void **state)
+{
+	(void)state;
+	/* deep nesting: no recursion anywhere, depth capped, text kept */
+	size_t depth = 100000;
+	struct buf in;
+	buf_init(&in, 0);
+	for (size_t i = 0; i < depth; i++)
+		buf_puts(&in, "<div>");
+	buf_puts(&in, "deep text");
+	char *out = clean(in.data, false, NULL);
+	assert_non_null(strstr(out, "deep text"));
+	size_t divs = 0;
+	for (char *p = out; (p = strstr(p, "<div>")) != NULL; p++)
+		divs++;
+	assert_true(divs <= SANITIZE_DEPTH_MAX);
+	free(out);
+	buf_free(&in);
+	/* too large: refused */
+	char *big = malloc(SANITIZE_INPUT_MAX + 2);
+	memset(big, 'a', SANITIZE_INPUT_MAX + 1);
+	big[SANITIZE_INPUT_MAX + 1] = '\0';
+	struct buf o;
+	struct sanitize_stats st = { 0 };
+	struct sanitize_options opt = { 0 };
+	buf_init(&o, 0);
+	assert_int_equal(sanitize_html(big, SANITIZE_INPUT_MAX + 1, &opt, &o, &st), -1);
+	buf_free(&o);
+	free(big);
+	/* invalid UTF-8 and NULs come out as valid UTF-8 */
+	out = clean("a\xff\xfe<b>\xc3</b>", false, NULL);
+	assert_string_equal(out, "a\xef\xbf\xbd\xef\xbf\xbd<b>\xef\xbf\xbd</b>");
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_basics),
+		cmocka_unit_test(test_images),
+		cmocka_unit_test(test_corpus),
+		cmocka_unit_test(test_limits),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,154 @@
+/* Unit tests of webmail sessions and settings (store/session.c): random
+ * ids, lookup, touch, idle and absolute expiry, destruction, the
+ * maintenance sweep, and per-user settings with clamping. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <ftw.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "process.h"
+#include "session.h"
+#include "store.h"
+
+struct fixture {
+	char dir[64];
+	struct config *config;
+	struct store *store;
+};
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	const char *err;
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/pb-test-session-XXXXXX");
+	if (mkdtemp(f->dir) == NULL || (f->config = config_defaults()) == NULL)
+		return -1;
+	free(f->config->store);
+	f->config->store = strdup(f->dir);
+	if (store_init(f->config, &err) < 0 || store_open(f->config, false, &f->store, &err) < 0) {
+		fprintf(stderr, "setup: %s\n", err);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	store_close(&f->store);
+	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	config_free(&f->config);
+	free(f);
+	return 0;
+}
+
+static void test_session_life(void **state)
+{
+	struct fixture *f = *state;
+	const char *err;
+	struct store_session a, b, got;
+	int64_t t = 1700000000;
+	assert_int_equal(store_session_create(f->store, 7, t, &a, &err), 1);
+	assert_int_equal(store_session_create(f->store, 7, t, &b, &err), 1);
+	assert_memory_not_equal(a.id, b.id, sizeof(a.id));
+	assert_memory_not_equal(a.csrf, b.csrf, sizeof(a.csrf));
+	assert_memory_not_equal(a.id, a.csrf, sizeof(a.id));
+	assert_int_equal(store_session_get(f->store, a.id, t + 10, 1800, 43200, &got, &err), 1);
+	assert_int_equal(got.user_id, 7);
+	assert_memory_equal(got.csrf, a.csrf, sizeof(a.csrf));
+	/* used within the idle limit it lives on, past the absolute limit not */
+	for (int64_t now = t + 1000; now < t + 43200; now += 1000)
+		assert_int_equal(store_session_get(f->store, a.id, now, 1800, 43200, &got, &err), 1);
+	assert_int_equal(store_session_get(f->store, a.id, t + 43200, 1800, 43200, &got, &err), 0);
+	/* ... and it is gone for good */
+	assert_int_equal(store_session_get(f->store, a.id, t + 100, 1800, 43200, &got, &err), 0);
+	/* idle: b was never touched */
+	assert_int_equal(store_session_get(f->store, b.id, t + 1799, 1800, 43200, &got, &err), 1);
+	assert_int_equal(store_session_get(f->store, b.id, t + 1799 + 1800, 1800, 43200, &got, &err), 0);
+	/* unknown ids and destruction */
+	uint8_t zero[STORE_SESSION_ID_LEN] = { 0 };
+	assert_int_equal(store_session_get(f->store, zero, t, 1800, 43200, &got, &err), 0);
+	assert_int_equal(store_session_create(f->store, 8, t, &a, &err), 1);
+	assert_int_equal(store_session_destroy(f->store, a.id, &err), 1);
+	assert_int_equal(store_session_destroy(f->store, a.id, &err), 0);
+	assert_int_equal(store_session_get(f->store, a.id, t, 1800, 43200, &got, &err), 0);
+}
+
+static void test_session_expire(void **state)
+{
+	struct fixture *f = *state;
+	const char *err;
+	struct store_session s;
+	int64_t t = 1700000000;
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(store_session_create(f->store, 1, t - i * 600, &s, &err), 1);
+	struct store_prefs p = { .page_size = 25 };
+	assert_int_equal(store_prefs_set(f->store, 1, &p, &err), 1);
+	/* idle 1800: those created 1800 s ago or earlier go (7 of 10) */
+	assert_int_equal(store_session_expire(f->store, t, 1800, 43200, &err), 7);
+	assert_int_equal(store_session_expire(f->store, t, 1800, 43200, &err), 0);
+	/* settings records are not sessions */
+	assert_int_equal(store_prefs_get(f->store, 1, &p, &err), 1);
+	assert_int_equal(p.page_size, 25);
+}
+
+static void test_prefs(void **state)
+{
+	struct fixture *f = *state;
+	const char *err;
+	struct store_prefs p;
+	assert_int_equal(store_prefs_get(f->store, 42, &p, &err), 1);
+	assert_int_equal(p.page_size, 50);
+	assert_int_equal(p.tz_minutes, 0);
+	assert_true(p.prefer_html);
+	p = (struct store_prefs){ .page_size = 5000, .tz_minutes = -5000, .prefer_html = false };
+	assert_int_equal(store_prefs_set(f->store, 42, &p, &err), 1);
+	assert_int_equal(store_prefs_get(f->store, 42, &p, &err), 1);
+	assert_int_equal(p.page_size, STORE_PREFS_PAGE_MAX);
+	assert_int_equal(p.tz_minutes, -STORE_PREFS_TZ_MAX);
+	assert_false(p.prefer_html);
+	p = (struct store_prefs){ .page_size = 1, .tz_minutes = 120, .prefer_html = true };
+	assert_int_equal(store_prefs_set(f->store, 42, &p, &err), 1);
+	assert_int_equal(store_prefs_get(f->store, 42, &p, &err), 1);
+	assert_int_equal(p.page_size, STORE_PREFS_PAGE_MIN);
+	assert_int_equal(p.tz_minutes, 120);
+	assert_int_equal(store_prefs_get(f->store, 43, &p, &err), 1);
+	assert_int_equal(p.page_size, 50);
+}
+
+int main(void)
+{
+	const char *err;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_session_life, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_expire, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prefs, setup, teardown),
+	};
+	if (geteuid() == 0) {
+		if (getpwnam("pillarbox") == NULL) {
+			fprintf(stderr, "SKIP: running as root and there is no user pillarbox\n");
+			return 77;
+		}
+		if (process_drop_root("pillarbox", &err) < 0) {
+			fprintf(stderr, "process_drop_root: %s\n", err);
+			return 1;
+		}
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

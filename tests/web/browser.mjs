@@ -1,0 +1,253 @@
+// The webmail in a real browser: Debian's chromium driven by playwright-core.
+//   node browser.mjs BASE_URL SCREENSHOT_DIR ADDRESS PASSWORD
+// Signs in, changes the page size, pages, sorts, searches, reads a plain, an
+// HTML and a multipart message, downloads an attachment and compares its
+// bytes, blocks and shows images, opens the XSS corpus mail (no script may
+// run), marks, moves, deletes, empties Trash, signs out; then the same on a
+// phone-sized screen. A screenshot of each page goes to SCREENSHOT_DIR.
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const [base, shots, address, password] = process.argv.slice(2);
+fs.mkdirSync(shots, { recursive: true });
+let failures = 0;
+function check(cond, what) {
+	console.log(`${cond ? 'ok' : 'FAIL'} - ${what}`);
+	if (!cond)
+		failures++;
+}
+
+// playwright gives every launch a fresh --user-data-dir of its own
+const browser = await chromium.launch({
+	executablePath: '/usr/bin/chromium',
+	args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+		'--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+const xssFired = [];
+
+async function newPage(viewport) {
+	const ctx = await browser.newContext({ viewport, acceptDownloads: true });
+	const page = await ctx.newPage();
+	page.on('dialog', async d => { xssFired.push(`dialog: ${d.message()}`); await d.dismiss(); });
+	page.on('console', m => { if (m.text().includes('XSS-FIRED')) xssFired.push(`console: ${m.text()}`); });
+	page.setDefaultTimeout(15000);
+	return { ctx, page };
+}
+
+async function shot(page, name) {
+	await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+}
+
+async function signIn(page) {
+	await page.goto(`${base}/list`);
+	check(page.url().includes('/login'), 'an unsigned visitor is sent to the sign-in page');
+	await page.fill('#address', address);
+	await page.fill('#password', password);
+	await Promise.all([page.waitForURL(/\/list/), page.click('button[type=submit]')]);
+	check(/Inbox/.test(await page.title()), 'signing in leads to the inbox');
+}
+
+async function openMessage(page, subject) {
+	await page.goto(`${base}/list?sort=date&dir=desc`);
+	await Promise.all([page.waitForURL(/\/msg\?/), page.click(`.messages a:has-text("${subject}")`)]);
+	await page.waitForLoadState('load');
+}
+
+async function rowFor(page, subject) {
+	return page.locator('.messages li', { hasText: subject });
+}
+
+async function selectAndDo(page, subject, op, moveTo) {
+	const row = await rowFor(page, subject);
+	await row.locator('input[type=checkbox]').check();
+	if (moveTo)
+		await page.selectOption('#moveto', { label: moveTo });
+	await Promise.all([page.waitForURL(/\/list/), page.click(`button[name=op][value=${op}]`)]);
+}
+
+async function folder(page, label) {
+	await page.click(`.folders a:has-text("${label}")`);
+	await page.waitForURL(/\/list/);
+}
+
+try {
+	// ------------------------------------------------------------ desktop
+	const { ctx, page } = await newPage({ width: 1280, height: 860 });
+	await page.goto(`${base}/list`);
+	await shot(page, 'desktop-01-signin');
+	await signIn(page);
+	await shot(page, 'desktop-02-inbox');
+
+	// settings: 10 messages a page
+	await page.goto(`${base}/settings`);
+	await page.selectOption('#page_size', '10');
+	await Promise.all([page.waitForURL(/saved=1/), page.click('button:has-text("Save")')]);
+	await shot(page, 'desktop-03-settings');
+	await page.goto(`${base}/list`);
+	const range1 = await page.textContent('.range');
+	check(/^1–10 of \d+/.test(range1.trim()), `the first page shows 1–10 (${range1.trim()})`);
+	check(await page.locator('.messages li').count() === 10, 'ten rows on a page');
+
+	// paging
+	await Promise.all([page.waitForURL(/page=1/), page.click('.pager a[rel=next]')]);
+	const range2 = await page.textContent('.range');
+	check(/^11–20 of/.test(range2.trim()), `the next page shows 11–20 (${range2.trim()})`);
+	await shot(page, 'desktop-04-page2');
+
+	// sorting by subject, both directions
+	await page.goto(`${base}/list`);
+	await Promise.all([page.waitForURL(/sort=subject/), page.click('.sorts a:has-text("Subject")')]);
+	let subjects = await page.locator('.messages .subject').allTextContents();
+	const asc = [...subjects].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
+	check(JSON.stringify(subjects.map(s => s.toLowerCase()[0])) ===
+	      JSON.stringify(asc.map(s => s.toLowerCase()[0])), 'sorted by subject, A to Z');
+	await Promise.all([page.waitForURL(/dir=desc/), page.click('.sorts a.current')]);
+	subjects = await page.locator('.messages .subject').allTextContents();
+	check(subjects[0].toLowerCase() >= subjects[subjects.length - 1].toLowerCase(),
+	      'sorted by subject, Z to A');
+	await shot(page, 'desktop-05-sorted');
+	await page.goto(`${base}/list?sort=size&dir=desc`);
+	const sizes = await page.locator('.messages .size').allTextContents();
+	check(sizes[0].includes('KB'), 'sorted by size, largest first');
+
+	// search: subject, then body text, then sender
+	await page.goto(`${base}/list`);
+	await page.click('details.search summary');
+	await page.fill('input[name=subject]', 'flowed');
+	await Promise.all([page.waitForURL(/subject=flowed/), page.click('button:has-text("Search")')]);
+	subjects = await page.locator('.messages .subject').allTextContents();
+	check(subjects.length === 1 && subjects[0] === 'Flowed text', 'search by subject finds one');
+	await shot(page, 'desktop-06-search');
+	await page.goto(`${base}/list?text=M%C3%BCnchen`);
+	subjects = await page.locator('.messages .subject').allTextContents();
+	check(subjects.length === 1 && subjects[0] === 'Grüße from Munich',
+	      'search in the body finds the Latin-1 message');
+	await page.goto(`${base}/list?from=eve%40example.com&since=2024-03-01&before=2024-03-31`);
+	subjects = await page.locator('.messages .subject').allTextContents();
+	check(subjects.length === 1 && subjects[0] === 'Files attached',
+	      'search by sender address within a date range');
+
+	// a plain message: headers, links made clickable, marked read
+	await openMessage(page, 'Plain text message');
+	check((await page.textContent('.msghead h1')).trim() === 'Plain text message', 'the subject shows');
+	const link = page.locator('.text a[href^="https://example.org/plan"]');
+	check(await link.count() === 1 && (await link.getAttribute('href')) === 'https://example.org/plan?x=1&y=2',
+	      'a URL in the text is a link');
+	check(await page.locator('.text .q1').count() >= 1, 'quoted lines are marked');
+	await shot(page, 'desktop-07-plain');
+	await page.goto(`${base}/list?sort=date&dir=desc`);
+	check(!(await (await rowFor(page, 'Plain text message')).getAttribute('class')).includes('unread'),
+	      'an opened message is marked read');
+
+	// flowed and Latin-1
+	await openMessage(page, 'Flowed text');
+	const flowed = await page.textContent('.text');
+	check(flowed.includes('wrapped by a format=flowed mailer so it continues'), 'format=flowed is joined');
+	await openMessage(page, 'Grüße from Munich');
+	check((await page.textContent('.text')).includes('Grüße aus München'), 'Latin-1 text is shown as UTF-8');
+	check((await page.textContent('.headers')).includes('Jürgen'), 'an encoded-word sender is decoded');
+
+	// an HTML message: sanitised, in a sandboxed frame, remote images blocked
+	await openMessage(page, 'HTML newsletter');
+	const frameEl = page.locator('iframe.html');
+	check(await frameEl.count() === 1, 'HTML shows in a frame');
+	check((await frameEl.getAttribute('sandbox')).split(' ').indexOf('allow-scripts') < 0,
+	      'the frame is sandboxed without scripts');
+	let frame = page.frameLocator('iframe.html');
+	await frame.locator('#title').waitFor();
+	check((await frame.locator('#remote').getAttribute('src')) === null, 'the remote image is blocked');
+	const inl = await frame.locator('#inline').getAttribute('src');
+	check(inl !== null && inl.includes('/part?'), 'the cid: image points at its part');
+	check(await frame.locator('#inline').evaluate(img => img.complete && img.naturalWidth === 1),
+	      'the cid: image loads');
+	check(await page.locator('.notice.images').count() === 1, 'a "show images" notice is shown');
+	await shot(page, 'desktop-08-html-blocked');
+	await Promise.all([page.waitForURL(/images=1/), page.click('.notice.images a')]);
+	frame = page.frameLocator('iframe.html');
+	await frame.locator('#title').waitFor();
+	check((await frame.locator('#remote').getAttribute('src')) === 'https://tracker.example.net/pixel.png',
+	      '"show images" brings the remote image back');
+	await shot(page, 'desktop-09-html-shown');
+
+	// a multipart message: attachments, download, preview, attached message
+	await openMessage(page, 'Files attached');
+	const names = await page.locator('.attachments .name').allTextContents();
+	check(names.includes('data.bin') && names.includes('red dot.png'), `attachments are listed (${names})`);
+	const [download] = await Promise.all([
+		page.waitForEvent('download'),
+		page.click('.attachments a.name:has-text("data.bin")'),
+	]);
+	const file = await download.path();
+	const got = fs.readFileSync(file);
+	const want = Buffer.alloc(256 * 40);
+	for (let i = 0; i < want.length; i++)
+		want[i] = i % 256;
+	check(got.equals(want), `the downloaded attachment has the same bytes (${got.length})`);
+	check(download.suggestedFilename() === 'data.bin', 'the download keeps its name');
+	check(await page.locator('.attachments .thumb img').evaluate(img => img.complete && img.naturalWidth === 1),
+	      'the image attachment previews');
+	await shot(page, 'desktop-10-attachments');
+	await Promise.all([page.waitForURL(/part=/), page.click('.attachments a:has-text("View message")')]);
+	check((await page.textContent('.msghead h1')).trim() === 'Forwarded inner message',
+	      'an attached message can be read');
+	await shot(page, 'desktop-11-attached-message');
+
+	// the XSS corpus: nothing may run
+	await openMessage(page, 'XSS corpus');
+	await page.frameLocator('iframe.html').locator('body').waitFor();
+	await page.waitForTimeout(1500);
+	await shot(page, 'desktop-12-xss');
+	await page.click('.notice.images a').catch(() => {});
+	await page.waitForTimeout(1500);
+	check(xssFired.length === 0, `no script ran from the XSS corpus (${xssFired.join('; ')})`);
+
+	// mark, move, delete
+	await page.goto(`${base}/list?sort=date&dir=desc`);
+	await selectAndDo(page, 'Flowed text', 'flag');
+	check((await (await rowFor(page, 'Flowed text')).getAttribute('class')).includes('flagged'),
+	      'a message can be flagged');
+	await selectAndDo(page, 'Flowed text', 'unread');
+	check((await (await rowFor(page, 'Flowed text')).getAttribute('class')).includes('unread'),
+	      'a message can be marked unread');
+	await selectAndDo(page, 'Flowed text', 'move', 'Archive');
+	check(await (await rowFor(page, 'Flowed text')).count() === 0, 'a moved message leaves the inbox');
+	await folder(page, 'Archive');
+	check(await (await rowFor(page, 'Flowed text')).count() === 1, 'and is in Archive');
+	await shot(page, 'desktop-13-archive');
+	await selectAndDo(page, 'Flowed text', 'delete');
+	await folder(page, 'Trash');
+	check(await (await rowFor(page, 'Flowed text')).count() === 1, 'a deleted message goes to Trash');
+	await shot(page, 'desktop-14-trash');
+	await Promise.all([page.waitForURL(/\/list/), page.click('button:has-text("Empty Trash")')]);
+	check(await page.locator('.messages li').count() === 0, 'Trash can be emptied');
+
+	// sign out
+	await Promise.all([page.waitForURL(/bye=1/), page.click('button:has-text("Sign out")')]);
+	check((await page.textContent('.notice')).includes('signed out'), 'signing out says so');
+	await shot(page, 'desktop-15-signed-out');
+	await page.goto(`${base}/list`);
+	check(page.url().includes('/login'), 'after signing out the inbox needs a new sign-in');
+	await ctx.close();
+
+	// ------------------------------------------------------------ phone
+	const phone = await newPage({ width: 390, height: 844 });
+	await signIn(phone.page);
+	await shot(phone.page, 'phone-01-inbox');
+	const box = await phone.page.locator('.messages').boundingBox();
+	check(box !== null && box.width <= 390, 'the list fits a phone screen');
+	await openMessage(phone.page, 'HTML newsletter');
+	await shot(phone.page, 'phone-02-html');
+	await openMessage(phone.page, 'Files attached');
+	await shot(phone.page, 'phone-03-attachments');
+	const scrollW = await phone.page.evaluate(() => document.documentElement.scrollWidth);
+	check(scrollW <= 391, `no sideways scrolling on a phone (${scrollW})`);
+	await phone.ctx.close();
+} catch (e) {
+	console.log(`FAIL - ${e.stack || e}`);
+	failures++;
+} finally {
+	await browser.close();
+}
+console.log(failures === 0 ? 'browser: all passed' : `browser: ${failures} failed`);
+process.exit(failures === 0 ? 0 : 1);

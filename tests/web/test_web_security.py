@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""The webmail's security and bad-input behaviour over real HTTP, against
+pillarbox-webmaild, Apache + webmail.cgi and nginx + fcgiwrap + webmail.cgi
+sharing one store:
+  - both front ends give byte-for-byte the same HTML for the same request;
+  - every response carries CSP, X-Frame-Options, Referrer-Policy, nosniff;
+  - a POST without or with a wrong CSRF token changes nothing; another
+    user's session cannot act on or read this one's mailboxes;
+  - a forged Host header and paths like /webmail/../ reach nothing;
+  - a 100 MB POST, a multipart body without its final boundary, a 10,000
+    character boundary, a 1 MB query string, invalid UTF-8 in each field and
+    unknown routes get a 4xx answer, and the servers keep working."""
+import os
+import re
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import webenv  # noqa: E402
+
+failures = []
+
+
+def check(cond, what):
+    print("%s - %s" % ("ok" if cond else "FAIL", what))
+    if not cond:
+        failures.append(what)
+
+
+def raw_request(server, data, read_timeout=30.0, send_more=None):
+    """Sends raw bytes, returns the status code (0 if the connection closed
+    without an answer)."""
+    s = socket.create_connection(("127.0.0.1", server.port), 10)
+    try:
+        s.sendall(data)
+        if send_more is not None:
+            try:
+                for chunk in send_more:
+                    s.sendall(chunk)
+            except OSError:
+                pass        # the server answered early and closed: fine
+        s.settimeout(read_timeout)
+        buf = b""
+        end = time.time() + read_timeout
+        while b"\r\n" not in buf and time.time() < end:
+            try:
+                got = s.recv(4096)
+            except (ConnectionResetError, socket.timeout):
+                break
+            if not got:
+                break
+            buf += got
+        m = re.match(rb"HTTP/1\.[01] (\d{3})", buf)
+        return int(m.group(1)) if m else 0
+    finally:
+        s.close()
+
+
+def uid_of(client, subject, mb=""):
+    r = client.get("/list?sort=date&dir=desc" + ("&mb=%s" % mb if mb else ""))
+    m = re.search(r'value="(\d+)" id="sel\d+" aria-label="Select: %s"' % re.escape(subject), r.text)
+    return m.group(1) if m else None
+
+
+def row_class(client, subject):
+    r = client.get("/list?sort=date&dir=desc")
+    m = re.search(r'<li class="([^"]*)">\s*<input type="checkbox" name="uid" value="\d+" id="sel\d+" '
+                  r'aria-label="Select: %s"' % re.escape(subject), r.text)
+    return m.group(1) if m else ""
+
+
+def inbox_id(client):
+    r = client.get("/list")
+    return re.search(r'name="mb" value="(\d+)"', r.text).group(1)
+
+
+def security_headers(server):
+    c = webenv.Client(server)
+    for path in ("/login", "/nowhere", "/static/style.css"):
+        r = c.get(path)
+        h = {k.lower(): v for k, v in r.getheaders()}
+        ok = ("default-src 'none'" in h.get("content-security-policy", "") and
+              h.get("x-frame-options") in ("DENY", "SAMEORIGIN") and
+              h.get("referrer-policy") == "no-referrer" and
+              h.get("x-content-type-options") == "nosniff")
+        check(ok or (path.startswith("/static") and h.get("x-content-type-options") == "nosniff"),
+              "%s: %s carries the security headers" % (server.name, path))
+    r = webenv.Client(server).get("/login")
+    cookie = [v for k, v in r.getheaders() if k.lower() == "set-cookie"]
+    check(any("HttpOnly" in v and "SameSite=Strict" in v for v in cookie),
+          "%s: cookies are HttpOnly and SameSite=Strict" % server.name)
+
+
+def csrf_and_sessions(server):
+    bob = webenv.Client(server)
+    bob.login()
+    alice = webenv.Client(server)
+    alice.login("alice@example.com")
+    mb = inbox_id(bob)
+    uid = uid_of(bob, "Plain text message")
+    check(uid is not None, "%s: the test message is listed" % server.name)
+    token = bob.csrf()
+    for what, fields in (("no token", {"mb": mb, "uid": uid, "op": "flag"}),
+                         ("a wrong token", {"mb": mb, "uid": uid, "op": "flag", "csrf": "0" * 64}),
+                         ("alice's token", {"mb": mb, "uid": uid, "op": "flag",
+                                            "csrf": alice.csrf()})):
+        r = bob.post("/action", fields)
+        check(r.status == 403, "%s: a POST with %s is refused (%d)" % (server.name, what, r.status))
+        check("flagged" not in row_class(bob, "Plain text message"),
+              "%s: ... and changed nothing" % server.name)
+    r = bob.post("/action", {"mb": mb, "uid": uid, "op": "flag", "csrf": token})
+    check(r.status == 303 and "flagged" in row_class(bob, "Plain text message"),
+          "%s: the same POST with the token works" % server.name)
+    bob.post("/action", {"mb": mb, "uid": uid, "op": "unflag", "csrf": token})
+    # alice's session against bob's mailbox
+    r = alice.get("/list?mb=%s" % mb)
+    check(r.status == 404 and "Plain text message" not in r.text,
+          "%s: another user's folder is not found" % server.name)
+    r = alice.get("/msg?mb=%s&uid=%s" % (mb, uid))
+    check(r.status == 404 and "Hello Bob" not in r.text,
+          "%s: another user's message is not found" % server.name)
+    r = alice.get("/raw?mb=%s&uid=%s" % (mb, uid))
+    check(r.status == 404 and b"Hello Bob" not in r.body, "%s: nor its source" % server.name)
+    r = alice.post("/action", {"mb": mb, "uid": uid, "op": "delete", "csrf": alice.csrf()})
+    check(r.status == 404, "%s: another user's message cannot be deleted" % server.name)
+    check(uid_of(bob, "Plain text message") == uid, "%s: ... it is still there" % server.name)
+    # logout destroys the session: the old cookie is worthless
+    old = dict(bob.cookies)
+    bob.post("/logout", {"csrf": token})
+    replay = webenv.Client(server)
+    replay.cookies = old
+    r = replay.get("/list")
+    check(r.status == 303 and "/login" in r.getheader("Location", ""),
+          "%s: a cookie from a destroyed session leads to sign-in" % server.name)
+    # the session id changes at sign-in (no fixation)
+    fix = webenv.Client(server)
+    fix.cookies["pbx_session"] = "ab" * 32
+    fix.login()
+    check(fix.cookies.get("pbx_session") not in (None, "ab" * 32),
+          "%s: signing in issues a new session id" % server.name)
+    # an expired session returns to where the user was
+    lost = webenv.Client(server)
+    lost.cookies["pbx_session"] = "cd" * 32
+    r = lost.get("/list?sort=subject")
+    loc = r.getheader("Location", "")
+    check(r.status == 303 and "expired=1" in loc and "next=%2Flist%3Fsort%3Dsubject" in loc,
+          "%s: an unknown session goes to sign-in with the way back (%s)" % (server.name, loc))
+
+
+def host_and_paths(server):
+    c = webenv.Client(server)
+    c.login()
+    r = c.get("/list", headers={"Host": "evil.example", "Cookie": "; ".join(
+        "%s=%s" % kv for kv in c.cookies.items())})
+    check(r.status == 200 and "evil.example" not in r.text,
+          "%s: a forged Host is not reflected" % server.name)
+    r = c.get("/", headers={"Host": "evil.example", "Cookie": "; ".join(
+        "%s=%s" % kv for kv in c.cookies.items())})
+    check(r.getheader("Location", "").startswith("/webmail/"),
+          "%s: redirects stay on this site (%s)" % (server.name, r.getheader("Location")))
+    for p in ("/webmail/../etc/passwd", "/webmail/static/../../pillarbox.conf",
+              "/webmail/static/%2e%2e/%2e%2e/pillarbox.conf", "/webmail/%2e%2e/",
+              "/webmail/static/..%2fstyle.css", "/webmail//list", "/webmail/static/",
+              "/webmail/static/style.css%00.png", "/webmail/list/..", "/etc/passwd",
+              "/webmail/static/.htaccess"):
+        # (a web server may merge "//" itself: then it is just the list)
+        r = c.get(p, raw_path=True)
+        merged = p == "/webmail//list" and r.status == 200 and "<h1>Inbox</h1>" in r.text
+        check(400 <= r.status < 500 or merged or
+              (r.status in (301, 302, 303) and
+               r.getheader("Location", "").split("127.0.0.1:%d" % server.port)[-1].startswith("/webmail/")),
+              "%s: %s reaches nothing (%d)" % (server.name, p, r.status))
+        check("store =" not in r.text and "root:x" not in r.text,
+              "%s: %s leaks no file" % (server.name, p))
+
+
+def bad_input(server):
+    c = webenv.Client(server)
+    c.login()
+    token = c.csrf()
+    base = server.base
+    hdr = ("POST %s/action HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: %s\r\n"
+           "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n")
+    cookie = "; ".join("%s=%s" % kv for kv in c.cookies.items())
+    chunk = b"a" * 65536
+    status = raw_request(server, (hdr % (base, cookie, 100 * 1024 * 1024)).encode(),
+                         send_more=(chunk for _ in range(16)))
+    check(400 <= status < 500, "%s: a 100 MB POST gets a 4xx (%d)" % (server.name, status))
+    body = ("--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n%s\r\n"
+            "--XyZ\r\nContent-Disposition: form-data; name=\"op\"\r\n\r\nflag" % token)
+    r = c.request("POST", "/action", body=body,
+                  headers={"Content-Type": "multipart/form-data; boundary=XyZ"})
+    check(r.status == 400, "%s: multipart without its final boundary: 400 (%d)" % (server.name, r.status))
+    r = c.request("POST", "/action", body="--" + "b" * 10000 + "--\r\n",
+                  headers={"Content-Type": "multipart/form-data; boundary=" + "b" * 10000})
+    check(400 <= r.status < 500, "%s: a 10,000 character boundary: 4xx (%d)" % (server.name, r.status))
+    q = "x=" + "a" * (1024 * 1024)
+    status = raw_request(server, ("GET %s/list?%s HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: %s\r\n\r\n"
+                                  % (base, q, cookie)).encode())
+    check(400 <= status < 500 or status == 0,
+          "%s: a 1 MB query string: 4xx or refused (%d)" % (server.name, status))
+    for what, path, fields in (
+            ("the address", "/login", {"login_token": "x", "address": b"\xff\xfe@example.com",
+                                       "password": "x"}),
+            ("the password", "/login", {"login_token": "x", "address": "bob@example.com",
+                                        "password": b"\xc3\x28"}),
+            ("a uid", "/action", {"csrf": token, "mb": "1", "op": "flag", "uid": b"\xff"}),
+            ("the op", "/action", {"csrf": token, "mb": "1", "op": b"fl\xe9g"}),
+            ("the token", "/action", {"csrf": b"\xf0\x28\x8c\x28", "mb": "1", "op": "flag"}),
+            ("a setting", "/settings", {"csrf": token, "tz": b"\xed\xa0\x80"})):
+        from urllib.parse import urlencode
+        r = c.request("POST", path, body=urlencode(fields))
+        check(r.status == 400, "%s: invalid UTF-8 in %s: 400 (%d)" % (server.name, what, r.status))
+    for q in ("mb=%FF", "sort=%C0%AF", "from=%ED%A0%80", "next=%FE"):
+        r = c.get("/list?" + q)
+        check(r.status == 400, "%s: invalid UTF-8 in the query %s: 400 (%d)" % (server.name, q, r.status))
+    for p in ("/nowhere", "/list/extra", "/static/nothing.css", "/msg?mb=1&uid=999999",
+              "/part?mb=1&uid=1&part=999", "/body?mb=1&uid=1&part=0"):
+        r = c.get(p)
+        check(400 <= r.status < 500, "%s: %s: 4xx (%d)" % (server.name, p, r.status))
+    r = c.request("PUT", "/list", body="x")
+    check(r.status in (405, 400, 403), "%s: an unknown method: 4xx (%d)" % (server.name, r.status))
+    r = c.get("/login")
+    check(r.status == 200, "%s: still serving after all that" % server.name)
+
+
+def same_html(webmaild, cgi):
+    a = webenv.Client(webmaild)
+    a.login()
+    b = webenv.Client(cgi)
+    b.cookies = dict(a.cookies)       # one store: the session works on both
+    mb = inbox_id(a)
+    uid = uid_of(a, "Files attached")
+    a.get("/msg?mb=%s&uid=%s" % (mb, uid))      # read once: no state change after
+    for path in ("/list", "/list?sort=subject&dir=asc", "/msg?mb=%s&uid=%s" % (mb, uid),
+                 "/settings", "/list?subject=flowed", "/nowhere",
+                 "/body?mb=%s&uid=%s&part=1" % (mb, uid_of(a, "HTML newsletter") or "0")):
+        ra, rb = a.get(path), b.get(path)
+        check(ra.status == rb.status and ra.body == rb.body,
+              "%s and %s give the same page for %s" % (webmaild.name, cgi.name, path))
+
+
+def main():
+    store = webenv.Store()
+    servers = []
+    try:
+        servers.append(webenv.Webmaild(store))
+        if webenv.is_root():
+            servers.append(webenv.Apache(store))
+            servers.append(webenv.Nginx(store))
+        for s in servers:
+            security_headers(s)
+            csrf_and_sessions(s)
+            host_and_paths(s)
+            bad_input(s)
+        if len(servers) > 1:
+            same_html(servers[0], servers[1])
+            same_html(servers[0], servers[2])
+    finally:
+        for s in servers:
+            s.stop()
+        if failures:
+            for s in servers:
+                print(s.log())
+        store.cleanup()
+    print("%d failed" % len(failures))
+    sys.exit(1 if failures else 0)
+
+
+main()
