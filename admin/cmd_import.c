@@ -696,6 +696,7 @@ const struct admin_noun admin_noun_import = {
 	"import", "Migration: mail from Maildir++ (Dovecot, Courier) or mbox into a user's\n"
 	"folders, with flags, keywords and dates. Running it again adds only what is\n"
 	"new: messages the folder already holds (the same bytes) are skipped.\n"
-	"Started as root, the source is read with its owner's rights.",
+	"Started as root, the source is read with its owner's rights. A message that\n"
+	"cannot be imported is named on stderr and the exit status is then 65.",
 	import_verbs, sizeof(import_verbs) / sizeof(import_verbs[0]),
 };

@@ -161,8 +161,9 @@ static int queue_cmd_bounce(struct admin *admin, int argc, char **argv)
 }
 
 static const struct admin_verb queue_verbs[] = {
-	{ "list", "", "the outbound queue, one entry a line: id, created, size, attempts, "
-	  "next attempt, state, sender, pending/recipients, last error",
+	/* Columns: id, created, size, attempts, next attempt, state, sender,
+	 * pending/recipients, last error (documented in pillarbox(8)). */
+	{ "list", "", "the outbound queue, one entry a line (tab-separated)",
 	  0, 0, ADMIN_STORE_OPEN, true, NULL, NULL, queue_cmd_list },
 	{ "show", "ID", "one entry and each recipient's state and last reply",
 	  1, 1, ADMIN_STORE_OPEN, true, NULL, NULL, queue_cmd_show },

@@ -124,7 +124,8 @@ int import_mbox_from_date(const char *rest, size_t len, int64_t *date_r, int32_t
 
 /* ---- the pipe between reader and importer (import_pipe.c) ---- */
 
-/* Fills `sink` with callbacks that write records to `fd`. */
+/* Fills `sink` with callbacks that write records to `fd` (one such sink a
+ * process: the reader has one pipe). */
 void import_pipe_sink(int fd, struct import_sink *sink);
 /* Tells the importer the reader finished (the last record). 0 or -1. */
 int import_pipe_end(int fd, int status);

@@ -33,7 +33,7 @@ static const char admin_exit_help[] =
 	"  65  data error: invalid or refused input, or problems found by store check\n"
 	"  66  an input file cannot be opened (import)\n"
 	"  67  no such user or address\n"
-	"  69  not available (queue commands until the relay exists)\n"
+	"  69  unavailable (a program the command needs is missing)\n"
 	"  73  cannot create (store init/restore, export), or over quota (deliver, import)\n"
 	"  74  reading or writing a file failed (import, export)\n"
 	"  75  temporary failure: the store is busy or unavailable; try again\n"
@@ -265,9 +265,10 @@ out:
 	process_watchdog(0);
 	if (admin->source_fd >= 0)
 		close(admin->source_fd);
-	if (admin->reader_pid > 0) {
-		/* The verb reaps its reader; this is for the early exits. */
-		kill(admin->reader_pid, SIGTERM);
+	if (admin->reader_pid > 0 && kill(admin->reader_pid, SIGTERM) == 0) {
+		/* The verb reaps its reader; this is for the early exits. A
+		 * reader running as another user cannot be signalled: it ends
+		 * at its next write into the closed pipe. */
 		while (waitpid(admin->reader_pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}

@@ -340,7 +340,139 @@ static void put_style_element(struct san *s, const GumboNode *node)
 	buf_free(&css);
 }
 
+/* ---------------------------------------------------------------- nesting */
+
+/* The output must parse back into the tree we wrote (otherwise what the
+ * browser builds is not what we checked: the root of mXSS). Gumbo's tree
+ * is already what a parser makes, but dropping and unwrapping elements can
+ * bring together elements that the HTML5 tree builder would pull apart
+ * again (a <div> in a <p>, an <h1> in an <h1>, an <li> in an <li>, an <a> in
+ * an <a>, a cell outside a row, text in a table). Such an element is
+ * unwrapped (its content kept) and such text dropped, following the tree
+ * builder's "in body" and "in table" rules. */
+
+static bool is_heading(GumboTag t)
+{
+	return t == GUMBO_TAG_H1 || t == GUMBO_TAG_H2 || t == GUMBO_TAG_H3 || t == GUMBO_TAG_H4 ||
+	       t == GUMBO_TAG_H5 || t == GUMBO_TAG_H6;
+}
+
+static bool in_list(GumboTag t, const GumboTag *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (list[i] == t)
+			return true;
+	}
+	return false;
+}
+
+#define IN(t, ...) in_list((t), (const GumboTag[]){ __VA_ARGS__ }, \
+			   sizeof((const GumboTag[]){ __VA_ARGS__ }) / sizeof(GumboTag))
+
+/* Start tags that close an open <p> ("in body"). */
+static bool closes_p(GumboTag t)
+{
+	return is_heading(t) || IN(t, GUMBO_TAG_ADDRESS, GUMBO_TAG_ARTICLE, GUMBO_TAG_ASIDE,
+		GUMBO_TAG_BLOCKQUOTE, GUMBO_TAG_CENTER, GUMBO_TAG_DETAILS, GUMBO_TAG_DIR,
+		GUMBO_TAG_DIV, GUMBO_TAG_DL, GUMBO_TAG_FIELDSET, GUMBO_TAG_FIGCAPTION,
+		GUMBO_TAG_FIGURE, GUMBO_TAG_FOOTER, GUMBO_TAG_HEADER, GUMBO_TAG_HGROUP,
+		GUMBO_TAG_MAIN, GUMBO_TAG_MENU, GUMBO_TAG_NAV, GUMBO_TAG_OL, GUMBO_TAG_P,
+		GUMBO_TAG_SECTION, GUMBO_TAG_SUMMARY, GUMBO_TAG_UL, GUMBO_TAG_PRE,
+		GUMBO_TAG_LISTING, GUMBO_TAG_TABLE, GUMBO_TAG_HR, GUMBO_TAG_FORM, GUMBO_TAG_DD,
+		GUMBO_TAG_DT, GUMBO_TAG_LI);
+}
+
+static bool table_context(GumboTag t)
+{
+	return IN(t, GUMBO_TAG_TABLE, GUMBO_TAG_TBODY, GUMBO_TAG_THEAD, GUMBO_TAG_TFOOT,
+		  GUMBO_TAG_TR, GUMBO_TAG_COLGROUP);
+}
+
+/* Where a search for an open element stops ("button scope" and markers). */
+static bool scope_boundary(GumboTag t)
+{
+	return IN(t, GUMBO_TAG_TABLE, GUMBO_TAG_TD, GUMBO_TAG_TH, GUMBO_TAG_CAPTION,
+		  GUMBO_TAG_HTML, GUMBO_TAG_MARQUEE, GUMBO_TAG_OBJECT, GUMBO_TAG_APPLET,
+		  GUMBO_TAG_TEMPLATE, GUMBO_TAG_BUTTON);
+}
+
+/* "Special" elements other than address, div and p stop the search for an
+ * open li, dd or dt (those we keep are enough). */
+static bool stops_list_item(GumboTag t)
+{
+	return scope_boundary(t) || table_context(t) || is_heading(t) ||
+	       IN(t, GUMBO_TAG_OL, GUMBO_TAG_UL, GUMBO_TAG_DL, GUMBO_TAG_BLOCKQUOTE,
+		  GUMBO_TAG_ARTICLE, GUMBO_TAG_ASIDE, GUMBO_TAG_SECTION, GUMBO_TAG_NAV,
+		  GUMBO_TAG_HEADER, GUMBO_TAG_FOOTER, GUMBO_TAG_MAIN, GUMBO_TAG_FIGURE,
+		  GUMBO_TAG_FIGCAPTION, GUMBO_TAG_DETAILS, GUMBO_TAG_SUMMARY, GUMBO_TAG_CENTER,
+		  GUMBO_TAG_PRE, GUMBO_TAG_BODY);
+}
+
+/* May element `x` be written inside the open elements open[0..n)? */
+static bool fits(const GumboTag *open, size_t n, GumboTag x)
+{
+	GumboTag cur = n > 0 ? open[n - 1] : GUMBO_TAG_BODY;
+	if (table_context(cur)) {
+		switch (cur) {
+		case GUMBO_TAG_TABLE:
+			return IN(x, GUMBO_TAG_CAPTION, GUMBO_TAG_COLGROUP, GUMBO_TAG_TBODY,
+				  GUMBO_TAG_THEAD, GUMBO_TAG_TFOOT);
+		case GUMBO_TAG_TR:
+			return x == GUMBO_TAG_TD || x == GUMBO_TAG_TH;
+		case GUMBO_TAG_COLGROUP:
+			return x == GUMBO_TAG_COL;
+		default:
+			return x == GUMBO_TAG_TR;
+		}
+	}
+	switch (x) {
+	case GUMBO_TAG_TD: case GUMBO_TAG_TH: case GUMBO_TAG_TR: case GUMBO_TAG_TBODY:
+	case GUMBO_TAG_THEAD: case GUMBO_TAG_TFOOT: case GUMBO_TAG_CAPTION: case GUMBO_TAG_COLGROUP:
+	case GUMBO_TAG_COL:
+		return false;   /* only inside their table parts (handled above) */
+	default:
+		break;
+	}
+	if (is_heading(x) && is_heading(cur))
+		return false;
+	/* an open <p> (in button scope) or <a> is closed by these */
+	for (size_t i = n; i-- > 0 && !scope_boundary(open[i]);) {
+		if ((closes_p(x) && open[i] == GUMBO_TAG_P) || (x == GUMBO_TAG_A && open[i] == GUMBO_TAG_A))
+			return false;
+	}
+	/* an open <li> (or <dd>/<dt>) is closed by another, up to a list */
+	bool li = x == GUMBO_TAG_LI, dx = x == GUMBO_TAG_DD || x == GUMBO_TAG_DT;
+	for (size_t i = n; (li || dx) && i-- > 0 && !stops_list_item(open[i]);) {
+		if ((li && open[i] == GUMBO_TAG_LI) ||
+		    (dx && (open[i] == GUMBO_TAG_DD || open[i] == GUMBO_TAG_DT)))
+			return false;
+	}
+	return true;
+}
+
+static bool all_space(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r' && *s != '\f')
+			return false;
+	}
+	return true;
+}
+
 /* ---------------------------------------------------------------- walk */
+
+/* The parser drops one newline right after <pre>: write one more when the
+ * content starts with a newline, so it survives. */
+static void pre_newline(struct san *s, const GumboNode *pre)
+{
+	const GumboVector *kids = &pre->v.element.children;
+	if (kids->length > 0) {
+		const GumboNode *first = kids->data[0];
+		if ((first->type == GUMBO_NODE_TEXT || first->type == GUMBO_NODE_WHITESPACE) &&
+		    first->v.text.text[0] == '\n')
+			buf_putc(s->out, '\n');
+	}
+}
 
 struct frame {
 	const GumboNode *node;
@@ -350,7 +482,8 @@ struct frame {
 
 static int walk(struct san *s, const GumboNode *root, bool styles_only)
 {
-	size_t cap = 64, depth = 0;
+	size_t cap = 64, depth = 0, nopen = 0;
+	GumboTag open_tags[SANITIZE_DEPTH_MAX + 1];
 	struct frame *stack = malloc(cap * sizeof(*stack));
 	if (stack == NULL)
 		return -1;
@@ -365,6 +498,7 @@ static int walk(struct san *s, const GumboNode *root, bool styles_only)
 				buf_puts(s->out, "</");
 				buf_puts(s->out, gumbo_normalized_tagname(n->v.element.tag));
 				buf_putc(s->out, '>');
+				nopen--;
 			}
 			depth--;
 			continue;
@@ -373,8 +507,15 @@ static int walk(struct san *s, const GumboNode *root, bool styles_only)
 		switch (k->type) {
 		case GUMBO_NODE_TEXT:
 		case GUMBO_NODE_WHITESPACE:
-			if (!styles_only)
-				tpl_escape_html(s->out, k->v.text.text, strlen(k->v.text.text));
+			if (styles_only)
+				break;
+			/* text directly in a table would be moved out of it */
+			if (nopen > 0 && table_context(open_tags[nopen - 1]) &&
+			    !all_space(k->v.text.text)) {
+				s->stats->removed++;
+				break;
+			}
+			tpl_escape_html(s->out, k->v.text.text, strlen(k->v.text.text));
 			break;
 		case GUMBO_NODE_ELEMENT: {
 			enum action act = element_action(k);
@@ -397,9 +538,21 @@ static int walk(struct san *s, const GumboNode *root, bool styles_only)
 				s->stats->removed++;
 				break;
 			}
-			bool open = act == KEEP && depth < SANITIZE_DEPTH_MAX;
-			if (open)
+			GumboTag tag = k->v.element.tag;
+			bool open = act == KEEP && nopen < SANITIZE_DEPTH_MAX &&
+				    fits(open_tags, nopen, tag);
+			if (!open && nopen > 0 && table_context(open_tags[nopen - 1])) {
+				/* its content would be moved out of the table */
+				s->stats->removed++;
+				break;
+			}
+			if (open) {
 				put_start_tag(s, k);
+				if (tag == GUMBO_TAG_PRE)
+					pre_newline(s, k);
+				if (!is_void(tag))
+					open_tags[nopen++] = tag;
+			}
 			if (open && is_void(k->v.element.tag))
 				break;
 			if (depth == cap) {

@@ -32,7 +32,7 @@ tests_unit_test_smtp_header_LDADD = inetd/libsmtp.a $(UNIT_LIBS)
 
 tests_unit_test_smtp_session_SOURCES = tests/unit/test_smtp_session.c
 tests_unit_test_smtp_session_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_smtp_session_LDADD = inetd/libsmtp.a inetd/libinetd.a $(UNIT_LIBS) $(GNUTLS_LIBS)
+tests_unit_test_smtp_session_LDADD = inetd/libsmtp.a inetd/libinetd.a $(UNIT_LIBS) $(GNUTLS_LIBS) -lpthread
 
 # Integration tests: real clients against smtpd under systemd-socket-activate
 # and xinetd (tests/integration/smtptest.py extends pbtest.py); smtp_peek

@@ -78,6 +78,23 @@ static const struct config_key config_keys[] = {
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
+/* Keys that one program alone uses, parsed and validated by that program
+ * from the same file (inetd/relay_config.c, the smtpd options): known here
+ * so that no other program warns about them. */
+static const char *const config_foreign_keys[] = {
+	"smtp_port", "queue_lifetime", "relay_timeout", "relay_connect_timeout",
+	"relay_tls_policy", "route_tls_policy", "relayhost_tls_policy",
+	"relayhost_auth_file", "relay_ca_file",
+};
+
+static bool config_key_foreign(const char *key)
+{
+	for (size_t i = 0; i < sizeof(config_foreign_keys) / sizeof(config_foreign_keys[0]); i++)
+		if (strcmp(config_foreign_keys[i], key) == 0)
+			return true;
+	return false;
+}
+
 const char *config_path(const char *explicit_path)
 {
 	const char *env;
@@ -497,6 +514,8 @@ static const char *config_line_parse(struct config *config, char *line, bool *se
 		if (strcmp(config_keys[i].name, key) == 0)
 			break;
 	}
+	if (i == CONFIG_NKEYS && config_key_foreign(key))
+		return NULL;
 	if (i == CONFIG_NKEYS) {
 		log_warning("%s:%u: unknown key \"%s\" ignored", path, lineno,
 			    log_safe(shown, sizeof(shown), key, strnlen(key, CONFIG_KEY_SHOWN_MAX)));

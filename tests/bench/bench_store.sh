@@ -113,7 +113,7 @@ out "  password hash check alone (in process)" "$(sed -n 's/^hash_verify_ms //p'
 out "  store_auth_login alone (hash + counters, in process)" "$(sed -n 's/^auth_login_ms //p' "$WORK/hash.out") ms"
 out "  bare fork+exec of an empty program" "$bare"
 opens=""
-for i in 1 2 3 4 5; do opens="$opens $("$TOOL" open --config "$CONF" | sed -n 's/^open_ms //p')"; done
+for i in 1 2 3 4 5; do opens="$opens $("$TOOL" open --config "$CONF" | awk '{ print $2 }')"; done
 out "  store_open with nothing to recover (in process, median of 5)" \
 	"$(printf '%s\n' $opens | median) ms"
 
@@ -132,10 +132,13 @@ recovery() {    # recovery yes|no: prints "open_ms log_bytes"
 	set -- $pids
 	kill -KILL "$1"
 	reap "$1"
-	local ms wall cpu TIMEFORMAT='%3R %3U %3S'
-	{ time "$TOOL" open --config "$CONF" > "$WORK/open.out"; } 2> "$WORK/open.time"
-	ms=$(sed -n 's/^open_ms //p' "$WORK/open.out")
-	read -r wall cpu < <(awk '{ printf "%.0f %.0f\n", $1 * 1000, ($2 + $3) * 1000 }' "$WORK/open.time")
+	local ms wall cpu t0 t1
+	t0=$(date +%s%N)
+	"$TOOL" open --config "$CONF" > "$WORK/open.out"
+	t1=$(date +%s%N)
+	wall=$(( (t1 - t0) / 1000000 ))
+	ms=$(awk '$1 == "open_ms" { print $2 }' "$WORK/open.out")
+	cpu=$(awk '$1 == "open_ms" { print $4 }' "$WORK/open.out")
 	for pid in $pids; do kill -KILL "$pid" 2>/dev/null; reap "$pid"; done
 	# A clean open afterwards so the next round starts from a recovered store.
 	"$TOOL" open --config "$CONF" > /dev/null
@@ -147,7 +150,7 @@ for mode in no yes; do
 	label="recovery after kill -9 (4 writers, ${LOAD_SECONDS} s load)"
 	[ "$mode" = yes ] && label="$label, checkpoint just before" || label="$label, no checkpoint"
 	out "$label" "$(printf '%s' "$rows" | awk '{ print $1 }' | median) ms in store_open, \
-$(printf '%s' "$rows" | awk '{ print $2 }' | median) ms wall, $(printf '%s' "$rows" | awk '{ print $4 }' | median) ms CPU \
+$(printf '%s' "$rows" | awk '{ print $2 }' | median) ms wall, $(printf '%s' "$rows" | awk '{ print $4 }' | median) ms CPU in store_open \
 (median of 3; log since checkpoint $(printf '%s' "$rows" | awk '{ print $3 }' | median) B)"
 	[ "$mode" = yes ] && rec_yes=$(printf '%s' "$rows" | awk '{ print $1 }' | median)
 done

@@ -237,13 +237,3 @@ class SmtpFixture(pbtest.Fixture):
             time.sleep(0.05)
         return predicate()
 
-
-def non_loopback_address():
-    """A local IPv4 address that is not loopback, or None."""
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.connect(("192.0.2.254", 9))  # no packet is sent
-            addr = s.getsockname()[0]
-    except OSError:
-        return None
-    return None if addr.startswith("127.") else addr

@@ -71,7 +71,8 @@ for round in $(seq 1 $(( ROUNDS + 1 ))); do
 		wait_gone 10 $newcomer || die "the process after the watchdog round hangs"
 		reap "$newcomer"
 		[ "$REAPED" = 0 ] || fail "the process after the watchdog round failed: $(cat "$R/new.err")"
-		note "round $round: then a new process's store_open (recovery): $(sed -n 's/^open_ms //p' "$R/new") ms"
+		note "round $round: then a new process's store_open (recovery):" \
+			"$(awk '$1 == "open_ms" { print $2 " ms (CPU " $4 " ms)" }' "$R/new")"
 		break
 	fi
 	# The newcomer: opens (and recovers), then delivers and reads.
@@ -98,9 +99,10 @@ for round in $(seq 1 $(( ROUNDS + 1 ))); do
 	reap "$newcomer"
 	[ "$REAPED" = 0 ] || fail "round $round: the new process failed: $(status_name "$REAPED"): $(cat "$R/new.err")"
 	grep -q "^ok r${round}new-1" "$R/new" || fail "round $round: the new process delivered nothing"
-	open_ms=$(sed -n 's/^open_ms //p' "$R/new")
+	open_ms=$(awk '$1 == "open_ms" { print $2 }' "$R/new")
 	open_times="$open_times $open_ms"
-	note "round $round: killed $what; new process's store_open (recovery) ${open_ms} ms;" \
+	note "round $round: killed $what; new process's store_open (recovery) ${open_ms} ms" \
+		"(CPU $(awk '$1 == "open_ms" { print $4 }' "$R/new") ms);" \
 		"all ended $(( t_end - t_kill )) ms after the kill; others:${outcome%,}"
 done
 note "store_open times with recovery (ms):$open_times"

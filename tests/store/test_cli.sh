@@ -104,12 +104,12 @@ printf 'max_message_size = lots\n' >"$T/bad.conf"
 chmod 644 "$T/bad.conf"
 check "bad config value" 78 "$PB" --config "$T/bad.conf" domain list
 expect_grep "bad config: FILE:LINE: what" "bad.conf:1: max_message_size: expected a size" "$err"
-check "queue list is not available yet" 69 pb queue list
-expect_grep "queue says why" "relay is not built" "$err"
-check "queue delete is not available yet" 69 pb queue delete 0123
 
 # ---- store init
 check "store init" 0 pb store init
+check "queue list" 0 pb queue list
+check "queue delete bad id" 65 pb queue delete 0123
+check "queue show unknown" 65 pb queue show 00000000000000000000000000000000
 if [ "$(id -u)" -eq 0 ]; then
 	perms=$(stat -c '%U:%G %a' "$T/store/sub")
 	if [ "$perms" = "pillarbox:pillarbox 2770" ]; then

@@ -466,6 +466,40 @@ static void test_maildir_read(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+/* Courier: courierimapuiddb gives the order; its keywords are not read. */
+static void test_maildir_courier(void **state)
+{
+	char root[] = "/tmp/test_import_courier.XXXXXX", path[1024];
+	struct import_sink sink;
+	struct collected *c;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	make_dirs(root, "");
+	make_dirs(root, ".Sent");
+	snprintf(path, sizeof(path), "%s/courierimapkeywords", root);
+	mkdir(path, 0700);
+	put_file(root, "courierimapuiddb", "1 1700000000 3\n1 1700000009.999.x\n"
+		 "2 1700000001.111.x\n", 0);
+	put_file(root, "cur/1700000001.111.x:2,S", "Subject: second\n\n", 0);
+	put_file(root, "cur/1700000009.999.x:2,RS", "Subject: first\n\n", 0);
+	put_file(root, ".Sent/cur/1700000005.555.x:2,S", "Subject: sent\n\n", 0);
+	c = collected_new(&sink);
+	fd = open(root, O_RDONLY | O_DIRECTORY);
+	assert_int_equal(import_maildir_read(fd, 1 << 20, &sink), 0);
+	close(fd);
+	assert_int_equal(c->n, 3);
+	assert_string_equal(c->msgs[0].data, "Subject: first\n\n");
+	assert_int_equal(c->msgs[0].flags, STORE_FLAG_ANSWERED | STORE_FLAG_SEEN);
+	assert_string_equal(c->msgs[1].data, "Subject: second\n\n");
+	assert_string_equal(c->msgs[2].folder, "Sent");
+	assert_int_equal(c->notes[IMPORT_NOTE_INFO], 1); /* courierimapkeywords */
+	collected_free(c);
+	snprintf(path, sizeof(path), "rm -rf '%s'", root);
+	assert_int_equal(system(path), 0);
+}
+
 /* ----------------------------------------------------------------- pipe */
 
 static void test_pipe_round_trip(void **state)
@@ -562,6 +596,7 @@ int main(void)
 		cmocka_unit_test(test_mbox_read),
 		cmocka_unit_test(test_mbox_too_big_and_long_lines),
 		cmocka_unit_test(test_maildir_read),
+		cmocka_unit_test(test_maildir_courier),
 		cmocka_unit_test(test_pipe_round_trip),
 		cmocka_unit_test(test_pipe_limits),
 	};
