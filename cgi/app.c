@@ -209,6 +209,8 @@ static void add_security_headers(struct ctx *c, const char *csp, bool framable)
 	http_header_add(r, c->a, "Referrer-Policy", "no-referrer");
 	http_header_add(r, c->a, "Cross-Origin-Opener-Policy", "same-origin");
 	http_header_add(r, c->a, "Cross-Origin-Resource-Policy", "same-origin");
+	if (c->req->https)
+		http_header_add(r, c->a, "Strict-Transport-Security", "max-age=31536000");
 }
 
 void ctx_set_csp(struct ctx *c, const char *csp, bool framable)

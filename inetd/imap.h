@@ -7,7 +7,8 @@
  * response (strings, flags, tagged and untagged lines); imap_auth.c the
  * commands before login and the "any state" ones; imap_mailbox.c names and
  * the mailbox commands; imap_list.c LIST/LSUB/STATUS; imap_view.c the
- * selected mailbox (sequence map, keeping in step, EXPUNGE/CLOSE/IDLE);
+ * selected mailbox (sequence map, keeping in step); imap_select.c
+ * EXPUNGE/CLOSE/UNSELECT/CHECK/IDLE;
  * imap_fetch.c and imap_bodystructure.c FETCH; imap_search.c SEARCH;
  * imap_store.c STORE/COPY/MOVE; imap_append.c APPEND. */
 #ifndef PB_IMAP_H

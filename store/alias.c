@@ -39,7 +39,7 @@ typedef char alias_addr[STORE_ADDRESS_MAX + 1];
 static int alias_targets_txn(struct store *store, DB_TXN *txn, const char *key, alias_addr *out,
 			     size_t max, uint32_t flags)
 {
-	DB *db = store->db[DBI_ALIASES];
+	DB *db = store_db(store, DBI_ALIASES);
 	DBC *cur;
 	alias_addr kbuf, vbuf;
 	size_t keylen = strlen(key);
@@ -370,7 +370,7 @@ static int alias_del_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	struct alias_ctx *c = ctx;
 	const char *domain = account_addr_domain(&c->source);
-	DB *db = store->db[DBI_ALIASES];
+	DB *db = store_db(store, DBI_ALIASES);
 	DBC *cur;
 	struct domain_rec dom;
 	struct account_addr t;
@@ -446,7 +446,7 @@ struct alias_batch {
 static int alias_batch_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	struct alias_batch *b = ctx;
-	DB *db = store->db[DBI_ALIASES];
+	DB *db = store_db(store, DBI_ALIASES);
 	DBC *cur;
 	alias_addr kbuf, vbuf;
 	DBT k = { .data = kbuf, .ulen = sizeof(kbuf) - 1, .flags = DB_DBT_USERMEM };

@@ -267,7 +267,7 @@ static int check_mailboxes(struct check *c, DB_TXN *txn)
 	DBC *cur;
 	db_recno_t recno;
 	uint8_t sbuf[MBOXSTATE_RECLEN];
-	int ret = store->db[DBI_MBOXSTATE]->cursor(store->db[DBI_MBOXSTATE], txn, &cur, 0);
+	int ret = store_db(store, DBI_MBOXSTATE)->cursor(store_db(store, DBI_MBOXSTATE), txn, &cur, 0);
 	if (ret != 0)
 		return store_dberr(store, ret, "mboxstate cursor");
 	DBT k = { .data = &recno, .ulen = sizeof(recno), .flags = DB_DBT_USERMEM };
@@ -289,7 +289,7 @@ static int check_mailboxes(struct check *c, DB_TXN *txn)
 		uint64_t bytes = 0;
 		DBC *mc;
 		uint8_t kb[8], vb[MSG_RECORD_MAX];
-		if (store->db[DBI_MSGS]->cursor(store->db[DBI_MSGS], txn, &mc, 0) != 0)
+		if (store_db(store, DBI_MSGS)->cursor(store_db(store, DBI_MSGS), txn, &mc, 0) != 0)
 			break;
 		be32_put(kb, id);
 		be32_put(kb + 4, 0);
@@ -350,7 +350,7 @@ static int check_queue_refs(struct check *c, DB_TXN *txn)
 {
 	struct store *store = c->store;
 	DBC *cur;
-	int ret = store->db[DBI_OUTQ]->cursor(store->db[DBI_OUTQ], txn, &cur, 0);
+	int ret = store_db(store, DBI_OUTQ)->cursor(store_db(store, DBI_OUTQ), txn, &cur, 0);
 	if (ret != 0)
 		return store_dberr(store, ret, "outq cursor");
 	DBT k = { .flags = DB_DBT_MALLOC }, v = { .flags = DB_DBT_MALLOC };
@@ -387,7 +387,7 @@ static int check_bodies(struct check *c, DB_TXN *txn)
 	struct body_record *rec = malloc(sizeof(*rec));
 	if (rec == NULL)
 		return store_err(store, "out of memory");
-	int ret = store->db[DBI_BODIES]->cursor(store->db[DBI_BODIES], txn, &cur, 0);
+	int ret = store_db(store, DBI_BODIES)->cursor(store_db(store, DBI_BODIES), txn, &cur, 0);
 	if (ret != 0) {
 		free(rec);
 		return store_dberr(store, ret, "bodies cursor");
@@ -453,6 +453,8 @@ static int verify_databases(const char *home, FILE *out, int *problems)
 		snprintf(path, sizeof(path), "%s/%s", home, store_dbspecs[i].file);
 		if (db_create(&db, NULL, 0) != 0)
 			return -1;
+		db->set_errfile(db, out);
+		db->set_errpfx(db, store_dbspecs[i].file);
 		int ret = db->verify(db, path, NULL, NULL, 0);
 		if (ret != 0) {
 			fprintf(out, "%s: verification failed: %s\n", path, db_strerror(ret));
@@ -509,8 +511,14 @@ int store_check(const struct config *config, FILE *out, const char **error_r)
 		return -1;
 	}
 	int r = verify_databases(copy, out, &c.problems);
-	if (r == 0)
+	/* Damaged pages make the cross-reference pass meaningless (and may
+	 * panic the copy's environment): report what verification found. */
+	if (r == 0 && c.problems == 0)
 		r = store_open_home(config, copy, false, &store, error_r);
+	else if (r == 0) {
+		remove_tree(copy);
+		return c.problems;
+	}
 	if (r == 0) {
 		r = store_read(store, check_txn, &c, error_r) < 0 ? -1 : 0;
 		store_close(&store);

@@ -136,7 +136,7 @@ struct domain_batch {
 static int domain_batch_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	struct domain_batch *b = ctx;
-	DB *db = store->db[DBI_DOMAINS];
+	DB *db = store_db(store, DBI_DOMAINS);
 	DBC *cur;
 	char kbuf[STORE_DOMAIN_MAX + 1];
 	uint8_t vbuf[32];

@@ -234,16 +234,71 @@ static int db_open_one(struct store *store, DB_TXN *txn, enum store_dbi i, bool 
 		free(path);
 		return -1;
 	}
-	store->db[i] = db;
+	store->db_handles[i] = db;
 	return 0;
+}
+
+DB *store_db(struct store *store, enum store_dbi dbi)
+{
+	if (store->db_handles[dbi] != NULL)
+		return store->db_handles[dbi];
+	/* Opened inside its own snapshot transaction, as in store_open: it
+	 * never waits for a writer (STORE-NOTES §2d). */
+	DB_TXN *txn;
+	int ret = store->env->txn_begin(store->env, NULL, &txn, DB_TXN_SNAPSHOT);
+	if (ret != 0) {
+		store_dberr(store, ret, "txn_begin");
+	} else if (db_open_one(store, txn, dbi, false) < 0) {
+		txn->abort(txn);
+	} else if ((ret = txn->commit(txn, DB_TXN_NOSYNC)) != 0) {
+		store_dberr(store, ret, "opening a database");
+	}
+	if (store->db_handles[dbi] == NULL) {
+		log_error("store: %s", store_last_error(store));
+		store_panic(store);
+	}
+	return store->db_handles[dbi];
+}
+
+/* The cheap part of opening a database, for the ones opened later: the file
+ * is there, writable, and starts with the magic number of its access method
+ * (the meta page: LSN, page number, magic). */
+static int db_file_check(struct store *store, enum store_dbi i)
+{
+	static const uint32_t magic[] = { [DB_BTREE] = 0x053162, [DB_QUEUE] = 0x042253 };
+	char *path = path_join(store->home, store_dbspecs[i].file);
+	uint8_t meta[16];
+	int fd = path != NULL ? open(path, O_RDWR | O_CLOEXEC) : -1;
+	ssize_t n = fd >= 0 ? pread(fd, meta, sizeof(meta), 0) : -1;
+	int saved = errno;
+	if (fd >= 0)
+		close(fd);
+	int r = 0;
+	if (fd < 0 && saved == EACCES) {
+		r = store_err(store, "%s: permission denied: chown it to user %s",
+			      path ? path : store_dbspecs[i].file, store->config->user);
+	} else if (fd < 0) {
+		r = store_err(store, "%s is missing: the store is incomplete; restore it from a "
+			      "backup ('pillarbox store restore DIR')", path ? path : store_dbspecs[i].file);
+	} else {
+		uint32_t m;
+		memcpy(&m, meta + 12, 4);
+		uint32_t want = magic[store_dbspecs[i].type];
+		if (n != (ssize_t)sizeof(meta) || (m != want && __builtin_bswap32(m) != want))
+			r = store_err(store, "%s is damaged or not a Pillarbox database: move it away "
+				      "and restore the store from a backup ('pillarbox store restore DIR')",
+				      path);
+	}
+	free(path);
+	return r;
 }
 
 static void dbs_close(struct store *store)
 {
 	for (int i = 0; i < DBI_COUNT; i++) {
-		if (store->db[i] != NULL) {
-			store->db[i]->close(store->db[i], DB_NOSYNC);
-			store->db[i] = NULL;
+		if (store->db_handles[i] != NULL) {
+			store->db_handles[i]->close(store->db_handles[i], DB_NOSYNC);
+			store->db_handles[i] = NULL;
 		}
 	}
 }
@@ -336,6 +391,19 @@ int store_open_home(const struct config *config, const char *home, bool threaded
 		goto fail;
 	}
 	free(dbconfig);
+	/* Without region files (a store copied without its __db.* files) the
+	 * registry alone would let the environment start without recovery and
+	 * serve databases older than their log: forget the registry, which
+	 * makes DB_REGISTER run recovery. No process can be attached to an
+	 * environment whose regions are gone. */
+	char *region = path_join(store->home, "__db.001");
+	char *registry = path_join(store->home, "__db.register");
+	if (region != NULL && registry != NULL && access(region, F_OK) < 0 && errno == ENOENT)
+		unlink(registry);
+	free(region);
+	free(registry);
+	/* Installs the watchdog's handler: a stuck store call exits 75. */
+	process_watchdog(0);
 	if (env_create(store, threaded) < 0 || env_open(store, 0) < 0)
 		goto fail;
 
@@ -346,6 +414,16 @@ int store_open_home(const struct config *config, const char *home, bool threaded
 		goto fail;
 	}
 	for (int i = 0; i < DBI_COUNT; i++) {
+		/* Single-threaded processes open the rest on first use; the
+		 * files must all be there now, so a damaged store is reported
+		 * here, not half-way through a session. */
+		if (!threaded && i != DBI_META) {
+			if (db_file_check(store, i) < 0) {
+				txn->abort(txn);
+				goto fail;
+			}
+			continue;
+		}
 		if (db_open_one(store, txn, i, false) < 0) {
 			txn->abort(txn);
 			goto fail;
@@ -409,7 +487,11 @@ static int write_file(const char *path, const char *text, const char **error_r)
 		close(fd);
 		return -1;
 	}
-	return close(fd);
+	if (close(fd) < 0) {
+		*error_r = strerror(errno);
+		return -1;
+	}
+	return 0;
 }
 
 static bool dir_is_empty(const char *path)

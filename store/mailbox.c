@@ -293,7 +293,7 @@ static int each_mailbox(struct store *store, DB_TXN *txn, uint32_t user_id,
 {
 	DBC *cur;
 	uint8_t kbuf[MAILBOX_KEY_MAX], vbuf[4];
-	int ret = store->db[DBI_MAILBOXES]->cursor(store->db[DBI_MAILBOXES], txn, &cur, 0);
+	int ret = store_db(store, DBI_MAILBOXES)->cursor(store_db(store, DBI_MAILBOXES), txn, &cur, 0);
 	if (ret != 0)
 		return store_dberr(store, ret, "mailboxes cursor");
 	be32_put(kbuf, user_id);

@@ -25,7 +25,7 @@ static int body_exists_txn(struct store *store, DB_TXN *txn, void *ctx)
 	DBT k = { .data = (void *)c->id, .size = STORE_BODY_ID_LEN };
 	DBT v = { .data = buf, .ulen = sizeof(buf), .dlen = 0, .doff = 0,
 		  .flags = DB_DBT_USERMEM | DB_DBT_PARTIAL };
-	int ret = store->db[DBI_BODIES]->get(store->db[DBI_BODIES], txn, &k, &v, 0);
+	int ret = store_db(store, DBI_BODIES)->get(store_db(store, DBI_BODIES), txn, &k, &v, 0);
 	if (ret == DB_NOTFOUND)
 		return 0;
 	if (ret != 0)
@@ -130,7 +130,7 @@ static int expire_authfail_txn(struct store *store, DB_TXN *txn, void *ctx)
 	uint8_t kbuf[600], vbuf[64];
 	int64_t cutoff = (int64_t)time(NULL) - AUTHFAIL_EXPIRE_SECONDS;
 	unsigned *count = ctx;
-	int ret = store->db[DBI_AUTHFAIL]->cursor(store->db[DBI_AUTHFAIL], txn, &cur, 0);
+	int ret = store_db(store, DBI_AUTHFAIL)->cursor(store_db(store, DBI_AUTHFAIL), txn, &cur, 0);
 	if (ret != 0)
 		return store_dberr(store, ret, "authfail cursor");
 	DBT k = { .data = kbuf, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
@@ -177,7 +177,7 @@ int store_stats(struct store *store, FILE *out, const char **error_r)
 {
 	for (int i = 0; i < DBI_COUNT; i++) {
 		void *sp = NULL;
-		int ret = store->db[i]->stat(store->db[i], NULL, &sp, DB_FAST_STAT);
+		int ret = store_db(store, i)->stat(store_db(store, i), NULL, &sp, DB_FAST_STAT);
 		if (ret != 0) {
 			store_dberr(store, ret, store_dbspecs[i].file);
 			*error_r = store_last_error(store);

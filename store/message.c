@@ -137,7 +137,7 @@ static int keyword_table_load(struct store *store, DB_TXN *txn, uint32_t mailbox
 	DBC *cur;
 	uint8_t kbuf[5], vbuf[STORE_KEYWORD_MAX + 8];
 	t->used = 0;
-	int ret = store->db[DBI_KEYWORDS]->cursor(store->db[DBI_KEYWORDS], txn, &cur, 0);
+	int ret = store_db(store, DBI_KEYWORDS)->cursor(store_db(store, DBI_KEYWORDS), txn, &cur, 0);
 	if (ret != 0)
 		return store_dberr(store, ret, "keywords cursor");
 	be32_put(kbuf, mailbox_id);
@@ -374,7 +374,7 @@ static int list_txn(struct store *store, DB_TXN *txn, void *ctx)
 	struct msg_record *rec = malloc(sizeof(*rec));
 	if (rec == NULL)
 		return store_err(store, "out of memory");
-	int ret = store->db[DBI_MSGS]->cursor(store->db[DBI_MSGS], txn, &cur, 0);
+	int ret = store_db(store, DBI_MSGS)->cursor(store_db(store, DBI_MSGS), txn, &cur, 0);
 	if (ret != 0) {
 		free(rec);
 		return store_dberr(store, ret, "msgs cursor");

@@ -158,7 +158,7 @@ int msg_delete_all_txn(struct store *store, DB_TXN *txn, uint32_t mailbox_id)
 	struct msg_record *rec = malloc(sizeof(*rec));
 	if (rec == NULL)
 		return store_err(store, "out of memory");
-	int ret = store->db[DBI_MSGS]->cursor(store->db[DBI_MSGS], txn, &cur, 0);
+	int ret = store_db(store, DBI_MSGS)->cursor(store_db(store, DBI_MSGS), txn, &cur, 0);
 	if (ret != 0) {
 		free(rec);
 		return store_dberr(store, ret, "msgs cursor");
@@ -185,7 +185,7 @@ int msg_delete_all_txn(struct store *store, DB_TXN *txn, uint32_t mailbox_id)
 	/* Keywords and expunge records of the mailbox. */
 	const enum store_dbi dbis[] = { DBI_KEYWORDS, DBI_EXPUNGED };
 	for (size_t i = 0; i < 2; i++) {
-		DB *db = store->db[dbis[i]];
+		DB *db = store_db(store, dbis[i]);
 		if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
 			return store_dberr(store, ret, "cursor");
 		be32_put(kbuf, mailbox_id);
@@ -274,7 +274,7 @@ static int copy_txn(struct store *store, DB_TXN *txn, void *ctx)
 	/* Source keyword names, read in this transaction. */
 	DBC *cur;
 	r = 0;
-	if (store->db[DBI_KEYWORDS]->cursor(store->db[DBI_KEYWORDS], txn, &cur, 0) == 0) {
+	if (store_db(store, DBI_KEYWORDS)->cursor(store_db(store, DBI_KEYWORDS), txn, &cur, 0) == 0) {
 		uint8_t kb[5], vb[STORE_KEYWORD_MAX + 8];
 		be32_put(kb, c->src);
 		kb[4] = 0;
@@ -398,7 +398,7 @@ static int changed_txn(struct store *store, DB_TXN *txn, void *ctx)
 	struct msg_record *rec = malloc(sizeof(*rec));
 	if (rec == NULL)
 		return store_err(store, "out of memory");
-	int ret = store->db[DBI_MODSEQ]->cursor(store->db[DBI_MODSEQ], txn, &cur, 0);
+	int ret = store_db(store, DBI_MODSEQ)->cursor(store_db(store, DBI_MODSEQ), txn, &cur, 0);
 	if (ret != 0) {
 		free(rec);
 		return store_dberr(store, ret, "modseq cursor");
@@ -447,7 +447,7 @@ static int expunged_txn(struct store *store, DB_TXN *txn, void *ctx)
 	struct since_ctx *c = ctx;
 	DBC *cur;
 	uint8_t kbuf[16];
-	int ret = store->db[DBI_EXPUNGED]->cursor(store->db[DBI_EXPUNGED], txn, &cur, 0);
+	int ret = store_db(store, DBI_EXPUNGED)->cursor(store_db(store, DBI_EXPUNGED), txn, &cur, 0);
 	if (ret != 0)
 		return store_dberr(store, ret, "expunged cursor");
 	expunged_key(kbuf, c->mailbox_id, c->modseq + 1, 0);

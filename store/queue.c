@@ -404,7 +404,7 @@ struct list_ctx {
 static int list_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	struct list_ctx *c = ctx;
-	DB *db = store->db[DBI_OUTQ];
+	DB *db = store_db(store, DBI_OUTQ);
 	uint8_t kb[QUEUE_ID_LEN];
 	uint8_t *vb = malloc(QUEUE_RECORD_MAX);
 	DBC *cur;
@@ -491,7 +491,7 @@ struct due_ctx {
 static int due_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	struct due_ctx *c = ctx;
-	DB *db = store->db[DBI_OUTQ_SCHED];
+	DB *db = store_db(store, DBI_OUTQ_SCHED);
 	uint8_t kb[QUEUE_SCHED_KEY_LEN + 8];
 	DBC *cur;
 	int ret;
@@ -778,7 +778,7 @@ static int flush_one_txn(struct store *store, DB_TXN *txn, struct admin_ctx *c,
 static int flush_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	struct admin_ctx *c = ctx;
-	DB *db = store->db[DBI_OUTQ];
+	DB *db = store_db(store, DBI_OUTQ);
 	uint8_t (*ids)[QUEUE_ID_LEN] = NULL;
 	size_t n = 0, cap = 0;
 	DBC *cur;

@@ -184,7 +184,7 @@ static int expire_txn(struct store *store, DB_TXN *txn, void *ctx)
 	DBC *cur;
 	uint8_t kbuf[64], vbuf[SESSION_REC_LEN + 16];
 	c->count = 0;
-	int ret = store->db[DBI_SESSIONS]->cursor(store->db[DBI_SESSIONS], txn, &cur, 0);
+	int ret = store_db(store, DBI_SESSIONS)->cursor(store_db(store, DBI_SESSIONS), txn, &cur, 0);
 	if (ret != 0)
 		return store_dberr(store, ret, "sessions cursor");
 	DBT k = { .data = kbuf, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };

@@ -130,7 +130,7 @@ static int page_txn(struct store *store, DB_TXN *txn, void *ctx)
 	be32_put(prefix, c->mailbox_id);
 	prefix[4] = (uint8_t)c->sort;
 	DBC *cur;
-	int ret = store->db[dbi]->cursor(store->db[dbi], txn, &cur, 0);
+	int ret = store_db(store, dbi)->cursor(store_db(store, dbi), txn, &cur, 0);
 	if (ret != 0)
 		return store_dberr(store, ret, "sort cursor");
 	DBT k = { .data = kbuf, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };

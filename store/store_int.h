@@ -50,13 +50,20 @@ extern const struct store_dbspec store_dbspecs[DBI_COUNT];
 
 struct store {
 	DB_ENV *env;
-	DB *db[DBI_COUNT];
+	DB *db_handles[DBI_COUNT];   /* through store_db(): opened on first use */
 	const struct config *config;
 	char *home;        /* <store>/env */
 	char *blobs;       /* <store>/blobs */
 	char *notify;      /* <store>/notify */
 	bool threaded;
 };
+
+/* The handle of a database, opened on first use (a POP3 login touches a
+ * few of the twenty; opening them all cost a millisecond per connection).
+ * The threaded webmail server opens all of them in store_open. A database
+ * that cannot be opened ends the process through the panic path, with the
+ * reason logged: store_open already checked that every file is there. */
+DB *store_db(struct store *store, enum store_dbi dbi);
 
 /* Result codes a transaction body may return besides -1/0/1..: */
 #define STORE_TXN_RETRY (-2)   /* deadlock: abort and run again */

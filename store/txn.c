@@ -140,7 +140,7 @@ int store_get(struct store *store, enum store_dbi dbi, DB_TXN *txn, const void *
 		k.data = &recno;
 		k.size = sizeof(recno);
 	}
-	int ret = store->db[dbi]->get(store->db[dbi], txn, &k, &v, flags);
+	int ret = store_db(store, dbi)->get(store_db(store, dbi), txn, &k, &v, flags);
 	if (ret == DB_NOTFOUND || ret == DB_KEYEMPTY)
 		return 0;
 	if (ret == DB_BUFFER_SMALL)
@@ -164,7 +164,7 @@ int store_put(struct store *store, enum store_dbi dbi, DB_TXN *txn, const void *
 		k.data = &recno;
 		k.size = sizeof(recno);
 	}
-	int ret = store->db[dbi]->put(store->db[dbi], txn, &k, &v, flags);
+	int ret = store_db(store, dbi)->put(store_db(store, dbi), txn, &k, &v, flags);
 	if (ret == DB_KEYEXIST)
 		return 0;
 	if (ret != 0)
@@ -182,7 +182,7 @@ int store_del(struct store *store, enum store_dbi dbi, DB_TXN *txn, const void *
 		k.data = &recno;
 		k.size = sizeof(recno);
 	}
-	int ret = store->db[dbi]->del(store->db[dbi], txn, &k, 0);
+	int ret = store_db(store, dbi)->del(store_db(store, dbi), txn, &k, 0);
 	if (ret == DB_NOTFOUND || ret == DB_KEYEMPTY)
 		return 0;
 	if (ret != 0)
@@ -330,7 +330,7 @@ int store_append(struct store *store, enum store_dbi dbi, DB_TXN *txn, const voi
 	db_recno_t recno = 0;
 	DBT k = { .data = &recno, .ulen = sizeof(recno), .flags = DB_DBT_USERMEM };
 	DBT v = { .data = (void *)val, .size = (uint32_t)vallen };
-	int ret = store->db[dbi]->put(store->db[dbi], txn, &k, &v, DB_APPEND);
+	int ret = store_db(store, dbi)->put(store_db(store, dbi), txn, &k, &v, DB_APPEND);
 	if (ret != 0)
 		return store_dberr(store, ret, store_dbspecs[dbi].file);
 	*recno_r = recno;

@@ -403,7 +403,7 @@ static bool key_in_domain(const char *key, size_t keylen, const char *suffix)
 static int user_batch_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	struct user_batch *b = ctx;
-	DB *db = store->db[DBI_USER_BY_ADDR];
+	DB *db = store_db(store, DBI_USER_BY_ADDR);
 	DBC *cur;
 	char kbuf[STORE_ADDRESS_MAX + 1];
 	uint8_t vbuf[4];

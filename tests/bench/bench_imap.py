@@ -103,9 +103,52 @@ def private_kb(pid):
     return total
 
 
+def rss_anon_kb(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def bench_big_append(fx, svc):
+    """APPEND of a 50 MB message (LITERAL+): the time and the session's peak
+    anonymous memory, sampled every 2 ms while the literal streams in."""
+    import threading
+    fx.add_user("big@example.com", "pw")
+    c = imaptest.Raw(svc.address)
+    c.login("big@example.com", "pw")
+    body = b"Subject: big\r\n\r\n" + (b"x" * 998 + b"\r\n") * 50000
+    pids = imapd_pids(svc)
+    peak = [0]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            for p in pids:
+                peak[0] = max(peak[0], rss_anon_kb(p))
+            time.sleep(0.002)
+    th = threading.Thread(target=sample)
+    th.start()
+    t0 = time.perf_counter()
+    c.send(b"a APPEND INBOX {%d+}\r\n" % len(body))
+    c.send(body + b"\r\n")
+    _, t = c.until("a")
+    ms = (time.perf_counter() - t0) * 1000
+    done.set()
+    th.join()
+    assert b" OK " in t, t
+    print("APPEND of %d bytes: %.0f ms, peak anonymous memory of the session %d KB"
+          % (len(body), ms, peak[0]))
+    c.close()
+
+
 def main():
     sizes = [int(x) for x in sys.argv[1:]] or [1000, 10000, 100000]
-    fx = pbtest.Fixture("imapbench", tls=False)
+    fx = pbtest.Fixture("imapbench", tls=False, config_extra={"max_message_size": "60M"})
     results = {}
     try:
         svc = imaptest.launch(fx)
@@ -180,6 +223,7 @@ def main():
                 print("%s: x%.2f from %d to %d messages" % (k, hi[k] / lo[k], sizes[0],
                                                             sizes[-1]))
         idle.close()
+        bench_big_append(fx, svc)
     finally:
         fx.close()
 

@@ -48,18 +48,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * be markup: a script element or a javascript: attribute value */
 	if (strcasestr(out, "<script") != NULL || strcasestr(out, "=\"javascript:") != NULL)
 		abort();
-	for (const char *p = out; (p = strstr(p, " on")) != NULL; p++) {
-		/* an attribute " on...=" inside a tag (text may say " on") */
-		const char *q = p + 3;
-		while ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z'))
-			q++;
-		if (*q == '=' && q[1] == '"') {
-			const char *lt = p;
-			while (lt > out && *lt != '<' && *lt != '>')
-				lt--;
-			if (*lt == '<')
-				abort();
+	/* every attribute we write is ` name="value"` with '"' escaped in
+	 * the value: walk the tags and look at the names */
+	for (const char *p = out; (p = strchr(p, '<')) != NULL;) {
+		p++;
+		if (*p == '/' || strncmp(p, "style>", 6) == 0) {
+			if (strncmp(p, "style>", 6) == 0 && (p = strstr(p, "</style>")) == NULL)
+				break;
+			continue;
 		}
+		while (*p != '\0' && *p != ' ' && *p != '>')
+			p++;
+		while (*p == ' ') {
+			const char *name = p + 1;
+			const char *eq = strchr(name, '=');
+			if (eq == NULL || eq[1] != '"')
+				abort();
+			if (strncasecmp(name, "on", 2) == 0)
+				abort();
+			const char *end = strchr(eq + 2, '"');
+			if (end == NULL)
+				abort();
+			p = end + 1;
+		}
+		if (*p != '>')
+			abort();
 	}
 	if (!cids) {
 		/* parsed again as the body of the frame document it goes into */

@@ -7,7 +7,9 @@ import os
 import re
 import socket
 import ssl
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pbtest  # noqa: E402
@@ -95,6 +97,45 @@ def launch(fx, tls=False, xinetd=False):
     if xinetd:
         return fx.xinetd(fx.program("inetd/imapd"), *args, name="imap")
     return fx.socket_activate(fx.program("inetd/imapd"), *args)
+
+
+def external_address():
+    """A non-loopback IPv4 address of this machine, or None."""
+    try:
+        out = subprocess.run(["hostname", "-I"], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, timeout=5).stdout.decode()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for a in out.split():
+        if re.match(r"^\d+\.\d+\.\d+\.\d+$", a) and not a.startswith("127."):
+            return a
+    return None
+
+
+def launch_on(fx, address, *args):
+    """imapd under systemd-socket-activate on address:port (not loopback:
+    clients connecting there are not trusted with plaintext logins)."""
+    pbtest.require("systemd-socket-activate", "systemd")
+    port = pbtest.free_port()
+    cmd = ["systemd-socket-activate", "--inetd", "-a", "-l", "%s:%d" % (address, port)]
+    for k, v in fx.env().items():
+        cmd += ["-E", "%s=%s" % (k, v)]
+    cmd += [fx.program("inetd/imapd"), "--config", fx.conf] + list(args)
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=fx._log_f, stderr=fx._log_f)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection((address, port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("systemd-socket-activate did not listen on %s" % address)
+            time.sleep(0.05)
+    svc = pbtest.Service(proc, port, "systemd-socket-activate")
+    svc.address = (address, port)
+    fx.services.append(svc)
+    return svc
 
 
 class Raw:

@@ -109,6 +109,27 @@ class ImapSuite(unittest.TestCase):
         m.login(BOB, BOB_PW)
         m.logout()
 
+    def test_logindisabled_without_tls(self):
+        addr = imaptest.external_address()
+        if addr is None:
+            self.skipTest("no non-loopback address")
+        svc = imaptest.launch_on(self.fx, addr)
+        c = imaptest.Raw(svc.address)
+        self.addCleanup(c.close)
+        # the probe connection of launch_on may be answered first: skip it
+        self.assertIn(b"LOGINDISABLED", c.greeting)
+        self.assertNotIn(b"AUTH=PLAIN", c.greeting)
+        _, t = c.cmd('LOGIN "%s" "x"' % BOB)
+        self.assertIn(b"NO [PRIVACYREQUIRED]", t)
+        _, t = c.cmd("AUTHENTICATE PLAIN")
+        self.assertIn(b"NO [PRIVACYREQUIRED]", t)
+        m = imaplib.IMAP4(addr, svc.port)
+        self.addCleanup(m.shutdown)
+        m.starttls(ssl_context=self.fx.ssl_context(verify=False))
+        self.assertIn("AUTH=PLAIN", m.capabilities)
+        self.assertNotIn("LOGINDISABLED", m.capabilities)
+        self.assertEqual(m.login(BOB, BOB_PW)[0], "OK")
+
     def test_authenticate(self):
         c = self.raw(login=False)
         plain = b64(b"\0" + BOB.encode() + b"\0" + BOB_PW.encode())

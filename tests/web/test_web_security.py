@@ -10,8 +10,10 @@ sharing one store:
   - a 100 MB POST, a multipart body without its final boundary, a 10,000
     character boundary, a 1 MB query string, invalid UTF-8 in each field and
     unknown routes get a 4xx answer, and the servers keep working."""
+import http.client
 import os
 import re
+import shutil
 import socket
 import sys
 import time
@@ -241,11 +243,34 @@ def same_html(webmaild, cgi):
               "%s and %s give the same page for %s" % (webmaild.name, cgi.name, path))
 
 
+def https(server):
+    import ssl
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=ctx, timeout=30)
+    conn.request("GET", "/webmail/login")
+    r = conn.getresponse()
+    r.read()
+    cookies = [v for k, v in r.getheaders() if k.lower() == "set-cookie"]
+    check(r.status == 200 and any("Secure" in v for v in cookies),
+          "%s: the sign-in page over TLS sets a Secure cookie" % server.name)
+    check("max-age" in (r.getheader("Strict-Transport-Security") or ""),
+          "%s: HTTPS answers carry Strict-Transport-Security" % server.name)
+    conn.close()
+
+
 def main():
     store = webenv.Store()
     servers = []
     try:
         servers.append(webenv.Webmaild(store))
+        if shutil.which("certtool") is not None:
+            tls = webenv.Webmaild(store, https=True)
+            servers.append(tls)
+            https(tls)
+            servers.remove(tls)
+            tls.stop()
         if webenv.is_root():
             servers.append(webenv.Apache(store))
             servers.append(webenv.Nginx(store))

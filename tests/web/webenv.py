@@ -117,6 +117,22 @@ class Store:
             rows[name] = (int(msgs), int(unseen))
         return rows
 
+    def make_tls(self):
+        """A self-signed certificate for 127.0.0.1 (certtool), added to the
+        configuration as tls_cert/tls_key."""
+        cert, key = os.path.join(self.dir, "cert.pem"), os.path.join(self.dir, "key.pem")
+        if os.path.exists(cert):
+            return
+        tmpl = os.path.join(self.dir, "cert.tmpl")
+        with open(tmpl, "w") as f:
+            f.write('cn = "localhost"\nip_address = "127.0.0.1"\ntls_www_server\nexpiration_days = 2\n')
+        subprocess.run(["certtool", "--generate-privkey", "--key-type=ecdsa", "--outfile", key],
+                       check=True, capture_output=True)
+        subprocess.run(["certtool", "--generate-self-signed", "--load-privkey", key, "--template",
+                        tmpl, "--outfile", cert], check=True, capture_output=True)
+        with open(self.conf, "a") as f:
+            f.write("tls_cert = %s\ntls_key = %s\n" % (cert, key))
+
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -151,13 +167,17 @@ class Server:
 class Webmaild(Server):
     name = "webmaild"
 
-    def __init__(self, store):
+    def __init__(self, store, https=False):
         self.port = free_port()
-        self.logs = [os.path.join(store.dir, "webmaild.log")]
+        self.logs = [os.path.join(store.dir, "webmaild%s.log" % ("-https" if https else ""))]
         env = dict(store.env, PILLARBOX_LOG_STDERR="1")
-        self.procs = [subprocess.Popen(
-            [WEBMAILD, "--config", store.conf, "--listen", "127.0.0.1:%d" % self.port],
-            stdout=open(self.logs[0], "w"), stderr=subprocess.STDOUT, env=env)]
+        args = [WEBMAILD, "--config", store.conf, "--listen", "127.0.0.1:%d" % self.port]
+        if https:
+            store.make_tls()
+            args.append("--https")
+            self.name = "webmaild-https"
+        self.procs = [subprocess.Popen(args, stdout=open(self.logs[0], "w"),
+                                       stderr=subprocess.STDOUT, env=env)]
         wait_port(self.port, self.procs[0])
 
 
