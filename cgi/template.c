@@ -461,8 +461,10 @@ static int compile(struct compiler *c, const char *text, size_t len, struct node
 		*tail = n;
 		tail = &n->next;
 	}
-	if (depth > 0)
-		return cerr(c, "a block is not closed at the end of the file");
+	if (depth > 0) {
+		c->line = stack[depth - 1].node->line;   /* where it opened */
+		return cerr(c, "this block is not closed by the end of the file");
+	}
 	if (sc.state != S_TEXT)
 		return cerr(c, "the file ends inside a tag, comment or <script>/<style>");
 	*nodes_r = root;

@@ -343,6 +343,7 @@ int main(int argc, char **argv)
 	uint16_t port;
 	if (config_hostport_parse(listen, &host, &port, &error) < 0) {
 		fprintf(stderr, "pillarbox-webmaild: --listen %s: %s\n", listen, error);
+		config_free(&config);
 		return 64;
 	}
 	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
@@ -351,40 +352,47 @@ int main(int argc, char **argv)
 	snprintf(portstr, sizeof(portstr), "%u", port);
 	if (getaddrinfo(host, portstr, &hints, &ai) != 0) {
 		fprintf(stderr, "pillarbox-webmaild: --listen %s: not a numeric address\n", listen);
+		free(host);
+		config_free(&config);
 		return 64;
 	}
 	free(host);
 	/* the key is read before the switch to the store user (it may be
 	 * readable by root and the group only) */
 	char *cert = NULL, *key = NULL;
+	int status = 0;
+	struct store *store = NULL;
+	struct server srv = { .https = https };
 	if (https) {
 		if (config->tls_cert == NULL || config->tls_key == NULL) {
 			fprintf(stderr, "pillarbox-webmaild: --https needs tls_cert and tls_key in %s\n",
 				config->path);
-			return 78;
+			status = 78;
+			goto out;
 		}
 		if ((cert = read_file(config->tls_cert, &error)) == NULL ||
 		    (key = read_file(config->tls_key, &error)) == NULL) {
 			fprintf(stderr, "pillarbox-webmaild: %s: %s\n",
 				cert == NULL ? config->tls_cert : config->tls_key, error);
-			return 78;
+			status = 78;
+			goto out;
 		}
 	}
 	struct process_limits limits = { .address_space = ADDRESS_SPACE, .open_files = 4096 };
 	if (process_init(config->user, &limits, false, &error) < 0) {
 		fprintf(stderr, "pillarbox-webmaild: %s\n", error);
-		return 77;
+		status = 77;
+		goto out;
 	}
-	struct store *store;
 	if (store_open(config, true, &store, &error) < 0) {
 		fprintf(stderr, "pillarbox-webmaild: %s\n", error);
-		return 75;
+		status = 75;
+		goto out;
 	}
-	struct server srv = { .https = https };
 	if (webmail_new(config, store, true, &srv.wm, &error) < 0) {
 		fprintf(stderr, "pillarbox-webmaild: %s\n", error);
-		store_close(&store);
-		return 70;
+		status = 70;
+		goto out;
 	}
 	/* signals go to the main thread only: block them before the pool starts */
 	sigset_t set;
@@ -413,12 +421,10 @@ int main(int argc, char **argv)
 		MHD_OPTION_HTTPS_MEM_KEY, key,
 		MHD_OPTION_HTTPS_PRIORITIES, config->tls_priority,
 		MHD_OPTION_END);
-	freeaddrinfo(ai);
 	if (d == NULL) {
 		fprintf(stderr, "pillarbox-webmaild: cannot listen on %s\n", listen);
-		webmail_free(&srv.wm);
-		store_close(&store);
-		return 71;
+		status = 71;
+		goto out;
 	}
 	log_info("webmaild: listening on %s (%s, %u threads)", listen, https ? "https" : "http",
 		 threads);
@@ -427,6 +433,8 @@ int main(int argc, char **argv)
 		;   /* nothing to reload: templates are read at start */
 	log_info("webmaild: stopping (signal %d)", sig);
 	MHD_stop_daemon(d);   /* waits for the requests in flight */
+out:
+	freeaddrinfo(ai);
 	webmail_free(&srv.wm);
 	store_close(&store);
 	if (key != NULL) {
@@ -435,5 +443,5 @@ int main(int argc, char **argv)
 	}
 	free(cert);
 	config_free(&config);
-	return 0;
+	return status;
 }

@@ -418,7 +418,16 @@ static int check_bodies(struct check *c, DB_TXN *txn)
 			problem(c, "body %s: reference count %u, references %zu", hexid, rec->refcount, count);
 		struct stat st;
 		body_path(store, kb, path, sizeof(path));
-		if (stat(path, &st) < 0)
+		if (rec->stored == BODY_STORED_INLINE) {
+			uint8_t one;
+			size_t dlen;
+			DBT dk = { .data = kb, .size = STORE_BODY_ID_LEN };
+			DBT dv = { .data = &one, .ulen = 1, .dlen = 0, .doff = 0,
+				   .flags = DB_DBT_USERMEM | DB_DBT_PARTIAL };
+			(void)dlen;
+			if (store_db(store, DBI_BODYDATA)->get(store_db(store, DBI_BODYDATA), txn, &dk, &dv, 0) != 0)
+				problem(c, "body %s: its inline bytes are missing", hexid);
+		} else if (stat(path, &st) < 0)
 			problem(c, "body %s: file %s is missing", hexid, path);
 		else if ((uint64_t)st.st_size != rec->size)
 			problem(c, "body %s: file has %lld bytes, record says %llu", hexid,

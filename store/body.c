@@ -202,10 +202,6 @@ int store_body_finish(struct store_body_writer **writerp, struct store_body **bo
 		goto fail;
 	if (writer_flush(w) < 0)
 		goto fail;
-	if (fsync(w->fd) < 0) {
-		store_err(store, "fsync %s: %s", w->tmppath, strerror(errno));
-		goto fail;
-	}
 	body = calloc(1, sizeof(*body));
 	if (body == NULL) {
 		store_err(store, "out of memory");
@@ -227,10 +223,30 @@ int store_body_finish(struct store_body_writer **writerp, struct store_body **bo
 	}
 	if (body_analyze(body, map != MAP_FAILED ? map : "", w->size) < 0)
 		goto fail;
+	if (w->size <= BODY_INLINE_MAX && body->mime_len <= BODY_MIME_INLINE_MAX) {
+		/* Small: the bytes go into the delivering transaction's log,
+		 * durable with it; the temporary file was never needed. */
+		body->inline_data = malloc(w->size + 1);
+		if (body->inline_data == NULL) {
+			store_err(store, "out of memory");
+			goto fail;
+		}
+		if (w->size > 0)
+			memcpy(body->inline_data, map, w->size);
+		if (map != MAP_FAILED)
+			munmap(map, w->size);
+		store_body_abort(writerp);
+		*body_r = body;
+		return 1;
+	}
 	if (map != MAP_FAILED)
 		munmap(map, w->size);
 	map = MAP_FAILED;
 
+	if (fsync(w->fd) < 0) {
+		store_err(store, "fsync %s: %s", w->tmppath, strerror(errno));
+		goto fail;
+	}
 	hex(body->id, h);
 	if (make_dirs(store, h) < 0) {
 		store_err(store, "creating %s/%.2s/%.2s: %s", store->blobs, h, h + 2, strerror(errno));
@@ -291,6 +307,7 @@ void store_body_free(struct store_body **bodyp)
 		return;
 	*bodyp = NULL;
 	free(body->mime);
+	free(body->inline_data);
 	free(body);
 }
 
@@ -302,6 +319,7 @@ int body_record_put(struct store *store, DB_TXN *txn, const struct store_body *b
 		    uint32_t refcount)
 {
 	size_t cap = 64 + (body->mime_len <= BODY_MIME_INLINE_MAX ? body->mime_len : 0);
+	uint8_t stored = body->inline_data != NULL ? BODY_STORED_INLINE : BODY_STORED_FILE;
 	uint8_t *buf = malloc(cap);
 	struct pack p;
 	if (buf == NULL)
@@ -318,9 +336,13 @@ int body_record_put(struct store *store, DB_TXN *txn, const struct store_body *b
 		pack_u8(&p, BODY_MIME_FILE);
 		pack_blob(&p, NULL, 0);
 	}
+	pack_u8(&p, stored);
 	int r = p.overflow ? store_err(store, "body record overflow")
 		: store_put(store, DBI_BODIES, txn, body->id, STORE_BODY_ID_LEN, buf, p.len, 0);
 	free(buf);
+	if (r >= 0 && stored == BODY_STORED_INLINE)
+		r = store_put(store, DBI_BODYDATA, txn, body->id, STORE_BODY_ID_LEN,
+			      body->size > 0 ? body->inline_data : "", body->size, 0);
 	return r;
 }
 
@@ -334,8 +356,12 @@ int body_ref_txn(struct store *store, DB_TXN *txn, const uint8_t id[STORE_BODY_I
 	if (len < 5 || buf[0] != BODY_RECORD_VERSION)
 		return store_err(store, "bodies.db: bad record version");
 	int64_t refcount = (int64_t)be32_get(buf + 1) + delta;
-	if (refcount <= 0)
-		return store_del(store, DBI_BODIES, txn, id, STORE_BODY_ID_LEN) < 0 ? -1 : 0;
+	if (refcount <= 0) {
+		if ((r = store_del(store, DBI_BODIES, txn, id, STORE_BODY_ID_LEN)) < 0 ||
+		    (r = store_del(store, DBI_BODYDATA, txn, id, STORE_BODY_ID_LEN)) < 0)
+			return r;
+		return 0;
+	}
 	be32_put(buf + 1, (uint32_t)refcount);
 	r = store_put(store, DBI_BODIES, txn, id, STORE_BODY_ID_LEN, buf, len, 0);
 	return r < 0 ? r : 1;
@@ -358,6 +384,7 @@ int body_record_get(struct store *store, DB_TXN *txn, const uint8_t id[STORE_BOD
 	rec->created = (int64_t)unpack_u64(&u);
 	rec->mime_where = unpack_u8(&u);
 	rec->mime = unpack_blob(&u, &rec->mime_len);
+	rec->stored = u.pos < u.len ? unpack_u8(&u) : BODY_STORED_FILE;
 	if (u.error)
 		return store_err(store, "bodies.db: truncated record");
 	return 1;
@@ -383,4 +410,66 @@ int body_use_txn(struct store *store, DB_TXN *txn, const struct store_body *body
 	}
 	free(rec);
 	return r < 0 ? r : 1;
+}
+
+struct inline_ctx {
+	const uint8_t *id;
+	char *data;
+	size_t len;
+};
+
+static int inline_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct inline_ctx *c = ctx;
+	free(c->data);
+	c->data = malloc(BODY_INLINE_MAX + 1);
+	if (c->data == NULL)
+		return store_err(store, "out of memory");
+	return store_get(store, DBI_BODYDATA, txn, c->id, STORE_BODY_ID_LEN, c->data,
+			 BODY_INLINE_MAX + 1, &c->len, 0);
+}
+
+int body_fd_open(struct store *store, const uint8_t id[STORE_BODY_ID_LEN], uint8_t stored,
+		 int *fd_r)
+{
+	char path[512];
+	if (stored == BODY_STORED_FILE) {
+		body_path(store, id, path, sizeof(path));
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return errno == ENOENT ? 0 : store_err(store, "%s: %s", path, strerror(errno));
+		*fd_r = fd;
+		return 1;
+	}
+	/* Readers (POP3, IMAP, the relay) stream from a descriptor: give them
+	 * one over the inline bytes. */
+	struct inline_ctx c = { .id = id };
+	const char *error;
+	int r = store_read(store, inline_txn, &c, &error);
+	if (r <= 0) {
+		free(c.data);
+		return r;
+	}
+	int fd = memfd_create("pillarbox-body", MFD_CLOEXEC);
+	size_t off = 0;
+	while (fd >= 0 && off < c.len) {
+		ssize_t n = write(fd, c.data + off, c.len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(fd);
+			fd = -1;
+			break;
+		}
+		off += (size_t)n;
+	}
+	free(c.data);
+	if (fd >= 0 && lseek(fd, 0, SEEK_SET) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0)
+		return store_err(store, "memfd for a body: %s", strerror(errno));
+	*fd_r = fd;
+	return 1;
 }

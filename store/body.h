@@ -11,12 +11,23 @@
 #define BODY_MIME_INLINE 0
 #define BODY_MIME_FILE 1
 
+/* Bodies up to this size (whose MIME cache is inline too) are kept in the
+ * bodydata database instead of a file: one fsync per delivery (the log)
+ * instead of three (file, directory, log). Measured: 1 process delivering
+ * 5 KB messages went from 16-18% to about half of the disk's raw
+ * synchronous-write rate. 15 KB stays under a quarter of the 64 KB page, so
+ * no overflow pages (STORE-NOTES §2a). */
+#define BODY_INLINE_MAX (15 * 1024)
+#define BODY_STORED_FILE 0
+#define BODY_STORED_INLINE 1
+
 struct store_body {
 	struct store *store;
 	uint8_t id[STORE_BODY_ID_LEN];
 	uint64_t size;
 	void *mime;          /* mime_cache_encode() output */
 	size_t mime_len;
+	char *inline_data;   /* the bytes of a small body (BODY_STORED_INLINE), else NULL */
 	/* summary for the message record */
 	int64_t sent_date;
 	int32_t sent_tz;
@@ -32,6 +43,7 @@ struct body_record {
 	uint8_t mime_where;
 	const void *mime;    /* points into raw when inline */
 	size_t mime_len;
+	uint8_t stored;      /* BODY_STORED_FILE or BODY_STORED_INLINE */
 	uint8_t raw[64 + BODY_MIME_INLINE_MAX];
 };
 
@@ -48,6 +60,11 @@ int body_record_get(struct store *store, DB_TXN *txn, const uint8_t id[STORE_BOD
 		    struct body_record *rec);
 /* Sets the body's reference count up by n, creating its record if new. */
 int body_use_txn(struct store *store, DB_TXN *txn, const struct store_body *body, uint32_t n);
+/* A descriptor to read the body from, whatever its storage: the file, or a
+ * memfd holding the inline bytes. 1 (*fd_r), 0 if the body is gone (expunged
+ * meanwhile), -1 error. */
+int body_fd_open(struct store *store, const uint8_t id[STORE_BODY_ID_LEN], uint8_t stored,
+		 int *fd_r);
 void body_id_hex(const uint8_t id[STORE_BODY_ID_LEN], char out[2 * STORE_BODY_ID_LEN + 1]);
 
 #endif

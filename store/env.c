@@ -34,6 +34,7 @@ const struct store_dbspec store_dbspecs[DBI_COUNT] = {
 	[DBI_KEYWORDS] = { "keywords.db", DB_BTREE, 4096, 0, 0 },
 	[DBI_SORTIDX] = { "sortidx.db", DB_BTREE, 8192, 0, 0 },
 	[DBI_BODIES] = { "bodies.db", DB_BTREE, 16384, 0, 0 },
+	[DBI_BODYDATA] = { "bodydata.db", DB_BTREE, 65536, 0, 0 },
 	[DBI_OUTQ] = { "outq.db", DB_BTREE, 8192, 0, 0 },
 	[DBI_OUTQ_SCHED] = { "outq_sched.db", DB_BTREE, 4096, 0, 0 },
 	[DBI_SESSIONS] = { "sessions.db", DB_BTREE, 4096, 0, 0 },

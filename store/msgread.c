@@ -52,7 +52,6 @@ int store_msg_open(struct store *store, const struct store_msg *msg,
 {
 	struct open_ctx *c = calloc(1, sizeof(*c));
 	struct store_msg_reader *reader = NULL;
-	char path[512];
 	if (c == NULL) {
 		*error_r = "out of memory";
 		return -1;
@@ -73,17 +72,11 @@ int store_msg_open(struct store *store, const struct store_msg *msg,
 		r = -1;
 		goto out;
 	}
-	body_path(store, c->rec.msg.body_id, path, sizeof(path));
-	reader->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (reader->fd < 0) {
-		/* Expunged by someone else between our read and the open: gone. */
-		if (errno == ENOENT) {
-			r = 0;
-		} else {
-			store_err(store, "%s: %s", path, strerror(errno));
+	/* 0: expunged by someone else between our read and the open: gone. */
+	r = body_fd_open(store, c->rec.msg.body_id, c->body.stored, &reader->fd);
+	if (r <= 0) {
+		if (r < 0)
 			*error_r = store_last_error(store);
-			r = -1;
-		}
 		free(reader);
 		reader = NULL;
 		goto out;

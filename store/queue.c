@@ -922,7 +922,6 @@ int outq_body_open(struct store *store, const struct outq_entry *entry, int *fd_
 {
 	struct body_ctx *c = calloc(1, sizeof(*c));
 	struct mime_message *msg = NULL;
-	char path[600];
 	int r, fd;
 
 	*fd_r = -1;
@@ -953,14 +952,13 @@ int outq_body_open(struct store *store, const struct outq_entry *entry, int *fd_
 		*header_len_r = msg->root->header_len;
 		mime_message_free(&msg);
 	}
+	uint8_t stored = c->rec.stored;
 	free(c->mime);
 	free(c);
-	body_path(store, entry->body_id, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		store_err(store, "%s: %s", path, strerror(errno));
-		*error_r = store_last_error(store);
-		return errno == ENOENT ? 0 : -1;
+	r = body_fd_open(store, entry->body_id, stored, &fd);
+	if (r <= 0) {
+		*error_r = r < 0 ? store_last_error(store) : "the body is gone";
+		return r;
 	}
 	*fd_r = fd;
 	return 1;

@@ -28,7 +28,8 @@ enum store_dbi {
 	DBI_EXPUNGED,      /* btree: (u32 mailbox_id, u64 modseq) -> u32 uid */
 	DBI_KEYWORDS,      /* btree: (u32 mailbox_id, u8 id) -> name */
 	DBI_SORTIDX,       /* btree: (u32 mailbox_id, u8 sort, sort key, u32 uid) -> "" */
-	DBI_BODIES,        /* btree: body_id -> {refcount, size, mime cache} */
+	DBI_BODIES,        /* btree: body_id -> {refcount, size, mime cache, storage} */
+	DBI_BODYDATA,      /* btree 64K pages: body_id -> the bytes of a small body */
 	DBI_OUTQ,          /* btree: queue id -> queue entry */
 	DBI_OUTQ_SCHED,    /* btree: (u64 next_try, queue id) -> "" */
 	DBI_SESSIONS,      /* btree: session id -> session (webmail) */

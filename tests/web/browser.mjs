@@ -140,6 +140,29 @@ try {
 	check(!(await (await rowFor(page, 'Plain text message')).getAttribute('class')).includes('unread'),
 	      'an opened message is marked read');
 
+	// all headers, source, .eml, print, next/previous
+	await openMessage(page, 'Plain text message');
+	await page.click('details.more summary');
+	await Promise.all([page.waitForURL(/headers=1/), page.click('details.more a:has-text("All headers")')]);
+	check((await page.textContent('pre.allheaders')).includes('Message-ID:'), 'all headers can be shown');
+	const abs = async sel => new URL(await page.locator(sel).getAttribute('href'), page.url()).href;
+	const raw = await page.request.get(await abs('details.more a:has-text("View source")'));
+	check(raw.ok() && (await raw.text()).includes('Subject: Plain text message') &&
+	      raw.headers()['content-type'].startsWith('text/plain'), 'the source is shown as plain text');
+	const eml = await page.request.get(await abs('details.more a:has-text("Download")'));
+	check(eml.ok() && /attachment; filename="message-\d+\.eml"/.test(eml.headers()['content-disposition']),
+	      'the message downloads as .eml');
+	await page.goto(await abs('details.more a:has-text("Print")'));
+	check((await page.textContent('.msghead h1')).trim() === 'Plain text message' &&
+	      await page.locator('.folders').count() === 0, 'the print view shows the message alone');
+	await shot(page, 'desktop-07b-print');
+	await openMessage(page, 'Plain text message');
+	const next = page.locator('a[rel=next]');
+	check(await next.count() === 1, 'a message has a "next" link');
+	await Promise.all([page.waitForURL(/pos=/), next.click()]);
+	check((await page.textContent('.msghead h1')).trim() !== 'Plain text message', '"next" opens another message');
+	check(await page.locator('a[rel=prev]').count() === 1, 'and that one has a "previous" link');
+
 	// flowed and Latin-1
 	await openMessage(page, 'Flowed text');
 	const flowed = await page.textContent('.text');
@@ -169,6 +192,18 @@ try {
 	check((await frame.locator('#remote').getAttribute('src')) === 'https://tracker.example.net/pixel.png',
 	      '"show images" brings the remote image back');
 	await shot(page, 'desktop-09-html-shown');
+
+	// multipart/alternative follows the setting
+	await page.goto(`${base}/settings`);
+	await page.check('input[name=view][value=text]');
+	await Promise.all([page.waitForURL(/saved=1/), page.click('button:has-text("Save")')]);
+	await openMessage(page, 'HTML newsletter');
+	check(await page.locator('iframe.html').count() === 0 &&
+	      (await page.textContent('.text')).includes('Newsletter (text version)'),
+	      'with "plain text" chosen, the text alternative shows');
+	await page.goto(`${base}/settings`);
+	await page.check('input[name=view][value=html]');
+	await Promise.all([page.waitForURL(/saved=1/), page.click('button:has-text("Save")')]);
 
 	// a multipart message: attachments, download, preview, attached message
 	await openMessage(page, 'Files attached');

@@ -260,8 +260,41 @@ def https(server):
     conn.close()
 
 
+def site_templates(store):
+    """Site overrides in "templates" beside pillarbox.conf: a changed error
+    page, and a broken print page."""
+    d = os.path.join(store.dir, "templates")
+    os.makedirs(d)
+    with open(os.path.join(webenv.TEMPLATES, "error.html")) as f:
+        page = f.read()
+    with open(os.path.join(d, "error.html"), "w") as f:
+        f.write(page.replace("<h1>", '<h1 class="site-override">'))
+    with open(os.path.join(d, "print.html"), "w") as f:
+        f.write("<p>{{#if broken}}never closed</p>\n")
+    os.chmod(d, 0o755)
+
+
+def overrides(server):
+    c = webenv.Client(server)
+    c.login()
+    r = c.get("/nowhere")
+    check(r.status == 404 and 'class="site-override"' in r.text,
+          "%s: a site template overrides the shipped one" % server.name)
+    mb = inbox_id(c)
+    uid = uid_of(c, "Plain text message")
+    r = c.get("/print?mb=%s&uid=%s" % (mb, uid))
+    check(r.status == 500 and "Webmail unavailable" in r.text,
+          "%s: a broken template gives a clear error page (%d)" % (server.name, r.status))
+    check(any("print.html:" in line and "not closed" in line
+              for line in server.log().splitlines()) or server.name != "webmaild",
+          "%s: ... and a log line naming the file and line" % server.name)
+    r = c.get("/list")
+    check(r.status == 200, "%s: ... and the other pages still work" % server.name)
+
+
 def main():
     store = webenv.Store()
+    site_templates(store)
     servers = []
     try:
         servers.append(webenv.Webmaild(store))
@@ -275,6 +308,7 @@ def main():
             servers.append(webenv.Apache(store))
             servers.append(webenv.Nginx(store))
         for s in servers:
+            overrides(s)
             security_headers(s)
             csrf_and_sessions(s)
             host_and_paths(s)
