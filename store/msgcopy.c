@@ -245,23 +245,24 @@ static int keywords_map(struct store *store, DB_TXN *txn, uint32_t dst, const st
 static int copy_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	struct copy_ctx *c = ctx;
-	struct mboxstate src_st, dst_st;
+	struct mboxstate src_state, dst_state;
+	/* A copy into the same mailbox (IMAP allows it) works on one state. */
+	struct mboxstate *src = &src_state;
+	struct mboxstate *dst = c->src == c->dst ? &src_state : &dst_state;
 	c->freed.n = 0;
 	c->count = 0;
 	memset(c->new_uids, 0, c->n * sizeof(uint32_t));
 	/* Lock order: mailbox states by ascending id, then messages. */
 	uint32_t first = c->src < c->dst ? c->src : c->dst;
 	uint32_t second = c->src < c->dst ? c->dst : c->src;
-	struct mboxstate *a = first == c->src ? &src_st : &dst_st;
-	struct mboxstate *b = first == c->src ? &dst_st : &src_st;
+	struct mboxstate *a = first == c->src ? src : dst;
+	struct mboxstate *b = first == c->src ? dst : src;
 	int r = mboxstate_get(store, txn, first, a, true);
 	if (r == 1 && second != first)
 		r = mboxstate_get(store, txn, second, b, true);
 	if (r <= 0)
 		return r < 0 ? r : store_refuse(store, "no such mailbox");
-	if (c->src == c->dst)
-		return store_refuse(store, "source and target are the same mailbox");
-	if (src_st.user_id != dst_st.user_id)
+	if (src->user_id != dst->user_id)
 		return store_refuse(store, "mailboxes belong to different users");
 
 	struct kwnames *k = calloc(1, sizeof(*k));
@@ -296,8 +297,8 @@ static int copy_txn(struct store *store, DB_TXN *txn, void *ctx)
 	}
 	uint64_t added_bytes = 0;
 	uint32_t added = 0;
-	uint64_t src_bytes = src_st.bytes;
-	uint32_t src_exists = src_st.exists;
+	uint64_t removed_bytes = 0;
+	uint32_t removed = 0;
 	for (size_t i = 0; r >= 0 && i < c->n; i++) {
 		r = msg_record_get(store, txn, c->src, c->uids[i], rec, true);
 		if (r <= 0)
@@ -306,20 +307,20 @@ static int copy_txn(struct store *store, DB_TXN *txn, void *ctx)
 		uint64_t kw;
 		if ((r = keywords_map(store, txn, c->dst, k, rec->msg.keywords, &kw)) < 0)
 			break;
-		if (dst_st.uidnext == UINT32_MAX) {
+		if (dst->uidnext == UINT32_MAX) {
 			r = store_refuse(store, "target mailbox is out of UIDs");
 			break;
 		}
 		copy.msg.mailbox_id = c->dst;
-		copy.msg.uid = dst_st.uidnext++;
-		copy.msg.modseq = ++dst_st.highestmodseq;
+		copy.msg.uid = dst->uidnext++;
+		copy.msg.modseq = ++dst->highestmodseq;
 		copy.msg.keywords = kw;
-		dst_st.exists++;
-		dst_st.bytes += copy.msg.size;
+		dst->exists++;
+		dst->bytes += copy.msg.size;
 		if (!(copy.msg.flags & STORE_FLAG_SEEN))
-			dst_st.unseen++;
+			dst->unseen++;
 		if (copy.msg.flags & STORE_FLAG_DELETED)
-			dst_st.deleted++;
+			dst->deleted++;
 		uint8_t key[12], val[4];
 		be32_put(key, c->dst);
 		be64_put(key + 4, copy.msg.modseq);
@@ -329,8 +330,12 @@ static int copy_txn(struct store *store, DB_TXN *txn, void *ctx)
 		    (r = sortidx_add_txn(store, txn, &copy.msg)) < 0 ||
 		    (r = body_ref_txn(store, txn, copy.msg.body_id, 1)) < 0)
 			break;
-		if (c->move && (r = remove_one(store, txn, &src_st, rec, true, &c->freed)) < 0)
-			break;
+		if (c->move) {
+			removed_bytes += rec->msg.size;
+			removed++;
+			if ((r = remove_one(store, txn, src, rec, true, &c->freed)) < 0)
+				break;
+		}
 		added_bytes += copy.msg.size;
 		added++;
 		c->new_uids[i] = copy.msg.uid;
@@ -344,16 +349,16 @@ static int copy_txn(struct store *store, DB_TXN *txn, void *ctx)
 		return 1;
 	/* A move changes nothing in the user's usage; a copy adds to it. */
 	if (c->move)
-		r = quota_add_txn(store, txn, src_st.user_id,
-				  (int64_t)added_bytes - (int64_t)(src_bytes - src_st.bytes),
-				  (int32_t)added - (int32_t)(src_exists - src_st.exists), false);
+		r = quota_add_txn(store, txn, src->user_id,
+				  (int64_t)added_bytes - (int64_t)removed_bytes,
+				  (int32_t)added - (int32_t)removed, false);
 	else
-		r = quota_add_txn(store, txn, src_st.user_id, (int64_t)added_bytes, (int32_t)added, true);
+		r = quota_add_txn(store, txn, src->user_id, (int64_t)added_bytes, (int32_t)added, true);
 	if (r < 0)
 		return r;
-	if ((r = mboxstate_put(store, txn, c->dst, &dst_st)) < 0)
+	if ((r = mboxstate_put(store, txn, c->dst, dst)) < 0)
 		return r;
-	if (c->move && (r = mboxstate_put(store, txn, c->src, &src_st)) < 0)
+	if (c->move && c->src != c->dst && (r = mboxstate_put(store, txn, c->src, src)) < 0)
 		return r;
 	return 1;
 }

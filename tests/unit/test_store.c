@@ -355,6 +355,11 @@ static void test_copy_move_expunge(void **state)
 	uint32_t messages;
 	assert_int_equal(store_user_usage(f->store, f->user_id, &bytes, &messages, &error), 1);
 	assert_int_equal(messages, 4);
+	/* A copy into the same mailbox gets a new UID. */
+	uint32_t again;
+	assert_int_equal(store_msg_copy(f->store, trash.id, out, 1, trash.id, false, &again, &error), 1);
+	assert_int_equal(again, 4);
+	assert_int_equal(store_msg_expunge(f->store, trash.id, &again, 1, &error), 1);
 	uint32_t all[3] = { 1, 2, 3 };
 	assert_int_equal(store_msg_expunge(f->store, trash.id, all, 3, &error), 3);
 	assert_int_equal(store_msg_expunge(f->store, f->inbox, uids, 1, &error), 1);
