@@ -253,7 +253,9 @@ int imap_cmd_copy(struct imap_session *s, struct imap_cmd *cmd)
 		return 0;
 	if (imap_mailbox_lookup(s, cmd, dst, "[TRYCREATE]", &mb) <= 0)
 		goto out;
-	if (mb.id == s->view->mailbox_id) {
+	/* COPY into the selected mailbox is allowed (new UIDs, EXISTS); a MOVE
+	 * there would only renumber messages. */
+	if (move && mb.id == s->view->mailbox_id) {
 		imap_no(s, cmd, "[CANNOT] Source and destination are the same mailbox");
 		goto out;
 	}

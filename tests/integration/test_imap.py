@@ -398,6 +398,18 @@ class ImapSuite(unittest.TestCase):
         self.assertIn(b"NO [TRYCREATE]", c.cmd("APPEND Nowhere {1+}\r\nx")[1])
         self.assertIn(b"OK", c.cmd("CLOSE")[1])
 
+    def test_copy_into_selected_mailbox(self):
+        m = self.imap(user=CAROL, password=CAROL_PW)
+        m.create("Self")
+        m.append("Self", None, None, imaptest.MSG_SIMPLE)
+        c = self.raw(user=CAROL, password=CAROL_PW)
+        c.cmd("SELECT Self")
+        u, t = c.cmd("COPY 1 Self")
+        self.assertIn(b"OK [COPYUID ", t)
+        u2, _ = c.cmd("NOOP")
+        self.assertIn(b"* 2 EXISTS", u + u2)
+        self.assertIn(b"NO [CANNOT]", c.cmd("MOVE 1 Self")[1])
+
     def test_idle_and_other_sessions(self):
         self.fx.add_user("dan@example.com", "dan pw")
         c = self.raw(user="dan@example.com", password="dan pw")
