@@ -226,8 +226,10 @@ void ctx_set_csp(struct ctx *c, const char *csp, bool framable)
 
 static void set_cookie(struct ctx *c, const char *name, const char *value, long max_age)
 {
-	char *v = arena_printf(c->a, "%s=%s; Path=%s/; Max-Age=%ld; HttpOnly; SameSite=Strict%s",
-			       name, value, c->wm->base, max_age, c->req->https ? "; Secure" : "");
+	/* Path=/webmail matches /webmail and /webmail/..., not /webmailx */
+	char *v = arena_printf(c->a, "%s=%s; Path=%s; Max-Age=%ld; HttpOnly; SameSite=Strict%s",
+			       name, value, c->wm->base[0] != '\0' ? c->wm->base : "/", max_age,
+			       c->req->https ? "; Secure" : "");
 	if (v != NULL)
 		http_header_add(c->resp, c->a, "Set-Cookie", v);
 }

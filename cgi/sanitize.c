@@ -461,19 +461,6 @@ static bool all_space(const char *s)
 
 /* ---------------------------------------------------------------- walk */
 
-/* The parser drops one newline right after <pre>: write one more when the
- * content starts with a newline, so it survives. */
-static void pre_newline(struct san *s, const GumboNode *pre)
-{
-	const GumboVector *kids = &pre->v.element.children;
-	if (kids->length > 0) {
-		const GumboNode *first = kids->data[0];
-		if ((first->type == GUMBO_NODE_TEXT || first->type == GUMBO_NODE_WHITESPACE) &&
-		    first->v.text.text[0] == '\n')
-			buf_putc(s->out, '\n');
-	}
-}
-
 struct frame {
 	const GumboNode *node;
 	unsigned next;       /* next child to visit */
@@ -482,7 +469,7 @@ struct frame {
 
 static int walk(struct san *s, const GumboNode *root, bool styles_only)
 {
-	size_t cap = 64, depth = 0, nopen = 0;
+	size_t cap = 64, depth = 0, nopen = 0, pre_mark = SIZE_MAX;
 	GumboTag open_tags[SANITIZE_DEPTH_MAX + 1];
 	struct frame *stack = malloc(cap * sizeof(*stack));
 	if (stack == NULL)
@@ -515,6 +502,11 @@ static int walk(struct san *s, const GumboNode *root, bool styles_only)
 				s->stats->removed++;
 				break;
 			}
+			/* the parser drops a newline right after <pre>: when the
+			 * first text there starts with one, write one more */
+			if (s->out->len == pre_mark && (k->v.text.text[0] == '\n' ||
+							 k->v.text.text[0] == '\r'))
+				buf_putc(s->out, '\n');
 			tpl_escape_html(s->out, k->v.text.text, strlen(k->v.text.text));
 			break;
 		case GUMBO_NODE_ELEMENT: {
@@ -549,7 +541,7 @@ static int walk(struct san *s, const GumboNode *root, bool styles_only)
 			if (open) {
 				put_start_tag(s, k);
 				if (tag == GUMBO_TAG_PRE)
-					pre_newline(s, k);
+					pre_mark = s->out->len;
 				if (!is_void(tag))
 					open_tags[nopen++] = tag;
 			}

@@ -395,17 +395,13 @@ int store_open_home(const struct config *config, const char *home, bool threaded
 		goto fail;
 	}
 	free(dbconfig);
-	/* Without region files (a store copied without its __db.* files) the
-	 * registry alone would let the environment start without recovery and
-	 * serve databases older than their log: forget the registry, which
-	 * makes DB_REGISTER run recovery. No process can be attached to an
-	 * environment whose regions are gone. */
-	char *region = path_join(store->home, "__db.001");
-	char *registry = path_join(store->home, "__db.register");
-	if (region != NULL && registry != NULL && access(region, F_OK) < 0 && errno == ENOENT)
-		unlink(registry);
-	free(region);
-	free(registry);
+	/* A store copied without its __db.* region files but with
+	 * __db.register would start without recovery: copies are made with
+	 * `pillarbox store backup` and brought back with `store restore`
+	 * (which runs catastrophic recovery). Region files also vanish for a
+	 * moment while another process recovers, so their absence here proves
+	 * nothing and must not be acted upon (it cost acknowledged mail in the
+	 * crash test when the registry was reset on it). */
 	/* Installs the watchdog's handler: a stuck store call exits 75. */
 	process_watchdog(0);
 	if (env_create(store, threaded) < 0 || env_open(store, 0) < 0)

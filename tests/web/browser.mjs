@@ -78,6 +78,8 @@ try {
 	await shot(page, 'desktop-01-signin');
 	await signIn(page);
 	await shot(page, 'desktop-02-inbox');
+	await page.goto(base);
+	check(page.url().includes('/list'), 'the bare base URL opens the inbox when signed in');
 
 	// settings: 10 messages a page
 	await page.goto(`${base}/settings`);
