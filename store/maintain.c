@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "body.h"
+#include "session.h"
 #include "store_int.h"
 
 /* Auth failure counters and webmail sessions older than this are dropped. */
@@ -166,6 +167,11 @@ int store_maintain(struct store *store, unsigned orphan_age, const char **error_
 	unsigned expired = 0, orphans = 0;
 	if (store_write(store, false, expire_authfail_txn, &expired, error_r) < 0)
 		return -1;
+	int sessions = store_session_expire(store, time(NULL), STORE_SESSION_IDLE_DEFAULT,
+					    STORE_SESSION_ABSOLUTE_DEFAULT, error_r);
+	if (sessions < 0)
+		return -1;
+	expired += (unsigned)sessions;
 	if (collect_orphans(store, orphan_age, &orphans) < 0) {
 		*error_r = store_last_error(store);
 		return -1;

@@ -251,7 +251,8 @@ static int copy_txn(struct store *store, DB_TXN *txn, void *ctx)
 	struct mboxstate *dst = c->src == c->dst ? &src_state : &dst_state;
 	c->freed.n = 0;
 	c->count = 0;
-	memset(c->new_uids, 0, c->n * sizeof(uint32_t));
+	if (c->new_uids != NULL)
+		memset(c->new_uids, 0, c->n * sizeof(uint32_t));
 	/* Lock order: mailbox states by ascending id, then messages. */
 	uint32_t first = c->src < c->dst ? c->src : c->dst;
 	uint32_t second = c->src < c->dst ? c->dst : c->src;
@@ -338,7 +339,8 @@ static int copy_txn(struct store *store, DB_TXN *txn, void *ctx)
 		}
 		added_bytes += copy.msg.size;
 		added++;
-		c->new_uids[i] = copy.msg.uid;
+		if (c->new_uids != NULL)
+			c->new_uids[i] = copy.msg.uid;
 		c->count++;
 	}
 	free(k);

@@ -326,7 +326,8 @@ int store_msg_set_flags(struct store *store, uint32_t mailbox_id, const uint32_t
 			int (*failed_cb)(uint32_t uid, void *ctx), void *ctx, const char **error_r);
 
 /* Copies (or moves) messages to another mailbox of the same user, sharing the
- * bodies. new_uids_r[i] receives the UID of uids[i] in dst (0 if it vanished).
+ * bodies. new_uids_r[i] receives the UID of uids[i] in dst (0 if it vanished);
+ * new_uids_r may be NULL.
  * Durable. Returns the count copied, 0 on quota refusal. */
 int store_msg_copy(struct store *store, uint32_t src_mailbox_id, const uint32_t *uids, size_t n,
 		   uint32_t dst_mailbox_id, bool move, uint32_t *new_uids_r, const char **error_r);

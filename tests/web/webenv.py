@@ -193,7 +193,7 @@ class Apache(Server):
     """Apache httpd with mod_cgi, its workers running as the store user."""
     name = "apache"
 
-    def __init__(self, store):
+    def __init__(self, store, log_stderr=True):
         if not is_root():
             skip("Apache needs root to run its workers as the store user")
         if not os.path.exists("/usr/sbin/apache2"):
@@ -228,9 +228,9 @@ LoadModule env_module %(mods)s/mod_env.so
 LoadModule headers_module %(mods)s/mod_headers.so
 LoadModule mime_module %(mods)s/mod_mime.so
 TypesConfig /etc/mime.types
-StartServers 2
-MinSpareServers 2
-MaxSpareServers 8
+StartServers 8
+MinSpareServers 8
+MaxSpareServers 16
 MaxRequestWorkers 32
 Timeout 60
 <Directory />
@@ -238,8 +238,11 @@ Timeout 60
 	AllowOverride None
 </Directory>
 SetEnv PILLARBOX_CONF %(conf)s
+%(log)s
 Include %(d)s/pillarbox-webmail.conf
-""" % {"d": d, "port": self.port, "user": store.user, "mods": mods, "conf": store.conf})
+""" % {"d": d, "port": self.port, "user": store.user, "mods": mods, "conf": store.conf,
+       # the program's log lines in Apache's error log (tests), or not (benchmarks)
+       "log": "SetEnv PILLARBOX_LOG_STDERR 1" if log_stderr else ""})
         # Apache signals its whole process group when it stops: its own
         self.procs = [subprocess.Popen(["/usr/sbin/apache2", "-f", conf, "-DFOREGROUND"],
                                        stdout=open(os.path.join(d, "stdout.log"), "w"),
@@ -276,7 +279,7 @@ class Nginx(Server):
                          "pkglibexecdir": os.path.dirname(CGI), "fcgiwrap_socket": sock})
         snippet = snippet.replace("fastcgi_param SCRIPT_NAME /webmail;",
                                   "fastcgi_param SCRIPT_NAME /webmail;\n\tfastcgi_param PILLARBOX_CONF %s;"
-                                  % store.conf)
+                                  "\n\tfastcgi_param PILLARBOX_LOG_STDERR 1;" % store.conf)
         with open(os.path.join(d, "pillarbox-webmail.conf"), "w") as f:
             f.write(snippet)
         self.logs = [os.path.join(d, "error.log"), os.path.join(d, "fcgiwrap.log"),
