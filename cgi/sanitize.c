@@ -234,11 +234,18 @@ static void put_style(struct san *s, const char *v)
 	buf_free(&css);
 }
 
-static bool url_has_scheme(const char *v, const char *scheme)
+/* URL parsers drop leading C0 controls and spaces: so do we, and write
+ * the URL without them, so what we checked is what the browser reads. */
+static const char *url_trim(const char *v)
 {
 	while (*v != '\0' && (unsigned char)*v <= 0x20)
 		v++;
-	return strncasecmp(v, scheme, strlen(scheme)) == 0;
+	return v;
+}
+
+static bool url_has_scheme(const char *v, const char *scheme)
+{
+	return strncasecmp(url_trim(v), scheme, strlen(scheme)) == 0;
 }
 
 static int pct(int c)
@@ -270,6 +277,7 @@ static void put_img_src(struct san *s, const char *v)
 		return;
 	}
 	if (url_has_scheme(v, "http://") || url_has_scheme(v, "https://")) {
+		v = url_trim(v);
 		if (s->opt->show_images && tpl_url_safe(v, strlen(v)))
 			put_attr(s, "src", v, strlen(v));
 		else
@@ -293,6 +301,7 @@ static void put_start_tag(struct san *s, const GumboNode *node)
 		}
 		const char *n = a->name, *v = a->value;
 		if (e->tag == GUMBO_TAG_A && strcmp(n, "href") == 0) {
+			v = url_trim(v);
 			if ((url_has_scheme(v, "http://") || url_has_scheme(v, "https://") ||
 			     url_has_scheme(v, "mailto:")) && tpl_url_safe(v, strlen(v)))
 				put_attr(s, "href", v, strlen(v));

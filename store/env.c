@@ -402,9 +402,15 @@ int store_open_home(const struct config *config, const char *home, bool threaded
 	 * moment while another process recovers, so their absence here proves
 	 * nothing and must not be acted upon (it cost acknowledged mail in the
 	 * crash test when the registry was reset on it). */
-	/* Installs the watchdog's handler: a stuck store call exits 75. */
+	/* The watchdog's handler, and the watchdog itself over the open (a
+	 * recovery stuck on a dead process's mutex must end too); the caller's
+	 * own alarm is given back afterwards. */
+	unsigned caller_alarm = alarm(0);
 	process_watchdog(0);
-	if (env_create(store, threaded) < 0 || env_open(store, 0) < 0)
+	alarm(config->watchdog_seconds);
+	int opened = env_create(store, threaded) == 0 && env_open(store, 0) == 0;
+	alarm(caller_alarm);
+	if (!opened)
 		goto fail;
 
 	DB_TXN *txn;

@@ -145,15 +145,34 @@ class Server:
         return "http://127.0.0.1:%d%s%s" % (self.port, self.base, path)
 
     def stop(self):
-        for p in reversed(self.procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in reversed(self.procs):
+        # Servers start in their own session: signal the whole group, so
+        # that fcgiwrap's and Apache's workers go with their parent.
+        leaders = []
+        for p in self.procs:
+            try:
+                leaders.append(os.getpgid(p.pid) == p.pid)
+            except ProcessLookupError:
+                leaders.append(False)
+
+        def signal_all(p, leader, sig):
+            try:
+                if leader:
+                    os.killpg(p.pid, sig)
+                elif p.poll() is None:
+                    p.send_signal(sig)
+            except ProcessLookupError:
+                pass
+
+        for p, leader in reversed(list(zip(self.procs, leaders))):
+            signal_all(p, leader, signal.SIGTERM)
+        for p, leader in reversed(list(zip(self.procs, leaders))):
             try:
                 p.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+            if leader:
+                signal_all(p, leader, signal.SIGKILL)  # workers left behind
 
     def log(self):
         out = []
