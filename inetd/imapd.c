@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "handler.h"
 #include "imap.h"
 #include "log.h"
 #include "process.h"
@@ -118,7 +119,7 @@ int main(int argc, char **argv)
 		.address_space = IMAPD_ADDRESS_SPACE,
 		.open_files = IMAPD_OPEN_FILES,
 	};
-	const char *config_file = NULL, *error = NULL;
+	const char *config_file = NULL;
 	struct config *config = NULL;
 	struct tls_creds *creds = NULL;
 	bool implicit_tls = false;
@@ -147,28 +148,13 @@ int main(int argc, char **argv)
 		imapd_usage(stderr);
 		return 64;
 	}
-	log_open("imapd");
-	if (config_load(config_path(config_file), &config, &error) < 0)
-		return imapd_fail("configuration", error, !implicit_tls);
-	if (process_init(config->user, &limits, false, &error) < 0) {
-		ret = imapd_fail("start", error, !implicit_tls);
-		config_free(&config);
+	struct handler_start start = {
+		.name = "imapd", .limits = &limits, .implicit_tls = implicit_tls,
+		.starttls = "STARTTLS", .fail = imapd_fail,
+	};
+	ret = handler_start(&start, config_file, &config, &creds);
+	if (ret != 0)
 		return ret;
-	}
-	/* The key is readable by the store group: loaded after the switch,
-	 * before any client byte. Without --tls a broken key only loses
-	 * STARTTLS. */
-	if (config->tls_cert != NULL || implicit_tls) {
-		if (tls_creds_server_load(config->tls_cert, config->tls_key, config->tls_priority,
-					  &creds, &error) < 0) {
-			if (implicit_tls) {
-				ret = imapd_fail("TLS", error, false);
-				config_free(&config);
-				return ret;
-			}
-			log_error("TLS: %s (STARTTLS not offered)", error);
-		}
-	}
 	ret = imapd_serve(config, creds, implicit_tls);
 	tls_creds_free(&creds);
 	config_free(&config);

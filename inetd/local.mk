@@ -1,7 +1,7 @@
 # inetd/local.mk: the shared protocol plumbing (libinetd.a) and pop3d.
 noinst_LIBRARIES += inetd/libinetd.a
 inetd_libinetd_a_SOURCES = inetd/conn.c inetd/conn.h inetd/tls.c inetd/tls.h \
-	inetd/sasl.c inetd/sasl.h
+	inetd/sasl.c inetd/sasl.h inetd/handler.c inetd/handler.h
 inetd_libinetd_a_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS)
 
 # pop3d's session code is a library too, so that the fuzz harness drives the

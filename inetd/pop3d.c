@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "handler.h"
 #include "log.h"
 #include "pop3.h"
 #include "process.h"
@@ -123,7 +124,7 @@ int main(int argc, char **argv)
 		.address_space = POP3D_ADDRESS_SPACE,
 		.open_files = POP3D_OPEN_FILES,
 	};
-	const char *config_file = NULL, *error = NULL;
+	const char *config_file = NULL;
 	struct config *config = NULL;
 	struct tls_creds *creds = NULL;
 	bool implicit_tls = false;
@@ -153,27 +154,13 @@ int main(int argc, char **argv)
 		return 64;
 	}
 
-	log_open("pop3d");
-	if (config_load(config_path(config_file), &config, &error) < 0)
-		return pop3d_fail("configuration", error, !implicit_tls);
-	if (process_init(config->user, &limits, false, &error) < 0) {
-		ret = pop3d_fail("start", error, !implicit_tls);
-		config_free(&config);
+	struct handler_start start = {
+		.name = "pop3d", .limits = &limits, .implicit_tls = implicit_tls,
+		.starttls = "STLS", .fail = pop3d_fail,
+	};
+	ret = handler_start(&start, config_file, &config, &creds);
+	if (ret != 0)
 		return ret;
-	}
-	/* The key is readable by the store group: loaded after the switch,
-	 * before any client byte. Without --tls a broken key only loses STLS. */
-	if (config->tls_cert != NULL || implicit_tls) {
-		if (tls_creds_server_load(config->tls_cert, config->tls_key, config->tls_priority,
-					  &creds, &error) < 0) {
-			if (implicit_tls) {
-				ret = pop3d_fail("TLS", error, false);
-				config_free(&config);
-				return ret;
-			}
-			log_error("TLS: %s (STLS not offered)", error);
-		}
-	}
 	ret = pop3d_serve(config, creds, implicit_tls);
 	tls_creds_free(&creds);
 	config_free(&config);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "handler.h"
 #include "log.h"
 #include "process.h"
 #include "smtp.h"
@@ -143,7 +144,7 @@ int main(int argc, char **argv)
 		.relay_program = SMTPD_RELAY_DEFAULT,
 		.max_recipients = SMTP_RECIPIENTS_DEFAULT,
 	};
-	const char *config_file = NULL, *error = NULL;
+	const char *config_file = NULL;
 	struct config *config = NULL;
 	struct tls_creds *creds = NULL;
 	bool implicit_tls = false, mode_given = false;
@@ -203,28 +204,13 @@ int main(int argc, char **argv)
 		return 64;
 	}
 
-	log_open("smtpd");
-	if (config_load(config_path(config_file), &config, &error) < 0)
-		return smtpd_fail("configuration", error, !implicit_tls);
-	if (process_init(config->user, &limits, false, &error) < 0) {
-		ret = smtpd_fail("start", error, !implicit_tls);
-		config_free(&config);
+	struct handler_start start = {
+		.name = "smtpd", .limits = &limits, .implicit_tls = implicit_tls,
+		.starttls = "STARTTLS", .fail = smtpd_fail,
+	};
+	ret = handler_start(&start, config_file, &config, &creds);
+	if (ret != 0)
 		return ret;
-	}
-	/* The key is readable by the store group: loaded after the switch,
-	 * before any client byte. Without --tls a broken key only loses
-	 * STARTTLS (and with it AUTH from anywhere but loopback). */
-	if (config->tls_cert != NULL || implicit_tls) {
-		if (tls_creds_server_load(config->tls_cert, config->tls_key, config->tls_priority,
-					  &creds, &error) < 0) {
-			if (implicit_tls) {
-				ret = smtpd_fail("TLS", error, false);
-				config_free(&config);
-				return ret;
-			}
-			log_error("TLS: %s (STARTTLS not offered)", error);
-		}
-	}
 	ret = smtpd_serve(config, creds, implicit_tls, &opt);
 	tls_creds_free(&creds);
 	config_free(&config);
