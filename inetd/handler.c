@@ -1,8 +1,33 @@
 /* The start-up every protocol handler shares (handler.h). */
-#include <stddef.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "handler.h"
 #include "log.h"
+
+/* For the panic hook, which takes no arguments: one session a process. */
+static struct conn *handler_conn;
+static const char *handler_tempfail;
+
+static void handler_panic(void)
+{
+	const char *error;
+
+	if (handler_conn == NULL)
+		return;
+	conn_puts(handler_conn, handler_tempfail);
+	(void)conn_flush(handler_conn, &error);
+}
+
+int handler_fail(const struct handler_start *h, const char *what, const char *error,
+		 bool tell_client)
+{
+	log_error("%s: %s", what, error);
+	if (tell_client && write(STDOUT_FILENO, h->tempfail, strlen(h->tempfail)) < 0) {
+		/* nobody to tell */
+	}
+	return 75; /* EX_TEMPFAIL */
+}
 
 int handler_start(const struct handler_start *h, const char *config_file,
 		  struct config **config_r, struct tls_creds **creds_r)
@@ -15,9 +40,9 @@ int handler_start(const struct handler_start *h, const char *config_file,
 	*creds_r = NULL;
 	log_open(h->name);
 	if (config_load(config_path(config_file), &config, &error) < 0)
-		return h->fail("configuration", error, !h->implicit_tls);
+		return handler_fail(h, "configuration", error, !h->implicit_tls);
 	if (process_init(config->user, h->limits, false, &error) < 0) {
-		ret = h->fail("start", error, !h->implicit_tls);
+		ret = handler_fail(h, "start", error, !h->implicit_tls);
 		config_free(&config);
 		return ret;
 	}
@@ -27,7 +52,7 @@ int handler_start(const struct handler_start *h, const char *config_file,
 		if (tls_creds_server_load(config->tls_cert, config->tls_key, config->tls_priority,
 					  creds_r, &error) < 0) {
 			if (h->implicit_tls) {
-				ret = h->fail("TLS", error, false);
+				ret = handler_fail(h, "TLS", error, false);
 				config_free(&config);
 				return ret;
 			}
@@ -37,4 +62,46 @@ int handler_start(const struct handler_start *h, const char *config_file,
 	}
 	*config_r = config;
 	return 0;
+}
+
+int handler_connect(const struct handler_start *h, const struct config *config,
+		    struct tls_creds *creds, unsigned timeout, const char *log_extra,
+		    struct conn **conn_r, struct store **store_r)
+{
+	const char *error = NULL;
+	struct conn *conn = conn_new(STDIN_FILENO, STDOUT_FILENO, h->line_max);
+
+	*conn_r = NULL;
+	*store_r = NULL;
+	if (conn == NULL)
+		return handler_fail(h, "start", "out of memory", true);
+	conn_set_timeout(conn, timeout);
+	conn_set_stop_flag(conn, &process_stop_requested);
+	log_info("connect rip=%s%s%s", conn_peer_ip(conn), log_extra,
+		 h->implicit_tls ? " tls=implicit" : "");
+	if (store_open(config, false, store_r, &error) < 0) {
+		conn_free(&conn);
+		return handler_fail(h, "store", error, !h->implicit_tls);
+	}
+	handler_conn = conn;
+	handler_tempfail = h->tempfail;
+	store_set_panic_hook(handler_panic);
+	if (h->implicit_tls) {
+		if (conn_start_tls(conn, creds, true, NULL, NULL, &error) < 0) {
+			log_info("TLS handshake failed rip=%s: %s", conn_peer_ip(conn), error);
+			handler_end(&conn, store_r);
+			return 1;
+		}
+		log_info("tls rip=%s tls=%s", conn_peer_ip(conn), conn_tls_description(conn));
+	}
+	*conn_r = conn;
+	return 0;
+}
+
+void handler_end(struct conn **conn, struct store **store)
+{
+	store_close(store);
+	if (*conn == handler_conn)
+		handler_conn = NULL;
+	conn_free(conn);
 }

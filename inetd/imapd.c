@@ -26,18 +26,6 @@
 #define IMAPD_ADDRESS_SPACE (2048UL * 1024 * 1024)
 #define IMAPD_OPEN_FILES 256
 
-static struct conn *imapd_conn;
-
-/* The store's panic hook: one untagged BYE, then the store _exit()s. */
-static void imapd_panic(void)
-{
-	const char *error;
-
-	if (imapd_conn == NULL)
-		return;
-	conn_puts(imapd_conn, "* BYE [UNAVAILABLE] Internal error, try again later\r\n");
-	(void)conn_flush(imapd_conn, &error);
-}
 
 static void imapd_usage(FILE *out)
 {
@@ -51,58 +39,24 @@ static void imapd_usage(FILE *out)
 	      out);
 }
 
-static int imapd_fail(const char *what, const char *error, bool tell_client)
-{
-	log_error("%s: %s", what, error);
-	if (tell_client) {
-		static const char msg[] = "* BYE [UNAVAILABLE] Service unavailable, try again later\r\n";
-
-		if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0) {
-			/* nobody to tell */
-		}
-	}
-	return 75; /* EX_TEMPFAIL */
-}
-
-static int imapd_serve(const struct config *config, struct tls_creds *creds, bool implicit_tls)
+static int imapd_serve(const struct config *config, struct tls_creds *creds, const struct handler_start *h)
 {
 	struct imap_session *session;
-	struct store *store = NULL;
-	const char *error = NULL;
-	int ret;
+	struct conn *conn;
+	struct store *store;
+	int ret = handler_connect(h, config, creds, config->idle_timeout, "", &conn, &store);
 
-	imapd_conn = conn_new(STDIN_FILENO, STDOUT_FILENO, IMAP_LINE_MAX);
-	if (imapd_conn == NULL)
-		return imapd_fail("start", "out of memory", true);
-	conn_set_timeout(imapd_conn, config->idle_timeout);
-	conn_set_stop_flag(imapd_conn, &process_stop_requested);
-	log_info("connect rip=%s%s", conn_peer_ip(imapd_conn), implicit_tls ? " tls=implicit" : "");
-	if (store_open(config, false, &store, &error) < 0) {
-		conn_free(&imapd_conn);
-		return imapd_fail("store", error, !implicit_tls);
-	}
-	store_set_panic_hook(imapd_panic);
-	if (implicit_tls) {
-		if (conn_start_tls(imapd_conn, creds, true, NULL, NULL, &error) < 0) {
-			log_info("TLS handshake failed rip=%s: %s", conn_peer_ip(imapd_conn), error);
-			store_close(&store);
-			conn_free(&imapd_conn);
-			return 1;
-		}
-		log_info("tls rip=%s tls=%s", conn_peer_ip(imapd_conn),
-			 conn_tls_description(imapd_conn));
-	}
-	session = imap_session_new(imapd_conn, store, config, implicit_tls ? NULL : creds,
-				   implicit_tls);
+	if (ret != 0)
+		return ret;
+	session = imap_session_new(conn, store, config, h->implicit_tls ? NULL : creds,
+				   h->implicit_tls);
 	if (session == NULL) {
-		store_close(&store);
-		conn_free(&imapd_conn);
-		return imapd_fail("start", "out of memory", !implicit_tls);
+		handler_end(&conn, &store);
+		return handler_fail(h, "start", "out of memory", !h->implicit_tls);
 	}
 	ret = imap_session_run(session);
 	imap_session_free(&session);
-	store_close(&store);
-	conn_free(&imapd_conn);
+	handler_end(&conn, &store);
 	return ret < 0 ? 1 : 0;
 }
 
@@ -150,12 +104,13 @@ int main(int argc, char **argv)
 	}
 	struct handler_start start = {
 		.name = "imapd", .limits = &limits, .implicit_tls = implicit_tls,
-		.starttls = "STARTTLS", .fail = imapd_fail,
+		.starttls = "STARTTLS", .tempfail = "* BYE [UNAVAILABLE] Service unavailable, try again later\r\n",
+		.line_max = IMAP_LINE_MAX,
 	};
 	ret = handler_start(&start, config_file, &config, &creds);
 	if (ret != 0)
 		return ret;
-	ret = imapd_serve(config, creds, implicit_tls);
+	ret = imapd_serve(config, creds, &start);
 	tls_creds_free(&creds);
 	config_free(&config);
 	return ret;

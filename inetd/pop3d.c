@@ -27,21 +27,6 @@
 /* Enough for the store's databases, body files, lock file and the socket. */
 #define POP3D_OPEN_FILES 256
 
-static struct conn *pop3d_conn;
-static struct store *pop3d_store;
-
-/* The store's panic hook: one temporary-failure line, then the store
- * _exit()s. Runs in whatever state we are in: the reply goes through the
- * connection so that it is encrypted under TLS. */
-static void pop3d_panic(void)
-{
-	const char *error;
-
-	if (pop3d_conn == NULL)
-		return;
-	conn_puts(pop3d_conn, "-ERR [SYS/TEMP] Internal error, try again later\r\n");
-	(void)conn_flush(pop3d_conn, &error);
-}
 
 static void pop3d_usage(FILE *out)
 {
@@ -55,59 +40,23 @@ static void pop3d_usage(FILE *out)
 	      out);
 }
 
-/* A fatal start-up error before the session: tell the client in one line
- * (in clear text: without TLS there is nothing better) and leave. */
-static int pop3d_fail(const char *what, const char *error, bool tell_client)
-{
-	log_error("%s: %s", what, error);
-	if (tell_client) {
-		static const char msg[] = "-ERR [SYS/TEMP] Service unavailable, try again later\r\n";
-
-		if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0) {
-			/* nobody to tell */
-		}
-	}
-	return 75; /* EX_TEMPFAIL */
-}
-
-static int pop3d_serve(const struct config *config, struct tls_creds *creds, bool implicit_tls)
+static int pop3d_serve(const struct config *config, struct tls_creds *creds, const struct handler_start *h)
 {
 	struct pop3_session *session;
-	const char *error = NULL;
-	int ret;
+	struct conn *conn;
+	struct store *store;
+	int ret = handler_connect(h, config, creds, config->idle_timeout, "", &conn, &store);
 
-	pop3d_conn = conn_new(STDIN_FILENO, STDOUT_FILENO, SASL_RESPONSE_MAX);
-	if (pop3d_conn == NULL)
-		return pop3d_fail("start", "out of memory", true);
-	conn_set_timeout(pop3d_conn, config->idle_timeout);
-	conn_set_stop_flag(pop3d_conn, &process_stop_requested);
-	log_info("connect rip=%s%s", conn_peer_ip(pop3d_conn), implicit_tls ? " tls=implicit" : "");
-
-	if (store_open(config, false, &pop3d_store, &error) < 0) {
-		conn_free(&pop3d_conn);
-		return pop3d_fail("store", error, !implicit_tls);
-	}
-	store_set_panic_hook(pop3d_panic);
-	if (implicit_tls) {
-		if (conn_start_tls(pop3d_conn, creds, true, NULL, NULL, &error) < 0) {
-			log_info("TLS handshake failed rip=%s: %s", conn_peer_ip(pop3d_conn), error);
-			store_close(&pop3d_store);
-			conn_free(&pop3d_conn);
-			return 1;
-		}
-		log_info("tls rip=%s tls=%s", conn_peer_ip(pop3d_conn),
-			 conn_tls_description(pop3d_conn));
-	}
-	session = pop3_session_new(pop3d_conn, pop3d_store, config, creds);
+	if (ret != 0)
+		return ret;
+	session = pop3_session_new(conn, store, config, creds);
 	if (session == NULL) {
-		store_close(&pop3d_store);
-		conn_free(&pop3d_conn);
-		return pop3d_fail("start", "out of memory", !implicit_tls);
+		handler_end(&conn, &store);
+		return handler_fail(h, "start", "out of memory", !h->implicit_tls);
 	}
 	ret = pop3_session_run(session);
 	pop3_session_free(&session); /* the maildrop lock goes first */
-	store_close(&pop3d_store);
-	conn_free(&pop3d_conn);
+	handler_end(&conn, &store);
 	return ret < 0 ? 1 : 0;
 }
 
@@ -156,12 +105,13 @@ int main(int argc, char **argv)
 
 	struct handler_start start = {
 		.name = "pop3d", .limits = &limits, .implicit_tls = implicit_tls,
-		.starttls = "STLS", .fail = pop3d_fail,
+		.starttls = "STLS", .tempfail = "-ERR [SYS/TEMP] Service unavailable, try again later\r\n",
+		.line_max = SASL_RESPONSE_MAX,
 	};
 	ret = handler_start(&start, config_file, &config, &creds);
 	if (ret != 0)
 		return ret;
-	ret = pop3d_serve(config, creds, implicit_tls);
+	ret = pop3d_serve(config, creds, &start);
 	tls_creds_free(&creds);
 	config_free(&config);
 	return ret;

@@ -29,20 +29,6 @@
 /* Where the relay is installed; --relay overrides it (tests). */
 #define SMTPD_RELAY_DEFAULT PKGLIBEXECDIR "/relay"
 
-static struct conn *smtpd_conn;
-static struct store *smtpd_store;
-
-/* The store's panic hook: one temporary-failure line through the
- * connection (encrypted under TLS), then the store _exit()s. */
-static void smtpd_panic(void)
-{
-	const char *error;
-
-	if (smtpd_conn == NULL)
-		return;
-	conn_puts(smtpd_conn, "421 4.3.0 Internal error, try again later\r\n");
-	(void)conn_flush(smtpd_conn, &error);
-}
 
 static void smtpd_usage(FILE *out)
 {
@@ -61,62 +47,25 @@ static void smtpd_usage(FILE *out)
 	      out);
 }
 
-/* A fatal start-up error before the session: one line in clear text when
- * there is a plaintext client to tell, then leave. */
-static int smtpd_fail(const char *what, const char *error, bool tell_client)
-{
-	log_error("%s: %s", what, error);
-	if (tell_client) {
-		static const char msg[] = "421 4.3.0 Service unavailable, try again later\r\n";
-
-		if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0) {
-			/* nobody to tell */
-		}
-	}
-	return 75; /* EX_TEMPFAIL */
-}
-
-static int smtpd_serve(const struct config *config, struct tls_creds *creds, bool implicit_tls,
+static int smtpd_serve(const struct config *config, struct tls_creds *creds, const struct handler_start *h,
 		       const struct smtp_options *opt)
 {
 	struct smtp_session *session;
-	const char *error = NULL;
-	int ret;
+	struct conn *conn;
+	struct store *store;
+	int ret = handler_connect(h, config, creds, config->idle_timeout != 0 && config->idle_timeout < SMTP_TIMEOUT
+				      ? config->idle_timeout : SMTP_TIMEOUT, opt->mode == SMTP_MODE_MX ? " mode=mx" : " mode=submission", &conn, &store);
 
-	smtpd_conn = conn_new(STDIN_FILENO, STDOUT_FILENO, SMTP_DATA_LINE_MAX);
-	if (smtpd_conn == NULL)
-		return smtpd_fail("start", "out of memory", true);
-	conn_set_timeout(smtpd_conn, config->idle_timeout != 0 && config->idle_timeout < SMTP_TIMEOUT
-					     ? config->idle_timeout : SMTP_TIMEOUT);
-	conn_set_stop_flag(smtpd_conn, &process_stop_requested);
-	log_info("connect rip=%s mode=%s%s", conn_peer_ip(smtpd_conn),
-		 opt->mode == SMTP_MODE_MX ? "mx" : "submission", implicit_tls ? " tls=implicit" : "");
-
-	if (store_open(config, false, &smtpd_store, &error) < 0) {
-		conn_free(&smtpd_conn);
-		return smtpd_fail("store", error, !implicit_tls);
-	}
-	store_set_panic_hook(smtpd_panic);
-	if (implicit_tls) {
-		if (conn_start_tls(smtpd_conn, creds, true, NULL, NULL, &error) < 0) {
-			log_info("TLS handshake failed rip=%s: %s", conn_peer_ip(smtpd_conn), error);
-			store_close(&smtpd_store);
-			conn_free(&smtpd_conn);
-			return 1;
-		}
-		log_info("tls rip=%s tls=%s", conn_peer_ip(smtpd_conn),
-			 conn_tls_description(smtpd_conn));
-	}
-	session = smtp_session_new(smtpd_conn, smtpd_store, config, creds, opt);
+	if (ret != 0)
+		return ret;
+	session = smtp_session_new(conn, store, config, creds, opt);
 	if (session == NULL) {
-		store_close(&smtpd_store);
-		conn_free(&smtpd_conn);
-		return smtpd_fail("start", "out of memory", !implicit_tls);
+		handler_end(&conn, &store);
+		return handler_fail(h, "start", "out of memory", !h->implicit_tls);
 	}
 	ret = smtp_session_run(session);
 	smtp_session_free(&session);
-	store_close(&smtpd_store);
-	conn_free(&smtpd_conn);
+	handler_end(&conn, &store);
 	return ret < 0 ? 1 : 0;
 }
 
@@ -206,12 +155,13 @@ int main(int argc, char **argv)
 
 	struct handler_start start = {
 		.name = "smtpd", .limits = &limits, .implicit_tls = implicit_tls,
-		.starttls = "STARTTLS", .fail = smtpd_fail,
+		.starttls = "STARTTLS", .tempfail = "421 4.3.0 Service unavailable, try again later\r\n",
+		.line_max = SMTP_DATA_LINE_MAX,
 	};
 	ret = handler_start(&start, config_file, &config, &creds);
 	if (ret != 0)
 		return ret;
-	ret = smtpd_serve(config, creds, implicit_tls, &opt);
+	ret = smtpd_serve(config, creds, &start, &opt);
 	tls_creds_free(&creds);
 	config_free(&config);
 	return ret;
