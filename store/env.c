@@ -474,9 +474,11 @@ void store_close(struct store **storep)
 		/* Handles of a dead environment must not be touched (§3.3.8). */
 		return;
 	}
+	unsigned previous = store_watchdog_arm(store);
 	dbs_close(store);
 	store->env->txn_checkpoint(store->env, CHECKPOINT_KBYTES, CHECKPOINT_MINUTES, 0);
 	store->env->close(store->env, 0);
+	store_watchdog_restore(previous);
 	store_free(store);
 }
 

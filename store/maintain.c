@@ -151,16 +151,14 @@ static int expire_authfail_txn(struct store *store, DB_TXN *txn, void *ctx)
 
 int store_maintain(struct store *store, unsigned orphan_age, const char **error_r)
 {
+	unsigned previous = store_watchdog_arm(store);
 	int ret = store->env->txn_checkpoint(store->env, 0, 0, 0);
-	if (ret != 0) {
-		store_dberr(store, ret, "checkpoint");
-		*error_r = store_last_error(store);
-		return -1;
-	}
 	/* Logs no longer needed for recovery go once the checkpoint is down. */
-	ret = store->env->log_archive(store->env, NULL, DB_ARCH_REMOVE);
+	if (ret == 0)
+		ret = store->env->log_archive(store->env, NULL, DB_ARCH_REMOVE);
+	store_watchdog_restore(previous);
 	if (ret != 0) {
-		store_dberr(store, ret, "log_archive");
+		store_dberr(store, ret, "checkpoint and log removal");
 		*error_r = store_last_error(store);
 		return -1;
 	}

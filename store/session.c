@@ -8,7 +8,7 @@
 #define SESSION_REC_VERSION 1
 #define SESSION_REC_LEN (1 + 4 + 8 + 8 + STORE_SESSION_CSRF_LEN)
 #define PREFS_REC_VERSION 1
-#define PREFS_REC_LEN (1 + 2 + 2 + 1)
+#define PREFS_REC_LEN (1 + 2 + 2 + 1 + 1)
 #define PREFS_KEY_LEN 9
 
 int store_random(void *bytes, size_t len, const char **error_r)
@@ -238,6 +238,8 @@ static void prefs_clamp(struct store_prefs *p)
 		p->tz_minutes = STORE_PREFS_TZ_MAX;
 	if (p->tz_minutes < -STORE_PREFS_TZ_MAX)
 		p->tz_minutes = -STORE_PREFS_TZ_MAX;
+	if (p->remote_images > STORE_REMOTE_IMAGES_KNOWN)
+		p->remote_images = STORE_REMOTE_IMAGES_NEVER;
 }
 
 static int prefs_get_txn(struct store *store, DB_TXN *txn, void *ctx)
@@ -247,7 +249,8 @@ static int prefs_get_txn(struct store *store, DB_TXN *txn, void *ctx)
 	size_t len;
 	struct unpack u;
 	int r = store_get(store, DBI_SESSIONS, txn, c->key, PREFS_KEY_LEN, rec, sizeof(rec), &len, 0);
-	*c->prefs = (struct store_prefs){ .page_size = 50, .tz_minutes = 0, .prefer_html = true };
+	*c->prefs = (struct store_prefs){ .page_size = 50, .tz_minutes = 0, .prefer_html = true,
+					      .remote_images = STORE_REMOTE_IMAGES_NEVER };
 	if (r <= 0)
 		return r < 0 ? r : 1;
 	unpack_init(&u, rec, len);
@@ -257,6 +260,8 @@ static int prefs_get_txn(struct store *store, DB_TXN *txn, void *ctx)
 	p.page_size = unpack_u16(&u);
 	p.tz_minutes = (int16_t)unpack_u16(&u);
 	p.prefer_html = unpack_u8(&u) != 0;
+	/* Records written before the field existed end here. */
+	p.remote_images = u.pos < len ? unpack_u8(&u) : STORE_REMOTE_IMAGES_NEVER;
 	if (!u.error) {
 		prefs_clamp(&p);
 		*c->prefs = p;
@@ -274,6 +279,7 @@ static int prefs_set_txn(struct store *store, DB_TXN *txn, void *ctx)
 	pack_u16(&p, c->prefs->page_size);
 	pack_u16(&p, (uint16_t)c->prefs->tz_minutes);
 	pack_u8(&p, c->prefs->prefer_html ? 1 : 0);
+	pack_u8(&p, c->prefs->remote_images);
 	int r = store_put(store, DBI_SESSIONS, txn, c->key, PREFS_KEY_LEN, rec, p.len, 0);
 	return r < 0 ? r : 1;
 }

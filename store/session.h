@@ -66,6 +66,11 @@ struct store_prefs {
 	uint16_t page_size;   /* messages per list page (10-200, default 50) */
 	int16_t tz_minutes;   /* the user's zone, minutes east of UTC (default 0) */
 	bool prefer_html;     /* multipart/alternative: HTML (default) or text */
+	uint8_t remote_images; /* STORE_REMOTE_IMAGES_*: when an HTML message may load them */
+};
+enum {
+	STORE_REMOTE_IMAGES_NEVER = 0,   /* the default */
+	STORE_REMOTE_IMAGES_KNOWN = 1,   /* from senders in the address book */
 };
 
 /* The user's settings, or the defaults when none were saved. 1, or -1. */

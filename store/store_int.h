@@ -76,6 +76,13 @@ DB *store_db(struct store *store, enum store_dbi dbi);
  * DB_LOCK_NOTGRANTED returns STORE_TXN_RETRY; for DB_RUNRECOVERY runs the
  * panic path (never returns). `what` says what was being done. */
 int store_dberr(struct store *store, int ret, const char *what);
+/* The watchdog covers every call into the environment (transactions,
+ * checkpoints, the close): a process blocked on the mutex of a process that
+ * died is killed by the recovering process, and if that never comes, the
+ * alarm ends it (§4.4). Arm returns the caller's alarm; restore gives it
+ * back. */
+unsigned store_watchdog_arm(struct store *store);
+void store_watchdog_restore(unsigned previous);
 /* Records a formatted error, returns -1 (or `code`). */
 int store_err(struct store *store, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int store_refuse(struct store *store, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -49,15 +49,12 @@ int store_dberr(struct store *store, int ret, const char *what)
 	return store_err(store, "store: %s: %s", what, db_strerror(ret));
 }
 
-/* The watchdog covers each store call: a process blocked on the mutex of a
- * process that died is killed by the recovering process, and if that never
- * comes, the alarm ends it (§4.4). The caller's own alarm is restored. */
-static unsigned watchdog_arm(struct store *store)
+unsigned store_watchdog_arm(struct store *store)
 {
 	return alarm(store->config->watchdog_seconds);
 }
 
-static void watchdog_restore(unsigned previous)
+void store_watchdog_restore(unsigned previous)
 {
 	alarm(previous);
 }
@@ -71,7 +68,7 @@ static void backoff(int attempt)
 static int run_txn(struct store *store, bool write, bool durable, store_txn_fn *fn, void *ctx,
 		   const char **error_r)
 {
-	unsigned previous = watchdog_arm(store);
+	unsigned previous = store_watchdog_arm(store);
 	int result = -1;
 	store_errbuf[0] = '\0';
 	for (int attempt = 0; attempt < TXN_RETRY_MAX; attempt++) {
@@ -111,7 +108,7 @@ static int run_txn(struct store *store, bool write, bool durable, store_txn_fn *
 	}
 	if (result == STORE_TXN_RETRY)
 		result = store_err(store, "store: too many deadlocks, try again later");
-	watchdog_restore(previous);
+	store_watchdog_restore(previous);
 	if (result <= 0 && error_r != NULL)
 		*error_r = store_last_error(store);
 	return result;

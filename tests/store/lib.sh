@@ -129,6 +129,27 @@ wait_gone() {
 	done
 }
 
+# end_stragglers SECONDS PID...: wait_gone, and when some PID is still
+# running then, says where each one is blocked and kills it, so that a hung
+# store process fails the test instead of hanging it. 1 if any was killed.
+end_stragglers() {
+	local seconds=$1 pid
+	shift
+	wait_gone "$seconds" "$@" && return 0
+	for pid in "$@"; do
+		running "$pid" || continue
+		note "still running after $seconds s: pid $pid: $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)"
+		note "  state $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)," \
+			"waiting in $(cat "/proc/$pid/wchan" 2>/dev/null)," \
+			"syscall $(cut -d' ' -f1 "/proc/$pid/syscall" 2>/dev/null)"
+		command -v gdb >/dev/null &&
+			timeout 20 gdb -p "$pid" -batch -ex 'thread apply all bt' 2>/dev/null |
+			grep '^#' | head -30 | sed 's/^/    /'
+		kill -KILL "$pid" 2>/dev/null
+	done
+	return 1
+}
+
 # Describes an exit status.
 status_name() {
 	case $1 in

@@ -46,6 +46,7 @@ spawn() {
 	all="$all $tag:${slot_pid[$s]}"
 }
 for s in $(seq 1 "$SLOTS"); do spawn "$s" "r0s$s"; done
+maints=""
 
 t0=$(now_ms)
 maint=""
@@ -57,6 +58,7 @@ for round in $(seq 1 "$ROUNDS"); do
 	# removal, orphan collection with the normal age), and may be killed too.
 	if [ $(( round % 5 )) = 0 ]; then
 		start maint "$WORK/maint.$round" "$TOOL" maintain --config "$CONF"
+		maints="$maints $maint"
 	fi
 	for s in $(seq 1 "$SLOTS"); do
 		if ! running "${slot_pid[$s]}"; then
@@ -77,7 +79,9 @@ for s in $(seq 1 "$SLOTS"); do
 done
 pids=""
 for entry in $all; do pids="$pids ${entry#*:}"; done
-wait_gone $(( WATCHDOG + 5 )) $pids || fail "deliverers still alive $(( WATCHDOG + 5 )) s after the end"
+# Every store call is under the watchdog: nothing may outlive it.
+end_stragglers $(( WATCHDOG + 5 )) $pids $maints ||
+	fail "store processes still alive $(( WATCHDOG + 5 )) s after the end (killed)"
 for entry in $all; do
 	reap "${entry#*:}"
 	check_status "$WORK/acks.${entry%%:*}" "$REAPED"
