@@ -79,12 +79,6 @@ int import_note(const struct import_sink *sink, enum import_note_kind kind, cons
  * the sink stopped it or the directory is not a Maildir (a FATAL note). */
 int import_maildir_read(int dirfd, uint64_t max_size, const struct import_sink *sink);
 
-/* Decodes a modified UTF-7 name (RFC 3501 5.1.3) of `len` bytes into `out`
- * (`size` bytes, NUL-terminated). Strict: shifted runs must be minimal and
- * well padded, no unpaired surrogates, no control characters, printable
- * ASCII must not be encoded. Returns the length, or -1. */
-int import_utf7_decode(const char *in, size_t len, char *out, size_t size);
-
 /* The parts of a Maildir file name "BASE[:2,INFO]": flags from the standard
  * letters (D F P R S T), keyword ids 0-25 from a-z as a mask, and the S=
  * and W= sizes (0 when absent). Returns false if the name has no usable

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "imap_utf7.h"
 #include "import.h"
 
 /* dovecot-uidlist and dovecot-keywords files are read whole up to this. */
@@ -31,139 +32,6 @@
 /* Folders deeper or more numerous than the store accepts are refused there;
  * this only bounds the scan. */
 #define MAILDIR_FOLDERS_MAX (STORE_MAILBOXES_MAX * 4)
-
-/* ---------------------------------------------------------- modified UTF-7 */
-
-static int utf7_b64(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == ',')
-		return 63;
-	return -1;
-}
-
-/* Appends code point `cp` as UTF-8; -1 if it does not fit. */
-static int utf8_put(uint32_t cp, char *out, size_t size, size_t *o)
-{
-	unsigned char b[4];
-	size_t n;
-
-	if (cp < 0x80) {
-		b[0] = (unsigned char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (unsigned char)(0xc0 | (cp >> 6));
-		b[1] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (unsigned char)(0xe0 | (cp >> 12));
-		b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		b[2] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		b[0] = (unsigned char)(0xf0 | (cp >> 18));
-		b[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
-		b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		b[3] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	if (*o + n >= size)
-		return -1;
-	memcpy(out + *o, b, n);
-	*o += n;
-	return 0;
-}
-
-/* Decodes one shifted run in[0..len) (between '&' and '-'). */
-static int utf7_run(const unsigned char *in, size_t len, char *out, size_t size, size_t *o)
-{
-	uint32_t bits = 0, high = 0;
-	unsigned nbits = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		int v = utf7_b64(in[i]);
-
-		if (v < 0)
-			return -1;
-		bits = (bits << 6) | (uint32_t)v;
-		nbits += 6;
-		if (nbits < 16)
-			continue;
-		nbits -= 16;
-		uint32_t unit = (bits >> nbits) & 0xffff;
-
-		bits &= (1u << nbits) - 1;
-		if (high != 0) {
-			if (unit < 0xdc00 || unit > 0xdfff)
-				return -1;
-			if (utf8_put(0x10000 + ((high - 0xd800) << 10) + (unit - 0xdc00), out, size,
-				     o) < 0)
-				return -1;
-			high = 0;
-		} else if (unit >= 0xd800 && unit <= 0xdbff) {
-			high = unit;
-		} else if (unit >= 0xdc00 && unit <= 0xdfff) {
-			return -1;
-		} else if ((unit >= 0x20 && unit <= 0x7e) || unit < 0x20 || unit == 0x7f ||
-			   (unit >= 0x80 && unit <= 0x9f)) {
-			/* printable ASCII must be written as itself; no controls */
-			return -1;
-		} else if (utf8_put(unit, out, size, o) < 0) {
-			return -1;
-		}
-	}
-	/* Leftover bits: fewer than 6 (else a whole base64 digit was wasted)
-	 * and all zero; no dangling high surrogate. */
-	if (high != 0 || nbits >= 6 || bits != 0)
-		return -1;
-	return 0;
-}
-
-int import_utf7_decode(const char *in, size_t len, char *out, size_t size)
-{
-	const unsigned char *p = (const unsigned char *)in;
-	size_t o = 0;
-	bool after_run = false;
-
-	if (size == 0)
-		return -1;
-	for (size_t i = 0; i < len;) {
-		if (p[i] == '&') {
-			size_t j = i + 1;
-
-			while (j < len && p[j] != '-')
-				j++;
-			if (j == len)
-				return -1;
-			if (j == i + 1) {
-				if (o + 1 >= size)
-					return -1;
-				out[o++] = '&';
-				after_run = false;
-			} else {
-				/* Two runs in a row should have been one. */
-				if (after_run || utf7_run(p + i + 1, j - i - 1, out, size, &o) < 0)
-					return -1;
-				after_run = true;
-			}
-			i = j + 1;
-			continue;
-		}
-		if (p[i] < 0x20 || p[i] > 0x7e || o + 1 >= size)
-			return -1;
-		out[o++] = (char)p[i++];
-		after_run = false;
-	}
-	out[o] = '\0';
-	return (int)o;
-}
 
 /* ------------------------------------------------------------- file names */
 
@@ -444,7 +312,7 @@ static int folder_name_decode(const char *dirname, char out[STORE_MAILBOX_NAME_M
 				return -1;
 			out[o++] = '/';
 		}
-		d = import_utf7_decode(p, n, out + o, STORE_MAILBOX_NAME_MAX + 1 - o);
+		d = imap_utf7_to_utf8(p, n, out + o, STORE_MAILBOX_NAME_MAX + 1 - o);
 		if (d < 0 || memchr(out + o, '/', (size_t)d) != NULL)
 			return -1;
 		o += (size_t)d;

@@ -7,7 +7,6 @@ admin_pillarbox_SOURCES = admin/admin.h admin/main.c admin/cmd_store.c admin/cmd
 	admin/cmd_import.c admin/cmd_export.c admin/cmd_setup.c \
 	admin/import.h admin/import_maildir.c admin/import_mbox.c admin/import_pipe.c \
 	admin/progress.c admin/progress.h
-admin_pillarbox_CPPFLAGS = $(AM_CPPFLAGS) -DADMIN_VERSION='"$(PACKAGE_VERSION)"'
 admin_pillarbox_LDADD = $(STORE_LIBS)
 
 # (dist_man8_MANS is first set in inetd/local.mk; it belongs in Makefile.am)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "cli.h"
 #include "log.h"
 #include "process.h"
 
@@ -183,18 +184,13 @@ static int admin_usage_error(const struct admin_noun *noun, const char *fmt, ...
 	__attribute__((format(printf, 2, 3)));
 static int admin_usage_error(const struct admin_noun *noun, const char *fmt, ...)
 {
+	char msg[ADMIN_ARG_SHOWN_MAX * 2];
 	va_list ap;
 
-	fputs("pillarbox: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	if (noun != NULL)
-		fprintf(stderr, "Try 'pillarbox %s --help'.\n", noun->name);
-	else
-		fputs("Try 'pillarbox --help'.\n", stderr);
-	return ADMIN_EXIT_USAGE;
+	return cli_usage_error("pillarbox", noun != NULL ? noun->name : NULL, "%s", msg);
 }
 
 /* One syslog line per command: who ran what and how it ended. */
@@ -290,10 +286,9 @@ int main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			admin_usage(stdout);
-			return fflush(stdout) == 0 ? ADMIN_EXIT_OK : ADMIN_EXIT_TEMPFAIL;
+			return cli_stdout_status("pillarbox");
 		} else if (strcmp(argv[i], "--version") == 0) {
-			printf("pillarbox %s\n", ADMIN_VERSION);
-			return fflush(stdout) == 0 ? ADMIN_EXIT_OK : ADMIN_EXIT_TEMPFAIL;
+			return cli_version("pillarbox");
 		} else if (strcmp(argv[i], "--config") == 0) {
 			if (++i >= argc)
 				return admin_usage_error(NULL, "--config needs a FILE");
@@ -312,7 +307,7 @@ int main(int argc, char **argv)
 	i++;
 	if (i < argc && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)) {
 		admin_noun_usage(stdout, noun);
-		return fflush(stdout) == 0 ? ADMIN_EXIT_OK : ADMIN_EXIT_TEMPFAIL;
+		return cli_stdout_status("pillarbox");
 	}
 	if (noun->nverbs == 1 && noun->verbs[0].name == NULL) {
 		verb = &noun->verbs[0];
@@ -328,14 +323,13 @@ int main(int argc, char **argv)
 	for (int j = i; j < argc; j++) {
 		if (strcmp(argv[j], "--help") == 0) {
 			admin_noun_usage(stdout, noun);
-			return fflush(stdout) == 0 ? ADMIN_EXIT_OK : ADMIN_EXIT_TEMPFAIL;
+			return cli_stdout_status("pillarbox");
 		}
 	}
-	if (nargs < verb->min_args || (verb->max_args >= 0 && nargs > verb->max_args)) {
-		fprintf(stderr, "pillarbox: wrong number of arguments\nusage: pillarbox %s%s%s %s\n",
-			noun->name, verb->name != NULL ? " " : "",
-			verb->name != NULL ? verb->name : "", verb->args);
-		return ADMIN_EXIT_USAGE;
-	}
+	if (nargs < verb->min_args || (verb->max_args >= 0 && nargs > verb->max_args))
+		return admin_usage_error(noun, "wrong number of arguments (usage: pillarbox %s%s%s%s%s)",
+					 noun->name, verb->name != NULL ? " " : "",
+					 verb->name != NULL ? verb->name : "",
+					 verb->args[0] != '\0' ? " " : "", verb->args);
 	return admin_run(config_file, noun, verb, nargs, argv + i);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "app.h"
@@ -21,6 +22,8 @@ enum route_flags {
 	R_SESSION = 1 << 2,   /* needs a signed-in user */
 	R_CSRF = 1 << 3,      /* POST must carry this session's token */
 	R_PREFIX = 1 << 4,    /* path is a prefix (static files) */
+	R_SITE = 1 << 5,      /* path is from the site's root, not below the base */
+	R_NOCASE = 1 << 6,    /* path compared ignoring case (Outlook varies it) */
 };
 
 struct route {
@@ -43,8 +46,23 @@ static const struct route routes[] = {
 	{ "/body", R_GET | R_SESSION, page_body },
 	{ "/part", R_GET | R_SESSION, page_part },
 	{ "/raw", R_GET | R_SESSION, page_raw },
+	{ "/compose", R_GET | R_POST | R_SESSION | R_CSRF, page_compose },
 	{ "/settings", R_GET | R_POST | R_SESSION | R_CSRF, page_settings },
+	{ "/password", R_GET | R_POST | R_SESSION | R_CSRF, page_password },
+	{ "/folders", R_GET | R_POST | R_SESSION | R_CSRF, page_folders },
+	{ "/contacts", R_GET | R_SESSION, page_contacts },
+	{ "/contacts/edit", R_GET | R_POST | R_SESSION | R_CSRF, page_contact_edit },
+	{ "/contacts/delete", R_POST | R_SESSION | R_CSRF, page_contact_delete },
+	{ "/contacts/add-sender", R_POST | R_SESSION | R_CSRF, page_contact_sender },
+	{ "/contacts/export", R_GET | R_SESSION, page_contacts_export },
+	{ "/contacts/import", R_POST | R_SESSION | R_CSRF, page_contacts_import },
 	{ "/static/", R_GET | R_PREFIX, page_static },
+	{ "/setup", R_GET | R_SESSION, page_setup },
+	{ "/setup/pillarbox.mobileconfig", R_GET | R_SESSION, page_mobileconfig },
+	/* mail client set-up, where the clients look for it */
+	{ "/.well-known/autoconfig/mail/config-v1.1.xml", R_GET | R_SITE, page_autoconfig },
+	{ "/mail/config-v1.1.xml", R_GET | R_SITE, page_autoconfig },
+	{ "/autodiscover/autodiscover.xml", R_POST | R_SITE | R_NOCASE, page_autodiscover },
 };
 
 /* ================================================================ set-up */
@@ -572,8 +590,14 @@ int ctx_folders(struct ctx *c, uint32_t current)
 		}
 	}
 	qsort(f.rows, f.n, sizeof(*f.rows), folder_cmp);
-	for (size_t i = 0; i < f.n; i++)
-		folder_add(c, &f.rows[i].mb, current);
+	for (size_t i = 0; i < f.n; i++) {
+		/* an unsubscribed folder is hidden (as in Roundcube) unless it is
+		 * special or open; Settings > Folders lists them all */
+		const struct store_mailbox *mb = &f.rows[i].mb;
+		if (mb->subscribed || mb->special_use != 0 || mb->id == current ||
+		    strcmp(mb->name, "INBOX") == 0)
+			folder_add(c, mb, current);
+	}
 	free(f.rows);
 	return 0;
 }
@@ -629,15 +653,28 @@ void page_home(struct ctx *c)
 	page_redirect(c, "/list");
 }
 
-static const struct route *route_find(const char *path)
+/* `path` below the base, or from the site's root when at_root; `full`
+ * from the site's root either way (NULL: no site route is looked at). */
+static const struct route *route_find(const char *path, bool at_root, const char *full)
 {
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		const struct route *r = &routes[i];
-		if (r->flags & R_PREFIX ? strncmp(path, r->path, strlen(r->path)) == 0
-					: strcmp(path, r->path) == 0)
+		if (r->flags & R_SITE) {
+			if (full != NULL && (r->flags & R_NOCASE ? strcasecmp(full, r->path)
+						 : strcmp(full, r->path)) == 0)
+				return r;
+		} else if (!at_root && (r->flags & R_PREFIX
+					? strncmp(path, r->path, strlen(r->path)) == 0
+					: strcmp(path, r->path) == 0)) {
 			return r;
+		}
 	}
 	return NULL;
+}
+
+bool webmail_site_path(const char *path)
+{
+	return route_find(path, true, path) != NULL;
 }
 
 static void dispatch(struct ctx *c)
@@ -655,7 +692,11 @@ static void dispatch(struct ctx *c)
 		page_error(c, status, error);
 		return;
 	}
-	const struct route *r = route_find(req->path);
+	/* with base "" (or a base that is a prefix of a site path) a site
+	 * path arrives below the base */
+	const char *full = req->at_root ? req->path
+			   : arena_printf(c->a, "%s%s", c->wm->base, req->path);
+	const struct route *r = route_find(req->path, req->at_root, full);
 	if (r == NULL) {
 		page_error(c, 404, "There is no such page.");
 		return;

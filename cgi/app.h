@@ -79,6 +79,9 @@ int ctx_mailbox(struct ctx *c, uint32_t id, struct store_mailbox *mb_r);
 int ctx_special_mailbox(struct ctx *c, unsigned special, struct store_mailbox *mb_r);
 /* Fills data.folders (the sidebar) with `current` marked. 0 or -1 (answered). */
 int ctx_folders(struct ctx *c, uint32_t current);
+/* Fills data.quota (storage and messages used, the limits and percentages
+ * when the user has them: templates/quota.html). 0 or -1 (answered). */
+int ctx_quota(struct ctx *c);
 
 /* Dates for display in the user's zone: "14:05" today, "3 Mar" this year,
  * "2023-03-03" before; and the full form "Mon, 3 Mar 2024 14:05". */
@@ -96,6 +99,8 @@ const char *app_login_token(struct ctx *c, bool create);
 void page_login(struct ctx *c);
 void page_logout(struct ctx *c);
 void page_settings(struct ctx *c);
+void page_password(struct ctx *c);
+void page_folders(struct ctx *c);
 void page_home(struct ctx *c);
 void page_list(struct ctx *c);
 void page_action(struct ctx *c);
@@ -106,5 +111,34 @@ void page_body(struct ctx *c);
 void page_part(struct ctx *c);
 void page_raw(struct ctx *c);
 void page_static(struct ctx *c);
+/* Compose and send (page_compose.c, compose_*.c). */
+void page_compose(struct ctx *c);
+/* Mail client set-up (page_setup.c, autoconfig.c). */
+void page_setup(struct ctx *c);
+void page_mobileconfig(struct ctx *c);
+void page_autoconfig(struct ctx *c);
+void page_autodiscover(struct ctx *c);
+/* The address book (page_contacts.c). */
+void page_contacts(struct ctx *c);
+void page_contact_edit(struct ctx *c);
+void page_contact_delete(struct ctx *c);
+void page_contact_sender(struct ctx *c);
+void page_contacts_export(struct ctx *c);
+void page_contacts_import(struct ctx *c);
+/* Fills data.contacts (name, address) for the compose page's
+ * <datalist id="contacts">. 0, or -1 (page answered).
+ * Each item also has `value` ("Name <address>", the name quoted when it
+ * needs to be), personal contacts first, then collected ones, by name; at
+ * most CONTACTS_DATALIST_MAX. Include templates/contacts_datalist.html; it
+ * loads static/complete.js, for which this adds script-src 'self' to the
+ * page's CSP. */
+#define CONTACTS_DATALIST_MAX 5000
+int ctx_contacts_datalist(struct ctx *c);
+struct mime_envelope;
+/* The message page: looks the sender (the first From address of `env`) up
+ * in the address book and fills data.sender {name, address, known, added}
+ * for the "Add to contacts" button. true if the sender is in the book (a
+ * store error counts as not, logged). */
+bool ctx_sender_known(struct ctx *c, const struct mime_envelope *env);
 
 #endif

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http.h"
 #include "log.h"
@@ -139,8 +140,18 @@ void http_request_set_target(struct http_request *req, const char *raw_path, siz
 
 /* ---------------------------------------------------------------- body */
 
+/* text/xml or application/xml (parameters such as charset ignored). */
+static bool type_is_xml(const char *content_type)
+{
+	if (content_type == NULL)
+		return false;
+	size_t n = strcspn(content_type, "; \t");
+	return (n == 8 && strncasecmp(content_type, "text/xml", 8) == 0) ||
+	       (n == 15 && strncasecmp(content_type, "application/xml", 15) == 0);
+}
+
 /* Multipart bodies may carry files (the compose page); URL-encoded ones
- * are small forms. */
+ * are small forms; XML ones (autodiscover) are kept raw, small. */
 int http_body_begin(struct http_request *req, size_t body_max)
 {
 	struct form_limits limits = form_limits_default;
@@ -149,6 +160,19 @@ int http_body_begin(struct http_request *req, size_t body_max)
 
 	if (req->error_status != 0)
 		return -1;
+	if (type_is_xml(req->content_type)) {
+		if (req->content_length > HTTP_XML_BODY_MAX) {
+			bad(req, 413, "the XML request body is too large");
+			return -1;
+		}
+		req->xml_in = arena_alloc(req->arena, HTTP_XML_BODY_MAX + 1);
+		if (req->xml_in == NULL) {
+			bad(req, 500, "out of memory");
+			return -1;
+		}
+		req->xml_len = 0;
+		return 0;
+	}
 	limits.body_max = body_max;
 	limits.file_max = body_max;
 	limits.files_max = 20;
@@ -166,6 +190,16 @@ int http_body_begin(struct http_request *req, size_t body_max)
 
 int http_body_feed(struct http_request *req, const void *data, size_t len)
 {
+	if (req->error_status == 0 && req->xml_in != NULL) {
+		if (len > HTTP_XML_BODY_MAX - req->xml_len) {
+			req->xml_in = NULL;
+			bad(req, 413, "the XML request body is too large");
+			return -1;
+		}
+		memcpy(req->xml_in + req->xml_len, data, len);
+		req->xml_len += len;
+		return 0;
+	}
 	if (req->error_status != 0 || req->body_parser == NULL)
 		return -1;
 	if (form_parser_feed(req->body_parser, data, len) < 0) {
@@ -180,6 +214,11 @@ int http_body_end(struct http_request *req)
 {
 	int status;
 	const char *error;
+	if (req->xml_in != NULL) {
+		req->xml_in[req->xml_len] = '\0';
+		req->xml = req->error_status == 0 ? req->xml_in : NULL;
+		req->xml_in = NULL;
+	}
 	if (req->body_parser == NULL)
 		return req->error_status != 0 ? -1 : 0;
 	int r = form_parser_finish(req->body_parser, &req->body, &status, &error);

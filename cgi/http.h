@@ -19,6 +19,9 @@
 #define HTTP_COOKIE_MAX 8192
 /* Response headers per response. */
 #define HTTP_HEADERS_MAX 24
+/* An XML request body (Outlook's autodiscover request: a few hundred
+ * bytes); a larger one is answered 413. */
+#define HTTP_XML_BODY_MAX 16384
 
 enum http_method { HTTP_OTHER, HTTP_GET, HTTP_HEAD, HTTP_POST };
 
@@ -26,6 +29,8 @@ struct http_request {
 	struct arena *arena;
 	enum http_method method;
 	const char *path;          /* decoded, below the base ("/list"); never NULL */
+	bool at_root;              /* path is from the site's root, outside the base
+				      (mail client set-up: webmail_site_path) */
 	const char *query;         /* raw query string without '?'; never NULL */
 	const char *cookie;        /* Cookie header or NULL */
 	const char *content_type;  /* or NULL */
@@ -37,6 +42,10 @@ struct http_request {
 	/* filled by http_body_* */
 	struct form_parser *body_parser;
 	struct form body;
+	const char *xml;           /* a text/xml or application/xml body (NUL-terminated,
+				      at most HTTP_XML_BODY_MAX bytes), or NULL */
+	size_t xml_len;
+	char *xml_in;              /* the XML body while it is read (in the arena) */
 	int error_status;          /* set when the request is bad already (4xx) */
 	const char *error;
 };
@@ -79,7 +88,9 @@ void http_request_set_path(struct http_request *req, const char *path);
 
 /* Body: begin once (with the Content-Type and Content-Length), feed the
  * bytes, end. Errors (413 too large, 400 malformed, 415 type) land in
- * req->error_status; feeding stops mattering after one. Returns 0 or -1. */
+ * req->error_status; feeding stops mattering after one. Returns 0 or -1.
+ * Forms are parsed into req->body; an XML body is kept as it is (req->xml)
+ * for the page that reads it. */
 int http_body_begin(struct http_request *req, size_t body_max);
 int http_body_feed(struct http_request *req, const void *data, size_t len);
 int http_body_end(struct http_request *req);

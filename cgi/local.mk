@@ -4,18 +4,36 @@
 # <gumbo.h> is included by cgi/sanitize.c only, <microhttpd.h> by
 # cgi/webmaild.c only.
 
-store_libpillarbox_a_SOURCES += store/session.c store/session.h
+store_libpillarbox_a_SOURCES += store/session.c store/session.h store/contacts.c store/contacts.h
 
 noinst_LIBRARIES += cgi/libwebmail.a
 cgi_libwebmail_a_SOURCES = cgi/buf.c cgi/buf.h cgi/template.c cgi/template.h \
 	cgi/template_data.c cgi/template_int.h cgi/form.c cgi/form.h cgi/http.c cgi/http.h \
 	cgi/sanitize.c cgi/sanitize.h \
 	cgi/webmail.h cgi/app.h cgi/app.c cgi/page_login.c cgi/page_list.c \
+	cgi/page_settings.c cgi/page_password.c cgi/page_folders.c \
 	cgi/page_msg.c cgi/page_static.c cgi/msgpart.c cgi/msgpart.h \
-	cgi/textview.c cgi/textview.h
+	cgi/textview.c cgi/textview.h \
+	cgi/setup.c cgi/setup.h cgi/page_setup.c cgi/autoconfig.c cgi/autodiscover.c \
+	cgi/autodiscover.h cgi/xmlout.c cgi/xmlout.h
 cgi_libwebmail_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
 cgi_libwebmail_a_CFLAGS = $(AM_CFLAGS) $(GUMBO_CFLAGS)
+# The address book's pages and its vCard import/export.
+cgi_libwebmail_a_SOURCES += cgi/page_contacts.c cgi/vcard.c cgi/vcard.h
 WEBMAIL_LIBS = cgi/libwebmail.a $(STORE_LIBS) $(GUMBO_LIBS) -lpthread
+# Compose and send (page_compose.c and compose_*.c), the MIME writer
+# (msgbuild.c), format=flowed text (flowed.c) and typed recipient lists
+# (addrlist.c).
+cgi_libwebmail_a_SOURCES += cgi/addrlist.c cgi/addrlist.h cgi/msgbuild.c cgi/msgbuild.h \
+	cgi/flowed.c cgi/flowed.h \
+	cgi/compose.h cgi/page_compose.c cgi/compose_load.c cgi/compose_send.c
+check_PROGRAMS += tests/unit/test_msgbuild
+TESTS += tests/unit/test_msgbuild
+tests_unit_test_msgbuild_SOURCES = tests/unit/test_msgbuild.c tests/unit/mime_check.c \
+	tests/unit/mime_check.h
+tests_unit_test_msgbuild_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
+tests_unit_test_msgbuild_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_msgbuild_LDADD = cgi/libwebmail.a $(UNIT_LIBS)
 
 pkglibexec_PROGRAMS += cgi/webmail.cgi
 cgi_webmail_cgi_SOURCES = cgi/webmail_cgi.c
@@ -32,13 +50,20 @@ cgi_pillarbox_webmaild_LDADD = $(WEBMAIL_LIBS) $(MHD_LIBS)
 templatesdir = $(pkgdatadir)/templates
 dist_templates_DATA = templates/layout.html templates/login.html templates/list.html \
 	templates/msg.html templates/msgbody.html templates/print.html templates/frame.html \
-	templates/error.html templates/settings.html templates/folders.html
+	templates/error.html templates/settings.html templates/folders.html \
+	templates/settings_nav.html templates/password.html templates/folders_manage.html \
+	templates/quota.html \
+	templates/setup.html
 templatesstaticdir = $(pkgdatadir)/templates/static
 dist_templatesstatic_DATA = templates/static/style.css templates/static/print.css \
 	templates/static/frame.css templates/static/logo.svg templates/static/inbox.svg \
 	templates/static/sent.svg templates/static/drafts.svg templates/static/trash.svg \
 	templates/static/junk.svg templates/static/archive.svg templates/static/folder.svg \
 	templates/static/clip.svg templates/static/flag.svg
+dist_templates_DATA += templates/contacts.html templates/contacts_edit.html \
+	templates/contacts_datalist.html
+dist_templatesstatic_DATA += templates/static/complete.js
+dist_templates_DATA += templates/compose.html templates/sent.html
 
 # Unit tests: each links only what it tests.
 check_PROGRAMS += tests/unit/test_template tests/unit/test_form tests/unit/test_sanitize \
@@ -57,21 +82,56 @@ tests_unit_test_sanitize_SOURCES = tests/unit/test_sanitize.c
 tests_unit_test_sanitize_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_test_sanitize_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(GUMBO_CFLAGS)
 tests_unit_test_sanitize_LDADD = cgi/libwebmail.a $(UNIT_LIBS) $(GUMBO_LIBS) -lpthread
-tests_unit_test_session_SOURCES = tests/unit/test_session.c
+# Mail client set-up: autodiscover parser, XML writer, services, XML bodies.
+check_PROGRAMS += tests/unit/test_autodiscover
+TESTS += tests/unit/test_autodiscover
+tests_unit_test_autodiscover_SOURCES = tests/unit/test_autodiscover.c
+tests_unit_test_autodiscover_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
+tests_unit_test_autodiscover_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_autodiscover_LDADD = cgi/libwebmail.a $(UNIT_LIBS) -lpthread
+tests_unit_test_session_SOURCES = tests/unit/test_session.c tests/unit/store_fixture.c tests/unit/store_fixture.h
 tests_unit_test_session_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_session_LDADD = $(UNIT_LIBS)
+
+# The address book (store/contacts.c) and the vCard module (cgi/vcard.c).
+check_PROGRAMS += tests/unit/test_contacts
+TESTS += tests/unit/test_contacts
+tests_unit_test_contacts_SOURCES = tests/unit/test_contacts.c tests/unit/store_fixture.c tests/unit/store_fixture.h
+tests_unit_test_contacts_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_contacts_LDADD = $(UNIT_LIBS)
+check_PROGRAMS += tests/unit/test_vcard
+TESTS += tests/unit/test_vcard
+tests_unit_test_vcard_SOURCES = tests/unit/test_vcard.c
+tests_unit_test_vcard_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
+tests_unit_test_vcard_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_vcard_LDADD = cgi/libwebmail.a $(UNIT_LIBS)
 
 # The webmail under real servers and a real browser (tests/web/README in
 # webenv.py): pillarbox-webmaild, Apache + webmail.cgi, nginx + fcgiwrap.
 TESTS += tests/web/test_web_webmaild.py tests/web/test_web_apache.py \
 	tests/web/test_web_nginx.py tests/web/test_web_security.py
+# Mail client set-up: the page, autoconfig, autodiscover, the Apple profile.
+TESTS += tests/web/test_web_setup.py
+EXTRA_DIST += tests/web/test_web_setup.py
 EXTRA_DIST += tests/web/webenv.py tests/web/mkmail.py tests/web/browser.mjs \
 	tests/web/package.json tests/web/package-lock.json tests/unit/xss_corpus.html \
 	tests/web/test_web_webmaild.py tests/web/test_web_apache.py tests/web/test_web_nginx.py \
 	tests/web/test_web_security.py tests/bench/bench_webmail.py tests/bench/bench_webmail_fill.c \
 	dist/apache/pillarbox-webmail.conf dist/nginx/pillarbox-webmail.conf
 
-# Fuzzing: the HTML sanitizer and the form/multipart parser.
+# The address book under the three servers.
+TESTS += tests/web/test_web_contacts.py
+EXTRA_DIST += tests/web/test_web_contacts.py tests/web/browser_contacts.mjs
+
+# Settings, identities, password change, folder management (and a browser run).
+TESTS += tests/web/test_web_settings.py
+EXTRA_DIST += tests/web/test_web_settings.py tests/web/browser_settings.mjs
+
+# Compose and send: the browser run on the three servers, IMAP and relay checks.
+TESTS += tests/web/test_web_compose.py
+EXTRA_DIST += tests/web/test_web_compose.py tests/web/browser_compose.mjs
+
+# Fuzzing: the HTML sanitizer, the form/multipart parser, the vCard parser.
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_sanitize tests/fuzz/fuzz_form
 tests_fuzz_fuzz_sanitize_SOURCES = tests/fuzz/fuzz_sanitize.c
@@ -82,6 +142,23 @@ tests_fuzz_fuzz_form_SOURCES = tests/fuzz/fuzz_form.c
 tests_fuzz_fuzz_form_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
 tests_fuzz_fuzz_form_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_form_LDADD = cgi/libwebmail.a $(STORE_LIBS) -lpthread
+noinst_PROGRAMS += tests/fuzz/fuzz_vcard
+tests_fuzz_fuzz_vcard_SOURCES = tests/fuzz/fuzz_vcard.c
+tests_fuzz_fuzz_vcard_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
+tests_fuzz_fuzz_vcard_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_vcard_LDADD = cgi/libwebmail.a $(STORE_LIBS) -lpthread
+# Typed recipient lists, round-tripped through the message writer.
+noinst_PROGRAMS += tests/fuzz/fuzz_addrlist
+tests_fuzz_fuzz_addrlist_SOURCES = tests/fuzz/fuzz_addrlist.c
+tests_fuzz_fuzz_addrlist_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
+tests_fuzz_fuzz_addrlist_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_addrlist_LDADD = cgi/libwebmail.a $(STORE_LIBS) -lpthread
+# The autodiscover request parser and the XML writer.
+noinst_PROGRAMS += tests/fuzz/fuzz_autodiscover
+tests_fuzz_fuzz_autodiscover_SOURCES = tests/fuzz/fuzz_autodiscover.c
+tests_fuzz_fuzz_autodiscover_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
+tests_fuzz_fuzz_autodiscover_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_autodiscover_LDADD = cgi/libwebmail.a $(STORE_LIBS) -lpthread
 endif
 
 # The benchmark (run by hand: tests/bench/bench_webmail.sh); its filler.

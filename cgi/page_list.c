@@ -1,5 +1,5 @@
 /* The message list: paging, sorting, search, and the actions on selected
- * messages (mark, move, delete, empty Trash/Junk). */
+ * messages (mark, move, copy, delete, empty Trash/Junk). */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -539,6 +539,13 @@ void page_action(struct ctx *c)
 					   &error);
 			gone = true;
 		}
+	} else if (strcmp(op, "copy") == 0) {
+		/* copying into the same folder would only duplicate: like a move there */
+		if (ctx_mailbox(c, ctx_form_uint(c, "to", 0), &dst) <= 0)
+			return;
+		if (dst.id != mb.id)
+			r = store_msg_copy(c->store, mb.id, l->uids, l->n, dst.id, false, l->new_uids,
+					   &error);
 	} else if (strcmp(op, "delete") == 0) {
 		if (mb.special_use & STORE_SPECIAL_TRASH) {
 			r = store_msg_expunge(c->store, mb.id, l->uids, l->n, &error);

@@ -1,4 +1,4 @@
-/* Sign-in, sign-out and settings. */
+/* Sign-in and sign-out (the settings are in page_settings.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -102,56 +102,4 @@ void page_logout(struct ctx *c)
 	log_info("webmail: logout user=<%s>", c->user.address);
 	app_session_end(c);
 	page_redirect(c, "/login?bye=1");
-}
-
-/* Zones offered in the settings, minutes east of UTC. */
-static const int zones[] = { -720, -660, -600, -570, -540, -480, -420, -360, -300, -240, -210,
-			     -180, -120, -60, 0, 60, 120, 180, 210, 240, 270, 300, 330, 345,
-			     360, 390, 420, 480, 525, 540, 570, 600, 630, 660, 720, 765, 780,
-			     840 };
-
-void page_settings(struct ctx *c)
-{
-	const char *error;
-	if (c->req->method == HTTP_POST) {
-		struct store_prefs p = c->prefs;
-		uint32_t size = ctx_form_uint(c, "page_size", p.page_size);
-		const char *tz = ctx_form(c, "tz");
-		const char *view = ctx_form(c, "view");
-		p.page_size = (uint16_t)(size > STORE_PREFS_PAGE_MAX ? STORE_PREFS_PAGE_MAX : size);
-		if (tz != NULL) {
-			int v;
-			char extra;
-			if (sscanf(tz, "%d%c", &v, &extra) == 1 && v >= -STORE_PREFS_TZ_MAX &&
-			    v <= STORE_PREFS_TZ_MAX)
-				p.tz_minutes = (int16_t)v;
-		}
-		if (view != NULL)
-			p.prefer_html = strcmp(view, "text") != 0;
-		if (store_prefs_set(c->store, c->user.id, &p, &error) < 0) {
-			page_store_error(c, "settings", error);
-			return;
-		}
-		page_redirect(c, "/settings?saved=1");
-		return;
-	}
-	if (ctx_folders(c, 0) < 0)
-		return;
-	static const int sizes[] = { 10, 25, 50, 100, 200 };
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		struct tpl_obj *it = tpl_item(c->data, "sizes");
-		tpl_int(it, "value", sizes[i]);
-		tpl_bool(it, "selected", sizes[i] == c->prefs.page_size);
-	}
-	for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
-		struct tpl_obj *it = tpl_item(c->data, "zones");
-		int z = zones[i];
-		tpl_int(it, "value", z);
-		tpl_str(it, "label", arena_printf(c->a, "UTC%c%02d:%02d", z < 0 ? '-' : '+',
-						  (z < 0 ? -z : z) / 60, (z < 0 ? -z : z) % 60));
-		tpl_bool(it, "selected", z == c->prefs.tz_minutes);
-	}
-	tpl_bool(c->data, "prefer_html", c->prefs.prefer_html);
-	tpl_bool(c->data, "saved", ctx_query(c, "saved") != NULL);
-	page_render(c, "settings", "Settings");
 }

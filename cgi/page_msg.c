@@ -403,6 +403,11 @@ static int view_fill(struct ctx *c, struct view *w)
 							     w->mb.id, w->v.msg.uid));
 	}
 	fill_headers(c, w);
+	/* "Add to contacts"; remote images from senders in the address book
+	 * when the user chose so (the default stays: never) */
+	if (ctx_sender_known(c, w->node->envelope) &&
+	    c->prefs.remote_images == STORE_REMOTE_IMAGES_KNOWN)
+		w->images = true;
 	tpl_list(c->data, "blocks");
 	tpl_list(c->data, "attachments");
 	walk(c, w, w->node, 0);

@@ -14,6 +14,7 @@
 
 static const struct { const char *ext, *type; } types[] = {
 	{ ".css", "text/css; charset=utf-8" },
+	{ ".js", "text/javascript; charset=utf-8" },
 	{ ".svg", "image/svg+xml" },
 	{ ".png", "image/png" },
 	{ ".ico", "image/x-icon" },

@@ -595,6 +595,168 @@ static void arena_deallocator(void *ud, void *ptr)
 	(void)ptr;
 }
 
+/* ------------------------------------------------------------ plain text */
+
+static bool text_block(GumboTag t)
+{
+	static const GumboTag blocks[] = {
+		GUMBO_TAG_P, GUMBO_TAG_DIV, GUMBO_TAG_H1, GUMBO_TAG_H2, GUMBO_TAG_H3, GUMBO_TAG_H4,
+		GUMBO_TAG_H5, GUMBO_TAG_H6, GUMBO_TAG_UL, GUMBO_TAG_OL, GUMBO_TAG_LI, GUMBO_TAG_TABLE,
+		GUMBO_TAG_TR, GUMBO_TAG_BLOCKQUOTE, GUMBO_TAG_PRE, GUMBO_TAG_HR, GUMBO_TAG_SECTION,
+		GUMBO_TAG_ARTICLE, GUMBO_TAG_HEADER, GUMBO_TAG_FOOTER, GUMBO_TAG_ADDRESS,
+		GUMBO_TAG_DL, GUMBO_TAG_DT, GUMBO_TAG_DD, GUMBO_TAG_CENTER,
+	};
+	return in_list(t, blocks, sizeof(blocks) / sizeof(blocks[0]));
+}
+
+struct plain {
+	struct buf *out;
+	size_t start;        /* out->len when the text began */
+	unsigned newlines;   /* how many line breaks end the output (2 = a blank line) */
+	bool space;          /* a space is owed before the next word */
+};
+
+/* Ends the line, or the paragraph (want 2), without piling blank lines. */
+static void plain_break(struct plain *p, unsigned want)
+{
+	if (p->out->len == p->start)
+		return;
+	while (p->newlines < want) {
+		buf_putc(p->out, '\n');
+		p->newlines++;
+	}
+	p->space = false;
+}
+
+static void plain_text(struct plain *p, const char *t, bool pre)
+{
+	for (; *t != '\0'; t++) {
+		unsigned char ch = (unsigned char)*t;
+		if (pre) {
+			if (ch == '\r')
+				continue;
+			buf_putc(p->out, (char)ch);
+			p->newlines = ch == '\n' ? p->newlines + 1 : 0;
+			continue;
+		}
+		if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f') {
+			p->space = p->newlines == 0 && p->out->len > p->start;
+			continue;
+		}
+		if (p->space)
+			buf_putc(p->out, ' ');
+		p->space = false;
+		buf_putc(p->out, (char)ch);
+		p->newlines = 0;
+	}
+}
+
+/* The text of an element's subtree, for comparing a link with its URL. */
+static bool node_text_is(const GumboNode *n, const char *want)
+{
+	const GumboVector *kids = &n->v.element.children;
+	return kids->length == 1 && ((const GumboNode *)kids->data[0])->type == GUMBO_NODE_TEXT &&
+	       strcmp(((const GumboNode *)kids->data[0])->v.text.text, want) == 0;
+}
+
+struct text_frame {
+	const GumboNode *node;
+	unsigned next;
+};
+
+int sanitize_html_text(const char *html, size_t len, struct buf *out)
+{
+	if (len > SANITIZE_INPUT_MAX)
+		return -1;
+	struct arena *a = arena_new();
+	size_t cap = 64, depth = 0, pre = 0;
+	struct text_frame *stack = malloc(cap * sizeof(*stack));
+	if (a == NULL || stack == NULL) {
+		arena_free(&a);
+		free(stack);
+		return -1;
+	}
+	GumboOptions go = kGumboDefaultOptions;
+	go.allocator = arena_allocator;
+	go.deallocator = arena_deallocator;
+	go.userdata = a;
+	go.max_errors = 0;
+	GumboOutput *tree = gumbo_parse_with_options(&go, html, len);
+	struct plain p = { .out = out, .start = out->len };
+	stack[depth++] = (struct text_frame){ .node = tree->root };
+	while (depth > 0 && !out->failed) {
+		struct text_frame *f = &stack[depth - 1];
+		const GumboNode *n = f->node;
+		const GumboVector *kids = &n->v.element.children;
+		if (f->next >= kids->length) {
+			GumboTag t = n->v.element.tag;
+			if (t == GUMBO_TAG_PRE && pre > 0)
+				pre--;
+			if (t == GUMBO_TAG_A) {
+				const GumboAttribute *href = gumbo_get_attribute(&n->v.element.attributes, "href");
+				const char *url = href != NULL ? url_trim(href->value) : NULL;
+				if (url != NULL && (url_has_scheme(url, "http") || url_has_scheme(url, "https")) &&
+				    !node_text_is(n, url)) {
+					plain_text(&p, " <", false);
+					plain_text(&p, url, true);
+					plain_text(&p, ">", true);
+				}
+			}
+			if (text_block(t))
+				plain_break(&p, t == GUMBO_TAG_P || t == GUMBO_TAG_TABLE ||
+						    t == GUMBO_TAG_BLOCKQUOTE || t == GUMBO_TAG_PRE ||
+						    (t >= GUMBO_TAG_H1 && t <= GUMBO_TAG_H6) ? 2 : 1);
+			depth--;
+			continue;
+		}
+		const GumboNode *k = kids->data[f->next++];
+		if (k->type == GUMBO_NODE_TEXT || k->type == GUMBO_NODE_WHITESPACE ||
+		    k->type == GUMBO_NODE_CDATA) {
+			plain_text(&p, k->v.text.text, pre > 0);
+			continue;
+		}
+		if (k->type != GUMBO_NODE_ELEMENT)
+			continue;     /* comments, the doctype, templates */
+		GumboTag t = k->v.element.tag;
+		if (t == GUMBO_TAG_HEAD || t == GUMBO_TAG_SCRIPT || t == GUMBO_TAG_STYLE ||
+		    t == GUMBO_TAG_NOSCRIPT || t == GUMBO_TAG_TEMPLATE || t == GUMBO_TAG_TITLE)
+			continue;
+		if (t == GUMBO_TAG_BR) {
+			buf_putc(out, '\n');
+			p.newlines++;
+			p.space = false;
+			continue;
+		}
+		if (text_block(t))
+			plain_break(&p, t == GUMBO_TAG_LI || t == GUMBO_TAG_TR || t == GUMBO_TAG_DIV ||
+					    t == GUMBO_TAG_DT || t == GUMBO_TAG_DD ? 1 : 2);
+		if (t == GUMBO_TAG_LI)
+			plain_text(&p, "- ", true);
+		if ((t == GUMBO_TAG_TD || t == GUMBO_TAG_TH) && p.newlines == 0 && out->len > p.start)
+			p.space = true;
+		if (t == GUMBO_TAG_PRE)
+			pre++;
+		if (depth > SANITIZE_DEPTH_MAX)
+			continue;     /* deeper than any real mail: left out */
+		if (depth == cap) {
+			cap *= 2;
+			struct text_frame *ns = realloc(stack, cap * sizeof(*stack));
+			if (ns == NULL) {
+				out->failed = true;
+				break;
+			}
+			stack = ns;
+		}
+		stack[depth++] = (struct text_frame){ .node = k };
+	}
+	/* no trailing blank lines */
+	while (out->len > p.start && out->data[out->len - 1] == '\n')
+		out->data[--out->len] = '\0';
+	free(stack);
+	arena_free(&a);
+	return out->failed ? -1 : 0;
+}
+
 int sanitize_html(const char *html, size_t len, const struct sanitize_options *options,
 		  struct buf *out, struct sanitize_stats *stats)
 {

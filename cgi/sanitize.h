@@ -61,4 +61,12 @@ struct sanitize_stats {
 int sanitize_html(const char *html, size_t len, const struct sanitize_options *options,
 		  struct buf *out, struct sanitize_stats *stats);
 
+/* The text a reader sees in `html`, for quoting it in a reply: block
+ * elements and <br> as line breaks, blank lines between paragraphs, white
+ * space collapsed outside <pre>, list items with "- ", links as
+ * "text <url>" when the URL is not the text itself; scripts, styles, the
+ * head and comments dropped. UTF-8 in, UTF-8 out, no markup. Returns 0, or
+ * -1 if the input is too large (SANITIZE_INPUT_MAX) or memory ran out. */
+int sanitize_html_text(const char *html, size_t len, struct buf *out);
+
 #endif

@@ -26,6 +26,13 @@ void webmail_free(struct webmail **wm);
 /* The base path pages live under ("/webmail", no trailing slash). */
 const char *webmail_base(const struct webmail *wm);
 
+/* Paths the webmail answers at the site's root, outside its base: mail
+ * client set-up (/.well-known/autoconfig/mail/config-v1.1.xml,
+ * /mail/config-v1.1.xml, /autodiscover/autodiscover.xml in any case). A
+ * front end hands such a request over with the full path and
+ * req->at_root set. */
+bool webmail_site_path(const char *path);
+
 /* Answers one request (whose body, if any, was fed already). Never fails:
  * errors become error pages. Safe to call from several threads at once. */
 void webmail_handle(struct webmail *wm, struct http_request *req, struct http_response *resp);

@@ -4,13 +4,16 @@
  * the body (read only up to CONTENT_LENGTH) become a request; the response
  * goes to standard output as a CGI response. */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "config.h"
 #include "log.h"
 #include "process.h"
@@ -19,6 +22,8 @@
 
 /* A request process needs little; a runaway fails malloc cleanly. */
 #define ADDRESS_SPACE ((size_t)1 << 30)
+/* How long the child of cgi_hold_output_past_exit waits for us at most. */
+#define HOLD_OUTPUT_MS 5000
 
 static const char unavailable[] =
 	"Status: 503 Service Unavailable\r\n"
@@ -80,7 +85,17 @@ static void fill_request(struct http_request *req)
 	req->method = m == NULL ? HTTP_OTHER : strcmp(m, "GET") == 0 ? HTTP_GET
 		      : strcmp(m, "HEAD") == 0 ? HTTP_HEAD : strcmp(m, "POST") == 0 ? HTTP_POST
 		      : HTTP_OTHER;
-	http_request_set_path(req, env("PATH_INFO"));
+	/* the mail client set-up paths are mapped to us by a ScriptAlias (or
+	 * nginx location) of their own: then the page is the whole path,
+	 * SCRIPT_NAME + PATH_INFO (a PATH_INFO after it is no page of ours) */
+	const char *script = env("SCRIPT_NAME"), *info = env("PATH_INFO");
+	if (script != NULL && webmail_site_path(script)) {
+		const char *full = arena_printf(req->arena, "%s%s", script, info != NULL ? info : "");
+		http_request_set_path(req, full != NULL ? full : script);
+		req->at_root = true;
+	} else {
+		http_request_set_path(req, info);
+	}
 	const char *q = env("QUERY_STRING");
 	if (q != NULL && strlen(q) > HTTP_URI_MAX) {
 		if (req->error_status == 0) {
@@ -139,11 +154,69 @@ static uint64_t write_response(const struct http_request *req, struct http_respo
 	return bytes;
 }
 
-int main(void)
+/* Apache's mod_cgi (through APR) reaps a CGI program as soon as its output
+ * ends; one that is not quite dead at that instant gets SIGTERM, and the
+ * Apache worker sleeps 47 ms (APR's free_proc_chain) before it serves its
+ * connection again. Our output ends when exit() closes it, a moment before
+ * the process is dead: measured under load, 40% of requests paid those
+ * 47 ms. So a child keeps standard output and error open until this
+ * process is gone (its pidfd polls readable), and only then closes them.
+ * Without pidfd_open (Linux < 5.3) nothing changes. */
+static void cgi_hold_output_past_exit(void)
+{
+#ifdef SYS_pidfd_open
+	fflush(stdout);
+	fflush(stderr);
+	int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (pidfd < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct pollfd p = { .fd = pidfd, .events = POLLIN };
+		(void)poll(&p, 1, HOLD_OUTPUT_MS);
+		_exit(0);
+	}
+	close(pidfd);
+#endif
+}
+
+static const struct cli cgi_cli = {
+	.name = "webmail.cgi",
+	.usage = "Usage: webmail.cgi (run by a web server)\n"
+		 "       webmail.cgi --help | --version\n"
+		 "The Pillarbox webmail as a CGI/1.1 program: Apache (mod_cgi) or nginx with\n"
+		 "fcgiwrap runs it once per request, the request in its environment\n"
+		 "(REQUEST_METHOD, PATH_INFO, QUERY_STRING, CONTENT_LENGTH, HTTP_COOKIE, ...).\n"
+		 "It reads " CONFIG_DEFAULT_PATH " (PILLARBOX_CONF\n"
+		 "when it is not setuid). Under a web server its arguments are ignored.\n"
+		 "  --help     show this help and exit\n"
+		 "  --version  show the version and exit\n",
+};
+
+/* Run by hand (no GATEWAY_INTERFACE, so not by a web server) with arguments:
+ * --help and --version answer before the configuration or the store is
+ * touched. Under a web server the arguments are not ours: an ISINDEX query
+ * (no '=') reaches a CGI program as its arguments (RFC 3875 4.4), and
+ * "?--version" must not change the response. */
+static void cgi_options(int argc, char **argv)
+{
+	static const struct option options[] = { CLI_OPTIONS_COMMON, { NULL, 0, NULL, 0 } };
+	int ret;
+
+	if (argc < 2 || getenv("GATEWAY_INTERFACE") != NULL)
+		return;
+	while (cli_getopt(&cgi_cli, argc, argv, "", options) != -1)
+		; /* no option of its own: cli_getopt answers or exits */
+	if ((ret = cli_no_operands(cgi_cli.name, argc, argv)) != 0)
+		exit(ret);
+}
+
+int main(int argc, char **argv)
 {
 	const char *error;
 	struct config *config;
 	struct timespec t0, t1;
+	cgi_options(argc, argv);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	log_open("webmail.cgi");
 	/* config_path reads PILLARBOX_CONF with secure_getenv: ignored when
@@ -158,7 +231,7 @@ int main(void)
 	process_watchdog(config->watchdog_seconds);
 	const char *script = env("SCRIPT_NAME");
 	if (script != NULL && config->webmail_base != NULL &&
-	    strcmp(script, config->webmail_base) != 0)
+	    strcmp(script, config->webmail_base) != 0 && !webmail_site_path(script))
 		log_warning("webmail.cgi: SCRIPT_NAME %s differs from webmail_base %s: links use "
 			    "webmail_base", script, config->webmail_base);
 	struct http_request *req = http_request_new();
@@ -185,5 +258,6 @@ int main(void)
 	webmail_free(&wm);
 	store_close(&store);
 	config_free(&config);
+	cgi_hold_output_past_exit();
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "config.h"
 #include "log.h"
 #include "process.h"
@@ -96,15 +97,16 @@ static void fill_request(struct server *srv, struct MHD_Connection *conn, struct
 	size_t plen = q == NULL ? strlen(cr->uri) : (size_t)(q - cr->uri);
 	const char *base = webmail_base(srv->wm);
 	size_t blen = strlen(base);
-	/* the application lives under its base path; nothing else is served */
+	/* the application lives under its base path; outside it, the core
+	 * answers the mail client set-up paths (and 404 to anything else) */
 	if (plen >= blen && strncmp(cr->uri, base, blen) == 0 &&
 	    (plen == blen || cr->uri[blen] == '/')) {
 		http_request_set_target(req, cr->uri + blen, plen - blen, q == NULL ? "" : q + 1,
 					q == NULL ? 0 : strlen(q + 1));
 	} else {
-		http_request_set_target(req, "/", 1, "", 0);
-		req->error_status = 404;
-		req->error = "There is no such page.";
+		http_request_set_target(req, cr->uri, plen, q == NULL ? "" : q + 1,
+					q == NULL ? 0 : strlen(q + 1));
+		req->at_root = true;
 	}
 	const char *v;
 	if ((v = header(conn, "Cookie")) != NULL)
@@ -298,42 +300,54 @@ static char *read_file(const char *path, const char **error_r)
 	return data;
 }
 
-static void usage(void)
-{
-	fprintf(stderr, "usage: pillarbox-webmaild [--config FILE] [--listen ADDR:PORT] [--https] "
-			"[--threads N]\n");
-	exit(64);
-}
+static const struct cli webmaild_cli = {
+	.name = "pillarbox-webmaild",
+	.usage = "Usage: pillarbox-webmaild [--config FILE] [--listen ADDR:PORT] [--https]\n"
+		 "                          [--threads N]\n"
+		 "Serves the webmail over HTTP (or HTTPS) until SIGTERM or SIGINT.\n"
+		 "  --config FILE       read FILE instead of the default pillarbox.conf\n"
+		 "  --listen ADDR:PORT  where to listen, a numeric address (default " DEFAULT_LISTEN ")\n"
+		 "  --https             serve HTTPS with tls_cert and tls_key\n"
+		 "  --threads N         worker threads, 1 to 64 (default 4)\n"
+		 "  --help              show this help and exit\n"
+		 "  --version           show the version and exit\n",
+};
 
 int main(int argc, char **argv)
 {
+	/* (-c, -l, -s, -t and -h are the undocumented short forms) */
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "https", no_argument, NULL, 's' },
 		{ "threads", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "help", no_argument, NULL, CLI_OPT_HELP },
+		{ "version", no_argument, NULL, CLI_OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_file = NULL, *listen = DEFAULT_LISTEN, *error;
 	bool https = false;
 	unsigned threads = THREADS_DEFAULT;
+	unsigned long n;
+	char *end;
 	int opt;
-	while ((opt = getopt_long(argc, argv, "c:l:st:h", opts, NULL)) != -1) {
+	while ((opt = cli_getopt(&webmaild_cli, argc, argv, "c:l:st:h", opts)) != -1) {
 		switch (opt) {
 		case 'c': config_file = optarg; break;
 		case 'l': listen = optarg; break;
 		case 's': https = true; break;
 		case 't':
-			threads = (unsigned)strtoul(optarg, NULL, 10);
-			if (threads == 0 || threads > THREADS_MAX)
-				usage();
+			n = strtoul(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || n == 0 || n > THREADS_MAX)
+				return cli_usage_error(webmaild_cli.name, NULL,
+						       "--threads must be 1 to %d", THREADS_MAX);
+			threads = (unsigned)n;
 			break;
-		default: usage();
+		case 'h': return cli_help(webmaild_cli.name, webmaild_cli.usage);
 		}
 	}
-	if (optind != argc)
-		usage();
+	if ((opt = cli_no_operands(webmaild_cli.name, argc, argv)) != 0)
+		return opt;
 	log_open("pillarbox-webmaild");
 
 	struct config *config;

@@ -29,6 +29,22 @@ EXTRA_DIST += dist/pillarbox.conf.sample dist/systemd dist/xinetd.d dist/apache 
 
 TESTS += tests/store/test_install.sh tests/store/test_units.sh
 
+# tests/deploy: what a new user meets first. test_help.sh runs every
+# installed program (the list comes from `make print-programs`, so a new
+# program is checked without editing the test) with --help, --version and a
+# bad option; test_readme_walkthrough.sh follows the README's quickstart in
+# a copy of the source tree and checks every endpoint it prints.
+TESTS += tests/deploy/test_help.sh tests/deploy/test_readme_walkthrough.sh
+EXTRA_DIST += tests/deploy
+
+# The programs `make install` installs, as paths in the build tree, one a line.
+print-programs:
+	@for p in $(bin_PROGRAMS) $(sbin_PROGRAMS) $(libexec_PROGRAMS) $(pkglibexec_PROGRAMS) \
+	  $(bin_SCRIPTS) $(sbin_SCRIPTS) $(libexec_SCRIPTS) $(pkglibexec_SCRIPTS) \
+	  $(dist_bin_SCRIPTS) $(dist_sbin_SCRIPTS) $(dist_pkglibexec_SCRIPTS); do \
+	  echo "$$p"; done
+.PHONY: print-programs
+
 # ([@] keeps config.status from replacing the placeholders in this rule.)
 pillarbox_subst = sed \
 	-e 's|[@]pkglibexecdir[@]|$(pkglibexecdir)|g' \

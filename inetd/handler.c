@@ -46,11 +46,13 @@ int handler_start(const struct handler_start *h, const char *config_file,
 		config_free(&config);
 		return ret;
 	}
-	/* After the switch, before any client byte. Without --tls a broken key
-	 * only loses STARTTLS. */
+	/* After the switch, before any client byte: the files must be
+	 * readable now; GnuTLS and the key are loaded by the first TLS
+	 * session (a plaintext session never pays for them). Without --tls a
+	 * missing key only loses STARTTLS. */
 	if (config->tls_cert != NULL || h->implicit_tls) {
-		if (tls_creds_server_load(config->tls_cert, config->tls_key, config->tls_priority,
-					  creds_r, &error) < 0) {
+		if (tls_creds_server_prepare(config->tls_cert, config->tls_key, config->tls_priority,
+					     creds_r, &error) < 0) {
 			if (h->implicit_tls) {
 				ret = handler_fail(h, "TLS", error, false);
 				config_free(&config);

@@ -1,7 +1,8 @@
 /* What every per-connection handler (imapd, pop3d, smtpd) does before it
  * reads a client byte, in the fixed order of STYLE.md lesson 7: read the
  * configuration, switch to the store user and set limits (process_init),
- * then load the TLS credentials (the key is readable by the store group).
+ * then prepare the TLS credentials (the key is readable by the store group;
+ * it is parsed by the first TLS session: tls_creds_server_prepare).
  * The store is opened by the handler afterwards. */
 #ifndef PB_HANDLER_H
 #define PB_HANDLER_H
@@ -32,8 +33,8 @@ int handler_fail(const struct handler_start *h, const char *what, const char *er
 		 bool tell_client);
 
 /* Returns 0 with *config_r and *creds_r (NULL when TLS is not configured,
- * or when the credentials are broken and TLS is optional: the handler then
- * does not offer STARTTLS), or the exit status. */
+ * or when the credential files cannot be read and TLS is optional: the
+ * handler then does not offer STARTTLS), or the exit status. */
 int handler_start(const struct handler_start *h, const char *config_file,
 		  struct config **config_r, struct tls_creds **creds_r);
 

@@ -3,7 +3,7 @@
 # command loop.
 noinst_LIBRARIES += inetd/libimap.a
 inetd_libimap_a_SOURCES = inetd/imap.h inetd/imap_parser.c inetd/imap_parser.h \
-	inetd/imap_utf7.c inetd/imap_utf7.h inetd/imap_write.c inetd/imap_session.c \
+	inetd/imap_write.c inetd/imap_session.c \
 	inetd/imap_auth.c inetd/imap_mailbox.c inetd/imap_list.c inetd/imap_view.c inetd/imap_select.c \
 	inetd/imap_fetch.c inetd/imap_fetch.h inetd/imap_bodystructure.c inetd/imap_search.c \
 	inetd/imap_store.c inetd/imap_append.c
@@ -21,7 +21,7 @@ tests_unit_test_imap_parser_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_imap_parser_LDADD = inetd/libimap.a $(CMOCKA_LIBS)
 tests_unit_test_imap_utf7_SOURCES = tests/unit/test_imap_utf7.c
 tests_unit_test_imap_utf7_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_imap_utf7_LDADD = inetd/libimap.a $(CMOCKA_LIBS)
+tests_unit_test_imap_utf7_LDADD = $(UNIT_LIBS)
 
 EXTRA_DIST += dist/systemd/imap.socket dist/systemd/imaps.socket dist/systemd/imap@.service \
 	dist/systemd/imaps@.service dist/xinetd.d/imap dist/xinetd.d/imaps
@@ -34,8 +34,9 @@ tests_fuzz_fuzz_imap_parser_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_imap_parser_LDADD = inetd/libimap.a
 tests_fuzz_fuzz_imap_utf7_SOURCES = tests/fuzz/fuzz_imap_utf7.c
 tests_fuzz_fuzz_imap_utf7_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
-tests_fuzz_fuzz_imap_utf7_LDADD = inetd/libimap.a
-tests_fuzz_fuzz_imap_session_SOURCES = tests/fuzz/fuzz_imap_session.c
+tests_fuzz_fuzz_imap_utf7_LDADD = $(STORE_LIBS)
+tests_fuzz_fuzz_imap_session_SOURCES = tests/fuzz/fuzz_imap_session.c tests/fuzz/fuzz_world.c \
+	tests/fuzz/fuzz_world.h
 tests_fuzz_fuzz_imap_session_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_imap_session_LDADD = inetd/libimap.a inetd/libinetd.a $(STORE_LIBS) $(GNUTLS_LIBS)
 endif

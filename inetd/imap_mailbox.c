@@ -93,27 +93,28 @@ int imap_mailbox_lookup(struct imap_session *s, struct imap_cmd *cmd, const stru
 	return 1;
 }
 
+/* The SPECIAL-USE attributes (RFC 6154) and the store's bits. */
+static const struct {
+	unsigned bit;
+	const char *name;
+} special_uses[] = {
+	{ STORE_SPECIAL_ALL, "\\All" },
+	{ STORE_SPECIAL_ARCHIVE, "\\Archive" },
+	{ STORE_SPECIAL_DRAFTS, "\\Drafts" },
+	{ STORE_SPECIAL_FLAGGED, "\\Flagged" },
+	{ STORE_SPECIAL_JUNK, "\\Junk" },
+	{ STORE_SPECIAL_SENT, "\\Sent" },
+	{ STORE_SPECIAL_TRASH, "\\Trash" },
+};
+
 void imap_write_special_use(struct imap_session *s, unsigned special, bool *first)
 {
-	static const struct {
-		unsigned bit;
-		const char *name;
-	} uses[] = {
-		{ STORE_SPECIAL_ALL, "\\All" },
-		{ STORE_SPECIAL_ARCHIVE, "\\Archive" },
-		{ STORE_SPECIAL_DRAFTS, "\\Drafts" },
-		{ STORE_SPECIAL_FLAGGED, "\\Flagged" },
-		{ STORE_SPECIAL_JUNK, "\\Junk" },
-		{ STORE_SPECIAL_SENT, "\\Sent" },
-		{ STORE_SPECIAL_TRASH, "\\Trash" },
-	};
-
-	for (size_t i = 0; i < sizeof(uses) / sizeof(uses[0]); i++) {
-		if (!(special & uses[i].bit))
+	for (size_t i = 0; i < sizeof(special_uses) / sizeof(special_uses[0]); i++) {
+		if (!(special & special_uses[i].bit))
 			continue;
 		if (!*first)
 			imap_puts(s, " ");
-		imap_puts(s, uses[i].name);
+		imap_puts(s, special_uses[i].name);
 		*first = false;
 	}
 }
@@ -121,22 +122,9 @@ void imap_write_special_use(struct imap_session *s, unsigned special, bool *firs
 /* "\Sent" etc. -> bits; 0 if unknown. */
 static unsigned imap_special_parse(const char *name)
 {
-	static const struct {
-		unsigned bit;
-		const char *name;
-	} uses[] = {
-		{ STORE_SPECIAL_ALL, "\\All" },
-		{ STORE_SPECIAL_ARCHIVE, "\\Archive" },
-		{ STORE_SPECIAL_DRAFTS, "\\Drafts" },
-		{ STORE_SPECIAL_FLAGGED, "\\Flagged" },
-		{ STORE_SPECIAL_JUNK, "\\Junk" },
-		{ STORE_SPECIAL_SENT, "\\Sent" },
-		{ STORE_SPECIAL_TRASH, "\\Trash" },
-	};
-
-	for (size_t i = 0; i < sizeof(uses) / sizeof(uses[0]); i++)
-		if (strcasecmp(name, uses[i].name) == 0)
-			return uses[i].bit;
+	for (size_t i = 0; i < sizeof(special_uses) / sizeof(special_uses[0]); i++)
+		if (strcasecmp(name, special_uses[i].name) == 0)
+			return special_uses[i].bit;
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "conn.h"
 #include "handler.h"
 #include "imap.h"
@@ -27,17 +28,16 @@
 #define IMAPD_OPEN_FILES 256
 
 
-static void imapd_usage(FILE *out)
-{
-	fputs("Usage: imapd [--config FILE] [--tls]\n"
-	      "Serves one IMAP session on standard input/output (started by xinetd or a\n"
-	      "systemd socket with Accept=yes).\n"
-	      "  --config FILE  read FILE instead of the default pillarbox.conf\n"
-	      "  --tls          implicit TLS (port 993): handshake before the greeting\n"
-	      "  --help         show this help\n"
-	      "  --version      show the version\n",
-	      out);
-}
+static const struct cli imapd_cli = {
+	.name = "imapd",
+	.usage = "Usage: imapd [--config FILE] [--tls]\n"
+		 "Serves one IMAP session on standard input/output (started by xinetd or a\n"
+		 "systemd socket with Accept=yes).\n"
+		 "  --config FILE  read FILE instead of the default pillarbox.conf\n"
+		 "  --tls          implicit TLS (port 993): handshake before the greeting\n"
+		 "  --help         show this help and exit\n"
+		 "  --version      show the version and exit\n",
+};
 
 static int imapd_serve(const struct config *config, struct tls_creds *creds, const struct handler_start *h)
 {
@@ -62,11 +62,11 @@ static int imapd_serve(const struct config *config, struct tls_creds *creds, con
 
 int main(int argc, char **argv)
 {
+	enum { OPT_CONFIG = CLI_OPT_FIRST, OPT_TLS };
 	static const struct option options[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "tls", no_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "tls", no_argument, NULL, OPT_TLS },
+		CLI_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct process_limits limits = {
@@ -79,29 +79,18 @@ int main(int argc, char **argv)
 	bool implicit_tls = false;
 	int opt, ret;
 
-	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+	while ((opt = cli_getopt(&imapd_cli, argc, argv, "", options)) != -1) {
 		switch (opt) {
-		case 'c':
+		case OPT_CONFIG:
 			config_file = optarg;
 			break;
-		case 't':
+		case OPT_TLS:
 			implicit_tls = true;
 			break;
-		case 'h':
-			imapd_usage(stdout);
-			return 0;
-		case 'V':
-			puts("imapd (" PACKAGE_NAME ") " PACKAGE_VERSION);
-			return 0;
-		default:
-			imapd_usage(stderr);
-			return 64; /* EX_USAGE */
 		}
 	}
-	if (optind != argc) {
-		imapd_usage(stderr);
-		return 64;
-	}
+	if ((ret = cli_no_operands(imapd_cli.name, argc, argv)) != 0)
+		return ret;
 	struct handler_start start = {
 		.name = "imapd", .limits = &limits, .implicit_tls = implicit_tls,
 		.starttls = "STARTTLS", .tempfail = "* BYE [UNAVAILABLE] Service unavailable, try again later\r\n",

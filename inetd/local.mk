@@ -39,7 +39,8 @@ dist_man8_MANS += doc/pop3d.8
 
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_pop3
-tests_fuzz_fuzz_pop3_SOURCES = tests/fuzz/fuzz_pop3.c
+tests_fuzz_fuzz_pop3_SOURCES = tests/fuzz/fuzz_pop3.c tests/fuzz/fuzz_world.c \
+	tests/fuzz/fuzz_world.h
 tests_fuzz_fuzz_pop3_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_pop3_LDADD = inetd/libpop3.a inetd/libinetd.a $(STORE_LIBS) $(GNUTLS_LIBS)
 endif

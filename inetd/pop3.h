@@ -29,6 +29,9 @@
 /* Messages shown in one session, oldest first (16 bytes each in memory):
  * a maildrop past this is served in parts, one session at a time. */
 #define POP3_MAILDROP_MAX 200000
+/* Pipelined commands starting within this long of the watchdog being set
+ * run under that alarm instead of setting it again (pop3_session.c). */
+#define POP3_WATCHDOG_REARM_MS 1000
 /* Bytes read from the store per chunk of RETR/TOP (memory stays flat). */
 #define POP3_RETR_CHUNK 65536
 
@@ -53,6 +56,8 @@ struct pop3_session {
 
 	enum pop3_state state;
 	bool busy;                   /* in a command: the store watchdog is armed */
+	bool watchdog_armed;         /* the alarm is set (pop3_session.c) */
+	int64_t watchdog_armed_ms;   /* when it was set, CLOCK_MONOTONIC */
 	bool quit;                   /* QUIT handled: leave the loop */
 	unsigned bad_commands;
 	unsigned auth_failures;
@@ -70,6 +75,7 @@ struct pop3_session {
 	uint32_t retrieved;          /* RETR count, for the logout line */
 	uint64_t retrieved_bytes;
 	uint32_t expunged;           /* removed at QUIT */
+	char *retr_buf;              /* POP3_RETR_CHUNK bytes, made by the first RETR */
 };
 
 /* ---------------------------------------------------------- session core */
@@ -144,6 +150,13 @@ void pop3_encoder_init(struct pop3_encoder *enc, int64_t max_body_lines);
 /* Encodes in[0..len) into out (room for 2 * len + 2 bytes), returning the
  * bytes written. Once enc->done, nothing more is written. */
 size_t pop3_encoder_run(struct pop3_encoder *enc, const char *in, size_t len, char *out);
+/* The fast path of RETR (max_body_lines < 0): the length of the longest
+ * prefix of in[0..len) that goes out unchanged (CRLF-ended lines not
+ * starting with '.'), with the state and octets updated as
+ * pop3_encoder_run would. The caller sends those bytes as they are, then
+ * runs pop3_encoder_run on the one byte that stopped the scan. Always 0 in
+ * TOP mode. */
+size_t pop3_encoder_pass(struct pop3_encoder *enc, const char *in, size_t len);
 /* The end of the message: CRLF if the last line was not ended, then the
  * ".\r\n" terminator; returns bytes written (at most 5). */
 size_t pop3_encoder_finish(struct pop3_encoder *enc, char *out);

@@ -7,6 +7,7 @@
 #include "password.h"
 #include "pop3.h"
 #include "sasl.h"
+#include "tls.h"
 
 int pop3_cmd_capa(struct pop3_session *s, char *args)
 {
@@ -228,6 +229,13 @@ int pop3_cmd_stls(struct pop3_session *s, char *args)
 	}
 	if (conn_is_tls(s->conn)) {
 		pop3_err(s, "TLS is already active");
+		return 0;
+	}
+	/* Credentials are loaded at the first use: a broken key is an error
+	 * reply here, not a dropped connection after "+OK". */
+	if (tls_creds_ready(s->tls_creds, &error) < 0) {
+		log_error("STLS: %s", error);
+		pop3_err(s, "[SYS/TEMP] TLS is not available now");
 		return 0;
 	}
 	pop3_ok(s, "Begin TLS negotiation");

@@ -12,22 +12,56 @@
  * (and a bigger number is as good as this one). */
 #define POP3_TOP_LINES_MAX 4294967295ULL
 
+/* TOP's output goes through a buffer this many input bytes at a time. */
+#define POP3_TOP_SLICE 4096
+
+/* One chunk of the message. RETR: the runs that need no change go out as
+ * they are (no copy through an output buffer), the rare byte that does (a
+ * '.' starting a line, a bare LF) through the encoder. TOP: the encoder,
+ * a slice at a time, until it is done. */
+static void pop3_send_chunk(struct pop3_session *s, struct pop3_encoder *enc, const char *in,
+			    size_t len)
+{
+	char out[2 * POP3_TOP_SLICE + 2];
+	size_t off = 0;
+
+	if (enc->lines_left >= 0) {
+		for (; off < len && !enc->done; off += POP3_TOP_SLICE) {
+			size_t n = len - off < POP3_TOP_SLICE ? len - off : POP3_TOP_SLICE;
+
+			conn_write(s->conn, out, pop3_encoder_run(enc, in + off, n, out));
+		}
+		return;
+	}
+	while (off < len) {
+		size_t n = pop3_encoder_pass(enc, in + off, len - off);
+
+		if (n > 0)
+			conn_write(s->conn, in + off, n);
+		off += n;
+		if (off < len) {
+			conn_write(s->conn, out, pop3_encoder_run(enc, in + off, 1, out));
+			off++;
+		}
+	}
+}
+
 /* Streams message `index` with the encoder; 0 done (or answered -ERR),
  * -1 the connection must close. */
 static int pop3_send_message(struct pop3_session *s, uint32_t index, int64_t top_lines)
 {
 	struct pop3_msg *m = &s->msgs[index];
-	struct store_msg msg;
+	/* store_msg_open reads the message's record again itself (one
+	 * snapshot, not two): it needs only the mailbox and the UID. */
+	struct store_msg msg = { .mailbox_id = s->mailbox_id, .uid = m->uid };
 	struct store_msg_reader *reader = NULL;
 	struct pop3_encoder enc;
 	const char *error = NULL;
-	char *in = NULL, *out = NULL, tail[8];
+	char tail[8];
 	uint64_t offset = 0;
 	int r;
 
-	r = store_msg_get(s->store, s->mailbox_id, m->uid, &msg, &error);
-	if (r > 0)
-		r = store_msg_open(s->store, &msg, &reader, &error);
+	r = store_msg_open(s->store, &msg, &reader, &error);
 	if (r == 0) {
 		pop3_err(s, "Message was deleted by another session");
 		return 0;
@@ -38,11 +72,10 @@ static int pop3_send_message(struct pop3_session *s, uint32_t index, int64_t top
 		pop3_err(s, "[SYS/TEMP] Cannot read the message now, try again later");
 		return 0;
 	}
-	in = malloc(POP3_RETR_CHUNK);
-	out = malloc(2 * POP3_RETR_CHUNK + 2);
-	if (in == NULL || out == NULL) {
-		free(in);
-		free(out);
+	/* One input buffer for the session, made by its first RETR or TOP. */
+	if (s->retr_buf == NULL)
+		s->retr_buf = malloc(POP3_RETR_CHUNK);
+	if (s->retr_buf == NULL) {
 		store_msg_close(&reader);
 		pop3_err(s, "[SYS/TEMP] Out of memory");
 		return 0;
@@ -54,7 +87,7 @@ static int pop3_send_message(struct pop3_session *s, uint32_t index, int64_t top
 	pop3_encoder_init(&enc, top_lines);
 	r = 0;
 	while (!enc.done && !conn_output_failed(s->conn)) {
-		ssize_t n = store_msg_read(reader, offset, in, POP3_RETR_CHUNK);
+		ssize_t n = store_msg_read(reader, offset, s->retr_buf, POP3_RETR_CHUNK);
 
 		if (n < 0) {
 			/* The "+OK" is out: a truncated message must not look
@@ -67,11 +100,9 @@ static int pop3_send_message(struct pop3_session *s, uint32_t index, int64_t top
 		if (n == 0)
 			break;
 		offset += (uint64_t)n;
-		conn_write(s->conn, out, pop3_encoder_run(&enc, in, (size_t)n, out));
+		pop3_send_chunk(s, &enc, s->retr_buf, (size_t)n);
 	}
 	store_msg_close(&reader);
-	free(in);
-	free(out);
 	if (r < 0 || conn_output_failed(s->conn))
 		return -1;
 	conn_write(s->conn, tail, pop3_encoder_finish(&enc, tail));

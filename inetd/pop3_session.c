@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "log.h"
 #include "pop3.h"
@@ -47,13 +48,37 @@ static const struct pop3_command pop3_commands[] = {
 	{ "QUIT", pop3_cmd_quit, AUTHZ | TRANS, POP3_ARGS_NONE },
 };
 
-/* conn's wait hook: the watchdog guards store work, never the client. */
+/* Arms the watchdog for a command. Pipelined commands run under the alarm
+ * set for the first one while it is fresh: setting it again for each of a
+ * thousand RETRs would cost a system call each (the alarm still has at
+ * least watchdog_seconds - 1 s when a command starts). */
+static void pop3_watchdog_arm(struct pop3_session *s)
+{
+	struct timespec ts;
+	int64_t now_ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (s->watchdog_armed && now_ms - s->watchdog_armed_ms < POP3_WATCHDOG_REARM_MS)
+		return;
+	process_watchdog(s->config->watchdog_seconds);
+	s->watchdog_armed = true;
+	s->watchdog_armed_ms = now_ms;
+}
+
+/* conn's wait hook: the watchdog guards store work, never the client, so
+ * it is off whenever the connection waits. */
 static void pop3_wait_hook(bool waiting, void *ctx)
 {
 	struct pop3_session *s = ctx;
 
-	if (s->busy)
-		process_watchdog(waiting ? 0 : s->config->watchdog_seconds);
+	if (waiting) {
+		if (s->watchdog_armed)
+			process_watchdog(0);
+		s->watchdog_armed = false;
+	} else if (s->busy) {
+		pop3_watchdog_arm(s);
+	}
 }
 
 struct pop3_session *pop3_session_new(struct conn *conn, struct store *store,
@@ -79,6 +104,7 @@ void pop3_session_free(struct pop3_session **session)
 		return;
 	pop3_maildrop_close(*session);
 	password_wipe((*session)->user, sizeof((*session)->user));
+	free((*session)->retr_buf);
 	free(*session);
 	*session = NULL;
 }
@@ -154,11 +180,11 @@ static int pop3_dispatch(struct pop3_session *s, char *line, size_t len)
 	if ((cmd->flags & POP3_ARGS_REQUIRED) != 0 && *args == '\0')
 		return pop3_bad_command(s, "Missing argument");
 	/* The watchdog covers store work; the wait hook disarms it while
-	 * the command waits for the client (SASL, STLS, a slow reader). */
+	 * the command or the next read waits for the client (SASL, STLS, a
+	 * slow reader, the next command). */
 	s->busy = true;
-	process_watchdog(s->config->watchdog_seconds);
+	pop3_watchdog_arm(s);
 	ret = cmd->handler(s, args);
-	process_watchdog(0);
 	s->busy = false;
 	return ret;
 }

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "log.h"
 #include "process.h"
 #include "relay.h"
@@ -24,18 +25,18 @@
 #define RELAY_ADDRESS_SPACE (2048UL * 1024 * 1024)
 #define RELAY_OPEN_FILES 256
 
-static void usage(FILE *out)
-{
-	fputs("Usage: relay [--config FILE] --run-queue | --id QUEUEID\n"
-	      "Delivers mail from the outbound queue and exits.\n"
-	      "  --run-queue      every entry whose next attempt is due\n"
-	      "  --id QUEUEID     this entry now, whatever its next attempt time\n"
-	      "  --config FILE    read FILE instead of the default pillarbox.conf\n"
-	      "  --help, --version\n"
-	      "Exit status: 0 done (mail may still be deferred), 64 usage, 75 temporary\n"
-	      "failure (store), 78 configuration.\n",
-	      out);
-}
+static const struct cli relay_cli = {
+	.name = "relay",
+	.usage = "Usage: relay [--config FILE] --run-queue | --id QUEUEID\n"
+		 "Delivers mail from the outbound queue and exits.\n"
+		 "  --run-queue      every entry whose next attempt is due\n"
+		 "  --id QUEUEID     this entry now, whatever its next attempt time\n"
+		 "  --config FILE    read FILE instead of the default pillarbox.conf\n"
+		 "  --help           show this help and exit\n"
+		 "  --version        show the version and exit\n"
+		 "Exit status: 0 done (mail may still be deferred), 64 usage, 75 temporary\n"
+		 "failure (store), 78 configuration.\n",
+};
 
 /* Claims and works through due entries until none is left or a stop is
  * requested. Returns 0 or 75. */
@@ -95,13 +96,12 @@ static int run_one(struct relay *relay, const char *id)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_CONFIG = 256, OPT_RUN, OPT_ID, OPT_HELP, OPT_VERSION };
+	enum { OPT_CONFIG = CLI_OPT_FIRST, OPT_RUN, OPT_ID };
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "run-queue", no_argument, NULL, OPT_RUN },
 		{ "id", required_argument, NULL, OPT_ID },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ "version", no_argument, NULL, OPT_VERSION },
+		CLI_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct process_limits limits = {
@@ -113,9 +113,9 @@ int main(int argc, char **argv)
 	struct config *config = NULL;
 	const char *config_file = NULL, *id = NULL, *error = NULL;
 	bool run = false;
-	int o, ret = 75;
+	int o, ret;
 
-	while ((o = getopt_long(argc, argv, "", options, NULL)) != -1) {
+	while ((o = cli_getopt(&relay_cli, argc, argv, "", options)) != -1) {
 		switch (o) {
 		case OPT_CONFIG:
 			config_file = optarg;
@@ -126,26 +126,15 @@ int main(int argc, char **argv)
 		case OPT_ID:
 			id = optarg;
 			break;
-		case OPT_HELP:
-			usage(stdout);
-			return 0;
-		case OPT_VERSION:
-			puts("relay (" PACKAGE_NAME ") " PACKAGE_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return 64;
 		}
 	}
-	if (optind != argc || run == (id != NULL)) {
-		fputs("relay: give exactly one of --run-queue and --id QUEUEID\n", stderr);
-		usage(stderr);
-		return 64;
-	}
-	if (id != NULL && !outq_id_valid(id)) {
-		fputs("relay: a queue id is 32 hexadecimal digits\n", stderr);
-		return 64;
-	}
+	if ((ret = cli_no_operands(relay_cli.name, argc, argv)) != 0)
+		return ret;
+	if (run == (id != NULL))
+		return cli_usage_error(relay_cli.name, NULL,
+				       "give exactly one of --run-queue and --id QUEUEID");
+	if (id != NULL && !outq_id_valid(id))
+		return cli_usage_error(relay_cli.name, NULL, "a queue id is 32 hexadecimal digits");
 
 	log_open("relay");
 	if (config_load(config_path(config_file), &config, &error) < 0) {

@@ -156,10 +156,6 @@ smtp_cmd_func smtp_cmd_mail, smtp_cmd_rcpt;
 /* smtp_deliver.c */
 smtp_cmd_func smtp_cmd_data;
 
-/* Starts `program --config FILE --id QUEUEID` detached (double fork,
- * setsid, stdio on /dev/null, other fds closed) if it exists and is
- * executable; never waits for it. Returns 1 started, 0 not there (logged:
- * the queue keeps the mail for the next queue run), -1 fork failed. */
-int smtp_relay_kick(const char *program, const char *config_path, const char *queue_id);
+/* The relay is started after queueing by relay_kick() (store/relay_kick.h). */
 
 #endif

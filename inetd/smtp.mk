@@ -20,7 +20,7 @@ TESTS += tests/unit/test_smtp_addr tests/unit/test_smtp_data \
 
 tests_unit_test_smtp_addr_SOURCES = tests/unit/test_smtp_addr.c
 tests_unit_test_smtp_addr_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_smtp_addr_LDADD = inetd/libsmtp.a $(CMOCKA_LIBS)
+tests_unit_test_smtp_addr_LDADD = inetd/libsmtp.a $(UNIT_LIBS)
 
 tests_unit_test_smtp_data_SOURCES = tests/unit/test_smtp_data.c
 tests_unit_test_smtp_data_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
@@ -54,7 +54,8 @@ dist_man8_MANS += doc/smtpd.8
 
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_smtp
-tests_fuzz_fuzz_smtp_SOURCES = tests/fuzz/fuzz_smtp.c
+tests_fuzz_fuzz_smtp_SOURCES = tests/fuzz/fuzz_smtp.c tests/fuzz/fuzz_world.c \
+	tests/fuzz/fuzz_world.h
 tests_fuzz_fuzz_smtp_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_smtp_LDADD = inetd/libsmtp.a inetd/libinetd.a $(STORE_LIBS) $(GNUTLS_LIBS)
 endif

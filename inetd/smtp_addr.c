@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "charset.h"
 #include "smtp_addr.h"
 
 /* The parse cursor: p moves towards end; nothing is read at or past end. */
@@ -33,46 +34,12 @@ static bool is_atext(unsigned char c)
 	return is_alpha(c) || is_digit(c) || (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
 }
 
-size_t smtp_utf8_seq(const unsigned char *s, size_t len)
-{
-	size_t n;
-	uint32_t cp;
-
-	if (len == 0)
-		return 0;
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /* A non-ASCII UTF-8 character at the cursor: its length, or 0. */
 static size_t utf8_at(const struct cursor *c)
 {
 	if (c->p >= c->end || *c->p < 0x80)
 		return 0;
-	return smtp_utf8_seq(c->p, (size_t)(c->end - c->p));
+	return charset_utf8_char_len(c->p, (size_t)(c->end - c->p));
 }
 
 /* Appends to a bounded output; false when it does not fit. */

@@ -60,10 +60,6 @@ int smtp_mail_parse(const char *args, size_t len, struct smtp_mail_args *args_r,
  * accepted with path_r->postmaster set and address "postmaster". */
 int smtp_rcpt_parse(const char *args, size_t len, struct smtp_path *path_r, const char **reply_r);
 
-/* Length of the well-formed UTF-8 sequence at s (shortest form, no
- * surrogates, at most U+10FFFF), or 0. */
-size_t smtp_utf8_seq(const unsigned char *s, size_t len);
-
 /* true if `s` (len bytes) is a valid EHLO/HELO argument as accepted here:
  * a domain name (letters, digits, '-', '_' and dots: '_' because Windows
  * machine names carry it) or an address literal [IPv4] / [IPv6:...], at

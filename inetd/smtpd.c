@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "conn.h"
 #include "handler.h"
 #include "log.h"
@@ -26,26 +27,23 @@
 #define SMTPD_ADDRESS_SPACE (2048UL * 1024 * 1024)
 /* The store's databases, a body file, the lock file, the socket. */
 #define SMTPD_OPEN_FILES 256
-/* Where the relay is installed; --relay overrides it (tests). */
-#define SMTPD_RELAY_DEFAULT PKGLIBEXECDIR "/relay"
 
-
-static void smtpd_usage(FILE *out)
-{
-	fputs("Usage: smtpd --mode=mx|submission [--tls] [--config FILE] [OPTIONS]\n"
-	      "Serves one SMTP session on standard input/output (started by xinetd or a\n"
-	      "systemd socket with Accept=yes).\n"
-	      "  --mode=mx            the MX (port 25): mail for local domains from anyone\n"
-	      "  --mode=submission    submission (587/465): AUTH before MAIL, relays\n"
-	      "  --tls                implicit TLS (port 465): handshake before the greeting\n"
-	      "  --config FILE        read FILE instead of the default pillarbox.conf\n"
-	      "  --relay PATH         the relay program started after queueing remote mail\n"
-	      "                       (default " SMTPD_RELAY_DEFAULT "; \"\" = never)\n"
-	      "  --max-recipients N   recipients per message (default 100, at most 1000)\n"
-	      "  --quota-tempfail     over quota: 452 4.2.2 instead of 552 5.2.2\n"
-	      "  --help, --version\n",
-	      out);
-}
+static const struct cli smtpd_cli = {
+	.name = "smtpd",
+	.usage = "Usage: smtpd --mode=mx|submission [--tls] [--config FILE] [OPTIONS]\n"
+		 "Serves one SMTP session on standard input/output (started by xinetd or a\n"
+		 "systemd socket with Accept=yes).\n"
+		 "  --mode=mx            the MX (port 25): mail for local domains from anyone\n"
+		 "  --mode=submission    submission (587/465): AUTH before MAIL, relays\n"
+		 "  --tls                implicit TLS (port 465): handshake before the greeting\n"
+		 "  --config FILE        read FILE instead of the default pillarbox.conf\n"
+		 "  --relay PATH         the relay program started after queueing remote mail\n"
+		 "                       (default: relay_program in pillarbox.conf; \"\" = never)\n"
+		 "  --max-recipients N   recipients per message (default 100, at most 1000)\n"
+		 "  --quota-tempfail     over quota: 452 4.2.2 instead of 552 5.2.2\n"
+		 "  --help               show this help and exit\n"
+		 "  --version            show the version and exit\n",
+};
 
 static int smtpd_serve(const struct config *config, struct tls_creds *creds, const struct handler_start *h,
 		       const struct smtp_options *opt)
@@ -71,8 +69,7 @@ static int smtpd_serve(const struct config *config, struct tls_creds *creds, con
 
 int main(int argc, char **argv)
 {
-	enum { OPT_CONFIG = 256, OPT_MODE, OPT_TLS, OPT_RELAY, OPT_MAXRCPT, OPT_QUOTA, OPT_HELP,
-	       OPT_VERSION };
+	enum { OPT_CONFIG = CLI_OPT_FIRST, OPT_MODE, OPT_TLS, OPT_RELAY, OPT_MAXRCPT, OPT_QUOTA };
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "mode", required_argument, NULL, OPT_MODE },
@@ -80,8 +77,7 @@ int main(int argc, char **argv)
 		{ "relay", required_argument, NULL, OPT_RELAY },
 		{ "max-recipients", required_argument, NULL, OPT_MAXRCPT },
 		{ "quota-tempfail", no_argument, NULL, OPT_QUOTA },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ "version", no_argument, NULL, OPT_VERSION },
+		CLI_OPTIONS_COMMON,
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct process_limits limits = {
@@ -90,18 +86,17 @@ int main(int argc, char **argv)
 	};
 	struct smtp_options opt = {
 		.mode = SMTP_MODE_MX,
-		.relay_program = SMTPD_RELAY_DEFAULT,
 		.max_recipients = SMTP_RECIPIENTS_DEFAULT,
 	};
 	const char *config_file = NULL;
 	struct config *config = NULL;
 	struct tls_creds *creds = NULL;
-	bool implicit_tls = false, mode_given = false;
+	bool implicit_tls = false, mode_given = false, relay_given = false;
 	char *end;
 	unsigned long n;
 	int o, ret;
 
-	while ((o = getopt_long(argc, argv, "", options, NULL)) != -1) {
+	while ((o = cli_getopt(&smtpd_cli, argc, argv, "", options)) != -1) {
 		switch (o) {
 		case OPT_CONFIG:
 			config_file = optarg;
@@ -111,47 +106,37 @@ int main(int argc, char **argv)
 				opt.mode = SMTP_MODE_MX;
 			else if (strcmp(optarg, "submission") == 0)
 				opt.mode = SMTP_MODE_SUBMISSION;
-			else {
-				fprintf(stderr, "smtpd: --mode must be mx or submission\n");
-				return 64;
-			}
+			else
+				return cli_usage_error(smtpd_cli.name, NULL,
+						       "--mode must be mx or submission");
 			mode_given = true;
 			break;
 		case OPT_TLS:
 			implicit_tls = true;
 			break;
 		case OPT_RELAY:
+			relay_given = true;
 			opt.relay_program = optarg[0] != '\0' ? optarg : NULL;
 			break;
 		case OPT_MAXRCPT:
 			n = strtoul(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || n == 0 || n > SMTP_RECIPIENTS_LIMIT) {
-				fprintf(stderr, "smtpd: --max-recipients must be 1 to %d\n",
-					SMTP_RECIPIENTS_LIMIT);
-				return 64;
+				return cli_usage_error(smtpd_cli.name, NULL,
+						       "--max-recipients must be 1 to %d",
+						       SMTP_RECIPIENTS_LIMIT);
 			}
 			opt.max_recipients = (unsigned)n;
 			break;
 		case OPT_QUOTA:
 			opt.quota_tempfail = true;
 			break;
-		case OPT_HELP:
-			smtpd_usage(stdout);
-			return 0;
-		case OPT_VERSION:
-			puts("smtpd (" PACKAGE_NAME ") " PACKAGE_VERSION);
-			return 0;
-		default:
-			smtpd_usage(stderr);
-			return 64; /* EX_USAGE */
 		}
 	}
-	if (optind != argc || !mode_given) {
-		if (!mode_given)
-			fputs("smtpd: --mode=mx or --mode=submission is required\n", stderr);
-		smtpd_usage(stderr);
-		return 64;
-	}
+	if ((ret = cli_no_operands(smtpd_cli.name, argc, argv)) != 0)
+		return ret;
+	if (!mode_given)
+		return cli_usage_error(smtpd_cli.name, NULL,
+				       "--mode=mx or --mode=submission is required");
 
 	struct handler_start start = {
 		.name = "smtpd", .limits = &limits, .implicit_tls = implicit_tls,
@@ -161,6 +146,8 @@ int main(int argc, char **argv)
 	ret = handler_start(&start, config_file, &config, &creds);
 	if (ret != 0)
 		return ret;
+	if (!relay_given)
+		opt.relay_program = config->relay_program;
 	ret = smtpd_serve(config, creds, &start, &opt);
 	tls_creds_free(&creds);
 	config_free(&config);

@@ -1,20 +1,60 @@
-/* TLS with GnuTLS (see tls.h): the one file that includes <gnutls/gnutls.h>. */
+/* TLS with GnuTLS (see tls.h): the one file that includes <gnutls/gnutls.h>.
+ *
+ * GnuTLS is not linked: it is loaded with dlopen() the first time TLS is
+ * actually used. Linked, its ten libraries and its constructor cost a
+ * plaintext POP3/IMAP/SMTP process about 1 ms of its start-up (measured:
+ * tests/bench/bench_pop3.py), for nothing. The header still gives the types,
+ * the constants and each function's prototype (__typeof__), so every call is
+ * type-checked as if linked. One thread uses this module (the handlers are
+ * single-threaded), so the loading needs no lock. */
 #include <config.h>
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gnutls/gnutls.h>
 
 #include "tls.h"
+
+/* GnuTLS 3.x's soname (unchanged since 3.4). */
+#define TLS_LIBRARY "libgnutls.so.30"
+
+#define TLS_FUNCTIONS(X) \
+	X(gnutls_check_version) X(gnutls_strerror) X(gnutls_error_is_fatal) \
+	X(gnutls_priority_init) X(gnutls_priority_deinit) X(gnutls_priority_set) \
+	X(gnutls_certificate_allocate_credentials) X(gnutls_certificate_free_credentials) \
+	X(gnutls_certificate_set_x509_key_file2) X(gnutls_certificate_set_x509_trust_file) \
+	X(gnutls_certificate_set_x509_system_trust) X(gnutls_certificate_server_set_request) \
+	X(gnutls_certificate_type_get) X(gnutls_certificate_verification_status_print) \
+	X(gnutls_session_get_verify_cert_status) X(gnutls_session_set_verify_cert) \
+	X(gnutls_init) X(gnutls_deinit) X(gnutls_credentials_set) X(gnutls_server_name_set) \
+	X(gnutls_transport_set_int2) X(gnutls_handshake) X(gnutls_record_get_direction) \
+	X(gnutls_record_recv) X(gnutls_record_send) X(gnutls_record_check_pending) \
+	X(gnutls_alert_send) X(gnutls_bye) X(gnutls_protocol_get_version) \
+	X(gnutls_protocol_get_name) X(gnutls_cipher_get) X(gnutls_cipher_get_name)
+
+/* The loaded functions: lib.gnutls_init(...) is gnutls_init(...). */
+static struct {
+#define TLS_MEMBER(name) __typeof__(name) *name;
+	TLS_FUNCTIONS(TLS_MEMBER)
+#undef TLS_MEMBER
+	gnutls_free_function free; /* gnutls_free is a variable, not a function */
+} lib;
+static void *lib_handle;
 
 struct tls_creds {
 	bool server;
 	bool verify;
 	gnutls_certificate_credentials_t cert;
 	gnutls_priority_t priority;
+	/* A server's credentials not loaded yet (tls_creds_server_prepare):
+	 * the files and priority to load on first use. */
+	char *cert_file, *key_file, *priority_string;
 };
 
 struct tls_session {
@@ -25,13 +65,58 @@ struct tls_session {
 
 static char tls_error_buf[512];
 
+/* Loads GnuTLS and every function we call, once per process. 0 or -1. */
+static int tls_library_load(const char **error_r)
+{
+	gnutls_free_function *free_fn;
+	void *h;
+
+	if (lib_handle != NULL)
+		return 0;
+	h = dlopen(TLS_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL) {
+		snprintf(tls_error_buf, sizeof(tls_error_buf), "TLS: cannot load GnuTLS: %s",
+			 dlerror());
+		*error_r = tls_error_buf;
+		return -1;
+	}
+#define TLS_RESOLVE(name) \
+	if ((lib.name = (__typeof__(lib.name))dlsym(h, #name)) == NULL) \
+		goto missing;
+	TLS_FUNCTIONS(TLS_RESOLVE)
+#undef TLS_RESOLVE
+	free_fn = (gnutls_free_function *)dlsym(h, "gnutls_free");
+	if (free_fn == NULL || *free_fn == NULL)
+		goto missing;
+	lib.free = *free_fn;
+	/* Older than the headers we were built with: refuse, do not guess. */
+	if (lib.gnutls_check_version(GNUTLS_VERSION) == NULL) {
+		snprintf(tls_error_buf, sizeof(tls_error_buf),
+			 "TLS: %s is older than GnuTLS %s, the version built against",
+			 TLS_LIBRARY, GNUTLS_VERSION);
+		*error_r = tls_error_buf;
+		dlclose(h);
+		return -1;
+	}
+	lib_handle = h;
+	return 0;
+missing:;
+	const char *why = dlerror();
+
+	snprintf(tls_error_buf, sizeof(tls_error_buf), "TLS: %s lacks a function: %s",
+		 TLS_LIBRARY, why != NULL ? why : "gnutls_free");
+	*error_r = tls_error_buf;
+	dlclose(h);
+	return -1;
+}
+
 static const char *tls_error_set(const char *what, const char *detail, int ret)
 {
 	if (detail != NULL)
 		snprintf(tls_error_buf, sizeof(tls_error_buf), "%s %s: %s", what, detail,
-			 gnutls_strerror(ret));
+			 lib.gnutls_strerror(ret));
 	else
-		snprintf(tls_error_buf, sizeof(tls_error_buf), "%s: %s", what, gnutls_strerror(ret));
+		snprintf(tls_error_buf, sizeof(tls_error_buf), "%s: %s", what, lib.gnutls_strerror(ret));
 	return tls_error_buf;
 }
 
@@ -42,10 +127,10 @@ static int tls_priority_init(struct tls_creds *creds, const char *priority, cons
 
 	if (priority == NULL || *priority == '\0')
 		priority = TLS_PRIORITY_DEFAULT;
-	ret = gnutls_priority_init(&creds->priority, priority, &err_pos);
+	ret = lib.gnutls_priority_init(&creds->priority, priority, &err_pos);
 	if (ret < 0) {
 		snprintf(tls_error_buf, sizeof(tls_error_buf),
-			 "tls_priority \"%s\": %s at \"%s\"", priority, gnutls_strerror(ret),
+			 "tls_priority \"%s\": %s at \"%s\"", priority, lib.gnutls_strerror(ret),
 			 err_pos != NULL ? err_pos : "");
 		*error_r = tls_error_buf;
 		creds->priority = NULL;
@@ -54,11 +139,47 @@ static int tls_priority_init(struct tls_creds *creds, const char *priority, cons
 	return 0;
 }
 
+/* The GnuTLS part of a server's credentials: certificate, key, priority. */
+static int tls_creds_server_fill(struct tls_creds *creds, const char *cert_file,
+				 const char *key_file, const char *priority, const char **error_r)
+{
+	int ret;
+
+	if (tls_library_load(error_r) < 0)
+		return -1;
+	ret = lib.gnutls_certificate_allocate_credentials(&creds->cert);
+	if (ret < 0) {
+		creds->cert = NULL;
+		*error_r = tls_error_set("TLS credentials", NULL, ret);
+		return -1;
+	}
+	ret = lib.gnutls_certificate_set_x509_key_file2(creds->cert, cert_file, key_file,
+							GNUTLS_X509_FMT_PEM, NULL, 0);
+	if (ret < 0) {
+		char files[300];
+
+		snprintf(files, sizeof(files), "%.140s / %.140s", cert_file, key_file);
+		*error_r = tls_error_set("TLS certificate/key", files, ret);
+		return -1;
+	}
+	return tls_priority_init(creds, priority, error_r);
+}
+
+/* Forgets what a failed fill made, so that a later try starts clean. */
+static void tls_creds_clear(struct tls_creds *creds)
+{
+	if (creds->priority != NULL)
+		lib.gnutls_priority_deinit(creds->priority);
+	if (creds->cert != NULL)
+		lib.gnutls_certificate_free_credentials(creds->cert);
+	creds->priority = NULL;
+	creds->cert = NULL;
+}
+
 int tls_creds_server_load(const char *cert_file, const char *key_file, const char *priority,
 			  struct tls_creds **creds_r, const char **error_r)
 {
 	struct tls_creds *creds;
-	int ret;
 
 	*creds_r = NULL;
 	if (cert_file == NULL || key_file == NULL) {
@@ -71,27 +192,74 @@ int tls_creds_server_load(const char *cert_file, const char *key_file, const cha
 		return -1;
 	}
 	creds->server = true;
-	ret = gnutls_certificate_allocate_credentials(&creds->cert);
-	if (ret < 0) {
-		*error_r = tls_error_set("TLS credentials", NULL, ret);
-		free(creds);
-		return -1;
-	}
-	ret = gnutls_certificate_set_x509_key_file2(creds->cert, cert_file, key_file,
-						    GNUTLS_X509_FMT_PEM, NULL, 0);
-	if (ret < 0) {
-		char files[300];
-
-		snprintf(files, sizeof(files), "%.140s / %.140s", cert_file, key_file);
-		*error_r = tls_error_set("TLS certificate/key", files, ret);
-		tls_creds_free(&creds);
-		return -1;
-	}
-	if (tls_priority_init(creds, priority, error_r) < 0) {
+	if (tls_creds_server_fill(creds, cert_file, key_file, priority, error_r) < 0) {
 		tls_creds_free(&creds);
 		return -1;
 	}
 	*creds_r = creds;
+	return 0;
+}
+
+/* Whether `path` can be opened for reading now, as the loading will do. */
+static int tls_file_check(const char *what, const char *path, const char **error_r)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0) {
+		snprintf(tls_error_buf, sizeof(tls_error_buf), "TLS %s %.300s: %s", what, path,
+			 strerror(errno));
+		*error_r = tls_error_buf;
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int tls_creds_server_prepare(const char *cert_file, const char *key_file, const char *priority,
+			     struct tls_creds **creds_r, const char **error_r)
+{
+	struct tls_creds *creds;
+
+	*creds_r = NULL;
+	if (cert_file == NULL || key_file == NULL) {
+		*error_r = "tls_cert and tls_key must both be set";
+		return -1;
+	}
+	if (tls_file_check("certificate", cert_file, error_r) < 0 ||
+	    tls_file_check("key", key_file, error_r) < 0)
+		return -1;
+	creds = calloc(1, sizeof(*creds));
+	if (creds == NULL) {
+		*error_r = "out of memory";
+		return -1;
+	}
+	creds->server = true;
+	creds->cert_file = strdup(cert_file);
+	creds->key_file = strdup(key_file);
+	creds->priority_string = priority != NULL ? strdup(priority) : NULL;
+	if (creds->cert_file == NULL || creds->key_file == NULL ||
+	    (priority != NULL && creds->priority_string == NULL)) {
+		tls_creds_free(&creds);
+		*error_r = "out of memory";
+		return -1;
+	}
+	*creds_r = creds;
+	return 0;
+}
+
+int tls_creds_ready(struct tls_creds *creds, const char **error_r)
+{
+	if (creds->cert != NULL && creds->priority != NULL)
+		return 0;
+	if (creds->cert_file == NULL) {
+		*error_r = "TLS credentials were not loaded";
+		return -1;
+	}
+	if (tls_creds_server_fill(creds, creds->cert_file, creds->key_file,
+				  creds->priority_string, error_r) < 0) {
+		tls_creds_clear(creds);
+		return -1;
+	}
 	return 0;
 }
 
@@ -102,13 +270,15 @@ int tls_creds_client_new(const char *ca_file, bool verify, const char *priority,
 	int ret;
 
 	*creds_r = NULL;
+	if (tls_library_load(error_r) < 0)
+		return -1;
 	creds = calloc(1, sizeof(*creds));
 	if (creds == NULL) {
 		*error_r = "out of memory";
 		return -1;
 	}
 	creds->verify = verify;
-	ret = gnutls_certificate_allocate_credentials(&creds->cert);
+	ret = lib.gnutls_certificate_allocate_credentials(&creds->cert);
 	if (ret < 0) {
 		*error_r = tls_error_set("TLS credentials", NULL, ret);
 		free(creds);
@@ -116,10 +286,10 @@ int tls_creds_client_new(const char *ca_file, bool verify, const char *priority,
 	}
 	if (verify || ca_file != NULL) {
 		if (ca_file != NULL)
-			ret = gnutls_certificate_set_x509_trust_file(creds->cert, ca_file,
+			ret = lib.gnutls_certificate_set_x509_trust_file(creds->cert, ca_file,
 								     GNUTLS_X509_FMT_PEM);
 		else
-			ret = gnutls_certificate_set_x509_system_trust(creds->cert);
+			ret = lib.gnutls_certificate_set_x509_system_trust(creds->cert);
 		if (ret <= 0 && verify) {
 			*error_r = tls_error_set("TLS trust anchors",
 						 ca_file != NULL ? ca_file : "(system)",
@@ -140,10 +310,10 @@ void tls_creds_free(struct tls_creds **creds)
 {
 	if (*creds == NULL)
 		return;
-	if ((*creds)->priority != NULL)
-		gnutls_priority_deinit((*creds)->priority);
-	if ((*creds)->cert != NULL)
-		gnutls_certificate_free_credentials((*creds)->cert);
+	tls_creds_clear(*creds);
+	free((*creds)->cert_file);
+	free((*creds)->key_file);
+	free((*creds)->priority_string);
 	free(*creds);
 	*creds = NULL;
 }
@@ -160,23 +330,25 @@ int tls_session_new(struct tls_creds *creds, bool server, int fd_in, int fd_out,
 		*error_r = "TLS credentials are for the other side";
 		return -1;
 	}
+	if (tls_creds_ready(creds, error_r) < 0)
+		return -1;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		*error_r = "out of memory";
 		return -1;
 	}
 	s->server = server;
-	ret = gnutls_init(&s->session, (server ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NONBLOCK);
+	ret = lib.gnutls_init(&s->session, (server ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NONBLOCK);
 	if (ret < 0) {
 		*error_r = tls_error_set("TLS session", NULL, ret);
 		free(s);
 		return -1;
 	}
-	ret = gnutls_priority_set(s->session, creds->priority);
+	ret = lib.gnutls_priority_set(s->session, creds->priority);
 	if (ret >= 0)
-		ret = gnutls_credentials_set(s->session, GNUTLS_CRD_CERTIFICATE, creds->cert);
+		ret = lib.gnutls_credentials_set(s->session, GNUTLS_CRD_CERTIFICATE, creds->cert);
 	if (ret >= 0 && !server && server_name != NULL)
-		ret = gnutls_server_name_set(s->session, GNUTLS_NAME_DNS, server_name,
+		ret = lib.gnutls_server_name_set(s->session, GNUTLS_NAME_DNS, server_name,
 					     strlen(server_name));
 	if (ret < 0) {
 		*error_r = tls_error_set("TLS session", NULL, ret);
@@ -184,10 +356,10 @@ int tls_session_new(struct tls_creds *creds, bool server, int fd_in, int fd_out,
 		return -1;
 	}
 	if (server)
-		gnutls_certificate_server_set_request(s->session, GNUTLS_CERT_IGNORE);
+		lib.gnutls_certificate_server_set_request(s->session, GNUTLS_CERT_IGNORE);
 	else if (creds->verify)
-		gnutls_session_set_verify_cert(s->session, server_name, 0);
-	gnutls_transport_set_int2(s->session, fd_in, fd_out);
+		lib.gnutls_session_set_verify_cert(s->session, server_name, 0);
+	lib.gnutls_transport_set_int2(s->session, fd_in, fd_out);
 	*session_r = s;
 	return 0;
 }
@@ -195,16 +367,16 @@ int tls_session_new(struct tls_creds *creds, bool server, int fd_in, int fd_out,
 /* GNUTLS_E_AGAIN / INTERRUPTED → which way the fd must become ready. */
 static int tls_want(struct tls_session *s)
 {
-	return gnutls_record_get_direction(s->session) == 0 ? TLS_WANT_READ : TLS_WANT_WRITE;
+	return lib.gnutls_record_get_direction(s->session) == 0 ? TLS_WANT_READ : TLS_WANT_WRITE;
 }
 
 int tls_session_handshake(struct tls_session *s, const char **error_r)
 {
-	int ret = gnutls_handshake(s->session);
+	int ret = lib.gnutls_handshake(s->session);
 
 	if (ret == GNUTLS_E_SUCCESS) {
-		const char *proto = gnutls_protocol_get_name(gnutls_protocol_get_version(s->session));
-		const char *cipher = gnutls_cipher_get_name(gnutls_cipher_get(s->session));
+		const char *proto = lib.gnutls_protocol_get_name(lib.gnutls_protocol_get_version(s->session));
+		const char *cipher = lib.gnutls_cipher_get_name(lib.gnutls_cipher_get(s->session));
 
 		snprintf(s->description, sizeof(s->description), "%s/%s",
 			 proto != NULL ? proto : "?", cipher != NULL ? cipher : "?");
@@ -212,17 +384,17 @@ int tls_session_handshake(struct tls_session *s, const char **error_r)
 	}
 	if (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED)
 		return tls_want(s);
-	if (!gnutls_error_is_fatal(ret) && ret != GNUTLS_E_WARNING_ALERT_RECEIVED)
+	if (!lib.gnutls_error_is_fatal(ret) && ret != GNUTLS_E_WARNING_ALERT_RECEIVED)
 		return tls_want(s);
 	if (ret == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
 		gnutls_datum_t out = { NULL, 0 };
-		unsigned status = gnutls_session_get_verify_cert_status(s->session);
+		unsigned status = lib.gnutls_session_get_verify_cert_status(s->session);
 
-		if (gnutls_certificate_verification_status_print(
-			    status, gnutls_certificate_type_get(s->session), &out, 0) == 0) {
+		if (lib.gnutls_certificate_verification_status_print(
+			    status, lib.gnutls_certificate_type_get(s->session), &out, 0) == 0) {
 			snprintf(tls_error_buf, sizeof(tls_error_buf), "TLS handshake: %s",
 				 (const char *)out.data);
-			gnutls_free(out.data);
+			lib.free(out.data);
 			*error_r = tls_error_buf;
 			return -1;
 		}
@@ -233,7 +405,7 @@ int tls_session_handshake(struct tls_session *s, const char **error_r)
 
 ssize_t tls_session_read(struct tls_session *s, void *buf, size_t len, const char **error_r)
 {
-	ssize_t ret = gnutls_record_recv(s->session, buf, len);
+	ssize_t ret = lib.gnutls_record_recv(s->session, buf, len);
 
 	if (ret >= 0)
 		return ret;
@@ -244,10 +416,10 @@ ssize_t tls_session_read(struct tls_session *s, void *buf, size_t len, const cha
 	if (ret == GNUTLS_E_REHANDSHAKE) {
 		/* We never renegotiate (TLS 1.3 has none; 1.2 renegotiation is
 		 * refused with a warning alert and the session goes on). */
-		gnutls_alert_send(s->session, GNUTLS_AL_WARNING, GNUTLS_A_NO_RENEGOTIATION);
+		lib.gnutls_alert_send(s->session, GNUTLS_AL_WARNING, GNUTLS_A_NO_RENEGOTIATION);
 		return tls_want(s);
 	}
-	if (!gnutls_error_is_fatal((int)ret))
+	if (!lib.gnutls_error_is_fatal((int)ret))
 		return tls_want(s);
 	*error_r = tls_error_set("TLS read", NULL, (int)ret);
 	return -1;
@@ -256,7 +428,7 @@ ssize_t tls_session_read(struct tls_session *s, void *buf, size_t len, const cha
 ssize_t tls_session_write(struct tls_session *s, const void *buf, size_t len,
 			  const char **error_r)
 {
-	ssize_t ret = gnutls_record_send(s->session, buf, len);
+	ssize_t ret = lib.gnutls_record_send(s->session, buf, len);
 
 	if (ret >= 0)
 		return ret;
@@ -268,13 +440,13 @@ ssize_t tls_session_write(struct tls_session *s, const void *buf, size_t len,
 
 size_t tls_session_pending(struct tls_session *s)
 {
-	return gnutls_record_check_pending(s->session);
+	return lib.gnutls_record_check_pending(s->session);
 }
 
 void tls_session_bye(struct tls_session *s)
 {
 	/* Non-blocking: one try; a peer that is not reading gets no alert. */
-	(void)gnutls_bye(s->session, GNUTLS_SHUT_WR);
+	(void)lib.gnutls_bye(s->session, GNUTLS_SHUT_WR);
 }
 
 const char *tls_session_description(struct tls_session *s)
@@ -287,7 +459,7 @@ void tls_session_free(struct tls_session **session)
 	if (*session == NULL)
 		return;
 	if ((*session)->session != NULL)
-		gnutls_deinit((*session)->session);
+		lib.gnutls_deinit((*session)->session);
 	free(*session);
 	*session = NULL;
 }

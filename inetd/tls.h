@@ -1,8 +1,11 @@
 /* TLS with GnuTLS: the only file that includes <gnutls/gnutls.h>.
  *
- * Credentials (a certificate and key for a server, trust anchors for a
- * client) and the priority string are loaded once per process, before the
- * first client byte is read. Sessions run over non-blocking fds and never
+ * GnuTLS itself is loaded (dlopen) the first time it is needed, so that a
+ * plaintext session never pays for it. Credentials (a certificate and key
+ * for a server, trust anchors for a client) and the priority string are
+ * loaded once per process: a handler prepares them before the first client
+ * byte is read (the files must be readable then) and they are loaded at the
+ * first TLS session (STARTTLS, implicit TLS). Sessions run over non-blocking fds and never
  * wait: every call returns TLS_WANT_READ / TLS_WANT_WRITE when it needs the
  * fd to become ready, and the caller (conn.c) polls with its deadline and
  * calls again with the SAME arguments. */
@@ -37,10 +40,26 @@ int tls_creds_server_load(const char *cert_file, const char *key_file, const cha
 int tls_creds_client_new(const char *ca_file, bool verify, const char *priority,
 			 struct tls_creds **creds_r, const char **error_r);
 
+/* Like tls_creds_server_load, but only checks now that both files can be
+ * opened for reading (so a missing or unreadable file is reported at start)
+ * and keeps their names: GnuTLS is loaded, the files parsed and `priority`
+ * checked by tls_creds_ready(), or by the first tls_session_new(). A key
+ * that does not parse is thus reported by the first STARTTLS, not at start.
+ * 0, or -1 with *error_r naming the file. */
+int tls_creds_server_prepare(const char *cert_file, const char *key_file, const char *priority,
+			     struct tls_creds **creds_r, const char **error_r);
+
+/* Loads prepared credentials now (a no-op for loaded ones): a STARTTLS
+ * command calls it before answering that TLS may begin, so that broken
+ * credentials give an error reply instead of a dropped connection. A
+ * failure may be retried. 0, or -1 with *error_r. */
+int tls_creds_ready(struct tls_creds *creds, const char **error_r);
+
 void tls_creds_free(struct tls_creds **creds);
 
 /* A session over fd_in/fd_out (non-blocking). `server` must match the
- * credentials' side. `server_name` (client only, may be NULL) is sent as
+ * credentials' side; prepared credentials are loaded first (tls_creds_ready).
+ * `server_name` (client only, may be NULL) is sent as
  * SNI and is the name verified. 0 or -1 with *error_r. */
 int tls_session_new(struct tls_creds *creds, bool server, int fd_in, int fd_out,
 		    const char *server_name, struct tls_session **session_r,

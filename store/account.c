@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "account_int.h"
+#include "charset.h"
 
 /* Longest DNS label (RFC 1035 2.3.4). */
 #define DOMAIN_LABEL_MAX 63
@@ -24,39 +25,6 @@ static char ascii_lower(char c)
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-/* Length of the well-formed UTF-8 sequence starting with a non-ASCII byte at
- * s (left bytes available), or 0: overlongs, surrogates, code points past
- * U+10FFFF and C1 controls are refused. */
-static size_t utf8_seq(const unsigned char *s, size_t left)
-{
-	size_t n;
-	uint32_t cp;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (left < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0)
-		return 0;
-	return n;
-}
-
 /* A dot-atom of atext and UTF-8. */
 static bool local_valid(const unsigned char *s, size_t len)
 {
@@ -64,7 +32,7 @@ static bool local_valid(const unsigned char *s, size_t len)
 		return false;
 	for (size_t i = 0; i < len;) {
 		if (s[i] >= 0x80) {
-			size_t n = utf8_seq(s + i, len - i);
+			size_t n = charset_utf8_text_char_len(s + i, len - i);
 			if (n == 0)
 				return false;
 			i += n;
@@ -99,7 +67,7 @@ static bool domain_valid(const unsigned char *s, size_t len)
 		if (label == 0 && s[i] == '-')
 			return false;
 		if (s[i] >= 0x80) {
-			size_t n = utf8_seq(s + i, len - i);
+			size_t n = charset_utf8_text_char_len(s + i, len - i);
 			if (n == 0)
 				return false;
 			i += n;

@@ -4,34 +4,52 @@
  * Policy. Failures are counted per canonical address ("u:" key) and per
  * client IP ("i:" key) in windows of AUTH_WINDOW_SECONDS that start at the
  * first failure:
- *  - every attempt is counted as a failure BEFORE the password is checked, in
- *    a short write transaction, so that parallel connections cannot pass the
- *    threshold together; a success then deletes the address's counter and
- *    takes its own count back from the IP's (the IP's other failures stay);
+ *  - the attempts on one address run one at a time: each holds an flock on
+ *    <store>/notify/auth-NN.lock (NN from a hash of the address) from the
+ *    moment it reads the counters until its outcome is recorded, so parallel
+ *    connections cannot pass the address's threshold together (the price: a
+ *    client opening several connections at once logs them in one after the
+ *    other, a password check's time each);
+ *  - the IP's counter has no such lock (one IP may be a NAT of many users):
+ *    once an IP has a failure in its window, its attempts are counted as
+ *    failures BEFORE the password is checked, in a short write transaction,
+ *    and a success takes its own count back. So parallel guesses from one IP
+ *    can pass its threshold only with the first burst, before any failure is
+ *    recorded (at most the number of connections open at that moment);
+ *  - a success deletes the address's counter if it has one; a success with
+ *    no counter anywhere writes nothing (most logins: one snapshot read);
  *  - an address with AUTH_ADDRESS_FAILURES_MAX failures in its window, or an
  *    IP with AUTH_IP_FAILURES_MAX, is answered THROTTLED at once, without a
  *    password check and without being counted, until the window ends;
  *  - any other failure is answered after n * AUTH_DELAY_MS, n being the
- *    address's failures in the window, at most AUTH_DELAY_STEPS_MAX steps.
+ *    address's failures in the window, at most AUTH_DELAY_STEPS_MAX steps
+ *    (after the lock is released).
  * So 1000 wrong passwords in a row for one address take 0.5 + 1 + ... + 4 + 4
  * + 4 = 26 s for the first ten and are then answered THROTTLED at once: at most
- * ten guesses per address (thirty per IP) per 15 minutes. The price, accepted
- * and bounded: someone who knows an address can keep its owner throttled for
- * 15 minutes at a time.
+ * ten guesses per address (thirty per IP, plus a first burst) per 15 minutes.
+ * The price, accepted and bounded: someone who knows an address can keep its
+ * owner throttled for 15 minutes at a time.
+ * If the lock file cannot be opened, the attempt is counted before its check
+ * for the address too (the same guarantee, without the lock).
  * Unknown users, disabled users and wrong passwords run the same code: counted,
  * checked (against a dummy hash when there is no user), delayed, FAIL.
- * The slow password check runs outside any transaction: the user is read in a
- * snapshot, checked, and the outcome recorded in a short write transaction.
+ * The slow password check runs outside any transaction: the user and the
+ * counters are read in one snapshot, the password checked, and the outcome
+ * recorded in a short write transaction when there is one to record.
  * Counter writes are WRITE_NOSYNC: losing the last second of them in a power
  * cut is acceptable. Counters are expired by store_maintain (maintain.c). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* secure_getenv */
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "account_int.h"
+#include "log.h"
 
 #define AUTH_WINDOW_SECONDS 900       /* failures count for 15 minutes */
 #define AUTH_ADDRESS_FAILURES_MAX 10  /* then THROTTLED until the window ends */
@@ -44,6 +62,9 @@
 /* "u:" + address, or "i:" + IP */
 #define AUTH_KEY_MAX (2 + STORE_ADDRESS_MAX)
 #define AUTHFAIL_REC_LEN 21           /* u8 version, u32 failures, u64 start, u64 last */
+/* Address lock files in notify/ (a hash picks one): attempts on addresses
+ * sharing a file wait for each other for a password check's time, rarely. */
+#define AUTH_LOCK_SLOTS 256
 
 struct auth_counter {
 	uint32_t failures;
@@ -100,9 +121,36 @@ struct auth_ctx {
 	int64_t now;
 	struct account_addr addr;
 	struct user_rec rec;
+	int found;                   /* the user record: 1 read, 0 none */
+	struct auth_counter u, ip;   /* as read before the check */
+	bool u_exists;               /* the address has a record (maybe expired) */
+	bool reserved;               /* this attempt was counted before its check */
 	bool throttled;
 	uint32_t failures;           /* counted for this attempt, for the delay */
 };
+
+/* The first look, in one snapshot: both counters and the user. */
+static int auth_look_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct auth_ctx *c = ctx;
+	int r;
+
+	c->u = c->ip = (struct auth_counter){ .window_start = c->now };
+	c->u_exists = false;
+	c->found = 0;
+	if (c->ukeylen > 0) {
+		if ((r = counter_get(store, txn, c->ukey, c->ukeylen, c->now, &c->u, 0)) < 0)
+			return r;
+		c->u_exists = r == 1;
+		if ((r = user_rec_find_txn(store, txn, &c->addr, &c->rec, 0)) < 0)
+			return r;
+		c->found = r;
+	}
+	if (c->ikeylen > 0 &&
+	    (r = counter_get(store, txn, c->ikey, c->ikeylen, c->now, &c->ip, 0)) < 0)
+		return r;
+	return 1;
+}
 
 static int auth_reserve_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
@@ -134,22 +182,15 @@ static int auth_reserve_txn(struct store *store, DB_TXN *txn, void *ctx)
 	return 1;
 }
 
-static int auth_user_txn(struct store *store, DB_TXN *txn, void *ctx)
-{
-	struct auth_ctx *c = ctx;
-
-	return user_rec_find_txn(store, txn, &c->addr, &c->rec, 0);
-}
-
 static int auth_success_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	struct auth_ctx *c = ctx;
 	struct auth_counter ip;
 	int r;
 
-	if ((r = store_del(store, DBI_AUTHFAIL, txn, c->ukey, c->ukeylen)) < 0)
+	if (c->ukeylen > 0 && (r = store_del(store, DBI_AUTHFAIL, txn, c->ukey, c->ukeylen)) < 0)
 		return r;
-	if (c->ikeylen == 0)
+	if (c->ikeylen == 0 || !c->reserved)
 		return 1;
 	if ((r = counter_get(store, txn, c->ikey, c->ikeylen, c->now, &ip, DB_RMW)) <= 0)
 		return r;
@@ -196,32 +237,95 @@ static bool rip_valid(const char *rip, size_t len)
 	return true;
 }
 
+/* Serialises the attempts on one address (see the policy above): the
+ * lock's fd, or -1 when there is none (the caller then counts the attempt
+ * before checking it). FNV-1a of the address picks the file. */
+static int auth_lock_address(struct store *store, const struct auth_ctx *c)
+{
+	char path[4096];
+	uint32_t h = 2166136261u;
+	int fd;
+
+	if (c->ukeylen == 0)
+		return -1;
+	for (size_t i = 0; i < c->ukeylen; i++)
+		h = (h ^ (uint8_t)c->ukey[i]) * 16777619u;
+	snprintf(path, sizeof(path), "%s/auth-%02x.lock", store->notify,
+		 (unsigned)(h % AUTH_LOCK_SLOTS));
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0660);
+	if (fd < 0) {
+		log_warning("store: %s: %s (logins counted before their check)", path,
+			    strerror(errno));
+		return -1;
+	}
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+static void auth_unlock_address(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd); /* releases the flock */
+	*fd = -1;
+}
+
 static enum store_auth_result auth_login(struct store *store, struct auth_ctx *c,
 					 const char *password, struct store_user *user_r,
 					 const char **error_r)
 {
-	/* 1. Count the attempt first, or refuse it at once. */
-	if (store_write(store, false, auth_reserve_txn, c, error_r) < 0)
+	int lock = auth_lock_address(store, c);
+
+	/* 1. The counters and the user, from one snapshot. */
+	if (store_read(store, auth_look_txn, c, error_r) < 0) {
+		auth_unlock_address(&lock);
 		return STORE_AUTH_TEMPFAIL;
-	if (c->throttled) {
+	}
+	if (c->u.failures >= AUTH_ADDRESS_FAILURES_MAX || c->ip.failures >= AUTH_IP_FAILURES_MAX) {
+		auth_unlock_address(&lock);
 		account_refuse(store, error_r, "too many failed logins: try again later");
 		return STORE_AUTH_THROTTLED;
 	}
-	/* 2. The user from a snapshot, then the slow check outside any transaction. */
-	int found = 0;
-	if (c->ukeylen > 0 && (found = store_read(store, auth_user_txn, c, error_r)) < 0)
-		return STORE_AUTH_TEMPFAIL;
+	/* 2. Counted first where parallel attempts could pass a threshold
+	 * together: the IP has failures (its attempts are not serialised),
+	 * or the address could not be locked. */
+	if (lock < 0 || c->ip.failures > 0) {
+		if (store_write(store, false, auth_reserve_txn, c, error_r) < 0) {
+			auth_unlock_address(&lock);
+			return STORE_AUTH_TEMPFAIL;
+		}
+		if (c->throttled) {
+			auth_unlock_address(&lock);
+			account_refuse(store, error_r, "too many failed logins: try again later");
+			return STORE_AUTH_THROTTLED;
+		}
+		c->reserved = true;
+	}
+	/* 3. The slow check, outside any transaction. */
 	bool ok = false;
 	if (password != NULL && strnlen(password, PASSWORD_MAX + 1) <= PASSWORD_MAX)
-		ok = password_verify(password, found == 1 ? c->rec.hash : NULL) == 1;
-	if (ok && found == 1 && !c->rec.user.disabled) {
-		/* 3. Forget the address's failures. The user proved the password:
-		 * a store error here does not undo that. */
-		store_write(store, false, auth_success_txn, c, NULL);
+		ok = password_verify(password, c->found == 1 ? c->rec.hash : NULL) == 1;
+	if (ok && c->found == 1 && !c->rec.user.disabled) {
+		/* 4. Forget the address's failures, give the IP its count back;
+		 * nothing to write when neither has any. The user proved the
+		 * password: a store error here does not undo that. */
+		if (c->reserved || c->u_exists)
+			store_write(store, false, auth_success_txn, c, NULL);
+		auth_unlock_address(&lock);
 		if (user_r != NULL)
 			*user_r = c->rec.user;
 		return STORE_AUTH_OK;
 	}
+	/* 4. A failure not counted yet is counted now, before the lock goes. */
+	if (!c->reserved && store_write(store, false, auth_reserve_txn, c, error_r) < 0) {
+		auth_unlock_address(&lock);
+		return STORE_AUTH_TEMPFAIL;
+	}
+	auth_unlock_address(&lock);
 	auth_delay(c->failures);
 	account_refuse(store, error_r, "authentication failed");
 	return STORE_AUTH_FAIL;

@@ -1,6 +1,8 @@
-# store/basics.mk: process basics (config, log, password, process start-up).
+# store/basics.mk: process basics (config, log, password, process start-up,
+# the shared --help/--version conventions).
 store_libpillarbox_a_SOURCES += store/config.c store/config.h store/log.c store/log.h \
-	store/password.c store/password.h store/process.c store/process.h
+	store/password.c store/password.h store/process.c store/process.h \
+	store/cli.c store/cli.h
 
 check_PROGRAMS += tests/unit/test_config tests/unit/test_log tests/unit/test_password \
 	tests/unit/test_process

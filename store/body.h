@@ -58,6 +58,20 @@ int body_record_put(struct store *store, DB_TXN *txn, const struct store_body *b
 		    uint32_t refcount);
 int body_record_get(struct store *store, DB_TXN *txn, const uint8_t id[STORE_BODY_ID_LEN],
 		    struct body_record *rec);
+/* A small body's bytes go into bodydata.db in a transaction of their own
+ * before the one that references them (see body.c); release removes them
+ * again when that one failed (unless a record refers to them), keeping the
+ * store's error message. */
+int body_data_prestore(struct store *store, const struct store_body *body, const char **error_r);
+void body_data_release(struct store *store, const struct store_body *body);
+/* bodydata rows without a record whose ids are older than `age` seconds
+ * (at least BODY_DATA_GC_MIN_AGE: a delivery may be between its two
+ * transactions) are removed, BODY_DATA_GC_BATCH rows looked at per call,
+ * going on where the last call stopped. */
+#define BODY_DATA_GC_MIN_AGE 3600
+#define BODY_DATA_GC_BATCH 512
+int store_body_data_gc(struct store *store, unsigned age, unsigned *removed_r,
+		       const char **error_r);
 /* Sets the body's reference count up by n, creating its record if new. */
 int body_use_txn(struct store *store, DB_TXN *txn, const struct store_body *body, uint32_t n);
 /* A descriptor to read the body from, whatever its storage: the file, or a

@@ -142,8 +142,11 @@ static const char *charset_resolve(const char *label, size_t len, char buf[CHARS
 	return target != NULL ? target : buf;
 }
 
-static size_t utf8_seq_len(const unsigned char *p, size_t n)
+size_t charset_utf8_char_len(const void *at, size_t n)
 {
+	const unsigned char *p = at;
+	if (n == 0)
+		return 0;
 	unsigned c = p[0];
 	if (c < 0x80)
 		return 1;
@@ -170,6 +173,13 @@ static size_t utf8_seq_len(const unsigned char *p, size_t n)
 	return 0;
 }
 
+size_t charset_utf8_text_char_len(const void *at, size_t n)
+{
+	const unsigned char *p = at;
+	size_t len = charset_utf8_char_len(at, n);
+	return len == 2 && p[0] == 0xC2 && p[1] < 0xA0 ? 0 : len;
+}
+
 bool charset_utf8_valid(const void *in, size_t len)
 {
 	const unsigned char *p = in;
@@ -179,7 +189,7 @@ bool charset_utf8_valid(const void *in, size_t len)
 			i++;
 			continue;
 		}
-		size_t n = utf8_seq_len(p + i, len - i);
+		size_t n = charset_utf8_char_len(p + i, len - i);
 		if (n == 0)
 			return false;
 		i += n;
@@ -198,7 +208,7 @@ void charset_utf8_repair(struct mbuf *out, const void *in, size_t len)
 			i++;
 			continue;
 		}
-		size_t n = utf8_seq_len(p + i, len - i);
+		size_t n = charset_utf8_char_len(p + i, len - i);
 		if (n > 0) {
 			i += n;
 			continue;

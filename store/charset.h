@@ -41,6 +41,14 @@ int charset_append_utf8(struct mbuf *out, const char *charset, size_t charset_le
  * raw 8-bit rule). */
 bool charset_is_known(const char *charset);
 
+/* The length of the one well-formed UTF-8 character at `at` (1 for ASCII),
+ * or 0 when the bytes there are not one (overlong, surrogate, above
+ * U+10FFFF, cut off by `n`). The one UTF-8 decoder of the project. */
+size_t charset_utf8_char_len(const void *at, size_t n);
+/* The same, but a C1 control (U+0080..U+009F, which some terminals obey)
+ * counts as not a character: for names and log text. */
+size_t charset_utf8_text_char_len(const void *at, size_t n);
+
 /* true if `len` bytes are well-formed UTF-8 (no overlongs, no surrogates,
  * nothing above U+10FFFF). */
 bool charset_utf8_valid(const void *in, size_t len);

@@ -72,9 +72,17 @@ static const struct config_key config_keys[] = {
 	STR_KEY(resolver, CONFIG_HOSTPORT, true),
 	STR_KEY(webmail_base, CONFIG_URLPATH, false),
 	STR_KEY(templates, CONFIG_PATH, false),
+	STR_KEY(relay_program, CONFIG_PATH, true),
 	NUM_KEY(watchdog_seconds, CONFIG_UINT, 0, CONFIG_SECONDS_LIMIT),
 	NUM_KEY(password_cost, CONFIG_UINT, 0, CONFIG_PASSWORD_COST_LIMIT),
 	NUM_KEY(idle_timeout, CONFIG_UINT, 1, CONFIG_SECONDS_LIMIT),
+	STR_KEY(public_hostname, CONFIG_HOSTNAME, true),
+	NUM_KEY(imap_port, CONFIG_UINT, 0, 65535),
+	NUM_KEY(imaps_port, CONFIG_UINT, 0, 65535),
+	NUM_KEY(pop3_port, CONFIG_UINT, 0, 65535),
+	NUM_KEY(pop3s_port, CONFIG_UINT, 0, 65535),
+	NUM_KEY(submission_port, CONFIG_UINT, 0, 65535),
+	NUM_KEY(smtps_port, CONFIG_UINT, 0, 65535),
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -150,12 +158,19 @@ struct config *config_defaults(void)
 	config->max_message_size = 52428800;
 	config->webmail_base = strdup("/webmail");
 	config->templates = strdup(PKGDATADIR "/templates");
+	config->relay_program = strdup(PKGLIBEXECDIR "/relay");
 	config->watchdog_seconds = 120;
 	config->password_cost = 0;
 	config->idle_timeout = 1800;
+	config->imap_port = 143;
+	config->imaps_port = 993;
+	config->pop3_port = 110;
+	config->pop3s_port = 995;
+	config->submission_port = 587;
+	config->smtps_port = 465;
 	if (config->hostname == NULL || config->user == NULL || config->store == NULL ||
 	    config->tls_priority == NULL || config->webmail_base == NULL ||
-	    config->templates == NULL)
+	    config->templates == NULL || config->relay_program == NULL)
 		config_free(&config);
 	return config;
 }
@@ -469,11 +484,11 @@ static const char *config_line_parse(struct config *config, char *line, bool *se
 	if (*p == '\0' || *p == '#')
 		return NULL;
 	key = p;
-	while ((*p >= 'a' && *p <= 'z') || *p == '_')
+	while ((*p >= 'a' && *p <= 'z') || *p == '_' || (p > key && *p >= '0' && *p <= '9'))
 		p++;
 	key_end = p;
 	if (key_end == key || (*p != '\0' && *p != '=' && !config_is_space(*p)))
-		return "bad key (keys are lower-case letters and '_')";
+		return "bad key (keys are lower-case letters, digits and '_')";
 	while (config_is_space(*p))
 		p++;
 	if ((size_t)(key_end - key) == 5 && memcmp(key, "route", 5) == 0 && *p != '=') {

@@ -1,7 +1,7 @@
 /* pillarbox.conf: one file of `key = value` lines shared by every program.
  *
  * Syntax: `#` starts a comment (at line start or after whitespace), blank lines
- * are ignored, keys are [a-z_]+, values are trimmed. `route DOMAIN = HOST:PORT`
+ * are ignored, keys are [a-z_][a-z0-9_]*, values are trimmed. `route DOMAIN = HOST:PORT`
  * is the one two-word key. An unknown key is a warning (logged, not fatal); a
  * bad value is an error reported as "FILE:LINE: what is wrong". */
 #ifndef PB_CONFIG_H
@@ -34,9 +34,21 @@ struct config {
 	char *resolver;             /* NULL = resolv.conf; "host:port" */
 	char *webmail_base;         /* default "/webmail" */
 	char *templates;            /* default PKGDATADIR "/templates" */
+	char *relay_program;        /* started at once for queued mail (smtpd, webmail);
+				     * default PKGLIBEXECDIR "/relay"; NULL (set empty) =
+				     * never: the relay timer delivers the queue */
 	unsigned watchdog_seconds;  /* default 120: a store process stuck this long exits (75) */
 	unsigned password_cost;     /* default 0 = libxcrypt's default cost for yescrypt */
 	unsigned idle_timeout;      /* protocol idle timeout in seconds, default 1800 */
+	/* What mail clients are told (webmail set-up page, autoconfig): the
+	 * name they connect to and the ports; a port of 0 = not offered. */
+	char *public_hostname;      /* default NULL = hostname */
+	unsigned imap_port;         /* default 143 (STARTTLS) */
+	unsigned imaps_port;        /* default 993 (implicit TLS) */
+	unsigned pop3_port;         /* default 110 (STARTTLS) */
+	unsigned pop3s_port;        /* default 995 (implicit TLS) */
+	unsigned submission_port;   /* default 587 (STARTTLS) */
+	unsigned smtps_port;        /* default 465 (implicit TLS) */
 	size_t nroutes;
 	struct config_route routes[CONFIG_MAX_ROUTES];
 };

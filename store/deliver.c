@@ -15,16 +15,57 @@
  * by smtpd; aliases can multiply them. */
 #define DELIVER_TARGETS_MAX 1000
 
+/* The arrays grow as recipients come: sized for the maximum up front they
+ * were half a megabyte to zero per delivery (measured: about a tenth of a
+ * delivery's CPU, in page faults). */
 struct deliver_ctx {
 	const struct store_delivery *d;
 	struct store_rcpt_target *local;
-	size_t nlocal;
+	uint32_t *inbox;
+	size_t nlocal, local_cap;
 	char (*remote)[STORE_ADDRESS_MAX + 1];
-	size_t nremote;
-	uint32_t inbox[DELIVER_TARGETS_MAX];
+	size_t nremote, remote_cap;
 	bool queued;
 	char queue_id[33];
 };
+
+/* The array with room for entry n (*cap updated), or NULL if out of memory
+ * (the old array is still the caller's). */
+static void *grow(void *array, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return array;
+	size_t want = *cap == 0 ? 4 : *cap * 2;
+	if (want > DELIVER_TARGETS_MAX)
+		want = DELIVER_TARGETS_MAX;
+	void *p = realloc(array, want * size);
+	if (p != NULL)
+		*cap = want;
+	return p;
+}
+
+static bool local_grow(struct deliver_ctx *c)
+{
+	size_t cap = c->local_cap;
+	void *p = grow(c->local, &cap, c->nlocal, sizeof(*c->local));
+	if (p == NULL)
+		return false;
+	c->local = p;
+	p = grow(c->inbox, &c->local_cap, c->nlocal, sizeof(*c->inbox));
+	if (p == NULL)
+		return false;
+	c->inbox = p;
+	return true;
+}
+
+static bool remote_grow(struct deliver_ctx *c)
+{
+	void *p = grow(c->remote, &c->remote_cap, c->nremote, sizeof(*c->remote));
+	if (p == NULL)
+		return false;
+	c->remote = p;
+	return true;
+}
 
 static bool seen_user(const struct deliver_ctx *c, uint32_t user_id)
 {
@@ -69,9 +110,18 @@ static int expand(struct store *store, struct deliver_ctx *c, const char **error
 				return -1;
 			}
 			if (targets[j].kind == STORE_RCPT_LOCAL) {
-				if (!seen_user(c, targets[j].user_id))
-					c->local[c->nlocal++] = targets[j];
+				if (seen_user(c, targets[j].user_id))
+					continue;
+				if (!local_grow(c)) {
+					*error_r = "out of memory";
+					return -1;
+				}
+				c->local[c->nlocal++] = targets[j];
 			} else if (!seen_remote(c, targets[j].address)) {
+				if (!remote_grow(c)) {
+					*error_r = "out of memory";
+					return -1;
+				}
 				snprintf(c->remote[c->nremote++], STORE_ADDRESS_MAX + 1, "%s",
 					 targets[j].address);
 			}
@@ -149,12 +199,6 @@ int store_deliver(struct store *store, const struct store_delivery *delivery, bo
 		return -1;
 	}
 	c->d = delivery;
-	c->local = calloc(DELIVER_TARGETS_MAX, sizeof(*c->local));
-	c->remote = calloc(DELIVER_TARGETS_MAX, sizeof(*c->remote));
-	if (c->local == NULL || c->remote == NULL) {
-		*error_r = "out of memory";
-		goto out;
-	}
 	r = expand(store, c, error_r);
 	if (r <= 0)
 		goto out;
@@ -163,7 +207,12 @@ int store_deliver(struct store *store, const struct store_delivery *delivery, bo
 		r = 0;
 		goto out;
 	}
-	r = store_write(store, true, deliver_txn, c, error_r);
+	r = body_data_prestore(store, delivery->body, error_r);
+	if (r == 1) {
+		r = store_write(store, true, deliver_txn, c, error_r);
+		if (r != 1)
+			body_data_release(store, delivery->body);
+	}
 	if (r == 1) {
 		for (size_t i = 0; i < c->nlocal; i++)
 			store_notify_mailbox(store, c->inbox[i]);
@@ -174,6 +223,7 @@ int store_deliver(struct store *store, const struct store_delivery *delivery, bo
 	}
 out:
 	free(c->local);
+	free(c->inbox);
 	free(c->remote);
 	free(c);
 	return r;

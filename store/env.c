@@ -43,9 +43,18 @@ const struct store_dbspec store_dbspecs[DBI_COUNT] = {
 
 /* §3.2: one DB_CONFIG read by every process and every db_* utility.
  * set_lg_filemode is DECIMAL here: 432 = 0660. Recovery rebuilds the
- * regions and zero-fills the current log file, so the cache (64 MB: bodies
- * over 15 KB are files, records are small) and the log file size (8 MB)
- * are what keep recovery after a crash short (measured ~60% of it). */
+ * regions, reads the last log file from its start to find the end and
+ * zero-fills the rest of it, then reads the log since the checkpoint
+ * (checksums: most of its CPU), so the log file size (8 MB) matters.
+ * set_lk_tablesize: left to itself BDB sized the lock hash table for
+ * set_memory_max (786,431 buckets, a 75 MB region) and recovery spent a
+ * third of its CPU building it (measured 148 -> 108 ms CPU with 32768).
+ * db_log_zero: a new log file is written with zeros once, so commits
+ * overwrite allocated blocks and each fdatasync is one write instead of a
+ * write plus the inode's block map (measured median 100 -> 70 us; smaller
+ * log files made it worse: creating a file costs several syncs). Both
+ * lines also reach older stores: `store maintain` appends what their
+ * DB_CONFIG lacks (see config_update in maintain.c). */
 static const char db_config_text[] =
 	"# Pillarbox store settings, read by every process and by db5.3_* tools.\n"
 	"# Region settings take effect when the environment is (re)created.\n"
@@ -60,7 +69,14 @@ static const char db_config_text[] =
 	"set_memory_init DB_MEM_LOCKER 4000\n"
 	"set_memory_init DB_MEM_TRANSACTION 4000\n"
 	"set_flags DB_MULTIVERSION\n"
-	"set_tx_max 4000\n";
+	"set_tx_max 4000\n"
+	"set_lk_tablesize 32768\n"
+	"log_set_config db_log_zero on\n";
+
+const char *store_db_config_template(void)
+{
+	return db_config_text;
+}
 
 #define ENV_OPEN_FLAGS (DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | \
 			DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER)
@@ -126,6 +142,53 @@ static char *path_join(const char *a, const char *b)
 	if (asprintf(&p, "%s/%s", a, b) < 0)
 		return NULL;
 	return p;
+}
+
+/* DB_ENV->close of a registered (DB_REGISTER) environment, with the
+ * registry's exclusive lock held. BDB 5.3 blanks this process's slot in
+ * __db.register and drops the slot's lock without taking that lock, while a
+ * process joining holds it, reads a slot, then tries the slot's lock: a
+ * slot read just before the blanking and tried just after looks like a dead
+ * process's, and the joiner runs recovery, killing every process attached
+ * (reproduced: 6 processes opening and closing in a loop; also seen as
+ * dropped logins at 500 POP3 logins/s). Holding the lock (byte 1, as BDB
+ * does) keeps joiners from reading while we leave. BDB's close of its own
+ * registry descriptor releases every fcntl lock this process holds on the
+ * file (POSIX), this one too, once the slot is blank. */
+static void env_close_registered(struct store *store)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1 };
+	char *path = path_join(store->home, "__db.register");
+	int fd = path != NULL ? open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW) : -1;
+
+	/* Without it (out of memory, an odd file), close as BDB alone would. */
+	if (fd >= 0) {
+		while (fcntl(fd, F_SETLKW, &fl) < 0) {
+			if (errno != EINTR) {
+				close(fd);
+				fd = -1;
+				break;
+			}
+		}
+	}
+	store->env->close(store->env, 0);
+	store->env = NULL;
+	/* Only now: closing it while BDB still held its slot would drop the
+	 * slot's lock too. */
+	if (fd >= 0)
+		close(fd);
+	free(path);
+}
+
+/* Closes the handle; `registered`: its open succeeded. */
+static void env_close(struct store *store, bool registered)
+{
+	if (registered) {
+		env_close_registered(store);
+	} else {
+		store->env->close(store->env, 0);
+		store->env = NULL;
+	}
 }
 
 static void store_free(struct store *store)
@@ -267,32 +330,36 @@ DB *store_db(struct store *store, enum store_dbi dbi)
 /* The cheap part of opening a database, for the ones opened later: the file
  * is there, writable, and starts with the magic number of its access method
  * (the meta page: LSN, page number, magic). */
-static int db_file_check(struct store *store, enum store_dbi i)
+static int db_file_check(struct store *store, int dirfd, enum store_dbi i)
 {
 	static const uint32_t magic[] = { [DB_BTREE] = 0x053162, [DB_QUEUE] = 0x042253 };
-	char *path = path_join(store->home, store_dbspecs[i].file);
+	const char *file = store_dbspecs[i].file;
 	uint8_t meta[16];
-	int fd = path != NULL ? open(path, O_RDWR | O_CLOEXEC) : -1;
-	ssize_t n = fd >= 0 ? pread(fd, meta, sizeof(meta), 0) : -1;
+	/* Relative to the open directory: no path walk for each of them. */
+	int fd = openat(dirfd, file, O_RDWR | O_CLOEXEC | O_NOCTTY);
 	int saved = errno;
+	ssize_t n = fd >= 0 ? pread(fd, meta, sizeof(meta), 0) : -1;
 	if (fd >= 0)
 		close(fd);
-	int r = 0;
-	if (fd < 0 && saved == EACCES) {
-		r = store_err(store, "%s: permission denied: chown it to user %s",
-			      path ? path : store_dbspecs[i].file, store->config->user);
-	} else if (fd < 0) {
-		r = store_err(store, "%s is missing: the store is incomplete; restore it from a "
-			      "backup ('pillarbox store restore DIR')", path ? path : store_dbspecs[i].file);
-	} else {
+	if (fd >= 0) {
 		uint32_t m;
 		memcpy(&m, meta + 12, 4);
 		uint32_t want = magic[store_dbspecs[i].type];
-		if (n != (ssize_t)sizeof(meta) || (m != want && __builtin_bswap32(m) != want))
-			r = store_err(store, "%s is damaged or not a Pillarbox database: move it away "
-				      "and restore the store from a backup ('pillarbox store restore DIR')",
-				      path);
+		if (n == (ssize_t)sizeof(meta) && (m == want || __builtin_bswap32(m) == want))
+			return 0;
 	}
+	char *path = path_join(store->home, file);
+	int r;
+	if (fd < 0 && saved == EACCES)
+		r = store_err(store, "%s: permission denied: chown it to user %s",
+			      path ? path : file, store->config->user);
+	else if (fd < 0)
+		r = store_err(store, "%s is missing: the store is incomplete; restore it from a "
+			      "backup ('pillarbox store restore DIR')", path ? path : file);
+	else
+		r = store_err(store, "%s is damaged or not a Pillarbox database: move it away "
+			      "and restore the store from a backup ('pillarbox store restore DIR')",
+			      path ? path : file);
 	free(path);
 	return r;
 }
@@ -363,6 +430,7 @@ int store_open_home(const struct config *config, const char *home, bool threaded
 		    struct store **store_r, const char **error_r)
 {
 	static bool atexit_done;
+	bool registered = false;
 	*store_r = NULL;
 	if (geteuid() == 0) {
 		*error_r = "refusing to open the store as root: it would create root-owned files; "
@@ -412,6 +480,7 @@ int store_open_home(const struct config *config, const char *home, bool threaded
 	alarm(caller_alarm);
 	if (!opened)
 		goto fail;
+	registered = true;
 
 	DB_TXN *txn;
 	int ret = store->env->txn_begin(store->env, NULL, &txn, DB_TXN_SNAPSHOT);
@@ -419,22 +488,33 @@ int store_open_home(const struct config *config, const char *home, bool threaded
 		store_dberr(store, ret, "txn_begin");
 		goto fail;
 	}
+	int dirfd = threaded ? -1 : open(store->home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!threaded && dirfd < 0) {
+		store_err(store, "%s: %s", store->home, strerror(errno));
+		txn->abort(txn);
+		goto fail;
+	}
 	for (int i = 0; i < DBI_COUNT; i++) {
 		/* Single-threaded processes open the rest on first use; the
 		 * files must all be there now, so a damaged store is reported
 		 * here, not half-way through a session. */
 		if (!threaded && i != DBI_META) {
-			if (db_file_check(store, i) < 0) {
+			if (db_file_check(store, dirfd, i) < 0) {
+				close(dirfd);
 				txn->abort(txn);
 				goto fail;
 			}
 			continue;
 		}
 		if (db_open_one(store, txn, i, false) < 0) {
+			if (dirfd >= 0)
+				close(dirfd);
 			txn->abort(txn);
 			goto fail;
 		}
 	}
+	if (dirfd >= 0)
+		close(dirfd);
 	if (format_check(store, txn) < 0) {
 		txn->abort(txn);
 		goto fail;
@@ -457,7 +537,7 @@ fail:
 	*error_r = store_last_error(store);
 	dbs_close(store);
 	if (store->env != NULL)
-		store->env->close(store->env, 0);
+		env_close(store, registered);
 	store_free(store);
 	return -1;
 }
@@ -477,7 +557,7 @@ void store_close(struct store **storep)
 	unsigned previous = store_watchdog_arm(store);
 	dbs_close(store);
 	store->env->txn_checkpoint(store->env, CHECKPOINT_KBYTES, CHECKPOINT_MINUTES, 0);
-	store->env->close(store->env, 0);
+	env_close_registered(store);
 	store_watchdog_restore(previous);
 	store_free(store);
 }
@@ -523,6 +603,7 @@ int store_init(const struct config *config, const char **error_r)
 {
 	static __thread char msg[1200];
 	const char *why;
+	bool registered = false;
 	if (geteuid() == 0) {
 		*error_r = "refusing to create the store as root: run as the store user";
 		return -1;
@@ -555,6 +636,7 @@ int store_init(const struct config *config, const char **error_r)
 	}
 	if (env_create(store, false) < 0 || env_open(store, 0) < 0)
 		goto fail;
+	registered = true;
 	DB_TXN *txn;
 	int ret = store->env->txn_begin(store->env, NULL, &txn, 0);
 	if (ret != 0) {
@@ -585,7 +667,7 @@ int store_init(const struct config *config, const char **error_r)
 	}
 	store->env->txn_checkpoint(store->env, 0, 0, 0);
 	dbs_close(store);
-	store->env->close(store->env, 0);
+	env_close_registered(store);
 	free(tmp);
 	free(dbconfig);
 	store_free(store);
@@ -596,7 +678,7 @@ fail_msg:
 	*error_r = msg;
 	dbs_close(store);
 	if (store->env != NULL)
-		store->env->close(store->env, 0);
+		env_close(store, registered);
 	free(tmp);
 	free(dbconfig);
 	store_free(store);

@@ -6,10 +6,26 @@ store_libpillarbox_a_SOURCES += store/store.h store/store_int.h \
 	store/mailbox.c store/mailbox.h \
 	store/message.c store/message.h store/msgcopy.c store/msgread.c \
 	store/notify.c store/deliver.c store/queue.c store/queue.h \
-	store/maintain.c store/backup.c store/sortidx.c
+	store/maintain.c store/backup.c store/sortidx.c \
+	store/relay_kick.c store/relay_kick.h
 
 check_PROGRAMS += tests/unit/test_store
 TESTS += tests/unit/test_store
 tests_unit_test_store_SOURCES = tests/unit/test_store.c
 tests_unit_test_store_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_store_LDADD = $(UNIT_LIBS)
+
+# The write path as tuned for throughput (bodies, body ids, DB_CONFIG update).
+check_PROGRAMS += tests/unit/test_store_write
+TESTS += tests/unit/test_store_write
+tests_unit_test_store_write_SOURCES = tests/unit/test_store_write.c
+tests_unit_test_store_write_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_store_write_LDADD = $(UNIT_LIBS)
+
+# Opening and closing under churn (store/env.c's registry handling).
+check_PROGRAMS += tests/unit/test_store_open
+TESTS += tests/unit/test_store_open
+tests_unit_test_store_open_SOURCES = tests/unit/test_store_open.c tests/unit/store_fixture.c \
+	tests/unit/store_fixture.h
+tests_unit_test_store_open_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_store_open_LDADD = $(UNIT_LIBS)

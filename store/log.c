@@ -13,6 +13,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "charset.h"
 #include "log.h"
 
 /* One log line: syslog itself truncates around 8 KB on most systems and a
@@ -109,42 +110,6 @@ void log_error(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Length of the well-formed UTF-8 sequence at s (at most `len` bytes), or 0
- * if it is not one: overlong forms, surrogates, code points past U+10FFFF and
- * the C1 controls (U+0080..U+009F, which some terminals obey) all count as
- * malformed and get escaped byte by byte. */
-static size_t log_utf8_len(const unsigned char *s, size_t len)
-{
-	size_t n;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
-		return 0;
-	return n;
-}
-
 const char *log_safe(char *dst, size_t dstsize, const char *src, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -157,7 +122,7 @@ const char *log_safe(char *dst, size_t dstsize, const char *src, size_t len)
 		len = 0;
 	while (i < len) {
 		char unit[4];
-		size_t ulen = log_utf8_len(s + i, len - i);
+		size_t ulen = charset_utf8_text_char_len(s + i, len - i);
 
 		if (ulen == 1 && (s[i] < 0x20 || s[i] == 0x7f || s[i] == '\\'))
 			ulen = 0;

@@ -1,7 +1,9 @@
 /* Maintenance without a daemon (STORE-NOTES §9): what `pillarbox store
  * maintain` does from a timer every minute, and `store stats`. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -9,6 +11,7 @@
 #include <unistd.h>
 
 #include "body.h"
+#include "log.h"
 #include "session.h"
 #include "store_int.h"
 
@@ -149,8 +152,161 @@ static int expire_authfail_txn(struct store *store, DB_TXN *txn, void *ctx)
 	return 1;
 }
 
+/* ---- DB_CONFIG of older stores ---- */
+
+#define DB_CONFIG_MAX 65536
+
+/* A DB_CONFIG line's directive: its first word, or its first two for the
+ * directives that repeat with a subsystem or flag name. */
+static size_t directive(const char *line, size_t len, char *key, size_t keysize)
+{
+	static const char *const two[] = { "set_memory_init", "log_set_config", "set_flags",
+					   "set_verbose" };
+	size_t i = 0, n = 0, words = 1;
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i == len || line[i] == '#')
+		return 0;
+	for (; i < len && line[i] != '\n' && line[i] != '\r' && n + 1 < keysize; i++) {
+		bool space = line[i] == ' ' || line[i] == '\t';
+		if (space) {
+			if (words == 2)
+				break;
+			bool repeats = false;
+			for (size_t j = 0; j < sizeof(two) / sizeof(two[0]); j++)
+				if (n == strlen(two[j]) && memcmp(key, two[j], n) == 0)
+					repeats = true;
+			if (!repeats)
+				break;
+			while (i + 1 < len && (line[i + 1] == ' ' || line[i + 1] == '\t'))
+				i++;
+			words = 2;
+			key[n++] = ' ';
+			continue;
+		}
+		key[n++] = (char)tolower((unsigned char)line[i]);
+	}
+	key[n] = '\0';
+	return n;
+}
+
+static bool has_directive(const char *text, size_t len, const char *want)
+{
+	char key[128];
+	const char *p = text, *end = text + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+		if (directive(p, n, key, sizeof(key)) > 0 && strcmp(key, want) == 0)
+			return true;
+		p += n + 1;
+	}
+	return false;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Settings added to the template after a store was made reach it here: a
+ * directive missing from its DB_CONFIG is appended (lines an administrator
+ * changed are left as they are). The new file replaces the old by rename,
+ * so a process opening meanwhile reads one or the other whole; region
+ * settings apply from the next recovery, the others from each process's
+ * next open. Returns the number of lines added, -1 on error. */
+static int config_update(struct store *store)
+{
+	char path[1024], tmp[1100], key[128];
+	char *old = malloc(DB_CONFIG_MAX + 1), *add = malloc(DB_CONFIG_MAX);
+	size_t oldlen = 0, addlen = 0;
+	int fd = -1, added = 0, r = -1;
+	if (old == NULL || add == NULL)
+		goto out;
+	snprintf(path, sizeof(path), "%s/DB_CONFIG", store->home);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		goto out;
+	ssize_t n;
+	while (oldlen < DB_CONFIG_MAX && (n = read(fd, old + oldlen, DB_CONFIG_MAX - oldlen)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto out;
+		oldlen += (size_t)n;
+	}
+	close(fd);
+	fd = -1;
+	if (oldlen == DB_CONFIG_MAX) {
+		r = 0;      /* not a DB_CONFIG we wrote: leave it */
+		goto out;
+	}
+	const char *t = store_db_config_template(), *end = t + strlen(t);
+	while (t < end) {
+		const char *nl = memchr(t, '\n', (size_t)(end - t));
+		size_t len = nl != NULL ? (size_t)(nl - t) + 1 : (size_t)(end - t);
+		if (directive(t, len, key, sizeof(key)) > 0 && !has_directive(old, oldlen, key) &&
+		    addlen + len < DB_CONFIG_MAX) {
+			memcpy(add + addlen, t, len);
+			addlen += len;
+			added++;
+		}
+		t += len;
+	}
+	r = 0;
+	if (added == 0)
+		goto out;
+	static const char note[] = "# added by pillarbox store maintain\n";
+	snprintf(tmp, sizeof(tmp), "%s.new.%d", path, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0660);
+	r = -1;
+	if (fd < 0)
+		goto out;
+	if (write_all(fd, old, oldlen) < 0 ||
+	    (oldlen > 0 && old[oldlen - 1] != '\n' && write_all(fd, "\n", 1) < 0) ||
+	    write_all(fd, note, sizeof(note) - 1) < 0 || write_all(fd, add, addlen) < 0 ||
+	    fsync(fd) < 0 || close(fd) < 0) {
+		fd = -1;
+		unlink(tmp);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		unlink(tmp);
+		goto out;
+	}
+	int dfd = open(store->home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	r = added;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(old);
+	free(add);
+	return r;
+}
+
 int store_maintain(struct store *store, unsigned orphan_age, const char **error_r)
 {
+	/* Not fatal: the store works with its old settings. */
+	int added = config_update(store);
+	if (added < 0)
+		log_warning("store: %s/DB_CONFIG could not be brought up to date: %s", store->home,
+			    strerror(errno));
+	else if (added > 0)
+		log_info("store: %s/DB_CONFIG: %d setting(s) added", store->home, added);
 	unsigned previous = store_watchdog_arm(store);
 	int ret = store->env->txn_checkpoint(store->env, 0, 0, 0);
 	/* Logs no longer needed for recovery go once the checkpoint is down. */
@@ -174,6 +330,10 @@ int store_maintain(struct store *store, unsigned orphan_age, const char **error_
 		*error_r = store_last_error(store);
 		return -1;
 	}
+	unsigned rows = 0;
+	if (store_body_data_gc(store, orphan_age, &rows, error_r) < 0)
+		return -1;
+	orphans += rows;
 	return (int)(orphans + expired);
 }
 
@@ -201,6 +361,10 @@ int store_stats(struct store *store, FILE *out, const char **error_r)
 		fprintf(out, "log bytes since checkpoint: %lu\n",
 			(unsigned long)ls->st_wc_mbytes * 1048576UL + ls->st_wc_bytes);
 		fprintf(out, "log flushes: %lu\n", (unsigned long)ls->st_scount);
+		fprintf(out, "log bytes written: %lu\n",
+			(unsigned long)ls->st_w_mbytes * 1048576UL + ls->st_w_bytes);
+		fprintf(out, "log commits per flush (max): %lu\n",
+			(unsigned long)ls->st_maxcommitperflush);
 		free(ls);
 	}
 	DB_TXN_STAT *ts = NULL;
@@ -213,6 +377,7 @@ int store_stats(struct store *store, FILE *out, const char **error_r)
 	if (store->env->lock_stat(store->env, &lk, 0) == 0) {
 		fprintf(out, "deadlocks: %lu\n", (unsigned long)lk->st_ndeadlocks);
 		fprintf(out, "locks (max): %lu\n", (unsigned long)lk->st_maxnlocks);
+		fprintf(out, "lock waits: %lu\n", (unsigned long)lk->st_lock_wait);
 		free(lk);
 	}
 	return 0;

@@ -349,7 +349,12 @@ int store_msg_append(struct store *store, uint32_t mailbox_id, const struct stor
 		mailbox_id, body, flags, keywords, nkeywords, internaldate, internaldate_tz,
 		prefix, prefix_len, 0
 	};
-	int r = store_write(store, true, append_txn, &c, error_r);
+	int r = body_data_prestore(store, body, error_r);
+	if (r == 1) {
+		r = store_write(store, true, append_txn, &c, error_r);
+		if (r != 1)
+			body_data_release(store, body);
+	}
 	if (r == 1) {
 		*uid_r = c.uid;
 		store_notify_mailbox(store, mailbox_id);

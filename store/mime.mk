@@ -6,7 +6,8 @@ store_libpillarbox_a_SOURCES += \
 	store/mime_header.c store/mime_param.c store/mime_part.c store/mime_cache.c \
 	store/codec.c store/codec.h store/rfc2047.c store/rfc2047.h \
 	store/charset.c store/charset.h store/address.c store/address.h \
-	store/datetime.c store/datetime.h
+	store/datetime.c store/datetime.h \
+	store/imap_utf7.c store/imap_utf7.h
 
 check_PROGRAMS += tests/unit/test_mime tests/unit/test_mime_limits tests/unit/test_codec \
 	tests/unit/test_address tests/unit/test_datetime

@@ -55,6 +55,12 @@ static bool session_unpack(const uint8_t *buf, size_t len, struct store_session 
 	return true;
 }
 
+/* Scans read only the first bytes of each value: a session record fits,
+ * and the other records kept here (settings, identities) may be longer. */
+#define SESSION_SCAN_DBT(buf) \
+	((DBT){ .data = (buf), .ulen = sizeof(buf), .dlen = sizeof(buf), .doff = 0, \
+		.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL })
+
 static bool session_expired(const struct store_session *s, int64_t now, unsigned idle,
 			    unsigned absolute)
 {
@@ -172,6 +178,101 @@ int store_session_destroy(struct store *store, const uint8_t id[STORE_SESSION_ID
 	return store_write(store, false, destroy_txn, &c, error_r);
 }
 
+static void prefs_key(uint8_t key[PREFS_KEY_LEN], uint32_t user_id);
+
+struct destroy_user_ctx {
+	uint32_t user_id;
+	const uint8_t *keep;
+	int count;
+};
+
+/* Sessions are keyed by their random id, so a user's are found by a cursor
+ * scan: the database holds only live sessions (expired ones are swept) and
+ * one settings record per user, a few thousand small records at most, and
+ * a password change is rare. */
+static int destroy_user_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct destroy_user_ctx *c = ctx;
+	DB *db = store_db(store, DBI_SESSIONS);
+	DBC *cur;
+	uint8_t kbuf[STORE_SESSIONS_KEY_MAX], vbuf[SESSION_REC_LEN + 16];
+	c->count = 0;
+	int ret = db->cursor(db, txn, &cur, 0);
+	if (ret != 0)
+		return store_dberr(store, ret, "sessions cursor");
+	DBT k = { .data = kbuf, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
+	DBT v = SESSION_SCAN_DBT(vbuf);
+	while ((ret = cur->get(cur, &k, &v, DB_NEXT | DB_RMW)) == 0) {
+		struct store_session s;
+		if (k.size != STORE_SESSION_ID_LEN)
+			continue;       /* settings and identity records */
+		if (!session_unpack(vbuf, v.size, &s) || s.user_id != c->user_id)
+			continue;
+		if (c->keep != NULL && memcmp(kbuf, c->keep, STORE_SESSION_ID_LEN) == 0)
+			continue;
+		if ((ret = cur->del(cur, 0)) != 0)
+			break;
+		c->count++;
+	}
+	cur->close(cur);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return store_dberr(store, ret, "sessions cursor");
+	return 1;
+}
+
+int sessions_del_prefix_txn(struct store *store, DB_TXN *txn, const void *prefix, size_t len,
+			    int *count_r)
+{
+	DB *db = store_db(store, DBI_SESSIONS);
+	DBC *cur;
+	uint8_t kbuf[STORE_SESSIONS_KEY_MAX];
+	int count = 0;
+	if (len > sizeof(kbuf))
+		return store_err(store, "sessions: prefix too long");
+	memcpy(kbuf, prefix, len);
+	DBT k = { .data = kbuf, .size = (uint32_t)len, .ulen = sizeof(kbuf),
+		  .flags = DB_DBT_USERMEM };
+	DBT v = { .flags = DB_DBT_PARTIAL };   /* values are not needed */
+	int ret = db->cursor(db, txn, &cur, 0);
+	if (ret != 0)
+		return store_dberr(store, ret, "sessions cursor");
+	ret = cur->get(cur, &k, &v, DB_SET_RANGE | DB_RMW);
+	while (ret == 0 && k.size >= len && memcmp(kbuf, prefix, len) == 0) {
+		if ((ret = cur->del(cur, 0)) != 0)
+			break;
+		count++;
+		ret = cur->get(cur, &k, &v, DB_NEXT | DB_RMW);
+	}
+	cur->close(cur);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return store_dberr(store, ret, "sessions cursor");
+	if (count_r != NULL)
+		*count_r = count;
+	return 1;
+}
+
+int session_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id)
+{
+	struct destroy_user_ctx c = { .user_id = user_id, .keep = NULL };
+	uint8_t key[PREFS_KEY_LEN];
+	int r = destroy_user_txn(store, txn, &c);
+	if (r < 0)
+		return r;
+	prefs_key(key, user_id);
+	return sessions_del_prefix_txn(store, txn, key, sizeof(key), NULL);
+}
+
+int store_session_destroy_user(struct store *store, uint32_t user_id,
+			       const uint8_t keep_id[STORE_SESSION_ID_LEN], const char **error_r)
+{
+	struct destroy_user_ctx c = { .user_id = user_id, .keep = keep_id };
+	/* durable: signing the other sessions out is what makes a password
+	 * change safe after a theft, it must not be undone by a power cut */
+	if (store_write(store, true, destroy_user_txn, &c, error_r) < 0)
+		return -1;
+	return c.count;
+}
+
 struct expire_ctx {
 	int64_t now;
 	unsigned idle, absolute;
@@ -182,13 +283,13 @@ static int expire_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	struct expire_ctx *c = ctx;
 	DBC *cur;
-	uint8_t kbuf[64], vbuf[SESSION_REC_LEN + 16];
+	uint8_t kbuf[STORE_SESSIONS_KEY_MAX], vbuf[SESSION_REC_LEN + 16];
 	c->count = 0;
 	int ret = store_db(store, DBI_SESSIONS)->cursor(store_db(store, DBI_SESSIONS), txn, &cur, 0);
 	if (ret != 0)
 		return store_dberr(store, ret, "sessions cursor");
 	DBT k = { .data = kbuf, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
-	DBT v = { .data = vbuf, .ulen = sizeof(vbuf), .flags = DB_DBT_USERMEM };
+	DBT v = SESSION_SCAN_DBT(vbuf);
 	while ((ret = cur->get(cur, &k, &v, DB_NEXT | DB_RMW)) == 0) {
 		struct store_session s;
 		if (k.size != STORE_SESSION_ID_LEN)

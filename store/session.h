@@ -18,6 +18,10 @@
 #include "store.h"
 
 #define STORE_SESSION_ID_LEN 32
+/* The longest key of any record in DBI_SESSIONS (the scans' key buffer).
+ * Only session records have keys of exactly STORE_SESSION_ID_LEN bytes:
+ * other records (settings, identity.h) must never have that length. */
+#define STORE_SESSIONS_KEY_MAX 512
 #define STORE_SESSION_CSRF_LEN 32
 /* A session unused this long is over (seconds). */
 #define STORE_SESSION_IDLE_DEFAULT (30 * 60)
@@ -52,6 +56,12 @@ int store_session_get(struct store *store, const uint8_t id[STORE_SESSION_ID_LEN
 /* Deletes a session (logout, rotation). 1 deleted, 0 unknown, -1 error. */
 int store_session_destroy(struct store *store, const uint8_t id[STORE_SESSION_ID_LEN],
 			  const char **error_r);
+
+/* Deletes every session of `user_id` except `keep_id` (NULL: all of them):
+ * after a password change the other sign-ins end. Returns the number
+ * deleted, or -1. */
+int store_session_destroy_user(struct store *store, uint32_t user_id,
+			       const uint8_t keep_id[STORE_SESSION_ID_LEN], const char **error_r);
 
 /* Deletes every session past its idle or absolute limit (the maintenance
  * job). Returns the number deleted, or -1. */

@@ -369,6 +369,9 @@ int store_msg_page(struct store *store, uint32_t mailbox_id, enum store_sort sor
 /* Reading a message: prefix + body file, by byte range, and its MIME
  * structure (cached at delivery; never reparsed). */
 struct store_msg_reader;
+/* Only msg->mailbox_id and msg->uid are read: the message's record is read
+ * again in the open's own snapshot. 1 (*reader_r), 0 the message is gone
+ * (expunged), -1 error. */
 int store_msg_open(struct store *store, const struct store_msg *msg,
 		   struct store_msg_reader **reader_r, const char **error_r);
 /* Reads up to len bytes at offset of the whole message (prefix + body).

@@ -45,6 +45,8 @@ struct store_dbspec {
 	uint32_t re_len;   /* queue record length */
 };
 extern const struct store_dbspec store_dbspecs[DBI_COUNT];
+/* The DB_CONFIG a new store gets (env.c). */
+const char *store_db_config_template(void);
 
 #define MBOXSTATE_RECLEN 64
 #define QUOTA_RECLEN 32
@@ -82,6 +84,16 @@ int store_dberr(struct store *store, int ret, const char *what);
  * alarm ends it (§4.4). Arm returns the caller's alarm; restore gives it
  * back. */
 unsigned store_watchdog_arm(struct store *store);
+/* A user's webmail data in the sessions database goes with the user, in the
+ * deleting transaction (user.c): sessions and settings (session.c),
+ * identity records (identity.c), the address book (contacts.c). */
+int session_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
+int identity_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
+int contacts_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
+/* Deletes every sessions-database key that starts with `prefix` (`len`
+ * bytes); the count in *count_r when not NULL. 1, or < 0. */
+int sessions_del_prefix_txn(struct store *store, DB_TXN *txn, const void *prefix, size_t len,
+			    int *count_r);
 void store_watchdog_restore(unsigned previous);
 /* Records a formatted error, returns -1 (or `code`). */
 int store_err(struct store *store, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -96,6 +108,9 @@ typedef int store_txn_fn(struct store *store, DB_TXN *txn, void *ctx);
  * *error_r from store->error when the result is <= 0 and error_r != NULL. */
 int store_write(struct store *store, bool durable, store_txn_fn *fn, void *ctx,
 		const char **error_r);
+/* The same, committed DB_TXN_NOSYNC: durable only once a later durable
+ * commit flushes the log (see txn.c). */
+int store_write_lazy(struct store *store, store_txn_fn *fn, void *ctx, const char **error_r);
 /* Runs fn in a snapshot (MVCC) read transaction; never blocks on writers. */
 int store_read(struct store *store, store_txn_fn *fn, void *ctx, const char **error_r);
 

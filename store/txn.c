@@ -20,12 +20,22 @@ const char *store_last_error(struct store *store)
 	return store_errbuf[0] != '\0' ? store_errbuf : "unknown store error";
 }
 
+/* Formatted aside first: callers pass store_last_error() as an argument
+ * ("%s: %s", address, store_last_error(store)), and formatting into the
+ * buffer being read garbled the message. */
+static void __attribute__((format(printf, 1, 0))) set_error(const char *fmt, va_list ap)
+{
+	char tmp[sizeof(store_errbuf)];
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	memcpy(store_errbuf, tmp, sizeof(tmp));
+}
+
 int store_err(struct store *store, const char *fmt, ...)
 {
 	va_list ap;
 	(void)store;
 	va_start(ap, fmt);
-	vsnprintf(store_errbuf, sizeof(store_errbuf), fmt, ap);
+	set_error(fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -35,7 +45,7 @@ int store_refuse(struct store *store, const char *fmt, ...)
 	va_list ap;
 	(void)store;
 	va_start(ap, fmt);
-	vsnprintf(store_errbuf, sizeof(store_errbuf), fmt, ap);
+	set_error(fmt, ap);
 	va_end(ap);
 	return STORE_TXN_REFUSE;
 }
@@ -65,8 +75,10 @@ static void backoff(int attempt)
 	nanosleep(&ts, NULL);
 }
 
-static int run_txn(struct store *store, bool write, bool durable, store_txn_fn *fn, void *ctx,
-		   const char **error_r)
+/* commit_flags: 0 for a read-only (snapshot) transaction, else the commit's
+ * durability. */
+static int run_txn(struct store *store, bool write, uint32_t commit_flags, store_txn_fn *fn,
+		   void *ctx, const char **error_r)
 {
 	unsigned previous = store_watchdog_arm(store);
 	int result = -1;
@@ -95,7 +107,7 @@ static int run_txn(struct store *store, bool write, bool durable, store_txn_fn *
 				result = -1;
 			break;
 		}
-		ret = txn->commit(txn, write ? (durable ? DB_TXN_SYNC : DB_TXN_WRITE_NOSYNC) : 0);
+		ret = txn->commit(txn, commit_flags);
 		if (ret != 0) {
 			result = store_dberr(store, ret, "commit");
 			if (result == STORE_TXN_RETRY) {
@@ -117,12 +129,21 @@ static int run_txn(struct store *store, bool write, bool durable, store_txn_fn *
 int store_write(struct store *store, bool durable, store_txn_fn *fn, void *ctx,
 		const char **error_r)
 {
-	return run_txn(store, true, durable, fn, ctx, error_r);
+	return run_txn(store, true, durable ? DB_TXN_SYNC : DB_TXN_WRITE_NOSYNC, fn, ctx, error_r);
+}
+
+/* DB_TXN_NOSYNC: the commit stays in the log buffer. Only for a transaction
+ * whose effect counts once a later durable commit of this process has
+ * flushed the log past it (the log is written in order): until then a
+ * crash may or may not keep it, and either must be harmless. */
+int store_write_lazy(struct store *store, store_txn_fn *fn, void *ctx, const char **error_r)
+{
+	return run_txn(store, true, DB_TXN_NOSYNC, fn, ctx, error_r);
 }
 
 int store_read(struct store *store, store_txn_fn *fn, void *ctx, const char **error_r)
 {
-	return run_txn(store, false, false, fn, ctx, error_r);
+	return run_txn(store, false, 0, fn, ctx, error_r);
 }
 
 int store_get(struct store *store, enum store_dbi dbi, DB_TXN *txn, const void *key,

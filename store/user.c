@@ -227,7 +227,10 @@ static int user_del_txn(struct store *store, DB_TXN *txn, void *ctx)
 	    (r = store_del(store, DBI_USER_BY_ADDR, txn, c->addr.key, strlen(c->addr.key))) < 0 ||
 	    (r = quota_delete_txn(store, txn, c->rec.user.id)) < 0 ||
 	    (r = domain_put_txn(store, txn, account_addr_domain(&c->addr), &dom)) < 0 ||
-	    (r = authfail_forget_txn(store, txn, c->addr.key)) < 0)
+	    (r = authfail_forget_txn(store, txn, c->addr.key)) < 0 ||
+	    (r = session_user_delete_txn(store, txn, c->rec.user.id)) < 0 ||
+	    (r = identity_user_delete_txn(store, txn, c->rec.user.id)) < 0 ||
+	    (r = contacts_user_delete_txn(store, txn, c->rec.user.id)) < 0)
 		return r;
 	return 1;
 }

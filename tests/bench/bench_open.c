@@ -11,11 +11,15 @@
  *       the disk's raw synchronous-write rate: write(4 KB) + fdatasync on a
  *       file in DIR (appending, like a log) for SECONDS. Prints
  *       "syncs_per_s R".
+ *   bench_open --syncrate-prealloc DIR SECONDS
+ *       the same over a file written with zeros first (as the store's log
+ *       files are, db_log_zero): no block allocation in each sync.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +87,10 @@ static int run_many(long runs, char **argv)
 	return 0;
 }
 
-static int sync_rate(const char *dir, double seconds)
+/* Size of the zero-filled file of --syncrate-prealloc; writes wrap around. */
+#define PREALLOC_BYTES (32L << 20)
+
+static int sync_rate(const char *dir, double seconds, bool prealloc)
 {
 	char path[4096], block[SYNC_BLOCK];
 	snprintf(path, sizeof(path), "%s/bench_open.sync.%d", dir, (int)getpid());
@@ -92,10 +99,31 @@ static int sync_rate(const char *dir, double seconds)
 		perror(path);
 		return 1;
 	}
+	memset(block, 0, sizeof(block));
+	for (off_t off = 0; prealloc && off < PREALLOC_BYTES; off += SYNC_BLOCK) {
+		if (write(fd, block, sizeof(block)) != (ssize_t)sizeof(block)) {
+			perror(path);
+			close(fd);
+			unlink(path);
+			return 1;
+		}
+	}
+	if (prealloc && (fdatasync(fd) < 0 || lseek(fd, 0, SEEK_SET) < 0)) {
+		perror(path);
+		close(fd);
+		unlink(path);
+		return 1;
+	}
 	memset(block, 'x', sizeof(block));
 	long n = 0;
 	double t0 = now_ms(), t1;
 	do {
+		if (prealloc && (n * SYNC_BLOCK) % PREALLOC_BYTES == 0 && lseek(fd, 0, SEEK_SET) < 0) {
+			perror(path);
+			close(fd);
+			unlink(path);
+			return 1;
+		}
 		if (write(fd, block, sizeof(block)) != (ssize_t)sizeof(block) || fdatasync(fd) < 0) {
 			perror(path);
 			close(fd);
@@ -145,8 +173,10 @@ int main(int argc, char **argv)
 		return run_many(runs, argv + 3);
 	}
 	if (argc == 4 && strcmp(argv[1], "--syncrate") == 0)
-		return sync_rate(argv[2], strtod(argv[3], NULL));
+		return sync_rate(argv[2], strtod(argv[3], NULL), false);
+	if (argc == 4 && strcmp(argv[1], "--syncrate-prealloc") == 0)
+		return sync_rate(argv[2], strtod(argv[3], NULL), true);
 	fprintf(stderr, "usage: bench_open --runs N PROG [ARGS...] | --noop | "
-		"--syncrate DIR SECONDS\n");
+		"--syncrate[-prealloc] DIR SECONDS\n");
 	return 2;
 }

@@ -13,21 +13,12 @@
  * Run:   tests/fuzz/fuzz_imap_session -max_total_time=600 ../../tests/fuzz/corpus/imap_session */
 #include <config.h>
 
-#include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "conn.h"
+#include "fuzz_world.h"
 #include "imap.h"
-#include "log.h"
-#include "process.h"
-#include "store.h"
 
 #define FUZZ_USER "bob@example.com"
 #define FUZZ_PASSWORD "pw"
@@ -41,9 +32,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct config *fuzz_config;
 static struct store *fuzz_store;
 static struct store_user fuzz_account;
-static uint32_t fuzz_inbox;
-static int fuzz_devnull = -1;
-static char fuzz_dir[] = "/tmp/fuzz_imap.XXXXXX";
 
 static const char *const fuzz_bodies[FUZZ_MESSAGES] = {
 	"From: \"A\" <a@example.org>\r\nTo: b@example.com, group: c@d, e@f;\r\n"
@@ -62,88 +50,24 @@ static const char *const fuzz_bodies[FUZZ_MESSAGES] = {
 	"Subject: lf\n\nbare\nline\nfeeds\n",
 };
 
-static void fuzz_die(const char *what, const char *error)
-{
-	fprintf(stderr, "fuzz_imap_session: %s: %s\n", what, error != NULL ? error : "?");
-	abort();
-}
-
-static int fuzz_count_cb(const struct store_msg *msg, void *ctx)
-{
-	(void)msg;
-	(*(unsigned *)ctx)++;
-	return 0;
-}
-
-static void fuzz_refill(void)
-{
-	const char *error = NULL;
-	struct store_mailbox inbox;
-	unsigned n = 0;
-
-	if (store_mailbox_find(fuzz_store, fuzz_account.id, "INBOX", &inbox, &error) != 1)
-		fuzz_die("inbox", error);
-	fuzz_inbox = inbox.id;
-	if (store_msg_list(fuzz_store, fuzz_inbox, 1, UINT32_MAX, fuzz_count_cb, &n, &error) < 0)
-		fuzz_die("list", error);
-	for (; n < FUZZ_MESSAGES; n++) {
-		struct store_body *body = NULL;
-		const char *text = fuzz_bodies[n];
-		uint32_t uid;
-
-		if (store_body_from_buffer(fuzz_store, text, strlen(text), &body, &error) <= 0 ||
-		    store_msg_append(fuzz_store, fuzz_inbox, body, 0, NULL, 0, time(NULL), 60, NULL,
-				     0, &uid, &error) <= 0)
-			fuzz_die("append", error);
-		store_body_free(&body);
-	}
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *error = NULL;
-	char path[256];
 
-	(void)argc;
-	(void)argv;
-	setenv("PILLARBOX_AUTH_DELAY_MS", "0", 1);
-	if (mkdtemp(fuzz_dir) == NULL)
-		fuzz_die("mkdtemp", fuzz_dir);
-	if (geteuid() == 0) {
-		/* the store refuses root: hand the directory over, then drop */
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "chown pillarbox:pillarbox %s && chmod 755 %s", fuzz_dir,
-			 fuzz_dir);
-		if (system(cmd) != 0)
-			fuzz_die("chown", fuzz_dir);
-		if (process_drop_root("pillarbox", &error) < 0)
-			fuzz_die("drop root", error);
-	}
-	umask(007);
-	log_open("fuzz_imap_session");
-	fuzz_config = config_defaults();
-	snprintf(path, sizeof(path), "%s/store", fuzz_dir);
-	free(fuzz_config->store);
-	fuzz_config->store = strdup(path);
-	fuzz_config->password_cost = 1;
-	fuzz_config->allow_plaintext_auth = true; /* a memfd is no loopback */
-	fuzz_config->watchdog_seconds = 0;        /* no alarm() inside the fuzzer */
+	fuzz_config = fuzz_world_config("fuzz_imap_session", argc, argv);
 	fuzz_config->max_message_size = 1024 * 1024;
-	if (store_init(fuzz_config, &error) < 0 ||
-	    store_open(fuzz_config, false, &fuzz_store, &error) < 0 ||
-	    store_domain_add(fuzz_store, "example.com", &error) < 0 ||
+	fuzz_store = fuzz_world_store();
+	if (store_domain_add(fuzz_store, "example.com", &error) < 0 ||
 	    store_user_add(fuzz_store, FUZZ_USER, FUZZ_PASSWORD, NULL, &error) != 1 ||
 	    store_user_find(fuzz_store, FUZZ_USER, &fuzz_account, &error) != 1)
 		fuzz_die("store", error);
-	fuzz_devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (fuzz_devnull < 0)
-		fuzz_die("open", "/dev/null");
 	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	const char *error = NULL;
+	struct store_mailbox inbox;
 	struct imap_session *session;
 	struct conn *conn;
 	bool preauth;
@@ -152,18 +76,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	preauth = (data[0] & 1) != 0;
-	data++;
-	size--;
-	if (size > FUZZ_INPUT_MAX)
-		size = FUZZ_INPUT_MAX;
-	fuzz_refill();
-	fd = memfd_create("imap-input", MFD_CLOEXEC);
-	if (fd < 0 || (size > 0 && write(fd, data, size) != (ssize_t)size) ||
-	    lseek(fd, 0, SEEK_SET) != 0)
-		fuzz_die("memfd", "write");
-	conn = conn_new(fd, fuzz_devnull, IMAP_LINE_MAX);
-	if (conn == NULL)
-		fuzz_die("conn", "out of memory");
+	/* A run may have renamed or deleted INBOX's contents: look it up. */
+	if (store_mailbox_find(fuzz_store, fuzz_account.id, "INBOX", &inbox, &error) != 1)
+		fuzz_die("inbox", error);
+	fuzz_world_refill(inbox.id, fuzz_bodies, FUZZ_MESSAGES);
+	conn = fuzz_world_conn(data + 1, size - 1, FUZZ_INPUT_MAX, IMAP_LINE_MAX, &fd);
 	conn_set_timeout(conn, 1);
 	session = imap_session_new(conn, fuzz_store, fuzz_config, NULL, false);
 	if (session == NULL)

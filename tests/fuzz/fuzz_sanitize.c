@@ -42,6 +42,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	bool images = data[0] & 1, cids = data[0] & 2;
 	size_t len, len2;
+	/* the text a reply quotes: no failure on any input but an allocation */
+	struct buf text;
+	buf_init(&text, 0);
+	if (sanitize_html_text((const char *)data + 1, size - 1, &text) < 0)
+		abort();
+	if (text.data != NULL && strlen(text.data) != text.len)
+		abort();     /* a NUL from the input would cut the quote short */
+	buf_free(&text);
 	char *out = run((const char *)data + 1, size - 1, images, cids, &len);
 	if (out == NULL)
 		return 0;

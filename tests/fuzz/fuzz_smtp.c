@@ -15,21 +15,14 @@
  *            ../../tests/fuzz/corpus/smtp */
 #include <config.h>
 
-#include <fcntl.h>
-#include <ftw.h>
+#include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "conn.h"
-#include "log.h"
-#include "process.h"
+#include "fuzz_world.h"
 #include "smtp.h"
-#include "store.h"
 
 /* Inputs past this are cut: 64 KB covers every line limit. */
 #define FUZZ_INPUT_MAX 65536
@@ -47,15 +40,7 @@ static const char *const fuzz_users[] = {
 static struct config *fuzz_config;
 static struct store *fuzz_store;
 static struct store_user fuzz_bob;
-static int fuzz_devnull = -1;
 static unsigned fuzz_runs;
-static char fuzz_dir[64];
-
-static void fuzz_die(const char *what, const char *error)
-{
-	fprintf(stderr, "fuzz_smtp: %s: %s\n", what, error != NULL ? error : "?");
-	abort();
-}
 
 struct fuzz_uids {
 	uint32_t *uids;
@@ -98,71 +83,16 @@ static void fuzz_clean(void)
 		fuzz_die("maintain", error);
 }
 
-static int fuzz_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-/* At exit, after the store's own atexit handler closed it (registered
- * later, so it runs first): the temporary store goes (100 MB of regions
- * and logs otherwise left in /dev/shm by every run). */
-static void fuzz_remove_dir(void)
-{
-	if (fuzz_dir[0] != '\0')
-		nftw(fuzz_dir, fuzz_rm, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *error = NULL;
-	char path[128];
 
-	setenv("PILLARBOX_AUTH_DELAY_MS", "0", 1);
-	snprintf(fuzz_dir, sizeof(fuzz_dir), "%s/fuzz_smtp.XXXXXX",
-		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	if (mkdtemp(fuzz_dir) == NULL)
-		fuzz_die("mkdtemp", fuzz_dir);
-	if (geteuid() == 0) {
-		/* The store refuses root: hand the directory over, then drop.
-		 * The corpus directories named on the command line are handed
-		 * over too, or libFuzzer could not add what it finds once we
-		 * run as the store user (a root-made mktemp -d is 0700). */
-		uid_t uid;
-		gid_t gid;
-		struct stat st;
-
-		if (process_user_ids("pillarbox", &uid, &gid, &error) < 0 ||
-		    chown(fuzz_dir, uid, gid) < 0 || chmod(fuzz_dir, 0755) < 0)
-			fuzz_die("chown", fuzz_dir);
-		for (int i = 1; argc != NULL && argv != NULL && i < *argc; i++) {
-			const char *arg = (*argv)[i];
-
-			if (arg[0] != '-' && stat(arg, &st) == 0 && S_ISDIR(st.st_mode) &&
-			    st.st_uid == 0 && chown(arg, uid, gid) < 0)
-				fuzz_die("chown", arg);
-		}
-		if (process_drop_root("pillarbox", &error) < 0)
-			fuzz_die("drop root", error);
-	}
-	umask(007);
-	atexit(fuzz_remove_dir);
-	log_open("fuzz_smtp");
-	fuzz_config = config_defaults();
-	snprintf(path, sizeof(path), "%s/store", fuzz_dir);
-	free(fuzz_config->store);
-	fuzz_config->store = strdup(path);
+	fuzz_config = fuzz_world_config("fuzz_smtp", argc, argv);
 	free(fuzz_config->hostname);
 	fuzz_config->hostname = strdup("mail.example.com");
-	fuzz_config->password_cost = 1;
-	fuzz_config->allow_plaintext_auth = true;
-	fuzz_config->watchdog_seconds = 0; /* leave libFuzzer's alarm alone */
 	fuzz_config->max_message_size = 40000;
-	if (store_init(fuzz_config, &error) < 0 ||
-	    store_open(fuzz_config, false, &fuzz_store, &error) < 0 ||
-	    store_domain_add(fuzz_store, "example.com", &error) < 0 ||
+	fuzz_store = fuzz_world_store();
+	if (store_domain_add(fuzz_store, "example.com", &error) < 0 ||
 	    store_domain_add(fuzz_store, "example.net", &error) < 0)
 		fuzz_die("store", error);
 	for (size_t i = 0; i < sizeof(fuzz_users) / sizeof(fuzz_users[0]); i++)
@@ -175,9 +105,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	    store_alias_add(fuzz_store, "@example.net", "carol@example.com", &error) != 1 ||
 	    store_user_find(fuzz_store, "bob@example.com", &fuzz_bob, &error) != 1)
 		fuzz_die("store", error);
-	fuzz_devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (fuzz_devnull < 0)
-		fuzz_die("open", "/dev/null");
 	return 0;
 }
 
@@ -199,19 +126,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		opt.mode = SMTP_MODE_SUBMISSION;
 	preauth = (data[0] & 2) != 0;
 	opt.quota_tempfail = (data[0] & 4) != 0;
-	data++;
-	size--;
-	if (size > FUZZ_INPUT_MAX)
-		size = FUZZ_INPUT_MAX;
 	if (++fuzz_runs % FUZZ_CLEAN_EVERY == 0)
 		fuzz_clean();
-	fd = memfd_create("smtp-input", MFD_CLOEXEC);
-	if (fd < 0 || (size > 0 && write(fd, data, size) != (ssize_t)size) ||
-	    lseek(fd, 0, SEEK_SET) != 0)
-		fuzz_die("memfd", "write");
-	conn = conn_new(fd, fuzz_devnull, SMTP_DATA_LINE_MAX);
-	if (conn == NULL)
-		fuzz_die("conn", "out of memory");
+	conn = fuzz_world_conn(data + 1, size - 1, FUZZ_INPUT_MAX, SMTP_DATA_LINE_MAX, &fd);
 	session = smtp_session_new(conn, fuzz_store, fuzz_config, NULL, &opt);
 	if (session == NULL)
 		fuzz_die("session", "out of memory");

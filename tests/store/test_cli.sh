@@ -87,7 +87,7 @@ expect_grep "--help shows the synopsis" "usage: pillarbox \[--config FILE\] NOUN
 expect_grep "--help documents exit codes" "75  temporary failure" "$out"
 expect_grep "--help lists mailbox list" "mailbox list USER" "$out"
 check "--version" 0 "$PB" --version
-expect_grep "--version prints the version" "^pillarbox [0-9]" "$out"
+expect_grep "--version prints the version" "^pillarbox (Pillarbox) [0-9]" "$out"
 check "user --help" 0 "$PB" user --help
 expect_grep "user --help lists passwd" "user passwd ADDRESS" "$out"
 check "no command" 64 "$PB"

@@ -1,8 +1,6 @@
 /* Accounts: addresses, domains, users, quota, aliases, store_resolve.
  * Every test runs on a fresh store in a temporary directory, as the store
  * user (a run as root switches to `pillarbox` first, or skips). */
-#include <ftw.h>
-#include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,50 +17,8 @@
 #include "password.h"
 #include "process.h"
 #include "store.h"
+#include "store_fixture.h"
 #include "store_int.h" /* address_canonical */
-
-struct fixture {
-	struct config *config;
-	struct store *store;
-	char dir[64];
-};
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(path);
-}
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	const char *err;
-
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/pb-test-account-XXXXXX");
-	if (mkdtemp(f->dir) == NULL || (f->config = config_defaults()) == NULL)
-		return -1;
-	free(f->config->store);
-	f->config->store = strdup(f->dir);
-	if (store_init(f->config, &err) < 0 || store_open(f->config, false, &f->store, &err) < 0) {
-		print_error("store: %s\n", err);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	store_close(&f->store);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	config_free(&f->config);
-	free(f);
-	return 0;
-}
 
 /* A hash imported instead of hashing a password per user: fast. */
 static char test_hash[PASSWORD_HASH_MAX];
@@ -200,7 +156,7 @@ static int name_cb(const char *name, void *ctx)
 
 static void test_domains(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct names *n = calloc(1, sizeof(*n));
 	const char *err = NULL;
 
@@ -244,7 +200,7 @@ static void test_domains(void **state)
 
 static void test_domain_del_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	const char *err = NULL;
 
 	add_domain(f->store, "example.org");
@@ -266,7 +222,7 @@ static void test_domain_del_refused(void **state)
 
 static void test_user_add_find(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_user u, v;
 	const char *err = NULL;
 	time_t now = time(NULL);
@@ -295,7 +251,7 @@ static void test_user_add_find(void **state)
 
 static void test_user_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	const char *err = NULL;
 	char longpw[PASSWORD_MAX + 2];
 
@@ -342,7 +298,7 @@ static int mbox_cb(const struct store_mailbox *m, void *ctx)
 
 static void test_user_mailboxes(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct mbox_seen s = { .n = 0 };
 	const char *err = NULL;
 	static const struct {
@@ -389,7 +345,7 @@ static int user_cb(const struct store_user *u, void *ctx)
 
 static void test_user_list(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct users_seen *s = calloc(1, sizeof(*s));
 	const char *err = NULL;
 
@@ -430,7 +386,7 @@ static void test_user_list(void **state)
 
 static void test_user_update(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_user u;
 	const char *err = NULL;
 
@@ -473,7 +429,7 @@ static int append(struct store *s, uint32_t mailbox_id, size_t size, const char 
 
 static void test_quota(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_mailbox inbox;
 	uint64_t bytes;
 	uint32_t messages;
@@ -518,7 +474,7 @@ static void test_quota(void **state)
 
 static void test_user_del(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_user u;
 	struct mbox_seen s = { .n = 0 };
 	struct store_mailbox inbox;
@@ -547,7 +503,7 @@ static void test_user_del(void **state)
 
 static void test_alias_basic(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	const char *err = NULL;
 
 	add_domain(f->store, "example.org");
@@ -593,7 +549,7 @@ static void test_alias_basic(void **state)
 
 static void test_alias_order(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 
 	add_domain(f->store, "example.org");
 	uint32_t bob = add_user(f->store, "bob@example.org");
@@ -635,7 +591,7 @@ static void test_alias_order(void **state)
 
 static void test_alias_loops(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	const char *err = NULL;
 
 	add_domain(f->store, "example.org");
@@ -662,7 +618,7 @@ static void test_alias_loops(void **state)
 
 static void test_alias_limits(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_rcpt_target few[10];
 	size_t n;
 	const char *err = NULL;
@@ -712,7 +668,7 @@ static void test_alias_limits(void **state)
 
 static void test_alias_dangling_disabled(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	const char *err = NULL;
 
 	add_domain(f->store, "example.org");
@@ -758,7 +714,7 @@ static int pair_cb(const char *src, const char *dst, void *ctx)
 
 static void test_alias_del_list(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct pairs_seen *s = calloc(1, sizeof(*s));
 	const char *err = NULL;
 	char b[64];
@@ -803,7 +759,7 @@ static void test_alias_del_list(void **state)
 
 static void test_resolve_cases(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	const char *err = NULL;
 
 	add_domain(f->store, "example.org");
@@ -829,34 +785,27 @@ int main(void)
 	const char *err;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_address_grammar),
-		cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_domain_del_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_user_add_find, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_user_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_user_mailboxes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_user_list, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_user_update, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_quota, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_user_del, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_alias_basic, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_alias_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_alias_loops, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_alias_limits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_alias_dangling_disabled, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_alias_del_list, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resolve_cases, setup, teardown),
+		STORE_TEST(test_domains),
+		STORE_TEST(test_domain_del_refused),
+		STORE_TEST(test_user_add_find),
+		STORE_TEST(test_user_refused),
+		STORE_TEST(test_user_mailboxes),
+		STORE_TEST(test_user_list),
+		STORE_TEST(test_user_update),
+		STORE_TEST(test_quota),
+		STORE_TEST(test_user_del),
+		STORE_TEST(test_alias_basic),
+		STORE_TEST(test_alias_order),
+		STORE_TEST(test_alias_loops),
+		STORE_TEST(test_alias_limits),
+		STORE_TEST(test_alias_dangling_disabled),
+		STORE_TEST(test_alias_del_list),
+		STORE_TEST(test_resolve_cases),
 	};
 
-	if (geteuid() == 0) {
-		if (getpwnam("pillarbox") == NULL) {
-			fprintf(stderr, "SKIP: running as root and there is no user pillarbox\n");
-			return 77;
-		}
-		if (process_drop_root("pillarbox", &err) < 0) {
-			fprintf(stderr, "process_drop_root: %s\n", err);
-			return 1;
-		}
-	}
+	int user = store_fixture_become_store_user();
+	if (user != 0)
+		return user;
 	if (password_hash("test password", 0, test_hash, &err) < 0) {
 		fprintf(stderr, "password_hash: %s\n", err);
 		return 1;

@@ -1,8 +1,6 @@
 /* store_auth_login: answers, throttling, delays, timing. Each test runs on a
  * fresh store as the store user (a run as root switches to `pillarbox`
  * first, or skips). PILLARBOX_AUTH_DELAY_MS is 0 unless a test sets it. */
-#include <ftw.h>
-#include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,33 +18,16 @@
 #include "password.h"
 #include "process.h"
 #include "store.h"
-
-struct fixture {
-	struct config *config;
-	struct store *store;
-	char dir[64];
-};
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(path);
-}
+#include "store_fixture.h"
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	const char *err;
+	const char *err = "";
 
-	if (f == NULL)
+	if (store_fixture_setup(state) < 0)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/pb-test-auth-XXXXXX");
-	if (mkdtemp(f->dir) == NULL || (f->config = config_defaults()) == NULL)
-		return -1;
-	free(f->config->store);
-	f->config->store = strdup(f->dir);
-	if (store_init(f->config, &err) < 0 || store_open(f->config, false, &f->store, &err) < 0 ||
-	    store_domain_add(f->store, "example.org", &err) != 1 ||
+	struct store_fixture *f = *state;
+	if (store_domain_add(f->store, "example.org", &err) != 1 ||
 	    store_user_add(f->store, "Bob@example.org", "right password", NULL, &err) != 1 ||
 	    store_user_add(f->store, "alice@example.org", "alice's password", NULL, &err) != 1) {
 		print_error("setup: %s\n", err);
@@ -57,17 +38,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	store_close(&f->store);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	config_free(&f->config);
-	free(f);
-	return 0;
-}
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -75,7 +45,7 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static enum store_auth_result login(struct fixture *f, const char *address, const char *password,
+static enum store_auth_result login(struct store_fixture *f, const char *address, const char *password,
 				    const char *rip)
 {
 	struct store_user u;
@@ -85,7 +55,7 @@ static enum store_auth_result login(struct fixture *f, const char *address, cons
 
 static void test_auth_answers(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_user u;
 	const char *err = NULL;
 	char longpw[PASSWORD_MAX + 2];
@@ -121,7 +91,7 @@ static void test_auth_answers(void **state)
 
 static void test_auth_passwd_import(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char hash[PASSWORD_HASH_MAX];
 	const char *err = NULL;
 
@@ -137,7 +107,7 @@ static void test_auth_passwd_import(void **state)
 
 static void test_auth_throttle_address(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	const char *err = NULL;
 	struct store_user u;
 
@@ -174,7 +144,7 @@ static void test_auth_throttle_address(void **state)
 
 static void test_auth_throttle_ip(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char address[64];
 
 	/* 30 failures from one IP over several addresses (each below 10) ... */
@@ -208,7 +178,7 @@ static void test_auth_throttle_ip(void **state)
 /* Unknown user and wrong password cost the same (the dummy hash). */
 static void test_auth_timing(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	double unknown = 0, wrong = 0;
 
 	for (int i = 0; i < 3; i++) {
@@ -231,7 +201,7 @@ static void test_auth_timing(void **state)
 /* Failures are answered late, more so each time; successes are not. */
 static void test_auth_delay(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 
 	double t0 = now_s();
 	assert_int_equal(login(f, "bob@example.org", "right password", NULL), STORE_AUTH_OK);
@@ -258,12 +228,65 @@ static void test_auth_delay(void **state)
 	setenv("PILLARBOX_AUTH_DELAY_MS", "0", 1);
 }
 
+/* Bytes in the store's log (from store_stats): unchanged = nothing written. */
+static unsigned long long log_position(struct store_fixture *f)
+{
+	char *text = NULL;
+	size_t len = 0;
+	const char *err = NULL;
+	FILE *out = open_memstream(&text, &len);
+	unsigned long long file = 0, bytes = 0;
+
+	assert_non_null(out);
+	assert_int_equal(store_stats(f->store, out, &err), 0);
+	fclose(out);
+	const char *p = strstr(text, "log current file: ");
+	const char *q = strstr(text, "log bytes since checkpoint: ");
+	assert_non_null(p);
+	assert_non_null(q);
+	file = strtoull(p + strlen("log current file: "), NULL, 10);
+	bytes = strtoull(q + strlen("log bytes since checkpoint: "), NULL, 10);
+	free(text);
+	return (file << 32) + bytes;
+}
+
+/* A success writes nothing when there is no failure to forget; a failure
+ * is recorded, and the next success forgets it (one write), after which
+ * successes write nothing again. */
+static void test_auth_success_writes_nothing(void **state)
+{
+	struct store_fixture *f = *state;
+
+	/* Every database handle open first (opening one logs it). */
+	assert_int_equal(login(f, "bob@example.org", "right password", "192.0.2.9"), STORE_AUTH_OK);
+	(void)log_position(f);
+	unsigned long long before = log_position(f);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(login(f, "bob@example.org", "right password", "192.0.2.9"),
+				 STORE_AUTH_OK);
+	assert_int_equal(login(f, "alice@example.org", "alice's password", NULL), STORE_AUTH_OK);
+	assert_true(log_position(f) == before);
+
+	assert_int_equal(login(f, "bob@example.org", "wrong", "192.0.2.10"), STORE_AUTH_FAIL);
+	unsigned long long failed = log_position(f);
+	assert_true(failed > before);
+	assert_int_equal(login(f, "bob@example.org", "right password", "192.0.2.9"), STORE_AUTH_OK);
+	unsigned long long forgotten = log_position(f);
+	assert_true(forgotten > failed);
+	assert_int_equal(login(f, "bob@example.org", "right password", "192.0.2.9"), STORE_AUTH_OK);
+	assert_true(log_position(f) == forgotten);
+	/* The failing IP's later successes take their own count back: written. */
+	assert_int_equal(login(f, "alice@example.org", "alice's password", "192.0.2.10"),
+			 STORE_AUTH_OK);
+	assert_true(log_position(f) > forgotten);
+}
+
 /* Parallel attempts (one process each) cannot pass the threshold together:
- * every attempt is counted before its password is checked. */
+ * the attempts on one address run one at a time. */
 #define PARALLEL 12
 static void test_auth_parallel(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	pid_t pids[PARALLEL];
 	int fails = 0, throttled = 0;
 
@@ -302,26 +325,20 @@ static void test_auth_parallel(void **state)
 
 int main(void)
 {
-	const char *err;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_auth_answers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_auth_passwd_import, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_auth_throttle_address, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_auth_throttle_ip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_auth_timing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_auth_delay, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_auth_parallel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auth_answers, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_auth_passwd_import, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_auth_throttle_address, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_auth_throttle_ip, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_auth_timing, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_auth_delay, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_auth_parallel, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_auth_success_writes_nothing, setup,
+						store_fixture_teardown),
 	};
 
-	if (geteuid() == 0) {
-		if (getpwnam("pillarbox") == NULL) {
-			fprintf(stderr, "SKIP: running as root and there is no user pillarbox\n");
-			return 77;
-		}
-		if (process_drop_root("pillarbox", &err) < 0) {
-			fprintf(stderr, "process_drop_root: %s\n", err);
-			return 1;
-		}
-	}
+	int user = store_fixture_become_store_user();
+	if (user != 0)
+		return user;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -470,7 +470,7 @@ static int tls_client_child(int fd, const char *name, bool expect_fail)
 	return 0;
 }
 
-static void starttls_round(const char *name, bool expect_fail)
+static void starttls_round(const char *name, bool expect_fail, bool prepared)
 {
 	int sv[2], status;
 	pid_t pid;
@@ -480,7 +480,11 @@ static void starttls_round(const char *name, bool expect_fail)
 	char *line;
 	size_t len, discarded = 0;
 
-	assert_int_equal(tls_creds_server_load(cert_pem, key_pem, NULL, &creds, &error), 0);
+	/* prepared: loaded by the handshake's first session (what handlers do) */
+	if (prepared)
+		assert_int_equal(tls_creds_server_prepare(cert_pem, key_pem, NULL, &creds, &error), 0);
+	else
+		assert_int_equal(tls_creds_server_load(cert_pem, key_pem, NULL, &creds, &error), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -520,12 +524,17 @@ static void starttls_round(const char *name, bool expect_fail)
 
 static void test_starttls_ok(void **state)
 {
-	starttls_round("localhost", false);
+	starttls_round("localhost", false, false);
+}
+
+static void test_starttls_prepared(void **state)
+{
+	starttls_round("localhost", false, true);
 }
 
 static void test_starttls_wrong_name(void **state)
 {
-	starttls_round("not-this-host.example", true);
+	starttls_round("not-this-host.example", true, false);
 }
 
 static void test_tls_bad_files(void **state)
@@ -542,6 +551,41 @@ static void test_tls_bad_files(void **state)
 	assert_non_null(strstr(error, "tls_priority"));
 }
 
+/* Prepared credentials: unreadable files are reported at once; a key that
+ * does not parse only when TLS is first wanted, and then every time. */
+static void test_tls_prepared_bad(void **state)
+{
+	struct tls_creds *creds = NULL;
+	const char *error = NULL;
+	char bad_key[300];
+	int sv[2];
+
+	assert_int_equal(tls_creds_server_prepare(cert_pem, "/nonexistent/key.pem", NULL, &creds,
+						  &error), -1);
+	assert_non_null(strstr(error, "/nonexistent/key.pem"));
+	assert_null(creds);
+	snprintf(bad_key, sizeof(bad_key), "%s/bad-key.pem", tls_dir);
+	FILE *f = fopen(bad_key, "w");
+	assert_non_null(f);
+	fputs("-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n", f);
+	fclose(f);
+	assert_int_equal(tls_creds_server_prepare(cert_pem, bad_key, NULL, &creds, &error), 0);
+	assert_non_null(creds);
+	for (int i = 0; i < 2; i++) {
+		error = NULL;
+		assert_int_equal(tls_creds_ready(creds, &error), -1);
+		assert_non_null(strstr(error, "bad-key.pem"));
+	}
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	struct conn *conn = conn_new(sv[0], sv[0], 100);
+	assert_int_equal(conn_start_tls(conn, creds, true, NULL, NULL, &error), -1);
+	conn_free(&conn);
+	close(sv[0]);
+	close(sv[1]);
+	tls_creds_free(&creds);
+	assert_null(creds);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -556,8 +600,10 @@ int main(void)
 		cmocka_unit_test(test_conn_pipe_and_wait),
 		cmocka_unit_test(test_conn_tcp_peer),
 		cmocka_unit_test(test_starttls_ok),
+		cmocka_unit_test(test_starttls_prepared),
 		cmocka_unit_test(test_starttls_wrong_name),
 		cmocka_unit_test(test_tls_bad_files),
+		cmocka_unit_test(test_tls_prepared_bad),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

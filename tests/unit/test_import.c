@@ -117,56 +117,6 @@ static void collected_free(struct collected *c)
 	free(c);
 }
 
-/* ---------------------------------------------------------- modified UTF-7 */
-
-static void utf7_ok(const char *in, const char *want)
-{
-	char out[256];
-	int n = import_utf7_decode(in, strlen(in), out, sizeof(out));
-
-	if (n < 0)
-		fail_msg("refused: \"%s\"", in);
-	assert_string_equal(out, want);
-	assert_int_equal(n, (int)strlen(want));
-}
-
-static void utf7_bad(const char *in)
-{
-	char out[256];
-
-	if (import_utf7_decode(in, strlen(in), out, sizeof(out)) >= 0)
-		fail_msg("accepted: \"%s\"", in);
-}
-
-static void test_utf7(void **state)
-{
-	(void)state;
-	utf7_ok("Sent", "Sent");
-	utf7_ok("Entw&APw-rfe", "Entw\xc3\xbcrfe");
-	utf7_ok("&AOQ-", "\xc3\xa4");
-	utf7_ok("&-", "&");
-	utf7_ok("A&-B", "A&B");
-	utf7_ok("&ZeVnLIqe-", "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e");
-	utf7_ok("&2D3eAQ-", "\xf0\x9f\x98\x81");          /* a surrogate pair */
-	utf7_ok("", "");
-	utf7_bad("&AGE-");         /* 'a' must not be encoded */
-	utf7_bad("&AOQ");          /* unterminated */
-	utf7_bad("&AOR-");         /* padding bits not zero */
-	utf7_bad("&AOQA-");        /* a wasted base64 digit */
-	utf7_bad("&AOQ-&AOQ-");    /* two runs where one would do */
-	utf7_bad("&2D0-");         /* lone high surrogate */
-	utf7_bad("&3gE-");         /* lone low surrogate */
-	utf7_bad("&AAE-");         /* a control character */
-	utf7_bad("tab\there");
-	utf7_bad("caf\xc3\xa9");   /* raw 8-bit */
-	utf7_bad("&AO!-");         /* not base64 */
-	{
-		char small[3];
-
-		assert_int_equal(import_utf7_decode("abcd", 4, small, sizeof(small)), -1);
-	}
-}
-
 /* --------------------------------------------------------- Maildir names */
 
 static void test_maildir_name(void **state)
@@ -590,7 +540,6 @@ static void test_pipe_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_utf7),
 		cmocka_unit_test(test_maildir_name),
 		cmocka_unit_test(test_mbox_from_and_fields),
 		cmocka_unit_test(test_mbox_read),

@@ -279,6 +279,47 @@ static void test_limits(void **state)
 	free(out);
 }
 
+/* The HTML of a message as the text a reply quotes. */
+static void text_is(const char *html, const char *want)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	assert_int_equal(sanitize_html_text(html, strlen(html), &b), 0);
+	assert_string_equal(b.data != NULL ? b.data : "", want);
+	buf_free(&b);
+}
+
+static void test_plain_text(void **state)
+{
+	(void)state;
+	text_is("<p>Hello  <b>Bob</b>,</p><p>the plan\nis ready.</p>",
+		"Hello Bob,\n\nthe plan is ready.");
+	text_is("<html><head><title>T</title><style>p{}</style></head>"
+		"<body>a<br>b<script>alert(1)</script><!-- c --></body></html>", "a\nb");
+	text_is("<ul><li>one</li><li>two</li></ul>after", "- one\n- two\nafter");
+	text_is("<pre>  keep\n   this</pre>x", "  keep\n   this\n\nx");
+	text_is("<a href=\"https://example.org/x\">the plan</a> and "
+		"<a href=\"https://example.org/y\">https://example.org/y</a> "
+		"<a href=\"javascript:alert(1)\">js</a>",
+		"the plan <https://example.org/x> and https://example.org/y js");
+	text_is("<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>", "a b\nc");
+	text_is("caf\xc3\xa9 &amp; &lt;tag&gt;", "caf\xc3\xa9 & <tag>");
+	text_is("", "");
+	/* depth beyond the limit: what is deeper is left out, nothing breaks */
+	struct buf deep;
+	buf_init(&deep, 0);
+	for (int i = 0; i < 5000; i++)
+		buf_puts(&deep, "<div>");
+	buf_puts(&deep, "bottom");
+	struct buf b;
+	buf_init(&b, 0);
+	assert_int_equal(sanitize_html_text(deep.data, deep.len, &b), 0);
+	buf_free(&b);
+	buf_free(&deep);
+	/* too large: refused */
+	assert_int_equal(sanitize_html_text("x", SANITIZE_INPUT_MAX + 1, &b), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_images),
 		cmocka_unit_test(test_corpus),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_plain_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,8 +6,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <ftw.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,51 +14,11 @@
 #include "process.h"
 #include "session.h"
 #include "store.h"
-
-struct fixture {
-	char dir[64];
-	struct config *config;
-	struct store *store;
-};
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(path);
-}
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	const char *err;
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/pb-test-session-XXXXXX");
-	if (mkdtemp(f->dir) == NULL || (f->config = config_defaults()) == NULL)
-		return -1;
-	free(f->config->store);
-	f->config->store = strdup(f->dir);
-	if (store_init(f->config, &err) < 0 || store_open(f->config, false, &f->store, &err) < 0) {
-		fprintf(stderr, "setup: %s\n", err);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	store_close(&f->store);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	config_free(&f->config);
-	free(f);
-	return 0;
-}
+#include "store_fixture.h"
 
 static void test_session_life(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	const char *err;
 	struct store_session a, b, got;
 	int64_t t = 1700000000;
@@ -92,7 +50,7 @@ static void test_session_life(void **state)
 
 static void test_session_expire(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	const char *err;
 	struct store_session s;
 	int64_t t = 1700000000;
@@ -110,7 +68,7 @@ static void test_session_expire(void **state)
 
 static void test_prefs(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	const char *err;
 	struct store_prefs p;
 	assert_int_equal(store_prefs_get(f->store, 42, &p, &err), 1);
@@ -134,21 +92,13 @@ static void test_prefs(void **state)
 
 int main(void)
 {
-	const char *err;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_session_life, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_session_expire, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_prefs, setup, teardown),
+		STORE_TEST(test_session_life),
+		STORE_TEST(test_session_expire),
+		STORE_TEST(test_prefs),
 	};
-	if (geteuid() == 0) {
-		if (getpwnam("pillarbox") == NULL) {
-			fprintf(stderr, "SKIP: running as root and there is no user pillarbox\n");
-			return 77;
-		}
-		if (process_drop_root("pillarbox", &err) < 0) {
-			fprintf(stderr, "process_drop_root: %s\n", err);
-			return 1;
-		}
-	}
+	int user = store_fixture_become_store_user();
+	if (user != 0)
+		return user;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "charset.h"
 #include "smtp_addr.h"
 
 static struct smtp_mail_args m;
@@ -228,11 +229,15 @@ static void test_utf8(void **state)
 	mail_refused("FROM:<\xed\xa0\x80@example.com>", "501 5.1.7");     /* surrogate */
 	mail_refused("FROM:<\xf4\x90\x80\x80@example.com>", "501 5.1.7"); /* > U+10FFFF */
 	mail_refused("FROM:<a@ex\xffmple.com>", "501 5.1.7");
-	assert_int_equal(smtp_utf8_seq((const unsigned char *)"a", 1), 1);
-	assert_int_equal(smtp_utf8_seq((const unsigned char *)"\xc3\xa9", 2), 2);
-	assert_int_equal(smtp_utf8_seq((const unsigned char *)"\xc3\xa9", 1), 0);
-	assert_int_equal(smtp_utf8_seq((const unsigned char *)"\xe0\x80\x80", 3), 0);
-	assert_int_equal(smtp_utf8_seq((const unsigned char *)"\xf0\x9f\x93\xa7", 4), 4);
+	assert_int_equal(charset_utf8_char_len((const unsigned char *)"a", 1), 1);
+	assert_int_equal(charset_utf8_char_len((const unsigned char *)"\xc3\xa9", 2), 2);
+	assert_int_equal(charset_utf8_char_len((const unsigned char *)"\xc3\xa9", 1), 0);
+	assert_int_equal(charset_utf8_char_len((const unsigned char *)"\xe0\x80\x80", 3), 0);
+	assert_int_equal(charset_utf8_char_len((const unsigned char *)"\xf0\x9f\x93\xa7", 4), 4);
+	/* A C1 control is a character, but not one of text. */
+	assert_int_equal(charset_utf8_char_len("\xc2\x85", 2), 2);
+	assert_int_equal(charset_utf8_text_char_len("\xc2\x85", 2), 0);
+	assert_int_equal(charset_utf8_text_char_len("\xc2\xa0", 2), 2);
 }
 
 static void test_controls_and_nul(void **state)

@@ -296,8 +296,9 @@ class Nginx(Server):
         snippet = subst(os.path.join(TOP_SRCDIR, "dist", "nginx", "pillarbox-webmail.conf"),
                         {"pkgdatadir": os.path.dirname(TEMPLATES),
                          "pkglibexecdir": os.path.dirname(CGI), "fcgiwrap_socket": sock})
-        snippet = snippet.replace("fastcgi_param SCRIPT_NAME /webmail;",
-                                  "fastcgi_param SCRIPT_NAME /webmail;\n\tfastcgi_param PILLARBOX_CONF %s;"
+        # every location running the program gets the test's configuration
+        snippet = snippet.replace("include fastcgi_params;",
+                                  "include fastcgi_params;\n\tfastcgi_param PILLARBOX_CONF %s;"
                                   "\n\tfastcgi_param PILLARBOX_LOG_STDERR 1;" % store.conf)
         with open(os.path.join(d, "pillarbox-webmail.conf"), "w") as f:
             f.write(snippet)

@@ -1,0 +1,246 @@
+/* Unit tests of From identities (store/identity.c): which aliases are a
+ * user's identities (direct, chained, not catch-alls, not redirected away),
+ * saving names and signatures with their checks; and of signing a user's
+ * other webmail sessions out (store_session_destroy_user, session.c), which
+ * must also live beside the identity records in the sessions database. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "identity.h"
+#include "process.h"
+#include "session.h"
+#include "store.h"
+#include "store_fixture.h"
+
+static uint32_t alice_id, bob_id;
+
+/* Two domains, Alice and Bob. */
+static int setup(void **state)
+{
+	struct store_user u;
+	const char *err = "";
+
+	if (store_fixture_setup(state) < 0)
+		return -1;
+	struct store_fixture *f = *state;
+	if (store_domain_add(f->store, "example.com", &err) != 1 ||
+	    store_domain_add(f->store, "example.org", &err) != 1 ||
+	    store_user_add(f->store, "Alice@example.com", "pw-alice", NULL, &err) != 1 ||
+	    store_user_add(f->store, "bob@example.com", "pw-bob", NULL, &err) != 1 ||
+	    store_user_find(f->store, "alice@example.com", &u, &err) != 1) {
+		fprintf(stderr, "setup: %s\n", err);
+		return -1;
+	}
+	alice_id = u.id;
+	if (store_user_find(f->store, "bob@example.com", &u, &err) != 1)
+		return -1;
+	bob_id = u.id;
+	return 0;
+}
+
+static void alias(struct store_fixture *f, const char *source, const char *target)
+{
+	const char *err = NULL;
+	if (store_alias_add(f->store, source, target, &err) != 1)
+		fail_msg("alias %s -> %s: %s", source, target, err);
+}
+
+static void test_identities_list(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store_identity *list;
+	size_t n;
+	const char *err;
+
+	/* no aliases: the primary address only, as created */
+	assert_int_equal(store_identities_get(f->store, alice_id, &list, &n, &err), 1);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].address, "Alice@example.com");
+	assert_string_equal(list[0].name, "");
+	assert_string_equal(list[0].signature, "");
+	free(list);
+
+	alias(f, "sales@example.com", "alice@example.com");      /* direct */
+	alias(f, "a.smith@example.org", "ALICE@example.com");    /* case differs */
+	alias(f, "zz-team@example.com", "sales@example.com");    /* a chain */
+	alias(f, "all@example.com", "alice@example.com");        /* fan-out */
+	alias(f, "all@example.com", "bob@example.com");
+	alias(f, "@example.org", "alice@example.com");           /* catch-all: never */
+	alias(f, "bob-only@example.com", "bob@example.com");     /* somebody else's */
+	alias(f, "away@example.com", "friend@remote.test");      /* remote */
+	/* a user's address redirected to alice delivers to alice... */
+	alias(f, "bob@example.com", "alice@example.com");
+	/* ...and one the user redirected away is not hers any more */
+	assert_int_equal(store_identities_get(f->store, alice_id, &list, &n, &err), 1);
+	const char *want[] = { "Alice@example.com", "a.smith@example.org", "all@example.com",
+			       "bob-only@example.com", "bob@example.com", "sales@example.com",
+			       "zz-team@example.com" };
+	/* bob-only -> bob -> alice: a chain through a redirected user */
+	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(list[i].address, want[i]);
+	free(list);
+
+	/* bob's mail goes to alice now: "all" and "bob-only" name bob but
+	 * reach alice only; bob keeps his own address (always first) */
+	assert_int_equal(store_identities_get(f->store, bob_id, &list, &n, &err), 1);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].address, "bob@example.com");
+	free(list);
+	/* take the redirect away: they are bob's again */
+	assert_int_equal(store_alias_del(f->store, "bob@example.com", NULL, &err), 1);
+	assert_int_equal(store_identities_get(f->store, bob_id, &list, &n, &err), 1);
+	assert_int_equal(n, 3);
+	assert_string_equal(list[1].address, "all@example.com");
+	assert_string_equal(list[2].address, "bob-only@example.com");
+	free(list);
+
+	/* an unknown user is an error, not an empty list */
+	assert_int_equal(store_identities_get(f->store, 9999, &list, &n, &err), -1);
+	assert_null(list);
+}
+
+static void test_identity_set(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store_identity id = { .address = "SALES@example.com", .name = "Alice Sales",
+				     .signature = "-- \nAlice\r\nSales\tdept" };
+	struct store_identity *list;
+	size_t n;
+	const char *err;
+
+	alias(f, "sales@example.com", "alice@example.com");
+	assert_int_equal(store_identity_set(f->store, alice_id, &id, &err), 1);
+	snprintf(id.address, sizeof(id.address), "alice@EXAMPLE.com");
+	snprintf(id.name, sizeof(id.name), "Alice Ünicode");
+	id.signature[0] = '\0';
+	assert_int_equal(store_identity_set(f->store, alice_id, &id, &err), 1);
+
+	assert_int_equal(store_identities_get(f->store, alice_id, &list, &n, &err), 1);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].name, "Alice Ünicode");
+	assert_string_equal(list[0].signature, "");
+	assert_string_equal(list[1].address, "sales@example.com");
+	assert_string_equal(list[1].name, "Alice Sales");
+	assert_string_equal(list[1].signature, "-- \nAlice\r\nSales\tdept");
+	free(list);
+	/* the other user sees none of it */
+	assert_int_equal(store_identities_get(f->store, bob_id, &list, &n, &err), 1);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].name, "");
+	free(list);
+
+	/* not hers */
+	snprintf(id.address, sizeof(id.address), "bob@example.com");
+	assert_int_equal(store_identity_set(f->store, alice_id, &id, &err), 0);
+	assert_non_null(strstr(err, "not one of your addresses"));
+	snprintf(id.address, sizeof(id.address), "@example.com");
+	assert_int_equal(store_identity_set(f->store, alice_id, &id, &err), 0);
+	/* a header-breaking name, a control character, bad UTF-8 */
+	snprintf(id.address, sizeof(id.address), "sales@example.com");
+	snprintf(id.name, sizeof(id.name), "Evil\r\nBcc: x@y");
+	assert_int_equal(store_identity_set(f->store, alice_id, &id, &err), 0);
+	assert_non_null(strstr(err, "name"));
+	snprintf(id.name, sizeof(id.name), "a\x01");
+	assert_int_equal(store_identity_set(f->store, alice_id, &id, &err), 0);
+	snprintf(id.name, sizeof(id.name), "\xc3(");
+	assert_int_equal(store_identity_set(f->store, alice_id, &id, &err), 0);
+	snprintf(id.name, sizeof(id.name), "C1 \xc2\x85");
+	assert_int_equal(store_identity_set(f->store, alice_id, &id, &err), 0);
+	snprintf(id.name, sizeof(id.name), "ok");
+	snprintf(id.signature, sizeof(id.signature), "bell\a");
+	assert_int_equal(store_identity_set(f->store, alice_id, &id, &err), 0);
+	assert_non_null(strstr(err, "signature"));
+	/* lengths: at the limits fine, over them refused (not truncated) */
+	memset(id.name, 'n', STORE_IDENTITY_NAME_MAX);
+	id.name[STORE_IDENTITY_NAME_MAX] = '\0';
+	memset(id.signature, 's', STORE_SIGNATURE_MAX);
+	id.signature[STORE_SIGNATURE_MAX] = '\0';
+	assert_int_equal(store_identity_set(f->store, alice_id, &id, &err), 1);
+	assert_int_equal(store_identities_get(f->store, alice_id, &list, &n, &err), 1);
+	assert_int_equal(strlen(list[1].name), STORE_IDENTITY_NAME_MAX);
+	assert_int_equal(strlen(list[1].signature), STORE_SIGNATURE_MAX);
+	free(list);
+	id.name[STORE_IDENTITY_NAME_MAX] = 'n';    /* unterminated: one byte too many */
+	assert_int_equal(store_identity_set(f->store, alice_id, &id, &err), 0);
+	id.name[STORE_IDENTITY_NAME_MAX] = '\0';
+	id.signature[STORE_SIGNATURE_MAX] = 's';
+	assert_int_equal(store_identity_set(f->store, alice_id, &id, &err), 0);
+
+	/* identity records beside sessions do not upset the session sweep, and
+	 * are not swept: addresses of every length, including the one that
+	 * would make a 32-byte key without padding */
+	const char *addrs[] = { "x@example.com", "abcdefghijklm@example.com",
+				"abcdefghijk@example.com" };
+	struct store_identity id2 = { .name = "N" };
+	for (size_t i = 0; i < 3; i++) {
+		alias(f, addrs[i], "alice@example.com");
+		snprintf(id2.address, sizeof(id2.address), "%s", addrs[i]);
+		assert_int_equal(store_identity_set(f->store, alice_id, &id2, &err), 1);
+	}
+	struct store_session s;
+	assert_int_equal(store_session_create(f->store, alice_id, 1000, &s, &err), 1);
+	assert_int_equal(store_session_expire(f->store, 1000 + 100000, 1800, 43200, &err), 1);
+	assert_int_equal(store_identities_get(f->store, alice_id, &list, &n, &err), 1);
+	assert_int_equal(n, 5);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i].address, "sales@example.com") != 0 && i > 0)
+			assert_string_equal(list[i].name, "N");
+	free(list);
+}
+
+static void test_session_destroy_user(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store_session a[3], other, got;
+	const char *err;
+	int64_t t = 1700000000;
+
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(store_session_create(f->store, alice_id, t, &a[i], &err), 1);
+	assert_int_equal(store_session_create(f->store, bob_id, t, &other, &err), 1);
+	struct store_prefs p = { .page_size = 20 };
+	assert_int_equal(store_prefs_set(f->store, alice_id, &p, &err), 1);
+	struct store_identity id = { .address = "alice@example.com", .name = "A" };
+	assert_int_equal(store_identity_set(f->store, alice_id, &id, &err), 1);
+
+	/* keep the current one, end the two others */
+	assert_int_equal(store_session_destroy_user(f->store, alice_id, a[1].id, &err), 2);
+	assert_int_equal(store_session_get(f->store, a[0].id, t, 1800, 43200, &got, &err), 0);
+	assert_int_equal(store_session_get(f->store, a[1].id, t, 1800, 43200, &got, &err), 1);
+	assert_int_equal(store_session_get(f->store, a[2].id, t, 1800, 43200, &got, &err), 0);
+	/* somebody else's, the settings and the identities stay */
+	assert_int_equal(store_session_get(f->store, other.id, t, 1800, 43200, &got, &err), 1);
+	assert_int_equal(store_prefs_get(f->store, alice_id, &p, &err), 1);
+	assert_int_equal(p.page_size, 20);
+	struct store_identity *list;
+	size_t n;
+	assert_int_equal(store_identities_get(f->store, alice_id, &list, &n, &err), 1);
+	assert_string_equal(list[0].name, "A");
+	free(list);
+	/* NULL: every one */
+	assert_int_equal(store_session_destroy_user(f->store, alice_id, NULL, &err), 1);
+	assert_int_equal(store_session_get(f->store, a[1].id, t, 1800, 43200, &got, &err), 0);
+	assert_int_equal(store_session_destroy_user(f->store, alice_id, NULL, &err), 0);
+	assert_int_equal(store_session_get(f->store, other.id, t, 1800, 43200, &got, &err), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_identities_list, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_identity_set, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_session_destroy_user, setup, store_fixture_teardown),
+	};
+	int user = store_fixture_become_store_user();
+	if (user != 0)
+		return user;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
