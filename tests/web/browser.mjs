@@ -5,25 +5,11 @@
 // bytes, blocks and shows images, opens the XSS corpus mail (no script may
 // run), marks, moves, deletes, empties Trash, signs out; then the same on a
 // phone-sized screen. A screenshot of each page goes to SCREENSHOT_DIR.
-import { chromium } from 'playwright-core';
+import { check, exitWithResult, fail, launch, screenshotter } from './browserlib.mjs';
 import fs from 'node:fs';
-import path from 'node:path';
 
 const [base, shots, address, password] = process.argv.slice(2);
-fs.mkdirSync(shots, { recursive: true });
-let failures = 0;
-function check(cond, what) {
-	console.log(`${cond ? 'ok' : 'FAIL'} - ${what}`);
-	if (!cond)
-		failures++;
-}
-
-// playwright gives every launch a fresh --user-data-dir of its own
-const browser = await chromium.launch({
-	executablePath: '/usr/bin/chromium',
-	args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-		'--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 const xssFired = [];
 
 async function newPage(viewport) {
@@ -35,9 +21,7 @@ async function newPage(viewport) {
 	return { ctx, page };
 }
 
-async function shot(page, name) {
-	await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
-}
+const shot = screenshotter(shots);
 
 async function signIn(page) {
 	await page.goto(`${base}/list`);
@@ -281,10 +265,8 @@ try {
 	check(scrollW <= 391, `no sideways scrolling on a phone (${scrollW})`);
 	await phone.ctx.close();
 } catch (e) {
-	console.log(`FAIL - ${e.stack || e}`);
-	failures++;
+	fail(e);
 } finally {
 	await browser.close();
 }
-console.log(failures === 0 ? 'browser: all passed' : `browser: ${failures} failed`);
-process.exit(failures === 0 ? 0 : 1);
+exitWithResult();

@@ -8,28 +8,12 @@
 // is sent from; saves a draft with an attachment, saves it again (still one
 // draft), reopens and sends it (the draft is gone). Subjects carry TAG so
 // the Python side finds each message in the recipients' mailboxes.
-import { chromium } from 'playwright-core';
-import fs from 'node:fs';
-import path from 'node:path';
+import { check, exitWithResult, fail, launch, screenshotter } from './browserlib.mjs';
 
 const [base, shots, address, password, tag, file1, file2] = process.argv.slice(2);
-fs.mkdirSync(shots, { recursive: true });
-let failures = 0;
-function check(cond, what) {
-	console.log(`${cond ? 'ok' : 'FAIL'} - ${what}`);
-	if (!cond)
-		failures++;
-}
+const browser = await launch();
 
-const browser = await chromium.launch({
-	executablePath: '/usr/bin/chromium',
-	args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-		'--disable-component-update', '--disable-sync', '--no-first-run'],
-});
-
-async function shot(page, name) {
-	await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
-}
+const shot = screenshotter(shots);
 
 async function openMessage(page, folderLabel, subject) {
 	await page.goto(`${base}/list`);
@@ -180,10 +164,8 @@ try {
 	check(scrollW <= 391, `the compose page fits a phone (${scrollW})`);
 	await phone.close();
 } catch (e) {
-	console.log(`FAIL - ${e.stack || e}`);
-	failures++;
+	fail(e);
 } finally {
 	await browser.close();
 }
-console.log(failures === 0 ? 'browser: all passed' : `browser: ${failures} failed`);
-process.exit(failures === 0 ? 0 : 1);
+exitWithResult();

@@ -5,29 +5,13 @@
 // page's CSP and completes the address after the last comma of To (a
 // quoted name with a comma included), while the datalist alone offers the
 // contacts for the first one. A screenshot of each step goes to SCREENSHOT_DIR.
-import { chromium } from 'playwright-core';
-import fs from 'node:fs';
-import path from 'node:path';
+import { check, exitWithResult, fail, launch, screenshotter } from './browserlib.mjs';
 
 const [base, shots, address, password] = process.argv.slice(2);
-fs.mkdirSync(shots, { recursive: true });
-let failures = 0;
-function check(cond, what) {
-	console.log(`${cond ? 'ok' : 'FAIL'} - ${what}`);
-	if (!cond)
-		failures++;
-}
-
-const browser = await chromium.launch({
-	executablePath: '/usr/bin/chromium',
-	args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-		'--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 const cspErrors = [];
 
-async function shot(page, name) {
-	await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
-}
+const shot = screenshotter(shots);
 
 const options = page => page.$$eval('#contacts option', os => os.map(o => o.value));
 
@@ -109,10 +93,8 @@ try {
 	await phone.close();
 	await ctx.close();
 } catch (e) {
-	console.log(`FAIL - ${e.stack || e}`);
-	failures++;
+	fail(e);
 } finally {
 	await browser.close();
 }
-console.log(`${failures} failed`);
-process.exit(failures ? 1 : 0);
+exitWithResult();

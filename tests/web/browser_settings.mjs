@@ -6,28 +6,12 @@
 // finds Inbox protected, copies a message, changes the password, signs out
 // and back in with the new one (the old one fails); then looks at the pages
 // on a phone-sized screen. A screenshot of each step goes to SCREENSHOT_DIR.
-import { chromium } from 'playwright-core';
-import fs from 'node:fs';
-import path from 'node:path';
+import { check, exitWithResult, fail, launch, screenshotter } from './browserlib.mjs';
 
 const [base, shots, address, password, newPassword] = process.argv.slice(2);
-fs.mkdirSync(shots, { recursive: true });
-let failures = 0;
-function check(cond, what) {
-	console.log(`${cond ? 'ok' : 'FAIL'} - ${what}`);
-	if (!cond)
-		failures++;
-}
+const browser = await launch();
 
-const browser = await chromium.launch({
-	executablePath: '/usr/bin/chromium',
-	args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-		'--disable-component-update', '--disable-sync', '--no-first-run'],
-});
-
-async function shot(page, name) {
-	await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
-}
+const shot = screenshotter(shots);
 
 async function signIn(page, pw) {
 	await page.goto(`${base}/login`);
@@ -158,10 +142,8 @@ try {
 		await shot(p2, name);
 	}
 } catch (e) {
-	console.log(`FAIL - ${e.stack || e}`);
-	failures++;
+	fail(e);
 } finally {
 	await browser.close();
 }
-console.log(`${failures} failed`);
-process.exit(failures === 0 ? 0 : 1);
+exitWithResult();

@@ -355,8 +355,6 @@ def check_relay(store, fake, sends):
 
 def run_browser(server, store, tag, file1, file2):
     node_dir = webenv.browser_ready()
-    shutil.copyfile(os.path.join(HERE, "browser_compose.mjs"),
-                    os.path.join(node_dir, "browser_compose.mjs"))
     shots = os.path.join(webenv.TOP_BUILDDIR, "tests", "web", "screenshots", "compose-" + server.name)
     shutil.rmtree(shots, ignore_errors=True)
     os.makedirs(shots)

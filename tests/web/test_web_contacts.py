@@ -468,9 +468,6 @@ def browser(server, store):
         return
     node_dir = webenv.browser_ready()
     script = os.path.join(node_dir, "browser_contacts.mjs")
-    shutil.copyfile(os.path.join(webenv.TOP_SRCDIR, "tests", "web", "browser_contacts.mjs"),
-                    script + ".tmp")
-    os.replace(script + ".tmp", script)
     user = new_user(store, "browser")
     deliver_fixtures(store, user)
     shots = os.path.join(webenv.TOP_BUILDDIR, "tests", "web", "screenshots", "contacts-" + server.name)
@@ -515,14 +512,8 @@ def main():
             servers.append(webenv.Nginx(store))
             scenario(servers[-1], store, "ng")
     finally:
-        for s in servers:
-            s.stop()
-        if failures:
-            for s in servers:
-                print(s.log())
-        store.cleanup()
-    print("%d failed" % len(failures))
-    sys.exit(1 if failures else 0)
+        webenv.stop_all(servers, store, failures)
+    webenv.exit_with(failures)
 
 
 main()

@@ -297,9 +297,6 @@ def password(server, c, other):
 def browser(server, store):
     node_dir = webenv.browser_ready()
     script = os.path.join(node_dir, "browser_settings.mjs")
-    shutil.copyfile(os.path.join(webenv.TOP_SRCDIR, "tests", "web", "browser_settings.mjs"),
-                    script + ".tmp")
-    os.replace(script + ".tmp", script)
     user = "browser@example.com"
     store.admin("user", "add", user, stdin=PASSWORD + "\n")
     store.admin("user", "quota", user, str(50 * 1024 * 1024), "0")
@@ -338,14 +335,8 @@ def main():
             password(s, c, other)
         browser(servers[0], store)
     finally:
-        for s in servers:
-            s.stop()
-        if failures:
-            for s in servers:
-                print(s.log())
-        store.cleanup()
-    print("%d failed" % len(failures))
-    sys.exit(1 if failures else 0)
+        webenv.stop_all(servers, store, failures)
+    webenv.exit_with(failures)
 
 
 main()

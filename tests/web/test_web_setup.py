@@ -384,14 +384,8 @@ def main():
         variants(store)
         bad_config(store)
     finally:
-        for s in servers:
-            s.stop()
-        if failures:
-            for s in servers:
-                print(s.log())
-        store.cleanup()
-    print("%d failed" % len(failures))
-    sys.exit(1 if failures else 0)
+        webenv.stop_all(servers, store, failures)
+    webenv.exit_with(failures)
 
 
 main()

@@ -416,9 +416,25 @@ class Client:
 NODE_DIR = os.path.join(TOP_BUILDDIR, "tests", "web", "node")
 
 
+def stop_all(servers, store, failures):
+    """The end of a test: the servers stopped (their logs shown when
+    something failed), the store removed."""
+    for s in servers:
+        s.stop()
+    if failures:
+        for s in servers:
+            print(s.log())
+    store.cleanup()
+
+
+def exit_with(failures):
+    print("%d failed" % len(failures))
+    sys.exit(1 if failures else 0)
+
+
 def browser_ready():
     """npm ci of playwright-core into the build tree (once, under a lock);
-    returns the directory to run browser.mjs from, or skips."""
+    returns the directory to run the browser*.mjs scenarios from, or skips."""
     import fcntl
     if not os.path.exists("/usr/bin/chromium"):
         skip("chromium is not installed (apt-get install chromium)")
@@ -428,8 +444,13 @@ def browser_ready():
     with open(os.path.join(NODE_DIR, ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         src = os.path.join(TOP_SRCDIR, "tests", "web")
-        for name in ("package.json", "package-lock.json", "browser.mjs"):
-            shutil.copyfile(os.path.join(src, name), os.path.join(NODE_DIR, name))
+        # the scenarios and their shared module run from beside node_modules
+        for name in os.listdir(src):
+            if name in ("package.json", "package-lock.json") or name.endswith(".mjs"):
+                # replaced whole: another test's node may be loading it
+                dst = os.path.join(NODE_DIR, name)
+                shutil.copyfile(os.path.join(src, name), dst + ".tmp")
+                os.replace(dst + ".tmp", dst)
         if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "playwright-core")):
             r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                                cwd=NODE_DIR, capture_output=True, text=True, timeout=300)
