@@ -177,7 +177,9 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Unknown users (NULL hash) and disabled accounts ("!") take about as long as
- * a real check of a default-cost hash: within a factor of 2. */
+ * a real check of a default-cost hash: within a factor of 2. The fastest of
+ * the rounds is compared: it is the cost of the computation itself, where a
+ * median still moves with whatever else the machine runs (make check -j). */
 static void test_timing(void **state)
 {
 	double real[TIMING_ROUNDS], unknown[TIMING_ROUNDS], locked[TIMING_ROUNDS];
@@ -201,13 +203,14 @@ static void test_timing(void **state)
 	qsort(real, TIMING_ROUNDS, sizeof(double), cmp_double);
 	qsort(unknown, TIMING_ROUNDS, sizeof(double), cmp_double);
 	qsort(locked, TIMING_ROUNDS, sizeof(double), cmp_double);
-	print_message("median verify: real %.1f ms, unknown user %.1f ms, disabled %.1f ms\n",
-		      real[TIMING_ROUNDS / 2] * 1e3, unknown[TIMING_ROUNDS / 2] * 1e3,
-		      locked[TIMING_ROUNDS / 2] * 1e3);
-	assert_true(unknown[TIMING_ROUNDS / 2] > real[TIMING_ROUNDS / 2] / 2);
-	assert_true(unknown[TIMING_ROUNDS / 2] < real[TIMING_ROUNDS / 2] * 2);
-	assert_true(locked[TIMING_ROUNDS / 2] > real[TIMING_ROUNDS / 2] / 2);
-	assert_true(locked[TIMING_ROUNDS / 2] < real[TIMING_ROUNDS / 2] * 2);
+	print_message("fastest verify: real %.1f ms, unknown user %.1f ms, disabled %.1f ms"
+		      " (medians %.1f, %.1f, %.1f)\n", real[0] * 1e3, unknown[0] * 1e3,
+		      locked[0] * 1e3, real[TIMING_ROUNDS / 2] * 1e3,
+		      unknown[TIMING_ROUNDS / 2] * 1e3, locked[TIMING_ROUNDS / 2] * 1e3);
+	assert_true(unknown[0] > real[0] / 2);
+	assert_true(unknown[0] < real[0] * 2);
+	assert_true(locked[0] > real[0] / 2);
+	assert_true(locked[0] < real[0] * 2);
 }
 
 int main(void)
