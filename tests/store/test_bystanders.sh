@@ -50,6 +50,9 @@ for round in $(seq 1 $(( ROUNDS + 1 ))); do
 	fi
 	kill -KILL "$victim"
 	t_kill=$(now_ms)
+	# SIGKILL takes a moment: a newcomer that looked while the victim still
+	# ran would find no one dead and rightly not recover.
+	wait_gone 5 "$victim" || die "round $round: pid $victim survives SIGKILL"
 	others=""
 	for pid in $holder $waiters; do [ "$pid" != "$victim" ] && others="$others $pid"; done
 	if [ "$round" -gt "$ROUNDS" ]; then
