@@ -2,39 +2,23 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "charset.h"
 #include "xmlout.h"
 
 #define REPLACEMENT "\xef\xbf\xbd"
 
 long xml_utf8_decode(const unsigned char *s, size_t len, size_t *n)
 {
-	long cp;
-	size_t need;
+	/* charset.h validates; the code point is then read off the bytes */
+	size_t need = charset_utf8_char_len(s, len);
 	*n = 1;
-	if (s[0] < 0x80)
+	if (need == 0)
+		return -1;
+	if (need == 1)
 		return s[0];
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		need = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		need = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		need = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return -1;
-	}
-	if (need > len)
-		return -1;
-	for (size_t i = 1; i < need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return -1;
+	long cp = s[0] & (0x7f >> need);
+	for (size_t i = 1; i < need; i++)
 		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
 	*n = need;
 	return cp;
 }
