@@ -53,28 +53,6 @@ const char *setup_security_name(enum setup_security security)
 	return security == SETUP_SSL ? "SSL/TLS" : security == SETUP_STARTTLS ? "STARTTLS" : "None";
 }
 
-static bool domain_valid(const char *s, size_t len)
-{
-	size_t label = 0;
-	if (len == 0 || len > 253 || s[len - 1] == '.')
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (c == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			   (c >= '0' && c <= '9') || c == '-') {
-			if (++label > 63)
-				return false;
-		} else {
-			return false;
-		}
-	}
-	return true;
-}
-
 bool setup_address_domain(const char *address, char *domain, size_t size)
 {
 	size_t len = strlen(address);
@@ -88,7 +66,7 @@ bool setup_address_domain(const char *address, char *domain, size_t size)
 			return false;
 	}
 	size_t dlen = len - (size_t)(at + 1 - address);
-	if (!domain_valid(at + 1, dlen) || dlen >= size)
+	if (dlen == 0 || at[dlen] == '.' || !config_dns_name_valid(at + 1, dlen) || dlen >= size)
 		return false;
 	for (size_t i = 0; i <= dlen; i++) {
 		char c = at[1 + i];

@@ -186,7 +186,7 @@ const struct config_route *config_route_find(const struct config *config, const 
 
 /* A DNS name: labels of [A-Za-z0-9-] separated by single dots, a trailing dot
  * tolerated, at most CONFIG_HOST_MAX characters. */
-static bool config_dns_name_valid(const char *s, size_t len)
+bool config_dns_name_valid(const char *s, size_t len)
 {
 	size_t label = 0;
 

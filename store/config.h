@@ -70,6 +70,10 @@ struct config *config_defaults(void);
 /* Parses "host:port" or "[IPv6]:port" (as in relayhost, resolver, route).
  * Returns 0 with *host_r (malloc'd, without brackets; not returned when
  * host_r is NULL) and *port_r, or -1 with a reason in *error_r. */
+/* A DNS name: labels of [A-Za-z0-9-] (at most 63 each) separated by single
+ * dots, a trailing dot tolerated, at most 253 characters. */
+bool config_dns_name_valid(const char *s, size_t len);
+
 int config_hostport_parse(const char *value, char **host_r, uint16_t *port_r,
 			  const char **error_r);
 
