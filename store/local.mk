@@ -18,7 +18,8 @@ tests_unit_test_store_LDADD = $(UNIT_LIBS)
 # The write path as tuned for throughput (bodies, body ids, DB_CONFIG update).
 check_PROGRAMS += tests/unit/test_store_write
 TESTS += tests/unit/test_store_write
-tests_unit_test_store_write_SOURCES = tests/unit/test_store_write.c
+tests_unit_test_store_write_SOURCES = tests/unit/test_store_write.c tests/unit/store_fixture.c \
+	tests/unit/store_fixture.h
 tests_unit_test_store_write_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_store_write_LDADD = $(UNIT_LIBS)
 

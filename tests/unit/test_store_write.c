@@ -18,58 +18,32 @@
 
 #include "body.h"
 #include "config.h"
+#include "store_fixture.h"
 #include "process.h"
 #include "store.h"
 #include "store_int.h"
 
-struct fixture {
-	struct config *config;
-	struct store *store;
-	char dir[64];
-	uint32_t inbox;
-};
+static uint32_t inbox_id;
 
-static void rm_rf(const char *path)
-{
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", path);
-}
-
+/* The fixture's store with Bob and his INBOX. */
 static int setup(void **state)
 {
-	const char *error;
-	struct fixture *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/pb-write-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->config = config_defaults();
-	free(f->config->store);
-	assert_int_equal(asprintf(&f->config->store, "%s/store", f->dir) > 0, 1);
-	f->config->password_cost = 0;
-	f->config->max_message_size = 1024 * 1024;
-	if (store_init(f->config, &error) < 0)
-		fail_msg("store_init: %s", error);
-	if (store_open(f->config, false, &f->store, &error) < 0)
-		fail_msg("store_open: %s", error);
-	assert_int_equal(store_domain_add(f->store, "example.com", &error), 1);
-	assert_int_equal(store_user_add(f->store, "bob@example.com", "secret", NULL, &error), 1);
+	const char *error = "";
 	struct store_user user;
-	assert_int_equal(store_user_find(f->store, "bob@example.com", &user, &error), 1);
 	struct store_mailbox mb;
-	assert_int_equal(store_mailbox_find(f->store, user.id, "INBOX", &mb, &error), 1);
-	f->inbox = mb.id;
-	*state = f;
-	return 0;
-}
 
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	store_close(&f->store);
-	rm_rf(f->dir);
-	config_free(&f->config);
-	free(f);
+	if (store_fixture_setup(state) < 0)
+		return -1;
+	struct store_fixture *f = *state;
+	f->config->max_message_size = 1024 * 1024;
+	if (store_domain_add(f->store, "example.com", &error) != 1 ||
+	    store_user_add(f->store, "bob@example.com", "secret", NULL, &error) != 1 ||
+	    store_user_find(f->store, "bob@example.com", &user, &error) != 1 ||
+	    store_mailbox_find(f->store, user.id, "INBOX", &mb, &error) != 1) {
+		fprintf(stderr, "setup: %s\n", error);
+		return -1;
+	}
+	inbox_id = mb.id;
 	return 0;
 }
 
@@ -108,7 +82,7 @@ static int row_txn(struct store *store, DB_TXN *txn, void *ctx)
 }
 
 /* 1 if body `id` has a row in dbi, else 0. */
-static int has_row(struct fixture *f, enum store_dbi dbi, const uint8_t *id)
+static int has_row(struct store_fixture *f, enum store_dbi dbi, const uint8_t *id)
 {
 	const char *error;
 	struct row_ctx c = { dbi, id };
@@ -125,7 +99,7 @@ static int last_msg(const struct store_msg *msg, void *ctx)
 }
 
 /* Appends `len` bytes given in chunks of `chunk` and reads the message back. */
-static char *roundtrip(struct fixture *f, const char *text, size_t len, size_t chunk,
+static char *roundtrip(struct store_fixture *f, const char *text, size_t len, size_t chunk,
 		       size_t *len_r, struct store_body **body_r)
 {
 	const char *error;
@@ -139,10 +113,10 @@ static char *roundtrip(struct fixture *f, const char *text, size_t len, size_t c
 	if (store_body_finish(&w, &body, &error) != 1)
 		fail_msg("store_body_finish: %s", error);
 	uint32_t uid;
-	if (store_msg_append(f->store, f->inbox, body, 0, NULL, 0, 0, 0, NULL, 0, &uid, &error) != 1)
+	if (store_msg_append(f->store, inbox_id, body, 0, NULL, 0, 0, 0, NULL, 0, &uid, &error) != 1)
 		fail_msg("store_msg_append: %s", error);
 	struct store_msg msg;
-	assert_int_equal(store_msg_list(f->store, f->inbox, uid, uid, last_msg, &msg, &error), 1);
+	assert_int_equal(store_msg_list(f->store, inbox_id, uid, uid, last_msg, &msg, &error), 1);
 	struct store_msg_reader *reader;
 	assert_int_equal(store_msg_open(f->store, &msg, &reader, &error), 1);
 	size_t size = store_msg_reader_size(reader);
@@ -162,7 +136,7 @@ static char *roundtrip(struct fixture *f, const char *text, size_t len, size_t c
  * every line end comes out CRLF, whatever the chunking. */
 static void test_crlf_chunks(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	static const char in[] = "Subject: x\n\nA\rB\nC\r\nD\r\rE\n\nF\r";
 	static const char want[] = "Subject: x\r\n\r\nA\r\nB\r\nC\r\nD\r\n\r\nE\r\n\r\nF\r\n";
 	for (size_t chunk = 1; chunk <= sizeof(in); chunk++) {
@@ -189,9 +163,9 @@ static char *make_message(size_t size)
  * files; all read back whole. */
 static void test_sizes(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char tmpdir[256];
-	snprintf(tmpdir, sizeof(tmpdir), "%s/store/blobs/tmp", f->dir);
+	snprintf(tmpdir, sizeof(tmpdir), "%s/blobs/tmp", f->dir);
 	static const size_t sizes[] = { 40, 5120, BODY_INLINE_MAX, BODY_INLINE_MAX + 1, 20000,
 					65536, 65537, 200000 };
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
@@ -215,7 +189,7 @@ static void test_sizes(void **state)
 /* Ids made by one thread keep its byte and ascend (consecutive keys). */
 static void test_ids(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	const char *error;
 	struct store_body *a, *b;
 	assert_int_equal(store_body_from_buffer(f->store, "Subject: a\r\n\r\na\r\n", 17, &a, &error), 1);
@@ -229,7 +203,7 @@ static void test_ids(void **state)
 /* A delivery refused (quota) leaves no bytes behind and keeps its message. */
 static void test_refused_leaves_nothing(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	const char *error;
 	assert_int_equal(store_user_quota(f->store, "bob@example.com", 100, 0, &error), 1);
 	char *text = make_message(5000);
@@ -270,7 +244,7 @@ static int put_txn(struct store *store, DB_TXN *txn, void *ctx)
  * old enough; bytes with a record, and recent ones, are kept. */
 static void test_gc(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	const char *error;
 	struct store_body *old_orphan, *old_kept, *fresh;
 	const char *text = "Subject: gc\r\n\r\nbody\r\n";
@@ -326,10 +300,10 @@ static size_t count_lines(const char *text, const char *line)
  * administrator set stays. */
 static void test_config_update(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	const char *error;
 	char path[256];
-	snprintf(path, sizeof(path), "%s/store/env/DB_CONFIG", f->dir);
+	snprintf(path, sizeof(path), "%s/env/DB_CONFIG", f->dir);
 	char *text = read_file(path);
 	assert_int_equal(count_lines(text, "log_set_config db_log_zero on"), 1);
 	/* As written by an older version, plus an administrator's line. */
@@ -362,18 +336,16 @@ static void test_config_update(void **state)
 
 int main(void)
 {
-	const char *error;
-	if (geteuid() == 0 && process_drop_root("pillarbox", &error) < 0) {
-		fprintf(stderr, "cannot switch to user pillarbox: %s\n", error);
-		return 77;
-	}
+	int user = store_fixture_become_store_user();
+	if (user != 0)
+		return user;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_crlf_chunks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sizes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ids, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refused_leaves_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gc, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_update, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crlf_chunks, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_sizes, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_ids, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_refused_leaves_nothing, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_gc, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_config_update, setup, store_fixture_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
