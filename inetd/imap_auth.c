@@ -13,6 +13,7 @@
 #include "log.h"
 #include "password.h"
 #include "sasl.h"
+#include "tls.h"
 
 /* RFC 2971: at most 30 field/value pairs, fields 30 bytes, values 1024. */
 #define IMAP_ID_PAIRS_MAX 30
@@ -152,6 +153,13 @@ int imap_cmd_starttls(struct imap_session *s, struct imap_cmd *cmd)
 	}
 	if (conn_is_tls(s->conn)) {
 		imap_bad(s, cmd, "TLS is already active");
+		return 0;
+	}
+	/* Credentials are loaded at the first use: a broken key is a NO here,
+	 * not a dropped connection after "OK". */
+	if (tls_creds_ready(s->tls_creds, &error) < 0) {
+		log_error("STARTTLS: %s", error);
+		imap_no(s, cmd, "[UNAVAILABLE] TLS is not available now");
 		return 0;
 	}
 	imap_ok(s, cmd, "Begin TLS negotiation now");

@@ -33,7 +33,8 @@ check_PROGRAMS += tests/integration/expunge_helper
 tests_integration_expunge_helper_SOURCES = tests/integration/expunge_helper.c
 tests_integration_expunge_helper_LDADD = $(STORE_LIBS)
 TESTS += tests/integration/test_pop3.py tests/integration/test_pop3_clients.py \
-	tests/integration/test_pop3_badinput.py tests/integration/test_pop3_xinetd.py
+	tests/integration/test_pop3_badinput.py tests/integration/test_pop3_xinetd.py \
+	tests/integration/test_starttls_bad_key.py
 
 dist_man8_MANS += doc/pop3d.8
 

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "password.h"
 #include "smtp.h"
+#include "tls.h"
 
 /* The end of every login attempt: 0 go on, -1 close. */
 static int smtp_login_result(struct smtp_session *s, enum store_auth_result result,
@@ -158,6 +159,12 @@ int smtp_cmd_starttls(struct smtp_session *s, char *args, size_t len)
 		return smtp_error(s, "454 4.7.0 TLS not available");
 	if (conn_is_tls(s->conn))
 		return smtp_error(s, "503 5.5.1 TLS already active");
+	/* Credentials are loaded at the first use: a broken key is a 454
+	 * here, not a dropped connection after "220". */
+	if (tls_creds_ready(s->tls_creds, &error) < 0) {
+		log_error("STARTTLS: %s", error);
+		return smtp_error(s, "454 4.7.0 TLS not available now");
+	}
 	smtp_reply(s, "220 2.0.0 Ready to start TLS");
 	if (conn_start_tls(s->conn, s->tls_creds, true, NULL, &discarded, &error) < 0) {
 		log_info("STARTTLS failed rip=%s: %s", conn_peer_ip(s->conn), error);
