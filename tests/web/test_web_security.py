@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The webmail's security and bad-input behaviour over real HTTP, against
-pillarbox-webmaild, Apache + webmail.cgi and nginx + fcgiwrap + webmail.cgi
-sharing one store:
+pillarbox-webmaild, Apache + webmail.cgi (mod_cgid under mpm_event and mod_cgi
+under mpm_prefork) and nginx + fcgiwrap + webmail.cgi sharing one store:
   - both front ends give byte-for-byte the same HTML for the same request;
   - every response carries CSP, X-Frame-Options, Referrer-Policy, nosniff;
   - a POST without or with a wrong CSRF token changes nothing; another
@@ -308,6 +308,8 @@ def main():
         if webenv.is_root():
             servers.append(webenv.Apache(store))
             servers.append(webenv.Nginx(store))
+            # mod_cgi hands the body over a pipe, mod_cgid over a socket
+            servers.append(webenv.Apache(store, mpm="prefork"))
         for s in servers:
             overrides(s)
             security_headers(s)
@@ -315,8 +317,8 @@ def main():
             host_and_paths(s)
             bad_input(s)
         if len(servers) > 1:
-            same_html(servers[0], servers[1])
-            same_html(servers[0], servers[2])
+            for other in servers[1:]:
+                same_html(servers[0], other)
     finally:
         webenv.stop_all(servers, store, failures)
     webenv.exit_with(failures)

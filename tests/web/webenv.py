@@ -1,7 +1,8 @@
 """Shared fixture of the web tests: a fresh store with two users and the test
 messages, and the webmail served three ways on loopback ports, each started
-by the test: pillarbox-webmaild, Apache (mod_cgi, ScriptAlias /webmail) and
-nginx + fcgiwrap, the last two from the configurations in dist/.
+by the test: pillarbox-webmaild, Apache (mod_cgid under mpm_event, or mod_cgi
+under mpm_prefork; ScriptAlias /webmail) and nginx + fcgiwrap, the last two
+from the configurations in dist/.
 
 Run as root (as CI does): store processes switch to the user `pillarbox`,
 Apache's and nginx's workers and fcgiwrap run as that user too. As another
@@ -209,16 +210,35 @@ def subst(path, values):
 
 
 class Apache(Server):
-    """Apache httpd with mod_cgi, its workers running as the store user."""
-    name = "apache"
+    """Apache httpd as Debian runs it by default and dist/apache recommends:
+    mpm_event with mod_cgid (`a2enmod cgi` there), whose small daemon forks
+    each CGI rather than a large prefork worker doing it; or, with
+    mpm="prefork", mpm_prefork with mod_cgi (where a site needs prefork).
+    The workers and the CGIs run as the store user."""
 
-    def __init__(self, store, log_stderr=True):
+    MPMS = {
+        "event": """LoadModule mpm_event_module %(mods)s/mod_mpm_event.so
+LoadModule cgid_module %(mods)s/mod_cgid.so
+ScriptSock %(d)s/cgid.sock
+StartServers 2
+ThreadsPerChild 16
+""",
+        "prefork": """LoadModule mpm_prefork_module %(mods)s/mod_mpm_prefork.so
+LoadModule cgi_module %(mods)s/mod_cgi.so
+StartServers 8
+MinSpareServers 8
+MaxSpareServers 16
+""",
+    }
+
+    def __init__(self, store, log_stderr=True, mpm="event"):
+        self.name = "apache" if mpm == "event" else "apache-" + mpm
         if not is_root():
             skip("Apache needs root to run its workers as the store user")
         if not os.path.exists("/usr/sbin/apache2"):
             skip("apache2 is not installed")
         self.port = free_port()
-        d = os.path.join(store.dir, "apache")
+        d = os.path.join(store.dir, self.name)
         os.makedirs(d)
         mods = "/usr/lib/apache2/modules"
         # pkgdatadir/templates is the source tree's templates/ here
@@ -239,17 +259,13 @@ User %(user)s
 Group %(user)s
 ErrorLog %(d)s/error.log
 LogLevel warn
-LoadModule mpm_prefork_module %(mods)s/mod_mpm_prefork.so
+%(mpm)s
 LoadModule authz_core_module %(mods)s/mod_authz_core.so
 LoadModule alias_module %(mods)s/mod_alias.so
-LoadModule cgi_module %(mods)s/mod_cgi.so
 LoadModule env_module %(mods)s/mod_env.so
 LoadModule headers_module %(mods)s/mod_headers.so
 LoadModule mime_module %(mods)s/mod_mime.so
 TypesConfig /etc/mime.types
-StartServers 8
-MinSpareServers 8
-MaxSpareServers 16
 MaxRequestWorkers 32
 Timeout 60
 <Directory />
@@ -260,6 +276,7 @@ SetEnv PILLARBOX_CONF %(conf)s
 %(log)s
 Include %(d)s/pillarbox-webmail.conf
 """ % {"d": d, "port": self.port, "user": store.user, "mods": mods, "conf": store.conf,
+       "mpm": self.MPMS[mpm] % {"d": d, "mods": mods},
        # the program's log lines in Apache's error log (tests), or not (benchmarks)
        "log": "SetEnv PILLARBOX_LOG_STDERR 1" if log_stderr else ""})
         # Apache signals its whole process group when it stops: its own
