@@ -2,7 +2,7 @@
 # front ends (webmail.cgi, pillarbox-webmaild), the session store module,
 # templates, tests, fuzzers and the benchmark.
 # <gumbo.h> is included by cgi/sanitize.c only, <microhttpd.h> by
-# cgi/webmaild.c only.
+# cgi/webmaild.c only, <fcgiapp.h> by cgi/webmail_cgi.c only.
 
 store_libpillarbox_a_SOURCES += store/session.c store/session.h store/contacts.c store/contacts.h
 
@@ -38,7 +38,8 @@ tests_unit_test_msgbuild_LDADD = cgi/libwebmail.a $(UNIT_LIBS)
 pkglibexec_PROGRAMS += cgi/webmail.cgi
 cgi_webmail_cgi_SOURCES = cgi/webmail_cgi.c
 cgi_webmail_cgi_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
-cgi_webmail_cgi_LDADD = $(WEBMAIL_LIBS)
+cgi_webmail_cgi_CFLAGS = $(AM_CFLAGS) $(FCGI_CFLAGS)
+cgi_webmail_cgi_LDADD = $(WEBMAIL_LIBS) $(FCGI_LIBS)
 
 sbin_PROGRAMS += cgi/pillarbox-webmaild
 cgi_pillarbox_webmaild_SOURCES = cgi/webmaild.c
@@ -107,15 +108,18 @@ tests_unit_test_vcard_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_vcard_LDADD = cgi/libwebmail.a $(UNIT_LIBS)
 
 # The webmail under real servers and a real browser (tests/web/README in
-# webenv.py): pillarbox-webmaild, Apache + webmail.cgi, nginx + fcgiwrap.
+# webenv.py): pillarbox-webmaild, Apache + webmail.cgi (mod_cgid; mod_fcgid,
+# webmail.cgi a FastCGI server), nginx + fcgiwrap.
 TESTS += tests/web/test_web_webmaild.py tests/web/test_web_apache.py \
-	tests/web/test_web_nginx.py tests/web/test_web_security.py
+	tests/web/test_web_apache_fcgid.py tests/web/test_web_nginx.py \
+	tests/web/test_web_security.py
 # Mail client set-up: the page, autoconfig, autodiscover, the Apple profile.
 TESTS += tests/web/test_web_setup.py
 EXTRA_DIST += tests/web/test_web_setup.py
 EXTRA_DIST += tests/web/webenv.py tests/web/mkmail.py tests/web/browser.mjs tests/web/browserlib.mjs \
 	tests/web/package.json tests/web/package-lock.json tests/unit/xss_corpus.html \
 	tests/web/test_web_webmaild.py tests/web/test_web_apache.py tests/web/test_web_nginx.py \
+	tests/web/test_web_apache_fcgid.py \
 	tests/web/test_web_security.py tests/bench/bench_webmail.py tests/bench/bench_webmail_fill.c \
 	dist/apache/pillarbox-webmail.conf dist/nginx/pillarbox-webmail.conf
 

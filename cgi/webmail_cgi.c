@@ -1,10 +1,16 @@
 /* webmail.cgi: the webmail as a CGI/1.1 program (RFC 3875), run by Apache
- * (mod_cgi) or nginx + fcgiwrap, one process per request. Installed setuid
- * to the store user (never root). A thin front end: the meta-variables and
- * the body (read only up to CONTENT_LENGTH) become a request; the response
- * goes to standard output as a CGI response. */
+ * (mod_cgid, mod_cgi) or nginx + fcgiwrap, one process per request; or, when
+ * the web server starts it with a listening socket as its standard input
+ * (Apache's mod_fcgid), as a FastCGI server that answers request after
+ * request with the store kept open. Installed setuid to the store user
+ * (never root). A thin front end: the meta-variables and the body (read
+ * only up to CONTENT_LENGTH) become a request; the response goes back as a
+ * CGI response. */
 #include <errno.h>
+#include <fcgiapp.h>
+#include <limits.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +32,39 @@
 /* How long the child of cgi_hold_output_past_exit waits for us at most. */
 #define HOLD_OUTPUT_MS 5000
 
+/* The FastCGI request being served, or NULL: CGI, one request per process,
+ * its meta-variables in the environment and its body on standard input. */
+static FCGX_Request *fcgi;
+
+/* false when the web server is gone */
+static bool out_write(const void *data, size_t len)
+{
+	if (fcgi != NULL)
+		return len <= INT_MAX && FCGX_PutStr(data, (int)len, fcgi->out) == (int)len;
+	return fwrite(data, 1, len, stdout) == len;
+}
+
+static void out_puts(const char *text)
+{
+	(void)out_write(text, strlen(text));
+}
+
+/* A header line; the name and value are the response's own. */
+static void out_header(const char *name, const char *value)
+{
+	out_puts(name);
+	out_puts(": ");
+	out_puts(value);
+	out_puts("\r\n");
+}
+
+static ssize_t body_read(void *buf, size_t len)
+{
+	if (fcgi != NULL)
+		return FCGX_GetStr(buf, len > 65536 ? 65536 : (int)len, fcgi->in);
+	return read(0, buf, len);
+}
+
 static const char unavailable[] =
 	"Status: 503 Service Unavailable\r\n"
 	"Content-Type: text/html; charset=utf-8\r\n"
@@ -44,14 +83,15 @@ static const char unavailable[] =
 static int fail(const char *what, const char *error)
 {
 	log_error("webmail.cgi: %s: %s", what, error);
-	fputs(unavailable, stdout);
-	fflush(stdout);
+	out_puts(unavailable);
+	if (fcgi == NULL)
+		fflush(stdout);
 	return 0;
 }
 
 static const char *env(const char *name)
 {
-	const char *v = getenv(name);
+	const char *v = fcgi != NULL ? FCGX_GetParam(name, fcgi->envp) : getenv(name);
 	return v != NULL && *v != '\0' ? v : NULL;
 }
 
@@ -66,7 +106,7 @@ static void drain_body(uint64_t left)
 	if (left > DRAIN_MAX)
 		left = DRAIN_MAX;
 	while (left > 0) {
-		ssize_t n = read(0, chunk, left < sizeof(chunk) ? (size_t)left : sizeof(chunk));
+		ssize_t n = body_read(chunk, left < sizeof(chunk) ? (size_t)left : sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -88,7 +128,7 @@ static void read_body(struct http_request *req)
 	}
 	while (left > 0) {
 		size_t want = left < sizeof(chunk) ? (size_t)left : sizeof(chunk);
-		ssize_t n = read(0, chunk, want);
+		ssize_t n = body_read(chunk, want);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -156,28 +196,33 @@ static void fill_request(struct http_request *req)
 
 static uint64_t write_response(const struct http_request *req, struct http_response *resp)
 {
+	char line[64];
 	uint64_t bytes = 0;
-	printf("Status: %d %s\r\n", resp->status, http_reason(resp->status));
+	snprintf(line, sizeof(line), "Status: %d %s\r\n", resp->status, http_reason(resp->status));
+	out_puts(line);
 	for (size_t i = 0; i < resp->nheaders; i++)
-		printf("%s: %s\r\n", resp->headers[i].name, resp->headers[i].value);
-	if (resp->stream.read == NULL && resp->status != 304)
-		printf("Content-Length: %zu\r\n", resp->body.len);
-	fputs("\r\n", stdout);
+		out_header(resp->headers[i].name, resp->headers[i].value);
+	if (resp->stream.read == NULL && resp->status != 304) {
+		snprintf(line, sizeof(line), "%zu", resp->body.len);
+		out_header("Content-Length", line);
+	}
+	out_puts("\r\n");
 	if (req->method == HTTP_HEAD)
 		return 0;
 	if (resp->stream.read != NULL) {
 		char chunk[65536];
 		ssize_t n;
 		while ((n = resp->stream.read(resp->stream.ctx, chunk, sizeof(chunk))) > 0) {
-			if (fwrite(chunk, 1, (size_t)n, stdout) != (size_t)n)
+			if (!out_write(chunk, (size_t)n))
 				break;
 			bytes += (uint64_t)n;
 		}
 	} else if (resp->body.len > 0) {
-		fwrite(resp->body.data, 1, resp->body.len, stdout);
+		(void)out_write(resp->body.data, resp->body.len);
 		bytes = resp->body.len;
 	}
-	fflush(stdout);
+	if (fcgi == NULL)
+		fflush(stdout);
 	return bytes;
 }
 
@@ -216,9 +261,11 @@ static const struct cli cgi_cli = {
 	.name = "webmail.cgi",
 	.usage = "Usage: webmail.cgi (run by a web server)\n"
 		 "       webmail.cgi --help | --version\n"
-		 "The Pillarbox webmail as a CGI/1.1 program: Apache (mod_cgi) or nginx with\n"
-		 "fcgiwrap runs it once per request, the request in its environment\n"
+		 "The Pillarbox webmail as a CGI/1.1 program: Apache (mod_cgid, mod_cgi) or\n"
+		 "nginx with fcgiwrap runs it once per request, the request in its environment\n"
 		 "(REQUEST_METHOD, PATH_INFO, QUERY_STRING, CONTENT_LENGTH, HTTP_COOKIE, ...).\n"
+		 "Started with a listening socket as its standard input (Apache's mod_fcgid)\n"
+		 "it is a FastCGI server instead, answering request after request.\n"
 		 "It reads " CONFIG_DEFAULT_PATH " (PILLARBOX_CONF\n"
 		 "when it is not setuid). Under a web server its arguments are ignored.\n"
 		 "  --help     show this help and exit\n"
@@ -243,13 +290,91 @@ static void cgi_options(int argc, char **argv)
 		exit(ret);
 }
 
+/* One request, from the gateway (the environment and standard input, or
+ * fcgi) to the response. The store and the webmail are opened by the first
+ * request, after its body is read, and kept for the next ones. */
+static void serve_request(const struct config *config, struct store **store,
+			  struct webmail **wm, bool server)
+{
+	const char *error;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	const char *script = env("SCRIPT_NAME");
+	if (script != NULL && config->webmail_base != NULL &&
+	    strcmp(script, config->webmail_base) != 0 && !webmail_site_path(script))
+		log_warning("webmail.cgi: SCRIPT_NAME %s differs from webmail_base %s: links use "
+			    "webmail_base", script, config->webmail_base);
+	struct http_request *req = http_request_new();
+	if (req == NULL) {
+		fail("start", "out of memory");
+		return;
+	}
+	fill_request(req);
+	read_body(req);
+	if (*store == NULL && store_open(config, false, store, &error) < 0) {
+		fail("store", error);
+	} else if (*wm == NULL && webmail_new(config, *store, server, wm, &error) < 0) {
+		fail("start", error);
+	} else {
+		struct http_response resp;
+		http_response_init(&resp);
+		webmail_handle(*wm, req, &resp);
+		uint64_t bytes = write_response(req, &resp);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		webmail_access_log(req, &resp, bytes, (double)(t1.tv_sec - t0.tv_sec) +
+							     (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		http_response_free(&resp);
+	}
+	http_request_free(&req);
+}
+
+/* Waits for the web server's next connection on the listening socket
+ * (standard input); false when asked to stop (SIGTERM from mod_fcgid), so
+ * that the store is closed rather than abandoned. Idle, a process is not
+ * stuck: no watchdog meanwhile. */
+static bool fastcgi_wait(void)
+{
+	struct pollfd p = { .fd = 0, .events = POLLIN };
+	alarm(0);
+	while (!process_stop_requested) {
+		/* a second's timeout: a stop signal just before poll is seen */
+		int n = poll(&p, 1, 1000);
+		if (n > 0)
+			return true;
+		if (n < 0 && errno != EINTR)
+			return false;
+	}
+	return false;
+}
+
+/* FastCGI: requests one after the other until the web server stops us
+ * (SIGTERM) or the listening socket fails. The web server decides when a
+ * process has served enough (FcgidMaxRequestsPerProcess): ending on our own
+ * would reset the connections already queued on our socket. */
+static void fastcgi_serve(const struct config *config, struct store **store, struct webmail **wm)
+{
+	FCGX_Request request;
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&request, 0, 0) != 0) {
+		log_error("webmail.cgi: FastCGI: cannot set up the request");
+		return;
+	}
+	while (fastcgi_wait()) {
+		if (FCGX_Accept_r(&request) < 0)
+			break;
+		process_watchdog(config->watchdog_seconds);
+		fcgi = &request;
+		serve_request(config, store, wm, true);
+		fcgi = NULL;
+		FCGX_Finish_r(&request);
+	}
+	FCGX_Free(&request, 1);
+}
+
 int main(int argc, char **argv)
 {
 	const char *error;
 	struct config *config;
-	struct timespec t0, t1;
 	cgi_options(argc, argv);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	log_open("webmail.cgi");
 	/* config_path reads PILLARBOX_CONF with secure_getenv: ignored when
 	 * setuid, so the web server's user cannot point us elsewhere */
@@ -261,34 +386,17 @@ int main(int argc, char **argv)
 	/* a request that takes this long is stuck (a dead store mutex, a
 	 * client that never sends its body): end it rather than hang */
 	process_watchdog(config->watchdog_seconds);
-	const char *script = env("SCRIPT_NAME");
-	if (script != NULL && config->webmail_base != NULL &&
-	    strcmp(script, config->webmail_base) != 0 && !webmail_site_path(script))
-		log_warning("webmail.cgi: SCRIPT_NAME %s differs from webmail_base %s: links use "
-			    "webmail_base", script, config->webmail_base);
-	struct http_request *req = http_request_new();
-	if (req == NULL)
-		return fail("start", "out of memory");
-	fill_request(req);
-	read_body(req);
-	struct store *store;
-	if (store_open(config, false, &store, &error) < 0)
-		return fail("store", error);
-	struct webmail *wm;
-	if (webmail_new(config, store, false, &wm, &error) < 0)
-		return fail("start", error);
-	struct http_response resp;
-	http_response_init(&resp);
-	webmail_handle(wm, req, &resp);
-	uint64_t bytes = write_response(req, &resp);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	webmail_access_log(req, &resp, bytes, (double)(t1.tv_sec - t0.tv_sec) +
-						     (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-	http_response_free(&resp);
-	http_request_free(&req);
+	struct store *store = NULL;
+	struct webmail *wm = NULL;
+	bool cgi = FCGX_IsCGI();
+	if (cgi)
+		serve_request(config, &store, &wm, false);
+	else
+		fastcgi_serve(config, &store, &wm);
 	webmail_free(&wm);
 	store_close(&store);
 	config_free(&config);
-	cgi_hold_output_past_exit();
+	if (cgi)
+		cgi_hold_output_past_exit();
 	return 0;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The webmail's security and bad-input behaviour over real HTTP, against
-pillarbox-webmaild, Apache + webmail.cgi (mod_cgid under mpm_event and mod_cgi
-under mpm_prefork) and nginx + fcgiwrap + webmail.cgi sharing one store:
+pillarbox-webmaild, Apache + webmail.cgi (mod_cgid under mpm_event, mod_cgi
+under mpm_prefork, and mod_fcgid, where webmail.cgi is a FastCGI server) and
+nginx + fcgiwrap + webmail.cgi sharing one store:
   - both front ends give byte-for-byte the same HTML for the same request;
   - every response carries CSP, X-Frame-Options, Referrer-Policy, nosniff;
   - a POST without or with a wrong CSRF token changes nothing; another
@@ -308,8 +309,10 @@ def main():
         if webenv.is_root():
             servers.append(webenv.Apache(store))
             servers.append(webenv.Nginx(store))
-            # mod_cgi hands the body over a pipe, mod_cgid over a socket
+            # mod_cgi hands the body over a pipe, mod_cgid over a socket;
+            # under mod_fcgid one webmail.cgi serves request after request
             servers.append(webenv.Apache(store, mpm="prefork"))
+            servers.append(webenv.Apache(store, mpm="fcgid"))
         for s in servers:
             overrides(s)
             security_headers(s)

@@ -1,8 +1,8 @@
 """Shared fixture of the web tests: a fresh store with two users and the test
 messages, and the webmail served three ways on loopback ports, each started
-by the test: pillarbox-webmaild, Apache (mod_cgid under mpm_event, or mod_cgi
-under mpm_prefork; ScriptAlias /webmail) and nginx + fcgiwrap, the last two
-from the configurations in dist/.
+by the test: pillarbox-webmaild, Apache (mod_cgid under mpm_event, mod_cgi
+under mpm_prefork, or mod_fcgid; ScriptAlias /webmail) and nginx + fcgiwrap,
+the last two from the configurations in dist/.
 
 Run as root (as CI does): store processes switch to the user `pillarbox`,
 Apache's and nginx's workers and fcgiwrap run as that user too. As another
@@ -212,14 +212,25 @@ def subst(path, values):
 class Apache(Server):
     """Apache httpd as Debian runs it by default and dist/apache recommends:
     mpm_event with mod_cgid (`a2enmod cgi` there), whose small daemon forks
-    each CGI rather than a large prefork worker doing it; or, with
-    mpm="prefork", mpm_prefork with mod_cgi (where a site needs prefork).
+    each CGI rather than a large prefork worker doing it; with
+    mpm="prefork", mpm_prefork with mod_cgi (where a site needs prefork);
+    with mpm="fcgid", mpm_event with mod_fcgid, webmail.cgi then a FastCGI
+    server that Apache keeps running.
     The workers and the CGIs run as the store user."""
 
     MPMS = {
         "event": """LoadModule mpm_event_module %(mods)s/mod_mpm_event.so
 LoadModule cgid_module %(mods)s/mod_cgid.so
 ScriptSock %(d)s/cgid.sock
+StartServers 2
+ThreadsPerChild 16
+""",
+        "fcgid": """LoadModule mpm_event_module %(mods)s/mod_mpm_event.so
+LoadModule fcgid_module %(mods)s/mod_fcgid.so
+FcgidIPCDir %(d)s/fcgid
+FcgidProcessTableFile %(d)s/fcgid_shm
+FcgidInitialEnv PILLARBOX_CONF %(conf)s
+%(fcgid_log)s
 StartServers 2
 ThreadsPerChild 16
 """,
@@ -237,6 +248,8 @@ MaxSpareServers 16
             skip("Apache needs root to run its workers as the store user")
         if not os.path.exists("/usr/sbin/apache2"):
             skip("apache2 is not installed")
+        if mpm == "fcgid" and not os.path.exists("/usr/lib/apache2/modules/mod_fcgid.so"):
+            skip("mod_fcgid is not installed (apt-get install libapache2-mod-fcgid)")
         self.port = free_port()
         d = os.path.join(store.dir, self.name)
         os.makedirs(d)
@@ -276,7 +289,9 @@ SetEnv PILLARBOX_CONF %(conf)s
 %(log)s
 Include %(d)s/pillarbox-webmail.conf
 """ % {"d": d, "port": self.port, "user": store.user, "mods": mods, "conf": store.conf,
-       "mpm": self.MPMS[mpm] % {"d": d, "mods": mods},
+       "mpm": self.MPMS[mpm] % {
+           "d": d, "mods": mods, "conf": store.conf,
+           "fcgid_log": "FcgidInitialEnv PILLARBOX_LOG_STDERR 1" if log_stderr else ""},
        # the program's log lines in Apache's error log (tests), or not (benchmarks)
        "log": "SetEnv PILLARBOX_LOG_STDERR 1" if log_stderr else ""})
         # Apache signals its whole process group when it stops: its own
@@ -370,7 +385,8 @@ http {
         Server.stop(self)
 
 
-SERVERS = {"webmaild": Webmaild, "apache": Apache, "nginx": Nginx}
+SERVERS = {"webmaild": Webmaild, "apache": Apache, "nginx": Nginx,
+           "apache-fcgid": lambda store: Apache(store, mpm="fcgid")}
 
 
 # ---------------------------------------------------------------- a tiny HTTP client
