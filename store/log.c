@@ -38,6 +38,11 @@ void log_open(const char *progname)
 	log_to_stderr = env != NULL && strcmp(env, "1") == 0;
 }
 
+bool log_to_stderr_enabled(void)
+{
+	return log_to_stderr;
+}
+
 /* Replaces every control byte that could split or forge a line. Arguments
  * should already have been escaped with log_safe(); this is the backstop for
  * a caller that forgot. */

@@ -6,9 +6,13 @@
 #ifndef PB_LOG_H
 #define PB_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 void log_open(const char *progname);
+/* Whether log lines are mirrored to stderr (PILLARBOX_LOG_STDERR=1): then a
+ * program started for us keeps our stderr, so its lines land with ours. */
+bool log_to_stderr_enabled(void);
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -41,7 +41,8 @@ int relay_kick(const char *program, const char *config_path, const char *queue_i
 		if (pid != 0)
 			_exit(pid < 0 ? 1 : 0);
 		fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (fd < 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+		if (fd < 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0 ||
+		    (!log_to_stderr_enabled() && dup2(fd, 2) < 0))
 			_exit(1);
 		/* Nothing of ours goes to the relay: the client socket is
 		 * already replaced, the store's files close here. */

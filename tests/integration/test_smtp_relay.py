@@ -192,6 +192,10 @@ class EndToEndTests(unittest.TestCase):
             self.assertEqual(len(received), 2, raw[:800])
             self.assertTrue(raw.split(b"\r\n")[2].startswith(b"Received: "))
             self.assertIn(b"with ESMTPA id", raw)  # ours: submission, logged in (loopback)
+            # the relay's log lines land with smtpd's (PILLARBOX_LOG_STDERR)
+            self.assertTrue(near.wait_for(lambda: re.search(
+                r"relay\[\d+\]: queue=[0-9a-f]{32} to=<friend@elsewhere.example> status=sent",
+                near.log_text())), "no relay log line:\n" + near.log_text()[-3000:])
 
 
 if __name__ == "__main__":
