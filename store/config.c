@@ -603,6 +603,9 @@ int config_load(const char *path, struct config **config_r, const char **error_r
 
 	*config_r = NULL;
 	f = fopen(path, "re");
+	if (f == NULL && errno == ENOENT)
+		return config_error(error_r, "%s: %s (name another with --config FILE or "
+				    "PILLARBOX_CONF)", path, strerror(errno));
 	if (f == NULL)
 		return config_error(error_r, "%s: %s", path, strerror(errno));
 	config = config_defaults();

@@ -99,7 +99,7 @@ expect_error newer-format "$WORK/newer" "$WORK/newer" "upgrade" \
 	"$TOOL" status --config "$WORK/newer.conf" --user "$USER_ADDR"
 
 # 4. A missing configuration file.
-expect_error missing-config "$WORK" "$WORK/missing.conf" "no such file|create|--config" \
+expect_error missing-config "$WORK" "$WORK/missing.conf" "no such file.*--config FILE" \
 	"$TOOL" status --config "$WORK/missing.conf" --user "$USER_ADDR"
 
 # 5. A store that does not exist: nothing may be created.
