@@ -3,10 +3,11 @@
  * main.c parses `pillarbox [--config FILE] NOUN VERB [args]`, finds the row
  * of the verb in its noun's table, checks the argument count, then runs the
  * fixed start-up: config_load, (root: prepare directories), process_init
- * (switching to the store user), the verb's `prepare` (reading a password:
- * no store open yet), store_open (unless the verb manages the store itself),
- * the verb's `run`, store_close. Data goes to stdout one record a line;
- * messages for humans go to stderr. */
+ * (switching to the store user), the verb's `prepare` (reading a password,
+ * with no store open: a check before it opens and closes the store itself),
+ * store_open (unless the verb manages the store itself), the verb's `run`,
+ * store_close. Data goes to stdout one record a line; messages for humans
+ * go to stderr. */
 #ifndef PB_ADMIN_H
 #define PB_ADMIN_H
 
@@ -62,7 +63,8 @@ struct admin_verb {
 	enum admin_store_mode store;
 	/* Watchdog: true = config->watchdog_seconds around the store work;
 	 * false for verbs whose duration grows with the store (backup, check,
-	 * restore), which a fixed alarm would kill half-way. */
+	 * restore, stats: it counts every record), which a fixed alarm would
+	 * kill half-way. */
 	bool watchdog;
 	/* Optional: a directory that, when running as root, is created (mkdir -p)
 	 * and given to the store user with mode 2770 before root is dropped
@@ -94,7 +96,8 @@ void admin_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* admin_say() and returns `code`: `return admin_fail(ADMIN_EXIT_DATAERR, ...)`. */
 int admin_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* For a store call that returned 0 or -1: -1 is a temporary failure (75),
- * 0 a refusal (`refused_code`). Prints `what: error` and returns the code. */
+ * 0 a refusal (`refused_code`). Prints `what: error` (`error` alone when it
+ * names `what` already) and returns the code. */
 int admin_store_fail(int ret, int refused_code, const char *what, const char *error);
 
 /* `arg` escaped for a message or log line (control bytes as \xNN, cut at

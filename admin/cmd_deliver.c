@@ -286,8 +286,8 @@ static int deliver_cmd(struct admin *admin, int argc, char **argv)
 	ret = store_deliver(admin->store, &delivery, &queued, queue_id, &error);
 	store_body_free(&body);
 	if (ret == 0)
-		return admin_fail(ADMIN_EXIT_CANTCREAT, "%s: %s", admin_arg(address),
-				  error != NULL ? error : "over quota");
+		return admin_store_fail(0, ADMIN_EXIT_CANTCREAT, admin_arg(address),
+					error != NULL ? error : "over quota");
 	if (ret < 0)
 		return admin_store_fail(ret, 0, admin_arg(address), error);
 	if (queued)

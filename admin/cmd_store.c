@@ -107,7 +107,7 @@ static const struct admin_verb store_verbs[] = {
 	{ "maintain", "", "checkpoint, remove old logs, expire sessions, collect orphans",
 	  0, 0, ADMIN_STORE_OPEN, true, NULL, NULL, store_cmd_maintain },
 	{ "stats", "", "print figures as \"key: value\" lines",
-	  0, 0, ADMIN_STORE_OPEN, true, NULL, NULL, store_cmd_stats },
+	  0, 0, ADMIN_STORE_OPEN, false, NULL, NULL, store_cmd_stats },
 };
 
 const struct admin_noun admin_noun_store = {

@@ -36,13 +36,48 @@ static const char *user_add_address(int argc, char **argv, bool *hash_r)
 	return address;
 }
 
+/* What would refuse the password, checked before it is asked: nobody types
+ * one twice to learn that the address was wrong. `new_user` (add): a valid
+ * address in a local domain, not a user yet; else (passwd) a user. The
+ * store is open for the check alone, not while a human types; what changes
+ * in between, the store's add or passwd refuses itself. */
+static int user_check_address(struct admin *admin, const char *address, bool new_user)
+{
+	struct store_user user;
+	const char *error = NULL, *at = strrchr(address, '@');
+	int code = ADMIN_EXIT_OK, ret;
+
+	if (new_user && !store_address_valid(address))
+		return admin_fail(ADMIN_EXIT_DATAERR, "%s: invalid address", admin_arg(address));
+	if (store_open(admin->config, false, &admin->store, &error) < 0)
+		return admin_fail(ADMIN_EXIT_TEMPFAIL, "%s", error);
+	ret = store_user_find(admin->store, address, &user, &error);
+	if (ret == 0 && !new_user)
+		code = admin_store_fail(0, ADMIN_EXIT_NOUSER, admin_arg(address),
+					error != NULL ? error : "no such user");
+	else if (ret > 0 && new_user)
+		code = admin_fail(ADMIN_EXIT_DATAERR, "user %s exists already", admin_arg(address));
+	else if (ret == 0 && (ret = store_domain_is_local(admin->store, at + 1, &error)) == 0)
+		code = admin_fail(ADMIN_EXIT_DATAERR, "domain %s is not a local domain",
+				  admin_arg(at + 1));
+	if (ret < 0)
+		code = admin_store_fail(ret, 0, admin_arg(address), error);
+	store_close(&admin->store);
+	return code;
+}
+
 static int user_prepare_add(struct admin *admin, int argc, char **argv)
 {
+	const char *address;
 	bool hash;
 	int code;
 
-	if (user_add_address(argc, argv, &hash) == NULL)
+	address = user_add_address(argc, argv, &hash);
+	if (address == NULL)
 		return admin_fail(ADMIN_EXIT_USAGE, "usage: pillarbox user add ADDRESS [--hash]");
+	code = user_check_address(admin, address, true);
+	if (code != 0)
+		return code;
 	code = admin_password_read(hash ? "Password hash" : "New password", !hash,
 				   admin->password);
 	if (code != 0)
@@ -78,7 +113,9 @@ static int user_prepare_passwd(struct admin *admin, int argc, char **argv)
 	int code;
 
 	(void)argc;
-	(void)argv;
+	code = user_check_address(admin, argv[0], false);
+	if (code != 0)
+		return code;
 	code = admin_password_read("New password", true, admin->password);
 	if (code == 0)
 		admin->have_password = true;
@@ -94,8 +131,8 @@ static int user_cmd_passwd(struct admin *admin, int argc, char **argv)
 	ret = store_user_passwd(admin->store, argv[0], admin->password, &error);
 	password_wipe(admin->password, sizeof(admin->password));
 	if (ret == 0)
-		return admin_fail(ADMIN_EXIT_NOUSER, "%s: %s", admin_arg(argv[0]),
-				  error != NULL ? error : "no such user");
+		return admin_store_fail(0, ADMIN_EXIT_NOUSER, admin_arg(argv[0]),
+					error != NULL ? error : "no such user");
 	if (ret < 0)
 		return admin_store_fail(ret, 0, admin_arg(argv[0]), error);
 	admin_say("password of %s changed", admin_arg(argv[0]));
@@ -110,8 +147,8 @@ static int user_cmd_del(struct admin *admin, int argc, char **argv)
 	(void)argc;
 	ret = store_user_del(admin->store, argv[0], &error);
 	if (ret == 0)
-		return admin_fail(ADMIN_EXIT_NOUSER, "%s: %s", admin_arg(argv[0]),
-				  error != NULL ? error : "no such user");
+		return admin_store_fail(0, ADMIN_EXIT_NOUSER, admin_arg(argv[0]),
+					error != NULL ? error : "no such user");
 	if (ret < 0)
 		return admin_store_fail(ret, 0, admin_arg(argv[0]), error);
 	admin_say("user %s deleted, with all their mail", admin_arg(argv[0]));
@@ -198,8 +235,8 @@ static int user_cmd_quota(struct admin *admin, int argc, char **argv)
 		messages = user.quota_messages;
 	ret = store_user_quota(admin->store, argv[0], bytes, (uint32_t)messages, &error);
 	if (ret == 0)
-		return admin_fail(ADMIN_EXIT_NOUSER, "%s: %s", admin_arg(argv[0]),
-				  error != NULL ? error : "no such user");
+		return admin_store_fail(0, ADMIN_EXIT_NOUSER, admin_arg(argv[0]),
+					error != NULL ? error : "no such user");
 	if (ret < 0)
 		return admin_store_fail(ret, 0, admin_arg(argv[0]), error);
 	admin_say("quota of %s: %" PRIu64 " bytes, %" PRIu64 " messages (0 = unlimited)",
@@ -213,8 +250,8 @@ static int user_set_disabled(struct admin *admin, const char *address, bool disa
 	int ret = store_user_disable(admin->store, address, disabled, &error);
 
 	if (ret == 0)
-		return admin_fail(ADMIN_EXIT_NOUSER, "%s: %s", admin_arg(address),
-				  error != NULL ? error : "no such user");
+		return admin_store_fail(0, ADMIN_EXIT_NOUSER, admin_arg(address),
+					error != NULL ? error : "no such user");
 	if (ret < 0)
 		return admin_store_fail(ret, 0, admin_arg(address), error);
 	admin_say("user %s %s", admin_arg(address), disabled ? "disabled" : "enabled");

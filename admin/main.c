@@ -1,5 +1,8 @@
 /* pillarbox: the admin CLI. Argument parsing, help, and the fixed start-up
  * order around each verb (see admin.h). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* strcasestr */
+#endif
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -68,14 +71,33 @@ int admin_fail(int code, const char *fmt, ...)
 	return code;
 }
 
+/* Whether `msg` names `what` already, as a word: the store's messages
+ * often name the address ("no such user X", a delivery's "X: quota
+ * exceeded"), in its own case (domains lowercased). */
+static bool admin_names(const char *msg, const char *what)
+{
+	size_t n = strlen(what);
+
+	for (const char *p = msg; n > 0 && (p = strcasestr(p, what)) != NULL; p++) {
+		if ((p == msg || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' ' || p[n] == ':'))
+			return true;
+	}
+	return false;
+}
+
 int admin_store_fail(int ret, int refused_code, const char *what, const char *error)
 {
+	const char *sep = ": ";
+
 	if (error == NULL)
 		error = ret < 0 ? "store error" : "refused";
+	/* Not "X: no such user X". */
+	if (admin_names(error, what))
+		what = sep = "";
 	if (ret < 0)
-		return admin_fail(ADMIN_EXIT_TEMPFAIL, "%s: %s (temporary failure: try again)",
-				  what, error);
-	return admin_fail(refused_code, "%s: %s", what, error);
+		return admin_fail(ADMIN_EXIT_TEMPFAIL, "%s%s%s (temporary failure: try again)",
+				  what, sep, error);
+	return admin_fail(refused_code, "%s%s%s", what, sep, error);
 }
 
 const char *admin_arg(const char *arg)

@@ -115,6 +115,13 @@ int account_addr_parse(const char *text, struct account_addr *addr_r)
 	return 1;
 }
 
+bool store_address_valid(const char *address)
+{
+	struct account_addr addr;
+
+	return account_addr_parse(address, &addr) == 1;
+}
+
 int account_source_parse(const char *text, struct account_addr *addr_r)
 {
 	if (text[0] != '@')

@@ -103,6 +103,9 @@ int store_user_quota(struct store *store, const char *address, uint64_t bytes, u
 		     const char **error_r);
 int store_user_disable(struct store *store, const char *address, bool disabled,
 		       const char **error_r);
+/* Whether `address` is one a user or alias could have (local@domain, within
+ * the length limits): what store_user_add refuses as "invalid address". */
+bool store_address_valid(const char *address);
 /* 1 found (user_r filled), 0 no such user. Case-insensitive domain; local
  * part compared case-insensitively too (as most providers do). */
 int store_user_find(struct store *store, const char *address, struct store_user *user_r,

@@ -125,6 +125,7 @@ check "store init again refuses" 73 pb store init
 # ---- domains
 check "domain add" 0 pb domain add example.test
 check "domain add again" 65 pb domain add example.test
+expect_grep "domain add again names the domain once" "^pillarbox: domain example.test exists already\$" "$err"
 check "domain add second" 0 pb domain add other.test
 check "domain list" 0 pb domain list
 expect_out "domain list output" "example.test
@@ -134,6 +135,17 @@ other.test"
 check "user add (password from stdin)" 0 sh -c 'printf "first secret\n" | "$@"' sh \
 	"$PB" --config "$conf" user add bob@example.test
 check "user add again" 65 sh -c 'printf "x\n" | "$@"' sh "$PB" --config "$conf" user add bob@example.test
+expect_grep "user add again names the address once" "^pillarbox: user bob@example.test exists already\$" "$err"
+# The address is checked before the password is asked: stdin at its end
+# would give "empty password refused".
+check "user add of an existing user, no input" 65 "$PB" --config "$conf" user add bob@example.test </dev/null
+expect_grep "existing user refused before the password" "^pillarbox: user bob@example.test exists already\$" "$err"
+check "user add of an invalid address, no input" 65 "$PB" --config "$conf" user add bad-address </dev/null
+expect_grep "invalid address refused before the password" "^pillarbox: bad-address: invalid address\$" "$err"
+check "user add of an invalid local part, no input" 65 "$PB" --config "$conf" user add 'a b@example.test' </dev/null
+expect_grep "invalid local part refused before the password" "^pillarbox: a b@example.test: invalid address\$" "$err"
+check "user add in a foreign domain, no input" 65 "$PB" --config "$conf" user add eve@elsewhere.test </dev/null
+expect_grep "foreign domain refused before the password" "^pillarbox: domain elsewhere.test is not a local domain\$" "$err"
 check "user add in a foreign domain" 65 sh -c 'printf "x\n" | "$@"' sh \
 	"$PB" --config "$conf" user add eve@elsewhere.test
 check "user add with an empty password" 65 sh -c 'printf "\n" | "$@"' sh \
@@ -154,6 +166,8 @@ check "user passwd from stdin" 0 sh -c 'printf "second secret\r\n" | "$@"' sh \
 	"$PB" --config "$conf" user passwd bob@example.test
 check "user passwd of an unknown user" 67 sh -c 'printf "x\n" | "$@"' sh \
 	"$PB" --config "$conf" user passwd nobody@example.test
+check "user passwd of an unknown user, no input" 67 "$PB" --config "$conf" user passwd nobody@example.test </dev/null
+expect_grep "unknown user refused before the password" "^pillarbox: nobody@example.test: no such user\$" "$err"
 long=$(head -c 600 /dev/zero | tr '\0' 'p')
 check "user passwd too long" 65 sh -c 'printf "%s\n" "$0" | "$@"' "$long" \
 	"$PB" --config "$conf" user passwd bob@example.test
@@ -164,6 +178,8 @@ check "alias add" 0 pb alias add postmaster@example.test bob@example.test carol@
 check "alias list" 0 pb alias list
 expect_out "alias list output" "postmaster@example.test${TAB}bob@example.test
 postmaster@example.test${TAB}carol@example.test"
+pb store stats >"$T/out" 2>&1
+expect_grep "stats count each target of an alias" "^aliases.db records: 2\$" "$(cat "$T/out")"
 check "alias del one target" 0 pb alias del postmaster@example.test carol@example.test
 check "alias list after del" 0 pb alias list
 expect_out "alias list shows the rest" "postmaster@example.test${TAB}bob@example.test"
@@ -215,6 +231,7 @@ check "user quota shown in list" 0 pb user list example.test
 expect_grep "quota in user list" "^bob@example.test${TAB}enabled${TAB}3${TAB}[0-9]*${TAB}5${TAB}10\$" "$out"
 check "deliver over quota" 73 sh -c 'printf "%s" "$0" | "$@"' "$msg" \
 	"$PB" --config "$conf" deliver bob@example.test
+expect_grep "over quota names the address once" "^pillarbox: bob@example.test: quota exceeded: " "$err"
 check "user quota keeps MESSAGES when omitted" 0 pb user quota bob@example.test 1M
 pb user list example.test >"$T/out" 2>&1
 expect_grep "quota bytes with suffix" "^bob@example.test${TAB}enabled${TAB}3${TAB}[0-9]*${TAB}5${TAB}1048576\$" "$(cat "$T/out")"
@@ -228,10 +245,18 @@ pb user list example.test >"$T/out" 2>&1
 expect_grep "disabled in list" "^bob@example.test${TAB}disabled${TAB}" "$(cat "$T/out")"
 check "user enable" 0 pb user enable bob@example.test
 check "user disable unknown" 67 pb user disable nobody@example.test
+expect_grep "user disable unknown names the address once" "^pillarbox: no such user nobody@example.test\$" "$err"
 
 # ---- store maintenance
 check "store stats" 0 pb store stats
 expect_grep "stats are key: value lines" "^[a-z_ ]*: " "$out"
+# Counted, not the zero a fast stat gives: bob and carol; a queue too.
+expect_grep "stats count the users" "^users.db records: 2\$" "$out"
+expect_grep "stats count the quota records" "^quota.db records: 2\$" "$out"
+# tests/bench/bench_store.sh reads these by name.
+for name in "log flushes" "log bytes written" "log bytes since checkpoint" "lock waits"; do
+	expect_grep "stats show $name" "^$name: [0-9][0-9]*\$" "$out"
+done
 check "store maintain" 0 pb store maintain
 check "store check" 0 pb store check
 check "store backup" 0 pb store backup "$T/backup/one"
@@ -247,6 +272,7 @@ check "alias del all" 0 pb alias del postmaster@example.test
 check "alias del again" 65 pb alias del postmaster@example.test
 check "user del" 0 pb user del bob@example.test
 check "user del again" 67 pb user del bob@example.test
+expect_grep "user del again names the address once" "^pillarbox: no such user bob@example.test\$" "$err"
 check "user del carol" 0 pb user del carol@example.test
 check "domain del" 0 pb domain del example.test
 check "domain del unknown" 65 pb domain del example.test

@@ -100,8 +100,9 @@ static void test_address_grammar(void **state)
 		"\xf4\x90\x80\x80@x.org", "\xe2\x82@x.org", "bob@\xff.org",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (address_canonical(bad[i], out, sizeof(out)) != 0)
+		if (address_canonical(bad[i], out, sizeof(out)) != 0 || store_address_valid(bad[i]))
 			fail_msg("accepted invalid address #%zu", i);
+	assert_true(store_address_valid("Bob.Smith+Tag@Example.ORG"));
 
 	/* Limits: local part 64, label 63, domain 253, whole 254 (at, just past). */
 	memset(big, 'a', 64);
