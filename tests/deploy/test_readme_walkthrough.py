@@ -11,9 +11,11 @@ copy's _build/dev, makes the copy's demo store and starts every service on
     IMAPS with the demo CA, POP3, POP3S, SMTP EHLO, submission EHLO offering
     STARTTLS (then AUTH over it), SMTPS, and the webmail's sign-in page and a
     sign-in showing the welcome message;
-  - the README's curl example and the printed admin command work as written;
-  - Ctrl-C (SIGINT to quickstart's process group, as a terminal sends it)
-    stops everything: quickstart exits, no process it started is left, the
+  - the README's curl and admin tool examples and the printed admin command
+    work as written;
+  - the stop command it prints beside Ctrl-C (kill -TERM of quickstart
+    alone, not its process group) stops everything, an open IMAP session's
+    handler included: quickstart exits, no process it started is left, the
     ports are free.
 `./quickstart check` (the whole test suite, this test included) is not run.
 The demo ports are fixed: if one is taken the test fails at once, naming it.
@@ -95,7 +97,8 @@ def readme_try_it():
         if len(cells) == 3 and (cells[1].isdigit() or cells[1].startswith("http")):
             demo.add(cells[1])
     curl = re.findall(r"`(curl [^`]+)`", section)
-    return commands, demo, curl
+    admin = re.findall(r"`(_build/dev/admin/pillarbox [^`]+)`", section)
+    return commands, demo, curl, admin
 
 
 # ---- ports and processes ---------------------------------------------------------
@@ -421,7 +424,7 @@ def parse_running(qs):
 
 
 def walkthrough(tmp):
-    commands, readme_demo, curl_examples = readme_try_it()
+    commands, readme_demo, curl_examples, admin_examples = readme_try_it()
     run = [c for c in commands if c == "./quickstart"]
     if not run:
         raise Abort("the README's 'Try it' section shows no plain ./quickstart: %r" % commands)
@@ -488,6 +491,16 @@ def walkthrough(tmp):
             else:
                 not_ok("the README's example %r: exit %d, %s %s"
                        % (example, r.returncode, r.stdout[-300:], r.stderr[-300:]))
+        if not admin_examples:
+            not_ok("the README's 'Try it' shows no admin tool example")
+        for example in admin_examples:
+            r = subprocess.run(shlex.split(example), cwd=copy, capture_output=True, text=True,
+                               timeout=NET_TIMEOUT * 2)
+            if r.returncode == 0 and users[0][0] in r.stdout:
+                ok("the README's admin example works: %s" % example)
+            else:
+                not_ok("the README's admin example %r: exit %d, %s %s"
+                       % (example, r.returncode, r.stdout[-300:], r.stderr[-300:]))
         if admin:
             r = subprocess.run(shlex.split(admin), cwd=copy, capture_output=True, text=True,
                                timeout=NET_TIMEOUT * 2)
@@ -499,18 +512,32 @@ def walkthrough(tmp):
         else:
             not_ok("quickstart printed no admin command")
 
-        # Ctrl-C: the terminal sends SIGINT to the foreground process group.
-        os.killpg(qs.proc.pid, signal.SIGINT)
+        # The stop command quickstart prints beside Ctrl-C (which signals
+        # the whole process group), with a session still open: its handler
+        # must go too.
+        held = retry(lambda: imaplib.IMAP4("127.0.0.1", port_of(endpoints["IMAP"]),
+                                           timeout=NET_TIMEOUT))
+        held.login(env.user, env.password)
+        stop = re.search(r"kill -TERM (\d+)", last)
+        if stop is None:
+            raise Abort("quickstart printed no stop command: %r" % last)
+        subprocess.run(["kill", "-TERM", stop.group(1)], check=True)
         try:
             status = qs.proc.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             status = None
         if status is None:
-            not_ok("quickstart still running %d s after Ctrl-C" % STOP_TIMEOUT)
+            not_ok("quickstart still running %d s after %s" % (STOP_TIMEOUT, stop.group(0)))
         else:
             stopped = qs.until(r"stopped", 5) is not None
-            (ok if stopped else not_ok)("Ctrl-C: quickstart exited (status %d)%s"
-                                        % (status, "" if stopped else " without saying 'stopped'"))
+            (ok if stopped else not_ok)("%s: quickstart exited (status %d)%s" % (
+                stop.group(0), status, "" if stopped else " without saying 'stopped'"))
+        try:
+            held.noop()
+            not_ok("the open IMAP session still answers after quickstart stopped")
+        except (imaplib.IMAP4.abort, imaplib.IMAP4.error, OSError):
+            ok("the open IMAP session ended with quickstart")
+        held.shutdown()
         deadline = time.monotonic() + 10
         while session_pids(qs.proc.pid) and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -523,15 +550,15 @@ def walkthrough(tmp):
                         names.append("%d %s" % (pid, f.read().replace(b"\0", b" ").decode()[:120]))
                 except OSError:
                     pass
-            not_ok("after Ctrl-C these processes are left: %s" % "; ".join(names))
+            not_ok("after stopping these processes are left: %s" % "; ".join(names))
         else:
-            ok("after Ctrl-C no process started by quickstart is left")
+            ok("after stopping no process started by quickstart is left")
         ports = sorted(port_of(e) for e in printed)
         still = [p for p in ports if listening(p)]
         if still:
-            not_ok("after Ctrl-C ports still answer: %s" % still)
+            not_ok("after stopping ports still answer: %s" % still)
         else:
-            ok("after Ctrl-C the ports are free: %s" % ports)
+            ok("after stopping the ports are free: %s" % ports)
     except Abort as e:
         not_ok(str(e))
     finally:
