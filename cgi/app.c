@@ -697,6 +697,13 @@ static void dispatch(struct ctx *c)
 	const char *full = req->at_root ? req->path
 			   : arena_printf(c->a, "%s%s", c->wm->base, req->path);
 	const struct route *r = route_find(req->path, req->at_root, full);
+	/* the site's root, when it reaches us (pillarbox-webmaild on a port
+	 * of its own): the webmail is the only thing there */
+	if (r == NULL && req->at_root && strcmp(req->path, "/") == 0 && c->wm->base[0] != '\0' &&
+	    (req->method == HTTP_GET || req->method == HTTP_HEAD)) {
+		page_redirect(c, "/");
+		return;
+	}
 	if (r == NULL) {
 		page_error(c, 404, "There is no such page.");
 		return;

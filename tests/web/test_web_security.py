@@ -163,6 +163,12 @@ def host_and_paths(server):
         "%s=%s" % kv for kv in c.cookies.items())})
     check(r.getheader("Location", "").startswith("/webmail/"),
           "%s: redirects stay on this site (%s)" % (server.name, r.getheader("Location")))
+    if server.name == "webmaild":
+        # its own port: the site's root leads to the webmail
+        r = webenv.Client(server).get("/", raw_path=True)
+        check(r.status == 303 and r.getheader("Location") == "/webmail/",
+              "%s: / redirects to /webmail/ (%d %s)" % (server.name, r.status,
+                                                        r.getheader("Location")))
     for p in ("/webmail/../etc/passwd", "/webmail/static/../../pillarbox.conf",
               "/webmail/static/%2e%2e/%2e%2e/pillarbox.conf", "/webmail/%2e%2e/",
               "/webmail/static/..%2fstyle.css", "/webmail//list", "/webmail/static/",
