@@ -354,7 +354,9 @@ static bool fastcgi_wait(void)
 static void fastcgi_serve(const struct config *config, struct store **store, struct webmail **wm)
 {
 	FCGX_Request request;
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&request, 0, 0) != 0) {
+	/* FCGI_FAIL_ACCEPT_ON_INTR: a stop signal ends an accept() that blocks
+	 * (several processes on one socket: another took the connection) */
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&request, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		log_error("webmail.cgi: FastCGI: cannot set up the request");
 		return;
 	}
