@@ -336,7 +336,8 @@ static void test_missing_file(void **state)
 	unlink(conf_path);
 	assert_int_equal(config_load(conf_path, &config, &error), -1);
 	assert_null(config);
-	snprintf(expect, sizeof(expect), "%s: No such file or directory", conf_path);
+	snprintf(expect, sizeof(expect), "%s: No such file or directory (name another with "
+		 "--config FILE or PILLARBOX_CONF)", conf_path);
 	assert_string_equal(error, expect);
 }
 
