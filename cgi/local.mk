@@ -109,17 +109,18 @@ tests_unit_test_vcard_LDADD = cgi/libwebmail.a $(UNIT_LIBS)
 
 # The webmail under real servers and a real browser (tests/web/README in
 # webenv.py): pillarbox-webmaild, Apache + webmail.cgi (mod_cgid; mod_fcgid,
-# webmail.cgi a FastCGI server), nginx + fcgiwrap.
+# webmail.cgi a FastCGI server), nginx + fcgiwrap, nginx + webmail.cgi as a
+# socket-activated FastCGI server.
 TESTS += tests/web/test_web_webmaild.py tests/web/test_web_apache.py \
 	tests/web/test_web_apache_fcgid.py tests/web/test_web_nginx.py \
-	tests/web/test_web_security.py
+	tests/web/test_web_nginx_fastcgi.py tests/web/test_web_security.py
 # Mail client set-up: the page, autoconfig, autodiscover, the Apple profile.
 TESTS += tests/web/test_web_setup.py
 EXTRA_DIST += tests/web/test_web_setup.py
 EXTRA_DIST += tests/web/webenv.py tests/web/mkmail.py tests/web/browser.mjs tests/web/browserlib.mjs \
 	tests/web/package.json tests/web/package-lock.json tests/unit/xss_corpus.html \
 	tests/web/test_web_webmaild.py tests/web/test_web_apache.py tests/web/test_web_nginx.py \
-	tests/web/test_web_apache_fcgid.py \
+	tests/web/test_web_apache_fcgid.py tests/web/test_web_nginx_fastcgi.py \
 	tests/web/test_web_security.py tests/bench/bench_webmail.py tests/bench/bench_webmail_fill.c \
 	dist/apache/pillarbox-webmail.conf dist/nginx/pillarbox-webmail.conf
 

@@ -1,8 +1,8 @@
 /* webmail.cgi: the webmail as a CGI/1.1 program (RFC 3875), run by Apache
  * (mod_cgid, mod_cgi) or nginx + fcgiwrap, one process per request; or, when
- * the web server starts it with a listening socket as its standard input
- * (Apache's mod_fcgid), as a FastCGI server that answers request after
- * request with the store kept open. Installed setuid to the store user
+ * started with a listening socket (as standard input by Apache's mod_fcgid,
+ * or by systemd socket activation for nginx), as a FastCGI server that
+ * answers request after request with the store kept open. Installed setuid to the store user
  * (never root). A thin front end: the meta-variables and the body (read
  * only up to CONTENT_LENGTH) become a request; the response goes back as a
  * CGI response. */
@@ -89,9 +89,23 @@ static int fail(const char *what, const char *error)
 	return 0;
 }
 
+/* A FastCGI parameter; the last one of a name wins, as a CGI environment
+ * set one after the other has it (nginx sends fastcgi_params' SCRIPT_NAME,
+ * then the one of our snippet). */
+static const char *fcgi_param(const char *name)
+{
+	size_t len = strlen(name);
+	const char *v = NULL;
+	for (char **p = fcgi->envp; *p != NULL; p++) {
+		if (strncmp(*p, name, len) == 0 && (*p)[len] == '=')
+			v = *p + len + 1;
+	}
+	return v;
+}
+
 static const char *env(const char *name)
 {
-	const char *v = fcgi != NULL ? FCGX_GetParam(name, fcgi->envp) : getenv(name);
+	const char *v = fcgi != NULL ? fcgi_param(name) : getenv(name);
 	return v != NULL && *v != '\0' ? v : NULL;
 }
 
@@ -264,8 +278,9 @@ static const struct cli cgi_cli = {
 		 "The Pillarbox webmail as a CGI/1.1 program: Apache (mod_cgid, mod_cgi) or\n"
 		 "nginx with fcgiwrap runs it once per request, the request in its environment\n"
 		 "(REQUEST_METHOD, PATH_INFO, QUERY_STRING, CONTENT_LENGTH, HTTP_COOKIE, ...).\n"
-		 "Started with a listening socket as its standard input (Apache's mod_fcgid)\n"
-		 "it is a FastCGI server instead, answering request after request.\n"
+		 "Started with a listening socket (standard input: Apache's mod_fcgid; or\n"
+		 "systemd socket activation, LISTEN_FDS) it is a FastCGI server instead,\n"
+		 "answering request after request.\n"
 		 "It reads " CONFIG_DEFAULT_PATH " (PILLARBOX_CONF\n"
 		 "when it is not setuid). Under a web server its arguments are ignored.\n"
 		 "  --help     show this help and exit\n"
@@ -328,13 +343,25 @@ static void serve_request(const struct config *config, struct store **store,
 	http_request_free(&req);
 }
 
-/* Waits for the web server's next connection on the listening socket
- * (standard input); false when asked to stop (SIGTERM from mod_fcgid), so
- * that the store is closed rather than abandoned. Idle, a process is not
- * stuck: no watchdog meanwhile. */
-static bool fastcgi_wait(void)
+/* The FastCGI listening socket: systemd's one socket (LISTEN_FDS=1 for
+ * this process: fd 3), or standard input when it listens (mod_fcgid,
+ * spawn-fcgi); -1: CGI. Read before the environment is cleaned. */
+static int fastcgi_socket(void)
 {
-	struct pollfd p = { .fd = 0, .events = POLLIN };
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	if (pid != NULL && fds != NULL && strcmp(fds, "1") == 0 &&
+	    strtol(pid, NULL, 10) == (long)getpid())
+		return 3;
+	return FCGX_IsCGI() ? -1 : 0;
+}
+
+/* Waits for the web server's next connection on the listening socket;
+ * false when asked to stop (SIGTERM from mod_fcgid or systemd), so that the
+ * store is closed rather than abandoned. Idle, a process is not stuck: no
+ * watchdog meanwhile. */
+static bool fastcgi_wait(int sock)
+{
+	struct pollfd p = { .fd = sock, .events = POLLIN };
 	alarm(0);
 	while (!process_stop_requested) {
 		/* a second's timeout: a stop signal just before poll is seen */
@@ -351,16 +378,17 @@ static bool fastcgi_wait(void)
  * (SIGTERM) or the listening socket fails. The web server decides when a
  * process has served enough (FcgidMaxRequestsPerProcess): ending on our own
  * would reset the connections already queued on our socket. */
-static void fastcgi_serve(const struct config *config, struct store **store, struct webmail **wm)
+static void fastcgi_serve(const struct config *config, int sock, struct store **store,
+			  struct webmail **wm)
 {
 	FCGX_Request request;
 	/* FCGI_FAIL_ACCEPT_ON_INTR: a stop signal ends an accept() that blocks
 	 * (several processes on one socket: another took the connection) */
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&request, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&request, sock, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		log_error("webmail.cgi: FastCGI: cannot set up the request");
 		return;
 	}
-	while (fastcgi_wait()) {
+	while (fastcgi_wait(sock)) {
 		if (FCGX_Accept_r(&request) < 0)
 			break;
 		process_watchdog(config->watchdog_seconds);
@@ -377,6 +405,7 @@ int main(int argc, char **argv)
 	const char *error;
 	struct config *config;
 	cgi_options(argc, argv);
+	int sock = fastcgi_socket();
 	log_open("webmail.cgi");
 	/* config_path reads PILLARBOX_CONF with secure_getenv: ignored when
 	 * setuid, so the web server's user cannot point us elsewhere */
@@ -390,15 +419,14 @@ int main(int argc, char **argv)
 	process_watchdog(config->watchdog_seconds);
 	struct store *store = NULL;
 	struct webmail *wm = NULL;
-	bool cgi = FCGX_IsCGI();
-	if (cgi)
+	if (sock < 0)
 		serve_request(config, &store, &wm, false);
 	else
-		fastcgi_serve(config, &store, &wm);
+		fastcgi_serve(config, sock, &store, &wm);
 	webmail_free(&wm);
 	store_close(&store);
 	config_free(&config);
-	if (cgi)
+	if (sock < 0)
 		cgi_hold_output_past_exit();
 	return 0;
 }

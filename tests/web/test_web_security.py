@@ -2,7 +2,8 @@
 """The webmail's security and bad-input behaviour over real HTTP, against
 pillarbox-webmaild, Apache + webmail.cgi (mod_cgid under mpm_event, mod_cgi
 under mpm_prefork, and mod_fcgid, where webmail.cgi is a FastCGI server) and
-nginx + fcgiwrap + webmail.cgi sharing one store:
+nginx + fcgiwrap + webmail.cgi, or nginx + webmail.cgi as a FastCGI server
+(socket-activated), sharing one store:
   - both front ends give byte-for-byte the same HTML for the same request;
   - every response carries CSP, X-Frame-Options, Referrer-Policy, nosniff;
   - a POST without or with a wrong CSRF token changes nothing; another
@@ -319,6 +320,7 @@ def main():
             # under mod_fcgid one webmail.cgi serves request after request
             servers.append(webenv.Apache(store, mpm="prefork"))
             servers.append(webenv.Apache(store, mpm="fcgid"))
+            servers.append(webenv.Nginx(store, fastcgi=True))
         for s in servers:
             overrides(s)
             security_headers(s)

@@ -306,17 +306,21 @@ Include %(d)s/pillarbox-webmail.conf
 
 
 class Nginx(Server):
-    """nginx with fcgiwrap running webmail.cgi as the store user."""
-    name = "nginx"
+    """nginx with fcgiwrap running webmail.cgi as the store user; with
+    fastcgi=True, webmail.cgi a FastCGI server itself, on a socket made by
+    systemd-socket-activate as dist/systemd/pillarbox-webmail.socket makes
+    it."""
 
-    def __init__(self, store):
+    def __init__(self, store, fastcgi=False, log_stderr=True):
+        self.name = "nginx-fastcgi" if fastcgi else "nginx"
         if not is_root():
             skip("nginx + fcgiwrap need root to run as the store user")
-        for prog in ("/usr/sbin/nginx", "/usr/sbin/fcgiwrap"):
+        for prog in ("/usr/sbin/nginx", "/usr/bin/systemd-socket-activate" if fastcgi
+                     else "/usr/sbin/fcgiwrap"):
             if not os.path.exists(prog):
                 skip("%s is not installed" % prog)
         self.port = free_port()
-        d = os.path.join(store.dir, "nginx")
+        d = os.path.join(store.dir, self.name)
         os.makedirs(d)
         os.chmod(d, 0o755)
         uid = pwd.getpwnam(store.user)
@@ -330,8 +334,9 @@ class Nginx(Server):
                          "pkglibexecdir": os.path.dirname(CGI), "fcgiwrap_socket": sock})
         # every location running the program gets the test's configuration
         snippet = snippet.replace("include fastcgi_params;",
-                                  "include fastcgi_params;\n\tfastcgi_param PILLARBOX_CONF %s;"
-                                  "\n\tfastcgi_param PILLARBOX_LOG_STDERR 1;" % store.conf)
+                                  "include fastcgi_params;\n\tfastcgi_param PILLARBOX_CONF %s;%s"
+                                  % (store.conf, "\n\tfastcgi_param PILLARBOX_LOG_STDERR 1;"
+                                     if log_stderr else ""))
         with open(os.path.join(d, "pillarbox-webmail.conf"), "w") as f:
             f.write(snippet)
         self.logs = [os.path.join(d, "error.log"), os.path.join(d, "fcgiwrap.log"),
@@ -358,9 +363,12 @@ http {
 	}
 }
 """ % {"d": d, "port": self.port, "user": store.user})
+        server = (["/usr/bin/systemd-socket-activate", "-l", sock, "-E", "PILLARBOX_CONF=" +
+                   store.conf, "-E", "PILLARBOX_LOG_STDERR=%d" % log_stderr, CGI]
+                  if fastcgi else ["/usr/sbin/fcgiwrap", "-c", "4", "-s", "unix:" + sock])
         fcgi = subprocess.Popen(
-            ["setpriv", "--reuid=%d" % uid.pw_uid, "--regid=%d" % uid.pw_gid, "--init-groups",
-             "/usr/sbin/fcgiwrap", "-c", "4", "-s", "unix:" + sock],
+            ["setpriv", "--reuid=%d" % uid.pw_uid, "--regid=%d" % uid.pw_gid, "--init-groups"]
+            + server,
             stdout=open(self.logs[1], "w"), stderr=subprocess.STDOUT,
             preexec_fn=lambda: os.umask(0o007),
             start_new_session=True)   # fcgiwrap signals its whole process group
@@ -386,7 +394,8 @@ http {
 
 
 SERVERS = {"webmaild": Webmaild, "apache": Apache, "nginx": Nginx,
-           "apache-fcgid": lambda store: Apache(store, mpm="fcgid")}
+           "apache-fcgid": lambda store: Apache(store, mpm="fcgid"),
+           "nginx-fastcgi": lambda store: Nginx(store, fastcgi=True)}
 
 
 # ---------------------------------------------------------------- a tiny HTTP client
