@@ -330,6 +330,13 @@ def main():
         if len(servers) > 1:
             for other in servers[1:]:
                 same_html(servers[0], other)
+        # every process of every server closed the store when stopped, the
+        # FastCGI ones on SIGTERM among them
+        for s in servers:
+            s.stop()
+        left = webenv.registry_pids(store)
+        check(not left, "every server's processes closed the store when stopped (still "
+              "registered: %s)" % left)
     finally:
         webenv.stop_all(servers, store, failures)
     webenv.exit_with(failures)

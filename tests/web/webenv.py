@@ -458,6 +458,15 @@ class Client:
 NODE_DIR = os.path.join(TOP_BUILDDIR, "tests", "web", "node")
 
 
+def registry_pids(store):
+    """Pids still registered in the store (Berkeley DB's __db.register: a
+    slot a process left without closing the store, which makes the next
+    store process run recovery). A closed slot reads "X ... 0"."""
+    path = os.path.join(store.dir, "store", "env", "__db.register")
+    with open(path) as f:
+        return [line.strip() for line in f if line.strip() and not line.startswith("X")]
+
+
 def stop_all(servers, store, failures):
     """The end of a test: the servers stopped (their logs shown when
     something failed), the store removed."""
