@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "log.h"
 #include "store.h"
 #include "store_fixture.h"
 
@@ -50,9 +51,11 @@ static void test_open_close_churn(void **state)
 			for (int k = 0; k < CHURN_ROUNDS; k++) {
 				struct store *s;
 
-				if (store_open(f->config, false, &s, &err) < 0)
-					failed++;
-				else
+				if (store_open(f->config, false, &s, &err) < 0) {
+					if (failed++ == 0)
+						fprintf(stderr, "process %d, round %d: %s\n", i, k,
+							err);
+				} else
 					store_close(&s);
 			}
 			_exit(failed > 0 ? 1 : 0);
@@ -77,6 +80,8 @@ int main(void)
 		STORE_TEST(test_open_close_churn),
 	};
 
+	/* Berkeley DB's own messages too, with PILLARBOX_LOG_STDERR=1 */
+	log_open("test_store_open");
 	int user = store_fixture_become_store_user();
 	if (user != 0)
 		return user;
