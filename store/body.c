@@ -517,7 +517,7 @@ struct gc_ctx {
 	uint8_t found[BODY_DATA_GC_BATCH][STORE_BODY_ID_LEN];
 };
 
-/* A snapshot scan from where the last run stopped: rows without a record
+/* A scan from where the last run stopped: rows without a record
  * whose id is older than the cutoff. */
 static int gc_scan_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
@@ -527,7 +527,11 @@ static int gc_scan_txn(struct store *store, DB_TXN *txn, void *ctx)
 	c->n = 0;
 	c->scanned = 0;
 	c->wrapped = false;
-	int ret = store_db(store, DBI_BODYDATA)->cursor(store_db(store, DBI_BODYDATA), txn, &cur, 0);
+	/* Read committed: bodydata.db is not multiversion (env.c), and a
+	 * batch's page locks held to its end would stop deliveries. Rows
+	 * found are checked again by release_txn. */
+	int ret = store_db(store, DBI_BODYDATA)->cursor(store_db(store, DBI_BODYDATA), txn, &cur,
+							DB_READ_COMMITTED);
 	if (ret != 0)
 		return store_dberr(store, ret, "bodydata cursor");
 	DBT k = { .data = kbuf, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
@@ -694,8 +698,10 @@ static int inline_txn(struct store *store, DB_TXN *txn, void *ctx)
 	c->data = malloc(BODY_INLINE_MAX + 1);
 	if (c->data == NULL)
 		return store_err(store, "out of memory");
+	/* bodydata.db is not multiversion (env.c): read committed, the
+	 * page lock goes as soon as the row is read. */
 	return store_get(store, DBI_BODYDATA, txn, c->id, STORE_BODY_ID_LEN, c->data,
-			 BODY_INLINE_MAX + 1, &c->len, 0);
+			 BODY_INLINE_MAX + 1, &c->len, DB_READ_COMMITTED);
 }
 
 int body_fd_open(struct store *store, const uint8_t id[STORE_BODY_ID_LEN], uint8_t stored,

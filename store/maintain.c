@@ -218,19 +218,37 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* Directives older versions wrote that must go. An environment-wide
+ * DB_MULTIVERSION would force MVCC on bodydata.db (env.c, db_multiversion)
+ * for the db5.3_* tools; Pillarbox's own processes clear it after open. */
+static const char *const retired_directives[] = { "set_flags db_multiversion" };
+
+static bool retired(const char *line, size_t len)
+{
+	char key[128];
+	if (directive(line, len, key, sizeof(key)) == 0)
+		return false;
+	for (size_t i = 0; i < sizeof(retired_directives) / sizeof(retired_directives[0]); i++)
+		if (strcmp(key, retired_directives[i]) == 0)
+			return true;
+	return false;
+}
+
 /* Settings added to the template after a store was made reach it here: a
  * directive missing from its DB_CONFIG is appended (lines an administrator
- * changed are left as they are). The new file replaces the old by rename,
- * so a process opening meanwhile reads one or the other whole; region
- * settings apply from the next recovery, the others from each process's
- * next open. Returns the number of lines added, -1 on error. */
+ * changed are left as they are), and a retired one is dropped. The new
+ * file replaces the old by rename, so a process opening meanwhile reads
+ * one or the other whole; region settings apply from the next recovery,
+ * the others from each process's next open. Returns the number of lines
+ * added or dropped, -1 on error. */
 static int config_update(struct store *store)
 {
 	char path[1024], tmp[1100], key[128];
-	char *old = malloc(DB_CONFIG_MAX + 1), *add = malloc(DB_CONFIG_MAX);
-	size_t oldlen = 0, addlen = 0;
-	int fd = -1, added = 0, r = -1;
-	if (old == NULL || add == NULL)
+	char *old = malloc(DB_CONFIG_MAX + 1), *keep = malloc(DB_CONFIG_MAX + 1),
+	     *add = malloc(DB_CONFIG_MAX);
+	size_t oldlen = 0, keeplen = 0, addlen = 0;
+	int fd = -1, changed = 0, r = -1;
+	if (old == NULL || keep == NULL || add == NULL)
 		goto out;
 	snprintf(path, sizeof(path), "%s/DB_CONFIG", store->home);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -250,20 +268,31 @@ static int config_update(struct store *store)
 		r = 0;      /* not a DB_CONFIG we wrote: leave it */
 		goto out;
 	}
+	for (const char *p = old, *end = old + oldlen; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl != NULL ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		if (retired(p, len)) {
+			changed++;
+		} else {
+			memcpy(keep + keeplen, p, len);
+			keeplen += len;
+		}
+		p += len;
+	}
 	const char *t = store_db_config_template(), *end = t + strlen(t);
 	while (t < end) {
 		const char *nl = memchr(t, '\n', (size_t)(end - t));
 		size_t len = nl != NULL ? (size_t)(nl - t) + 1 : (size_t)(end - t);
-		if (directive(t, len, key, sizeof(key)) > 0 && !has_directive(old, oldlen, key) &&
+		if (directive(t, len, key, sizeof(key)) > 0 && !has_directive(keep, keeplen, key) &&
 		    addlen + len < DB_CONFIG_MAX) {
 			memcpy(add + addlen, t, len);
 			addlen += len;
-			added++;
+			changed++;
 		}
 		t += len;
 	}
 	r = 0;
-	if (added == 0)
+	if (changed == 0)
 		goto out;
 	static const char note[] = "# added by pillarbox store maintain\n";
 	snprintf(tmp, sizeof(tmp), "%s.new.%d", path, (int)getpid());
@@ -271,9 +300,10 @@ static int config_update(struct store *store)
 	r = -1;
 	if (fd < 0)
 		goto out;
-	if (write_all(fd, old, oldlen) < 0 ||
-	    (oldlen > 0 && old[oldlen - 1] != '\n' && write_all(fd, "\n", 1) < 0) ||
-	    write_all(fd, note, sizeof(note) - 1) < 0 || write_all(fd, add, addlen) < 0 ||
+	if (write_all(fd, keep, keeplen) < 0 ||
+	    (keeplen > 0 && keep[keeplen - 1] != '\n' && write_all(fd, "\n", 1) < 0) ||
+	    (addlen > 0 && (write_all(fd, note, sizeof(note) - 1) < 0 ||
+			    write_all(fd, add, addlen) < 0)) ||
 	    fsync(fd) < 0 || close(fd) < 0) {
 		fd = -1;
 		unlink(tmp);
@@ -289,11 +319,12 @@ static int config_update(struct store *store)
 		fsync(dfd);
 		close(dfd);
 	}
-	r = added;
+	r = changed;
 out:
 	if (fd >= 0)
 		close(fd);
 	free(old);
+	free(keep);
 	free(add);
 	return r;
 }
@@ -301,12 +332,12 @@ out:
 int store_maintain(struct store *store, unsigned orphan_age, const char **error_r)
 {
 	/* Not fatal: the store works with its old settings. */
-	int added = config_update(store);
-	if (added < 0)
+	int changed = config_update(store);
+	if (changed < 0)
 		log_warning("store: %s/DB_CONFIG could not be brought up to date: %s", store->home,
 			    strerror(errno));
-	else if (added > 0)
-		log_info("store: %s/DB_CONFIG: %d setting(s) added", store->home, added);
+	else if (changed > 0)
+		log_info("store: %s/DB_CONFIG: %d setting(s) added or dropped", store->home, changed);
 	unsigned previous = store_watchdog_arm(store);
 	int ret = store->env->txn_checkpoint(store->env, 0, 0, 0);
 	/* Logs no longer needed for recovery go once the checkpoint is down. */

@@ -296,8 +296,30 @@ static size_t count_lines(const char *text, const char *line)
 	return n;
 }
 
-/* An older store's DB_CONFIG gets the settings it lacks, once; a value the
- * administrator set stays. */
+/* What a snapshot reader that must not wait gets for a key another
+ * transaction has just written: DB_NOTFOUND from a multiversion database
+ * (the version before the write), DB_LOCK_DEADLOCK (DB_TXN_NOWAIT: the
+ * lock is not granted) from one without. */
+static int snapshot_read_while_written(struct store *store, enum store_dbi dbi)
+{
+	DB_ENV *env = store->env;
+	DB *db = store_db(store, dbi);
+	DB_TXN *writer, *reader;
+	char key[] = "snapshot-probe-key", buf[8];
+	DBT k = { .data = key, .size = sizeof(key) };
+	DBT v = { .data = "x", .size = 1 };
+	assert_int_equal(env->txn_begin(env, NULL, &writer, 0), 0);
+	assert_int_equal(db->put(db, writer, &k, &v, 0), 0);
+	assert_int_equal(env->txn_begin(env, NULL, &reader, DB_TXN_SNAPSHOT | DB_TXN_NOWAIT), 0);
+	DBT out = { .data = buf, .ulen = sizeof(buf), .flags = DB_DBT_USERMEM };
+	int ret = db->get(db, reader, &k, &out, 0);
+	reader->abort(reader);
+	writer->abort(writer);
+	return ret;
+}
+
+/* An older store's DB_CONFIG gets the settings it lacks, once, and loses
+ * the retired ones; a value the administrator set stays. */
 static void test_config_update(void **state)
 {
 	struct store_fixture *f = *state;
@@ -312,9 +334,16 @@ static void test_config_update(void **state)
 	for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n"))
 		if (strncmp(line, "set_lk_tablesize", 16) != 0 && strncmp(line, "log_set_config", 14) != 0)
 			fprintf(fp, "%s\n", line);
+	fprintf(fp, "set_flags DB_MULTIVERSION\n");   /* retired */
 	fprintf(fp, "set_lk_tablesize  4096");   /* no final newline */
 	fclose(fp);
 	free(text);
+	/* Opened with that line, the store still chooses MVCC per database. */
+	store_close(&f->store);
+	if (store_open(f->config, false, &f->store, &error) < 0)
+		fail_msg("store_open: %s", error);
+	assert_int_equal(snapshot_read_while_written(f->store, DBI_BODYDATA), DB_LOCK_DEADLOCK);
+	assert_int_equal(snapshot_read_while_written(f->store, DBI_MSGS), DB_NOTFOUND);
 	for (int run = 0; run < 2; run++) {
 		if (store_maintain(f->store, 86400, &error) < 0)
 			fail_msg("store_maintain: %s", error);
@@ -323,6 +352,7 @@ static void test_config_update(void **state)
 		assert_int_equal(count_lines(text, "set_lk_tablesize  4096"), 1);
 		assert_int_equal(count_lines(text, "set_lk_tablesize 32768"), 0);
 		assert_int_equal(count_lines(text, "set_cachesize 0 67108864 1"), 1);
+		assert_int_equal(count_lines(text, "set_flags DB_MULTIVERSION"), 0);
 		free(text);
 	}
 	struct stat st;
