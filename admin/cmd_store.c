@@ -90,7 +90,7 @@ static int store_cmd_stats(struct admin *admin, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (store_stats(admin->store, stdout, &error) < 0)
+	if (store_stats(admin->store, stdout, true, &error) < 0)
 		return admin_store_fail(-1, 0, "store stats", error);
 	return ADMIN_EXIT_OK;
 }

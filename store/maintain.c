@@ -338,17 +338,6 @@ int store_maintain(struct store *store, unsigned orphan_age, const char **error_
 			    strerror(errno));
 	else if (changed > 0)
 		log_info("store: %s/DB_CONFIG: %d setting(s) added or dropped", store->home, changed);
-	unsigned previous = store_watchdog_arm(store);
-	int ret = store->env->txn_checkpoint(store->env, 0, 0, 0);
-	/* Logs no longer needed for recovery go once the checkpoint is down. */
-	if (ret == 0)
-		ret = store->env->log_archive(store->env, NULL, DB_ARCH_REMOVE);
-	store_watchdog_restore(previous);
-	if (ret != 0) {
-		store_dberr(store, ret, "checkpoint and log removal");
-		*error_r = store_last_error(store);
-		return -1;
-	}
 	unsigned expired = 0, orphans = 0;
 	if (store_write(store, false, expire_authfail_txn, &expired, error_r) < 0)
 		return -1;
@@ -365,12 +354,31 @@ int store_maintain(struct store *store, unsigned orphan_age, const char **error_
 	if (store_body_data_gc(store, orphan_age, &rows, error_r) < 0)
 		return -1;
 	orphans += rows;
+	/* The checkpoint comes last, after the cache is written out once:
+	 * recovery starts from where the last checkpoint began, so the
+	 * checkpoint must have little left to write when it begins. One that
+	 * began with a full cache while deliveries went on, and then the
+	 * clean-up above, left a second of log to recovery: 450-740 ms
+	 * instead of 50-90 (bench_store.sh, 4 deliverers). */
+	unsigned previous = store_watchdog_arm(store);
+	int ret = store->env->memp_sync(store->env, NULL);
+	if (ret == 0)
+		ret = store->env->txn_checkpoint(store->env, 0, 0, 0);
+	/* Logs no longer needed for recovery go once the checkpoint is down. */
+	if (ret == 0)
+		ret = store->env->log_archive(store->env, NULL, DB_ARCH_REMOVE);
+	store_watchdog_restore(previous);
+	if (ret != 0) {
+		store_dberr(store, ret, "checkpoint and log removal");
+		*error_r = store_last_error(store);
+		return -1;
+	}
 	return (int)(orphans + expired);
 }
 
-int store_stats(struct store *store, FILE *out, const char **error_r)
+int store_stats(struct store *store, FILE *out, bool records_too, const char **error_r)
 {
-	for (int i = 0; i < DBI_COUNT; i++) {
+	for (int i = 0; records_too && i < DBI_COUNT; i++) {
 		void *sp = NULL;
 		/* A full stat, which walks every page: DB_FAST_STAT only reads
 		 * the count saved in the metadata page, never kept up to date

@@ -437,7 +437,9 @@ int store_restore(const struct config *config, const char *dir, const char **err
  * database, counters vs messages, body refcounts vs references, body files
  * present. Problems are printed to `out` one per line; returns count. */
 int store_check(const struct config *config, FILE *out, const char **error_r);
-/* Figures for `pillarbox store stats`, printed as "key: value" lines. */
-int store_stats(struct store *store, FILE *out, const char **error_r);
+/* Figures for `pillarbox store stats`, printed as "key: value" lines: the
+ * record count of each database (records_too: a walk of every page) and
+ * the environment's log, transaction and lock figures. */
+int store_stats(struct store *store, FILE *out, bool records_too, const char **error_r);
 
 #endif

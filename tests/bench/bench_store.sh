@@ -55,7 +55,10 @@ rate() {
 		if ($3 > max) max = $3; n += $4 }
 		END { if (max > min) printf "%.0f", n / ((max - min) / 1e9); else print 0 }'
 }
-stat_of() { "$TOOL" stats --config "$CONF" | sed -n "s/^$1: //p"; }
+# Environment figures only: counting records walks every page, and in
+# the recovery rounds below that walk, between the checkpoint and the
+# kill, left recovery a second of log to replay.
+stat_of() { "$TOOL" stats --config "$CONF" --env-only | sed -n "s/^$1: //p"; }
 # deliver_par P N TO...: P processes, N each, recipient i = TO[i % #TO].
 deliver_par() {
 	local p=$1 n=$2 i pids="" tag

@@ -20,7 +20,8 @@
  *   check    --config F
  *   orphans  --config F                        (body files without a record)
  *   setformat --config F --version N           (writes the format record)
- *   stats    --config F                        (store_stats)
+ *   stats    --config F [--env-only]           (store_stats; --env-only: log,
+ *            transaction and lock figures without walking every database)
  *
  * Exit status: 0 done, 1 a check failed, 2 usage, 75 temporary store error.
  * It includes store internals (store_int.h, mailbox.h, body.h): it is a test
@@ -74,7 +75,7 @@ struct opts {
 	unsigned long orphan_age;
 	unsigned long version;
 	double seconds;
-	bool gapless, quiet, timing, report_open, announce, reuse_body;
+	bool gapless, quiet, timing, report_open, announce, reuse_body, env_only;
 };
 
 static struct config *config;
@@ -832,7 +833,7 @@ static int cmd_stats(const struct opts *o)
 {
 	const char *error = NULL;
 	open_store(o);
-	if (store_stats(store, stdout, &error) < 0)
+	if (store_stats(store, stdout, !o->env_only, &error) < 0)
 		die(EXIT_TEMPFAIL, "store_stats", error);
 	store_close(&store);
 	return 0;
@@ -856,6 +857,7 @@ enum {
 	OPT_COUNT, OPT_UNTIL, OPT_EXPECT, OPT_SIZE, OPT_RUNS, OPT_AGE, OPT_VERSION,
 	OPT_SECONDS, OPT_GAPLESS, OPT_QUIET, OPT_TIMING, OPT_REPORT_OPEN, OPT_ANNOUNCE,
 	OPT_REUSE,
+	OPT_ENV_ONLY,
 };
 
 static const struct option longopts[] = {
@@ -880,6 +882,7 @@ static const struct option longopts[] = {
 	{ "report-open", no_argument, NULL, OPT_REPORT_OPEN },
 	{ "announce", no_argument, NULL, OPT_ANNOUNCE },
 	{ "reuse-body", no_argument, NULL, OPT_REUSE },
+	{ "env-only", no_argument, NULL, OPT_ENV_ONLY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -924,6 +927,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_REPORT_OPEN: o->report_open = true; break;
 		case OPT_ANNOUNCE: o->announce = true; break;
 		case OPT_REUSE: o->reuse_body = true; break;
+		case OPT_ENV_ONLY: o->env_only = true; break;
 		default: die(EXIT_USAGE, "usage", "see the comment at the top of storetool.c");
 		}
 	}

@@ -238,7 +238,7 @@ static unsigned long long log_position(struct store_fixture *f)
 	unsigned long long file = 0, bytes = 0;
 
 	assert_non_null(out);
-	assert_int_equal(store_stats(f->store, out, &err), 0);
+	assert_int_equal(store_stats(f->store, out, true, &err), 0);
 	fclose(out);
 	const char *p = strstr(text, "log current file: ");
 	const char *q = strstr(text, "log bytes since checkpoint: ");
