@@ -58,8 +58,8 @@ void body_id_hex(const uint8_t id[STORE_BODY_ID_LEN], char out[2 * STORE_BODY_ID
  * bodies.db and bodydata.db, so its inserts land on the page it wrote last
  * (in the cache), while concurrent writers (their ids scattered by the
  * multiplication) write to different pages. With fully random ids every
- * insert went to a random page of the whole file: once bodydata.db (64 KB
- * pages) outgrew the cache, deliveries spent their time reading, copying
+ * insert went to a random page of the whole file: once bodydata.db (then
+ * 64 KB pages) outgrew the cache, deliveries spent their time reading, copying
  * (MVCC) and evicting its pages (measured). */
 static int body_id_make(uint8_t id[STORE_BODY_ID_LEN])
 {

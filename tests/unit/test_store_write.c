@@ -158,16 +158,17 @@ static char *make_message(size_t size)
 	return text;
 }
 
-/* A small body never touches blobs/ and goes inline; one over 15 KB that
- * still fits the writer's buffer, and one bigger than the buffer, become
- * files; all read back whole. */
+/* A small body never touches blobs/ and goes inline (in bodydata.db's leaf
+ * page up to about 2 KB, then one or two 8 KB overflow pages); one over
+ * 15 KB that still fits the writer's buffer, and one bigger than the
+ * buffer, become files; all read back whole. */
 static void test_sizes(void **state)
 {
 	struct store_fixture *f = *state;
 	char tmpdir[256];
 	snprintf(tmpdir, sizeof(tmpdir), "%s/blobs/tmp", f->dir);
-	static const size_t sizes[] = { 40, 5120, BODY_INLINE_MAX, BODY_INLINE_MAX + 1, 20000,
-					65536, 65537, 200000 };
+	static const size_t sizes[] = { 40, 2000, 2100, 5120, 8150, 8250, BODY_INLINE_MAX,
+					BODY_INLINE_MAX + 1, 20000, 65536, 65537, 200000 };
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		char *text = make_message(sizes[i]);
 		struct store_body *body;
