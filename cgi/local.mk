@@ -114,6 +114,9 @@ tests_unit_test_vcard_LDADD = cgi/libwebmail.a $(UNIT_LIBS)
 TESTS += tests/web/test_web_webmaild.py tests/web/test_web_apache.py \
 	tests/web/test_web_apache_fcgid.py tests/web/test_web_nginx.py \
 	tests/web/test_web_nginx_fastcgi.py tests/web/test_web_security.py
+# webmail.cgi --workers under systemd socket activation.
+TESTS += tests/web/test_fastcgi_workers.py
+EXTRA_DIST += tests/web/test_fastcgi_workers.py
 # Mail client set-up: the page, autoconfig, autodiscover, the Apple profile.
 TESTS += tests/web/test_web_setup.py
 EXTRA_DIST += tests/web/test_web_setup.py

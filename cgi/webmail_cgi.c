@@ -15,8 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +34,12 @@
 #define ADDRESS_SPACE ((size_t)1 << 30)
 /* How long the child of cgi_hold_output_past_exit waits for us at most. */
 #define HOLD_OUTPUT_MS 5000
+/* --workers: FastCGI processes on one systemd socket, at most. */
+#define WORKERS_MAX 64
+
+/* --workers N (systemd socket activation): processes accepting on the
+ * socket; 1, the default, serves in this process. */
+static long workers = 1;
 
 /* The FastCGI request being served, or NULL: CGI, one request per process,
  * its meta-variables in the environment and its body on standard input. */
@@ -283,8 +292,10 @@ static const struct cli cgi_cli = {
 		 "answering request after request.\n"
 		 "It reads " CONFIG_DEFAULT_PATH " (PILLARBOX_CONF\n"
 		 "when it is not setuid). Under a web server its arguments are ignored.\n"
-		 "  --help     show this help and exit\n"
-		 "  --version  show the version and exit\n",
+		 "  --workers N  with a systemd socket: N processes (1 to 64, default 1)\n"
+		 "               answer on it, so one long request holds up no other\n"
+		 "  --help       show this help and exit\n"
+		 "  --version    show the version and exit\n",
 };
 
 /* Run by hand (no GATEWAY_INTERFACE, so not by a web server) with arguments:
@@ -294,13 +305,24 @@ static const struct cli cgi_cli = {
  * "?--version" must not change the response. */
 static void cgi_options(int argc, char **argv)
 {
-	static const struct option options[] = { CLI_OPTIONS_COMMON, { NULL, 0, NULL, 0 } };
+	static const struct option options[] = {
+		CLI_OPTIONS_COMMON, { "workers", required_argument, NULL, 'w' }, { NULL, 0, NULL, 0 }
+	};
 	int ret;
 
 	if (argc < 2 || getenv("GATEWAY_INTERFACE") != NULL)
 		return;
-	while (cli_getopt(&cgi_cli, argc, argv, "", options) != -1)
-		; /* no option of its own: cli_getopt answers or exits */
+	while ((ret = cli_getopt(&cgi_cli, argc, argv, "", options)) != -1) {
+		if (ret == 'w') {
+			char *end;
+			errno = 0;
+			workers = strtol(optarg, &end, 10);
+			if (errno != 0 || *optarg == '\0' || *end != '\0' || workers < 1 ||
+			    workers > WORKERS_MAX)
+				exit(cli_usage_error(cgi_cli.name, NULL, "--workers must be 1 to %d",
+						     WORKERS_MAX));
+		}
+	}
 	if ((ret = cli_no_operands(cgi_cli.name, argc, argv)) != 0)
 		exit(ret);
 }
@@ -400,6 +422,62 @@ static void fastcgi_serve(const struct config *config, int sock, struct store **
 	FCGX_Free(&request, 1);
 }
 
+/* --workers N: N processes accept on the one socket, each opening the
+ * store itself on its first request (a process never forks with the store
+ * open: STORE-NOTES §3.3). This first one only looks after them: a worker
+ * that ends is started again (at most once a second), and a stop signal is
+ * passed on and waited for, so every worker closes the store; a worker
+ * whose parent dies is sent SIGTERM. Returns in a worker (true) or when
+ * every worker has ended (false). */
+static bool fastcgi_supervise(void)
+{
+	pid_t pids[WORKERS_MAX] = { 0 };
+	pid_t parent = getpid();
+	alarm(0);   /* idle for good: no watchdog here */
+	while (!process_stop_requested) {
+		for (long i = 0; i < workers; i++) {
+			if (pids[i] > 0)
+				continue;
+			pid_t pid = fork();
+			if (pid == 0) {
+				if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+					_exit(0);
+				return true;
+			}
+			if (pid < 0)
+				log_error("webmail.cgi: cannot start a worker: %s", strerror(errno));
+			else
+				pids[i] = pid;
+		}
+		/* a second between checks: a worker ending in a loop is not
+		 * started again faster than that */
+		struct timespec ts = { 1, 0 };
+		nanosleep(&ts, NULL);
+		int status;
+		pid_t pid;
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			for (long i = 0; i < workers; i++) {
+				if (pids[i] == pid) {
+					pids[i] = 0;
+					if (!process_stop_requested)
+						log_warning("webmail.cgi: worker %d ended (%s %d); starting "
+							    "another", (int)pid, WIFSIGNALED(status) ?
+							    "signal" : "status", WIFSIGNALED(status) ?
+							    WTERMSIG(status) : WEXITSTATUS(status));
+				}
+			}
+		}
+	}
+	for (long i = 0; i < workers; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGTERM);
+	for (long i = 0; i < workers; i++)
+		if (pids[i] > 0)
+			while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
+				;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	const char *error;
@@ -421,7 +499,7 @@ int main(int argc, char **argv)
 	struct webmail *wm = NULL;
 	if (sock < 0)
 		serve_request(config, &store, &wm, false);
-	else
+	else if (workers == 1 || fastcgi_supervise())
 		fastcgi_serve(config, sock, &store, &wm);
 	webmail_free(&wm);
 	store_close(&store);

@@ -309,9 +309,9 @@ class Nginx(Server):
     """nginx with fcgiwrap running webmail.cgi as the store user; with
     fastcgi=True, webmail.cgi a FastCGI server itself, on a socket made by
     systemd-socket-activate as dist/systemd/pillarbox-webmail.socket makes
-    it."""
+    it, with `workers` processes answering on it (--workers)."""
 
-    def __init__(self, store, fastcgi=False, log_stderr=True):
+    def __init__(self, store, fastcgi=False, log_stderr=True, workers=2):
         self.name = "nginx-fastcgi" if fastcgi else "nginx"
         if not is_root():
             skip("nginx + fcgiwrap need root to run as the store user")
@@ -327,7 +327,7 @@ class Nginx(Server):
         sockdir = os.path.join(d, "run")
         os.makedirs(sockdir)
         os.chown(sockdir, uid.pw_uid, uid.pw_gid)
-        sock = os.path.join(sockdir, "fcgiwrap.sock")
+        sock = self.socket = os.path.join(sockdir, "fcgiwrap.sock")
         shutil.copyfile("/etc/nginx/fastcgi_params", os.path.join(d, "fastcgi_params"))
         snippet = subst(os.path.join(TOP_SRCDIR, "dist", "nginx", "pillarbox-webmail.conf"),
                         {"pkgdatadir": os.path.dirname(TEMPLATES),
@@ -364,7 +364,8 @@ http {
 }
 """ % {"d": d, "port": self.port, "user": store.user})
         server = (["/usr/bin/systemd-socket-activate", "-l", sock, "-E", "PILLARBOX_CONF=" +
-                   store.conf, "-E", "PILLARBOX_LOG_STDERR=%d" % log_stderr, CGI]
+                   store.conf, "-E", "PILLARBOX_LOG_STDERR=%d" % log_stderr, CGI,
+                   "--workers", str(workers)]
                   if fastcgi else ["/usr/sbin/fcgiwrap", "-c", "4", "-s", "unix:" + sock])
         fcgi = subprocess.Popen(
             ["setpriv", "--reuid=%d" % uid.pw_uid, "--regid=%d" % uid.pw_gid, "--init-groups"]
