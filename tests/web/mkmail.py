@@ -6,7 +6,6 @@ HTML mail). Usage: mkmail.py DIR [XSS_CORPUS_FILE]"""
 import base64
 import os
 import sys
-from email.message import EmailMessage
 from email.mime.application import MIMEApplication
 from email.mime.image import MIMEImage
 from email.mime.message import MIMEMessage

@@ -25,7 +25,6 @@ import imaplib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -40,13 +39,7 @@ import relaytest  # noqa: E402
 
 BOB, ALICE = "bob@example.com", "alice@example.com"
 MAX_MESSAGE = 2 * 1024 * 1024
-failures = []
-
-
-def check(cond, what):
-    print("%s - %s" % ("ok" if cond else "FAIL", what))
-    if not cond:
-        failures.append(what)
+check, failures = webenv.check, webenv.failures
 
 
 # ---------------------------------------------------------------- set-up

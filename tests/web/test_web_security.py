@@ -24,13 +24,7 @@ sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import webenv  # noqa: E402
 
-failures = []
-
-
-def check(cond, what):
-    print("%s - %s" % ("ok" if cond else "FAIL", what))
-    if not cond:
-        failures.append(what)
+check, failures = webenv.check, webenv.failures
 
 
 def raw_request(server, data, read_timeout=30.0, send_more=None):

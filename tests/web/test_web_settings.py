@@ -29,15 +29,9 @@ sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import webenv  # noqa: E402
 
-failures = []
+check, failures = webenv.check, webenv.failures
 PASSWORD = "first-Pass-123"
 NEW_PASSWORD = "second-Pass-456"
-
-
-def check(cond, what):
-    print("%s - %s" % ("ok" if cond else "FAIL", what))
-    if not cond:
-        failures.append(what)
 
 
 def user_of(server):

@@ -19,7 +19,6 @@ nginx + fcgiwrap + webmail.cgi (the shipped dist/ configurations):
 import html.parser
 import os
 import plistlib
-import re
 import shutil
 import subprocess
 import sys
@@ -31,17 +30,11 @@ sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import webenv  # noqa: E402
 
-failures = []
+check, failures = webenv.check, webenv.failures
 HOST = "mx.example.net"
 AD_REQ_NS = "http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"
 AD_NS = "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"
 OUTLOOK = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
-
-
-def check(cond, what):
-    print("%s - %s" % ("ok" if cond else "FAIL", what))
-    if not cond:
-        failures.append(what)
 
 
 def ad_request(address, schema=OUTLOOK):

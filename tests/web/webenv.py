@@ -459,6 +459,19 @@ class Client:
 NODE_DIR = os.path.join(TOP_BUILDDIR, "tests", "web", "node")
 
 
+# ---------------------------------------------------------------- checks
+
+failures = []
+
+
+def check(cond, what):
+    """Prints one line, ok or FAIL; a failed check is kept in `failures`
+    (for stop_all and exit_with)."""
+    print("%s - %s" % ("ok" if cond else "FAIL", what))
+    if not cond:
+        failures.append(what)
+
+
 def registry_pids(store):
     """Pids still registered in the store (Berkeley DB's __db.register: a
     slot a process left without closing the store, which makes the next
