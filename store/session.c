@@ -1,5 +1,6 @@
 /* Webmail sessions and settings in DBI_SESSIONS (session.h). */
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/random.h>
 
 #include "session.h"
@@ -273,47 +274,110 @@ int store_session_destroy_user(struct store *store, uint32_t user_id,
 	return c.count;
 }
 
+/* Expired sessions removed per write transaction. */
+#define EXPIRE_BATCH 256
+
 struct expire_ctx {
 	int64_t now;
 	unsigned idle, absolute;
-	int count;
+	uint8_t from[STORE_SESSION_ID_LEN];
+	bool from_set, done;
+	size_t n;
+	int removed, count;
+	uint8_t found[EXPIRE_BATCH][STORE_SESSION_ID_LEN];
 };
 
-static int expire_txn(struct store *store, DB_TXN *txn, void *ctx)
+/* A snapshot scan, from where the last batch stopped, for up to
+ * EXPIRE_BATCH expired sessions: it holds no lock, so the webmail's
+ * requests go on meanwhile (one write transaction over the whole database
+ * held a write lock on every page it had walked, contacts included). */
+static int expire_scan_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	struct expire_ctx *c = ctx;
 	DBC *cur;
 	uint8_t kbuf[STORE_SESSIONS_KEY_MAX], vbuf[SESSION_REC_LEN + 16];
-	c->count = 0;
+	c->n = 0;
+	c->done = false;
 	int ret = store_db(store, DBI_SESSIONS)->cursor(store_db(store, DBI_SESSIONS), txn, &cur, 0);
 	if (ret != 0)
 		return store_dberr(store, ret, "sessions cursor");
 	DBT k = { .data = kbuf, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
 	DBT v = SESSION_SCAN_DBT(vbuf);
-	while ((ret = cur->get(cur, &k, &v, DB_NEXT | DB_RMW)) == 0) {
+	if (c->from_set) {
+		memcpy(kbuf, c->from, STORE_SESSION_ID_LEN);
+		k.size = STORE_SESSION_ID_LEN;
+		ret = cur->get(cur, &k, &v, DB_SET_RANGE);
+	} else {
+		ret = cur->get(cur, &k, &v, DB_FIRST);
+	}
+	for (; ret == 0 && c->n < EXPIRE_BATCH; ret = cur->get(cur, &k, &v, DB_NEXT)) {
 		struct store_session s;
 		if (k.size != STORE_SESSION_ID_LEN)
 			continue;       /* settings records */
 		if (!session_unpack(vbuf, v.size, &s) ||
-		    session_expired(&s, c->now, c->idle, c->absolute)) {
-			if ((ret = cur->del(cur, 0)) != 0)
-				break;
-			c->count++;
-		}
+		    session_expired(&s, c->now, c->idle, c->absolute))
+			memcpy(c->found[c->n++], kbuf, STORE_SESSION_ID_LEN);
 	}
 	cur->close(cur);
-	if (ret != 0 && ret != DB_NOTFOUND)
+	if (ret == DB_NOTFOUND)
+		c->done = true;
+	else if (ret != 0)
 		return store_dberr(store, ret, "sessions cursor");
+	if (c->n > 0) {
+		/* the next batch starts after the last one found */
+		memcpy(c->from, c->found[c->n - 1], STORE_SESSION_ID_LEN);
+		c->from_set = true;
+	}
+	return 1;
+}
+
+/* Deletes the sessions the scan found, each checked again under its lock:
+ * one used since the scan stays. */
+static int expire_del_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct expire_ctx *c = ctx;
+	c->removed = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		uint8_t vbuf[SESSION_REC_LEN + 16];
+		DBT k = { .data = c->found[i], .size = STORE_SESSION_ID_LEN };
+		DBT v = SESSION_SCAN_DBT(vbuf);
+		DB *db = store_db(store, DBI_SESSIONS);
+		int ret = db->get(db, txn, &k, &v, DB_RMW);
+		if (ret == DB_NOTFOUND)
+			continue;
+		if (ret != 0)
+			return store_dberr(store, ret, "sessions");
+		struct store_session s;
+		if (session_unpack(vbuf, v.size, &s) &&
+		    !session_expired(&s, c->now, c->idle, c->absolute))
+			continue;
+		if ((ret = db->del(db, txn, &k, 0)) != 0)
+			return store_dberr(store, ret, "sessions");
+		c->removed++;
+	}
 	return 1;
 }
 
 int store_session_expire(struct store *store, int64_t now, unsigned idle, unsigned absolute,
 			 const char **error_r)
 {
-	struct expire_ctx c = { .now = now, .idle = idle, .absolute = absolute };
-	if (store_write(store, false, expire_txn, &c, error_r) < 0)
+	struct expire_ctx *c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		*error_r = "out of memory";
 		return -1;
-	return c.count;
+	}
+	c->now = now;
+	c->idle = idle;
+	c->absolute = absolute;
+	int r;
+	do {
+		r = store_read(store, expire_scan_txn, c, error_r);
+		if (r > 0 && c->n > 0 && (r = store_write(store, false, expire_del_txn, c, error_r)) > 0)
+			c->count += c->removed;
+	} while (r > 0 && !c->done);
+	int count = r > 0 ? c->count : -1;
+	free(c);
+	return count;
 }
 
 /* ---------------------------------------------------------------- settings */

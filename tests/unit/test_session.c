@@ -66,6 +66,32 @@ static void test_session_expire(void **state)
 	assert_int_equal(p.page_size, 25);
 }
 
+/* Expiry goes in batches (256 sessions per write transaction): 700
+ * expired sessions among 50 live ones and settings records all go, the
+ * live ones stay. */
+static void test_session_expire_batches(void **state)
+{
+	struct store_fixture *f = *state;
+	const char *err;
+	struct store_session s, got;
+	int64_t t = 1700000000;
+	uint8_t live[50][STORE_SESSION_ID_LEN];
+	for (int i = 0; i < 700; i++)
+		assert_int_equal(store_session_create(f->store, 1 + i % 7, t - 7200, &s, &err), 1);
+	for (int i = 0; i < 50; i++) {
+		assert_int_equal(store_session_create(f->store, 2, t - 60, &s, &err), 1);
+		memcpy(live[i], s.id, STORE_SESSION_ID_LEN);
+	}
+	struct store_prefs p = { .page_size = 40 };
+	assert_int_equal(store_prefs_set(f->store, 3, &p, &err), 1);
+	assert_int_equal(store_session_expire(f->store, t, 1800, 43200, &err), 700);
+	assert_int_equal(store_session_expire(f->store, t, 1800, 43200, &err), 0);
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(store_session_get(f->store, live[i], t, 1800, 43200, &got, &err), 1);
+	assert_int_equal(store_prefs_get(f->store, 3, &p, &err), 1);
+	assert_int_equal(p.page_size, 40);
+}
+
 static void test_prefs(void **state)
 {
 	struct store_fixture *f = *state;
@@ -95,6 +121,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		STORE_TEST(test_session_life),
 		STORE_TEST(test_session_expire),
+		STORE_TEST(test_session_expire_batches),
 		STORE_TEST(test_prefs),
 	};
 	int user = store_fixture_become_store_user();
