@@ -356,10 +356,12 @@ int store_maintain(struct store *store, unsigned orphan_age, const char **error_
 	orphans += rows;
 	/* The checkpoint comes last, after the cache is written out once:
 	 * recovery starts from where the last checkpoint began, so the
-	 * checkpoint must have little left to write when it begins. One that
-	 * began with a full cache while deliveries went on, and then the
-	 * clean-up above, left a second of log to recovery: 450-740 ms
-	 * instead of 50-90 (bench_store.sh, 4 deliverers). */
+	 * checkpoint must have little left to write when it begins (one that
+	 * began with a full cache, then the clean-up above, left recovery a
+	 * second of log under 4 deliverers). Berkeley DB's write-out still
+	 * sleeps a whole second when a writer holds a dirty buffer latched
+	 * (mp_sync.c, __memp_sync_int), and recovery then replays that
+	 * second: 400-750 ms against 50-100 (bench_store.sh). */
 	unsigned previous = store_watchdog_arm(store);
 	int ret = store->env->memp_sync(store->env, NULL);
 	if (ret == 0)
