@@ -293,7 +293,7 @@ static const struct cli cgi_cli = {
 		 "It reads " CONFIG_DEFAULT_PATH " (PILLARBOX_CONF\n"
 		 "when it is not setuid). Under a web server its arguments are ignored.\n"
 		 "  --workers N  with a systemd socket: N processes (1 to 64, default 1)\n"
-		 "               answer on it, so one long request holds up no other\n"
+		 "               answer on it, so one long request holds up only one\n"
 		 "  --help       show this help and exit\n"
 		 "  --version    show the version and exit\n",
 };
