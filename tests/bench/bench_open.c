@@ -14,12 +14,19 @@
  *   bench_open --syncrate-prealloc DIR SECONDS
  *       the same over a file written with zeros first (as the store's log
  *       files are, db_log_zero): no block allocation in each sync.
+ *   bench_open --cpuscale SECONDS
+ *       how much more CPU-bound work the machine does with one process per
+ *       CPU than with one process: a loop over a 64 KB buffer (it stays in
+ *       the core's cache), run alone, then once per CPU at the same time.
+ *       Prints "cpuscale X cpus N". A virtual machine whose CPUs share
+ *       physical cores, or a busy host, gives well under N.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +146,83 @@ static int sync_rate(const char *dir, double seconds, bool prealloc)
 	return 0;
 }
 
+/* Passes of an FNV-1a hash over a buffer of `size` bytes done in
+ * `seconds`, each byte read at a pseudo-random place in the buffer: over
+ * 64 KB the loop stays in the core's cache; over 64 MB (the store's cache
+ * size) it waits on memory, as the store's page lookups do. */
+static long cpu_passes(size_t size, double seconds)
+{
+	unsigned char *buf = malloc(size);
+	uint32_t h = 2166136261u;
+	long passes = 0;
+	if (buf == NULL)
+		return 0;
+	for (size_t i = 0; i < size; i++)
+		buf[i] = (unsigned char)i;
+	double t0 = now_ms();
+	do {
+		for (size_t i = 0; i < 65536; i++)
+			h = (h ^ buf[(h + i * 4099) % size]) * 16777619u;
+		buf[h % size]++;
+		passes++;
+	} while (now_ms() - t0 < seconds * 1e3);
+	free(buf);
+	return passes;
+}
+
+/* Total passes of `procs` processes running cpu_passes at once. */
+static long cpu_passes_parallel(long procs, size_t size, double seconds)
+{
+	int fds[2];
+	if (pipe(fds) < 0) {
+		perror("pipe");
+		return -1;
+	}
+	for (long i = 0; i < procs; i++) {
+		pid_t pid = fork();
+		if (pid < 0) {
+			perror("fork");
+			return -1;
+		}
+		if (pid == 0) {
+			long n = cpu_passes(size, seconds);
+			_exit(write(fds[1], &n, sizeof(n)) == (ssize_t)sizeof(n) ? 0 : 1);
+		}
+	}
+	close(fds[1]);
+	long total = 0, n;
+	for (long i = 0; i < procs; i++) {
+		if (read(fds[0], &n, sizeof(n)) != (ssize_t)sizeof(n)) {
+			fprintf(stderr, "bench_open: a CPU loop failed\n");
+			total = -1;
+			break;
+		}
+		total += n;
+	}
+	close(fds[0]);
+	while (wait(NULL) > 0)
+		;
+	return total;
+}
+
+static int cpu_scale(double seconds)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cpus < 1)
+		cpus = 1;
+	size_t sizes[] = { 64 << 10, 64 << 20 };
+	double scale[2];
+	for (int i = 0; i < 2; i++) {
+		long one = cpu_passes_parallel(1, sizes[i], seconds / 4);
+		long all = cpu_passes_parallel(cpus, sizes[i], seconds / 4);
+		if (one <= 0 || all <= 0)
+			return 1;
+		scale[i] = (double)all / (double)one;
+	}
+	printf("cpuscale %.2f memscale %.2f cpus %ld\n", scale[0], scale[1], cpus);
+	return 0;
+}
+
 static int become(const char *user)
 {
 	struct passwd *pw = getpwnam(user);
@@ -176,7 +260,9 @@ int main(int argc, char **argv)
 		return sync_rate(argv[2], strtod(argv[3], NULL), false);
 	if (argc == 4 && strcmp(argv[1], "--syncrate-prealloc") == 0)
 		return sync_rate(argv[2], strtod(argv[3], NULL), true);
+	if (argc == 3 && strcmp(argv[1], "--cpuscale") == 0)
+		return cpu_scale(strtod(argv[2], NULL));
 	fprintf(stderr, "usage: bench_open --runs N PROG [ARGS...] | --noop | "
-		"--syncrate[-prealloc] DIR SECONDS\n");
+		"--syncrate[-prealloc] DIR SECONDS | --cpuscale SECONDS\n");
 	return 2;
 }
