@@ -167,6 +167,15 @@ tests_fuzz_fuzz_autodiscover_SOURCES = tests/fuzz/fuzz_autodiscover.c
 tests_fuzz_fuzz_autodiscover_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
 tests_fuzz_fuzz_autodiscover_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_autodiscover_LDADD = cgi/libwebmail.a $(STORE_LIBS) -lpthread
+# The whole core: one request against a real store (fuzz_world.c).
+noinst_PROGRAMS += tests/fuzz/fuzz_webmail
+tests_fuzz_fuzz_webmail_SOURCES = tests/fuzz/fuzz_webmail.c tests/fuzz/fuzz_world.c \
+	tests/fuzz/fuzz_world.h
+tests_fuzz_fuzz_webmail_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi -I$(top_srcdir)/inetd \
+	-DFUZZ_TEMPLATES='"$(abs_top_srcdir)/templates"'
+tests_fuzz_fuzz_webmail_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_webmail_LDADD = cgi/libwebmail.a inetd/libinetd.a $(STORE_LIBS) $(GUMBO_LIBS) \
+	-lpthread
 endif
 
 # The benchmark (run by hand: tests/bench/bench_webmail.sh); its filler.

@@ -335,7 +335,7 @@ static const char *refusal(struct ctx *c, const char *error, const char *name)
 
 static void op_create(struct ctx *c, struct mb_list *l)
 {
-	const char *message = NULL, *error;
+	const char *message = NULL, *error = NULL;
 	const char *leaf_in = ctx_form(c, "name");
 	uint32_t parent_id = ctx_form_uint(c, "parent", 0);
 	const struct store_mailbox *parent = by_id(l, parent_id);
@@ -367,7 +367,7 @@ static void op_create(struct ctx *c, struct mb_list *l)
 
 static void op_rename(struct ctx *c, struct mb_list *l, const struct store_mailbox *mb)
 {
-	const char *message = NULL, *error;
+	const char *message = NULL, *error = NULL;
 	const char *leaf_in = ctx_form(c, "name");
 	uint32_t parent_id = ctx_form_uint(c, "parent", 0);
 	const struct store_mailbox *parent = by_id(l, parent_id);
@@ -420,7 +420,7 @@ static int depth_desc(const void *pa, const void *pb)
 
 static void op_delete(struct ctx *c, struct mb_list *l, const struct store_mailbox *mb)
 {
-	const char *error;
+	const char *error = NULL;
 	if (is_protected(mb)) {
 		show(c, l, 409, protected_message(c, mb, "deleted"), NULL, NULL, NULL, NULL);
 		return;

@@ -490,7 +490,10 @@ void page_action(struct ctx *c)
 {
 	struct store_mailbox mb, dst;
 	struct uid_list *l = arena_alloc(c->a, sizeof(*l));
-	const char *error;
+	/* NULL unless a refusal says why: a copy or move of messages that are
+	 * no longer there (a form sent twice), or into the same folder,
+	 * moves nothing and says nothing */
+	const char *error = NULL;
 	const char *op = ctx_form(c, "op");
 	if (l == NULL) {
 		page_error(c, 500, "Out of memory.");

@@ -112,6 +112,18 @@ def csrf_and_sessions(server):
     check(r.status == 303 and "flagged" in row_class(bob, "Plain text message"),
           "%s: the same POST with the token works" % server.name)
     bob.post("/action", {"mb": mb, "uid": uid, "op": "unflag", "csrf": token})
+    # a move that moves nothing: into the same folder, or of a message no
+    # longer there (the form sent twice); the answer once read a pointer
+    # that was never set (found by fuzz_webmail)
+    select = re.search(r'<select id="moveto" name="to">(.*?)</select>', bob.get("/list").text)
+    other = [v for v in re.findall(r'value="(\d+)"', select.group(1)) if v != mb][0]
+    for what, moved, to in (("into the same folder", uid, mb),
+                             ("of a message not there", "999999", other)):
+        for op in ("move", "copy"):
+            r = bob.post("/action", {"mb": mb, "uid": moved, "op": op, "to": to, "csrf": token})
+            check(r.status == 303, "%s: a %s %s goes back to the list (%d)"
+                  % (server.name, op, what, r.status))
+    check(uid_of(bob, "Plain text message") == uid, "%s: ... and the message stays" % server.name)
     # alice's session against bob's mailbox
     r = alice.get("/list?mb=%s" % mb)
     check(r.status == 404 and "Plain text message" not in r.text,
