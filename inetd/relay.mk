@@ -46,6 +46,12 @@ noinst_PROGRAMS += tests/fuzz/fuzz_relay
 tests_fuzz_fuzz_relay_SOURCES = tests/fuzz/fuzz_relay.c
 tests_fuzz_fuzz_relay_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_relay_LDADD = inetd/librelay.a inetd/libinetd.a $(STORE_LIBS) $(GNUTLS_LIBS)
+# The conversation with a server, and the bounce made of its replies.
+noinst_PROGRAMS += tests/fuzz/fuzz_relay_session
+tests_fuzz_fuzz_relay_session_SOURCES = tests/fuzz/fuzz_relay_session.c tests/fuzz/fuzz_world.c \
+	tests/fuzz/fuzz_world.h
+tests_fuzz_fuzz_relay_session_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_relay_session_LDADD = inetd/librelay.a inetd/libinetd.a $(STORE_LIBS) $(GNUTLS_LIBS)
 endif
 
 # dist/systemd/pillarbox-relay.{timer,service} ship with dist/ (Makefile.am's

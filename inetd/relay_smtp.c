@@ -648,27 +648,44 @@ int relay_smtp_session(struct relay *relay, const struct relay_target *t,
 {
 	struct session s = { .relay = relay, .t = t, .error = error, .errsize = errsize };
 	char addr[64];
-	struct relay_reply r;
 	const char *cerr = NULL;
-	bool need_tls = t->tls == RELAY_TLS_ENCRYPT || t->tls == RELAY_TLS_VERIFY;
-	int fd, ret, status = RELAY_SESSION_RETRY;
 
 	snprintf(mta_r, mta_size, "%s [%s]", t->host, relay_addr_text(t->addr, addr, sizeof(addr)));
 	s.mta = mta_r;
 	error[0] = '\0';
 	relay_deadline_arm(0);
-	fd = relay_net_connect(t->addr, relay->rc->connect_timeout, &cerr);
+	int fd = relay_net_connect(t->addr, relay->rc->connect_timeout, &cerr);
 	if (fd < 0) {
 		fail(&s, "%s", cerr);
 		return RELAY_SESSION_RETRY;
 	}
-	s.conn = conn_new(fd, fd, RELAY_REPLY_LINE_MAX);
-	if (s.conn == NULL) {
+	struct conn *conn = conn_new(fd, fd, RELAY_REPLY_LINE_MAX);
+	if (conn == NULL) {
 		close(fd);
 		fail(&s, "out of memory");
 		return RELAY_SESSION_RETRY;
 	}
-	conn_set_stop_flag(s.conn, &relay_conn_stop);
+	conn_set_stop_flag(conn, &relay_conn_stop);
+	int status = relay_smtp_converse(relay, t, m, rcpts, n, no_starttls, conn, results, mta_r,
+					 error, errsize);
+	relay_deadline_arm(0);
+	conn_free(&conn);
+	close(fd);
+	return status;
+}
+
+int relay_smtp_converse(struct relay *relay, const struct relay_target *t,
+			const struct relay_message *m, const char *const *rcpts, size_t n,
+			bool no_starttls, struct conn *conn, struct relay_result *results,
+			const char *mta, char *error, size_t errsize)
+{
+	struct session s = { .relay = relay, .t = t, .conn = conn, .error = error,
+			     .errsize = errsize, .mta = mta };
+	struct relay_reply r;
+	bool need_tls = t->tls == RELAY_TLS_ENCRYPT || t->tls == RELAY_TLS_VERIFY;
+	int ret, status = RELAY_SESSION_RETRY;
+
+	error[0] = '\0';
 	if (reply_read(&s, &r, relay->rc->timeout, "the greeting") < 0)
 		goto out;
 	if (r.code != 220) {
@@ -724,7 +741,7 @@ int relay_smtp_session(struct relay *relay, const struct relay_target *t,
 	mm.smtputf8 = utf8;
 	transaction(&s, &mm, rcpts, n, results);
 	status = RELAY_SESSION_DONE;
-	log_info("session mta=\"%s\" tls=%s rcpts=%zu", mta_r,
+	log_info("session mta=\"%s\" tls=%s rcpts=%zu", mta,
 		 conn_is_tls(s.conn) ? conn_tls_description(s.conn) : "no", n);
 quit:
 	/* QUIT without waiting for its reply (as Postfix's default
@@ -740,8 +757,5 @@ quit:
 		snprintf(error, errsize, "%s", keep);
 	}
 out:
-	relay_deadline_arm(0);
-	conn_free(&s.conn);
-	close(fd);
 	return status;
 }

@@ -113,4 +113,13 @@ int relay_smtp_session(struct relay *relay, const struct relay_target *target,
 		       bool no_starttls, struct relay_result *results, char *mta_r,
 		       size_t mta_size, char *error, size_t errsize);
 
+struct conn;
+/* The conversation of relay_smtp_session over a connection made already
+ * (the fuzzer's: the server's side from a file): greeting, EHLO, STARTTLS,
+ * AUTH, the transaction, QUIT. `mta` names the server in the results. */
+int relay_smtp_converse(struct relay *relay, const struct relay_target *t,
+			const struct relay_message *m, const char *const *rcpts, size_t n,
+			bool no_starttls, struct conn *conn, struct relay_result *results,
+			const char *mta, char *error, size_t errsize);
+
 #endif
