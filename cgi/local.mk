@@ -169,10 +169,11 @@ tests_fuzz_fuzz_autodiscover_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_autodiscover_LDADD = cgi/libwebmail.a $(STORE_LIBS) -lpthread
 # The template compiler and the escaping of every slot.
 noinst_PROGRAMS += tests/fuzz/fuzz_template
-tests_fuzz_fuzz_template_SOURCES = tests/fuzz/fuzz_template.c
-tests_fuzz_fuzz_template_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
+tests_fuzz_fuzz_template_SOURCES = tests/fuzz/fuzz_template.c tests/fuzz/fuzz_world.c \
+	tests/fuzz/fuzz_world.h
+tests_fuzz_fuzz_template_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi -I$(top_srcdir)/inetd
 tests_fuzz_fuzz_template_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
-tests_fuzz_fuzz_template_LDADD = cgi/libwebmail.a $(STORE_LIBS) -lpthread
+tests_fuzz_fuzz_template_LDADD = cgi/libwebmail.a inetd/libinetd.a $(STORE_LIBS) -lpthread
 # The whole core: one request against a real store (fuzz_world.c).
 noinst_PROGRAMS += tests/fuzz/fuzz_webmail
 tests_fuzz_fuzz_webmail_SOURCES = tests/fuzz/fuzz_webmail.c tests/fuzz/fuzz_world.c \

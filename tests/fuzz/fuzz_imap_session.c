@@ -37,15 +37,7 @@ static const char *const fuzz_bodies[FUZZ_MESSAGES] = {
 	"From: \"A\" <a@example.org>\r\nTo: b@example.com, group: c@d, e@f;\r\n"
 	"Subject: =?utf-8?q?caf=C3=A9?=\r\nDate: Mon, 1 Jan 2024 10:00:00 +0100\r\n"
 	"Message-ID: <1@x>\r\n\r\nHello.\r\n",
-	"Subject: multi\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n"
-	"--b1\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
-	"Content-Transfer-Encoding: quoted-printable\r\n\r\ncaf=E9\r\n"
-	"--b1\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\n"
-	"Content-Type: multipart/alternative; boundary=b2\r\n\r\n--b2\r\n\r\ninner text\r\n"
-	"--b2\r\nContent-Type: text/html\r\n\r\n<p>x</p>\r\n--b2--\r\n"
-	"--b1\r\nContent-Type: application/octet-stream; name=\"a.bin\"\r\n"
-	"Content-Disposition: attachment; filename*=utf-8''%C3%A9.bin\r\n"
-	"Content-Transfer-Encoding: base64\r\n\r\nAAECAwQ=\r\n--b1--\r\n",
+	fuzz_world_multipart,
 	"Content-Type: multipart/mixed\r\n\r\nno boundary at all\r\n",
 	"Subject: lf\n\nbare\nline\nfeeds\n",
 };

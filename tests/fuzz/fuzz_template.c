@@ -10,8 +10,9 @@
  *
  * Build: ../../configure --enable-fuzzing CC=clang && make tests/fuzz/fuzz_template
  * Run:   tests/fuzz/fuzz_template -max_total_time=600 ../../tests/fuzz/corpus/template */
+#include <config.h>
+
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,39 +20,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_world.h"
 #include "template.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char fuzz_dir[64];
 static char fuzz_file[96];
 static struct tpl_set *fuzz_set;
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void remove_dir(void)
-{
-	nftw(fuzz_dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	snprintf(fuzz_dir, sizeof(fuzz_dir), "%s/fuzz_template.XXXXXX",
-		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	if (mkdtemp(fuzz_dir) == NULL) {
-		perror(fuzz_dir);
-		abort();
-	}
-	atexit(remove_dir);
+	const char *fuzz_dir = fuzz_world_tmpdir("fuzz_template");
 	snprintf(fuzz_file, sizeof(fuzz_file), "%s/fuzz.html", fuzz_dir);
 	/* a second template for {{> part}} */
 	char part[96];

@@ -58,15 +58,7 @@ static const char *const fuzz_bodies[FUZZ_MESSAGES] = {
 	"Subject: =?utf-8?q?caf=C3=A9?=\r\nDate: Mon, 1 Jan 2024 10:00:00 +0100\r\n"
 	"Message-ID: <1@x>\r\nContent-Type: text/plain; format=flowed\r\n\r\n"
 	"Hello http://example.org/x?a=1&b=2 \r\nsoft break\r\n> quoted\r\n",
-	"Subject: multi\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n"
-	"--b1\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
-	"Content-Transfer-Encoding: quoted-printable\r\n\r\ncaf=E9\r\n"
-	"--b1\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\n"
-	"Content-Type: multipart/alternative; boundary=b2\r\n\r\n--b2\r\n\r\ninner text\r\n"
-	"--b2\r\nContent-Type: text/html\r\n\r\n<p>x</p>\r\n--b2--\r\n"
-	"--b1\r\nContent-Type: application/octet-stream; name=\"a.bin\"\r\n"
-	"Content-Disposition: attachment; filename*=utf-8''%C3%A9.bin\r\n"
-	"Content-Transfer-Encoding: base64\r\n\r\nAAECAwQ=\r\n--b1--\r\n",
+	fuzz_world_multipart,
 	"From: h@example.org\r\nSubject: html\r\nContent-Type: multipart/related; boundary=r\r\n\r\n"
 	"--r\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
 	"<html><body style=\"background:url(http://t.example/x)\"><img src=\"cid:i1\">"

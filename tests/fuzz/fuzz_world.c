@@ -16,6 +16,17 @@
 #include "process.h"
 
 static const char *world_name = "fuzz";
+
+const char fuzz_world_multipart[] =
+	"Subject: multi\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n"
+	"--b1\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
+	"Content-Transfer-Encoding: quoted-printable\r\n\r\ncaf=E9\r\n"
+	"--b1\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\n"
+	"Content-Type: multipart/alternative; boundary=b2\r\n\r\n--b2\r\n\r\ninner text\r\n"
+	"--b2\r\nContent-Type: text/html\r\n\r\n<p>x</p>\r\n--b2--\r\n"
+	"--b1\r\nContent-Type: application/octet-stream; name=\"a.bin\"\r\n"
+	"Content-Disposition: attachment; filename*=utf-8''%C3%A9.bin\r\n"
+	"Content-Transfer-Encoding: base64\r\n\r\nAAECAwQ=\r\n--b1--\r\n";
 static struct config *world_config;
 static struct store *world_store;
 static int world_devnull = -1;
@@ -67,20 +78,26 @@ static void world_drop_root(int *argc, char ***argv)
 		fuzz_die("drop root", error);
 }
 
-struct config *fuzz_world_config(const char *name, int *argc, char ***argv)
+const char *fuzz_world_tmpdir(const char *name)
 {
-	char path[128];
-
 	world_name = name;
-	setenv("PILLARBOX_AUTH_DELAY_MS", "0", 1);
 	snprintf(world_dir, sizeof(world_dir), "%s/%s.XXXXXX",
 		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", name);
 	if (mkdtemp(world_dir) == NULL)
 		fuzz_die("mkdtemp", world_dir);
+	atexit(world_remove_dir);
+	return world_dir;
+}
+
+struct config *fuzz_world_config(const char *name, int *argc, char ***argv)
+{
+	char path[128];
+
+	setenv("PILLARBOX_AUTH_DELAY_MS", "0", 1);
+	fuzz_world_tmpdir(name);
 	if (geteuid() == 0)
 		world_drop_root(argc, argv);
 	umask(007);
-	atexit(world_remove_dir);
 	log_open(name);
 	world_config = config_defaults();
 	if (world_config == NULL)

@@ -12,6 +12,15 @@
 #include "conn.h"
 #include "store.h"
 
+/* A message of every kind of part: quoted-printable Latin-1 text, an
+ * encapsulated multipart/alternative, a base64 attachment with an RFC 2231
+ * file name. */
+extern const char fuzz_world_multipart[];
+
+/* A temporary directory for the fuzzer `name`, removed at exit (the
+ * store's, made by fuzz_world_config; or one of a harness's own). */
+const char *fuzz_world_tmpdir(const char *name);
+
 /* Reports and aborts (libFuzzer shows the message with the crash). */
 __attribute__((noreturn)) void fuzz_die(const char *what, const char *error);
 
