@@ -25,3 +25,11 @@ tests_unit_test_password_LDADD = $(UNIT_LIBS)
 tests_unit_test_process_SOURCES = tests/unit/test_process.c
 tests_unit_test_process_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_process_LDADD = $(UNIT_LIBS)
+
+# Fuzzing: the configuration parser.
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_config
+tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz_config.c
+tests_fuzz_fuzz_config_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_config_LDADD = $(STORE_LIBS)
+endif
