@@ -15,11 +15,12 @@
  *       the same over a file written with zeros first (as the store's log
  *       files are, db_log_zero): no block allocation in each sync.
  *   bench_open --cpuscale SECONDS
- *       how much more CPU-bound work the machine does with one process per
- *       CPU than with one process: a loop over a 64 KB buffer (it stays in
- *       the core's cache), run alone, then once per CPU at the same time.
- *       Prints "cpuscale X cpus N". A virtual machine whose CPUs share
- *       physical cores, or a busy host, gives well under N.
+ *       how much more work the machine does with one process per CPU than
+ *       with one process, for two loops (half of SECONDS each): one over a
+ *       64 KB buffer (it stays in the core's cache) and one over 64 MB (it
+ *       waits on memory), each run alone, then once per CPU at the same
+ *       time. Prints "cpuscale X memscale Y cpus N". A virtual machine
+ *       whose CPUs share physical cores, or a busy host, gives well under N.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -155,8 +156,10 @@ static long cpu_passes(size_t size, double seconds)
 	unsigned char *buf = malloc(size);
 	uint32_t h = 2166136261u;
 	long passes = 0;
-	if (buf == NULL)
+	if (buf == NULL) {
+		perror("bench_open: malloc");
 		return 0;
+	}
 	for (size_t i = 0; i < size; i++)
 		buf[i] = (unsigned char)i;
 	double t0 = now_ms();
@@ -178,11 +181,12 @@ static long cpu_passes_parallel(long procs, size_t size, double seconds)
 		perror("pipe");
 		return -1;
 	}
-	for (long i = 0; i < procs; i++) {
+	long started = 0;
+	for (; started < procs; started++) {
 		pid_t pid = fork();
 		if (pid < 0) {
-			perror("fork");
-			return -1;
+			perror("bench_open: fork");
+			break;
 		}
 		if (pid == 0) {
 			long n = cpu_passes(size, seconds);
@@ -190,14 +194,15 @@ static long cpu_passes_parallel(long procs, size_t size, double seconds)
 		}
 	}
 	close(fds[1]);
-	long total = 0, n;
-	for (long i = 0; i < procs; i++) {
-		if (read(fds[0], &n, sizeof(n)) != (ssize_t)sizeof(n)) {
+	long total = started == procs ? 0 : -1, n;
+	for (long i = 0; i < started; i++) {
+		if (read(fds[0], &n, sizeof(n)) != (ssize_t)sizeof(n) || n <= 0) {
 			fprintf(stderr, "bench_open: a CPU loop failed\n");
 			total = -1;
 			break;
 		}
-		total += n;
+		if (total >= 0)
+			total += n;
 	}
 	close(fds[0]);
 	while (wait(NULL) > 0)

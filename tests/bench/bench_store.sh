@@ -111,7 +111,8 @@ out "raw write(4 KB)+fdatasync over a zero-filled file" "$rawz /s"
 # The CPUs' own parallel speed-up, the ceiling of the 8-process target:
 # a loop that stays in cache and one that waits on memory, run alone and
 # once per CPU at the same time.
-read -r _ cpuscale _ memscale _ ncpu < <("$OPEN" --cpuscale 2)
+scale=$("$OPEN" --cpuscale 2) || die "bench_open --cpuscale failed"
+read -r _ cpuscale _ memscale _ ncpu <<< "$scale"
 out "CPU-bound loop, $ncpu processes at once against 1" "${cpuscale}x (over 64 MB of memory: ${memscale}x)"
 
 # 2. Durable appends of 5 KB messages.
