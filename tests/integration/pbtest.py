@@ -280,6 +280,16 @@ class Fixture:
         with open(self.log, "rb") as f:
             return f.read().decode(errors="replace")
 
+    def wait_for(self, predicate, timeout=10):
+        """True once predicate() is; False if it is not within timeout
+        seconds (a loaded machine: never a fixed sleep before a check)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.05)
+        return predicate()
+
     # -------------------------------------------------------------- launch
 
     def _wait_listening(self, proc, port, what):

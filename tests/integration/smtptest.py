@@ -229,11 +229,3 @@ class SmtpFixture(pbtest.Fixture):
             pos = start + size + 1
         return msgs
 
-    def wait_for(self, predicate, timeout=10):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return True
-            time.sleep(0.05)
-        return predicate()
-

@@ -28,14 +28,13 @@ async function signIn(page) {
 	check(page.url().includes('/login'), 'an unsigned visitor is sent to the sign-in page');
 	await page.fill('#address', address);
 	await page.fill('#password', password);
-	await Promise.all([page.waitForURL(/\/list/), page.click('button[type=submit]')]);
+	await Promise.all([page.waitForNavigation({ url: /\/list/ }), page.click('button[type=submit]')]);
 	check(/Inbox/.test(await page.title()), 'signing in leads to the inbox');
 }
 
 async function openMessage(page, subject) {
 	await page.goto(`${base}/list?sort=date&dir=desc`);
-	await Promise.all([page.waitForURL(/\/msg\?/), page.click(`.messages a:has-text("${subject}")`)]);
-	await page.waitForLoadState('load');
+	await Promise.all([page.waitForNavigation({ url: /\/msg\?/ }), page.click(`.messages a:has-text("${subject}")`)]);
 }
 
 async function rowFor(page, subject) {
@@ -47,12 +46,11 @@ async function selectAndDo(page, subject, op, moveTo) {
 	await row.locator('input[type=checkbox]').check();
 	if (moveTo)
 		await page.selectOption('#moveto', { label: moveTo });
-	await Promise.all([page.waitForURL(/\/list/), page.click(`button[name=op][value=${op}]`)]);
+	await Promise.all([page.waitForNavigation({ url: /\/list/ }), page.click(`button[name=op][value=${op}]`)]);
 }
 
 async function folder(page, label) {
-	await page.click(`.folders a:has-text("${label}")`);
-	await page.waitForURL(/\/list/);
+	await Promise.all([page.waitForNavigation({ url: /\/list/ }), page.click(`.folders a:has-text("${label}")`)]);
 }
 
 try {
@@ -68,7 +66,7 @@ try {
 	// settings: 10 messages a page
 	await page.goto(`${base}/settings`);
 	await page.selectOption('#page_size', '10');
-	await Promise.all([page.waitForURL(/saved=1/), page.click('button:has-text("Save")')]);
+	await Promise.all([page.waitForNavigation({ url: /saved=1/ }), page.click('button:has-text("Save")')]);
 	await shot(page, 'desktop-03-settings');
 	await page.goto(`${base}/list`);
 	const range1 = await page.textContent('.range');
@@ -76,19 +74,19 @@ try {
 	check(await page.locator('.messages li').count() === 10, 'ten rows on a page');
 
 	// paging
-	await Promise.all([page.waitForURL(/page=1/), page.click('.pager a[rel=next]')]);
+	await Promise.all([page.waitForNavigation({ url: /page=1/ }), page.click('.pager a[rel=next]')]);
 	const range2 = await page.textContent('.range');
 	check(/^11–20 of/.test(range2.trim()), `the next page shows 11–20 (${range2.trim()})`);
 	await shot(page, 'desktop-04-page2');
 
 	// sorting by subject, both directions
 	await page.goto(`${base}/list`);
-	await Promise.all([page.waitForURL(/sort=subject/), page.click('.sorts a:has-text("Subject")')]);
+	await Promise.all([page.waitForNavigation({ url: /sort=subject/ }), page.click('.sorts a:has-text("Subject")')]);
 	let subjects = await page.locator('.messages .subject').allTextContents();
 	const asc = [...subjects].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
 	check(JSON.stringify(subjects.map(s => s.toLowerCase()[0])) ===
 	      JSON.stringify(asc.map(s => s.toLowerCase()[0])), 'sorted by subject, A to Z');
-	await Promise.all([page.waitForURL(/dir=desc/), page.click('.sorts a.current')]);
+	await Promise.all([page.waitForNavigation({ url: /dir=desc/ }), page.click('.sorts a.current')]);
 	subjects = await page.locator('.messages .subject').allTextContents();
 	check(subjects[0].toLowerCase() >= subjects[subjects.length - 1].toLowerCase(),
 	      'sorted by subject, Z to A');
@@ -101,7 +99,7 @@ try {
 	await page.goto(`${base}/list`);
 	await page.click('details.search summary');
 	await page.fill('input[name=subject]', 'flowed');
-	await Promise.all([page.waitForURL(/subject=flowed/), page.click('button:has-text("Search")')]);
+	await Promise.all([page.waitForNavigation({ url: /subject=flowed/ }), page.click('button:has-text("Search")')]);
 	subjects = await page.locator('.messages .subject').allTextContents();
 	check(subjects.length === 1 && subjects[0] === 'Flowed text', 'search by subject finds one');
 	await shot(page, 'desktop-06-search');
@@ -129,7 +127,7 @@ try {
 	// all headers, source, .eml, print, next/previous
 	await openMessage(page, 'Plain text message');
 	await page.click('details.more summary');
-	await Promise.all([page.waitForURL(/headers=1/), page.click('details.more a:has-text("All headers")')]);
+	await Promise.all([page.waitForNavigation({ url: /headers=1/ }), page.click('details.more a:has-text("All headers")')]);
 	check((await page.textContent('pre.allheaders')).includes('Message-ID:'), 'all headers can be shown');
 	const abs = async sel => new URL(await page.locator(sel).getAttribute('href'), page.url()).href;
 	const raw = await page.request.get(await abs('details.more a:has-text("View source")'));
@@ -145,7 +143,7 @@ try {
 	await openMessage(page, 'Plain text message');
 	const next = page.locator('a[rel=next]');
 	check(await next.count() === 1, 'a message has a "next" link');
-	await Promise.all([page.waitForURL(/pos=/), next.click()]);
+	await Promise.all([page.waitForNavigation({ url: /pos=/ }), next.click()]);
 	check((await page.textContent('.msghead h1')).trim() !== 'Plain text message', '"next" opens another message');
 	check(await page.locator('a[rel=prev]').count() === 1, 'and that one has a "previous" link');
 
@@ -172,7 +170,7 @@ try {
 	      'the cid: image loads');
 	check(await page.locator('.notice.images').count() === 1, 'a "show images" notice is shown');
 	await shot(page, 'desktop-08-html-blocked');
-	await Promise.all([page.waitForURL(/images=1/), page.click('.notice.images a')]);
+	await Promise.all([page.waitForNavigation({ url: /images=1/ }), page.click('.notice.images a')]);
 	frame = page.frameLocator('iframe.html');
 	await frame.locator('#title').waitFor();
 	check((await frame.locator('#remote').getAttribute('src')) === 'https://tracker.example.net/pixel.png',
@@ -182,14 +180,14 @@ try {
 	// multipart/alternative follows the setting
 	await page.goto(`${base}/settings`);
 	await page.check('input[name=view][value=text]');
-	await Promise.all([page.waitForURL(/saved=1/), page.click('button:has-text("Save")')]);
+	await Promise.all([page.waitForNavigation({ url: /saved=1/ }), page.click('button:has-text("Save")')]);
 	await openMessage(page, 'HTML newsletter');
 	check(await page.locator('iframe.html').count() === 0 &&
 	      (await page.textContent('.text')).includes('Newsletter (text version)'),
 	      'with "plain text" chosen, the text alternative shows');
 	await page.goto(`${base}/settings`);
 	await page.check('input[name=view][value=html]');
-	await Promise.all([page.waitForURL(/saved=1/), page.click('button:has-text("Save")')]);
+	await Promise.all([page.waitForNavigation({ url: /saved=1/ }), page.click('button:has-text("Save")')]);
 
 	// a multipart message: attachments, download, preview, attached message
 	await openMessage(page, 'Files attached');
@@ -209,7 +207,7 @@ try {
 	check(await page.locator('.attachments .thumb img').evaluate(img => img.complete && img.naturalWidth === 1),
 	      'the image attachment previews');
 	await shot(page, 'desktop-10-attachments');
-	await Promise.all([page.waitForURL(/part=/), page.click('.attachments a:has-text("View message")')]);
+	await Promise.all([page.waitForNavigation({ url: /part=/ }), page.click('.attachments a:has-text("View message")')]);
 	check((await page.textContent('.msghead h1')).trim() === 'Forwarded inner message',
 	      'an attached message can be read');
 	await shot(page, 'desktop-11-attached-message');
@@ -240,11 +238,11 @@ try {
 	await folder(page, 'Trash');
 	check(await (await rowFor(page, 'Flowed text')).count() === 1, 'a deleted message goes to Trash');
 	await shot(page, 'desktop-14-trash');
-	await Promise.all([page.waitForURL(/\/list/), page.click('button:has-text("Empty Trash")')]);
+	await Promise.all([page.waitForNavigation({ url: /\/list/ }), page.click('button:has-text("Empty Trash")')]);
 	check(await page.locator('.messages li').count() === 0, 'Trash can be emptied');
 
 	// sign out
-	await Promise.all([page.waitForURL(/bye=1/), page.click('button:has-text("Sign out")')]);
+	await Promise.all([page.waitForNavigation({ url: /bye=1/ }), page.click('button:has-text("Sign out")')]);
 	check((await page.textContent('.notice')).includes('signed out'), 'signing out says so');
 	await shot(page, 'desktop-15-signed-out');
 	await page.goto(`${base}/list`);

@@ -17,12 +17,12 @@ const shot = screenshotter(shots);
 
 async function openMessage(page, folderLabel, subject) {
 	await page.goto(`${base}/list`);
-	await Promise.all([page.waitForURL(/\/list/), page.click(`.folders a:has-text("${folderLabel}")`)]);
-	await Promise.all([page.waitForURL(/\/msg\?/), page.click(`.messages a:has-text("${subject}")`)]);
+	await Promise.all([page.waitForNavigation({ url: /\/list/ }), page.click(`.folders a:has-text("${folderLabel}")`)]);
+	await Promise.all([page.waitForNavigation({ url: /\/msg\?/ }), page.click(`.messages a:has-text("${subject}")`)]);
 }
 
 async function send(page, what) {
-	await Promise.all([page.waitForURL(/sent=/), page.click('button[name=op][value=send]')]);
+	await Promise.all([page.waitForNavigation({ url: /sent=/ }), page.click('button[name=op][value=send]')]);
 	check(/Message sent/.test(await page.title()), `${what}: the sent page is shown`);
 }
 
@@ -33,10 +33,10 @@ try {
 	await page.goto(`${base}/list`);
 	await page.fill('#address', address);
 	await page.fill('#password', password);
-	await Promise.all([page.waitForURL(/\/list/), page.click('button[type=submit]')]);
+	await Promise.all([page.waitForNavigation({ url: /\/list/ }), page.click('button[type=submit]')]);
 
 	// ------------------------------------------------ a new message
-	await Promise.all([page.waitForURL(/\/compose/), page.click('a.compose-btn')]);
+	await Promise.all([page.waitForNavigation({ url: /\/compose/ }), page.click('a.compose-btn')]);
 	check(/New message/.test(await page.title()), 'Compose opens a new message');
 	check(await page.locator('#from').inputValue() === address, 'the main address is the sender');
 	await page.fill('#to', `"Älice Ünïcode, Jr." <alice@example.com>, Rémi Distant <remote@example.net>`);
@@ -47,7 +47,7 @@ try {
 	await shot(page, 'compose-01-new');
 	await send(page, 'a new message with two attachments');
 	await shot(page, 'compose-02-sent');
-	await Promise.all([page.waitForURL(/\/msg\?/), page.click('a:has-text("View it in Sent")')]);
+	await Promise.all([page.waitForNavigation({ url: /\/msg\?/ }), page.click('a:has-text("View it in Sent")')]);
 	check((await page.textContent('h1')).includes(`Grüße ${tag}`), 'the copy in Sent has the subject');
 	check(await page.locator('.attachments li').count() === 2, 'the copy in Sent has both attachments');
 	check((await page.textContent('.message')).includes('Rémi Distant'), 'the display names are kept');
@@ -55,7 +55,7 @@ try {
 
 	// ------------------------------------------------ reply
 	await openMessage(page, 'Inbox', 'Plain text message');
-	await Promise.all([page.waitForURL(/mode=reply/), page.click('.replybar a:text-is("Reply")')]);
+	await Promise.all([page.waitForNavigation({ url: /mode=reply/ }), page.click('.replybar a:text-is("Reply")')]);
 	check(await page.locator('#subject').inputValue() === 'Re: Plain text message', 'Re: is added once');
 	check((await page.locator('#to').inputValue()).includes('alice@example.com'), 'a reply goes to the sender');
 	const quoted = await page.locator('#body').inputValue();
@@ -70,12 +70,12 @@ try {
 	// a reply to an answer is not "Re: Re:"
 	await page.goto(`${base}/list`);
 	await openMessage(page, 'Inbox', `Re: Already answered ${tag}`);
-	await Promise.all([page.waitForURL(/mode=reply/), page.click('.replybar a:text-is("Reply")')]);
+	await Promise.all([page.waitForNavigation({ url: /mode=reply/ }), page.click('.replybar a:text-is("Reply")')]);
 	check(await page.locator('#subject').inputValue() === `RE: Re: Already answered ${tag}`, 'Re: is not added again');
 
 	// ------------------------------------------------ reply all, identity
 	await openMessage(page, 'Inbox', `Thread start ${tag}`);
-	await Promise.all([page.waitForURL(/mode=all/), page.click('.replybar a:text-is("Reply all")')]);
+	await Promise.all([page.waitForNavigation({ url: /mode=all/ }), page.click('.replybar a:text-is("Reply all")')]);
 	const to = await page.locator('#to').inputValue(), cc = await page.locator('#cc').inputValue();
 	check(to.includes('alice@example.com'), 'reply all: the sender in To');
 	check(cc.includes('carol@example.net') && cc.includes('dave@example.org'), 'reply all: the others in Cc');
@@ -84,13 +84,13 @@ try {
 	await shot(page, 'compose-05-reply-all');
 	await send(page, 'a reply to all');
 	await openMessage(page, 'Inbox', `For Robert ${tag}`);
-	await Promise.all([page.waitForURL(/mode=reply/), page.click('.replybar a:text-is("Reply")')]);
+	await Promise.all([page.waitForNavigation({ url: /mode=reply/ }), page.click('.replybar a:text-is("Reply")')]);
 	check(await page.locator('#from').inputValue() === 'robert@example.com',
 	      'a reply is sent from the alias the message was addressed to');
 
 	// ------------------------------------------------ forward
 	await openMessage(page, 'Inbox', 'Files attached');
-	await Promise.all([page.waitForURL(/mode=forward/), page.click('.replybar a:text-is("Forward")')]);
+	await Promise.all([page.waitForNavigation({ url: /mode=forward/ }), page.click('.replybar a:text-is("Forward")')]);
 	check(await page.locator('#subject').inputValue() === 'Fwd: Files attached', 'Fwd: is added');
 	check(await page.locator('input[name=keep]:checked').count() === 3,
 	      'a forward keeps the original attachments (2 files and a message)');
@@ -102,7 +102,7 @@ try {
 	await send(page, 'a forward');
 	await openMessage(page, 'Inbox', 'Files attached');
 	await page.click('details.more summary');
-	await Promise.all([page.waitForURL(/mode=attach/), page.click('a:has-text("Forward as attachment")')]);
+	await Promise.all([page.waitForNavigation({ url: /mode=attach/ }), page.click('a:has-text("Forward as attachment")')]);
 	check(await page.locator('input[name=keep][value="o:m"]:checked').count() === 1,
 	      'forward as attachment offers the whole message');
 	await page.fill('#to', 'alice@example.com');
@@ -110,25 +110,25 @@ try {
 	await send(page, 'a forward as attachment');
 
 	// ------------------------------------------------ drafts
-	await Promise.all([page.waitForURL(/\/compose/), page.click('a.compose-btn')]);
+	await Promise.all([page.waitForNavigation({ url: /\/compose/ }), page.click('a.compose-btn')]);
 	await page.fill('#to', 'Alice <alice@example.com>');
 	await page.fill('#subject', `Draft ${tag}`);
 	await page.fill('#body', 'First version.');
 	await page.setInputFiles('#attach', [file2]);
-	await Promise.all([page.waitForURL(/saved=1/), page.click('button[name=op][value=save]')]);
+	await Promise.all([page.waitForNavigation({ url: /saved=1/ }), page.click('button[name=op][value=save]')]);
 	check((await page.textContent('.notice')).includes('Draft saved'), 'the draft is saved');
 	check(await page.locator('input[name=keep]:checked').count() === 1, 'the draft keeps its attachment');
 	check(await page.locator('#body').inputValue() === 'First version.\n', 'the draft keeps its text');
 	await page.fill('#body', 'Second version.');
-	await Promise.all([page.waitForURL(/saved=1/), page.click('button[name=op][value=save]')]);
+	await Promise.all([page.waitForNavigation({ url: /saved=1/ }), page.click('button[name=op][value=save]')]);
 	await page.goto(`${base}/list`);
-	await Promise.all([page.waitForURL(/\/list/), page.click('.folders a:has-text("Drafts")')]);
+	await Promise.all([page.waitForNavigation({ url: /\/list/ }), page.click('.folders a:has-text("Drafts")')]);
 	check(await page.locator(`.messages li:has-text("Draft ${tag}")`).count() === 1,
 	      'saving again replaces the draft');
 	await shot(page, 'compose-07-drafts');
-	await Promise.all([page.waitForURL(/\/msg\?/), page.click(`.messages a:has-text("Draft ${tag}")`)]);
+	await Promise.all([page.waitForNavigation({ url: /\/msg\?/ }), page.click(`.messages a:has-text("Draft ${tag}")`)]);
 	await page.click('details.more summary');
-	await Promise.all([page.waitForURL(/\/compose/), page.click('a:has-text("Edit as new message")')]);
+	await Promise.all([page.waitForNavigation({ url: /\/compose/ }), page.click('a:has-text("Edit as new message")')]);
 	check(/Draft/.test(await page.title()), 'a draft reopens as a draft');
 	check((await page.locator('#body').inputValue()).includes('Second version.'), 'the reopened draft has the latest text');
 	check(await page.locator('input[name=keep]:checked').count() === 1, 'the reopened draft has its attachment');
@@ -136,16 +136,15 @@ try {
 	await shot(page, 'compose-08-draft-reopened');
 	await send(page, 'a draft');
 	await page.goto(`${base}/list`);
-	await Promise.all([page.waitForURL(/\/list/), page.click('.folders a:has-text("Drafts")')]);
+	await Promise.all([page.waitForNavigation({ url: /\/list/ }), page.click('.folders a:has-text("Drafts")')]);
 	check(await page.locator(`.messages li:has-text("Draft ${tag}")`).count() === 0,
 	      'the draft is gone once sent');
 
 	// ------------------------------------------------ errors keep what was typed
-	await Promise.all([page.waitForURL(/\/compose/), page.click('a.compose-btn')]);
+	await Promise.all([page.waitForNavigation({ url: /\/compose/ }), page.click('a.compose-btn')]);
 	await page.fill('#to', 'alice@example.com, bob');
 	await page.fill('#subject', `Never sent ${tag}`);
-	await page.click('button[name=op][value=send]');
-	await page.waitForLoadState('load');
+	await Promise.all([page.waitForNavigation(), page.click('button[name=op][value=send]')]);
 	check((await page.textContent('.error')).includes('"bob" is not a complete e-mail address'),
 	      'a bad address is named in the error');
 	check(await page.locator('#subject').inputValue() === `Never sent ${tag}`, 'the form keeps what was typed');
@@ -158,7 +157,7 @@ try {
 	await pp.goto(`${base}/compose`);
 	await pp.fill('#address', address);
 	await pp.fill('#password', password);
-	await Promise.all([pp.waitForURL(/\/compose/), pp.click('button[type=submit]')]);
+	await Promise.all([pp.waitForNavigation({ url: /\/compose/ }), pp.click('button[type=submit]')]);
 	await shot(pp, 'compose-10-phone');
 	const scrollW = await pp.evaluate(() => document.documentElement.scrollWidth);
 	check(scrollW <= 391, `the compose page fits a phone (${scrollW})`);

@@ -32,15 +32,15 @@ try {
 	await page.goto(`${base}/login`);
 	await page.fill('#address', address);
 	await page.fill('#password', password);
-	await Promise.all([page.waitForURL(/\/list/), page.click('button[type=submit]')]);
+	await Promise.all([page.waitForNavigation({ url: /\/list/ }), page.click('button[type=submit]')]);
 
 	// ------------------------------------------------------------ add the sender
-	await Promise.all([page.waitForURL(/\/contacts/), page.click('header a:has-text("Contacts")')]);
+	await Promise.all([page.waitForNavigation({ url: /\/contacts/ }), page.click('header a:has-text("Contacts")')]);
 	check(await page.isVisible('text=No contacts yet'), 'the address book starts empty');
 	await shot(page, '01-empty');
 	await page.goto(`${base}/list`);
-	await Promise.all([page.waitForURL(/\/msg\?/), page.click('.messages a:has-text("Hello from Zoe")')]);
-	await Promise.all([page.waitForURL(/contact=added/), page.click('button:has-text("Add to contacts")')]);
+	await Promise.all([page.waitForNavigation({ url: /\/msg\?/ }), page.click('.messages a:has-text("Hello from Zoe")')]);
+	await Promise.all([page.waitForNavigation({ url: /contact=added/ }), page.click('button:has-text("Add to contacts")')]);
 	check(await page.isVisible('text=zoe@example.net is in your contacts now'),
 		'"Add to contacts" adds the sender and says so');
 	check(!(await page.isVisible('button:has-text("Add to contacts")')), '... and the button is gone');
@@ -48,12 +48,12 @@ try {
 
 	// ------------------------------------------------------------ the form
 	await page.goto(`${base}/contacts`);
-	await Promise.all([page.waitForURL(/\/contacts\/edit/), page.click('a:has-text("New contact")')]);
+	await Promise.all([page.waitForNavigation({ url: /\/contacts\/edit/ }), page.click('a:has-text("New contact")')]);
 	await page.fill('#name', 'Doe, Jane');
 	await page.fill('#emails', 'jane@example.com\njane@work.example');
 	await page.fill('#note', 'Met at the conference.');
 	await shot(page, '03-form');
-	await Promise.all([page.waitForURL(/saved=1/), page.click('button:has-text("Save")')]);
+	await Promise.all([page.waitForNavigation({ url: /saved=1/ }), page.click('button:has-text("Save")')]);
 	check(await page.isVisible('text=The contact was saved.'), 'the form saves a contact');
 	const rows = await page.$$eval('.contacts-table tbody th', ths => ths.map(t => t.textContent.trim()));
 	check(JSON.stringify(rows) === JSON.stringify(['Doe, Jane', 'Zoë Sender']),

@@ -17,7 +17,7 @@ async function signIn(page, pw) {
 	await page.goto(`${base}/login`);
 	await page.fill('#address', address);
 	await page.fill('#password', pw);
-	await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+	await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
 }
 
 const row = (page, name) => page.locator(`.folder-table tr:has(span.fname[title="${name}"])`);
@@ -30,12 +30,11 @@ try {
 	check(page.url().includes('/list'), 'signed in');
 
 	// ------------------------------------------------------------ settings
-	await page.click('header a:has-text("Settings")');
-	await page.waitForURL(/\/settings/);
+	await Promise.all([page.waitForNavigation({ url: /\/settings/ }), page.click('header a:has-text("Settings")')]);
 	check(await page.locator('h3', { hasText: address }).count() === 1, 'the main address is an identity');
 	await page.fill('#name0', 'Browser Person');
 	await page.fill('#signature0', '-- \nBrowser Person\nPhone 123');
-	await Promise.all([page.waitForURL(/saved=identity/), page.click('#identity0 button[type=submit]')]);
+	await Promise.all([page.waitForNavigation({ url: /saved=identity/ }), page.click('#identity0 button[type=submit]')]);
 	check((await page.textContent('.notice')).includes('identity was saved'), 'saving an identity says so');
 	check(await page.inputValue('#name0') === 'Browser Person', 'the name is shown again');
 	check(await page.inputValue('#signature0') === '-- \nBrowser Person\nPhone 123',
@@ -44,7 +43,7 @@ try {
 
 	await page.selectOption('#page_size', '25');
 	await page.check('input[name=remote_images][value=known]');
-	await Promise.all([page.waitForURL(/saved=1/),
+	await Promise.all([page.waitForNavigation({ url: /saved=1/ }),
 		page.click('form:has(input[name=section][value=prefs]) button[type=submit]')]);
 	await page.reload();
 	check(await page.inputValue('#page_size') === '25', 'the page size is kept');
@@ -56,21 +55,21 @@ try {
 	await shot(page, 'settings-02-preferences');
 
 	// ------------------------------------------------------------ folders
-	await Promise.all([page.waitForURL(/\/folders/), page.click('.subnav a:has-text("Folders")')]);
+	await Promise.all([page.waitForNavigation({ url: /\/folders/ }), page.click('.subnav a:has-text("Folders")')]);
 	check(await row(page, 'Inbox').locator('a:has-text("Rename")').count() === 0 &&
 	      (await row(page, 'Inbox').textContent()).includes('Protected'), 'Inbox is protected');
 	check(await row(page, 'Sent').locator('a:has-text("Delete")').count() === 0, 'Sent is protected');
 	await page.fill('#create_name', 'Receipts');
-	await Promise.all([page.waitForURL(/done=created/), page.click('button:has-text("Create folder")')]);
+	await Promise.all([page.waitForNavigation({ url: /done=created/ }), page.click('button:has-text("Create folder")')]);
 	check(await page.locator('.folders a:has-text("Receipts")').count() === 1,
 	      'a new folder shows in the sidebar');
 	check(await row(page, 'Receipts').count() === 1, 'and in the table');
 	await shot(page, 'settings-03-folders');
 
-	await Promise.all([page.waitForURL(/edit=/), row(page, 'Receipts').locator('a:has-text("Rename")').click()]);
+	await Promise.all([page.waitForNavigation({ url: /edit=/ }), row(page, 'Receipts').locator('a:has-text("Rename")').click()]);
 	await page.fill('#rename_name', 'Bills');
 	await shot(page, 'settings-04-rename');
-	await Promise.all([page.waitForURL(/done=renamed/), page.click('button:has-text("Save")')]);
+	await Promise.all([page.waitForNavigation({ url: /done=renamed/ }), page.click('button:has-text("Save")')]);
 	check(await page.locator('.folders a:has-text("Bills")').count() === 1 &&
 	      await page.locator('.folders a:has-text("Receipts")').count() === 0, 'the folder is renamed');
 
@@ -78,25 +77,25 @@ try {
 	await page.goto(`${base}/list`);
 	await page.locator('.messages li', { hasText: 'Keep a copy' }).locator('input[type=checkbox]').check();
 	await page.selectOption('#moveto', { label: 'Bills' });
-	await Promise.all([page.waitForURL(/\/list/), page.click('button[name=op][value=copy]')]);
+	await Promise.all([page.waitForNavigation({ url: /\/list/ }), page.click('button[name=op][value=copy]')]);
 	check(await page.locator('.messages li', { hasText: 'Keep a copy' }).count() === 1,
 	      'a copied message stays in the Inbox');
-	await Promise.all([page.waitForURL(/\/list\?mb=/), page.click('.folders a:has-text("Bills")')]);
+	await Promise.all([page.waitForNavigation({ url: /\/list\?mb=/ }), page.click('.folders a:has-text("Bills")')]);
 	check(await page.locator('.messages li', { hasText: 'Keep a copy' }).count() === 1,
 	      'and is in the other folder too');
 
 	// delete: the confirmation counts the messages; cancel keeps the folder
 	await page.goto(`${base}/folders`);
-	await Promise.all([page.waitForURL(/delete=/), row(page, 'Bills').locator('a:has-text("Delete")').click()]);
+	await Promise.all([page.waitForNavigation({ url: /delete=/ }), row(page, 'Bills').locator('a:has-text("Delete")').click()]);
 	check((await page.textContent('.confirm')).includes('1 message'), 'the confirmation says 1 message goes');
 	await shot(page, 'settings-05-confirm');
-	await Promise.all([page.waitForURL(/\/folders$/), page.click('.confirm a:has-text("Cancel")')]);
+	await Promise.all([page.waitForNavigation({ url: /\/folders$/ }), page.click('.confirm a:has-text("Cancel")')]);
 	check(await row(page, 'Bills').count() === 1, 'cancelling keeps the folder');
 	await page.fill('#create_name', 'Receipts');
-	await Promise.all([page.waitForURL(/done=created/), page.click('button:has-text("Create folder")')]);
-	await Promise.all([page.waitForURL(/delete=/), row(page, 'Receipts').locator('a:has-text("Delete")').click()]);
+	await Promise.all([page.waitForNavigation({ url: /done=created/ }), page.click('button:has-text("Create folder")')]);
+	await Promise.all([page.waitForNavigation({ url: /delete=/ }), row(page, 'Receipts').locator('a:has-text("Delete")').click()]);
 	check((await page.textContent('.confirm')).includes('holds no messages'), 'an empty folder says so');
-	await Promise.all([page.waitForURL(/done=deleted/), page.click('button:has-text("Delete for good")')]);
+	await Promise.all([page.waitForNavigation({ url: /done=deleted/ }), page.click('button:has-text("Delete for good")')]);
 	check(await row(page, 'Receipts').count() === 0 &&
 	      await page.locator('.folders a:has-text("Receipts")').count() === 0, 'the folder is deleted');
 	await page.fill('#create_name', 'a/b');
@@ -105,7 +104,7 @@ try {
 	await shot(page, 'settings-06-bad-name');
 
 	// ------------------------------------------------------------ password
-	await Promise.all([page.waitForURL(/\/password/), page.click('.subnav a:has-text("Password")')]);
+	await Promise.all([page.waitForNavigation({ url: /\/password/ }), page.click('.subnav a:has-text("Password")')]);
 	await page.fill('#old_password', 'wrong-password-0');
 	await page.fill('#new_password', newPassword);
 	await page.fill('#new_password2', newPassword);
@@ -114,10 +113,10 @@ try {
 	await page.fill('#old_password', password);
 	await page.fill('#new_password', newPassword);
 	await page.fill('#new_password2', newPassword);
-	await Promise.all([page.waitForURL(/saved=password/), page.click('button:has-text("Change password")')]);
+	await Promise.all([page.waitForNavigation({ url: /saved=password/ }), page.click('button:has-text("Change password")')]);
 	check((await page.textContent('.notice')).includes('password was changed'), 'the password is changed');
 	await shot(page, 'settings-07-password');
-	await Promise.all([page.waitForURL(/bye=1/), page.click('button:has-text("Sign out")')]);
+	await Promise.all([page.waitForNavigation({ url: /bye=1/ }), page.click('button:has-text("Sign out")')]);
 	await signIn(page, password);
 	check(page.url().includes('/login') && (await page.textContent('.error')).includes('Wrong'),
 	      'the old password no longer signs in');

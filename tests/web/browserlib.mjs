@@ -1,6 +1,12 @@
 // What the browser scenarios (browser*.mjs) share: Debian's chromium driven
 // by playwright-core, the ok/FAIL lines the Python side prints, screenshots
 // and the exit status.
+//
+// A step that leaves the page is awaited as
+//   Promise.all([page.waitForNavigation({ url }), page.click(...)])
+// and never with waitForURL, which returns at once when the page it is on
+// already matches (one list page to the next), so the checks after it would
+// read the old page while the new one loads.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';

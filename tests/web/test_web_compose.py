@@ -346,19 +346,6 @@ def check_relay(store, fake, sends):
 
 # ---------------------------------------------------------------- main
 
-def run_browser(server, store, tag, file1, file2):
-    node_dir = webenv.browser_ready()
-    shots = os.path.join(webenv.TOP_BUILDDIR, "tests", "web", "screenshots", "compose-" + server.name)
-    shutil.rmtree(shots, ignore_errors=True)
-    os.makedirs(shots)
-    r = subprocess.run(["node", os.path.join(node_dir, "browser_compose.mjs"), server.url(), shots,
-                        BOB, webenv.USERS[BOB], tag, file1, file2],
-                       capture_output=True, text=True, timeout=240)
-    print(r.stdout + r.stderr)
-    print("screenshots: " + shots)
-    check(r.returncode == 0, "%s: the browser scenario passed" % server.name)
-
-
 def main():
     kinds = ["webmaild"]
     if webenv.is_root():
@@ -397,7 +384,8 @@ def main():
             t = time.time()
             server = webenv.SERVERS[kind](store)
             try:
-                run_browser(server, store, kind, file1, file2)
+                webenv.run_scenario("browser_compose.mjs", server, "compose-" + kind,
+                                    BOB, webenv.USERS[BOB], kind, file1, file2)
                 check_mail(store, imap_port, kind, file1, file2)
                 bad_input(server, store, imap_port, kind)
             finally:

@@ -21,7 +21,6 @@ webmail.cgi and nginx + fcgiwrap + webmail.cgi sharing one store:
 import os
 import re
 import shutil
-import subprocess
 import sys
 import time
 
@@ -460,18 +459,10 @@ def browser(server, store):
     if not os.path.exists("/usr/bin/chromium") or shutil.which("npm") is None:
         print("# skipped the browser part: chromium or npm is not installed")
         return
-    node_dir = webenv.browser_ready()
-    script = os.path.join(node_dir, "browser_contacts.mjs")
     user = new_user(store, "browser")
     deliver_fixtures(store, user)
-    shots = os.path.join(webenv.TOP_BUILDDIR, "tests", "web", "screenshots", "contacts-" + server.name)
-    shutil.rmtree(shots, ignore_errors=True)
-    os.makedirs(shots)
-    r = subprocess.run(["node", script, server.url(), shots, user, PASSWORD],
-                       capture_output=True, text=True, timeout=180)
-    print(r.stdout + r.stderr)
-    print("screenshots: " + shots)
-    check(r.returncode == 0, "%s: the browser scenario passes" % server.name)
+    webenv.run_scenario("browser_contacts.mjs", server, "contacts-" + server.name,
+                        user, PASSWORD, timeout=180)
 
 
 def scenario(server, store, tag, full=False):

@@ -525,19 +525,30 @@ def browser_ready():
     return NODE_DIR
 
 
-def run_browser(server, name):
-    """The whole browser scenario against `server`; screenshots are kept in
-    the build tree under tests/web/screenshots/NAME."""
+def run_scenario(script, server, shots_name, *args, timeout=240):
+    """node SCRIPT URL SHOTS ARGS... in headless Chromium: one check, whose
+    failure names the scenario's own failed steps (so a CI summary that shows
+    only the end of the log still says what broke). Screenshots are kept in
+    the build tree under tests/web/screenshots/SHOTS_NAME."""
     node_dir = browser_ready()
-    shots = os.path.join(TOP_BUILDDIR, "tests", "web", "screenshots", name)
+    shots = os.path.join(TOP_BUILDDIR, "tests", "web", "screenshots", shots_name)
     shutil.rmtree(shots, ignore_errors=True)
     os.makedirs(shots)
-    r = subprocess.run(["node", os.path.join(node_dir, "browser.mjs"), server.url(), shots,
-                        "bob@example.com", USERS["bob@example.com"]],
-                       capture_output=True, text=True, timeout=240)
+    r = subprocess.run(["node", os.path.join(node_dir, script), server.url(), shots] + list(args),
+                       capture_output=True, text=True, timeout=timeout)
     print(r.stdout + r.stderr)
     print("screenshots: " + shots)
+    steps = [line[len("FAIL - "):].splitlines()[0] for line in r.stdout.split("\n")
+             if line.startswith("FAIL - ")]
+    check(r.returncode == 0, "%s: the %s scenario%s" % (server.name, script, "".join(
+        (" | " if i else ", failed at: ") + s[:200] for i, s in enumerate(steps[:5]))))
     return r.returncode == 0
+
+
+def run_browser(server, name):
+    """The main reading scenario (browser.mjs) as bob."""
+    return run_scenario("browser.mjs", server, name,
+                        "bob@example.com", USERS["bob@example.com"])
 
 
 def main_browser(kind):
