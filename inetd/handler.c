@@ -1,4 +1,5 @@
 /* The start-up every protocol handler shares (handler.h). */
+#include <getopt.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -106,4 +107,36 @@ void handler_end(struct conn **conn, struct store **store)
 	if (*conn == handler_conn)
 		handler_conn = NULL;
 	conn_free(conn);
+}
+
+int handler_main(int argc, char **argv, const struct cli *cli, struct handler_start *h,
+		 handler_serve_fn *serve)
+{
+	enum { OPT_CONFIG = CLI_OPT_FIRST, OPT_TLS };
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "tls", no_argument, NULL, OPT_TLS },
+		CLI_OPTIONS_COMMON,
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_file = NULL;
+	struct config *config = NULL;
+	struct tls_creds *creds = NULL;
+	int opt, ret;
+
+	while ((opt = cli_getopt(cli, argc, argv, "", options)) != -1) {
+		if (opt == OPT_CONFIG)
+			config_file = optarg;
+		else if (opt == OPT_TLS)
+			h->implicit_tls = true;
+	}
+	if ((ret = cli_no_operands(cli->name, argc, argv)) != 0)
+		return ret;
+	ret = handler_start(h, config_file, &config, &creds);
+	if (ret != 0)
+		return ret;
+	ret = serve(config, creds, h);
+	tls_creds_free(&creds);
+	config_free(&config);
+	return ret;
 }

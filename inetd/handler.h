@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 
+#include "cli.h"
 #include "config.h"
 #include "conn.h"
 #include "process.h"
@@ -49,5 +50,15 @@ int handler_connect(const struct handler_start *h, const struct config *config,
 
 /* Closes the store, then frees the connection. */
 void handler_end(struct conn **conn, struct store **store);
+
+/* Serves one session once the handler has started; returns the exit status. */
+typedef int handler_serve_fn(const struct config *config, struct tls_creds *creds,
+			     const struct handler_start *h);
+
+/* The whole main() of a handler whose only options are --config FILE and
+ * --tls (imapd, pop3d): parses them (h->implicit_tls set from --tls),
+ * handler_start, serve, then frees everything. Returns the exit status. */
+int handler_main(int argc, char **argv, const struct cli *cli, struct handler_start *h,
+		 handler_serve_fn *serve);
 
 #endif

@@ -5,7 +5,6 @@
  * to or from the client. */
 #include <config.h>
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,45 +61,14 @@ static int imapd_serve(const struct config *config, struct tls_creds *creds, con
 
 int main(int argc, char **argv)
 {
-	enum { OPT_CONFIG = CLI_OPT_FIRST, OPT_TLS };
-	static const struct option options[] = {
-		{ "config", required_argument, NULL, OPT_CONFIG },
-		{ "tls", no_argument, NULL, OPT_TLS },
-		CLI_OPTIONS_COMMON,
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct process_limits limits = {
 		.address_space = IMAPD_ADDRESS_SPACE,
 		.open_files = IMAPD_OPEN_FILES,
 	};
-	const char *config_file = NULL;
-	struct config *config = NULL;
-	struct tls_creds *creds = NULL;
-	bool implicit_tls = false;
-	int opt, ret;
-
-	while ((opt = cli_getopt(&imapd_cli, argc, argv, "", options)) != -1) {
-		switch (opt) {
-		case OPT_CONFIG:
-			config_file = optarg;
-			break;
-		case OPT_TLS:
-			implicit_tls = true;
-			break;
-		}
-	}
-	if ((ret = cli_no_operands(imapd_cli.name, argc, argv)) != 0)
-		return ret;
 	struct handler_start start = {
-		.name = "imapd", .limits = &limits, .implicit_tls = implicit_tls,
+		.name = "imapd", .limits = &limits,
 		.starttls = "STARTTLS", .tempfail = "* BYE [UNAVAILABLE] Service unavailable, try again later\r\n",
 		.line_max = IMAP_LINE_MAX,
 	};
-	ret = handler_start(&start, config_file, &config, &creds);
-	if (ret != 0)
-		return ret;
-	ret = imapd_serve(config, creds, &start);
-	tls_creds_free(&creds);
-	config_free(&config);
-	return ret;
+	return handler_main(argc, argv, &imapd_cli, &start, imapd_serve);
 }
