@@ -271,6 +271,7 @@ int imap_cmd_authenticate(struct imap_session *s, struct imap_cmd *cmd)
 	struct store_user user;
 	const char *challenge = "", *error = NULL;
 	char authcid[STORE_ADDRESS_MAX + 1];
+	int r;
 
 	if (m == NULL || m->type != IMAP_ARG_ATOM || (ir != NULL && (ir->type != IMAP_ARG_ATOM ||
 								     ir->next != NULL))) {
@@ -291,24 +292,10 @@ int imap_cmd_authenticate(struct imap_session *s, struct imap_cmd *cmd)
 	st = sasl_start(sasl, ir != NULL ? ir->str : NULL, &challenge, &error);
 	if (ir != NULL)
 		password_wipe((char *)ir->str, ir->len);
-	while (st == SASL_CONTINUE) {
-		char *line;
-		size_t len;
-		int r;
-
-		imap_printf(s, "+ %s\r\n", challenge);
-		r = conn_read_line(s->conn, SASL_RESPONSE_MAX, &line, &len, NULL, &error);
-		if (r == CONN_LINE_TOO_LONG) {
-			st = SASL_FAIL;
-			error = "response too long";
-			break;
-		}
-		if (r != CONN_OK) {
-			sasl_free(&sasl);
-			return -1;
-		}
-		st = sasl_step(sasl, line, len, &challenge, &error);
-		password_wipe(line, len);
+	st = sasl_converse(sasl, s->conn, "+ ", st, challenge, &error, &r);
+	if (r != CONN_OK && r != CONN_LINE_TOO_LONG) {
+		sasl_free(&sasl);
+		return -1;
 	}
 	snprintf(authcid, sizeof(authcid), "%s", sasl_authcid(sasl));
 	if (st == SASL_DONE) {

@@ -138,7 +138,7 @@ int pop3_cmd_auth(struct pop3_session *s, char *args)
 	const char *challenge = "", *error = NULL, *initial = NULL;
 	const char *mechname;
 	char *space;
-	int ret;
+	int r, ret;
 
 	if (*args == '\0') {
 		pop3_auth_list(s);
@@ -164,26 +164,12 @@ int pop3_cmd_auth(struct pop3_session *s, char *args)
 	st = sasl_start(sasl, initial, &challenge, &error);
 	if (initial != NULL)
 		password_wipe(space + 1, strlen(space + 1));
-	while (st == SASL_CONTINUE) {
-		char *line;
-		size_t len;
-		int r;
-
-		conn_printf(s->conn, "+ %s\r\n", challenge);
-		r = conn_read_line(s->conn, SASL_RESPONSE_MAX, &line, &len, NULL, &error);
-		if (r == CONN_LINE_TOO_LONG) {
-			st = SASL_FAIL;
-			error = "response too long";
-			break;
-		}
-		if (r != CONN_OK) {
-			/* EOF, timeout or error: the loop in pop3_session_run
-			 * sees the same on its next read. */
-			sasl_free(&sasl);
-			return r == CONN_EOF ? 0 : -1;
-		}
-		st = sasl_step(sasl, line, len, &challenge, &error);
-		password_wipe(line, len);
+	st = sasl_converse(sasl, s->conn, "+ ", st, challenge, &error, &r);
+	if (r != CONN_OK && r != CONN_LINE_TOO_LONG) {
+		/* EOF, timeout or error: the loop in pop3_session_run sees
+		 * the same on its next read. */
+		sasl_free(&sasl);
+		return r == CONN_EOF ? 0 : -1;
 	}
 	switch (st) {
 	case SASL_DONE:

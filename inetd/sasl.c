@@ -210,3 +210,25 @@ void sasl_free(struct sasl **sasl)
 	free(*sasl);
 	*sasl = NULL;
 }
+
+enum sasl_status sasl_converse(struct sasl *sasl, struct conn *conn, const char *prefix,
+			       enum sasl_status st, const char *challenge, const char **error_r,
+			       int *conn_r)
+{
+	*conn_r = CONN_OK;
+	while (st == SASL_CONTINUE) {
+		char *line;
+		size_t len;
+
+		conn_printf(conn, "%s%s\r\n", prefix, challenge);
+		*conn_r = conn_read_line(conn, SASL_RESPONSE_MAX, &line, &len, NULL, error_r);
+		if (*conn_r != CONN_OK) {
+			if (*conn_r == CONN_LINE_TOO_LONG)
+				*error_r = "response too long";
+			return SASL_FAIL;
+		}
+		st = sasl_step(sasl, line, len, &challenge, error_r);
+		password_wipe(line, len);
+	}
+	return st;
+}

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "conn.h"
 #include "password.h"
 #include "store.h"
 
@@ -55,6 +56,18 @@ enum sasl_status sasl_start(struct sasl *sasl, const char *initial, const char *
 /* One client response line (base64, or "*" to cancel). */
 enum sasl_status sasl_step(struct sasl *sasl, const char *response, size_t len,
 			   const char **challenge_r, const char **error_r);
+
+/* The rest of the exchange, from what sasl_start returned (st, challenge):
+ * while the mechanism wants more, writes PREFIX ("+ " in POP3 and IMAP,
+ * "334 " in SMTP), the challenge and CRLF, reads one response line (at most
+ * SASL_RESPONSE_MAX) and steps; each line is wiped once used. Returns the
+ * final status. *conn_r is CONN_OK, or what conn_read_line said when no
+ * response came: CONN_LINE_TOO_LONG (status SASL_FAIL, *error_r "response
+ * too long"), or EOF, timeout or error (status SASL_FAIL: the session ends
+ * without an answer, as its next read sees the same). */
+enum sasl_status sasl_converse(struct sasl *sasl, struct conn *conn, const char *prefix,
+			       enum sasl_status st, const char *challenge, const char **error_r,
+			       int *conn_r);
 
 /* The authentication identity once known ("" before), for logs. */
 const char *sasl_authcid(const struct sasl *sasl);

@@ -58,7 +58,7 @@ int smtp_cmd_auth(struct smtp_session *s, char *args, size_t len)
 	struct sasl *sasl;
 	const char *challenge = "", *error = NULL, *initial = NULL, *mechname;
 	char *space;
-	int ret;
+	int r, ret;
 
 	if (!s->esmtp) {
 		password_wipe(args, len);
@@ -91,25 +91,16 @@ int smtp_cmd_auth(struct smtp_session *s, char *args, size_t len)
 	st = sasl_start(sasl, initial, &challenge, &error);
 	if (initial != NULL)
 		password_wipe(space + 1, strlen(space + 1));
-	while (st == SASL_CONTINUE) {
-		char *line;
-		size_t n;
-		int r;
-
-		conn_printf(s->conn, "334 %s\r\n", challenge);
-		r = conn_read_line(s->conn, SASL_RESPONSE_MAX, &line, &n, NULL, &error);
-		if (r == CONN_LINE_TOO_LONG) {
-			sasl_free(&sasl);
-			return smtp_error(s, "500 5.5.6 Authentication exchange line is too long");
-		}
-		if (r != CONN_OK) {
-			/* EOF, timeout or error: the session loop sees it on
-			 * its next read. */
-			sasl_free(&sasl);
-			return r == CONN_EOF ? 0 : -1;
-		}
-		st = sasl_step(sasl, line, n, &challenge, &error);
-		password_wipe(line, n);
+	st = sasl_converse(sasl, s->conn, "334 ", st, challenge, &error, &r);
+	if (r == CONN_LINE_TOO_LONG) {
+		sasl_free(&sasl);
+		return smtp_error(s, "500 5.5.6 Authentication exchange line is too long");
+	}
+	if (r != CONN_OK) {
+		/* EOF, timeout or error: the session loop sees it on its next
+		 * read. */
+		sasl_free(&sasl);
+		return r == CONN_EOF ? 0 : -1;
 	}
 	switch (st) {
 	case SASL_DONE: {

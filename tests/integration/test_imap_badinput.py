@@ -81,6 +81,24 @@ class BadInput(unittest.TestCase):
         c.send(b"a LOGIN {100000+}\r\n")
         self.assertClosedOrBad(c)
 
+    def test_authenticate_bad_responses(self):
+        # a continuation past the SASL line limit, malformed base64, "*":
+        # each answered, and the session goes on
+        c = self.raw(login=False)
+        c.send(b"a AUTHENTICATE PLAIN\r\n")
+        self.assertEqual(c.line(), b"+ ")
+        c.send(b"A" * 5000 + b"\r\n")
+        self.assertTrue(c.line().startswith(b"a NO"))
+        c.send(b"b AUTHENTICATE LOGIN\r\n")
+        self.assertEqual(c.line(), b"+ VXNlcm5hbWU6")
+        c.send(b"%%%\r\n")
+        self.assertTrue(c.line().startswith((b"b NO", b"b BAD")))
+        c.send(b"c AUTHENTICATE PLAIN\r\n")
+        self.assertEqual(c.line(), b"+ ")
+        c.send(b"*\r\n")
+        self.assertTrue(c.line().startswith(b"c BAD"))
+        self.assertIn(b"OK", c.cmd("NOOP")[1])
+
     def test_deep_nesting(self):
         c = self.raw()
         c.cmd("SELECT INBOX")

@@ -201,6 +201,11 @@ class BadInputTests(unittest.TestCase):
         self.assertEqual(code, 501, lines)
         code, lines = r.cmd("AUTH LOGIN " + "A" * 5000)
         self.assertIn(code, (500, 501), lines)
+        code, lines = r.cmd("AUTH PLAIN")
+        self.assertEqual(code, 334, lines)
+        code, lines = r.cmd("A" * 5000)   # a response past the SASL line limit
+        self.assertEqual(code, 500, lines)
+        self.assertIn("5.5.6", lines[0])
         self.assertEqual(r.cmd("MAIL FROM:<%s>" % BOB)[0], 530)
 
     def test_8bit_without_smtputf8(self):

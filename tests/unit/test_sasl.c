@@ -1,6 +1,7 @@
 /* Unit tests of inetd/sasl.c: PLAIN (RFC 4616) and LOGIN vectors, failures
  * (malformed base64, bad fields, authzid, cancel, over-long input), and the
- * password check against a real store made in the build directory. */
+ * password check against a real store made in the build directory, and
+ * sasl_converse over a socketpair. */
 #include <config.h>
 
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pwd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -306,6 +308,71 @@ static void test_check_store(void **state)
 	sasl_free(&sasl);
 }
 
+/* sasl_converse over a socketpair: the client's lines are written ahead
+ * (`client`, then its end shut when `eof`); returns the status, *conn_r,
+ * *error_r and what the server wrote (in `sent`). */
+static enum sasl_status converse(enum sasl_mech mech, const char *client, bool eof, int *conn_r,
+				 const char **error_r, char *sent, size_t sentsize)
+{
+	struct sasl *sasl = sasl_new(mech);
+	const char *challenge = NULL;
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(write(sv[1], client, strlen(client)), (ssize_t)strlen(client));
+	if (eof)
+		shutdown(sv[1], SHUT_WR);
+	struct conn *conn = conn_new(sv[0], sv[0], 100);
+	*error_r = NULL;
+	enum sasl_status st = sasl_start(sasl, NULL, &challenge, error_r);
+	st = sasl_converse(sasl, conn, "334 ", st, challenge, error_r, conn_r);
+	const char *ignored;
+	conn_flush(conn, &ignored);
+	conn_free(&conn);
+	close(sv[0]);
+	ssize_t n = read(sv[1], sent, sentsize - 1);
+	sent[n > 0 ? n : 0] = '\0';
+	close(sv[1]);
+	sasl_free(&sasl);
+	return st;
+}
+
+static void test_converse(void **state)
+{
+	static char longline[SASL_RESPONSE_MAX + 100];
+	char sent[256], client[64];
+	const char *error;
+	int r;
+
+	/* LOGIN: two challenges, each with the prefix, then done */
+	snprintf(client, sizeof(client), "%s\r\n", B64("bob@example.com"));
+	snprintf(client + strlen(client), sizeof(client) - strlen(client), "%s\r\n", B64("secret"));
+	assert_int_equal(converse(SASL_MECH_LOGIN, client, false, &r, &error, sent, sizeof(sent)),
+			 SASL_DONE);
+	assert_int_equal(r, CONN_OK);
+	assert_string_equal(sent, "334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n");
+
+	/* "*" cancels */
+	assert_int_equal(converse(SASL_MECH_PLAIN, "*\r\n", false, &r, &error, sent, sizeof(sent)),
+			 SASL_CANCEL);
+	assert_int_equal(r, CONN_OK);
+	assert_string_equal(sent, "334 \r\n");
+
+	/* a line past SASL_RESPONSE_MAX is a failure the protocol answers */
+	memset(longline, 'A', sizeof(longline) - 3);
+	memcpy(longline + sizeof(longline) - 3, "\r\n", 3);
+	assert_int_equal(converse(SASL_MECH_PLAIN, longline, true, &r, &error, sent, sizeof(sent)),
+			 SASL_FAIL);
+	assert_int_equal(r, CONN_LINE_TOO_LONG);
+	assert_string_equal(error, "response too long");
+
+	/* the client goes away half-way: a failure with nothing to answer */
+	snprintf(client, sizeof(client), "%s\r\n", B64("bob@example.com"));
+	assert_int_equal(converse(SASL_MECH_LOGIN, client, true, &r, &error, sent, sizeof(sent)),
+			 SASL_FAIL);
+	assert_int_equal(r, CONN_EOF);
+}
+
 int main(void)
 {
 	const struct CMUnitTest pure[] = {
@@ -317,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_cancel_and_empty),
 		cmocka_unit_test(test_too_long_response),
 		cmocka_unit_test(test_login_vectors),
+		cmocka_unit_test(test_converse),
 	};
 	const struct CMUnitTest with_store[] = {
 		cmocka_unit_test(test_check_store),
