@@ -181,26 +181,17 @@ static int imap_login_result(struct imap_session *s, struct imap_cmd *cmd,
 			     enum store_auth_result result, const struct store_user *user,
 			     const char *authcid, const char *mech, const char *error)
 {
-	char safe[STORE_ADDRESS_MAX * 4 + 8];
-	const char *tls = conn_is_tls(s->conn) ? "yes" : "no";
-
-	log_safe(safe, sizeof(safe), authcid, strlen(authcid));
+	sasl_log_refusal(s->conn, result, authcid, mech, error);
 	switch (result) {
 	case STORE_AUTH_OK:
 		break;
 	case STORE_AUTH_THROTTLED:
-		log_info("login throttled user=<%s> rip=%s tls=%s mech=%s", safe,
-			 conn_peer_ip(s->conn), tls, mech);
 		imap_no(s, cmd, "[UNAVAILABLE] Too many failed logins, try again later");
 		return ++s->auth_failures >= IMAP_AUTH_FAILURES_MAX ? -1 : 0;
 	case STORE_AUTH_TEMPFAIL:
-		log_error("login error user=<%s> rip=%s: %s", safe, conn_peer_ip(s->conn),
-			  error != NULL ? error : "store error");
 		imap_no(s, cmd, "[UNAVAILABLE] Temporary failure, try again later");
 		return 0;
 	default:
-		log_info("login failed user=<%s> rip=%s tls=%s mech=%s", safe,
-			 conn_peer_ip(s->conn), tls, mech);
 		imap_no(s, cmd, "[AUTHENTICATIONFAILED] Authentication failed");
 		if (++s->auth_failures >= IMAP_AUTH_FAILURES_MAX) {
 			imap_reply_flush(s, cmd);

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "codec.h"
+#include "log.h"
 #include "sasl.h"
 
 enum sasl_state {
@@ -231,4 +232,29 @@ enum sasl_status sasl_converse(struct sasl *sasl, struct conn *conn, const char 
 		password_wipe(line, len);
 	}
 	return st;
+}
+
+void sasl_log_refusal(struct conn *conn, enum store_auth_result result, const char *authcid,
+		      const char *mech, const char *error)
+{
+	char safe[STORE_ADDRESS_MAX * 4 + 8];
+	const char *tls = conn_is_tls(conn) ? "yes" : "no";
+
+	log_safe(safe, sizeof(safe), authcid, strlen(authcid));
+	switch (result) {
+	case STORE_AUTH_OK:
+		break;
+	case STORE_AUTH_THROTTLED:
+		log_info("login throttled user=<%s> rip=%s tls=%s mech=%s", safe, conn_peer_ip(conn),
+			 tls, mech);
+		break;
+	case STORE_AUTH_TEMPFAIL:
+		log_error("login error user=<%s> rip=%s: %s", safe, conn_peer_ip(conn),
+			  error != NULL ? error : "store error");
+		break;
+	default:
+		log_info("login failed user=<%s> rip=%s tls=%s mech=%s", safe, conn_peer_ip(conn),
+			 tls, mech);
+		break;
+	}
 }

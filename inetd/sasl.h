@@ -69,6 +69,14 @@ enum sasl_status sasl_converse(struct sasl *sasl, struct conn *conn, const char 
 			       enum sasl_status st, const char *challenge, const char **error_r,
 			       int *conn_r);
 
+/* The log line of a login that did not succeed, the same in every protocol:
+ * "login throttled", "login error" (a store error: `error`) or "login
+ * failed", with the user as the client sent it (made safe here), the
+ * client's IP, TLS yes/no and the mechanism (or "USER", "LOGIN" for the
+ * protocols' own commands). Nothing is logged for STORE_AUTH_OK. */
+void sasl_log_refusal(struct conn *conn, enum store_auth_result result, const char *authcid,
+		      const char *mech, const char *error);
+
 /* The authentication identity once known ("" before), for logs. */
 const char *sasl_authcid(const struct sasl *sasl);
 

@@ -15,32 +15,23 @@ static int smtp_login_result(struct smtp_session *s, enum store_auth_result resu
 			     const struct store_user *user, const char *authcid, const char *mech,
 			     const char *error)
 {
-	char safe[STORE_ADDRESS_MAX * 4 + 8];
-	const char *tls = conn_is_tls(s->conn) ? "yes" : "no";
-
-	smtp_log_safe(safe, sizeof(safe), authcid);
+	sasl_log_refusal(s->conn, result, authcid, mech, error);
 	switch (result) {
 	case STORE_AUTH_OK:
 		s->authenticated = true;
 		s->user = *user;
 		log_info("login user=<%s> rip=%s tls=%s%s%s mech=%s", user->address,
-			 conn_peer_ip(s->conn), tls, conn_is_tls(s->conn) ? " cipher=" : "",
+			 conn_peer_ip(s->conn), conn_is_tls(s->conn) ? "yes" : "no", conn_is_tls(s->conn) ? " cipher=" : "",
 			 conn_tls_description(s->conn), mech);
 		smtp_reply(s, "235 2.7.0 Authentication successful");
 		return 0;
 	case STORE_AUTH_THROTTLED:
-		log_info("login throttled user=<%s> rip=%s tls=%s mech=%s", safe,
-			 conn_peer_ip(s->conn), tls, mech);
 		smtp_reply(s, "454 4.7.0 Too many failed logins, try again later");
 		return ++s->auth_failures >= SMTP_AUTH_FAILURES_MAX ? -1 : 0;
 	case STORE_AUTH_TEMPFAIL:
-		log_error("login error user=<%s> rip=%s: %s", safe, conn_peer_ip(s->conn),
-			  error != NULL ? error : "store error");
 		smtp_reply(s, "454 4.7.0 Temporary authentication failure, try again later");
 		return 0;
 	default:
-		log_info("login failed user=<%s> rip=%s tls=%s mech=%s", safe, conn_peer_ip(s->conn),
-			 tls, mech);
 		if (++s->auth_failures >= SMTP_AUTH_FAILURES_MAX) {
 			smtp_reply(s, "535 5.7.8 Authentication credentials invalid");
 			conn_printf(s->conn, "421 4.7.0 %s Too many failed logins, closing connection\r\n",

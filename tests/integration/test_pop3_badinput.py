@@ -217,7 +217,12 @@ class ThousandWrongPasswords(unittest.TestCase):
             self.assertTrue(r.cmd("PASS " + PW).startswith("-ERR [SYS/TEMP]"))
             r.close()
             self.assertEqual(fx.mailbox_list(USER)["INBOX"][0], 1)
-            self.assertNotIn("AddressSanitizer", fx.log_text())
+            log = fx.log_text()
+            self.assertNotIn("AddressSanitizer", log)
+            # one log line for each refusal, saying which kind
+            self.assertIn("login failed user=<%s> rip=127.0.0.1 tls=no mech=USER" % USER, log)
+            self.assertGreater(log.count("login throttled user=<%s> rip=127.0.0.1 tls=no mech=USER"
+                                         % USER), 900)
 
 
 if __name__ == "__main__":
