@@ -93,7 +93,11 @@ int relay_reply_feed(struct relay_reply *r, const char *line, size_t len)
 		r->code = code;
 		if (len > 4)
 			(void)status_parse(line + 4, len - 4, code, r->status);
-		text_append(r, line, len);
+		/* "550-5.1.1 text" is kept as "550 5.1.1 text ...": the
+		 * continuation mark means nothing once the lines are joined */
+		text_append(r, line, 3);
+		if (len > 4)
+			text_append(r, line + 4, len - 4);
 	} else {
 		/* Later lines: without the code (and a repeated status). */
 		size_t skip = len > 4 ? 4 : len;

@@ -46,9 +46,16 @@ static void test_reply_multiline(void **state)
 	assert_int_equal(feed(&r, "451-4.3.0 first"), 0);
 	assert_int_equal(feed(&r, "451-4.3.0 second"), 0);
 	assert_int_equal(feed(&r, "451 4.3.0 third"), 1);
-	assert_string_equal(r.text, "451-4.3.0 first second third");
+	assert_string_equal(r.text, "451 4.3.0 first second third");
 	assert_string_equal(r.status, "4.3.0");
 	assert_int_equal(r.lines, 3);
+	/* a one-line reply is kept whole; a bare code too */
+	relay_reply_init(&r);
+	assert_int_equal(feed(&r, "550 5.1.1 <x@example.org>: no such user"), 1);
+	assert_string_equal(r.text, "550 5.1.1 <x@example.org>: no such user");
+	relay_reply_init(&r);
+	assert_int_equal(feed(&r, "250"), 1);
+	assert_string_equal(r.text, "250");
 }
 
 static void test_reply_malformed(void **state)
