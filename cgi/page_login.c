@@ -72,13 +72,13 @@ void page_login(struct ctx *c)
 	case STORE_AUTH_OK:
 		break;
 	case STORE_AUTH_THROTTLED:
-		log_info("webmail: login-throttled user=<%s> rip=%s", safe,
+		log_info("webmail: login throttled user=<%s> rip=%s", safe,
 			 c->req->remote_addr != NULL ? c->req->remote_addr : "-");
 		login_form(c, 429, "Too many failed attempts. Please wait a few minutes and try again.",
 			   address);
 		return;
 	case STORE_AUTH_FAIL:
-		log_info("webmail: login-failed user=<%s> rip=%s", safe,
+		log_info("webmail: login failed user=<%s> rip=%s", safe,
 			 c->req->remote_addr != NULL ? c->req->remote_addr : "-");
 		login_form(c, 403, "Wrong address or password.", address);
 		return;

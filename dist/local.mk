@@ -32,9 +32,9 @@ TESTS += tests/store/test_install.sh tests/store/test_units.sh
 # tests/deploy: what a new user meets first. test_help.sh runs every
 # installed program (the list comes from `make print-programs`, so a new
 # program is checked without editing the test) with --help, --version and a
-# bad option; test_readme_walkthrough.sh follows the README's quickstart in
+# bad option; test_readme_walkthrough.py follows the README's quickstart in
 # a copy of the source tree and checks every endpoint it prints.
-TESTS += tests/deploy/test_help.sh tests/deploy/test_readme_walkthrough.sh
+TESTS += tests/deploy/test_help.sh tests/deploy/test_readme_walkthrough.py
 EXTRA_DIST += tests/deploy
 
 # The programs `make install` installs, as paths in the build tree, one a line.

@@ -423,6 +423,63 @@ def parse_running(qs):
     return endpoints, users, admin, line
 
 
+def show_output(qs, copy):
+    print("# quickstart's output (full log kept only while the test runs):")
+    print(qs.tail(60))
+    log = os.path.join(copy, "demo", "services.log")
+    if os.path.exists(log):
+        with open(log, errors="replace") as f:
+            print("# demo/services.log (end):\n" + "".join(f.readlines()[-30:]))
+
+
+def check_stop(qs, env, endpoints, how, stop):
+    """Stops a running quickstart with stop() (described as `how`) while an
+    IMAP session is open: quickstart must exit saying "stopped", the
+    session must end, no process of its session may be left and every
+    printed port must be free."""
+    held = retry(lambda: imaplib.IMAP4("127.0.0.1", port_of(endpoints["IMAP"]),
+                                       timeout=NET_TIMEOUT))
+    held.login(env.user, env.password)
+    stop()
+    try:
+        status = qs.proc.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        status = None
+    if status is None:
+        not_ok("quickstart still running %d s after %s" % (STOP_TIMEOUT, how))
+    else:
+        stopped = qs.until(r"stopped", 5) is not None
+        (ok if stopped else not_ok)("%s: quickstart exited (status %d)%s" % (
+            how, status, "" if stopped else " without saying 'stopped'"))
+    try:
+        held.noop()
+        not_ok("%s: the open IMAP session still answers after quickstart stopped" % how)
+    except (imaplib.IMAP4.abort, imaplib.IMAP4.error, OSError):
+        ok("%s: the open IMAP session ended with quickstart" % how)
+    held.shutdown()
+    deadline = time.monotonic() + 10
+    while session_pids(qs.proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = session_pids(qs.proc.pid)
+    if left:
+        names = []
+        for pid in left:
+            try:
+                with open("/proc/%d/cmdline" % pid, "rb") as f:
+                    names.append("%d %s" % (pid, f.read().replace(b"\0", b" ").decode()[:120]))
+            except OSError:
+                pass
+        not_ok("%s: after stopping these processes are left: %s" % (how, "; ".join(names)))
+    else:
+        ok("%s: after stopping no process started by quickstart is left" % how)
+    ports = sorted(port_of(e) for e in endpoints.values())
+    still = [p for p in ports if listening(p)]
+    if still:
+        not_ok("%s: after stopping ports still answer: %s" % (how, still))
+    else:
+        ok("%s: after stopping the ports are free: %s" % (how, ports))
+
+
 def walkthrough(tmp):
     commands, readme_demo, curl_examples, admin_examples = readme_try_it()
     run = [c for c in commands if c == "./quickstart"]
@@ -445,6 +502,7 @@ def walkthrough(tmp):
     ok("copied %s to %s (without _build, demo, node_modules, .git)" % (TOP_SRCDIR, copy))
 
     started = time.monotonic()
+    env = None
     qs = Quickstart(copy, run[0], os.path.join(tmp, "quickstart.log"))
     try:
         endpoints, users, admin, last = parse_running(qs)
@@ -512,64 +570,40 @@ def walkthrough(tmp):
         else:
             not_ok("quickstart printed no admin command")
 
-        # The stop command quickstart prints beside Ctrl-C (which signals
-        # the whole process group), with a session still open: its handler
-        # must go too.
-        held = retry(lambda: imaplib.IMAP4("127.0.0.1", port_of(endpoints["IMAP"]),
-                                           timeout=NET_TIMEOUT))
-        held.login(env.user, env.password)
+        # The stop command quickstart prints beside Ctrl-C: kill -TERM of
+        # quickstart alone, with a session still open (its handler must go
+        # too).
         stop = re.search(r"kill -TERM (\d+)", last)
         if stop is None:
             raise Abort("quickstart printed no stop command: %r" % last)
-        subprocess.run(["kill", "-TERM", stop.group(1)], check=True)
-        try:
-            status = qs.proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            status = None
-        if status is None:
-            not_ok("quickstart still running %d s after %s" % (STOP_TIMEOUT, stop.group(0)))
-        else:
-            stopped = qs.until(r"stopped", 5) is not None
-            (ok if stopped else not_ok)("%s: quickstart exited (status %d)%s" % (
-                stop.group(0), status, "" if stopped else " without saying 'stopped'"))
-        try:
-            held.noop()
-            not_ok("the open IMAP session still answers after quickstart stopped")
-        except (imaplib.IMAP4.abort, imaplib.IMAP4.error, OSError):
-            ok("the open IMAP session ended with quickstart")
-        held.shutdown()
-        deadline = time.monotonic() + 10
-        while session_pids(qs.proc.pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        left = session_pids(qs.proc.pid)
-        if left:
-            names = []
-            for pid in left:
-                try:
-                    with open("/proc/%d/cmdline" % pid, "rb") as f:
-                        names.append("%d %s" % (pid, f.read().replace(b"\0", b" ").decode()[:120]))
-                except OSError:
-                    pass
-            not_ok("after stopping these processes are left: %s" % "; ".join(names))
-        else:
-            ok("after stopping no process started by quickstart is left")
-        ports = sorted(port_of(e) for e in printed)
-        still = [p for p in ports if listening(p)]
-        if still:
-            not_ok("after stopping ports still answer: %s" % still)
-        else:
-            ok("after stopping the ports are free: %s" % ports)
+        check_stop(qs, env, endpoints, stop.group(0),
+                   lambda: subprocess.run(["kill", "-TERM", stop.group(1)], check=True))
     except Abort as e:
         not_ok(str(e))
     finally:
         qs.stop()
         if not all(results):
-            print("# quickstart's output (full log kept only while the test runs):")
-            print(qs.tail(60))
-            log = os.path.join(copy, "demo", "services.log")
-            if os.path.exists(log):
-                with open(log, errors="replace") as f:
-                    print("# demo/services.log (end):\n" + "".join(f.readlines()[-30:]))
+            show_output(qs, copy)
+
+    # Again (built, the demo kept), stopped the other way the README says:
+    # Ctrl-C, which a terminal sends to the whole foreground process group.
+    if env is None or not all(results):
+        return
+    qs = Quickstart(copy, run[0], os.path.join(tmp, "quickstart2.log"))
+    try:
+        endpoints, users, admin, last = parse_running(qs)
+        if last is None or not last.startswith("Press Ctrl-C"):
+            raise Abort("quickstart (second run) ended (status %s) before it was running:\n%s"
+                        % (qs.proc.wait(), qs.tail()))
+        ok("quickstart started again with the demo it made")
+        check_stop(qs, env, endpoints, "Ctrl-C",
+                   lambda: os.killpg(qs.proc.pid, signal.SIGINT))
+    except Abort as e:
+        not_ok(str(e))
+    finally:
+        qs.stop()
+        if not all(results):
+            show_output(qs, copy)
 
 
 def main():
