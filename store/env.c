@@ -723,10 +723,13 @@ int store_init(const struct config *config, const char **error_r)
 	char *tmp = path_join(store->blobs, "tmp");
 	char *dbconfig = path_join(store->home, "DB_CONFIG");
 	const char *dirs[] = { config->store, store->home, store->blobs, tmp, store->notify };
+	if (tmp == NULL || dbconfig == NULL) {
+		snprintf(msg, sizeof(msg), "out of memory");
+		goto fail_msg;
+	}
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		if (tmp == NULL || (mkdir(dirs[i], 02770) < 0 && errno != EEXIST) ||
-		    chmod(dirs[i], 02770) < 0) {
-			snprintf(msg, sizeof(msg), "%s: %s", dirs[i] ? dirs[i] : "?", strerror(errno));
+		if ((mkdir(dirs[i], 02770) < 0 && errno != EEXIST) || chmod(dirs[i], 02770) < 0) {
+			snprintf(msg, sizeof(msg), "%s: %s", dirs[i], strerror(errno));
 			goto fail_msg;
 		}
 	}
