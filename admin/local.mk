@@ -23,3 +23,14 @@ tests_unit_test_import_LDADD = $(UNIT_LIBS)
 
 TESTS += tests/store/test_cli.sh tests/unit/test_import tests/store/test_import.py \
 	tests/store/test_backup_load.sh tests/store/test_setup.sh
+
+# Fuzzing: the mbox reader, the reader-to-importer pipe (what a reader sends
+# is what the importer gets; a hostile reader gets nowhere), Maildir names.
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_import
+tests_fuzz_fuzz_import_SOURCES = tests/fuzz/fuzz_import.c admin/import_maildir.c \
+	admin/import_mbox.c admin/import_pipe.c admin/import.h
+tests_fuzz_fuzz_import_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/admin
+tests_fuzz_fuzz_import_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_import_LDADD = $(STORE_LIBS)
+endif
