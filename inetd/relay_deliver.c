@@ -221,7 +221,8 @@ static void deliver_batch(struct job *j, const char *domain, const size_t *idx, 
 	const char *why = NULL;
 	uint16_t port;
 	size_t nmx = 0, tries = 0;
-	bool system = false, auth = false, null_mx = false;
+	bool system = false, auth = false, null_mx = false, temp = false;
+	char temp_mta[OUTQ_MTA_MAX + 1] = "";
 	char *relayhost = NULL;
 	int st;
 
@@ -333,6 +334,12 @@ static void deliver_batch(struct job *j, const char *domain, const size_t *idx, 
 				results_apply(j, idx, n, res, mta);
 				goto out;
 			}
+			if (s == RELAY_SESSION_TEMP) {
+				/* kept unless a later host does better (a failed
+				 * connect leaves `res` as it is) */
+				temp = true;
+				snprintf(temp_mta, sizeof(temp_mta), "%s", mta);
+			}
 			log_info("queue=%s domain=%s attempt failed: %s", j->e->id, domain, error);
 			if (process_stop_requested)
 				break;
@@ -340,8 +347,11 @@ static void deliver_batch(struct job *j, const char *domain, const size_t *idx, 
 		if (process_stop_requested)
 			break;
 	}
-	all_set(j, idx, n, OUTQ_RCPT_PENDING, error[0] != '\0' ? error : "no host to try", "4.4.1",
-		NULL);
+	if (temp)
+		results_apply(j, idx, n, res, temp_mta);   /* the servers' own replies */
+	else
+		all_set(j, idx, n, OUTQ_RCPT_PENDING, error[0] != '\0' ? error : "no host to try",
+			"4.4.1", NULL);
 out:
 	free(relayhost);
 	free(res);

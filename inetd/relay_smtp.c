@@ -745,6 +745,18 @@ int relay_smtp_converse(struct relay *relay, const struct relay_target *t,
 	mm.smtputf8 = utf8;
 	transaction(&s, &mm, rcpts, n, results);
 	status = RELAY_SESSION_DONE;
+	/* Nothing accepted and nothing refused for good (a 421 or a 4xx to
+	 * MAIL, to every RCPT or to the data, or the connection lost): the
+	 * next MX may do better (RFC 5321 5.1), as for a failed connect. */
+	bool all_temp = true;
+
+	for (size_t i = 0; i < n && all_temp; i++)
+		all_temp = results[i].outcome == RELAY_OUTCOME_TEMP;
+	if (all_temp && n > 0) {
+		if (error[0] == '\0')
+			snprintf(error, errsize, "%s: %s", mta, results[0].reply);
+		status = RELAY_SESSION_TEMP;
+	}
 	log_info("session mta=\"%s\" tls=%s rcpts=%zu", mta,
 		 conn_is_tls(s.conn) ? conn_tls_description(s.conn) : "no", n);
 quit:

@@ -102,6 +102,11 @@ enum relay_session_status {
 	RELAY_SESSION_DONE = 1,        /* every result is this attempt's outcome */
 	RELAY_SESSION_TLS_FAILED = 2,  /* the handshake failed under "may": the
 					  caller may try again without STARTTLS */
+	RELAY_SESSION_TEMP = 3,        /* every result is temporary (a 421, 4xx to
+					  MAIL, to each RCPT or to the data, or the
+					  connection lost): this attempt's outcome,
+					  but the next MX may do better (RFC 5321
+					  5.1) */
 };
 
 /* One SMTP session to one address for `n` recipients (all of one domain).

@@ -142,9 +142,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	conn_free(&conn);
 	close(fd);
 	if (status != RELAY_SESSION_RETRY && status != RELAY_SESSION_DONE &&
-	    status != RELAY_SESSION_TLS_FAILED)
+	    status != RELAY_SESSION_TLS_FAILED && status != RELAY_SESSION_TEMP)
 		fuzz_die("session", "an unknown status");
-	if (status == RELAY_SESSION_DONE)
+	if (status == RELAY_SESSION_TEMP)
+		for (size_t i = 0; i < n; i++)
+			if (results[i].outcome != RELAY_OUTCOME_TEMP)
+				fuzz_die("session", "TEMP with a final outcome");
+	if (status == RELAY_SESSION_DONE || status == RELAY_SESSION_TEMP)
 		for (size_t i = 0; i < n; i++)
 			if (results[i].outcome != RELAY_OUTCOME_TEMP &&
 			    results[i].outcome != RELAY_OUTCOME_SENT &&
@@ -153,7 +157,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* FUZZ_RELAY_SHOW=1: each session's outcome, to see what a corpus reaches */
 	if (getenv("FUZZ_RELAY_SHOW") != NULL) {
 		fprintf(stderr, "fuzz_relay_session: status %d (%s)\n", status, error);
-		for (size_t i = 0; i < n && status == RELAY_SESSION_DONE; i++)
+		for (size_t i = 0; i < n && (status == RELAY_SESSION_DONE ||
+					     status == RELAY_SESSION_TEMP); i++)
 			fprintf(stderr, "  %s: outcome %d [%s] %s\n", rcpts[i], (int)results[i].outcome,
 				results[i].status, results[i].reply);
 	}

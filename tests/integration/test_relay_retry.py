@@ -6,7 +6,9 @@ delivered when the remote recovers; with queue_lifetime set short, a message
 the remote keeps refusing with 451 is returned to the sender in a DSN after
 the lifetime. The back-off is checked as scheduled by the store. A message
 that needs SMTPUTF8, for a remote without it, bounces with 5.6.7; a
-recipient whose domain became local is delivered locally."""
+recipient whose domain became local is delivered locally. A primary MX that
+answers EHLO but then 421 (or 4xx to every recipient) leaves the message to
+the backup MX in the same run (RFC 5321 5.1)."""
 
 import calendar
 import os
@@ -29,14 +31,39 @@ def check(cond, what):
 
 def main():
     pbtest.require("/usr/sbin/dnsmasq", "dnsmasq-base")
-    port = relaytest.common_port(["127.0.0.4"])
+    port = relaytest.common_port(["127.0.0.4", "127.0.0.6", "127.0.0.7"])
     base = os.path.join(pbtest.TOP_BUILDDIR, "tests", "integration")
     tmp = tempfile.mkdtemp(prefix="tmp.relay-retry-dns.", dir=base)
     dns = relaytest.Dns(tmp, ["mx-host=flaky.test,mx.flaky.test,10",
-                              "host-record=mx.flaky.test,127.0.0.4"], zones=["test"])
+                              "host-record=mx.flaky.test,127.0.0.4",
+                              "mx-host=two.test,mx1.two.test,10",
+                              "mx-host=two.test,mx2.two.test,20",
+                              "host-record=mx1.two.test,127.0.0.6",
+                              "host-record=mx2.two.test,127.0.0.7"], zones=["test"])
     state = {"rcpt": "451 4.3.0 try again later"}
     fake = relaytest.FakeSmtp("127.0.0.4", port,
                               lambda peer, srv: peer.session(rcpt_reply=state["rcpt"]))
+    two = {"mail": "421 4.3.2 mx1 shutting down"}
+
+    def primary(peer, srv):
+        # EHLO, then MAIL answered with two["mail"] (a 421 closes)
+        peer.send("220 mx1.two.test ESMTP\r\n")
+        while True:
+            verb = peer.line()[:4].upper()
+            if verb == "EHLO":
+                peer.send("250-mx1.two.test\r\n250 PIPELINING\r\n")
+            elif verb == "MAIL":
+                peer.send(two["mail"] + "\r\n")
+                if two["mail"].startswith("421"):
+                    return
+            elif verb == "QUIT":
+                peer.send("221 bye\r\n")
+                return
+            else:
+                peer.send("503 5.5.1 no\r\n")
+
+    mx1 = relaytest.FakeSmtp("127.0.0.6", port, primary)
+    mx2 = relaytest.FakeSmtp("127.0.0.7", port, lambda peer, srv: peer.session())
     com = None
     try:
         com = relaytest.Instance("relay-retry", ["example.com"], "127.0.0.2", "mail.example.com",
@@ -121,6 +148,28 @@ def main():
         check(not com.queue() and len(com.inbox("lou@flaky.test")) == 1,
               "a recipient whose domain became local is delivered locally")
         check(fake.connections == connections, "and nothing went out through the relay")
+
+        # The primary MX takes the connection and EHLO, then refuses for now:
+        # the backup gets the message in the same run.
+        for reply in ("421 4.3.2 mx1 shutting down", "451 4.3.0 mx1 busy"):
+            two["mail"] = reply
+            before = len(mx2.messages)
+            relaytest.submit(com, sub, BOB, "pw", ["ann@two.test"],
+                             pbtest.make_message("backup " + reply[:3], "x\r\n", sender=BOB,
+                                                 to="ann@two.test"))
+            com.relay("--run-queue")
+            check(not com.queue() and len(mx2.messages) == before + 1,
+                  "primary answers %s after EHLO: the backup MX has the message" % reply[:3])
+        # Both refuse for now: deferred, with the primary's own reply kept.
+        mx2.close()
+        two["mail"] = "451 4.3.0 mx1 busy"
+        relaytest.submit(com, sub, BOB, "pw", ["ann@two.test"],
+                         pbtest.make_message("both busy", "x\r\n", sender=BOB, to="ann@two.test"))
+        com.relay("--run-queue")
+        q = com.queue()
+        check(len(q) == 1 and q[0]["state"] == "deferred" and "451 4.3.0 mx1 busy" in q[0]["error"],
+              "primary busy, backup down: deferred with the primary's reply (%s)"
+              % (q[0]["error"] if q else "no entry"))
         print("relay retry: all checks passed")
     except Exception:
         if com is not None:
@@ -128,6 +177,8 @@ def main():
         raise
     finally:
         fake.close()
+        mx1.close()
+        mx2.close()
         if com is not None:
             com.close()
         dns.close()
