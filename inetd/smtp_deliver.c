@@ -130,6 +130,8 @@ static void smtp_msg_header_out(struct smtp_msg *m)
 		smtp_msg_fail(m, SMTP_MSG_TEMPFAIL);
 		return;
 	}
+	/* Our own lines do not count against the size the client was told. */
+	store_body_limit_add(m->writer, len);
 	smtp_msg_write(m, prefix, len);
 	smtp_msg_write(m, m->hdr, m->hdr_len);
 }

@@ -289,9 +289,11 @@ int smtp_cmd_rcpt(struct smtp_session *s, char *args, size_t len)
 		break;
 	}
 	/* The same recipient twice is accepted and delivered once (the
-	 * store also removes duplicates after alias expansion). */
+	 * store also removes duplicates after alias expansion). Another
+	 * server's local parts may differ by case alone. */
 	for (size_t i = 0; i < s->txn.nrcpts; i++) {
-		if (strcasecmp(s->txn.rcpts[i], address) == 0) {
+		if (remote ? store_address_same_remote(s->txn.rcpts[i], address)
+			   : strcasecmp(s->txn.rcpts[i], address) == 0) {
 			smtp_reply(s, "250 2.1.5 Ok");
 			return 0;
 		}

@@ -115,6 +115,16 @@ int account_addr_parse(const char *text, struct account_addr *addr_r)
 	return 1;
 }
 
+bool store_address_same_remote(const char *a, const char *b)
+{
+	const char *at_a = strrchr(a, '@'), *at_b = strrchr(b, '@');
+
+	if (at_a == NULL || at_b == NULL)
+		return strcmp(a, b) == 0;
+	return at_a - a == at_b - b && memcmp(a, b, (size_t)(at_a - a)) == 0 &&
+	       strcasecmp(at_a, at_b) == 0;
+}
+
 bool store_address_valid(const char *address)
 {
 	struct account_addr addr;

@@ -24,6 +24,7 @@ struct store_body_writer {
 	int fd;
 	char tmppath[512];
 	uint64_t size;          /* bytes after CRLF normalisation */
+	uint64_t max;           /* max_message_size, plus what the system added */
 	bool too_big;
 	bool last_cr;           /* the previous chunk ended in CR */
 	size_t buflen;
@@ -84,6 +85,7 @@ int store_body_create(struct store *store, struct store_body_writer **writer_r,
 	w->tmppath[0] = '\0';
 	w->size = 0;
 	w->too_big = false;
+	w->max = store->config->max_message_size;
 	w->last_cr = false;
 	w->buflen = 0;
 	*writer_r = w;
@@ -154,13 +156,18 @@ static int writer_put(struct store_body_writer *w, const char *p, size_t n)
 	return 0;
 }
 
+void store_body_limit_add(struct store_body_writer *w, uint64_t len)
+{
+	w->max += len;
+}
+
 /* Bare CR and bare LF both become CRLF. Runs between line ends are copied
  * whole (a byte at a time, this loop was 5% of a delivery's CPU). */
 int store_body_write(struct store_body_writer *w, const void *data, size_t len,
 		     const char **error_r)
 {
 	const char *p = data, *end = p + len;
-	uint64_t max = w->store->config->max_message_size;
+	uint64_t max = w->max;
 	if (w->too_big)
 		return 0;
 	while (p < end) {

@@ -78,7 +78,7 @@ static bool seen_user(const struct deliver_ctx *c, uint32_t user_id)
 static bool seen_remote(const struct deliver_ctx *c, const char *address)
 {
 	for (size_t i = 0; i < c->nremote; i++)
-		if (strcasecmp(c->remote[i], address) == 0)
+		if (store_address_same_remote(c->remote[i], address))
 			return true;
 	return false;
 }

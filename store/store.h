@@ -106,6 +106,10 @@ int store_user_disable(struct store *store, const char *address, bool disabled,
 /* Whether `address` is one a user or alias could have (local@domain, within
  * the length limits): what store_user_add refuses as "invalid address". */
 bool store_address_valid(const char *address);
+/* Whether two addresses are one mailbox for another server (RFC 5321 2.4):
+ * the local part exactly, the domain in any case. (Ours compare the local
+ * part in any case too: store_user_find.) */
+bool store_address_same_remote(const char *a, const char *b);
 /* 1 found (user_r filled), 0 no such user. Case-insensitive domain; local
  * part compared case-insensitively too (as most providers do). */
 int store_user_find(struct store *store, const char *address, struct store_user *user_r,
@@ -249,6 +253,10 @@ struct store_body;
 
 int store_body_create(struct store *store, struct store_body_writer **writer_r,
 		      const char **error_r);
+/* Raises this body's size limit (max_message_size) by `len`: for header
+ * lines the system adds itself (smtpd's Received:), so that a message as
+ * large as the limit a client was told (EHLO SIZE) still fits. */
+void store_body_limit_add(struct store_body_writer *writer, uint64_t len);
 /* 1 written, 0 too big (the body is then refused at finish), -1 error. */
 int store_body_write(struct store_body_writer *writer, const void *data, size_t len,
 		     const char **error_r);

@@ -278,6 +278,7 @@ class FakeSmtp:
     def __init__(self, host, port, script):
         self.host, self.port, self.script = host, port, script
         self.messages = []
+        self.rcpts = []          # every RCPT TO address a session was given
         self.connections = 0
         self.mode = None
         self.sock = socket.socket()
@@ -363,6 +364,7 @@ class Peer:
             elif verb == "MAIL":
                 self.send("250 2.1.0 ok\r\n")
             elif verb == "RCPT":
+                self.server.rcpts.append(cmd[cmd.find("<") + 1:cmd.rfind(">")])
                 self.send(rcpt_reply + "\r\n")
             elif verb == "DATA":
                 if not rcpt_reply.startswith("2"):

@@ -136,6 +136,16 @@ def main():
               "the remote lacks SMTPUTF8: a DSN with 5.6.7 and the reason")
         check(len(fake.messages) == 1, "nothing was sent to it")
 
+        # Two recipients whose local parts differ by case alone are two
+        # mailboxes for the remote server (RFC 5321 2.4): both are sent.
+        rcpts_before = len(fake.rcpts)
+        relaytest.submit(com, sub, BOB, "pw", ["Kim@flaky.test", "kim@flaky.test", "kim@FLAKY.test"],
+                         pbtest.make_message("case", "x\r\n", sender=BOB, to="kim@flaky.test"))
+        com.relay("--run-queue")
+        sent = fake.rcpts[rcpts_before:]
+        check(not com.queue() and sorted(sent) == ["Kim@flaky.test", "kim@flaky.test"],
+              "local parts that differ by case are both sent, the domain's case is not (%s)" % sent)
+
         # A domain that became local after queueing: delivered here, not sent.
         state["rcpt"] = "451 4.3.0 not now"
         relaytest.submit(com, sub, BOB, "pw", ["lou@flaky.test"],

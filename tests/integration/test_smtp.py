@@ -212,6 +212,16 @@ class Base:
         # the session goes on
         small = pbtest.make_message("after big", "ok\r\n")
         self.assertEqual(s.sendmail("a@example.org", [BOB], small), {})
+        # exactly the advertised SIZE is accepted: our own Received: line
+        # does not count against it (RFC 1870 4)
+        s.ehlo()
+        self.assertEqual(int(s.esmtp_features["size"]), MAX_SIZE)
+        head = pbtest.make_message("exactly the limit", "").decode()
+        body = ("z" * 76 + "\r\n") * ((MAX_SIZE - len(head)) // 78)
+        exact = head + body + "x" * (MAX_SIZE - len(head) - len(body) - 2) + "\r\n"
+        self.assertEqual(len(exact.encode()), MAX_SIZE)
+        self.assertEqual(s.sendmail("a@example.org", [BOB], exact), {})   # with SIZE=
+        self.assertEqual(self.fx.count(BOB)[BOB], before + 2)
 
     def test_pipelining(self):
         raw = smtptest.Raw(self.mx.address)
