@@ -206,9 +206,12 @@ struct imap_view {
 	/* UIDs this session holds as \Recent: [lo, hi) ranges. */
 	struct { uint32_t lo, hi; } recent[8];
 	unsigned nrecent;
-	/* Flag changes this session made and reported itself. */
-	struct { uint32_t uid; uint64_t modseq; } told[64];
-	unsigned ntold;
+	/* The MODSEQs of flag changes this session made and reported itself
+	 * since the last sync (a MODSEQ names one change of one message),
+	 * ascending as they were made. Past IMAP_TOLD_MAX they are reported
+	 * again at the sync. */
+	uint64_t *told;
+	size_t ntold, told_cap;
 	bool told_overflow;
 
 	/* Keyword names by id (bit), loaded at SELECT and when a new bit shows. */
@@ -235,7 +238,8 @@ bool imap_view_is_recent(const struct imap_view *v, uint32_t uid);
  * and, when `expunge_ok`, expunges (EXPUNGE). Returns 0, or -1 (logged;
  * the caller answers as it can). */
 int imap_view_sync(struct imap_session *s, bool expunge_ok);
-/* Remembers that the client was told about (uid, modseq). */
+/* Remembers that the client was told about (uid, modseq): the next sync
+ * does not report that change again. */
 void imap_view_told(struct imap_view *v, uint32_t uid, uint64_t modseq);
 /* Keyword name for a bit, reloading names if unknown (NULL if none). */
 const char *imap_view_keyword(struct imap_session *s, unsigned id);

@@ -55,6 +55,7 @@ struct fetch_ctx {
 	bool need_open, need_tree, sets_seen, want_uid, want_modseq, want_flags;
 	uint64_t changedsince;
 	bool failed;          /* a message could not be read: NO at the end */
+	bool unknown_cte;     /* BINARY of a part in an encoding we cannot undo */
 	bool closed;          /* the connection must close (a literal cut short) */
 };
 
@@ -682,6 +683,25 @@ static int write_item(struct imap_session *s, struct fetch_ctx *c, const struct 
 	return 0;
 }
 
+/* Whether a BINARY item asks for a part whose transfer encoding we cannot
+ * decode: the FETCH then fails with NO [UNKNOWN-CTE] (RFC 3516; RFC 9051 6.4.5). */
+static bool binary_unknown_cte(const struct fetch_ctx *c, const struct mime_message *tree,
+			       uint64_t prefix, uint64_t size)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct fetch_item *it = &c->items[i];
+		const struct mime_part *part = NULL;
+		uint64_t off, len;
+
+		if ((it->kind == F_BINARY || it->kind == F_BINARY_SIZE) &&
+		    section_range(tree, prefix, size, it, &off, &len, &part) && part != NULL &&
+		    !mime_part_is_multipart(part) && mime_part_message(part) == NULL &&
+		    part->transfer == MIME_ENC_UNKNOWN)
+			return true;
+	}
+	return false;
+}
+
 static int fetch_one(struct imap_session *s, const struct store_msg *stored, void *ctx)
 {
 	struct fetch_run *run = ctx;
@@ -719,6 +739,12 @@ static int fetch_one(struct imap_session *s, const struct store_msg *stored, voi
 			}
 		}
 	}
+	if (binary_unknown_cte(c, tree, r != NULL ? store_msg_prefix_len(r) : 0, msg.size)) {
+		c->unknown_cte = true;   /* nothing sent for it, \Seen not set */
+		mime_message_free(&tree);
+		store_msg_close(&r);
+		return 0;
+	}
 	if (c->sets_seen && !s->view->readonly && !(msg.flags & STORE_FLAG_SEEN)) {
 		struct seen_ctx sc = { 0 };
 		if (store_msg_set_flags(s->store, s->view->mailbox_id, &msg.uid, 1, STORE_FLAGS_ADD,
@@ -734,7 +760,9 @@ static int fetch_one(struct imap_session *s, const struct store_msg *stored, voi
 	}
 	imap_printf(s, "* %u FETCH (", seq);
 	bool first = true;
-	if (c->want_uid) {
+	/* Once CONDSTORE is on, a flag change (here the \Seen this FETCH
+	 * set) is reported with UID and MODSEQ (RFC 7162). */
+	if (c->want_uid || (flags_changed && s->condstore)) {
 		imap_printf(s, "UID %u", msg.uid);
 		first = false;
 	}
@@ -877,7 +905,10 @@ int imap_cmd_fetch(struct imap_session *s, struct imap_cmd *cmd)
 	}
 	/* UID FETCH simply omits vanished messages; by sequence number the
 	 * client asked for something it cannot have (RFC 5530) */
-	if ((c->failed || missing > 0) && !cmd->uid)
+	if (c->unknown_cte)
+		imap_no(s, cmd, "[UNKNOWN-CTE] A part is in a transfer encoding the server cannot "
+				"decode");
+	else if ((c->failed || missing > 0) && !cmd->uid)
 		imap_no(s, cmd, "[EXPUNGEISSUED] Some messages could not be fetched");
 	else
 		imap_ok(s, cmd, "Fetch completed");

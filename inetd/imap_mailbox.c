@@ -272,7 +272,7 @@ int imap_cmd_delete(struct imap_session *s, struct imap_cmd *cmd)
 		return 0;
 	}
 	if (r == 0) {
-		imap_no(s, cmd, "[INUSE] Mailbox has children: delete them first");
+		imap_no(s, cmd, "[HASCHILDREN] Mailbox has children: delete them first");
 		return 0;
 	}
 	if (s->view != NULL && s->view->mailbox_id == mb.id) {

@@ -99,6 +99,7 @@ int imap_cmd_store(struct imap_session *s, struct imap_cmd *cmd)
 	const char *keywords[STORE_KEYWORDS_MAX];
 	size_t nkeywords = 0, n = 0;
 	uint64_t unchangedsince = 0;
+	bool conditional = false;
 	uint32_t flags = 0, *uids = NULL;
 	enum store_flag_op op;
 	const char *error = NULL;
@@ -117,6 +118,7 @@ int imap_cmd_store(struct imap_session *s, struct imap_cmd *cmd)
 			return 0;
 		}
 		s->condstore = true;
+		conditional = true;
 		a = a->next;
 	}
 	if (a == NULL || a->type != IMAP_ARG_ATOM || a->next == NULL) {
@@ -179,9 +181,17 @@ int imap_cmd_store(struct imap_session *s, struct imap_cmd *cmd)
 		goto out;
 	}
 	void *ctx[2] = { s, &run };
-	int r = store_msg_set_flags(s->store, s->view->mailbox_id, uids, n, op, flags, keywords,
-				    nkeywords, unchangedsince, store_changed_cb, store_failed_cb, ctx,
-				    &error);
+	int r = 0;
+	if (conditional && unchangedsince == 0) {
+		/* Every message has a MODSEQ above 0: all fail (RFC 7162
+		 * 3.1.3), while the store reads 0 as "no condition". */
+		for (size_t i = 0; i < n; i++)
+			store_failed_cb(uids[i], ctx);
+	} else {
+		r = store_msg_set_flags(s->store, s->view->mailbox_id, uids, n, op, flags, keywords,
+					nkeywords, unchangedsince, store_changed_cb, store_failed_cb,
+					ctx, &error);
+	}
 	if (r < 0) {
 		imap_store_error(s, cmd, error);
 		goto out;

@@ -146,23 +146,43 @@ static void view_add_recent(struct imap_view *v, uint32_t lo, uint32_t hi)
 	v->nrecent++;
 }
 
+/* A STORE on every message of a 1,000,000-message mailbox stays below it. */
+#define IMAP_TOLD_MAX (2u * 1024 * 1024)
+
 void imap_view_told(struct imap_view *v, uint32_t uid, uint64_t modseq)
 {
-	if (v->ntold == sizeof(v->told) / sizeof(v->told[0])) {
-		v->told_overflow = true;
+	(void)uid; /* the MODSEQ alone names the change */
+	if (v->told_overflow)
+		return;
+	if (v->ntold > 0 && modseq <= v->told[v->ntold - 1]) {
+		v->told_overflow = true;   /* never seen: MODSEQs only grow */
 		return;
 	}
-	v->told[v->ntold].uid = uid;
-	v->told[v->ntold].modseq = modseq;
-	v->ntold++;
+	if (v->ntold == v->told_cap) {
+		size_t cap = v->told_cap ? v->told_cap * 2 : 64;
+		uint64_t *t = cap <= IMAP_TOLD_MAX ? reallocarray(v->told, cap, sizeof(*t)) : NULL;
+		if (t == NULL) {
+			v->told_overflow = true;
+			return;
+		}
+		v->told = t;
+		v->told_cap = cap;
+	}
+	v->told[v->ntold++] = modseq;
 }
 
-static bool view_was_told(const struct imap_view *v, uint32_t uid, uint64_t modseq)
+static bool view_was_told(const struct imap_view *v, uint64_t modseq)
 {
-	for (unsigned i = 0; i < v->ntold; i++)
-		if (v->told[i].uid == uid && v->told[i].modseq == modseq)
-			return true;
-	return false;
+	size_t lo = 0, hi = v->ntold;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v->told[mid] < modseq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < v->ntold && v->told[lo] == modseq;
 }
 
 /* ------------------------------------------------------------- keywords */
@@ -329,6 +349,7 @@ void imap_view_close(struct imap_session *s)
 	free(v->flags);
 	free(v->kws);
 	free(v->gone);
+	free(v->told);
 	free(v);
 	s->view = NULL;
 }
@@ -470,7 +491,7 @@ static int sync_changed_cb(const struct store_msg *msg, void *ctx)
 		return 0;
 	v->flags[seq - 1] = msg->flags;
 	v->kws[seq - 1] = msg->keywords;
-	if (!v->told_overflow && view_was_told(v, msg->uid, msg->modseq))
+	if (!v->told_overflow && view_was_told(v, msg->modseq))
 		return 0;
 	imap_printf(s, "* %u FETCH (UID %u FLAGS ", seq, msg->uid);
 	imap_write_flags(s, msg->flags, msg->keywords, imap_view_is_recent(v, msg->uid));

@@ -196,7 +196,7 @@ class ImapSuite(unittest.TestCase):
         self.assertIn(b"OK", c.cmd('RENAME "Projects" "Old"')[1])
         u, _ = c.cmd('LIST "" "Old/*"')
         self.assertEqual(len(u), 2)
-        self.assertIn(b"NO [INUSE]", c.cmd('DELETE "Old"')[1])
+        self.assertIn(b"NO [HASCHILDREN]", c.cmd('DELETE "Old"')[1])
         self.assertIn(b"OK", c.cmd('DELETE "Old/2024/Q1"')[1])
         self.assertIn(b"NO [NONEXISTENT]", c.cmd('DELETE "Old/2024/Q1"')[1])
         self.assertIn(b"NO [NONEXISTENT]", c.cmd('SELECT "nope"')[1])
@@ -409,6 +409,44 @@ class ImapSuite(unittest.TestCase):
         u2, _ = c.cmd("NOOP")
         self.assertIn(b"* 2 EXISTS", u + u2)
         self.assertIn(b"NO [CANNOT]", c.cmd("MOVE 1 Self")[1])
+
+    def test_store_fetch_edges(self):
+        """STORE .SILENT on many messages, UNCHANGEDSINCE 0, the \\Seen a
+        FETCH sets under CONDSTORE, BINARY of an undecodable part."""
+        user, pw = "erin@example.com", "erin pw"
+        self.fx.add_user(user, pw)
+        for i in range(70):
+            self.fx.deliver(user, pbtest.make_message("m%d" % i, "body %d\r\n" % i, to=user))
+        self.fx.deliver(user, b"From: <a@example.org>\r\nSubject: uu\r\nMIME-Version: 1.0\r\n"
+                              b"Content-Type: text/plain\r\nContent-Transfer-Encoding: x-uuencode\r\n"
+                              b"\r\nbegin 644 x\r\nend\r\n")
+        c = self.raw(user=user, password=pw)
+        u, _ = c.cmd("SELECT INBOX")
+        self.assertIn(b"* 71 EXISTS", u)
+        # .SILENT means no FETCH, however many messages (it was 64 at most)
+        u, t = c.cmd("STORE 1:70 +FLAGS.SILENT (\\Seen)")
+        self.assertEqual((u, t[-15:]), ([], b"Store completed"))
+        u, _ = c.cmd("NOOP")
+        self.assertEqual(u, [])
+        # and a plain STORE reports each message once
+        u, _ = c.cmd("UID STORE 1:70 -FLAGS (\\Seen)")
+        self.assertEqual(len(u), 70)
+        self.assertEqual(c.cmd("NOOP")[0], [])
+        # UNCHANGEDSINCE 0 fails for every message, changing nothing (RFC 7162 3.1.3)
+        u, t = c.cmd("STORE 1:2 (UNCHANGEDSINCE 0) +FLAGS (\\Flagged)")
+        self.assertIn(b"OK [MODIFIED 1:2]", t)
+        u, _ = c.cmd("FETCH 1:2 (FLAGS)")
+        self.assertTrue(all(b"\\Flagged" not in line for line in u), u)
+        # CONDSTORE is on: the \\Seen a FETCH sets comes with UID and MODSEQ
+        u, _ = c.cmd("FETCH 3 (BODY[TEXT])")
+        self.assertRegex(u[-1], rb"(?s)^\* 3 FETCH \(UID 3 .*FLAGS \(\\Seen[^)]*\) MODSEQ \(\d+\)\)$")
+        # BINARY of a part in an unknown encoding: NO [UNKNOWN-CTE], \\Seen untouched
+        u, t = c.cmd("FETCH 71 (BINARY[1] BINARY.SIZE[1])")
+        self.assertIn(b"NO [UNKNOWN-CTE]", t)
+        self.assertFalse(any(b"BINARY" in line for line in u), u)
+        u, _ = c.cmd("FETCH 71 (FLAGS)")
+        self.assertNotIn(b"\\Seen", u[0])
+        self.assertIn(b"OK", c.cmd("FETCH 71 (BODY.PEEK[1])")[1])
 
     def test_idle_and_other_sessions(self):
         self.fx.add_user("dan@example.com", "dan pw")
