@@ -266,6 +266,9 @@ imap_cmd_func imap_cmd_select, imap_cmd_create, imap_cmd_delete, imap_cmd_rename
 	imap_cmd_subscribe, imap_cmd_unsubscribe, imap_cmd_namespace, imap_cmd_status,
 	imap_cmd_getquota, imap_cmd_getquotaroot, imap_cmd_setquota;
 imap_cmd_func imap_cmd_list, imap_cmd_lsub;
+/* The LIST line of the mailbox SELECT opened, as LIST would give it
+ * (IMAP4rev2 puts it in the SELECT response). 0, or -1 (store error). */
+int imap_list_selected(struct imap_session *s, const struct store_mailbox *mb);
 imap_cmd_func imap_cmd_check, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge,
 	imap_cmd_idle;
 imap_cmd_func imap_cmd_fetch;

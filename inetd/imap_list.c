@@ -272,6 +272,9 @@ static int imap_list_run(struct imap_session *s, struct imap_cmd *cmd, unsigned 
 		return 0;
 	}
 	qsort(mbs.items, mbs.n, sizeof(*mbs.items), name_cmp);
+	bool has_percent = false;
+	for (size_t k = 0; k < npatterns; k++)
+		has_percent |= memchr(patterns[k].text, '%', patterns[k].len) != NULL;
 	for (size_t i = 0; i < mbs.n; i++) {
 		const struct store_mailbox *mb = &mbs.items[i];
 		bool match = false, childinfo = false;
@@ -279,15 +282,30 @@ static int imap_list_run(struct imap_session *s, struct imap_cmd *cmd, unsigned 
 			match = pattern_match(patterns[k].text, patterns[k].len, mb->name);
 		if (!match)
 			continue;
+		bool noselect = false;
 		if ((opts & (SEL_SUBSCRIBED | LIST_LSUB)) && !mb->subscribed) {
-			if (!(opts & SEL_RECURSIVEMATCH) || !has_children(&mbs, mb->name, true))
+			if (!has_children(&mbs, mb->name, true))
 				continue;
-			childinfo = true;
+			if (opts & SEL_RECURSIVEMATCH) {
+				childinfo = true;
+			} else if ((opts & LIST_LSUB) && has_percent) {
+				/* LSUB "" % with only "foo/bar" subscribed answers
+				 * foo, \Noselect (RFC 3501 6.3.9) */
+				noselect = true;
+			} else {
+				continue;
+			}
 		}
 		if ((opts & SEL_SPECIAL_USE) && mb->special_use == 0)
 			continue;
 		imap_puts(s, opts & LIST_LSUB ? "* LSUB (" : "* LIST (");
 		bool first = true;
+		if (noselect) {
+			imap_puts(s, "\\Noselect) \"/\" ");
+			imap_write_mailbox(s, mb->name);
+			imap_puts(s, "\r\n");
+			continue;
+		}
 		if (!childinfo) {
 			imap_puts(s, has_children(&mbs, mb->name, false) ? "\\HasChildren"
 									  : "\\HasNoChildren");
@@ -311,6 +329,28 @@ static int imap_list_run(struct imap_session *s, struct imap_cmd *cmd, unsigned 
 	free(patterns);
 	free(mbs.items);
 	imap_ok(s, cmd, opts & LIST_LSUB ? "Lsub completed" : "List completed");
+	return 0;
+}
+
+int imap_list_selected(struct imap_session *s, const struct store_mailbox *mb)
+{
+	struct mailbox_array mbs = { 0 };
+	const char *error = NULL;
+	bool first = true;
+
+	if (store_mailbox_list(s->store, s->user.id, collect_cb, &mbs, &error) < 0) {
+		free(mbs.items);
+		return -1;
+	}
+	qsort(mbs.items, mbs.n, sizeof(*mbs.items), name_cmp);
+	imap_puts(s, has_children(&mbs, mb->name, false) ? "* LIST (\\HasChildren"
+							   : "* LIST (\\HasNoChildren");
+	first = false;
+	imap_write_special_use(s, mb->special_use, &first);
+	imap_puts(s, ") \"/\" ");
+	imap_write_mailbox(s, mb->name);
+	imap_puts(s, "\r\n");
+	free(mbs.items);
 	return 0;
 }
 

@@ -324,7 +324,9 @@ int imap_view_open(struct imap_session *s, struct imap_cmd *cmd, const struct st
 	imap_printf(s, "* OK [UIDNEXT %u] Predicted next UID\r\n", mb->uidnext);
 	imap_printf(s, "* OK [HIGHESTMODSEQ %llu] Highest\r\n",
 		    (unsigned long long)mb->highestmodseq);
-	if (s->rev2) {
+	/* RFC 9051 6.3.2: its attributes accurate; without them if the
+	 * list cannot be read (the SELECT itself has worked) */
+	if (s->rev2 && imap_list_selected(s, mb) < 0) {
 		imap_puts(s, "* LIST () \"/\" ");
 		imap_write_mailbox(s, mb->name);
 		imap_puts(s, "\r\n");

@@ -481,7 +481,8 @@ class ImapSuite(unittest.TestCase):
         u, _ = c.cmd("ENABLE IMAP4rev2 CONDSTORE")
         self.assertEqual(u, [b"* ENABLED CONDSTORE IMAP4rev2"])
         u, t = c.cmd("EXAMINE INBOX")
-        self.assertIn(b'* LIST () "/" "INBOX"', u)
+        self.assertTrue(any(x in (b'* LIST (\\HasNoChildren) "/" "INBOX"',
+                                  b'* LIST (\\HasChildren) "/" "INBOX"') for x in u), u)
         self.assertFalse(any(x.endswith(b" RECENT") for x in u))
         u, _ = c.cmd("SEARCH ALL")
         self.assertEqual(u, [b'* ESEARCH (TAG "t4") ALL 1:3'])
@@ -489,6 +490,23 @@ class ImapSuite(unittest.TestCase):
         self.assertEqual(u, [b'* ESEARCH (TAG "t5") UID COUNT 3'])
         u, _ = c.cmd("STATUS INBOX (SIZE DELETED MESSAGES)")
         self.assertRegex(u[0], rb'^\* STATUS "INBOX" \(SIZE \d+ DELETED 0 MESSAGES 3\)$')
+        # the LIST line of SELECT has the attributes LIST gives (RFC 9051 6.3.2)
+        u, _ = c.cmd("EXAMINE Sent")
+        self.assertIn(b'* LIST (\\HasNoChildren \\Sent) "/" "Sent"', u)
+
+    def test_lsub_unsubscribed_parent(self):
+        user, pw = "finn@example.com", "finn pw"
+        self.fx.add_user(user, pw)
+        c = self.raw(user=user, password=pw)
+        self.assertIn(b"OK", c.cmd('CREATE "Work/Projects/2024"')[1])
+        self.assertIn(b"OK", c.cmd('SUBSCRIBE "Work/Projects"')[1])
+        # RFC 3501 6.3.9: % stops at Work, which is listed \\Noselect
+        u, _ = c.cmd('LSUB "" "W%"')
+        self.assertEqual(u, [b'* LSUB (\\Noselect) "/" "Work"'])
+        u, _ = c.cmd('LSUB "" "Work/%"')
+        self.assertEqual(u, [b'* LSUB (\\HasChildren \\Subscribed) "/" "Work/Projects"'])
+        u, _ = c.cmd('LSUB "" "W*"')
+        self.assertEqual(u, [b'* LSUB (\\HasChildren \\Subscribed) "/" "Work/Projects"'])
 
     def test_xinetd(self):
         svc = imaptest.launch(self.fx, xinetd=True)
