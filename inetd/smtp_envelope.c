@@ -164,10 +164,14 @@ static enum store_resolve_result smtp_resolve_postmaster(struct smtp_session *s,
 	return STORE_RESOLVE_NO_USER;
 }
 
-/* Quota of the local targets: 1 room, 0 full (replied), -1 store error. */
+/* Quota of the targets (one address, or an alias's members): 1 if one of
+ * them has room (a full member is queued for later at delivery), 0 if every
+ * one is full, -1 store error. */
 static int smtp_quota_room(struct smtp_session *s, const struct store_rcpt_target *targets,
 			   size_t n)
 {
+	const char *full = NULL;
+
 	for (size_t i = 0; i < n; i++) {
 		struct store_user u;
 		uint64_t bytes = 0;
@@ -176,23 +180,24 @@ static int smtp_quota_room(struct smtp_session *s, const struct store_rcpt_targe
 		int r;
 
 		if (targets[i].kind != STORE_RCPT_LOCAL)
-			continue;
+			return 1;
 		r = store_user_get(s->store, targets[i].user_id, &u, &error);
 		if (r < 0)
 			return -1;
 		if (r == 0 || (u.quota_bytes == 0 && u.quota_messages == 0))
-			continue;
+			return 1;
 		if (store_user_usage(s->store, u.id, &bytes, &messages, &error) < 0)
 			return -1;
 		if ((u.quota_bytes != 0 &&
 		     (bytes >= u.quota_bytes || s->txn.declared_size > u.quota_bytes - bytes)) ||
-		    (u.quota_messages != 0 && messages >= u.quota_messages)) {
-			log_info("over quota id=%s rip=%s to=<%s>", s->txn.id, conn_peer_ip(s->conn),
-				 u.address);
-			return 0;
-		}
+		    (u.quota_messages != 0 && messages >= u.quota_messages))
+			full = targets[i].address;
+		else
+			return 1;
 	}
-	return 1;
+	if (full != NULL)
+		log_info("over quota id=%s rip=%s to=<%s>", s->txn.id, conn_peer_ip(s->conn), full);
+	return full != NULL ? 0 : 1;
 }
 
 static int smtp_rcpt_refused(struct smtp_session *s, const struct smtp_path *p,

@@ -25,6 +25,7 @@ struct deliver_ctx {
 	size_t nlocal, local_cap;
 	char (*remote)[STORE_ADDRESS_MAX + 1];
 	size_t nremote, remote_cap;
+	size_t nremote_expanded;  /* the remote ones; past them, local ones that were full */
 	bool queued;
 	char queue_id[33];
 };
@@ -154,6 +155,7 @@ static int deliver_txn(struct store *store, DB_TXN *txn, void *ctx)
 	char prefix[STORE_PREFIX_MAX];
 	int r;
 	c->queued = false;
+	c->nremote = c->nremote_expanded;   /* a retried transaction starts again */
 	/* INBOX ids first (account data), then mailbox states in id order so
 	 * concurrent multi-recipient deliveries take locks in one order. */
 	for (size_t i = 0; i < c->nlocal; i++) {
@@ -167,17 +169,40 @@ static int deliver_txn(struct store *store, DB_TXN *txn, void *ctx)
 			struct store_rcpt_target u = c->local[j]; c->local[j] = c->local[j - 1]; c->local[j - 1] = u;
 		}
 	}
+	/* A recipient whose mailbox is full does not stop the others: when
+	 * another copy is delivered or queued, that one is queued too, and the
+	 * relay delivers it once there is room or returns it to the sender
+	 * (RFC 5321 gives one reply to the data for all recipients). */
+	bool others = c->nlocal + c->nremote > 1;
+	size_t copies = 0;
+	const char *full = NULL;
 	for (size_t i = 0; i < c->nlocal; i++) {
 		size_t plen = d->add_prefix ? prefix_build(prefix, sizeof(prefix), d->sender,
 							     c->local[i].address) : 0;
 		uint32_t uid;
+		if (others) {
+			r = quota_fits_txn(store, txn, c->local[i].user_id, d->body->size + plen);
+			if (r < 0)
+				return r;
+			if (r == 0) {
+				if (!remote_grow(c))
+					return store_err(store, "out of memory");
+				snprintf(c->remote[c->nremote++], STORE_ADDRESS_MAX + 1, "%s",
+					 c->local[i].address);
+				full = c->local[i].address;
+				continue;
+			}
+		}
 		r = msg_append_txn(store, txn, c->inbox[i], d->body, 0, 0, d->internaldate, 0,
 				   prefix, plen, &uid);
 		if (r < 0)
 			return r == STORE_TXN_REFUSE ? store_refuse(store, "%s: %s", c->local[i].address,
 								    store_last_error(store)) : r;
+		copies++;
 	}
-	if (c->nlocal > 0 && (r = body_use_txn(store, txn, d->body, (uint32_t)c->nlocal)) < 0)
+	if (copies == 0 && c->nremote_expanded == 0 && full != NULL)
+		return store_refuse(store, "%s: quota exceeded (every recipient is over quota)", full);
+	if (copies > 0 && (r = body_use_txn(store, txn, d->body, (uint32_t)copies)) < 0)
 		return r;
 	if (c->nremote > 0) {
 		r = queue_add_txn(store, txn, d->sender, d->body,
@@ -202,6 +227,7 @@ int store_deliver(struct store *store, const struct store_delivery *delivery, bo
 	r = expand(store, c, error_r);
 	if (r <= 0)
 		goto out;
+	c->nremote_expanded = c->nremote;
 	if (c->nlocal == 0 && c->nremote == 0) {
 		*error_r = "no recipients";
 		r = 0;

@@ -81,6 +81,27 @@ static uint32_t add_u32(uint32_t used, int32_t delta)
 	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
+int quota_fits_txn(struct store *store, DB_TXN *txn, uint32_t user_id, uint64_t bytes)
+{
+	struct store_user user;
+	uint64_t used_bytes;
+	uint32_t used_messages;
+	int r;
+
+	/* The same records, in the same order, as quota_add_txn reads them. */
+	if ((r = user_get_txn(store, txn, user_id, &user)) <= 0)
+		return r < 0 ? r : store_err(store, "user %u does not exist", user_id);
+	if (user.quota_bytes == 0 && user.quota_messages == 0)
+		return 1;
+	if ((r = quota_get_txn(store, txn, user_id, &used_bytes, &used_messages, DB_RMW)) <= 0)
+		return r < 0 ? r : store_err(store, "user %u has no usage record", user_id);
+	if (user.quota_bytes != 0 && add_u64(used_bytes, (int64_t)bytes) > user.quota_bytes)
+		return 0;
+	if (user.quota_messages != 0 && add_u32(used_messages, 1) > user.quota_messages)
+		return 0;
+	return 1;
+}
+
 int quota_add_txn(struct store *store, DB_TXN *txn, uint32_t user_id, int64_t bytes,
 		  int32_t messages, bool check)
 {

@@ -215,6 +215,9 @@ int body_ref_txn(struct store *store, DB_TXN *txn, const uint8_t id[STORE_BODY_I
  * when `check` and the delta is positive: returns STORE_TXN_REFUSE if over. */
 int quota_add_txn(struct store *store, DB_TXN *txn, uint32_t user_id, int64_t bytes,
 		  int32_t messages, bool check);
+/* Whether one more message of `bytes` fits the user's quota: 1, 0 (over), or
+ * an error. */
+int quota_fits_txn(struct store *store, DB_TXN *txn, uint32_t user_id, uint64_t bytes);
 /* The user record by id inside txn (for quota limits). */
 int user_get_txn(struct store *store, DB_TXN *txn, uint32_t user_id, struct store_user *user_r);
 /* Lowercases the domain part (and the local part) into dst; 0 if invalid. */

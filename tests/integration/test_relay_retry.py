@@ -8,7 +8,9 @@ the lifetime. The back-off is checked as scheduled by the store. A message
 that needs SMTPUTF8, for a remote without it, bounces with 5.6.7; a
 recipient whose domain became local is delivered locally. A primary MX that
 answers EHLO but then 421 (or 4xx to every recipient) leaves the message to
-the backup MX in the same run (RFC 5321 5.1)."""
+the backup MX in the same run (RFC 5321 5.1). A local recipient whose
+mailbox is full does not cost the others their copy: theirs is delivered,
+the full one is queued and delivered by the relay once there is room."""
 
 import calendar
 import os
@@ -145,6 +147,52 @@ def main():
         sent = fake.rcpts[rcpts_before:]
         check(not com.queue() and sorted(sent) == ["Kim@flaky.test", "kim@flaky.test"],
               "local parts that differ by case are both sent, the domain's case is not (%s)" % sent)
+
+        # Over quota among several recipients: the others get the message
+        # at once, the full one is queued and delivered once there is room.
+        carol, dan = "carol@example.com", "dan@example.com"
+        com.add_user(carol, "pw")
+        com.add_user(dan, "pw")
+        com.pillarbox("user", "quota", carol, "3000", "0")
+        com.pillarbox("alias", "add", "team@example.com", carol, dan)
+        import smtplib
+        big = pbtest.make_message("five kilobytes", ("q" * 98 + "\r\n") * 50, sender=BOB,
+                                  to="team@example.com")
+        for rcpts in ([carol, dan], ["team@example.com"]):
+            with smtplib.SMTP(sub.address[0], sub.address[1], timeout=30) as s:
+                s.ehlo("client.test")
+                s.login(BOB, "pw")
+                s.esmtp_features.pop("size", None)   # no SIZE=: found full at the data
+                refused = s.sendmail(BOB, rcpts, big)
+            check(refused == {}, "%s: every recipient accepted" % rcpts)
+        check(len(com.inbox(dan)) == 2 and len(com.inbox(carol)) == 0,
+              "dan has both copies at once, carol (over quota) none yet")
+        q = com.queue()
+        check(len(q) == 2, "carol's two copies are queued (%s)" % q)
+        com.relay("--run-queue")
+        q = com.queue()
+        check(len(q) == 2 and all(e["state"] == "deferred" and "4.2.2" in e["error"] for e in q),
+              "still full: deferred with 4.2.2 (%s)" % q)
+        com.pillarbox("user", "quota", carol, "0", "0")
+        com.pillarbox("queue", "flush")
+        com.relay("--run-queue")
+        check(not com.queue() and len(com.inbox(carol)) == 2,
+              "room again: the relay delivers carol's copies")
+        # carol alone and full: refused at the data, as before
+        com.pillarbox("user", "quota", carol, "3000", "0")
+        with smtplib.SMTP(sub.address[0], sub.address[1], timeout=30) as s:
+            s.ehlo("client.test")
+            s.login(BOB, "pw")
+            s.esmtp_features.pop("size", None)
+            try:
+                s.sendmail(BOB, [carol], big)
+                code = 250
+            except smtplib.SMTPDataError as e:
+                code = e.smtp_code
+            except smtplib.SMTPRecipientsRefused as e:
+                code = list(e.recipients.values())[0][0]
+        check(code in (452, 552) and not com.queue(),
+              "the only recipient full: refused (%s), nothing queued" % code)
 
         # A domain that became local after queueing: delivered here, not sent.
         state["rcpt"] = "451 4.3.0 not now"
