@@ -544,17 +544,16 @@ static int content_body(struct search_ctx *c, const struct store_msg *msg)
 	return 1;
 }
 
-/* Header fields named `field` (NULL: every field) decoded and matched. */
-static bool match_header(struct search_ctx *c, const struct store_msg *msg, const struct skey *k,
-			 const char *field)
+/* Whether a header field's decoded value (of the fields named `field`, or
+ * of every field when NULL) holds the string. */
+static bool fields_contain(const char *header, size_t len, const struct skey *k,
+			   const char *field)
 {
 	struct mime_header_field f;
 	size_t pos = 0;
 	size_t flen = field != NULL ? strlen(field) : 0;
 
-	if (!content_header(c, msg))
-		return false;
-	while (mime_header_next(c->header, c->header_len, &pos, &f) == 1) {
+	while (mime_header_next(header, len, &pos, &f) == 1) {
 		if (field != NULL && (f.name_len != flen || strncasecmp(f.name, field, flen) != 0))
 			continue;
 		char *dec = NULL;
@@ -569,12 +568,24 @@ static bool match_header(struct search_ctx *c, const struct store_msg *msg, cons
 	return false;
 }
 
+static bool match_header(struct search_ctx *c, const struct store_msg *msg, const struct skey *k,
+			 const char *field)
+{
+	return content_header(c, msg) && fields_contain(c->header, c->header_len, k, field);
+}
+
 static bool match_body(struct search_ctx *c, const struct store_msg *msg, const struct skey *k)
 {
 	if (!content_body(c, msg))
 		return false;
 	for (uint32_t i = 0; i < c->tree->nparts; i++) {
 		const struct mime_part *p = c->tree->parts[i];
+		/* An attached message's header is part of this message's body:
+		 * forwarded mail is found by its subject and sender. */
+		if (p->parent != NULL && mime_part_is_message(p) && p->header_offset <= c->body_len &&
+		    p->header_len <= c->body_len - p->header_offset &&
+		    fields_contain(c->body + p->header_offset, (size_t)p->header_len, k, NULL))
+			return true;
 		if (mime_part_is_multipart(p) || mime_part_message(p) != NULL ||
 		    strcmp(p->type, "text") != 0)
 			continue;

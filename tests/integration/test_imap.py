@@ -317,6 +317,10 @@ class ImapSuite(unittest.TestCase):
             ('SEARCH CC "z\xc3\xbcrich"', b"* SEARCH 1"),
             ('SEARCH BODY "caf\xc3\xa9"', b"* SEARCH 1 2"),     # qp latin-1 decoded
             ('SEARCH TEXT "inner html"', b"* SEARCH 2"),
+            # the attached message's header is body text of the outer one
+            ('SEARCH BODY "inner message"', b"* SEARCH 2"),
+            ('SEARCH TEXT "dave@example"', b"* SEARCH 2"),
+            ('SEARCH SUBJECT "inner message"', b"* SEARCH"),
             ("SEARCH FROM alice", b"* SEARCH 1"),
             ("SEARCH HEADER Message-ID simple", b"* SEARCH 1"),
             ("SEARCH OR (FROM carol) (HEADER Message-ID simple) NOT SMALLER 10",
