@@ -15,6 +15,10 @@ static int domain_cmd_add(struct admin *admin, int argc, char **argv)
 	if (ret <= 0)
 		return admin_store_fail(ret, ADMIN_EXIT_DATAERR, admin_arg(argv[0]), error);
 	admin_say("domain %s added", admin_arg(argv[0]));
+	/* RFC 5321 4.5.1: every mail domain MUST accept postmaster, and the
+	 * store has nobody to give it to until the admin says who. */
+	admin_say("postmaster@%s must reach a person: pillarbox alias add postmaster@%s ADDRESS",
+		  admin_arg(argv[0]), admin_arg(argv[0]));
 	return ADMIN_EXIT_OK;
 }
 

@@ -124,6 +124,8 @@ check "store init again refuses" 73 pb store init
 
 # ---- domains
 check "domain add" 0 pb domain add example.test
+expect_grep "domain add says postmaster needs an alias" \
+	"^pillarbox: postmaster@example.test must reach a person: pillarbox alias add postmaster@example.test ADDRESS\$" "$err"
 check "domain add again" 65 pb domain add example.test
 expect_grep "domain add again names the domain once" "^pillarbox: domain example.test exists already\$" "$err"
 check "domain add second" 0 pb domain add other.test
