@@ -291,8 +291,8 @@ static int deliver_cmd(struct admin *admin, int argc, char **argv)
 	if (ret < 0)
 		return admin_store_fail(ret, 0, admin_arg(address), error);
 	if (queued)
-		admin_say("%s: remote copies queued as %s (sent once the relay runs)",
-			  admin_arg(address), queue_id);
+		admin_say("%s: copies for remote recipients or full mailboxes queued as %s "
+			  "(delivered once the relay runs)", admin_arg(address), queue_id);
 	return ADMIN_EXIT_OK;
 }
 
