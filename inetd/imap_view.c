@@ -171,18 +171,16 @@ void imap_view_told(struct imap_view *v, uint32_t uid, uint64_t modseq)
 	v->told[v->ntold++] = modseq;
 }
 
+static int modseq_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static bool view_was_told(const struct imap_view *v, uint64_t modseq)
 {
-	size_t lo = 0, hi = v->ntold;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v->told[mid] < modseq)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < v->ntold && v->told[lo] == modseq;
+	return v->ntold > 0 && bsearch(&modseq, v->told, v->ntold, sizeof(*v->told), modseq_cmp) != NULL;
 }
 
 /* ------------------------------------------------------------- keywords */
