@@ -4,7 +4,8 @@ behind nginx (a socket from systemd-socket-activate, as
 pillarbox-webmail.socket makes it):
   - N worker processes answer on the socket: a FastCGI client that stalls
     in the middle of its request holds up one of them, not the webmail;
-  - a worker that ends is started again and the webmail keeps answering;
+  - a worker that ends is started again and the webmail keeps answering,
+    also one stopped while a client held it in the middle of a request;
   - SIGTERM to the first process stops every worker, each closing the
     store (none left registered in it)."""
 import http.client
@@ -66,12 +67,17 @@ def main():
         time.sleep(0.5)
         check(all(answers(server, timeout=5) for _ in range(5)),
               "answers while a client stalls one worker")
+        # Every worker stopped, the stalled one too (in the middle of reading
+        # its request): each ends, and new ones are started.
+        before = children(parent)
+        for pid in before:
+            os.kill(pid, signal.SIGTERM)
+        check(wait_for(lambda: len(children(parent)) == 2 and
+                       not set(before) & set(children(parent))),
+              "workers that were stopped, one of them held by a stalled client, are started "
+              "again (%s, then %s)" % (before, children(parent)))
         stalled.close()
         stalled = None
-        before = children(parent)
-        os.kill(before[0], signal.SIGTERM)
-        check(wait_for(lambda: len(children(parent)) == 2 and before[0] not in children(parent)),
-              "a worker that ended is started again")
         check(answers(server), "the webmail answers after that")
         workers = children(parent)
         os.kill(parent, signal.SIGTERM)
