@@ -238,9 +238,9 @@ bool imap_view_is_recent(const struct imap_view *v, uint32_t uid);
  * and, when `expunge_ok`, expunges (EXPUNGE). Returns 0, or -1 (logged;
  * the caller answers as it can). */
 int imap_view_sync(struct imap_session *s, bool expunge_ok);
-/* Remembers that the client was told about (uid, modseq): the next sync
- * does not report that change again. */
-void imap_view_told(struct imap_view *v, uint32_t uid, uint64_t modseq);
+/* Remembers that the client was told about the change with this MODSEQ
+ * (one change of one message): the next sync does not report it again. */
+void imap_view_told(struct imap_view *v, uint64_t modseq);
 /* Keyword name for a bit, reloading names if unknown (NULL if none). */
 const char *imap_view_keyword(struct imap_session *s, unsigned id);
 

@@ -754,7 +754,7 @@ static int fetch_one(struct imap_session *s, const struct store_msg *stored, voi
 			msg.keywords = sc.keywords;
 			msg.modseq = sc.modseq;
 			flags_changed = true;
-			imap_view_told(s->view, msg.uid, msg.modseq);
+			imap_view_told(s->view, msg.modseq);
 			imap_view_set_flags(s->view, msg.uid, msg.flags, msg.keywords);
 		}
 	}

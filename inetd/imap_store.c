@@ -63,7 +63,7 @@ static int store_changed_cb(const struct store_msg *msg, void *ctx)
 	struct store_run *run = ((void **)ctx)[1];
 
 	run->done[run->ndone++] = msg->uid;
-	imap_view_told(s->view, msg->uid, msg->modseq);
+	imap_view_told(s->view, msg->modseq);
 	imap_view_set_flags(s->view, msg->uid, msg->flags, msg->keywords);
 	if (!run->silent || s->condstore)
 		write_flags_fetch(s, msg, run->silent);

@@ -149,9 +149,8 @@ static void view_add_recent(struct imap_view *v, uint32_t lo, uint32_t hi)
 /* A STORE on every message of a 1,000,000-message mailbox stays below it. */
 #define IMAP_TOLD_MAX (2u * 1024 * 1024)
 
-void imap_view_told(struct imap_view *v, uint32_t uid, uint64_t modseq)
+void imap_view_told(struct imap_view *v, uint64_t modseq)
 {
-	(void)uid; /* the MODSEQ alone names the change */
 	if (v->told_overflow)
 		return;
 	if (v->ntold > 0 && modseq <= v->told[v->ntold - 1]) {
