@@ -38,6 +38,11 @@ TESTS += tests/integration/test_pop3.py tests/integration/test_pop3_clients.py \
 
 dist_man8_MANS += doc/pop3d.8
 
+# The login benchmark's load client (run by hand: tests/bench/bench_pop3.py).
+noinst_PROGRAMS += tests/bench/bench_pop3_login
+tests_bench_bench_pop3_login_SOURCES = tests/bench/bench_pop3_login.c
+tests_bench_bench_pop3_login_LDADD = -lpthread
+
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_pop3
 tests_fuzz_fuzz_pop3_SOURCES = tests/fuzz/fuzz_pop3.c tests/fuzz/fuzz_world.c \
