@@ -222,6 +222,30 @@ static int write_all(int fd, const char *p, size_t n)
  * DB_MULTIVERSION would force MVCC on bodydata.db (env.c, db_multiversion)
  * for the db5.3_* tools; Pillarbox's own processes clear it after open. */
 static const char *const retired_directives[] = { "set_flags db_multiversion" };
+/* Whole lines older versions wrote with a value since changed (env.c says
+ * why): dropped so that the template's value is appended; a value an
+ * administrator chose is a different line and stays. */
+static const char *const retired_lines[] = { "set_lk_tablesize 32768" };
+
+/* The line with its blanks squeezed to single spaces, lowercased, without
+ * the newline: "set_lk_tablesize   32768\n" -> "set_lk_tablesize 32768". */
+static void squeeze(const char *line, size_t len, char *out, size_t outsize)
+{
+	size_t n = 0;
+	bool blank = true;   /* drops leading blanks */
+	for (size_t i = 0; i < len && line[i] != '\n' && line[i] != '\r' && n + 1 < outsize; i++) {
+		if (line[i] == ' ' || line[i] == '\t') {
+			blank = true;
+			continue;
+		}
+		if (blank && n > 0)
+			out[n++] = ' ';
+		blank = false;
+		if (n + 1 < outsize)
+			out[n++] = (char)tolower((unsigned char)line[i]);
+	}
+	out[n] = '\0';
+}
 
 static bool retired(const char *line, size_t len)
 {
@@ -230,6 +254,10 @@ static bool retired(const char *line, size_t len)
 		return false;
 	for (size_t i = 0; i < sizeof(retired_directives) / sizeof(retired_directives[0]); i++)
 		if (strcmp(key, retired_directives[i]) == 0)
+			return true;
+	squeeze(line, len, key, sizeof(key));
+	for (size_t i = 0; i < sizeof(retired_lines) / sizeof(retired_lines[0]); i++)
+		if (strcmp(key, retired_lines[i]) == 0)
 			return true;
 	return false;
 }

@@ -339,6 +339,29 @@ static void test_config_update(void **state)
 	fprintf(fp, "set_lk_tablesize  4096");   /* no final newline */
 	fclose(fp);
 	free(text);
+	store_close(&f->store);
+	if (store_open(f->config, false, &f->store, &error) < 0)
+		fail_msg("store_open: %s", error);
+	if (store_maintain(f->store, 86400, &error) < 0)
+		fail_msg("store_maintain: %s", error);
+	text = read_file(path);
+	assert_int_equal(count_lines(text, "set_lk_tablesize  4096"), 1);
+	assert_int_equal(count_lines(text, "set_lk_tablesize 1024"), 0);
+	assert_int_equal(count_lines(text, "set_lk_partitions 4"), 1);
+	free(text);
+	/* The value older versions wrote is retired and the new one added. */
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	for (const char *p = store_db_config_template(); *p != '\0';) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - p) + 1 : strlen(p);
+		if (strncmp(p, "set_lk_tablesize", 16) != 0 && strncmp(p, "log_set_config", 14) != 0)
+			fwrite(p, 1, len, fp);
+		p += len;
+	}
+	fprintf(fp, "set_flags DB_MULTIVERSION\n");   /* retired */
+	fprintf(fp, "set_lk_tablesize  32768\n");     /* as older versions wrote it */
+	fclose(fp);
 	/* Opened with that line, the store still chooses MVCC per database. */
 	store_close(&f->store);
 	if (store_open(f->config, false, &f->store, &error) < 0)
@@ -350,8 +373,8 @@ static void test_config_update(void **state)
 			fail_msg("store_maintain: %s", error);
 		text = read_file(path);
 		assert_int_equal(count_lines(text, "log_set_config db_log_zero on"), 1);
-		assert_int_equal(count_lines(text, "set_lk_tablesize  4096"), 1);
-		assert_int_equal(count_lines(text, "set_lk_tablesize 32768"), 0);
+		assert_int_equal(count_lines(text, "set_lk_tablesize  32768"), 0);
+		assert_int_equal(count_lines(text, "set_lk_tablesize 1024"), 1);
 		assert_int_equal(count_lines(text, "set_cachesize 0 67108864 1"), 1);
 		assert_int_equal(count_lines(text, "set_flags DB_MULTIVERSION"), 0);
 		free(text);
