@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,6 @@ struct conn {
 	size_t line_max;
 	struct conn_line_state line;
 
-	char wbuf[CONN_WRITE_BUF];
 	size_t wlen;
 	const char *write_error;    /* sticky: set once a write failed */
 
@@ -43,6 +43,9 @@ struct conn {
 	char peer[CONN_ADDR_MAX];
 	bool peer_known, loopback;
 	char errbuf[256];
+	/* Last, and not zeroed by conn_new: clearing 64 KB cost every
+	 * connection 16 page faults for bytes written before they are read. */
+	char wbuf[CONN_WRITE_BUF];
 };
 
 /* ------------------------------------------------------------ line parser */
@@ -165,10 +168,11 @@ static int conn_set_nonblock(int fd)
 
 struct conn *conn_new(int fd_in, int fd_out, size_t line_max)
 {
-	struct conn *conn = calloc(1, sizeof(*conn));
+	struct conn *conn = malloc(sizeof(*conn));
 
 	if (conn == NULL)
 		return NULL;
+	memset(conn, 0, offsetof(struct conn, wbuf));
 	if (line_max > CONN_LINE_MAX_LIMIT)
 		line_max = CONN_LINE_MAX_LIMIT;
 	conn->line_max = line_max;
