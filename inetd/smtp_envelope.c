@@ -3,8 +3,9 @@
  * MX mode takes mail from anyone for local recipients and relays for no
  * one; an authenticated session (submission always, MX when a client logs
  * in) relays anywhere, and its envelope sender must be the login's own
- * address or an alias that resolves to it (SECURITY.md 6: authority comes
- * only from the authenticated principal, never from the sender address). */
+ * address, an alias that resolves to it, or the null path <> (SECURITY.md
+ * 6: authority comes only from the authenticated principal, never from the
+ * sender address). */
 #include <config.h>
 
 #include <stdio.h>
@@ -35,9 +36,11 @@ static int alias_find_cb(const char *source, const char *target, void *ctx)
 }
 
 /* 1 if the authenticated user may use `path` as envelope sender, 0 if
- * not, -1 on a store error. Allowed: the login's own address, or an
- * address that is an explicit alias source (not merely caught by a
- * catch-all) whose expansion reaches the user. */
+ * not, -1 on a store error. Allowed: the null path (MDNs, RFC 8098, and
+ * vacation replies, RFC 3834, are sent with it: it names nobody, and no
+ * bounce is ever made for it), the login's own address, or an address that
+ * is an explicit alias source (not merely caught by a catch-all) whose
+ * expansion reaches the user. */
 static int smtp_sender_allowed(struct smtp_session *s, const struct smtp_path *path)
 {
 	struct store_rcpt_target targets[STORE_ALIAS_TARGETS_MAX];
@@ -48,7 +51,9 @@ static int smtp_sender_allowed(struct smtp_session *s, const struct smtp_path *p
 	bool reaches = false;
 	int r;
 
-	if (path->null || path->quoted || path->literal)
+	if (path->null)
+		return 1;
+	if (path->quoted || path->literal)
 		return 0;
 	if (strcasecmp(path->address, s->user.address) == 0)
 		return 1;

@@ -106,8 +106,7 @@ class RelayTests(unittest.TestCase):
         s = smtplib.SMTP("127.0.0.1", self.sub.port, timeout=20)
         self.addCleanup(s.close)
         s.login(BOB, BOB_PW)
-        for forged in (ALICE, "Alice@Example.com", "postmaster@example.com", "x@foreign.example",
-                       ""):
+        for forged in (ALICE, "Alice@Example.com", "postmaster@example.com", "x@foreign.example"):
             code, text = s.mail(forged)
             self.assertEqual(code, 553, (forged, text))
             self.assertIn(b"5.7.1", text)
@@ -134,6 +133,21 @@ class RelayTests(unittest.TestCase):
         self.assertRegex(args[3], r"^[0-9a-f]{32}$")
         # the local copy went in the same transaction
         smtptest.split_stored(self.fx.dump(BOB)[-1][1])
+
+    def test_null_sender_after_auth(self):
+        """MAIL FROM:<> after AUTH (read receipts, vacation replies): the
+        message goes out with the null sender, locally and to the queue."""
+        s = smtplib.SMTP("127.0.0.1", self.sub.port, timeout=20)
+        self.addCleanup(s.close)
+        s.login(BOB, BOB_PW)
+        calls = len(self.relay_calls())
+        msg = pbtest.make_message("Read: hello", "displayed\r\n", sender=BOB, to=ALICE)
+        self.assertEqual(s.sendmail("", [ALICE, FOREIGN], msg), {})
+        m, _ = smtptest.split_stored(self.fx.dump(ALICE)[-1][1])
+        self.assertEqual(m.group("sender"), b"")
+        self.assertTrue(self.fx.wait_for(lambda: len(self.relay_calls()) > calls),
+                        "the relay was not started")
+        self.assertRegex(self.fx.log_text(), r"user=<%s> from=<> nrcpt=2 .*result=queued" % BOB)
 
     def test_alias_to_external_is_queued(self):
         r = self.raw(self.mx)
@@ -163,39 +177,67 @@ class EndToEndTests(unittest.TestCase):
     """smtpd queues, starts the real relay (inetd/relay, when built), which
     delivers through a per-domain route to another installation's MX."""
 
-    def test_submission_to_remote_mx(self):
+    def installations(self):
+        """(far, near, near's submission port): far is the MX of
+        elsewhere.example (user friend), near relays to it by a route."""
         relay = os.path.join(pbtest.TOP_BUILDDIR, "inetd", "relay")
         if not os.access(relay, os.X_OK):
             self.skipTest("inetd/relay is not built")
-        with smtptest.SmtpFixture("smtp-far", users=False) as far, \
-                smtptest.SmtpFixture("smtp-near") as near:
-            far.pillarbox("domain", "add", "elsewhere.example")
-            far.add_user("friend@elsewhere.example", "pw")
-            far_mx = far.smtpd("mx")
-            near.write_config({"route elsewhere.example": "127.0.0.1:%d" % far_mx.port,
-                               "tls_cert": near.cert_pem, "tls_key": near.key_pem})
-            sub = near.smtpd("submission", relay=relay)
-            s = smtplib.SMTP("127.0.0.1", sub.port, timeout=20)
-            s.login(ALICE, ALICE_PW)
-            msg = pbtest.make_message("far away", "over the relay\r\n", sender=ALICE,
-                                      to="friend@elsewhere.example")
-            self.assertEqual(s.sendmail(ALICE, ["friend@elsewhere.example"], msg), {})
-            s.quit()
-            self.assertTrue(far.wait_for(
-                lambda: far.count("friend@elsewhere.example")["friend@elsewhere.example"] == 1,
-                timeout=30), "not delivered; near log:\n" + near.log_text()[-3000:])
-            raw = far.dump("friend@elsewhere.example")[0][1]
-            self.assertTrue(raw.endswith(msg))
-            self.assertIn(b"Return-Path: <alice@example.com>\r\n", raw)
-            # two Received: the far MX's on top, ours below it
-            received = [ln for ln in raw.split(b"\r\n") if ln.startswith(b"Received: ")]
-            self.assertEqual(len(received), 2, raw[:800])
-            self.assertTrue(raw.split(b"\r\n")[2].startswith(b"Received: "))
-            self.assertIn(b"with ESMTPA id", raw)  # ours: submission, logged in (loopback)
-            # the relay's log lines land with smtpd's (PILLARBOX_LOG_STDERR)
-            self.assertTrue(near.wait_for(lambda: re.search(
-                r"relay\[\d+\]: queue=[0-9a-f]{32} to=<friend@elsewhere.example> status=sent",
-                near.log_text())), "no relay log line:\n" + near.log_text()[-3000:])
+        far = smtptest.SmtpFixture("smtp-far", users=False)
+        self.addCleanup(far.close)
+        near = smtptest.SmtpFixture("smtp-near")
+        self.addCleanup(near.close)
+        far.pillarbox("domain", "add", "elsewhere.example")
+        far.add_user("friend@elsewhere.example", "pw")
+        far_mx = far.smtpd("mx")
+        near.write_config({"route elsewhere.example": "127.0.0.1:%d" % far_mx.port,
+                           "tls_cert": near.cert_pem, "tls_key": near.key_pem})
+        return far, near, near.smtpd("submission", relay=relay).port
+
+    def test_submission_to_remote_mx(self):
+        far, near, port = self.installations()
+        s = smtplib.SMTP("127.0.0.1", port, timeout=20)
+        s.login(ALICE, ALICE_PW)
+        msg = pbtest.make_message("far away", "over the relay\r\n", sender=ALICE,
+                                  to="friend@elsewhere.example")
+        self.assertEqual(s.sendmail(ALICE, ["friend@elsewhere.example"], msg), {})
+        s.quit()
+        self.assertTrue(far.wait_for(
+            lambda: far.count("friend@elsewhere.example")["friend@elsewhere.example"] == 1,
+            timeout=30), "not delivered; near log:\n" + near.log_text()[-3000:])
+        raw = far.dump("friend@elsewhere.example")[0][1]
+        self.assertTrue(raw.endswith(msg))
+        self.assertIn(b"Return-Path: <alice@example.com>\r\n", raw)
+        # two Received: the far MX's on top, ours below it
+        received = [ln for ln in raw.split(b"\r\n") if ln.startswith(b"Received: ")]
+        self.assertEqual(len(received), 2, raw[:800])
+        self.assertTrue(raw.split(b"\r\n")[2].startswith(b"Received: "))
+        self.assertIn(b"with ESMTPA id", raw)  # ours: submission, logged in (loopback)
+        # the relay's log lines land with smtpd's (PILLARBOX_LOG_STDERR)
+        self.assertTrue(near.wait_for(lambda: re.search(
+            r"relay\[\d+\]: queue=[0-9a-f]{32} to=<friend@elsewhere.example> status=sent",
+            near.log_text())), "no relay log line:\n" + near.log_text()[-3000:])
+
+    def test_null_sender_to_remote_mx(self):
+        """A message from <> (a read receipt) goes out with the null
+        sender; a recipient the far MX refuses is not bounced to anyone."""
+        far, near, port = self.installations()
+        s = smtplib.SMTP("127.0.0.1", port, timeout=20)
+        s.login(ALICE, ALICE_PW)
+        msg = pbtest.make_message("Read: far away", "displayed\r\n", sender=ALICE,
+                                  to="friend@elsewhere.example")
+        self.assertEqual(s.sendmail("", ["friend@elsewhere.example",
+                                         "nobody@elsewhere.example"], msg), {})
+        s.quit()
+        self.assertTrue(far.wait_for(
+            lambda: far.count("friend@elsewhere.example")["friend@elsewhere.example"] == 1,
+            timeout=30), "not delivered; near log:\n" + near.log_text()[-3000:])
+        raw = far.dump("friend@elsewhere.example")[0][1]
+        self.assertTrue(raw.startswith(b"Return-Path: <>\r\n"), raw[:200])
+        self.assertTrue(near.wait_for(lambda: re.search(
+            r"queue=[0-9a-f]{32}: no DSN for a DSN \(null sender\)", near.log_text()),
+            timeout=30), "no log of the bounce left out:\n" + near.log_text()[-3000:])
+        self.assertEqual(near.count(ALICE)[ALICE], 0)
 
 
 if __name__ == "__main__":
