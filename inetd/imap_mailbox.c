@@ -130,6 +130,16 @@ static unsigned imap_special_parse(const char *name)
 
 /* ------------------------------------------------------- SELECT/EXAMINE */
 
+/* Deselects the mailbox (back to the authenticated state) with the untagged
+ * OK [CLOSED] that marks the end of a selection (RFC 9051 7.1);
+ * `why` is fixed text. */
+static void imap_selection_end(struct imap_session *s, const char *why)
+{
+	imap_view_close(s);
+	s->state = IMAP_STATE_AUTH;
+	imap_printf(s, "* OK [CLOSED] %s\r\n", why);
+}
+
 int imap_cmd_select(struct imap_session *s, struct imap_cmd *cmd)
 {
 	bool readonly = strcasecmp(cmd->name, "EXAMINE") == 0;
@@ -148,11 +158,8 @@ int imap_cmd_select(struct imap_session *s, struct imap_cmd *cmd)
 		}
 		s->condstore = true;
 	}
-	if (s->view != NULL) {
-		imap_view_close(s);
-		s->state = IMAP_STATE_AUTH;
-		imap_puts(s, "* OK [CLOSED] Previous mailbox closed\r\n");
-	}
+	if (s->view != NULL)
+		imap_selection_end(s, "Previous mailbox closed");
 	if (imap_mailbox_lookup(s, cmd, cmd->args, "[NONEXISTENT]", &mb) <= 0)
 		return 0;
 	if (imap_view_open(s, cmd, &mb, readonly) <= 0)
@@ -275,11 +282,8 @@ int imap_cmd_delete(struct imap_session *s, struct imap_cmd *cmd)
 		imap_no(s, cmd, "[HASCHILDREN] Mailbox has children: delete them first");
 		return 0;
 	}
-	if (s->view != NULL && s->view->mailbox_id == mb.id) {
-		imap_view_close(s);
-		s->state = IMAP_STATE_AUTH;
-		imap_puts(s, "* OK [CLOSED] Selected mailbox deleted\r\n");
-	}
+	if (s->view != NULL && s->view->mailbox_id == mb.id)
+		imap_selection_end(s, "Selected mailbox deleted");
 	imap_ok(s, cmd, "Delete completed");
 	return 0;
 }
@@ -338,8 +342,16 @@ int imap_cmd_rename(struct imap_session *s, struct imap_cmd *cmd)
 		imap_no(s, cmd, "[CANNOT] Rename refused");
 		return 0;
 	}
-	if (s->view != NULL && s->view->mailbox_id == mb.id && strcmp(mb.name, "INBOX") != 0)
-		snprintf(s->view->name, sizeof(s->view->name), "%s", to);
+	/* The view follows its mailbox id. Renaming INBOX gives that id the
+	 * new name and makes a new, empty INBOX with another UIDVALIDITY:
+	 * the client's INBOX is gone, so the selection ends (the view would
+	 * otherwise go on working on the renamed mailbox as INBOX). */
+	if (s->view != NULL && s->view->mailbox_id == mb.id) {
+		if (strcmp(mb.name, "INBOX") == 0)
+			imap_selection_end(s, "INBOX renamed: its messages moved, select it again");
+		else
+			snprintf(s->view->name, sizeof(s->view->name), "%s", to);
+	}
 	imap_ok(s, cmd, "Rename completed");
 	return 0;
 }

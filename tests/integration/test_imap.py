@@ -229,6 +229,42 @@ class ImapSuite(unittest.TestCase):
         u, _ = c.cmd("STATUS Saved (MESSAGES)")
         self.assertEqual(u, [b'* STATUS "Saved" (MESSAGES 1)'])
 
+    def test_rename_selected_inbox(self):
+        """RENAME INBOX while INBOX is selected: the messages move, a new
+        empty INBOX (new UIDVALIDITY) remains, and the session no longer
+        works on the moved messages as if they were INBOX's."""
+        user, pw = "rena@example.com", "rena pw"
+        self.fx.add_user(user, pw)
+        for i in range(2):
+            self.fx.deliver(user, pbtest.make_message("m%d" % i, "x\r\n", to=user))
+        c = self.raw(user=user, password=pw)
+        u, _ = c.cmd("SELECT INBOX")
+        self.assertIn(b"* 2 EXISTS", u)
+        old = [x for x in u if x.startswith(b"* OK [UIDVALIDITY ")]
+        u, t = c.cmd("RENAME INBOX Kept")
+        self.assertIn(b"OK Rename completed", t)
+        self.assertTrue(any(x.startswith(b"* OK [CLOSED]") for x in u), u)
+        # nothing selected: no FETCH, STORE or SEARCH reaches the moved messages
+        for command in ("FETCH 1:* (FLAGS)", "STORE 1:* +FLAGS (\\Deleted)", "SEARCH ALL",
+                        "UID STORE 1:* +FLAGS (\\Deleted)"):
+            u, t = c.cmd(command)
+            self.assertIn(b"BAD No mailbox selected", t, command)
+            self.assertEqual(u, [], command)
+        u, t = c.cmd("SELECT INBOX")
+        self.assertIn(b"* 0 EXISTS", u)
+        self.assertFalse(any(x.startswith(b"* OK [CLOSED]") for x in u), u)
+        new = [x for x in u if x.startswith(b"* OK [UIDVALIDITY ")]
+        self.assertNotEqual(new, old)
+        u, _ = c.cmd("STATUS Kept (MESSAGES DELETED)")
+        self.assertEqual(u, [b'* STATUS "Kept" (MESSAGES 2 DELETED 0)'])
+        # another selected mailbox renamed stays selected under its new name
+        c.cmd("SELECT Kept")
+        u, t = c.cmd("RENAME Kept Kept2")
+        self.assertIn(b"OK Rename completed", t)
+        self.assertEqual(u, [])
+        u, _ = c.cmd("FETCH 1:* (FLAGS)")
+        self.assertEqual(len(u), 2, u)
+
     def test_quota(self):
         c = self.raw(user=CAROL, password=CAROL_PW)
         _, t = c.cmd("CAPABILITY")
