@@ -244,22 +244,9 @@ int smtp_cmd_rcpt(struct smtp_session *s, char *args, size_t len)
 					 s->authenticated ? "550 5.1.2 Address literals are not "
 							    "accepted as recipients"
 							  : "554 5.7.1 Relay access denied");
-	if (p.quoted) {
-		/* The store's addresses are dot-atoms: a quoted local part
-		 * is nobody here, and is not relayed. */
-		r = store_domain_is_local(s->store, p.address + p.local_len + 1, &error);
-		if (r < 0) {
-			smtp_reply(s, "451 4.3.0 Temporary lookup failure, try again later");
-			return 0;
-		}
-		if (r == 1)
-			return smtp_rcpt_refused(s, &p, "no such user",
-						 "550 5.1.1 No such user here");
-		return smtp_rcpt_refused(s, &p, "quoted local part",
-					 s->authenticated ? "553 5.1.3 Quoted local parts are not "
-							    "supported"
-							  : "554 5.7.1 Relay access denied");
-	}
+	/* A quoted local part is nobody here (the store's addresses are
+	 * dot-atoms); store_resolve says so, or that its domain is another's,
+	 * where an authenticated session relays it as received. */
 	if (p.postmaster)
 		res = smtp_resolve_postmaster(s, address, sizeof(address), targets, &n, &error);
 	else {

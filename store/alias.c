@@ -240,6 +240,49 @@ static int resolve_txn(struct store *store, DB_TXN *txn, void *ctx)
 	return r < 0 ? r : 1;
 }
 
+/* RFC 5321 Quoted-string local part, as smtpd's parser leaves it: at most
+ * 64 octets, quotes around, inside printable ASCII (or UTF-8) with only
+ * '"' and '\\' escaped by a backslash. */
+static bool quoted_local_valid(const char *local, size_t len)
+{
+	if (len < 2 || len > 64 || local[0] != '"' || local[len - 1] != '"')
+		return false;
+	for (size_t i = 1; i + 1 < len; i++) {
+		unsigned char ch = (unsigned char)local[i];
+		if (ch == '\\') {
+			i++;
+			if (i + 1 >= len || local[i] < 32 || local[i] > 126)
+				return false;
+		} else if (ch == '"' || ch < 32 || ch == 127) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* A quoted local part names nobody here (local addresses are dot-atoms),
+ * but in another domain it is that domain's to interpret: it is relayed
+ * as received (submission checks who may relay). */
+static enum store_resolve_result resolve_quoted(struct store *store, const char *address,
+						const char **error_r)
+{
+	const char *at = strrchr(address, '@');
+	char domain[STORE_DOMAIN_MAX + 1];
+	if (at == NULL || !quoted_local_valid(address, (size_t)(at - address)) ||
+	    account_domain_parse(at + 1, domain) == 0) {
+		account_refuse(store, error_r, "invalid address");
+		return STORE_RESOLVE_NO_USER;
+	}
+	int r = store_domain_is_local(store, domain, error_r);
+	if (r < 0)
+		return STORE_RESOLVE_ERROR;
+	if (r == 1) {
+		account_refuse(store, error_r, "no such user");
+		return STORE_RESOLVE_NO_USER;
+	}
+	return STORE_RESOLVE_NOT_LOCAL;
+}
+
 enum store_resolve_result store_resolve(struct store *store, const char *address,
 					struct store_rcpt_target *targets, size_t max, size_t *n_r,
 					const char **error_r)
@@ -253,9 +296,8 @@ enum store_resolve_result store_resolve(struct store *store, const char *address
 		return STORE_RESOLVE_ERROR;
 	}
 	if (account_addr_parse(address, &c->addr) == 0) {
-		account_refuse(store, error_r, "invalid address");
 		free(c);
-		return STORE_RESOLVE_NO_USER;
+		return resolve_quoted(store, address, error_r);
 	}
 	c->w.out = targets;
 	c->w.max = max;

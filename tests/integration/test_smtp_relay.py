@@ -149,6 +149,25 @@ class RelayTests(unittest.TestCase):
                         "the relay was not started")
         self.assertRegex(self.fx.log_text(), r"user=<%s> from=<> nrcpt=2 .*result=queued" % BOB)
 
+    def test_quoted_remote_recipient(self):
+        """An authenticated client may send to a quoted local part in
+        another domain (RFC 5321 4.1.2): queued as given, the relay started;
+        in a local domain it is nobody."""
+        s = smtplib.SMTP("127.0.0.1", self.sub.port, timeout=20)
+        self.addCleanup(s.close)
+        s.login(ALICE, ALICE_PW)
+        calls = len(self.relay_calls())
+        quoted = '"john doe"@elsewhere.example'
+        msg = pbtest.make_message("quoted", "hello\r\n", sender=ALICE, to=quoted)
+        self.assertEqual(s.sendmail(ALICE, [quoted], msg), {})
+        self.assertTrue(self.fx.wait_for(lambda: len(self.relay_calls()) > calls),
+                        "the relay was not started")
+        queued = self.fx.pillarbox("queue", "show", self.relay_calls()[-1][3]).stdout.decode()
+        self.assertIn('<"john doe"@elsewhere.example>', queued)
+        self.assertEqual(s.mail(ALICE)[0], 250)
+        code, text = s.rcpt('"john doe"@example.com')
+        self.assertEqual(code, 550, text)
+
     def test_alias_to_external_is_queued(self):
         r = self.raw(self.mx)
         calls = len(self.relay_calls())
