@@ -3,7 +3,8 @@
  * the next attempt are committed in one transaction, then the failed
  * recipients are reported to the sender in a DSN and marked returned in a
  * second one. A relay killed between the two sends the DSN again on the
- * next run (at most twice), never not at all. */
+ * next run (at most twice), never not at all. A DSN the sender's full
+ * mailbox cannot take stays owed in the entry and is retried like mail. */
 #include <config.h>
 
 #include <errno.h>
@@ -214,19 +215,19 @@ static void deliver_batch(struct job *j, const char *domain, const size_t *idx, 
 	const struct config_route *route = config_route_find(config, domain);
 	struct relay_mx mx[RELAY_MX_MAX];
 	struct relay_addr addrs[2 * RELAY_ADDRS_MAX];
-	struct relay_result *res = calloc(n, sizeof(*res));
+	struct relay_result *res = calloc(n, sizeof(*res)), *kept = calloc(n, sizeof(*kept));
 	const char **rcpts = calloc(n, sizeof(*rcpts));
 	char error[OUTQ_REPLY_MAX + 1] = "", mta[OUTQ_MTA_MAX + 1] = "";
 	enum relay_tls_policy policy;
 	const char *why = NULL;
 	uint16_t port;
 	size_t nmx = 0, tries = 0;
-	bool system = false, auth = false, null_mx = false, temp = false;
-	char temp_mta[OUTQ_MTA_MAX + 1] = "";
+	bool system = false, auth = false, null_mx = false, temp = false, any = false;
+	char kept_mta[OUTQ_MTA_MAX + 1] = "";
 	char *relayhost = NULL;
 	int st;
 
-	if (res == NULL || rcpts == NULL) {
+	if (res == NULL || kept == NULL || rcpts == NULL) {
 		all_set(j, idx, n, OUTQ_RCPT_PENDING, "out of memory", "4.3.0", NULL);
 		goto out;
 	}
@@ -330,15 +331,20 @@ static void deliver_batch(struct job *j, const char *domain, const size_t *idx, 
 				s = relay_smtp_session(relay, &t, &j->msg, rcpts, n, true, res, mta,
 						       sizeof(mta), error, sizeof(error));
 			}
-			if (s == RELAY_SESSION_DONE) {
+			if (s == RELAY_SESSION_DONE && !res[0].unsuited) {
 				results_apply(j, idx, n, res, mta);
 				goto out;
 			}
-			if (s == RELAY_SESSION_TEMP) {
-				/* kept unless a later host does better (a failed
-				 * connect leaves `res` as it is) */
-				temp = true;
-				snprintf(temp_mta, sizeof(temp_mta), "%s", mta);
+			/* Kept unless a later host does better. A host that
+			 * answered 4xx may take the message later; one that
+			 * lacks what it needs (8BITMIME, SMTPUTF8, SIZE) never
+			 * will, so its refusal is returned to the sender only
+			 * when no host did better in this attempt. */
+			if (s == RELAY_SESSION_TEMP || (s == RELAY_SESSION_DONE && !temp)) {
+				memcpy(kept, res, n * sizeof(*kept));
+				snprintf(kept_mta, sizeof(kept_mta), "%s", mta);
+				temp = s == RELAY_SESSION_TEMP;
+				any = true;
 			}
 			log_info("queue=%s domain=%s attempt failed: %s", j->e->id, domain, error);
 			if (process_stop_requested)
@@ -347,14 +353,15 @@ static void deliver_batch(struct job *j, const char *domain, const size_t *idx, 
 		if (process_stop_requested)
 			break;
 	}
-	if (temp)
-		results_apply(j, idx, n, res, temp_mta);   /* the servers' own replies */
+	if (any)
+		results_apply(j, idx, n, kept, kept_mta);   /* the servers' own replies */
 	else
 		all_set(j, idx, n, OUTQ_RCPT_PENDING, error[0] != '\0' ? error : "no host to try",
 			"4.4.1", NULL);
 out:
 	free(relayhost);
 	free(res);
+	free(kept);
 	free(rcpts);
 }
 
@@ -370,6 +377,9 @@ static void deliver_domain(struct job *j, const char *domain, const size_t *idx,
 
 /* --------------------------------------------------------------- DSN */
 
+/* The DSN for the FAILED recipients, to the sender. 1 delivered or queued
+ * (or owed to nobody: the sender is gone), 0 the sender's mailbox cannot
+ * take it now (why in the entry's last_error), -1 error. */
 static int dsn_send(struct job *j)
 {
 	struct outq_entry *e = j->e;
@@ -446,22 +456,57 @@ static int dsn_send(struct job *j)
 			 n == 1 ? "" : "s", queued ? " queued as " : " delivered", queued ? qid : "");
 		return 1;
 	}
+	if (r == 0) {
+		/* The sender's mailbox is full: as deliver_local's 4.2.2. */
+		snprintf(e->last_error, sizeof(e->last_error), "DSN to <%s>: 452 4.2.2 %s",
+			 e->sender, error != NULL ? error : "over quota");
+		return 0;
+	}
 	log_error("queue=%s: DSN to <%s>: %s", e->id, e->sender, error != NULL ? error : "refused");
-	/* Over quota (0): the sender cannot take it; dropped like Postfix does
-	 * after its own retries would fail the same way. */
-	return r == 0 ? 1 : -1;
+	return -1;
+}
+
+/* A DSN the sender cannot take now (dsn_send() 0) stays owed in the entry
+ * (its recipients FAILED) and is retried with the back-off of a deferred
+ * delivery, `counted` telling whether this run's attempt is counted
+ * already. It is dropped once queue_lifetime has passed since the last of
+ * them failed, as mail is: a DSN about it would go to the null sender.
+ * 1 dropped, 0 kept. */
+static int dsn_defer(struct job *j, bool counted)
+{
+	struct outq_entry *e = j->e;
+	int64_t since = e->created;
+
+	for (uint32_t i = 0; i < e->nrcpts; i++)
+		if (e->rcpts[i].state == OUTQ_RCPT_FAILED && e->rcpts[i].updated > since)
+			since = e->rcpts[i].updated;
+	if (j->now >= since + (int64_t)j->relay->rc->queue_lifetime) {
+		log_warning("queue=%s: %s: dropped after queue_lifetime", e->id, e->last_error);
+		return 1;
+	}
+	if (!counted) {
+		e->attempts++;
+		e->last_try = j->now;
+	}
+	e->next_try = j->now + relay_retry_delay(e->attempts);
+	log_info("queue=%s: %s: deferred", e->id, e->last_error);
+	return 0;
 }
 
 /* ------------------------------------------------------------- message */
 
-/* Body facts for MAIL FROM: 8-bit bytes anywhere, non-ASCII in the header
- * (SMTPUTF8), and the header block for a DSN. */
-static void message_scan(struct job *j, uint64_t header_len)
+/* Opens the queued body and reads its header block: for a DSN, and
+ * non-ASCII in it means SMTPUTF8. 1, 0 the body is missing, -1. */
+static int message_open(struct job *j, const char **error_r)
 {
-	char buf[65536];
-	uint64_t off = 0;
+	uint64_t header_len = 0;
+	int r = outq_body_open(j->relay->store, j->e, &j->fd, &header_len, error_r);
 
-	j->msg.eightbit = false;
+	if (r <= 0)
+		return r;
+	j->msg.sender = j->e->sender;
+	j->msg.fd = j->fd;
+	j->msg.size = j->e->size;
 	j->msg.smtputf8 = false;
 	if (header_len > RELAY_HEADER_SCAN_MAX)
 		header_len = RELAY_HEADER_SCAN_MAX;
@@ -473,6 +518,17 @@ static void message_scan(struct job *j, uint64_t header_len)
 			if ((unsigned char)j->headers[i] >= 0x80)
 				j->msg.smtputf8 = true;
 	}
+	return 1;
+}
+
+/* 8-bit bytes anywhere, header or body: BODY=8BITMIME, and a server
+ * without 8BITMIME cannot take the message (RFC 6152 3). */
+static void message_scan(struct job *j)
+{
+	char buf[65536];
+	uint64_t off = 0;
+
+	j->msg.eightbit = false;
 	for (;;) {
 		ssize_t n = pread(j->fd, buf, sizeof(buf), (off_t)off);
 
@@ -530,7 +586,6 @@ static int checkpoint(struct job *j, const size_t *idx, size_t n)
 static void attempt(struct job *j)
 {
 	struct outq_entry *e = j->e;
-	uint64_t header_len = 0;
 	const char *error = NULL;
 	bool *done = calloc(e->nrcpts, sizeof(*done));
 	size_t *idx = calloc(e->nrcpts, sizeof(*idx));
@@ -538,7 +593,7 @@ static void attempt(struct job *j)
 
 	if (done == NULL || idx == NULL)
 		goto out;
-	r = outq_body_open(j->relay->store, e, &j->fd, &header_len, &error);
+	r = message_open(j, &error);
 	if (r < 0) {
 		for (uint32_t i = 0; i < e->nrcpts; i++)
 			if (e->rcpts[i].state == OUTQ_RCPT_PENDING)
@@ -552,10 +607,7 @@ static void attempt(struct job *j)
 					 "5.3.0", NULL);
 		goto out;
 	}
-	j->msg.sender = e->sender;
-	j->msg.fd = j->fd;
-	j->msg.size = e->size;
-	message_scan(j, header_len);
+	message_scan(j);
 
 	/* One domain at a time, its recipients together. */
 	for (uint32_t i = 0; i < e->nrcpts && !process_stop_requested; i++) {
@@ -604,7 +656,9 @@ int relay_entry_process(struct relay *relay, const char *id)
 		return r;
 	}
 	j.now = (int64_t)time(NULL);
-	if (any_state(&e, OUTQ_RCPT_PENDING)) {
+	bool tried = any_state(&e, OUTQ_RCPT_PENDING);
+
+	if (tried) {
 		attempt(&j);
 		if (j.gone) {
 			deleted = j.deleted;
@@ -649,16 +703,23 @@ int relay_entry_process(struct relay *relay, const char *id)
 	if (dsn_due && !deleted) {
 		int d = 1;
 
-		if (e.sender[0] == '\0')
+		if (e.sender[0] == '\0') {
 			log_info("queue=%s: no DSN for a DSN (null sender)", e.id);
-		else
+		} else {
+			/* A DSN retried (no recipient tried in this run) quotes
+			 * the original header too, when it can be read. */
+			if (j.fd < 0)
+				(void)message_open(&j, &error);
 			d = dsn_send(&j);
+		}
+		if (d == 0)
+			d = dsn_defer(&j, tried);
 		for (uint32_t i = 0; i < e.nrcpts && d == 1; i++)
 			if (e.rcpts[i].state == OUTQ_RCPT_FAILED)
 				e.rcpts[i].state = OUTQ_RCPT_RETURNED;
-		if (d != 1)
+		if (d < 0)
 			e.next_try = j.now + RELAY_RETRY_MIN;
-		else if (any_state(&e, OUTQ_RCPT_PENDING))
+		else if (d == 1 && any_state(&e, OUTQ_RCPT_PENDING))
 			e.next_try = j.now + relay_retry_delay(e.attempts);
 		r = outq_commit(relay->store, &e, true, &deleted, &error);
 		if (r < 0)

@@ -169,7 +169,7 @@ void relay_ehlo_line(struct relay_ehlo *e, const char *line, size_t len)
 
 void relay_dot_init(struct relay_dot *dot)
 {
-	dot->bol = true;
+	dot->col = 0;
 	dot->cr = false;
 }
 
@@ -184,7 +184,7 @@ size_t relay_dot_encode(struct relay_dot *dot, const char *in, size_t len, char 
 			dot->cr = false;
 			out[o++] = '\r';
 			out[o++] = '\n';
-			dot->bol = true;
+			dot->col = 0;
 			if (c == '\n')
 				continue;
 		}
@@ -195,13 +195,22 @@ size_t relay_dot_encode(struct relay_dot *dot, const char *in, size_t len, char 
 		if (c == '\n') {
 			out[o++] = '\r';
 			out[o++] = '\n';
-			dot->bol = true;
+			dot->col = 0;
 			continue;
 		}
-		if (dot->bol && c == '.')
+		if (dot->col >= RELAY_LINE_MAX) {
+			/* At most 3 bytes more per RELAY_LINE_MAX bytes of
+			 * the line, within the room promised in the header. */
+			memcpy(out + o, "\r\n ", 3);
+			o += 3;
+			dot->col = 1;
+		}
+		if (dot->col == 0 && c == '.') {
 			out[o++] = '.';
+			dot->col++;
+		}
 		out[o++] = c;
-		dot->bol = false;
+		dot->col++;
 	}
 	return o;
 }
@@ -210,12 +219,12 @@ size_t relay_dot_finish(struct relay_dot *dot, char *out)
 {
 	size_t o = 0;
 
-	if (dot->cr || !dot->bol) {
+	if (dot->cr || dot->col > 0) {
 		out[o++] = '\r';
 		out[o++] = '\n';
 	}
 	dot->cr = false;
-	dot->bol = true;
+	dot->col = 0;
 	memcpy(out + o, ".\r\n", 3);
 	return o + 3;
 }
@@ -345,6 +354,7 @@ static void result_set(struct relay_result *res, enum relay_outcome outcome, con
 	res->outcome = outcome;
 	snprintf(res->reply, sizeof(res->reply), "%s", reply);
 	snprintf(res->status, sizeof(res->status), "%s", status);
+	res->unsuited = false;
 }
 
 static void result_from_reply(struct relay_result *res, const struct relay_reply *r)
@@ -645,6 +655,41 @@ broken:
 			result_set(&results[i], RELAY_OUTCOME_TEMP, s->error, "");
 }
 
+/* What the message needs that the server lacks: true with every result
+ * PERM and `unsuited` (permanent for this server only: the caller may try
+ * the next MX before returning the message). */
+static bool server_lacks(struct session *s, const struct relay_message *m, bool utf8,
+			 struct relay_result *results, size_t n)
+{
+	const char *host = s->t->host, *status;
+	char why[OUTQ_REPLY_MAX];
+
+	if (utf8 && !s->ehlo.smtputf8) {
+		snprintf(why, sizeof(why), "the message needs SMTPUTF8 (non-ASCII addresses or "
+			 "header fields) and %s does not support it", host);
+		status = "5.6.7";
+	} else if (m->eightbit && !s->ehlo.eightbitmime) {
+		/* RFC 6152 3: never sent as it is. Returned rather than
+		 * converted to quoted-printable, which would break DKIM
+		 * signatures and rewrite every 8bit part of a multipart. */
+		snprintf(why, sizeof(why), "the message has 8-bit content and %s does not accept "
+			 "8BITMIME (conversion required but not supported)", host);
+		status = "5.6.3";
+	} else if (s->ehlo.size && s->ehlo.size_max > 0 && m->size > s->ehlo.size_max) {
+		snprintf(why, sizeof(why), "message size %llu exceeds the limit of %s (%llu bytes)",
+			 (unsigned long long)m->size, host, (unsigned long long)s->ehlo.size_max);
+		status = "5.3.4";
+	} else {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		result_set(&results[i], RELAY_OUTCOME_PERM, why, status);
+		results[i].unsuited = true;
+	}
+	snprintf(s->error, s->errsize, "%s: %s", s->mta, why);
+	return true;
+}
+
 int relay_smtp_session(struct relay *relay, const struct relay_target *t,
 		       const struct relay_message *m, const char *const *rcpts, size_t n,
 		       bool no_starttls, struct relay_result *results, char *mta_r,
@@ -715,28 +760,11 @@ int relay_smtp_converse(struct relay *relay, const struct relay_target *t,
 	if (t->auth && authenticate(&s) < 0)
 		goto out;
 
-	/* What the message needs that the server may lack: permanent. */
 	bool utf8 = m->smtputf8 || !ascii(m->sender);
 
 	for (size_t i = 0; i < n && !utf8; i++)
 		utf8 = !ascii(rcpts[i]);
-	if (utf8 && !s.ehlo.smtputf8) {
-		char why[OUTQ_REPLY_MAX];
-
-		snprintf(why, sizeof(why), "the message needs SMTPUTF8 (non-ASCII addresses or "
-			 "header fields) and %s does not support it", t->host);
-		for (size_t i = 0; i < n; i++)
-			result_set(&results[i], RELAY_OUTCOME_PERM, why, "5.6.7");
-		status = RELAY_SESSION_DONE;
-		goto quit;
-	}
-	if (s.ehlo.size && s.ehlo.size_max > 0 && m->size > s.ehlo.size_max) {
-		char why[OUTQ_REPLY_MAX];
-
-		snprintf(why, sizeof(why), "message size %llu exceeds the limit of %s (%llu bytes)",
-			 (unsigned long long)m->size, t->host, (unsigned long long)s.ehlo.size_max);
-		for (size_t i = 0; i < n; i++)
-			result_set(&results[i], RELAY_OUTCOME_PERM, why, "5.3.4");
+	if (server_lacks(&s, m, utf8, results, n)) {
 		status = RELAY_SESSION_DONE;
 		goto quit;
 	}

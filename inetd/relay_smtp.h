@@ -52,16 +52,22 @@ void relay_ehlo_line(struct relay_ehlo *ehlo, const char *line, size_t len);
 
 /* ----------------------------------------------------------- DATA encoder */
 
+/* Octets of a line as sent, without CRLF (RFC 5321 4.5.3.1.6, RFC 5322
+ * 2.1.1). smtpd takes longer lines, and many servers refuse them. */
+#define RELAY_LINE_MAX 998
+
 struct relay_dot {
-	bool bol;    /* at the start of a line */
+	size_t col;  /* octets sent on the current line (0: at its start) */
 	bool cr;     /* a CR was seen, its LF not yet */
 };
 
 void relay_dot_init(struct relay_dot *dot);
 /* Encodes len bytes for DATA: every line end becomes CRLF (a bare CR or
  * LF too: RFC 5321 4.1.1.4 forbids them), a '.' that starts a line is
- * doubled (4.5.2). `out` needs room for 2 * len + 2 bytes. Returns the
- * bytes written. */
+ * doubled (4.5.2), and a line longer than RELAY_LINE_MAX octets is broken
+ * by CRLF and one space (as Postfix's smtp_line_length_limit), so the
+ * continuation never starts with a dot. `out` needs room for 2 * len + 2
+ * bytes. Returns the bytes written. */
 size_t relay_dot_encode(struct relay_dot *dot, const char *in, size_t len, char *out);
 /* Ends the data: CRLF if the message did not end with a line end, then
  * ".\r\n". At most 5 bytes. */
@@ -79,6 +85,9 @@ struct relay_result {
 	enum relay_outcome outcome;
 	char reply[OUTQ_REPLY_MAX + 1];  /* the reply, or what went wrong */
 	char status[16];                 /* RFC 3463, "" if none was given */
+	bool unsuited;                   /* PERM because this server lacks what the
+					    message needs (SMTPUTF8, 8BITMIME,
+					    SIZE): another MX may take it */
 };
 
 struct relay_message {
@@ -99,7 +108,9 @@ struct relay_target {
 enum relay_session_status {
 	RELAY_SESSION_RETRY = 0,       /* nothing learned about the recipients: try
 					  the next address (error says why) */
-	RELAY_SESSION_DONE = 1,        /* every result is this attempt's outcome */
+	RELAY_SESSION_DONE = 1,        /* every result is this attempt's outcome
+					  (every one `unsuited` when the server
+					  cannot take this message) */
 	RELAY_SESSION_TLS_FAILED = 2,  /* the handshake failed under "may": the
 					  caller may try again without STARTTLS */
 	RELAY_SESSION_TEMP = 3,        /* every result is temporary (a 421, 4xx to

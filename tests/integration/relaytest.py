@@ -21,11 +21,13 @@ Usage:
 
 import os
 import re
+import shutil
 import signal
 import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -252,7 +254,7 @@ class Instance(pbtest.Fixture):
         return self.inbox(address)
 
 
-def submit(instance, svc, sender, password, rcpts, message):
+def submit(instance, svc, sender, password, rcpts, message, mail_options=()):
     """Sends `message` through a submission smtpd (AUTH on loopback)."""
     import smtplib
     with smtplib.SMTP(svc.address[0], svc.address[1], timeout=30) as s:
@@ -260,8 +262,71 @@ def submit(instance, svc, sender, password, rcpts, message):
         s.starttls(context=instance.ssl_context(verify=False))
         s.ehlo("client.test")
         s.login(sender, password)
-        refused = s.sendmail(sender, rcpts, message)
+        refused = s.sendmail(sender, rcpts, message, mail_options=list(mail_options))
     return refused
+
+
+def check(cond, what):
+    """One assertion of a relay test, printed when it holds."""
+    if not cond:
+        raise AssertionError(what)
+    print("ok:", what)
+
+
+class Sender:
+    """The sending side of a test against scripted MX hosts: dnsmasq serving
+    `records` (zone "test"), an example.com instance at 127.0.0.2 with
+    bob@example.com (password "pw") whose relay reaches MX hosts on `port`,
+    and a submission smtpd that only queues (the test runs the relay). A
+    `with` block closes it and the FakeSmtp servers made by fake(); on an
+    error the instance's log goes to stderr first."""
+
+    BOB = "bob@example.com"
+
+    def __init__(self, name, records, port, **config):
+        base = os.path.join(pbtest.TOP_BUILDDIR, "tests", "integration")
+        os.makedirs(base, exist_ok=True)
+        self.fakes, self.com = [], None
+        self.dns_dir = tempfile.mkdtemp(prefix="tmp.%s-dns." % name, dir=base)
+        self.dns = Dns(self.dns_dir, records, zones=["test"])
+        try:
+            extra = {"resolver": self.dns.address, "smtp_port": str(port),
+                     "relay_timeout": "5"}
+            extra.update(config)
+            self.com = Instance(name, ["example.com"], "127.0.0.2", "mail.example.com",
+                                config_extra=extra)
+            self.com.add_user(self.BOB, "pw")
+            self.sub = self.com.listen("submission", free_port_on("127.0.0.2"), relay=False)
+        except BaseException:
+            self.close()
+            raise
+
+    def fake(self, host, port, script):
+        f = FakeSmtp(host, port, script)
+        self.fakes.append(f)
+        return f
+
+    def submit(self, rcpts, message, mail_options=()):
+        """bob sends `message` through the submission smtpd."""
+        return submit(self.com, self.sub, self.BOB, "pw", rcpts, message, mail_options)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, *exc):
+        if exc_type is not None and self.com is not None:
+            sys.stderr.write("---- log ----\n%s\n" % self.com.log_text()[-6000:])
+        self.close()
+        return False
+
+    def close(self):
+        for f in self.fakes:
+            f.close()
+        if self.com is not None:
+            self.com.close()
+        self.dns.close()
+        if os.environ.get("PBTEST_KEEP") != "1":
+            shutil.rmtree(self.dns_dir, ignore_errors=True)
 
 
 def dsn_for(msgs, recipient):
@@ -278,6 +343,8 @@ class FakeSmtp:
     def __init__(self, host, port, script):
         self.host, self.port, self.script = host, port, script
         self.messages = []
+        self.raw = []            # each message as sent: dot-stuffed, CRLF kept
+        self.mails = []          # every MAIL FROM command a session was given
         self.rcpts = []          # every RCPT TO address a session was given
         self.connections = 0
         self.mode = None
@@ -338,14 +405,17 @@ class Peer:
         return ln.rstrip(b"\r\n").decode("utf-8", "replace")
 
     def data(self):
-        """Reads DATA content up to the final dot; returns the bytes."""
-        out = []
+        """Reads DATA content up to the final dot; returns the bytes (the
+        lines as sent are appended to server.raw)."""
+        out, raw = [], []
         while True:
             ln = self.f.readline(1000000)
             if not ln:
                 raise ValueError("closed in DATA")
             if ln == b".\r\n":
+                self.server.raw.append(b"".join(raw))
                 return b"".join(out)
+            raw.append(ln)
             out.append(ln[1:] if ln.startswith(b"..") else ln)
 
     def session(self, rcpt_reply="250 2.1.5 ok", data_reply="250 2.0.0 queued",
@@ -362,6 +432,7 @@ class Peer:
             elif verb == "HELO":
                 self.send("250 fake.test\r\n")
             elif verb == "MAIL":
+                self.server.mails.append(cmd)
                 self.send("250 2.1.0 ok\r\n")
             elif verb == "RCPT":
                 self.server.rcpts.append(cmd[cmd.find("<") + 1:cmd.rfind(">")])
