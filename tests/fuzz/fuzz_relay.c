@@ -59,6 +59,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n += relay_dot_finish(&dot, out + n);
 		if (n > 2 * size + 5)
 			abort();
+		/* Every line sent: CRLF-ended, at most RELAY_LINE_MAX octets
+		 * before it, and a leading dot always doubled. */
+		for (size_t start = 0, i = 0; i < n; i++) {
+			if (out[i] == '\r' && (i + 1 >= n || out[i + 1] != '\n'))
+				abort();
+			if (out[i] != '\n')
+				continue;
+			if (i == start || out[i - 1] != '\r' || i - 1 - start > RELAY_LINE_MAX)
+				abort();
+			if (out[start] == '.' && i + 1 < n && (i - 1 - start < 2 || out[start + 1] != '.'))
+				abort();
+			start = i + 1;
+		}
 		free(out);
 	}
 	return 0;

@@ -191,6 +191,38 @@ static void test_dot_encoder(void **state)
 	check_encode("not.start\r\n", "not.start\r\n.\r\n");
 }
 
+/* Lines over RELAY_LINE_MAX octets are broken by CRLF and one space; a
+ * stuffed dot counts, a line of exactly RELAY_LINE_MAX is left whole. */
+static void test_dot_encoder_long_lines(void **state)
+{
+	(void)state;
+	char in[2 * RELAY_LINE_MAX + 16], want[2 * RELAY_LINE_MAX + 32];
+
+	memset(in, 'a', RELAY_LINE_MAX);
+	strcpy(in + RELAY_LINE_MAX, "\r\n");
+	snprintf(want, sizeof(want), "%s.\r\n", in);
+	check_encode(in, want);                              /* 998: whole */
+
+	memset(in, 'a', RELAY_LINE_MAX + 1);
+	in[RELAY_LINE_MAX + 1] = '\0';
+	memset(want, 'a', RELAY_LINE_MAX);
+	strcpy(want + RELAY_LINE_MAX, "\r\n a\r\n.\r\n");
+	check_encode(in, want);                              /* 999: broken */
+
+	in[0] = '.';                                         /* the stuffed dot counts */
+	want[0] = '.';
+	want[1] = '.';
+	memset(want + 2, 'a', RELAY_LINE_MAX - 2);
+	strcpy(want + RELAY_LINE_MAX, "\r\n aa\r\n.\r\n");
+	check_encode(in, want);
+
+	memset(in, 'a', RELAY_LINE_MAX);                     /* a dot at the break stays single */
+	strcpy(in + RELAY_LINE_MAX, ".b\r\n");
+	memset(want, 'a', RELAY_LINE_MAX);
+	strcpy(want + RELAY_LINE_MAX, "\r\n .b\r\n.\r\n");
+	check_encode(in, want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +232,7 @@ int main(void)
 		cmocka_unit_test(test_reply_long_text_truncated),
 		cmocka_unit_test(test_ehlo_keywords),
 		cmocka_unit_test(test_dot_encoder),
+		cmocka_unit_test(test_dot_encoder_long_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
