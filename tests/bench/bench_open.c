@@ -1,10 +1,12 @@
 /* bench_open: timing helpers for tests/bench/bench_store.sh (plain libc).
  *
- *   bench_open [--user NAME] --runs N PROG [ARGS...]
+ *   bench_open [--user NAME] [--stdin FILE] --runs N PROG [ARGS...]
  *       fork+exec+wait PROG N times, timed from outside; every run must exit
  *       0. Prints "runs N median_ms M p90_ms P min_ms L cpu_median_ms C"
  *       (C: the child's user+system time, robust on a busy machine). With --user (as
- *       root) the runs are made as that user, as xinetd/systemd would.
+ *       root) the runs are made as that user, as xinetd/systemd would. With
+ *       --stdin, each run reads FILE from its start (a whole session of a
+ *       protocol handler, say) and its standard output goes to /dev/null.
  *   bench_open --noop
  *       returns at once: the bare fork+exec cost when run by the above.
  *   bench_open --syncrate DIR SECONDS
@@ -52,6 +54,21 @@ static int dbl_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The FILE of --stdin, or NULL. */
+static const char *stdin_path;
+
+/* In the child: FILE as standard input, standard output to /dev/null. */
+static void child_stdio(void)
+{
+	if (stdin_path == NULL)
+		return;
+	int in = open(stdin_path, O_RDONLY | O_CLOEXEC), out = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0) {
+		perror(stdin_path);
+		_exit(127);
+	}
+}
+
 static int run_many(long runs, char **argv)
 {
 	double *t = calloc((size_t)runs, sizeof(*t));
@@ -66,6 +83,7 @@ static int run_many(long runs, char **argv)
 			return 1;
 		}
 		if (pid == 0) {
+			child_stdio();
 			execv(argv[0], argv);
 			perror(argv[0]);
 			_exit(127);
@@ -251,6 +269,12 @@ int main(int argc, char **argv)
 		argv += 2;
 		argc -= 2;
 	}
+	if (argc >= 3 && strcmp(argv[1], "--stdin") == 0) {
+		stdin_path = argv[2];
+		argv[2] = argv[0];
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc == 2 && strcmp(argv[1], "--noop") == 0)
 		return 0;
 	if (argc >= 4 && strcmp(argv[1], "--runs") == 0) {
@@ -267,7 +291,7 @@ int main(int argc, char **argv)
 		return sync_rate(argv[2], strtod(argv[3], NULL), true);
 	if (argc == 3 && strcmp(argv[1], "--cpuscale") == 0)
 		return cpu_scale(strtod(argv[2], NULL));
-	fprintf(stderr, "usage: bench_open --runs N PROG [ARGS...] | --noop | "
+	fprintf(stderr, "usage: bench_open [--user NAME] [--stdin FILE] --runs N PROG [ARGS...] | --noop | "
 		"--syncrate[-prealloc] DIR SECONDS | --cpuscale SECONDS\n");
 	return 2;
 }

@@ -22,7 +22,8 @@ the smallest parameters libxcrypt's yescrypt accepts, $y$j35$: set low on
 purpose, the output says so); --hash-cost 1..11 uses `password_cost` instead.
 
 Run from a build WITHOUT sanitizers (they multiply start-up time and memory):
-  mkdir -p _build/bench && cd _build/bench && ../../configure CFLAGS=-O2 && make
+  mkdir -p _build/bench && cd _build/bench && ../../configure CFLAGS=-O2 && make &&
+      make tests/bench/bench_open
   top_builddir=$PWD top_srcdir=$PWD/../.. python3 ../../tests/bench/bench_pop3.py
 Options: --logins N (default 2000), --messages N (default 1000)."""
 
@@ -226,6 +227,29 @@ def uss_kb(pid, exclude_prefix=None):
     return total
 
 
+def login_cpu(fx, as_user, runs=200):
+    """The CPU one login costs pop3d alone, and /bin/echo (the bare launcher's
+    program), each run one at a time by tests/bench/bench_open with the
+    session on standard input: median ms of user+system time, or None when
+    bench_open is not built (make tests/bench/bench_open)."""
+    tool = fx.program("tests/bench/bench_open")
+    if not os.access(tool, os.X_OK):
+        return None
+    script = os.path.join(fx.dir, "login.txt")
+    with open(script, "wb") as f:
+        f.write(b"AUTH PLAIN " + base64.b64encode(b"\0" + LOGIN_USERS[0].encode() + b"\0" +
+                                                PW.encode()) + b"\r\nSTAT\r\nQUIT\r\n")
+    os.chmod(script, 0o644)
+    user = ["--user", pbtest.STORE_USER] if as_user and fx.root else []
+
+    def cpu(*prog):
+        out = subprocess.run([tool] + user + ["--stdin", script, "--runs", str(runs)] +
+                             list(prog), stdout=subprocess.PIPE, check=True,
+                             env=fx.env()).stdout.split()
+        return float(out[out.index(b"cpu_median_ms") + 1])
+    return cpu(fx.program("inetd/pop3d"), "--config", fx.conf), cpu("/bin/echo", "+OK")
+
+
 def bench_idle_memory(fx, as_user):
     """USS of idle logged-in sessions. Two sessions (two users) are kept
     idle side by side: the store's region files (__db.*) are shared memory,
@@ -290,7 +314,9 @@ def main():
     args = ap.parse_args()
     as_user = not args.as_root
     cost = "1" if args.hash_cost == "min" else args.hash_cost
-    with pbtest.Fixture("bench-pop3", config_extra={"password_cost": cost}) as fx:
+    # plaintext: login_cpu's session comes on a file, which is no loopback
+    with pbtest.Fixture("bench-pop3", config_extra={"password_cost": cost,
+                                                    "allow_plaintext_auth": "yes"}) as fx:
         for u in [USER] + LOGIN_USERS:
             if args.hash_cost == "min":
                 fx.pillarbox("user", "add", u, "--hash", input=low_hash(PW).encode() + b"\n")
@@ -320,6 +346,12 @@ def main():
         print("bare posix_spawn(/bin/true) + wait, one at a time: %.0f/s" % spawn)
         print("  login rate = %.0f%% of the bare launcher rate (target >= 50%%)"
               % (100 * rate / max(bare, 1e-9)))
+        alone = login_cpu(fx, as_user)
+        if alone is None:
+            print("(make tests/bench/bench_open for the CPU of one login alone)")
+        else:
+            print("CPU of one login alone (pop3d, session on stdin; median of 200, one at "
+                  "a time): %.2f ms; of /bin/echo: %.2f ms" % alone)
 
         for uss, own in bench_idle_memory(fx, as_user):
             print("idle logged-in pop3d private memory (USS): %d KB, of which %d KB outside"
