@@ -687,11 +687,11 @@ static bool eval(struct search_ctx *c, const struct skey *k, const struct store_
 	case K_SINCE:
 		return day_of(m->internaldate, m->internaldate_tz) >= k->num;
 	case K_SENTBEFORE:
-		return day_of(m->sent_date, 0) < k->num;
+		return day_of(m->sent_date, m->sent_date_tz) < k->num;
 	case K_SENTON:
-		return day_of(m->sent_date, 0) == k->num;
+		return day_of(m->sent_date, m->sent_date_tz) == k->num;
 	case K_SENTSINCE:
-		return day_of(m->sent_date, 0) >= k->num;
+		return day_of(m->sent_date, m->sent_date_tz) >= k->num;
 	case K_LARGER:
 		return m->size > k->num;
 	case K_SMALLER:

@@ -9,7 +9,8 @@
 #include "mailbox.h"
 #include "message.h"
 
-#define MSG_RECORD_VERSION 1
+/* 2 added sent_date_tz after sent_date; version 1 records read with 0. */
+#define MSG_RECORD_VERSION 2
 #define KEYWORD_VERSION 1
 
 static size_t msg_key(uint8_t key[8], uint32_t mailbox_id, uint32_t uid)
@@ -32,7 +33,8 @@ static int msg_unpack(const uint8_t *buf, size_t len, uint32_t mailbox_id, uint3
 	struct store_msg *m = &rec->msg;
 	struct unpack u;
 	unpack_init(&u, buf, len);
-	if (unpack_u8(&u) != MSG_RECORD_VERSION)
+	uint8_t version = unpack_u8(&u);
+	if (version != MSG_RECORD_VERSION && version != 1)
 		return -1;
 	memset(m, 0, sizeof(*m));
 	m->mailbox_id = mailbox_id;
@@ -47,6 +49,8 @@ static int msg_unpack(const uint8_t *buf, size_t len, uint32_t mailbox_id, uint3
 	if (id != NULL)
 		memcpy(m->body_id, id, STORE_BODY_ID_LEN);
 	m->sent_date = (int64_t)unpack_u64(&u);
+	if (version >= 2)
+		m->sent_date_tz = (int32_t)unpack_u32(&u);
 	m->has_attachment = unpack_u8(&u) != 0;
 	unpack_str(&u, m->from, sizeof(m->from));
 	unpack_str(&u, m->subject, sizeof(m->subject));
@@ -88,6 +92,7 @@ int msg_record_put(struct store *store, DB_TXN *txn, const struct msg_record *re
 	pack_u64(&p, m->size);
 	pack_bytes(&p, m->body_id, STORE_BODY_ID_LEN);
 	pack_u64(&p, (uint64_t)m->sent_date);
+	pack_u32(&p, (uint32_t)m->sent_date_tz);
 	pack_u8(&p, m->has_attachment);
 	pack_str(&p, m->from);
 	pack_str(&p, m->subject);
@@ -295,6 +300,7 @@ int msg_append_txn(struct store *store, DB_TXN *txn, uint32_t mailbox_id,
 	m->size = size;
 	memcpy(m->body_id, body->id, STORE_BODY_ID_LEN);
 	m->sent_date = body->sent_date != 0 ? body->sent_date : m->internaldate;
+	m->sent_date_tz = body->sent_date != 0 ? body->sent_tz : m->internaldate_tz;
 	m->has_attachment = body->has_attachment;
 	snprintf(m->from, sizeof(m->from), "%s", body->from);
 	snprintf(m->subject, sizeof(m->subject), "%s", body->subject);

@@ -297,6 +297,8 @@ struct store_msg {
 	/* Summary computed at delivery, for lists and sorting (decoded UTF-8,
 	 * truncated): */
 	int64_t sent_date;       /* Date: header, or internaldate */
+	int32_t sent_date_tz;    /* its zone, minutes east of UTC (SENTON & co.
+				    compare the date as written) */
 	char from[128];
 	char subject[256];
 	bool has_attachment;

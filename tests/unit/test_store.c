@@ -19,6 +19,7 @@
 #include "mime.h"
 #include "process.h"
 #include "store.h"
+#include "store_int.h"
 
 struct fixture {
 	struct config *config;
@@ -221,6 +222,44 @@ static void test_append_uids_and_counts(void **state)
 	assert_int_equal(store_msg_get(f->store, f->inbox, 1, &msg, &error), 1);
 	assert_string_equal(msg.subject, "one");
 	assert_int_equal(msg.size, strlen("Subject: one\r\n\r\nbody\r\n"));
+}
+
+/* The Date: header's zone is kept beside the time (SENTON & co. compare
+ * the date as written); a record written before the zone was kept (version
+ * 1, without its 4 bytes) still reads, with zone 0. */
+static void test_sent_date_zone(void **state)
+{
+	struct fixture *f = *state;
+	const char *error;
+	struct store_msg msg;
+	assert_int_equal(append(f, f->inbox, "Date: Mon, 01 Jan 2024 23:30:00 -0500\r\n"
+				"Subject: late\r\n\r\nbody\r\n", 0), 1);
+	assert_int_equal(store_msg_get(f->store, f->inbox, 1, &msg, &error), 1);
+	assert_int_equal(msg.sent_date, 1704169800);        /* 2024-01-02 04:30 UTC */
+	assert_int_equal(msg.sent_date_tz, -300);
+
+	/* Rewritten as version 1: the zone's 4 bytes after sent_date go. */
+	DB *db = store_db(f->store, DBI_MSGS);
+	DB_TXN *txn;
+	uint8_t key[8], buf[2048];
+	be32_put(key, f->inbox);   /* msgs.db: mailbox id, UID */
+	be32_put(key + 4, 1);
+	DBT k = { .data = key, .size = 8 };
+	DBT v = { .data = buf, .ulen = sizeof(buf), .flags = DB_DBT_USERMEM };
+	assert_int_equal(f->store->env->txn_begin(f->store->env, NULL, &txn, 0), 0);
+	assert_int_equal(db->get(db, txn, &k, &v, 0), 0);
+	size_t at = 1 + 4 + 8 + 8 + 8 + 4 + 8 + STORE_BODY_ID_LEN + 8;   /* after sent_date */
+	assert_int_equal(buf[0], 2);
+	buf[0] = 1;
+	memmove(buf + at, buf + at + 4, v.size - at - 4);
+	v.size -= 4;
+	assert_int_equal(db->put(db, txn, &k, &v, 0), 0);
+	assert_int_equal(txn->commit(txn, 0), 0);
+	memset(&msg, 0xff, sizeof(msg));
+	assert_int_equal(store_msg_get(f->store, f->inbox, 1, &msg, &error), 1);
+	assert_int_equal(msg.sent_date, 1704169800);
+	assert_int_equal(msg.sent_date_tz, 0);
+	assert_string_equal(msg.subject, "late");
 }
 
 /* Bare LF and bare CR become CRLF on the way in; sizes count what is stored. */
@@ -511,6 +550,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_inbox_rename, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_uids_and_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_body_crlf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sent_date_zone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_big, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flags_and_modseq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_move_expunge, setup, teardown),
