@@ -40,7 +40,7 @@ dist_man8_MANS += doc/pop3d.8
 
 # The login benchmark's load client (run by hand: tests/bench/bench_pop3.py).
 noinst_PROGRAMS += tests/bench/bench_pop3_login
-tests_bench_bench_pop3_login_SOURCES = tests/bench/bench_pop3_login.c
+tests_bench_bench_pop3_login_SOURCES = tests/bench/bench_pop3_login.c tests/bench/bench_client.h
 tests_bench_bench_pop3_login_LDADD = -lpthread
 
 if FUZZING

@@ -46,7 +46,7 @@ TESTS += tests/integration/test_smtp.py tests/integration/test_smtp_relay.py \
 
 # The benchmark's load client (run by hand: tests/bench/bench_smtp.py).
 noinst_PROGRAMS += tests/bench/bench_smtp
-tests_bench_bench_smtp_SOURCES = tests/bench/bench_smtp.c
+tests_bench_bench_smtp_SOURCES = tests/bench/bench_smtp.c tests/bench/bench_client.h
 tests_bench_bench_smtp_LDADD = -lpthread
 
 # (the lead may merge this into a shared dist_man8_MANS)

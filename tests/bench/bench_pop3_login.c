@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_client.h"
+
 #define REPLY_MAX 1024
 
 struct bench {
@@ -44,27 +46,6 @@ struct reader {
 	char buf[REPLY_MAX];
 	size_t len;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int send_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* One reply line: true when it starts "+OK". */
 static bool reply_ok(struct reader *r)
@@ -108,8 +89,8 @@ static bool one_connection(struct bench *b, unsigned index)
 	char cmd[REPLY_MAX];
 	int len = snprintf(cmd, sizeof(cmd), "AUTH PLAIN %s\r\n", b->irs[index % b->nirs]);
 
-	if (len < 0 || (size_t)len >= sizeof(cmd) || send_all(r.fd, cmd, (size_t)len) < 0 ||
-	    !reply_ok(&r) || send_all(r.fd, "STAT\r\nQUIT\r\n", 12) < 0 || !reply_ok(&r) ||
+	if (len < 0 || (size_t)len >= sizeof(cmd) || bench_send_all(r.fd, cmd, (size_t)len) < 0 ||
+	    !reply_ok(&r) || bench_send_all(r.fd, "STAT\r\nQUIT\r\n", 12) < 0 || !reply_ok(&r) ||
 	    !reply_ok(&r))
 		goto out;
 	ok = true;
@@ -156,7 +137,7 @@ int main(int argc, char **argv)
 	}
 	pthread_t threads[1000];
 	struct client clients[1000];
-	double t0 = now();
+	double t0 = bench_now();
 
 	for (unsigned i = 0; i < b.clients; i++) {
 		clients[i] = (struct client){ .b = &b, .index = i };
@@ -167,7 +148,7 @@ int main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < b.clients; i++)
 		pthread_join(threads[i], NULL);
-	double seconds = now() - t0;
+	double seconds = bench_now() - t0;
 
 	printf("ok %u failed %u seconds %.3f rate %.1f\n", atomic_load(&b.ok),
 	       atomic_load(&b.failed), seconds, atomic_load(&b.ok) / seconds);

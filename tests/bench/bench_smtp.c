@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_client.h"
+
 #define BENCH_REPLY_MAX 4096
 
 struct bench {
@@ -39,27 +41,6 @@ struct conn {
 	char buf[BENCH_REPLY_MAX];
 	size_t len;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int send_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* One reply (multi-line aware): its code, or -1. */
 static int reply(struct conn *c)
@@ -99,7 +80,7 @@ static int bench_connect(struct bench *b, struct conn *c)
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (reply(c) != 220)
 		return -1;
-	if (send_all(c->fd, "EHLO bench.example\r\n", 20) < 0 || reply(c) != 250)
+	if (bench_send_all(c->fd, "EHLO bench.example\r\n", 20) < 0 || reply(c) != 250)
 		return -1;
 	return 0;
 }
@@ -119,7 +100,7 @@ static void *session(void *arg)
 			break;
 		if (c.fd < 0 || sent_on_conn == b->per_conn) {
 			if (c.fd >= 0) {
-				send_all(c.fd, "QUIT\r\n", 6);
+				bench_send_all(c.fd, "QUIT\r\n", 6);
 				reply(&c);
 				close(c.fd);
 			}
@@ -136,9 +117,9 @@ static void *session(void *arg)
 		len = snprintf(cmd, sizeof(cmd), "MAIL FROM:<bench@load.example> SIZE=%zu\r\n"
 						  "RCPT TO:<user%u@%s>\r\nDATA\r\n",
 			       b->body_len, n % b->users, b->domain);
-		if (send_all(c.fd, cmd, (size_t)len) < 0 || reply(&c) != 250 || reply(&c) != 250 ||
-		    reply(&c) != 354 || send_all(c.fd, b->body, b->body_len) < 0 ||
-		    send_all(c.fd, ".\r\n", 3) < 0 || reply(&c) != 250) {
+		if (bench_send_all(c.fd, cmd, (size_t)len) < 0 || reply(&c) != 250 || reply(&c) != 250 ||
+		    reply(&c) != 354 || bench_send_all(c.fd, b->body, b->body_len) < 0 ||
+		    bench_send_all(c.fd, ".\r\n", 3) < 0 || reply(&c) != 250) {
 			atomic_fetch_add(&b->failed, 1);
 			close(c.fd);
 			c.fd = -1;
@@ -147,7 +128,7 @@ static void *session(void *arg)
 		atomic_fetch_add(&b->ok, 1);
 	}
 	if (c.fd >= 0) {
-		send_all(c.fd, "QUIT\r\n", 6);
+		bench_send_all(c.fd, "QUIT\r\n", 6);
 		reply(&c);
 		close(c.fd);
 	}
@@ -201,12 +182,12 @@ int main(int argc, char **argv)
 	}
 	make_body(&b);
 	threads = calloc(b.sessions, sizeof(*threads));
-	t0 = now();
+	t0 = bench_now();
 	for (unsigned i = 0; i < b.sessions; i++)
 		pthread_create(&threads[i], NULL, session, &b);
 	for (unsigned i = 0; i < b.sessions; i++)
 		pthread_join(threads[i], NULL);
-	t1 = now();
+	t1 = bench_now();
 	printf("sessions=%u messages=%u size=%zu per_conn=%u ok=%u failed=%u seconds=%.3f "
 	       "rate=%.1f\n", b.sessions, b.messages, b.body_len, b.per_conn, atomic_load(&b.ok),
 	       atomic_load(&b.failed), t1 - t0, atomic_load(&b.ok) / (t1 - t0));
