@@ -57,6 +57,9 @@
 #define IMAP_CHUNK 65536
 /* Quoted strings up to this length; longer ones are sent as literals. */
 #define IMAP_QUOTED_MAX 1024
+/* A response line carrying a UID set (VANISHED) is cut into several
+ * before this many bytes, for clients that read lines into 8 KB. */
+#define IMAP_SET_LINE_MAX 8000
 /* Mailbox names as the client sees them (modified UTF-7 may be longer). */
 #define IMAP_MAILBOX_WIRE_MAX (STORE_MAILBOX_NAME_MAX * 3 + 3)
 
@@ -99,6 +102,7 @@ struct imap_session {
 	bool utf8;       /* UTF8=ACCEPT or IMAP4rev2 enabled: names and strings in UTF-8 */
 	bool rev2;       /* ENABLE IMAP4rev2 */
 	bool condstore;  /* CONDSTORE enabled (explicitly or by use) */
+	bool qresync;    /* ENABLE QRESYNC: VANISHED instead of EXPUNGE */
 
 	struct imap_parser *parser;
 	struct imap_view *view;       /* SELECTED state */
@@ -156,6 +160,18 @@ void imap_write_literal_header(struct imap_session *s, uint64_t len, bool binary
 /* "(\Seen \Answered kw ...)" for flags and keywords of the selected
  * mailbox. */
 void imap_write_flags(struct imap_session *s, uint32_t flags, uint64_t keywords, bool recent);
+/* A UID set as ranges ("1:3,7") in untagged lines "<prefix><set>\r\n":
+ * ranges are added in ascending order, neighbours are joined, and a line
+ * that would pass IMAP_SET_LINE_MAX ends and the next starts with the
+ * prefix again. Zero-initialise with s and prefix; end() ends the line. */
+struct imap_set_writer {
+	struct imap_session *s;
+	const char *prefix;     /* "* VANISHED " */
+	uint32_t lo, hi;        /* the range not yet written; lo 0 = none */
+	size_t line;            /* bytes of the line begun; 0 = none */
+};
+void imap_set_writer_add(struct imap_set_writer *w, uint32_t lo, uint32_t hi);
+void imap_set_writer_end(struct imap_set_writer *w);
 
 /* -------------------------------------------------------- mailboxes */
 
@@ -200,9 +216,11 @@ struct imap_view {
 	uint32_t *flags;
 	uint64_t *kws;
 	uint32_t count, cap;
-	/* Expunged in the store, still in the map (not yet told). */
+	/* Expunged in the store, still in the map (not yet told), sorted;
+	 * the lowest MODSEQ of those expunges. */
 	uint32_t *gone;
 	uint32_t ngone, gone_cap;
+	uint64_t gone_modseq;
 	/* UIDs this session holds as \Recent: [lo, hi) ranges. */
 	struct { uint32_t lo, hi; } recent[8];
 	unsigned nrecent;
@@ -220,16 +238,31 @@ struct imap_view {
 	bool keywords_changed;   /* send a new FLAGS at the next chance */
 };
 
-/* SELECT / EXAMINE. */
+/* The QRESYNC parameter of SELECT/EXAMINE (RFC 7162 3.2.5). */
+struct imap_qresync {
+	uint32_t uidvalidity;
+	uint64_t modseq;
+	struct imap_seqset known;   /* known-uids, normalized; count 0 = not given */
+};
+
+/* SELECT / EXAMINE; with `qresync` (NULL: none) and a matching
+ * UIDVALIDITY, the changes since its MODSEQ follow the usual responses. */
 int imap_view_open(struct imap_session *s, struct imap_cmd *cmd, const struct store_mailbox *mb,
-		   bool readonly);
+		   bool readonly, const struct imap_qresync *qresync);
 void imap_view_close(struct imap_session *s);
 /* Loads the sequence map if not yet loaded: 1, or -1 (error_r). */
 int imap_view_load(struct imap_session *s, const char **error_r);
 /* The sequence number of `uid` (1-based), or 0. */
 uint32_t imap_view_seq(const struct imap_view *v, uint32_t uid);
-/* Drops the message at `seq` from the map (after telling the client). */
-void imap_view_remove(struct imap_view *v, uint32_t seq);
+/* Tells the client that the messages with these UIDs (ascending; those
+ * not in the map are skipped) are gone and drops them from the map:
+ * EXPUNGE for each, highest sequence number first, or VANISHED once QRESYNC
+ * is on (RFC 7162 3.2.10). Linear in the map and the UIDs. */
+void imap_view_expunge(struct imap_session *s, const uint32_t *uids, size_t n);
+/* "* seq FETCH (UID u FLAGS (...) MODSEQ (m))" for a message in the map
+ * (nothing if it is not): FLAGS only with `flags`, MODSEQ once CONDSTORE is
+ * on. */
+void imap_view_fetch_flags(struct imap_session *s, const struct store_msg *msg, bool flags);
 /* Records new flags of a message in the map (no-op if not there). */
 void imap_view_set_flags(struct imap_view *v, uint32_t uid, uint32_t flags, uint64_t keywords);
 bool imap_view_is_gone(const struct imap_view *v, uint32_t uid);
@@ -238,6 +271,15 @@ bool imap_view_is_recent(const struct imap_view *v, uint32_t uid);
  * and, when `expunge_ok`, expunges (EXPUNGE). Returns 0, or -1 (logged;
  * the caller answers as it can). */
 int imap_view_sync(struct imap_session *s, bool expunge_ok);
+/* After a command that could not be told of expunges (a sequence number
+ * command): with QRESYNC, the HIGHESTMODSEQ below the first one held back. */
+void imap_view_held_back(struct imap_session *s);
+/* QRESYNC: VANISHED (EARLIER) for the UIDs of `known` (normalized; NULL
+ * = all below UIDNEXT) that left the mailbox after `modseq`, and with
+ * `fetch` FETCH (UID FLAGS MODSEQ) for those of them changed since
+ * (RFC 7162 3.2.5.1, 3.2.6). 0, or -1 with *error_r. */
+int imap_view_resync(struct imap_session *s, const struct imap_seqset *known, uint64_t modseq,
+		     bool fetch, const char **error_r);
 /* Remembers that the client was told about the change with this MODSEQ
  * (one change of one message): the next sync does not report it again. */
 void imap_view_told(struct imap_view *v, uint64_t modseq);

@@ -101,7 +101,7 @@ int imap_cmd_id(struct imap_session *s, struct imap_cmd *cmd)
 
 int imap_cmd_enable(struct imap_session *s, struct imap_cmd *cmd)
 {
-	bool condstore = false, utf8 = false, rev2 = false;
+	bool condstore = false, utf8 = false, rev2 = false, qresync = false;
 
 	if (cmd->args == NULL) {
 		imap_bad(s, cmd, "ENABLE needs capability names");
@@ -118,6 +118,8 @@ int imap_cmd_enable(struct imap_session *s, struct imap_cmd *cmd)
 			utf8 = true;
 		else if (strcasecmp(a->str, "IMAP4rev2") == 0 && !s->rev2)
 			rev2 = true;
+		else if (strcasecmp(a->str, "QRESYNC") == 0 && !s->qresync)
+			qresync = true;
 	}
 	imap_puts(s, "* ENABLED");
 	if (condstore) {
@@ -132,6 +134,12 @@ int imap_cmd_enable(struct imap_session *s, struct imap_cmd *cmd)
 		s->rev2 = true;
 		s->utf8 = true;
 		imap_puts(s, " IMAP4rev2");
+	}
+	if (qresync) {
+		/* CONDSTORE comes with it, named only if asked (RFC 7162 3.2.3) */
+		s->qresync = true;
+		s->condstore = true;
+		imap_puts(s, " QRESYNC");
 	}
 	imap_puts(s, "\r\n");
 	imap_ok(s, cmd, "ENABLE completed");

@@ -1,4 +1,5 @@
-/* FETCH and UID FETCH (RFC 3501 6.4.5, BINARY RFC 3516, CONDSTORE RFC 7162).
+/* FETCH and UID FETCH (RFC 3501 6.4.5, BINARY RFC 3516, CONDSTORE and the
+ * QRESYNC VANISHED modifier RFC 7162).
  *
  * Message attributes come from the message record; structure (ENVELOPE,
  * BODY, BODYSTRUCTURE, section offsets) from the MIME cache built at
@@ -54,6 +55,7 @@ struct fetch_ctx {
 	size_t n;
 	bool need_open, need_tree, sets_seen, want_uid, want_modseq, want_flags;
 	uint64_t changedsince;
+	bool has_changedsince, vanished;
 	bool failed;          /* a message could not be read: NO at the end */
 	bool unknown_cte;     /* BINARY of a part in an encoding we cannot undo */
 	bool closed;          /* the connection must close (a literal cut short) */
@@ -344,13 +346,22 @@ static int fetch_parse(struct imap_session *s, struct imap_cmd *cmd, const struc
 			    m->next->type == IMAP_ARG_ATOM &&
 			    imap_parse_number(m->next->str, m->next->len, INT64_MAX, &c->changedsince)) {
 				m = m->next;
-				c->want_modseq = true;
+				c->want_modseq = c->has_changedsince = true;
 				s->condstore = true;
+				continue;
+			}
+			if (imap_arg_atom_is(m, "VANISHED") && !c->vanished) {
+				c->vanished = true;
 				continue;
 			}
 			imap_bad(s, cmd, "Invalid FETCH modifier");
 			return 0;
 		}
+	}
+	/* RFC 7162 3.2.6 */
+	if (c->vanished && (!cmd->uid || !c->has_changedsince || !s->qresync)) {
+		imap_bad(s, cmd, "VANISHED needs UID FETCH, CHANGEDSINCE and ENABLE QRESYNC");
+		return 0;
 	}
 	if (c->want_modseq)
 		s->condstore = true;
@@ -793,6 +804,28 @@ static int fetch_one(struct imap_session *s, const struct store_msg *stored, voi
 	return conn_output_failed(s->conn) ? 1 : 0;
 }
 
+/* UID FETCH (CHANGEDSINCE m VANISHED): VANISHED (EARLIER) for the UIDs of
+ * the set (already checked) expunged since m, before the FETCHes. '*' is
+ * the last UID the client may know: one expunged above the last message
+ * is in "1:*" too. 0, or -1 (NO sent). */
+static int fetch_vanished(struct imap_session *s, struct imap_cmd *cmd, const struct imap_arg *set,
+			  uint64_t changedsince)
+{
+	struct imap_seqset ss;
+	const char *error = "out of memory";
+
+	if (imap_seqset_parse(set->str, set->len, &ss) <= 0) {
+		imap_store_error(s, cmd, error);
+		return -1;
+	}
+	imap_seqset_normalize(&ss, s->view->uidnext - 1);
+	int r = imap_view_resync(s, &ss, changedsince, false, &error);
+	imap_seqset_free(&ss);
+	if (r < 0)
+		imap_store_error(s, cmd, error);
+	return r;
+}
+
 /* Writes n in decimal at p; returns the end. */
 static char *put_u32(char *p, uint32_t n)
 {
@@ -881,6 +914,8 @@ int imap_cmd_fetch(struct imap_session *s, struct imap_cmd *cmd)
 	if (cmd->uid && !c->want_uid)
 		add_simple(c, F_UID);
 	if (imap_view_resolve(s, cmd, set->str, set->len, cmd->uid, &uids, &n) <= 0)
+		goto out;
+	if (c->vanished && fetch_vanished(s, cmd, set, c->changedsince) < 0)
 		goto out;
 	bool only_flags = c->changedsince == 0 && !c->want_modseq && !c->need_open;
 	for (size_t i = 0; only_flags && i < c->n; i++)

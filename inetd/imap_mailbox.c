@@ -140,10 +140,113 @@ static void imap_selection_end(struct imap_session *s, const char *why)
 	imap_printf(s, "* OK [CLOSED] %s\r\n", why);
 }
 
+/* A sequence set without '*' (known-uids and seq-match-data, RFC 7162
+ * 3.2.5), normalized, with the number of values in it: 1, 0 invalid, -1
+ * out of memory. */
+static int qresync_set(const struct imap_arg *a, struct imap_seqset *set_r, uint64_t *size_r)
+{
+	int r = a->type == IMAP_ARG_ATOM ? imap_seqset_parse(a->str, a->len, set_r) : 0;
+
+	if (r <= 0)
+		return r;
+	if (imap_seqset_has_star(set_r)) {
+		imap_seqset_free(set_r);
+		return 0;
+	}
+	imap_seqset_normalize(set_r, 0);
+	*size_r = 0;
+	for (size_t i = 0; i < set_r->count; i++)
+		*size_r += (uint64_t)set_r->ranges[i].hi - set_r->ranges[i].lo + 1;
+	return 1;
+}
+
+/* seq-match-data "(known-sequence-set known-uid-set)": checked (the same
+ * number of messages in each), not used: it only narrows what VANISHED
+ * (EARLIER) must hold, and sending more is allowed. 1, 0 invalid, -1. */
+static int qresync_match_data(const struct imap_arg *a)
+{
+	const struct imap_arg *x = a->type == IMAP_ARG_LIST ? a->child : NULL;
+	struct imap_seqset set;
+	uint64_t size[2];
+	int r;
+
+	if (x == NULL || x->next == NULL || x->next->next != NULL)
+		return 0;
+	for (int i = 0; i < 2; i++, x = x->next) {
+		if ((r = qresync_set(x, &set, &size[i])) <= 0)
+			return r;
+		imap_seqset_free(&set);
+	}
+	return size[0] == size[1];
+}
+
+/* "(uidvalidity modseq [known-uids] [seq-match-data])" after QRESYNC:
+ * 1 parsed into *q (known normalized, to be freed), 0 BAD sent, -1 NO sent. */
+static int select_qresync_parse(struct imap_session *s, struct imap_cmd *cmd,
+				const struct imap_arg *list, struct imap_qresync *q)
+{
+	const struct imap_arg *a = list != NULL && list->type == IMAP_ARG_LIST ? list->child : NULL;
+	uint64_t validity, size;
+	int r = 0;
+
+	if (!s->qresync) {
+		imap_bad(s, cmd, "QRESYNC is not enabled");
+		return 0;
+	}
+	if (a == NULL || a->type != IMAP_ARG_ATOM ||
+	    !imap_parse_number(a->str, a->len, UINT32_MAX, &validity) || validity == 0 ||
+	    (a = a->next) == NULL || a->type != IMAP_ARG_ATOM ||
+	    !imap_parse_number(a->str, a->len, INT64_MAX, &q->modseq) || q->modseq == 0)
+		goto bad;
+	q->uidvalidity = (uint32_t)validity;
+	a = a->next;
+	if (a != NULL && a->type == IMAP_ARG_ATOM) {
+		if ((r = qresync_set(a, &q->known, &size)) <= 0)
+			goto bad;
+		a = a->next;
+	}
+	if (a != NULL && ((r = qresync_match_data(a)) <= 0 || a->next != NULL))
+		goto bad;
+	return 1;
+bad:
+	imap_seqset_free(&q->known);
+	if (r < 0) {
+		imap_no(s, cmd, "[UNAVAILABLE] Out of memory");
+		return -1;
+	}
+	imap_bad(s, cmd, "Invalid QRESYNC parameter");
+	return 0;
+}
+
+/* The parameters of SELECT/EXAMINE: CONDSTORE, QRESYNC (RFC 7162). 1 ok
+ * (*qresync_r set when QRESYNC was given), 0 BAD sent, -1 NO sent. */
+static int select_params(struct imap_session *s, struct imap_cmd *cmd,
+			 const struct imap_arg *params, struct imap_qresync *q, bool *qresync_r)
+{
+	*qresync_r = false;
+	for (const struct imap_arg *p = params != NULL ? params->child : NULL; p != NULL; p = p->next) {
+		if (imap_arg_atom_is(p, "CONDSTORE")) {
+			s->condstore = true;
+			continue;
+		}
+		if (!imap_arg_atom_is(p, "QRESYNC") || *qresync_r) {
+			imap_bad(s, cmd, "Unknown SELECT parameter");
+			return 0;
+		}
+		int r = select_qresync_parse(s, cmd, p->next, q);
+		if (r <= 0)
+			return r;
+		*qresync_r = true;
+		p = p->next;
+	}
+	return 1;
+}
+
 int imap_cmd_select(struct imap_session *s, struct imap_cmd *cmd)
 {
-	bool readonly = strcasecmp(cmd->name, "EXAMINE") == 0;
+	bool readonly = strcasecmp(cmd->name, "EXAMINE") == 0, qresync;
 	const struct imap_arg *params = cmd->args != NULL ? cmd->args->next : NULL;
+	struct imap_qresync q = { 0 };
 	struct store_mailbox mb;
 
 	if (cmd->args == NULL || (params != NULL && (params->type != IMAP_ARG_LIST ||
@@ -151,20 +254,17 @@ int imap_cmd_select(struct imap_session *s, struct imap_cmd *cmd)
 		imap_bad(s, cmd, "SELECT needs a mailbox name and optional parameters");
 		return 0;
 	}
-	for (const struct imap_arg *p = params != NULL ? params->child : NULL; p != NULL; p = p->next) {
-		if (!imap_arg_atom_is(p, "CONDSTORE")) {
-			imap_bad(s, cmd, "Unknown SELECT parameter");
-			return 0;
-		}
-		s->condstore = true;
-	}
+	if (select_params(s, cmd, params, &q, &qresync) <= 0)
+		goto out;
 	if (s->view != NULL)
 		imap_selection_end(s, "Previous mailbox closed");
 	if (imap_mailbox_lookup(s, cmd, cmd->args, "[NONEXISTENT]", &mb) <= 0)
-		return 0;
-	if (imap_view_open(s, cmd, &mb, readonly) <= 0)
-		return 0;
+		goto out;
+	if (imap_view_open(s, cmd, &mb, readonly, qresync ? &q : NULL) <= 0)
+		goto out;
 	s->state = IMAP_STATE_SELECTED;
+out:
+	imap_seqset_free(&q.known);
 	return 0;
 }
 

@@ -559,6 +559,68 @@ bad:
 	return 0;
 }
 
+static int range_cmp(const void *a, const void *b)
+{
+	const struct imap_range *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+void imap_seqset_normalize(struct imap_seqset *set, uint32_t star)
+{
+	size_t m = 0;
+
+	if (set->count == 0)
+		return;
+	for (size_t i = 0; i < set->count; i++) {
+		struct imap_range *r = &set->ranges[i];
+		if (r->lo == 0)
+			r->lo = star;
+		if (r->hi == 0)
+			r->hi = star;
+		if (r->lo > r->hi) {
+			uint32_t t = r->lo;
+			r->lo = r->hi;
+			r->hi = t;
+		}
+	}
+	/* qsort, not an insertion sort: a set written backwards must not
+	 * cost the square of its length */
+	qsort(set->ranges, set->count, sizeof(*set->ranges), range_cmp);
+	for (size_t i = 0; i < set->count; i++) {
+		struct imap_range r = set->ranges[i];
+		if (m > 0 && (uint64_t)r.lo <= (uint64_t)set->ranges[m - 1].hi + 1) {
+			if (r.hi > set->ranges[m - 1].hi)
+				set->ranges[m - 1].hi = r.hi;
+		} else {
+			set->ranges[m++] = r;
+		}
+	}
+	set->count = m;
+}
+
+bool imap_seqset_has_star(const struct imap_seqset *set)
+{
+	for (size_t i = 0; i < set->count; i++)
+		if (set->ranges[i].lo == 0 || set->ranges[i].hi == 0)
+			return true;
+	return false;
+}
+
+bool imap_seqset_contains(const struct imap_seqset *set, uint32_t n)
+{
+	size_t lo = 0, hi = set->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (set->ranges[mid].hi < n)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < set->count && set->ranges[lo].lo <= n;
+}
+
 void imap_seqset_free(struct imap_seqset *set)
 {
 	free(set->ranges);

@@ -120,5 +120,12 @@ struct imap_seqset {
  * error, -1 out of memory. */
 int imap_seqset_parse(const char *s, size_t len, struct imap_seqset *set_r);
 void imap_seqset_free(struct imap_seqset *set);
+/* Resolves '*' to `star`, orders each range, sorts the ranges and merges
+ * those that overlap or touch: O(n log n) whatever the order given. */
+void imap_seqset_normalize(struct imap_seqset *set, uint32_t star);
+/* Whether a parsed set uses '*' (known-uids may not, RFC 7162). */
+bool imap_seqset_has_star(const struct imap_seqset *set);
+/* Whether a normalized set holds n (a binary search). */
+bool imap_seqset_contains(const struct imap_seqset *set, uint32_t n);
 
 #endif

@@ -148,7 +148,7 @@ void imap_write_capabilities(struct imap_session *s)
 		return;
 	}
 	imap_puts(s, " UIDPLUS MOVE MULTIAPPEND BINARY SPECIAL-USE CREATE-SPECIAL-USE "
-		     "LIST-EXTENDED LIST-STATUS ESEARCH CONDSTORE UTF8=ACCEPT STATUS=SIZE");
+		     "LIST-EXTENDED LIST-STATUS ESEARCH CONDSTORE QRESYNC UTF8=ACCEPT STATUS=SIZE");
 	/* RFC 9208: only when the account has a quota */
 	if (s->user.quota_bytes != 0 || s->user.quota_messages != 0)
 		imap_puts(s, " QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE");
@@ -534,8 +534,12 @@ static int imap_dispatch(struct imap_session *s, int how)
 	process_watchdog(s->config->watchdog_seconds);
 	ret = how == READ_STREAM ? imap_append_run(s, &cmd) : c->handler(s, &cmd);
 	if (ret >= 0 && s->state == IMAP_STATE_SELECTED && !(c->flags & IMAP_CMD_NO_SYNC) &&
-	    !cmd.replied)
-		(void)imap_view_sync(s, cmd.uid || !(c->flags & IMAP_CMD_SEQ));
+	    !cmd.replied) {
+		bool expunge_ok = cmd.uid || !(c->flags & IMAP_CMD_SEQ);
+		(void)imap_view_sync(s, expunge_ok);
+		if (!expunge_ok)
+			imap_view_held_back(s);
+	}
 	process_watchdog(0);
 	s->busy = false;
 	if (!cmd.replied)

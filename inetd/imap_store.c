@@ -32,23 +32,6 @@ static char *set_format(const uint32_t *v, size_t n)
 	return out;
 }
 
-/* "* seq FETCH (UID u FLAGS (...) MODSEQ (m))" */
-static void write_flags_fetch(struct imap_session *s, const struct store_msg *msg, bool silent)
-{
-	uint32_t seq = imap_view_seq(s->view, msg->uid);
-
-	if (seq == 0)
-		return;
-	imap_printf(s, "* %u FETCH (UID %u", seq, msg->uid);
-	if (!silent) {
-		imap_puts(s, " FLAGS ");
-		imap_write_flags(s, msg->flags, msg->keywords, imap_view_is_recent(s->view, msg->uid));
-	}
-	if (s->condstore)
-		imap_printf(s, " MODSEQ (%llu)", (unsigned long long)msg->modseq);
-	imap_puts(s, ")\r\n");
-}
-
 struct store_run {
 	bool silent;
 	uint32_t *done;      /* changed or refused UIDs */
@@ -66,7 +49,7 @@ static int store_changed_cb(const struct store_msg *msg, void *ctx)
 	imap_view_told(s->view, msg->modseq);
 	imap_view_set_flags(s->view, msg->uid, msg->flags, msg->keywords);
 	if (!run->silent || s->condstore)
-		write_flags_fetch(s, msg, run->silent);
+		imap_view_fetch_flags(s, msg, !run->silent);
 	return 0;
 }
 
@@ -82,7 +65,7 @@ static int store_failed_cb(uint32_t uid, void *ctx)
 static int store_unchanged_cb(struct imap_session *s, const struct store_msg *msg, void *ctx)
 {
 	(void)ctx;
-	write_flags_fetch(s, msg, false);
+	imap_view_fetch_flags(s, msg, true);
 	return 0;
 }
 
@@ -310,14 +293,9 @@ int imap_cmd_copy(struct imap_session *s, struct imap_cmd *cmd)
 			imap_puts(s, dst_set);
 		}
 		imap_puts(s, "] Moved\r\n");
-		/* EXPUNGE for the moved messages, highest first */
-		for (size_t i = w; i-- > 0;) {
-			uint32_t seq = imap_view_seq(s->view, uids[i]);
-			if (seq == 0)
-				continue;
-			imap_printf(s, "* %u EXPUNGE\r\n", seq);
-			imap_view_remove(s->view, seq);
-		}
+		/* the moved messages are expunged here (RFC 6851 3.3): still
+		 * ascending, as resolved */
+		imap_view_expunge(s, uids, w);
 		imap_ok(s, cmd, "Move completed");
 	} else if (src_set != NULL && dst_set != NULL) {
 		imap_replyf(s, cmd, "OK", "[COPYUID %u %s %s] Copy completed", mb.uidvalidity, src_set,

@@ -9,6 +9,9 @@
  * those expunged since that HIGHESTMODSEQ (which the next sync reports).
  * Changes are found with one record read (store_mailbox_modseq) and, when
  * it moved, store_msg_changed_since / store_msg_expunged_since.
+ * QRESYNC (RFC 7162 3.2): expunges are told as VANISHED, and SELECT
+ * (QRESYNC) and UID FETCH (VANISHED) catch a returning client up from its
+ * MODSEQ (imap_view_resync) with the same two reads.
  * The commands that work on the selection (CHECK, CLOSE, UNSELECT,
  * EXPUNGE, IDLE) are in imap_select.c. */
 #include <config.h>
@@ -42,8 +45,8 @@ static int uids_push(uint32_t **arr, uint32_t *n, uint32_t *cap, uint32_t uid)
 	return 0;
 }
 
-/* Index of uid in the map, or -1. */
-static int64_t view_index(const struct imap_view *v, uint32_t uid)
+/* First index of the map with uid >= `uid` (count if none). */
+static uint32_t view_lower_bound(const struct imap_view *v, uint32_t uid)
 {
 	uint32_t lo = 0, hi = v->count;
 
@@ -54,7 +57,15 @@ static int64_t view_index(const struct imap_view *v, uint32_t uid)
 		else
 			hi = mid;
 	}
-	return lo < v->count && v->uids[lo] == uid ? (int64_t)lo : -1;
+	return lo;
+}
+
+/* Index of uid in the map, or -1. */
+static int64_t view_index(const struct imap_view *v, uint32_t uid)
+{
+	uint32_t i = view_lower_bound(v, uid);
+
+	return i < v->count && v->uids[i] == uid ? (int64_t)i : -1;
 }
 
 /* Appends a message to the map (UIDs ascending). */
@@ -83,16 +94,63 @@ static int view_push(struct imap_view *v, uint32_t uid, uint32_t flags, uint64_t
 	return 0;
 }
 
-void imap_view_remove(struct imap_view *v, uint32_t seq)
+/* Drops the messages with these UIDs (ascending) from the map in one pass
+ * from the first of them (not one memmove each: a million expunges). */
+static void view_drop(struct imap_view *v, const uint32_t *uids, size_t n)
 {
-	if (seq == 0 || seq > v->count)
-		return;
-	size_t tail = v->count - seq;
-	memmove(v->uids + seq - 1, v->uids + seq, tail * sizeof(uint32_t));
-	memmove(v->flags + seq - 1, v->flags + seq, tail * sizeof(uint32_t));
-	memmove(v->kws + seq - 1, v->kws + seq, tail * sizeof(uint64_t));
-	v->count--;
+	uint32_t w = n > 0 ? view_lower_bound(v, uids[0]) : v->count;
+	size_t j = 0;
+
+	for (uint32_t i = w; i < v->count; i++) {
+		while (j < n && uids[j] < v->uids[i])
+			j++;
+		if (j < n && uids[j] == v->uids[i])
+			continue;
+		v->uids[w] = v->uids[i];
+		v->flags[w] = v->flags[i];
+		v->kws[w] = v->kws[i];
+		w++;
+	}
+	v->count = w;
 	v->exists = v->count;
+}
+
+void imap_view_expunge(struct imap_session *s, const uint32_t *uids, size_t n)
+{
+	struct imap_view *v = s->view;
+
+	if (s->qresync) {
+		struct imap_set_writer w = { .s = s, .prefix = "* VANISHED " };
+		for (size_t i = 0; i < n; i++)
+			if (view_index(v, uids[i]) >= 0)
+				imap_set_writer_add(&w, uids[i], uids[i]);
+		imap_set_writer_end(&w);
+	} else {
+		/* highest first: each number is still right when the client
+		 * reads it, the ones below do not move */
+		for (size_t i = n; i-- > 0;) {
+			int64_t k = view_index(v, uids[i]);
+			if (k >= 0)
+				imap_printf(s, "* %u EXPUNGE\r\n", (uint32_t)k + 1);
+		}
+	}
+	view_drop(v, uids, n);
+}
+
+void imap_view_fetch_flags(struct imap_session *s, const struct store_msg *msg, bool flags)
+{
+	uint32_t seq = imap_view_seq(s->view, msg->uid);
+
+	if (seq == 0)
+		return;
+	imap_printf(s, "* %u FETCH (UID %u", seq, msg->uid);
+	if (flags) {
+		imap_puts(s, " FLAGS ");
+		imap_write_flags(s, msg->flags, msg->keywords, imap_view_is_recent(s->view, msg->uid));
+	}
+	if (s->condstore)
+		imap_printf(s, " MODSEQ (%llu)", (unsigned long long)msg->modseq);
+	imap_puts(s, ")\r\n");
 }
 
 void imap_view_set_flags(struct imap_view *v, uint32_t uid, uint32_t flags, uint64_t keywords)
@@ -114,10 +172,7 @@ uint32_t imap_view_seq(const struct imap_view *v, uint32_t uid)
 
 bool imap_view_is_gone(const struct imap_view *v, uint32_t uid)
 {
-	for (uint32_t i = 0; i < v->ngone; i++)
-		if (v->gone[i] == uid)
-			return true;
-	return false;
+	return v->ngone > 0 && bsearch(&uid, v->gone, v->ngone, sizeof(*v->gone), uid_cmp) != NULL;
 }
 
 bool imap_view_is_recent(const struct imap_view *v, uint32_t uid)
@@ -268,7 +323,7 @@ static int select_scan_cb(const struct store_msg *msg, void *ctx)
 }
 
 int imap_view_open(struct imap_session *s, struct imap_cmd *cmd, const struct store_mailbox *mb,
-		   bool readonly)
+		   bool readonly, const struct imap_qresync *qresync)
 {
 	struct imap_view *v = calloc(1, sizeof(*v));
 	const char *error = NULL;
@@ -328,6 +383,11 @@ int imap_view_open(struct imap_session *s, struct imap_cmd *cmd, const struct st
 		imap_write_mailbox(s, mb->name);
 		imap_puts(s, "\r\n");
 	}
+	/* RFC 7162 3.2.5: a UIDVALIDITY that changed means start afresh */
+	if (qresync != NULL && qresync->uidvalidity == mb->uidvalidity &&
+	    imap_view_resync(s, qresync->known.count > 0 ? &qresync->known : NULL, qresync->modseq,
+			     true, &error) < 0)
+		goto fail;
 	imap_ok(s, cmd, readonly ? "[READ-ONLY] Examine completed" : "[READ-WRITE] Select completed");
 	return 1;
 fail:
@@ -492,11 +552,7 @@ static int sync_changed_cb(const struct store_msg *msg, void *ctx)
 	v->kws[seq - 1] = msg->keywords;
 	if (!v->told_overflow && view_was_told(v, msg->modseq))
 		return 0;
-	imap_printf(s, "* %u FETCH (UID %u FLAGS ", seq, msg->uid);
-	imap_write_flags(s, msg->flags, msg->keywords, imap_view_is_recent(v, msg->uid));
-	if (s->condstore)
-		imap_printf(s, " MODSEQ (%llu)", (unsigned long long)msg->modseq);
-	imap_puts(s, ")\r\n");
+	imap_view_fetch_flags(s, msg, true);
 	return 0;
 }
 
@@ -505,32 +561,40 @@ static int sync_expunged_cb(uint32_t uid, uint64_t modseq, void *ctx)
 	struct sync_ctx *c = ctx;
 	struct imap_view *v = c->s->view;
 
-	(void)modseq;
-	if (uid >= v->uidnext || view_index(v, uid) < 0 || imap_view_is_gone(v, uid))
+	if (uid >= v->uidnext || view_index(v, uid) < 0)
 		return 0;
 	if (uids_push(&v->gone, &v->ngone, &v->gone_cap, uid) < 0)
 		c->failed = true;
+	else if (v->gone_modseq == 0 || modseq < v->gone_modseq)
+		v->gone_modseq = modseq;
 	return 0;
 }
 
-/* Sends EXPUNGE for every gone message, highest sequence number first (so
- * no number shifts under the client), and drops them from the map. */
+/* Keeps the gone list sorted and unique between syncs (a failed sync may
+ * have listed some already), so that imap_view_is_gone is a bsearch. */
+static void view_gone_sort(struct imap_view *v)
+{
+	uint32_t m = 0;
+
+	if (v->ngone == 0)
+		return;
+	qsort(v->gone, v->ngone, sizeof(uint32_t), uid_cmp);
+	for (uint32_t i = 0; i < v->ngone; i++)
+		if (m == 0 || v->gone[i] != v->gone[m - 1])
+			v->gone[m++] = v->gone[i];
+	v->ngone = m;
+}
+
+/* Tells the client about every gone message and drops them from the map. */
 static void view_expunge_gone(struct imap_session *s)
 {
 	struct imap_view *v = s->view;
 
 	if (v->ngone == 0)
 		return;
-	qsort(v->gone, v->ngone, sizeof(uint32_t), uid_cmp);
-	for (uint32_t i = v->ngone; i-- > 0;) {
-		uint32_t seq = imap_view_seq(v, v->gone[i]);
-		if (seq == 0)
-			continue;
-		imap_printf(s, "* %u EXPUNGE\r\n", seq);
-		imap_view_remove(v, seq);
-	}
+	imap_view_expunge(s, v->gone, v->ngone);
 	v->ngone = 0;
-	v->exists = v->count;
+	v->gone_modseq = 0;
 }
 
 int imap_view_sync(struct imap_session *s, bool expunge_ok)
@@ -558,10 +622,12 @@ int imap_view_sync(struct imap_session *s, bool expunge_ok)
 					    &error) < 0 ||
 		    store_msg_expunged_since(s->store, v->mailbox_id, v->modseq, sync_expunged_cb, &c,
 					     &error) < 0) {
+			view_gone_sort(v);
 			view_free_arrays(&c.fresh);
 			log_error("sync user=<%s>: %s", s->user.address, error != NULL ? error : "");
 			return -1;
 		}
+		view_gone_sort(v);
 		if (c.failed) {
 			view_free_arrays(&c.fresh);
 			log_error("sync user=<%s>: out of memory", s->user.address);
@@ -623,6 +689,146 @@ int imap_view_sync(struct imap_session *s, bool expunge_ok)
 	return 0;
 }
 
+/* ------------------------------------------------------------- QRESYNC */
+
+void imap_view_held_back(struct imap_session *s)
+{
+	struct imap_view *v = s->view;
+
+	/* a client that saw MODSEQs past a VANISHED held back must not
+	 * resync from them after a disconnection (RFC 7162 3.2) */
+	if (v != NULL && s->qresync && v->ngone > 0)
+		imap_printf(s, "* OK [HIGHESTMODSEQ %llu] Expunges pending\r\n",
+			    (unsigned long long)v->gone_modseq - 1);
+}
+
+static int oldest_expunge_cb(uint32_t uid, uint64_t modseq, void *ctx)
+{
+	(void)uid;
+	*(uint64_t *)ctx = modseq;
+	return 1; /* the first is the oldest */
+}
+
+struct vanished_ctx {
+	const struct imap_view *v;
+	const struct imap_seqset *known;
+	uint32_t *uids;
+	uint32_t n, cap;
+	bool failed;
+};
+
+static int vanished_cb(uint32_t uid, uint64_t modseq, void *ctx)
+{
+	struct vanished_ctx *c = ctx;
+
+	(void)modseq;
+	/* not in the map: the client was told, or never had it in this
+	 * session; those still in it are the next sync's VANISHED */
+	if (uid >= c->v->uidnext || (c->known != NULL && !imap_seqset_contains(c->known, uid)) ||
+	    view_index(c->v, uid) >= 0)
+		return 0;
+	if (uids_push(&c->uids, &c->n, &c->cap, uid) < 0) {
+		c->failed = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* The UIDs expunged after `modseq` among the known ones, from the store's
+ * expunge records. */
+static int vanished_since(struct imap_session *s, struct imap_set_writer *w,
+			  const struct imap_seqset *known, uint64_t modseq, const char **error_r)
+{
+	struct vanished_ctx c = { .v = s->view, .known = known };
+
+	if (store_msg_expunged_since(s->store, s->view->mailbox_id, modseq, vanished_cb, &c,
+				     error_r) < 0 || c.failed) {
+		free(c.uids);
+		if (c.failed)
+			*error_r = "out of memory";
+		return -1;
+	}
+	if (c.n > 0)
+		qsort(c.uids, c.n, sizeof(uint32_t), uid_cmp);
+	for (uint32_t i = 0; i < c.n; i++)
+		imap_set_writer_add(w, c.uids[i], c.uids[i]);
+	free(c.uids);
+	return 0;
+}
+
+/* Every known UID below UIDNEXT that is not in the map: the gaps between
+ * the map's UIDs inside each known range, one pass. */
+static void vanished_all(struct imap_set_writer *w, const struct imap_view *v,
+			 const struct imap_seqset *known)
+{
+	struct imap_range all = { 1, v->uidnext - 1 };
+	const struct imap_range *r = known != NULL ? known->ranges : &all;
+	size_t nr = known != NULL ? known->count : 1;
+
+	for (size_t i = 0; i < nr; i++) {
+		uint64_t lo = r[i].lo > 0 ? r[i].lo : 1;
+		uint64_t hi = r[i].hi < v->uidnext ? r[i].hi : (uint64_t)v->uidnext - 1;
+		for (uint32_t k = view_lower_bound(v, (uint32_t)lo); lo <= hi; k++) {
+			uint64_t next = k < v->count && v->uids[k] <= hi ? v->uids[k] : hi + 1;
+			if (next > lo)
+				imap_set_writer_add(w, (uint32_t)lo, (uint32_t)(next - 1));
+			lo = next + 1;
+		}
+	}
+}
+
+struct resync_ctx {
+	struct imap_session *s;
+	const struct imap_seqset *known;
+};
+
+static int resync_changed_cb(const struct store_msg *msg, void *ctx)
+{
+	struct resync_ctx *c = ctx;
+	const struct imap_view *v = c->s->view;
+
+	/* what changed after the view's MODSEQ, and new mail, is the next
+	 * sync's to tell */
+	if (msg->modseq > v->modseq || msg->uid >= v->uidnext ||
+	    (c->known != NULL && !imap_seqset_contains(c->known, msg->uid)))
+		return 0;
+	imap_view_fetch_flags(c->s, msg, true);
+	return 0;
+}
+
+int imap_view_resync(struct imap_session *s, const struct imap_seqset *known, uint64_t modseq,
+		     bool fetch, const char **error_r)
+{
+	struct imap_view *v = s->view;
+	struct imap_set_writer w = { .s = s, .prefix = "* VANISHED (EARLIER) " };
+	struct resync_ctx c = { .s = s, .known = known };
+	uint64_t oldest = 0;
+
+	/* every expunge raises HIGHESTMODSEQ: nothing left or changed since,
+	 * and SELECT stays O(1) for a client that is up to date */
+	if (modseq >= v->modseq)
+		return 0;
+	if (imap_view_load(s, error_r) < 0 ||
+	    store_msg_expunged_since(s->store, v->mailbox_id, 0, oldest_expunge_cb, &oldest,
+				     error_r) < 0)
+		return -1;
+	if (oldest != 0 && oldest <= modseq) {
+		/* the store forgets expunges oldest first: one from before
+		 * `modseq` is still there, so all those after it are */
+		if (vanished_since(s, &w, known, modseq, error_r) < 0)
+			return -1;
+	} else {
+		/* some may be forgotten: every known UID not here now, which
+		 * RFC 7162 3.2.5.1 allows (the client ignores the others) */
+		vanished_all(&w, v, known);
+	}
+	imap_set_writer_end(&w);
+	if (fetch && store_msg_changed_since(s->store, v->mailbox_id, modseq, resync_changed_cb, &c,
+					     error_r) < 0)
+		return -1;
+	return 0;
+}
+
 /* ------------------------------------------------------ sets and batches */
 
 int imap_view_resolve(struct imap_session *s, struct imap_cmd *cmd, const char *set, size_t len,
@@ -653,98 +859,44 @@ int imap_view_resolve(struct imap_session *s, struct imap_cmd *cmd, const char *
 		imap_bad(s, cmd, "No messages in the mailbox: sequence numbers are invalid");
 		return 0;
 	}
-	/* each range as an interval of map indices [a, b), then sorted and
-	 * merged: the cost follows the set and the answer, not the mailbox */
+	/* a range wholly past the last message (not merely reaching past
+	 * it) is an error */
+	for (size_t i = 0; !uid && i < ss.count; i++) {
+		uint32_t lo = ss.ranges[i].lo, hi = ss.ranges[i].hi;
+		if (lo != 0 && hi != 0 && lo > v->count && hi > v->count) {
+			imap_seqset_free(&ss);
+			imap_bad(s, cmd, "Invalid message sequence number");
+			return 0;
+		}
+	}
+	imap_seqset_normalize(&ss, uid ? (v->count > 0 ? v->uids[v->count - 1] : 0) : v->count);
+	/* each range as an interval of map indices [a, b): sorted and
+	 * disjoint like the ranges, so the cost follows the set and the
+	 * answer, not the mailbox */
 	struct { uint32_t a, b; } *iv = calloc(ss.count, sizeof(*iv));
 	if (iv == NULL) {
 		imap_seqset_free(&ss);
 		imap_no(s, cmd, "[UNAVAILABLE] Out of memory");
 		return -1;
 	}
-	size_t niv = 0;
+	size_t niv = 0, n = 0;
 	for (size_t i = 0; i < ss.count; i++) {
 		uint32_t lo = ss.ranges[i].lo, hi = ss.ranges[i].hi, a, b;
 		if (!uid) {
-			if (lo == 0)
-				lo = v->count;
-			if (hi == 0)
-				hi = v->count;
-			if (lo > hi) {
-				uint32_t t = lo;
-				lo = hi;
-				hi = t;
-			}
-			if (lo > v->count) {
-				free(iv);
-				imap_seqset_free(&ss);
-				imap_bad(s, cmd, "Invalid message sequence number");
-				return 0;
-			}
-			if (hi > v->count)
-				hi = v->count;
 			a = lo - 1;
-			b = hi;
+			b = hi < v->count ? hi : v->count;
 		} else {
-			uint32_t max = v->count > 0 ? v->uids[v->count - 1] : 0;
-			if (lo == 0)
-				lo = max;
-			if (hi == 0)
-				hi = max;
-			if (lo > hi) {
-				uint32_t t = lo;
-				lo = hi;
-				hi = t;
-			}
-			/* first index with uid >= lo, first with uid > hi */
-			uint32_t l = 0, h = v->count;
-			while (l < h) {
-				uint32_t m = l + (h - l) / 2;
-				if (v->uids[m] < lo)
-					l = m + 1;
-				else
-					h = m;
-			}
-			a = l;
-			h = v->count;
-			while (l < h) {
-				uint32_t m = l + (h - l) / 2;
-				if (v->uids[m] <= hi)
-					l = m + 1;
-				else
-					h = m;
-			}
-			b = l;
+			a = view_lower_bound(v, lo);
+			b = hi == UINT32_MAX ? v->count : view_lower_bound(v, hi + 1);
 		}
 		if (a < b) {
 			iv[niv].a = a;
 			iv[niv].b = b;
+			n += b - a;
 			niv++;
 		}
 	}
 	imap_seqset_free(&ss);
-	/* sort by start (insertion sort: clients send sets in order) and merge */
-	for (size_t i = 1; i < niv; i++) {
-		uint32_t a = iv[i].a, b = iv[i].b;
-		size_t j = i;
-		while (j > 0 && iv[j - 1].a > a) {
-			iv[j] = iv[j - 1];
-			j--;
-		}
-		iv[j].a = a;
-		iv[j].b = b;
-	}
-	size_t m = 0;
-	for (size_t i = 0; i < niv; i++) {
-		if (m > 0 && iv[i].a <= iv[m - 1].b) {
-			if (iv[i].b > iv[m - 1].b)
-				iv[m - 1].b = iv[i].b;
-		} else {
-			iv[m++] = iv[i];
-		}
-	}
-	size_t n = 0;
-	for (size_t i = 0; i < m; i++)
-		n += iv[i].b - iv[i].a;
 	if (n > 0) {
 		uint32_t *out = malloc(n * sizeof(uint32_t));
 		if (out == NULL) {
@@ -753,7 +905,7 @@ int imap_view_resolve(struct imap_session *s, struct imap_cmd *cmd, const char *
 			return -1;
 		}
 		size_t w = 0;
-		for (size_t i = 0; i < m; i++) {
+		for (size_t i = 0; i < niv; i++) {
 			memcpy(out + w, v->uids + iv[i].a, (iv[i].b - iv[i].a) * sizeof(uint32_t));
 			w += iv[i].b - iv[i].a;
 		}

@@ -124,6 +124,49 @@ void imap_write_literal_header(struct imap_session *s, uint64_t len, bool binary
 	imap_printf(s, "%s{%llu}\r\n", binary ? "~" : "", (unsigned long long)len);
 }
 
+static void set_writer_flush(struct imap_set_writer *w)
+{
+	char item[24];
+	int n = w->lo == w->hi ? snprintf(item, sizeof(item), "%u", w->lo)
+			       : snprintf(item, sizeof(item), "%u:%u", w->lo, w->hi);
+
+	if (w->line > 0 && w->line + 1 + (size_t)n > IMAP_SET_LINE_MAX) {
+		conn_write(w->s->conn, "\r\n", 2);
+		w->line = 0;
+	}
+	if (w->line == 0) {
+		conn_puts(w->s->conn, w->prefix);
+		w->line = strlen(w->prefix);
+	} else {
+		conn_write(w->s->conn, ",", 1);
+		w->line++;
+	}
+	conn_write(w->s->conn, item, (size_t)n);
+	w->line += (size_t)n;
+	w->lo = 0;
+}
+
+void imap_set_writer_add(struct imap_set_writer *w, uint32_t lo, uint32_t hi)
+{
+	if (w->lo != 0 && w->hi != UINT32_MAX && lo == w->hi + 1) {
+		w->hi = hi;
+		return;
+	}
+	if (w->lo != 0)
+		set_writer_flush(w);
+	w->lo = lo;
+	w->hi = hi;
+}
+
+void imap_set_writer_end(struct imap_set_writer *w)
+{
+	if (w->lo != 0)
+		set_writer_flush(w);
+	if (w->line > 0)
+		conn_write(w->s->conn, "\r\n", 2);
+	w->line = 0;
+}
+
 /* Whether the bytes may go in a quoted string. */
 static bool quotable(const struct imap_session *s, const char *str, size_t len)
 {
