@@ -7,6 +7,7 @@ headers, message/rfc822 parts, partial fetches, searches with nesting)."""
 import base64
 import imaplib
 import os
+import re
 import socket
 import sys
 import time
@@ -89,7 +90,7 @@ class ImapSuite(unittest.TestCase):
         u, t = c.cmd('ID ("name" "test" "version" "1")')
         self.assertTrue(u[0].startswith(b'* ID ("name" "Pillarbox"'))
         done = c.login()
-        for cap in (b"UIDPLUS", b"MOVE", b"CONDSTORE", b"ESEARCH", b"LIST-STATUS",
+        for cap in (b"UIDPLUS", b"MOVE", b"CONDSTORE", b"QRESYNC", b"ESEARCH", b"LIST-STATUS",
                     b"SPECIAL-USE", b"APPENDLIMIT=1048576", b"UTF8=ACCEPT", b"LITERAL+"):
             self.assertIn(cap, done)
         self.assertNotIn(b"QUOTA", done)   # bob has no quota
@@ -228,6 +229,25 @@ class ImapSuite(unittest.TestCase):
         self.assertEqual(u, [b'* STATUS "INBOX" (MESSAGES 0)'])
         u, _ = c.cmd("STATUS Saved (MESSAGES)")
         self.assertEqual(u, [b'* STATUS "Saved" (MESSAGES 1)'])
+
+    def test_sent_dates_in_their_own_zone(self):
+        """SENTON/SENTSINCE/SENTBEFORE compare the Date: as written,
+        "disregarding time and timezone" (RFC 3501 6.4.4), not its UTC
+        date: 23:30 -0500 on 1 Jan is 2 Jan in UTC, 00:30 +0200 on 2 Jan is
+        1 Jan in UTC."""
+        user, pw = "sent@example.com", "sent pw"
+        self.fx.add_user(user, pw)
+        for date in ("Mon, 01 Jan 2024 23:30:00 -0500", "Tue, 02 Jan 2024 00:30:00 +0200"):
+            self.fx.deliver(user, ("From: <a@example.org>\r\nSubject: zone\r\nDate: %s\r\n"
+                                   "\r\nx\r\n" % date).encode())
+        c = self.raw(user=user, password=pw)
+        c.cmd("EXAMINE INBOX")
+        for command, want in (("SEARCH SENTON 1-Jan-2024", b"* SEARCH 1"),
+                              ("SEARCH SENTON 2-Jan-2024", b"* SEARCH 2"),
+                              ("SEARCH SENTBEFORE 2-Jan-2024", b"* SEARCH 1"),
+                              ("SEARCH SENTSINCE 2-Jan-2024", b"* SEARCH 2")):
+            u, t = c.cmd(command)
+            self.assertEqual(u, [want], command)
 
     def test_rename_selected_inbox(self):
         """RENAME INBOX while INBOX is selected: the messages move, a new
@@ -533,6 +553,266 @@ class ImapSuite(unittest.TestCase):
         # the LIST line of SELECT has the attributes LIST gives (RFC 9051 6.3.2)
         u, _ = c.cmd("EXAMINE Sent")
         self.assertIn(b'* LIST (\\HasNoChildren \\Sent) "/" "Sent"', u)
+
+    # -------------------------------------------------------------- QRESYNC
+
+    def qresync_user(self, name, n):
+        """A new user with n messages (UIDs 1..n), already seen by one
+        session (so that none is \\Recent for the next)."""
+        user, pw = "%s@example.com" % name, "%s pw" % name
+        self.fx.add_user(user, pw)
+        for i in range(n):
+            self.fx.deliver(user, pbtest.make_message("m%d" % i, "x\r\n", to=user))
+        c = self.raw(user=user, password=pw)
+        self.assertIn(b"* %d EXISTS" % n, c.cmd("SELECT INBOX")[0])
+        c.close()
+        return user, pw
+
+    @staticmethod
+    def resp_code(lines, name):
+        """n of the untagged "* OK [NAME n] ..." among lines."""
+        for ln in lines:
+            m = re.match(rb"^\* OK \[" + name + rb" (\d+)\]", ln)
+            if m:
+                return int(m.group(1))
+        raise AssertionError((name, lines))
+
+    @staticmethod
+    def highestmodseq(c):
+        """HIGHESTMODSEQ of INBOX by STATUS."""
+        u, _ = c.cmd("STATUS INBOX (HIGHESTMODSEQ)")
+        m = re.match(rb'^\* STATUS "INBOX" \(HIGHESTMODSEQ (\d+)\)$', u[-1])
+        return int(m.group(1))
+
+    @staticmethod
+    def tagged(c, text):
+        """The tagged line of the last command of c."""
+        return ("t%d %s" % (c.n, text)).encode()
+
+    def qresync_history(self, name):
+        """Six messages. Another session expunges UID 1, later flags UID 2
+        and expunges UIDs 3 and 5. Returns (user, pw, UIDVALIDITY, MODSEQ
+        before the first expunge, MODSEQ between, the FETCH line of UID 2
+        as the client that has only UIDs 2, 4, 6 sees it)."""
+        user, pw = self.qresync_user(name, 6)
+        o = self.raw(user=user, password=pw)
+        o.cmd("ENABLE CONDSTORE")
+        u, _ = o.cmd("SELECT INBOX")
+        validity, before = self.resp_code(u, b"UIDVALIDITY"), self.resp_code(u, b"HIGHESTMODSEQ")
+        o.cmd("STORE 1 +FLAGS.SILENT (\\Deleted)")
+        o.cmd("EXPUNGE")
+        u, _ = o.cmd("SELECT INBOX")
+        between = self.resp_code(u, b"HIGHESTMODSEQ")
+        self.assertGreater(between, before)
+        u, _ = o.cmd("UID STORE 2 +FLAGS (\\Flagged)")
+        m = re.match(rb"^\* 1 FETCH \(UID 2 FLAGS \(\\Flagged\) MODSEQ \((\d+)\)\)$", u[0])
+        self.assertTrue(m, u)
+        flagged = b"* 1 FETCH (UID 2 FLAGS (\\Flagged) MODSEQ (" + m.group(1) + b"))"
+        o.cmd("UID STORE 3,5 +FLAGS.SILENT (\\Deleted)")
+        self.assertEqual(o.cmd("EXPUNGE")[0], [b"* 4 EXPUNGE", b"* 2 EXPUNGE"])
+        o.close()
+        return user, pw, validity, before, between, flagged
+
+    def test_qresync_enable(self):
+        c = self.raw()
+        self.assertEqual(c.cmd("ENABLE QRESYNC"), ([b"* ENABLED QRESYNC"],
+                                                   self.tagged(c, "OK ENABLE completed")))
+        self.assertEqual(c.cmd("ENABLE QRESYNC")[0], [b"* ENABLED"])
+        # QRESYNC turned CONDSTORE on: MODSEQ comes unasked
+        self.assertEqual(c.cmd("ENABLE CONDSTORE")[0], [b"* ENABLED"])
+        c = self.raw()
+        self.assertEqual(c.cmd("ENABLE CONDSTORE QRESYNC")[0], [b"* ENABLED CONDSTORE QRESYNC"])
+
+    def test_qresync_select(self):
+        user, pw, validity, before, between, flagged = self.qresync_history("quinn")
+        c = self.raw(user=user, password=pw)
+        c.cmd("ENABLE QRESYNC")
+        c.cmd("SELECT INBOX")
+        plain, t = c.cmd("SELECT INBOX")
+        self.assertEqual(plain[0], b"* OK [CLOSED] Previous mailbox closed")
+        self.assertIn(b"* 3 EXISTS", plain)
+        cases = [
+            # the expunge records since the MODSEQ (UID 1 went before it)
+            ("%d %d" % (validity, between), [b"* VANISHED (EARLIER) 3,5", flagged]),
+            # no record before this MODSEQ: every UID that is not here
+            ("%d %d" % (validity, before), [b"* VANISHED (EARLIER) 1,3,5", flagged]),
+            # known-uids restrict both, in whatever order they come
+            ("%d %d 3,2,1" % (validity, before), [b"* VANISHED (EARLIER) 1,3", flagged]),
+            ("%d %d 4:6" % (validity, between), [b"* VANISHED (EARLIER) 5"]),
+            ("%d %d 4:6" % (validity, before), [b"* VANISHED (EARLIER) 5"]),
+            ("%d %d 1:2,5 (1:2 2,4)" % (validity, between),
+             [b"* VANISHED (EARLIER) 5", flagged]),
+            ("%d %d (1:3 2,4:5)" % (validity, between), [b"* VANISHED (EARLIER) 3,5", flagged]),
+            # up to date: nothing
+            ("%d %d" % (validity, self.resp_code(plain, b"HIGHESTMODSEQ")), []),
+            # another UIDVALIDITY: a plain SELECT
+            ("%d %d" % (validity + 1, before), []),
+        ]
+        for params, want in cases:
+            u, t = c.cmd("SELECT INBOX (QRESYNC (%s))" % params)
+            self.assertEqual(t, self.tagged(c, "OK [READ-WRITE] Select completed"), params)
+            self.assertEqual(u, plain + want, params)
+        u, t = c.cmd("EXAMINE INBOX (QRESYNC (%d %d))" % (validity, between))
+        self.assertEqual(t, self.tagged(c, "OK [READ-ONLY] Examine completed"))
+        self.assertEqual(u[-2:], [b"* VANISHED (EARLIER) 3,5", flagged])
+        # sequence numbers are those of the messages left
+        u, _ = c.cmd("FETCH 1:* (UID)")
+        self.assertEqual(u, [b"* 1 FETCH (UID 2)", b"* 2 FETCH (UID 4)", b"* 3 FETCH (UID 6)"])
+        # new mail since the MODSEQ is a change too
+        self.fx.deliver(user, pbtest.make_message("new", "x\r\n", to=user))
+        u, _ = c.cmd("EXAMINE INBOX (QRESYNC (%d %d 1:7))" % (validity, between))
+        self.assertEqual(u[-3:-1], [b"* VANISHED (EARLIER) 3,5", flagged])
+        self.assertRegex(u[-1], rb"^\* 4 FETCH \(UID 7 FLAGS \(\) MODSEQ \(\d+\)\)$")
+
+    def test_qresync_imap4rev2(self):
+        user, pw, validity, before, between, flagged = self.qresync_history("quade")
+        c = self.raw(user=user, password=pw)
+        self.assertEqual(c.cmd("ENABLE IMAP4rev2 QRESYNC")[0], [b"* ENABLED IMAP4rev2 QRESYNC"])
+        u, t = c.cmd("SELECT INBOX (QRESYNC (%d %d))" % (validity, between))
+        self.assertEqual(t, self.tagged(c, "OK [READ-WRITE] Select completed"))
+        self.assertEqual(u[-3:], [b'* LIST (\\HasNoChildren) "/" "INBOX"',
+                                  b"* VANISHED (EARLIER) 3,5", flagged])
+        c.cmd("UID STORE 4 +FLAGS.SILENT (\\Deleted)")
+        self.assertEqual(c.cmd("EXPUNGE")[0], [b"* VANISHED 4"])
+
+    def test_qresync_uid_fetch_vanished(self):
+        user, pw, validity, before, between, flagged = self.qresync_history("quincy")
+        c = self.raw(user=user, password=pw)
+        c.cmd("ENABLE QRESYNC")
+        c.cmd("SELECT INBOX")
+        cases = [
+            ("1:* (FLAGS) (CHANGEDSINCE %d VANISHED)" % between,
+             [b"* VANISHED (EARLIER) 3,5", flagged]),
+            ("1:* (FLAGS) (CHANGEDSINCE %d VANISHED)" % before,
+             [b"* VANISHED (EARLIER) 1,3,5", flagged]),
+            ("4:* (FLAGS) (VANISHED CHANGEDSINCE %d)" % between, [b"* VANISHED (EARLIER) 5"]),
+            ("5,3 (FLAGS) (CHANGEDSINCE %d VANISHED)" % before, [b"* VANISHED (EARLIER) 3,5"]),
+            ("6 (FLAGS) (CHANGEDSINCE %d VANISHED)" % before, []),
+            # CHANGEDSINCE alone: no VANISHED
+            ("1:* (FLAGS) (CHANGEDSINCE %d)" % before, [flagged]),
+        ]
+        for args, want in cases:
+            u, t = c.cmd("UID FETCH " + args)
+            self.assertEqual(t, self.tagged(c, "OK Fetch completed"), args)
+            self.assertEqual(u, want, args)
+
+    def test_qresync_vanished_instead_of_expunge(self):
+        user, pw = self.qresync_user("quentin", 9)
+        c = self.raw(user=user, password=pw)
+        o = self.raw(user=user, password=pw)
+        c.cmd("ENABLE QRESYNC")
+        c.cmd("SELECT INBOX")
+        o.cmd("ENABLE CONDSTORE")
+        o.cmd("SELECT INBOX")
+        # its own EXPUNGE, UID EXPUNGE and MOVE
+        c.cmd("STORE 1:2,4 +FLAGS.SILENT (\\Deleted)")
+        self.assertEqual(c.cmd("UID EXPUNGE 4"), ([b"* VANISHED 4"],
+                                                  self.tagged(c, "OK Expunge completed")))
+        self.assertEqual(c.cmd("EXPUNGE"), ([b"* VANISHED 1:2"],
+                                            self.tagged(c, "OK Expunge completed")))
+        u, t = c.cmd("MOVE 2 Trash")
+        self.assertRegex(u[0], rb"^\* OK \[COPYUID \d+ 5 1\] Moved$")
+        self.assertEqual((u[1:], t), ([b"* VANISHED 5"], self.tagged(c, "OK Move completed")))
+        # another session's expunge, told after NOOP, not during FETCH
+        o.cmd("UID STORE 6:7 +FLAGS.SILENT (\\Deleted)")
+        o.cmd("EXPUNGE")
+        # (each expunged message has its own MODSEQ, the last one is the highest)
+        self.assertEqual(c.cmd("FETCH 1 (UID)")[0], [
+            b"* 1 FETCH (UID 3)",
+            b"* OK [HIGHESTMODSEQ %d] Expunges pending" % (self.highestmodseq(o) - 2)])
+        self.assertEqual(c.cmd("NOOP"), ([b"* VANISHED 6:7"], self.tagged(c, "OK NOOP completed")))
+        self.assertEqual(c.cmd("FETCH 1:* (UID)")[0], [b"* 1 FETCH (UID 3)", b"* 2 FETCH (UID 8)",
+                                                      b"* 3 FETCH (UID 9)"])
+        # an expunge held back during a FETCH by sequence number, while a
+        # later change is told: HIGHESTMODSEQ below the expunge (RFC 7162 3.2)
+        u = o.cmd("UID STORE 9 +FLAGS (\\Deleted)")[0]
+        self.assertRegex(u[0], rb"^\* 3 FETCH \(UID 9 FLAGS \(\\Deleted\) MODSEQ \(\d+\)\)$")
+        self.assertEqual(c.cmd("NOOP")[0], u)   # the same sequence numbers in both views
+        o.cmd("EXPUNGE")
+        expunged = self.highestmodseq(o)
+        flagged = o.cmd("UID STORE 8 +FLAGS (\\Flagged)")[0][0]
+        self.assertRegex(flagged, rb"^\* 2 FETCH \(UID 8 FLAGS \(\\Flagged\) MODSEQ \(\d+\)\)$")
+        self.assertEqual(c.cmd("FETCH 1 (UID)")[0], [
+            flagged, b"* 1 FETCH (UID 3)",
+            b"* OK [HIGHESTMODSEQ %d] Expunges pending" % (expunged - 1)])
+        self.assertEqual(c.cmd("NOOP")[0], [b"* VANISHED 9"])
+        # and during IDLE
+        u = o.cmd("UID STORE 3 +FLAGS (\\Deleted)")[0]
+        self.assertRegex(u[0], rb"^\* 1 FETCH \(UID 3 FLAGS \(\\Deleted\) MODSEQ \(\d+\)\)$")
+        self.assertEqual(c.cmd("NOOP")[0], u)
+        c.send("i IDLE\r\n")
+        self.assertEqual(c.line(), b"+ idling")
+        o.cmd("EXPUNGE")
+        self.assertEqual(c.line(), b"* VANISHED 3")
+        c.send("DONE\r\n")
+        self.assertEqual(c.line(), b"i OK Idle completed")
+        self.assertEqual(c.cmd("FETCH 1:* (UID)")[0], [b"* 1 FETCH (UID 8)"])
+
+    def test_qresync_large_sets(self):
+        """Thousands of scattered expunges: VANISHED lines stay below 8000
+        bytes and together hold every UID once; a known-uids list written
+        backwards is taken in any order."""
+        n = 4000
+        user, pw = self.qresync_user("quirin", 0)
+        c = self.raw(user=user, password=pw)
+        msg = b"Subject: s\r\n\r\nx\r\n"
+        c.send(b"".join(b"a%d APPEND INBOX {%d+}\r\n%s\r\n" % (i, len(msg), msg)
+                        for i in range(n)))
+        c.until("a%d" % (n - 1))
+        c.cmd("ENABLE QRESYNC")
+        u, _ = c.cmd("SELECT INBOX")
+        validity, modseq = self.resp_code(u, b"UIDVALIDITY"), self.resp_code(u, b"HIGHESTMODSEQ")
+        odd = list(range(1, n + 1, 2))
+        c.cmd("UID STORE %s +FLAGS.SILENT (\\Deleted)" % ",".join(map(str, odd)))
+
+        def vanished(lines, prefix):
+            uids = []
+            for ln in lines:
+                self.assertTrue(ln.startswith(prefix), ln)
+                self.assertLessEqual(len(ln), 8000)
+                uids += [int(x) for x in ln[len(prefix):].split(b",")]
+            return uids
+
+        u, t = c.cmd("EXPUNGE")
+        self.assertEqual(t, self.tagged(c, "OK Expunge completed"))
+        self.assertGreater(len(u), 1)
+        self.assertEqual(vanished(u, b"* VANISHED "), odd)
+        u, _ = c.cmd("FETCH %d,%d (UID)" % (1, n // 2))
+        self.assertEqual(u, [b"* 1 FETCH (UID 2)", b"* %d FETCH (UID %d)" % (n // 2, n)])
+        known = ",".join(str(k) for k in range(n, 0, -1))
+        u, t = c.cmd("EXAMINE INBOX (QRESYNC (%d %d %s))" % (validity, modseq, known))
+        self.assertEqual(t, self.tagged(c, "OK [READ-ONLY] Examine completed"))
+        i = u.index(b"* OK [HIGHESTMODSEQ %d] Highest" % self.resp_code(u, b"HIGHESTMODSEQ"))
+        self.assertEqual(vanished(u[i + 1:], b"* VANISHED (EARLIER) "), odd)
+
+    def test_qresync_bad(self):
+        c = self.raw()
+        c.cmd("SELECT INBOX")
+        bad = [
+            # not enabled
+            ("SELECT INBOX (QRESYNC (1 1))", "BAD QRESYNC is not enabled"),
+            ("UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)",
+             "BAD VANISHED needs UID FETCH, CHANGEDSINCE and ENABLE QRESYNC"),
+            ("ENABLE QRESYNC", "OK ENABLE completed"),
+            ("UID FETCH 1:* (FLAGS) (VANISHED)",
+             "BAD VANISHED needs UID FETCH, CHANGEDSINCE and ENABLE QRESYNC"),
+            ("FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)",
+             "BAD VANISHED needs UID FETCH, CHANGEDSINCE and ENABLE QRESYNC"),
+            ("UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED VANISHED)",
+             "BAD Invalid FETCH modifier"),
+        ]
+        for params in ("", " ()", " 1", " (1)", " (0 1)", " (1 0)", " (x 1)", " (1 1 1:*)",
+                       " (1 1 0)", " (1 1 1:2 (1:2))", " (1 1 1:2 (1:2 3:4) x)",
+                       " (1 1 (1:2 3:5))", " (1 1 (1:* 1:2))", " (1 1 1 2)",
+                       " (1 1) QRESYNC (1 1)", " (4294967296 1)", " (1 9223372036854775808)"):
+            want = ("BAD Unknown SELECT parameter" if params.count("QRESYNC") else
+                    "BAD Invalid QRESYNC parameter")
+            bad.append(("SELECT INBOX (QRESYNC%s)" % params, want))
+        for command, want in bad:
+            untagged = [b"* ENABLED QRESYNC"] if command.startswith("ENABLE") else []
+            self.assertEqual(c.cmd(command), (untagged, self.tagged(c, want)), command)
+        # a refused SELECT leaves the selection as it was
+        self.assertEqual(c.cmd("FETCH 1 (UID)")[0], [b"* 1 FETCH (UID 1)"])
 
     def test_lsub_unsubscribed_parent(self):
         user, pw = "finn@example.com", "finn pw"
