@@ -120,6 +120,8 @@ EXTRA_DIST += tests/web/test_fastcgi_workers.py
 # Mail client set-up: the page, autoconfig, autodiscover, the Apple profile.
 TESTS += tests/web/test_web_setup.py
 EXTRA_DIST += tests/web/test_web_setup.py
+TESTS += tests/web/test_webmaild_proxy.py
+EXTRA_DIST += tests/web/test_webmaild_proxy.py
 EXTRA_DIST += tests/web/webenv.py tests/web/mkmail.py tests/web/browser.mjs tests/web/browserlib.mjs \
 	tests/web/package.json tests/web/package-lock.json tests/unit/xss_corpus.html \
 	tests/web/test_web_webmaild.py tests/web/test_web_apache.py tests/web/test_web_nginx.py \

@@ -4,9 +4,10 @@
  * includes <microhttpd.h>.
  *
  *   pillarbox-webmaild [--config FILE] [--listen ADDR:PORT] [--https]
- *                      [--threads N]
+ *                      [--threads N] [--proxy ADDR]...
  * Stops gracefully (requests in flight finish) on SIGTERM or SIGINT. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -35,6 +36,12 @@
 /* Idle connections are closed after this many seconds. */
 #define CONNECTION_TIMEOUT 60
 #define CONNECTIONS_MAX 1000
+/* Connections from one address at a time, when no --proxy is named (behind
+ * a proxy every connection comes from it: the proxy limits clients). One
+ * client opening many slow connections cannot take them all. */
+#define CONNECTIONS_PER_IP 64
+/* --proxy addresses. */
+#define PROXIES_MAX 8
 /* Memory per connection for the request line and headers: a request whose
  * header does not fit gets 431/414 from libmicrohttpd. 64 KiB holds any
  * browser's request. */
@@ -48,6 +55,10 @@
 struct server {
 	struct webmail *wm;
 	bool https;
+	/* Reverse proxies in front (--proxy), canonical numeric form: their
+	 * X-Forwarded-For and X-Forwarded-Proto are believed. */
+	char proxies[PROXIES_MAX][INET6_ADDRSTRLEN];
+	size_t nproxies;
 };
 
 /* One request's state, from the URI log callback to "completed". */
@@ -84,6 +95,78 @@ static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 static const char *header(struct MHD_Connection *conn, const char *name)
 {
 	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+}
+
+/* The canonical numeric form of an address (an IPv4-mapped IPv6 address
+ * as IPv4), into out; false if text is none. */
+static bool ip_canonical(const char *text, size_t len, char out[INET6_ADDRSTRLEN])
+{
+	char buf[INET6_ADDRSTRLEN];
+	unsigned char bin[sizeof(struct in6_addr)];
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	if (inet_pton(AF_INET, buf, bin) == 1)
+		return inet_ntop(AF_INET, bin, out, INET6_ADDRSTRLEN) != NULL;
+	if (inet_pton(AF_INET6, buf, bin) != 1)
+		return false;
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	if (memcmp(bin, mapped, sizeof(mapped)) == 0)
+		return inet_ntop(AF_INET, bin + 12, out, INET6_ADDRSTRLEN) != NULL;
+	return inet_ntop(AF_INET6, bin, out, INET6_ADDRSTRLEN) != NULL;
+}
+
+static bool is_proxy(const struct server *srv, const char *ip)
+{
+	for (size_t i = 0; i < srv->nproxies; i++)
+		if (strcmp(srv->proxies[i], ip) == 0)
+			return true;
+	return false;
+}
+
+/* The client a trusted proxy names: the last address of X-Forwarded-For,
+ * the one the proxy itself appended (those before it came from the client
+ * and prove nothing). False if there is none. */
+static bool forwarded_for(struct MHD_Connection *conn, char out[INET6_ADDRSTRLEN])
+{
+	const char *v = header(conn, "X-Forwarded-For");
+	if (v == NULL)
+		return false;
+	const char *comma = strrchr(v, ',');
+	const char *start = comma != NULL ? comma + 1 : v, *end = start + strlen(start);
+	while (start < end && isspace((unsigned char)*start))
+		start++;
+	while (end > start && isspace((unsigned char)end[-1]))
+		end--;
+	return ip_canonical(start, (size_t)(end - start), out);
+}
+
+/* The client's address and whether it came over HTTPS: the peer's, or
+ * what a --proxy peer says of its client. */
+static void fill_client(struct server *srv, struct MHD_Connection *conn, struct http_request *req)
+{
+	char peer[INET6_ADDRSTRLEN], client[INET6_ADDRSTRLEN];
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	req->https = srv->https;
+	if (ci == NULL || ci->client_addr == NULL)
+		return;
+	const struct sockaddr *sa = ci->client_addr;
+	const void *addr = sa->sa_family == AF_INET6
+			   ? (const void *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr
+			   : (const void *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	if (inet_ntop(sa->sa_family, addr, client, sizeof(client)) == NULL ||
+	    !ip_canonical(client, strlen(client), peer))
+		return;
+	req->remote_addr = arena_strdup(req->arena, peer);
+	if (!is_proxy(srv, peer))
+		return;
+	if (forwarded_for(conn, client))
+		req->remote_addr = arena_strdup(req->arena, client);
+	const char *proto = header(conn, "X-Forwarded-Proto");
+	if (proto != NULL)
+		req->https = strcasecmp(proto, "https") == 0;
 }
 
 static void fill_request(struct server *srv, struct MHD_Connection *conn, struct conn_req *cr,
@@ -123,18 +206,7 @@ static void fill_request(struct server *srv, struct MHD_Connection *conn, struct
 		long long n = strtoll(v, &end, 10);
 		req->content_length = errno == 0 && *end == '\0' && n >= 0 ? n : -1;
 	}
-	req->https = srv->https;
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci != NULL && ci->client_addr != NULL) {
-		char ip[INET6_ADDRSTRLEN];
-		const struct sockaddr *sa = ci->client_addr;
-		const void *addr = sa->sa_family == AF_INET6
-				   ? (const void *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr
-				   : (const void *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-		if (inet_ntop(sa->sa_family, addr, ip, sizeof(ip)) != NULL)
-			req->remote_addr = arena_strdup(a, ip);
-	}
+	fill_client(srv, conn, req);
 }
 
 struct stream_ctx {
@@ -303,24 +375,28 @@ static char *read_file(const char *path, const char **error_r)
 static const struct cli webmaild_cli = {
 	.name = "pillarbox-webmaild",
 	.usage = "Usage: pillarbox-webmaild [--config FILE] [--listen ADDR:PORT] [--https]\n"
-		 "                          [--threads N]\n"
+		 "                          [--threads N] [--proxy ADDR]...\n"
 		 "Serves the webmail over HTTP (or HTTPS) until SIGTERM or SIGINT.\n"
 		 "  --config FILE       read FILE instead of the default pillarbox.conf\n"
 		 "  --listen ADDR:PORT  where to listen, a numeric address (default " DEFAULT_LISTEN ")\n"
 		 "  --https             serve HTTPS with tls_cert and tls_key\n"
 		 "  --threads N         worker threads, 1 to 64 (default 4)\n"
+		 "  --proxy ADDR        a reverse proxy in front, a numeric address (up to 8):\n"
+		 "                      for its requests the client is the last address of\n"
+		 "                      X-Forwarded-For and HTTPS is X-Forwarded-Proto: https\n"
 		 "  --help              show this help and exit\n"
 		 "  --version           show the version and exit\n",
 };
 
 int main(int argc, char **argv)
 {
-	/* (-c, -l, -s, -t and -h are the undocumented short forms) */
+	/* (-c, -l, -s, -t, -p and -h are the undocumented short forms) */
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "https", no_argument, NULL, 's' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "proxy", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, CLI_OPT_HELP },
 		{ "version", no_argument, NULL, CLI_OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -331,9 +407,18 @@ int main(int argc, char **argv)
 	unsigned long n;
 	char *end;
 	int opt;
-	while ((opt = cli_getopt(&webmaild_cli, argc, argv, "c:l:st:h", opts)) != -1) {
+	struct server srv = { .https = false };
+	while ((opt = cli_getopt(&webmaild_cli, argc, argv, "c:l:st:p:h", opts)) != -1) {
 		switch (opt) {
 		case 'c': config_file = optarg; break;
+		case 'p':
+			if (srv.nproxies == PROXIES_MAX ||
+			    !ip_canonical(optarg, strlen(optarg), srv.proxies[srv.nproxies]))
+				return cli_usage_error(webmaild_cli.name, NULL,
+						       "--proxy %s: not a numeric address (at most %d)",
+						       optarg, PROXIES_MAX);
+			srv.nproxies++;
+			break;
 		case 'l': listen = optarg; break;
 		case 's': https = true; break;
 		case 't':
@@ -378,7 +463,7 @@ int main(int argc, char **argv)
 	char *cert = NULL, *key = NULL;
 	int status = 0;
 	struct store *store = NULL;
-	struct server srv = { .https = https };
+	srv.https = https;
 	if (https) {
 		if (config->tls_cert == NULL || config->tls_key == NULL) {
 			fprintf(stderr, "pillarbox-webmaild: --https needs tls_cert and tls_key in %s\n",
@@ -431,6 +516,7 @@ int main(int argc, char **argv)
 		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTIONS_MAX,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv.nproxies > 0 ? 0u : (unsigned)CONNECTIONS_PER_IP,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
 		https ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,

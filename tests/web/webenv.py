@@ -187,11 +187,13 @@ class Server:
 class Webmaild(Server):
     name = "webmaild"
 
-    def __init__(self, store, https=False):
+    def __init__(self, store, https=False, extra_args=(), log_name=None):
         self.port = free_port()
-        self.logs = [os.path.join(store.dir, "webmaild%s.log" % ("-https" if https else ""))]
+        self.logs = [os.path.join(store.dir, log_name or
+                                  "webmaild%s.log" % ("-https" if https else ""))]
         env = dict(store.env, PILLARBOX_LOG_STDERR="1")
         args = [WEBMAILD, "--config", store.conf, "--listen", "127.0.0.1:%d" % self.port]
+        args += list(extra_args)
         if https:
             store.make_tls()
             args.append("--https")
