@@ -188,8 +188,9 @@ tests_fuzz_fuzz_webmail_LDADD = cgi/libwebmail.a inetd/libinetd.a $(STORE_LIBS) 
 endif
 
 # The benchmark (run by hand: tests/bench/bench_webmail.sh); its filler.
-noinst_PROGRAMS += tests/bench/bench_webmail_fill
+noinst_PROGRAMS += tests/bench/bench_webmail_fill tests/bench/bench_cgi_floor
 tests_bench_bench_webmail_fill_SOURCES = tests/bench/bench_webmail_fill.c
 tests_bench_bench_webmail_fill_LDADD = $(STORE_LIBS)
+tests_bench_bench_cgi_floor_SOURCES = tests/bench/bench_cgi_floor.c
 
 dist_man8_MANS += doc/webmail.cgi.8 doc/pillarbox-webmaild.8

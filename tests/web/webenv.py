@@ -244,7 +244,7 @@ MaxSpareServers 16
 """,
     }
 
-    def __init__(self, store, log_stderr=True, mpm="event"):
+    def __init__(self, store, log_stderr=True, mpm="event", extra_conf=""):
         self.name = "apache" if mpm == "event" else "apache-" + mpm
         if not is_root():
             skip("Apache needs root to run its workers as the store user")
@@ -290,7 +290,8 @@ Timeout 60
 SetEnv PILLARBOX_CONF %(conf)s
 %(log)s
 Include %(d)s/pillarbox-webmail.conf
-""" % {"d": d, "port": self.port, "user": store.user, "mods": mods, "conf": store.conf,
+%(extra)s
+""" % {"extra": extra_conf,"d": d, "port": self.port, "user": store.user, "mods": mods, "conf": store.conf,
        "mpm": self.MPMS[mpm] % {
            "d": d, "mods": mods, "conf": store.conf,
            "fcgid_log": "FcgidInitialEnv PILLARBOX_LOG_STDERR 1" if log_stderr else ""},
