@@ -31,6 +31,20 @@ static int uid_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* A new message's UID and its place in the sync's list, to sort by UID
+ * (ties keep their MODSEQ order: the index decides). */
+struct imap_uid_index {
+	uint32_t uid, index;
+};
+
+static int uid_index_cmp(const void *a, const void *b)
+{
+	const struct imap_uid_index *x = a, *y = b;
+	if (x->uid != y->uid)
+		return x->uid < y->uid ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
 static int uids_push(uint32_t **arr, uint32_t *n, uint32_t *cap, uint32_t uid)
 {
 	if (*n == *cap) {
@@ -642,25 +656,18 @@ int imap_view_sync(struct imap_session *s, bool expunge_ok)
 	if (expunge_ok)
 		view_expunge_gone(s);
 	if (c.fresh.count > 0) {
-		/* by UID: changed_since gave them by MODSEQ */
-		uint32_t *order = malloc(c.fresh.count * sizeof(uint32_t));
+		/* by UID: changed_since gave them by MODSEQ (an insertion
+		 * sort here was quadratic when many arrived and were changed
+		 * in another order before this sync) */
+		struct imap_uid_index *order = malloc(c.fresh.count * sizeof(*order));
 		uint32_t added = 0, lo = UINT32_MAX;
-		for (uint32_t i = 0; order != NULL && i < c.fresh.count; i++)
-			order[i] = i;
 		struct imap_view *fv = &c.fresh;
-		if (order != NULL) {
-			/* insertion sort: new messages arrive nearly in order */
-			for (uint32_t i = 1; i < fv->count; i++) {
-				uint32_t x = order[i], j = i;
-				while (j > 0 && fv->uids[order[j - 1]] > fv->uids[x]) {
-					order[j] = order[j - 1];
-					j--;
-				}
-				order[j] = x;
-			}
-		}
+		for (uint32_t i = 0; order != NULL && i < fv->count; i++)
+			order[i] = (struct imap_uid_index){ fv->uids[i], i };
+		if (order != NULL)
+			qsort(order, fv->count, sizeof(*order), uid_index_cmp);
 		for (uint32_t k = 0; order != NULL && k < fv->count; k++) {
-			uint32_t i = order[k];
+			uint32_t i = order[k].index;
 			if (fv->uids[i] < v->uidnext)
 				continue; /* a duplicate */
 			if (view_push(v, fv->uids[i], fv->flags[i], fv->kws[i]) < 0)
