@@ -458,7 +458,10 @@ static const char *html_text_of(struct ctx *c, struct msgview *v)
 	buf_init(&b, 0);
 	int r = sanitize_html_text(html, len, &b);
 	free(html);
-	if (r < 0) {
+	if (r == SANITIZE_TOO_COMPLEX)
+		log_warning("webmail: compose: uid %u: the HTML is too large or too complex to "
+			    "quote", v->msg.uid);
+	if (r != 0) {
 		buf_free(&b);
 		return "";
 	}

@@ -141,6 +141,10 @@ EXTRA_DIST += tests/web/test_web_settings.py tests/web/browser_settings.mjs
 TESTS += tests/web/test_web_compose.py
 EXTRA_DIST += tests/web/test_web_compose.py tests/web/browser_compose.mjs
 
+# Hostile HTML mail under webmaild: parse budgets, cid: images, part numbers.
+TESTS += tests/web/test_web_hostile_html.py
+EXTRA_DIST += tests/web/test_web_hostile_html.py
+
 # Fuzzing: the HTML sanitizer, the form/multipart parser, the vCard parser.
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_sanitize tests/fuzz/fuzz_form

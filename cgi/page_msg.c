@@ -20,6 +20,13 @@
 #define CSP_INERT "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 /* Parts nested deeper than this are listed as attachments, not walked. */
 #define WALK_DEPTH_MAX 50
+/* The notice for HTML the sanitizer gave up on (templates/msgbody.html
+ * says the same). */
+#define TOO_COMPLEX_TEXT "This HTML message is too large or too complex to display; " \
+	"download it or view it as plain text."
+/* cid: images shown per message (a newsletter has a few dozen); later
+ * ones are left without a source. */
+#define CID_IMAGES_MAX 1000
 
 /* Image types shown inline (never SVG: it can carry script). */
 static const char *const inline_images[] = { "png", "jpeg", "gif", "webp", "bmp" };
@@ -35,6 +42,15 @@ static bool image_inline_ok(const struct mime_part *p)
 	return false;
 }
 
+/* An inline image part by Content-ID. */
+struct cid_entry {
+	const char *id;                /* without the <> */
+	size_t len;
+	uint32_t order;                /* of the part: the first of equal ids wins */
+	const struct mime_part *part;
+	const char *url;               /* made on first use */
+};
+
 struct view {
 	struct ctx *c;
 	struct store_mailbox mb;
@@ -42,14 +58,26 @@ struct view {
 	const struct mime_part *node;  /* the message shown (root or encapsulated) */
 	bool images;
 	bool opened;
+	bool has_part;                 /* part=N in the query (checked: digits) */
+	uint32_t part;
 	const char *subject;
+	struct cid_entry *cids;        /* sorted on the first cid: lookup */
+	uint32_t ncids;
+	bool cids_sorted;
+	unsigned cid_images;           /* cid: images shown so far */
 };
 
-/* Loads mb/uid from the query; answers and returns -1 on failure. */
+/* Loads mb/uid (and part) from the query; answers and returns -1 on
+ * failure. */
 static int view_open(struct ctx *c, struct view *w)
 {
 	const char *error;
-	*w = (struct view){ .c = c };
+	const char *part = ctx_query(c, "part");
+	*w = (struct view){ .c = c, .has_part = part != NULL };
+	if (part != NULL && !uint_parse(part, &w->part)) {
+		page_error(c, 400, "This link is not valid: the part is not a number.");
+		return -1;
+	}
 	if (ctx_mailbox(c, ctx_query_uint(c, "mb", 0), &w->mb) <= 0)
 		return -1;
 	int r = msgview_open(c->store, w->mb.id, ctx_query_uint(c, "uid", 0), &w->v, &error);
@@ -140,51 +168,96 @@ static void fill_headers(struct ctx *c, struct view *w)
 
 /* ---------------------------------------------------------------- body */
 
-struct cid_map {
-	struct ctx *c;
-	struct view *w;
-};
-
-static const char *cid_lookup(void *ctx, const char *cid)
+static int cid_key_cmp(const struct cid_entry *a, const struct cid_entry *b)
 {
-	struct cid_map *m = ctx;
-	size_t n = strlen(cid);
-	for (uint32_t i = 0; i < m->w->v.mime->nparts; i++) {
-		const struct mime_part *p = m->w->v.mime->parts[i];
+	int r = memcmp(a->id, b->id, a->len < b->len ? a->len : b->len);
+	return r != 0 ? r : a->len < b->len ? -1 : a->len > b->len;
+}
+
+static int cid_cmp(const void *a, const void *b)
+{
+	const struct cid_entry *x = a, *y = b;
+	int r = cid_key_cmp(x, y);
+	return r != 0 ? r : x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The inline image parts, sorted by Content-ID: once per request, so that
+ * each cid: image is a binary search, not a walk over every part. */
+static void cid_sort(struct view *w)
+{
+	const struct mime_message *m = w->v.mime;
+	w->cids_sorted = true;
+	w->cids = arena_alloc(w->c->a, (size_t)m->nparts * sizeof(*w->cids));
+	if (w->cids == NULL)
+		return;
+	for (uint32_t i = 0; i < m->nparts; i++) {
+		const struct mime_part *p = m->parts[i];
 		const char *id = p->id;
 		if (id == NULL || p->nchildren > 0 || !image_inline_ok(p))
 			continue;
 		while (*id == ' ' || *id == '<')
 			id++;
-		size_t l = strcspn(id, ">");
-		if (l == n && memcmp(id, cid, n) == 0)
-			return part_url(m->c, m->w, "/part", p, "&inline=1");
+		w->cids[w->ncids++] = (struct cid_entry){ .id = id, .len = strcspn(id, ">"),
+							  .order = i, .part = p };
 	}
-	return NULL;
+	qsort(w->cids, w->ncids, sizeof(*w->cids), cid_cmp);
 }
 
-/* Decodes and sanitises an HTML part. 1 with the fragment, 0 if too large,
- * -1 error. */
-static int html_sanitized(struct ctx *c, struct view *w, const struct mime_part *p,
-			  struct buf *out, struct sanitize_stats *stats, const char **error_r)
+static const char *cid_lookup(void *ctx, const char *cid)
+{
+	struct view *w = ctx;
+	struct cid_entry key = { .id = cid, .len = strlen(cid) };
+	if (!w->cids_sorted)
+		cid_sort(w);
+	if (w->cid_images >= CID_IMAGES_MAX)
+		return NULL;
+	size_t lo = 0, hi = w->ncids;
+	while (lo < hi) {             /* the first entry not below the key */
+		size_t mid = lo + (hi - lo) / 2;
+		if (cid_key_cmp(&w->cids[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == w->ncids || cid_key_cmp(&w->cids[lo], &key) != 0)
+		return NULL;
+	struct cid_entry *e = &w->cids[lo];
+	if (e->url == NULL)
+		e->url = part_url(w->c, w, "/part", e->part, "&inline=1");
+	w->cid_images++;
+	return e->url;
+}
+
+/* What html_sanitized made of an HTML part. */
+enum html_result { HTML_FAILED = -1, HTML_TOO_LARGE, HTML_OK, HTML_TOO_COMPLEX };
+
+/* Decodes and sanitises an HTML part (a part too complex to parse is
+ * logged here). */
+static enum html_result html_sanitized(struct ctx *c, struct view *w, const struct mime_part *p,
+				       struct buf *out, struct sanitize_stats *stats,
+				       const char **error_r)
 {
 	char *html;
 	size_t len;
 	bool cut;
 	if (p->body_len > SANITIZE_INPUT_MAX)
-		return 0;
+		return HTML_TOO_LARGE;
 	if (msgview_part_decode(&w->v, p, SANITIZE_INPUT_MAX, true, &html, &len, &cut, error_r) < 0)
-		return -1;
-	struct cid_map map = { c, w };
+		return HTML_FAILED;
 	struct sanitize_options opt = { .show_images = w->images, .cid_url = cid_lookup,
-					.cid_ctx = &map };
+					.cid_ctx = w };
 	int r = sanitize_html(html, len, &opt, out, stats);
 	free(html);
+	if (r == SANITIZE_TOO_COMPLEX) {
+		log_warning("webmail: uid %u part %u: the HTML is too large or too complex to "
+			    "parse; not shown", w->v.msg.uid, msgview_part_index(&w->v, p));
+		return HTML_TOO_COMPLEX;
+	}
 	if (r < 0) {
 		*error_r = "the HTML is too large or memory ran out";
-		return 0;
+		return HTML_TOO_LARGE;
 	}
-	return 1;
+	return HTML_OK;
 }
 
 static void add_attachment(struct ctx *c, struct view *w, const struct mime_part *p)
@@ -234,24 +307,25 @@ static void add_html_block(struct ctx *c, struct view *w, const struct mime_part
 	struct sanitize_stats stats = { 0 };
 	struct tpl_obj *b = tpl_item(c->data, "blocks");
 	buf_init(&out, 0);
-	int r = html_sanitized(c, w, p, &out, &stats, &error);
+	enum html_result r = html_sanitized(c, w, p, &out, &stats, &error);
 	buf_free(&out);
-	if (r <= 0) {
-		if (r < 0)
+	if (r != HTML_OK) {
+		if (r == HTML_FAILED)
 			log_error("webmail: html part: %s", error);
-		tpl_bool(b, "failed", true);
+		tpl_bool(b, r == HTML_TOO_COMPLEX ? "too_complex" : "failed", true);
 		tpl_str(b, "href", part_url(c, w, "/part", p, ""));
+		tpl_str(b, "raw_href", arena_printf(c->a, "%s/raw?mb=%u&uid=%u", c->wm->base,
+						    w->mb.id, w->v.msg.uid));
 		return;
 	}
 	tpl_bool(b, "html", true);
 	tpl_str(b, "src", part_url(c, w, "/body", p, w->images ? "&images=1" : ""));
 	if (stats.blocked_images > 0 && !w->images) {
 		tpl_int(b, "blocked", stats.blocked_images);
-		const char *part = ctx_query(c, "part");
 		tpl_str(c->data, "show_images_href",
-			arena_printf(c->a, "%s/msg?mb=%u&uid=%u%s%s&images=1", c->wm->base, w->mb.id,
-				     w->v.msg.uid, part != NULL ? "&part=" : "",
-				     part != NULL ? part : ""));
+			arena_printf(c->a, "%s/msg?mb=%u&uid=%u%s&images=1", c->wm->base, w->mb.id,
+				     w->v.msg.uid, w->has_part ? arena_printf(c->a, "&part=%u",
+									       w->part) : ""));
 	}
 }
 
@@ -390,9 +464,8 @@ static void fill_neighbours(struct ctx *c, struct view *w)
 /* The message (or an attached one: part=N of type message/rfc822). */
 static int view_fill(struct ctx *c, struct view *w)
 {
-	uint32_t part;
-	if (uint_parse(ctx_query(c, "part"), &part)) {
-		const struct mime_part *p = msgview_part(&w->v, part);
+	if (w->has_part) {
+		const struct mime_part *p = msgview_part(&w->v, w->part);
 		const struct mime_part *inner = p != NULL ? mime_part_message(p) : NULL;
 		if (inner == NULL) {
 			page_error(c, 404, "There is no such attached message.");
@@ -477,22 +550,21 @@ void page_body(struct ctx *c)
 	const char *error;
 	struct buf out;
 	struct sanitize_stats stats = { 0 };
-	uint32_t index;
 	if (view_open(c, &w) < 0)
 		return;
-	const struct mime_part *p = uint_parse(ctx_query(c, "part"), &index)
-				    ? msgview_part(&w.v, index) : NULL;
+	const struct mime_part *p = w.has_part ? msgview_part(&w.v, w.part) : NULL;
 	if (p == NULL || !part_is(p, "text", "html")) {
 		view_close(&w);
 		page_error(c, 404, "There is no such HTML part.");
 		return;
 	}
 	buf_init(&out, 0);
-	int r = html_sanitized(c, &w, p, &out, &stats, &error);
+	enum html_result r = html_sanitized(c, &w, p, &out, &stats, &error);
 	view_close(&w);
-	if (r <= 0) {
+	if (r != HTML_OK) {
 		buf_free(&out);
-		page_error(c, r < 0 ? 503 : 413, "This HTML part cannot be shown; download it instead.");
+		page_error(c, r == HTML_FAILED ? 503 : 413, r == HTML_TOO_COMPLEX ? TOO_COMPLEX_TEXT
+			   : "This HTML part cannot be shown; download it instead.");
 		return;
 	}
 	char err[512];
@@ -536,11 +608,9 @@ static const char *disposition(struct ctx *c, const char *type, const char *name
 void page_part(struct ctx *c)
 {
 	struct view w;
-	uint32_t index;
 	if (view_open(c, &w) < 0)
 		return;
-	const struct mime_part *p = uint_parse(ctx_query(c, "part"), &index)
-				    ? msgview_part(&w.v, index) : NULL;
+	const struct mime_part *p = w.has_part ? msgview_part(&w.v, w.part) : NULL;
 	if (p == NULL || p->nchildren > 0 || (p == w.v.mime->root && mime_part_is_multipart(p))) {
 		view_close(&w);
 		page_error(c, 404, "There is no such attachment.");

@@ -2,10 +2,12 @@
  * out, serialised once. The only file that includes <gumbo.h>. */
 #include <ctype.h>
 #include <gumbo.h>
+#include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "sanitize.h"
 #include "template.h"
@@ -117,14 +119,26 @@ static bool contains_ci(const char *s, size_t len, const char *needle)
 	return false;
 }
 
-/* A URL in CSS url(...) at s: true if it is http(s) (quotes allowed). */
+/* A URL in CSS url(...) at s: true if it is http(s), quoted or not, and
+ * plain enough that a browser reads the token as we do (no brackets,
+ * quotes, spaces or controls in it). */
 static bool css_url_remote(const char *s, size_t len)
 {
 	size_t i = 4; /* after "url(" */
-	while (i < len && (s[i] == ' ' || s[i] == '"' || s[i] == '\''))
+	while (i < len && s[i] == ' ')
 		i++;
-	return (len - i > 7 && strncasecmp(s + i, "http://", 7) == 0) ||
-	       (len - i > 8 && strncasecmp(s + i, "https://", 8) == 0);
+	char quote = i < len && (s[i] == '"' || s[i] == '\'') ? s[i++] : 0;
+	size_t start = i;
+	while (i < len && (unsigned char)s[i] > 0x20 && strchr("\"'()[]{}", s[i]) == NULL)
+		i++;
+	size_t n = i - start;
+	if (quote != 0 && (i == len || s[i++] != quote))
+		return false;
+	while (i < len && s[i] == ' ')
+		i++;
+	return i < len && s[i] == ')' &&
+	       ((n > 7 && strncasecmp(s + start, "http://", 7) == 0) ||
+		(n > 8 && strncasecmp(s + start, "https://", 8) == 0));
 }
 
 /* Checks CSS text. 1 fine, 0 refused; a url() that would load a remote
@@ -132,8 +146,8 @@ static bool css_url_remote(const char *s, size_t len)
 static int css_ok(const char *s, size_t len, bool images, unsigned *blocked)
 {
 	static const char *const bad[] = {
-		"\\", "<", ">", "expression", "javascript", "vbscript", "behavior", "behaviour",
-		"-moz-binding", "@import", "@charset", "@namespace", "image-set", "src(",
+		"\\", "<", ">", "/*", "expression", "javascript", "vbscript", "behavior",
+		"behaviour", "-moz-binding", "@import", "@charset", "@namespace", "image-set", "src(",
 	};
 	if (len > SANITIZE_CSS_MAX || memchr(s, '\0', len) != NULL)
 		return 0;
@@ -171,25 +185,68 @@ static void put_attr(struct san *s, const char *name, const char *value, size_t 
 	buf_putc(s->out, '"');
 }
 
-/* Rebuilds a style attribute from its allowed declarations. */
-static void put_style(struct san *s, const char *v)
+/* The index of the quote closing the string at css[open], or len. */
+static size_t css_string_end(const char *css, size_t len, size_t open)
 {
-	struct buf css;
-	size_t len = strlen(v);
-	if (len > SANITIZE_CSS_MAX) {
-		s->stats->removed++;
-		return;
+	const char *end = memchr(css + open + 1, css[open], len - open - 1);
+	return end != NULL ? (size_t)(end - css) : len;
+}
+
+/* The index of the bracket closing the '{', '(' or '[' at css[open], with
+ * blocks nested as a browser nests them; len if it is never closed. */
+static size_t css_close(const char *css, size_t len, size_t open)
+{
+	char want[32];
+	size_t n = 0;
+	for (size_t i = open; i < len; i++) {
+		char c = css[i];
+		if (c == '"' || c == '\'') {
+			i = css_string_end(css, len, i);
+		} else if (c == '{' || c == '(' || c == '[') {
+			if (n == sizeof(want))
+				return len;
+			want[n++] = c == '{' ? '}' : c == '(' ? ')' : ']';
+		} else if (n > 0 && c == want[n - 1] && --n == 0) {
+			return i;
+		}
 	}
-	buf_init(&css, SANITIZE_CSS_MAX * 2);
+	return len;
+}
+
+/* True if every bracket in css[0..len) is closed, as css_close pairs them
+ * (a browser would read past an open one). */
+static bool css_balanced(const char *css, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (css[i] == '(' || css[i] == '[')
+			i = css_close(css, len, i);
+		else if (css[i] == '"' || css[i] == '\'')
+			i = css_string_end(css, len, i);
+		if (i == len)
+			return false;
+	}
+	return true;
+}
+
+/* Appends the allowed declarations of `v` to `css`, ';'-separated. A
+ * declaration ends at ';' outside quotes and parentheses; a string ends at
+ * a quote or, as in a browser, at a line break (which spoils its
+ * declaration). Whatever a browser could read differently (open quotes or
+ * brackets, braces) is dropped. */
+static void css_declarations(struct san *s, const char *v, size_t len, struct buf *css)
+{
 	size_t i = 0;
 	while (i < len) {
-		/* one declaration: up to ';' outside quotes and parentheses */
 		size_t start = i;
 		int depth = 0;
 		char quote = 0;
+		bool spoilt = false;
 		for (; i < len; i++) {
 			char c = v[i];
-			if (quote != 0) {
+			if (quote != 0 && (c == '\n' || c == '\r' || c == '\f')) {
+				quote = 0;
+				spoilt = true;
+			} else if (quote != 0) {
 				if (c == quote)
 					quote = 0;
 			} else if (c == '"' || c == '\'') {
@@ -198,6 +255,8 @@ static void put_style(struct san *s, const char *v)
 				depth++;
 			} else if (c == ')') {
 				depth--;
+			} else if (c == '{' || c == '}') {
+				spoilt = true;
 			} else if (c == ';' && depth <= 0) {
 				break;
 			}
@@ -218,17 +277,30 @@ static void put_style(struct san *s, const char *v)
 			plen--;
 		const char *val = colon + 1;
 		size_t vlen = (size_t)(d + dlen - val);
-		if (!css_prop_allowed(p, plen) || quote != 0 ||
+		if (!css_prop_allowed(p, plen) || quote != 0 || spoilt || !css_balanced(val, vlen) ||
 		    !css_ok(val, vlen, s->opt->show_images, &s->stats->blocked_images)) {
 			s->stats->removed++;
 			continue;
 		}
-		if (css.len > 0)
-			buf_putc(&css, ';');
-		buf_append(&css, p, plen);
-		buf_putc(&css, ':');
-		buf_append(&css, val, vlen);
+		if (css->len > 0 && css->data[css->len - 1] != '{')
+			buf_putc(css, ';');
+		buf_append(css, p, plen);
+		buf_putc(css, ':');
+		buf_append(css, val, vlen);
 	}
+}
+
+/* Rebuilds a style attribute from its allowed declarations. */
+static void put_style(struct san *s, const char *v)
+{
+	struct buf css;
+	size_t len = strlen(v);
+	if (len > SANITIZE_CSS_MAX) {
+		s->stats->removed++;
+		return;
+	}
+	buf_init(&css, SANITIZE_CSS_MAX * 2);
+	css_declarations(s, v, len, &css);
 	if (css.len > 0 && !css.failed)
 		put_attr(s, "style", css.data, css.len);
 	buf_free(&css);
@@ -327,26 +399,138 @@ static void put_start_tag(struct san *s, const GumboNode *node)
 	buf_putc(s->out, '>');
 }
 
-/* A <style> element: its text kept whole if it passes css_ok. */
+/* <style> elements are rewritten from their rules, so that what a browser
+ * applies is what we checked: each rule's selector and its allowed
+ * declarations (css_declarations), @media blocks of such rules, nothing
+ * else. Braces are then only ever rule delimiters. */
+
+/* Copies the text of a <style> element without its comments. False if a
+ * string holds a line break or a brace (where browsers and we could
+ * disagree about where it ends). */
+static bool css_uncomment(const char *s, size_t len, struct buf *out)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
+			size_t end = i + 2;
+			while (end + 1 < len && !(s[end] == '*' && s[end + 1] == '/'))
+				end++;
+			buf_putc(out, ' ');
+			i = end + 1;       /* an open comment runs to the end */
+			continue;
+		}
+		if (s[i] == '"' || s[i] == '\'') {
+			size_t n = strcspn(s + i + 1, s[i] == '"' ? "\"\n\r\f{}" : "'\n\r\f{}");
+			if (i + 1 + n >= len || s[i + 1 + n] != s[i])
+				return false;
+			buf_append(out, s + i, n + 2);
+			i += n + 1;
+			continue;
+		}
+		buf_putc(out, s[i]);
+	}
+	return true;
+}
+
+/* The first '{' or ';' from css[i] outside strings and brackets, or len. */
+static size_t css_block_start(const char *css, size_t len, size_t i)
+{
+	for (; i < len && css[i] != '{' && css[i] != ';'; i++) {
+		if (css[i] == '(' || css[i] == '[')
+			i = css_close(css, len, i);
+		else if (css[i] == '"' || css[i] == '\'')
+			i = css_string_end(css, len, i);
+	}
+	return i < len ? i : len;
+}
+
+/* Trims white space; true if what is left is made of `chars` (and
+ * non-ASCII bytes). */
+static bool css_made_of(const char **s, size_t *len, const char *chars)
+{
+	while (*len > 0 && isspace((unsigned char)**s)) {
+		(*s)++;
+		(*len)--;
+	}
+	while (*len > 0 && isspace((unsigned char)(*s)[*len - 1]))
+		(*len)--;
+	for (size_t i = 0; i < *len; i++) {
+		unsigned char c = (unsigned char)(*s)[i];
+		if (c < 0x80 && !isalnum(c) && !isspace(c) && strchr(chars, c) == NULL)
+			return false;
+	}
+	return *len > 0;
+}
+
+/* Appends the allowed rules of css[0..len) to `out`; at the top level,
+ * @media blocks of them too. */
+static void css_rules(struct san *s, const char *css, size_t len, bool top, struct buf *out)
+{
+	size_t i = 0;
+	for (;;) {
+		while (i < len && isspace((unsigned char)css[i]))
+			i++;
+		if (i >= len)
+			break;
+		size_t open = css_block_start(css, len, i);
+		size_t close = open < len && css[open] == '{' ? css_close(css, len, open) : open;
+		const char *head = css + i, *body = css + open + 1;
+		size_t hlen = open - i, blen = close - open - 1, mark = out->len;
+		i = close + 1;
+		if (open == len || css[open] == ';') {
+			s->stats->removed++;     /* at-rules without a block, junk */
+			continue;
+		}
+		if (top && hlen > 6 && strncasecmp(head, "@media", 6) == 0 &&
+		    (isspace((unsigned char)head[6]) || head[6] == '(')) {
+			head += 6;
+			hlen -= 6;
+			if (css_made_of(&head, &hlen, "-_,:()./")) {
+				buf_puts(out, "@media ");
+				buf_append(out, head, hlen);
+				buf_putc(out, '{');
+				css_rules(s, body, blen, false, out);
+				buf_putc(out, '}');
+			}
+		} else if (css_made_of(&head, &hlen, "-_.#,:*[]=~|^$()+\"'") &&
+			   memchr(body, '{', blen) == NULL && memchr(body, '}', blen) == NULL) {
+			buf_append(out, head, hlen);
+			buf_putc(out, '{');
+			css_declarations(s, body, blen, out);
+			buf_putc(out, '}');
+		}
+		if (out->len >= mark + 2 && out->data[out->len - 2] == '{') {
+			out->len = mark;        /* nothing kept: no empty rule */
+			out->data[mark] = '\0';
+		}
+		s->stats->removed += out->len == mark;
+	}
+}
+
 static void put_style_element(struct san *s, const GumboNode *node)
 {
-	struct buf css;
+	struct buf text, css, rules;
+	buf_init(&text, SANITIZE_CSS_MAX + 1);
 	buf_init(&css, SANITIZE_CSS_MAX + 1);
+	buf_init(&rules, SANITIZE_CSS_MAX * 2);
 	const GumboVector *kids = &node->v.element.children;
 	for (unsigned i = 0; i < kids->length; i++) {
 		const GumboNode *k = kids->data[i];
 		if (k->type == GUMBO_NODE_TEXT || k->type == GUMBO_NODE_WHITESPACE)
-			buf_puts(&css, k->v.text.text);
+			buf_puts(&text, k->v.text.text);
 	}
-	if (!css.failed && css.len > 0 &&
-	    css_ok(css.data, css.len, s->opt->show_images, &s->stats->blocked_images)) {
+	if (!text.failed && text.len > 0 && css_uncomment(text.data, text.len, &css) &&
+	    !css.failed && css_ok(css.data, css.len, s->opt->show_images, &s->stats->blocked_images))
+		css_rules(s, css.data, css.len, true, &rules);
+	if (rules.len > 0 && !rules.failed) {
 		buf_puts(s->out, "<style>");
-		buf_append(s->out, css.data, css.len);
+		buf_append(s->out, rules.data, rules.len);
 		buf_puts(s->out, "</style>");
 	} else {
 		s->stats->removed++;
 	}
+	buf_free(&text);
 	buf_free(&css);
+	buf_free(&rules);
 }
 
 /* ---------------------------------------------------------------- nesting */
@@ -579,20 +763,83 @@ static int walk(struct san *s, const GumboNode *root, bool styles_only)
 	return s->out->failed ? -1 : 0;
 }
 
+/* ---------------------------------------------------------------- parse */
+
 /* gumbo allocates from our arena: the whole tree goes at once (gumbo's own
- * destructor recurses, which a deep tree must not be allowed to do). */
-static void *arena_allocator(void *ud, size_t size)
+ * destructor recurses, which a deep tree must not be allowed to do). The
+ * allocator also holds the parse to its budget: gumbo cannot handle a
+ * failed allocation, so past the budget (or out of memory) we jump out of
+ * it; all it made is in the arena, freed as a whole. One per call, on the
+ * caller's stack: webmaild parses in several threads at once. */
+struct parse {
+	struct arena *arena;
+	size_t used, max;           /* bytes handed to gumbo, and the cap */
+	unsigned calls;             /* allocations, to read the clock now and then */
+	struct timespec deadline;   /* of this thread's CPU time */
+	int failure;                /* SANITIZE_TOO_COMPLEX or -1, for the jump */
+	jmp_buf jump;
+};
+
+/* The clock is read every so many allocations (gumbo allocates for every
+ * token, so this is every few hundred tags at most). */
+#define PARSE_CLOCK_EVERY 256
+
+static bool parse_past_deadline(const struct parse *p)
 {
-	void *p = arena_alloc(ud, size);
-	if (p == NULL)
-		abort();    /* gumbo cannot handle a failed allocation */
-	return p;
+	struct timespec now;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) < 0)
+		return false;
+	return now.tv_sec > p->deadline.tv_sec ||
+	       (now.tv_sec == p->deadline.tv_sec && now.tv_nsec > p->deadline.tv_nsec);
 }
 
-static void arena_deallocator(void *ud, void *ptr)
+static void *parse_alloc(void *ud, size_t size)
+{
+	struct parse *p = ud;
+	const size_t align = sizeof(max_align_t);     /* as the arena rounds */
+	size_t charged = size < p->max ? (size + align - 1) / align * align : SIZE_MAX;
+	void *r = NULL;
+	p->failure = SANITIZE_TOO_COMPLEX;
+	if (charged <= p->max - p->used &&
+	    (++p->calls % PARSE_CLOCK_EVERY != 0 || !parse_past_deadline(p))) {
+		p->failure = -1;
+		r = arena_alloc(p->arena, size);
+	}
+	if (r == NULL)
+		longjmp(p->jump, 1);
+	p->used += charged;
+	return r;
+}
+
+static void parse_free(void *ud, void *ptr)
 {
 	(void)ud;
 	(void)ptr;
+}
+
+/* Parses `html` within the budget of SANITIZE_MEM_MAX(len) bytes and
+ * SANITIZE_CPU_MS: 0 with the tree in *tree_r (in p->arena, which the
+ * caller frees in every case), SANITIZE_TOO_COMPLEX, or -1. */
+static int parse(struct parse *p, const char *html, size_t len, GumboOutput **tree_r)
+{
+	*p = (struct parse){ .arena = arena_new(), .max = SANITIZE_MEM_MAX(len) };
+	if (p->arena == NULL || clock_gettime(CLOCK_THREAD_CPUTIME_ID, &p->deadline) < 0)
+		return -1;
+	p->deadline.tv_sec += SANITIZE_CPU_MS / 1000;
+	p->deadline.tv_nsec += SANITIZE_CPU_MS % 1000 * 1000000L;
+	if (p->deadline.tv_nsec >= 1000000000L) {
+		p->deadline.tv_sec++;
+		p->deadline.tv_nsec -= 1000000000L;
+	}
+	GumboOptions go = kGumboDefaultOptions;
+	go.allocator = parse_alloc;
+	go.deallocator = parse_free;
+	go.userdata = p;
+	go.max_errors = 0;     /* we do not read the error list: do not build it */
+	if (setjmp(p->jump) != 0)
+		return p->failure;
+	*tree_r = gumbo_parse_with_options(&go, html, len);
+	return 0;
 }
 
 /* ------------------------------------------------------------ plain text */
@@ -668,20 +915,15 @@ int sanitize_html_text(const char *html, size_t len, struct buf *out)
 {
 	if (len > SANITIZE_INPUT_MAX)
 		return -1;
-	struct arena *a = arena_new();
+	struct parse parsed;
+	GumboOutput *tree;
 	size_t cap = 64, depth = 0, pre = 0;
-	struct text_frame *stack = malloc(cap * sizeof(*stack));
-	if (a == NULL || stack == NULL) {
-		arena_free(&a);
-		free(stack);
-		return -1;
+	int r = parse(&parsed, html, len, &tree);
+	struct text_frame *stack = r == 0 ? malloc(cap * sizeof(*stack)) : NULL;
+	if (stack == NULL) {
+		arena_free(&parsed.arena);
+		return r != 0 ? r : -1;
 	}
-	GumboOptions go = kGumboDefaultOptions;
-	go.allocator = arena_allocator;
-	go.deallocator = arena_deallocator;
-	go.userdata = a;
-	go.max_errors = 0;
-	GumboOutput *tree = gumbo_parse_with_options(&go, html, len);
 	struct plain p = { .out = out, .start = out->len };
 	stack[depth++] = (struct text_frame){ .node = tree->root };
 	while (depth > 0 && !out->failed) {
@@ -753,7 +995,7 @@ int sanitize_html_text(const char *html, size_t len, struct buf *out)
 	while (out->len > p.start && out->data[out->len - 1] == '\n')
 		out->data[--out->len] = '\0';
 	free(stack);
-	arena_free(&a);
+	arena_free(&parsed.arena);
 	return out->failed ? -1 : 0;
 }
 
@@ -762,20 +1004,15 @@ int sanitize_html(const char *html, size_t len, const struct sanitize_options *o
 {
 	if (len > SANITIZE_INPUT_MAX)
 		return -1;
-	struct arena *a = arena_new();
-	if (a == NULL)
-		return -1;
-	GumboOptions go = kGumboDefaultOptions;
-	go.allocator = arena_allocator;
-	go.deallocator = arena_deallocator;
-	go.userdata = a;
-	go.max_errors = 0;     /* we do not read the error list: do not build it */
-	GumboOutput *tree = gumbo_parse_with_options(&go, html, len);
+	struct parse parsed;
+	GumboOutput *tree;
+	int r = parse(&parsed, html, len, &tree);
 	struct san s = { .opt = options, .stats = stats, .out = out };
 	/* document > html > (head, body): head's <style>s first, then the body */
-	int r = walk(&s, tree->root, true);
+	if (r == 0)
+		r = walk(&s, tree->root, true);
 	if (r == 0)
 		r = walk(&s, tree->root, false);
-	arena_free(&a);
+	arena_free(&parsed.arena);
 	return r;
 }

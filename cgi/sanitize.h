@@ -20,11 +20,16 @@
  *    escapes, comments, "expression", "behavior", "-moz-binding",
  *    "javascript", "@import", or url() (url() allowed for http/https when
  *    show_images). A failing declaration is dropped; a failing <style>
- *    element is dropped whole. position:fixed/absolute/sticky are dropped
- *    (no overlays).
+ *    element is dropped whole. Only allow-listed properties are kept, in
+ *    style attributes and <style> rules alike: position:fixed/absolute/
+ *    sticky are dropped (no overlays). A <style> element is rewritten from
+ *    its rules (selector and declarations; its comments go) and @media
+ *    blocks; other at-rules are dropped.
  * Limits: input beyond SANITIZE_INPUT_MAX is refused (the caller offers a
- * download instead); elements nested deeper than SANITIZE_DEPTH_MAX are
- * unwrapped (their text is kept). */
+ * download instead); a parse that needs more than SANITIZE_MEM_MAX(len)
+ * bytes or SANITIZE_CPU_MS of CPU time is abandoned (SANITIZE_TOO_COMPLEX);
+ * elements nested deeper than SANITIZE_DEPTH_MAX are unwrapped (their text
+ * is kept). */
 #ifndef PB_CGI_SANITIZE_H
 #define PB_CGI_SANITIZE_H
 
@@ -41,6 +46,20 @@
 #define SANITIZE_DEPTH_MAX 256
 /* Bytes of one style attribute or <style> element examined. */
 #define SANITIZE_CSS_MAX (256 * 1024)
+/* Memory the parser may take for `len` bytes of HTML: at most 352 MB, at
+ * SANITIZE_INPUT_MAX. A table-heavy newsletter needs about 25 bytes per
+ * byte, a list of images 41 (what gumbo frees included: the arena frees
+ * nothing before the end); open formatting elements that the parser
+ * rebuilds in every new paragraph need thousands. */
+#define SANITIZE_MEM_BASE ((size_t)32 * 1024 * 1024)
+#define SANITIZE_MEM_PER_BYTE 40
+#define SANITIZE_MEM_MAX(len) (SANITIZE_MEM_BASE + (size_t)(len) * SANITIZE_MEM_PER_BYTE)
+/* CPU time of one parse: an 8 MB newsletter takes half a second; gumbo's
+ * time grows with the square of the nesting depth. */
+#define SANITIZE_CPU_MS 2000
+/* Returned when the parse went past its memory or time budget: nothing was
+ * appended. The message is shown as a notice instead (a download remains). */
+#define SANITIZE_TOO_COMPLEX 1
 
 struct sanitize_options {
 	bool show_images;
@@ -56,8 +75,9 @@ struct sanitize_stats {
 };
 
 /* Appends the sanitised body content to `out` (the <style> elements found
- * in the head come first). Returns 0, or -1 if the input is too large or
- * memory ran out (`out` may then hold part of the output: discard it). */
+ * in the head come first). Returns 0, SANITIZE_TOO_COMPLEX, or -1 if the
+ * input is too large or memory ran out (`out` may then hold part of the
+ * output: discard it). */
 int sanitize_html(const char *html, size_t len, const struct sanitize_options *options,
 		  struct buf *out, struct sanitize_stats *stats);
 
@@ -65,8 +85,9 @@ int sanitize_html(const char *html, size_t len, const struct sanitize_options *o
  * elements and <br> as line breaks, blank lines between paragraphs, white
  * space collapsed outside <pre>, list items with "- ", links as
  * "text <url>" when the URL is not the text itself; scripts, styles, the
- * head and comments dropped. UTF-8 in, UTF-8 out, no markup. Returns 0, or
- * -1 if the input is too large (SANITIZE_INPUT_MAX) or memory ran out. */
+ * head and comments dropped. UTF-8 in, UTF-8 out, no markup. Returns 0,
+ * SANITIZE_TOO_COMPLEX, or -1 if the input is too large (SANITIZE_INPUT_MAX)
+ * or memory ran out. */
 int sanitize_html_text(const char *html, size_t len, struct buf *out);
 
 #endif

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Hostile HTML mail against pillarbox-webmaild (threaded: one crash or one
+stuck worker is every user's problem):
+  - a 26 KB mail whose tree would pass 512 MB (300 open formatting elements
+    rebuilt in each of 6,000 paragraphs) and 200,000 nested <div>s (a parse
+    quadratic in the depth) are refused within their budget: the message
+    page shows a notice with a download, the frame says the same, a reply
+    opens, a log line is written, and the server goes on answering;
+  - 400,000 cid: images against 9,000 image parts: the frame comes quickly
+    and resolves at most CID_IMAGES_MAX (1,000) of them;
+  - a `part` that is not a part number is refused (400), and the "Show
+    images" link of an attached message is built from the number."""
+import base64
+import html
+import os
+import re
+import sys
+import time
+
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import webenv  # noqa: E402
+
+check, failures = webenv.check, webenv.failures
+
+BOUND = 10.0          # seconds any one of these requests may take
+NOTICE = "This HTML message is too large or too complex to display"
+PNG = base64.b64encode(base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="))
+
+
+def mail(subject, content_type, body, extra=b""):
+    return (b"From: Mallory <mallory@example.com>\r\nTo: bob@example.com\r\nSubject: " +
+            subject.encode() + b"\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\nMIME-Version: 1.0\r\n" +
+            b"Content-Type: " + content_type.encode() + b"\r\n" + extra + b"\r\n" + body)
+
+
+def html_mail(subject, text):
+    b64 = base64.encodebytes(text.encode()).replace(b"\n", b"\r\n")
+    return mail(subject, "text/html; charset=us-ascii", b64, b"Content-Transfer-Encoding: base64\r\n")
+
+
+def cid_flood():
+    body = ('<img src="cid:p8999@x">\r\n' + '<img src="cid:p1@x">\r\n' * 2000 +
+            "<img src=cid:zz>\r\n" * 400000).encode()
+    parts = [b"--b\r\nContent-Type: text/html; charset=us-ascii\r\n\r\n" + body]
+    for i in range(9000):
+        parts.append(b"--b\r\nContent-Type: image/png\r\nContent-ID: <p%d@x>\r\n"
+                     b"Content-Transfer-Encoding: base64\r\n\r\n%s\r\n" % (i, PNG))
+    return mail("Inline image flood", 'multipart/related; boundary="b"',
+                b"".join(parts) + b"--b--\r\n")
+
+
+def attached_newsletter():
+    inner = html_mail("Inner newsletter", '<p>Hi <img src="https://tracker.example.net/p.png">')
+    return mail("Attached newsletter", 'multipart/mixed; boundary="m"',
+                b"--m\r\nContent-Type: text/plain\r\n\r\nSee the attachment.\r\n"
+                b"--m\r\nContent-Type: message/rfc822\r\n\r\n" + inner + b"\r\n--m--\r\n")
+
+
+def deliver_all(store):
+    bomb = "<p>" + "".join("<b a=%d>" % i for i in range(300)) + "x" + "<p>x" * 6000
+    store.deliver("bob@example.com", html_mail("Formatting bomb", bomb))
+    store.deliver("bob@example.com", html_mail("Deep divs", "<div>" * 200000))
+    store.deliver("bob@example.com", cid_flood())
+    store.deliver("bob@example.com", attached_newsletter())
+
+
+def timed_get(c, path):
+    """The response (None if the connection failed) and the seconds taken."""
+    t0 = time.time()
+    try:
+        r = c.get(path)
+    except OSError as e:
+        print("# %s: %s" % (path, e))
+        r = None
+    return r, time.time() - t0
+
+
+def find(c, subject):
+    """The mailbox and uid of the message with this subject."""
+    r = c.get("/list?subject=" + subject.replace(" ", "+"))
+    mb = re.search(r'name="mb" value="(\d+)"', r.text).group(1)
+    uid = re.search(r'value="(\d+)" id="sel\d+" aria-label="Select: %s"' % re.escape(subject),
+                    r.text).group(1)
+    return mb, uid
+
+
+def still_serving(server, c, what):
+    r, _ = timed_get(c, "/list")
+    check(r is not None and r.status == 200 and server.procs[0].poll() is None,
+          "%s: ... and the server still answers" % what)
+
+
+def too_complex(server, c, subject):
+    mb, uid = find(c, subject)
+    r, took = timed_get(c, "/msg?mb=%s&uid=%s" % (mb, uid))
+    check(r is not None and r.status == 200 and NOTICE in r.text,
+          "%s: the message page shows the notice" % subject)
+    check(took < BOUND, "%s: ... within %d s (%.1f s)" % (subject, BOUND, took))
+    m = r is not None and re.search(r'class="notice">%s; <a href="([^"]+)">download it</a>' % NOTICE,
+                                    r.text)
+    check(bool(m), "%s: ... with a download link" % subject)
+    still_serving(server, c, subject)
+    part = m and re.search(r"part=(\d+)", m.group(1)).group(1)
+    if part:
+        r, took = timed_get(c, "/body?mb=%s&uid=%s&part=%s" % (mb, uid, part))
+        check(r is not None and r.status == 413 and NOTICE in r.text and took < BOUND,
+              "%s: the frame says so too, within %d s (%.1f s)" % (subject, BOUND, took))
+    r, took = timed_get(c, "/compose?mode=reply&mb=%s&uid=%s" % (mb, uid))
+    check(r is not None and r.status == 200 and took < BOUND,
+          "%s: a reply opens, within %d s (%.1f s)" % (subject, BOUND, took))
+    still_serving(server, c, subject)
+    check("uid %s part %s: the HTML is too large or too complex" % (uid, part) in server.log(),
+          "%s: a log line says why" % subject)
+
+
+def cid_images(server, c):
+    mb, uid = find(c, "Inline image flood")
+    r, took = timed_get(c, "/msg?mb=%s&uid=%s" % (mb, uid))
+    src = r is not None and re.search(r'<iframe class="html" src="([^"]+)"', r.text)
+    check(bool(src) and took < BOUND, "cid flood: the message page, within %d s (%.1f s)"
+          % (BOUND, took))
+    if not src:
+        return
+    r, took = timed_get(c, html.unescape(src.group(1))[len(server.base):])
+    check(r is not None and r.status == 200 and took < BOUND,
+          "cid flood: the frame, within %d s (%.1f s)" % (BOUND, took))
+    shown = re.findall(r'<img src="/webmail/part\?[^"]*inline=1">', r.text if r else "")
+    check(len(shown) > 0 and r.text.find(shown[0]) < r.text.find("<img>"),
+          "cid flood: the cid: image first in the mail is shown")
+    check(0 < len(shown) <= 1000, "cid flood: at most 1000 cid: images resolved (%d)" % len(shown))
+    still_serving(server, c, "cid flood")
+
+
+def part_parameter(c):
+    mb, uid = find(c, "HTML newsletter")
+    r = c.get("/msg?mb=%s&uid=%s&part=x%%22%%26uid%%3D1%%23" % (mb, uid))
+    check(r.status == 400 and "uid=1#" not in r.text,
+          "a part that is not a number: 400 (%d), nothing pasted into a link" % r.status)
+    for bad in ("1.2", "-1", "1%200", "99999999999"):
+        r = c.get("/part?mb=%s&uid=%s&part=%s" % (mb, uid, bad))
+        check(r.status == 400, "part=%s: 400 (%d)" % (bad, r.status))
+    mb, uid = find(c, "Attached newsletter")
+    r = c.get("/msg?mb=%s&uid=%s" % (mb, uid))
+    part = re.search(r'href="/webmail/msg\?mb=\d+&amp;uid=\d+&amp;part=(\d+)" class="btn small"',
+                     r.text).group(1)
+    r = c.get("/msg?mb=%s&uid=%s&part=%s" % (mb, uid, part))
+    check('href="/webmail/msg?mb=%s&amp;uid=%s&amp;part=%s&amp;images=1"' % (mb, uid, part) in r.text,
+          "an attached message's Show images link keeps its part number")
+
+
+def main():
+    store = webenv.Store()
+    deliver_all(store)
+    servers = []
+    try:
+        servers.append(webenv.Webmaild(store))
+        c = webenv.Client(servers[0])
+        c.login()
+        part_parameter(c)
+        cid_images(servers[0], c)
+        too_complex(servers[0], c, "Deep divs")
+        too_complex(servers[0], c, "Formatting bomb")     # the crash, before: last
+    finally:
+        webenv.stop_all(servers, store, failures)
+    webenv.exit_with(failures)
+
+
+main()
