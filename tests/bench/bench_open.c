@@ -6,7 +6,8 @@
  *       (C: the child's user+system time, robust on a busy machine). With --user (as
  *       root) the runs are made as that user, as xinetd/systemd would. With
  *       --stdin, each run reads FILE from its start (a whole session of a
- *       protocol handler, say) and its standard output goes to /dev/null.
+ *       protocol handler, say) and its standard output and error go to
+ *       /dev/null (a failed run still shows in its exit status).
  *   bench_open --noop
  *       returns at once: the bare fork+exec cost when run by the above.
  *   bench_open --syncrate DIR SECONDS
@@ -57,13 +58,14 @@ static int dbl_cmp(const void *a, const void *b)
 /* The FILE of --stdin, or NULL. */
 static const char *stdin_path;
 
-/* In the child: FILE as standard input, standard output to /dev/null. */
+/* In the child: FILE as standard input, standard output and error to
+ * /dev/null. */
 static void child_stdio(void)
 {
 	if (stdin_path == NULL)
 		return;
 	int in = open(stdin_path, O_RDONLY | O_CLOEXEC), out = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0) {
+	if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0) {
 		perror(stdin_path);
 		_exit(127);
 	}
