@@ -42,15 +42,11 @@ int handler_start(const struct handler_start *h, const char *config_file,
 	log_open(h->name);
 	if (config_load(config_path(config_file), &config, &error) < 0)
 		return handler_fail(h, "configuration", error, !h->implicit_tls);
-	if (process_init(config->user, h->limits, false, &error) < 0) {
-		ret = handler_fail(h, "start", error, !h->implicit_tls);
-		config_free(&config);
-		return ret;
-	}
-	/* After the switch, before any client byte: the files must be
-	 * readable now; GnuTLS and the key are loaded by the first TLS
-	 * session (a plaintext session never pays for them). Without --tls a
-	 * missing key only loses STARTTLS. */
+	/* Before the switch (started as root, by xinetd, the key may be
+	 * root's alone) and before any client byte: the files are read now;
+	 * GnuTLS is loaded and they are parsed by the first TLS session (a
+	 * plaintext session never pays for that). Without --tls a missing
+	 * key only loses STARTTLS. */
 	if (config->tls_cert != NULL || h->implicit_tls) {
 		if (tls_creds_server_prepare(config->tls_cert, config->tls_key, config->tls_priority,
 					     creds_r, &error) < 0) {
@@ -62,6 +58,12 @@ int handler_start(const struct handler_start *h, const char *config_file,
 			log_error("TLS: %s (%s not offered)", error, h->starttls);
 			*creds_r = NULL;
 		}
+	}
+	if (process_init(config->user, h->limits, false, &error) < 0) {
+		ret = handler_fail(h, "start", error, !h->implicit_tls);
+		tls_creds_free(creds_r);
+		config_free(&config);
+		return ret;
 	}
 	*config_r = config;
 	return 0;

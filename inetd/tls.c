@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
@@ -28,7 +29,7 @@
 	X(gnutls_check_version) X(gnutls_strerror) X(gnutls_error_is_fatal) \
 	X(gnutls_priority_init) X(gnutls_priority_deinit) X(gnutls_priority_set) \
 	X(gnutls_certificate_allocate_credentials) X(gnutls_certificate_free_credentials) \
-	X(gnutls_certificate_set_x509_key_file2) X(gnutls_certificate_set_x509_trust_file) \
+	X(gnutls_certificate_set_x509_key_mem2) X(gnutls_certificate_set_x509_trust_file) \
 	X(gnutls_certificate_set_x509_system_trust) X(gnutls_certificate_server_set_request) \
 	X(gnutls_certificate_type_get) X(gnutls_certificate_verification_status_print) \
 	X(gnutls_session_get_verify_cert_status) X(gnutls_session_set_verify_cert) \
@@ -52,10 +53,15 @@ struct tls_creds {
 	bool verify;
 	gnutls_certificate_credentials_t cert;
 	gnutls_priority_t priority;
-	/* A server's credentials not loaded yet (tls_creds_server_prepare):
-	 * the files and priority to load on first use. */
+	/* A server's credentials not parsed yet (tls_creds_server_prepare):
+	 * the files' names (for messages), their bytes and the priority, for
+	 * the first use. */
 	char *cert_file, *key_file, *priority_string;
+	gnutls_datum_t cert_pem, key_pem;
 };
+
+/* A certificate chain or key file: far more than any real one. */
+#define TLS_FILE_MAX (256 * 1024)
 
 struct tls_session {
 	gnutls_session_t session;
@@ -140,8 +146,7 @@ static int tls_priority_init(struct tls_creds *creds, const char *priority, cons
 }
 
 /* The GnuTLS part of a server's credentials: certificate, key, priority. */
-static int tls_creds_server_fill(struct tls_creds *creds, const char *cert_file,
-				 const char *key_file, const char *priority, const char **error_r)
+static int tls_creds_server_fill(struct tls_creds *creds, const char **error_r)
 {
 	int ret;
 
@@ -153,16 +158,16 @@ static int tls_creds_server_fill(struct tls_creds *creds, const char *cert_file,
 		*error_r = tls_error_set("TLS credentials", NULL, ret);
 		return -1;
 	}
-	ret = lib.gnutls_certificate_set_x509_key_file2(creds->cert, cert_file, key_file,
-							GNUTLS_X509_FMT_PEM, NULL, 0);
+	ret = lib.gnutls_certificate_set_x509_key_mem2(creds->cert, &creds->cert_pem, &creds->key_pem,
+						       GNUTLS_X509_FMT_PEM, NULL, 0);
 	if (ret < 0) {
 		char files[300];
 
-		snprintf(files, sizeof(files), "%.140s / %.140s", cert_file, key_file);
+		snprintf(files, sizeof(files), "%.140s / %.140s", creds->cert_file, creds->key_file);
 		*error_r = tls_error_set("TLS certificate/key", files, ret);
 		return -1;
 	}
-	return tls_priority_init(creds, priority, error_r);
+	return tls_priority_init(creds, creds->priority_string, error_r);
 }
 
 /* Forgets what a failed fill made, so that a later try starts clean. */
@@ -179,40 +184,63 @@ static void tls_creds_clear(struct tls_creds *creds)
 int tls_creds_server_load(const char *cert_file, const char *key_file, const char *priority,
 			  struct tls_creds **creds_r, const char **error_r)
 {
-	struct tls_creds *creds;
-
-	*creds_r = NULL;
-	if (cert_file == NULL || key_file == NULL) {
-		*error_r = "tls_cert and tls_key must both be set";
+	if (tls_creds_server_prepare(cert_file, key_file, priority, creds_r, error_r) < 0)
+		return -1;
+	if (tls_creds_ready(*creds_r, error_r) < 0) {
+		tls_creds_free(creds_r);
 		return -1;
 	}
-	creds = calloc(1, sizeof(*creds));
-	if (creds == NULL) {
-		*error_r = "out of memory";
-		return -1;
-	}
-	creds->server = true;
-	if (tls_creds_server_fill(creds, cert_file, key_file, priority, error_r) < 0) {
-		tls_creds_free(&creds);
-		return -1;
-	}
-	*creds_r = creds;
 	return 0;
 }
 
-/* Whether `path` can be opened for reading now, as the loading will do. */
-static int tls_file_check(const char *what, const char *path, const char **error_r)
+/* The whole of a (small) file into *datum, or -1 with *error_r naming it. */
+static int tls_file_read(const char *what, const char *path, gnutls_datum_t *datum,
+			 const char **error_r)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	const char *why = NULL;
+	unsigned char *data = NULL;
+	size_t got = 0;
 
-	if (fd < 0) {
-		snprintf(tls_error_buf, sizeof(tls_error_buf), "TLS %s %.300s: %s", what, path,
-			 strerror(errno));
+	if (fd < 0 || fstat(fd, &st) < 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode) || st.st_size > TLS_FILE_MAX)
+		why = "not a regular file of at most 256 KiB";
+	else if ((data = malloc((size_t)st.st_size + 1)) == NULL)
+		why = "out of memory";
+	while (why == NULL && got < (size_t)st.st_size) {
+		ssize_t n = read(fd, data + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			why = n < 0 ? strerror(errno) : "file shrank while read";
+		else
+			got += (size_t)n;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (why != NULL) {
+		if (data != NULL)
+			explicit_bzero(data, got);
+		free(data);
+		snprintf(tls_error_buf, sizeof(tls_error_buf), "TLS %s %.300s: %s", what, path, why);
 		*error_r = tls_error_buf;
 		return -1;
 	}
-	close(fd);
+	data[got] = '\0';
+	datum->data = data;
+	datum->size = (unsigned)got;
 	return 0;
+}
+
+static void tls_datum_wipe(gnutls_datum_t *datum)
+{
+	if (datum->data != NULL)
+		explicit_bzero(datum->data, datum->size);
+	free(datum->data);
+	datum->data = NULL;
+	datum->size = 0;
 }
 
 int tls_creds_server_prepare(const char *cert_file, const char *key_file, const char *priority,
@@ -225,15 +253,17 @@ int tls_creds_server_prepare(const char *cert_file, const char *key_file, const 
 		*error_r = "tls_cert and tls_key must both be set";
 		return -1;
 	}
-	if (tls_file_check("certificate", cert_file, error_r) < 0 ||
-	    tls_file_check("key", key_file, error_r) < 0)
-		return -1;
 	creds = calloc(1, sizeof(*creds));
 	if (creds == NULL) {
 		*error_r = "out of memory";
 		return -1;
 	}
 	creds->server = true;
+	if (tls_file_read("certificate", cert_file, &creds->cert_pem, error_r) < 0 ||
+	    tls_file_read("key", key_file, &creds->key_pem, error_r) < 0) {
+		tls_creds_free(&creds);
+		return -1;
+	}
 	creds->cert_file = strdup(cert_file);
 	creds->key_file = strdup(key_file);
 	creds->priority_string = priority != NULL ? strdup(priority) : NULL;
@@ -251,12 +281,11 @@ int tls_creds_ready(struct tls_creds *creds, const char **error_r)
 {
 	if (creds->cert != NULL && creds->priority != NULL)
 		return 0;
-	if (creds->cert_file == NULL) {
+	if (creds->key_pem.data == NULL) {
 		*error_r = "TLS credentials were not loaded";
 		return -1;
 	}
-	if (tls_creds_server_fill(creds, creds->cert_file, creds->key_file,
-				  creds->priority_string, error_r) < 0) {
+	if (tls_creds_server_fill(creds, error_r) < 0) {
 		tls_creds_clear(creds);
 		return -1;
 	}
@@ -314,6 +343,8 @@ void tls_creds_free(struct tls_creds **creds)
 	free((*creds)->cert_file);
 	free((*creds)->key_file);
 	free((*creds)->priority_string);
+	tls_datum_wipe(&(*creds)->cert_pem);
+	tls_datum_wipe(&(*creds)->key_pem);
 	free(*creds);
 	*creds = NULL;
 }

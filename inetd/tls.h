@@ -26,9 +26,9 @@ struct tls_session;
 /* The default when a caller has no priority string: TLS 1.2 and 1.3 only. */
 #define TLS_PRIORITY_DEFAULT "SECURE192:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
-/* Loads a PEM certificate chain and its key (run after dropping root: the
- * key is readable by the store group) and parses `priority` (NULL =
- * TLS_PRIORITY_DEFAULT). 0, or -1 with *error_r naming the file. */
+/* Reads and parses a PEM certificate chain and its key, and `priority`
+ * (NULL = TLS_PRIORITY_DEFAULT): tls_creds_server_prepare, then
+ * tls_creds_ready. 0, or -1 with *error_r naming the file. */
 int tls_creds_server_load(const char *cert_file, const char *key_file, const char *priority,
 			  struct tls_creds **creds_r, const char **error_r);
 
@@ -40,11 +40,12 @@ int tls_creds_server_load(const char *cert_file, const char *key_file, const cha
 int tls_creds_client_new(const char *ca_file, bool verify, const char *priority,
 			 struct tls_creds **creds_r, const char **error_r);
 
-/* Like tls_creds_server_load, but only checks now that both files can be
- * opened for reading (so a missing or unreadable file is reported at start)
- * and keeps their names: GnuTLS is loaded, the files parsed and `priority`
- * checked by tls_creds_ready(), or by the first tls_session_new(). A key
- * that does not parse is thus reported by the first STARTTLS, not at start.
+/* Reads both files now (before a handler started as root switches users,
+ * so the key may be root's alone; a missing or unreadable file is reported
+ * at start) and keeps their bytes: GnuTLS is loaded, they are parsed and
+ * `priority` checked by tls_creds_ready(), or by the first
+ * tls_session_new(). A key that does not parse is thus reported by the
+ * first STARTTLS, not at start. The key's bytes are wiped when freed.
  * 0, or -1 with *error_r naming the file. */
 int tls_creds_server_prepare(const char *cert_file, const char *key_file, const char *priority,
 			     struct tls_creds **creds_r, const char **error_r);

@@ -1,9 +1,12 @@
 """STARTTLS (IMAP, SMTP) and STLS (POP3) with a key file that does not parse:
 credentials are loaded at the first use, so each handler must refuse in
 the protocol's own words, log why, and keep the session, rather than say
-"go ahead" and then drop the connection at the handshake."""
+"go ahead" and then drop the connection at the handshake.
+And a key only root may read: a handler started as root reads it before it
+switches to the store user (keeping no supplementary group), so STLS works."""
 import os
 import socket
+import subprocess
 import sys
 import unittest
 
@@ -60,6 +63,42 @@ class BadKey(unittest.TestCase):
         self.assertTrue(a[0].startswith("-ERR "), a)
         self.assertTrue(a[2].startswith("+OK"), a)
         self.assertIn("STLS: ", self.fx.log_text())
+
+
+class RootOnlyKey(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.fx = pbtest.Fixture("rootkey")
+        if cls.fx.root:
+            os.chown(cls.fx.key_pem, 0, 0)
+            os.chmod(cls.fx.key_pem, 0o600)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fx.close()
+
+    def test_pop3_stls(self):
+        if not self.fx.root:
+            self.skipTest("needs root: the handler must start as root")
+        svc = self.fx.socket_activate(self.fx.program("inetd/pop3d"))
+        with socket.create_connection(svc.address, timeout=10) as s:
+            f = s.makefile("rb")
+            self.assertTrue(f.readline().startswith(b"+OK"))
+            s.sendall(b"STLS\r\n")
+            self.assertTrue(f.readline().startswith(b"+OK"), self.fx.log_text()[-2000:])
+            with self.fx.ssl_context().wrap_socket(s, server_hostname="localhost") as t:
+                t.sendall(b"CAPA\r\n")
+                got = t.recv(100)
+                self.assertTrue(got.startswith(b"+OK"), got)
+                # the live handler: the store user, the store group alone
+                pids = subprocess.run(["pgrep", "-f", "inetd/pop3d --config " + self.fx.conf],
+                                      stdout=subprocess.PIPE).stdout.split()
+                self.assertTrue(pids)
+                with open("/proc/%s/status" % pids[-1].decode()) as st:
+                    status = dict(line.rstrip("\n").split(":\t", 1) for line in st)
+                self.assertEqual(status["Groups"].split(), [str(self.fx.gid)])
+                self.assertEqual(status["Uid"].split()[0], str(self.fx.uid))
+                t.sendall(b"QUIT\r\n")
 
 
 if __name__ == "__main__":
