@@ -104,7 +104,7 @@ static const struct admin_verb store_verbs[] = {
 	  1, 1, ADMIN_STORE_OPEN, false, store_dir_of_arg, NULL, store_cmd_backup },
 	{ "restore", "DIR", "restore a backup into the (empty) store directory",
 	  1, 1, ADMIN_STORE_NONE, false, store_dir_of_config, NULL, store_cmd_restore },
-	{ "maintain", "", "checkpoint, remove old logs, expire sessions, collect orphans",
+	{ "maintain", "", "checkpoint, remove old logs, expire sessions and old expunges, collect orphans",
 	  0, 0, ADMIN_STORE_OPEN, true, NULL, NULL, store_cmd_maintain },
 	{ "stats", "", "print figures as \"key: value\" lines",
 	  0, 0, ADMIN_STORE_OPEN, false, NULL, NULL, store_cmd_stats },

@@ -477,10 +477,22 @@ int imap_view_load(struct imap_session *s, const char **error_r)
 	    store_msg_list(s->store, v->mailbox_id, 1, v->select_uidnext - 1, load_cb, &c,
 			   error_r) < 0)
 		return -1;
+	uint64_t forgotten = 0;
 	if (!c.failed &&
 	    store_msg_expunged_since(s->store, v->mailbox_id, v->select_modseq, load_expunged_cb,
-				     &c, error_r) < 0) {
+				     &c, &forgotten, error_r) < 0) {
 		free(c.extra);
+		return -1;
+	}
+	if (forgotten > v->select_modseq) {
+		/* some messages the client was shown at SELECT are gone and
+		 * the store no longer knows which: their sequence numbers
+		 * cannot be told. Only a session idle for longer than the
+		 * expunge history (30 days by default) gets here. */
+		free(c.extra);
+		imap_puts(s, "* BYE [UNAVAILABLE] The mailbox changed too long ago, reconnect\r\n");
+		s->state = IMAP_STATE_LOGOUT;
+		*error_r = "the mailbox's expunge history no longer reaches back to SELECT";
 		return -1;
 	}
 	if (!c.failed && c.nextra > 0) {
@@ -584,6 +596,49 @@ static int sync_expunged_cb(uint32_t uid, uint64_t modseq, void *ctx)
 	return 0;
 }
 
+struct listing_ctx {
+	struct imap_view *v;
+	uint32_t next;     /* index of the first map UID not yet matched */
+	bool failed;
+};
+
+/* Map UIDs below the present message's are gone. */
+static int listing_cb(const struct store_msg *msg, void *ctx)
+{
+	struct listing_ctx *c = ctx;
+	struct imap_view *v = c->v;
+
+	for (; c->next < v->count && v->uids[c->next] <= msg->uid; c->next++)
+		if (v->uids[c->next] < msg->uid &&
+		    uids_push(&v->gone, &v->ngone, &v->gone_cap, v->uids[c->next]) < 0) {
+			c->failed = true;
+			return 1;
+		}
+	return 0;
+}
+
+/* The store forgot some expunges since the view's MODSEQ: every message of
+ * the map that is no longer there is gone (a walk over the mailbox, where
+ * the expunge history is one over the changes; only a session idle for
+ * longer than the history needs it). */
+static int view_gone_by_listing(struct imap_session *s, struct sync_ctx *sc, const char **error_r)
+{
+	struct imap_view *v = s->view;
+	struct listing_ctx c = { .v = v };
+
+	if (v->uidnext > 1 &&
+	    store_msg_list(s->store, v->mailbox_id, 1, v->uidnext - 1, listing_cb, &c, error_r) < 0)
+		return -1;
+	for (; !c.failed && c.next < v->count; c.next++)
+		if (uids_push(&v->gone, &v->ngone, &v->gone_cap, v->uids[c.next]) < 0)
+			c.failed = true;
+	if (c.failed)
+		sc->failed = true;
+	else if (v->ngone > 0 && (v->gone_modseq == 0 || v->gone_modseq > v->modseq + 1))
+		v->gone_modseq = v->modseq + 1;
+	return 0;
+}
+
 /* Keeps the gone list sorted and unique between syncs (a failed sync may
  * have listed some already), so that imap_view_is_gone is a bsearch. */
 static void view_gone_sort(struct imap_view *v)
@@ -631,11 +686,13 @@ int imap_view_sync(struct imap_session *s, bool expunge_ok)
 		return -1;
 	}
 	if (highest != v->modseq) {
+		uint64_t forgotten = 0;
 		if (imap_view_load(s, &error) < 0 ||
 		    store_msg_changed_since(s->store, v->mailbox_id, v->modseq, sync_changed_cb, &c,
 					    &error) < 0 ||
 		    store_msg_expunged_since(s->store, v->mailbox_id, v->modseq, sync_expunged_cb, &c,
-					     &error) < 0) {
+					     &forgotten, &error) < 0 ||
+		    (forgotten > v->modseq && view_gone_by_listing(s, &c, &error) < 0)) {
 			view_gone_sort(v);
 			view_free_arrays(&c.fresh);
 			log_error("sync user=<%s>: %s", s->user.address, error != NULL ? error : "");
@@ -709,13 +766,6 @@ void imap_view_held_back(struct imap_session *s)
 			    (unsigned long long)v->gone_modseq - 1);
 }
 
-static int oldest_expunge_cb(uint32_t uid, uint64_t modseq, void *ctx)
-{
-	(void)uid;
-	*(uint64_t *)ctx = modseq;
-	return 1; /* the first is the oldest */
-}
-
 struct vanished_ctx {
 	const struct imap_view *v;
 	const struct imap_seqset *known;
@@ -741,28 +791,6 @@ static int vanished_cb(uint32_t uid, uint64_t modseq, void *ctx)
 	return 0;
 }
 
-/* The UIDs expunged after `modseq` among the known ones, from the store's
- * expunge records. */
-static int vanished_since(struct imap_session *s, struct imap_set_writer *w,
-			  const struct imap_seqset *known, uint64_t modseq, const char **error_r)
-{
-	struct vanished_ctx c = { .v = s->view, .known = known };
-
-	if (store_msg_expunged_since(s->store, s->view->mailbox_id, modseq, vanished_cb, &c,
-				     error_r) < 0 || c.failed) {
-		free(c.uids);
-		if (c.failed)
-			*error_r = "out of memory";
-		return -1;
-	}
-	if (c.n > 0)
-		qsort(c.uids, c.n, sizeof(uint32_t), uid_cmp);
-	for (uint32_t i = 0; i < c.n; i++)
-		imap_set_writer_add(w, c.uids[i], c.uids[i]);
-	free(c.uids);
-	return 0;
-}
-
 /* Every known UID below UIDNEXT that is not in the map: the gaps between
  * the map's UIDs inside each known range, one pass. */
 static void vanished_all(struct imap_set_writer *w, const struct imap_view *v,
@@ -782,6 +810,36 @@ static void vanished_all(struct imap_set_writer *w, const struct imap_view *v,
 			lo = next + 1;
 		}
 	}
+}
+
+/* The UIDs expunged after `modseq` among the known ones, from the store's
+ * expunge records; if it forgot some of those, every known UID not here
+ * now, which RFC 7162 3.2.5.1 allows (the client ignores the others). */
+static int vanished_since(struct imap_session *s, struct imap_set_writer *w,
+			  const struct imap_seqset *known, uint64_t modseq, const char **error_r)
+{
+	struct vanished_ctx c = { .v = s->view, .known = known };
+
+	uint64_t forgotten = 0;
+
+	if (store_msg_expunged_since(s->store, s->view->mailbox_id, modseq, vanished_cb, &c,
+				     &forgotten, error_r) < 0 || c.failed) {
+		free(c.uids);
+		if (c.failed)
+			*error_r = "out of memory";
+		return -1;
+	}
+	if (forgotten > modseq) {
+		free(c.uids);
+		vanished_all(w, s->view, known);
+		return 0;
+	}
+	if (c.n > 0)
+		qsort(c.uids, c.n, sizeof(uint32_t), uid_cmp);
+	for (uint32_t i = 0; i < c.n; i++)
+		imap_set_writer_add(w, c.uids[i], c.uids[i]);
+	free(c.uids);
+	return 0;
 }
 
 struct resync_ctx {
@@ -809,26 +867,13 @@ int imap_view_resync(struct imap_session *s, const struct imap_seqset *known, ui
 	struct imap_view *v = s->view;
 	struct imap_set_writer w = { .s = s, .prefix = "* VANISHED (EARLIER) " };
 	struct resync_ctx c = { .s = s, .known = known };
-	uint64_t oldest = 0;
 
 	/* every expunge raises HIGHESTMODSEQ: nothing left or changed since,
 	 * and SELECT stays O(1) for a client that is up to date */
 	if (modseq >= v->modseq)
 		return 0;
-	if (imap_view_load(s, error_r) < 0 ||
-	    store_msg_expunged_since(s->store, v->mailbox_id, 0, oldest_expunge_cb, &oldest,
-				     error_r) < 0)
+	if (imap_view_load(s, error_r) < 0 || vanished_since(s, &w, known, modseq, error_r) < 0)
 		return -1;
-	if (oldest != 0 && oldest <= modseq) {
-		/* the store forgets expunges oldest first: one from before
-		 * `modseq` is still there, so all those after it are */
-		if (vanished_since(s, &w, known, modseq, error_r) < 0)
-			return -1;
-	} else {
-		/* some may be forgotten: every known UID not here now, which
-		 * RFC 7162 3.2.5.1 allows (the client ignores the others) */
-		vanished_all(&w, v, known);
-	}
 	imap_set_writer_end(&w);
 	if (fetch && store_msg_changed_since(s->store, v->mailbox_id, modseq, resync_changed_cb, &c,
 					     error_r) < 0)

@@ -12,6 +12,7 @@
 
 #include "body.h"
 #include "log.h"
+#include "message.h"
 #include "session.h"
 #include "store_int.h"
 
@@ -379,6 +380,11 @@ int store_maintain(struct store *store, unsigned orphan_age, const char **error_
 	if (sessions < 0)
 		return -1;
 	expired += (unsigned)sessions;
+	unsigned forgotten = 0;
+	if (expunged_prune(store, (int64_t)time(NULL) - (int64_t)store->config->expunge_history_days * 86400,
+			   &forgotten, error_r) < 0)
+		return -1;
+	expired += forgotten;
 	if (collect_orphans(store, orphan_age, &orphans) < 0) {
 		*error_r = store_last_error(store);
 		return -1;

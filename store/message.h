@@ -25,6 +25,13 @@ int keyword_mask_txn(struct store *store, DB_TXN *txn, uint32_t mailbox_id,
 /* Sort index entries of a message (webmail lists), inside txn. */
 int sortidx_add_txn(struct store *store, DB_TXN *txn, const struct store_msg *m);
 int sortidx_del_txn(struct store *store, DB_TXN *txn, const struct store_msg *m);
+/* Remembers an expunge for QRESYNC and sessions catching up (expunged.c). */
+int expunged_record_put(struct store *store, DB_TXN *txn, uint32_t mailbox_id, uint64_t modseq,
+			uint32_t uid);
+/* Forgets expunges made at or before `cutoff` (Unix time), *pruned_r of
+ * them; 0 or -1. */
+int expunged_prune(struct store *store, int64_t cutoff, unsigned *pruned_r,
+			 const char **error_r);
 /* Unlinks the files of bodies whose last reference went (after commit). */
 void body_unlink_files(struct store *store, const uint8_t (*ids)[STORE_BODY_ID_LEN], size_t n);
 

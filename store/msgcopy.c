@@ -7,14 +7,6 @@
 #include "mailbox.h"
 #include "message.h"
 
-static size_t expunged_key(uint8_t key[16], uint32_t mailbox_id, uint64_t modseq, uint32_t uid)
-{
-	be32_put(key, mailbox_id);
-	be64_put(key + 4, modseq);
-	be32_put(key + 12, uid);
-	return 16;
-}
-
 /* Bodies whose last reference went in a transaction; their files are
  * unlinked after the commit (a crash in between leaves an orphan for
  * `store maintain`). */
@@ -73,9 +65,8 @@ static int remove_one(struct store *store, DB_TXN *txn, struct mboxstate *st,
 	if (m->flags & STORE_FLAG_DELETED)
 		st->deleted--;
 	if (record_expunge) {
-		uint64_t modseq = ++st->highestmodseq;
-		if ((r = store_put(store, DBI_EXPUNGED, txn, key, expunged_key(key, m->mailbox_id, modseq, m->uid),
-				   "", 0, 0)) < 0)
+		if ((r = expunged_record_put(store, txn, m->mailbox_id, ++st->highestmodseq,
+					       m->uid)) < 0)
 			return r;
 	}
 	r = body_ref_txn(store, txn, m->body_id, -1);
@@ -392,7 +383,6 @@ struct since_ctx {
 	uint32_t mailbox_id;
 	uint64_t modseq;
 	int (*cb)(const struct store_msg *msg, void *ctx);
-	int (*ucb)(uint32_t uid, uint64_t modseq, void *ctx);
 	void *ctx;
 	int result;
 };
@@ -444,44 +434,8 @@ int store_msg_changed_since(struct store *store, uint32_t mailbox_id, uint64_t m
 			    int (*cb)(const struct store_msg *msg, void *ctx), void *ctx,
 			    const char **error_r)
 {
-	struct since_ctx c = { mailbox_id, modseq, cb, NULL, ctx, 0 };
+	struct since_ctx c = { mailbox_id, modseq, cb, ctx, 0 };
 	int r = store_read(store, changed_txn, &c, error_r);
 	return r < 0 ? r : c.result;
 }
 
-static int expunged_txn(struct store *store, DB_TXN *txn, void *ctx)
-{
-	struct since_ctx *c = ctx;
-	DBC *cur;
-	uint8_t kbuf[16];
-	int ret = store_db(store, DBI_EXPUNGED)->cursor(store_db(store, DBI_EXPUNGED), txn, &cur, 0);
-	if (ret != 0)
-		return store_dberr(store, ret, "expunged cursor");
-	expunged_key(kbuf, c->mailbox_id, c->modseq + 1, 0);
-	DBT k = { .data = kbuf, .size = 16, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
-	DBT v = { .flags = DB_DBT_PARTIAL };
-	c->result = 0;
-	ret = cur->get(cur, &k, &v, DB_SET_RANGE);
-	while (ret == 0 && k.size == 16 && be32_get(kbuf) == c->mailbox_id) {
-		c->result++;
-		int s = c->ucb(be32_get(kbuf + 12), be64_get(kbuf + 4), c->ctx);
-		if (s != 0) {
-			c->result = s;
-			break;
-		}
-		ret = cur->get(cur, &k, &v, DB_NEXT);
-	}
-	cur->close(cur);
-	if (ret != 0 && ret != DB_NOTFOUND && c->result >= 0)
-		return store_dberr(store, ret, "expunged cursor");
-	return 1;
-}
-
-int store_msg_expunged_since(struct store *store, uint32_t mailbox_id, uint64_t modseq,
-			     int (*cb)(uint32_t uid, uint64_t modseq, void *ctx), void *ctx,
-			     const char **error_r)
-{
-	struct since_ctx c = { mailbox_id, modseq, NULL, cb, ctx, 0 };
-	int r = store_read(store, expunged_txn, &c, error_r);
-	return r < 0 ? r : c.result;
-}

@@ -352,10 +352,13 @@ int store_msg_expunge(struct store *store, uint32_t mailbox_id, const uint32_t *
 int store_msg_changed_since(struct store *store, uint32_t mailbox_id, uint64_t modseq,
 			    int (*cb)(const struct store_msg *msg, void *ctx), void *ctx,
 			    const char **error_r);
-/* UIDs expunged with modseq > `modseq` (QRESYNC, sessions catching up). */
+/* UIDs expunged with modseq > `modseq` (QRESYNC, sessions catching up),
+ * ascending by modseq. `store maintain` forgets old expunges: *forgotten_r
+ * (if not NULL) is the highest MODSEQ whose expunge was forgotten, 0 if
+ * none; when it is above `modseq`, some expunges since may be missing. */
 int store_msg_expunged_since(struct store *store, uint32_t mailbox_id, uint64_t modseq,
 			     int (*cb)(uint32_t uid, uint64_t modseq, void *ctx), void *ctx,
-			     const char **error_r);
+			     uint64_t *forgotten_r, const char **error_r);
 /* The mailbox's keyword names by id (id = bit position). */
 int store_keyword_list(struct store *store, uint32_t mailbox_id,
 		       int (*cb)(unsigned id, const char *name, void *ctx), void *ctx,
@@ -435,8 +438,9 @@ int store_deliver(struct store *store, const struct store_delivery *delivery, bo
 
 /* -------------------------------------------------------------- maintenance */
 
-/* Checkpoint, remove old logs, expire sessions and auth counters, collect
- * orphan bodies (older than `orphan_age` seconds). Prints nothing. */
+/* Checkpoint, remove old logs, expire sessions and auth counters, forget
+ * expunges older than the configured history, collect orphan bodies
+ * (older than `orphan_age` seconds). Prints nothing. */
 int store_maintain(struct store *store, unsigned orphan_age, const char **error_r);
 /* Hot backup of databases then bodies into `dir` (created, must be empty). */
 int store_backup(struct store *store, const char *dir, const char **error_r);

@@ -9,6 +9,7 @@ import imaplib
 import os
 import re
 import socket
+import subprocess
 import sys
 import time
 import unittest
@@ -674,6 +675,56 @@ class ImapSuite(unittest.TestCase):
                                   b"* VANISHED (EARLIER) 3,5", flagged])
         c.cmd("UID STORE 4 +FLAGS.SILENT (\\Deleted)")
         self.assertEqual(c.cmd("EXPUNGE")[0], [b"* VANISHED 4"])
+
+    def forget_expunges(self):
+        """`pillarbox store maintain` with a history of 0 days: the store
+        forgets every expunge made so far."""
+        conf = os.path.join(self.fx.dir, "forget.conf")
+        with open(self.fx.conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text + "expunge_history_days = 0\n")
+        os.chmod(conf, 0o644)
+        subprocess.run([self.fx.program("admin/pillarbox"), "--config", conf, "store", "maintain"],
+                       check=True, env=self.fx.env({"PILLARBOX_LOG_STDERR": "0"}))
+
+    def test_qresync_forgotten_history(self):
+        """`store maintain` forgets old expunges: a QRESYNC client from
+        before them is told every UID that is not there, a live session
+        finds its gone messages by looking, and one that never looked at
+        its messages since SELECT is told to reconnect."""
+        user, pw, validity, before, between, flagged = self.qresync_history("quirinus")
+        looked = self.raw(user=user, password=pw)
+        looked.cmd("SELECT INBOX")
+        self.assertEqual(looked.cmd("FETCH 1:* (UID)")[0],
+                         [b"* 1 FETCH (UID 2)", b"* 2 FETCH (UID 4)", b"* 3 FETCH (UID 6)"])
+        idle = self.raw(user=user, password=pw)
+        self.assertIn(b"* 3 EXISTS", idle.cmd("SELECT INBOX")[0])
+        o = self.raw(user=user, password=pw)
+        o.cmd("SELECT INBOX")
+        o.cmd("UID STORE 4 +FLAGS.SILENT (\\Deleted)")
+        self.assertEqual(o.cmd("EXPUNGE")[0], [b"* 2 EXPUNGE"])
+        self.forget_expunges()
+        # the live session: the expunge of UID 4 is no longer on record
+        self.assertEqual(looked.cmd("NOOP")[0], [b"* 2 EXPUNGE"])
+        self.assertEqual(looked.cmd("FETCH 1:* (UID)")[0],
+                         [b"* 1 FETCH (UID 2)", b"* 2 FETCH (UID 6)"])
+        # the session that never loaded its map cannot number them
+        u, t = idle.cmd("NOOP")
+        self.assertEqual(u, [b"* BYE [UNAVAILABLE] The mailbox changed too long ago, reconnect"])
+        # a client back from before: every UID below UIDNEXT not here
+        c = self.raw(user=user, password=pw)
+        c.cmd("ENABLE QRESYNC")
+        u, t = c.cmd("SELECT INBOX (QRESYNC (%d %d))" % (validity, between))
+        self.assertEqual(t, self.tagged(c, "OK [READ-WRITE] Select completed"))
+        self.assertEqual(u[-2:], [b"* VANISHED (EARLIER) 1,3:5", flagged])
+        # expunges after the forgetting are exact again
+        u, _ = c.cmd("SELECT INBOX")
+        now = self.resp_code(u, b"HIGHESTMODSEQ")
+        o.cmd("UID STORE 6 +FLAGS.SILENT (\\Deleted)")
+        o.cmd("EXPUNGE")
+        u, _ = c.cmd("SELECT INBOX (QRESYNC (%d %d))" % (validity, now))
+        self.assertEqual(u[-1:], [b"* VANISHED (EARLIER) 6"])
 
     def test_qresync_uid_fetch_vanished(self):
         user, pw, validity, before, between, flagged = self.qresync_history("quincy")

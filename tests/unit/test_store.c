@@ -417,6 +417,21 @@ static int uid_cb(uint32_t uid, uint64_t modseq, void *ctx)
 	return 0;
 }
 
+struct since {
+	uint32_t uids[8];
+	unsigned n;
+	uint64_t forgotten;
+};
+
+static int since_cb(uint32_t uid, uint64_t modseq, void *ctx)
+{
+	struct since *s = ctx;
+	(void)modseq;
+	if (s->n < 8)
+		s->uids[s->n++] = uid;
+	return 0;
+}
+
 static void test_expunged_since(void **state)
 {
 	struct fixture *f = *state;
@@ -426,8 +441,71 @@ static void test_expunged_since(void **state)
 	assert_int_equal(store_mailbox_get(f->store, f->inbox, &mb, &error), 1);
 	assert_int_equal(store_msg_expunge(f->store, f->inbox, &uid, 1, &error), 1);
 	uint32_t seen = 0;
-	assert_int_equal(store_msg_expunged_since(f->store, f->inbox, mb.highestmodseq, uid_cb, &seen, &error), 1);
+	assert_int_equal(store_msg_expunged_since(f->store, f->inbox, mb.highestmodseq, uid_cb, &seen, NULL, &error), 1);
 	assert_int_equal(seen, uid);
+}
+
+static struct since *since(struct fixture *f, uint64_t modseq, struct since *out)
+{
+	const char *error;
+	out->n = 0;
+	out->forgotten = 99;
+	assert_int_equal(store_msg_expunged_since(f->store, f->inbox, modseq, since_cb, out,
+						  &out->forgotten, &error) >= 0, 1);
+	return out;
+}
+
+/* An expunge record as stores before 2026-11-28 wrote them: no time. */
+static int old_record_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	const uint8_t *key = ctx;
+	return store_put(store, DBI_EXPUNGED, txn, key, 16, "", 0, 0) < 0 ? -1 : 1;
+}
+
+/* `store maintain` forgets expunges older than expunge_history_days, and
+ * readers learn from the horizon where the history stops being complete. */
+static void test_expunged_forgotten(void **state)
+{
+	struct fixture *f = *state;
+	const char *error;
+	struct store_mailbox mb;
+	struct since s;
+	uint32_t uids[2] = { append(f, f->inbox, "a: 1\r\n\r\n", 0), append(f, f->inbox, "a: 2\r\n\r\n", 0) };
+	assert_int_equal(store_mailbox_get(f->store, f->inbox, &mb, &error), 1);
+	uint64_t m0 = mb.highestmodseq;
+	/* a record without a time is dated by the first maintenance that
+	 * sees it, not dropped: it may be minutes old */
+	uint8_t key[16];
+	be32_put(key, f->inbox);
+	be64_put(key + 4, m0);
+	be32_put(key + 12, 1000);
+	assert_int_equal(store_write(f->store, false, old_record_txn, key, &error), 1);
+	f->config->expunge_history_days = 0;
+	assert_int_equal(store_maintain(f->store, 0, &error) >= 0, 1);
+	since(f, m0 - 1, &s);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.uids[0], 1000);
+	assert_int_equal(s.forgotten, 0);
+	/* younger than the history: kept */
+	f->config->expunge_history_days = 30;
+	assert_int_equal(store_msg_expunge(f->store, f->inbox, &uids[0], 1, &error), 1);
+	assert_int_equal(store_maintain(f->store, 0, &error) >= 0, 1);
+	since(f, m0 - 1, &s);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.uids[1], uids[0]);
+	assert_int_equal(s.forgotten, 0);
+	/* a history of 0 days: forgotten, and the horizon says so */
+	f->config->expunge_history_days = 0;
+	assert_int_equal(store_maintain(f->store, 0, &error) >= 0, 1);
+	since(f, m0 - 1, &s);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(s.forgotten, m0 + 1);
+	/* what comes after the horizon is complete */
+	assert_int_equal(store_msg_expunge(f->store, f->inbox, &uids[1], 1, &error), 1);
+	since(f, m0 + 1, &s);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.uids[0], uids[1]);
+	assert_int_equal(s.forgotten, m0 + 1);
 }
 
 static void test_deliver_and_aliases(void **state)
@@ -555,6 +633,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flags_and_modseq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_move_expunge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expunged_since, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expunged_forgotten, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deliver_and_aliases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quota, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
