@@ -6,6 +6,7 @@
  * key (mailbox_id, 0, 0) is the mailbox's horizon: the highest MODSEQ
  * whose record was pruned (u64), so a reader knows when the history it
  * asks for is no longer complete. Expunges are pruned oldest first. */
+#include <errno.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -14,6 +15,8 @@
 #define KEY_LEN 16
 /* Records deleted by one transaction of the pruning. */
 #define PRUNE_BATCH 2000
+/* Mailboxes one read transaction of the pruning looks at. */
+#define SCAN_BATCH 10000
 
 static void key_put(uint8_t key[KEY_LEN], uint32_t mailbox_id, uint64_t modseq, uint32_t uid)
 {
@@ -108,26 +111,64 @@ struct prune_ctx {
 	bool more;             /* the batch ended before the mailbox's history did */
 };
 
-/* The first mailbox at or after c->mailbox_id with a record: 1 (set), 0 none. */
+/* Whether the record under the cursor is due: no time yet, or old. */
+static bool due(const DBT *v, const uint8_t *vbuf, int64_t cutoff)
+{
+	return v->size != 8 || (int64_t)be64_get(vbuf) <= cutoff;
+}
+
+/* Finds the first mailbox at or after c->mailbox_id whose oldest record is
+ * due: 1 (c->mailbox_id set), 0 none left, 2 none among the next
+ * SCAN_BATCH mailboxes (c->mailbox_id: where to go on). One cursor walk
+ * that visits a mailbox's oldest record only, so a minute's maintenance
+ * stays cheap with many mailboxes and little to forget. */
 static int next_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	struct prune_ctx *c = ctx;
 	DBC *cur;
-	uint8_t kbuf[KEY_LEN];
+	uint8_t kbuf[KEY_LEN], vbuf[8];
 	int ret = store_db(store, DBI_EXPUNGED)->cursor(store_db(store, DBI_EXPUNGED), txn, &cur, 0);
 	if (ret != 0)
 		return store_dberr(store, ret, "expunged cursor");
+	DBT k = { .data = kbuf, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
+	DBT v = { .data = vbuf, .ulen = sizeof(vbuf), .flags = DB_DBT_USERMEM };
+	int r = 2;
 	key_put(kbuf, c->mailbox_id, 0, 0);
-	DBT k = { .data = kbuf, .size = KEY_LEN, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
-	DBT v = { .flags = DB_DBT_PARTIAL };
+	k.size = KEY_LEN;
 	ret = cur->get(cur, &k, &v, DB_SET_RANGE);
+	for (unsigned n = 0; ret == 0 && n < SCAN_BATCH; n++) {
+		if (k.size != KEY_LEN) {
+			ret = EINVAL;
+			break;
+		}
+		uint32_t mailbox_id = be32_get(kbuf);
+		if (be64_get(kbuf + 4) == 0 &&
+		    ((ret = cur->get(cur, &k, &v, DB_NEXT)) != 0 || be32_get(kbuf) != mailbox_id)) {
+			/* a horizon alone: what follows is another mailbox's */
+			if (ret == 0)
+				c->mailbox_id = be32_get(kbuf);
+			continue;
+		}
+		if (due(&v, vbuf, c->cutoff)) {
+			c->mailbox_id = mailbox_id;
+			r = 1;
+			break;
+		}
+		if (mailbox_id == UINT32_MAX) {
+			ret = DB_NOTFOUND;
+			break;
+		}
+		c->mailbox_id = mailbox_id + 1;
+		key_put(kbuf, c->mailbox_id, 0, 0);
+		k.size = KEY_LEN;
+		ret = cur->get(cur, &k, &v, DB_SET_RANGE);
+	}
 	cur->close(cur);
 	if (ret == DB_NOTFOUND)
 		return 0;
 	if (ret != 0)
 		return store_dberr(store, ret, "expunged cursor");
-	c->mailbox_id = be32_get(kbuf);
-	return 1;
+	return r;
 }
 
 /* Deletes the mailbox's oldest records up to the cutoff (at most a batch),
@@ -161,7 +202,7 @@ static int prune_txn(struct store *store, DB_TXN *txn, void *ctx)
 		if (v.size != 8) {
 			DBT stamp = { .data = now, .size = sizeof(now) };
 			ret = cur->put(cur, &k, &stamp, DB_CURRENT);
-		} else if ((int64_t)be64_get(vbuf) <= c->cutoff) {
+		} else if (due(&v, vbuf, c->cutoff)) {
 			highest = be64_get(kbuf + 4);
 			ret = cur->del(cur, 0);
 			c->pruned++;
@@ -193,6 +234,8 @@ int expunged_prune(struct store *store, int64_t cutoff, unsigned *pruned_r,
 		int r = store_read(store, next_txn, &c, error_r);
 		if (r <= 0)
 			return r;
+		if (r == 2)
+			continue;
 		c.from = 1;
 		do {
 			/* Not durable: a crash forgets a pruning, which the next

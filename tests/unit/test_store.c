@@ -445,14 +445,20 @@ static void test_expunged_since(void **state)
 	assert_int_equal(seen, uid);
 }
 
-static struct since *since(struct fixture *f, uint64_t modseq, struct since *out)
+static struct since *since_in(struct fixture *f, uint32_t mailbox, uint64_t modseq,
+			       struct since *out)
 {
 	const char *error;
 	out->n = 0;
 	out->forgotten = 99;
-	assert_int_equal(store_msg_expunged_since(f->store, f->inbox, modseq, since_cb, out,
+	assert_int_equal(store_msg_expunged_since(f->store, mailbox, modseq, since_cb, out,
 						  &out->forgotten, &error) >= 0, 1);
 	return out;
+}
+
+static struct since *since(struct fixture *f, uint64_t modseq, struct since *out)
+{
+	return since_in(f, f->inbox, modseq, out);
 }
 
 /* An expunge record as stores before 2026-11-28 wrote them: no time. */
@@ -506,6 +512,31 @@ static void test_expunged_forgotten(void **state)
 	assert_int_equal(s.n, 1);
 	assert_int_equal(s.uids[0], uids[1]);
 	assert_int_equal(s.forgotten, m0 + 1);
+	/* maintenance passes over mailboxes with nothing due (INBOX now)
+	 * to later ones: an untimed record of a later mailbox is dated by
+	 * the first run and goes with the second */
+	uint32_t later;
+	assert_int_equal(store_mailbox_create(f->store, f->user_id, "Later", 0, &later, &error), 1);
+	assert_true(later > f->inbox);
+	be32_put(key, later);
+	be64_put(key + 4, 1);
+	be32_put(key + 12, 7);
+	assert_int_equal(store_write(f->store, false, old_record_txn, key, &error), 1);
+	f->config->expunge_history_days = 30;
+	assert_int_equal(store_maintain(f->store, 0, &error) >= 0, 1);
+	since(f, m0 + 1, &s);
+	assert_int_equal(s.n, 1);
+	since_in(f, later, 0, &s);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.forgotten, 0);
+	f->config->expunge_history_days = 0;
+	assert_int_equal(store_maintain(f->store, 0, &error) >= 0, 1);
+	since_in(f, later, 0, &s);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(s.forgotten, 1);
+	since(f, m0 + 1, &s);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(s.forgotten, m0 + 2);
 }
 
 static void test_deliver_and_aliases(void **state)
