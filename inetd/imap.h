@@ -95,6 +95,7 @@ struct imap_session {
 
 	enum imap_state state;
 	bool busy;
+	bool said_bye;   /* a BYE went out: the connection is closing */
 	unsigned bad_commands;
 	unsigned auth_failures;
 	struct store_user user;
@@ -132,6 +133,8 @@ void imap_store_error(struct imap_session *s, struct imap_cmd *cmd, const char *
 /* ------------------------------------------------------------ writer */
 
 void imap_puts(struct imap_session *s, const char *str);
+/* "* BYE <text>": the server closes the connection (once per session). */
+void imap_bye(struct imap_session *s, const char *text);
 void imap_printf(struct imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void imap_write(struct imap_session *s, const void *data, size_t len);
 /* Tagged reply: "<tag> <status> [text]\r\n"; `text` is fixed by the caller

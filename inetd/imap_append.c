@@ -136,7 +136,7 @@ static int append_refuse_literal(struct imap_session *s, const struct imap_liter
 	if (info->sync)
 		return 0; /* the client waits for "+": it sends nothing */
 	if (info->size > s->config->max_message_size * 2 + IMAP_LITERAL_MAX) {
-		imap_puts(s, "* BYE [TOOBIG] Message far too large\r\n");
+		imap_bye(s, "[TOOBIG] Message far too large");
 		return -1;
 	}
 	char buf[8192];

@@ -49,7 +49,7 @@ int imap_cmd_logout(struct imap_session *s, struct imap_cmd *cmd)
 		imap_bad(s, cmd, "LOGOUT takes no arguments");
 		return 0;
 	}
-	imap_puts(s, "* BYE Logging out\r\n");
+	imap_bye(s, "Logging out");
 	imap_ok(s, cmd, "Logout completed");
 	imap_reply_flush(s, cmd);
 	imap_view_close(s);
@@ -203,7 +203,7 @@ static int imap_login_result(struct imap_session *s, struct imap_cmd *cmd,
 		imap_no(s, cmd, "[AUTHENTICATIONFAILED] Authentication failed");
 		if (++s->auth_failures >= IMAP_AUTH_FAILURES_MAX) {
 			imap_reply_flush(s, cmd);
-			imap_puts(s, "* BYE Too many failed logins\r\n");
+			imap_bye(s, "Too many failed logins");
 			return -1;
 		}
 		return 0;

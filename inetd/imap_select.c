@@ -171,7 +171,7 @@ int imap_cmd_idle(struct imap_session *s, struct imap_cmd *cmd)
 		time_t now = time(NULL);
 		if (now - start >= IMAP_IDLE_MAX_SECONDS) {
 			store_watch_close(&fd);
-			imap_puts(s, "* BYE IDLE for too long\r\n");
+			imap_bye(s, "IDLE for too long");
 			return -1;
 		}
 		long wait = IMAP_IDLE_KEEPALIVE_SECONDS - (long)(now - last);

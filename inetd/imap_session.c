@@ -183,7 +183,7 @@ static int imap_bad_command(struct imap_session *s, const char *tag, const char 
 	struct imap_cmd cmd = { .tag = tag };
 
 	if (++s->bad_commands >= IMAP_BAD_COMMANDS_MAX) {
-		imap_puts(s, "* BYE Too many invalid commands\r\n");
+		imap_bye(s, "Too many invalid commands");
 		log_info("too many bad commands user=<%s> rip=%s", s->user.address,
 			 conn_peer_ip(s->conn));
 		return READ_CLOSE;
@@ -228,7 +228,7 @@ static int imap_skip_command(struct imap_session *s, const char *line, size_t le
 			return 0;
 		if (size > IMAP_DISCARD_MAX || (s->state == IMAP_STATE_NOAUTH &&
 						size > IMAP_LITERAL_PREAUTH_MAX)) {
-			imap_puts(s, "* BYE [TOOBIG] Literal too large\r\n");
+			imap_bye(s, "[TOOBIG] Literal too large");
 			return -1;
 		}
 		if (imap_discard(s, size) < 0)
@@ -273,12 +273,12 @@ static const char *imap_current_tag(struct imap_session *s)
 static int imap_connection_ended(struct imap_session *s, int r, const char *error)
 {
 	if (r == CONN_TIMEOUT) {
-		imap_puts(s, "* BYE Autologout; idle for too long\r\n");
+		imap_bye(s, "Autologout; idle for too long");
 		log_info("timeout user=<%s> rip=%s", s->user.address, conn_peer_ip(s->conn));
 	} else if (r == CONN_ERROR && error != NULL && strcmp(error, "stopped") == 0) {
-		imap_puts(s, "* BYE [UNAVAILABLE] Server shutting down\r\n");
+		imap_bye(s, "[UNAVAILABLE] Server shutting down");
 	} else if (r == CONN_ERROR && error != NULL && strcmp(error, "line too long") == 0) {
-		imap_puts(s, "* BYE Line too long\r\n");
+		imap_bye(s, "Line too long");
 	} else if (r == CONN_ERROR) {
 		log_info("connection error user=<%s> rip=%s: %s", s->user.address,
 			 conn_peer_ip(s->conn), error != NULL ? error : "");
@@ -299,7 +299,7 @@ static int imap_read_literal(struct imap_session *s, const struct imap_literal_i
 		if (info->sync)
 			return imap_bad_command(s, tag, "[TOOBIG] Literal too large");
 		if (info->size > IMAP_DISCARD_MAX || s->state == IMAP_STATE_NOAUTH) {
-			imap_puts(s, "* BYE [TOOBIG] Literal too large\r\n");
+			imap_bye(s, "[TOOBIG] Literal too large");
 			return READ_CLOSE;
 		}
 		if (imap_discard(s, info->size) < 0)
@@ -429,7 +429,7 @@ int imap_session_continue(struct imap_session *s, const char **error_r)
 				*error_r = "[TOOBIG] Literal too large";
 				return IMAP_PARSE_ERROR;
 			}
-			imap_puts(s, "* BYE [TOOBIG] Literal too large\r\n");
+			imap_bye(s, "[TOOBIG] Literal too large");
 			return -2;
 		}
 		if (info.sync)
@@ -472,7 +472,7 @@ static int imap_refuse(struct imap_session *s, int how, const char *tag, const c
 		imap_parser_literal_info(s->parser, &info);
 		if (!info.sync) {
 			if (info.size > IMAP_DISCARD_MAX || imap_discard(s, info.size) < 0) {
-				imap_puts(s, "* BYE [TOOBIG] Literal too large\r\n");
+				imap_bye(s, "[TOOBIG] Literal too large");
 				return READ_CLOSE;
 			}
 			imap_parser_literal_streamed(s->parser);
@@ -542,7 +542,12 @@ static int imap_dispatch(struct imap_session *s, int how)
 	}
 	process_watchdog(0);
 	s->busy = false;
-	if (!cmd.replied)
+	if (ret < 0 && !cmd.replied && cmd.reply == NULL)
+		/* the command ended the session: a BYE, not a tagged reply
+		 * (an IDLE at shutdown, a client gone; no-op after one) */
+		imap_bye(s, process_stop_requested ? "[UNAVAILABLE] Server shutting down" :
+			 "[SERVERBUG] Internal error, reconnect");
+	else if (!cmd.replied)
 		imap_reply_flush(s, &cmd);
 	free(cmd.reply);
 	return ret < 0 ? READ_CLOSE : READ_AGAIN;

@@ -490,7 +490,7 @@ int imap_view_load(struct imap_session *s, const char **error_r)
 		 * cannot be told. Only a session idle for longer than the
 		 * expunge history (30 days by default) gets here. */
 		free(c.extra);
-		imap_puts(s, "* BYE [UNAVAILABLE] The mailbox changed too long ago, reconnect\r\n");
+		imap_bye(s, "[UNAVAILABLE] The mailbox changed too long ago, reconnect");
 		s->state = IMAP_STATE_LOGOUT;
 		*error_r = "the mailbox's expunge history no longer reaches back to SELECT";
 		return -1;
@@ -681,7 +681,7 @@ int imap_view_sync(struct imap_session *s, bool expunge_ok)
 		return -1;
 	}
 	if (r == 0) {
-		imap_puts(s, "* BYE Selected mailbox was deleted, reconnect\r\n");
+		imap_bye(s, "Selected mailbox was deleted, reconnect");
 		s->state = IMAP_STATE_LOGOUT;
 		return -1;
 	}

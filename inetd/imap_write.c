@@ -91,6 +91,16 @@ void imap_replyf(struct imap_session *s, struct imap_cmd *cmd, const char *statu
 	free(text);
 }
 
+void imap_bye(struct imap_session *s, const char *text)
+{
+	if (s->said_bye)
+		return;
+	s->said_bye = true;
+	conn_puts(s->conn, "* BYE ");
+	conn_puts(s->conn, text);
+	conn_write(s->conn, "\r\n", 2);
+}
+
 void imap_reply_flush(struct imap_session *s, struct imap_cmd *cmd)
 {
 	if (cmd->replied)

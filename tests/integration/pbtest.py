@@ -81,6 +81,53 @@ def _listening(port):
     return False
 
 
+def _socket_inodes(pid):
+    out = set()
+    try:
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            except OSError:
+                continue
+            if link.startswith("socket:["):
+                out.add(link[8:-1])
+    except OSError:
+        pass
+    return out
+
+
+def handler_pid(comm, service_port, client_port, timeout=5):
+    """The pid of the `comm` process (e.g. "imapd") serving our connection:
+    the one holding the socket whose local port is the service's and remote
+    port ours. None if there is none within `timeout` seconds."""
+    want_local, want_remote = ":%04X" % service_port, ":%04X" % client_port
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        inode = None
+        for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(path) as f:
+                next(f)
+                for line in f:
+                    p = line.split()
+                    if p[1].endswith(want_local) and p[2].endswith(want_remote):
+                        inode = p[9]
+        if inode is not None and inode != "0":
+            for d in os.listdir("/proc"):
+                if not d.isdigit():
+                    continue
+                pid = int(d)
+                try:
+                    with open("/proc/%d/comm" % pid) as f:
+                        if f.read().strip() != comm:
+                            continue
+                except OSError:
+                    continue
+                if inode in _socket_inodes(pid):
+                    return pid
+        time.sleep(0.01)
+    return None
+
+
 def make_message(subject, body, sender="alice@example.org", to="bob@example.com",
                  extra_headers=()):
     """An RFC 5322 message as bytes, CRLF line ends."""

@@ -8,6 +8,7 @@ import base64
 import imaplib
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -675,6 +676,27 @@ class ImapSuite(unittest.TestCase):
                                   b"* VANISHED (EARLIER) 3,5", flagged])
         c.cmd("UID STORE 4 +FLAGS.SILENT (\\Deleted)")
         self.assertEqual(c.cmd("EXPUNGE")[0], [b"* VANISHED 4"])
+
+    def test_shutdown(self):
+        """A service stop (SIGTERM to the handler) gets a BYE [UNAVAILABLE],
+        whether the session waits for a command or sits in IDLE; never a
+        tagged reply to the IDLE."""
+        for idle in (False, True):
+            c = self.raw()
+            c.cmd("SELECT INBOX")
+            if idle:
+                c.send("i1 IDLE\r\n")
+                self.assertEqual(c.line(), b"+ idling")
+            pid = pbtest.handler_pid("imapd", self.svc.port, c.sock.getsockname()[1])
+            self.assertIsNotNone(pid)
+            os.kill(pid, signal.SIGTERM)
+            lines = []
+            try:
+                while True:
+                    lines.append(c.line())
+            except EOFError:
+                pass
+            self.assertEqual(lines, [b"* BYE [UNAVAILABLE] Server shutting down"], idle)
 
     def forget_expunges(self):
         """`pillarbox store maintain` with a history of 0 days: the store

@@ -22,52 +22,6 @@ from smtptest import BOB  # noqa: E402
 ROUNDS = int(os.environ.get("PBTEST_CRASH_ROUNDS", "60"))
 
 
-def socket_inodes(pid):
-    out = set()
-    try:
-        for fd in os.listdir("/proc/%d/fd" % pid):
-            try:
-                link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-            except OSError:
-                continue
-            if link.startswith("socket:["):
-                out.add(link[8:-1])
-    except OSError:
-        pass
-    return out
-
-
-def server_pid(service_port, client_port, timeout=5):
-    """The pid of the handler serving our connection: the process holding
-    the socket whose local port is the service's and remote port ours."""
-    want_local, want_remote = ":%04X" % service_port, ":%04X" % client_port
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        inode = None
-        for path in ("/proc/net/tcp", "/proc/net/tcp6"):
-            with open(path) as f:
-                next(f)
-                for line in f:
-                    p = line.split()
-                    if p[1].endswith(want_local) and p[2].endswith(want_remote):
-                        inode = p[9]
-        if inode is not None and inode != "0":
-            for d in os.listdir("/proc"):
-                if not d.isdigit():
-                    continue
-                pid = int(d)
-                try:
-                    with open("/proc/%d/comm" % pid) as f:
-                        if f.read().strip() != "smtpd":
-                            continue
-                except OSError:
-                    continue
-                if inode in socket_inodes(pid):
-                    return pid
-        time.sleep(0.01)
-    return None
-
-
 class CrashTests(unittest.TestCase):
     def test_kill_loop(self):
         rng = random.Random(int(os.environ.get("PBTEST_SEED", "4242")))
@@ -81,7 +35,7 @@ class CrashTests(unittest.TestCase):
                 r = smtptest.Raw(svc.address, timeout=20)
                 try:
                     self.assertEqual(r.greeting[0], 220)
-                    pid = server_pid(svc.port, r.sock.getsockname()[1])
+                    pid = pbtest.handler_pid("smtpd", svc.port, r.sock.getsockname()[1])
                     self.assertIsNotNone(pid, "no smtpd found for the session")
                     r.cmd("EHLO crash.example")
                     r.send("MAIL FROM:<c@example.org>\r\nRCPT TO:<%s>\r\nDATA\r\n" % BOB)
