@@ -224,9 +224,10 @@ struct imap_view {
 	uint32_t *gone;
 	uint32_t ngone, gone_cap;
 	uint64_t gone_modseq;
-	/* UIDs this session holds as \Recent: [lo, hi) ranges. */
-	struct { uint32_t lo, hi; } recent[8];
-	unsigned nrecent;
+	/* UIDs this session holds as \Recent: [lo, hi) ranges, ascending.
+	 * Not capped: a dropped range would be \Recent in no session. */
+	struct imap_recent_range { uint32_t lo, hi; } *recent;
+	uint32_t nrecent, recent_cap;
 	/* The MODSEQs of flag changes this session made and reported itself
 	 * since the last sync (a MODSEQ names one change of one message),
 	 * ascending as they were made. Past IMAP_TOLD_MAX they are reported
@@ -266,6 +267,10 @@ void imap_view_expunge(struct imap_session *s, const uint32_t *uids, size_t n);
  * (nothing if it is not): FLAGS only with `flags`, MODSEQ once CONDSTORE is
  * on. */
 void imap_view_fetch_flags(struct imap_session *s, const struct store_msg *msg, bool flags);
+/* Sends FLAGS and PERMANENTFLAGS first if `keywords` (or another keyword
+ * loaded since) is new to the client: a FETCH must not show a keyword the
+ * client was not told of. Call before the FETCH response starts. */
+void imap_view_announce_keywords(struct imap_session *s, uint64_t keywords);
 /* Records new flags of a message in the map (no-op if not there). */
 void imap_view_set_flags(struct imap_view *v, uint32_t uid, uint32_t flags, uint64_t keywords);
 bool imap_view_is_gone(const struct imap_view *v, uint32_t uid);

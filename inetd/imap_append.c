@@ -88,6 +88,12 @@ static int append_params(const struct imap_arg *a, const struct imap_arg *end,
 	return 1;
 }
 
+/* A message as given: a streamed literal, or "UTF8 (" one (RFC 6855). */
+static bool append_is_message(const struct imap_arg *a)
+{
+	return a->streamed || (a->type == IMAP_ARG_LIST && a->len == 1 && a->child->streamed);
+}
+
 /* Reads one literal of `size` bytes into a new body; 1 stored, 0 too big
  * (drained), -1 store error (drained when possible), -2 connection gone. */
 static int append_stream(struct imap_session *s, uint64_t size, struct store_body **body_r,
@@ -176,10 +182,15 @@ int imap_append_run(struct imap_session *s, struct imap_cmd *cmd)
 	}
 	const struct imap_arg *after = cmd->args->next; /* first token after the mailbox */
 	for (;;) {
-		/* the literal is the last top-level token so far */
-		const struct imap_arg *args = imap_parser_args(s->parser), *lit = NULL;
-		for (const struct imap_arg *a = args; a != NULL; a = a->next)
+		/* the literal is the last top-level token so far, or in it
+		 * after "UTF8" (then the parameters end at that atom) */
+		const struct imap_arg *args = imap_parser_args(s->parser), *lit = NULL, *end = NULL;
+		for (const struct imap_arg *a = args; a != NULL; a = a->next) {
+			end = lit;
 			lit = a;
+		}
+		if (info.depth == 0)
+			end = lit;
 		struct append_msg *m = &msgs[n];
 		error = NULL;
 		if (n >= IMAP_APPEND_MESSAGES_MAX) {
@@ -187,7 +198,14 @@ int imap_append_run(struct imap_session *s, struct imap_cmd *cmd)
 			ret = append_refuse_literal(s, &info);
 			goto out;
 		}
-		if (!append_params(after, lit, m, &error)) {
+		if (info.depth > 0 && !s->utf8) {
+			/* RFC 6855: UTF-8 headers only once the client said it
+			 * reads them; the literal is not taken ("+" not sent) */
+			imap_no(s, cmd, "[CANNOT] UTF8 APPEND needs ENABLE UTF8=ACCEPT");
+			ret = append_refuse_literal(s, &info);
+			goto out;
+		}
+		if (!append_params(after, end, m, &error)) {
 			imap_bad(s, cmd, error);
 			ret = append_refuse_literal(s, &info);
 			goto out;
@@ -229,7 +247,7 @@ int imap_append_run(struct imap_session *s, struct imap_cmd *cmd)
 			const struct imap_arg *a = imap_parser_args(s->parser), *last = NULL;
 			for (; a != NULL; a = a->next)
 				last = a;
-			if (last != NULL && !last->streamed) {
+			if (last != NULL && !append_is_message(last)) {
 				imap_bad(s, cmd, "Unexpected arguments after the message");
 				goto out;
 			}
@@ -238,12 +256,12 @@ int imap_append_run(struct imap_session *s, struct imap_cmd *cmd)
 		imap_parser_literal_info(s->parser, &info);
 		/* the tokens after the previous literal */
 		const struct imap_arg *a = imap_parser_args(s->parser);
-		for (; a != NULL && !(a->streamed && a->type == IMAP_ARG_LITERAL); a = a->next)
+		for (; a != NULL && !append_is_message(a); a = a->next)
 			;
 		/* skip to the last streamed literal */
 		const struct imap_arg *prev = a;
 		for (; a != NULL; a = a->next)
-			if (a->streamed)
+			if (append_is_message(a))
 				prev = a;
 		after = prev != NULL ? prev->next : NULL;
 	}

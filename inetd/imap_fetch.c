@@ -769,6 +769,8 @@ static int fetch_one(struct imap_session *s, const struct store_msg *stored, voi
 			imap_view_set_flags(s->view, msg.uid, msg.flags, msg.keywords);
 		}
 	}
+	if (c->want_flags || flags_changed)
+		imap_view_announce_keywords(s, msg.keywords);
 	imap_printf(s, "* %u FETCH (", seq);
 	bool first = true;
 	/* Once CONDSTORE is on, a flag change (here the \Seen this FETCH
@@ -858,6 +860,8 @@ static int fetch_flags_fast(struct imap_session *s, struct imap_cmd *cmd, struct
 			missing = true;
 			continue;
 		}
+		if (want_flags)
+			imap_view_announce_keywords(s, v->kws[seq - 1]);
 		char line[64], *p = line;
 		memcpy(p, "* ", 2);
 		p = put_u32(p + 2, seq);

@@ -329,15 +329,23 @@ static int imap_read_literal(struct imap_session *s, const struct imap_literal_i
 	return READ_COMMAND;
 }
 
-/* Is the literal just announced an APPEND message (streamed, never held)? */
+/* Is the literal just announced an APPEND message (streamed, never held)?
+ * At the top level, or alone in "UTF8 (" (RFC 6855 utf8-literal; refused
+ * by APPEND itself unless UTF8=ACCEPT is on, before anything is read). */
 static bool imap_literal_is_message(struct imap_session *s, const struct imap_literal_info *info)
 {
-	const struct imap_arg *a = imap_parser_args(s->parser);
+	const struct imap_arg *a = imap_parser_args(s->parser), *prev = NULL, *last;
 
-	if (s->state == IMAP_STATE_NOAUTH || info->depth != 0 || info->index < 3 || a == NULL)
+	if (s->state == IMAP_STATE_NOAUTH || info->depth > 1 || a == NULL ||
+	    !imap_arg_atom_is(a->next, "APPEND"))
 		return false;
-	a = a->next;
-	return imap_arg_atom_is(a, "APPEND");
+	if (info->depth == 0)
+		return info->index >= 3;
+	for (last = a; last->next != NULL; last = last->next)
+		prev = last;
+	/* prev must not be the mailbox: "APPEND UTF8 ({5}" is no such form */
+	return last->type == IMAP_ARG_LIST && last->len == 1 && imap_arg_atom_is(prev, "UTF8") &&
+	       prev != a->next->next;
 }
 
 static int imap_read_command(struct imap_session *s)

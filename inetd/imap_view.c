@@ -157,6 +157,8 @@ void imap_view_fetch_flags(struct imap_session *s, const struct store_msg *msg, 
 
 	if (seq == 0)
 		return;
+	if (flags)
+		imap_view_announce_keywords(s, msg->keywords);
 	imap_printf(s, "* %u FETCH (UID %u", seq, msg->uid);
 	if (flags) {
 		imap_puts(s, " FLAGS ");
@@ -191,9 +193,18 @@ bool imap_view_is_gone(const struct imap_view *v, uint32_t uid)
 
 bool imap_view_is_recent(const struct imap_view *v, uint32_t uid)
 {
-	for (unsigned i = 0; i < v->nrecent; i++)
-		if (uid >= v->recent[i].lo && uid < v->recent[i].hi)
+	uint32_t lo = 0, hi = v->nrecent;
+
+	/* many ranges in a long session on a busy mailbox: bisect */
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (uid < v->recent[mid].lo)
+			hi = mid;
+		else if (uid >= v->recent[mid].hi)
+			lo = mid + 1;
+		else
 			return true;
+	}
 	return false;
 }
 
@@ -206,9 +217,13 @@ static void view_add_recent(struct imap_view *v, uint32_t lo, uint32_t hi)
 			v->recent[v->nrecent - 1].hi = hi;
 		return;
 	}
-	if (v->nrecent == sizeof(v->recent) / sizeof(v->recent[0])) {
-		memmove(v->recent, v->recent + 1, sizeof(v->recent) - sizeof(v->recent[0]));
-		v->nrecent--;
+	if (v->nrecent == v->recent_cap) {
+		uint32_t cap = v->recent_cap ? v->recent_cap * 2 : 8;
+		struct imap_recent_range *r = realloc(v->recent, cap * sizeof(*r));
+		if (r == NULL)
+			return; /* out of memory: these lose \Recent, nothing worse */
+		v->recent = r;
+		v->recent_cap = cap;
 	}
 	v->recent[v->nrecent].lo = lo;
 	v->recent[v->nrecent].hi = hi;
@@ -317,6 +332,19 @@ static void view_write_flag_lists(struct imap_session *s)
 	v->keywords_changed = false;
 }
 
+void imap_view_announce_keywords(struct imap_session *s, uint64_t keywords)
+{
+	struct imap_view *v = s->view;
+	const char *error;
+
+	if (v == NULL)
+		return;
+	if ((keywords & ~v->keywords_known) != 0)
+		(void)view_keywords_load(s, &error);
+	if (v->keywords_changed)
+		view_write_flag_lists(s);
+}
+
 /* --------------------------------------------------------------- SELECT */
 
 struct select_scan {
@@ -360,7 +388,7 @@ int imap_view_open(struct imap_session *s, struct imap_cmd *cmd, const struct st
 	scan.recent_lo = UINT32_MAX;
 	if (!readonly && !s->rev2) {
 		uint32_t r;
-		if (store_mailbox_claim_recent(s->store, mb->id, &r, &error) < 0)
+		if (store_mailbox_claim_recent(s->store, mb->id, mb->uidnext, &r, &error) < 0)
 			goto fail;
 		if (r < mb->uidnext) {
 			view_add_recent(v, r, mb->uidnext);
@@ -423,6 +451,7 @@ void imap_view_close(struct imap_session *s)
 	free(v->kws);
 	free(v->gone);
 	free(v->told);
+	free(v->recent);
 	free(v);
 	s->view = NULL;
 }
@@ -739,7 +768,8 @@ int imap_view_sync(struct imap_session *s, bool expunge_ok)
 			imap_printf(s, "* %u EXISTS\r\n", v->count);
 			if (!v->readonly && !s->rev2) {
 				uint32_t rec;
-				if (store_mailbox_claim_recent(s->store, v->mailbox_id, &rec, &error) == 1)
+				if (store_mailbox_claim_recent(s->store, v->mailbox_id, v->uidnext,
+							       &rec, &error) == 1)
 					view_add_recent(v, rec > lo ? rec : lo, v->uidnext);
 				uint32_t n = 0;
 				for (uint32_t i = 0; i < v->count; i++)

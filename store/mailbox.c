@@ -533,6 +533,7 @@ struct name_ctx {
 	unsigned special;
 	uint32_t id;
 	uint32_t value;
+	uint32_t limit;
 };
 
 static int child_cb(const char *name, uint32_t id, void *ctx)
@@ -755,16 +756,18 @@ static int claim_txn(struct store *store, DB_TXN *txn, void *ctx)
 	if (r <= 0)
 		return r < 0 ? r : store_refuse(store, "no such mailbox");
 	c->value = st.recent_uid;
-	if (st.recent_uid == st.uidnext)
+	/* not up to st.uidnext: what arrived after the caller looked would
+	 * be claimed without being shown, \Recent in no session */
+	if (st.recent_uid >= c->limit)
 		return 1;
-	st.recent_uid = st.uidnext;
+	st.recent_uid = c->limit;
 	return mboxstate_put(store, txn, c->id, &st);
 }
 
-int store_mailbox_claim_recent(struct store *store, uint32_t mailbox_id, uint32_t *recent_uid_r,
-			       const char **error_r)
+int store_mailbox_claim_recent(struct store *store, uint32_t mailbox_id, uint32_t uidnext,
+			       uint32_t *recent_uid_r, const char **error_r)
 {
-	struct name_ctx c = { .id = mailbox_id };
+	struct name_ctx c = { .id = mailbox_id, .limit = uidnext };
 	int r = store_write(store, false, claim_txn, &c, error_r);
 	if (r == 1)
 		*recent_uid_r = c.value;

@@ -235,10 +235,12 @@ int store_mailbox_subscribe(struct store *store, uint32_t user_id, const char *n
 /* Sets the special-use attributes (CREATE-SPECIAL-USE, admin). */
 int store_mailbox_set_special(struct store *store, uint32_t mailbox_id, unsigned special_use,
 			      const char **error_r);
-/* Claims \Recent: returns the old recent_uid and sets it to uidnext, so only
- * one session sees a message as recent. */
-int store_mailbox_claim_recent(struct store *store, uint32_t mailbox_id, uint32_t *recent_uid_r,
-			       const char **error_r);
+/* Claims \Recent for the UIDs below `uidnext` (the caller's view of the
+ * mailbox): returns the old recent_uid and raises it to `uidnext`, so only
+ * one session sees a message as recent. Mail delivered since the caller
+ * looked stays for the next claim. */
+int store_mailbox_claim_recent(struct store *store, uint32_t mailbox_id, uint32_t uidnext,
+			       uint32_t *recent_uid_r, const char **error_r);
 
 /* ------------------------------------------------------------------- bodies */
 

@@ -538,6 +538,70 @@ class ImapSuite(unittest.TestCase):
         u, t = c.cmd("NOOP")
         self.assertEqual(u, [b"* 1 EXPUNGE"])
 
+    def assert_keyword_told_first(self, lines, kw):
+        """FLAGS and PERMANENTFLAGS name `kw` before any FETCH shows it."""
+        fetch = [i for i, ln in enumerate(lines) if b" FETCH " in ln and kw in ln]
+        flags = [i for i, ln in enumerate(lines) if ln.startswith(b"* FLAGS (") and kw in ln]
+        perm = [i for i, ln in enumerate(lines)
+                if ln.startswith(b"* OK [PERMANENTFLAGS (") and kw in ln]
+        self.assertTrue(fetch and flags and perm, lines)
+        self.assertLess(max(flags[0], perm[0]), fetch[0], lines)
+
+    def test_new_keyword_flags_before_fetch(self):
+        """A new keyword is in FLAGS (and PERMANENTFLAGS) before a FETCH
+        uses it: in the session that stored it, in one that learns of it
+        at NOOP, and at a FETCH after a silent STORE elsewhere."""
+        user, pw = "kurt@example.com", "kurt pw"
+        self.fx.add_user(user, pw)
+        self.fx.deliver(user, pbtest.make_message("kw", "x\r\n", to=user))
+        a = self.raw(user=user, password=pw)
+        b = self.raw(user=user, password=pw)
+        a.cmd("SELECT INBOX")
+        b.cmd("SELECT INBOX")
+        u, t = a.cmd("STORE 1 +FLAGS ($Kw1)")
+        self.assertIn(b" OK ", t)
+        self.assert_keyword_told_first(u, b"$Kw1")
+        self.assert_keyword_told_first(b.cmd("NOOP")[0], b"$Kw1")
+        self.assertIn(b" OK ", b.cmd("STORE 1 +FLAGS.SILENT ($Kw2)")[1])
+        self.assert_keyword_told_first(a.cmd("FETCH 1 (FLAGS)")[0], b"$Kw2")
+
+    def test_utf8_append(self):
+        """RFC 6855: APPEND takes UTF8 (~{n}...) once ENABLE UTF8=ACCEPT
+        is on, and the message comes back byte for byte; before, it is
+        refused (no "+" for a synchronizing literal, a non-synchronizing
+        one read and dropped)."""
+        user, pw = "ulla@example.com", "ulla pw"
+        self.fx.add_user(user, pw)
+        msg = ("From: J\u00f6rg <j\u00f6rg@b\u00fccher.example>\r\nTo: <ulla@example.com>\r\n"
+               "Subject: Gr\u00fc\u00dfe\r\n\r\nH\u00e4llo\r\n").encode("utf-8")
+        c = self.raw(user=user, password=pw)
+        self.assertIn(b"UTF8=ACCEPT", c.cmd("CAPABILITY")[0][0])
+        c.send(b"a APPEND INBOX UTF8 (~{%d}\r\n" % len(msg))
+        self.assertRegex(c.line(), rb"^a NO ")
+        c.send(b"b APPEND INBOX UTF8 (~{%d+}\r\n" % len(msg) + msg + b")\r\n")
+        self.assertRegex(c.until("b")[1], rb"^b NO ")
+        self.assertEqual(c.cmd("STATUS INBOX (MESSAGES)")[0],
+                         [b'* STATUS "INBOX" (MESSAGES 0)'])
+        self.assertEqual(c.cmd("ENABLE UTF8=ACCEPT")[0], [b"* ENABLED UTF8=ACCEPT"])
+        c.send(b"c APPEND INBOX (\\Seen) UTF8 (~{%d}\r\n" % len(msg))
+        self.assertEqual(c.line(), b"+ Ready for literal data")
+        c.send(msg + b")\r\n")
+        self.assertRegex(c.until("c")[1], rb"^c OK \[APPENDUID \d+ 1\] ")
+        # MULTIAPPEND: the UTF8 form and a plain literal, without waiting
+        c.send(b"d APPEND INBOX UTF8 (~{%d+}\r\n" % len(msg) + msg + b") {%d+}\r\n" % len(msg)
+               + msg + b"\r\n")
+        self.assertRegex(c.until("d")[1], rb"^d OK \[APPENDUID \d+ 2:3\] ")
+        c.cmd("SELECT INBOX")
+        u, t = c.cmd("FETCH 1:3 (FLAGS BODY.PEEK[] ENVELOPE)")
+        self.assertIn(b" OK ", t)
+        self.assertEqual(len(u), 3, u)
+        self.assertTrue(u[0].startswith(b"* 1 FETCH (FLAGS (\\Seen \\Recent) BODY[] {%d}"
+                                        % len(msg) + msg + b" ENVELOPE (NIL \"Gr\xc3\xbc\xc3\x9fe\" "
+                                        b"((\"J\xc3\xb6rg\" NIL \"j\xc3\xb6rg\" \"b\xc3\xbccher.example\"))"),
+                        u[0])
+        for ln in u[1:]:
+            self.assertIn(b"BODY[] {%d}" % len(msg) + msg + b" ENVELOPE", ln)
+
     def test_imap4rev2(self):
         c = self.raw()
         u, _ = c.cmd("ENABLE IMAP4rev2 CONDSTORE")

@@ -180,6 +180,71 @@ class Concurrency(unittest.TestCase):
         for bad in ("runtime error", "AddressSanitizer"):
             self.assertNotIn(bad, log)
 
+    def test_recent_in_exactly_one_session(self):
+        """RFC 3501 2.3.2: a new message is \\Recent in exactly one session.
+        Two sessions take turns (each then holds ten separate ranges: only
+        the last 8 were kept), then poll while mail arrives from four processes
+        (mail delivered between a session's look and its claim was claimed
+        without being shown). In both, every UID is recent in one session."""
+        fx = pbtest.Fixture("imaprecent")
+        self.addCleanup(fx.close)
+        fx.add_user(BOB, BOB_PW)
+        imap = imaptest.launch(fx)
+        cs = []
+        for _ in range(2):
+            c = imaptest.Raw(imap.address)
+            self.addCleanup(c.close)
+            c.login()
+            c.cmd("SELECT INBOX")
+            cs.append(c)
+
+        def recent_sets():
+            for c in cs:
+                c.cmd("NOOP")
+            sets = []
+            for c in cs:
+                u, t = c.cmd("UID SEARCH RECENT")
+                self.assertIn(b" OK ", t)
+                sets.append({int(x) for ln in u if ln.startswith(b"* SEARCH")
+                             for x in ln.split()[2:]})
+            return sets
+
+        n = 0
+        for i in range(20):
+            fx.deliver(BOB, pbtest.make_message("turn %d" % i, "x\r\n"))
+            n += 1
+            cs[i % 2].cmd("NOOP")
+        a, b = recent_sets()
+        self.assertEqual((sorted(a & b), sorted(set(range(1, n + 1)) - a - b)), ([], []))
+
+        stop = threading.Event()
+        errors = []
+
+        def poll(c):
+            try:
+                while not stop.is_set():
+                    c.cmd("NOOP")
+            except Exception as e:  # noqa: BLE001
+                errors.append(repr(e))
+
+        def deliver(k):
+            for i in range(10):
+                fx.deliver(BOB, pbtest.make_message("race %d %d" % (k, i), "x\r\n"))
+
+        pollers = [threading.Thread(target=poll, args=(c,)) for c in cs]
+        senders = [threading.Thread(target=deliver, args=(k,)) for k in range(4)]
+        for th in pollers + senders:
+            th.start()
+        for th in senders:
+            th.join(120)
+        stop.set()
+        for th in pollers:
+            th.join(30)
+        self.assertEqual(errors, [])
+        n += 40
+        a, b = recent_sets()
+        self.assertEqual((sorted(a & b), sorted(set(range(1, n + 1)) - a - b)), ([], []))
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
