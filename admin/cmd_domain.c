@@ -57,7 +57,7 @@ static int domain_cmd_list(struct admin *admin, int argc, char **argv)
 static const struct admin_verb domain_verbs[] = {
 	{ "add", "DOMAIN", "make DOMAIN local (mail for it is delivered here)",
 	  1, 1, ADMIN_STORE_OPEN, true, NULL, NULL, domain_cmd_add },
-	{ "del", "DOMAIN", "remove DOMAIN (refused while it has users)",
+	{ "del", "DOMAIN", "remove DOMAIN (refused while it has users or aliases)",
 	  1, 1, ADMIN_STORE_OPEN, true, NULL, NULL, domain_cmd_del },
 	{ "list", "", "the local domains, one a line",
 	  0, 0, ADMIN_STORE_OPEN, true, NULL, NULL, domain_cmd_list },

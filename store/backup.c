@@ -132,7 +132,7 @@ int store_backup(struct store *store, const char *dir, const char **error_r)
 {
 	char envdir[1024], blobs[1024], src[1024], dst[1024];
 	if (!dir_empty_or_absent(dir))
-		return fail(error_r, "%s is not empty: a backup needs a new directory", dir);
+		return fail(error_r, "%s is not empty: a backup needs a new or empty directory", dir);
 	if (mkdir(dir, 02770) < 0 && errno != EEXIST)
 		return fail(error_r, "%s: %s", dir, strerror(errno));
 	snprintf(envdir, sizeof(envdir), "%s/env", dir);

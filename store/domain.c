@@ -1,4 +1,5 @@
 /* Local domains: the names the store accepts mail for. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "account_int.h"
@@ -90,8 +91,15 @@ static int domain_del_txn(struct store *store, DB_TXN *txn, void *ctx)
 		return 0;
 	}
 	if (rec.users > 0 || rec.aliases > 0) {
-		store_err(store, "domain %s still has %u users and %u aliases: delete them first",
-			  c->name, rec.users, rec.aliases);
+		char users[32] = "", aliases[32] = "";
+		if (rec.users > 0)
+			snprintf(users, sizeof(users), "%u user%s", rec.users, rec.users == 1 ? "" : "s");
+		if (rec.aliases > 0)
+			snprintf(aliases, sizeof(aliases), "%u alias%s", rec.aliases,
+				 rec.aliases == 1 ? "" : "es");
+		store_err(store, "domain %s still has %s%s%s: delete %s first", c->name, users,
+			  rec.users > 0 && rec.aliases > 0 ? " and " : "", aliases,
+			  rec.users + rec.aliases == 1 ? "it" : "them");
 		return 0;
 	}
 	r = store_del(store, DBI_DOMAINS, txn, c->name, strlen(c->name));

@@ -174,6 +174,8 @@ long=$(head -c 600 /dev/zero | tr '\0' 'p')
 check "user passwd too long" 65 sh -c 'printf "%s\n" "$0" | "$@"' "$long" \
 	"$PB" --config "$conf" user passwd bob@example.test
 check "domain del refused while users exist" 65 pb domain del example.test
+expect_grep "domain del says how many users" \
+	"^pillarbox: domain example.test still has 2 users: delete them first\$" "$err"
 
 # ---- aliases
 check "alias add" 0 pb alias add postmaster@example.test bob@example.test carol@example.test
@@ -183,6 +185,9 @@ postmaster@example.test${TAB}carol@example.test"
 pb store stats >"$T/out" 2>&1
 expect_grep "stats count each target of an alias" "^aliases.db records: 2\$" "$(cat "$T/out")"
 check "alias del one target" 0 pb alias del postmaster@example.test carol@example.test
+check "domain del refused while users and an alias exist" 65 pb domain del example.test
+expect_grep "domain del counts users and aliases, singular and plural" \
+	"^pillarbox: domain example.test still has 2 users and 1 alias: delete them first\$" "$err"
 check "alias list after del" 0 pb alias list
 expect_out "alias list shows the rest" "postmaster@example.test${TAB}bob@example.test"
 
@@ -263,6 +268,9 @@ check "store maintain" 0 pb store maintain
 check "store check" 0 pb store check
 check "store backup" 0 pb store backup "$T/backup/one"
 check "store backup into a non-empty dir" 73 pb store backup "$T/backup/one"
+expect_grep "store backup wants a new or empty dir" "a backup needs a new or empty directory\$" "$err"
+mkdir "$T/backup/empty"
+check "store backup into an empty dir" 0 pb store backup "$T/backup/empty"
 sed "s|^store = .*|store = $T/restored|" "$conf" >"$T/restored.conf"
 chmod 644 "$T/restored.conf"
 check "store restore" 0 "$PB" --config "$T/restored.conf" store restore "$T/backup/one"
@@ -275,6 +283,9 @@ check "alias del again" 65 pb alias del postmaster@example.test
 check "user del" 0 pb user del bob@example.test
 check "user del again" 67 pb user del bob@example.test
 expect_grep "user del again names the address once" "^pillarbox: no such user bob@example.test\$" "$err"
+check "domain del refused while a user exists" 65 pb domain del example.test
+expect_grep "domain del says one user" \
+	"^pillarbox: domain example.test still has 1 user: delete it first\$" "$err"
 check "user del carol" 0 pb user del carol@example.test
 check "domain del" 0 pb domain del example.test
 check "domain del unknown" 65 pb domain del example.test
