@@ -28,7 +28,6 @@ enum admin_exit {
 	ADMIN_EXIT_DATAERR = 65,     /* EX_DATAERR: bad input, refused, problems found */
 	ADMIN_EXIT_NOINPUT = 66,     /* EX_NOINPUT: an input file cannot be opened */
 	ADMIN_EXIT_NOUSER = 67,      /* EX_NOUSER: no such user/address */
-	ADMIN_EXIT_UNAVAILABLE = 69, /* EX_UNAVAILABLE: feature not available */
 	ADMIN_EXIT_CANTCREAT = 73,   /* EX_CANTCREAT: cannot create; over quota */
 	ADMIN_EXIT_IOERR = 74,       /* EX_IOERR: reading or writing a file failed */
 	ADMIN_EXIT_TEMPFAIL = 75,    /* EX_TEMPFAIL: store error, try again */

@@ -37,7 +37,6 @@ static const char admin_exit_help[] =
 	"  65  data error: invalid or refused input, or problems found by store check\n"
 	"  66  an input file cannot be opened (import)\n"
 	"  67  no such user or address\n"
-	"  69  unavailable (a program the command needs is missing)\n"
 	"  73  cannot create (store init/restore, export), or over quota (deliver, import)\n"
 	"  74  reading or writing a file failed (import, export)\n"
 	"  75  temporary failure: the store is busy or unavailable; try again\n"
