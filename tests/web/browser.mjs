@@ -4,7 +4,9 @@
 // HTML and a multipart message, downloads an attachment and compares its
 // bytes, blocks and shows images, opens the XSS corpus mail (no script may
 // run), marks, moves, deletes, empties Trash, signs out; then the same on a
-// phone-sized screen. A screenshot of each page goes to SCREENSHOT_DIR.
+// phone-sized screen. Along the way: pages link an SVG icon that loads under
+// their CSP, and a page shorter than the window (1280x900, a phone) fills it
+// without a vertical scrollbar. A screenshot of each page goes to SCREENSHOT_DIR.
 import { check, exitWithResult, fail, launch, screenshotter } from './browserlib.mjs';
 import fs from 'node:fs';
 
@@ -49,6 +51,53 @@ async function selectAndDo(page, subject, op, moveTo) {
 	await Promise.all([page.waitForNavigation({ url: /\/list/ }), page.click(`button[name=op][value=${op}]`)]);
 }
 
+// A page shorter than the window (`to`: its URL, or a function that opens
+// it): no vertical scrollbar, and the folders column, where it is one beside
+// the page (not a phone's strip above it), ends at the window's bottom.
+async function fitsWindow(page, to, shotName, what) {
+	if (typeof to === 'string')
+		await page.goto(to);
+	else
+		await to();
+	if (shotName)
+		await shot(page, shotName);
+	const m = await page.evaluate(() => {
+		const f = document.querySelector('.folders');
+		const beside = f && getComputedStyle(f.parentElement).display === 'grid';
+		return { scroll: document.documentElement.scrollHeight, inner: window.innerHeight,
+			 folders: beside ? f.getBoundingClientRect().bottom : null };
+	});
+	check(m.scroll <= m.inner, `${what}: no vertical scrollbar (scrollHeight ${m.scroll}, window ${m.inner})`);
+	if (m.folders !== null)
+		check(Math.abs(m.folders - m.inner) < 0.5,
+		      `${what}: the folders column reaches the bottom of the window (${m.folders})`);
+}
+
+// The page links an SVG icon from the webmail's static files, which loads
+// as an image under the page's own Content-Security-Policy.
+async function checkIcon(page, what) {
+	const icon = page.locator('head link[rel~="icon"]');
+	check(await icon.count() === 1, `${what} links an icon`);
+	if (await icon.count() !== 1)
+		return;
+	const href = new URL(await icon.getAttribute('href'), page.url()).href;
+	check(href.startsWith(`${base}/static/`) && href.endsWith('.svg'),
+	      `${what}: the icon is an SVG of the static files (${href})`);
+	const r = await page.request.get(href);
+	check(r.status() === 200 && (r.headers()['content-type'] || '').startsWith('image/svg+xml'),
+	      `${what}: the icon answers ${r.status()} ${r.headers()['content-type']}`);
+	const loaded = await page.evaluate(async src => {
+		let blocked = false;
+		document.addEventListener('securitypolicyviolation', () => { blocked = true; });
+		const img = new Image();
+		img.src = src;
+		try { await img.decode(); } catch (e) { return `not loaded (${e})`; }
+		return blocked ? 'blocked by the CSP' : `${img.naturalWidth}x${img.naturalHeight}`;
+	}, href);
+	check(/^\d+x\d+$/.test(loaded) && !loaded.startsWith('0x'),
+	      `${what}: the icon loads as an image under the page's CSP (${loaded})`);
+}
+
 async function folder(page, label) {
 	await Promise.all([page.waitForNavigation({ url: /\/list/ }), page.click(`.folders a:has-text("${label}")`)]);
 }
@@ -58,6 +107,7 @@ try {
 	const { ctx, page } = await newPage({ width: 1280, height: 860 });
 	await page.goto(`${base}/list`);
 	await shot(page, 'desktop-01-signin');
+	await checkIcon(page, 'the sign-in page');
 	await signIn(page);
 	await shot(page, 'desktop-02-inbox');
 	await page.goto(base);
@@ -72,6 +122,16 @@ try {
 	const range1 = await page.textContent('.range');
 	check(/^1–10 of \d+/.test(range1.trim()), `the first page shows 1–10 (${range1.trim()})`);
 	check(await page.locator('.messages li').count() === 10, 'ten rows on a page');
+
+	// a page shorter than the window fills it without a scrollbar (the
+	// folders column reaching the bottom edge, not a pixel beyond), and the
+	// browser has the icon the layout links (no request for /favicon.ico)
+	await page.setViewportSize({ width: 1280, height: 900 });
+	await fitsWindow(page, `${base}/list`, 'desktop-03b-list-1280x900', 'the list of ten at 1280x900');
+	await fitsWindow(page, () => folder(page, 'Junk'), null, 'an empty folder at 1280x900');
+	await checkIcon(page, 'the list');
+	await page.setViewportSize({ width: 1280, height: 860 });
+	await page.goto(`${base}/list`);
 
 	// paging
 	await Promise.all([page.waitForNavigation({ url: /page=1/ }), page.click('.pager a[rel=next]')]);
@@ -120,6 +180,9 @@ try {
 	      'a URL in the text is a link');
 	check(await page.locator('.text .q1').count() >= 1, 'quoted lines are marked');
 	await shot(page, 'desktop-07-plain');
+	await page.setViewportSize({ width: 1280, height: 900 });
+	await fitsWindow(page, page.url(), null, 'a short message at 1280x900');
+	await page.setViewportSize({ width: 1280, height: 860 });
 	await page.goto(`${base}/list?sort=date&dir=desc`);
 	check(!(await (await rowFor(page, 'Plain text message')).getAttribute('class')).includes('unread'),
 	      'an opened message is marked read');
@@ -140,6 +203,7 @@ try {
 	check((await page.textContent('.msghead h1')).trim() === 'Plain text message' &&
 	      await page.locator('.folders').count() === 0, 'the print view shows the message alone');
 	await shot(page, 'desktop-07b-print');
+	await checkIcon(page, 'the print view');
 	await openMessage(page, 'Plain text message');
 	const next = page.locator('a[rel=next]');
 	check(await next.count() === 1, 'a message has a "next" link');
@@ -261,6 +325,8 @@ try {
 	await shot(phone.page, 'phone-03-attachments');
 	const scrollW = await phone.page.evaluate(() => document.documentElement.scrollWidth);
 	check(scrollW <= 391, `no sideways scrolling on a phone (${scrollW})`);
+	await fitsWindow(phone.page, () => folder(phone.page, 'Junk'), 'phone-04-empty-folder',
+			 'an empty folder on a phone');
 	await phone.ctx.close();
 } catch (e) {
 	fail(e);

@@ -6,6 +6,7 @@ nginx + fcgiwrap + webmail.cgi, or nginx + webmail.cgi as a FastCGI server
 (socket-activated), sharing one store:
   - both front ends give byte-for-byte the same HTML for the same request;
   - every response carries CSP, X-Frame-Options, Referrer-Policy, nosniff;
+  - the pages link their icon, which every server answers as image/svg+xml;
   - a POST without or with a wrong CSRF token changes nothing; another
     user's session cannot act on or read this one's mailboxes;
   - a forged Host header and paths like /webmail/../ reach nothing;
@@ -89,6 +90,47 @@ def security_headers(server):
     cookie = [v for k, v in r.getheaders() if k.lower() == "set-cookie"]
     check(any("HttpOnly" in v and "SameSite=Strict" in v for v in cookie),
           "%s: cookies are HttpOnly and SameSite=Strict" % server.name)
+
+
+def icon(server):
+    """The layout links an SVG icon from the static files (browsers ask
+    for /favicon.ico, a 404, without one); it answers as image/svg+xml,
+    whoever serves the static files (the program, or Apache's and nginx's
+    own alias), and the pages' CSP lets it load as an image."""
+    c = webenv.Client(server)
+    signed_out = c.get("/login")
+    c.login()
+    for path, r in (("/login", signed_out), ("/list", c.get("/list"))):
+        m = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', r.text)
+        check(r.status == 200 and m is not None and m.group(1) == server.base + "/static/logo.svg",
+              "%s: %s links the icon (%s)" % (server.name, path, m and m.group(1)))
+        csp = r.getheader("Content-Security-Policy") or ""
+        check("img-src 'self'" in csp,
+              "%s: %s: the CSP lets the icon load (%s)" % (server.name, path, csp))
+        if m is None:
+            continue
+        r = c.get(m.group(1), raw_path=True)
+        check(r.status == 200 and (r.getheader("Content-Type") or "").startswith("image/svg+xml")
+              and r.body.lstrip().startswith(b"<svg"),
+              "%s: the icon answers %d %s" % (server.name, r.status, r.getheader("Content-Type")))
+
+
+def cgi_icon(store):
+    """webmail.cgi answering for the static files itself (where the web
+    server has no alias for them): the icon's type as webmaild gives it."""
+    import subprocess
+    env = dict(store.env, PILLARBOX_CONF=store.conf, GATEWAY_INTERFACE="CGI/1.1",
+               REQUEST_METHOD="GET", SCRIPT_NAME="/webmail", PATH_INFO="/static/logo.svg",
+               QUERY_STRING="", SERVER_NAME="127.0.0.1", SERVER_PORT="80",
+               REMOTE_ADDR="127.0.0.1", SERVER_PROTOCOL="HTTP/1.1")
+    r = subprocess.run([webenv.CGI], env=env, capture_output=True, stdin=subprocess.DEVNULL,
+                       timeout=30)
+    head, _, body = r.stdout.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    check(r.returncode == 0 and "Status: 200 OK" in lines and "Content-Type: image/svg+xml" in lines
+          and body.lstrip().startswith(b"<svg"),
+          "webmail.cgi as a CGI: the icon answers %s" % "; ".join(
+              l for l in lines if l.startswith(("Status:", "Content-Type:"))))
 
 
 def csrf_and_sessions(server):
@@ -327,9 +369,11 @@ def main():
             servers.append(webenv.Apache(store, mpm="prefork"))
             servers.append(webenv.Apache(store, mpm="fcgid"))
             servers.append(webenv.Nginx(store, fastcgi=True))
+        cgi_icon(store)
         for s in servers:
             overrides(s)
             security_headers(s)
+            icon(s)
             csrf_and_sessions(s)
             host_and_paths(s)
             bad_input(s)
