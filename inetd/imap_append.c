@@ -308,7 +308,8 @@ int imap_append_run(struct imap_session *s, struct imap_cmd *cmd)
 			imap_ok(s, cmd, "Append completed");
 	}
 out:
-	append_msgs_free(msgs, n);
+	/* msgs[n] holds the keywords of a message refused before its body */
+	append_msgs_free(msgs, n < IMAP_APPEND_MESSAGES_MAX ? n + 1 : n);
 	free(msgs);
 	return ret;
 }
