@@ -10,6 +10,7 @@ The suite is a mixin: test_pop3_xinetd.py runs it again through xinetd."""
 import base64
 import os
 import poplib
+import signal
 import socket
 import ssl
 import subprocess
@@ -115,6 +116,24 @@ class Pop3SuiteMixin:
         # no handler may have crashed or tripped a sanitizer
         for bad in ("AddressSanitizer", "runtime error:", "LeakSanitizer"):
             assert bad not in log, "%s in the handlers' log:\n%s" % (bad, log[-4000:])
+
+    def test_shutdown(self):
+        """A service stop (SIGTERM to the handler) in TRANSACTION: -ERR
+        [SYS/TEMP], the connection closed, the DELE not applied and the
+        maildrop free for the next session."""
+        r = Raw(self.plain.address)
+        self.addCleanup(r.close)
+        r.cmd("USER " + CAROL)
+        self.assertTrue(r.cmd("PASS " + CAROL_PW).startswith("+OK"))
+        self.assertTrue(r.cmd("DELE 1").startswith("+OK"))
+        pid = pbtest.handler_pid("pop3d", self.plain.port, r.sock.getsockname()[1])
+        self.assertIsNotNone(pid)
+        os.kill(pid, signal.SIGTERM)
+        self.assertEqual(r.line(), "-ERR [SYS/TEMP] Server shutting down")
+        self.assertRaises(EOFError, r.line)
+        p = self.login_retry(CAROL, CAROL_PW)
+        self.assertEqual(p.stat()[0], len(self.messages))
+        p.quit()
 
     # ------------------------------------------------------------ helpers
 

@@ -8,6 +8,7 @@ after the header lines smtpd and the store add."""
 
 import os
 import re
+import signal
 import smtplib
 import ssl
 import sys
@@ -86,6 +87,29 @@ class Base:
             self.assertTrue(s.has_extn(ext), ext)
         self.assertEqual(s.esmtp_features["size"], str(MAX_SIZE))
         self.assertEqual(s.esmtp_features["auth"].split(), ["PLAIN", "LOGIN"])
+
+    def test_shutdown(self):
+        """A service stop (SIGTERM to the handler) between commands and in
+        the middle of DATA: 421 4.3.2 and the connection closed; the
+        message cut off is not delivered."""
+        before = self.fx.count(BOB)[BOB]
+        for in_data in (False, True):
+            r = smtptest.Raw(self.mx.address)
+            self.addCleanup(r.close)
+            self.assertEqual(r.cmd("EHLO client.example.org")[0], 250)
+            if in_data:
+                self.assertEqual(r.cmd("MAIL FROM:<carl@example.org>")[0], 250)
+                self.assertEqual(r.cmd("RCPT TO:<%s>" % BOB)[0], 250)
+                self.assertEqual(r.cmd("DATA")[0], 354)
+                r.send("Subject: cut off\r\n\r\nhalf a message\r\n")
+            pid = pbtest.handler_pid("smtpd", self.mx.port, r.sock.getsockname()[1])
+            self.assertIsNotNone(pid)
+            os.kill(pid, signal.SIGTERM)
+            code, lines = r.reply()
+            self.assertEqual(code, 421, lines)
+            self.assertRegex(lines[0], r"^421 4\.3\.2 \S+ Server shutting down$")
+            self.assertTrue(r.closed())
+        self.assertEqual(self.fx.count(BOB)[BOB], before)
 
     def test_mx_delivery(self):
         s = self.connect(self.mx)
