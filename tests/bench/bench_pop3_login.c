@@ -26,7 +26,7 @@
 
 #include "bench_client.h"
 
-#define REPLY_MAX 1024
+#define CMD_MAX 1024
 
 struct bench {
 	struct sockaddr_in addr;
@@ -41,39 +41,18 @@ struct client {
 	unsigned index;
 };
 
-struct reader {
-	int fd;
-	char buf[REPLY_MAX];
-	size_t len;
-};
-
 /* One reply line: true when it starts "+OK". */
-static bool reply_ok(struct reader *r)
+static bool reply_ok(struct bench_reader *r)
 {
-	for (;;) {
-		char *eol = memchr(r->buf, '\n', r->len);
+	size_t n;
+	const char *line = bench_read_line(r, &n);
 
-		if (eol != NULL) {
-			size_t line = (size_t)(eol - r->buf) + 1;
-			bool ok = line >= 3 && memcmp(r->buf, "+OK", 3) == 0;
-
-			memmove(r->buf, r->buf + line, r->len - line);
-			r->len -= line;
-			return ok;
-		}
-		if (r->len == sizeof(r->buf))
-			return false;
-		ssize_t n = recv(r->fd, r->buf + r->len, sizeof(r->buf) - r->len, 0);
-
-		if (n <= 0)
-			return false;
-		r->len += (size_t)n;
-	}
+	return line != NULL && n >= 3 && memcmp(line, "+OK", 3) == 0;
 }
 
 static bool one_connection(struct bench *b, unsigned index)
 {
-	struct reader r = { .fd = socket(AF_INET, SOCK_STREAM, 0) };
+	struct bench_reader r = { .fd = socket(AF_INET, SOCK_STREAM, 0) };
 	int one = 1;
 	bool ok = false;
 
@@ -86,7 +65,7 @@ static bool one_connection(struct bench *b, unsigned index)
 		ok = true;
 		goto out;
 	}
-	char cmd[REPLY_MAX];
+	char cmd[CMD_MAX];
 	int len = snprintf(cmd, sizeof(cmd), "AUTH PLAIN %s\r\n", b->irs[index % b->nirs]);
 
 	if (len < 0 || (size_t)len >= sizeof(cmd) || bench_send_all(r.fd, cmd, (size_t)len) < 0 ||

@@ -23,7 +23,6 @@
 
 #include "bench_client.h"
 
-#define BENCH_REPLY_MAX 4096
 
 struct bench {
 	struct sockaddr_in addr;
@@ -36,44 +35,28 @@ struct bench {
 	atomic_uint ok, failed;
 };
 
-struct conn {
-	int fd;
-	char buf[BENCH_REPLY_MAX];
-	size_t len;
-};
-
 /* One reply (multi-line aware): its code, or -1. */
-static int reply(struct conn *c)
+static int reply(struct bench_reader *c)
 {
 	for (;;) {
-		char *eol = memchr(c->buf, '\n', c->len);
+		size_t n;
+		const char *line = bench_read_line(c, &n);
 
-		if (eol != NULL) {
-			size_t line = (size_t)(eol - c->buf) + 1;
-			int code = line >= 4 ? atoi(c->buf) : -1;
-			bool last = line < 4 || c->buf[3] != '-';
-
-			memmove(c->buf, c->buf + line, c->len - line);
-			c->len -= line;
-			if (last)
-				return code;
-			continue;
-		}
-		if (c->len == sizeof(c->buf))
+		if (line == NULL)
 			return -1;
-		ssize_t r = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
-
-		if (r <= 0)
+		if (n < 4)
 			return -1;
-		c->len += (size_t)r;
+		if (line[3] != '-')
+			return atoi(line);
 	}
 }
 
-static int bench_connect(struct bench *b, struct conn *c)
+static int bench_connect(struct bench *b, struct bench_reader *c)
 {
 	int one = 1;
 
 	c->len = 0;
+	c->used = 0;
 	c->fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&b->addr, sizeof(b->addr)) < 0)
 		return -1;
@@ -88,7 +71,7 @@ static int bench_connect(struct bench *b, struct conn *c)
 static void *session(void *arg)
 {
 	struct bench *b = arg;
-	struct conn c = { .fd = -1 };
+	struct bench_reader c = { .fd = -1 };
 	unsigned sent_on_conn = 0;
 
 	for (;;) {
