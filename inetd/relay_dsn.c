@@ -221,8 +221,10 @@ int relay_dsn_build(const struct dsn_input *in, char **msg_r, size_t *len_r)
 	}
 
 	/* 2: for machines (RFC 3464). */
+	/* message/delivery-status is 7bit: a non-ASCII address or diagnostic
+	 * makes it message/global-delivery-status (RFC 6533 6.1). */
 	printf_(&o, "--%s\r\n", in->boundary);
-	puts_(&o, "Content-Type: message/delivery-status\r\n\r\n");
+	printf_(&o, "Content-Type: message/%sdelivery-status\r\n\r\n", ascii ? "" : "global-");
 	clean(v, sizeof(v), in->reporting_mta, 253);
 	printf_(&o, "Reporting-MTA: dns; %s\r\n", v);
 	clean(a, sizeof(a), in->queue_id, 64);
@@ -235,7 +237,9 @@ int relay_dsn_build(const struct dsn_input *in, char **msg_r, size_t *len_r)
 
 		puts_(&o, "\r\n");
 		clean(a, sizeof(a), r->address, 254);
-		printf_(&o, "Final-Recipient: rfc822; %s\r\n", a);
+		/* RFC 6533 3: a non-ASCII address is of type utf-8 */
+		printf_(&o, "Final-Recipient: %s; %s\r\n", is_ascii(a, strlen(a)) ? "rfc822" : "utf-8",
+			a);
 		puts_(&o, "Action: failed\r\n");
 		clean(status, sizeof(status), relay_dsn_status(r->status, r->diagnostic, "5.0.0", derived), 15);
 		printf_(&o, "Status: %s\r\n", status);
@@ -271,7 +275,10 @@ int relay_dsn_build(const struct dsn_input *in, char **msg_r, size_t *len_r)
 		bool h8 = !is_ascii(in->headers, in->headers_len > DSN_HEADERS_MAX ? DSN_HEADERS_MAX
 										  : in->headers_len);
 
-		puts_(&o, "Content-Type: text/rfc822-headers\r\n");
+		/* a header with UTF-8 (RFC 6532) is message/global-headers
+		 * (RFC 6533 6.3) */
+		printf_(&o, "Content-Type: %s\r\n",
+			h8 ? "message/global-headers" : "text/rfc822-headers");
 		printf_(&o, "Content-Transfer-Encoding: %s\r\n\r\n", h8 ? "8bit" : "7bit");
 		headers_part(&o, in->headers, in->headers_len);
 	} else {

@@ -11,7 +11,10 @@
  *     2. message/delivery-status: Reporting-MTA, Arrival-Date, and per
  *        recipient Final-Recipient, Action: failed, Status,
  *        Remote-MTA, Diagnostic-Code, Last-Attempt-Date
+ *        (message/global-delivery-status, with utf-8 addresses, when an
+ *        address or a diagnostic is not ASCII: RFC 6533)
  *     3. text/rfc822-headers: the original header block
+ *        (message/global-headers when it holds UTF-8)
  * Every value put in a header field is reduced to printable characters on
  * one line (SECURITY.md 8); the original header is included as it was
  * (8bit when it holds non-ASCII bytes), cut at a line boundary past

@@ -46,6 +46,11 @@
  * failed logins) before the session is closed with 421 (Postfix's
  * smtpd_hard_error_limit): a real client makes few; a scanner many. */
 #define SMTP_ERRORS_MAX 20
+/* Commands that do nothing (NOOP, RSET, VRFY, EXPN, HELP) between two
+ * messages accepted (Postfix's smtpd_junk_command_limit): past this each
+ * counts as an error, so a client that only holds the session open is sent
+ * away; a client that sends RSET before each message never gets near. */
+#define SMTP_JUNK_COMMANDS_MAX 100
 /* Failed AUTH attempts before hanging up (the store throttles too). */
 #define SMTP_AUTH_FAILURES_MAX 5
 /* Length of a transaction id in hex (logs, Received id, Message-ID). */
@@ -100,6 +105,7 @@ struct smtp_session {
 	bool esmtp;                          /* EHLO (not HELO) */
 	bool quit;                           /* leave the loop */
 	unsigned errors;
+	unsigned junk_commands;              /* since the last message accepted */
 	unsigned auth_failures;
 	char helo[SMTP_DOMAIN_MAX + 1];      /* validated by smtp_helo_valid */
 	bool authenticated;

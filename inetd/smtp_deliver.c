@@ -130,6 +130,18 @@ static void smtp_msg_header_out(struct smtp_msg *m)
 		smtp_msg_fail(m, SMTP_MSG_TEMPFAIL);
 		return;
 	}
+	/* Data that starts with neither a header field nor the empty line
+	 * has no header: an empty line ends ours, or its first line would
+	 * continue our last field (a leading space) or sit in the header. */
+	if (m->scan.done && !m->scan.in_field && m->hdr_len > 0 && m->hdr[0] != '\r') {
+		if (len + 2 > sizeof(prefix)) {
+			m->store_error = "added header lines too long";
+			smtp_msg_fail(m, SMTP_MSG_TEMPFAIL);
+			return;
+		}
+		memcpy(prefix + len, "\r\n", 2);
+		len += 2;
+	}
 	/* Our own lines do not count against the size the client was told. */
 	store_body_limit_add(m->writer, len);
 	smtp_msg_write(m, prefix, len);
@@ -261,6 +273,7 @@ static int smtp_msg_commit(struct smtp_msg *m)
 	store_body_free(&body);
 	if (r == 1) {
 		s->messages++;
+		s->junk_commands = 0;
 		smtp_msg_log(m, queued ? "queued" : "delivered", NULL);
 		conn_printf(s->conn, "250 2.0.0 Ok: queued as %s\r\n", s->txn.id);
 		/* The reply first: the relay start must not delay it. */

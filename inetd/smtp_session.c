@@ -20,6 +20,7 @@ enum smtp_cmd_flags {
 	SMTP_ARGS_REQUIRED = 1 << 1, /* needs one */
 	SMTP_LONG_LINE = 1 << 2,     /* may use SMTP_AUTH_LINE_MAX (AUTH) */
 	SMTP_STORE_WORK = 1 << 3,    /* touches the store: under the watchdog */
+	SMTP_JUNK = 1 << 4,          /* does nothing: counted (SMTP_JUNK_COMMANDS_MAX) */
 };
 
 struct smtp_command {
@@ -41,12 +42,13 @@ static const struct smtp_command smtp_commands[] = {
 	{ "RCPT", smtp_cmd_rcpt, SMTP_STATE_MAIL | SMTP_STATE_RCPT,
 	  SMTP_ARGS_REQUIRED | SMTP_STORE_WORK, "501 5.5.4 Syntax: RCPT TO:<address>" },
 	{ "DATA", smtp_cmd_data, SMTP_STATE_RCPT, SMTP_ARGS_NONE, "501 5.5.4 Syntax: DATA" },
-	{ "RSET", smtp_cmd_rset, ANY, SMTP_ARGS_NONE, "501 5.5.4 Syntax: RSET" },
-	{ "NOOP", smtp_cmd_noop, ANY, 0, NULL },
+	{ "RSET", smtp_cmd_rset, ANY, SMTP_ARGS_NONE | SMTP_JUNK, "501 5.5.4 Syntax: RSET" },
+	{ "NOOP", smtp_cmd_noop, ANY, SMTP_JUNK, NULL },
 	{ "QUIT", smtp_cmd_quit, ANY, SMTP_ARGS_NONE, "501 5.5.4 Syntax: QUIT" },
-	{ "VRFY", smtp_cmd_vrfy, ANY, SMTP_ARGS_REQUIRED, "501 5.5.4 Syntax: VRFY address" },
-	{ "EXPN", smtp_cmd_expn, ANY, 0, NULL },
-	{ "HELP", smtp_cmd_help, ANY, 0, NULL },
+	{ "VRFY", smtp_cmd_vrfy, ANY, SMTP_ARGS_REQUIRED | SMTP_JUNK,
+	  "501 5.5.4 Syntax: VRFY address" },
+	{ "EXPN", smtp_cmd_expn, ANY, SMTP_JUNK, NULL },
+	{ "HELP", smtp_cmd_help, ANY, SMTP_JUNK, NULL },
 	{ "AUTH", smtp_cmd_auth, SMTP_STATE_IDLE, SMTP_ARGS_REQUIRED | SMTP_LONG_LINE,
 	  "501 5.5.4 Syntax: AUTH mechanism [initial-response]" },
 	{ "STARTTLS", smtp_cmd_starttls, SMTP_STATE_INIT | SMTP_STATE_IDLE, SMTP_ARGS_NONE,
@@ -98,17 +100,21 @@ void smtp_reply(struct smtp_session *s, const char *line)
 	conn_write(s->conn, "\r\n", 2);
 }
 
-int smtp_error(struct smtp_session *s, const char *line)
+/* Counts an error after its reply: -1 (421 sent) when it is one too many. */
+static int smtp_error_count(struct smtp_session *s)
 {
-	if (++s->errors < SMTP_ERRORS_MAX) {
-		smtp_reply(s, line);
+	if (++s->errors < SMTP_ERRORS_MAX)
 		return 0;
-	}
-	smtp_reply(s, line);
 	conn_printf(s->conn, "421 4.7.0 %s Too many errors, closing connection\r\n",
 		    s->config->hostname);
 	log_info("too many errors rip=%s", conn_peer_ip(s->conn));
 	return -1;
+}
+
+int smtp_error(struct smtp_session *s, const char *line)
+{
+	smtp_reply(s, line);
+	return smtp_error_count(s);
 }
 
 void smtp_txn_reset(struct smtp_session *s)
@@ -312,6 +318,9 @@ static int smtp_dispatch(struct smtp_session *s, char *line, size_t len, bool cr
 	ret = cmd->handler(s, args, (size_t)(line + len - args));
 	if ((cmd->flags & SMTP_STORE_WORK) != 0)
 		smtp_watchdog(s, false);
+	if (ret == 0 && (cmd->flags & SMTP_JUNK) != 0 &&
+	    ++s->junk_commands > SMTP_JUNK_COMMANDS_MAX)
+		ret = smtp_error_count(s);
 	return ret;
 }
 

@@ -101,7 +101,10 @@ static void bounce_check(const char *const *rcpts, size_t n, const struct relay_
 		fuzz_die("dsn parse", error);
 	const struct mime_part *root = parsed->root;
 	if (strcmp(root->type, "multipart") != 0 || strcmp(root->subtype, "report") != 0 ||
-	    root->nchildren != 3 || strcmp(root->children[1]->subtype, "delivery-status") != 0 ||
+	    root->nchildren != 3 ||
+	    /* message/global-delivery-status when a reply is not ASCII (RFC 6533) */
+	    (strcmp(root->children[1]->subtype, "delivery-status") != 0 &&
+	     strcmp(root->children[1]->subtype, "global-delivery-status") != 0) ||
 	    strcmp(root->children[2]->subtype, "rfc822-headers") != 0) {
 		fprintf(stderr, "%.*s\n", (int)len, msg);
 		fuzz_die("dsn", "a server's reply changed the bounce's structure");

@@ -193,6 +193,32 @@ static void test_utf8_recipient(void **state)
 	msg = nul_terminated(msg, len);
 	assert_non_null(strstr(msg, "charset=utf-8"));
 	assert_non_null(strstr(msg, "Status: 5.6.7"));
+	/* RFC 6533: a non-ASCII address is of type utf-8, in a
+	 * message/global-delivery-status (message/delivery-status is 7bit) */
+	assert_non_null(strstr(msg, "Content-Type: message/global-delivery-status\r\n"));
+	assert_null(strstr(msg, "Content-Type: message/delivery-status"));
+	assert_non_null(strstr(msg, "Final-Recipient: utf-8; j\xc3\xb6rg@example.org\r\n"));
+	assert_null(strstr(msg, "rfc822; j\xc3\xb6rg"));
+	/* the ASCII header is still text/rfc822-headers */
+	assert_non_null(strstr(msg, "Content-Type: text/rfc822-headers\r\n"));
+	free(msg);
+
+	/* an ASCII recipient, a header with UTF-8 (RFC 6532): the header part
+	 * is message/global-headers (RFC 6533 6.3) */
+	static const char h8[] = "From: <bob@example.com>\r\nSubject: caf\xc3\xa9\r\n\r\n";
+	struct dsn_rcpt a[1] = { { "alice@example.org", "5.6.7", NULL,
+				   "the message needs SMTPUTF8", 0 } };
+
+	in = input(a, 1);
+	in.headers = h8;
+	in.headers_len = sizeof(h8) - 1;
+	msg = build(&in, &len);
+	msg = nul_terminated(msg, len);
+	assert_non_null(strstr(msg, "Content-Type: message/delivery-status\r\n"));
+	assert_non_null(strstr(msg, "Final-Recipient: rfc822; alice@example.org\r\n"));
+	assert_non_null(strstr(msg, "Content-Type: message/global-headers\r\n"));
+	assert_null(strstr(msg, "text/rfc822-headers"));
+	assert_non_null(strstr(msg, "Subject: caf\xc3\xa9\r\n"));
 	free(msg);
 }
 

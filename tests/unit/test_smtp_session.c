@@ -448,6 +448,41 @@ static void test_smuggling(void **state)
 	assert_int_equal(inbox_count("alice@example.com"), a);
 }
 
+static void test_headerless_data(void **state)
+{
+	char *out, *msg;
+
+	(void)state;
+	/* Data that does not start with a header field has no header: its
+	 * first line must not continue the Received: field smtpd put before
+	 * it (a leading space) nor stand in the header block; an empty line
+	 * ends the header smtpd made. */
+	out = session_str("EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<bob@example.com>\r\n"
+			  "DATA\r\n (forged: by trusted.example)\r\nSubject: x\r\n\r\nbody\r\n.\r\n"
+			  "MAIL FROM:<a@b.example>\r\nRCPT TO:<alice@example.com>\r\n"
+			  "DATA\r\nhello\r\n.\r\nQUIT\r\n");
+	expect_replies(out, EHLO_REPLIES "250\n250\n354\n250 2.0.0\n250\n250\n354\n250 2.0.0\n221");
+	free(out);
+	msg = inbox_last("bob@example.com");
+	assert_non_null(strstr(msg, "\r\n\r\n"));
+	assert_string_equal(strstr(msg, "\r\n\r\n"),
+			    "\r\n\r\n (forged: by trusted.example)\r\nSubject: x\r\n\r\nbody\r\n");
+	free(msg);
+	msg = inbox_last("alice@example.com");
+	assert_non_null(strstr(msg, "\r\n\r\n"));
+	assert_string_equal(strstr(msg, "\r\n\r\n"), "\r\n\r\nhello\r\n");
+	free(msg);
+	/* a message that starts with the empty line keeps it, once */
+	out = session_str("EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<bob@example.com>\r\n"
+			  "DATA\r\n\r\nno header\r\n.\r\nQUIT\r\n");
+	expect_replies(out, EHLO_REPLIES "250\n250\n354\n250 2.0.0\n221");
+	free(out);
+	msg = inbox_last("bob@example.com");
+	assert_non_null(strstr(msg, "\r\n\r\n"));
+	assert_string_equal(strstr(msg, "\r\n\r\n"), "\r\n\r\nno header\r\n");
+	free(msg);
+}
+
 static void test_size(void **state)
 {
 	char *in, *out;
@@ -509,6 +544,50 @@ static void test_recipient_limit(void **state)
 	out = session(in, len);
 	expect_replies(out, expect);
 	free(out);
+	free(in);
+	free(expect);
+}
+
+static void test_junk_commands(void **state)
+{
+	char *in = malloc(64 * 1024), *expect = malloc(64 * 1024), *out;
+	size_t len, elen;
+	unsigned b = inbox_count("bob@example.com");
+
+	(void)state;
+	/* NOOP, RSET, VRFY, EXPN and HELP do nothing: past
+	 * SMTP_JUNK_COMMANDS_MAX each counts as an error, so a client that
+	 * only keeps the session open is sent away (421) at last. */
+	len = (size_t)sprintf(in, "EHLO c.example\r\n");
+	elen = (size_t)sprintf(expect, EHLO_REPLIES);
+	for (int i = 0; i < SMTP_JUNK_COMMANDS_MAX + SMTP_ERRORS_MAX; i++) {
+		len += (size_t)sprintf(in + len, "%s\r\n", i % 2 ? "NOOP" : "RSET");
+		elen += (size_t)sprintf(expect + elen, "250 2.0.0\n");
+	}
+	len += (size_t)sprintf(in + len, "NOOP\r\nQUIT\r\n");
+	sprintf(expect + elen, "421 4.7.0");
+	out = session(in, len);
+	expect_replies(out, expect);
+	assert_int_equal(last_ret, 1);
+	free(out);
+	/* the count starts again after each message accepted */
+	len = (size_t)sprintf(in, "EHLO c.example\r\n");
+	elen = (size_t)sprintf(expect, EHLO_REPLIES);
+	for (int m = 0; m < 3; m++) {
+		for (int i = 0; i < SMTP_JUNK_COMMANDS_MAX; i++) {
+			len += (size_t)sprintf(in + len, "RSET\r\n");
+			elen += (size_t)sprintf(expect + elen, "250 2.0.0\n");
+		}
+		len += (size_t)sprintf(in + len, "MAIL FROM:<a@b.example>\r\nRCPT TO:<bob@example.com>\r\n"
+					 "DATA\r\n%s.\r\n", MSG);
+		elen += (size_t)sprintf(expect + elen, "250 2.1.0\n250 2.1.5\n354\n250 2.0.0\n");
+	}
+	len += (size_t)sprintf(in + len, "QUIT\r\n");
+	sprintf(expect + elen, "221");
+	out = session(in, len);
+	expect_replies(out, expect);
+	free(out);
+	assert_int_equal(inbox_count("bob@example.com"), b + 3);
 	free(in);
 	free(expect);
 }
@@ -646,9 +725,11 @@ int main(void)
 		cmocka_unit_test(test_pipelined_transactions),
 		cmocka_unit_test(test_bare_newlines),
 		cmocka_unit_test(test_smuggling),
+		cmocka_unit_test(test_headerless_data),
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_recipient_limit),
 		cmocka_unit_test(test_bad_commands),
+		cmocka_unit_test(test_junk_commands),
 		cmocka_unit_test(test_submission),
 		cmocka_unit_test(test_auth_failures),
 		cmocka_unit_test(test_quota),
