@@ -145,6 +145,10 @@ EXTRA_DIST += tests/web/test_web_compose.py tests/web/browser_compose.mjs
 TESTS += tests/web/test_web_hostile_html.py
 EXTRA_DIST += tests/web/test_web_hostile_html.py
 
+# What the list and message pages show at the edges: real-world MIME shapes, empty folders.
+TESTS += tests/web/test_web_display.py
+EXTRA_DIST += tests/web/test_web_display.py
+
 # Fuzzing: the HTML sanitizer, the form/multipart parser, the vCard parser.
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_sanitize tests/fuzz/fuzz_form

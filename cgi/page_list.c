@@ -377,8 +377,8 @@ void page_list(struct ctx *c)
 		page = 0;
 	if (!s.active) {
 		total = mb.exists;
-		if ((uint64_t)page * size >= total && total > 0)
-			page = (uint32_t)((total - 1) / size);
+		if ((uint64_t)page * size >= total)
+			page = total > 0 ? (uint32_t)((total - 1) / size) : 0;
 		struct page_rows pr = { .c = c, .mb = mb.id, .sort = sn->name, .dir = dir,
 					.pos = (long)page * size };
 		if (store_msg_page(c->store, mb.id, sn->sort, desc, page * size, size, page_cb, &pr,
@@ -395,8 +395,8 @@ void page_list(struct ctx *c)
 		struct sort_order order = { sn->sort, desc };
 		qsort_r(res, (size_t)n, sizeof(*res), msg_cmp, &order);
 		total = (uint64_t)n;
-		if ((uint64_t)page * size >= total && total > 0)
-			page = (uint32_t)((total - 1) / size);
+		if ((uint64_t)page * size >= total)
+			page = total > 0 ? (uint32_t)((total - 1) / size) : 0;
 		for (uint64_t i = (uint64_t)page * size; i < total && i < (uint64_t)(page + 1) * size; i++)
 			add_row(c, &res[i], mb.id, sn->name, dir, -1);
 		free(res);

@@ -28,18 +28,55 @@
  * ones are left without a source. */
 #define CID_IMAGES_MAX 1000
 
-/* Image types shown inline (never SVG: it can carry script). */
-static const char *const inline_images[] = { "png", "jpeg", "gif", "webp", "bmp" };
+/* Image types shown inline (never SVG: it can carry script), and the type
+ * they are served as ("jpg" and "pjpeg" are common mislabels of jpeg). */
+static const struct { const char *subtype, *served; } inline_images[] = {
+	{ "png", "png" }, { "jpeg", "jpeg" }, { "gif", "gif" }, { "webp", "webp" },
+	{ "bmp", "bmp" }, { "jpg", "jpeg" }, { "pjpeg", "jpeg" },
+};
+
+/* The subtype an inline image is served as, or NULL if it is none. */
+static const char *image_inline_type(const struct mime_part *p)
+{
+	if (strcmp(p->type, "image") != 0)
+		return NULL;
+	for (size_t i = 0; i < sizeof(inline_images) / sizeof(inline_images[0]); i++) {
+		if (strcmp(p->subtype, inline_images[i].subtype) == 0)
+			return inline_images[i].served;
+	}
+	return NULL;
+}
 
 static bool image_inline_ok(const struct mime_part *p)
 {
-	if (strcmp(p->type, "image") != 0)
-		return false;
-	for (size_t i = 0; i < sizeof(inline_images) / sizeof(inline_images[0]); i++) {
-		if (strcmp(p->subtype, inline_images[i]) == 0)
-			return true;
+	return image_inline_type(p) != NULL;
+}
+
+/* A Content-ID or a start parameter without its white space and <>. */
+static const char *cid_trim(const char *id, size_t *len_r)
+{
+	while (*id == ' ' || *id == '<')
+		id++;
+	*len_r = strcspn(id, ">");
+	return id;
+}
+
+/* The root of a multipart/related (with children): the part its start
+ * parameter names (RFC 2387 3.2), else the first. */
+static const struct mime_part *related_root(const struct mime_part *p)
+{
+	const char *start = mime_params_get(&p->params, "start");
+	size_t slen, klen;
+	if (start != NULL) {
+		start = cid_trim(start, &slen);
+		for (uint32_t i = 0; i < p->nchildren; i++) {
+			const struct mime_part *k = p->children[i];
+			const char *id = k->id != NULL ? cid_trim(k->id, &klen) : NULL;
+			if (id != NULL && klen == slen && memcmp(id, start, slen) == 0)
+				return k;
+		}
 	}
-	return false;
+	return p->children[0];
 }
 
 /* An inline image part by Content-ID. */
@@ -192,13 +229,12 @@ static void cid_sort(struct view *w)
 		return;
 	for (uint32_t i = 0; i < m->nparts; i++) {
 		const struct mime_part *p = m->parts[i];
-		const char *id = p->id;
-		if (id == NULL || p->nchildren > 0 || !image_inline_ok(p))
+		size_t len;
+		if (p->id == NULL || p->nchildren > 0 || !image_inline_ok(p))
 			continue;
-		while (*id == ' ' || *id == '<')
-			id++;
-		w->cids[w->ncids++] = (struct cid_entry){ .id = id, .len = strcspn(id, ">"),
-							  .order = i, .part = p };
+		const char *id = cid_trim(p->id, &len);
+		w->cids[w->ncids++] = (struct cid_entry){ .id = id, .len = len, .order = i,
+							  .part = p };
 	}
 	qsort(w->cids, w->ncids, sizeof(*w->cids), cid_cmp);
 }
@@ -334,7 +370,7 @@ static bool is_html_like(const struct mime_part *p)
 	if (part_is(p, "text", "html"))
 		return true;
 	if (part_is(p, "multipart", "related") && p->nchildren > 0)
-		return part_is(p->children[0], "text", "html");
+		return part_is(related_root(p), "text", "html");
 	return false;
 }
 
@@ -370,11 +406,13 @@ static void walk(struct ctx *c, struct view *w, const struct mime_part *p, unsig
 			return;
 		}
 		if (strcmp(p->subtype, "related") == 0) {
-			/* the root shows; the rest are its inline resources */
-			walk(c, w, p->children[0], depth + 1);
-			for (uint32_t i = 1; i < p->nchildren; i++) {
+			/* the root shows; the rest are its inline resources,
+			 * listed when no cid: can show them */
+			const struct mime_part *root = related_root(p);
+			walk(c, w, root, depth + 1);
+			for (uint32_t i = 0; i < p->nchildren; i++) {
 				const struct mime_part *k = p->children[i];
-				if (is_attachment(k) || (!image_inline_ok(k) && k->id == NULL))
+				if (k != root && (is_attachment(k) || !image_inline_ok(k) || k->id == NULL))
 					add_attachment(c, w, k);
 			}
 			return;
@@ -625,7 +663,7 @@ void page_part(struct ctx *c)
 	const char *name = part_name(c, &w, p);
 	if (inline_view) {
 		http_header_add(c->resp, c->a, "Content-Type",
-				arena_printf(c->a, "image/%s", p->subtype));
+				arena_printf(c->a, "image/%s", image_inline_type(p)));
 		http_header_add(c->resp, c->a, "Content-Disposition", disposition(c, "inline", name));
 		http_header_add(c->resp, c->a, "Cache-Control", "private, max-age=3600");
 	} else {

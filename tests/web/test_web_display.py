@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""What the message list and message pages show at the edges, under
+pillarbox-webmaild. Real-world MIME shapes on the message page:
+  - a multipart/related whose root is named by its start parameter (RFC
+    2387 3.2) and is not its first part: the HTML root is shown (with its
+    cid: image), not hidden behind an attachment;
+  - a cid: image sent as image/jpg (a common mislabel of image/jpeg) is
+    shown inline, and served as image/jpeg;
+  - a part of a multipart/related that no cid: can show (image/tiff with a
+    Content-ID, an image without one) is listed as an attachment, not lost.
+And the list of an empty folder asked for a later page (a bookmark, or the
+last messages moved away from page 2) is its first page: "No messages"
+without a link to a "newer page", in a listing and in a search."""
+import base64
+import html
+import os
+import re
+import sys
+
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import webenv  # noqa: E402
+
+check, failures = webenv.check, webenv.failures
+
+PNG = base64.b64encode(base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="))
+
+
+def mail(subject, content_type, body):
+    return (b"From: Ann <ann@example.com>\r\nTo: bob@example.com\r\nSubject: " +
+            subject.encode() + b"\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+            b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
+
+
+def image(ctype, cid):
+    return (b"--b\r\nContent-Type: " + ctype.encode() + b"\r\nContent-ID: <" + cid.encode() +
+            b">\r\nContent-Transfer-Encoding: base64\r\n\r\n" + PNG + b"\r\n")
+
+
+def html_part(text, cid=None):
+    return (b"--b\r\nContent-Type: text/html; charset=us-ascii\r\n" +
+            (b"Content-ID: <" + cid.encode() + b">\r\n" if cid else b"") + b"\r\n" +
+            text.encode() + b"\r\n")
+
+
+def deliver_all(store):
+    store.deliver("bob@example.com", mail(
+        "Related with start", 'multipart/related; boundary="b"; type="text/html"; '
+        'start="<root@x>"', image("image/png", "logo@x") +
+        html_part('<p>The root body<img src="cid:logo@x"></p>', "root@x") + b"--b--\r\n"))
+    store.deliver("bob@example.com", mail(
+        "Related jpg", 'multipart/related; boundary="b"',
+        html_part('<p>A photo<img src="cid:photo@x"></p>') + image("image/jpg", "photo@x") +
+        b"--b--\r\n"))
+    store.deliver("bob@example.com", mail(
+        "Related tiff", 'multipart/related; boundary="b"',
+        html_part('<p>A scan<img src="cid:scan@x"></p>') + image("image/tiff", "scan@x") +
+        image("image/png", "unused@x").replace(b"Content-ID: <unused@x>\r\n", b"") +
+        b"--b--\r\n"))
+
+
+def find(c, subject):
+    r = c.get("/list?subject=" + subject.replace(" ", "+"))
+    mb = re.search(r'name="mb" value="(\d+)"', r.text).group(1)
+    uid = re.search(r'value="(\d+)" id="sel\d+" aria-label="Select: %s"' % re.escape(subject),
+                    r.text).group(1)
+    return mb, uid
+
+
+def frame(server, c, page):
+    """The message frame's HTML, or ''."""
+    src = re.search(r'<iframe class="html" src="([^"]+)"', page.text)
+    if src is None:
+        return ""
+    r = c.get(html.unescape(src.group(1))[len(server.base):])
+    return r.text if r.status == 200 else ""
+
+
+def related_start(server, c):
+    mb, uid = find(c, "Related with start")
+    r = c.get("/msg?mb=%s&uid=%s" % (mb, uid))
+    body = frame(server, c, r)
+    check("The root body" in body, "related with start=: the root (the second part) is shown")
+    check(re.search(r'<img src="/webmail/part\?[^"]*inline=1">', body) is not None,
+          "related with start=: ... with its cid: image")
+    check('class="attachments"' not in r.text,
+          "related with start=: the image is not listed as an attachment")
+
+
+def related_jpg(server, c):
+    mb, uid = find(c, "Related jpg")
+    r = c.get("/msg?mb=%s&uid=%s" % (mb, uid))
+    body = frame(server, c, r)
+    src = re.search(r'<img src="(/webmail/part\?[^"]*inline=1)">', body)
+    check(src is not None, "an image/jpg cid: image is shown (%s)" % body[body.find("<p>"):][:80])
+    if src is not None:
+        p = c.get(html.unescape(src.group(1))[len(server.base):])
+        check(p.status == 200 and p.getheader("Content-Type") == "image/jpeg",
+              "... served as image/jpeg (%d %s)" % (p.status, p.getheader("Content-Type")))
+
+
+def related_tiff(server, c):
+    mb, uid = find(c, "Related tiff")
+    r = c.get("/msg?mb=%s&uid=%s" % (mb, uid))
+    check('class="attachments"' in r.text and "image/tiff" in r.text,
+          "a related image/tiff part that cannot be shown is listed as an attachment")
+    check("image/png" in r.text,
+          "a related image without a Content-ID is listed as an attachment")
+
+
+def empty_folder_paging(c):
+    r = c.get("/list")
+    trash = re.search(r'href="/webmail/list\?mb=(\d+)"[^>]*>(?:\s*<[^>]*>)*\s*Trash', r.text).group(1)
+    for query in ("", "&subject=nothing"):
+        r = c.get("/list?mb=%s&page=3%s" % (trash, query))
+        check(r.status == 200 and "No messages" in r.text and 'rel="prev"' not in r.text and
+              "page=2" not in r.text,
+              "an empty folder's page 3%s: no link to a newer page" % (" (search)" if query else ""))
+
+
+def main():
+    store = webenv.Store()
+    deliver_all(store)
+    servers = []
+    try:
+        servers.append(webenv.Webmaild(store))
+        c = webenv.Client(servers[0])
+        c.login()
+        related_start(servers[0], c)
+        related_jpg(servers[0], c)
+        related_tiff(servers[0], c)
+        empty_folder_paging(c)
+    finally:
+        webenv.stop_all(servers, store, failures)
+    webenv.exit_with(failures)
+
+
+main()
