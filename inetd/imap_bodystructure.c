@@ -153,13 +153,16 @@ static void write_ext_tail(struct imap_session *s, const struct mime_part *p)
 	imap_write_nstring(s, p->location);
 }
 
+/* The body put where RFC 3501 needs one and the message has none. */
+#define EMPTY_BODY "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7BIT\" 0 0)"
+
 void imap_write_bodystructure(struct imap_session *s, const struct mime_part *p, bool extended)
 {
 	if (mime_part_is_multipart(p)) {
 		imap_puts(s, "(");
 		if (p->nchildren == 0) {
 			/* RFC 3501 needs at least one part: an empty text one */
-			imap_puts(s, "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7BIT\" 0 0)");
+			imap_puts(s, EMPTY_BODY);
 		}
 		for (uint32_t i = 0; i < p->nchildren; i++)
 			imap_write_bodystructure(s, p->children[i], extended);
@@ -193,6 +196,13 @@ void imap_write_bodystructure(struct imap_session *s, const struct mime_part *p,
 		imap_puts(s, " ");
 		imap_write_bodystructure(s, inner, extended);
 		imap_printf(s, " %llu", (unsigned long long)p->body_lines);
+	} else if (strcmp(p->type, "message") == 0 &&
+		   (strcmp(p->subtype, "rfc822") == 0 || strcmp(p->subtype, "global") == 0)) {
+		/* not parsed as a message (encoded, or at a limit): RFC 3501
+		 * 7.4.2 still puts an envelope, a body and the lines here */
+		imap_puts(s, " ");
+		imap_write_envelope(s, NULL);
+		imap_printf(s, " " EMPTY_BODY " %llu", (unsigned long long)p->body_lines);
 	} else if (strcmp(p->type, "text") == 0) {
 		imap_printf(s, " %llu", (unsigned long long)p->body_lines);
 	}

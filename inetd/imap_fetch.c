@@ -370,6 +370,17 @@ static int fetch_parse(struct imap_session *s, struct imap_cmd *cmd, const struc
 
 /* ---------------------------------------------------------- content */
 
+/* A literal may not carry NUL (RFC 9051 4.3.1: only BINARY answers in a
+ * literal8); a message APPENDed as binary can hold it. Each NUL is sent
+ * as 0x80, as Dovecot does, so every octet count stays true. */
+static void nul_replace(char *p, size_t n)
+{
+	char *end = p + n;
+
+	while ((p = memchr(p, '\0', (size_t)(end - p))) != NULL)
+		*p++ = (char)0x80;
+}
+
 /* Streams [off, off+len) of the message as a literal. -1 if the message
  * could not be read to the end (the connection must close: a literal
  * cannot be taken back). */
@@ -388,6 +399,7 @@ static int write_range(struct imap_session *s, struct store_msg_reader *r, uint6
 			free(buf);
 			return -1;
 		}
+		nul_replace(buf, (size_t)n);
 		imap_write(s, buf, (size_t)n);
 		off += (uint64_t)n;
 		len -= (uint64_t)n;
@@ -458,6 +470,7 @@ static int write_fields(struct imap_session *s, struct store_msg_reader *r,
 		out[olen++] = '\r';
 		out[olen++] = '\n';
 	}
+	nul_replace(out, olen);
 	uint64_t o = 0, l = olen;
 	apply_partial(it, &o, &l);
 	imap_write_literal_header(s, l, false);

@@ -14,7 +14,9 @@
 void imap_write_envelope(struct imap_session *s, const struct mime_envelope *env);
 
 /* BODYSTRUCTURE (extended = true) or BODY of a part and everything below.
- * A multipart without children gets one empty text/plain part. */
+ * A multipart without children gets one empty text/plain part; a
+ * message/rfc822 part not parsed as a message (encoded, or at a limit) an
+ * all-NIL envelope and that empty part as its body. */
 void imap_write_bodystructure(struct imap_session *s, const struct mime_part *part,
 			      bool extended);
 

@@ -581,8 +581,11 @@ static bool match_body(struct search_ctx *c, const struct store_msg *msg, const 
 	for (uint32_t i = 0; i < c->tree->nparts; i++) {
 		const struct mime_part *p = c->tree->parts[i];
 		/* An attached message's header is part of this message's body:
-		 * forwarded mail is found by its subject and sender. */
-		if (p->parent != NULL && mime_part_is_message(p) && p->header_offset <= c->body_len &&
+		 * forwarded mail is found by its subject and sender. For TEXT
+		 * every part's MIME header is too (an attachment's file name),
+		 * as in Dovecot; BODY skips those. */
+		if (p->parent != NULL && (mime_part_is_message(p) || k->type == K_TEXT) &&
+		    p->header_offset <= c->body_len &&
 		    p->header_len <= c->body_len - p->header_offset &&
 		    fields_contain(c->body + p->header_offset, (size_t)p->header_len, k, NULL))
 			return true;

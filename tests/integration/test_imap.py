@@ -378,6 +378,10 @@ class ImapSuite(unittest.TestCase):
             # the attached message's header is body text of the outer one
             ('SEARCH BODY "inner message"', b"* SEARCH 2"),
             ('SEARCH TEXT "dave@example"', b"* SEARCH 2"),
+            # TEXT is header or body (RFC 3501 6.4.4): the MIME header of a
+            # part (an attachment's file name) is body text
+            ('SEARCH TEXT "data.bin"', b"* SEARCH 2"),
+            ('SEARCH TEXT "QUOTED-printable"', b"* SEARCH 2"),
             ('SEARCH SUBJECT "inner message"', b"* SEARCH"),
             ("SEARCH FROM alice", b"* SEARCH 1"),
             ("SEARCH HEADER Message-ID simple", b"* SEARCH 1"),
@@ -564,6 +568,70 @@ class ImapSuite(unittest.TestCase):
         self.assert_keyword_told_first(b.cmd("NOOP")[0], b"$Kw1")
         self.assertIn(b" OK ", b.cmd("STORE 1 +FLAGS.SILENT ($Kw2)")[1])
         self.assert_keyword_told_first(a.cmd("FETCH 1 (FLAGS)")[0], b"$Kw2")
+
+    def test_encoded_message_part_structure(self):
+        """A message/rfc822 part is not parsed as a message when it is
+        base64 (RFC 2046 forbids that, but it is sent); its BODY and
+        BODYSTRUCTURE still carry an envelope, a body and a line count,
+        which RFC 3501 7.4.2 puts after the fields of every message/rfc822
+        part and which clients' parsers expect there."""
+        user, pw = "encm@example.com", "encm pw"
+        self.fx.add_user(user, pw)
+        self.fx.deliver(user, imaptest.crlf("""From: a@example.org
+Subject: enc
+Content-Type: multipart/mixed; boundary=b
+
+--b
+Content-Type: text/plain
+
+see attached
+--b
+Content-Type: message/rfc822
+Content-Transfer-Encoding: base64
+
+U3ViamVjdDogeA0KDQp5DQo=
+--b--
+"""))
+        c = self.raw(user=user, password=pw)
+        c.cmd("EXAMINE INBOX")
+        empty = (b' (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) ("text" "plain" ("charset" '
+                 b'"us-ascii") NIL NIL "7BIT" 0 0) 1')
+        u, t = c.cmd("FETCH 1 (BODYSTRUCTURE BODY)")
+        self.assertEqual(u, [b'* 1 FETCH (BODYSTRUCTURE (("text" "plain" NIL NIL NIL "7BIT" 12 1 '
+                             b'NIL NIL NIL NIL)("message" "rfc822" NIL NIL NIL "BASE64" 24' + empty
+                             + b' NIL NIL NIL NIL) "mixed" ("boundary" "b") NIL NIL NIL) BODY (('
+                             b'"text" "plain" NIL NIL NIL "7BIT" 12 1)("message" "rfc822" NIL NIL '
+                             b'NIL "BASE64" 24' + empty + b') "mixed"))'])
+        u, t = c.cmd("FETCH 1 (BINARY.PEEK[2])")
+        self.assertEqual(u, [b"* 1 FETCH (BINARY[2] {17}Subject: x\r\n\r\ny\r\n)"])
+
+    def test_binary_append_nul_fetch(self):
+        """A message APPENDed as binary (RFC 3516 literal8) may hold NUL;
+        BINARY gives it back as it is, in a literal8, but BODY[], RFC822 and
+        HEADER.FIELDS are normal literals, which may not carry NUL (RFC 9051
+        4.3.1, CHAR8): each NUL is sent as 0x80, the octet counts unchanged."""
+        user, pw = "nula@example.com", "nula pw"
+        self.fx.add_user(user, pw)
+        msg = (b"Subject: a\x00b\r\nX-Nul: \x00\r\nContent-Type: text/plain\r\n"
+               b"Content-Transfer-Encoding: binary\r\n\r\nab\x00cd\r\n")
+        c = self.raw(user=user, password=pw)
+        c.send(b"a APPEND INBOX ~{%d}\r\n" % len(msg))
+        self.assertEqual(c.line(), b"+ Ready for literal data")
+        c.send(msg + b"\r\n")
+        self.assertRegex(c.until("a")[1], rb"^a OK ")
+        c.cmd("EXAMINE INBOX")
+        u, t = c.cmd("FETCH 1 (RFC822.SIZE BODY.PEEK[] BODY.PEEK[1] BODY.PEEK[TEXT]<1.3> "
+                     "BODY.PEEK[HEADER.FIELDS (X-Nul)] RFC822.HEADER RFC822)")
+        self.assertIn(b" OK ", t)
+        clean = msg.replace(b"\x00", b"\x80")
+        hdr = clean[:clean.index(b"\r\n\r\n") + 4]
+        self.assertEqual(u, [b"* 1 FETCH (RFC822.SIZE %d BODY[] {%d}" % (len(msg), len(msg))
+                             + clean + b" BODY[1] {7}ab\x80cd\r\n BODY[TEXT]<1> {3}b\x80c"
+                             b" BODY[HEADER.FIELDS (X-Nul)] {12}X-Nul: \x80\r\n\r\n"
+                             b" RFC822.HEADER {%d}" % len(hdr) + hdr
+                             + b" RFC822 {%d}" % len(msg) + clean + b")"])
+        u, t = c.cmd("FETCH 1 (BINARY.PEEK[1] BINARY.SIZE[1])")
+        self.assertEqual(u, [b"* 1 FETCH (BINARY[1] ~{7}ab\x00cd\r\n BINARY.SIZE[1] 7)"])
 
     def test_utf8_append(self):
         """RFC 6855: APPEND takes UTF8 (~{n}...) once ENABLE UTF8=ACCEPT
