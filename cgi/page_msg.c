@@ -379,6 +379,34 @@ static bool is_attachment(const struct mime_part *p)
 	return p->disposition != NULL && strcmp(p->disposition, "attachment") == 0;
 }
 
+/* The attachments of an alternative not shown: Apple Mail puts a file in
+ * the HTML branch only (alternative: text/plain, mixed: html, file, html),
+ * and the text view must not lose it. The other branch's text bodies and
+ * the cid: resources of its related parts are that branch's rendering, not
+ * files. */
+static void other_alternative(struct ctx *c, struct view *w, const struct mime_part *p,
+			      unsigned depth)
+{
+	if (depth > WALK_DEPTH_MAX) {
+		add_attachment(c, w, p);
+		return;
+	}
+	if (mime_part_is_multipart(p)) {
+		const struct mime_part *root = strcmp(p->subtype, "related") == 0 && p->nchildren > 0
+			? related_root(p) : NULL;
+		for (uint32_t i = 0; i < p->nchildren; i++) {
+			const struct mime_part *k = p->children[i];
+			if (root != NULL && k != root && !is_attachment(k) && image_inline_ok(k) &&
+			    k->id != NULL)
+				continue;
+			other_alternative(c, w, k, depth + 1);
+		}
+		return;
+	}
+	if (is_attachment(p) || strcmp(p->type, "text") != 0)
+		add_attachment(c, w, p);
+}
+
 static void walk(struct ctx *c, struct view *w, const struct mime_part *p, unsigned depth)
 {
 	if (depth > WALK_DEPTH_MAX) {
@@ -402,7 +430,13 @@ static void walk(struct ctx *c, struct view *w, const struct mime_part *p, unsig
 						best = k;
 				}
 			}
-			walk(c, w, best != NULL ? best : p->children[p->nchildren - 1], depth + 1);
+			if (best == NULL)
+				best = p->children[p->nchildren - 1];
+			walk(c, w, best, depth + 1);
+			for (uint32_t i = 0; i < p->nchildren; i++) {
+				if (p->children[i] != best)
+					other_alternative(c, w, p->children[i], depth + 1);
+			}
 			return;
 		}
 		if (strcmp(p->subtype, "related") == 0) {

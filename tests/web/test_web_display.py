@@ -7,7 +7,9 @@ pillarbox-webmaild. Real-world MIME shapes on the message page:
   - a cid: image sent as image/jpg (a common mislabel of image/jpeg) is
     shown inline, and served as image/jpeg;
   - a part of a multipart/related that no cid: can show (image/tiff with a
-    Content-ID, an image without one) is listed as an attachment, not lost.
+    Content-ID, an image without one) is listed as an attachment, not lost;
+  - a file in the alternative not shown (Apple Mail puts it in the HTML
+    branch only) is listed in the text view too.
 And the list of an empty folder asked for a later page (a bookmark, or the
 last messages moved away from page 2) is its first page: "No messages"
 without a link to a "newer page", in a listing and in a search."""
@@ -58,6 +60,21 @@ def deliver_all(store):
         html_part('<p>A scan<img src="cid:scan@x"></p>') + image("image/tiff", "scan@x") +
         image("image/png", "unused@x").replace(b"Content-ID: <unused@x>\r\n", b"") +
         b"--b--\r\n"))
+    store.deliver("bob@example.com", mail(
+        "Alternative related", 'multipart/alternative; boundary="a"',
+        b"--a\r\nContent-Type: text/plain\r\n\r\nA photo.\r\n"
+        b'--a\r\nContent-Type: multipart/related; boundary="b"\r\n\r\n' +
+        html_part('<p>A photo<img src="cid:pic@x"></p>') + image("image/png", "pic@x") +
+        b"--b--\r\n--a--\r\n"))
+    # Apple Mail's shape: the file is in the HTML branch only
+    store.deliver("bob@example.com", mail(
+        "Apple attachment", 'multipart/alternative; boundary="a"',
+        b"--a\r\nContent-Type: text/plain\r\n\r\nSee the plan.\r\n"
+        b'--a\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n' +
+        html_part("<p>See the plan.</p>") +
+        b"--b\r\nContent-Type: application/pdf; name=plan.pdf\r\nContent-Disposition: inline; "
+        b"filename=plan.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n" +
+        html_part("<p>Thanks.</p>") + b"--b--\r\n--a--\r\n"))
 
 
 def find(c, subject):
@@ -109,6 +126,22 @@ def related_tiff(server, c):
           "a related image without a Content-ID is listed as an attachment")
 
 
+def alternative_attachment(server, c):
+    """A file in the alternative not shown is listed, once, in either view;
+    the cid: image of a related HTML branch is not (it is that branch's)."""
+    for view in ("text", "html"):
+        token = c.csrf("/settings")
+        c.post("/settings", {"csrf": token, "section": "prefs", "view": view})
+        mb, uid = find(c, "Apple attachment")
+        r = c.get("/msg?mb=%s&uid=%s" % (mb, uid))
+        check(r.text.count("plan.pdf") >= 1 and 'class="attachments"' in r.text,
+              "%s view: the PDF of the HTML branch of an alternative is listed" % view)
+        mb, uid = find(c, "Alternative related")
+        r = c.get("/msg?mb=%s&uid=%s" % (mb, uid))
+        check('class="attachments"' not in r.text,
+              "%s view: the cid: image of an alternative's related HTML is no attachment" % view)
+
+
 def empty_folder_paging(c):
     r = c.get("/list")
     trash = re.search(r'href="/webmail/list\?mb=(\d+)"[^>]*>(?:\s*<[^>]*>)*\s*Trash', r.text).group(1)
@@ -130,6 +163,7 @@ def main():
         related_start(servers[0], c)
         related_jpg(servers[0], c)
         related_tiff(servers[0], c)
+        alternative_attachment(servers[0], c)
         empty_folder_paging(c)
     finally:
         webenv.stop_all(servers, store, failures)
