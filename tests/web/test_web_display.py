@@ -77,14 +77,6 @@ def deliver_all(store):
         html_part("<p>Thanks.</p>") + b"--b--\r\n--a--\r\n"))
 
 
-def find(c, subject):
-    r = c.get("/list?subject=" + subject.replace(" ", "+"))
-    mb = re.search(r'name="mb" value="(\d+)"', r.text).group(1)
-    uid = re.search(r'value="(\d+)" id="sel\d+" aria-label="Select: %s"' % re.escape(subject),
-                    r.text).group(1)
-    return mb, uid
-
-
 def frame(server, c, page):
     """The message frame's HTML, or ''."""
     src = re.search(r'<iframe class="html" src="([^"]+)"', page.text)
@@ -95,7 +87,7 @@ def frame(server, c, page):
 
 
 def related_start(server, c):
-    mb, uid = find(c, "Related with start")
+    mb, uid = c.find("Related with start")
     r = c.get("/msg?mb=%s&uid=%s" % (mb, uid))
     body = frame(server, c, r)
     check("The root body" in body, "related with start=: the root (the second part) is shown")
@@ -106,7 +98,7 @@ def related_start(server, c):
 
 
 def related_jpg(server, c):
-    mb, uid = find(c, "Related jpg")
+    mb, uid = c.find("Related jpg")
     r = c.get("/msg?mb=%s&uid=%s" % (mb, uid))
     body = frame(server, c, r)
     src = re.search(r'<img src="(/webmail/part\?[^"]*inline=1)">', body)
@@ -118,7 +110,7 @@ def related_jpg(server, c):
 
 
 def related_tiff(server, c):
-    mb, uid = find(c, "Related tiff")
+    mb, uid = c.find("Related tiff")
     r = c.get("/msg?mb=%s&uid=%s" % (mb, uid))
     check('class="attachments"' in r.text and "image/tiff" in r.text,
           "a related image/tiff part that cannot be shown is listed as an attachment")
@@ -132,11 +124,11 @@ def alternative_attachment(server, c):
     for view in ("text", "html"):
         token = c.csrf("/settings")
         c.post("/settings", {"csrf": token, "section": "prefs", "view": view})
-        mb, uid = find(c, "Apple attachment")
+        mb, uid = c.find("Apple attachment")
         r = c.get("/msg?mb=%s&uid=%s" % (mb, uid))
         check(r.text.count("plan.pdf") >= 1 and 'class="attachments"' in r.text,
               "%s view: the PDF of the HTML branch of an alternative is listed" % view)
-        mb, uid = find(c, "Alternative related")
+        mb, uid = c.find("Alternative related")
         r = c.get("/msg?mb=%s&uid=%s" % (mb, uid))
         check('class="attachments"' not in r.text,
               "%s view: the cid: image of an alternative's related HTML is no attachment" % view)

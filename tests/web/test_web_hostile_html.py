@@ -77,15 +77,6 @@ def timed_get(c, path):
     return r, time.time() - t0
 
 
-def find(c, subject):
-    """The mailbox and uid of the message with this subject."""
-    r = c.get("/list?subject=" + subject.replace(" ", "+"))
-    mb = re.search(r'name="mb" value="(\d+)"', r.text).group(1)
-    uid = re.search(r'value="(\d+)" id="sel\d+" aria-label="Select: %s"' % re.escape(subject),
-                    r.text).group(1)
-    return mb, uid
-
-
 def still_serving(server, c, what):
     r, _ = timed_get(c, "/list")
     check(r is not None and r.status == 200 and server.procs[0].poll() is None,
@@ -93,7 +84,7 @@ def still_serving(server, c, what):
 
 
 def too_complex(server, c, subject):
-    mb, uid = find(c, subject)
+    mb, uid = c.find(subject)
     r, took = timed_get(c, "/msg?mb=%s&uid=%s" % (mb, uid))
     check(r is not None and r.status == 200 and NOTICE in r.text,
           "%s: the message page shows the notice" % subject)
@@ -116,7 +107,7 @@ def too_complex(server, c, subject):
 
 
 def cid_images(server, c):
-    mb, uid = find(c, "Inline image flood")
+    mb, uid = c.find("Inline image flood")
     r, took = timed_get(c, "/msg?mb=%s&uid=%s" % (mb, uid))
     src = r is not None and re.search(r'<iframe class="html" src="([^"]+)"', r.text)
     check(bool(src) and took < BOUND, "cid flood: the message page, within %d s (%.1f s)"
@@ -134,14 +125,14 @@ def cid_images(server, c):
 
 
 def part_parameter(c):
-    mb, uid = find(c, "HTML newsletter")
+    mb, uid = c.find("HTML newsletter")
     r = c.get("/msg?mb=%s&uid=%s&part=x%%22%%26uid%%3D1%%23" % (mb, uid))
     check(r.status == 400 and "uid=1#" not in r.text,
           "a part that is not a number: 400 (%d), nothing pasted into a link" % r.status)
     for bad in ("1.2", "-1", "1%200", "99999999999"):
         r = c.get("/part?mb=%s&uid=%s&part=%s" % (mb, uid, bad))
         check(r.status == 400, "part=%s: 400 (%d)" % (bad, r.status))
-    mb, uid = find(c, "Attached newsletter")
+    mb, uid = c.find("Attached newsletter")
     r = c.get("/msg?mb=%s&uid=%s" % (mb, uid))
     part = re.search(r'href="/webmail/msg\?mb=\d+&amp;uid=\d+&amp;part=(\d+)" class="btn small"',
                      r.text).group(1)

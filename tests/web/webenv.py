@@ -456,6 +456,14 @@ class Client:
         r = self.get(page)
         return re.search(r'name="csrf" value="([0-9a-f]+)"', r.text).group(1)
 
+    def find(self, subject):
+        """The mailbox and uid of the message with this subject."""
+        r = self.get("/list?subject=" + subject.replace(" ", "+"))
+        mb = re.search(r'name="mb" value="(\d+)"', r.text).group(1)
+        uid = re.search(r'value="(\d+)" id="sel\d+" aria-label="Select: %s"' % re.escape(subject),
+                        r.text).group(1)
+        return mb, uid
+
 
 # ---------------------------------------------------------------- the browser
 
