@@ -160,8 +160,11 @@ int imap_cmd_idle(struct imap_session *s, struct imap_cmd *cmd)
 	}
 	if (s->view != NULL && (fd = store_watch(s->store, s->view->mailbox_id, &error)) < 0)
 		log_error("idle watch user=<%s>: %s", s->user.address, error);
-	if (s->view != NULL)
-		(void)imap_view_sync(s, true);
+	if (s->view != NULL && imap_view_sync(s, true) < 0 && s->state == IMAP_STATE_LOGOUT) {
+		/* the selection is gone (BYE sent): no "+" after a BYE */
+		store_watch_close(&fd);
+		return -1;
+	}
 	imap_puts(s, "+ idling\r\n");
 	for (;;) {
 		if (conn_flush(s->conn, &error) < 0) {

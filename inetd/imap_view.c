@@ -714,6 +714,22 @@ int imap_view_sync(struct imap_session *s, bool expunge_ok)
 		s->state = IMAP_STATE_LOGOUT;
 		return -1;
 	}
+	if (highest != v->modseq && strcmp(v->name, "INBOX") == 0) {
+		/* RENAME INBOX in another session gives this mailbox another
+		 * name (and moves its MODSEQ): new mail goes to a new INBOX
+		 * this view would never show */
+		struct store_mailbox inbox;
+		r = store_mailbox_find(s->store, s->user.id, "INBOX", &inbox, &error);
+		if (r < 0) {
+			log_error("sync user=<%s>: %s", s->user.address, error != NULL ? error : "");
+			return -1;
+		}
+		if (r == 0 || inbox.id != v->mailbox_id) {
+			imap_bye(s, "Selected mailbox was renamed, reconnect");
+			s->state = IMAP_STATE_LOGOUT;
+			return -1;
+		}
+	}
 	if (highest != v->modseq) {
 		uint64_t forgotten = 0;
 		if (imap_view_load(s, &error) < 0 ||

@@ -671,11 +671,26 @@ static int rename_txn(struct store *store, DB_TXN *txn, void *ctx)
 		/* RFC 3501 6.3.5: INBOX's messages move to the new name and an
 		 * empty INBOX remains; its children stay where they are. The
 		 * mailbox itself takes the new name (no message is copied) and a
-		 * fresh INBOX is made. */
-		if ((r = rename_one(store, txn, c->user_id, id, from, to)) < 0)
+		 * fresh INBOX is made, subscribed if INBOX was (a subscription
+		 * is to a name, RFC 3501 6.3.6). The renamed mailbox's MODSEQ
+		 * moves so that the sessions which have it selected as INBOX
+		 * look (imap_view_sync) and find that it no longer is. */
+		struct mailbox_info info;
+		struct mboxstate st;
+		if ((r = info_get(store, txn, id, &info, true)) <= 0)
+			return r < 0 ? r : store_err(store, "mailbox_info.db: record %u missing", id);
+		if ((r = mboxstate_get(store, txn, id, &st, true)) <= 0)
+			return r < 0 ? r : store_err(store, "mboxstate.db: record %u missing", id);
+		st.highestmodseq++;
+		if ((r = mboxstate_put(store, txn, id, &st)) < 0 ||
+		    (r = rename_one(store, txn, c->user_id, id, from, to)) < 0)
 			return r;
 		uint32_t newid;
-		return mailbox_create_txn(store, txn, c->user_id, "INBOX", STORE_SPECIAL_NONE, &newid);
+		r = mailbox_create_txn(store, txn, c->user_id, "INBOX", STORE_SPECIAL_NONE, &newid);
+		if (r == 1 && info.subscribed)
+			r = mailbox_info_subscribe_txn(store, txn, newid, true);
+		c->id = id;
+		return r;
 	}
 	struct rename_list l = { .from = from };
 	l.items = calloc(STORE_MAILBOXES_MAX, sizeof(*l.items));
@@ -704,7 +719,10 @@ int store_mailbox_rename(struct store *store, uint32_t user_id, const char *from
 			 const char **error_r)
 {
 	struct name_ctx c = { .user_id = user_id, .name = from, .to = to };
-	return store_write(store, true, rename_txn, &c, error_r);
+	int r = store_write(store, true, rename_txn, &c, error_r);
+	if (r == 1 && c.id != 0)
+		store_notify_mailbox(store, c.id); /* INBOX renamed: wake its IDLE sessions */
+	return r;
 }
 
 /* ---- attributes ---- */

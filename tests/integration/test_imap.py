@@ -287,6 +287,38 @@ class ImapSuite(unittest.TestCase):
         u, _ = c.cmd("FETCH 1:* (FLAGS)")
         self.assertEqual(len(u), 2, u)
 
+    def test_rename_inbox_other_sessions(self):
+        """RENAME INBOX in one session while others have INBOX selected:
+        their INBOX is no longer that mailbox (new mail goes to the new
+        one), so they are told, at the next command and in IDLE, not left
+        showing the moved messages as INBOX forever. The new INBOX keeps
+        INBOX's subscription (RFC 3501 6.3.6: subscriptions are names)."""
+        user, pw = "renb@example.com", "renb pw"
+        self.fx.add_user(user, pw)
+        self.fx.deliver(user, pbtest.make_message("m", "x\r\n", to=user))
+        a = self.raw(user=user, password=pw)
+        i = self.raw(user=user, password=pw)
+        b = self.raw(user=user, password=pw)
+        self.assertEqual(b.cmd('LSUB "" INBOX')[0],
+                         [b'* LSUB (\\HasNoChildren \\Subscribed) "/" "INBOX"'])
+        a.cmd("SELECT INBOX")
+        i.cmd("SELECT INBOX")
+        i.send("i IDLE\r\n")
+        self.assertEqual(i.line(), b"+ idling")
+        self.assertIn(b"OK Rename completed", b.cmd("RENAME INBOX Before")[1])
+        self.assertEqual(i.line(), b"* BYE Selected mailbox was renamed, reconnect")
+        self.fx.deliver(user, pbtest.make_message("new", "x\r\n", to=user))
+        u, _ = a.cmd("NOOP")
+        self.assertIn(b"* BYE Selected mailbox was renamed, reconnect", u)
+        self.assertEqual(b.cmd('LSUB "" INBOX')[0],
+                         [b'* LSUB (\\HasNoChildren \\Subscribed) "/" "INBOX"'])
+        # a session on another mailbox is not disturbed by the next rename
+        b.cmd("SELECT Before")
+        self.assertIn(b"OK", b.cmd("RENAME INBOX Before2")[1])
+        u, t = b.cmd("NOOP")
+        self.assertEqual(u, [])
+        self.assertIn(b" OK NOOP completed", t)
+
     def test_quota(self):
         c = self.raw(user=CAROL, password=CAROL_PW)
         _, t = c.cmd("CAPABILITY")
@@ -541,6 +573,25 @@ class ImapSuite(unittest.TestCase):
         self.assertNotIn(b"* 1 EXPUNGE", u)
         u, t = c.cmd("NOOP")
         self.assertEqual(u, [b"* 1 EXPUNGE"])
+
+    def test_idle_after_selection_gone(self):
+        """IDLE when the selected mailbox was deleted (or INBOX renamed) by
+        another session since the last command: the BYE ends the session
+        (RFC 3501 7.1.5), no "+ idling" after it and no idling on a
+        mailbox that is gone."""
+        for setup in ("DELETE Doomed", "RENAME INBOX Moved"):
+            user, pw = "gone%d@example.com" % len(setup), "gone pw"
+            self.fx.add_user(user, pw)
+            a = self.raw(user=user, password=pw)
+            b = self.raw(user=user, password=pw)
+            a.cmd("CREATE Doomed")
+            a.cmd("SELECT %s" % ("Doomed" if setup.startswith("DELETE") else "INBOX"))
+            self.assertIn(b" OK ", b.cmd(setup)[1])
+            a.sock.settimeout(10)
+            a.send("i IDLE\r\n")
+            self.assertTrue(a.line().startswith(b"* BYE Selected mailbox was "), setup)
+            with self.assertRaises(EOFError, msg=setup):
+                a.line()
 
     def assert_keyword_told_first(self, lines, kw):
         """FLAGS and PERMANENTFLAGS name `kw` before any FETCH shows it."""

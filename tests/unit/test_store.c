@@ -194,12 +194,19 @@ static void test_inbox_rename(void **state)
 	struct store_mailbox mb;
 	append(f, f->inbox, "Subject: 1\r\n\r\n1\r\n", 0);
 	append(f, f->inbox, "Subject: 2\r\n\r\n2\r\n", 0);
+	assert_int_equal(store_mailbox_subscribe(f->store, f->user_id, "INBOX", true, &error), 1);
+	assert_int_equal(store_mailbox_get(f->store, f->inbox, &mb, &error), 1);
+	uint64_t modseq = mb.highestmodseq;
 	assert_int_equal(store_mailbox_rename(f->store, f->user_id, "INBOX", "Old", &error), 1);
 	assert_int_equal(store_mailbox_find(f->store, f->user_id, "Old", &mb, &error), 1);
 	assert_int_equal(mb.exists, 2);
+	/* sessions with it selected as INBOX see a change and look again */
+	assert_true(mb.highestmodseq > modseq);
 	assert_int_equal(store_mailbox_find(f->store, f->user_id, "INBOX", &mb, &error), 1);
 	assert_int_equal(mb.exists, 0);
 	assert_int_not_equal(mb.id, f->inbox);
+	/* the subscription is to the name INBOX (RFC 3501 6.3.6) */
+	assert_true(mb.subscribed);
 }
 
 static void test_append_uids_and_counts(void **state)
