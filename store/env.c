@@ -296,6 +296,13 @@ static int env_open(struct store *store, uint32_t extra)
 	for (;;) {
 		ret = store->env->open(store->env, store->home, flags, 0);
 		if (ret == 0) {
+			/* An open that met a panicked environment (another
+			 * process's recovery under way, or a failed region)
+			 * and recovered it is a working one: it must be closed
+			 * like any other (its registry slot blanked), or the
+			 * next process to open finds the slot dead and
+			 * recovers again, killing everyone attached. */
+			env_panicked = 0;
 			/* Stores made before bodydata.db left MVCC say
 			 * "set_flags DB_MULTIVERSION" in DB_CONFIG, which
 			 * would force it on every database (db_open_attempt

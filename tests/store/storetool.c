@@ -11,6 +11,8 @@
  *   verify   --config F --user A --acked FILE [--size B] [--expect N]
  *            [--gapless]
  *   hold     --config F --user A --seconds S   (locks INBOX's state record)
+ *   panic    --config F --seconds S   (marks the environment panicked, as a
+ *            failure of the region would, then lives S seconds)
  *   open     --config F                        (times store_open)
  *   status   --config F --user A [--password P] [--timing]
  *            (one login + INBOX status; --timing prints the phases)
@@ -595,6 +597,21 @@ static int cmd_hold(const struct opts *o)
 	return 0;
 }
 
+static int cmd_panic(const struct opts *o)
+{
+	if (o->seconds <= 0)
+		die(EXIT_USAGE, "panic", "needs --seconds");
+	open_store(o);
+	int ret = store->env->set_flags(store->env, DB_PANIC_ENVIRONMENT, 1);
+	if (ret != 0)
+		die(EXIT_TEMPFAIL, "panic", db_strerror(ret));
+	printf("panicked\n");
+	fflush(stdout);
+	struct timespec ts = { (time_t)o->seconds, (long)((o->seconds - (time_t)o->seconds) * 1e9) };
+	nanosleep(&ts, NULL);
+	_exit(0);     /* as a crash: the handles of a panicked environment stay */
+}
+
 /* ---- open, status, hash time ---- */
 
 static int cmd_open(const struct opts *o)
@@ -846,7 +863,7 @@ static const struct {
 	int (*fn)(const struct opts *o);
 } commands[] = {
 	{ "init", cmd_init }, { "deliver", cmd_deliver }, { "bodies", cmd_bodies },
-	{ "read", cmd_read }, { "verify", cmd_verify }, { "hold", cmd_hold },
+	{ "read", cmd_read }, { "verify", cmd_verify }, { "hold", cmd_hold }, { "panic", cmd_panic },
 	{ "open", cmd_open }, { "status", cmd_status }, { "hashtime", cmd_hashtime },
 	{ "maintain", cmd_maintain }, { "check", cmd_check }, { "orphans", cmd_orphans },
 	{ "setformat", cmd_setformat }, { "stats", cmd_stats },
