@@ -117,6 +117,11 @@ void store_panic(struct store *store)
 	_exit(75);
 }
 
+bool store_env_panicked(void)
+{
+	return env_panicked != 0;
+}
+
 static void env_errcall(const DB_ENV *env, const char *prefix, const char *msg)
 {
 	(void)env; (void)prefix;
