@@ -21,10 +21,16 @@
 
 struct tls_creds;
 
-/* A claim lasts this long and is renewed before every connection; a relay
- * that dies loses it at once anyway (outq.h), this only covers a relay
- * that hangs. */
+/* A claim lasts this long and is renewed before every connection (then
+ * for as long as the session may take on top: relay_deliver.c) and every
+ * entry; a relay that dies loses it at once anyway (outq.h), this only
+ * covers a relay that hangs. */
 #define RELAY_LEASE_SECONDS 3600
+/* The waits of one SMTP session besides one command and reply per
+ * recipient, each up to relay_timeout: greeting, EHLO (and HELO),
+ * STARTTLS and its handshake, EHLO again, AUTH, MAIL, DATA, the data, its
+ * reply (twice the timeout), QUIT; a few to spare. */
+#define RELAY_SESSION_WAITS 32
 /* Entries claimed at a time by --run-queue. */
 #define RELAY_CLAIM_BATCH 10
 /* Retry back-off after a temporary failure: 5 minutes, doubling per

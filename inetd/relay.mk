@@ -40,7 +40,8 @@ tests_unit_test_relay_queue_LDADD = $(UNIT_LIBS)
 TESTS += tests/integration/test_relay.py tests/integration/test_relay_retry.py \
 	tests/integration/test_relay_smarthost.py tests/integration/test_relay_badinput.py \
 	tests/integration/test_relay_crash.py tests/integration/test_relay_8bit.py \
-	tests/integration/test_relay_longline.py tests/integration/test_relay_dsn_quota.py
+	tests/integration/test_relay_longline.py tests/integration/test_relay_dsn_quota.py \
+	tests/integration/test_relay_lease.py
 
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_relay

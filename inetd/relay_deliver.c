@@ -1,10 +1,12 @@
 /* One queue entry, start to end: every pending recipient is tried (grouped
  * by domain: one SMTP transaction per domain and host), the outcomes and
  * the next attempt are committed in one transaction, then the failed
- * recipients are reported to the sender in a DSN and marked returned in a
- * second one. A relay killed between the two sends the DSN again on the
- * next run (at most twice), never not at all. A DSN the sender's full
- * mailbox cannot take stays owed in the entry and is retried like mail. */
+ * recipients are reported to the sender in a DSN, marked returned in the
+ * transaction that delivers (or queues) the DSN: a relay killed at any
+ * moment sends it once, never not at all. Recipients whose domain became
+ * local are marked sent in their delivery's transaction likewise. A DSN
+ * the sender's full mailbox cannot take stays owed in the entry and is
+ * retried like mail. */
 #include <config.h>
 
 #include <errno.h>
@@ -127,9 +129,11 @@ static void deliver_local(struct job *j, size_t i)
 	if (store_body_finish(&w, &body, &error) <= 0)
 		goto temp;
 	const char *rcpts[1] = { addr };
+	uint32_t settled[1] = { (uint32_t)i };
+	/* Marked sent in the delivering transaction: never delivered twice. */
 	struct store_delivery d = {
 		.sender = j->e->sender, .recipients = rcpts, .nrecipients = 1, .body = body,
-		.add_prefix = true,
+		.add_prefix = true, .outq_id = j->e->id, .outq_rcpts = settled, .outq_nrcpts = 1,
 	};
 
 	r = store_deliver(store, &d, NULL, NULL, &error);
@@ -206,6 +210,27 @@ static void all_set(struct job *j, const size_t *idx, size_t n, enum outq_rcpt_s
 {
 	for (size_t k = 0; k < n; k++)
 		rcpt_set(j, idx[k], st, reply, status, mta);
+}
+
+/* Renews the claim before a session to `n` recipients for as long as the
+ * session may last within the configured timeouts (and the usual lease on
+ * top), so that no other relay takes the entry over while this one may
+ * still deliver it. 1 still ours, 0 lost (logged), -1 store error. */
+static int lease_for_session(struct job *j, size_t n)
+{
+	const struct relay_config *rc = j->relay->rc;
+	uint64_t lease = RELAY_LEASE_SECONDS + (uint64_t)rc->connect_timeout +
+			 (uint64_t)rc->timeout * (RELAY_SESSION_WAITS + 2 * (uint64_t)n) +
+			 j->e->size / RELAY_DATA_MIN_RATE;
+	const char *error = NULL;
+	int r = outq_renew(j->relay->store, j->e->id, time(NULL),
+			   lease < UINT32_MAX ? (unsigned)lease : UINT32_MAX, &error);
+
+	if (r == 0)
+		log_warning("queue=%s: lease lost, leaving the entry", j->e->id);
+	else if (r < 0)
+		log_error("queue=%s: %s", j->e->id, error);
+	return r;
 }
 
 static void deliver_batch(struct job *j, const char *domain, const size_t *idx, size_t n)
@@ -318,9 +343,8 @@ static void deliver_batch(struct job *j, const char *domain, const size_t *idx, 
 			int s;
 
 			/* A long message to many hosts: keep the claim fresh. */
-			if (outq_renew(relay->store, j->e->id, time(NULL), RELAY_LEASE_SECONDS +
-				       (unsigned)(j->e->size / RELAY_DATA_MIN_RATE), &why) == 0) {
-				log_warning("queue=%s: lease lost, leaving the entry", j->e->id);
+			if (lease_for_session(j, n) == 0) {
+				j->gone = true;
 				goto out;
 			}
 			tries++;
@@ -328,6 +352,10 @@ static void deliver_batch(struct job *j, const char *domain, const size_t *idx, 
 					       sizeof(mta), error, sizeof(error));
 			if (s == RELAY_SESSION_TLS_FAILED) {
 				log_info("queue=%s %s: trying again without TLS", j->e->id, error);
+				if (lease_for_session(j, n) == 0) {
+					j->gone = true;
+					goto out;
+				}
 				s = relay_smtp_session(relay, &t, &j->msg, rcpts, n, true, res, mta,
 						       sizeof(mta), error, sizeof(error));
 			}
@@ -370,7 +398,8 @@ out:
  * they answer 452, which would repeat on every retry). */
 static void deliver_domain(struct job *j, const char *domain, const size_t *idx, size_t n)
 {
-	for (size_t k = 0; k < n && !process_stop_requested; k += RELAY_RCPTS_PER_SESSION)
+	for (size_t k = 0; k < n && !process_stop_requested && !j->gone;
+	     k += RELAY_RCPTS_PER_SESSION)
 		deliver_batch(j, domain, idx + k,
 			      n - k < RELAY_RCPTS_PER_SESSION ? n - k : RELAY_RCPTS_PER_SESSION);
 }
@@ -385,6 +414,7 @@ static int dsn_send(struct job *j)
 	struct outq_entry *e = j->e;
 	struct store *store = j->relay->store;
 	struct dsn_rcpt *dr = calloc(e->nrcpts, sizeof(*dr));
+	uint32_t *settled = NULL;
 	struct store_rcpt_target targets[STORE_ALIAS_TARGETS_MAX];
 	struct store_body *body = NULL;
 	uint8_t rnd[12];
@@ -442,15 +472,28 @@ static int dsn_send(struct job *j)
 		log_error("queue=%s: DSN body: %s", e->id, error != NULL ? error : "too big");
 		return -1;
 	}
+	/* Its recipients are marked returned in the delivering transaction:
+	 * a relay killed after it does not send a second DSN. */
+	settled = calloc(e->nrcpts, sizeof(*settled));
+	if (settled == NULL) {
+		store_body_free(&body);
+		return -1;
+	}
+	n = 0;
+	for (uint32_t i = 0; i < e->nrcpts; i++)
+		if (e->rcpts[i].state == OUTQ_RCPT_FAILED)
+			settled[n++] = i;
 	const char *to[1] = { e->sender };
 	char qid[33];
 	bool queued = false;
 	struct store_delivery d = {
 		.sender = "", .recipients = to, .nrecipients = 1, .body = body, .add_prefix = true,
+		.outq_id = e->id, .outq_rcpts = settled, .outq_nrcpts = n, .outq_dsn = true,
 	};
 
 	r = store_deliver(store, &d, &queued, qid, &error);
 	store_body_free(&body);
+	free(settled);
 	if (r == 1) {
 		log_info("queue=%s DSN to <%s> for %zu recipient%s%s%s", e->id, e->sender, n,
 			 n == 1 ? "" : "s", queued ? " queued as " : " delivered", queued ? qid : "");
@@ -628,12 +671,24 @@ static void attempt(struct job *j)
 		if (local < 0) {
 			all_set(j, idx, n, OUTQ_RCPT_PENDING, error, "4.3.0", NULL);
 		} else if (local == 1) {
-			for (size_t k = 0; k < n; k++)
-				deliver_local(j, idx[k]);
+			/* As before a connection: a relay that took the entry
+			 * over (this lease ended) delivers these itself. */
+			r = outq_renew(j->relay->store, e->id, time(NULL), RELAY_LEASE_SECONDS, &error);
+			if (r == 0) {
+				log_warning("queue=%s: lease lost, leaving the entry", e->id);
+				j->gone = true;
+				break;
+			}
+			for (size_t k = 0; k < n; k++) {
+				if (r < 0)
+					rcpt_set(j, idx[k], OUTQ_RCPT_PENDING, error, "4.3.0", NULL);
+				else
+					deliver_local(j, idx[k]);
+			}
 		} else {
 			deliver_domain(j, domain, idx, n);
 		}
-		if (checkpoint(j, idx, n) <= 0)
+		if (j->gone || checkpoint(j, idx, n) <= 0)
 			break;
 	}
 out:
@@ -649,7 +704,15 @@ int relay_entry_process(struct relay *relay, const char *id)
 	bool deleted = false;
 	int r;
 
-	r = outq_get(relay->store, id, &e, &error);
+	/* The claim may be old (--run-queue claims a batch): if its lease
+	 * ended and another relay took the entry over, leave it to that one. */
+	r = outq_renew(relay->store, id, (int64_t)time(NULL), RELAY_LEASE_SECONDS, &error);
+	if (r == 0) {
+		log_warning("queue=%s: lease lost, leaving the entry", id);
+		return 0;
+	}
+	if (r > 0)
+		r = outq_get(relay->store, id, &e, &error);
 	if (r <= 0) {
 		if (r < 0)
 			log_error("queue=%s: %s", id, error);

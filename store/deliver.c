@@ -211,6 +211,10 @@ static int deliver_txn(struct store *store, DB_TXN *txn, void *ctx)
 			return r;
 		c->queued = true;
 	}
+	if (d->outq_id != NULL &&
+	    (r = queue_rcpts_settle_txn(store, txn, d->outq_id, d->outq_rcpts, d->outq_nrcpts,
+					d->outq_dsn)) < 0)
+		return r;
 	return 1;
 }
 

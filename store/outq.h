@@ -14,8 +14,11 @@
  * killed is picked up by the next run at once. Every outcome is written
  * with outq_commit() in one durable transaction that first checks the
  * lease is still held: a relay killed at any moment leaves either the old
- * record or the new one, so a recipient gets the message at most twice
- * (sent, then killed before the commit) and the entry is never lost.
+ * record or the new one, so a remote recipient gets the message at most
+ * twice (sent, then killed before the commit) and the entry is never lost.
+ * What the relay delivers into this store (a recipient whose domain became
+ * local, a DSN) is recorded in the entry by the delivering transaction
+ * (store_delivery.outq_id): exactly once.
  *
  * Recipient states only move forward: PENDING -> SENT, PENDING -> FAILED ->
  * RETURNED. An entry is deleted (and its body reference dropped) in the

@@ -626,6 +626,44 @@ int outq_renew(struct store *store, const char *id, int64_t now, unsigned lease_
 	return store_write(store, false, renew_txn, &c, error_r);
 }
 
+int queue_rcpts_settle_txn(struct store *store, DB_TXN *txn, const char *id_hex,
+			   const uint32_t *rcpts, size_t n, bool dsn)
+{
+	uint8_t id[QUEUE_ID_LEN];
+	struct outq_entry e;
+	int64_t now = (int64_t)time(NULL);
+	int r;
+
+	if (!id_parse(id_hex, id))
+		return store_err(store, "queue: bad id");
+	r = entry_read_txn(store, txn, id, DB_RMW, &e);
+	if (r <= 0)
+		return r < 0 ? r : store_err(store, "queue entry %s is gone", id_hex);
+	r = lease_is_mine(&e) ? 1 : -1;
+	for (size_t k = 0; k < n && r > 0; k++) {
+		struct outq_rcpt *rc = rcpts[k] < e.nrcpts ? &e.rcpts[rcpts[k]] : NULL;
+
+		if (rc == NULL || (rc->state != OUTQ_RCPT_FAILED &&
+				   (dsn || rc->state != OUTQ_RCPT_PENDING))) {
+			r = -1;
+			break;
+		}
+		if (dsn) {
+			rc->state = OUTQ_RCPT_RETURNED;
+			continue;
+		}
+		rc->state = OUTQ_RCPT_SENT;
+		copy_line(rc->reply, sizeof(rc->reply), "delivered locally");
+		snprintf(rc->status, sizeof(rc->status), "2.0.0");
+		rc->mta[0] = '\0';
+		rc->updated = now;
+	}
+	r = r < 0 ? store_err(store, "queue entry %s: no longer ours to deliver", id_hex)
+		  : entry_write_txn(store, txn, id, &e);
+	outq_entry_clear(&e);
+	return r;
+}
+
 /* -------------------------------------------------------------- committing */
 
 struct commit_ctx {
@@ -659,7 +697,8 @@ static int commit_txn(struct store *store, DB_TXN *txn, void *ctx)
 	struct commit_ctx *c = ctx;
 	const struct outq_entry *mine = c->mine;
 	struct outq_entry e;
-	int64_t old_next;
+	int64_t old_next, now = (int64_t)time(NULL);
+	bool bounced = false;
 	int r = entry_read_txn(store, txn, c->id, DB_RMW, &e);
 
 	c->deleted = false;
@@ -673,6 +712,9 @@ static int commit_txn(struct store *store, DB_TXN *txn, void *ctx)
 		struct outq_rcpt *s = &e.rcpts[i];
 		const struct outq_rcpt *m = &mine->rcpts[i];
 		enum outq_rcpt_state st = merge_state(s->state, m->state);
+
+		if (st == OUTQ_RCPT_FAILED && m->state == OUTQ_RCPT_PENDING)
+			bounced = true; /* by outq_bounce meanwhile */
 
 		if (st == m->state) {
 			copy_line(s->reply, sizeof(s->reply), m->reply);
@@ -694,6 +736,10 @@ static int commit_txn(struct store *store, DB_TXN *txn, void *ctx)
 	old_next = e.next_try;
 	if (c->release) {
 		e.next_try = mine->next_try;
+		/* outq_bounce made it due now: this relay's retry time would
+		 * hold its DSN back. */
+		if (bounced && e.next_try > now)
+			e.next_try = now;
 		e.lease_pid = 0;
 		e.lease_start = 0;
 		e.lease_until = 0;

@@ -15,4 +15,13 @@ int queue_add_txn(struct store *store, DB_TXN *txn, const char *sender,
 		  const struct store_body *body, const char (*rcpts)[STORE_ADDRESS_MAX + 1],
 		  size_t n, char id_hex_r[2 * QUEUE_ID_LEN + 1]);
 
+/* Inside txn, for store_delivery.outq_id: the `n` recipients at `rcpts` of
+ * entry `id_hex`, whose lease this process holds, were delivered locally
+ * (marked SENT, "delivered locally"; a FAILED one too: an administrator's
+ * bounce loses to a delivery, as in outq_commit) or, with `dsn`, their
+ * DSN was (FAILED ones marked RETURNED). 1, or an error (<0) when the
+ * lease is not ours or a recipient is not in a state to move so. */
+int queue_rcpts_settle_txn(struct store *store, DB_TXN *txn, const char *id_hex,
+			   const uint32_t *rcpts, size_t n, bool dsn);
+
 #endif

@@ -434,6 +434,17 @@ struct store_delivery {
 	const struct store_body *body;
 	int64_t internaldate;                 /* 0 = now */
 	bool add_prefix;                      /* Return-Path/Delivered-To per copy */
+	/* The relay's own deliveries of queued mail: queue entry `outq_id`
+	 * (leased by this process, outq.h) records them in the same
+	 * transaction, so a relay killed after the commit does not deliver
+	 * again. The recipients at the outq_nrcpts indexes in outq_rcpts are
+	 * marked sent (a domain that became local), or with outq_dsn returned
+	 * (this is their DSN). -1, nothing delivered, if the lease is no longer
+	 * ours or one of them is no longer owed. outq_id NULL: none. */
+	const char *outq_id;
+	const uint32_t *outq_rcpts;
+	size_t outq_nrcpts;
+	bool outq_dsn;
 };
 int store_deliver(struct store *store, const struct store_delivery *delivery, bool *queued_r,
 		  char queue_id_r[33], const char **error_r);

@@ -10,10 +10,18 @@ twice (how often twice is printed).
   2. Random: 10 messages to a real Pillarbox MX (127.0.0.3, example.org),
      one at a time; each relay is killed at a random moment (0-250 ms after
      its start: store recovery, DNS, SMTP, commits), then a run finishes the
-     message: it is in alice's INBOX once or twice."""
+     message: it is in alice's INBOX once or twice.
+  3. A recipient whose domain became local: the relay is killed (under gdb)
+     the moment its local delivery has committed. The delivery and the
+     entry's record of it are one transaction: the next run does not
+     deliver it again (a local delivery is exactly once).
+  4. The same moment for a DSN (a recipient in a domain that does not
+     exist): the sender gets one DSN, not a second from the next run."""
 
 import os
 import random
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -105,6 +113,48 @@ def main():
               "every message arrived once or twice: %s" % counts)
         twice = sum(1 for c in counts.values() if c == 2)
         print("note: %d of %d messages arrived twice; %d relays were killed" % (twice, n, kills))
+        # 3. Killed right after a local delivery committed (gdb stops the
+        # relay in store_notify_mailbox, which runs after the commit).
+        if shutil.which("gdb") is None:
+            print("note: gdb not installed; the local delivery kill is not tested")
+        else:
+            lou = "lou@later.test"
+            relaytest.submit(com, sub, BOB, "pw", [lou],
+                             pbtest.make_message("local kill", "once\r\n", sender=BOB, to=lou))
+            com.pillarbox("domain", "add", "later.test")
+            com.add_user(lou, "pw")
+            r = subprocess.run(["gdb", "-batch", "-nx", "-ex", "break store_notify_mailbox",
+                                "-ex", "run", "-ex", "kill", "--args",
+                                com.program("inetd/relay"), "--config", com.conf, "--run-queue"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, env=com.env(), timeout=120)
+            out = r.stdout.decode(errors="replace")
+            check("Breakpoint 1, store_notify_mailbox" in out and "killed" in out,
+                  "the relay was killed after its local delivery committed")
+            check(len(com.inbox(lou)) == 1, "lou has the message")
+            code, _ = com.relay("--run-queue")
+            check(code == 0 and not com.queue(), "the next run finished the entry")
+            got = len(com.inbox(lou))
+            check(got == 1, "lou has it once, not again from the next run (%d)" % got)
+
+            # 4. Killed right after the DSN was delivered to bob.
+            nx = "nobody@nx.test"
+            relaytest.submit(com, sub, BOB, "pw", [nx],
+                             pbtest.make_message("bounce kill", "x\r\n", sender=BOB, to=nx))
+            r = subprocess.run(["gdb", "-batch", "-nx", "-ex", "break store_notify_mailbox",
+                                "-ex", "run", "-ex", "kill", "--args",
+                                com.program("inetd/relay"), "--config", com.conf, "--run-queue"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, env=com.env(), timeout=120)
+            out = r.stdout.decode(errors="replace")
+            check("Breakpoint 1, store_notify_mailbox" in out and "killed" in out,
+                  "the relay was killed after the DSN was delivered")
+            check(len(relaytest.dsn_for(com.inbox(BOB), nx)) == 1, "bob has the DSN")
+            code, _ = com.relay("--run-queue")
+            check(code == 0 and not com.queue(), "the next run finished the entry")
+            got = len(relaytest.dsn_for(com.inbox(BOB), nx))
+            check(got == 1, "bob has one DSN, not a second from the next run (%d)" % got)
+
         r = com.pillarbox("store", "check", check=False)
         check(r.returncode == 0, "store check finds nothing wrong: %s" %
               r.stdout.decode()[-300:])
@@ -122,7 +172,6 @@ def main():
                 inst.close()
         dns.close()
         if os.environ.get("PBTEST_KEEP") != "1":
-            import shutil
             shutil.rmtree(tmp, ignore_errors=True)
 
 

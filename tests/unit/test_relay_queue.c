@@ -197,16 +197,19 @@ static void test_flush_bounce_delete(void **state)
 	assert_int_equal(outq_flush(f->store, f->id, &error), 1);
 	assert_int_equal(outq_claim(f->store, NULL, time(NULL), 60, 1, ids, &error), 1);
 	/* an administrator bounces it while this "relay" holds it: the
-	 * bounce sticks when the relay commits a pending state */
+	 * bounce sticks when the relay commits a pending state, and the
+	 * entry stays due now for its DSN (not at the relay's retry time) */
 	assert_int_equal(outq_get(f->store, f->id, &e, &error), 1);
 	assert_int_equal(outq_bounce(f->store, f->id, "by hand", &error), 1);
-	e.next_try = now + 60;
+	e.next_try = now + 3600;
 	assert_int_equal(outq_commit(f->store, &e, true, &deleted, &error), 1);
 	outq_entry_clear(&e);
 	assert_int_equal(outq_get(f->store, f->id, &e, &error), 1);
 	assert_int_equal(e.rcpts[0].state, OUTQ_RCPT_FAILED);
 	assert_string_equal(e.rcpts[0].reply, "by hand");
+	assert_true(e.next_try <= time(NULL));
 	outq_entry_clear(&e);
+	assert_int_equal(outq_claim(f->store, NULL, time(NULL), 60, 1, ids, &error), 1);
 	assert_int_equal(outq_delete(f->store, f->id, &error), 1);
 	assert_int_equal(outq_delete(f->store, f->id, &error), 0);
 	assert_int_equal(outq_bounce(f->store, f->id, "x", &error), 0);
