@@ -33,6 +33,18 @@ import relaytest  # noqa: E402
 BOB, ALICE = "bob@example.com", "alice@example.org"
 
 
+def killed_after_commit(com):
+    """Runs `relay --run-queue` under gdb and kills it in store_notify_mailbox,
+    which runs right after a delivery's commit: whether it was so killed."""
+    r = subprocess.run(["gdb", "-batch", "-nx", "-ex", "break store_notify_mailbox",
+                        "-ex", "run", "-ex", "kill", "--args",
+                        com.program("inetd/relay"), "--config", com.conf, "--run-queue"],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, env=com.env(), timeout=120)
+    out = r.stdout.decode(errors="replace")
+    return "Breakpoint 1, store_notify_mailbox" in out and "killed" in out
+
+
 def check(cond, what):
     if not cond:
         raise AssertionError(what)
@@ -123,13 +135,7 @@ def main():
                              pbtest.make_message("local kill", "once\r\n", sender=BOB, to=lou))
             com.pillarbox("domain", "add", "later.test")
             com.add_user(lou, "pw")
-            r = subprocess.run(["gdb", "-batch", "-nx", "-ex", "break store_notify_mailbox",
-                                "-ex", "run", "-ex", "kill", "--args",
-                                com.program("inetd/relay"), "--config", com.conf, "--run-queue"],
-                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, env=com.env(), timeout=120)
-            out = r.stdout.decode(errors="replace")
-            check("Breakpoint 1, store_notify_mailbox" in out and "killed" in out,
+            check(killed_after_commit(com),
                   "the relay was killed after its local delivery committed")
             check(len(com.inbox(lou)) == 1, "lou has the message")
             code, _ = com.relay("--run-queue")
@@ -141,14 +147,7 @@ def main():
             nx = "nobody@nx.test"
             relaytest.submit(com, sub, BOB, "pw", [nx],
                              pbtest.make_message("bounce kill", "x\r\n", sender=BOB, to=nx))
-            r = subprocess.run(["gdb", "-batch", "-nx", "-ex", "break store_notify_mailbox",
-                                "-ex", "run", "-ex", "kill", "--args",
-                                com.program("inetd/relay"), "--config", com.conf, "--run-queue"],
-                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, env=com.env(), timeout=120)
-            out = r.stdout.decode(errors="replace")
-            check("Breakpoint 1, store_notify_mailbox" in out and "killed" in out,
-                  "the relay was killed after the DSN was delivered")
+            check(killed_after_commit(com), "the relay was killed after the DSN was delivered")
             check(len(relaytest.dsn_for(com.inbox(BOB), nx)) == 1, "bob has the DSN")
             code, _ = com.relay("--run-queue")
             check(code == 0 and not com.queue(), "the next run finished the entry")
