@@ -100,8 +100,6 @@ int store_err(struct store *store, const char *fmt, ...) __attribute__((format(p
 int store_refuse(struct store *store, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Never returns: panic hook, then _exit(75). */
 void store_panic(struct store *store) __attribute__((noreturn));
-/* Whether this process has met a panic of its environment (the event). */
-bool store_env_panicked(void);
 
 typedef int store_txn_fn(struct store *store, DB_TXN *txn, void *ctx);
 /* Runs fn in a write transaction, retrying on deadlock (bounded); commits

@@ -108,17 +108,6 @@ static int run_txn(struct store *store, bool write, uint32_t commit_flags, store
 			break;
 		}
 		ret = txn->commit(txn, commit_flags);
-		/* Berkeley DB 5.3 reports a durable commit whose log flush
-		 * failed as done when its record is the first in a new log
-		 * file (__log_flush_commit compares only the files of the
-		 * record and of the last flush). A flush fails that way when
-		 * another process's recovery panics the environment under it:
-		 * the commit was lost and acknowledged (tests/store/
-		 * test_commit_panic.sh). Whether such a commit is on disk is
-		 * unknown, so it is not acknowledged: the process leaves as on
-		 * any panic, and the sender retries. */
-		if (ret == 0 && commit_flags == DB_TXN_SYNC && store_env_panicked())
-			store_panic(store);
 		if (ret != 0) {
 			result = store_dberr(store, ret, "commit");
 			if (result == STORE_TXN_RETRY) {

@@ -28,14 +28,15 @@ make_store "$CONF" "$WORK/store" "watchdog_seconds = 120"
 "$TOOL" init --config "$CONF" --domain commitpanic.test --user "$RCPT" || die "storetool init failed"
 
 # __log_flush_int(dblp, lsnp, release): lsnp (rsi) is the LSN to flush,
-# {file, offset}. DB_PANIC_ENVIRONMENT is 0x10000 in db.h.
+# {file, offset}. __env_panic_set marks the region as a recovering process
+# does (the deliverer notices it at its next write, as it would then).
 cat > "$WORK/gdb.cmds" <<EOF
 set pagination off
 set confirm off
 handle SIGALRM nostop noprint pass
 break __log_flush_int if \$rsi != 0 && *(unsigned int *)\$rsi == 2 && *((unsigned int *)\$rsi + 1) < 200000
 run
-call (int)store->env->set_flags(store->env, 0x10000, 1)
+call (int)__env_panic_set(store->env->env, 1)
 delete
 continue
 EOF
