@@ -101,9 +101,9 @@ const char *store_db_config_template(void)
 
 static void (*panic_hook)(void);
 static struct store *atexit_store;
-/* An open is in progress: meeting a panic then does not end the process
- * (env_event). */
+/* An open is in progress (env_event), and the registry's descriptor then. */
 static volatile sig_atomic_t env_opening;
+static int env_registry_fd = -1;
 
 void store_set_panic_hook(void (*hook)(void))
 {
@@ -173,6 +173,15 @@ static void env_wait_ended(pid_t pid)
  * the dead environment; they would hang forever on its mutexes, so they go.
  * pid 0 marks an empty slot (kill(0) would hit our own group); 1 is init.
  * kill() only reaches processes of our own uid, the store user. */
+/* Whether another process holds the registry's exclusive lock (byte 1,
+ * as BDB takes it): one joining or recovering the environment. */
+static bool registry_held_by_other(void)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1 };
+	return env_registry_fd >= 0 && fcntl(env_registry_fd, F_GETLK, &fl) == 0 &&
+	       fl.l_type != F_UNLCK;
+}
+
 static void env_event(DB_ENV *env, uint32_t event, void *info)
 {
 	(void)env;
@@ -187,10 +196,14 @@ static void env_event(DB_ENV *env, uint32_t event, void *info)
 		 * first of a new log file (it compares only file numbers), and
 		 * acknowledged mail was lost so (tests/store/
 		 * test_commit_panic.sh). Leaving here, it is never answered.
-		 * An open meeting the panic of another process's recovery goes
-		 * on: the registry makes it wait or recover, and the store it
-		 * opens is a working one (tests/store/test_panic_rejoin.sh). */
-		if (!env_opening)
+		 * An open goes on if no other process holds the registry: it
+		 * may be our own recovery attaching the panicked region, or a
+		 * region panicked with nobody recovering it. While another
+		 * process holds it, that one is recovering, and Berkeley DB
+		 * would recover again inside this open, without the registry
+		 * and while the processes being stopped may still write: this
+		 * one leaves instead (tests/store/test_panic_rejoin.sh). */
+		if (!env_opening || registry_held_by_other())
 			store_panic(NULL);
 		break;
 	case DB_EVENT_REG_ALIVE: {
@@ -216,6 +229,15 @@ static char *path_join(const char *a, const char *b)
 	return p;
 }
 
+/* The registry's descriptor, or -1 (no registry yet: a new store). */
+static int registry_open(struct store *store)
+{
+	char *path = path_join(store->home, "__db.register");
+	int fd = path != NULL ? open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW) : -1;
+	free(path);
+	return fd;
+}
+
 /* DB_ENV->close of a registered (DB_REGISTER) environment, with the
  * registry's exclusive lock held. BDB 5.3 blanks this process's slot in
  * __db.register and drops the slot's lock without taking that lock, while a
@@ -230,8 +252,9 @@ static char *path_join(const char *a, const char *b)
 static void env_close_registered(struct store *store)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1 };
-	char *path = path_join(store->home, "__db.register");
-	int fd = path != NULL ? open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW) : -1;
+	int fd = store->registry_fd >= 0 ? store->registry_fd : registry_open(store);
+
+	store->registry_fd = -1;
 
 	/* Without it (out of memory, an odd file), close as BDB alone would. */
 	if (fd >= 0) {
@@ -249,7 +272,6 @@ static void env_close_registered(struct store *store)
 	 * slot's lock too. */
 	if (fd >= 0)
 		close(fd);
-	free(path);
 }
 
 /* Closes the handle; `registered`: its open succeeded. */
@@ -260,6 +282,9 @@ static void env_close(struct store *store, bool registered)
 	} else {
 		store->env->close(store->env, 0);
 		store->env = NULL;
+		if (store->registry_fd >= 0)
+			close(store->registry_fd);
+		store->registry_fd = -1;
 	}
 }
 
@@ -267,6 +292,8 @@ static void store_free(struct store *store)
 {
 	if (store == NULL)
 		return;
+	if (store->registry_fd >= 0)    /* the environment is closed by now */
+		close(store->registry_fd);
 	free(store->home);
 	free(store->blobs);
 	free(store->notify);
@@ -278,6 +305,7 @@ static struct store *store_alloc(const struct config *config)
 	struct store *store = calloc(1, sizeof(*store));
 	if (store == NULL)
 		return NULL;
+	store->registry_fd = -1;
 	store->config = config;
 	store->home = path_join(config->store, "env");
 	store->blobs = path_join(config->store, "blobs");
@@ -343,9 +371,13 @@ static int env_open_retrying(struct store *store, uint32_t extra)
 
 static int env_open(struct store *store, uint32_t extra)
 {
+	if (store->registry_fd < 0)
+		store->registry_fd = registry_open(store);
+	env_registry_fd = store->registry_fd;
 	env_opening = 1;
 	int ret = env_open_retrying(store, extra);
 	env_opening = 0;
+	env_registry_fd = -1;
 	return ret;
 }
 

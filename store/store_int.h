@@ -58,6 +58,10 @@ struct store {
 	char *home;        /* <store>/env */
 	char *blobs;       /* <store>/blobs */
 	char *notify;      /* <store>/notify */
+	/* __db.register, open from before the environment's open until after
+	 * its close (closing any descriptor of it drops this process's locks
+	 * on it): env.c looks at the registry's lock through it. -1: none. */
+	int registry_fd;
 	bool threaded;
 };
 

@@ -11,8 +11,10 @@
  *   verify   --config F --user A --acked FILE [--size B] [--expect N]
  *            [--gapless]
  *   hold     --config F --user A --seconds S   (locks INBOX's state record)
- *   panic    --config F --seconds S   (marks the environment panicked, as
- *            another process's recovery does, then lives S seconds)
+ *   panic    --config F --seconds S [--hold-registry]
+ *            (marks the environment panicked, as another process's recovery
+ *            does, then lives S seconds; --hold-registry: holding the
+ *            registry's lock meanwhile, as that recovery does)
  *   open     --config F                        (times store_open)
  *   status   --config F --user A [--password P] [--timing]
  *            (one login + INBOX status; --timing prints the phases)
@@ -30,6 +32,7 @@
  * program, not a client of the public API. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,7 +83,7 @@ struct opts {
 	unsigned long orphan_age;
 	unsigned long version;
 	double seconds;
-	bool gapless, quiet, timing, report_open, announce, reuse_body, env_only;
+	bool gapless, quiet, timing, report_open, announce, reuse_body, env_only, hold_registry;
 };
 
 static struct config *config;
@@ -608,6 +611,13 @@ static int cmd_panic(const struct opts *o)
 	/* As a recovering process marks the old environment: the flag alone,
 	 * no event here (DB_PANIC_ENVIRONMENT would end this process too). */
 	__env_panic_set(store->env->env, 1);
+	if (o->hold_registry) {
+		/* byte 1, BDB's exclusive lock; the descriptor stays open (closing
+		 * it would drop this process's other locks on the file) */
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1 };
+		if (store->registry_fd < 0 || fcntl(store->registry_fd, F_SETLKW, &fl) < 0)
+			die(EXIT_TEMPFAIL, "panic", "cannot lock the registry");
+	}
 	printf("panicked\n");
 	fflush(stdout);
 	struct timespec ts = { (time_t)o->seconds, (long)((o->seconds - (time_t)o->seconds) * 1e9) };
@@ -877,7 +887,7 @@ enum {
 	OPT_COUNT, OPT_UNTIL, OPT_EXPECT, OPT_SIZE, OPT_RUNS, OPT_AGE, OPT_VERSION,
 	OPT_SECONDS, OPT_GAPLESS, OPT_QUIET, OPT_TIMING, OPT_REPORT_OPEN, OPT_ANNOUNCE,
 	OPT_REUSE,
-	OPT_ENV_ONLY,
+	OPT_ENV_ONLY, OPT_HOLD_REGISTRY,
 };
 
 static const struct option longopts[] = {
@@ -903,6 +913,7 @@ static const struct option longopts[] = {
 	{ "announce", no_argument, NULL, OPT_ANNOUNCE },
 	{ "reuse-body", no_argument, NULL, OPT_REUSE },
 	{ "env-only", no_argument, NULL, OPT_ENV_ONLY },
+	{ "hold-registry", no_argument, NULL, OPT_HOLD_REGISTRY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -948,6 +959,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_ANNOUNCE: o->announce = true; break;
 		case OPT_REUSE: o->reuse_body = true; break;
 		case OPT_ENV_ONLY: o->env_only = true; break;
+		case OPT_HOLD_REGISTRY: o->hold_registry = true; break;
 		default: die(EXIT_USAGE, "usage", "see the comment at the top of storetool.c");
 		}
 	}
