@@ -89,16 +89,18 @@ static int pop3_send_message(struct pop3_session *s, uint32_t index, int64_t top
 	while (!enc.done && !conn_output_failed(s->conn)) {
 		ssize_t n = store_msg_read(reader, offset, s->retr_buf, POP3_RETR_CHUNK);
 
-		if (n < 0) {
-			/* The "+OK" is out: a truncated message must not look
+		if (n == 0 && offset >= store_msg_reader_size(reader))
+			break;
+		if (n <= 0) {
+			/* The "+OK" is out: a truncated message (a read error,
+			 * or a body file shorter than its record) must not look
 			 * complete, so the connection is closed. */
-			log_error("user=<%s>: reading message uid %u at %llu failed",
-				  s->account.address, m->uid, (unsigned long long)offset);
+			log_error("user=<%s>: reading message uid %u at %llu failed%s",
+				  s->account.address, m->uid, (unsigned long long)offset,
+				  n == 0 ? ": body file too short" : "");
 			r = -1;
 			break;
 		}
-		if (n == 0)
-			break;
 		offset += (uint64_t)n;
 		pop3_send_chunk(s, &enc, s->retr_buf, (size_t)n);
 	}

@@ -225,5 +225,31 @@ class ThousandWrongPasswords(unittest.TestCase):
                                          % USER), 900)
 
 
+class TruncatedBody(unittest.TestCase):
+    """A body file shorter than its record (a damaged disk, a bad restore):
+    RETR must not end the message with its terminator as if it were whole (a
+    client in delete mode would delete a message it never got): the
+    connection is closed instead and the message stays."""
+
+    def test_closed_not_terminated(self):
+        with pbtest.Fixture("pop3-truncated") as fx:
+            fx.add_user(USER, PW)
+            fx.deliver(USER, pbtest.make_message("big", ("y" * 70 + "\r\n") * 1000))
+            blobs = [os.path.join(d, f) for d, _, fs in os.walk(os.path.join(fx.store, "blobs"))
+                     for f in fs if os.path.getsize(os.path.join(d, f)) > 70000]
+            self.assertEqual(len(blobs), 1)
+            os.truncate(blobs[0], 1000)
+            svc = fx.socket_activate(fx.program("inetd/pop3d"))
+            r = Raw(svc.address)
+            r.cmd("USER " + USER)
+            self.assertTrue(r.cmd("PASS " + PW).startswith("+OK"))
+            self.assertTrue(r.cmd("RETR 1").startswith("+OK"))
+            with self.assertRaises(EOFError):
+                r.multi()
+            r.close()
+            self.assertTrue(fx.wait_for(lambda: "body file too short" in fx.log_text()))
+            self.assertEqual(fx.mailbox_list(USER)["INBOX"][0], 1)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
