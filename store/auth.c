@@ -36,11 +36,14 @@
  * The slow password check runs outside any transaction: the user and the
  * counters are read in one snapshot, the password checked, and the outcome
  * recorded in a short write transaction when there is one to record.
+ * An IPv6 client is counted by its /64 (auth_ip_key): one subscriber's
+ * smallest prefix, whose 2^64 addresses a single host may take in turn.
  * Counter writes are WRITE_NOSYNC: losing the last second of them in a power
  * cut is acceptable. Counters are expired by store_maintain (maintain.c). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* secure_getenv */
 #endif
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -237,6 +240,31 @@ static bool rip_valid(const char *rip, size_t len)
 	return true;
 }
 
+/* The text after "i:" for a client address: an IPv6 address as its /64
+ * ("2001:db8::/64"), since counting each of a host's addresses alone would
+ * give it any number of AUTH_IP_FAILURES_MAX budgets; an IPv4-mapped one as
+ * IPv4 (the same client on either socket family); anything else (IPv4, an
+ * address with a zone id) as given. Returns the length written to dst. */
+static size_t auth_ip_key(const char *rip, size_t len, char *dst, size_t dstsize)
+{
+	struct in6_addr a6;
+	char text[INET6_ADDRSTRLEN];
+
+	if (inet_pton(AF_INET6, rip, &a6) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+			if (inet_ntop(AF_INET, &a6.s6_addr[12], text, sizeof(text)) != NULL)
+				return (size_t)snprintf(dst, dstsize, "%s", text);
+		} else {
+			memset(&a6.s6_addr[8], 0, 8);
+			if (inet_ntop(AF_INET6, &a6, text, sizeof(text)) != NULL)
+				return (size_t)snprintf(dst, dstsize, "%s/64", text);
+		}
+	}
+	memcpy(dst, rip, len);
+	dst[len] = '\0';
+	return len;
+}
+
 /* Serialises the attempts on one address (see the policy above): the
  * lock's fd, or -1 when there is none (the caller then counts the attempt
  * before checking it). FNV-1a of the address picks the file. */
@@ -356,9 +384,8 @@ enum store_auth_result store_auth_login(struct store *store, const char *address
 			free(c);
 			return STORE_AUTH_TEMPFAIL;
 		}
-		c->ikeylen = 2 + riplen;
 		memcpy(c->ikey, "i:", 2);
-		memcpy(c->ikey + 2, rip, riplen);
+		c->ikeylen = 2 + auth_ip_key(rip, riplen, c->ikey + 2, sizeof(c->ikey) - 2);
 	}
 	result = auth_login(store, c, password, user_r, error_r);
 	password_wipe(c->rec.hash, sizeof(c->rec.hash));

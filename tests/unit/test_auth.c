@@ -155,8 +155,23 @@ static void test_auth_throttle_ip(void **state)
 	/* ... throttle that IP, even for a right password; not others. */
 	assert_int_equal(login(f, "alice@example.org", "alice's password", "2001:db8::1"),
 			 STORE_AUTH_THROTTLED);
-	assert_int_equal(login(f, "alice@example.org", "alice's password", "2001:db8::2"),
+	assert_int_equal(login(f, "alice@example.org", "alice's password", "2001:db8:0:1::2"),
 			 STORE_AUTH_OK);
+	/* An IPv6 host is its /64: its other addresses are throttled too. */
+	assert_int_equal(login(f, "alice@example.org", "alice's password", "2001:db8::2"),
+			 STORE_AUTH_THROTTLED);
+	assert_int_equal(login(f, "alice@example.org", "alice's password",
+			       "2001:db8::ffff:ffff:ffff:ffff"), STORE_AUTH_THROTTLED);
+	/* 30 failures spread over 30 addresses of one /64 add up the same. */
+	for (int i = 0; i < 30; i++) {
+		char rip[64];
+
+		snprintf(address, sizeof(address), "guess%d@example.org", i % 5 + 5);
+		snprintf(rip, sizeof(rip), "2001:db8:0:2::%x", i + 1);
+		assert_int_equal(login(f, address, "wrong", rip), STORE_AUTH_FAIL);
+	}
+	assert_int_equal(login(f, "alice@example.org", "alice's password", "2001:db8:0:2::abcd"),
+			 STORE_AUTH_THROTTLED);
 	assert_int_equal(login(f, "alice@example.org", "alice's password", NULL), STORE_AUTH_OK);
 
 	/* Successes do not use up an IP's budget (a NAT of many users). */
@@ -173,6 +188,12 @@ static void test_auth_throttle_ip(void **state)
 	assert_int_equal(login(f, "other0@example.org", "wrong", "198.51.100.8"), STORE_AUTH_FAIL);
 	assert_int_equal(login(f, "alice@example.org", "alice's password", "198.51.100.8"),
 			 STORE_AUTH_THROTTLED);
+	/* The same client as an IPv4-mapped IPv6 address is the same IP (and
+	 * mapped addresses are not lumped together as one /64). */
+	assert_int_equal(login(f, "alice@example.org", "alice's password", "::ffff:198.51.100.8"),
+			 STORE_AUTH_THROTTLED);
+	assert_int_equal(login(f, "alice@example.org", "alice's password", "::ffff:198.51.100.9"),
+			 STORE_AUTH_OK);
 }
 
 /* Unknown user and wrong password cost the same (the dummy hash). */
