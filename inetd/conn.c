@@ -26,6 +26,7 @@ struct conn {
 	int fl_in, fl_out;          /* original file status flags, restored at free */
 	struct tls_session *tls;
 	unsigned timeout;           /* seconds, 0 = none */
+	int64_t limit_ms;           /* conn_set_time_limit's end (monotonic ms), 0 = none */
 	volatile sig_atomic_t *stop;
 	void (*wait_hook)(bool waiting, void *ctx);
 	void *wait_ctx;
@@ -236,9 +237,18 @@ static int64_t conn_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void conn_set_time_limit(struct conn *conn, unsigned seconds)
+{
+	conn->limit_ms = seconds == 0 ? 0 : conn_now_ms() + (int64_t)seconds * 1000;
+}
+
 static int64_t conn_deadline(const struct conn *conn)
 {
-	return conn->timeout == 0 ? -1 : conn_now_ms() + (int64_t)conn->timeout * 1000;
+	int64_t idle = conn->timeout == 0 ? -1 : conn_now_ms() + (int64_t)conn->timeout * 1000;
+
+	if (conn->limit_ms > 0 && (idle < 0 || conn->limit_ms < idle))
+		return conn->limit_ms;
+	return idle;
 }
 
 static const char *conn_errno(struct conn *conn, const char *what)

@@ -99,6 +99,12 @@ void conn_free(struct conn **conn);
  * Default 1800. */
 void conn_set_timeout(struct conn *conn, unsigned seconds);
 
+/* A limit on the time left for the whole connection, from now, in seconds
+ * (0 = none, the default): once it passes, every wait ends with
+ * CONN_TIMEOUT however active the peer is. For the time a client has to
+ * log in. */
+void conn_set_time_limit(struct conn *conn, unsigned seconds);
+
 /* Called with waiting = true right before the connection waits for the
  * peer (poll) and with false right after: a protocol disarms its store
  * watchdog while a slow client sets the pace. NULL = none. */

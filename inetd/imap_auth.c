@@ -211,6 +211,7 @@ static int imap_login_result(struct imap_session *s, struct imap_cmd *cmd,
 	s->user = *user;
 	s->state = IMAP_STATE_AUTH;
 	s->bad_commands = 0;
+	conn_set_time_limit(s->conn, 0);
 	log_info("login user=<%s> rip=%s tls=%s mech=%s", user->address, conn_peer_ip(s->conn),
 		 conn_is_tls(s->conn) ? conn_tls_description(s->conn) : "no", mech);
 	/* The capability list after login goes in the tagged OK (RFC 3501

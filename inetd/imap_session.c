@@ -273,7 +273,8 @@ static const char *imap_current_tag(struct imap_session *s)
 static int imap_connection_ended(struct imap_session *s, int r, const char *error)
 {
 	if (r == CONN_TIMEOUT) {
-		imap_bye(s, "Autologout; idle for too long");
+		imap_bye(s, s->state == IMAP_STATE_NOAUTH ? "Login time limit reached"
+							  : "Autologout; idle for too long");
 		log_info("timeout user=<%s> rip=%s", s->user.address, conn_peer_ip(s->conn));
 	} else if (r == CONN_ERROR && error != NULL && strcmp(error, "stopped") == 0) {
 		imap_bye(s, "[UNAVAILABLE] Server shutting down");

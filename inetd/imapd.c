@@ -47,6 +47,9 @@ static int imapd_serve(const struct config *config, struct tls_creds *creds, con
 
 	if (ret != 0)
 		return ret;
+	/* Lifted at login: until then a client cannot hold the process
+	 * longer, however busy it keeps the connection. */
+	conn_set_time_limit(conn, config->login_timeout);
 	session = imap_session_new(conn, store, config, h->implicit_tls ? NULL : creds,
 				   h->implicit_tls);
 	if (session == NULL) {

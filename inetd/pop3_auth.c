@@ -76,6 +76,7 @@ static int pop3_login_result(struct pop3_session *s, enum store_auth_result resu
 	}
 	if (pop3_maildrop_open(s, user) <= 0)
 		return 0;
+	conn_set_time_limit(s->conn, 0);
 	log_info("login user=<%s> rip=%s tls=%s mech=%s messages=%u", user->address,
 		 conn_peer_ip(s->conn), conn_is_tls(s->conn) ? conn_tls_description(s->conn) : "no",
 		 mech, s->nmsgs);

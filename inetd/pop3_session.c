@@ -226,7 +226,8 @@ int pop3_session_run(struct pop3_session *s)
 			return 1;
 		}
 		if (r == CONN_TIMEOUT) {
-			pop3_err(s, "Disconnected for inactivity");
+			pop3_err(s, s->state == POP3_STATE_AUTHORIZATION ? "Login time limit reached"
+								  : "Disconnected for inactivity");
 			(void)conn_flush(s->conn, &error);
 			pop3_log_logout(s, "timeout");
 			return 1;

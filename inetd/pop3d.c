@@ -48,6 +48,9 @@ static int pop3d_serve(const struct config *config, struct tls_creds *creds, con
 
 	if (ret != 0)
 		return ret;
+	/* Lifted at login: until then a client cannot hold the process
+	 * longer, however busy it keeps the connection. */
+	conn_set_time_limit(conn, config->login_timeout);
 	session = pop3_session_new(conn, store, config, creds);
 	if (session == NULL) {
 		handler_end(&conn, &store);

@@ -76,6 +76,7 @@ static const struct config_key config_keys[] = {
 	NUM_KEY(watchdog_seconds, CONFIG_UINT, 0, CONFIG_SECONDS_LIMIT),
 	NUM_KEY(password_cost, CONFIG_UINT, 0, CONFIG_PASSWORD_COST_LIMIT),
 	NUM_KEY(idle_timeout, CONFIG_UINT, 1, CONFIG_SECONDS_LIMIT),
+	NUM_KEY(login_timeout, CONFIG_UINT, 1, CONFIG_SECONDS_LIMIT),
 	NUM_KEY(expunge_history_days, CONFIG_UINT, 0, 36500),
 	STR_KEY(public_hostname, CONFIG_HOSTNAME, true),
 	NUM_KEY(imap_port, CONFIG_UINT, 0, 65535),
@@ -163,6 +164,7 @@ struct config *config_defaults(void)
 	config->watchdog_seconds = 120;
 	config->password_cost = 0;
 	config->idle_timeout = 1800;
+	config->login_timeout = 180;
 	config->expunge_history_days = 30;
 	config->imap_port = 143;
 	config->imaps_port = 993;

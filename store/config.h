@@ -40,6 +40,7 @@ struct config {
 	unsigned watchdog_seconds;  /* default 120: a store process stuck this long exits (75) */
 	unsigned password_cost;     /* default 0 = libxcrypt's default cost for yescrypt */
 	unsigned idle_timeout;      /* protocol idle timeout in seconds, default 1800 */
+	unsigned login_timeout;     /* seconds a POP3/IMAP client has to log in, default 180 */
 	unsigned expunge_history_days; /* default 30: older expunges are forgotten (QRESYNC) */
 	/* What mail clients are told (webmail set-up page, autoconfig): the
 	 * name they connect to and the ports; a port of 0 = not offered. */

@@ -9,6 +9,7 @@ unknown commands, commands in the wrong state, and 1000 wrong logins
 import os
 import socket
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -189,6 +190,33 @@ class BadInput(unittest.TestCase):
         _, t = c.cmd('LOGIN "%s" "%s"' % (BOB, BOB_PW.replace('"', '\\"')))
         self.assertTrue(b"OK" in t or b"[UNAVAILABLE]" in t, t)
         c.close()
+
+
+class LoginTimeLimit(unittest.TestCase):
+    """An unauthenticated client cannot hold an imapd past login_timeout,
+    however busy it keeps the connection; a logged-in one is not cut off."""
+
+    def test_busy_client_cut_off_until_login(self):
+        with pbtest.Fixture("imap-login-limit", config_extra={"login_timeout": "2"}) as fx:
+            fx.add_user(BOB, BOB_PW)
+            svc = imaptest.launch(fx)
+            idle = imaptest.Raw(svc.address)
+            self.addCleanup(idle.close)
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 1.5:  # busy, but not logged in
+                self.assertIn(b" OK ", idle.cmd("CAPABILITY")[1])
+                time.sleep(0.3)
+            self.assertEqual(idle.line(), b"* BYE Login time limit reached")
+            self.assertLess(time.monotonic() - t0, 4)
+            with self.assertRaises(EOFError):
+                idle.line()
+            user = imaptest.Raw(svc.address)
+            self.addCleanup(user.close)
+            user.login()
+            for _ in range(10):  # 3 s, past the limit
+                self.assertIn(b" OK ", user.cmd("NOOP")[1])
+                time.sleep(0.3)
+            self.assertIn(b" OK ", user.cmd("LOGOUT")[1])
 
 
 if __name__ == "__main__":

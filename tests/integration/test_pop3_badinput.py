@@ -251,5 +251,34 @@ class TruncatedBody(unittest.TestCase):
             self.assertEqual(fx.mailbox_list(USER)["INBOX"][0], 1)
 
 
+class LoginTimeLimit(unittest.TestCase):
+    """An unauthenticated client cannot hold a pop3d past login_timeout,
+    however busy it keeps the connection; a logged-in one is not cut off."""
+
+    def test_busy_client_cut_off_until_login(self):
+        with pbtest.Fixture("pop3-login-limit", config_extra={"login_timeout": "2"}) as fx:
+            fx.add_user(USER, PW)
+            svc = fx.socket_activate(fx.program("inetd/pop3d"))
+            idle = Raw(svc.address)
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 1.5:  # busy, but not logged in
+                self.assertTrue(idle.cmd("CAPA").startswith("+OK"))
+                idle.multi()
+                time.sleep(0.3)
+            self.assertEqual(idle.line(), "-ERR Login time limit reached")
+            self.assertLess(time.monotonic() - t0, 4)
+            with self.assertRaises(EOFError):
+                idle.line()
+            idle.close()
+            user = Raw(svc.address)
+            user.cmd("USER " + USER)
+            self.assertTrue(user.cmd("PASS " + PW).startswith("+OK"))
+            for _ in range(10):  # 3 s, past the limit
+                self.assertEqual(user.cmd("NOOP"), "+OK")
+                time.sleep(0.3)
+            self.assertTrue(user.cmd("QUIT").startswith("+OK"))
+            user.close()
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
