@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -125,9 +126,43 @@ static bool dir_empty_or_absent(const char *path)
 	return empty;
 }
 
+bool backup_running(struct store *store)
+{
+	int fd = backup_logs_hold(store, true);
+	if (fd < 0)
+		return errno == EWOULDBLOCK;
+	close(fd);
+	return false;
+}
+
+int backup_logs_hold(struct store *store, bool remove)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/backup.lock", store->notify);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0660);
+	if (fd < 0) {
+		store_err(store, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (flock(fd, remove ? LOCK_EX | LOCK_NB : LOCK_SH) < 0) {
+		int err = errno;
+		if (err == EINTR)
+			continue;
+		close(fd);
+		if (err != EWOULDBLOCK)
+			store_err(store, "%s: %s", path, strerror(err));
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
 /* Bodies are copied before and after the databases: every body the copied
  * databases reference existed before them (bodies are durable before the
- * transaction that references them) and is copied in one of the passes. */
+ * transaction that references them) and is copied in one of the passes.
+ * One written after the first pass and expunged after the databases were
+ * copied would be in neither, so the hold lasts until the second pass ends
+ * and body files are not unlinked meanwhile (body_unlink_files). */
 int store_backup(struct store *store, const char *dir, const char **error_r)
 {
 	char envdir[1024], blobs[1024], src[1024], dst[1024];
@@ -141,16 +176,25 @@ int store_backup(struct store *store, const char *dir, const char **error_r)
 		return fail(error_r, "%s: %s", envdir, strerror(errno));
 	if (copy_blobs(store->blobs, blobs, NULL) < 0)
 		return fail(error_r, "copying bodies to %s: %s", blobs, strerror(errno));
+	int hold = backup_logs_hold(store, false);
+	if (hold < 0)
+		return fail(error_r, "%s", store_last_error(store));
 	int ret = store->env->txn_checkpoint(store->env, 0, 0, 0);
 	if (ret == 0)
 		ret = store->env->backup(store->env, envdir, DB_CREATE);
-	if (ret != 0)
+	if (ret != 0) {
+		close(hold);
 		return fail(error_r, "backup of the databases into %s: %s", envdir, db_strerror(ret));
+	}
 	snprintf(src, sizeof(src), "%s/DB_CONFIG", store->home);
 	snprintf(dst, sizeof(dst), "%s/DB_CONFIG", envdir);
-	if (copy_file(src, dst) < 0)
+	if (copy_file(src, dst) < 0) {
+		close(hold);
 		return fail(error_r, "copying %s: %s", src, strerror(errno));
-	if (copy_blobs(store->blobs, blobs, NULL) < 0)
+	}
+	ret = copy_blobs(store->blobs, blobs, NULL);
+	close(hold);
+	if (ret < 0)
 		return fail(error_r, "copying bodies to %s: %s", blobs, strerror(errno));
 	return 0;
 }
@@ -508,11 +552,18 @@ int store_check(const struct config *config, FILE *out, const char **error_r)
 	remove_tree(copy);
 	if (store_open(config, false, &store, error_r) < 0)
 		return -1;
+	int hold = backup_logs_hold(store, false);
+	if (hold < 0) {
+		fail(error_r, "%s", store_last_error(store));
+		store_close(&store);
+		return -1;
+	}
 	int ret = store->env->txn_checkpoint(store->env, 0, 0, 0);
 	if (ret == 0 && mkdir(copy, 02770) < 0)
 		ret = errno;
 	if (ret == 0)
 		ret = store->env->backup(store->env, copy, DB_CREATE);
+	close(hold);
 	store_close(&store);
 	if (ret != 0) {
 		remove_tree(copy);

@@ -414,9 +414,21 @@ int store_maintain(struct store *store, unsigned orphan_age, const char **error_
 		    CHECKPOINT_SLOW_MS)
 			break;
 	}
-	/* Logs no longer needed for recovery go once the checkpoint is down. */
-	if (ret == 0)
+	/* Logs no longer needed for recovery go once the checkpoint is down,
+	 * unless a backup or check is copying: its copy needs the logs since
+	 * its own checkpoint (the next run removes them). */
+	int hold = -1;
+	if (ret == 0 && (hold = backup_logs_hold(store, true)) < 0 && errno != EWOULDBLOCK) {
+		store_watchdog_restore(previous);
+		*error_r = store_last_error(store);
+		return -1;
+	}
+	if (hold >= 0) {
 		ret = store->env->log_archive(store->env, NULL, DB_ARCH_REMOVE);
+		close(hold);
+	} else if (ret == 0) {
+		log_info("store: logs kept: a backup or check is copying them");
+	}
 	store_watchdog_restore(previous);
 	if (ret != 0) {
 		store_dberr(store, ret, "checkpoint and log removal");

@@ -32,6 +32,10 @@ static int freed_add(struct store *store, struct freed_bodies *f, const uint8_t 
 void body_unlink_files(struct store *store, const uint8_t (*ids)[STORE_BODY_ID_LEN], size_t n)
 {
 	char path[600];
+	/* A backup copying bodies may still need them (store_backup): they
+	 * are left to `store maintain`'s orphan collection. */
+	if (n > 0 && backup_running(store))
+		return;
 	for (size_t i = 0; i < n; i++) {
 		body_path(store, ids[i], path, sizeof(path) - 8);
 		unlink(path);

@@ -232,6 +232,16 @@ int address_canonical(const char *address, char *dst, size_t dstsize);
 int store_open_home(const struct config *config, const char *home, bool threaded,
 		    struct store **store_r, const char **error_r);
 
+/* The hold a copy of the databases (store_backup, store_check) keeps on the
+ * log files: Berkeley DB copies the databases first and the logs after,
+ * and recovery of the copy needs every log since the checkpoint it began
+ * with. Copies hold it shared; store_maintain removes logs only when it
+ * gets it at once (`remove`). Returns a descriptor to close, or -1 (errno
+ * EWOULDBLOCK: a copy is running; else the error is in store_last_error). */
+int backup_logs_hold(struct store *store, bool remove);
+/* Whether a backup or check holds it now. */
+bool backup_running(struct store *store);
+
 /* Paths */
 void body_path(const struct store *store, const uint8_t id[STORE_BODY_ID_LEN], char *dst,
 	       size_t dstsize);

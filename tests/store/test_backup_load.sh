@@ -109,5 +109,120 @@ boxline=$("$PB" --config "$RCONF" mailbox list "$RCPT" | grep '^INBOX	')
 	fail "restored INBOX counts $(echo "$boxline" | cut -f2) messages, export has $restored"
 note "restored store: $restored messages (all $before acknowledged before the backup among them)"
 
+# ---- A maintenance run during a backup (the timer runs it every minute)
+# must not remove a log file the backup has still to copy: gdb holds the
+# backup after it copied the databases, before it lists the log files;
+# meanwhile deliveries fill more than a log file (set_lg_max 8 MB) and
+# `store maintain` checkpoints and removes the logs it no longer needs.
+# The backup must still restore every delivery acknowledged before it went
+# on to copy the logs.
+if ! command -v gdb >/dev/null; then
+	note "gdb is not installed (apt-get install gdb): the maintenance part not run"
+else
+	MCONF=$WORK/maint.conf
+	MRCONF=$WORK/maint-restored.conf
+	make_store "$MCONF" "$WORK/maint" "watchdog_seconds = 60"
+	make_store "$MRCONF" "$WORK/maint-restored" "watchdog_seconds = 60"
+	rmdir "$WORK/maint-restored"
+	"$TOOL" init --config "$MCONF" --domain backup.test --user "$RCPT" || die "storetool init failed"
+	cat > "$WORK/during.sh" <<EOF
+#!/bin/sh
+"$TOOL" deliver --config "$MCONF" --to "$RCPT" --count 800 --size 14000 --tag held --quiet \\
+	> "$WORK/held.acks" 2> "$WORK/held.err" || echo "deliver: exit \$?" >> "$WORK/held.err"
+"$PB" --config "$MCONF" store maintain > "$WORK/held-maintain.out" 2>&1
+EOF
+	chmod 755 "$WORK/during.sh"
+	{
+		echo "set pagination off"
+		echo "set confirm off"
+		echo "handle SIGALRM nostop noprint pass"
+		# LeakSanitizer cannot work under ptrace (it would fail the exit).
+		echo "set environment ASAN_OPTIONS detect_leaks=0"
+		echo "set breakpoint pending on"
+		echo "break __log_archive"
+		echo "run"
+		echo "shell $WORK/during.sh"
+		echo "delete"
+		echo "continue"
+	} > "$WORK/backup-gdb.cmds"
+	timeout 300 gdb -q -batch -nx -x "$WORK/backup-gdb.cmds" --args "$PB" --config "$MCONF" \
+		store backup "$WORK/maint-backup" > "$WORK/maint-backup.out" 2>&1
+	grep -q 'exited normally' "$WORK/maint-backup.out" ||
+		fail "the held backup failed: $(tail -3 "$WORK/maint-backup.out")"
+	[ -s "$WORK/held.err" ] && fail "deliveries during the backup: $(cat "$WORK/held.err")"
+	held=$("$PB" --config "$MCONF" mailbox list "$RCPT" 2>&1 | grep '^INBOX	' | cut -f2)
+	if "$PB" --config "$MRCONF" store restore "$WORK/maint-backup" > "$WORK/maint-restore.out" 2>&1; then
+		"$PB" --config "$MRCONF" store check > "$WORK/maint-check.out" 2>&1 ||
+			fail "store check of the backup taken across a maintenance run:" \
+			"$(head -5 "$WORK/maint-check.out")"
+		got=$("$PB" --config "$MRCONF" mailbox list "$RCPT" 2>&1 | grep '^INBOX	' | cut -f2)
+		[ "$got" = "$held" ] ||
+			fail "the backup taken across a maintenance run restores ${got:-no} messages, not $held"
+	else
+		fail "the backup taken across a maintenance run does not restore:" \
+			"$(head -3 "$WORK/maint-restore.out")"
+	fi
+	note "backup across a maintenance run: $held messages, $(ls "$WORK/maint-backup/env" | grep -c '^log\.') log files"
+fi
+
+# ---- A body expunged while a backup copies: gdb holds the backup after its
+# first pass over the body files, before the databases; a message whose
+# body is a file (over 15 KB) is delivered then, and expunged (POP3 DELE)
+# once the databases are copied, before the second pass. The copy refers to
+# it, so the second pass must still find its file.
+if command -v gdb >/dev/null; then
+	ECONF=$WORK/exp.conf
+	ERCONF=$WORK/exp-restored.conf
+	make_store "$ECONF" "$WORK/exp" "watchdog_seconds = 60" "allow_plaintext_auth = yes" \
+		"password_cost = 1"
+	make_store "$ERCONF" "$WORK/exp-restored" "watchdog_seconds = 60"
+	rmdir "$WORK/exp-restored"
+	"$TOOL" init --config "$ECONF" --domain backup.test --user "$RCPT" --password secret ||
+		die "storetool init failed"
+	cat > "$WORK/exp-deliver.sh" <<EOF
+#!/bin/sh
+"$TOOL" deliver --config "$ECONF" --to "$RCPT" --count 1 --size 40000 --tag big --quiet \\
+	> /dev/null 2> "$WORK/exp.err" || echo "deliver: exit \$?" >> "$WORK/exp.err"
+EOF
+	cat > "$WORK/exp-expunge.sh" <<EOF
+#!/bin/sh
+printf 'USER $RCPT\r\nPASS secret\r\nDELE 1\r\nQUIT\r\n' |
+	"$top_builddir/inetd/pop3d" --config "$ECONF" > "$WORK/exp-pop3.out" 2>> "$WORK/exp.err"
+EOF
+	chmod 755 "$WORK/exp-deliver.sh" "$WORK/exp-expunge.sh"
+	{
+		echo "set pagination off"
+		echo "set confirm off"
+		echo "handle SIGALRM nostop noprint pass"
+		echo "set environment ASAN_OPTIONS detect_leaks=0"
+		echo "set breakpoint pending on"
+		echo "break __db_backup_pp"
+		echo "run"
+		echo "shell $WORK/exp-deliver.sh"
+		echo "delete"
+		echo "finish"
+		echo "shell $WORK/exp-expunge.sh"
+		echo "continue"
+	} > "$WORK/exp-gdb.cmds"
+	timeout 300 gdb -q -batch -nx -x "$WORK/exp-gdb.cmds" --args "$PB" --config "$ECONF" \
+		store backup "$WORK/exp-backup" > "$WORK/exp-backup.out" 2>&1
+	grep -q 'exited normally' "$WORK/exp-backup.out" ||
+		fail "the held backup failed: $(tail -3 "$WORK/exp-backup.out")"
+	[ -s "$WORK/exp.err" ] && fail "during the backup: $(cat "$WORK/exp.err")"
+	grep -q '^+OK Bye, 1 messages deleted' "$WORK/exp-pop3.out" ||
+		fail "the expunge during the backup: $(tr -d '\r' < "$WORK/exp-pop3.out")"
+	if "$PB" --config "$ERCONF" store restore "$WORK/exp-backup" > "$WORK/exp-restore.out" 2>&1; then
+		"$PB" --config "$ERCONF" store check > "$WORK/exp-check.out" 2>&1 ||
+			fail "store check of the backup taken across an expunge: $(head -5 "$WORK/exp-check.out")"
+	else
+		fail "the backup taken across an expunge does not restore: $(head -3 "$WORK/exp-restore.out")"
+	fi
+	# The file the expunge left is an orphan for maintenance to collect.
+	"$TOOL" maintain --config "$ECONF" --orphan-age 0 > /dev/null || fail "maintain failed"
+	"$TOOL" orphans --config "$ECONF" | grep -q 'has no body record' &&
+		fail "maintenance left the expunged body's file"
+	note "backup across an expunge: restored and checked"
+fi
+
 [ "$FAILED" = 0 ] && note "PASS"
 exit "$FAILED"
