@@ -120,6 +120,19 @@ static int queue_cmd_flush(struct admin *admin, int argc, char **argv)
 	ret = outq_flush(admin->store, id, &error);
 	if (ret < 0)
 		return admin_store_fail(-1, 0, "queue flush", error);
+	if (ret == 0 && id != NULL) {
+		/* 0 is also an entry already due or held by a relay: only
+		 * an id that is not in the queue is an error. */
+		struct outq_entry e;
+
+		ret = outq_get(admin->store, id, &e, &error);
+		if (ret == 0)
+			return admin_fail(ADMIN_EXIT_DATAERR, "%s: no such queue entry", admin_arg(id));
+		if (ret < 0)
+			return admin_store_fail(-1, 0, "queue flush", error);
+		outq_entry_clear(&e);
+		ret = 0;
+	}
 	admin_say("%d entr%s due now; the next relay run (relay --run-queue, or the timer) "
 		  "delivers %s", ret, ret == 1 ? "y" : "ies", ret == 1 ? "it" : "them");
 	return ADMIN_EXIT_OK;

@@ -139,19 +139,62 @@ static int user_cmd_passwd(struct admin *admin, int argc, char **argv)
 	return ADMIN_EXIT_OK;
 }
 
+/* Aliases whose target is the user being deleted (ASCII case folded, as
+ * the store compares addresses), collected before the deletion. */
+struct user_aliases {
+	const char *address;
+	char (*pairs)[2][STORE_ADDRESS_MAX + 1];
+	size_t n, cap;
+};
+
+static int user_alias_collect(const char *source, const char *target, void *ctx)
+{
+	struct user_aliases *a = ctx;
+
+	if (strcasecmp(target, a->address) != 0)
+		return 0;
+	if (a->n == a->cap) {
+		void *grown = reallocarray(a->pairs, a->cap + USER_LIST_CHUNK, sizeof(*a->pairs));
+
+		if (grown == NULL)
+			return -1;
+		a->pairs = grown;
+		a->cap += USER_LIST_CHUNK;
+	}
+	snprintf(a->pairs[a->n][0], sizeof(a->pairs[0][0]), "%s", source);
+	snprintf(a->pairs[a->n][1], sizeof(a->pairs[0][1]), "%s", target);
+	a->n++;
+	return 0;
+}
+
 static int user_cmd_del(struct admin *admin, int argc, char **argv)
 {
+	struct user_aliases aliases = { .address = argv[0] };
 	const char *error = NULL;
 	int ret;
 
 	(void)argc;
+	/* Aliases are addresses, not users: one naming the user stays, and a
+	 * user created later with that address gets its mail. Say which. */
+	if (store_alias_list(admin->store, user_alias_collect, &aliases, &error) < 0) {
+		free(aliases.pairs);
+		return admin_store_fail(-1, 0, "alias list", error);
+	}
 	ret = store_user_del(admin->store, argv[0], &error);
+	if (ret <= 0)
+		free(aliases.pairs);
 	if (ret == 0)
 		return admin_store_fail(0, ADMIN_EXIT_NOUSER, admin_arg(argv[0]),
 					error != NULL ? error : "no such user");
 	if (ret < 0)
 		return admin_store_fail(ret, 0, admin_arg(argv[0]), error);
 	admin_say("user %s deleted, with all their mail", admin_arg(argv[0]));
+	/* Stored addresses passed the store's parser: no control bytes. */
+	for (size_t i = 0; i < aliases.n; i++)
+		admin_say("alias %s -> %s is left (a new user %s would get its mail): "
+			  "pillarbox alias del %s %s", aliases.pairs[i][0], aliases.pairs[i][1],
+			  aliases.pairs[i][1], aliases.pairs[i][0], aliases.pairs[i][1]);
+	free(aliases.pairs);
 	return ADMIN_EXIT_OK;
 }
 

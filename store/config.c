@@ -428,8 +428,14 @@ static const char *config_key_set(struct config *config, const struct config_key
 	case CONFIG_UINT:
 		if (config_number_parse(value, false, &n) < 0)
 			return "expected a number";
-		if (n < key->min || n > key->max)
-			return "number out of range";
+		if (n < key->min || n > key->max) {
+			/* Say which numbers would do. */
+			static char range[64];
+
+			snprintf(range, sizeof(range), "number out of range (%llu to %llu)",
+				 (unsigned long long)key->min, (unsigned long long)key->max);
+			return range;
+		}
 		*(unsigned *)field = (unsigned)n;
 		return NULL;
 	default:

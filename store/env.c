@@ -553,10 +553,13 @@ static int format_check(struct store *store, DB_TXN *txn)
 		return store_err(store, "%s: store format version %u is newer than this program "
 				 "understands (%u): upgrade Pillarbox; nothing was changed",
 				 store->config->store, version, STORE_FORMAT_VERSION);
+	/* Version 1 is the first: no Pillarbox ever wrote an older one, so
+	 * there is nothing to upgrade from, only a damaged record. */
 	if (version < STORE_FORMAT_VERSION)
-		return store_err(store, "%s: store format version %u is older than %u: "
-				 "run 'pillarbox store upgrade'", store->config->store, version,
-				 STORE_FORMAT_VERSION);
+		return store_err(store, "%s: store format version %u was never written by "
+				 "Pillarbox (the first is %u): meta.db is damaged; restore a backup "
+				 "with 'pillarbox store restore'; nothing was changed",
+				 store->config->store, version, STORE_FORMAT_VERSION);
 	return 0;
 }
 

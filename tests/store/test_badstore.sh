@@ -98,6 +98,16 @@ copy newer
 expect_error newer-format "$WORK/newer" "$WORK/newer" "upgrade" \
 	"$TOOL" status --config "$WORK/newer.conf" --user "$USER_ADDR"
 
+# 3b. A format record older than the first version (none was ever written):
+# no upgrade command exists to send the administrator to.
+copy older
+"$TOOL" setformat --config "$WORK/older.conf" --version 0 || die "setformat failed"
+expect_error older-format "$WORK/older" "$WORK/older" "restore a backup" \
+	"$TOOL" status --config "$WORK/older.conf" --user "$USER_ADDR"
+if grep -q -i "upgrade" "$OUT/older-format.err"; then
+	fail "older-format: the error names an upgrade that does not exist: $(cat "$OUT/older-format.err")"
+fi
+
 # 4. A missing configuration file.
 expect_error missing-config "$WORK" "$WORK/missing.conf" "no such file.*--config FILE" \
 	"$TOOL" status --config "$WORK/missing.conf" --user "$USER_ADDR"

@@ -110,6 +110,9 @@ check "store init" 0 pb store init
 check "queue list" 0 pb queue list
 check "queue delete bad id" 65 pb queue delete 0123
 check "queue show unknown" 65 pb queue show 00000000000000000000000000000000
+check "queue flush unknown" 65 pb queue flush 00000000000000000000000000000000
+expect_grep "queue flush unknown says so" "^pillarbox: 00000000000000000000000000000000: no such queue entry\$" "$err"
+check "queue flush of an empty queue" 0 pb queue flush
 if [ "$(id -u)" -eq 0 ]; then
 	perms=$(stat -c '%U:%G %a' "$T/store/sub")
 	if [ "$perms" = "pillarbox:pillarbox 2770" ]; then
@@ -280,7 +283,11 @@ expect_grep "restored INBOX" "^INBOX${TAB}3${TAB}" "$out"
 # ---- deleting
 check "alias del all" 0 pb alias del postmaster@example.test
 check "alias del again" 65 pb alias del postmaster@example.test
+pb alias add info@other.test BOB@example.test >/dev/null 2>&1
 check "user del" 0 pb user del bob@example.test
+expect_grep "user del names the alias left pointing at the user" \
+	"^pillarbox: alias info@other.test -> BOB@example.test is left (a new user BOB@example.test would get its mail): pillarbox alias del info@other.test BOB@example.test\$" "$err"
+check "alias del of the alias left" 0 pb alias del info@other.test
 check "user del again" 67 pb user del bob@example.test
 expect_grep "user del again names the address once" "^pillarbox: no such user bob@example.test\$" "$err"
 check "domain del refused while a user exists" 65 pb domain del example.test

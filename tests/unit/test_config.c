@@ -273,8 +273,8 @@ static void test_errors(void **state)
 	FAILS("webmail_base = webmail\n", 1, "webmail_base: expected a URL path");
 	FAILS("webmail_base = /webmail/\n", 1, "expected a URL path");
 	FAILS("webmail_base = /a\"b\n", 1, "expected a URL path");
-	FAILS("password_cost = 12\n", 1, "password_cost: number out of range");
-	FAILS("idle_timeout = 0\n", 1, "idle_timeout: number out of range");
+	FAILS("password_cost = 12\n", 1, "password_cost: number out of range (0 to 11)");
+	FAILS("idle_timeout = 0\n", 1, "idle_timeout: number out of range (1 to 86400)");
 	FAILS("watchdog_seconds = 1.5\n", 1, "expected a number");
 	FAILS("relayhost = smarthost\n", 1, "relayhost: expected host:port");
 	FAILS("resolver = ::1:53\n", 1, "expected host:port");
