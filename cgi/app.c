@@ -780,7 +780,7 @@ void webmail_handle(struct webmail *wm, struct http_request *req, struct http_re
 		buf_init(&resp->body, 0);
 		buf_puts(&resp->body, fallback_page);
 	}
-	/* HEAD: the front ends send the headers only */
+	/* HEAD and 304: the front ends send the headers only */
 }
 
 void webmail_access_log(const struct http_request *req, const struct http_response *resp,

@@ -252,7 +252,10 @@ static char *param_get(struct arena *a, const char *v, size_t len, const char *w
 		if (i < len && v[i] == '"') {
 			i++;
 			while (i < len && v[i] != '"') {
-				if (v[i] == '\\' && i + 1 < len)
+				/* only \" and \\ are escapes: browsers send a
+				 * backslash in a file name as it is, and old ones
+				 * a Windows path ("C:\dir\a.pdf", RFC 7578 4.2) */
+				if (v[i] == '\\' && i + 1 < len && (v[i + 1] == '"' || v[i + 1] == '\\'))
 					i++;
 				buf_putc(&val, v[i++]);
 			}

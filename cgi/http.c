@@ -287,6 +287,31 @@ const char *http_reason(int status)
 	}
 }
 
+bool http_etag_match(const char *list, const char *etag)
+{
+	size_t elen = strlen(etag);
+	const char *p = list;
+	if (p == NULL)
+		return false;
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			return false;
+		if (*p == '*')
+			return true;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		const char *end = *p == '"' ? strchr(p + 1, '"') : NULL;
+		if (end == NULL)
+			return false;
+		end++;
+		if ((size_t)(end - p) == elen && memcmp(p, etag, elen) == 0)
+			return true;
+		p = end;
+	}
+}
+
 bool http_cookie_get(const char *header, const char *name, char *dst, size_t size)
 {
 	size_t nlen = strlen(name);

@@ -104,6 +104,11 @@ void http_header_add(struct http_response *resp, struct arena *a, const char *na
 /* The reason phrase for a status ("Not Found"). */
 const char *http_reason(int status);
 
+/* true if an If-None-Match header value (a list of entity tags, or "*")
+ * matches our strong `etag` ("\"...\""): weak comparison, as RFC 9110
+ * 13.1.2 requires (W/"x" matches "x"). A malformed list matches nothing. */
+bool http_etag_match(const char *if_none_match, const char *etag);
+
 /* Looks a cookie up in the Cookie header: copies its value (at most
  * size-1 bytes) into dst. true if found. */
 bool http_cookie_get(const char *header, const char *name, char *dst, size_t size);

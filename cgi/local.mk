@@ -68,9 +68,9 @@ dist_templates_DATA += templates/compose.html templates/sent.html
 
 # Unit tests: each links only what it tests.
 check_PROGRAMS += tests/unit/test_template tests/unit/test_form tests/unit/test_sanitize \
-	tests/unit/test_session
+	tests/unit/test_session tests/unit/test_http
 TESTS += tests/unit/test_template tests/unit/test_form tests/unit/test_sanitize \
-	tests/unit/test_session
+	tests/unit/test_session tests/unit/test_http
 tests_unit_test_template_SOURCES = tests/unit/test_template.c
 tests_unit_test_template_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_test_template_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
@@ -79,6 +79,10 @@ tests_unit_test_form_SOURCES = tests/unit/test_form.c
 tests_unit_test_form_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
 tests_unit_test_form_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_form_LDADD = cgi/libwebmail.a $(UNIT_LIBS)
+tests_unit_test_http_SOURCES = tests/unit/test_http.c
+tests_unit_test_http_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
+tests_unit_test_http_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_http_LDADD = cgi/libwebmail.a $(UNIT_LIBS)
 tests_unit_test_sanitize_SOURCES = tests/unit/test_sanitize.c
 tests_unit_test_sanitize_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_test_sanitize_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(GUMBO_CFLAGS)

@@ -70,12 +70,6 @@ void page_static(struct ctx *c)
 					(unsigned long long)st.st_mtime);
 	http_header_add(c->resp, c->a, "Cache-Control", "public, max-age=86400");
 	http_header_add(c->resp, c->a, "ETag", etag);
-	if (c->req->if_none_match != NULL && strcmp(c->req->if_none_match, etag) == 0) {
-		close(fd);
-		c->resp->status = 304;
-		return;
-	}
-	http_header_add(c->resp, c->a, "Content-Type", type);
 	char chunk[16384];
 	ssize_t n;
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
@@ -84,5 +78,13 @@ void page_static(struct ctx *c)
 	if (n < 0) {
 		buf_reset(&c->resp->body);
 		page_error(c, 500, "The file could not be read.");
+		return;
 	}
+	/* the body stays: a front end sends none with a 304, but a
+	 * Content-Length must be the 200's or none (RFC 9110 8.6), and
+	 * libmicrohttpd sends one from the body's size */
+	if (http_etag_match(c->req->if_none_match, etag))
+		c->resp->status = 304;
+	else
+		http_header_add(c->resp, c->a, "Content-Type", type);
 }

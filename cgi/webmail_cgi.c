@@ -230,7 +230,7 @@ static uint64_t write_response(const struct http_request *req, struct http_respo
 		out_header("Content-Length", line);
 	}
 	out_puts("\r\n");
-	if (req->method == HTTP_HEAD)
+	if (req->method == HTTP_HEAD || resp->status == 304)
 		return 0;
 	if (resp->stream.read != NULL) {
 		char chunk[65536];

@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,9 @@
 /* The server's address space: generous, but a runaway fails malloc
  * instead of meeting the OOM killer (which would crash the store). */
 #define ADDRESS_SPACE ((size_t)4 << 30)
+/* After SIGTERM, requests in flight (a large download) get this long to
+ * finish before the rest are cut; well inside systemd's 90 s stop timeout. */
+#define STOP_WAIT_SECONDS 30
 
 struct server {
 	struct webmail *wm;
@@ -59,6 +63,9 @@ struct server {
 	 * X-Forwarded-For and X-Forwarded-Proto are believed. */
 	char proxies[PROXIES_MAX][INET6_ADDRSTRLEN];
 	size_t nproxies;
+	/* requests begun and not completed; set when a stop signal came */
+	atomic_uint in_flight;
+	atomic_bool stopping;
 };
 
 /* One request's state, from the URI log callback to "completed". */
@@ -74,7 +81,7 @@ struct conn_req {
 
 static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-	(void)cls;
+	struct server *srv = cls;
 	(void)conn;
 	struct conn_req *cr = calloc(1, sizeof(*cr));
 	if (cr == NULL)
@@ -89,6 +96,7 @@ static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 		free(cr);
 		return NULL;
 	}
+	atomic_fetch_add(&srv->in_flight, 1);
 	return cr;
 }
 
@@ -169,25 +177,66 @@ static void fill_client(struct server *srv, struct MHD_Connection *conn, struct 
 		req->https = strcasecmp(proto, "https") == 0;
 }
 
+static enum MHD_Result host_count(void *cls, enum MHD_ValueKind kind, const char *key,
+				  const char *value)
+{
+	unsigned *n = cls;
+	(void)kind;
+	(void)value;
+	*n += strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0;
+	return MHD_YES;
+}
+
+/* RFC 9112 3.2: a request with more than one Host, an HTTP/1.1 request
+ * without one, or a Host that is not host[:port] is answered 400. */
+static bool host_ok(struct MHD_Connection *conn, const char *version)
+{
+	unsigned n = 0;
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, host_count, &n);
+	const char *host = header(conn, MHD_HTTP_HEADER_HOST);
+	if (n > 1 || (n == 0 && strcmp(version, MHD_HTTP_VERSION_1_1) == 0))
+		return false;
+	for (const char *s = host; s != NULL && *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr("-._~%!$&'()*+,;=:[]", *s) == NULL)
+			return false;
+	return true;
+}
+
 static void fill_request(struct server *srv, struct MHD_Connection *conn, struct conn_req *cr,
-			 const char *method)
+			 const char *method, const char *version)
 {
 	struct http_request *req = cr->req;
 	struct arena *a = req->arena;
 	req->method = strcmp(method, "GET") == 0 ? HTTP_GET : strcmp(method, "HEAD") == 0 ? HTTP_HEAD
 		      : strcmp(method, "POST") == 0 ? HTTP_POST : HTTP_OTHER;
-	const char *q = strchr(cr->uri, '?');
-	size_t plen = q == NULL ? strlen(cr->uri) : (size_t)(q - cr->uri);
+	if (!host_ok(conn, version)) {
+		req->error_status = 400;
+		req->error = "a missing, repeated or malformed Host header";
+	}
+	/* absolute-form ("GET http://host/webmail/ HTTP/1.1"), which a server
+	 * MUST accept (RFC 9112 3.2.2): the path after the authority */
+	const char *uri = cr->uri;
+	size_t scheme = strncasecmp(uri, "http://", 7) == 0 ? 7
+			: strncasecmp(uri, "https://", 8) == 0 ? 8 : 0;
+	if (scheme > 0) {
+		uri += scheme + strcspn(uri + scheme, "/?");
+		if (*uri != '/' && (uri = arena_printf(a, "/%s", uri)) == NULL) {
+			uri = "/";
+			req->error_status = 500;
+			req->error = "out of memory";
+		}
+	}
+	const char *q = strchr(uri, '?');
+	size_t plen = q == NULL ? strlen(uri) : (size_t)(q - uri);
 	const char *base = webmail_base(srv->wm);
 	size_t blen = strlen(base);
 	/* the application lives under its base path; outside it, the core
 	 * answers the mail client set-up paths (and 404 to anything else) */
-	if (plen >= blen && strncmp(cr->uri, base, blen) == 0 &&
-	    (plen == blen || cr->uri[blen] == '/')) {
-		http_request_set_target(req, cr->uri + blen, plen - blen, q == NULL ? "" : q + 1,
+	if (plen >= blen && strncmp(uri, base, blen) == 0 && (plen == blen || uri[blen] == '/')) {
+		http_request_set_target(req, uri + blen, plen - blen, q == NULL ? "" : q + 1,
 					q == NULL ? 0 : strlen(q + 1));
 	} else {
-		http_request_set_target(req, cr->uri, plen, q == NULL ? "" : q + 1,
+		http_request_set_target(req, uri, plen, q == NULL ? "" : q + 1,
 					q == NULL ? 0 : strlen(q + 1));
 		req->at_root = true;
 	}
@@ -234,7 +283,8 @@ static void stream_free_cb(void *cls)
 	free(s);
 }
 
-static enum MHD_Result respond(struct MHD_Connection *conn, struct conn_req *cr)
+static enum MHD_Result respond(struct server *srv, struct MHD_Connection *conn,
+			       struct conn_req *cr)
 {
 	struct http_response *resp = &cr->resp;
 	struct MHD_Response *r;
@@ -267,6 +317,9 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct conn_req *cr)
 	}
 	for (size_t i = 0; i < resp->nheaders; i++)
 		MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+	/* stopping: no further request on this connection */
+	if (atomic_load(&srv->stopping))
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resp->status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -279,7 +332,6 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	struct server *srv = cls;
 	struct conn_req *cr = *con_cls;
 	(void)url;
-	(void)version;
 	if (cr == NULL)
 		return MHD_NO;
 	if (cr->answered) {
@@ -288,10 +340,10 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	}
 	if (!cr->begun) {
 		cr->begun = true;
-		fill_request(srv, conn, cr, method);
+		fill_request(srv, conn, cr, method, version);
 		if (cr->req->method == HTTP_POST && http_body_begin(cr->req, WEBMAIL_BODY_MAX) < 0) {
 			webmail_handle(srv->wm, cr->req, &cr->resp);
-			return respond(conn, cr);
+			return respond(srv, conn, cr);
 		}
 		return MHD_YES;
 	}
@@ -300,7 +352,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 		    http_body_feed(cr->req, upload_data, *upload_data_size) < 0) {
 			*upload_data_size = 0;
 			webmail_handle(srv->wm, cr->req, &cr->resp);
-			return respond(conn, cr);
+			return respond(srv, conn, cr);
 		}
 		*upload_data_size = 0;
 		return MHD_YES;
@@ -308,18 +360,19 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	if (cr->req->method == HTTP_POST)
 		http_body_end(cr->req);
 	webmail_handle(srv->wm, cr->req, &cr->resp);
-	return respond(conn, cr);
+	return respond(srv, conn, cr);
 }
 
 static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct server *srv = cls;
 	struct conn_req *cr = *con_cls;
-	(void)cls;
 	(void)conn;
 	(void)toe;
 	if (cr == NULL)
 		return;
+	atomic_fetch_sub(&srv->in_flight, 1);
 	if (cr->answered) {
 		struct timespec end;
 		clock_gettime(CLOCK_MONOTONIC, &end);
@@ -343,6 +396,33 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	line[strcspn(line, "\n")] = '\0';
 	log_warning("webmaild: libmicrohttpd: %s", line);
+}
+
+/* No new connection; the requests in flight finish (MHD_stop_daemon alone
+ * would cut a download in the middle), for at most STOP_WAIT_SECONDS or
+ * until a second stop signal; then the daemon stops. */
+static void stop_gracefully(struct server *srv, struct MHD_Daemon *d, const sigset_t *set)
+{
+	MHD_socket listen_fd = MHD_quiesce_daemon(d);
+	struct timespec now, end, tick = { 0, 100 * 1000 * 1000 };
+	atomic_store(&srv->stopping, true);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += STOP_WAIT_SECONDS;
+	while (atomic_load(&srv->in_flight) > 0) {
+		int sig = sigtimedwait(set, NULL, &tick);
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec ||
+		    (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec)) {
+			log_warning("webmaild: %u requests still running after %d s, cut",
+				    atomic_load(&srv->in_flight), STOP_WAIT_SECONDS);
+			break;
+		}
+	}
+	MHD_stop_daemon(d);
+	if (listen_fd != MHD_INVALID_SOCKET)
+		close(listen_fd);
 }
 
 static char *read_file(const char *path, const char **error_r)
@@ -503,7 +583,8 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+	/* MHD_USE_ITC: MHD_quiesce_daemon at a stop */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (https)
@@ -512,8 +593,8 @@ int main(int argc, char **argv)
 		flags, port, NULL, NULL, access_cb, &srv,
 		MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 		MHD_OPTION_THREAD_POOL_SIZE, threads,
-		MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, NULL,
-		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
+		MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, &srv,
+		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, &srv,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTIONS_MAX,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv.nproxies > 0 ? 0u : (unsigned)CONNECTIONS_PER_IP,
@@ -534,7 +615,7 @@ int main(int argc, char **argv)
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
 		;   /* nothing to reload: templates are read at start */
 	log_info("webmaild: stopping (signal %d)", sig);
-	MHD_stop_daemon(d);   /* waits for the requests in flight */
+	stop_gracefully(&srv, d, &set);
 out:
 	freeaddrinfo(ai);
 	webmail_free(&srv.wm);

@@ -160,6 +160,13 @@ static void test_multipart(void **state)
 	assert_int_equal(parse_multipart("Multipart/Form-Data; charset=utf-8; boundary=\"q\"", b2,
 					 sizeof(b2) - 1, 1, &l, &f, &status), 1);
 	assert_string_equal(form_get(&f, "a"), "x");
+	/* a backslash is an escape only before '"' and '\\': a Windows path
+	 * (old browsers) and a name with a backslash arrive whole */
+	const char b3[] = "--q\r\nContent-Disposition: form-data; name=f; "
+			  "filename=\"C:\\Users\\bob\\a\\\\b \\\"c\\\".pdf\"\r\n\r\nx\r\n--q--";
+	assert_int_equal(parse_multipart("multipart/form-data; boundary=q", b3, sizeof(b3) - 1, 1,
+					 &l, &f, &status), 1);
+	assert_string_equal(f.fields[0].filename, "C:\\Users\\bob\\a\\b \"c\".pdf");
 }
 
 static void expect_multipart_error(const char *ct, const char *data, size_t len,

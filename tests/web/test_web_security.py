@@ -10,6 +10,10 @@ nginx + fcgiwrap + webmail.cgi, or nginx + webmail.cgi as a FastCGI server
   - a POST without or with a wrong CSRF token changes nothing; another
     user's session cannot act on or read this one's mailboxes;
   - a forged Host header and paths like /webmail/../ reach nothing;
+    webmaild answers 400 to an HTTP/1.1 request without one valid Host
+    and accepts the absolute form (RFC 9112 3.2);
+  - static files answer conditional GETs: 304 for a list and a weak
+    If-None-Match, no body, no Content-Length but the 200's;
   - a 100 MB POST, a multipart body without its final boundary, a 10,000
     character boundary, a 1 MB query string, invalid UTF-8 in each field and
     unknown routes get a 4xx answer, and the servers keep working."""
@@ -115,6 +119,31 @@ def icon(server):
               "%s: the icon answers %d %s" % (server.name, r.status, r.getheader("Content-Type")))
 
 
+def static_conditional(server):
+    """A conditional GET of a static file served by the program itself: 304
+    for the weak comparison and a list (RFC 9110 13.1.2), without a body and
+    with no Content-Length but the 200's (8.6); the connection goes on."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        conn.request("GET", server.base + "/static/style.css")
+        r = conn.getresponse()
+        size, etag = len(r.read()), r.getheader("ETag")
+        for inm in (etag, "W/%s" % etag, '"other", %s' % etag):
+            conn.request("GET", server.base + "/static/style.css", headers={"If-None-Match": inm})
+            r = conn.getresponse()
+            body = r.read()
+            length = r.getheader("Content-Length")
+            check(r.status == 304 and body == b"" and length in (None, str(size)),
+                  "%s: If-None-Match: %s: 304, Content-Length %s of %d" % (server.name, inm,
+                                                                          length, size))
+        conn.request("GET", server.base + "/static/logo.svg")
+        r = conn.getresponse()
+        check(r.status == 200 and r.read().lstrip().startswith(b"<svg"),
+              "%s: the connection goes on after the 304s" % server.name)
+    finally:
+        conn.close()
+
+
 def cgi_icon(store):
     """webmail.cgi answering for the static files itself (where the web
     server has no alias for them): the icon's type as webmaild gives it."""
@@ -123,14 +152,26 @@ def cgi_icon(store):
                REQUEST_METHOD="GET", SCRIPT_NAME="/webmail", PATH_INFO="/static/logo.svg",
                QUERY_STRING="", SERVER_NAME="127.0.0.1", SERVER_PORT="80",
                REMOTE_ADDR="127.0.0.1", SERVER_PROTOCOL="HTTP/1.1")
-    r = subprocess.run([webenv.CGI], env=env, capture_output=True, stdin=subprocess.DEVNULL,
-                       timeout=30)
-    head, _, body = r.stdout.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    check(r.returncode == 0 and "Status: 200 OK" in lines and "Content-Type: image/svg+xml" in lines
+    def get(**extra):
+        r = subprocess.run([webenv.CGI], env=dict(env, **extra), capture_output=True,
+                           stdin=subprocess.DEVNULL, timeout=30)
+        head, _, body = r.stdout.partition(b"\r\n\r\n")
+        return r.returncode, head.decode("latin-1").split("\r\n"), body
+
+    code, lines, body = get()
+    check(code == 0 and "Status: 200 OK" in lines and "Content-Type: image/svg+xml" in lines
           and body.lstrip().startswith(b"<svg"),
           "webmail.cgi as a CGI: the icon answers %s" % "; ".join(
               l for l in lines if l.startswith(("Status:", "Content-Type:"))))
+    # conditional GETs (RFC 9110 13.1.2): the weak comparison, a list
+    etag = [l[6:] for l in lines if l.startswith("ETag: ")]
+    etag = etag[0] if etag else '"none"'
+    for inm, want in ((etag, 304), ("W/" + etag, 304), ('"other", ' + etag, 304),
+                      ('"other"', 200)):
+        code, lines, body = get(HTTP_IF_NONE_MATCH=inm)
+        status = "Status: %d" % want
+        check(any(l.startswith(status) for l in lines) and (want == 200 or body == b""),
+              "webmail.cgi: If-None-Match: %s answers %d (%s)" % (inm, want, lines[0]))
 
 
 def csrf_and_sessions(server):
@@ -218,6 +259,18 @@ def host_and_paths(server):
         check(r.status == 303 and r.getheader("Location") == "/webmail/",
               "%s: / redirects to /webmail/ (%d %s)" % (server.name, r.status,
                                                         r.getheader("Location")))
+        # RFC 9112 3.2: one valid Host in HTTP/1.1; the absolute form accepted
+        for host, want in (("", 400), ("Host: a\r\nHost: b\r\n", 400), ("Host: a b\r\n", 400),
+                           ("Host: [::1]:8080\r\n", 200)):
+            status = raw_request(server, ("GET /webmail/login HTTP/1.1\r\n%sConnection: close"
+                                          "\r\n\r\n" % host).encode())
+            check(status == want, "%s: a request with %r: %d (%d)" % (server.name, host, want,
+                                                                     status))
+        for target in ("http://127.0.0.1/webmail/login?x=1", "HTTP://h", "https://h?y"):
+            status = raw_request(server, ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: "
+                                          "close\r\n\r\n" % target).encode())
+            check(status in (200, 303), "%s: the absolute form %s is accepted (%d)"
+                  % (server.name, target, status))
     for p in ("/webmail/../etc/passwd", "/webmail/static/../../pillarbox.conf",
               "/webmail/static/%2e%2e/%2e%2e/pillarbox.conf", "/webmail/%2e%2e/",
               "/webmail/static/..%2fstyle.css", "/webmail//list", "/webmail/static/",
@@ -370,6 +423,7 @@ def main():
             servers.append(webenv.Apache(store, mpm="fcgid"))
             servers.append(webenv.Nginx(store, fastcgi=True))
         cgi_icon(store)
+        static_conditional(servers[0])
         for s in servers:
             overrides(s)
             security_headers(s)

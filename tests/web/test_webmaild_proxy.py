@@ -8,10 +8,14 @@
   - from any other peer both headers are ignored: a client cannot choose
     its own address or pretend to be one of many;
   - without --proxy, one address holds at most 64 connections: a client
-    that opens slow ones (slowloris) cannot take all the server's 1000."""
+    that opens slow ones (slowloris) cannot take all the server's 1000;
+  - SIGTERM in the middle of a 20 MB download lets it finish, then the
+    server stops (0) without waiting for an idle keep-alive connection."""
+import base64
 import os
 import re
 import select
+import signal
 import socket
 import sys
 import time
@@ -91,6 +95,51 @@ def guesses(client, client_ip):
             for i in range(GUESSES)}
 
 
+def graceful_stop(store, servers):
+    big = base64.encodebytes(os.urandom(15 << 20)).replace(b"\n", b"\r\n")
+    store.deliver("bob@example.com", b"From: a@example.com\r\nTo: bob@example.com\r\n"
+                  b"Subject: A large download\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\n"
+                  b"MIME-Version: 1.0\r\nContent-Type: application/octet-stream\r\n"
+                  b"Content-Transfer-Encoding: base64\r\n\r\n" + big)
+    server = webenv.Webmaild(store, log_name="webmaild-stop.log")
+    servers.append(server)
+    c = webenv.Client(server)
+    c.login()
+    r = c.get("/list")
+    mb = re.search(r'name="mb" value="(\d+)"', r.text).group(1)
+    uid = re.search(r'value="(\d+)" id="sel\d+" aria-label="Select: A large download"',
+                    r.text).group(1)
+    idle = socket.create_connection(("127.0.0.1", server.port), 10)
+    s = socket.create_connection(("127.0.0.1", server.port), 10)
+    s.sendall(("GET /webmail/raw?mb=%s&uid=%s HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: %s\r\n\r\n"
+               % (mb, uid, "; ".join("%s=%s" % kv for kv in c.cookies.items()))).encode())
+    s.settimeout(30)
+    data = s.recv(65536)
+    # the server is in the middle of the response: our buffers hold far less
+    server.procs[0].send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    while True:
+        try:
+            got = s.recv(1 << 20)
+        except OSError:
+            break
+        if not got:
+            break
+        data += got
+    s.close()
+    idle.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    m = re.search(rb"\r\nContent-Length: (\d+)", head)
+    check(m is not None and len(body) == int(m.group(1)) and len(body) > 20 << 20,
+          "SIGTERM during a download: it finishes (%d of %s bytes)"
+          % (len(body), m and m.group(1).decode()))
+    try:
+        status = server.procs[0].wait(timeout=10)
+    except Exception:
+        status = None
+    check(status == 0, "... and then the server stops at once, status 0 (%s)" % status)
+
+
 def main():
     store = webenv.Store()
     proxied = webenv.Webmaild(store, extra_args=["--proxy", "127.0.0.1"],
@@ -133,6 +182,7 @@ def main():
               "the others served (%d)" % (PER_IP + 1, PER_IP, closed, served))
         check(webenv.Client(direct).get("/login").status == 200,
               "and once they are gone the server answers again")
+        graceful_stop(store, servers)
     finally:
         webenv.stop_all(servers, store, failures)
     webenv.exit_with(failures)
