@@ -94,10 +94,11 @@ static bool append_is_message(const struct imap_arg *a)
 	return a->streamed || (a->type == IMAP_ARG_LIST && a->len == 1 && a->child->streamed);
 }
 
-/* Reads one literal of `size` bytes into a new body; 1 stored, 0 too big
- * (drained), -1 store error (drained when possible), -2 connection gone. */
-static int append_stream(struct imap_session *s, uint64_t size, struct store_body **body_r,
-			 const char **error_r)
+/* Reads one literal of `size` bytes into a new body (a literal8 `binary`
+ * one byte for byte); 1 stored, 0 too big (drained), -1 store error (drained
+ * when possible), -2 connection gone. */
+static int append_stream(struct imap_session *s, uint64_t size, bool binary,
+			 struct store_body **body_r, const char **error_r)
 {
 	struct store_body_writer *w = NULL;
 	char *buf = malloc(IMAP_CHUNK);
@@ -109,6 +110,8 @@ static int append_stream(struct imap_session *s, uint64_t size, struct store_bod
 	}
 	if (store_body_create(s->store, &w, error_r) < 0)
 		failed = true;
+	else if (binary)
+		store_body_binary(w);
 	while (size > 0) {
 		const char *cerr = NULL;
 		ssize_t n = conn_read(s->conn, buf, size < IMAP_CHUNK ? (size_t)size : IMAP_CHUNK,
@@ -218,7 +221,7 @@ int imap_append_run(struct imap_session *s, struct imap_cmd *cmd)
 		if (info.sync) {
 			imap_puts(s, "+ Ready for literal data\r\n");
 		}
-		int r = append_stream(s, info.size, &m->body, &error);
+		int r = append_stream(s, info.size, info.binary, &m->body, &error);
 		if (r == -2) {
 			ret = -1;
 			goto out;

@@ -73,7 +73,8 @@ static size_t lower_bound(const struct mailbox_array *a, const char *key)
 	return lo;
 }
 
-/* 1 if some mailbox lies below `name`; with `subscribed_only`, a subscribed one. */
+/* 1 if some mailbox lies below `name`; with `subscribed_only`, a subscribed
+ * one (or a subscribed name without a mailbox, id 0). */
 static bool has_children(const struct mailbox_array *a, const char *name, bool subscribed_only)
 {
 	char prefix[STORE_MAILBOX_NAME_MAX + 2];
@@ -85,7 +86,7 @@ static bool has_children(const struct mailbox_array *a, const char *name, bool s
 	for (size_t i = lower_bound(a, prefix); i < a->n; i++) {
 		if (strncmp(a->items[i].name, prefix, len + 1) != 0)
 			return false;
-		if (!subscribed_only || a->items[i].subscribed)
+		if (subscribed_only ? a->items[i].subscribed : a->items[i].id != 0)
 			return true;
 	}
 	return false;
@@ -265,7 +266,11 @@ static int imap_list_run(struct imap_session *s, struct imap_cmd *cmd, unsigned 
 		if (pattern_make(s, ref, p, &patterns[npatterns]))
 			npatterns++;
 	}
-	if (store_mailbox_list(s->store, s->user.id, collect_cb, &mbs, &error) < 0) {
+	/* with the subscribed names whose mailbox was deleted (RFC 3501 6.3.4) */
+	if (store_mailbox_list(s->store, s->user.id, collect_cb, &mbs, &error) < 0 ||
+	    ((opts & (SEL_SUBSCRIBED | LIST_LSUB)) &&
+	     store_mailbox_list_gone_subscribed(s->store, s->user.id, collect_cb, &mbs,
+						&error) < 0)) {
 		free(patterns);
 		free(mbs.items);
 		imap_store_error(s, cmd, error);
@@ -300,8 +305,12 @@ static int imap_list_run(struct imap_session *s, struct imap_cmd *cmd, unsigned 
 			continue;
 		imap_puts(s, opts & LIST_LSUB ? "* LSUB (" : "* LIST (");
 		bool first = true;
-		if (noselect) {
-			imap_puts(s, "\\Noselect) \"/\" ");
+		if (noselect || mb->id == 0) {
+			/* id 0, a subscribed name without a mailbox: \NonExistent
+			 * (RFC 5258 3.4, RFC 9051 7.3.1), to LSUB \Noselect */
+			imap_puts(s, mb->id != 0 || (opts & LIST_LSUB) ? "\\Noselect"
+								      : "\\NonExistent \\Subscribed");
+			imap_puts(s, ") \"/\" ");
 			imap_write_mailbox(s, mb->name);
 			imap_puts(s, "\r\n");
 			continue;

@@ -114,6 +114,14 @@ int imap_cmd_expunge(struct imap_session *s, struct imap_cmd *cmd)
 		imap_store_error(s, cmd, error);
 		return 0;
 	}
+	/* QRESYNC: the tagged OK of an expunge carries the HIGHESTMODSEQ the
+	 * client is now in step with (RFC 7162 3.2.7, 3.2.9), so the VANISHED
+	 * up to it go out first */
+	if (r > 0 && s->qresync && imap_view_sync(s, true) == 0 && s->view != NULL) {
+		imap_replyf(s, cmd, "OK", "[HIGHESTMODSEQ %llu] Expunge completed",
+			    (unsigned long long)s->view->modseq);
+		return 0;
+	}
 	imap_ok(s, cmd, "Expunge completed");
 	return 0;
 }
@@ -126,6 +134,8 @@ int imap_cmd_close(struct imap_session *s, struct imap_cmd *cmd)
 		imap_bad(s, cmd, "CLOSE takes no arguments");
 		return 0;
 	}
+	/* no [HIGHESTMODSEQ] here even under QRESYNC: the expunges are
+	 * never told (RFC 7162 3.2.8) */
 	if (!s->view->readonly && view_expunge_deleted(s, NULL, 0, &error) < 0) {
 		imap_store_error(s, cmd, error);
 		return 0;

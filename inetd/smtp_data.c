@@ -19,6 +19,7 @@ void smtp_data_init(struct smtp_data *d)
 	d->state = ST_BOL;
 	d->bare_cr = false;
 	d->bare_lf = false;
+	d->nul = false;
 	d->octets = 0;
 }
 
@@ -99,6 +100,7 @@ enum smtp_data_status smtp_data_parse(struct smtp_data *d, const char *in, size_
 				out[o++] = '\n';
 				d->state = ST_LOOSE_BOL;
 			} else {
+				d->nul |= c == '\0';
 				out[o++] = c;
 				d->state = ST_TEXT;
 			}

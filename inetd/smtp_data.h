@@ -6,7 +6,9 @@
  *
  *  - CRLF is the only line ending. A bare CR or bare LF anywhere marks the
  *    message as refused (bare_cr / bare_lf); the reader goes on to find the
- *    end so the session stays in step, but the caller stores nothing.
+ *    end so the session stays in step, but the caller stores nothing. So
+ *    does a NUL byte (nul): 7bit and 8BITMIME data hold none (RFC 2045
+ *    2.7-2.8, RFC 6152), only BINARYMIME's BDAT may, which we do not offer.
  *  - The end of data is recognised only as CRLF "." CRLF (the first CRLF
  *    may be the one that ended the DATA command line, hence the reader
  *    starts at the beginning of a line).
@@ -33,6 +35,7 @@ struct smtp_data {
 	int state;               /* private */
 	bool bare_cr;            /* a CR not followed by LF was seen */
 	bool bare_lf;            /* a LF not preceded by CR was seen */
+	bool nul;                /* a NUL byte was seen */
 	uint64_t octets;         /* message bytes produced so far */
 };
 
@@ -47,10 +50,10 @@ void smtp_data_init(struct smtp_data *data);
 enum smtp_data_status smtp_data_parse(struct smtp_data *data, const char *in, size_t len,
 				      char *out, size_t *out_len_r, size_t *consumed_r);
 
-/* true when the message may be stored: no bare CR or LF. */
+/* true when the message may be stored: no bare CR or LF, no NUL. */
 static inline bool smtp_data_clean(const struct smtp_data *data)
 {
-	return !data->bare_cr && !data->bare_lf;
+	return !data->bare_cr && !data->bare_lf && !data->nul;
 }
 
 #endif

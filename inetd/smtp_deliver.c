@@ -24,6 +24,7 @@
 enum smtp_msg_error {
 	SMTP_MSG_OK,
 	SMTP_MSG_BARE_NEWLINE,   /* a bare CR or LF */
+	SMTP_MSG_NUL,            /* a NUL byte (as `pillarbox deliver` refuses) */
 	SMTP_MSG_LINE_TOO_LONG,  /* a line past SMTP_DATA_LINE_MAX */
 	SMTP_MSG_TOO_BIG,        /* past max_message_size */
 	SMTP_MSG_HEADER_TOO_BIG, /* submission: header past SMTP_HEADER_MAX */
@@ -154,7 +155,7 @@ static void smtp_msg_put(struct smtp_msg *m, const char *data, size_t len)
 	if (m->error != SMTP_MSG_OK)
 		return;
 	if (!smtp_data_clean(&m->data)) {
-		smtp_msg_fail(m, SMTP_MSG_BARE_NEWLINE);
+		smtp_msg_fail(m, m->data.nul ? SMTP_MSG_NUL : SMTP_MSG_BARE_NEWLINE);
 		return;
 	}
 	m->size += len;
@@ -192,7 +193,7 @@ static enum smtp_data_status smtp_msg_feed(struct smtp_msg *m, const char *in, s
 
 	smtp_msg_put(m, m->out, out_len);
 	if (st != SMTP_DATA_MORE && !smtp_data_clean(&m->data))
-		smtp_msg_fail(m, SMTP_MSG_BARE_NEWLINE);
+		smtp_msg_fail(m, m->data.nul ? SMTP_MSG_NUL : SMTP_MSG_BARE_NEWLINE);
 	return st;
 }
 
@@ -201,6 +202,8 @@ static const char *smtp_msg_reply(enum smtp_msg_error error)
 	switch (error) {
 	case SMTP_MSG_BARE_NEWLINE:
 		return "550 5.6.0 Message refused: bare CR or LF in message data (CRLF required)";
+	case SMTP_MSG_NUL:
+		return "550 5.6.0 Message refused: NUL byte in message data";
 	case SMTP_MSG_LINE_TOO_LONG:
 		return "554 5.6.0 Message refused: line too long";
 	case SMTP_MSG_TOO_BIG:

@@ -234,6 +234,64 @@ int mailbox_info_subscribe_txn(struct store *store, DB_TXN *txn, uint32_t id, bo
 	return info_put(store, txn, id, &info);
 }
 
+/* ---- subscriptions of names without a mailbox ----
+ * A subscription is to a name and outlives the mailbox (RFC 3501 6.3.4,
+ * 6.3.6): DELETE of a subscribed mailbox leaves its name subscribed, until
+ * UNSUBSCRIBE, or a CREATE or RENAME of that name, which takes it back as
+ * the mailbox's flag. Such a name is kept in mailbox_info.db beside the
+ * info records, keyed (u32 user_id, name) as in mailboxes.db: never 4
+ * bytes long, so never a mailbox id; only each_gone_sub walks that
+ * database. An existing store needs nothing: it simply has none. */
+
+#define GONE_SUB_VERSION 1
+
+static int gone_sub_put(struct store *store, DB_TXN *txn, uint32_t user_id, const char *name)
+{
+	uint8_t key[MAILBOX_KEY_MAX], val = GONE_SUB_VERSION;
+	return store_put(store, DBI_MAILBOX_INFO, txn, key, mailbox_key(key, user_id, name), &val,
+			 1, 0);
+}
+
+/* Removes the name's record: 1 it was there, 0 not, < 0 error. */
+static int gone_sub_take(struct store *store, DB_TXN *txn, uint32_t user_id, const char *name)
+{
+	uint8_t key[MAILBOX_KEY_MAX];
+	return store_del(store, DBI_MAILBOX_INFO, txn, key, mailbox_key(key, user_id, name));
+}
+
+/* Calls cb for each of the user's subscribed names without a mailbox (a
+ * cursor over the user's prefix, skipping the info record whose id has
+ * the same four bytes). cb returns 0 to go on. */
+static int each_gone_sub(struct store *store, DB_TXN *txn, uint32_t user_id,
+			 int (*cb)(const char *name, void *ctx), void *ctx)
+{
+	DB *db = store_db(store, DBI_MAILBOX_INFO);
+	DBC *cur;
+	uint8_t kbuf[MAILBOX_KEY_MAX], vbuf[16 + STORE_MAILBOX_NAME_MAX];
+	int ret = db->cursor(db, txn, &cur, 0), r = 0;
+	if (ret != 0)
+		return store_dberr(store, ret, "mailbox_info cursor");
+	be32_put(kbuf, user_id);
+	DBT k = { .data = kbuf, .size = 4, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
+	DBT v = { .data = vbuf, .ulen = sizeof(vbuf), .flags = DB_DBT_USERMEM };
+	for (ret = cur->get(cur, &k, &v, DB_SET_RANGE); ret == 0 && r == 0;
+	     ret = cur->get(cur, &k, &v, DB_NEXT)) {
+		if (k.size < 4 || be32_get(kbuf) != user_id)
+			break;
+		if (k.size == 4)
+			continue;
+		char name[STORE_MAILBOX_NAME_MAX + 1];
+		size_t n = k.size - 4 < STORE_MAILBOX_NAME_MAX ? k.size - 4 : STORE_MAILBOX_NAME_MAX;
+		memcpy(name, kbuf + 4, n);
+		name[n] = '\0';
+		r = cb(name, ctx);
+	}
+	if (r == 0 && ret != 0 && ret != DB_NOTFOUND)
+		r = store_dberr(store, ret, "mailbox_info cursor");
+	cur->close(cur);
+	return r;
+}
+
 static void fill_mailbox(struct store_mailbox *mb, uint32_t id, const struct mailbox_info *info,
 			 const struct mboxstate *st)
 {
@@ -361,6 +419,10 @@ int mailbox_create_txn(struct store *store, DB_TXN *txn, uint32_t user_id, const
 		return r;
 	struct mailbox_info info = { .user_id = user_id, .special = special_use };
 	snprintf(info.name, sizeof(info.name), "%s", canon);
+	/* a name still subscribed since its DELETE is subscribed again */
+	if ((r = gone_sub_take(store, txn, user_id, canon)) < 0)
+		return r;
+	info.subscribed = r == 1;
 	be32_put(val, id);
 	r = store_put(store, DBI_MAILBOXES, txn, key, mailbox_key(key, user_id, canon), val, 4, 0);
 	if (r < 0)
@@ -494,6 +556,54 @@ int store_mailbox_list(struct store *store, uint32_t user_id,
 	return r;
 }
 
+static int gone_list_one(const char *name, void *ctx)
+{
+	struct list_ctx *c = ctx;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct store_mailbox *items = reallocarray(c->items, cap, sizeof(*items));
+		if (items == NULL)
+			return store_err(c->store, "out of memory");
+		c->items = items;
+		c->cap = cap;
+	}
+	struct store_mailbox *mb = &c->items[c->n++];
+	memset(mb, 0, sizeof(*mb));
+	mb->user_id = c->user_id;
+	snprintf(mb->name, sizeof(mb->name), "%s", name);
+	mb->subscribed = true;
+	return 0;
+}
+
+static int gone_list_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct list_ctx *c = ctx;
+	c->store = store;
+	c->n = 0;
+	int r = each_gone_sub(store, txn, c->user_id, gone_list_one, c);
+	return r < 0 ? r : 1;
+}
+
+int store_mailbox_list_gone_subscribed(struct store *store, uint32_t user_id,
+				       int (*cb)(const struct store_mailbox *mailbox, void *ctx),
+				       void *ctx, const char **error_r)
+{
+	struct list_ctx c = { .user_id = user_id };
+	int r = store_read(store, gone_list_txn, &c, error_r);
+	if (r == 1) {
+		r = (int)c.n;
+		for (size_t i = 0; i < c.n; i++) {
+			int s = cb(&c.items[i], ctx);
+			if (s != 0) {
+				r = s;
+				break;
+			}
+		}
+	}
+	free(c.items);
+	return r;
+}
+
 /* ---- delete ---- */
 
 static int delete_by_id_txn(struct store *store, DB_TXN *txn, uint32_t id,
@@ -536,6 +646,36 @@ struct name_ctx {
 	uint32_t limit;
 };
 
+static int gone_count_cb(const char *name, void *ctx)
+{
+	(void)name;
+	(*(unsigned *)ctx)++;
+	return 0;
+}
+
+/* Collects the names (STORE_MAILBOX_NAME_MAX + 1 bytes each) for deletion
+ * after the scan. */
+struct gone_names {
+	struct store *store;
+	char (*names)[STORE_MAILBOX_NAME_MAX + 1];
+	size_t n, cap;
+};
+
+static int gone_collect_cb(const char *name, void *ctx)
+{
+	struct gone_names *g = ctx;
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 16;
+		void *p = reallocarray(g->names, cap, sizeof(*g->names));
+		if (p == NULL)
+			return store_err(g->store, "out of memory");
+		g->names = p;
+		g->cap = cap;
+	}
+	snprintf(g->names[g->n++], sizeof(g->names[0]), "%s", name);
+	return 0;
+}
+
 static int child_cb(const char *name, uint32_t id, void *ctx)
 {
 	const char *parent = ctx;
@@ -563,7 +703,14 @@ static int delete_txn(struct store *store, DB_TXN *txn, void *ctx)
 	if (r <= 0)
 		return r < 0 ? r : store_err(store, "mailbox_info.db: record %u missing", id);
 	c->id = id;
-	return delete_by_id_txn(store, txn, id, &info);
+	r = delete_by_id_txn(store, txn, id, &info);
+	if (r <= 0 || !info.subscribed)
+		return r;
+	/* the name stays subscribed (at most as many such names as mailboxes) */
+	unsigned count = 0;
+	if ((r = each_gone_sub(store, txn, c->user_id, gone_count_cb, &count)) < 0)
+		return r;
+	return count < STORE_MAILBOXES_MAX ? gone_sub_put(store, txn, c->user_id, canon) : 1;
 }
 
 int store_mailbox_delete(struct store *store, uint32_t user_id, const char *name,
@@ -603,6 +750,13 @@ int mailbox_delete_all_txn(struct store *store, DB_TXN *txn, uint32_t user_id)
 			r = delete_by_id_txn(store, txn, c->ids[i], &info);
 	}
 	free(c);
+	/* and the names left subscribed by deletes */
+	struct gone_names g = { .store = store };
+	if (r >= 0)
+		r = each_gone_sub(store, txn, user_id, gone_collect_cb, &g);
+	for (size_t i = 0; r >= 0 && i < g.n; i++)
+		r = gone_sub_take(store, txn, user_id, g.names[i]);
+	free(g.names);
 	return r < 0 ? r : 1;
 }
 
@@ -645,6 +799,10 @@ static int rename_one(struct store *store, DB_TXN *txn, uint32_t user_id, uint32
 	be32_put(val, id);
 	if ((r = store_put(store, DBI_MAILBOXES, txn, key, mailbox_key(key, user_id, newname), val, 4, 0)) < 0)
 		return r;
+	/* a subscription the new name kept from a DELETE is the mailbox's now */
+	if ((r = gone_sub_take(store, txn, user_id, newname)) < 0)
+		return r;
+	info.subscribed |= r == 1;
 	snprintf(info.name, sizeof(info.name), "%s", newname);
 	return info_put(store, txn, id, &info);
 }
@@ -734,8 +892,17 @@ static int subscribe_txn(struct store *store, DB_TXN *txn, void *ctx)
 	uint32_t id;
 	mailbox_name_canonical(c->name, canon, sizeof(canon));
 	int r = id_by_name(store, txn, c->user_id, canon, &id, 0);
-	if (r <= 0)
-		return r < 0 ? r : store_refuse(store, "no such mailbox");
+	if (r == 0) {
+		/* a name left subscribed by DELETE: UNSUBSCRIBE removes it, and
+		 * SUBSCRIBE finds it subscribed */
+		uint8_t key[MAILBOX_KEY_MAX], val;
+		size_t keylen = mailbox_key(key, c->user_id, canon);
+		r = c->on ? store_get(store, DBI_MAILBOX_INFO, txn, key, keylen, &val, 1, NULL, 0)
+			  : store_del(store, DBI_MAILBOX_INFO, txn, key, keylen);
+		return r != 0 ? r : store_refuse(store, "no such mailbox");
+	}
+	if (r < 0)
+		return r;
 	return mailbox_info_subscribe_txn(store, txn, id, c->on);
 }
 

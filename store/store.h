@@ -221,13 +221,21 @@ int store_mailbox_get(struct store *store, uint32_t mailbox_id, struct store_mai
 int store_mailbox_list(struct store *store, uint32_t user_id,
 		       int (*cb)(const struct store_mailbox *mailbox, void *ctx), void *ctx,
 		       const char **error_r);
+/* The names that stay subscribed after their mailbox was deleted (a
+ * subscription is to a name, RFC 3501 6.3.4), as mailboxes with id 0 and
+ * only user_id, name and subscribed set; a snapshot, in name order. Such a
+ * name is subscribed again when CREATE or RENAME makes it a mailbox, and
+ * UNSUBSCRIBE removes it. Returns the count, or as store_mailbox_list. */
+int store_mailbox_list_gone_subscribed(struct store *store, uint32_t user_id,
+				       int (*cb)(const struct store_mailbox *mailbox, void *ctx),
+				       void *ctx, const char **error_r);
 /* Renames a mailbox and all its children (new UIDVALIDITY is not needed:
  * ids stay). Renaming INBOX moves its messages into a new mailbox `to` and
  * leaves INBOX empty (RFC 3501). 1 done, 0 refused (exists, missing, invalid). */
 int store_mailbox_rename(struct store *store, uint32_t user_id, const char *from, const char *to,
 			 const char **error_r);
 /* Deletes the mailbox and its messages; INBOX cannot be deleted; a mailbox
- * with children is refused (0). */
+ * with children is refused (0). Its name stays subscribed if it was. */
 int store_mailbox_delete(struct store *store, uint32_t user_id, const char *name,
 			 const char **error_r);
 int store_mailbox_subscribe(struct store *store, uint32_t user_id, const char *name, bool on,
@@ -259,6 +267,10 @@ int store_body_create(struct store *store, struct store_body_writer **writer_r,
  * lines the system adds itself (smtpd's Received:), so that a message as
  * large as the limit a client was told (EHLO SIZE) still fits. */
 void store_body_limit_add(struct store_body_writer *writer, uint64_t len);
+/* Keeps the bytes exactly as written: no CRLF normalisation (an IMAP
+ * literal8 APPEND, RFC 3516 4.4: a binary part's bare CR or LF is data).
+ * Call before the first write. */
+void store_body_binary(struct store_body_writer *writer);
 /* 1 written, 0 too big (the body is then refused at finish), -1 error. */
 int store_body_write(struct store_body_writer *writer, const void *data, size_t len,
 		     const char **error_r);

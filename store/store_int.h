@@ -21,7 +21,8 @@ enum store_dbi {
 	DBI_ALIASES,       /* btree dupsort: source -> target */
 	DBI_QUOTA,         /* queue: recno user_id -> usage; DB_APPEND allocates user ids */
 	DBI_MAILBOXES,     /* btree: (u32 user_id, name) -> u32 mailbox_id */
-	DBI_MAILBOX_INFO,  /* btree: u32 mailbox_id -> {user_id, special, subscribed, name} */
+	DBI_MAILBOX_INFO,  /* btree: u32 mailbox_id -> {user_id, special, subscribed, name};
+			    * (u32 user_id, name) -> version: subscribed, no mailbox */
 	DBI_MBOXSTATE,     /* queue: recno mailbox_id -> state; DB_APPEND allocates mailbox ids */
 	DBI_MSGS,          /* btree: (u32 mailbox_id, u32 uid) -> message record */
 	DBI_MODSEQ,        /* btree: (u32 mailbox_id, u64 modseq) -> u32 uid */

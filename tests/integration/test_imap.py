@@ -684,6 +684,33 @@ U3ViamVjdDogeA0KDQp5DQo=
         u, t = c.cmd("FETCH 1 (BINARY.PEEK[1] BINARY.SIZE[1])")
         self.assertEqual(u, [b"* 1 FETCH (BINARY[1] ~{7}ab\x00cd\r\n BINARY.SIZE[1] 7)"])
 
+    def test_binary_append_exact_bytes(self):
+        """A literal8 APPEND is stored as sent (RFC 3516 4.4: no change may
+        lose data): a binary part keeps its bare LF and bare CR, BINARY
+        gives them back, BODY[] too with only NUL sent as 0x80; a normal
+        literal still has its line ends made CRLF."""
+        user, pw = "binx@example.com", "binx pw"
+        self.fx.add_user(user, pw)
+        part = b"a\nb\rc\x00d\r\n\n\r"
+        msg = (b"Subject: raw\r\nContent-Type: application/octet-stream\r\n"
+               b"Content-Transfer-Encoding: binary\r\n\r\n" + part)
+        c = self.raw(user=user, password=pw)
+        c.send(b"a APPEND INBOX ~{%d}\r\n" % len(msg))
+        self.assertEqual(c.line(), b"+ Ready for literal data")
+        c.send(msg + b"\r\n")
+        self.assertRegex(c.until("a")[1], rb"^a OK ")
+        c.send(b"b APPEND INBOX {%d+}\r\n" % len(b"Subject: n\n\nx\ry\n") +
+               b"Subject: n\n\nx\ry\n\r\n")
+        self.assertRegex(c.until("b")[1], rb"^b OK ")
+        c.cmd("EXAMINE INBOX")
+        u, t = c.cmd("FETCH 1 (RFC822.SIZE BINARY.SIZE[1] BINARY.PEEK[1] BODY.PEEK[])")
+        self.assertIn(b" OK ", t)
+        self.assertEqual(u, [b"* 1 FETCH (RFC822.SIZE %d BINARY.SIZE[1] %d BINARY[1] ~{%d}"
+                             % (len(msg), len(part), len(part)) + part +
+                             b" BODY[] {%d}" % len(msg) + msg.replace(b"\x00", b"\x80") + b")"])
+        u, t = c.cmd("FETCH 2 (BODY.PEEK[])")
+        self.assertEqual(u, [b"* 2 FETCH (BODY[] {20}Subject: n\r\n\r\nx\r\ny\r\n)"])
+
     def test_utf8_append(self):
         """RFC 6855: APPEND takes UTF8 (~{n}...) once ENABLE UTF8=ACCEPT
         is on, and the message comes back byte for byte; before, it is
@@ -960,12 +987,20 @@ U3ViamVjdDogeA0KDQp5DQo=
         c.cmd("SELECT INBOX")
         o.cmd("ENABLE CONDSTORE")
         o.cmd("SELECT INBOX")
-        # its own EXPUNGE, UID EXPUNGE and MOVE
+        # its own EXPUNGE, UID EXPUNGE and MOVE; an expunge's tagged OK
+        # has the HIGHESTMODSEQ after it (RFC 7162 3.2.7, 3.2.9)
         c.cmd("STORE 1:2,4 +FLAGS.SILENT (\\Deleted)")
-        self.assertEqual(c.cmd("UID EXPUNGE 4"), ([b"* VANISHED 4"],
-                                                  self.tagged(c, "OK Expunge completed")))
-        self.assertEqual(c.cmd("EXPUNGE"), ([b"* VANISHED 1:2"],
-                                            self.tagged(c, "OK Expunge completed")))
+        before = self.highestmodseq(c)
+        u, t = c.cmd("UID EXPUNGE 4")
+        self.assertEqual((u, t), ([b"* VANISHED 4"], self.tagged(
+            c, "OK [HIGHESTMODSEQ %d] Expunge completed" % (before + 1))))
+        self.assertEqual(self.highestmodseq(c), before + 1)
+        # (one MODSEQ for each message expunged)
+        self.assertEqual(c.cmd("EXPUNGE"), ([b"* VANISHED 1:2"], self.tagged(
+            c, "OK [HIGHESTMODSEQ %d] Expunge completed" % (before + 3))))
+        self.assertEqual(self.highestmodseq(c), before + 3)
+        # nothing expunged: no code
+        self.assertEqual(c.cmd("UID EXPUNGE 1:*"), ([], self.tagged(c, "OK Expunge completed")))
         u, t = c.cmd("MOVE 2 Trash")
         self.assertRegex(u[0], rb"^\* OK \[COPYUID \d+ 5 1\] Moved$")
         self.assertEqual((u[1:], t), ([b"* VANISHED 5"], self.tagged(c, "OK Move completed")))
@@ -1003,6 +1038,10 @@ U3ViamVjdDogeA0KDQp5DQo=
         c.send("DONE\r\n")
         self.assertEqual(c.line(), b"i OK Idle completed")
         self.assertEqual(c.cmd("FETCH 1:* (UID)")[0], [b"* 1 FETCH (UID 8)"])
+        # CLOSE tells no expunge, so no HIGHESTMODSEQ either (RFC 7162 3.2.8)
+        c.cmd("STORE 1 +FLAGS.SILENT (\\Deleted)")
+        self.assertEqual(c.cmd("CLOSE"), ([], self.tagged(c, "OK Close completed")))
+        self.assertEqual(c.cmd("STATUS INBOX (MESSAGES)")[0], [b'* STATUS "INBOX" (MESSAGES 0)'])
 
     def test_qresync_large_sets(self):
         """Thousands of scattered expunges: VANISHED lines stay below 8000
@@ -1030,7 +1069,8 @@ U3ViamVjdDogeA0KDQp5DQo=
             return uids
 
         u, t = c.cmd("EXPUNGE")
-        self.assertEqual(t, self.tagged(c, "OK Expunge completed"))
+        want = self.tagged(c, "OK [HIGHESTMODSEQ %d] Expunge completed")
+        self.assertEqual(t, want % self.highestmodseq(c))
         self.assertGreater(len(u), 1)
         self.assertEqual(vanished(u, b"* VANISHED "), odd)
         u, _ = c.cmd("FETCH %d,%d (UID)" % (1, n // 2))
@@ -1083,6 +1123,49 @@ U3ViamVjdDogeA0KDQp5DQo=
         self.assertEqual(u, [b'* LSUB (\\HasChildren \\Subscribed) "/" "Work/Projects"'])
         u, _ = c.cmd('LSUB "" "W*"')
         self.assertEqual(u, [b'* LSUB (\\HasChildren \\Subscribed) "/" "Work/Projects"'])
+
+    def test_subscription_outlives_delete(self):
+        """Subscriptions are to names (RFC 3501 6.3.4, RFC 9051 6.3.4):
+        after DELETE the name stays subscribed, LSUB shows it \\Noselect and
+        LIST (SUBSCRIBED) \\NonExistent, until UNSUBSCRIBE, or CREATE or
+        RENAME of the name takes it back."""
+        user, pw = "gina@example.com", "gina pw"
+        self.fx.add_user(user, pw)
+        c = self.raw(user=user, password=pw)
+        for name in ("Gone", "Plain", "P/Q"):
+            self.assertIn(b"OK", c.cmd('CREATE "%s"' % name)[1])
+        for name in ("Gone", "P/Q"):
+            self.assertIn(b"OK", c.cmd('SUBSCRIBE "%s"' % name)[1])
+        for name in ("Gone", "Plain", "P/Q"):
+            self.assertIn(b"OK", c.cmd('DELETE "%s"' % name)[1])
+        gone = {
+            'LSUB "" "*"': [b'* LSUB (\\Noselect) "/" "Gone"',
+                            b'* LSUB (\\Noselect) "/" "P/Q"'],
+            'LIST (SUBSCRIBED) "" "*"': [b'* LIST (\\NonExistent \\Subscribed) "/" "Gone"',
+                                         b'* LIST (\\NonExistent \\Subscribed) "/" "P/Q"'],
+            # only mailboxes; the parent P has no child left
+            'LIST "" "*"': [b'* LIST (\\HasNoChildren) "/" "P"'],
+            'LIST "" "*" RETURN (SUBSCRIBED)': [b'* LIST (\\HasNoChildren) "/" "P"'],
+        }
+        for command, want in gone.items():
+            u, t = c.cmd(command)
+            self.assertIn(b" OK ", t)
+            self.assertEqual([x for x in u if b'"Gone"' in x or b'"P' in x], want, command)
+        self.assertIn(b"OK", c.cmd('SUBSCRIBE "Gone"')[1])
+        self.assertIn(b"NO [NONEXISTENT]", c.cmd('SUBSCRIBE "Plain"')[1])
+        self.assertIn(b"NO [NONEXISTENT]", c.cmd('STATUS "Gone" (MESSAGES)')[1])
+        # CREATE, RENAME onto the name: the mailbox is subscribed
+        self.assertIn(b"OK", c.cmd('CREATE "Gone"')[1])
+        self.assertIn(b"OK", c.cmd('CREATE "Keep"')[1])
+        self.assertIn(b"OK", c.cmd('RENAME "Keep" "P/Q"')[1])
+        u, _ = c.cmd('LSUB "" "*"')
+        self.assertIn(b'* LSUB (\\HasNoChildren \\Subscribed) "/" "Gone"', u)
+        self.assertIn(b'* LSUB (\\HasNoChildren \\Subscribed) "/" "P/Q"', u)
+        # UNSUBSCRIBE of a name without a mailbox
+        self.assertIn(b"OK", c.cmd('DELETE "Gone"')[1])
+        self.assertIn(b"OK", c.cmd('UNSUBSCRIBE "Gone"')[1])
+        u, _ = c.cmd('LIST (SUBSCRIBED) "" "G*"')
+        self.assertEqual(u, [])
 
     def test_xinetd(self):
         svc = imaptest.launch(self.fx, xinetd=True)

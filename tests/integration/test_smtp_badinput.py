@@ -7,6 +7,7 @@ leaving in the middle of DATA, commands pipelined after STARTTLS, AUTH
 with garbage base64, 8-bit addresses without SMTPUTF8, error floods, the
 idle timeout."""
 
+import base64
 import os
 import socket
 import sys
@@ -16,7 +17,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pbtest  # noqa: E402
 import smtptest  # noqa: E402
-from smtptest import ALICE, BOB  # noqa: E402
+from smtptest import ALICE, ALICE_PW, BOB  # noqa: E402
 
 MAX_SIZE = 100000
 
@@ -146,6 +147,32 @@ class BadInputTests(unittest.TestCase):
             self.assertEqual(code, 550, lines)
             self.assertIn("5.6.0", lines[0])
         self.assertEqual(r.cmd("NOOP")[0], 250)
+        self.assert_nothing_stored()
+
+    def test_nul_in_data(self):
+        """A NUL byte is not mail (RFC 5321 2.4 / RFC 6152 8BITMIME: no NUL;
+        no BINARYMIME here): refused at the end of data, for a local and a
+        remote recipient alike, as `pillarbox deliver` refuses it."""
+        queued = self.fx.pillarbox("queue", "list").stdout
+        r = self.raw(self.sub)
+        auth = base64.b64encode(b"\0%s\0%s" % (ALICE.encode(), ALICE_PW.encode())).decode()
+        self.assertEqual(r.cmd("AUTH PLAIN " + auth)[0], 235)
+        for rcpt in (BOB, "friend@elsewhere.example"):
+            self.assertEqual(r.cmd("MAIL FROM:<%s>" % ALICE)[0], 250)
+            self.assertEqual(r.cmd("RCPT TO:<%s>" % rcpt)[0], 250)
+            self.assertEqual(r.cmd("DATA")[0], 354)
+            r.send(b"Subject: nul\r\n\r\na\x00b\r\n.\r\n")
+            code, lines = r.reply()
+            self.assertEqual(code, 550, (rcpt, lines))
+            self.assertIn("5.6.0", lines[0])
+            self.assertIn("NUL", lines[0])
+        self.assertEqual(r.cmd("NOOP")[0], 250)
+        self.assert_nothing_stored()
+        self.assertEqual(self.fx.pillarbox("queue", "list").stdout, queued)
+        d = self.fx.pillarbox("deliver", BOB, input=b"Subject: nul\r\n\r\na\x00b\r\n",
+                              check=False)
+        self.assertEqual(d.returncode, 65, d.stderr)   # EX_DATAERR: a bounce
+        self.assertIn(b"NUL", d.stderr)
         self.assert_nothing_stored()
 
     def test_smuggling(self):

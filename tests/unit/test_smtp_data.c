@@ -18,7 +18,7 @@ struct result {
 	char out[4096];
 	size_t out_len;
 	size_t consumed;     /* input bytes used */
-	bool bare_cr, bare_lf;
+	bool bare_cr, bare_lf, nul;
 	uint64_t octets;
 };
 
@@ -54,6 +54,7 @@ static void run(const char *in, size_t len, size_t chunk, size_t split, struct r
 	r->consumed = pos;
 	r->bare_cr = d.bare_cr;
 	r->bare_lf = d.bare_lf;
+	r->nul = d.nul;
 	r->octets = d.octets;
 }
 
@@ -171,6 +172,31 @@ static void test_smuggling(void **state)
 	check("a\n..\nb\r\n.\r\n", SMTP_DATA_END, NULL, 11, false, true);
 }
 
+/* A NUL anywhere refuses the message (no 8BITMIME data holds one); the
+ * machine still finds the end and passes the byte on. */
+static void test_nul(void **state)
+{
+	static const char *const cases[] = {
+		"a\0b\r\n.\r\n", "\0\r\n.\r\n", ".\0\r\n.\r\n", "a\r\n\0\r\n.\r\n",
+	};
+	static const size_t lens[] = { 8, 6, 7, 9 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		struct result r;
+
+		for (size_t chunk = 0; chunk <= 1; chunk++) {
+			run(cases[i], lens[i], chunk, 0, &r);
+			assert_int_equal(r.status, SMTP_DATA_END);
+			assert_int_equal(r.consumed, lens[i]);
+			assert_true(r.nul);
+			assert_false(r.bare_cr || r.bare_lf);
+			assert_non_null(memchr(r.out, '\0', r.out_len));
+		}
+	}
+	check("a\001b\r\n.\r\n", SMTP_DATA_END, "a\001b\r\n", 8, false, false);
+}
+
 static void test_final_state(void **state)
 {
 	struct smtp_data d;
@@ -260,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_bare_lf),
 		cmocka_unit_test(test_bare_cr),
 		cmocka_unit_test(test_smuggling),
+		cmocka_unit_test(test_nul),
 		cmocka_unit_test(test_final_state),
 		cmocka_unit_test(test_held_cr),
 		cmocka_unit_test(test_round_trip),

@@ -209,6 +209,58 @@ static void test_inbox_rename(void **state)
 	assert_true(mb.subscribed);
 }
 
+/* A subscription is to a name (RFC 3501 6.3.4): DELETE leaves the name
+ * subscribed until UNSUBSCRIBE, CREATE or RENAME of it takes it back, and
+ * deleting the user removes it. */
+static void test_subscription_outlives_delete(void **state)
+{
+	struct fixture *f = *state;
+	const char *error;
+	struct store_mailbox mb;
+	char names[256] = "";
+	uint32_t id;
+	assert_int_equal(store_mailbox_create(f->store, f->user_id, "Gone", 0, &id, &error), 1);
+	assert_int_equal(store_mailbox_create(f->store, f->user_id, "Plain", 0, &id, &error), 1);
+	assert_int_equal(store_mailbox_subscribe(f->store, f->user_id, "Gone", true, &error), 1);
+	assert_int_equal(store_mailbox_delete(f->store, f->user_id, "Gone", &error), 1);
+	assert_int_equal(store_mailbox_delete(f->store, f->user_id, "Plain", &error), 1);
+	assert_int_equal(store_mailbox_list_gone_subscribed(f->store, f->user_id, name_cb, names,
+							    &error), 1);
+	assert_string_equal(names, "Gone,");
+	assert_int_equal(store_mailbox_find(f->store, f->user_id, "Gone", &mb, &error), 0);
+	assert_int_equal(store_mailbox_subscribe(f->store, f->user_id, "Gone", true, &error), 1);
+	assert_int_equal(store_mailbox_subscribe(f->store, f->user_id, "Plain", true, &error), 0);
+	/* CREATE takes it back */
+	assert_int_equal(store_mailbox_create(f->store, f->user_id, "Gone", 0, &id, &error), 1);
+	assert_int_equal(store_mailbox_find(f->store, f->user_id, "Gone", &mb, &error), 1);
+	assert_true(mb.subscribed);
+	assert_int_equal(store_mailbox_list_gone_subscribed(f->store, f->user_id, name_cb, names,
+							    &error), 0);
+	/* so does RENAME onto the name */
+	assert_int_equal(store_mailbox_delete(f->store, f->user_id, "Gone", &error), 1);
+	assert_int_equal(store_mailbox_create(f->store, f->user_id, "Keep", 0, &id, &error), 1);
+	assert_int_equal(store_mailbox_rename(f->store, f->user_id, "Keep", "Gone", &error), 1);
+	assert_int_equal(store_mailbox_find(f->store, f->user_id, "Gone", &mb, &error), 1);
+	assert_true(mb.subscribed);
+	assert_int_equal(store_mailbox_list_gone_subscribed(f->store, f->user_id, name_cb, names,
+							    &error), 0);
+	/* UNSUBSCRIBE removes it */
+	assert_int_equal(store_mailbox_delete(f->store, f->user_id, "Gone", &error), 1);
+	assert_int_equal(store_mailbox_subscribe(f->store, f->user_id, "Gone", false, &error), 1);
+	assert_int_equal(store_mailbox_list_gone_subscribed(f->store, f->user_id, name_cb, names,
+							    &error), 0);
+	/* and so does deleting the user */
+	assert_int_equal(store_mailbox_create(f->store, f->user_id, "Gone", 0, &id, &error), 1);
+	assert_int_equal(store_mailbox_subscribe(f->store, f->user_id, "Gone", true, &error), 1);
+	assert_int_equal(store_mailbox_delete(f->store, f->user_id, "Gone", &error), 1);
+	assert_int_equal(store_mailbox_list_gone_subscribed(f->store, f->user_id, name_cb, names,
+							    &error), 1);
+	assert_int_equal(store_user_del(f->store, "bob@example.com", &error), 1);
+	assert_int_equal(store_mailbox_list_gone_subscribed(f->store, f->user_id, name_cb, names,
+							    &error), 0);
+	check_clean(f);
+}
+
 static void test_append_uids_and_counts(void **state)
 {
 	struct fixture *f = *state;
@@ -664,6 +716,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_default_mailboxes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mailbox_create_rename_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbox_rename, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subscription_outlives_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_uids_and_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_body_crlf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sent_date_zone, setup, teardown),
