@@ -369,10 +369,51 @@ static int env_open_retrying(struct store *store, uint32_t extra)
 	return store_dberr(store, ret, "opening the environment");
 }
 
+/* With DB_REGISTER, 5.3 recovers only when the registry shows a dead
+ * process (or is new): a store whose region files were removed (copied
+ * without them, or `rm __db.0*`, the old advice for a stuck environment)
+ * was opened with fresh regions and no recovery, serving the database
+ * files without what only the log held (test_badstore 7a: a user created
+ * before the copy was missing). A slot of a dead process appended to the
+ * registry (pid 0, no lock held on it) makes BDB recover and tell us of
+ * every other registered process, which go as in any recovery: they may be
+ * using the removed regions. (A partial record would make it recover too,
+ * but then it tells us of every slot but the first.) Written over a partial
+ * record if there is one, so the slots stay aligned. Checked under the
+ * registry's lock: a recovery in progress removes and remakes the regions. */
+static void env_force_recovery_if_no_regions(struct store *store)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1 };
+	char *region = path_join(store->home, "__db.001");
+	struct stat st;
+
+	if (region == NULL || store->registry_fd < 0 || access(region, F_OK) == 0 ||
+	    errno != ENOENT) {
+		free(region);
+		return;
+	}
+	while (fcntl(store->registry_fd, F_SETLKW, &fl) < 0) {
+		if (errno != EINTR) {
+			free(region);
+			return;
+		}
+	}
+	static const char dead_slot[] = "                       0\n"; /* BDB's "%24lu\n" */
+	if (access(region, F_OK) < 0 && errno == ENOENT && fstat(store->registry_fd, &st) == 0 &&
+	    pwrite(store->registry_fd, dead_slot, sizeof(dead_slot) - 1,
+		   st.st_size - st.st_size % (off_t)(sizeof(dead_slot) - 1)) ==
+	    (ssize_t)sizeof(dead_slot) - 1)
+		log_warning("store: %s is missing: recovering the environment from the log", region);
+	fl.l_type = F_UNLCK;
+	fcntl(store->registry_fd, F_SETLK, &fl);
+	free(region);
+}
+
 static int env_open(struct store *store, uint32_t extra)
 {
 	if (store->registry_fd < 0)
 		store->registry_fd = registry_open(store);
+	env_force_recovery_if_no_regions(store);
 	env_registry_fd = store->registry_fd;
 	env_opening = 1;
 	int ret = env_open_retrying(store, extra);
