@@ -87,6 +87,13 @@ tests_unit_test_sanitize_SOURCES = tests/unit/test_sanitize.c
 tests_unit_test_sanitize_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_test_sanitize_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(GUMBO_CFLAGS)
 tests_unit_test_sanitize_LDADD = cgi/libwebmail.a $(UNIT_LIBS) $(GUMBO_LIBS) -lpthread
+# The plain text view (cgi/textview.c).
+check_PROGRAMS += tests/unit/test_textview
+TESTS += tests/unit/test_textview
+tests_unit_test_textview_SOURCES = tests/unit/test_textview.c
+tests_unit_test_textview_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
+tests_unit_test_textview_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_textview_LDADD = cgi/libwebmail.a $(UNIT_LIBS)
 # Mail client set-up: autodiscover parser, XML writer, services, XML bodies.
 check_PROGRAMS += tests/unit/test_autodiscover
 TESTS += tests/unit/test_autodiscover

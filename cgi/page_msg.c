@@ -7,6 +7,7 @@
 #include "app.h"
 #include "datetime.h"
 #include "log.h"
+#include "msgbuild.h"
 #include "msgpart.h"
 #include "sanitize.h"
 #include "textview.h"
@@ -102,6 +103,7 @@ struct view {
 	uint32_t ncids;
 	bool cids_sorted;
 	unsigned cid_images;           /* cid: images shown so far */
+	unsigned text_items;           /* what is left of TEXTVIEW_ITEMS_MAX */
 };
 
 /* Loads mb/uid (and part) from the query; answers and returns -1 on
@@ -110,7 +112,7 @@ static int view_open(struct ctx *c, struct view *w)
 {
 	const char *error;
 	const char *part = ctx_query(c, "part");
-	*w = (struct view){ .c = c, .has_part = part != NULL };
+	*w = (struct view){ .c = c, .has_part = part != NULL, .text_items = TEXTVIEW_ITEMS_MAX };
 	if (part != NULL && !uint_parse(part, &w->part)) {
 		page_error(c, 400, "This link is not valid: the part is not a number.");
 		return -1;
@@ -141,15 +143,20 @@ static void view_close(struct view *w)
 
 static const char *part_name(struct ctx *c, struct view *w, const struct mime_part *p)
 {
+	char clean[MSGBUILD_FILENAME_MAX + 1];
 	const char *name = mime_part_filename(p);
-	if (name != NULL && *name != '\0')
-		return name;
-	if (mime_part_message(p) != NULL && mime_part_message(p)->envelope != NULL &&
-	    mime_part_message(p)->envelope->subject != NULL)
-		return arena_printf(c->a, "%s.eml",
-				    header_decode(c->a, mime_part_message(p)->envelope->subject));
-	return arena_printf(c->a, "part-%u.%s", msgview_part_index(&w->v, p),
-			    strcmp(p->type, "text") == 0 ? "txt" : "bin");
+	const struct mime_part *m = mime_part_message(p);
+	if ((name == NULL || *name == '\0') && m != NULL && m->envelope != NULL &&
+	    m->envelope->subject != NULL)
+		name = arena_printf(c->a, "%s.eml", header_decode(c->a, m->envelope->subject));
+	if (name == NULL || *name == '\0')
+		return arena_printf(c->a, "part-%u.%s", msgview_part_index(&w->v, p),
+				    strcmp(p->type, "text") == 0 ? "txt" : "bin");
+	/* shown and downloaded as it would be saved: without the bidi
+	 * overrides that show "invoice<U+202E>fdp.exe" as "invoiceexe.pdf",
+	 * controls or a path */
+	msgbuild_filename_clean(name, clean);
+	return arena_strdup(c->a, clean);
 }
 
 static const char *part_url(struct ctx *c, struct view *w, const char *page,
@@ -328,7 +335,7 @@ static void add_text_block(struct ctx *c, struct view *w, const struct mime_part
 	bool flowed = format != NULL && strcasecmp(format, "flowed") == 0;
 	tpl_bool(b, "text", true);
 	textview_fill(b, "paragraphs", text, len, flowed,
-		      flowed && delsp != NULL && strcasecmp(delsp, "yes") == 0);
+		      flowed && delsp != NULL && strcasecmp(delsp, "yes") == 0, &w->text_items);
 	free(text);
 	if (cut) {
 		tpl_bool(b, "truncated", true);

@@ -404,12 +404,21 @@ static void put_start_tag(struct san *s, const GumboNode *node)
  * declarations (css_declarations), @media blocks of such rules, nothing
  * else. Braces are then only ever rule delimiters. */
 
-/* Copies the text of a <style> element without its comments. False if a
- * string holds a line break or a brace (where browsers and we could
- * disagree about where it ends). */
+/* Copies the text of a <style> element without its comments, and without
+ * the "<!--" and "-->" that Outlook and many newsletters wrap their rules
+ * in (CSS ignores them; kept, their '<' and '>' would drop the element).
+ * False if a string holds a line break or a brace (where browsers and we
+ * could disagree about where it ends). */
 static bool css_uncomment(const char *s, size_t len, struct buf *out)
 {
 	for (size_t i = 0; i < len; i++) {
+		size_t cdo = len - i >= 4 && memcmp(s + i, "<!--", 4) == 0 ? 4
+			     : len - i >= 3 && memcmp(s + i, "-->", 3) == 0 ? 3 : 0;
+		if (cdo > 0) {
+			buf_putc(out, ' ');
+			i += cdo - 1;
+			continue;
+		}
 		if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
 			size_t end = i + 2;
 			while (end + 1 < len && !(s[end] == '*' && s[end + 1] == '/'))
@@ -601,6 +610,17 @@ static bool stops_list_item(GumboTag t)
 		  GUMBO_TAG_PRE, GUMBO_TAG_BODY);
 }
 
+/* True if a <p> is open in button scope (where the start tags of closes_p
+ * end it). */
+static bool p_open(const GumboTag *open, size_t n)
+{
+	for (size_t i = n; i-- > 0 && !scope_boundary(open[i]);) {
+		if (open[i] == GUMBO_TAG_P)
+			return true;
+	}
+	return false;
+}
+
 /* May element `x` be written inside the open elements open[0..n)? */
 static bool fits(const GumboTag *open, size_t n, GumboTag x)
 {
@@ -724,6 +744,20 @@ static int walk(struct san *s, const GumboNode *root, bool styles_only)
 				break;
 			}
 			GumboTag tag = k->v.element.tag;
+			/* a mail without a doctype is parsed in quirks mode, where a
+			 * <table> may be in a <p>; the frame is in standards mode,
+			 * where the table ends the <p>: end it (and what is open in
+			 * it) here, as the browser would, instead of losing the table */
+			for (size_t i = depth; act == KEEP && tag == GUMBO_TAG_TABLE && i-- > 0 &&
+			     p_open(open_tags, nopen);) {
+				if (!stack[i].open)
+					continue;
+				buf_puts(s->out, "</");
+				buf_puts(s->out, gumbo_normalized_tagname(stack[i].node->v.element.tag));
+				buf_putc(s->out, '>');
+				stack[i].open = false;
+				nopen--;
+			}
 			bool open = act == KEEP && nopen < SANITIZE_DEPTH_MAX &&
 				    fits(open_tags, nopen, tag);
 			if (!open && nopen > 0 && table_context(open_tags[nopen - 1])) {

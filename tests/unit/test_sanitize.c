@@ -74,6 +74,12 @@ static void test_basics(void **state)
 	       "<div style=\"color: red\">s</div>");
 	/* position (overlays) and top are not on the property list */
 	expect("<div style=\"position:fixed; top:0\">o</div>", "<div>o</div>");
+	/* without a doctype (quirks mode) a <table> may be in a <p>; in the
+	 * frame it ends the <p>: so it does in the output, and stays a table */
+	expect("<p>Intro<table><tr><td>A</td><td>B</td></tr></table>after</p>",
+	       "<p>Intro</p><table><tbody><tr><td>A</td><td>B</td></tr></tbody></table>after");
+	expect("<p><b>a<table><tr><td>1</td></tr></table>b</b></p><p>c</p>",
+	       "<p><b>a</b></p><table><tbody><tr><td>1</td></tr></tbody></table>b<p>c</p>");
 }
 
 static void test_images(void **state)
@@ -396,6 +402,14 @@ static void test_style_rules(void **state)
 	expect("<style>a{color:f(})}b{color:red}</style>", "<style>b{color:red}</style>");
 	expect("<style>a{color:red;width:x[y</style>", "<style>a{color:red}</style>");
 	expect("<style>p{font-family:'x;}';position:fixed}</style>x", "x");
+	/* Outlook's (and many newsletters') rules wrapped in <!-- -->: kept */
+	expect("<style><!--\n/* Font Definitions */\n@font-face\n\t{font-family:Calibri;}\n"
+	       "p.MsoNormal, li.MsoNormal\n\t{margin:0cm;\n\tfont-size:11.0pt;}\n--></style>"
+	       "<p class=MsoNormal>x</p>",
+	       "<style>p.MsoNormal, li.MsoNormal{margin:0cm;font-size:11.0pt}</style>"
+	       "<p class=\"MsoNormal\">x</p>");
+	/* ... but not in a string, where they are text */
+	expect("<style>p{font-family:\"<!--\"}</style>x", "x");
 	/* with images, url() must be one plain token */
 	char *s = clean("<style>p{background:url(http://t/a(;x);position:fixed}</style>x", true, NULL);
 	assert_string_equal(s, "x");

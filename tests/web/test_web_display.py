@@ -9,7 +9,13 @@ pillarbox-webmaild. Real-world MIME shapes on the message page:
   - a part of a multipart/related that no cid: can show (image/tiff with a
     Content-ID, an image without one) is listed as an attachment, not lost;
   - a file in the alternative not shown (Apple Mail puts it in the HTML
-    branch only) is listed in the text view too.
+    branch only) is listed in the text view too;
+  - an attachment named with a right-to-left override
+    ("invoice<U+202E>fdp.exe", shown as "invoiceexe.pdf") is listed and
+    downloaded without it;
+  - a sender name with a right-to-left override is isolated (<bdi>), so
+    it cannot turn the real address after it around ("<moc.lapyap@zk.ti>"
+    read as "<it.kz@paypal.com>").
 And the list of an empty folder asked for a later page (a bookmark, or the
 last messages moved away from page 2) is its first page: "No messages"
 without a link to a "newer page", in a listing and in a search."""
@@ -75,6 +81,14 @@ def deliver_all(store):
         b"--b\r\nContent-Type: application/pdf; name=plan.pdf\r\nContent-Disposition: inline; "
         b"filename=plan.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n" +
         html_part("<p>Thanks.</p>") + b"--b--\r\n--a--\r\n"))
+    store.deliver("bob@example.com", mail(
+        "Bidi sender", "text/plain; charset=us-ascii", b"Hello.\r\n").replace(
+        b"From: Ann <ann@example.com>", b"From: =?utf-8?q?=E2=80=AESupport?= <moc.lapyap@zk.ti>"))
+    store.deliver("bob@example.com", mail(
+        "Bidi attachment", 'multipart/mixed; boundary="b"',
+        b"--b\r\nContent-Type: text/plain\r\n\r\nThe invoice.\r\n"
+        b"--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; "
+        b"filename*=UTF-8''invoice%E2%80%AEfdp.exe\r\n\r\nMZ\r\n--b--\r\n"))
 
 
 def frame(server, c, page):
@@ -134,6 +148,24 @@ def alternative_attachment(server, c):
               "%s view: the cid: image of an alternative's related HTML is no attachment" % view)
 
 
+def bidi_sender(c):
+    mb, uid = c.find("Bidi sender")
+    r = c.get("/msg?mb=%s&uid=%s" % (mb, uid))
+    check("<strong><bdi>\u202eSupport</bdi></strong> &lt;moc.lapyap@zk.ti&gt;" in r.text,
+          "a sender name with a right-to-left override is isolated from the address")
+
+
+def bidi_attachment(c):
+    mb, uid = c.find("Bidi attachment")
+    r = c.get("/msg?mb=%s&uid=%s" % (mb, uid))
+    check("invoicefdp.exe" in r.text and "\u202e" not in r.text,
+          "an attachment name is listed without its right-to-left override")
+    href = re.search(r'href="/webmail(/part\?[^"]+)" class="name"', r.text)
+    d = c.get(html.unescape(href.group(1))).getheader("Content-Disposition") if href else ""
+    check("invoicefdp.exe" in d and "%E2%80%AE" not in d.upper(),
+          "... and downloads without it (%s)" % d)
+
+
 def empty_folder_paging(c):
     r = c.get("/list")
     trash = re.search(r'href="/webmail/list\?mb=(\d+)"[^>]*>(?:\s*<[^>]*>)*\s*Trash', r.text).group(1)
@@ -156,6 +188,8 @@ def main():
         related_jpg(servers[0], c)
         related_tiff(servers[0], c)
         alternative_attachment(servers[0], c)
+        bidi_attachment(c)
+        bidi_sender(c)
         empty_folder_paging(c)
     finally:
         webenv.stop_all(servers, store, failures)

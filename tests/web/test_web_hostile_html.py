@@ -9,7 +9,11 @@ stuck worker is every user's problem):
   - 400,000 cid: images against 9,000 image parts: the frame comes quickly
     and resolves at most CID_IMAGES_MAX (1,000) of them;
   - a `part` that is not a part number is refused (400), and the "Show
-    images" link of an attached message is built from the number."""
+    images" link of an attached message is built from the number;
+  - 2 MB of plain text that changes the quote level on every line and has
+    a link on every other one: the page holds at most TEXTVIEW_ITEMS_MAX
+    (5,000) blocks and links, not a million (hundreds of MB of page data),
+    and all of the text."""
 import base64
 import html
 import os
@@ -58,12 +62,21 @@ def attached_newsletter():
                 b"--m\r\nContent-Type: message/rfc822\r\n\r\n" + inner + b"\r\n--m--\r\n")
 
 
+QUOTE_FLOOD_LINES = 110000
+
+
+def quote_flood():
+    return mail("Quote flood", "text/plain; charset=us-ascii",
+                b"a www.e.org\r\n> b\r\n" * (QUOTE_FLOOD_LINES // 2))
+
+
 def deliver_all(store):
     bomb = "<p>" + "".join("<b a=%d>" % i for i in range(300)) + "x" + "<p>x" * 6000
     store.deliver("bob@example.com", html_mail("Formatting bomb", bomb))
     store.deliver("bob@example.com", html_mail("Deep divs", "<div>" * 200000))
     store.deliver("bob@example.com", cid_flood())
     store.deliver("bob@example.com", attached_newsletter())
+    store.deliver("bob@example.com", quote_flood())
 
 
 def timed_get(c, path):
@@ -124,6 +137,18 @@ def cid_images(server, c):
     still_serving(server, c, "cid flood")
 
 
+def text_items(server, c):
+    mb, uid = c.find("Quote flood")
+    r, took = timed_get(c, "/msg?mb=%s&uid=%s" % (mb, uid))
+    text = r.text if r is not None and r.status == 200 else ""
+    items = text.count('<div class="q') + text.count('href="http://www.e.org"')
+    check(text != "" and took < BOUND, "quote flood: the page, within %d s (%.1f s)" % (BOUND, took))
+    check(0 < items <= 5001, "quote flood: at most 5,000 blocks and links (%d)" % items)
+    check(text.count("&gt; b") == QUOTE_FLOOD_LINES // 2,
+          "quote flood: ... and all of the text (%d lines)" % text.count("&gt; b"))
+    still_serving(server, c, "quote flood")
+
+
 def part_parameter(c):
     mb, uid = c.find("HTML newsletter")
     r = c.get("/msg?mb=%s&uid=%s&part=x%%22%%26uid%%3D1%%23" % (mb, uid))
@@ -151,6 +176,7 @@ def main():
         c.login()
         part_parameter(c)
         cid_images(servers[0], c)
+        text_items(servers[0], c)
         too_complex(servers[0], c, "Deep divs")
         too_complex(servers[0], c, "Formatting bomb")     # the crash, before: last
     finally:
