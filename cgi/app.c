@@ -225,6 +225,9 @@ static void add_security_headers(struct ctx *c, const char *csp, bool framable)
 	http_header_add(r, c->a, "X-Frame-Options", framable ? "SAMEORIGIN" : "DENY");
 	http_header_add(r, c->a, "X-Content-Type-Options", "nosniff");
 	http_header_add(r, c->a, "Referrer-Policy", "no-referrer");
+	/* a browser may look up the host of every link on a page ahead of a
+	 * click, telling a tracker the mail was opened, images blocked or not */
+	http_header_add(r, c->a, "X-DNS-Prefetch-Control", "off");
 	http_header_add(r, c->a, "Cross-Origin-Opener-Policy", "same-origin");
 	http_header_add(r, c->a, "Cross-Origin-Resource-Policy", "same-origin");
 	if (c->req->https)

@@ -5,7 +5,8 @@ under mpm_prefork, and mod_fcgid, where webmail.cgi is a FastCGI server) and
 nginx + fcgiwrap + webmail.cgi, or nginx + webmail.cgi as a FastCGI server
 (socket-activated), sharing one store:
   - both front ends give byte-for-byte the same HTML for the same request;
-  - every response carries CSP, X-Frame-Options, Referrer-Policy, nosniff;
+  - every response carries CSP, X-Frame-Options, Referrer-Policy, nosniff,
+    X-DNS-Prefetch-Control: off;
   - the pages link their icon, which every server answers as image/svg+xml;
   - a POST without or with a wrong CSRF token changes nothing; another
     user's session cannot act on or read this one's mailboxes;
@@ -87,6 +88,7 @@ def security_headers(server):
         ok = ("default-src 'none'" in h.get("content-security-policy", "") and
               h.get("x-frame-options") in ("DENY", "SAMEORIGIN") and
               h.get("referrer-policy") == "no-referrer" and
+              h.get("x-dns-prefetch-control") == "off" and
               h.get("x-content-type-options") == "nosniff")
         check(ok or (path.startswith("/static") and h.get("x-content-type-options") == "nosniff"),
               "%s: %s carries the security headers" % (server.name, path))
