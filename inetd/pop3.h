@@ -43,6 +43,7 @@ enum pop3_state {
 struct pop3_msg {
 	uint32_t uid;
 	bool deleted;
+	bool retrieved;              /* sent whole by RETR: \Seen at QUIT */
 	uint64_t size;
 };
 

@@ -133,8 +133,11 @@ int pop3_cmd_noop(struct pop3_session *s, char *args)
 
 int pop3_cmd_rset(struct pop3_session *s, char *args)
 {
-	for (uint32_t i = 0; i < s->nmsgs; i++)
+	/* and the \Seen the RETRs so far would set at QUIT, as in Dovecot */
+	for (uint32_t i = 0; i < s->nmsgs; i++) {
 		s->msgs[i].deleted = false;
+		s->msgs[i].retrieved = false;
+	}
 	s->ndeleted = 0;
 	s->deleted_bytes = 0;
 	conn_printf(s->conn, "+OK %u messages (%llu octets)\r\n", s->nmsgs,

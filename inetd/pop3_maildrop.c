@@ -71,6 +71,7 @@ static int pop3_snapshot_add(const struct store_msg *msg, void *ctx)
 	s->msgs[s->nmsgs].uid = msg->uid;
 	s->msgs[s->nmsgs].size = msg->size;
 	s->msgs[s->nmsgs].deleted = false;
+	s->msgs[s->nmsgs].retrieved = false;
 	s->nmsgs++;
 	s->total_bytes += msg->size;
 	return 0;
@@ -121,24 +122,46 @@ int pop3_maildrop_open(struct pop3_session *s, const struct store_user *user)
 	return 1;
 }
 
+/* Messages a RETR sent whole and DELE left are marked \Seen, as Dovecot
+ * does by default: one reading mail by POP3 and by IMAP or the webmail finds
+ * them read there. Not by TOP (a client's preview), nor after a dropped
+ * connection (the UPDATE state was never reached). */
+static int pop3_mark_seen(struct pop3_session *s, uint32_t *uids, const char **error_r)
+{
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < s->nmsgs; i++) {
+		if (s->msgs[i].retrieved && !s->msgs[i].deleted)
+			uids[n++] = s->msgs[i].uid;
+	}
+	if (n == 0)
+		return 0;
+	return store_msg_set_flags(s->store, s->mailbox_id, uids, n, STORE_FLAGS_ADD,
+				   STORE_FLAG_SEEN, NULL, 0, 0, NULL, NULL, NULL, error_r) < 0 ? -1 : 0;
+}
+
 int pop3_maildrop_update(struct pop3_session *s, const char **error_r)
 {
 	uint32_t *uids;
 	size_t n = 0;
 	int r;
 
-	if (s->ndeleted == 0)
+	if (s->ndeleted == 0 && s->retrieved == 0)
 		return 0;
-	uids = malloc((size_t)s->ndeleted * sizeof(*uids));
+	uids = malloc((size_t)s->nmsgs * sizeof(*uids));
 	if (uids == NULL) {
 		*error_r = "out of memory";
+		return -1;
+	}
+	if (pop3_mark_seen(s, uids, error_r) < 0) {
+		free(uids);
 		return -1;
 	}
 	for (uint32_t i = 0; i < s->nmsgs; i++) {
 		if (s->msgs[i].deleted)
 			uids[n++] = s->msgs[i].uid;
 	}
-	r = store_msg_expunge(s->store, s->mailbox_id, uids, n, error_r);
+	r = n > 0 ? store_msg_expunge(s->store, s->mailbox_id, uids, n, error_r) : 0;
 	free(uids);
 	if (r < 0)
 		return -1;

@@ -109,6 +109,7 @@ static int pop3_send_message(struct pop3_session *s, uint32_t index, int64_t top
 		return -1;
 	conn_write(s->conn, tail, pop3_encoder_finish(&enc, tail));
 	if (top_lines < 0) {
+		m->retrieved = true;
 		s->retrieved++;
 		s->retrieved_bytes += enc.octets;
 		if (enc.octets != m->size)

@@ -413,6 +413,31 @@ class Pop3SuiteMixin:
         self.assertTrue(p.quit().startswith(b"+OK"))
         self.assertEqual(fx.mailbox_list(BOB)["INBOX"][0], old)
 
+    def test_retr_marks_seen_at_quit(self):
+        """As Dovecot by default: a message RETR sent whole is \\Seen after QUIT
+        (for IMAP and the webmail); not after TOP, RSET or a dropped session."""
+        fx = self.fx
+        dave = "dave-%s@example.com" % self.launcher
+        fx.add_user(dave, "dave pw")
+        for i in range(4):
+            fx.deliver(dave, pbtest.make_message("seen %d" % i, "body %d\r\n" % i))
+        self.assertEqual(fx.mailbox_list(dave)["INBOX"][:2], (4, 4))
+        p = self.login_retry(dave, "dave pw")
+        p.retr(1)
+        p.top(2, 0)
+        drop(p)  # no UPDATE state: nothing changes
+        self.assertEqual(fx.mailbox_list(dave)["INBOX"][:2], (4, 4))
+        p = self.login_retry(dave, "dave pw")
+        p.retr(1)
+        p.rset()  # forgets it, as it forgets DELE
+        p.retr(2)
+        p.top(3, 0)
+        p.retr(4)
+        p.dele(4)
+        self.assertTrue(p.quit().startswith(b"+OK"))
+        # 2 read; 1 reset, 3 only previewed: unseen; 4 deleted
+        self.assertEqual(fx.mailbox_list(dave)["INBOX"][:2], (3, 2))
+
     def test_commands_in_wrong_state(self):
         r = Raw(self.plain.address)
         for c in ("STAT", "LIST", "RETR 1", "DELE 1", "UIDL", "TOP 1 1", "RSET", "NOOP"):
