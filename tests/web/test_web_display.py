@@ -153,6 +153,9 @@ def bidi_sender(c):
     r = c.get("/msg?mb=%s&uid=%s" % (mb, uid))
     check("<strong><bdi>\u202eSupport</bdi></strong> &lt;moc.lapyap@zk.ti&gt;" in r.text,
           "a sender name with a right-to-left override is isolated from the address")
+    r = c.get("/list?mb=%s" % mb)
+    check("<bdi>\u202eSupport</bdi></span>" in r.text,
+          "... and in the message list, from the subject after it")
 
 
 def bidi_attachment(c):
