@@ -35,6 +35,9 @@ TESTS += tests/store/test_install.sh tests/store/test_units.sh
 # bad option; test_readme_walkthrough.py follows the README's quickstart in
 # a copy of the source tree and checks every endpoint it prints.
 TESTS += tests/deploy/test_help.sh tests/deploy/test_readme_walkthrough.py
+# test_inetd_limits.sh: the xinetd files and the socket units allow the
+# same sessions, and no burst of connections shuts a port.
+TESTS += tests/deploy/test_inetd_limits.sh
 EXTRA_DIST += tests/deploy
 
 # The programs `make install` installs, as paths in the build tree, one a line.
@@ -100,6 +103,8 @@ install-data-local:
 	  $(INSTALL_DATA) '$(DESTDIR)$(pkgdatadir)/pillarbox.conf.sample' \
 	    '$(DESTDIR)$(pillarbox_confdir)/pillarbox.conf' || exit 1; \
 	fi
+	@echo " now, as root: $(sbindir)/pillarbox setup (after an upgrade too:" \
+	     "the new webmail.cgi is not setuid until it runs)"
 
 # Removes what install-data-local put, except a pillarbox.conf that differs
 # from the sample (it holds someone's settings).

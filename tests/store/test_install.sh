@@ -110,6 +110,18 @@ done
 left=$(grep -l '@[a-z_]*@' "$D$unitdir"/* "$D$xinetddir"/* "$D$pkgdatadir"/apache/* \
 	"$D$pkgdatadir"/nginx/* "$conf" 2>/dev/null)
 expect "$left" "" "no @placeholder@ left in installed files"
+# The file each snippet says to include is where make install put it.
+for kind in apache nginx; do
+	for s in "$D$pkgdatadir"/$kind/*.conf; do
+		[ -f "$s" ] || continue
+		for inc in $(sed -n 's|^#[[:space:]]*[Ii]nclude[[:space:]]\{1,\}\(/[^;[:space:]]*\).*|\1|p' "$s"); do
+			if [ -f "$D$inc" ]; then ok "$kind snippet: include $inc is installed"; else
+				not_ok "$kind snippet says include $inc: not installed there"; fi
+		done
+	done
+done
+grep -q "pillarbox setup" "$T/make.log" && ok "make install says to run pillarbox setup" ||
+	not_ok "make install does not say to run pillarbox setup (webmail.cgi is not setuid)"
 # Every program a unit or an xinetd file starts is installed where it says.
 progs=$( (grep -h '^Exec[A-Za-z]*=' "$D$unitdir"/* 2>/dev/null | sed 's/^[^=]*=[-@:+!]*//';
 	  grep -h '^[[:space:]]*server[[:space:]]*=' "$D$xinetddir"/* 2>/dev/null |
