@@ -506,18 +506,26 @@ struct list_ctx {
 	size_t n, cap;
 };
 
+/* Room for one more item: 0, or -1 (out of memory, said). */
+static int list_grow(struct list_ctx *c)
+{
+	if (c->n < c->cap)
+		return 0;
+	size_t cap = c->cap ? c->cap * 2 : 16;
+	struct store_mailbox *items = reallocarray(c->items, cap, sizeof(*items));
+	if (items == NULL)
+		return store_err(c->store, "out of memory");
+	c->items = items;
+	c->cap = cap;
+	return 0;
+}
+
 static int list_one(const char *name, uint32_t id, void *ctx)
 {
 	struct list_ctx *c = ctx;
 	(void)name;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		struct store_mailbox *items = reallocarray(c->items, cap, sizeof(*items));
-		if (items == NULL)
-			return store_err(c->store, "out of memory");
-		c->items = items;
-		c->cap = cap;
-	}
+	if (list_grow(c) < 0)
+		return -1;
 	int r = mailbox_load(c->store, c->txn, id, &c->items[c->n]);
 	if (r < 0)
 		return r;
@@ -536,12 +544,14 @@ static int list_txn(struct store *store, DB_TXN *txn, void *ctx)
 	return r < 0 ? r : 1;
 }
 
-int store_mailbox_list(struct store *store, uint32_t user_id,
-		       int (*cb)(const struct store_mailbox *mailbox, void *ctx), void *ctx,
-		       const char **error_r)
+/* Collects the user's items in one snapshot (txn_fn), then calls cb for
+ * each outside it: the count, cb's first non-zero return, or < 0. */
+static int list_run(struct store *store, int (*txn_fn)(struct store *, DB_TXN *, void *),
+		    uint32_t user_id, int (*cb)(const struct store_mailbox *mailbox, void *ctx),
+		    void *ctx, const char **error_r)
 {
 	struct list_ctx c = { .user_id = user_id };
-	int r = store_read(store, list_txn, &c, error_r);
+	int r = store_read(store, txn_fn, &c, error_r);
 	if (r == 1) {
 		r = (int)c.n;
 		for (size_t i = 0; i < c.n; i++) {
@@ -556,17 +566,18 @@ int store_mailbox_list(struct store *store, uint32_t user_id,
 	return r;
 }
 
+int store_mailbox_list(struct store *store, uint32_t user_id,
+		       int (*cb)(const struct store_mailbox *mailbox, void *ctx), void *ctx,
+		       const char **error_r)
+{
+	return list_run(store, list_txn, user_id, cb, ctx, error_r);
+}
+
 static int gone_list_one(const char *name, void *ctx)
 {
 	struct list_ctx *c = ctx;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		struct store_mailbox *items = reallocarray(c->items, cap, sizeof(*items));
-		if (items == NULL)
-			return store_err(c->store, "out of memory");
-		c->items = items;
-		c->cap = cap;
-	}
+	if (list_grow(c) < 0)
+		return -1;
 	struct store_mailbox *mb = &c->items[c->n++];
 	memset(mb, 0, sizeof(*mb));
 	mb->user_id = c->user_id;
@@ -588,20 +599,7 @@ int store_mailbox_list_gone_subscribed(struct store *store, uint32_t user_id,
 				       int (*cb)(const struct store_mailbox *mailbox, void *ctx),
 				       void *ctx, const char **error_r)
 {
-	struct list_ctx c = { .user_id = user_id };
-	int r = store_read(store, gone_list_txn, &c, error_r);
-	if (r == 1) {
-		r = (int)c.n;
-		for (size_t i = 0; i < c.n; i++) {
-			int s = cb(&c.items[i], ctx);
-			if (s != 0) {
-				r = s;
-				break;
-			}
-		}
-	}
-	free(c.items);
-	return r;
+	return list_run(store, gone_list_txn, user_id, cb, ctx, error_r);
 }
 
 /* ---- delete ---- */
