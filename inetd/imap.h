@@ -236,6 +236,12 @@ struct imap_view {
 	size_t ntold, told_cap;
 	bool told_overflow;
 
+	/* The result SEARCH RETURN (SAVE) kept for "$" (RFC 5182): UIDs,
+	 * ascending; expunged ones drop out as "$" is resolved against the
+	 * map. It goes with the selection. */
+	uint32_t *saved;
+	size_t nsaved;
+
 	/* Keyword names by id (bit), loaded at SELECT and when a new bit shows. */
 	char *keywords[STORE_KEYWORDS_MAX];
 	uint64_t keywords_known;
@@ -297,9 +303,11 @@ const char *imap_view_keyword(struct imap_session *s, unsigned id);
 /* Resolves a sequence set (or UID set) argument to the view's UIDs, sorted,
  * unique: 1 with *uids_r (malloc'd) / *n_r, 0 on a bad set (BAD sent), -1
  * error (NO sent). Sequence numbers beyond the mailbox are an error;
- * UIDs that are not there are skipped. */
+ * UIDs that are not there are skipped. "$" is the saved search result. */
 int imap_view_resolve(struct imap_session *s, struct imap_cmd *cmd, const char *set, size_t len,
 		      bool uid, uint32_t **uids_r, size_t *n_r);
+/* Whether a set argument is "$", the saved search result (RFC 5182). */
+bool imap_set_is_saved(const char *set, size_t len);
 /* Calls cb for each stored message among the sorted UIDs, in batches read
  * from short snapshots; the cb returns 0 to go on. Missing (expunged)
  * messages are counted in *missing_r. Returns 0, the cb's non-zero, or -1

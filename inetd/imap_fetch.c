@@ -826,10 +826,21 @@ static int fetch_one(struct imap_session *s, const struct store_msg *stored, voi
 static int fetch_vanished(struct imap_session *s, struct imap_cmd *cmd, const struct imap_arg *set,
 			  uint64_t changedsince)
 {
-	struct imap_seqset ss;
+	struct imap_seqset ss = { 0 };
 	const char *error = "out of memory";
 
-	if (imap_seqset_parse(set->str, set->len, &ss) <= 0) {
+	if (imap_set_is_saved(set->str, set->len)) {
+		/* "$": the UIDs saved, those expunged since among them */
+		if (s->view->nsaved == 0)
+			return 0;
+		ss.ranges = calloc(s->view->nsaved, sizeof(*ss.ranges));
+		if (ss.ranges == NULL) {
+			imap_store_error(s, cmd, error);
+			return -1;
+		}
+		for (; ss.count < s->view->nsaved; ss.count++)
+			ss.ranges[ss.count].lo = ss.ranges[ss.count].hi = s->view->saved[ss.count];
+	} else if (imap_seqset_parse(set->str, set->len, &ss) <= 0) {
 		imap_store_error(s, cmd, error);
 		return -1;
 	}

@@ -170,6 +170,30 @@ static int pattern_make(struct imap_session *s, const struct imap_arg *ref,
 	return 1;
 }
 
+/* RECURSIVEMATCH: whether a subscribed mailbox below `name` matches none of
+ * the patterns, which CHILDINFO then reports (RFC 5258 3.5: the children
+ * that match are listed themselves). */
+static bool has_unmatched_subscribed_child(const struct mailbox_array *a, const char *name,
+					   const struct list_pattern *patterns, size_t npatterns)
+{
+	char prefix[STORE_MAILBOX_NAME_MAX + 2];
+	size_t len = strlen(name);
+
+	memcpy(prefix, name, len);
+	prefix[len] = '/';
+	prefix[len + 1] = '\0';
+	for (size_t i = lower_bound(a, prefix); i < a->n; i++) {
+		if (strncmp(a->items[i].name, prefix, len + 1) != 0)
+			return false;
+		bool match = false;
+		for (size_t k = 0; k < npatterns && !match; k++)
+			match = pattern_match(patterns[k].text, patterns[k].len, a->items[i].name);
+		if (a->items[i].subscribed && !match)
+			return true;
+	}
+	return false;
+}
+
 static int list_parse_status_items(const struct imap_arg *a, const struct imap_arg **items_r)
 {
 	if (a == NULL || a->type != IMAP_ARG_LIST)
@@ -287,13 +311,15 @@ static int imap_list_run(struct imap_session *s, struct imap_cmd *cmd, unsigned 
 			match = pattern_match(patterns[k].text, patterns[k].len, mb->name);
 		if (!match)
 			continue;
-		bool noselect = false;
+		bool noselect = false, parent_only = false;
+		if ((opts & SEL_SUBSCRIBED) && (opts & SEL_RECURSIVEMATCH))
+			childinfo = has_unmatched_subscribed_child(&mbs, mb->name, patterns, npatterns);
 		if ((opts & (SEL_SUBSCRIBED | LIST_LSUB)) && !mb->subscribed) {
-			if (!has_children(&mbs, mb->name, true))
-				continue;
-			if (opts & SEL_RECURSIVEMATCH) {
-				childinfo = true;
-			} else if ((opts & LIST_LSUB) && has_percent) {
+			if (childinfo) {
+				/* listed only for CHILDINFO */
+				parent_only = true;
+			} else if ((opts & LIST_LSUB) && has_percent &&
+				   has_children(&mbs, mb->name, true)) {
 				/* LSUB "" % with only "foo/bar" subscribed answers
 				 * foo, \Noselect (RFC 3501 6.3.9) */
 				noselect = true;
@@ -315,7 +341,7 @@ static int imap_list_run(struct imap_session *s, struct imap_cmd *cmd, unsigned 
 			imap_puts(s, "\r\n");
 			continue;
 		}
-		if (!childinfo) {
+		if (!parent_only) {
 			imap_puts(s, has_children(&mbs, mb->name, false) ? "\\HasChildren"
 									  : "\\HasNoChildren");
 			first = false;
@@ -331,7 +357,7 @@ static int imap_list_run(struct imap_session *s, struct imap_cmd *cmd, unsigned 
 		if (childinfo)
 			imap_puts(s, " (\"CHILDINFO\" (\"SUBSCRIBED\"))");
 		imap_puts(s, "\r\n");
-		if ((opts & RET_STATUS) && !childinfo &&
+		if ((opts & RET_STATUS) && !parent_only &&
 		    imap_status_write(s, cmd, mb, status_items, false) < 0)
 			break;
 	}

@@ -516,12 +516,19 @@ static int recent_count_cb(const struct store_msg *msg, void *ctx)
 	return 0;
 }
 
+static int deleted_bytes_cb(const struct store_msg *msg, void *ctx)
+{
+	if (msg->flags & STORE_FLAG_DELETED)
+		*(uint64_t *)ctx += msg->size;
+	return 0;
+}
+
 int imap_status_write(struct imap_session *s, struct imap_cmd *cmd,
 		      const struct store_mailbox *mb, const struct imap_arg *items, bool check_only)
 {
 	static const char *const known[] = {
 		"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "DELETED", "SIZE",
-		"HIGHESTMODSEQ", "APPENDLIMIT",
+		"HIGHESTMODSEQ", "APPENDLIMIT", "DELETED-STORAGE",
 	};
 	const char *error = NULL;
 
@@ -569,6 +576,18 @@ int imap_status_write(struct imap_session *s, struct imap_cmd *cmd,
 			v = mb->deleted;
 		} else if (imap_arg_atom_is(a, "SIZE")) {
 			v = mb->bytes;
+		} else if (imap_arg_atom_is(a, "DELETED-STORAGE")) {
+			/* QUOTA=RES-STORAGE needs it (RFC 9208 5.1.1): what an
+			 * EXPUNGE would free, in the 1024-octet units of STORAGE */
+			uint64_t bytes = 0;
+			if (mb->deleted > 0 && mb->uidnext > 1 &&
+			    store_msg_list(s->store, mb->id, 1, mb->uidnext - 1, deleted_bytes_cb,
+					   &bytes, &error) < 0) {
+				imap_puts(s, ")\r\n");
+				imap_store_error(s, cmd, error);
+				return -1;
+			}
+			v = (bytes + 1023) / 1024;
 		} else if (imap_arg_atom_is(a, "HIGHESTMODSEQ")) {
 			v = mb->highestmodseq;
 			s->condstore = true;

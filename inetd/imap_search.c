@@ -1,9 +1,9 @@
-/* SEARCH and UID SEARCH (RFC 3501 6.4.4, ESEARCH RFC 4731, CONDSTORE MODSEQ
- * RFC 7162). The keys are parsed into a tree (depth-limited), then
- * evaluated per message: attributes from the message record, headers and
- * bodies only when a key needs them, read from the store, RFC 2047 words
- * and transfer encodings decoded, charsets converted, and compared
- * case-insensitively in UTF-8. */
+/* SEARCH and UID SEARCH (RFC 3501 6.4.4, ESEARCH RFC 4731, SEARCHRES RFC
+ * 5182, CONDSTORE MODSEQ RFC 7162). The keys are parsed into a tree
+ * (depth-limited), then evaluated per message: attributes from the message
+ * record, headers and bodies only when a key needs them, read from the
+ * store, RFC 2047 words and transfer encodings decoded, charsets converted,
+ * and compared case-insensitively in UTF-8. */
 #include <config.h>
 
 #include <locale.h>
@@ -429,10 +429,11 @@ static struct skey *parse_key(struct search_ctx *c, const struct imap_arg **ap, 
 		}
 		*ap = set->next;
 	}
-	if ((set->str[0] >= '0' && set->str[0] <= '9') || set->str[0] == '*') {
+	bool saved = imap_set_is_saved(set->str, set->len);
+	if ((set->str[0] >= '0' && set->str[0] <= '9') || set->str[0] == '*' || saved) {
 		if ((k = key_new(c, K_SET)) == NULL)
 			return NULL;
-		if (!uid && c->s->view->loaded && c->s->view->count == 0) {
+		if (!uid && !saved && c->s->view->loaded && c->s->view->count == 0) {
 			/* nothing to number in an empty mailbox: matches nothing */
 			struct imap_seqset ss;
 			if (imap_seqset_parse(set->str, set->len, &ss) != 1) {
@@ -758,7 +759,7 @@ static bool key_from_map(const struct skey *k)
 
 /* ------------------------------------------------------------ the command */
 
-enum { RET_MIN = 1, RET_MAX = 2, RET_COUNT = 4, RET_ALL = 8 };
+enum { RET_MIN = 1, RET_MAX = 2, RET_COUNT = 4, RET_ALL = 8, RET_SAVE = 16 };
 
 static void write_set(struct imap_session *s, const uint32_t *v, size_t n)
 {
@@ -781,12 +782,38 @@ static int uid_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Keeps a SEARCH result (UIDs, ascending) for "$": all of it, or with MIN
+ * or MAX but neither ALL nor COUNT only those (RFC 5182 2.4). 0, or -1
+ * out of memory. */
+static int search_save(struct imap_view *v, const uint32_t *hits, size_t n, unsigned ret_opts)
+{
+	uint32_t *saved = NULL;
+	size_t k = 0;
+
+	if (n > 0 && (saved = malloc(n * sizeof(uint32_t))) == NULL)
+		return -1;
+	if ((ret_opts & (RET_ALL | RET_COUNT)) || !(ret_opts & (RET_MIN | RET_MAX))) {
+		if (n > 0)
+			memcpy(saved, hits, n * sizeof(uint32_t));
+		k = n;
+	} else if (n > 0) {
+		if (ret_opts & RET_MIN)
+			saved[k++] = hits[0];
+		if ((ret_opts & RET_MAX) && (k == 0 || hits[n - 1] != saved[0]))
+			saved[k++] = hits[n - 1];
+	}
+	free(v->saved);
+	v->saved = saved;
+	v->nsaved = k;
+	return 0;
+}
+
 int imap_cmd_search(struct imap_session *s, struct imap_cmd *cmd)
 {
 	const struct imap_arg *a = cmd->args;
 	struct search_ctx *c = calloc(1, sizeof(*c));
 	unsigned ret_opts = 0;
-	bool esearch = s->rev2;
+	bool esearch = s->rev2, done = false;
 	const char *error = NULL;
 	size_t missing;
 
@@ -813,6 +840,8 @@ int imap_cmd_search(struct imap_session *s, struct imap_cmd *cmd)
 				ret_opts |= RET_COUNT;
 			else if (imap_arg_atom_is(o, "ALL"))
 				ret_opts |= RET_ALL;
+			else if (imap_arg_atom_is(o, "SAVE"))
+				ret_opts |= RET_SAVE;
 			else {
 				imap_bad(s, cmd, "Unknown RETURN option");
 				goto out;
@@ -885,6 +914,10 @@ int imap_cmd_search(struct imap_session *s, struct imap_cmd *cmd)
 		imap_no(s, cmd, "[UNAVAILABLE] Out of memory");
 		goto out;
 	}
+	if ((ret_opts & RET_SAVE) && search_save(s->view, c->hits, c->nhits, ret_opts) < 0) {
+		imap_no(s, cmd, "[UNAVAILABLE] Out of memory");
+		goto out;
+	}
 	if (!cmd->uid) {
 		for (size_t i = 0; i < c->nhits; i++)
 			c->hits[i] = imap_view_seq(s->view, c->hits[i]);
@@ -898,7 +931,8 @@ int imap_cmd_search(struct imap_session *s, struct imap_cmd *cmd)
 		if (c->modseq_used && c->nhits > 0)
 			imap_printf(s, " (MODSEQ %llu)", (unsigned long long)c->max_modseq);
 		imap_puts(s, "\r\n");
-	} else {
+	} else if (ret_opts != RET_SAVE) {
+		/* SAVE alone answers with nothing but the OK (RFC 5182 2.4) */
 		imap_puts(s, "* ESEARCH (TAG ");
 		imap_write_string(s, cmd->tag, strlen(cmd->tag));
 		imap_puts(s, ")");
@@ -919,7 +953,14 @@ int imap_cmd_search(struct imap_session *s, struct imap_cmd *cmd)
 		imap_puts(s, "\r\n");
 	}
 	imap_ok(s, cmd, "Search completed");
+	done = true;
 out:
+	if ((ret_opts & RET_SAVE) && !done && s->view != NULL) {
+		/* a failed SEARCH ... SAVE leaves "$" empty (RFC 5182 2.1) */
+		free(s->view->saved);
+		s->view->saved = NULL;
+		s->view->nsaved = 0;
+	}
 	keys_free(c);
 	free(c->keys);
 	free(c->hits);

@@ -148,7 +148,8 @@ void imap_write_capabilities(struct imap_session *s)
 		return;
 	}
 	imap_puts(s, " UIDPLUS MOVE MULTIAPPEND BINARY SPECIAL-USE CREATE-SPECIAL-USE "
-		     "LIST-EXTENDED LIST-STATUS ESEARCH CONDSTORE QRESYNC UTF8=ACCEPT STATUS=SIZE");
+		     "LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES CONDSTORE QRESYNC UTF8=ACCEPT "
+		     "STATUS=SIZE");
 	/* RFC 9208: only when the account has a quota */
 	if (s->user.quota_bytes != 0 || s->user.quota_messages != 0)
 		imap_puts(s, " QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE");

@@ -452,6 +452,7 @@ void imap_view_close(struct imap_session *s)
 	free(v->gone);
 	free(v->told);
 	free(v->recent);
+	free(v->saved);
 	free(v);
 	s->view = NULL;
 }
@@ -929,6 +930,42 @@ int imap_view_resync(struct imap_session *s, const struct imap_seqset *known, ui
 
 /* ------------------------------------------------------ sets and batches */
 
+bool imap_set_is_saved(const char *set, size_t len)
+{
+	return len == 1 && set[0] == '$';
+}
+
+/* "$": the saved UIDs still in the map, by UID or by sequence number
+ * alike (RFC 5182 2.1); empty when nothing was saved. */
+static int view_resolve_saved(struct imap_session *s, struct imap_cmd *cmd, uint32_t **uids_r,
+			      size_t *n_r)
+{
+	struct imap_view *v = s->view;
+	const char *error = NULL;
+	size_t n = 0;
+
+	if (imap_view_load(s, &error) < 0) {
+		imap_store_error(s, cmd, error);
+		return -1;
+	}
+	if (v->nsaved == 0)
+		return 1;
+	uint32_t *out = malloc(v->nsaved * sizeof(uint32_t));
+	if (out == NULL) {
+		imap_no(s, cmd, "[UNAVAILABLE] Out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < v->nsaved; i++)
+		if (view_index(v, v->saved[i]) >= 0)
+			out[n++] = v->saved[i];
+	if (n == 0)
+		free(out);
+	else
+		*uids_r = out;
+	*n_r = n;
+	return 1;
+}
+
 int imap_view_resolve(struct imap_session *s, struct imap_cmd *cmd, const char *set, size_t len,
 		      bool uid, uint32_t **uids_r, size_t *n_r)
 {
@@ -939,6 +976,8 @@ int imap_view_resolve(struct imap_session *s, struct imap_cmd *cmd, const char *
 
 	*uids_r = NULL;
 	*n_r = 0;
+	if (imap_set_is_saved(set, len))
+		return view_resolve_saved(s, cmd, uids_r, n_r);
 	r = imap_seqset_parse(set, len, &ss);
 	if (r <= 0) {
 		if (r < 0)

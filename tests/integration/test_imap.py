@@ -326,6 +326,15 @@ class ImapSuite(unittest.TestCase):
         self.assertEqual(u[0], b'* QUOTAROOT "INBOX" ""')
         self.assertTrue(u[1].startswith(b'* QUOTA "" (STORAGE '), u)
         self.assertIn(b"NO", c.cmd('SETQUOTA "" (STORAGE 1)')[1])
+        # QUOTA=RES-STORAGE comes with STATUS DELETED-STORAGE (RFC 9208
+        # 5.1.1): what an EXPUNGE frees, in the units of STORAGE
+        msg = b"Subject: q\r\n\r\n" + (b"x" * 98 + b"\r\n") * 20   # 2014 octets
+        c.cmd("CREATE QuotaDel")
+        for flags in ("(\\Deleted)", "()", "(\\Deleted)"):
+            _, t = c.cmd(b"APPEND QuotaDel %s {%d+}\r\n" % (flags.encode(), len(msg)) + msg)
+            self.assertIn(b"OK [APPENDUID", t)
+        u, t = c.cmd("STATUS QuotaDel (DELETED DELETED-STORAGE SIZE)")
+        self.assertEqual(u, [b'* STATUS "QuotaDel" (DELETED 2 DELETED-STORAGE 4 SIZE 6042)'])
 
     # ------------------------------------------------------------- selected
 
@@ -441,6 +450,35 @@ class ImapSuite(unittest.TestCase):
         self.assertIn(b"NO [BADCHARSET (UTF-8 US-ASCII)]", t)
         _, t = c.cmd("SEARCH FROB")
         self.assertIn(b"BAD", t)
+
+    def test_search_saved_result(self):
+        # SEARCHRES (RFC 5182), part of IMAP4rev2: RETURN (SAVE) and "$"
+        c = self.raw()
+        self.assertIn(b" SEARCHRES ", c.cmd("CAPABILITY")[0][0] + b" ")
+        c.cmd("EXAMINE INBOX")
+        self.assertEqual(c.cmd("FETCH $ (UID)"), ([], b"t4 OK Fetch completed"))
+        # SAVE alone: no ESEARCH
+        self.assertEqual(c.cmd("SEARCH RETURN (SAVE) NOT UID 2"),
+                         ([], b"t5 OK Search completed"))
+        self.assertEqual(c.cmd("FETCH $ (UID)")[0], [b"* 1 FETCH (UID 1)", b"* 3 FETCH (UID 3)"])
+        self.assertEqual(c.cmd("UID SEARCH UID $ NOT UID 1")[0], [b"* SEARCH 3"])
+        self.assertEqual(c.cmd("SEARCH $")[0], [b"* SEARCH 1 3"])
+        # with MIN/MAX but neither ALL nor COUNT only those are kept
+        u, _ = c.cmd("SEARCH RETURN (SAVE MAX) ALL")
+        self.assertEqual(u, [b'* ESEARCH (TAG "t9") MAX 3'])
+        self.assertEqual(c.cmd("UID FETCH $ (UID)")[0], [b"* 3 FETCH (UID 3)"])
+        u, _ = c.cmd("SEARCH RETURN (SAVE MIN COUNT) ALL")
+        self.assertEqual(u, [b'* ESEARCH (TAG "t11") MIN 1 COUNT 3'])
+        self.assertEqual(len(c.cmd("FETCH $ (UID)")[0]), 3)
+        # "$" refined by a SEARCH that saves again
+        c.cmd("SEARCH RETURN (SAVE) $ UID 2:3")
+        self.assertEqual(c.cmd("FETCH $ (UID)")[0], [b"* 2 FETCH (UID 2)", b"* 3 FETCH (UID 3)"])
+        # a failed SEARCH ... SAVE empties it; so does a new selection
+        self.assertIn(b" BAD ", c.cmd("SEARCH RETURN (SAVE) FROB")[1])
+        self.assertEqual(c.cmd("FETCH $ (UID)"), ([], b"t16 OK Fetch completed"))
+        c.cmd("SEARCH RETURN (SAVE) ALL")
+        c.cmd("EXAMINE INBOX")
+        self.assertEqual(c.cmd("UID FETCH $ (UID)")[0], [])
 
     def test_store_copy_move_expunge_append(self):
         m = self.imap(user=CAROL, password=CAROL_PW)
@@ -1123,6 +1161,34 @@ U3ViamVjdDogeA0KDQp5DQo=
         self.assertEqual(u, [b'* LSUB (\\HasChildren \\Subscribed) "/" "Work/Projects"'])
         u, _ = c.cmd('LSUB "" "W*"')
         self.assertEqual(u, [b'* LSUB (\\HasChildren \\Subscribed) "/" "Work/Projects"'])
+
+    def test_list_recursivematch_childinfo(self):
+        """RFC 5258 3.5 and its example 9: CHILDINFO marks each listed
+        mailbox with a subscribed descendant that the pattern leaves out,
+        whether the mailbox itself is subscribed or not; a parent whose
+        subscribed children are all listed themselves is not listed."""
+        user, pw = "hugo@example.com", "hugo pw"
+        self.fx.add_user(user, pw)
+        c = self.raw(user=user, password=pw)
+        for name in ("Foo2/Bar1", "Foo2/Bar2", "Baz2/Bar2", "Baz2/Bar22", "Eps2/Mamba"):
+            self.assertIn(b"OK", c.cmd('CREATE "%s"' % name)[1])
+        for name in ("Foo2/Bar1", "Foo2/Bar2", "Baz2/Bar2", "Baz2/Bar22", "Eps2", "Eps2/Mamba"):
+            self.assertIn(b"OK", c.cmd('SUBSCRIBE "%s"' % name)[1])
+        info = b' ("CHILDINFO" ("SUBSCRIBED"))'
+        cases = {
+            '"*2"': [b'* LIST (\\HasNoChildren \\Subscribed) "/" "Baz2/Bar2"',
+                     b'* LIST (\\HasNoChildren \\Subscribed) "/" "Baz2/Bar22"',
+                     b'* LIST (\\HasChildren \\Subscribed) "/" "Eps2"' + info,
+                     b'* LIST () "/" "Foo2"' + info,
+                     b'* LIST (\\HasNoChildren \\Subscribed) "/" "Foo2/Bar2"'],
+            '"%2"': [b'* LIST () "/" "Baz2"' + info,
+                     b'* LIST (\\HasChildren \\Subscribed) "/" "Eps2"' + info,
+                     b'* LIST () "/" "Foo2"' + info],
+        }
+        for pattern, want in cases.items():
+            u, t = c.cmd('LIST (SUBSCRIBED RECURSIVEMATCH) "" %s' % pattern)
+            self.assertIn(b" OK ", t)
+            self.assertEqual(u, want, pattern)
 
     def test_subscription_outlives_delete(self):
         """Subscriptions are to names (RFC 3501 6.3.4, RFC 9051 6.3.4):
