@@ -125,6 +125,10 @@ void imap_session_free(struct imap_session **s);
 bool imap_plaintext_allowed(const struct imap_session *s);
 /* The capability list for now (without "CAPABILITY"). */
 void imap_write_capabilities(struct imap_session *s);
+/* Turns CONDSTORE on (ENABLE, or a command that uses it); the first time,
+ * with a mailbox selected, says the HIGHESTMODSEQ the client is in step
+ * with, as Dovecot does (RFC 7162 3.1). */
+void imap_condstore_enable(struct imap_session *s);
 
 /* A store error on a command: logs it and answers NO [UNAVAILABLE] (or
  * [SERVERBUG] for a damaged store). */

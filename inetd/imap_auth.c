@@ -122,10 +122,8 @@ int imap_cmd_enable(struct imap_session *s, struct imap_cmd *cmd)
 			qresync = true;
 	}
 	imap_puts(s, "* ENABLED");
-	if (condstore) {
-		s->condstore = true;
+	if (condstore)
 		imap_puts(s, " CONDSTORE");
-	}
 	if (utf8) {
 		s->utf8 = true;
 		imap_puts(s, " UTF8=ACCEPT");
@@ -138,10 +136,11 @@ int imap_cmd_enable(struct imap_session *s, struct imap_cmd *cmd)
 	if (qresync) {
 		/* CONDSTORE comes with it, named only if asked (RFC 7162 3.2.3) */
 		s->qresync = true;
-		s->condstore = true;
 		imap_puts(s, " QRESYNC");
 	}
 	imap_puts(s, "\r\n");
+	if (condstore || qresync)
+		imap_condstore_enable(s);
 	imap_ok(s, cmd, "ENABLE completed");
 	return 0;
 }

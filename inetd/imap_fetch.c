@@ -347,7 +347,6 @@ static int fetch_parse(struct imap_session *s, struct imap_cmd *cmd, const struc
 			    imap_parse_number(m->next->str, m->next->len, INT64_MAX, &c->changedsince)) {
 				m = m->next;
 				c->want_modseq = c->has_changedsince = true;
-				s->condstore = true;
 				continue;
 			}
 			if (imap_arg_atom_is(m, "VANISHED") && !c->vanished) {
@@ -364,7 +363,7 @@ static int fetch_parse(struct imap_session *s, struct imap_cmd *cmd, const struc
 		return 0;
 	}
 	if (c->want_modseq)
-		s->condstore = true;
+		imap_condstore_enable(s);
 	return 1;
 }
 

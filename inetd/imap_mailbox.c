@@ -545,6 +545,9 @@ int imap_status_write(struct imap_session *s, struct imap_cmd *cmd,
 			imap_bad(s, cmd, "Unknown STATUS item");
 			return 0;
 		}
+		/* before the STATUS line: enabling may send a line of its own */
+		if (imap_arg_atom_is(a, "HIGHESTMODSEQ"))
+			imap_condstore_enable(s);
 	}
 	if (check_only)
 		return 1;
@@ -590,7 +593,6 @@ int imap_status_write(struct imap_session *s, struct imap_cmd *cmd,
 			v = (bytes + 1023) / 1024;
 		} else if (imap_arg_atom_is(a, "HIGHESTMODSEQ")) {
 			v = mb->highestmodseq;
-			s->condstore = true;
 		} else {
 			v = imap_append_limit(s);
 		}

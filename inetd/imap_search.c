@@ -415,7 +415,7 @@ static struct skey *parse_key(struct search_ctx *c, const struct imap_arg **ap, 
 			return NULL;
 		}
 		c->modseq_used = true;
-		c->s->condstore = true;
+		imap_condstore_enable(c->s);
 		*ap = nn->next;
 		return k;
 	}

@@ -156,6 +156,16 @@ void imap_write_capabilities(struct imap_session *s)
 	imap_printf(s, " APPENDLIMIT=%llu", (unsigned long long)imap_append_limit(s));
 }
 
+void imap_condstore_enable(struct imap_session *s)
+{
+	if (s->condstore)
+		return;
+	s->condstore = true;
+	if (s->view != NULL)
+		imap_printf(s, "* OK [HIGHESTMODSEQ %llu] Highest\r\n",
+			    (unsigned long long)s->view->modseq);
+}
+
 void imap_store_error(struct imap_session *s, struct imap_cmd *cmd, const char *error)
 {
 	char safe[256];

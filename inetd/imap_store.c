@@ -100,7 +100,7 @@ int imap_cmd_store(struct imap_session *s, struct imap_cmd *cmd)
 			imap_bad(s, cmd, "Invalid STORE modifier");
 			return 0;
 		}
-		s->condstore = true;
+		imap_condstore_enable(s);
 		conditional = true;
 		a = a->next;
 	}

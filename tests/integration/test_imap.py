@@ -443,7 +443,9 @@ class ImapSuite(unittest.TestCase):
             u, t = c.until("T")
             self.assertEqual(t, b"T OK Search completed", q)
             if q.startswith("SEARCH MODSEQ"):
-                self.assertRegex(u[0], rb"^\* SEARCH (1 )?2 \(MODSEQ \d+\)$")
+                # it enables CONDSTORE: the HIGHESTMODSEQ comes first
+                self.assertRegex(u[0], rb"^\* OK \[HIGHESTMODSEQ \d+\] Highest$")
+                self.assertRegex(u[1], rb"^\* SEARCH (1 )?2 \(MODSEQ \d+\)$")
                 continue
             self.assertEqual(u, [want], q)
         _, t = c.cmd("SEARCH CHARSET KOI8-R ALL")
@@ -873,6 +875,25 @@ U3ViamVjdDogeA0KDQp5DQo=
         c = self.raw()
         self.assertEqual(c.cmd("ENABLE CONDSTORE QRESYNC")[0], [b"* ENABLED CONDSTORE QRESYNC"])
 
+    def test_condstore_enabled_while_selected(self):
+        """The first CONDSTORE enabling command with a mailbox selected says
+        the HIGHESTMODSEQ the client is now in step with (as Dovecot does,
+        RFC 7162 3.1); later ones do not."""
+        c = self.raw()
+        u, _ = c.cmd("EXAMINE INBOX")
+        highest = self.resp_code(u, b"HIGHESTMODSEQ")
+        u, t = c.cmd("FETCH 1 (MODSEQ)")
+        self.assertIn(b"OK", t)
+        self.assertEqual(u[0], b"* OK [HIGHESTMODSEQ %d] Highest" % highest)
+        self.assertTrue(u[1].startswith(b"* 1 FETCH (MODSEQ ("), u)
+        u, _ = c.cmd("FETCH 1 (MODSEQ)")
+        self.assertEqual(len(u), 1, u)
+        c = self.raw()
+        c.cmd("EXAMINE INBOX")
+        u, _ = c.cmd("STATUS INBOX (HIGHESTMODSEQ)")
+        self.assertTrue(u[0].startswith(b"* OK [HIGHESTMODSEQ "), u)
+        self.assertTrue(u[1].startswith(b'* STATUS "INBOX" (HIGHESTMODSEQ '), u)
+
     def test_qresync_select(self):
         user, pw, validity, before, between, flagged = self.qresync_history("quinn")
         c = self.raw(user=user, password=pw)
@@ -1143,8 +1164,13 @@ U3ViamVjdDogeA0KDQp5DQo=
                     "BAD Invalid QRESYNC parameter")
             bad.append(("SELECT INBOX (QRESYNC%s)" % params, want))
         for command, want in bad:
-            untagged = [b"* ENABLED QRESYNC"] if command.startswith("ENABLE") else []
-            self.assertEqual(c.cmd(command), (untagged, self.tagged(c, want)), command)
+            u, t = c.cmd(command)
+            if command.startswith("ENABLE"):
+                # with INBOX selected, CONDSTORE's HIGHESTMODSEQ too
+                self.assertEqual(u[0], b"* ENABLED QRESYNC")
+                self.assertRegex(u.pop(1), rb"^\* OK \[HIGHESTMODSEQ \d+\] Highest$")
+                u = u[1:]
+            self.assertEqual((u, t), ([], self.tagged(c, want)), command)
         # a refused SELECT leaves the selection as it was
         self.assertEqual(c.cmd("FETCH 1 (UID)")[0], [b"* 1 FETCH (UID 1)"])
 
