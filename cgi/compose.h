@@ -124,6 +124,9 @@ void compose_send(struct compose *cp);
  * redirect to the compose page on the new draft, or an error page. */
 void compose_save(struct compose *cp);
 
+/* The error shown when the attachments make the message too large. */
+const char *compose_too_big_text(struct compose *cp);
+
 /* Frees the attachment data. */
 void compose_free(struct compose *cp);
 

@@ -17,6 +17,10 @@
 
 /* Addresses taken over from an original's header into a reply. */
 #define LOAD_ADDRESSES_MAX 200
+/* Bytes of an original's text quoted or forwarded in the form, counting
+ * each line as 3 bytes more (the "> " and the CR a browser sends): half
+ * of what the form may send back, so that the answer still fits. */
+#define LOAD_TEXT_MAX (COMPOSE_TEXT_MAX / 2)
 
 /* ---------------------------------------------------------------- parts */
 
@@ -413,11 +417,15 @@ static bool list_has(const struct mime_addresses *list, const char *address)
 	return false;
 }
 
-/* The identity a reply is sent from: the one the original was addressed
- * to (To, then Cc, then the Delivered-To our delivery added). */
+/* The identity a reply is sent from: the one that wrote the original (a
+ * message of one's own, whichever alias sent it), else the one it was
+ * addressed to (To, then Cc, then the Delivered-To our delivery added). */
 static size_t reply_identity(struct compose *cp, struct msgview *v)
 {
 	const struct mime_envelope *env = v->mime->root->envelope;
+	for (size_t i = 0; env != NULL && i < cp->nids; i++)
+		if (list_has(&env->from, cp->ids[i].address))
+			return i;
 	for (size_t i = 0; env != NULL && i < cp->nids; i++)
 		if (list_has(&env->to, cp->ids[i].address))
 			return i;
@@ -497,6 +505,28 @@ static const char *text_of(struct ctx *c, struct msgview *v)
 	return buf_arena(c, &b);
 }
 
+/* The text, cut at a line end (or a character) with a note when it is
+ * longer than LOAD_TEXT_MAX: an over-long form could not be sent. */
+static const char *text_fit(struct ctx *c, const char *text)
+{
+	size_t cost = 0, cut = 0, i;
+	for (i = 0; text[i] != '\0' && cost <= LOAD_TEXT_MAX; i++) {
+		cost += text[i] == '\n' ? 4 : 1;
+		if (text[i] == '\n' && cost <= LOAD_TEXT_MAX)
+			cut = i + 1;
+	}
+	if (cost <= LOAD_TEXT_MAX)
+		return text;
+	if (cut == 0) {
+		cut = i - 1;
+		while (cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80)
+			cut--;
+	}
+	const char *fit = arena_printf(c->a, "%.*s\n[The rest of the text is too long to include "
+					     "here.]\n", (int)cut, text);
+	return fit != NULL ? fit : "";
+}
+
 static void quote_into(struct buf *b, const char *text)
 {
 	for (const char *s = text; *s != '\0';) {
@@ -544,7 +574,9 @@ static void signature_into(struct compose *cp, struct buf *b)
 	const char *sig = cp->ids[cp->id].signature;
 	if (*sig == '\0')
 		return;
-	buf_puts(b, "\n\n-- \n");
+	/* a signature saved with its own separator (as other webmails
+	 * wanted it typed) does not get a second one */
+	buf_puts(b, strncmp(sig, "-- \n", 4) == 0 ? "\n\n" : "\n\n-- \n");
 	for (; *sig != '\0'; sig++)
 		if (*sig != '\r')
 			buf_putc(b, *sig);
@@ -589,7 +621,7 @@ static void forward_block(struct ctx *c, struct buf *b, struct msgview *v)
 			buf_printf(b, "Date: %s\nSubject: %s\n", sent_date(c, v), subject_of(c, v));
 	}
 	buf_putc(b, '\n');
-	buf_puts(b, text_of(c, v));
+	buf_puts(b, text_fit(c, text_of(c, v)));
 }
 
 /* ---------------------------------------------------------------- prefill */
@@ -630,7 +662,7 @@ static int prefill_original(struct compose *cp, struct msgview *v)
 		signature_into(cp, &text);
 		if (text.len == 0)
 			buf_putc(&text, '\n');   /* a blank line between answer and quote */
-		const char *orig = text_of(c, v);
+		const char *orig = text_fit(c, text_of(c, v));
 		if (*orig != '\0') {
 			buf_printf(&text, "\nOn %s, %s wrote:\n", sent_date(c, v),
 				   who(c, &env->from));

@@ -68,7 +68,7 @@ static bool message_fill(struct compose *cp, struct msgbuild *m, const char *msg
 	return parts != NULL && m->to != NULL && m->cc != NULL && m->bcc != NULL;
 }
 
-static const char *too_big_text(struct compose *cp)
+const char *compose_too_big_text(struct compose *cp)
 {
 	uint64_t max = cp->c->wm->config->max_message_size;
 	return arena_printf(cp->c->a, "The message is too large: with its attachments it would "
@@ -91,7 +91,7 @@ static int body_make(struct compose *cp, const struct msgbuild *m, struct store_
 	for (size_t i = 0; i < cp->natt; i++)
 		att += cp->att[i].len;
 	if (att / 3 * 4 > c->wm->config->max_message_size) {
-		compose_form_error(cp, 413, too_big_text(cp));
+		compose_form_error(cp, 413, compose_too_big_text(cp));
 		return 0;
 	}
 	if (store_body_create(c->store, &sink.writer, &error) < 0) {
@@ -106,7 +106,7 @@ static int body_make(struct compose *cp, const struct msgbuild *m, struct store_
 			return 0;
 		}
 		if (sink.too_big) {
-			compose_form_error(cp, 413, too_big_text(cp));
+			compose_form_error(cp, 413, compose_too_big_text(cp));
 			return 0;
 		}
 		page_store_error(c, "body write", sink.error != NULL ? sink.error : error);
@@ -114,7 +114,7 @@ static int body_make(struct compose *cp, const struct msgbuild *m, struct store_
 	}
 	r = store_body_finish(&sink.writer, body_r, &error);
 	if (r == 0) {
-		compose_form_error(cp, 413, too_big_text(cp));
+		compose_form_error(cp, 413, compose_too_big_text(cp));
 		return 0;
 	}
 	if (r < 0) {

@@ -35,8 +35,10 @@ static void flow_emit(struct buf *out, size_t depth, const char *s, size_t n)
 		buf_putc(out, '>');
 	if (depth > 0 && n > 0)
 		buf_putc(out, ' ');      /* the stuffing after quote marks */
-	else if (depth == 0 && n > 0 && (s[0] == ' ' || (n >= 5 && memcmp(s, "From ", 5) == 0)))
-		buf_putc(out, ' ');      /* RFC 3676 4.4 space-stuffing */
+	else if (depth == 0 && n > 0 &&
+		 (s[0] == ' ' || s[0] == '>' || (n >= 5 && memcmp(s, "From ", 5) == 0)))
+		buf_putc(out, ' ');      /* RFC 3676 4.4 space-stuffing (a '>' after a
+					    soft break would read as a quote) */
 	buf_append(out, s, n);
 	buf_puts(out, "\r\n");
 }

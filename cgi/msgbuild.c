@@ -92,6 +92,14 @@ static bool bidi_control(unsigned cp)
 	       (cp >= 0x2066 && cp <= 0x2069);
 }
 
+static bool all_alnum(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
+			return false;
+	return true;
+}
+
 void msgbuild_filename_clean(const char *name, char buf[MSGBUILD_FILENAME_MAX + 1])
 {
 	size_t o = 0;
@@ -103,6 +111,12 @@ void msgbuild_filename_clean(const char *name, char buf[MSGBUILD_FILENAME_MAX + 
 			name = p + 1;
 	const unsigned char *s = (const unsigned char *)name;
 	size_t n = strlen(name);
+	/* a short extension survives a cut: without it the recipient's
+	 * system does not know how to open the file */
+	const char *ext = strrchr(name, '.');
+	size_t ext_len = ext != NULL ? strlen(ext) : 0;
+	if (ext_len < 2 || ext_len > MSGBUILD_EXTENSION_MAX + 1 || !all_alnum(ext + 1))
+		ext_len = 0;
 	for (size_t i = 0; i < n;) {
 		size_t l = utf8_seq(s + i, n - i);
 		if (l == 0) {
@@ -114,8 +128,18 @@ void msgbuild_filename_clean(const char *name, char buf[MSGBUILD_FILENAME_MAX + 
 			cp = ' ';
 		bool drop = cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || bidi_control(cp);
 		if (!drop) {
-			if (o + l > MSGBUILD_FILENAME_MAX)
+			if (o + l > MSGBUILD_FILENAME_MAX) {
+				if (ext_len == 0)
+					break;
+				if (o > MSGBUILD_FILENAME_MAX - ext_len) {
+					o = MSGBUILD_FILENAME_MAX - ext_len;
+					while (o > 0 && ((unsigned char)buf[o] & 0xC0) == 0x80)
+						o--;
+				}
+				memcpy(buf + o, ext, ext_len);
+				o += ext_len;
 				break;
+			}
 			if (cp == ' ') {
 				buf[o++] = ' ';
 			} else {

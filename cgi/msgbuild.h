@@ -35,6 +35,8 @@
 #define MSGBUILD_SUBJECT_MAX 900
 /* Bytes of a cleaned attachment file name (file systems allow 255). */
 #define MSGBUILD_FILENAME_MAX 200
+/* Letters or digits of a file name extension kept when a name is cut. */
+#define MSGBUILD_EXTENSION_MAX 16
 /* Bytes of one message id, brackets included. */
 #define MSGBUILD_MSGID_MAX 250
 /* Message ids kept in References (RFC 5322 3.6.4 lets a writer trim the
@@ -103,7 +105,9 @@ bool msgbuild_msgid_valid(const char *s, size_t len);
 /* The file name written for `name`: the last path component, control and
  * bidi-override characters and invalid UTF-8 removed, leading dots and
  * spaces and trailing dots and spaces trimmed, cut at MSGBUILD_FILENAME_MAX
- * bytes on a character boundary; "attachment" if nothing is left. */
+ * bytes on a character boundary (keeping an extension of at most
+ * MSGBUILD_EXTENSION_MAX letters or digits); "attachment" if nothing is
+ * left. */
 void msgbuild_filename_clean(const char *name, char buf[MSGBUILD_FILENAME_MAX + 1]);
 
 #endif

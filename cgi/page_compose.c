@@ -230,8 +230,8 @@ out:
 static void keep_cb(const char *value, void *ctx)
 {
 	struct compose *cp = ctx;
-	if (cp->nkeep < COMPOSE_ATTACHMENTS_MAX)
-		cp->keep[cp->nkeep++] = value;
+	if (cp->nkeep < COMPOSE_ATTACHMENTS_MAX && !kept(cp, value))
+		cp->keep[cp->nkeep++] = value;   /* each part once */
 }
 
 /* The form's attachment choices and the names of the files uploaded
@@ -264,6 +264,12 @@ static int attachments_load(struct compose *cp)
 	struct ctx *c = cp->c;
 	const struct form *f = &c->req->body;
 	const char *error;
+	/* the uploads and each part loaded count against the message size
+	 * before the next part is read, so memory stays within one message */
+	uint64_t total = 0;
+	for (size_t i = 0; i < f->count; i++)
+		if (strcmp(f->fields[i].name, "attach") == 0 && f->fields[i].filename != NULL)
+			total += f->fields[i].value_len;
 	for (size_t i = 0; i < cp->nkeep; i++) {
 		/* "d:N" a part of the draft, "o:N" of the original, "o:m" the
 		 * original itself (forward as attachment); nothing else was
@@ -297,6 +303,11 @@ static int attachments_load(struct compose *cp)
 					   ? "An attachment is larger than a message may be."
 					   : "An attachment you chose to keep is no longer there: its "
 					     "message was moved or deleted.");
+			return 0;
+		}
+		total += cp->att[cp->natt - 1].len;
+		if (total / 3 * 4 > c->wm->config->max_message_size) {
+			compose_form_error(cp, 413, compose_too_big_text(cp));
 			return 0;
 		}
 	}

@@ -387,6 +387,25 @@ static void test_flowed_text(void **state)
 	buf_free(&b);
 }
 
+/* A '>' that a soft break puts at the start of a line is stuffed: unstuffed
+ * it would make the rest of the paragraph a quote (RFC 3676 4.4). */
+static void test_flowed_gt_after_break(void **state)
+{
+	(void)state;
+	struct buf out, back;
+	char text[200];
+	memset(text, 'a', 70);
+	strcpy(text + 70, " >an_arrow, not a quote\n");
+	buf_init(&out, 0);
+	assert_true(flowed_encode(text, strlen(text), &out));
+	assert_non_null(strstr(out.data, "\r\n >an_arrow"));
+	buf_init(&back, 0);
+	assert_true(flowed_decode(out.data, out.len, false, &back));
+	assert_string_equal(back.data, text);
+	buf_free(&back);
+	buf_free(&out);
+}
+
 static void test_unflow_delsp(void **state)
 {
 	(void)state;
@@ -601,6 +620,21 @@ static void test_filename_clean(void **state)
 	msgbuild_filename_clean(longname, out);
 	assert_true(strlen(out) <= MSGBUILD_FILENAME_MAX);
 	assert_int_equal(strlen(out) % 3, 0);
+	/* a name cut keeps its extension */
+	memset(longname, 0, sizeof(longname));
+	memset(longname, 'n', 250);
+	strcpy(longname + 250, ".pdf");
+	msgbuild_filename_clean(longname, out);
+	assert_int_equal(strlen(out), MSGBUILD_FILENAME_MAX);
+	assert_string_equal(out + MSGBUILD_FILENAME_MAX - 4, ".pdf");
+	memset(longname, 0, sizeof(longname));
+	for (size_t i = 0; i < 80; i++)
+		memcpy(longname + 3 * i, "\xe6\x97\xa5", 3);   /* 240 bytes */
+	strcpy(longname + 240, ".docx");
+	msgbuild_filename_clean(longname, out);
+	assert_true(strlen(out) <= MSGBUILD_FILENAME_MAX);
+	assert_string_equal(out + strlen(out) - 5, ".docx");
+	assert_int_equal((strlen(out) - 5) % 3, 0);
 	msgbuild_filename_clean(NULL, out);
 	assert_string_equal(out, "attachment");
 }
@@ -709,6 +743,7 @@ int main(void)
 		cmocka_unit_test(test_threading_headers),
 		cmocka_unit_test(test_header_injection_refused),
 		cmocka_unit_test(test_flowed_text),
+		cmocka_unit_test(test_flowed_gt_after_break),
 		cmocka_unit_test(test_unflow_delsp),
 		cmocka_unit_test(test_text_encodings),
 		cmocka_unit_test(test_attachments),

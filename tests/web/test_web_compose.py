@@ -21,6 +21,7 @@ and nginx + fcgiwrap + webmail.cgi (one store, each server in turn):
     a fake SMTP server on loopback, without the Bcc field; the queue empties."""
 import email
 import email.policy
+import html
 import imaplib
 import os
 import re
@@ -57,6 +58,14 @@ def extra_mail(store, tag):
     store.deliver(BOB, "From: Alice <alice@example.com>\r\nTo: bob@example.com\r\n"
                   "Subject: RE: Re: Already answered %s\r\nDate: Tue, 2 Apr 2024 12:00:00 +0000\r\n"
                   "\r\nAgain.\r\n" % tag)
+    line = "A long report line that goes on for a while, seventy characters.\r\n"
+    store.deliver(BOB, "From: Alice <alice@example.com>\r\nTo: bob@example.com\r\n"
+                  "Subject: Long text %s\r\nDate: Tue, 2 Apr 2024 12:30:00 +0000\r\n\r\n%s"
+                  % (tag, line * 6000))
+    # as filed by another client: Bob's own message, sent from his alias
+    store.deliver(BOB, "From: Robert <robert@example.com>\r\nTo: Carol <carol@example.net>\r\n"
+                  "Subject: Sent by Robert %s\r\nDate: Tue, 2 Apr 2024 13:00:00 +0000\r\n"
+                  "Message-ID: <by-robert-%s@test.example>\r\n\r\nHi Carol.\r\n" % (tag, tag))
 
 
 def start_imapd(store):
@@ -232,6 +241,46 @@ def bad_input(server, store, imap_port, tag):
     check(made == [], "%s: no file was made from the name (%s)" % (tag, made))
 
 
+def own_and_kept(server, imap_port, tag):
+    """A reply to one's own message sent from an alias goes to its
+    recipients, from that alias; a part chosen twice is attached once."""
+    c = webenv.Client(server)
+    c.login()
+    mb, uid = c.find("Sent by Robert %s" % tag)
+    page = c.get("/compose?mode=reply&mb=%s&uid=%s" % (mb, uid)).text
+    to = re.search(r'name="to" type="text" value="([^"]*)"', page).group(1)
+    sel = re.search(r'<option value="([^"]+)" selected>', page)
+    check("carol@example.net" in to and "robert@" not in to,
+          "%s: a reply to one's own message goes to its recipients (%s)" % (tag, to))
+    check(sel is not None and sel.group(1) == "robert@example.com",
+          "%s: ... from the alias that sent it (%s)" % (tag, sel and sel.group(1)))
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+    r = post_compose(c, [("csrf", csrf), ("from", BOB), ("to", ALICE), ("op", "send"),
+                         ("subject", "Kept twice %s" % tag), ("body", "x"), ("mode", "attach"),
+                         ("omb", mb), ("ouid", uid), ("keep", "o:m"), ("keep", "o:m")])
+    check(r.status == 303, "%s: a forward with its part chosen twice is sent (%d)" % (tag, r.status))
+    got = by_subject(imap_messages(imap_port, ALICE), "Kept twice %s" % tag)
+    n = len(attachments(got[0][1])) if len(got) == 1 else None
+    check(n == 1, "%s: ... with the part attached once (%s)" % (tag, n))
+    # a reply to (and an inline forward of) a 400 KB text can be sent as it
+    # is offered: the quote is cut to fit the form
+    mb, uid = c.find("Long text %s" % tag)
+    for mode in ("reply", "forward"):
+        page = c.get("/compose?mode=%s&mb=%s&uid=%s" % (mode, mb, uid)).text
+        text = html.unescape(re.search(r'<textarea id="body"[^>]*>\n(.*?)</textarea>', page,
+                                       re.S).group(1)).replace("\n", "\r\n")
+        try:
+            status = post_compose(c, [("csrf", csrf), ("from", BOB), ("to", ALICE),
+                                      ("op", "send"), ("subject", "Long %s %s" % (mode, tag)),
+                                      ("body", "Answer.\r\n" + text), ("mode", mode),
+                                      ("omb", mb), ("ouid", uid)]).status
+        except OSError as e:     # a field over the form's limit: refused early
+            status = str(e)
+        check(status == 303 and "too long to include" in text,
+              "%s: a %s of a long text is sent, its quote cut (%s, %d bytes)" %
+              (tag, mode, status, len(text)))
+
+
 # ---------------------------------------------------------------- checks
 
 def check_mail(store, imap_port, tag, file1, file2):
@@ -388,6 +437,7 @@ def main():
                                     BOB, webenv.USERS[BOB], kind, file1, file2)
                 check_mail(store, imap_port, kind, file1, file2)
                 bad_input(server, store, imap_port, kind)
+                own_and_kept(server, imap_port, kind)
             finally:
                 server.stop()
                 if failures:

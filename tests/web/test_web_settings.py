@@ -99,6 +99,13 @@ def identities(server, c):
           "%s: a signature over 4000 bytes is refused (%d)" % (server.name, r.status))
     r = c.get("/settings")
     check('value="Main Name"' not in r.text, "%s: ... and nothing was saved" % server.name)
+    r = c.post("/settings", {"csrf": token, "section": "identity", "address": u,
+                             "name": "", "signature": "-- \r\nMain sig"})
+    body = re.search(r'<textarea id="body"[^>]*>(.*?)</textarea>', c.get("/compose").text, re.S)
+    check(r.status == 303 and body is not None and body.group(1).count("-- \n") == 1 and
+          body.group(1).endswith("\n-- \nMain sig\n"),
+          "%s: a signature typed with its own '-- ' gets no second one (%r)" %
+          (server.name, body and body.group(1)))
 
 
 def preferences(server, c, other):
