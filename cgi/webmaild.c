@@ -74,6 +74,8 @@ struct conn_req {
 	char *uri;                /* the raw request target */
 	bool begun;               /* headers read, body parser started */
 	bool answered;
+	bool body_refused;        /* the body parser said no: the rest is read and dropped */
+	uint64_t dropped;         /* ... this much of it so far */
 	struct timespec start;
 	struct http_response resp;
 	uint64_t bytes;
@@ -348,16 +350,22 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
-		if (cr->req->method == HTTP_POST &&
-		    http_body_feed(cr->req, upload_data, *upload_data_size) < 0) {
+		/* Refused in the middle of the body (a field too long), the
+		 * answer waits for its end: libmicrohttpd takes no response
+		 * while a body is coming in, and closed the connection without
+		 * one. What is left is dropped, up to the body's limit. */
+		if (cr->body_refused) {
+			cr->dropped += *upload_data_size;
 			*upload_data_size = 0;
-			webmail_handle(srv->wm, cr->req, &cr->resp);
-			return respond(srv, conn, cr);
+			return cr->dropped > WEBMAIL_BODY_MAX ? MHD_NO : MHD_YES;
 		}
+		if (cr->req->method == HTTP_POST &&
+		    http_body_feed(cr->req, upload_data, *upload_data_size) < 0)
+			cr->body_refused = true;
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (cr->req->method == HTTP_POST)
+	if (cr->req->method == HTTP_POST && !cr->body_refused)
 		http_body_end(cr->req);
 	webmail_handle(srv->wm, cr->req, &cr->resp);
 	return respond(srv, conn, cr);

@@ -309,6 +309,19 @@ def bad_input(server):
     r = c.request("POST", "/action", body="--" + "b" * 10000 + "--\r\n",
                   headers={"Content-Type": "multipart/form-data; boundary=" + "b" * 10000})
     check(400 <= r.status < 500, "%s: a 10,000 character boundary: 4xx (%d)" % (server.name, r.status))
+    # a field over the form's limit in the middle of a multipart body gets
+    # its 413 page (webmaild closed the connection without an answer)
+    body = ("--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n%s\r\n"
+            "--XyZ\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\n%s\r\n"
+            "--XyZ\r\nContent-Disposition: form-data; name=\"to\"\r\n\r\nx@example.com\r\n"
+            "--XyZ--\r\n" % (token, "y" * 300000))
+    try:
+        r = c.request("POST", "/compose", body=body,
+                      headers={"Content-Type": "multipart/form-data; boundary=XyZ"})
+        status = r.status
+    except (ConnectionError, http.client.HTTPException):
+        status = 0
+    check(status == 413, "%s: a 300 KB form field: 413 (%d)" % (server.name, status))
     q = "x=" + "a" * (1024 * 1024)
     status = raw_request(server, ("GET %s/list?%s HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: %s\r\n\r\n"
                                   % (base, q, cookie)).encode())
