@@ -246,7 +246,12 @@ static int admin_run(const char *config_file, const struct admin_noun *noun,
 	if (admin == NULL)
 		return admin_fail(ADMIN_EXIT_TEMPFAIL, "out of memory");
 	admin->source_fd = -1;
-	if (config_load(path, &admin->config, &error) < 0) {
+	/* The configuration's warnings (an unknown key: a typo) reach the
+	 * administrator at the terminal, not only syslog. */
+	bool was = log_to_stderr_set(true);
+	int loaded = config_load(path, &admin->config, &error);
+	log_to_stderr_set(was);
+	if (loaded < 0) {
 		free(admin);
 		return admin_fail(ADMIN_EXIT_CONFIG, "%s", error);
 	}

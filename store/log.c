@@ -43,6 +43,13 @@ bool log_to_stderr_enabled(void)
 	return log_to_stderr;
 }
 
+bool log_to_stderr_set(bool on)
+{
+	bool was = log_to_stderr;
+	log_to_stderr = on;
+	return was;
+}
+
 /* Replaces every control byte that could split or forge a line. Arguments
  * should already have been escaped with log_safe(); this is the backstop for
  * a caller that forgot. */

@@ -13,6 +13,8 @@ void log_open(const char *progname);
 /* Whether log lines are mirrored to stderr (PILLARBOX_LOG_STDERR=1): then a
  * program started for us keeps our stderr, so its lines land with ours. */
 bool log_to_stderr_enabled(void);
+/* Turns the copy to stderr on or off; returns what it was. */
+bool log_to_stderr_set(bool on);
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

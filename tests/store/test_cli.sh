@@ -135,6 +135,12 @@ check "domain add second" 0 pb domain add other.test
 check "domain list" 0 pb domain list
 expect_out "domain list output" "example.test
 other.test"
+# a typo in the configuration is shown at the terminal, not only in syslog
+{ cat "$conf"; echo "max_mesage_size = 10M"; } >"$T/typo.conf"
+chmod 644 "$T/typo.conf"
+check "a configuration with an unknown key still works" 0 "$PB" --config "$T/typo.conf" domain list
+expect_grep "... and the unknown key is named on stderr" \
+	"typo.conf:7: unknown key \"max_mesage_size\" ignored" "$err"
 
 # ---- users
 check "user add (password from stdin)" 0 sh -c 'printf "first secret\n" | "$@"' sh \
