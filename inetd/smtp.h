@@ -88,6 +88,9 @@ struct smtp_txn {
 	char (*rcpts)[STORE_ADDRESS_MAX + 1]; /* max_recipients of them */
 	const char **rcpt_ptrs;              /* rcpts[i], for store_delivery */
 	size_t nrcpts;
+	size_t looked_up;                    /* RCPTs that cost a lookup and did not
+						count as errors: the recipient limit */
+	size_t ntargets;                     /* after alias expansion, duplicates counted */
 	bool remote_rcpt;                    /* one recipient is not local */
 };
 

@@ -235,7 +235,10 @@ int smtp_cmd_rcpt(struct smtp_session *s, char *args, size_t len)
 	if (p.utf8 && !s->txn.smtputf8)
 		return smtp_rcpt_refused(s, &p, "8-bit without SMTPUTF8",
 					 "553 5.6.7 Non-ASCII addresses need SMTPUTF8");
-	if (s->txn.nrcpts >= s->max_recipients) {
+	/* Duplicates and full mailboxes count too (as Postfix counts every
+	 * recipient accepted), or a client could repeat them for ever, each
+	 * one a store lookup that is not an error. */
+	if (s->txn.looked_up >= s->max_recipients) {
 		smtp_reply(s, "452 4.5.3 Too many recipients");
 		return 0;
 	}
@@ -279,6 +282,7 @@ int smtp_cmd_rcpt(struct smtp_session *s, char *args, size_t len)
 		}
 		if (r == 0) {
 			s->rejected_rcpts++;
+			s->txn.looked_up++;
 			smtp_reply(s, s->opt->quota_tempfail ? "452 4.2.2 Mailbox full"
 							     : "552 5.2.2 Mailbox full");
 			return 0;
@@ -291,10 +295,22 @@ int smtp_cmd_rcpt(struct smtp_session *s, char *args, size_t len)
 	for (size_t i = 0; i < s->txn.nrcpts; i++) {
 		if (remote ? store_address_same_remote(s->txn.rcpts[i], address)
 			   : strcasecmp(s->txn.rcpts[i], address) == 0) {
+			s->txn.looked_up++;
 			smtp_reply(s, "250 2.1.5 Ok");
 			return 0;
 		}
 	}
+	/* Aliases multiply recipients: past what one delivery takes, DATA
+	 * could only fail, and again at every retry. Duplicates across
+	 * recipients are counted, which errs on the safe side. */
+	if (res != STORE_RESOLVE_OK)
+		n = 1;
+	if (n > STORE_DELIVER_TARGETS_MAX - s->txn.ntargets) {
+		smtp_reply(s, "452 4.5.3 Too many recipients");
+		return 0;
+	}
+	s->txn.ntargets += n;
+	s->txn.looked_up++;
 	memcpy(s->txn.rcpts[s->txn.nrcpts], address, sizeof(address));
 	s->txn.rcpt_ptrs[s->txn.nrcpts] = s->txn.rcpts[s->txn.nrcpts];
 	s->txn.nrcpts++;

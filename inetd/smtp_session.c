@@ -125,6 +125,8 @@ void smtp_txn_reset(struct smtp_session *s)
 	s->txn.body_8bit = false;
 	s->txn.declared_size = 0;
 	s->txn.nrcpts = 0;
+	s->txn.looked_up = 0;
+	s->txn.ntargets = 0;
 	s->txn.remote_rcpt = false;
 	if (s->state != SMTP_STATE_INIT)
 		s->state = SMTP_STATE_IDLE;

@@ -12,8 +12,8 @@
 #include "queue.h"
 
 /* Recipients after alias expansion, deduplicated. RCPT is limited to 100
- * by smtpd; aliases can multiply them. */
-#define DELIVER_TARGETS_MAX 1000
+ * by smtpd; aliases can multiply them (smtpd counts them at RCPT). */
+#define DELIVER_TARGETS_MAX STORE_DELIVER_TARGETS_MAX
 
 /* The arrays grow as recipients come: sized for the maximum up front they
  * were half a megabyte to zero per delivery (measured: about a tenth of a

@@ -438,7 +438,10 @@ void store_watch_close(int *fd);
  * names the entry), 0 refused because a local recipient is over quota
  * (*error_r names them: SMTP 552 5.2.2), -1 temporary error (including a
  * recipient that vanished since RCPT: the client retries and RCPT then
- * answers 550). */
+ * answers 550). More than STORE_DELIVER_TARGETS_MAX distinct targets after
+ * expansion is a temporary error: smtpd counts targets at RCPT to stay
+ * below it. */
+#define STORE_DELIVER_TARGETS_MAX 1000
 struct store_delivery {
 	const char *sender;                   /* envelope sender, "" = null */
 	const char *const *recipients;        /* RCPT addresses */

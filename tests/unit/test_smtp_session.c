@@ -511,6 +511,7 @@ static void test_size(void **state)
 static void test_recipient_limit(void **state)
 {
 	char *in, *out, *expect;
+	const char *err = NULL;
 	size_t len, elen;
 
 	(void)state;
@@ -541,6 +542,61 @@ static void test_recipient_limit(void **state)
 	}
 	len += (size_t)sprintf(in + len, "QUIT\r\n");
 	sprintf(expect + elen, "221");
+	out = session(in, len);
+	expect_replies(out, expect);
+	free(out);
+
+	/* a duplicate or a full mailbox costs a lookup and is no error: they
+	 * count against the limit, or a client could send them for ever */
+	assert_int_equal(store_user_quota(fx->store, "carol@example.com", 10, 0, &err), 1);
+	for (int round = 0; round < 2; round++) {
+		const char *rcpt = round == 0 ? "bob@example.com" : "carol@example.com";
+
+		len = (size_t)sprintf(in, "EHLO c.example\r\nMAIL FROM:<a@b.example> SIZE=100\r\n");
+		elen = (size_t)sprintf(expect, EHLO_REPLIES "250\n");
+		for (int i = 0; i < 101; i++) {
+			len += (size_t)sprintf(in + len, "RCPT TO:<%s>\r\n", rcpt);
+			elen += (size_t)sprintf(expect + elen, "%s\n", i == 100 ? "452 4.5.3" :
+						round == 0 ? "250 2.1.5" : "552 5.2.2");
+		}
+		len += (size_t)sprintf(in + len, "QUIT\r\n");
+		sprintf(expect + elen, "221");
+		out = session(in, len);
+		expect_replies(out, expect);
+		free(out);
+	}
+	assert_int_equal(store_user_quota(fx->store, "carol@example.com", 0, 0, &err), 1);
+	free(in);
+	free(expect);
+}
+
+/* Aliases multiply recipients: what one delivery takes is counted at RCPT,
+ * so the recipient past it gets 452 4.5.3 (sent again in another
+ * transaction) instead of a DATA that fails with 451 at every retry. */
+static void test_alias_expansion_limit(void **state)
+{
+	char src[64], dst[64], *in, *expect, *out;
+	size_t len, elen;
+	int lists = STORE_DELIVER_TARGETS_MAX / STORE_ALIAS_TARGETS_MAX + 1;
+
+	(void)state;
+	for (int k = 0; k < lists; k++) {
+		snprintf(src, sizeof(src), "list%d@example.com", k);
+		for (int i = 0; i < STORE_ALIAS_TARGETS_MAX; i++) {
+			snprintf(dst, sizeof(dst), "m%d.%d@elsewhere.example", k, i);
+			add_alias(src, dst);
+		}
+	}
+	in = malloc(4096);
+	expect = malloc(4096);
+	len = (size_t)sprintf(in, "EHLO c.example\r\nMAIL FROM:<a@b.example>\r\n");
+	elen = (size_t)sprintf(expect, EHLO_REPLIES "250\n");
+	for (int k = 0; k < lists; k++) {
+		len += (size_t)sprintf(in + len, "RCPT TO:<list%d@example.com>\r\n", k);
+		elen += (size_t)sprintf(expect + elen, k < lists - 1 ? "250 2.1.5\n" : "452 4.5.3\n");
+	}
+	len += (size_t)sprintf(in + len, "DATA\r\n%s.\r\nQUIT\r\n", MSG);
+	sprintf(expect + elen, "354\n250 2.0.0\n221");
 	out = session(in, len);
 	expect_replies(out, expect);
 	free(out);
@@ -728,6 +784,7 @@ int main(void)
 		cmocka_unit_test(test_headerless_data),
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_recipient_limit),
+		cmocka_unit_test(test_alias_expansion_limit),
 		cmocka_unit_test(test_bad_commands),
 		cmocka_unit_test(test_junk_commands),
 		cmocka_unit_test(test_submission),
