@@ -1,6 +1,6 @@
 /* Accounts inside the store: the address grammar, the account records and the
  * helpers shared by account.c (addresses), domain.c, user.c, alias.c and
- * auth.c. Included by those files only.
+ * auth.c. Included by those files only, and by backup.c (store check).
  *
  * Records (first byte = record version; integers big-endian; no NULs stored):
  *  DBI_DOMAINS       lowercased domain

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "account_int.h"
 #include "body.h"
 #include "mailbox.h"
 #include "message.h"
@@ -266,12 +267,37 @@ int store_restore(const struct config *config, const char *dir, const char **err
 
 /* ---- check ---- */
 
+/* What the account pass keeps of each record, to compare the databases
+ * with one walk over each (lookups go through these sorted arrays). */
+struct check_domain {
+	char name[STORE_DOMAIN_MAX + 1];
+	struct domain_rec rec;
+	uint32_t users, aliases;        /* counted */
+};
+struct check_user {
+	uint32_t id;
+	bool usage;                     /* has a quota.db record */
+	uint32_t messages;              /* what the mailbox state records hold */
+	uint64_t bytes;
+};
+struct check_mbox {                     /* a mailbox not marked gone */
+	uint32_t id, user_id, exists;
+	uint64_t bytes;
+	bool named, info;               /* in mailboxes.db, in mailbox_info.db */
+};
+
 struct check {
 	struct store *store;
 	FILE *out;
 	int problems;
 	uint8_t (*refs)[STORE_BODY_ID_LEN];   /* one entry per reference */
 	size_t nrefs, caprefs;
+	struct check_mbox *mboxes;            /* by id (mboxstate.db's order) */
+	size_t nmboxes, capmboxes;
+	struct check_user *users;             /* by id (users.db's order) */
+	size_t nusers, capusers;
+	struct check_domain *domains;         /* by name */
+	size_t ndomains, capdomains;
 };
 
 static void problem(struct check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -302,6 +328,19 @@ static int ref_add(struct check *c, const uint8_t *id)
 static int id_cmp(const void *a, const void *b)
 {
 	return memcmp(a, b, STORE_BODY_ID_LEN);
+}
+
+/* The array `items` (n used of *cap) with room for one more, or NULL (out
+ * of memory; `items` is still valid). */
+static void *grow(void *items, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return items;
+	size_t newcap = *cap ? *cap * 2 : 1024;
+	void *p = reallocarray(items, newcap, size);
+	if (p != NULL)
+		*cap = newcap;
+	return p;
 }
 
 /* Every mailbox state against its messages and modseq index. */
@@ -375,6 +414,15 @@ static int check_mailboxes(struct check *c, DB_TXN *txn)
 		}
 		mc->close(mc);
 		(void)mb;
+		void *more = grow(c->mboxes, c->nmboxes, &c->capmboxes, sizeof(*c->mboxes));
+		if (more == NULL) {
+			free(rec);
+			cur->close(cur);
+			return store_err(store, "out of memory");
+		}
+		c->mboxes = more;
+		c->mboxes[c->nmboxes++] = (struct check_mbox){
+			.id = id, .user_id = st.user_id, .exists = st.exists, .bytes = st.bytes };
 		if (exists != st.exists || bytes != st.bytes || unseen != st.unseen || deleted != st.deleted)
 			problem(c, "mailbox %u: counters say %u messages/%llu bytes/%u unseen/%u deleted, "
 				"messages say %u/%llu/%u/%u", id, st.exists, (unsigned long long)st.bytes,
@@ -496,12 +544,344 @@ static int check_bodies(struct check *c, DB_TXN *txn)
 	return 0;
 }
 
+/* ---- the accounts: one walk over each database ---- */
+
+typedef int walk_fn(struct check *c, DB_TXN *txn, const uint8_t *key, size_t keylen,
+		    const uint8_t *val, size_t vallen);
+
+/* Calls fn for every record of a database, in its order (for a Queue
+ * database the key is the record number, 4 bytes big-endian). */
+static int walk(struct check *c, DB_TXN *txn, enum store_dbi dbi, walk_fn *fn)
+{
+	struct store *store = c->store;
+	DB *db = store_db(store, dbi);
+	DBC *cur;
+	db_recno_t recno;
+	uint8_t qkey[4];
+	int ret = db->cursor(db, txn, &cur, 0), r = 0;
+	if (ret != 0)
+		return store_dberr(store, ret, store_dbspecs[dbi].file);
+	bool queue = store_dbspecs[dbi].type == DB_QUEUE;
+	DBT k = { .flags = DB_DBT_REALLOC }, v = { .flags = DB_DBT_REALLOC };
+	if (queue)
+		k = (DBT){ .data = &recno, .ulen = sizeof(recno), .flags = DB_DBT_USERMEM };
+	while (r >= 0 && (ret = cur->get(cur, &k, &v, DB_NEXT)) == 0) {
+		if (queue)
+			be32_put(qkey, recno);
+		r = fn(c, txn, queue ? qkey : k.data, queue ? 4 : k.size, v.data, v.size);
+	}
+	cur->close(cur);
+	if (!queue)
+		free(k.data);
+	free(v.data);
+	if (r < 0)
+		return r;
+	if (ret != DB_NOTFOUND)
+		return store_dberr(store, ret, store_dbspecs[dbi].file);
+	return 0;
+}
+
+static int domain_cmp(const void *a, const void *b)
+{
+	const struct check_domain *x = a, *y = b;
+	return strcmp(x->name, y->name);
+}
+
+static struct check_domain *domain_find(struct check *c, const char *name)
+{
+	struct check_domain key;
+	snprintf(key.name, sizeof(key.name), "%s", name);
+	return c->ndomains == 0 ? NULL
+		: bsearch(&key, c->domains, c->ndomains, sizeof(key), domain_cmp);
+}
+
+static int user_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct check_user *)a)->id, y = ((const struct check_user *)b)->id;
+	return x < y ? -1 : x > y;
+}
+
+static struct check_user *user_find(struct check *c, uint32_t id)
+{
+	struct check_user key = { .id = id };
+	return c->nusers == 0 ? NULL : bsearch(&key, c->users, c->nusers, sizeof(key), user_cmp);
+}
+
+static int mbox_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct check_mbox *)a)->id, y = ((const struct check_mbox *)b)->id;
+	return x < y ? -1 : x > y;
+}
+
+static struct check_mbox *mbox_find(struct check *c, uint32_t id)
+{
+	struct check_mbox key = { .id = id };
+	return c->nmboxes == 0 ? NULL : bsearch(&key, c->mboxes, c->nmboxes, sizeof(key), mbox_cmp);
+}
+
+static int walk_domain(struct check *c, DB_TXN *txn, const uint8_t *key, size_t keylen,
+		       const uint8_t *val, size_t vallen)
+{
+	(void)val;
+	(void)vallen;
+	if (keylen > STORE_DOMAIN_MAX) {
+		problem(c, "domains.db: a key of %zu bytes is not a domain", keylen);
+		return 0;
+	}
+	void *more = grow(c->domains, c->ndomains, &c->capdomains, sizeof(*c->domains));
+	if (more == NULL)
+		return store_err(c->store, "out of memory");
+	c->domains = more;
+	struct check_domain *d = &c->domains[c->ndomains];
+	memset(d, 0, sizeof(*d));
+	memcpy(d->name, key, keylen);
+	int r = domain_get_txn(c->store, txn, d->name, &d->rec, 0);
+	if (r < 0 && r != STORE_TXN_RETRY) {
+		problem(c, "domain %s: %s", d->name, store_last_error(c->store));
+		return 0;
+	}
+	if (r == 1)
+		c->ndomains++;
+	return r < 0 ? r : 0;
+}
+
+/* A user: its address must point back to it, its domain count it. */
+static int walk_user(struct check *c, DB_TXN *txn, const uint8_t *key, size_t keylen,
+		     const uint8_t *val, size_t vallen)
+{
+	struct user_rec rec;
+	struct account_addr addr;
+	uint32_t id, back;
+	(void)val;
+	(void)vallen;
+	if (keylen != 4) {
+		problem(c, "users.db: a key of %zu bytes is not a user id", keylen);
+		return 0;
+	}
+	id = be32_get(key);
+	int r = user_rec_get_txn(c->store, txn, id, &rec, 0);
+	password_wipe(rec.hash, sizeof(rec.hash));
+	if (r == STORE_TXN_RETRY)
+		return r;
+	if (r != 1) {
+		problem(c, "user %u: %s", id, store_last_error(c->store));
+		return 0;
+	}
+	void *more = grow(c->users, c->nusers, &c->capusers, sizeof(*c->users));
+	if (more == NULL)
+		return store_err(c->store, "out of memory");
+	c->users = more;
+	c->users[c->nusers++] = (struct check_user){ .id = id };
+	if (account_addr_parse(rec.user.address, &addr) == 0) {
+		problem(c, "user %u: address %s is not valid", id, rec.user.address);
+		return 0;
+	}
+	r = user_id_by_key_txn(c->store, txn, addr.key, &back, 0);
+	if (r == STORE_TXN_RETRY)
+		return r;
+	if (r < 0)
+		problem(c, "user %u (%s): %s", id, addr.key, store_last_error(c->store));
+	else if (r == 0)
+		problem(c, "user %u (%s): user_by_addr.db has no entry for the address", id,
+			addr.key);
+	else if (back != id)
+		problem(c, "user %u (%s): user_by_addr.db gives the address to user %u", id,
+			addr.key, back);
+	struct check_domain *d = domain_find(c, account_addr_domain(&addr));
+	if (d == NULL) {
+		problem(c, "user %u (%s): domain %s is not in domains.db", id, addr.key,
+			account_addr_domain(&addr));
+		return 0;
+	}
+	d->users++;
+	if (d->rec.id != rec.user.domain_id)
+		problem(c, "user %u (%s): domain id %u, domains.db says %u", id, addr.key,
+			rec.user.domain_id, d->rec.id);
+	return 0;
+}
+
+/* An address must point to a user whose address it is. */
+static int walk_address(struct check *c, DB_TXN *txn, const uint8_t *key, size_t keylen,
+			const uint8_t *val, size_t vallen)
+{
+	char text[STORE_ADDRESS_MAX + 1];
+	struct user_rec rec;
+	struct account_addr addr;
+	snprintf(text, sizeof(text), "%.*s", (int)keylen, (const char *)key);
+	if (vallen != 4) {
+		problem(c, "address %s: its user_by_addr.db entry is damaged", text);
+		return 0;
+	}
+	uint32_t id = be32_get(val);
+	if (user_find(c, id) == NULL) {
+		problem(c, "address %s points to user %u, who does not exist", text, id);
+		return 0;
+	}
+	int r = user_rec_get_txn(c->store, txn, id, &rec, 0);
+	password_wipe(rec.hash, sizeof(rec.hash));
+	if (r != 1)     /* a damaged record was told by walk_user */
+		return r == STORE_TXN_RETRY ? r : 0;
+	if (account_addr_parse(rec.user.address, &addr) == 1 && strcmp(addr.key, text) != 0)
+		problem(c, "address %s points to user %u, whose address is %s", text, id, addr.key);
+	return 0;
+}
+
+static int walk_usage(struct check *c, DB_TXN *txn, const uint8_t *key, size_t keylen,
+		      const uint8_t *val, size_t vallen)
+{
+	uint32_t id = be32_get(key), messages;
+	uint64_t bytes;
+	(void)keylen;
+	(void)val;
+	(void)vallen;
+	struct check_user *u = user_find(c, id);
+	if (u == NULL) {
+		problem(c, "quota.db: a usage record for user %u, who does not exist", id);
+		return 0;
+	}
+	int r = quota_get_txn(c->store, txn, id, &bytes, &messages, 0);
+	if (r == STORE_TXN_RETRY)
+		return r;
+	if (r != 1) {
+		problem(c, "user %u: %s", id,
+			r < 0 ? store_last_error(c->store) : "usage record unreadable");
+		return 0;
+	}
+	u->usage = true;
+	if (messages != u->messages || bytes != u->bytes)
+		problem(c, "user %u: usage record says %u messages/%llu bytes, mailboxes hold %u/%llu",
+			id, messages, (unsigned long long)bytes, u->messages,
+			(unsigned long long)u->bytes);
+	return 0;
+}
+
+static int walk_alias(struct check *c, DB_TXN *txn, const uint8_t *key, size_t keylen,
+		      const uint8_t *val, size_t vallen)
+{
+	char text[STORE_ADDRESS_MAX + 1];
+	(void)txn;
+	(void)val;
+	(void)vallen;
+	snprintf(text, sizeof(text), "%.*s", (int)keylen, (const char *)key);
+	const char *at = strchr(text, '@');
+	struct check_domain *d = at != NULL ? domain_find(c, at + 1) : NULL;
+	if (d == NULL)
+		problem(c, "alias %s: its domain is not in domains.db", text);
+	else
+		d->aliases++;
+	return 0;
+}
+
+/* Info records (4-byte keys; longer ones are names left subscribed, which
+ * only need an owner): {u8 version, u32 user_id, ...}. */
+static int walk_info(struct check *c, DB_TXN *txn, const uint8_t *key, size_t keylen,
+		     const uint8_t *val, size_t vallen)
+{
+	(void)txn;
+	if (keylen < 4) {
+		problem(c, "mailbox_info.db: a key of %zu bytes", keylen);
+		return 0;
+	}
+	uint32_t owner = be32_get(key);
+	if (keylen > 4) {
+		if (user_find(c, owner) == NULL)
+			problem(c, "mailbox_info.db: a subscription of user %u, who does not exist",
+				owner);
+		return 0;
+	}
+	struct check_mbox *m = mbox_find(c, owner);
+	if (m == NULL) {
+		problem(c, "mailbox %u has an info record but no state record", owner);
+		return 0;
+	}
+	m->info = true;
+	if (vallen < 5 || be32_get(val + 1) != m->user_id)
+		problem(c, "mailbox %u: the info record does not name its owner, user %u", m->id,
+			m->user_id);
+	return 0;
+}
+
+static int walk_name(struct check *c, DB_TXN *txn, const uint8_t *key, size_t keylen,
+		     const uint8_t *val, size_t vallen)
+{
+	(void)txn;
+	if (keylen < 4 || vallen != 4) {
+		problem(c, "mailboxes.db: a damaged entry");
+		return 0;
+	}
+	uint32_t owner = be32_get(key), id = be32_get(val);
+	int namelen = (int)(keylen - 4);
+	const char *name = (const char *)key + 4;
+	struct check_mbox *m = mbox_find(c, id);
+	if (m == NULL)
+		problem(c, "mailbox %.*s of user %u: mailbox %u has no state record", namelen, name,
+			owner, id);
+	else if (m->named)
+		problem(c, "mailbox %u has a second name, %.*s", id, namelen, name);
+	else if (m->user_id != owner)
+		problem(c, "mailbox %u (%.*s): mailboxes.db says user %u, its state user %u", id,
+			namelen, name, owner, m->user_id);
+	if (m != NULL)
+		m->named = true;
+	return 0;
+}
+
+/* Users and their addresses, usage records against the mailboxes' state,
+ * mailboxes against their owners and records, domains' counters. After
+ * check_mailboxes (which collects the mailboxes). */
+static int check_accounts(struct check *c, DB_TXN *txn)
+{
+	int r;
+	if ((r = walk(c, txn, DBI_DOMAINS, walk_domain)) < 0)
+		return r;
+	if (c->ndomains > 0)
+		qsort(c->domains, c->ndomains, sizeof(*c->domains), domain_cmp);
+	if ((r = walk(c, txn, DBI_USERS, walk_user)) < 0 ||
+	    (r = walk(c, txn, DBI_USER_BY_ADDR, walk_address)) < 0)
+		return r;
+	for (size_t i = 0; i < c->nmboxes; i++) {
+		struct check_mbox *m = &c->mboxes[i];
+		struct check_user *u = user_find(c, m->user_id);
+		if (u == NULL) {
+			problem(c, "mailbox %u: its owner, user %u, does not exist", m->id,
+				m->user_id);
+			continue;
+		}
+		u->messages += m->exists;
+		u->bytes += m->bytes;
+	}
+	if ((r = walk(c, txn, DBI_QUOTA, walk_usage)) < 0 ||
+	    (r = walk(c, txn, DBI_ALIASES, walk_alias)) < 0 ||
+	    (r = walk(c, txn, DBI_MAILBOX_INFO, walk_info)) < 0 ||
+	    (r = walk(c, txn, DBI_MAILBOXES, walk_name)) < 0)
+		return r;
+	for (size_t i = 0; i < c->nusers; i++)
+		if (!c->users[i].usage)
+			problem(c, "user %u has no usage record in quota.db", c->users[i].id);
+	for (size_t i = 0; i < c->nmboxes; i++) {
+		if (!c->mboxes[i].named)
+			problem(c, "mailbox %u of user %u is not in mailboxes.db", c->mboxes[i].id,
+				c->mboxes[i].user_id);
+		if (!c->mboxes[i].info)
+			problem(c, "mailbox %u of user %u has no info record", c->mboxes[i].id,
+				c->mboxes[i].user_id);
+	}
+	for (size_t i = 0; i < c->ndomains; i++) {
+		struct check_domain *d = &c->domains[i];
+		if (d->users != d->rec.users || d->aliases != d->rec.aliases)
+			problem(c, "domain %s: counters say %u users/%u aliases, there are %u/%u",
+				d->name, d->rec.users, d->rec.aliases, d->users, d->aliases);
+	}
+	return 0;
+}
+
 static int check_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	struct check *c = ctx;
 	c->store = store;
-	c->nrefs = 0;
-	if (check_mailboxes(c, txn) < 0 || check_queue_refs(c, txn) < 0 || check_bodies(c, txn) < 0)
+	c->nrefs = c->nmboxes = c->nusers = c->ndomains = 0;
+	if (check_mailboxes(c, txn) < 0 || check_accounts(c, txn) < 0 ||
+	    check_queue_refs(c, txn) < 0 || check_bodies(c, txn) < 0)
 		return -1;
 	return 1;
 }
@@ -592,6 +972,9 @@ int store_check(const struct config *config, FILE *out, const char **error_r)
 		store_close(&store);
 	}
 	free(c.refs);
+	free(c.mboxes);
+	free(c.users);
+	free(c.domains);
 	remove_tree(copy);
 	return r < 0 ? -1 : c.problems;
 }

@@ -444,6 +444,12 @@ struct create_ctx {
 static int create_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	struct create_ctx *c = ctx;
+	struct store_user user;
+	/* a session of a user deleted meanwhile would make a mailbox without
+	 * an owner (the users record first: the lock order) */
+	int r = user_get_txn(store, txn, c->user_id, &user);
+	if (r <= 0)
+		return r < 0 ? r : store_refuse(store, "no such user");
 	return mailbox_create_txn(store, txn, c->user_id, c->name, c->special, &c->id);
 }
 
@@ -717,12 +723,12 @@ int store_mailbox_delete(struct store *store, uint32_t user_id, const char *name
 	struct name_ctx c = { .user_id = user_id, .name = name };
 	int r = store_write(store, true, delete_txn, &c, error_r);
 	if (r == 1)
-		store_notify_mailbox(store, c.id);
+		store_notify_gone(store, c.id);
 	return r;
 }
 
 struct all_ctx {
-	uint32_t ids[STORE_MAILBOXES_MAX];
+	uint32_t *ids;
 	size_t n;
 };
 
@@ -735,19 +741,18 @@ static int all_cb(const char *name, uint32_t id, void *ctx)
 	return 0;
 }
 
-int mailbox_delete_all_txn(struct store *store, DB_TXN *txn, uint32_t user_id)
+int mailbox_delete_all_txn(struct store *store, DB_TXN *txn, uint32_t user_id,
+			   uint32_t ids_r[STORE_MAILBOXES_MAX], size_t *n_r)
 {
-	struct all_ctx *c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		return store_err(store, "out of memory");
-	int r = each_mailbox(store, txn, user_id, all_cb, c);
-	for (size_t i = 0; r >= 0 && i < c->n; i++) {
+	struct all_ctx c = { .ids = ids_r };
+	int r = each_mailbox(store, txn, user_id, all_cb, &c);
+	for (size_t i = 0; r >= 0 && i < c.n; i++) {
 		struct mailbox_info info;
-		r = info_get(store, txn, c->ids[i], &info, true);
+		r = info_get(store, txn, c.ids[i], &info, true);
 		if (r == 1)
-			r = delete_by_id_txn(store, txn, c->ids[i], &info);
+			r = delete_by_id_txn(store, txn, c.ids[i], &info);
 	}
-	free(c);
+	*n_r = c.n;
 	/* and the names left subscribed by deletes */
 	struct gone_names g = { .store = store };
 	if (r >= 0)

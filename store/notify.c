@@ -1,6 +1,7 @@
 /* Change notification without a daemon: every committed change to a mailbox
  * touches notify/<id>; a waiting process (IMAP IDLE, the webmail) watches it
- * with inotify, so it wakes at once and never polls. */
+ * with inotify, so it wakes at once and never polls. A deleted mailbox's
+ * files go with it (its id is never used again). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mailbox.h"
 #include "store_int.h"
 
 static void notify_path(const struct store *store, uint32_t mailbox_id, char *dst, size_t size)
@@ -24,20 +26,46 @@ static int notify_create(const char *path)
 	return 0;
 }
 
+/* A file made after the deleting process removed it (a late touch, a watch
+ * of a session that has not noticed yet) goes again; watchers wake. */
+static void notify_drop_if_gone(struct store *store, uint32_t mailbox_id, const char *path)
+{
+	struct mboxstate st;
+	if (mboxstate_get(store, NULL, mailbox_id, &st, false) == 0)
+		unlink(path);
+}
+
 void store_notify_mailbox(struct store *store, uint32_t mailbox_id)
 {
 	char path[512];
 	notify_path(store, mailbox_id, path, sizeof(path));
 	/* A failure here only delays watchers until their periodic check. */
-	if (utimensat(AT_FDCWD, path, NULL, 0) < 0 && errno == ENOENT && notify_create(path) == 0)
+	if (utimensat(AT_FDCWD, path, NULL, 0) < 0 && errno == ENOENT && notify_create(path) == 0) {
 		utimensat(AT_FDCWD, path, NULL, 0);
+		notify_drop_if_gone(store, mailbox_id, path);
+	}
+}
+
+void store_notify_gone(struct store *store, uint32_t mailbox_id)
+{
+	char path[512];
+	notify_path(store, mailbox_id, path, sizeof(path));
+	/* The unlink wakes the watchers (IN_ATTRIB: the link count); a
+	 * process with the file open keeps it until it closes it. */
+	unlink(path);
+	/* inetd/pop3_maildrop.c's maildrop lock: a session holding it keeps
+	 * its lock on the unlinked file; a lock on a new file could only
+	 * guard a mailbox that is gone. */
+	snprintf(path, sizeof(path), "%s/pop3-%u.lock", store->notify, mailbox_id);
+	unlink(path);
 }
 
 int store_watch(struct store *store, uint32_t mailbox_id, const char **error_r)
 {
 	char path[512];
 	notify_path(store, mailbox_id, path, sizeof(path));
-	if (access(path, F_OK) < 0 && notify_create(path) < 0 && errno != EEXIST) {
+	bool created = false;
+	if (access(path, F_OK) < 0 && !(created = notify_create(path) == 0) && errno != EEXIST) {
 		store_err(store, "%s: %s", path, strerror(errno));
 		*error_r = store_last_error(store);
 		return -1;
@@ -50,6 +78,8 @@ int store_watch(struct store *store, uint32_t mailbox_id, const char **error_r)
 			close(fd);
 		return -1;
 	}
+	if (created)
+		notify_drop_if_gone(store, mailbox_id, path);
 	return fd;
 }
 

@@ -139,6 +139,9 @@ int store_counter_next(struct store *store, DB_TXN *txn, const char *name, uint6
 
 /* Touches notify/<mailbox_id> so watchers wake. Call after commit. */
 void store_notify_mailbox(struct store *store, uint32_t mailbox_id);
+/* The mailbox was deleted: wakes its watchers and removes its files in
+ * notify/ (the notify file, POP3's maildrop lock). Call after commit. */
+void store_notify_gone(struct store *store, uint32_t mailbox_id);
 
 /* ---- big-endian keys ---- */
 static inline void be32_put(uint8_t *p, uint32_t v)
@@ -205,8 +208,10 @@ int mailbox_create_txn(struct store *store, DB_TXN *txn, uint32_t user_id, const
 /* Creates INBOX, Sent, Drafts, Trash, Junk and Archive (special-use set,
  * subscribed) inside txn: what store_user_add does for a new user. */
 int mailbox_create_defaults_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
-/* Deletes every mailbox of a user and their messages inside txn. */
-int mailbox_delete_all_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
+/* Deletes every mailbox of a user and their messages inside txn; their ids
+ * in ids_r (*n_r of them), for store_notify_gone after the commit. */
+int mailbox_delete_all_txn(struct store *store, DB_TXN *txn, uint32_t user_id,
+			   uint32_t ids_r[STORE_MAILBOXES_MAX], size_t *n_r);
 /* Appends inside txn (used by delivery): quota checked, UID allocated. */
 int msg_append_txn(struct store *store, DB_TXN *txn, uint32_t mailbox_id,
 		   const struct store_body *body, uint32_t flags, uint64_t keywords,

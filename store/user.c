@@ -138,6 +138,8 @@ struct user_ctx {
 	struct account_addr addr;
 	struct user_rec rec;   /* user_add: the new user; updates: the new values */
 	enum { USER_SET_HASH, USER_SET_QUOTA, USER_SET_DISABLED } what;
+	uint32_t mailboxes[STORE_MAILBOXES_MAX];   /* user_del: the ones deleted */
+	size_t nmailboxes;
 };
 
 static int user_add_txn(struct store *store, DB_TXN *txn, void *ctx)
@@ -222,7 +224,8 @@ static int user_del_txn(struct store *store, DB_TXN *txn, void *ctx)
 	if (dom.users > 0)
 		dom.users--;
 	/* Mailboxes first: their messages count down the usage record. */
-	if ((r = mailbox_delete_all_txn(store, txn, c->rec.user.id)) < 0 ||
+	if ((r = mailbox_delete_all_txn(store, txn, c->rec.user.id, c->mailboxes,
+					 &c->nmailboxes)) < 0 ||
 	    (r = store_del(store, DBI_USERS, txn, idkey, 4)) < 0 ||
 	    (r = store_del(store, DBI_USER_BY_ADDR, txn, c->addr.key, strlen(c->addr.key))) < 0 ||
 	    (r = quota_delete_txn(store, txn, c->rec.user.id)) < 0 ||
@@ -246,6 +249,9 @@ int store_user_del(struct store *store, const char *address, const char **error_
 		r = account_refuse(store, error_r, "invalid address");
 	else
 		r = store_write(store, true, user_del_txn, c, error_r);
+	/* the user's IMAP IDLE sessions wake and find their mailbox gone */
+	for (size_t i = 0; r == 1 && i < c->nmailboxes; i++)
+		store_notify_gone(store, c->mailboxes[i]);
 	password_wipe(c->rec.hash, sizeof(c->rec.hash));
 	free(c);
 	return r;

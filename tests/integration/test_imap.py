@@ -633,6 +633,33 @@ class ImapSuite(unittest.TestCase):
             with self.assertRaises(EOFError, msg=setup):
                 a.line()
 
+    def test_idle_user_or_mailbox_deleted(self):
+        """An IDLE on a mailbox that another session DELETEs, or whose user
+        `pillarbox user del` removes, wakes at once with a BYE (it waited
+        for the keepalive when the user went), and the mailbox's files in
+        notify/ go with it."""
+        for how in ("DELETE", "user del"):
+            user, pw = "idledel%d@example.com" % len(how), "idle pw"
+            self.fx.add_user(user, pw)
+            a = self.raw(user=user, password=pw)
+            a.cmd("CREATE Doomed")
+            a.cmd("SELECT %s" % ("Doomed" if how == "DELETE" else "INBOX"))
+            a.send("i IDLE\r\n")
+            self.assertEqual(a.line(), b"+ idling")
+            notify = os.path.join(self.fx.store, "notify")
+            before = set(os.listdir(notify))
+            self.assertTrue(before, how)
+            a.sock.settimeout(5)
+            if how == "DELETE":
+                b = self.raw(user=user, password=pw)
+                self.assertIn(b" OK ", b.cmd("DELETE Doomed")[1])
+            else:
+                self.fx.pillarbox("user", "del", user)
+            self.assertEqual(a.line(), b"* BYE Selected mailbox was deleted, reconnect", how)
+            with self.assertRaises(EOFError, msg=how):
+                a.line()
+            self.assertLess(set(os.listdir(notify)), before, how)
+
     def assert_keyword_told_first(self, lines, kw):
         """FLAGS and PERMANENTFLAGS name `kw` before any FETCH shows it."""
         fetch = [i for i, ln in enumerate(lines) if b" FETCH " in ln and kw in ln]

@@ -24,6 +24,15 @@
  *   check    --config F
  *   orphans  --config F                        (body files without a record)
  *   setformat --config F --version N           (writes the format record)
+ *   damage   --config F --user A --record R [--mailbox M]
+ *            damages exactly one record, for `store check` to find: R is
+ *            usage (the user's quota.db record counts one message more),
+ *            address (the user's user_by_addr.db entry goes), stray-address
+ *            (stray@ the user's domain points to a user that does not exist),
+ *            user (the users.db record goes), mailbox-name, mailbox-info,
+ *            mailbox-state (M's record in mailboxes.db, mailbox_info.db,
+ *            mboxstate.db goes; M defaults to Junk), domain (the domain's
+ *            record counts one user more)
  *   stats    --config F [--env-only]           (store_stats; --env-only: log,
  *            transaction and lock figures without walking every database)
  *
@@ -42,6 +51,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "account_int.h"
 #include "body.h"
 #include "config.h"
 #include "log.h"
@@ -75,6 +85,8 @@ struct opts {
 	const char *password;
 	const char *tag;
 	const char *acked;
+	const char *record;
+	const char *mailbox;
 	unsigned long count;
 	unsigned long until_count;
 	unsigned long expect;
@@ -859,6 +871,85 @@ static int cmd_setformat(const struct opts *o)
 	return 0;
 }
 
+struct damage_ctx {
+	const char *record;
+	struct store_user user;
+	struct store_mailbox mb;
+};
+
+static int damage_txn(struct store *st, DB_TXN *txn, void *ctx)
+{
+	struct damage_ctx *d = ctx;
+	struct account_addr addr;
+	struct domain_rec dom;
+	uint8_t key[4 + STORE_MAILBOX_NAME_MAX], val[QUOTA_RECLEN] = { 0 };
+	uint64_t bytes;
+	uint32_t messages;
+	struct pack p;
+	int r;
+	if (account_addr_parse(d->user.address, &addr) != 1)
+		return store_err(st, "bad address %s", d->user.address);
+	be32_put(key, d->user.id);
+	if (strcmp(d->record, "usage") == 0) {
+		if ((r = quota_get_txn(st, txn, d->user.id, &bytes, &messages, DB_RMW)) <= 0)
+			return r < 0 ? r : store_err(st, "no usage record");
+		pack_init(&p, val, sizeof(val));
+		pack_u8(&p, QUOTA_REC_VERSION);
+		pack_u64(&p, bytes);
+		pack_u32(&p, messages + 1);
+		return store_put(st, DBI_QUOTA, txn, key, 4, val, sizeof(val), 0);
+	}
+	if (strcmp(d->record, "address") == 0)
+		return store_del(st, DBI_USER_BY_ADDR, txn, addr.key, strlen(addr.key));
+	if (strcmp(d->record, "stray-address") == 0) {
+		char stray[STORE_ADDRESS_MAX + 1];
+		snprintf(stray, sizeof(stray), "stray@%s", account_addr_domain(&addr));
+		be32_put(val, 999999);
+		return store_put(st, DBI_USER_BY_ADDR, txn, stray, strlen(stray), val, 4, 0);
+	}
+	if (strcmp(d->record, "user") == 0)
+		return store_del(st, DBI_USERS, txn, key, 4);
+	if (strcmp(d->record, "mailbox-name") == 0) {
+		size_t n = strlen(d->mb.name);
+		memcpy(key + 4, d->mb.name, n);
+		return store_del(st, DBI_MAILBOXES, txn, key, 4 + n);
+	}
+	be32_put(key, d->mb.id);
+	if (strcmp(d->record, "mailbox-info") == 0)
+		return store_del(st, DBI_MAILBOX_INFO, txn, key, 4);
+	if (strcmp(d->record, "mailbox-state") == 0)
+		return store_del(st, DBI_MBOXSTATE, txn, key, 4);
+	if (strcmp(d->record, "domain") == 0) {
+		const char *domain = account_addr_domain(&addr);
+		if ((r = domain_get_txn(st, txn, domain, &dom, DB_RMW)) <= 0)
+			return r < 0 ? r : store_err(st, "no domain record");
+		dom.users++;
+		return domain_put_txn(st, txn, domain, &dom);
+	}
+	return store_err(st, "unknown record kind %s", d->record);
+}
+
+static int cmd_damage(const struct opts *o)
+{
+	const char *error = NULL;
+	struct damage_ctx d = { .record = o->record };
+	if (o->user == NULL || o->record == NULL)
+		die(EXIT_USAGE, "damage", "needs --user and --record");
+	open_store(o);
+	int r = store_user_find(store, o->user, &d.user, &error);
+	if (r <= 0)
+		die(r < 0 ? EXIT_TEMPFAIL : EXIT_CHECK, o->user, r < 0 ? error : "no such user");
+	r = store_mailbox_find(store, d.user.id, o->mailbox ? o->mailbox : "Junk", &d.mb, &error);
+	if (r <= 0)
+		die(r < 0 ? EXIT_TEMPFAIL : EXIT_CHECK, "mailbox", r < 0 ? error : "no such mailbox");
+	r = store_write(store, true, damage_txn, &d, &error);
+	if (r < 0)
+		die(EXIT_TEMPFAIL, "damage", error);
+	store->env->txn_checkpoint(store->env, 0, 0, 0);
+	store_close(&store);
+	return 0;
+}
+
 static int cmd_stats(const struct opts *o)
 {
 	const char *error = NULL;
@@ -879,7 +970,7 @@ static const struct {
 	{ "read", cmd_read }, { "verify", cmd_verify }, { "hold", cmd_hold }, { "panic", cmd_panic },
 	{ "open", cmd_open }, { "status", cmd_status }, { "hashtime", cmd_hashtime },
 	{ "maintain", cmd_maintain }, { "check", cmd_check }, { "orphans", cmd_orphans },
-	{ "setformat", cmd_setformat }, { "stats", cmd_stats },
+	{ "setformat", cmd_setformat }, { "damage", cmd_damage }, { "stats", cmd_stats },
 };
 
 enum {
@@ -887,7 +978,7 @@ enum {
 	OPT_COUNT, OPT_UNTIL, OPT_EXPECT, OPT_SIZE, OPT_RUNS, OPT_AGE, OPT_VERSION,
 	OPT_SECONDS, OPT_GAPLESS, OPT_QUIET, OPT_TIMING, OPT_REPORT_OPEN, OPT_ANNOUNCE,
 	OPT_REUSE,
-	OPT_ENV_ONLY, OPT_HOLD_REGISTRY,
+	OPT_ENV_ONLY, OPT_HOLD_REGISTRY, OPT_RECORD, OPT_MAILBOX,
 };
 
 static const struct option longopts[] = {
@@ -914,6 +1005,8 @@ static const struct option longopts[] = {
 	{ "reuse-body", no_argument, NULL, OPT_REUSE },
 	{ "env-only", no_argument, NULL, OPT_ENV_ONLY },
 	{ "hold-registry", no_argument, NULL, OPT_HOLD_REGISTRY },
+	{ "record", required_argument, NULL, OPT_RECORD },
+	{ "mailbox", required_argument, NULL, OPT_MAILBOX },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -960,6 +1053,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_REUSE: o->reuse_body = true; break;
 		case OPT_ENV_ONLY: o->env_only = true; break;
 		case OPT_HOLD_REGISTRY: o->hold_registry = true; break;
+		case OPT_RECORD: o->record = optarg; break;
+		case OPT_MAILBOX: o->mailbox = optarg; break;
 		default: die(EXIT_USAGE, "usage", "see the comment at the top of storetool.c");
 		}
 	}

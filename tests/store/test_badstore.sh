@@ -186,6 +186,43 @@ else
 	note "badpage: $(tail -1 "$OUT/badpage.out")"
 fi
 
+# 8. Accounts out of step, one damaged record each: `store check` must
+# report it (exit 1 from storetool, 65 from pillarbox) and clean up.
+"$TOOL" check --config "$WORK/good.conf" > "$OUT/good-check.out" 2>&1 ||
+	fail "good: store check finds problems: $(head -5 "$OUT/good-check.out")"
+# expect_problem RECORD REGEX: damage RECORD in a copy, check it.
+expect_problem() {
+	local record=$1 regex=$2 rc=0
+	cases=$(( cases + 1 ))
+	copy "damage-$record"
+	"$TOOL" damage --config "$WORK/damage-$record.conf" --user "$USER_ADDR" --record "$record" ||
+		die "damage $record failed"
+	"$TOOL" check --config "$WORK/damage-$record.conf" > "$OUT/damage-$record.out" 2>&1 || rc=$?
+	if [ "$rc" != 1 ] || ! grep -q -E -- "$regex" "$OUT/damage-$record.out"; then
+		fail "damage $record: store check (exit $rc) does not report /$regex/:" \
+			"$(head -5 "$OUT/damage-$record.out")"
+	elif ls -d "$WORK/damage-$record"/check-* > /dev/null 2>&1; then
+		fail "damage $record: store check left its copy"
+	else
+		note "damage $record: $(grep -E -- "$regex" "$OUT/damage-$record.out" | head -1)"
+	fi
+}
+expect_problem usage '^user [0-9]+: usage record says 6 messages/[0-9]+ bytes, mailboxes hold 5/'
+expect_problem address '^user [0-9]+ \(someone@bad.test\): user_by_addr.db has no entry'
+expect_problem stray-address '^address stray@bad.test points to user 999999, who does not exist'
+expect_problem user '^mailbox [0-9]+: its owner, user [0-9]+, does not exist'
+expect_problem mailbox-name '^mailbox [0-9]+ of user [0-9]+ is not in mailboxes.db'
+expect_problem mailbox-info '^mailbox [0-9]+ of user [0-9]+ has no info record'
+expect_problem mailbox-state '^mailbox Junk of user [0-9]+: mailbox [0-9]+ has no state record'
+expect_problem domain '^domain bad.test: counters say 2 users/0 aliases, there are 1/0'
+# the administrator's command says it with its documented status
+rc=0
+"$top_builddir/admin/pillarbox" --config "$WORK/damage-usage.conf" store check \
+	> "$OUT/pb-check.out" 2> "$OUT/pb-check.err" || rc=$?
+[ "$rc" = 65 ] && grep -q "usage record says" "$OUT/pb-check.out" ||
+	fail "pillarbox store check of damage-usage: exit $rc:" \
+		"$(cat "$OUT/pb-check.out" "$OUT/pb-check.err")"
+
 # The good store and the repaired copies still work.
 "$TOOL" status --config "$WORK/good.conf" --user "$USER_ADDR" > /dev/null ||
 	fail "the good store no longer opens"

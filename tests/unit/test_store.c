@@ -669,6 +669,69 @@ static void test_watch(void **state)
 	assert_true(modseq > 1);
 }
 
+/* Whether notify/<id> (pop3: notify/pop3-<id>.lock) exists. */
+static bool notify_file(struct fixture *f, uint32_t id, bool pop3)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/notify/%s%u%s", f->config->store, pop3 ? "pop3-" : "",
+		 id, pop3 ? ".lock" : "");
+	return access(path, F_OK) == 0;
+}
+
+static void make_pop3_lock(struct fixture *f, uint32_t id)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/notify/pop3-%u.lock", f->config->store, id);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+/* A deleted mailbox's files in notify/ go after the commit, a user's with
+ * the user; their watchers (IMAP IDLE) wake, and a late touch or watch
+ * leaves nothing behind. */
+static void test_gone_mailbox_files(void **state)
+{
+	struct fixture *f = *state;
+	const char *error;
+	uint32_t doomed;
+	assert_int_equal(store_mailbox_create(f->store, f->user_id, "Doomed", 0, &doomed, &error), 1);
+	int fd = store_watch(f->store, doomed, &error);
+	assert_true(fd >= 0);
+	make_pop3_lock(f, doomed);
+	assert_true(notify_file(f, doomed, false));
+	assert_int_equal(store_mailbox_delete(f->store, f->user_id, "Doomed", &error), 1);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	assert_int_equal(poll(&p, 1, 1000), 1);
+	store_watch_close(&fd);
+	assert_false(notify_file(f, doomed, false));
+	assert_false(notify_file(f, doomed, true));
+	/* a delivery's touch, an IDLE's watch after the delete */
+	store_notify_mailbox(f->store, doomed);
+	fd = store_watch(f->store, doomed, &error);
+	store_watch_close(&fd);
+	assert_false(notify_file(f, doomed, false));
+
+	/* user del: every mailbox's files, and the IDLE on INBOX wakes */
+	uint32_t other;
+	assert_int_equal(store_mailbox_create(f->store, f->user_id, "Other", 0, &other, &error), 1);
+	store_notify_mailbox(f->store, other);
+	make_pop3_lock(f, f->inbox);
+	fd = store_watch(f->store, f->inbox, &error);
+	assert_true(fd >= 0);
+	p.fd = fd;
+	assert_int_equal(poll(&p, 1, 0), 0);
+	assert_int_equal(store_user_del(f->store, "bob@example.com", &error), 1);
+	assert_int_equal(poll(&p, 1, 1000), 1);
+	store_watch_close(&fd);
+	assert_false(notify_file(f, f->inbox, false));
+	assert_false(notify_file(f, f->inbox, true));
+	assert_false(notify_file(f, other, false));
+	/* a session of the deleted user makes no mailbox without an owner */
+	assert_int_equal(store_mailbox_create(f->store, f->user_id, "Late", 0, &other, &error), 0);
+	check_clean(f);
+}
+
 static void test_backup_restore(void **state)
 {
 	struct fixture *f = *state;
@@ -728,6 +791,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deliver_and_aliases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quota, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gone_mailbox_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup_restore, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
