@@ -64,8 +64,15 @@ const struct store_dbspec store_dbspecs[DBI_COUNT] = {
  * db_log_zero: a new log file is written with zeros once, so commits
  * overwrite allocated blocks and each fdatasync is one write instead of a
  * write plus the inode's block map (measured median 100 -> 70 us; smaller
- * log files made it worse: creating a file costs several syncs). These
- * lines also reach older stores: `store maintain` appends what their
+ * log files made it worse: creating a file costs several syncs).
+ * mutex_set_max: BDB sized the mutex region for the cache's buffers alone,
+ * but every committed transaction whose old page versions (MVCC) are still
+ * in the cache keeps a mutex too, up to one per buffer: after about 38,800
+ * small transactions in a row (a 'user import' of 40,000 users) the region
+ * was full and every write failed with ENOMEM until the next recovery
+ * (tests/store/test_many_users.sh). 65536 covers both for the 64 MB cache;
+ * the region grows to it only as needed. These lines also reach older
+ * stores: `store maintain` appends what their
  * DB_CONFIG lacks (see config_update in maintain.c). */
 static const char db_config_text[] =
 	"# Pillarbox store settings, read by every process and by db5.3_* tools.\n"
@@ -84,6 +91,7 @@ static const char db_config_text[] =
 	"set_lk_tablesize 1024\n"
 	"set_lk_partitions 4\n"
 	"set_mp_mtxcount 64\n"
+	"mutex_set_max 65536\n"
 	"log_set_config db_log_zero on\n";
 
 const char *store_db_config_template(void)
