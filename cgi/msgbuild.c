@@ -280,11 +280,11 @@ static void quoted_append(struct buf *b, const char *s, size_t n)
 	buf_putc(b, '"');
 }
 
-/* A display name as a phrase: atoms as they are, other ASCII as a quoted
- * string, non-ASCII as encoded words (rfc2047_encode), with the plain
- * words around them quoted when they hold specials ("Lee, Ann" stays one
- * name, not two addresses). */
-static bool phrase_append(struct buf *b, const char *name)
+/* A display name as a phrase, from column `col`: atoms as they are,
+ * other ASCII as a quoted string; with non-ASCII, every word that is not
+ * an atom as encoded words (rfc2047_encode: a quoted string may not hold
+ * them, and "Lee, Ann" stays one name, not two addresses). */
+static bool phrase_append(struct buf *b, const char *name, size_t col)
 {
 	char *tmp = strdup(name), *enc;
 	size_t len;
@@ -301,31 +301,11 @@ static bool phrase_append(struct buf *b, const char *name)
 		free(tmp);
 		return true;
 	}
-	int r = rfc2047_encode(tmp, strlen(tmp), &enc, &len);
+	int r = rfc2047_encode(tmp, strlen(tmp), col, true, &enc, &len);
 	free(tmp);
 	if (r < 0)
 		return false;
-	for (size_t i = 0; i < len;) {
-		size_t ws = i;
-		while (i < len && (enc[i] == ' ' || enc[i] == '\t' || enc[i] == '\r' || enc[i] == '\n'))
-			i++;
-		buf_append(b, enc + ws, i - ws);
-		size_t w = i;
-		while (i < len && enc[i] != ' ' && enc[i] != '\t' && enc[i] != '\r' && enc[i] != '\n')
-			i++;
-		char *word = strndup(enc + w, i - w);
-		if (word == NULL) {
-			free(enc);
-			return false;
-		}
-		bool encoded = i - w >= 4 && memcmp(word, "=?", 2) == 0 &&
-			       memcmp(word + (i - w) - 2, "?=", 2) == 0;
-		if (encoded || all_atext(word, false))
-			buf_puts(b, word);
-		else
-			quoted_append(b, word, i - w);
-		free(word);
-	}
+	buf_append(b, enc, len);
 	free(enc);
 	return true;
 }
@@ -347,12 +327,18 @@ static bool addr_header(struct buf *h, const char *field, const struct msgbuild_
 	size_t col = strlen(field) + 2;
 	buf_init(&tok, 4096);
 	for (size_t i = 0; i < n; i++) {
+		/* the first starts after "Field: ", the others may after a fold */
+		size_t start = i == 0 ? col : 1;
 		buf_reset(&tok);
 		if (a[i].name != NULL && a[i].name[0] != '\0') {
-			if (!phrase_append(&tok, a[i].name)) {
+			if (!phrase_append(&tok, a[i].name, start)) {
 				buf_free(&tok);
 				return false;
 			}
+			/* " <addr>," past the line: the address on the next */
+			if (column_after(start, tok.data, tok.len) + strlen(a[i].addr) + 4 >
+			    RFC2047_LINE_MAX)
+				buf_puts(&tok, "\r\n");
 			buf_printf(&tok, " <%s>", a[i].addr);
 		} else {
 			buf_puts(&tok, a[i].addr);
@@ -361,7 +347,8 @@ static bool addr_header(struct buf *h, const char *field, const struct msgbuild_
 			break;
 		size_t first = strcspn(tok.data, "\r");
 		if (i > 0) {
-			if (col + 2 + first > MSGBUILD_LINE_WIDTH) {
+			/* names may be encoded words: lines to RFC 2047's limit */
+			if (col + 2 + first + 1 > RFC2047_LINE_MAX) {
 				buf_puts(h, ",\r\n ");
 				col = 1;
 			} else {
@@ -385,7 +372,7 @@ static bool text_header(struct buf *h, const char *field, const char *value)
 {
 	char *enc;
 	size_t len;
-	if (rfc2047_encode(value, strlen(value), &enc, &len) < 0)
+	if (rfc2047_encode(value, strlen(value), strlen(field) + 2, false, &enc, &len) < 0)
 		return false;
 	buf_printf(h, "%s: ", field);
 	if (strstr(enc, "=?") != NULL) {

@@ -202,13 +202,19 @@ static bool q_literal(unsigned char c)
 		c == '!' || c == '*' || c == '+' || c == '-' || c == '/' || c == ' ';
 }
 
-static bool word_needs_encoding(const char *p, size_t n)
+/* A word that must be encoded: non-ASCII, controls, "=?"; in a phrase
+ * also anything but an atom (RFC 5322 atext), as encoded words may not
+ * be put in a quoted string (RFC 2047 section 5(3)). */
+static bool word_needs_encoding(const char *p, size_t n, bool phrase)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)p[i];
 		if (c < 0x20 || c >= 0x7f)
 			return true;
 		if (c == '=' && i + 1 < n && p[i + 1] == '?')
+			return true;
+		if (phrase && !(c >= 'A' && c <= 'Z') && !(c >= 'a' && c <= 'z') &&
+		    !(c >= '0' && c <= '9') && strchr("!#$%&'*+-/=?^_`{|}~", c) == NULL)
 			return true;
 	}
 	return false;
@@ -221,20 +227,42 @@ static size_t utf8_char_len(const unsigned char *p, size_t n)
 	return l > n ? n : l;
 }
 
-static void rfc2047_span_encode(struct mbuf *out, const unsigned char *p, size_t n)
+/* Mostly non-ASCII: base64 is shorter than Q. */
+static bool span_base64(const unsigned char *p, size_t n)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	size_t escapes = 0;
 	for (size_t i = 0; i < n; i++)
 		escapes += !q_literal(p[i]);
-	bool b = escapes * 2 > n; /* mostly non-ASCII: base64 is shorter */
-	/* payload room inside "=?UTF-8?X?" ... "?=" */
-	const size_t room = RFC2047_WORD_MAX - 12;
+	return escapes * 2 > n;
+}
+
+/* Characters of an encoded word holding just the character at p. */
+static size_t first_word_width(const unsigned char *p, size_t n, bool b)
+{
+	size_t cl = utf8_char_len(p, n), w = 12;   /* "=?UTF-8?X?" "?=" */
+	for (size_t k = 0; k < cl; k++)
+		w += b ? 0 : q_literal(p[k]) ? 1 : 3;
+	return b ? w + (cl + 2) / 3 * 4 : w;
+}
+
+/* Writes p as encoded words from column *col: each at most
+ * RFC2047_WORD_MAX and ending by RFC2047_LINE_MAX, the next one after a
+ * "\r\n " fold (also before the first when not even one character fits:
+ * the caller folds before the whitespace in front when it can). */
+static void rfc2047_span_encode(struct mbuf *out, const unsigned char *p, size_t n, bool b,
+				size_t *col)
+{
+	static const char hex[] = "0123456789ABCDEF";
 	size_t i = 0;
 	while (i < n) {
-		if (i > 0)
+		if (i > 0 || (*col > 1 && *col + first_word_width(p, n, b) > RFC2047_LINE_MAX)) {
 			mbuf_append(out, "\r\n ", 3);
+			*col = 1;
+		}
 		mbuf_append(out, b ? "=?UTF-8?B?" : "=?UTF-8?Q?", 10);
+		/* payload room inside "=?UTF-8?X?" ... "?=" */
+		size_t room = (*col + RFC2047_WORD_MAX > RFC2047_LINE_MAX
+			       ? RFC2047_LINE_MAX - *col : RFC2047_WORD_MAX) - 12;
 		size_t take = 0, width = 0;
 		while (i + take < n) {
 			size_t cl = utf8_char_len(p + i + take, n - i - take);
@@ -243,6 +271,7 @@ static void rfc2047_span_encode(struct mbuf *out, const unsigned char *p, size_t
 				w = ((take + cl + 2) / 3) * 4;
 				if (w > room)
 					break;
+				width = w;
 			} else {
 				for (size_t k = 0; k < cl; k++)
 					w += q_literal(p[i + take + k]) ? 1 : 3;
@@ -269,11 +298,48 @@ static void rfc2047_span_encode(struct mbuf *out, const unsigned char *p, size_t
 			}
 		}
 		mbuf_append(out, "?=", 2);
+		*col += 12 + width;
 		i += take;
 	}
 }
 
-int rfc2047_encode(const char *in, size_t len, char **out_r, size_t *out_len_r)
+/* Writes the text with p[first, last_end) as encoded words from column
+ * col: words and the whitespace between them, folded before a word that
+ * would end past the line (never before the first). */
+static void rfc2047_fold_encode(struct mbuf *out, const unsigned char *p, size_t n, size_t first,
+				size_t last_end, size_t col)
+{
+	bool b = span_base64(p + first, last_end - first);
+	for (size_t i = 0; i < n;) {
+		size_t ws = i, s, width;
+		while (i < n && (p[i] == ' ' || p[i] == '\t'))
+			i++;
+		s = i;
+		if (s == first) {
+			i = last_end;
+			width = first_word_width(p + s, i - s, b);
+		} else {
+			while (i < n && p[i] != ' ' && p[i] != '\t')
+				i++;
+			width = i - s;
+		}
+		if (ws > 0 && s < n && col + (s - ws) + width > RFC2047_LINE_MAX) {
+			mbuf_append(out, "\r\n", 2);
+			col = 0;
+		}
+		mbuf_append(out, p + ws, s - ws);
+		col += s - ws;
+		if (s == first) {
+			rfc2047_span_encode(out, p + s, i - s, b, &col);
+		} else {
+			mbuf_append(out, p + s, i - s);
+			col += i - s;
+		}
+	}
+}
+
+int rfc2047_encode(const char *in, size_t len, size_t col, bool phrase, char **out_r,
+		   size_t *out_len_r)
 {
 	struct mbuf text = { 0 }, out = { 0 };
 	charset_utf8_repair(&text, in, len);
@@ -285,28 +351,42 @@ int rfc2047_encode(const char *in, size_t len, char **out_r, size_t *out_len_r)
 		if (text.data[i] == '\r' || text.data[i] == '\n' || text.data[i] == '\0')
 			text.data[i] = ' ';
 	}
-	/* the first and last word that need encoding */
+	/* the first and last word that need encoding; when there is one, a
+	 * plain word too long for a line is encoded too (it cannot be folded,
+	 * and every line of the field must keep to RFC2047_LINE_MAX) */
 	size_t first = text.len, last_end = 0;
+	bool needed = false;
 	for (size_t i = 0; i < text.len;) {
-		if (text.data[i] == ' ' || text.data[i] == '\t') {
+		size_t ws = i;
+		while (i < text.len && (text.data[i] == ' ' || text.data[i] == '\t'))
 			i++;
-			continue;
-		}
+		if (i == text.len)
+			break;
 		size_t s = i;
 		while (i < text.len && text.data[i] != ' ' && text.data[i] != '\t')
 			i++;
-		if (word_needs_encoding(text.data + s, i - s)) {
+		/* the first word starts at col, the others may after a fold */
+		size_t at = ws == 0 ? col + s : s - ws;
+		bool need = word_needs_encoding(text.data + s, i - s, phrase);
+		if (need || at + i - s > RFC2047_LINE_MAX) {
 			if (first == text.len)
 				first = s;
 			last_end = i;
 		}
+		needed |= need;
 	}
-	if (first == text.len) {
+	if (!needed) {
 		mbuf_append(&out, text.data, text.len);
 	} else {
-		mbuf_append(&out, text.data, first);
-		rfc2047_span_encode(&out, (const unsigned char *)text.data + first, last_end - first);
-		mbuf_append(&out, text.data + last_end, text.len - last_end);
+		/* whitespace at the end goes in the last word: after it, it
+		 * could not be folded (no line may be only whitespace) */
+		size_t end = last_end;
+		while (end < text.len && (text.data[end] == ' ' || text.data[end] == '\t'))
+			end++;
+		if (end == text.len)
+			last_end = end;
+		rfc2047_fold_encode(&out, (const unsigned char *)text.data, text.len, first, last_end,
+				    col);
 	}
 	mbuf_free(&text);
 	*out_r = mbuf_steal(&out, out_len_r);

@@ -6,10 +6,13 @@
 #ifndef PB_RFC2047_H
 #define PB_RFC2047_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Longest encoded word we write: RFC 2047 section 2 limit. */
 #define RFC2047_WORD_MAX 75
+/* Longest line of a header field holding encoded words (section 2). */
+#define RFC2047_LINE_MAX 76
 
 struct mbuf;
 
@@ -32,14 +35,20 @@ int rfc2047_decode(const char *in, size_t len, char **out_r, size_t *out_len_r);
  * reported by out->failed. */
 void rfc2047_decode_append(struct mbuf *out, const char *in, size_t len);
 
-/* Encodes UTF-8 text for an unstructured header or a display-name phrase.
- * Text that is printable ASCII (and contains no "=?") is copied unchanged.
- * Otherwise the stretch from the first to the last word that needs it is
- * written as UTF-8 encoded words ("Q" for mostly-ASCII text, else "B"), each
- * at most RFC2047_WORD_MAX characters, never splitting a character, separated
- * by "\r\n " folds; the Q form uses only characters allowed in a phrase
- * (RFC 2047 section 5(3)). Invalid UTF-8 input is repaired first. The result
- * never contains a bare CR or LF. Returns 1, or -1 out of memory. */
-int rfc2047_encode(const char *in, size_t len, char **out_r, size_t *out_len_r);
+/* Encodes UTF-8 text for an unstructured header or (`phrase`) a
+ * display-name phrase, written from column `col` of its line (after
+ * "Subject: ", 9). Text that is printable ASCII (and contains no "=?") is
+ * copied unchanged. Otherwise the stretch from the first to the last word
+ * that needs it (in a phrase: every word that is not an atom, as a quoted
+ * string may not hold encoded words; anywhere: a word too long for a line)
+ * is written as UTF-8 encoded words ("Q" for mostly-ASCII text, else "B"),
+ * each at most RFC2047_WORD_MAX characters, never splitting a character,
+ * separated by "\r\n " folds, and the words around it are folded too, so
+ * that no line passes RFC2047_LINE_MAX; the Q form uses only characters
+ * allowed in a phrase (RFC 2047 section 5(3)). Invalid UTF-8 input is
+ * repaired first. The result never contains a bare CR or LF. Returns 1, or
+ * -1 out of memory. */
+int rfc2047_encode(const char *in, size_t len, size_t col, bool phrase, char **out_r,
+		   size_t *out_len_r);
 
 #endif

@@ -72,7 +72,7 @@ static void summary_check(const struct mime_message *msg)
 	/* what we encode, we decode back */
 	char *enc, *dec;
 	size_t enc_len;
-	if (rfc2047_encode(s->subject, strlen(s->subject), &enc, &enc_len) == 1) {
+	if (rfc2047_encode(s->subject, strlen(s->subject), 9, false, &enc, &enc_len) == 1) {
 		if (rfc2047_decode(enc, enc_len, &dec, NULL) == 1) {
 			CHECK(strcmp(dec, s->subject) == 0);
 			free(dec);

@@ -303,13 +303,16 @@ static void test_rfc2047_examples(void **state)
 	decodes("=?utf-8?B?****?=", "");
 }
 
-static void encodes_back(const char *text)
+/* Encodes text from column col and checks the result: folds are CRLF SP,
+ * never a bare CR or LF; encoded words of at most 75, lines of at most 76
+ * (the first from col); in a phrase, only atoms and encoded words; and it
+ * decodes back to the text. */
+static void encodes_back(const char *text, size_t col, bool phrase)
 {
 	char *enc, *dec;
 	size_t len;
-	assert_int_equal(rfc2047_encode(text, strlen(text), &enc, &len), 1);
+	assert_int_equal(rfc2047_encode(text, strlen(text), col, phrase, &enc, &len), 1);
 	assert_int_equal(strlen(enc), len);
-	/* folds are CRLF SP, never a bare CR or LF; words of at most 75 */
 	for (size_t i = 0; i < len; i++) {
 		if (enc[i] == '\r') {
 			assert_true(enc[i + 1] == '\n' && enc[i + 2] == ' ');
@@ -318,10 +321,19 @@ static void encodes_back(const char *text)
 			assert_true(enc[i] != '\n');
 		}
 	}
+	for (size_t i = 0, line = col; i < len; i++) {
+		line = enc[i] == '\n' ? 0 : enc[i] == '\r' ? line : line + 1;
+		if (line > RFC2047_LINE_MAX)
+			fail_msg("line past %d at %zu (from column %zu): %s", RFC2047_LINE_MAX, i, col,
+				 enc);
+	}
 	for (size_t i = 0; i < len;) {
 		size_t w = strcspn(enc + i, " \r\n");
 		if (w >= 2 && enc[i] == '=' && enc[i + 1] == '?')
 			assert_true(w <= RFC2047_WORD_MAX);
+		else if (phrase)
+			assert_true(strspn(enc + i, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					   "0123456789!#$%&'*+-/=?^_`{|}~") == w);
 		i += w + (i + w < len);
 	}
 	assert_int_equal(rfc2047_decode(enc, len, &dec, NULL), 1);
@@ -334,26 +346,55 @@ static void test_rfc2047_encode(void **state)
 {
 	char *enc;
 	size_t len;
-	assert_int_equal(rfc2047_encode("Hello world", 11, &enc, &len), 1);
+	assert_int_equal(rfc2047_encode("Hello world", 11, 0, false, &enc, &len), 1);
 	assert_string_equal(enc, "Hello world");
 	free(enc);
-	assert_int_equal(rfc2047_encode("Caf\xc3\xa9 au lait", 13, &enc, &len), 1);
+	assert_int_equal(rfc2047_encode("Caf\xc3\xa9 au lait", 13, 0, false, &enc, &len), 1);
 	assert_string_equal(enc, "=?UTF-8?Q?Caf=C3=A9?= au lait");
 	free(enc);
-	assert_int_equal(rfc2047_encode("a\r\nb", 4, &enc, &len), 1);
+	assert_int_equal(rfc2047_encode("a\r\nb", 4, 0, false, &enc, &len), 1);
 	assert_string_equal(enc, "a  b");
 	free(enc);
-	encodes_back("Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln");
-	encodes_back("Re: [list] caf\xc3\xa9 =?not-a-word?= end");
-	encodes_back("\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe9\x95\xb7\xe3\x81\x84\xe4\xbb\xb6\xe5\x90\x8d"
-		     "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe9\x95\xb7\xe3\x81\x84\xe4\xbb\xb6\xe5\x90\x8d"
-		     "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe9\x95\xb7\xe3\x81\x84\xe4\xbb\xb6\xe5\x90\x8d");
-	encodes_back("\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80"
-		     "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80"
-		     "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80");
-	encodes_back("x_y?z=w \xc3\xa9 (a) \"b\" <c> ,;:");
+	/* after "Subject: " the first word ends by column 76, not 84 */
+	assert_int_equal(rfc2047_encode("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+					 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+					 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+					 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+					 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 70,
+					 9, false, &enc, &len), 1);
+	assert_string_equal(enc, "=?UTF-8?B?w6nDqcOpw6nDqcOpw6nDqcOpw6nDqcOpw6nDqcOpw6nDqcOpw6k=?=\r\n"
+				 " =?UTF-8?B?w6nDqcOpw6nDqcOpw6nDqcOpw6nDqcOpw6nDqcOpw6k=?=");
+	free(enc);
+	/* a phrase: no quoted string beside encoded words, the specials go in them */
+	assert_int_equal(rfc2047_encode("Zo\xc3\xab \"Z\" Lee, Jr.", 17, 4, true, &enc, &len), 1);
+	assert_string_equal(enc, "=?UTF-8?Q?Zo=C3=AB_=22Z=22_Lee=2C_Jr=2E?=");
+	free(enc);
+	static const char *const texts[] = {
+		"Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln",
+		"Re: [list] caf\xc3\xa9 =?not-a-word?= end",
+		"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe9\x95\xb7\xe3\x81\x84\xe4\xbb\xb6\xe5\x90\x8d"
+		"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe9\x95\xb7\xe3\x81\x84\xe4\xbb\xb6\xe5\x90\x8d"
+		"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe9\x95\xb7\xe3\x81\x84\xe4\xbb\xb6\xe5\x90\x8d",
+		"\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80"
+		"\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80"
+		"\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80",
+		"x_y?z=w \xc3\xa9 (a) \"b\" <c> ,;:",
+		/* plain words before and after the encoded ones are folded too */
+		"A rather long plain beginning of a subject line that goes on and on and then "
+		"caf\xc3\xa9 and a plain end that is also long enough to need a fold somewhere",
+		/* a plain word too long for any line is encoded */
+		"See https://example.org/a/very/long/path/that/cannot/be/folded/anywhere/at/all/x.html "
+		"\xe2\x82\xac",
+		"\xe2\x82\xac\xe2\x82\xac   spaces   between  \xe2\x82\xac  ",
+		"Zo\xc3\xab \"Z\" Lee, Jr.",
+	};
+	for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++)
+		for (size_t col = 0; col <= 40; col++) {
+			encodes_back(texts[t], col, false);
+			encodes_back(texts[t], col, true);
+		}
 	/* invalid UTF-8 is repaired before encoding */
-	assert_int_equal(rfc2047_encode("\xff", 1, &enc, &len), 1);
+	assert_int_equal(rfc2047_encode("\xff", 1, 0, false, &enc, &len), 1);
 	assert_string_equal(enc, "=?UTF-8?B?77+9?=");
 	free(enc);
 }

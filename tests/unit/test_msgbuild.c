@@ -200,6 +200,68 @@ static void test_encoded_headers(void **state)
 	buf_free(&b);
 }
 
+/* RFC 2047 section 2: no line of the header past 76 once encoded words
+ * are in it, wherever the words start (a subject after "Subject: ", a
+ * name after "To: " or after a comma), each word at most 75, every value
+ * decoding back to what was typed. */
+static void test_encoded_header_lines(void **state)
+{
+	(void)state;
+	static const char *const tails[] = {
+		"Grüße aus Köln — ein sehr langer Betreff, der über mehrere Zeilen gefaltet "
+		"werden muss €€€",
+		"日本語の長い件名日本語の長い件名日本語の長い件名日本語の長い件名",
+		"😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀",
+		"éééééééééééééééééééééééééééééééééééééééééééééééééééééé plain words after it",
+	};
+	for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+		for (size_t k = 0; k < 40; k++) {
+			char subject[512], name[512];
+			snprintf(subject, sizeof(subject), "Re: %.*s%s", (int)k,
+				 "plain words before the encoded ones, more", tails[t]);
+			snprintf(name, sizeof(name), "%.*s%s", (int)k, "Ann Lee, Jr. and others", tails[t]);
+			struct msgbuild_addr to[3] = {
+				{ "Al", "al@example.org" },
+				{ name, "somebody.with.a.long.address@example.org" },
+				{ name, "x@example.org" },
+			};
+			struct msgbuild m;
+			struct buf b;
+			base_msg(&m, "x");
+			m.subject = subject;
+			m.from = (struct msgbuild_addr){ name, "bob@example.com" };
+			m.to = to;
+			m.nto = 3;
+			struct mime_message *msg = build(&m, &b);
+			assert_wire_clean(&b, false);
+			for (const char *l = b.data; l < b.data + msg->root->header_len;) {
+				const char *e = strstr(l, "\r\n");
+				if (e - l > RFC2047_LINE_MAX)
+					fail_msg("header line of %d: %.*s", (int)(e - l), (int)(e - l), l);
+				for (const char *w = l; w < e; w += strcspn(w, " ") + 1)
+					if (strncmp(w, "=?", 2) == 0)
+						assert_true(strcspn(w, " \r") <= RFC2047_WORD_MAX);
+				l = e + 2;
+			}
+			const struct mime_envelope *env = msg->root->envelope;
+			char *v = decoded(env->subject);
+			assert_string_equal(v, subject);
+			free(v);
+			assert_int_equal(env->to.count, 3);
+			for (size_t i = 1; i < 3; i++) {
+				v = decoded(env->to.items[i].name);
+				assert_string_equal(v, name);
+				free(v);
+			}
+			v = decoded(env->from.items[0].name);
+			assert_string_equal(v, name);
+			free(v);
+			mime_message_free(&msg);
+			buf_free(&b);
+		}
+	}
+}
+
 static void test_many_recipients_folded(void **state)
 {
 	(void)state;
@@ -738,6 +800,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain_text),
 		cmocka_unit_test(test_encoded_headers),
+		cmocka_unit_test(test_encoded_header_lines),
 		cmocka_unit_test(test_many_recipients_folded),
 		cmocka_unit_test(test_bcc_only_when_asked),
 		cmocka_unit_test(test_threading_headers),
