@@ -81,6 +81,11 @@ struct compose {
 	bool keep_all;
 	const char **uploads;
 	size_t nuploads;
+	/* the form's one-time send token: a new one for a new form, the
+	 * posted one when the form is shown again; token_posted when the
+	 * POST carried one (forms from before it existed do not) */
+	uint8_t token[STORE_SEND_TOKEN_LEN];
+	bool token_posted;
 };
 
 /* compose_load.c ------------------------------------------------------ */

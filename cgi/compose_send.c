@@ -224,8 +224,17 @@ void compose_send(struct compose *cp)
 	struct store_delivery d = {
 		.sender = id->address, .recipients = rcpts, .nrecipients = n, .body = body,
 		.internaldate = c->now, .add_prefix = true,
+		.session_id = c->session.id, .send_token = cp->token_posted ? cp->token : NULL,
 	};
 	int r = store_deliver(c->store, &d, &queued, queue_id, &error);
+	if (r == 2) {
+		/* the same form again, while the first was being sent */
+		log_info("webmail: send user=<%s>: the form was sent already, not again",
+			 c->user.address);
+		store_body_free(&body);
+		page_redirect(c, "/compose?sent=0&again=1");
+		return;
+	}
 	if (r <= 0) {
 		store_body_free(&body);
 		if (r == 0) {

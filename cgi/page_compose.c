@@ -34,6 +34,10 @@ static int compose_init(struct ctx *c, struct compose *cp)
 {
 	const char *error;
 	*cp = (struct compose){ .c = c, .to = "", .cc = "", .bcc = "", .subject = "", .text = "" };
+	if (store_random(cp->token, sizeof(cp->token), &error) < 0) {
+		page_error(c, 500, "No random numbers for the form.");
+		return -1;
+	}
 	if (store_identities_get(c->store, c->user.id, &cp->ids, &cp->nids, &error) < 0) {
 		page_store_error(c, "identities", error);
 		return -1;
@@ -137,6 +141,9 @@ static void compose_render(struct compose *cp, const char *error, const char *no
 	}
 	if (cp->draft != 0)
 		tpl_int(d, "draft", cp->draft);
+	char token[2 * STORE_SEND_TOKEN_LEN + 1];
+	hex_encode(cp->token, sizeof(cp->token), token);
+	tpl_str(d, "send_token", token);
 	tpl_list(d, "identities");
 	for (size_t i = 0; i < cp->nids; i++) {
 		struct tpl_obj *it = tpl_item(d, "identities");
@@ -183,6 +190,7 @@ static void sent_page(struct ctx *c)
 	if (store_mailbox_find(c->store, c->user.id, "INBOX", &inbox, &error) == 1)
 		tpl_int(c->data, "inbox", inbox.id);
 	tpl_bool(c->data, "queued", ctx_query(c, "queued") != NULL);
+	tpl_bool(c->data, "again", ctx_query(c, "again") != NULL);
 	tpl_bool(c->data, "nocopy", ctx_query(c, "nocopy") != NULL);
 	if (ctx_folders(c, 0) < 0)
 		return;
@@ -453,6 +461,19 @@ static void compose_post(struct ctx *c)
 	}
 	if (cp.ouid == 0)
 		cp.mode = COMPOSE_NEW;
+	const char *token = ctx_form(c, "send_token");
+	uint8_t posted[STORE_SEND_TOKEN_LEN];
+	if (token != NULL && hex_decode(token, posted, sizeof(posted))) {
+		memcpy(cp.token, posted, sizeof(posted));
+		cp.token_posted = true;
+	}
+	if (cp.token_posted && store_session_sent(&c->session, cp.token) &&
+	    (op == NULL || (strcmp(op, "save") != 0 && strcmp(op, "discard") != 0))) {
+		/* this form was sent (its draft and original may be gone since):
+		 * not again; the delivery checks the same under its lock */
+		page_redirect(c, "/compose?sent=0&again=1");
+		goto out;
+	}
 	if (!choices_read(&cp) || !sources_check(&cp))
 		goto out;
 	if (op != NULL && strcmp(op, "discard") == 0) {

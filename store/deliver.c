@@ -27,6 +27,7 @@ struct deliver_ctx {
 	size_t nremote, remote_cap;
 	size_t nremote_expanded;  /* the remote ones; past them, local ones that were full */
 	bool queued;
+	bool sent_before;         /* the send token was used already */
 	char queue_id[33];
 };
 
@@ -156,6 +157,15 @@ static int deliver_txn(struct store *store, DB_TXN *txn, void *ctx)
 	int r;
 	c->queued = false;
 	c->nremote = c->nremote_expanded;   /* a retried transaction starts again */
+	if (d->send_token != NULL) {
+		/* first: a repeated form waits here for the first one's commit */
+		r = session_sent_use_txn(store, txn, d->session_id, d->send_token);
+		if (r < 0)
+			return r;
+		c->sent_before = r == 0;
+		if (c->sent_before)
+			return store_refuse(store, "this message was sent already");
+	}
 	/* INBOX ids first (account data), then mailbox states in id order so
 	 * concurrent multi-recipient deliveries take locks in one order. */
 	for (size_t i = 0; i < c->nlocal; i++) {
@@ -242,6 +252,8 @@ int store_deliver(struct store *store, const struct store_delivery *delivery, bo
 		r = store_write(store, true, deliver_txn, c, error_r);
 		if (r != 1)
 			body_data_release(store, delivery->body);
+		if (r == 0 && c->sent_before)
+			r = 2;
 	}
 	if (r == 1) {
 		for (size_t i = 0; i < c->nlocal; i++)

@@ -7,7 +7,8 @@
 #include "store_int.h"
 
 #define SESSION_REC_VERSION 1
-#define SESSION_REC_LEN (1 + 4 + 8 + 8 + STORE_SESSION_CSRF_LEN)
+#define SESSION_REC_LEN (1 + 4 + 8 + 8 + STORE_SESSION_CSRF_LEN + \
+			 STORE_SESSION_SENT_MAX * STORE_SEND_TOKEN_LEN)
 #define PREFS_REC_VERSION 1
 #define PREFS_REC_LEN (1 + 2 + 2 + 1 + 1)
 #define PREFS_KEY_LEN 9
@@ -38,6 +39,7 @@ static void session_pack(const struct store_session *s, uint8_t buf[SESSION_REC_
 	pack_u64(&p, (uint64_t)s->created);
 	pack_u64(&p, (uint64_t)s->last_seen);
 	pack_bytes(&p, s->csrf, STORE_SESSION_CSRF_LEN);
+	pack_bytes(&p, s->sent, sizeof(s->sent));
 }
 
 static bool session_unpack(const uint8_t *buf, size_t len, struct store_session *s)
@@ -53,7 +55,45 @@ static bool session_unpack(const uint8_t *buf, size_t len, struct store_session 
 	if (u.error || csrf == NULL)
 		return false;
 	memcpy(s->csrf, csrf, STORE_SESSION_CSRF_LEN);
+	/* Records written before the field existed end here. */
+	const void *sent = u.pos < len ? unpack_bytes(&u, sizeof(s->sent)) : NULL;
+	if (u.error)
+		return false;
+	if (sent != NULL)
+		memcpy(s->sent, sent, sizeof(s->sent));
+	else
+		memset(s->sent, 0, sizeof(s->sent));
 	return true;
+}
+
+bool store_session_sent(const struct store_session *s, const uint8_t token[STORE_SEND_TOKEN_LEN])
+{
+	static const uint8_t none[STORE_SEND_TOKEN_LEN];
+	if (memcmp(token, none, STORE_SEND_TOKEN_LEN) == 0)
+		return false;   /* what an empty slot holds */
+	for (size_t i = 0; i < STORE_SESSION_SENT_MAX; i++)
+		if (memcmp(s->sent[i], token, STORE_SEND_TOKEN_LEN) == 0)
+			return true;
+	return false;
+}
+
+int session_sent_use_txn(struct store *store, DB_TXN *txn, const uint8_t *id,
+			 const uint8_t *token)
+{
+	uint8_t rec[SESSION_REC_LEN + 16];
+	size_t len;
+	struct store_session s;
+	int r = store_get(store, DBI_SESSIONS, txn, id, STORE_SESSION_ID_LEN, rec, sizeof(rec), &len,
+			  DB_RMW);
+	if (r <= 0 || !session_unpack(rec, len, &s))
+		return r < 0 ? r : 1;   /* signed out meanwhile: nothing to keep it in */
+	if (store_session_sent(&s, token))
+		return 0;
+	memmove(s.sent[1], s.sent[0], sizeof(s.sent) - sizeof(s.sent[0]));
+	memcpy(s.sent[0], token, STORE_SEND_TOKEN_LEN);
+	session_pack(&s, rec);
+	r = store_put(store, DBI_SESSIONS, txn, id, STORE_SESSION_ID_LEN, rec, SESSION_REC_LEN, 0);
+	return r < 0 ? r : 1;
 }
 
 /* Scans read only the first bytes of each value: a session record fits,

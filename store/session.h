@@ -5,7 +5,11 @@
  * hex digits. The database key is the id itself (32 bytes); settings records
  * use the key "prefs" + u32 user id (9 bytes), so the two never collide.
  * Session records are small versioned structs:
- *   {u8 version, u32 user_id, i64 created, i64 last_seen, u8 csrf[32]}.
+ *   {u8 version, u32 user_id, i64 created, i64 last_seen, u8 csrf[32],
+ *    u8 sent[2][8]}.
+ * `sent` was added to version 1 records: older ones end before it, and
+ * readers of the old length read a record 16 bytes longer (their buffer's
+ * slack), so both still work; an old writer's touch drops it.
  * Touches and settings are WRITE_NOSYNC (losing the last second of them in
  * a power cut is acceptable: STORE-NOTES §5); creation and destruction too,
  * a lost session only means signing in again. */
@@ -23,6 +27,12 @@
  * other records (settings, identity.h) must never have that length. */
 #define STORE_SESSIONS_KEY_MAX 512
 #define STORE_SESSION_CSRF_LEN 32
+/* The compose form's one-time send token, and how many used ones a
+ * session remembers: a repeated POST of a form (double click, reload,
+ * back and Send) is not sent again. Two: the 16 bytes old readers allow
+ * (see above). */
+#define STORE_SEND_TOKEN_LEN 8
+#define STORE_SESSION_SENT_MAX 2
 /* A session unused this long is over (seconds). */
 #define STORE_SESSION_IDLE_DEFAULT (30 * 60)
 /* A session is over this long after sign-in, used or not. */
@@ -36,6 +46,8 @@ struct store_session {
 	int64_t created;
 	int64_t last_seen;
 	uint8_t csrf[STORE_SESSION_CSRF_LEN];   /* the CSRF secret of this session */
+	/* the send tokens used last, newest first; all zero: none */
+	uint8_t sent[STORE_SESSION_SENT_MAX][STORE_SEND_TOKEN_LEN];
 };
 
 /* Fills `bytes` from the kernel CSPRNG (getrandom). 0, or -1 (*error_r). */
@@ -52,6 +64,9 @@ int store_session_create(struct store *store, uint32_t user_id, int64_t now,
 int store_session_get(struct store *store, const uint8_t id[STORE_SESSION_ID_LEN], int64_t now,
 		      unsigned idle, unsigned absolute, struct store_session *session_r,
 		      const char **error_r);
+
+/* Whether session s (as read) used send token `token` already. */
+bool store_session_sent(const struct store_session *s, const uint8_t token[STORE_SEND_TOKEN_LEN]);
 
 /* Deletes a session (logout, rotation). 1 deleted, 0 unknown, -1 error. */
 int store_session_destroy(struct store *store, const uint8_t id[STORE_SESSION_ID_LEN],

@@ -435,12 +435,12 @@ void store_watch_close(int *fd);
  * targets put in the outbound queue in the same transaction, committed
  * durably. Per-copy prefix: "Return-Path: <sender>\r\nDelivered-To: addr\r\n".
  * Returns 1 done (*queued_r = true if remote mail was queued; queue_id_r
- * names the entry), 0 refused because a local recipient is over quota
- * (*error_r names them: SMTP 552 5.2.2), -1 temporary error (including a
- * recipient that vanished since RCPT: the client retries and RCPT then
- * answers 550). More than STORE_DELIVER_TARGETS_MAX distinct targets after
- * expansion is a temporary error: smtpd counts targets at RCPT to stay
- * below it. */
+ * names the entry), 2 not again (send_token, below), 0 refused because a
+ * local recipient is over quota (*error_r names them: SMTP 552 5.2.2), -1
+ * temporary error (including a recipient that vanished since RCPT: the
+ * client retries and RCPT then answers 550). More than
+ * STORE_DELIVER_TARGETS_MAX distinct targets after expansion is a
+ * temporary error: smtpd counts targets at RCPT to stay below it. */
 #define STORE_DELIVER_TARGETS_MAX 1000
 struct store_delivery {
 	const char *sender;                   /* envelope sender, "" = null */
@@ -460,6 +460,13 @@ struct store_delivery {
 	const uint32_t *outq_rcpts;
 	size_t outq_nrcpts;
 	bool outq_dsn;
+	/* The webmail's send: its form's one-time token (STORE_SEND_TOKEN_LEN
+	 * bytes) is recorded as used in session `session_id` in the same
+	 * transaction, so a form posted twice is delivered once, even by a
+	 * crash between the two; returns 2, nothing delivered, when the
+	 * session had used it already. send_token NULL: none. */
+	const uint8_t *session_id;
+	const uint8_t *send_token;
 };
 int store_deliver(struct store *store, const struct store_delivery *delivery, bool *queued_r,
 		  char queue_id_r[33], const char **error_r);

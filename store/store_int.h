@@ -99,6 +99,12 @@ int contacts_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id)
  * bytes); the count in *count_r when not NULL. 1, or < 0. */
 int sessions_del_prefix_txn(struct store *store, DB_TXN *txn, const void *prefix, size_t len,
 			    int *count_r);
+/* Records the webmail's send token `token` (STORE_SEND_TOKEN_LEN bytes)
+ * as used in session `id` (session.c), in the delivering transaction
+ * (deliver.c). 1 recorded (or the session is gone), 0 it was used
+ * already, < 0 error. */
+int session_sent_use_txn(struct store *store, DB_TXN *txn, const uint8_t *id,
+			 const uint8_t *token);
 void store_watchdog_restore(unsigned previous);
 /* Records a formatted error, returns -1 (or `code`). */
 int store_err(struct store *store, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

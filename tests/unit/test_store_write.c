@@ -20,6 +20,7 @@
 #include "config.h"
 #include "store_fixture.h"
 #include "process.h"
+#include "session.h"
 #include "store.h"
 #include "store_int.h"
 
@@ -226,6 +227,87 @@ static void test_refused_leaves_nothing(void **state)
 	free(text);
 }
 
+struct session_rec_ctx {
+	const uint8_t *id;
+	uint8_t rec[128];
+	size_t len;
+	bool put;
+};
+
+/* Reads a session record raw (with a buffer of rec_len), or writes one. */
+static int session_rec_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct session_rec_ctx *c = ctx;
+	if (c->put)
+		return store_put(store, DBI_SESSIONS, txn, c->id, STORE_SESSION_ID_LEN, c->rec,
+				 c->len, 0);
+	return store_get(store, DBI_SESSIONS, txn, c->id, STORE_SESSION_ID_LEN, c->rec, c->len,
+			 &c->len, 0);
+}
+
+/* A webmail form posted twice with its send token is delivered once: the
+ * token is recorded in the session in the delivering transaction, the
+ * last two are remembered, a touch keeps them, and session records from
+ * before the field (53 bytes) still work, as do old readers (a 53 + 16
+ * byte buffer) on the new ones. */
+static void test_send_token(void **state)
+{
+	struct store_fixture *f = *state;
+	const char *error;
+	struct store_session s, got;
+	struct store_mailbox mb;
+	int64_t t = 1700000000;
+	char *text = make_message(2000);
+	struct store_body *body;
+	const char *rcpt[] = { "bob@example.com" };
+	uint8_t tok[3][STORE_SEND_TOKEN_LEN] = { "token-1", "token-2", "token-3" };
+
+	assert_int_equal(store_session_create(f->store, 1, t, &s, &error), 1);
+	/* as written before the field existed */
+	struct session_rec_ctx rc = { .id = s.id, .len = sizeof(rc.rec) };
+	assert_int_equal(store_read(f->store, session_rec_txn, &rc, &error), 1);
+	assert_int_equal(rc.len, 53 + 16);
+	rc.len = 53;
+	rc.put = true;
+	assert_int_equal(store_write(f->store, false, session_rec_txn, &rc, &error), 1);
+	assert_int_equal(store_session_get(f->store, s.id, t, 1800, 43200, &got, &error), 1);
+	assert_false(store_session_sent(&got, tok[0]));
+
+	assert_int_equal(store_body_from_buffer(f->store, text, 2000, &body, &error), 1);
+	struct store_delivery d = { .sender = "bob@example.com", .recipients = rcpt,
+				    .nrecipients = 1, .body = body, .session_id = s.id,
+				    .send_token = tok[0] };
+	assert_int_equal(store_deliver(f->store, &d, NULL, NULL, &error), 1);
+	assert_int_equal(store_deliver(f->store, &d, NULL, NULL, &error), 2);
+	assert_int_equal(store_mailbox_get(f->store, inbox_id, &mb, &error), 1);
+	assert_int_equal(mb.exists, 1);
+	/* read as an old reader would: it fits */
+	rc = (struct session_rec_ctx){ .id = s.id, .len = 53 + 16 };
+	assert_int_equal(store_read(f->store, session_rec_txn, &rc, &error), 1);
+	/* a touch keeps the tokens */
+	assert_int_equal(store_session_get(f->store, s.id, t + 600, 1800, 43200, &got, &error), 1);
+	assert_int_equal(got.last_seen, t + 600);
+	assert_true(store_session_sent(&got, tok[0]));
+	/* two more: the first is forgotten, the last two are not */
+	d.send_token = tok[1];
+	assert_int_equal(store_deliver(f->store, &d, NULL, NULL, &error), 1);
+	d.send_token = tok[2];
+	assert_int_equal(store_deliver(f->store, &d, NULL, NULL, &error), 1);
+	assert_int_equal(store_deliver(f->store, &d, NULL, NULL, &error), 2);
+	d.send_token = tok[1];
+	assert_int_equal(store_deliver(f->store, &d, NULL, NULL, &error), 2);
+	assert_int_equal(store_mailbox_get(f->store, inbox_id, &mb, &error), 1);
+	assert_int_equal(mb.exists, 3);
+	assert_int_equal(store_session_get(f->store, s.id, t + 700, 1800, 43200, &got, &error), 1);
+	assert_false(store_session_sent(&got, tok[0]));
+	/* without a token (smtpd) nothing is recorded */
+	d.send_token = NULL;
+	assert_int_equal(store_deliver(f->store, &d, NULL, NULL, &error), 1);
+	assert_int_equal(store_deliver(f->store, &d, NULL, NULL, &error), 1);
+	store_body_free(&body);
+	free(text);
+}
+
 struct put_ctx {
 	const struct store_body *body;
 	bool record;
@@ -398,6 +480,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sizes, setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_ids, setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_refused_leaves_nothing, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_send_token, setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_gc, setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_config_update, setup, store_fixture_teardown),
 	};

@@ -10,6 +10,9 @@ and nginx + fcgiwrap + webmail.cgi (one store, each server in turn):
     systemd-socket-activate, Python's imaplib): attachment bytes, encoded
     headers, In-Reply-To/References, no Bcc field; the sender's Sent copy
     keeps Bcc, the originals got \\Answered and $Forwarded, Drafts is empty;
+  - a form posted twice (one after the other, and both at once: a double
+    click, a reload, Back and Send) is delivered once, with one Sent copy,
+    the second answered with "already sent";
   - bad input over plain HTTP: CR/LF in every one-line field, 1000
     recipients, an attachment over max_message_size, a sender address that is
     not the user's, an unknown local recipient, a reply to a message that does
@@ -28,6 +31,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
@@ -281,6 +285,48 @@ def own_and_kept(server, imap_port, tag):
               (tag, mode, status, len(text)))
 
 
+def send_twice(server, imap_port, tag):
+    """The same compose form posted twice: one after the other, then twice
+    at once (one process each under CGI, two threads in webmaild)."""
+    c = webenv.Client(server)
+    c.login()
+    for how in ("again", "at once"):
+        page = c.get("/compose").text
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+        token = re.search(r'name="send_token" value="([0-9a-f]*)"', page)
+        subject = "Twice %s %s" % (how, tag)
+        fields = [("csrf", csrf), ("from", BOB), ("to", ALICE), ("subject", subject),
+                  ("body", "Once, please."), ("op", "send")]
+        if token:
+            fields.append(("send_token", token.group(1)))
+        if how == "again":
+            got = [post_compose(c, fields) for _ in range(2)]
+        else:
+            got = [None, None]
+
+            def post(i):
+                got[i] = post_compose(c, fields)
+            threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        where = [r.getheader("Location") or "" for r in got]
+        check([r.status for r in got] == [303, 303],
+              "%s: both posts %s answered with a redirect (%s)" % (tag, how, [r.status for r in got]))
+        check(sum("again=1" in w for w in where) == 1,
+              "%s: one post %s is told it was already sent (%s)" % (tag, how, where))
+        for w in where:
+            if "again=1" in w:
+                r = c.get(w[len(server.base):] if w.startswith(server.base) else w)
+                check(r.status == 200 and "already sent" in r.text,
+                      "%s: ... on the sent page (%d)" % (tag, r.status))
+        n = len(by_subject(imap_messages(imap_port, ALICE), subject))
+        check(n == 1, "%s: a form posted twice %s is delivered once (%d)" % (tag, how, n))
+        n = len(by_subject(imap_messages(imap_port, BOB, "Sent"), subject))
+        check(n == 1, "%s: ... with one copy in Sent (%d)" % (tag, n))
+
+
 # ---------------------------------------------------------------- checks
 
 def check_mail(store, imap_port, tag, file1, file2):
@@ -438,6 +484,7 @@ def main():
                 check_mail(store, imap_port, kind, file1, file2)
                 bad_input(server, store, imap_port, kind)
                 own_and_kept(server, imap_port, kind)
+                send_twice(server, imap_port, kind)
             finally:
                 server.stop()
                 if failures:
