@@ -75,17 +75,27 @@ static size_t lower_bound(const struct mailbox_array *a, const char *key)
 
 /* 1 if some mailbox lies below `name`; with `subscribed_only`, a subscribed
  * one (or a subscribed name without a mailbox, id 0). */
-static bool has_children(const struct mailbox_array *a, const char *name, bool subscribed_only)
+/* The index of the first mailbox below `name` (its name starts "name/",
+ * written to prefix, *len_r bytes), or a->n. */
+static size_t first_child(const struct mailbox_array *a, const char *name,
+			  char prefix[STORE_MAILBOX_NAME_MAX + 2], size_t *len_r)
 {
-	char prefix[STORE_MAILBOX_NAME_MAX + 2];
 	size_t len = strlen(name);
 
 	memcpy(prefix, name, len);
 	prefix[len] = '/';
 	prefix[len + 1] = '\0';
-	for (size_t i = lower_bound(a, prefix); i < a->n; i++) {
-		if (strncmp(a->items[i].name, prefix, len + 1) != 0)
-			return false;
+	*len_r = len + 1;
+	return lower_bound(a, prefix);
+}
+
+static bool has_children(const struct mailbox_array *a, const char *name, bool subscribed_only)
+{
+	char prefix[STORE_MAILBOX_NAME_MAX + 2];
+	size_t len;
+
+	for (size_t i = first_child(a, name, prefix, &len);
+	     i < a->n && strncmp(a->items[i].name, prefix, len) == 0; i++) {
 		if (subscribed_only ? a->items[i].subscribed : a->items[i].id != 0)
 			return true;
 	}
@@ -177,14 +187,10 @@ static bool has_unmatched_subscribed_child(const struct mailbox_array *a, const 
 					   const struct list_pattern *patterns, size_t npatterns)
 {
 	char prefix[STORE_MAILBOX_NAME_MAX + 2];
-	size_t len = strlen(name);
+	size_t len;
 
-	memcpy(prefix, name, len);
-	prefix[len] = '/';
-	prefix[len + 1] = '\0';
-	for (size_t i = lower_bound(a, prefix); i < a->n; i++) {
-		if (strncmp(a->items[i].name, prefix, len + 1) != 0)
-			return false;
+	for (size_t i = first_child(a, name, prefix, &len);
+	     i < a->n && strncmp(a->items[i].name, prefix, len) == 0; i++) {
 		bool match = false;
 		for (size_t k = 0; k < npatterns && !match; k++)
 			match = pattern_match(patterns[k].text, patterns[k].len, a->items[i].name);
