@@ -324,11 +324,18 @@ static void rfc2047_fold_encode(struct mbuf *out, const unsigned char *p, size_t
 			width = i - s;
 		}
 		if (ws > 0 && s < n && col + (s - ws) + width > RFC2047_LINE_MAX) {
+			/* the fold goes before the last blank, which stays: the
+			 * word then starts at column 1, and unfolding gives back
+			 * exactly the blanks there were (a run of them longer
+			 * than a line stays on this one) */
+			mbuf_append(out, p + ws, s - ws - 1);
 			mbuf_append(out, "\r\n", 2);
-			col = 0;
+			mbuf_append(out, p + s - 1, 1);
+			col = 1;
+		} else {
+			mbuf_append(out, p + ws, s - ws);
+			col += s - ws;
 		}
-		mbuf_append(out, p + ws, s - ws);
-		col += s - ws;
 		if (s == first) {
 			rfc2047_span_encode(out, p + s, i - s, b, &col);
 		} else {
