@@ -392,29 +392,25 @@ static int env_open_retrying(struct store *store, uint32_t extra)
 static void env_force_recovery_if_no_regions(struct store *store)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1 };
-	char *region = path_join(store->home, "__db.001");
+	static const char dead_slot[] = "                       0\n"; /* BDB's "%24lu\n" */
+	const off_t slot = (off_t)(sizeof(dead_slot) - 1);
+	char region[1024];
 	struct stat st;
 
-	if (region == NULL || store->registry_fd < 0 || access(region, F_OK) == 0 ||
-	    errno != ENOENT) {
-		free(region);
+	/* one access() on every open: no allocation on a connection's start */
+	if ((size_t)snprintf(region, sizeof(region), "%s/__db.001", store->home) >= sizeof(region) ||
+	    store->registry_fd < 0 || access(region, F_OK) == 0 || errno != ENOENT)
 		return;
-	}
 	while (fcntl(store->registry_fd, F_SETLKW, &fl) < 0) {
-		if (errno != EINTR) {
-			free(region);
+		if (errno != EINTR)
 			return;
-		}
 	}
-	static const char dead_slot[] = "                       0\n"; /* BDB's "%24lu\n" */
 	if (access(region, F_OK) < 0 && errno == ENOENT && fstat(store->registry_fd, &st) == 0 &&
-	    pwrite(store->registry_fd, dead_slot, sizeof(dead_slot) - 1,
-		   st.st_size - st.st_size % (off_t)(sizeof(dead_slot) - 1)) ==
-	    (ssize_t)sizeof(dead_slot) - 1)
+	    pwrite(store->registry_fd, dead_slot, (size_t)slot, st.st_size - st.st_size % slot) ==
+	    (ssize_t)slot)
 		log_warning("store: %s is missing: recovering the environment from the log", region);
 	fl.l_type = F_UNLCK;
 	fcntl(store->registry_fd, F_SETLK, &fl);
-	free(region);
 }
 
 static int env_open(struct store *store, uint32_t extra)
