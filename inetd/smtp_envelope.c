@@ -145,28 +145,39 @@ int smtp_cmd_mail(struct smtp_session *s, char *args, size_t len)
 
 /* ------------------------------------------------------------ recipient */
 
-/* RCPT TO:<Postmaster> (RFC 5321 §4.5.1) has no domain: postmaster at
- * our host name, or at the nearest parent domain of it that is local.
- * Fills address and returns the store's answer. */
-static enum store_resolve_result smtp_resolve_postmaster(struct smtp_session *s, char *address,
-							 size_t size,
-							 struct store_rcpt_target *targets,
-							 size_t *n_r, const char **error_r)
+/* RCPT TO:<Postmaster> (RFC 5321 4.5.1) has no domain. Recorded (for the
+ * Received: field, and for the store at DATA) as postmaster at the host
+ * name or its nearest parent domain that is local, which is where the store
+ * takes the bare form too; without one it stays "postmaster", which the
+ * store gives to the configured postmaster. -1 on a store error. */
+static int smtp_postmaster_name(struct smtp_session *s, char *address, size_t size,
+				const char **error_r)
 {
-	const char *domain = s->config->hostname;
-
-	while (domain != NULL && *domain != '\0') {
-		enum store_resolve_result r;
-
-		snprintf(address, size, "postmaster@%s", domain);
-		r = store_resolve(s->store, address, targets, STORE_ALIAS_TARGETS_MAX, n_r, error_r);
-		if (r != STORE_RESOLVE_NOT_LOCAL)
-			return r;
-		domain = strchr(domain, '.');
-		if (domain != NULL)
-			domain++;
+	for (const char *d = s->config->hostname; d != NULL && *d != '\0';
+	     d = strchr(d, '.') != NULL ? strchr(d, '.') + 1 : NULL) {
+		int r = store_domain_is_local(s->store, d, error_r);
+		if (r < 0)
+			return -1;
+		if (r == 1) {
+			snprintf(address, size, "postmaster@%s", d);
+			return 0;
+		}
 	}
-	return STORE_RESOLVE_NO_USER;
+	snprintf(address, size, "postmaster");
+	return 0;
+}
+
+/* Why nobody has `address`: for postmaster, which RFC 5321 4.5.1 says
+ * MUST be accepted, the log says how to close the gap. */
+static const char *smtp_no_user_reason(const char *address)
+{
+	const char *at = strchr(address, '@');
+	size_t len = at != NULL ? (size_t)(at - address) : strlen(address);
+
+	if (len == 10 && strncasecmp(address, "postmaster", len) == 0)
+		return "no postmaster (RFC 5321 4.5.1: add an alias, or set postmaster in "
+		       "pillarbox.conf)";
+	return "no such user";
 }
 
 /* Quota of the targets (one address, or an alias's members): 1 if one of
@@ -250,12 +261,12 @@ int smtp_cmd_rcpt(struct smtp_session *s, char *args, size_t len)
 	/* A quoted local part is nobody here (the store's addresses are
 	 * dot-atoms); store_resolve says so, or that its domain is another's,
 	 * where an authenticated session relays it as received. */
-	if (p.postmaster)
-		res = smtp_resolve_postmaster(s, address, sizeof(address), targets, &n, &error);
-	else {
-		memcpy(address, p.address, sizeof(address));
-		res = store_resolve(s->store, address, targets, STORE_ALIAS_TARGETS_MAX, &n, &error);
-	}
+	memcpy(address, p.address, sizeof(address));
+	if (p.postmaster && smtp_postmaster_name(s, address, sizeof(address), &error) < 0)
+		res = STORE_RESOLVE_ERROR;
+	else
+		res = store_resolve(s->store, address, targets, STORE_ALIAS_TARGETS_MAX, &n,
+				    &error);
 	switch (res) {
 	case STORE_RESOLVE_ERROR:
 		log_error("resolve %s: %s", address, error != NULL ? error : "store error");
@@ -268,7 +279,8 @@ int smtp_cmd_rcpt(struct smtp_session *s, char *args, size_t len)
 		remote = true;
 		break;
 	case STORE_RESOLVE_NO_USER:
-		return smtp_rcpt_refused(s, &p, "no such user", "550 5.1.1 No such user here");
+		return smtp_rcpt_refused(s, &p, smtp_no_user_reason(address),
+					 "550 5.1.1 No such user here");
 	case STORE_RESOLVE_DISABLED:
 		return smtp_rcpt_refused(s, &p, "disabled", "550 5.2.1 Mailbox disabled");
 	case STORE_RESOLVE_OK:

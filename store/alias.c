@@ -8,9 +8,20 @@
  *      means "also deliver to the user bob" and is not expanded again;
  *   2. otherwise the user of that address, if any (a disabled user receives
  *      nothing: the address resolves to DISABLED when nothing else remains);
- *   3. otherwise the catch-all "@domain" expands to its targets;
- *   4. otherwise nobody: NO_USER (also for a dangling alias target in a local
+ *   3. otherwise, for a subaddress (RFC 5233: "bob+tag", a local part with
+ *      a recipient_delimiter character after its first character), the
+ *      address cut at its first delimiter ("bob"), by steps 1 and 2;
+ *   4. otherwise the catch-all "@domain" expands to its targets;
+ *   5. otherwise, for postmaster@ or abuse@ (RFC 5321 4.5.1, RFC 2142;
+ *      "postmaster+tag" too), the configured `postmaster` address, as if an
+ *      alias named it;
+ *   6. otherwise nobody: NO_USER (also for a dangling alias target in a local
  *      domain, which contributes nothing).
+ * So an address that exists (a user "a+b") always matches exactly, and the
+ * mail of a subaddress goes where the base address's would, the tag kept in
+ * the envelope. The bare "postmaster" of RFC 5321 (no domain) is postmaster
+ * at the host name or its nearest local parent domain, else the configured
+ * address.
  * Each target is resolved the same way, recursively: an address in a domain
  * that is not local is kept as a REMOTE target. Every address is expanded at
  * most once (a visited set): duplicates are removed and a cycle ends. Limits:
@@ -23,7 +34,9 @@
  * seen from the source. (A chain can still grow too deep by adding at its
  * far end; resolution then reports it.) */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 
 #include "account_int.h"
 
@@ -163,16 +176,81 @@ static int walk_targets(struct walk *w, const struct account_addr *from, const c
 	return n < 0 ? n : r < 0 ? r : n;
 }
 
+/* Whether `key` is the one alias_add must not reach (and note it). */
+static bool walk_at_stop(struct walk *w, const char *key)
+{
+	if (w->stop == NULL || strcmp(key, w->stop) != 0)
+		return false;
+	w->stop_hit = true;
+	return true;
+}
+
+/* The address's own delivery: its alias, else its user. */
+static int walk_own(struct walk *w, const struct account_addr *a, unsigned depth)
+{
+	int r = walk_targets(w, a, a->key, depth + 1);
+	return r != 0 ? r : walk_user(w, a);
+}
+
+/* The address without its subaddress: the local part cut at its first
+ * recipient_delimiter character. 1 (base_r filled), or 0 when there is
+ * nothing to cut: no delimiter configured or in the local part, a local
+ * part that starts with one, or a base that is no address ("bob.+x"). */
+static int detail_strip(const struct store *store, const struct account_addr *a,
+			struct account_addr *base_r)
+{
+	const char *delims = store->config->recipient_delimiter;
+	char text[STORE_ADDRESS_MAX + 1];
+	size_t cut = 0;
+
+	if (delims == NULL)
+		return 0;
+	while (cut < a->at && memchr(delims, a->norm[cut], strlen(delims)) == NULL)
+		cut++;
+	if (cut == 0 || cut == a->at)
+		return 0;
+	snprintf(text, sizeof(text), "%.*s%s", (int)cut, a->norm, a->norm + a->at);
+	return account_addr_parse(text, base_r);
+}
+
+/* Local parts every mail domain has: postmaster (RFC 5321 4.5.1, a MUST)
+ * and abuse (RFC 2142, a SHOULD; for a hosted domain the reports are about
+ * the service, which the provider runs). */
+static bool role_address(const struct account_addr *a)
+{
+	static const char *const roles[] = { "postmaster", "abuse" };
+
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (a->at == strlen(roles[i]) && memcmp(a->key, roles[i], a->at) == 0)
+			return true;
+	return false;
+}
+
+/* The configured postmaster address, reached like an alias's target from
+ * an address at `depth`. Returns as walk_address; 0 when none is set. */
+static int walk_postmaster(struct walk *w, unsigned depth)
+{
+	const char *to = w->store->config->postmaster;
+	struct account_addr t;
+
+	if (to == NULL || account_addr_parse(to, &t) == 0)
+		return 0;
+	if (depth + 1 > STORE_ALIAS_DEPTH_MAX) {
+		w->too_deep = true;
+		return 0;
+	}
+	return walk_address(w, &t, depth + 1);
+}
+
 static int walk_address(struct walk *w, const struct account_addr *a, unsigned depth)
 {
 	struct domain_rec dom;
+	struct account_addr base;
 	char catchall[STORE_DOMAIN_MAX + 2];
 	int r;
 
-	if (w->stop != NULL && strcmp(a->key, w->stop) == 0) {
-		w->stop_hit = true;
+	if (walk_at_stop(w, a->key))
 		return 0;
-	}
 	for (size_t i = 0; i < w->nvisited; i++)
 		if (strcmp(w->visited[i], a->key) == 0)
 			return 0;
@@ -186,17 +264,20 @@ static int walk_address(struct walk *w, const struct account_addr *a, unsigned d
 		return r;
 	if (r == 0)
 		return walk_remote(w, a);
-	if ((r = walk_targets(w, a, a->key, depth + 1)) != 0)
+	if ((r = walk_own(w, a, depth)) != 0)
 		return r;
-	if ((r = walk_user(w, a)) != 0)
+	bool tagged = detail_strip(w->store, a, &base) == 1;
+	if (tagged && walk_at_stop(w, base.key))
+		return 0;
+	if (tagged && (r = walk_own(w, &base, depth)) != 0)
 		return r;
 	catchall[0] = '@';
 	memcpy(catchall + 1, account_addr_domain(a), strlen(account_addr_domain(a)) + 1);
-	if (w->stop != NULL && strcmp(catchall, w->stop) == 0) {
-		w->stop_hit = true;
+	if (walk_at_stop(w, catchall))
 		return 0;
-	}
-	return walk_targets(w, a, catchall, depth + 1);
+	if ((r = walk_targets(w, a, catchall, depth + 1)) != 0)
+		return r;
+	return role_address(tagged ? &base : a) ? walk_postmaster(w, depth) : 0;
 }
 
 static int walk_init(struct walk *w, struct store *store, DB_TXN *txn)
@@ -218,8 +299,34 @@ static int walk_init(struct walk *w, struct store *store, DB_TXN *txn)
 struct resolve_ctx {
 	struct account_addr addr;
 	struct walk w;
+	bool bare_postmaster;       /* RCPT TO:<Postmaster>, no domain */
 	bool not_local;
 };
+
+/* Bare "postmaster" (RFC 5321 4.5.1): postmaster at the host name or its
+ * nearest parent domain that is local, else the configured postmaster.
+ * Returns as walk_address. */
+static int resolve_bare_postmaster(struct store *store, DB_TXN *txn, struct resolve_ctx *c)
+{
+	char text[STORE_ADDRESS_MAX + 1];
+	struct domain_rec dom;
+	int r;
+
+	for (const char *d = store->config->hostname; d != NULL && *d != '\0';
+	     d = strchr(d, '.') != NULL ? strchr(d, '.') + 1 : NULL) {
+		/* a host name may end in a dot; an address domain does not */
+		int n = snprintf(text, sizeof(text), "postmaster@%s", d);
+		if (n > 0 && (size_t)n < sizeof(text) && text[n - 1] == '.')
+			text[n - 1] = '\0';
+		if (account_addr_parse(text, &c->addr) == 0)
+			continue;
+		if ((r = domain_get_txn(store, txn, account_addr_domain(&c->addr), &dom, 0)) < 0)
+			return r;
+		if (r == 1)
+			return walk_address(&c->w, &c->addr, 0);
+	}
+	return walk_postmaster(&c->w, 0);
+}
 
 static int resolve_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
@@ -230,6 +337,10 @@ static int resolve_txn(struct store *store, DB_TXN *txn, void *ctx)
 	int r = walk_init(&c->w, store, txn);
 	if (r < 0)
 		return r;
+	if (c->bare_postmaster) {
+		r = resolve_bare_postmaster(store, txn, c);
+		return r < 0 ? r : 1;
+	}
 	if ((r = domain_get_txn(store, txn, account_addr_domain(&c->addr), &dom, 0)) < 0)
 		return r;
 	if (r == 0) {
@@ -295,7 +406,8 @@ enum store_resolve_result store_resolve(struct store *store, const char *address
 		account_oom(store, error_r);
 		return STORE_RESOLVE_ERROR;
 	}
-	if (account_addr_parse(address, &c->addr) == 0) {
+	c->bare_postmaster = strcasecmp(address, "postmaster") == 0;
+	if (!c->bare_postmaster && account_addr_parse(address, &c->addr) == 0) {
 		free(c);
 		return resolve_quoted(store, address, error_r);
 	}
@@ -306,7 +418,8 @@ enum store_resolve_result store_resolve(struct store *store, const char *address
 	} else if (c->not_local) {
 		result = STORE_RESOLVE_NOT_LOCAL;
 	} else if (c->w.too_deep || c->w.too_big || c->w.overflow) {
-		store_err(store, "aliases of %s %s: fix the aliases", c->addr.key,
+		store_err(store, "aliases of %s %s: fix the aliases",
+			  c->bare_postmaster ? "postmaster" : c->addr.key,
 			  c->w.too_deep ? "nest deeper than " ACCOUNT_STR(STORE_ALIAS_DEPTH_MAX) " levels" :
 			  c->w.too_big ? "reach more than " ACCOUNT_STR(ALIAS_WALK_NODES_MAX) " addresses" :
 			  "expand to more recipients than allowed here");

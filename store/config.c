@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "store.h" /* store_address_valid: the one address grammar */
 
 /* Room for a path, a line number and a short explanation. */
 #define CONFIG_ERROR_MAX (PATH_MAX + 256)
@@ -31,6 +32,10 @@
 #define CONFIG_SECONDS_LIMIT 86400
 /* libxcrypt's yescrypt accepts cost 1..11 (0 = its default). */
 #define CONFIG_PASSWORD_COST_LIMIT 11
+/* The atext characters that are not letters or digits (RFC 5322 3.2.3): a
+ * recipient delimiter is one of them, so a local part stays a dot-atom on
+ * both sides of it, and a letter never splits a name. */
+#define CONFIG_DELIMITER_CHARS "!#$%&'*+-/=?^_`{|}~"
 
 static char config_error_buf[CONFIG_ERROR_MAX];
 
@@ -42,6 +47,8 @@ enum config_type {
 	CONFIG_HOSTNAME,  /* a DNS name */
 	CONFIG_USER,      /* a system user name */
 	CONFIG_HOSTPORT,  /* host:port or [v6]:port; empty = NULL */
+	CONFIG_ADDRESS,   /* local@domain as the store takes it; empty = NULL */
+	CONFIG_DELIMITER, /* CONFIG_DELIMITER_CHARS, each at most once; empty = NULL */
 	CONFIG_URLPATH,   /* "/webmail": absolute URL path without trailing '/' */
 	CONFIG_BOOL,
 	CONFIG_SIZE,      /* bytes, optional K/M/G suffix (powers of 1024) */
@@ -73,6 +80,8 @@ static const struct config_key config_keys[] = {
 	STR_KEY(webmail_base, CONFIG_URLPATH, false),
 	STR_KEY(templates, CONFIG_PATH, false),
 	STR_KEY(relay_program, CONFIG_PATH, true),
+	STR_KEY(postmaster, CONFIG_ADDRESS, true),
+	STR_KEY(recipient_delimiter, CONFIG_DELIMITER, true),
 	NUM_KEY(watchdog_seconds, CONFIG_UINT, 0, CONFIG_SECONDS_LIMIT),
 	NUM_KEY(password_cost, CONFIG_UINT, 0, CONFIG_PASSWORD_COST_LIMIT),
 	NUM_KEY(idle_timeout, CONFIG_UINT, 1, CONFIG_SECONDS_LIMIT),
@@ -161,6 +170,8 @@ struct config *config_defaults(void)
 	config->webmail_base = strdup("/webmail");
 	config->templates = strdup(PKGDATADIR "/templates");
 	config->relay_program = strdup(PKGLIBEXECDIR "/relay");
+	/* "+": what Dovecot, Gmail, Outlook and Fastmail users expect. */
+	config->recipient_delimiter = strdup("+");
 	config->watchdog_seconds = 120;
 	config->password_cost = 0;
 	config->idle_timeout = 1800;
@@ -174,7 +185,8 @@ struct config *config_defaults(void)
 	config->smtps_port = 465;
 	if (config->hostname == NULL || config->user == NULL || config->store == NULL ||
 	    config->tls_priority == NULL || config->webmail_base == NULL ||
-	    config->templates == NULL || config->relay_program == NULL)
+	    config->templates == NULL || config->relay_program == NULL ||
+	    config->recipient_delimiter == NULL)
 		config_free(&config);
 	return config;
 }
@@ -363,6 +375,14 @@ static bool config_urlpath_valid(const char *s)
 	return strstr(s, "//") == NULL;
 }
 
+static bool config_delimiter_valid(const char *s)
+{
+	for (size_t i = 0; s[i] != '\0'; i++)
+		if (strchr(CONFIG_DELIMITER_CHARS, s[i]) == NULL || memchr(s, s[i], i) != NULL)
+			return false;
+	return true;
+}
+
 /* Sets one known key from its (trimmed) value; NULL or a reason. */
 static const char *config_key_set(struct config *config, const struct config_key *key,
 				  const char *value)
@@ -396,6 +416,15 @@ static const char *config_key_set(struct config *config, const struct config_key
 			case CONFIG_HOSTPORT:
 				if (config_hostport_parse(value, NULL, &(uint16_t){ 0 }, &reason) < 0)
 					return reason;
+				break;
+			case CONFIG_ADDRESS:
+				if (!store_address_valid(value))
+					return "expected an address like admin@example.com";
+				break;
+			case CONFIG_DELIMITER:
+				if (!config_delimiter_valid(value))
+					return "expected characters of " CONFIG_DELIMITER_CHARS
+					       ", each once";
 				break;
 			case CONFIG_URLPATH:
 				if (!config_urlpath_valid(value))

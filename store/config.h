@@ -34,6 +34,13 @@ struct config {
 	char *resolver;             /* NULL = resolv.conf; "host:port" */
 	char *webmail_base;         /* default "/webmail" */
 	char *templates;            /* default PKGDATADIR "/templates" */
+	/* Recipients (store_resolve, alias.c): */
+	char *postmaster;           /* where postmaster@ and abuse@ of a local domain go
+				     * when it has no such alias, user or catch-all of its
+				     * own, and bare <Postmaster> without a local host
+				     * domain; default NULL = nowhere (refused) */
+	char *recipient_delimiter;  /* characters that start a subaddress (bob+tag);
+				     * default "+"; NULL (set empty) = none */
 	char *relay_program;        /* started at once for queued mail (smtpd, webmail);
 				     * default PKGLIBEXECDIR "/relay"; NULL (set empty) =
 				     * never: the relay timer delivers the queue */

@@ -151,7 +151,10 @@ int store_alias_list(struct store *store, int (*cb)(const char *source, const ch
 		     void *ctx, const char **error_r);
 
 /* Resolves one recipient address through aliases (depth-limited) into local
- * users and remote addresses, deduplicated. */
+ * users and remote addresses, deduplicated. A subaddress (bob+tag, config
+ * recipient_delimiter) goes where its base does; postmaster@/abuse@ a local
+ * domain without its own to the config's postmaster; the bare "postmaster"
+ * (RFC 5321 4.5.1) is accepted too. The order is in alias.c. */
 enum store_rcpt_kind {
 	STORE_RCPT_LOCAL,    /* a local user */
 	STORE_RCPT_REMOTE,   /* an address in a non-local domain */

@@ -3,7 +3,7 @@ systemd-socket-activate (and a subset under a real xinetd): EHLO, STARTTLS
 with certificate verification, AUTH PLAIN and LOGIN, implicit TLS (465),
 multi-recipient mail, aliases, 8-bit and SMTPUTF8 mail, SIZE refusal,
 pipelined transactions, submission's Message-ID/Date and sender rules, no
-Sent copy; every delivered message read back from the store byte for byte
+Sent copy, subaddresses (bob+tag) and postmaster@ every local domain; every delivered message read back from the store byte for byte
 after the header lines smtpd and the store add."""
 
 import os
@@ -304,6 +304,107 @@ class Base:
         m = self.assert_stored(BOB, msg, ALICE, "ESMTPA")
         self.assertIsNone(m.group("msgid"))
         self.assertIsNone(m.group("datehdr"))
+
+
+    def test_subaddress(self):
+        """RFC 5233 (recipient_delimiter "+" by default): bob+tag reaches
+        bob's INBOX with the envelope recipient kept in Received: ... for; an
+        address that exists matches exactly; the base may be an alias; RCPT
+        refuses what the base would, and checks the base user's quota."""
+        fx = self.fx
+        plus, exact = "plus@example.com", "plus+exact@example.com"
+        fx.add_user(plus, "p pw")
+        fx.add_user(exact, "pe pw")
+        before = fx.count(BOB, ALICE, plus, exact)
+        s = self.connect(self.mx)
+        for rcpt, owner in (("bob+lists@example.com", BOB), ("bob+a+b@example.com", BOB),
+                            ("sales+q3@example.com", BOB), (exact, exact),
+                            ("plus+other@example.com", plus), ("Bob+Lists@Example.COM", BOB)):
+            msg = pbtest.make_message("tag " + rcpt, "x\r\n", to=rcpt)
+            self.assertEqual(s.sendmail("carl@example.org", [rcpt], msg), {}, rcpt)
+            m = self.assert_stored(owner, msg, "carl@example.org", "ESMTP")
+            self.assertEqual(m.group("for").decode().lower(), rcpt.lower())
+        # bob and bob+x in one transaction: one copy
+        msg = pbtest.make_message("tag twice", "x\r\n")
+        self.assertEqual(s.sendmail("carl@example.org", [BOB, "bob+x@example.com"], msg), {})
+        after = fx.count(BOB, ALICE, plus, exact)
+        self.assertEqual(after, {BOB: before[BOB] + 5, ALICE: before[ALICE],
+                                 plus: before[plus] + 1, exact: before[exact] + 1})
+        for rcpt in ("nobody+x@example.com", "+bob@example.com", "bob.+x@example.com"):
+            with self.assertRaises(smtplib.SMTPRecipientsRefused) as cm:
+                s.sendmail("carl@example.org", [rcpt], msg)
+            self.assertEqual(cm.exception.recipients[rcpt][0], 550, rcpt)
+        # the quota checked at RCPT is the base user's
+        full = "full@example.com"
+        fx.add_user(full, "f pw")
+        fx.pillarbox("user", "quota", full, "0", "1")
+        fx.deliver(full, pbtest.make_message("fills it", "x\r\n", to=full))
+        with self.assertRaises(smtplib.SMTPRecipientsRefused) as cm:
+            s.sendmail("carl@example.org", ["full+x@example.com"], msg)
+        self.assertEqual(cm.exception.recipients["full+x@example.com"][0], 552)
+        # reaching bob is no right to send as bob+tag (only an explicit alias is)
+        sub = self.connect(self.sub)
+        sub.login(BOB, BOB_PW)
+        self.assertEqual(sub.mail("bob+x@example.com")[0], 553)
+        # pillarbox deliver resolves it the same way
+        msg = pbtest.make_message("tag cli", "x\r\n", to="bob+cli@example.com")
+        fx.deliver("bob+cli@example.com", msg)
+        self.assertEqual(fx.count(BOB)[BOB], after[BOB] + 1)
+        self.assertTrue(stored_last(fx, BOB).endswith(msg))
+
+    def test_postmaster(self):
+        """postmaster@ (RFC 5321 4.5.1) and abuse@ (RFC 2142) of a local
+        domain without an alias of its own: refused while `postmaster` is not
+        set (the log says what to do), else delivered to that address; an
+        explicit alias wins; bare <Postmaster> goes to postmaster at the host
+        name's local parent domain, or without one to the configured address."""
+        fx = self.fx
+        base = {"max_message_size": str(MAX_SIZE)}
+        self.addCleanup(fx.write_config, base)
+        r = smtptest.Raw(self.mx.address)
+        self.addCleanup(r.close)
+        self.assertEqual(r.cmd("EHLO client.example")[0], 250)
+        self.assertEqual(r.cmd("MAIL FROM:<carl@example.org>")[0], 250)
+        for rcpt in ("postmaster@example.com", "Postmaster", "abuse@example.com"):
+            self.assertEqual(r.cmd("RCPT TO:<%s>" % rcpt)[0], 550, rcpt)
+        if not self.xinetd:  # xinetd's handlers log to syslog, not to the fixture
+            self.assertTrue(fx.wait_for(lambda: "reason=no postmaster (RFC 5321 4.5.1: add an "
+                                                "alias, or set postmaster in pillarbox.conf)"
+                                        in fx.log_text()))
+
+        fx.write_config(dict(base, postmaster=ALICE))
+        before = fx.count(ALICE, BOB)
+        s = self.connect(self.mx)
+        for rcpt, for_rcpt in (("postmaster@example.com", "postmaster@example.com"),
+                               ("abuse@example.com", "abuse@example.com"),
+                               ("Postmaster", "postmaster@example.com")):
+            msg = pbtest.make_message("pm " + rcpt, "x\r\n", to=rcpt)
+            self.assertEqual(s.sendmail("carl@example.org", [rcpt], msg), {}, rcpt)
+            self.assert_stored(ALICE, msg, "carl@example.org", "ESMTP", for_rcpt)
+        self.assertEqual(fx.count(ALICE, BOB), {ALICE: before[ALICE] + 3, BOB: before[BOB]})
+        # the domain's own alias wins
+        fx.add_alias("postmaster@example.com", BOB)
+        self.addCleanup(fx.pillarbox, "alias", "del", "postmaster@example.com")
+        msg = pbtest.make_message("pm alias", "x\r\n", to="postmaster@example.com")
+        self.assertEqual(s.sendmail("carl@example.org", ["PostMaster@example.com"], msg), {})
+        self.assert_stored(BOB, msg, "carl@example.org", "ESMTP")
+        self.assertEqual(fx.count(ALICE)[ALICE], before[ALICE] + 3)
+        # no local domain in the host name: bare <Postmaster> is the configured one
+        fx.write_config(dict(base, postmaster=ALICE, hostname="mx.elsewhere.example"))
+        s = self.connect(self.mx)
+        msg = pbtest.make_message("pm bare", "x\r\n", to="postmaster")
+        self.assertEqual(s.sendmail("carl@example.org", ["Postmaster"], msg), {})
+        m, rest = smtptest.split_stored(stored_last(fx, ALICE))
+        self.assertEqual(rest, msg)
+        self.assertEqual(m.group("for"), b"postmaster")
+        # a postmaster elsewhere: taken for the relay in MX mode, not refused
+        fx.write_config(dict(base, postmaster="pm@elsewhere.example"))
+        r = smtptest.Raw(self.mx.address)
+        self.addCleanup(r.close)
+        self.assertEqual(r.cmd("EHLO client.example")[0], 250)
+        self.assertEqual(r.cmd("MAIL FROM:<carl@example.org>")[0], 250)
+        self.assertEqual(r.cmd("RCPT TO:<abuse@example.com>")[0], 250)
+        self.assertEqual(r.cmd("RCPT TO:<someone@elsewhere.example>")[0], 554)
 
 
 class SocketActivateTests(Base, unittest.TestCase):

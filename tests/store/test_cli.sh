@@ -127,8 +127,8 @@ check "store init again refuses" 73 pb store init
 
 # ---- domains
 check "domain add" 0 pb domain add example.test
-expect_grep "domain add says postmaster needs an alias" \
-	"^pillarbox: postmaster@example.test must reach a person: pillarbox alias add postmaster@example.test ADDRESS\$" "$err"
+expect_grep "domain add says postmaster needs an alias or the postmaster key" \
+	"^pillarbox: postmaster@example.test must reach a person: pillarbox alias add postmaster@example.test ADDRESS, or set postmaster in $conf\$" "$err"
 check "domain add again" 65 pb domain add example.test
 expect_grep "domain add again names the domain once" "^pillarbox: domain example.test exists already\$" "$err"
 check "domain add second" 0 pb domain add other.test
@@ -304,6 +304,37 @@ check "domain del" 0 pb domain del example.test
 check "domain del unknown" 65 pb domain del example.test
 check "domain list after del" 0 pb domain list
 expect_out "one domain left" "other.test"
+
+# ---- postmaster and subaddresses (RFC 5321 4.5.1, RFC 5233)
+pmconf="$T/postmaster.conf"
+{ cat "$conf"; echo "postmaster = admin@other.test"; } >"$pmconf"
+nodelim="$T/nodelim.conf"
+{ cat "$pmconf"; echo "recipient_delimiter ="; } >"$nodelim"
+chmod 644 "$pmconf" "$nodelim"
+pm() { "$PB" --config "$pmconf" "$@"; }
+check "domain add with postmaster set, nobody there yet" 0 pm domain add third.test
+expect_grep "domain add says the postmaster address reaches nobody" \
+	"^pillarbox: postmaster@third.test reaches nobody yet: admin@other.test (postmaster in $pmconf) is no user or alias here\$" "$err"
+check "user add admin" 0 sh -c 'printf "pw\n" | "$@"' sh "$PB" --config "$pmconf" user add admin@other.test
+check "domain add with postmaster set" 0 pm domain add fourth.test
+expect_grep "domain add says where postmaster goes" \
+	"^pillarbox: postmaster@fourth.test goes to admin@other.test (postmaster in $pmconf)\$" "$err"
+check "deliver to postmaster@ without postmaster set" 67 sh -c 'printf "%s" "$0" | "$@"' "$msg" \
+	"$PB" --config "$conf" deliver postmaster@third.test
+check "deliver to postmaster@ with postmaster set" 0 sh -c 'printf "%s" "$0" | "$@"' "$msg" \
+	"$PB" --config "$pmconf" deliver Postmaster@Third.test
+check "deliver to abuse@ with postmaster set" 0 sh -c 'printf "%s" "$0" | "$@"' "$msg" \
+	"$PB" --config "$pmconf" deliver abuse@fourth.test
+check "deliver to a subaddress" 0 sh -c 'printf "%s" "$0" | "$@"' "$msg" \
+	"$PB" --config "$conf" deliver admin+lists@other.test
+check "deliver to a subaddress without recipient_delimiter" 67 sh -c 'printf "%s" "$0" | "$@"' "$msg" \
+	"$PB" --config "$nodelim" deliver admin+lists@other.test
+pb mailbox list admin@other.test >"$T/out" 2>&1
+expect_grep "postmaster, abuse and the subaddress reached admin's INBOX" "^INBOX${TAB}3${TAB}3${TAB}" "$(cat "$T/out")"
+printf 'postmaster = admin\n' >"$T/badpm.conf"
+chmod 644 "$T/badpm.conf"
+check "postmaster that is no address" 78 "$PB" --config "$T/badpm.conf" domain list
+expect_grep "postmaster that is no address: FILE:LINE: what" "badpm.conf:1: postmaster: expected an address" "$err"
 
 echo "1..$n"
 echo "$((n - failures)) passed, $failures failed"

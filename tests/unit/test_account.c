@@ -782,6 +782,165 @@ static void test_resolve_cases(void **state)
 	assert_int_equal(resolve(f->store, "bob@example.org"), STORE_RESOLVE_DISABLED);
 }
 
+/* Replaces a string setting of the store's configuration (the fixture's
+ * config is the one the store reads). */
+static void config_set(char **field, const char *value)
+{
+	free(*field);
+	*field = value != NULL ? strdup(value) : NULL;
+	if (value != NULL)
+		assert_non_null(*field);
+}
+
+/* RFC 5233 subaddresses with the default recipient_delimiter "+": the exact
+ * address first (user or alias), then the address cut at the first
+ * delimiter (user or alias), then the catch-all. */
+static void test_subaddress(void **state)
+{
+	struct store_fixture *f = *state;
+	const char *err = NULL;
+
+	add_domain(f->store, "example.org");
+	uint32_t bob = add_user(f->store, "bob@example.org");
+	uint32_t a = add_user(f->store, "a@example.org");
+	uint32_t ab = add_user(f->store, "a+b@example.org");
+	uint32_t alice = add_user(f->store, "alice@example.org");
+	uint32_t carol = add_user(f->store, "carol@example.org");
+	add_alias(f->store, "sales@example.org", "alice@example.org");
+
+	assert_string_equal(f->config->recipient_delimiter, "+");
+	assert_int_equal(resolve(f->store, "bob+lists@example.org"), STORE_RESOLVE_OK);
+	assert_int_equal(nt, 1);
+	assert_int_equal(t[0].user_id, bob);
+	assert_string_equal(t[0].address, "bob@example.org");
+	assert_int_equal(resolve(f->store, "BOB+Lists@Example.ORG"), STORE_RESOLVE_OK);
+	assert_true(nt == 1 && t[0].user_id == bob);
+	assert_int_equal(resolve(f->store, "bob+@example.org"), STORE_RESOLVE_OK);
+	assert_true(nt == 1 && t[0].user_id == bob);
+	/* a user named with the delimiter matches exactly; others cut at the first */
+	assert_int_equal(resolve(f->store, "A+B@example.org"), STORE_RESOLVE_OK);
+	assert_true(nt == 1 && t[0].user_id == ab);
+	assert_int_equal(resolve(f->store, "a+c@example.org"), STORE_RESOLVE_OK);
+	assert_true(nt == 1 && t[0].user_id == a);
+	assert_int_equal(resolve(f->store, "a+b+c@example.org"), STORE_RESOLVE_OK);
+	assert_true(nt == 1 && t[0].user_id == a);
+	assert_int_equal(resolve(f->store, "bob+a+b@example.org"), STORE_RESOLVE_OK);
+	assert_true(nt == 1 && t[0].user_id == bob);
+	/* nothing before the delimiter, or a base that is no address */
+	assert_int_equal(resolve(f->store, "+bob@example.org"), STORE_RESOLVE_NO_USER);
+	assert_int_equal(resolve(f->store, "bob.+x@example.org"), STORE_RESOLVE_NO_USER);
+	assert_int_equal(resolve(f->store, "nobody+x@example.org"), STORE_RESOLVE_NO_USER);
+	/* the base's alias; an exact alias of the subaddress wins */
+	assert_int_equal(resolve(f->store, "sales+q3@example.org"), STORE_RESOLVE_OK);
+	assert_true(nt == 1 && t[0].user_id == alice);
+	add_alias(f->store, "bob+spam@example.org", "carol@example.org");
+	assert_int_equal(resolve(f->store, "bob+spam@example.org"), STORE_RESOLVE_OK);
+	assert_true(nt == 1 && t[0].user_id == carol);
+	/* an alias's target may be a subaddress */
+	add_alias(f->store, "list@example.org", "bob+list@example.org");
+	assert_int_equal(resolve(f->store, "list@example.org"), STORE_RESOLVE_OK);
+	assert_true(nt == 1 && t[0].user_id == bob);
+	/* bob -> bob+x would come back to bob: a loop */
+	assert_int_equal(store_alias_add(f->store, "bob@example.org", "bob+x@example.org", &err), 0);
+	assert_non_null(strstr(err, "loop"));
+	/* the base before the catch-all; the catch-all for unknown bases */
+	add_alias(f->store, "@example.org", "carol@example.org");
+	assert_int_equal(resolve(f->store, "bob+x@example.org"), STORE_RESOLVE_OK);
+	assert_true(nt == 1 && t[0].user_id == bob);
+	assert_int_equal(resolve(f->store, "nobody+x@example.org"), STORE_RESOLVE_OK);
+	assert_true(nt == 1 && t[0].user_id == carol);
+	/* another domain's subaddress is that domain's business */
+	assert_int_equal(resolve(f->store, "x+y@remote.example"), STORE_RESOLVE_NOT_LOCAL);
+	/* a disabled base: disabled, as the address itself would be */
+	assert_int_equal(store_user_disable(f->store, "bob@example.org", true, &err), 1);
+	assert_int_equal(resolve(f->store, "bob+x@example.org"), STORE_RESOLVE_DISABLED);
+	assert_int_equal(store_user_disable(f->store, "bob@example.org", false, &err), 1);
+
+	/* other delimiters; none */
+	config_set(&f->config->recipient_delimiter, "-=");
+	assert_int_equal(resolve(f->store, "bob-x@example.org"), STORE_RESOLVE_OK);
+	assert_true(nt == 1 && t[0].user_id == bob);
+	assert_int_equal(resolve(f->store, "bob=x-y@example.org"), STORE_RESOLVE_OK);
+	assert_true(nt == 1 && t[0].user_id == bob);
+	assert_int_equal(resolve(f->store, "bob+x@example.org"), STORE_RESOLVE_OK);
+	assert_true(nt == 1 && t[0].user_id == carol); /* the catch-all */
+	config_set(&f->config->recipient_delimiter, NULL);
+	assert_int_equal(resolve(f->store, "bob-x@example.org"), STORE_RESOLVE_OK);
+	assert_true(nt == 1 && t[0].user_id == carol);
+	assert_int_equal(store_alias_del(f->store, "@example.org", NULL, &err), 1);
+	assert_int_equal(resolve(f->store, "bob+x@example.org"), STORE_RESOLVE_NO_USER);
+}
+
+/* postmaster@ (RFC 5321 4.5.1) and abuse@ (RFC 2142) of every local domain:
+ * the domain's own alias, user or catch-all, else the configured
+ * postmaster, else nobody. */
+static void test_postmaster(void **state)
+{
+	struct store_fixture *f = *state;
+	const char *err = NULL;
+
+	add_domain(f->store, "example.org");
+	add_domain(f->store, "provider.example");
+	add_domain(f->store, "catch.example");
+	add_domain(f->store, "empty.example");
+	uint32_t admin = add_user(f->store, "admin@provider.example");
+	uint32_t bob = add_user(f->store, "bob@example.org");
+	add_alias(f->store, "@catch.example", "bob@example.org");
+	config_set(&f->config->hostname, "mail.example.org");
+
+	/* unset: refused as any unknown address */
+	assert_null(f->config->postmaster);
+	assert_int_equal(resolve(f->store, "postmaster@example.org"), STORE_RESOLVE_NO_USER);
+	assert_int_equal(resolve(f->store, "abuse@example.org"), STORE_RESOLVE_NO_USER);
+	assert_int_equal(resolve(f->store, "Postmaster"), STORE_RESOLVE_NO_USER);
+
+	config_set(&f->config->postmaster, "admin@provider.example");
+	static const char *const to_admin[] = {
+		"postmaster@example.org", "PostMaster@Example.ORG", "abuse@example.org",
+		"postmaster+x@example.org", "postmaster@empty.example", "postmaster@provider.example",
+		"Postmaster", "POSTMASTER",
+	};
+	for (size_t i = 0; i < sizeof(to_admin) / sizeof(to_admin[0]); i++) {
+		if (resolve(f->store, to_admin[i]) != STORE_RESOLVE_OK || nt != 1 ||
+		    t[0].user_id != admin)
+			fail_msg("%s does not reach the configured postmaster", to_admin[i]);
+	}
+	assert_int_equal(resolve(f->store, "webmaster@example.org"), STORE_RESOLVE_NO_USER);
+	assert_int_equal(resolve(f->store, "postmaster@remote.example"), STORE_RESOLVE_NOT_LOCAL);
+	/* the domain's own catch-all, alias or user wins */
+	assert_int_equal(resolve(f->store, "postmaster@catch.example"), STORE_RESOLVE_OK);
+	assert_true(nt == 1 && t[0].user_id == bob);
+	add_alias(f->store, "postmaster@example.org", "bob@example.org");
+	assert_int_equal(resolve(f->store, "postmaster@example.org"), STORE_RESOLVE_OK);
+	assert_true(nt == 1 && t[0].user_id == bob);
+	assert_int_equal(resolve(f->store, "Postmaster"), STORE_RESOLVE_OK); /* mail.example.org */
+	assert_true(nt == 1 && t[0].user_id == bob);
+	uint32_t pm = add_user(f->store, "postmaster@empty.example");
+	assert_int_equal(resolve(f->store, "postmaster@empty.example"), STORE_RESOLVE_OK);
+	assert_true(nt == 1 && t[0].user_id == pm);
+	/* bare Postmaster without a local host domain: the configured address;
+	 * a host name may end in a dot */
+	config_set(&f->config->hostname, "mail.example.org.");
+	assert_int_equal(resolve(f->store, "Postmaster"), STORE_RESOLVE_OK);
+	assert_true(nt == 1 && t[0].user_id == bob);
+	config_set(&f->config->hostname, "mx.elsewhere.example");
+	assert_int_equal(resolve(f->store, "postmaster"), STORE_RESOLVE_OK);
+	assert_true(nt == 1 && t[0].user_id == admin);
+	/* a remote postmaster address */
+	config_set(&f->config->postmaster, "Hostmaster@Remote.example");
+	assert_int_equal(resolve(f->store, "abuse@example.org"), STORE_RESOLVE_OK);
+	assert_int_equal(nt, 1);
+	assert_true(has_remote("Hostmaster@remote.example"));
+	/* one that leads back to itself reaches nobody, and ends */
+	config_set(&f->config->postmaster, "postmaster@provider.example");
+	assert_int_equal(resolve(f->store, "abuse@example.org"), STORE_RESOLVE_NO_USER);
+	/* an alias that would make a loop through it is refused */
+	config_set(&f->config->postmaster, "admin@provider.example");
+	assert_int_equal(store_alias_add(f->store, "admin@provider.example",
+					 "abuse@provider.example", &err), 0);
+	assert_non_null(strstr(err, "loop"));
+}
+
 int main(void)
 {
 	const char *err;
@@ -803,6 +962,8 @@ int main(void)
 		STORE_TEST(test_alias_dangling_disabled),
 		STORE_TEST(test_alias_del_list),
 		STORE_TEST(test_resolve_cases),
+		STORE_TEST(test_subaddress),
+		STORE_TEST(test_postmaster),
 	};
 
 	int user = store_fixture_become_store_user();

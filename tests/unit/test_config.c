@@ -100,6 +100,8 @@ static void test_defaults(void **state)
 	assert_int_equal(config->watchdog_seconds, 120);
 	assert_int_equal(config->password_cost, 0);
 	assert_int_equal(config->idle_timeout, 1800);
+	assert_null(config->postmaster);
+	assert_string_equal(config->recipient_delimiter, "+");
 	assert_int_equal(config->nroutes, 0);
 	config_free(&config);
 	assert_null(config);
@@ -131,6 +133,8 @@ static void test_sample(void **state)
 	assert_int_equal(config->watchdog_seconds, defaults->watchdog_seconds);
 	assert_int_equal(config->password_cost, defaults->password_cost);
 	assert_int_equal(config->idle_timeout, defaults->idle_timeout);
+	assert_null(config->postmaster);
+	assert_string_equal(config->recipient_delimiter, defaults->recipient_delimiter);
 	assert_int_equal(config->nroutes, 0);
 	config_free(&config);
 	config_free(&defaults);
@@ -161,6 +165,8 @@ static void test_every_key(void **state)
 		"watchdog_seconds = 0\n"
 		"password_cost = 11\n"
 		"idle_timeout = 60\n"
+		"postmaster = Admin@Provider.example\n"
+		"recipient_delimiter = +-\n"
 		"route Example.ORG = 127.0.0.1:2526\n"
 		"route  example.net=[2001:db8::1]:25\n"
 		"route\tsub.example.com = relay.example.com:10025");
@@ -179,6 +185,8 @@ static void test_every_key(void **state)
 	assert_int_equal(config->watchdog_seconds, 0);
 	assert_int_equal(config->password_cost, 11);
 	assert_int_equal(config->idle_timeout, 60);
+	assert_string_equal(config->postmaster, "Admin@Provider.example");
+	assert_string_equal(config->recipient_delimiter, "+-");
 	assert_int_equal(config->nroutes, 3);
 
 	route = config_route_find(config, "example.org");
@@ -238,6 +246,11 @@ static void test_values(void **state)
 	assert_null(config->relayhost);
 	assert_null(config->resolver);
 	config_free(&config);
+	/* no subaddresses; an internationalised postmaster address */
+	config = load_ok("recipient_delimiter =\npostmaster = j\xc3\xb6rg@example.com\n");
+	assert_null(config->recipient_delimiter);
+	assert_string_equal(config->postmaster, "j\xc3\xb6rg@example.com");
+	config_free(&config);
 	config = load_ok("");
 	assert_string_equal(config->user, "pillarbox");
 	config_free(&config);
@@ -278,6 +291,15 @@ static void test_errors(void **state)
 	FAILS("watchdog_seconds = 1.5\n", 1, "expected a number");
 	FAILS("relayhost = smarthost\n", 1, "relayhost: expected host:port");
 	FAILS("resolver = ::1:53\n", 1, "expected host:port");
+	FAILS("postmaster = admin\n", 1, "postmaster: expected an address");
+	FAILS("postmaster = <admin@example.com>\n", 1, "expected an address");
+	FAILS("postmaster = a b@example.com\n", 1, "expected an address");
+	FAILS("postmaster = admin@example.com, b@example.com\n", 1, "expected an address");
+	FAILS("recipient_delimiter = a\n", 1, "recipient_delimiter: expected characters of");
+	FAILS("recipient_delimiter = .\n", 1, "expected characters of");
+	FAILS("recipient_delimiter = @\n", 1, "expected characters of");
+	FAILS("recipient_delimiter = + -\n", 1, "expected characters of");
+	FAILS("recipient_delimiter = ++\n", 1, "each once");
 	/* routes */
 	FAILS("route = 1.2.3.4:25\n", 1, "route needs a domain");
 	FAILS("route example.org = 127.0.0.1\n", 1, "route: expected host:port");

@@ -232,12 +232,43 @@ static void test_session_destroy_user(void **state)
 	assert_int_equal(store_session_get(f->store, other.id, t, 1800, 43200, &got, &err), 1);
 }
 
+/* A subaddress (bob+tag, recipient_delimiter) and the configured postmaster
+ * reach a user through resolution alone: neither is an identity to send as
+ * (only an explicit alias is, even one on a subaddress). */
+static void test_identities_not_implied(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store_identity *list, id = { .name = "X" };
+	size_t n;
+	const char *err;
+
+	free(f->config->postmaster);
+	f->config->postmaster = strdup("alice@example.com");
+	assert_non_null(f->config->postmaster);
+	assert_string_equal(f->config->recipient_delimiter, "+");
+	alias(f, "bob+news@example.com", "alice@example.com");
+	assert_int_equal(store_identities_get(f->store, bob_id, &list, &n, &err), 1);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].address, "bob@example.com");
+	free(list);
+	assert_int_equal(store_identities_get(f->store, alice_id, &list, &n, &err), 1);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[1].address, "bob+news@example.com");
+	free(list);
+	snprintf(id.address, sizeof(id.address), "bob+x@example.com");
+	assert_int_equal(store_identity_set(f->store, bob_id, &id, &err), 0);
+	snprintf(id.address, sizeof(id.address), "postmaster@example.com");
+	assert_int_equal(store_identity_set(f->store, alice_id, &id, &err), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_identities_list, setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_identity_set, setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_session_destroy_user, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_identities_not_implied, setup,
+						store_fixture_teardown),
 	};
 	int user = store_fixture_become_store_user();
 	if (user != 0)

@@ -520,10 +520,10 @@ static void test_recipient_limit(void **state)
 	len = (size_t)sprintf(in, "EHLO c.example\r\nMAIL FROM:<a@b.example>\r\n");
 	elen = (size_t)sprintf(expect, EHLO_REPLIES "250\n");
 	for (int i = 0; i < 102; i++) {
-		len += (size_t)sprintf(in + len, "RCPT TO:<bob+%d@example.com>\r\n", i);
+		len += (size_t)sprintf(in + len, "RCPT TO:<nobody%d@example.com>\r\n", i);
 		(void)i;
 	}
-	/* bob+N is nobody: every one is a 550 and 20 of them close the session */
+	/* nobodyN is nobody: every one is a 550 and 20 of them close the session */
 	len += (size_t)sprintf(in + len, "QUIT\r\n");
 	for (int i = 0; i < SMTP_ERRORS_MAX - 1; i++)
 		elen += (size_t)sprintf(expect + elen, "550 5.1.1\n");
