@@ -61,6 +61,29 @@ static bool reach_has(const struct scan_ctx *c, const char *addr, size_t len)
 	return false;
 }
 
+/* The target reaches a known address, itself or as a subaddress of one
+ * ("bob+news" of "bob": cut at its first recipient_delimiter character). A
+ * candidate only: delivers_to checks it by the store's own resolution. */
+static bool reach_has_target(const struct scan_ctx *c, const char *delims, const char *addr,
+			     size_t len)
+{
+	const char *at = memchr(addr, '@', len);
+	size_t cut = 0;
+	ident_addr base;
+
+	if (reach_has(c, addr, len))
+		return true;
+	if (delims == NULL || at == NULL)
+		return false;
+	while (addr + cut < at && strchr(delims, addr[cut]) == NULL)
+		cut++;
+	if (cut == 0 || addr + cut == at)
+		return false;
+	memcpy(base, addr, cut);
+	memcpy(base + cut, at, (size_t)(addr + len - at));
+	return reach_has(c, base, cut + (size_t)(addr + len - at));
+}
+
 /* One pass over every alias pair: a non-catch-all source whose target is
  * already known to reach the user is added. */
 static int scan_txn(struct store *store, DB_TXN *txn, void *ctx)
@@ -81,7 +104,8 @@ static int scan_txn(struct store *store, DB_TXN *txn, void *ctx)
 			c->truncated = true;
 			break;
 		}
-		if (k.size == 0 || kbuf[0] == '@' || !reach_has(c, vbuf, v.size) ||
+		if (k.size == 0 || kbuf[0] == '@' ||
+		    !reach_has_target(c, store->config->recipient_delimiter, vbuf, v.size) ||
 		    reach_has(c, kbuf, k.size))
 			continue;
 		if (c->nreach == c->max) {

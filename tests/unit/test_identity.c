@@ -261,6 +261,25 @@ static void test_identities_not_implied(void **state)
 	assert_int_equal(store_identity_set(f->store, alice_id, &id, &err), 0);
 }
 
+/* An alias whose target is a subaddress of the user ("info" -> "bob+news")
+ * reaches the user, so it is one of the user's identities; an alias to a
+ * subaddress of somebody else is not. */
+static void test_identity_alias_to_subaddress(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store_identity *list;
+	size_t n;
+	const char *err;
+
+	alias(f, "info@example.com", "bob+news@example.com");
+	alias(f, "sales@example.com", "alice+sales@example.com");
+	assert_int_equal(store_identities_get(f->store, bob_id, &list, &n, &err), 1);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].address, "bob@example.com");
+	assert_string_equal(list[1].address, "info@example.com");
+	free(list);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +287,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_identity_set, setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_session_destroy_user, setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_identities_not_implied, setup,
+						store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_identity_alias_to_subaddress, setup,
 						store_fixture_teardown),
 	};
 	int user = store_fixture_become_store_user();
