@@ -38,7 +38,7 @@
 #define IMAP_DEPTH_MAX 32
 /* Tokens in one command: 64 KB lines of two-byte tokens are 32768. */
 #define IMAP_TOKENS_MAX 40000
-/* Bad commands (syntax, unknown, wrong state) before we hang up. */
+/* Bad commands (syntax, unknown, wrong state) in a row before we hang up. */
 #define IMAP_BAD_COMMANDS_MAX 50
 /* Failed logins in one connection before we hang up (the store's throttle
  * delays each one further). */
@@ -184,10 +184,10 @@ void imap_set_writer_end(struct imap_set_writer *w);
 
 /* Converts a client's mailbox name (modified UTF-7, or UTF-8 once enabled)
  * into the store's UTF-8 form in dst (STORE_MAILBOX_NAME_MAX + 1 bytes):
- * INBOX canonical, a trailing '/' dropped when `create`. 1 ok, 0 invalid
- * (the NO is sent). */
+ * INBOX canonical, one trailing '/' dropped. 1 ok, 0 invalid (the NO is
+ * sent). */
 int imap_mailbox_name(struct imap_session *s, struct imap_cmd *cmd, const struct imap_arg *arg,
-		      bool create, char *dst);
+		      char *dst);
 /* Finds a mailbox by a client's argument: 1 found, 0 not (NO sent with
  * `missing_code`, e.g. "[NONEXISTENT]" or "[TRYCREATE]"), -1 (NO sent). */
 int imap_mailbox_lookup(struct imap_session *s, struct imap_cmd *cmd, const struct imap_arg *arg,

@@ -4,7 +4,7 @@
  * Client quirks handled here: every mailbox is selectable (CREATE makes the
  * parents, so there are no \Noselect holes); special-use attributes are
  * also shown in a plain LIST (Apple Mail otherwise creates its own "Sent
- * Messages"); \HasChildren/\HasNoChildren always. */
+ * Messages") and in LSUB (Outlook); \HasChildren/\HasNoChildren always. */
 #include <config.h>
 
 #include <stdlib.h>
@@ -356,8 +356,9 @@ static int imap_list_run(struct imap_session *s, struct imap_cmd *cmd, unsigned 
 			imap_puts(s, first ? "\\Subscribed" : " \\Subscribed");
 			first = false;
 		}
-		if (!(opts & LIST_LSUB))
-			imap_write_special_use(s, mb->special_use, &first);
+		/* LSUB too, though RFC 6154 names only LIST: Outlook looks
+		 * for Sent and Trash there (Dovecot sends them for it) */
+		imap_write_special_use(s, mb->special_use, &first);
 		imap_puts(s, ") \"/\" ");
 		imap_write_mailbox(s, mb->name);
 		if (childinfo)

@@ -26,7 +26,7 @@ uint64_t imap_append_limit(const struct imap_session *s)
 }
 
 int imap_mailbox_name(struct imap_session *s, struct imap_cmd *cmd, const struct imap_arg *arg,
-		      bool create, char *dst)
+		      char *dst)
 {
 	char tmp[STORE_MAILBOX_NAME_MAX * 4 + 4];
 	size_t len;
@@ -56,7 +56,10 @@ int imap_mailbox_name(struct imap_session *s, struct imap_cmd *cmd, const struct
 		}
 		len = (size_t)n;
 	}
-	if (create && len > 1 && tmp[len - 1] == '/')
+	/* "Work/" is Work: CREATE's way to say a parent (RFC 3501 6.3.3), and
+	 * Thunderbird sends it to SELECT, STATUS, DELETE... too (Dovecot's
+	 * tb-extra-mailbox-sep); no mailbox name ends in the delimiter */
+	if (len > 1 && tmp[len - 1] == '/')
 		tmp[--len] = '\0';
 	if (len > STORE_MAILBOX_NAME_MAX || strstr(tmp, "..") != NULL) {
 		imap_no(s, cmd, "[CANNOT] Invalid mailbox name");
@@ -79,7 +82,7 @@ int imap_mailbox_lookup(struct imap_session *s, struct imap_cmd *cmd, const stru
 	char name[STORE_MAILBOX_NAME_MAX + 1];
 	const char *error = NULL;
 
-	if (!imap_mailbox_name(s, cmd, arg, false, name))
+	if (!imap_mailbox_name(s, cmd, arg, name))
 		return -1;
 	int r = store_mailbox_find(s->store, s->user.id, name, mb_r, &error);
 	if (r < 0) {
@@ -340,7 +343,7 @@ int imap_cmd_create(struct imap_session *s, struct imap_cmd *cmd)
 			special |= bit;
 		}
 	}
-	if (!imap_mailbox_name(s, cmd, cmd->args, true, name))
+	if (!imap_mailbox_name(s, cmd, cmd->args, name))
 		return 0;
 	int r = store_mailbox_find(s->store, s->user.id, name, &mb, &error);
 	if (r < 0) {
@@ -402,7 +405,7 @@ int imap_cmd_rename(struct imap_session *s, struct imap_cmd *cmd)
 	}
 	if (imap_mailbox_lookup(s, cmd, cmd->args, "[NONEXISTENT]", &mb) <= 0)
 		return 0;
-	if (!imap_mailbox_name(s, cmd, cmd->args->next, true, to))
+	if (!imap_mailbox_name(s, cmd, cmd->args->next, to))
 		return 0;
 	size_t flen = strlen(mb.name);
 	if (strcmp(to, mb.name) == 0 || (strncmp(to, mb.name, flen) == 0 && to[flen] == '/')) {
@@ -467,7 +470,7 @@ static int imap_subscribe(struct imap_session *s, struct imap_cmd *cmd, bool on)
 		imap_bad(s, cmd, "A mailbox name is needed");
 		return 0;
 	}
-	if (!imap_mailbox_name(s, cmd, cmd->args, false, name))
+	if (!imap_mailbox_name(s, cmd, cmd->args, name))
 		return 0;
 	int r = store_mailbox_subscribe(s->store, s->user.id, name, on, &error);
 	if (r < 0) {

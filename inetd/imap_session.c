@@ -549,6 +549,10 @@ static int imap_dispatch(struct imap_session *s, int how)
 	if (how == READ_STREAM && c->handler != imap_cmd_append)
 		return imap_refuse(s, how, tag, "Unexpected literal");
 	cmd.flags = c->flags;
+	/* bad commands count in a row, as Dovecot counts them: in a session
+	 * kept for days, the odd refusal (a FETCH pipelined after a SELECT
+	 * that failed) must not add up to a hang-up */
+	s->bad_commands = 0;
 
 	s->busy = true;
 	process_watchdog(s->config->watchdog_seconds);
