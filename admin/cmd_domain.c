@@ -1,6 +1,7 @@
-/* pillarbox domain add D | del D | list */
+/* pillarbox domain add D | del D | list | migrate D */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "admin.h"
 
@@ -34,8 +35,24 @@ static void domain_postmaster_say(struct admin *admin, const char *domain)
 			  admin_arg(admin->config->path));
 }
 
+/* How a message names the domain `given`: as given, or for an
+ * internationalized one both forms, "xn--mller-bau-q9a.de (müller-bau.de)":
+ * the store keeps the first, people know the second. */
+static const char *domain_shown(const char *given, char *buf, size_t size)
+{
+	char ascii[STORE_DOMAIN_MAX + 1], unicode[4 * STORE_DOMAIN_MAX + 1];
+	const char *error = NULL;
+
+	if (store_domain_ascii(given, ascii, &error) != 1 ||
+	    store_domain_unicode(ascii, unicode, sizeof(unicode)) != 1)
+		return admin_arg(given);
+	snprintf(buf, size, "%s (%s)", ascii, admin_arg(unicode));
+	return buf;
+}
+
 static int domain_cmd_add(struct admin *admin, int argc, char **argv)
 {
+	char shown[6 * STORE_DOMAIN_MAX];
 	const char *error = NULL;
 	int ret;
 
@@ -45,13 +62,14 @@ static int domain_cmd_add(struct admin *admin, int argc, char **argv)
 		error = "already exists";
 	if (ret <= 0)
 		return admin_store_fail(ret, ADMIN_EXIT_DATAERR, admin_arg(argv[0]), error);
-	admin_say("domain %s added", admin_arg(argv[0]));
+	admin_say("domain %s added", domain_shown(argv[0], shown, sizeof(shown)));
 	domain_postmaster_say(admin, argv[0]);
 	return ADMIN_EXIT_OK;
 }
 
 static int domain_cmd_del(struct admin *admin, int argc, char **argv)
 {
+	char shown[6 * STORE_DOMAIN_MAX];
 	const char *error = NULL;
 	int ret;
 
@@ -61,13 +79,20 @@ static int domain_cmd_del(struct admin *admin, int argc, char **argv)
 		error = "no such domain";
 	if (ret <= 0)
 		return admin_store_fail(ret, ADMIN_EXIT_DATAERR, admin_arg(argv[0]), error);
-	admin_say("domain %s deleted", admin_arg(argv[0]));
+	admin_say("domain %s deleted", domain_shown(argv[0], shown, sizeof(shown)));
 	return ADMIN_EXIT_OK;
 }
 
+/* One name a line, as stored (A-labels: what every command, DNS and a
+ * script take); an internationalized one is followed by a tab and its
+ * U-labels, for people. ASCII lines are as they always were. */
 static int domain_print(const char *domain, void *ctx)
 {
+	char unicode[4 * STORE_DOMAIN_MAX + 1];
+
 	(void)ctx;
+	if (store_domain_unicode(domain, unicode, sizeof(unicode)) == 1)
+		return printf("%s\t%s\n", domain, unicode) < 0 ? -1 : 0;
 	return printf("%s\n", domain) < 0 ? -1 : 0;
 }
 
@@ -82,18 +107,38 @@ static int domain_cmd_list(struct admin *admin, int argc, char **argv)
 	return ADMIN_EXIT_OK;
 }
 
+static int domain_cmd_migrate(struct admin *admin, int argc, char **argv)
+{
+	char ascii[STORE_DOMAIN_MAX + 1];
+	const char *error = NULL;
+	int ret;
+
+	(void)argc;
+	ret = store_domain_migrate(admin->store, argv[0], ascii, &error);
+	if (ret <= 0)
+		return admin_store_fail(ret, ADMIN_EXIT_DATAERR, admin_arg(argv[0]), error);
+	admin_say("domain %s moved to %s with its users and aliases", admin_arg(argv[0]), ascii);
+	return ADMIN_EXIT_OK;
+}
+
 static const struct admin_verb domain_verbs[] = {
 	{ "add", "DOMAIN", "make DOMAIN local; says where its postmaster@ goes "
 	  "(postmaster = in pillarbox.conf)",
 	  1, 1, ADMIN_STORE_OPEN, true, NULL, NULL, domain_cmd_add },
 	{ "del", "DOMAIN", "remove DOMAIN (refused while it has users or aliases)",
 	  1, 1, ADMIN_STORE_OPEN, true, NULL, NULL, domain_cmd_del },
-	{ "list", "", "the local domains, one a line",
+	{ "list", "", "the local domains, one a line (an internationalized one in "
+	  "A-labels, a tab, then in U-labels)",
 	  0, 0, ADMIN_STORE_OPEN, true, NULL, NULL, domain_cmd_list },
+	{ "migrate", "DOMAIN", "move DOMAIN, stored in U-labels by a version before IDNA "
+	  "('store check' names it), to its A-labels with its users and aliases",
+	  1, 1, ADMIN_STORE_OPEN, false, NULL, NULL, domain_cmd_migrate },
 };
 
 const struct admin_noun admin_noun_domain = {
-	"domain", "Local domains. A domain's postmaster@ and abuse@ go to its own alias, user or\n"
+	"domain", "Local domains. An internationalized domain is one domain in either form\n"
+	"(müller-bau.de = xn--mller-bau-q9a.de: IDNA2008), stored in its A-labels.\n"
+	"A domain's postmaster@ and abuse@ go to its own alias, user or\n"
 	"catch-all, else to the address of postmaster = in pillarbox.conf (RFC 5321 4.5.1).\n"
 	"bob+tag@DOMAIN reaches whom bob@DOMAIN reaches (recipient_delimiter = +).",
 	domain_verbs, sizeof(domain_verbs) / sizeof(domain_verbs[0]),

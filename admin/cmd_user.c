@@ -47,8 +47,9 @@ static int user_check_address(struct admin *admin, const char *address, bool new
 	const char *error = NULL, *at = strrchr(address, '@');
 	int code = ADMIN_EXIT_OK, ret;
 
-	if (new_user && !store_address_valid(address))
-		return admin_fail(ADMIN_EXIT_DATAERR, "%s: invalid address", admin_arg(address));
+	if (new_user && (ret = store_address_check(address, &error)) <= 0)
+		return admin_fail(ret < 0 ? ADMIN_EXIT_TEMPFAIL : ADMIN_EXIT_DATAERR, "%s: %s",
+				  admin_arg(address), error);
 	if (store_open(admin->config, false, &admin->store, &error) < 0)
 		return admin_fail(ADMIN_EXIT_TEMPFAIL, "%s", error);
 	ret = store_user_find(admin->store, address, &user, &error);

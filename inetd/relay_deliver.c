@@ -27,6 +27,9 @@
 
 /* Header bytes scanned for non-ASCII (SMTPUTF8) and quoted in a DSN. */
 #define RELAY_HEADER_SCAN_MAX (DSN_HEADERS_MAX + 1)
+/* An address as sent in MAIL and RCPT, its domain in A-labels: longer than
+ * the U-label form it was queued in. */
+#define RELAY_ADDRESS_SENT_MAX (STORE_ADDRESS_MAX + STORE_DOMAIN_MAX + 2)
 
 unsigned relay_retry_delay(uint32_t attempts)
 {
@@ -43,6 +46,7 @@ struct job {
 	int64_t now;
 	int fd;                       /* the body, -1 if missing */
 	struct relay_message msg;
+	char sender[RELAY_ADDRESS_SENT_MAX]; /* msg.sender, when converted */
 	char *headers;                /* the header block (up to the scan limit) */
 	size_t headers_len;
 	char last_error[OUTQ_ERROR_MAX + 1];
@@ -77,6 +81,56 @@ static const char *domain_of(const char *address)
 	const char *at = strrchr(address, '@');
 
 	return at != NULL ? at + 1 : "";
+}
+
+/* ------------------------------------------------------------ IDNA */
+
+static bool has_utf8(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return true;
+	return false;
+}
+
+/* The domain of `address` as DNS knows it, into dst: an internationalized
+ * one in A-labels (the store converts it, loading libidn2), anything else
+ * (an ASCII name, an address literal) as it is. 1, 0 not a valid IDN, -1
+ * libidn2 missing; *error_r says why. */
+static int rcpt_domain(const char *address, char dst[STORE_DOMAIN_MAX + 1], const char **error_r)
+{
+	const char *domain = domain_of(address);
+
+	if (!has_utf8(domain)) {
+		snprintf(dst, STORE_DOMAIN_MAX + 1, "%s", domain);
+		return 1;
+	}
+	return store_domain_ascii(domain, dst, error_r);
+}
+
+/* `address` as sent: with `domain` (its A-label form) for its domain. RFC
+ * 6531 3.2: the A-label is the same domain, so a server without SMTPUTF8
+ * takes it, and only a UTF-8 local part needs that extension. */
+static const char *address_sent(const char *address, const char *domain, char *buf, size_t size)
+{
+	const char *at = strrchr(address, '@');
+
+	if (at == NULL || strcmp(at + 1, domain) == 0)
+		return address;
+	snprintf(buf, size, "%.*s@%s", (int)(at - address), address, domain);
+	return buf;
+}
+
+/* MAIL FROM's address: its domain in A-labels when it converts (else as
+ * queued: the server judges it). */
+static const char *sender_sent(struct job *j)
+{
+	char domain[STORE_DOMAIN_MAX + 1];
+	const char *error = NULL;
+
+	if (!has_utf8(domain_of(j->e->sender)) || rcpt_domain(j->e->sender, domain, &error) != 1)
+		return j->e->sender;
+	return address_sent(j->e->sender, domain, j->sender, sizeof(j->sender));
 }
 
 /* ------------------------------------------------------------ local */
@@ -242,6 +296,7 @@ static void deliver_batch(struct job *j, const char *domain, const size_t *idx, 
 	struct relay_addr addrs[2 * RELAY_ADDRS_MAX];
 	struct relay_result *res = calloc(n, sizeof(*res)), *kept = calloc(n, sizeof(*kept));
 	const char **rcpts = calloc(n, sizeof(*rcpts));
+	char (*sent)[RELAY_ADDRESS_SENT_MAX] = calloc(n, sizeof(*sent));
 	char error[OUTQ_REPLY_MAX + 1] = "", mta[OUTQ_MTA_MAX + 1] = "";
 	enum relay_tls_policy policy;
 	const char *why = NULL;
@@ -252,12 +307,13 @@ static void deliver_batch(struct job *j, const char *domain, const size_t *idx, 
 	char *relayhost = NULL;
 	int st;
 
-	if (res == NULL || kept == NULL || rcpts == NULL) {
+	if (res == NULL || kept == NULL || rcpts == NULL || sent == NULL) {
 		all_set(j, idx, n, OUTQ_RCPT_PENDING, "out of memory", "4.3.0", NULL);
 		goto out;
 	}
 	for (size_t k = 0; k < n; k++)
-		rcpts[k] = j->e->rcpts[idx[k]].address;
+		rcpts[k] = address_sent(j->e->rcpts[idx[k]].address, domain, sent[k],
+					sizeof(sent[k]));
 
 	if (domain[0] == '[') {
 		/* An address literal (RFC 5321 4.1.3): that host, no DNS. */
@@ -391,6 +447,7 @@ out:
 	free(res);
 	free(kept);
 	free(rcpts);
+	free(sent);
 }
 
 /* A domain's recipients, at most RELAY_RCPTS_PER_SESSION to a transaction
@@ -547,7 +604,7 @@ static int message_open(struct job *j, const char **error_r)
 
 	if (r <= 0)
 		return r;
-	j->msg.sender = j->e->sender;
+	j->msg.sender = sender_sent(j);
 	j->msg.fd = j->fd;
 	j->msg.size = j->e->size;
 	j->msg.smtputf8 = false;
@@ -626,15 +683,42 @@ static int checkpoint(struct job *j, const size_t *idx, size_t n)
 	return 1;
 }
 
+/* Each pending recipient's domain as DNS knows it (rcpt_domain); one that
+ * is no valid IDN is returned, one that needs the missing libidn2 waits
+ * (both settled for this attempt: done). */
+static void rcpt_domains(struct job *j, char (*domains)[STORE_DOMAIN_MAX + 1], bool *done)
+{
+	for (uint32_t i = 0; i < j->e->nrcpts; i++) {
+		const char *error = NULL;
+		int r;
+
+		if (j->e->rcpts[i].state != OUTQ_RCPT_PENDING)
+			continue;
+		r = rcpt_domain(j->e->rcpts[i].address, domains[i], &error);
+		if (r == 1)
+			continue;
+		done[i] = true;
+		if (r < 0) {
+			rcpt_set(j, i, OUTQ_RCPT_PENDING, error, "4.3.0", NULL);
+		} else {
+			char why[OUTQ_REPLY_MAX];
+
+			snprintf(why, sizeof(why), "bad destination domain: %s", error);
+			rcpt_set(j, i, OUTQ_RCPT_FAILED, why, "5.1.2", NULL);
+		}
+	}
+}
+
 static void attempt(struct job *j)
 {
 	struct outq_entry *e = j->e;
 	const char *error = NULL;
 	bool *done = calloc(e->nrcpts, sizeof(*done));
 	size_t *idx = calloc(e->nrcpts, sizeof(*idx));
+	char (*domains)[STORE_DOMAIN_MAX + 1] = calloc(e->nrcpts, sizeof(*domains));
 	int r;
 
-	if (done == NULL || idx == NULL)
+	if (done == NULL || idx == NULL || domains == NULL)
 		goto out;
 	r = message_open(j, &error);
 	if (r < 0) {
@@ -651,10 +735,12 @@ static void attempt(struct job *j)
 		goto out;
 	}
 	message_scan(j);
+	rcpt_domains(j, domains, done);
 
-	/* One domain at a time, its recipients together. */
+	/* One domain at a time (in A-labels: either form is one domain), its
+	 * recipients together. */
 	for (uint32_t i = 0; i < e->nrcpts && !process_stop_requested; i++) {
-		const char *domain = domain_of(e->rcpts[i].address);
+		const char *domain = domains[i];
 		size_t n = 0;
 		int local;
 
@@ -662,7 +748,7 @@ static void attempt(struct job *j)
 			continue;
 		for (uint32_t k = i; k < e->nrcpts; k++) {
 			if (!done[k] && e->rcpts[k].state == OUTQ_RCPT_PENDING &&
-			    strcasecmp(domain_of(e->rcpts[k].address), domain) == 0) {
+			    strcasecmp(domains[k], domain) == 0) {
 				idx[n++] = k;
 				done[k] = true;
 			}
@@ -694,6 +780,7 @@ static void attempt(struct job *j)
 out:
 	free(done);
 	free(idx);
+	free(domains);
 }
 
 int relay_entry_process(struct relay *relay, const char *id)

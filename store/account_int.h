@@ -3,7 +3,7 @@
  * auth.c. Included by those files only, and by backup.c (store check).
  *
  * Records (first byte = record version; integers big-endian; no NULs stored):
- *  DBI_DOMAINS       lowercased domain
+ *  DBI_DOMAINS       lowercased domain in A-labels (RFC 5890)
  *                    -> u8 1, u32 domain_id, u32 users, u32 aliases
  *                       (users / alias pairs whose source is in the domain: a
  *                       domain is deleted only at 0/0, checked in O(1))
@@ -23,11 +23,17 @@
  * Address grammar for accounts and aliases (one parser, here):
  *   local@domain, exactly one '@'; local 1..STORE_LOCALPART_MAX bytes, a
  *   dot-atom of RFC 5322 atext or UTF-8 (RFC 6531) — quoted local parts are
- *   refused; domain 1..STORE_DOMAIN_MAX bytes of labels of 1..63 bytes
- *   (letters, digits, inner '-', or UTF-8), no address literals; the whole
- *   <= STORE_ADDRESS_MAX. UTF-8 must be well-formed and free of C1 controls.
- *   Case: ASCII letters are folded; UTF-8 is compared byte for byte, and a
- *   U-label domain is not the same domain as its A-label (no IDNA here). */
+ *   refused; domain 1..STORE_DOMAIN_MAX bytes of labels (letters, digits,
+ *   inner '-', or UTF-8), no address literals. UTF-8 must be well-formed and
+ *   free of C1 controls. A domain with UTF-8 goes through IDNA2008
+ *   (idn.h) to its A-labels, so "müller-bau.de" and "xn--mller-bau-q9a.de"
+ *   are one domain, and an invalid U-label is an invalid address; an ASCII
+ *   name (A-labels too) is the DNS name as given, lowercased. The limits (labels of 1..63, the domain STORE_DOMAIN_MAX, the
+ *   address STORE_ADDRESS_MAX) hold for the A-label form.
+ *   Case: ASCII letters are folded (the A-label too); a UTF-8 local part is
+ *   compared byte for byte. Stores written before IDNA may hold U-label keys:
+ *   no parse yields them any more; 'pillarbox store check' reports them and
+ *   'pillarbox domain migrate' moves them (domain.c). */
 #ifndef PB_ACCOUNT_INT_H
 #define PB_ACCOUNT_INT_H
 
@@ -59,12 +65,21 @@ static inline const char *account_addr_domain(const struct account_addr *a)
 	return a->key + a->at + 1;
 }
 
-/* 1 if `text` is a valid address (addr_r filled), 0 if not. */
-int account_addr_parse(const char *text, struct account_addr *addr_r);
+/* 1 if `text` is a valid address (addr_r filled), 0 if not, -1 if its
+ * domain needs libidn2, which cannot be loaded (a temporary failure). On 0
+ * *why_r (why_r may be NULL) is NULL for a plain syntax error, or a reason
+ * for an invalid IDN; on -1 it names the package to install. The string is
+ * static or per thread, valid until the thread's next parse. */
+int account_addr_parse(const char *text, struct account_addr *addr_r, const char **why_r);
 /* Like account_addr_parse, and also accepts "@domain" (a catch-all source). */
-int account_source_parse(const char *text, struct account_addr *addr_r);
-/* 1 if `text` is a valid domain (lowercased into dst), 0 if not. */
-int account_domain_parse(const char *text, char dst[STORE_DOMAIN_MAX + 1]);
+int account_source_parse(const char *text, struct account_addr *addr_r, const char **why_r);
+/* A domain as the store keys it (lowercased, A-labels) into dst: 1, 0, -1
+ * and *why_r as account_addr_parse. */
+int account_domain_parse(const char *text, char dst[STORE_DOMAIN_MAX + 1], const char **why_r);
+/* For a parse that did not give 1 (r): -1 with *error_r = why when r < 0
+ * (libidn2 missing: temporary), else a refusal (0) "what" or "what: why". */
+int account_parse_refuse(struct store *store, const char **error_r, int r, const char *what,
+			 const char *why);
 
 /* Records a permanent refusal message for *error_r and returns 0 (for use
  * outside transactions, where store_write would not set it). */
@@ -87,6 +102,30 @@ int domain_get_txn(struct store *store, DB_TXN *txn, const char *domain, struct 
 		   uint32_t flags);
 int domain_put_txn(struct store *store, DB_TXN *txn, const char *domain,
 		   const struct domain_rec *rec);
+
+/* ---- a domain stored in U-labels before IDNA, moved to its A-labels ---- */
+typedef char account_key[STORE_ADDRESS_MAX + 1];
+/* The pre-IDNA key of a domain given in U-labels: the old grammar, ASCII
+ * lowercased, nothing converted. 1, or 0 if it is no such domain (an ASCII
+ * one included: its key is its name). */
+int account_domain_legacy(const char *text, char dst[STORE_DOMAIN_MAX + 1]);
+/* An address of such a domain as its records were keyed (store check). 1,
+ * or 0 if its domain is not in U-labels. */
+int account_addr_legacy(const char *text, struct account_addr *addr_r);
+/* The keys of `dbi` (user_by_addr or aliases) that end with `suffix`
+ * ("@domain", a catch-all "@domain" too), collected in one malloc'd array
+ * (*keys_r, free it; *n_r of them) so that they can be changed after. 1, <0. */
+int account_keys_ending(struct store *store, DB_TXN *txn, enum store_dbi dbi, const char *suffix,
+			account_key **keys_r, size_t *n_r);
+/* Moves the users of domain `from` to domain `to` (keys, addresses, the
+ * domain id). 1, 0 refused (an address exists under both: store_err), <0. */
+int user_domain_move_txn(struct store *store, DB_TXN *txn, const char *from, const char *to,
+			 uint32_t domain_id);
+/* Moves the aliases whose source is in `from` to `to`; their targets are
+ * rewritten in A-labels too (*merged_r counts the pairs that became one).
+ * 1, 0 refused (a source exists under both), <0. */
+int alias_domain_move_txn(struct store *store, DB_TXN *txn, const char *from, const char *to,
+			  uint32_t *merged_r);
 
 /* ---- users (user.c) ---- */
 struct user_rec {

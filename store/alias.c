@@ -152,6 +152,7 @@ static int walk_targets(struct walk *w, const struct account_addr *from, const c
 {
 	alias_addr *targets = malloc(STORE_ALIAS_TARGETS_MAX * sizeof(*targets));
 	struct account_addr t;
+	const char *why = NULL;
 
 	if (targets == NULL)
 		return store_err(w->store, "out of memory");
@@ -160,7 +161,12 @@ static int walk_targets(struct walk *w, const struct account_addr *from, const c
 		w->too_deep = true;
 	int r = 0;
 	for (int i = 0; n > 0 && i < n && i < STORE_ALIAS_TARGETS_MAX && !walk_stopped(w); i++) {
-		if (account_addr_parse(targets[i], &t) == 0) {
+		int p = account_addr_parse(targets[i], &t, &why);
+		if (p < 0) {
+			r = store_err(w->store, "%s", why);
+			break;
+		}
+		if (p == 0) {
 			r = store_err(w->store, "aliases.db: a target of %s is not a valid address: "
 				      "run 'pillarbox store check'", key);
 			break;
@@ -210,7 +216,7 @@ static int detail_strip(const struct store *store, const struct account_addr *a,
 	if (cut == 0 || cut == a->at)
 		return 0;
 	snprintf(text, sizeof(text), "%.*s%s", (int)cut, a->norm, a->norm + a->at);
-	return account_addr_parse(text, base_r);
+	return account_addr_parse(text, base_r, NULL);
 }
 
 /* Local parts every mail domain has: postmaster (RFC 5321 4.5.1, a MUST)
@@ -233,7 +239,7 @@ static int walk_postmaster(struct walk *w, unsigned depth)
 	const char *to = w->store->config->postmaster;
 	struct account_addr t;
 
-	if (to == NULL || account_addr_parse(to, &t) == 0)
+	if (to == NULL || account_addr_parse(to, &t, NULL) != 1)
 		return 0;
 	if (depth + 1 > STORE_ALIAS_DEPTH_MAX) {
 		w->too_deep = true;
@@ -318,7 +324,7 @@ static int resolve_bare_postmaster(struct store *store, DB_TXN *txn, struct reso
 		int n = snprintf(text, sizeof(text), "postmaster@%s", d);
 		if (n > 0 && (size_t)n < sizeof(text) && text[n - 1] == '.')
 			text[n - 1] = '\0';
-		if (account_addr_parse(text, &c->addr) == 0)
+		if (account_addr_parse(text, &c->addr, NULL) != 1)
 			continue;
 		if ((r = domain_get_txn(store, txn, account_addr_domain(&c->addr), &dom, 0)) < 0)
 			return r;
@@ -377,12 +383,16 @@ static bool quoted_local_valid(const char *local, size_t len)
 static enum store_resolve_result resolve_quoted(struct store *store, const char *address,
 						const char **error_r)
 {
-	const char *at = strrchr(address, '@');
+	const char *at = strrchr(address, '@'), *why = NULL;
 	char domain[STORE_DOMAIN_MAX + 1];
-	if (at == NULL || !quoted_local_valid(address, (size_t)(at - address)) ||
-	    account_domain_parse(at + 1, domain) == 0) {
+	if (at == NULL || !quoted_local_valid(address, (size_t)(at - address))) {
 		account_refuse(store, error_r, "invalid address");
 		return STORE_RESOLVE_NO_USER;
+	}
+	int p = account_domain_parse(at + 1, domain, &why);
+	if (p <= 0) {
+		account_parse_refuse(store, error_r, p, "invalid address", why);
+		return p < 0 ? STORE_RESOLVE_ERROR : STORE_RESOLVE_NO_USER;
 	}
 	int r = store_domain_is_local(store, domain, error_r);
 	if (r < 0)
@@ -400,6 +410,7 @@ enum store_resolve_result store_resolve(struct store *store, const char *address
 {
 	struct resolve_ctx *c = calloc(1, sizeof(*c));
 	enum store_resolve_result result;
+	const char *why = NULL;
 
 	*n_r = 0;
 	if (c == NULL) {
@@ -407,9 +418,13 @@ enum store_resolve_result store_resolve(struct store *store, const char *address
 		return STORE_RESOLVE_ERROR;
 	}
 	c->bare_postmaster = strcasecmp(address, "postmaster") == 0;
-	if (!c->bare_postmaster && account_addr_parse(address, &c->addr) == 0) {
+	int p = c->bare_postmaster ? 1 : account_addr_parse(address, &c->addr, &why);
+	if (p <= 0) {
 		free(c);
-		return resolve_quoted(store, address, error_r);
+		if (p == 0 && why == NULL) /* not a dot-atom local part: maybe quoted */
+			return resolve_quoted(store, address, error_r);
+		account_parse_refuse(store, error_r, p, "invalid address", why);
+		return p < 0 ? STORE_RESOLVE_ERROR : STORE_RESOLVE_NO_USER;
 	}
 	c->w.out = targets;
 	c->w.max = max;
@@ -468,7 +483,7 @@ static int alias_add_txn(struct store *store, DB_TXN *txn, void *ctx)
 	if (n < 0)
 		return n;
 	for (int i = 0; i < n && i < STORE_ALIAS_TARGETS_MAX; i++) {
-		if (account_addr_parse(c->targets[i], &t) == 1 && strcmp(t.key, c->target.key) == 0) {
+		if (account_addr_parse(c->targets[i], &t, NULL) == 1 && strcmp(t.key, c->target.key) == 0) {
 			store_err(store, "alias %s -> %s exists already", c->source.key, c->targets[i]);
 			return 0;
 		}
@@ -502,6 +517,25 @@ static int alias_add_txn(struct store *store, DB_TXN *txn, void *ctx)
 	return 1;
 }
 
+/* The source and (unless NULL) the target of an alias command: 1, or as
+ * account_parse_refuse. */
+static int alias_parse(struct store *store, struct alias_ctx *c, const char *source,
+		       const char *target, const char **error_r)
+{
+	const char *why = NULL;
+
+	int r = account_source_parse(source, &c->source, &why);
+	if (r <= 0)
+		return account_parse_refuse(store, error_r, r,
+					    "invalid alias source (local@domain or @domain)", why);
+	if (target == NULL)
+		return 1;
+	r = account_addr_parse(target, &c->target, &why);
+	if (r <= 0)
+		return account_parse_refuse(store, error_r, r, "invalid alias target address", why);
+	return 1;
+}
+
 int store_alias_add(struct store *store, const char *source, const char *target,
 		    const char **error_r)
 {
@@ -510,11 +544,7 @@ int store_alias_add(struct store *store, const char *source, const char *target,
 
 	if (c == NULL)
 		return account_oom(store, error_r);
-	if (account_source_parse(source, &c->source) == 0)
-		r = account_refuse(store, error_r, "invalid alias source (local@domain or @domain)");
-	else if (account_addr_parse(target, &c->target) == 0)
-		r = account_refuse(store, error_r, "invalid alias target address");
-	else
+	if ((r = alias_parse(store, c, source, target, error_r)) == 1)
 		r = store_write(store, true, alias_add_txn, c, error_r);
 	free(c->w.visited);
 	free(c);
@@ -545,7 +575,7 @@ static int alias_del_txn(struct store *store, DB_TXN *txn, void *ctx)
 		return store_dberr(store, ret, "aliases.db cursor");
 	for (uint32_t op = DB_SET; (ret = cur->get(cur, &k, &v, op | DB_RMW)) == 0; op = DB_NEXT_DUP) {
 		vbuf[v.size] = '\0';
-		if (!c->all && (account_addr_parse(vbuf, &t) == 0 || strcmp(t.key, c->target.key) != 0))
+		if (!c->all && (account_addr_parse(vbuf, &t, NULL) != 1 || strcmp(t.key, c->target.key) != 0))
 			continue;
 		if ((ret = cur->del(cur, 0)) != 0)
 			break;
@@ -575,11 +605,7 @@ int store_alias_del(struct store *store, const char *source, const char *target,
 	if (c == NULL)
 		return account_oom(store, error_r);
 	c->all = target == NULL;
-	if (account_source_parse(source, &c->source) == 0)
-		r = account_refuse(store, error_r, "invalid alias source (local@domain or @domain)");
-	else if (target != NULL && account_addr_parse(target, &c->target) == 0)
-		r = account_refuse(store, error_r, "invalid alias target address");
-	else
+	if ((r = alias_parse(store, c, source, target, error_r)) == 1)
 		r = store_write(store, true, alias_del_txn, c, error_r);
 	free(c);
 	return r;
@@ -671,4 +697,62 @@ int store_alias_list(struct store *store, int (*cb)(const char *source, const ch
 	} while (stop == 0 && b.more);
 	free(b.pairs);
 	return stop != 0 ? stop : count;
+}
+
+/* ---- a domain stored in U-labels before IDNA (domain.c) ---- */
+
+/* The targets of source `from_key` moved to the same local part at `to`,
+ * each in A-labels when it parses (an old one may hold U-labels). */
+static int alias_key_move_txn(struct store *store, DB_TXN *txn, const char *from_key,
+			      const char *to, alias_addr *targets, uint32_t *merged_r)
+{
+	const char *at = strrchr(from_key, '@');
+	struct account_addr t;
+	alias_addr to_key;
+
+	if (snprintf(to_key, sizeof(to_key), "%.*s@%s", (int)(at - from_key), from_key, to) >=
+	    (int)sizeof(to_key)) {
+		store_err(store, "alias %s is too long with its domain in A-labels: delete it",
+			  from_key);
+		return 0;
+	}
+	int r = alias_targets_txn(store, txn, to_key, targets, 0, DB_RMW);
+	if (r > 0)
+		store_err(store, "aliases %s and %s are one address now: delete one of them first",
+			  from_key, to_key);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	int n = alias_targets_txn(store, txn, from_key, targets, STORE_ALIAS_TARGETS_MAX, DB_RMW);
+	for (int i = 0; i < n && i < STORE_ALIAS_TARGETS_MAX; i++) {
+		const char *target = account_addr_parse(targets[i], &t, NULL) == 1 ? t.norm
+										   : targets[i];
+		if ((r = store_put(store, DBI_ALIASES, txn, to_key, strlen(to_key), target,
+				   strlen(target), 0)) < 0)
+			return r;
+		if (r == 0) /* two old targets are one in A-labels */
+			(*merged_r)++;
+	}
+	if (n < 0)
+		return n;
+	r = store_del(store, DBI_ALIASES, txn, from_key, strlen(from_key));
+	return r < 0 ? r : 1;
+}
+
+int alias_domain_move_txn(struct store *store, DB_TXN *txn, const char *from, const char *to,
+			  uint32_t *merged_r)
+{
+	alias_addr *targets = malloc(STORE_ALIAS_TARGETS_MAX * sizeof(*targets));
+	char suffix[STORE_DOMAIN_MAX + 2];
+	account_key *keys = NULL;
+	size_t n = 0;
+
+	if (targets == NULL)
+		return store_err(store, "out of memory");
+	snprintf(suffix, sizeof(suffix), "@%s", from);
+	int r = account_keys_ending(store, txn, DBI_ALIASES, suffix, &keys, &n);
+	for (size_t i = 0; r == 1 && i < n; i++)
+		r = alias_key_move_txn(store, txn, keys[i], to, targets, merged_r);
+	free(keys);
+	free(targets);
+	return r;
 }

@@ -371,7 +371,14 @@ enum store_auth_result store_auth_login(struct store *store, const char *address
 		return STORE_AUTH_TEMPFAIL;
 	}
 	c->now = (int64_t)time(NULL);
-	if (address != NULL && account_addr_parse(address, &c->addr) == 1) {
+	const char *why = NULL;
+	int parsed = address != NULL ? account_addr_parse(address, &c->addr, &why) : 0;
+	if (parsed < 0) { /* an IDN, and libidn2 is missing: not the user's fault */
+		account_parse_refuse(store, error_r, parsed, "", why);
+		free(c);
+		return STORE_AUTH_TEMPFAIL;
+	}
+	if (parsed == 1) {
 		c->ukeylen = 2 + strlen(c->addr.key);
 		memcpy(c->ukey, "u:", 2);
 		memcpy(c->ukey + 2, c->addr.key, c->ukeylen - 2);

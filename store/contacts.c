@@ -56,6 +56,29 @@ static void lower_ascii(char *dst, const char *src)
 	*dst = '\0';
 }
 
+/* The index form of an address: its account key (the domain in A-labels,
+ * so both forms of an internationalized domain find one contact), else the
+ * address lowercased. */
+static void addr_index_form(char lower[STORE_ADDRESS_MAX + 1], const char *address)
+{
+	struct account_addr a;
+
+	if (account_addr_parse(address, &a, NULL) == 1)
+		memcpy(lower, a.key, strlen(a.key) + 1);
+	else
+		lower_ascii(lower, address);
+}
+
+/* An address as a contact keeps it: as written, the domain's ASCII letters
+ * lowercased (a U-label stays one, for people to read). */
+static void addr_shown_form(char *address)
+{
+	char *at = strrchr(address, '@');
+
+	if (at != NULL)
+		lower_ascii(at, at);
+}
+
 /* ---------------------------------------------------------------- records */
 
 static size_t contact_pack(const struct store_contact *c, uint8_t *buf)
@@ -172,7 +195,7 @@ static int addr_lookup(struct store *store, DB_TXN *txn, uint32_t user_id, const
 	size_t len;
 	if (strlen(address) > STORE_ADDRESS_MAX)
 		return 0;
-	lower_ascii(lower, address);
+	addr_index_form(lower, address);
 	int r = store_get(store, DBI_SESSIONS, txn, key, addr_key(key, user_id, lower), val,
 			  sizeof(val), &len, flags);
 	if (r == 1) {
@@ -188,7 +211,7 @@ static int addr_put(struct store *store, DB_TXN *txn, uint32_t user_id, const ch
 {
 	char lower[STORE_ADDRESS_MAX + 1];
 	uint8_t key[ADDR_KEY_MAX], val[4];
-	lower_ascii(lower, address);
+	addr_index_form(lower, address);
 	be32_put(val, id);
 	return store_put(store, DBI_SESSIONS, txn, key, addr_key(key, user_id, lower), val, 4, 0);
 }
@@ -197,7 +220,7 @@ static int addr_del(struct store *store, DB_TXN *txn, uint32_t user_id, const ch
 {
 	char lower[STORE_ADDRESS_MAX + 1];
 	uint8_t key[ADDR_KEY_MAX];
-	lower_ascii(lower, address);
+	addr_index_form(lower, address);
 	return store_del(store, DBI_SESSIONS, txn, key, addr_key(key, user_id, lower));
 }
 
@@ -279,14 +302,14 @@ static int normalize(struct store_contact *c, bool lenient, const char **error_r
 		trim(addr);
 		if (*addr == '\0')
 			continue;
-		if (account_addr_parse(addr, &a) == 0) {
+		if (account_addr_parse(addr, &a, NULL) != 1) {
 			if (lenient)
 				continue;
 			*error_r = "An address is not valid: it must look like name@example.com "
 				   "(at most 254 characters).";
 			return 0;
 		}
-		strcpy(addr, a.norm);
+		addr_shown_form(addr);
 		bool dup = false;
 		for (uint32_t k = 0; k < n; k++)
 			dup |= strcasecmp(c->addrs[k], addr) == 0;
@@ -903,24 +926,25 @@ static int collect_txn(struct store *store, DB_TXN *txn, void *ctx)
 	for (size_t i = 0; i < c->n && m.count < STORE_CONTACTS_MAX; i++) {
 		struct account_addr a;
 		uint32_t owner;
-		if (c->addresses[i] == NULL || account_addr_parse(c->addresses[i], &a) == 0)
+		if (c->addresses[i] == NULL || account_addr_parse(c->addresses[i], &a, NULL) != 1)
 			continue;
-		if ((r = addr_lookup(store, txn, c->user_id, a.norm, &owner, DB_RMW)) < 0)
+		if ((r = addr_lookup(store, txn, c->user_id, a.key, &owner, DB_RMW)) < 0)
 			return r;
 		if (r == 1)
 			continue;
 		struct store_contact *k = c->tmp;
 		memset(k, 0, sizeof(*k));
 		name_clean(k->name, c->names != NULL ? c->names[i] : NULL);
-		if (strcasecmp(k->name, a.norm) == 0)
+		snprintf(k->addrs[0], sizeof(k->addrs[0]), "%s", c->addresses[i]);
+		addr_shown_form(k->addrs[0]);
+		if (strcasecmp(k->name, k->addrs[0]) == 0)
 			k->name[0] = '\0';       /* "a@b <a@b>" */
 		k->id = m.next_id;
 		k->flags = STORE_CONTACT_COLLECTED;
 		k->created = k->updated = (int64_t)time(NULL);
 		k->naddrs = 1;
-		strcpy(k->addrs[0], a.norm);
 		if ((r = contact_write(store, txn, c->user_id, k)) < 0 ||
-		    (r = addr_put(store, txn, c->user_id, a.norm, k->id)) < 0)
+		    (r = addr_put(store, txn, c->user_id, a.key, k->id)) < 0)
 			return r;
 		m.count++;
 		m.next_id++;

@@ -1,4 +1,6 @@
-/* Local domains: the names the store accepts mail for. */
+/* Local domains: the names the store accepts mail for, keyed in A-labels,
+ * and the move of one stored in U-labels before IDNA (store_domain_migrate). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -48,6 +50,17 @@ struct domain_ctx {
 	char name[STORE_DOMAIN_MAX + 1];
 };
 
+/* `domain` in either form into c->name (A-labels): 1, or as
+ * account_parse_refuse. */
+static int domain_parse(struct store *store, const char *domain, struct domain_ctx *c,
+			const char **error_r)
+{
+	const char *why = NULL;
+	int r = account_domain_parse(domain, c->name, &why);
+
+	return r == 1 ? 1 : account_parse_refuse(store, error_r, r, "invalid domain name", why);
+}
+
 static int domain_add_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	struct domain_ctx *c = ctx;
@@ -72,10 +85,9 @@ static int domain_add_txn(struct store *store, DB_TXN *txn, void *ctx)
 int store_domain_add(struct store *store, const char *domain, const char **error_r)
 {
 	struct domain_ctx c;
+	int r = domain_parse(store, domain, &c, error_r);
 
-	if (account_domain_parse(domain, c.name) == 0)
-		return account_refuse(store, error_r, "invalid domain name");
-	return store_write(store, true, domain_add_txn, &c, error_r);
+	return r == 1 ? store_write(store, true, domain_add_txn, &c, error_r) : r;
 }
 
 static int domain_del_txn(struct store *store, DB_TXN *txn, void *ctx)
@@ -109,10 +121,9 @@ static int domain_del_txn(struct store *store, DB_TXN *txn, void *ctx)
 int store_domain_del(struct store *store, const char *domain, const char **error_r)
 {
 	struct domain_ctx c;
+	int r = domain_parse(store, domain, &c, error_r);
 
-	if (account_domain_parse(domain, c.name) == 0)
-		return account_refuse(store, error_r, "invalid domain name");
-	return store_write(store, true, domain_del_txn, &c, error_r);
+	return r == 1 ? store_write(store, true, domain_del_txn, &c, error_r) : r;
 }
 
 static int domain_is_local_txn(struct store *store, DB_TXN *txn, void *ctx)
@@ -126,10 +137,12 @@ static int domain_is_local_txn(struct store *store, DB_TXN *txn, void *ctx)
 int store_domain_is_local(struct store *store, const char *domain, const char **error_r)
 {
 	struct domain_ctx c;
+	const char *why = NULL;
+	int r = account_domain_parse(domain, c.name, &why);
 
-	if (account_domain_parse(domain, c.name) == 0)
-		return 0;
-	return store_read(store, domain_is_local_txn, &c, error_r);
+	if (r < 0)
+		return account_parse_refuse(store, error_r, r, "", why);
+	return r == 0 ? 0 : store_read(store, domain_is_local_txn, &c, error_r);
 }
 
 /* ---- listing, a batch per snapshot ---- */
@@ -200,4 +213,100 @@ int store_domain_list(struct store *store, int (*cb)(const char *domain, void *c
 	} while (stop == 0 && b.more);
 	free(b.names);
 	return stop != 0 ? stop : count;
+}
+
+/* ---- a domain stored in U-labels before IDNA ---- */
+
+int account_keys_ending(struct store *store, DB_TXN *txn, enum store_dbi dbi, const char *suffix,
+			account_key **keys_r, size_t *n_r)
+{
+	DB *db = store_db(store, dbi);
+	DBC *cur;
+	account_key kbuf, *keys = NULL;
+	DBT k = { .data = kbuf, .ulen = sizeof(kbuf) - 1, .flags = DB_DBT_USERMEM };
+	DBT v = { .flags = DB_DBT_PARTIAL }; /* keys only */
+	size_t n = 0, cap = 0, slen = strlen(suffix);
+	int ret;
+
+	*keys_r = NULL;
+	*n_r = 0;
+	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
+		return store_dberr(store, ret, "cursor");
+	while ((ret = cur->get(cur, &k, &v, DB_NEXT_NODUP)) == 0) {
+		if (k.size < slen || memcmp(kbuf + k.size - slen, suffix, slen) != 0)
+			continue;
+		if (n == cap) {
+			account_key *more = reallocarray(keys, cap + ACCOUNT_LIST_BATCH,
+							 sizeof(*keys));
+			if (more == NULL) {
+				ret = ENOMEM;
+				break;
+			}
+			keys = more;
+			cap += ACCOUNT_LIST_BATCH;
+		}
+		memcpy(keys[n], kbuf, k.size);
+		keys[n++][k.size] = '\0';
+	}
+	cur->close(cur);
+	if (ret != DB_NOTFOUND) {
+		free(keys);
+		return ret == ENOMEM ? store_err(store, "out of memory")
+				     : store_dberr(store, ret, "reading the address keys");
+	}
+	*keys_r = keys;
+	*n_r = n;
+	return 1;
+}
+
+struct migrate_ctx {
+	char from[STORE_DOMAIN_MAX + 1]; /* the U-label key */
+	char to[STORE_DOMAIN_MAX + 1];   /* its A-label form */
+	bool merged;                     /* `to` existed: its records were joined */
+};
+
+/* One transaction: a crash leaves the domain in one form or the other. */
+static int domain_migrate_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct migrate_ctx *c = ctx;
+	struct domain_rec old, rec;
+	uint32_t merged = 0;
+
+	int r = domain_get_txn(store, txn, c->from, &old, DB_RMW);
+	if (r <= 0) {
+		if (r == 0)
+			store_err(store, "no domain is stored as %s", c->from);
+		return r;
+	}
+	if ((r = domain_get_txn(store, txn, c->to, &rec, DB_RMW)) < 0)
+		return r;
+	c->merged = r == 1;
+	if (!c->merged)
+		rec = (struct domain_rec){ .id = old.id };
+	if ((r = user_domain_move_txn(store, txn, c->from, c->to, rec.id)) <= 0 ||
+	    (r = alias_domain_move_txn(store, txn, c->from, c->to, &merged)) <= 0)
+		return r;
+	rec.users += old.users;
+	rec.aliases += old.aliases > merged ? old.aliases - merged : 0;
+	if ((r = domain_put_txn(store, txn, c->to, &rec)) < 0 ||
+	    (r = store_del(store, DBI_DOMAINS, txn, c->from, strlen(c->from))) < 0)
+		return r;
+	return 1;
+}
+
+int store_domain_migrate(struct store *store, const char *domain,
+			 char ascii_r[STORE_DOMAIN_MAX + 1], const char **error_r)
+{
+	struct migrate_ctx c;
+	const char *why = NULL;
+
+	if (account_domain_legacy(domain, c.from) == 0)
+		return account_refuse(store, error_r, "not a domain in U-label form: nothing to "
+				      "migrate");
+	int r = account_domain_parse(domain, c.to, &why);
+	if (r <= 0)
+		return account_parse_refuse(store, error_r, r, "invalid domain name", why);
+	if ((r = store_write(store, true, domain_migrate_txn, &c, error_r)) == 1)
+		memcpy(ascii_r, c.to, sizeof(c.to));
+	return r;
 }

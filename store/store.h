@@ -80,14 +80,32 @@ struct store_user {
 	int64_t created;
 };
 
-/* Domains: names lowercased; 1 added, 0 already there, -1 error. */
+/* Domains: names lowercased, an internationalized one in its A-labels
+ * (IDNA2008: "müller-bau.de" is stored as "xn--mller-bau-q9a.de", and either
+ * form names it here and in every address). -1 is also the answer when a
+ * name needs libidn2 and it cannot be loaded (*error_r names the package).
+ * 1 added, 0 already there or invalid (*error_r says why), -1 error. */
 int store_domain_add(struct store *store, const char *domain, const char **error_r);
 /* 1 deleted, 0 no such domain; refuses (0 with *error_r set) while users exist. */
 int store_domain_del(struct store *store, const char *domain, const char **error_r);
 int store_domain_list(struct store *store, int (*cb)(const char *domain, void *ctx), void *ctx,
 		      const char **error_r);
-/* 1 if `domain` is local, 0 if not. */
+/* 1 if `domain` is local, 0 if not (or not a valid domain). */
 int store_domain_is_local(struct store *store, const char *domain, const char **error_r);
+/* `domain` as the store names it (lowercased, A-labels) into dst: 1, 0 not
+ * a valid (internationalized) domain name, -1 libidn2 cannot be loaded;
+ * *error_r says why (a static or per-thread string). */
+int store_domain_ascii(const char *domain, char dst[STORE_DOMAIN_MAX + 1], const char **error_r);
+/* For display: `domain` with its A-labels decoded to UTF-8 into dst: 1, or 0
+ * (dst "") when it has none or they cannot be decoded. */
+int store_domain_unicode(const char *domain, char *dst, size_t size);
+/* A domain stored in U-labels by a version before IDNA (its records are
+ * out of reach of the names above: 'store check' reports them) moved with
+ * its users and aliases to its A-label form, joined to it if that exists
+ * (refused when an address exists in both). 1 (ascii_r: the new name), 0
+ * refused, -1 error. */
+int store_domain_migrate(struct store *store, const char *domain,
+			 char ascii_r[STORE_DOMAIN_MAX + 1], const char **error_r);
 
 /* Users. The domain must exist. Creates INBOX, Sent, Drafts, Trash, Junk,
  * Archive in the same transaction. `password` is hashed here (password.h);
@@ -106,6 +124,9 @@ int store_user_disable(struct store *store, const char *address, bool disabled,
 /* Whether `address` is one a user or alias could have (local@domain, within
  * the length limits): what store_user_add refuses as "invalid address". */
 bool store_address_valid(const char *address);
+/* The same with the reason: 1 valid, 0 invalid, -1 its domain needs
+ * libidn2, which cannot be loaded; *error_r says why on 0 and -1. */
+int store_address_check(const char *address, const char **error_r);
 /* Whether two addresses are one mailbox for another server (RFC 5321 2.4):
  * the local part exactly, the domain in any case. (Ours compare the local
  * part in any case too: store_user_find.) */

@@ -179,6 +179,16 @@ static int user_add_txn(struct store *store, DB_TXN *txn, void *ctx)
 	return 1;
 }
 
+/* A user's address, either domain form: 1, 0 refused, -1 (libidn2 missing). */
+static int user_addr_parse(struct store *store, const char *address, struct account_addr *addr_r,
+			   const char **error_r)
+{
+	const char *why = NULL;
+	int r = account_addr_parse(address, addr_r, &why);
+
+	return r == 1 ? 1 : account_parse_refuse(store, error_r, r, "invalid address", why);
+}
+
 int store_user_add(struct store *store, const char *address, const char *password,
 		   const char *hash, const char **error_r)
 {
@@ -187,10 +197,8 @@ int store_user_add(struct store *store, const char *address, const char *passwor
 
 	if (c == NULL)
 		return account_oom(store, error_r);
-	if (account_addr_parse(address, &c->addr) == 0) {
-		r = account_refuse(store, error_r, "invalid address");
+	if ((r = user_addr_parse(store, address, &c->addr, error_r)) <= 0)
 		goto out;
-	}
 	/* The slow hash is computed before the transaction, never inside. */
 	if ((r = user_hash_make(store, password, hash, c->rec.hash, error_r)) <= 0)
 		goto out;
@@ -245,9 +253,7 @@ int store_user_del(struct store *store, const char *address, const char **error_
 
 	if (c == NULL)
 		return account_oom(store, error_r);
-	if (account_addr_parse(address, &c->addr) == 0)
-		r = account_refuse(store, error_r, "invalid address");
-	else
+	if ((r = user_addr_parse(store, address, &c->addr, error_r)) == 1)
 		r = store_write(store, true, user_del_txn, c, error_r);
 	/* the user's IMAP IDLE sessions wake and find their mailbox gone */
 	for (size_t i = 0; r == 1 && i < c->nmailboxes; i++)
@@ -293,9 +299,7 @@ static int user_update(struct store *store, const char *address, struct user_ctx
 {
 	int r;
 
-	if (account_addr_parse(address, &c->addr) == 0)
-		r = account_refuse(store, error_r, "invalid address");
-	else
+	if ((r = user_addr_parse(store, address, &c->addr, error_r)) == 1)
 		r = store_write(store, true, user_update_txn, c, error_r);
 	password_wipe(c->rec.hash, sizeof(c->rec.hash));
 	free(c);
@@ -377,9 +381,10 @@ int store_user_find(struct store *store, const char *address, struct store_user 
 		    const char **error_r)
 {
 	struct user_ctx c;
+	int r = user_addr_parse(store, address, &c.addr, error_r);
 
-	if (account_addr_parse(address, &c.addr) == 0)
-		return account_refuse(store, error_r, "invalid address");
+	if (r <= 0)
+		return r;
 	return user_lookup(store, &c, user_find_txn, user_r, error_r);
 }
 
@@ -472,9 +477,12 @@ int store_user_list(struct store *store, const char *domain,
 	int count = 0, stop = 0;
 
 	if (domain != NULL) {
+		const char *why = NULL;
+		int r = account_domain_parse(domain, b.suffix + 1, &why);
+
 		b.suffix[0] = '@';
-		if (account_domain_parse(domain, b.suffix + 1) == 0)
-			return account_refuse(store, error_r, "invalid domain name");
+		if (r <= 0)
+			return account_parse_refuse(store, error_r, r, "invalid domain name", why);
 	}
 	b.users = calloc(ACCOUNT_LIST_BATCH, sizeof(*b.users));
 	if (b.users == NULL)
@@ -490,4 +498,60 @@ int store_user_list(struct store *store, const char *domain,
 	} while (stop == 0 && b.more);
 	free(b.users);
 	return stop != 0 ? stop : count;
+}
+
+/* ---- a domain stored in U-labels before IDNA (domain.c) ---- */
+
+/* The user of key `from_key` moved to the same local part at `to`. */
+static int user_key_move_txn(struct store *store, DB_TXN *txn, const char *from_key,
+			     const char *to, uint32_t domain_id)
+{
+	const char *at = strrchr(from_key, '@');
+	account_key to_key;
+	struct user_rec rec;
+	uint8_t idkey[4];
+	uint32_t id, other;
+
+	if (snprintf(to_key, sizeof(to_key), "%.*s@%s", (int)(at - from_key), from_key, to) >=
+	    (int)sizeof(to_key)) {
+		store_err(store, "user %s is too long with its domain in A-labels: delete it",
+			  from_key);
+		return 0;
+	}
+	int r = user_id_by_key_txn(store, txn, to_key, &other, DB_RMW);
+	if (r == 1)
+		store_err(store, "users %s and %s are one address now: delete one of them first",
+			  from_key, to_key);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	if ((r = user_id_by_key_txn(store, txn, from_key, &id, DB_RMW)) <= 0 ||
+	    (r = user_rec_get_txn(store, txn, id, &rec, DB_RMW)) <= 0)
+		return r < 0 ? r : store_err(store, "users.db: user %s is missing", from_key);
+	/* the local part as created, the domain as the key now says */
+	size_t local = (size_t)(at - from_key);
+	snprintf(rec.user.address + local, sizeof(rec.user.address) - local, "@%s", to);
+	rec.user.domain_id = domain_id;
+	be32_put(idkey, id);
+	if ((r = user_rec_put_txn(store, txn, &rec)) >= 0 &&
+	    (r = store_put(store, DBI_USER_BY_ADDR, txn, to_key, strlen(to_key), idkey, 4,
+			   0)) >= 0 &&
+	    (r = store_del(store, DBI_USER_BY_ADDR, txn, from_key, strlen(from_key))) >= 0)
+		r = authfail_forget_txn(store, txn, from_key);
+	password_wipe(rec.hash, sizeof(rec.hash));
+	return r < 0 ? r : 1;
+}
+
+int user_domain_move_txn(struct store *store, DB_TXN *txn, const char *from, const char *to,
+			 uint32_t domain_id)
+{
+	char suffix[STORE_DOMAIN_MAX + 2];
+	account_key *keys;
+	size_t n;
+
+	snprintf(suffix, sizeof(suffix), "@%s", from);
+	int r = account_keys_ending(store, txn, DBI_USER_BY_ADDR, suffix, &keys, &n);
+	for (size_t i = 0; r == 1 && i < n; i++)
+		r = user_key_move_txn(store, txn, keys[i], to, domain_id);
+	free(keys);
+	return r;
 }

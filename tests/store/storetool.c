@@ -35,6 +35,10 @@
  *            record counts one user more)
  *   stats    --config F [--env-only]           (store_stats; --env-only: log,
  *            transaction and lock figures without walking every database)
+ *   legacy   --config F --domain D
+ *            keys domain D (an IDN, stored in A-labels) with its users and
+ *            aliases in U-labels, as a version before IDNA stored it, for
+ *            `store check` and `domain migrate` to find
  *
  * Exit status: 0 done, 1 a check failed, 2 usage, 75 temporary store error.
  * It includes store internals (store_int.h, mailbox.h, body.h): it is a test
@@ -887,7 +891,7 @@ static int damage_txn(struct store *st, DB_TXN *txn, void *ctx)
 	uint32_t messages;
 	struct pack p;
 	int r;
-	if (account_addr_parse(d->user.address, &addr) != 1)
+	if (account_addr_parse(d->user.address, &addr, NULL) != 1)
 		return store_err(st, "bad address %s", d->user.address);
 	be32_put(key, d->user.id);
 	if (strcmp(d->record, "usage") == 0) {
@@ -950,6 +954,40 @@ static int cmd_damage(const struct opts *o)
 	return 0;
 }
 
+/* The migration's own steps, the other way: A-labels to U-labels. */
+static int legacy_txn(struct store *st, DB_TXN *txn, void *ctx)
+{
+	const char *const *names = ctx; /* A-label form, U-label form */
+	struct domain_rec dom;
+	uint32_t merged = 0;
+	int r = domain_get_txn(st, txn, names[0], &dom, DB_RMW);
+
+	if (r <= 0)
+		return r < 0 ? r : store_err(st, "no domain %s", names[0]);
+	if ((r = user_domain_move_txn(st, txn, names[0], names[1], dom.id)) <= 0 ||
+	    (r = alias_domain_move_txn(st, txn, names[0], names[1], &merged)) <= 0 ||
+	    (r = domain_put_txn(st, txn, names[1], &dom)) < 0)
+		return r;
+	return store_del(st, DBI_DOMAINS, txn, names[0], strlen(names[0]));
+}
+
+static int cmd_legacy(const struct opts *o)
+{
+	char ascii[STORE_DOMAIN_MAX + 1], unicode[STORE_DOMAIN_MAX + 1];
+	const char *error = NULL, *names[2] = { ascii, unicode };
+
+	if (o->domain == NULL)
+		die(EXIT_USAGE, "legacy", "needs --domain");
+	if (store_domain_ascii(o->domain, ascii, &error) != 1 ||
+	    store_domain_unicode(ascii, unicode, sizeof(unicode)) != 1)
+		die(EXIT_USAGE, o->domain, "not an internationalized domain name");
+	open_store(o);
+	if (store_write(store, true, legacy_txn, names, &error) <= 0)
+		die(EXIT_TEMPFAIL, "legacy", error);
+	store_close(&store);
+	return 0;
+}
+
 static int cmd_stats(const struct opts *o)
 {
 	const char *error = NULL;
@@ -971,6 +1009,7 @@ static const struct {
 	{ "open", cmd_open }, { "status", cmd_status }, { "hashtime", cmd_hashtime },
 	{ "maintain", cmd_maintain }, { "check", cmd_check }, { "orphans", cmd_orphans },
 	{ "setformat", cmd_setformat }, { "damage", cmd_damage }, { "stats", cmd_stats },
+	{ "legacy", cmd_legacy },
 };
 
 enum {

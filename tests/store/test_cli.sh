@@ -336,6 +336,40 @@ chmod 644 "$T/badpm.conf"
 check "postmaster that is no address" 78 "$PB" --config "$T/badpm.conf" domain list
 expect_grep "postmaster that is no address: FILE:LINE: what" "badpm.conf:1: postmaster: expected an address" "$err"
 
+# ---- internationalized domain names (IDNA2008: either form is one domain)
+U=$(printf 'm\303\274ller-bau.test')   # müller-bau.test
+A=xn--mller-bau-q9a.test
+check "domain add in U-labels" 0 pb domain add "$U"
+expect_grep "domain add says both forms" "^pillarbox: domain $A ($U) added\$" "$err"
+check "domain add of its A-label" 65 pb domain add "$A"
+expect_grep "it is the same domain" "^pillarbox: domain $A exists already\$" "$err"
+check "user add in U-labels" 0 sh -c 'printf "pw\n" | "$@"' sh "$PB" --config "$conf" user add "sam@$U"
+check "user add in A-labels is the same user" 65 "$PB" --config "$conf" user add "Sam@$A" </dev/null
+expect_grep "the user exists" "^pillarbox: user Sam@$A exists already\$" "$err"
+check "user add of an invalid IDN, no input" 65 "$PB" --config "$conf" \
+	user add "x@a$(printf '\342\230\203').test" </dev/null
+expect_grep "an invalid IDN is refused with the reason" "IDNA2008: string contains a disallowed" "$err"
+check "user list of the domain in U-labels" 0 pb user list "$U"
+expect_grep "user list shows the address as stored" "^sam@$A${TAB}enabled${TAB}" "$out"
+check "alias add in A-labels" 0 pb alias add "info@$A" "sam@$U"
+check "deliver in U-labels through the alias" 0 sh -c 'printf "%s" "$0" | "$@"' "$msg" \
+	"$PB" --config "$conf" deliver "info@$U"
+check "domain list with an IDN" 0 pb domain list
+expect_grep "domain list: the A-label, a tab, the U-label" "^$A${TAB}$U\$" "$out"
+expect_grep "ASCII domains as before" "^other.test\$" "$out"
+# A store from before IDNA kept the domain in U-labels: out of reach now.
+check "legacy store made" 0 "$top_builddir/tests/store/storetool" legacy --config "$conf" --domain "$A"
+check "a user of a U-label domain is out of reach" 67 pb mailbox list "sam@$U"
+check "store check finds the U-label domain" 65 pb store check
+expect_grep "store check says how to move it" \
+	"^domain $U is stored in U-labels (from before IDNA): its users and aliases get no mail until moved to $A: pillarbox domain migrate $U\$" "$out"
+check "domain migrate of an ASCII domain" 65 pb domain migrate other.test
+check "domain migrate" 0 pb domain migrate "$U"
+expect_grep "domain migrate says where" "^pillarbox: domain $U moved to $A with its users and aliases\$" "$err"
+check "store check after the migration" 0 pb store check
+check "the moved user's mail" 0 pb mailbox list "sam@$U"
+expect_grep "the moved user has the message" "^INBOX${TAB}1${TAB}" "$out"
+
 echo "1..$n"
 echo "$((n - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -135,6 +135,10 @@ static void test_invalid(void **state)
 	assert_int_equal(store_contact_add(f->store, 7, contact("Jürgen Weiß", "", 1,
 								 "jürgen@münchen.example"), &id, &err), 1);
 	assert_int_equal(store_contact_known(f->store, 7, "jürgen@münchen.example", &err), 1);
+	/* either form of the IDN finds it; it keeps the form people read */
+	assert_int_equal(store_contact_known(f->store, 7, "jürgen@XN--MNCHEN-3YA.example", &err), 1);
+	assert_int_equal(store_contact_get(f->store, 7, id, &got, &err), 1);
+	assert_string_equal(got.addrs[0], "jürgen@münchen.example");
 	assert_int_equal(store_contacts_count(f->store, 7, &err), 3);
 }
 
