@@ -301,6 +301,14 @@ out:
 	return code;
 }
 
+/* A panic ends the process from inside the store (store_panic), after a
+ * line to syslog only: the administrator at the terminal is told too. */
+static void admin_panic(void)
+{
+	fputs("pillarbox: the store stopped this command (an environment panic: another "
+	      "process recovers the store, or a write failed); try again in a moment\n", stderr);
+}
+
 int main(int argc, char **argv)
 {
 	const struct admin_noun *noun;
@@ -309,6 +317,7 @@ int main(int argc, char **argv)
 	int i = 1, nargs;
 
 	log_open("pillarbox");
+	store_set_panic_hook(admin_panic);
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			admin_usage(stdout);

@@ -175,7 +175,10 @@ void imap_store_error(struct imap_session *s, struct imap_cmd *cmd, const char *
 			  ? log_safe(safe, sizeof(safe), cmd->name, strlen(cmd->name))
 			  : "-",
 		  error != NULL ? error : "unknown");
-	imap_tagged(s, cmd, "NO", "[UNAVAILABLE] Temporary server failure, try again later");
+	/* A full disk is temporary and not the user's quota (RFC 5530). */
+	imap_tagged(s, cmd, "NO", store_error_no_space(s->store)
+		    ? "[UNAVAILABLE] Not enough disk space on the server, try again later"
+		    : "[UNAVAILABLE] Temporary server failure, try again later");
 }
 
 /* --------------------------------------------------------------- reading */

@@ -154,8 +154,14 @@ int pop3_maildrop_update(struct pop3_session *s, const char **error_r)
 		return -1;
 	}
 	if (pop3_mark_seen(s, uids, error_r) < 0) {
-		free(uids);
-		return -1;
+		/* \Seen is advisory; the deletions free space, so on a full
+		 * disk they go ahead without it. */
+		if (!store_error_no_space(s->store)) {
+			free(uids);
+			return -1;
+		}
+		log_warning("user=<%s>: retrieved messages not marked seen: %s",
+			    s->account.address, *error_r);
 	}
 	for (uint32_t i = 0; i < s->nmsgs; i++) {
 		if (s->msgs[i].deleted)

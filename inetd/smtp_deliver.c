@@ -20,6 +20,8 @@
 #include "smtp_data.h"
 #include "smtp_header.h"
 
+#define SMTP_REPLY_NOSPACE "452 4.3.1 Insufficient system storage, try again later"
+
 /* Why a message is refused, in the order the checks are made. */
 enum smtp_msg_error {
 	SMTP_MSG_OK,
@@ -30,6 +32,7 @@ enum smtp_msg_error {
 	SMTP_MSG_HEADER_TOO_BIG, /* submission: header past SMTP_HEADER_MAX */
 	SMTP_MSG_LOOP,           /* too many Received: fields */
 	SMTP_MSG_TEMPFAIL,       /* writing the body failed */
+	SMTP_MSG_NOSPACE,        /* the store's file system is full */
 };
 
 struct smtp_msg {
@@ -89,6 +92,13 @@ static size_t smtp_msg_prefix(struct smtp_msg *m, char *buf, size_t size)
 	return len;
 }
 
+/* A store failure: the temporary error it is (RFC 3463 4.3.1 for a full
+ * disk, as Postfix answers). */
+static enum smtp_msg_error smtp_msg_tempfail(struct smtp_session *s)
+{
+	return store_error_no_space(s->store) ? SMTP_MSG_NOSPACE : SMTP_MSG_TEMPFAIL;
+}
+
 static void smtp_msg_fail(struct smtp_msg *m, enum smtp_msg_error error)
 {
 	if (m->error == SMTP_MSG_OK)
@@ -108,7 +118,7 @@ static void smtp_msg_write(struct smtp_msg *m, const char *data, size_t len)
 		smtp_msg_fail(m, SMTP_MSG_TOO_BIG);
 	} else if (r < 0) {
 		m->store_error = error;
-		smtp_msg_fail(m, SMTP_MSG_TEMPFAIL);
+		smtp_msg_fail(m, smtp_msg_tempfail(m->s));
 	}
 }
 
@@ -212,6 +222,8 @@ static const char *smtp_msg_reply(enum smtp_msg_error error)
 		return "554 5.6.0 Message refused: header too large";
 	case SMTP_MSG_LOOP:
 		return "554 5.4.6 Too many hops: mail loop detected";
+	case SMTP_MSG_NOSPACE:
+		return SMTP_REPLY_NOSPACE;
 	default:
 		return "451 4.3.0 Local error in processing, try again later";
 	}
@@ -248,7 +260,7 @@ static int smtp_msg_commit(struct smtp_msg *m)
 	}
 	if (m->error != SMTP_MSG_OK) {
 		smtp_msg_log(m, "refused", smtp_msg_reply(m->error));
-		if (m->error == SMTP_MSG_TEMPFAIL) {
+		if (m->error == SMTP_MSG_TEMPFAIL || m->error == SMTP_MSG_NOSPACE) {
 			log_error("id=%s body: %s", s->txn.id,
 				  m->store_error != NULL ? m->store_error : "error");
 			smtp_reply(s, smtp_msg_reply(m->error));
@@ -261,7 +273,7 @@ static int smtp_msg_commit(struct smtp_msg *m)
 	if (r <= 0) {
 		smtp_watchdog(s, false);
 		smtp_msg_log(m, r == 0 ? "refused" : "tempfail", error);
-		smtp_reply(s, smtp_msg_reply(r == 0 ? SMTP_MSG_TOO_BIG : SMTP_MSG_TEMPFAIL));
+		smtp_reply(s, smtp_msg_reply(r == 0 ? SMTP_MSG_TOO_BIG : smtp_msg_tempfail(s)));
 		return 0;
 	}
 	memset(&d, 0, sizeof(d));
@@ -295,7 +307,7 @@ static int smtp_msg_commit(struct smtp_msg *m)
 	}
 	smtp_msg_log(m, "tempfail", error);
 	log_error("id=%s deliver: %s", s->txn.id, error != NULL ? error : "store error");
-	smtp_reply(s, "451 4.3.0 Local error in processing, try again later");
+	smtp_reply(s, smtp_msg_reply(smtp_msg_tempfail(s)));
 	return 0;
 }
 
@@ -364,6 +376,15 @@ int smtp_cmd_data(struct smtp_session *s, char *args, size_t len)
 		free(m.hdr);
 		free(m.out);
 		smtp_reply(s, "451 4.3.0 Out of memory, try again later");
+		return 0;
+	}
+	/* Not even started when the store has no room (RFC 5321 allows 452
+	 * for DATA): the client keeps the message rather than send it in vain. */
+	if (store_space_check(s->store, s->txn.declared_size, &error) == 0) {
+		log_error("id=%s %s", s->txn.id, error);
+		free(m.hdr);
+		free(m.out);
+		smtp_reply(s, SMTP_REPLY_NOSPACE);
 		return 0;
 	}
 	if (store_body_create(s->store, &m.writer, &error) < 0) {

@@ -302,6 +302,20 @@ static void auth_unlock_address(int *fd)
 	*fd = -1;
 }
 
+/* Counts the attempt as a failure before or after its check. A full disk
+ * must not lock everybody out (SECURITY.md 9: throttle, never lock): when
+ * the count cannot be written for want of space, the attempt goes on
+ * uncounted, still delayed. 1 counted, 0 not (so), -1 store error. */
+static int auth_count(struct store *store, struct auth_ctx *c, const char **error_r)
+{
+	if (store_write(store, false, auth_reserve_txn, c, error_r) >= 0)
+		return 1;
+	if (!store_error_no_space(store))
+		return -1;
+	log_warning("store: a login attempt was not counted: %s", store_last_error(store));
+	return 0;
+}
+
 static enum store_auth_result auth_login(struct store *store, struct auth_ctx *c,
 					 const char *password, struct store_user *user_r,
 					 const char **error_r)
@@ -322,7 +336,8 @@ static enum store_auth_result auth_login(struct store *store, struct auth_ctx *c
 	 * together: the IP has failures (its attempts are not serialised),
 	 * or the address could not be locked. */
 	if (lock < 0 || c->ip.failures > 0) {
-		if (store_write(store, false, auth_reserve_txn, c, error_r) < 0) {
+		int counted = auth_count(store, c, error_r);
+		if (counted < 0) {
 			auth_unlock_address(&lock);
 			return STORE_AUTH_TEMPFAIL;
 		}
@@ -331,7 +346,7 @@ static enum store_auth_result auth_login(struct store *store, struct auth_ctx *c
 			account_refuse(store, error_r, "too many failed logins: try again later");
 			return STORE_AUTH_THROTTLED;
 		}
-		c->reserved = true;
+		c->reserved = counted == 1;
 	}
 	/* 3. The slow check, outside any transaction. */
 	bool ok = false;
@@ -349,7 +364,7 @@ static enum store_auth_result auth_login(struct store *store, struct auth_ctx *c
 		return STORE_AUTH_OK;
 	}
 	/* 4. A failure not counted yet is counted now, before the lock goes. */
-	if (!c->reserved && store_write(store, false, auth_reserve_txn, c, error_r) < 0) {
+	if (!c->reserved && auth_count(store, c, error_r) < 0) {
 		auth_unlock_address(&lock);
 		return STORE_AUTH_TEMPFAIL;
 	}

@@ -109,8 +109,12 @@ static int writer_open(struct store_body_writer *w)
 		snprintf(h + 2 * i, 3, "%02x", rnd[i]);
 	snprintf(w->tmppath, sizeof(w->tmppath), "%s/tmp/%s.%d", w->store->blobs, h, (int)getpid());
 	w->fd = open(w->tmppath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-	if (w->fd < 0)
-		return store_err(w->store, "%s: %s", w->tmppath, strerror(errno));
+	if (w->fd < 0) {
+		int err = errno;
+		store_syserr(w->store, err, "%s: %s", w->tmppath, strerror(err));
+		w->tmppath[0] = '\0';   /* not ours to remove */
+		return -1;
+	}
 	return 0;
 }
 
@@ -124,7 +128,8 @@ static int writer_flush(struct store_body_writer *w)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return store_err(w->store, "writing %s: %s", w->tmppath, strerror(errno));
+			return store_syserr(w->store, errno, "writing %s: %s", w->tmppath,
+					    strerror(errno));
 		}
 		off += (size_t)n;
 	}
@@ -221,11 +226,29 @@ void store_body_abort(struct store_body_writer **writerp)
 	if (w == NULL)
 		return;
 	*writerp = NULL;
-	if (w->fd >= 0) {
+	if (w->fd >= 0)
 		close(w->fd);
+	if (w->tmppath[0] != '\0')
 		unlink(w->tmppath);
-	}
 	free(w);
+}
+
+/* The file's bytes on disk: fsync, then close, both checked. A write that
+ * succeeded can still fail here (ENOSPC or EIO from ext4's delayed
+ * allocation or a thin-provisioned disk, NFS reporting at close): then
+ * the body is not stored. The file stays for the abort to remove. */
+static int writer_sync_close(struct store_body_writer *w)
+{
+	int fd = w->fd;
+	w->fd = -1;
+	if (fsync(fd) < 0) {
+		int err = errno;
+		close(fd);
+		return store_syserr(w->store, err, "fsync %s: %s", w->tmppath, strerror(err));
+	}
+	if (close(fd) < 0)
+		return store_syserr(w->store, errno, "closing %s: %s", w->tmppath, strerror(errno));
+	return 0;
 }
 
 static int fsync_dir(const char *path)
@@ -330,32 +353,31 @@ int store_body_finish(struct store_body_writer **writerp, struct store_body **bo
 	map = MAP_FAILED;
 	if (!in_file && (writer_open(w) < 0 || writer_flush(w) < 0))
 		goto fail;
-
-	if (fsync(w->fd) < 0) {
-		store_err(store, "fsync %s: %s", w->tmppath, strerror(errno));
+	/* Its blocks are counted now: room must be left for the database. */
+	if (store_space_check(store, 0, error_r) == 0 || writer_sync_close(w) < 0)
 		goto fail;
-	}
 	hex(body->id, h);
 	if (make_dirs(store, h) < 0) {
-		store_err(store, "creating %s/%.2s/%.2s: %s", store->blobs, h, h + 2, strerror(errno));
+		store_syserr(store, errno, "creating %s/%.2s/%.2s: %s", store->blobs, h, h + 2,
+			     strerror(errno));
 		goto fail;
 	}
 	body_path(store, body->id, path, sizeof(path));
 	if (rename(w->tmppath, path) < 0) {
-		store_err(store, "rename %s: %s", path, strerror(errno));
+		store_syserr(store, errno, "rename %s: %s", path, strerror(errno));
 		goto fail;
 	}
+	w->tmppath[0] = '\0';
 	snprintf(dir, sizeof(dir), "%s/%.2s/%.2s", store->blobs, h, h + 2);
 	if (body->mime_len > BODY_MIME_INLINE_MAX && body_mime_write(body, dir) < 0) {
 		unlink(path);
 		goto fail;
 	}
 	if (fsync_dir(dir) < 0) {
-		store_err(store, "fsync %s: %s", dir, strerror(errno));
+		store_syserr(store, errno, "fsync %s: %s", dir, strerror(errno));
 		unlink(path);
 		goto fail;
 	}
-	close(w->fd);
 	free(w);
 	*writerp = NULL;
 	*body_r = body;
@@ -509,12 +531,13 @@ void body_data_release(struct store *store, const struct store_body *body)
 {
 	if (body->inline_data == NULL)
 		return;
-	/* The caller's error message outlives this transaction. */
+	/* The caller's error (and its kind) outlives this transaction. */
 	char saved[512];
+	int kind = store_error_no_space(store) ? ENOSPC : 0;
 	snprintf(saved, sizeof(saved), "%s", store_last_error(store));
 	const char *error;
 	(void)store_write_lazy(store, release_txn, (void *)body->id, &error);
-	store_err(store, "%s", saved);
+	store_syserr(store, kind, "%s", saved);
 }
 
 /* Ids of body_id_make carry their creation time; older random ids give

@@ -20,14 +20,14 @@ int body_mime_write(struct store_body *body, const char *dir)
 	snprintf(path, sizeof(path), "%s/%s.mime", dir, hexid);
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (fd < 0)
-		return store_err(body->store, "%s: %s", path, strerror(errno));
+		return store_syserr(body->store, errno, "%s: %s", path, strerror(errno));
 	size_t off = 0;
 	while (off < body->mime_len) {
 		ssize_t n = write(fd, (char *)body->mime + off, body->mime_len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			store_err(body->store, "writing %s: %s", path, strerror(errno));
+			store_syserr(body->store, errno, "writing %s: %s", path, strerror(errno));
 			close(fd);
 			unlink(path);
 			return -1;
@@ -35,12 +35,16 @@ int body_mime_write(struct store_body *body, const char *dir)
 		off += (size_t)n;
 	}
 	if (fsync(fd) < 0) {
-		store_err(body->store, "fsync %s: %s", path, strerror(errno));
+		store_syserr(body->store, errno, "fsync %s: %s", path, strerror(errno));
 		close(fd);
 		unlink(path);
 		return -1;
 	}
-	close(fd);
+	if (close(fd) < 0) {
+		store_syserr(body->store, errno, "closing %s: %s", path, strerror(errno));
+		unlink(path);
+		return -1;
+	}
 	return 0;
 }
 

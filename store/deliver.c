@@ -247,7 +247,9 @@ int store_deliver(struct store *store, const struct store_delivery *delivery, bo
 		r = 0;
 		goto out;
 	}
-	r = body_data_prestore(store, delivery->body, error_r);
+	r = store_space_check(store, 0, error_r) == 1 ? 1 : -1;
+	if (r == 1)
+		r = body_data_prestore(store, delivery->body, error_r);
 	if (r == 1) {
 		r = store_write(store, true, deliver_txn, c, error_r);
 		if (r != 1)

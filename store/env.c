@@ -389,17 +389,14 @@ static int env_open_retrying(struct store *store, uint32_t extra)
  * but then it tells us of every slot but the first.) Written over a partial
  * record if there is one, so the slots stay aligned. Checked under the
  * registry's lock: a recovery in progress removes and remakes the regions. */
-static void env_force_recovery_if_no_regions(struct store *store)
+static void env_force_recovery_if_no_regions(struct store *store, const char *region)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 1, .l_len = 1 };
 	static const char dead_slot[] = "                       0\n"; /* BDB's "%24lu\n" */
 	const off_t slot = (off_t)(sizeof(dead_slot) - 1);
-	char region[1024];
 	struct stat st;
 
-	/* one access() on every open: no allocation on a connection's start */
-	if ((size_t)snprintf(region, sizeof(region), "%s/__db.001", store->home) >= sizeof(region) ||
-	    store->registry_fd < 0 || access(region, F_OK) == 0 || errno != ENOENT)
+	if (store->registry_fd < 0)
 		return;
 	while (fcntl(store->registry_fd, F_SETLKW, &fl) < 0) {
 		if (errno != EINTR)
@@ -413,16 +410,48 @@ static void env_force_recovery_if_no_regions(struct store *store)
 	fcntl(store->registry_fd, F_SETLK, &fl);
 }
 
+/* Looks at the first region file, __db.001 (its path in `path`): 1 it is
+ * there (*st), 0 it is not, -1 cannot tell (a path too long to look at is
+ * left alone). One stat() on every open: no allocation on a connection's
+ * start. */
+static int env_region_stat(struct store *store, char *path, size_t size, struct stat *st)
+{
+	if ((size_t)snprintf(path, size, "%s/__db.001", store->home) >= size)
+		return -1;
+	if (stat(path, st) == 0)
+		return 1;
+	return errno == ENOENT ? 0 : -1;
+}
+
+/* Regions with holes were made by this open (a new store, a recovery) or
+ * by another process's at the same moment: their disk blocks are reserved
+ * now (space.c). Reserved ones have blocks past their end. Not for the
+ * check's copy, which no other process shares: a SIGBUS there ends only
+ * the check, and its copy already needs room. */
+static void env_regions_check(struct store *store)
+{
+	char region[1024];
+	struct stat st;
+	if (!store->copy && env_region_stat(store, region, sizeof(region), &st) == 1 &&
+	    (uint64_t)st.st_blocks * 512 < (uint64_t)st.st_size)
+		store_regions_reserve(store);
+}
+
 static int env_open(struct store *store, uint32_t extra)
 {
+	char region[1024];
+	struct stat st;
 	if (store->registry_fd < 0)
 		store->registry_fd = registry_open(store);
-	env_force_recovery_if_no_regions(store);
+	if (env_region_stat(store, region, sizeof(region), &st) == 0)
+		env_force_recovery_if_no_regions(store, region);
 	env_registry_fd = store->registry_fd;
 	env_opening = 1;
 	int ret = env_open_retrying(store, extra);
 	env_opening = 0;
 	env_registry_fd = -1;
+	if (ret == 0)
+		env_regions_check(store);
 	return ret;
 }
 
@@ -503,6 +532,8 @@ static int db_open_one(struct store *store, DB_TXN *txn, enum store_dbi i, bool 
 				  store->config->user);
 		else if (ret == DB_RUNRECOVERY)
 			store_dberr(store, ret, spec->file);
+		else if (ret == ENOSPC || ret == EDQUOT)
+			store_dberr(store, ret, path ? path : spec->file);
 		else
 			store_err(store, "%s is damaged or not a Pillarbox database (%s): move it away "
 				  "and restore the store from a backup ('pillarbox store restore DIR')",
@@ -656,6 +687,7 @@ int store_open_home(const struct config *config, const char *home, bool threaded
 		return -1;
 	}
 	if (home != NULL) {
+		store->copy = true;
 		free(store->home);
 		store->home = strdup(home);
 		if (store->home == NULL) {

@@ -957,6 +957,12 @@ int store_mailbox_claim_recent(struct store *store, uint32_t mailbox_id, uint32_
 {
 	struct name_ctx c = { .id = mailbox_id, .limit = uidnext };
 	int r = store_write(store, false, claim_txn, &c, error_r);
+	/* \Recent is advisory: on a full disk the session claims nothing and
+	 * goes on, so that the mailbox can still be read and emptied. */
+	if (r < 0 && store_error_no_space(store)) {
+		c.value = uidnext;
+		r = 1;
+	}
 	if (r == 1)
 		*recent_uid_r = c.value;
 	return r;

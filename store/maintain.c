@@ -365,6 +365,9 @@ out:
 
 int store_maintain(struct store *store, unsigned orphan_age, const char **error_r)
 {
+	/* A reservation a full disk cut short is completed once there is room. */
+	if (!store->copy)
+		store_regions_reserve(store);
 	/* Not fatal: the store works with its old settings. */
 	int changed = config_update(store);
 	if (changed < 0)
@@ -465,6 +468,8 @@ int store_stats(struct store *store, FILE *out, bool records_too, const char **e
 	DB_LOG_STAT *ls = NULL;
 	if (store->env->log_stat(store->env, &ls, 0) == 0) {
 		fprintf(out, "log current file: %u\n", ls->st_cur_file);
+		fprintf(out, "log current offset: %u\n", ls->st_cur_offset);
+		fprintf(out, "log file size: %u\n", ls->st_lg_size);
 		fprintf(out, "log bytes since checkpoint: %lu\n",
 			(unsigned long)ls->st_wc_mbytes * 1048576UL + ls->st_wc_bytes);
 		fprintf(out, "log flushes: %lu\n", (unsigned long)ls->st_scount);

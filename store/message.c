@@ -355,6 +355,8 @@ int store_msg_append(struct store *store, uint32_t mailbox_id, const struct stor
 		mailbox_id, body, flags, keywords, nkeywords, internaldate, internaldate_tz,
 		prefix, prefix_len, 0
 	};
+	if (store_space_check(store, 0, error_r) == 0)
+		return -1;
 	int r = body_data_prestore(store, body, error_r);
 	if (r == 1) {
 		r = store_write(store, true, append_txn, &c, error_r);

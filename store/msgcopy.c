@@ -367,6 +367,10 @@ int store_msg_copy(struct store *store, uint32_t src_mailbox_id, const uint32_t 
 		.src = src_mailbox_id, .dst = dst_mailbox_id, .uids = uids, .n = n, .move = move,
 		.new_uids = new_uids_r,
 	};
+	/* A copy adds records; a move only moves them (and must work on a
+	 * full disk: clients delete by moving to Trash). */
+	if (!move && store_space_check(store, 0, error_r) == 0)
+		return -1;
 	int r = store_write(store, true, copy_txn, &c, error_r);
 	if (r == 1) {
 		r = c.count;

@@ -68,6 +68,19 @@ void store_set_panic_hook(void (*hook)(void));
 /* Human description of the last error on this store. */
 const char *store_last_error(struct store *store);
 
+/* Whether the last error was the store's file system being full (ENOSPC,
+ * EDQUOT, or less free space than the store keeps for Berkeley DB's own
+ * writes): still a temporary failure, answered as such ("452 4.3.1
+ * Insufficient system storage", EX_TEMPFAIL). */
+bool store_error_no_space(struct store *store);
+
+/* Before taking a message of about `size` bytes (0: unknown): 1 the store's
+ * file system has room for it and for what Berkeley DB must be able to
+ * write (a new log file, recovery); 0 it has not (*error_r says so, and
+ * store_error_no_space is true). Reading, deleting and flag changes are
+ * never refused for space. */
+int store_space_check(struct store *store, uint64_t size, const char **error_r);
+
 /* ----------------------------------------------------------------- accounts */
 
 struct store_user {
@@ -270,7 +283,8 @@ int store_mailbox_set_special(struct store *store, uint32_t mailbox_id, unsigned
 /* Claims \Recent for the UIDs below `uidnext` (the caller's view of the
  * mailbox): returns the old recent_uid and raises it to `uidnext`, so only
  * one session sees a message as recent. Mail delivered since the caller
- * looked stays for the next claim. */
+ * looked stays for the next claim. On a full disk it claims nothing
+ * (returns `uidnext`) rather than fail. */
 int store_mailbox_claim_recent(struct store *store, uint32_t mailbox_id, uint32_t uidnext,
 			       uint32_t *recent_uid_r, const char **error_r);
 

@@ -64,6 +64,7 @@ struct store {
 	 * on it): env.c looks at the registry's lock through it. -1: none. */
 	int registry_fd;
 	bool threaded;
+	bool copy;         /* opened at another home (store_open_home): the check's */
 };
 
 /* The handle of a database, opened on first use (a POP3 login touches a
@@ -108,9 +109,16 @@ int session_sent_use_txn(struct store *store, DB_TXN *txn, const uint8_t *id,
 void store_watchdog_restore(unsigned previous);
 /* Records a formatted error, returns -1 (or `code`). */
 int store_err(struct store *store, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* As store_err, for a failed system call whose errno was `err`: ENOSPC and
+ * EDQUOT make store_error_no_space true. */
+int store_syserr(struct store *store, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 int store_refuse(struct store *store, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Never returns: panic hook, then _exit(75). */
 void store_panic(struct store *store) __attribute__((noreturn));
+/* Reserves the disk blocks of the shared region files up to the size they
+ * may grow to (space.c). Called once the environment is open. */
+void store_regions_reserve(struct store *store);
 
 typedef int store_txn_fn(struct store *store, DB_TXN *txn, void *ctx);
 /* Runs fn in a write transaction, retrying on deadlock (bounded); commits

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "process.h"
 #include "store_int.h"
 
@@ -13,11 +14,24 @@
 #define TXN_RETRY_MAX 30
 
 static __thread char store_errbuf[1024];
+/* The last error was the file system being full (store_error_no_space). */
+static __thread bool store_err_nospace;
 
 const char *store_last_error(struct store *store)
 {
 	(void)store;
 	return store_errbuf[0] != '\0' ? store_errbuf : "unknown store error";
+}
+
+bool store_error_no_space(struct store *store)
+{
+	(void)store;
+	return store_err_nospace;
+}
+
+static bool errno_no_space(int err)
+{
+	return err == ENOSPC || err == EDQUOT;
 }
 
 /* Formatted aside first: callers pass store_last_error() as an argument
@@ -28,6 +42,7 @@ static void __attribute__((format(printf, 1, 0))) set_error(const char *fmt, va_
 	char tmp[sizeof(store_errbuf)];
 	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	memcpy(store_errbuf, tmp, sizeof(tmp));
+	store_err_nospace = false;
 }
 
 int store_err(struct store *store, const char *fmt, ...)
@@ -37,6 +52,17 @@ int store_err(struct store *store, const char *fmt, ...)
 	va_start(ap, fmt);
 	set_error(fmt, ap);
 	va_end(ap);
+	return -1;
+}
+
+int store_syserr(struct store *store, int err, const char *fmt, ...)
+{
+	va_list ap;
+	(void)store;
+	va_start(ap, fmt);
+	set_error(fmt, ap);
+	va_end(ap);
+	store_err_nospace = errno_no_space(err);
 	return -1;
 }
 
@@ -56,6 +82,9 @@ int store_dberr(struct store *store, int ret, const char *what)
 		return STORE_TXN_RETRY;
 	if (ret == DB_RUNRECOVERY)
 		store_panic(store);
+	if (errno_no_space(ret))
+		return store_syserr(store, ret, "store: %s: %s (the store's file system is full)",
+				    what, db_strerror(ret));
 	return store_err(store, "store: %s: %s", what, db_strerror(ret));
 }
 
@@ -75,6 +104,41 @@ static void backoff(int attempt)
 	nanosleep(&ts, NULL);
 }
 
+/* The commit record of a commit token (DB_TXN_TOKEN, 5.3's layout: five
+ * big-endian words, version 1, generation, environment id, LSN file and
+ * offset). 0 if there is none (the transaction wrote nothing). */
+static int commit_token_lsn(const DB_TXN_TOKEN *token, DB_LSN *lsn)
+{
+	if (be32_get(token->buf) != 1)
+		return 0;
+	lsn->file = be32_get(token->buf + 12);
+	lsn->offset = be32_get(token->buf + 16);
+	return lsn->file != 0 ? 1 : 0;
+}
+
+/* Berkeley DB 5.3 reports a durable commit as done although its log write
+ * failed when the commit record is the first of a new log file
+ * (__log_flush_commit compares only file numbers). A log file that cannot
+ * be created on a full disk does just that: acknowledged deliveries were
+ * lost at the next recovery (tests/store/test_disk_full.py). So the record
+ * is flushed once more, which reports the truth. If that fails, the
+ * transaction is committed in the shared cache, where others may read it,
+ * but not on disk: only recovery makes the two agree again, so the
+ * environment is marked panicked and this process leaves unanswered. */
+static void commit_durable_check(struct store *store, const DB_TXN_TOKEN *token)
+{
+	DB_LSN lsn;
+	if (commit_token_lsn(token, &lsn) == 0)
+		return;
+	int ret = store->env->log_flush(store->env, &lsn);
+	if (ret == 0)
+		return;
+	log_error("store: a durable commit could not be written to the log (%s): "
+		  "nothing was acknowledged; recovering the store", db_strerror(ret));
+	store->env->set_flags(store->env, DB_PANIC_ENVIRONMENT, 1);
+	store_panic(store);
+}
+
 /* commit_flags: 0 for a read-only (snapshot) transaction, else the commit's
  * durability. */
 static int run_txn(struct store *store, bool write, uint32_t commit_flags, store_txn_fn *fn,
@@ -83,6 +147,7 @@ static int run_txn(struct store *store, bool write, uint32_t commit_flags, store
 	unsigned previous = store_watchdog_arm(store);
 	int result = -1;
 	store_errbuf[0] = '\0';
+	store_err_nospace = false;
 	for (int attempt = 0; attempt < TXN_RETRY_MAX; attempt++) {
 		DB_TXN *txn;
 		int ret = store->env->txn_begin(store->env, NULL, &txn, write ? 0 : DB_TXN_SNAPSHOT);
@@ -107,7 +172,11 @@ static int run_txn(struct store *store, bool write, uint32_t commit_flags, store
 				result = -1;
 			break;
 		}
+		DB_TXN_TOKEN token;
+		bool check = commit_flags == DB_TXN_SYNC && txn->set_commit_token(txn, &token) == 0;
 		ret = txn->commit(txn, commit_flags);
+		if (ret == 0 && check)
+			commit_durable_check(store, &token);
 		if (ret != 0) {
 			result = store_dberr(store, ret, "commit");
 			if (result == STORE_TXN_RETRY) {

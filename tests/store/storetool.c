@@ -1101,12 +1101,20 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		die(EXIT_USAGE, "unexpected argument", argv[optind]);
 }
 
+/* A panic ends the process inside the store after a line to syslog: the
+ * tests read stderr. */
+static void storetool_panic(void)
+{
+	fputs("storetool: environment panic: exiting\n", stderr);
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
 	const char *error = NULL;
 	main_ns = now_ns();
 	log_open("storetool");  /* PILLARBOX_LOG_STDERR=1 mirrors the store's log */
+	store_set_panic_hook(storetool_panic);
 	if (argc < 2)
 		die(EXIT_USAGE, "usage: storetool COMMAND --config FILE ...", NULL);
 	int (*fn)(const struct opts *) = NULL;
