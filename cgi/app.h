@@ -95,6 +95,32 @@ int app_session_start(struct ctx *c, uint32_t user_id);
 int app_session_end(struct ctx *c);
 const char *app_login_token(struct ctx *c, bool create);
 
+/* How a message list is shown (page_list.c): the sort, its direction, the
+ * page and the search terms, carried from the list to a message and to an
+ * action, so that each comes back to the same list. The terms are named
+ * from, to, subject, text, since, before in a query and q_from... in an
+ * action form (where "to" is the folder to move to). */
+#define LIST_TERMS 6
+struct list_state {
+	const char *sort, *dir;    /* a known sort name, "asc" or "desc"; NULL: the default */
+	uint32_t page;
+	const char *terms[LIST_TERMS];  /* NULL when not searched on */
+};
+/* Reads the state from the request's query, or from its form. */
+void list_state_read(struct ctx *c, bool from_form, struct list_state *s_r);
+/* The URL (base included; "#" when out of memory) of a page showing
+ * mailbox mb in that state: path "/list", or "/msg" with the message uid
+ * and its position pos in the sorted list (NULL: none). */
+const char *list_state_href(struct ctx *c, const char *path, uint32_t mb, uint32_t uid,
+			    const char *pos, const struct list_state *s);
+/* Adds data.keep (name, value): the hidden fields that give an action
+ * form this state. */
+void list_state_keep(struct ctx *c, const struct list_state *s);
+/* Sets data.done, the sentence that confirms the action a list or message
+ * page was sent to after ("2 messages moved to Archive."), from the query's
+ * done, n and dest; nothing when there is none. */
+void list_done_notice(struct ctx *c);
+
 /* Page handlers (one file each area). */
 void page_login(struct ctx *c);
 void page_logout(struct ctx *c);

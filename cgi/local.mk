@@ -156,6 +156,11 @@ EXTRA_DIST += tests/web/test_web_compose.py tests/web/browser_compose.mjs
 TESTS += tests/web/test_web_hostile_html.py
 EXTRA_DIST += tests/web/test_web_hostile_html.py
 
+# A phone, a keyboard and a screen reader: axe-core on each page, no sideways
+# scrolling, a keyboard path, the list as it was after an action.
+TESTS += tests/web/test_web_a11y.py
+EXTRA_DIST += tests/web/test_web_a11y.py tests/web/browser_a11y.mjs
+
 # What the list and message pages show at the edges: real-world MIME shapes, empty folders.
 TESTS += tests/web/test_web_display.py
 EXTRA_DIST += tests/web/test_web_display.py

@@ -78,6 +78,107 @@ static const char *num(struct ctx *c, unsigned long long v)
 	return arena_printf(c->a, "%llu", v);
 }
 
+/* ---------------------------------------------------------------- list state */
+
+/* In this order in list_state.terms; "q_" before each in an action form. */
+static const char *const search_keys[LIST_TERMS] = {
+	"from", "to", "subject", "text", "since", "before",
+};
+
+static const char *state_field(struct ctx *c, bool from_form, const char *name)
+{
+	return from_form ? ctx_form(c, name) : ctx_query(c, name);
+}
+
+void list_state_read(struct ctx *c, bool from_form, struct list_state *s_r)
+{
+	const char *sort = state_field(c, from_form, "sort"), *dir = state_field(c, from_form, "dir");
+	uint32_t page;
+	s_r->sort = sort != NULL ? sort_lookup(sort)->name : NULL;
+	s_r->dir = dir == NULL ? NULL : strcmp(dir, "asc") == 0 ? "asc" : "desc";
+	s_r->page = uint_parse(state_field(c, from_form, "page"), &page) ? page : 0;
+	for (size_t i = 0; i < LIST_TERMS; i++) {
+		const char *name = from_form ? arena_printf(c->a, "q_%s", search_keys[i]) : search_keys[i];
+		const char *v = name != NULL ? state_field(c, from_form, name) : NULL;
+		if (v != NULL && strlen(v) > SEARCH_TERM_MAX)
+			v = arena_strndup(c->a, v, SEARCH_TERM_MAX);
+		s_r->terms[i] = v != NULL && *v != '\0' ? v : NULL;
+	}
+}
+
+const char *list_state_href(struct ctx *c, const char *path, uint32_t mb, uint32_t uid,
+			    const char *pos, const struct list_state *s)
+{
+	const char *const *t = s->terms;
+	return url(c, path, "mb", num(c, mb), "uid", uid != 0 ? num(c, uid) : NULL,
+		   "sort", s->sort, "dir", s->dir, "page", s->page > 0 ? num(c, s->page) : NULL,
+		   "pos", pos, search_keys[0], t[0], search_keys[1], t[1], search_keys[2], t[2],
+		   search_keys[3], t[3], search_keys[4], t[4], search_keys[5], t[5], NULL);
+}
+
+static void keep_one(struct ctx *c, const char *name, const char *value)
+{
+	if (value == NULL)
+		return;
+	struct tpl_obj *it = tpl_item(c->data, "keep");
+	tpl_str(it, "name", name);
+	tpl_str(it, "value", value);
+}
+
+void list_state_keep(struct ctx *c, const struct list_state *s)
+{
+	tpl_list(c->data, "keep");
+	keep_one(c, "sort", s->sort);
+	keep_one(c, "dir", s->dir);
+	keep_one(c, "page", num(c, s->page));
+	for (size_t i = 0; i < LIST_TERMS; i++)
+		keep_one(c, arena_printf(c->a, "q_%s", search_keys[i]), s->terms[i]);
+}
+
+/* ---------------------------------------------------------------- action notices */
+
+/* What an action did, for the page it returns to: "done" in the query
+ * names a row; the sentence is "Message" or "N messages", the verb, and
+ * the folder ("dest" in the query) where the row says so. */
+static const struct { const char *done, *verb; bool dest; } done_texts[] = {
+	{ "read", "marked as read", false },
+	{ "unread", "marked as unread", false },
+	{ "flag", "flagged", false },
+	{ "unflag", "unflagged", false },
+	{ "move", "moved to", true },
+	{ "copy", "copied to", true },
+	{ "delete", "moved to", true },
+	{ "purge", "deleted for good", false },
+};
+
+/* The name of the user's folder `id` for a notice; a quiet lookup (the
+ * id comes from the URL): another user's folder reads as none. */
+static const char *folder_name(struct ctx *c, uint32_t id)
+{
+	struct store_mailbox mb;
+	const char *error;
+	if (id == 0 || store_mailbox_get(c->store, id, &mb, &error) <= 0 || mb.user_id != c->user.id)
+		return "another folder";
+	return strcmp(mb.name, "INBOX") == 0 ? "Inbox" : arena_strdup(c->a, mb.name);
+}
+
+void list_done_notice(struct ctx *c)
+{
+	const char *done = ctx_query(c, "done");
+	uint32_t n = ctx_query_uint(c, "n", 0);
+	if (done == NULL || n == 0)
+		return;
+	for (size_t i = 0; i < sizeof(done_texts) / sizeof(done_texts[0]); i++) {
+		if (strcmp(done_texts[i].done, done) != 0)
+			continue;
+		bool dest = done_texts[i].dest;
+		tpl_str(c->data, "done", arena_printf(c->a, "%s %s%s%s.",
+			n == 1 ? "Message" : arena_printf(c->a, "%u messages", n), done_texts[i].verb,
+			dest ? " " : "", dest ? folder_name(c, ctx_query_uint(c, "dest", 0)) : ""));
+		return;
+	}
+}
+
 struct search {
 	const char *from, *to, *subject, *text;
 	int64_t since, before;   /* 0 = none */
@@ -294,8 +395,8 @@ static long search_run(struct ctx *c, uint32_t mailbox_id, const struct search *
 	return n;
 }
 
-static void add_row(struct ctx *c, const struct store_msg *m, uint32_t mb, const char *sort,
-		    const char *dir, long pos)
+static void add_row(struct ctx *c, const struct store_msg *m, uint32_t mb,
+		    const struct list_state *st, long pos, bool checked)
 {
 	struct tpl_obj *it = tpl_item(c->data, "messages");
 	tpl_int(it, "uid", m->uid);
@@ -308,22 +409,23 @@ static void add_row(struct ctx *c, const struct store_msg *m, uint32_t mb, const
 	tpl_bool(it, "flagged", m->flags & STORE_FLAG_FLAGGED);
 	tpl_bool(it, "answered", m->flags & STORE_FLAG_ANSWERED);
 	tpl_bool(it, "attachment", m->has_attachment);
-	tpl_str(it, "href", url(c, "/msg", "mb", num(c, mb), "uid", num(c, m->uid), "sort", sort,
-				"dir", dir, "pos", pos >= 0 ? num(c, (unsigned long long)pos) : NULL,
-				NULL));
+	tpl_bool(it, "checked", checked);
+	tpl_str(it, "href", list_state_href(c, "/msg", mb, m->uid,
+					    pos >= 0 ? num(c, (unsigned long long)pos) : NULL, st));
 }
 
 struct page_rows {
 	struct ctx *c;
 	uint32_t mb;
-	const char *sort, *dir;
+	const struct list_state *st;
 	long pos;
+	bool checked;
 };
 
 static int page_cb(const struct store_msg *m, void *ctx)
 {
 	struct page_rows *p = ctx;
-	add_row(p->c, m, p->mb, p->sort, p->dir, p->pos++);
+	add_row(p->c, m, p->mb, p->st, p->pos++, p->checked);
 	return 0;
 }
 
@@ -344,10 +446,117 @@ static int inbox_id(struct ctx *c, uint32_t *id_r)
 	return 0;
 }
 
+/* The list's search from the query; the state (for links and the action
+ * form) keeps only the terms that search uses. */
+static void search_read(struct ctx *c, struct search *s, struct list_state *st)
+{
+	const char *since = ctx_query(c, "since"), *before = ctx_query(c, "before");
+	*s = (struct search){
+		.from = term(c, "from"), .to = term(c, "to"), .subject = term(c, "subject"),
+		.text = term(c, "text"), .since = date_field(c, since), .before = date_field(c, before),
+	};
+	if (s->before != 0)
+		s->before += 86400;  /* "before" is inclusive of that day */
+	s->active = s->from || s->to || s->subject || s->text || s->since || s->before;
+	const char *terms[LIST_TERMS] = { s->from, s->to, s->subject, s->text,
+					  s->since != 0 ? since : NULL, s->before != 0 ? before : NULL };
+	memcpy(st->terms, terms, sizeof(terms));
+}
+
+/* The rows of the page st->page (clamped to the last one); *total_r the
+ * number of messages listed. -1 when answered. */
+static int list_rows(struct ctx *c, const struct store_mailbox *mb, const struct sort_name *sn,
+		     bool desc, const struct search *s, struct list_state *st, uint64_t *total_r)
+{
+	const char *error;
+	uint32_t size = c->prefs.page_size;
+	bool checked = ctx_query(c, "select") != NULL;
+	tpl_list(c->data, "messages");
+	if (st->page > UINT32_MAX / size)
+		st->page = 0;
+	if (!s->active) {
+		*total_r = mb->exists;
+		if ((uint64_t)st->page * size >= *total_r)
+			st->page = *total_r > 0 ? (uint32_t)((*total_r - 1) / size) : 0;
+		struct page_rows pr = { .c = c, .mb = mb->id, .st = st,
+					.pos = (long)st->page * size, .checked = checked };
+		if (store_msg_page(c->store, mb->id, sn->sort, desc, st->page * size, size, page_cb,
+				   &pr, &error) < 0) {
+			page_store_error(c, "message list", error);
+			return -1;
+		}
+		return 0;
+	}
+	struct store_msg *res;
+	bool partial;
+	long n = search_run(c, mb->id, s, &res, &partial);
+	if (n < 0)
+		return -1;
+	struct sort_order order = { sn->sort, desc };
+	qsort_r(res, (size_t)n, sizeof(*res), msg_cmp, &order);
+	*total_r = (uint64_t)n;
+	if ((uint64_t)st->page * size >= *total_r)
+		st->page = *total_r > 0 ? (uint32_t)((*total_r - 1) / size) : 0;
+	for (uint64_t i = (uint64_t)st->page * size;
+	     i < *total_r && i < (uint64_t)(st->page + 1) * size; i++)
+		add_row(c, &res[i], mb->id, st, -1, checked);
+	free(res);
+	tpl_bool(c->data, "searching", true);
+	tpl_bool(c->data, "partial", partial);
+	return 0;
+}
+
+/* Links to the pages before and after, the sort links (the current one
+ * flips its direction), and "Select all"/"Select none" for this page. */
+static void list_links(struct ctx *c, uint32_t mb, const struct sort_name *sn, bool desc,
+		       const struct list_state *st, uint64_t total)
+{
+	struct list_state o = *st;
+	if (st->page > 0) {
+		o.page = st->page - 1;
+		tpl_str(c->data, "prev_href", list_state_href(c, "/list", mb, 0, NULL, &o));
+	}
+	if ((uint64_t)(st->page + 1) * c->prefs.page_size < total) {
+		o.page = st->page + 1;
+		tpl_str(c->data, "next_href", list_state_href(c, "/list", mb, 0, NULL, &o));
+	}
+	o.page = 0;
+	for (size_t i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++) {
+		struct tpl_obj *it = tpl_item(c->data, "sorts");
+		bool cur = &sorts[i] == sn;
+		o.sort = sorts[i].name;
+		o.dir = cur ? (desc ? "asc" : "desc") : sorts[i].desc ? "desc" : "asc";
+		tpl_str(it, "label", sorts[i].label);
+		tpl_bool(it, "current", cur);
+		tpl_bool(it, "desc", cur && desc);
+		tpl_str(it, "href", list_state_href(c, "/list", mb, 0, NULL, &o));
+	}
+	bool all = ctx_query(c, "select") != NULL;
+	const char *here = list_state_href(c, "/list", mb, 0, NULL, st);
+	tpl_bool(c->data, "select_all", all);
+	tpl_str(c->data, "select_href", all ? here : arena_printf(c->a, "%s&select=all", here));
+}
+
+/* "Inbox (3 unread), page 2 of 4": where the user is, for the window
+ * title and a screen reader's first words. */
+static const char *list_title(struct ctx *c, const char *folder, const struct store_mailbox *mb,
+			      bool searching, uint32_t page, uint64_t total)
+{
+	uint32_t size = c->prefs.page_size;
+	const char *t = searching ? arena_printf(c->a, "Search in %s", folder) : folder;
+	if (mb->unseen > 0)
+		t = arena_printf(c->a, "%s (%u unread)", t, mb->unseen);
+	if (total > size)
+		t = arena_printf(c->a, "%s, page %u of %llu", t, page + 1,
+				 (unsigned long long)((total + size - 1) / size));
+	return t;
+}
+
 void page_list(struct ctx *c)
 {
 	struct store_mailbox mb;
-	const char *error;
+	struct search s;
+	struct list_state st = { 0 };
 	uint32_t mb_id = ctx_query_uint(c, "mb", 0);
 	if (mb_id == 0 && inbox_id(c, &mb_id) < 0)
 		return;
@@ -356,97 +565,32 @@ void page_list(struct ctx *c)
 	const struct sort_name *sn = sort_lookup(ctx_query(c, "sort"));
 	const char *dirq = ctx_query(c, "dir");
 	bool desc = dirq == NULL ? sn->desc : strcmp(dirq, "asc") != 0;
-	const char *dir = desc ? "desc" : "asc";
-	uint32_t page = ctx_query_uint(c, "page", 0);
 	uint32_t size = c->prefs.page_size;
-	struct search s = {
-		.from = term(c, "from"), .to = term(c, "to"), .subject = term(c, "subject"),
-		.text = term(c, "text"),
-		.since = date_field(c, ctx_query(c, "since")),
-		.before = date_field(c, ctx_query(c, "before")),
-	};
-	if (s.before != 0)
-		s.before += 86400;  /* "before" is inclusive of that day */
-	s.active = s.from || s.to || s.subject || s.text || s.since || s.before;
-
-	if (ctx_folders(c, mb.id) < 0)
-		return;
 	uint64_t total;
-	tpl_list(c->data, "messages");
-	if (page > UINT32_MAX / size)
-		page = 0;
-	if (!s.active) {
-		total = mb.exists;
-		if ((uint64_t)page * size >= total)
-			page = total > 0 ? (uint32_t)((total - 1) / size) : 0;
-		struct page_rows pr = { .c = c, .mb = mb.id, .sort = sn->name, .dir = dir,
-					.pos = (long)page * size };
-		if (store_msg_page(c->store, mb.id, sn->sort, desc, page * size, size, page_cb, &pr,
-				   &error) < 0) {
-			page_store_error(c, "message list", error);
-			return;
-		}
-	} else {
-		struct store_msg *res;
-		bool partial;
-		long n = search_run(c, mb.id, &s, &res, &partial);
-		if (n < 0)
-			return;
-		struct sort_order order = { sn->sort, desc };
-		qsort_r(res, (size_t)n, sizeof(*res), msg_cmp, &order);
-		total = (uint64_t)n;
-		if ((uint64_t)page * size >= total)
-			page = total > 0 ? (uint32_t)((total - 1) / size) : 0;
-		for (uint64_t i = (uint64_t)page * size; i < total && i < (uint64_t)(page + 1) * size; i++)
-			add_row(c, &res[i], mb.id, sn->name, dir, -1);
-		free(res);
-		tpl_bool(c->data, "searching", true);
-		tpl_bool(c->data, "partial", partial);
-	}
-	const char *from = s.from, *to = s.to, *subject = s.subject, *text = s.text;
-	const char *since = ctx_query(c, "since"), *before = ctx_query(c, "before");
-	if (since != NULL && date_field(c, since) == 0)
-		since = NULL;
-	if (before != NULL && date_field(c, before) == 0)
-		before = NULL;
-#define KEEP "from", from, "to", to, "subject", subject, "text", text, "since", since, "before", before
+	st.sort = sn->name;
+	st.dir = desc ? "desc" : "asc";
+	st.page = ctx_query_uint(c, "page", 0);
+	search_read(c, &s, &st);
+	if (ctx_folders(c, mb.id) < 0 || list_rows(c, &mb, sn, desc, &s, &st, &total) < 0)
+		return;
+	const char *folder = strcmp(mb.name, "INBOX") == 0 ? "Inbox" : mb.name;
 	tpl_int(c->data, "mb", mb.id);
-	tpl_str(c->data, "folder", strcmp(mb.name, "INBOX") == 0 ? "Inbox" : mb.name);
+	tpl_str(c->data, "folder", folder);
 	tpl_int(c->data, "total", (long long)total);
-	tpl_int(c->data, "first", total == 0 ? 0 : (long long)page * size + 1);
-	tpl_int(c->data, "last", (long long)((uint64_t)(page + 1) * size < total
-					       ? (uint64_t)(page + 1) * size : total));
-	tpl_str(c->data, "sort", sn->name);
-	tpl_str(c->data, "dir", dir);
-	tpl_int(c->data, "page", page);
-	tpl_str(c->data, "q_from", from);
-	tpl_str(c->data, "q_to", to);
-	tpl_str(c->data, "q_subject", subject);
-	tpl_str(c->data, "q_text", text);
-	tpl_str(c->data, "q_since", since);
-	tpl_str(c->data, "q_before", before);
-	if (page > 0)
-		tpl_str(c->data, "prev_href", url(c, "/list", "mb", num(c, mb.id), "sort", sn->name,
-						  "dir", dir, "page", num(c, page - 1), KEEP, NULL));
-	if ((uint64_t)(page + 1) * size < total)
-		tpl_str(c->data, "next_href", url(c, "/list", "mb", num(c, mb.id), "sort", sn->name,
-						  "dir", dir, "page", num(c, page + 1), KEEP, NULL));
-	for (size_t i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++) {
-		struct tpl_obj *it = tpl_item(c->data, "sorts");
-		bool cur = &sorts[i] == sn;
-		/* clicking the current sort flips its direction */
-		const char *d = cur ? (desc ? "asc" : "desc") : sorts[i].desc ? "desc" : "asc";
-		tpl_str(it, "label", sorts[i].label);
-		tpl_bool(it, "current", cur);
-		tpl_bool(it, "desc", cur && desc);
-		tpl_str(it, "href", url(c, "/list", "mb", num(c, mb.id), "sort", sorts[i].name, "dir",
-					d, KEEP, NULL));
-	}
-#undef KEEP
+	tpl_int(c->data, "first", total == 0 ? 0 : (long long)st.page * size + 1);
+	tpl_int(c->data, "last", (long long)((uint64_t)(st.page + 1) * size < total
+					       ? (uint64_t)(st.page + 1) * size : total));
+	const char *const q[LIST_TERMS] = { "q_from", "q_to", "q_subject", "q_text", "q_since",
+					    "q_before" };
+	for (size_t i = 0; i < LIST_TERMS; i++)
+		tpl_str(c->data, q[i], st.terms[i]);
+	list_links(c, mb.id, sn, desc, &st, total);
+	list_state_keep(c, &st);
+	list_done_notice(c);
 	bool trash = mb.special_use & STORE_SPECIAL_TRASH, junk = mb.special_use & STORE_SPECIAL_JUNK;
 	tpl_bool(c->data, "can_empty", (trash || junk) && mb.exists > 0);
 	tpl_bool(c->data, "in_trash", trash);
-	page_render(c, "list", strcmp(mb.name, "INBOX") == 0 ? "Inbox" : mb.name);
+	page_render(c, "list", list_title(c, folder, &mb, s.active, st.page, total));
 }
 
 /* ---------------------------------------------------------------- actions */
@@ -469,26 +613,62 @@ static void uid_add(const char *value, void *ctx)
 	l->uids[l->n++] = uid;
 }
 
-/* Where to go back to after an action: the list (or the message). */
-static void action_return(struct ctx *c, uint32_t mb, bool message_gone)
+/* "&done=move&n=2&dest=5" for the notice of the page an action returns
+ * to (list_done_notice), or "" when nothing changed. */
+static const char *done_query(struct ctx *c, const char *done, size_t n, uint32_t dest)
 {
+	if (done == NULL)
+		return "";
+	return arena_printf(c->a, "&done=%s&n=%zu%s", done, n,
+			    dest != 0 ? arena_printf(c->a, "&dest=%u", dest) : "");
+}
+
+/* Where to go back to after an action: the same list (page, sort and
+ * search), or the message when it was sent from there. A message marked
+ * unread goes back to the list (showing it again would mark it read); one
+ * moved away or deleted makes way for the next in the list, as in
+ * Roundcube, or for the list after the last. */
+static void action_return(struct ctx *c, uint32_t mb, const char *op, bool gone, const char *done)
+{
+	struct list_state st;
 	const char *ret = ctx_form(c, "return");
-	uint32_t uid = ctx_form_uint(c, "ret_uid", 0);
-	if (ret != NULL && strcmp(ret, "msg") == 0 && uid != 0 && !message_gone) {
-		page_redirect(c, arena_printf(c->a, "/msg?mb=%u&uid=%u", mb, uid));
+	uint32_t uid = ctx_form_uint(c, "ret_uid", 0), next = ctx_form_uint(c, "next_uid", 0);
+	uint32_t pos;
+	const char *to;
+	list_state_read(c, true, &st);
+	bool from_msg = ret != NULL && strcmp(ret, "msg") == 0 && uid != 0;
+	bool has_pos = uint_parse(ctx_form(c, "pos"), &pos);
+	if (from_msg && !gone && strcmp(op, "unread") != 0)
+		to = list_state_href(c, "/msg", mb, uid, has_pos ? num(c, pos) : NULL, &st);
+	else if (from_msg && gone && next != 0)
+		/* the next message moved up into the place of this one */
+		to = list_state_href(c, "/msg", mb, next, has_pos ? num(c, pos) : NULL, &st);
+	else
+		to = list_state_href(c, "/list", mb, 0, NULL, &st);
+	if (to[0] == '#') {
+		page_error(c, 500, "Out of memory.");
 		return;
 	}
-	const char *sort = ctx_form(c, "sort"), *dir = ctx_form(c, "dir");
-	uint32_t page = ctx_form_uint(c, "page", 0);
-	const char *u = url(c, "/list", "mb", num(c, mb), "sort", sort_lookup(sort)->name, "dir",
-			    dir != NULL && strcmp(dir, "asc") == 0 ? "asc" : dir != NULL ? "desc" : NULL,
-			    "page", page > 0 ? num(c, page) : NULL, NULL);
-	page_redirect(c, u + strlen(c->wm->base));
+	page_redirect(c, arena_printf(c->a, "%s%s", to + strlen(c->wm->base), done));
+}
+
+/* The notice for a move, copy or delete that changed r messages (the
+ * count a copy returns; an expunge's is the selection's, n): none when
+ * nothing moved (the form sent twice, or into its own folder). */
+static const char *action_done(struct ctx *c, const char *op, const struct store_mailbox *mb,
+			       const struct store_mailbox *dst, int r, size_t n)
+{
+	bool purge = strcmp(op, "delete") == 0 && (mb->special_use & STORE_SPECIAL_TRASH);
+	if (purge)
+		return done_query(c, "purge", n, 0);
+	if (r <= 0 || dst->id == mb->id)
+		return "";
+	return done_query(c, op, (size_t)r, dst->id);
 }
 
 void page_action(struct ctx *c)
 {
-	struct store_mailbox mb, dst;
+	struct store_mailbox mb, dst = { 0 };
 	struct uid_list *l = arena_alloc(c->a, sizeof(*l));
 	/* NULL unless a refusal says why: a copy or move of messages that are
 	 * no longer there (a form sent twice), or into the same folder,
@@ -511,7 +691,7 @@ void page_action(struct ctx *c)
 		return;
 	}
 	if (l->n == 0) {
-		action_return(c, mb.id, false);
+		action_return(c, mb.id, op, false, "");
 		return;
 	}
 	int r = 0;
@@ -531,7 +711,7 @@ void page_action(struct ctx *c)
 			page_store_error(c, "flags", error);
 			return;
 		}
-		action_return(c, mb.id, false);
+		action_return(c, mb.id, op, false, done_query(c, op, l->n, 0));
 		return;
 	}
 	if (strcmp(op, "move") == 0) {
@@ -577,7 +757,7 @@ void page_action(struct ctx *c)
 		return;
 	}
 	log_info("webmail: %s user=<%s> mailbox=%u count=%zu", op, c->user.address, mb.id, l->n);
-	action_return(c, mb.id, gone);
+	action_return(c, mb.id, op, gone, action_done(c, op, &mb, &dst, r, l->n));
 }
 
 struct all_uids {
@@ -629,5 +809,6 @@ void page_empty(struct ctx *c)
 	}
 	free(a.uids);
 	log_info("webmail: empty user=<%s> mailbox=%u count=%zu", c->user.address, mb.id, a.n);
-	page_redirect(c, arena_printf(c->a, "/list?mb=%u", mb.id));
+	page_redirect(c, arena_printf(c->a, "/list?mb=%u%s", mb.id,
+				      done_query(c, a.n > 0 ? "purge" : NULL, a.n, 0)));
 }

@@ -166,6 +166,18 @@ static const char *part_url(struct ctx *c, struct view *w, const char *page,
 			    w->v.msg.uid, msgview_part_index(&w->v, p), extra);
 }
 
+/* This message's page with the list it was opened from (sort, position,
+ * search), for links that show it again another way. */
+static const char *msg_self_href(struct ctx *c, struct view *w)
+{
+	struct list_state st;
+	uint32_t pos;
+	bool has_pos = uint_parse(ctx_query(c, "pos"), &pos);
+	list_state_read(c, false, &st);
+	return list_state_href(c, "/msg", w->mb.id, w->v.msg.uid,
+			       has_pos ? arena_printf(c->a, "%u", pos) : NULL, &st);
+}
+
 /* ---------------------------------------------------------------- headers */
 
 static void add_addresses(struct ctx *c, struct tpl_obj *o, const char *name,
@@ -366,9 +378,8 @@ static void add_html_block(struct ctx *c, struct view *w, const struct mime_part
 	if (stats.blocked_images > 0 && !w->images) {
 		tpl_int(b, "blocked", stats.blocked_images);
 		tpl_str(c->data, "show_images_href",
-			arena_printf(c->a, "%s/msg?mb=%u&uid=%u%s&images=1", c->wm->base, w->mb.id,
-				     w->v.msg.uid, w->has_part ? arena_printf(c->a, "&part=%u",
-									       w->part) : ""));
+			arena_printf(c->a, "%s%s&images=1", msg_self_href(c, w),
+				     w->has_part ? arena_printf(c->a, "&part=%u", w->part) : ""));
 	}
 }
 
@@ -533,9 +544,25 @@ static void fill_neighbours(struct ctx *c, struct view *w)
 		tpl_str(c->data, "next_href",
 			arena_printf(c->a, "%s/msg?mb=%u&uid=%u&sort=%s&dir=%s&pos=%u", c->wm->base,
 				     w->mb.id, nb.uids[self + 1], sorts[i].name, d, pos + 1));
-	tpl_str(c->data, "sort", sorts[i].name);
-	tpl_str(c->data, "dir", d);
-	tpl_int(c->data, "page", pos / c->prefs.page_size);
+	if (nb.n > self + 1)
+		tpl_int(c->data, "next_uid", nb.uids[self + 1]);
+	tpl_bool(c->data, "has_pos", true);
+	tpl_int(c->data, "pos", pos);
+}
+
+/* The way back to the list this message was opened from (its page, sort
+ * and search), the same for the action form, and what an action that
+ * came back here did. */
+static void fill_list_state(struct ctx *c, const struct view *w)
+{
+	struct list_state st;
+	uint32_t pos;
+	list_state_read(c, false, &st);
+	if (ctx_query(c, "page") == NULL && uint_parse(ctx_query(c, "pos"), &pos))
+		st.page = pos / c->prefs.page_size;
+	tpl_str(c->data, "list_href", list_state_href(c, "/list", w->mb.id, 0, NULL, &st));
+	list_state_keep(c, &st);
+	list_done_notice(c);
 }
 
 /* ---------------------------------------------------------------- pages */
@@ -593,6 +620,7 @@ void page_msg(struct ctx *c)
 			w.mb.unseen--;
 	}
 	fill_neighbours(c, &w);
+	fill_list_state(c, &w);
 	if (ctx_folders(c, w.mb.id) < 0) {
 		view_close(&w);
 		return;
@@ -604,8 +632,7 @@ void page_msg(struct ctx *c)
 						  w.mb.id, w.v.msg.uid));
 	tpl_str(c->data, "print_href", arena_printf(c->a, "%s/print?mb=%u&uid=%u", c->wm->base,
 						    w.mb.id, w.v.msg.uid));
-	tpl_str(c->data, "headers_href", arena_printf(c->a, "%s/msg?mb=%u&uid=%u&headers=1",
-						      c->wm->base, w.mb.id, w.v.msg.uid));
+	tpl_str(c->data, "headers_href", arena_printf(c->a, "%s&headers=1", msg_self_href(c, &w)));
 	view_close(&w);
 	page_render(c, "msg", w.subject);
 }

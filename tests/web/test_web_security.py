@@ -70,8 +70,8 @@ def uid_of(client, subject, mb=""):
 
 def row_class(client, subject):
     r = client.get("/list?sort=date&dir=desc")
-    m = re.search(r'<li class="([^"]*)">\s*<input type="checkbox" name="uid" value="\d+" id="sel\d+" '
-                  r'aria-label="Select: %s"' % re.escape(subject), r.text)
+    m = re.search(r'<li class="([^"]*)">\s*<label class="pick"><input type="checkbox" name="uid" '
+                  r'value="\d+" id="sel\d+" aria-label="Select: %s"' % re.escape(subject), r.text)
     return m.group(1) if m else ""
 
 

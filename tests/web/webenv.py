@@ -527,7 +527,9 @@ def browser_ready():
                 dst = os.path.join(NODE_DIR, name)
                 shutil.copyfile(os.path.join(src, name), dst + ".tmp")
                 os.replace(dst + ".tmp", dst)
-        if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "playwright-core")):
+        # again when package.json gained a package (axe-core) since the last
+        if not all(os.path.isdir(os.path.join(NODE_DIR, "node_modules", m))
+                   for m in ("playwright-core", "axe-core")):
             r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                                cwd=NODE_DIR, capture_output=True, text=True, timeout=300)
             if r.returncode != 0:
