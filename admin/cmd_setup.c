@@ -127,6 +127,10 @@ static int setup_tls_key(struct admin *admin, gid_t gid)
 		admin_say("warning: tls_key %s: not a regular file", admin_arg(key));
 	} else if (st.st_uid != 0) {
 		admin_say("tls_key %s is not root's: left as it is", admin_arg(key));
+		/* whoever reads it can pose as this server */
+		if (st.st_mode & S_IROTH)
+			admin_say("warning: tls_key %s is readable by every user: chmod o-r it",
+				  admin_arg(key));
 	} else if (st.st_gid != gid || (st.st_mode & 07777) != SETUP_KEY_MODE) {
 		if (fchown(fd, 0, gid) < 0 || fchmod(fd, SETUP_KEY_MODE) < 0)
 			code = admin_fail(ADMIN_EXIT_CANTCREAT, "tls_key %s: %s", admin_arg(key),

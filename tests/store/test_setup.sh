@@ -75,6 +75,16 @@ after=$(stat -c '%U:%G %a %Y' "$STORE" "$WORK/key.pem" "$CGI"; ls -A "$STORE" | 
 "$PB" --config "$CONF" domain list 2>/dev/null | grep -q '^setup.test$' ||
 	fail "setup again lost the store's data"
 
+# A key that is not root's is left alone, but one every user can read is
+# named (whoever reads it can pose as the server).
+chown nobody "$WORK/key.pem" && chmod 644 "$WORK/key.pem"
+"$PB" --config "$CONF" setup --webmail-cgi "$CGI" >"$WORK/setup5.out" 2>&1 ||
+	fail "setup with a user's key: $(cat "$WORK/setup5.out")"
+grep -q "readable by every user" "$WORK/setup5.out" ||
+	fail "a world-readable key was not named: $(cat "$WORK/setup5.out")"
+[ "$(stat -c '%U %a' "$WORK/key.pem")" = "nobody 644" ] || fail "a user's key was changed"
+chown root "$WORK/key.pem" && chmod 600 "$WORK/key.pem"
+
 # A missing CGI is no error; not root is.
 "$PB" --config "$CONF" setup --webmail-cgi "$WORK/nowhere.cgi" >"$WORK/setup3.out" 2>&1 ||
 	fail "setup without a CGI: $(cat "$WORK/setup3.out")"
