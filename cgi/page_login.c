@@ -66,20 +66,19 @@ void page_login(struct ctx *c)
 	enum store_auth_result r = store_auth_login(c->store, address, password, c->req->remote_addr,
 						    &user, &error);
 	password_wipe(password, strlen(password));
-	char safe[STORE_ADDRESS_MAX * 4 + 8];
-	log_safe(safe, sizeof(safe), address, strlen(address));
+	const char *tls = c->req->https ? "yes" : "no";
 	switch (r) {
 	case STORE_AUTH_OK:
 		break;
 	case STORE_AUTH_THROTTLED:
-		log_info("webmail: login throttled user=<%s> rip=%s", safe,
-			 c->req->remote_addr != NULL ? c->req->remote_addr : "-");
+		log_client("webmail: login throttled", address, c->req->remote_addr,
+			   " tls=%s mech=form", tls);
 		login_form(c, 429, "Too many failed attempts. Please wait a few minutes and try again.",
 			   address);
 		return;
 	case STORE_AUTH_FAIL:
-		log_info("webmail: login failed user=<%s> rip=%s", safe,
-			 c->req->remote_addr != NULL ? c->req->remote_addr : "-");
+		log_client("webmail: login failed", address, c->req->remote_addr, " tls=%s mech=form",
+			   tls);
 		login_form(c, 403, "Wrong address or password.", address);
 		return;
 	default:
@@ -90,8 +89,7 @@ void page_login(struct ctx *c)
 		page_store_error(c, "session", "could not create a session");
 		return;
 	}
-	log_info("webmail: login user=<%s> rip=%s", user.address,
-		 c->req->remote_addr != NULL ? c->req->remote_addr : "-");
+	log_client("webmail: login", user.address, c->req->remote_addr, " tls=%s mech=form", tls);
 	c->resp->user = arena_strdup(c->a, user.address);
 	const char *next = safe_next(ctx_form(c, "next"));
 	page_redirect(c, next != NULL ? next : "/list");

@@ -135,12 +135,26 @@ static bool is_proxy(const struct server *srv, const char *ip)
 	return false;
 }
 
+static enum MHD_Result last_forwarded_for(void *cls, enum MHD_ValueKind kind, const char *key,
+					  const char *value)
+{
+	const char **last = cls;
+	(void)kind;
+	if (strcasecmp(key, "X-Forwarded-For") == 0 && value != NULL)
+		*last = value;
+	return MHD_YES;
+}
+
 /* The client a trusted proxy names: the last address of X-Forwarded-For,
  * the one the proxy itself appended (those before it came from the client
- * and prove nothing). False if there is none. */
+ * and prove nothing). Of several X-Forwarded-For lines, the last: a proxy
+ * may add its own line after the client's (HAProxy's option forwardfor)
+ * and the lines are one list in order (RFC 9110 5.3); MHD's lookup would
+ * give the client's. False if there is none. */
 static bool forwarded_for(struct MHD_Connection *conn, char out[INET6_ADDRSTRLEN])
 {
-	const char *v = header(conn, "X-Forwarded-For");
+	const char *v = NULL;
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, last_forwarded_for, &v);
 	if (v == NULL)
 		return false;
 	const char *comma = strrchr(v, ',');

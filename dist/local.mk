@@ -5,6 +5,9 @@
 #   $(systemdunitdir)/                       dist/systemd/* units
 #   $(xinetddir)/                            dist/xinetd.d/* services
 #   $(pkgdatadir)/apache/, $(pkgdatadir)/nginx/  the web server snippets
+#   $(pkgdatadir)/fail2ban/filter.d/, $(pkgdatadir)/fail2ban/jail.d/
+#                                            a fail2ban filter and a jail (off)
+#                                            to copy to /etc/fail2ban (README)
 # Every file is installed with the paths of this build: @pkglibexecdir@,
 # @sbindir@, @sysconfdir@, @pkgdatadir@ and @fcgiwrap_socket@ placeholders
 # are replaced, and so are the Debian paths the units and xinetd files are
@@ -25,7 +28,8 @@ dist_man5_MANS = doc/pillarbox.conf.5
 # What this fragment installs. (Makefile.am must not list the directory
 # `dist` itself in EXTRA_DIST: automake makes it a prerequisite of distdir,
 # where it names the `dist` target, and `make dist` recurses without end.)
-EXTRA_DIST += dist/pillarbox.conf.sample dist/systemd dist/xinetd.d dist/apache dist/nginx
+EXTRA_DIST += dist/pillarbox.conf.sample dist/systemd dist/xinetd.d dist/apache dist/nginx \
+	dist/fail2ban
 
 TESTS += tests/store/test_install.sh tests/store/test_units.sh
 
@@ -38,6 +42,10 @@ TESTS += tests/deploy/test_help.sh tests/deploy/test_readme_walkthrough.py
 # test_inetd_limits.sh: the xinetd files and the socket units allow the
 # same sessions, and no burst of connections shuts a port.
 TESTS += tests/deploy/test_inetd_limits.sh
+# test_fail2ban.py: real failed logins and refused recipients, logged by the
+# handlers and the webmail, are what dist/fail2ban's filter bans, with the
+# right address; successes and forged user names are not.
+TESTS += tests/deploy/test_fail2ban.py
 EXTRA_DIST += tests/deploy
 
 # The programs `make install` installs, as paths in the build tree, one a line.
@@ -72,6 +80,8 @@ pillarbox_units = $(srcdir)/dist/systemd/*.service $(srcdir)/dist/systemd/*.sock
 pillarbox_xinetd = $(srcdir)/dist/xinetd.d/*
 pillarbox_apache = $(srcdir)/dist/apache/*.conf
 pillarbox_nginx = $(srcdir)/dist/nginx/*.conf
+pillarbox_f2b_filter = $(srcdir)/dist/fail2ban/filter.d/*.conf
+pillarbox_f2b_jail = $(srcdir)/dist/fail2ban/jail.d/*.conf
 
 # pillarbox_install_group KIND DIR FILES...: substitute and install each
 # file; KIND xinetd skips names with '.' or '~'.
@@ -93,6 +103,9 @@ install-data-local:
 	pillarbox_install_group xinetd '$(DESTDIR)$(xinetddir)' $(pillarbox_xinetd) && \
 	pillarbox_install_group plain '$(DESTDIR)$(pkgdatadir)/apache' $(pillarbox_apache) && \
 	pillarbox_install_group plain '$(DESTDIR)$(pkgdatadir)/nginx' $(pillarbox_nginx) && \
+	pillarbox_install_group plain '$(DESTDIR)$(pkgdatadir)/fail2ban/filter.d' \
+	  $(pillarbox_f2b_filter) && \
+	pillarbox_install_group plain '$(DESTDIR)$(pkgdatadir)/fail2ban/jail.d' $(pillarbox_f2b_jail) && \
 	pillarbox_install_group plain '$(DESTDIR)$(pkgdatadir)' $(srcdir)/dist/pillarbox.conf.sample
 	@$(MKDIR_P) '$(DESTDIR)$(pillarbox_confdir)'
 	@if test -e '$(DESTDIR)$(pillarbox_confdir)/pillarbox.conf'; then \
@@ -122,7 +135,9 @@ uninstall-local:
 	for pair in '$(DESTDIR)$(systemdunitdir)':'$(pillarbox_units)' \
 	    '$(DESTDIR)$(xinetddir)':'$(pillarbox_xinetd)' \
 	    '$(DESTDIR)$(pkgdatadir)/apache':'$(pillarbox_apache)' \
-	    '$(DESTDIR)$(pkgdatadir)/nginx':'$(pillarbox_nginx)'; do \
+	    '$(DESTDIR)$(pkgdatadir)/nginx':'$(pillarbox_nginx)' \
+	    '$(DESTDIR)$(pkgdatadir)/fail2ban/filter.d':'$(pillarbox_f2b_filter)' \
+	    '$(DESTDIR)$(pkgdatadir)/fail2ban/jail.d':'$(pillarbox_f2b_jail)'; do \
 	  dir=`echo "$$pair" | sed 's/:.*//'`; globs=`echo "$$pair" | sed 's/^[^:]*://'`; \
 	  for f in $$globs; do \
 	    test -f "$$f" || continue; \
@@ -132,6 +147,7 @@ uninstall-local:
 	  done; \
 	  rmdir "$$dir" 2>/dev/null || :; \
 	done; \
+	rmdir '$(DESTDIR)$(pkgdatadir)/fail2ban' 2>/dev/null || :; \
 	rmdir '$(DESTDIR)$(pillarbox_confdir)' 2>/dev/null || :
 
 CLEANFILES += dist-install.tmp

@@ -211,8 +211,8 @@ static int imap_login_result(struct imap_session *s, struct imap_cmd *cmd,
 	s->state = IMAP_STATE_AUTH;
 	s->bad_commands = 0;
 	conn_set_time_limit(s->conn, 0);
-	log_info("login user=<%s> rip=%s tls=%s mech=%s", user->address, conn_peer_ip(s->conn),
-		 conn_is_tls(s->conn) ? conn_tls_description(s->conn) : "no", mech);
+	log_client("login", user->address, conn_peer_ip(s->conn), " tls=%s mech=%s",
+		   conn_is_tls(s->conn) ? conn_tls_description(s->conn) : "no", mech);
 	/* The capability list after login goes in the tagged OK (RFC 3501
 	 * 7.2.1): clients then skip a CAPABILITY round trip. */
 	conn_puts(s->conn, cmd->tag);
@@ -311,12 +311,7 @@ int imap_cmd_authenticate(struct imap_session *s, struct imap_cmd *cmd)
 		imap_bad(s, cmd, "Authentication cancelled");
 		return 0;
 	}
-	{
-		char safe[STORE_ADDRESS_MAX * 4 + 8];
-		log_info("login failed user=<%s> rip=%s: %s",
-			 log_safe(safe, sizeof(safe), authcid, strlen(authcid)),
-			 conn_peer_ip(s->conn), error != NULL ? error : "");
-	}
+	sasl_log_failure(s->conn, authcid, mech == SASL_MECH_PLAIN ? "PLAIN" : "LOGIN", error);
 	if (error != NULL && strcmp(error, "malformed base64") == 0) {
 		imap_bad(s, cmd, "Invalid base64 data");
 		return 0;

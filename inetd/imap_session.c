@@ -198,8 +198,8 @@ static int imap_bad_command(struct imap_session *s, const char *tag, const char 
 
 	if (++s->bad_commands >= IMAP_BAD_COMMANDS_MAX) {
 		imap_bye(s, "Too many invalid commands");
-		log_info("too many bad commands user=<%s> rip=%s", s->user.address,
-			 conn_peer_ip(s->conn));
+		log_client("too many bad commands", s->user.address, conn_peer_ip(s->conn),
+			   " bad=%u", s->bad_commands);
 		return READ_CLOSE;
 	}
 	if (tag == NULL) {

@@ -77,9 +77,8 @@ static int pop3_login_result(struct pop3_session *s, enum store_auth_result resu
 	if (pop3_maildrop_open(s, user) <= 0)
 		return 0;
 	conn_set_time_limit(s->conn, 0);
-	log_info("login user=<%s> rip=%s tls=%s mech=%s messages=%u", user->address,
-		 conn_peer_ip(s->conn), conn_is_tls(s->conn) ? conn_tls_description(s->conn) : "no",
-		 mech, s->nmsgs);
+	log_client("login", user->address, conn_peer_ip(s->conn), " tls=%s mech=%s messages=%u",
+		   conn_is_tls(s->conn) ? conn_tls_description(s->conn) : "no", mech, s->nmsgs);
 	conn_printf(s->conn, "+OK Logged in, %u messages (%llu octets)\r\n", s->nmsgs,
 		    (unsigned long long)s->total_bytes);
 	return 0;
@@ -178,19 +177,13 @@ int pop3_cmd_auth(struct pop3_session *s, char *args)
 		pop3_err(s, "Authentication cancelled");
 		ret = 0;
 		break;
-	default: {
-		char safe[STORE_ADDRESS_MAX * 4 + 8];
-		const char *who = sasl_authcid(sasl);
-
-		log_info("login failed user=<%s> rip=%s mech=%s: %s",
-			 log_safe(safe, sizeof(safe), who, strlen(who)), conn_peer_ip(s->conn),
-			 mechname, error);
+	default:
+		sasl_log_failure(s->conn, sasl_authcid(sasl), mechname, error);
 		pop3_err(s, strcmp(error, "malformed base64") == 0
 				    ? "[AUTH] Authentication failed: invalid base64 data"
 				    : "[AUTH] Authentication failed");
 		ret = ++s->auth_failures >= POP3_AUTH_FAILURES_MAX ? -1 : 0;
 		break;
-	}
 	}
 	sasl_free(&sasl);
 	return ret;

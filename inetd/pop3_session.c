@@ -149,8 +149,8 @@ static int pop3_bad_command(struct pop3_session *s, const char *reply)
 		return 0;
 	}
 	pop3_err(s, "Too many bad commands, closing connection");
-	log_info("too many bad commands user=<%s> rip=%s", s->account.address,
-		 conn_peer_ip(s->conn));
+	log_client("too many bad commands", s->account.address, conn_peer_ip(s->conn), " bad=%u",
+		   s->bad_commands);
 	return -1;
 }
 

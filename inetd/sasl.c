@@ -237,24 +237,32 @@ enum sasl_status sasl_converse(struct sasl *sasl, struct conn *conn, const char 
 void sasl_log_refusal(struct conn *conn, enum store_auth_result result, const char *authcid,
 		      const char *mech, const char *error)
 {
-	char safe[STORE_ADDRESS_MAX * 4 + 8];
 	const char *tls = conn_is_tls(conn) ? "yes" : "no";
 
-	log_safe(safe, sizeof(safe), authcid, strlen(authcid));
 	switch (result) {
 	case STORE_AUTH_OK:
 		break;
 	case STORE_AUTH_THROTTLED:
-		log_info("login throttled user=<%s> rip=%s tls=%s mech=%s", safe, conn_peer_ip(conn),
-			 tls, mech);
+		log_client("login throttled", authcid, conn_peer_ip(conn), " tls=%s mech=%s", tls,
+			   mech);
 		break;
-	case STORE_AUTH_TEMPFAIL:
-		log_error("login error user=<%s> rip=%s: %s", safe, conn_peer_ip(conn),
-			  error != NULL ? error : "store error");
-		break;
-	default:
-		log_info("login failed user=<%s> rip=%s tls=%s mech=%s", safe, conn_peer_ip(conn),
-			 tls, mech);
+	case STORE_AUTH_TEMPFAIL: {
+		/* Not the client's doing: an error, not an event of the client's. */
+		char safe[STORE_ADDRESS_MAX * 4 + 8], rip[LOG_RIP_MAX];
+
+		log_error("login error user=<%s> rip=%s: %s",
+			  log_field(safe, sizeof(safe), authcid, strlen(authcid)),
+			  log_rip(rip, conn_peer_ip(conn)), error != NULL ? error : "store error");
 		break;
 	}
+	default:
+		log_client("login failed", authcid, conn_peer_ip(conn), " tls=%s mech=%s", tls, mech);
+		break;
+	}
+}
+
+void sasl_log_failure(struct conn *conn, const char *authcid, const char *mech, const char *why)
+{
+	log_client("login failed", authcid, conn_peer_ip(conn), " tls=%s mech=%s: %s",
+		   conn_is_tls(conn) ? "yes" : "no", mech, why != NULL ? why : "");
 }

@@ -69,13 +69,21 @@ enum sasl_status sasl_converse(struct sasl *sasl, struct conn *conn, const char 
 			       enum sasl_status st, const char *challenge, const char **error_r,
 			       int *conn_r);
 
-/* The log line of a login that did not succeed, the same in every protocol:
- * "login throttled", "login error" (a store error: `error`) or "login
- * failed", with the user as the client sent it (made safe here), the
- * client's IP, TLS yes/no and the mechanism (or "USER", "LOGIN" for the
- * protocols' own commands). Nothing is logged for STORE_AUTH_OK. */
+/* The log line of a login that did not succeed, the same in every protocol
+ * (log_client's form): "login throttled", "login error" (a store error:
+ * `error`) or "login failed", with the user as the client sent it (made safe
+ * here), the client's IP, TLS yes/no and the mechanism (or "USER", "LOGIN"
+ * for the protocols' own commands):
+ *     login failed user=<bob@example.com> rip=192.0.2.1 tls=no mech=PLAIN
+ * Nothing is logged for STORE_AUTH_OK. */
 void sasl_log_refusal(struct conn *conn, enum store_auth_result result, const char *authcid,
 		      const char *mech, const char *error);
+
+/* The log line of an exchange that failed before the store was asked (a
+ * malformed response, an authzid not the authcid, ...): "login failed", as
+ * sasl_log_refusal writes it, then ": " and why (our text, not the
+ * client's). */
+void sasl_log_failure(struct conn *conn, const char *authcid, const char *mech, const char *why);
 
 /* The authentication identity once known ("" before), for logs. */
 const char *sasl_authcid(const struct sasl *sasl);

@@ -147,7 +147,7 @@ bool smtp_auth_allowed(const struct smtp_session *session);
  * waiting for the client; nothing at all when watchdog_seconds is 0 (so a
  * fuzzer's own alarm is left alone). */
 void smtp_watchdog(const struct smtp_session *session, bool arm);
-/* A value for logs: client text escaped (log_safe). */
+/* A client's value for a log field (from=<...>): escaped with log_field. */
 const char *smtp_log_safe(char *buf, size_t size, const char *text);
 
 /* Command handlers: `args` is the rest of the line after the verb and one

@@ -20,9 +20,9 @@ static int smtp_login_result(struct smtp_session *s, enum store_auth_result resu
 	case STORE_AUTH_OK:
 		s->authenticated = true;
 		s->user = *user;
-		log_info("login user=<%s> rip=%s tls=%s%s%s mech=%s", user->address,
-			 conn_peer_ip(s->conn), conn_is_tls(s->conn) ? "yes" : "no", conn_is_tls(s->conn) ? " cipher=" : "",
-			 conn_tls_description(s->conn), mech);
+		log_client("login", user->address, conn_peer_ip(s->conn), " tls=%s%s%s mech=%s",
+			   conn_is_tls(s->conn) ? "yes" : "no", conn_is_tls(s->conn) ? " cipher=" : "",
+			   conn_tls_description(s->conn), mech);
 		smtp_reply(s, "235 2.7.0 Authentication successful");
 		return 0;
 	case STORE_AUTH_THROTTLED:
@@ -111,12 +111,8 @@ int smtp_cmd_auth(struct smtp_session *s, char *args, size_t len)
 	case SASL_CANCEL:
 		ret = smtp_error(s, "501 5.0.0 Authentication cancelled");
 		break;
-	default: {
-		char safe[STORE_ADDRESS_MAX * 4 + 8];
-
-		log_info("login failed user=<%s> rip=%s mech=%s: %s",
-			 smtp_log_safe(safe, sizeof(safe), sasl_authcid(sasl)), conn_peer_ip(s->conn),
-			 mechname, error);
+	default:
+		sasl_log_failure(s->conn, sasl_authcid(sasl), mechname, error);
 		if (strcmp(error, "malformed base64") == 0) {
 			ret = smtp_error(s, "501 5.5.2 Cannot decode response");
 		} else if (++s->auth_failures >= SMTP_AUTH_FAILURES_MAX) {
@@ -126,7 +122,6 @@ int smtp_cmd_auth(struct smtp_session *s, char *args, size_t len)
 			ret = smtp_error(s, "535 5.7.8 Authentication credentials invalid");
 		}
 		break;
-	}
 	}
 	sasl_free(&sasl);
 	return ret;

@@ -239,7 +239,7 @@ static void smtp_msg_log(struct smtp_msg *m, const char *result, const char *det
 		 smtp_log_safe(from, sizeof(from), s->txn.sender), s->txn.nrcpts,
 		 (unsigned long long)m->size, conn_is_tls(s->conn) ? "yes" : "no", result,
 		 detail != NULL ? " detail=" : "",
-		 detail != NULL ? smtp_log_safe(det, sizeof(det), detail) : "");
+		 detail != NULL ? log_safe(det, sizeof(det), detail, strlen(detail)) : "");
 }
 
 /* The data is in: store it and answer. 0 go on, -1 close. */

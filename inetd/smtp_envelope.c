@@ -124,9 +124,8 @@ int smtp_cmd_mail(struct smtp_session *s, char *args, size_t len)
 			return 0;
 		}
 		if (r == 0) {
-			log_info("sender refused user=<%s> rip=%s from=<%s>", s->user.address,
-				 conn_peer_ip(s->conn),
-				 smtp_log_safe(safe, sizeof(safe), m.path.address));
+			log_client("sender refused", s->user.address, conn_peer_ip(s->conn),
+				   " from=<%s>", smtp_log_safe(safe, sizeof(safe), m.path.address));
 			return smtp_error(s, "553 5.7.1 Sender address not owned by the "
 					     "authenticated user");
 		}
@@ -221,9 +220,10 @@ static int smtp_rcpt_refused(struct smtp_session *s, const struct smtp_path *p,
 {
 	char from[STORE_ADDRESS_MAX * 4 + 8], to[STORE_ADDRESS_MAX * 4 + 8];
 
-	log_info("rcpt refused id=%s rip=%s from=<%s> to=<%s> reason=%s", s->txn.id,
-		 conn_peer_ip(s->conn), smtp_log_safe(from, sizeof(from), s->txn.sender),
-		 smtp_log_safe(to, sizeof(to), p->address), why);
+	log_client("rcpt refused", s->authenticated ? s->user.address : "", conn_peer_ip(s->conn),
+		   " id=%s from=<%s> to=<%s> reason=%s", s->txn.id,
+		   smtp_log_safe(from, sizeof(from), s->txn.sender),
+		   smtp_log_safe(to, sizeof(to), p->address), why);
 	s->rejected_rcpts++;
 	return smtp_error(s, reply);
 }

@@ -107,7 +107,8 @@ static int smtp_error_count(struct smtp_session *s)
 		return 0;
 	conn_printf(s->conn, "421 4.7.0 %s Too many errors, closing connection\r\n",
 		    s->config->hostname);
-	log_info("too many errors rip=%s", conn_peer_ip(s->conn));
+	log_client("too many errors", s->authenticated ? s->user.address : "",
+		   conn_peer_ip(s->conn), " errors=%u", s->errors);
 	return -1;
 }
 
@@ -146,7 +147,7 @@ void smtp_watchdog(const struct smtp_session *s, bool arm)
 
 const char *smtp_log_safe(char *buf, size_t size, const char *text)
 {
-	return log_safe(buf, size, text, strlen(text));
+	return log_field(buf, size, text, strlen(text));
 }
 
 /* ------------------------------------------------------- small commands */

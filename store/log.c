@@ -3,6 +3,7 @@
 #define _GNU_SOURCE 1 /* secure_getenv, program_invocation_short_name */
 #endif
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -21,6 +22,10 @@
 #define LOG_LINE_MAX 2048
 /* Program names are ours ("imapd", "pillarbox"), never client data. */
 #define LOG_PROGNAME_MAX 64
+/* The user field of log_client(): an address is at most 320 bytes (254 in
+ * practice); what a client sends beyond that, escaped, is cut here so that
+ * the rip= after it always fits in the line. */
+#define LOG_USER_MAX 1024
 
 static char log_progname[LOG_PROGNAME_MAX];
 static bool log_to_stderr;
@@ -122,11 +127,45 @@ void log_error(const char *fmt, ...)
 	va_end(ap);
 }
 
-const char *log_safe(char *dst, size_t dstsize, const char *src, size_t len)
+/* Whether the UTF-8 character at s (ulen bytes, 2 to 4) is a space, a line
+ * or paragraph separator or an invisible formatting character (zero width,
+ * bidirectional controls): in a field value it could pass for the space
+ * between two fields, or hide or reorder what a reader sees. */
+static bool log_char_hidden(const unsigned char *s, size_t ulen)
+{
+	uint32_t cp;
+
+	if (ulen == 2)
+		cp = (uint32_t)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
+	else if (ulen == 3)
+		cp = (uint32_t)(s[0] & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+	else
+		return false;
+	return cp == 0xa0 || cp == 0x1680 || cp == 0x180e || (cp >= 0x2000 && cp <= 0x200f) ||
+	       (cp >= 0x2028 && cp <= 0x202f) || (cp >= 0x205f && cp <= 0x206f) ||
+	       cp == 0x3000 || cp == 0xfeff;
+}
+
+/* The bytes at s (len > 0) to escape as \xNN one at a time: 0 (escape s[0]),
+ * else the length of the character to copy as it is. */
+static size_t log_unit_len(const unsigned char *s, size_t len, bool field)
+{
+	size_t ulen = charset_utf8_text_char_len(s, len);
+
+	if (ulen == 1 && (s[0] < 0x20 || s[0] == 0x7f || s[0] == '\\'))
+		return 0;
+	if (field && ulen == 1 && (s[0] == ' ' || s[0] == '"' || s[0] == '<' || s[0] == '>'))
+		return 0;
+	if (field && ulen > 1 && log_char_hidden(s, ulen))
+		return 0; /* each of its bytes is escaped in turn */
+	return ulen;
+}
+
+static const char *log_escape(char *dst, size_t dstsize, const char *src, size_t len, bool field)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)src;
-	size_t pos = 0, mark = 0, i = 0;
+	size_t pos = 0, mark = 0, i = 0, hidden = 0;
 
 	if (dstsize == 0)
 		return dst;
@@ -134,10 +173,10 @@ const char *log_safe(char *dst, size_t dstsize, const char *src, size_t len)
 		len = 0;
 	while (i < len) {
 		char unit[4];
-		size_t ulen = charset_utf8_text_char_len(s + i, len - i);
+		size_t ulen = hidden > 0 ? 0 : log_unit_len(s + i, len - i, field);
 
-		if (ulen == 1 && (s[i] < 0x20 || s[i] == 0x7f || s[i] == '\\'))
-			ulen = 0;
+		if (ulen == 0 && hidden == 0 && field)
+			hidden = charset_utf8_text_char_len(s + i, len - i);
 		if (ulen == 0) {
 			unit[0] = '\\';
 			unit[1] = 'x';
@@ -158,9 +197,56 @@ const char *log_safe(char *dst, size_t dstsize, const char *src, size_t len)
 		memcpy(dst + pos, ulen == 0 ? unit : (const char *)s + i, wlen);
 		pos += wlen;
 		i += ulen == 0 ? 1 : ulen;
-		if (dstsize < 4 || pos + 3 <= dstsize - 1)
+		if (hidden > 0)
+			hidden--;
+		if (hidden == 0 && (dstsize < 4 || pos + 3 <= dstsize - 1))
 			mark = pos;
 	}
 	dst[pos] = '\0';
 	return dst;
+}
+
+const char *log_safe(char *dst, size_t dstsize, const char *src, size_t len)
+{
+	return log_escape(dst, dstsize, src, len, false);
+}
+
+const char *log_field(char *dst, size_t dstsize, const char *src, size_t len)
+{
+	return log_escape(dst, dstsize, src, len, true);
+}
+
+const char *log_rip(char dst[LOG_RIP_MAX], const char *ip)
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	unsigned char bin[sizeof(struct in6_addr)];
+	const unsigned char *at = bin;
+	int family = AF_INET;
+
+	if (ip == NULL || inet_pton(AF_INET, ip, bin) != 1) {
+		if (ip == NULL || inet_pton(AF_INET6, ip, bin) != 1)
+			family = AF_UNSPEC;
+		else if (memcmp(bin, mapped, sizeof(mapped)) == 0)
+			at = bin + sizeof(mapped); /* the IPv4 address inside */
+		else
+			family = AF_INET6;
+	}
+	if (family == AF_UNSPEC || inet_ntop(family, at, dst, LOG_RIP_MAX) == NULL)
+		snprintf(dst, LOG_RIP_MAX, "unknown");
+	return dst;
+}
+
+void log_client(const char *event, const char *user, const char *ip, const char *fmt, ...)
+{
+	char who[LOG_USER_MAX], rip[LOG_RIP_MAX], rest[LOG_LINE_MAX];
+	int saved_errno = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vsnprintf(rest, sizeof(rest), fmt, ap) < 0)
+		rest[0] = '\0';
+	va_end(ap);
+	log_field(who, sizeof(who), user, user != NULL ? strlen(user) : 0);
+	errno = saved_errno;
+	log_info("%s user=<%s> rip=%s%s", event, who, log_rip(rip, ip), rest);
 }

@@ -2,7 +2,8 @@
 # `make install DESTDIR=...` lays out a package as a distribution would:
 # programs (0755, none setuid: `pillarbox setup` does that), every man page
 # in doc/, the sample config as pillarbox.conf and as a reference copy,
-# systemd units, xinetd files and web server snippets with this build's paths
+# systemd units, xinetd files, web server snippets and the fail2ban filter
+# and jail with this build's paths
 # (every ExecStart= and server = names an installed program; no @placeholder@
 # left); a pillarbox.conf that exists is never overwritten; `make uninstall`
 # removes everything but a changed pillarbox.conf.
@@ -105,6 +106,13 @@ for kind in apache nginx; do
 		[ -f "$s" ] || continue
 		expect "$(stat -c %a "$D$pkgdatadir/$kind/$(basename "$s")" 2>/dev/null)" 644 \
 			"$kind snippet $(basename "$s") installed"
+	done
+done
+for kind in filter.d jail.d; do
+	for s in "$top_srcdir"/dist/fail2ban/$kind/*.conf; do
+		[ -f "$s" ] || continue
+		expect "$(stat -c %a "$D$pkgdatadir/fail2ban/$kind/$(basename "$s")" 2>/dev/null)" 644 \
+			"fail2ban $kind/$(basename "$s") installed"
 	done
 done
 left=$(grep -l '@[a-z_]*@' "$D$unitdir"/* "$D$xinetddir"/* "$D$pkgdatadir"/apache/* \

@@ -1,5 +1,7 @@
-/* Unit tests of store/log.c: log_safe escaping and truncation, and lines
- * mirrored to stderr never carrying a raw CR or LF. */
+/* Unit tests of store/log.c: log_safe escaping and truncation, log_field,
+ * log_rip and log_client (the one form of a client's events, which a user
+ * name cannot forge), and lines mirrored to stderr never carrying a raw CR
+ * or LF. */
 #define _GNU_SOURCE 1
 #include <stdarg.h>
 #include <stddef.h>
@@ -92,6 +94,58 @@ static void test_safe_truncation(void **state)
 	log_safe(buf, 0, "abc", 3); /* writes nothing, must not crash */
 }
 
+#define FIELD(buf, lit) log_field(buf, sizeof(buf), lit, sizeof(lit) - 1)
+
+static void test_field(void **state)
+{
+	char buf[128], small[16];
+
+	(void)state;
+	assert_string_equal(FIELD(buf, "bob+news@example.com"), "bob+news@example.com");
+	assert_string_equal(FIELD(buf, "prvs=1234=bob@example.com"), "prvs=1234=bob@example.com");
+	/* Nothing can end the field or start another one. */
+	assert_string_equal(FIELD(buf, "x rip=192.0.2.1"), "x\\x20rip=192.0.2.1");
+	assert_string_equal(FIELD(buf, "x> rip=192.0.2.1"), "x\\x3e\\x20rip=192.0.2.1");
+	assert_string_equal(FIELD(buf, "\"a<b\"@x"), "\\x22a\\x3cb\\x22@x");
+	assert_string_equal(FIELD(buf, "a\r\nb\\"), "a\\x0d\\x0ab\\x5c");
+	/* Unicode spaces, separators and invisible controls, byte by byte. */
+	assert_string_equal(FIELD(buf, "a\xc2\xa0rip="), "a\\xc2\\xa0rip=");          /* NBSP */
+	assert_string_equal(FIELD(buf, "a\xe2\x80\xa8" "b"), "a\\xe2\\x80\\xa8b");      /* U+2028 */
+	assert_string_equal(FIELD(buf, "a\xe2\x80\xae" "b"), "a\\xe2\\x80\\xaeb");      /* RLO */
+	assert_string_equal(FIELD(buf, "a\xe3\x80\x80" "b"), "a\\xe3\\x80\\x80b");      /* U+3000 */
+	assert_string_equal(FIELD(buf, "\xef\xbb\xbf"), "\\xef\\xbb\\xbf");            /* BOM */
+	/* Letters of any script pass. */
+	assert_string_equal(FIELD(buf, "j\xc3\xb6rg@m\xc3\xbcller.de"), "j\xc3\xb6rg@m\xc3\xbcller.de");
+	assert_string_equal(FIELD(buf, "\xe2\x82\xac\xf0\x9f\x98\x80"), "\xe2\x82\xac\xf0\x9f\x98\x80");
+	/* A cut never splits the escapes of one character. */
+	assert_string_equal(FIELD(small, "abc\xe2\x80\xa8"), "abc\\xe2\\x80\\xa8");
+	assert_string_equal(FIELD(small, "abcd\xe2\x80\xa8"), "abcd...");
+	assert_string_equal(FIELD(small, "abcdefghijklmno"), "abcdefghijklmno");
+	assert_string_equal(FIELD(small, "abcdefghijklmnop"), "abcdefghijkl...");
+	/* log_safe leaves these alone: free text keeps its spaces. */
+	assert_string_equal(SAFE(buf, "a b <c>"), "a b <c>");
+}
+
+static void test_rip(void **state)
+{
+	char rip[LOG_RIP_MAX];
+
+	(void)state;
+	assert_string_equal(log_rip(rip, "192.0.2.1"), "192.0.2.1");
+	assert_ptr_equal(log_rip(rip, "192.0.2.1"), rip);
+	assert_string_equal(log_rip(rip, "::ffff:192.0.2.1"), "192.0.2.1");
+	assert_string_equal(log_rip(rip, "2001:DB8:0:0:0:0:0:1"), "2001:db8::1");
+	assert_string_equal(log_rip(rip, "::1"), "::1");
+	assert_string_equal(log_rip(rip, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255"),
+			    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	assert_string_equal(log_rip(rip, NULL), "unknown");
+	assert_string_equal(log_rip(rip, ""), "unknown");
+	assert_string_equal(log_rip(rip, "unknown"), "unknown");
+	assert_string_equal(log_rip(rip, "192.0.2.1 rip=198.51.100.1"), "unknown");
+	assert_string_equal(log_rip(rip, "fe80::1%eth0"), "unknown");
+	assert_string_equal(log_rip(rip, "example.com"), "unknown");
+}
+
 /* Runs `fn` with stderr captured; returns what was written. */
 static char *capture_stderr(void (*fn)(void))
 {
@@ -152,6 +206,54 @@ static void test_stderr_lines(void **state)
 	}
 }
 
+static void emit_client(void)
+{
+	log_client("login failed", "x> rip=203.0.113.9 tls=no\r\nimapd: login failed user=<y> "
+		   "rip=198.51.100.1", "::ffff:192.0.2.1", " tls=no mech=%s", "PLAIN");
+	log_client("too many errors", NULL, "unknown", " errors=%u", 20u);
+}
+
+static void test_client_lines(void **state)
+{
+	char expect[512];
+	char *out;
+
+	(void)state;
+	setenv("PILLARBOX_LOG_STDERR", "1", 1);
+	log_open("test_log");
+	out = capture_stderr(emit_client);
+	snprintf(expect, sizeof(expect),
+		 "test_log[%ld]: login failed user=<x\\x3e\\x20rip=203.0.113.9\\x20tls=no\\x0d\\x0aimapd:"
+		 "\\x20login\\x20failed\\x20user=\\x3cy\\x3e\\x20rip=198.51.100.1> rip=192.0.2.1 "
+		 "tls=no mech=PLAIN\n"
+		 "test_log[%ld]: too many errors user=<> rip=unknown errors=20\n",
+		 (long)getpid(), (long)getpid());
+	assert_string_equal(out, expect);
+	unsetenv("PILLARBOX_LOG_STDERR");
+}
+
+static void emit_long_user(void)
+{
+	char big[3000];
+
+	memset(big, ' ', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	log_client("login failed", big, "192.0.2.1", " tls=no mech=%s", "LOGIN");
+}
+
+/* However long the user name, the line keeps its rip= and what follows. */
+static void test_client_long_user(void **state)
+{
+	char *out;
+
+	(void)state;
+	setenv("PILLARBOX_LOG_STDERR", "1", 1);
+	log_open("test_log");
+	out = capture_stderr(emit_long_user);
+	assert_non_null(strstr(out, "\\x20...> rip=192.0.2.1 tls=no mech=LOGIN\n"));
+	unsetenv("PILLARBOX_LOG_STDERR");
+}
+
 static void emit_long(void)
 {
 	char big[5000];
@@ -195,6 +297,10 @@ int main(void)
 		cmocka_unit_test(test_safe_controls),
 		cmocka_unit_test(test_safe_utf8),
 		cmocka_unit_test(test_safe_truncation),
+		cmocka_unit_test(test_field),
+		cmocka_unit_test(test_rip),
+		cmocka_unit_test(test_client_lines),
+		cmocka_unit_test(test_client_long_user),
 		cmocka_unit_test(test_stderr_lines),
 		cmocka_unit_test(test_stderr_long_line),
 		cmocka_unit_test(test_stderr_off),

@@ -4,6 +4,8 @@
     (the one the proxy appended): failed logins count against that client's
     address, so a guesser behind the proxy does not get everyone throttled,
     and the log names the real client;
+  - a proxy that adds its own X-Forwarded-For line after the client's
+    (HAProxy's option forwardfor) is believed, not the client's line;
   - X-Forwarded-Proto: https from the proxy makes the session cookie Secure;
   - from any other peer both headers are ignored: a client cannot choose
     its own address or pretend to be one of many;
@@ -12,6 +14,7 @@
   - SIGTERM in the middle of a 20 MB download lets it finish, then the
     server stops (0) without waiting for an idle keep-alive connection."""
 import base64
+import http.client
 import os
 import re
 import select
@@ -19,6 +22,7 @@ import signal
 import socket
 import sys
 import time
+import urllib.parse
 
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -81,6 +85,28 @@ def try_login(client, user, password, headers):
     token = re.search(r'name="login_token" value="([0-9a-f]+)"', r.text).group(1)
     return client.post("/login", {"login_token": token, "address": user, "password": password},
                        headers=headers)
+
+
+def login_two_xff(server, user, client_says, proxy_says):
+    """A failed sign-in whose request carries two X-Forwarded-For lines: the
+    client's, then the proxy's (http.client's putheader, as a dict cannot
+    hold a header twice)."""
+    c = webenv.Client(server)
+    r = c.get("/login")
+    token = re.search(r'name="login_token" value="([0-9a-f]+)"', r.text).group(1)
+    body = urllib.parse.urlencode({"login_token": token, "address": user,
+                                   "password": "wrong"}).encode()
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    conn.putrequest("POST", server.base + "/login")
+    conn.putheader("X-Forwarded-For", client_says)
+    conn.putheader("Cookie", "; ".join("%s=%s" % kv for kv in c.cookies.items()))
+    conn.putheader("Content-Type", "application/x-www-form-urlencoded")
+    conn.putheader("X-Forwarded-For", proxy_says)
+    conn.putheader("Content-Length", str(len(body)))
+    conn.endheaders(body)
+    status = conn.getresponse().status
+    conn.close()
+    return status
 
 
 def set_cookies(r):
@@ -158,6 +184,11 @@ def main():
             log = f.read()
         check(re.search(r"login failed user=<nobody\d+@example.com> rip=192\.0\.2\.1\b", log)
               is not None, "the log names the client the proxy names, not 203.0.113.9")
+        st = login_two_xff(proxied, "twolines@example.com", "198.51.100.7", "192.0.2.6")
+        with open(proxied.logs[0]) as f:
+            log = f.read()
+        check(st == 403 and "login failed user=<twolines@example.com> rip=192.0.2.6 " in log,
+              "two X-Forwarded-For lines: the proxy's, the last, names the client (%d)" % st)
         r = try_login(c, "alice@example.com", webenv.USERS["alice@example.com"],
                       {"X-Forwarded-For": "192.0.2.3", "X-Forwarded-Proto": "https"})
         cookie = set_cookies(r)
