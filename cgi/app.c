@@ -24,6 +24,8 @@ enum route_flags {
 	R_PREFIX = 1 << 4,    /* path is a prefix (static files) */
 	R_SITE = 1 << 5,      /* path is from the site's root, not below the base */
 	R_NOCASE = 1 << 6,    /* path compared ignoring case (Outlook varies it) */
+	R_KEEP = 1 << 7,      /* a POST without a valid session or token keeps
+				 what was typed (the compose page, compose_keep.c) */
 };
 
 struct route {
@@ -46,7 +48,7 @@ static const struct route routes[] = {
 	{ "/body", R_GET | R_SESSION, page_body },
 	{ "/part", R_GET | R_SESSION, page_part },
 	{ "/raw", R_GET | R_SESSION, page_raw },
-	{ "/compose", R_GET | R_POST | R_SESSION | R_CSRF, page_compose },
+	{ "/compose", R_GET | R_POST | R_SESSION | R_CSRF | R_KEEP, page_compose },
 	{ "/settings", R_GET | R_POST | R_SESSION | R_CSRF, page_settings },
 	{ "/password", R_GET | R_POST | R_SESSION | R_CSRF, page_password },
 	{ "/folders", R_GET | R_POST | R_SESSION | R_CSRF, page_folders },
@@ -234,6 +236,22 @@ static void add_security_headers(struct ctx *c, const char *csp, bool framable)
 		http_header_add(r, c->a, "Strict-Transport-Security", "max-age=31536000");
 }
 
+/* Whether the browser says one of our own pages made the request
+ * (Sec-Fetch-Site: same-origin; a foreign page cannot forge it). Origin
+ * and Referer cannot say it here: with our Referrer-Policy (no-referrer)
+ * a browser sends "Origin: null" with our own forms' POSTs, as a hostile
+ * page can have it do; a neighbour on the same site (another subdomain)
+ * gets "same-site" and is not us either. "none" (the user's own reload or
+ * resubmission from the history) is not taken: it can replay a POST that
+ * a foreign page made. The message frame is same-origin but can send no
+ * form (form-action 'none', sandbox without allow-forms). A browser that
+ * sends no such header gets false: what depends on this is a convenience,
+ * never a right. */
+bool ctx_same_origin(const struct ctx *c)
+{
+	return c->req->fetch_site != NULL && strcmp(c->req->fetch_site, "same-origin") == 0;
+}
+
 void ctx_set_csp(struct ctx *c, const char *csp, bool framable)
 {
 	for (size_t i = 0; i < c->resp->nheaders; i++) {
@@ -364,12 +382,20 @@ static int session_load(struct ctx *c, bool *had_cookie_r)
 			log_error("webmail: session: %s", error);
 		return r;
 	}
-	r = store_user_get(c->store, c->session.user_id, &c->user, &error);
-	if (r <= 0 || c->user.disabled) {
+	struct store_user user;
+	r = store_user_get(c->store, c->session.user_id, &user, &error);
+	if (r <= 0 || user.disabled) {
 		if (r < 0)
 			log_error("webmail: session user: %s", error);
 		return r < 0 ? -1 : 0;
 	}
+	return app_session_enter(c, &user) < 0 ? -1 : 1;
+}
+
+int app_session_enter(struct ctx *c, const struct store_user *user)
+{
+	const char *error;
+	c->user = *user;
 	if (store_prefs_get(c->store, c->user.id, &c->prefs, &error) < 0) {
 		log_error("webmail: settings: %s", error);
 		return -1;
@@ -377,7 +403,7 @@ static int session_load(struct ctx *c, bool *had_cookie_r)
 	hex_encode(c->session.csrf, sizeof(c->session.csrf), c->csrf);
 	c->signed_in = true;
 	c->resp->user = arena_strdup(c->a, c->user.address);
-	return 1;
+	return 0;
 }
 
 /* Called by the sign-in page: a new session (a new id whatever the
@@ -680,6 +706,40 @@ bool webmail_site_path(const char *path)
 	return route_find(path, true, path) != NULL;
 }
 
+/* A POST without a valid session or CSRF token: true if its page kept
+ * what was typed (and answered); else it gets sign-in or 403 as any. */
+static bool route_lost(struct ctx *c, const struct route *r)
+{
+	return (r->flags & R_KEEP) != 0 && page_compose_lost(c);
+}
+
+/* A page that needs a session, asked for without a valid one: back to
+ * sign-in (to this GET afterwards); a POST changes nothing, and keeps its
+ * form only where its route says so (R_KEEP). */
+static void signed_out(struct ctx *c, const struct route *r, bool had_cookie)
+{
+	if (had_cookie)
+		set_cookie(c, SESSION_COOKIE, "", 0);
+	if (c->req->method == HTTP_POST && route_lost(c, r))
+		return;
+	const char *next = session_next(c);
+	struct buf to;
+	buf_init(&to, 4096);
+	buf_puts(&to, "/login");
+	char sep = '?';
+	if (had_cookie) {
+		buf_puts(&to, "?expired=1");
+		sep = '&';
+	}
+	if (next != NULL && strcmp(next, "/") != 0) {
+		buf_putc(&to, sep);
+		buf_puts(&to, "next=");
+		tpl_escape_url_part(&to, next, strlen(next));
+	}
+	page_redirect(c, to.failed ? "/login" : to.data);
+	buf_free(&to);
+}
+
 static void dispatch(struct ctx *c)
 {
 	struct http_request *req = c->req;
@@ -727,24 +787,7 @@ static void dispatch(struct ctx *c)
 			return;
 		}
 		if (s == 0) {
-			/* back to sign-in; a POST changes nothing */
-			const char *next = session_next(c);
-			struct buf to;
-			buf_init(&to, 4096);
-			buf_puts(&to, "/login");
-			char sep = '?';
-			if (had_cookie) {
-				buf_puts(&to, "?expired=1");
-				sep = '&';
-				set_cookie(c, SESSION_COOKIE, "", 0);
-			}
-			if (next != NULL && strcmp(next, "/") != 0) {
-				buf_putc(&to, sep);
-				buf_puts(&to, "next=");
-				tpl_escape_url_part(&to, next, strlen(next));
-			}
-			page_redirect(c, to.failed ? "/login" : to.data);
-			buf_free(&to);
+			signed_out(c, r, had_cookie);
 			return;
 		}
 	}
@@ -752,6 +795,8 @@ static void dispatch(struct ctx *c)
 		const char *token = ctx_form(c, "csrf");
 		if (token == NULL || !token_equal(token, c->csrf)) {
 			log_info("webmail: csrf-refused user=<%s> path=%s", c->user.address, req->path);
+			if (route_lost(c, r))
+				return;
 			page_error(c, 403, "This form has expired or did not come from this site. "
 					   "Go back, reload the page and try again.");
 			return;

@@ -62,6 +62,11 @@ void page_error(struct ctx *c, int status, const char *message);
 /* A store failure: 503 with Retry-After, the error logged. */
 void page_store_error(struct ctx *c, const char *what, const char *error);
 
+/* true when the browser says one of our own pages made the request
+ * (Sec-Fetch-Site: same-origin); false when it says otherwise or says
+ * nothing (an older browser, or not a browser). */
+bool ctx_same_origin(const struct ctx *c);
+
 /* Common headers for pages we generate (CSP etc.) are added by the core;
  * a handler may replace the CSP for its response (the message frame). */
 void ctx_set_csp(struct ctx *c, const char *csp, bool framable);
@@ -92,6 +97,11 @@ const char *fmt_size(struct ctx *c, uint64_t bytes);
 /* Sessions: start one for a user who just signed in (new id, cookie; the
  * old session destroyed), end the current one; the sign-in form's token. */
 int app_session_start(struct ctx *c, uint32_t user_id);
+/* Makes the session in c->session the request's own, for `user`: the
+ * user, their settings and the session's CSRF token, as for a request
+ * that came with it (the sign-in that shows a kept message). 0, or -1
+ * (a store error, logged). */
+int app_session_enter(struct ctx *c, const struct store_user *user);
 int app_session_end(struct ctx *c);
 const char *app_login_token(struct ctx *c, bool create);
 
@@ -139,6 +149,13 @@ void page_raw(struct ctx *c);
 void page_static(struct ctx *c);
 /* Compose and send (page_compose.c, compose_*.c). */
 void page_compose(struct ctx *c);
+/* A compose POST without a valid session or CSRF token: keeps what was
+ * typed when it may (compose_keep.c). true if it answered. */
+bool page_compose_lost(struct ctx *c);
+/* The sign-in page carrying a kept message (page_login.c): its fields as
+ * hidden inputs, a notice saying so; any session in c is left out. */
+struct compose_kept;
+void page_login_kept(struct ctx *c, const struct compose_kept *k);
 /* Mail client set-up (page_setup.c, autoconfig.c). */
 void page_setup(struct ctx *c);
 void page_mobileconfig(struct ctx *c);

@@ -135,10 +135,52 @@ const char *compose_too_big_text(struct compose *cp);
 /* Frees the attachment data. */
 void compose_free(struct compose *cp);
 
+/* compose_keep.c ------------------------------------------------------ */
+
+/* Names of uploaded files a kept message lists (the form parser allows 20
+ * files a request), and the bytes kept of each name. */
+#define COMPOSE_KEPT_UPLOADS_MAX 20
+#define COMPOSE_KEPT_NAME_MAX 255
+
+/* A message being written, kept over a sign-in: what a compose POST
+ * without a valid session or CSRF token carried, within the compose
+ * limits. Strings are UTF-8 in the arena, "" when absent. */
+struct compose_kept {
+	const char *owner;            /* the address of the compose page's user */
+	const char *from, *to, *cc, *bcc, *subject, *text;
+	const char *mode;             /* as the form said it (mode names) */
+	uint32_t omb, ouid, draft;
+	const char **keep;            /* attachment choices ("d:N", "o:N", "o:m") */
+	size_t nkeep;
+	const char **uploads;         /* names of files sent with it, not kept */
+	size_t nuploads;
+	bool cut;                     /* a field was longer than allowed: cut */
+};
+
+/* Reads a kept message from the request's form: the compose form's own
+ * fields (prefix "") or the sign-in form's hidden copies of them (prefix
+ * "k_"). Too long a field is cut at a character (k_r->cut), line breaks
+ * in one-line fields become spaces, those of the text CRLF. 1 read, 0
+ * none (no owner), -1 out of memory. */
+int compose_kept_read(struct ctx *c, const char *prefix, struct compose_kept *k_r);
+
+/* Adds data.kept (name, value): the sign-in form's hidden fields for k. */
+void compose_kept_fields(struct ctx *c, const struct compose_kept *k);
+
+/* The sentence the sign-in page shows with k. */
+const char *compose_kept_notice(struct ctx *c, const struct compose_kept *k);
+
 /* page_compose.c ------------------------------------------------------ */
 
 /* Shows the form again with `error` (status 400 or 413). Uploaded files
  * cannot be put back into a file input: their names are listed. */
 void compose_form_error(struct compose *cp, int status, const char *error);
+
+/* Shows the compose page filled with kept message k for the signed-in
+ * user, with `error` or `notice` (NULL: none) and `status`; nothing is
+ * sent or saved. The draft and original k names are kept only when they
+ * are the user's and still there. */
+void compose_kept_show(struct ctx *c, const struct compose_kept *k, int status,
+		       const char *error, const char *notice);
 
 #endif

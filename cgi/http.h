@@ -37,6 +37,8 @@ struct http_request {
 	const char *if_none_match; /* or NULL */
 	const char *remote_addr;   /* client IP as text, or NULL */
 	const char *user_agent;    /* for the access log only, or NULL */
+	const char *fetch_site;    /* Sec-Fetch-Site ("same-origin", "cross-site"...),
+				      or NULL: a browser's word on who made the request */
 	bool https;
 	int64_t content_length;    /* -1 unknown */
 	/* filled by http_body_* */

@@ -10,7 +10,7 @@ noinst_LIBRARIES += cgi/libwebmail.a
 cgi_libwebmail_a_SOURCES = cgi/buf.c cgi/buf.h cgi/template.c cgi/template.h \
 	cgi/template_data.c cgi/template_int.h cgi/form.c cgi/form.h cgi/http.c cgi/http.h \
 	cgi/sanitize.c cgi/sanitize.h \
-	cgi/webmail.h cgi/app.h cgi/app.c cgi/page_login.c cgi/page_list.c \
+	cgi/webmail.h cgi/app.h cgi/app.c cgi/page_login.c cgi/page_list.c cgi/page_action.c \
 	cgi/page_settings.c cgi/page_password.c cgi/page_folders.c \
 	cgi/page_msg.c cgi/page_static.c cgi/msgpart.c cgi/msgpart.h \
 	cgi/textview.c cgi/textview.h \
@@ -26,7 +26,8 @@ WEBMAIL_LIBS = cgi/libwebmail.a $(STORE_LIBS) $(GUMBO_LIBS) -lpthread
 # (addrlist.c).
 cgi_libwebmail_a_SOURCES += cgi/addrlist.c cgi/addrlist.h cgi/msgbuild.c cgi/msgbuild.h \
 	cgi/flowed.c cgi/flowed.h \
-	cgi/compose.h cgi/page_compose.c cgi/compose_load.c cgi/compose_send.c
+	cgi/compose.h cgi/page_compose.c cgi/compose_load.c cgi/compose_send.c \
+	cgi/compose_keep.c
 check_PROGRAMS += tests/unit/test_msgbuild
 TESTS += tests/unit/test_msgbuild
 tests_unit_test_msgbuild_SOURCES = tests/unit/test_msgbuild.c tests/unit/mime_check.c \
@@ -65,6 +66,8 @@ dist_templates_DATA += templates/contacts.html templates/contacts_edit.html \
 	templates/contacts_datalist.html
 dist_templatesstatic_DATA += templates/static/complete.js
 dist_templates_DATA += templates/compose.html templates/sent.html
+# What cannot be undone, asked first (page_action.c).
+dist_templates_DATA += templates/confirm.html
 
 # Unit tests: each links only what it tests.
 check_PROGRAMS += tests/unit/test_template tests/unit/test_form tests/unit/test_sanitize \
@@ -160,6 +163,17 @@ EXTRA_DIST += tests/web/test_web_hostile_html.py
 # scrolling, a keyboard path, the list as it was after an action.
 TESTS += tests/web/test_web_a11y.py
 EXTRA_DIST += tests/web/test_web_a11y.py tests/web/browser_a11y.mjs
+
+# A message being written survives the end of its session; what cannot be
+# undone is asked first.
+check_PROGRAMS += tests/unit/test_compose_keep
+TESTS += tests/unit/test_compose_keep
+tests_unit_test_compose_keep_SOURCES = tests/unit/test_compose_keep.c
+tests_unit_test_compose_keep_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
+tests_unit_test_compose_keep_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_compose_keep_LDADD = cgi/libwebmail.a $(UNIT_LIBS) $(GUMBO_LIBS) -lpthread
+TESTS += tests/web/test_web_keep.py
+EXTRA_DIST += tests/web/test_web_keep.py tests/web/browser_keep.mjs
 
 # What the list and message pages show at the edges: real-world MIME shapes, empty folders.
 TESTS += tests/web/test_web_display.py

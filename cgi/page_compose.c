@@ -174,6 +174,58 @@ void compose_form_error(struct compose *cp, int status, const char *error)
 	compose_render(cp, error, NULL);
 }
 
+/* ---------------------------------------------------------------- kept */
+
+/* The draft and the original a kept message names, while they are the
+ * user's and still there; else it goes on as a new message (a store
+ * error reads as gone: the text matters more than the thread). */
+static void kept_sources(struct compose *cp)
+{
+	struct ctx *c = cp->c;
+	struct store_msg msg;
+	const char *error;
+	if (cp->draft != 0 && (!cp->have_drafts ||
+			       store_msg_get(c->store, cp->drafts.id, cp->draft, &msg, &error) != 1))
+		cp->draft = 0;
+	if (cp->ouid != 0 && (store_mailbox_get(c->store, cp->omb, &cp->orig_mb, &error) != 1 ||
+			      cp->orig_mb.user_id != c->user.id ||
+			      store_msg_get(c->store, cp->omb, cp->ouid, &msg, &error) != 1))
+		cp->omb = cp->ouid = 0;
+	if (cp->ouid == 0)
+		cp->mode = COMPOSE_NEW;
+}
+
+void compose_kept_show(struct ctx *c, const struct compose_kept *k, int status,
+		       const char *error, const char *notice)
+{
+	struct compose cp;
+	c->data = tpl_obj_new(c->a);
+	if (compose_init(c, &cp) < 0)
+		return;
+	cp.mode = mode_parse(k->mode);
+	cp.draft = k->draft;
+	if (cp.mode != COMPOSE_NEW) {
+		cp.omb = k->omb;
+		cp.ouid = k->ouid;
+	}
+	kept_sources(&cp);
+	cp.to = k->to;
+	cp.cc = k->cc;
+	cp.bcc = k->bcc;
+	cp.subject = k->subject;
+	cp.text = k->text;
+	cp.id = compose_identity_find(&cp, k->from);
+	if (cp.id == cp.nids)
+		cp.id = 0;
+	cp.keep = k->keep;
+	cp.nkeep = k->nkeep;
+	cp.uploads = k->uploads;
+	cp.nuploads = k->nuploads;
+	c->resp->status = status;
+	compose_render(&cp, error, notice);
+	compose_free(&cp);
+}
+
 /* ---------------------------------------------------------------- GET */
 
 static void sent_page(struct ctx *c)

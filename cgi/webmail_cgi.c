@@ -201,6 +201,7 @@ static void fill_request(struct http_request *req)
 	req->content_type = env("CONTENT_TYPE");
 	req->if_none_match = env("HTTP_IF_NONE_MATCH");
 	req->user_agent = env("HTTP_USER_AGENT");
+	req->fetch_site = env("HTTP_SEC_FETCH_SITE");
 	req->remote_addr = env("REMOTE_ADDR");
 	const char *https = env("HTTPS");
 	req->https = https != NULL && (strcasecmp(https, "on") == 0 || strcmp(https, "1") == 0);

@@ -265,6 +265,8 @@ static void fill_request(struct server *srv, struct MHD_Connection *conn, struct
 		req->if_none_match = arena_strdup(a, v);
 	if ((v = header(conn, "User-Agent")) != NULL)
 		req->user_agent = arena_strndup(a, v, strnlen(v, 200));
+	if ((v = header(conn, "Sec-Fetch-Site")) != NULL)
+		req->fetch_site = arena_strndup(a, v, strnlen(v, 32));
 	if ((v = header(conn, "Content-Length")) != NULL) {
 		char *end;
 		errno = 0;

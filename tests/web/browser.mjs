@@ -3,7 +3,7 @@
 // Signs in, changes the page size, pages, sorts, searches, reads a plain, an
 // HTML and a multipart message, downloads an attachment and compares its
 // bytes, blocks and shows images, opens the XSS corpus mail (no script may
-// run), marks, moves, deletes, empties Trash, signs out; then the same on a
+// run), marks, moves, deletes, empties Trash (asked first), signs out; then the same on a
 // phone-sized screen. Along the way: pages link an SVG icon that loads under
 // their CSP, and a page shorter than the window (1280x900, a phone) fills it
 // without a vertical scrollbar. A screenshot of each page goes to SCREENSHOT_DIR.
@@ -302,6 +302,8 @@ try {
 	await folder(page, 'Trash');
 	check(await (await rowFor(page, 'Flowed text')).count() === 1, 'a deleted message goes to Trash');
 	await shot(page, 'desktop-14-trash');
+	await Promise.all([page.waitForNavigation({ url: /\/empty/ }), page.click('button:has-text("Empty Trash")')]);
+	check((await page.textContent('h1')).trim() === 'Empty Trash?', 'emptying Trash asks first');
 	await Promise.all([page.waitForNavigation({ url: /\/list/ }), page.click('button:has-text("Empty Trash")')]);
 	check(await page.locator('.messages li').count() === 0, 'Trash can be emptied');
 

@@ -1,0 +1,341 @@
+/* The actions on selected messages: mark, move, copy, delete (with a
+ * confirmation where nothing can undo it), empty Trash/Junk; each returns
+ * to the list as it was (list_state_*, page_list.c). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "log.h"
+
+/* Messages changed by one action. */
+#define ACTION_UIDS_MAX 1000
+
+static const char *num(struct ctx *c, unsigned long long v)
+{
+	return arena_printf(c->a, "%llu", v);
+}
+
+struct uid_list {
+	uint32_t uids[ACTION_UIDS_MAX];
+	uint32_t new_uids[ACTION_UIDS_MAX];
+	size_t n;
+	bool bad;
+};
+
+static void uid_add(const char *value, void *ctx)
+{
+	struct uid_list *l = ctx;
+	uint32_t uid;
+	if (!uint_parse(value, &uid) || uid == 0 || l->n == ACTION_UIDS_MAX) {
+		l->bad = true;
+		return;
+	}
+	l->uids[l->n++] = uid;
+}
+
+/* "&done=move&n=2&dest=5" for the notice of the page an action returns
+ * to (list_done_notice), or "" when nothing changed. */
+static const char *done_query(struct ctx *c, const char *done, size_t n, uint32_t dest)
+{
+	if (done == NULL)
+		return "";
+	return arena_printf(c->a, "&done=%s&n=%zu%s", done, n,
+			    dest != 0 ? arena_printf(c->a, "&dest=%u", dest) : "");
+}
+
+/* Where to go back to after an action: the same list (page, sort and
+ * search), or the message when it was sent from there. A message marked
+ * unread goes back to the list (showing it again would mark it read); one
+ * moved away or deleted makes way for the next in the list, as in
+ * Roundcube, or for the list after the last. */
+static const char *return_href(struct ctx *c, uint32_t mb, const char *op, bool gone)
+{
+	struct list_state st;
+	const char *ret = ctx_form(c, "return");
+	uint32_t uid = ctx_form_uint(c, "ret_uid", 0), next = ctx_form_uint(c, "next_uid", 0);
+	uint32_t pos;
+	list_state_read(c, true, &st);
+	bool from_msg = ret != NULL && strcmp(ret, "msg") == 0 && uid != 0;
+	bool has_pos = uint_parse(ctx_form(c, "pos"), &pos);
+	if (from_msg && !gone && strcmp(op, "unread") != 0)
+		return list_state_href(c, "/msg", mb, uid, has_pos ? num(c, pos) : NULL, &st);
+	if (from_msg && gone && next != 0)
+		/* the next message moved up into the place of this one */
+		return list_state_href(c, "/msg", mb, next, has_pos ? num(c, pos) : NULL, &st);
+	return list_state_href(c, "/list", mb, 0, NULL, &st);
+}
+
+static void action_return(struct ctx *c, uint32_t mb, const char *op, bool gone, const char *done)
+{
+	const char *to = return_href(c, mb, op, gone);
+	if (to[0] == '#') {
+		page_error(c, 500, "Out of memory.");
+		return;
+	}
+	page_redirect(c, arena_printf(c->a, "%s%s", to + strlen(c->wm->base), done));
+}
+
+/* ---------------------------------------------------------------- confirmation */
+
+/* What cannot be undone (deleting for good, emptying Trash or Junk) is
+ * asked first, on a page of its own that works without JavaScript: its
+ * button posts the same form again with confirm=yes; Cancel is a link back
+ * to where the user was. */
+static bool confirmed(struct ctx *c)
+{
+	const char *v = ctx_form(c, "confirm");
+	return v != NULL && strcmp(v, "yes") == 0;
+}
+
+static void confirm_field(struct ctx *c, const char *name, const char *value)
+{
+	struct tpl_obj *it = tpl_item(c->data, "fields");
+	tpl_str(it, "name", name);
+	tpl_str(it, "value", value);
+}
+
+/* The page: `question` its heading, `detail` before "This cannot be
+ * undone.", `yes` the button posting to /empty (empty) or /action with
+ * data.fields and the list state; Cancel goes to `cancel`. */
+static void confirm_page(struct ctx *c, uint32_t mb, bool empty, const char *question,
+			 const char *detail, const char *yes, const char *cancel)
+{
+	struct list_state st;
+	if (ctx_folders(c, mb) < 0)
+		return;
+	list_state_read(c, true, &st);
+	list_state_keep(c, &st);
+	tpl_bool(c->data, "empty", empty);
+	tpl_str(c->data, "question", question);
+	tpl_str(c->data, "detail", detail);
+	tpl_str(c->data, "yes", yes);
+	tpl_str(c->data, "cancel_href", cancel);
+	page_render(c, "confirm", question);
+}
+
+/* Delete for good, asked: the selection and the way back go with it. */
+static void purge_confirm(struct ctx *c, const struct store_mailbox *mb, const struct uid_list *l)
+{
+	uint32_t v;
+	const char *ret = ctx_form(c, "return");
+	bool from_msg = ret != NULL && strcmp(ret, "msg") == 0;
+	tpl_list(c->data, "fields");
+	confirm_field(c, "mb", num(c, mb->id));
+	confirm_field(c, "op", "delete");
+	for (size_t i = 0; i < l->n; i++)
+		confirm_field(c, "uid", num(c, l->uids[i]));
+	if (from_msg)
+		confirm_field(c, "return", "msg");
+	static const char *const way_back[] = { "ret_uid", "next_uid", "pos" };
+	for (size_t i = 0; from_msg && i < sizeof(way_back) / sizeof(way_back[0]); i++)
+		if (uint_parse(ctx_form(c, way_back[i]), &v))
+			confirm_field(c, way_back[i], num(c, v));
+	const char *question = from_msg && l->n == 1 ? "Delete this message for good?"
+			       : l->n == 1 ? "Delete 1 message for good?"
+			       : arena_printf(c->a, "Delete %zu messages for good?", l->n);
+	confirm_page(c, mb->id, false, question, NULL, "Delete for good",
+		     return_href(c, mb->id, "delete", false));
+}
+
+/* The notice for a move, copy or delete that changed r messages (the
+ * count a copy returns; an expunge's is the selection's, n): none when
+ * nothing moved (the form sent twice, or into its own folder). */
+static const char *action_done(struct ctx *c, const char *op, const struct store_mailbox *mb,
+			       const struct store_mailbox *dst, int r, size_t n)
+{
+	bool purge = strcmp(op, "delete") == 0 && (mb->special_use & STORE_SPECIAL_TRASH);
+	if (purge)
+		return done_query(c, "purge", n, 0);
+	if (r <= 0 || dst->id == mb->id)
+		return "";
+	return done_query(c, op, (size_t)r, dst->id);
+}
+
+void page_action(struct ctx *c)
+{
+	struct store_mailbox mb, dst = { 0 };
+	struct uid_list *l = arena_alloc(c->a, sizeof(*l));
+	/* NULL unless a refusal says why: a copy or move of messages that are
+	 * no longer there (a form sent twice), or into the same folder,
+	 * moves nothing and says nothing */
+	const char *error = NULL;
+	const char *op = ctx_form(c, "op");
+	if (l == NULL) {
+		page_error(c, 500, "Out of memory.");
+		return;
+	}
+	if (ctx_mailbox(c, ctx_form_uint(c, "mb", 0), &mb) <= 0)
+		return;
+	form_each(&c->req->body, "uid", uid_add, l);
+	if (l->bad) {
+		page_error(c, 400, "The selection is invalid or too large (at most 1000 messages).");
+		return;
+	}
+	if (op == NULL) {
+		page_error(c, 400, "No action was chosen.");
+		return;
+	}
+	if (l->n == 0) {
+		action_return(c, mb.id, op, false, "");
+		return;
+	}
+	int r = 0;
+	bool gone = false;
+	static const struct { const char *op; enum store_flag_op how; uint32_t flag; } flag_ops[] = {
+		{ "read", STORE_FLAGS_ADD, STORE_FLAG_SEEN },
+		{ "unread", STORE_FLAGS_REMOVE, STORE_FLAG_SEEN },
+		{ "flag", STORE_FLAGS_ADD, STORE_FLAG_FLAGGED },
+		{ "unflag", STORE_FLAGS_REMOVE, STORE_FLAG_FLAGGED },
+	};
+	for (size_t i = 0; i < sizeof(flag_ops) / sizeof(flag_ops[0]); i++) {
+		if (strcmp(op, flag_ops[i].op) != 0)
+			continue;
+		r = store_msg_set_flags(c->store, mb.id, l->uids, l->n, flag_ops[i].how,
+					flag_ops[i].flag, NULL, 0, 0, NULL, NULL, NULL, &error);
+		if (r < 0) {
+			page_store_error(c, "flags", error);
+			return;
+		}
+		action_return(c, mb.id, op, false, done_query(c, op, l->n, 0));
+		return;
+	}
+	if (strcmp(op, "move") == 0) {
+		if (ctx_mailbox(c, ctx_form_uint(c, "to", 0), &dst) <= 0)
+			return;
+		if (dst.id != mb.id) {
+			r = store_msg_copy(c->store, mb.id, l->uids, l->n, dst.id, true, l->new_uids,
+					   &error);
+			gone = true;
+		}
+	} else if (strcmp(op, "copy") == 0) {
+		/* copying into the same folder would only duplicate: like a move there */
+		if (ctx_mailbox(c, ctx_form_uint(c, "to", 0), &dst) <= 0)
+			return;
+		if (dst.id != mb.id)
+			r = store_msg_copy(c->store, mb.id, l->uids, l->n, dst.id, false, l->new_uids,
+					   &error);
+	} else if (strcmp(op, "delete") == 0) {
+		if ((mb.special_use & STORE_SPECIAL_TRASH) && !confirmed(c)) {
+			purge_confirm(c, &mb, l);
+			return;
+		}
+		if (mb.special_use & STORE_SPECIAL_TRASH) {
+			r = store_msg_expunge(c->store, mb.id, l->uids, l->n, &error);
+		} else {
+			int t = ctx_special_mailbox(c, STORE_SPECIAL_TRASH, &dst);
+			if (t < 0)
+				return;
+			if (t == 0) {
+				page_error(c, 409, "There is no Trash folder to move the messages to.");
+				return;
+			}
+			r = store_msg_copy(c->store, mb.id, l->uids, l->n, dst.id, true, l->new_uids,
+					   &error);
+		}
+		gone = true;
+	} else {
+		page_error(c, 400, "Unknown action.");
+		return;
+	}
+	if (r < 0) {
+		page_store_error(c, op, error);
+		return;
+	}
+	if (r == 0 && strcmp(op, "delete") != 0 && error != NULL && strstr(error, "quota") != NULL) {
+		page_error(c, 409, "The target folder's quota is full.");
+		return;
+	}
+	log_info("webmail: %s user=<%s> mailbox=%u count=%zu", op, c->user.address, mb.id, l->n);
+	action_return(c, mb.id, op, gone, action_done(c, op, &mb, &dst, r, l->n));
+}
+
+struct all_uids {
+	uint32_t *uids;
+	size_t n, cap;
+	bool oom;
+};
+
+static int all_cb(const struct store_msg *m, void *ctx)
+{
+	struct all_uids *a = ctx;
+	if (a->n == a->cap) {
+		size_t cap = a->cap == 0 ? 1024 : a->cap * 2;
+		uint32_t *u = realloc(a->uids, cap * sizeof(*u));
+		if (u == NULL) {
+			a->oom = true;
+			return 1;
+		}
+		a->uids = u;
+		a->cap = cap;
+	}
+	a->uids[a->n++] = m->uid;
+	return 0;
+}
+
+/* Empty Trash or Junk, asked: the messages there now (up to the highest
+ * uid: one that arrives meanwhile is not deleted unseen). */
+static void empty_confirm(struct ctx *c, const struct store_mailbox *mb, const struct all_uids *a)
+{
+	struct list_state st;
+	list_state_read(c, true, &st);
+	tpl_list(c->data, "fields");
+	confirm_field(c, "mb", num(c, mb->id));
+	confirm_field(c, "upto", num(c, a->uids[a->n - 1]));
+	confirm_page(c, mb->id, true, arena_printf(c->a, "Empty %s?", mb->name),
+		     a->n == 1 ? "The message in it will be deleted for good."
+			       : arena_printf(c->a, "The %zu messages in it will be deleted for good.",
+					      a->n),
+		     arena_printf(c->a, "Empty %s", mb->name),
+		     list_state_href(c, "/list", mb->id, 0, NULL, &st));
+}
+
+void page_empty(struct ctx *c)
+{
+	struct store_mailbox mb;
+	struct list_state st;
+	const char *error;
+	struct all_uids a = { 0 };
+	if (ctx_mailbox(c, ctx_form_uint(c, "mb", 0), &mb) <= 0)
+		return;
+	if (!(mb.special_use & (STORE_SPECIAL_TRASH | STORE_SPECIAL_JUNK))) {
+		page_error(c, 400, "Only the Trash and Junk folders can be emptied.");
+		return;
+	}
+	bool yes = confirmed(c);
+	uint32_t upto = yes ? ctx_form_uint(c, "upto", 0) : UINT32_MAX;
+	if (upto > 0 && store_msg_list(c->store, mb.id, 1, upto, all_cb, &a, &error) < 0) {
+		free(a.uids);
+		page_store_error(c, "empty", error);
+		return;
+	}
+	if (a.oom) {
+		free(a.uids);
+		page_error(c, 500, "Out of memory.");
+		return;
+	}
+	if (!yes && a.n > 0) {
+		empty_confirm(c, &mb, &a);
+		free(a.uids);
+		return;
+	}
+	for (size_t i = 0; i < a.n; i += ACTION_UIDS_MAX) {
+		size_t n = a.n - i < ACTION_UIDS_MAX ? a.n - i : ACTION_UIDS_MAX;
+		if (store_msg_expunge(c->store, mb.id, a.uids + i, n, &error) < 0) {
+			free(a.uids);
+			page_store_error(c, "empty", error);
+			return;
+		}
+	}
+	free(a.uids);
+	log_info("webmail: empty user=<%s> mailbox=%u count=%zu", c->user.address, mb.id, a.n);
+	/* the same list (sort, search), from its first page */
+	list_state_read(c, true, &st);
+	st.page = 0;
+	const char *to = list_state_href(c, "/list", mb.id, 0, NULL, &st);
+	if (to[0] == '#') {
+		page_error(c, 500, "Out of memory.");
+		return;
+	}
+	page_redirect(c, arena_printf(c->a, "%s%s", to + strlen(c->wm->base),
+				      done_query(c, a.n > 0 ? "purge" : NULL, a.n, 0)));
+}
