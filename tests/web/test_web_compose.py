@@ -33,7 +33,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -122,23 +121,7 @@ def attachments(msg):
 
 # ---------------------------------------------------------------- HTTP
 
-def multipart(fields):
-    """fields: [(name, value)] or [(name, (filename, bytes, type))]."""
-    boundary = "----pbtest" + uuid.uuid4().hex
-    out = []
-    for name, value in fields:
-        out.append(b"--" + boundary.encode() + b"\r\n")
-        if isinstance(value, tuple):
-            fname, data, ctype = value
-            out.append(('Content-Disposition: form-data; name="%s"; filename="%s"\r\n'
-                        "Content-Type: %s\r\n\r\n" % (name, fname, ctype)).encode())
-            out.append(data)
-        else:
-            out.append(('Content-Disposition: form-data; name="%s"\r\n\r\n' % name).encode())
-            out.append(value.encode() if isinstance(value, str) else value)
-        out.append(b"\r\n")
-    out.append(b"--" + boundary.encode() + b"--\r\n")
-    return b"".join(out), "multipart/form-data; boundary=" + boundary
+multipart = webenv.multipart
 
 
 def post_compose(client, fields):

@@ -25,7 +25,6 @@ import html
 import os
 import re
 import sys
-import uuid
 
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -36,23 +35,7 @@ BOB, ALICE = "bob@example.com", "alice@example.com"
 SAME = {"Sec-Fetch-Site": "same-origin"}
 
 
-def multipart(fields):
-    """fields: [(name, value)] or [(name, (filename, bytes, type))]."""
-    boundary = "----pbkeep" + uuid.uuid4().hex
-    out = []
-    for name, value in fields:
-        out.append(b"--" + boundary.encode() + b"\r\n")
-        if isinstance(value, tuple):
-            fname, data, ctype = value
-            out.append(('Content-Disposition: form-data; name="%s"; filename="%s"\r\n'
-                        "Content-Type: %s\r\n\r\n" % (name, fname, ctype)).encode())
-            out.append(data)
-        else:
-            out.append(('Content-Disposition: form-data; name="%s"\r\n\r\n' % name).encode())
-            out.append(value.encode())
-        out.append(b"\r\n")
-    out.append(b"--" + boundary.encode() + b"--\r\n")
-    return b"".join(out), "multipart/form-data; boundary=" + boundary
+multipart = webenv.multipart
 
 
 def post_compose(client, fields, headers=None):

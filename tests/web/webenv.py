@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import uuid
 import time
 
 TOP_BUILDDIR = os.environ.get("top_builddir") or os.path.abspath(
@@ -582,3 +583,22 @@ def main_browser(kind):
                 print(server.log())
         store.cleanup()
     sys.exit(0 if ok else 1)
+
+
+def multipart(fields):
+    """fields: [(name, value)] or [(name, (filename, bytes, type))]."""
+    boundary = "----pbtest" + uuid.uuid4().hex
+    out = []
+    for name, value in fields:
+        out.append(b"--" + boundary.encode() + b"\r\n")
+        if isinstance(value, tuple):
+            fname, data, ctype = value
+            out.append(('Content-Disposition: form-data; name="%s"; filename="%s"\r\n'
+                        "Content-Type: %s\r\n\r\n" % (name, fname, ctype)).encode())
+            out.append(data)
+        else:
+            out.append(('Content-Disposition: form-data; name="%s"\r\n\r\n' % name).encode())
+            out.append(value.encode() if isinstance(value, str) else value)
+        out.append(b"\r\n")
+    out.append(b"--" + boundary.encode() + b"--\r\n")
+    return b"".join(out), "multipart/form-data; boundary=" + boundary
