@@ -835,12 +835,12 @@ void webmail_access_log(const struct http_request *req, const struct http_respon
 			uint64_t bytes, double seconds)
 {
 	static const char *const methods[] = { "OTHER", "GET", "HEAD", "POST" };
-	char path[256], ua[128];
+	char path[256], ua[128], rip[LOG_RIP_MAX];
 	log_safe(path, sizeof(path), req->path, strlen(req->path));
 	log_safe(ua, sizeof(ua), req->user_agent != NULL ? req->user_agent : "-",
 		 req->user_agent != NULL ? strlen(req->user_agent) : 1);
 	log_info("webmail: access rip=%s user=<%s> %s %s status=%d bytes=%llu ms=%.1f ua=\"%s\"",
-		 req->remote_addr != NULL ? req->remote_addr : "-",
+		 log_rip(rip, req->remote_addr),
 		 resp->user != NULL ? resp->user : "", methods[req->method], path, resp->status,
 		 (unsigned long long)bytes, seconds * 1000.0, ua);
 }

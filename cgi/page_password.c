@@ -48,7 +48,6 @@ void page_password(struct ctx *c)
 	const char *old = ctx_form(c, "old_password");
 	const char *new1 = ctx_form(c, "new_password");
 	const char *new2 = ctx_form(c, "new_password2");
-	const char *rip = c->req->remote_addr != NULL ? c->req->remote_addr : "-";
 	const char *message = NULL, *error;
 	int status = 400;
 	struct store_user user;
@@ -85,12 +84,14 @@ void page_password(struct ctx *c)
 		break;
 	case STORE_AUTH_THROTTLED:
 		wipe(new1);
-		log_info("webmail: password-throttled user=<%s> rip=%s", c->user.address, rip);
+		log_client("webmail: password-throttled", c->user.address, c->req->remote_addr,
+			   " mech=form");
 		password_form(c, 429, "Too many wrong passwords. Wait a few minutes and try again.");
 		return;
 	case STORE_AUTH_FAIL:
 		wipe(new1);
-		log_info("webmail: password-wrong user=<%s> rip=%s", c->user.address, rip);
+		log_client("webmail: password-wrong", c->user.address, c->req->remote_addr,
+			   " mech=form");
 		password_form(c, 403, "Your current password is not right. Nothing was changed.");
 		return;
 	default:
@@ -118,8 +119,8 @@ void page_password(struct ctx *c)
 		page_store_error(c, "session", "could not create a session");
 		return;
 	}
-	log_info("webmail: password-changed user=<%s> rip=%s sessions-ended=%d", c->user.address,
-		 rip, ended);
+	log_client("webmail: password-changed", c->user.address, c->req->remote_addr,
+		   " sessions-ended=%d", ended);
 	if (ended < 0) {
 		http_header_add(c->resp, c->a, "Retry-After", "5");
 		page_error(c, 503, "Your password was changed, but your other sessions could not be "

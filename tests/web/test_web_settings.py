@@ -259,6 +259,10 @@ def password(server, c, other):
     r = c.post("/password", dict(fields, csrf=token, old_password="not-the-password"))
     check(r.status == 403 and "current password is not right" in r.text,
           "%s: a wrong current password is refused (%d)" % (server.name, r.status))
+    # logged in the one form of client events (store/log.h), the address canonical
+    check(re.search(r"webmail: password-wrong user=<%s> rip=(127\.0\.0\.1|::1) mech=form"
+                    % re.escape(u), server.log()) is not None,
+          "%s: the wrong current password is logged as a client event" % server.name)
     r = c.post("/password", dict(fields, csrf=token, new_password2="something-else-1"))
     check(r.status == 400 and "not the same" in r.text,
           "%s: two different new passwords are refused (%d)" % (server.name, r.status))
