@@ -540,6 +540,25 @@ static int binary_pass(struct store_msg_reader *r, uint64_t off, uint64_t len,
 	return ret;
 }
 
+/* Whether `section` names the part BODYSTRUCTURE invents for a multipart
+ * without parts (RFC 3501 needs one; imap_bodystructure.c): its part 1,
+ * an empty text part, so fetching it gives "" as announced, not NIL. */
+static bool invented_part(const struct mime_message *tree, const char *section)
+{
+	char parent[FETCH_PART_MAX];
+	size_t len = strlen(section);
+	const struct mime_part *p;
+
+	if (len == 0 || section[len - 1] != '1' || (len > 1 && section[len - 2] != '.'))
+		return false;
+	memcpy(parent, section, len > 1 ? len - 2 : 0);
+	parent[len > 1 ? len - 2 : 0] = '\0';
+	p = parent[0] != '\0' ? mime_part_find(tree, parent) : tree->root;
+	if (p != NULL && !mime_part_is_multipart(p) && parent[0] != '\0')
+		p = mime_part_message(p); /* numbering goes on inside a message/rfc822 */
+	return p != NULL && mime_part_is_multipart(p) && p->nchildren == 0;
+}
+
 /* The byte range of a section in the whole message (prefix + body). 1 found,
  * 0 no such part (NIL). */
 static int section_range(const struct mime_message *tree, uint64_t prefix, uint64_t size,
@@ -556,8 +575,13 @@ static int section_range(const struct mime_message *tree, uint64_t prefix, uint6
 	}
 	if (tree == NULL)
 		return 0;
-	if (it->part[0] != '\0' && (p = mime_part_find(tree, it->part)) == NULL)
-		return 0;
+	if (it->part[0] != '\0' && (p = mime_part_find(tree, it->part)) == NULL) {
+		if (!invented_part(tree, it->part))
+			return 0;
+		*off_r = 0;
+		*len_r = 0;
+		return 1;
+	}
 	*part_r = p;
 	switch (it->text) {
 	case SEC_ALL:

@@ -723,6 +723,45 @@ U3ViamVjdDogeA0KDQp5DQo=
         u, t = c.cmd("FETCH 1 (BINARY.PEEK[2])")
         self.assertEqual(u, [b"* 1 FETCH (BINARY[2] {17}Subject: x\r\n\r\ny\r\n)"])
 
+    def test_empty_multipart_part(self):
+        """A multipart without parts: BODYSTRUCTURE shows the empty text part
+        RFC 3501 needs there, and fetching that part 1 (at the top and
+        inside a message/rfc822) gives the empty string it announces, not
+        NIL; part 2 does not exist (NIL)."""
+        user, pw = "emptymp@example.com", "emptymp pw"
+        self.fx.add_user(user, pw)
+        self.fx.deliver(user, imaptest.crlf("""From: a@example.org
+Subject: empty
+Content-Type: multipart/mixed; boundary=b
+
+--b--
+"""))
+        self.fx.deliver(user, imaptest.crlf("""From: a@example.org
+Subject: inner empty
+Content-Type: multipart/mixed; boundary=o
+
+--o
+Content-Type: message/rfc822
+
+Subject: inner
+Content-Type: multipart/mixed; boundary=i
+
+--i--
+--o--
+"""))
+        c = self.raw(user=user, password=pw)
+        c.cmd("EXAMINE INBOX")
+        u, t = c.cmd("FETCH 1 (BODYSTRUCTURE)")
+        self.assertIn(b'("text" "plain" ("charset" "us-ascii") NIL NIL "7BIT" 0 0', u[0])
+        for msg, section in ((1, b"1"), (2, b"1.1")):
+            u, t = c.cmd("FETCH %d (BODY.PEEK[%s] BODY.PEEK[%s.MIME])" % (msg, section.decode(),
+                                                                     section.decode()))
+            self.assertIn(b" OK ", t)
+            self.assertIn(b"BODY[" + section + b"] {0}", u[0])  # the empty string
+            self.assertNotIn(b"NIL", u[0])
+        u, t = c.cmd("FETCH 1 (BODY.PEEK[2])")
+        self.assertIn(b"BODY[2] NIL", u[0])
+
     def test_binary_append_nul_fetch(self):
         """A message APPENDed as binary (RFC 3516 literal8) may hold NUL;
         BINARY gives it back as it is, in a literal8, but BODY[], RFC822 and
