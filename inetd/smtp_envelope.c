@@ -144,28 +144,6 @@ int smtp_cmd_mail(struct smtp_session *s, char *args, size_t len)
 
 /* ------------------------------------------------------------ recipient */
 
-/* RCPT TO:<Postmaster> (RFC 5321 4.5.1) has no domain. Recorded (for the
- * Received: field, and for the store at DATA) as postmaster at the host
- * name or its nearest parent domain that is local, which is where the store
- * takes the bare form too; without one it stays "postmaster", which the
- * store gives to the configured postmaster. -1 on a store error. */
-static int smtp_postmaster_name(struct smtp_session *s, char *address, size_t size,
-				const char **error_r)
-{
-	for (const char *d = s->config->hostname; d != NULL && *d != '\0';
-	     d = strchr(d, '.') != NULL ? strchr(d, '.') + 1 : NULL) {
-		int r = store_domain_is_local(s->store, d, error_r);
-		if (r < 0)
-			return -1;
-		if (r == 1) {
-			snprintf(address, size, "postmaster@%s", d);
-			return 0;
-		}
-	}
-	snprintf(address, size, "postmaster");
-	return 0;
-}
-
 /* Why nobody has `address`: for postmaster, which RFC 5321 4.5.1 says
  * MUST be accepted, the log says how to close the gap. */
 static const char *smtp_no_user_reason(const char *address)
@@ -262,7 +240,9 @@ int smtp_cmd_rcpt(struct smtp_session *s, char *args, size_t len)
 	 * dot-atoms); store_resolve says so, or that its domain is another's,
 	 * where an authenticated session relays it as received. */
 	memcpy(address, p.address, sizeof(address));
-	if (p.postmaster && smtp_postmaster_name(s, address, sizeof(address), &error) < 0)
+	/* bare <Postmaster> is recorded (Received:, the store at DATA) as the
+	 * address it names here */
+	if (p.postmaster && store_postmaster_name(s->store, address, sizeof(address), &error) < 0)
 		res = STORE_RESOLVE_ERROR;
 	else
 		res = store_resolve(s->store, address, targets, STORE_ALIAS_TARGETS_MAX, &n,

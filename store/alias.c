@@ -309,14 +309,12 @@ struct resolve_ctx {
 	bool not_local;
 };
 
-/* Bare "postmaster" (RFC 5321 4.5.1): postmaster at the host name or its
- * nearest parent domain that is local, else the configured postmaster.
- * Returns as walk_address. */
-static int resolve_bare_postmaster(struct store *store, DB_TXN *txn, struct resolve_ctx *c)
+/* Postmaster at the host name or its nearest parent domain that is local
+ * (RFC 5321 4.5.1's bare "postmaster"), into addr_r: 1, 0 none, -1. */
+static int postmaster_local(struct store *store, DB_TXN *txn, struct account_addr *addr_r)
 {
 	char text[STORE_ADDRESS_MAX + 1];
 	struct domain_rec dom;
-	int r;
 
 	for (const char *d = store->config->hostname; d != NULL && *d != '\0';
 	     d = strchr(d, '.') != NULL ? strchr(d, '.') + 1 : NULL) {
@@ -324,14 +322,44 @@ static int resolve_bare_postmaster(struct store *store, DB_TXN *txn, struct reso
 		int n = snprintf(text, sizeof(text), "postmaster@%s", d);
 		if (n > 0 && (size_t)n < sizeof(text) && text[n - 1] == '.')
 			text[n - 1] = '\0';
-		if (account_addr_parse(text, &c->addr, NULL) != 1)
+		if (account_addr_parse(text, addr_r, NULL) != 1)
 			continue;
-		if ((r = domain_get_txn(store, txn, account_addr_domain(&c->addr), &dom, 0)) < 0)
+		int r = domain_get_txn(store, txn, account_addr_domain(addr_r), &dom, 0);
+		if (r != 0)
 			return r;
-		if (r == 1)
-			return walk_address(&c->w, &c->addr, 0);
 	}
-	return walk_postmaster(&c->w, 0);
+	return 0;
+}
+
+/* Bare "postmaster": postmaster_local's address, else the configured
+ * postmaster. Returns as walk_address. */
+static int resolve_bare_postmaster(struct store *store, DB_TXN *txn, struct resolve_ctx *c)
+{
+	int r = postmaster_local(store, txn, &c->addr);
+	if (r < 0)
+		return r;
+	return r == 1 ? walk_address(&c->w, &c->addr, 0) : walk_postmaster(&c->w, 0);
+}
+
+struct postmaster_ctx {
+	struct account_addr addr;
+	int found;
+};
+
+static int postmaster_name_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct postmaster_ctx *c = ctx;
+	c->found = postmaster_local(store, txn, &c->addr);
+	return c->found < 0 ? c->found : 1;
+}
+
+int store_postmaster_name(struct store *store, char *dst, size_t size, const char **error_r)
+{
+	struct postmaster_ctx c = { .found = 0 };
+	if (store_read(store, postmaster_name_txn, &c, error_r) < 0)
+		return -1;
+	snprintf(dst, size, "%s", c.found == 1 ? c.addr.key : "postmaster");
+	return c.found;
 }
 
 static int resolve_txn(struct store *store, DB_TXN *txn, void *ctx)

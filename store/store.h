@@ -184,6 +184,12 @@ int store_alias_del(struct store *store, const char *source, const char *target,
 int store_alias_list(struct store *store, int (*cb)(const char *source, const char *target, void *ctx),
 		     void *ctx, const char **error_r);
 
+/* The address RFC 5321 4.5.1's bare "postmaster" names here, into dst:
+ * postmaster at the host name or its nearest parent domain that is local
+ * (1), else "postmaster" (0), which store_resolve gives to the configured
+ * postmaster; -1 on a store error. */
+int store_postmaster_name(struct store *store, char *dst, size_t size, const char **error_r);
+
 /* Resolves one recipient address through aliases (depth-limited) into local
  * users and remote addresses, deduplicated. A subaddress (bob+tag, config
  * recipient_delimiter) goes where its base does; postmaster@/abuse@ a local
