@@ -505,8 +505,6 @@ static void write_base64(struct writer *w, const void *data, size_t len)
 	}
 	put(w, out, base64_encode_finish(&enc, out));
 	free(out);
-	if (len == 0)
-		puts_w(w, "\r\n");
 }
 
 static void write_qp(struct writer *w, const void *data, size_t len)
@@ -710,10 +708,14 @@ int msgbuild_write(const struct msgbuild *m, msgbuild_write_fn *write, void *ctx
 		write_qp(&w, text.data, text.len - 2);   /* its final CRLF comes back */
 	else
 		write_base64(&w, text.data, text.len);
+	/* Every part written ends with its own CRLF, and the delimiter after it
+	 * brings another: the CRLF before "--" belongs to the delimiter (RFC
+	 * 2046 5.1.1), so the part keeps its last line end (an encapsulated
+	 * message its bytes). */
 	for (size_t i = 0; i < m->nparts && !w.failed; i++) {
 		const struct msgbuild_part *p = &m->parts[i];
 		buf_reset(&h);
-		buf_printf(&h, "--%s\r\n", boundary);
+		buf_printf(&h, "\r\n--%s\r\n", boundary);
 		part_header(&h, p);
 		buf_puts(&h, "\r\n");
 		if (h.failed)
@@ -726,7 +728,7 @@ int msgbuild_write(const struct msgbuild *m, msgbuild_write_fn *write, void *ctx
 	}
 	if (m->nparts > 0) {
 		buf_reset(&h);
-		buf_printf(&h, "--%s--\r\n", boundary);
+		buf_printf(&h, "\r\n--%s--\r\n", boundary);
 		put(&w, h.data, h.len);
 	}
 	if (w.failed) {

@@ -5,9 +5,10 @@
  * writer in IMAP_CHUNK pieces: a 50 MB message never sits in memory. A
  * synchronizing literal gets its "+" only once its size is accepted; a
  * non-synchronizing one that is too big is read and thrown away, then
- * answered NO [TOOBIG]. With several messages, all bodies are written
- * first and then appended; if one append fails the others are expunged
- * again, so the command is all or nothing. */
+ * answered NO [TOOBIG]. An empty literal is refused (NO [CANNOT]) as
+ * `pillarbox deliver` refuses an empty message. With several messages,
+ * all bodies are written first and then appended; if one append fails the
+ * others are expunged again, so the command is all or nothing. */
 #include <config.h>
 
 #include <stdlib.h>
@@ -215,6 +216,14 @@ int imap_append_run(struct imap_session *s, struct imap_cmd *cmd)
 		}
 		if (info.size > s->config->max_message_size) {
 			imap_no(s, cmd, "[TOOBIG] Message too large");
+			ret = append_refuse_literal(s, &info);
+			goto out;
+		}
+		if (info.size == 0) {
+			/* Not mail (RFC 5322 3.6 wants Date and From at
+			 * least): `pillarbox deliver` and import refuse it
+			 * too, and an mbox export could not carry it. */
+			imap_no(s, cmd, "[CANNOT] An empty message is not mail");
 			ret = append_refuse_literal(s, &info);
 			goto out;
 		}

@@ -433,7 +433,20 @@ static bool field_listed(const struct fetch_item *it, const char *name, size_t l
 	return false;
 }
 
-/* HEADER.FIELDS (NOT): the chosen fields of one header block, then CRLF. */
+/* Whether a header block ends with the blank line that ends a header. */
+static bool header_has_blank(const char *h, size_t n)
+{
+	if (n == 0 || h[n - 1] != '\n')
+		return false;
+	n--;
+	if (n > 0 && h[n - 1] == '\r')
+		n--;
+	return n == 0 || h[n - 1] == '\n';
+}
+
+/* HEADER.FIELDS (NOT): the chosen fields of one header block, then the
+ * blank line, "except in the case of a message which has no body and no
+ * blank line" (RFC 3501 6.4.5, RFC 9051 6.4.5). */
 static int write_fields(struct imap_session *s, struct store_msg_reader *r,
 			const struct fetch_item *it, uint64_t off, uint64_t len)
 {
@@ -465,7 +478,7 @@ static int write_fields(struct imap_session *s, struct store_msg_reader *r,
 			}
 		}
 	}
-	if (olen + 2 <= len + 3) {
+	if (header_has_blank(hdr, got) && olen + 2 <= len + 3) {
 		out[olen++] = '\r';
 		out[olen++] = '\n';
 	}
@@ -589,6 +602,13 @@ static int section_range(const struct mime_message *tree, uint64_t prefix, uint6
 		*len_r = p->body_len;
 		return 1;
 	case SEC_MIME:
+		if (p->parent == NULL) {
+			/* part 1 of a one-part message: its MIME header is the
+			 * message's header, per-copy prefix included (= HEADER) */
+			*off_r = 0;
+			*len_r = prefix + p->header_offset + p->header_len;
+			return 1;
+		}
 		*off_r = prefix + p->header_offset;
 		*len_r = p->header_len;
 		return 1;

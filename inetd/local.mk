@@ -35,6 +35,10 @@ tests_integration_expunge_helper_LDADD = $(STORE_LIBS)
 TESTS += tests/integration/test_pop3.py tests/integration/test_pop3_clients.py \
 	tests/integration/test_pop3_badinput.py tests/integration/test_pop3_xinetd.py \
 	tests/integration/test_starttls_bad_key.py
+# A message is never altered or misreported on its way in and out: every way
+# in (APPEND, deliver, SMTP, import, webmail) against every way out (IMAP,
+# POP3, webmail, export, relay, backup). Uses smtp_peek (inetd/smtp.mk).
+TESTS += tests/integration/test_fidelity.py
 
 dist_man8_MANS += doc/pop3d.8
 

@@ -44,7 +44,7 @@ struct pop3_msg {
 	uint32_t uid;
 	bool deleted;
 	bool retrieved;              /* sent whole by RETR: \Seen at QUIT */
-	uint64_t size;
+	uint64_t size;               /* octets RETR sends (store_msg.size_crlf) */
 };
 
 struct tls_creds;
@@ -145,7 +145,8 @@ struct pop3_encoder {
 	bool done;            /* TOP limit reached: ignore the rest */
 	uint64_t line_bytes;  /* bytes of the current line so far */
 	int64_t lines_left;   /* TOP: body lines still to send; -1 = all */
-	uint64_t octets;      /* message octets produced (without stuffing) */
+	uint64_t octets;      /* message octets produced (without stuffing; with
+				 the line end finish adds to a last line) */
 };
 void pop3_encoder_init(struct pop3_encoder *enc, int64_t max_body_lines);
 /* Encodes in[0..len) into out (room for 2 * len + 2 bytes), returning the
@@ -158,8 +159,9 @@ size_t pop3_encoder_run(struct pop3_encoder *enc, const char *in, size_t len, ch
  * runs pop3_encoder_run on the one byte that stopped the scan. Always 0 in
  * TOP mode. */
 size_t pop3_encoder_pass(struct pop3_encoder *enc, const char *in, size_t len);
-/* The end of the message: CRLF if the last line was not ended, then the
- * ".\r\n" terminator; returns bytes written (at most 5). */
+/* The end of the message: CRLF if the last line was not ended (counted in
+ * octets: the client keeps it), then the ".\r\n" terminator; returns bytes
+ * written (at most 5). */
 size_t pop3_encoder_finish(struct pop3_encoder *enc, char *out);
 
 #endif

@@ -165,6 +165,7 @@ size_t pop3_encoder_finish(struct pop3_encoder *enc, char *out)
 		if (!enc->last_cr)
 			*o++ = '\r';
 		*o++ = '\n';
+		enc->octets += (uint64_t)(o - out);
 	}
 	memcpy(o, ".\r\n", 3);
 	return (size_t)(o - out) + 3;

@@ -69,11 +69,12 @@ static int pop3_snapshot_add(const struct store_msg *msg, void *ctx)
 		s->msgs_alloc = (uint32_t)want;
 	}
 	s->msgs[s->nmsgs].uid = msg->uid;
-	s->msgs[s->nmsgs].size = msg->size;
+	/* the octets RETR sends: every line ended by CRLF (RFC 1939 11) */
+	s->msgs[s->nmsgs].size = msg->size_crlf;
 	s->msgs[s->nmsgs].deleted = false;
 	s->msgs[s->nmsgs].retrieved = false;
 	s->nmsgs++;
-	s->total_bytes += msg->size;
+	s->total_bytes += msg->size_crlf;
 	return 0;
 }
 

@@ -29,6 +29,8 @@ struct store_body_writer {
 	bool too_big;
 	bool binary;            /* bytes kept as written (store_body_binary) */
 	bool last_cr;           /* the previous chunk ended in CR */
+	bool prev_cr;           /* binary: the last byte written was CR */
+	uint64_t bare_lf;       /* binary: LFs without a CR before them */
 	size_t buflen;
 	char buf[BODY_WRITE_BUFFER];
 };
@@ -90,6 +92,8 @@ int store_body_create(struct store *store, struct store_body_writer **writer_r,
 	w->binary = false;
 	w->max = store->config->max_message_size;
 	w->last_cr = false;
+	w->prev_cr = false;
+	w->bare_lf = 0;
 	w->buflen = 0;
 	*writer_r = w;
 	return 1;
@@ -174,6 +178,18 @@ void store_body_binary(struct store_body_writer *w)
 	w->binary = true;
 }
 
+/* A binary body's bare LFs in p[0..n), for crlf_extra. */
+static void writer_count_bare_lf(struct store_body_writer *w, const char *p, size_t n)
+{
+	const char *end = p + n, *lf;
+
+	if (n == 0)
+		return;
+	for (const char *q = p; (lf = memchr(q, '\n', (size_t)(end - q))) != NULL; q = lf + 1)
+		w->bare_lf += !(lf > p ? lf[-1] == '\r' : w->prev_cr);
+	w->prev_cr = end[-1] == '\r';
+}
+
 /* Bare CR and bare LF both become CRLF (not in a binary body). Runs between
  * line ends are copied whole (a byte at a time, this loop was 5% of a
  * delivery's CPU). */
@@ -205,6 +221,8 @@ int store_body_write(struct store_body_writer *w, const void *data, size_t len,
 			/* Never more than one byte past the limit. */
 			if (w->size <= max && n > max - w->size)
 				n = (size_t)(max - w->size) + 1;
+			if (w->binary)
+				writer_count_bare_lf(w, p, n);
 			r = writer_put(w, p, n);
 			p += n;
 		}
@@ -325,6 +343,11 @@ int store_body_finish(struct store_body_writer **writerp, struct store_body **bo
 	}
 	if (body_analyze(body, data, w->size) < 0)
 		goto fail;
+	/* Only a binary body keeps bare LFs; any body may end without a line
+	 * end (a bare CR at the end of another was made CRLF above). */
+	body->crlf_extra = w->bare_lf;
+	if (w->size > 0 && data[w->size - 1] != '\n')
+		body->crlf_extra += data[w->size - 1] == '\r' ? 1 : 2;
 	bool small = w->size <= BODY_INLINE_MAX && body->mime_len <= BODY_MIME_INLINE_MAX;
 	/* A file's id stays random: its hex spreads files over blobs/ab/cd. */
 	if ((small ? body_id_make(body->id) :

@@ -42,6 +42,10 @@ struct store_body {
 	char from[128];
 	char subject[256];
 	bool has_attachment;
+	/* Octets a reader that ends every line with CRLF adds (POP3, RFC
+	 * 1939 11): a CR before each bare LF (a binary body's), and the line
+	 * end of a last line that has none. */
+	uint64_t crlf_extra;
 };
 
 struct body_record {

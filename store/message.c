@@ -9,8 +9,9 @@
 #include "mailbox.h"
 #include "message.h"
 
-/* 2 added sent_date_tz after sent_date; version 1 records read with 0. */
-#define MSG_RECORD_VERSION 2
+/* 2 added sent_date_tz after sent_date (version 1 records read with 0); 3
+ * size_crlf at the end (older records read with size). */
+#define MSG_RECORD_VERSION 3
 #define KEYWORD_VERSION 1
 
 static size_t msg_key(uint8_t key[8], uint32_t mailbox_id, uint32_t uid)
@@ -34,7 +35,7 @@ static int msg_unpack(const uint8_t *buf, size_t len, uint32_t mailbox_id, uint3
 	struct unpack u;
 	unpack_init(&u, buf, len);
 	uint8_t version = unpack_u8(&u);
-	if (version != MSG_RECORD_VERSION && version != 1)
+	if (version < 1 || version > MSG_RECORD_VERSION)
 		return -1;
 	memset(m, 0, sizeof(*m));
 	m->mailbox_id = mailbox_id;
@@ -60,6 +61,9 @@ static int msg_unpack(const uint8_t *buf, size_t len, uint32_t mailbox_id, uint3
 		return -1;
 	memcpy(rec->prefix, prefix, plen);
 	m->prefix_len = plen;
+	m->size_crlf = version >= 3 ? unpack_u64(&u) : m->size;
+	if (u.error || m->size_crlf < m->size)
+		return -1;
 	return 0;
 }
 
@@ -98,6 +102,7 @@ int msg_record_put(struct store *store, DB_TXN *txn, const struct msg_record *re
 	pack_str(&p, m->subject);
 	pack_u16(&p, m->prefix_len);
 	pack_bytes(&p, rec->prefix, m->prefix_len);
+	pack_u64(&p, m->size_crlf);
 	if (p.overflow)
 		return store_err(store, "message record too large");
 	return store_put(store, DBI_MSGS, txn, key, msg_key(key, m->mailbox_id, m->uid), buf, p.len, 0);
@@ -298,6 +303,7 @@ int msg_append_txn(struct store *store, DB_TXN *txn, uint32_t mailbox_id,
 	m->internaldate = internaldate != 0 ? internaldate : time(NULL);
 	m->internaldate_tz = tz;
 	m->size = size;
+	m->size_crlf = size + body->crlf_extra;
 	memcpy(m->body_id, body->id, STORE_BODY_ID_LEN);
 	m->sent_date = body->sent_date != 0 ? body->sent_date : m->internaldate;
 	m->sent_date_tz = body->sent_date != 0 ? body->sent_tz : m->internaldate_tz;

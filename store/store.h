@@ -350,6 +350,11 @@ struct store_msg {
 	int64_t internaldate;    /* seconds since the epoch */
 	int32_t internaldate_tz; /* minutes east of UTC, for IMAP INTERNALDATE */
 	uint64_t size;           /* RFC822.SIZE: prefix + body, CRLF line ends */
+	uint64_t size_crlf;      /* with every line ended by CRLF, the last one
+				    too: what POP3 sends (RFC 1939 11); more
+				    than size for a body that does not end in
+				    CRLF or keeps bare LFs (a binary one).
+				    Records written before 2026-12 say size. */
 	uint8_t body_id[STORE_BODY_ID_LEN];
 	uint16_t prefix_len;
 	/* Summary computed at delivery, for lists and sorting (decoded UTF-8,

@@ -615,7 +615,19 @@ static void test_forward_as_attachment(void **state)
 	assert_string_equal(inner->envelope->message_id, "<orig@example.org>");
 	size_t len;
 	char *body = body_of(&b, inner, &len);
-	assert_string_equal(body, "Body with ümlaut.");
+	/* its last line end too: the delimiter after it brings its own CRLF */
+	assert_string_equal(body, "Body with ümlaut.\r\n");
+	free(body);
+	/* the encapsulated message is the original, line ends made CRLF */
+	static const char crlf[] = "From: Alice <alice@example.org>\r\nSubject: Original\r\n"
+				   "Message-ID: <orig@example.org>\r\n\r\nBody with ümlaut.\r\n";
+	body = body_of(&b, p, &len);
+	assert_int_equal(len, strlen(crlf));
+	assert_memory_equal(body, crlf, len);
+	free(body);
+	/* and the text keeps its final line end */
+	body = body_of(&b, msg->root->children[0], &len);
+	assert_string_equal(body, "Forwarding.\r\n");
 	free(body);
 	mime_message_free(&msg);
 	buf_free(&b);

@@ -95,8 +95,9 @@ static void test_crlf(void **state)
 	check("a\nb\n", -1, "a\r\nb\r\n.\r\n", 6);            /* bare LF → CRLF */
 	check("a\r\n\nb\n", -1, "a\r\n\r\nb\r\n.\r\n", 8);
 	check("", -1, ".\r\n", 0);
-	check("no newline", -1, "no newline\r\n.\r\n", 10);   /* the line is ended */
-	check("cr at end\r", -1, "cr at end\r\n.\r\n", 10);
+	/* the last line is ended, and that counts: the client keeps it */
+	check("no newline", -1, "no newline\r\n.\r\n", 12);
+	check("cr at end\r", -1, "cr at end\r\n.\r\n", 11);
 }
 
 static void test_dot_stuffing(void **state)
@@ -119,7 +120,7 @@ static void test_top(void **state)
 	/* no body at all: the whole header, nothing more */
 	check("H: 1\r\nH: 2\r\n", 0, "H: 1\r\nH: 2\r\n.\r\n", 12);
 	/* a header without a final newline */
-	check("H: 1", 5, "H: 1\r\n.\r\n", 4);
+	check("H: 1", 5, "H: 1\r\n.\r\n", 6);
 }
 
 /* The fast path passes long runs through, and gives the encoder's output

@@ -308,10 +308,10 @@ static void test_sent_date_zone(void **state)
 	assert_int_equal(f->store->env->txn_begin(f->store->env, NULL, &txn, 0), 0);
 	assert_int_equal(db->get(db, txn, &k, &v, 0), 0);
 	size_t at = 1 + 4 + 8 + 8 + 8 + 4 + 8 + STORE_BODY_ID_LEN + 8;   /* after sent_date */
-	assert_int_equal(buf[0], 2);
+	assert_int_equal(buf[0], 3);
 	buf[0] = 1;
 	memmove(buf + at, buf + at + 4, v.size - at - 4);
-	v.size -= 4;
+	v.size -= 4 + 8;   /* and version 3's size_crlf at the end */
 	assert_int_equal(db->put(db, txn, &k, &v, 0), 0);
 	assert_int_equal(txn->commit(txn, 0), 0);
 	memset(&msg, 0xff, sizeof(msg));
@@ -319,6 +319,7 @@ static void test_sent_date_zone(void **state)
 	assert_int_equal(msg.sent_date, 1704169800);
 	assert_int_equal(msg.sent_date_tz, 0);
 	assert_string_equal(msg.subject, "late");
+	assert_int_equal(msg.size_crlf, msg.size);   /* not known: what was said before */
 }
 
 /* Bare LF and bare CR become CRLF on the way in; sizes count what is stored. */
@@ -332,6 +333,8 @@ static void test_body_crlf(void **state)
 	const char expect[] = "Subject: lf\r\n\r\nline1\r\nline2\r\nend";
 	assert_int_equal(store_msg_get(f->store, f->inbox, uid, &msg, &error), 1);
 	assert_int_equal(msg.size, strlen(expect));
+	/* POP3's count: the last line ended too (RFC 1939 11) */
+	assert_int_equal(msg.size_crlf, strlen(expect) + 2);
 	assert_int_equal(store_msg_open(f->store, &msg, &reader, &error), 1);
 	char buf[128] = "";
 	assert_int_equal(store_msg_read(reader, 0, buf, sizeof(buf)), strlen(expect));
@@ -347,6 +350,35 @@ static void test_body_crlf(void **state)
 	assert_int_equal(mime->root->body_offset, 15);
 	mime_message_free(&mime);
 	store_msg_close(&reader);
+}
+
+/* A binary body keeps its bare LFs, and POP3's count adds a CR for each,
+ * however the writes split a CRLF, and the end of an unended last line. */
+static void test_body_binary_crlf(void **state)
+{
+	static const char *const pieces[] = { "Subject: b\r\n\r\na\nb\r", "\nc\n\n", "\r" };
+	struct fixture *f = *state;
+	const char *error;
+	struct store_body_writer *w;
+	struct store_body *body;
+	struct store_msg msg;
+	uint32_t uid = 0;
+	size_t len = 0;
+
+	assert_int_equal(store_body_create(f->store, &w, &error), 1);
+	store_body_binary(w);
+	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+		assert_int_equal(store_body_write(w, pieces[i], strlen(pieces[i]), &error), 1);
+		len += strlen(pieces[i]);
+	}
+	assert_int_equal(store_body_finish(&w, &body, &error), 1);
+	assert_int_equal(store_msg_append(f->store, f->inbox, body, 0, NULL, 0, 0, 0, NULL, 0,
+					  &uid, &error), 1);
+	store_body_free(&body);
+	assert_int_equal(store_msg_get(f->store, f->inbox, uid, &msg, &error), 1);
+	assert_int_equal(msg.size, len);
+	/* "a\n", "c\n", "\n" bare; "b\r" "\n" is one CRLF; the last CR gets its LF */
+	assert_int_equal(msg.size_crlf, len + 3 + 1);
 }
 
 static void test_too_big(void **state)
@@ -782,6 +814,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_subscription_outlives_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_uids_and_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_body_crlf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_body_binary_crlf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sent_date_zone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_big, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flags_and_modseq, setup, teardown),
