@@ -28,6 +28,16 @@
 /* cid: images shown per message (a newsletter has a few dozen); later
  * ones are left without a source. */
 #define CID_IMAGES_MAX 1000
+/* CPU time for the HTML of one page, all its parts together (each part
+ * has SANITIZE_CPU_MS at most): a mail of many parts, each just within
+ * that, must not hold a request for minutes (nor a CGI process until its
+ * watchdog ends it without closing the store). Parts past it are shown as
+ * too complex, with their download. */
+#define HTML_CPU_MS (2 * SANITIZE_CPU_MS)
+/* HTML parts shown in frames on one page (each frame is a request of its
+ * own); further ones are listed as attachments. Apple Mail writes one per
+ * picture placed in the text: a few dozen at most. */
+#define HTML_PARTS_MAX 100
 
 /* Image types shown inline (never SVG: it can carry script), and the type
  * they are served as ("jpg" and "pjpeg" are common mislabels of jpeg). */
@@ -104,6 +114,9 @@ struct view {
 	bool cids_sorted;
 	unsigned cid_images;           /* cid: images shown so far */
 	unsigned text_items;           /* what is left of TEXTVIEW_ITEMS_MAX */
+	unsigned html_parts;           /* HTML parts shown so far */
+	struct sanitize_budget html_cpu;   /* what is left of HTML_CPU_MS */
+	bool html_cpu_logged;          /* its end was logged */
 };
 
 /* Loads mb/uid (and part) from the query; answers and returns -1 on
@@ -112,7 +125,8 @@ static int view_open(struct ctx *c, struct view *w)
 {
 	const char *error;
 	const char *part = ctx_query(c, "part");
-	*w = (struct view){ .c = c, .has_part = part != NULL, .text_items = TEXTVIEW_ITEMS_MAX };
+	*w = (struct view){ .c = c, .has_part = part != NULL, .text_items = TEXTVIEW_ITEMS_MAX,
+			    .html_cpu = { (long long)HTML_CPU_MS * 1000000 } };
 	if (part != NULL && !uint_parse(part, &w->part)) {
 		page_error(c, 400, "This link is not valid: the part is not a number.");
 		return -1;
@@ -300,14 +314,20 @@ static enum html_result html_sanitized(struct ctx *c, struct view *w, const stru
 	if (msgview_part_decode(&w->v, p, SANITIZE_INPUT_MAX, true, &html, &len, &cut, error_r) < 0)
 		return HTML_FAILED;
 	struct sanitize_options opt = { .show_images = w->images, .cid_url = cid_lookup,
-					.cid_ctx = w };
+					.cid_ctx = w, .budget = &w->html_cpu };
 	int r = sanitize_html(html, len, &opt, out, stats);
 	free(html);
-	if (r == SANITIZE_TOO_COMPLEX) {
+	if (r == SANITIZE_TOO_COMPLEX && w->html_cpu.cpu_ns_left > 0) {
 		log_warning("webmail: uid %u part %u: the HTML is too large or too complex to "
 			    "parse; not shown", w->v.msg.uid, msgview_part_index(&w->v, p));
-		return HTML_TOO_COMPLEX;
+	} else if (r == SANITIZE_TOO_COMPLEX && !w->html_cpu_logged) {
+		w->html_cpu_logged = true;
+		log_warning("webmail: uid %u: the page's time for HTML is spent at part %u; "
+			    "that part and the HTML after it not shown", w->v.msg.uid,
+			    msgview_part_index(&w->v, p));
 	}
+	if (r == SANITIZE_TOO_COMPLEX)
+		return HTML_TOO_COMPLEX;
 	if (r < 0) {
 		*error_r = "the HTML is too large or memory ran out";
 		return HTML_TOO_LARGE;
@@ -360,6 +380,11 @@ static void add_html_block(struct ctx *c, struct view *w, const struct mime_part
 	const char *error;
 	struct buf out;
 	struct sanitize_stats stats = { 0 };
+	if (w->html_parts >= HTML_PARTS_MAX) {
+		add_attachment(c, w, p);
+		return;
+	}
+	w->html_parts++;
 	struct tpl_obj *b = tpl_item(c->data, "blocks");
 	buf_init(&out, 0);
 	enum html_result r = html_sanitized(c, w, p, &out, &stats, &error);

@@ -653,6 +653,18 @@ static bool fits(const GumboTag *open, size_t n, GumboTag x)
 		if ((closes_p(x) && open[i] == GUMBO_TAG_P) || (x == GUMBO_TAG_A && open[i] == GUMBO_TAG_A))
 			return false;
 	}
+	/* <rp> and <rt> with a <ruby> in scope first end the elements with an
+	 * implied end tag (of those we keep: p, li, dd, dt, rp, rt) that are
+	 * the current node: an <rp> once in an unwrapped <form> in an <rt>
+	 * would leave it */
+	if ((x == GUMBO_TAG_RP || x == GUMBO_TAG_RT) &&
+	    IN(cur, GUMBO_TAG_P, GUMBO_TAG_LI, GUMBO_TAG_DD, GUMBO_TAG_DT, GUMBO_TAG_RP,
+	       GUMBO_TAG_RT)) {
+		for (size_t i = n; i-- > 0 && !scope_boundary(open[i]);) {
+			if (open[i] == GUMBO_TAG_RUBY)
+				return false;
+		}
+	}
 	/* an open <li> (or <dd>/<dt>) is closed by another, up to a list */
 	bool li = x == GUMBO_TAG_LI, dx = x == GUMBO_TAG_DD || x == GUMBO_TAG_DT;
 	for (size_t i = n; (li || dx) && i-- > 0 && !stops_list_item(open[i]);) {
@@ -851,16 +863,20 @@ static void parse_free(void *ud, void *ptr)
 	(void)ptr;
 }
 
+/* CPU time of one call when no shared budget says less. */
+#define CALL_CPU_NS ((long long)SANITIZE_CPU_MS * 1000000)
+
 /* Parses `html` within the budget of SANITIZE_MEM_MAX(len) bytes and
- * SANITIZE_CPU_MS: 0 with the tree in *tree_r (in p->arena, which the
+ * cpu_ns of CPU time: 0 with the tree in *tree_r (in p->arena, which the
  * caller frees in every case), SANITIZE_TOO_COMPLEX, or -1. */
-static int parse(struct parse *p, const char *html, size_t len, GumboOutput **tree_r)
+static int parse(struct parse *p, const char *html, size_t len, long long cpu_ns,
+		 GumboOutput **tree_r)
 {
 	*p = (struct parse){ .arena = arena_new(), .max = SANITIZE_MEM_MAX(len) };
 	if (p->arena == NULL || clock_gettime(CLOCK_THREAD_CPUTIME_ID, &p->deadline) < 0)
 		return -1;
-	p->deadline.tv_sec += SANITIZE_CPU_MS / 1000;
-	p->deadline.tv_nsec += SANITIZE_CPU_MS % 1000 * 1000000L;
+	p->deadline.tv_sec += (time_t)(cpu_ns / 1000000000);
+	p->deadline.tv_nsec += (long)(cpu_ns % 1000000000);
 	if (p->deadline.tv_nsec >= 1000000000L) {
 		p->deadline.tv_sec++;
 		p->deadline.tv_nsec -= 1000000000L;
@@ -952,7 +968,7 @@ int sanitize_html_text(const char *html, size_t len, struct buf *out)
 	struct parse parsed;
 	GumboOutput *tree;
 	size_t cap = 64, depth = 0, pre = 0;
-	int r = parse(&parsed, html, len, &tree);
+	int r = parse(&parsed, html, len, CALL_CPU_NS, &tree);
 	struct text_frame *stack = r == 0 ? malloc(cap * sizeof(*stack)) : NULL;
 	if (stack == NULL) {
 		arena_free(&parsed.arena);
@@ -1036,11 +1052,22 @@ int sanitize_html_text(const char *html, size_t len, struct buf *out)
 int sanitize_html(const char *html, size_t len, const struct sanitize_options *options,
 		  struct buf *out, struct sanitize_stats *stats)
 {
+	struct sanitize_budget *budget = options->budget;
+	long long cpu_ns = CALL_CPU_NS;
+	struct timespec t0 = { 0 }, t1;
 	if (len > SANITIZE_INPUT_MAX)
 		return -1;
+	if (budget != NULL) {
+		if (budget->cpu_ns_left <= 0)
+			return SANITIZE_TOO_COMPLEX;
+		if (budget->cpu_ns_left < cpu_ns)
+			cpu_ns = budget->cpu_ns_left;
+		if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0) < 0)
+			return -1;
+	}
 	struct parse parsed;
 	GumboOutput *tree;
-	int r = parse(&parsed, html, len, &tree);
+	int r = parse(&parsed, html, len, cpu_ns, &tree);
 	struct san s = { .opt = options, .stats = stats, .out = out };
 	/* document > html > (head, body): head's <style>s first, then the body */
 	if (r == 0)
@@ -1048,5 +1075,9 @@ int sanitize_html(const char *html, size_t len, const struct sanitize_options *o
 	if (r == 0)
 		r = walk(&s, tree->root, false);
 	arena_free(&parsed.arena);
+	/* what this call used, the parse that gave up included */
+	if (budget != NULL && clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1) == 0)
+		budget->cpu_ns_left -= (long long)(t1.tv_sec - t0.tv_sec) * 1000000000 +
+				       (t1.tv_nsec - t0.tv_nsec);
 	return r;
 }

@@ -27,7 +27,8 @@
  *    blocks; other at-rules are dropped.
  * Limits: input beyond SANITIZE_INPUT_MAX is refused (the caller offers a
  * download instead); a parse that needs more than SANITIZE_MEM_MAX(len)
- * bytes or SANITIZE_CPU_MS of CPU time is abandoned (SANITIZE_TOO_COMPLEX);
+ * bytes or SANITIZE_CPU_MS of CPU time (or what is left of the caller's
+ * shared budget) is abandoned (SANITIZE_TOO_COMPLEX);
  * elements nested deeper than SANITIZE_DEPTH_MAX are unwrapped (their text
  * is kept). */
 #ifndef PB_CGI_SANITIZE_H
@@ -61,12 +62,24 @@
  * appended. The message is shown as a notice instead (a download remains). */
 #define SANITIZE_TOO_COMPLEX 1
 
+/* CPU time that several calls share (the HTML parts of one message page:
+ * a mail of many parts each just within SANITIZE_CPU_MS must not add up
+ * to minutes). A call may use at most what is left of it, and takes what
+ * it used off it; a call that finds it spent returns SANITIZE_TOO_COMPLEX
+ * at once, without parsing. Set cpu_ns_left to the shared allowance. */
+struct sanitize_budget {
+	long long cpu_ns_left;
+};
+
 struct sanitize_options {
 	bool show_images;
 	/* Maps a cid: URL's id (percent-decoded, without "cid:") to a URL, or
 	 * NULL if no such part. The string must live until sanitize returns. */
 	const char *(*cid_url)(void *ctx, const char *cid);
 	void *cid_ctx;
+	/* The caller's shared CPU allowance, or NULL: SANITIZE_CPU_MS for
+	 * this call alone. */
+	struct sanitize_budget *budget;
 };
 
 struct sanitize_stats {

@@ -366,6 +366,25 @@ static void test_budget(void **state)
 	assert_int_equal(pthread_create(&th[2], NULL, expect_fine, "<p>fine"), 0);
 	for (int i = 0; i < 3; i++)
 		pthread_join(th[i], NULL);
+	/* a budget shared by calls (the parts of one message page): the deep
+	 * parse takes what is left of it, then a fine part finds it spent and
+	 * is refused at once, appending nothing */
+	struct sanitize_budget budget = { (long long)SANITIZE_CPU_MS * 1000000 / 4 };
+	struct sanitize_options opt = { .budget = &budget };
+	struct sanitize_stats st = { 0 };
+	struct buf shared;
+	buf_init(&shared, 0);
+	assert_int_equal(sanitize_html(deep, strlen(deep), &opt, &shared, &st),
+			 SANITIZE_TOO_COMPLEX);
+	assert_true(budget.cpu_ns_left <= 0);
+	assert_int_equal(sanitize_html("<p>fine", 7, &opt, &shared, &st), SANITIZE_TOO_COMPLEX);
+	assert_int_equal(shared.len, 0);
+	budget.cpu_ns_left = (long long)SANITIZE_CPU_MS * 1000000;
+	assert_int_equal(sanitize_html("<p>fine", 7, &opt, &shared, &st), 0);
+	assert_string_equal(shared.data, "<p>fine</p>");
+	assert_true(budget.cpu_ns_left > 0 &&
+		    budget.cpu_ns_left < (long long)SANITIZE_CPU_MS * 1000000);
+	buf_free(&shared);
 	free(bomb);
 	free(deep);
 	/* a table-heavy newsletter just below SANITIZE_INPUT_MAX is within it */

@@ -13,7 +13,15 @@ stuck worker is every user's problem):
   - 2 MB of plain text that changes the quote level on every line and has
     a link on every other one: the page holds at most TEXTVIEW_ITEMS_MAX
     (5,000) blocks and links, not a million (hundreds of MB of page data),
-    and all of the text."""
+    and all of the text;
+  - 20 HTML parts of 100,000 nested <div>s each (10 MB): each is refused
+    within its own budget, and the page's HTML has HTML_CPU_MS (4 s) in
+    all, not 40 s and more one part after the other (past its 120 s
+    watchdog webmail.cgi exits without closing the store, and the recovery
+    that follows ends every session of every user); the parts past it are
+    shown as too complex, with a download, and one log line says so;
+  - 150 small HTML parts: at most HTML_PARTS_MAX (100) frames, each a
+    request of its own; the others are listed as attachments."""
 import base64
 import html
 import os
@@ -28,6 +36,7 @@ import webenv  # noqa: E402
 check, failures = webenv.check, webenv.failures
 
 BOUND = 10.0          # seconds any one of these requests may take
+PAGE_BOUND = 15.0     # the page of many deep parts: HTML_CPU_MS (4 s) of CPU, 10 MB read
 NOTICE = "This HTML message is too large or too complex to display"
 PNG = base64.b64encode(base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="))
@@ -70,6 +79,16 @@ def quote_flood():
                 b"a www.e.org\r\n> b\r\n" * (QUOTE_FLOOD_LINES // 2))
 
 
+HEAVY_PARTS = 20
+MANY_PARTS = 150
+
+
+def multipart_html(subject, parts):
+    body = b"".join(b"--h\r\nContent-Type: text/html; charset=us-ascii\r\n\r\n" +
+                    part.encode() + b"\r\n" for part in parts)
+    return mail(subject, 'multipart/mixed; boundary="h"', body + b"--h--\r\n")
+
+
 def deliver_all(store):
     bomb = "<p>" + "".join("<b a=%d>" % i for i in range(300)) + "x" + "<p>x" * 6000
     store.deliver("bob@example.com", html_mail("Formatting bomb", bomb))
@@ -77,6 +96,10 @@ def deliver_all(store):
     store.deliver("bob@example.com", cid_flood())
     store.deliver("bob@example.com", attached_newsletter())
     store.deliver("bob@example.com", quote_flood())
+    deep = "\r\n".join(["<div>" * 180] * (100000 // 180))
+    store.deliver("bob@example.com", multipart_html("Deep parts", [deep] * HEAVY_PARTS))
+    store.deliver("bob@example.com", multipart_html(
+        "Many parts", ["<p>Part %d</p>" % i for i in range(MANY_PARTS)]))
 
 
 def timed_get(c, path):
@@ -166,6 +189,32 @@ def part_parameter(c):
           "an attached message's Show images link keeps its part number")
 
 
+def html_parts(server, c):
+    mb, uid = c.find("Deep parts")
+    r, took = timed_get(c, "/msg?mb=%s&uid=%s" % (mb, uid))
+    text = r.text if r is not None and r.status == 200 else ""
+    check(text != "" and took < PAGE_BOUND, "%d deep HTML parts: the page, within %d s (%.1f s)"
+          % (HEAVY_PARTS, PAGE_BOUND, took))
+    check(text.count('class="notice">%s; <a href="' % NOTICE) == HEAVY_PARTS,
+          "%d deep HTML parts: ... each shown as too complex, with a download (%d)"
+          % (HEAVY_PARTS, text.count(NOTICE)))
+    check(server.log().count("uid %s: the page's time for HTML is spent" % uid) == 1,
+          "%d deep HTML parts: ... and one log line says the page's time is spent"
+          % HEAVY_PARTS)
+    still_serving(server, c, "deep HTML parts")
+    mb, uid = c.find("Many parts")
+    r, took = timed_get(c, "/msg?mb=%s&uid=%s" % (mb, uid))
+    text = r.text if r is not None and r.status == 200 else ""
+    frames = re.findall(r'<iframe class="html" src="[^"]*part=(\d+)"', text)
+    listed = re.findall(r'href="/webmail/part\?mb=\d+&amp;uid=\d+&amp;part=(\d+)" class="name"',
+                        text)
+    check(text != "" and took < BOUND, "%d HTML parts: the page, within %d s (%.1f s)"
+          % (MANY_PARTS, BOUND, took))
+    check(len(frames) == 100, "%d HTML parts: at most 100 frames (%d)" % (MANY_PARTS, len(frames)))
+    check(sorted(frames + listed, key=int) == [str(i) for i in range(1, MANY_PARTS + 1)],
+          "%d HTML parts: ... the others listed as attachments (%d)" % (MANY_PARTS, len(listed)))
+
+
 def main():
     store = webenv.Store()
     deliver_all(store)
@@ -177,6 +226,7 @@ def main():
         part_parameter(c)
         cid_images(servers[0], c)
         text_items(servers[0], c)
+        html_parts(servers[0], c)
         too_complex(servers[0], c, "Deep divs")
         too_complex(servers[0], c, "Formatting bomb")     # the crash, before: last
     finally:
