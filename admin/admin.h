@@ -90,6 +90,10 @@ extern const struct admin_noun admin_noun_store, admin_noun_domain, admin_noun_u
 	admin_noun_alias, admin_noun_mailbox, admin_noun_deliver, admin_noun_queue,
 	admin_noun_import, admin_noun_export, admin_noun_setup;
 
+/* domain dkim, domain dns (cmd_dkim.c), rows of cmd_domain.c's table. */
+int domain_cmd_dkim(struct admin *admin, int argc, char **argv);
+int domain_cmd_dns(struct admin *admin, int argc, char **argv);
+
 /* Prints "pillarbox: MESSAGE\n" to stderr. */
 void admin_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* admin_say() and returns `code`: `return admin_fail(ADMIN_EXIT_DATAERR, ...)`. */

@@ -1,4 +1,4 @@
-/* pillarbox domain add D | del D | list | migrate D */
+/* pillarbox domain add D | del D | list | migrate D (dkim and dns: cmd_dkim.c) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +133,13 @@ static const struct admin_verb domain_verbs[] = {
 	{ "migrate", "DOMAIN", "move DOMAIN, stored in U-labels by a version before IDNA "
 	  "('store check' names it), to its A-labels with its users and aliases",
 	  1, 1, ADMIN_STORE_OPEN, false, NULL, NULL, domain_cmd_migrate },
+	{ "dkim", "DOMAIN [--new [--selector S] [--algorithm rsa-2048|ed25519] | --delete]",
+	  "DOMAIN's DKIM key: its DNS record; --new makes a key (rsa-2048, selector "
+	  "pbYYYYMM by default) that replaces the old one; --delete stops signing",
+	  1, 6, ADMIN_STORE_OPEN, true, NULL, NULL, domain_cmd_dkim },
+	{ "dns", "DOMAIN", "the DNS records DOMAIN's owner publishes: MX, SPF, DKIM, DMARC, "
+	  "autoconfig/autodiscover and SRV",
+	  1, 1, ADMIN_STORE_OPEN, true, NULL, NULL, domain_cmd_dns },
 };
 
 const struct admin_noun admin_noun_domain = {
@@ -140,6 +147,8 @@ const struct admin_noun admin_noun_domain = {
 	"(müller-bau.de = xn--mller-bau-q9a.de: IDNA2008), stored in its A-labels.\n"
 	"A domain's postmaster@ and abuse@ go to its own alias, user or\n"
 	"catch-all, else to the address of postmaster = in pillarbox.conf (RFC 5321 4.5.1).\n"
-	"bob+tag@DOMAIN reaches whom bob@DOMAIN reaches (recipient_delimiter = +).",
+	"bob+tag@DOMAIN reaches whom bob@DOMAIN reaches (recipient_delimiter = +).\n"
+	"Mail a logged-in user sends From: a domain with a DKIM key is signed by the\n"
+	"relay with it (RFC 6376); deleting the domain deletes its key.",
 	domain_verbs, sizeof(domain_verbs) / sizeof(domain_verbs[0]),
 };

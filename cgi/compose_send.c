@@ -221,9 +221,16 @@ void compose_send(struct compose *cp)
 	}
 	if (body_make(cp, &m, &body) <= 0)
 		return;
+	/* The identity is one of the user's own addresses (identity.h): its
+	 * domain's key may sign what leaves (store_delivery.dkim_domain). */
+	char dkim_domain[STORE_DOMAIN_MAX + 1];
+	const char *at = strrchr(id->address, '@'), *why = NULL;
+	if (at == NULL || store_domain_ascii(at + 1, dkim_domain, &why) != 1)
+		dkim_domain[0] = '\0';
 	struct store_delivery d = {
 		.sender = id->address, .recipients = rcpts, .nrecipients = n, .body = body,
 		.internaldate = c->now, .add_prefix = true,
+		.dkim_domain = dkim_domain[0] != '\0' ? dkim_domain : NULL,
 		.session_id = c->session.id, .send_token = cp->token_posted ? cp->token : NULL,
 	};
 	int r = store_deliver(c->store, &d, &queued, queue_id, &error);

@@ -68,6 +68,14 @@ int relay_entry_process(struct relay *relay, const char *id);
  * up to RELAY_RETRY_MAX). */
 unsigned relay_retry_delay(uint32_t attempts);
 
+/* ---------------------------------------------------------- relay_dkim.c */
+
+/* The DKIM-Signature field for entry `e`'s message (the body on `fd`) as
+ * this attempt sends it, malloc'd into *field_r, or NULL when it is not
+ * signed: the reason is logged at info (an error at error). */
+void relay_dkim_sign(struct relay *relay, const struct outq_entry *e, int fd, char **field_r,
+		     size_t *len_r);
+
 /* ----------------------------------------------------------- relay_net.c */
 
 /* Set by the deadline timer and by SIGTERM/SIGHUP/SIGINT; the flag given to

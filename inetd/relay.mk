@@ -7,7 +7,8 @@ store_libpillarbox_a_SOURCES += store/outq.h
 noinst_LIBRARIES += inetd/librelay.a
 inetd_librelay_a_SOURCES = inetd/relay.h inetd/relay_deliver.c inetd/relay_net.c \
 	inetd/relay_config.c inetd/relay_config.h inetd/relay_dns.c inetd/relay_dns.h \
-	inetd/relay_smtp.c inetd/relay_smtp.h inetd/relay_dsn.c inetd/relay_dsn.h
+	inetd/relay_smtp.c inetd/relay_smtp.h inetd/relay_dsn.c inetd/relay_dsn.h \
+	inetd/relay_dkim.c inetd/dkim_canon.c inetd/dkim_canon.h inetd/dkim_sign.c inetd/dkim_sign.h
 inetd_librelay_a_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS)
 
 pkglibexec_PROGRAMS += inetd/relay
@@ -15,9 +16,15 @@ inetd_relay_SOURCES = inetd/relay.c
 inetd_relay_LDADD = inetd/librelay.a inetd/libinetd.a $(STORE_LIBS) $(GNUTLS_LIBS)
 
 check_PROGRAMS += tests/unit/test_relay_dsn tests/unit/test_relay_dns \
-	tests/unit/test_relay_smtp tests/unit/test_relay_queue
+	tests/unit/test_relay_smtp tests/unit/test_relay_queue tests/unit/test_dkim_canon
 TESTS += tests/unit/test_relay_dsn tests/unit/test_relay_dns \
-	tests/unit/test_relay_smtp tests/unit/test_relay_queue
+	tests/unit/test_relay_smtp tests/unit/test_relay_queue tests/unit/test_dkim_canon
+
+# DKIM canonicalisation and field choice alone: no key, no network.
+tests_unit_test_dkim_canon_SOURCES = tests/unit/test_dkim_canon.c inetd/dkim_canon.c \
+	inetd/dkim_canon.h
+tests_unit_test_dkim_canon_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_dkim_canon_LDADD = $(UNIT_LIBS)
 
 tests_unit_test_relay_dsn_SOURCES = tests/unit/test_relay_dsn.c
 tests_unit_test_relay_dsn_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
@@ -41,7 +48,8 @@ TESTS += tests/integration/test_relay.py tests/integration/test_relay_retry.py \
 	tests/integration/test_relay_smarthost.py tests/integration/test_relay_badinput.py \
 	tests/integration/test_relay_crash.py tests/integration/test_relay_8bit.py \
 	tests/integration/test_relay_longline.py tests/integration/test_relay_dsn_quota.py \
-	tests/integration/test_relay_lease.py tests/integration/test_relay_idn.py
+	tests/integration/test_relay_lease.py tests/integration/test_relay_idn.py \
+	tests/integration/test_relay_dkim.py
 
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_relay

@@ -50,6 +50,9 @@ struct job {
 	char *headers;                /* the header block (up to the scan limit) */
 	size_t headers_len;
 	char last_error[OUTQ_ERROR_MAX + 1];
+	char *dkim;                   /* msg.dkim: signed once an attempt, when the
+					 first remote domain is reached */
+	bool dkim_done;
 	bool gone;                    /* deleted (done), or the lease was lost */
 	bool deleted;
 };
@@ -455,6 +458,12 @@ out:
  * they answer 452, which would repeat on every retry). */
 static void deliver_domain(struct job *j, const char *domain, const size_t *idx, size_t n)
 {
+	if (!j->dkim_done && j->fd >= 0) {
+		relay_dkim_sign(j->relay, j->e, j->fd, &j->dkim, &j->msg.dkim_len);
+		j->msg.dkim = j->dkim;
+		j->msg.size = j->e->size + j->msg.dkim_len;
+		j->dkim_done = true;
+	}
 	for (size_t k = 0; k < n && !process_stop_requested && !j->gone;
 	     k += RELAY_RCPTS_PER_SESSION)
 		deliver_batch(j, domain, idx + k,
@@ -541,11 +550,18 @@ static int dsn_send(struct job *j)
 		if (e->rcpts[i].state == OUTQ_RCPT_FAILED)
 			settled[n++] = i;
 	const char *to[1] = { e->sender };
-	char qid[33];
+	char qid[33], pm[STORE_ADDRESS_MAX + 1];
 	bool queued = false;
+	/* A DSN that leaves (the sender is remote) may be signed by the
+	 * postmaster's domain, the host name's own or nearest local parent:
+	 * its From: is MAILER-DAEMON@hostname (relay_dkim.c). */
+	const char *pm_error = NULL;
+	const char *pm_at = store_postmaster_name(store, pm, sizeof(pm), &pm_error) == 1
+			    ? strrchr(pm, '@') : NULL;
 	struct store_delivery d = {
 		.sender = "", .recipients = to, .nrecipients = 1, .body = body, .add_prefix = true,
 		.outq_id = e->id, .outq_rcpts = settled, .outq_nrcpts = n, .outq_dsn = true,
+		.dkim_domain = pm_at != NULL ? pm_at + 1 : NULL,
 	};
 
 	r = store_deliver(store, &d, &queued, qid, &error);
@@ -881,6 +897,7 @@ done:
 out:
 	if (j.fd >= 0)
 		close(j.fd);
+	free(j.dkim);
 	free(j.headers);
 	outq_entry_clear(&e);
 	return r < 0 ? -1 : r;

@@ -171,6 +171,7 @@ void relay_dot_init(struct relay_dot *dot)
 {
 	dot->col = 0;
 	dot->cr = false;
+	dot->stuff = true;
 }
 
 size_t relay_dot_encode(struct relay_dot *dot, const char *in, size_t len, char *out)
@@ -206,7 +207,10 @@ size_t relay_dot_encode(struct relay_dot *dot, const char *in, size_t len, char 
 			dot->col = 1;
 		}
 		if (dot->col == 0 && c == '.') {
-			out[o++] = '.';
+			/* Counted either way: the long-line breaks fall where
+			 * they fall in what is sent. */
+			if (dot->stuff)
+				out[o++] = '.';
 			dot->col++;
 		}
 		out[o++] = c;
@@ -515,6 +519,9 @@ static int data_send(struct session *s, const struct relay_message *m)
 	relay_dot_init(&dot);
 	conn_set_timeout(s->conn, s->relay->rc->timeout);
 	relay_deadline_arm(timeout);
+	/* Whole CRLF lines, none starting with a dot: as they are. */
+	if (m->dkim != NULL)
+		conn_write(s->conn, m->dkim, m->dkim_len);
 	for (;;) {
 		ssize_t n = pread(m->fd, in, RELAY_DATA_CHUNK, (off_t)off);
 

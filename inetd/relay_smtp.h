@@ -59,6 +59,8 @@ void relay_ehlo_line(struct relay_ehlo *ehlo, const char *line, size_t len);
 struct relay_dot {
 	size_t col;  /* octets sent on the current line (0: at its start) */
 	bool cr;     /* a CR was seen, its LF not yet */
+	bool stuff;  /* double a leading dot (relay_dot_init); false: the same
+			bytes as the server reads them, for DKIM signing */
 };
 
 void relay_dot_init(struct relay_dot *dot);
@@ -96,6 +98,9 @@ struct relay_message {
 	uint64_t size;
 	bool eightbit;                   /* bytes >= 0x80 in the body */
 	bool smtputf8;                   /* non-ASCII addresses or header */
+	const char *dkim;                /* a DKIM-Signature field sent before the
+					    message (CRLF-terminated), or NULL */
+	size_t dkim_len;                 /* counted in size too */
 };
 
 struct relay_target {

@@ -242,6 +242,20 @@ static void smtp_msg_log(struct smtp_msg *m, const char *result, const char *det
 		 detail != NULL ? log_safe(det, sizeof(det), detail, strlen(detail)) : "");
 }
 
+/* The domain a logged-in client speaks for (store_delivery.dkim_domain):
+ * its envelope sender's, which MAIL checked against the login, or the
+ * login's own for the null sender. NULL without a login: mail that merely
+ * arrives is never signed, whatever its From: says. */
+static const char *smtp_dkim_domain(struct smtp_session *s, char dst[STORE_DOMAIN_MAX + 1])
+{
+	const char *address = s->txn.sender[0] != '\0' ? s->txn.sender : s->user.address;
+	const char *at = strrchr(address, '@'), *error = NULL;
+
+	if (!s->authenticated || at == NULL || store_domain_ascii(at + 1, dst, &error) != 1)
+		return NULL;
+	return dst;
+}
+
 /* The data is in: store it and answer. 0 go on, -1 close. */
 static int smtp_msg_commit(struct smtp_msg *m)
 {
@@ -249,7 +263,7 @@ static int smtp_msg_commit(struct smtp_msg *m)
 	struct store_body *body = NULL;
 	struct store_delivery d;
 	const char *error = NULL;
-	char queue_id[33] = "";
+	char queue_id[33] = "", dkim_domain[STORE_DOMAIN_MAX + 1];
 	bool queued = false;
 	int r;
 
@@ -283,6 +297,7 @@ static int smtp_msg_commit(struct smtp_msg *m)
 	d.body = body;
 	d.internaldate = (int64_t)m->now;
 	d.add_prefix = true;
+	d.dkim_domain = smtp_dkim_domain(s, dkim_domain);
 	r = store_deliver(s->store, &d, &queued, queue_id, &error);
 	smtp_watchdog(s, false);
 	store_body_free(&body);

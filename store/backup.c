@@ -12,6 +12,7 @@
 
 #include "account_int.h"
 #include "body.h"
+#include "dkim.h"
 #include "mailbox.h"
 #include "message.h"
 #include "store_int.h"
@@ -641,11 +642,40 @@ static void check_domain_legacy(struct check *c, const char *name)
 			"to A-labels: %s", name, why != NULL ? why : "not a valid domain name");
 }
 
+/* A domain's DKIM key (dkim.h): it sorts right after its domain, which
+ * must be the last one collected, and must decode. */
+static int walk_domain_dkim(struct check *c, const uint8_t *key, size_t keylen, size_t namelen,
+			    const uint8_t *val, size_t vallen)
+{
+	struct store_dkim *k;
+	const struct check_domain *last = c->ndomains > 0 ? &c->domains[c->ndomains - 1] : NULL;
+
+	if (keylen != namelen + DKIM_KEY_SUFFIX_LEN ||
+	    memcmp(key + namelen, DKIM_KEY_SUFFIX, DKIM_KEY_SUFFIX_LEN) != 0) {
+		problem(c, "domains.db: a key of %zu bytes is neither a domain nor a DKIM key",
+			keylen);
+		return 0;
+	}
+	if (last == NULL || strlen(last->name) != namelen || memcmp(last->name, key, namelen) != 0)
+		problem(c, "domains.db: a DKIM key for %.*s, which is not a local domain",
+			(int)namelen, (const char *)key);
+	if ((k = malloc(sizeof(*k))) == NULL)
+		return store_err(c->store, "out of memory");
+	if (dkim_rec_decode(val, vallen, k) != 1)
+		problem(c, "domains.db: the DKIM key of %.*s is damaged or of an unknown version",
+			(int)namelen, (const char *)key);
+	password_wipe(k, sizeof(*k));
+	free(k);
+	return 0;
+}
+
 static int walk_domain(struct check *c, DB_TXN *txn, const uint8_t *key, size_t keylen,
 		       const uint8_t *val, size_t vallen)
 {
-	(void)val;
-	(void)vallen;
+	const uint8_t *nul = memchr(key, '\0', keylen);
+
+	if (nul != NULL)
+		return walk_domain_dkim(c, key, keylen, (size_t)(nul - key), val, vallen);
 	if (keylen > STORE_DOMAIN_MAX) {
 		problem(c, "domains.db: a key of %zu bytes is not a domain", keylen);
 		return 0;

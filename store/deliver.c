@@ -215,7 +215,7 @@ static int deliver_txn(struct store *store, DB_TXN *txn, void *ctx)
 	if (copies > 0 && (r = body_use_txn(store, txn, d->body, (uint32_t)copies)) < 0)
 		return r;
 	if (c->nremote > 0) {
-		r = queue_add_txn(store, txn, d->sender, d->body,
+		r = queue_add_txn(store, txn, d->sender, d->dkim_domain, d->body,
 				  (const char (*)[STORE_ADDRESS_MAX + 1])c->remote, c->nremote, c->queue_id);
 		if (r < 0)
 			return r;

@@ -114,6 +114,9 @@ static int domain_del_txn(struct store *store, DB_TXN *txn, void *ctx)
 			  rec.users + rec.aliases == 1 ? "it" : "them");
 		return 0;
 	}
+	/* Its DKIM key goes with it: nobody may sign for a domain we lost. */
+	if ((r = dkim_domain_del_txn(store, txn, c->name)) < 0)
+		return r;
 	r = store_del(store, DBI_DOMAINS, txn, c->name, strlen(c->name));
 	return r < 0 ? r : 1;
 }
@@ -159,10 +162,9 @@ static int domain_batch_txn(struct store *store, DB_TXN *txn, void *ctx)
 	struct domain_batch *b = ctx;
 	DB *db = store_db(store, DBI_DOMAINS);
 	DBC *cur;
-	char kbuf[STORE_DOMAIN_MAX + 1];
-	uint8_t vbuf[32];
+	char kbuf[STORE_DOMAIN_MAX + DKIM_KEY_SUFFIX_LEN + 1];
 	DBT k = { .data = kbuf, .ulen = sizeof(kbuf) - 1, .flags = DB_DBT_USERMEM };
-	DBT v = { .data = vbuf, .ulen = sizeof(vbuf), .flags = DB_DBT_USERMEM };
+	DBT v = { .flags = DB_DBT_PARTIAL }; /* names only (a DKIM key is large) */
 	uint32_t op = DB_FIRST;
 	int ret;
 
@@ -178,7 +180,9 @@ static int domain_batch_txn(struct store *store, DB_TXN *txn, void *ctx)
 	while ((ret = cur->get(cur, &k, &v, op)) == 0) {
 		op = DB_NEXT;
 		kbuf[k.size] = '\0';
-		if (strcmp(kbuf, b->after) == 0)
+		/* A domain's side records (its DKIM key) have a NUL in their
+		 * key, which no domain name has. */
+		if (memchr(kbuf, '\0', k.size) != NULL || strcmp(kbuf, b->after) == 0)
 			continue;
 		if (b->n == ACCOUNT_LIST_BATCH) {
 			b->more = true;

@@ -76,6 +76,9 @@ struct outq_entry {
 	int32_t lease_pid;               /* holder, 0 = none */
 	uint64_t lease_start;            /* holder's start time (clock ticks since boot) */
 	char last_error[OUTQ_ERROR_MAX + 1];
+	/* The domain whose DKIM key may sign the message (store_delivery's
+	 * dkim_domain), "" none: entries queued before it existed too. */
+	char dkim_domain[STORE_DOMAIN_MAX + 1];
 	uint32_t nrcpts;
 	struct outq_rcpt *rcpts;         /* nrcpts; owned, freed by outq_entry_clear */
 };

@@ -1,14 +1,16 @@
 /* The outbound queue: entries, their schedule index and their leases
  * (queue.h for delivery, outq.h for the relay and the admin CLI).
  *
- * Record (outq.db, key = 16-byte id), version 2:
+ * Record (outq.db, key = 16-byte id), version 3:
  *   u8 version, str sender, 16 bytes body id, u64 size, u64 created,
  *   u32 attempts, u64 next_try, u64 lease_until, str last_error,
  *   u32 n, n x {u8 state, str address, str reply, str mta, str status,
- *   u64 updated}, u64 last_try, u32 lease_pid, u64 lease_start.
- * Version 1 (the first layout) ends after the recipients, which carry only
- * {state, address, reply}; it is read and rewritten as version 2. The
- * prefix up to the body id is the same in both (store check reads it).
+ *   u64 updated}, u64 last_try, u32 lease_pid, u64 lease_start,
+ *   str dkim_domain.
+ * Version 2 ends before dkim_domain (such an entry is sent unsigned);
+ * version 1 (the first layout) ends after the recipients, which carry only
+ * {state, address, reply}. Both are read and rewritten as version 3. The
+ * prefix up to the body id is the same in all (store check reads it).
  *
  * Schedule (outq_sched.db): key (u64 next_try BE, id) -> "". A claim does
  * not move the key: an entry under lease stays "due" in the index and the
@@ -30,11 +32,12 @@
 #include "queue.h"
 
 #define QUEUE_RECORD_V1 1
-#define QUEUE_RECORD_VERSION 2
+#define QUEUE_RECORD_V2 2
+#define QUEUE_RECORD_VERSION 3
 /* The largest record: the fixed part plus every recipient at its limits. */
 #define QUEUE_RCPT_RECORD_MAX (1 + 2 + STORE_ADDRESS_MAX + 2 + OUTQ_REPLY_MAX + 2 + OUTQ_MTA_MAX + \
 			       2 + 15 + 8)
-#define QUEUE_RECORD_MAX (256 + STORE_ADDRESS_MAX + OUTQ_ERROR_MAX + \
+#define QUEUE_RECORD_MAX (256 + STORE_ADDRESS_MAX + OUTQ_ERROR_MAX + STORE_DOMAIN_MAX + \
 			  QUEUE_RCPTS_MAX * QUEUE_RCPT_RECORD_MAX)
 #define QUEUE_SCHED_KEY_LEN (8 + QUEUE_ID_LEN)
 /* Candidates read from the schedule per claim (more than `max`: some may
@@ -125,6 +128,7 @@ static size_t entry_encode(const struct outq_entry *e, uint8_t *buf, size_t cap)
 	pack_u64(&p, (uint64_t)e->last_try);
 	pack_u32(&p, (uint32_t)e->lease_pid);
 	pack_u64(&p, e->lease_start);
+	pack_str(&p, e->dkim_domain);
 	return p.overflow ? 0 : p.len;
 }
 
@@ -140,7 +144,8 @@ static int entry_decode(const uint8_t id[QUEUE_ID_LEN], const void *data, size_t
 	id_hex(id, e->id);
 	unpack_init(&u, data, len);
 	version = unpack_u8(&u);
-	if (version != QUEUE_RECORD_V1 && version != QUEUE_RECORD_VERSION)
+	if (version != QUEUE_RECORD_V1 && version != QUEUE_RECORD_V2 &&
+	    version != QUEUE_RECORD_VERSION)
 		return 0;
 	unpack_str(&u, e->sender, sizeof(e->sender));
 	body = unpack_bytes(&u, STORE_BODY_ID_LEN);
@@ -181,6 +186,8 @@ static int entry_decode(const uint8_t id[QUEUE_ID_LEN], const void *data, size_t
 		e->lease_pid = (int32_t)unpack_u32(&u);
 		e->lease_start = unpack_u64(&u);
 	}
+	if (version >= 3)
+		unpack_str(&u, e->dkim_domain, sizeof(e->dkim_domain));
 	if (u.error) {
 		outq_entry_clear(e);
 		return 0;
@@ -272,8 +279,9 @@ static bool lease_is_mine(const struct outq_entry *e)
 /* ---------------------------------------------------------------- adding */
 
 int queue_add_txn(struct store *store, DB_TXN *txn, const char *sender,
-		  const struct store_body *body, const char (*rcpts)[STORE_ADDRESS_MAX + 1],
-		  size_t n, char id_hex_r[2 * QUEUE_ID_LEN + 1])
+		  const char *dkim_domain, const struct store_body *body,
+		  const char (*rcpts)[STORE_ADDRESS_MAX + 1], size_t n,
+		  char id_hex_r[2 * QUEUE_ID_LEN + 1])
 {
 	uint8_t id[QUEUE_ID_LEN], sched[QUEUE_SCHED_KEY_LEN];
 	struct outq_entry e;
@@ -286,13 +294,14 @@ int queue_add_txn(struct store *store, DB_TXN *txn, const char *sender,
 		return store_err(store, "getrandom failed");
 	memset(&e, 0, sizeof(e));
 	snprintf(e.sender, sizeof(e.sender), "%s", sender);
+	snprintf(e.dkim_domain, sizeof(e.dkim_domain), "%s", dkim_domain != NULL ? dkim_domain : "");
 	memcpy(e.body_id, body->id, STORE_BODY_ID_LEN);
 	e.size = body->size;
 	e.created = now;
 	e.next_try = now;
 	e.nrcpts = (uint32_t)n;
 	e.rcpts = calloc(n, sizeof(*e.rcpts));
-	size_t cap = 256 + STORE_ADDRESS_MAX + n * QUEUE_RCPT_RECORD_MAX;
+	size_t cap = 256 + STORE_ADDRESS_MAX + STORE_DOMAIN_MAX + n * QUEUE_RCPT_RECORD_MAX;
 	uint8_t *buf = malloc(cap);
 	if (e.rcpts == NULL || buf == NULL) {
 		free(e.rcpts);
@@ -346,7 +355,8 @@ static int entry_read_txn(struct store *store, DB_TXN *txn, const uint8_t id[QUE
 static int entry_write_txn(struct store *store, DB_TXN *txn, const uint8_t id[QUEUE_ID_LEN],
 			   const struct outq_entry *e)
 {
-	size_t cap = 256 + STORE_ADDRESS_MAX + OUTQ_ERROR_MAX + (size_t)e->nrcpts * QUEUE_RCPT_RECORD_MAX;
+	size_t cap = 256 + STORE_ADDRESS_MAX + OUTQ_ERROR_MAX + STORE_DOMAIN_MAX +
+		     (size_t)e->nrcpts * QUEUE_RCPT_RECORD_MAX;
 	uint8_t *buf = malloc(cap);
 	size_t len;
 	int r;

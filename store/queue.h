@@ -10,10 +10,12 @@
 #define QUEUE_RCPTS_MAX 1000       /* per entry: more than SMTP's 100 per message, with aliases */
 
 /* Adds an entry for `n` remote recipients of `body` inside txn and takes a
- * reference on the body. id_hex_r receives the id as text. */
+ * reference on the body; `dkim_domain` (NULL = none) as in store_delivery.
+ * id_hex_r receives the id as text. */
 int queue_add_txn(struct store *store, DB_TXN *txn, const char *sender,
-		  const struct store_body *body, const char (*rcpts)[STORE_ADDRESS_MAX + 1],
-		  size_t n, char id_hex_r[2 * QUEUE_ID_LEN + 1]);
+		  const char *dkim_domain, const struct store_body *body,
+		  const char (*rcpts)[STORE_ADDRESS_MAX + 1], size_t n,
+		  char id_hex_r[2 * QUEUE_ID_LEN + 1]);
 
 /* Inside txn, for store_delivery.outq_id: the `n` recipients at `rcpts` of
  * entry `id_hex`, whose lease this process holds, were delivered locally

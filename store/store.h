@@ -498,6 +498,14 @@ struct store_delivery {
 	const struct store_body *body;
 	int64_t internaldate;                 /* 0 = now */
 	bool add_prefix;                      /* Return-Path/Delivered-To per copy */
+	/* The domain the sender proved to speak for (A-labels), NULL none:
+	 * the relay DKIM-signs the remote copies of a message whose From:
+	 * is in it with its key (inetd/relay_dkim.c). Only a sender who
+	 * authenticated sets it: smtpd for a logged-in client (the envelope
+	 * sender's domain, checked against the login), the webmail (the
+	 * identity's), the relay for its own DSNs (the postmaster's). Mail
+	 * that merely arrived, even From: a local domain, is never signed. */
+	const char *dkim_domain;
 	/* The relay's own deliveries of queued mail: queue entry `outq_id`
 	 * (leased by this process, outq.h) records them in the same
 	 * transaction, so a relay killed after the commit does not deliver
