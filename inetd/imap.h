@@ -101,6 +101,7 @@ struct imap_session {
 	struct store_user user;
 
 	bool utf8;       /* UTF8=ACCEPT or IMAP4rev2 enabled: names and strings in UTF-8 */
+	bool utf8_accept; /* UTF8=ACCEPT named in ENABLE: SEARCH takes no CHARSET */
 	bool rev2;       /* ENABLE IMAP4rev2 */
 	bool condstore;  /* CONDSTORE enabled (explicitly or by use) */
 	bool qresync;    /* ENABLE QRESYNC: VANISHED instead of EXPUNGE */
@@ -232,12 +233,15 @@ struct imap_view {
 	 * Not capped: a dropped range would be \Recent in no session. */
 	struct imap_recent_range { uint32_t lo, hi; } *recent;
 	uint32_t nrecent, recent_cap;
-	/* The MODSEQs of flag changes this session made and reported itself
-	 * since the last sync (a MODSEQ names one change of one message),
-	 * ascending as they were made. Past IMAP_TOLD_MAX they are reported
-	 * again at the sync. */
+	/* The MODSEQs of flag changes after `modseq` this session reported
+	 * itself since the last sync (its STORE, the \Seen a FETCH set, a
+	 * FETCH that answered with the new flags), so that the sync does not
+	 * report them again; a MODSEQ names one change of one message.
+	 * Sorted at the sync when they came out of order. Past IMAP_TOLD_MAX
+	 * they are reported again at the sync. */
 	uint64_t *told;
 	size_t ntold, told_cap;
+	bool told_unsorted;
 	bool told_overflow;
 
 	/* The result SEARCH RETURN (SAVE) kept for "$" (RFC 5182): UIDs,
@@ -289,6 +293,12 @@ bool imap_view_is_recent(const struct imap_view *v, uint32_t uid);
  * and, when `expunge_ok`, expunges (EXPUNGE). Returns 0, or -1 (logged;
  * the caller answers as it can). */
 int imap_view_sync(struct imap_session *s, bool expunge_ok);
+/* imap_view_sync without expunges that also gives the UIDs whose flag
+ * change it reported ("* n FETCH (UID u FLAGS (...) [MODSEQ (m)])"),
+ * ascending, in *reported_r (malloc'd; NULL when none): a FETCH of UID and
+ * FLAGS need not repeat those messages (the client reads one FETCH like
+ * another). */
+int imap_view_sync_reported(struct imap_session *s, uint32_t **reported_r, uint32_t *n_r);
 /* After a command that could not be told of expunges (a sequence number
  * command): with QRESYNC, the HIGHESTMODSEQ below the first one held back. */
 void imap_view_held_back(struct imap_session *s);
@@ -299,7 +309,8 @@ void imap_view_held_back(struct imap_session *s);
 int imap_view_resync(struct imap_session *s, const struct imap_seqset *known, uint64_t modseq,
 		     bool fetch, const char **error_r);
 /* Remembers that the client was told about the change with this MODSEQ
- * (one change of one message): the next sync does not report it again. */
+ * (one change of one message: its flags and, once CONDSTORE is on, the
+ * MODSEQ): the next sync does not report it again. In any order. */
 void imap_view_told(struct imap_view *v, uint64_t modseq);
 /* Keyword name for a bit, reloading names if unknown (NULL if none). */
 const char *imap_view_keyword(struct imap_session *s, unsigned id);

@@ -114,7 +114,7 @@ int imap_cmd_enable(struct imap_session *s, struct imap_cmd *cmd)
 		}
 		if (strcasecmp(a->str, "CONDSTORE") == 0 && !s->condstore)
 			condstore = true;
-		else if (strcasecmp(a->str, "UTF8=ACCEPT") == 0 && !s->utf8)
+		else if (strcasecmp(a->str, "UTF8=ACCEPT") == 0)
 			utf8 = true;
 		else if (strcasecmp(a->str, "IMAP4rev2") == 0 && !s->rev2)
 			rev2 = true;
@@ -124,7 +124,10 @@ int imap_cmd_enable(struct imap_session *s, struct imap_cmd *cmd)
 	imap_puts(s, "* ENABLED");
 	if (condstore)
 		imap_puts(s, " CONDSTORE");
-	if (utf8) {
+	/* named after IMAP4rev2 it is no news, but the client took on
+	 * UTF8=ACCEPT's rules (RFC 6855 3: no SEARCH CHARSET) */
+	s->utf8_accept |= utf8;
+	if (utf8 && !s->utf8) {
 		s->utf8 = true;
 		imap_puts(s, " UTF8=ACCEPT");
 	}
@@ -177,7 +180,7 @@ int imap_cmd_starttls(struct imap_session *s, struct imap_cmd *cmd)
 	}
 	/* SECURITY.md 3: nothing learned before TLS is kept. */
 	s->bad_commands = 0;
-	s->utf8 = s->rev2 = s->condstore = false;
+	s->utf8 = s->utf8_accept = s->rev2 = s->condstore = false;
 	log_info("starttls rip=%s tls=%s discarded=%zu", conn_peer_ip(s->conn),
 		 conn_tls_description(s->conn), discarded);
 	return 0;

@@ -821,7 +821,6 @@ static int fetch_one(struct imap_session *s, const struct store_msg *stored, voi
 			msg.keywords = sc.keywords;
 			msg.modseq = sc.modseq;
 			flags_changed = true;
-			imap_view_told(s->view, msg.modseq);
 			imap_view_set_flags(s->view, msg.uid, msg.flags, msg.keywords);
 		}
 	}
@@ -849,10 +848,17 @@ static int fetch_one(struct imap_session *s, const struct store_msg *stored, voi
 		imap_write_flags(s, msg.flags, msg.keywords, imap_view_is_recent(s->view, msg.uid));
 		first = false;
 	}
-	if (ret == 0 && (c->want_modseq || (flags_changed && s->condstore)))
+	bool told_modseq = c->want_modseq || (flags_changed && s->condstore);
+	if (ret == 0 && told_modseq)
 		imap_printf(s, "%sMODSEQ (%llu)", first ? "" : " ", (unsigned long long)msg.modseq);
 	if (ret == 0)
 		imap_puts(s, ")\r\n");
+	/* This answer has the message's flags as of its MODSEQ (a change by
+	 * another session, say, which CHANGEDSINCE asked for): the sync after
+	 * the command must not report that change again. Once CONDSTORE is on,
+	 * only if the answer had the MODSEQ too (RFC 7162 3.2.4). */
+	if (ret == 0 && (c->want_flags || flags_changed) && (told_modseq || !s->condstore))
+		imap_view_told(s->view, msg.modseq);
 	mime_message_free(&tree);
 	store_msg_close(&r);
 	if (ret < 0) {
@@ -910,11 +916,21 @@ static char *put_u32(char *p, uint32_t n)
 	return p;
 }
 
+static int uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /* FETCH of UID and FLAGS only, from the map's flags (brought up to date by
  * a sync without expunges first): no store read per message, which is
- * what makes "FETCH 1:* (UID FLAGS)" cheap in a big mailbox. */
+ * what makes "FETCH 1:* (UID FLAGS)" cheap in a big mailbox. The messages
+ * whose change that sync reported (with UID and FLAGS: all that is asked)
+ * are not written twice. */
 static int fetch_flags_fast(struct imap_session *s, struct imap_cmd *cmd, struct fetch_ctx *c,
-			    const uint32_t *uids, size_t n)
+			    const uint32_t *uids, size_t n, const uint32_t *reported,
+			    uint32_t nreported)
 {
 	struct imap_view *v = s->view;
 	bool missing = false, want_flags = false;
@@ -927,6 +943,9 @@ static int fetch_flags_fast(struct imap_session *s, struct imap_cmd *cmd, struct
 			missing = true;
 			continue;
 		}
+		if (nreported > 0 &&
+		    bsearch(&uids[i], reported, nreported, sizeof(uint32_t), uid_cmp) != NULL)
+			continue;
 		if (want_flags)
 			imap_view_announce_keywords(s, v->kws[seq - 1]);
 		char line[64], *p = line;
@@ -991,9 +1010,14 @@ int imap_cmd_fetch(struct imap_session *s, struct imap_cmd *cmd)
 	bool only_flags = c->changedsince == 0 && !c->want_modseq && !c->need_open;
 	for (size_t i = 0; only_flags && i < c->n; i++)
 		only_flags = c->items[i].kind == F_UID || c->items[i].kind == F_FLAGS;
-	if (only_flags && imap_view_sync(s, false) == 0) {
-		fetch_flags_fast(s, cmd, c, uids, n);
-		goto out;
+	if (only_flags) {
+		uint32_t *reported, nreported;
+		int synced = imap_view_sync_reported(s, &reported, &nreported);
+		if (synced == 0)
+			fetch_flags_fast(s, cmd, c, uids, n, reported, nreported);
+		free(reported);
+		if (synced == 0)
+			goto out;
 	}
 	run.c = c;
 	run.cmd = cmd;

@@ -852,6 +852,12 @@ int imap_cmd_search(struct imap_session *s, struct imap_cmd *cmd)
 	if (esearch && ret_opts == 0)
 		ret_opts = RET_ALL;
 	if (imap_arg_atom_is(a, "CHARSET")) {
+		if (s->utf8_accept) {
+			/* RFC 6855 3: the client MUST NOT, the server SHOULD
+			 * answer BAD (the charsets would conflict) */
+			imap_bad(s, cmd, "No CHARSET after ENABLE UTF8=ACCEPT");
+			goto out;
+		}
 		a = a->next;
 		if (!imap_arg_is_string(a)) {
 			imap_bad(s, cmd, "CHARSET needs a name");
@@ -874,6 +880,8 @@ int imap_cmd_search(struct imap_session *s, struct imap_cmd *cmd)
 	/* flags in the map brought up to date (no expunges: sequence numbers
 	 * stay), before any set is resolved against it */
 	c->map_stale = imap_view_sync(s, false) < 0;
+	if (s->state == IMAP_STATE_LOGOUT)
+		goto out;   /* the mailbox went (BYE sent): nothing after it */
 	if (parse_list(c, a, 0, &error) == NULL) {
 		if (error != NULL)
 			imap_bad(s, cmd, error);

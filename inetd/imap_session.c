@@ -567,6 +567,13 @@ static int imap_dispatch(struct imap_session *s, int how)
 		if (!expunge_ok)
 			imap_view_held_back(s);
 	}
+	if (s->state == IMAP_STATE_LOGOUT && s->said_bye && !cmd.replied) {
+		/* the selected mailbox went under the command (another session
+		 * deleted it, or renamed INBOX): the BYE is the answer, not a
+		 * tagged reply about a mailbox that is gone ("BAD No messages",
+		 * "NO [UNAVAILABLE]") after it (RFC 9051 7.1.5) */
+		cmd.replied = true;
+	}
 	process_watchdog(0);
 	s->busy = false;
 	if (ret < 0 && !cmd.replied && cmd.reply == NULL)

@@ -65,8 +65,29 @@ static int store_failed_cb(uint32_t uid, void *ctx)
 static int store_unchanged_cb(struct imap_session *s, const struct store_msg *msg, void *ctx)
 {
 	(void)ctx;
+	/* its flags may be another session's change: told here, not again
+	 * by the sync after the command */
 	imap_view_fetch_flags(s, msg, true);
+	imap_view_told(s->view, msg->modseq);
 	return 0;
+}
+
+/* Whether a message of the set (by sequence number) was expunged by
+ * another process and not yet told: the STORE could not change it. The
+ * gone list is brought up to date first (no EXPUNGE is sent). */
+static bool store_hit_expunged(struct imap_session *s, const uint32_t *uids, size_t n,
+			       const struct store_run *run)
+{
+	if (imap_view_sync(s, false) < 0)
+		return false;
+	for (size_t i = 0, k = 0; i < n; i++) {
+		while (k < run->ndone && run->done[k] < uids[i])
+			k++;
+		bool done = k < run->ndone && run->done[k] == uids[i];
+		if (!done && imap_view_is_gone(s->view, uids[i]))
+			return true;
+	}
+	return false;
 }
 
 static int uid_cmp(const void *a, const void *b)
@@ -184,9 +205,10 @@ int imap_cmd_store(struct imap_session *s, struct imap_cmd *cmd)
 			    strstr(error, "many") != NULL ? "LIMIT" : "CANNOT");
 		goto out;
 	}
+	qsort(run.done, run.ndone, sizeof(uint32_t), uid_cmp);
+	size_t missing = 0;
 	if (!run.silent) {
 		/* RFC 3501: the flags of every message in the set, changed or not */
-		qsort(run.done, run.ndone, sizeof(uint32_t), uid_cmp);
 		size_t w = 0, k = 0;
 		for (size_t i = 0; i < n; i++) {
 			while (k < run.ndone && run.done[k] < uids[i])
@@ -195,12 +217,17 @@ int imap_cmd_store(struct imap_session *s, struct imap_cmd *cmd)
 				continue;
 			uids[w++] = uids[i];
 		}
-		size_t missing;
 		if (w > 0 && imap_view_each(s, uids, w, store_unchanged_cb, NULL, &missing, &error) < 0) {
 			imap_store_error(s, cmd, error);
 			goto out;
 		}
 	}
+	/* RFC 2180 4.2.3, RFC 7162 3.1.3 example 11: by sequence number, a
+	 * message another session expunged fails the STORE as it fails a
+	 * FETCH (NO [EXPUNGEISSUED]), after the others are done; UID STORE
+	 * skips a UID that is not there (RFC 9051 6.4.9) */
+	bool expunged = !cmd->uid && (run.silent ? store_hit_expunged(s, uids, n, &run)
+						 : missing > 0);
 	if (run.nfailed > 0) {
 		qsort(run.failed, run.nfailed, sizeof(uint32_t), uid_cmp);
 		if (!cmd->uid) {
@@ -209,9 +236,11 @@ int imap_cmd_store(struct imap_session *s, struct imap_cmd *cmd)
 			qsort(run.failed, run.nfailed, sizeof(uint32_t), uid_cmp);
 		}
 		char *text = set_format(run.failed, run.nfailed);
-		imap_replyf(s, cmd, "OK", "[MODIFIED %s] Conditional store failed",
+		imap_replyf(s, cmd, expunged ? "NO" : "OK", "[MODIFIED %s] Conditional store failed",
 			    text != NULL ? text : "");
 		free(text);
+	} else if (expunged) {
+		imap_no(s, cmd, "[EXPUNGEISSUED] Some of the messages no longer exist");
 	} else {
 		imap_ok(s, cmd, "Store completed");
 	}

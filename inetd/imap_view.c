@@ -235,12 +235,9 @@ static void view_add_recent(struct imap_view *v, uint32_t lo, uint32_t hi)
 
 void imap_view_told(struct imap_view *v, uint64_t modseq)
 {
-	if (v->told_overflow)
+	/* the sync reports only changes after the view's MODSEQ */
+	if (v->told_overflow || modseq <= v->modseq)
 		return;
-	if (v->ntold > 0 && modseq <= v->told[v->ntold - 1]) {
-		v->told_overflow = true;   /* never seen: MODSEQs only grow */
-		return;
-	}
 	if (v->ntold == v->told_cap) {
 		size_t cap = v->told_cap ? v->told_cap * 2 : 64;
 		uint64_t *t = cap <= IMAP_TOLD_MAX ? reallocarray(v->told, cap, sizeof(*t)) : NULL;
@@ -251,6 +248,9 @@ void imap_view_told(struct imap_view *v, uint64_t modseq)
 		v->told = t;
 		v->told_cap = cap;
 	}
+	/* a STORE tells its changes in MODSEQ order, a FETCH in UID order */
+	if (v->ntold > 0 && modseq < v->told[v->ntold - 1])
+		v->told_unsorted = true;
 	v->told[v->ntold++] = modseq;
 }
 
@@ -259,6 +259,15 @@ static int modseq_cmp(const void *a, const void *b)
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+/* Sorts the told MODSEQs for view_was_told (once, before a sync reads
+ * them: nothing is added while it runs). */
+static void view_told_sort(struct imap_view *v)
+{
+	if (v->told_unsorted)
+		qsort(v->told, v->ntold, sizeof(*v->told), modseq_cmp);
+	v->told_unsorted = false;
 }
 
 static bool view_was_told(const struct imap_view *v, uint64_t modseq)
@@ -587,6 +596,10 @@ static void view_free_arrays(struct imap_view *v)
 struct sync_ctx {
 	struct imap_session *s;
 	struct imap_view fresh;  /* new messages (only the map arrays are used) */
+	/* with `collect`: the UIDs whose flag change was reported */
+	uint32_t *reported;
+	uint32_t nreported, reported_cap;
+	bool collect;
 	bool failed;
 };
 
@@ -609,6 +622,9 @@ static int sync_changed_cb(const struct store_msg *msg, void *ctx)
 	if (!v->told_overflow && view_was_told(v, msg->modseq))
 		return 0;
 	imap_view_fetch_flags(s, msg, true);
+	/* out of memory: the list stays true, only shorter */
+	if (c->collect && uids_push(&c->reported, &c->nreported, &c->reported_cap, msg->uid) < 0)
+		c->collect = false;
 	return 0;
 }
 
@@ -696,10 +712,11 @@ static void view_expunge_gone(struct imap_session *s)
 	v->gone_modseq = 0;
 }
 
-int imap_view_sync(struct imap_session *s, bool expunge_ok)
+static int view_sync(struct imap_session *s, bool expunge_ok, uint32_t **reported_r,
+		     uint32_t *nreported_r)
 {
 	struct imap_view *v = s->view;
-	struct sync_ctx c = { .s = s };
+	struct sync_ctx c = { .s = s, .collect = reported_r != NULL };
 	const char *error = NULL;
 	uint64_t highest;
 
@@ -733,6 +750,7 @@ int imap_view_sync(struct imap_session *s, bool expunge_ok)
 	}
 	if (highest != v->modseq) {
 		uint64_t forgotten = 0;
+		view_told_sort(v);
 		if (imap_view_load(s, &error) < 0 ||
 		    store_msg_changed_since(s->store, v->mailbox_id, v->modseq, sync_changed_cb, &c,
 					    &error) < 0 ||
@@ -741,18 +759,20 @@ int imap_view_sync(struct imap_session *s, bool expunge_ok)
 		    (forgotten > v->modseq && view_gone_by_listing(s, &c, &error) < 0)) {
 			view_gone_sort(v);
 			view_free_arrays(&c.fresh);
+			free(c.reported);
 			log_error("sync user=<%s>: %s", s->user.address, error != NULL ? error : "");
 			return -1;
 		}
 		view_gone_sort(v);
 		if (c.failed) {
 			view_free_arrays(&c.fresh);
+			free(c.reported);
 			log_error("sync user=<%s>: out of memory", s->user.address);
 			return -1;
 		}
 		v->modseq = highest;
 		v->ntold = 0;
-		v->told_overflow = false;
+		v->told_overflow = v->told_unsorted = false;
 	}
 	if (v->keywords_changed)
 		view_write_flag_lists(s);
@@ -797,7 +817,27 @@ int imap_view_sync(struct imap_session *s, bool expunge_ok)
 		v->exists = v->count;
 	}
 	view_free_arrays(&c.fresh);
+	if (reported_r != NULL) {
+		if (c.nreported > 1)
+			qsort(c.reported, c.nreported, sizeof(uint32_t), uid_cmp);
+		*reported_r = c.reported;
+		*nreported_r = c.nreported;
+	} else {
+		free(c.reported);
+	}
 	return 0;
+}
+
+int imap_view_sync(struct imap_session *s, bool expunge_ok)
+{
+	return view_sync(s, expunge_ok, NULL, NULL);
+}
+
+int imap_view_sync_reported(struct imap_session *s, uint32_t **reported_r, uint32_t *n_r)
+{
+	*reported_r = NULL;
+	*n_r = 0;
+	return view_sync(s, false, reported_r, n_r);
 }
 
 /* ------------------------------------------------------------- QRESYNC */

@@ -308,8 +308,10 @@ class ImapSuite(unittest.TestCase):
         self.assertIn(b"OK Rename completed", b.cmd("RENAME INBOX Before")[1])
         self.assertEqual(i.line(), b"* BYE Selected mailbox was renamed, reconnect")
         self.fx.deliver(user, pbtest.make_message("new", "x\r\n", to=user))
-        u, _ = a.cmd("NOOP")
-        self.assertIn(b"* BYE Selected mailbox was renamed, reconnect", u)
+        # BYE and the connection closes, no tagged reply after it (RFC 9051 7.1.5)
+        a.send("n NOOP\r\n")
+        self.assertEqual(a.line(), b"* BYE Selected mailbox was renamed, reconnect")
+        self.assertRaises(EOFError, a.line)
         self.assertEqual(b.cmd('LSUB "" INBOX')[0],
                          [b'* LSUB (\\HasNoChildren \\Subscribed) "/" "INBOX"'])
         # a session on another mailbox is not disturbed by the next rename
@@ -1067,8 +1069,10 @@ Content-Type: multipart/mixed; boundary=i
         self.assertEqual(looked.cmd("FETCH 1:* (UID)")[0],
                          [b"* 1 FETCH (UID 2)", b"* 2 FETCH (UID 6)"])
         # the session that never loaded its map cannot number them
-        u, t = idle.cmd("NOOP")
-        self.assertEqual(u, [b"* BYE [UNAVAILABLE] The mailbox changed too long ago, reconnect"])
+        idle.send("n NOOP\r\n")
+        self.assertEqual(idle.line(),
+                         b"* BYE [UNAVAILABLE] The mailbox changed too long ago, reconnect")
+        self.assertRaises(EOFError, idle.line)
         # a client back from before: every UID below UIDNEXT not here
         c = self.raw(user=user, password=pw)
         c.cmd("ENABLE QRESYNC")
