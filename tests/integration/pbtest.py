@@ -350,6 +350,22 @@ class Fixture:
                 raise RuntimeError("%s did not listen on %d" % (what, port))
             time.sleep(0.02)
 
+    def webmaild(self):
+        """pillarbox-webmaild on this store on a free port, stopped by
+        close(); its .base is the webmail's path, so tests/web's
+        webenv.Client can talk to it (the fixture's config needs
+        templates and webmail_base = /webmail)."""
+        port = free_port()
+        proc = subprocess.Popen([self.program("cgi/pillarbox-webmaild"), "--config", self.conf,
+                                 "--listen", "127.0.0.1:%d" % port], stdin=subprocess.DEVNULL,
+                                stdout=self._log_f, stderr=self._log_f,
+                                env=self.env({"PILLARBOX_AUTH_DELAY_MS": "0"}))
+        self._wait_listening(proc, port, "pillarbox-webmaild")
+        svc = Service(proc, port, "pillarbox-webmaild")
+        svc.base = "/webmail"
+        self.services.append(svc)
+        return svc
+
     def socket_activate(self, program, *args, port=None, env=None, config=True):
         """Starts `program --config CONF args` (without --config CONF when
         config is False: a baseline program) per connection under

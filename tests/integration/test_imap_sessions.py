@@ -12,21 +12,20 @@ has. At the end the models equal the store, flags included: a change
 reported twice is caught where it is reported, one never reported at the
 end. Each test has its own account; waits are deadlines, never sleeps."""
 
-import http.client
 import os
 import poplib
 import random
 import re
-import subprocess
 import sys
 import threading
 import time
 import unittest
-from urllib.parse import urlencode
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import imaptest  # noqa: E402
 import pbtest  # noqa: E402
+sys.path.insert(0, os.path.join(pbtest.TOP_SRCDIR, "tests", "web"))
+import webenv  # noqa: E402
 
 PW = "sessions pw"
 # How long a change may take to reach an idling session (the design says
@@ -439,66 +438,23 @@ class Sessions(unittest.TestCase):
 
     # ----------------------------------------------------------------- IDLE
 
-    def start_webmail(self):
-        """pillarbox-webmaild on the fixture's store; (port, stop)."""
-        port = pbtest.free_port()
-        proc = subprocess.Popen(
-            [self.fx.program("cgi/pillarbox-webmaild"), "--config", self.fx.conf,
-             "--listen", "127.0.0.1:%d" % port], stdin=subprocess.DEVNULL,
-            stdout=self.fx._log_f, stderr=self.fx._log_f,
-            env=self.fx.env({"PILLARBOX_AUTH_DELAY_MS": "0"}))
-
-        def stop():
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        self.addCleanup(stop)
-        self.fx._wait_listening(proc, port, "pillarbox-webmaild")
-        return port
-
-    def webmail_move(self, port, user, uid, folder):
+    def webmail_move(self, web, user, uid, folder):
         """Signs in to the webmail and moves INBOX's message `uid`."""
-        cookies = {}
-
-        def request(method, path, fields=None):
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            h = {"Cookie": "; ".join("%s=%s" % kv for kv in cookies.items())}
-            body = None
-            if fields is not None:
-                body = urlencode(fields)
-                h["Content-Type"] = "application/x-www-form-urlencoded"
-            conn.request(method, "/webmail" + path, body=body, headers=h)
-            r = conn.getresponse()
-            text = r.read().decode("utf-8", "replace")
-            for k, v in r.getheaders():
-                if k.lower() == "set-cookie":
-                    name, _, rest = v.partition("=")
-                    cookies[name] = rest.split(";")[0]
-            conn.close()
-            return r.status, text
-
-        _, text = request("GET", "/login")
-        token = re.search(r'name="login_token" value="([0-9a-f]+)"', text).group(1)
-        status, _ = request("POST", "/login", {"login_token": token, "address": user,
-                                               "password": PW})
-        self.assertEqual(status, 303)
-        _, text = request("GET", "/list")
+        c = webenv.Client(web)
+        c.login(user, PW)
+        text = c.get("/list").text
         csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', text).group(1)
         mb = re.search(r'name="mb" value="(\d+)"', text).group(1)
         to = re.search(r'<option value="(\d+)">%s</option>' % folder, text).group(1)
-        status, _ = request("POST", "/action", {"mb": mb, "uid": str(uid), "op": "move",
-                                                "to": to, "csrf": csrf})
-        self.assertEqual(status, 303)
+        r = c.post("/action", {"mb": mb, "uid": str(uid), "op": "move", "to": to, "csrf": csrf})
+        self.assertEqual(r.status, 303)
 
     def test_idle_sees_every_writer(self):
         """An idling session hears of a delivery, a POP3 DELE+QUIT, a
         webmail move, another session's STORE, EXPUNGE and MOVE within
         WAKE_MAX each, and uses no CPU while nothing happens."""
         user = self.account("idler", 6)
-        port = self.start_webmail()
+        web = self.fx.webmaild()
         a = self.session(user, "A")
         b = self.session(user, "B")
         pid = pbtest.handler_pid("imapd", self.svc.port, a.c.sock.getsockname()[1])
@@ -529,7 +485,7 @@ class Sessions(unittest.TestCase):
         steps = [
             ("deliver", lambda: self.deliver(user, "new"), [b"* 7 EXISTS", b"* 7 RECENT"]),
             ("pop3", pop3_dele_first, [b"* 1 EXPUNGE"]),
-            ("webmail", lambda: self.webmail_move(port, user, 3, "Trash"), [b"* 2 EXPUNGE"]),
+            ("webmail", lambda: self.webmail_move(web, user, 3, "Trash"), [b"* 2 EXPUNGE"]),
             ("store", lambda: b.cmd("UID STORE 4 +FLAGS.SILENT (\\Flagged)"),
              [b"* 2 FETCH (UID 4 FLAGS (\\Flagged \\Recent))"]),
             ("store", lambda: b.cmd("UID STORE 5 +FLAGS.SILENT (\\Deleted)"),

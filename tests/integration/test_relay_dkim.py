@@ -34,6 +34,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pbtest  # noqa: E402
 import relaytest  # noqa: E402
 from relaytest import check  # noqa: E402
+sys.path.insert(0, os.path.join(pbtest.TOP_SRCDIR, "tests", "web"))
+import webenv  # noqa: E402
 
 # Debian's python3-dkim lives in the system interpreter, whatever python3
 # runs this test.
@@ -114,51 +116,11 @@ def last(fake, n_before):
 
 def webmail_send(com, subject, body):
     """bob sends through pillarbox-webmaild: login, compose, send."""
-    import http.client
-    import urllib.parse
-    import uuid
-    port = pbtest.free_port()
-    proc = subprocess.Popen([com.program("cgi/pillarbox-webmaild"), "--config", com.conf,
-                             "--listen", "127.0.0.1:%d" % port], stdin=subprocess.DEVNULL,
-                            stdout=com._log_f, stderr=com._log_f,
-                            env=com.env({"PILLARBOX_AUTH_DELAY_MS": "0"}))
-    cookies = {}
-
-    def req(method, path, body=None, ctype=None):
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        h = {}
-        if cookies:
-            h["Cookie"] = "; ".join("%s=%s" % kv for kv in cookies.items())
-        if ctype:
-            h["Content-Type"] = ctype
-            h["Sec-Fetch-Site"] = "same-origin"
-        c.request(method, "/webmail" + path, body=body, headers=h)
-        r = c.getresponse()
-        data = r.read().decode("utf-8", "replace")
-        for k, v in r.getheaders():
-            if k.lower() == "set-cookie":
-                name, _, rest = v.partition("=")
-                cookies[name] = rest.split(";")[0]
-        c.close()
-        return r.status, data
-
+    web = com.webmaild()
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                req("GET", "/login")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        _, page = req("GET", "/login")
-        token = re.search(r'name="login_token" value="([0-9a-f]+)"', page).group(1)
-        st, _ = req("POST", "/login", urllib.parse.urlencode(
-            {"login_token": token, "address": BOB, "password": PW}),
-            "application/x-www-form-urlencoded")
-        check(st == 303, "webmail: bob signed in")
-        _, page = req("GET", "/compose")
+        c = webenv.Client(web)
+        c.login(BOB, PW)
+        page = c.get("/compose").text
         fields = [("csrf", re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1))]
         for name in ("token", "send_token"):
             m = re.search(r'name="%s" value="([0-9a-f]+)"' % name, page)
@@ -166,17 +128,12 @@ def webmail_send(com, subject, body):
                 fields.append((name, m.group(1)))
         fields += [("from", BOB), ("to", FAR), ("subject", subject), ("body", body),
                    ("op", "send")]
-        boundary = "----pb" + uuid.uuid4().hex
-        parts = []
-        for k, v in fields:
-            parts.append("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n"
-                         % (boundary, k, v))
-        data = ("".join(parts) + "--%s--\r\n" % boundary).encode()
-        st, page = req("POST", "/compose", data, "multipart/form-data; boundary=" + boundary)
-        check(st == 303, "webmail: the message was sent (%d)" % st)
+        data, ctype = webenv.multipart(fields)
+        r = c.request("POST", "/compose", body=data,
+                      headers={"Content-Type": ctype, "Sec-Fetch-Site": "same-origin"})
+        check(r.status == 303, "webmail: the message was sent (%d)" % r.status)
     finally:
-        proc.terminate()
-        proc.wait(10)
+        web.stop()
 
 
 def main():
