@@ -18,7 +18,7 @@ check_PROGRAMS += tests/unit/test_conn tests/unit/test_sasl tests/unit/test_pop3
 TESTS += tests/unit/test_conn tests/unit/test_sasl tests/unit/test_pop3_encoder
 tests_unit_test_conn_SOURCES = tests/unit/test_conn.c
 tests_unit_test_conn_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_conn_LDADD = inetd/libinetd.a $(CMOCKA_LIBS) $(GNUTLS_LIBS)
+tests_unit_test_conn_LDADD = inetd/libinetd.a $(UNIT_LIBS) $(GNUTLS_LIBS)
 
 tests_unit_test_sasl_SOURCES = tests/unit/test_sasl.c
 tests_unit_test_sasl_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)

@@ -1,15 +1,8 @@
-/* TLS with GnuTLS (see tls.h): the one file that includes <gnutls/gnutls.h>.
- *
- * GnuTLS is not linked: it is loaded with dlopen() the first time TLS is
- * actually used. Linked, its ten libraries and its constructor cost a
- * plaintext POP3/IMAP/SMTP process about 1 ms of its start-up (measured:
- * tests/bench/bench_pop3.py), for nothing. The header still gives the types,
- * the constants and each function's prototype (__typeof__), so every call is
- * type-checked as if linked. One thread uses this module (the handlers are
- * single-threaded), so the loading needs no lock. */
+/* TLS sessions with GnuTLS (see tls.h). GnuTLS is not linked: it is loaded
+ * the first time TLS is actually used (store/gnutls_lib.h). One thread uses
+ * this module (the handlers are single-threaded). */
 #include <config.h>
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,35 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-
+#include "gnutls_lib.h"
 #include "tls.h"
-
-/* GnuTLS 3.x's soname (unchanged since 3.4). */
-#define TLS_LIBRARY "libgnutls.so.30"
-
-#define TLS_FUNCTIONS(X) \
-	X(gnutls_check_version) X(gnutls_strerror) X(gnutls_error_is_fatal) \
-	X(gnutls_priority_init) X(gnutls_priority_deinit) X(gnutls_priority_set) \
-	X(gnutls_certificate_allocate_credentials) X(gnutls_certificate_free_credentials) \
-	X(gnutls_certificate_set_x509_key_mem2) X(gnutls_certificate_set_x509_trust_file) \
-	X(gnutls_certificate_set_x509_system_trust) X(gnutls_certificate_server_set_request) \
-	X(gnutls_certificate_type_get) X(gnutls_certificate_verification_status_print) \
-	X(gnutls_session_get_verify_cert_status) X(gnutls_session_set_verify_cert) \
-	X(gnutls_init) X(gnutls_deinit) X(gnutls_credentials_set) X(gnutls_server_name_set) \
-	X(gnutls_transport_set_int2) X(gnutls_handshake) X(gnutls_record_get_direction) \
-	X(gnutls_record_recv) X(gnutls_record_send) X(gnutls_record_check_pending) \
-	X(gnutls_alert_send) X(gnutls_bye) X(gnutls_protocol_get_version) \
-	X(gnutls_protocol_get_name) X(gnutls_cipher_get) X(gnutls_cipher_get_name)
-
-/* The loaded functions: lib.gnutls_init(...) is gnutls_init(...). */
-static struct {
-#define TLS_MEMBER(name) __typeof__(name) *name;
-	TLS_FUNCTIONS(TLS_MEMBER)
-#undef TLS_MEMBER
-	gnutls_free_function free; /* gnutls_free is a variable, not a function */
-} lib;
-static void *lib_handle;
 
 struct tls_creds {
 	bool server;
@@ -71,58 +37,13 @@ struct tls_session {
 
 static char tls_error_buf[512];
 
-/* Loads GnuTLS and every function we call, once per process. 0 or -1. */
-static int tls_library_load(const char **error_r)
-{
-	gnutls_free_function *free_fn;
-	void *h;
-
-	if (lib_handle != NULL)
-		return 0;
-	h = dlopen(TLS_LIBRARY, RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL) {
-		snprintf(tls_error_buf, sizeof(tls_error_buf), "TLS: cannot load GnuTLS: %s",
-			 dlerror());
-		*error_r = tls_error_buf;
-		return -1;
-	}
-#define TLS_RESOLVE(name) \
-	if ((lib.name = (__typeof__(lib.name))dlsym(h, #name)) == NULL) \
-		goto missing;
-	TLS_FUNCTIONS(TLS_RESOLVE)
-#undef TLS_RESOLVE
-	free_fn = (gnutls_free_function *)dlsym(h, "gnutls_free");
-	if (free_fn == NULL || *free_fn == NULL)
-		goto missing;
-	lib.free = *free_fn;
-	/* Older than the headers we were built with: refuse, do not guess. */
-	if (lib.gnutls_check_version(GNUTLS_VERSION) == NULL) {
-		snprintf(tls_error_buf, sizeof(tls_error_buf),
-			 "TLS: %s is older than GnuTLS %s, the version built against",
-			 TLS_LIBRARY, GNUTLS_VERSION);
-		*error_r = tls_error_buf;
-		dlclose(h);
-		return -1;
-	}
-	lib_handle = h;
-	return 0;
-missing:;
-	const char *why = dlerror();
-
-	snprintf(tls_error_buf, sizeof(tls_error_buf), "TLS: %s lacks a function: %s",
-		 TLS_LIBRARY, why != NULL ? why : "gnutls_free");
-	*error_r = tls_error_buf;
-	dlclose(h);
-	return -1;
-}
-
 static const char *tls_error_set(const char *what, const char *detail, int ret)
 {
 	if (detail != NULL)
 		snprintf(tls_error_buf, sizeof(tls_error_buf), "%s %s: %s", what, detail,
-			 lib.gnutls_strerror(ret));
+			 gtls->gnutls_strerror(ret));
 	else
-		snprintf(tls_error_buf, sizeof(tls_error_buf), "%s: %s", what, lib.gnutls_strerror(ret));
+		snprintf(tls_error_buf, sizeof(tls_error_buf), "%s: %s", what, gtls->gnutls_strerror(ret));
 	return tls_error_buf;
 }
 
@@ -133,10 +54,10 @@ static int tls_priority_init(struct tls_creds *creds, const char *priority, cons
 
 	if (priority == NULL || *priority == '\0')
 		priority = TLS_PRIORITY_DEFAULT;
-	ret = lib.gnutls_priority_init(&creds->priority, priority, &err_pos);
+	ret = gtls->gnutls_priority_init(&creds->priority, priority, &err_pos);
 	if (ret < 0) {
 		snprintf(tls_error_buf, sizeof(tls_error_buf),
-			 "tls_priority \"%s\": %s at \"%s\"", priority, lib.gnutls_strerror(ret),
+			 "tls_priority \"%s\": %s at \"%s\"", priority, gtls->gnutls_strerror(ret),
 			 err_pos != NULL ? err_pos : "");
 		*error_r = tls_error_buf;
 		creds->priority = NULL;
@@ -150,15 +71,15 @@ static int tls_creds_server_fill(struct tls_creds *creds, const char **error_r)
 {
 	int ret;
 
-	if (tls_library_load(error_r) < 0)
+	if (gnutls_lib_load(error_r) < 0)
 		return -1;
-	ret = lib.gnutls_certificate_allocate_credentials(&creds->cert);
+	ret = gtls->gnutls_certificate_allocate_credentials(&creds->cert);
 	if (ret < 0) {
 		creds->cert = NULL;
 		*error_r = tls_error_set("TLS credentials", NULL, ret);
 		return -1;
 	}
-	ret = lib.gnutls_certificate_set_x509_key_mem2(creds->cert, &creds->cert_pem, &creds->key_pem,
+	ret = gtls->gnutls_certificate_set_x509_key_mem2(creds->cert, &creds->cert_pem, &creds->key_pem,
 						       GNUTLS_X509_FMT_PEM, NULL, 0);
 	if (ret < 0) {
 		char files[300];
@@ -174,9 +95,9 @@ static int tls_creds_server_fill(struct tls_creds *creds, const char **error_r)
 static void tls_creds_clear(struct tls_creds *creds)
 {
 	if (creds->priority != NULL)
-		lib.gnutls_priority_deinit(creds->priority);
+		gtls->gnutls_priority_deinit(creds->priority);
 	if (creds->cert != NULL)
-		lib.gnutls_certificate_free_credentials(creds->cert);
+		gtls->gnutls_certificate_free_credentials(creds->cert);
 	creds->priority = NULL;
 	creds->cert = NULL;
 }
@@ -299,7 +220,7 @@ int tls_creds_client_new(const char *ca_file, bool verify, const char *priority,
 	int ret;
 
 	*creds_r = NULL;
-	if (tls_library_load(error_r) < 0)
+	if (gnutls_lib_load(error_r) < 0)
 		return -1;
 	creds = calloc(1, sizeof(*creds));
 	if (creds == NULL) {
@@ -307,7 +228,7 @@ int tls_creds_client_new(const char *ca_file, bool verify, const char *priority,
 		return -1;
 	}
 	creds->verify = verify;
-	ret = lib.gnutls_certificate_allocate_credentials(&creds->cert);
+	ret = gtls->gnutls_certificate_allocate_credentials(&creds->cert);
 	if (ret < 0) {
 		*error_r = tls_error_set("TLS credentials", NULL, ret);
 		free(creds);
@@ -315,10 +236,10 @@ int tls_creds_client_new(const char *ca_file, bool verify, const char *priority,
 	}
 	if (verify || ca_file != NULL) {
 		if (ca_file != NULL)
-			ret = lib.gnutls_certificate_set_x509_trust_file(creds->cert, ca_file,
+			ret = gtls->gnutls_certificate_set_x509_trust_file(creds->cert, ca_file,
 								     GNUTLS_X509_FMT_PEM);
 		else
-			ret = lib.gnutls_certificate_set_x509_system_trust(creds->cert);
+			ret = gtls->gnutls_certificate_set_x509_system_trust(creds->cert);
 		if (ret <= 0 && verify) {
 			*error_r = tls_error_set("TLS trust anchors",
 						 ca_file != NULL ? ca_file : "(system)",
@@ -369,17 +290,17 @@ int tls_session_new(struct tls_creds *creds, bool server, int fd_in, int fd_out,
 		return -1;
 	}
 	s->server = server;
-	ret = lib.gnutls_init(&s->session, (server ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NONBLOCK);
+	ret = gtls->gnutls_init(&s->session, (server ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NONBLOCK);
 	if (ret < 0) {
 		*error_r = tls_error_set("TLS session", NULL, ret);
 		free(s);
 		return -1;
 	}
-	ret = lib.gnutls_priority_set(s->session, creds->priority);
+	ret = gtls->gnutls_priority_set(s->session, creds->priority);
 	if (ret >= 0)
-		ret = lib.gnutls_credentials_set(s->session, GNUTLS_CRD_CERTIFICATE, creds->cert);
+		ret = gtls->gnutls_credentials_set(s->session, GNUTLS_CRD_CERTIFICATE, creds->cert);
 	if (ret >= 0 && !server && server_name != NULL)
-		ret = lib.gnutls_server_name_set(s->session, GNUTLS_NAME_DNS, server_name,
+		ret = gtls->gnutls_server_name_set(s->session, GNUTLS_NAME_DNS, server_name,
 					     strlen(server_name));
 	if (ret < 0) {
 		*error_r = tls_error_set("TLS session", NULL, ret);
@@ -387,10 +308,10 @@ int tls_session_new(struct tls_creds *creds, bool server, int fd_in, int fd_out,
 		return -1;
 	}
 	if (server)
-		lib.gnutls_certificate_server_set_request(s->session, GNUTLS_CERT_IGNORE);
+		gtls->gnutls_certificate_server_set_request(s->session, GNUTLS_CERT_IGNORE);
 	else if (creds->verify)
-		lib.gnutls_session_set_verify_cert(s->session, server_name, 0);
-	lib.gnutls_transport_set_int2(s->session, fd_in, fd_out);
+		gtls->gnutls_session_set_verify_cert(s->session, server_name, 0);
+	gtls->gnutls_transport_set_int2(s->session, fd_in, fd_out);
 	*session_r = s;
 	return 0;
 }
@@ -398,16 +319,16 @@ int tls_session_new(struct tls_creds *creds, bool server, int fd_in, int fd_out,
 /* GNUTLS_E_AGAIN / INTERRUPTED → which way the fd must become ready. */
 static int tls_want(struct tls_session *s)
 {
-	return lib.gnutls_record_get_direction(s->session) == 0 ? TLS_WANT_READ : TLS_WANT_WRITE;
+	return gtls->gnutls_record_get_direction(s->session) == 0 ? TLS_WANT_READ : TLS_WANT_WRITE;
 }
 
 int tls_session_handshake(struct tls_session *s, const char **error_r)
 {
-	int ret = lib.gnutls_handshake(s->session);
+	int ret = gtls->gnutls_handshake(s->session);
 
 	if (ret == GNUTLS_E_SUCCESS) {
-		const char *proto = lib.gnutls_protocol_get_name(lib.gnutls_protocol_get_version(s->session));
-		const char *cipher = lib.gnutls_cipher_get_name(lib.gnutls_cipher_get(s->session));
+		const char *proto = gtls->gnutls_protocol_get_name(gtls->gnutls_protocol_get_version(s->session));
+		const char *cipher = gtls->gnutls_cipher_get_name(gtls->gnutls_cipher_get(s->session));
 
 		snprintf(s->description, sizeof(s->description), "%s/%s",
 			 proto != NULL ? proto : "?", cipher != NULL ? cipher : "?");
@@ -415,17 +336,17 @@ int tls_session_handshake(struct tls_session *s, const char **error_r)
 	}
 	if (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED)
 		return tls_want(s);
-	if (!lib.gnutls_error_is_fatal(ret) && ret != GNUTLS_E_WARNING_ALERT_RECEIVED)
+	if (!gtls->gnutls_error_is_fatal(ret) && ret != GNUTLS_E_WARNING_ALERT_RECEIVED)
 		return tls_want(s);
 	if (ret == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
 		gnutls_datum_t out = { NULL, 0 };
-		unsigned status = lib.gnutls_session_get_verify_cert_status(s->session);
+		unsigned status = gtls->gnutls_session_get_verify_cert_status(s->session);
 
-		if (lib.gnutls_certificate_verification_status_print(
-			    status, lib.gnutls_certificate_type_get(s->session), &out, 0) == 0) {
+		if (gtls->gnutls_certificate_verification_status_print(
+			    status, gtls->gnutls_certificate_type_get(s->session), &out, 0) == 0) {
 			snprintf(tls_error_buf, sizeof(tls_error_buf), "TLS handshake: %s",
 				 (const char *)out.data);
-			lib.free(out.data);
+			gtls->free(out.data);
 			*error_r = tls_error_buf;
 			return -1;
 		}
@@ -436,7 +357,7 @@ int tls_session_handshake(struct tls_session *s, const char **error_r)
 
 ssize_t tls_session_read(struct tls_session *s, void *buf, size_t len, const char **error_r)
 {
-	ssize_t ret = lib.gnutls_record_recv(s->session, buf, len);
+	ssize_t ret = gtls->gnutls_record_recv(s->session, buf, len);
 
 	if (ret >= 0)
 		return ret;
@@ -447,10 +368,10 @@ ssize_t tls_session_read(struct tls_session *s, void *buf, size_t len, const cha
 	if (ret == GNUTLS_E_REHANDSHAKE) {
 		/* We never renegotiate (TLS 1.3 has none; 1.2 renegotiation is
 		 * refused with a warning alert and the session goes on). */
-		lib.gnutls_alert_send(s->session, GNUTLS_AL_WARNING, GNUTLS_A_NO_RENEGOTIATION);
+		gtls->gnutls_alert_send(s->session, GNUTLS_AL_WARNING, GNUTLS_A_NO_RENEGOTIATION);
 		return tls_want(s);
 	}
-	if (!lib.gnutls_error_is_fatal((int)ret))
+	if (!gtls->gnutls_error_is_fatal((int)ret))
 		return tls_want(s);
 	*error_r = tls_error_set("TLS read", NULL, (int)ret);
 	return -1;
@@ -459,7 +380,7 @@ ssize_t tls_session_read(struct tls_session *s, void *buf, size_t len, const cha
 ssize_t tls_session_write(struct tls_session *s, const void *buf, size_t len,
 			  const char **error_r)
 {
-	ssize_t ret = lib.gnutls_record_send(s->session, buf, len);
+	ssize_t ret = gtls->gnutls_record_send(s->session, buf, len);
 
 	if (ret >= 0)
 		return ret;
@@ -471,13 +392,13 @@ ssize_t tls_session_write(struct tls_session *s, const void *buf, size_t len,
 
 size_t tls_session_pending(struct tls_session *s)
 {
-	return lib.gnutls_record_check_pending(s->session);
+	return gtls->gnutls_record_check_pending(s->session);
 }
 
 void tls_session_bye(struct tls_session *s)
 {
 	/* Non-blocking: one try; a peer that is not reading gets no alert. */
-	(void)lib.gnutls_bye(s->session, GNUTLS_SHUT_WR);
+	(void)gtls->gnutls_bye(s->session, GNUTLS_SHUT_WR);
 }
 
 const char *tls_session_description(struct tls_session *s)
@@ -490,7 +411,7 @@ void tls_session_free(struct tls_session **session)
 	if (*session == NULL)
 		return;
 	if ((*session)->session != NULL)
-		lib.gnutls_deinit((*session)->session);
+		gtls->gnutls_deinit((*session)->session);
 	free(*session);
 	*session = NULL;
 }

@@ -1,6 +1,6 @@
 # store/account.mk: accounts — addresses, domains (IDNA through libidn2,
 # dlopen()ed by store/idn.c: never linked) and their DKIM keys (GnuTLS,
-# dlopen()ed by store/dkim_key.c), users, quota counters, aliases
+# loaded by store/gnutls_lib.c), users, quota counters, aliases
 # and recipient resolution, authentication with throttling.
 store_libpillarbox_a_SOURCES += store/account.c store/account_int.h store/domain.c \
 	store/user.c store/quota.c store/alias.c store/auth.c \

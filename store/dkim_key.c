@@ -1,93 +1,20 @@
-/* DKIM keys and signatures with GnuTLS (dkim_key.h), loaded with dlopen()
- * on first use; the header still gives each prototype (__typeof__), so
- * every call is type-checked as if linked. The loading runs once
- * (pthread_once): the threaded webmail server links this file too. */
-#include <dlfcn.h>
-#include <pthread.h>
+/* DKIM keys and signatures with GnuTLS (dkim_key.h), loaded on first use
+ * (gnutls_lib.h). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/abstract.h>
-#include <gnutls/crypto.h>
-#include <gnutls/x509.h>
-
 #include "codec.h"
 #include "dkim_key.h"
+#include "gnutls_lib.h"
 #include "password.h"
-
-/* GnuTLS 3.x's soname (inetd/tls.c loads the same). */
-#define DKIM_LIBRARY "libgnutls.so.30"
-
-#define DKIM_FUNCTIONS(X) \
-	X(gnutls_check_version) X(gnutls_strerror) \
-	X(gnutls_x509_privkey_init) X(gnutls_x509_privkey_deinit) \
-	X(gnutls_x509_privkey_generate) X(gnutls_x509_privkey_export2_pkcs8) \
-	X(gnutls_privkey_init) X(gnutls_privkey_deinit) X(gnutls_privkey_import_x509_raw) \
-	X(gnutls_privkey_get_pk_algorithm) X(gnutls_privkey_sign_data2) \
-	X(gnutls_pubkey_init) X(gnutls_pubkey_deinit) X(gnutls_pubkey_import_privkey) \
-	X(gnutls_pubkey_export2) X(gnutls_pubkey_export_ecc_raw) \
-	X(gnutls_hash_init) X(gnutls_hash) X(gnutls_hash_deinit) X(gnutls_hash_fast)
-
-static struct {
-#define DKIM_MEMBER(name) __typeof__(name) *name;
-	DKIM_FUNCTIONS(DKIM_MEMBER)
-#undef DKIM_MEMBER
-	gnutls_free_function free; /* gnutls_free is a variable, not a function */
-} lib;
-static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
-static bool lib_ok;
-static char lib_error[256];
 
 static __thread char error_buf[320];
 
-static void dkim_library_load(void)
-{
-	gnutls_free_function *free_fn;
-	void *h = dlopen(DKIM_LIBRARY, RTLD_NOW | RTLD_LOCAL);
-
-	if (h == NULL) {
-		snprintf(lib_error, sizeof(lib_error), "DKIM: cannot load GnuTLS: %s", dlerror());
-		return;
-	}
-#define DKIM_RESOLVE(name) \
-	if ((lib.name = (__typeof__(lib.name))dlsym(h, #name)) == NULL) \
-		goto missing;
-	DKIM_FUNCTIONS(DKIM_RESOLVE)
-#undef DKIM_RESOLVE
-	free_fn = (gnutls_free_function *)dlsym(h, "gnutls_free");
-	if (free_fn == NULL || *free_fn == NULL)
-		goto missing;
-	lib.free = *free_fn;
-	if (lib.gnutls_check_version(GNUTLS_VERSION) == NULL) {
-		snprintf(lib_error, sizeof(lib_error), "DKIM: %s is older than GnuTLS %s, the "
-			 "version built against", DKIM_LIBRARY, GNUTLS_VERSION);
-		dlclose(h);
-		return;
-	}
-	lib_ok = true;
-	return;
-missing:;
-	const char *why = dlerror();
-
-	snprintf(lib_error, sizeof(lib_error), "DKIM: %s lacks a function: %s", DKIM_LIBRARY,
-		 why != NULL ? why : "gnutls_free");
-	dlclose(h);
-}
-
-static int library(const char **error_r)
-{
-	pthread_once(&lib_once, dkim_library_load);
-	if (!lib_ok)
-		*error_r = lib_error;
-	return lib_ok ? 0 : -1;
-}
-
 static int fail(const char **error_r, int code, const char *what, int ret)
 {
-	snprintf(error_buf, sizeof(error_buf), "%s: %s", what, lib.gnutls_strerror(ret));
+	snprintf(error_buf, sizeof(error_buf), "%s: %s", what, gtls->gnutls_strerror(ret));
 	*error_r = error_buf;
 	return code;
 }
@@ -119,7 +46,7 @@ int dkim_key_generate(enum dkim_alg alg, unsigned bits, char **pem_r, size_t *le
 	int ret, r = -1;
 
 	*pem_r = NULL;
-	if (library(error_r) < 0)
+	if (gnutls_lib_load(error_r) < 0)
 		return -1;
 	if (alg == DKIM_ALG_RSA && (bits < DKIM_RSA_BITS_MIN || bits > DKIM_RSA_BITS_MAX)) {
 		snprintf(error_buf, sizeof(error_buf), "RSA keys have %d to %d bits",
@@ -127,13 +54,13 @@ int dkim_key_generate(enum dkim_alg alg, unsigned bits, char **pem_r, size_t *le
 		*error_r = error_buf;
 		return -1;
 	}
-	if ((ret = lib.gnutls_x509_privkey_init(&key)) < 0)
+	if ((ret = gtls->gnutls_x509_privkey_init(&key)) < 0)
 		return fail(error_r, -1, "generating the key", ret);
-	ret = lib.gnutls_x509_privkey_generate(key, alg == DKIM_ALG_ED25519
+	ret = gtls->gnutls_x509_privkey_generate(key, alg == DKIM_ALG_ED25519
 					       ? GNUTLS_PK_EDDSA_ED25519 : GNUTLS_PK_RSA,
 					       alg == DKIM_ALG_ED25519 ? 256 : bits, 0);
 	if (ret >= 0)
-		ret = lib.gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM, NULL,
+		ret = gtls->gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM, NULL,
 							    GNUTLS_PKCS_PLAIN, &out);
 	if (ret < 0) {
 		fail(error_r, -1, "generating the key", ret);
@@ -151,9 +78,9 @@ int dkim_key_generate(enum dkim_alg alg, unsigned bits, char **pem_r, size_t *le
 out:
 	if (out.data != NULL) {
 		password_wipe(out.data, out.size);
-		lib.free(out.data);
+		gtls->free(out.data);
 	}
-	lib.gnutls_x509_privkey_deinit(key);
+	gtls->gnutls_x509_privkey_deinit(key);
 	return r;
 }
 
@@ -167,20 +94,20 @@ static int privkey_load(enum dkim_alg alg, const char *pem, size_t len, gnutls_p
 	int ret;
 
 	*key_r = NULL;
-	if (library(error_r) < 0)
+	if (gnutls_lib_load(error_r) < 0)
 		return -1;
-	if ((ret = lib.gnutls_privkey_init(key_r)) < 0)
+	if ((ret = gtls->gnutls_privkey_init(key_r)) < 0)
 		return fail(error_r, -1, "loading the key", ret);
-	if ((ret = lib.gnutls_privkey_import_x509_raw(*key_r, &d, GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
-		lib.gnutls_privkey_deinit(*key_r);
+	if ((ret = gtls->gnutls_privkey_import_x509_raw(*key_r, &d, GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
+		gtls->gnutls_privkey_deinit(*key_r);
 		*key_r = NULL;
 		return fail(error_r, 0, "the stored key does not load", ret);
 	}
-	ret = lib.gnutls_privkey_get_pk_algorithm(*key_r, &bits);
+	ret = gtls->gnutls_privkey_get_pk_algorithm(*key_r, &bits);
 	if ((alg == DKIM_ALG_RSA && ret == GNUTLS_PK_RSA && bits >= DKIM_RSA_BITS_MIN) ||
 	    (alg == DKIM_ALG_ED25519 && ret == GNUTLS_PK_EDDSA_ED25519))
 		return 1;
-	lib.gnutls_privkey_deinit(*key_r);
+	gtls->gnutls_privkey_deinit(*key_r);
 	*key_r = NULL;
 	snprintf(error_buf, sizeof(error_buf), "the stored key is not a%s %s key",
 		 alg == DKIM_ALG_RSA ? "n" : "", alg == DKIM_ALG_RSA ? "RSA (1024 bits or more)"
@@ -201,13 +128,13 @@ int dkim_key_public(enum dkim_alg alg, const char *pem, size_t len, char **p_r,
 	*p_r = NULL;
 	if (r <= 0)
 		return r;
-	if ((ret = lib.gnutls_pubkey_init(&pub)) < 0 ||
-	    (ret = lib.gnutls_pubkey_import_privkey(pub, key, 0, 0)) < 0) {
+	if ((ret = gtls->gnutls_pubkey_init(&pub)) < 0 ||
+	    (ret = gtls->gnutls_pubkey_import_privkey(pub, key, 0, 0)) < 0) {
 		r = fail(error_r, 0, "the public key", ret);
 		goto out;
 	}
-	ret = alg == DKIM_ALG_ED25519 ? lib.gnutls_pubkey_export_ecc_raw(pub, &curve, &der, NULL)
-				      : lib.gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &der);
+	ret = alg == DKIM_ALG_ED25519 ? gtls->gnutls_pubkey_export_ecc_raw(pub, &curve, &der, NULL)
+				      : gtls->gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &der);
 	if (ret < 0) {
 		r = fail(error_r, 0, "the public key", ret);
 		goto out;
@@ -218,10 +145,10 @@ int dkim_key_public(enum dkim_alg alg, const char *pem, size_t len, char **p_r,
 	}
 out:
 	if (der.data != NULL)
-		lib.free(der.data);
+		gtls->free(der.data);
 	if (pub != NULL)
-		lib.gnutls_pubkey_deinit(pub);
-	lib.gnutls_privkey_deinit(key);
+		gtls->gnutls_pubkey_deinit(pub);
+	gtls->gnutls_privkey_deinit(key);
 	return r;
 }
 
@@ -235,13 +162,13 @@ int dkim_hash_new(struct dkim_hash **hash_r, const char **error_r)
 	int ret;
 
 	*hash_r = NULL;
-	if (library(error_r) < 0)
+	if (gnutls_lib_load(error_r) < 0)
 		return -1;
 	if ((hash = malloc(sizeof(*hash))) == NULL) {
 		*error_r = "out of memory";
 		return -1;
 	}
-	if ((ret = lib.gnutls_hash_init(&hash->h, GNUTLS_DIG_SHA256)) < 0) {
+	if ((ret = gtls->gnutls_hash_init(&hash->h, GNUTLS_DIG_SHA256)) < 0) {
 		free(hash);
 		return fail(error_r, -1, "SHA-256", ret);
 	}
@@ -252,12 +179,12 @@ int dkim_hash_new(struct dkim_hash **hash_r, const char **error_r)
 void dkim_hash_update(struct dkim_hash *hash, const void *data, size_t len)
 {
 	/* Only fails for an unknown algorithm, which SHA-256 is not. */
-	(void)lib.gnutls_hash(hash->h, data, len);
+	(void)gtls->gnutls_hash(hash->h, data, len);
 }
 
 void dkim_hash_finish(struct dkim_hash **hash, uint8_t out[DKIM_HASH_LEN])
 {
-	lib.gnutls_hash_deinit((*hash)->h, out);
+	gtls->gnutls_hash_deinit((*hash)->h, out);
 	free(*hash);
 	*hash = NULL;
 }
@@ -287,13 +214,13 @@ int dkim_key_sign(enum dkim_alg alg, const char *pem, size_t pem_len, const void
 		return r;
 	if (alg == DKIM_ALG_ED25519) {
 		/* RFC 8463 3: Ed25519 signs the SHA-256 hash, not the data. */
-		if ((ret = lib.gnutls_hash_fast(GNUTLS_DIG_SHA256, data, len, digest)) < 0) {
+		if ((ret = gtls->gnutls_hash_fast(GNUTLS_DIG_SHA256, data, len, digest)) < 0) {
 			r = fail(error_r, -1, "SHA-256", ret);
 			goto out;
 		}
 		in = (gnutls_datum_t){ digest, sizeof(digest) };
 	}
-	ret = lib.gnutls_privkey_sign_data2(key, alg == DKIM_ALG_ED25519 ? GNUTLS_SIGN_EDDSA_ED25519
+	ret = gtls->gnutls_privkey_sign_data2(key, alg == DKIM_ALG_ED25519 ? GNUTLS_SIGN_EDDSA_ED25519
 					    : GNUTLS_SIGN_RSA_SHA256, 0, &in, &sig);
 	if (ret < 0) {
 		r = fail(error_r, -1, "signing", ret);
@@ -305,7 +232,7 @@ int dkim_key_sign(enum dkim_alg alg, const char *pem, size_t pem_len, const void
 	}
 out:
 	if (sig.data != NULL)
-		lib.free(sig.data);
-	lib.gnutls_privkey_deinit(key);
+		gtls->free(sig.data);
+	gtls->gnutls_privkey_deinit(key);
 	return r;
 }
