@@ -124,6 +124,8 @@ int admin_password_read(const char *prompt, bool confirm, char buf[PASSWORD_MAX 
  * Returns 0 or an admin_exit code after printing why. */
 int admin_dir_prepare(const char *dir, const char *user);
 
+/* pillarbox user vacation (cmd_vacation.c). */
+int user_cmd_vacation(struct admin *admin, int argc, char **argv);
 /* Parses a count that must fit `max`; 0 or -1. */
 int admin_number_parse(const char *s, uint64_t max, uint64_t *n_r);
 

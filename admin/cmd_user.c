@@ -1,5 +1,6 @@
 /* pillarbox user add ADDR [--hash] | del ADDR | list [DOMAIN] | passwd ADDR |
- * quota ADDR BYTES [MESSAGES] | disable ADDR | enable ADDR | import FILE */
+ * quota ADDR BYTES [MESSAGES] | disable ADDR | enable ADDR | import FILE |
+ * vacation ADDR [OPTIONS] (cmd_vacation.c) */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -494,6 +495,10 @@ static const struct admin_verb user_verbs[] = {
 	  1, 1, ADMIN_STORE_OPEN, true, NULL, NULL, user_cmd_disable },
 	{ "enable", "ADDRESS", "undo disable",
 	  1, 1, ADMIN_STORE_OPEN, true, NULL, NULL, user_cmd_enable },
+	{ "vacation", "ADDRESS [--on|--off] [--subject S] [--text-file F|-] [--from DAY] "
+	  "[--until DAY] [--days N]",
+	  "show or set the out-of-office reply (days YYYY-MM-DD in UTC, --until included)",
+	  1, -1, ADMIN_STORE_OPEN, true, NULL, NULL, user_cmd_vacation },
 	{ "import", "FILE", "add users from a Dovecot passwd-file (user:{SCHEME}hash:...; - = stdin)",
 	  1, 1, ADMIN_STORE_OPEN, true, user_import_root, NULL, user_cmd_import },
 };

@@ -10,6 +10,7 @@
 
 #include "app.h"
 #include "log.h"
+#include "vacation.h"
 
 /* Pages we generate: nothing but our own styles, images and frames, and
  * forms posting to ourselves. No script at all. */
@@ -50,6 +51,7 @@ static const struct route routes[] = {
 	{ "/raw", R_GET | R_SESSION, page_raw },
 	{ "/compose", R_GET | R_POST | R_SESSION | R_CSRF | R_KEEP, page_compose },
 	{ "/settings", R_GET | R_POST | R_SESSION | R_CSRF, page_settings },
+	{ "/vacation", R_GET | R_POST | R_SESSION | R_CSRF, page_vacation },
 	{ "/password", R_GET | R_POST | R_SESSION | R_CSRF, page_password },
 	{ "/folders", R_GET | R_POST | R_SESSION | R_CSRF, page_folders },
 	{ "/contacts", R_GET | R_SESSION, page_contacts },
@@ -601,6 +603,13 @@ int ctx_folders(struct ctx *c, uint32_t current)
 	const char *error;
 	struct folder_rows f = { 0 };
 	tpl_list(c->data, "folders");
+	/* every page with the sidebar reminds a user whose auto-reply is on */
+	struct store_vacation vac;
+	if (store_vacation_get(c->store, c->user.id, &vac, &error) < 0) {
+		page_store_error(c, "vacation", error);
+		return -1;
+	}
+	tpl_bool(c->data, "vacation_on", store_vacation_active(&vac, c->now));
 	if (store_mailbox_list(c->store, c->user.id, folder_collect, &f, &error) < 0 || f.oom) {
 		free(f.rows);
 		page_store_error(c, "mailbox list", f.oom ? "out of memory" : error);

@@ -11,7 +11,7 @@ cgi_libwebmail_a_SOURCES = cgi/buf.c cgi/buf.h cgi/template.c cgi/template.h \
 	cgi/template_data.c cgi/template_int.h cgi/form.c cgi/form.h cgi/http.c cgi/http.h \
 	cgi/sanitize.c cgi/sanitize.h \
 	cgi/webmail.h cgi/app.h cgi/app.c cgi/page_login.c cgi/page_list.c cgi/page_action.c \
-	cgi/page_settings.c cgi/page_password.c cgi/page_folders.c \
+	cgi/page_settings.c cgi/page_password.c cgi/page_vacation.c cgi/page_folders.c \
 	cgi/page_msg.c cgi/page_static.c cgi/msgpart.c cgi/msgpart.h \
 	cgi/textview.c cgi/textview.h \
 	cgi/setup.c cgi/setup.h cgi/page_setup.c cgi/autoconfig.c cgi/autodiscover.c \
@@ -55,7 +55,7 @@ dist_templates_DATA = templates/layout.html templates/login.html templates/list.
 	templates/error.html templates/settings.html templates/folders.html \
 	templates/settings_nav.html templates/password.html templates/folders_manage.html \
 	templates/quota.html \
-	templates/setup.html
+	templates/setup.html templates/vacation.html
 templatesstaticdir = $(pkgdatadir)/templates/static
 dist_templatesstatic_DATA = templates/static/style.css templates/static/print.css \
 	templates/static/frame.css templates/static/logo.svg templates/static/inbox.svg \

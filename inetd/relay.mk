@@ -67,3 +67,8 @@ endif
 # dist/systemd/pillarbox-relay.{timer,service} ship with dist/ (Makefile.am's
 # EXTRA_DIST) and install with the other units (dist/local.mk).
 dist_man8_MANS += doc/relay.8
+
+# Out-of-office replies: set in the webmail (webmaild), sent at delivery
+# through the MX, relayed to a scripted MX once (store/vacation*.c).
+TESTS += tests/integration/test_vacation.py
+EXTRA_DIST += tests/integration/test_vacation.py

@@ -1,6 +1,7 @@
 /* Delivery: one message to its recipients, every local copy and every queue
  * entry in one durable transaction, the body stored once. Shared by smtpd,
- * the webmail's send and `pillarbox deliver`. */
+ * the webmail's send and `pillarbox deliver`. After the commit, the local
+ * recipients' vacation replies (vacation.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -10,6 +11,7 @@
 #include "mailbox.h"
 #include "message.h"
 #include "queue.h"
+#include "vacation.h"
 
 /* Recipients after alias expansion, deduplicated. RCPT is limited to 100
  * by smtpd; aliases can multiply them (smtpd counts them at RCPT). */
@@ -264,6 +266,13 @@ int store_deliver(struct store *store, const struct store_delivery *delivery, bo
 			*queued_r = c->queued;
 		if (queue_id_r != NULL)
 			snprintf(queue_id_r, 33, "%s", c->queued ? c->queue_id : "");
+		/* after the durable commit: a reply can neither fail nor undo it */
+		uint32_t *users = c->nlocal > 0 ? malloc(c->nlocal * sizeof(*users)) : NULL;
+		for (size_t i = 0; users != NULL && i < c->nlocal; i++)
+			users[i] = c->local[i].user_id;
+		if (users != NULL)
+			vacation_after_delivery(store, delivery, users, c->nlocal);
+		free(users);
 	}
 out:
 	free(c->local);

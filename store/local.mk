@@ -5,7 +5,8 @@ store_libpillarbox_a_SOURCES += store/store.h store/store_int.h \
 	store/body.c store/body.h store/body_mime.c \
 	store/mailbox.c store/mailbox.h \
 	store/message.c store/message.h store/msgcopy.c store/expunged.c store/msgread.c \
-	store/notify.c store/deliver.c store/queue.c store/queue.h \
+	store/notify.c store/deliver.c store/vacation.c store/vacation.h \
+	store/vacation_rule.c store/vacation_send.c store/queue.c store/queue.h \
 	store/maintain.c store/backup.c store/sortidx.c \
 	store/relay_kick.c store/relay_kick.h
 
@@ -30,3 +31,12 @@ tests_unit_test_store_open_SOURCES = tests/unit/test_store_open.c tests/unit/sto
 	tests/unit/store_fixture.h
 tests_unit_test_store_open_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_store_open_LDADD = $(UNIT_LIBS)
+
+# Vacation auto-replies: who gets one, the reply, the setting and the
+# once-per-interval record (store/vacation*.c).
+check_PROGRAMS += tests/unit/test_vacation
+TESTS += tests/unit/test_vacation
+tests_unit_test_vacation_SOURCES = tests/unit/test_vacation.c tests/unit/store_fixture.c \
+	tests/unit/store_fixture.h
+tests_unit_test_vacation_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_vacation_LDADD = $(UNIT_LIBS)

@@ -15,6 +15,7 @@
 #include "message.h"
 #include "session.h"
 #include "store_int.h"
+#include "vacation.h"
 
 /* Auth failure counters and webmail sessions older than this are dropped. */
 #define AUTHFAIL_EXPIRE_SECONDS (24 * 3600)
@@ -383,6 +384,10 @@ int store_maintain(struct store *store, unsigned orphan_age, const char **error_
 	if (sessions < 0)
 		return -1;
 	expired += (unsigned)sessions;
+	int answered = store_vacation_prune(store, time(NULL), error_r);
+	if (answered < 0)
+		return -1;
+	expired += (unsigned)answered;
 	unsigned forgotten = 0;
 	if (expunged_prune(store, (int64_t)time(NULL) - (int64_t)store->config->expunge_history_days * 86400,
 			   &forgotten, error_r) < 0)

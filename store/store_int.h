@@ -92,10 +92,17 @@ int store_dberr(struct store *store, int ret, const char *what);
 unsigned store_watchdog_arm(struct store *store);
 /* A user's webmail data in the sessions database goes with the user, in the
  * deleting transaction (user.c): sessions and settings (session.c),
- * identity records (identity.c), the address book (contacts.c). */
+ * identity records (identity.c), the address book (contacts.c), the
+ * vacation setting and its sent records (vacation.c). */
 int session_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
 int identity_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
 int contacts_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
+int vacation_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
+/* Records that `sender` (an address) is answered now by user_id's vacation
+ * reply, unless it was within the last `days` (vacation.c; not durable).
+ * 1 a reply is due (recorded), 0 not (or the address is too long), -1. */
+int vacation_sent_claim(struct store *store, uint32_t user_id, const char *sender, int64_t now,
+			unsigned days, const char **error_r);
 /* Deletes every sessions-database key that starts with `prefix` (`len`
  * bytes); the count in *count_r when not NULL. 1, or < 0. */
 int sessions_del_prefix_txn(struct store *store, DB_TXN *txn, const void *prefix, size_t len,

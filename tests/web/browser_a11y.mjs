@@ -158,7 +158,8 @@ try {
 	for (const [name, path, what] of [['13-settings', '/settings', 'the settings'], ['14-password', '/password', 'the password page'],
 					  ['15-folders', '/folders', 'the folders page'], ['16-setup', '/setup', 'the mail apps page'],
 					  ['17-contacts', '/contacts', 'the contacts'], ['18-contact-new', '/contacts/edit', 'a new contact'],
-					  ['19-not-found', '/msg?mb=1&uid=999999', 'an error page']]) {
+					  ['19-not-found', '/msg?mb=1&uid=999999', 'an error page'],
+					  ['20-vacation', '/vacation', 'the out-of-office page']]) {
 		await go(page, path);
 		await phonePage(page, `phone-${name}`, what);
 	}

@@ -1,0 +1,199 @@
+/* Sending vacation replies after a delivery (vacation.h). Runs after the
+ * delivery's durable commit: nothing here can undo or fail it, every
+ * problem is logged and the reply left out. The reply goes out with the
+ * null envelope sender (RFC 3834 3.3: a bounce of it goes nowhere) and
+ * Auto-Submitted: auto-replied, so no auto-responder answers it, ours
+ * included (vacation_decide refuses both). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "body.h"
+#include "identity.h"
+#include "log.h"
+#include "relay_kick.h"
+#include "session.h"
+#include "vacation.h"
+
+/* The header block of the delivered message: its first bytes, up to
+ * VACATION_HEADER_MAX, read once for all its recipients. */
+struct header {
+	char *data;
+	size_t len;
+	bool complete;   /* the blank line that ends it is inside */
+	bool loaded, failed;
+};
+
+static void header_load(struct store *store, const struct store_body *body, struct header *h)
+{
+	size_t want = body->size < VACATION_HEADER_MAX ? (size_t)body->size : VACATION_HEADER_MAX;
+	h->loaded = true;
+	if ((h->data = malloc(want + 1)) == NULL) {
+		h->failed = true;
+		return;
+	}
+	if (body->inline_data != NULL) {
+		memcpy(h->data, body->inline_data, want);
+		h->len = want;
+	} else {
+		char path[512];
+		body_path(store, body->id, path, sizeof(path));
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		while (fd >= 0 && h->len < want) {
+			ssize_t n = pread(fd, h->data + h->len, want - h->len, (off_t)h->len);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			h->len += (size_t)n;
+		}
+		if (fd < 0 || h->len < want) {
+			log_warning("vacation: reading %s: %s", path,
+				    fd < 0 ? strerror(errno) : "short read");
+			h->failed = true;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	h->data[h->len] = '\0';
+	/* the header ends at the first empty line (CRLF CRLF or LF LF) */
+	for (size_t i = 0; i + 1 < h->len && !h->complete; i++)
+		h->complete = (h->data[i] == '\n' && h->data[i + 1] == '\n') ||
+			      (i + 2 < h->len && h->data[i] == '\n' && h->data[i + 1] == '\r' &&
+			       h->data[i + 2] == '\n');
+	/* a message of headers only is complete at its end */
+	if (!h->complete && h->len == body->size)
+		h->complete = true;
+}
+
+/* An envelope sender we are willing to write into a header and a key. */
+static bool sender_plain(const char *s)
+{
+	if (strlen(s) > STORE_ADDRESS_MAX)
+		return false;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= ' ' || *s == '<' || *s == '>' || *s == '"' || *s == 0x7f)
+			return false;
+	return true;
+}
+
+static void reply_one(struct store *store, const struct store_delivery *d, uint32_t user_id,
+		      const struct store_vacation *vac, struct header *h, int64_t now)
+{
+	struct store_user user;
+	struct store_identity *ids = NULL;
+	const char **own = NULL;
+	size_t nids = 0;
+	const char *error = "";
+	char safe[STORE_ADDRESS_MAX * 4 + 8];
+	char *reply = NULL;
+	size_t reply_len;
+	struct store_body *body = NULL;
+
+	log_safe(safe, sizeof(safe), d->sender, strlen(d->sender));
+	if (store_user_get(store, user_id, &user, &error) <= 0) {
+		log_warning("vacation: user %u: %s", user_id, error);
+		return;
+	}
+	if (!h->loaded)
+		header_load(store, d->body, h);
+	if (h->failed)
+		return;
+	if (store_identities_get(store, user_id, &ids, &nids, &error) < 0 ||
+	    (own = calloc(nids + 1, sizeof(*own))) == NULL) {
+		log_warning("vacation: <%s>: addresses: %s", user.address, ids == NULL ? error
+										  : "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nids; i++)
+		own[i] = ids[i].address;
+	enum vacation_verdict v = vacation_decide(d->sender, h->data, h->len, h->complete, own, nids,
+						  store->config->recipient_delimiter);
+	if (v != VACATION_REPLY) {
+		log_info("vacation: user=<%s> from=<%s> no reply: %s", user.address, safe,
+			 vacation_verdict_name(v));
+		goto out;
+	}
+	int r = vacation_sent_claim(store, user_id, d->sender, now, vac->days, &error);
+	if (r <= 0) {
+		if (r < 0)
+			log_warning("vacation: user=<%s> from=<%s>: %s", user.address, safe, error);
+		else
+			log_info("vacation: user=<%s> from=<%s> no reply: answered within %u days",
+				 user.address, safe, vac->days);
+		goto out;
+	}
+	uint8_t rnd[12];
+	char left[2 * sizeof(rnd) + 16];
+	if (store_random(rnd, sizeof(rnd), &error) < 0) {
+		log_warning("vacation: %s", error);
+		goto out;
+	}
+	int n = snprintf(left, sizeof(left), "vacation.");
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		n += snprintf(left + n, sizeof(left) - (size_t)n, "%02x", rnd[i]);
+	const char *domain = strrchr(user.address, '@') + 1;
+	struct vacation_reply_input in = {
+		.from = user.address, .to = d->sender, .subject = vac->subject,
+		.orig_subject = d->body->subject, .text = vac->text,
+		.header = h->data, .header_len = h->len, .now = now,
+		.msgid_left = left, .msgid_domain = domain,
+	};
+	if (vacation_reply_build(&in, &reply, &reply_len) < 0) {
+		log_warning("vacation: user=<%s>: out of memory", user.address);
+		goto out;
+	}
+	const char *rcpt[1] = { d->sender };
+	struct store_delivery rd = {
+		.sender = "", .recipients = rcpt, .nrecipients = 1, .add_prefix = true,
+		/* our own message From: the user's domain: signed if it has a key */
+		.dkim_domain = domain,
+	};
+	bool queued = false;
+	char qid[33] = "";
+	if (store_body_from_buffer(store, reply, reply_len, &body, &error) != 1) {
+		log_warning("vacation: user=<%s> to=<%s>: storing the reply: %s", user.address, safe,
+			    error);
+		goto out;
+	}
+	rd.body = body;
+	if (store_deliver(store, &rd, &queued, qid, &error) != 1) {
+		log_warning("vacation: user=<%s> to=<%s>: the reply was not sent: %s", user.address,
+			    safe, error);
+		goto out;
+	}
+	log_info("vacation: user=<%s> to=<%s> replied%s%s", user.address, safe,
+		 queued ? " queue=" : "", qid);
+	if (queued && relay_kick(store->config->relay_program, store->config->path, qid) < 0)
+		log_warning("vacation: starting the relay: %s", strerror(errno));
+out:
+	store_body_free(&body);
+	free(reply);
+	free(own);
+	free(ids);
+}
+
+void vacation_after_delivery(struct store *store, const struct store_delivery *d,
+			     const uint32_t *user_ids, size_t n)
+{
+	struct header h = { 0 };
+	int64_t now = (int64_t)time(NULL);
+	const char *error;
+
+	/* The cheap tests first: most deliveries end here. */
+	if (d->sender == NULL || d->sender[0] == '\0' || d->outq_dsn || !sender_plain(d->sender))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct store_vacation vac;
+		if (store_vacation_get(store, user_ids[i], &vac, &error) < 0) {
+			log_warning("vacation: user %u: %s", user_ids[i], error);
+			continue;
+		}
+		if (store_vacation_active(&vac, now))
+			reply_one(store, d, user_ids[i], &vac, &h, now);
+	}
+	free(h.data);
+}
