@@ -4,7 +4,7 @@ from outside reaches him through the MX; the reply is queued and the real
 relay delivers it to the sender's MX (a scripted fake, by a route) once,
 with the null sender and Auto-Submitted: auto-replied. A second message
 within the interval, list mail, Auto-Submitted mail and a Bcc'd copy get
-none; past the last day nobody does."""
+none, mail To: an alias of his gets one; past the last day nobody does."""
 
 import datetime
 import os
@@ -93,6 +93,12 @@ def main():
                 [("From", "dave@example.org"), ("To", BOB), ("Auto-Submitted", "auto-generated")])
         refused("erin@example.org", "not-addressed",
                 [("From", "erin@example.org"), ("To", "team@example.org")])
+        # an alias of bob's is one of his identities: addressed to him
+        fx.pillarbox("alias", "add", "info@example.com", BOB)
+        send(mx, "heidi@example.org", "info@example.com",
+             [("From", "heidi@example.org"), ("To", "info@example.com"), ("Subject", "Prices")])
+        relaytest.check(fx.wait_for(lambda: len(fake.messages) == 2, timeout=30),
+                        "mail to an alias of his is answered")
 
         # the last day was yesterday: no reply, no notice
         yesterday = (datetime.date.today() - datetime.timedelta(days=2)).isoformat()
@@ -109,12 +115,13 @@ def main():
         client.post("/vacation", {"csrf": token, "enabled": "on", "subject": "Away",
                                   "days": "7", "text": "Away.", "start": "", "end": ""})
         send(mx, "grace@example.org", BOB, [("From", "grace@example.org"), ("To", BOB)])
-        relaytest.check(fx.wait_for(lambda: len(fake.messages) == 2, timeout=30),
+        relaytest.check(fx.wait_for(lambda: len(fake.messages) == 3, timeout=30),
                         "the next reply reached the MX")
         time.sleep(0.5)
-        relaytest.check(fake.rcpts == ["alice@example.org", "grace@example.org"],
-                        "exactly two replies: %s" % fake.rcpts)
-        relaytest.check(fx.count(BOB)[BOB] == 7, "every message was delivered to bob")
+        relaytest.check(fake.rcpts == ["alice@example.org", "heidi@example.org",
+                                       "grace@example.org"],
+                        "exactly three replies: %s" % fake.rcpts)
+        relaytest.check(fx.count(BOB)[BOB] == 8, "every message was delivered to bob")
     except BaseException:
         sys.stderr.write("---- log ----\n%s\n" % fx.log_text()[-6000:])
         if web is not None:
