@@ -40,3 +40,10 @@ tests_unit_test_vacation_SOURCES = tests/unit/test_vacation.c tests/unit/store_f
 	tests/unit/store_fixture.h
 tests_unit_test_vacation_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_vacation_LDADD = $(UNIT_LIBS)
+if FUZZING
+# The out-of-office rules and reply over hostile senders and headers.
+noinst_PROGRAMS += tests/fuzz/fuzz_vacation
+tests_fuzz_fuzz_vacation_SOURCES = tests/fuzz/fuzz_vacation.c
+tests_fuzz_fuzz_vacation_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_vacation_LDADD = $(STORE_LIBS)
+endif
