@@ -6,6 +6,10 @@
  *  2. the store directory: mode 2770, owned by that user and group;
  *  3. the TLS key (tls_key), if configured, present and root's: group of
  *     that user, mode 0640, so that handlers can read it and nobody else;
+ *  3b. the per-name keys under tls_cert_dir (NAME/privkey.pem): read as the
+ *     store user, as a handler reads them at the handshake; each it cannot
+ *     read is named with the fix (they are not changed: certbot owns them,
+ *     and keeps a group and its read bit across renewals);
  *  4. webmail.cgi ($(pkglibexecdir)/webmail.cgi, or FILE) if installed:
  *     owned by that user, mode 4755 (setuid to it, never to root);
  *  then, as the store user like every other command: `store init` if the
@@ -16,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +35,8 @@
 /* setuid to the store user, readable and runnable by the web server. */
 #define SETUP_CGI_MODE 04755
 #define SETUP_KEY_MODE 0640
+/* Unreadable per-name keys named one by one; past that, a count. */
+#define SETUP_SNI_NAMED_MAX 20
 
 static const char *setup_first_present(const char *const *paths)
 {
@@ -143,6 +150,81 @@ static int setup_tls_key(struct admin *admin, gid_t gid)
 	return code;
 }
 
+/* In the child, as the store user: 0 if it can read DIR/NAME/privkey.pem
+ * (a directory entry without one is no certificate: skipped). */
+static int setup_sni_key_check(const char *dir, const char *name, unsigned *bad)
+{
+	char key[PATH_MAX], chain[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	if (name[0] == '.' || (size_t)snprintf(key, sizeof(key), "%s/%s/privkey.pem", dir, name) >=
+	    sizeof(key) || (size_t)snprintf(chain, sizeof(chain), "%s/%s/fullchain.pem", dir,
+					      name) >= sizeof(chain))
+		return 0;
+	fd = open(key, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0 && errno == ENOENT && access(chain, F_OK) < 0)
+		return 0;
+	if (fd >= 0) {
+		if (fstat(fd, &st) == 0 && (st.st_mode & S_IROTH))
+			admin_say("warning: %s is readable by every user: chmod o-r it",
+				  admin_arg(key));
+		close(fd);
+		return 0;
+	}
+	if (++*bad <= SETUP_SNI_NAMED_MAX)
+		admin_say("warning: %s: %s for the store user: clients asking for %s get the "
+			  "default certificate", admin_arg(key), strerror(errno), admin_arg(name));
+	return -1;
+}
+
+/* tls_cert_dir is read by handlers that run as the store user: check it as
+ * that user (in a child, so setup itself stays root), following symlinks
+ * into certbot's archive/ as they do. Warnings only. */
+static void setup_tls_cert_dir(struct admin *admin, uid_t uid, gid_t gid)
+{
+	const char *dir = admin->config->tls_cert_dir;
+	int status;
+	pid_t pid;
+
+	if (dir == NULL)
+		return;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		admin_say("warning: tls_cert_dir not checked: %s", strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		unsigned bad = 0;
+		struct dirent *e;
+		DIR *d;
+
+		if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+			_exit(1);
+		d = opendir(dir);
+		if (d == NULL) {
+			admin_say("warning: tls_cert_dir %s: %s for the store user: every client "
+				  "gets the default certificate", admin_arg(dir), strerror(errno));
+			_exit(0);
+		}
+		while ((e = readdir(d)) != NULL)
+			(void)setup_sni_key_check(dir, e->d_name, &bad);
+		closedir(d);
+		if (bad > SETUP_SNI_NAMED_MAX)
+			admin_say("warning: %u more keys in %s the store user cannot read", bad -
+				  SETUP_SNI_NAMED_MAX, admin_arg(dir));
+		if (bad > 0)
+			admin_say("to fix: chgrp %s each key (certbot: the files in archive/) and "
+				  "chmod g+r it, and give the directories above it group x "
+				  "(certbot keeps both at renewal)", admin_arg(admin->config->user));
+		fflush(NULL);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		continue;
+}
+
 static int setup_cgi(const char *path, uid_t uid, gid_t gid)
 {
 	struct stat st;
@@ -201,6 +283,7 @@ static const char *setup_root(struct admin *admin, int argc, char **argv)
 		return NULL;
 	}
 	setup_store_dir_check(admin->config->store, uid);
+	setup_tls_cert_dir(admin, uid, gid);
 	if ((code = setup_tls_key(admin, gid)) != 0 || (code = setup_cgi(cgi, uid, gid)) != 0)
 		admin->root_code = code;
 	return NULL;
@@ -253,7 +336,8 @@ static const struct admin_verb setup_verbs[] = {
 const struct admin_noun admin_noun_setup = {
 	"setup", "Prepares the system after installation (run as root; safe to repeat):\n"
 	"creates the store user and group if missing, the store directory (2770),\n"
-	"makes the TLS key readable by that group only, makes webmail.cgi setuid to\n"
+	"makes the TLS key readable by that group only, names the keys under\n"
+	"tls_cert_dir that user cannot read, makes webmail.cgi setuid to\n"
 	"the store user, and creates the store if the directory is empty.",
 	setup_verbs, 1,
 };

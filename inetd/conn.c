@@ -668,6 +668,11 @@ const char *conn_tls_description(const struct conn *conn)
 	return conn->tls != NULL ? tls_session_description(conn->tls) : "";
 }
 
+const char *conn_tls_cert_name(const struct conn *conn)
+{
+	return conn->tls != NULL ? tls_session_cert_name(conn->tls) : "";
+}
+
 const char *conn_peer_ip(const struct conn *conn)
 {
 	return conn->peer;

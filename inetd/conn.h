@@ -167,6 +167,8 @@ int conn_start_tls(struct conn *conn, struct tls_creds *creds, bool server,
 bool conn_is_tls(const struct conn *conn);
 /* "TLS1.3/AES-256-GCM" style text for logs, or "" without TLS. */
 const char *conn_tls_description(const struct conn *conn);
+/* The server certificate presented (tls_session_cert_name), or "". */
+const char *conn_tls_cert_name(const struct conn *conn);
 
 /* The peer's address as text ("unknown" when not a TCP socket). */
 const char *conn_peer_ip(const struct conn *conn);

@@ -57,6 +57,11 @@ int handler_start(const struct handler_start *h, const char *config_file,
 			}
 			log_error("TLS: %s (%s not offered)", error, h->starttls);
 			*creds_r = NULL;
+		} else if (tls_creds_server_sni_dir(*creds_r, config->tls_cert_dir, &error) < 0) {
+			ret = handler_fail(h, "TLS", error, !h->implicit_tls);
+			tls_creds_free(creds_r);
+			config_free(&config);
+			return ret;
 		}
 	}
 	if (process_init(config->user, h->limits, false, &error) < 0) {
@@ -97,7 +102,8 @@ int handler_connect(const struct handler_start *h, const struct config *config,
 			handler_end(&conn, store_r);
 			return 1;
 		}
-		log_info("tls rip=%s tls=%s", conn_peer_ip(conn), conn_tls_description(conn));
+		log_info("tls rip=%s tls=%s cert=%s", conn_peer_ip(conn), conn_tls_description(conn),
+			 conn_tls_cert_name(conn));
 	}
 	*conn_r = conn;
 	return 0;

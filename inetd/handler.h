@@ -1,8 +1,9 @@
 /* What every per-connection handler (imapd, pop3d, smtpd) does before it
  * reads a client byte, in the fixed order of STYLE.md lesson 7: read the
- * configuration, switch to the store user and set limits (process_init),
- * then prepare the TLS credentials (the key is readable by the store group;
- * it is parsed by the first TLS session: tls_creds_server_prepare).
+ * configuration, read the default TLS certificate and key
+ * (tls_creds_server_prepare: parsed by the first TLS session), then switch
+ * to the store user and set limits (process_init). Per-name certificates
+ * (tls_cert_dir) are read at the handshake, as the store user.
  * The store is opened by the handler afterwards. */
 #ifndef PB_HANDLER_H
 #define PB_HANDLER_H

@@ -181,8 +181,8 @@ int imap_cmd_starttls(struct imap_session *s, struct imap_cmd *cmd)
 	/* SECURITY.md 3: nothing learned before TLS is kept. */
 	s->bad_commands = 0;
 	s->utf8 = s->utf8_accept = s->rev2 = s->condstore = false;
-	log_info("starttls rip=%s tls=%s discarded=%zu", conn_peer_ip(s->conn),
-		 conn_tls_description(s->conn), discarded);
+	log_info("starttls rip=%s tls=%s cert=%s discarded=%zu", conn_peer_ip(s->conn),
+		 conn_tls_description(s->conn), conn_tls_cert_name(s->conn), discarded);
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 # inetd/local.mk: the shared protocol plumbing (libinetd.a) and pop3d.
 noinst_LIBRARIES += inetd/libinetd.a
 inetd_libinetd_a_SOURCES = inetd/conn.c inetd/conn.h inetd/tls.c inetd/tls.h \
+	inetd/tls_sni.c inetd/tls_sni.h \
 	inetd/sasl.c inetd/sasl.h inetd/handler.c inetd/handler.h
 inetd_libinetd_a_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS)
 
@@ -14,8 +15,10 @@ pkglibexec_PROGRAMS += inetd/pop3d
 inetd_pop3d_SOURCES = inetd/pop3d.c
 inetd_pop3d_LDADD = inetd/libpop3.a inetd/libinetd.a $(STORE_LIBS) $(GNUTLS_LIBS)
 
-check_PROGRAMS += tests/unit/test_conn tests/unit/test_sasl tests/unit/test_pop3_encoder
-TESTS += tests/unit/test_conn tests/unit/test_sasl tests/unit/test_pop3_encoder
+check_PROGRAMS += tests/unit/test_conn tests/unit/test_sasl tests/unit/test_pop3_encoder \
+	tests/unit/test_tls_sni
+TESTS += tests/unit/test_conn tests/unit/test_sasl tests/unit/test_pop3_encoder \
+	tests/unit/test_tls_sni
 tests_unit_test_conn_SOURCES = tests/unit/test_conn.c
 tests_unit_test_conn_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_conn_LDADD = inetd/libinetd.a $(UNIT_LIBS) $(GNUTLS_LIBS)
@@ -23,6 +26,11 @@ tests_unit_test_conn_LDADD = inetd/libinetd.a $(UNIT_LIBS) $(GNUTLS_LIBS)
 tests_unit_test_sasl_SOURCES = tests/unit/test_sasl.c
 tests_unit_test_sasl_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_sasl_LDADD = inetd/libinetd.a $(UNIT_LIBS) $(GNUTLS_LIBS)
+
+# Links only the name checks: no GnuTLS.
+tests_unit_test_tls_sni_SOURCES = tests/unit/test_tls_sni.c
+tests_unit_test_tls_sni_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_tls_sni_LDADD = inetd/libinetd.a $(CMOCKA_LIBS)
 
 tests_unit_test_pop3_encoder_SOURCES = tests/unit/test_pop3_encoder.c
 tests_unit_test_pop3_encoder_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
@@ -34,7 +42,7 @@ tests_integration_expunge_helper_SOURCES = tests/integration/expunge_helper.c
 tests_integration_expunge_helper_LDADD = $(STORE_LIBS)
 TESTS += tests/integration/test_pop3.py tests/integration/test_pop3_clients.py \
 	tests/integration/test_pop3_badinput.py tests/integration/test_pop3_xinetd.py \
-	tests/integration/test_starttls_bad_key.py
+	tests/integration/test_starttls_bad_key.py tests/integration/test_tls_sni.py
 # A message is never altered or misreported on its way in and out: every way
 # in (APPEND, deliver, SMTP, import, webmail) against every way out (IMAP,
 # POP3, webmail, export, relay, backup). Uses smtp_peek (inetd/smtp.mk).

@@ -217,7 +217,7 @@ int pop3_cmd_stls(struct pop3_session *s, char *args)
 	/* RFC 2595 / SECURITY.md 3: nothing learned before TLS is kept. */
 	password_wipe(s->user, sizeof(s->user));
 	s->bad_commands = 0;
-	log_info("starttls rip=%s tls=%s discarded=%zu", conn_peer_ip(s->conn),
-		 conn_tls_description(s->conn), discarded);
+	log_info("starttls rip=%s tls=%s cert=%s discarded=%zu", conn_peer_ip(s->conn),
+		 conn_tls_description(s->conn), conn_tls_cert_name(s->conn), discarded);
 	return 0;
 }

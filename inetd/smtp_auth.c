@@ -157,7 +157,7 @@ int smtp_cmd_starttls(struct smtp_session *s, char *args, size_t len)
 	if (s->authenticated)
 		password_wipe(&s->user, sizeof(s->user));
 	s->authenticated = false;
-	log_info("starttls rip=%s tls=%s discarded=%zu", conn_peer_ip(s->conn),
-		 conn_tls_description(s->conn), discarded);
+	log_info("starttls rip=%s tls=%s cert=%s discarded=%zu", conn_peer_ip(s->conn),
+		 conn_tls_description(s->conn), conn_tls_cert_name(s->conn), discarded);
 	return 0;
 }

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,9 @@
 #include <unistd.h>
 
 #include "gnutls_lib.h"
+#include "log.h"
 #include "tls.h"
+#include "tls_sni.h"
 
 struct tls_creds {
 	bool server;
@@ -24,6 +27,8 @@ struct tls_creds {
 	 * the first use. */
 	char *cert_file, *key_file, *priority_string;
 	gnutls_datum_t cert_pem, key_pem;
+	/* tls_cert_dir: a certificate per SNI name, read at the handshake. */
+	char *sni_dir;
 };
 
 /* A certificate chain or key file: far more than any real one. */
@@ -33,6 +38,10 @@ struct tls_session {
 	gnutls_session_t session;
 	bool server;
 	char description[96];
+	struct tls_creds *creds;
+	/* The certificate chosen by the client's name, or NULL: the default. */
+	gnutls_certificate_credentials_t sni_cert;
+	char cert_name[TLS_SNI_DIR_NAME_SIZE];
 };
 
 static char tls_error_buf[512];
@@ -114,7 +123,8 @@ int tls_creds_server_load(const char *cert_file, const char *key_file, const cha
 	return 0;
 }
 
-/* The whole of a (small) file into *datum, or -1 with *error_r naming it. */
+/* The whole of a (small) file into *datum, or -1 with *error_r naming it
+ * and errno set to why it could not be opened (0 for any other failure). */
 static int tls_file_read(const char *what, const char *path, gnutls_datum_t *datum,
 			 const char **error_r)
 {
@@ -123,10 +133,12 @@ static int tls_file_read(const char *what, const char *path, gnutls_datum_t *dat
 	const char *why = NULL;
 	unsigned char *data = NULL;
 	size_t got = 0;
+	int open_errno = 0;
 
-	if (fd < 0 || fstat(fd, &st) < 0)
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		open_errno = errno;
 		why = strerror(errno);
-	else if (!S_ISREG(st.st_mode) || st.st_size > TLS_FILE_MAX)
+	} else if (!S_ISREG(st.st_mode) || st.st_size > TLS_FILE_MAX)
 		why = "not a regular file of at most 256 KiB";
 	else if ((data = malloc((size_t)st.st_size + 1)) == NULL)
 		why = "out of memory";
@@ -147,6 +159,7 @@ static int tls_file_read(const char *what, const char *path, gnutls_datum_t *dat
 		free(data);
 		snprintf(tls_error_buf, sizeof(tls_error_buf), "TLS %s %.300s: %s", what, path, why);
 		*error_r = tls_error_buf;
+		errno = open_errno; /* ENOENT: a missing file, for tls_sni_cert_load */
 		return -1;
 	}
 	data[got] = '\0';
@@ -162,6 +175,106 @@ static void tls_datum_wipe(gnutls_datum_t *datum)
 	free(datum->data);
 	datum->data = NULL;
 	datum->size = 0;
+}
+
+int tls_creds_server_sni_dir(struct tls_creds *creds, const char *dir, const char **error_r)
+{
+	free(creds->sni_dir);
+	creds->sni_dir = NULL;
+	if (dir != NULL && (creds->sni_dir = strdup(dir)) == NULL) {
+		*error_r = "out of memory";
+		return -1;
+	}
+	return 0;
+}
+
+/* Parses a chain and key read from the certificate directory. */
+static int tls_sni_cert_parse(const gnutls_datum_t *cert, const gnutls_datum_t *key,
+			      const char *what, gnutls_certificate_credentials_t *cert_r,
+			      const char **error_r)
+{
+	int ret = gtls->gnutls_certificate_allocate_credentials(cert_r);
+
+	if (ret < 0) {
+		*cert_r = NULL;
+		*error_r = tls_error_set("TLS credentials", NULL, ret);
+		return -1;
+	}
+	ret = gtls->gnutls_certificate_set_x509_key_mem2(*cert_r, cert, key, GNUTLS_X509_FMT_PEM,
+						       NULL, 0);
+	if (ret < 0) {
+		gtls->gnutls_certificate_free_credentials(*cert_r);
+		*cert_r = NULL;
+		*error_r = tls_error_set("TLS certificate/key", what, ret);
+		return -1;
+	}
+	return 0;
+}
+
+/* DIR/dir_name's chain and key into *cert_r: 1; 0 when there is no
+ * certificate for that name; -1 with *error_r (unreadable, unparsable).
+ * Read now, at each connection: a renewed certificate needs no reload. */
+static int tls_sni_cert_load(const char *dir, const char *dir_name,
+			     gnutls_certificate_credentials_t *cert_r, const char **error_r)
+{
+	char cert_path[PATH_MAX], key_path[PATH_MAX];
+	gnutls_datum_t cert = { NULL, 0 }, key = { NULL, 0 };
+	int ret;
+
+	*cert_r = NULL;
+	if (tls_sni_paths(dir, dir_name, cert_path, key_path, sizeof(cert_path)) < 0) {
+		*error_r = "the file names are too long";
+		return -1;
+	}
+	if (tls_file_read("certificate", cert_path, &cert, error_r) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+	if (tls_file_read("key", key_path, &key, error_r) < 0) {
+		tls_datum_wipe(&cert);
+		return -1;
+	}
+	ret = tls_sni_cert_parse(&cert, &key, cert_path, cert_r, error_r);
+	tls_datum_wipe(&cert);
+	tls_datum_wipe(&key);
+	return ret < 0 ? -1 : 1;
+}
+
+/* Called by GnuTLS once the ClientHello is parsed: the certificate for the
+ * name the client asked for, else its wildcard, else (no name, a name that
+ * is not a host name, no such certificate, one that cannot be read) the
+ * default one, already set. Never fails the handshake. */
+static int tls_sni_hook(gnutls_session_t session)
+{
+	struct tls_session *s = gtls->gnutls_session_get_ptr(session);
+	unsigned char raw[TLS_SNI_NAME_MAX + 1];
+	char name[TLS_SNI_NAME_MAX + 1], wild[TLS_SNI_DIR_NAME_SIZE];
+	const char *chosen = name, *error = NULL;
+	size_t len = sizeof(raw);
+	unsigned type = 0;
+	int ret;
+
+	/* A name longer than raw's room is GNUTLS_E_SHORT_MEMORY_BUFFER. */
+	if (gtls->gnutls_server_name_get(session, raw, &len, &type, 0) < 0 ||
+	    type != GNUTLS_NAME_DNS || tls_sni_name_normalize(raw, len, name) < 0)
+		return 0;
+	ret = tls_sni_cert_load(s->creds->sni_dir, name, &s->sni_cert, &error);
+	if (ret == 0 && tls_sni_wildcard_name(name, wild) == 0) {
+		chosen = wild;
+		ret = tls_sni_cert_load(s->creds->sni_dir, wild, &s->sni_cert, &error);
+	}
+	if (ret == 1) {
+		int set = gtls->gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, s->sni_cert);
+
+		if (set < 0) {
+			error = tls_error_set("TLS credentials", NULL, set);
+			ret = -1;
+		}
+	}
+	if (ret < 0)
+		log_error("TLS certificate for %s: %s (the default certificate is used)", chosen,
+			  error);
+	if (ret == 1)
+		snprintf(s->cert_name, sizeof(s->cert_name), "%s", chosen);
+	return 0;
 }
 
 int tls_creds_server_prepare(const char *cert_file, const char *key_file, const char *priority,
@@ -264,6 +377,7 @@ void tls_creds_free(struct tls_creds **creds)
 	free((*creds)->cert_file);
 	free((*creds)->key_file);
 	free((*creds)->priority_string);
+	free((*creds)->sni_dir);
 	tls_datum_wipe(&(*creds)->cert_pem);
 	tls_datum_wipe(&(*creds)->key_pem);
 	free(*creds);
@@ -306,6 +420,11 @@ int tls_session_new(struct tls_creds *creds, bool server, int fd_in, int fd_out,
 		*error_r = tls_error_set("TLS session", NULL, ret);
 		tls_session_free(&s);
 		return -1;
+	}
+	if (server && creds->sni_dir != NULL) {
+		s->creds = creds;
+		gtls->gnutls_session_set_ptr(s->session, s);
+		gtls->gnutls_handshake_set_post_client_hello_function(s->session, tls_sni_hook);
 	}
 	if (server)
 		gtls->gnutls_certificate_server_set_request(s->session, GNUTLS_CERT_IGNORE);
@@ -406,12 +525,20 @@ const char *tls_session_description(struct tls_session *s)
 	return s->description;
 }
 
+const char *tls_session_cert_name(struct tls_session *s)
+{
+	return s->cert_name[0] != '\0' ? s->cert_name : "default";
+}
+
 void tls_session_free(struct tls_session **session)
 {
 	if (*session == NULL)
 		return;
 	if ((*session)->session != NULL)
 		gtls->gnutls_deinit((*session)->session);
+	/* after the session that used it */
+	if ((*session)->sni_cert != NULL)
+		gtls->gnutls_certificate_free_credentials((*session)->sni_cert);
 	free(*session);
 	*session = NULL;
 }

@@ -50,6 +50,15 @@ int tls_creds_client_new(const char *ca_file, bool verify, const char *priority,
 int tls_creds_server_prepare(const char *cert_file, const char *key_file, const char *priority,
 			     struct tls_creds **creds_r, const char **error_r);
 
+/* Server credentials that choose a certificate by the client's name (SNI):
+ * at each handshake, DIR/NAME/fullchain.pem and DIR/NAME/privkey.pem
+ * (tls_sni.h: NAME checked and lowercased, then _wildcard.PARENT), read
+ * then, as the user the process runs as by then; the prepared ones are the
+ * default, used without SNI, for an unknown name, or when the name's files
+ * cannot be read or parsed (logged through the log hook). `dir` NULL: the
+ * default alone. 0, or -1 with *error_r. */
+int tls_creds_server_sni_dir(struct tls_creds *creds, const char *dir, const char **error_r);
+
 /* Loads prepared credentials now (a no-op for loaded ones): a STARTTLS
  * command calls it before answering that TLS may begin, so that broken
  * credentials give an error reply instead of a dropped connection. A
@@ -88,6 +97,10 @@ void tls_session_bye(struct tls_session *session);
 /* "TLS1.3/AES-256-GCM" (protocol and cipher, no spaces: it goes into k=v
  * log fields) after the handshake. */
 const char *tls_session_description(struct tls_session *session);
+
+/* The server certificate presented: the directory name under tls_cert_dir
+ * ("mail.example.com", "_wildcard.example.com") or "default". */
+const char *tls_session_cert_name(struct tls_session *session);
 
 void tls_session_free(struct tls_session **session);
 

@@ -72,6 +72,7 @@ static const struct config_key config_keys[] = {
 	STR_KEY(store, CONFIG_PATH, false),
 	STR_KEY(tls_cert, CONFIG_PATH, true),
 	STR_KEY(tls_key, CONFIG_PATH, true),
+	STR_KEY(tls_cert_dir, CONFIG_PATH, true),
 	STR_KEY(tls_priority, CONFIG_STRING, false),
 	NUM_KEY(allow_plaintext_auth, CONFIG_BOOL, 0, 1),
 	NUM_KEY(max_message_size, CONFIG_SIZE, 1, CONFIG_MESSAGE_SIZE_LIMIT),
@@ -683,6 +684,12 @@ int config_load(const char *path, struct config **config_r, const char **error_r
 	if ((config->tls_cert == NULL) != (config->tls_key == NULL)) {
 		config_free(&config);
 		return config_error(error_r, "%s: tls_cert and tls_key must be set together", path);
+	}
+	/* The default certificate answers clients that send no name. */
+	if (config->tls_cert_dir != NULL && config->tls_cert == NULL) {
+		config_free(&config);
+		return config_error(error_r, "%s: tls_cert_dir needs tls_cert and tls_key (the "
+				    "default certificate)", path);
 	}
 	*config_r = config;
 	return 0;

@@ -27,6 +27,7 @@ struct config {
 	char *user;                 /* default "pillarbox" */
 	char *store;                /* default "/var/lib/pillarbox" */
 	char *tls_cert, *tls_key;   /* default: NULL (no TLS offered) */
+	char *tls_cert_dir;         /* NAME/fullchain.pem, NAME/privkey.pem by SNI; default NULL */
 	char *tls_priority;         /* default "SECURE192:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" */
 	bool allow_plaintext_auth;  /* default false (loopback is always allowed) */
 	uint64_t max_message_size;  /* default 52428800 */

@@ -28,6 +28,8 @@
 	X(gnutls_record_recv) X(gnutls_record_send) X(gnutls_record_check_pending) \
 	X(gnutls_alert_send) X(gnutls_bye) X(gnutls_protocol_get_version) \
 	X(gnutls_protocol_get_name) X(gnutls_cipher_get) X(gnutls_cipher_get_name) \
+	X(gnutls_session_set_ptr) X(gnutls_session_get_ptr) X(gnutls_server_name_get) \
+	X(gnutls_handshake_set_post_client_hello_function) \
 	/* keys, hashes and signatures (store/dkim_key.c) */ \
 	X(gnutls_x509_privkey_init) X(gnutls_x509_privkey_deinit) \
 	X(gnutls_x509_privkey_generate) X(gnutls_x509_privkey_export2_pkcs8) \

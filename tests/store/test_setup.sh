@@ -3,7 +3,8 @@
 # group (a throwaway name, removed afterwards), the store directory (2770,
 # theirs) under parents that do not exist yet, the store itself, gives the
 # TLS key to the group (0640) and makes the webmail CGI setuid to the user
-# (4755, never root); a second run changes nothing; not root: exit 77.
+# (4755, never root), names the per-name keys (tls_cert_dir) the user cannot
+# read; a second run changes nothing; not root: exit 77.
 # Skipped (77) unless run as root.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 if [ "$(id -u)" != 0 ]; then
@@ -84,6 +85,32 @@ grep -q "readable by every user" "$WORK/setup5.out" ||
 	fail "a world-readable key was not named: $(cat "$WORK/setup5.out")"
 [ "$(stat -c '%U %a' "$WORK/key.pem")" = "nobody 644" ] || fail "a user's key was changed"
 chown root "$WORK/key.pem" && chmod 600 "$WORK/key.pem"
+
+# Per-name keys (tls_cert_dir): each the store user cannot read is named;
+# nothing there is changed.
+mkdir -p "$WORK/certs/mail.a.example" "$WORK/certs/mail.b.example" "$WORK/certs/empty"
+for n in a b; do
+	printf 'chain\n' >"$WORK/certs/mail.$n.example/fullchain.pem"
+	printf 'key\n' >"$WORK/certs/mail.$n.example/privkey.pem"
+done
+chmod 600 "$WORK/certs/mail.a.example/privkey.pem"
+chgrp "$SUSER" "$WORK/certs/mail.b.example/privkey.pem"
+chmod 640 "$WORK/certs/mail.b.example/privkey.pem"
+echo "tls_cert_dir = $WORK/certs" >>"$CONF"
+"$PB" --config "$CONF" setup --webmail-cgi "$CGI" >"$WORK/setup6.out" 2>&1 ||
+	fail "setup with tls_cert_dir: $(cat "$WORK/setup6.out")"
+grep -q "mail.a.example/privkey.pem: Permission denied" "$WORK/setup6.out" ||
+	fail "an unreadable per-name key was not named: $(cat "$WORK/setup6.out")"
+grep -q "mail.b.example\|empty" "$WORK/setup6.out" &&
+	fail "a readable key or a directory without one was named: $(cat "$WORK/setup6.out")"
+[ "$(stat -c '%U:%G %a' "$WORK/certs/mail.a.example/privkey.pem")" = "root:root 600" ] ||
+	fail "a per-name key was changed"
+chmod 700 "$WORK/certs"
+"$PB" --config "$CONF" setup --webmail-cgi "$CGI" >"$WORK/setup7.out" 2>&1 ||
+	fail "setup with a closed tls_cert_dir: $(cat "$WORK/setup7.out")"
+grep -q "tls_cert_dir .*Permission denied" "$WORK/setup7.out" ||
+	fail "an unreadable tls_cert_dir was not named: $(cat "$WORK/setup7.out")"
+sed -i '/^tls_cert_dir/d' "$CONF"
 
 # A missing CGI is no error; not root is.
 "$PB" --config "$CONF" setup --webmail-cgi "$WORK/nowhere.cgi" >"$WORK/setup3.out" 2>&1 ||

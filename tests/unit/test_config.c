@@ -155,6 +155,7 @@ static void test_every_key(void **state)
 		"store = /srv/pb#not-a-comment\r\n"
 		"tls_cert = /etc/pb/cert.pem\n"
 		"tls_key = /etc/pb/key.pem\n"
+		"tls_cert_dir = /etc/letsencrypt/live\n"
 		"tls_priority = NORMAL:-VERS-ALL:+VERS-TLS1.3\n"
 		"allow_plaintext_auth = YES\n"
 		"max_message_size = 10M\n"
@@ -175,6 +176,7 @@ static void test_every_key(void **state)
 	assert_string_equal(config->store, "/srv/pb#not-a-comment");
 	assert_string_equal(config->tls_cert, "/etc/pb/cert.pem");
 	assert_string_equal(config->tls_key, "/etc/pb/key.pem");
+	assert_string_equal(config->tls_cert_dir, "/etc/letsencrypt/live");
 	assert_string_equal(config->tls_priority, "NORMAL:-VERS-ALL:+VERS-TLS1.3");
 	assert_true(config->allow_plaintext_auth);
 	assert_int_equal(config->max_message_size, 10 * 1024 * 1024);
@@ -319,6 +321,16 @@ static void test_errors(void **state)
 		config = NULL;
 		assert_int_equal(config_load(conf_path, &config, &error), -1);
 		assert_non_null(strstr(error, "tls_cert and tls_key must be set together"));
+	}
+	/* tls_cert_dir: an absolute path, and a default certificate beside it */
+	FAILS("tls_cert_dir = certs\n", 1, "absolute");
+	write_file("tls_cert_dir = /etc/certs\n", 26);
+	{
+		const char *error = NULL;
+
+		config = NULL;
+		assert_int_equal(config_load(conf_path, &config, &error), -1);
+		assert_non_null(strstr(error, "tls_cert_dir needs tls_cert and tls_key"));
 	}
 	/* Lines: just at the limit is fine, one byte more is an error. */
 	memset(longline, 'x', sizeof(longline));
