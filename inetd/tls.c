@@ -128,7 +128,9 @@ int tls_creds_server_load(const char *cert_file, const char *key_file, const cha
 static int tls_file_read(const char *what, const char *path, gnutls_datum_t *datum,
 			 const char **error_r)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO in the file's place must not hold the open (and
+	 * the handshake) until a writer comes; it is refused as not regular */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
 	const char *why = NULL;
 	unsigned char *data = NULL;
@@ -252,6 +254,10 @@ static int tls_sni_hook(gnutls_session_t session)
 	unsigned type = 0;
 	int ret;
 
+	/* A second ClientHello (TLS 1.3 HelloRetryRequest) names the same
+	 * host: keep the certificate chosen for the first. */
+	if (s->sni_cert != NULL)
+		return 0;
 	/* A name longer than raw's room is GNUTLS_E_SHORT_MEMORY_BUFFER. */
 	if (gtls->gnutls_server_name_get(session, raw, &len, &type, 0) < 0 ||
 	    type != GNUTLS_NAME_DNS || tls_sni_name_normalize(raw, len, name) < 0)

@@ -99,8 +99,12 @@ int identity_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id)
 int contacts_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
 int vacation_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
 /* Records that `sender` (an address) is answered now by user_id's vacation
- * reply, unless it was within the last `days` (vacation.c; not durable).
- * 1 a reply is due (recorded), 0 not (or the address is too long), -1. */
+ * reply, unless it was within the last `days` or the user sent
+ * VACATION_REPLIES_PER_HOUR replies in the hour that began with the first
+ * of them (vacation.c; not durable). VACATION_CLAIM_DUE a reply is due
+ * (recorded and counted), VACATION_CLAIM_ANSWERED not (or the address is
+ * too long), VACATION_CLAIM_CAPPED not (nothing recorded), -1 (the
+ * values in vacation.h). */
 int vacation_sent_claim(struct store *store, uint32_t user_id, const char *sender, int64_t now,
 			unsigned days, const char **error_r);
 /* Deletes every sessions-database key that starts with `prefix` (`len`

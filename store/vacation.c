@@ -18,6 +18,11 @@
 #define SENT_KEY_MAX (SENT_PREFIX_LEN + 4 + STORE_ADDRESS_MAX + 1)
 #define SENT_REC_VERSION 1
 #define SENT_REC_LEN (1 + 8 + 8)
+#define RATE_KEY "vacrate"
+#define RATE_KEY_LEN (7 + 4)
+#define RATE_REC_VERSION 1
+#define RATE_REC_LEN (1 + 8 + 4)
+#define RATE_WINDOW 3600
 /* Expired sent records removed per write transaction by the prune. */
 #define PRUNE_BATCH 256
 
@@ -47,6 +52,12 @@ static size_t sent_key(uint8_t key[SENT_KEY_MAX], uint32_t user_id, const char *
 	if (klen == STORE_SESSION_ID_LEN)
 		key[klen++] = '\0';   /* never the length of a session id */
 	return klen;
+}
+
+static void rate_key(uint8_t key[RATE_KEY_LEN], uint32_t user_id)
+{
+	memcpy(key, RATE_KEY, RATE_KEY_LEN - 4);
+	be32_put(key + RATE_KEY_LEN - 4, user_id);
 }
 
 bool store_vacation_active(const struct store_vacation *v, int64_t now)
@@ -207,9 +218,12 @@ int store_vacation_set(struct store *store, uint32_t user_id, const struct store
 
 int vacation_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id)
 {
-	uint8_t key[VAC_KEY_LEN], prefix[SENT_PREFIX_LEN + 4];
+	uint8_t key[VAC_KEY_LEN], rkey[RATE_KEY_LEN], prefix[SENT_PREFIX_LEN + 4];
 	vac_key(key, user_id);
+	rate_key(rkey, user_id);
 	int r = store_del(store, DBI_SESSIONS, txn, key, sizeof(key));
+	if (r >= 0)
+		r = store_del(store, DBI_SESSIONS, txn, rkey, sizeof(rkey));
 	if (r < 0)
 		return r;
 	memcpy(prefix, SENT_PREFIX, SENT_PREFIX_LEN);
@@ -220,9 +234,40 @@ int vacation_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id)
 struct claim_ctx {
 	uint8_t key[SENT_KEY_MAX];
 	size_t klen;
+	uint32_t user_id;
 	int64_t now, until;
-	bool due;
+	int result;
 };
+
+/* Counts one more reply of the user's in the current hour: true, or false
+ * when VACATION_REPLIES_PER_HOUR were sent in it (nothing written). */
+static int rate_take_txn(struct store *store, DB_TXN *txn, struct claim_ctx *c, bool *ok_r)
+{
+	uint8_t key[RATE_KEY_LEN], rec[RATE_REC_LEN + 16];
+	size_t len;
+	int64_t window = c->now;
+	uint32_t count = 0;
+	rate_key(key, c->user_id);
+	int r = store_get(store, DBI_SESSIONS, txn, key, sizeof(key), rec, sizeof(rec), &len,
+			  DB_RMW);
+	if (r < 0)
+		return r;
+	if (r == 1 && len >= RATE_REC_LEN && rec[0] == RATE_REC_VERSION) {
+		int64_t start = (int64_t)be64_get(rec + 1);
+		/* the same hour (a window from the future: a clock set back) */
+		if (c->now < start + RATE_WINDOW && start <= c->now + 300) {
+			window = start;
+			count = be32_get(rec + 9);
+		}
+	}
+	*ok_r = count < VACATION_REPLIES_PER_HOUR;
+	if (!*ok_r)
+		return 1;
+	rec[0] = RATE_REC_VERSION;
+	be64_put(rec + 1, (uint64_t)window);
+	be32_put(rec + 9, count + 1);
+	return store_put(store, DBI_SESSIONS, txn, key, sizeof(key), rec, RATE_REC_LEN, 0);
+}
 
 static int claim_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
@@ -236,9 +281,16 @@ static int claim_txn(struct store *store, DB_TXN *txn, void *ctx)
 		int64_t sent = (int64_t)be64_get(rec + 1), until = (int64_t)be64_get(rec + 9);
 		/* a record from the future (a clock set back) does not hold */
 		if (c->now < until && sent <= c->now + 300) {
-			c->due = false;
+			c->result = VACATION_CLAIM_ANSWERED;
 			return 1;
 		}
+	}
+	bool ok;
+	if ((r = rate_take_txn(store, txn, c, &ok)) < 0)
+		return r;
+	if (!ok) {
+		c->result = VACATION_CLAIM_CAPPED;
+		return 1;
 	}
 	rec[0] = SENT_REC_VERSION;
 	be64_put(rec + 1, (uint64_t)c->now);
@@ -246,19 +298,20 @@ static int claim_txn(struct store *store, DB_TXN *txn, void *ctx)
 	r = store_put(store, DBI_SESSIONS, txn, c->key, c->klen, rec, SENT_REC_LEN, 0);
 	if (r < 0)
 		return r;
-	c->due = true;
+	c->result = VACATION_CLAIM_DUE;
 	return 1;
 }
 
 int vacation_sent_claim(struct store *store, uint32_t user_id, const char *sender, int64_t now,
 			unsigned days, const char **error_r)
 {
-	struct claim_ctx c = { .now = now, .until = now + (int64_t)days * 86400 };
+	struct claim_ctx c = { .user_id = user_id, .now = now,
+			       .until = now + (int64_t)days * 86400 };
 	if ((c.klen = sent_key(c.key, user_id, sender)) == 0)
-		return 0;
+		return VACATION_CLAIM_ANSWERED;
 	if (store_write(store, false, claim_txn, &c, error_r) < 0)
 		return -1;
-	return c.due ? 1 : 0;
+	return c.result;
 }
 
 struct prune_ctx {

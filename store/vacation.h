@@ -7,13 +7,15 @@
  *   "vacation" u32 user            -> {u8 version, u8 enabled, i64 start,
  *                                      i64 end, u16 days, str subject, str text}
  *   "vacsent" u32 user, address    -> {u8 version, i64 sent, i64 until}
+ *   "vacrate" u32 user             -> {u8 version, i64 hour began, u32 replies}
  * The address is the envelope sender lowercased; a key that would be
  * STORE_SESSION_ID_LEN bytes long (a session id, session.h) gets a
  * trailing NUL. A sender gets at most one reply until `until` (sent +
  * the interval); `store maintain` removes records past it
  * (store_vacation_prune) and a save of the setting forgets them all, so a
- * new absence answers everybody once again. Deleting the user deletes
- * both kinds (user.c). The setting is saved durably (the user typed it);
+ * new absence answers everybody once again. At most
+ * VACATION_REPLIES_PER_HOUR replies a user an hour (the "vacrate" count).
+ * Deleting the user deletes all three kinds (user.c). The setting is saved durably (the user typed it);
  * the sent records are not (a power cut costs at most a second reply).
  *
  * When: store_deliver calls vacation_after_delivery after its durable
@@ -41,6 +43,20 @@
 /* Header bytes of a delivered message examined for the decision; a longer
  * header (a message that is mostly Received: lines) gets no reply. */
 #define VACATION_HEADER_MAX (64 * 1024)
+/* Replies one user sends in an hour, to whomever: the envelope sender is
+ * anyone's to forge, so without a cap a stream of mail from made-up
+ * senders makes us a backscatter source (one reply per distinct sender)
+ * and grows the sent records without bound (a record per sender for up to
+ * STORE_VACATION_DAYS_MAX days, some 300 bytes for a long address). A
+ * person on leave is written to by far fewer than this many new people an
+ * hour; past it a sender gets no reply (logged) and is not recorded, so he
+ * is answered if he writes again later. So a user holds at most
+ * 50 * 24 * days sent records. */
+#define VACATION_REPLIES_PER_HOUR 50
+/* What the internal vacation_sent_claim (store_int.h) answers. */
+#define VACATION_CLAIM_ANSWERED 0
+#define VACATION_CLAIM_DUE 1
+#define VACATION_CLAIM_CAPPED 2
 
 struct store_vacation {
 	bool enabled;

@@ -118,9 +118,12 @@ static void reply_one(struct store *store, const struct store_delivery *d, uint3
 		goto out;
 	}
 	int r = vacation_sent_claim(store, user_id, d->sender, now, vac->days, &error);
-	if (r <= 0) {
+	if (r != VACATION_CLAIM_DUE) {
 		if (r < 0)
 			log_warning("vacation: user=<%s> from=<%s>: %s", user.address, safe, error);
+		else if (r == VACATION_CLAIM_CAPPED)
+			log_warning("vacation: user=<%s> from=<%s> no reply: %u replies within the "
+				    "hour (the cap)", user.address, safe, VACATION_REPLIES_PER_HOUR);
 		else
 			log_info("vacation: user=<%s> from=<%s> no reply: answered within %u days",
 				 user.address, safe, vac->days);

@@ -206,6 +206,23 @@ class Sni(unittest.TestCase):
         self.assertTrue(self.fx.wait_for(
             lambda: "TLS certificate for mail.nokey.example: TLS key " in self.fx.log_text()))
 
+    def test_fifo(self):
+        """A FIFO where a certificate should be (a name's directory made by
+        hand, a mistake or a local user's trick) must not hold the handshake
+        until the watchdog: it is not a regular file, the default is used."""
+        for name in ("mail.fifo.example", "mail.fifokey.example"):
+            self.make(name, name)
+        os.unlink(os.path.join(self.certs, "mail.fifo.example", "fullchain.pem"))
+        os.mkfifo(os.path.join(self.certs, "mail.fifo.example", "fullchain.pem"), 0o644)
+        os.unlink(os.path.join(self.certs, "mail.fifokey.example", "privkey.pem"))
+        os.mkfifo(os.path.join(self.certs, "mail.fifokey.example", "privkey.pem"), 0o644)
+        try:
+            self.each("mail.fifo.example", DEFAULT_CN)
+            self.each("mail.fifokey.example", DEFAULT_CN)
+        finally:
+            shutil.rmtree(os.path.join(self.certs, "mail.fifo.example"))
+            shutil.rmtree(os.path.join(self.certs, "mail.fifokey.example"))
+
     def test_renewed(self):
         """No reload: each connection reads the files afresh."""
         self.make("mail.renew.example", "mail.renew.example")

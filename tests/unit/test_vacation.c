@@ -213,6 +213,35 @@ static void test_store_once_per_interval(void **state)
 	assert_int_equal(vacation_sent_claim(f->store, bob, "alice@example.org", t + 7 * 86400 + 30, 7, &err), 1);
 }
 
+/* Forged senders, each new: at most VACATION_REPLIES_PER_HOUR replies an
+ * hour, and a sender past the cap is not recorded (answered later). */
+static void test_store_hourly_cap(void **state)
+{
+	struct store_fixture *f = *state;
+	const char *err;
+	char addr[64];
+	int64_t t = 1700000000;
+	for (unsigned i = 0; i < VACATION_REPLIES_PER_HOUR; i++) {
+		snprintf(addr, sizeof(addr), "forged%u@example.org", i);
+		assert_int_equal(vacation_sent_claim(f->store, bob, addr, t + i, 7, &err),
+				 VACATION_CLAIM_DUE);
+	}
+	assert_int_equal(vacation_sent_claim(f->store, bob, "one-more@example.org", t + 100, 7, &err),
+			 VACATION_CLAIM_CAPPED);
+	/* one already answered is still "answered", not counted */
+	assert_int_equal(vacation_sent_claim(f->store, bob, "forged0@example.org", t + 200, 7, &err),
+			 VACATION_CLAIM_ANSWERED);
+	/* the hour over: the refused sender is answered now */
+	assert_int_equal(vacation_sent_claim(f->store, bob, "one-more@example.org", t + 3600, 7, &err),
+			 VACATION_CLAIM_DUE);
+	/* the count is the user's own: a second user still replies */
+	struct store_user u;
+	assert_int_equal(store_user_add(f->store, "ann@example.com", "pw-ann", NULL, &err), 1);
+	assert_int_equal(store_user_find(f->store, "ann@example.com", &u, &err), 1);
+	assert_int_equal(vacation_sent_claim(f->store, u.id, "one-more@example.org", t + 100, 7, &err),
+			 VACATION_CLAIM_DUE);
+}
+
 int main(void)
 {
 	int code = store_fixture_become_store_user();
@@ -224,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_reply_build),
 		cmocka_unit_test_setup_teardown(test_store_setting, setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_store_once_per_interval, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_store_hourly_cap, setup, store_fixture_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
