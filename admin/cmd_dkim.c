@@ -1,7 +1,14 @@
-/* pillarbox domain dkim DOMAIN [--new [--selector S] [--algorithm A] | --delete]
- * and pillarbox domain dns DOMAIN: a domain's DKIM key and the DNS records
- * its owner publishes. Records go to stdout in zone-file form, one a line;
- * what to do with them to stderr. */
+/* pillarbox domain dkim DOMAIN [--new [--selector S] [--algorithm A] |
+ * --activate | --delete [--pending]] and pillarbox domain dns DOMAIN: a
+ * domain's DKIM keys and the DNS records its owner publishes. Records go to
+ * stdout in zone-file form, one a line; what to do with them to stderr.
+ *
+ * A rotation takes two steps, as with OpenDKIM: --new makes a pending key
+ * that signs nothing and prints its record; once that record is published
+ * and visible, --activate makes it the signing key. The first key of a
+ * domain is pending too, and there is no --new --activate: a key cannot have
+ * been published before it exists, so signing with it at once would be the
+ * failing signatures this order is here to avoid. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,9 +78,12 @@ static int alg_parse(const char *s, enum dkim_alg *alg_r, unsigned *bits_r)
 	return 0;
 }
 
+#define DKIM_USAGE "pillarbox domain dkim DOMAIN [--new [--selector S] " \
+	"[--algorithm rsa-2048|ed25519] | --activate | --delete [--pending]]"
+
 struct dkim_args {
 	const char *domain, *selector, *algorithm;
-	bool new_key, delete;
+	bool new_key, activate, delete, pending;
 };
 
 static int dkim_args_parse(int argc, char **argv, struct dkim_args *a)
@@ -82,97 +92,204 @@ static int dkim_args_parse(int argc, char **argv, struct dkim_args *a)
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--new") == 0) {
 			a->new_key = true;
+		} else if (strcmp(argv[i], "--activate") == 0) {
+			a->activate = true;
 		} else if (strcmp(argv[i], "--delete") == 0) {
 			a->delete = true;
+		} else if (strcmp(argv[i], "--pending") == 0) {
+			a->pending = true;
 		} else if (strcmp(argv[i], "--selector") == 0 && i + 1 < argc) {
 			a->selector = argv[++i];
 		} else if (strcmp(argv[i], "--algorithm") == 0 && i + 1 < argc) {
 			a->algorithm = argv[++i];
 		} else if (argv[i][0] == '-' || a->domain != NULL) {
 			return admin_fail(ADMIN_EXIT_USAGE, "domain dkim: unexpected '%s' (usage: "
-					  "pillarbox domain dkim DOMAIN [--new [--selector S] "
-					  "[--algorithm rsa-2048|ed25519] | --delete])",
-					  admin_arg(argv[i]));
+					  DKIM_USAGE ")", admin_arg(argv[i]));
 		} else {
 			a->domain = argv[i];
 		}
 	}
 	if (a->domain == NULL)
 		return admin_fail(ADMIN_EXIT_USAGE, "domain dkim needs a DOMAIN");
-	if (a->new_key && a->delete)
-		return admin_fail(ADMIN_EXIT_USAGE, "domain dkim: give --new or --delete, not both");
+	if (a->new_key && a->activate)
+		return admin_fail(ADMIN_EXIT_USAGE, "domain dkim: --new and --activate are two "
+				  "steps: publish the new key's record between them");
+	if ((int)a->new_key + (int)a->activate + (int)a->delete > 1)
+		return admin_fail(ADMIN_EXIT_USAGE, "domain dkim: give one of --new, --activate "
+				  "and --delete");
 	if (!a->new_key && (a->selector != NULL || a->algorithm != NULL))
 		return admin_fail(ADMIN_EXIT_USAGE, "domain dkim: --selector and --algorithm go "
 				  "with --new");
+	if (a->pending && !a->delete)
+		return admin_fail(ADMIN_EXIT_USAGE, "domain dkim: --pending goes with --delete");
 	return ADMIN_EXIT_OK;
 }
 
 /* "pbYYYYMM" (a new key a month at most is the common case), or with the
- * day and time when the current key has that name already: a new key never
- * takes the name of the one still in DNS for mail on its way. */
-static void selector_default(const char *current, char out[STORE_DKIM_SELECTOR_MAX + 1])
+ * day and time when a key of the domain has that name already: a new key
+ * never takes the name of one whose record is published. */
+static void selector_default(const struct store_dkim_keys *keys,
+			     char out[STORE_DKIM_SELECTOR_MAX + 1])
 {
 	time_t now = time(NULL);
 	struct tm tm;
 
 	gmtime_r(&now, &tm);
 	strftime(out, STORE_DKIM_SELECTOR_MAX + 1, "pb%Y%m", &tm);
-	if (strcmp(out, current) == 0)
+	if ((keys->has_active && strcmp(out, keys->active.selector) == 0) ||
+	    (keys->has_pending && strcmp(out, keys->pending.selector) == 0))
 		strftime(out, STORE_DKIM_SELECTOR_MAX + 1, "pb%Y%m%d%H%M%S", &tm);
 }
 
-static int dkim_new(struct admin *admin, const struct dkim_args *a, const char *domain,
-		    struct store_dkim *key, bool had)
+/* What to do with a pending key's record. */
+static void dkim_next_step(const char *domain, const char *selector)
 {
-	char old[STORE_DKIM_SELECTOR_MAX + 1];
+	admin_say("publish this record, wait for it to be visible (e.g. dig TXT "
+		  "%s._domainkey.%s), then run: pillarbox domain dkim %s --activate", selector,
+		  domain, domain);
+}
+
+static int dkim_new(struct admin *admin, const struct dkim_args *a, const char *domain,
+		    const struct store_dkim_keys *keys)
+{
+	struct store_dkim *key = malloc(sizeof(*key));
 	const char *error = NULL;
 	unsigned bits = DKIM_RSA_BITS_DEFAULT;
 	char *pem = NULL;
 	size_t len = 0;
-	int r;
+	int r, code;
 
-	snprintf(old, sizeof(old), "%s", had ? key->selector : "");
+	if (key == NULL)
+		return admin_fail(ADMIN_EXIT_TEMPFAIL, "out of memory");
+	memset(key, 0, sizeof(*key));
 	key->alg = DKIM_ALG_RSA;
-	if (a->algorithm != NULL && alg_parse(a->algorithm, &key->alg, &bits) < 0)
-		return admin_fail(ADMIN_EXIT_USAGE, "domain dkim: unknown algorithm '%s' (rsa-%d "
-				  "to rsa-%d, or ed25519; rsa-2048 by default)", admin_arg(a->algorithm),
-				  DKIM_RSA_BITS_MIN, DKIM_RSA_BITS_MAX);
+	if (a->algorithm != NULL && alg_parse(a->algorithm, &key->alg, &bits) < 0) {
+		code = admin_fail(ADMIN_EXIT_USAGE, "domain dkim: unknown algorithm '%s' (rsa-%d "
+				  "to rsa-%d, or ed25519; rsa-2048 by default)",
+				  admin_arg(a->algorithm), DKIM_RSA_BITS_MIN, DKIM_RSA_BITS_MAX);
+		goto out;
+	}
 	if (a->selector != NULL) {
-		if (!store_dkim_selector_valid(a->selector))
-			return admin_fail(ADMIN_EXIT_DATAERR, "invalid DKIM selector '%s': one DNS "
+		if (!store_dkim_selector_valid(a->selector)) {
+			code = admin_fail(ADMIN_EXIT_DATAERR, "invalid DKIM selector '%s': one DNS "
 					  "label of lowercase letters, digits and inner '-'",
 					  admin_arg(a->selector));
+			goto out;
+		}
 		snprintf(key->selector, sizeof(key->selector), "%s", a->selector);
 	} else {
-		selector_default(old, key->selector);
+		selector_default(keys, key->selector);
 	}
-	if (dkim_key_generate(key->alg, bits, &pem, &len, &error) < 0)
-		return admin_fail(ADMIN_EXIT_TEMPFAIL, "%s: %s", domain, error);
+	if (dkim_key_generate(key->alg, bits, &pem, &len, &error) < 0) {
+		code = admin_fail(ADMIN_EXIT_TEMPFAIL, "%s: %s", domain, error);
+		goto out;
+	}
 	if (len > DKIM_KEY_PEM_MAX) {
 		password_wipe(pem, len);
 		free(pem);
-		return admin_fail(ADMIN_EXIT_DATAERR, "%s: the new key is too large", domain);
+		code = admin_fail(ADMIN_EXIT_DATAERR, "%s: the new key is too large", domain);
+		goto out;
 	}
 	memcpy(key->pem, pem, len + 1);
 	key->pem_len = len;
 	key->created = (int64_t)time(NULL);
 	password_wipe(pem, len);
 	free(pem);
-	r = store_dkim_set(admin->store, domain, key, &error);
-	if (r <= 0)
-		return admin_store_fail(r, ADMIN_EXIT_DATAERR, domain, error);
-	admin_say("%s: new DKIM key, selector %s (%s); mail is signed with it from now on: "
-		  "publish this record%s%s%s", domain, key->selector, dkim_alg_sig_name(key->alg),
-		  had ? " (keep the one of selector " : "", had ? old : "",
-		  had ? " until the mail it signed has arrived, a few days)" : "");
-	return dkim_record_print(domain, key);
+	r = store_dkim_pending_set(admin->store, domain, key, &error);
+	if (r <= 0) {
+		code = admin_store_fail(r, ADMIN_EXIT_DATAERR, domain, error);
+		goto out;
+	}
+	admin_say("%s: new DKIM key, selector %s (%s), pending: nothing is signed with it yet%s%s%s",
+		  domain, key->selector, dkim_alg_sig_name(key->alg),
+		  keys->has_active ? "; mail goes on being signed with selector " : "",
+		  keys->has_active ? keys->active.selector : "",
+		  keys->has_active ? " until then" : " (mail goes unsigned until then)");
+	if (keys->has_pending && strcmp(keys->pending.selector, key->selector) != 0)
+		admin_say("it replaces the pending key of selector %s, whose record is no longer "
+			  "needed", keys->pending.selector);
+	dkim_next_step(domain, key->selector);
+	code = dkim_record_print(domain, key);
+out:
+	password_wipe(key, sizeof(*key));
+	free(key);
+	return code;
+}
+
+static int dkim_activate(struct admin *admin, const char *domain)
+{
+	struct store_dkim *old = malloc(sizeof(*old));
+	struct store_dkim_keys *keys = malloc(sizeof(*keys));
+	const char *error = NULL;
+	int r, code = ADMIN_EXIT_OK;
+
+	if (old == NULL || keys == NULL) {
+		free(old);
+		free(keys);
+		return admin_fail(ADMIN_EXIT_TEMPFAIL, "out of memory");
+	}
+	r = store_dkim_activate(admin->store, domain, old, &error);
+	if (r <= 0) {
+		code = admin_store_fail(r, ADMIN_EXIT_DATAERR, domain, error);
+		if (r == 0 && store_domain_is_local(admin->store, domain, &error) == 1)
+			admin_say("make one with: pillarbox domain dkim %s --new, publish its "
+				  "record, then --activate", domain);
+	} else {
+		r = store_dkim_keys_get(admin->store, domain, keys, &error);
+		admin_say("%s: mail is signed with selector %s from now on", domain,
+			  r == 1 && keys->has_active ? keys->active.selector : "(unknown)");
+		if (old->selector[0] != '\0')
+			admin_say("the key of selector %s is forgotten: its record "
+				  "%s._domainkey.%s may be removed after a few days, once the mail "
+				  "it signed has arrived", old->selector, old->selector, domain);
+	}
+	password_wipe(old, sizeof(*old));
+	password_wipe(keys, sizeof(*keys));
+	free(old);
+	free(keys);
+	return code;
+}
+
+/* Both keys with their states and records. */
+static int dkim_show(const char *domain, const struct store_dkim_keys *keys)
+{
+	const struct store_dkim *k[2] = { keys->has_active ? &keys->active : NULL,
+					   keys->has_pending ? &keys->pending : NULL };
+	int code = ADMIN_EXIT_OK;
+
+	for (int i = 0; i < 2; i++) {
+		char when[32];
+		struct tm tm;
+		time_t t;
+
+		if (k[i] == NULL)
+			continue;
+		t = (time_t)k[i]->created;
+		strftime(when, sizeof(when), "%Y-%m-%d", gmtime_r(&t, &tm));
+		if (i == 0)
+			admin_say("%s signs with selector %s (%s, made %s), active: keep this record "
+				  "published", domain, k[i]->selector, dkim_alg_sig_name(k[i]->alg),
+				  when);
+		else
+			admin_say("%s has a pending key, selector %s (%s, made %s), not used yet: %s",
+				  domain, k[i]->selector, dkim_alg_sig_name(k[i]->alg), when,
+				  "publish its record, then --activate it");
+		int r = dkim_record_print(domain, k[i]);
+
+		if (r != ADMIN_EXIT_OK)
+			code = r;
+	}
+	if (!keys->has_active)
+		admin_say("mail from %s is not signed until the pending key is activated: "
+			  "pillarbox domain dkim %s --activate", domain, domain);
+	return code;
 }
 
 int domain_cmd_dkim(struct admin *admin, int argc, char **argv)
 {
-	char domain[STORE_DOMAIN_MAX + 1], when[32];
+	char domain[STORE_DOMAIN_MAX + 1];
 	struct dkim_args a;
-	struct store_dkim *key;
+	struct store_dkim_keys *keys;
 	const char *error = NULL;
 	int code = dkim_args_parse(argc, argv, &a), r;
 
@@ -183,33 +300,43 @@ int domain_cmd_dkim(struct admin *admin, int argc, char **argv)
 		return admin_fail(r < 0 ? ADMIN_EXIT_TEMPFAIL : ADMIN_EXIT_DATAERR, "%s: %s",
 				  admin_arg(a.domain), error);
 	if (a.delete) {
-		r = store_dkim_del(admin->store, domain, &error);
+		r = store_dkim_del(admin->store, domain, a.pending, &error);
 		if (r <= 0)
 			return admin_store_fail(r, ADMIN_EXIT_DATAERR, domain, error);
-		admin_say("%s: DKIM key deleted; mail from %s is no longer signed (its DNS record "
-			  "may go once the mail it signed has arrived)", domain, domain);
+		if (a.pending)
+			admin_say("%s: pending DKIM key deleted (its record is no longer needed)",
+				  domain);
+		else
+			admin_say("%s: DKIM keys deleted; mail from %s is no longer signed (the "
+				  "active key's record may go once the mail it signed has arrived)",
+				  domain, domain);
 		return ADMIN_EXIT_OK;
 	}
-	if ((key = malloc(sizeof(*key))) == NULL)
+	if (a.activate)
+		return dkim_activate(admin, domain);
+	r = store_domain_is_local(admin->store, domain, &error);
+	if (r <= 0)
+		return admin_store_fail(r, ADMIN_EXIT_DATAERR, domain,
+					r == 0 ? "not a local domain" : error);
+	if ((keys = malloc(sizeof(*keys))) == NULL)
 		return admin_fail(ADMIN_EXIT_TEMPFAIL, "out of memory");
-	r = store_dkim_get(admin->store, domain, key, &error);
-	if (r < 0 || (r == 0 && !a.new_key)) {
+	r = store_dkim_keys_get(admin->store, domain, keys, &error);
+	if (r == 0 && a.new_key) {
+		/* the domain's first key */
+		keys->has_active = keys->has_pending = false;
+		r = 1;
+	}
+	if (r <= 0) {
 		code = admin_store_fail(r, ADMIN_EXIT_DATAERR, domain, error);
 		if (r == 0)
 			admin_say("make one with: pillarbox domain dkim %s --new", domain);
 	} else if (a.new_key) {
-		code = dkim_new(admin, &a, domain, key, r == 1);
+		code = dkim_new(admin, &a, domain, keys);
 	} else {
-		time_t t = (time_t)key->created;
-		struct tm tm;
-
-		strftime(when, sizeof(when), "%Y-%m-%d", gmtime_r(&t, &tm));
-		admin_say("%s signs with selector %s (%s, made %s): publish this record",
-			  domain, key->selector, dkim_alg_sig_name(key->alg), when);
-		code = dkim_record_print(domain, key);
+		code = dkim_show(domain, keys);
 	}
-	password_wipe(key, sizeof(*key));
-	free(key);
+	password_wipe(keys, sizeof(*keys));
+	free(keys);
 	return code;
 }
 
@@ -245,7 +372,7 @@ int domain_cmd_dns(struct admin *admin, int argc, char **argv)
 	const char *host = config->public_hostname != NULL ? config->public_hostname
 							   : config->hostname;
 	char domain[STORE_DOMAIN_MAX + 1];
-	struct store_dkim *key;
+	struct store_dkim_keys *keys;
 	const char *error = NULL;
 	int r, code = ADMIN_EXIT_OK;
 
@@ -258,7 +385,7 @@ int domain_cmd_dns(struct admin *admin, int argc, char **argv)
 	if (r <= 0)
 		return admin_store_fail(r, ADMIN_EXIT_DATAERR, domain,
 					r == 0 ? "not a local domain" : error);
-	if ((key = malloc(sizeof(*key))) == NULL)
+	if ((keys = malloc(sizeof(*keys))) == NULL)
 		return admin_fail(ADMIN_EXIT_TEMPFAIL, "out of memory");
 	admin_say("the DNS records of %s (mail host %s): MX, SPF, DKIM, a DMARC starting "
 		  "point, and client set-up", domain, host);
@@ -266,14 +393,26 @@ int domain_cmd_dns(struct admin *admin, int argc, char **argv)
 	/* SPF (RFC 7208): the MX hosts send the domain's mail. */
 	printf("%s.", domain);
 	txt_print("v=spf1 mx -all");
-	r = store_dkim_get(admin->store, domain, key, &error);
-	if (r < 0)
+	r = store_dkim_keys_get(admin->store, domain, keys, &error);
+	if (r < 0) {
 		code = admin_store_fail(r, 0, domain, error);
-	else if (r == 1)
-		code = dkim_record_print(domain, key);
-	else
+	} else if (r == 1) {
+		/* the active key's record, then the pending one's (to publish
+		 * before --activate) */
+		if (keys->has_active)
+			code = dkim_record_print(domain, &keys->active);
+		if (keys->has_pending) {
+			admin_say("%s: the DKIM key of selector %s is pending: publish its record, "
+				  "then pillarbox domain dkim %s --activate", domain,
+				  keys->pending.selector, domain);
+			r = dkim_record_print(domain, &keys->pending);
+			if (r != ADMIN_EXIT_OK)
+				code = r;
+		}
+	} else {
 		admin_say("%s has no DKIM key (no record for it): pillarbox domain dkim %s --new",
 			  domain, domain);
+	}
 	/* DMARC (RFC 7489): p=none only reports; tighten once reports are clean. */
 	printf("_dmarc.%s.", domain);
 	char dmarc[STORE_DOMAIN_MAX + 64];
@@ -286,7 +425,7 @@ int domain_cmd_dns(struct admin *admin, int argc, char **argv)
 	printf("autodiscover.%s. IN CNAME %s.\n", domain, host);
 	printf("_autodiscover._tcp.%s. IN SRV 0 1 443 %s.\n", domain, host);
 	srv_print(config, domain, host);
-	password_wipe(key, sizeof(*key));
-	free(key);
+	password_wipe(keys, sizeof(*keys));
+	free(keys);
 	return code;
 }

@@ -133,9 +133,12 @@ static const struct admin_verb domain_verbs[] = {
 	{ "migrate", "DOMAIN", "move DOMAIN, stored in U-labels by a version before IDNA "
 	  "('store check' names it), to its A-labels with its users and aliases",
 	  1, 1, ADMIN_STORE_OPEN, false, NULL, NULL, domain_cmd_migrate },
-	{ "dkim", "DOMAIN [--new [--selector S] [--algorithm rsa-2048|ed25519] | --delete]",
-	  "DOMAIN's DKIM key: its DNS record; --new makes a key (rsa-2048, selector "
-	  "pbYYYYMM by default) that replaces the old one; --delete stops signing",
+	{ "dkim", "DOMAIN [--new [--selector S] [--algorithm rsa-2048|ed25519] | --activate | "
+	  "--delete [--pending]]",
+	  "DOMAIN's DKIM keys, active and pending, with their DNS records; --new makes a "
+	  "pending key (rsa-2048, selector pbYYYYMM by default) that signs nothing until "
+	  "--activate, run once its record is published, makes it the signing key; "
+	  "--delete stops signing (--pending: drops the pending key only)",
 	  1, 6, ADMIN_STORE_OPEN, true, NULL, NULL, domain_cmd_dkim },
 	{ "dns", "DOMAIN", "the DNS records DOMAIN's owner publishes: MX, SPF, DKIM, DMARC, "
 	  "autoconfig/autodiscover and SRV",
@@ -148,7 +151,9 @@ const struct admin_noun admin_noun_domain = {
 	"A domain's postmaster@ and abuse@ go to its own alias, user or\n"
 	"catch-all, else to the address of postmaster = in pillarbox.conf (RFC 5321 4.5.1).\n"
 	"bob+tag@DOMAIN reaches whom bob@DOMAIN reaches (recipient_delimiter = +).\n"
-	"Mail a logged-in user sends From: a domain with a DKIM key is signed by the\n"
-	"relay with it (RFC 6376); deleting the domain deletes its key.",
+	"Mail a logged-in user sends From: a domain with an active DKIM key is signed\n"
+	"by the relay with it (RFC 6376). A new key is pending (it signs nothing) until\n"
+	"its DNS record is published and 'domain dkim DOMAIN --activate' is run;\n"
+	"deleting the domain deletes its keys.",
 	domain_verbs, sizeof(domain_verbs) / sizeof(domain_verbs[0]),
 };

@@ -1,8 +1,9 @@
 /* DKIM-signing a queued message before it leaves (relay.h): which key may
  * sign it, and the bytes the signature covers.
  *
- * The key is the one of the domain the sender proved to speak for
- * (outq_entry.dkim_domain, set only for authenticated senders and the
+ * The key is the active one (store_dkim_get: a pending key, whose record
+ * may not be published yet, never signs) of the domain the sender proved to
+ * speak for (outq_entry.dkim_domain, set only for authenticated senders and the
  * relay's own DSNs), used only when the From: address is in that domain or
  * below it (DMARC's relaxed alignment: a DSN from MAILER-DAEMON@mail.
  * example.com is signed by example.com). So a local domain's key never

@@ -7,7 +7,7 @@
  *                    -> u8 1, u32 domain_id, u32 users, u32 aliases
  *                       (users / alias pairs whose source is in the domain: a
  *                       domain is deleted only at 0/0, checked in O(1))
- *                    domain NUL "dkim" -> the domain's DKIM key (dkim.h, dkim.c)
+ *                    domain NUL "dkim" -> the domain's DKIM keys, active and pending (dkim.h, dkim.c)
  *  DBI_USERS         u32 user_id
  *                    -> u8 1, u32 domain_id, str address (local part as
  *                       created, domain lowercased), str hash, u64 quota_bytes,
@@ -107,11 +107,12 @@ int domain_put_txn(struct store *store, DB_TXN *txn, const char *domain,
 /* ---- a domain's DKIM key (dkim.c): domains.db key domain + DKIM_KEY_SUFFIX ---- */
 #define DKIM_KEY_SUFFIX "\0dkim"
 #define DKIM_KEY_SUFFIX_LEN 5
-struct store_dkim;
-/* Deletes the domain's key inside txn (domain deletion): 1, 0 none, < 0. */
+struct store_dkim_keys;
+/* Deletes the domain's keys inside txn (domain deletion): 1, 0 none, < 0. */
 int dkim_domain_del_txn(struct store *store, DB_TXN *txn, const char *domain);
-/* A key record's value: 1 decoded, 0 damaged or of an unknown version. */
-int dkim_rec_decode(const void *val, size_t len, struct store_dkim *key_r);
+/* A key record's value (version 1 or 2, dkim.h): 1 decoded, 0 damaged or
+ * of an unknown version. */
+int dkim_rec_decode(const void *val, size_t len, struct store_dkim_keys *keys_r);
 
 /* ---- a domain stored in U-labels before IDNA, moved to its A-labels ---- */
 typedef char account_key[STORE_ADDRESS_MAX + 1];

@@ -642,12 +642,13 @@ static void check_domain_legacy(struct check *c, const char *name)
 			"to A-labels: %s", name, why != NULL ? why : "not a valid domain name");
 }
 
-/* A domain's DKIM key (dkim.h): it sorts right after its domain, which
- * must be the last one collected, and must decode. */
+/* A domain's DKIM keys (dkim.h): the record sorts right after its domain,
+ * which must be the last one collected, and must decode (version 1 or 2);
+ * an active and a pending key never share a selector. */
 static int walk_domain_dkim(struct check *c, const uint8_t *key, size_t keylen, size_t namelen,
 			    const uint8_t *val, size_t vallen)
 {
-	struct store_dkim *k;
+	struct store_dkim_keys *k;
 	const struct check_domain *last = c->ndomains > 0 ? &c->domains[c->ndomains - 1] : NULL;
 
 	if (keylen != namelen + DKIM_KEY_SUFFIX_LEN ||
@@ -664,6 +665,10 @@ static int walk_domain_dkim(struct check *c, const uint8_t *key, size_t keylen, 
 	if (dkim_rec_decode(val, vallen, k) != 1)
 		problem(c, "domains.db: the DKIM key of %.*s is damaged or of an unknown version",
 			(int)namelen, (const char *)key);
+	else if (k->has_active && k->has_pending &&
+		 strcmp(k->active.selector, k->pending.selector) == 0)
+		problem(c, "domains.db: the active and pending DKIM keys of %.*s share the "
+			"selector %s", (int)namelen, (const char *)key, k->active.selector);
 	password_wipe(k, sizeof(*k));
 	free(k);
 	return 0;

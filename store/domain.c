@@ -114,7 +114,7 @@ static int domain_del_txn(struct store *store, DB_TXN *txn, void *ctx)
 			  rec.users + rec.aliases == 1 ? "it" : "them");
 		return 0;
 	}
-	/* Its DKIM key goes with it: nobody may sign for a domain we lost. */
+	/* Its DKIM keys go with it: nobody may sign for a domain we lost. */
 	if ((r = dkim_domain_del_txn(store, txn, c->name)) < 0)
 		return r;
 	r = store_del(store, DBI_DOMAINS, txn, c->name, strlen(c->name));

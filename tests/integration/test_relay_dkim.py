@@ -1,17 +1,23 @@
 #!/usr/bin/env python3
 """DKIM signing by the relay (RFC 6376, RFC 8463), checked by a real
 verifier: python3-dkim (Debian's dkimpy) with the TXT record that
-`pillarbox domain dkim` printed as its DNS, so no DNS is used.
+`pillarbox domain dkim` printed as its DNS, so no DNS is used. A new key
+is pending and signs nothing until `--activate`; during a rotation the
+active key signs until then.
 
 Scripted MX hosts through dnsmasq: far.test (127.0.0.9) takes everything,
 bad.test (127.0.0.10) refuses every recipient. example.com (127.0.0.2) has
 bob, a submission smtpd, an MX smtpd and the webmail (pillarbox-webmaild).
 
   - without a key: sent unsigned, the log says why;
+  - a new key is pending: sent unsigned, the log says the key is not
+    active; after --activate:
   - rsa-2048: a folded Subject, 8-bit UTF-8 (BODY=8BITMIME), trailing
     whitespace, a line starting with a dot, a 1,200-octet line the relay
     breaks, a quoted-printable part: each verifies as received;
-  - ed25519 (a new key replaces the first): verifies;
+  - a rotation to ed25519: while the new key is pending the rsa key signs
+    (verified with the rsa record alone); after --activate ed25519 signs
+    with the new selector and verifies, and the rsa record no longer does;
   - From: another domain than the sender's: unsigned;
   - mail that arrived at the MX From: bob@example.com and is forwarded by
     an alias: unsigned (nobody authenticated);
@@ -158,17 +164,30 @@ def main():
         check("dkim=none: example.com has no DKIM key" in com.log_text(),
               "the log says why it was not signed")
 
-        # -- rsa-2048
-        out = com.pillarbox("domain", "dkim", "example.com", "--new").stdout.decode()
+        # -- rsa-2048: pending (its record not published yet) until --activate
+        r = com.pillarbox("domain", "dkim", "example.com", "--new")
+        out = r.stdout.decode()
         rsa = txt_record(out)
         check(rsa[0].startswith("pb") and rsa[1].startswith("v=DKIM1; k=rsa; p=MII"),
               "domain dkim --new printed an rsa record (%s)" % rsa[0])
+        check("pending: nothing is signed with it yet" in r.stderr.decode() and
+              "--activate" in r.stderr.decode(), "--new says the key is pending, and the next step")
         shown = txt_record(com.pillarbox("domain", "dkim", "example.com").stdout.decode())
         check(shown == rsa, "domain dkim shows the same record")
         dns = com.pillarbox("domain", "dns", "example.com").stdout.decode()
         check(rsa[0] in dns and "v=spf1 mx -all" in dns and "_dmarc.example.com." in dns and
               "IN MX 10 mail.example.com." in dns and "_submission._tcp.example.com." in dns,
-              "domain dns lists MX, SPF, DKIM, DMARC and SRV records")
+              "domain dns lists MX, SPF, DKIM (the pending key), DMARC and SRV records")
+        n = len(far.messages)
+        s.submit([FAR], message("pending key", b"x\r\n"))
+        run_relay(com)
+        got = last(far, n)
+        check(b"DKIM-Signature" not in got, "a pending key signs nothing")
+        check("dkim=none: example.com has no active DKIM key" in com.log_text(),
+              "the log says the key is not active")
+        r = com.pillarbox("domain", "dkim", "example.com", "--activate")
+        check(("mail is signed with selector %s from now on" % rsa[0].split(".")[0])
+              in r.stderr.decode(), "--activate names the selector that signs")
 
         body = ("Gr\u00fc\u00dfe aus K\u00f6ln \t  with   spaces   \r\n"
                 ".a line starting with a dot\r\n"
@@ -242,20 +261,39 @@ def main():
               tags["d"] == "example.com", "the DSN to carol is signed by example.com")
         check(verify(got, [rsa]), "DSN: dkimpy verifies")
 
-        # -- ed25519 replaces rsa
+        # -- a rotation to ed25519: rsa signs until --activate
         out = com.pillarbox("domain", "dkim", "example.com", "--new", "--algorithm", "ed25519",
                             "--selector", "ed2026").stdout.decode()
         ed = txt_record(out)
         check(ed[0] == "ed2026._domainkey.example.com." and "k=ed25519" in ed[1] and
               len(base64.b64decode(ed[1].split("p=")[1])) == 32,
               "an ed25519 record with the raw 32-byte key")
+        shown = com.pillarbox("domain", "dkim", "example.com").stdout.decode()
+        dns = com.pillarbox("domain", "dns", "example.com").stdout.decode()
+        check(rsa[0] in shown and ed[0] in shown and rsa[0] in dns and ed[0] in dns,
+              "domain dkim and domain dns show the active and the pending record")
+        n = len(far.messages)
+        s.submit([FAR], message("rotation pending", b"x\r\n"))
+        run_relay(com)
+        got = last(far, n)
+        tags = sig_tags(got)
+        check(tags is not None and tags["a"] == "rsa-sha256" and
+              tags["s"] + "._domainkey.example.com." == rsa[0],
+              "while the new key is pending, the published rsa key signs")
+        check(verify(got, [rsa]), "pending rotation: dkimpy verifies with the rsa record alone")
+        r = com.pillarbox("domain", "dkim", "example.com", "--activate")
+        check("mail is signed with selector ed2026 from now on" in r.stderr.decode() and
+              ("the key of selector %s is forgotten" % rsa[0].split(".")[0]) in r.stderr.decode(),
+              "--activate names the new selector and the record that may go")
         n = len(far.messages)
         s.submit([FAR], message("ed25519", "\u00e9t\u00e9\r\n".encode()),
                  mail_options=["BODY=8BITMIME"])
         run_relay(com)
         got = last(far, n)
-        check(sig_tags(got)["a"] == "ed25519-sha256", "signed ed25519-sha256")
+        check(sig_tags(got)["a"] == "ed25519-sha256" and sig_tags(got)["s"] == "ed2026",
+              "after --activate: signed ed25519-sha256, s=ed2026")
         check(verify(got, [ed]), "ed25519: dkimpy verifies")
+        check(not verify(got, [rsa]), "and the old rsa record alone does not verify it")
 
         # -- the webmail's send
         n = len(far.messages)

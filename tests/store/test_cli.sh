@@ -2,7 +2,8 @@
 # End-to-end test of the admin CLI `pillarbox` on a fresh store: help and
 # usage errors, store init (as root: the directory made for the store user),
 # domains, users (passwords from stdin), aliases, deliver + mailbox list,
-# quota, exit codes, check/stats/maintain/backup/restore.
+# quota, exit codes, check/stats/maintain/backup/restore, DKIM keys (a
+# pending key, --activate, --delete [--pending], carried by backup/restore).
 # Needs $top_builddir (set by `make check`). As root it runs the store as user
 # `pillarbox` (created here if missing, as quickstart does).
 set -u
@@ -369,6 +370,68 @@ expect_grep "domain migrate says where" "^pillarbox: domain $U moved to $A with 
 check "store check after the migration" 0 pb store check
 check "the moved user's mail" 0 pb mailbox list "sam@$U"
 expect_grep "the moved user has the message" "^INBOX${TAB}1${TAB}" "$out"
+
+# ---- DKIM keys: a new key is pending (its record published first), then
+# --activate makes it sign; the old record is named for removal.
+D=other.test
+check "domain dkim without a key" 65 pb domain dkim $D
+expect_grep "it says there is none" "^pillarbox: $D has no DKIM key\$" "$err"
+check "domain dkim of a domain not local" 65 pb domain dkim nowhere.test --new
+expect_grep "not local" "not a local domain" "$err"
+check "--new --activate is refused: publish in between" 64 pb domain dkim $D --new --activate
+check "--pending without --delete" 64 pb domain dkim $D --pending
+check "--activate and --delete" 64 pb domain dkim $D --activate --delete
+check "--activate without a key" 65 pb domain dkim $D --activate
+check "the first key" 0 pb domain dkim $D --new --algorithm ed25519 --selector s1
+expect_grep "the first key is pending" "selector s1 (ed25519-sha256), pending: nothing is signed with it yet (mail goes unsigned until then)" "$err"
+expect_grep "--new says how to publish and check" \
+	"publish this record, wait for it to be visible (e.g. dig TXT s1._domainkey.$D), then run: pillarbox domain dkim $D --activate\$" "$err"
+expect_grep "--new prints the record" "^s1._domainkey.$D. IN TXT \"v=DKIM1; k=ed25519; p=" "$out"
+check "domain dkim shows the pending key" 0 pb domain dkim $D
+expect_grep "shown as pending" "^pillarbox: $D has a pending key, selector s1 " "$err"
+expect_grep "and unsigned until --activate" "^pillarbox: mail from $D is not signed until the pending key is activated" "$err"
+expect_grep "with its record" "^s1._domainkey.$D. IN TXT" "$out"
+check "--activate" 0 pb domain dkim $D --activate
+expect_grep "--activate says which selector signs" "^pillarbox: $D: mail is signed with selector s1 from now on\$" "$err"
+check "--activate again: nothing pending" 65 pb domain dkim $D --activate
+expect_grep "nothing pending" "^pillarbox: $D has no pending DKIM key\$" "$err"
+check "--new with the active key's selector" 65 pb domain dkim $D --new --algorithm ed25519 --selector s1
+expect_grep "refused: its record stays published" "selector s1 is the active DKIM key's" "$err"
+check "a rotation: the new key" 0 pb domain dkim $D --new --algorithm ed25519 --selector s2
+expect_grep "the active key goes on signing" "pending: nothing is signed with it yet; mail goes on being signed with selector s1 until then" "$err"
+check "domain dkim shows both" 0 pb domain dkim $D
+expect_grep "the active key" "^pillarbox: $D signs with selector s1 (ed25519-sha256, made [0-9-]*), active" "$err"
+expect_grep "the pending key" "^pillarbox: $D has a pending key, selector s2 " "$err"
+expect_grep "the active record" "^s1._domainkey.$D. IN TXT" "$out"
+expect_grep "the pending record" "^s2._domainkey.$D. IN TXT" "$out"
+check "domain dns" 0 pb domain dns $D
+expect_grep "domain dns: the active record" "^s1._domainkey.$D. IN TXT" "$out"
+expect_grep "domain dns: the pending record" "^s2._domainkey.$D. IN TXT" "$out"
+expect_grep "domain dns: the pending one named" "the DKIM key of selector s2 is pending" "$err"
+check "store check with two keys" 0 pb store check
+check "store backup with two keys" 0 pb store backup "$T/backup/dkim"
+sed "s|^store = .*|store = $T/restored-dkim|" "$conf" >"$T/restored-dkim.conf"
+chmod 644 "$T/restored-dkim.conf"
+check "store restore with two keys" 0 "$PB" --config "$T/restored-dkim.conf" store restore "$T/backup/dkim"
+check "the restored store has both" 0 "$PB" --config "$T/restored-dkim.conf" domain dkim $D
+expect_grep "restored: the active record" "^s1._domainkey.$D. IN TXT" "$out"
+expect_grep "restored: the pending record" "^s2._domainkey.$D. IN TXT" "$out"
+check "another --new replaces the pending key" 0 pb domain dkim $D --new --algorithm ed25519 --selector s3
+expect_grep "it names the replaced one" "replaces the pending key of selector s2, whose record is no longer needed" "$err"
+check "--delete --pending" 0 pb domain dkim $D --delete --pending
+check "domain dkim after --delete --pending" 0 pb domain dkim $D
+expect_grep "the active key is kept" "^s1._domainkey.$D. IN TXT" "$out"
+if printf '%s\n' "$out" | grep -q "^s3\."; then not_ok "the pending key is gone"; else ok "the pending key is gone"; fi
+check "--delete --pending with none" 65 pb domain dkim $D --delete --pending
+check "the next key" 0 pb domain dkim $D --new --algorithm ed25519 --selector s4
+check "--activate of the next key" 0 pb domain dkim $D --activate
+expect_grep "the new selector signs" "^pillarbox: $D: mail is signed with selector s4 from now on\$" "$err"
+expect_grep "the old record may go" "the key of selector s1 is forgotten: its record s1._domainkey.$D may be removed after a few days" "$err"
+check "domain dkim after the rotation" 0 pb domain dkim $D
+expect_out "only the new record" "$(printf '%s\n' "$out" | grep '^s4\._domainkey')"
+check "--delete" 0 pb domain dkim $D --delete
+check "domain dkim after --delete" 65 pb domain dkim $D
+check "store check after the DKIM keys" 0 pb store check
 
 echo "1..$n"
 echo "$((n - failures)) passed, $failures failed"
