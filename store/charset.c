@@ -343,3 +343,19 @@ void charset_append_raw(struct mbuf *out, const void *in, size_t len)
 	if (!charset_append_iconv(out, "CP1252", in, len))
 		charset_append_unknown(out, in, len);
 }
+
+bool charset_utf8_text(const char *s, size_t len, bool multiline)
+{
+	if (!charset_utf8_valid(s, len))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == 0x7f || (ch < 0x20 && !(multiline && (ch == '\t' || ch == '\r' ||
+								 ch == '\n'))))
+			return false;
+		/* C1 controls: U+0080..U+009F are 0xC2 0x80..0x9F in UTF-8 */
+		if (ch == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] < 0xa0)
+			return false;
+	}
+	return true;
+}

@@ -53,6 +53,12 @@ size_t charset_utf8_text_char_len(const void *at, size_t n);
  * nothing above U+10FFFF). */
 bool charset_utf8_valid(const void *in, size_t len);
 
+/* true if `len` bytes are well-formed UTF-8 text a user typed for a
+ * header phrase (one line: no control at all) or, with multiline, a body
+ * (tab, CR and LF allowed); never DEL or a C1 control (U+0080..U+009F).
+ * For identity names and signatures, the out-of-office subject and text. */
+bool charset_utf8_text(const char *s, size_t len, bool multiline);
+
 /* Appends `len` bytes to `out`, replacing every ill-formed UTF-8 sequence by
  * U+FFFD (one per bad byte). */
 void charset_utf8_repair(struct mbuf *out, const void *in, size_t len);

@@ -282,24 +282,6 @@ fail:
 
 /* ----------------------------------------------------------------- saving */
 
-/* One line of UTF-8 (a header's phrase) or, with multiline, text whose only
- * controls are tab, CR and LF. */
-static bool text_ok(const char *s, size_t len, bool multiline)
-{
-	if (!charset_utf8_valid(s, len))
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch == 0x7f || (ch < 0x20 && !(multiline && (ch == '\t' || ch == '\r' ||
-								 ch == '\n'))))
-			return false;
-		/* C1 controls: U+0080..U+009F are 0xC2 0x80..0x9F in UTF-8 */
-		if (ch == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] < 0xa0)
-			return false;
-	}
-	return true;
-}
-
 struct set_ctx {
 	uint8_t key[IDENT_KEY_LEN];
 	const struct store_identity *id;
@@ -348,10 +330,10 @@ int store_identity_set(struct store *store, uint32_t user_id, const struct store
 	if (c.sig_len > STORE_SIGNATURE_MAX)
 		return refuse(store, error_r, "the signature is longer than "
 			      IDENT_STR(STORE_SIGNATURE_MAX) " bytes");
-	if (!text_ok(identity->name, c.name_len, false))
+	if (!charset_utf8_text(identity->name, c.name_len, false))
 		return refuse(store, error_r, "the name must be one line of text "
 			      "(no control characters, valid UTF-8)");
-	if (!text_ok(identity->signature, c.sig_len, true))
+	if (!charset_utf8_text(identity->signature, c.sig_len, true))
 		return refuse(store, error_r, "the signature must be text "
 			      "(no control characters, valid UTF-8)");
 	if (store_identities_get(store, user_id, &list, &n, error_r) < 0)

@@ -119,23 +119,6 @@ int store_vacation_get(struct store *store, uint32_t user_id, struct store_vacat
 
 /* ------------------------------------------------------------------ set */
 
-/* One line of UTF-8 or (multiline) text whose only controls are tab, CR
- * and LF; no C1 controls either (as identity.c's names and signatures). */
-static bool text_ok(const char *s, size_t len, bool multiline)
-{
-	if (!charset_utf8_valid(s, len))
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch == 0x7f || (ch < 0x20 && !(multiline && (ch == '\t' || ch == '\r' ||
-								 ch == '\n'))))
-			return false;
-		if (ch == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] < 0xa0)
-			return false;
-	}
-	return true;
-}
-
 struct set_ctx {
 	uint8_t key[VAC_KEY_LEN];
 	const struct store_vacation *v;
@@ -188,10 +171,10 @@ int store_vacation_set(struct store *store, uint32_t user_id, const struct store
 	if (tlen > STORE_VACATION_TEXT_MAX)
 		return refuse(store, error_r, "the text is longer than "
 			      VAC_STR(STORE_VACATION_TEXT_MAX) " bytes");
-	if (!text_ok(vacation->subject, slen, false))
+	if (!charset_utf8_text(vacation->subject, slen, false))
 		return refuse(store, error_r, "the subject must be one line of text "
 			      "(no control characters, valid UTF-8)");
-	if (!text_ok(vacation->text, tlen, true))
+	if (!charset_utf8_text(vacation->text, tlen, true))
 		return refuse(store, error_r, "the text must be text "
 			      "(no control characters, valid UTF-8)");
 	if (vacation->days < STORE_VACATION_DAYS_MIN || vacation->days > STORE_VACATION_DAYS_MAX)
