@@ -53,7 +53,7 @@ templatesdir = $(pkgdatadir)/templates
 dist_templates_DATA = templates/layout.html templates/login.html templates/list.html \
 	templates/msg.html templates/msgbody.html templates/print.html templates/frame.html \
 	templates/error.html templates/settings.html templates/folders.html \
-	templates/settings_nav.html templates/password.html templates/folders_manage.html \
+	templates/settings_nav.html templates/settings_head.html templates/password.html templates/folders_manage.html \
 	templates/quota.html \
 	templates/setup.html templates/vacation.html
 templatesstaticdir = $(pkgdatadir)/templates/static
