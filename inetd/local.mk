@@ -2,7 +2,7 @@
 noinst_LIBRARIES += inetd/libinetd.a
 inetd_libinetd_a_SOURCES = inetd/conn.c inetd/conn.h inetd/tls.c inetd/tls.h \
 	inetd/tls_sni.c inetd/tls_sni.h \
-	inetd/sasl.c inetd/sasl.h inetd/handler.c inetd/handler.h
+	inetd/sasl.c inetd/sasl.h inetd/handler.c inetd/handler.h inetd/dns.c inetd/dns.h
 inetd_libinetd_a_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS)
 
 # pop3d's session code is a library too, so that the fuzz harness drives the
@@ -16,9 +16,9 @@ inetd_pop3d_SOURCES = inetd/pop3d.c
 inetd_pop3d_LDADD = inetd/libpop3.a inetd/libinetd.a $(STORE_LIBS) $(GNUTLS_LIBS)
 
 check_PROGRAMS += tests/unit/test_conn tests/unit/test_sasl tests/unit/test_pop3_encoder \
-	tests/unit/test_tls_sni
+	tests/unit/test_tls_sni tests/unit/test_dns
 TESTS += tests/unit/test_conn tests/unit/test_sasl tests/unit/test_pop3_encoder \
-	tests/unit/test_tls_sni
+	tests/unit/test_tls_sni tests/unit/test_dns
 tests_unit_test_conn_SOURCES = tests/unit/test_conn.c
 tests_unit_test_conn_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_conn_LDADD = inetd/libinetd.a $(UNIT_LIBS) $(GNUTLS_LIBS)
@@ -31,6 +31,12 @@ tests_unit_test_sasl_LDADD = inetd/libinetd.a $(UNIT_LIBS) $(GNUTLS_LIBS)
 tests_unit_test_tls_sni_SOURCES = tests/unit/test_tls_sni.c
 tests_unit_test_tls_sni_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_tls_sni_LDADD = inetd/libinetd.a $(CMOCKA_LIBS)
+
+# The DNS answer parsers on hand-made packets (dns.h: the relay's MX and
+# address lookups, the MX's sender checks).
+tests_unit_test_dns_SOURCES = tests/unit/test_dns.c
+tests_unit_test_dns_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_dns_LDADD = inetd/libinetd.a $(UNIT_LIBS)
 
 tests_unit_test_pop3_encoder_SOURCES = tests/unit/test_pop3_encoder.c
 tests_unit_test_pop3_encoder_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)

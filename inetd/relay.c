@@ -160,7 +160,7 @@ int main(int argc, char **argv)
 		ret = 78;
 		goto out_config;
 	}
-	if (relay_resolver_new(config->resolver, rc.timeout < 5 ? rc.timeout : 5, &relay.resolver,
+	if (dns_resolver_new(config->resolver, rc.timeout < 5 ? rc.timeout : 5, &relay.resolver,
 			       &error) < 0) {
 		log_error("resolver %s: %s", config->resolver != NULL ? config->resolver : "(system)",
 			  error);
@@ -175,7 +175,7 @@ int main(int argc, char **argv)
 	ret = id != NULL ? run_one(&relay, id) : run_queue(&relay);
 	store_close(&relay.store);
 out_resolver:
-	relay_resolver_free(&relay.resolver);
+	dns_resolver_free(&relay.resolver);
 	tls_creds_free(&relay.tls_any);
 	tls_creds_free(&relay.tls_verify);
 out_config:

@@ -1,6 +1,6 @@
 /* The relay: the outbound queue runner (relay.c), its per-entry work
  * (relay_deliver.c), the network helpers it needs beyond conn.h
- * (relay_net.c), the SMTP client (relay_smtp.h), DNS (relay_dns.h), DSNs
+ * (relay_net.c), the SMTP client (relay_smtp.h), DNS (dns.h), DSNs
  * (relay_dsn.h) and its configuration (relay_config.h).
  *
  * One relay process handles one entry (--id) or every due entry
@@ -17,7 +17,7 @@
 
 #include "outq.h"
 #include "relay_config.h"
-#include "relay_dns.h"
+#include "dns.h"
 
 struct tls_creds;
 
@@ -50,7 +50,7 @@ struct relay {
 	const struct config *config;
 	struct relay_config *rc;
 	struct store *store;
-	struct relay_resolver *resolver;
+	struct dns_resolver *resolver;
 	struct tls_creds *tls_any;      /* STARTTLS without verification (may, encrypt) */
 	struct tls_creds *tls_verify;   /* with verification (verify) */
 	const char *tls_error;          /* why a set of credentials could not be made */
@@ -93,7 +93,7 @@ bool relay_deadline_expired(void);
 
 /* Connects to addr within `timeout` seconds (and the deadline). Returns
  * the socket (non-blocking, close-on-exec) or -1 with *error_r. */
-int relay_net_connect(const struct relay_addr *addr, unsigned timeout, const char **error_r);
+int relay_net_connect(const struct dns_addr *addr, unsigned timeout, const char **error_r);
 
 /* The TLS credentials for a policy, made on first use. NULL with
  * relay->tls_error when they cannot be made. */

@@ -6,7 +6,7 @@ store_libpillarbox_a_SOURCES += store/outq.h
 # The relay's parts are a library so the unit tests link exactly them.
 noinst_LIBRARIES += inetd/librelay.a
 inetd_librelay_a_SOURCES = inetd/relay.h inetd/relay_deliver.c inetd/relay_net.c \
-	inetd/relay_config.c inetd/relay_config.h inetd/relay_dns.c inetd/relay_dns.h \
+	inetd/relay_config.c inetd/relay_config.h \
 	inetd/relay_smtp.c inetd/relay_smtp.h inetd/relay_dsn.c inetd/relay_dsn.h \
 	inetd/relay_dkim.c inetd/dkim_canon.c inetd/dkim_canon.h inetd/dkim_sign.c inetd/dkim_sign.h
 inetd_librelay_a_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS)
@@ -15,9 +15,9 @@ pkglibexec_PROGRAMS += inetd/relay
 inetd_relay_SOURCES = inetd/relay.c
 inetd_relay_LDADD = inetd/librelay.a inetd/libinetd.a $(STORE_LIBS) $(GNUTLS_LIBS)
 
-check_PROGRAMS += tests/unit/test_relay_dsn tests/unit/test_relay_dns \
+check_PROGRAMS += tests/unit/test_relay_dsn \
 	tests/unit/test_relay_smtp tests/unit/test_relay_queue tests/unit/test_dkim_canon
-TESTS += tests/unit/test_relay_dsn tests/unit/test_relay_dns \
+TESTS += tests/unit/test_relay_dsn \
 	tests/unit/test_relay_smtp tests/unit/test_relay_queue tests/unit/test_dkim_canon
 
 # DKIM canonicalisation and field choice alone: no key, no network.
@@ -29,10 +29,6 @@ tests_unit_test_dkim_canon_LDADD = $(UNIT_LIBS)
 tests_unit_test_relay_dsn_SOURCES = tests/unit/test_relay_dsn.c
 tests_unit_test_relay_dsn_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_relay_dsn_LDADD = inetd/librelay.a $(UNIT_LIBS)
-
-tests_unit_test_relay_dns_SOURCES = tests/unit/test_relay_dns.c
-tests_unit_test_relay_dns_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_relay_dns_LDADD = inetd/librelay.a $(UNIT_LIBS)
 
 tests_unit_test_relay_smtp_SOURCES = tests/unit/test_relay_smtp.c
 tests_unit_test_relay_smtp_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)

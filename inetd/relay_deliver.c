@@ -214,13 +214,13 @@ temp:
 /* ------------------------------------------------------------- remote */
 
 struct hop {
-	char host[RELAY_HOST_MAX];
+	char host[DNS_HOST_MAX];
 	bool system;        /* resolved with getaddrinfo (route, relayhost) */
 };
 
 /* Addresses of a route or relayhost name: literals as they are, names
  * through the system resolver (/etc/hosts included). */
-static int hop_addrs_system(const char *host, uint16_t port, struct relay_addr *out, size_t max,
+static int hop_addrs_system(const char *host, uint16_t port, struct dns_addr *out, size_t max,
 			    size_t *n_r, const char **error_r)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
@@ -233,7 +233,7 @@ static int hop_addrs_system(const char *host, uint16_t port, struct relay_addr *
 	r = getaddrinfo(host, portstr, &hints, &res);
 	if (r != 0) {
 		*error_r = gai_strerror(r);
-		return r == EAI_NONAME ? RELAY_DNS_NXDOMAIN : RELAY_DNS_TEMPFAIL;
+		return r == EAI_NONAME ? DNS_NXDOMAIN : DNS_TEMPFAIL;
 	}
 	for (struct addrinfo *ai = res; ai != NULL && *n_r < max; ai = ai->ai_next) {
 		if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
@@ -245,7 +245,7 @@ static int hop_addrs_system(const char *host, uint16_t port, struct relay_addr *
 		(*n_r)++;
 	}
 	freeaddrinfo(res);
-	return *n_r > 0 ? RELAY_DNS_FOUND : RELAY_DNS_NODATA;
+	return *n_r > 0 ? DNS_FOUND : DNS_NODATA;
 }
 
 /* Applies a session's results; true if every recipient is settled for
@@ -295,8 +295,8 @@ static void deliver_batch(struct job *j, const char *domain, const size_t *idx, 
 	struct relay *relay = j->relay;
 	const struct config *config = relay->config;
 	const struct config_route *route = config_route_find(config, domain);
-	struct relay_mx mx[RELAY_MX_MAX];
-	struct relay_addr addrs[2 * RELAY_ADDRS_MAX];
+	struct dns_mx mx[DNS_MX_MAX];
+	struct dns_addr addrs[2 * DNS_ADDRS_MAX];
 	struct relay_result *res = calloc(n, sizeof(*res)), *kept = calloc(n, sizeof(*kept));
 	const char **rcpts = calloc(n, sizeof(*rcpts));
 	char (*sent)[RELAY_ADDRESS_SENT_MAX] = calloc(n, sizeof(*sent));
@@ -355,13 +355,13 @@ static void deliver_batch(struct job *j, const char *domain, const size_t *idx, 
 	} else {
 		port = relay->rc->smtp_port;
 		policy = relay_config_policy(relay->rc, domain, false);
-		st = relay_dns_mx(relay->resolver, domain, mx, RELAY_MX_MAX, &nmx, &null_mx, &why);
-		if (st == RELAY_DNS_NXDOMAIN) {
+		st = dns_mx(relay->resolver, domain, mx, DNS_MX_MAX, &nmx, &null_mx, &why);
+		if (st == DNS_NXDOMAIN) {
 			snprintf(error, sizeof(error), "domain %s does not exist (DNS: %s)", domain, why);
 			all_set(j, idx, n, OUTQ_RCPT_FAILED, error, "5.1.2", NULL);
 			goto out;
 		}
-		if (st == RELAY_DNS_TEMPFAIL) {
+		if (st == DNS_TEMPFAIL) {
 			snprintf(error, sizeof(error), "DNS: %s", why);
 			all_set(j, idx, n, OUTQ_RCPT_PENDING, error, "4.4.3", NULL);
 			goto out;
@@ -372,7 +372,7 @@ static void deliver_batch(struct job *j, const char *domain, const size_t *idx, 
 			all_set(j, idx, n, OUTQ_RCPT_FAILED, error, "5.1.10", NULL);
 			goto out;
 		}
-		if (st == RELAY_DNS_NODATA) {
+		if (st == DNS_NODATA) {
 			/* RFC 5321 5.1: the domain itself, as if MX 0. */
 			snprintf(mx[0].host, sizeof(mx[0].host), "%s", domain);
 			nmx = 1;
@@ -382,12 +382,12 @@ static void deliver_batch(struct job *j, const char *domain, const size_t *idx, 
 	for (size_t h = 0; h < nmx && tries < RELAY_TRIES_PER_DOMAIN; h++) {
 		size_t na = 0;
 
-		st = system ? hop_addrs_system(mx[h].host, port, addrs, 2 * RELAY_ADDRS_MAX, &na, &why)
-			    : relay_dns_addrs(relay->resolver, mx[h].host, port, addrs,
-					      2 * RELAY_ADDRS_MAX, &na, &why);
-		if (st != RELAY_DNS_FOUND) {
+		st = system ? hop_addrs_system(mx[h].host, port, addrs, 2 * DNS_ADDRS_MAX, &na, &why)
+			    : dns_addrs(relay->resolver, mx[h].host, port, addrs,
+					      2 * DNS_ADDRS_MAX, &na, &why);
+		if (st != DNS_FOUND) {
 			if (nmx == 1 && route == NULL && config->relayhost == NULL &&
-			    st != RELAY_DNS_TEMPFAIL) {
+			    st != DNS_TEMPFAIL) {
 				snprintf(error, sizeof(error), "%s has no MX and no address record (%s)",
 					 domain, why);
 				all_set(j, idx, n, OUTQ_RCPT_FAILED, error, "5.1.2", NULL);

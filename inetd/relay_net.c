@@ -96,7 +96,7 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int relay_net_connect(const struct relay_addr *addr, unsigned timeout, const char **error_r)
+int relay_net_connect(const struct dns_addr *addr, unsigned timeout, const char **error_r)
 {
 	int64_t deadline = now_ms() + (int64_t)timeout * 1000;
 	int fd = socket(addr->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -706,7 +706,7 @@ int relay_smtp_session(struct relay *relay, const struct relay_target *t,
 	char addr[64];
 	const char *cerr = NULL;
 
-	snprintf(mta_r, mta_size, "%s [%s]", t->host, relay_addr_text(t->addr, addr, sizeof(addr)));
+	snprintf(mta_r, mta_size, "%s [%s]", t->host, dns_addr_text(t->addr, addr, sizeof(addr)));
 	s.mta = mta_r;
 	error[0] = '\0';
 	relay_deadline_arm(0);

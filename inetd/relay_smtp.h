@@ -105,7 +105,7 @@ struct relay_message {
 
 struct relay_target {
 	const char *host;                /* name for SNI/verification and logs */
-	const struct relay_addr *addr;
+	const struct dns_addr *addr;
 	enum relay_tls_policy tls;
 	bool auth;                       /* AUTH with the relayhost credentials */
 };

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "dkim_canon.h"
-#include "relay_dns.h"
+#include "dns.h"
 #include "relay_smtp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -63,8 +63,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *p = (const char *)data, *end = p + size;
 	struct relay_reply reply;
 	struct relay_ehlo ehlo;
-	struct relay_mx mx[RELAY_MX_MAX];
-	struct relay_addr addrs[RELAY_ADDRS_MAX];
+	struct dns_mx mx[DNS_MX_MAX];
+	struct dns_addr addrs[DNS_ADDRS_MAX];
 	struct relay_dot dot;
 	size_t n;
 	bool null_mx;
@@ -88,10 +88,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		p += len + (nl != NULL);
 	}
-	(void)relay_dns_parse_mx(data, size, mx, RELAY_MX_MAX, &n, &null_mx);
-	relay_mx_sort(mx, n);
-	(void)relay_dns_parse_addrs(data, size, AF_INET, 25, addrs, RELAY_ADDRS_MAX, &n);
-	(void)relay_dns_parse_addrs(data, size, AF_INET6, 25, addrs, RELAY_ADDRS_MAX, &n);
+	(void)dns_parse_mx(data, size, mx, DNS_MX_MAX, &n, &null_mx);
+	dns_mx_sort(mx, n);
+	(void)dns_parse_addrs(data, size, AF_INET, 25, addrs, DNS_ADDRS_MAX, &n);
+	(void)dns_parse_addrs(data, size, AF_INET6, 25, addrs, DNS_ADDRS_MAX, &n);
+	{
+		struct dns_txt txt;
+		static char names[DNS_PTR_MAX][DNS_HOST_MAX];
+
+		if (dns_parse_txt(data, size, &txt) == DNS_FOUND)
+			for (size_t i = 0; i < txt.n; i++)
+				if (strlen(txt.rec[i]) != txt.len[i])
+					abort();
+		dns_txt_free(&txt);
+		(void)dns_parse_ptr(data, size, names, DNS_PTR_MAX, &n);
+	}
 	out = malloc(2 * size + 8);
 	if (out != NULL) {
 		relay_dot_init(&dot);

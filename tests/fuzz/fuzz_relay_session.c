@@ -122,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	uint8_t flags = data[0];
 	size_t n = (size_t)(flags & 3) + 1;
-	struct relay_addr addr = { 0 };
+	struct dns_addr addr = { 0 };
 	struct relay_target t = {
 		.host = "mx.remote.example", .addr = &addr, .tls = RELAY_TLS_NONE,
 		.auth = (flags & 4) != 0,
