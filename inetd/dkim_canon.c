@@ -1,4 +1,5 @@
-/* Relaxed canonicalisation and the signed header fields (dkim_canon.h). */
+/* Relaxed and simple canonicalisation, and the signed header fields
+ * (dkim_canon.h). */
 #include <config.h>
 
 #include <stdint.h>
@@ -56,6 +57,14 @@ size_t dkim_canon_header(const char *name, size_t name_len, const char *value, s
 	return o;
 }
 
+size_t dkim_canon_header_simple(const char *field, size_t len, char *out)
+{
+	memcpy(out, field, len);
+	out[len] = '\r';
+	out[len + 1] = '\n';
+	return len + 2;
+}
+
 /* ------------------------------------------------------------------ body */
 
 void dkim_body_init(struct dkim_body *b, void (*out)(void *ctx, const char *data, size_t len),
@@ -64,6 +73,13 @@ void dkim_body_init(struct dkim_body *b, void (*out)(void *ctx, const char *data
 	memset(b, 0, offsetof(struct dkim_body, buf));
 	b->out = out;
 	b->ctx = ctx;
+}
+
+void dkim_body_init_simple(struct dkim_body *b,
+			   void (*out)(void *ctx, const char *data, size_t len), void *ctx)
+{
+	dkim_body_init(b, out, ctx);
+	b->simple = true;
 }
 
 static void body_put(struct dkim_body *b, const char *s, size_t n)
@@ -101,8 +117,59 @@ static void body_line_end(struct dkim_body *b)
 	b->wsp = false;
 }
 
+/* Simple: a byte of line content, after the empty lines held back. */
+static void simple_content(struct dkim_body *b, char c)
+{
+	for (; b->empty_lines > 0; b->empty_lines--)
+		body_put(b, "\r\n", 2);
+	body_put(b, &c, 1);
+	b->content = true;
+	b->any = true;
+}
+
+static void simple_update(struct dkim_body *b, const char *data, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = data[i];
+
+		if (b->cr) {
+			b->cr = false;
+			if (c == '\n') {
+				if (b->content)
+					body_put(b, "\r\n", 2);
+				else
+					b->empty_lines++;
+				b->content = false;
+				continue;
+			}
+			simple_content(b, '\r');   /* a bare CR is content */
+		}
+		if (c == '\r')
+			b->cr = true;
+		else
+			simple_content(b, c);
+	}
+}
+
+static void simple_finish(struct dkim_body *b)
+{
+	if (b->cr) {
+		b->cr = false;
+		simple_content(b, '\r');
+	}
+	if (b->content || !b->any)
+		body_put(b, "\r\n", 2);
+	b->content = false;
+	b->any = true;
+	b->empty_lines = 0;
+}
+
 void dkim_body_update(struct dkim_body *b, const char *data, size_t len)
 {
+	if (b->simple) {
+		simple_update(b, data, len);
+		return;
+	}
 	for (size_t i = 0; i < len; i++) {
 		char c = data[i];
 
@@ -127,7 +194,9 @@ void dkim_body_update(struct dkim_body *b, const char *data, size_t len)
 
 void dkim_body_finish(struct dkim_body *b)
 {
-	if (b->cr) {
+	if (b->simple)
+		simple_finish(b);
+	else if (b->cr) {
 		b->cr = false;
 		body_line_end(b);
 	}

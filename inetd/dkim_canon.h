@@ -1,5 +1,6 @@
-/* DKIM's "relaxed" canonicalisation (RFC 6376 3.4.2, 3.4.4) and the choice
- * of header fields to sign: pure functions over bytes, no keys, no
+/* DKIM's "relaxed" canonicalisation (RFC 6376 3.4.2, 3.4.4), the "simple"
+ * one a verifier also meets (3.4.1, 3.4.3), and the choice of header fields
+ * to sign: pure functions over bytes, no keys, no
  * network (tests/unit/test_dkim_canon.c). dkim_sign.h hashes and signs
  * what these produce.
  *
@@ -36,6 +37,12 @@
 size_t dkim_canon_header(const char *name, size_t name_len, const char *value, size_t value_len,
 			 char *out);
 
+/* Simple canonical form of one header field: the field exactly as received
+ * (`field`, from its name to the end of its value, folds included, without
+ * the final line break) and CRLF. `out` needs len + 2 bytes; returns the
+ * bytes written. */
+size_t dkim_canon_header_simple(const char *field, size_t len, char *out);
+
 /* Relaxed body canonicalisation, fed any split of the body: whitespace at
  * line ends removed, runs of SP/HTAB made one SP, empty lines at the end
  * removed, a last line without CRLF given one. An empty body (or one of
@@ -49,11 +56,18 @@ struct dkim_body {
 	bool wsp;             /* private: whitespace held back within the line */
 	bool content;         /* private: the line has content */
 	bool cr;              /* private: a CR held back */
+	bool simple;          /* private: simple canonicalisation */
+	bool any;             /* private: simple: bytes given out */
 	size_t n;             /* private: bytes in buf */
 	char buf[DKIM_BODY_BUF];
 };
 void dkim_body_init(struct dkim_body *b, void (*out)(void *ctx, const char *data, size_t len),
 		    void *ctx);
+/* Simple body canonicalisation (for verifiers) through the same calls:
+ * the body as it is, empty lines at its end removed, a last line without
+ * CRLF given one; an empty body is one CRLF. Only CRLF ends a line. */
+void dkim_body_init_simple(struct dkim_body *b,
+			   void (*out)(void *ctx, const char *data, size_t len), void *ctx);
 void dkim_body_update(struct dkim_body *b, const char *data, size_t len);
 void dkim_body_finish(struct dkim_body *b);
 

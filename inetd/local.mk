@@ -2,7 +2,8 @@
 noinst_LIBRARIES += inetd/libinetd.a
 inetd_libinetd_a_SOURCES = inetd/conn.c inetd/conn.h inetd/tls.c inetd/tls.h \
 	inetd/tls_sni.c inetd/tls_sni.h \
-	inetd/sasl.c inetd/sasl.h inetd/handler.c inetd/handler.h inetd/dns.c inetd/dns.h
+	inetd/sasl.c inetd/sasl.h inetd/handler.c inetd/handler.h inetd/dns.c inetd/dns.h \
+	inetd/dkim_canon.c inetd/dkim_canon.h
 inetd_libinetd_a_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS)
 
 # pop3d's session code is a library too, so that the fuzz harness drives the

@@ -21,6 +21,28 @@ tests_fuzz_fuzz_spf_LDADD = inetd/libinetd.a $(STORE_LIBS)
 endif
 
 # ---------------------------------------------------------------- DKIM verification
+# The canonicalisation it shares with the relay's signer (inetd/dkim_canon.c)
+# is in libinetd too (inetd/local.mk).
+inetd_libinetd_a_SOURCES += inetd/dkim_verify.c inetd/dkim_verify.h \
+	inetd/dkim_tags.c inetd/dkim_tags.h
+
+# Fixtures signed by dkimpy (tests/unit/dkim_verify_gen.py writes
+# tests/unit/dkim_verify_fixtures.h and the fuzz seeds), and a round trip
+# through the relay's own signer.
+check_PROGRAMS += tests/unit/test_dkim_verify
+TESTS += tests/unit/test_dkim_verify
+tests_unit_test_dkim_verify_SOURCES = tests/unit/test_dkim_verify.c \
+	tests/unit/dkim_verify_fixtures.h
+tests_unit_test_dkim_verify_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_dkim_verify_LDADD = inetd/librelay.a inetd/libinetd.a $(UNIT_LIBS)
+EXTRA_DIST += tests/unit/dkim_verify_gen.py
+
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_dkim_verify
+tests_fuzz_fuzz_dkim_verify_SOURCES = tests/fuzz/fuzz_dkim_verify.c
+tests_fuzz_fuzz_dkim_verify_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_dkim_verify_LDADD = inetd/libinetd.a $(STORE_LIBS)
+endif
 
 
 

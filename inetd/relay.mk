@@ -8,7 +8,7 @@ noinst_LIBRARIES += inetd/librelay.a
 inetd_librelay_a_SOURCES = inetd/relay.h inetd/relay_deliver.c inetd/relay_net.c \
 	inetd/relay_config.c inetd/relay_config.h \
 	inetd/relay_smtp.c inetd/relay_smtp.h inetd/relay_dsn.c inetd/relay_dsn.h \
-	inetd/relay_dkim.c inetd/dkim_canon.c inetd/dkim_canon.h inetd/dkim_sign.c inetd/dkim_sign.h
+	inetd/relay_dkim.c inetd/dkim_sign.c inetd/dkim_sign.h
 inetd_librelay_a_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS)
 
 pkglibexec_PROGRAMS += inetd/relay

@@ -236,3 +236,81 @@ out:
 	gtls->gnutls_privkey_deinit(key);
 	return r;
 }
+
+/* The public key of a key record: 1, or -1 (*error_r). */
+static int pubkey_load(enum dkim_alg alg, const void *key, size_t key_len, gnutls_pubkey_t *pub_r,
+		       const char **error_r)
+{
+	gnutls_datum_t d = { (unsigned char *)key, (unsigned)key_len };
+	unsigned bits = 0;
+	int ret;
+
+	*pub_r = NULL;
+	if (gnutls_lib_load(error_r) < 0)
+		return -1;
+	if ((ret = gtls->gnutls_pubkey_init(pub_r)) < 0)
+		return fail(error_r, -1, "loading the key", ret);
+	if (alg == DKIM_ALG_ED25519) {
+		if (key_len != 32) {
+			*error_r = "Ed25519 key is not 32 bytes";
+			return -1;
+		}
+		if ((ret = gtls->gnutls_pubkey_import_ecc_raw(*pub_r, GNUTLS_ECC_CURVE_ED25519, &d,
+							     NULL)) < 0)
+			return fail(error_r, -1, "unusable key", ret);
+		return 1;
+	}
+	if ((ret = gtls->gnutls_pubkey_import(*pub_r, &d, GNUTLS_X509_FMT_DER)) < 0)
+		return fail(error_r, -1, "unusable key", ret);
+	ret = gtls->gnutls_pubkey_get_pk_algorithm(*pub_r, &bits);
+	if (ret != GNUTLS_PK_RSA) {
+		*error_r = "key is not an RSA key";
+		return -1;
+	}
+	if (bits < DKIM_RSA_BITS_MIN) {
+		*error_r = "key too short";   /* RFC 8301 3.2 */
+		return -1;
+	}
+	if (bits > DKIM_RSA_VERIFY_BITS_MAX) {
+		*error_r = "key too long";
+		return -1;
+	}
+	return 1;
+}
+
+int dkim_key_verify(enum dkim_alg alg, const void *key, size_t key_len, const void *data,
+		    size_t len, const void *sig, size_t sig_len, const char **error_r)
+{
+	gnutls_pubkey_t pub;
+	uint8_t digest[DKIM_HASH_LEN];
+	gnutls_datum_t in = { (unsigned char *)data, (unsigned)len };
+	gnutls_datum_t s = { (unsigned char *)sig, (unsigned)sig_len };
+	int ret, r;
+
+	if (len > UINT32_MAX || sig_len > DKIM_SIG_MAX) {
+		*error_r = "the data to verify is too long";
+		return -1;
+	}
+	if ((r = pubkey_load(alg, key, key_len, &pub, error_r)) < 0)
+		goto out;
+	if (alg == DKIM_ALG_ED25519) {
+		/* RFC 8463 3: Ed25519 signs the SHA-256 hash, not the data. */
+		if ((ret = gtls->gnutls_hash_fast(GNUTLS_DIG_SHA256, data, len, digest)) < 0) {
+			r = fail(error_r, -1, "SHA-256", ret);
+			goto out;
+		}
+		in = (gnutls_datum_t){ digest, sizeof(digest) };
+	}
+	ret = gtls->gnutls_pubkey_verify_data2(pub, alg == DKIM_ALG_ED25519
+					      ? GNUTLS_SIGN_EDDSA_ED25519 : GNUTLS_SIGN_RSA_SHA256,
+					      0, &in, &s);
+	r = ret >= 0 ? 1 : 0;
+	if (ret < 0 && ret != GNUTLS_E_PK_SIG_VERIFY_FAILED)
+		fail(error_r, 0, "signature did not verify", ret);
+	else if (ret < 0)
+		*error_r = "signature did not verify";
+out:
+	if (pub != NULL)
+		gtls->gnutls_pubkey_deinit(pub);
+	return r;
+}

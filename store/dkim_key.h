@@ -1,5 +1,6 @@
 /* DKIM keys and signatures (RFC 6376, RFC 8301, RFC 8463) with GnuTLS: key
- * generation, the public key as DNS publishes it, SHA-256 and signing.
+ * generation, the public key as DNS publishes it, SHA-256, signing and
+ * verifying.
  *
  * GnuTLS is loaded with dlopen() the first time one of these is called (as
  * inetd/tls.c loads it for TLS, and store/idn.c libidn2): every program
@@ -32,6 +33,10 @@ enum dkim_alg {
 #define DKIM_KEY_PEM_MAX 8192
 /* SHA-256 */
 #define DKIM_HASH_LEN 32
+/* A verifier takes RSA keys up to this size (signatures of 1,024 bytes):
+ * larger ones exist nowhere and only cost time. */
+#define DKIM_RSA_VERIFY_BITS_MAX 8192
+#define DKIM_SIG_MAX (DKIM_RSA_VERIFY_BITS_MAX / 8)
 
 /* "rsa-sha256" / "ed25519-sha256" (the a= tag), and "rsa" / "ed25519" (k=). */
 const char *dkim_alg_sig_name(enum dkim_alg alg);
@@ -66,5 +71,13 @@ void dkim_hash_free(struct dkim_hash **hash);
  * key of `alg`, -1. */
 int dkim_key_sign(enum dkim_alg alg, const char *pem, size_t pem_len, const void *data,
 		  size_t len, char **b64_r, const char **error_r);
+
+/* Checks `sig` against `data` (as dkim_key_sign signs it) with a public key
+ * as a key record's p= decodes: DER SubjectPublicKeyInfo (RSA, of
+ * DKIM_RSA_BITS_MIN to DKIM_RSA_VERIFY_BITS_MAX bits) or the raw 32 bytes
+ * (Ed25519). 1 the signature verifies, 0 it does not, -1 the key is not a
+ * usable key of `alg` or GnuTLS failed (*error_r: "key too short", ...). */
+int dkim_key_verify(enum dkim_alg alg, const void *key, size_t key_len, const void *data,
+		    size_t len, const void *sig, size_t sig_len, const char **error_r);
 
 #endif

@@ -37,7 +37,10 @@
 	X(gnutls_privkey_get_pk_algorithm) X(gnutls_privkey_sign_data2) \
 	X(gnutls_pubkey_init) X(gnutls_pubkey_deinit) X(gnutls_pubkey_import_privkey) \
 	X(gnutls_pubkey_export2) X(gnutls_pubkey_export_ecc_raw) \
-	X(gnutls_hash_init) X(gnutls_hash) X(gnutls_hash_deinit) X(gnutls_hash_fast)
+	X(gnutls_hash_init) X(gnutls_hash) X(gnutls_hash_deinit) X(gnutls_hash_fast) \
+	/* DKIM verification (store/dkim_key.c) */ \
+	X(gnutls_pubkey_import) X(gnutls_pubkey_import_ecc_raw) \
+	X(gnutls_pubkey_get_pk_algorithm) X(gnutls_pubkey_verify_data2)
 
 /* The functions: gtls->gnutls_init(...) is gnutls_init(...). */
 struct gnutls_lib {
