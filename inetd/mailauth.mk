@@ -48,7 +48,24 @@ endif
 
 # ---------------------------------------------------------------- DMARC
 
+# The policy, alignment and the From: domain (dmarc.h); the organizational
+# domain (orgdomain.h) with libpsl, dlopen()ed on first use: nothing to link.
+inetd_libinetd_a_SOURCES += inetd/dmarc.c inetd/dmarc.h inetd/orgdomain.c inetd/orgdomain.h
 
+check_PROGRAMS += tests/unit/test_dmarc
+TESTS += tests/unit/test_dmarc
+tests_unit_test_dmarc_SOURCES = tests/unit/test_dmarc.c
+tests_unit_test_dmarc_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_dmarc_LDADD = inetd/libinetd.a $(UNIT_LIBS)
+
+if FUZZING
+# The From: parser (the input as a header block), the record parser and
+# the evaluation (the input's lines as the DNS's TXT answers).
+noinst_PROGRAMS += tests/fuzz/fuzz_dmarc
+tests_fuzz_fuzz_dmarc_SOURCES = tests/fuzz/fuzz_dmarc.c
+tests_fuzz_fuzz_dmarc_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_dmarc_LDADD = inetd/libinetd.a $(STORE_LIBS)
+endif
 
 # ---------------------------------------------------------------- end
 
