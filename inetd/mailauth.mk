@@ -68,6 +68,14 @@ tests_fuzz_fuzz_dmarc_LDADD = inetd/libinetd.a $(STORE_LIBS)
 endif
 
 # ---------------------------------------------------------------- end
+# What smtpd runs: the three checks, the field, DNS with a time budget.
+inetd_libinetd_a_SOURCES += inetd/mailauth.c inetd/mailauth.h
 
+check_PROGRAMS += tests/unit/test_mailauth
+TESTS += tests/unit/test_mailauth
+tests_unit_test_mailauth_SOURCES = tests/unit/test_mailauth.c
+tests_unit_test_mailauth_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_mailauth_LDADD = inetd/libinetd.a $(UNIT_LIBS) $(GNUTLS_LIBS)
 
-
+# End to end: dnsmasq serving the senders' records, dkimpy signing.
+TESTS += tests/integration/test_smtp_mailauth.py

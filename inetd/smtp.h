@@ -117,6 +117,7 @@ struct smtp_session {
 
 	unsigned messages;                   /* accepted in this session */
 	unsigned rejected_rcpts;
+	struct dns_resolver *resolver;       /* the sender checks', made at first use */
 };
 
 /* ---------------------------------------------------------- session core */

@@ -1,10 +1,11 @@
 /* DATA: the message is read line by line through conn (so the end of data
  * never overshoots into pipelined commands), run through the DATA state
  * machine (smtp_data.c), its header block held in a bounded buffer and
- * looked at (smtp_header.c), then streamed into a body file; at the end
- * one store_deliver() stores every local copy and queues the remote
- * recipients in one durable transaction, and only then is 250 sent
- * (SECURITY.md 5). Anything refused or failed leaves nothing referenced:
+ * looked at (smtp_header.c), then streamed into a body file; on the MX,
+ * mail from a client that did not log in is checked on the way
+ * (mailauth.h: SPF, DKIM, DMARC); at the end one store_deliver() stores
+ * every local copy and queues the remote recipients in one durable
+ * transaction, and only then is 250 sent (SECURITY.md 5). Anything refused or failed leaves nothing referenced:
  * the body file is removed, or collected later if we die. */
 #include <config.h>
 
@@ -14,7 +15,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <arpa/inet.h>
+#include <sys/random.h>
+
+#include "dns.h"
 #include "log.h"
+#include "mailauth.h"
 #include "relay_kick.h"
 #include "smtp.h"
 #include "smtp_data.h"
@@ -49,6 +55,8 @@ struct smtp_msg {
 	time_t now;
 	int tz;
 	const char *store_error;
+	bool check_sender;         /* run the sender checks (mailauth.h) */
+	struct mailauth *auth;     /* they are under way */
 };
 
 /* The lines put before the message: Received, and for submission a
@@ -122,6 +130,36 @@ static void smtp_msg_write(struct smtp_msg *m, const char *data, size_t len)
 	}
 }
 
+/* The sender checks start on the header block as received; then fields
+ * that claim to be our own Authentication-Results are taken out (RFC 8601
+ * 5), and the body bytes already in the buffer go to the checks. */
+static void smtp_msg_auth_start(struct smtp_msg *m)
+{
+	struct smtp_session *s = m->s;
+	size_t end = m->scan.done ? m->scan.end : m->hdr_len, body;
+	const char *error = NULL;
+
+	if (mailauth_new(m->hdr, end, m->scan.done, &m->auth, &error) < 0) {
+		log_error("id=%s sender checks: %s", s->txn.id, error);
+		return;
+	}
+	size_t kept = mailauth_strip_forged(m->hdr, end, s->config->hostname);
+
+	if (kept < end) {
+		log_info("id=%s removed an Authentication-Results field naming us (forged)",
+			 s->txn.id);
+		memmove(m->hdr + kept, m->hdr + end, m->hdr_len - end);
+		m->hdr_len -= end - kept;
+		end = kept;
+	}
+	body = end;
+	if (m->hdr_len - body >= 2 && m->hdr[body] == '\r' && m->hdr[body + 1] == '\n')
+		body += 2;
+	else if (m->hdr_len - body >= 1 && m->hdr[body] == '\n')
+		body += 1;
+	mailauth_body(m->auth, m->hdr + body, m->hdr_len - body);
+}
+
 /* The header block is complete (or given up on): prefix, then the block. */
 static void smtp_msg_header_out(struct smtp_msg *m)
 {
@@ -153,6 +191,8 @@ static void smtp_msg_header_out(struct smtp_msg *m)
 		memcpy(prefix + len, "\r\n", 2);
 		len += 2;
 	}
+	if (m->check_sender)
+		smtp_msg_auth_start(m);
 	/* Our own lines do not count against the size the client was told. */
 	store_body_limit_add(m->writer, len);
 	smtp_msg_write(m, prefix, len);
@@ -174,6 +214,7 @@ static void smtp_msg_put(struct smtp_msg *m, const char *data, size_t len)
 		return;
 	}
 	if (m->header_done) {
+		mailauth_body(m->auth, data, len);
 		smtp_msg_write(m, data, len);
 		return;
 	}
@@ -186,6 +227,7 @@ static void smtp_msg_put(struct smtp_msg *m, const char *data, size_t len)
 		}
 		smtp_header_scan(&m->scan, m->hdr, m->hdr_len);
 		smtp_msg_header_out(m);
+		mailauth_body(m->auth, data, len);
 		smtp_msg_write(m, data, len);
 		return;
 	}
@@ -256,6 +298,52 @@ static const char *smtp_dkim_domain(struct smtp_session *s, char dst[STORE_DOMAI
 	return dst;
 }
 
+/* The sender checks' lookups and verdict (the resolver is the session's,
+ * made for its first message). */
+static void smtp_msg_auth_finish(struct smtp_msg *m, struct mailauth_verdict *v)
+{
+	struct smtp_session *s = m->s;
+	const char *ip = conn_peer_ip_or_null(s->conn), *error = NULL;
+	struct sockaddr_storage ss;
+	struct mailauth_dns md;
+	char sender[STORE_ADDRESS_MAX + 1], domain[STORE_DOMAIN_MAX + 1], sum[600];
+	const char *at = strrchr(s->txn.sender, '@');
+	uint32_t rnd = 0;
+
+	memset(&ss, 0, sizeof(ss));
+	if (ip != NULL && strchr(ip, ':') != NULL &&
+	    inet_pton(AF_INET6, ip, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1)
+		ss.ss_family = AF_INET6;
+	else if (ip != NULL && inet_pton(AF_INET, ip, &((struct sockaddr_in *)&ss)->sin_addr) == 1)
+		ss.ss_family = AF_INET;
+	/* SPF asks DNS for A-labels. */
+	snprintf(sender, sizeof(sender), "%s", s->txn.sender);
+	if (at != NULL && store_domain_ascii(at + 1, domain, &error) == 1)
+		snprintf(sender, sizeof(sender), "%.*s@%s", (int)(at - s->txn.sender),
+			 s->txn.sender, domain);
+	if (s->resolver == NULL &&
+	    dns_resolver_new(s->config->resolver, MAILAUTH_DNS_TIMEOUT, &s->resolver, &error) < 0) {
+		log_error("id=%s sender checks: resolver: %s", s->txn.id, error);
+		s->resolver = NULL;
+	}
+	mailauth_dns_init(&md, s->resolver, MAILAUTH_BUDGET_SECONDS);
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = (uint32_t)m->now;
+	struct mailauth_client client = {
+		.ip = ss.ss_family != 0 ? (const struct sockaddr *)&ss : NULL,
+		.helo = s->helo,
+		.sender = sender,
+		.authserv_id = s->config->hostname,
+	};
+
+	mailauth_finish(&m->auth, &md.lookup, &client,
+			s->config->mail_auth == CONFIG_MAIL_AUTH_ENFORCE, rnd % 100, v);
+	log_info("id=%s sender checks: %s%s", s->txn.id,
+		 log_safe(sum, sizeof(sum), v->summary, strlen(v->summary)),
+		 v->action == MAILAUTH_REJECT ? " action=reject"
+		 : v->action == MAILAUTH_JUNK ? " action=junk" : "");
+}
+
 /* The data is in: store it and answer. 0 go on, -1 close. */
 static int smtp_msg_commit(struct smtp_msg *m)
 {
@@ -264,6 +352,7 @@ static int smtp_msg_commit(struct smtp_msg *m)
 	struct store_delivery d;
 	const char *error = NULL;
 	char queue_id[33] = "", dkim_domain[STORE_DOMAIN_MAX + 1];
+	struct mailauth_verdict verdict = { .action = MAILAUTH_DELIVER };
 	bool queued = false;
 	int r;
 
@@ -282,6 +371,15 @@ static int smtp_msg_commit(struct smtp_msg *m)
 		}
 		return smtp_error(s, smtp_msg_reply(m->error));
 	}
+	if (m->auth != NULL) {
+		smtp_msg_auth_finish(m, &verdict);
+		if (verdict.action == MAILAUTH_REJECT) {
+			store_body_abort(&m->writer);
+			smtp_msg_log(m, "refused", verdict.reply);
+			smtp_reply(s, verdict.reply);
+			return 0;
+		}
+	}
 	smtp_watchdog(s, true);
 	r = store_body_finish(&m->writer, &body, &error);
 	if (r <= 0) {
@@ -298,6 +396,11 @@ static int smtp_msg_commit(struct smtp_msg *m)
 	d.internaldate = (int64_t)m->now;
 	d.add_prefix = true;
 	d.dkim_domain = smtp_dkim_domain(s, dkim_domain);
+	if (verdict.field_len > 0) {
+		d.prefix_extra = verdict.field;
+		d.prefix_extra_len = verdict.field_len;
+	}
+	d.junk = verdict.action == MAILAUTH_JUNK;
 	r = store_deliver(s->store, &d, &queued, queue_id, &error);
 	smtp_watchdog(s, false);
 	store_body_free(&body);
@@ -385,6 +488,10 @@ int smtp_cmd_data(struct smtp_session *s, char *args, size_t len)
 	m.tz = localtime_r(&m.now, &tm) != NULL ? (int)(tm.tm_gmtoff / 60) : 0;
 	smtp_data_init(&m.data);
 	smtp_header_scan_init(&m.scan);
+	/* Who sent it is asked of mail that merely arrives; a logged-in
+	 * client proved it already. */
+	m.check_sender = s->opt->mode == SMTP_MODE_MX && !s->authenticated &&
+			 s->config->mail_auth != CONFIG_MAIL_AUTH_OFF;
 	m.hdr = malloc(SMTP_HEADER_MAX);
 	m.out = malloc(SMTP_DATA_LINE_MAX + 3);
 	if (m.hdr == NULL || m.out == NULL) {
@@ -423,6 +530,7 @@ int smtp_cmd_data(struct smtp_session *s, char *args, size_t len)
 		ret = -1;
 	}
 	store_body_abort(&m.writer); /* a no-op once finished */
+	mailauth_free(&m.auth);
 	free(m.hdr);
 	free(m.out);
 	smtp_txn_reset(s);

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "process.h"
+#include "dns.h"
 #include "smtp.h"
 
 /* The longest verb ("STARTTLS"): anything longer is unknown unlooked-at. */
@@ -90,6 +91,7 @@ void smtp_session_free(struct smtp_session **session)
 		return;
 	free(s->txn.rcpts);
 	free(s->txn.rcpt_ptrs);
+	dns_resolver_free(&s->resolver);
 	free(s);
 	*session = NULL;
 }

@@ -53,6 +53,7 @@ enum config_type {
 	CONFIG_BOOL,
 	CONFIG_SIZE,      /* bytes, optional K/M/G suffix (powers of 1024) */
 	CONFIG_UINT,
+	CONFIG_MAIL_AUTH, /* enum config_mail_auth by name */
 };
 
 struct config_key {
@@ -95,6 +96,7 @@ static const struct config_key config_keys[] = {
 	NUM_KEY(pop3s_port, CONFIG_UINT, 0, 65535),
 	NUM_KEY(submission_port, CONFIG_UINT, 0, 65535),
 	NUM_KEY(smtps_port, CONFIG_UINT, 0, 65535),
+	NUM_KEY(mail_auth, CONFIG_MAIL_AUTH, 0, 0),
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -184,6 +186,7 @@ struct config *config_defaults(void)
 	config->pop3s_port = 995;
 	config->submission_port = 587;
 	config->smtps_port = 465;
+	config->mail_auth = CONFIG_MAIL_AUTH_ENFORCE;
 	if (config->hostname == NULL || config->user == NULL || config->store == NULL ||
 	    config->tls_priority == NULL || config->webmail_base == NULL ||
 	    config->templates == NULL || config->relay_program == NULL ||
@@ -467,6 +470,16 @@ static const char *config_key_set(struct config *config, const struct config_key
 			return range;
 		}
 		*(unsigned *)field = (unsigned)n;
+		return NULL;
+	case CONFIG_MAIL_AUTH:
+		if (strcmp(value, "enforce") == 0)
+			*(enum config_mail_auth *)field = CONFIG_MAIL_AUTH_ENFORCE;
+		else if (strcmp(value, "record") == 0)
+			*(enum config_mail_auth *)field = CONFIG_MAIL_AUTH_RECORD;
+		else if (strcmp(value, "off") == 0)
+			*(enum config_mail_auth *)field = CONFIG_MAIL_AUTH_OFF;
+		else
+			return "expected enforce, record or off";
 		return NULL;
 	default:
 		return "internal error: bad key type";

@@ -21,6 +21,14 @@ struct config_route {
 	uint16_t port;
 };
 
+/* What the MX does with the SPF, DKIM and DMARC results of mail from
+ * clients that did not log in (inetd/mailauth.h). */
+enum config_mail_auth {
+	CONFIG_MAIL_AUTH_ENFORCE, /* record them; follow DMARC's reject and quarantine */
+	CONFIG_MAIL_AUTH_RECORD,  /* record them (Authentication-Results) only */
+	CONFIG_MAIL_AUTH_OFF,     /* no checks, no DNS lookups */
+};
+
 struct config {
 	char *path;                 /* the file this came from */
 	char *hostname;             /* default: gethostname() */
@@ -59,6 +67,7 @@ struct config {
 	unsigned pop3s_port;        /* default 995 (implicit TLS) */
 	unsigned submission_port;   /* default 587 (STARTTLS) */
 	unsigned smtps_port;        /* default 465 (implicit TLS) */
+	enum config_mail_auth mail_auth; /* default enforce */
 	size_t nroutes;
 	struct config_route routes[CONFIG_MAX_ROUTES];
 };

@@ -136,11 +136,17 @@ static int expand(struct store *store, struct deliver_ctx *c, const char **error
 
 /* Header lines are built from values that were validated as addresses;
  * CR and LF are dropped all the same so nothing can break the header. */
-static size_t prefix_build(char *dst, size_t size, const char *sender, const char *rcpt)
+static size_t prefix_build(char *dst, size_t size, const char *sender, const char *rcpt,
+			   const char *extra, size_t extra_len)
 {
 	int n = snprintf(dst, size, "Return-Path: <%s>\r\nDelivered-To: %s\r\n", sender, rcpt);
 	if (n < 0 || (size_t)n >= size)
 		return 0;
+	if (extra != NULL && extra_len < size - (size_t)n) {
+		memcpy(dst + n, extra, extra_len);
+		n += (int)extra_len;
+		dst[n] = '\0';
+	}
 	size_t out = 0;
 	for (int i = 0; i < n; i++) {
 		bool eol = (dst[i] == '\r' && dst[i + 1] == '\n') || (dst[i] == '\n' && i > 0 && dst[i - 1] == '\r');
@@ -171,7 +177,12 @@ static int deliver_txn(struct store *store, DB_TXN *txn, void *ctx)
 	/* INBOX ids first (account data), then mailbox states in id order so
 	 * concurrent multi-recipient deliveries take locks in one order. */
 	for (size_t i = 0; i < c->nlocal; i++) {
-		r = mailbox_inbox_id_txn(store, txn, c->local[i].user_id, &c->inbox[i]);
+		r = 0;
+		if (d->junk)
+			r = mailbox_special_id_txn(store, txn, c->local[i].user_id, STORE_SPECIAL_JUNK,
+						   &c->inbox[i]);
+		if (r == 0)
+			r = mailbox_inbox_id_txn(store, txn, c->local[i].user_id, &c->inbox[i]);
 		if (r <= 0)
 			return r < 0 ? r : store_err(store, "%s has no INBOX", c->local[i].address);
 	}
@@ -190,7 +201,8 @@ static int deliver_txn(struct store *store, DB_TXN *txn, void *ctx)
 	const char *full = NULL;
 	for (size_t i = 0; i < c->nlocal; i++) {
 		size_t plen = d->add_prefix ? prefix_build(prefix, sizeof(prefix), d->sender,
-							     c->local[i].address) : 0;
+							     c->local[i].address, d->prefix_extra,
+							     d->prefix_extra_len) : 0;
 		uint32_t uid;
 		if (others) {
 			r = quota_fits_txn(store, txn, c->local[i].user_id, d->body->size + plen);

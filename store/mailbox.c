@@ -345,6 +345,8 @@ int mailbox_inbox_id_txn(struct store *store, DB_TXN *txn, uint32_t user_id, uin
 
 /* ---- create ---- */
 
+
+
 /* Calls cb for each mailbox key of the user (cursor over the user's prefix). */
 static int each_mailbox(struct store *store, DB_TXN *txn, uint32_t user_id,
 			int (*cb)(const char *name, uint32_t id, void *ctx), void *ctx)
@@ -375,6 +377,47 @@ static int each_mailbox(struct store *store, DB_TXN *txn, uint32_t user_id,
 		r = store_dberr(store, ret, "mailboxes cursor");
 	cur->close(cur);
 	return r;
+}
+
+/* The first of the user's mailboxes with one of the `special` attributes:
+ * 1 found, 0 none. A walk over the user's mailboxes (a few dozen). */
+struct special_walk {
+	struct store *store;
+	DB_TXN *txn;
+	unsigned special;
+	uint32_t id;
+	bool found;
+};
+
+static int special_cb(const char *name, uint32_t id, void *ctx)
+{
+	struct special_walk *w = ctx;
+	struct mailbox_info info;
+	int r;
+
+	(void)name;
+	r = info_get(w->store, w->txn, id, &info, false);
+	if (r < 0)
+		return r;
+	if (r == 1 && (info.special & w->special) != 0) {
+		w->id = id;
+		w->found = true;
+		return 1;
+	}
+	return 0;
+}
+
+int mailbox_special_id_txn(struct store *store, DB_TXN *txn, uint32_t user_id, unsigned special,
+			   uint32_t *id_r)
+{
+	struct special_walk w = { .store = store, .txn = txn, .special = special };
+	int r = each_mailbox(store, txn, user_id, special_cb, &w);
+
+	if (r < 0)
+		return r;
+	if (w.found)
+		*id_r = w.id;
+	return w.found ? 1 : 0;
 }
 
 static int count_cb(const char *name, uint32_t id, void *ctx)

@@ -34,6 +34,11 @@ int mailbox_info_subscribe_txn(struct store *store, DB_TXN *txn, uint32_t id, bo
 /* The id of the user's INBOX: 1 found, 0 not. */
 int mailbox_inbox_id_txn(struct store *store, DB_TXN *txn, uint32_t user_id, uint32_t *id_r);
 
+/* The id of the user's first mailbox with one of the `special` attributes
+ * (enum store_special_use): 1 found, 0 none. */
+int mailbox_special_id_txn(struct store *store, DB_TXN *txn, uint32_t user_id, unsigned special,
+			   uint32_t *id_r);
+
 /* Canonical name: a first level "inbox" in any case becomes "INBOX". */
 void mailbox_name_canonical(const char *name, char *dst, size_t dstsize);
 

@@ -498,6 +498,15 @@ struct store_delivery {
 	const struct store_body *body;
 	int64_t internaldate;                 /* 0 = now */
 	bool add_prefix;                      /* Return-Path/Delivered-To per copy */
+	/* Header lines put on each local copy after those two (smtpd's
+	 * Authentication-Results), CRLF-terminated; left off a copy whose
+	 * lines would pass STORE_PREFIX_MAX. NULL: none. */
+	const char *prefix_extra;
+	size_t prefix_extra_len;
+	/* Local copies go to each user's Junk mailbox (special-use \Junk;
+	 * INBOX when there is none): mail whose sender's domain asks
+	 * receivers to quarantine what fails its checks (DMARC). */
+	bool junk;
 	/* The domain the sender proved to speak for (A-labels), NULL none:
 	 * the relay DKIM-signs the remote copies of a message whose From:
 	 * is in it with its key (inetd/relay_dkim.c). Only a sender who

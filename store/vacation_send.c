@@ -186,8 +186,11 @@ void vacation_after_delivery(struct store *store, const struct store_delivery *d
 	int64_t now = (int64_t)time(NULL);
 	const char *error;
 
-	/* The cheap tests first: most deliveries end here. */
-	if (d->sender == NULL || d->sender[0] == '\0' || d->outq_dsn || !sender_plain(d->sender))
+	/* The cheap tests first: most deliveries end here. Mail filed as
+	 * junk gets no reply (RFC 3834 2: not to probable spam), nor does
+	 * mail to a forged sender. */
+	if (d->sender == NULL || d->sender[0] == '\0' || d->outq_dsn || d->junk ||
+	    !sender_plain(d->sender))
 		return;
 	for (size_t i = 0; i < n; i++) {
 		struct store_vacation vac;

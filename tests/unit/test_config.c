@@ -102,6 +102,7 @@ static void test_defaults(void **state)
 	assert_int_equal(config->idle_timeout, 1800);
 	assert_null(config->postmaster);
 	assert_string_equal(config->recipient_delimiter, "+");
+	assert_int_equal(config->mail_auth, CONFIG_MAIL_AUTH_ENFORCE);
 	assert_int_equal(config->nroutes, 0);
 	config_free(&config);
 	assert_null(config);
@@ -135,6 +136,7 @@ static void test_sample(void **state)
 	assert_int_equal(config->idle_timeout, defaults->idle_timeout);
 	assert_null(config->postmaster);
 	assert_string_equal(config->recipient_delimiter, defaults->recipient_delimiter);
+	assert_int_equal(config->mail_auth, defaults->mail_auth);
 	assert_int_equal(config->nroutes, 0);
 	config_free(&config);
 	config_free(&defaults);
@@ -168,6 +170,7 @@ static void test_every_key(void **state)
 		"idle_timeout = 60\n"
 		"postmaster = Admin@Provider.example\n"
 		"recipient_delimiter = +-\n"
+		"mail_auth = record\n"
 		"route Example.ORG = 127.0.0.1:2526\n"
 		"route  example.net=[2001:db8::1]:25\n"
 		"route\tsub.example.com = relay.example.com:10025");
@@ -189,6 +192,7 @@ static void test_every_key(void **state)
 	assert_int_equal(config->idle_timeout, 60);
 	assert_string_equal(config->postmaster, "Admin@Provider.example");
 	assert_string_equal(config->recipient_delimiter, "+-");
+	assert_int_equal(config->mail_auth, CONFIG_MAIL_AUTH_RECORD);
 	assert_int_equal(config->nroutes, 3);
 
 	route = config_route_find(config, "example.org");
@@ -253,6 +257,9 @@ static void test_values(void **state)
 	assert_null(config->recipient_delimiter);
 	assert_string_equal(config->postmaster, "j\xc3\xb6rg@example.com");
 	config_free(&config);
+	config = load_ok("mail_auth = off\n");
+	assert_int_equal(config->mail_auth, CONFIG_MAIL_AUTH_OFF);
+	config_free(&config);
 	config = load_ok("");
 	assert_string_equal(config->user, "pillarbox");
 	config_free(&config);
@@ -267,6 +274,7 @@ static void test_errors(void **state)
 
 	(void)state;
 	FAILS("allow_plaintext_auth = maybe\n", 1, "allow_plaintext_auth: expected yes");
+	FAILS("mail_auth = yes\n", 1, "mail_auth: expected enforce, record or off");
 	FAILS("user = a\nmax_message_size = 10X\n", 2, "max_message_size: expected a size");
 	FAILS("max_message_size = 5G\n", 1, "out of range");
 	FAILS("max_message_size = 0\n", 1, "out of range");
