@@ -491,7 +491,7 @@ static const struct admin_verb user_verbs[] = {
 	  1, 1, ADMIN_STORE_OPEN, true, NULL, user_prepare_passwd, user_cmd_passwd },
 	{ "quota", "ADDRESS BYTES [MESSAGES]", "set limits (K/M/G suffixes; 0 = unlimited)",
 	  2, 3, ADMIN_STORE_OPEN, true, NULL, NULL, user_cmd_quota },
-	{ "disable", "ADDRESS", "lock the account (logins refused), keeping its mail",
+	{ "disable", "ADDRESS", "lock the account: logins and new mail refused, its mail kept",
 	  1, 1, ADMIN_STORE_OPEN, true, NULL, NULL, user_cmd_disable },
 	{ "enable", "ADDRESS", "undo disable",
 	  1, 1, ADMIN_STORE_OPEN, true, NULL, NULL, user_cmd_enable },

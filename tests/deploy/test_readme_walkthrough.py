@@ -11,6 +11,8 @@ copy's _build/dev, makes the copy's demo store and starts every service on
     IMAPS with the demo CA, POP3, POP3S, SMTP EHLO, submission EHLO offering
     STARTTLS (then AUTH over it), SMTPS, and the webmail's sign-in page and a
     sign-in showing the welcome message;
+  - mail sent from the webmail to another domain comes back as a bounce, as
+    the README says (the demo's relay is started and its relayhost refuses);
   - the README's curl and admin tool examples and the printed admin command
     work as written;
   - the stop command it prints beside Ctrl-C (kill -TERM of quickstart
@@ -284,7 +286,8 @@ class SignInForm(html.parser.HTMLParser):
         return None
 
 
-def check_webmail(env, url):
+def webmail_sign_in(env, url):
+    """An opener holding a signed-in session, and the page after sign-in."""
     jar = http.cookiejar.CookieJar()
     web = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     r = retry(lambda: web.open(url, timeout=NET_TIMEOUT))
@@ -311,7 +314,50 @@ def check_webmail(env, url):
     if r.status != 200 or WELCOME not in page:
         raise AssertionError("after signing in (%d, %s) no %r: %s"
                              % (r.status, r.geturl(), WELCOME, page[:300]))
+    return web
+
+
+def check_webmail(env, url):
+    webmail_sign_in(env, url)
     return "sign-in page, signed in as %s, the welcome message is listed" % env.user
+
+
+def check_outside_mail(env, url, imap_port):
+    """The README: mail for other domains does not leave the demo, the
+    sender gets a bounce at once. Sent from the webmail (which starts the
+    relay itself), the bounce must reach the sender's INBOX."""
+    web = webmail_sign_in(env, url)
+    page = web.open(url.rstrip("/") + "/compose", timeout=NET_TIMEOUT).read().decode()
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page))
+    sender = re.search(r'<select id="from" name="from"><option value="([^"]+)"', page)
+    if "csrf" not in fields or sender is None:
+        raise AssertionError("compose page without its form: %s" % page[:300])
+    subject = "to the outside %d" % os.getpid()
+    fields.update({"from": html.unescape(sender.group(1)), "to": "someone@example.net",
+                   "subject": subject, "body": "Hello.\r\n", "op": "send"})
+    r = web.open(url.rstrip("/") + "/compose", urllib.parse.urlencode(fields).encode(),
+                 timeout=NET_TIMEOUT)
+    r.read()
+    deadline = time.monotonic() + 60
+    while True:
+        m = imaplib.IMAP4("127.0.0.1", imap_port, timeout=NET_TIMEOUT)
+        try:
+            m.login(env.user, env.password)
+            m.select("INBOX", readonly=True)
+            typ, data = m.search(None, "SUBJECT", '"Undelivered Mail"')
+            found = data[0].split()
+            text = b""
+            for n in found:
+                typ, d = m.fetch(n, "(BODY.PEEK[TEXT])")
+                text += d[0][1]
+        finally:
+            m.logout()
+        if subject.encode() in text:
+            return "sent to someone@example.net from the webmail: the bounce is in the INBOX"
+        if time.monotonic() > deadline:
+            raise AssertionError("no bounce for mail to someone@example.net after 60 s "
+                                 "(is the relay started? see demo/services.log)")
+        time.sleep(1)
 
 
 CHECKS = {
@@ -536,6 +582,12 @@ def walkthrough(tmp):
                 ok("%s %s: %s" % (label, endpoint, check(env, arg)))
             except Exception as e:      # any client error is this endpoint's failure
                 not_ok("%s %s: %s: %s" % (label, endpoint, type(e).__name__, e))
+
+        if "Webmail" in endpoints and "IMAP" in endpoints:
+            try:
+                ok(check_outside_mail(env, endpoints["Webmail"], port_of(endpoints["IMAP"])))
+            except Exception as e:
+                not_ok("outside mail from the webmail: %s: %s" % (type(e).__name__, e))
 
         for example in curl_examples:
             cmd = example.replace("bob@example.com:PASSWORD", "%s:%s" % users[0])
