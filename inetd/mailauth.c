@@ -240,7 +240,7 @@ static bool names_us(const char *v, size_t n, const char *authserv_id)
 	return i - start == idl && strncasecmp(v + start, authserv_id, idl) == 0;
 }
 
-size_t mailauth_strip_forged(char *h, size_t len, const char *authserv_id)
+size_t mailauth_strip_forged(char *h, size_t len, bool complete, const char *authserv_id)
 {
 	static const char name[] = "authentication-results";
 	const size_t nl = sizeof(name) - 1;
@@ -248,6 +248,14 @@ size_t mailauth_strip_forged(char *h, size_t len, const char *authserv_id)
 
 	while (r < len) {
 		size_t end = field_end(h, len, r), colon = r + nl;
+
+		/* The last field of a block cut short may go on past it: left
+		 * whole rather than half removed. */
+		if (end == len && !complete) {
+			memmove(h + w, h + r, end - r);
+			w += end - r;
+			break;
+		}
 
 		while (colon < end && (h[colon] == ' ' || h[colon] == '\t'))
 			colon++;

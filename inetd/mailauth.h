@@ -78,8 +78,10 @@ size_t mailauth_field_format(const char *authserv_id, const struct spf_outcome *
 
 /* RFC 8601 5: Authentication-Results fields that name our authserv-id
  * did not come from us and are taken out of the header block
- * header[0..len), in place; the new length. Fields of other hosts stay. */
-size_t mailauth_strip_forged(char *header, size_t len, const char *authserv_id);
+ * header[0..len), in place; the new length. Fields of other hosts stay.
+ * `complete` false: the block was cut at len (too large to keep), and its
+ * last field, which may go on past the cut, is kept. */
+size_t mailauth_strip_forged(char *header, size_t len, bool complete, const char *authserv_id);
 
 /* ------------------------------------------------------------ DNS with a budget */
 

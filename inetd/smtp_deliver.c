@@ -143,7 +143,7 @@ static void smtp_msg_auth_start(struct smtp_msg *m)
 		log_error("id=%s sender checks: %s", s->txn.id, error);
 		return;
 	}
-	size_t kept = mailauth_strip_forged(m->hdr, end, s->config->hostname);
+	size_t kept = mailauth_strip_forged(m->hdr, end, m->scan.done, s->config->hostname);
 
 	if (kept < end) {
 		log_info("id=%s removed an Authentication-Results field naming us (forged)",

@@ -66,7 +66,7 @@ static void test_field(void **state)
 
 static size_t strip(char *h, const char *id)
 {
-	size_t n = mailauth_strip_forged(h, strlen(h), id);
+	size_t n = mailauth_strip_forged(h, strlen(h), true, id);
 
 	h[n] = '\0';
 	return n;
@@ -97,6 +97,12 @@ static void test_strip(void **state)
 	/* Nothing to take out: unchanged. */
 	snprintf(h, sizeof(h), "From: a@b\r\nTo: c@d\r\n");
 	assert_int_equal(strip(h, "mx"), strlen("From: a@b\r\nTo: c@d\r\n"));
+	/* A block cut short: its last field may go on, and stays whole. */
+	snprintf(h, sizeof(h), "Authentication-Results: mx; a\r\n"
+			       "Subject: s\r\n"
+			       "Authentication-Results: mx;\r\n dkim=pass");
+	h[mailauth_strip_forged(h, strlen(h), false, "mx")] = '\0';
+	assert_string_equal(h, "Subject: s\r\nAuthentication-Results: mx;\r\n dkim=pass");
 	/* An unterminated comment before the id: not ours, kept. */
 	snprintf(h, sizeof(h), "Authentication-Results: (mx; spf=pass\r\n");
 	assert_int_equal(strip(h, "mx"), strlen("Authentication-Results: (mx; spf=pass\r\n"));
