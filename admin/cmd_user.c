@@ -68,6 +68,18 @@ static int user_check_address(struct admin *admin, const char *address, bool new
 	return code;
 }
 
+/* The admin may set a short first password on purpose (to be changed at
+ * once); said, not refused, since users are asked for more. */
+static void user_password_warn(const char *password)
+{
+	size_t n = password_chars(password);
+
+	if (n < PASSWORD_MIN_CHARS)
+		fprintf(stderr, "pillarbox: warning: the password is %zu character%s long; the "
+			"webmail asks users for at least %d\n", n, n == 1 ? "" : "s",
+			PASSWORD_MIN_CHARS);
+}
+
 static int user_prepare_add(struct admin *admin, int argc, char **argv)
 {
 	const char *address;
@@ -87,6 +99,8 @@ static int user_prepare_add(struct admin *admin, int argc, char **argv)
 	if (hash && !password_hash_supported(admin->password))
 		return admin_fail(ADMIN_EXIT_DATAERR, "not a supported password hash "
 				  "(yescrypt $y$, scrypt $7$, SHA-crypt $6$/$5$, bcrypt $2b$/$2y$)");
+	if (!hash)
+		user_password_warn(admin->password);
 	admin->have_password = true;
 	admin->password_is_hash = hash;
 	return ADMIN_EXIT_OK;
@@ -119,8 +133,10 @@ static int user_prepare_passwd(struct admin *admin, int argc, char **argv)
 	if (code != 0)
 		return code;
 	code = admin_password_read("New password", true, admin->password);
-	if (code == 0)
+	if (code == 0) {
+		user_password_warn(admin->password);
 		admin->have_password = true;
+	}
 	return code;
 }
 

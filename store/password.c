@@ -134,3 +134,12 @@ int password_verify(const char *password, const char *hash)
 	free(data);
 	return ret;
 }
+
+size_t password_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}

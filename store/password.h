@@ -9,6 +9,14 @@
  * passphrases of CRYPT_MAX_PASSPHRASE_SIZE (512) bytes or more, NUL included. */
 #define PASSWORD_MAX 511
 #define PASSWORD_HASH_MAX 512
+/* Characters (not bytes) a new password needs at least: NIST SP 800-63B
+ * asks for 8; 10 keeps a typed passphrase out of the reach of the usual
+ * dictionaries while remaining easy to remember. The webmail refuses
+ * shorter ones; the admin tool warns. */
+#define PASSWORD_MIN_CHARS 10
+
+/* Characters of a UTF-8 password (continuation bytes not counted). */
+size_t password_chars(const char *password);
 
 /* Hashes `password` with yescrypt ($y$) at `cost` (0 = libxcrypt's default)
  * into hash_r (size PASSWORD_HASH_MAX). Salt from the kernel CSPRNG.

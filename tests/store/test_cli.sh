@@ -51,6 +51,15 @@ expect_grep() {
 	fi
 }
 
+# expect_no_grep DESCRIPTION PATTERN TEXT
+expect_no_grep() {
+	if printf '%s\n' "$3" | grep -q -- "$2"; then
+		not_ok "$1: [$2] in [$3]"
+	else
+		ok "$1"
+	fi
+}
+
 if [ "$(id -u)" -eq 0 ]; then
 	if ! id pillarbox >/dev/null 2>&1; then
 		useradd --system --user-group --home-dir /var/lib/pillarbox \
@@ -146,6 +155,12 @@ expect_grep "... and the unknown key is named on stderr" \
 # ---- users
 check "user add (password from stdin)" 0 sh -c 'printf "first secret\n" | "$@"' sh \
 	"$PB" --config "$conf" user add bob@example.test
+expect_no_grep "a password of 12 characters: no warning" "warning" "$err"
+check "user add with a short password works" 0 sh -c 'printf "x\n" | "$@"' sh \
+	"$PB" --config "$conf" user add short@example.test
+expect_grep "... with a warning" \
+	"^pillarbox: warning: the password is 1 character long; the webmail asks users for at least 10\$" "$err"
+check "user del short" 0 pb user del short@example.test
 check "user add again" 65 sh -c 'printf "x\n" | "$@"' sh "$PB" --config "$conf" user add bob@example.test
 expect_grep "user add again names the address once" "^pillarbox: user bob@example.test exists already\$" "$err"
 # The address is checked before the password is asked: stdin at its end
