@@ -13,7 +13,7 @@ cgi_libwebmail_a_SOURCES = cgi/buf.c cgi/buf.h cgi/template.c cgi/template.h \
 	cgi/webmail.h cgi/app.h cgi/app.c cgi/page_login.c cgi/page_list.c cgi/page_action.c \
 	cgi/page_settings.c cgi/page_password.c cgi/page_vacation.c cgi/page_folders.c \
 	cgi/page_msg.c cgi/page_static.c cgi/msgpart.c cgi/msgpart.h \
-	cgi/textview.c cgi/textview.h \
+	cgi/textview.c cgi/textview.h cgi/authres.c cgi/authres.h \
 	cgi/setup.c cgi/setup.h cgi/page_setup.c cgi/autoconfig.c cgi/autodiscover.c \
 	cgi/autodiscover.h cgi/xmlout.c cgi/xmlout.h
 cgi_libwebmail_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
@@ -97,6 +97,14 @@ tests_unit_test_textview_SOURCES = tests/unit/test_textview.c
 tests_unit_test_textview_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
 tests_unit_test_textview_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_textview_LDADD = cgi/libwebmail.a $(UNIT_LIBS)
+# Our Authentication-Results field read back for the message page (cgi/authres.c).
+check_PROGRAMS += tests/unit/test_authres
+TESTS += tests/unit/test_authres
+tests_unit_test_authres_SOURCES = tests/unit/test_authres.c
+tests_unit_test_authres_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi -I$(top_srcdir)/inetd
+tests_unit_test_authres_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+# the MX's writer and forged-field removal too: what it writes is read back
+tests_unit_test_authres_LDADD = cgi/libwebmail.a inetd/libinetd.a $(UNIT_LIBS) $(GNUTLS_LIBS)
 # Mail client set-up: autodiscover parser, XML writer, services, XML bodies.
 check_PROGRAMS += tests/unit/test_autodiscover
 TESTS += tests/unit/test_autodiscover
@@ -175,6 +183,10 @@ tests_unit_test_compose_keep_LDADD = cgi/libwebmail.a $(UNIT_LIBS) $(GUMBO_LIBS)
 TESTS += tests/web/test_web_keep.py
 EXTRA_DIST += tests/web/test_web_keep.py tests/web/browser_keep.mjs
 
+# The warning for a message that failed its sender checks (our Authentication-Results).
+TESTS += tests/web/test_web_authres.py
+EXTRA_DIST += tests/web/test_web_authres.py
+
 # What the list and message pages show at the edges: real-world MIME shapes, empty folders.
 TESTS += tests/web/test_web_display.py
 EXTRA_DIST += tests/web/test_web_display.py
@@ -214,6 +226,14 @@ tests_fuzz_fuzz_template_SOURCES = tests/fuzz/fuzz_template.c tests/fuzz/fuzz_wo
 tests_fuzz_fuzz_template_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi -I$(top_srcdir)/inetd
 tests_fuzz_fuzz_template_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_template_LDADD = cgi/libwebmail.a inetd/libinetd.a $(STORE_LIBS) -lpthread
+# Our Authentication-Results field read back (cgi/authres.c), checked
+# against smtpd's removal of forged ones (inetd/mailauth.c).
+noinst_PROGRAMS += tests/fuzz/fuzz_authres
+tests_fuzz_fuzz_authres_SOURCES = tests/fuzz/fuzz_authres.c
+tests_fuzz_fuzz_authres_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi -I$(top_srcdir)/inetd
+tests_fuzz_fuzz_authres_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_authres_LDADD = cgi/libwebmail.a inetd/libinetd.a $(STORE_LIBS) $(GNUTLS_LIBS) \
+	-lpthread
 # The whole core: one request against a real store (fuzz_world.c).
 noinst_PROGRAMS += tests/fuzz/fuzz_webmail
 tests_fuzz_fuzz_webmail_SOURCES = tests/fuzz/fuzz_webmail.c tests/fuzz/fuzz_world.c \

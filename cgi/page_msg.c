@@ -5,6 +5,7 @@
 
 #include "address.h"
 #include "app.h"
+#include "authres.h"
 #include "datetime.h"
 #include "log.h"
 #include "msgbuild.h"
@@ -234,6 +235,32 @@ static void fill_headers(struct ctx *c, struct view *w)
 	tpl_bool(h, "unread", !(w->v.msg.flags & STORE_FLAG_SEEN));
 	tpl_int(h, "uid", w->v.msg.uid);
 	tpl_str(h, "size", fmt_size(c, w->v.msg.size));
+}
+
+/* The warning about a message that failed its sender checks, from our
+ * own Authentication-Results field (authres.h). Only the top message's
+ * header: an attached message's fields never passed our MX (nor did the
+ * outer message's results say anything about it). */
+static void fill_auth_warning(struct ctx *c, struct view *w)
+{
+	struct authres ar;
+	if (w->node != w->v.mime->root || c->wm->config->hostname == NULL)
+		return;
+	const char *h = msgview_header_text(&w->v, w->node, c->a);
+	if (h == NULL || authres_parse(h, strlen(h), c->wm->config->hostname, &ar) != 1)
+		return;
+	struct tpl_obj *o = tpl_obj(c->data, "auth");
+	switch (authres_warning(&ar)) {
+	case AUTHRES_WARN_DMARC:
+		tpl_bool(o, "dmarc_fail", true);
+		tpl_str(o, "domain", ar.header_from);
+		break;
+	case AUTHRES_WARN_UNVERIFIED:
+		tpl_bool(o, "unverified", true);
+		break;
+	case AUTHRES_WARN_NONE:
+		break;
+	}
 }
 
 /* ---------------------------------------------------------------- body */
@@ -644,6 +671,7 @@ void page_msg(struct ctx *c)
 		else if (w.mb.unseen > 0)
 			w.mb.unseen--;
 	}
+	fill_auth_warning(c, &w);
 	fill_neighbours(c, &w);
 	fill_list_state(c, &w);
 	if (ctx_folders(c, w.mb.id) < 0) {
