@@ -241,16 +241,17 @@ static void fill_headers(struct ctx *c, struct view *w)
  * own Authentication-Results field (authres.h). Only the top message's
  * header: an attached message's fields never passed our MX (nor did the
  * outer message's results say anything about it). */
-static void fill_auth_warning(struct ctx *c, struct view *w)
+static enum authres_warning fill_auth_warning(struct ctx *c, struct view *w)
 {
 	struct authres ar;
 	if (w->node != w->v.mime->root || c->wm->config->hostname == NULL)
-		return;
+		return AUTHRES_WARN_NONE;
 	const char *h = msgview_header_text(&w->v, w->node, c->a);
 	if (h == NULL || authres_parse(h, strlen(h), c->wm->config->hostname, &ar) != 1)
-		return;
+		return AUTHRES_WARN_NONE;
 	struct tpl_obj *o = tpl_obj(c->data, "auth");
-	switch (authres_warning(&ar)) {
+	enum authres_warning warn = authres_warning(&ar);
+	switch (warn) {
 	case AUTHRES_WARN_DMARC:
 		tpl_bool(o, "dmarc_fail", true);
 		tpl_str(o, "domain", ar.header_from);
@@ -261,6 +262,7 @@ static void fill_auth_warning(struct ctx *c, struct view *w)
 	case AUTHRES_WARN_NONE:
 		break;
 	}
+	return warn;
 }
 
 /* ---------------------------------------------------------------- body */
@@ -635,8 +637,10 @@ static int view_fill(struct ctx *c, struct view *w)
 	}
 	fill_headers(c, w);
 	/* "Add to contacts"; remote images from senders in the address book
-	 * when the user chose so (the default stays: never) */
-	if (ctx_sender_known(c, w->node->envelope) &&
+	 * when the user chose so (the default stays: never), unless the
+	 * message failed its From: domain's checks: that sender is forged. */
+	enum authres_warning warn = fill_auth_warning(c, w);
+	if (ctx_sender_known(c, w->node->envelope) && warn != AUTHRES_WARN_DMARC &&
 	    c->prefs.remote_images == STORE_REMOTE_IMAGES_KNOWN)
 		w->images = true;
 	tpl_list(c->data, "blocks");
@@ -671,7 +675,6 @@ void page_msg(struct ctx *c)
 		else if (w.mb.unseen > 0)
 			w.mb.unseen--;
 	}
-	fill_auth_warning(c, &w);
 	fill_neighbours(c, &w);
 	fill_list_state(c, &w);
 	if (ctx_folders(c, w.mb.id) < 0) {

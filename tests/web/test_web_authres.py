@@ -71,6 +71,8 @@ def deliver_all(store):
         store.deliver("bob@example.com", mail(subject, ar))
     store.deliver("bob@example.com", mail("AR escaped", field(OURS, "fail", "none", "fail",
                                                               "<b>x</b>.test")))
+    store.deliver("bob@example.com", html_mail("AR images pass", field(OURS, "pass", "none", "pass")))
+    store.deliver("bob@example.com", html_mail("AR images fail", field(OURS, "fail", "none", "fail")))
     inner = mail("AR inner", field(OURS, "fail", "none", "fail"))
     store.deliver("bob@example.com",
                   "From: Ann <ann@example.com>\r\nTo: bob@example.com\r\nSubject: AR attached\r\n"
@@ -78,6 +80,35 @@ def deliver_all(store):
                   "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
                   "--b\r\nContent-Type: text/plain\r\n\r\nForwarded.\r\n"
                   "--b\r\nContent-Type: message/rfc822\r\n\r\n" + inner + "--b--\r\n")
+
+
+def html_mail(subject, ar):
+    return ("%sFrom: The bank <ceo@bank.test>\r\nTo: bob@example.com\r\nSubject: %s\r\n"
+            "Date: Mon, 1 Jan 2024 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: text/html; charset=utf-8\r\n\r\n"
+            "<p>Look: <img src=\"https://tracker.example.net/pixel.png\" alt=\"px\"></p>\r\n"
+            % (ar, subject))
+
+
+def images_known_sender(c, server):
+    """remote_images = known loads a contact's images, but not those of a
+    message that failed DMARC: its From: is the contact's only in name."""
+    token = c.csrf("/settings")
+    c.post("/settings", {"csrf": token, "section": "prefs", "remote_images": "known"})
+    mb, uid = c.find("AR images pass")
+    r = c.post("/contacts/add-sender", {"mb": mb, "uid": uid, "csrf": token})
+    check(r.status == 303, "the bank's address is added to the contacts")
+
+    def loaded(subject):
+        mb, uid = c.find(subject)
+        m = re.search(r'<iframe class="html" src="([^"]+)"', c.get("/msg?mb=%s&uid=%s"
+                                                                   % (mb, uid)).text)
+        return m is not None and "images=1" in html.unescape(m.group(1))
+
+    check(loaded("AR images pass"), "a contact's message that passed: its images load")
+    check(not loaded("AR images fail"),
+          "a message From: the same contact that failed DMARC: its images stay blocked")
+    c.post("/settings", {"csrf": token, "section": "prefs", "remote_images": "never"})
 
 
 def page(c, subject):
@@ -139,6 +170,7 @@ def main():
         cases(c)
         escaped(c)
         attached(c)
+        images_known_sender(c, servers[0])
     finally:
         webenv.stop_all(servers, store, failures)
     webenv.exit_with(failures)
