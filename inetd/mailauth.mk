@@ -6,7 +6,8 @@
 # ---------------------------------------------------------------- SPF
 # check_host() over a dns_lookup table (inetd/dns.h), so the tests and the
 # fuzz harness answer its DNS from memory.
-inetd_libinetd_a_SOURCES += inetd/spf.c inetd/spf_macro.c inetd/spf.h
+inetd_libinetd_a_SOURCES += inetd/spf.c inetd/spf_parse.c inetd/spf_macro.c inetd/spf.h \
+	inetd/spf_int.h
 check_PROGRAMS += tests/unit/test_spf
 TESTS += tests/unit/test_spf
 tests_unit_test_spf_SOURCES = tests/unit/test_spf.c

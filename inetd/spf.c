@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "spf.h"
+#include "spf_int.h"
 
 /* Addresses looked at per name for a, mx and ptr. RFC 7208 sets no limit
  * for address records (they cost no extra query); a name has few. */
@@ -22,21 +23,6 @@
 /* eval_mech's answers besides SPF_TEMPERROR and SPF_PERMERROR. */
 #define E_MATCH 100
 #define E_NOMATCH 101
-
-enum mech { M_ALL, M_INCLUDE, M_A, M_MX, M_PTR, M_IP4, M_IP6, M_EXISTS };
-enum mod { MOD_NONE, MOD_REDIRECT, MOD_EXP, MOD_UNKNOWN };
-
-struct term {
-	const char *text;
-	size_t len;
-	enum mod mod;          /* MOD_NONE: a mechanism */
-	enum spf_result qual;
-	enum mech mech;
-	const char *spec;      /* domain-spec; NULL: none given */
-	size_t spec_len;
-	unsigned cidr4, cidr6;
-	unsigned char net[16];
-};
 
 struct ctx {
 	const struct dns_lookup *dns;
@@ -109,269 +95,6 @@ static void clean(char *s)
 		if (*s < 0x20 || *s > 0x7e || *s == '(' || *s == ')' || *s == '\\')
 			*s = '?';
 }
-
-/* ------------------------------------------------------------ names */
-
-/* A name to ask DNS about: labels of 1..63 octets, 253 in all, printable
- * ASCII (spaces may come from macros) but no backslash, which the
- * resolver would read as an escape. */
-static bool name_ok(const char *n)
-{
-	size_t len = strlen(n), label = 0;
-
-	if (len == 0 || len > 253)
-		return false;
-	for (size_t k = 0; k < len; k++) {
-		unsigned char ch = (unsigned char)n[k];
-
-		if (ch == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			continue;
-		}
-		if (ch < 0x20 || ch > 0x7e || ch == '\\' || ++label > 63)
-			return false;
-	}
-	return label > 0;
-}
-
-/* RFC 7208 4.3: the identity's domain is a multi-label host name. */
-static bool domain_valid(const char *d)
-{
-	size_t len = strlen(d), labels = 0, label = 0;
-
-	if (len > 0 && d[len - 1] == '.')
-		len--;
-	if (len == 0 || len > 253)
-		return false;
-	for (size_t k = 0; k <= len; k++) {
-		if (k == len || d[k] == '.') {
-			if (label == 0)
-				return false;
-			labels++;
-			label = 0;
-		} else if ((!isalnum((unsigned char)d[k]) && d[k] != '-' && d[k] != '_') ||
-			   ++label > 63) {
-			return false;
-		}
-	}
-	return labels >= 2;
-}
-
-/* name is domain or one of its subdomains (ASCII case-insensitive). */
-static bool under(const char *name, const char *domain)
-{
-	size_t n = strlen(name), d = strlen(domain);
-
-	if (n < d || strcasecmp(name + n - d, domain) != 0)
-		return false;
-	return n == d || name[n - d - 1] == '.';
-}
-
-/* ------------------------------------------------------------ syntax */
-
-/* ip4-cidr-length / ip6-cidr-length digits: no leading zero (as in
- * ip4-network), at most max. */
-static bool cidr_num(const char *s, size_t n, unsigned max, unsigned *v)
-{
-	unsigned x = 0;
-
-	if (n == 0 || n > 3 || (n > 1 && s[0] == '0'))
-		return false;
-	for (size_t k = 0; k < n; k++) {
-		if (!isdigit((unsigned char)s[k]))
-			return false;
-		x = x * 10 + (unsigned)(s[k] - '0');
-	}
-	*v = x;
-	return x <= max;
-}
-
-/* Takes dual-cidr-length ("/n", "//n", "/n//m") off the end of s. */
-static bool dual_cidr(const char *s, size_t *len, struct term *t)
-{
-	size_t e = *len, k = e;
-
-	while (k > 0 && isdigit((unsigned char)s[k - 1]))
-		k--;
-	if (k < e && k >= 2 && s[k - 1] == '/' && s[k - 2] == '/') {
-		if (!cidr_num(s + k, e - k, 128, &t->cidr6))
-			return false;
-		e = k - 2;
-	}
-	k = e;
-	while (k > 0 && isdigit((unsigned char)s[k - 1]))
-		k--;
-	if (k < e && k >= 1 && s[k - 1] == '/') {
-		if (!cidr_num(s + k, e - k, 32, &t->cidr4))
-			return false;
-		e = k - 1;
-	}
-	*len = e;
-	return true;
-}
-
-static bool domain_spec(struct term *t, const char *s, size_t n, const char **why_r)
-{
-	t->spec = s;
-	t->spec_len = n;
-	return spf_macro_expand(s, n, SPF_MACRO_DOMAIN, NULL, NULL, 0, why_r) == 0;
-}
-
-static bool ip_network(struct term *t, const char *s, size_t n, int family, const char **why_r)
-{
-	const char *slash = NULL;
-	char buf[64];
-
-	for (size_t k = 0; k < n; k++)
-		if (s[k] == '/')
-			slash = s + k;
-	if (slash != NULL) {
-		size_t rest = n - (size_t)(slash - s) - 1;
-
-		if (!cidr_num(slash + 1, rest, family == AF_INET ? 32 : 128,
-			      family == AF_INET ? &t->cidr4 : &t->cidr6)) {
-			*why_r = "bad CIDR length";
-			return false;
-		}
-		n = (size_t)(slash - s);
-	}
-	if (n == 0 || n >= sizeof(buf)) {
-		*why_r = "bad address";
-		return false;
-	}
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	if (inet_pton(family, buf, t->net) != 1) {
-		*why_r = "bad address";
-		return false;
-	}
-	return true;
-}
-
-static const struct {
-	const char *name;
-	enum mech mech;
-} mechs[] = {
-	{ "all", M_ALL }, { "include", M_INCLUDE }, { "a", M_A }, { "mx", M_MX },
-	{ "ptr", M_PTR }, { "ip4", M_IP4 }, { "ip6", M_IP6 }, { "exists", M_EXISTS },
-};
-
-/* One term of a record (RFC 7208 4.6.1, 5, 6, 7.1). 0 or -1 (*why_r). */
-static int term_parse(const char *s, size_t len, struct term *t, const char **why_r)
-{
-	size_t n = 0, q = 0, rlen;
-	const char *rest;
-	bool found = false;
-
-	memset(t, 0, sizeof(*t));
-	t->text = s;
-	t->len = len;
-	t->cidr4 = 32;
-	t->cidr6 = 128;
-	*why_r = "syntax error";
-	while (n < len && s[n] != '=' && s[n] != ':' && s[n] != '/')
-		n++;
-	if (n < len && s[n] == '=') {
-		if (n == 0 || !isalpha((unsigned char)s[0])) {
-			*why_r = "bad modifier name";
-			return -1;
-		}
-		for (size_t k = 1; k < n; k++)
-			if (!isalnum((unsigned char)s[k]) && strchr("-_.", s[k]) == NULL) {
-				*why_r = "bad modifier name";
-				return -1;
-			}
-		if (n == 8 && strncasecmp(s, "redirect", 8) == 0)
-			t->mod = MOD_REDIRECT;
-		else if (n == 3 && strncasecmp(s, "exp", 3) == 0)
-			t->mod = MOD_EXP;
-		else
-			t->mod = MOD_UNKNOWN;
-		if (t->mod != MOD_UNKNOWN)
-			return domain_spec(t, s + n + 1, len - n - 1, why_r) ? 0 : -1;
-		return spf_macro_expand(s + n + 1, len - n - 1, SPF_MACRO_STRING, NULL, NULL, 0,
-					why_r) == 0 ? 0 : -1;
-	}
-	t->qual = SPF_PASS;
-	if (len > 0 && strchr("+-~?", s[0]) != NULL) {
-		t->qual = s[0] == '+' ? SPF_PASS : s[0] == '-' ? SPF_FAIL
-			: s[0] == '~' ? SPF_SOFTFAIL : SPF_NEUTRAL;
-		q = 1;
-	}
-	n = q;
-	while (n < len && s[n] != ':' && s[n] != '/')
-		n++;
-	for (size_t k = 0; k < sizeof(mechs) / sizeof(mechs[0]) && !found; k++)
-		if (strlen(mechs[k].name) == n - q && strncasecmp(s + q, mechs[k].name, n - q) == 0) {
-			t->mech = mechs[k].mech;
-			found = true;
-		}
-	if (!found) {
-		*why_r = "unknown mechanism";
-		return -1;
-	}
-	rest = s + n;
-	rlen = len - n;
-	switch (t->mech) {
-	case M_ALL:
-		return rlen == 0 ? 0 : -1;
-	case M_INCLUDE:
-	case M_EXISTS:
-		if (rlen == 0 || rest[0] != ':')
-			return -1;
-		return domain_spec(t, rest + 1, rlen - 1, why_r) ? 0 : -1;
-	case M_PTR:
-		if (rlen == 0)
-			return 0;
-		if (rest[0] != ':')
-			return -1;
-		return domain_spec(t, rest + 1, rlen - 1, why_r) ? 0 : -1;
-	case M_A:
-	case M_MX:
-		if (rlen > 0 && rest[0] == ':') {
-			rest++;
-			rlen--;
-			if (!dual_cidr(rest, &rlen, t)) {
-				*why_r = "bad CIDR length";
-				return -1;
-			}
-			return domain_spec(t, rest, rlen, why_r) ? 0 : -1;
-		}
-		if (!dual_cidr(rest, &rlen, t)) {
-			*why_r = "bad CIDR length";
-			return -1;
-		}
-		return rlen == 0 ? 0 : -1;
-	case M_IP4:
-	case M_IP6:
-		if (rlen == 0 || rest[0] != ':')
-			return -1;
-		return ip_network(t, rest + 1, rlen - 1, t->mech == M_IP4 ? AF_INET : AF_INET6,
-				  why_r) ? 0 : -1;
-	}
-	return -1;
-}
-
-/* The next space-separated term after *pos, or false at the end. */
-static bool term_next(const char *rec, size_t len, size_t *pos, const char **s_r, size_t *n_r)
-{
-	size_t p = *pos, e;
-
-	while (p < len && rec[p] == ' ')
-		p++;
-	if (p >= len)
-		return false;
-	e = p;
-	while (e < len && rec[e] != ' ')
-		e++;
-	*s_r = rec + p;
-	*n_r = e - p;
-	*pos = e;
-	return true;
-}
-
 /* ------------------------------------------------------------ evaluation */
 
 static const char *p_value(void *arg);
@@ -462,7 +185,7 @@ static void ptr_validate(struct ctx *c)
 		int st;
 
 		names[k][DNS_HOST_MAX - 1] = '\0';
-		if (!name_ok(names[k]))
+		if (!spf_name_ok(names[k]))
 			continue;
 		st = c->dns->addrs(c->dns->ctx, names[k], c->family, a, SPF_ADDRS_MAX, &na, &err);
 		for (size_t j = 0; st == DNS_FOUND && j < na && j < SPF_ADDRS_MAX; j++)
@@ -484,7 +207,7 @@ static const char *p_value(void *arg)
 		if (strcasecmp(c->valid[k], c->cur_domain) == 0) {
 			best = k;
 			break;
-		} else if (best == SIZE_MAX && under(c->valid[k], c->cur_domain)) {
+		} else if (best == SIZE_MAX && spf_under(c->valid[k], c->cur_domain)) {
 			best = k;
 		}
 	if (best == SIZE_MAX && c->n_valid > 0)
@@ -514,7 +237,7 @@ static int target(struct ctx *c, struct spf_macro_vars *v, const struct term *t,
 	if (r != 0)
 		return fail(c, SPF_PERMERROR, "macro expansion too long in %.*s",
 			    (int)(t->len > 80 ? 80 : t->len), t->text);
-	if (!name_ok(buf))
+	if (!spf_name_ok(buf))
 		return 0;
 	snprintf(name, DNS_HOST_MAX, "%s", buf);
 	return 1;
@@ -545,7 +268,7 @@ static int eval_mx(struct ctx *c, const char *name, unsigned bits)
 		int r;
 
 		mx[k].host[DNS_HOST_MAX - 1] = '\0';
-		if (!name_ok(mx[k].host))
+		if (!spf_name_ok(mx[k].host))
 			continue;
 		r = addrs_match(c, mx[k].host, bits, &v);
 		if (r != E_NOMATCH)
@@ -615,7 +338,7 @@ static int eval_mech(struct ctx *c, struct spf_macro_vars *v, const struct term 
 		    void_lookup(c) == SPF_PERMERROR)
 			return SPF_PERMERROR;
 		for (size_t k = 0; k < c->n_valid; k++)
-			if (under(c->valid[k], name))
+			if (spf_under(c->valid[k], name))
 				return E_MATCH;
 		return E_NOMATCH;
 	}
@@ -646,7 +369,7 @@ static void explain(struct ctx *c, struct spf_macro_vars *v, const struct term *
 	memset(&txt, 0, sizeof(txt));
 	c->cur_domain = domain;
 	if (spf_macro_expand(t->spec, t->spec_len, SPF_MACRO_DOMAIN, v, name, sizeof(name), &why) != 0 ||
-	    !name_ok(name))
+	    !spf_name_ok(name))
 		return;
 	if (c->dns->txt(c->dns->ctx, name, &txt, &why) == DNS_FOUND && txt.n == 1 &&
 	    !txt.overflow &&
@@ -713,8 +436,8 @@ static enum spf_result check_host(struct ctx *c, const char *domain, unsigned de
 			goto out;
 		}
 	pos = 6;
-	while (term_next(rec, len, &pos, &s, &n)) {
-		if (term_parse(s, n, &t, &why) < 0) {
+	while (spf_term_next(rec, len, &pos, &s, &n)) {
+		if (spf_term_parse(s, n, &t, &why) < 0) {
 			r = fail(c, SPF_PERMERROR, "SPF record of %s: %s in \"%.*s\"", domain, why,
 				 (int)(n > 64 ? 64 : n), s);
 			goto out;
@@ -733,8 +456,8 @@ static enum spf_result check_host(struct ctx *c, const char *domain, unsigned de
 		}
 	}
 	pos = 6;
-	while (term_next(rec, len, &pos, &s, &n)) {
-		(void)term_parse(s, n, &t, &why);
+	while (spf_term_next(rec, len, &pos, &s, &n)) {
+		(void)spf_term_parse(s, n, &t, &why);
 		if (t.mod != MOD_NONE)
 			continue;
 		r = eval_mech(c, &v, &t, domain, depth);
@@ -868,7 +591,7 @@ enum spf_result spf_check(const struct dns_lookup *dns, const struct spf_request
 	snprintf(c.s, sizeof(c.s), "%s@%s", c.l, c.o);
 	snprintf(out->domain, sizeof(out->domain), "%s", domain);
 	clean(out->domain);
-	if (!domain_valid(domain)) {
+	if (!spf_domain_valid(domain)) {
 		snprintf(out->reason, sizeof(out->reason), "%s is not a valid domain name",
 			 out->helo_identity ? "the HELO name" : "the sender's domain");
 		return out->result;
