@@ -68,6 +68,26 @@ tests_fuzz_fuzz_dmarc_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_dmarc_LDADD = inetd/libinetd.a $(STORE_LIBS)
 endif
 
+# ---------------------------------------------------------------- DNSBL
+# DNS blocklists (RFC 5782): query names and the verdict on an answer,
+# over a dns_lookup table like SPF's; smtpd asks at the first RCPT.
+inetd_libinetd_a_SOURCES += inetd/dnsbl.c inetd/dnsbl.h
+
+check_PROGRAMS += tests/unit/test_dnsbl
+TESTS += tests/unit/test_dnsbl
+tests_unit_test_dnsbl_SOURCES = tests/unit/test_dnsbl.c
+tests_unit_test_dnsbl_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_dnsbl_LDADD = inetd/libinetd.a $(UNIT_LIBS)
+
+if FUZZING
+# The query name of any address text under any zone, and the verdict on
+# any A records.
+noinst_PROGRAMS += tests/fuzz/fuzz_dnsbl
+tests_fuzz_fuzz_dnsbl_SOURCES = tests/fuzz/fuzz_dnsbl.c
+tests_fuzz_fuzz_dnsbl_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_dnsbl_LDADD = inetd/libinetd.a $(STORE_LIBS)
+endif
+
 # ---------------------------------------------------------------- end
 # What smtpd runs: the three checks, the field, DNS with a time budget.
 inetd_libinetd_a_SOURCES += inetd/mailauth.c inetd/mailauth.h

@@ -118,9 +118,16 @@ struct smtp_session {
 	unsigned messages;                   /* accepted in this session */
 	unsigned rejected_rcpts;
 	struct dns_resolver *resolver;       /* the sender checks', made at first use */
+	bool dnsbl_checked;                  /* looked up (at the first RCPT) */
+	char dnsbl_reply[320];               /* listed: the 554 for each RCPT; else "" */
 };
 
 /* ---------------------------------------------------------- session core */
+
+/* The DNS resolver of the MX's checks (sender checks, blocklists), made
+ * at first use and kept for the session; NULL when it cannot be made
+ * (logged): the checks then answer temperror. */
+struct dns_resolver *smtp_resolver(struct smtp_session *s);
 
 /* A session over an established connection (TLS already up for implicit
  * TLS). Returns NULL on memory failure. Owns nothing but itself. */

@@ -321,12 +321,7 @@ static void smtp_msg_auth_finish(struct smtp_msg *m, struct mailauth_verdict *v)
 	if (at != NULL && store_domain_ascii(at + 1, domain, &error) == 1)
 		snprintf(sender, sizeof(sender), "%.*s@%s", (int)(at - s->txn.sender),
 			 s->txn.sender, domain);
-	if (s->resolver == NULL &&
-	    dns_resolver_new(s->config->resolver, MAILAUTH_DNS_TIMEOUT, &s->resolver, &error) < 0) {
-		log_error("id=%s sender checks: resolver: %s", s->txn.id, error);
-		s->resolver = NULL;
-	}
-	mailauth_dns_init(&md, s->resolver, MAILAUTH_BUDGET_SECONDS);
+	mailauth_dns_init(&md, smtp_resolver(s), MAILAUTH_BUDGET_SECONDS);
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		rnd = (uint32_t)m->now;
 	struct mailauth_client client = {

@@ -14,7 +14,9 @@
 #include <strings.h>
 #include <sys/random.h>
 
+#include "dnsbl.h"
 #include "log.h"
+#include "mailauth.h"
 #include "smtp.h"
 
 /* --------------------------------------------------------------- sender */
@@ -206,6 +208,35 @@ static int smtp_rcpt_refused(struct smtp_session *s, const struct smtp_path *p,
 	return smtp_error(s, reply);
 }
 
+/* DNS blocklists (dnsbl.h, `dnsbl`): whether the MX refuses this client.
+ * Looked up at the first RCPT (a client that only probes costs no lookup,
+ * and AUTH before it exempts the client), once per connection: the answer
+ * is about the address, which STARTTLS does not change. Never asked for a
+ * client that logged in, nor for loopback ones (local programs). */
+static bool smtp_dnsbl_listed(struct smtp_session *s)
+{
+	const char *ip = conn_peer_ip_or_null(s->conn);
+	struct mailauth_dns md;
+	struct dnsbl_result r;
+
+	if (s->opt->mode != SMTP_MODE_MX || s->authenticated || s->config->dnsbl == NULL ||
+	    ip == NULL || conn_peer_is_loopback(s->conn))
+		return false;
+	if (s->dnsbl_checked)
+		return s->dnsbl_reply[0] != '\0';
+	s->dnsbl_checked = true;
+	/* without a resolver every zone fails: logged there, not listed */
+	mailauth_dns_init(&md, smtp_resolver(s), DNSBL_BUDGET_SECONDS);
+	dnsbl_check(&md.lookup, ip, s->config->dnsbl, &r);
+	if (!r.listed)
+		return false;
+	log_client("dnsbl listed", "", ip, " zone=%s code=%s", r.zone, r.code);
+	/* Postfix's words, which admins and senders' postmasters know */
+	snprintf(s->dnsbl_reply, sizeof(s->dnsbl_reply),
+		 "554 5.7.1 Service unavailable; client [%s] blocked using %s", ip, r.zone);
+	return true;
+}
+
 int smtp_cmd_rcpt(struct smtp_session *s, char *args, size_t len)
 {
 	struct store_rcpt_target targets[STORE_ALIAS_TARGETS_MAX];
@@ -221,6 +252,8 @@ int smtp_cmd_rcpt(struct smtp_session *s, char *args, size_t len)
 		s->rejected_rcpts++;
 		return smtp_error(s, reply);
 	}
+	if (smtp_dnsbl_listed(s))
+		return smtp_rcpt_refused(s, &p, "dnsbl", s->dnsbl_reply);
 	if (p.utf8 && !s->txn.smtputf8)
 		return smtp_rcpt_refused(s, &p, "8-bit without SMTPUTF8",
 					 "553 5.6.7 Non-ASCII addresses need SMTPUTF8");

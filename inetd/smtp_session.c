@@ -11,6 +11,7 @@
 #include "log.h"
 #include "process.h"
 #include "dns.h"
+#include "mailauth.h"
 #include "smtp.h"
 
 /* The longest verb ("STARTTLS"): anything longer is unknown unlooked-at. */
@@ -94,6 +95,18 @@ void smtp_session_free(struct smtp_session **session)
 	dns_resolver_free(&s->resolver);
 	free(s);
 	*session = NULL;
+}
+
+struct dns_resolver *smtp_resolver(struct smtp_session *s)
+{
+	const char *error = NULL;
+
+	if (s->resolver == NULL &&
+	    dns_resolver_new(s->config->resolver, MAILAUTH_DNS_TIMEOUT, &s->resolver, &error) < 0) {
+		log_error("resolver: %s", error);
+		s->resolver = NULL;
+	}
+	return s->resolver;
 }
 
 void smtp_reply(struct smtp_session *s, const char *line)

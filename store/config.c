@@ -49,6 +49,7 @@ enum config_type {
 	CONFIG_HOSTPORT,  /* host:port or [v6]:port; empty = NULL */
 	CONFIG_ADDRESS,   /* local@domain as the store takes it; empty = NULL */
 	CONFIG_DELIMITER, /* CONFIG_DELIMITER_CHARS, each at most once; empty = NULL */
+	CONFIG_ZONES,     /* DNS zones separated by blanks, kept normalised; empty = NULL */
 	CONFIG_URLPATH,   /* "/webmail": absolute URL path without trailing '/' */
 	CONFIG_BOOL,
 	CONFIG_SIZE,      /* bytes, optional K/M/G suffix (powers of 1024) */
@@ -97,6 +98,7 @@ static const struct config_key config_keys[] = {
 	NUM_KEY(submission_port, CONFIG_UINT, 0, 65535),
 	NUM_KEY(smtps_port, CONFIG_UINT, 0, 65535),
 	NUM_KEY(mail_auth, CONFIG_MAIL_AUTH, 0, 0),
+	STR_KEY(dnsbl, CONFIG_ZONES, true),
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -387,6 +389,48 @@ static bool config_delimiter_valid(const char *s)
 	return true;
 }
 
+/* `dnsbl`'s zones, separated by blanks, checked and written into *out_r
+ * (malloc'd) as the readers take them: one space between, lowercase, no
+ * final dot. NULL or a reason. */
+static const char *config_zones_parse(const char *value, char **out_r)
+{
+	char *out = malloc(strlen(value) + 1);
+	size_t n = 0, len = 0;
+	const char *p = value;
+
+	if (out == NULL)
+		return "out of memory";
+	while (*p != '\0') {
+		size_t zlen = strcspn(p, " \t");
+		const char *reason = NULL;
+
+		if (zlen == 0) {
+			p++;
+			continue;
+		}
+		if (!config_dns_name_valid(p, zlen))
+			reason = "bad DNS zone";
+		else if (p[zlen - 1] == '.' && --zlen == 0)
+			reason = "bad DNS zone";
+		else if (zlen > CONFIG_DNSBL_ZONE_MAX)
+			reason = "DNS zone too long for a blocklist (189 characters at most)";
+		else if (++n > CONFIG_DNSBL_MAX)
+			reason = "too many DNS zones (8 at most)";
+		if (reason != NULL) {
+			free(out);
+			return reason;
+		}
+		if (len > 0)
+			out[len++] = ' ';
+		for (size_t i = 0; i < zlen; i++)
+			out[len++] = (p[i] >= 'A' && p[i] <= 'Z') ? (char)(p[i] - 'A' + 'a') : p[i];
+		p += strcspn(p, " \t");
+	}
+	out[len] = '\0';
+	*out_r = out;
+	return NULL;
+}
+
 /* Sets one known key from its (trimmed) value; NULL or a reason. */
 static const char *config_key_set(struct config *config, const struct config_key *key,
 				  const char *value)
@@ -437,9 +481,15 @@ static const char *config_key_set(struct config *config, const struct config_key
 			default:
 				break;
 			}
-			copy = strdup(value);
-			if (copy == NULL)
-				return "out of memory";
+			if (key->type == CONFIG_ZONES) {
+				reason = config_zones_parse(value, &copy);
+				if (reason != NULL)
+					return reason;
+			} else {
+				copy = strdup(value);
+				if (copy == NULL)
+					return "out of memory";
+			}
 		}
 		free(*str);
 		*str = copy;

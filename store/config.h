@@ -14,6 +14,12 @@
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/pillarbox/pillarbox.conf"
 #define CONFIG_MAX_ROUTES 256
 #define CONFIG_MAX_LINE 4096 /* longer lines are an error, not truncated */
+/* DNS blocklists in `dnsbl`: each is one query per client, within one time
+ * budget; Postfix sites rarely use more than three. */
+#define CONFIG_DNSBL_MAX 8
+/* A blocklist zone's length: an IPv6 query name puts 64 characters before
+ * it (RFC 5782 2.4) within DNS's 253. */
+#define CONFIG_DNSBL_ZONE_MAX 189
 
 struct config_route {
 	char *domain;         /* lowercased */
@@ -68,6 +74,9 @@ struct config {
 	unsigned submission_port;   /* default 587 (STARTTLS) */
 	unsigned smtps_port;        /* default 465 (implicit TLS) */
 	enum config_mail_auth mail_auth; /* default enforce */
+	char *dnsbl;                /* DNS blocklists the MX refuses clients of
+				     * (inetd/dnsbl.h): zones separated by one space,
+				     * lowercase, no final dot; default NULL = none */
 	size_t nroutes;
 	struct config_route routes[CONFIG_MAX_ROUTES];
 };

@@ -103,6 +103,7 @@ static void test_defaults(void **state)
 	assert_null(config->postmaster);
 	assert_string_equal(config->recipient_delimiter, "+");
 	assert_int_equal(config->mail_auth, CONFIG_MAIL_AUTH_ENFORCE);
+	assert_null(config->dnsbl);
 	assert_int_equal(config->nroutes, 0);
 	config_free(&config);
 	assert_null(config);
@@ -137,6 +138,7 @@ static void test_sample(void **state)
 	assert_null(config->postmaster);
 	assert_string_equal(config->recipient_delimiter, defaults->recipient_delimiter);
 	assert_int_equal(config->mail_auth, defaults->mail_auth);
+	assert_null(config->dnsbl);
 	assert_int_equal(config->nroutes, 0);
 	config_free(&config);
 	config_free(&defaults);
@@ -171,6 +173,7 @@ static void test_every_key(void **state)
 		"postmaster = Admin@Provider.example\n"
 		"recipient_delimiter = +-\n"
 		"mail_auth = record\n"
+		"dnsbl = zen.spamhaus.org bl.spamcop.net\n"
 		"route Example.ORG = 127.0.0.1:2526\n"
 		"route  example.net=[2001:db8::1]:25\n"
 		"route\tsub.example.com = relay.example.com:10025");
@@ -193,6 +196,7 @@ static void test_every_key(void **state)
 	assert_string_equal(config->postmaster, "Admin@Provider.example");
 	assert_string_equal(config->recipient_delimiter, "+-");
 	assert_int_equal(config->mail_auth, CONFIG_MAIL_AUTH_RECORD);
+	assert_string_equal(config->dnsbl, "zen.spamhaus.org bl.spamcop.net");
 	assert_int_equal(config->nroutes, 3);
 
 	route = config_route_find(config, "example.org");
@@ -260,6 +264,28 @@ static void test_values(void **state)
 	config = load_ok("mail_auth = off\n");
 	assert_int_equal(config->mail_auth, CONFIG_MAIL_AUTH_OFF);
 	config_free(&config);
+	/* dnsbl kept as the MX reads it: one space between, lowercase, no
+	 * final dot; eight zones (the most) of the longest length; empty = none */
+	config = load_ok("dnsbl = \tBL.Example.  \t  b.example\n");
+	assert_string_equal(config->dnsbl, "bl.example b.example");
+	config_free(&config);
+	{
+		char text[64 + CONFIG_DNSBL_MAX * (CONFIG_DNSBL_ZONE_MAX + 1)], zone[200];
+		size_t off = (size_t)snprintf(text, sizeof(text), "dnsbl =");
+
+		/* 63 + "." + 63 + "." + 59 + ".x" = 189 */
+		snprintf(zone, sizeof(zone), "%063d.%063d.%059d.x", 0, 0, 0);
+		assert_int_equal(strlen(zone), CONFIG_DNSBL_ZONE_MAX);
+		for (int i = 0; i < CONFIG_DNSBL_MAX; i++)
+			off += (size_t)snprintf(text + off, sizeof(text) - off, " %s", zone);
+		config = load_ok(text);
+		assert_int_equal(strlen(config->dnsbl),
+				 CONFIG_DNSBL_MAX * (CONFIG_DNSBL_ZONE_MAX + 1) - 1);
+		config_free(&config);
+	}
+	config = load_ok("dnsbl =\n");
+	assert_null(config->dnsbl);
+	config_free(&config);
 	config = load_ok("");
 	assert_string_equal(config->user, "pillarbox");
 	config_free(&config);
@@ -275,6 +301,14 @@ static void test_errors(void **state)
 	(void)state;
 	FAILS("allow_plaintext_auth = maybe\n", 1, "allow_plaintext_auth: expected yes");
 	FAILS("mail_auth = yes\n", 1, "mail_auth: expected enforce, record or off");
+	FAILS("dnsbl = zen.spamhaus.org,bl.spamcop.net\n", 1, "dnsbl: bad DNS zone");
+	FAILS("dnsbl = bl..example\n", 1, "dnsbl: bad DNS zone");
+	FAILS("dnsbl = bl.example .\n", 1, "dnsbl: bad DNS zone");
+	FAILS("dnsbl = 127.0.0.2.bl_x.example\n", 1, "dnsbl: bad DNS zone");
+	FAILS("dnsbl = a b c d e f g h i\n", 1, "dnsbl: too many DNS zones (8 at most)");
+	FAILS("dnsbl = " "a123456789a123456789a123456789a123456789a123456789a123456789.b123456789"
+	      "b123456789b123456789b123456789b123456789b123456789.c123456789c123456789"
+	      "c123456789c123456789c123456789.d123456789d123456789\n", 1, "dnsbl: DNS zone too long");
 	FAILS("user = a\nmax_message_size = 10X\n", 2, "max_message_size: expected a size");
 	FAILS("max_message_size = 5G\n", 1, "out of range");
 	FAILS("max_message_size = 0\n", 1, "out of range");
