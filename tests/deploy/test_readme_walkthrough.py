@@ -15,6 +15,10 @@ copy's _build/dev, makes the copy's demo store and starts every service on
     the README says (the demo's relay is started and its relayhost refuses);
   - the README's curl and admin tool examples and the printed admin command
     work as written;
+  - a second ./quickstart in the same directory names the running one and
+    stops before it builds anything;
+  - the relay runs the queue within a minute and a half of the start (the
+    demo's stand-in for production's pillarbox-relay.timer);
   - the stop command it prints beside Ctrl-C (kill -TERM of quickstart
     alone, not its process group) stops everything, an open IMAP session's
     handler included: quickstart exits, no process it started is left, the
@@ -377,10 +381,14 @@ def copy_tree(dst):
     shutil.copytree(TOP_SRCDIR, dst, symlinks=True, ignore=ignore)
 
 
+def quickstart_env():
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith("MAKE") and k not in ("MFLAGS", "top_builddir", "top_srcdir")}
+
+
 class Quickstart:
     def __init__(self, cwd, command, log_path):
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith("MAKE") and k not in ("MFLAGS", "top_builddir", "top_srcdir")}
+        env = quickstart_env()
         self.lines = queue.Queue()
         self.output = []
         self.log = open(log_path, "w")
@@ -526,6 +534,40 @@ def check_stop(qs, env, endpoints, how, stop):
         ok("%s: after stopping the ports are free: %s" % (how, ports))
 
 
+def check_second_run(copy, command, first_pid):
+    """A second quickstart while the first runs: it must name the first and
+    stop before building (make in the tree the demo runs from)."""
+    r = subprocess.run(shlex.split(command), cwd=copy, env=quickstart_env(),
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    out = r.stdout + r.stderr
+    named = "another ./quickstart (pid %d" % first_pid in out
+    built = re.search(r"building|bootstrapping", out)
+    if r.returncode != 0 and named and not built:
+        ok("a second %s names the running one (pid %d) and stops before building"
+           % (command, first_pid))
+    else:
+        not_ok("a second %s: exit %d, %s: %s" % (
+            command, r.returncode, "built first" if built else "did not name pid %d" % first_pid,
+            out[-600:]))
+
+
+def check_queue_run(copy, running_at):
+    """The relay's queue run (logged "run done") within 90 s of the start:
+    quickstart runs it every minute, as production's timer does."""
+    log = os.path.join(copy, "demo", "services.log")
+    deadline = running_at + 90
+    while True:
+        with open(log, errors="replace") as f:
+            if re.search(r"relay\[\d+\]: run done entries=", f.read()):
+                ok("the relay ran the queue %.0f s after the start (every minute)"
+                   % (time.monotonic() - running_at))
+                return
+        if time.monotonic() > deadline:
+            not_ok("no queue run (relay --run-queue) in demo/services.log 90 s after the start")
+            return
+        time.sleep(1)
+
+
 def walkthrough(tmp):
     commands, readme_demo, curl_examples, admin_examples = readme_try_it()
     run = [c for c in commands if c == "./quickstart"]
@@ -557,6 +599,7 @@ def walkthrough(tmp):
                         % (qs.proc.wait(), qs.tail()))
         ok("quickstart built, made the demo and started in %.0f s"
            % (time.monotonic() - started))
+        running_at = time.monotonic()
 
         printed = set(endpoints.values())
         readme_ports = {port_of(e) for e in readme_demo}
@@ -621,6 +664,9 @@ def walkthrough(tmp):
                        % (admin, r.returncode, r.stdout[-300:], r.stderr[-300:]))
         else:
             not_ok("quickstart printed no admin command")
+
+        check_second_run(copy, run[0], qs.proc.pid)
+        check_queue_run(copy, running_at)
 
         # The stop command quickstart prints beside Ctrl-C: kill -TERM of
         # quickstart alone, with a session still open (its handler must go
