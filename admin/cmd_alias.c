@@ -1,7 +1,46 @@
 /* pillarbox alias add SRC TARGET... | del SRC [TARGET] | list */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "admin.h"
+
+/* store_resolve's answer for `address` (targets dropped). */
+static enum store_resolve_result alias_resolve(struct admin *admin, const char *address)
+{
+	struct store_rcpt_target *targets = calloc(STORE_ALIAS_TARGETS_MAX, sizeof(*targets));
+	const char *error = NULL;
+	size_t n = 0;
+
+	if (targets == NULL)
+		return STORE_RESOLVE_ERROR;
+	enum store_resolve_result res = store_resolve(admin->store, address, targets,
+						      STORE_ALIAS_TARGETS_MAX, &n, &error);
+	free(targets);
+	return res;
+}
+
+/* A target in a local domain that is no user or alias contributes nothing
+ * (alias.c): said, not refused, since the admin may create it next. Mail
+ * to the source is refused (550 5.1.1) while no other target reaches
+ * anyone. Remote targets are not checked. */
+static void alias_targets_check(struct admin *admin, int argc, char **argv)
+{
+	enum store_resolve_result source = argv[0][0] == '@' ? STORE_RESOLVE_NO_USER
+							     : alias_resolve(admin, argv[0]);
+
+	for (int i = 1; i < argc; i++) {
+		if (alias_resolve(admin, argv[i]) != STORE_RESOLVE_NO_USER)
+			continue;
+		if (source == STORE_RESOLVE_NO_USER)
+			admin_say("warning: %s is no user or alias here: mail to %s will be "
+				  "refused until that user or alias exists", admin_arg(argv[i]),
+				  admin_arg(argv[0]));
+		else
+			admin_say("warning: %s is no user or alias here: it gets none of the "
+				  "mail to %s until that user or alias exists", admin_arg(argv[i]),
+				  admin_arg(argv[0]));
+	}
+}
 
 static int alias_cmd_add(struct admin *admin, int argc, char **argv)
 {
@@ -27,6 +66,8 @@ static int alias_cmd_add(struct admin *admin, int argc, char **argv)
 		}
 		admin_say("alias %s -> %s added", admin_arg(argv[0]), admin_arg(argv[i]));
 	}
+	if (code == ADMIN_EXIT_OK)
+		alias_targets_check(admin, argc, argv);
 	return code;
 }
 

@@ -366,11 +366,60 @@ static void srv_print(const struct config *config, const char *domain, const cha
 			       host);
 }
 
+/* `name` as the target of an MX, CNAME or SRV record into dst, without a
+ * trailing dot: 1, or 0 when it is none. Targets are host names, never
+ * addresses (RFC 2181 10.3, RFC 7505). The configuration takes an IPv4
+ * address as a host name: its last label is all digits, which no top-level
+ * domain is (RFC 3696 2). A single label ("localhost") is no name in the
+ * DNS either. */
+static int dns_target(const char *name, char dst[STORE_DOMAIN_MAX + 1])
+{
+	size_t len = name != NULL ? strlen(name) : 0;
+	const char *dot;
+
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	if (len == 0 || len > STORE_DOMAIN_MAX || !config_dns_name_valid(name, len))
+		return 0;
+	memcpy(dst, name, len);
+	dst[len] = '\0';
+	if ((dot = strrchr(dst, '.')) == NULL || dot[1 + strspn(dot + 1, "0123456789")] == '\0')
+		return 0;
+	return 1;
+}
+
+/* The mail host the records name into host: public_hostname, else hostname,
+ * else (neither is a host name) the placeholder mail.DOMAIN, which a
+ * comment line above the records and stderr say to replace. */
+static void dns_host(const struct admin *admin, const char *domain,
+		     char host[STORE_DOMAIN_MAX + 1])
+{
+	const struct config *config = admin->config;
+	const char *pub = config->public_hostname;
+
+	if (dns_target(pub != NULL ? pub : config->hostname, host))
+		return;
+	if (pub != NULL && dns_target(config->hostname, host)) {
+		admin_say("public_hostname %s is no host name (MX, CNAME and SRV records name "
+			  "hosts, RFC 2181 10.3): the records name hostname %s instead",
+			  admin_arg(pub), host);
+		return;
+	}
+	const char *key = pub != NULL ? "public_hostname" : "hostname";
+
+	snprintf(host, STORE_DOMAIN_MAX + 1, "mail.%.*s", STORE_DOMAIN_MAX - 5, domain);
+	admin_say("warning: %s %s is no host name (MX, CNAME and SRV records name hosts, "
+		  "RFC 2181 10.3): the records name %s as a placeholder; set %s in %s to "
+		  "this server's host name", key, admin_arg(pub != NULL ? pub : config->hostname),
+		  host, key, admin_arg(config->path));
+	printf("; %s. below is a placeholder: set %s in %s to this server's host name\n", host,
+	       key, admin_arg(config->path));
+}
+
 int domain_cmd_dns(struct admin *admin, int argc, char **argv)
 {
 	const struct config *config = admin->config;
-	const char *host = config->public_hostname != NULL ? config->public_hostname
-							   : config->hostname;
+	char host[STORE_DOMAIN_MAX + 1];
 	char domain[STORE_DOMAIN_MAX + 1];
 	struct store_dkim_keys *keys;
 	const char *error = NULL;
@@ -387,6 +436,7 @@ int domain_cmd_dns(struct admin *admin, int argc, char **argv)
 					r == 0 ? "not a local domain" : error);
 	if ((keys = malloc(sizeof(*keys))) == NULL)
 		return admin_fail(ADMIN_EXIT_TEMPFAIL, "out of memory");
+	dns_host(admin, domain, host);
 	admin_say("the DNS records of %s (mail host %s): MX, SPF, DKIM, a DMARC starting "
 		  "point, and client set-up", domain, host);
 	printf("%s. IN MX 10 %s.\n", domain, host);

@@ -148,8 +148,8 @@ static const struct admin_verb domain_verbs[] = {
 const struct admin_noun admin_noun_domain = {
 	"domain", "Local domains. An internationalized domain is one domain in either form\n"
 	"(müller-bau.de = xn--mller-bau-q9a.de: IDNA2008), stored in its A-labels.\n"
-	"A domain's postmaster@ and abuse@ go to its own alias, user or\n"
-	"catch-all, else to the address of postmaster = in pillarbox.conf (RFC 5321 4.5.1).\n"
+	"A domain's postmaster@ and abuse@ go to its own alias, user or catch-all,\n"
+	"else to the address of postmaster = in pillarbox.conf (RFC 5321 4.5.1).\n"
 	"bob+tag@DOMAIN reaches whom bob@DOMAIN reaches (recipient_delimiter = +).\n"
 	"Mail a logged-in user sends From: a domain with an active DKIM key is signed\n"
 	"by the relay with it (RFC 6376). A new key is pending (it signs nothing) until\n"

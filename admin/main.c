@@ -37,7 +37,7 @@ static const char admin_exit_help[] =
 	"  65  data error: invalid or refused input, or problems found by store check\n"
 	"  66  an input file cannot be opened (import)\n"
 	"  67  no such user or address\n"
-	"  73  cannot create (store init/restore, export), or over quota (deliver, import)\n"
+	"  73  cannot create (store init/restore, export); over quota (deliver, import)\n"
 	"  74  reading or writing a file failed (import, export)\n"
 	"  75  temporary failure: the store is busy or unavailable; try again\n"
 	"  77  permission denied: setup must run as root\n"
@@ -137,14 +137,55 @@ int admin_number_parse(const char *s, uint64_t max, uint64_t *n_r)
 	return 0;
 }
 
+/* Help fits an 80-column terminal (counted in bytes: a UTF-8 character only
+ * breaks a line early). A verb's description starts at ADMIN_HELP_DESC. */
+#define ADMIN_HELP_WIDTH 80
+#define ADMIN_HELP_DESC 39
+
+/* Writes `text` from column `col` on, broken between words, each new line
+ * indented to `indent` (a word longer than a line is kept whole); returns
+ * the column it ends in, without ending the line. */
+static size_t admin_help_wrap(FILE *out, size_t col, size_t indent, const char *text)
+{
+	bool first = true;
+
+	for (const char *p = text + strspn(text, " "); *p != '\0'; p += strspn(p, " ")) {
+		size_t len = strcspn(p, " ");
+
+		if (!first && col + 1 + len > ADMIN_HELP_WIDTH) {
+			fprintf(out, "\n%*s", (int)indent, "");
+			col = indent;
+		} else if (!first) {
+			fputc(' ', out);
+			col++;
+		}
+		fwrite(p, 1, len, out);
+		col += len;
+		p += len;
+		first = false;
+	}
+	return col;
+}
+
+/* "  noun verb ARGS   description", the synopsis continued 6 columns in and
+ * the description ADMIN_HELP_DESC in (below a synopsis that reaches it). */
 static void admin_verb_line(FILE *out, const struct admin_noun *noun, const struct admin_verb *verb)
 {
-	char synopsis[128];
+	char synopsis[256];
+	size_t col;
 
 	snprintf(synopsis, sizeof(synopsis), "%s%s%s%s%s", noun->name,
 		 verb->name != NULL ? " " : "", verb->name != NULL ? verb->name : "",
 		 verb->args[0] != '\0' ? " " : "", verb->args);
-	fprintf(out, "  %-36s %s\n", synopsis, verb->help);
+	fputs("  ", out);
+	col = admin_help_wrap(out, 2, 6, synopsis);
+	if (col >= ADMIN_HELP_DESC) {
+		fputc('\n', out);
+		col = 0;
+	}
+	fprintf(out, "%*s", (int)(ADMIN_HELP_DESC - col), "");
+	admin_help_wrap(out, ADMIN_HELP_DESC, ADMIN_HELP_DESC, verb->help);
+	fputc('\n', out);
 }
 
 static void admin_usage(FILE *out)

@@ -79,8 +79,8 @@ static int pop3_login_result(struct pop3_session *s, enum store_auth_result resu
 	conn_set_time_limit(s->conn, 0);
 	log_client("login", user->address, conn_peer_ip(s->conn), " tls=%s mech=%s messages=%u",
 		   conn_is_tls(s->conn) ? conn_tls_description(s->conn) : "no", mech, s->nmsgs);
-	conn_printf(s->conn, "+OK Logged in, %u messages (%llu octets)\r\n", s->nmsgs,
-		    (unsigned long long)s->total_bytes);
+	conn_printf(s->conn, "+OK Logged in, %u message%s (%llu octets)\r\n", s->nmsgs,
+		    s->nmsgs == 1 ? "" : "s", (unsigned long long)s->total_bytes);
 	return 0;
 }
 

@@ -162,6 +162,7 @@ int pop3_cmd_quit(struct pop3_session *s, char *args)
 		return 0;
 	}
 	pop3_maildrop_close(s);
-	conn_printf(s->conn, "+OK Bye, %u messages deleted\r\n", s->expunged);
+	conn_printf(s->conn, "+OK Bye, %u message%s deleted\r\n", s->expunged,
+		    s->expunged == 1 ? "" : "s");
 	return 0;
 }

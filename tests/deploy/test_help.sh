@@ -11,8 +11,9 @@
 # program added without these options fails here. Each program runs with a
 # configuration file that does not exist: answering must not need one, nor
 # the store. Also: `pillarbox NOUN --help` and `pillarbox NOUN VERB --help`
-# for every command its --help lists, and webmail.cgi ignoring its
-# arguments under a web server (GATEWAY_INTERFACE set).
+# for every command its --help lists, every help line fitting 80 columns,
+# and webmail.cgi ignoring its arguments under a web server
+# (GATEWAY_INTERFACE set).
 set -u
 : "${top_builddir:?top_builddir must be set (run through make check)}"
 : "${top_srcdir:?top_srcdir must be set (run through make check)}"
@@ -68,6 +69,17 @@ check_usage_error() {
 	fi
 }
 
+# check_width LABEL: no line of the last run's stdout is over 80 columns
+# (bytes: a terminal of 80 shows it unbroken).
+check_width() {
+	wide=$(LC_ALL=C awk 'length($0) > 80 { print length($0) ": " $0; exit }' "$T/out")
+	if [ -z "$wide" ]; then
+		ok "$1: every line fits 80 columns"
+	else
+		not_ok "$1: a line of $wide"
+	fi
+}
+
 while IFS= read -r rel; do
 	prog=$top_builddir/$rel
 	[ -f "$prog" ] || prog=$top_srcdir/$rel
@@ -85,6 +97,7 @@ while IFS= read -r rel; do
 	else
 		not_ok "$name --help: $(show)"
 	fi
+	check_width "$name --help"
 
 	run "$prog" --version
 	if [ "$rc" -eq 0 ] && ! [ -s "$T/err" ] &&
@@ -127,6 +140,7 @@ while IFS= read -r rel; do
 			else
 				not_ok "pillarbox $noun --help: $(show)"
 			fi
+			check_width "pillarbox $noun --help"
 			# A noun with verbs: a bad one is a usage error of the noun.
 			if grep -q "^$noun [a-z]" "$T/commands"; then
 				run "$prog" "$noun" --no-such-option

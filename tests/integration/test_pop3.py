@@ -372,7 +372,9 @@ class Pop3SuiteMixin:
         self.assertEqual(self.uidls(p), before)
         p.dele(2)
         self.assertTrue(p.quit().startswith(b"+OK"))
-        p = self.login(BOB, BOB_PW)
+        p = self.pop()
+        p.user(BOB)
+        self.assertRegex(p.pass_(BOB_PW), rb"^\+OK Logged in, 2 messages \(\d+ octets\)$")
         after = self.uidls(p)
         self.assertEqual(after, [before[0], before[2]])
         p.quit()
@@ -385,8 +387,17 @@ class Pop3SuiteMixin:
         self.assertNotIn(now[2], before)
         for i in range(len(now)):
             p.dele(i + 1)
-        p.quit()
+        self.assertEqual(p.quit(), b"+OK Bye, 3 messages deleted")
         self.assertEqual(fx.mailbox_list(BOB)["INBOX"][0], 0)
+        # one message is "1 message", in the login and the QUIT replies
+        fx.deliver(BOB, pbtest.make_message("one", "one\r\n"))
+        p = self.pop()
+        p.user(BOB)
+        self.assertRegex(p.pass_(BOB_PW), rb"^\+OK Logged in, 1 message \(\d+ octets\)$")
+        p.dele(1)
+        self.assertEqual(p.quit(), b"+OK Bye, 1 message deleted")
+        p = self.login(BOB, BOB_PW)
+        self.assertEqual(p.quit(), b"+OK Bye, 0 messages deleted")
 
     def test_message_expunged_by_another_program(self):
         fx = self.fx

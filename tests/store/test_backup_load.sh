@@ -209,7 +209,7 @@ EOF
 	grep -q 'exited normally' "$WORK/exp-backup.out" ||
 		fail "the held backup failed: $(tail -3 "$WORK/exp-backup.out")"
 	[ -s "$WORK/exp.err" ] && fail "during the backup: $(cat "$WORK/exp.err")"
-	grep -q '^+OK Bye, 1 messages deleted' "$WORK/exp-pop3.out" ||
+	grep -q '^+OK Bye, 1 message deleted' "$WORK/exp-pop3.out" ||
 		fail "the expunge during the backup: $(tr -d '\r' < "$WORK/exp-pop3.out")"
 	if "$PB" --config "$ERCONF" store restore "$WORK/exp-backup" > "$WORK/exp-restore.out" 2>&1; then
 		"$PB" --config "$ERCONF" store check > "$WORK/exp-check.out" 2>&1 ||

@@ -204,6 +204,7 @@ expect_grep "domain del says how many users" \
 
 # ---- aliases
 check "alias add" 0 pb alias add postmaster@example.test bob@example.test carol@example.test
+expect_no_grep "alias add to users: no warning" "warning" "$err"
 check "alias list" 0 pb alias list
 expect_out "alias list output" "postmaster@example.test${TAB}bob@example.test
 postmaster@example.test${TAB}carol@example.test"
@@ -215,6 +216,18 @@ expect_grep "domain del counts users and aliases, singular and plural" \
 	"^pillarbox: domain example.test still has 2 users and 1 alias: delete them first\$" "$err"
 check "alias list after del" 0 pb alias list
 expect_out "alias list shows the rest" "postmaster@example.test${TAB}bob@example.test"
+# A local target that is nobody is said (the admin may create it next);
+# a remote one is not checked.
+check "alias add to a local nobody" 0 pb alias add x@example.test ghost@example.test
+expect_grep "it is said: mail to the alias is refused" \
+	"^pillarbox: warning: ghost@example.test is no user or alias here: mail to x@example.test will be refused until that user or alias exists\$" "$err"
+check "alias add to a user and a local nobody" 0 pb alias add y@example.test bob@example.test ghost@example.test
+expect_grep "the nobody gets nothing, the alias works" \
+	"^pillarbox: warning: ghost@example.test is no user or alias here: it gets none of the mail to y@example.test until that user or alias exists\$" "$err"
+check "alias add to a remote address" 0 pb alias add z@example.test someone@remote.test
+expect_no_grep "a remote target: no warning" "warning" "$err"
+check "alias del of the three" 0 sh -c '"$@" x@example.test && "$@" y@example.test && "$@" z@example.test' \
+	sh "$PB" --config "$conf" alias del
 
 # ---- deliver and mailbox list
 msg='From: Alice <alice@remote.test>
@@ -423,6 +436,22 @@ check "domain dns" 0 pb domain dns $D
 expect_grep "domain dns: the active record" "^s1._domainkey.$D. IN TXT" "$out"
 expect_grep "domain dns: the pending record" "^s2._domainkey.$D. IN TXT" "$out"
 expect_grep "domain dns: the pending one named" "the DKIM key of selector s2 is pending" "$err"
+expect_grep "domain dns: MX to the host name" "^$D. IN MX 10 mail.example.test.\$" "$out"
+# MX, CNAME and SRV name hosts (RFC 2181 10.3): never an address.
+{ cat "$conf"; echo "public_hostname = 127.0.0.1"; } >"$T/pubip.conf"
+sed 's/^hostname = .*/hostname = 192.0.2.1/' "$T/pubip.conf" >"$T/bothip.conf"
+chmod 644 "$T/pubip.conf" "$T/bothip.conf"
+check "domain dns, public_hostname an address" 0 "$PB" --config "$T/pubip.conf" domain dns $D
+expect_grep "it names hostname instead" "^$D. IN MX 10 mail.example.test.\$" "$out"
+expect_no_grep "no address as a target" "127\.0\.0\.1" "$out"
+expect_grep "and says so" "^pillarbox: public_hostname 127.0.0.1 is no host name .*: the records name hostname mail.example.test instead\$" "$err"
+check "domain dns, both addresses" 0 "$PB" --config "$T/bothip.conf" domain dns $D
+expect_grep "a placeholder host" "^$D. IN MX 10 mail.$D.\$" "$out"
+expect_grep "an SRV record to it" "^_imap._tcp.$D. IN SRV 0 1 143 mail.$D.\$" "$out"
+expect_grep "a comment line says which key to set" \
+	"^; mail.$D. below is a placeholder: set public_hostname in $T/bothip.conf to this server's host name\$" "$out"
+expect_no_grep "no address as a target" "127\.0\.0\.1\|192\.0\.2\.1" "$out"
+expect_grep "a warning names the key" "^pillarbox: warning: public_hostname 127.0.0.1 is no host name .*set public_hostname in" "$err"
 check "store check with two keys" 0 pb store check
 check "store backup with two keys" 0 pb store backup "$T/backup/dkim"
 sed "s|^store = .*|store = $T/restored-dkim|" "$conf" >"$T/restored-dkim.conf"
