@@ -3,64 +3,7 @@
 #include <strings.h>
 
 #include "authres.h"
-
-/* ------------------------------------------------------------ fields */
-
-/* The end of the field that starts at p: past its continuation lines (as
- * mailauth.c finds it). */
-static size_t field_end(const char *h, size_t len, size_t p)
-{
-	for (;;) {
-		const char *nl = memchr(h + p, '\n', len - p);
-		if (nl == NULL)
-			return len;
-		p = (size_t)(nl - h) + 1;
-		if (p >= len || (h[p] != ' ' && h[p] != '\t'))
-			return p;
-	}
-}
-
-/* Skips folding white space and (nested, escaped) comments; an
- * unterminated comment runs to the end. */
-static size_t skip_cfws(const char *v, size_t n, size_t i)
-{
-	size_t depth = 0;
-	while (i < n) {
-		char c = v[i];
-		if (depth > 0) {
-			if (c == '\\' && i + 1 < n)
-				i++;
-			else if (c == '(')
-				depth++;
-			else if (c == ')')
-				depth--;
-		} else if (c == '(') {
-			depth = 1;
-		} else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
-			break;
-		}
-		i++;
-	}
-	return i;
-}
-
-/* Whether the field value v[0..n) names `id`, the way smtpd's
- * mailauth_strip_forged decides it (a run up to white space, ';' or '(',
- * a quoted one compared without its quotes); *after_r is where the run
- * ends. */
-static bool names_us(const char *v, size_t n, const char *id, size_t *after_r)
-{
-	size_t i = skip_cfws(v, n, 0), start = i, idl = strlen(id);
-	while (i < n && v[i] != ';' && v[i] != ' ' && v[i] != '\t' && v[i] != '\r' &&
-	       v[i] != '\n' && v[i] != '(')
-		i++;
-	*after_r = i;
-	if (i - start >= 2 && v[start] == '"' && v[i - 1] == '"') {
-		start++;
-		i--;
-	}
-	return idl > 0 && i - start == idl && strncasecmp(v + start, id, idl) == 0;
-}
+#include "authres_id.h"
 
 /* ------------------------------------------------------------ tokens */
 
@@ -75,7 +18,7 @@ struct lex {
 
 static enum tok lex_next(struct lex *l)
 {
-	l->i = skip_cfws(l->v, l->n, l->i);
+	l->i = authres_skip_cfws(l->v, l->n, l->i);
 	if (l->i >= l->n)
 		return T_END;
 	char c = l->v[l->i];
@@ -237,7 +180,7 @@ int authres_parse(const char *header, size_t len, const char *authserv_id,
 	if (len > AUTHRES_HEADER_MAX)
 		len = AUTHRES_HEADER_MAX;
 	for (size_t r = 0, end; r < len; r = end) {
-		end = field_end(header, len, r);
+		end = authres_field_end(header, len, r);
 		if (header[r] == '\n' || (header[r] == '\r' && r + 1 < len && header[r + 1] == '\n'))
 			break;           /* the blank line: the body follows */
 		size_t colon = r + nl, after;
@@ -248,7 +191,7 @@ int authres_parse(const char *header, size_t len, const char *authserv_id,
 			continue;
 		const char *v = header + colon + 1;
 		size_t n = end - colon - 1;
-		if (!names_us(v, n, authserv_id, &after))
+		if (!authres_names_id(v, n, authserv_id, &after))
 			continue;
 		/* ours is at most MAILAUTH_FIELD_MAX: a longer one is not
 		 * read (and, taken as ours, hides any after it) */

@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "authres_id.h"
 #include "mailauth.h"
 
 struct mailauth {
@@ -186,60 +187,6 @@ size_t mailauth_field_format(const char *authserv_id, const struct spf_outcome *
 
 /* ------------------------------------------------------------ forged fields */
 
-/* The end of the field that starts at p: past its continuation lines. */
-static size_t field_end(const char *h, size_t len, size_t p)
-{
-	for (;;) {
-		const char *nl = memchr(h + p, '\n', len - p);
-
-		if (nl == NULL)
-			return len;
-		p = (size_t)(nl - h) + 1;
-		if (p >= len || (h[p] != ' ' && h[p] != '\t'))
-			return p;
-	}
-}
-
-/* Skips folding whitespace and (nested) comments. */
-static size_t skip_cfws(const char *v, size_t n, size_t i)
-{
-	unsigned depth = 0;
-
-	while (i < n) {
-		char c = v[i];
-
-		if (depth > 0) {
-			if (c == '\\' && i + 1 < n)
-				i++;
-			else if (c == '(')
-				depth++;
-			else if (c == ')')
-				depth--;
-		} else if (c == '(') {
-			depth = 1;
-		} else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
-			break;
-		}
-		i++;
-	}
-	return i;
-}
-
-static bool names_us(const char *v, size_t n, const char *authserv_id)
-{
-	size_t i = skip_cfws(v, n, 0), start = i, idl = strlen(authserv_id);
-
-	while (i < n && v[i] != ';' && v[i] != ' ' && v[i] != '\t' && v[i] != '\r' &&
-	       v[i] != '\n' && v[i] != '(')
-		i++;
-	/* A quoted authserv-id (RFC 8601 allows a value) is compared unquoted. */
-	if (i - start >= 2 && v[start] == '"' && v[i - 1] == '"') {
-		start++;
-		i--;
-	}
-	return i - start == idl && strncasecmp(v + start, authserv_id, idl) == 0;
-}
-
 size_t mailauth_strip_forged(char *h, size_t len, bool complete, const char *authserv_id)
 {
 	static const char name[] = "authentication-results";
@@ -247,7 +194,7 @@ size_t mailauth_strip_forged(char *h, size_t len, bool complete, const char *aut
 	size_t r = 0, w = 0;
 
 	while (r < len) {
-		size_t end = field_end(h, len, r), colon = r + nl;
+		size_t end = authres_field_end(h, len, r), colon = r + nl;
 
 		/* The last field of a block cut short may go on past it: left
 		 * whole rather than half removed. */
@@ -260,7 +207,8 @@ size_t mailauth_strip_forged(char *h, size_t len, bool complete, const char *aut
 		while (colon < end && (h[colon] == ' ' || h[colon] == '\t'))
 			colon++;
 		if (end - r > nl && strncasecmp(h + r, name, nl) == 0 && colon < end &&
-		    h[colon] == ':' && names_us(h + colon + 1, end - colon - 1, authserv_id)) {
+		    h[colon] == ':' &&
+		    authres_names_id(h + colon + 1, end - colon - 1, authserv_id, NULL)) {
 			r = end;
 			continue;
 		}

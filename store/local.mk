@@ -1,6 +1,7 @@
 # store/local.mk: the store library (environment, mailboxes, messages,
 # bodies, delivery, maintenance). <db.h> is included by these files only.
 store_libpillarbox_a_SOURCES += store/store.h store/store_int.h \
+	store/authres_id.c store/authres_id.h \
 	store/env.c store/txn.c store/space.c \
 	store/body.c store/body.h store/body_mime.c \
 	store/mailbox.c store/mailbox.h \
