@@ -91,6 +91,8 @@ static int queue_cmd_show(struct admin *admin, int argc, char **argv)
 	printf("id: %s\n", e.id);
 	printf("sender: <%s>\n", admin_arg(e.sender));
 	printf("size: %llu\n", (unsigned long long)e.size);
+	/* whose key the relay signs it with (only for the domain's From:) */
+	printf("dkim-domain: %s\n", e.dkim_domain[0] != '\0' ? admin_arg(e.dkim_domain) : "-");
 	printf("created: %s\n", when(e.created, b));
 	printf("attempts: %u\n", e.attempts);
 	printf("last-attempt: %s\n", when(e.last_try, b));

@@ -152,6 +152,8 @@ def main():
         check("refused" in q[0]["error"].lower(), "the last error says why: %s" % q[0]["error"])
         show = com.queue_show(q[0]["id"])
         check("recipient: pending\t<y@dead.test>" in show, "queue show lists the recipient")
+        check("\ndkim-domain: %s\n" % BOB.split("@")[1] in show,
+              "queue show names the domain bob proved to speak for (its DKIM key signs)")
         next_try = q[0]["next"]
         check(next_try != "-" and time.strptime(next_try, "%Y-%m-%dT%H:%M:%SZ"),
               "a next attempt is scheduled: %s" % next_try)
