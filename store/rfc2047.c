@@ -305,11 +305,12 @@ static void rfc2047_span_encode(struct mbuf *out, const unsigned char *p, size_t
 
 /* Writes the text with p[first, last_end) as encoded words from column
  * col: words and the whitespace between them, folded before a word that
- * would end past the line (never before the first). */
+ * would end past the line (never before the first). first > n: none is
+ * encoded, the text is only folded. */
 static void rfc2047_fold_encode(struct mbuf *out, const unsigned char *p, size_t n, size_t first,
 				size_t last_end, size_t col)
 {
-	bool b = span_base64(p + first, last_end - first);
+	bool b = first < n && span_base64(p + first, last_end - first);
 	for (size_t i = 0; i < n;) {
 		size_t ws = i, s, width;
 		while (i < n && (p[i] == ' ' || p[i] == '\t'))
@@ -383,7 +384,10 @@ int rfc2047_encode(const char *in, size_t len, size_t col, bool phrase, char **o
 		needed |= need;
 	}
 	if (!needed) {
-		mbuf_append(&out, text.data, text.len);
+		/* plain text, folded at blanks to keep lines short (a word
+		 * longer than a line stays whole: only encoding could cut it) */
+		rfc2047_fold_encode(&out, (const unsigned char *)text.data, text.len, text.len + 1,
+				    text.len + 1, col);
 	} else {
 		/* whitespace at the end goes in the last word: after it, it
 		 * could not be folded (no line may be only whitespace) */

@@ -38,7 +38,8 @@ void rfc2047_decode_append(struct mbuf *out, const char *in, size_t len);
 /* Encodes UTF-8 text for an unstructured header or (`phrase`) a
  * display-name phrase, written from column `col` of its line (after
  * "Subject: ", 9). Text that is printable ASCII (and contains no "=?") is
- * copied unchanged. Otherwise the stretch from the first to the last word
+ * copied unchanged but for folds at blanks that keep its lines within
+ * RFC2047_LINE_MAX. Otherwise the stretch from the first to the last word
  * that needs it (in a phrase: every word that is not an atom, as a quoted
  * string may not hold encoded words; anywhere: a word too long for a line)
  * is written as UTF-8 encoded words ("Q" for mostly-ASCII text, else "B"),

@@ -387,6 +387,9 @@ static void test_rfc2047_encode(void **state)
 		"\xe2\x82\xac",
 		"\xe2\x82\xac\xe2\x82\xac   spaces   between  \xe2\x82\xac  ",
 		"Zo\xc3\xab \"Z\" Lee, Jr.",
+		/* plain ASCII past a line is folded at its blanks too */
+		"Auto: A plain ASCII subject long enough to pass the end of one line, and then "
+		"it goes on for a second line and well into a third one as well, as some do",
 	};
 	for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++)
 		for (size_t col = 0; col <= 40; col++) {
@@ -405,6 +408,22 @@ static void test_rfc2047_encode(void **state)
 		assert_string_equal(d, text);
 		free(e);
 		free(d);
+	}
+	/* plain ASCII that fits is copied as it is; a word longer than a
+	 * line stays whole (only encoding could cut it) */
+	assert_int_equal(rfc2047_encode("Re: a short one", 15, 9, false, &enc, &len), 1);
+	assert_string_equal(enc, "Re: a short one");
+	free(enc);
+	{
+		char word[101], text[120];
+		memset(word, 'w', 100);
+		word[100] = '\0';
+		snprintf(text, sizeof(text), "see %s end", word);
+		assert_int_equal(rfc2047_encode(text, strlen(text), 9, false, &enc, &len), 1);
+		char want[140];
+		snprintf(want, sizeof(want), "see\r\n %s\r\n end", word);
+		assert_string_equal(enc, want);
+		free(enc);
 	}
 	/* invalid UTF-8 is repaired before encoding */
 	assert_int_equal(rfc2047_encode("\xff", 1, 0, false, &enc, &len), 1);
