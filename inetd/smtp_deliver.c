@@ -484,8 +484,11 @@ int smtp_cmd_data(struct smtp_session *s, char *args, size_t len)
 	smtp_data_init(&m.data);
 	smtp_header_scan_init(&m.scan);
 	/* Who sent it is asked of mail that merely arrives; a logged-in
-	 * client proved it already. */
+	 * client proved it already, and a loopback one is a program of this
+	 * machine (a web form sending From: its visitor; OpenDMARC's
+	 * IgnoreHosts default). */
 	m.check_sender = s->opt->mode == SMTP_MODE_MX && !s->authenticated &&
+			 !conn_peer_is_loopback(s->conn) &&
 			 s->config->mail_auth != CONFIG_MAIL_AUTH_OFF;
 	m.hdr = malloc(SMTP_HEADER_MAX);
 	m.out = malloc(SMTP_DATA_LINE_MAX + 3);

@@ -5,8 +5,10 @@ asks it, and what it decided is read back from the store. Signatures are
 made by an independent signer, Debian's python3-dkim (dkimpy), with an RSA
 key from certtool.
 
-The client is on 127.0.0.1. Domains:
-  good.test     SPF allows 127.0.0.1, DMARC p=reject: delivered, spf=pass,
+The client connects from this machine's non-loopback address (loopback
+clients, local programs, are not checked: that is checked too; without
+such an address the test is skipped). Domains:
+  good.test     SPF allows the client, DMARC p=reject: delivered, spf=pass,
                 dmarc=pass;
   spoof.test    SPF allows only 192.0.2.1, DMARC p=reject: unsigned mail is
                 refused with 550 5.7.1 and nothing is stored; a subdomain
@@ -32,6 +34,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import imaptest  # noqa: E402
 import pbtest  # noqa: E402
 import relaytest  # noqa: E402
 import smtptest  # noqa: E402
@@ -146,12 +149,16 @@ def main():
     if subprocess.run([SYSTEM_PYTHON, "-c", "import dkim"], capture_output=True).returncode:
         print("SKIP: python3-dkim is needed (apt-get install python3-dkim)")
         return pbtest.SKIP
+    addr = imaptest.external_address()
+    if addr is None:
+        print("SKIP: no non-loopback IPv4 address to connect from")
+        return pbtest.SKIP
     fx = smtptest.SmtpFixture("mailauth", tls=False)
     dns = None
     try:
         key, pub = make_key(fx.dir)
         records = [
-            txt("good.test", "v=spf1 ip4:127.0.0.1 -all"),
+            txt("good.test", "v=spf1 ip4:%s -all" % addr),
             txt("_dmarc.good.test", "v=DMARC1; p=reject"),
             txt("spoof.test", "v=spf1 ip4:192.0.2.1 -all"),
             txt("_dmarc.spoof.test", "v=DMARC1; p=reject; sp=reject"),
@@ -165,7 +172,8 @@ def main():
         ]
         dns = relaytest.Dns(fx.dir, records, ["test"])
         fx.write_config({"resolver": dns.address, "mail_auth": "enforce"})
-        mx = fx.smtpd("mx")
+        mx = fx.smtpd("mx", host=addr)
+        local_mx = fx.smtpd("mx")
         imap = fx.socket_activate(fx.program("inetd/imapd"))
 
         # good.test: SPF pass, aligned: DMARC pass.
@@ -182,6 +190,11 @@ def main():
         raw = last_inbox(fx)
         check(raw.index(b"Authentication-Results:") < raw.index(b"Received:"),
               "the field is above our Received:")
+
+        # A program of this machine (loopback) is not checked.
+        code, _ = send(local_mx, "ceo@spoof.test", message("ceo@spoof.test", "from loopback"))
+        check(code == 250 and ar_fields(last_inbox(fx)) == [],
+              "a loopback client: delivered, no checks, no field")
 
         # spoof.test: refused, nothing stored.
         before = fx.count(BOB)[BOB]
