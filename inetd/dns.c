@@ -608,35 +608,3 @@ int dns_ptr(struct dns_resolver *r, const struct sockaddr *sa, char (*names)[DNS
 	}
 	return st;
 }
-
-static int lookup_txt(void *ctx, const char *name, struct dns_txt *txt, const char **error_r)
-{
-	return dns_txt(ctx, name, txt, error_r);
-}
-
-static int lookup_addrs(void *ctx, const char *host, int family, struct dns_addr *out,
-			size_t max, size_t *n_r, const char **error_r)
-{
-	return dns_addrs_family(ctx, host, family, out, max, n_r, error_r);
-}
-
-static int lookup_mx(void *ctx, const char *domain, struct dns_mx *mx, size_t max, size_t *n_r,
-		     bool *null_mx_r, const char **error_r)
-{
-	return dns_mx(ctx, domain, mx, max, n_r, null_mx_r, error_r);
-}
-
-static int lookup_ptr(void *ctx, const struct sockaddr *sa, char (*names)[DNS_HOST_MAX],
-		      size_t max, size_t *n_r, const char **error_r)
-{
-	return dns_ptr(ctx, sa, names, max, n_r, error_r);
-}
-
-void dns_lookup_init(struct dns_lookup *lookup, struct dns_resolver *res)
-{
-	lookup->txt = lookup_txt;
-	lookup->addrs = lookup_addrs;
-	lookup->mx = lookup_mx;
-	lookup->ptr = lookup_ptr;
-	lookup->ctx = res;
-}

@@ -127,10 +127,11 @@ int dns_ptr(struct dns_resolver *res, const struct sockaddr *sa, char (*names)[D
 
 /* ------------------------------------------------------------ lookups as functions */
 
-/* The lookups sender checks (SPF, DKIM, DMARC) make, as a table, so that
- * unit tests and fuzz harnesses answer them from memory; dns_lookup_init
- * fills it with the resolver's functions above. Each returns a dns_status
- * and, on failure, may set *error_r. */
+/* The lookups sender checks (SPF, DKIM, DMARC, DNSBL) make, as a table, so
+ * that unit tests and fuzz harnesses answer them from memory; smtpd's table
+ * (inetd/mailauth.h, mailauth_dns_init) calls the resolver's functions above
+ * within a time budget. Each returns a dns_status and, on failure, may set
+ * *error_r. */
 struct dns_lookup {
 	int (*txt)(void *ctx, const char *name, struct dns_txt *txt, const char **error_r);
 	int (*addrs)(void *ctx, const char *host, int family, struct dns_addr *out, size_t max,
@@ -141,7 +142,6 @@ struct dns_lookup {
 		   size_t *n_r, const char **error_r);
 	void *ctx;
 };
-void dns_lookup_init(struct dns_lookup *lookup, struct dns_resolver *res);
 
 /* "192.0.2.1" / "2001:db8::1" for logs and DSNs. */
 const char *dns_addr_text(const struct dns_addr *addr, char *buf, size_t size);
