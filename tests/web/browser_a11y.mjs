@@ -12,7 +12,7 @@
 // and search after it, "Select all", the next message after a delete, and
 // "Mark unread" that stays unread. A screenshot of each phone page goes to
 // SCREENSHOT_DIR.
-import { check, exitWithResult, fail, launch, screenshotter } from './browserlib.mjs';
+import { check, exitWithResult, fail, focusOn, launch, screenshotter } from './browserlib.mjs';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -122,7 +122,7 @@ try {
 	await page.fill('#password', 'not-the-password');
 	await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
 	check(await page.locator('.error[role=alert]').count() === 1 &&
-	      await page.evaluate(() => document.activeElement.id) === 'password',
+	      await focusOn(page, 'password'),
 	      'a wrong password says so and puts the cursor in the password field, the address kept');
 	await phonePage(page, 'phone-02-signin-wrong', 'a failed sign-in');
 	await page.fill('#password', password);
@@ -150,10 +150,10 @@ try {
 	const small = await page.evaluate(() => [...document.querySelectorAll('.composeform input:not([type=hidden]):not([type=file]):not([type=checkbox]), .composeform select, .composeform textarea')]
 		.filter(e => parseFloat(getComputedStyle(e).fontSize) < 16).map(e => e.id));
 	check(small.length === 0, `the compose fields have 16px text, so a phone does not zoom into them (${small})`);
-	check(await page.evaluate(() => document.activeElement.id) === 'to', 'a new message starts in the To field');
+	check(await focusOn(page, 'to'), 'a new message starts in the To field');
 	await openRow(page, '/list?sort=date&dir=desc', 'Plain text message');
 	await Promise.all([page.waitForNavigation({ url: /mode=reply/ }), page.click('.replybar a:has-text("Reply")')]);
-	check(await page.evaluate(() => document.activeElement.id) === 'body', 'a reply starts in the text');
+	check(await focusOn(page, 'body'), 'a reply starts in the text');
 	await phonePage(page, 'phone-12-reply', 'a reply');
 	for (const [name, path, what] of [['13-settings', '/settings', 'the settings'], ['14-password', '/password', 'the password page'],
 					  ['15-folders', '/folders', 'the folders page'], ['16-setup', '/setup', 'the mail apps page'],

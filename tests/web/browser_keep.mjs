@@ -12,7 +12,7 @@
 // - Delete for good in Trash and Empty Trash ask first, with the focus on
 //   the button; Cancel returns to the same list and deletes nothing.
 // The Python side checks what reached alice's inbox.
-import { check, exitWithResult, fail, launch, screenshotter } from './browserlib.mjs';
+import { check, exitWithResult, fail, focusOn, launch, screenshotter } from './browserlib.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -78,7 +78,7 @@ try {
 	check(notice.includes(keptNotice) && notice.includes('Attachments must be added again: notes.txt.'),
 	      `the sign-in page says the message was kept (${notice})`);
 	check(await page.inputValue('#address') === bob, 'the address is filled in');
-	check(await page.evaluate(() => document.activeElement.id) === 'password', 'the focus is on the password');
+	check(await focusOn(page, 'password'), 'the focus is on the password');
 	await axe(page, 'the sign-in page with a kept message');
 	await page.fill('#password', bobPassword);
 	await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);

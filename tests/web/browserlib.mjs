@@ -42,6 +42,14 @@ export function screenshotter(dir) {
 	};
 }
 
+// Whether the element with this id gets the keyboard focus: Chromium moves
+// it to an autofocus field after the load, at its next rendering update,
+// which a loaded machine delays past the navigation's end.
+export async function focusOn(page, id, timeout = 5000) {
+	return page.waitForFunction(want => document.activeElement && document.activeElement.id === want,
+				    id, { timeout }).then(() => true, () => false);
+}
+
 export function exitWithResult() {
 	console.log(failures === 0 ? 'browser: all passed' : `browser: ${failures} failed`);
 	process.exit(failures === 0 ? 0 : 1);
