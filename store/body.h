@@ -59,6 +59,19 @@ struct body_record {
 	uint8_t raw[64 + BODY_MIME_INLINE_MAX];
 };
 
+/* The header block of a body, its first bytes up to `max` (NUL-terminated),
+ * read once by the delivery steps that look at it: the
+ * recipients' filters and vacation replies. */
+struct body_header {
+	char *data;
+	size_t len;
+	bool complete;   /* the blank line that ends it is inside */
+	bool loaded, failed;
+};
+void body_header_load(struct store *store, const struct store_body *body, size_t max,
+		      struct body_header *h);
+void body_header_free(struct body_header *h);
+
 /* Parses data (the whole body) into body->mime and the summary fields. */
 int body_analyze(struct store_body *body, const char *data, size_t len);
 /* Writes body->mime to dir/<id>.mime (fsynced; the caller fsyncs dir). */

@@ -3,7 +3,7 @@
 store_libpillarbox_a_SOURCES += store/store.h store/store_int.h \
 	store/authres_id.c store/authres_id.h \
 	store/env.c store/txn.c store/space.c \
-	store/body.c store/body.h store/body_mime.c \
+	store/body.c store/body.h store/body_header.c store/body_mime.c \
 	store/mailbox.c store/mailbox.h \
 	store/message.c store/message.h store/msgcopy.c store/expunged.c store/msgread.c \
 	store/notify.c store/deliver.c store/vacation.c store/vacation.h \

@@ -5,11 +5,9 @@
  * Auto-Submitted: auto-replied, so no auto-responder answers it, ours
  * included (vacation_decide refuses both). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "body.h"
 #include "identity.h"
@@ -17,57 +15,6 @@
 #include "relay_kick.h"
 #include "session.h"
 #include "vacation.h"
-
-/* The header block of the delivered message: its first bytes, up to
- * VACATION_HEADER_MAX, read once for all its recipients. */
-struct header {
-	char *data;
-	size_t len;
-	bool complete;   /* the blank line that ends it is inside */
-	bool loaded, failed;
-};
-
-static void header_load(struct store *store, const struct store_body *body, struct header *h)
-{
-	size_t want = body->size < VACATION_HEADER_MAX ? (size_t)body->size : VACATION_HEADER_MAX;
-	h->loaded = true;
-	if ((h->data = malloc(want + 1)) == NULL) {
-		h->failed = true;
-		return;
-	}
-	if (body->inline_data != NULL) {
-		memcpy(h->data, body->inline_data, want);
-		h->len = want;
-	} else {
-		char path[512];
-		body_path(store, body->id, path, sizeof(path));
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		while (fd >= 0 && h->len < want) {
-			ssize_t n = pread(fd, h->data + h->len, want - h->len, (off_t)h->len);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			h->len += (size_t)n;
-		}
-		if (fd < 0 || h->len < want) {
-			log_warning("vacation: reading %s: %s", path,
-				    fd < 0 ? strerror(errno) : "short read");
-			h->failed = true;
-		}
-		if (fd >= 0)
-			close(fd);
-	}
-	h->data[h->len] = '\0';
-	/* the header ends at the first empty line (CRLF CRLF or LF LF) */
-	for (size_t i = 0; i + 1 < h->len && !h->complete; i++)
-		h->complete = (h->data[i] == '\n' && h->data[i + 1] == '\n') ||
-			      (i + 2 < h->len && h->data[i] == '\n' && h->data[i + 1] == '\r' &&
-			       h->data[i + 2] == '\n');
-	/* a message of headers only is complete at its end */
-	if (!h->complete && h->len == body->size)
-		h->complete = true;
-}
 
 /* An envelope sender we are willing to write into a header and a key. */
 static bool sender_plain(const char *s)
@@ -81,7 +28,7 @@ static bool sender_plain(const char *s)
 }
 
 static void reply_one(struct store *store, const struct store_delivery *d, uint32_t user_id,
-		      const struct store_vacation *vac, struct header *h, int64_t now)
+		      const struct store_vacation *vac, struct body_header *h, int64_t now)
 {
 	struct store_user user;
 	struct store_identity *ids = NULL;
@@ -99,7 +46,7 @@ static void reply_one(struct store *store, const struct store_delivery *d, uint3
 		return;
 	}
 	if (!h->loaded)
-		header_load(store, d->body, h);
+		body_header_load(store, d->body, VACATION_HEADER_MAX, h);
 	if (h->failed)
 		return;
 	if (store_identities_get(store, user_id, &ids, &nids, &error) < 0 ||
@@ -182,7 +129,7 @@ out:
 void vacation_after_delivery(struct store *store, const struct store_delivery *d,
 			     const uint32_t *user_ids, size_t n)
 {
-	struct header h = { 0 };
+	struct body_header h = { 0 };
 	int64_t now = (int64_t)time(NULL);
 	const char *error;
 
@@ -201,5 +148,5 @@ void vacation_after_delivery(struct store *store, const struct store_delivery *d
 		if (store_vacation_active(&vac, now))
 			reply_one(store, d, user_ids[i], &vac, &h, now);
 	}
-	free(h.data);
+	body_header_free(&h);
 }
