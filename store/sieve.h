@@ -1,0 +1,103 @@
+/* Sieve mail filtering (RFC 5228): a user's script is compiled once, then
+ * run against one message at delivery. What it decides is a result: the
+ * copies to store (mailbox, flags) and the addresses to redirect to. The
+ * language code here knows nothing of the store: the caller gives it the
+ * message's header block and envelope, and acts on the result.
+ *
+ * Extensions: fileinto, envelope, copy (RFC 3894), imap4flags (RFC 5232),
+ * mailbox (RFC 5490: fileinto :create, mailboxexists), subaddress
+ * (RFC 5233), relational (RFC 5231), comparator-i;ascii-numeric (RFC 4790).
+ * Not: reject/ereject (backscatter), vacation (the store's own vacation
+ * setting does that), variables, body, regex, include. */
+#ifndef PB_SIEVE_H
+#define PB_SIEVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Limits: a script longer, deeper or bigger than these does not compile. */
+#define SIEVE_SCRIPT_MAX (64 * 1024)  /* octets of script text */
+#define SIEVE_DEPTH_MAX 32            /* nested blocks and tests */
+#define SIEVE_STRING_MAX 4096         /* octets of one string */
+#define SIEVE_LIST_MAX 256            /* strings in one string list */
+#define SIEVE_REDIRECTS_MAX 4         /* redirect actions a run may take (distinct
+				       * addresses: a repeat is no new action) */
+#define SIEVE_ACTIONS_MAX 32          /* fileinto/keep/redirect a run may take (each
+				       * one executed counts, the implicit keep not) */
+#define SIEVE_ERROR_MAX 256
+
+struct sieve_script;
+
+/* Compiles `len` octets of UTF-8 text. NULL on failure, with `error` set to
+ * "line N: what is wrong" (a syntax error, an unknown command or test, an
+ * extension used without `require` or not supported, a limit passed). */
+struct sieve_script *sieve_compile(const char *text, size_t len, char error[SIEVE_ERROR_MAX]);
+void sieve_script_free(struct sieve_script *script);
+
+/* The extensions `require` accepts, space-separated (ManageSieve's SIEVE
+ * capability). */
+const char *sieve_extensions(void);
+
+/* What a script sees of one message. */
+struct sieve_message {
+	const char *header;        /* the raw header block (folded lines, CRLF or LF; may be
+				    * cut short by the caller: fields past the cut are not seen) */
+	size_t header_len;
+	uint64_t size;             /* octets of the whole message, for the size test */
+	const char *envelope_from; /* MAIL FROM's address, "" for the null sender */
+	const char *envelope_to;   /* the address the message was delivered to for this user */
+	const char *subaddress_separators; /* e.g. "+" (config recipient_delimiter); NULL/"" none */
+	/* mailboxexists and fileinto :create ask this; NULL: every mailbox exists. */
+	bool (*mailbox_exists)(void *ctx, const char *mailbox);
+	void *ctx;
+};
+
+/* System flags of a copy (imap4flags); other flags are keywords. */
+#define SIEVE_FLAG_SEEN     0x01u
+#define SIEVE_FLAG_ANSWERED 0x02u
+#define SIEVE_FLAG_FLAGGED  0x04u
+#define SIEVE_FLAG_DELETED  0x08u
+#define SIEVE_FLAG_DRAFT    0x10u
+
+struct sieve_copy {
+	char *mailbox;        /* UTF-8, "/" between levels as the store names them; "INBOX" for keep */
+	bool create;          /* fileinto :create: make the mailbox if it is missing (set
+			       * only when msg->mailbox_exists said it is missing) */
+	unsigned flags;       /* SIEVE_FLAG_* */
+	char **keywords;      /* other flags (atoms), nkeywords of them */
+	size_t nkeywords;
+};
+
+struct sieve_result {
+	struct sieve_copy *copies;  /* one per mailbox (a second fileinto to the same mailbox
+				     * is one copy, RFC 5228 4.2, with the flags of both); the
+				     * implicit keep is a copy to "INBOX" with the flags the
+				     * script's internal variable holds at its end */
+	size_t ncopies;
+	char **redirects;           /* addresses (addr-spec), no duplicates */
+	size_t nredirects;
+	/* A run that failed (a limit passed at run time, out of memory):
+	 * the result is the implicit keep alone, to "INBOX" without flags
+	 * (RFC 5228 2.10.6; out of memory even for that: no copies, and the
+	 * caller keeps in INBOX all the same), and `error` says why, for the
+	 * log. */
+	bool failed;
+	char error[SIEVE_ERROR_MAX];
+};
+
+/* Runs `script` against `msg`. Header fields are matched by name in any
+ * case; "header" sees each field's value unfolded, RFC 2047-decoded to
+ * UTF-8 and trimmed; "address" parses the field (address.h) and skips group
+ * markers; ":all" is "local@domain" as the parts were written, unquoted.
+ * ":matches" "?" is one octet for i;octet, one UTF-8 character for
+ * i;ascii-casemap. Only header_len octets are read, up to the first blank
+ * line. The run takes time linear in the script and, per test, header
+ * octets times key octets. Always fills *result (a discard is a result
+ * with no copies and no redirects). Returns 0, or -1 when the run failed
+ * (result->failed: the implicit keep). */
+int sieve_run(const struct sieve_script *script, const struct sieve_message *msg,
+	      struct sieve_result *result);
+void sieve_result_free(struct sieve_result *result);
+
+#endif

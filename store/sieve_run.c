@@ -1,0 +1,485 @@
+/* Running a compiled Sieve script against one message: tests over the
+ * header block and envelope, actions into a result (RFC 5228 2.10: the
+ * implicit keep, one copy per mailbox, one redirect per address). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "address.h"
+#include "mime.h"
+#include "rfc2047.h"
+#include "sieve_int.h"
+
+/* imap4flags' flags: system flags as bits, keywords as atoms. */
+struct flagset {
+	unsigned sys;
+	char *kw[SIEVE_KEYWORDS_MAX];
+	size_t nkw;
+};
+
+struct run {
+	const struct sieve_message *msg;
+	struct sieve_result *res;
+	struct flagset flags;     /* the internal variable */
+	bool implicit_keep, stopped, failed;
+	size_t nactions;
+};
+
+static const char *const sys_names[] = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft" };
+#define NSYS (sizeof(sys_names) / sizeof(sys_names[0]))
+
+static void run_fail(struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+	if (r->failed)
+		return;
+	r->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(r->res->error, SIEVE_ERROR_MAX, fmt, ap);
+	va_end(ap);
+}
+
+/* ------------------------------------------------------------ flags */
+
+static void flags_clear(struct flagset *f)
+{
+	for (size_t i = 0; i < f->nkw; i++)
+		free(f->kw[i]);
+	*f = (struct flagset){ 0 };
+}
+
+/* IMAP atom characters (RFC 3501 9) but "]" */
+static bool atom_ok(const char *w, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)w[i];
+		if (c <= 32 || c >= 127 || strchr("(){%*\"\\]", c) != NULL)
+			return false;
+	}
+	return len > 0;
+}
+
+/* Adds or removes one flag name; an invalid one is ignored (RFC 5232 3). */
+static void flags_word(struct run *r, struct flagset *f, const char *w, size_t len, bool remove)
+{
+	for (size_t i = 0; i < NSYS; i++)
+		if (strlen(sys_names[i]) == len && strncasecmp(sys_names[i], w, len) == 0) {
+			f->sys = remove ? f->sys & ~(1u << i) : f->sys | 1u << i;
+			return;
+		}
+	if (!atom_ok(w, len))
+		return;
+	for (size_t i = 0; i < f->nkw; i++)
+		if (strlen(f->kw[i]) == len && strncasecmp(f->kw[i], w, len) == 0) {
+			if (remove) {
+				free(f->kw[i]);
+				f->kw[i] = f->kw[--f->nkw];
+			}
+			return;
+		}
+	if (remove)
+		return;
+	if (f->nkw == SIEVE_KEYWORDS_MAX) {
+		run_fail(r, "more than %d keywords", SIEVE_KEYWORDS_MAX);
+		return;
+	}
+	if ((f->kw[f->nkw] = strndup(w, len)) == NULL)
+		run_fail(r, "out of memory");
+	else
+		f->nkw++;
+}
+
+/* Each string of the list holds flags separated by spaces. */
+static void flags_list(struct run *r, struct flagset *f, const struct sieve_list *l, bool remove)
+{
+	for (size_t i = 0; i < l->n && !r->failed; i++)
+		for (const char *s = l->v[i]; *s != '\0' && !r->failed;) {
+			size_t n = strcspn(s, " ");
+			if (n > 0)
+				flags_word(r, f, s, n, remove);
+			s += n + (s[n] == ' ');
+		}
+}
+
+/* ------------------------------------------------------------ result */
+
+static struct sieve_copy *add_copy(struct run *r, const char *mailbox, bool create,
+				   const struct flagset *f)
+{
+	struct sieve_result *res = r->res;
+	struct sieve_copy *c = NULL;
+	for (size_t i = 0; i < res->ncopies && c == NULL; i++)
+		if (strcmp(res->copies[i].mailbox, mailbox) == 0)
+			c = &res->copies[i];   /* RFC 5228 4.2: one copy, flags merged */
+	if (c == NULL) {
+		c = &res->copies[res->ncopies];
+		if ((c->mailbox = strdup(mailbox)) == NULL) {
+			run_fail(r, "out of memory");
+			return NULL;
+		}
+		res->ncopies++;
+	}
+	c->create |= create;
+	c->flags |= f->sys;
+	for (size_t i = 0; i < f->nkw; i++) {
+		size_t k = 0;
+		while (k < c->nkeywords && strcasecmp(c->keywords[k], f->kw[i]) != 0)
+			k++;
+		if (k < c->nkeywords)
+			continue;
+		char **kw = realloc(c->keywords, (c->nkeywords + 1) * sizeof(char *));
+		if (kw == NULL || (kw[c->nkeywords] = strdup(f->kw[i])) == NULL) {
+			if (kw != NULL)
+				c->keywords = kw;
+			run_fail(r, "out of memory");
+			return NULL;
+		}
+		c->keywords = kw;
+		c->nkeywords++;
+	}
+	return c;
+}
+
+/* keep and fileinto: counted, with :flags or the internal variable. */
+static void store_copy(struct run *r, const struct sieve_cmd *c, const char *mailbox, bool create)
+{
+	struct flagset given = { 0 };
+	if (++r->nactions > SIEVE_ACTIONS_MAX) {
+		run_fail(r, "line %u: more than %d actions", c->line, SIEVE_ACTIONS_MAX);
+		return;
+	}
+	if (c->has_flags)
+		flags_list(r, &given, &c->flags, false);
+	if (!r->failed)
+		add_copy(r, mailbox, create, c->has_flags ? &given : &r->flags);
+	flags_clear(&given);
+}
+
+static void do_redirect(struct run *r, const struct sieve_cmd *c)
+{
+	struct sieve_result *res = r->res;
+	if (++r->nactions > SIEVE_ACTIONS_MAX) {
+		run_fail(r, "line %u: more than %d actions", c->line, SIEVE_ACTIONS_MAX);
+		return;
+	}
+	if (!c->copy)
+		r->implicit_keep = false;
+	for (size_t i = 0; i < res->nredirects; i++)
+		if (strcasecmp(res->redirects[i], c->arg) == 0)
+			return;
+	if (res->nredirects == SIEVE_REDIRECTS_MAX) {
+		run_fail(r, "line %u: more than %d redirects", c->line, SIEVE_REDIRECTS_MAX);
+		return;
+	}
+	if ((res->redirects[res->nredirects] = strdup(c->arg)) == NULL)
+		run_fail(r, "out of memory");
+	else
+		res->nredirects++;
+}
+
+static bool mailbox_exists(const struct run *r, const char *name)
+{
+	return r->msg->mailbox_exists == NULL || r->msg->mailbox_exists(r->msg->ctx, name);
+}
+
+/* ------------------------------------------------------------ values */
+
+/* What a test has seen so far of its values. */
+struct seen {
+	const struct sieve_test *t;
+	size_t count;
+	bool hit;
+};
+
+/* true when the test's answer is known and no more values are needed */
+static bool see(struct seen *s, const char *v, size_t len)
+{
+	s->count++;
+	if (s->t->mt == MT_COUNT)
+		return false;
+	for (size_t i = 0; i < s->t->keys.n && !s->hit; i++)
+		s->hit = sieve_match(s->t->cmp, s->t->mt, s->t->rel, v, len, s->t->keys.v[i],
+				     strlen(s->t->keys.v[i]));
+	return s->hit;
+}
+
+static bool seen_result(const struct seen *s)
+{
+	if (s->t->mt != MT_COUNT)
+		return s->hit;
+	char n[24];
+	int len = snprintf(n, sizeof(n), "%zu", s->count);
+	for (size_t i = 0; i < s->t->keys.n; i++)
+		if (sieve_match(s->t->cmp, MT_VALUE, s->t->rel, n, (size_t)len, s->t->keys.v[i],
+				strlen(s->t->keys.v[i])))
+			return true;
+	return false;
+}
+
+static bool name_in(const struct sieve_list *l, const char *name, size_t len)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strlen(l->v[i]) == len && strncasecmp(l->v[i], name, len) == 0)
+			return true;
+	return false;
+}
+
+/* The address part the test asks for (RFC 5228 2.7.4, RFC 5233); false
+ * when there is none (:detail without a separator). */
+static bool see_address(struct run *r, struct seen *s, const char *local, size_t llen,
+			const char *domain)
+{
+	const char *seps = r->msg->subaddress_separators;
+	size_t user = llen;
+	for (size_t i = 0; seps != NULL && seps[0] != '\0' && i < llen && user == llen; i++)
+		if (strchr(seps, local[i]) != NULL && local[i] != '\0')
+			user = i;
+	switch (s->t->part) {
+	case PART_LOCAL:
+		return see(s, local, llen);
+	case PART_DOMAIN:
+		return see(s, domain, strlen(domain));
+	case PART_USER:
+		return see(s, local, user);
+	case PART_DETAIL:
+		return user < llen && see(s, local + user + 1, llen - user - 1);
+	default:
+		break;
+	}
+	if (*domain == '\0')
+		return see(s, local, llen);
+	size_t dlen = strlen(domain);
+	char *all = malloc(llen + dlen + 2);
+	if (all == NULL) {
+		run_fail(r, "out of memory");
+		return true;
+	}
+	memcpy(all, local, llen);
+	all[llen] = '@';
+	memcpy(all + llen + 1, domain, dlen + 1);
+	bool done = see(s, all, llen + dlen + 1);
+	free(all);
+	return done;
+}
+
+/* header and address: every field with one of the names. */
+static bool test_fields(struct run *r, const struct sieve_test *t)
+{
+	struct seen s = { .t = t };
+	struct mime_header_field f;
+	size_t pos = 0;
+	const char *h = r->msg->header != NULL ? r->msg->header : "";
+	size_t hlen = r->msg->header != NULL ? r->msg->header_len : 0;
+	bool done = false;
+
+	while (!done && !r->failed && mime_header_next(h, hlen, &pos, &f) == 1) {
+		if (!name_in(&t->names, f.name, f.name_len))
+			continue;
+		if (t->kind == T_HEADER) {
+			char *v;
+			size_t len;
+			if (rfc2047_decode(f.value, f.value_len, &v, &len) < 0) {
+				run_fail(r, "out of memory");
+				break;
+			}
+			const char *b = v;
+			while (*b == ' ' || *b == '\t')
+				b++;
+			len -= (size_t)(b - v);
+			while (len > 0 && (b[len - 1] == ' ' || b[len - 1] == '\t'))
+				len--;
+			done = see(&s, b, len);
+			free(v);
+			continue;
+		}
+		struct address_list *al = NULL;
+		if (address_list_parse(f.value, f.value_len, 0, &al) < 0) {
+			run_fail(r, "out of memory");
+			break;
+		}
+		for (size_t i = 0; i < al->count && !done; i++)
+			/* group markers are no addresses, nor is "<>" */
+			if (al->addrs[i].host != NULL &&
+			    (al->addrs[i].mailbox[0] != '\0' || al->addrs[i].host[0] != '\0'))
+				done = see_address(r, &s, al->addrs[i].mailbox, strlen(al->addrs[i].mailbox),
+						   al->addrs[i].host);
+		address_list_free(&al);
+	}
+	return !r->failed && seen_result(&s);
+}
+
+static bool test_envelope(struct run *r, const struct sieve_test *t)
+{
+	struct seen s = { .t = t };
+	bool done = false;
+	for (size_t i = 0; i < t->names.n && !done; i++) {
+		const char *a = strcasecmp(t->names.v[i], "from") == 0 ? r->msg->envelope_from
+								      : r->msg->envelope_to;
+		if (a == NULL)
+			continue;
+		const char *at = strrchr(a, '@');
+		size_t llen = at != NULL ? (size_t)(at - a) : strlen(a);
+		done = see_address(r, &s, a, llen, at != NULL ? at + 1 : "");
+	}
+	return !r->failed && seen_result(&s);
+}
+
+static bool test_hasflag(struct run *r, const struct sieve_test *t)
+{
+	struct seen s = { .t = t };
+	bool done = false;
+	for (size_t i = 0; i < NSYS && !done; i++)
+		if (r->flags.sys & (1u << i))
+			done = see(&s, sys_names[i], strlen(sys_names[i]));
+	for (size_t i = 0; i < r->flags.nkw && !done; i++)
+		done = see(&s, r->flags.kw[i], strlen(r->flags.kw[i]));
+	return seen_result(&s);
+}
+
+static bool test_exists(struct run *r, const struct sieve_test *t)
+{
+	const char *h = r->msg->header != NULL ? r->msg->header : "";
+	size_t hlen = r->msg->header != NULL ? r->msg->header_len : 0;
+	for (size_t i = 0; i < t->names.n; i++) {
+		struct mime_header_field f;
+		size_t pos = 0, want = strlen(t->names.v[i]);
+		bool found = false;
+		while (!found && mime_header_next(h, hlen, &pos, &f) == 1)
+			found = f.name_len == want && strncasecmp(f.name, t->names.v[i], want) == 0;
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/* Depth is bounded by the compiler (SIEVE_DEPTH_MAX). */
+static bool test(struct run *r, const struct sieve_test *t)
+{
+	switch (t->kind) {
+	case T_ADDRESS:
+	case T_HEADER:
+		return test_fields(r, t);
+	case T_ENVELOPE:
+		return test_envelope(r, t);
+	case T_ALLOF:
+		for (const struct sieve_test *s = t->sub; s != NULL; s = s->next)
+			if (!test(r, s) || r->failed)
+				return false;
+		return true;
+	case T_ANYOF:
+		for (const struct sieve_test *s = t->sub; s != NULL && !r->failed; s = s->next)
+			if (test(r, s))
+				return true;
+		return false;
+	case T_NOT:
+		return !test(r, t->sub);
+	case T_EXISTS:
+		return test_exists(r, t);
+	case T_TRUE:
+		return true;
+	case T_FALSE:
+		return false;
+	case T_SIZE:
+		return t->over ? r->msg->size > t->size : r->msg->size < t->size;
+	case T_HASFLAG:
+		return test_hasflag(r, t);
+	case T_MAILBOXEXISTS:
+		for (size_t i = 0; i < t->names.n; i++)
+			if (!mailbox_exists(r, t->names.v[i]))
+				return false;
+		return true;
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------ commands */
+
+static void exec(struct run *r, const struct sieve_cmd *c)
+{
+	for (; c != NULL && !r->stopped && !r->failed; c = c->next) {
+		switch (c->op) {
+		case OP_IF: {
+			const struct sieve_cmd *b = c;
+			while (b != NULL && b->test != NULL && !test(r, b->test) && !r->failed)
+				b = b->orelse;
+			if (b != NULL && !r->failed)
+				exec(r, b->block);
+			break;
+		}
+		case OP_STOP:
+			r->stopped = true;
+			break;
+		case OP_KEEP:
+			store_copy(r, c, "INBOX", false);
+			break;
+		case OP_DISCARD:
+			r->implicit_keep = false;
+			break;
+		case OP_FILEINTO:
+			if (!c->copy)
+				r->implicit_keep = false;
+			store_copy(r, c, c->arg, c->create && !mailbox_exists(r, c->arg));
+			break;
+		case OP_REDIRECT:
+			do_redirect(r, c);
+			break;
+		case OP_SETFLAG:
+			flags_clear(&r->flags);
+			flags_list(r, &r->flags, &c->flags, false);
+			break;
+		case OP_ADDFLAG:
+		case OP_REMOVEFLAG:
+			flags_list(r, &r->flags, &c->flags, c->op == OP_REMOVEFLAG);
+			break;
+		}
+	}
+}
+
+void sieve_result_free(struct sieve_result *res)
+{
+	for (size_t i = 0; i < res->ncopies; i++) {
+		for (size_t k = 0; k < res->copies[i].nkeywords; k++)
+			free(res->copies[i].keywords[k]);
+		free(res->copies[i].keywords);
+		free(res->copies[i].mailbox);
+	}
+	free(res->copies);
+	for (size_t i = 0; i < res->nredirects; i++)
+		free(res->redirects[i]);
+	free(res->redirects);
+	res->copies = NULL;
+	res->redirects = NULL;
+	res->ncopies = res->nredirects = 0;
+}
+
+int sieve_run(const struct sieve_script *script, const struct sieve_message *msg,
+	      struct sieve_result *res)
+{
+	struct run r = { .msg = msg, .res = res, .implicit_keep = true };
+
+	*res = (struct sieve_result){ 0 };
+	/* every action is a copy or a redirect: their counts bound the arrays */
+	res->copies = calloc(SIEVE_ACTIONS_MAX + 1, sizeof(*res->copies));
+	res->redirects = calloc(SIEVE_REDIRECTS_MAX, sizeof(*res->redirects));
+	if (res->copies == NULL || res->redirects == NULL)
+		run_fail(&r, "out of memory");
+	else
+		exec(&r, script->cmds);
+	if (!r.failed && r.implicit_keep)
+		add_copy(&r, "INBOX", false, &r.flags);
+	flags_clear(&r.flags);
+	if (!r.failed)
+		return 0;
+	/* RFC 5228 2.10.6: a failed run keeps the message, nothing else */
+	char error[SIEVE_ERROR_MAX];
+	memcpy(error, res->error, sizeof(error));
+	sieve_result_free(res);
+	*res = (struct sieve_result){ .failed = true };
+	memcpy(res->error, error, sizeof(error));
+	res->copies = calloc(1, sizeof(*res->copies));
+	if (res->copies != NULL && (res->copies[0].mailbox = strdup("INBOX")) != NULL)
+		res->ncopies = 1;
+	return -1;
+}

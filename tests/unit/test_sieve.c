@@ -1,0 +1,785 @@
+/* Unit tests of Sieve (store/sieve*.c): every command, test and extension,
+ * RFC 5228's examples, the implicit keep, duplicates, flags, matching edge
+ * cases, hostile header blocks, each compile error and each limit at and
+ * one past. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sieve.h"
+
+#define HDR "From: Alice Example <alice@example.org>\r\n" \
+	"To: Bob <bob+lists@example.com>, carol@other.net\r\n" \
+	"Cc: undisclosed:;\r\n" \
+	"Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?= from\r\n  the  list \r\n" \
+	"X-Spam-Score: 7\r\n" \
+	"X-Spam-Score: 12\r\n" \
+	"Received: by a\r\nReceived: by b\r\nReceived: by c\r\n" \
+	"\r\n"
+
+static const char *const existing[] = { "INBOX", "Junk", "lists", NULL };
+
+static bool mbox_exists(void *ctx, const char *name)
+{
+	(void)ctx;
+	for (int i = 0; existing[i] != NULL; i++)
+		if (strcmp(existing[i], name) == 0)
+			return true;
+	return false;
+}
+
+static struct sieve_message msg_with(const char *header)
+{
+	return (struct sieve_message){
+		.header = header, .header_len = strlen(header), .size = 2000,
+		.envelope_from = "alice+x@example.org", .envelope_to = "bob+lists@example.com",
+		.subaddress_separators = "+", .mailbox_exists = mbox_exists,
+	};
+}
+
+/* The result in one line: "mailbox{flags}" per copy, "->addr" per
+ * redirect, "FAILED " in front of a failed run. */
+static char *describe(const struct sieve_result *r, char *out, size_t size)
+{
+	static const char *const sys[] = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft" };
+	size_t n = 0;
+	out[0] = '\0';
+	if (r->failed)
+		n += (size_t)snprintf(out + n, size - n, "FAILED ");
+	for (size_t i = 0; i < r->ncopies; i++) {
+		const struct sieve_copy *c = &r->copies[i];
+		n += (size_t)snprintf(out + n, size - n, "%s%s%s", i > 0 ? " " : "", c->mailbox,
+				      c->create ? "+create" : "");
+		if (c->flags != 0 || c->nkeywords > 0) {
+			const char *sep = "{";
+			for (int k = 0; k < 5; k++)
+				if (c->flags & (1u << k)) {
+					n += (size_t)snprintf(out + n, size - n, "%s%s", sep, sys[k]);
+					sep = " ";
+				}
+			for (size_t k = 0; k < c->nkeywords; k++) {
+				n += (size_t)snprintf(out + n, size - n, "%s%s", sep, c->keywords[k]);
+				sep = " ";
+			}
+			n += (size_t)snprintf(out + n, size - n, "}");
+		}
+	}
+	for (size_t i = 0; i < r->nredirects; i++)
+		n += (size_t)snprintf(out + n, size - n, "%s->%s", n > 0 ? " " : "", r->redirects[i]);
+	return out;
+}
+
+static char outbuf[4096];
+
+static const char *run_msg(const char *script, const struct sieve_message *msg)
+{
+	char error[SIEVE_ERROR_MAX];
+	struct sieve_script *s = sieve_compile(script, strlen(script), error);
+	if (s == NULL)
+		fail_msg("compile failed: %s\nscript: %s", error, script);
+	struct sieve_result r;
+	int rc = sieve_run(s, msg, &r);
+	assert_int_equal(rc, r.failed ? -1 : 0);
+	describe(&r, outbuf, sizeof(outbuf));
+	if (r.failed)
+		snprintf(outbuf + strlen(outbuf), sizeof(outbuf) - strlen(outbuf), " (%s)", r.error);
+	sieve_result_free(&r);
+	sieve_script_free(s);
+	return outbuf;
+}
+
+static const char *run_hdr(const char *script, const char *header)
+{
+	struct sieve_message m = msg_with(header);
+	return run_msg(script, &m);
+}
+
+static const char *run(const char *script)
+{
+	return run_hdr(script, HDR);
+}
+
+/* true/false of one test, through fileinto "yes" */
+static bool is_true(const char *req, const char *test, const char *header)
+{
+	char script[8192];
+	snprintf(script, sizeof(script), "require [\"fileinto\"%s];\nif %s { fileinto \"yes\"; }", req, test);
+	const char *o = run_hdr(script, header);
+	if (strcmp(o, "yes") == 0)
+		return true;
+	if (strcmp(o, "INBOX") != 0)
+		fail_msg("unexpected result %s for %s", o, test);
+	return false;
+}
+
+#define T(test) assert_true(is_true("", test, HDR))
+#define F(test) assert_false(is_true("", test, HDR))
+#define TR(req, test) assert_true(is_true(req, test, HDR))
+#define FR(req, test) assert_false(is_true(req, test, HDR))
+
+static void compile_error(const char *script, const char *want)
+{
+	char error[SIEVE_ERROR_MAX];
+	struct sieve_script *s = sieve_compile(script, strlen(script), error);
+	if (s != NULL)
+		fail_msg("compiled but should not: %s", script);
+	if (strcmp(error, want) != 0)
+		fail_msg("error \"%s\", wanted \"%s\"", error, want);
+}
+
+/* ------------------------------------------------------------ tests */
+
+static void test_actions(void **state)
+{
+	(void)state;
+	assert_string_equal(run(""), "INBOX");
+	assert_string_equal(run("keep;"), "INBOX");
+	assert_string_equal(run("discard;"), "");
+	assert_string_equal(run("require \"fileinto\"; fileinto \"Junk\";"), "Junk");
+	assert_string_equal(run("redirect \"x@example.net\";"), "->x@example.net");
+	assert_string_equal(run("redirect \"Xavier <x@example.net>\";"), "->x@example.net");
+	assert_string_equal(run("stop; discard;"), "INBOX");
+	assert_string_equal(run("discard; stop; keep;"), "");
+	/* case-insensitive commands, inbox in any case */
+	assert_string_equal(run("require \"fileinto\"; FILEINTO \"inbox\"; Keep;"), "INBOX");
+	assert_string_equal(run("require \"fileinto\"; fileinto \"a/b\";"), "a/b");
+	assert_string_equal(run("if true { discard; } elsif true { keep; } else { keep; }"), "");
+	assert_string_equal(run("if false { discard; } elsif true { redirect \"a@b.c\"; } else { keep; }"),
+			    "->a@b.c");
+	assert_string_equal(run("if false { discard; } elsif false { redirect \"a@b.c\"; } else { stop; }\n"
+				"discard;"), "INBOX");
+	assert_string_equal(run("if true { if false { discard; } else { if true { stop; } } } discard;"),
+			    "INBOX");
+}
+
+static void test_implicit_keep(void **state)
+{
+	(void)state;
+	/* cancelled by fileinto, redirect, discard; not by :copy ones */
+	assert_string_equal(run("require [\"fileinto\", \"copy\"]; fileinto :copy \"Junk\";"), "Junk INBOX");
+	assert_string_equal(run("require \"copy\"; redirect :copy \"a@b.c\";"), "INBOX ->a@b.c");
+	assert_string_equal(run("require [\"fileinto\", \"copy\"]; fileinto :copy \"Junk\"; discard;"),
+			    "Junk");
+	/* keep re-instates */
+	assert_string_equal(run("discard; keep;"), "INBOX");
+	assert_string_equal(run("redirect \"a@b.c\"; keep;"), "INBOX ->a@b.c");
+	assert_string_equal(run("require \"fileinto\"; fileinto \"Junk\"; keep;"), "Junk INBOX");
+	/* a stop leaves it as it is */
+	assert_string_equal(run("require \"fileinto\"; fileinto \"Junk\"; stop; keep;"), "Junk");
+}
+
+static void test_duplicates(void **state)
+{
+	(void)state;
+	assert_string_equal(run("require \"fileinto\"; fileinto \"Junk\"; fileinto \"Junk\";"), "Junk");
+	assert_string_equal(run("require \"fileinto\"; fileinto \"INBOX\"; keep;"), "INBOX");
+	assert_string_equal(run("keep; keep;"), "INBOX");
+	assert_string_equal(run("redirect \"a@b.c\"; redirect \"A@B.C\"; redirect \"<a@b.c>\";"), "->a@b.c");
+	assert_string_equal(run("redirect \"a@b.c\"; redirect \"d@b.c\";"), "->a@b.c ->d@b.c");
+}
+
+static void test_copy_create(void **state)
+{
+	(void)state;
+	compile_error("require \"fileinto\"; fileinto :copy \"x\";", "line 1: :copy requires require \"copy\"");
+	compile_error("require \"fileinto\"; fileinto :create \"x\";",
+		      "line 1: :create requires require \"mailbox\"");
+	/* :create asks: only a missing mailbox is made */
+	assert_string_equal(run("require [\"fileinto\", \"mailbox\"]; fileinto :create \"new\";"), "new+create");
+	assert_string_equal(run("require [\"fileinto\", \"mailbox\"]; fileinto :create \"Junk\";"), "Junk");
+	assert_string_equal(run("require [\"fileinto\", \"mailbox\", \"copy\"]; fileinto :create :copy \"n\";"),
+			    "n+create INBOX");
+	TR(", \"mailbox\"", "mailboxexists [\"Junk\", \"lists\", \"inbox\"]");
+	FR(", \"mailbox\"", "mailboxexists [\"Junk\", \"nope\"]");
+	struct sieve_message m = msg_with(HDR);
+	m.mailbox_exists = NULL; /* every mailbox exists */
+	assert_string_equal(run_msg("require [\"fileinto\", \"mailbox\"]; if mailboxexists \"zz\" "
+				    "{ fileinto :create \"zz\"; }", &m), "zz");
+}
+
+static void test_flags(void **state)
+{
+	(void)state;
+	const char *req = "require [\"imap4flags\", \"fileinto\"];\n";
+	char s[1024];
+#define FL(body, want) do { snprintf(s, sizeof(s), "%s%s", req, body); \
+		assert_string_equal(run(s), want); } while (0)
+	FL("addflag \"\\\\Seen\";", "INBOX{\\Seen}");
+	FL("addflag \"\\\\seen \\\\FLAGGED  $Label1\"; keep;", "INBOX{\\Seen \\Flagged $Label1}");
+	FL("setflag [\"\\\\Answered\", \"\\\\Deleted \\\\Draft\"]; fileinto \"Junk\";",
+	   "Junk{\\Answered \\Deleted \\Draft}");
+	/* invalid names are ignored: \Recent, an unknown system flag, non-atoms */
+	FL("addflag [\"\\\\Recent\", \"\\\\Bogus\", \"a(b\", \"c]\", \"ok\", \"\"];", "INBOX{ok}");
+	FL("addflag \"a b c\"; removeflag \"B\"; addflag \"A\";", "INBOX{a c}");
+	FL("addflag \"\\\\Seen x\"; setflag \"y\";", "INBOX{y}");
+	FL("addflag \"\\\\Seen x\"; removeflag [\"\\\\seen\", \"X\"];", "INBOX");
+	/* :flags replaces the variable for that copy only */
+	FL("addflag \"x\"; fileinto :flags \"\\\\Flagged\" \"Junk\"; fileinto \"lists\";",
+	   "Junk{\\Flagged} lists{x}");
+	FL("keep :flags [\"\\\\Seen\", \"k\"];", "INBOX{\\Seen k}");
+	/* flags are taken when the action runs; the implicit keep takes the last */
+	FL("addflag \"a\"; fileinto \"Junk\"; addflag \"b\"; keep; removeflag \"a\";",
+	   "Junk{a} INBOX{a b}");
+	FL("addflag \"a\"; removeflag \"a\";", "INBOX");
+	FL("addflag \"late\";", "INBOX{late}");
+	/* the same mailbox twice: one copy with both copies' flags */
+	FL("fileinto :flags \"a\" \"Junk\"; fileinto :flags \"\\\\Seen b\" \"Junk\";", "Junk{\\Seen a b}");
+	/* hasflag */
+	FL("addflag \"\\\\Seen Work\"; if hasflag \"work\" { discard; }", "");
+	FL("addflag \"\\\\Seen Work\"; if hasflag :is \"\\\\SEEN\" { discard; }", "");
+	FL("addflag \"Work\"; if hasflag \"Play\" { discard; }", "INBOX{Work}");
+	FL("addflag \"Work\"; if hasflag :contains \"or\" { discard; }", "");
+	FL("addflag \"Work\"; if hasflag :matches \"W*\" { discard; }", "");
+	snprintf(s, sizeof(s), "require [\"imap4flags\", \"relational\", \"comparator-i;ascii-numeric\"];"
+		 "addflag \"a b \\\\Seen\"; if hasflag :count \"eq\" :comparator \"i;ascii-numeric\" \"3\" "
+		 "{ discard; }");
+	assert_string_equal(run(s), "");
+	compile_error("addflag \"x\";", "line 1: addflag requires require \"imap4flags\"");
+	compile_error("keep :flags \"x\";", "line 1: :flags requires require \"imap4flags\"");
+	compile_error("require \"imap4flags\"; keep :flags \"x\" :flags \"y\";",
+		      "line 1: keep: :flags given twice");
+	compile_error("require \"imap4flags\"; if hasflag { }", "line 1: hasflag: missing argument");
+	/* SIEVE_KEYWORDS_MAX distinct keywords */
+	char big[SIEVE_STRING_MAX];
+	size_t n = 0;
+	for (int i = 0; i < 64; i++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "k%d ", i);
+	snprintf(s, sizeof(s), "%saddflag \"%s\";", req, big);
+	assert_int_equal(strncmp(run(s), "INBOX{k0 k1 ", 12), 0);
+	snprintf(s, sizeof(s), "%saddflag \"%s\"; addflag \"k64\";", req, big);
+	assert_string_equal(run(s), "FAILED INBOX (more than 64 keywords)");
+#undef FL
+}
+
+static void test_header(void **state)
+{
+	(void)state;
+	T("header :is \"subject\" \"Grüße from  the  list\"");   /* decoded, unfolded, trimmed */
+	T("header :contains \"SUBJECT\" \"üß\"");
+	T("header :is \"X-Spam-Score\" \"12\"");               /* each field tested */
+	T("header :is [\"Nope\", \"x-spam-score\"] [\"1\", \"7\"]");
+	F("header :is \"X-Spam-Score\" \"1\"");
+	F("header :contains \"Nope\" \"\"");
+	T("header :contains \"From\" \"\"");
+	T("header :is :comparator \"i;ascii-casemap\" \"from\" \"ALICE EXAMPLE <ALICE@EXAMPLE.ORG>\"");
+	F("header :is :comparator \"i;octet\" \"from\" \"ALICE EXAMPLE <ALICE@EXAMPLE.ORG>\"");
+	T("header :comparator \"i;octet\" :contains \"from\" \"Alice\"");
+	T("exists [\"from\", \"RECEIVED\"]");
+	F("exists [\"from\", \"nope\"]");
+	T("not exists \"nope\"");
+	T("allof (true, exists \"to\", not false)");
+	F("allof (true, false)");
+	T("anyof (false, true)");
+	F("anyof (false, not true)");
+	T("size :over 1999");
+	F("size :over 2000");
+	T("size :under 2001");
+	F("size :under 2000");
+	F("size :under 1K");
+	T("size :over 1k");
+	/* an encoded word in a non-UTF-8 charset */
+	assert_true(is_true("", "header :is \"subject\" \"café\"",
+			    "Subject: =?ISO-8859-1?Q?caf=E9?=\r\n\r\n"));
+	assert_true(is_true("", "header :is \"subject\" \"a b\"", "Subject: =?UTF-8?B?YQ==?= b\r\n\r\n"));
+}
+
+static void test_hostile_header(void **state)
+{
+	(void)state;
+	static const char nul[] = "Subject: a\0b\nX: y\n";
+	struct sieve_message m = msg_with("");
+	const char *sc = "require \"fileinto\"; if header :contains \"x\" \"y\" { fileinto \"yes\"; }";
+	/* bare LF, no blank line */
+	assert_true(is_true("", "header :is \"x\" \"y\"", "Subject: a\nX:   y  \n"));
+	/* cut short in the middle of a field */
+	assert_true(is_true("", "header :is \"x\" \"y\"", "Subject: a\r\nX: y"));
+	assert_false(is_true("", "exists \"x\"", "Subject: a\r\nX"));
+	/* fields past the blank line are the body */
+	assert_false(is_true("", "exists \"x\"", "Subject: a\r\n\r\nX: y\r\n"));
+	/* NUL bytes and 8-bit garbage */
+	m.header = nul;
+	m.header_len = sizeof(nul) - 1;
+	assert_string_equal(run_msg(sc, &m), "yes");
+	/* raw 8-bit text is read as windows-1252 */
+	assert_true(is_true("", "header :is \"subject\" \"\xc3\xa9t\xc3\xa9\"", "Subject: \xe9t\xe9\r\n\r\n"));
+	assert_false(is_true("", "address :contains \"to\" \"@\"", "To: \xff\xfe<<>>,,;:@\r\n\r\n"));
+	/* only header_len octets are read */
+	m.header = "X: y\r\nX: z\r\n";
+	m.header_len = 6;
+	assert_string_equal(run_msg("if header :is \"x\" \"z\" { discard; }", &m), "INBOX");
+	m.header = NULL;
+	m.header_len = 0;
+	assert_string_equal(run_msg("if exists \"x\" { discard; }", &m), "INBOX");
+}
+
+static void test_address(void **state)
+{
+	(void)state;
+	const char *sub = ", \"subaddress\"";
+	T("address :is \"from\" \"alice@example.org\"");
+	T("address :all :is \"from\" \"ALICE@example.org\"");
+	T("address :localpart :is \"from\" \"alice\"");
+	T("address :domain :is [\"from\", \"to\"] \"other.net\"");
+	T("address :domain :matches \"to\" \"*.com\"");
+	F("address :is \"from\" \"Alice Example <alice@example.org>\"");
+	TR(sub, "address :user :is \"to\" \"bob\"");
+	TR(sub, "address :detail :is \"to\" \"lists\"");
+	FR(sub, "address :detail :matches \"from\" \"*\"");     /* no separator: no detail */
+	TR(sub, "address :user :is \"from\" \"alice\"");
+	/* group syntax and empty lists */
+	F("address :contains \"cc\" \"\"");
+	assert_true(is_true("", "address :is \"to\" \"b@c.d\"", "To: team: a@b.c, b@c.d;, e@f.g\r\n\r\n"));
+	assert_false(is_true("", "address :contains \"to\" \"\"", "To:\r\n\r\n"));
+	assert_false(is_true("", "address :contains \"to\" \"\"", "To: ;:;,<>\r\n\r\n"));
+	/* subaddress with other separators, and none configured */
+	struct sieve_message m = msg_with("To: bob-x+y@example.com\r\n\r\n");
+	m.subaddress_separators = "-+";
+	const char *s = "require \"subaddress\"; if address :detail :is \"to\" \"x+y\" { discard; }";
+	assert_string_equal(run_msg(s, &m), "");
+	m.subaddress_separators = "";
+	assert_string_equal(run_msg(s, &m), "INBOX");
+	assert_string_equal(run_msg("require \"subaddress\"; if address :user :is \"to\" \"bob-x+y\" "
+				    "{ discard; }", &m), "");
+	m.subaddress_separators = NULL;
+	assert_string_equal(run_msg(s, &m), "INBOX");
+	/* an empty detail is still a detail */
+	assert_true(is_true(sub, "address :detail :is \"to\" \"\"", "To: bob+@example.com\r\n\r\n"));
+}
+
+static void test_envelope(void **state)
+{
+	(void)state;
+	const char *env = ", \"envelope\", \"subaddress\"";
+	TR(env, "envelope :is \"from\" \"alice+x@example.org\"");
+	TR(env, "envelope :is \"FROM\" \"alice+x@example.org\"");
+	TR(env, "envelope :domain :is \"to\" \"EXAMPLE.com\"");
+	TR(env, "envelope :user :is \"to\" \"bob\"");
+	TR(env, "envelope :detail :is [\"from\", \"to\"] \"x\"");
+	FR(env, "envelope :localpart :is \"to\" \"bob\"");
+	struct sieve_message m = msg_with(HDR);
+	m.envelope_from = "";
+	const char *s = "require \"envelope\"; if envelope :is \"from\" \"\" { discard; }";
+	assert_string_equal(run_msg(s, &m), "");
+	m.envelope_from = NULL;
+	assert_string_equal(run_msg(s, &m), "INBOX");
+	compile_error("if envelope \"from\" \"x\" { }", "line 1: envelope requires require \"envelope\"");
+	compile_error("require \"envelope\";\nif envelope \"auth\" \"x\" { }",
+		      "line 2: envelope: unsupported part \"auth\"");
+}
+
+static void test_matches(void **state)
+{
+	(void)state;
+	struct { const char *key, *value; bool want; } cases[] = {
+		{ "*", "", true }, { "", "", true }, { "", "a", false }, { "**", "", true },
+		{ "**", "abc", true }, { "?*", "", false }, { "?*", "a", true }, { "*?", "ab", true },
+		{ "a*b", "ab", true }, { "a*b", "axxb", true }, { "a*b", "axxbc", false },
+		{ "a?c", "abc", true }, { "a?c", "ac", false }, { "*a*b*c*", "xaybzc", true },
+		{ "\\\\*", "*", true }, { "\\\\*", "x", false }, { "\\\\?", "?", true },
+		{ "\\\\?", "a", false }, { "a\\\\\\\\b", "a\\b", true }, { "*\\\\**", "x*y", true },
+		{ "*\\\\**", "xy", false }, { "?", "é", true }, { "??", "é", false },
+		{ "*make*money*fast*", "Make MONEY fast now", true }, { "A*", "abc", true },
+		{ "*ab", "aab", true }, { "*aab", "aaab", true }, { "a*a*a", "aa", false },
+	};
+	char test[256], hdr[256];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(test, sizeof(test), "header :matches \"x\" \"%s\"", cases[i].key);
+		snprintf(hdr, sizeof(hdr), "X: %s\r\n\r\n", cases[i].value);
+		if (is_true("", test, hdr) != cases[i].want)
+			fail_msg("%s against \"%s\" should be %d", test, cases[i].value, cases[i].want);
+	}
+	/* i;octet: "?" is one octet, case matters */
+	assert_true(is_true("", "header :matches :comparator \"i;octet\" \"x\" \"??\"", "X: é\r\n"));
+	assert_false(is_true("", "header :matches :comparator \"i;octet\" \"x\" \"A*\"", "X: abc\r\n"));
+	/* :contains and :is edge cases */
+	assert_true(is_true("", "header :contains \"x\" \"\"", "X:\r\n"));
+	assert_true(is_true("", "header :is \"x\" \"\"", "X:   \r\n"));
+	assert_false(is_true("", "header :contains \"x\" \"abcd\"", "X: abc\r\n"));
+
+	/* not exponential: a 4000-octet value against many stars */
+	char *big = malloc(SIEVE_STRING_MAX + 64);
+	char *script = malloc(8192);
+	assert_non_null(big);
+	assert_non_null(script);
+	strcpy(big, "X: ");
+	memset(big + 3, 'a', 4000);
+	strcpy(big + 4003, "\r\n\r\n");
+	snprintf(script, 8192, "if header :matches \"x\" \"*a*a*a*a*a*a*a*a*a*a*a*a*b\" { discard; }");
+	clock_t t0 = clock();
+	for (int i = 0; i < 10; i++)
+		assert_string_equal(run_hdr(script, big), "INBOX");
+	assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 5.0);
+	free(big);
+	free(script);
+}
+
+static void test_relational(void **state)
+{
+	(void)state;
+	const char *rel = ", \"relational\", \"comparator-i;ascii-numeric\", \"envelope\"";
+	const char *num = ":comparator \"i;ascii-numeric\"";
+	char t[256];
+#define REL(fmt, want) do { snprintf(t, sizeof(t), fmt, num); \
+		if (want) TR(rel, t); else FR(rel, t); } while (0)
+	REL("header :value \"gt\" %s \"x-spam-score\" \"10\"", true);    /* 12 > 10 */
+	REL("header :value \"gt\" %s \"x-spam-score\" \"12\"", false);
+	REL("header :value \"ge\" %s \"x-spam-score\" \"12\"", true);
+	REL("header :value \"lt\" %s \"x-spam-score\" \"7\"", false);
+	REL("header :value \"le\" %s \"x-spam-score\" \"7\"", true);
+	REL("header :value \"eq\" %s \"x-spam-score\" \"007\"", true);
+	REL("header :value \"ne\" %s \"x-spam-score\" \"7\"", true);     /* 12 != 7 */
+	REL("header :value \"gt\" %s \"x-spam-score\" \"99999999999999999999999\"", false);
+	REL("header :count \"eq\" %s \"received\" \"3\"", true);
+	REL("header :count \"gt\" %s \"received\" [\"5\", \"2\"]", true);
+	REL("header :count \"eq\" %s \"nope\" \"0\"", true);
+	REL("address :count \"eq\" %s [\"to\", \"cc\"] \"2\"", true);    /* the group holds none */
+	REL("envelope :count \"eq\" %s [\"from\", \"to\"] \"2\"", true);
+	REL("header :is %s \"x-spam-score\" \"12\"", true);
+	/* i;ascii-numeric: a value not starting with a digit is infinity */
+	assert_true(is_true(rel, "header :value \"gt\" :comparator \"i;ascii-numeric\" \"x\" \"99999\"",
+			    "X: abc\r\n\r\n"));
+	assert_true(is_true(rel, "header :value \"eq\" :comparator \"i;ascii-numeric\" \"x\" \"zzz\"",
+			    "X: abc\r\n\r\n"));
+	assert_true(is_true(rel, "header :value \"lt\" :comparator \"i;ascii-numeric\" \"x\" \"x\"",
+			    "X: 5abc\r\n\r\n"));
+	assert_true(is_true(rel, "header :is :comparator \"i;ascii-numeric\" \"x\" \"5\"",
+			    "X: 05 apples\r\n\r\n"));
+	/* casemap ordering is by octet, after folding */
+	assert_true(is_true(rel, "header :value \"lt\" \"x\" \"B\"", "X: a\r\n\r\n"));
+	assert_true(is_true(rel, "header :value \"gt\" \"x\" \"10\"", "X: 9\r\n\r\n"));
+	compile_error("require \"relational\"; if header :value \"xx\" \"a\" \"b\" { }",
+		      "line 1: unknown relational operator \"xx\"");
+	compile_error("if header :count \"eq\" \"a\" \"b\" { }",
+		      "line 1: :value and :count requires require \"relational\"");
+	compile_error("require \"relational\"; if header :value 5 \"a\" \"b\" { }",
+		      "line 1: :value needs a relational operator");
+	compile_error("if header :comparator \"i;ascii-numeric\" \"a\" \"b\" { }",
+		      "line 1: i;ascii-numeric requires require \"comparator-i;ascii-numeric\"");
+	compile_error("require \"comparator-i;ascii-numeric\";\n"
+		      "if header :contains :comparator \"i;ascii-numeric\" \"a\" \"b\" { }",
+		      "line 2: header: i;ascii-numeric cannot do :contains or :matches");
+#undef REL
+}
+
+/* RFC 5228 section 9, and the examples of sections 2-5. */
+static void test_rfc5228_examples(void **state)
+{
+	(void)state;
+	const char *ex9 =
+		"# Example Sieve Filter\r\n"
+		"# Declare any optional features or extension used by the script\r\n"
+		"require [\"fileinto\"];\r\n\r\n"
+		"# Handle messages from known mailing lists\r\n"
+		"# Move messages from IETF filter discussion list to filter mailbox\r\n"
+		"if header :is \"Sender\" \"owner-ietf-mta-filters@imc.org\"\r\n"
+		"        {\r\n"
+		"        fileinto \"filter\";  # move to \"filter\" mailbox\r\n"
+		"        }\r\n"
+		"#\r\n# Keep all messages to or from people in my company\r\n#\r\n"
+		"elsif address :DOMAIN :is [\"From\", \"To\"] \"example.com\"\r\n"
+		"        {\r\n"
+		"        keep;               # keep in \"In\" mailbox\r\n"
+		"        }\r\n\r\n"
+		"#\r\n# Try and catch unsolicited email.  If a message is not to me,\r\n"
+		"# or it contains a subject known to be spam, file it away.\r\n#\r\n"
+		"elsif anyof (NOT address :all :contains\r\n"
+		"               [\"To\", \"Cc\", \"Bcc\"] \"me@example.com\",\r\n"
+		"             header :matches \"subject\"\r\n"
+		"               [\"*make*money*fast*\", \"*university*dipl*mas*\"])\r\n"
+		"        {\r\n"
+		"        fileinto \"spam\";   # move to \"spam\" mailbox\r\n"
+		"        }\r\n"
+		"else\r\n"
+		"        {\r\n"
+		"        # Move all other (non-company) mail to \"personal\"\r\n"
+		"        # mailbox.\r\n"
+		"        fileinto \"personal\";\r\n"
+		"        }\r\n";
+	assert_string_equal(run_hdr(ex9, "Sender: owner-ietf-mta-filters@imc.org\r\nTo: x@y.z\r\n\r\n"),
+			    "filter");
+	assert_string_equal(run_hdr(ex9, "From: boss@example.com\r\nTo: x@y.z\r\n\r\n"), "INBOX");
+	assert_string_equal(run_hdr(ex9, "From: a@b.c\r\nTo: x@y.z\r\n\r\n"), "spam");
+	assert_string_equal(run_hdr(ex9, "From: a@b.c\r\nCc: me@example.com\r\n"
+					 "Subject: make lots of money fast\r\n\r\n"), "spam");
+	assert_string_equal(run_hdr(ex9, "From: a@b.c\r\nBcc: me@example.com\r\n\r\n"), "personal");
+
+	/* 3.1 */
+	const char *ex31 = "require \"fileinto\";\n"
+		"if header :contains \"from\" \"coyote\" {\n   discard;\n"
+		"} elsif header :contains [\"subject\"] [\"$$$\"] {\n   discard;\n"
+		"} else {\n   fileinto \"INBOX\";\n}\n";
+	assert_string_equal(run_hdr(ex31, "From: Wile E. Coyote <w@acme.com>\r\n\r\n"), "");
+	assert_string_equal(run_hdr(ex31, "Subject: $$$ now\r\n\r\n"), "");
+	assert_string_equal(run_hdr(ex31, "Subject: hi\r\n\r\n"), "INBOX");
+	/* 2.4.2.4 multi-line strings and 2.7.1 :comparator */
+	assert_string_equal(run_hdr("if header :contains :comparator \"i;octet\" \"Subject\"\n"
+				    "        \"MAKE MONEY FAST\" {\n        discard;\n}",
+				    "Subject: MAKE MONEY FAST!!\r\n\r\n"), "");
+	assert_string_equal(run_hdr("if header :contains :comparator \"i;octet\" \"Subject\"\n"
+				    "        \"MAKE MONEY FAST\" {\n        discard;\n}",
+				    "Subject: make money fast!!\r\n\r\n"), "INBOX");
+	/* 4.2, 5.1, 5.5, 5.9 */
+	assert_string_equal(run("redirect \"bart@example.com\";"), "->bart@example.com");
+	assert_string_equal(run_hdr("if address :is :all \"from\" \"tim@example.com\" {\n discard;\n}",
+				    "From: Tim <tim@example.com>\r\n\r\n"), "");
+	assert_string_equal(run_hdr("if not exists [\"From\",\"Date\"] {\n discard;\n}",
+				    "From: a@b.c\r\n\r\n"), "");
+	assert_string_equal(run_hdr("if not exists [\"From\",\"Date\"] {\n discard;\n}",
+				    "From: a@b.c\r\nDate: x\r\n\r\n"), "INBOX");
+	struct sieve_message m = msg_with(HDR);
+	m.size = 500 * 1024 + 1;
+	assert_string_equal(run_msg("if size :over 500K { discard; }", &m), "");
+	m.size = 500 * 1024;
+	assert_string_equal(run_msg("if size :over 500K { discard; }", &m), "INBOX");
+	m.size = 1024 * 1024 * 1024;
+	assert_string_equal(run_msg("if size :under 1G { discard; }", &m), "INBOX");
+	assert_string_equal(run_msg("if size :under 1025M { discard; }", &m), "");
+}
+
+static void test_lexer(void **state)
+{
+	(void)state;
+	/* multi-line strings: dot-unstuffing, a comment after "text:", CRLF kept */
+	assert_true(is_true("", "header :is \"x\" text:\r\nline\r\n..dot\r\n.\r\n",
+			    "X: line\r\n") == false);
+	assert_true(is_true("", "header :contains \"x\" text: # c\r\n..dot\r\n.\r\n",
+			    "X: a .dot\r\n \r\n") == false);
+	char error[SIEVE_ERROR_MAX];
+	const char *t = "require \"fileinto\"; fileinto text: # c\r\nbox\r\n.\r\n;";
+	struct sieve_script *s = sieve_compile(t, strlen(t), error);
+	assert_null(s);    /* a mailbox with a line break is not a mailbox name */
+	assert_string_equal(error, "line 1: invalid mailbox name \"box\r\n\"");
+	assert_true(is_true("", "header :is \"x\" \"a\\\"b\\\\c\\d\"", "X: a\"b\\cd\r\n"));
+	assert_true(is_true("", "/* a\n comment */ header # another\n :is \"x\" \"a\"", "X: a\r\n"));
+	/* a text: string ends with its last line break */
+	assert_false(is_true("", "header :matches \"x\" text:\n*\n.\n", "X: b\r\n"));
+	assert_true(is_true("", "header :matches \"x\" \"*\" ", "X: b\r\n"));
+	assert_string_equal(run("redirect text:\na@b.c\n.\n;"), "->a@b.c");
+	/* numbers */
+	struct sieve_message m = msg_with(HDR);
+	m.size = 3;
+	assert_string_equal(run_msg("if size :under 4 { discard; }", &m), "");
+	m.size = UINT64_MAX;
+	assert_string_equal(run_msg("if size :over 17179869183G { discard; }", &m), "");
+	compile_error("if size :over 17179869184G { }", "line 1: number too large");
+	compile_error("if size :over 99999999999999999999 { }", "line 1: number too large");
+	compile_error("if size :over 1X { }", "line 1: bad number");
+}
+
+static void test_compile_errors(void **state)
+{
+	(void)state;
+	compile_error("frobnicate;", "line 1: unknown command \"frobnicate\"");
+	compile_error("\n\nif frob { }", "line 3: unknown test \"frob\"");
+	compile_error("fileinto \"x\";", "line 1: fileinto requires require \"fileinto\"");
+	compile_error("require \"vacation\";", "line 1: unsupported extension \"vacation\"");
+	compile_error("require \"FILEINTO\";", "line 1: unsupported extension \"FILEINTO\"");
+	compile_error("keep; require \"fileinto\";", "line 1: require after other commands");
+	compile_error("if true { require \"fileinto\"; }", "line 1: require inside a block");
+	compile_error("keep", "line 1: \";\" expected after keep");
+	compile_error("keep \"x\";", "line 1: keep: too many arguments");
+	compile_error("redirect;", "line 1: redirect: missing argument");
+	compile_error("redirect [\"a@b.c\"];", "line 1: redirect: a string expected, not a list");
+	compile_error("redirect \"not an address\";", "line 1: redirect: invalid address \"not an address\"");
+	compile_error("redirect \"a@b.c, d@e.f\";", "line 1: redirect: invalid address \"a@b.c, d@e.f\"");
+	compile_error("redirect \"a@\";", "line 1: redirect: invalid address \"a@\"");
+	compile_error("redirect :foo \"a@b.c\";", "line 1: redirect: unknown tag \":foo\"");
+	compile_error("keep 5;", "line 1: keep: unexpected number");
+	compile_error("require \"fileinto\"; fileinto \"\";", "line 1: invalid mailbox name \"\"");
+	compile_error("require \"fileinto\"; fileinto \"\xff\";", "line 1: invalid mailbox name \"\xff\"");
+	compile_error("require \"fileinto\"; fileinto \"x\" :copy;",
+		      "line 1: fileinto: tag \":copy\" after positional arguments");
+	compile_error("require \"mailbox\"; if mailboxexists \"\" {}", "line 1: invalid mailbox name \"\"");
+	compile_error("if header \"a b\" \"x\" { }", "line 1: invalid header name \"a b\"");
+	compile_error("if header \"a:\" \"x\" { }", "line 1: invalid header name \"a:\"");
+	compile_error("if exists \"\" { }", "line 1: invalid header name \"\"");
+	compile_error("if address \"subject\" \"x\" { }", "line 1: address: \"subject\" is not an address header");
+	compile_error("if header :is :contains \"a\" \"b\" { }", "line 1: header: more than one match type");
+	compile_error("if address :all :domain \"to\" \"b\" { }", "line 1: address: more than one address part");
+	compile_error("if address :user \"to\" \"b\" { }", "line 1: :user and :detail requires require \"subaddress\"");
+	compile_error("if header :comparator \"i;octet\" :comparator \"i;octet\" \"a\" \"b\" { }",
+		      "line 1: header: more than one comparator");
+	compile_error("if header :comparator \"i;foo\" \"a\" \"b\" { }", "line 1: unknown comparator \"i;foo\"");
+	compile_error("if header :comparator 5 \"a\" \"b\" { }", "line 1: :comparator needs a comparator name");
+	compile_error("if size 5 { }", "line 1: size: unexpected number");
+	compile_error("if size { }", "line 1: size needs :over or :under");
+	compile_error("if size :over { }", "line 1: :over needs a number");
+	compile_error("if size :over 1 :under 2 { }", "line 1: size: more than one of :over and :under");
+	compile_error("if true keep;", "line 1: if: \"{\" expected");
+	compile_error("if { }", "line 1: test expected");
+	compile_error("if true { keep;", "line 1: \"}\" expected");
+	compile_error("keep; }", "line 1: unexpected \"}\"");
+	compile_error("elsif true { }", "line 1: elsif without if");
+	compile_error("if true { } keep; else { }", "line 1: else without if");
+	compile_error("if true { } else { } else { }", "line 1: else without if");
+	compile_error("if anyof true { }", "line 1: \"(\" expected");
+	compile_error("if anyof (true false) { }", "line 1: \")\" expected");
+	compile_error("if not { }", "line 1: test expected");
+	compile_error("if true true { }", "line 1: if: \"{\" expected");
+	compile_error("keep true;", "line 1: keep takes no test");
+	compile_error("if header [\"a\" \"b\"] \"c\" { }", "line 1: \"]\" expected");
+	compile_error("if header [\"a\", 5] \"c\" { }", "line 1: string expected in list");
+	compile_error("if header \"a\" \"b\n", "line 1: unterminated string");
+	compile_error("keep; /* x\n", "line 1: unterminated comment");
+	compile_error("redirect text:\na@b.c\n", "line 1: unterminated \"text:\" string");
+	compile_error("redirect text: x\na@b.c\n.\n;", "line 1: \"text:\" must end its line");
+	compile_error("keep;\n@", "line 2: unexpected character 0x40");
+	compile_error("require \"fileinto\";\nif true {\n  fileinto \"a\" \"b\";\n}",
+		      "line 3: fileinto: too many arguments");
+	compile_error("keep;\n\"x\";", "line 2: command expected");
+	compile_error("if header :is \"a\" [\"b\",\n\"c\"] { } else if true { }", "line 2: else: \"{\" expected");
+	char nul[] = "keep;\nkeep;\0";
+	char error[SIEVE_ERROR_MAX];
+	assert_null(sieve_compile(nul, sizeof(nul) - 1, error));
+	assert_string_equal(error, "line 2: NUL in script");
+	/* extensions list */
+	assert_string_equal(sieve_extensions(), "fileinto envelope copy imap4flags mailbox subaddress "
+			    "relational comparator-i;ascii-numeric comparator-i;octet comparator-i;ascii-casemap");
+	assert_string_equal(run("require [\"comparator-i;octet\", \"comparator-i;ascii-casemap\"];"), "INBOX");
+}
+
+static void test_limits(void **state)
+{
+	(void)state;
+	char error[SIEVE_ERROR_MAX];
+	size_t size = SIEVE_SCRIPT_MAX + 4096;
+	char *s = malloc(size);
+	assert_non_null(s);
+
+	/* SIEVE_SCRIPT_MAX: at, and one past */
+	memset(s, ' ', SIEVE_SCRIPT_MAX);
+	memcpy(s, "keep;", 5);
+	struct sieve_script *sc = sieve_compile(s, SIEVE_SCRIPT_MAX, error);
+	assert_non_null(sc);
+	sieve_script_free(sc);
+	assert_null(sieve_compile(s, SIEVE_SCRIPT_MAX + 1, error));
+	assert_string_equal(error, "line 1: script longer than 65536 octets");
+
+	/* SIEVE_STRING_MAX, quoted and text: */
+	size_t n = (size_t)sprintf(s, "if header \"x\" \"");
+	memset(s + n, 'a', SIEVE_STRING_MAX);
+	strcpy(s + n + SIEVE_STRING_MAX, "\" { }");
+	sc = sieve_compile(s, strlen(s), error);
+	assert_non_null(sc);
+	sieve_script_free(sc);
+	n = (size_t)sprintf(s, "if header \"x\" \"");
+	memset(s + n, 'a', SIEVE_STRING_MAX + 1);
+	strcpy(s + n + SIEVE_STRING_MAX + 1, "\" { }");
+	assert_null(sieve_compile(s, strlen(s), error));
+	assert_string_equal(error, "line 1: string longer than 4096 octets");
+	n = (size_t)sprintf(s, "if header \"x\" text:\n");
+	memset(s + n, 'a', SIEVE_STRING_MAX - 1);
+	strcpy(s + n + SIEVE_STRING_MAX - 1, "\n.\n { }");
+	sc = sieve_compile(s, strlen(s), error);
+	assert_non_null(sc);
+	sieve_script_free(sc);
+	s[n] = 'b';
+	memset(s + n, 'a', SIEVE_STRING_MAX);
+	strcpy(s + n + SIEVE_STRING_MAX, "\n.\n { }");
+	assert_null(sieve_compile(s, strlen(s), error));
+	assert_string_equal(error, "line 1: string longer than 4096 octets");
+
+	/* SIEVE_LIST_MAX */
+	for (int over = 0; over <= 1; over++) {
+		n = (size_t)sprintf(s, "if header \"x\" [");
+		for (int i = 0; i < SIEVE_LIST_MAX + over; i++)
+			n += (size_t)sprintf(s + n, "%s\"%d\"", i > 0 ? "," : "", i);
+		strcpy(s + n, "] { discard; }");
+		sc = sieve_compile(s, strlen(s), error);
+		if (over) {
+			assert_null(sc);
+			assert_string_equal(error, "line 1: string list longer than 256");
+		} else {
+			assert_non_null(sc);
+			sieve_script_free(sc);
+			assert_string_equal(run_hdr(s, "X: 255\r\n"), "");
+		}
+	}
+
+	/* SIEVE_DEPTH_MAX: nested blocks, nested tests */
+	for (int depth = SIEVE_DEPTH_MAX - 1; depth <= SIEVE_DEPTH_MAX; depth++) {
+		n = 0;
+		for (int i = 0; i < depth; i++)
+			n += (size_t)sprintf(s + n, "if true {");
+		n += (size_t)sprintf(s + n, "discard;");
+		for (int i = 0; i < depth; i++)
+			n += (size_t)sprintf(s + n, "}");
+		sc = sieve_compile(s, n, error);
+		if (depth == SIEVE_DEPTH_MAX) {
+			assert_null(sc);
+			assert_string_equal(error, "line 1: nested deeper than 32");
+		} else {
+			assert_non_null(sc);
+			sieve_script_free(sc);
+			assert_string_equal(run(s), "");
+		}
+		n = (size_t)sprintf(s, "if ");
+		for (int i = 0; i < depth - 1; i++)
+			n += (size_t)sprintf(s + n, "not ");
+		n += (size_t)sprintf(s + n, "%s { discard; }", depth % 2 == 0 ? "false" : "true");
+		sc = sieve_compile(s, n, error);
+		if (depth == SIEVE_DEPTH_MAX) {
+			assert_null(sc);
+			assert_string_equal(error, "line 1: nested deeper than 32");
+		} else {
+			assert_non_null(sc);
+			sieve_script_free(sc);
+			assert_string_equal(run(s), "");
+		}
+	}
+	n = (size_t)sprintf(s, "if ");
+	for (int i = 0; i < 40; i++)
+		n += (size_t)sprintf(s + n, "allof(");
+	assert_null(sieve_compile(s, n, error));
+	assert_string_equal(error, "line 1: nested deeper than 32");
+
+	/* SIEVE_REDIRECTS_MAX distinct addresses (repeats do not count) */
+	n = (size_t)sprintf(s, "redirect \"a@b.c\";");
+	for (int i = 0; i < SIEVE_REDIRECTS_MAX; i++)
+		n += (size_t)sprintf(s + n, "redirect \"u%d@b.c\";", i);
+	assert_string_equal(run(s), "FAILED INBOX (line 1: more than 4 redirects)");
+	n = 0;
+	for (int i = 0; i < SIEVE_REDIRECTS_MAX; i++)
+		n += (size_t)sprintf(s + n, "redirect \"u%d@b.c\"; redirect \"u%d@b.c\";", i, i);
+	assert_string_equal(run(s), "->u0@b.c ->u1@b.c ->u2@b.c ->u3@b.c");
+
+	/* SIEVE_ACTIONS_MAX executed keep/fileinto/redirect */
+	n = (size_t)sprintf(s, "require [\"fileinto\", \"imap4flags\"]; addflag \"x\";\n");
+	for (int i = 0; i < SIEVE_ACTIONS_MAX - 1; i++)
+		n += (size_t)sprintf(s + n, "fileinto \"f%d\";", i);
+	n += (size_t)sprintf(s + n, "keep;");
+	const char *o = run(s);
+	assert_int_equal(strncmp(o, "f0{x} f1{x}", 11), 0);
+	assert_non_null(strstr(o, "f30{x} INBOX{x}"));
+	strcpy(s + n, "keep; redirect \"a@b.c\";");
+	assert_string_equal(run(s), "FAILED INBOX (line 2: more than 32 actions)");
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_actions),
+		cmocka_unit_test(test_implicit_keep),
+		cmocka_unit_test(test_duplicates),
+		cmocka_unit_test(test_copy_create),
+		cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_header),
+		cmocka_unit_test(test_hostile_header),
+		cmocka_unit_test(test_address),
+		cmocka_unit_test(test_envelope),
+		cmocka_unit_test(test_matches),
+		cmocka_unit_test(test_relational),
+		cmocka_unit_test(test_rfc5228_examples),
+		cmocka_unit_test(test_lexer),
+		cmocka_unit_test(test_compile_errors),
+		cmocka_unit_test(test_limits),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
