@@ -8,33 +8,12 @@
 #include <time.h>
 
 #include "body.h"
+#include "deliver_int.h"
 #include "mailbox.h"
 #include "message.h"
 #include "queue.h"
 #include "vacation.h"
 
-/* Recipients after alias expansion, deduplicated. RCPT is limited to 100
- * by smtpd; aliases can multiply them (smtpd counts them at RCPT). */
-#define DELIVER_TARGETS_MAX STORE_DELIVER_TARGETS_MAX
-
-/* The arrays grow as recipients come: sized for the maximum up front they
- * were half a megabyte to zero per delivery (measured: about a tenth of a
- * delivery's CPU, in page faults). */
-struct deliver_ctx {
-	const struct store_delivery *d;
-	struct store_rcpt_target *local;
-	uint32_t *inbox;
-	size_t nlocal, local_cap;
-	char (*remote)[STORE_ADDRESS_MAX + 1];
-	size_t nremote, remote_cap;
-	size_t nremote_expanded;  /* the remote ones; past them, local ones that were full */
-	bool queued;
-	bool sent_before;         /* the send token was used already */
-	char queue_id[33];
-};
-
-/* The array with room for entry n (*cap updated), or NULL if out of memory
- * (the old array is still the caller's). */
 static void *grow(void *array, size_t *cap, size_t n, size_t size)
 {
 	if (n < *cap)
@@ -48,43 +27,43 @@ static void *grow(void *array, size_t *cap, size_t n, size_t size)
 	return p;
 }
 
-static bool local_grow(struct deliver_ctx *c)
-{
-	size_t cap = c->local_cap;
-	void *p = grow(c->local, &cap, c->nlocal, sizeof(*c->local));
-	if (p == NULL)
-		return false;
-	c->local = p;
-	p = grow(c->inbox, &c->local_cap, c->nlocal, sizeof(*c->inbox));
-	if (p == NULL)
-		return false;
-	c->inbox = p;
-	return true;
-}
-
-static bool remote_grow(struct deliver_ctx *c)
-{
-	void *p = grow(c->remote, &c->remote_cap, c->nremote, sizeof(*c->remote));
-	if (p == NULL)
-		return false;
-	c->remote = p;
-	return true;
-}
-
-static bool seen_user(const struct deliver_ctx *c, uint32_t user_id)
+int deliver_add_local(struct deliver_ctx *c, const struct store_rcpt_target *target,
+		      const char *rcpt, const char **error_r)
 {
 	for (size_t i = 0; i < c->nlocal; i++)
-		if (c->local[i].user_id == user_id)
-			return true;
-	return false;
+		if (c->local[i].target.user_id == target->user_id)
+			return 0;
+	if (c->nlocal + c->nremote >= DELIVER_TARGETS_MAX) {
+		*error_r = "too many recipients after alias expansion";
+		return -1;
+	}
+	void *p = grow(c->local, &c->local_cap, c->nlocal, sizeof(*c->local));
+	if (p == NULL) {
+		*error_r = "out of memory";
+		return -1;
+	}
+	c->local = p;
+	c->local[c->nlocal++] = (struct local_rcpt){ .target = *target, .rcpt = rcpt };
+	return 1;
 }
 
-static bool seen_remote(const struct deliver_ctx *c, const char *address)
+int deliver_add_remote(struct deliver_ctx *c, const char *address, const char **error_r)
 {
 	for (size_t i = 0; i < c->nremote; i++)
 		if (store_address_same_remote(c->remote[i], address))
-			return true;
-	return false;
+			return 0;
+	if (c->nlocal + c->nremote >= DELIVER_TARGETS_MAX) {
+		*error_r = "too many recipients after alias expansion";
+		return -1;
+	}
+	void *p = grow(c->remote, &c->remote_cap, c->nremote, sizeof(*c->remote));
+	if (p == NULL) {
+		*error_r = "out of memory";
+		return -1;
+	}
+	c->remote = p;
+	snprintf(c->remote[c->nremote++], STORE_ADDRESS_MAX + 1, "%s", address);
+	return 1;
 }
 
 /* Expands every recipient (read-only, before the write transaction). */
@@ -109,26 +88,11 @@ static int expand(struct store *store, struct deliver_ctx *c, const char **error
 			return -1;
 		}
 		for (size_t j = 0; j < n; j++) {
-			if (c->nlocal + c->nremote >= DELIVER_TARGETS_MAX) {
-				*error_r = "too many recipients after alias expansion";
+			int r = targets[j].kind == STORE_RCPT_LOCAL
+				? deliver_add_local(c, &targets[j], c->d->recipients[i], error_r)
+				: deliver_add_remote(c, targets[j].address, error_r);
+			if (r < 0)
 				return -1;
-			}
-			if (targets[j].kind == STORE_RCPT_LOCAL) {
-				if (seen_user(c, targets[j].user_id))
-					continue;
-				if (!local_grow(c)) {
-					*error_r = "out of memory";
-					return -1;
-				}
-				c->local[c->nlocal++] = targets[j];
-			} else if (!seen_remote(c, targets[j].address)) {
-				if (!remote_grow(c)) {
-					*error_r = "out of memory";
-					return -1;
-				}
-				snprintf(c->remote[c->nremote++], STORE_ADDRESS_MAX + 1, "%s",
-					 targets[j].address);
-			}
 		}
 	}
 	return 1;
@@ -157,6 +121,72 @@ static size_t prefix_build(char *dst, size_t size, const char *sender, const cha
 	return out;
 }
 
+/* The copies to append, each local recipient's mailboxes resolved, in
+ * mailbox id order so that concurrent deliveries take the mailboxes'
+ * locks in one order. */
+static int jobs_cmp(const void *a, const void *b)
+{
+	const struct copy_job *x = a, *y = b;
+	if (x->mailbox_id != y->mailbox_id)
+		return x->mailbox_id < y->mailbox_id ? -1 : 1;
+	return x->local < y->local ? -1 : x->local > y->local;
+}
+
+static int jobs_plan_txn(struct store *store, DB_TXN *txn, struct deliver_ctx *c)
+{
+	const struct store_delivery *d = c->d;
+	int r;
+	c->njobs = 0;
+	for (size_t i = 0; i < c->nlocal; i++) {
+		const struct local_rcpt *l = &c->local[i];
+		size_t first = c->njobs;
+		if (!l->filtered) {
+			uint32_t id;
+			r = 0;
+			if (d->junk)
+				r = mailbox_special_id_txn(store, txn, l->target.user_id,
+							   STORE_SPECIAL_JUNK, &id);
+			if (r == 0)
+				r = mailbox_inbox_id_txn(store, txn, l->target.user_id, &id);
+			if (r <= 0)
+				return r < 0 ? r : store_err(store, "%s has no INBOX", l->target.address);
+			c->jobs[c->njobs++] = (struct copy_job){ .local = i, .mailbox_id = id };
+			continue;
+		}
+		for (size_t k = 0; k < l->result.ncopies; k++) {
+			uint32_t id;
+			const struct sieve_copy *copy = &l->result.copies[k];
+			if ((r = deliver_filter_mailbox_txn(store, txn, l, copy, &id)) < 0)
+				return r;
+			/* a missing mailbox falls back to INBOX, which may have a copy */
+			bool twice = false;
+			for (size_t j = first; j < c->njobs && !twice; j++)
+				twice = c->jobs[j].mailbox_id == id;
+			if (!twice)
+				c->jobs[c->njobs++] = (struct copy_job){ i, id, copy };
+		}
+	}
+	qsort(c->jobs, c->njobs, sizeof(*c->jobs), jobs_cmp);
+	return 1;
+}
+
+/* A recipient whose mailbox is full does not stop the others: when
+ * another copy is delivered or queued, that one is queued too, and the
+ * relay delivers it once there is room or returns it to the sender (RFC
+ * 5321 gives one reply to the data for all recipients). 1 fits, 0 queued,
+ * or a negative store result. */
+static int quota_or_queue_txn(struct store *store, DB_TXN *txn, struct deliver_ctx *c,
+			      size_t local, uint64_t bytes)
+{
+	int r = quota_fits_txn(store, txn, c->local[local].target.user_id, bytes);
+	if (r != 0)
+		return r;
+	const char *error;
+	if (deliver_add_remote(c, c->local[local].target.address, &error) < 0)
+		return store_err(store, "%s", error);
+	return 0;
+}
+
 static int deliver_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	struct deliver_ctx *c = ctx;
@@ -174,56 +204,71 @@ static int deliver_txn(struct store *store, DB_TXN *txn, void *ctx)
 		if (c->sent_before)
 			return store_refuse(store, "this message was sent already");
 	}
-	/* INBOX ids first (account data), then mailbox states in id order so
-	 * concurrent multi-recipient deliveries take locks in one order. */
-	for (size_t i = 0; i < c->nlocal; i++) {
-		r = 0;
-		if (d->junk)
-			r = mailbox_special_id_txn(store, txn, c->local[i].user_id, STORE_SPECIAL_JUNK,
-						   &c->inbox[i]);
-		if (r == 0)
-			r = mailbox_inbox_id_txn(store, txn, c->local[i].user_id, &c->inbox[i]);
-		if (r <= 0)
-			return r < 0 ? r : store_err(store, "%s has no INBOX", c->local[i].address);
+	if ((r = jobs_plan_txn(store, txn, c)) < 0)
+		return r;
+	/* each recipient's copies, and whether there are others */
+	size_t *count = calloc(c->nlocal + 1, sizeof(*count));
+	bool *skip = calloc(c->nlocal + 1, sizeof(*skip));
+	if (count == NULL || skip == NULL) {
+		free(count);
+		free(skip);
+		return store_err(store, "out of memory");
 	}
-	for (size_t i = 1; i < c->nlocal; i++) {
-		for (size_t j = i; j > 0 && c->inbox[j - 1] > c->inbox[j]; j--) {
-			uint32_t t = c->inbox[j]; c->inbox[j] = c->inbox[j - 1]; c->inbox[j - 1] = t;
-			struct store_rcpt_target u = c->local[j]; c->local[j] = c->local[j - 1]; c->local[j - 1] = u;
-		}
-	}
-	/* A recipient whose mailbox is full does not stop the others: when
-	 * another copy is delivered or queued, that one is queued too, and the
-	 * relay delivers it once there is room or returns it to the sender
-	 * (RFC 5321 gives one reply to the data for all recipients). */
-	bool others = c->nlocal + c->nremote > 1;
+	size_t receiving = 0;
+	for (size_t j = 0; j < c->njobs; j++)
+		receiving += count[c->jobs[j].local]++ == 0;
+	bool others = receiving + c->nremote > 1;
 	size_t copies = 0;
 	const char *full = NULL;
-	for (size_t i = 0; i < c->nlocal; i++) {
+	/* a recipient's copies fit together or not at all, so a later retry
+	 * delivers none of them twice */
+	for (size_t i = 0; others && i < c->nlocal; i++) {
+		if (count[i] == 0)
+			continue;
 		size_t plen = d->add_prefix ? prefix_build(prefix, sizeof(prefix), d->sender,
-							     c->local[i].address, d->prefix_extra,
-							     d->prefix_extra_len) : 0;
-		uint32_t uid;
-		if (others) {
-			r = quota_fits_txn(store, txn, c->local[i].user_id, d->body->size + plen);
-			if (r < 0)
-				return r;
-			if (r == 0) {
-				if (!remote_grow(c))
-					return store_err(store, "out of memory");
-				snprintf(c->remote[c->nremote++], STORE_ADDRESS_MAX + 1, "%s",
-					 c->local[i].address);
-				full = c->local[i].address;
-				continue;
-			}
-		}
-		r = msg_append_txn(store, txn, c->inbox[i], d->body, 0, 0, d->internaldate, 0,
-				   prefix, plen, &uid);
+							     c->local[i].target.address,
+							     d->prefix_extra, d->prefix_extra_len) : 0;
+		r = quota_or_queue_txn(store, txn, c, i, count[i] * (d->body->size + plen));
 		if (r < 0)
-			return r == STORE_TXN_REFUSE ? store_refuse(store, "%s: %s", c->local[i].address,
-								    store_last_error(store)) : r;
+			break;
+		if (r == 0) {
+			skip[i] = true;
+			full = c->local[i].target.address;
+		}
+	}
+	free(count);
+	if (r < 0) {
+		free(skip);
+		return r;
+	}
+	for (size_t j = 0; j < c->njobs; j++) {
+		const struct copy_job *job = &c->jobs[j];
+		const struct local_rcpt *l = &c->local[job->local];
+		if (skip[job->local])
+			continue;
+		size_t plen = d->add_prefix ? prefix_build(prefix, sizeof(prefix), d->sender,
+							     l->target.address, d->prefix_extra,
+							     d->prefix_extra_len) : 0;
+		uint64_t keywords = 0;
+		if (job->copy != NULL &&
+		    (r = deliver_filter_keywords_txn(store, txn, job->mailbox_id, job->copy,
+						     &keywords)) < 0)
+			break;
+		uint32_t uid;
+		r = msg_append_txn(store, txn, job->mailbox_id, d->body,
+				   job->copy != NULL ? job->copy->flags : 0, keywords,
+				   d->internaldate, 0, prefix, plen, &uid);
+		if (r < 0) {
+			if (r == STORE_TXN_REFUSE)
+				r = store_refuse(store, "%s: %s", l->target.address,
+						 store_last_error(store));
+			break;
+		}
 		copies++;
 	}
+	free(skip);
+	if (r < 0)
+		return r;
 	if (copies == 0 && c->nremote_expanded == 0 && full != NULL)
 		return store_refuse(store, "%s: quota exceeded (every recipient is over quota)", full);
 	if (copies > 0 && (r = body_use_txn(store, txn, d->body, (uint32_t)copies)) < 0)
@@ -242,6 +287,37 @@ static int deliver_txn(struct store *store, DB_TXN *txn, void *ctx)
 	return 1;
 }
 
+/* Room for every copy the plan can make: one a recipient, or its filter's. */
+static int jobs_alloc(struct deliver_ctx *c)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->nlocal; i++)
+		n += c->local[i].filtered ? c->local[i].result.ncopies : 1;
+	c->jobs = malloc((n > 0 ? n : 1) * sizeof(*c->jobs));
+	return c->jobs != NULL ? 1 : -1;
+}
+
+/* After the commit: the mailboxes that changed, and the vacation replies of
+ * the users who got a copy (not of one whose filter discarded it). */
+static void after_commit(struct store *store, struct deliver_ctx *c)
+{
+	for (size_t j = 0; j < c->njobs; j++)
+		if (j == 0 || c->jobs[j].mailbox_id != c->jobs[j - 1].mailbox_id)
+			store_notify_mailbox(store, c->jobs[j].mailbox_id);
+	uint32_t *users = c->nlocal > 0 ? malloc(c->nlocal * sizeof(*users)) : NULL;
+	size_t n = 0;
+	for (size_t i = 0; users != NULL && i < c->nlocal; i++) {
+		bool got = false;
+		for (size_t j = 0; j < c->njobs && !got; j++)
+			got = c->jobs[j].local == i;
+		if (got)
+			users[n++] = c->local[i].target.user_id;
+	}
+	if (n > 0)
+		vacation_after_delivery(store, c->d, users, n);
+	free(users);
+}
+
 int store_deliver(struct store *store, const struct store_delivery *delivery, bool *queued_r,
 		  char queue_id_r[33], const char **error_r)
 {
@@ -255,10 +331,17 @@ int store_deliver(struct store *store, const struct store_delivery *delivery, bo
 	r = expand(store, c, error_r);
 	if (r <= 0)
 		goto out;
-	c->nremote_expanded = c->nremote;
 	if (c->nlocal == 0 && c->nremote == 0) {
 		*error_r = "no recipients";
 		r = 0;
+		goto out;
+	}
+	if ((r = deliver_filter(store, c, error_r)) < 0)
+		goto out;
+	c->nremote_expanded = c->nremote;
+	if (jobs_alloc(c) < 0) {
+		*error_r = "out of memory";
+		r = -1;
 		goto out;
 	}
 	r = store_space_check(store, 0, error_r) == 1 ? 1 : -1;
@@ -272,23 +355,19 @@ int store_deliver(struct store *store, const struct store_delivery *delivery, bo
 			r = 2;
 	}
 	if (r == 1) {
-		for (size_t i = 0; i < c->nlocal; i++)
-			store_notify_mailbox(store, c->inbox[i]);
 		if (queued_r != NULL)
 			*queued_r = c->queued;
 		if (queue_id_r != NULL)
 			snprintf(queue_id_r, 33, "%s", c->queued ? c->queue_id : "");
 		/* after the durable commit: a reply can neither fail nor undo it */
-		uint32_t *users = c->nlocal > 0 ? malloc(c->nlocal * sizeof(*users)) : NULL;
-		for (size_t i = 0; users != NULL && i < c->nlocal; i++)
-			users[i] = c->local[i].user_id;
-		if (users != NULL)
-			vacation_after_delivery(store, delivery, users, c->nlocal);
-		free(users);
+		after_commit(store, c);
 	}
 out:
+	for (size_t i = 0; i < c->nlocal; i++)
+		if (c->local[i].filtered)
+			sieve_result_free(&c->local[i].result);
 	free(c->local);
-	free(c->inbox);
+	free(c->jobs);
 	free(c->remote);
 	free(c);
 	return r;

@@ -343,6 +343,16 @@ int mailbox_inbox_id_txn(struct store *store, DB_TXN *txn, uint32_t user_id, uin
 	return id_by_name(store, txn, user_id, "INBOX", id_r, 0);
 }
 
+int mailbox_id_txn(struct store *store, DB_TXN *txn, uint32_t user_id, const char *name,
+		   uint32_t *id_r)
+{
+	char canon[STORE_MAILBOX_NAME_MAX + 1];
+	if (strlen(name) > STORE_MAILBOX_NAME_MAX)
+		return 0;
+	mailbox_name_canonical(name, canon, sizeof(canon));
+	return id_by_name(store, txn, user_id, canon, id_r, 0);
+}
+
 /* ---- create ---- */
 
 

@@ -34,6 +34,11 @@ int mailbox_info_subscribe_txn(struct store *store, DB_TXN *txn, uint32_t id, bo
 /* The id of the user's INBOX: 1 found, 0 not. */
 int mailbox_inbox_id_txn(struct store *store, DB_TXN *txn, uint32_t user_id, uint32_t *id_r);
 
+/* The id of the user's mailbox `name` ("inbox" in any case is INBOX): 1
+ * found, 0 not. */
+int mailbox_id_txn(struct store *store, DB_TXN *txn, uint32_t user_id, const char *name,
+		   uint32_t *id_r);
+
 /* The id of the user's first mailbox with one of the `special` attributes
  * (enum store_special_use): 1 found, 0 none. */
 int mailbox_special_id_txn(struct store *store, DB_TXN *txn, uint32_t user_id, unsigned special,

@@ -98,6 +98,8 @@ int session_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
 int identity_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
 int contacts_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
 int vacation_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
+/* Deletes the user's Sieve scripts (sieve_store.h). */
+int sieve_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
 /* Records that `sender` (an address) is answered now by user_id's vacation
  * reply, unless it was within the last `days` or the user sent
  * VACATION_REPLIES_PER_HOUR replies in the hour that began with the first

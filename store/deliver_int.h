@@ -1,0 +1,73 @@
+/* Inside delivery: the recipients after alias expansion (deliver.c) and
+ * what each local one's filter decided (deliver_filter.c). */
+#ifndef PB_DELIVER_INT_H
+#define PB_DELIVER_INT_H
+
+#include "sieve.h"
+#include "store_int.h"
+
+/* Recipients after alias expansion, deduplicated. RCPT is limited to 100
+ * by smtpd; aliases can multiply them (smtpd counts them at RCPT). */
+#define DELIVER_TARGETS_MAX STORE_DELIVER_TARGETS_MAX
+
+struct local_rcpt {
+	struct store_rcpt_target target;
+	/* The RCPT address that reached the user first: the filter's
+	 * envelope "to", so a subaddress (bob+lists) can be tested. */
+	const char *rcpt;
+	/* `result` holds the user's filter's decision (else: one copy to
+	 * INBOX, or to Junk for a quarantined message). */
+	bool filtered;
+	struct sieve_result result;
+};
+
+/* One copy to append: local recipient `local` into `mailbox_id`, with the
+ * filter's flags and keywords when `copy` is set. */
+struct copy_job {
+	size_t local;
+	uint32_t mailbox_id;
+	const struct sieve_copy *copy;
+};
+
+/* The arrays grow as recipients come: sized for the maximum up front they
+ * were half a megabyte to zero per delivery (measured: about a tenth of a
+ * delivery's CPU, in page faults). */
+struct deliver_ctx {
+	const struct store_delivery *d;
+	struct local_rcpt *local;
+	size_t nlocal, local_cap;
+	char (*remote)[STORE_ADDRESS_MAX + 1];
+	size_t nremote, remote_cap;
+	size_t nremote_expanded;  /* the remote ones; past them, local ones that were full */
+	struct copy_job *jobs;
+	size_t njobs, jobs_cap;
+	bool queued;
+	bool sent_before;         /* the send token was used already */
+	char queue_id[33];
+};
+
+/* Adds a local target unless its user is there already: 1 added, 0 there
+ * already, -1 out of memory or too many (*error_r). */
+int deliver_add_local(struct deliver_ctx *c, const struct store_rcpt_target *target,
+		      const char *rcpt, const char **error_r);
+/* The same for a remote address. */
+int deliver_add_remote(struct deliver_ctx *c, const char *address, const char **error_r);
+
+/* Runs each local recipient's active filter (before the write transaction:
+ * reads only) and adds the targets of its redirects. Users reached by a
+ * redirect get one copy in their INBOX and run no filter of their own: no
+ * redirect loop can form. A filter that is
+ * missing, broken or fails leaves the recipient's copy in INBOX. 1, or -1
+ * (*error_r: a temporary failure of the delivery). */
+int deliver_filter(struct store *store, struct deliver_ctx *c, const char **error_r);
+/* Resolves one filter copy's mailbox inside the delivery's transaction
+ * (made when :create asks and it is missing; INBOX when it is missing or
+ * cannot be made): 1, or a negative store result. */
+int deliver_filter_mailbox_txn(struct store *store, DB_TXN *txn, const struct local_rcpt *l,
+			       const struct sieve_copy *copy, uint32_t *id_r);
+/* The mask of a copy's keywords in `mailbox_id` (created there as needed;
+ * an invalid one, or one past the mailbox's limit, is left off). */
+int deliver_filter_keywords_txn(struct store *store, DB_TXN *txn, uint32_t mailbox_id,
+				const struct sieve_copy *copy, uint64_t *mask_r);
+
+#endif
