@@ -91,6 +91,10 @@ struct sieve_script {
  * keeps set operations and hasflag small; a run passing it fails. */
 #define SIEVE_KEYWORDS_MAX 64
 
+/* Octet comparisons one run may make (a :matches costs value x key): about
+ * a tenth of a second of CPU. A run past it fails (the implicit keep). */
+#define SIEVE_WORK_MAX 100000000
+
 /* ------------------------------------------------------------ matching */
 
 /* Does `val` match `key` under the comparator and match type (not

@@ -25,6 +25,7 @@ struct run {
 	struct flagset flags;     /* the internal variable */
 	bool implicit_keep, stopped, failed;
 	size_t nactions;
+	uint64_t work;            /* octet comparisons charged so far */
 };
 
 static const char *const sys_names[] = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft" };
@@ -188,20 +189,37 @@ static bool mailbox_exists(const struct run *r, const char *name)
 
 /* What a test has seen so far of its values. */
 struct seen {
+	struct run *r;
 	const struct sieve_test *t;
 	size_t count;
 	bool hit;
 };
 
-/* true when the test's answer is known and no more values are needed */
+/* Charges a match of `vlen` octets against a key of `klen` to the run's
+ * budget: the compile limits alone allow a script whose tests scan a 64 KB
+ * header a thousand times over, and filters run inside the MX. false (the
+ * run failed: the implicit keep) past SIEVE_WORK_MAX. */
+static bool charge(struct run *r, enum sieve_mt mt, size_t vlen, size_t klen)
+{
+	r->work += mt == MT_MATCHES ? (uint64_t)vlen * (klen + 1) : (uint64_t)vlen + klen;
+	if (r->work > SIEVE_WORK_MAX)
+		run_fail(r, "more matching work than %d octet comparisons", SIEVE_WORK_MAX);
+	return !r->failed;
+}
+
+/* true when the test's answer is known and no more values are needed (or
+ * the run failed) */
 static bool see(struct seen *s, const char *v, size_t len)
 {
 	s->count++;
 	if (s->t->mt == MT_COUNT)
 		return false;
-	for (size_t i = 0; i < s->t->keys.n && !s->hit; i++)
-		s->hit = sieve_match(s->t->cmp, s->t->mt, s->t->rel, v, len, s->t->keys.v[i],
-				     strlen(s->t->keys.v[i]));
+	for (size_t i = 0; i < s->t->keys.n && !s->hit; i++) {
+		size_t klen = strlen(s->t->keys.v[i]);
+		if (!charge(s->r, s->t->mt, len, klen))
+			return true;
+		s->hit = sieve_match(s->t->cmp, s->t->mt, s->t->rel, v, len, s->t->keys.v[i], klen);
+	}
 	return s->hit;
 }
 
@@ -267,7 +285,7 @@ static bool see_address(struct run *r, struct seen *s, const char *local, size_t
 /* header and address: every field with one of the names. */
 static bool test_fields(struct run *r, const struct sieve_test *t)
 {
-	struct seen s = { .t = t };
+	struct seen s = { .r = r, .t = t };
 	struct mime_header_field f;
 	size_t pos = 0;
 	const char *h = r->msg->header != NULL ? r->msg->header : "";
@@ -275,6 +293,9 @@ static bool test_fields(struct run *r, const struct sieve_test *t)
 	bool done = false;
 
 	while (!done && !r->failed && mime_header_next(h, hlen, &pos, &f) == 1) {
+		/* walking the header is work too: a field's length a name */
+		if (!charge(r, MT_IS, f.name_len + f.value_len, 0))
+			break;
 		if (!name_in(&t->names, f.name, f.name_len))
 			continue;
 		if (t->kind == T_HEADER) {
@@ -312,7 +333,7 @@ static bool test_fields(struct run *r, const struct sieve_test *t)
 
 static bool test_envelope(struct run *r, const struct sieve_test *t)
 {
-	struct seen s = { .t = t };
+	struct seen s = { .r = r, .t = t };
 	bool done = false;
 	for (size_t i = 0; i < t->names.n && !done; i++) {
 		const char *a = strcasecmp(t->names.v[i], "from") == 0 ? r->msg->envelope_from
@@ -328,7 +349,7 @@ static bool test_envelope(struct run *r, const struct sieve_test *t)
 
 static bool test_hasflag(struct run *r, const struct sieve_test *t)
 {
-	struct seen s = { .t = t };
+	struct seen s = { .r = r, .t = t };
 	bool done = false;
 	for (size_t i = 0; i < NSYS && !done; i++)
 		if (r->flags.sys & (1u << i))

@@ -644,6 +644,42 @@ static void test_compile_errors(void **state)
 	assert_string_equal(run("require [\"comparator-i;octet\", \"comparator-i;ascii-casemap\"];"), "INBOX");
 }
 
+/* A script may not make delivery slow: its matching work has a budget
+ * (SIEVE_WORK_MAX), past which the run fails and keeps the message. A 60 KB
+ * Subject against a 4,000-octet :matches key is over it at once; the same
+ * header against :contains a few times is far under it, as is a long
+ * script of cheap tests on an ordinary header. */
+static void test_work_budget(void **state)
+{
+	(void)state;
+	size_t big = 60 * 1024;
+	char *header = malloc(big + 64);
+	char *script = malloc(SIEVE_SCRIPT_MAX);
+	assert_non_null(header);
+	assert_non_null(script);
+	int n = sprintf(header, "Subject: ");
+	memset(header + n, 'a', big);
+	strcpy(header + n + big, "\r\n\r\n");
+	n = sprintf(script, "require \"fileinto\"; if header :matches \"subject\" \"*");
+	for (int i = 0; i < 1990; i++)
+		n += sprintf(script + n, "a*");
+	strcpy(script + n, "b\" { fileinto \"x\"; }");
+	const char *out = run_hdr(script, header);
+	static const char want[] = "FAILED INBOX (more matching work than";
+	if (strncmp(out, want, strlen(want)) != 0)
+		fail_msg("a :matches over the budget: %s", out);
+	assert_string_equal(run_hdr("require \"fileinto\"; if header :contains \"subject\" \"b\" "
+				    "{ fileinto \"x\"; } if header :contains \"subject\" \"aaaa\" "
+				    "{ fileinto \"y\"; }", header), "y");
+	/* a thousand cheap tests: fine */
+	n = sprintf(script, "require \"fileinto\";");
+	for (int i = 0; i < 1000; i++)
+		n += sprintf(script + n, " if header :is \"subject\" \"%d\" { fileinto \"x\"; }", i);
+	assert_string_equal(run(script), "INBOX");
+	free(script);
+	free(header);
+}
+
 static void test_limits(void **state)
 {
 	(void)state;
@@ -780,6 +816,7 @@ int main(void)
 		cmocka_unit_test(test_lexer),
 		cmocka_unit_test(test_compile_errors),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_work_budget),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
