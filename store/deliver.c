@@ -14,15 +14,24 @@
 #include "queue.h"
 #include "vacation.h"
 
-static void *grow(void *array, size_t *cap, size_t n, size_t size)
+/* The array with room for entry n (*cap updated), or NULL (*error_r): out
+ * of memory, or past the delivery's limit on targets. */
+static void *room(const struct deliver_ctx *c, void *array, size_t *cap, size_t n, size_t size,
+		  const char **error_r)
 {
+	if (c->nlocal + c->nremote >= DELIVER_TARGETS_MAX) {
+		*error_r = "too many recipients after alias expansion";
+		return NULL;
+	}
 	if (n < *cap)
 		return array;
 	size_t want = *cap == 0 ? 4 : *cap * 2;
 	if (want > DELIVER_TARGETS_MAX)
 		want = DELIVER_TARGETS_MAX;
 	void *p = realloc(array, want * size);
-	if (p != NULL)
+	if (p == NULL)
+		*error_r = "out of memory";
+	else
 		*cap = want;
 	return p;
 }
@@ -33,15 +42,9 @@ int deliver_add_local(struct deliver_ctx *c, const struct store_rcpt_target *tar
 	for (size_t i = 0; i < c->nlocal; i++)
 		if (c->local[i].target.user_id == target->user_id)
 			return 0;
-	if (c->nlocal + c->nremote >= DELIVER_TARGETS_MAX) {
-		*error_r = "too many recipients after alias expansion";
+	void *p = room(c, c->local, &c->local_cap, c->nlocal, sizeof(*c->local), error_r);
+	if (p == NULL)
 		return -1;
-	}
-	void *p = grow(c->local, &c->local_cap, c->nlocal, sizeof(*c->local));
-	if (p == NULL) {
-		*error_r = "out of memory";
-		return -1;
-	}
 	c->local = p;
 	c->local[c->nlocal++] = (struct local_rcpt){ .target = *target, .rcpt = rcpt };
 	return 1;
@@ -52,15 +55,9 @@ int deliver_add_remote(struct deliver_ctx *c, const char *address, const char **
 	for (size_t i = 0; i < c->nremote; i++)
 		if (store_address_same_remote(c->remote[i], address))
 			return 0;
-	if (c->nlocal + c->nremote >= DELIVER_TARGETS_MAX) {
-		*error_r = "too many recipients after alias expansion";
+	void *p = room(c, c->remote, &c->remote_cap, c->nremote, sizeof(*c->remote), error_r);
+	if (p == NULL)
 		return -1;
-	}
-	void *p = grow(c->remote, &c->remote_cap, c->nremote, sizeof(*c->remote));
-	if (p == NULL) {
-		*error_r = "out of memory";
-		return -1;
-	}
 	c->remote = p;
 	snprintf(c->remote[c->nremote++], STORE_ADDRESS_MAX + 1, "%s", address);
 	return 1;
