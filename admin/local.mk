@@ -3,7 +3,8 @@
 sbin_PROGRAMS += admin/pillarbox
 admin_pillarbox_SOURCES = admin/admin.h admin/main.c admin/cmd_store.c admin/cmd_domain.c \
 	admin/cmd_dkim.c \
-	admin/cmd_user.c admin/cmd_vacation.c admin/cmd_alias.c admin/cmd_mailbox.c admin/cmd_deliver.c \
+	admin/cmd_user.c admin/cmd_vacation.c admin/cmd_sieve.c admin/cmd_alias.c \
+	admin/cmd_mailbox.c admin/cmd_deliver.c \
 	admin/cmd_queue.c admin/password_input.c admin/storedir.c \
 	admin/cmd_import.c admin/cmd_export.c admin/cmd_setup.c \
 	admin/import.h admin/import_maildir.c admin/import_mbox.c admin/import_pipe.c \
@@ -22,8 +23,8 @@ tests_unit_test_import_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/admin
 tests_unit_test_import_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_import_LDADD = $(UNIT_LIBS)
 
-TESTS += tests/store/test_cli.sh tests/unit/test_import tests/store/test_import.py \
-	tests/store/test_backup_load.sh tests/store/test_setup.sh
+TESTS += tests/store/test_cli.sh tests/store/test_sieve_cli.sh tests/unit/test_import \
+	tests/store/test_import.py tests/store/test_backup_load.sh tests/store/test_setup.sh
 
 # Fuzzing: the mbox reader, the reader-to-importer pipe (what a reader sends
 # is what the importer gets; a hostile reader gets nowhere), Maildir names.

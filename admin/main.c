@@ -25,8 +25,8 @@
 
 static const struct admin_noun *const admin_nouns[] = {
 	&admin_noun_store, &admin_noun_domain, &admin_noun_user, &admin_noun_alias,
-	&admin_noun_mailbox, &admin_noun_deliver, &admin_noun_queue, &admin_noun_import,
-	&admin_noun_export, &admin_noun_setup,
+	&admin_noun_sieve, &admin_noun_mailbox, &admin_noun_deliver, &admin_noun_queue,
+	&admin_noun_import, &admin_noun_export, &admin_noun_setup,
 };
 #define ADMIN_NNOUNS (sizeof(admin_nouns) / sizeof(admin_nouns[0]))
 
@@ -35,10 +35,10 @@ static const char admin_exit_help[] =
 	"  0   success\n"
 	"  64  usage error (bad command line)\n"
 	"  65  data error: invalid or refused input, or problems found by store check\n"
-	"  66  an input file cannot be opened (import)\n"
+	"  66  an input file cannot be opened (import, sieve check)\n"
 	"  67  no such user or address\n"
 	"  73  cannot create (store init/restore, export); over quota (deliver, import)\n"
-	"  74  reading or writing a file failed (import, export)\n"
+	"  74  reading or writing a file failed (import, export, sieve put/check)\n"
 	"  75  temporary failure: the store is busy or unavailable; try again\n"
 	"  77  permission denied: setup must run as root\n"
 	"  78  configuration error, or the store user does not exist\n";

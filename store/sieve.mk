@@ -20,6 +20,14 @@ tests_unit_test_deliver_filter_SOURCES = tests/unit/test_deliver_filter.c \
 tests_unit_test_deliver_filter_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_deliver_filter_LDADD = $(UNIT_LIBS)
 
+# Each user's scripts in the store, every function and limit.
+check_PROGRAMS += tests/unit/test_sieve_store
+TESTS += tests/unit/test_sieve_store
+tests_unit_test_sieve_store_SOURCES = tests/unit/test_sieve_store.c \
+	tests/unit/store_fixture.c tests/unit/store_fixture.h
+tests_unit_test_sieve_store_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_sieve_store_LDADD = $(UNIT_LIBS)
+
 if FUZZING
 # Scripts and header blocks, both hostile.
 noinst_PROGRAMS += tests/fuzz/fuzz_sieve
