@@ -339,14 +339,14 @@ static int delete_txn(struct store *store, DB_TXN *txn, void *ctx)
 	struct name_ctx *c = ctx;
 	char active[STORE_SIEVE_NAME_MAX + 1];
 	uint8_t key[KEY_MAX];
+	if (!name_valid(c->name))
+		return store_refuse(store, "no script named \"%s\"", c->name);
 	int r = active_get_txn(store, txn, c->user_id, active, DB_RMW);
 	if (r < 0)
 		return r;
 	if (strcmp(active, c->name) == 0)
 		return store_refuse(store, "\"%s\" is the active script: deactivate it first",
 				    c->name);
-	if (!name_valid(c->name))
-		return store_refuse(store, "no script named \"%s\"", c->name);
 	r = store_del(store, DBI_SESSIONS, txn, key, script_key(key, c->user_id, c->name));
 	if (r <= 0)
 		return r < 0 ? r : store_refuse(store, "no script named \"%s\"", c->name);
