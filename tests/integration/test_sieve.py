@@ -1,0 +1,170 @@
+"""Server-side filters end to end: each user's active Sieve script, put with
+`pillarbox sieve put --activate`, decides at delivery through the real MX
+where the mail goes. Checked over IMAP (imaplib, the real imapd) and in the
+queue: fileinto, :create (a subaddress test), flags and keywords, discard,
+a mailbox that is not there (INBOX), redirect to a local user (who runs no
+filter of theirs) and to a remote one (queued), :copy, two recipients with
+different scripts in one transaction, the log line, and no filter once
+the script is deactivated."""
+
+import imaplib
+import os
+import smtplib
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import imaptest  # noqa: E402
+import pbtest  # noqa: E402
+import relaytest  # noqa: E402
+import smtptest  # noqa: E402
+
+BOB, ALICE = smtptest.BOB, smtptest.ALICE
+check = relaytest.check
+
+BOB_SCRIPT = r'''require ["fileinto", "imap4flags", "mailbox", "subaddress", "envelope", "copy"];
+# reports are filed, read
+if header :contains "subject" "report" {
+    addflag "\\Seen";
+    fileinto "Work";
+    stop;
+}
+if envelope :detail "to" "lists" {
+    fileinto :create "Lists/New";
+    stop;
+}
+if address :is "from" "spam@example.org" {
+    discard;
+    stop;
+}
+if header :is "subject" "nowhere" {
+    fileinto "No Such Folder";
+    stop;
+}
+if header :is "subject" "forward" {
+    redirect "carol@example.net";
+    stop;
+}
+if header :is "subject" "share" {
+    redirect :copy "alice@example.com";
+    fileinto :flags ["\\Flagged", "$Shared"] "Work";
+    stop;
+}
+'''
+
+# Alice's own filter would discard everything Bob redirects to her: it
+# must not run for those copies.
+ALICE_SCRIPT = '''require ["fileinto"];
+if header :contains "subject" "share" { discard; stop; }
+if header :contains "subject" "both" { fileinto "Archive"; }
+'''
+
+
+def send(mx, rcpts, subject, sender="someone@example.org", from_=None):
+    msg = ("From: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: <%s@example.org>\r\n\r\n"
+           "Hello.\r\n" % (from_ or sender, rcpts[0], subject, subject.replace(" ", ".")))
+    s = smtplib.SMTP("127.0.0.1", mx.port, timeout=20)
+    s.sendmail(sender, rcpts, msg.encode())
+    s.quit()
+
+
+class Mail:
+    """An IMAP session as the user: which subjects are where, with which flags."""
+
+    def __init__(self, port, user, pw):
+        self.m = imaplib.IMAP4("127.0.0.1", port)
+        self.m.login(user, pw)
+
+    def folder(self, name):
+        """{subject: set of flags} of one mailbox."""
+        typ, data = self.m.select('"%s"' % name, readonly=True)
+        if typ != "OK":
+            return None
+        if int(data[0]) == 0:
+            return {}
+        typ, data = self.m.fetch("1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        out = {}
+        for item in data:
+            if not isinstance(item, tuple):
+                continue
+            flags = imaplib.ParseFlags(item[0])
+            subject = item[1].decode().strip().split(":", 1)[1].strip()
+            out[subject] = {f.decode() for f in flags}
+        return out
+
+    def subscribed(self):
+        typ, data = self.m.lsub('""', "*")
+        return [d.decode() for d in data if d]
+
+    def close(self):
+        self.m.logout()
+
+
+def main():
+    fx = smtptest.SmtpFixture("sieve")
+    try:
+        fx.pillarbox("sieve", "put", BOB, "rules", "--activate", input=BOB_SCRIPT.encode())
+        fx.pillarbox("sieve", "put", ALICE, "mine", "--activate", input=ALICE_SCRIPT.encode())
+        mx = fx.smtpd("mx", relay=fx.fake_relay())
+        imap = imaptest.launch(fx)
+        m = Mail(imap.port, BOB, smtptest.BOB_PW)
+        m.m.create("Work")
+        m.m.subscribe("Work")
+
+        send(mx, [BOB], "weekly report")
+        send(mx, ["bob+lists@example.com"], "list post")
+        send(mx, [BOB], "junk mail", sender="spam@example.org")
+        send(mx, [BOB], "nowhere")
+        send(mx, [BOB], "forward")
+        send(mx, [BOB], "share")
+        send(mx, [BOB], "plain")
+        send(mx, [BOB, ALICE], "both")
+
+        inbox, work = m.folder("INBOX"), m.folder("Work")
+        check(set(inbox) == {"nowhere", "plain", "both"},
+              "bob's INBOX: the unmatched, a missing folder's and the shared one (%s)"
+              % sorted(inbox))
+        check(work.get("weekly report") == {"\\Seen"}, "fileinto with addflag \\Seen (%s)" % work)
+        check(work.get("share") == {"\\Flagged", "$Shared"},
+              "fileinto :flags, a keyword too (%s)" % work.get("share"))
+        lists = m.folder("Lists/New")
+        check(lists is not None and set(lists) == {"list post"},
+              "fileinto :create made Lists/New for the +lists subaddress (%s)" % lists)
+        check("Lists/New" in " ".join(m.subscribed()), "the folder made is subscribed")
+        check(all("junk mail" not in (m.folder(f) or {}) for f in ("INBOX", "Work", "Junk")),
+              "discard: stored nowhere")
+        check("forward" not in inbox, "redirect without :copy cancels the keep")
+        m.close()
+
+        a = Mail(imap.port, ALICE, smtptest.ALICE_PW)
+        ainbox, aarch = a.folder("INBOX"), a.folder("Archive")
+        check("share" in ainbox, "redirect :copy reached alice's INBOX, her filter not run")
+        check("both" in aarch and "both" not in ainbox,
+              "alice's own filter for mail to both (%s / %s)" % (sorted(ainbox), sorted(aarch)))
+        a.close()
+
+        ids = [line.split("\t")[0] for line in
+               fx.pillarbox("queue", "list").stdout.decode().splitlines() if line]
+        shown = "".join(fx.pillarbox("queue", "show", i).stdout.decode() for i in ids)
+        check(len(ids) == 1 and "carol@example.net" in shown and "<someone@example.org>" in shown,
+              "the remote redirect is queued, from the original sender:\n" + shown)
+        log = fx.log_text()
+        check('filter: user=<bob@example.com> script="rules" fileinto="Work"' in log,
+              "the log line names where the copy went")
+        check('filter: user=<bob@example.com> script="rules" discard' in log,
+              "and a discard")
+
+        # deactivated: nothing is filtered
+        fx.pillarbox("sieve", "deactivate", BOB)
+        send(mx, [BOB], "weekly report two")
+        m = Mail(imap.port, BOB, smtptest.BOB_PW)
+        check("weekly report two" in m.folder("INBOX"), "no active script: INBOX")
+        m.close()
+    finally:
+        fx.close()
+    print("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
