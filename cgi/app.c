@@ -52,6 +52,7 @@ static const struct route routes[] = {
 	{ "/compose", R_GET | R_POST | R_SESSION | R_CSRF | R_KEEP, page_compose },
 	{ "/settings", R_GET | R_POST | R_SESSION | R_CSRF, page_settings },
 	{ "/vacation", R_GET | R_POST | R_SESSION | R_CSRF, page_vacation },
+	{ "/filters", R_GET | R_POST | R_SESSION | R_CSRF, page_filters },
 	{ "/password", R_GET | R_POST | R_SESSION | R_CSRF, page_password },
 	{ "/folders", R_GET | R_POST | R_SESSION | R_CSRF, page_folders },
 	{ "/contacts", R_GET | R_SESSION, page_contacts },

@@ -137,6 +137,7 @@ void page_logout(struct ctx *c);
 void page_settings(struct ctx *c);
 void page_password(struct ctx *c);
 void page_vacation(struct ctx *c);
+void page_filters(struct ctx *c);   /* page_filters.c */
 void page_folders(struct ctx *c);
 void page_home(struct ctx *c);
 void page_list(struct ctx *c);

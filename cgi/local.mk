@@ -252,3 +252,25 @@ tests_bench_bench_webmail_fill_LDADD = $(STORE_LIBS)
 tests_bench_bench_cgi_floor_SOURCES = tests/bench/bench_cgi_floor.c
 
 dist_man8_MANS += doc/webmail.cgi.8 doc/pillarbox-webmaild.8
+
+# Settings > Filters: rules kept as Sieve scripts (sieve_rules.c, pure), the
+# page and its form.
+cgi_libwebmail_a_SOURCES += cgi/sieve_rules.c cgi/sieve_rules.h cgi/page_filters.c \
+	cgi/filters_form.c cgi/filters.h
+dist_templates_DATA += templates/filters.html
+check_PROGRAMS += tests/unit/test_sieve_rules
+TESTS += tests/unit/test_sieve_rules
+tests_unit_test_sieve_rules_SOURCES = tests/unit/test_sieve_rules.c
+tests_unit_test_sieve_rules_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
+tests_unit_test_sieve_rules_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_sieve_rules_LDADD = cgi/libwebmail.a $(UNIT_LIBS)
+TESTS += tests/web/test_web_filters.py
+EXTRA_DIST += tests/web/test_web_filters.py tests/web/browser_filters.mjs
+if FUZZING
+# The rules reader: what it calls ours is what the writer makes, and compiles.
+noinst_PROGRAMS += tests/fuzz/fuzz_sieve_rules
+tests_fuzz_fuzz_sieve_rules_SOURCES = tests/fuzz/fuzz_sieve_rules.c
+tests_fuzz_fuzz_sieve_rules_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
+tests_fuzz_fuzz_sieve_rules_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_sieve_rules_LDADD = cgi/libwebmail.a $(STORE_LIBS) -lpthread
+endif

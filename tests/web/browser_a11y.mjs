@@ -159,7 +159,9 @@ try {
 					  ['15-folders', '/folders', 'the folders page'], ['16-setup', '/setup', 'the mail apps page'],
 					  ['17-contacts', '/contacts', 'the contacts'], ['18-contact-new', '/contacts/edit', 'a new contact'],
 					  ['19-not-found', '/msg?mb=1&uid=999999', 'an error page'],
-					  ['20-vacation', '/vacation', 'the out-of-office page']]) {
+					  ['20-vacation', '/vacation', 'the out-of-office page'],
+					  ['21-filters', '/filters', 'the filters page'],
+					  ['22-filter-new', '/filters?edit=new', 'a new filter rule']]) {
 		await go(page, path);
 		await phonePage(page, `phone-${name}`, what);
 	}
