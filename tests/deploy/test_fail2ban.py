@@ -2,13 +2,13 @@
 """dist/fail2ban's filter against real log lines.
 
 A throwaway store with the handlers started per connection (pop3d, imapd,
-smtpd in submission and MX mode, on 127.0.0.1 and on ::1) and two
+managesieved, smtpd in submission and MX mode, on 127.0.0.1 and on ::1) and two
 pillarbox-webmaild (one behind a "proxy" on 127.0.0.1 that names its
 clients in X-Forwarded-For, one on ::1 without) and webmail.cgi run as a
 web server runs it, then:
   - failed logins of every kind (POP3 USER/PASS and AUTH, a malformed SASL
     response, IMAP LOGIN and AUTHENTICATE, SMTP AUTH PLAIN and LOGIN, the
-    webmail's sign-in), recipients refused by the MX (unknown users,
+    webmail's sign-in, ManageSieve AUTHENTICATE), recipients refused by the MX (unknown users,
     relaying) and sessions sent away for too many bad commands or errors;
   - user names that try to forge a field or a line: " rip=1.2.3.4" and
     "> rip=..." inside, a CR LF and a whole log line after it (IMAP
@@ -46,7 +46,7 @@ BOB, BOB_PW = "bob@example.com", "bob-Secret-1"
 # Addresses only forged names carry: never to be banned.
 FORGED = {"1.2.3.4", "203.0.113.66", "2001:db8::66"}
 HOST = "mail.example.com"
-PROGRAMS = ("pop3d", "imapd", "smtpd", "pillarbox-webmaild", "webmail.cgi")
+PROGRAMS = ("pop3d", "imapd", "smtpd", "managesieved", "pillarbox-webmaild", "webmail.cgi")
 FAST = {"PILLARBOX_AUTH_DELAY_MS": "0"}   # no growing delays between failures
 
 failures = []
@@ -296,6 +296,31 @@ def produce_pop3(run, pop3):
     run.E.append(Expect("pop3d too many bad commands", "pop3d", V4, "too many bad commands", ""))
 
 
+def sieve_auth(addr, response):
+    """One ManageSieve AUTHENTICATE "PLAIN" with `response`: the reply."""
+    c = Line(addr)
+    until = r"^(OK|NO|BYE)"
+    while not re.match(until, c.greeting.decode("utf-8", "replace")):
+        c.greeting = c.f.readline()
+    reply = c.cmd('AUTHENTICATE "PLAIN" "%s"' % response, until=until)
+    c.cmd("LOGOUT", until=until)
+    c.close()
+    return reply
+
+
+def produce_sieve(run, sieve):
+    """ManageSieve: AUTHENTICATE with a wrong password on both addresses, bob."""
+    for ip in (V4, V6):
+        tag = "v4" if ip == V4 else "v6"
+        r = sieve_auth(sieve[ip], b64("\0sieve-%s@example.com\0wrong" % tag))
+        check(r.startswith("NO"), "managesieved %s: AUTHENTICATE with a wrong password refused"
+              % tag)
+        run.E.append(Expect("managesieved AUTHENTICATE " + tag, "managesieved", ip,
+                            "login failed", "sieve-%s@" % tag))
+    r = sieve_auth(sieve[V4], b64("\0%s\0%s" % (BOB, BOB_PW)))
+    check(r.startswith("OK"), "managesieved: bob logs in")
+
+
 def produce_imap(run, imap4):
     """IMAP: LOGIN, AUTHENTICATE, forged names (literal, quoted, U+2028), bob."""
     for ip in (V4, V6):
@@ -436,6 +461,7 @@ def produce(fx, web_log):
     run = Run()
     produce_pop3(run, on_both(fx, pop3d))
     produce_imap(run, on_both(fx, imapd))
+    produce_sieve(run, on_both(fx, fx.program("inetd/managesieved")))
     produce_submission(run, on_both(fx, smtpd, "--mode=submission", "--relay="))
     produce_mx(run, on_both(fx, smtpd, "--mode=mx", "--relay="))
     produce_web(run, fx, web_log)
@@ -513,7 +539,7 @@ def check_jail():
     check(sect.get("enabled", "").strip() == "false", "jail: off until enabled")
     check(sect.get("filter", "").strip() == "pillarbox", "jail: uses the pillarbox filter")
     ports = {p.strip() for p in sect.get("port", "").split(",")}
-    check(ports == {"25", "465", "587", "110", "995", "143", "993", "80", "443"},
+    check(ports == {"25", "465", "587", "110", "995", "143", "993", "4190", "80", "443"},
           "jail: the mail and web ports (%s)" % sorted(ports))
     check(all(sect.get(k) for k in ("maxretry", "findtime", "bantime", "logpath", "backend")),
           "jail: maxretry, findtime, bantime, logpath and backend set")
@@ -521,7 +547,7 @@ def check_jail():
     flt.read(FILTER)
     jm = flt.get("Definition", "journalmatch", fallback="").split()
     check(sorted(jm) == sorted(["SYSLOG_IDENTIFIER=%s" % p for p in
-                                ("pop3d", "imapd", "smtpd", "webmail.cgi", "pillarbox-webmaild")]
+                                PROGRAMS]
                                + ["SYSLOG_FACILITY=2"]),
           "filter: journalmatch names every program, facility mail (%s)" % jm)
 

@@ -9,7 +9,8 @@ copy's _build/dev, makes the copy's demo store and starts every service on
   - the endpoint table must list the demo endpoints of the README's table,
     and every endpoint must answer: IMAP LOGIN with the printed credentials,
     IMAPS with the demo CA, POP3, POP3S, SMTP EHLO, submission EHLO offering
-    STARTTLS (then AUTH over it), SMTPS, and the webmail's sign-in page and a
+    STARTTLS (then AUTH over it), SMTPS, ManageSieve (STARTTLS, AUTHENTICATE,
+    LISTSCRIPTS), and the webmail's sign-in page and a
     sign-in showing the welcome message;
   - mail sent from the webmail to another domain comes back as a bounce, as
     the README says (the demo's relay is started and its relayhost refuses);
@@ -29,6 +30,7 @@ Whatever happens, what the test started is stopped (by process id) and the
 copy removed.
 """
 
+import base64
 import html.parser
 import http.cookiejar
 import imaplib
@@ -364,10 +366,49 @@ def check_outside_mail(env, url, imap_port):
         time.sleep(1)
 
 
+def check_managesieve(env, port):
+    """RFC 5804: the capabilities and OK, STARTTLS verified with the demo CA
+    (the capabilities again after it), AUTHENTICATE PLAIN, LISTSCRIPTS."""
+    sock = retry(lambda: socket.create_connection(("127.0.0.1", port), timeout=NET_TIMEOUT))
+
+    def response(f):
+        lines = []
+        while True:
+            ln = f.readline().decode(errors="replace").rstrip("\r\n")
+            if not ln:
+                raise AssertionError("connection closed after %r" % lines)
+            if re.match(r"(OK|NO|BYE)\b", ln):
+                return lines, ln
+            lines.append(ln)
+    try:
+        f = sock.makefile("rb")
+        caps, end = response(f)
+        if not end.startswith("OK") or '"STARTTLS"' not in caps:
+            raise AssertionError("greeting %r %r" % (caps, end))
+        sock.sendall(b"STARTTLS\r\n")
+        if not response(f)[1].startswith("OK"):
+            raise AssertionError("STARTTLS refused")
+        sock = env.tls.wrap_socket(sock, server_hostname="localhost")
+        f = sock.makefile("rb")
+        response(f)
+        cred = base64.b64encode(b"\0" + env.user.encode() + b"\0" + env.password.encode())
+        sock.sendall(b'AUTHENTICATE "PLAIN" "' + cred + b'"\r\n')
+        _, end = response(f)
+        if not end.startswith("OK"):
+            raise AssertionError("AUTHENTICATE: %s" % end)
+        sock.sendall(b"LISTSCRIPTS\r\nLOGOUT\r\n")
+        _, end = response(f)
+        if not end.startswith("OK"):
+            raise AssertionError("LISTSCRIPTS: %s" % end)
+    finally:
+        sock.close()
+    return "capabilities, STARTTLS verified with demo/tls/ca.pem, AUTHENTICATE PLAIN, LISTSCRIPTS"
+
+
 CHECKS = {
     "IMAP": check_imap, "IMAPS": check_imaps, "POP3": check_pop3, "POP3S": check_pop3s,
     "SMTP (MX)": check_smtp, "Submission": check_submission, "SMTPS": check_smtps,
-    "Webmail": check_webmail,
+    "Webmail": check_webmail, "ManageSieve": check_managesieve,
 }
 
 
