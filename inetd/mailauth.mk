@@ -100,3 +100,24 @@ tests_unit_test_mailauth_LDADD = inetd/libinetd.a $(UNIT_LIBS) $(GNUTLS_LIBS)
 
 # End to end: dnsmasq serving the senders' records, dkimpy signing.
 TESTS += tests/integration/test_smtp_mailauth.py
+
+# ---------------------------------------------------------------- spam
+# The spam check: a SPAMC client (spamd, rspamd) smtpd asks after DATA.
+inetd_libinetd_a_SOURCES += inetd/spamc.c inetd/spamc.h
+
+check_PROGRAMS += tests/unit/test_spamc
+TESTS += tests/unit/test_spamc
+tests_unit_test_spamc_SOURCES = tests/unit/test_spamc.c
+tests_unit_test_spamc_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_spamc_LDADD = inetd/libinetd.a $(UNIT_LIBS) $(GNUTLS_LIBS)
+
+# End to end: a real spamd (SpamAssassin, local rules only) behind the MX.
+TESTS += tests/integration/test_smtp_spam.py
+
+if FUZZING
+# Any reply, whole or cut anywhere; the fields made of what it yields.
+noinst_PROGRAMS += tests/fuzz/fuzz_spamc
+tests_fuzz_fuzz_spamc_SOURCES = tests/fuzz/fuzz_spamc.c
+tests_fuzz_fuzz_spamc_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_spamc_LDADD = inetd/libinetd.a $(STORE_LIBS) $(GNUTLS_LIBS)
+endif

@@ -3,7 +3,8 @@
  * machine (smtp_data.c), its header block held in a bounded buffer and
  * looked at (smtp_header.c), then streamed into a body file; on the MX,
  * mail from a client that did not log in is checked on the way
- * (mailauth.h: SPF, DKIM, DMARC); at the end one store_deliver() stores
+ * (mailauth.h: SPF, DKIM, DMARC) and, once it is all in, asked of the spam
+ * checker (spamc.h); at the end one store_deliver() stores
  * every local copy and queues the remote recipients in one durable
  * transaction, and only then is 250 sent (SECURITY.md 5). Anything refused or failed leaves nothing referenced:
  * the body file is removed, or collected later if we die. */
@@ -25,8 +26,11 @@
 #include "smtp.h"
 #include "smtp_data.h"
 #include "smtp_header.h"
+#include "spamc.h"
 
 #define SMTP_REPLY_NOSPACE "452 4.3.1 Insufficient system storage, try again later"
+/* rspamd's milter words it so; 5.7.1: delivery not authorized (RFC 3463). */
+#define SMTP_REPLY_SPAM "554 5.7.1 Spam message rejected"
 
 /* Why a message is refused, in the order the checks are made. */
 enum smtp_msg_error {
@@ -57,6 +61,7 @@ struct smtp_msg {
 	const char *store_error;
 	bool check_sender;         /* run the sender checks (mailauth.h) */
 	struct mailauth *auth;     /* they are under way */
+	bool check_spam;           /* ask the spam checker (spamc.h) */
 };
 
 /* The lines put before the message: Received, and for submission a
@@ -130,13 +135,31 @@ static void smtp_msg_write(struct smtp_msg *m, const char *data, size_t len)
 	}
 }
 
+/* Where the header block held in the buffer ends. */
+static size_t smtp_msg_header_end(const struct smtp_msg *m)
+{
+	return m->scan.done ? m->scan.end : m->hdr_len;
+}
+
+/* Fields were taken out of the header block, which now ends at `kept`:
+ * the rest of the buffer moves up. */
+static void smtp_msg_header_cut(struct smtp_msg *m, size_t kept)
+{
+	size_t end = smtp_msg_header_end(m);
+
+	memmove(m->hdr + kept, m->hdr + end, m->hdr_len - end);
+	m->hdr_len -= end - kept;
+	if (m->scan.done)
+		m->scan.end = kept;
+}
+
 /* The sender checks start on the header block as received; then fields
  * that claim to be our own Authentication-Results are taken out (RFC 8601
  * 5), and the body bytes already in the buffer go to the checks. */
 static void smtp_msg_auth_start(struct smtp_msg *m)
 {
 	struct smtp_session *s = m->s;
-	size_t end = m->scan.done ? m->scan.end : m->hdr_len, body;
+	size_t end = smtp_msg_header_end(m), body;
 	const char *error = NULL;
 
 	if (mailauth_new(m->hdr, end, m->scan.done, &m->auth, &error) < 0) {
@@ -148,8 +171,7 @@ static void smtp_msg_auth_start(struct smtp_msg *m)
 	if (kept < end) {
 		log_info("id=%s removed an Authentication-Results field naming us (forged)",
 			 s->txn.id);
-		memmove(m->hdr + kept, m->hdr + end, m->hdr_len - end);
-		m->hdr_len -= end - kept;
+		smtp_msg_header_cut(m, kept);
 		end = kept;
 	}
 	body = end;
@@ -193,6 +215,15 @@ static void smtp_msg_header_out(struct smtp_msg *m)
 	}
 	if (m->check_sender)
 		smtp_msg_auth_start(m);
+	if (m->check_spam) {
+		/* after the sender checks: a DKIM signature may cover them */
+		size_t kept = spamc_strip_fields(m->hdr, smtp_msg_header_end(m), m->scan.done);
+
+		if (kept < smtp_msg_header_end(m)) {
+			log_info("id=%s removed X-Spam fields the sender wrote", m->s->txn.id);
+			smtp_msg_header_cut(m, kept);
+		}
+	}
 	/* Our own lines do not count against the size the client was told. */
 	store_body_limit_add(m->writer, len);
 	smtp_msg_write(m, prefix, len);
@@ -339,6 +370,62 @@ static void smtp_msg_auth_finish(struct smtp_msg *m, struct mailauth_verdict *v)
 		 : v->action == MAILAUTH_JUNK ? " action=junk" : "");
 }
 
+/* The spam check of the message as it will be kept (our Received first):
+ * 1 checked (*r), 0 not (too large, or the checker failed: logged, the
+ * mail goes on unchecked). */
+static int smtp_msg_spam_check(struct smtp_msg *m, struct spamc_result *r)
+{
+	struct smtp_session *s = m->s;
+	uint64_t size = store_body_writer_size(m->writer);
+	const char *error = NULL;
+	char *copy;
+	ssize_t n;
+	int ret = 0;
+
+	if (size > s->config->spam_max_size) {
+		log_info("id=%s spam check: skipped, %llu bytes (spam_max_size %llu)", s->txn.id,
+			 (unsigned long long)size, (unsigned long long)s->config->spam_max_size);
+		return 0;
+	}
+	copy = malloc(size > 0 ? (size_t)size : 1);
+	if (copy == NULL) {
+		log_error("id=%s spam check: out of memory (delivered unchecked)", s->txn.id);
+		return 0;
+	}
+	n = store_body_writer_read(m->writer, copy, (size_t)size, &error);
+	if (n < 0)
+		log_error("id=%s spam check: %s (delivered unchecked)", s->txn.id, error);
+	else if (spamc_check(s->config->spamd, copy, (size_t)n, r, &error) < 0)
+		log_error("id=%s spam check: %s: %s (delivered unchecked)", s->txn.id,
+			  s->config->spamd, error);
+	else
+		ret = 1;
+	free(copy);
+	return ret;
+}
+
+/* What the spam check decided: 1 refuse, 0 deliver (*junk set for spam);
+ * the fields to add go after fields[0..*len). */
+static int smtp_msg_spam_verdict(struct smtp_msg *m, const struct spamc_result *r,
+				 bool *junk, char *fields, size_t *len, size_t size)
+{
+	struct smtp_session *s = m->s;
+	char score[16], required[16];
+	bool refuse = s->config->spam_reject_score > 0 &&
+		      r->score >= (int32_t)s->config->spam_reject_score * 10;
+
+	spamc_score_format(r->score, score);
+	spamc_score_format(r->required, required);
+	log_info("id=%s spam check: score=%s required=%s tests=%s%s", s->txn.id, score, required,
+		 r->tests[0] != '\0' ? r->tests : "none",
+		 refuse ? " action=reject" : r->spam ? " action=junk" : "");
+	if (refuse)
+		return 1;
+	*junk = *junk || r->spam;
+	*len += spamc_fields_format(r, fields + *len, size - *len);
+	return 0;
+}
+
 /* The data is in: store it and answer. 0 go on, -1 close. */
 static int smtp_msg_commit(struct smtp_msg *m)
 {
@@ -348,7 +435,11 @@ static int smtp_msg_commit(struct smtp_msg *m)
 	const char *error = NULL;
 	char queue_id[33] = "", dkim_domain[STORE_DOMAIN_MAX + 1];
 	struct mailauth_verdict verdict = { .action = MAILAUTH_DELIVER };
-	bool queued = false;
+	struct spamc_result spam;
+	/* per copy, above our Received: Authentication-Results, X-Spam-* */
+	char extra[MAILAUTH_FIELD_MAX + SPAMC_FIELDS_MAX];
+	size_t extra_len = 0;
+	bool queued = false, junk;
 	int r;
 
 	if (!m->header_done) {
@@ -374,6 +465,16 @@ static int smtp_msg_commit(struct smtp_msg *m)
 			smtp_reply(s, verdict.reply);
 			return 0;
 		}
+		memcpy(extra, verdict.field, verdict.field_len);
+		extra_len = verdict.field_len;
+	}
+	junk = verdict.action == MAILAUTH_JUNK;
+	if (m->check_spam && smtp_msg_spam_check(m, &spam) == 1 &&
+	    smtp_msg_spam_verdict(m, &spam, &junk, extra, &extra_len, sizeof(extra)) == 1) {
+		store_body_abort(&m->writer);
+		smtp_msg_log(m, "refused", SMTP_REPLY_SPAM);
+		smtp_reply(s, SMTP_REPLY_SPAM);
+		return 0;
 	}
 	smtp_watchdog(s, true);
 	r = store_body_finish(&m->writer, &body, &error);
@@ -391,11 +492,11 @@ static int smtp_msg_commit(struct smtp_msg *m)
 	d.internaldate = (int64_t)m->now;
 	d.add_prefix = true;
 	d.dkim_domain = smtp_dkim_domain(s, dkim_domain);
-	if (verdict.field_len > 0) {
-		d.prefix_extra = verdict.field;
-		d.prefix_extra_len = verdict.field_len;
+	if (extra_len > 0) {
+		d.prefix_extra = extra;
+		d.prefix_extra_len = extra_len;
 	}
-	d.junk = verdict.action == MAILAUTH_JUNK;
+	d.junk = junk;
 	r = store_deliver(s->store, &d, &queued, queue_id, &error);
 	smtp_watchdog(s, false);
 	store_body_free(&body);
@@ -483,13 +584,15 @@ int smtp_cmd_data(struct smtp_session *s, char *args, size_t len)
 	m.tz = localtime_r(&m.now, &tm) != NULL ? (int)(tm.tm_gmtoff / 60) : 0;
 	smtp_data_init(&m.data);
 	smtp_header_scan_init(&m.scan);
-	/* Who sent it is asked of mail that merely arrives; a logged-in
-	 * client proved it already, and a loopback one is a program of this
-	 * machine (a web form sending From: its visitor; OpenDMARC's
-	 * IgnoreHosts default). */
-	m.check_sender = s->opt->mode == SMTP_MODE_MX && !s->authenticated &&
-			 !conn_peer_is_loopback(s->conn) &&
-			 s->config->mail_auth != CONFIG_MAIL_AUTH_OFF;
+	/* Who sent it, and whether it is spam, are asked of mail that merely
+	 * arrives; a logged-in client proved who it is already, and a loopback
+	 * one is a program of this machine (a web form sending From: its
+	 * visitor; OpenDMARC's IgnoreHosts default, rspamd's local_addrs). */
+	bool outside = s->opt->mode == SMTP_MODE_MX && !s->authenticated &&
+		       !conn_peer_is_loopback(s->conn);
+
+	m.check_sender = outside && s->config->mail_auth != CONFIG_MAIL_AUTH_OFF;
+	m.check_spam = outside && s->config->spamd != NULL;
 	m.hdr = malloc(SMTP_HEADER_MAX);
 	m.out = malloc(SMTP_DATA_LINE_MAX + 3);
 	if (m.hdr == NULL || m.out == NULL) {

@@ -168,6 +168,36 @@ static int writer_put(struct store_body_writer *w, const char *p, size_t n)
 	return 0;
 }
 
+uint64_t store_body_writer_size(const struct store_body_writer *w)
+{
+	return w->size;
+}
+
+ssize_t store_body_writer_read(struct store_body_writer *w, void *buf, size_t len,
+			       const char **error_r)
+{
+	/* The file holds what the buffer no longer does; a small body is all
+	 * in the buffer (no file yet). */
+	uint64_t in_file = w->size - w->buflen;
+	size_t done = 0;
+	while (done < len && done < in_file) {
+		size_t want = len - done < in_file - done ? len - done : (size_t)(in_file - done);
+		ssize_t n = pread(w->fd, (char *)buf + done, want, (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			store_syserr(w->store, n < 0 ? errno : EIO, "reading %s: %s", w->tmppath,
+				     n < 0 ? strerror(errno) : "short file");
+			*error_r = store_last_error(w->store);
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	size_t from_buf = len - done < w->buflen ? len - done : w->buflen;
+	memcpy((char *)buf + done, w->buf, from_buf);
+	return (ssize_t)(done + from_buf);
+}
+
 void store_body_limit_add(struct store_body_writer *w, uint64_t len)
 {
 	w->max += len;

@@ -99,6 +99,9 @@ static const struct config_key config_keys[] = {
 	NUM_KEY(smtps_port, CONFIG_UINT, 0, 65535),
 	NUM_KEY(mail_auth, CONFIG_MAIL_AUTH, 0, 0),
 	STR_KEY(dnsbl, CONFIG_ZONES, true),
+	STR_KEY(spamd, CONFIG_HOSTPORT, true),
+	NUM_KEY(spam_reject_score, CONFIG_UINT, 0, 1000),
+	NUM_KEY(spam_max_size, CONFIG_SIZE, 1024, 64 * 1024 * 1024),
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -189,6 +192,8 @@ struct config *config_defaults(void)
 	config->submission_port = 587;
 	config->smtps_port = 465;
 	config->mail_auth = CONFIG_MAIL_AUTH_ENFORCE;
+	/* SpamAssassin's spamc sends at most 500 KB; spam is small. */
+	config->spam_max_size = 1024 * 1024;
 	if (config->hostname == NULL || config->user == NULL || config->store == NULL ||
 	    config->tls_priority == NULL || config->webmail_base == NULL ||
 	    config->templates == NULL || config->relay_program == NULL ||
@@ -504,8 +509,13 @@ static const char *config_key_set(struct config *config, const struct config_key
 	case CONFIG_SIZE:
 		if (config_number_parse(value, true, &n) < 0)
 			return "expected a size in bytes, optionally with K, M or G";
-		if (n < key->min || n > key->max)
-			return "size out of range (1 byte to 4G-1)";
+		if (n < key->min || n > key->max) {
+			static char range[80];
+
+			snprintf(range, sizeof(range), "size out of range (%llu to %llu bytes)",
+				 (unsigned long long)key->min, (unsigned long long)key->max);
+			return range;
+		}
 		*(uint64_t *)field = n;
 		return NULL;
 	case CONFIG_UINT:

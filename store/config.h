@@ -77,6 +77,10 @@ struct config {
 	char *dnsbl;                /* DNS blocklists the MX refuses clients of
 				     * (inetd/dnsbl.h): zones separated by one space,
 				     * lowercase, no final dot; default NULL = none */
+	/* The MX's spam check (inetd/spamc.h), for the same mail as mail_auth. */
+	char *spamd;                /* "host:port" of spamd or rspamd; NULL = no check */
+	unsigned spam_reject_score; /* refused at or past this score; 0 = never */
+	uint64_t spam_max_size;     /* larger messages are not checked; default 1M */
 	size_t nroutes;
 	struct config_route routes[CONFIG_MAX_ROUTES];
 };
@@ -95,13 +99,13 @@ int config_load(const char *path, struct config **config_r, const char **error_r
 /* Defaults only, for tests and for programs given no file. */
 struct config *config_defaults(void);
 
-/* Parses "host:port" or "[IPv6]:port" (as in relayhost, resolver, route).
- * Returns 0 with *host_r (malloc'd, without brackets; not returned when
- * host_r is NULL) and *port_r, or -1 with a reason in *error_r. */
 /* A DNS name: labels of [A-Za-z0-9-] (at most 63 each) separated by single
  * dots, a trailing dot tolerated, at most 253 characters. */
 bool config_dns_name_valid(const char *s, size_t len);
 
+/* Parses "host:port" or "[IPv6]:port" (as in relayhost, resolver, route,
+ * spamd). Returns 0 with *host_r (malloc'd, without brackets; not returned
+ * when host_r is NULL) and *port_r, or -1 with a reason in *error_r. */
 int config_hostport_parse(const char *value, char **host_r, uint16_t *port_r,
 			  const char **error_r);
 

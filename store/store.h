@@ -315,6 +315,12 @@ void store_body_limit_add(struct store_body_writer *writer, uint64_t len);
  * literal8 APPEND, RFC 3516 4.4: a binary part's bare CR or LF is data).
  * Call before the first write. */
 void store_body_binary(struct store_body_writer *writer);
+/* What was written so far, for a check made before the body is kept
+ * (smtpd's spam check): its size, and its first len bytes into buf (the
+ * count, or -1 with *error_r). */
+uint64_t store_body_writer_size(const struct store_body_writer *writer);
+ssize_t store_body_writer_read(struct store_body_writer *writer, void *buf, size_t len,
+			       const char **error_r);
 /* 1 written, 0 too big (the body is then refused at finish), -1 error. */
 int store_body_write(struct store_body_writer *writer, const void *data, size_t len,
 		     const char **error_r);

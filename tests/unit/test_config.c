@@ -104,6 +104,9 @@ static void test_defaults(void **state)
 	assert_string_equal(config->recipient_delimiter, "+");
 	assert_int_equal(config->mail_auth, CONFIG_MAIL_AUTH_ENFORCE);
 	assert_null(config->dnsbl);
+	assert_null(config->spamd);
+	assert_int_equal(config->spam_reject_score, 0);
+	assert_int_equal(config->spam_max_size, 1024 * 1024);
 	assert_int_equal(config->nroutes, 0);
 	config_free(&config);
 	assert_null(config);
@@ -174,6 +177,9 @@ static void test_every_key(void **state)
 		"recipient_delimiter = +-\n"
 		"mail_auth = record\n"
 		"dnsbl = zen.spamhaus.org bl.spamcop.net\n"
+		"spamd = 127.0.0.1:11333\n"
+		"spam_reject_score = 15\n"
+		"spam_max_size = 2M\n"
 		"route Example.ORG = 127.0.0.1:2526\n"
 		"route  example.net=[2001:db8::1]:25\n"
 		"route\tsub.example.com = relay.example.com:10025");
@@ -197,6 +203,9 @@ static void test_every_key(void **state)
 	assert_string_equal(config->recipient_delimiter, "+-");
 	assert_int_equal(config->mail_auth, CONFIG_MAIL_AUTH_RECORD);
 	assert_string_equal(config->dnsbl, "zen.spamhaus.org bl.spamcop.net");
+	assert_string_equal(config->spamd, "127.0.0.1:11333");
+	assert_int_equal(config->spam_reject_score, 15);
+	assert_int_equal(config->spam_max_size, 2 * 1024 * 1024);
 	assert_int_equal(config->nroutes, 3);
 
 	route = config_route_find(config, "example.org");
@@ -312,6 +321,10 @@ static void test_errors(void **state)
 	FAILS("user = a\nmax_message_size = 10X\n", 2, "max_message_size: expected a size");
 	FAILS("max_message_size = 5G\n", 1, "out of range");
 	FAILS("max_message_size = 0\n", 1, "out of range");
+	FAILS("spamd = localhost\n", 1, "spamd:");
+	FAILS("spam_reject_score = 1001\n", 1, "spam_reject_score: number out of range (0 to 1000)");
+	FAILS("spam_max_size = 65M\n", 1,
+	      "spam_max_size: size out of range (1024 to 67108864 bytes)");
 	FAILS("max_message_size = 99999999999999999999999\n", 1, "expected a size");
 	FAILS("max_message_size = -1\n", 1, "expected a size");
 	FAILS("max_message_size = 1 M\n", 1, "expected a size");

@@ -188,6 +188,40 @@ static void test_sizes(void **state)
 	}
 }
 
+/* What was written so far reads back before the body is kept (smtpd's
+ * spam check): from the buffer alone, then from the file and the buffer,
+ * whole or its first bytes. */
+static void test_writer_read(void **state)
+{
+	struct store_fixture *f = *state;
+	static const size_t sizes[] = { 0, 40, 65530, 65536, 65537, 200000 };
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char *text = make_message(sizes[i] > 0 ? sizes[i] : 1);
+		const char *error;
+		struct store_body_writer *w;
+		assert_int_equal(store_body_create(f->store, &w, &error), 1);
+		for (size_t off = 0; off < sizes[i]; off += 3000) {
+			size_t n = sizes[i] - off < 3000 ? sizes[i] - off : 3000;
+			assert_int_equal(store_body_write(w, text + off, n, &error), 1);
+		}
+		assert_int_equal(store_body_writer_size(w), sizes[i]);
+		char *out = malloc(sizes[i] + 1);
+		assert_int_equal(store_body_writer_read(w, out, sizes[i], &error), (ssize_t)sizes[i]);
+		assert_memory_equal(out, text, sizes[i]);
+		if (sizes[i] > 10) {
+			assert_int_equal(store_body_writer_read(w, out, 10, &error), 10);
+			assert_memory_equal(out, text, 10);
+		}
+		/* and it is kept as it was */
+		struct store_body *body;
+		assert_int_equal(store_body_finish(&w, &body, &error), 1);
+		assert_int_equal(store_body_size(body), sizes[i]);
+		store_body_free(&body);
+		free(out);
+		free(text);
+	}
+}
+
 /* Ids made by one thread keep its byte and ascend (consecutive keys). */
 static void test_ids(void **state)
 {
@@ -478,6 +512,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_crlf_chunks, setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_sizes, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_writer_read, setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_ids, setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_refused_leaves_nothing, setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_send_token, setup, store_fixture_teardown),
