@@ -342,7 +342,7 @@ int domain_cmd_dkim(struct admin *admin, int argc, char **argv)
 
 /* ------------------------------------------------------------------- dns */
 
-/* The SRV records of RFC 6186 and RFC 8314 for what the configuration
+/* The SRV records of RFC 6186, RFC 8314 and RFC 5804 for what the configuration
  * offers, as the webmail's set-up page tells clients (cgi/setup.c). */
 static void srv_print(const struct config *config, const char *domain, const char *host)
 {
@@ -358,6 +358,7 @@ static void srv_print(const struct config *config, const char *domain, const cha
 		{ "_pop3", config->pop3_port, false },
 		{ "_submissions", config->smtps_port, true },
 		{ "_submission", config->submission_port, false },
+		{ "_sieve", config->managesieve_port, false }, /* RFC 5804 1.8 */
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)

@@ -39,6 +39,16 @@ void page_setup(struct ctx *c)
 					  ? setup_preferred(s, n, SETUP_SMTP) == &s[i]
 					  : i == 0);
 	}
+	/* filters: Thunderbird's Sieve add-on and the like (managesieved) */
+	tpl_list(c->data, "filters");
+	if (config->managesieve_port != 0) {
+		bool tls = config->tls_cert != NULL && config->tls_key != NULL;
+		struct tpl_obj *it = tpl_item(c->data, "filters");
+		tpl_str(it, "id", tls ? "sieve-starttls" : "sieve-plain");
+		tpl_str(it, "host", host);
+		tpl_int(it, "port", config->managesieve_port);
+		tpl_str(it, "security", setup_security_name(tls ? SETUP_STARTTLS : SETUP_PLAIN));
+	}
 	tpl_bool(c->data, "nav_setup", true);
 	tpl_bool(c->data, "tls", config->tls_cert != NULL && config->tls_key != NULL);
 	tpl_bool(c->data, "profile", setup_preferred(s, n, SETUP_IMAP) != NULL &&

@@ -97,6 +97,7 @@ static const struct config_key config_keys[] = {
 	NUM_KEY(pop3s_port, CONFIG_UINT, 0, 65535),
 	NUM_KEY(submission_port, CONFIG_UINT, 0, 65535),
 	NUM_KEY(smtps_port, CONFIG_UINT, 0, 65535),
+	NUM_KEY(managesieve_port, CONFIG_UINT, 0, 65535),
 	NUM_KEY(mail_auth, CONFIG_MAIL_AUTH, 0, 0),
 	STR_KEY(dnsbl, CONFIG_ZONES, true),
 	STR_KEY(spamd, CONFIG_HOSTPORT, true),
@@ -191,6 +192,7 @@ struct config *config_defaults(void)
 	config->pop3s_port = 995;
 	config->submission_port = 587;
 	config->smtps_port = 465;
+	config->managesieve_port = 4190;
 	config->mail_auth = CONFIG_MAIL_AUTH_ENFORCE;
 	/* SpamAssassin's spamc sends at most 500 KB; spam is small. */
 	config->spam_max_size = 1024 * 1024;

@@ -73,6 +73,7 @@ struct config {
 	unsigned pop3s_port;        /* default 995 (implicit TLS) */
 	unsigned submission_port;   /* default 587 (STARTTLS) */
 	unsigned smtps_port;        /* default 465 (implicit TLS) */
+	unsigned managesieve_port;  /* default 4190 (STARTTLS): filters */
 	enum config_mail_auth mail_auth; /* default enforce */
 	char *dnsbl;                /* DNS blocklists the MX refuses clients of
 				     * (inetd/dnsbl.h): zones separated by one space,

@@ -448,6 +448,7 @@ expect_grep "and says so" "^pillarbox: public_hostname 127.0.0.1 is no host name
 check "domain dns, both addresses" 0 "$PB" --config "$T/bothip.conf" domain dns $D
 expect_grep "a placeholder host" "^$D. IN MX 10 mail.$D.\$" "$out"
 expect_grep "an SRV record to it" "^_imap._tcp.$D. IN SRV 0 1 143 mail.$D.\$" "$out"
+expect_grep "ManageSieve's SRV record (RFC 5804)" "^_sieve._tcp.$D. IN SRV 0 1 4190 mail.$D.\$" "$out"
 expect_grep "a comment line says which key to set" \
 	"^; mail.$D. below is a placeholder: set public_hostname in $T/bothip.conf to this server's host name\$" "$out"
 expect_no_grep "no address as a target" "127\.0\.0\.1\|192\.0\.2\.1" "$out"

@@ -306,20 +306,23 @@ def variant(store, name, drop, add=""):
 
 def variants(store):
     # without TLS: only the STARTTLS ports, offered as plain
-    server = variant(store, "plain", ("tls_cert", "tls_key"))
+    server = variant(store, "plain", ("tls_cert", "tls_key", "managesieve_port"))
     try:
-        c = setup_page(server, {"imap-plain": (143, "None"), "smtp-plain": (10587, "None")})
+        c = setup_page(server, {"imap-plain": (143, "None"), "smtp-plain": (10587, "None"),
+                                "sieve-plain": (4190, "None")})
         autoconfig(server, [("imap", 143, "plain")], [("smtp", 10587, "plain")])
         autodiscover(server, {"IMAP": (143, "off", None), "SMTP": (10587, "off", None)})
         mobileconfig(server, c, (143, False), (10587, False))
     finally:
         server.stop()
-    # no implicit-TLS ports: STARTTLS everywhere (autodiscover's Encryption TLS)
-    server = variant(store, "starttls", ("imaps_port",),
-                     "imaps_port = 0\npop3s_port = 0\nsmtps_port = 0\n")
+    # no implicit-TLS ports: STARTTLS everywhere (autodiscover's Encryption TLS);
+    # ManageSieve on a port of its own
+    server = variant(store, "starttls", ("imaps_port", "managesieve_port"),
+                     "imaps_port = 0\npop3s_port = 0\nsmtps_port = 0\nmanagesieve_port = 14190\n")
     try:
         c = setup_page(server, {"imap-starttls": (143, "STARTTLS"),
-                                "smtp-starttls": (10587, "STARTTLS")})
+                                "smtp-starttls": (10587, "STARTTLS"),
+                                "sieve-starttls": (14190, "STARTTLS")})
         autoconfig(server, [("imap", 143, "STARTTLS")], [("smtp", 10587, "STARTTLS")])
         autodiscover(server, {"IMAP": (143, "on", "TLS"), "SMTP": (10587, "on", "TLS")})
         mobileconfig(server, c, (143, True), (10587, True))
@@ -352,7 +355,7 @@ def main():
     # the ports and name clients are told: changed from the defaults
     with open(store.conf, "a") as f:
         f.write("public_hostname = %s\nimaps_port = 10993\npop3_port = 0\n"
-                "submission_port = 10587\n" % HOST)
+                "submission_port = 10587\nmanagesieve_port = 0\n" % HOST)
     servers = []
     docs = []
     try:
