@@ -232,6 +232,7 @@ void compose_send(struct compose *cp)
 		.internaldate = c->now, .add_prefix = true,
 		.dkim_domain = dkim_domain[0] != '\0' ? dkim_domain : NULL,
 		.session_id = c->session.id, .send_token = cp->token_posted ? cp->token : NULL,
+		.sender_user_id = c->user.id,
 	};
 	int r = store_deliver(c->store, &d, &queued, queue_id, &error);
 	if (r == 2) {
@@ -240,6 +241,15 @@ void compose_send(struct compose *cp)
 			 c->user.address);
 		store_body_free(&body);
 		page_redirect(c, "/compose?sent=0&again=1");
+		return;
+	}
+	if (r == 3) {
+		store_body_free(&body);
+		log_warning("webmail: send limit user=<%s>: %s", c->user.address,
+			    error != NULL ? error : "reached");
+		compose_form_error(cp, 429, "Not sent: you have reached the number of recipients "
+					    "you may send to in 24 hours. Try again later, or ask "
+					    "the administrator.");
 		return;
 	}
 	if (r <= 0) {

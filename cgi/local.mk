@@ -264,8 +264,9 @@ tests_unit_test_sieve_rules_SOURCES = tests/unit/test_sieve_rules.c
 tests_unit_test_sieve_rules_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
 tests_unit_test_sieve_rules_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_sieve_rules_LDADD = cgi/libwebmail.a $(UNIT_LIBS)
-TESTS += tests/web/test_web_filters.py
-EXTRA_DIST += tests/web/test_web_filters.py tests/web/browser_filters.mjs
+TESTS += tests/web/test_web_filters.py tests/web/test_web_junk.py tests/web/test_web_send_limit.py
+EXTRA_DIST += tests/web/test_web_filters.py tests/web/browser_filters.mjs tests/web/test_web_junk.py \
+	tests/web/test_web_send_limit.py
 if FUZZING
 # The rules reader: what it calls ours is what the writer makes, and compiles.
 noinst_PROGRAMS += tests/fuzz/fuzz_sieve_rules

@@ -137,6 +137,47 @@ static void purge_confirm(struct ctx *c, const struct store_mailbox *mb, const s
 		     return_href(c, mb->id, "delete", false));
 }
 
+/* Junk or not junk: the keywords mail apps read and set for it ($Junk,
+ * $NotJunk: RFC 5788's registry; Thunderbird, Apple Mail), then a move to
+ * Junk, or from Junk back to the Inbox (a message marked not junk
+ * elsewhere stays where it is). The count moved, or -1 after the error
+ * page; *dst the folder it went to (or mb). */
+static int junk_action(struct ctx *c, bool junk, const struct store_mailbox *mb,
+		       struct uid_list *l, struct store_mailbox *dst, const char **error_r)
+{
+	static const char *const kw_junk[] = { "$Junk" }, *const kw_not[] = { "$NotJunk" };
+	int t;
+	*dst = *mb;
+	if (store_msg_set_flags(c->store, mb->id, l->uids, l->n, STORE_FLAGS_REMOVE, 0,
+				junk ? kw_not : kw_junk, 1, 0, NULL, NULL, NULL, error_r) < 0 ||
+	    store_msg_set_flags(c->store, mb->id, l->uids, l->n, STORE_FLAGS_ADD, 0,
+				junk ? kw_junk : kw_not, 1, 0, NULL, NULL, NULL, error_r) < 0) {
+		page_store_error(c, "flags", *error_r);
+		return -1;
+	}
+	if (junk) {
+		t = ctx_special_mailbox(c, STORE_SPECIAL_JUNK, dst);
+		if (t == 0) {
+			page_error(c, 409, "There is no Junk folder to move the messages to.");
+			return -1;
+		}
+	} else if (mb->special_use & STORE_SPECIAL_JUNK) {
+		t = store_mailbox_find(c->store, c->user.id, "INBOX", dst, error_r);
+		if (t < 0)
+			page_store_error(c, "mailbox", *error_r);
+	} else {
+		return (int)l->n;
+	}
+	if (t < 0)
+		return -1;
+	if (dst->id == mb->id)
+		return (int)l->n;
+	int r = store_msg_copy(c->store, mb->id, l->uids, l->n, dst->id, true, l->new_uids, error_r);
+	if (r < 0)
+		page_store_error(c, "junk", *error_r);
+	return r;
+}
+
 /* The notice for a move, copy or delete that changed r messages (the
  * count a copy returns; an expunge's is the selection's, n): none when
  * nothing moved (the form sent twice, or into its own folder). */
@@ -214,6 +255,17 @@ void page_action(struct ctx *c)
 		if (dst.id != mb.id)
 			r = store_msg_copy(c->store, mb.id, l->uids, l->n, dst.id, false, l->new_uids,
 					   &error);
+	} else if (strcmp(op, "junk") == 0 || strcmp(op, "notjunk") == 0) {
+		r = junk_action(c, op[0] == 'j', &mb, l, &dst, &error);
+		if (r < 0)
+			return;
+		gone = dst.id != mb.id;
+		log_info("webmail: %s user=<%s> mailbox=%u count=%zu", op, c->user.address, mb.id,
+			 l->n);
+		action_return(c, mb.id, op, gone,
+			      done_query(c, gone ? arena_printf(c->a, "%s-moved", op) : op, l->n,
+					 gone ? dst.id : 0));
+		return;
 	} else if (strcmp(op, "delete") == 0) {
 		if ((mb.special_use & STORE_SPECIAL_TRASH) && !confirmed(c)) {
 			purge_confirm(c, &mb, l);

@@ -147,6 +147,10 @@ static const struct { const char *done, *verb; bool dest; } done_texts[] = {
 	{ "copy", "copied to", true },
 	{ "delete", "moved to", true },
 	{ "purge", "deleted for good", false },
+	{ "junk", "marked as junk", false },
+	{ "junk-moved", "marked as junk and moved to", true },
+	{ "notjunk", "marked as not junk", false },
+	{ "notjunk-moved", "marked as not junk and moved to", true },
 };
 
 /* The name of the user's folder `id` for a notice; a quiet lookup (the
@@ -588,5 +592,6 @@ void page_list(struct ctx *c)
 	bool trash = mb.special_use & STORE_SPECIAL_TRASH, junk = mb.special_use & STORE_SPECIAL_JUNK;
 	tpl_bool(c->data, "can_empty", (trash || junk) && mb.exists > 0);
 	tpl_bool(c->data, "in_trash", trash);
+	tpl_bool(c->data, "in_junk", junk);
 	page_render(c, "list", list_title(c, folder, &mb, s.active, st.page, total));
 }

@@ -650,6 +650,7 @@ static int view_fill(struct ctx *c, struct view *w)
 	tpl_str(c->data, "folder", strcmp(w->mb.name, "INBOX") == 0 ? "Inbox" : w->mb.name);
 	tpl_int(c->data, "uid", w->v.msg.uid);
 	tpl_bool(c->data, "in_trash", w->mb.special_use & STORE_SPECIAL_TRASH);
+	tpl_bool(c->data, "in_junk", w->mb.special_use & STORE_SPECIAL_JUNK);
 	return 0;
 }
 

@@ -492,6 +492,7 @@ static int smtp_msg_commit(struct smtp_msg *m)
 	d.internaldate = (int64_t)m->now;
 	d.add_prefix = true;
 	d.dkim_domain = smtp_dkim_domain(s, dkim_domain);
+	d.sender_user_id = s->authenticated ? s->user.id : 0;
 	if (extra_len > 0) {
 		d.prefix_extra = extra;
 		d.prefix_extra_len = extra_len;
@@ -511,6 +512,13 @@ static int smtp_msg_commit(struct smtp_msg *m)
 		if (queued && relay_kick(s->opt->relay_program, s->config->path, queue_id) < 0)
 			log_error("id=%s queue=%s: cannot start the relay: %s", s->txn.id, queue_id,
 				  strerror(errno));
+		return 0;
+	}
+	if (r == 3) {
+		/* a stolen password sends a day's worth at most (send_limit) */
+		log_warning("id=%s send limit user=<%s>: %s", s->txn.id, s->user.address, error);
+		smtp_msg_log(m, "refused", error);
+		smtp_reply(s, "450 4.7.1 Sending limit reached for today, try again later");
 		return 0;
 	}
 	if (r == 0) {

@@ -103,6 +103,7 @@ static const struct config_key config_keys[] = {
 	STR_KEY(spamd, CONFIG_HOSTPORT, true),
 	NUM_KEY(spam_reject_score, CONFIG_UINT, 0, 1000),
 	NUM_KEY(spam_max_size, CONFIG_SIZE, 1024, 64 * 1024 * 1024),
+	NUM_KEY(send_limit, CONFIG_UINT, 0, 10000000),
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 

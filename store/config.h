@@ -82,6 +82,8 @@ struct config {
 	char *spamd;                /* "host:port" of spamd or rspamd; NULL = no check */
 	unsigned spam_reject_score; /* refused at or past this score; 0 = never */
 	uint64_t spam_max_size;     /* larger messages are not checked; default 1M */
+	unsigned send_limit;        /* recipients a logged-in user may send to in
+				     * 24 hours (smtpd, webmail); 0 = no limit */
 	size_t nroutes;
 	struct config_route routes[CONFIG_MAX_ROUTES];
 };

@@ -201,6 +201,20 @@ static int deliver_txn(struct store *store, DB_TXN *txn, void *ctx)
 		if (c->sent_before)
 			return store_refuse(store, "this message was sent already");
 	}
+	unsigned limit = store->config->send_limit;
+	if (d->sender_user_id != 0 && limit != 0) {
+		uint64_t sent;
+		r = send_limit_add_txn(store, txn, d->sender_user_id, d->nrecipients, limit,
+				       d->internaldate != 0 ? d->internaldate : (int64_t)time(NULL),
+				       &sent);
+		if (r < 0)
+			return r;
+		c->over_send_limit = r == 0;
+		if (c->over_send_limit)
+			return store_refuse(store, "send limit: %llu recipients in 24 hours, "
+					    "%zu more would pass %u", (unsigned long long)sent,
+					    d->nrecipients, limit);
+	}
 	if ((r = jobs_plan_txn(store, txn, c)) < 0)
 		return r;
 	/* each recipient's copies, and whether there are others */
@@ -251,6 +265,15 @@ static int deliver_txn(struct store *store, DB_TXN *txn, void *ctx)
 		    (r = deliver_filter_keywords_txn(store, txn, job->mailbox_id, job->copy,
 						     &keywords)) < 0)
 			break;
+		/* junk says so to mail apps too (Thunderbird, Apple Mail) */
+		static const char *const junk_kw[] = { "$Junk" };
+		if (d->junk && job->copy == NULL &&
+		    (r = keyword_mask_txn(store, txn, job->mailbox_id, junk_kw, 1, true,
+					  &keywords)) < 0) {
+			if (r != STORE_TXN_REFUSE)
+				break;
+			keywords = 0; /* the folder's keywords are all taken */
+		}
 		uint32_t uid;
 		r = msg_append_txn(store, txn, job->mailbox_id, d->body,
 				   job->copy != NULL ? job->copy->flags : 0, keywords,
@@ -350,6 +373,8 @@ int store_deliver(struct store *store, const struct store_delivery *delivery, bo
 			body_data_release(store, delivery->body);
 		if (r == 0 && c->sent_before)
 			r = 2;
+		else if (r == 0 && c->over_send_limit)
+			r = 3;
 	}
 	if (r == 1) {
 		if (queued_r != NULL)

@@ -43,6 +43,7 @@ struct deliver_ctx {
 	size_t njobs, jobs_cap;
 	bool queued;
 	bool sent_before;         /* the send token was used already */
+	bool over_send_limit;     /* the sender's send_limit refused it */
 	char queue_id[33];
 };
 

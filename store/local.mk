@@ -6,7 +6,7 @@ store_libpillarbox_a_SOURCES += store/store.h store/store_int.h \
 	store/body.c store/body.h store/body_header.c store/body_mime.c \
 	store/mailbox.c store/mailbox.h \
 	store/message.c store/message.h store/msgcopy.c store/expunged.c store/msgread.c \
-	store/notify.c store/deliver.c store/vacation.c store/vacation.h \
+	store/notify.c store/deliver.c store/send_limit.c store/vacation.c store/vacation.h \
 	store/vacation_rule.c store/vacation_send.c store/queue.c store/queue.h \
 	store/maintain.c store/backup.c store/sortidx.c \
 	store/relay_kick.c store/relay_kick.h
@@ -48,3 +48,11 @@ tests_fuzz_fuzz_vacation_SOURCES = tests/fuzz/fuzz_vacation.c
 tests_fuzz_fuzz_vacation_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_vacation_LDADD = $(STORE_LIBS)
 endif
+
+# The send limit, through store_deliver.
+check_PROGRAMS += tests/unit/test_send_limit
+TESTS += tests/unit/test_send_limit
+tests_unit_test_send_limit_SOURCES = tests/unit/test_send_limit.c \
+	tests/unit/store_fixture.c tests/unit/store_fixture.h
+tests_unit_test_send_limit_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_send_limit_LDADD = $(UNIT_LIBS)

@@ -490,8 +490,10 @@ void store_watch_close(int *fd);
  * targets put in the outbound queue in the same transaction, committed
  * durably. Per-copy prefix: "Return-Path: <sender>\r\nDelivered-To: addr\r\n".
  * Returns 1 done (*queued_r = true if remote mail was queued; queue_id_r
- * names the entry), 2 not again (send_token, below), 0 refused because a
- * local recipient is over quota (*error_r names them: SMTP 552 5.2.2), -1
+ * names the entry), 2 not again (send_token, below), 3 refused because the
+ * sender passed its send_limit (below; *error_r says how far), 0 refused
+ * because a local recipient is over quota (*error_r names them: SMTP 552
+ * 5.2.2), -1
  * temporary error (including a recipient that vanished since RCPT: the
  * client retries and RCPT then answers 550). More than
  * STORE_DELIVER_TARGETS_MAX distinct targets after expansion is a
@@ -521,6 +523,10 @@ struct store_delivery {
 	 * identity's), the relay for its own DSNs (the postmaster's). Mail
 	 * that merely arrived, even From: a local domain, is never signed. */
 	const char *dkim_domain;
+	/* The logged-in user who sends it (smtpd after AUTH, the webmail), 0
+	 * none: its recipients count against pillarbox.conf's send_limit in
+	 * the same transaction (store_deliver returns 3 past it). */
+	uint32_t sender_user_id;
 	/* The relay's own deliveries of queued mail: queue entry `outq_id`
 	 * (leased by this process, outq.h) records them in the same
 	 * transaction, so a relay killed after the commit does not deliver

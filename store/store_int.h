@@ -100,6 +100,12 @@ int contacts_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id)
 int vacation_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
 /* Deletes the user's Sieve scripts (sieve_store.h). */
 int sieve_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
+/* send_limit (send_limit.c): adds n recipients to what user_id sent in
+ * the 24 hours up to `now` (*count_r, before them): 1, or 0 when that
+ * would pass `limit` (nothing added); a store error. */
+int send_limit_add_txn(struct store *store, DB_TXN *txn, uint32_t user_id, size_t n,
+		       unsigned limit, int64_t now, uint64_t *count_r);
+int send_limit_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
 /* Records that `sender` (an address) is answered now by user_id's vacation
  * reply, unless it was within the last `days` or the user sent
  * VACATION_REPLIES_PER_HOUR replies in the hour that began with the first

@@ -243,7 +243,8 @@ static int user_del_txn(struct store *store, DB_TXN *txn, void *ctx)
 	    (r = identity_user_delete_txn(store, txn, c->rec.user.id)) < 0 ||
 	    (r = contacts_user_delete_txn(store, txn, c->rec.user.id)) < 0 ||
 	    (r = vacation_user_delete_txn(store, txn, c->rec.user.id)) < 0 ||
-	    (r = sieve_user_delete_txn(store, txn, c->rec.user.id)) < 0)
+	    (r = sieve_user_delete_txn(store, txn, c->rec.user.id)) < 0 ||
+	    (r = send_limit_user_delete_txn(store, txn, c->rec.user.id)) < 0)
 		return r;
 	return 1;
 }

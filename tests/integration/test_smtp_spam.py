@@ -9,10 +9,10 @@ clients, local programs, are not checked: that is checked too; without such
 an address the test is skipped).
   - an ordinary message: delivered to INBOX with our "X-Spam-Status: No,
     score=..." above our Received:, no X-Spam-Flag;
-  - GTUBE (SpamAssassin's test string): delivered to Junk with "X-Spam-Flag:
-    YES" and "X-Spam-Status: Yes, ... tests=GTUBE..."; the sender's own
-    X-Spam-Status/-Flag fields are taken out; the recipient's Sieve filter
-    does not run on it (spam goes to Junk);
+  - GTUBE (SpamAssassin's test string): delivered to Junk with the keyword
+    $Junk, "X-Spam-Flag: YES" and "X-Spam-Status: Yes, ... tests=GTUBE...";
+    the sender's own X-Spam-Status/-Flag fields are taken out; the
+    recipient's Sieve filter does not run on it (spam goes to Junk);
   - spam_reject_score = 20: GTUBE refused with 554 5.7.1, nothing stored;
   - a message over spam_max_size: delivered unchecked, the log says so;
   - a loopback client and a logged-in client on submission: not checked;
@@ -147,7 +147,7 @@ def last_inbox(fx):
     return msgs[-1][1] if msgs else b""
 
 
-def junk_messages(imap):
+def junk_messages(imap, with_flags=False):
     c = imaplib.IMAP4("127.0.0.1", imap.port)
     try:
         c.login(BOB, BOB_PW)
@@ -155,8 +155,9 @@ def junk_messages(imap):
         typ, data = c.search(None, "ALL")
         out = []
         for n in data[0].split():
-            typ, d = c.fetch(n, "(BODY.PEEK[])")
-            out.append(d[0][1])
+            typ, d = c.fetch(n, "(FLAGS BODY.PEEK[])")
+            flags = {f.decode() for f in imaplib.ParseFlags(d[0][0])}
+            out.append((d[0][1], flags) if with_flags else d[0][1])
         return out
     finally:
         c.logout()
@@ -203,6 +204,8 @@ def main():
         check(fx.count(BOB)[BOB] == inbox_before, "not in INBOX")
         junk = junk_messages(imap)
         check(len(junk) == 1 and b"Subject: cheap pills" in junk[0], "in Junk")
+        check("$Junk" in junk_messages(imap, with_flags=True)[0][1],
+              "with the $Junk keyword mail apps read")
         fields = spam_fields(junk[0])
         check(fields[0] == "X-Spam-Flag: YES", "X-Spam-Flag: YES first: %s" % fields)
         check(len(fields) == 2 and fields[1].startswith("X-Spam-Status: Yes, score=") and

@@ -107,6 +107,7 @@ static void test_defaults(void **state)
 	assert_null(config->spamd);
 	assert_int_equal(config->spam_reject_score, 0);
 	assert_int_equal(config->spam_max_size, 1024 * 1024);
+	assert_int_equal(config->send_limit, 0);
 	assert_int_equal(config->nroutes, 0);
 	config_free(&config);
 	assert_null(config);
@@ -180,6 +181,7 @@ static void test_every_key(void **state)
 		"spamd = 127.0.0.1:11333\n"
 		"spam_reject_score = 15\n"
 		"spam_max_size = 2M\n"
+		"send_limit = 500\n"
 		"route Example.ORG = 127.0.0.1:2526\n"
 		"route  example.net=[2001:db8::1]:25\n"
 		"route\tsub.example.com = relay.example.com:10025");
@@ -206,6 +208,7 @@ static void test_every_key(void **state)
 	assert_string_equal(config->spamd, "127.0.0.1:11333");
 	assert_int_equal(config->spam_reject_score, 15);
 	assert_int_equal(config->spam_max_size, 2 * 1024 * 1024);
+	assert_int_equal(config->send_limit, 500);
 	assert_int_equal(config->nroutes, 3);
 
 	route = config_route_find(config, "example.org");
