@@ -107,6 +107,67 @@ class Raw:
             pass
 
 
+def send_one(svc, sender, rcpt, msg, helo="client.example", login=None, timeout=20):
+    """One message through a raw session: EHLO, AUTH PLAIN when login is
+    (user, password), MAIL, RCPT, DATA. (code, text) of the reply to the
+    data; an AssertionError if an earlier step is refused."""
+    import base64
+    c = Raw(svc.address, timeout=timeout)
+    try:
+        c.cmd("EHLO " + helo)
+        steps = []
+        if login is not None:
+            tok = base64.b64encode(("\0%s\0%s" % login).encode()).decode()
+            steps.append(("AUTH PLAIN " + tok, 235))
+        steps += [("MAIL FROM:<%s>" % sender, 250), ("RCPT TO:<%s>" % rcpt, 250), ("DATA", 354)]
+        for line, want in steps:
+            code, lines = c.cmd(line)
+            if code != want:
+                raise AssertionError("%s: %d %s" % (line.split(" ")[0], code, " ".join(lines)))
+        c.send(msg + b".\r\n")
+        code, lines = c.reply()
+        c.cmd("QUIT")
+        return code, " ".join(lines)
+    finally:
+        c.close()
+
+
+def header_fields(raw, prefix):
+    """The header fields of a stored message whose names start with
+    `prefix` (case-insensitive, e.g. "x-spam-"), unfolded, in order."""
+    head = raw.split(b"\r\n\r\n", 1)[0].decode(errors="replace")
+    fields, cur = [], None
+    for line in head.split("\r\n"):
+        if line[:1] in (" ", "\t") and cur is not None:
+            cur += " " + line.strip()
+            continue
+        if cur is not None:
+            fields.append(cur)
+        cur = line
+    if cur is not None:
+        fields.append(cur)
+    return [f for f in fields if f.lower().startswith(prefix.lower())]
+
+
+def folder_messages(imap_port, user, password, folder, with_flags=False):
+    """The messages of a folder, over IMAP on 127.0.0.1: their bytes, or
+    (bytes, set of flags) with_flags."""
+    import imaplib
+    c = imaplib.IMAP4("127.0.0.1", imap_port)
+    try:
+        c.login(user, password)
+        c.select(folder, readonly=True)
+        typ, data = c.search(None, "ALL")
+        out = []
+        for n in data[0].split():
+            typ, d = c.fetch(n, "(FLAGS BODY.PEEK[])")
+            flags = {f.decode() for f in imaplib.ParseFlags(d[0][0])}
+            out.append((d[0][1], flags) if with_flags else d[0][1])
+        return out
+    finally:
+        c.logout()
+
+
 class SmtpFixture(pbtest.Fixture):
     """pbtest.Fixture with SMTP launchers and store read-back."""
 

@@ -26,7 +26,6 @@ submission is not checked; a resolver that refuses gives temperror at once,
 one that never answers after its tries (3 s each), and the message is
 delivered either way."""
 
-import imaplib
 import os
 import socket
 import subprocess
@@ -87,62 +86,17 @@ def message(sender, subject, extra=()):
 
 def send(svc, sender, msg, login=None):
     """(code, text) of the reply to the data."""
-    c = smtptest.Raw(svc.address)
-    try:
-        c.cmd("EHLO client.good.test")
-        if login is not None:
-            import base64
-            tok = base64.b64encode(("\0%s\0%s" % login).encode()).decode()
-            code, lines = c.cmd("AUTH PLAIN " + tok)
-            check(code == 235, "AUTH")
-        code, lines = c.cmd("MAIL FROM:<%s>" % sender)
-        check(code == 250, "MAIL FROM:<%s>" % sender)
-        code, lines = c.cmd("RCPT TO:<%s>" % BOB)
-        check(code == 250, "RCPT")
-        code, _ = c.cmd("DATA")
-        check(code == 354, "DATA")
-        c.send(msg + b".\r\n")
-        code, lines = c.reply()
-        c.cmd("QUIT")
-        return code, " ".join(lines)
-    finally:
-        c.close()
+    return smtptest.send_one(svc, sender, BOB, msg, "client.good.test", login)
 
 
 def ar_fields(raw):
     """The Authentication-Results fields of a stored message, unfolded."""
-    head = raw.split(b"\r\n\r\n", 1)[0].decode(errors="replace")
-    fields, cur = [], None
-    for line in head.split("\r\n"):
-        if line[:1] in (" ", "\t") and cur is not None:
-            cur += " " + line.strip()
-            continue
-        if cur is not None:
-            fields.append(cur)
-        cur = line
-    if cur is not None:
-        fields.append(cur)
-    return [f for f in fields if f.lower().startswith("authentication-results:")]
+    return smtptest.header_fields(raw, "authentication-results:")
 
 
 def last_inbox(fx):
     msgs = fx.dump(BOB)
     return msgs[-1][1] if msgs else b""
-
-
-def junk_messages(fx, imap):
-    c = imaplib.IMAP4("127.0.0.1", imap.port)
-    try:
-        c.login(BOB, BOB_PW)
-        c.select("Junk", readonly=True)
-        typ, data = c.search(None, "ALL")
-        out = []
-        for n in data[0].split():
-            typ, d = c.fetch(n, "(BODY.PEEK[])")
-            out.append(d[0][1])
-        return out
-    finally:
-        c.logout()
 
 
 def main():
@@ -210,7 +164,7 @@ def main():
         code, text = send(mx, "x@quar.test", message("x@quar.test", "quarantined"))
         check(code == 250, "quar.test accepted (%d %s)" % (code, text))
         check(fx.count(BOB)[BOB] == before, "not in INBOX")
-        junk = junk_messages(fx, imap)
+        junk = smtptest.folder_messages(imap.port, BOB, BOB_PW, "Junk")
         check(len(junk) == 1 and b"Subject: quarantined" in junk[0], "in Junk")
         check(any("dmarc=fail" in f for f in ar_fields(junk[0])), "dmarc=fail recorded on it")
 

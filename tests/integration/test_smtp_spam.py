@@ -20,13 +20,11 @@ an address the test is skipped).
     answers: delivered unchecked after at most SPAMC_TIMEOUT (30 s), logged.
 """
 
-import imaplib
 import os
 import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -100,27 +98,8 @@ def message(subject, body="Hello, the minutes are attached.\r\n", extra=()):
 
 
 def send(svc, msg, login=None, sender="ann@outside.test"):
-    """(code, text) of the reply to the data."""
-    c = smtptest.Raw(svc.address, timeout=60)
-    try:
-        c.cmd("EHLO client.outside.test")
-        if login is not None:
-            import base64
-            tok = base64.b64encode(("\0%s\0%s" % login).encode()).decode()
-            code, _ = c.cmd("AUTH PLAIN " + tok)
-            check(code == 235, "AUTH")
-        code, _ = c.cmd("MAIL FROM:<%s>" % sender)
-        check(code == 250, "MAIL FROM")
-        code, _ = c.cmd("RCPT TO:<%s>" % BOB)
-        check(code == 250, "RCPT")
-        code, _ = c.cmd("DATA")
-        check(code == 354, "DATA")
-        c.send(msg + b".\r\n")
-        code, lines = c.reply()
-        c.cmd("QUIT")
-        return code, " ".join(lines)
-    finally:
-        c.close()
+    """(code, text) of the reply to the data (a minute: the mute checker)."""
+    return smtptest.send_one(svc, sender, BOB, msg, "client.outside.test", login, timeout=60)
 
 
 def header(raw):
@@ -129,17 +108,7 @@ def header(raw):
 
 def spam_fields(raw):
     """The X-Spam-* fields of a stored message, unfolded, in order."""
-    fields, cur = [], None
-    for line in header(raw).split("\r\n"):
-        if line[:1] in (" ", "\t") and cur is not None:
-            cur += " " + line.strip()
-            continue
-        if cur is not None:
-            fields.append(cur)
-        cur = line
-    if cur is not None:
-        fields.append(cur)
-    return [f for f in fields if f.lower().startswith("x-spam-")]
+    return smtptest.header_fields(raw, "x-spam-")
 
 
 def last_inbox(fx):
@@ -148,19 +117,7 @@ def last_inbox(fx):
 
 
 def junk_messages(imap, with_flags=False):
-    c = imaplib.IMAP4("127.0.0.1", imap.port)
-    try:
-        c.login(BOB, BOB_PW)
-        c.select("Junk", readonly=True)
-        typ, data = c.search(None, "ALL")
-        out = []
-        for n in data[0].split():
-            typ, d = c.fetch(n, "(FLAGS BODY.PEEK[])")
-            flags = {f.decode() for f in imaplib.ParseFlags(d[0][0])}
-            out.append((d[0][1], flags) if with_flags else d[0][1])
-        return out
-    finally:
-        c.logout()
+    return smtptest.folder_messages(imap.port, BOB, BOB_PW, "Junk", with_flags)
 
 
 def main():
