@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "deflate_stream.h"
 #include "tls.h"
 
 #define CONN_DEFAULT_TIMEOUT 1800
@@ -25,6 +26,7 @@ struct conn {
 	int fd_in, fd_out;
 	int fl_in, fl_out;          /* original file status flags, restored at free */
 	struct tls_session *tls;
+	struct deflate_stream *deflate; /* COMPRESS=DEFLATE, above TLS; NULL = off */
 	unsigned timeout;           /* seconds, 0 = none */
 	int64_t limit_ms;           /* conn_set_time_limit's end (monotonic ms), 0 = none */
 	volatile sig_atomic_t *stop;
@@ -198,6 +200,7 @@ void conn_free(struct conn **connp)
 
 	if (conn == NULL)
 		return;
+	deflate_stream_free(&conn->deflate);
 	if (conn->tls != NULL) {
 		tls_session_bye(conn->tls);
 		tls_session_free(&conn->tls);
@@ -408,6 +411,55 @@ static int conn_raw_write(struct conn *conn, const char *data, size_t len, const
 	return 0;
 }
 
+/* One read of what the peer sent, inflated when compression is on:
+ * > 0 bytes, CONN_EOF, CONN_TIMEOUT, CONN_ERROR. */
+static ssize_t conn_stream_read(struct conn *conn, void *buf, size_t len, const char **error_r)
+{
+	if (conn->deflate == NULL)
+		return conn_raw_read(conn, buf, len, error_r);
+	for (;;) {
+		long n = deflate_stream_inflate(conn->deflate, buf, len, error_r);
+
+		if (n > 0)
+			return n;
+		if (n == -2)
+			return CONN_EOF;
+		if (n < 0) {
+			snprintf(conn->errbuf, sizeof(conn->errbuf), "%s", *error_r);
+			conn->broken = true;
+			*error_r = conn->errbuf;
+			return CONN_ERROR;
+		}
+		char *room;
+		size_t space = deflate_stream_in_room(conn->deflate, &room);
+
+		if (space == 0) { /* zlib takes all it is given: not expected */
+			*error_r = "compressed input not consumed";
+			return CONN_ERROR;
+		}
+		ssize_t got = conn_raw_read(conn, room, space, error_r);
+
+		if (got <= 0)
+			return got;
+		deflate_stream_in_added(conn->deflate, (size_t)got);
+	}
+}
+
+static int conn_raw_write_chunk(void *ctx, const char *chunk, size_t n, const char **error_r)
+{
+	return conn_raw_write(ctx, chunk, n, error_r);
+}
+
+/* Writes all of data, deflated when compression is on: 0 or -1. */
+static int conn_stream_write(struct conn *conn, const char *data, size_t len,
+			     const char **error_r)
+{
+	if (conn->deflate == NULL)
+		return conn_raw_write(conn, data, len, error_r);
+	return deflate_stream_deflate(conn->deflate, data, len, conn_raw_write_chunk, conn,
+				      error_r);
+}
+
 /* Reads more into the buffer: > 0, CONN_EOF, CONN_TIMEOUT, CONN_ERROR. */
 static ssize_t conn_fill(struct conn *conn, const char **error_r)
 {
@@ -422,7 +474,8 @@ static ssize_t conn_fill(struct conn *conn, const char **error_r)
 		conn->rend -= conn->rstart;
 		conn->rstart = 0;
 	}
-	ssize_t ret = conn_raw_read(conn, conn->rbuf + conn->rend, conn->rsize - conn->rend, error_r);
+	ssize_t ret = conn_stream_read(conn, conn->rbuf + conn->rend, conn->rsize - conn->rend,
+					 error_r);
 
 	if (ret > 0)
 		conn->rend += (size_t)ret;
@@ -483,7 +536,7 @@ ssize_t conn_read(struct conn *conn, void *buf, size_t len, const char **error_r
 	}
 	if (conn->wlen > 0 && conn_flush(conn, error_r) < 0)
 		return CONN_ERROR;
-	return conn_raw_read(conn, buf, len, error_r);
+	return conn_stream_read(conn, buf, len, error_r);
 }
 
 int conn_read_full(struct conn *conn, void *buf, size_t len, const char **error_r)
@@ -506,6 +559,23 @@ size_t conn_input_pending(const struct conn *conn)
 	return conn->rend - conn->rstart;
 }
 
+/* With the read buffer empty: inflates compressed bytes already received
+ * into it, without reading. 1 when that gave input (or an error for the
+ * next read to report), 0 when a whole block is still to come. */
+static int conn_inflate_buffered(struct conn *conn)
+{
+	const char *error;
+
+	if (conn->deflate == NULL || !deflate_stream_in_pending(conn->deflate))
+		return 0;
+	conn->rstart = conn->rend = 0;
+	long n = deflate_stream_inflate(conn->deflate, conn->rbuf, conn->rsize, &error);
+
+	if (n > 0)
+		conn->rend = (size_t)n;
+	return n != 0;
+}
+
 int conn_wait_input(struct conn *conn, int extra_fd, int timeout_ms, const char **error_r)
 {
 	struct pollfd pfd[2];
@@ -513,7 +583,8 @@ int conn_wait_input(struct conn *conn, int extra_fd, int timeout_ms, const char 
 	int ret;
 
 	if (conn->rend > conn->rstart ||
-	    (conn->tls != NULL && tls_session_pending(conn->tls) > 0))
+	    (conn->tls != NULL && tls_session_pending(conn->tls) > 0) ||
+	    conn_inflate_buffered(conn) != 0)
 		return 1;
 	if (conn->wlen > 0 && conn_flush(conn, error_r) < 0)
 		return CONN_ERROR;
@@ -545,7 +616,7 @@ int conn_flush(struct conn *conn, const char **error_r)
 	}
 	if (conn->wlen == 0)
 		return 0;
-	if (conn_raw_write(conn, conn->wbuf, conn->wlen, error_r) < 0) {
+	if (conn_stream_write(conn, conn->wbuf, conn->wlen, error_r) < 0) {
 		*error_r = conn_write_failed(conn, *error_r);
 		conn->wlen = 0;
 		return -1;
@@ -616,6 +687,35 @@ void conn_printf(struct conn *conn, const char *fmt, ...)
 	va_end(ap);
 	conn_write(conn, big, (size_t)n);
 	free(big);
+}
+
+int conn_start_deflate(struct conn *conn, const char **error_r)
+{
+	if (conn->deflate != NULL) {
+		*error_r = "compression is already active";
+		return -1;
+	}
+	if (conn_flush(conn, error_r) < 0 || deflate_stream_new(&conn->deflate, error_r) < 0)
+		return -1;
+	/* Bytes that came after the command were sent compressed (a client
+	 * should wait for the reply, but that is what it would mean). */
+	size_t have = conn->rend - conn->rstart;
+	char *room;
+
+	if (have > deflate_stream_in_room(conn->deflate, &room)) {
+		*error_r = "too much input before compression started";
+		return -1;
+	}
+	memcpy(room, conn->rbuf + conn->rstart, have);
+	deflate_stream_in_added(conn->deflate, have);
+	conn->rstart = conn->rend = 0;
+	conn_line_reset(&conn->line);
+	return 0;
+}
+
+bool conn_is_deflate(const struct conn *conn)
+{
+	return conn->deflate != NULL;
 }
 
 int conn_start_tls(struct conn *conn, struct tls_creds *creds, bool server,

@@ -154,6 +154,15 @@ int conn_flush(struct conn *conn, const char **error_r);
  * response: stop producing it). */
 bool conn_output_failed(const struct conn *conn);
 
+/* Compression (IMAP COMPRESS=DEFLATE, RFC 4978): from here on what is read
+ * is inflated and what is written deflated (raw DEFLATE, above TLS when TLS
+ * is on), each flush ending on a byte boundary. Pending output goes out
+ * plain first: the reply that agreed to it. Input already buffered is
+ * taken as compressed. 0, or -1 with *error_r (then the connection is not
+ * usable: close it). */
+int conn_start_deflate(struct conn *conn, const char **error_r);
+bool conn_is_deflate(const struct conn *conn);
+
 /* Starts TLS on the connection: flushes pending output (the "begin TLS"
  * reply must reach the client in clear), DISCARDS every buffered input byte
  * (plaintext pipelined before the handshake must never be read as if it

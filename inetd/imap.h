@@ -334,6 +334,7 @@ int imap_view_each(struct imap_session *s, const uint32_t *uids, size_t n,
 /* ---------------------------------------------------------- commands */
 
 imap_cmd_func imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_starttls,
+	imap_cmd_compress,
 	imap_cmd_authenticate, imap_cmd_login, imap_cmd_id, imap_cmd_enable;
 imap_cmd_func imap_cmd_select, imap_cmd_create, imap_cmd_delete, imap_cmd_rename,
 	imap_cmd_subscribe, imap_cmd_unsubscribe, imap_cmd_namespace, imap_cmd_status,

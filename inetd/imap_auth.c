@@ -1,6 +1,6 @@
 /* Commands of any state and those before login: CAPABILITY, NOOP, LOGOUT,
- * ID (RFC 2971), ENABLE (RFC 5161), STARTTLS, LOGIN, AUTHENTICATE (SASL-IR,
- * RFC 4959). Authentication goes through inetd/sasl.h and store_auth_login:
+ * ID (RFC 2971), ENABLE (RFC 5161), STARTTLS, COMPRESS (RFC 4978), LOGIN,
+ * AUTHENTICATE (SASL-IR, RFC 4959). Authentication goes through inetd/sasl.h and store_auth_login:
  * throttling and uniform failures live there. */
 #include <config.h>
 
@@ -183,6 +183,34 @@ int imap_cmd_starttls(struct imap_session *s, struct imap_cmd *cmd)
 	s->utf8 = s->utf8_accept = s->rev2 = s->condstore = false;
 	log_info("starttls rip=%s tls=%s cert=%s discarded=%zu", conn_peer_ip(s->conn),
 		 conn_tls_description(s->conn), conn_tls_cert_name(s->conn), discarded);
+	return 0;
+}
+
+int imap_cmd_compress(struct imap_session *s, struct imap_cmd *cmd)
+{
+	const char *error = NULL;
+	const struct imap_arg *a = cmd->args;
+
+	if (a == NULL || a->next != NULL || a->type != IMAP_ARG_ATOM) {
+		imap_bad(s, cmd, "COMPRESS takes one mechanism: DEFLATE");
+		return 0;
+	}
+	if (strcasecmp(a->str, "DEFLATE") != 0) {
+		imap_bad(s, cmd, "Unknown compression mechanism, only DEFLATE is offered");
+		return 0;
+	}
+	if (conn_is_deflate(s->conn)) {
+		imap_no(s, cmd, "[COMPRESSIONACTIVE] DEFLATE is already active");
+		return 0;
+	}
+	imap_ok(s, cmd, "DEFLATE active");
+	imap_reply_flush(s, cmd);
+	if (conn_start_deflate(s->conn, &error) < 0) {
+		/* The client compresses from now on whatever we do: end here. */
+		log_error("COMPRESS user=<%s> rip=%s: %s", s->user.address, conn_peer_ip(s->conn),
+			  error);
+		return -1;
+	}
 	return 0;
 }
 

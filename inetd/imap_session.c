@@ -43,6 +43,7 @@ static const struct imap_command imap_commands[] = {
 	{ "ID", imap_cmd_id, ANY, 0 },
 	{ "ENABLE", imap_cmd_enable, AUTH | SEL, 0 },
 	{ "STARTTLS", imap_cmd_starttls, NOAUTH, 0 },
+	{ "COMPRESS", imap_cmd_compress, AUTH | SEL, 0 },
 	{ "AUTHENTICATE", imap_cmd_authenticate, NOAUTH, 0 },
 	{ "LOGIN", imap_cmd_login, NOAUTH, 0 },
 	{ "SELECT", imap_cmd_select, AUTH | SEL, 0 },
@@ -150,6 +151,9 @@ void imap_write_capabilities(struct imap_session *s)
 	imap_puts(s, " UIDPLUS MOVE MULTIAPPEND BINARY SPECIAL-USE CREATE-SPECIAL-USE "
 		     "LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES CONDSTORE QRESYNC UTF8=ACCEPT "
 		     "STATUS=SIZE");
+	/* RFC 4978: after login, where a client may use it; not once on */
+	if (!conn_is_deflate(s->conn))
+		imap_puts(s, " COMPRESS=DEFLATE");
 	/* RFC 9208: only when the account has a quota */
 	if (s->user.quota_bytes != 0 || s->user.quota_messages != 0)
 		imap_puts(s, " QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE");
@@ -606,9 +610,10 @@ int imap_session_run(struct imap_session *s)
 	}
 	if (conn_flush(s->conn, &error) < 0)
 		log_info("write error rip=%s: %s", conn_peer_ip(s->conn), error);
-	log_info("%s user=<%s> rip=%s in=%llu out=%llu",
+	log_info("%s user=<%s> rip=%s in=%llu out=%llu%s",
 		 s->state == IMAP_STATE_LOGOUT ? "logout" : "disconnect", s->user.address,
 		 conn_peer_ip(s->conn), (unsigned long long)conn_bytes_in(s->conn),
-		 (unsigned long long)conn_bytes_out(s->conn));
+		 (unsigned long long)conn_bytes_out(s->conn),
+		 conn_is_deflate(s->conn) ? " compress=deflate" : "");
 	return s->state == IMAP_STATE_LOGOUT ? 0 : 1;
 }

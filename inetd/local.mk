@@ -1,6 +1,7 @@
 # inetd/local.mk: the shared protocol plumbing (libinetd.a) and pop3d.
 noinst_LIBRARIES += inetd/libinetd.a
 inetd_libinetd_a_SOURCES = inetd/conn.c inetd/conn.h inetd/tls.c inetd/tls.h \
+	inetd/deflate_stream.c inetd/deflate_stream.h \
 	inetd/tls_sni.c inetd/tls_sni.h \
 	inetd/sasl.c inetd/sasl.h inetd/handler.c inetd/handler.h inetd/dns.c inetd/dns.h \
 	inetd/dkim_canon.c inetd/dkim_canon.h
@@ -23,6 +24,13 @@ TESTS += tests/unit/test_conn tests/unit/test_sasl tests/unit/test_pop3_encoder 
 tests_unit_test_conn_SOURCES = tests/unit/test_conn.c
 tests_unit_test_conn_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_conn_LDADD = inetd/libinetd.a $(UNIT_LIBS) $(GNUTLS_LIBS)
+
+# Links zlib itself, to check the dlopen()ed one against it both ways.
+check_PROGRAMS += tests/unit/test_deflate_stream
+TESTS += tests/unit/test_deflate_stream
+tests_unit_test_deflate_stream_SOURCES = tests/unit/test_deflate_stream.c
+tests_unit_test_deflate_stream_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_deflate_stream_LDADD = inetd/libinetd.a $(CMOCKA_LIBS) -lz
 
 tests_unit_test_sasl_SOURCES = tests/unit/test_sasl.c
 tests_unit_test_sasl_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
@@ -68,4 +76,10 @@ tests_fuzz_fuzz_pop3_SOURCES = tests/fuzz/fuzz_pop3.c tests/fuzz/fuzz_world.c \
 	tests/fuzz/fuzz_world.h
 tests_fuzz_fuzz_pop3_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_pop3_LDADD = inetd/libpop3.a inetd/libinetd.a $(STORE_LIBS) $(GNUTLS_LIBS)
+
+# COMPRESS=DEFLATE: any client input inflated; our output inflates back.
+noinst_PROGRAMS += tests/fuzz/fuzz_deflate_stream
+tests_fuzz_fuzz_deflate_stream_SOURCES = tests/fuzz/fuzz_deflate_stream.c
+tests_fuzz_fuzz_deflate_stream_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_deflate_stream_LDADD = inetd/libinetd.a
 endif

@@ -3,6 +3,7 @@ imapd, a line-level client for what imaplib cannot do (pipelining, literals
 by hand, bad input, IDLE), and the fixed message corpus whose envelopes and
 body structures the tests check byte for byte."""
 
+import io
 import os
 import re
 import socket
@@ -10,6 +11,7 @@ import ssl
 import subprocess
 import sys
 import time
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pbtest  # noqa: E402
@@ -138,6 +140,30 @@ def launch_on(fx, address, *args):
     return svc
 
 
+class _Inflating(io.RawIOBase):
+    """A socket's input inflated (raw DEFLATE), for Raw after COMPRESS."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.z = zlib.decompressobj(-15)
+
+    def readable(self):
+        return True
+
+    def readinto(self, buf):
+        while True:
+            out = self.z.decompress(self.z.unconsumed_tail, len(buf)) if \
+                self.z.unconsumed_tail else b""
+            if not out:
+                data = self.sock.recv(65536)
+                if not data:
+                    return 0
+                out = self.z.decompress(data, len(buf))
+            if out:
+                buf[:len(out)] = out
+                return len(out)
+
+
 class Raw:
     """A line-level IMAP client. Lines are bytes without CRLF; a literal
     in a response is read whole and kept inline as {n}<bytes>."""
@@ -147,12 +173,15 @@ class Raw:
         if tls_context is not None:
             self.sock = tls_context.wrap_socket(self.sock, server_hostname=server_hostname)
         self.f = self.sock.makefile("rb")
+        self._deflate = None
         self.greeting = self.line()
         self.n = 0
 
     def send(self, data):
         if isinstance(data, str):
             data = data.encode()
+        if self._deflate is not None:
+            data = self._deflate.compress(data) + self._deflate.flush(zlib.Z_SYNC_FLUSH)
         self.sock.sendall(data)
 
     def line(self):
@@ -185,6 +214,20 @@ class Raw:
             if ln.startswith(t):
                 return untagged, ln
             untagged.append(ln)
+
+    def compress(self):
+        """COMPRESS DEFLATE (RFC 4978): after the OK, both ways go through
+        raw DEFLATE (zlib, wbits -15), each send sync-flushed as a client
+        must. Returns the tagged reply."""
+        _, done = self.cmd("COMPRESS DEFLATE")
+        assert b" OK " in done, done
+        self.f = io.BufferedReader(_Inflating(self.sock))
+        self._deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+        return done
+
+    def send_raw(self, data):
+        """Bytes to the socket as they are (garbage after COMPRESS, say)."""
+        self.sock.sendall(data)
 
     def login(self, user=BOB, password=BOB_PW):
         _, done = self.cmd('LOGIN "%s" "%s"' % (user, password.replace('"', '\\"')))

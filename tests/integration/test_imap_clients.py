@@ -1,6 +1,6 @@
 """imapd with real clients: mbsync (isync) two-way sync of several folders
 (a flag set locally pushed back, a message deleted on the server removed
-locally, a second sync changing nothing), neomutt reading over IMAPS in a
+locally, a second sync changing nothing; compressed, COMPRESS=DEFLATE), neomutt reading over IMAPS in a
 pseudo-terminal, curl imap:// listing, fetching and searching, fetchmail
 over IMAP. Each client is skipped (77) when not installed."""
 
@@ -118,6 +118,10 @@ class Clients(unittest.TestCase):
         self.mbsync(rc)
         typ, data = m.select("Work")
         self.assertEqual(data, [b"4"])
+        # mbsync asks for COMPRESS=DEFLATE (RFC 4978) when offered: its
+        # sessions ran compressed over TLS
+        self.assertRegex(self.fx.log_text(), r"logout user=<%s> .* compress=deflate"
+                         % re.escape(BOB))
 
     # ---------------------------------------------------------------- neomutt
 

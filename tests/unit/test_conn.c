@@ -1,7 +1,8 @@
 /* Unit tests of inetd/conn.c and inetd/tls.c: the line parser byte by byte
  * and at its limits, connections over socketpairs, pipes and loopback TCP,
- * timeouts, exact reads, buffered writes, and STARTTLS (pipelined plaintext
- * discarded, certificate verified against a throwaway CA made by certtool). */
+ * timeouts, exact reads, buffered writes, COMPRESS=DEFLATE, and STARTTLS
+ * (pipelined plaintext discarded, certificate verified against a throwaway
+ * CA made by certtool). */
 #include <config.h>
 
 #include <arpa/inet.h>
@@ -353,6 +354,93 @@ static void test_conn_pipe_and_wait(void **state)
 	}
 }
 
+/* COMPRESS=DEFLATE between two connections (a server and a client side)
+ * over a socketpair: the reply that starts it goes plain, then lines both
+ * ways, a burst that the wire sees shrunk, compressed bytes that arrived
+ * with the command itself, and garbage from the peer ends the connection. */
+static void test_conn_deflate(void **state)
+{
+	int sv[2];
+	struct conn *server, *client;
+	const char *error = NULL;
+	char *line;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	server = conn_new(sv[0], sv[0], 1000);
+	client = conn_new(sv[1], sv[1], 1000);
+	conn_puts(client, "a COMPRESS DEFLATE\r\n");
+	assert_int_equal(conn_flush(client, &error), 0);
+	assert_int_equal(conn_read_line(server, 1000, &line, &len, NULL, &error), CONN_OK);
+	assert_string_equal(line, "a COMPRESS DEFLATE");
+	assert_false(conn_is_deflate(server));
+	conn_puts(server, "a OK DEFLATE active\r\n");
+	assert_int_equal(conn_start_deflate(server, &error), 0);
+	assert_true(conn_is_deflate(server));
+	assert_int_equal(conn_start_deflate(server, &error), -1);
+	assert_string_equal(error, "compression is already active");
+	/* the agreeing reply came plain */
+	assert_int_equal(conn_read_line(client, 1000, &line, &len, NULL, &error), CONN_OK);
+	assert_string_equal(line, "a OK DEFLATE active");
+	assert_int_equal(conn_start_deflate(client, &error), 0);
+
+	conn_puts(client, "b NOOP\r\n");
+	assert_int_equal(conn_flush(client, &error), 0);
+	assert_int_equal(conn_wait_input(server, -1, 1000, &error), 1);
+	assert_int_equal(conn_read_line(server, 1000, &line, &len, NULL, &error), CONN_OK);
+	assert_string_equal(line, "b NOOP");
+
+	uint64_t before = conn_bytes_out(server);
+
+	for (int i = 0; i < 2000; i++)
+		conn_printf(server, "* %d FETCH (FLAGS (\\Seen) UID %d)\r\n", i + 1, i + 1);
+	assert_int_equal(conn_flush(server, &error), 0);
+	assert_true(conn_bytes_out(server) - before < 2000 * 30 / 5);
+	for (int i = 0; i < 2000; i++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "* %d FETCH (FLAGS (\\Seen) UID %d)", i + 1, i + 1);
+		assert_int_equal(conn_read_line(client, 1000, &line, &len, NULL, &error), CONN_OK);
+		assert_string_equal(line, want);
+	}
+	/* nothing more: a wait times out rather than reporting input */
+	assert_int_equal(conn_wait_input(client, -1, 50, &error), CONN_TIMEOUT);
+
+	/* bytes that are no DEFLATE stream: an error, and it stays one */
+	assert_int_equal(write(sv[1], "\xff\xff\xff\xff\x00\x13", 6), 6);
+	assert_int_equal(conn_read_line(server, 1000, &line, &len, NULL, &error), CONN_ERROR);
+	assert_string_equal(error, "corrupt compressed data");
+	assert_int_equal(conn_read_line(server, 1000, &line, &len, NULL, &error), CONN_ERROR);
+	conn_free(&server);
+	conn_free(&client);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* a client that compresses right behind its command, in one write:
+	 * those bytes are read as compressed, not as plain text */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	server = conn_new(sv[0], sv[0], 1000);
+	client = conn_new(sv[1], sv[1], 1000);
+	conn_puts(client, "c COMPRESS DEFLATE\r\n");
+	assert_int_equal(conn_start_deflate(client, &error), 0);
+	conn_puts(client, "d CAPABILITY\r\n");
+	assert_int_equal(conn_flush(client, &error), 0);
+	assert_int_equal(conn_read_line(server, 1000, &line, &len, NULL, &error), CONN_OK);
+	assert_string_equal(line, "c COMPRESS DEFLATE");
+	assert_true(conn_input_pending(server) > 0);
+	assert_int_equal(conn_start_deflate(server, &error), 0);
+	assert_int_equal(conn_input_pending(server), 0);
+	assert_int_equal(conn_read_line(server, 1000, &line, &len, NULL, &error), CONN_OK);
+	assert_string_equal(line, "d CAPABILITY");
+	/* the peer closing ends it as EOF */
+	conn_free(&client);
+	close(sv[1]);
+	assert_int_equal(conn_read_line(server, 1000, &line, &len, NULL, &error), CONN_EOF);
+	conn_free(&server);
+	close(sv[0]);
+}
+
 static void test_conn_tcp_peer(void **state)
 {
 	struct sockaddr_in sin;
@@ -599,6 +687,7 @@ int main(void)
 		cmocka_unit_test(test_conn_write_flush),
 		cmocka_unit_test(test_conn_pipe_and_wait),
 		cmocka_unit_test(test_conn_tcp_peer),
+		cmocka_unit_test(test_conn_deflate),
 		cmocka_unit_test(test_starttls_ok),
 		cmocka_unit_test(test_starttls_prepared),
 		cmocka_unit_test(test_starttls_wrong_name),
