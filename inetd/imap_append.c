@@ -7,8 +7,8 @@
  * non-synchronizing one that is too big is read and thrown away, then
  * answered NO [TOOBIG]. An empty literal is refused (NO [CANNOT]) as
  * `pillarbox deliver` refuses an empty message. With several messages,
- * all bodies are written first and then appended; if one append fails the
- * others are expunged again, so the command is all or nothing. */
+ * all bodies are written first and then appended in one transaction: the
+ * command is all or nothing, and no other session sees a part of it. */
 #include <config.h>
 
 #include <stdlib.h>
@@ -29,7 +29,6 @@ struct append_msg {
 	size_t nkeywords;
 	int64_t date;
 	int32_t tz;
-	uint32_t uid;
 };
 
 static void append_msgs_free(struct append_msg *m, size_t n)
@@ -277,48 +276,37 @@ int imap_append_run(struct imap_session *s, struct imap_cmd *cmd)
 				prev = a;
 		after = prev != NULL ? prev->next : NULL;
 	}
-	/* all bodies are in: append them */
-	size_t done = 0;
-	for (; done < n; done++) {
-		struct append_msg *m = &msgs[done];
-		int r = store_msg_append(s->store, mb.id, m->body, m->flags,
-					 (const char *const *)m->keywords, m->nkeywords, m->date, m->tz,
-					 NULL, 0, &m->uid, &error);
-		if (r <= 0) {
-			if (r < 0)
-				imap_store_error(s, cmd, error);
-			else if (error != NULL && strstr(error, "quota") != NULL)
-				imap_no(s, cmd, "[OVERQUOTA] Quota exceeded");
-			else if (error != NULL && strstr(error, "keyword") != NULL)
-				imap_no(s, cmd, "[LIMIT] Too many keywords in this mailbox");
-			else
-				imap_no(s, cmd, "[CANNOT] Append refused");
-			break;
-		}
-	}
-	if (done < n) {
-		/* all or nothing (RFC 3502) */
-		uint32_t uids[IMAP_APPEND_MESSAGES_MAX];
-		for (size_t i = 0; i < done; i++)
-			uids[i] = msgs[i].uid;
-		if (done > 0 && store_msg_expunge(s->store, mb.id, uids, done, &error) < 0)
-			log_error("append rollback user=<%s>: %s", s->user.address, error);
+	/* all bodies are in: append them, all or nothing (RFC 3502), in one
+	 * transaction, so their UIDs are consecutive */
+	struct store_append *many = calloc(n, sizeof(*many));
+	if (many == NULL) {
+		imap_no(s, cmd, "[UNAVAILABLE] Out of memory");
 		goto out;
 	}
-	log_info("append user=<%s> mailbox=%u messages=%zu", s->user.address, mb.id, n);
-	if (n == 1) {
-		imap_replyf(s, cmd, "OK", "[APPENDUID %u %u] Append completed", mb.uidvalidity,
-			    msgs[0].uid);
-	} else {
-		bool contiguous = true;
-		for (size_t i = 1; i < n; i++)
-			contiguous &= msgs[i].uid == msgs[i - 1].uid + 1;
-		if (contiguous)
-			imap_replyf(s, cmd, "OK", "[APPENDUID %u %u:%u] Append completed",
-				    mb.uidvalidity, msgs[0].uid, msgs[n - 1].uid);
+	for (size_t i = 0; i < n; i++)
+		many[i] = (struct store_append){ msgs[i].body, msgs[i].flags,
+						 (const char *const *)msgs[i].keywords,
+						 msgs[i].nkeywords, msgs[i].date, msgs[i].tz, 0 };
+	int r = store_msg_append_many(s->store, mb.id, many, n, &error);
+	if (r <= 0) {
+		if (r < 0)
+			imap_store_error(s, cmd, error);
+		else if (error != NULL && strstr(error, "quota") != NULL)
+			imap_no(s, cmd, "[OVERQUOTA] Quota exceeded");
+		else if (error != NULL && strstr(error, "keyword") != NULL)
+			imap_no(s, cmd, "[LIMIT] Too many keywords in this mailbox");
 		else
-			imap_ok(s, cmd, "Append completed");
+			imap_no(s, cmd, "[CANNOT] Append refused");
+	} else {
+		log_info("append user=<%s> mailbox=%u messages=%zu", s->user.address, mb.id, n);
+		if (n == 1)
+			imap_replyf(s, cmd, "OK", "[APPENDUID %u %u] Append completed",
+				    mb.uidvalidity, many[0].uid);
+		else
+			imap_replyf(s, cmd, "OK", "[APPENDUID %u %u:%u] Append completed",
+				    mb.uidvalidity, many[0].uid, many[n - 1].uid);
 	}
+	free(many);
 out:
 	/* msgs[n] holds the keywords of a message refused before its body */
 	append_msgs_free(msgs, n < IMAP_APPEND_MESSAGES_MAX ? n + 1 : n);

@@ -325,30 +325,52 @@ int msg_append_txn(struct store *store, DB_TXN *txn, uint32_t mailbox_id,
 
 struct append_ctx {
 	uint32_t mailbox_id;
-	const struct store_body *body;
-	uint32_t flags;
-	const char *const *keywords;
-	size_t nkeywords;
-	int64_t internaldate;
-	int32_t tz;
+	struct store_append *msgs;
+	size_t n;
 	const char *prefix;
 	size_t prefix_len;
-	uint32_t uid;
 };
 
 static int append_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	struct append_ctx *c = ctx;
-	uint64_t mask;
-	int r = keyword_mask_txn(store, txn, c->mailbox_id, c->keywords, c->nkeywords, true, &mask);
-	if (r < 0)
+	for (size_t i = 0; i < c->n; i++) {
+		struct store_append *m = &c->msgs[i];
+		uint64_t mask;
+		int r = keyword_mask_txn(store, txn, c->mailbox_id, m->keywords, m->nkeywords, true,
+					 &mask);
+		if (r < 0)
+			return r;
+		r = msg_append_txn(store, txn, c->mailbox_id, m->body, m->flags, mask,
+				   m->internaldate, m->internaldate_tz, c->prefix, c->prefix_len,
+				   &m->uid);
+		if (r < 0)
+			return r;
+		if ((r = body_use_txn(store, txn, m->body, 1)) < 0)
+			return r;
+	}
+	return 1;
+}
+
+static int append_all(struct store *store, struct append_ctx *c, const char **error_r)
+{
+	size_t stored = 0;
+	int r = store_space_check(store, 0, error_r) == 0 ? -1 : 1;
+	/* small bodies' bytes first, each in a transaction of its own (body.c) */
+	while (r == 1 && stored < c->n) {
+		r = body_data_prestore(store, c->msgs[stored].body, error_r);
+		if (r == 1)
+			stored++;
+	}
+	if (r == 1)
+		r = store_write(store, true, append_txn, c, error_r);
+	if (r != 1) {
+		for (size_t i = 0; i < stored; i++)
+			body_data_release(store, c->msgs[i].body);
 		return r;
-	r = msg_append_txn(store, txn, c->mailbox_id, c->body, c->flags, mask, c->internaldate,
-			   c->tz, c->prefix, c->prefix_len, &c->uid);
-	if (r < 0)
-		return r;
-	r = body_use_txn(store, txn, c->body, 1);
-	return r < 0 ? r : 1;
+	}
+	store_notify_mailbox(store, c->mailbox_id);
+	return 1;
 }
 
 int store_msg_append(struct store *store, uint32_t mailbox_id, const struct store_body *body,
@@ -357,23 +379,20 @@ int store_msg_append(struct store *store, uint32_t mailbox_id, const struct stor
 		     const char *prefix, size_t prefix_len, uint32_t *uid_r,
 		     const char **error_r)
 {
-	struct append_ctx c = {
-		mailbox_id, body, flags, keywords, nkeywords, internaldate, internaldate_tz,
-		prefix, prefix_len, 0
-	};
-	if (store_space_check(store, 0, error_r) == 0)
-		return -1;
-	int r = body_data_prestore(store, body, error_r);
-	if (r == 1) {
-		r = store_write(store, true, append_txn, &c, error_r);
-		if (r != 1)
-			body_data_release(store, body);
-	}
-	if (r == 1) {
-		*uid_r = c.uid;
-		store_notify_mailbox(store, mailbox_id);
-	}
+	struct store_append m = { body, flags, keywords, nkeywords, internaldate,
+				  internaldate_tz, 0 };
+	struct append_ctx c = { mailbox_id, &m, 1, prefix, prefix_len };
+	int r = append_all(store, &c, error_r);
+	if (r == 1)
+		*uid_r = m.uid;
 	return r;
+}
+
+int store_msg_append_many(struct store *store, uint32_t mailbox_id, struct store_append *msgs,
+			  size_t n, const char **error_r)
+{
+	struct append_ctx c = { mailbox_id, msgs, n, NULL, 0 };
+	return append_all(store, &c, error_r);
 }
 
 /* ---- reading ---- */

@@ -383,6 +383,22 @@ int store_msg_append(struct store *store, uint32_t mailbox_id, const struct stor
 		     int64_t internaldate, int32_t internaldate_tz,
 		     const char *prefix, size_t prefix_len, uint32_t *uid_r,
 		     const char **error_r);
+/* One message of store_msg_append_many: as store_msg_append's arguments
+ * (no prefix); uid is set on success. */
+struct store_append {
+	const struct store_body *body;
+	uint32_t flags;
+	const char *const *keywords;
+	size_t nkeywords;
+	int64_t internaldate;
+	int32_t internaldate_tz;
+	uint32_t uid;
+};
+/* Several messages in one transaction (IMAP MULTIAPPEND, RFC 3502): all of
+ * them or none, with consecutive UIDs; no other session ever sees a part.
+ * Results as store_msg_append. */
+int store_msg_append_many(struct store *store, uint32_t mailbox_id, struct store_append *msgs,
+			  size_t n, const char **error_r);
 
 /* Messages with uid_lo <= uid <= uid_hi in ascending UID order, from one
  * snapshot. The callback returns 0 to go on, non-zero to stop. Returns the

@@ -8,6 +8,7 @@ import base64
 import imaplib
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -483,6 +484,30 @@ class ImapSuite(unittest.TestCase):
         c.cmd("SEARCH RETURN (SAVE) ALL")
         c.cmd("EXAMINE INBOX")
         self.assertEqual(c.cmd("UID FETCH $ (UID)")[0], [])
+
+    def test_multiappend_all_or_nothing(self):
+        """RFC 3502: a MULTIAPPEND whose last message does not fit the
+        quota appends none, leaves UIDNEXT as it was, and another session
+        idling on the mailbox hears nothing; one that fits gets consecutive
+        UIDs in one APPENDUID."""
+        user = "multi@example.com"
+        self.fx.add_user(user, "multi pw")
+        self.fx.pillarbox("user", "quota", user, "10M", "3")
+        c = self.raw(user=user, password="multi pw")
+        w = self.raw(user=user, password="multi pw")
+        self.assertIn(b"* 0 EXISTS", w.cmd("SELECT INBOX")[0])
+        w.send("i IDLE\r\n")
+        self.assertEqual(w.line(), b"+ idling")
+        one = b"Subject: one\r\n\r\nx\r\n"
+        many = b"".join(b" {%d+}\r\n%s" % (len(one), one) for _ in range(4))
+        _, t = c.cmd(b"APPEND INBOX" + many)
+        self.assertRegex(t, rb"^t\d+ NO \[OVERQUOTA\] ")
+        u, _ = c.cmd("STATUS INBOX (MESSAGES UIDNEXT)")
+        self.assertEqual(u, [b'* STATUS "INBOX" (MESSAGES 0 UIDNEXT 1)'])
+        self.assertEqual(select.select([w.sock], [], [], 1.5)[0], [])
+        _, t = c.cmd(b"APPEND INBOX" + many[:-len(b" {%d+}\r\n" % len(one)) - len(one)])
+        self.assertRegex(t, rb"^t\d+ OK \[APPENDUID \d+ 1:3\] Append completed$")
+        self.assertEqual(w.line(), b"* 3 EXISTS")
 
     def test_store_copy_move_expunge_append(self):
         m = self.imap(user=CAROL, password=CAROL_PW)

@@ -683,6 +683,50 @@ static void test_quota(void **state)
 	store_body_free(&body);
 }
 
+/* Several messages in one transaction: consecutive UIDs, or none of them
+ * when one does not fit (the quota), with UIDNEXT, counts and the store
+ * as they were (no body left behind: store check is clean). */
+static void test_append_many(void **state)
+{
+	struct fixture *f = *state;
+	const char *error;
+	struct store_body *bodies[4];
+	struct store_append msgs[4];
+	struct store_mailbox mb;
+	static const char *const kw[] = { "$Label1" };
+	for (int i = 0; i < 4; i++) {
+		char text[64];
+		snprintf(text, sizeof(text), "Subject: m%d\r\n\r\nbody %d\r\n", i, i);
+		assert_int_equal(store_body_from_buffer(f->store, text, strlen(text), &bodies[i],
+							&error), 1);
+		msgs[i] = (struct store_append){ bodies[i], i == 1 ? STORE_FLAG_SEEN : 0,
+						 i == 2 ? kw : NULL, i == 2 ? 1 : 0, 0, 0, 0 };
+	}
+	assert_int_equal(append(f, f->inbox, "Subject: first\r\n\r\nx\r\n", 0), 1);
+	assert_int_equal(store_user_quota(f->store, "bob@example.com", 0, 4, &error), 1);
+	/* four more do not fit a quota of four messages: none is kept */
+	assert_int_equal(store_msg_append_many(f->store, f->inbox, msgs, 4, &error), 0);
+	assert_non_null(strstr(error, "quota"));
+	assert_int_equal(store_mailbox_get(f->store, f->inbox, &mb, &error), 1);
+	assert_int_equal(mb.exists, 1);
+	assert_int_equal(mb.uidnext, 2);
+	/* three do, with consecutive UIDs, their flags and keywords */
+	assert_int_equal(store_msg_append_many(f->store, f->inbox, msgs, 3, &error), 1);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(msgs[i].uid, 2 + i);
+	assert_int_equal(store_mailbox_get(f->store, f->inbox, &mb, &error), 1);
+	assert_int_equal(mb.exists, 4);
+	assert_int_equal(mb.unseen, 3);
+	assert_int_equal(mb.uidnext, 5);
+	struct store_msg msg;
+	assert_int_equal(store_msg_get(f->store, f->inbox, 4, &msg, &error), 1);
+	assert_string_equal(msg.subject, "m2");
+	assert_int_not_equal(msg.keywords, 0);
+	for (int i = 0; i < 4; i++)
+		store_body_free(&bodies[i]);
+	check_clean(f);
+}
+
 static void test_watch(void **state)
 {
 	struct fixture *f = *state;
@@ -823,6 +867,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_expunged_forgotten, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deliver_and_aliases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quota, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gone_mailbox_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup_restore, setup, teardown),
