@@ -6,77 +6,8 @@
 # pending key, --activate, --delete [--pending], carried by backup/restore).
 # Needs $top_builddir (set by `make check`). As root it runs the store as user
 # `pillarbox` (created here if missing, as quickstart does).
-set -u
-
-: "${top_builddir:?top_builddir must be set (run through make check)}"
-PB="$top_builddir/admin/pillarbox"
-[ -x "$PB" ] || { echo "FAIL: $PB not built"; exit 1; }
-
-n=0
-failures=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failures=$((failures + 1)); echo "not ok $n - $*"; }
-
-# check DESCRIPTION EXPECTED_EXIT COMMAND...: runs the command (stdin as
-# given to check), keeps stdout in $out and stderr in $err.
-check() {
-	desc=$1 want=$2
-	shift 2
-	"$@" >"$T/out" 2>"$T/err"
-	got=$?
-	out=$(cat "$T/out")
-	err=$(cat "$T/err")
-	if [ "$got" -eq "$want" ]; then
-		ok "$desc (exit $got)"
-	else
-		not_ok "$desc: exit $got, expected $want; stderr: $err"
-	fi
-}
-
-# expect_out DESCRIPTION EXPECTED: compares $out with EXPECTED exactly.
-expect_out() {
-	if [ "$out" = "$2" ]; then
-		ok "$1"
-	else
-		not_ok "$1: got [$out], expected [$2]"
-	fi
-}
-
-# expect_grep DESCRIPTION PATTERN TEXT
-expect_grep() {
-	if printf '%s\n' "$3" | grep -q -- "$2"; then
-		ok "$1"
-	else
-		not_ok "$1: [$2] not in [$3]"
-	fi
-}
-
-# expect_no_grep DESCRIPTION PATTERN TEXT
-expect_no_grep() {
-	if printf '%s\n' "$3" | grep -q -- "$2"; then
-		not_ok "$1: [$2] in [$3]"
-	else
-		ok "$1"
-	fi
-}
-
-if [ "$(id -u)" -eq 0 ]; then
-	if ! id pillarbox >/dev/null 2>&1; then
-		useradd --system --user-group --home-dir /var/lib/pillarbox \
-			--shell /usr/sbin/nologin pillarbox || { echo "FAIL: useradd"; exit 1; }
-	fi
-	RUNAS=pillarbox
-else
-	RUNAS=$(id -un)
-fi
-
-# Temporary directories inside the build tree, reachable by the store user.
-base="$top_builddir/tests/store/tmp"
-mkdir -p "$base" && chmod 755 "$top_builddir/tests/store" "$base"
-T=$(mktemp -d "$base/cli.XXXXXX") || exit 1
-chmod 755 "$T"
-trap 'rm -rf "$T"; rmdir "$base" 2>/dev/null' EXIT
-trap 'exit 1' INT TERM
+NAME=cli
+. "$(dirname "$0")/cli_lib.sh"
 
 TAB=$(printf '\t')
 conf="$T/pillarbox.conf"
@@ -478,6 +409,4 @@ check "--delete" 0 pb domain dkim $D --delete
 check "domain dkim after --delete" 65 pb domain dkim $D
 check "store check after the DKIM keys" 0 pb store check
 
-echo "1..$n"
-echo "$((n - failures)) passed, $failures failed"
-[ "$failures" -eq 0 ]
+tap_end
