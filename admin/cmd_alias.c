@@ -29,7 +29,8 @@ static void alias_targets_check(struct admin *admin, int argc, char **argv)
 							     : alias_resolve(admin, argv[0]);
 
 	for (int i = 1; i < argc; i++) {
-		if (alias_resolve(admin, argv[i]) != STORE_RESOLVE_NO_USER)
+		/* a domain alias (@other) is checked by the store: a local domain */
+		if (argv[i][0] == '@' || alias_resolve(admin, argv[i]) != STORE_RESOLVE_NO_USER)
 			continue;
 		if (source == STORE_RESOLVE_NO_USER)
 			admin_say("warning: %s is no user or alias here: mail to %s will be "
@@ -106,7 +107,8 @@ static int alias_cmd_list(struct admin *admin, int argc, char **argv)
 }
 
 static const struct admin_verb alias_verbs[] = {
-	{ "add", "SOURCE TARGET...", "deliver mail for SOURCE (or @domain) to the TARGETs",
+	{ "add", "SOURCE TARGET...", "deliver mail for SOURCE (or @domain) to the TARGETs; "
+	  "@domain to @other: every address at domain is the same one at other",
 	  2, 1 + STORE_ALIAS_TARGETS_MAX, ADMIN_STORE_OPEN, true, NULL, NULL, alias_cmd_add },
 	{ "del", "SOURCE [TARGET]", "remove one target, or every target of SOURCE",
 	  1, 2, ADMIN_STORE_OPEN, true, NULL, NULL, alias_cmd_del },

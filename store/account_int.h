@@ -137,6 +137,10 @@ int user_domain_move_txn(struct store *store, DB_TXN *txn, const char *from, con
  * 1, 0 refused (a source exists under both), <0. */
 int alias_domain_move_txn(struct store *store, DB_TXN *txn, const char *from, const char *to,
 			  uint32_t *merged_r);
+/* A domain alias leading to `domain` ("@x -> @domain"): its source into
+ * source_r (STORE_ADDRESS_MAX + 1 bytes). 1 found, 0 none, <0. */
+int alias_domain_alias_to_txn(struct store *store, DB_TXN *txn, const char *domain,
+			      char *source_r);
 
 /* ---- users (user.c) ---- */
 struct user_rec {

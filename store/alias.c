@@ -11,7 +11,9 @@
  *   3. otherwise, for a subaddress (RFC 5233: "bob+tag", a local part with
  *      a recipient_delimiter character after its first character), the
  *      address cut at its first delimiter ("bob"), by steps 1 and 2;
- *   4. otherwise the catch-all "@domain" expands to its targets;
+ *   4. otherwise the catch-all "@domain" expands to its targets; a target
+ *      "@other" (a domain alias) stands for the same local part at other,
+ *      a local domain (one that is no longer local contributes nothing);
  *   5. otherwise, for postmaster@ or abuse@ (RFC 5321 4.5.1, RFC 2142;
  *      "postmaster+tag" too), the configured `postmaster` address, as if an
  *      alias named it;
@@ -46,6 +48,14 @@
 #define ALIAS_WALK_NODES_MAX 1000
 
 typedef char alias_addr[STORE_ADDRESS_MAX + 1];
+
+/* An alias target as stored: an address, or "@domain" (a domain alias:
+ * the same local part at that domain). As account_addr_parse. */
+static int alias_target_parse(const char *text, struct account_addr *t, const char **why_r)
+{
+	return text[0] == '@' ? account_source_parse(text, t, why_r)
+			      : account_addr_parse(text, t, why_r);
+}
 
 /* Reads the targets of source `key` into out (at most `max`). Returns how
  * many the source has (possibly more than max), or <0. */
@@ -145,6 +155,25 @@ static int walk_remote(struct walk *w, const struct account_addr *a)
 	return 1;
 }
 
+/* A domain alias: `from`'s local part at `domain_target` ("@other"), when
+ * that domain is local. Returns as walk_address. */
+static int walk_domain_alias(struct walk *w, const struct account_addr *from,
+			     const char *domain_target, unsigned depth)
+{
+	alias_addr text;
+	struct account_addr t;
+	struct domain_rec dom;
+
+	if (snprintf(text, sizeof(text), "%.*s%s", (int)from->at, from->norm, domain_target) >=
+		    (int)sizeof(text) ||
+	    account_addr_parse(text, &t, NULL) != 1)
+		return 0; /* too long there: no such address */
+	int r = domain_get_txn(w->store, w->txn, account_addr_domain(&t), &dom, 0);
+	if (r <= 0)
+		return r;
+	return walk_address(w, &t, depth);
+}
+
 /* Expands the targets of alias `key` (for the address `from`), which sit at
  * `depth`. Returns the number of targets (0: no such alias), or <0. */
 static int walk_targets(struct walk *w, const struct account_addr *from, const char *key,
@@ -161,6 +190,12 @@ static int walk_targets(struct walk *w, const struct account_addr *from, const c
 		w->too_deep = true;
 	int r = 0;
 	for (int i = 0; n > 0 && i < n && i < STORE_ALIAS_TARGETS_MAX && !walk_stopped(w); i++) {
+		if (targets[i][0] == '@') {
+			r = walk_domain_alias(w, from, targets[i], depth);
+			if (r < 0)
+				break;
+			continue;
+		}
 		int p = account_addr_parse(targets[i], &t, &why);
 		if (p < 0) {
 			r = store_err(w->store, "%s", why);
@@ -492,6 +527,59 @@ struct alias_ctx {
 	alias_addr targets[STORE_ALIAS_TARGETS_MAX];
 };
 
+/* Whether the domain alias chain from "@domain" key `from` reaches `stop`
+ * (another "@domain" key) within `depth` more levels: 1, 0, or <0. */
+static int domain_alias_reaches(struct store *store, DB_TXN *txn, const char *from,
+				const char *stop, unsigned depth)
+{
+	alias_addr *targets = malloc(STORE_ALIAS_TARGETS_MAX * sizeof(*targets));
+	int r = 0;
+
+	if (targets == NULL)
+		return store_err(store, "out of memory");
+	int n = alias_targets_txn(store, txn, from, targets, STORE_ALIAS_TARGETS_MAX, 0);
+	for (int i = 0; i < n && i < STORE_ALIAS_TARGETS_MAX && r == 0; i++) {
+		if (targets[i][0] != '@')
+			continue;
+		if (strcmp(targets[i], stop) == 0 || depth == 0)
+			r = 1;
+		else
+			r = domain_alias_reaches(store, txn, targets[i], stop, depth - 1);
+	}
+	free(targets);
+	return n < 0 ? n : r;
+}
+
+/* A domain alias "@a -> @b": from a catch-all source, to another domain
+ * that is local, making no loop of domain aliases. 1, 0 refused, <0. */
+static int domain_alias_check(struct store *store, DB_TXN *txn, struct alias_ctx *c)
+{
+	struct domain_rec dom;
+	const char *to = c->target.key + 1;
+
+	if (c->source.key[0] != '@') {
+		store_err(store, "a domain (@%s) can only be the target of a domain (@example.com)",
+			  to);
+		return 0;
+	}
+	if (strcmp(c->source.key, c->target.key) == 0) {
+		store_err(store, "a domain cannot be an alias of itself");
+		return 0;
+	}
+	int r = domain_get_txn(store, txn, to, &dom, 0);
+	if (r <= 0) {
+		if (r == 0)
+			store_err(store, "domain %s is not a local domain: a domain alias leads to one "
+				  "('pillarbox domain add %s' first)", to, to);
+		return r;
+	}
+	r = domain_alias_reaches(store, txn, c->target.key, c->source.key, STORE_ALIAS_DEPTH_MAX);
+	if (r == 1)
+		store_err(store, "alias %s -> %s refused: it would make a loop", c->source.key,
+			  c->target.key);
+	return r < 0 ? r : !r;
+}
+
 static int alias_add_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	struct alias_ctx *c = ctx;
@@ -511,7 +599,7 @@ static int alias_add_txn(struct store *store, DB_TXN *txn, void *ctx)
 	if (n < 0)
 		return n;
 	for (int i = 0; i < n && i < STORE_ALIAS_TARGETS_MAX; i++) {
-		if (account_addr_parse(c->targets[i], &t, NULL) == 1 && strcmp(t.key, c->target.key) == 0) {
+		if (alias_target_parse(c->targets[i], &t, NULL) == 1 && strcmp(t.key, c->target.key) == 0) {
 			store_err(store, "alias %s -> %s exists already", c->source.key, c->targets[i]);
 			return 0;
 		}
@@ -521,7 +609,10 @@ static int alias_add_txn(struct store *store, DB_TXN *txn, void *ctx)
 			  STORE_ALIAS_TARGETS_MAX);
 		return 0;
 	}
-	if (strcmp(c->source.key, c->target.key) != 0) {
+	if (c->target.key[0] == '@') {
+		if ((r = domain_alias_check(store, txn, c)) <= 0)
+			return r;
+	} else if (strcmp(c->source.key, c->target.key) != 0) {
 		c->w.stop = c->source.key;
 		if ((r = walk_init(&c->w, store, txn)) < 0 ||
 		    (r = walk_address(&c->w, &c->target, 1)) < 0)
@@ -558,9 +649,10 @@ static int alias_parse(struct store *store, struct alias_ctx *c, const char *sou
 					    "invalid alias source (local@domain or @domain)", why);
 	if (target == NULL)
 		return 1;
-	r = account_addr_parse(target, &c->target, &why);
+	r = alias_target_parse(target, &c->target, &why);
 	if (r <= 0)
-		return account_parse_refuse(store, error_r, r, "invalid alias target address", why);
+		return account_parse_refuse(store, error_r, r,
+					    "invalid alias target (an address, or @domain)", why);
 	return 1;
 }
 
@@ -603,7 +695,7 @@ static int alias_del_txn(struct store *store, DB_TXN *txn, void *ctx)
 		return store_dberr(store, ret, "aliases.db cursor");
 	for (uint32_t op = DB_SET; (ret = cur->get(cur, &k, &v, op | DB_RMW)) == 0; op = DB_NEXT_DUP) {
 		vbuf[v.size] = '\0';
-		if (!c->all && (account_addr_parse(vbuf, &t, NULL) != 1 || strcmp(t.key, c->target.key) != 0))
+		if (!c->all && (alias_target_parse(vbuf, &t, NULL) != 1 || strcmp(t.key, c->target.key) != 0))
 			continue;
 		if ((ret = cur->del(cur, 0)) != 0)
 			break;
@@ -727,6 +819,39 @@ int store_alias_list(struct store *store, int (*cb)(const char *source, const ch
 	return stop != 0 ? stop : count;
 }
 
+/* ---- domain aliases leading to a domain (domain.c's delete) ---- */
+
+int alias_domain_alias_to_txn(struct store *store, DB_TXN *txn, const char *domain,
+			      char *source_r)
+{
+	DB *db = store_db(store, DBI_ALIASES);
+	DBC *cur;
+	alias_addr kbuf, vbuf;
+	DBT k = { .data = kbuf, .size = 1, .ulen = sizeof(kbuf) - 1, .flags = DB_DBT_USERMEM };
+	DBT v = { .data = vbuf, .ulen = sizeof(vbuf) - 1, .flags = DB_DBT_USERMEM };
+	int ret, found = 0;
+
+	/* catch-all sources sort first ('@' is below every letter and digit) */
+	kbuf[0] = '@';
+	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
+		return store_dberr(store, ret, "aliases.db cursor");
+	for (uint32_t op = DB_SET_RANGE; (ret = cur->get(cur, &k, &v, op)) == 0; op = DB_NEXT) {
+		if (k.size == 0 || kbuf[0] != '@')
+			break;
+		if (v.size == strlen(domain) + 1 && vbuf[0] == '@' &&
+		    memcmp(vbuf + 1, domain, v.size - 1) == 0) {
+			memcpy(source_r, kbuf, k.size);
+			source_r[k.size] = '\0';
+			found = 1;
+			break;
+		}
+	}
+	cur->close(cur);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return store_dberr(store, ret, "reading aliases.db");
+	return found;
+}
+
 /* ---- a domain stored in U-labels before IDNA (domain.c) ---- */
 
 /* The targets of source `from_key` moved to the same local part at `to`,
@@ -752,8 +877,8 @@ static int alias_key_move_txn(struct store *store, DB_TXN *txn, const char *from
 		return r < 0 ? r : 0;
 	int n = alias_targets_txn(store, txn, from_key, targets, STORE_ALIAS_TARGETS_MAX, DB_RMW);
 	for (int i = 0; i < n && i < STORE_ALIAS_TARGETS_MAX; i++) {
-		const char *target = account_addr_parse(targets[i], &t, NULL) == 1 ? t.norm
-										   : targets[i];
+		const char *target = alias_target_parse(targets[i], &t, NULL) == 1 ? t.norm
+										    : targets[i];
 		if ((r = store_put(store, DBI_ALIASES, txn, to_key, strlen(to_key), target,
 				   strlen(target), 0)) < 0)
 			return r;

@@ -827,17 +827,19 @@ static int walk_usage(struct check *c, DB_TXN *txn, const uint8_t *key, size_t k
 static int walk_alias(struct check *c, DB_TXN *txn, const uint8_t *key, size_t keylen,
 		      const uint8_t *val, size_t vallen)
 {
-	char text[STORE_ADDRESS_MAX + 1];
+	char text[STORE_ADDRESS_MAX + 1], target[STORE_ADDRESS_MAX + 1];
 	(void)txn;
-	(void)val;
-	(void)vallen;
 	snprintf(text, sizeof(text), "%.*s", (int)keylen, (const char *)key);
+	snprintf(target, sizeof(target), "%.*s", (int)vallen, (const char *)val);
 	const char *at = strchr(text, '@');
 	struct check_domain *d = at != NULL ? domain_find(c, at + 1) : NULL;
 	if (d == NULL)
 		problem(c, "alias %s: its domain is not in domains.db", text);
 	else
 		d->aliases++;
+	/* a domain alias leads to a local domain (domain del keeps it so) */
+	if (target[0] == '@' && domain_find(c, target + 1) == NULL)
+		problem(c, "alias %s -> %s: that domain is not in domains.db", text, target);
 	return 0;
 }
 

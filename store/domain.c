@@ -114,6 +114,14 @@ static int domain_del_txn(struct store *store, DB_TXN *txn, void *ctx)
 			  rec.users + rec.aliases == 1 ? "it" : "them");
 		return 0;
 	}
+	char alias_source[STORE_ADDRESS_MAX + 1];
+	if ((r = alias_domain_alias_to_txn(store, txn, c->name, alias_source)) != 0) {
+		if (r > 0)
+			store_err(store, "domain %s is where the domain alias %s leads: delete that "
+				  "first ('pillarbox alias del %s @%s')", c->name, alias_source,
+				  alias_source, c->name);
+		return r < 0 ? r : 0;
+	}
 	/* Its DKIM keys go with it: nobody may sign for a domain we lost. */
 	if ((r = dkim_domain_del_txn(store, txn, c->name)) < 0)
 		return r;

@@ -84,8 +84,39 @@ static bool reach_has_target(const struct scan_ctx *c, const char *delims, const
 	return reach_has(c, base, cut + (size_t)(addr + len - at));
 }
 
+/* A domain alias "@a -> @b": each address known to reach the user that is
+ * at b is also at a (delivers_to confirms it). */
+static void domain_alias_add(struct scan_ctx *c, const char *source, size_t slen,
+			     const char *target, size_t tlen)
+{
+	size_t known = c->nreach;
+
+	for (size_t i = 0; i < known; i++) {
+		const char *at = strrchr(c->reach[i], '@');
+		ident_addr addr;
+
+		if (at == NULL || !addr_equal(at, tlen, target) ||
+		    (size_t)(at - c->reach[i]) + slen >= sizeof(addr))
+			continue;
+		memcpy(addr, c->reach[i], (size_t)(at - c->reach[i]));
+		memcpy(addr + (at - c->reach[i]), source, slen);
+		size_t len = (size_t)(at - c->reach[i]) + slen;
+
+		addr[len] = '\0';
+		if (reach_has(c, addr, len))
+			continue;
+		if (c->nreach == c->max) {
+			c->truncated = true;
+			return;
+		}
+		memcpy(c->reach[c->nreach++], addr, len + 1);
+		c->added = true;
+	}
+}
+
 /* One pass over every alias pair: a non-catch-all source whose target is
- * already known to reach the user is added. */
+ * already known to reach the user is added; a domain alias adds the same
+ * local parts at its source domain. */
 static int scan_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	struct scan_ctx *c = ctx;
@@ -103,6 +134,10 @@ static int scan_txn(struct store *store, DB_TXN *txn, void *ctx)
 		if (++c->scanned > IDENTITY_ALIAS_SCAN_MAX) {
 			c->truncated = true;
 			break;
+		}
+		if (k.size > 0 && kbuf[0] == '@' && v.size > 0 && vbuf[0] == '@') {
+			domain_alias_add(c, kbuf, k.size, vbuf, v.size);
+			continue;
 		}
 		if (k.size == 0 || kbuf[0] == '@' ||
 		    !reach_has_target(c, store->config->recipient_delimiter, vbuf, v.size) ||

@@ -1,9 +1,10 @@
 #!/bin/sh
 # End-to-end test of the admin CLI `pillarbox` on a fresh store: help and
 # usage errors, store init (as root: the directory made for the store user),
-# domains, users (passwords from stdin), aliases, deliver + mailbox list,
-# quota, exit codes, check/stats/maintain/backup/restore, DKIM keys (a
-# pending key, --activate, --delete [--pending], carried by backup/restore).
+# domains, users (passwords from stdin), aliases (a domain alias too),
+# deliver + mailbox list, quota, exit codes, check/stats/maintain/backup/
+# restore, DKIM keys (a pending key, --activate, --delete [--pending],
+# carried by backup/restore).
 # Needs $top_builddir (set by `make check`). As root it runs the store as user
 # `pillarbox` (created here if missing, as quickstart does).
 NAME=cli
@@ -188,6 +189,20 @@ check "deliver mbox From line, CRLF input" 0 sh -c 'printf "From alice@remote.te
 	sh "$PB" --config "$conf" deliver bob@example.test
 pb mailbox list bob@example.test >"$T/out" 2>&1
 expect_grep "INBOX now has three" "^INBOX${TAB}3${TAB}3${TAB}" "$(cat "$T/out")"
+# a domain alias: every address at other.test is the same one at example.test
+check "alias add of a domain to a domain" 0 pb alias add @other.test @example.test
+expect_no_grep "a domain alias: no warning" "warning" "$err"
+check "alias add of a domain to an address refused" 65 pb alias add bob@other.test @example.test
+expect_grep "says a domain leads only from a domain" "can only be the target of a domain" "$err"
+check "alias add of a domain to a domain not local refused" 65 pb alias add @other.test @remote.test
+check "deliver through the domain alias" 0 sh -c 'printf "%s" "$0" | "$@"' "$msg" \
+	"$PB" --config "$conf" deliver CAROL@other.test
+pb mailbox list carol@example.test >"$T/out" 2>&1
+expect_grep "carol@example.test got it" "^INBOX${TAB}1${TAB}1${TAB}" "$(cat "$T/out")"
+check "deliver to nobody through the domain alias" 67 sh -c 'printf "%s" "$0" | "$@"' "$msg" \
+	"$PB" --config "$conf" deliver nobody@other.test
+check "store check with a domain alias" 0 pb store check
+check "alias del of the domain alias" 0 pb alias del @other.test @example.test
 check "deliver to an unknown user" 67 sh -c 'printf "%s" "$0" | "$@"' "$msg" \
 	"$PB" --config "$conf" deliver nobody@example.test
 check "deliver to a foreign domain" 67 sh -c 'printf "%s" "$0" | "$@"' "$msg" \

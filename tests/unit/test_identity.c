@@ -280,6 +280,81 @@ static void test_identity_alias_to_subaddress(void **state)
 	free(list);
 }
 
+/* A domain alias (@example.net -> @example.com) gives every user of
+ * example.com the same local part at example.net, and aliases reaching them
+ * there too; resolution goes the same way (bob@example.net is bob), an
+ * address with nobody behind it at example.com has nobody at example.net
+ * either, and an exact alias at example.net still comes first. */
+static void test_domain_alias(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store_identity *list;
+	struct store_rcpt_target t[4];
+	size_t n;
+	const char *err;
+
+	assert_int_equal(store_domain_add(f->store, "example.net", &err), 1);
+	alias(f, "sales@example.com", "bob@example.com");
+	alias(f, "@example.net", "@example.com");
+	assert_int_equal(store_identities_get(f->store, bob_id, &list, &n, &err), 1);
+	assert_int_equal(n, 4);
+	assert_string_equal(list[0].address, "bob@example.com");
+	assert_string_equal(list[1].address, "bob@example.net");
+	assert_string_equal(list[2].address, "sales@example.com");
+	assert_string_equal(list[3].address, "sales@example.net");
+	free(list);
+
+	assert_int_equal(store_resolve(f->store, "BOB@example.net", t, 4, &n, &err),
+			 STORE_RESOLVE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(t[0].user_id, bob_id);
+	assert_int_equal(store_resolve(f->store, "bob+tag@example.net", t, 4, &n, &err),
+			 STORE_RESOLVE_OK);
+	assert_int_equal(t[0].user_id, bob_id);
+	assert_int_equal(store_resolve(f->store, "nobody@example.net", t, 4, &n, &err),
+			 STORE_RESOLVE_NO_USER);
+	alias(f, "bob@example.net", "alice@example.com");
+	assert_int_equal(store_resolve(f->store, "bob@example.net", t, 4, &n, &err),
+			 STORE_RESOLVE_OK);
+	assert_int_equal(t[0].user_id, alice_id);
+}
+
+/* What a domain alias may be: from a domain, to another local domain,
+ * making no loop; the domain it leads to cannot be deleted under it. */
+static void test_domain_alias_refused(void **state)
+{
+	struct store_fixture *f = *state;
+	const char *err = NULL;
+
+	assert_int_equal(store_domain_add(f->store, "example.net", &err), 1);
+	assert_int_equal(store_domain_add(f->store, "example.info", &err), 1);
+	assert_int_equal(store_alias_add(f->store, "bob@example.net", "@example.com", &err), 0);
+	assert_non_null(strstr(err, "can only be the target of a domain"));
+	assert_int_equal(store_alias_add(f->store, "@example.net", "@example.net", &err), 0);
+	assert_int_equal(store_alias_add(f->store, "@example.net", "@elsewhere.test", &err), 0);
+	assert_non_null(strstr(err, "is not a local domain"));
+	alias(f, "@example.net", "@example.com");
+	assert_int_equal(store_alias_add(f->store, "@example.net", "@EXAMPLE.com", &err), 0);
+	assert_non_null(strstr(err, "exists already"));
+	alias(f, "@example.info", "@example.net");
+	assert_int_equal(store_alias_add(f->store, "@example.com", "@example.info", &err), 0);
+	assert_non_null(strstr(err, "loop"));
+	/* bob@example.info -> bob@example.net -> bob@example.com */
+	struct store_rcpt_target t[4];
+	size_t n;
+	assert_int_equal(store_resolve(f->store, "bob@example.info", t, 4, &n, &err),
+			 STORE_RESOLVE_OK);
+	assert_int_equal(t[0].user_id, bob_id);
+	assert_int_equal(store_alias_del(f->store, "@example.net", "@example.com", &err), 1);
+	assert_int_equal(store_resolve(f->store, "bob@example.info", t, 4, &n, &err),
+			 STORE_RESOLVE_NO_USER);
+	/* example.net has nothing of its own now, but example.info leads there */
+	assert_int_equal(store_domain_del(f->store, "example.net", &err), 0);
+	assert_non_null(strstr(err, "domain alias @example.info leads"));
+	assert_int_equal(store_alias_del(f->store, "@example.info", NULL, &err), 1);
+	assert_int_equal(store_domain_del(f->store, "example.net", &err), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +364,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_identities_not_implied, setup,
 						store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_identity_alias_to_subaddress, setup,
+						store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_domain_alias, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_domain_alias_refused, setup,
 						store_fixture_teardown),
 	};
 	int user = store_fixture_become_store_user();
