@@ -267,7 +267,12 @@ static int importer_folder(void *ctx, const char *name)
 		}
 		if (r > 0) {
 			im->folders_created++;
-			r = store_mailbox_get(store, id, &im->box, &error);
+			/* Subscribed, as the user had it where it came from:
+			 * the webmail and Thunderbird show subscribed folders
+			 * only, and a migrated folder must not seem lost. */
+			r = store_mailbox_subscribe(store, im->user.id, name, true, &error);
+			if (r >= 0)
+				r = store_mailbox_get(store, id, &im->box, &error);
 		}
 	}
 	if (r < 0)

@@ -6,7 +6,7 @@ and the list coming back as it was after an action. The store holds the
 usual test messages and a few that stretch a layout: a long subject with
 long addresses and an unbroken string, a wide HTML table with a long
 preformatted line, a right-to-left message, a long HTML mail without a
-link."""
+link; and a folder with unread mail at the end of the folder bar."""
 import os
 import sys
 
@@ -47,6 +47,11 @@ def main():
     try:
         for m in STRETCH:
             store.deliver(BOB, m)
+        # a folder with unread mail at the far end of the phone's scrolling
+        # folder bar: its hidden "N unread" text must stay inside the bar
+        store.admin("import", "mbox", BOB, "Zebra lists", "-", stdin="".join(
+            "From list@example.org Mon Jan  1 00:00:00 2024\nFrom: list@example.org\n"
+            "Subject: List post %d\n\nHello.\n\n" % i for i in range(3)))
         server = webenv.Webmaild(store)
         ok = webenv.run_scenario("browser_a11y.mjs", server, "a11y", BOB, webenv.USERS[BOB])
     finally:
