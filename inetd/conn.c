@@ -695,17 +695,16 @@ int conn_start_deflate(struct conn *conn, const char **error_r)
 		*error_r = "compression is already active";
 		return -1;
 	}
-	if (conn_flush(conn, error_r) < 0 || deflate_stream_new(&conn->deflate, error_r) < 0)
+	/* Input room for all the read buffer holds: bytes that came after the
+	 * command were sent compressed (a client should wait for the reply,
+	 * but that is what it would mean), and must all fit. */
+	if (conn_flush(conn, error_r) < 0 ||
+	    deflate_stream_new(&conn->deflate, conn->rsize, error_r) < 0)
 		return -1;
-	/* Bytes that came after the command were sent compressed (a client
-	 * should wait for the reply, but that is what it would mean). */
 	size_t have = conn->rend - conn->rstart;
 	char *room;
 
-	if (have > deflate_stream_in_room(conn->deflate, &room)) {
-		*error_r = "too much input before compression started";
-		return -1;
-	}
+	deflate_stream_in_room(conn->deflate, &room);
 	memcpy(room, conn->rbuf + conn->rstart, have);
 	deflate_stream_in_added(conn->deflate, have);
 	conn->rstart = conn->rend = 0;

@@ -10,7 +10,8 @@
 
 /* zlib 1.x's soname, unchanged since 1.1. */
 #define ZLIB_LIBRARY "libz.so.1"
-/* Compressed bytes read ahead of the inflater, and written per chunk. */
+/* Compressed bytes read ahead of the inflater (at least), and written per
+ * chunk. */
 #define DEFLATE_STREAM_BUF 16384
 /* zlib's default, as Dovecot's imap_compress_deflate_level: mail text
  * shrinks to about a third at a cost far below a phone link's time. */
@@ -64,10 +65,11 @@ struct deflate_stream {
 	bool in_full;   /* the last inflate filled its output: more may wait */
 	bool in_ended;  /* the peer's stream ended */
 	size_t in_start, in_end; /* unread compressed input: in_buf[in_start .. in_end) */
-	char in_buf[DEFLATE_STREAM_BUF];
+	size_t in_size;
+	char in_buf[];
 };
 
-int deflate_stream_new(struct deflate_stream **ds_r, const char **error_r)
+int deflate_stream_new(struct deflate_stream **ds_r, size_t in_size, const char **error_r)
 {
 	*ds_r = NULL;
 	pthread_once(&zl_once, zl_load);
@@ -75,7 +77,9 @@ int deflate_stream_new(struct deflate_stream **ds_r, const char **error_r)
 		*error_r = zl_error;
 		return -1;
 	}
-	struct deflate_stream *ds = calloc(1, sizeof(*ds));
+	if (in_size < DEFLATE_STREAM_BUF)
+		in_size = DEFLATE_STREAM_BUF;
+	struct deflate_stream *ds = calloc(1, sizeof(*ds) + in_size);
 
 	if (ds == NULL) {
 		*error_r = "out of memory";
@@ -88,6 +92,7 @@ int deflate_stream_new(struct deflate_stream **ds_r, const char **error_r)
 		deflate_stream_free(&ds);
 		return -1;
 	}
+	ds->in_size = in_size;
 	ds->in_ready = true;
 	if (zl.deflateInit2_(&ds->out, DEFLATE_STREAM_LEVEL, Z_DEFLATED, -15, 8,
 			     Z_DEFAULT_STRATEGY, ZLIB_VERSION, (int)sizeof(z_stream)) != Z_OK) {
@@ -124,7 +129,7 @@ size_t deflate_stream_in_room(struct deflate_stream *ds, char **buf_r)
 		ds->in_start = 0;
 	}
 	*buf_r = ds->in_buf + ds->in_end;
-	return sizeof(ds->in_buf) - ds->in_end;
+	return ds->in_size - ds->in_end;
 }
 
 void deflate_stream_in_added(struct deflate_stream *ds, size_t n)

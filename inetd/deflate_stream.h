@@ -15,8 +15,11 @@
 
 struct deflate_stream;
 
-/* Both directions, ready. 0, or -1 with *error_r (zlib missing, no memory). */
-int deflate_stream_new(struct deflate_stream **ds_r, const char **error_r);
+/* Both directions, ready, with room for in_size compressed input bytes
+ * (at least 16 KB; a connection gives its read buffer's size, so whatever
+ * it had read ahead fits). 0, or -1 with *error_r (zlib missing, no
+ * memory). */
+int deflate_stream_new(struct deflate_stream **ds_r, size_t in_size, const char **error_r);
 void deflate_stream_free(struct deflate_stream **ds);
 
 /* Input: compressed bytes from the peer, kept until inflated. Returns the

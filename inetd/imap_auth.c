@@ -191,8 +191,12 @@ int imap_cmd_compress(struct imap_session *s, struct imap_cmd *cmd)
 	const char *error = NULL;
 	const struct imap_arg *a = cmd->args;
 
-	if (a == NULL || a->next != NULL || a->type != IMAP_ARG_ATOM) {
+	if (a == NULL || a->next != NULL) {
 		imap_bad(s, cmd, "COMPRESS takes one mechanism: DEFLATE");
+		return 0;
+	}
+	if (a->type != IMAP_ARG_ATOM) {
+		imap_bad(s, cmd, "The mechanism is an atom, not a string: COMPRESS DEFLATE");
 		return 0;
 	}
 	if (strcasecmp(a->str, "DEFLATE") != 0) {

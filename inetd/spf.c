@@ -414,7 +414,8 @@ static enum spf_result check_host(struct ctx *c, const char *domain, unsigned de
 {
 	struct dns_txt txt;
 	struct spf_macro_vars v;
-	struct term t, redirect, exp;
+	/* zeroed: gcc 12 -O2 cannot see that have_* guard every use */
+	struct term t, redirect = { 0 }, exp = { 0 };
 	const char *rec = NULL, *s, *why;
 	size_t len = 0, pos, n;
 	bool have_redirect = false, have_exp = false;

@@ -86,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	data++;
 	size--;
-	if (deflate_stream_new(&ds, &error) < 0)
+	if (deflate_stream_new(&ds, 0, &error) < 0)
 		abort();
 	(void)inflate_all(ds, (const char *)data, size, step, out_size, out, sizeof(out));
 	deflate_stream_free(&ds);
@@ -95,13 +95,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct buf wire = { 0 };
 	size_t split = size > 0 ? data[size / 2] % (size + 1) : 0;
 
-	if (deflate_stream_new(&ds, &error) < 0 ||
+	if (deflate_stream_new(&ds, 0, &error) < 0 ||
 	    deflate_stream_deflate(ds, (const char *)data, split, buf_write, &wire, &error) < 0 ||
 	    deflate_stream_deflate(ds, (const char *)data + split, size - split, buf_write, &wire,
 				   &error) < 0)
 		abort();
 	deflate_stream_free(&ds);
-	if (deflate_stream_new(&ds, &error) < 0)
+	if (deflate_stream_new(&ds, 0, &error) < 0)
 		abort();
 	long got = inflate_all(ds, wire.data, wire.len, step * 7, out_size, out, sizeof(out));
 

@@ -69,6 +69,7 @@ class Compress(unittest.TestCase):
         for bad in ("COMPRESS", "COMPRESS GZIP", "COMPRESS DEFLATE EXTRA", 'COMPRESS "DEFLATE'):
             u, t = c.cmd(bad)
             self.assertRegex(t, rb"^t\d+ BAD ", bad)
+        self.assertRegex(c.cmd('COMPRESS "DEFLATE"')[1], rb"^t\d+ BAD .*an atom")
         # still plain after the refusals
         self.assertIn(b" OK ", c.cmd("NOOP")[1])
         self.assertIn(b"DEFLATE active", c.compress())

@@ -439,6 +439,40 @@ static void test_conn_deflate(void **state)
 	assert_int_equal(conn_read_line(server, 1000, &line, &len, NULL, &error), CONN_EOF);
 	conn_free(&server);
 	close(sv[0]);
+
+	/* more compressed input behind the command than the inflater reads
+	 * ahead by itself (16 KB): all of the read buffer's bytes fit */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	server = conn_new(sv[0], sv[0], 60000);
+	client = conn_new(sv[1], sv[1], 60000);
+	conn_puts(client, "e COMPRESS DEFLATE\r\n");
+	assert_int_equal(conn_start_deflate(client, &error), 0);
+	uint32_t x = 1;
+	for (int i = 0; i < 1000; i++) {
+		conn_printf(client, "n%d NOOP", i);
+		for (int k = 0; k < 6; k++) {
+			x = x * 1103515245u + 12345u;
+			conn_printf(client, " %08x", x);
+		}
+		conn_puts(client, "\r\n");
+	}
+	assert_int_equal(conn_flush(client, &error), 0);
+	assert_true(conn_bytes_out(client) > 24000);
+	assert_int_equal(conn_read_line(server, 60000, &line, &len, NULL, &error), CONN_OK);
+	assert_string_equal(line, "e COMPRESS DEFLATE");
+	assert_true(conn_input_pending(server) > 16384);
+	assert_int_equal(conn_start_deflate(server, &error), 0);
+	for (int i = 0; i < 1000; i++) {
+		char want[16];
+
+		assert_int_equal(conn_read_line(server, 60000, &line, &len, NULL, &error), CONN_OK);
+		snprintf(want, sizeof(want), "n%d NOOP ", i);
+		assert_memory_equal(line, want, strlen(want));
+	}
+	conn_free(&client);
+	conn_free(&server);
+	close(sv[0]);
+	close(sv[1]);
 }
 
 static void test_conn_tcp_peer(void **state)

@@ -90,7 +90,7 @@ static void test_deflate_flushes_whole(void **state)
 	static char big[300000], back[400000];
 
 	(void)state;
-	assert_int_equal(deflate_stream_new(&ds, &error), 0);
+	assert_int_equal(deflate_stream_new(&ds, 0, &error), 0);
 	assert_int_equal(deflate_stream_deflate(ds, "* OK hello\r\n", 12, sink_write, &sink,
 						&error), 0);
 	/* a sync flush ends in the empty stored block 00 00 ff ff */
@@ -192,7 +192,7 @@ static void test_inflate_any_split(void **state)
 
 			if (steps[i] == 1 && outs[j] == 1)
 				continue; /* 200,000 calls each way: slow under ASan, adds nothing */
-			assert_int_equal(deflate_stream_new(&ds, &error), 0);
+			assert_int_equal(deflate_stream_new(&ds, 0, &error), 0);
 			assert_false(deflate_stream_in_pending(ds));
 			size_t got = feed(ds, wire, wlen, steps[i], outs[j], out, &last);
 
@@ -217,7 +217,7 @@ static void test_inflate_pending_output(void **state)
 	fill(text, sizeof(text), false);
 	size_t wlen = zlib_deflate(text, sizeof(text), wire, sizeof(wire), false);
 
-	assert_int_equal(deflate_stream_new(&ds, &error), 0);
+	assert_int_equal(deflate_stream_new(&ds, 0, &error), 0);
 	assert_true(deflate_stream_in_room(ds, &room) >= wlen);
 	memcpy(room, wire, wlen);
 	deflate_stream_in_added(ds, wlen);
@@ -248,7 +248,7 @@ static void test_inflate_corrupt_and_end(void **state)
 
 	(void)state;
 	/* a block type that does not exist: an error, not a hang or a crash */
-	assert_int_equal(deflate_stream_new(&ds, &error), 0);
+	assert_int_equal(deflate_stream_new(&ds, 0, &error), 0);
 	char *room;
 
 	deflate_stream_in_room(ds, &room);
@@ -262,7 +262,7 @@ static void test_inflate_corrupt_and_end(void **state)
 	/* a finished stream: its data, then the end (-2), then the end again */
 	size_t wlen = zlib_deflate("a LOGOUT\r\n", 10, wire, sizeof(wire), true);
 
-	assert_int_equal(deflate_stream_new(&ds, &error), 0);
+	assert_int_equal(deflate_stream_new(&ds, 0, &error), 0);
 	assert_int_equal(feed(ds, wire, wlen, 3, sizeof(out), out, &last), 10);
 	assert_int_equal(last, -2);
 	assert_memory_equal(out, "a LOGOUT\r\n", 10);
