@@ -87,9 +87,7 @@ static const char *part_name(struct ctx *c, const struct msgview *v, const struc
 		return arena_printf(c->a, "%s.eml", header_decode(c->a, inner->envelope->subject));
 	if (inner != NULL)
 		return "message.eml";
-	return arena_printf(c->a, "part-%u.%s", msgview_part_index(v, p),
-			    part_is(p, "text", "html") ? "html"
-			    : strcmp(p->type, "text") == 0 ? "txt" : "bin");
+	return msgview_part_fallback_name(c->a, v, p);
 }
 
 static const char *subject_of(struct ctx *c, const struct msgview *v)

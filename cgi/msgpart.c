@@ -69,6 +69,18 @@ bool part_is(const struct mime_part *part, const char *type, const char *subtype
 	return strcmp(part->type, type) == 0 && (subtype == NULL || strcmp(part->subtype, subtype) == 0);
 }
 
+const char *msgview_part_fallback_name(struct arena *a, const struct msgview *v,
+				       const struct mime_part *part)
+{
+	/* RFC 3464's and RFC 8098's reports are lines of text */
+	bool text = part_is(part, "text", NULL) || part_is(part, "message", "delivery-status") ||
+		    part_is(part, "message", "global-delivery-status") ||
+		    part_is(part, "message", "disposition-notification");
+
+	return arena_printf(a, "part-%u.%s", msgview_part_index(v, part),
+			    part_is(part, "text", "html") ? "html" : text ? "txt" : "bin");
+}
+
 uint64_t msgview_part_size(const struct mime_part *part)
 {
 	if (part->transfer == MIME_ENC_BASE64) {

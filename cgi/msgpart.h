@@ -38,6 +38,11 @@ void msgview_close(struct msgview *v);
 /* Part number `index` in pre-order (0 = the root), or NULL. */
 const struct mime_part *msgview_part(const struct msgview *v, uint32_t index);
 uint32_t msgview_part_index(const struct msgview *v, const struct mime_part *part);
+/* The name of a part that has none: "part-N.ext", ext from its type (html,
+ * txt for text and the readable reports: delivery status, read receipts;
+ * bin for the rest). */
+const char *msgview_part_fallback_name(struct arena *a, const struct msgview *v,
+				       const struct mime_part *part);
 
 /* The part's body, transfer-decoded, and converted to UTF-8 when `text`
  * (charset parameter; none = the raw 8-bit rule), at most `max` bytes of

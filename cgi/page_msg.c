@@ -165,8 +165,7 @@ static const char *part_name(struct ctx *c, struct view *w, const struct mime_pa
 	    m->envelope->subject != NULL)
 		name = arena_printf(c->a, "%s.eml", header_decode(c->a, m->envelope->subject));
 	if (name == NULL || *name == '\0')
-		return arena_printf(c->a, "part-%u.%s", msgview_part_index(&w->v, p),
-				    strcmp(p->type, "text") == 0 ? "txt" : "bin");
+		return msgview_part_fallback_name(c->a, &w->v, p);
 	/* shown and downloaded as it would be saved: without the bidi
 	 * overrides that show "invoice<U+202E>fdp.exe" as "invoiceexe.pdf",
 	 * controls or a path */

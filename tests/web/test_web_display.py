@@ -15,7 +15,8 @@ pillarbox-webmaild. Real-world MIME shapes on the message page:
     downloaded without it;
   - a sender name with a right-to-left override is isolated (<bdi>), so
     it cannot turn the real address after it around ("<moc.lapyap@zk.ti>"
-    read as "<it.kz@paypal.com>").
+    read as "<it.kz@paypal.com>");
+  - a bounce's unnamed delivery-status report downloads as .txt.
 And the list of an empty folder asked for a later page (a bookmark, or the
 last messages moved away from page 2) is its first page: "No messages"
 without a link to a "newer page", in a listing and in a search."""
@@ -81,6 +82,15 @@ def deliver_all(store):
         b"--b\r\nContent-Type: application/pdf; name=plan.pdf\r\nContent-Disposition: inline; "
         b"filename=plan.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n" +
         html_part("<p>Thanks.</p>") + b"--b--\r\n--a--\r\n"))
+    # a bounce (RFC 3464): its unnamed status report is text
+    store.deliver("bob@example.com", mail(
+        "Undelivered Mail Returned to Sender",
+        'multipart/report; report-type=delivery-status; boundary="b"',
+        b"--b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        b"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; "
+        b"mail.example.com\r\n\r\nFinal-Recipient: rfc822; x@example.org\r\nAction: failed\r\n"
+        b"Status: 5.1.1\r\n\r\n--b\r\nContent-Type: application/x-unknown\r\n\r\nxx\r\n"
+        b"--b--\r\n"))
     store.deliver("bob@example.com", mail(
         "Bidi sender", "text/plain; charset=us-ascii", b"Hello.\r\n").replace(
         b"From: Ann <ann@example.com>", b"From: =?utf-8?q?=E2=80=AESupport?= <moc.lapyap@zk.ti>"))
@@ -169,6 +179,13 @@ def bidi_attachment(c):
           "... and downloads without it (%s)" % d)
 
 
+def report_part_names(c):
+    mb, uid = c.find("Undelivered Mail Returned to Sender")
+    r = c.get("/msg?mb=%s&uid=%s" % (mb, uid))
+    check("part-2.txt" in r.text and "part-3.bin" in r.text,
+          "a bounce's unnamed delivery status is part-2.txt, an unknown part part-3.bin")
+
+
 def empty_folder_paging(c):
     r = c.get("/list")
     trash = re.search(r'href="/webmail/list\?mb=(\d+)"[^>]*>(?:\s*<[^>]*>)*\s*Trash', r.text).group(1)
@@ -193,6 +210,7 @@ def main():
         alternative_attachment(servers[0], c)
         bidi_attachment(c)
         bidi_sender(c)
+        report_part_names(c)
         empty_folder_paging(c)
     finally:
         webenv.stop_all(servers, store, failures)
