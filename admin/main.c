@@ -274,6 +274,22 @@ static void admin_log_command(const struct admin_noun *noun, const struct admin_
 }
 
 /* Everything after parsing: the fixed start-up order, the verb, the end. */
+/* A TLS file the configuration names that is not there: every handler
+ * would log it per connection and offer no TLS (so no plaintext login off
+ * loopback either); said here, where the administrator looks. Only a
+ * missing file: one this user may not read can still be read as root
+ * (handlers started by xinetd read it before switching users). */
+static void tls_files_warn(const struct config *config)
+{
+	const char *const files[] = { config->tls_cert, config->tls_key, config->tls_cert_dir };
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (files[i] != NULL && access(files[i], F_OK) < 0 && errno != EACCES)
+			admin_say("warning: %s: %s: IMAP, POP3, SMTP and pillarbox-webmaild "
+				  "offer no TLS until it is there", files[i], strerror(errno));
+	}
+}
+
 static int admin_run(const char *config_file, const struct admin_noun *noun,
 		     const struct admin_verb *verb, int argc, char **argv)
 {
@@ -308,6 +324,7 @@ static int admin_run(const char *config_file, const struct admin_noun *noun,
 		code = admin_fail(ADMIN_EXIT_CONFIG, "%s", error);
 		goto out;
 	}
+	tls_files_warn(admin->config);
 	admin_watchdog_seconds = verb->watchdog ? admin->config->watchdog_seconds : 0;
 	if (verb->prepare != NULL && (code = verb->prepare(admin, argc, argv)) != 0)
 		goto out;

@@ -424,4 +424,16 @@ check "--delete" 0 pb domain dkim $D --delete
 check "domain dkim after --delete" 65 pb domain dkim $D
 check "store check after the DKIM keys" 0 pb store check
 
+# a TLS file the configuration names that is missing is said by every command
+cp "$conf" "$T/tls.conf"
+printf 'tls_cert = %s\ntls_key = %s\n' "$T/cert.pem" "$T/key.pem" >>"$T/tls.conf"
+check "a command with the TLS files missing still works" 0 "$PB" --config "$T/tls.conf" domain list
+expect_grep "... and says the certificate is missing" \
+	"^pillarbox: warning: $T/cert.pem: No such file or directory: IMAP, POP3, SMTP and pillarbox-webmaild offer no TLS until it is there\$" "$err"
+: >"$T/cert.pem"
+: >"$T/key.pem"
+chmod 644 "$T/cert.pem" "$T/key.pem"
+check "with the files there" 0 "$PB" --config "$T/tls.conf" domain list
+expect_no_grep "... no warning" "warning" "$err"
+
 tap_end
