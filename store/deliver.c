@@ -318,20 +318,24 @@ static int jobs_alloc(struct deliver_ctx *c)
 }
 
 /* After the commit: the mailboxes that changed, and the vacation replies of
- * the users who got a copy (not of one whose filter discarded it). */
+ * the users who got a copy (not of one whose filter discarded it, unless
+ * the filter itself took a vacation action). */
 static void after_commit(struct store *store, struct deliver_ctx *c)
 {
 	for (size_t j = 0; j < c->njobs; j++)
 		if (j == 0 || c->jobs[j].mailbox_id != c->jobs[j - 1].mailbox_id)
 			store_notify_mailbox(store, c->jobs[j].mailbox_id);
-	uint32_t *users = c->nlocal > 0 ? malloc(c->nlocal * sizeof(*users)) : NULL;
+	struct vacation_target *users = c->nlocal > 0 ? malloc(c->nlocal * sizeof(*users)) : NULL;
 	size_t n = 0;
 	for (size_t i = 0; users != NULL && i < c->nlocal; i++) {
+		const struct sieve_vacation *v = c->local[i].filtered ? c->local[i].result.vacation
+								      : NULL;
 		bool got = false;
 		for (size_t j = 0; j < c->njobs && !got; j++)
 			got = c->jobs[j].local == i;
-		if (got)
-			users[n++] = c->local[i].target.user_id;
+		/* a filter's vacation answers even what it discarded (RFC 5230 4.7) */
+		if (got || v != NULL)
+			users[n++] = (struct vacation_target){ c->local[i].target.user_id, v };
 	}
 	if (n > 0)
 		vacation_after_delivery(store, c->d, users, n);

@@ -6,9 +6,10 @@
  *
  * Extensions: fileinto, envelope, copy (RFC 3894), imap4flags (RFC 5232),
  * mailbox (RFC 5490: fileinto :create, mailboxexists), subaddress
- * (RFC 5233), relational (RFC 5231), comparator-i;ascii-numeric (RFC 4790).
- * Not: reject/ereject (backscatter), vacation (the store's own vacation
- * setting does that), variables, body, regex, include. */
+ * (RFC 5233), relational (RFC 5231), comparator-i;ascii-numeric (RFC 4790),
+ * vacation (RFC 5230: :days, :subject, :from, :addresses, :handle; not
+ * :mime). Not: reject/ereject (backscatter), variables, body, regex,
+ * include. */
 #ifndef PB_SIEVE_H
 #define PB_SIEVE_H
 
@@ -69,6 +70,17 @@ struct sieve_copy {
 	size_t nkeywords;
 };
 
+/* A vacation action (RFC 5230): the caller decides whether and when the
+ * sender gets the reply (the RFC's rules, its own limits). */
+struct sieve_vacation {
+	uint64_t days;        /* :days as written; 0: not given */
+	char *subject;        /* :subject, one line of UTF-8, or NULL */
+	char *from;           /* :from's addr-spec, or NULL */
+	char **addresses;     /* :addresses' addr-specs, naddresses of them */
+	size_t naddresses;
+	char *reason;         /* the reply's text, UTF-8 */
+};
+
 struct sieve_result {
 	struct sieve_copy *copies;  /* one per mailbox (a second fileinto to the same mailbox
 				     * is one copy, RFC 5228 4.2, with the flags of both); the
@@ -77,6 +89,8 @@ struct sieve_result {
 	size_t ncopies;
 	char **redirects;           /* addresses (addr-spec), no duplicates */
 	size_t nredirects;
+	struct sieve_vacation *vacation; /* the vacation action, or NULL (it does
+					  * not cancel the implicit keep) */
 	/* A run that failed (a limit passed at run time, out of memory):
 	 * the result is the implicit keep alone, to "INBOX" without flags
 	 * (RFC 5228 2.10.6; out of memory even for that: no copies, and the

@@ -67,7 +67,7 @@ struct sieve_test {
 
 enum sieve_op {
 	OP_IF, OP_STOP, OP_KEEP, OP_DISCARD, OP_FILEINTO, OP_REDIRECT,
-	OP_SETFLAG, OP_ADDFLAG, OP_REMOVEFLAG,
+	OP_SETFLAG, OP_ADDFLAG, OP_REMOVEFLAG, OP_VACATION,
 };
 
 struct sieve_cmd {
@@ -79,6 +79,7 @@ struct sieve_cmd {
 	struct sieve_test *test;  /* if/elsif; NULL for else */
 	struct sieve_cmd *block;  /* if/elsif/else */
 	struct sieve_cmd *orelse; /* the elsif/else that follows an if/elsif */
+	struct sieve_vacation *vacation; /* vacation's arguments (arg: NULL) */
 	struct sieve_cmd *next;
 };
 

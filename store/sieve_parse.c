@@ -16,7 +16,7 @@ enum ext {
 	EXT_FILEINTO = 1 << 0, EXT_ENVELOPE = 1 << 1, EXT_COPY = 1 << 2,
 	EXT_IMAP4FLAGS = 1 << 3, EXT_MAILBOX = 1 << 4, EXT_SUBADDRESS = 1 << 5,
 	EXT_RELATIONAL = 1 << 6, EXT_NUMERIC = 1 << 7, EXT_OCTET = 1 << 8,
-	EXT_CASEMAP = 1 << 9,
+	EXT_CASEMAP = 1 << 9, EXT_VACATION = 1 << 10,
 };
 
 static const struct {
@@ -27,19 +27,19 @@ static const struct {
 	{ "imap4flags", EXT_IMAP4FLAGS }, { "mailbox", EXT_MAILBOX },
 	{ "subaddress", EXT_SUBADDRESS }, { "relational", EXT_RELATIONAL },
 	{ "comparator-i;ascii-numeric", EXT_NUMERIC }, { "comparator-i;octet", EXT_OCTET },
-	{ "comparator-i;ascii-casemap", EXT_CASEMAP },
+	{ "comparator-i;ascii-casemap", EXT_CASEMAP }, { "vacation", EXT_VACATION },
 };
 
 const char *sieve_extensions(void)
 {
 	return "fileinto envelope copy imap4flags mailbox subaddress relational "
-	       "comparator-i;ascii-numeric comparator-i;octet comparator-i;ascii-casemap";
+	       "comparator-i;ascii-numeric comparator-i;octet comparator-i;ascii-casemap vacation";
 }
 
 /* Tags: which command or test may take them (A_*), and what follows. */
 enum {
 	A_CMP = 1 << 0, A_MATCH = 1 << 1, A_PART = 1 << 2, A_COPY = 1 << 3,
-	A_CREATE = 1 << 4, A_FLAGS = 1 << 5, A_SIZE = 1 << 6,
+	A_CREATE = 1 << 4, A_FLAGS = 1 << 5, A_SIZE = 1 << 6, A_VACATION = 1 << 7,
 };
 
 struct args {
@@ -50,6 +50,11 @@ struct args {
 	struct sieve_list pos[2];
 	bool pos_list[2];       /* written as [..] */
 	int npos;
+	/* vacation's tags: set once each */
+	bool has_days, has_subject, has_from, has_addresses, has_handle;
+	uint64_t days;
+	const char *subject, *from;
+	struct sieve_list addresses;
 };
 
 struct parser {
@@ -165,6 +170,54 @@ static bool need(struct parser *p, unsigned ext, unsigned line, const char *what
 	return false;
 }
 
+/* A string tag parameter: the token, copied; NULL after a failure. */
+static const char *tag_string(struct parser *p, const char *tag, unsigned line)
+{
+	if (p->tok.type != TOK_STRING) {
+		fail(p, line, "vacation: :%s needs a string", tag);
+		return NULL;
+	}
+	char *v = dup_str(p, p->tok.str, p->tok.len);
+	return v != NULL && next(p) == 0 ? v : NULL;
+}
+
+/* vacation's tags (RFC 5230 4): 0 taken, 1 not one of them, -1. */
+static int parse_vacation_tag(struct parser *p, struct args *a, const char *tag, unsigned line)
+{
+	static const char *const names[] = { "days", "subject", "from", "addresses", "handle",
+					     "mime", NULL };
+	bool *given[] = { &a->has_days, &a->has_subject, &a->has_from, &a->has_addresses,
+			  &a->has_handle, NULL };
+	int i = find(names, tag);
+	if (i < 0)
+		return 1;
+	if (i == 5)
+		return fail(p, line, "vacation :mime is not supported (give the reason as text)");
+	if (*given[i])
+		return fail(p, line, "vacation: :%s given twice", tag);
+	*given[i] = true;
+	switch (i) {
+	case 0:
+		if (p->tok.type != TOK_NUMBER)
+			return fail(p, line, "vacation: :days needs a number");
+		a->days = p->tok.number;
+		return next(p);
+	case 1:
+		a->subject = tag_string(p, tag, line);
+		if (a->subject != NULL && !charset_utf8_text(a->subject, strlen(a->subject), false))
+			return fail(p, line, "vacation: :subject must be one line of text");
+		return a->subject != NULL ? 0 : -1;
+	case 2:
+		return (a->from = tag_string(p, tag, line)) != NULL ? 0 : -1;
+	case 3: {
+		bool br;
+		return parse_list(p, &a->addresses, &br);
+	}
+	default: /* :handle only tells replies apart; one record per sender here */
+		return tag_string(p, tag, line) != NULL ? 0 : -1;
+	}
+}
+
 /* One tag and its parameter; `what` names the command or test. */
 static int parse_tag(struct parser *p, struct args *a, unsigned allowed, const char *what)
 {
@@ -234,6 +287,8 @@ static int parse_tag(struct parser *p, struct args *a, unsigned allowed, const c
 		a->has_flags = true;
 		return parse_list(p, &a->flags, &br);
 	}
+	if ((allowed & A_VACATION) && parse_vacation_tag(p, a, tag, line) != 1)
+		return p->failed ? -1 : 0;
 	if ((allowed & A_SIZE) && (strcasecmp(tag, "over") == 0 || strcasecmp(tag, "under") == 0)) {
 		if (a->size >= 0)
 			return fail(p, line, "size: more than one of :over and :under");
@@ -328,9 +383,9 @@ static int check_mailbox(struct parser *p, unsigned line, char *name)
 	return 0;
 }
 
-/* redirect's address: one mailbox with a domain (RFC 5228 4.2), kept as
- * its addr-spec. */
-static char *check_address(struct parser *p, unsigned line, const char *s)
+/* redirect's and vacation's addresses: one mailbox with a domain (RFC 5228
+ * 4.2), kept as its addr-spec; `what` names it in the error. */
+static char *check_address(struct parser *p, unsigned line, const char *s, const char *what)
 {
 	struct address_list *al = NULL;
 	char *spec = NULL, *res = NULL;
@@ -343,10 +398,37 @@ static char *check_address(struct parser *p, unsigned line, const char *s)
 	    (spec = address_addr_spec(&al->addrs[0])) != NULL)
 		res = dup_str(p, spec, strlen(spec));
 	else if (!p->failed)
-		fail(p, line, "redirect: invalid address \"%s\"", s);
+		fail(p, line, "%s: invalid address \"%s\"", what, s);
 	free(spec);
 	address_list_free(&al);
 	return res;
+}
+
+/* vacation's arguments, checked: the addresses as addr-specs, the reason
+ * text. NULL after a failure. */
+static struct sieve_vacation *vacation_args(struct parser *p, const struct args *a, unsigned line)
+{
+	struct sieve_vacation *v = alloc(p, sizeof(*v));
+	const char *reason = a->pos[0].v[0];
+	if (v == NULL)
+		return NULL;
+	if (!charset_utf8_text(reason, strlen(reason), true)) {
+		fail(p, line, "vacation: the reason must be UTF-8 text");
+		return NULL;
+	}
+	v->reason = a->pos[0].v[0];
+	v->days = a->has_days ? (a->days > 0 ? a->days : 1) : 0; /* RFC 5230 4.1: at least 1 */
+	v->subject = (char *)a->subject;
+	if (a->from != NULL && (v->from = check_address(p, line, a->from, "vacation :from")) == NULL)
+		return NULL;
+	if (a->addresses.n > 0 && (v->addresses = alloc(p, a->addresses.n * sizeof(char *))) == NULL)
+		return NULL;
+	for (size_t i = 0; i < a->addresses.n; i++)
+		if ((v->addresses[i] = check_address(p, line, a->addresses.v[i],
+						     "vacation :addresses")) == NULL)
+			return NULL;
+	v->naddresses = a->addresses.n;
+	return v;
 }
 
 /* ------------------------------------------------------------ tests */
@@ -507,6 +589,7 @@ static const struct {
 	{ "setflag", OP_SETFLAG, 0, "L", EXT_IMAP4FLAGS, "imap4flags" },
 	{ "addflag", OP_ADDFLAG, 0, "L", EXT_IMAP4FLAGS, "imap4flags" },
 	{ "removeflag", OP_REMOVEFLAG, 0, "L", EXT_IMAP4FLAGS, "imap4flags" },
+	{ "vacation", OP_VACATION, A_VACATION, "S", EXT_VACATION, "vacation" },
 	{ "elsif", OP_IF, 0, "", 0, NULL },
 	{ "else", OP_IF, 0, "", 0, NULL },
 	{ "require", OP_STOP, 0, "L", 0, NULL },
@@ -598,7 +681,10 @@ static struct sieve_cmd *parse_command(struct parser *p, int depth, bool top,
 		c->arg = a.pos[0].v[0];
 		if (check_mailbox(p, line, c->arg) < 0)
 			return NULL;
-	} else if (c->op == OP_REDIRECT && (c->arg = check_address(p, line, a.pos[0].v[0])) == NULL) {
+	} else if (c->op == OP_REDIRECT &&
+		   (c->arg = check_address(p, line, a.pos[0].v[0], "redirect")) == NULL) {
+		return NULL;
+	} else if (c->op == OP_VACATION && (c->vacation = vacation_args(p, &a, line)) == NULL) {
 		return NULL;
 	}
 	return c;

@@ -180,6 +180,32 @@ static void do_redirect(struct run *r, const struct sieve_cmd *c)
 		res->nredirects++;
 }
 
+/* RFC 5230 4.7: no more than one vacation action a run. */
+static void do_vacation(struct run *r, const struct sieve_cmd *c)
+{
+	const struct sieve_vacation *a = c->vacation;
+	struct sieve_vacation *v;
+	if (r->res->vacation != NULL) {
+		run_fail(r, "line %u: a second vacation action", c->line);
+		return;
+	}
+	if ((v = calloc(1, sizeof(*v))) == NULL ||
+	    (v->addresses = calloc(a->naddresses + 1, sizeof(char *))) == NULL) {
+		free(v);
+		run_fail(r, "out of memory");
+		return;
+	}
+	r->res->vacation = v;
+	v->days = a->days;
+	bool oom = (v->reason = strdup(a->reason)) == NULL ||
+		   (a->subject != NULL && (v->subject = strdup(a->subject)) == NULL) ||
+		   (a->from != NULL && (v->from = strdup(a->from)) == NULL);
+	for (size_t i = 0; !oom && i < a->naddresses; i++, v->naddresses++)
+		oom = (v->addresses[i] = strdup(a->addresses[i])) == NULL;
+	if (oom)
+		run_fail(r, "out of memory");
+}
+
 static bool mailbox_exists(const struct run *r, const char *name)
 {
 	return r->msg->mailbox_exists == NULL || r->msg->mailbox_exists(r->msg->ctx, name);
@@ -454,6 +480,9 @@ static void exec(struct run *r, const struct sieve_cmd *c)
 		case OP_REMOVEFLAG:
 			flags_list(r, &r->flags, &c->flags, c->op == OP_REMOVEFLAG);
 			break;
+		case OP_VACATION:
+			do_vacation(r, c);
+			break;
 		}
 	}
 }
@@ -470,8 +499,19 @@ void sieve_result_free(struct sieve_result *res)
 	for (size_t i = 0; i < res->nredirects; i++)
 		free(res->redirects[i]);
 	free(res->redirects);
+	if (res->vacation != NULL) {
+		struct sieve_vacation *v = res->vacation;
+		for (size_t i = 0; i < v->naddresses; i++)
+			free(v->addresses[i]);
+		free(v->addresses);
+		free(v->reason);
+		free(v->subject);
+		free(v->from);
+		free(v);
+	}
 	res->copies = NULL;
 	res->redirects = NULL;
+	res->vacation = NULL;
 	res->ncopies = res->nredirects = 0;
 }
 

@@ -138,12 +138,24 @@ int vacation_reply_build(const struct vacation_reply_input *in, char **out_r, si
 
 struct store_body;
 struct store_delivery;
+struct sieve_vacation;
 
-/* After store_deliver committed `delivery` to the users user_ids[0..n):
- * for each user whose vacation is active, decides, records the sender and
- * delivers or queues the reply (starting the relay for a queued one).
- * Never fails: problems are logged. */
+/* A user store_deliver delivered to (or whose filter discarded the
+ * message while taking a vacation action). */
+struct vacation_target {
+	uint32_t user_id;
+	/* The user's filter's vacation action (RFC 5230), or NULL: then the
+	 * user's own setting, when active. The action's :days is kept within
+	 * STORE_VACATION_DAYS_MIN..MAX, its :from only when it is one of the
+	 * user's addresses, and its :addresses count as the user's own. */
+	const struct sieve_vacation *sieve;
+};
+
+/* After store_deliver committed `delivery` to targets[0..n): for each whose
+ * vacation applies, decides, records the sender and delivers or queues the
+ * reply (starting the relay for a queued one). Never fails: problems are
+ * logged. */
 void vacation_after_delivery(struct store *store, const struct store_delivery *delivery,
-			     const uint32_t *user_ids, size_t n);
+			     const struct vacation_target *targets, size_t n);
 
 #endif

@@ -3,7 +3,7 @@
  * runs against the header (copied to exactly its bytes, so ASan sees any
  * read past header_len), and the result must be sane: copies with
  * mailboxes, no more redirects than the limit, a failed run keeping the
- * message in INBOX alone. */
+ * message in INBOX alone, a vacation action whole. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +49,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	for (size_t i = 0; i < res.ncopies; i++)
 		if (res.copies[i].mailbox == NULL || res.copies[i].mailbox[0] == '\0')
+			abort();
+	/* a vacation action: a reason, addresses that are there, not after a failure */
+	if (res.vacation != NULL &&
+	    (res.failed || res.vacation->reason == NULL || strchr(res.vacation->subject != NULL
+								  ? res.vacation->subject : "", '\n') != NULL))
+		abort();
+	for (size_t i = 0; res.vacation != NULL && i < res.vacation->naddresses; i++)
+		if (strchr(res.vacation->addresses[i], '@') == NULL)
 			abort();
 	sieve_result_free(&res);
 	sieve_script_free(s);

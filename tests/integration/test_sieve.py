@@ -4,8 +4,8 @@ where the mail goes. Checked over IMAP (imaplib, the real imapd) and in the
 queue: fileinto, :create (a subaddress test), flags and keywords, discard,
 a mailbox that is not there (INBOX), redirect to a local user (who runs no
 filter of theirs) and to a remote one (queued), :copy, two recipients with
-different scripts in one transaction, the log line, and no filter once
-the script is deactivated."""
+different scripts in one transaction, the log line, vacation (RFC 5230) as
+Roundcube writes it, and no filter once the script is deactivated."""
 
 import imaplib
 import os
@@ -100,6 +100,72 @@ class Mail:
         self.m.logout()
 
 
+DORA, DORA_PW = "dora@example.com", "dora pw"
+# Roundcube's managesieve vacation form writes this shape.
+DORA_SCRIPT = r'''require ["vacation", "fileinto", "mailbox"];
+if header :contains "subject" "[list]" { fileinto :create "Lists"; }
+vacation :days 5 :subject "Out of office" :addresses ["sales@example.com"]
+  :from "dora@example.com" text:
+I am away until Monday.
+.
+;
+'''
+
+
+def vacation(fx, mx, imap):
+    """A filter's vacation action (RFC 5230): one reply a sender, from the
+    address the script names, to mail addressed to the user or an address
+    of :addresses, none to a list; the copies go where the script says."""
+    fx.add_user(DORA, DORA_PW)
+    fx.pillarbox("alias", "add", "sales@example.com", DORA)
+    fx.pillarbox("sieve", "put", DORA, "away", "--activate", input=DORA_SCRIPT.encode())
+    send(mx, [DORA], "question one", sender=ALICE)
+    send(mx, [DORA], "question two", sender=ALICE)
+    send(mx, ["sales@example.com"], "an order", sender=BOB)
+    msg = ("From: list@example.org\r\nTo: %s\r\nSubject: [list] news\r\n"
+           "List-Id: <news.example.org>\r\n\r\nNews.\r\n" % DORA)
+    s = smtplib.SMTP("127.0.0.1", mx.port, timeout=20)
+    s.sendmail("list-bounces@example.org", [DORA], msg.encode())
+    s.quit()
+
+    d = Mail(imap.port, DORA, DORA_PW)
+    dinbox = d.folder("INBOX")
+    check(set(dinbox) == {"question one", "question two", "an order"},
+          "vacation keeps the message (the implicit keep): %s" % sorted(dinbox))
+    check(set(d.folder("Lists") or {}) == {"[list] news"}, "fileinto beside vacation")
+    d.close()
+    a = Mail(imap.port, ALICE, smtptest.ALICE_PW)
+    replies = [x for x in a.folder("INBOX") if x == "Out of office"]
+    check(len(replies) == 1, "alice got one reply for two messages (%s)" % replies)
+    a.m.select("INBOX", readonly=True)
+    typ, data = a.m.search(None, 'SUBJECT "Out of office"')
+    typ, data = a.m.fetch(data[0].split()[-1], "(BODY.PEEK[])")
+    raw = data[0][1].decode()
+    check("Auto-Submitted: auto-replied" in raw and "From: <dora@example.com>" in raw and
+          "I am away until Monday." in raw and "In-Reply-To: <question.one@example.org>" in raw,
+          "the reply: RFC 3834 fields, from dora, the text:\n" + raw[:600])
+    a.close()
+    b = Mail(imap.port, BOB, smtptest.BOB_PW)
+    check("Out of office" in b.folder("INBOX"), "mail to an address of :addresses is answered")
+    b.close()
+    # a :from that is not one of the user's addresses is not used
+    fx.add_user("eve@example.com", "eve pw")
+    fx.pillarbox("sieve", "put", "eve@example.com", "away", "--activate",
+                 input=b'require "vacation"; vacation :from "boss@example.com" "Away.";')
+    send(mx, ["eve@example.com"], "for eve", sender=BOB)
+    b = Mail(imap.port, BOB, smtptest.BOB_PW)
+    b.m.select("INBOX", readonly=True)
+    typ, data = b.m.search(None, 'BODY "Away."')
+    typ, data = b.m.fetch(data[0].split()[-1], "(BODY.PEEK[HEADER.FIELDS (FROM)])")
+    check(b"<eve@example.com>" in data[0][1], "a foreign :from is not used: %r" % data[0][1])
+    b.close()
+    log = fx.log_text()
+    check("vacation: user=<dora@example.com> from=<alice@example.com> no reply (filter): "
+          "answered within 5 days" in log, "the second message: answered within 5 days")
+    check("vacation: user=<dora@example.com> from=<list-bounces@example.org> no reply (filter): "
+          in log, "a list: no reply")
+
+
 def main():
     fx = smtptest.SmtpFixture("sieve")
     try:
@@ -153,6 +219,8 @@ def main():
               "the log line names where the copy went")
         check('filter: user=<bob@example.com> script="rules" discard' in log,
               "and a discard")
+
+        vacation(fx, mx, imap)
 
         # deactivated: nothing is filtered
         fx.pillarbox("sieve", "deactivate", BOB)

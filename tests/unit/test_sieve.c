@@ -578,7 +578,7 @@ static void test_compile_errors(void **state)
 	compile_error("frobnicate;", "line 1: unknown command \"frobnicate\"");
 	compile_error("\n\nif frob { }", "line 3: unknown test \"frob\"");
 	compile_error("fileinto \"x\";", "line 1: fileinto requires require \"fileinto\"");
-	compile_error("require \"vacation\";", "line 1: unsupported extension \"vacation\"");
+	compile_error("require \"variables\";", "line 1: unsupported extension \"variables\"");
 	compile_error("require \"FILEINTO\";", "line 1: unsupported extension \"FILEINTO\"");
 	compile_error("keep; require \"fileinto\";", "line 1: require after other commands");
 	compile_error("if true { require \"fileinto\"; }", "line 1: require inside a block");
@@ -640,8 +640,78 @@ static void test_compile_errors(void **state)
 	assert_string_equal(error, "line 2: NUL in script");
 	/* extensions list */
 	assert_string_equal(sieve_extensions(), "fileinto envelope copy imap4flags mailbox subaddress "
-			    "relational comparator-i;ascii-numeric comparator-i;octet comparator-i;ascii-casemap");
+			    "relational comparator-i;ascii-numeric comparator-i;octet comparator-i;ascii-casemap "
+			    "vacation");
 	assert_string_equal(run("require [\"comparator-i;octet\", \"comparator-i;ascii-casemap\"];"), "INBOX");
+}
+
+/* vacation (RFC 5230): the action and its arguments in the result, the
+ * implicit keep untouched (a discard too goes with it), one action a run,
+ * and what does not compile. */
+static void test_vacation(void **state)
+{
+	char error[SIEVE_ERROR_MAX];
+	struct sieve_message m = msg_with(HDR);
+	struct sieve_result r;
+	(void)state;
+	const char *script =
+		"require [\"vacation\", \"fileinto\"];\n"
+		"if header :contains \"subject\" \"list\" { fileinto \"lists\"; }\n"
+		"vacation :days 3 :subject \"Away \xc3\xa0 la plage\" :from \"Bob <bob@example.com>\"\n"
+		"  :addresses [\"bob+lists@example.com\", \"info@example.com\"] :handle \"h1\"\n"
+		"  text:\nI am away.\r\nBack on Monday.\n.\n;";
+	struct sieve_script *s = sieve_compile(script, strlen(script), error);
+	if (s == NULL)
+		fail_msg("%s", error);
+	assert_int_equal(sieve_run(s, &m, &r), 0);
+	assert_non_null(r.vacation);
+	assert_int_equal(r.vacation->days, 3);
+	assert_string_equal(r.vacation->subject, "Away \xc3\xa0 la plage");
+	assert_string_equal(r.vacation->from, "bob@example.com");
+	assert_int_equal(r.vacation->naddresses, 2);
+	assert_string_equal(r.vacation->addresses[1], "info@example.com");
+	assert_string_equal(r.vacation->reason, "I am away.\r\nBack on Monday.\n");
+	assert_string_equal(describe(&r, outbuf, sizeof(outbuf)), "lists");
+	sieve_result_free(&r);
+	assert_null(r.vacation);
+	sieve_script_free(s);
+
+	/* no tags: days 0 (the caller's default); with discard: no copy */
+	assert_string_equal(run("require \"vacation\"; vacation \"x\"; discard;"), "");
+	const char *zero = "require \"vacation\"; vacation :days 0 \"Out.\";";
+	s = sieve_compile(zero, strlen(zero), error);
+	assert_non_null(s);
+	assert_int_equal(sieve_run(s, &m, &r), 0);
+	assert_int_equal(r.vacation->days, 1); /* at least 1 (RFC 5230 4.1) */
+	assert_null(r.vacation->subject);
+	assert_null(r.vacation->from);
+	assert_int_equal(r.vacation->naddresses, 0);
+	assert_string_equal(describe(&r, outbuf, sizeof(outbuf)), "INBOX");
+	sieve_result_free(&r);
+	sieve_script_free(s);
+	/* a second vacation in one run fails it: the implicit keep alone */
+	assert_string_equal(run("require \"vacation\"; vacation \"a\"; vacation \"b\"; discard;"),
+			    "FAILED INBOX (line 1: a second vacation action)");
+	assert_string_equal(run("require \"vacation\"; if false { vacation \"a\"; } vacation \"b\";"),
+			    "INBOX");
+
+	compile_error("vacation \"x\";", "line 1: vacation requires require \"vacation\"");
+	compile_error("require \"vacation\"; vacation;", "line 1: vacation: missing argument");
+	compile_error("require \"vacation\"; vacation :mime \"x\";",
+		      "line 1: vacation :mime is not supported (give the reason as text)");
+	compile_error("require \"vacation\"; vacation :days \"3\" \"x\";",
+		      "line 1: vacation: :days needs a number");
+	compile_error("require \"vacation\"; vacation :days 1 :days 2 \"x\";",
+		      "line 1: vacation: :days given twice");
+	compile_error("require \"vacation\"; vacation :subject \"a\nb\" \"x\";",
+		      "line 1: vacation: :subject must be one line of text");
+	compile_error("require \"vacation\"; vacation :from \"nobody\" \"x\";",
+		      "line 1: vacation :from: invalid address \"nobody\"");
+	compile_error("require \"vacation\"; vacation :addresses [\"a@b.c\", \"d\"] \"x\";",
+		      "line 1: vacation :addresses: invalid address \"d\"");
+	compile_error("require \"vacation\"; vacation \"\xff\";",
+		      "line 1: vacation: the reason must be UTF-8 text");
+	compile_error("require \"vacation\"; vacation :copy \"x\";", "line 1: vacation: unknown tag \":copy\"");
 }
 
 /* A script may not make delivery slow: its matching work has a budget
@@ -815,6 +885,7 @@ int main(void)
 		cmocka_unit_test(test_rfc5228_examples),
 		cmocka_unit_test(test_lexer),
 		cmocka_unit_test(test_compile_errors),
+		cmocka_unit_test(test_vacation),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_work_budget),
 	};
