@@ -95,7 +95,7 @@ static void domain_alias_add(struct scan_ctx *c, const char *source, size_t slen
 		const char *at = strrchr(c->reach[i], '@');
 		ident_addr addr;
 
-		if (at == NULL || !addr_equal(at, tlen, target) ||
+		if (at == NULL || !addr_equal(target, tlen, at) ||
 		    (size_t)(at - c->reach[i]) + slen >= sizeof(addr))
 			continue;
 		memcpy(addr, c->reach[i], (size_t)(at - c->reach[i]));
