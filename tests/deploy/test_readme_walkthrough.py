@@ -20,10 +20,10 @@ copy's _build/dev, makes the copy's demo store and starts every service on
     stops before it builds anything;
   - the relay runs the queue within a minute and a half of the start (the
     demo's stand-in for production's pillarbox-relay.timer);
-  - the stop command it prints beside Ctrl-C (kill -TERM of quickstart
-    alone, not its process group) stops everything, an open IMAP session's
-    handler included: quickstart exits, no process it started is left, the
-    ports are free.
+  - the stop command it prints beside Ctrl-C (./quickstart stop from another
+    terminal: kill -TERM of quickstart alone, not its process group) stops
+    everything, an open IMAP session's handler included: quickstart exits,
+    no process it started is left, the ports are free.
 `./quickstart check` (the whole test suite, this test included) is not run.
 The demo ports are fixed: if one is taken the test fails at once, naming it.
 Whatever happens, what the test started is stopped (by process id) and the
@@ -709,14 +709,21 @@ def walkthrough(tmp):
         check_second_run(copy, run[0], qs.proc.pid)
         check_queue_run(copy, running_at)
 
-        # The stop command quickstart prints beside Ctrl-C: kill -TERM of
-        # quickstart alone, with a session still open (its handler must go
-        # too).
-        stop = re.search(r"kill -TERM (\d+)", last)
-        if stop is None:
+        # The stop command quickstart prints beside Ctrl-C, from another
+        # terminal: ./quickstart stop (kill -TERM of quickstart alone), with
+        # a session still open (its handler must go too).
+        if "./quickstart stop" not in last or not re.search(r"kill -TERM %d\b" % qs.proc.pid,
+                                                           last):
             raise Abort("quickstart printed no stop command: %r" % last)
-        check_stop(qs, env, endpoints, stop.group(0),
-                   lambda: subprocess.run(["kill", "-TERM", stop.group(1)], check=True))
+
+        def stop_command():
+            r = subprocess.run(["./quickstart", "stop"], cwd=copy, env=quickstart_env(),
+                               stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                               timeout=60)
+            if r.returncode != 0 or "stopped the demo (pid %d)" % qs.proc.pid not in r.stdout:
+                not_ok("./quickstart stop: exit %d, %s %s" % (r.returncode, r.stdout[-300:],
+                                                             r.stderr[-300:]))
+        check_stop(qs, env, endpoints, "./quickstart stop", stop_command)
     except Abort as e:
         not_ok(str(e))
     finally:
