@@ -12,6 +12,7 @@
 #include "log.h"
 #include "mime.h"
 #include "msgpart.h"
+#include "vacation.h"
 #include "vcard.h"
 
 /* Rows on one page of the contacts list. */
@@ -503,6 +504,8 @@ bool ctx_sender_known(struct ctx *c, const struct mime_envelope *env)
 		log_error("webmail: contact lookup: %s", error);
 	tpl_bool(s, "known", r == 1);
 	tpl_bool(s, "self", strcasecmp(spec, c->user.address) == 0);
+	/* nobody keeps MAILER-DAEMON or noreply@ as a contact */
+	tpl_bool(s, "program", vacation_system_sender(spec));
 	uint32_t part;
 	if (uint_parse(ctx_query(c, "part"), &part)) {
 		tpl_bool(s, "has_part", true);

@@ -99,6 +99,11 @@ enum vacation_verdict {
 	VACATION_HEADER_TOO_LONG, /* more than VACATION_HEADER_MAX bytes of header */
 };
 
+/* Whether an address is a program's (RFC 3834 2, RFC 5230 4.6): MAILER-
+ * DAEMON, postmaster, noreply, list robots (owner-*, *-request, *-bounces):
+ * never answered, nor offered as a contact. */
+bool vacation_system_sender(const char *sender);
+
 /* A word for the log line ("auto-submitted"). */
 const char *vacation_verdict_name(enum vacation_verdict verdict);
 

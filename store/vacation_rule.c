@@ -70,8 +70,7 @@ static bool str_ieq(const char *a, size_t alen, const char *b)
 	return strlen(b) == alen && strncasecmp(a, b, alen) == 0;
 }
 
-/* Senders that are programs (RFC 3834 2, RFC 5230 4.6): never answered. */
-static bool system_sender(const char *sender)
+bool vacation_system_sender(const char *sender)
 {
 	static const char *const exact[] = { "mailer-daemon", "postmaster", "listserv", "majordomo",
 					     "noreply", "no-reply", "donotreply", "do-not-reply",
@@ -146,7 +145,7 @@ enum vacation_verdict vacation_decide(const char *sender, const char *header, si
 
 	if (sender == NULL || sender[0] == '\0' || strchr(sender, '@') == NULL)
 		return VACATION_NULL_SENDER;
-	if (system_sender(sender))
+	if (vacation_system_sender(sender))
 		return VACATION_SYSTEM_SENDER;
 	const char *at = strrchr(sender, '@');
 	char local[STORE_LOCALPART_MAX * 4 + 1];

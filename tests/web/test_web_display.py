@@ -16,7 +16,8 @@ pillarbox-webmaild. Real-world MIME shapes on the message page:
   - a sender name with a right-to-left override is isolated (<bdi>), so
     it cannot turn the real address after it around ("<moc.lapyap@zk.ti>"
     read as "<it.kz@paypal.com>");
-  - a bounce's unnamed delivery-status report downloads as .txt.
+  - a bounce's unnamed delivery-status report downloads as .txt, and its
+    sender, MAILER-DAEMON, is not offered as a contact.
 And the list of an empty folder asked for a later page (a bookmark, or the
 last messages moved away from page 2) is its first page: "No messages"
 without a link to a "newer page", in a listing and in a search."""
@@ -90,7 +91,8 @@ def deliver_all(store):
         b"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; "
         b"mail.example.com\r\n\r\nFinal-Recipient: rfc822; x@example.org\r\nAction: failed\r\n"
         b"Status: 5.1.1\r\n\r\n--b\r\nContent-Type: application/x-unknown\r\n\r\nxx\r\n"
-        b"--b--\r\n"))
+        b"--b--\r\n").replace(b"From: Ann <ann@example.com>",
+                               b"From: Mail Delivery System <MAILER-DAEMON@mail.example.com>"))
     store.deliver("bob@example.com", mail(
         "Bidi sender", "text/plain; charset=us-ascii", b"Hello.\r\n").replace(
         b"From: Ann <ann@example.com>", b"From: =?utf-8?q?=E2=80=AESupport?= <moc.lapyap@zk.ti>"))
@@ -184,6 +186,19 @@ def report_part_names(c):
     r = c.get("/msg?mb=%s&uid=%s" % (mb, uid))
     check("part-2.txt" in r.text and "part-3.bin" in r.text,
           "a bounce's unnamed delivery status is part-2.txt, an unknown part part-3.bin")
+    check("Add to contacts" not in r.text, "MAILER-DAEMON is not offered as a contact")
+    mb, uid = c.find("Apple attachment")
+    check("Add to contacts" in c.get("/msg?mb=%s&uid=%s" % (mb, uid)).text,
+          "... a person is")
+
+
+def move_menu(c):
+    r = c.get("/list")
+    sel = re.search(r'<select id="moveto" name="to">(.*?)</select>', r.text).group(1)
+    opts = re.findall(r'<option value="\d+"( disabled)?>([^<]*)</option>', sel)
+    check(opts and opts[0] == (" disabled", "Inbox") and
+          all(not d for d, label in opts[1:]),
+          "the Move menu offers every folder but the one shown (%s)" % opts[:3])
 
 
 def empty_folder_paging(c):
@@ -211,6 +226,7 @@ def main():
         bidi_attachment(c)
         bidi_sender(c)
         report_part_names(c)
+        move_menu(c)
         empty_folder_paging(c)
     finally:
         webenv.stop_all(servers, store, failures)
