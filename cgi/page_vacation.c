@@ -2,11 +2,14 @@
  * Dates are days in the user's zone (the settings' tz): the first day
  * from its midnight, the last day up to the midnight after it. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "app.h"
 #include "log.h"
+#include "sieve.h"
+#include "sieve_store.h"
 #include "vacation.h"
 
 /* "YYYY-MM-DD" (an <input type=date>) as the UTC second its midnight is in
@@ -37,6 +40,23 @@ static const char *date_format(struct ctx *c, int64_t t)
 	return arena_printf(c->a, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
+/* The name of the active filter script when it has a vacation action of
+ * its own (a ManageSieve client's, Roundcube's): while it answers, this
+ * page's setting is not used (vacation.h), and the page says so. */
+static void sieve_vacation_note(struct ctx *c)
+{
+	char name[STORE_SIEVE_NAME_MAX + 1], error[SIEVE_ERROR_MAX], *text = NULL;
+	const char *serr;
+	size_t len;
+	if (store_sieve_get_active(c->store, c->user.id, name, &text, &len, &serr) == 1) {
+		struct sieve_script *script = sieve_compile(text, len, error);
+		if (script != NULL && sieve_script_has_vacation(script))
+			tpl_str(c->data, "sieve_vacation", arena_strdup(c->a, name));
+		sieve_script_free(script);
+	}
+	free(text);
+}
+
 /* `v`: the setting to show (as saved, or as typed when refused). */
 static void vacation_form(struct ctx *c, int status, const char *message,
 			  const struct store_vacation *v)
@@ -54,6 +74,7 @@ static void vacation_form(struct ctx *c, int status, const char *message,
 	tpl_int(c->data, "subject_max", STORE_VACATION_SUBJECT_MAX);
 	tpl_int(c->data, "text_max", STORE_VACATION_TEXT_MAX);
 	tpl_bool(c->data, "active", store_vacation_active(v, c->now));
+	sieve_vacation_note(c);
 	if (message == NULL && ctx_query(c, "saved") != NULL)
 		tpl_str(c->data, "notice", v->enabled ? "Your out-of-office reply was saved."
 						      : "Your out-of-office reply is off.");

@@ -36,6 +36,10 @@ struct sieve_script;
 struct sieve_script *sieve_compile(const char *text, size_t len, char error[SIEVE_ERROR_MAX]);
 void sieve_script_free(struct sieve_script *script);
 
+/* Whether the script has a vacation action anywhere (it may not run for
+ * every message): the webmail says so beside its own out-of-office form. */
+bool sieve_script_has_vacation(const struct sieve_script *script);
+
 /* The extensions `require` accepts, space-separated (ManageSieve's SIEVE
  * capability). */
 const char *sieve_extensions(void);

@@ -710,6 +710,20 @@ static struct sieve_cmd *parse_block(struct parser *p, int depth, bool top)
 	return first;
 }
 
+static bool block_has_vacation(const struct sieve_cmd *c)
+{
+	for (; c != NULL; c = c->next)
+		for (const struct sieve_cmd *b = c; b != NULL; b = b->orelse)
+			if (b->op == OP_VACATION || block_has_vacation(b->block))
+				return true;
+	return false;
+}
+
+bool sieve_script_has_vacation(const struct sieve_script *script)
+{
+	return block_has_vacation(script->cmds);
+}
+
 void sieve_script_free(struct sieve_script *s)
 {
 	if (s == NULL)

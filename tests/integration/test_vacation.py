@@ -4,7 +4,9 @@ from outside reaches him through the MX; the reply is queued and the real
 relay delivers it to the sender's MX (a scripted fake, by a route) once,
 with the null sender and Auto-Submitted: auto-replied. A second message
 within the interval, list mail, Auto-Submitted mail and a Bcc'd copy get
-none, mail To: an alias of his gets one; past the last day nobody does."""
+none, mail To: an alias of his gets one; past the last day nobody does.
+The page names an active filter script that has a vacation action of its
+own (it answers in the setting's place)."""
 
 import datetime
 import os
@@ -53,6 +55,16 @@ def main():
         r = client.get("/vacation")
         relaytest.check(r.status == 200 and 'for="text"' in r.text, "the vacation page")
         relaytest.check("Out of office is on" not in r.text, "no notice while off")
+        relaytest.check("of its own" not in r.text, "no filter note without a script")
+        # a filter script's own vacation (a ManageSieve client's) is named on the page
+        fx.pillarbox("sieve", "put", BOB, "away", "--activate",
+                     input=b'require "vacation";\nif header :contains "subject" "x" '
+                           b'{ vacation "Away."; }\n')
+        relaytest.check('Your active filter script "away" has an out-of-office reply of its own'
+                        in client.get("/vacation").text, "the page names the filter's vacation")
+        fx.pillarbox("sieve", "deactivate", BOB)
+        relaytest.check("of its own" not in client.get("/vacation").text,
+                        "... and not once the script is off")
         token = re.search(r'name="csrf" value="([0-9a-f]+)"', r.text).group(1)
         r = client.post("/vacation", {"enabled": "on", "subject": "", "days": "7",
                                       "text": "I am away until Monday.\r\nBob", "start": "",

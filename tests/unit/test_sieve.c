@@ -695,6 +695,21 @@ static void test_vacation(void **state)
 	assert_string_equal(run("require \"vacation\"; if false { vacation \"a\"; } vacation \"b\";"),
 			    "INBOX");
 
+	/* has_vacation: anywhere in the tree, in an else branch too */
+	static const struct { const char *script; bool has; } hv[] = {
+		{ "keep;", false },
+		{ "require \"vacation\"; vacation \"a\";", true },
+		{ "require \"vacation\"; if false { keep; } elsif true { stop; } else { if true "
+		  "{ vacation \"a\"; } }", true },
+		{ "require \"vacation\"; if true { keep; } else { discard; }", false },
+	};
+	for (size_t i = 0; i < sizeof(hv) / sizeof(hv[0]); i++) {
+		s = sieve_compile(hv[i].script, strlen(hv[i].script), error);
+		assert_non_null(s);
+		assert_int_equal(sieve_script_has_vacation(s), hv[i].has);
+		sieve_script_free(s);
+	}
+
 	compile_error("vacation \"x\";", "line 1: vacation requires require \"vacation\"");
 	compile_error("require \"vacation\"; vacation;", "line 1: vacation: missing argument");
 	compile_error("require \"vacation\"; vacation :mime \"x\";",
