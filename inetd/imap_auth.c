@@ -1,7 +1,8 @@
 /* Commands of any state and those before login: CAPABILITY, NOOP, LOGOUT,
  * ID (RFC 2971), ENABLE (RFC 5161), STARTTLS, COMPRESS (RFC 4978), LOGIN,
- * AUTHENTICATE (SASL-IR, RFC 4959). Authentication goes through inetd/sasl.h and store_auth_login:
- * throttling and uniform failures live there. */
+ * AUTHENTICATE (SASL-IR, RFC 4959). Authentication goes through
+ * inetd/sasl.h and store_auth_login: throttling and uniform failures live
+ * there. */
 #include <config.h>
 
 #include <stdio.h>

@@ -528,10 +528,15 @@ struct alias_ctx {
 };
 
 /* Whether the domain alias chain from "@domain" key `from` reaches `stop`
- * (another "@domain" key) within `depth` more levels: 1, 0, or <0. */
+ * (another "@domain" key) within `depth` more levels: 1, 0, 2 when it
+ * fans out past *budget sources (ALIAS_WALK_NODES_MAX, as a resolution's
+ * walk), or <0. */
 static int domain_alias_reaches(struct store *store, DB_TXN *txn, const char *from,
-				const char *stop, unsigned depth)
+				const char *stop, unsigned depth, unsigned *budget)
 {
+	if (*budget == 0)
+		return 2;
+	(*budget)--;
 	alias_addr *targets = malloc(STORE_ALIAS_TARGETS_MAX * sizeof(*targets));
 	int r = 0;
 
@@ -544,7 +549,7 @@ static int domain_alias_reaches(struct store *store, DB_TXN *txn, const char *fr
 		if (strcmp(targets[i], stop) == 0 || depth == 0)
 			r = 1;
 		else
-			r = domain_alias_reaches(store, txn, targets[i], stop, depth - 1);
+			r = domain_alias_reaches(store, txn, targets[i], stop, depth - 1, budget);
 	}
 	free(targets);
 	return n < 0 ? n : r;
@@ -573,11 +578,14 @@ static int domain_alias_check(struct store *store, DB_TXN *txn, struct alias_ctx
 				  "('pillarbox domain add %s' first)", to, to);
 		return r;
 	}
-	r = domain_alias_reaches(store, txn, c->target.key, c->source.key, STORE_ALIAS_DEPTH_MAX);
-	if (r == 1)
-		store_err(store, "alias %s -> %s refused: it would make a loop", c->source.key,
-			  c->target.key);
-	return r < 0 ? r : !r;
+	unsigned budget = ALIAS_WALK_NODES_MAX;
+	r = domain_alias_reaches(store, txn, c->target.key, c->source.key, STORE_ALIAS_DEPTH_MAX,
+				 &budget);
+	if (r > 0)
+		store_err(store, "alias %s -> %s refused: %s", c->source.key, c->target.key,
+			  r == 1 ? "it would make a loop" : "domain aliases would lead to too many "
+			  "domains");
+	return r < 0 ? r : r == 0;
 }
 
 static int alias_add_txn(struct store *store, DB_TXN *txn, void *ctx)

@@ -353,6 +353,24 @@ static void test_domain_alias_refused(void **state)
 	assert_non_null(strstr(err, "domain alias @example.info leads"));
 	assert_int_equal(store_alias_del(f->store, "@example.info", NULL, &err), 1);
 	assert_int_equal(store_domain_del(f->store, "example.net", &err), 1);
+
+	/* the loop check's walk is bounded: domains d0..d11 where each leads
+	 * to every later one have 2^10 chains from d1 */
+	char a[32], b[32];
+	for (int i = 0; i < 12; i++) {
+		snprintf(a, sizeof(a), "d%d.test", i);
+		assert_int_equal(store_domain_add(f->store, a, &err), 1);
+	}
+	for (int i = 10; i >= 1; i--)
+		for (int j = i + 1; j < 12; j++) {
+			snprintf(a, sizeof(a), "@d%d.test", i);
+			snprintf(b, sizeof(b), "@d%d.test", j);
+			if (store_alias_add(f->store, a, b, &err) != 1)
+				fail_msg("%s -> %s: %s", a, b, err);
+		}
+	assert_int_equal(store_alias_add(f->store, "@d0.test", "@d1.test", &err), 0);
+	assert_non_null(strstr(err, "domain aliases would lead to too many domains"));
+	assert_int_equal(store_alias_add(f->store, "@d0.test", "@d11.test", &err), 1);
 }
 
 int main(void)
