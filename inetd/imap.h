@@ -346,7 +346,28 @@ int imap_list_selected(struct imap_session *s, const struct store_mailbox *mb);
 imap_cmd_func imap_cmd_check, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge,
 	imap_cmd_idle;
 imap_cmd_func imap_cmd_fetch;
-imap_cmd_func imap_cmd_search;
+imap_cmd_func imap_cmd_search, imap_cmd_sort;
+
+/* What a search found: the messages' UIDs, ascending. */
+struct imap_search_result {
+	uint32_t *uids;       /* malloc'd */
+	size_t n;
+	bool modseq_used;     /* a MODSEQ key: answers name max_modseq (RFC 7162) */
+	uint64_t max_modseq;
+};
+/* Runs the search keys from `a` (those after RETURN and CHARSET) over the
+ * selected mailbox: 1 with *result (free result->uids), 0 when the
+ * command has been answered (BAD, NO) or the session ended. */
+int imap_search_run(struct imap_session *s, struct imap_cmd *cmd, const struct imap_arg *a,
+		    struct imap_search_result *result);
+/* A charset argument of SEARCH, SORT or THREAD: 1 accepted, 0 answered. */
+int imap_search_charset(struct imap_session *s, struct imap_cmd *cmd, const struct imap_arg *a);
+/* Lowercases UTF-8 text (invalid bytes kept) into out (room for 2 * len + 1
+ * bytes); returns the length. Comparisons of SEARCH and SORT go through it. */
+size_t imap_casefold_into(const char *in, size_t len, char *out);
+/* RFC 5256 2.1's base subject of a decoded subject, case-folded, into a new
+ * string (NULL out of memory): what SORT SUBJECT and THREAD compare. */
+char *imap_base_subject(const char *subject);
 imap_cmd_func imap_cmd_store, imap_cmd_copy;
 imap_cmd_func imap_cmd_append;
 

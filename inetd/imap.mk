@@ -5,7 +5,7 @@ noinst_LIBRARIES += inetd/libimap.a
 inetd_libimap_a_SOURCES = inetd/imap.h inetd/imap_parser.c inetd/imap_parser.h \
 	inetd/imap_write.c inetd/imap_session.c \
 	inetd/imap_auth.c inetd/imap_mailbox.c inetd/imap_list.c inetd/imap_view.c inetd/imap_select.c \
-	inetd/imap_fetch.c inetd/imap_fetch.h inetd/imap_bodystructure.c inetd/imap_search.c \
+	inetd/imap_fetch.c inetd/imap_fetch.h inetd/imap_bodystructure.c inetd/imap_search.c inetd/imap_sort.c \
 	inetd/imap_store.c inetd/imap_append.c
 
 pkglibexec_PROGRAMS += inetd/imapd
@@ -17,7 +17,7 @@ TESTS += tests/unit/test_imap_parser tests/unit/test_imap_utf7 \
 	tests/integration/test_imap.py tests/integration/test_imap_badinput.py \
 	tests/integration/test_imap_clients.py tests/integration/test_imap_concurrency.py \
 	tests/integration/test_imap_quirks.py tests/integration/test_imap_sessions.py \
-	tests/integration/test_imap_compress.py
+	tests/integration/test_imap_compress.py tests/integration/test_imap_sort.py
 tests_unit_test_imap_parser_SOURCES = tests/unit/test_imap_parser.c
 tests_unit_test_imap_parser_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_imap_parser_LDADD = inetd/libimap.a $(CMOCKA_LIBS)

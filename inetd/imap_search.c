@@ -81,9 +81,7 @@ static locale_t search_locale(void)
 	return loc;
 }
 
-/* Lowercases UTF-8 text (invalid bytes kept) into out (room for 2 * len + 1
- * bytes); returns the length. */
-static size_t casefold_into(const char *in, size_t len, char *out)
+size_t imap_casefold_into(const char *in, size_t len, char *out)
 {
 	locale_t loc = search_locale();
 	size_t w = 0;
@@ -151,7 +149,7 @@ static char *casefold(const char *in, size_t len, size_t *out_len)
 	char *out = malloc(len * 2 + 1);
 
 	if (out != NULL)
-		*out_len = casefold_into(in, len, out);
+		*out_len = imap_casefold_into(in, len, out);
 	return out;
 }
 
@@ -165,7 +163,7 @@ static bool text_contains(const char *text, size_t len, const struct skey *k)
 		return true;
 	if (len * 2 + 1 <= sizeof(stack)) {
 		/* short texts (subjects, addresses): no allocation */
-		flen = casefold_into(text, len, stack);
+		flen = imap_casefold_into(text, len, stack);
 		return memmem(stack, flen, k->value, k->value_len) != NULL;
 	}
 	char *folded = casefold(text, len, &flen);
@@ -808,15 +806,29 @@ static int search_save(struct imap_view *v, const uint32_t *hits, size_t n, unsi
 	return 0;
 }
 
-int imap_cmd_search(struct imap_session *s, struct imap_cmd *cmd)
+/* CHARSET's name, for SEARCH, SORT and THREAD: 1 accepted, 0 answered. */
+int imap_search_charset(struct imap_session *s, struct imap_cmd *cmd, const struct imap_arg *a)
 {
-	const struct imap_arg *a = cmd->args;
+	if (!imap_arg_is_string(a)) {
+		imap_bad(s, cmd, "Missing charset name");
+		return 0;
+	}
+	if (strcasecmp(a->str, "UTF-8") != 0 && strcasecmp(a->str, "US-ASCII") != 0) {
+		imap_no(s, cmd, "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+		return 0;
+	}
+	return 1;
+}
+
+int imap_search_run(struct imap_session *s, struct imap_cmd *cmd, const struct imap_arg *a,
+		    struct imap_search_result *result)
+{
 	struct search_ctx *c = calloc(1, sizeof(*c));
-	unsigned ret_opts = 0;
-	bool esearch = s->rev2, done = false;
 	const char *error = NULL;
 	size_t missing;
+	int ret = 0;
 
+	memset(result, 0, sizeof(*result));
 	if (c == NULL || (c->keys = calloc(SEARCH_KEYS_MAX, sizeof(struct skey))) == NULL) {
 		free(c);
 		imap_no(s, cmd, "[UNAVAILABLE] Out of memory");
@@ -824,53 +836,8 @@ int imap_cmd_search(struct imap_session *s, struct imap_cmd *cmd)
 	}
 	c->s = s;
 	c->cmd = cmd;
-	if (imap_arg_atom_is(a, "RETURN")) {
-		a = a->next;
-		if (a == NULL || a->type != IMAP_ARG_LIST) {
-			imap_bad(s, cmd, "RETURN needs a list");
-			goto out;
-		}
-		esearch = true;
-		for (const struct imap_arg *o = a->child; o != NULL; o = o->next) {
-			if (imap_arg_atom_is(o, "MIN"))
-				ret_opts |= RET_MIN;
-			else if (imap_arg_atom_is(o, "MAX"))
-				ret_opts |= RET_MAX;
-			else if (imap_arg_atom_is(o, "COUNT"))
-				ret_opts |= RET_COUNT;
-			else if (imap_arg_atom_is(o, "ALL"))
-				ret_opts |= RET_ALL;
-			else if (imap_arg_atom_is(o, "SAVE"))
-				ret_opts |= RET_SAVE;
-			else {
-				imap_bad(s, cmd, "Unknown RETURN option");
-				goto out;
-			}
-		}
-		a = a->next;
-	}
-	if (esearch && ret_opts == 0)
-		ret_opts = RET_ALL;
-	if (imap_arg_atom_is(a, "CHARSET")) {
-		if (s->utf8_accept) {
-			/* RFC 6855 3: the client MUST NOT, the server SHOULD
-			 * answer BAD (the charsets would conflict) */
-			imap_bad(s, cmd, "No CHARSET after ENABLE UTF8=ACCEPT");
-			goto out;
-		}
-		a = a->next;
-		if (!imap_arg_is_string(a)) {
-			imap_bad(s, cmd, "CHARSET needs a name");
-			goto out;
-		}
-		if (strcasecmp(a->str, "UTF-8") != 0 && strcasecmp(a->str, "US-ASCII") != 0) {
-			imap_no(s, cmd, "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
-			goto out;
-		}
-		a = a->next;
-	}
 	if (a == NULL) {
-		imap_bad(s, cmd, "SEARCH needs search keys");
+		imap_bad(s, cmd, "Missing search keys");
 		goto out;
 	}
 	if (imap_view_load(s, &error) < 0) {
@@ -922,22 +889,84 @@ int imap_cmd_search(struct imap_session *s, struct imap_cmd *cmd)
 		imap_no(s, cmd, "[UNAVAILABLE] Out of memory");
 		goto out;
 	}
-	if ((ret_opts & RET_SAVE) && search_save(s->view, c->hits, c->nhits, ret_opts) < 0) {
+	result->uids = c->hits;
+	result->n = c->nhits;
+	result->modseq_used = c->modseq_used;
+	result->max_modseq = c->max_modseq;
+	c->hits = NULL;
+	ret = 1;
+out:
+	keys_free(c);
+	free(c->keys);
+	free(c->hits);
+	free(c);
+	return ret;
+}
+
+int imap_cmd_search(struct imap_session *s, struct imap_cmd *cmd)
+{
+	const struct imap_arg *a = cmd->args;
+	struct imap_search_result r = { 0 };
+	unsigned ret_opts = 0;
+	bool esearch = s->rev2, done = false;
+
+	if (imap_arg_atom_is(a, "RETURN")) {
+		a = a->next;
+		if (a == NULL || a->type != IMAP_ARG_LIST) {
+			imap_bad(s, cmd, "RETURN needs a list");
+			goto out;
+		}
+		esearch = true;
+		for (const struct imap_arg *o = a->child; o != NULL; o = o->next) {
+			if (imap_arg_atom_is(o, "MIN"))
+				ret_opts |= RET_MIN;
+			else if (imap_arg_atom_is(o, "MAX"))
+				ret_opts |= RET_MAX;
+			else if (imap_arg_atom_is(o, "COUNT"))
+				ret_opts |= RET_COUNT;
+			else if (imap_arg_atom_is(o, "ALL"))
+				ret_opts |= RET_ALL;
+			else if (imap_arg_atom_is(o, "SAVE"))
+				ret_opts |= RET_SAVE;
+			else {
+				imap_bad(s, cmd, "Unknown RETURN option");
+				goto out;
+			}
+		}
+		a = a->next;
+	}
+	if (esearch && ret_opts == 0)
+		ret_opts = RET_ALL;
+	if (imap_arg_atom_is(a, "CHARSET")) {
+		if (s->utf8_accept) {
+			/* RFC 6855 3: the client MUST NOT, the server SHOULD
+			 * answer BAD (the charsets would conflict) */
+			imap_bad(s, cmd, "No CHARSET after ENABLE UTF8=ACCEPT");
+			goto out;
+		}
+		a = a->next;
+		if (!imap_search_charset(s, cmd, a))
+			goto out;
+		a = a->next;
+	}
+	if (!imap_search_run(s, cmd, a, &r))
+		goto out;
+	if ((ret_opts & RET_SAVE) && search_save(s->view, r.uids, r.n, ret_opts) < 0) {
 		imap_no(s, cmd, "[UNAVAILABLE] Out of memory");
 		goto out;
 	}
 	if (!cmd->uid) {
-		for (size_t i = 0; i < c->nhits; i++)
-			c->hits[i] = imap_view_seq(s->view, c->hits[i]);
-		if (c->nhits > 1)
-			qsort(c->hits, c->nhits, sizeof(uint32_t), uid_cmp);
+		for (size_t i = 0; i < r.n; i++)
+			r.uids[i] = imap_view_seq(s->view, r.uids[i]);
+		if (r.n > 1)
+			qsort(r.uids, r.n, sizeof(uint32_t), uid_cmp);
 	}
 	if (!esearch) {
 		imap_puts(s, "* SEARCH");
-		for (size_t i = 0; i < c->nhits; i++)
-			imap_printf(s, " %u", c->hits[i]);
-		if (c->modseq_used && c->nhits > 0)
-			imap_printf(s, " (MODSEQ %llu)", (unsigned long long)c->max_modseq);
+		for (size_t i = 0; i < r.n; i++)
+			imap_printf(s, " %u", r.uids[i]);
+		if (r.modseq_used && r.n > 0)
+			imap_printf(s, " (MODSEQ %llu)", (unsigned long long)r.max_modseq);
 		imap_puts(s, "\r\n");
 	} else if (ret_opts != RET_SAVE) {
 		/* SAVE alone answers with nothing but the OK (RFC 5182 2.4) */
@@ -946,18 +975,18 @@ int imap_cmd_search(struct imap_session *s, struct imap_cmd *cmd)
 		imap_puts(s, ")");
 		if (cmd->uid)
 			imap_puts(s, " UID");
-		if (c->nhits > 0 && (ret_opts & RET_MIN))
-			imap_printf(s, " MIN %u", c->hits[0]);
-		if (c->nhits > 0 && (ret_opts & RET_MAX))
-			imap_printf(s, " MAX %u", c->hits[c->nhits - 1]);
+		if (r.n > 0 && (ret_opts & RET_MIN))
+			imap_printf(s, " MIN %u", r.uids[0]);
+		if (r.n > 0 && (ret_opts & RET_MAX))
+			imap_printf(s, " MAX %u", r.uids[r.n - 1]);
 		if (ret_opts & RET_COUNT)
-			imap_printf(s, " COUNT %zu", c->nhits);
-		if (c->nhits > 0 && (ret_opts & RET_ALL)) {
+			imap_printf(s, " COUNT %zu", r.n);
+		if (r.n > 0 && (ret_opts & RET_ALL)) {
 			imap_puts(s, " ALL ");
-			write_set(s, c->hits, c->nhits);
+			write_set(s, r.uids, r.n);
 		}
-		if (c->modseq_used && c->nhits > 0)
-			imap_printf(s, " MODSEQ %llu", (unsigned long long)c->max_modseq);
+		if (r.modseq_used && r.n > 0)
+			imap_printf(s, " MODSEQ %llu", (unsigned long long)r.max_modseq);
 		imap_puts(s, "\r\n");
 	}
 	imap_ok(s, cmd, "Search completed");
@@ -969,9 +998,6 @@ out:
 		s->view->saved = NULL;
 		s->view->nsaved = 0;
 	}
-	keys_free(c);
-	free(c->keys);
-	free(c->hits);
-	free(c);
+	free(r.uids);
 	return 0;
 }

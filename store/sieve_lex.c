@@ -8,6 +8,7 @@
 
 #include "sieve_int.h"
 
+__attribute__((format(printf, 3, 4)))
 static void lex_error(struct sieve_lexer *lx, struct sieve_token *t, const char *fmt, ...)
 {
 	va_list ap;

@@ -68,6 +68,7 @@ struct parser {
 	char lexerr[SIEVE_ERROR_MAX];
 };
 
+__attribute__((format(printf, 3, 4)))
 static int fail(struct parser *p, unsigned line, const char *fmt, ...)
 {
 	if (p->failed)

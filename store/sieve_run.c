@@ -31,6 +31,7 @@ struct run {
 static const char *const sys_names[] = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft" };
 #define NSYS (sizeof(sys_names) / sizeof(sys_names[0]))
 
+__attribute__((format(printf, 2, 3)))
 static void run_fail(struct run *r, const char *fmt, ...)
 {
 	va_list ap;
