@@ -74,11 +74,19 @@ struct imap_view;
 struct tls_creds;
 struct imap_session;
 
+/* Longest tag accepted (Dovecot's is 100; clients use a few characters). */
+#define IMAP_TAG_MAX 256
+
 /* One command being run. */
 struct imap_cmd {
-	const char *tag;
-	const char *name;             /* as the client wrote it */
-	const struct imap_arg *args;  /* after the name (after the UID sub-command) */
+	/* Copies, not pointers into the parser: APPEND feeds the parser
+	 * again (the lines after each message), which moves its buffer. */
+	const char *tag;              /* tag_buf, or NULL */
+	const char *name;             /* name_buf: as the client wrote it */
+	char tag_buf[IMAP_TAG_MAX + 1];
+	char name_buf[32];
+	const struct imap_arg *args;  /* after the name (after the UID sub-command);
+					 APPEND's are gone once it reads on */
 	bool uid;                     /* UID FETCH/STORE/SEARCH/COPY/MOVE/EXPUNGE */
 	unsigned flags;               /* enum imap_cmd_flags of the table row */
 	/* The tagged reply, written by the dispatcher after keeping the client

@@ -281,7 +281,7 @@ static const char *imap_current_tag(struct imap_session *s)
 {
 	const struct imap_arg *a = imap_parser_args(s->parser);
 
-	if (a == NULL || a->type != IMAP_ARG_ATOM || a->len == 0 || a->len > 256)
+	if (a == NULL || a->type != IMAP_ARG_ATOM || a->len == 0 || a->len > IMAP_TAG_MAX)
 		return NULL;
 	for (size_t i = 0; i < a->len; i++)
 		if (strchr("+%*\\{", a->str[i]) != NULL)
@@ -534,8 +534,6 @@ static int imap_dispatch(struct imap_session *s, int how)
 	const struct imap_arg *name = args->next;
 	if (name == NULL || name->type != IMAP_ARG_ATOM)
 		return imap_refuse(s, how, tag, "Missing command name");
-	cmd.tag = tag;
-	cmd.name = name->str;
 	cmd.args = name->next;
 	if (strcasecmp(name->str, "UID") == 0) {
 		const struct imap_arg *sub = name->next;
@@ -545,13 +543,18 @@ static int imap_dispatch(struct imap_session *s, int how)
 		if (c == NULL || !(c->flags & IMAP_CMD_UID))
 			return imap_refuse(s, how, tag, "Unknown UID command");
 		cmd.uid = true;
-		cmd.name = sub->str;
+		name = sub;
 		cmd.args = sub->next;
 	} else {
 		c = imap_command_find(name->str);
 		if (c == NULL)
 			return imap_refuse(s, how, tag, "Unknown command");
 	}
+	/* a command in the table: its name is short */
+	snprintf(cmd.name_buf, sizeof(cmd.name_buf), "%s", name->str);
+	snprintf(cmd.tag_buf, sizeof(cmd.tag_buf), "%s", tag);
+	cmd.name = cmd.name_buf;
+	cmd.tag = cmd.tag_buf;
 	if (!(c->states & s->state))
 		return imap_refuse(s, how, tag, imap_state_refusal(s, c));
 	if (how == READ_STREAM && c->handler != imap_cmd_append)

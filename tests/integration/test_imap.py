@@ -509,6 +509,21 @@ class ImapSuite(unittest.TestCase):
         self.assertRegex(t, rb"^t\d+ OK \[APPENDUID \d+ 1:3\] Append completed$")
         self.assertEqual(w.line(), b"* 3 EXISTS")
 
+    def test_multiappend_long_command(self):
+        """A MULTIAPPEND whose text between the messages outgrows the
+        parser's first buffer: the tag and the command's name were pointers
+        into that buffer, gone once it moved (ASan: heap-use-after-free in
+        the tagged reply)."""
+        user = "multi2@example.com"
+        self.fx.add_user(user, "multi pw")
+        c = self.raw(user=user, password="multi pw")
+        one = b"Subject: one\r\n\r\nx\r\n"
+        many = b"".join(b' (\\Seen $label%d) "01-Feb-2024 12:00:00 +0200" {%d+}\r\n%s'
+                        % (i % 10, len(one), one) for i in range(100))
+        tag = "T" * 200
+        _, t = c.cmd(b"APPEND INBOX" + many, tag=tag)
+        self.assertRegex(t, rb"^T{200} OK \[APPENDUID \d+ 1:100\] Append completed$")
+
     def test_store_copy_move_expunge_append(self):
         m = self.imap(user=CAROL, password=CAROL_PW)
         m.create("Work")
