@@ -354,7 +354,7 @@ int imap_list_selected(struct imap_session *s, const struct store_mailbox *mb);
 imap_cmd_func imap_cmd_check, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge,
 	imap_cmd_idle;
 imap_cmd_func imap_cmd_fetch;
-imap_cmd_func imap_cmd_search, imap_cmd_sort;
+imap_cmd_func imap_cmd_search, imap_cmd_sort, imap_cmd_thread;
 
 /* What a search found: the messages' UIDs, ascending. */
 struct imap_search_result {
@@ -374,8 +374,9 @@ int imap_search_charset(struct imap_session *s, struct imap_cmd *cmd, const stru
  * bytes); returns the length. Comparisons of SEARCH and SORT go through it. */
 size_t imap_casefold_into(const char *in, size_t len, char *out);
 /* RFC 5256 2.1's base subject of a decoded subject, case-folded, into a new
- * string (NULL out of memory): what SORT SUBJECT and THREAD compare. */
-char *imap_base_subject(const char *subject);
+ * string (NULL out of memory): what SORT SUBJECT and THREAD compare.
+ * *reply_r (may be NULL): whether a reply or forward marker was removed. */
+char *imap_base_subject(const char *subject, bool *reply_r);
 imap_cmd_func imap_cmd_store, imap_cmd_copy;
 imap_cmd_func imap_cmd_append;
 

@@ -6,6 +6,7 @@ inetd_libimap_a_SOURCES = inetd/imap.h inetd/imap_parser.c inetd/imap_parser.h \
 	inetd/imap_write.c inetd/imap_session.c \
 	inetd/imap_auth.c inetd/imap_mailbox.c inetd/imap_list.c inetd/imap_view.c inetd/imap_select.c \
 	inetd/imap_fetch.c inetd/imap_fetch.h inetd/imap_bodystructure.c inetd/imap_search.c inetd/imap_sort.c \
+	inetd/imap_thread.c \
 	inetd/imap_store.c inetd/imap_append.c
 
 pkglibexec_PROGRAMS += inetd/imapd

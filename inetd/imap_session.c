@@ -68,6 +68,7 @@ static const struct imap_command imap_commands[] = {
 	{ "EXPUNGE", imap_cmd_expunge, SEL, IMAP_CMD_UID },
 	{ "SEARCH", imap_cmd_search, SEL, IMAP_CMD_UID | IMAP_CMD_SEQ },
 	{ "SORT", imap_cmd_sort, SEL, IMAP_CMD_UID | IMAP_CMD_SEQ },
+	{ "THREAD", imap_cmd_thread, SEL, IMAP_CMD_UID | IMAP_CMD_SEQ },
 	{ "FETCH", imap_cmd_fetch, SEL, IMAP_CMD_UID | IMAP_CMD_SEQ },
 	{ "STORE", imap_cmd_store, SEL, IMAP_CMD_UID | IMAP_CMD_SEQ },
 	{ "COPY", imap_cmd_copy, SEL, IMAP_CMD_UID | IMAP_CMD_SEQ },
@@ -151,7 +152,7 @@ void imap_write_capabilities(struct imap_session *s)
 	}
 	imap_puts(s, " UIDPLUS MOVE MULTIAPPEND BINARY SPECIAL-USE CREATE-SPECIAL-USE "
 		     "LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES CONDSTORE QRESYNC UTF8=ACCEPT "
-		     "STATUS=SIZE SORT SORT=DISPLAY");
+		     "STATUS=SIZE SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES");
 	/* RFC 4978: after login, where a client may use it; not once on */
 	if (!conn_is_deflate(s->conn))
 		imap_puts(s, " COMPRESS=DEFLATE");

@@ -80,9 +80,11 @@ static size_t blob_len(const char *s)
 }
 
 /* subj-leader: *subj-blob subj-refwd, where subj-refwd is ("re" / "fw" /
- * "fwd") *WSP [subj-blob] ":"; or a lone WSP. Its length at s, or 0. */
-static size_t leader_len(const char *s)
+ * "fwd") *WSP [subj-blob] ":"; or a lone WSP. Its length at s, or 0;
+ * *refwd_r tells which. */
+static size_t leader_len(const char *s, bool *refwd_r)
 {
+	*refwd_r = false;
 	if (is_wsp(*s))
 		return 1;
 	size_t i = 0, b;
@@ -99,11 +101,15 @@ static size_t leader_len(const char *s)
 	while (is_wsp(s[i]))
 		i++;
 	i += blob_len(s + i);
-	return s[i] == ':' ? i + 1 : 0;
+	if (s[i] != ':')
+		return 0;
+	*refwd_r = true;
+	return i + 1;
 }
 
-char *imap_base_subject(const char *subject)
+char *imap_base_subject(const char *subject, bool *reply_r)
 {
+	bool reply = false, refwd;
 	size_t len = strlen(subject);
 	char *text = malloc(len + 1), *folded = NULL;
 	if (text == NULL)
@@ -122,15 +128,18 @@ char *imap_base_subject(const char *subject)
 		for (;;) {
 			if (n > 0 && is_wsp(s[n - 1]))
 				n--;
-			else if (n >= 5 && strncasecmp(s + n - 5, "(fwd)", 5) == 0)
+			else if (n >= 5 && strncasecmp(s + n - 5, "(fwd)", 5) == 0) {
 				n -= 5;
+				reply = true;
+			}
 			else
 				break;
 			s[n] = '\0';
 		}
 		/* (3)-(5) leaders, and blobs that leave something behind */
 		for (;;) {
-			size_t cut = leader_len(s);
+			size_t cut = leader_len(s, &refwd);
+			reply |= refwd;
 			if (cut == 0) {
 				size_t b = blob_len(s);
 				if (b > 0 && s[b] != '\0')
@@ -146,6 +155,7 @@ char *imap_base_subject(const char *subject)
 			s += 5;
 			n -= 6;
 			s[n] = '\0';
+			reply = true;
 			continue;
 		}
 		break;
@@ -154,6 +164,8 @@ char *imap_base_subject(const char *subject)
 	if (folded != NULL)
 		imap_casefold_into(s, n, folded);
 	free(text);
+	if (reply_r != NULL)
+		*reply_r = reply;
 	return folded;
 }
 
@@ -254,7 +266,7 @@ static int keys_cb(struct imap_session *s, const struct store_msg *msg, void *ct
 	e->arrival = msg->internaldate;
 	e->date = msg->sent_date;
 	e->size = msg->size;
-	if (c->need_text[SK_SUBJECT] && (e->text[SK_SUBJECT] = imap_base_subject(msg->subject)) == NULL)
+	if (c->need_text[SK_SUBJECT] && (e->text[SK_SUBJECT] = imap_base_subject(msg->subject, NULL)) == NULL)
 		c->failed = true;
 	if (!c->failed && c->need_envelope && envelope_keys(s, c, msg, e) < 0)
 		c->failed = true;

@@ -1,9 +1,11 @@
-"""SORT and UID SORT (RFC 5256) with DISPLAYFROM/DISPLAYTO (RFC 5957):
-every criterion, REVERSE, ties in mailbox order, the base subject checked
-against an independent implementation of RFC 5256 2.1 over many generated
-subjects, search keys narrowing the sort, and every malformed form answered
-BAD or NO. Through imaplib (as a client library would call it) and a
-line-level client."""
+"""SORT and THREAD (RFC 5256), SORT=DISPLAY (RFC 5957): every sort
+criterion, REVERSE, ties in mailbox order, the base subject checked against
+an independent implementation of RFC 5256 2.1 over many generated subjects;
+THREAD=ORDEREDSUBJECT and THREAD=REFERENCES on fixed cases (In-Reply-To,
+missing parents, quoted ids, loops, a 3000-message chain) and on generated
+mailboxes checked against an independent implementation of the REFERENCES
+algorithm; search keys narrowing both, and every malformed form answered BAD
+or NO. Through imaplib and a line-level client."""
 
 import imaplib
 import os
@@ -19,14 +21,21 @@ import pbtest  # noqa: E402
 from imaptest import BOB, BOB_PW  # noqa: E402
 
 
-def message(subject=None, sender=None, to=None, cc=None, date=None, body="hello\r\n"):
+def message(subject=None, sender=None, to=None, cc=None, date=None, body="hello\r\n",
+            msgid=None, refs=None, in_reply_to=None):
     lines = []
+    if msgid is None:
+        msgid = "<%s@sort.test>" % random.getrandbits(64)
     for name, value in (("From", sender), ("To", to), ("Cc", cc), ("Subject", subject),
-                        ("Date", date)):
+                        ("Date", date), ("Message-ID", msgid or None), ("References", refs),
+                        ("In-Reply-To", in_reply_to)):
         if value is not None:
             lines.append("%s: %s" % (name, value))
-    lines.append("Message-ID: <%s@sort.test>" % random.getrandbits(64))
     return ("\r\n".join(lines) + "\r\n\r\n" + body).encode()
+
+
+def rfc_date(n):
+    return time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime(1700000000 + n * 60))
 
 
 # RFC 5256 2.1, written from the grammar with regular expressions (the
@@ -35,17 +44,22 @@ BLOB = r"\[[^\[\]]*\][ \t]*"
 LEADER = re.compile(r"(?:%s)*(?:re|fwd?)[ \t]*(?:%s)?:|[ \t]" % (BLOB, BLOB), re.I)
 
 
-def base_subject(s):
+def base_subject(s, with_reply=False):
+    """The base subject, and (with_reply) whether a reply or forward marker
+    was taken off (RFC 5256 5: a subj-refwd, "(fwd)", or "[fwd: ...]")."""
     s = re.sub(r"[ \t\r\n]+", " ", s)
+    reply = False
     while True:
         while True:
             t = re.sub(r"(?:\(fwd\)|[ \t])$", "", s, flags=re.I)
             if t == s:
                 break
+            reply |= not s[-1].isspace()
             s = t
         while True:
             m = LEADER.match(s)
             if m:
+                reply |= m.group().endswith(":")
                 s = s[m.end():]
                 continue
             m = re.match(BLOB, s)
@@ -55,8 +69,128 @@ def base_subject(s):
             break
         if s[:5].lower() == "[fwd:" and s.endswith("]") and len(s) >= 6:
             s = s[5:-1]
+            reply = True
             continue
-        return s.lower()
+        return (s.lower(), reply) if with_reply else s.lower()
+
+
+class Node:
+    def __init__(self, msg=None):
+        self.msg, self.parent, self.children = msg, None, []
+
+
+def thread_references(msgs):
+    """RFC 5256's REFERENCES over msgs (in mailbox order: dicts with seq,
+    date, subject, msgid, refs), written plainly and recursively from the
+    RFC's steps: the nested lists of sequence numbers a THREAD answer
+    holds, as the answer's text."""
+    ids, nodes = {}, []
+
+    def node(i):
+        if i not in ids:
+            ids[i] = Node()
+            nodes.append(ids[i])
+        return ids[i]
+
+    def above(a, x):            # x is a or one of a's ancestors
+        while a is not None:
+            if a is x:
+                return True
+            a = a.parent
+        return False
+
+    def link(p, x):
+        x.parent = p
+        p.children.append(x)
+
+    for m in msgs:                                       # (1)
+        prev = None
+        for r in m["refs"]:
+            x = node(r)
+            if prev is not None and x.parent is None and prev is not x and not above(prev, x):
+                link(prev, x)
+            prev = x
+        me = node(m["msgid"]) if m["msgid"] else None
+        if me is None or me.msg is not None:
+            me = Node()
+            nodes.append(me)
+        me.msg = m
+        if me.parent is not None:
+            me.parent.children.remove(me)
+            me.parent = None
+        if prev is not None and not above(prev, me):
+            link(prev, me)
+    root = Node()
+    for n in nodes:                                      # (2)
+        if n.parent is None:
+            link(root, n)
+
+    def prune(d):                                        # (3)
+        for ch in list(d.children):
+            prune(ch)
+        p = d.parent
+        if d.msg is None and not (d.children and p is root and len(d.children) > 1):
+            i = p.children.index(d)
+            for ch in d.children:
+                ch.parent = p
+            p.children[i:i + 1] = d.children
+    for ch in list(root.children):
+        prune(ch)
+
+    def rep(n):
+        while n.msg is None and n.children:
+            n = n.children[0]
+        return n
+
+    def sort(n):                                         # (4), (6)
+        for ch in n.children:
+            sort(ch)
+        n.children.sort(key=lambda c: (rep(c).msg["date"], rep(c).msg["seq"]))
+    sort(root)
+
+    def subject(n):                                      # (5)
+        m = n.msg or (n.children[0].msg if n.children else None)
+        return base_subject(m["subject"]) if m else ""
+
+    def reply(n):
+        return n.msg is not None and base_subject(n.msg["subject"], True)[1]
+    table = {}
+    top = list(root.children)
+    for n in top:
+        s = subject(n)
+        if not s:
+            continue
+        t = table.get(s)
+        if t is None or (t.msg is not None and (n.msg is None or (reply(t) and not reply(n)))):
+            table[s] = n
+    for n in top:
+        s = subject(n)
+        t = table.get(s) if s else None
+        if t is None or t is n:
+            continue
+        root.children.remove(n)
+        if t.msg is None and n.msg is None:
+            for ch in n.children:
+                link(t, ch)
+        elif t.msg is None or (reply(n) and not reply(t)):
+            link(t, n)
+        else:
+            d = Node()
+            root.children[root.children.index(t)] = d
+            d.parent = root
+            link(d, t)
+            link(d, n)
+            table[s] = d
+    sort(root)
+
+    def members(n):
+        out = [str(n.msg["seq"])] if n.msg else []
+        if len(n.children) == 1:
+            out.append(members(n.children[0]))
+        elif n.children:
+            out.append("".join("(%s)" % members(ch) for ch in n.children))
+        return " ".join(out)
+    return "".join("(%s)" % members(n) for n in root.children)
 
 
 class SortSuite(unittest.TestCase):
@@ -83,14 +217,19 @@ class SortSuite(unittest.TestCase):
         return c
 
     def fill(self, folder, messages, dates=None):
-        """A new folder holding the messages, in order (UIDs 1..n)."""
-        m = self.imap()
-        self.assertEqual(m.create(folder)[0], "OK")
-        for i, raw in enumerate(messages):
-            when = dates[i] if dates else time.time() - 86400 + i
-            typ, _ = m.append(folder, None, imaplib.Time2Internaldate(when), raw)
-            self.assertEqual(typ, "OK")
-        return m
+        """A new folder holding the messages, in order (UIDs 1..n), put there
+        by MULTIAPPENDs of 100 (one transaction each); then imaplib."""
+        c = self.raw()
+        self.assertIn(b" OK ", c.cmd('CREATE "%s"' % folder)[1])
+        for start in range(0, len(messages), 100):
+            cmd = b'APPEND "%s"' % folder.encode()
+            for i in range(start, min(start + 100, len(messages))):
+                when = dates[i] if dates else time.time() - 86400 + i
+                cmd += b" %s {%d+}\r\n%s" % (imaplib.Time2Internaldate(when).encode(),
+                                             len(messages[i]), messages[i])
+            _, t = c.cmd(cmd)
+            self.assertIn(b" OK ", t)
+        return self.imap()
 
     def sort(self, m, criteria, *search, uid=False):
         call = m.uid if uid else (lambda name, *a: getattr(m, name)(*a))
@@ -100,8 +239,8 @@ class SortSuite(unittest.TestCase):
 
     def test_capability(self):
         caps = self.raw().cmd("CAPABILITY")[0][0].split()
-        self.assertIn(b"SORT", caps)
-        self.assertIn(b"SORT=DISPLAY", caps)
+        for cap in (b"SORT", b"SORT=DISPLAY", b"THREAD=ORDEREDSUBJECT", b"THREAD=REFERENCES"):
+            self.assertIn(cap, caps)
 
     def test_subject(self):
         subjects = [
@@ -223,10 +362,90 @@ class SortSuite(unittest.TestCase):
         c.cmd("SEARCH RETURN (SAVE) SUBJECT b")
         self.assertEqual(c.cmd("UID SORT (REVERSE ARRIVAL) US-ASCII $")[0], [b"* SORT 4 2"])
 
+    def thread(self, m, algorithm, *search, uid=False):
+        call = m.uid if uid else (lambda name, *a: getattr(m, name)(*a))
+        typ, data = call("thread", algorithm, "UTF-8", *(search or ("ALL",)))
+        self.assertEqual(typ, "OK", data)
+        return data[0].decode()
+
+    def test_thread(self):
+        msgs = [
+            message("Meeting", date=rfc_date(1), msgid="<1@t>"),
+            message("Re: Meeting", date=rfc_date(2), msgid="<2@t>", refs="<1@t>"),
+            message("Re: Meeting", date=rfc_date(3), msgid="<3@t>", refs="<1@t>\r\n <2@t>"),
+            # no References: the first id of In-Reply-To
+            message("Re: Meeting", date=rfc_date(4), msgid="<4@t>",
+                    in_reply_to="Your message <1@t> of today <9@t>"),
+            message("Lunch", date=rfc_date(5), msgid="<5@t>"),
+            # replies to a message not in the mailbox: a dummy parent
+            message("Re: Lunch", date=rfc_date(6), msgid="<6@t>", refs="<gone@t>"),
+            message("Re: Lunch", date=rfc_date(7), msgid="<7@t>", refs="<gone@t>"),
+            # references that make a loop: the later link is left out
+            message("x1", date=rfc_date(8), msgid="<a@t>", refs="<b@t>"),
+            message("x2", date=rfc_date(9), msgid="<b@t>", refs="<a@t>"),
+            # a quoted local part is the same id (RFC 5256 4)
+            message("q", date=rfc_date(10), msgid='<"q1"@t>'),
+            message("other", date=rfc_date(11), msgid="<q2@t>", refs="<q1@t>"),
+            # the same id twice, and none: each message its own container
+            message("dup", date=rfc_date(12), msgid="<1@t>"),
+            message("none", date=rfc_date(13), msgid=""),
+        ]
+        m = self.fill("Threads", msgs)
+        m.select("Threads", readonly=True)
+        self.assertEqual(self.thread(m, "REFERENCES"),
+                         "(1 (2 3)(4))((5)(6)(7))(9 8)(10 11)(12)(13)")
+        self.assertEqual(self.thread(m, "ORDEREDSUBJECT"),
+                         "(1 (2)(3)(4))(5 (6)(7))(8)(9)(10)(11)(12)(13)")
+        # search keys narrow it; UID THREAD answers UIDs
+        # (without 1, its container is a dummy parent of 2 and 4)
+        self.assertEqual(self.thread(m, "REFERENCES", "UID", "2:7"), "((2 3)(4))((5)(6)(7))")
+        self.assertEqual(self.thread(m, "REFERENCES", "SUBJECT", "lunch", uid=True),
+                         "((5)(6)(7))")
+        self.assertEqual(self.thread(m, "ORDEREDSUBJECT", "SUBJECT", "nothing"), "")
+
+    def test_thread_chain(self):
+        # 3000 replies, each to the one before: one thread as deep as the
+        # mailbox, answered without recursion
+        n = 3000
+        m = self.fill("Chain", [message("Re: chain", date=rfc_date(i), msgid="<c%d@t>" % i,
+                                        refs="<c%d@t>" % (i - 1) if i > 1 else None)
+                                for i in range(1, n + 1)])
+        m.select("Chain", readonly=True)
+        self.assertEqual(self.thread(m, "REFERENCES"),
+                         "(" + " ".join(str(i) for i in range(1, n + 1)) + ")")
+
+    def test_thread_generated(self):
+        rnd = random.Random(5256)
+        for round_ in range(3):
+            msgs, model = [], []
+            ids = ["<m%d@t>" % i for i in range(60)] + ["<gone%d@t>" % i for i in range(10)]
+            subjects = ["alpha", "Re: alpha", "RE: [x] alpha", "beta", "Fwd: beta", "beta (fwd)",
+                        "gamma", "[fwd: gamma]", "", "Re: "]
+            for seq in range(1, 121):
+                msgid = rnd.choice(ids[:60]) if rnd.random() < 0.9 else None
+                refs = [rnd.choice(ids) for _ in range(rnd.choice([0, 0, 1, 1, 2, 3, 5]))]
+                irt = None
+                if not refs and rnd.random() < 0.3:
+                    irt = rnd.choice(ids)
+                subject = rnd.choice(subjects)
+                date = rnd.randint(1, 40)
+                msgs.append(message(subject, date=rfc_date(date), msgid=msgid or "",
+                                    refs=" ".join(refs) or None,
+                                    in_reply_to=irt and "re: %s and more" % irt))
+                model.append({"seq": seq, "date": date, "subject": subject, "msgid": msgid,
+                              "refs": refs or ([irt] if irt else [])})
+            folder = "Generated%d" % round_
+            m = self.fill(folder, msgs)
+            m.select(folder, readonly=True)
+            self.assertEqual(self.thread(m, "REFERENCES"), thread_references(model),
+                             "round %d" % round_)
+
     def test_bad_commands(self):
         c = self.raw()
         _, t = c.cmd("SORT (SUBJECT) UTF-8 ALL")
         self.assertIn(b" BAD ", t)                           # nothing selected
+        _, t = c.cmd("THREAD REFERENCES UTF-8 ALL")
+        self.assertIn(b" BAD ", t)
         c.cmd("SELECT INBOX")
         cases = [
             ("SORT SUBJECT UTF-8 ALL", b"BAD"),               # not a list
@@ -242,6 +461,13 @@ class SortSuite(unittest.TestCase):
             ("SORT (DATE) KOI8-R ALL", b"NO [BADCHARSET (UTF-8 US-ASCII)]"),
             ("SORT (DATE) UTF-8 FROB", b"BAD"),
             ("SORT (DATE) UTF-8 UID 1:*:2", b"BAD"),
+            ("THREAD", b"BAD"),
+            ("THREAD REFS UTF-8 ALL", b"BAD"),
+            ("THREAD (REFERENCES) UTF-8 ALL", b"BAD"),
+            ("THREAD REFERENCES", b"BAD"),
+            ("THREAD REFERENCES UTF-8", b"BAD"),
+            ("THREAD ORDEREDSUBJECT KOI8-R ALL", b"NO [BADCHARSET (UTF-8 US-ASCII)]"),
+            ("UID THREAD REFERENCES UTF-8 FROB", b"BAD"),
         ]
         for q, want in cases:
             _, t = c.cmd(q)
