@@ -18,7 +18,8 @@ TESTS += tests/unit/test_imap_parser tests/unit/test_imap_utf7 \
 	tests/integration/test_imap.py tests/integration/test_imap_badinput.py \
 	tests/integration/test_imap_clients.py tests/integration/test_imap_concurrency.py \
 	tests/integration/test_imap_quirks.py tests/integration/test_imap_sessions.py \
-	tests/integration/test_imap_compress.py tests/integration/test_imap_sort.py
+	tests/integration/test_imap_compress.py tests/integration/test_imap_sort.py \
+	tests/integration/test_imap_roundcube.py
 tests_unit_test_imap_parser_SOURCES = tests/unit/test_imap_parser.c
 tests_unit_test_imap_parser_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_imap_parser_LDADD = inetd/libimap.a $(CMOCKA_LIBS)
