@@ -3,8 +3,10 @@
 For 1,000, 10,000 and 100,000 messages in INBOX (filled by bench_imap_fill
 through the store API), over one connection per size, prints the median of
 a few runs of: SELECT, FETCH 1:* (UID FLAGS), UID FETCH of the newest 50
-ENVELOPEs, UID SEARCH UNSEEN, SEARCH SUBJECT x, a flag change on one
-message (STORE), and the time an IDLE session takes to see a new delivery
+ENVELOPEs, UID SEARCH UNSEEN, SEARCH SUBJECT x, SORT by date, subject and
+sender (RFC 5256; the sender from each message's envelope), THREAD
+REFERENCES (each message's header read for its ids) and ORDEREDSUBJECT, a
+flag change on one message (STORE), and the time an IDLE session takes to see a new delivery
 (from just before `pillarbox deliver` starts to the EXISTS line); and the
 private memory (Private_Clean + Private_Dirty of the non-shared mappings in
 /proc/PID/smaps) of
@@ -185,6 +187,13 @@ def main():
             r["search_unseen"], u = timed(c, "UID SEARCH UNSEEN")
             r["search_subject"], u = timed(c, "SEARCH SUBJECT xylophone")
             assert len(u[0].split()) - 2 == n // 10, u[0][:80]
+            for key, text in (("sort_date", "SORT (REVERSE DATE) UTF-8 ALL"),
+                              ("sort_subject", "SORT (SUBJECT) UTF-8 ALL"),
+                              ("sort_from", "SORT (FROM) UTF-8 ALL"),
+                              ("thread_refs", "THREAD REFERENCES UTF-8 ALL"),
+                              ("thread_subject", "THREAD ORDEREDSUBJECT UTF-8 ALL")):
+                r[key], u = timed(c, text, runs=3)
+                assert len(u) == 1 and len(u[0]) > n, (key, u[0][:80])
             lat = []
             for i in range(RUNS * 2):
                 t0 = time.perf_counter()
@@ -216,6 +225,10 @@ def main():
                   "STORE one %.2f ms  IDLE sees delivery %.0f ms  session %d KB"
                   % (n, fill_s, r["select"], r["fetch_flags"], r["fetch_first"], r["env50"], r["search_unseen"],
                      r["search_subject"], r["store_one"], r["idle_ms"], r["session_kb"]))
+            print("%7d msgs: SORT (REVERSE DATE) %.1f ms  SORT (SUBJECT) %.1f ms  SORT (FROM) %.1f ms  "
+                  "THREAD REFERENCES %.1f ms  THREAD ORDEREDSUBJECT %.1f ms"
+                  % (n, r["sort_date"], r["sort_subject"], r["sort_from"], r["thread_refs"],
+                     r["thread_subject"]))
         print("idle logged-in session: %d KB private" % idle_kb)
         if len(sizes) > 1:
             lo, hi = results[sizes[0]], results[sizes[-1]]
