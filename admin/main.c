@@ -191,7 +191,7 @@ static void admin_verb_line(FILE *out, const struct admin_noun *noun, const stru
 static void admin_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: pillarbox [--config FILE] NOUN VERB [ARGS...]\n"
+		"Usage: pillarbox [--config FILE] NOUN VERB [ARGS...]\n"
 		"       pillarbox --help | --version | NOUN --help\n"
 		"\n"
 		"Manages a Pillarbox mail store. Started as root it first switches to the\n"
@@ -218,7 +218,7 @@ static void admin_usage(FILE *out)
 
 static void admin_noun_usage(FILE *out, const struct admin_noun *noun)
 {
-	fprintf(out, "usage: pillarbox [--config FILE] %s ...\n%s\n\n", noun->name, noun->help);
+	fprintf(out, "Usage: pillarbox [--config FILE] %s ...\n%s\n\n", noun->name, noun->help);
 	for (unsigned j = 0; j < noun->nverbs; j++)
 		admin_verb_line(out, noun, &noun->verbs[j]);
 	fprintf(out, "\n%s", admin_exit_help);
@@ -375,6 +375,7 @@ int main(int argc, char **argv)
 	int i = 1, nargs;
 
 	log_open("pillarbox");
+	log_stderr_plain(true);
 	store_set_panic_hook(admin_panic);
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {

@@ -29,6 +29,7 @@
 
 static char log_progname[LOG_PROGNAME_MAX];
 static bool log_to_stderr;
+static bool log_plain;
 
 void log_open(const char *progname)
 {
@@ -46,6 +47,11 @@ void log_open(const char *progname)
 bool log_to_stderr_enabled(void)
 {
 	return log_to_stderr;
+}
+
+void log_stderr_plain(bool on)
+{
+	log_plain = on;
 }
 
 bool log_to_stderr_set(bool on)
@@ -86,7 +92,8 @@ static void log_emit(int priority, const char *level, const char *fmt, va_list a
 		char out[LOG_PROGNAME_MAX + LOG_LINE_MAX + 32];
 		const char *prog = log_progname[0] != '\0' ? log_progname :
 			program_invocation_short_name;
-		int len = snprintf(out, sizeof(out), "%s[%ld]: %s%s\n", prog, (long)getpid(),
+		int len = log_plain ? snprintf(out, sizeof(out), "%s: %s%s\n", prog, level, line) :
+			  snprintf(out, sizeof(out), "%s[%ld]: %s%s\n", prog, (long)getpid(),
 				   level, line);
 
 		if (len > 0) {

@@ -25,6 +25,9 @@ void log_open(const char *progname);
 bool log_to_stderr_enabled(void);
 /* Turns the copy to stderr on or off; returns what it was. */
 bool log_to_stderr_set(bool on);
+/* For a program at a terminal (the admin tool): the copy to stderr reads
+ * "prog: warning: ..." like its other messages, without the pid. */
+void log_stderr_plain(bool on);
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

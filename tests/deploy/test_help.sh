@@ -135,7 +135,7 @@ while IFS= read -r rel; do
 		for noun in $(cut -d' ' -f1 "$T/commands" | uniq); do
 			run "$prog" "$noun" --help
 			if [ "$rc" -eq 0 ] && ! [ -s "$T/err" ] &&
-				head -n1 "$T/out" | grep -q "^usage: pillarbox \[--config FILE\] $noun"; then
+				head -n1 "$T/out" | grep -q "^Usage: pillarbox \[--config FILE\] $noun"; then
 				ok "pillarbox $noun --help"
 			else
 				not_ok "pillarbox $noun --help: $(show)"

@@ -25,7 +25,7 @@ pb() { "$PB" --config "$conf" "$@"; }
 
 # ---- help, version, usage errors (no store needed)
 check "--help" 0 "$PB" --help
-expect_grep "--help shows the synopsis" "usage: pillarbox \[--config FILE\] NOUN VERB" "$out"
+expect_grep "--help shows the synopsis" "Usage: pillarbox \[--config FILE\] NOUN VERB" "$out"
 expect_grep "--help documents exit codes" "75  temporary failure" "$out"
 expect_grep "--help lists mailbox list" "mailbox list USER" "$out"
 check "--version" 0 "$PB" --version
@@ -81,8 +81,8 @@ other.test"
 { cat "$conf"; echo "max_mesage_size = 10M"; } >"$T/typo.conf"
 chmod 644 "$T/typo.conf"
 check "a configuration with an unknown key still works" 0 "$PB" --config "$T/typo.conf" domain list
-expect_grep "... and the unknown key is named on stderr" \
-	"typo.conf:7: unknown key \"max_mesage_size\" ignored" "$err"
+expect_grep "... and the unknown key is named on stderr, as the tool's other messages" \
+	"^pillarbox: warning: .*typo.conf:7: unknown key \"max_mesage_size\" ignored\$" "$err"
 
 # ---- users
 check "user add (password from stdin)" 0 sh -c 'printf "first secret\n" | "$@"' sh \
