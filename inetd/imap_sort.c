@@ -1,9 +1,9 @@
 /* SORT and UID SORT (RFC 5256), with DISPLAYFROM and DISPLAYTO (RFC 5957).
  * Roundcube and other webmails ask the server to sort rather than fetch
  * every envelope themselves. The search keys run as SEARCH's; then each hit
- * gets its sort keys: dates, size and the decoded subject from the message
- * record, addresses from the envelope in the message's MIME cache (read
- * only when a criterion needs one). Texts compare case-folded; messages
+ * gets its sort keys: dates, size, the decoded subject and the sender's
+ * display name from the message record, other addresses from the envelope
+ * in the message's MIME cache (read only when a criterion needs one). Texts compare case-folded; messages
  * equal in every criterion keep their mailbox order (RFC 5256 3). */
 #include <config.h>
 
@@ -234,7 +234,7 @@ static int envelope_keys(struct imap_session *s, struct sort_ctx *c, const struc
 		if (blob != NULL && blen > 0 && mime_cache_decode(blob, blen, &tree, &error) == 1)
 			env = tree->root->envelope;
 	}
-	static const enum sort_key keys[] = { SK_FROM, SK_TO, SK_CC, SK_DISPLAYFROM, SK_DISPLAYTO };
+	static const enum sort_key keys[] = { SK_FROM, SK_TO, SK_CC, SK_DISPLAYTO };
 	int ret = 0;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && ret == 0; i++) {
 		enum sort_key k = keys[i];
@@ -242,9 +242,8 @@ static int envelope_keys(struct imap_session *s, struct sort_ctx *c, const struc
 			continue;
 		const struct mime_addresses *list = NULL;
 		if (env != NULL)
-			list = k == SK_FROM || k == SK_DISPLAYFROM ? &env->from :
-			       k == SK_CC ? &env->cc : &env->to;
-		e->text[k] = address_key(list, k == SK_DISPLAYFROM || k == SK_DISPLAYTO);
+			list = k == SK_FROM ? &env->from : k == SK_CC ? &env->cc : &env->to;
+		e->text[k] = address_key(list, k == SK_DISPLAYTO);
 		if (e->text[k] == NULL)
 			ret = -1;
 	}
@@ -267,6 +266,11 @@ static int keys_cb(struct imap_session *s, const struct store_msg *msg, void *ct
 	e->date = msg->sent_date;
 	e->size = msg->size;
 	if (c->need_text[SK_SUBJECT] && (e->text[SK_SUBJECT] = imap_base_subject(msg->subject, NULL)) == NULL)
+		c->failed = true;
+	/* the record's sender is RFC 5957's: the decoded display name, else
+	 * the address (Roundcube's "from" column sorts by it) */
+	if (!c->failed && c->need_text[SK_DISPLAYFROM] &&
+	    (e->text[SK_DISPLAYFROM] = folded_copy(msg->from, strlen(msg->from))) == NULL)
 		c->failed = true;
 	if (!c->failed && c->need_envelope && envelope_keys(s, c, msg, e) < 0)
 		c->failed = true;
@@ -329,7 +333,7 @@ static int parse_criteria(struct imap_session *s, struct imap_cmd *cmd, const st
 		c->crit[c->ncrit++].reverse = reverse;
 		if (k < SK_TEXT_COUNT) {
 			c->need_text[k] = true;
-			if (k != SK_SUBJECT)
+			if (k != SK_SUBJECT && k != SK_DISPLAYFROM)
 				c->need_envelope = true;
 		}
 	}
