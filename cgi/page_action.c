@@ -240,6 +240,12 @@ void page_action(struct ctx *c)
 		action_return(c, mb.id, op, false, done_query(c, op, l->n, 0));
 		return;
 	}
+	if ((strcmp(op, "move") == 0 || strcmp(op, "copy") == 0) && ctx_form_uint(c, "to", 0) == 0) {
+		/* Move or Copy with the menu still on "Move to…": say so, change
+		 * nothing (no error page for a slip) */
+		action_return(c, mb.id, "nofolder", false, done_query(c, "nofolder", l->n, 0));
+		return;
+	}
 	if (strcmp(op, "move") == 0) {
 		if (ctx_mailbox(c, ctx_form_uint(c, "to", 0), &dst) <= 0)
 			return;

@@ -170,6 +170,10 @@ void list_done_notice(struct ctx *c)
 	uint32_t n = ctx_query_uint(c, "n", 0);
 	if (done == NULL || n == 0)
 		return;
+	if (strcmp(done, "nofolder") == 0) {
+		tpl_str(c->data, "done", "Nothing moved: choose a folder in the “Move to…” menu first.");
+		return;
+	}
 	for (size_t i = 0; i < sizeof(done_texts) / sizeof(done_texts[0]); i++) {
 		if (strcmp(done_texts[i].done, done) != 0)
 			continue;

@@ -195,10 +195,26 @@ def report_part_names(c):
 def move_menu(c):
     r = c.get("/list")
     sel = re.search(r'<select id="moveto" name="to">(.*?)</select>', r.text).group(1)
+    check(sel.startswith('<option value="" selected disabled>Move to…</option>'),
+          "the Move menu starts on \"Move to…\", not on a folder")
     opts = re.findall(r'<option value="\d+"( disabled)?>([^<]*)</option>', sel)
     check(opts and opts[0] == (" disabled", "Inbox") and
           all(not d for d, label in opts[1:]),
           "the Move menu offers every folder but the one shown (%s)" % opts[:3])
+    # Move with the menu on "Move to…" (the browser sends no folder):
+    # nothing moves, and the page says why
+    mb, uid = c.find("Apple attachment")
+    before = c.get("/list").text.count('class="subject"')
+    token = c.csrf()
+    for op in ("move", "copy"):
+        r = c.post("/action", {"mb": mb, "uid": uid, "op": op, "csrf": token})
+        loc = r.getheader("Location", "")
+        check(r.status == 303 and "done=nofolder" in loc, "%s without a folder: back (%d %s)"
+              % (op, r.status, loc))
+        r = c.get(loc[len(c.server.base):])
+        check("choose a folder in the “Move to…” menu first" in r.text and
+              r.text.count('class="subject"') == before,
+              "... nothing moved or copied, and the page says why")
 
 
 def empty_folder_paging(c):
