@@ -377,6 +377,9 @@ size_t imap_casefold_into(const char *in, size_t len, char *out);
  * string (NULL out of memory): what SORT SUBJECT and THREAD compare.
  * *reply_r (may be NULL): whether a reply or forward marker was removed. */
 char *imap_base_subject(const char *subject, bool *reply_r);
+/* The same of a message: from its record, or from its envelope when the
+ * record's copy of the subject may have been cut short. */
+char *imap_msg_base_subject(struct imap_session *s, const struct store_msg *msg, bool *reply_r);
 imap_cmd_func imap_cmd_store, imap_cmd_copy;
 imap_cmd_func imap_cmd_append;
 

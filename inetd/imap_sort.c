@@ -179,6 +179,51 @@ static char *folded_copy(const char *text, size_t len)
 	return out;
 }
 
+/* Whether a text of the message record may have been cut to fit (it is cut
+ * at a character boundary, up to 3 bytes short of the field). */
+#define RECORD_FULL(field) (strlen(field) + 4 >= sizeof(field))
+
+/* The message's envelope from its MIME cache, for what the record cut
+ * short or does not hold: the tree (free it) or NULL, and the reader. */
+static const struct mime_envelope *envelope_open(struct imap_session *s,
+						 const struct store_msg *msg,
+						 struct store_msg_reader **r,
+						 struct mime_message **tree)
+{
+	const char *error = NULL;
+	size_t blen;
+	*r = NULL;
+	*tree = NULL;
+	if (store_msg_open(s->store, msg, r, &error) < 0)
+		log_error("sort user=<%s> uid=%u: %s", s->user.address, msg->uid, error);
+	if (*r == NULL)
+		return NULL;
+	const void *blob = store_msg_mime_cache(*r, &blen);
+	if (blob == NULL || blen == 0 || mime_cache_decode(blob, blen, tree, &error) != 1)
+		return NULL;
+	return (*tree)->root->envelope;
+}
+
+char *imap_msg_base_subject(struct imap_session *s, const struct store_msg *msg, bool *reply_r)
+{
+	if (!RECORD_FULL(msg->subject))
+		return imap_base_subject(msg->subject, reply_r);
+	/* a long subject (85 CJK characters fill the record): whole from the
+	 * envelope, so a reply's "Re: " does not shorten what is compared */
+	struct store_msg_reader *r;
+	struct mime_message *tree;
+	const struct mime_envelope *env = envelope_open(s, msg, &r, &tree);
+	char *text = NULL, *base;
+	if (env != NULL && env->subject != NULL &&
+	    rfc2047_decode(env->subject, strlen(env->subject), &text, NULL) < 0)
+		text = NULL;
+	base = imap_base_subject(text != NULL ? text : msg->subject, reply_r);
+	free(text);
+	mime_message_free(&tree);
+	store_msg_close(&r);
+	return base;
+}
+
 /* The first mailbox of an address list (group markers skipped), or NULL. */
 static const struct address *first_mailbox(const struct mime_addresses *list)
 {
@@ -189,8 +234,9 @@ static const struct address *first_mailbox(const struct mime_addresses *list)
 }
 
 /* FROM, TO, CC: the first address's local part (RFC 5256's addr-mailbox);
- * DISPLAYFROM, DISPLAYTO: its decoded display name, or else its addr-spec
- * (RFC 5957). "" for a message without one. */
+ * DISPLAYFROM, DISPLAYTO: its decoded display name, trimmed, or else its
+ * addr-spec (RFC 5957), as the record's sender is made. "" for a message
+ * without one. */
 static char *address_key(const struct mime_addresses *list, bool display)
 {
 	const struct address *a = list != NULL ? first_mailbox(list) : NULL;
@@ -199,51 +245,47 @@ static char *address_key(const struct mime_addresses *list, bool display)
 	if (!display)
 		return folded_copy(a->mailbox, strlen(a->mailbox));
 	char *text = NULL, *key;
-	size_t len = 0;
-	if (a->name != NULL && a->name[0] != '\0') {
-		if (rfc2047_decode(a->name, strlen(a->name), &text, &len) < 0)
-			return NULL;
-	}
-	if (text == NULL || len == 0) {
+	if (a->name != NULL && rfc2047_decode(a->name, strlen(a->name), &text, NULL) < 0)
+		return NULL;
+	const char *start = text != NULL ? text : "";
+	while (*start == ' ' || *start == '\t')
+		start++;
+	size_t len = strlen(start);
+	while (len > 0 && (start[len - 1] == ' ' || start[len - 1] == '\t'))
+		len--;
+	if (len == 0) {
 		free(text);
 		if ((text = address_addr_spec(a)) == NULL)
 			return NULL;
+		start = text;
 		len = strlen(text);
 	}
-	key = folded_copy(text, len);
+	key = folded_copy(start, len);
 	free(text);
 	return key;
 }
 
 /* The envelope keys of one message from its MIME cache: 0, or -1 on out
  * of memory. A message whose cache cannot be read sorts as one without
- * those fields. */
+ * those fields. DISPLAYFROM comes from here only when the record's sender
+ * may have been cut short. */
 static int envelope_keys(struct imap_session *s, struct sort_ctx *c, const struct store_msg *msg,
 			 struct sort_entry *e)
 {
-	struct store_msg_reader *r = NULL;
-	struct mime_message *tree = NULL;
-	const struct mime_envelope *env = NULL;
-	const char *error = NULL;
-
-	if (store_msg_open(s->store, msg, &r, &error) < 0)
-		log_error("sort user=<%s> uid=%u: %s", s->user.address, msg->uid, error);
-	if (r != NULL) {
-		size_t blen;
-		const void *blob = store_msg_mime_cache(r, &blen);
-		if (blob != NULL && blen > 0 && mime_cache_decode(blob, blen, &tree, &error) == 1)
-			env = tree->root->envelope;
-	}
-	static const enum sort_key keys[] = { SK_FROM, SK_TO, SK_CC, SK_DISPLAYTO };
+	struct store_msg_reader *r;
+	struct mime_message *tree;
+	const struct mime_envelope *env = envelope_open(s, msg, &r, &tree);
+	static const enum sort_key keys[] = { SK_FROM, SK_TO, SK_CC, SK_DISPLAYFROM, SK_DISPLAYTO };
 	int ret = 0;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && ret == 0; i++) {
 		enum sort_key k = keys[i];
-		if (!c->need_text[k])
+		if (!c->need_text[k] || e->text[k] != NULL)
 			continue;
 		const struct mime_addresses *list = NULL;
 		if (env != NULL)
-			list = k == SK_FROM ? &env->from : k == SK_CC ? &env->cc : &env->to;
-		e->text[k] = address_key(list, k == SK_DISPLAYTO);
+			list = k == SK_FROM || k == SK_DISPLAYFROM ? &env->from :
+			       k == SK_CC ? &env->cc : &env->to;
+		e->text[k] = address_key(list, k == SK_DISPLAYFROM || k == SK_DISPLAYTO);
 		if (e->text[k] == NULL)
 			ret = -1;
 	}
@@ -265,14 +307,17 @@ static int keys_cb(struct imap_session *s, const struct store_msg *msg, void *ct
 	e->arrival = msg->internaldate;
 	e->date = msg->sent_date;
 	e->size = msg->size;
-	if (c->need_text[SK_SUBJECT] && (e->text[SK_SUBJECT] = imap_base_subject(msg->subject, NULL)) == NULL)
+	if (c->need_text[SK_SUBJECT] &&
+	    (e->text[SK_SUBJECT] = imap_msg_base_subject(s, msg, NULL)) == NULL)
 		c->failed = true;
 	/* the record's sender is RFC 5957's: the decoded display name, else
 	 * the address (Roundcube's "from" column sorts by it) */
-	if (!c->failed && c->need_text[SK_DISPLAYFROM] &&
+	bool from_record = c->need_text[SK_DISPLAYFROM] && !RECORD_FULL(msg->from);
+	if (!c->failed && from_record &&
 	    (e->text[SK_DISPLAYFROM] = folded_copy(msg->from, strlen(msg->from))) == NULL)
 		c->failed = true;
-	if (!c->failed && c->need_envelope && envelope_keys(s, c, msg, e) < 0)
+	if (!c->failed && (c->need_envelope || (c->need_text[SK_DISPLAYFROM] && !from_record)) &&
+	    envelope_keys(s, c, msg, e) < 0)
 		c->failed = true;
 	return c->failed ? 1 : 0;
 }

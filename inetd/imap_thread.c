@@ -6,12 +6,16 @@
  *
  * Mail is hostile input: every walk of the tree is a loop over parent and
  * sibling links, never a recursion, so a chain of a million references
- * costs time in proportion, not stack; loop checks share one work budget,
- * message ids one memory budget. Past a budget, links are left out. */
+ * costs time in proportion, not stack; the id and subject tables hash with
+ * a key drawn per command, so ids made to collide cannot make them
+ * quadratic; loop checks share one work budget, and the older references
+ * of messages one memory budget (a message's own id and its parent's are
+ * always kept, so mail after a flood still threads). */
 #include <config.h>
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "imap.h"
 #include "log.h"
@@ -19,9 +23,10 @@
 
 #define THREAD_REFS_MAX 64               /* the last ones of a References field */
 #define THREAD_MSGID_MAX 250             /* a longer one is not taken as an id */
-#define THREAD_ID_BYTES_MAX (32u << 20)  /* message ids held at once */
+#define THREAD_ID_BYTES_MAX (32u << 20)  /* older references' ids held at once */
 #define THREAD_LOOP_WORK_MAX (1u << 26)  /* ancestor steps of all loop checks */
-#define THREAD_HEADER_MAX (256 * 1024)   /* header bytes read for the ids */
+/* header bytes read for the ids: all the MIME parser reads of a header */
+#define THREAD_HEADER_MAX (MIME_HEADER_MAX_DEFAULT + STORE_PREFIX_MAX)
 #define THREAD_POOL_CHUNK 1024
 
 /* A container (RFC 5256's "message", JWZ's container): a message of the
@@ -45,6 +50,7 @@ struct strmap {
 	const char **keys;
 	struct tnode **nodes;
 	size_t cap, count;
+	uint64_t key[2];        /* the hash's, from getrandom */
 };
 
 struct thread_ctx {
@@ -81,18 +87,52 @@ static struct tnode *node_new(struct thread_ctx *c)
 	return x;
 }
 
-static uint64_t str_hash(const char *s)
+/* SipHash-1-3 (Aumasson and Bernstein) of a string under a 128-bit key:
+ * without the key, nobody can make ids that land in one slot. */
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND do { \
+		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
+		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
+		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
+		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
+	} while (0)
+
+static uint64_t str_hash(const uint64_t key[2], const char *s)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
+	uint64_t v0 = key[0] ^ 0x736f6d6570736575ull, v1 = key[1] ^ 0x646f72616e646f6dull;
+	uint64_t v2 = key[0] ^ 0x6c7967656e657261ull, v3 = key[1] ^ 0x7465646279746573ull;
+	size_t len = strlen(s), i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t m;
+		memcpy(&m, s + i, 8);
+		v3 ^= m;
+		SIPROUND;
+		v0 ^= m;
+	}
+	uint64_t last = (uint64_t)len << 56;
+	for (size_t k = 0; i + k < len; k++)
+		last |= (uint64_t)(unsigned char)s[i + k] << (8 * k);
+	v3 ^= last;
+	SIPROUND;
+	v0 ^= last;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* An empty map with a fresh key: 0, or -1 if there is no randomness. */
+static int strmap_init(struct strmap *m)
+{
+	memset(m, 0, sizeof(*m));
+	return getrandom(m->key, sizeof(m->key), 0) == (ssize_t)sizeof(m->key) ? 0 : -1;
 }
 
 /* The slot of key: where it is, or the empty one it would go in. */
 static size_t strmap_slot(const struct strmap *m, const char *key)
 {
-	size_t i = (size_t)str_hash(key) & (m->cap - 1);
+	size_t i = (size_t)str_hash(m->key, key) & (m->cap - 1);
 	while (m->keys[i] != NULL && strcmp(m->keys[i], key) != 0)
 		i = (i + 1) & (m->cap - 1);
 	return i;
@@ -110,7 +150,7 @@ static struct tnode *strmap_get(const struct strmap *m, const char *key)
 static int strmap_put(struct strmap *m, const char *key, struct tnode *x)
 {
 	if ((m->count + 1) * 2 > m->cap) {
-		struct strmap bigger = { 0 };
+		struct strmap bigger = { .key = { m->key[0], m->key[1] } };
 		bigger.cap = m->cap ? m->cap * 2 : 256;
 		bigger.keys = calloc(bigger.cap, sizeof(*bigger.keys));
 		bigger.nodes = calloc(bigger.cap, sizeof(*bigger.nodes));
@@ -238,14 +278,15 @@ static int next_msgid(const char **p, const char *end, char *out)
 }
 
 /* The container of an id, a dummy made for it if it is new; NULL when the
- * id budget is spent (or out of memory: c->failed). */
-static struct tnode *id_container(struct thread_ctx *c, const char *id)
+ * id budget is spent (or out of memory: c->failed). A message's own id and
+ * its parent's are `essential`: outside the budget (two per message). */
+static struct tnode *id_container(struct thread_ctx *c, const char *id, bool essential)
 {
 	struct tnode *x = strmap_get(&c->ids, id);
 	if (x != NULL)
 		return x;
 	size_t len = strlen(id);
-	if (c->id_bytes + len + 1 > THREAD_ID_BYTES_MAX)
+	if (!essential && c->id_bytes + len + 1 > THREAD_ID_BYTES_MAX)
 		return NULL;
 	char *key = strdup(id);
 	if (key == NULL || (x = node_new(c)) == NULL || strmap_put(&c->ids, key, x) < 0) {
@@ -253,14 +294,22 @@ static struct tnode *id_container(struct thread_ctx *c, const char *id)
 		c->failed = true;
 		return NULL;
 	}
-	c->id_bytes += len + 1;
+	if (!essential)
+		c->id_bytes += len + 1;
 	return x;
 }
 
+/* The last THREAD_REFS_MAX ids of a field, in a ring: ids[(start + i) %
+ * THREAD_REFS_MAX] is the i-th, oldest first. */
 struct refs {
 	char ids[THREAD_REFS_MAX][THREAD_MSGID_MAX + 1];
-	size_t n;       /* the last THREAD_REFS_MAX */
+	size_t n, start;
 };
+
+static const char *refs_id(const struct refs *r, size_t i)
+{
+	return r->ids[(r->start + i) % THREAD_REFS_MAX];
+}
 
 static void refs_from(struct refs *r, const char *value, size_t len, bool first_only)
 {
@@ -268,10 +317,11 @@ static void refs_from(struct refs *r, const char *value, size_t len, bool first_
 	char id[THREAD_MSGID_MAX + 1];
 	while (next_msgid(&p, end, id)) {
 		if (r->n == THREAD_REFS_MAX) {
-			memmove(r->ids[0], r->ids[1], sizeof(r->ids[0]) * (THREAD_REFS_MAX - 1));
-			r->n--;
+			memcpy(r->ids[r->start], id, sizeof(id));
+			r->start = (r->start + 1) % THREAD_REFS_MAX;
+		} else {
+			memcpy(r->ids[(r->start + r->n++) % THREAD_REFS_MAX], id, sizeof(id));
 		}
-		memcpy(r->ids[r->n++], id, sizeof(id));
 		if (first_only)
 			return;
 	}
@@ -286,7 +336,7 @@ static void link_message(struct thread_ctx *c, struct tnode *m, const char *msgi
 	 * no parent yet */
 	struct tnode *prev = NULL;
 	for (size_t i = 0; i < refs->n && !c->failed; i++) {
-		struct tnode *x = id_container(c, refs->ids[i]);
+		struct tnode *x = id_container(c, refs_id(refs, i), i + 1 == refs->n);
 		if (x == NULL)
 			continue;
 		if (prev != NULL && x->parent == NULL && prev != x && !would_loop(c, prev, x))
@@ -296,7 +346,7 @@ static void link_message(struct thread_ctx *c, struct tnode *m, const char *msgi
 	/* the message's own container: its id's, unless another message had
 	 * the id first (or it has none): then one of its own */
 	struct tnode *self = NULL;
-	if (msgid != NULL && (self = id_container(c, msgid)) != NULL && self->seq != 0)
+	if (msgid != NULL && (self = id_container(c, msgid, true)) != NULL && self->seq != 0)
 		self = NULL;
 	if (self == NULL && (self = node_new(c)) == NULL) {
 		c->failed = true;
@@ -345,7 +395,7 @@ static int thread_cb(struct imap_session *s, const struct store_msg *msg, void *
 	size_t i = c->next++;
 	struct tnode m = { .uid = msg->uid, .seq = imap_view_seq(s->view, msg->uid),
 			   .date = msg->sent_date };
-	if ((c->bases[i] = imap_base_subject(msg->subject, &m.reply)) == NULL) {
+	if ((c->bases[i] = imap_msg_base_subject(s, msg, &m.reply)) == NULL) {
 		c->failed = true;
 		return 1;
 	}
@@ -469,8 +519,10 @@ static const struct tnode *subject_of(const struct tnode *x)
 /* Step 5: threads at the top with the same base subject, merged. */
 static int merge_subjects(struct thread_ctx *c, struct tnode **top)
 {
-	struct strmap subjects = { 0 };
+	struct strmap subjects;
 	size_t n = 0;
+	if (strmap_init(&subjects) < 0)
+		return -1;
 	for (struct tnode *x = c->root.child; x != NULL; x = x->next)
 		top[n++] = x;
 	int ret = 0;
@@ -623,7 +675,13 @@ int imap_cmd_thread(struct imap_session *s, struct imap_cmd *cmd)
 		return 0;
 	}
 	a = a->next;
-	if (!imap_search_charset(s, cmd, a) || !imap_search_run(s, cmd, a->next, &r))
+	if (!imap_search_charset(s, cmd, a))
+		return 0;
+	if (strmap_init(&c.ids) < 0) {
+		imap_no(s, cmd, "[UNAVAILABLE] No random numbers for the id table");
+		return 0;
+	}
+	if (!imap_search_run(s, cmd, a->next, &r))
 		return 0;
 	c.uids = r.uids;
 	c.n = r.n;

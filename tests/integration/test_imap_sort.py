@@ -440,6 +440,65 @@ class SortSuite(unittest.TestCase):
             self.assertEqual(self.thread(m, "REFERENCES"), thread_references(model),
                              "round %d" % round_)
 
+    def test_long_subjects_and_names(self):
+        # the record keeps 255 bytes of a subject and 127 of a sender's
+        # name: past that, the whole text is read, so a reply's "Re: " does
+        # not make its subject shorter than the original's
+        long_ascii = "Quarterly report " + "x" * 260
+        cjk = "=?utf-8?b?%s?=" % __import__("base64").b64encode(("会議" * 45).encode()).decode()
+        msgs = [
+            message(long_ascii, date=rfc_date(2)),
+            message("Re: " + long_ascii, date=rfc_date(3)),
+            message("Re: Re: " + long_ascii, date=rfc_date(4)),
+            message(cjk, date=rfc_date(5)),
+            message("Re: " + cjk, date=rfc_date(6)),
+            message("Fwd: " + cjk, date=rfc_date(1)),
+        ]
+        m = self.fill("Long", msgs)
+        m.select("Long", readonly=True)
+        self.assertEqual(self.sort(m, "(SUBJECT)"), [1, 2, 3, 4, 5, 6])
+        self.assertEqual(self.thread(m, "ORDEREDSUBJECT"), "(6 (4)(5))(1 (2)(3))")
+        self.assertEqual(self.thread(m, "REFERENCES"), "(1 (2)(3))(4 (6)(5))")
+        # DISPLAYFROM (from the record, or the envelope past 127 bytes) and
+        # DISPLAYTO (the envelope) order the same names the same way: the
+        # decoded name trimmed, else the address
+        names = ["=?utf-8?q?_?= <zed@x.example>", "Mike <mike@x.example>",
+                 '"  Adam" <adam@x.example>', "A" * 130 + "b <a1@x.example>",
+                 "A" * 130 + "a <a2@x.example>"]
+        m = self.fill("Names", [message("n", sender=n, to=n) for n in names])
+        m.select("Names", readonly=True)
+        self.assertEqual(self.sort(m, "(DISPLAYFROM)"), [5, 4, 3, 2, 1])
+        self.assertEqual(self.sort(m, "(DISPLAYTO)"), [5, 4, 3, 2, 1])
+
+    def test_thread_long_references(self):
+        # ids at the end of a 300 KB References field still link (the
+        # header is read as far as the MIME parser reads one)
+        pad = " ".join("<pad%d.%s@t>" % (i, "p" * 40) for i in range(6000))
+        msgs = [message("root", date=rfc_date(1), msgid="<r0@t>")]
+        for i in range(1, 4):
+            msgs.append(message("Re: root", date=rfc_date(i + 1), msgid="<r%d@t>" % i,
+                                refs=pad + " <r%d@t>" % (i - 1)))
+        self.assertGreater(len(pad), 300000)
+        m = self.fill("LongRefs", msgs)
+        m.select("LongRefs", readonly=True)
+        self.assertEqual(self.thread(m, "REFERENCES"), "(1 2 3 4)")
+
+    def test_thread_after_id_flood(self):
+        # 2300 messages whose References hold 64 new 250-byte ids each
+        # (37 MB) spend the budget of ids older references may take; the
+        # mail after them still threads, as a message's own id and its
+        # parent's are always kept
+        n = 2300
+        msgs = [message("junk %d" % i, date=rfc_date(i), msgid="<j%d@x>" % i,
+                        refs=" ".join("<%s%06d%02d@x>" % ("z" * 238, i, j) for j in range(64)))
+                for i in range(n)]
+        msgs.append(message("Lunch plans", date=rfc_date(n + 1), msgid="<p@legit>"))
+        msgs.append(message("Sounds good", date=rfc_date(n + 2), msgid="<q@legit>",
+                            refs="<p@legit>"))
+        m = self.fill("Flood", msgs)
+        m.select("Flood", readonly=True)
+        self.assertTrue(self.thread(m, "REFERENCES").endswith("(%d)(%d %d)" % (n, n + 1, n + 2)))
+
     def test_bad_commands(self):
         c = self.raw()
         _, t = c.cmd("SORT (SUBJECT) UTF-8 ALL")
