@@ -124,6 +124,10 @@ int admin_password_read(const char *prompt, bool confirm, char buf[PASSWORD_MAX 
  * Returns 0 or an admin_exit code after printing why. */
 int admin_dir_prepare(const char *dir, const char *user);
 
+/* Whether mail to `address` reaches the user `user_id`: false when an
+ * alias on the address sends it elsewhere (cmd_alias.c). */
+bool admin_alias_reaches(struct admin *admin, const char *address, uint32_t user_id);
+
 /* pillarbox user vacation (cmd_vacation.c). */
 int user_cmd_vacation(struct admin *admin, int argc, char **argv);
 /* Parses a count that must fit `max`; 0 or -1. */

@@ -19,6 +19,40 @@ static enum store_resolve_result alias_resolve(struct admin *admin, const char *
 	return res;
 }
 
+bool admin_alias_reaches(struct admin *admin, const char *address, uint32_t user_id)
+{
+	struct store_rcpt_target *targets = calloc(STORE_ALIAS_TARGETS_MAX, sizeof(*targets));
+	const char *error = NULL;
+	size_t n = 0;
+	bool reaches = true; /* in doubt (a store error): nothing to warn about */
+
+	if (targets != NULL && store_resolve(admin->store, address, targets, STORE_ALIAS_TARGETS_MAX,
+					     &n, &error) == STORE_RESOLVE_OK) {
+		reaches = false;
+		for (size_t i = 0; i < n && !reaches; i++)
+			reaches = targets[i].kind == STORE_RCPT_LOCAL && targets[i].user_id == user_id;
+	}
+	free(targets);
+	return reaches;
+}
+
+/* An alias on a user's own address takes that address's mail (the alias
+ * is looked up first, as Postfix's virtual aliases are): said, since a
+ * typo would otherwise empty someone's mailbox without a word. */
+static void alias_source_check(struct admin *admin, const char *source)
+{
+	struct store_user user;
+	const char *error = NULL;
+
+	if (source[0] == '@' || store_user_find(admin->store, source, &user, &error) != 1 ||
+	    admin_alias_reaches(admin, source, user.id))
+		return;
+	const char *a = admin_arg(source);
+	admin_say("warning: %s is a user: the alias takes its mail, which now goes to the "
+		  "alias's targets and not to that mailbox; to keep a copy there: "
+		  "pillarbox alias add %s %s", a, a, a);
+}
+
 /* A target in a local domain that is no user or alias contributes nothing
  * (alias.c): said, not refused, since the admin may create it next. Mail
  * to the source is refused (550 5.1.1) while no other target reaches
@@ -67,8 +101,10 @@ static int alias_cmd_add(struct admin *admin, int argc, char **argv)
 		}
 		admin_say("alias %s -> %s added", admin_arg(argv[0]), admin_arg(argv[i]));
 	}
-	if (code == ADMIN_EXIT_OK)
+	if (code == ADMIN_EXIT_OK) {
 		alias_targets_check(admin, argc, argv);
+		alias_source_check(admin, argv[0]);
+	}
 	return code;
 }
 

@@ -121,6 +121,14 @@ static int user_cmd_add(struct admin *admin, int argc, char **argv)
 	if (ret <= 0)
 		return admin_store_fail(ret, ADMIN_EXIT_DATAERR, admin_arg(address), error);
 	admin_say("user %s added", admin_arg(address));
+	struct store_user user;
+	if (store_user_find(admin->store, address, &user, &error) == 1 &&
+	    !admin_alias_reaches(admin, address, user.id)) {
+		const char *a = admin_arg(address);
+		admin_say("warning: an alias of %s takes the mail to this address: the new mailbox "
+			  "gets none of it until the alias names it too (pillarbox alias add %s %s) "
+			  "or is deleted (pillarbox alias del %s)", a, a, a, a);
+	}
 	return ADMIN_EXIT_OK;
 }
 

@@ -160,6 +160,22 @@ check "alias add to a remote address" 0 pb alias add z@example.test someone@remo
 expect_no_grep "a remote target: no warning" "warning" "$err"
 check "alias del of the three" 0 sh -c '"$@" x@example.test && "$@" y@example.test && "$@" z@example.test' \
 	sh "$PB" --config "$conf" alias del
+# An alias on a user's own address takes its mail: said, with the way to
+# keep a copy; not said once the user is a target too
+check "alias add on a user's address" 0 pb alias add bob@example.test carol@example.test
+expect_grep "it is said that the alias takes the user's mail" \
+	"^pillarbox: warning: bob@example.test is a user: the alias takes its mail, which now goes to the alias's targets and not to that mailbox; to keep a copy there: pillarbox alias add bob@example.test bob@example.test\$" "$err"
+check "alias add of the user to its own alias" 0 pb alias add bob@example.test bob@example.test
+expect_no_grep "the user keeps a copy: no warning" "warning" "$err"
+check "alias del of it" 0 pb alias del bob@example.test
+# ... and a user added where an alias already is
+check "alias add before the user" 0 pb alias add later@example.test bob@example.test
+check "user add where an alias is" 0 sh -c 'printf "a long secret\n" | "$@"' sh \
+	"$PB" --config "$conf" user add later@example.test
+expect_grep "it is said that the alias takes the new user's mail" \
+	"^pillarbox: warning: an alias of later@example.test takes the mail to this address: the new mailbox gets none of it until the alias names it too (pillarbox alias add later@example.test later@example.test) or is deleted (pillarbox alias del later@example.test)\$" "$err"
+check "cleaned up" 0 sh -c '"$@" alias del later@example.test && "$@" user del later@example.test' \
+	sh "$PB" --config "$conf"
 
 # ---- deliver and mailbox list
 msg='From: Alice <alice@remote.test>
