@@ -172,6 +172,7 @@ void list_done_notice(struct ctx *c)
 		return;
 	if (strcmp(done, "nofolder") == 0) {
 		tpl_str(c->data, "done", "Nothing moved: choose a folder in the “Move to…” menu first.");
+		tpl_bool(c->data, "done_warn", true); /* a hint, not a success */
 		return;
 	}
 	for (size_t i = 0; i < sizeof(done_texts) / sizeof(done_texts[0]); i++) {

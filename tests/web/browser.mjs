@@ -186,6 +186,17 @@ try {
 	const rows = await page.locator('.msgbar > *').evaluateAll(els =>
 		new Set(els.filter(e => e.offsetParent !== null).map(e => Math.round(e.getBoundingClientRect().top))).size);
 	check(rows === 1, `the message toolbar is one row at 1280 px (${rows})`);
+	// "Add to contacts" keeps the From row as high as the To row
+	const rowHeight = async dt => page.locator(`.msghead dt:text-is("${dt}") + dd`).evaluate(e => e.getBoundingClientRect().height);
+	const fromH = await rowHeight('From'), toH = await rowHeight('To');
+	check(fromH <= toH + 2, `the From row is as high as the To row (${fromH} and ${toH} px)`);
+	// Ctrl-P on the message page prints the message alone, as the print view
+	await page.emulateMedia({ media: 'print' });
+	const printed = await page.evaluate(() => ['header.top', '.folders', '.msgbar', 'form.addsender'].map(
+		sel => [...document.querySelectorAll(sel)].some(e => e.offsetParent !== null || getComputedStyle(e).display !== 'none')));
+	check(!printed.some(Boolean) && await page.isVisible('.msghead h1'),
+	      `printing the message page leaves out the frame and the controls (${printed})`);
+	await page.emulateMedia({ media: 'screen' });
 	await page.setViewportSize({ width: 1280, height: 900 });
 	await fitsWindow(page, page.url(), null, 'a short message at 1280x900');
 	await page.setViewportSize({ width: 1280, height: 860 });

@@ -212,9 +212,9 @@ def move_menu(c):
         check(r.status == 303 and "done=nofolder" in loc, "%s without a folder: back (%d %s)"
               % (op, r.status, loc))
         r = c.get(loc[len(c.server.base):])
-        check("choose a folder in the “Move to…” menu first" in r.text and
-              r.text.count('class="subject"') == before,
-              "... nothing moved or copied, and the page says why")
+        check('<p class="notice" role="status">Nothing moved: choose a folder in the “Move to…” menu first.'
+              in r.text and r.text.count('class="subject"') == before,
+              "... nothing moved or copied, and the page says why, as a hint, not a success")
 
 
 def empty_folder_paging(c):
