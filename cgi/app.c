@@ -678,11 +678,21 @@ const char *fmt_date_long(struct ctx *c, int64_t t)
 
 const char *fmt_size(struct ctx *c, uint64_t bytes)
 {
+	static const char *const units[] = { "MB", "GB", "TB" };
 	if (bytes < 1024)
 		return arena_printf(c->a, "%u B", (unsigned)bytes);
 	if (bytes < 1024 * 1024)
 		return arena_printf(c->a, "%u KB", (unsigned)((bytes + 1023) / 1024));
-	return arena_printf(c->a, "%.1f MB", (double)bytes / (1024.0 * 1024.0));
+	double v = (double)bytes / (1024.0 * 1024.0);
+	size_t u = 0;
+	while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024.0;
+		u++;
+	}
+	/* "10 MB" for a round limit, "1.5 MB" for a message */
+	if (v >= 100.0 || v == (double)(uint64_t)v)
+		return arena_printf(c->a, "%.0f %s", v, units[u]);
+	return arena_printf(c->a, "%.1f %s", v, units[u]);
 }
 
 /* ================================================================ dispatch */

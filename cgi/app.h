@@ -92,6 +92,8 @@ int ctx_quota(struct ctx *c);
  * "2023-03-03" before; and the full form "Mon, 3 Mar 2024 14:05". */
 const char *fmt_date_short(struct ctx *c, int64_t t);
 const char *fmt_date_long(struct ctx *c, int64_t t);
+/* Every size the webmail shows, one way: "512 B", "5 KB" (rounded up),
+ * "1.5 MB", "10 MB", "2 GB" (a round limit reads as it was set). */
 const char *fmt_size(struct ctx *c, uint64_t bytes);
 
 /* Sessions: start one for a user who just signed in (new id, cookie; the

@@ -18,24 +18,6 @@ static const int sizes[] = { 10, 25, 50, 100, 200 };
 
 /* ------------------------------------------------------------------ quota */
 
-/* "512 KB", "12.3 MB", "100 MB", "2 GB": a limit reads as it was set. */
-static const char *quota_size(struct ctx *c, uint64_t bytes)
-{
-	static const char *const units[] = { "KB", "MB", "GB", "TB" };
-	double v = (double)bytes;
-	size_t u = 0;
-	if (bytes < 1024)
-		return arena_printf(c->a, "%u B", (unsigned)bytes);
-	v /= 1024.0;
-	while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		v /= 1024.0;
-		u++;
-	}
-	if (u == 0 || v >= 100.0 || v == (double)(uint64_t)v)
-		return arena_printf(c->a, "%.0f %s", v, units[u]);
-	return arena_printf(c->a, "%.1f %s", v, units[u]);
-}
-
 static unsigned percent(uint64_t used, uint64_t limit)
 {
 	if (limit == 0)
@@ -71,12 +53,12 @@ int ctx_quota(struct ctx *c)
 		return -1;
 	}
 	struct tpl_obj *q = tpl_obj(c->data, "quota");
-	tpl_str(q, "used", quota_size(c, bytes));
+	tpl_str(q, "used", fmt_size(c, bytes));
 	tpl_int(q, "messages", messages);
 	tpl_bool(q, "one_message", messages == 1);
 	if (c->user.quota_bytes != 0) {
 		tpl_bool(q, "has_bytes", true);
-		tpl_str(q, "limit", quota_size(c, c->user.quota_bytes));
+		tpl_str(q, "limit", fmt_size(c, c->user.quota_bytes));
 		quota_fill(c, q, "bytes", bytes, c->user.quota_bytes);
 	}
 	if (c->user.quota_messages != 0) {

@@ -64,7 +64,7 @@ def setup_store(store, servers):
         for i in range(2):
             store.deliver(u, "From: Sender %d <sender%d@example.net>\r\nTo: %s\r\n"
                              "Subject: Copy me %d\r\nDate: Mon, 1 Jan 2024 10:0%d:00 +0000\r\n\r\n"
-                             "Body %d.\r\n" % (i, i, u, i, i, i))
+                             "Body %d.\r\n%s\r\n" % (i, i, u, i, i, i, "x" * 2000))
 
 
 def identities(server, c):
@@ -132,6 +132,13 @@ def quota(server, c):
     check(re.search(r"<strong>[\d.]+ (B|KB)</strong> of 10 MB used", r.text) is not None
           and "of 100 messages" in r.text and "<meter" in r.text,
           "%s: the quota is shown (used of 10 MB, of 100 messages)" % server.name)
+    # the folder page's total and its storage box say the same size
+    r = c.get("/folders")
+    total = re.search(r"All folders: ([^.]+(?:\.\d)?[^.]*)\.", r.text)
+    used = re.search(r"<strong>([^<]+)</strong> of [^<]+ used", r.text)
+    check(total is not None and used is not None and total.group(1) == used.group(1),
+          "%s: one size on the folder page (%s, %s)" % (server.name, total and total.group(1),
+                                                     used and used.group(1)))
 
 
 def folders(server, store, c):
