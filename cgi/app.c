@@ -629,15 +629,23 @@ int ctx_folders(struct ctx *c, uint32_t current)
 		}
 	}
 	qsort(f.rows, f.n, sizeof(*f.rows), folder_cmp);
+	unsigned hidden = 0;
 	for (size_t i = 0; i < f.n; i++) {
 		/* an unsubscribed folder is hidden (as in Roundcube) unless it is
-		 * special or open; Settings > Folders lists them all */
+		 * special or open; Settings > Folders lists them all, and the
+		 * sidebar says how many it leaves out (a folder an IMAP client
+		 * made, with mail moved in, would seem lost otherwise) */
 		const struct store_mailbox *mb = &f.rows[i].mb;
 		if (mb->subscribed || mb->special_use != 0 || mb->id == current ||
 		    strcmp(mb->name, "INBOX") == 0)
 			folder_add(c, mb, current);
+		else
+			hidden++;
 	}
 	free(f.rows);
+	if (hidden > 0)
+		tpl_str(c->data, "hidden_folders", hidden == 1 ? "1 folder not shown" :
+			arena_printf(c->a, "%u folders not shown", hidden));
 	return 0;
 }
 

@@ -227,12 +227,20 @@ def folders(server, store, c):
     r = c.get("/list")
     check('<span class="label">Work</span>' not in r.text,
           "%s: ... and hidden in the sidebar" % server.name)
+    hint = re.search(r'<p class="hidden-folders"><a href="[^"]*/folders">(\d+) folders? not shown</a>',
+                     r.text)
+    check(hint is not None and int(hint.group(1)) >= 1,
+          "%s: ... which says folders are left out and links to them" % server.name)
     r = c.get("/folders")
     row = re.search(r'id="folder%s">.*?</tr>' % ids["Work"], r.text, re.S).group(0)
     check('value="subscribe"' in row, "%s: ... the folder page offers to subscribe it" % server.name)
     c.post("/folders", {"csrf": token, "op": "subscribe", "mb": ids["Work"]})
-    check('<span class="label">Work</span>' in c.get("/list").text,
+    r = c.get("/list")
+    check('<span class="label">Work</span>' in r.text,
           "%s: subscribed again, it is back" % server.name)
+    n_after = re.search(r'(\d+) folders? not shown', r.text)
+    check(n_after is None or int(n_after.group(1)) == int(hint.group(1)) - 1,
+          "%s: ... and counted as shown" % server.name)
 
     # delete: a confirmation step that counts the messages (the subfolder's too)
     r = c.post("/folders", {"csrf": token, "op": "delete", "mb": ids["Work"]})
