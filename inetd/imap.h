@@ -373,6 +373,11 @@ int imap_search_charset(struct imap_session *s, struct imap_cmd *cmd, const stru
 /* Lowercases UTF-8 text (invalid bytes kept) into out (room for 2 * len + 1
  * bytes); returns the length. Comparisons of SEARCH and SORT go through it. */
 size_t imap_casefold_into(const char *in, size_t len, char *out);
+/* The same into a new string (NULL out of memory); *out_len may be NULL. */
+char *imap_casefold(const char *in, size_t len, size_t *out_len);
+/* Whether a text of the message record (subject, sender) may have been cut
+ * to fit: it is cut at a character boundary, up to 3 bytes short. */
+#define IMAP_RECORD_CUT(field) (strlen(field) + 4 >= sizeof(field))
 /* RFC 5256 2.1's base subject of a decoded subject, case-folded, into a new
  * string (NULL out of memory): what SORT SUBJECT and THREAD compare.
  * *reply_r (may be NULL): whether a reply or forward marker was removed. */

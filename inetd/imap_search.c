@@ -143,13 +143,15 @@ size_t imap_casefold_into(const char *in, size_t len, char *out)
 	return w;
 }
 
-/* The same into a new string. */
-static char *casefold(const char *in, size_t len, size_t *out_len)
+char *imap_casefold(const char *in, size_t len, size_t *out_len)
 {
 	char *out = malloc(len * 2 + 1);
 
-	if (out != NULL)
-		*out_len = imap_casefold_into(in, len, out);
+	if (out != NULL) {
+		size_t n = imap_casefold_into(in, len, out);
+		if (out_len != NULL)
+			*out_len = n;
+	}
 	return out;
 }
 
@@ -166,7 +168,7 @@ static bool text_contains(const char *text, size_t len, const struct skey *k)
 		flen = imap_casefold_into(text, len, stack);
 		return memmem(stack, flen, k->value, k->value_len) != NULL;
 	}
-	char *folded = casefold(text, len, &flen);
+	char *folded = imap_casefold(text, len, &flen);
 	if (folded == NULL)
 		return false;
 	bool found = memmem(folded, flen, k->value, k->value_len) != NULL;
@@ -205,7 +207,7 @@ static int set_value(struct skey *k, const struct imap_arg *a)
 {
 	if (!is_astring(a))
 		return 0;
-	k->value = casefold(a->str, a->len, &k->value_len);
+	k->value = imap_casefold(a->str, a->len, &k->value_len);
 	return k->value != NULL;
 }
 
@@ -702,7 +704,7 @@ static bool eval(struct search_ctx *c, const struct skey *k, const struct store_
 		return m->modseq >= k->num;
 	case K_HEADER:
 		/* the decoded subject kept in the record, when it is whole */
-		if (strcmp(k->field, "SUBJECT") == 0 && strlen(m->subject) < sizeof(m->subject) - 4)
+		if (strcmp(k->field, "SUBJECT") == 0 && !IMAP_RECORD_CUT(m->subject))
 			return text_contains(m->subject, strlen(m->subject), k);
 		return match_header(c, m, k, k->field);
 	case K_BODY:

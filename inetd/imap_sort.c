@@ -3,8 +3,10 @@
  * every envelope themselves. The search keys run as SEARCH's; then each hit
  * gets its sort keys: dates, size, the decoded subject and the sender's
  * display name from the message record, other addresses from the envelope
- * in the message's MIME cache (read only when a criterion needs one). Texts compare case-folded; messages
- * equal in every criterion keep their mailbox order (RFC 5256 3). */
+ * in the message's MIME cache (read only when a criterion needs one), the
+ * whole subject or name from there too when the record's copy was cut.
+ * Texts compare case-folded; messages equal in every criterion keep their
+ * mailbox order (RFC 5256 3). */
 #include <config.h>
 
 #include <stdlib.h>
@@ -111,7 +113,7 @@ char *imap_base_subject(const char *subject, bool *reply_r)
 {
 	bool reply = false, refwd;
 	size_t len = strlen(subject);
-	char *text = malloc(len + 1), *folded = NULL;
+	char *text = malloc(len + 1), *folded;
 	if (text == NULL)
 		return NULL;
 	/* (1) runs of white space (tabs, unfolded line breaks) as one space */
@@ -160,9 +162,7 @@ char *imap_base_subject(const char *subject, bool *reply_r)
 		}
 		break;
 	}
-	folded = malloc(n * 2 + 1);
-	if (folded != NULL)
-		imap_casefold_into(s, n, folded);
+	folded = imap_casefold(s, n, NULL);
 	free(text);
 	if (reply_r != NULL)
 		*reply_r = reply;
@@ -170,18 +170,6 @@ char *imap_base_subject(const char *subject, bool *reply_r)
 }
 
 /* ------------------------------------------------------ keys */
-
-static char *folded_copy(const char *text, size_t len)
-{
-	char *out = malloc(len * 2 + 1);
-	if (out != NULL)
-		imap_casefold_into(text, len, out);
-	return out;
-}
-
-/* Whether a text of the message record may have been cut to fit (it is cut
- * at a character boundary, up to 3 bytes short of the field). */
-#define RECORD_FULL(field) (strlen(field) + 4 >= sizeof(field))
 
 /* The message's envelope from its MIME cache, for what the record cut
  * short or does not hold: the tree (free it) or NULL, and the reader. */
@@ -206,7 +194,7 @@ static const struct mime_envelope *envelope_open(struct imap_session *s,
 
 char *imap_msg_base_subject(struct imap_session *s, const struct store_msg *msg, bool *reply_r)
 {
-	if (!RECORD_FULL(msg->subject))
+	if (!IMAP_RECORD_CUT(msg->subject))
 		return imap_base_subject(msg->subject, reply_r);
 	/* a long subject (85 CJK characters fill the record): whole from the
 	 * envelope, so a reply's "Re: " does not shorten what is compared */
@@ -224,26 +212,17 @@ char *imap_msg_base_subject(struct imap_session *s, const struct store_msg *msg,
 	return base;
 }
 
-/* The first mailbox of an address list (group markers skipped), or NULL. */
-static const struct address *first_mailbox(const struct mime_addresses *list)
-{
-	for (uint32_t i = 0; i < list->count; i++)
-		if (list->items[i].host != NULL)
-			return &list->items[i];
-	return NULL;
-}
-
 /* FROM, TO, CC: the first address's local part (RFC 5256's addr-mailbox);
  * DISPLAYFROM, DISPLAYTO: its decoded display name, trimmed, or else its
  * addr-spec (RFC 5957), as the record's sender is made. "" for a message
  * without one. */
 static char *address_key(const struct mime_addresses *list, bool display)
 {
-	const struct address *a = list != NULL ? first_mailbox(list) : NULL;
+	const struct address *a = list != NULL ? mime_first_mailbox(list) : NULL;
 	if (a == NULL)
 		return strdup("");
 	if (!display)
-		return folded_copy(a->mailbox, strlen(a->mailbox));
+		return imap_casefold(a->mailbox, strlen(a->mailbox), NULL);
 	char *text = NULL, *key;
 	if (a->name != NULL && rfc2047_decode(a->name, strlen(a->name), &text, NULL) < 0)
 		return NULL;
@@ -260,7 +239,7 @@ static char *address_key(const struct mime_addresses *list, bool display)
 		start = text;
 		len = strlen(text);
 	}
-	key = folded_copy(start, len);
+	key = imap_casefold(start, len, NULL);
 	free(text);
 	return key;
 }
@@ -312,9 +291,9 @@ static int keys_cb(struct imap_session *s, const struct store_msg *msg, void *ct
 		c->failed = true;
 	/* the record's sender is RFC 5957's: the decoded display name, else
 	 * the address (Roundcube's "from" column sorts by it) */
-	bool from_record = c->need_text[SK_DISPLAYFROM] && !RECORD_FULL(msg->from);
+	bool from_record = c->need_text[SK_DISPLAYFROM] && !IMAP_RECORD_CUT(msg->from);
 	if (!c->failed && from_record &&
-	    (e->text[SK_DISPLAYFROM] = folded_copy(msg->from, strlen(msg->from))) == NULL)
+	    (e->text[SK_DISPLAYFROM] = imap_casefold(msg->from, strlen(msg->from), NULL)) == NULL)
 		c->failed = true;
 	if (!c->failed && (c->need_envelope || (c->need_text[SK_DISPLAYFROM] && !from_record)) &&
 	    envelope_keys(s, c, msg, e) < 0)

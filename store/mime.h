@@ -252,6 +252,10 @@ const char *mime_params_get(const struct mime_params *params, const char *name);
  * name; decoded UTF-8, or NULL. */
 const char *mime_part_filename(const struct mime_part *part);
 
+/* The first mailbox of an address list (group markers skipped), or NULL:
+ * the sender lists and SORT FROM/TO/CC take it. */
+const struct address *mime_first_mailbox(const struct mime_addresses *list);
+
 /* ------------------------------------------------------------ headers */
 
 struct mime_header_field {

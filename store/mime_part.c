@@ -352,6 +352,14 @@ static char *decode_trimmed(const char *raw)
 	return t;
 }
 
+const struct address *mime_first_mailbox(const struct mime_addresses *list)
+{
+	for (uint32_t i = 0; i < list->count; i++)
+		if (list->items[i].host != NULL)
+			return &list->items[i];
+	return NULL;
+}
+
 int mime_summary_get(const struct mime_message *msg, struct mime_summary **summary_r,
 		     const char **error_r)
 {
@@ -369,11 +377,7 @@ int mime_summary_get(const struct mime_message *msg, struct mime_summary **summa
 		}
 	}
 	s->subject = decode_trimmed(env != NULL && env->subject != NULL ? env->subject : "");
-	const struct address *from = NULL;
-	for (uint32_t i = 0; env != NULL && i < env->from.count && from == NULL; i++) {
-		if (env->from.items[i].host != NULL)
-			from = &env->from.items[i];
-	}
+	const struct address *from = env != NULL ? mime_first_mailbox(&env->from) : NULL;
 	if (from != NULL) {
 		s->from_address = address_addr_spec(from);
 		s->from_display = decode_trimmed(from->name != NULL ? from->name : "");
