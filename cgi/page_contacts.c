@@ -499,10 +499,14 @@ bool ctx_sender_known(struct ctx *c, const struct mime_envelope *env)
 	tpl_str(s, "address", spec);
 	if (a->name != NULL)
 		tpl_str(s, "name", header_decode(c->a, a->name));
-	int r = store_contact_known(c->store, c->user.id, spec, &error);
+	/* A collected contact (mail was sent to it) counts as known for remote
+	 * images, but "Add to contacts" is still offered: it makes it one the
+	 * user keeps, the kind the Address book tab lists. */
+	struct store_contact *k = arena_alloc(c->a, sizeof(*k));
+	int r = k == NULL ? 0 : store_contact_find(c->store, c->user.id, spec, k, &error);
 	if (r < 0)
 		log_error("webmail: contact lookup: %s", error);
-	tpl_bool(s, "known", r == 1);
+	tpl_bool(s, "known", r == 1 && !(k->flags & STORE_CONTACT_COLLECTED));
 	tpl_bool(s, "self", strcasecmp(spec, c->user.address) == 0);
 	/* nobody keeps MAILER-DAEMON or noreply@ as a contact */
 	tpl_bool(s, "program", vacation_system_sender(spec));

@@ -664,12 +664,6 @@ int store_contact_find(struct store *store, uint32_t user_id, const char *addres
 	return g.found ? 1 : 0;
 }
 
-int store_contact_known(struct store *store, uint32_t user_id, const char *address,
-			const char **error_r)
-{
-	return store_contact_find(store, user_id, address, NULL, error_r);
-}
-
 struct list_ctx {
 	uint32_t user_id;
 	int (*cb)(const struct store_contact *contact, void *ctx);

@@ -82,15 +82,10 @@ int store_contact_get(struct store *store, uint32_t user_id, uint32_t id,
 
 /* The contact holding `address` (compared without regard to ASCII case).
  * 1 found (*contact_r filled when not NULL), 0 not (or not an address),
- * -1 error. */
+ * -1 error. A collected contact (STORE_CONTACT_COLLECTED in its flags: mail
+ * was sent to it) is found too: the message view trusts it for remote images. */
 int store_contact_find(struct store *store, uint32_t user_id, const char *address,
 		       struct store_contact *contact_r, const char **error_r);
-
-/* Whether `address` is in the user's book (a collected contact counts:
- * mail was sent to it). 1 yes, 0 no, -1 error. For the message view's
- * remote-images setting. */
-int store_contact_known(struct store *store, uint32_t user_id, const char *address,
-			const char **error_r);
 
 /* Calls cb for each contact of the user in id order, inside one snapshot
  * (cb must not call the store; returning non-zero stops the walk and is

@@ -70,12 +70,12 @@ static void test_add_get_find(void **state)
 	/* lookups ignore case */
 	assert_int_equal(store_contact_find(f->store, 7, "ALICE@example.com", &got, &err), 1);
 	assert_int_equal(got.id, id);
-	assert_int_equal(store_contact_known(f->store, 7, "alice@WORK.example", &err), 1);
-	assert_int_equal(store_contact_known(f->store, 7, "bob@example.com", &err), 0);
-	assert_int_equal(store_contact_known(f->store, 7, "not an address", &err), 0);
-	assert_int_equal(store_contact_known(f->store, 7, "", &err), 0);
+	assert_int_equal(store_contact_find(f->store, 7, "alice@WORK.example", NULL, &err), 1);
+	assert_int_equal(store_contact_find(f->store, 7, "bob@example.com", NULL, &err), 0);
+	assert_int_equal(store_contact_find(f->store, 7, "not an address", NULL, &err), 0);
+	assert_int_equal(store_contact_find(f->store, 7, "", NULL, &err), 0);
 	/* another user sees nothing */
-	assert_int_equal(store_contact_known(f->store, 8, "alice@example.com", &err), 0);
+	assert_int_equal(store_contact_find(f->store, 8, "alice@example.com", NULL, &err), 0);
 	assert_int_equal(store_contact_get(f->store, 8, id, &got, &err), 0);
 	assert_int_equal(store_contact_list(f->store, 8, names_cb, &(struct names){ 0 }, &err), 0);
 	/* an address belongs to one contact only */
@@ -134,9 +134,9 @@ static void test_invalid(void **state)
 	/* UTF-8 names and addresses (SMTPUTF8) are fine */
 	assert_int_equal(store_contact_add(f->store, 7, contact("Jürgen Weiß", "", 1,
 								 "jürgen@münchen.example"), &id, &err), 1);
-	assert_int_equal(store_contact_known(f->store, 7, "jürgen@münchen.example", &err), 1);
+	assert_int_equal(store_contact_find(f->store, 7, "jürgen@münchen.example", NULL, &err), 1);
 	/* either form of the IDN finds it; it keeps the form people read */
-	assert_int_equal(store_contact_known(f->store, 7, "jürgen@XN--MNCHEN-3YA.example", &err), 1);
+	assert_int_equal(store_contact_find(f->store, 7, "jürgen@XN--MNCHEN-3YA.example", NULL, &err), 1);
 	assert_int_equal(store_contact_get(f->store, 7, id, &got, &err), 1);
 	assert_string_equal(got.addrs[0], "jürgen@münchen.example");
 	assert_int_equal(store_contacts_count(f->store, 7, &err), 3);
@@ -155,7 +155,7 @@ static void test_update_delete(void **state)
 	struct store_contact *c = contact("A renamed", "note", 2, "A2@x.org", "a3@x.org");
 	c->id = a;
 	assert_int_equal(store_contact_update(f->store, 7, c, &err), 1);
-	assert_int_equal(store_contact_known(f->store, 7, "a1@x.org", &err), 0);
+	assert_int_equal(store_contact_find(f->store, 7, "a1@x.org", NULL, &err), 0);
 	assert_int_equal(store_contact_find(f->store, 7, "a2@x.org", &got, &err), 1);
 	assert_string_equal(got.name, "A renamed");
 	assert_string_equal(got.addrs[0], "A2@x.org");
@@ -168,20 +168,20 @@ static void test_update_delete(void **state)
 	assert_non_null(strstr(err, "b@x.org is already"));
 	assert_int_equal(store_contact_find(f->store, 7, "b@x.org", &got, &err), 1);
 	assert_int_equal(got.id, b);
-	assert_int_equal(store_contact_known(f->store, 7, "a3@x.org", &err), 1);
+	assert_int_equal(store_contact_find(f->store, 7, "a3@x.org", NULL, &err), 1);
 	/* updating what is not there, or another user's */
 	c = contact("Z", "", 1, "z@x.org");
 	c->id = 999;
 	assert_int_equal(store_contact_update(f->store, 7, c, &err), 0);
 	c->id = a;
 	assert_int_equal(store_contact_update(f->store, 9, c, &err), 0);
-	assert_int_equal(store_contact_known(f->store, 9, "z@x.org", &err), 0);
+	assert_int_equal(store_contact_find(f->store, 9, "z@x.org", NULL, &err), 0);
 	/* delete */
 	assert_int_equal(store_contact_delete(f->store, 7, a, &err), 1);
 	assert_int_equal(store_contact_delete(f->store, 7, a, &err), 0);
 	assert_int_equal(store_contact_delete(f->store, 9, b, &err), 0);
-	assert_int_equal(store_contact_known(f->store, 7, "a2@x.org", &err), 0);
-	assert_int_equal(store_contact_known(f->store, 7, "a3@x.org", &err), 0);
+	assert_int_equal(store_contact_find(f->store, 7, "a2@x.org", NULL, &err), 0);
+	assert_int_equal(store_contact_find(f->store, 7, "a3@x.org", NULL, &err), 0);
 	assert_int_equal(store_contacts_count(f->store, 7, &err), 1);
 	/* the freed address can be used again; ids are not reused */
 	uint32_t a2;
@@ -190,7 +190,7 @@ static void test_update_delete(void **state)
 	assert_true(a2 > b);
 	assert_int_equal(store_contacts_delete_all(f->store, 7, &err), 2);
 	assert_int_equal(store_contacts_count(f->store, 7, &err), 0);
-	assert_int_equal(store_contact_known(f->store, 7, "b@x.org", &err), 0);
+	assert_int_equal(store_contact_find(f->store, 7, "b@x.org", NULL, &err), 0);
 }
 
 static void test_collect(void **state)
@@ -308,7 +308,7 @@ static void test_limit(void **state)
 	assert_int_equal(res[0], STORE_MERGE_REFUSED);
 	const char *more[] = { "more@x.org" };
 	assert_int_equal(store_contacts_collect(f->store, 7, more, NULL, 1, &err), 1);
-	assert_int_equal(store_contact_known(f->store, 7, "more@x.org", &err), 0);
+	assert_int_equal(store_contact_find(f->store, 7, "more@x.org", NULL, &err), 0);
 	/* a merge into an existing contact still works when full */
 	batch[0] = *contact("", "", 2, "p00042@x.org", "p42@home.example");
 	assert_int_equal(store_contacts_merge(f->store, 7, batch, 1, res, NULL, &err), 1);
@@ -346,7 +346,7 @@ static void test_beside_sessions(void **state)
 	int before = store_contacts_count(f->store, 7, &err);
 	assert_int_equal(store_session_expire(f->store, 1000000, 1800, 43200, &err), 20);
 	assert_int_equal(store_contacts_count(f->store, 7, &err), before);
-	assert_int_equal(store_contact_known(f->store, 7, addr22, &err), 1);
+	assert_int_equal(store_contact_find(f->store, 7, addr22, NULL, &err), 1);
 	assert_int_equal(store_contact_list(f->store, 7, NULL, NULL, &err), before);
 	/* and the settings record is untouched by the book */
 	struct store_prefs p = { .page_size = 20, .prefer_html = false };
@@ -387,7 +387,7 @@ static void test_user_delete(void **state)
 
 	assert_int_equal(store_user_del(f->store, "bob@example.com", &err), 1);
 	assert_int_equal(store_contacts_count(f->store, bob.id, &err), 0);
-	assert_int_equal(store_contact_known(f->store, bob.id, "zoe@example.net", &err), 0);
+	assert_int_equal(store_contact_find(f->store, bob.id, "zoe@example.net", NULL, &err), 0);
 	assert_int_equal(store_session_get(f->store, s1.id, now, 1800, 43200, &got, &err), 0);
 	assert_int_equal(store_prefs_get(f->store, bob.id, &prefs, &err), 1);
 	assert_int_equal(prefs.page_size, 50);   /* the defaults again */

@@ -271,10 +271,11 @@ def edit_and_delete(server, c, other):
           c.get("/contacts?q=jane2").text, "%s: ... the name quoted when it needs to be" % name)
 
 
-def collected(server, c, other_address):
+def collected(server, c, other_address, store, user):
     """Recipients of mail sent from the compose page (H1's send calls
     store_contacts_collect) land in the collected book; one already in the
-    address book stays where it is."""
+    address book stays where it is. Mail from a collected address still
+    offers "Add to contacts", which moves it to the address book."""
     name = server.name
     page = c.get("/compose").text
     fields = {k: unescape(v) for k, v in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"',
@@ -306,6 +307,16 @@ def collected(server, c, other_address):
           ("Bee Recipient", [other_address]) not in names(book(c, "collected")),
           "%s: saved by hand it moves to the address book" % name)
     far = [row[2] for row in book(c, "collected") if row[1] == ["far@remote.example"]][0]
+    store.deliver(user, "From: Far Away <far@remote.example>\r\nTo: %s\r\nSubject: Reply from far\r\n"
+                        "Date: Tue, 2 Jan 2024 10:00:00 +0000\r\n\r\nThanks.\r\n" % user)
+    mb, uid = inbox(c), uid_of(c, "Reply from far")
+    check("Add to contacts" in c.get("/msg?mb=%s&uid=%s" % (mb, uid)).text,
+          "%s: a collected sender is still offered to the address book" % name)
+    c.post("/contacts/add-sender", {"mb": mb, "uid": uid, "csrf": c.csrf("/contacts")})
+    check(("Far, Away", ["far@remote.example"]) in names(book(c)) and
+          not any(a == ["far@remote.example"] for _, a, _ in book(c, "collected")) and
+          "Add to contacts" not in c.get("/msg?mb=%s&uid=%s" % (mb, uid)).text,
+          "%s: ... and once added, moves there and the button goes" % name)
     c.post("/contacts/delete", [("csrf", c.csrf("/contacts")), ("id", far), ("id", bee)])
     check(book(c, "collected") == [] and not any(row[2] == bee for row in book(c)),
           "%s: several contacts are deleted at once" % name)
@@ -476,7 +487,7 @@ def scenario(server, store, tag, full=False):
     add_sender(server, ca)
     edit_and_delete(server, ca, cb)
     datalist(server, ca)
-    collected(server, ca, b)
+    collected(server, ca, b, store, a)
     remote_images(server, ca)
     vcard(server, ca, cb)
     hostile(server, ca)
