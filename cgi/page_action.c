@@ -1,6 +1,7 @@
 /* The actions on selected messages: mark, move, copy, delete (with a
  * confirmation where nothing can undo it), empty Trash/Junk; each returns
  * to the list as it was (list_state_*, page_list.c). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,23 @@ static const char *done_query(struct ctx *c, const char *done, size_t n, uint32_
 		return "";
 	return arena_printf(c->a, "&done=%s&n=%zu%s", done, n,
 			    dest != 0 ? arena_printf(c->a, "&dest=%u", dest) : "");
+}
+
+/* "&sel=UID,UID..." for a list that shows these messages still ticked
+ * (the action did nothing and the user will try again); none for more
+ * than a page can show. */
+static const char *picked_query(struct ctx *c, const struct uid_list *l)
+{
+	if (l->n > STORE_PREFS_PAGE_MAX)
+		return "";
+	size_t size = l->n * 11 + 6, off = 0;  /* "&sel=" and "," or NUL after each */
+	char *q = arena_alloc(c->a, size);
+	if (q == NULL)
+		return "";
+	for (size_t i = 0; i < l->n; i++)
+		off += (size_t)snprintf(q + off, size - off, "%s%u", i == 0 ? "&sel=" : ",",
+					l->uids[i]);
+	return q;
 }
 
 /* Where to go back to after an action: the same list (page, sort and
@@ -243,7 +261,9 @@ void page_action(struct ctx *c)
 	if ((strcmp(op, "move") == 0 || strcmp(op, "copy") == 0) && ctx_form_uint(c, "to", 0) == 0) {
 		/* Move or Copy with the menu still on "Move to…": say so, change
 		 * nothing (no error page for a slip) */
-		action_return(c, mb.id, "nofolder", false, done_query(c, "nofolder", l->n, 0));
+		action_return(c, mb.id, "nofolder", false,
+			      arena_printf(c->a, "%s%s", done_query(c, "nofolder", l->n, 0),
+					   picked_query(c, l)));
 		return;
 	}
 	if (strcmp(op, "move") == 0) {

@@ -1,6 +1,7 @@
 /* The message list: paging, sorting, search, and the list's state that
  * links and actions carry (page_action.c acts on the selection). */
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -402,8 +403,41 @@ static long search_run(struct ctx *c, uint32_t mailbox_id, const struct search *
 	return n;
 }
 
+/* The rows shown ticked: all ("select=all"), or those of "sel=UID,UID..."
+ * (a Move that named no folder sends the user back with them). */
+struct picked {
+	bool all;
+	size_t n;
+	uint32_t uids[STORE_PREFS_PAGE_MAX];
+};
+
+static void picked_read(struct ctx *c, struct picked *p)
+{
+	p->all = ctx_query(c, "select") != NULL;
+	p->n = 0;
+	const char *s = ctx_query(c, "sel");
+	while (s != NULL && *s != '\0' && p->n < STORE_PREFS_PAGE_MAX) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(s, &end, 10);
+		if (end == s || !isdigit((unsigned char)*s) || errno != 0 || v == 0 ||
+		    v > UINT32_MAX || (*end != ',' && *end != '\0'))
+			break;
+		p->uids[p->n++] = (uint32_t)v;
+		s = *end == ',' ? end + 1 : end;
+	}
+}
+
+static bool picked_has(const struct picked *p, uint32_t uid)
+{
+	for (size_t i = 0; !p->all && i < p->n; i++)
+		if (p->uids[i] == uid)
+			return true;
+	return p->all;
+}
+
 static void add_row(struct ctx *c, const struct store_msg *m, uint32_t mb,
-		    const struct list_state *st, long pos, bool checked)
+		    const struct list_state *st, long pos, const struct picked *picked)
 {
 	struct tpl_obj *it = tpl_item(c->data, "messages");
 	tpl_int(it, "uid", m->uid);
@@ -416,7 +450,7 @@ static void add_row(struct ctx *c, const struct store_msg *m, uint32_t mb,
 	tpl_bool(it, "flagged", m->flags & STORE_FLAG_FLAGGED);
 	tpl_bool(it, "answered", m->flags & STORE_FLAG_ANSWERED);
 	tpl_bool(it, "attachment", m->has_attachment);
-	tpl_bool(it, "checked", checked);
+	tpl_bool(it, "checked", picked_has(picked, m->uid));
 	tpl_str(it, "href", list_state_href(c, "/msg", mb, m->uid,
 					    pos >= 0 ? num(c, (unsigned long long)pos) : NULL, st));
 }
@@ -426,13 +460,13 @@ struct page_rows {
 	uint32_t mb;
 	const struct list_state *st;
 	long pos;
-	bool checked;
+	const struct picked *picked;
 };
 
 static int page_cb(const struct store_msg *m, void *ctx)
 {
 	struct page_rows *p = ctx;
-	add_row(p->c, m, p->mb, p->st, p->pos++, p->checked);
+	add_row(p->c, m, p->mb, p->st, p->pos++, p->picked);
 	return 0;
 }
 
@@ -477,7 +511,12 @@ static int list_rows(struct ctx *c, const struct store_mailbox *mb, const struct
 {
 	const char *error;
 	uint32_t size = c->prefs.page_size;
-	bool checked = ctx_query(c, "select") != NULL;
+	struct picked *picked = arena_alloc(c->a, sizeof(*picked));
+	if (picked == NULL) {
+		page_error(c, 500, "Out of memory.");
+		return -1;
+	}
+	picked_read(c, picked);
 	tpl_list(c->data, "messages");
 	if (st->page > UINT32_MAX / size)
 		st->page = 0;
@@ -486,7 +525,7 @@ static int list_rows(struct ctx *c, const struct store_mailbox *mb, const struct
 		if ((uint64_t)st->page * size >= *total_r)
 			st->page = *total_r > 0 ? (uint32_t)((*total_r - 1) / size) : 0;
 		struct page_rows pr = { .c = c, .mb = mb->id, .st = st,
-					.pos = (long)st->page * size, .checked = checked };
+					.pos = (long)st->page * size, .picked = picked };
 		if (store_msg_page(c->store, mb->id, sn->sort, desc, st->page * size, size, page_cb,
 				   &pr, &error) < 0) {
 			page_store_error(c, "message list", error);
@@ -506,7 +545,7 @@ static int list_rows(struct ctx *c, const struct store_mailbox *mb, const struct
 		st->page = *total_r > 0 ? (uint32_t)((*total_r - 1) / size) : 0;
 	for (uint64_t i = (uint64_t)st->page * size;
 	     i < *total_r && i < (uint64_t)(st->page + 1) * size; i++)
-		add_row(c, &res[i], mb->id, st, -1, checked);
+		add_row(c, &res[i], mb->id, st, -1, picked);
 	free(res);
 	tpl_bool(c->data, "searching", true);
 	tpl_bool(c->data, "partial", partial);

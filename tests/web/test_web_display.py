@@ -215,6 +215,14 @@ def move_menu(c):
         check('<p class="notice" role="status">Nothing moved: choose a folder in the “Move to…” menu first.'
               in r.text and r.text.count('class="subject"') == before,
               "... nothing moved or copied, and the page says why, as a hint, not a success")
+        ticked = re.findall(r'value="(\d+)" id="sel\d+" aria-label="[^"]*" checked', r.text)
+        check(ticked == [uid], "... with the message still ticked, to choose a folder and go on (%s)"
+              % ticked)
+    for bad in ("abc", "0", "1,,2", "99999999999", ",".join(["1"] * 500)):
+        r = c.get("/list?sel=" + bad)
+        ticked = re.findall(r'value="(\d+)" id="sel\d+" aria-label="[^"]*" checked', r.text)
+        check(r.status == 200 and set(ticked) <= {"1"},
+              "a list with sel=%s... ticks nothing it should not (%s)" % (bad[:12], ticked))
 
 
 def empty_folder_paging(c):
