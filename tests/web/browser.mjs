@@ -345,6 +345,31 @@ try {
 	await shot(phone.page, 'phone-03-attachments');
 	const scrollW = await phone.page.evaluate(() => document.documentElement.scrollWidth);
 	check(scrollW <= 391, `no sideways scrolling on a phone (${scrollW})`);
+	const bar = await phone.page.evaluate(() => {
+		const tops = new Set([...document.querySelectorAll('.msgbar .btn')]
+			.filter((b) => b.offsetParent !== null)
+			.map((b) => Math.round(b.getBoundingClientRect().top)));
+		// the menu's first line against the room inside it (padding, arrow)
+		const sel = document.querySelector('.msgbar .move select');
+		const cs = getComputedStyle(sel);
+		const probe = document.createElement('span');
+		probe.style.font = cs.font;
+		probe.style.whiteSpace = 'pre';
+		probe.style.position = 'absolute';
+		probe.textContent = sel.options[0].text;
+		document.body.append(probe);
+		const text = probe.getBoundingClientRect().width;
+		probe.remove();
+		const room = sel.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 16;
+		const strip = document.querySelector('.folders ul');
+		const fades = getComputedStyle(strip).maskImage || getComputedStyle(strip).webkitMaskImage;
+		return { rows: tops.size, text, room, scrolls: strip.scrollWidth > strip.clientWidth,
+			 fades: fades !== undefined && fades !== 'none' };
+	});
+	check(bar.rows <= 3, `the message toolbar takes at most three rows on a phone (${bar.rows})`);
+	check(bar.text <= bar.room, `"Move to…" is not cut short on a phone (${bar.text.toFixed(0)} px ` +
+	      `of text in ${bar.room.toFixed(0)} px)`);
+	check(bar.scrolls && bar.fades, 'the folder strip scrolls sideways and its edge fades to say so');
 	await fitsWindow(phone.page, () => folder(phone.page, 'Junk'), 'phone-04-empty-folder',
 			 'an empty folder on a phone');
 	await phone.ctx.close();
