@@ -193,6 +193,43 @@ static int user_alias_collect(const char *source, const char *target, void *ctx)
 	return 0;
 }
 
+/* At a terminal, `user del` says what goes and asks first (the store is
+ * closed while a human reads); --yes, or input that is not a terminal (a
+ * script), deletes without asking. */
+static int user_prepare_del(struct admin *admin, int argc, char **argv)
+{
+	struct store_user user;
+	const char *error = NULL;
+	uint64_t bytes = 0;
+	uint32_t messages = 0;
+	char answer[16];
+	int ret;
+
+	if (argc == 2 && strcmp(argv[1], "--yes") != 0)
+		return admin_fail(ADMIN_EXIT_USAGE, "usage: pillarbox user del ADDRESS [--yes]");
+	if (argc == 2 || isatty(STDIN_FILENO) != 1)
+		return ADMIN_EXIT_OK;
+	if (store_open(admin->config, false, &admin->store, &error) < 0)
+		return admin_fail(ADMIN_EXIT_TEMPFAIL, "%s", error);
+	ret = store_user_find(admin->store, argv[0], &user, &error);
+	if (ret > 0 && store_user_usage(admin->store, user.id, &bytes, &messages, &error) < 0)
+		ret = -1;
+	store_close(&admin->store);
+	if (ret == 0)
+		return admin_fail(ADMIN_EXIT_NOUSER, "no such user %s", admin_arg(argv[0]));
+	if (ret < 0)
+		return admin_store_fail(ret, 0, admin_arg(argv[0]), error);
+	fprintf(stderr, "Delete %s and all their mail (%" PRIu32 " message%s, %" PRIu64
+		" bytes)? This cannot be undone. [y/N] ", user.address, messages,
+		messages == 1 ? "" : "s", bytes);
+	fflush(stderr);
+	if (fgets(answer, sizeof(answer), stdin) == NULL ||
+	    (strcmp(answer, "y\n") != 0 && strcmp(answer, "yes\n") != 0 &&
+	     strcmp(answer, "Y\n") != 0))
+		return admin_fail(ADMIN_EXIT_DATAERR, "user %s kept", admin_arg(argv[0]));
+	return ADMIN_EXIT_OK;
+}
+
 static int user_cmd_del(struct admin *admin, int argc, char **argv)
 {
 	struct user_aliases aliases = { .address = argv[0] };
@@ -506,8 +543,8 @@ static int user_cmd_import(struct admin *admin, int argc, char **argv)
 static const struct admin_verb user_verbs[] = {
 	{ "add", "ADDRESS [--hash]", "create a user (password asked; --hash: an existing hash)",
 	  1, 2, ADMIN_STORE_OPEN, true, NULL, user_prepare_add, user_cmd_add },
-	{ "del", "ADDRESS", "delete a user and all their mail",
-	  1, 1, ADMIN_STORE_OPEN, true, NULL, NULL, user_cmd_del },
+	{ "del", "ADDRESS [--yes]", "delete a user and all their mail (asked first at a terminal)",
+	  1, 2, ADMIN_STORE_OPEN, true, NULL, user_prepare_del, user_cmd_del },
 	{ "list", "[DOMAIN]",
 	  "ADDRESS STATE MESSAGES BYTES QUOTA_MESSAGES QUOTA_BYTES (tabs), one user a line",
 	  0, 1, ADMIN_STORE_OPEN, true, NULL, NULL, user_cmd_list },

@@ -124,6 +124,56 @@ static bool config_key_foreign(const char *key)
 	return false;
 }
 
+/* Edits between a and b (insert, delete, replace, swap two neighbours),
+ * or more than CONFIG_SUGGEST_MAX when past it: enough to tell a typo. */
+#define CONFIG_SUGGEST_MAX 2
+#define CONFIG_SUGGEST_LEN 40
+static size_t config_key_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t d[CONFIG_SUGGEST_LEN + 1][CONFIG_SUGGEST_LEN + 1];
+	if (la > CONFIG_SUGGEST_LEN || lb > CONFIG_SUGGEST_LEN ||
+	    (la > lb ? la - lb : lb - la) > CONFIG_SUGGEST_MAX)
+		return CONFIG_SUGGEST_MAX + 1;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[la][lb];
+}
+
+/* The known key an unknown one was most likely meant to be ("hostnme":
+ * "hostname"), or NULL when none is close. A short key must be closer. */
+static const char *config_key_suggest(const char *key)
+{
+	const char *best = NULL;
+	size_t best_d = strlen(key) < 6 ? 1 : CONFIG_SUGGEST_MAX;
+	for (size_t i = 0; i < CONFIG_NKEYS + sizeof(config_foreign_keys) / sizeof(config_foreign_keys[0]);
+	     i++) {
+		const char *name = i < CONFIG_NKEYS ? config_keys[i].name :
+			config_foreign_keys[i - CONFIG_NKEYS];
+		size_t d = config_key_distance(key, name);
+		if (d <= best_d && (best == NULL || d < best_d)) {
+			best = name;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
 const char *config_path(const char *explicit_path)
 {
 	const char *env;
@@ -648,8 +698,11 @@ static const char *config_line_parse(struct config *config, char *line, bool *se
 	if (i == CONFIG_NKEYS && config_key_foreign(key))
 		return NULL;
 	if (i == CONFIG_NKEYS) {
-		log_warning("%s:%u: unknown key \"%s\" ignored", path, lineno,
-			    log_safe(shown, sizeof(shown), key, strnlen(key, CONFIG_KEY_SHOWN_MAX)));
+		const char *meant = config_key_suggest(key);
+		log_warning("%s:%u: unknown key \"%s\" ignored%s%s%s", path, lineno,
+			    log_safe(shown, sizeof(shown), key, strnlen(key, CONFIG_KEY_SHOWN_MAX)),
+			    meant != NULL ? ": did you mean \"" : "", meant != NULL ? meant : "",
+			    meant != NULL ? "\"?" : "");
 		return NULL;
 	}
 	if (seen[i])

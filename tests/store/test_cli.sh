@@ -82,7 +82,7 @@ other.test"
 chmod 644 "$T/typo.conf"
 check "a configuration with an unknown key still works" 0 "$PB" --config "$T/typo.conf" domain list
 expect_grep "... and the unknown key is named on stderr, as the tool's other messages" \
-	"^pillarbox: warning: .*typo.conf:7: unknown key \"max_mesage_size\" ignored\$" "$err"
+	"^pillarbox: warning: .*typo.conf:7: unknown key \"max_mesage_size\" ignored: did you mean \"max_message_size\"?\$" "$err"
 
 # ---- users
 check "user add (password from stdin)" 0 sh -c 'printf "first secret\n" | "$@"' sh \
@@ -92,7 +92,22 @@ check "user add with a short password works" 0 sh -c 'printf "x\n" | "$@"' sh \
 	"$PB" --config "$conf" user add short@example.test
 expect_grep "... with a warning" \
 	"^pillarbox: warning: the password is 1 character long; the webmail asks users for at least 10\$" "$err"
-check "user del short" 0 pb user del short@example.test
+# at a terminal (script(1) gives it one) user del says what goes and asks
+check "user del at a terminal, answered n" 65 sh -c 'printf "n\n" | script -qec "$*" /dev/null' sh \
+	"$PB" --config "$conf" user del short@example.test
+expect_grep "... asks first, saying what goes" \
+	"Delete short@example.test and all their mail (0 messages, 0 bytes)? This cannot be undone. \[y/N\]" "$out"
+expect_grep "... and keeps the user" "pillarbox: user short@example.test kept" "$out"
+check "... who is still there" 0 sh -c '"$@" | grep -q "^short@example.test"' sh "$PB" --config "$conf" user list
+check "user del with a stray argument" 64 pb user del short@example.test --force
+check "user del at a terminal, answered y" 0 sh -c 'printf "y\n" | script -qec "$*" /dev/null' sh \
+	"$PB" --config "$conf" user del short@example.test
+expect_grep "... deletes" "user short@example.test deleted, with all their mail" "$out"
+check "user add short again" 0 sh -c 'printf "x\n" | "$@"' sh \
+	"$PB" --config "$conf" user add short@example.test
+check "user del --yes at a terminal asks nothing" 0 sh -c 'script -qec "$*" /dev/null </dev/null' sh \
+	"$PB" --config "$conf" user del short@example.test --yes
+expect_no_grep "... no question" "Delete short" "$out"
 check "user add again" 65 sh -c 'printf "x\n" | "$@"' sh "$PB" --config "$conf" user add bob@example.test
 expect_grep "user add again names the address once" "^pillarbox: user bob@example.test exists already\$" "$err"
 # The address is checked before the password is asked: stdin at its end

@@ -433,37 +433,67 @@ static void test_missing_file(void **state)
 	assert_string_equal(error, expect);
 }
 
-/* An unknown key is a warning naming FILE:LINE, and loading goes on. */
-static void test_unknown_key_warns(void **state)
+/* Loads `text` (which must load) and returns what it logged on stderr. */
+static void load_capturing(const char *text, char *captured, size_t size)
 {
-	char captured[4096] = "", expect[256];
 	struct config *config;
 	FILE *tmp = tmpfile();
 	int saved = dup(STDERR_FILENO);
 	size_t n;
 
-	(void)state;
 	assert_non_null(tmp);
 	assert_true(saved >= 0);
 	setenv("PILLARBOX_LOG_STDERR", "1", 1);
 	log_open("test_config");
 	fflush(stderr);
 	assert_int_equal(dup2(fileno(tmp), STDERR_FILENO), STDERR_FILENO);
-	config = load_ok("user = a\nfrobnicate = 7\nstore = /x\n");
+	config = load_ok(text);
 	fflush(stderr);
 	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
 	close(saved);
 	rewind(tmp);
-	n = fread(captured, 1, sizeof(captured) - 1, tmp);
+	n = fread(captured, 1, size - 1, tmp);
 	captured[n] = '\0';
 	fclose(tmp);
 	unsetenv("PILLARBOX_LOG_STDERR");
 	log_open("test_config");
 	assert_string_equal(config->store, "/x");
 	config_free(&config);
-	snprintf(expect, sizeof(expect), "%s:2: unknown key \"frobnicate\" ignored", conf_path);
-	if (strstr(captured, expect) == NULL)
-		fail_msg("expected \"%s\" on stderr, got \"%s\"", expect, captured);
+}
+
+/* An unknown key is a warning naming FILE:LINE, and loading goes on; a
+ * key one or two typing slips from a known one names it. */
+static void test_unknown_key_warns(void **state)
+{
+	static const struct { const char *key, *meant; } cases[] = {
+		{ "frobnicate", NULL },
+		{ "hostnme", "hostname" },
+		{ "hsotname", "hostname" },          /* two letters swapped */
+		{ "max_mesage_size", "max_message_size" },
+		{ "idle_timeout_s", "idle_timeout" },  /* two edits */
+		{ "idle_timeout_sec", NULL },         /* four */
+		{ "stroe", "store" },                /* short keys: one edit */
+		{ "usr", "user" },
+		{ "us", NULL },
+		{ "relay_timout", "relay_timeout" }, /* a key the relay reads */
+		{ "tls_certs", "tls_cert" },
+	};
+	char captured[4096], text[256], expect[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "user = a\n%s = 7\nstore = /x\n", cases[i].key);
+		load_capturing(text, captured, sizeof(captured));
+		if (cases[i].meant != NULL)
+			snprintf(expect, sizeof(expect), "%s:2: unknown key \"%s\" ignored: did you mean "
+				 "\"%s\"?\n", conf_path, cases[i].key, cases[i].meant);
+		else
+			snprintf(expect, sizeof(expect), "%s:2: unknown key \"%s\" ignored\n", conf_path,
+				 cases[i].key);
+		if (strstr(captured, expect) == NULL)
+			fail_msg("%s: expected \"%s\" on stderr, got \"%s\"", cases[i].key, expect,
+				 captured);
+	}
 }
 
 static void test_path(void **state)
