@@ -117,6 +117,7 @@ struct list_state {
 	const char *sort, *dir;    /* a known sort name, "asc" or "desc"; NULL: the default */
 	uint32_t page;
 	const char *terms[LIST_TERMS];  /* NULL when not searched on */
+	bool all_folders;          /* the search looks in every folder ("in=all") */
 };
 /* Reads the state from the request's query, or from its form. */
 void list_state_read(struct ctx *c, bool from_form, struct list_state *s_r);

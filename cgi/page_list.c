@@ -103,6 +103,8 @@ void list_state_read(struct ctx *c, bool from_form, struct list_state *s_r)
 			v = arena_strndup(c->a, v, SEARCH_TERM_MAX);
 		s_r->terms[i] = v != NULL && *v != '\0' ? v : NULL;
 	}
+	const char *in = state_field(c, from_form, from_form ? "q_in" : "in");
+	s_r->all_folders = in != NULL && strcmp(in, "all") == 0;
 }
 
 const char *list_state_href(struct ctx *c, const char *path, uint32_t mb, uint32_t uid,
@@ -112,7 +114,8 @@ const char *list_state_href(struct ctx *c, const char *path, uint32_t mb, uint32
 	return url(c, path, "mb", num(c, mb), "uid", uid != 0 ? num(c, uid) : NULL,
 		   "sort", s->sort, "dir", s->dir, "page", s->page > 0 ? num(c, s->page) : NULL,
 		   "pos", pos, search_keys[0], t[0], search_keys[1], t[1], search_keys[2], t[2],
-		   search_keys[3], t[3], search_keys[4], t[4], search_keys[5], t[5], NULL);
+		   search_keys[3], t[3], search_keys[4], t[4], search_keys[5], t[5],
+		   "in", s->all_folders ? "all" : NULL, NULL);
 }
 
 static void keep_one(struct ctx *c, const char *name, const char *value)
@@ -132,6 +135,7 @@ void list_state_keep(struct ctx *c, const struct list_state *s)
 	keep_one(c, "page", num(c, s->page));
 	for (size_t i = 0; i < LIST_TERMS; i++)
 		keep_one(c, arena_printf(c->a, "q_%s", search_keys[i]), s->terms[i]);
+	keep_one(c, "q_in", s->all_folders ? "all" : NULL);
 }
 
 /* ---------------------------------------------------------------- action notices */
@@ -191,6 +195,7 @@ struct search {
 	const char *from, *to, *subject, *text;
 	int64_t since, before;   /* 0 = none */
 	bool active;
+	bool all_folders;        /* every folder of the user, not the one shown */
 };
 
 /* "2024-03-01" (an <input type=date>) as that day's start in the user's
@@ -337,42 +342,43 @@ static int msg_cmp(const void *pa, const void *pb, void *ctx)
 	return o->desc ? -r : r;
 }
 
-/* Runs a search over the mailbox: cheap checks on the list records, then
- * the ones that need the message (addresses, body) with a time limit.
- * Returns the number of matches in *out (malloc'd), or -1 (answered). */
-static long search_run(struct ctx *c, uint32_t mailbox_id, const struct search *s,
-		       struct store_msg **out_r, bool *partial_r)
+/* The results of one search, over one folder or all, and its limits: a
+ * cap on matches and one deadline for the whole search. */
+struct search_out {
+	struct store_msg *res;
+	long n;
+	struct timespec t0;
+	bool partial;
+};
+
+static bool search_late(const struct search_out *o)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - o->t0.tv_sec) + (double)(t.tv_nsec - o->t0.tv_nsec) / 1e9 >
+		SEARCH_SECONDS_MAX;
+}
+
+/* Searches one mailbox: cheap checks on the list records, then the ones
+ * that need the message (addresses, body); matches are added to o. 0, or
+ * -1 (answered). */
+static int search_mailbox(struct ctx *c, uint32_t mailbox_id, const struct search *s,
+			  struct search_out *o)
 {
 	const char *error;
 	struct scan_ctx sc = { .c = c, .s = s };
-	struct timespec t0, t;
-	*partial_r = false;
 	if (store_msg_list(c->store, mailbox_id, 1, UINT32_MAX, scan_cb, &sc, &error) < 0) {
 		free(sc.uids);
 		page_store_error(c, "search", error);
 		return -1;
 	}
 	if (sc.oom)
-		*partial_r = true;
-	struct store_msg *res = calloc(SEARCH_RESULTS_MAX, sizeof(*res));
-	if (res == NULL) {
-		free(sc.uids);
-		page_error(c, 500, "Out of memory.");
-		return -1;
-	}
-	long n = 0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+		o->partial = true;
 	/* newest first, so a cut-short search has the recent matches */
 	for (size_t i = sc.n; i-- > 0;) {
 		struct store_msg m;
-		if (n == SEARCH_RESULTS_MAX) {
-			*partial_r = true;
-			break;
-		}
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9 >
-		    SEARCH_SECONDS_MAX) {
-			*partial_r = true;
+		if (o->n == SEARCH_RESULTS_MAX || search_late(o)) {
+			o->partial = true;
 			break;
 		}
 		if (store_msg_get(c->store, mailbox_id, sc.uids[i], &m, &error) <= 0)
@@ -396,11 +402,64 @@ static long search_run(struct ctx *c, uint32_t mailbox_id, const struct search *
 			if (!ok)
 				continue;
 		}
-		res[n++] = m;
+		o->res[o->n++] = m;
 	}
 	free(sc.uids);
-	*out_r = res;
-	return n;
+	return 0;
+}
+
+struct folder_ids {
+	uint32_t ids[STORE_MAILBOXES_MAX];
+	size_t n;
+	uint32_t inbox;
+};
+
+static int folder_id_cb(const struct store_mailbox *mb, void *ctx)
+{
+	struct folder_ids *f = ctx;
+	if (strcmp(mb->name, "INBOX") == 0)
+		f->inbox = mb->id;
+	else if (f->n < STORE_MAILBOXES_MAX)
+		f->ids[f->n++] = mb->id;
+	return 0;
+}
+
+/* Runs the search over mailbox_id, or over every folder of the user (the
+ * Inbox first, then in name order: a search cut short has searched those).
+ * Returns the number of matches in *out (malloc'd), or -1 (answered). */
+static long search_run(struct ctx *c, uint32_t mailbox_id, const struct search *s,
+		       struct store_msg **out_r, bool *partial_r)
+{
+	const char *error;
+	struct search_out o = { .res = calloc(SEARCH_RESULTS_MAX, sizeof(*o.res)) };
+	struct folder_ids *f = s->all_folders ? calloc(1, sizeof(*f)) : NULL;
+	if (o.res == NULL || (s->all_folders && f == NULL)) {
+		free(o.res);
+		free(f);
+		page_error(c, 500, "Out of memory.");
+		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &o.t0);
+	int r = 0;
+	if (f == NULL) {
+		r = search_mailbox(c, mailbox_id, s, &o);
+	} else if (store_mailbox_list(c->store, c->user.id, folder_id_cb, f, &error) < 0) {
+		page_store_error(c, "search", error);
+		r = -1;
+	} else {
+		if (f->inbox != 0)
+			r = search_mailbox(c, f->inbox, s, &o);
+		for (size_t i = 0; r == 0 && i < f->n && !o.partial; i++)
+			r = search_mailbox(c, f->ids[i], s, &o);
+	}
+	free(f);
+	if (r < 0) {
+		free(o.res);
+		return -1;
+	}
+	*partial_r = o.partial;
+	*out_r = o.res;
+	return o.n;
 }
 
 /* The rows shown ticked: all ("select=all"), or those of "sel=UID,UID..."
@@ -440,6 +499,10 @@ static void add_row(struct ctx *c, const struct store_msg *m, uint32_t mb,
 		    const struct list_state *st, long pos, const struct picked *picked)
 {
 	struct tpl_obj *it = tpl_item(c->data, "messages");
+	if (st->all_folders) {
+		mb = m->mailbox_id;
+		tpl_str(it, "in_folder", folder_name(c, mb));
+	}
 	tpl_int(it, "uid", m->uid);
 	tpl_str(it, "from", m->from[0] != '\0' ? m->from : "(unknown sender)");
 	tpl_str(it, "subject", m->subject[0] != '\0' ? m->subject : "(no subject)");
@@ -499,6 +562,9 @@ static void search_read(struct ctx *c, struct search *s, struct list_state *st)
 	if (s->before != 0)
 		s->before += 86400;  /* "before" is inclusive of that day */
 	s->active = s->from || s->to || s->subject || s->text || s->since || s->before;
+	const char *in = ctx_query(c, "in");
+	s->all_folders = s->active && in != NULL && strcmp(in, "all") == 0;
+	st->all_folders = s->all_folders;
 	const char *terms[LIST_TERMS] = { s->from, s->to, s->subject, s->text,
 					  s->since != 0 ? since : NULL, s->before != 0 ? before : NULL };
 	memcpy(st->terms, terms, sizeof(terms));
@@ -585,13 +651,13 @@ static void list_links(struct ctx *c, uint32_t mb, const struct sort_name *sn, b
 
 /* "Inbox (3 unread), page 2 of 4": where the user is, for the window
  * title and a screen reader's first words. */
-static const char *list_title(struct ctx *c, const char *folder, const struct store_mailbox *mb,
+static const char *list_title(struct ctx *c, const char *folder, uint32_t unseen,
 			      bool searching, uint32_t page, uint64_t total)
 {
 	uint32_t size = c->prefs.page_size;
 	const char *t = searching ? arena_printf(c->a, "Search in %s", folder) : folder;
-	if (mb->unseen > 0)
-		t = arena_printf(c->a, "%s (%u unread)", t, mb->unseen);
+	if (unseen > 0)
+		t = arena_printf(c->a, "%s (%u unread)", t, unseen);
 	if (total > size)
 		t = arena_printf(c->a, "%s, page %u of %llu", t, page + 1,
 				 (unsigned long long)((total + size - 1) / size));
@@ -619,7 +685,9 @@ void page_list(struct ctx *c)
 	search_read(c, &s, &st);
 	if (ctx_folders(c, mb.id) < 0 || list_rows(c, &mb, sn, desc, &s, &st, &total) < 0)
 		return;
-	const char *folder = strcmp(mb.name, "INBOX") == 0 ? "Inbox" : mb.name;
+	const char *folder = s.all_folders ? "All folders" :
+		strcmp(mb.name, "INBOX") == 0 ? "Inbox" : mb.name;
+	tpl_bool(c->data, "all_folders", s.all_folders);
 	tpl_int(c->data, "mb", mb.id);
 	tpl_str(c->data, "folder", folder);
 	tpl_int(c->data, "total", (long long)total);
@@ -637,5 +705,7 @@ void page_list(struct ctx *c)
 	tpl_bool(c->data, "can_empty", (trash || junk) && mb.exists > 0);
 	tpl_bool(c->data, "in_trash", trash);
 	tpl_bool(c->data, "in_junk", junk);
-	page_render(c, "list", list_title(c, folder, &mb, s.active, st.page, total));
+	const char *title = list_title(c, s.all_folders ? "all folders" : folder,
+				       s.all_folders ? 0 : mb.unseen, s.active, st.page, total);
+	page_render(c, "list", title);
 }

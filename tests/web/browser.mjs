@@ -316,6 +316,17 @@ try {
 	await folder(page, 'Archive');
 	check(await (await rowFor(page, 'Flowed text')).count() === 1, 'and is in Archive');
 	await shot(page, 'desktop-13-archive');
+	// from the Inbox, a search in all folders finds it where it went
+	await folder(page, 'Inbox');
+	await page.click('details.search summary');
+	await page.fill('input[name=subject]', 'flowed');
+	await page.selectOption('select[name=in]', 'all');
+	await Promise.all([page.waitForNavigation({ url: /in=all/ }), page.click('button:has-text("Search")')]);
+	const found = await page.locator('.messages .subject').allTextContents();
+	check(found.length === 1 && found[0].replace(/\s+/g, ' ').trim() === 'Archive Flowed text',
+	      `a search in all folders finds the moved message, marked with its folder (${found})`);
+	await shot(page, 'desktop-13b-search-all-folders');
+	await folder(page, 'Archive');
 	await selectAndDo(page, 'Flowed text', 'delete');
 	await folder(page, 'Trash');
 	check(await (await rowFor(page, 'Flowed text')).count() === 1, 'a deleted message goes to Trash');

@@ -235,6 +235,50 @@ def empty_folder_paging(c):
               "an empty folder's page 3%s: no link to a newer page" % (" (search)" if query else ""))
 
 
+def search_all_folders(c):
+    """A search "In: All folders" finds mail in every folder, each row saying
+    where; the list offers no ticks or toolbar (its rows are in different
+    folders), and a row opens the message in its own folder."""
+    r = c.get("/list")
+    archive = re.search(r'href="/webmail/list\?mb=(\d+)"[^>]*>(?:\s*<[^>]*>)*\s*Archive', r.text).group(1)
+    token = c.csrf()
+    mb, uid = c.find("Related jpg")
+    c.post("/action", {"mb": mb, "uid": uid, "op": "move", "to": archive, "csrf": token})
+    mb, uid = c.find("Related tiff")
+    c.post("/action", {"mb": mb, "uid": uid, "op": "copy", "to": archive, "csrf": token})
+    r = c.get("/list?subject=Related+jpg")
+    check("Nothing matches this search." in r.text, "a search of the Inbox no longer finds a moved message")
+    r = c.get("/list?subject=Related&in=all")
+    rows = re.findall(r'<a href="([^"]+)" class="open">.*?<span class="subject">'
+                      r'(?:<span class="tag infolder">([^<]*)</span> )?<bdi>([^<]*)</bdi>', r.text, re.S)
+    found = sorted((subject, folder) for _, folder, subject in rows)
+    check(found == [("Alternative related", "Inbox"), ("Related jpg", "Archive"),
+                    ("Related tiff", "Archive"), ("Related tiff", "Inbox"), ("Related with start", "Inbox")],
+          "In: All folders finds the Inbox's and the Archive's, each row naming its folder (%s)" % found)
+    check('<option value="all" selected>All folders</option>' in r.text and
+          "<title>Search in all folders" in r.text,
+          "... the form keeps the choice and the title says where it looked")
+    check('type="checkbox" name="uid"' not in r.text and 'aria-label="Selected messages"' not in r.text
+          and "Found in all your folders" in r.text,
+          "... no ticks or toolbar for rows of different folders, and a hint why")
+    check(all("in=all" in unescape_href(h) for h in re.findall(r'class="sorts".*?</div>', r.text, re.S)),
+          "... the sort links keep searching all folders")
+    href = [h for h, folder, subject in rows if subject == "Related jpg"][0]
+    r = c.get(unescape_href(href)[len(c.server.base):])
+    check(r.status == 200 and '<h1 dir="auto">Related jpg</h1>' in r.text and
+          "mb=%s" % archive in unescape_href(href),
+          "... a row opens the message in its own folder")
+    back = re.search(r'<a class="btn" href="([^"]+)">‹', r.text).group(1)
+    check("in=all" in unescape_href(back), "... whose way back is to the results of all folders")
+    r = c.get("/list?in=all")
+    check('type="checkbox" name="uid"' in r.text and "All folders" not in r.text.split("<main")[1][:300],
+          "in=all without a search is the folder's own list")
+
+
+def unescape_href(h):
+    return h.replace("&amp;", "&")
+
+
 def main():
     store = webenv.Store()
     deliver_all(store)
@@ -252,6 +296,7 @@ def main():
         report_part_names(c)
         move_menu(c)
         empty_folder_paging(c)
+        search_all_folders(c)
     finally:
         webenv.stop_all(servers, store, failures)
     webenv.exit_with(failures)
