@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "identity.h"
 
 /* user list collects the users first (store calls are not made from inside
  * another one's callback), growing the array by this many. */
@@ -21,15 +22,20 @@
 #define USER_IMPORT_LINE_MAX 4096
 
 /* user add: ADDR and an optional --hash, in either order. */
-static const char *user_add_address(int argc, char **argv, bool *hash_r)
+/* `user add ADDRESS [--hash] [--name NAME]`: the address, or NULL on a
+ * usage error. */
+static const char *user_add_address(int argc, char **argv, bool *hash_r, const char **name_r)
 {
 	const char *address = NULL;
 
 	*hash_r = false;
+	*name_r = NULL;
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--hash") == 0)
 			*hash_r = true;
-		else if (address == NULL)
+		else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc && *name_r == NULL)
+			*name_r = argv[++i];
+		else if (address == NULL && argv[i][0] != '-')
 			address = argv[i];
 		else
 			return NULL;
@@ -82,13 +88,16 @@ static void user_password_warn(const char *password)
 
 static int user_prepare_add(struct admin *admin, int argc, char **argv)
 {
-	const char *address;
+	const char *address, *name, *why;
 	bool hash;
 	int code;
 
-	address = user_add_address(argc, argv, &hash);
+	address = user_add_address(argc, argv, &hash, &name);
 	if (address == NULL)
-		return admin_fail(ADMIN_EXIT_USAGE, "usage: pillarbox user add ADDRESS [--hash]");
+		return admin_fail(ADMIN_EXIT_USAGE,
+				  "usage: pillarbox user add ADDRESS [--hash] [--name NAME]");
+	if (name != NULL && (why = store_identity_name_check(name)) != NULL)
+		return admin_fail(ADMIN_EXIT_DATAERR, "--name: %s", why);
 	code = user_check_address(admin, address, true);
 	if (code != 0)
 		return code;
@@ -108,11 +117,11 @@ static int user_prepare_add(struct admin *admin, int argc, char **argv)
 
 static int user_cmd_add(struct admin *admin, int argc, char **argv)
 {
-	const char *address, *error = NULL;
+	const char *address, *name, *error = NULL;
 	bool hash;
 	int ret;
 
-	address = user_add_address(argc, argv, &hash);
+	address = user_add_address(argc, argv, &hash, &name);
 	ret = store_user_add(admin->store, address, hash ? NULL : admin->password,
 			     hash ? admin->password : NULL, &error);
 	password_wipe(admin->password, sizeof(admin->password));
@@ -122,8 +131,20 @@ static int user_cmd_add(struct admin *admin, int argc, char **argv)
 		return admin_store_fail(ret, ADMIN_EXIT_DATAERR, admin_arg(address), error);
 	admin_say("user %s added", admin_arg(address));
 	struct store_user user;
-	if (store_user_find(admin->store, address, &user, &error) == 1 &&
-	    !admin_alias_reaches(admin, address, user.id)) {
+	ret = store_user_find(admin->store, address, &user, &error);
+	if (ret == 1 && name != NULL) {
+		/* the display name of the primary address: the webmail's From */
+		struct store_identity *id = calloc(1, sizeof(*id));
+		if (id == NULL)
+			return admin_fail(ADMIN_EXIT_TEMPFAIL, "out of memory");
+		snprintf(id->address, sizeof(id->address), "%s", user.address);
+		snprintf(id->name, sizeof(id->name), "%s", name);
+		ret = store_identity_set(admin->store, user.id, id, &error);
+		free(id);
+		if (ret <= 0)
+			return admin_store_fail(ret, ADMIN_EXIT_DATAERR, "--name", error);
+	}
+	if (ret == 1 && !admin_alias_reaches(admin, address, user.id)) {
 		const char *a = admin_arg(address);
 		admin_say("warning: an alias of %s takes the mail to this address: the new mailbox "
 			  "gets none of it until the alias names it too (pillarbox alias add %s %s) "
@@ -541,8 +562,9 @@ static int user_cmd_import(struct admin *admin, int argc, char **argv)
 }
 
 static const struct admin_verb user_verbs[] = {
-	{ "add", "ADDRESS [--hash]", "create a user (password asked; --hash: an existing hash)",
-	  1, 2, ADMIN_STORE_OPEN, true, NULL, user_prepare_add, user_cmd_add },
+	{ "add", "ADDRESS [--hash] [--name NAME]",
+	  "create a user (password asked; --hash: an existing hash; --name: the name mail is sent with)",
+	  1, 4, ADMIN_STORE_OPEN, true, NULL, user_prepare_add, user_cmd_add },
 	{ "del", "ADDRESS [--yes]", "delete a user and all their mail (asked first at a terminal)",
 	  1, 2, ADMIN_STORE_OPEN, true, NULL, user_prepare_del, user_cmd_del },
 	{ "list", "[DOMAIN]",

@@ -153,6 +153,11 @@ static void compose_render(struct compose *cp, const char *error, const char *no
 			? arena_printf(c->a, "%s <%s>", id->name, id->address) : id->address);
 		tpl_bool(it, "selected", i == cp->id);
 	}
+	/* A new account has no display name, and mail from a bare address
+	 * reads as impersonal (or as spam): say where to set one. */
+	if (cp->id < cp->nids && cp->ids[cp->id].name[0] == '\0')
+		tpl_str(d, "unnamed_href", arena_printf(c->a, "%s/settings#identity%zu", c->wm->base,
+							cp->id));
 	tpl_str(d, "to", cp->to);
 	tpl_str(d, "cc", cp->cc);
 	tpl_str(d, "bcc", cp->bcc);

@@ -348,6 +348,16 @@ static int refuse(struct store *store, const char **error_r, const char *msg)
 	return 0;
 }
 
+const char *store_identity_name_check(const char *name)
+{
+	size_t len = strnlen(name, STORE_IDENTITY_NAME_MAX + 1);
+	if (len > STORE_IDENTITY_NAME_MAX)
+		return "the name is longer than " IDENT_STR(STORE_IDENTITY_NAME_MAX) " bytes";
+	if (!charset_utf8_text(name, len, false))
+		return "the name must be one line of text (no control characters, valid UTF-8)";
+	return NULL;
+}
+
 int store_identity_set(struct store *store, uint32_t user_id, const struct store_identity *identity,
 		       const char **error_r)
 {
@@ -359,15 +369,12 @@ int store_identity_set(struct store *store, uint32_t user_id, const struct store
 	c.sig_len = strnlen(identity->signature, sizeof(identity->signature));
 	if (strnlen(identity->address, sizeof(identity->address)) >= sizeof(identity->address))
 		return refuse(store, error_r, "not one of your addresses");
-	if (c.name_len > STORE_IDENTITY_NAME_MAX)
-		return refuse(store, error_r, "the name is longer than "
-			      IDENT_STR(STORE_IDENTITY_NAME_MAX) " bytes");
+	const char *why = store_identity_name_check(identity->name);
+	if (why != NULL)
+		return refuse(store, error_r, why);
 	if (c.sig_len > STORE_SIGNATURE_MAX)
 		return refuse(store, error_r, "the signature is longer than "
 			      IDENT_STR(STORE_SIGNATURE_MAX) " bytes");
-	if (!charset_utf8_text(identity->name, c.name_len, false))
-		return refuse(store, error_r, "the name must be one line of text "
-			      "(no control characters, valid UTF-8)");
 	if (!charset_utf8_text(identity->signature, c.sig_len, true))
 		return refuse(store, error_r, "the signature must be text "
 			      "(no control characters, valid UTF-8)");

@@ -44,6 +44,10 @@ struct store_identity {
 int store_identities_get(struct store *store, uint32_t user_id, struct store_identity **list_r,
 			 size_t *n_r, const char **error_r);
 
+/* NULL when `name` may be an identity's display name, else why not (a
+ * static text): one line of UTF-8 of at most STORE_IDENTITY_NAME_MAX bytes. */
+const char *store_identity_name_check(const char *name);
+
 /* Saves the name and signature of one identity; the address must be one of
  * the user's (compared case-insensitively). The name is one line of UTF-8
  * (no control characters: it goes into a From: header); the signature is

@@ -335,9 +335,11 @@ def check_outside_mail(env, url, imap_port):
     web = webmail_sign_in(env, url)
     page = web.open(url.rstrip("/") + "/compose", timeout=NET_TIMEOUT).read().decode()
     fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page))
-    sender = re.search(r'<select id="from" name="from"><option value="([^"]+)"', page)
+    sender = re.search(r'<select id="from" name="from"[^>]*><option value="([^"]+)"', page)
     if "csrf" not in fields or sender is None:
         raise AssertionError("compose page without its form: %s" % page[:300])
+    if "Bob Example &lt;bob@example.com&gt;</option>" not in page:
+        raise AssertionError("the demo user bob has no display name (user add --name)")
     subject = "to the outside %d" % os.getpid()
     fields.update({"from": html.unescape(sender.group(1)), "to": "someone@example.net",
                    "subject": subject, "body": "Hello.\r\n", "op": "send"})

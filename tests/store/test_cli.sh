@@ -92,6 +92,13 @@ check "user add with a short password works" 0 sh -c 'printf "x\n" | "$@"' sh \
 	"$PB" --config "$conf" user add short@example.test
 expect_grep "... with a warning" \
 	"^pillarbox: warning: the password is 1 character long; the webmail asks users for at least 10\$" "$err"
+check "user add --name with a control character is refused before the password" 65 \
+	pb user add named@example.test --name "$(printf 'Ann\tLee')" </dev/null
+expect_grep "... saying why" "^pillarbox: --name: the name must be one line of text" "$err"
+check "user add --name without a name is a usage error" 64 pb user add named@example.test --name
+check "user add --name" 0 sh -c 'printf "named secret\n" | "$@"' sh \
+	"$PB" --config "$conf" user add named@example.test --name "Ann Lee"
+check "user del named" 0 pb user del named@example.test
 # at a terminal (script(1) gives it one) user del says what goes and asks
 check "user del at a terminal, answered n" 65 sh -c 'printf "n\n" | script -qec "$*" /dev/null' sh \
 	"$PB" --config "$conf" user del short@example.test

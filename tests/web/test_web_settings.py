@@ -108,6 +108,29 @@ def identities(server, c):
           (server.name, body and body.group(1)))
 
 
+def display_name(server, store, c):
+    """An identity without a name makes the compose page say that mail goes
+    out as a bare address, linking to where the name is set; a user added
+    with `pillarbox user add --name` sends with that name from the start."""
+    u = user_of(server)
+    r = c.get("/compose")
+    check("Your mail goes out without your name" in r.text and
+          'href="/webmail/settings#identity0">Add your name</a>' in r.text,
+          "%s: compose says the main address has no name yet, and where to add one" % server.name)
+    token = c.csrf("/settings")
+    c.post("/settings", {"csrf": token, "section": "identity", "address": u, "name": "Main Name",
+                         "signature": ""})
+    check("Your mail goes out without your name" not in c.get("/compose").text,
+          "%s: ... and once it has one, says nothing" % server.name)
+    named = "named-%s@example.com" % server.name
+    store.admin("user", "add", named, "--name", "Ann Lee", stdin=PASSWORD + "\n")
+    n, st = login(server, named, PASSWORD)
+    r = n.get("/compose")
+    check(st == 303 and "Ann Lee &lt;%s&gt;</option>" % named in r.text and
+          "Your mail goes out without your name" not in r.text,
+          "%s: a user added with --name sends as that name" % server.name)
+
+
 def preferences(server, c, other):
     token = c.csrf("/settings")
     r = c.post("/settings", {"csrf": token, "section": "prefs", "page_size": "25", "tz": "60",
@@ -339,6 +362,7 @@ def main():
             other, st2 = login(s, user_of(s), PASSWORD)
             check(st == 303 and st2 == 303, "%s: two sessions signed in" % s.name)
             identities(s, c)
+            display_name(s, store, c)
             preferences(s, c, other)
             quota(s, c)
             folders(s, store, c)
