@@ -207,14 +207,25 @@ static bool make_slim(const char *dir)
  * output of the installed sources, against glibc reading the same file
  * (zic's outputs may differ: glibc 2.36's zic -b slim leaves out Gaza's
  * Ramadan changes of 2073). */
+static char slim[] = "/tmp/test_tzinfo.XXXXXX";
+
+/* The slim files' directory, removed even when a comparison fails. */
+static int slim_setup(void **state)
+{
+	return mkdtemp(slim) == NULL ? -1 : 0;
+}
+
+static int slim_teardown(void **state)
+{
+	return nftw(slim, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void test_zones_match_glibc(void **state)
 {
-	char slim[] = "/tmp/test_tzinfo.XXXXXX";
 	struct instants in = { 0 };
 	const char *error = NULL;
 	size_t before = comparisons, cross = 0;
 
-	assert_non_null(mkdtemp(slim));
 	bool have_slim = make_slim(slim);
 	if (!have_slim)
 		print_message("zic or tzdata.zi missing: slim files not checked\n");
@@ -254,7 +265,6 @@ static void test_zones_match_glibc(void **state)
 		tzinfo_free(&fat);
 	}
 	free(in.o);
-	nftw(slim, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	print_message("%zu zones%s, %zu comparisons with glibc, %zu of slim with installed\n",
 		NZONES, have_slim ? " (installed and slim)" : "", comparisons - before, cross);
 }
@@ -928,7 +938,7 @@ int main(void)
 	};
 	const struct CMUnitTest with_glibc[] = {
 		cmocka_unit_test(test_load),
-		cmocka_unit_test(test_zones_match_glibc),
+		cmocka_unit_test_setup_teardown(test_zones_match_glibc, slim_setup, slim_teardown),
 		cmocka_unit_test(test_footers_match_glibc),
 	};
 
