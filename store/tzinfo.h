@@ -59,11 +59,11 @@ bool tzinfo_name_valid_n(const char *name, size_t len);
 int tzinfo_parse(const uint8_t *buf, size_t len, struct tzinfo **z_r, const char **error_r);
 
 /* Loads zone `name` (checked with tzinfo_name_valid()) from directory
- * `dir` (NULL means TZINFO_DIR; tests pass their own). Symbolic links inside the directory are
- * followed (tzdata's aliases are links); the file must be a regular file
- * of at most TZINFO_FILE_MAX bytes. Returns the zone, or NULL with a
- * static message in *error_r ("unknown time zone" when there is no such
- * file). */
+ * `dir` (NULL means TZINFO_DIR; tests pass their own). Symbolic links
+ * inside the directory are followed (tzdata's aliases are links); the file
+ * must be a regular file of at most TZINFO_FILE_MAX bytes. Returns the
+ * zone, or NULL with a static message in *error_r ("unknown time zone"
+ * when there is no such file, "invalid time zone name"). */
 struct tzinfo *tzinfo_load(const char *dir, const char *name, const char **error_r);
 
 /* Frees *_z (NULL is fine) and sets it to NULL. */
