@@ -10,6 +10,7 @@
 
 #include "app.h"
 #include "log.h"
+#include "tzinfo.h"
 #include "vacation.h"
 
 /* Pages we generate: nothing but our own styles, images and frames, and
@@ -395,6 +396,21 @@ static int session_load(struct ctx *c, bool *had_cookie_r)
 	return app_session_enter(c, &user) < 0 ? -1 : 1;
 }
 
+void app_zone_load(struct ctx *c)
+{
+	const char *error = NULL;
+	tzinfo_free(&c->zone);
+	if (c->prefs.zone[0] == '\0')
+		return;
+	c->zone = tzinfo_name_valid(c->prefs.zone) ? tzinfo_load(TZINFO_DIR, c->prefs.zone, &error)
+						    : NULL;
+	if (c->zone == NULL)
+		/* tzdata removed or the zone renamed: times show in the
+		 * fixed offset, and the settings page offers a choice again */
+		log_warning("webmail: user=<%s> time zone \"%s\": %s", c->user.address,
+			    c->prefs.zone, error != NULL ? error : "invalid name");
+}
+
 int app_session_enter(struct ctx *c, const struct store_user *user)
 {
 	const char *error;
@@ -403,6 +419,7 @@ int app_session_enter(struct ctx *c, const struct store_user *user)
 		log_error("webmail: settings: %s", error);
 		return -1;
 	}
+	app_zone_load(c);
 	hex_encode(c->session.csrf, sizeof(c->session.csrf), c->csrf);
 	c->signed_in = true;
 	c->resp->user = arena_strdup(c->a, c->user.address);
@@ -655,9 +672,22 @@ static const char *const month_names[] = { "Jan", "Feb", "Mar", "Apr", "May", "J
 					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 static const char *const day_names[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 
+int ctx_utc_offset(const struct ctx *c, int64_t t)
+{
+	return c->zone != NULL ? tzinfo_offset(c->zone, t, NULL) : c->prefs.tz_minutes * 60;
+}
+
+int64_t ctx_local_to_utc(const struct ctx *c, int64_t local)
+{
+	/* the offset in force at the guess, then at the answer: right but
+	 * for the hour a clock skips or repeats */
+	int64_t t = local - ctx_utc_offset(c, local);
+	return local - ctx_utc_offset(c, t);
+}
+
 static bool local_tm(struct ctx *c, int64_t t, struct tm *tm)
 {
-	time_t lt = (time_t)(t + (int64_t)c->prefs.tz_minutes * 60);
+	time_t lt = (time_t)(t + ctx_utc_offset(c, t));
 	return gmtime_r(&lt, tm) != NULL;
 }
 
@@ -676,7 +706,7 @@ const char *fmt_date_short(struct ctx *c, int64_t t)
 const char *fmt_date_long(struct ctx *c, int64_t t)
 {
 	struct tm tm;
-	int tz = c->prefs.tz_minutes;
+	int tz = ctx_utc_offset(c, t) / 60;
 	if (!local_tm(c, t, &tm))
 		return "";
 	return arena_printf(c->a, "%s, %d %s %04d %02d:%02d (UTC%c%02d:%02d)", day_names[tm.tm_wday],
@@ -849,6 +879,7 @@ void webmail_handle(struct webmail *wm, struct http_request *req, struct http_re
 		return;
 	}
 	dispatch(&c);
+	tzinfo_free(&c.zone);
 	if (resp->body.failed) {
 		log_error("webmail: response too large or out of memory: %s", req->path);
 		resp->status = 500;

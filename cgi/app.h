@@ -37,6 +37,7 @@ struct ctx {
 	struct store_session session;
 	struct store_user user;
 	struct store_prefs prefs;
+	struct tzinfo *zone;       /* prefs.zone loaded, or NULL (then prefs.tz_minutes) */
 	char csrf[TOKEN_HEX_LEN + 1];
 	struct tpl_obj *data;      /* the page's template values */
 	int64_t now;
@@ -90,6 +91,11 @@ int ctx_quota(struct ctx *c);
 
 /* Dates for display in the user's zone: "14:05" today, "3 Mar" this year,
  * "2023-03-03" before; and the full form "Mon, 3 Mar 2024 14:05". */
+/* The user's offset from UTC at instant t, in seconds east: their named
+ * zone's (summer time included), else their fixed offset. */
+int ctx_utc_offset(const struct ctx *c, int64_t t);
+/* The UTC instant of local time `local` (seconds as if UTC) in the user's zone. */
+int64_t ctx_local_to_utc(const struct ctx *c, int64_t local);
 const char *fmt_date_short(struct ctx *c, int64_t t);
 const char *fmt_date_long(struct ctx *c, int64_t t);
 /* Every size the webmail shows, one way: "512 B", "5 KB" (rounded up),
@@ -104,6 +110,8 @@ int app_session_start(struct ctx *c, uint32_t user_id);
  * that came with it (the sign-in that shows a kept message). 0, or -1
  * (a store error, logged). */
 int app_session_enter(struct ctx *c, const struct store_user *user);
+/* Loads c->prefs.zone into c->zone (again after the settings change it). */
+void app_zone_load(struct ctx *c);
 int app_session_end(struct ctx *c);
 const char *app_login_token(struct ctx *c, bool create);
 

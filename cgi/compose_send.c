@@ -54,7 +54,7 @@ static bool message_fill(struct compose *cp, struct msgbuild *m, const char *msg
 		.write_bcc = bcc,
 		.subject = cp->subject, .text = cp->text, .text_len = strlen(cp->text),
 		.message_id = msgid, .in_reply_to = cp->in_reply_to, .references = cp->references,
-		.date = (time_t)c->now, .tz = c->prefs.tz_minutes,
+		.date = (time_t)c->now, .tz = ctx_utc_offset(c, c->now) / 60,
 		.parts = parts, .nparts = cp->natt,
 	};
 	if (draft && cp->ouid != 0 && cp->mode != COMPOSE_NEW && cp->mode != COMPOSE_EDIT)
@@ -291,8 +291,8 @@ void compose_send(struct compose *cp)
 		}
 		if (r == 1)
 			r = store_msg_append(c->store, cp->sent.id, copy != NULL ? copy : body,
-					     STORE_FLAG_SEEN, NULL, 0, c->now, c->prefs.tz_minutes,
-					     NULL, 0, &sent_uid, &error);
+					     STORE_FLAG_SEEN, NULL, 0, c->now,
+					     ctx_utc_offset(c, c->now) / 60, NULL, 0, &sent_uid, &error);
 		copied = r == 1;
 		if (!copied)
 			log_error("webmail: sent copy user=<%s>: %s", c->user.address,
@@ -336,7 +336,7 @@ void compose_save(struct compose *cp)
 	if (body_make(cp, &m, &body) <= 0)
 		return;
 	int r = store_msg_append(c->store, cp->drafts.id, body, STORE_FLAG_DRAFT | STORE_FLAG_SEEN,
-				 NULL, 0, c->now, c->prefs.tz_minutes, NULL, 0, &uid, &error);
+				 NULL, 0, c->now, ctx_utc_offset(c, c->now) / 60, NULL, 0, &uid, &error);
 	store_body_free(&body);
 	if (r == 0) {
 		compose_form_error(cp, 413, "Your mailbox is full, so the draft could not be saved. "

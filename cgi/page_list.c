@@ -211,7 +211,7 @@ static int64_t date_field(struct ctx *c, const char *s)
 	tm.tm_year = y - 1900;
 	tm.tm_mon = m - 1;
 	tm.tm_mday = d;
-	return (int64_t)timegm(&tm) - (int64_t)c->prefs.tz_minutes * 60;
+	return ctx_local_to_utc(c, (int64_t)timegm(&tm));
 }
 
 static const char *term(struct ctx *c, const char *name)

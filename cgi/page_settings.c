@@ -8,13 +8,102 @@
 #include "app.h"
 #include "identity.h"
 #include "log.h"
+#include "tzinfo.h"
 
 /* Zones offered in the settings, minutes east of UTC. */
-static const int zones[] = { -720, -660, -600, -570, -540, -480, -420, -360, -300, -240, -210,
+static const int fixed_offsets[] = { -720, -660, -600, -570, -540, -480, -420, -360, -300, -240, -210,
 			     -180, -120, -60, 0, 60, 120, 180, 210, 240, 270, 300, 330, 345,
 			     360, 390, 420, 480, 525, 540, 570, 600, 630, 660, 720, 765, 780,
 			     840 };
 static const int sizes[] = { 10, 25, 50, 100, 200 };
+/* tzdata's list of zones, one a line: "codes<TAB>coordinates<TAB>Zone/Name...". */
+#define ZONE_TABLE TZINFO_DIR "/zone1970.tab"
+#define ZONES_MAX 1000
+
+/* ------------------------------------------------------------------ time zones */
+
+static int zone_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The named zones tzdata lists, sorted (in the arena); NULL with *n_r = 0
+ * when tzdata is not installed (then only the fixed offsets are offered). */
+static char **zones_read(struct ctx *c, size_t *n_r)
+{
+	char line[1024];
+	char **v = arena_alloc(c->a, ZONES_MAX * sizeof(*v));
+	FILE *f = v != NULL ? fopen(ZONE_TABLE, "re") : NULL;
+	size_t n = 0;
+	*n_r = 0;
+	if (f == NULL)
+		return NULL;
+	while (n < ZONES_MAX && fgets(line, sizeof(line), f) != NULL) {
+		char *save = NULL;
+		if (line[0] == '#' || strtok_r(line, "\t\n", &save) == NULL ||
+		    strtok_r(NULL, "\t\n", &save) == NULL)
+			continue;
+		const char *name = strtok_r(NULL, "\t\n", &save);
+		if (name != NULL && tzinfo_name_valid(name) && (v[n] = arena_strdup(c->a, name)) != NULL)
+			n++;
+	}
+	fclose(f);
+	qsort(v, n, sizeof(*v), zone_cmp);
+	*n_r = n;
+	return v;
+}
+
+static bool zone_listed(char **zones, size_t n, const char *name)
+{
+	return n > 0 && bsearch(&name, zones, n, sizeof(*zones), zone_cmp) != NULL;
+}
+
+/* "America/Argentina/Buenos_Aires" -> "America / Argentina / Buenos Aires" */
+static const char *zone_label(struct ctx *c, const char *name)
+{
+	size_t len = strlen(name), slashes = 0;
+	for (size_t i = 0; i < len; i++)
+		slashes += name[i] == '/';
+	char *out = arena_alloc(c->a, len + 2 * slashes + 1);
+	if (out == NULL)
+		return name;
+	char *o = out;
+	for (size_t i = 0; i < len; i++) {
+		if (name[i] == '/') {
+			memcpy(o, " / ", 3);
+			o += 3;
+		} else {
+			*o++ = name[i] == '_' ? ' ' : name[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static void zones_fill(struct ctx *c)
+{
+	size_t n;
+	char **named = zones_read(c, &n);
+	bool fixed = c->zone == NULL;  /* a saved name that no longer loads shows as fixed */
+	struct tpl_obj *utc = tpl_item(c->data, "zones");
+	tpl_str(utc, "value", "UTC");
+	tpl_str(utc, "label", "UTC");
+	tpl_bool(utc, "selected", !fixed && strcmp(c->prefs.zone, "UTC") == 0);
+	for (size_t i = 0; i < n; i++) {
+		struct tpl_obj *it = tpl_item(c->data, "zones");
+		tpl_str(it, "value", named[i]);
+		tpl_str(it, "label", zone_label(c, named[i]));
+		tpl_bool(it, "selected", !fixed && strcmp(named[i], c->prefs.zone) == 0);
+	}
+	for (size_t i = 0; i < sizeof(fixed_offsets) / sizeof(fixed_offsets[0]); i++) {
+		struct tpl_obj *it = tpl_item(c->data, "offsets");
+		int z = fixed_offsets[i];
+		tpl_str(it, "value", arena_printf(c->a, "%d", z));
+		tpl_str(it, "label", arena_printf(c->a, "UTC%c%02d:%02d", z < 0 ? '-' : '+',
+						  (z < 0 ? -z : z) / 60, (z < 0 ? -z : z) % 60));
+		tpl_bool(it, "selected", fixed && z == c->prefs.tz_minutes);
+	}
+}
 
 /* ------------------------------------------------------------------ quota */
 
@@ -105,14 +194,7 @@ static void settings_show(struct ctx *c, int status, const char *message,
 		tpl_int(it, "value", sizes[i]);
 		tpl_bool(it, "selected", sizes[i] == c->prefs.page_size);
 	}
-	for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
-		struct tpl_obj *it = tpl_item(c->data, "zones");
-		int z = zones[i];
-		tpl_int(it, "value", z);
-		tpl_str(it, "label", arena_printf(c->a, "UTC%c%02d:%02d", z < 0 ? '-' : '+',
-						  (z < 0 ? -z : z) / 60, (z < 0 ? -z : z) % 60));
-		tpl_bool(it, "selected", z == c->prefs.tz_minutes);
-	}
+	zones_fill(c);
 	tpl_bool(c->data, "prefer_html", c->prefs.prefer_html);
 	tpl_bool(c->data, "images_known", c->prefs.remote_images == STORE_REMOTE_IMAGES_KNOWN);
 	tpl_int(c->data, "name_max", STORE_IDENTITY_NAME_MAX);
@@ -142,9 +224,21 @@ static void save_prefs(struct ctx *c)
 	if (tz != NULL) {
 		int v;
 		char extra;
+		size_t n;
+		char **named;
 		if (sscanf(tz, "%d%c", &v, &extra) == 1 && v >= -STORE_PREFS_TZ_MAX &&
-		    v <= STORE_PREFS_TZ_MAX)
-			p.tz_minutes = (int16_t)v;
+		    v <= STORE_PREFS_TZ_MAX) {
+			p.tz_minutes = (int16_t)v;   /* a fixed offset */
+			p.zone[0] = '\0';
+		} else if ((strcmp(tz, "UTC") == 0 ||
+			    ((named = zones_read(c, &n)) != NULL && zone_listed(named, n, tz))) &&
+			   strlen(tz) < sizeof(p.zone)) {
+			strcpy(p.zone, tz);
+			p.tz_minutes = 0;
+		} else {
+			page_error(c, 400, "Choose a time zone from the list.");
+			return;
+		}
 	}
 	if (view != NULL)
 		p.prefer_html = strcmp(view, "text") != 0;

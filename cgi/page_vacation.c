@@ -13,8 +13,10 @@
 #include "vacation.h"
 
 /* "YYYY-MM-DD" (an <input type=date>) as the UTC second its midnight is in
- * zone tz (minutes east). 1 parsed, 0 empty, -1 invalid. */
-static int date_parse(const char *s, int tz, int64_t *t_r)
+ * the user's zone, or the next day's midnight with `end` (the day is
+ * included: summer time may make it 23 or 25 hours). 1 parsed, 0 empty,
+ * -1 invalid. */
+static int date_parse(struct ctx *c, const char *s, bool end, int64_t *t_r)
 {
 	int y, m, d;
 	char extra;
@@ -27,13 +29,13 @@ static int date_parse(const char *s, int tz, int64_t *t_r)
 	time_t t = timegm(&tm);
 	if (t == (time_t)-1 || tm.tm_mday != d)
 		return -1;   /* 31 April */
-	*t_r = (int64_t)t - (int64_t)tz * 60;
+	*t_r = ctx_local_to_utc(c, (int64_t)t + (end ? 86400 : 0));
 	return 1;
 }
 
 static const char *date_format(struct ctx *c, int64_t t)
 {
-	time_t lt = (time_t)(t + (int64_t)c->prefs.tz_minutes * 60);
+	time_t lt = (time_t)(t + ctx_utc_offset(c, t));
 	struct tm tm;
 	if (gmtime_r(&lt, &tm) == NULL)
 		return "";
@@ -120,11 +122,8 @@ void page_vacation(struct ctx *c)
 	v->days = (uint16_t)ctx_form_uint(c, "days", STORE_VACATION_DAYS_DEFAULT);
 	if (ctx_form_uint(c, "days", STORE_VACATION_DAYS_DEFAULT) > STORE_VACATION_DAYS_MAX)
 		v->days = 0;   /* refused below, with the range */
-	int tz = c->prefs.tz_minutes;
-	int rs = date_parse(ctx_form(c, "start"), tz, &v->start);
-	int re = date_parse(ctx_form(c, "end"), tz, &v->end);
-	if (re == 1)
-		v->end += 86400;    /* the last day is included */
+	int rs = date_parse(c, ctx_form(c, "start"), false, &v->start);
+	int re = date_parse(c, ctx_form(c, "end"), true, &v->end);
 	if (!text_copy(v->subject, sizeof(v->subject), ctx_form(c, "subject")))
 		message = arena_printf(c->a, "The subject is too long: at most %d bytes.",
 				       STORE_VACATION_SUBJECT_MAX);

@@ -10,7 +10,7 @@
 #define SESSION_REC_LEN (1 + 4 + 8 + 8 + STORE_SESSION_CSRF_LEN + \
 			 STORE_SESSION_SENT_MAX * STORE_SEND_TOKEN_LEN)
 #define PREFS_REC_VERSION 1
-#define PREFS_REC_LEN (1 + 2 + 2 + 1 + 1)
+#define PREFS_REC_LEN (1 + 2 + 2 + 1 + 1 + 2 + STORE_PREFS_ZONE_MAX)
 #define PREFS_KEY_LEN 9
 
 int store_random(void *bytes, size_t len, const char **error_r)
@@ -450,7 +450,7 @@ static void prefs_clamp(struct store_prefs *p)
 static int prefs_get_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	struct prefs_ctx *c = ctx;
-	uint8_t rec[64];
+	uint8_t rec[PREFS_REC_LEN];
 	size_t len;
 	struct unpack u;
 	int r = store_get(store, DBI_SESSIONS, txn, c->key, PREFS_KEY_LEN, rec, sizeof(rec), &len, 0);
@@ -467,6 +467,9 @@ static int prefs_get_txn(struct store *store, DB_TXN *txn, void *ctx)
 	p.prefer_html = unpack_u8(&u) != 0;
 	/* Records written before the field existed end here. */
 	p.remote_images = u.pos < len ? unpack_u8(&u) : STORE_REMOTE_IMAGES_NEVER;
+	p.zone[0] = '\0';
+	if (u.pos < len)
+		unpack_str(&u, p.zone, sizeof(p.zone));
 	if (!u.error) {
 		prefs_clamp(&p);
 		*c->prefs = p;
@@ -485,6 +488,9 @@ static int prefs_set_txn(struct store *store, DB_TXN *txn, void *ctx)
 	pack_u16(&p, (uint16_t)c->prefs->tz_minutes);
 	pack_u8(&p, c->prefs->prefer_html ? 1 : 0);
 	pack_u8(&p, c->prefs->remote_images);
+	pack_str(&p, c->prefs->zone);
+	if (p.overflow)
+		return store_err(store, "settings: the time zone name is too long");
 	int r = store_put(store, DBI_SESSIONS, txn, c->key, PREFS_KEY_LEN, rec, p.len, 0);
 	return r < 0 ? r : 1;
 }

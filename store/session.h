@@ -87,9 +87,11 @@ int store_session_expire(struct store *store, int64_t now, unsigned idle, unsign
 #define STORE_PREFS_PAGE_MIN 10
 #define STORE_PREFS_PAGE_MAX 200
 #define STORE_PREFS_TZ_MAX (14 * 60)
+#define STORE_PREFS_ZONE_MAX 64     /* TZINFO_NAME_MAX */
 struct store_prefs {
 	uint16_t page_size;   /* messages per list page (10-200, default 50) */
-	int16_t tz_minutes;   /* the user's zone, minutes east of UTC (default 0) */
+	int16_t tz_minutes;   /* a fixed zone, minutes east of UTC (default 0), when zone is "" */
+	char zone[STORE_PREFS_ZONE_MAX + 1]; /* a named zone ("Europe/Berlin"), or "" */
 	bool prefer_html;     /* multipart/alternative: HTML (default) or text */
 	uint8_t remote_images; /* STORE_REMOTE_IMAGES_*: when an HTML message may load them */
 };

@@ -15,6 +15,7 @@
 #include "session.h"
 #include "store.h"
 #include "store_fixture.h"
+#include "store_int.h"
 
 static void test_session_life(void **state)
 {
@@ -114,6 +115,41 @@ static void test_prefs(void **state)
 	assert_int_equal(p.tz_minutes, 120);
 	assert_int_equal(store_prefs_get(f->store, 43, &p, &err), 1);
 	assert_int_equal(p.page_size, 50);
+	assert_string_equal(p.zone, "");
+	/* a named zone, the longest a name may be */
+	p = (struct store_prefs){ .page_size = 50 };
+	strcpy(p.zone, "America/Argentina/Buenos_Aires");
+	assert_int_equal(store_prefs_set(f->store, 44, &p, &err), 1);
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(store_prefs_get(f->store, 44, &p, &err), 1);
+	assert_string_equal(p.zone, "America/Argentina/Buenos_Aires");
+	memset(p.zone, 'x', STORE_PREFS_ZONE_MAX);
+	p.zone[STORE_PREFS_ZONE_MAX] = '\0';
+	assert_int_equal(store_prefs_set(f->store, 44, &p, &err), 1);
+	assert_int_equal(store_prefs_get(f->store, 44, &p, &err), 1);
+	assert_int_equal(strlen(p.zone), STORE_PREFS_ZONE_MAX);
+}
+
+/* A record saved before zones had names (version 1, 7 bytes) reads with
+ * its fixed offset and no name. */
+static int old_prefs_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	static const uint8_t rec[] = { 1, 0, 25, 0xff, 0xc4, 1, 0 };  /* 25 a page, UTC-01:00 */
+	uint8_t key[9] = { 'p', 'r', 'e', 'f', 's', 0, 0, 0, 45 };
+	(void)ctx;
+	return store_put(store, DBI_SESSIONS, txn, key, sizeof(key), rec, sizeof(rec), 0) < 0 ? -1 : 1;
+}
+
+static void test_prefs_old_record(void **state)
+{
+	struct store_fixture *f = *state;
+	const char *err;
+	struct store_prefs p;
+	assert_int_equal(store_write(f->store, true, old_prefs_txn, NULL, &err), 1);
+	assert_int_equal(store_prefs_get(f->store, 45, &p, &err), 1);
+	assert_int_equal(p.page_size, 25);
+	assert_int_equal(p.tz_minutes, -60);
+	assert_string_equal(p.zone, "");
 }
 
 int main(void)
@@ -123,6 +159,7 @@ int main(void)
 		STORE_TEST(test_session_expire),
 		STORE_TEST(test_session_expire_batches),
 		STORE_TEST(test_prefs),
+		STORE_TEST(test_prefs_old_record),
 	};
 	int user = store_fixture_become_store_user();
 	if (user != 0)

@@ -150,6 +150,52 @@ def preferences(server, c, other):
           "%s: ... and can be set back" % server.name)
 
 
+def time_zones(server, store):
+    """A named zone follows summer time: a message from January and one from
+    July, both sent at 10:00 UTC, read 11:00 and 12:00 in Europe/Berlin;
+    a fixed offset reads both as 11:00. A zone not in tzdata's list, or a
+    path, is refused and changes nothing. (A user of its own: the other
+    checks count this one's messages.)"""
+    u = "tz-%s@example.com" % server.name
+    store.admin("user", "add", u, stdin=PASSWORD + "\n")
+    c, st = login(server, u, PASSWORD)
+    for month, day in (("Jan", "Mon, 8 Jan 2024"), ("Jul", "Mon, 8 Jul 2024")):
+        store.deliver(u, "From: Clock <clock@example.net>\r\nTo: %s\r\nSubject: Zone %s\r\n"
+                         "Date: %s 10:00:00 +0000\r\n\r\nTick.\r\n" % (u, month, day))
+    token = c.csrf("/settings")
+    r = c.get("/settings")
+    check('<option value="Europe/Berlin">Europe / Berlin</option>' in r.text and
+          '<option value="America/Argentina/Buenos_Aires">America / Argentina / Buenos Aires</option>'
+          in r.text, "%s: the settings offer tzdata's places by name" % server.name)
+
+    def shown(subject):
+        r = c.get("/list?subject=" + subject.replace(" ", "+"))
+        m = re.search(r'<a href="([^"]+)" class="open">', r.text)
+        r = c.get(m.group(1).replace("&amp;", "&")[len(server.base):])
+        return re.search(r"<dt>Date</dt><dd>([^<]*)</dd>", r.text).group(1)
+
+    r = c.post("/settings", {"csrf": token, "section": "prefs", "tz": "Europe/Berlin"})
+    check(r.status == 303 and '<option value="Europe/Berlin" selected>' in c.get("/settings").text,
+          "%s: Europe/Berlin is saved and shown as chosen (%d)" % (server.name, r.status))
+    got = (shown("Zone Jan"), shown("Zone Jul"))
+    check(got == ("Mon, 8 Jan 2024 11:00 (UTC+01:00)", "Mon, 8 Jul 2024 12:00 (UTC+02:00)"),
+          "%s: ... winter and summer time each in force at the message's date (%s)" % (server.name, got))
+    r = c.get("/list?subject=Zone&since=2024-07-08&before=2024-07-08")
+    check("Zone Jul" in r.text and "Zone Jan" not in r.text,
+          "%s: ... a search by date takes the day in that zone" % server.name)
+    for bad in ("Mars/Olympus_Mons", "../../../etc/passwd", "Europe/Berlin/../../x", "right/UTC"):
+        r = c.post("/settings", {"csrf": token, "section": "prefs", "tz": bad})
+        check(r.status == 400 and "Choose a time zone from the list." in r.text,
+              "%s: the zone %r is refused (%d)" % (server.name, bad, r.status))
+    check('<option value="Europe/Berlin" selected>' in c.get("/settings").text,
+          "%s: ... and nothing changed" % server.name)
+    c.post("/settings", {"csrf": token, "section": "prefs", "tz": "60"})
+    got = (shown("Zone Jan"), shown("Zone Jul"))
+    check(got == ("Mon, 8 Jan 2024 11:00 (UTC+01:00)", "Mon, 8 Jul 2024 11:00 (UTC+01:00)"),
+          "%s: a fixed offset has no summer time (%s)" % (server.name, got))
+    c.post("/settings", {"csrf": token, "section": "prefs", "tz": "0"})
+
+
 def quota(server, c):
     r = c.get("/settings")
     check(re.search(r"<strong>[\d.]+ (B|KB)</strong> of 10 MB used", r.text) is not None
@@ -364,6 +410,7 @@ def main():
             identities(s, c)
             display_name(s, store, c)
             preferences(s, c, other)
+            time_zones(s, store)
             quota(s, c)
             folders(s, store, c)
             password(s, c, other)
