@@ -17,12 +17,16 @@
 #include "sieve_store.h"
 
 #define FILTERS_SCRIPT "filters"
+#define FILTERS_CHANGED "Your filters were changed elsewhere in the meantime (another " \
+	"window or program): here they are now. Please try again."
 
 struct filters {
 	char name[STORE_SIEVE_NAME_MAX + 1];
 	bool exists, active, ours;
 	char *text;                /* malloc'd, NULL when it does not exist */
 	size_t len;
+	/* as loaded (name and active may change before a save: "replace") */
+	char seen_name[STORE_SIEVE_NAME_MAX + 1], seen_active[STORE_SIEVE_NAME_MAX + 1];
 	struct sieve_rule_set *set;
 	char version[17];
 };
@@ -68,6 +72,8 @@ static int filters_load(struct ctx *c, struct filters *f)
 	}
 	f->exists = r == 1;
 	f->ours = true;
+	snprintf(f->seen_name, sizeof(f->seen_name), "%s", f->name);
+	snprintf(f->seen_active, sizeof(f->seen_active), "%s", f->active ? f->name : "");
 	if (f->exists) {
 		int p = sieve_rules_parse(f->text, f->len, f->set);
 		if (p < 0) {
@@ -212,11 +218,20 @@ static int script_save(struct ctx *c, struct filters *f, const char *name, const
 	if (s == NULL)
 		return 0;
 	sieve_script_free(s);
-	int r = store_sieve_put(c->store, c->user.id, name, text, len, &error);
-	if (r == 1 && !f->active)
-		r = store_sieve_activate(c->store, c->user.id, name, &error);
+	/* written only if the script is still the one this form was made
+	 * from: the version check at the start of the request and this save
+	 * are two moments, and another window may save between them */
+	struct store_sieve_seen seen = { f->seen_active, f->seen_name, f->exists ? f->text : NULL,
+					 f->len };
+	int r = store_sieve_put_if(c->store, c->user.id, name, text, len, &seen, !f->active, &error);
 	if (r < 0) {
 		page_store_error(c, "filters", error);
+		return -1;
+	}
+	if (r == 2) {
+		filters_free(f);
+		if (filters_load(c, f) == 0)
+			show_simple(c, f, 409, FILTERS_CHANGED);
 		return -1;
 	}
 	if (r == 0) {
@@ -413,8 +428,7 @@ void page_filters(struct ctx *c)
 	if (op == NULL) {
 		page_error(c, 400, "Unknown request.");
 	} else if (version == NULL || strcmp(version, f.version) != 0) {
-		show_simple(c, &f, 409, "Your filters were changed elsewhere in the meantime "
-			    "(another window or program): here they are now. Please try again.");
+		show_simple(c, &f, 409, FILTERS_CHANGED);
 	} else if (!f.ours) {
 		raw_post(c, &f, op);
 	} else {

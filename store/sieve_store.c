@@ -259,13 +259,40 @@ struct put_ctx {
 	const char *name;
 	const char *text;
 	size_t len;
+	/* store_sieve_put_if: what the caller read, and whether it changed */
+	const struct store_sieve_seen *seen;
+	bool activate, changed;
 };
+
+/* Whether what `seen` describes is still so (read for update: no other
+ * writer comes between the comparison and the write). 1, 0, or an error. */
+static int seen_still_txn(struct store *store, DB_TXN *txn, uint32_t user_id,
+			  const struct store_sieve_seen *seen)
+{
+	char active[STORE_SIEVE_NAME_MAX + 1], *text;
+	size_t len = 0;
+	int r = active_get_txn(store, txn, user_id, active, DB_RMW);
+	if (r < 0 || strcmp(active, seen->active) != 0)
+		return r < 0 ? r : 0;
+	r = script_get_txn(store, txn, user_id, seen->name, &text, &len, DB_RMW);
+	bool same = r >= 0 && (r == 1) == (seen->text != NULL) &&
+		(r == 0 || (len == seen->len && memcmp(text, seen->text, len) == 0));
+	free(text);
+	return r < 0 ? r : same;
+}
 
 static int put_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	struct put_ctx *c = ctx;
 	char *old;
-	int r = script_get_txn(store, txn, c->user_id, c->name, &old, NULL, DB_RMW);
+	int r;
+	if (c->seen != NULL) {
+		if ((r = seen_still_txn(store, txn, c->user_id, c->seen)) < 0)
+			return r;
+		if ((c->changed = r == 0))
+			return store_refuse(store, "the scripts were changed meanwhile");
+	}
+	r = script_get_txn(store, txn, c->user_id, c->name, &old, NULL, DB_RMW);
 	free(old);
 	if (r < 0)
 		return r;
@@ -278,6 +305,14 @@ static int put_txn(struct store *store, DB_TXN *txn, void *ctx)
 					    STORE_SIEVE_SCRIPTS_MAX);
 	}
 	r = script_put_txn(store, txn, c->user_id, c->name, c->text, c->len);
+	if (r >= 0 && c->activate) {
+		uint8_t key[PREFIX_LEN + 4], rec[1 + STORE_SIEVE_NAME_MAX];
+		size_t n = strlen(c->name);
+		active_key(key, c->user_id);
+		rec[0] = REC_VERSION;
+		memcpy(rec + 1, c->name, n);
+		r = store_put(store, DBI_SESSIONS, txn, key, sizeof(key), rec, 1 + n, 0);
+	}
 	return r < 0 ? r : 1;
 }
 
@@ -297,8 +332,22 @@ int store_sieve_put(struct store *store, uint32_t user_id, const char *name, con
 		return refuse(store, error_r, NAME_RULE);
 	if (len > SIEVE_SCRIPT_MAX)
 		return refuse(store, error_r, "the script is longer than 64 KB");
-	struct put_ctx c = { user_id, name, text, len };
+	struct put_ctx c = { .user_id = user_id, .name = name, .text = text, .len = len };
 	return store_write(store, true, put_txn, &c, error_r);
+}
+
+int store_sieve_put_if(struct store *store, uint32_t user_id, const char *name, const char *text,
+		       size_t len, const struct store_sieve_seen *seen, bool activate,
+		       const char **error_r)
+{
+	if (!name_valid(name))
+		return refuse(store, error_r, NAME_RULE);
+	if (len > SIEVE_SCRIPT_MAX)
+		return refuse(store, error_r, "the script is longer than 64 KB");
+	struct put_ctx c = { .user_id = user_id, .name = name, .text = text, .len = len,
+			     .seen = seen, .activate = activate };
+	int r = store_write(store, true, put_txn, &c, error_r);
+	return r == 0 && c.changed ? 2 : r;
 }
 
 struct name_ctx {

@@ -47,6 +47,22 @@ int store_sieve_get_active(struct store *store, uint32_t user_id,
  * SIEVE_SCRIPT_MAX, a script past STORE_SIEVE_SCRIPTS_MAX. */
 int store_sieve_put(struct store *store, uint32_t user_id, const char *name, const char *text,
 		    size_t len, const char **error_r);
+/* What a caller read of the scripts (a form made from them): the active
+ * script's name ("" none), and one script's name and text (NULL: it did
+ * not exist). */
+struct store_sieve_seen {
+	const char *active;
+	const char *name;
+	const char *text;
+	size_t len;
+};
+/* store_sieve_put, only if nothing `seen` describes changed since; with
+ * `activate`, `name` also becomes the active script. One transaction: two
+ * saves at once cannot both pass. 1 written, 2 changed meanwhile (nothing
+ * written), 0 refused, -1 error. */
+int store_sieve_put_if(struct store *store, uint32_t user_id, const char *name, const char *text,
+		       size_t len, const struct store_sieve_seen *seen, bool activate,
+		       const char **error_r);
 /* Makes `name` the active script (NULL: none is). 0: no such script. */
 int store_sieve_activate(struct store *store, uint32_t user_id, const char *name,
 			 const char **error_r);

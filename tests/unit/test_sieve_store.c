@@ -466,6 +466,49 @@ static void test_user_delete(void **state)
 	active_is(f, ann, "main", "discard;");
 }
 
+/* store_sieve_put_if as the webmail calls it: `name` gets `text` if the
+ * active script is still seen_active and seen_name still holds seen_text. */
+static int put_if(struct store_fixture *f, const char *name, const char *text,
+		  const char *seen_active, const char *seen_name, const char *seen_text,
+		  bool activate)
+{
+	const char *err = NULL;
+	struct store_sieve_seen seen = { seen_active, seen_name, seen_text,
+					 seen_text != NULL ? strlen(seen_text) : 0 };
+	return store_sieve_put_if(f->store, bob, name, text, strlen(text), &seen, activate, &err);
+}
+
+/* store_sieve_put_if writes only over what the caller read: a form made
+ * from an older state (another window saved meanwhile) writes nothing. */
+static void test_put_if(void **state)
+{
+	struct store_fixture *f = *state;
+	const char *err = NULL;
+	/* the first save: nothing was there, nothing active; it activates */
+	assert_int_equal(put_if(f, "filters", "keep;", "", "filters", NULL, true), 1);
+	active_is(f, bob, "filters", "keep;");
+	/* a second form made from that same empty state changes nothing */
+	assert_int_equal(put_if(f, "filters", "discard;", "", "filters", NULL, true), 2);
+	active_is(f, bob, "filters", "keep;");
+	/* one made from the text as it is now saves */
+	assert_int_equal(put_if(f, "filters", "stop;", "filters", "filters", "keep;", false), 1);
+	active_is(f, bob, "filters", "stop;");
+	/* a text read before that save (same length, other bytes) is stale */
+	assert_int_equal(put_if(f, "filters", "x;", "filters", "filters", "keep;", false), 2);
+	/* so is the state before another script became the active one */
+	assert_int_equal(put(f, bob, "mine", "keep;"), 1);
+	assert_int_equal(store_sieve_activate(f->store, bob, "mine", &err), 1);
+	assert_int_equal(put_if(f, "filters", "x;", "filters", "filters", "stop;", false), 2);
+	active_is(f, bob, "mine", "keep;");
+	/* replacing the active hand-written script by "filters": checked
+	 * against the script that was read, whatever "filters" holds */
+	assert_int_equal(put_if(f, "filters", "x;", "mine", "mine", "discard;", true), 2);
+	assert_int_equal(put_if(f, "filters", "x;", "mine", "mine", "keep;", true), 1);
+	active_is(f, bob, "filters", "x;");
+	/* the usual refusals stay refusals (0), not "changed" */
+	assert_int_equal(put_if(f, "", "x;", "", "", NULL, false), 0);
+}
+
 int main(void)
 {
 	int code = store_fixture_become_store_user();
@@ -481,6 +524,7 @@ int main(void)
 		TEST(test_rename),
 		TEST(test_users_apart),
 		TEST(test_user_delete),
+		TEST(test_put_if),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
