@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "admin.h"
@@ -561,6 +562,40 @@ static int user_cmd_import(struct admin *admin, int argc, char **argv)
 	return code;
 }
 
+/* user sent ADDRESS [--reset]: what the send_limit counts, and clearing it */
+static int user_cmd_sent(struct admin *admin, int argc, char **argv)
+{
+	struct store_user user;
+	const char *error = NULL;
+	uint64_t count;
+	int ret;
+
+	if (argc == 2 && strcmp(argv[1], "--reset") != 0)
+		return admin_fail(ADMIN_EXIT_USAGE, "usage: pillarbox user sent ADDRESS [--reset]");
+	ret = store_user_find(admin->store, argv[0], &user, &error);
+	if (ret == 0)
+		return admin_fail(ADMIN_EXIT_NOUSER, "no such user %s", admin_arg(argv[0]));
+	if (ret < 0)
+		return admin_store_fail(ret, 0, admin_arg(argv[0]), error);
+	if (argc == 2) {
+		if (store_send_reset(admin->store, user.id, &error) < 0)
+			return admin_store_fail(-1, 0, admin_arg(argv[0]), error);
+		if (admin->config->send_limit == 0)
+			admin_say("%s: count cleared (no send_limit is set)", user.address);
+		else
+			admin_say("%s may send to %u recipients again from now", user.address,
+				  admin->config->send_limit);
+		return ADMIN_EXIT_OK;
+	}
+	if (store_send_count(admin->store, user.id, (int64_t)time(NULL), &count, &error) < 0)
+		return admin_store_fail(-1, 0, admin_arg(argv[0]), error);
+	if (admin->config->send_limit == 0)
+		printf("%" PRIu64 "\tunlimited\n", count);
+	else
+		printf("%" PRIu64 "\t%u\n", count, admin->config->send_limit);
+	return ADMIN_EXIT_OK;
+}
+
 static const struct admin_verb user_verbs[] = {
 	{ "add", "ADDRESS [--hash] [--name NAME]",
 	  "create a user (password asked; --hash: an existing hash; --name: the name mail is sent with)",
@@ -576,6 +611,9 @@ static const struct admin_verb user_verbs[] = {
 	  2, 3, ADMIN_STORE_OPEN, true, NULL, NULL, user_cmd_quota },
 	{ "disable", "ADDRESS", "lock the account: logins and new mail refused, its mail kept",
 	  1, 1, ADMIN_STORE_OPEN, true, NULL, NULL, user_cmd_disable },
+	{ "sent", "ADDRESS [--reset]",
+	  "SENT LIMIT (tab): recipients sent to in the last 24 hours and send_limit; "
+	  "--reset forgets them", 1, 2, ADMIN_STORE_OPEN, true, NULL, NULL, user_cmd_sent },
 	{ "enable", "ADDRESS", "undo disable",
 	  1, 1, ADMIN_STORE_OPEN, true, NULL, NULL, user_cmd_enable },
 	{ "vacation", "ADDRESS [--on|--off] [--subject S] [--text-file F|-] [--from DAY] "

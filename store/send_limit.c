@@ -73,3 +73,37 @@ int send_limit_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_i
 	int r = store_del(store, DBI_SESSIONS, txn, key, sizeof(key));
 	return r < 0 ? r : 1;
 }
+
+struct count_ctx {
+	uint32_t user_id;
+	int64_t now;
+	uint64_t count;
+};
+
+static int count_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct count_ctx *c = ctx;
+	uint32_t counts[HOURS];
+	int r = counts_get_txn(store, txn, c->user_id, (uint32_t)(c->now / 3600), counts, 0);
+	c->count = counts_sum(counts);
+	return r;
+}
+
+int store_send_count(struct store *store, uint32_t user_id, int64_t now, uint64_t *count_r,
+		     const char **error_r)
+{
+	struct count_ctx c = { user_id, now, 0 };
+	int r = store_read(store, count_txn, &c, error_r);
+	*count_r = c.count;
+	return r < 0 ? -1 : 1;
+}
+
+static int reset_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	return send_limit_user_delete_txn(store, txn, *(uint32_t *)ctx);
+}
+
+int store_send_reset(struct store *store, uint32_t user_id, const char **error_r)
+{
+	return store_write(store, true, reset_txn, &user_id, error_r) < 0 ? -1 : 1;
+}

@@ -565,6 +565,14 @@ struct store_delivery {
 int store_deliver(struct store *store, const struct store_delivery *delivery, bool *queued_r,
 		  char queue_id_r[33], const char **error_r);
 
+/* The recipients user_id sent to in the 24 hours up to `now`, as the
+ * send_limit counts them (*count_r). 1, or -1. */
+int store_send_count(struct store *store, uint32_t user_id, int64_t now, uint64_t *count_r,
+		     const char **error_r);
+/* Forgets them: the user may send a whole send_limit again at once (an
+ * administrator's answer to a legitimate mailing). 1, or -1. */
+int store_send_reset(struct store *store, uint32_t user_id, const char **error_r);
+
 /* -------------------------------------------------------------- maintenance */
 
 /* Checkpoint, remove old logs, expire sessions and auth counters, forget

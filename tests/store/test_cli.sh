@@ -99,6 +99,11 @@ check "user add --name without a name is a usage error" 64 pb user add named@exa
 check "user add --name" 0 sh -c 'printf "named secret\n" | "$@"' sh \
 	"$PB" --config "$conf" user add named@example.test --name "Ann Lee"
 check "user del named" 0 pb user del named@example.test
+check "user sent of a user who sent nothing" 0 pb user sent bob@example.test
+expect_out "... prints the count and the limit (none set)" "0${TAB}unlimited"
+check "user sent --reset" 0 pb user sent bob@example.test --reset
+check "user sent of nobody" 67 pb user sent nobody@example.test
+check "user sent with a stray argument" 64 pb user sent bob@example.test --force
 # at a terminal (script(1) gives it one) user del says what goes and asks
 check "user del at a terminal, answered n" 65 sh -c 'printf "n\n" | script -qec "$*" /dev/null' sh \
 	"$PB" --config "$conf" user del short@example.test

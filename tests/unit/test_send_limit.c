@@ -91,6 +91,30 @@ static void test_limit(void **state)
 	assert_int_equal(send_n(f, bob, 20, T0 + 240, &error), 1);
 }
 
+/* What `pillarbox user sent` shows and clears. */
+static void test_count_reset(void **state)
+{
+	struct store_fixture *f = *state;
+	const char *error = NULL;
+	uint64_t n = 99;
+	assert_int_equal(store_send_count(f->store, bob, T0, &n, &error), 1);
+	assert_int_equal(n, 0);
+	assert_int_equal(send_n(f, bob, 4, T0, &error), 1);
+	assert_int_equal(send_n(f, bob, 6, T0 + 5 * HOUR, &error), 1);
+	assert_int_equal(store_send_count(f->store, bob, T0 + 5 * HOUR, &n, &error), 1);
+	assert_int_equal(n, 10);
+	assert_int_equal(store_send_count(f->store, bob, T0 + 24 * HOUR, &n, &error), 1);
+	assert_int_equal(n, 6);      /* hour 0 has dropped out */
+	assert_int_equal(store_send_count(f->store, alice, T0, &n, &error), 1);
+	assert_int_equal(n, 0);
+	assert_int_equal(send_n(f, bob, 1, T0 + 5 * HOUR, &error), 3);
+	assert_int_equal(store_send_reset(f->store, bob, &error), 1);
+	assert_int_equal(store_send_count(f->store, bob, T0 + 5 * HOUR, &n, &error), 1);
+	assert_int_equal(n, 0);
+	assert_int_equal(send_n(f, bob, 10, T0 + 5 * HOUR, &error), 1);
+	assert_int_equal(store_send_reset(f->store, alice, &error), 1);  /* nothing to clear */
+}
+
 static void test_window(void **state)
 {
 	struct store_fixture *f = *state;
@@ -144,6 +168,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		TEST(test_limit),
 		TEST(test_window),
+		TEST(test_count_reset),
 		TEST(test_refused_counts_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

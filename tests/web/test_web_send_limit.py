@@ -2,7 +2,8 @@
 """The send limit in the webmail (pillarbox-webmaild, send_limit = 3): a
 user who sent to 3 recipients in the last 24 hours has the next message
 refused with 429 and a sentence saying why, the form kept, nothing
-delivered and the log saying so; another user is not held back."""
+delivered and the log saying so; `pillarbox user sent` shows the count and
+--reset lets the user send again; another user is not held back."""
 import os
 import re
 import sys
@@ -42,6 +43,13 @@ def main():
         check('value="Three"' in r.text, "the form is kept")
         check(store.mailboxes(ALICE)["INBOX"][0] == before + 2, "nothing more delivered")
         check("send limit user=<bob@example.com>" in server.log(), "the log says so")
+        # the administrator sees the count and lets bob send again
+        check(store.admin("user", "sent", BOB) == "3\t3\n", "pillarbox user sent: 3 of 3")
+        store.admin("user", "sent", BOB, "--reset")
+        check(store.admin("user", "sent", BOB) == "0\t3\n", "... --reset clears the count")
+        r = send(c, BOB, ALICE, "Three")
+        check(r.status == 303 and store.mailboxes(ALICE)["INBOX"][0] == before + 3,
+              "... and bob sends again (%d)" % r.status)
         a = webenv.Client(server)
         a.login(ALICE)
         r = send(a, ALICE, BOB, "From Alice")
