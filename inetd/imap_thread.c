@@ -20,6 +20,7 @@
 #include "imap.h"
 #include "log.h"
 #include "mime.h"
+#include "siphash.h"
 
 #define THREAD_REFS_MAX 64               /* the last ones of a References field */
 #define THREAD_MSGID_MAX 250             /* a longer one is not taken as an id */
@@ -87,39 +88,11 @@ static struct tnode *node_new(struct thread_ctx *c)
 	return x;
 }
 
-/* SipHash-1-3 (Aumasson and Bernstein) of a string under a 128-bit key:
- * without the key, nobody can make ids that land in one slot. */
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND do { \
-		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
-		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
-		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
-		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
-	} while (0)
-
+/* The slot hash: SipHash (siphash.h) under the map's key, so without the
+ * key nobody can make ids that land in one slot. */
 static uint64_t str_hash(const uint64_t key[2], const char *s)
 {
-	uint64_t v0 = key[0] ^ 0x736f6d6570736575ull, v1 = key[1] ^ 0x646f72616e646f6dull;
-	uint64_t v2 = key[0] ^ 0x6c7967656e657261ull, v3 = key[1] ^ 0x7465646279746573ull;
-	size_t len = strlen(s), i = 0;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t m;
-		memcpy(&m, s + i, 8);
-		v3 ^= m;
-		SIPROUND;
-		v0 ^= m;
-	}
-	uint64_t last = (uint64_t)len << 56;
-	for (size_t k = 0; i + k < len; k++)
-		last |= (uint64_t)(unsigned char)s[i + k] << (8 * k);
-	v3 ^= last;
-	SIPROUND;
-	v0 ^= last;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
+	return siphash13(key, s, strlen(s));
 }
 
 /* An empty map with a fresh key: 0, or -1 if there is no randomness. */

@@ -45,7 +45,7 @@ TESTS += tests/integration/test_relay.py tests/integration/test_relay_retry.py \
 	tests/integration/test_relay_crash.py tests/integration/test_relay_8bit.py \
 	tests/integration/test_relay_longline.py tests/integration/test_relay_dsn_quota.py \
 	tests/integration/test_relay_lease.py tests/integration/test_relay_idn.py \
-	tests/integration/test_relay_dkim.py
+	tests/integration/test_relay_dkim.py tests/integration/test_relay_srs.py
 
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_relay

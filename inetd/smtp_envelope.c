@@ -18,6 +18,7 @@
 #include "log.h"
 #include "mailauth.h"
 #include "smtp.h"
+#include "srs.h"
 
 /* --------------------------------------------------------------- sender */
 
@@ -292,6 +293,11 @@ int smtp_cmd_rcpt(struct smtp_session *s, char *args, size_t len)
 		remote = true;
 		break;
 	case STORE_RESOLVE_NO_USER:
+		/* a bounce to a forged, expired or garbled SRS address (srs.h):
+		 * the log says which */
+		if (srs_address_ours(s->config, address))
+			return smtp_rcpt_refused(s, &p, error != NULL ? error : "SRS address",
+						 "550 5.1.1 Invalid or expired SRS address");
 		return smtp_rcpt_refused(s, &p, smtp_no_user_reason(address),
 					 "550 5.1.1 No such user here");
 	case STORE_RESOLVE_DISABLED:

@@ -34,13 +34,21 @@
  * store_alias_add checks the same walk from the new target: it refuses a
  * target whose expansion reaches the source (a loop), or nests too deep when
  * seen from the source. (A chain can still grow too deep by adding at its
- * far end; resolution then reports it.) */
+ * far end; resolution then reports it.)
+ *
+ * One of our SRS addresses (srs.h: the sender of mail we forwarded, where
+ * its bounces come back) stands for the address it encodes, as an alias
+ * would: checked (hash, age), then that address is resolved once, so a
+ * remote one is a REMOTE target and the mail is relayed to it. One that
+ * does not check is nobody (NO_USER, *error_r says why), whether or not
+ * the SRS domain is a local one. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 
 #include "account_int.h"
+#include "srs.h"
 
 /* Distinct addresses one expansion may visit. Fan-out (up to
  * STORE_ALIAS_TARGETS_MAX per source) to the power of the depth is
@@ -474,12 +482,20 @@ enum store_resolve_result store_resolve(struct store *store, const char *address
 	struct resolve_ctx *c = calloc(1, sizeof(*c));
 	enum store_resolve_result result;
 	const char *why = NULL;
+	char decoded[STORE_ADDRESS_MAX + 1];
 
 	*n_r = 0;
 	if (c == NULL) {
 		account_oom(store, error_r);
 		return STORE_RESOLVE_ERROR;
 	}
+	enum srs_reverse_result srs = store_srs_reverse(store, address, decoded, error_r);
+	if (srs == SRS_REVERSE_ERROR || srs == SRS_REVERSE_REFUSED) {
+		free(c);
+		return srs == SRS_REVERSE_ERROR ? STORE_RESOLVE_ERROR : STORE_RESOLVE_NO_USER;
+	}
+	if (srs == SRS_REVERSE_OK)
+		address = decoded;
 	c->bare_postmaster = strcasecmp(address, "postmaster") == 0;
 	int p = c->bare_postmaster ? 1 : account_addr_parse(address, &c->addr, &why);
 	if (p <= 0) {
@@ -493,6 +509,13 @@ enum store_resolve_result store_resolve(struct store *store, const char *address
 	c->w.max = max;
 	if (store_read(store, resolve_txn, c, error_r) < 0) {
 		result = STORE_RESOLVE_ERROR;
+	} else if (c->not_local && srs == SRS_REVERSE_OK && max > 0) {
+		/* a bounce to our SRS address: relayed as an alias's target is */
+		targets[0].kind = STORE_RCPT_REMOTE;
+		targets[0].user_id = 0;
+		memcpy(targets[0].address, decoded, sizeof(decoded));
+		*n_r = 1;
+		result = STORE_RESOLVE_OK;
 	} else if (c->not_local) {
 		result = STORE_RESOLVE_NOT_LOCAL;
 	} else if (c->w.too_deep || c->w.too_big || c->w.overflow) {

@@ -85,6 +85,7 @@ static const struct config_key config_keys[] = {
 	STR_KEY(relay_program, CONFIG_PATH, true),
 	STR_KEY(postmaster, CONFIG_ADDRESS, true),
 	STR_KEY(recipient_delimiter, CONFIG_DELIMITER, true),
+	STR_KEY(srs_domain, CONFIG_HOSTNAME, true),
 	NUM_KEY(watchdog_seconds, CONFIG_UINT, 0, CONFIG_SECONDS_LIMIT),
 	NUM_KEY(password_cost, CONFIG_UINT, 0, CONFIG_PASSWORD_COST_LIMIT),
 	NUM_KEY(idle_timeout, CONFIG_UINT, 1, CONFIG_SECONDS_LIMIT),

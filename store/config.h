@@ -56,6 +56,8 @@ struct config {
 				     * domain; default NULL = nowhere (refused) */
 	char *recipient_delimiter;  /* characters that start a subaddress (bob+tag);
 				     * default "+"; NULL (set empty) = none */
+	char *srs_domain;           /* the domain of the SRS addresses forwarded mail
+				     * is sent from (srs.h); default NULL = hostname */
 	char *relay_program;        /* started at once for queued mail (smtpd, webmail);
 				     * default PKGLIBEXECDIR "/relay"; NULL (set empty) =
 				     * never: the relay timer delivers the queue */

@@ -1,7 +1,14 @@
 /* Delivery: one message to its recipients, every local copy and every queue
  * entry in one durable transaction, the body stored once. Shared by smtpd,
  * the webmail's send and `pillarbox deliver`. After the commit, the local
- * recipients' vacation replies (vacation.h). */
+ * recipients' vacation replies (vacation.h).
+ *
+ * Remote recipients that forwarding reached (an alias's remote target, a
+ * Sieve redirect, a bounce to our SRS address) are queued from our SRS
+ * address (srs.h) when the sender is in another's domain, so that the next
+ * hop's SPF check asks about us; those a client named, and local copies
+ * queued because a mailbox was full, keep the sender. Both kinds in one
+ * delivery make two queue entries. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -9,9 +16,11 @@
 
 #include "body.h"
 #include "deliver_int.h"
+#include "log.h"
 #include "mailbox.h"
 #include "message.h"
 #include "queue.h"
+#include "srs.h"
 #include "vacation.h"
 
 /* The array with room for entry n (*cap updated), or NULL (*error_r): out
@@ -50,16 +59,31 @@ int deliver_add_local(struct deliver_ctx *c, const struct store_rcpt_target *tar
 	return 1;
 }
 
-int deliver_add_remote(struct deliver_ctx *c, const char *address, const char **error_r)
+int deliver_add_remote(struct deliver_ctx *c, const char *address, bool forwarded,
+		       const char **error_r)
 {
-	for (size_t i = 0; i < c->nremote; i++)
-		if (store_address_same_remote(c->remote[i], address))
+	for (size_t i = 0; i < c->nremote; i++) {
+		if (store_address_same_remote(c->remote[i], address)) {
+			c->forwarded[i] = c->forwarded[i] && forwarded;
 			return 0;
-	void *p = room(c, c->remote, &c->remote_cap, c->nremote, sizeof(*c->remote), error_r);
+		}
+	}
+	size_t cap = c->remote_cap;
+	void *p = room(c, c->remote, &cap, c->nremote, sizeof(*c->remote), error_r);
 	if (p == NULL)
 		return -1;
 	c->remote = p;
-	snprintf(c->remote[c->nremote++], STORE_ADDRESS_MAX + 1, "%s", address);
+	if (cap != c->remote_cap) {
+		bool *f = realloc(c->forwarded, cap * sizeof(*f));
+		if (f == NULL) {
+			*error_r = "out of memory";
+			return -1;
+		}
+		c->forwarded = f;
+		c->remote_cap = cap;
+	}
+	snprintf(c->remote[c->nremote], STORE_ADDRESS_MAX + 1, "%s", address);
+	c->forwarded[c->nremote++] = forwarded;
 	return 1;
 }
 
@@ -74,7 +98,8 @@ static int expand(struct store *store, struct deliver_ctx *c, const char **error
 		if (res == STORE_RESOLVE_ERROR)
 			return -1;
 		if (res == STORE_RESOLVE_NOT_LOCAL) {
-			/* A remote recipient given directly (submission). */
+			/* A remote recipient given directly (submission): it
+			 * keeps the sender. */
 			n = 1;
 			targets[0].kind = STORE_RCPT_REMOTE;
 			snprintf(targets[0].address, sizeof(targets[0].address), "%s", c->d->recipients[i]);
@@ -87,11 +112,43 @@ static int expand(struct store *store, struct deliver_ctx *c, const char **error
 		for (size_t j = 0; j < n; j++) {
 			int r = targets[j].kind == STORE_RCPT_LOCAL
 				? deliver_add_local(c, &targets[j], c->d->recipients[i], error_r)
-				: deliver_add_remote(c, targets[j].address, error_r);
+				: deliver_add_remote(c, targets[j].address,
+						     res == STORE_RESOLVE_OK, error_r);
 			if (r < 0)
 				return -1;
 		}
 	}
+	return 1;
+}
+
+/* The SRS sender of the forwarded remote recipients, if they get one, and
+ * those recipients moved first (each kind keeping its order), before the
+ * write transaction: the secret may have to be made first, in its own. */
+static int forward_plan(struct store *store, struct deliver_ctx *c, const char **error_r)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->nremote; i++)
+		n += c->forwarded[i];
+	if (n == 0)
+		return 1;
+	int r = store_srs_forward(store, c->d->sender, c->srs_sender, error_r);
+	if (r <= 0)
+		return r < 0 ? -1 : 1;   /* 0: the sender stays */
+	char (*moved)[STORE_ADDRESS_MAX + 1] = malloc(c->nremote * sizeof(*moved));
+	if (moved == NULL) {
+		*error_r = "out of memory";
+		return -1;
+	}
+	size_t k = 0;
+	for (int pass = 1; pass >= 0; pass--)
+		for (size_t i = 0; i < c->nremote; i++)
+			if (c->forwarded[i] == (pass == 1))
+				memcpy(moved[k++], c->remote[i], sizeof(*moved));
+	memcpy(c->remote, moved, c->nremote * sizeof(*moved));
+	free(moved);
+	for (size_t i = 0; i < c->nremote; i++)
+		c->forwarded[i] = i < n;
+	c->nforwarded = n;
 	return 1;
 }
 
@@ -179,7 +236,7 @@ static int quota_or_queue_txn(struct store *store, DB_TXN *txn, struct deliver_c
 	if (r != 0)
 		return r;
 	const char *error;
-	if (deliver_add_remote(c, c->local[local].target.address, &error) < 0)
+	if (deliver_add_remote(c, c->local[local].target.address, false, &error) < 0)
 		return store_err(store, "%s", error);
 	return 0;
 }
@@ -293,9 +350,23 @@ static int deliver_txn(struct store *store, DB_TXN *txn, void *ctx)
 		return store_refuse(store, "%s: quota exceeded (every recipient is over quota)", full);
 	if (copies > 0 && (r = body_use_txn(store, txn, d->body, (uint32_t)copies)) < 0)
 		return r;
-	if (c->nremote > 0) {
+	/* queue_id names the forwarded entry when there are two: the one a
+	 * relay started now can deliver (the other holds a full mailbox's
+	 * copies, or waits for the next queue run) */
+	const char (*remote)[STORE_ADDRESS_MAX + 1] =
+		(const char (*)[STORE_ADDRESS_MAX + 1])c->remote;
+	if (c->nforwarded > 0) {
+		r = queue_add_txn(store, txn, c->srs_sender, d->dkim_domain, d->body, remote,
+				  c->nforwarded, c->queue_id);
+		if (r < 0)
+			return r;
+		c->queued = true;
+	}
+	if (c->nremote > c->nforwarded) {
+		char other[33];
 		r = queue_add_txn(store, txn, d->sender, d->dkim_domain, d->body,
-				  (const char (*)[STORE_ADDRESS_MAX + 1])c->remote, c->nremote, c->queue_id);
+				  remote + c->nforwarded, c->nremote - c->nforwarded,
+				  c->queued ? other : c->queue_id);
 		if (r < 0)
 			return r;
 		c->queued = true;
@@ -362,6 +433,8 @@ int store_deliver(struct store *store, const struct store_delivery *delivery, bo
 	}
 	if ((r = deliver_filter(store, c, error_r)) < 0)
 		goto out;
+	if ((r = forward_plan(store, c, error_r)) < 0)
+		goto out;
 	c->nremote_expanded = c->nremote;
 	if (jobs_alloc(c) < 0) {
 		*error_r = "out of memory";
@@ -385,6 +458,13 @@ int store_deliver(struct store *store, const struct store_delivery *delivery, bo
 			*queued_r = c->queued;
 		if (queue_id_r != NULL)
 			snprintf(queue_id_r, 33, "%s", c->queued ? c->queue_id : "");
+		if (c->nforwarded > 0) {
+			char safe[STORE_ADDRESS_MAX * 4 + 8];
+			log_safe(safe, sizeof(safe), delivery->sender, strlen(delivery->sender));
+			log_info("srs: queue=%s from=<%s> forwarded as <%s> to %zu recipient%s",
+				 c->queue_id, safe, c->srs_sender, c->nforwarded,
+				 c->nforwarded == 1 ? "" : "s");
+		}
 		/* after the durable commit: a reply can neither fail nor undo it */
 		after_commit(store, c);
 	}
@@ -395,6 +475,7 @@ out:
 	free(c->local);
 	free(c->jobs);
 	free(c->remote);
+	free(c->forwarded);
 	free(c);
 	return r;
 }

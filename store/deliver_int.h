@@ -37,8 +37,13 @@ struct deliver_ctx {
 	struct local_rcpt *local;
 	size_t nlocal, local_cap;
 	char (*remote)[STORE_ADDRESS_MAX + 1];
+	bool *forwarded;          /* per remote: reached by an alias or a redirect */
 	size_t nremote, remote_cap;
 	size_t nremote_expanded;  /* the remote ones; past them, local ones that were full */
+	/* Forwarded mail's SRS sender (srs.h), "" none; then the first
+	 * nforwarded remote ones are queued from it, the rest from the sender. */
+	char srs_sender[STORE_ADDRESS_MAX + 1];
+	size_t nforwarded;
 	struct copy_job *jobs;
 	size_t njobs, jobs_cap;
 	bool queued;
@@ -51,8 +56,12 @@ struct deliver_ctx {
  * already, -1 out of memory or too many (*error_r). */
 int deliver_add_local(struct deliver_ctx *c, const struct store_rcpt_target *target,
 		      const char *rcpt, const char **error_r);
-/* The same for a remote address. */
-int deliver_add_remote(struct deliver_ctx *c, const char *address, const char **error_r);
+/* The same for a remote address: `forwarded` when an alias or a Sieve
+ * redirect reached it (its mail may leave from an SRS address), not when
+ * a client named it or a local copy is queued; one reached both ways
+ * counts as named. */
+int deliver_add_remote(struct deliver_ctx *c, const char *address, bool forwarded,
+		       const char **error_r);
 
 /* Runs each local recipient's active filter (before the write transaction:
  * reads only) and adds the targets of its redirects. Users reached by a

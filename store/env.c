@@ -899,7 +899,8 @@ int store_init(const struct config *config, const char **error_r)
 	uint8_t uidvalidity[8];
 	be64_put(uidvalidity, (uint64_t)time(NULL));
 	if (store_put(store, DBI_META, txn, "format", 6, version, 4, 0) < 0 ||
-	    store_put(store, DBI_META, txn, "uidvalidity", 11, uidvalidity, 8, 0) < 0) {
+	    store_put(store, DBI_META, txn, "uidvalidity", 11, uidvalidity, 8, 0) < 0 ||
+	    srs_secret_create_txn(store, txn) < 0) {
 		txn->abort(txn);
 		goto fail;
 	}

@@ -9,7 +9,7 @@ store_libpillarbox_a_SOURCES += store/store.h store/store_int.h \
 	store/notify.c store/deliver.c store/send_limit.c store/vacation.c store/vacation.h \
 	store/vacation_rule.c store/vacation_send.c store/queue.c store/queue.h \
 	store/maintain.c store/backup.c store/sortidx.c \
-	store/relay_kick.c store/relay_kick.h
+	store/relay_kick.c store/relay_kick.h store/srs.c store/srs.h store/srs_store.c
 
 check_PROGRAMS += tests/unit/test_store
 TESTS += tests/unit/test_store
@@ -56,3 +56,19 @@ tests_unit_test_send_limit_SOURCES = tests/unit/test_send_limit.c \
 	tests/unit/store_fixture.c tests/unit/store_fixture.h
 tests_unit_test_send_limit_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_send_limit_LDADD = $(UNIT_LIBS)
+
+# SRS (store/srs.c, srs_store.c): the codec, and forwarding and bounces
+# through a store.
+check_PROGRAMS += tests/unit/test_srs
+TESTS += tests/unit/test_srs
+tests_unit_test_srs_SOURCES = tests/unit/test_srs.c tests/unit/store_fixture.c \
+	tests/unit/store_fixture.h
+tests_unit_test_srs_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_srs_LDADD = $(UNIT_LIBS)
+if FUZZING
+# SRS decoding (and encoding) over any bytes.
+noinst_PROGRAMS += tests/fuzz/fuzz_srs
+tests_fuzz_fuzz_srs_SOURCES = tests/fuzz/fuzz_srs.c
+tests_fuzz_fuzz_srs_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_srs_LDADD = $(STORE_LIBS)
+endif

@@ -505,11 +505,15 @@ void store_watch_close(int *fd);
  * to the user's INBOX in ONE transaction (the body stored once), remote
  * targets put in the outbound queue in the same transaction, committed
  * durably. Per-copy prefix: "Return-Path: <sender>\r\nDelivered-To: addr\r\n".
+ * Remote targets that forwarding reached (an alias, a Sieve redirect, a
+ * bounce to our SRS address) are queued from the sender's SRS address
+ * (srs.h) when it is in no local domain; with recipients that keep the
+ * sender too, the delivery makes two entries.
  * Returns 1 done (*queued_r = true if remote mail was queued; queue_id_r
- * names the entry), 2 not again (send_token, below), 3 refused because the
- * sender passed its send_limit (below; *error_r says how far), 0 refused
- * because a local recipient is over quota (*error_r names them: SMTP 552
- * 5.2.2), -1
+ * names the entry, the forwarded one of two), 2 not again (send_token,
+ * below), 3 refused because the sender passed its send_limit (below;
+ * *error_r says how far), 0 refused because a local recipient is over
+ * quota (*error_r names them: SMTP 552 5.2.2), -1
  * temporary error (including a recipient that vanished since RCPT: the
  * client retries and RCPT then answers 550). More than
  * STORE_DELIVER_TARGETS_MAX distinct targets after expansion is a

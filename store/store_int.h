@@ -106,6 +106,9 @@ int sieve_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
 int send_limit_add_txn(struct store *store, DB_TXN *txn, uint32_t user_id, size_t n,
 		       unsigned limit, int64_t now, uint64_t *count_r);
 int send_limit_user_delete_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
+/* Puts a new random SRS secret (srs.h) in meta.db: `store init`, and the
+ * first forward of a store made before SRS (srs_store.c). 1, or < 0. */
+int srs_secret_create_txn(struct store *store, DB_TXN *txn);
 /* Records that `sender` (an address) is answered now by user_id's vacation
  * reply, unless it was within the last `days` or the user sent
  * VACATION_REPLIES_PER_HOUR replies in the hour that began with the first

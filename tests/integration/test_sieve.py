@@ -9,6 +9,7 @@ Roundcube writes it, and no filter once the script is deactivated."""
 
 import imaplib
 import os
+import re
 import smtplib
 import sys
 
@@ -212,8 +213,11 @@ def main():
         ids = [line.split("\t")[0] for line in
                fx.pillarbox("queue", "list").stdout.decode().splitlines() if line]
         shown = "".join(fx.pillarbox("queue", "show", i).stdout.decode() for i in ids)
-        check(len(ids) == 1 and "carol@example.net" in shown and "<someone@example.org>" in shown,
-              "the remote redirect is queued, from the original sender:\n" + shown)
+        check(len(ids) == 1 and "carol@example.net" in shown and
+              re.search(r"<SRS0=[A-Z2-7]{4}=[A-Z2-7]{2}=example\.org=someone@mail\.example\.com>",
+                        shown) is not None,
+              "the remote redirect is queued, from the SRS address of the original sender "
+              "(test_relay_srs.py):\n" + shown)
         log = fx.log_text()
         check('filter: user=<bob@example.com> script="rules" fileinto="Work"' in log,
               "the log line names where the copy went")
