@@ -23,7 +23,7 @@ static const char *const day_full[7] = {
 #define DATETIME_MIN (-62135596800LL)
 #define DATETIME_MAX (253402300799LL)
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t datetime_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
 	y -= m <= 2;
 	int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -68,7 +68,7 @@ static int dt_fields_time(const struct dt_fields *f, time_t *t_r)
 	if (f->year < 1 || f->year > 9999 || f->month < 1 || f->month > 12 || f->day < 1 ||
 	    f->day > days_in_month(f->year, f->month) || f->hour > 23 || f->min > 59 || f->sec > 60)
 		return 0;
-	int64_t t = days_from_civil(f->year, f->month, f->day) * 86400 + f->hour * 3600 +
+	int64_t t = datetime_days_from_civil(f->year, f->month, f->day) * 86400 + f->hour * 3600 +
 		f->min * 60 + f->sec - (int64_t)f->tz * 60;
 	*t_r = (time_t)t;
 	return 1;

@@ -7,6 +7,7 @@
 #define PB_DATETIME_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 /* "Mon, 01 Jan 2024 10:00:00 +0100" plus NUL. */
@@ -42,5 +43,9 @@ char *datetime_format_rfc5322(time_t t, int tz, char buf[DATETIME_RFC5322_SIZE])
 
 /* As above, as IMAP INTERNALDATE "01-Jan-2024 10:00:00 +0100". Returns buf. */
 char *datetime_format_imap(time_t t, int tz, char buf[DATETIME_IMAP_SIZE]);
+
+/* Days from 1970-01-01 to year-month-day of the proleptic Gregorian
+ * calendar (negative before it), for any year an int64_t day count holds. */
+int64_t datetime_days_from_civil(int64_t year, unsigned month, unsigned day);
 
 #endif

@@ -2,6 +2,7 @@
  * extensions of RFC 8536 section 3.3.1), and the local time its rules give.
  * Debian's "slim" zone files stop listing transitions once the rule says
  * it all, so this decides every current date. */
+#include "datetime.h"
 #include "tzinfo_int.h"
 
 #include <string.h>
@@ -196,17 +197,6 @@ int tzinfo_posix_parse(const char *s, size_t len, struct tzinfo_posix *p_r, cons
 	return 0;
 }
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned mp = m > 2 ? m - 3 : m + 9;
-	unsigned doy = (153 * mp + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 /* The year of day `z` (days since 1970-01-01, not negative here). */
 static int64_t year_from_days(int64_t z)
 {
@@ -238,11 +228,12 @@ static int64_t rule_utc(const struct tzinfo_rule *r, int64_t year, int32_t off)
 
 	if (r->kind == 'J') {
 		/* Jn never counts February 29. */
-		day = days_from_civil(year, 1, 1) + r->day - 1 + (r->day >= 60 && is_leap(year));
+		day = datetime_days_from_civil(year, 1, 1) + r->day - 1 +
+			(r->day >= 60 && is_leap(year));
 	} else if (r->kind == 'n') {
-		day = days_from_civil(year, 1, 1) + r->day;
+		day = datetime_days_from_civil(year, 1, 1) + r->day;
 	} else {
-		int64_t first = days_from_civil(year, r->month, 1);
+		int64_t first = datetime_days_from_civil(year, r->month, 1);
 		/* 1970-01-01 was a Thursday. */
 		int wday = (int)(((first % 7) + 7 + 4) % 7);
 		unsigned mday = (unsigned)((r->day - wday + 7) % 7) + 7u * (r->week - 1u);
