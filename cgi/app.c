@@ -396,7 +396,8 @@ static int session_load(struct ctx *c, bool *had_cookie_r)
 	return app_session_enter(c, &user) < 0 ? -1 : 1;
 }
 
-void app_zone_load(struct ctx *c)
+/* c->prefs.zone loaded into c->zone, once a request. */
+static void app_zone_load(struct ctx *c)
 {
 	const char *error = NULL;
 	tzinfo_free(&c->zone);

@@ -110,8 +110,6 @@ int app_session_start(struct ctx *c, uint32_t user_id);
  * that came with it (the sign-in that shows a kept message). 0, or -1
  * (a store error, logged). */
 int app_session_enter(struct ctx *c, const struct store_user *user);
-/* Loads c->prefs.zone into c->zone (again after the settings change it). */
-void app_zone_load(struct ctx *c);
 int app_session_end(struct ctx *c);
 const char *app_login_token(struct ctx *c, bool create);
 

@@ -449,8 +449,13 @@ static long search_run(struct ctx *c, uint32_t mailbox_id, const struct search *
 	} else {
 		if (f->inbox != 0)
 			r = search_mailbox(c, f->inbox, s, &o);
-		for (size_t i = 0; r == 0 && i < f->n && !o.partial; i++)
-			r = search_mailbox(c, f->ids[i], s, &o);
+		for (size_t i = 0; r == 0 && i < f->n && !o.partial; i++) {
+			/* folders with no candidate never look at the clock */
+			if (search_late(&o))
+				o.partial = true;
+			else
+				r = search_mailbox(c, f->ids[i], s, &o);
+		}
 	}
 	free(f);
 	if (r < 0) {

@@ -10,11 +10,11 @@
 #include "log.h"
 #include "tzinfo.h"
 
-/* Zones offered in the settings, minutes east of UTC. */
-static const int fixed_offsets[] = { -720, -660, -600, -570, -540, -480, -420, -360, -300, -240, -210,
-			     -180, -120, -60, 0, 60, 120, 180, 210, 240, 270, 300, 330, 345,
-			     360, 390, 420, 480, 525, 540, 570, 600, 630, 660, 720, 765, 780,
-			     840 };
+/* Fixed offsets offered in the settings, minutes east of UTC. */
+static const int fixed_offsets[] = {
+	-720, -660, -600, -570, -540, -480, -420, -360, -300, -240, -210, -180, -120, -60, 0,
+	60, 120, 180, 210, 240, 270, 300, 330, 345, 360, 390, 420, 480, 525, 540, 570, 600,
+	630, 660, 720, 765, 780, 840 };
 static const int sizes[] = { 10, 25, 50, 100, 200 };
 /* tzdata's list of zones, one a line: "codes<TAB>coordinates<TAB>Zone/Name...". */
 #define ZONE_TABLE TZINFO_DIR "/zone1970.tab"
