@@ -156,6 +156,10 @@ class Compress(unittest.TestCase):
         user = self.user("pipe")
         c = self.raw()
         c.login(user, BOB_PW)
+        # Unbuffered, so reading the OK line reads no further: the server's
+        # compressed answer to NOOP may be in the same packet, and a
+        # buffered reader swallowed it now and then (the test timed out).
+        c.f = c.sock.makefile("rb", buffering=0)
         z = zlib.compressobj(6, zlib.DEFLATED, -15)
         c.send_raw(b"c COMPRESS DEFLATE\r\n" + z.compress(b"n NOOP\r\n") +
                    z.flush(zlib.Z_SYNC_FLUSH))
