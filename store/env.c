@@ -468,9 +468,15 @@ static bool db_multiversion(enum store_dbi i)
 	return store_dbspecs[i].type != DB_QUEUE && i != DBI_BODYDATA;
 }
 
+/* How a database is opened. A handle for writing registers the file in the
+ * log (a record at open, another at close, and a transaction around the
+ * open): 24 log records for a POP3 login that writes nothing. A read-only
+ * handle logs nothing, so processes open for reading until they write. */
+enum db_mode { DB_MODE_READ, DB_MODE_WRITE, DB_MODE_CREATE };
+
 /* One DB->open: 0 (*db_r open), -1 (db_create failed, said), or the error
  * of DB->open (the handle closed; Berkeley DB's own codes are never -1). */
-static int db_open_attempt(struct store *store, DB_TXN *txn, enum store_dbi i, bool create,
+static int db_open_attempt(struct store *store, DB_TXN *txn, enum store_dbi i, enum db_mode mode,
 			   DB **db_r)
 {
 	const struct store_dbspec *spec = &store_dbspecs[i];
@@ -480,6 +486,7 @@ static int db_open_attempt(struct store *store, DB_TXN *txn, enum store_dbi i, b
 		store_dberr(store, ret, "db_create");
 		return -1;
 	}
+	bool create = mode == DB_MODE_CREATE;
 	if (create) {
 		db->set_pagesize(db, spec->pagesize);
 		if (spec->flags != 0)
@@ -490,7 +497,7 @@ static int db_open_attempt(struct store *store, DB_TXN *txn, enum store_dbi i, b
 		}
 	}
 	uint32_t flags = (create ? DB_CREATE | DB_EXCL : 0) | (db_multiversion(i) ? DB_MULTIVERSION : 0) |
-		(store->threaded ? DB_THREAD : 0);
+		(store->threaded ? DB_THREAD : 0) | (mode == DB_MODE_READ ? DB_RDONLY : 0);
 	ret = db->open(db, txn, spec->file, NULL, spec->type, flags, 0);
 	if (ret != 0) {
 		db->close(db, DB_NOSYNC);
@@ -508,13 +515,14 @@ static int db_open_attempt(struct store *store, DB_TXN *txn, enum store_dbi i, b
  * is really not a database fails every attempt. */
 #define DB_OPEN_ATTEMPTS 5
 
-static int db_open_one(struct store *store, DB_TXN *txn, enum store_dbi i, bool create)
+static int db_open_one(struct store *store, DB_TXN *txn, enum store_dbi i, enum db_mode mode)
 {
+	bool create = mode == DB_MODE_CREATE;
 	const struct store_dbspec *spec = &store_dbspecs[i];
 	DB *db;
 	int ret;
 	for (int attempt = 1;; attempt++) {
-		ret = db_open_attempt(store, txn, i, create, &db);
+		ret = db_open_attempt(store, txn, i, mode, &db);
 		if (ret != EINVAL || create || attempt == DB_OPEN_ATTEMPTS)
 			break;
 		struct timespec ts = { 0, attempt * 2000000L };
@@ -541,30 +549,46 @@ static int db_open_one(struct store *store, DB_TXN *txn, enum store_dbi i, bool 
 		free(path);
 		return -1;
 	}
-	store->db_handles[i] = db;
+	if (mode == DB_MODE_READ)
+		store->db_readers[i] = db;
+	else
+		store->db_handles[i] = db;
 	return 0;
 }
 
-DB *store_db(struct store *store, enum store_dbi dbi)
+static DB *db_handle(struct store *store, enum store_dbi dbi, enum db_mode mode)
 {
 	if (store->db_handles[dbi] != NULL)
 		return store->db_handles[dbi];
+	if (mode == DB_MODE_READ && store->db_readers[dbi] != NULL)
+		return store->db_readers[dbi];
 	/* Opened inside its own snapshot transaction, as in store_open: it
 	 * never waits for a writer (STORE-NOTES §2d). */
 	DB_TXN *txn;
 	int ret = store->env->txn_begin(store->env, NULL, &txn, DB_TXN_SNAPSHOT);
 	if (ret != 0) {
 		store_dberr(store, ret, "txn_begin");
-	} else if (db_open_one(store, txn, dbi, false) < 0) {
+	} else if (db_open_one(store, txn, dbi, mode) < 0) {
 		txn->abort(txn);
 	} else if ((ret = txn->commit(txn, DB_TXN_NOSYNC)) != 0) {
 		store_dberr(store, ret, "opening a database");
 	}
-	if (store->db_handles[dbi] == NULL) {
+	DB *db = mode == DB_MODE_READ ? store->db_readers[dbi] : store->db_handles[dbi];
+	if (db == NULL) {
 		log_error("store: %s", store_last_error(store));
 		store_panic(store);
 	}
-	return store->db_handles[dbi];
+	return db;
+}
+
+DB *store_db(struct store *store, enum store_dbi dbi)
+{
+	return db_handle(store, dbi, store->writing ? DB_MODE_WRITE : DB_MODE_READ);
+}
+
+DB *store_db_writer(struct store *store, enum store_dbi dbi)
+{
+	return db_handle(store, dbi, DB_MODE_WRITE);
 }
 
 /* The cheap part of opening a database, for the ones opened later: the file
@@ -610,6 +634,10 @@ static void dbs_close(struct store *store)
 		if (store->db_handles[i] != NULL) {
 			store->db_handles[i]->close(store->db_handles[i], DB_NOSYNC);
 			store->db_handles[i] = NULL;
+		}
+		if (store->db_readers[i] != NULL) {
+			store->db_readers[i]->close(store->db_readers[i], DB_NOSYNC);
+			store->db_readers[i] = NULL;
 		}
 	}
 }
@@ -750,7 +778,7 @@ int store_open_home(const struct config *config, const char *home, bool threaded
 			}
 			continue;
 		}
-		if (db_open_one(store, txn, i, false) < 0) {
+		if (db_open_one(store, txn, i, threaded ? DB_MODE_WRITE : DB_MODE_READ) < 0) {
 			if (dirfd >= 0)
 				close(dirfd);
 			txn->abort(txn);
@@ -763,8 +791,8 @@ int store_open_home(const struct config *config, const char *home, bool threaded
 		txn->abort(txn);
 		goto fail;
 	}
-	/* Opening databases logs their registration: nothing a client was
-	 * promised, so no fsync on every connection. */
+	/* Opening databases for writing logs their registration: nothing a
+	 * client was promised, so no fsync on every connection. */
 	ret = txn->commit(txn, DB_TXN_NOSYNC);
 	if (ret != 0) {
 		store_dberr(store, ret, "opening databases");
@@ -887,7 +915,7 @@ int store_init(const struct config *config, const char **error_r)
 		goto fail;
 	}
 	for (int i = 0; i < DBI_COUNT; i++) {
-		if (db_open_one(store, txn, i, true) < 0) {
+		if (db_open_one(store, txn, i, DB_MODE_CREATE) < 0) {
 			txn->abort(txn);
 			goto fail;
 		}

@@ -54,7 +54,11 @@ const char *store_db_config_template(void);
 
 struct store {
 	DB_ENV *env;
-	DB *db_handles[DBI_COUNT];   /* through store_db(): opened on first use */
+	/* Through store_db(), opened on first use: for writing, and (by
+	 * single-threaded processes, until they write) read-only. */
+	DB *db_handles[DBI_COUNT];
+	DB *db_readers[DBI_COUNT];
+	bool writing;      /* in a writing transaction: store_db() opens for writing */
 	const struct config *config;
 	char *home;        /* <store>/env */
 	char *blobs;       /* <store>/blobs */
@@ -68,11 +72,15 @@ struct store {
 };
 
 /* The handle of a database, opened on first use (a POP3 login touches a
- * few of the twenty; opening them all cost a millisecond per connection).
- * The threaded webmail server opens all of them in store_open. A database
+ * few of the twenty; opening them all cost a millisecond per connection):
+ * read-only outside a writing transaction, for writing inside one (or if
+ * already open so). The threaded webmail server opens all of them for
+ * writing in store_open. A database
  * that cannot be opened ends the process through the panic path, with the
  * reason logged: store_open already checked that every file is there. */
 DB *store_db(struct store *store, enum store_dbi dbi);
+/* The handle for writing, for a caller with a transaction of its own. */
+DB *store_db_writer(struct store *store, enum store_dbi dbi);
 
 /* Result codes a transaction body may return besides -1/0/1..: */
 #define STORE_TXN_RETRY (-2)   /* deadlock: abort and run again */

@@ -146,6 +146,10 @@ static int run_txn(struct store *store, bool write, uint32_t commit_flags, store
 {
 	unsigned previous = store_watchdog_arm(store);
 	int result = -1;
+	/* Threaded processes hold every handle open for writing already. */
+	bool was_writing = store->writing;
+	if (!store->threaded)
+		store->writing = write;
 	store_errbuf[0] = '\0';
 	store_err_nospace = false;
 	for (int attempt = 0; attempt < TXN_RETRY_MAX; attempt++) {
@@ -190,6 +194,8 @@ static int run_txn(struct store *store, bool write, uint32_t commit_flags, store
 	if (result == STORE_TXN_RETRY)
 		result = store_err(store, "store: too many deadlocks, try again later");
 	store_watchdog_restore(previous);
+	if (!store->threaded)
+		store->writing = was_writing;
 	if (result <= 0 && error_r != NULL)
 		*error_r = store_last_error(store);
 	return result;

@@ -449,6 +449,33 @@ class Pop3SuiteMixin:
         # 2 read; 1 reset, 3 only previewed: unseen; 4 deleted
         self.assertEqual(fx.mailbox_list(dave)["INBOX"][:2], (3, 2))
 
+    def log_position(self):
+        out = self.fx.pillarbox("store", "stats").stdout.decode()
+        pos = dict(ln.split(": ", 1) for ln in out.splitlines() if ln.startswith("log current"))
+        return pos["log current file"], pos["log current offset"]
+
+    def test_reading_session_writes_nothing(self):
+        """A session that only reads adds nothing to the store's log: its
+        databases are opened read-only. Opened for writing, each logged its
+        registration at open and close, 24 records for a login."""
+        fx = self.fx
+        erin = "erin-%s@example.com" % self.launcher
+        fx.add_user(erin, "erin pw")
+        fx.deliver(erin, pbtest.make_message("read only", "body\r\n"))
+        before = self.log_position()
+        p = self.login_retry(erin, "erin pw")
+        self.assertEqual(p.stat()[0], 1)
+        p.list()
+        p.uidl()
+        p.top(1, 0)
+        self.assertTrue(p.quit().startswith(b"+OK"))
+        self.assertEqual(self.log_position(), before)
+        # and a session that deletes does write (the check above can fail)
+        p = self.login_retry(erin, "erin pw")
+        p.dele(1)
+        p.quit()
+        self.assertNotEqual(self.log_position(), before)
+
     def test_commands_in_wrong_state(self):
         r = Raw(self.plain.address)
         for c in ("STAT", "LIST", "RETR 1", "DELE 1", "UIDL", "TOP 1 1", "RSET", "NOOP"):

@@ -568,23 +568,25 @@ class DiskFullTests(unittest.TestCase):
 
     def log_buffer_full(self, imapd):
         """3b. The log stuck at its file's end until its buffer is full:
-        opening a database, which Berkeley DB logs, then fails. The error
-        must say the disk is full, not that a database is damaged (whose
-        advice, restoring a backup, would lose mail)."""
+        opening a database for writing, which Berkeley DB logs, then fails
+        (a reader opens its databases read-only, unlogged). The error must
+        say the disk is full, not that a database is damaged (whose advice,
+        restoring a backup, would lose mail)."""
         self.log_to_file_end()
         self.disk.fill(0)
         session = self.log_stuck(imapd)
-        for _ in range(30):
-            r = self.storetool("status", "--user", BOB, check=False)
+        for n in range(30):
+            # an administrator's change: no free-space check comes first
+            r = self.fx.pillarbox("user", "quota", BOB, "%dM" % (100 + n), check=False)
             if r.returncode != 0:
                 break
             for i in range(200):   # each failed change stays in the buffer
                 session.store("1", "+FLAGS" if i % 2 else "-FLAGS", "(\\Flagged)")
         error = r.stderr.decode()
-        print("opening the store with the log buffer full: exit %d %s"
+        print("a change with the log buffer full: exit %d %s"
               % (r.returncode, error.strip()))
         self.assertNotEqual(r.returncode, 0, "the log buffer never filled")
-        # the open fails on the full log buffer, or meets the panic of a
+        # opening for writing fails on the full log buffer, or meets the panic of a
         # session whose durable commit found the log stuck (txn.c)
         self.assertTrue("full" in error or "panic" in error, error)
         self.assertNotIn("damaged", error)

@@ -298,7 +298,7 @@ static void test_sent_date_zone(void **state)
 	assert_int_equal(msg.sent_date_tz, -300);
 
 	/* Rewritten as version 1: the zone's 4 bytes after sent_date go. */
-	DB *db = store_db(f->store, DBI_MSGS);
+	DB *db = store_db_writer(f->store, DBI_MSGS);
 	DB_TXN *txn;
 	uint8_t key[8], buf[2048];
 	be32_put(key, f->inbox);   /* msgs.db: mailbox id, UID */

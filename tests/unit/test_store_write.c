@@ -420,7 +420,7 @@ static size_t count_lines(const char *text, const char *line)
 static int snapshot_read_while_written(struct store *store, enum store_dbi dbi)
 {
 	DB_ENV *env = store->env;
-	DB *db = store_db(store, dbi);
+	DB *db = store_db_writer(store, dbi);
 	DB_TXN *writer, *reader;
 	char key[] = "snapshot-probe-key", buf[8];
 	DBT k = { .data = key, .size = sizeof(key) };
