@@ -85,7 +85,14 @@ int pop3_maildrop_open(struct pop3_session *s, const struct store_user *user)
 	const char *error = NULL;
 	int r;
 
-	r = store_mailbox_find(s->store, user->id, "INBOX", &inbox, &error);
+	/* INBOX as the user's record names it (older records do not) */
+	if (user->inbox_id != 0) {
+		inbox.id = user->inbox_id;
+		inbox.uidvalidity = user->inbox_uidvalidity;
+		r = 1;
+	} else {
+		r = store_mailbox_find(s->store, user->id, "INBOX", &inbox, &error);
+	}
 	if (r <= 0) {
 		log_error("login user=<%s>: INBOX: %s", user->address,
 			  r < 0 ? error : "missing");

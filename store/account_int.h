@@ -11,7 +11,9 @@
  *  DBI_USERS         u32 user_id
  *                    -> u8 1, u32 domain_id, str address (local part as
  *                       created, domain lowercased), str hash, u64 quota_bytes,
- *                       u32 quota_messages, u8 flags (bit 0 disabled), u64 created
+ *                       u32 quota_messages, u8 flags (bit 0 disabled), u64 created,
+ *                       u32 inbox_id, u32 inbox_uidvalidity (INBOX, kept so by
+ *                       user_add and RENAME INBOX; absent before 2026-11-29)
  *  DBI_USER_BY_ADDR  canonical address (all ASCII lowercased) -> u32 user_id
  *  DBI_ALIASES       canonical source "local@domain" or "@domain" (dupsort)
  *                    -> target with the domain lowercased and the local part as

@@ -766,7 +766,14 @@ static int walk_user(struct check *c, DB_TXN *txn, const uint8_t *key, size_t ke
 	if (d->rec.id != rec.user.domain_id)
 		problem(c, "user %u (%s): domain id %u, domains.db says %u", id, addr.key,
 			rec.user.domain_id, d->rec.id);
-	return 0;
+	uint32_t inbox, uidvalidity;
+	if (rec.user.inbox_id != 0 &&
+	    (r = mailbox_inbox_txn(c->store, txn, id, &inbox, &uidvalidity)) >= 0 &&
+	    (inbox != rec.user.inbox_id || uidvalidity != rec.user.inbox_uidvalidity))
+		problem(c, "user %u (%s): the record names mailbox %u (UIDVALIDITY %u) as INBOX, "
+			"which is mailbox %u (UIDVALIDITY %u)", id, addr.key, rec.user.inbox_id,
+			rec.user.inbox_uidvalidity, inbox, uidvalidity);
+	return r == STORE_TXN_RETRY ? r : 0;
 }
 
 /* An address must point to a user whose address it is. */

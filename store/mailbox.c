@@ -343,6 +343,22 @@ int mailbox_inbox_id_txn(struct store *store, DB_TXN *txn, uint32_t user_id, uin
 	return id_by_name(store, txn, user_id, "INBOX", id_r, 0);
 }
 
+int mailbox_inbox_txn(struct store *store, DB_TXN *txn, uint32_t user_id, uint32_t *id_r,
+		      uint32_t *uidvalidity_r)
+{
+	struct mboxstate st;
+	*id_r = *uidvalidity_r = 0;
+	int r = id_by_name(store, txn, user_id, "INBOX", id_r, 0);
+	if (r > 0)
+		r = mboxstate_get(store, txn, *id_r, &st, false);
+	if (r <= 0) {
+		*id_r = 0;
+		return r;
+	}
+	*uidvalidity_r = st.uidvalidity;
+	return 1;
+}
+
 int mailbox_id_txn(struct store *store, DB_TXN *txn, uint32_t user_id, const char *name,
 		   uint32_t *id_r)
 {
@@ -903,6 +919,8 @@ static int rename_txn(struct store *store, DB_TXN *txn, void *ctx)
 		r = mailbox_create_txn(store, txn, c->user_id, "INBOX", STORE_SPECIAL_NONE, &newid);
 		if (r == 1 && info.subscribed)
 			r = mailbox_info_subscribe_txn(store, txn, newid, true);
+		if (r == 1)
+			r = user_inbox_point_txn(store, txn, c->user_id);
 		c->id = id;
 		return r;
 	}

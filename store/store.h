@@ -91,6 +91,11 @@ struct store_user {
 	uint32_t quota_messages;             /* 0 = unlimited */
 	bool disabled;
 	int64_t created;
+	/* INBOX's mailbox id and UIDVALIDITY, kept with the user so a POP3
+	 * login need not open three databases to find them; 0 in a record
+	 * written before 2026-11-29: look INBOX up by name. */
+	uint32_t inbox_id;
+	uint32_t inbox_uidvalidity;
 };
 
 /* Domains: names lowercased, an internationalized one in its A-labels

@@ -252,6 +252,12 @@ int mailbox_create_txn(struct store *store, DB_TXN *txn, uint32_t user_id, const
 /* Creates INBOX, Sent, Drafts, Trash, Junk and Archive (special-use set,
  * subscribed) inside txn: what store_user_add does for a new user. */
 int mailbox_create_defaults_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
+/* INBOX's id and UIDVALIDITY inside txn: 1, 0 (no INBOX; both 0), <0. */
+int mailbox_inbox_txn(struct store *store, DB_TXN *txn, uint32_t user_id, uint32_t *id_r,
+		      uint32_t *uidvalidity_r);
+/* Points the user's record at INBOX again (after RENAME INBOX made a new
+ * one): 1, 0 no such user, <0. */
+int user_inbox_point_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
 /* Deletes every mailbox of a user and their messages inside txn; their ids
  * in ids_r (*n_r of them), for store_notify_gone after the commit. */
 int mailbox_delete_all_txn(struct store *store, DB_TXN *txn, uint32_t user_id,

@@ -22,6 +22,11 @@ static int user_rec_decode(struct store *store, uint32_t id, const uint8_t *buf,
 	rec->user.quota_messages = unpack_u32(&u);
 	rec->user.disabled = (unpack_u8(&u) & USER_FLAG_DISABLED) != 0;
 	rec->user.created = (int64_t)unpack_u64(&u);
+	rec->user.inbox_id = rec->user.inbox_uidvalidity = 0;
+	if (!u.error && u.pos < u.len) {   /* appended on 2026-11-29 */
+		rec->user.inbox_id = unpack_u32(&u);
+		rec->user.inbox_uidvalidity = unpack_u32(&u);
+	}
 	if (u.error || version != USER_REC_VERSION)
 		return store_err(store, "users.db: the record of user %u is damaged or of an "
 				 "unknown version", id);
@@ -42,6 +47,8 @@ static int user_rec_put_txn(struct store *store, DB_TXN *txn, const struct user_
 	pack_u32(&p, rec->user.quota_messages);
 	pack_u8(&p, rec->user.disabled ? USER_FLAG_DISABLED : 0);
 	pack_u64(&p, (uint64_t)rec->user.created);
+	pack_u32(&p, rec->user.inbox_id);
+	pack_u32(&p, rec->user.inbox_uidvalidity);
 	if (p.overflow)
 		return store_err(store, "users.db: the record of %s does not fit", rec->user.address);
 	be32_put(key, rec->user.id);
@@ -170,13 +177,26 @@ static int user_add_txn(struct store *store, DB_TXN *txn, void *ctx)
 	c->rec.user.domain_id = dom.id;
 	be32_put(idkey, id);
 	dom.users++;
-	if ((r = user_rec_put_txn(store, txn, &c->rec)) < 0 ||
+	if ((r = mailbox_create_defaults_txn(store, txn, id)) < 0 ||
+	    (r = mailbox_inbox_txn(store, txn, id, &c->rec.user.inbox_id,
+				   &c->rec.user.inbox_uidvalidity)) < 0 ||
+	    (r = user_rec_put_txn(store, txn, &c->rec)) < 0 ||
 	    (r = store_put(store, DBI_USER_BY_ADDR, txn, c->addr.key, strlen(c->addr.key), idkey,
 			   4, 0)) < 0 ||
-	    (r = domain_put_txn(store, txn, account_addr_domain(&c->addr), &dom)) < 0 ||
-	    (r = mailbox_create_defaults_txn(store, txn, id)) < 0)
+	    (r = domain_put_txn(store, txn, account_addr_domain(&c->addr), &dom)) < 0)
 		return r;
 	return 1;
+}
+
+int user_inbox_point_txn(struct store *store, DB_TXN *txn, uint32_t user_id)
+{
+	struct user_rec rec;
+	int r = user_rec_get_txn(store, txn, user_id, &rec, DB_RMW);
+	if (r > 0 && (r = mailbox_inbox_txn(store, txn, user_id, &rec.user.inbox_id,
+					    &rec.user.inbox_uidvalidity)) >= 0)
+		r = user_rec_put_txn(store, txn, &rec);
+	password_wipe(rec.hash, sizeof(rec.hash));
+	return r;
 }
 
 /* A user's address, either domain form: 1, 0 refused, -1 (libidn2 missing). */

@@ -8,6 +8,7 @@ expunged by another program during a session.
 The suite is a mixin: test_pop3_xinetd.py runs it again through xinetd."""
 
 import base64
+import imaplib
 import os
 import poplib
 import signal
@@ -475,6 +476,34 @@ class Pop3SuiteMixin:
         p.dele(1)
         p.quit()
         self.assertNotEqual(self.log_position(), before)
+
+    def test_inbox_after_imap_rename(self):
+        """RENAME INBOX (RFC 3501 6.3.5) moves INBOX's mail to a new mailbox
+        and leaves an empty INBOX: POP3 then shows the new INBOX, whose
+        UIDLs are not the old ones."""
+        fx = self.fx
+        gina = "gina-%s@example.com" % self.launcher
+        fx.add_user(gina, "gina pw")
+        for i in range(2):
+            fx.deliver(gina, pbtest.make_message("before %d" % i, "body\r\n"))
+        p = self.login_retry(gina, "gina pw")
+        self.assertEqual(p.stat()[0], 2)
+        old_uidls = self.uidls(p)
+        p.quit()
+        imap = fx.socket_activate(fx.program("inetd/imapd"))
+        with imaplib.IMAP4("127.0.0.1", imap.port) as m:
+            m.login(gina, "gina pw")
+            self.assertEqual(m.rename("INBOX", "Old")[0], "OK")
+            m.logout()
+        p = self.login_retry(gina, "gina pw")
+        self.assertEqual(p.stat()[0], 0)
+        p.quit()
+        fx.deliver(gina, pbtest.make_message("after", "body\r\n"))
+        p = self.login_retry(gina, "gina pw")
+        self.assertEqual(p.stat()[0], 1)
+        self.assertNotIn(self.uidls(p)[0], old_uidls)
+        p.quit()
+        self.assertEqual(fx.mailbox_list(gina)["Old"][0], 2)
 
     def test_commands_in_wrong_state(self):
         r = Raw(self.plain.address)

@@ -197,6 +197,11 @@ static void test_inbox_rename(void **state)
 	assert_int_equal(store_mailbox_subscribe(f->store, f->user_id, "INBOX", true, &error), 1);
 	assert_int_equal(store_mailbox_get(f->store, f->inbox, &mb, &error), 1);
 	uint64_t modseq = mb.highestmodseq;
+	/* the user's record names INBOX (a POP3 login reads it from there) */
+	struct store_user user;
+	assert_int_equal(store_user_get(f->store, f->user_id, &user, &error), 1);
+	assert_int_equal(user.inbox_id, f->inbox);
+	assert_int_equal(user.inbox_uidvalidity, mb.uidvalidity);
 	assert_int_equal(store_mailbox_rename(f->store, f->user_id, "INBOX", "Old", &error), 1);
 	assert_int_equal(store_mailbox_find(f->store, f->user_id, "Old", &mb, &error), 1);
 	assert_int_equal(mb.exists, 2);
@@ -207,6 +212,74 @@ static void test_inbox_rename(void **state)
 	assert_int_not_equal(mb.id, f->inbox);
 	/* the subscription is to the name INBOX (RFC 3501 6.3.6) */
 	assert_true(mb.subscribed);
+	/* and the user's record names the new one */
+	assert_int_equal(store_user_get(f->store, f->user_id, &user, &error), 1);
+	assert_int_equal(user.inbox_id, mb.id);
+	assert_int_equal(user.inbox_uidvalidity, mb.uidvalidity);
+	assert_int_not_equal(mb.uidvalidity, 0);
+}
+
+/* Rewrites user_id's users.db record through fn (raw bytes, their length). */
+static void user_record_edit(struct fixture *f, void (*fn)(uint8_t *buf, uint32_t *len))
+{
+	DB *db = store_db_writer(f->store, DBI_USERS);
+	DB_TXN *txn;
+	uint8_t key[4], buf[1024];
+	be32_put(key, f->user_id);
+	DBT k = { .data = key, .size = 4 };
+	DBT v = { .data = buf, .ulen = sizeof(buf), .flags = DB_DBT_USERMEM };
+	assert_int_equal(f->store->env->txn_begin(f->store->env, NULL, &txn, 0), 0);
+	assert_int_equal(db->get(db, txn, &k, &v, 0), 0);
+	fn(buf, &v.size);
+	assert_int_equal(db->put(db, txn, &k, &v, 0), 0);
+	assert_int_equal(txn->commit(txn, 0), 0);
+}
+
+static void drop_inbox_fields(uint8_t *buf, uint32_t *len)
+{
+	(void)buf;
+	*len -= 8;   /* a record from before INBOX was kept in it */
+}
+
+static void wrong_inbox(uint8_t *buf, uint32_t *len)
+{
+	be32_put(buf + *len - 8, be32_get(buf + *len - 8) + 1);
+}
+
+/* A record without the INBOX fields reads as "look INBOX up" and passes
+ * the check; a record naming another mailbox is a problem the check tells. */
+static void test_user_inbox_fields(void **state)
+{
+	struct fixture *f = *state;
+	const char *error;
+	struct store_user user;
+	user_record_edit(f, drop_inbox_fields);
+	assert_int_equal(store_user_get(f->store, f->user_id, &user, &error), 1);
+	assert_int_equal(user.inbox_id, 0);
+	assert_int_equal(user.inbox_uidvalidity, 0);
+	assert_string_equal(user.address, "bob@example.com");
+	check_clean(f);
+	/* a change to the user writes the record whole again, still without */
+	assert_int_equal(store_user_quota(f->store, "bob@example.com", 1000000, 0, &error), 1);
+	assert_int_equal(store_user_get(f->store, f->user_id, &user, &error), 1);
+	assert_int_equal(user.inbox_id, 0);
+	assert_int_equal(user.quota_bytes, 1000000);
+	/* RENAME INBOX points it at the new INBOX */
+	assert_int_equal(store_mailbox_rename(f->store, f->user_id, "INBOX", "Old", &error), 1);
+	assert_int_equal(store_user_get(f->store, f->user_id, &user, &error), 1);
+	assert_int_not_equal(user.inbox_id, 0);
+	check_clean(f);
+
+	user_record_edit(f, wrong_inbox);
+	store_close(&f->store);
+	FILE *out = tmpfile();
+	assert_int_equal(store_check(f->config, out, &error), 1);
+	char text[1024] = "";
+	rewind(out);
+	assert_true(fread(text, 1, sizeof(text) - 1, out) > 0);
+	fclose(out);
+	assert_non_null(strstr(text, "as INBOX, which is mailbox"));
+	assert_int_equal(store_open(f->config, false, &f->store, &error), 0);
 }
 
 /* A subscription is to a name (RFC 3501 6.3.4): DELETE leaves the name
@@ -855,6 +928,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_default_mailboxes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mailbox_create_rename_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbox_rename, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_inbox_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscription_outlives_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_uids_and_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_body_crlf, setup, teardown),
