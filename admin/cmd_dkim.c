@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "admin.h"
 #include "dkim.h"
+#include "srs.h"
 
 /* One character-string of a TXT record holds at most 255 bytes (RFC 1035
  * 3.3); a longer value is several strings, which receivers join. */
@@ -389,6 +391,32 @@ static int dns_target(const char *name, char dst[STORE_DOMAIN_MAX + 1])
 	return 1;
 }
 
+/* The records of the mail host's own names, the same for every domain:
+ * SPF for its HELO name, which receivers check for bounces (their MAIL FROM
+ * is empty, RFC 7208 2.3), and for the SRS domain, the MAIL FROM of
+ * forwarded mail (srs.h: srs_domain, else the HELO name, when one record
+ * says both); another SRS domain also needs an MX, for the bounces of
+ * forwarded mail (host: the mail host of the MX records). */
+static void host_records_print(const struct config *config, const char *host)
+{
+	char helo[STORE_DOMAIN_MAX + 1], srs[STORE_DOMAIN_MAX + 1], spf[STORE_DOMAIN_MAX + 32];
+
+	if (!dns_target(config->hostname, helo))
+		return;
+	srs_domain(config, srs);
+	bool same = strcasecmp(srs, helo) == 0;
+	printf("; for every domain alike: SPF for the mail host's name (bounces)%s\n",
+	       same ? " and forwarded mail (SRS)" : ", then the SRS domain (forwarded mail)");
+	printf("%s.", helo);
+	txt_print("v=spf1 a -all");
+	if (!same) {
+		printf("%s. IN MX 10 %s.\n", srs, host);
+		snprintf(spf, sizeof(spf), "v=spf1 a:%s -all", helo);
+		printf("%s.", srs);
+		txt_print(spf);
+	}
+}
+
 /* The mail host the records name into host: public_hostname, else hostname,
  * else (neither is a host name) the placeholder mail.DOMAIN, which a
  * comment line above the records and stderr say to replace. */
@@ -444,6 +472,10 @@ int domain_cmd_dns(struct admin *admin, int argc, char **argv)
 	/* SPF (RFC 7208): the MX hosts send the domain's mail. */
 	printf("%s.", domain);
 	txt_print("v=spf1 mx -all");
+	host_records_print(config, host);
+	if (config->relayhost != NULL)
+		admin_say("mail leaves through relayhost %s: add its senders to the SPF records "
+			  "(its provider names them, often as an include:)", admin_arg(config->relayhost));
 	r = store_dkim_keys_get(admin->store, domain, keys, &error);
 	if (r < 0) {
 		code = admin_store_fail(r, 0, domain, error);

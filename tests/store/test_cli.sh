@@ -426,6 +426,18 @@ expect_grep "domain dns: the active record" "^s1._domainkey.$D. IN TXT" "$out"
 expect_grep "domain dns: the pending record" "^s2._domainkey.$D. IN TXT" "$out"
 expect_grep "domain dns: the pending one named" "the DKIM key of selector s2 is pending" "$err"
 expect_grep "domain dns: MX to the host name" "^$D. IN MX 10 mail.example.test.\$" "$out"
+expect_grep "domain dns: SPF for the host's name (bounces, SRS)" \
+	'^mail.example.test. IN TXT "v=spf1 a -all"$' "$out"
+{ cat "$conf"; echo "srs_domain = srs.example.test"; echo "relayhost = smart.example.net:587"; } \
+	>"$T/srs.conf"
+chmod 644 "$T/srs.conf"
+check "domain dns, an SRS domain and a relayhost" 0 "$PB" --config "$T/srs.conf" domain dns $D
+expect_grep "the SRS domain's MX: bounces of forwarded mail come back" \
+	'^srs.example.test. IN MX 10 mail.example.test.$' "$out"
+expect_grep "SPF for the SRS domain: the host sends its mail" \
+	'^srs.example.test. IN TXT "v=spf1 a:mail.example.test -all"$' "$out"
+expect_grep "the relayhost's senders are for the administrator to add" \
+	"^pillarbox: mail leaves through relayhost smart.example.net:587: add its senders" "$err"
 # MX, CNAME and SRV name hosts (RFC 2181 10.3): never an address.
 { cat "$conf"; echo "public_hostname = 127.0.0.1"; } >"$T/pubip.conf"
 sed 's/^hostname = .*/hostname = 192.0.2.1/' "$T/pubip.conf" >"$T/bothip.conf"
