@@ -19,18 +19,37 @@ static const char *num(struct ctx *c, unsigned long long v)
 struct uid_list {
 	uint32_t uids[ACTION_UIDS_MAX];
 	uint32_t new_uids[ACTION_UIDS_MAX];
+	/* "MB:UID" ticks (a search of all folders): each one's folder, in
+	 * step with uids; all 0 for ticks of the folder shown */
+	uint32_t mbs[ACTION_UIDS_MAX];
 	size_t n;
-	bool bad;
+	bool bad, folders;
 };
 
 static void uid_add(const char *value, void *ctx)
 {
 	struct uid_list *l = ctx;
-	uint32_t uid;
-	if (!uint_parse(value, &uid) || uid == 0 || l->n == ACTION_UIDS_MAX) {
+	uint32_t mb = 0, uid;
+	const char *colon = strchr(value, ':');
+	char head[11];
+	bool ok = true;
+	if (colon != NULL) {
+		size_t len = (size_t)(colon - value);
+		ok = len < sizeof(head);
+		if (ok) {
+			memcpy(head, value, len);
+			head[len] = '\0';
+			ok = uint_parse(head, &mb) && mb != 0;
+		}
+		value = colon + 1;
+	}
+	if (!ok || !uint_parse(value, &uid) || uid == 0 || l->n == ACTION_UIDS_MAX ||
+	    (l->n > 0 && (mb != 0) != l->folders)) {
 		l->bad = true;
 		return;
 	}
+	l->folders = mb != 0;
+	l->mbs[l->n] = mb;
 	l->uids[l->n++] = uid;
 }
 
@@ -210,6 +229,122 @@ static const char *action_done(struct ctx *c, const char *op, const struct store
 	return done_query(c, op, (size_t)r, dst->id);
 }
 
+/* ------------------------------------------------ ticks in several folders */
+
+/* The ticks of folder mb among l's, into group. */
+static void group_of(const struct uid_list *l, uint32_t mb, struct uid_list *group)
+{
+	group->n = 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->mbs[i] == mb)
+			group->uids[group->n++] = l->uids[i];
+}
+
+/* Delete for good, asked, when in_trash of the ticks are in Trash. */
+static void purge_confirm_folders(struct ctx *c, uint32_t shown, const struct uid_list *l,
+				  size_t in_trash)
+{
+	tpl_list(c->data, "fields");
+	confirm_field(c, "mb", num(c, shown));
+	confirm_field(c, "op", "delete");
+	for (size_t i = 0; i < l->n; i++)
+		confirm_field(c, "uid", arena_printf(c->a, "%u:%u", l->mbs[i], l->uids[i]));
+	const char *question = in_trash == 1 ? "Delete 1 message in Trash for good?"
+			       : arena_printf(c->a, "Delete %zu messages in Trash for good?", in_trash);
+	confirm_page(c, shown, false, question,
+		     l->n > in_trash ? "The others selected go to Trash." : NULL, "Delete",
+		     return_href(c, shown, "delete", false));
+}
+
+/* The action on the ticks of a search in all folders, folder by folder
+ * (each one checked as the user's), then back to the same results. No
+ * Junk there: where it moves to depends on the folder. */
+static void action_folders(struct ctx *c, uint32_t shown, const char *op, struct uid_list *l)
+{
+	static const struct { const char *op; enum store_flag_op how; uint32_t flag; } flag_ops[] = {
+		{ "read", STORE_FLAGS_ADD, STORE_FLAG_SEEN },
+		{ "unread", STORE_FLAGS_REMOVE, STORE_FLAG_SEEN },
+		{ "flag", STORE_FLAGS_ADD, STORE_FLAG_FLAGGED },
+		{ "unflag", STORE_FLAGS_REMOVE, STORE_FLAG_FLAGGED },
+	};
+	size_t flag_op = sizeof(flag_ops) / sizeof(flag_ops[0]);
+	for (size_t i = 0; i < sizeof(flag_ops) / sizeof(flag_ops[0]); i++)
+		if (strcmp(op, flag_ops[i].op) == 0)
+			flag_op = i;
+	bool move = strcmp(op, "move") == 0, copy = strcmp(op, "copy") == 0;
+	bool del = strcmp(op, "delete") == 0;
+	struct store_mailbox dst = { 0 };
+	if (flag_op == sizeof(flag_ops) / sizeof(flag_ops[0]) && !move && !copy && !del) {
+		page_error(c, 400, "This action is for the messages of one folder.");
+		return;
+	}
+	if ((move || copy) && ctx_form_uint(c, "to", 0) == 0) {
+		action_return(c, shown, "nofolder", false, done_query(c, "nofolder", l->n, 0));
+		return;
+	}
+	if ((move || copy) && ctx_mailbox(c, ctx_form_uint(c, "to", 0), &dst) <= 0)
+		return;
+	size_t in_trash = 0;
+	if (del) {
+		int t = ctx_special_mailbox(c, STORE_SPECIAL_TRASH, &dst);
+		if (t < 0)
+			return;
+		if (t == 0) {
+			page_error(c, 409, "There is no Trash folder to move the messages to.");
+			return;
+		}
+		for (size_t i = 0; i < l->n; i++)
+			in_trash += l->mbs[i] == dst.id;
+		if (in_trash > 0 && !confirmed(c)) {
+			purge_confirm_folders(c, shown, l, in_trash);
+			return;
+		}
+	}
+	struct uid_list *g = arena_alloc(c->a, sizeof(*g));
+	if (g == NULL) {
+		page_error(c, 500, "Out of memory.");
+		return;
+	}
+	size_t changed = 0, folders = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = l->mbs[j] == l->mbs[i];
+		if (seen)
+			continue;   /* done with its folder's other ticks */
+		struct store_mailbox mb;
+		if (ctx_mailbox(c, l->mbs[i], &mb) <= 0)
+			return;
+		folders++;
+		group_of(l, mb.id, g);
+		const char *error = NULL;
+		int r = (int)g->n;
+		if (flag_op < sizeof(flag_ops) / sizeof(flag_ops[0]))
+			r = store_msg_set_flags(c->store, mb.id, g->uids, g->n, flag_ops[flag_op].how,
+						flag_ops[flag_op].flag, NULL, 0, 0, NULL, NULL, NULL,
+						&error) < 0 ? -1 : r;
+		else if (del && mb.id == dst.id)
+			r = store_msg_expunge(c->store, mb.id, g->uids, g->n, &error) < 0 ? -1 : r;
+		else if (mb.id != dst.id)
+			r = store_msg_copy(c->store, mb.id, g->uids, g->n, dst.id, !copy, g->new_uids,
+					   &error);
+		else
+			r = 0;   /* moved or copied into its own folder: nothing to do */
+		if (r < 0) {
+			page_store_error(c, op, error);
+			return;
+		}
+		changed += (size_t)r;
+	}
+	log_info("webmail: %s user=<%s> mailboxes=%zu count=%zu", op, c->user.address, folders,
+		 l->n);
+	const char *done = flag_op < sizeof(flag_ops) / sizeof(flag_ops[0])
+		? done_query(c, op, l->n, 0)
+		: changed == 0 ? "" : done_query(c, del && in_trash == l->n ? "purge" : op, changed,
+						  del && in_trash == l->n ? 0 : dst.id);
+	action_return(c, shown, op, false, done);
+}
+
 void page_action(struct ctx *c)
 {
 	struct store_mailbox mb, dst = { 0 };
@@ -236,6 +371,10 @@ void page_action(struct ctx *c)
 	}
 	if (l->n == 0) {
 		action_return(c, mb.id, op, false, "");
+		return;
+	}
+	if (l->folders) {
+		action_folders(c, mb.id, op, l);
 		return;
 	}
 	int r = 0;

@@ -518,7 +518,12 @@ static void add_row(struct ctx *c, const struct store_msg *m, uint32_t mb,
 	tpl_bool(it, "flagged", m->flags & STORE_FLAG_FLAGGED);
 	tpl_bool(it, "answered", m->flags & STORE_FLAG_ANSWERED);
 	tpl_bool(it, "attachment", m->has_attachment);
-	tpl_bool(it, "checked", picked_has(picked, m->uid));
+	tpl_bool(it, "checked", !st->all_folders && picked_has(picked, m->uid));
+	/* a tick names the message's folder too where the rows' folders differ */
+	tpl_str(it, "pick", st->all_folders ? arena_printf(c->a, "%u:%u", mb, m->uid)
+					    : num(c, m->uid));
+	tpl_str(it, "pick_id", st->all_folders ? arena_printf(c->a, "%u-%u", mb, m->uid)
+					       : num(c, m->uid));
 	tpl_str(it, "href", list_state_href(c, "/msg", mb, m->uid,
 					    pos >= 0 ? num(c, (unsigned long long)pos) : NULL, st));
 }

@@ -235,7 +235,7 @@ def empty_folder_paging(c):
               "an empty folder's page 3%s: no link to a newer page" % (" (search)" if query else ""))
 
 
-def search_all_folders(c):
+def search_all_folders(c, store):
     """A search "In: All folders" finds mail in every folder, each row saying
     where; the list offers no ticks or toolbar (its rows are in different
     folders), and a row opens the message in its own folder."""
@@ -258,9 +258,11 @@ def search_all_folders(c):
     check('<option value="all" selected>All folders</option>' in r.text and
           "<title>Search in all folders" in r.text,
           "... the form keeps the choice and the title says where it looked")
-    check('type="checkbox" name="uid"' not in r.text and 'aria-label="Selected messages"' not in r.text
-          and "Found in all your folders" in r.text,
-          "... no ticks or toolbar for rows of different folders, and a hint why")
+    ticks = re.findall(r'name="uid" value="(\d+):(\d+)" id="sel\d+-\d+" aria-label="Select: ([^"]*)"',
+                       r.text)
+    check(len(ticks) == 5 and 'aria-label="Selected messages"' in r.text
+          and 'value="junk"' not in r.text and "Found in all your folders" in r.text,
+          "... each row's tick names its folder; the toolbar has no Junk (it depends on the folder)")
     check(all("in=all" in unescape_href(h) for h in re.findall(r'class="sorts".*?</div>', r.text, re.S)),
           "... the sort links keep searching all folders")
     href = [h for h, folder, subject in rows if subject == "Related jpg"][0]
@@ -273,6 +275,52 @@ def search_all_folders(c):
     r = c.get("/list?in=all")
     check('type="checkbox" name="uid"' in r.text and "All folders" not in r.text.split("<main")[1][:300],
           "in=all without a search is the folder's own list")
+    act_on_all_folders(c, store, ticks)
+
+
+def act_on_all_folders(c, store, ticks):
+    """The ticks of a search in all folders act on messages of several
+    folders at once, and lead back to the same results."""
+    r = c.get("/list")
+    shown = re.search(r'name="mb" value="(\d+)"', r.text).group(1)
+    trash = re.search(r'href="/webmail/list\?mb=(\d+)"[^>]*>(?:\s*<[^>]*>)*\s*Trash', r.text).group(1)
+    token = c.csrf()
+    tiffs = ["%s:%s" % (mb, uid) for mb, uid, subject in ticks if subject == "Related tiff"]
+    before = store.mailboxes("bob@example.com")
+
+    def act(op, picks, **extra):
+        fields = [("csrf", token), ("mb", shown), ("op", op), ("q_subject", "Related"), ("q_in", "all")]
+        fields += [("uid", p) for p in picks] + list(extra.items())
+        return c.post("/action", fields)
+
+    r = act("flag", tiffs)
+    back = r.headers.get("location", "")
+    check(r.status == 303 and "in=all" in back and "subject=Related" in back,
+          "Flag on ticks of two folders leads back to the results of all folders (%s)" % back)
+    r = c.get("/list?subject=Related+tiff&in=all")
+    check(r.text.count('class="msg flagged"') == 2, "... and flags the message in each folder")
+    r = act("delete", tiffs)
+    after = store.mailboxes("bob@example.com")
+    check(r.status == 303 and after["Trash"][0] == before["Trash"][0] + 2 and
+          after["INBOX"][0] == before["INBOX"][0] - 1 and after["Archive"][0] == before["Archive"][0] - 1,
+          "Delete moves both to Trash (%s -> %s)" % (before, after))
+    r = c.get("/list?subject=Related+tiff&in=all")
+    in_trash = re.findall(r'name="uid" value="(%s:\d+)"' % trash, r.text)
+    check(len(in_trash) == 2, "... where the same search finds them")
+    r = act("delete", in_trash)
+    check(r.status == 200 and "Delete 2 messages in Trash for good?" in r.text and
+          store.mailboxes("bob@example.com")["Trash"] == after["Trash"],
+          "Delete of messages in Trash asks first, and changes nothing yet")
+    r = act("delete", in_trash, confirm="yes")
+    check(r.status == 303 and
+          store.mailboxes("bob@example.com")["Trash"][0] == after["Trash"][0] - 2,
+          "... and deletes them for good once confirmed")
+    now = store.mailboxes("bob@example.com")
+    r = act("flag", ["999999:1"])
+    check(r.status == 404 and store.mailboxes("bob@example.com") == now,
+          "a tick naming a folder that is not the user's changes nothing")
+    r = act("read", ["%s:1" % shown, "1"])
+    check(r.status == 400, "ticks of both forms in one form are refused")
 
 
 def unescape_href(h):
@@ -296,7 +344,7 @@ def main():
         report_part_names(c)
         move_menu(c)
         empty_folder_paging(c)
-        search_all_folders(c)
+        search_all_folders(c, store)
     finally:
         webenv.stop_all(servers, store, failures)
     webenv.exit_with(failures)
