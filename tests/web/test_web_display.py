@@ -260,6 +260,9 @@ def search_all_folders(c, store):
           "... the form keeps the choice and the title says where it looked")
     ticks = re.findall(r'name="uid" value="(\d+):(\d+)" id="sel\d+-\d+" aria-label="Select: ([^"]*)"',
                        r.text)
+    inbox = re.search(r'name="mb" value="(\d+)"', r.text).group(1)
+    check('<option value="%s">Inbox</option>' % inbox in r.text,
+          "... the Inbox is a folder to move to from there (rows of other folders)")
     check(len(ticks) == 5 and 'aria-label="Selected messages"' in r.text
           and 'value="junk"' not in r.text and "Found in all your folders" in r.text,
           "... each row's tick names its folder; the toolbar has no Junk (it depends on the folder)")
