@@ -229,6 +229,36 @@ static const char *action_done(struct ctx *c, const char *op, const struct store
 	return done_query(c, op, (size_t)r, dst->id);
 }
 
+/* The actions that set or clear a flag. */
+static const struct flag_op {
+	const char *op;
+	enum store_flag_op how;
+	uint32_t flag;
+} flag_ops[] = {
+	{ "read", STORE_FLAGS_ADD, STORE_FLAG_SEEN },
+	{ "unread", STORE_FLAGS_REMOVE, STORE_FLAG_SEEN },
+	{ "flag", STORE_FLAGS_ADD, STORE_FLAG_FLAGGED },
+	{ "unflag", STORE_FLAGS_REMOVE, STORE_FLAG_FLAGGED },
+};
+
+static const struct flag_op *flag_op_find(const char *op)
+{
+	for (size_t i = 0; i < sizeof(flag_ops) / sizeof(flag_ops[0]); i++)
+		if (strcmp(op, flag_ops[i].op) == 0)
+			return &flag_ops[i];
+	return NULL;
+}
+
+/* The Trash folder into trash: true, or false when the error page (no
+ * Trash folder, or the store's error) is the answer. */
+static bool trash_find(struct ctx *c, struct store_mailbox *trash)
+{
+	int t = ctx_special_mailbox(c, STORE_SPECIAL_TRASH, trash);
+	if (t == 0)
+		page_error(c, 409, "There is no Trash folder to move the messages to.");
+	return t > 0;
+}
+
 /* ------------------------------------------------ ticks in several folders */
 
 /* The ticks of folder mb among l's, into group. */
@@ -261,20 +291,11 @@ static void purge_confirm_folders(struct ctx *c, uint32_t shown, const struct ui
  * Junk there: where it moves to depends on the folder. */
 static void action_folders(struct ctx *c, uint32_t shown, const char *op, struct uid_list *l)
 {
-	static const struct { const char *op; enum store_flag_op how; uint32_t flag; } flag_ops[] = {
-		{ "read", STORE_FLAGS_ADD, STORE_FLAG_SEEN },
-		{ "unread", STORE_FLAGS_REMOVE, STORE_FLAG_SEEN },
-		{ "flag", STORE_FLAGS_ADD, STORE_FLAG_FLAGGED },
-		{ "unflag", STORE_FLAGS_REMOVE, STORE_FLAG_FLAGGED },
-	};
-	size_t flag_op = sizeof(flag_ops) / sizeof(flag_ops[0]);
-	for (size_t i = 0; i < sizeof(flag_ops) / sizeof(flag_ops[0]); i++)
-		if (strcmp(op, flag_ops[i].op) == 0)
-			flag_op = i;
+	const struct flag_op *flag_op = flag_op_find(op);
 	bool move = strcmp(op, "move") == 0, copy = strcmp(op, "copy") == 0;
 	bool del = strcmp(op, "delete") == 0;
 	struct store_mailbox dst = { 0 };
-	if (flag_op == sizeof(flag_ops) / sizeof(flag_ops[0]) && !move && !copy && !del) {
+	if (flag_op == NULL && !move && !copy && !del) {
 		page_error(c, 400, "This action is for the messages of one folder.");
 		return;
 	}
@@ -286,13 +307,8 @@ static void action_folders(struct ctx *c, uint32_t shown, const char *op, struct
 		return;
 	size_t in_trash = 0;
 	if (del) {
-		int t = ctx_special_mailbox(c, STORE_SPECIAL_TRASH, &dst);
-		if (t < 0)
+		if (!trash_find(c, &dst))
 			return;
-		if (t == 0) {
-			page_error(c, 409, "There is no Trash folder to move the messages to.");
-			return;
-		}
 		for (size_t i = 0; i < l->n; i++)
 			in_trash += l->mbs[i] == dst.id;
 		if (in_trash > 0 && !confirmed(c)) {
@@ -319,9 +335,9 @@ static void action_folders(struct ctx *c, uint32_t shown, const char *op, struct
 		group_of(l, mb.id, g);
 		const char *error = NULL;
 		int r = (int)g->n;
-		if (flag_op < sizeof(flag_ops) / sizeof(flag_ops[0]))
-			r = store_msg_set_flags(c->store, mb.id, g->uids, g->n, flag_ops[flag_op].how,
-						flag_ops[flag_op].flag, NULL, 0, 0, NULL, NULL, NULL,
+		if (flag_op != NULL)
+			r = store_msg_set_flags(c->store, mb.id, g->uids, g->n, flag_op->how,
+						flag_op->flag, NULL, 0, 0, NULL, NULL, NULL,
 						&error) < 0 ? -1 : r;
 		else if (del && mb.id == dst.id)
 			r = store_msg_expunge(c->store, mb.id, g->uids, g->n, &error) < 0 ? -1 : r;
@@ -338,7 +354,7 @@ static void action_folders(struct ctx *c, uint32_t shown, const char *op, struct
 	}
 	log_info("webmail: %s user=<%s> mailboxes=%zu count=%zu", op, c->user.address, folders,
 		 l->n);
-	const char *done = flag_op < sizeof(flag_ops) / sizeof(flag_ops[0])
+	const char *done = flag_op != NULL
 		? done_query(c, op, l->n, 0)
 		: changed == 0 ? "" : done_query(c, del && in_trash == l->n ? "purge" : op, changed,
 						  del && in_trash == l->n ? 0 : dst.id);
@@ -379,17 +395,10 @@ void page_action(struct ctx *c)
 	}
 	int r = 0;
 	bool gone = false;
-	static const struct { const char *op; enum store_flag_op how; uint32_t flag; } flag_ops[] = {
-		{ "read", STORE_FLAGS_ADD, STORE_FLAG_SEEN },
-		{ "unread", STORE_FLAGS_REMOVE, STORE_FLAG_SEEN },
-		{ "flag", STORE_FLAGS_ADD, STORE_FLAG_FLAGGED },
-		{ "unflag", STORE_FLAGS_REMOVE, STORE_FLAG_FLAGGED },
-	};
-	for (size_t i = 0; i < sizeof(flag_ops) / sizeof(flag_ops[0]); i++) {
-		if (strcmp(op, flag_ops[i].op) != 0)
-			continue;
-		r = store_msg_set_flags(c->store, mb.id, l->uids, l->n, flag_ops[i].how,
-					flag_ops[i].flag, NULL, 0, 0, NULL, NULL, NULL, &error);
+	const struct flag_op *flag_op = flag_op_find(op);
+	if (flag_op != NULL) {
+		r = store_msg_set_flags(c->store, mb.id, l->uids, l->n, flag_op->how,
+					flag_op->flag, NULL, 0, 0, NULL, NULL, NULL, &error);
 		if (r < 0) {
 			page_store_error(c, "flags", error);
 			return;
@@ -439,13 +448,8 @@ void page_action(struct ctx *c)
 		if (mb.special_use & STORE_SPECIAL_TRASH) {
 			r = store_msg_expunge(c->store, mb.id, l->uids, l->n, &error);
 		} else {
-			int t = ctx_special_mailbox(c, STORE_SPECIAL_TRASH, &dst);
-			if (t < 0)
+			if (!trash_find(c, &dst))
 				return;
-			if (t == 0) {
-				page_error(c, 409, "There is no Trash folder to move the messages to.");
-				return;
-			}
 			r = store_msg_copy(c->store, mb.id, l->uids, l->n, dst.id, true, l->new_uids,
 					   &error);
 		}
