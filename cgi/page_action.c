@@ -63,20 +63,22 @@ static const char *done_query(struct ctx *c, const char *done, size_t n, uint32_
 			    dest != 0 ? arena_printf(c->a, "&dest=%u", dest) : "");
 }
 
-/* "&sel=UID,UID..." for a list that shows these messages still ticked
- * (the action did nothing and the user will try again); none for more
- * than a page can show. */
+/* "&sel=UID,UID..." (or MB:UID, the ticks of several folders) for a list
+ * that shows these messages still ticked (the action did nothing and the
+ * user will try again); none for more than a page can show. */
 static const char *picked_query(struct ctx *c, const struct uid_list *l)
 {
 	if (l->n > STORE_PREFS_PAGE_MAX)
 		return "";
-	size_t size = l->n * 11 + 6, off = 0;  /* "&sel=" and "," or NUL after each */
+	size_t size = l->n * 22 + 6, off = 0;  /* "&sel=" and "," or NUL after each */
 	char *q = arena_alloc(c->a, size);
 	if (q == NULL)
 		return "";
 	for (size_t i = 0; i < l->n; i++)
-		off += (size_t)snprintf(q + off, size - off, "%s%u", i == 0 ? "&sel=" : ",",
-					l->uids[i]);
+		off += (size_t)(l->folders ? snprintf(q + off, size - off, "%s%u:%u",
+						      i == 0 ? "&sel=" : ",", l->mbs[i], l->uids[i])
+					   : snprintf(q + off, size - off, "%s%u",
+						      i == 0 ? "&sel=" : ",", l->uids[i]));
 	return q;
 }
 
@@ -300,7 +302,9 @@ static void action_folders(struct ctx *c, uint32_t shown, const char *op, struct
 		return;
 	}
 	if ((move || copy) && ctx_form_uint(c, "to", 0) == 0) {
-		action_return(c, shown, "nofolder", false, done_query(c, "nofolder", l->n, 0));
+		action_return(c, shown, "nofolder", false,
+			      arena_printf(c->a, "%s%s", done_query(c, "nofolder", l->n, 0),
+					   picked_query(c, l)));
 		return;
 	}
 	if ((move || copy) && ctx_mailbox(c, ctx_form_uint(c, "to", 0), &dst) <= 0)

@@ -473,7 +473,22 @@ struct picked {
 	bool all;
 	size_t n;
 	uint32_t uids[STORE_PREFS_PAGE_MAX];
+	uint32_t mbs[STORE_PREFS_PAGE_MAX];   /* "MB:UID" (all folders), else 0 */
 };
+
+/* One number of sel= at *s, ending at one of `ends`: 1 (*v, *s past it), 0. */
+static int sel_number(const char **s, const char *ends, uint32_t *v)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(*s, &end, 10);
+	if (end == *s || !isdigit((unsigned char)**s) || errno != 0 || n == 0 || n > UINT32_MAX ||
+	    strchr(ends, *end) == NULL)
+		return 0;
+	*v = (uint32_t)n;
+	*s = end;
+	return 1;
+}
 
 static void picked_read(struct ctx *c, struct picked *p)
 {
@@ -481,21 +496,24 @@ static void picked_read(struct ctx *c, struct picked *p)
 	p->n = 0;
 	const char *s = ctx_query(c, "sel");
 	while (s != NULL && *s != '\0' && p->n < STORE_PREFS_PAGE_MAX) {
-		char *end;
-		errno = 0;
-		unsigned long v = strtoul(s, &end, 10);
-		if (end == s || !isdigit((unsigned char)*s) || errno != 0 || v == 0 ||
-		    v > UINT32_MAX || (*end != ',' && *end != '\0'))
+		uint32_t first, uid = 0;
+		if (!sel_number(&s, ":,", &first))
 			break;
-		p->uids[p->n++] = (uint32_t)v;
-		s = *end == ',' ? end + 1 : end;
+		if (*s == ':') {
+			s++;
+			if (!sel_number(&s, ",", &uid))
+				break;
+		}
+		p->mbs[p->n] = uid != 0 ? first : 0;
+		p->uids[p->n++] = uid != 0 ? uid : first;
+		s += *s == ',';
 	}
 }
 
-static bool picked_has(const struct picked *p, uint32_t uid)
+static bool picked_has(const struct picked *p, uint32_t mb, uint32_t uid)
 {
 	for (size_t i = 0; !p->all && i < p->n; i++)
-		if (p->uids[i] == uid)
+		if (p->uids[i] == uid && (p->mbs[i] == 0 || p->mbs[i] == mb))
 			return true;
 	return p->all;
 }
@@ -518,7 +536,7 @@ static void add_row(struct ctx *c, const struct store_msg *m, uint32_t mb,
 	tpl_bool(it, "flagged", m->flags & STORE_FLAG_FLAGGED);
 	tpl_bool(it, "answered", m->flags & STORE_FLAG_ANSWERED);
 	tpl_bool(it, "attachment", m->has_attachment);
-	tpl_bool(it, "checked", !st->all_folders && picked_has(picked, m->uid));
+	tpl_bool(it, "checked", picked_has(picked, mb, m->uid));
 	/* a tick names the message's folder too where the rows' folders differ */
 	tpl_str(it, "pick", st->all_folders ? arena_printf(c->a, "%u:%u", mb, m->uid)
 					    : num(c, m->uid));

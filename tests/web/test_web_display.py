@@ -296,6 +296,14 @@ def act_on_all_folders(c, store, ticks):
         fields += [("uid", p) for p in picks] + list(extra.items())
         return c.post("/action", fields)
 
+    r = act("move", tiffs)
+    back = r.headers.get("location", "")
+    check(r.status == 303 and "done=nofolder" in back and "sel=" + "%2C".join(tiffs).replace(":", "%3A")
+          in back.replace(",", "%2C").replace(":", "%3A"),
+          "Move with no folder chosen changes nothing and keeps both ticks (%s)" % back)
+    r = c.get(back[len(c.server.base):])
+    checked = re.findall(r'name="uid" value="(\d+:\d+)" id="sel\d+-\d+" aria-label="[^"]*" checked', r.text)
+    check(sorted(checked) == sorted(tiffs), "... the list shows them ticked (%s)" % checked)
     r = act("flag", tiffs)
     back = r.headers.get("location", "")
     check(r.status == 303 and "in=all" in back and "subject=Related" in back,
