@@ -218,7 +218,8 @@ def move_menu(c):
         ticked = re.findall(r'value="(\d+)" id="sel\d+" aria-label="[^"]*" checked', r.text)
         check(ticked == [uid], "... with the message still ticked, to choose a folder and go on (%s)"
               % ticked)
-    for bad in ("abc", "0", "1,,2", "99999999999", ",".join(["1"] * 500)):
+    for bad in ("abc", "0", "1,,2", "99999999999", ",".join(["1"] * 500), "1:", ":1", "0:1",
+                "2:1:1", "1:99999999999"):
         r = c.get("/list?sel=" + bad)
         ticked = re.findall(r'value="(\d+)" id="sel\d+" aria-label="[^"]*" checked', r.text)
         check(r.status == 200 and set(ticked) <= {"1"},
