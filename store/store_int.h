@@ -75,9 +75,9 @@ struct store {
  * few of the twenty; opening them all cost a millisecond per connection):
  * read-only outside a writing transaction, for writing inside one (or if
  * already open so). The threaded webmail server opens all of them for
- * writing in store_open. A database
- * that cannot be opened ends the process through the panic path, with the
- * reason logged: store_open already checked that every file is there. */
+ * writing in store_open. A database that cannot be opened ends the process
+ * through the panic path, with the reason logged: store_open already
+ * checked that every file is there. */
 DB *store_db(struct store *store, enum store_dbi dbi);
 /* The handle for writing, for a caller with a transaction of its own. */
 DB *store_db_writer(struct store *store, enum store_dbi dbi);
