@@ -767,13 +767,21 @@ static int walk_user(struct check *c, DB_TXN *txn, const uint8_t *key, size_t ke
 		problem(c, "user %u (%s): domain id %u, domains.db says %u", id, addr.key,
 			rec.user.domain_id, d->rec.id);
 	uint32_t inbox, uidvalidity;
-	if (rec.user.inbox_id != 0 &&
-	    (r = mailbox_inbox_txn(c->store, txn, id, &inbox, &uidvalidity)) >= 0 &&
-	    (inbox != rec.user.inbox_id || uidvalidity != rec.user.inbox_uidvalidity))
+	if (rec.user.inbox_id == 0)
+		return 0;   /* a record from before it named INBOX */
+	r = mailbox_inbox_txn(c->store, txn, id, &inbox, &uidvalidity);
+	if (r == STORE_TXN_RETRY)
+		return r;
+	if (r < 0)
+		problem(c, "user %u (%s): %s", id, addr.key, store_last_error(c->store));
+	else if (r == 0)
+		problem(c, "user %u (%s): the record names mailbox %u as INBOX, and there is no "
+			"INBOX", id, addr.key, rec.user.inbox_id);
+	else if (inbox != rec.user.inbox_id || uidvalidity != rec.user.inbox_uidvalidity)
 		problem(c, "user %u (%s): the record names mailbox %u (UIDVALIDITY %u) as INBOX, "
 			"which is mailbox %u (UIDVALIDITY %u)", id, addr.key, rec.user.inbox_id,
 			rec.user.inbox_uidvalidity, inbox, uidvalidity);
-	return r == STORE_TXN_RETRY ? r : 0;
+	return 0;
 }
 
 /* An address must point to a user whose address it is. */

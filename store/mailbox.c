@@ -891,7 +891,11 @@ static int rename_txn(struct store *store, DB_TXN *txn, void *ctx)
 	size_t fromlen = strlen(from);
 	if (strcmp(to, "INBOX") == 0 || (strncmp(to, from, fromlen) == 0 && (to[fromlen] == '/' || to[fromlen] == '\0')))
 		return store_refuse(store, "cannot rename a mailbox into itself or onto INBOX");
-	int r = id_by_name(store, txn, c->user_id, from, &id, DB_RMW);
+	/* a new INBOX is named in the user's record (user_inbox_point_txn) */
+	int r = strcmp(from, "INBOX") == 0 ? user_lock_txn(store, txn, c->user_id) : 1;
+	if (r <= 0)
+		return r < 0 ? r : store_refuse(store, "no such user");
+	r = id_by_name(store, txn, c->user_id, from, &id, DB_RMW);
 	if (r <= 0)
 		return r < 0 ? r : store_refuse(store, "no such mailbox");
 	if ((r = id_by_name(store, txn, c->user_id, to, &c->id, 0)) != 0)

@@ -258,6 +258,9 @@ int mailbox_inbox_txn(struct store *store, DB_TXN *txn, uint32_t user_id, uint32
 /* Points the user's record at INBOX again (after RENAME INBOX made a new
  * one): 1, 0 no such user, <0. */
 int user_inbox_point_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
+/* Write-locks the user's record, for a transaction that rewrites it after
+ * mailbox records (the lock order: account data first): 1, 0 none, <0. */
+int user_lock_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
 /* Deletes every mailbox of a user and their messages inside txn; their ids
  * in ids_r (*n_r of them), for store_notify_gone after the commit. */
 int mailbox_delete_all_txn(struct store *store, DB_TXN *txn, uint32_t user_id,

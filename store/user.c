@@ -177,15 +177,26 @@ static int user_add_txn(struct store *store, DB_TXN *txn, void *ctx)
 	c->rec.user.domain_id = dom.id;
 	be32_put(idkey, id);
 	dom.users++;
-	if ((r = mailbox_create_defaults_txn(store, txn, id)) < 0 ||
-	    (r = mailbox_inbox_txn(store, txn, id, &c->rec.user.inbox_id,
-				   &c->rec.user.inbox_uidvalidity)) < 0 ||
-	    (r = user_rec_put_txn(store, txn, &c->rec)) < 0 ||
+	/* the record first (the lock order: account data, then mailboxes),
+	 * written again once it can name INBOX */
+	if ((r = user_rec_put_txn(store, txn, &c->rec)) < 0 ||
 	    (r = store_put(store, DBI_USER_BY_ADDR, txn, c->addr.key, strlen(c->addr.key), idkey,
 			   4, 0)) < 0 ||
-	    (r = domain_put_txn(store, txn, account_addr_domain(&c->addr), &dom)) < 0)
+	    (r = domain_put_txn(store, txn, account_addr_domain(&c->addr), &dom)) < 0 ||
+	    (r = mailbox_create_defaults_txn(store, txn, id)) < 0 ||
+	    (r = mailbox_inbox_txn(store, txn, id, &c->rec.user.inbox_id,
+				   &c->rec.user.inbox_uidvalidity)) < 0 ||
+	    (r = user_rec_put_txn(store, txn, &c->rec)) < 0)
 		return r;
 	return 1;
+}
+
+int user_lock_txn(struct store *store, DB_TXN *txn, uint32_t user_id)
+{
+	struct user_rec rec;
+	int r = user_rec_get_txn(store, txn, user_id, &rec, DB_RMW);
+	password_wipe(rec.hash, sizeof(rec.hash));
+	return r;
 }
 
 int user_inbox_point_txn(struct store *store, DB_TXN *txn, uint32_t user_id)
