@@ -325,43 +325,53 @@ static void action_folders(struct ctx *c, uint32_t shown, const char *op, struct
 		page_error(c, 500, "Out of memory.");
 		return;
 	}
-	size_t changed = 0, folders = 0;
+	/* every folder checked as the user's before anything changes */
+	uint32_t *folders = arena_alloc(c->a, l->n * sizeof(*folders));
+	size_t nfolders = 0;
+	if (folders == NULL) {
+		page_error(c, 500, "Out of memory.");
+		return;
+	}
 	for (size_t i = 0; i < l->n; i++) {
 		bool seen = false;
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = l->mbs[j] == l->mbs[i];
-		if (seen)
-			continue;   /* done with its folder's other ticks */
+		for (size_t j = 0; j < nfolders && !seen; j++)
+			seen = folders[j] == l->mbs[i];
 		struct store_mailbox mb;
-		if (ctx_mailbox(c, l->mbs[i], &mb) <= 0)
+		if (!seen && ctx_mailbox(c, l->mbs[i], &mb) <= 0)
 			return;
-		folders++;
-		group_of(l, mb.id, g);
+		if (!seen)
+			folders[nfolders++] = l->mbs[i];
+	}
+	size_t moved = 0;   /* by a move, copy, or delete to Trash */
+	for (size_t f = 0; f < nfolders; f++) {
+		uint32_t mb = folders[f];
 		const char *error = NULL;
-		int r = (int)g->n;
+		int r = 0;
+		group_of(l, mb, g);
 		if (flag_op != NULL)
-			r = store_msg_set_flags(c->store, mb.id, g->uids, g->n, flag_op->how,
-						flag_op->flag, NULL, 0, 0, NULL, NULL, NULL,
-						&error) < 0 ? -1 : r;
-		else if (del && mb.id == dst.id)
-			r = store_msg_expunge(c->store, mb.id, g->uids, g->n, &error) < 0 ? -1 : r;
-		else if (mb.id != dst.id)
-			r = store_msg_copy(c->store, mb.id, g->uids, g->n, dst.id, !copy, g->new_uids,
+			r = store_msg_set_flags(c->store, mb, g->uids, g->n, flag_op->how, flag_op->flag,
+						NULL, 0, 0, NULL, NULL, NULL, &error);
+		else if (del && mb == dst.id)
+			r = store_msg_expunge(c->store, mb, g->uids, g->n, &error);
+		else if (mb != dst.id)  /* (into its own folder: nothing to do) */
+			r = store_msg_copy(c->store, mb, g->uids, g->n, dst.id, !copy, g->new_uids,
 					   &error);
-		else
-			r = 0;   /* moved or copied into its own folder: nothing to do */
 		if (r < 0) {
 			page_store_error(c, op, error);
 			return;
 		}
-		changed += (size_t)r;
+		if (r == 0 && (move || copy) && error != NULL && strstr(error, "quota") != NULL) {
+			page_error(c, 409, "The target folder's quota is full.");
+			return;
+		}
+		if (flag_op == NULL && !(del && mb == dst.id))
+			moved += (size_t)r;
 	}
-	log_info("webmail: %s user=<%s> mailboxes=%zu count=%zu", op, c->user.address, folders,
+	log_info("webmail: %s user=<%s> mailboxes=%zu count=%zu", op, c->user.address, nfolders,
 		 l->n);
-	const char *done = flag_op != NULL
-		? done_query(c, op, l->n, 0)
-		: changed == 0 ? "" : done_query(c, del && in_trash == l->n ? "purge" : op, changed,
-						  del && in_trash == l->n ? 0 : dst.id);
+	const char *done = flag_op != NULL ? done_query(c, op, l->n, 0)
+		: moved > 0 ? done_query(c, op, moved, dst.id)
+		: in_trash > 0 ? done_query(c, "purge", in_trash, 0) : "";
 	action_return(c, shown, op, false, done);
 }
 

@@ -510,10 +510,12 @@ static void picked_read(struct ctx *c, struct picked *p)
 	}
 }
 
-static bool picked_has(const struct picked *p, uint32_t mb, uint32_t uid)
+/* Whether sel= ticks message uid of folder mb: "MB:UID" in the list of
+ * all folders, where "UID" alone names none. */
+static bool picked_has(const struct picked *p, uint32_t mb, uint32_t uid, bool all_folders)
 {
 	for (size_t i = 0; !p->all && i < p->n; i++)
-		if (p->uids[i] == uid && (p->mbs[i] == 0 || p->mbs[i] == mb))
+		if (p->uids[i] == uid && (p->mbs[i] == mb || (p->mbs[i] == 0 && !all_folders)))
 			return true;
 	return p->all;
 }
@@ -536,7 +538,7 @@ static void add_row(struct ctx *c, const struct store_msg *m, uint32_t mb,
 	tpl_bool(it, "flagged", m->flags & STORE_FLAG_FLAGGED);
 	tpl_bool(it, "answered", m->flags & STORE_FLAG_ANSWERED);
 	tpl_bool(it, "attachment", m->has_attachment);
-	tpl_bool(it, "checked", picked_has(picked, mb, m->uid));
+	tpl_bool(it, "checked", picked_has(picked, mb, m->uid, st->all_folders));
 	/* a tick names the message's folder too where the rows' folders differ */
 	tpl_str(it, "pick", st->all_folders ? arena_printf(c->a, "%u:%u", mb, m->uid)
 					    : num(c, m->uid));

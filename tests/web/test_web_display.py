@@ -331,8 +331,20 @@ def act_on_all_folders(c, store, ticks):
     r = act("flag", ["999999:1"])
     check(r.status == 404 and store.mailboxes("bob@example.com") == now,
           "a tick naming a folder that is not the user's changes nothing")
+    start = [("%s:%s" % (mb, uid)) for mb, uid, subject in ticks if subject == "Related with start"]
+    r = act("flag", start + ["999999:1"])
+    r2 = c.get("/list?subject=Related+with+start&in=all")
+    check(r.status == 404 and 'class="msg flagged"' not in r2.text and len(start) == 1,
+          "... nor does it with a tick of the user's own before it: folders are checked first")
+    store.admin("user", "quota", "bob@example.com", "1")
+    r = act("copy", start, to=trash)
+    store.admin("user", "quota", "bob@example.com", "0")
+    check(r.status == 409 and "quota is full" in r.text and store.mailboxes("bob@example.com") == now,
+          "a copy over quota says so, and copies nothing")
     r = act("read", ["%s:1" % shown, "1"])
     check(r.status == 400, "ticks of both forms in one form are refused")
+    r = c.get("/list?subject=Related&in=all&sel=" + start[0].split(":")[1])
+    check(' checked>' not in r.text, "sel=UID alone ticks nothing in the list of all folders")
 
 
 def unescape_href(h):
