@@ -391,27 +391,43 @@ static int dns_target(const char *name, char dst[STORE_DOMAIN_MAX + 1])
 	return 1;
 }
 
+/* A name for host_records_print: 1 a host name that is no local domain
+ * (a local domain's records are its own: one SPF record a name, RFC 7208
+ * 3.2), else 0. */
+static int host_name_own(struct admin *admin, const char *name, char dst[STORE_DOMAIN_MAX + 1])
+{
+	const char *error = NULL;
+	return dns_target(name, dst) && store_domain_is_local(admin->store, dst, &error) == 0;
+}
+
 /* The records of the mail host's own names, the same for every domain:
  * SPF for its HELO name, which receivers check for bounces (their MAIL FROM
  * is empty, RFC 7208 2.3), and for the SRS domain, the MAIL FROM of
- * forwarded mail (srs.h: srs_domain, else the HELO name, when one record
- * says both); another SRS domain also needs an MX, for the bounces of
- * forwarded mail (host: the mail host of the MX records). */
-static void host_records_print(const struct config *config, const char *host)
+ * forwarded mail (srs.h: srs_domain, else the HELO name), which also needs
+ * an MX for the bounces of forwarded mail (host: the MX records' host). */
+static void host_records_print(struct admin *admin, const char *host)
 {
+	const struct config *config = admin->config;
 	char helo[STORE_DOMAIN_MAX + 1], srs[STORE_DOMAIN_MAX + 1], spf[STORE_DOMAIN_MAX + 32];
+	char name[STORE_DOMAIN_MAX + 1];
 
-	if (!dns_target(config->hostname, helo))
-		return;
-	srs_domain(config, srs);
-	bool same = strcasecmp(srs, helo) == 0;
-	printf("; for every domain alike: SPF for the mail host's name (bounces)%s\n",
-	       same ? " and forwarded mail (SRS)" : ", then the SRS domain (forwarded mail)");
-	printf("%s.", helo);
-	txt_print("v=spf1 a -all");
-	if (!same) {
+	bool helo_own = host_name_own(admin, config->hostname, helo);
+	bool srs_own = host_name_own(admin, srs_domain(config, name), srs);
+	bool srs_is_helo = helo_own && srs_own && strcasecmp(srs, helo) == 0;
+	srs_own = srs_own && !srs_is_helo;
+	if (helo_own || srs_own)
+		printf("; for every domain alike: %s%s%s\n",
+		       helo_own ? "SPF for the mail host's name (bounces" : "",
+		       helo_own ? (srs_is_helo ? " and forwarded mail, SRS)" : ")") : "",
+		       srs_own ? (helo_own ? ", then the SRS domain's MX and SPF (forwarded mail)"
+				 : "the SRS domain's MX and SPF (forwarded mail)") : "");
+	if (helo_own) {
+		printf("%s.", helo);
+		txt_print("v=spf1 a -all");
+	}
+	if (srs_own) {
 		printf("%s. IN MX 10 %s.\n", srs, host);
-		snprintf(spf, sizeof(spf), "v=spf1 a:%s -all", helo);
+		snprintf(spf, sizeof(spf), "v=spf1 a:%s -all", helo_own ? helo : host);
 		printf("%s.", srs);
 		txt_print(spf);
 	}
@@ -472,7 +488,7 @@ int domain_cmd_dns(struct admin *admin, int argc, char **argv)
 	/* SPF (RFC 7208): the MX hosts send the domain's mail. */
 	printf("%s.", domain);
 	txt_print("v=spf1 mx -all");
-	host_records_print(config, host);
+	host_records_print(admin, host);
 	if (config->relayhost != NULL)
 		admin_say("mail leaves through relayhost %s: add its senders to the SPF records "
 			  "(its provider names them, often as an include:)", admin_arg(config->relayhost));

@@ -438,6 +438,16 @@ expect_grep "SPF for the SRS domain: the host sends its mail" \
 	'^srs.example.test. IN TXT "v=spf1 a:mail.example.test -all"$' "$out"
 expect_grep "the relayhost's senders are for the administrator to add" \
 	"^pillarbox: mail leaves through relayhost smart.example.net:587: add its senders" "$err"
+# A host or SRS name that is a local domain has that domain's records: one
+# SPF record a name (RFC 7208 3.2), one MX.
+sed "s/^hostname = .*/hostname = $D/" "$conf" >"$T/local-host.conf"
+echo "srs_domain = $D" >>"$T/local-host.conf"
+chmod 644 "$T/local-host.conf"
+check "domain dns, the host and SRS names a local domain" 0 "$PB" --config "$T/local-host.conf" \
+	domain dns $D
+expect_grep "the domain's own SPF record" "^$D. IN TXT \"v=spf1 mx -all\"\$" "$out"
+[ "$(grep -c "^$D. IN TXT \"v=spf1" <<<"$out")" = 1 ] && [ "$(grep -c "^$D. IN MX" <<<"$out")" = 1 ] &&
+	ok "no second SPF record or MX for it" || not_ok "no second SPF record or MX for it: $out"
 # MX, CNAME and SRV name hosts (RFC 2181 10.3): never an address.
 { cat "$conf"; echo "public_hostname = 127.0.0.1"; } >"$T/pubip.conf"
 sed 's/^hostname = .*/hostname = 192.0.2.1/' "$T/pubip.conf" >"$T/bothip.conf"
