@@ -393,6 +393,11 @@ int store_maintain(struct store *store, unsigned orphan_age, const char **error_
 			   &forgotten, error_r) < 0)
 		return -1;
 	expired += forgotten;
+	unsigned filled = 0;
+	if (user_inbox_fill(store, &filled, error_r) < 0)
+		return -1;
+	if (filled > 0)
+		log_info("store: %u users' records name their INBOX now", filled);
 	if (collect_orphans(store, orphan_age, &orphans) < 0) {
 		*error_r = store_last_error(store);
 		return -1;

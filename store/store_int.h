@@ -258,6 +258,10 @@ int mailbox_inbox_txn(struct store *store, DB_TXN *txn, uint32_t user_id, uint32
 /* Points the user's record at INBOX again (after RENAME INBOX made a new
  * one): 1, 0 no such user, <0. */
 int user_inbox_point_txn(struct store *store, DB_TXN *txn, uint32_t user_id);
+/* `store maintain`: points the records written before 2026-11-29 at INBOX,
+ * 256 a transaction, once (meta.db "inbox_in_user" then says so); *filled_r
+ * how many. 0, or -1 (*error_r). */
+int user_inbox_fill(struct store *store, unsigned *filled_r, const char **error_r);
 /* Write-locks the user's record, for a transaction that rewrites it after
  * mailbox records (the lock order: account data first): 1, 0 none, <0. */
 int user_lock_txn(struct store *store, DB_TXN *txn, uint32_t user_id);

@@ -589,3 +589,98 @@ int user_domain_move_txn(struct store *store, DB_TXN *txn, const char *from, con
 	free(keys);
 	return r;
 }
+
+/* ---- INBOX in the records written before it was kept there ---- */
+
+#define INBOX_FILL_BATCH 256
+
+struct inbox_fill {
+	uint32_t after;                   /* users up to this id are done */
+	uint32_t ids[INBOX_FILL_BATCH];   /* the next ones whose record names none */
+	size_t n;
+	bool end;
+};
+
+static int inbox_fill_find_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct inbox_fill *f = ctx;
+	DB *db = store_db(store, DBI_USERS);
+	DBC *cur;
+	uint8_t kbuf[4], vbuf[USER_REC_MAX];
+	DBT k = { .data = kbuf, .size = 4, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
+	DBT v = { .data = vbuf, .ulen = sizeof(vbuf), .flags = DB_DBT_USERMEM };
+	struct user_rec rec;
+	int ret, r = 1;
+
+	f->n = 0;
+	f->end = false;
+	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
+		return store_dberr(store, ret, "users.db cursor");
+	be32_put(kbuf, f->after + 1);
+	for (uint32_t op = DB_SET_RANGE; f->n < INBOX_FILL_BATCH; op = DB_NEXT) {
+		if ((ret = cur->get(cur, &k, &v, op)) != 0)
+			break;
+		if (k.size != 4)
+			continue;   /* store check tells */
+		f->after = be32_get(kbuf);
+		if (user_rec_decode(store, f->after, vbuf, v.size, &rec) == 1 && rec.user.inbox_id == 0)
+			f->ids[f->n++] = f->after;
+	}
+	password_wipe(&rec, sizeof(rec));
+	cur->close(cur);
+	if (ret == DB_NOTFOUND)
+		f->end = true;
+	else if (ret != 0)
+		r = store_dberr(store, ret, "reading users.db");
+	return r;
+}
+
+static int inbox_fill_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	const struct inbox_fill *f = ctx;
+	for (size_t i = 0; i < f->n; i++) {
+		int r = user_inbox_point_txn(store, txn, f->ids[i]);
+		if (r < 0)
+			return r;
+	}
+	return 1;
+}
+
+/* meta.db's "inbox_in_user": every user's record names INBOX, and stays
+ * so (user_add, RENAME INBOX) */
+static int inbox_filled_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	bool *set = ctx;
+	uint8_t one = 1;
+	size_t len;
+	if (*set)
+		return store_put(store, DBI_META, txn, "inbox_in_user", 13, &one, 1, 0);
+	int r = store_get(store, DBI_META, txn, "inbox_in_user", 13, &one, 1, &len, 0);
+	*set = r == 1;
+	return r < 0 ? r : 1;
+}
+
+int user_inbox_fill(struct store *store, unsigned *filled_r, const char **error_r)
+{
+	struct inbox_fill *f = calloc(1, sizeof(*f));
+	bool set = false;
+	int r;
+
+	*filled_r = 0;
+	if (f == NULL)
+		return account_oom(store, error_r);
+	r = store_read(store, inbox_filled_txn, &set, error_r);
+	if (r >= 0 && !set) {
+		do {
+			if ((r = store_read(store, inbox_fill_find_txn, f, error_r)) < 0 ||
+			    (f->n > 0 && (r = store_write(store, false, inbox_fill_txn, f, error_r)) < 0))
+				break;
+			*filled_r += (unsigned)f->n;
+		} while (!f->end);
+		set = true;
+		if (r >= 0)
+			r = store_write(store, false, inbox_filled_txn, &set, error_r);
+	}
+	free(f);
+	return r < 0 ? -1 : 0;
+}

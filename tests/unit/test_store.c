@@ -259,6 +259,16 @@ static void test_user_inbox_fields(void **state)
 	assert_int_equal(user.inbox_uidvalidity, 0);
 	assert_string_equal(user.address, "bob@example.com");
 	check_clean(f);
+	/* store maintain points it at INBOX, and does that once */
+	unsigned filled;
+	assert_int_equal(user_inbox_fill(f->store, &filled, &error), 0);
+	assert_int_equal(filled, 1);
+	assert_int_equal(store_user_get(f->store, f->user_id, &user, &error), 1);
+	assert_int_equal(user.inbox_id, f->inbox);
+	assert_int_not_equal(user.inbox_uidvalidity, 0);
+	user_record_edit(f, drop_inbox_fields);
+	assert_int_equal(user_inbox_fill(f->store, &filled, &error), 0);
+	assert_int_equal(filled, 0);
 	/* a change to the user writes the record whole again, still without */
 	assert_int_equal(store_user_quota(f->store, "bob@example.com", 1000000, 0, &error), 1);
 	assert_int_equal(store_user_get(f->store, f->user_id, &user, &error), 1);
