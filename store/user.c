@@ -595,7 +595,8 @@ int user_domain_move_txn(struct store *store, DB_TXN *txn, const char *from, con
 #define INBOX_FILL_BATCH 256
 
 struct inbox_fill {
-	uint32_t after;                   /* users up to this id are done */
+	uint32_t from;                    /* the batch looks at users after this id */
+	uint32_t after;                   /* the last id it looked at */
 	uint32_t ids[INBOX_FILL_BATCH];   /* the next ones whose record names none */
 	size_t n;
 	bool end;
@@ -612,11 +613,13 @@ static int inbox_fill_find_txn(struct store *store, DB_TXN *txn, void *ctx)
 	struct user_rec rec;
 	int ret, r = 1;
 
+	/* from f->from each time: run_txn may run this again */
 	f->n = 0;
 	f->end = false;
+	f->after = f->from;
 	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
 		return store_dberr(store, ret, "users.db cursor");
-	be32_put(kbuf, f->after + 1);
+	be32_put(kbuf, f->from + 1);
 	for (uint32_t op = DB_SET_RANGE; f->n < INBOX_FILL_BATCH; op = DB_NEXT) {
 		if ((ret = cur->get(cur, &k, &v, op)) != 0)
 			break;
@@ -676,6 +679,7 @@ int user_inbox_fill(struct store *store, unsigned *filled_r, const char **error_
 			    (f->n > 0 && (r = store_write(store, false, inbox_fill_txn, f, error_r)) < 0))
 				break;
 			*filled_r += (unsigned)f->n;
+			f->from = f->after;
 		} while (!f->end);
 		set = true;
 		if (r >= 0)

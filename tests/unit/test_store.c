@@ -219,13 +219,14 @@ static void test_inbox_rename(void **state)
 	assert_int_not_equal(mb.uidvalidity, 0);
 }
 
-/* Rewrites user_id's users.db record through fn (raw bytes, their length). */
-static void user_record_edit(struct fixture *f, void (*fn)(uint8_t *buf, uint32_t *len))
+/* Rewrites user id's users.db record through fn (raw bytes, their length). */
+static void user_record_edit_id(struct fixture *f, uint32_t id,
+				void (*fn)(uint8_t *buf, uint32_t *len))
 {
 	DB *db = store_db_writer(f->store, DBI_USERS);
 	DB_TXN *txn;
 	uint8_t key[4], buf[1024];
-	be32_put(key, f->user_id);
+	be32_put(key, id);
 	DBT k = { .data = key, .size = 4 };
 	DBT v = { .data = buf, .ulen = sizeof(buf), .flags = DB_DBT_USERMEM };
 	assert_int_equal(f->store->env->txn_begin(f->store->env, NULL, &txn, 0), 0);
@@ -233,6 +234,11 @@ static void user_record_edit(struct fixture *f, void (*fn)(uint8_t *buf, uint32_
 	fn(buf, &v.size);
 	assert_int_equal(db->put(db, txn, &k, &v, 0), 0);
 	assert_int_equal(txn->commit(txn, 0), 0);
+}
+
+static void user_record_edit(struct fixture *f, void (*fn)(uint8_t *buf, uint32_t *len))
+{
+	user_record_edit_id(f, f->user_id, fn);
 }
 
 static void drop_inbox_fields(uint8_t *buf, uint32_t *len)
@@ -269,6 +275,8 @@ static void test_user_inbox_fields(void **state)
 	user_record_edit(f, drop_inbox_fields);
 	assert_int_equal(user_inbox_fill(f->store, &filled, &error), 0);
 	assert_int_equal(filled, 0);
+	assert_int_equal(store_user_get(f->store, f->user_id, &user, &error), 1);
+	assert_int_equal(user.inbox_id, 0);
 	/* a change to the user writes the record whole again, still without */
 	assert_int_equal(store_user_quota(f->store, "bob@example.com", 1000000, 0, &error), 1);
 	assert_int_equal(store_user_get(f->store, f->user_id, &user, &error), 1);
@@ -290,6 +298,30 @@ static void test_user_inbox_fields(void **state)
 	fclose(out);
 	assert_non_null(strstr(text, "as INBOX, which is mailbox"));
 	assert_int_equal(store_open(f->config, false, &f->store, &error), 0);
+}
+
+/* Filling in INBOX goes through the users in batches of 256: every one of
+ * 600 older records (the fixture's user and 599 more) is filled. */
+static void test_user_inbox_fill_batches(void **state)
+{
+	struct fixture *f = *state;
+	const char *error;
+	char address[64];
+	struct store_user user;
+	unsigned filled;
+	for (int i = 0; i < 599; i++) {
+		snprintf(address, sizeof(address), "u%d@example.com", i);
+		assert_int_equal(store_user_add(f->store, address, "secret", NULL, &error), 1);
+	}
+	for (uint32_t id = f->user_id; id < f->user_id + 600; id++)
+		user_record_edit_id(f, id, drop_inbox_fields);
+	assert_int_equal(user_inbox_fill(f->store, &filled, &error), 0);
+	assert_int_equal(filled, 600);
+	for (uint32_t id = f->user_id; id < f->user_id + 600; id++) {
+		assert_int_equal(store_user_get(f->store, id, &user, &error), 1);
+		assert_int_not_equal(user.inbox_id, 0);
+	}
+	check_clean(f);
 }
 
 /* A subscription is to a name (RFC 3501 6.3.4): DELETE leaves the name
@@ -939,6 +971,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mailbox_create_rename_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbox_rename, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_user_inbox_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_inbox_fill_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscription_outlives_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_uids_and_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_body_crlf, setup, teardown),
