@@ -194,6 +194,13 @@ int store_backup(struct store *store, const char *dir, const char **error_r)
 		close(hold);
 		return fail(error_r, "copying %s: %s", src, strerror(errno));
 	}
+	/* A store made before FORMAT existed has none: the record decides. */
+	snprintf(src, sizeof(src), "%s/" STORE_FORMAT_FILE, store->home);
+	snprintf(dst, sizeof(dst), "%s/" STORE_FORMAT_FILE, envdir);
+	if (copy_file(src, dst) < 0 && errno != ENOENT) {
+		close(hold);
+		return fail(error_r, "copying %s: %s", src, strerror(errno));
+	}
 	ret = copy_blobs(store->blobs, blobs, NULL);
 	close(hold);
 	if (ret < 0)

@@ -642,17 +642,9 @@ static void dbs_close(struct store *store)
 	}
 }
 
-static int format_check(struct store *store, DB_TXN *txn)
+/* The version as the records know it, against this program's. */
+static int format_version_check(struct store *store, uint32_t version)
 {
-	uint8_t buf[4];
-	size_t len;
-	int ret = store_get(store, DBI_META, txn, "format", 6, buf, sizeof(buf), &len, 0);
-	if (ret < 0)
-		return -1;
-	if (ret == 0 || len != 4)
-		return store_err(store, "%s/meta.db has no format record: not a Pillarbox store",
-				 store->home);
-	uint32_t version = be32_get(buf);
 	if (version > STORE_FORMAT_VERSION)
 		return store_err(store, "%s: store format version %u is newer than this program "
 				 "understands (%u): upgrade Pillarbox; nothing was changed",
@@ -664,6 +656,78 @@ static int format_check(struct store *store, DB_TXN *txn)
 				 "Pillarbox (the first is %u): meta.db is damaged; restore a backup "
 				 "with 'pillarbox store restore'; nothing was changed",
 				 store->config->store, version, STORE_FORMAT_VERSION);
+	return 0;
+}
+
+int store_format_record_txn(struct store *store, DB_TXN *txn, uint32_t *version_r)
+{
+	uint8_t buf[4];
+	size_t len;
+	int ret = store_get(store, DBI_META, txn, "format", 6, buf, sizeof(buf), &len, 0);
+	if (ret < 0)
+		return -1;
+	if (ret == 0 || len != 4)
+		return store_err(store, "%s/meta.db has no format record: not a Pillarbox store",
+				 store->home);
+	*version_r = be32_get(buf);
+	return 0;
+}
+
+static int format_check(struct store *store, DB_TXN *txn)
+{
+	uint32_t version;
+	if (store_format_record_txn(store, txn, &version) < 0)
+		return -1;
+	return format_version_check(store, version);
+}
+
+/* <home>/FORMAT: the version again, as a line of text beside meta.db's
+ * record (which decides), so that a process learns it with three system
+ * calls instead of opening meta.db: every DB->open takes Berkeley DB's
+ * environment-wide lock, and a POP3 login's whole work is a few opens.
+ * Returns the version, or 0 when the file is missing or garbled (a store
+ * made before the file existed, a crash while it was replaced): the record
+ * is read then, and `store maintain` writes the file again. */
+static uint32_t format_file_read(const struct store *store)
+{
+	char path[4096], text[16];
+	snprintf(path, sizeof(path), "%s/" STORE_FORMAT_FILE, store->home);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n < 2 || text[n - 1] != '\n')
+		return 0;
+	uint32_t version = 0;
+	for (ssize_t i = 0; i < n - 1; i++) {
+		if (text[i] < '0' || text[i] > '9' || version > 100000)
+			return 0;
+		version = version * 10 + (uint32_t)(text[i] - '0');
+	}
+	return version;
+}
+
+int store_format_file_write(struct store *store, uint32_t version)
+{
+	char path[4096], tmp[4096], text[16];
+	snprintf(path, sizeof(path), "%s/" STORE_FORMAT_FILE, store->home);
+	snprintf(tmp, sizeof(tmp), "%s/" STORE_FORMAT_FILE ".new", store->home);
+	int len = snprintf(text, sizeof(text), "%u\n", version);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0660);
+	if (fd < 0)
+		return store_err(store, "%s: %s", tmp, strerror(errno));
+	if (write(fd, text, (size_t)len) != len || fsync(fd) < 0) {
+		int saved = errno;
+		close(fd);
+		unlink(tmp);
+		return store_err(store, "%s: %s", tmp, strerror(saved));
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		int saved = errno;
+		unlink(tmp);
+		return store_err(store, "%s: %s", path, strerror(saved));
+	}
 	return 0;
 }
 
@@ -682,6 +746,84 @@ static int check_dir(struct store *store, const char *path)
 		return store_err(store, "%s: permission denied: the store must be owned by user %s "
 				 "(chown -R %s: %s; chmod 2770 %s)", path, store->config->user,
 				 store->config->user, store->config->store, path);
+	return 0;
+}
+
+static int format_record_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	return store_format_record_txn(store, txn, ctx) < 0 ? -1 : 1;
+}
+
+int store_format_file_sync(struct store *store, const char **error_r)
+{
+	uint32_t version;
+	if (store_read(store, format_record_txn, &version, error_r) < 0)
+		return -1;
+	if (format_file_read(store) == version)
+		return 0;
+	if (store_format_file_write(store, version) < 0) {
+		*error_r = store_last_error(store);
+		return -1;
+	}
+	return 1;
+}
+
+/* A single-threaded process opens its databases on first use; their files
+ * must all be there now, so a damaged store is reported here, not half-way
+ * through a session. The format comes from FORMAT, or from meta.db's record
+ * when that file is missing. */
+static int dbs_check(struct store *store)
+{
+	int dirfd = open(store->home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return store_err(store, "%s: %s", store->home, strerror(errno));
+	for (int i = 0; i < DBI_COUNT; i++) {
+		if (db_file_check(store, dirfd, i) < 0) {
+			close(dirfd);
+			return -1;
+		}
+	}
+	close(dirfd);
+	uint32_t version = format_file_read(store);
+	if (version > 0)
+		return format_version_check(store, version);
+	DB_TXN *txn;
+	int ret = store->env->txn_begin(store->env, NULL, &txn, DB_TXN_SNAPSHOT);
+	if (ret != 0)
+		return store_dberr(store, ret, "txn_begin");
+	if (db_open_one(store, txn, DBI_META, DB_MODE_READ) < 0 || format_check(store, txn) < 0) {
+		txn->abort(txn);
+		return -1;
+	}
+	ret = txn->commit(txn, DB_TXN_NOSYNC);
+	if (ret != 0)
+		return store_dberr(store, ret, "opening meta.db");
+	return 0;
+}
+
+/* The threaded webmaild opens every database for writing at start, in one
+ * snapshot transaction, and checks the format record itself. */
+static int dbs_open_all(struct store *store)
+{
+	DB_TXN *txn;
+	int ret = store->env->txn_begin(store->env, NULL, &txn, DB_TXN_SNAPSHOT);
+	if (ret != 0)
+		return store_dberr(store, ret, "txn_begin");
+	for (int i = 0; i < DBI_COUNT; i++) {
+		if (db_open_one(store, txn, i, DB_MODE_WRITE) < 0) {
+			txn->abort(txn);
+			return -1;
+		}
+	}
+	if (format_check(store, txn) < 0) {
+		txn->abort(txn);
+		return -1;
+	}
+	/* Opening databases for writing logs their registration: nothing a
+	 * client was promised, so no fsync on every connection. */
+	ret = txn->commit(txn, DB_TXN_NOSYNC);
+	if (ret != 0)
+		return store_dberr(store, ret, "opening databases");
 	return 0;
 }
 
@@ -754,50 +896,8 @@ int store_open_home(const struct config *config, const char *home, bool threaded
 		goto fail;
 	registered = true;
 
-	DB_TXN *txn;
-	int ret = store->env->txn_begin(store->env, NULL, &txn, DB_TXN_SNAPSHOT);
-	if (ret != 0) {
-		store_dberr(store, ret, "txn_begin");
+	if (threaded ? dbs_open_all(store) < 0 : dbs_check(store) < 0)
 		goto fail;
-	}
-	int dirfd = threaded ? -1 : open(store->home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (!threaded && dirfd < 0) {
-		store_err(store, "%s: %s", store->home, strerror(errno));
-		txn->abort(txn);
-		goto fail;
-	}
-	for (int i = 0; i < DBI_COUNT; i++) {
-		/* Single-threaded processes open the rest on first use; the
-		 * files must all be there now, so a damaged store is reported
-		 * here, not half-way through a session. */
-		if (!threaded && i != DBI_META) {
-			if (db_file_check(store, dirfd, i) < 0) {
-				close(dirfd);
-				txn->abort(txn);
-				goto fail;
-			}
-			continue;
-		}
-		if (db_open_one(store, txn, i, threaded ? DB_MODE_WRITE : DB_MODE_READ) < 0) {
-			if (dirfd >= 0)
-				close(dirfd);
-			txn->abort(txn);
-			goto fail;
-		}
-	}
-	if (dirfd >= 0)
-		close(dirfd);
-	if (format_check(store, txn) < 0) {
-		txn->abort(txn);
-		goto fail;
-	}
-	/* Opening databases for writing logs their registration: nothing a
-	 * client was promised, so no fsync on every connection. */
-	ret = txn->commit(txn, DB_TXN_NOSYNC);
-	if (ret != 0) {
-		store_dberr(store, ret, "opening databases");
-		goto fail;
-	}
 	atexit_store = store;
 	if (!atexit_done) {
 		atexit(atexit_close);
@@ -938,6 +1038,8 @@ int store_init(const struct config *config, const char **error_r)
 		goto fail;
 	}
 	store->env->txn_checkpoint(store->env, 0, 0, 0);
+	if (store_format_file_write(store, STORE_FORMAT_VERSION) < 0)
+		goto fail;
 	dbs_close(store);
 	env_close_registered(store);
 	free(tmp);

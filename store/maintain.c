@@ -376,6 +376,12 @@ int store_maintain(struct store *store, unsigned orphan_age, const char **error_
 			    strerror(errno));
 	else if (changed > 0)
 		log_info("store: %s/DB_CONFIG: %d setting(s) added or dropped", store->home, changed);
+	int format = store_format_file_sync(store, error_r);
+	if (format < 0)
+		return -1;
+	if (format > 0)
+		log_info("store: %s/" STORE_FORMAT_FILE " written from meta.db's format record",
+			 store->home);
 	unsigned expired = 0, orphans = 0;
 	if (store_write(store, false, expire_authfail_txn, &expired, error_r) < 0)
 		return -1;

@@ -290,6 +290,17 @@ int user_get_txn(struct store *store, DB_TXN *txn, uint32_t user_id, struct stor
 /* Lowercases the domain part (and the local part) into dst; 0 if invalid. */
 int address_canonical(const char *address, char *dst, size_t dstsize);
 
+/* <home>/FORMAT holds the format version as text (env.c): meta.db's record
+ * decides, the file spares most processes opening meta.db. */
+#define STORE_FORMAT_FILE "FORMAT"
+/* meta.db's format record inside txn. */
+int store_format_record_txn(struct store *store, DB_TXN *txn, uint32_t *version_r);
+/* Writes FORMAT (a new file renamed over the old one). */
+int store_format_file_write(struct store *store, uint32_t version);
+/* Writes FORMAT again when it is missing or differs from the record:
+ * 1 written, 0 it was right, -1 error. */
+int store_format_file_sync(struct store *store, const char **error_r);
+
 /* store_open with the environment in `home` instead of <store>/env (the
  * checker opens a copy this way; bodies are still read from <store>). */
 int store_open_home(const struct config *config, const char *home, bool threaded,

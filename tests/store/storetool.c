@@ -23,7 +23,8 @@
  *   maintain --config F --orphan-age N
  *   check    --config F
  *   orphans  --config F                        (body files without a record)
- *   setformat --config F --version N           (writes the format record)
+ *   setformat --config F --version N           (writes the format record and
+ *            env/FORMAT, as a Pillarbox of that version would)
  *   damage   --config F --user A --record R [--mailbox M]
  *            damages exactly one record, for `store check` to find: R is
  *            usage (the user's quota.db record counts one message more),
@@ -870,6 +871,8 @@ static int cmd_setformat(const struct opts *o)
 	open_store(o);
 	if (store_write(store, true, format_txn, &version, &error) < 0)
 		die(EXIT_TEMPFAIL, "writing the format record", error);
+	if (store_format_file_write(store, version) < 0)
+		die(EXIT_TEMPFAIL, "writing " STORE_FORMAT_FILE, store_last_error(store));
 	store->env->txn_checkpoint(store->env, 0, 0, 0);
 	store_close(&store);
 	return 0;

@@ -98,6 +98,15 @@ copy newer
 expect_error newer-format "$WORK/newer" "$WORK/newer" "upgrade" \
 	"$TOOL" status --config "$WORK/newer.conf" --user "$USER_ADDR"
 
+# 3a. The same without env/FORMAT (a store made before the file existed):
+# the record alone decides.
+copy newer-record
+"$TOOL" setformat --config "$WORK/newer-record.conf" --version $(( 1 + 1000 )) ||
+	die "setformat failed"
+rm "$WORK/newer-record/env/FORMAT"
+expect_error newer-format-record "$WORK/newer-record" "$WORK/newer-record" "upgrade" \
+	"$TOOL" status --config "$WORK/newer-record.conf" --user "$USER_ADDR"
+
 # 3b. A format record older than the first version (none was ever written):
 # no upgrade command exists to send the administrator to.
 copy older
