@@ -318,8 +318,19 @@ static int setup_cmd(struct admin *admin, int argc, char **argv)
 	if (empty < 0)
 		return admin_fail(ADMIN_EXIT_CANTCREAT, "%s: %s", admin_arg(store), strerror(errno));
 	if (empty == 0) {
-		admin_say("store in %s already there: left as it is (pillarbox store check "
-			  "verifies it)", admin_arg(store));
+		/* After an upgrade of Pillarbox: its store in the new format
+		 * (refused while the services still use it). */
+		uint32_t from;
+		unsigned copied;
+		int r = store_upgrade(admin->config, &from, &copied, &error);
+		if (r < 0)
+			return admin_store_fail(-1, 0, "store upgrade", error);
+		if (r > 0)
+			admin_say("store in %s upgraded from format %u to %u", admin_arg(store), from,
+				  STORE_FORMAT_VERSION);
+		else
+			admin_say("store in %s already there: left as it is (pillarbox store check "
+				  "verifies it)", admin_arg(store));
 		return ADMIN_EXIT_OK;
 	}
 	if (store_init(admin->config, &error) < 0)
@@ -338,6 +349,7 @@ const struct admin_noun admin_noun_setup = {
 	"creates the store user and group if missing, the store directory (2770),\n"
 	"makes the TLS key readable by that group only, names the keys under\n"
 	"tls_cert_dir that user cannot read, makes webmail.cgi setuid to\n"
-	"the store user, and creates the store if the directory is empty.",
+	"the store user, and creates the store if the directory is empty, or\n"
+	"upgrades it to this version's format (stop the services first).",
 	setup_verbs, 1,
 };

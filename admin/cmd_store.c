@@ -1,4 +1,4 @@
-/* pillarbox store init | check | backup DIR | restore DIR | maintain | stats */
+/* pillarbox store init | check | backup DIR | restore DIR | maintain | stats | upgrade */
 #include <stdio.h>
 
 #include "admin.h"
@@ -95,6 +95,25 @@ static int store_cmd_stats(struct admin *admin, int argc, char **argv)
 	return ADMIN_EXIT_OK;
 }
 
+static int store_cmd_upgrade(struct admin *admin, int argc, char **argv)
+{
+	const char *error = NULL;
+	uint32_t from;
+	unsigned copied;
+
+	(void)argc;
+	(void)argv;
+	int r = store_upgrade(admin->config, &from, &copied, &error);
+	if (r < 0)
+		return admin_store_fail(-1, 0, "store upgrade", error);
+	if (r == 0)
+		admin_say("store format %u is this program's: nothing to upgrade", from);
+	else
+		admin_say("store upgraded from format %u to %u (%u records moved)", from,
+			  STORE_FORMAT_VERSION, copied);
+	return ADMIN_EXIT_OK;
+}
+
 static const struct admin_verb store_verbs[] = {
 	{ "init", "", "create a new store in the configured directory",
 	  0, 0, ADMIN_STORE_NONE, true, store_dir_of_config, NULL, store_cmd_init },
@@ -108,9 +127,11 @@ static const struct admin_verb store_verbs[] = {
 	  0, 0, ADMIN_STORE_OPEN, true, NULL, NULL, store_cmd_maintain },
 	{ "stats", "", "print figures as \"key: value\" lines",
 	  0, 0, ADMIN_STORE_OPEN, false, NULL, NULL, store_cmd_stats },
+	{ "upgrade", "", "bring a store of an older Pillarbox to this format (services stopped)",
+	  0, 0, ADMIN_STORE_NONE, false, NULL, NULL, store_cmd_upgrade },
 };
 
 const struct admin_noun admin_noun_store = {
-	"store", "The store itself: creation, checks, backups, maintenance.",
+	"store", "The store itself: creation, checks, backups, maintenance, upgrades.",
 	store_verbs, sizeof(store_verbs) / sizeof(store_verbs[0]),
 };

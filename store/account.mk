@@ -2,7 +2,7 @@
 # dlopen()ed by store/idn.c: never linked) and their DKIM keys (GnuTLS,
 # loaded by store/gnutls_lib.c), users, quota counters, aliases
 # and recipient resolution, authentication with throttling.
-store_libpillarbox_a_SOURCES += store/account.c store/account_int.h store/domain.c \
+store_libpillarbox_a_SOURCES += store/account.c store/account_int.h store/account_db.c store/domain.c \
 	store/user.c store/quota.c store/alias.c store/auth.c \
 	store/identity.c store/identity.h store/idn.c store/idn.h \
 	store/dkim.c store/dkim.h store/dkim_key.c store/dkim_key.h

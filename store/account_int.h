@@ -8,20 +8,24 @@
  *                       (users / alias pairs whose source is in the domain: a
  *                       domain is deleted only at 0/0, checked in O(1))
  *                    domain NUL "dkim" -> the domain's DKIM keys, active and pending (dkim.h, dkim.c)
- *  DBI_USERS         u32 user_id
- *                    -> u8 1, u32 domain_id, str address (local part as
+ *  DBI_ACCOUNTS      what a login reads, in one database so that it opens one
+ *                    (each DB->open takes Berkeley DB's environment lock): a
+ *                    key is a tag byte and the key proper (format 2; format 1
+ *                    kept these in users.db, user_by_addr.db and authfail.db
+ *                    without the tags: upgrade.c)
+ *    'U' u32 user_id -> u8 1, u32 domain_id, str address (local part as
  *                       created, domain lowercased), str hash, u64 quota_bytes,
  *                       u32 quota_messages, u8 flags (bit 0 disabled), u64 created,
  *                       u32 inbox_id, u32 inbox_uidvalidity (INBOX, kept so by
  *                       user_add and RENAME INBOX; absent before 2026-11-29)
- *  DBI_USER_BY_ADDR  canonical address (all ASCII lowercased) -> u32 user_id
+ *    'A' canonical address (all ASCII lowercased) -> u32 user_id
+ *    'F' "u:" canonical address | "i:" client IP (auth.c)
+ *                    -> u8 1, u32 failures, u64 window_start, u64 last_failure
  *  DBI_ALIASES       canonical source "local@domain" or "@domain" (dupsort)
  *                    -> target with the domain lowercased and the local part as
  *                       given (a remote server may treat case as significant);
  *                       targets are compared canonically
  *  DBI_QUOTA         recno = user_id -> u8 1, u64 bytes, u32 messages (padded)
- *  DBI_AUTHFAIL      "u:" canonical address | "i:" client IP
- *                    -> u8 1, u32 failures, u64 window_start, u64 last_failure
  *
  * Address grammar for accounts and aliases (one parser, here):
  *   local@domain, exactly one '@'; local 1..STORE_LOCALPART_MAX bytes, a
@@ -56,6 +60,24 @@
 /* A limit's value in a message. */
 #define ACCOUNT_STR_(x) #x
 #define ACCOUNT_STR(x) ACCOUNT_STR_(x)
+
+/* accounts.db's tags (above) */
+#define ACCOUNT_TAG_ADDRESS 'A'
+#define ACCOUNT_TAG_FAILURES 'F'
+#define ACCOUNT_TAG_USER 'U'
+/* The longest key proper: "u:" and an address. */
+#define ACCOUNT_KEY_MAX (2 + STORE_ADDRESS_MAX)
+/* store_get, store_put and store_del on accounts.db, the tag put before the
+ * key. */
+int account_get(struct store *store, DB_TXN *txn, char tag, const void *key, size_t keylen,
+		void *buf, size_t bufsize, size_t *len_r, uint32_t flags);
+int account_put(struct store *store, DB_TXN *txn, char tag, const void *key, size_t keylen,
+		const void *val, size_t vallen);
+int account_del(struct store *store, DB_TXN *txn, char tag, const void *key, size_t keylen);
+/* A cursor step over the records of one tag in accounts.db: DB_NOTFOUND
+ * past the last. k's buffer receives the tag and the key proper; with
+ * DB_SET_RANGE, k holds the tag and where to start. */
+int account_cursor_get(DBC *cur, char tag, DBT *k, DBT *v, uint32_t op);
 
 /* A parsed address. For a catch-all source "@domain" `at` is 0. */
 struct account_addr {
@@ -125,10 +147,11 @@ int account_domain_legacy(const char *text, char dst[STORE_DOMAIN_MAX + 1]);
 /* An address of such a domain as its records were keyed (store check). 1,
  * or 0 if its domain is not in U-labels. */
 int account_addr_legacy(const char *text, struct account_addr *addr_r);
-/* The keys of `dbi` (user_by_addr or aliases) that end with `suffix`
- * ("@domain", a catch-all "@domain" too), collected in one malloc'd array
- * (*keys_r, free it; *n_r of them) so that they can be changed after. 1, <0. */
-int account_keys_ending(struct store *store, DB_TXN *txn, enum store_dbi dbi, const char *suffix,
+/* The address keys that end with `suffix` ("@domain", a catch-all "@domain"
+ * too): of users in accounts.db (tag ACCOUNT_TAG_ADDRESS, returned without
+ * it) or of aliases.db (tag 0), collected in one malloc'd array (*keys_r,
+ * free it; *n_r of them) so that they can be changed after. 1, <0. */
+int account_keys_ending(struct store *store, DB_TXN *txn, char tag, const char *suffix,
 			account_key **keys_r, size_t *n_r);
 /* Moves the users of domain `from` to domain `to` (keys, addresses, the
  * domain id). 1, 0 refused (an address exists under both: store_err), <0. */

@@ -933,7 +933,7 @@ int alias_domain_move_txn(struct store *store, DB_TXN *txn, const char *from, co
 	if (targets == NULL)
 		return store_err(store, "out of memory");
 	snprintf(suffix, sizeof(suffix), "@%s", from);
-	int r = account_keys_ending(store, txn, DBI_ALIASES, suffix, &keys, &n);
+	int r = account_keys_ending(store, txn, 0, suffix, &keys, &n);
 	for (size_t i = 0; r == 1 && i < n; i++)
 		r = alias_key_move_txn(store, txn, keys[i], to, targets, merged_r);
 	free(keys);

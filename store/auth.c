@@ -2,8 +2,9 @@
  * webmail login.
  *
  * Policy. Failures are counted per canonical address ("u:" key) and per
- * client IP ("i:" key) in windows of AUTH_WINDOW_SECONDS that start at the
- * first failure:
+ * client IP ("i:" key; both under accounts.db's tag 'F', beside the users a
+ * login reads) in windows of AUTH_WINDOW_SECONDS that start at the first
+ * failure:
  *  - the attempts on one address run one at a time: each holds an flock on
  *    <store>/notify/auth-NN.lock (NN from a hash of the address) from the
  *    moment it reads the counters until its outcome is recorded, so parallel
@@ -85,7 +86,8 @@ static int counter_get(struct store *store, DB_TXN *txn, const char *key, size_t
 	struct unpack u;
 
 	*c = (struct auth_counter){ .window_start = now };
-	int r = store_get(store, DBI_AUTHFAIL, txn, key, keylen, buf, sizeof(buf), &len, flags);
+	int r = account_get(store, txn, ACCOUNT_TAG_FAILURES, key, keylen, buf, sizeof(buf), &len,
+			    flags);
 	if (r <= 0)
 		return r;
 	unpack_init(&u, buf, len);
@@ -112,7 +114,7 @@ static int counter_put(struct store *store, DB_TXN *txn, const char *key, size_t
 	pack_u32(&p, c->failures);
 	pack_u64(&p, (uint64_t)c->window_start);
 	pack_u64(&p, (uint64_t)c->last_failure);
-	int r = store_put(store, DBI_AUTHFAIL, txn, key, keylen, buf, p.len, 0);
+	int r = account_put(store, txn, ACCOUNT_TAG_FAILURES, key, keylen, buf, p.len);
 	return r < 0 ? r : 1;
 }
 
@@ -191,7 +193,8 @@ static int auth_success_txn(struct store *store, DB_TXN *txn, void *ctx)
 	struct auth_counter ip;
 	int r;
 
-	if (c->ukeylen > 0 && (r = store_del(store, DBI_AUTHFAIL, txn, c->ukey, c->ukeylen)) < 0)
+	if (c->ukeylen > 0 &&
+	    (r = account_del(store, txn, ACCOUNT_TAG_FAILURES, c->ukey, c->ukeylen)) < 0)
 		return r;
 	if (c->ikeylen == 0 || !c->reserved)
 		return 1;
@@ -426,6 +429,6 @@ int authfail_forget_txn(struct store *store, DB_TXN *txn, const char *key)
 		return 1;
 	memcpy(ukey, "u:", 2);
 	memcpy(ukey + 2, key, len);
-	int r = store_del(store, DBI_AUTHFAIL, txn, ukey, 2 + len);
+	int r = account_del(store, txn, ACCOUNT_TAG_FAILURES, ukey, 2 + len);
 	return r < 0 ? r : 1;
 }

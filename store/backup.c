@@ -302,7 +302,7 @@ struct check {
 	size_t nrefs, caprefs;
 	struct check_mbox *mboxes;            /* by id (mboxstate.db's order) */
 	size_t nmboxes, capmboxes;
-	struct check_user *users;             /* by id (users.db's order) */
+	struct check_user *users;             /* by id (accounts.db's order) */
 	size_t nusers, capusers;
 	struct check_domain *domains;         /* by name */
 	size_t ndomains, capdomains;
@@ -589,6 +589,50 @@ static int walk(struct check *c, DB_TXN *txn, enum store_dbi dbi, walk_fn *fn)
 	return 0;
 }
 
+/* walk() over the records of one tag of accounts.db, fn given the key
+ * without its tag. */
+static int walk_tag(struct check *c, DB_TXN *txn, char tag, walk_fn *fn)
+{
+	struct store *store = c->store;
+	DB *db = store_db(store, DBI_ACCOUNTS);
+	DBC *cur;
+	int ret = db->cursor(db, txn, &cur, 0), r = 0;
+	if (ret != 0)
+		return store_dberr(store, ret, "accounts.db");
+	/* DB_SET_RANGE reads where to start from the buffer BDB reallocates */
+	DBT k = { .data = malloc(1), .size = 1, .flags = DB_DBT_REALLOC };
+	DBT v = { .flags = DB_DBT_REALLOC };
+	if (k.data == NULL) {
+		cur->close(cur);
+		return store_err(store, "out of memory");
+	}
+	*(uint8_t *)k.data = (uint8_t)tag;
+	for (uint32_t op = DB_SET_RANGE;
+	     r >= 0 && (ret = account_cursor_get(cur, tag, &k, &v, op)) == 0; op = DB_NEXT)
+		r = fn(c, txn, (const uint8_t *)k.data + 1, k.size - 1, v.data, v.size);
+	cur->close(cur);
+	free(k.data);
+	free(v.data);
+	if (r < 0)
+		return r;
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return store_dberr(store, ret, "accounts.db");
+	return 0;
+}
+
+/* Every key of accounts.db has one of its tags. */
+static int walk_account_tag(struct check *c, DB_TXN *txn, const uint8_t *key, size_t keylen,
+			    const uint8_t *val, size_t vallen)
+{
+	(void)txn;
+	(void)val;
+	(void)vallen;
+	if (keylen == 0 || (key[0] != ACCOUNT_TAG_USER && key[0] != ACCOUNT_TAG_ADDRESS &&
+			    key[0] != ACCOUNT_TAG_FAILURES))
+		problem(c, "accounts.db: a key of %zu bytes with no known tag", keylen);
+	return 0;
+}
+
 static int domain_cmp(const void *a, const void *b)
 {
 	const struct check_domain *x = a, *y = b;
@@ -728,7 +772,7 @@ static int walk_user(struct check *c, DB_TXN *txn, const uint8_t *key, size_t ke
 	(void)val;
 	(void)vallen;
 	if (keylen != 4) {
-		problem(c, "users.db: a key of %zu bytes is not a user id", keylen);
+		problem(c, "accounts.db: a user key of %zu bytes is not a user id", keylen);
 		return 0;
 	}
 	id = be32_get(key);
@@ -758,10 +802,9 @@ static int walk_user(struct check *c, DB_TXN *txn, const uint8_t *key, size_t ke
 	if (r < 0)
 		problem(c, "user %u (%s): %s", id, addr.key, store_last_error(c->store));
 	else if (r == 0)
-		problem(c, "user %u (%s): user_by_addr.db has no entry for the address", id,
-			addr.key);
+		problem(c, "user %u (%s): accounts.db has no address entry for it", id, addr.key);
 	else if (back != id)
-		problem(c, "user %u (%s): user_by_addr.db gives the address to user %u", id,
+		problem(c, "user %u (%s): accounts.db gives the address to user %u", id,
 			addr.key, back);
 	struct check_domain *d = domain_find(c, account_addr_domain(&addr));
 	if (d == NULL) {
@@ -800,7 +843,7 @@ static int walk_address(struct check *c, DB_TXN *txn, const uint8_t *key, size_t
 	struct account_addr addr;
 	snprintf(text, sizeof(text), "%.*s", (int)keylen, (const char *)key);
 	if (vallen != 4) {
-		problem(c, "address %s: its user_by_addr.db entry is damaged", text);
+		problem(c, "address %s: its accounts.db entry is damaged", text);
 		return 0;
 	}
 	uint32_t id = be32_get(val);
@@ -929,8 +972,10 @@ static int check_accounts(struct check *c, DB_TXN *txn)
 		return r;
 	if (c->ndomains > 0)
 		qsort(c->domains, c->ndomains, sizeof(*c->domains), domain_cmp);
-	if ((r = walk(c, txn, DBI_USERS, walk_user)) < 0 ||
-	    (r = walk(c, txn, DBI_USER_BY_ADDR, walk_address)) < 0)
+	/* the users first: an address is checked against them */
+	if ((r = walk(c, txn, DBI_ACCOUNTS, walk_account_tag)) < 0 ||
+	    (r = walk_tag(c, txn, ACCOUNT_TAG_USER, walk_user)) < 0 ||
+	    (r = walk_tag(c, txn, ACCOUNT_TAG_ADDRESS, walk_address)) < 0)
 		return r;
 	for (size_t i = 0; i < c->nmboxes; i++) {
 		struct check_mbox *m = &c->mboxes[i];

@@ -229,13 +229,16 @@ int store_domain_list(struct store *store, int (*cb)(const char *domain, void *c
 
 /* ---- a domain stored in U-labels before IDNA ---- */
 
-int account_keys_ending(struct store *store, DB_TXN *txn, enum store_dbi dbi, const char *suffix,
+int account_keys_ending(struct store *store, DB_TXN *txn, char tag, const char *suffix,
 			account_key **keys_r, size_t *n_r)
 {
-	DB *db = store_db(store, dbi);
+	DB *db = store_db(store, tag != 0 ? DBI_ACCOUNTS : DBI_ALIASES);
 	DBC *cur;
-	account_key kbuf, *keys = NULL;
-	DBT k = { .data = kbuf, .ulen = sizeof(kbuf) - 1, .flags = DB_DBT_USERMEM };
+	uint8_t kbuf[1 + STORE_ADDRESS_MAX];
+	account_key *keys = NULL;
+	size_t skip = tag != 0 ? 1 : 0;   /* the tag */
+	DBT k = { .data = kbuf, .size = (uint32_t)skip, .ulen = sizeof(kbuf),
+		  .flags = DB_DBT_USERMEM };
 	DBT v = { .flags = DB_DBT_PARTIAL }; /* keys only */
 	size_t n = 0, cap = 0, slen = strlen(suffix);
 	int ret;
@@ -244,8 +247,13 @@ int account_keys_ending(struct store *store, DB_TXN *txn, enum store_dbi dbi, co
 	*n_r = 0;
 	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
 		return store_dberr(store, ret, "cursor");
-	while ((ret = cur->get(cur, &k, &v, DB_NEXT_NODUP)) == 0) {
-		if (k.size < slen || memcmp(kbuf + k.size - slen, suffix, slen) != 0)
+	kbuf[0] = (uint8_t)tag;
+	for (uint32_t op = tag != 0 ? DB_SET_RANGE : DB_FIRST;
+	     (ret = tag != 0 ? account_cursor_get(cur, tag, &k, &v, op)
+			     : cur->get(cur, &k, &v, op)) == 0; op = DB_NEXT_NODUP) {
+		size_t klen = k.size - skip;
+		if (klen < slen || klen > STORE_ADDRESS_MAX ||
+		    memcmp(kbuf + k.size - slen, suffix, slen) != 0)
 			continue;
 		if (n == cap) {
 			account_key *more = reallocarray(keys, cap + ACCOUNT_LIST_BATCH,
@@ -257,8 +265,8 @@ int account_keys_ending(struct store *store, DB_TXN *txn, enum store_dbi dbi, co
 			keys = more;
 			cap += ACCOUNT_LIST_BATCH;
 		}
-		memcpy(keys[n], kbuf, k.size);
-		keys[n++][k.size] = '\0';
+		memcpy(keys[n], kbuf + skip, klen);
+		keys[n++][klen] = '\0';
 	}
 	cur->close(cur);
 	if (ret != DB_NOTFOUND) {

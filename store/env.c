@@ -25,8 +25,7 @@
 const struct store_dbspec store_dbspecs[DBI_COUNT] = {
 	[DBI_META] = { "meta.db", DB_BTREE, 4096, 0, 0 },
 	[DBI_DOMAINS] = { "domains.db", DB_BTREE, 4096, 0, 0 },
-	[DBI_USERS] = { "users.db", DB_BTREE, 4096, 0, 0 },
-	[DBI_USER_BY_ADDR] = { "user_by_addr.db", DB_BTREE, 4096, 0, 0 },
+	[DBI_ACCOUNTS] = { "accounts.db", DB_BTREE, 4096, 0, 0 },
 	[DBI_ALIASES] = { "aliases.db", DB_BTREE, 4096, DB_DUPSORT, 0 },
 	[DBI_QUOTA] = { "quota.db", DB_QUEUE, 4096, 0, QUOTA_RECLEN },
 	[DBI_MAILBOXES] = { "mailboxes.db", DB_BTREE, 4096, 0, 0 },
@@ -42,7 +41,6 @@ const struct store_dbspec store_dbspecs[DBI_COUNT] = {
 	[DBI_OUTQ] = { "outq.db", DB_BTREE, 8192, 0, 0 },
 	[DBI_OUTQ_SCHED] = { "outq_sched.db", DB_BTREE, 4096, 0, 0 },
 	[DBI_SESSIONS] = { "sessions.db", DB_BTREE, 4096, 0, 0 },
-	[DBI_AUTHFAIL] = { "authfail.db", DB_BTREE, 4096, 0, 0 },
 };
 
 /* §3.2: one DB_CONFIG read by every process and every db_* utility.
@@ -581,6 +579,11 @@ static DB *db_handle(struct store *store, enum store_dbi dbi, enum db_mode mode)
 	return db;
 }
 
+int store_db_create_txn(struct store *store, DB_TXN *txn, enum store_dbi dbi)
+{
+	return db_open_one(store, txn, dbi, DB_MODE_CREATE);
+}
+
 DB *store_db(struct store *store, enum store_dbi dbi)
 {
 	return db_handle(store, dbi, store->writing ? DB_MODE_WRITE : DB_MODE_READ);
@@ -649,13 +652,18 @@ static int format_version_check(struct store *store, uint32_t version)
 		return store_err(store, "%s: store format version %u is newer than this program "
 				 "understands (%u): upgrade Pillarbox; nothing was changed",
 				 store->config->store, version, STORE_FORMAT_VERSION);
+	if (version >= STORE_FORMAT_UPGRADABLE && version < STORE_FORMAT_VERSION)
+		return store_err(store, "%s: store format version %u is older than this program's "
+				 "(%u): stop Pillarbox's services and run 'pillarbox store upgrade'; "
+				 "nothing was changed", store->config->store, version,
+				 STORE_FORMAT_VERSION);
 	/* Version 1 is the first: no Pillarbox ever wrote an older one, so
 	 * there is nothing to upgrade from, only a damaged record. */
 	if (version < STORE_FORMAT_VERSION)
 		return store_err(store, "%s: store format version %u was never written by "
 				 "Pillarbox (the first is %u): meta.db is damaged; restore a backup "
 				 "with 'pillarbox store restore'; nothing was changed",
-				 store->config->store, version, STORE_FORMAT_VERSION);
+				 store->config->store, version, STORE_FORMAT_UPGRADABLE);
 	return 0;
 }
 
@@ -774,6 +782,25 @@ int store_format_file_sync(struct store *store, const char **error_r)
  * when that file is missing. */
 static int dbs_check(struct store *store)
 {
+	/* The format first: an older store lacks some files by design. */
+	uint32_t version = format_file_read(store);
+	if (version > 0) {
+		if (format_version_check(store, version) < 0)
+			return -1;
+	} else {
+		DB_TXN *txn;
+		int ret = store->env->txn_begin(store->env, NULL, &txn, DB_TXN_SNAPSHOT);
+		if (ret != 0)
+			return store_dberr(store, ret, "txn_begin");
+		if (db_open_one(store, txn, DBI_META, DB_MODE_READ) < 0 ||
+		    format_check(store, txn) < 0) {
+			txn->abort(txn);
+			return -1;
+		}
+		ret = txn->commit(txn, DB_TXN_NOSYNC);
+		if (ret != 0)
+			return store_dberr(store, ret, "opening meta.db");
+	}
 	int dirfd = open(store->home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return store_err(store, "%s: %s", store->home, strerror(errno));
@@ -784,20 +811,6 @@ static int dbs_check(struct store *store)
 		}
 	}
 	close(dirfd);
-	uint32_t version = format_file_read(store);
-	if (version > 0)
-		return format_version_check(store, version);
-	DB_TXN *txn;
-	int ret = store->env->txn_begin(store->env, NULL, &txn, DB_TXN_SNAPSHOT);
-	if (ret != 0)
-		return store_dberr(store, ret, "txn_begin");
-	if (db_open_one(store, txn, DBI_META, DB_MODE_READ) < 0 || format_check(store, txn) < 0) {
-		txn->abort(txn);
-		return -1;
-	}
-	ret = txn->commit(txn, DB_TXN_NOSYNC);
-	if (ret != 0)
-		return store_dberr(store, ret, "opening meta.db");
 	return 0;
 }
 
@@ -809,15 +822,13 @@ static int dbs_open_all(struct store *store)
 	int ret = store->env->txn_begin(store->env, NULL, &txn, DB_TXN_SNAPSHOT);
 	if (ret != 0)
 		return store_dberr(store, ret, "txn_begin");
+	/* meta.db and the format first: an older store lacks some files. */
 	for (int i = 0; i < DBI_COUNT; i++) {
-		if (db_open_one(store, txn, i, DB_MODE_WRITE) < 0) {
+		if (db_open_one(store, txn, i, DB_MODE_WRITE) < 0 ||
+		    (i == DBI_META && format_check(store, txn) < 0)) {
 			txn->abort(txn);
 			return -1;
 		}
-	}
-	if (format_check(store, txn) < 0) {
-		txn->abort(txn);
-		return -1;
 	}
 	/* Opening databases for writing logs their registration: nothing a
 	 * client was promised, so no fsync on every connection. */
@@ -839,8 +850,24 @@ int store_open(const struct config *config, bool threaded, struct store **store_
 	return store_open_home(config, NULL, threaded, store_r, error_r);
 }
 
+static int store_open_any(const struct config *config, const char *home, bool threaded,
+			  bool upgrading, struct store **store_r, const char **error_r);
+
 int store_open_home(const struct config *config, const char *home, bool threaded,
 		    struct store **store_r, const char **error_r)
+{
+	return store_open_any(config, home, threaded, false, store_r, error_r);
+}
+
+int store_open_upgrading(const struct config *config, struct store **store_r, const char **error_r)
+{
+	return store_open_any(config, NULL, false, true, store_r, error_r);
+}
+
+/* `upgrading`: neither the format nor the databases are checked (upgrade.c
+ * does both). */
+static int store_open_any(const struct config *config, const char *home, bool threaded,
+			  bool upgrading, struct store **store_r, const char **error_r)
 {
 	static bool atexit_done;
 	bool registered = false;
@@ -896,7 +923,7 @@ int store_open_home(const struct config *config, const char *home, bool threaded
 		goto fail;
 	registered = true;
 
-	if (threaded ? dbs_open_all(store) < 0 : dbs_check(store) < 0)
+	if (!upgrading && (threaded ? dbs_open_all(store) < 0 : dbs_check(store) < 0))
 		goto fail;
 	atexit_store = store;
 	if (!atexit_done) {

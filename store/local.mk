@@ -8,7 +8,7 @@ store_libpillarbox_a_SOURCES += store/store.h store/store_int.h \
 	store/message.c store/message.h store/msgcopy.c store/expunged.c store/msgread.c \
 	store/notify.c store/deliver.c store/send_limit.c store/vacation.c store/vacation.h \
 	store/vacation_rule.c store/vacation_send.c store/queue.c store/queue.h \
-	store/maintain.c store/backup.c store/sortidx.c \
+	store/maintain.c store/backup.c store/upgrade.c store/sortidx.c \
 	store/relay_kick.c store/relay_kick.h store/srs.c store/srs.h store/srs_store.c
 
 check_PROGRAMS += tests/unit/test_store

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "account_int.h"
 #include "body.h"
 #include "log.h"
 #include "message.h"
@@ -133,15 +134,17 @@ static int collect_orphans(struct store *store, unsigned age, unsigned *removed_
 static int expire_authfail_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	DBC *cur;
-	uint8_t kbuf[600], vbuf[64];
+	uint8_t kbuf[600] = { ACCOUNT_TAG_FAILURES }, vbuf[USER_REC_MAX];
 	int64_t cutoff = (int64_t)time(NULL) - AUTHFAIL_EXPIRE_SECONDS;
 	unsigned *count = ctx;
-	int ret = store_db(store, DBI_AUTHFAIL)->cursor(store_db(store, DBI_AUTHFAIL), txn, &cur, 0);
+	int ret = store_db(store, DBI_ACCOUNTS)->cursor(store_db(store, DBI_ACCOUNTS), txn, &cur, 0);
 	if (ret != 0)
-		return store_dberr(store, ret, "authfail cursor");
-	DBT k = { .data = kbuf, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
+		return store_dberr(store, ret, "accounts.db cursor");
+	DBT k = { .data = kbuf, .size = 1, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
 	DBT v = { .data = vbuf, .ulen = sizeof(vbuf), .flags = DB_DBT_USERMEM };
-	while ((ret = cur->get(cur, &k, &v, DB_NEXT | DB_RMW)) == 0) {
+	for (uint32_t op = DB_SET_RANGE;
+	     (ret = account_cursor_get(cur, ACCOUNT_TAG_FAILURES, &k, &v, op | DB_RMW)) == 0;
+	     op = DB_NEXT) {
 		if (v.size >= 21 && (int64_t)be64_get(vbuf + 13) < cutoff) {
 			if ((ret = cur->del(cur, 0)) != 0)
 				break;
@@ -150,7 +153,7 @@ static int expire_authfail_txn(struct store *store, DB_TXN *txn, void *ctx)
 	}
 	cur->close(cur);
 	if (ret != 0 && ret != DB_NOTFOUND)
-		return store_dberr(store, ret, "authfail cursor");
+		return store_dberr(store, ret, "accounts.db cursor");
 	return 1;
 }
 
@@ -457,6 +460,35 @@ int store_maintain(struct store *store, unsigned orphan_age, const char **error_
 	return (int)(orphans + expired);
 }
 
+/* accounts.db's records by tag, counted. */
+static int account_stats(struct store *store, FILE *out)
+{
+	static const struct { char tag; const char *what; } tags[] = {
+		{ ACCOUNT_TAG_USER, "users" },
+		{ ACCOUNT_TAG_ADDRESS, "addresses" },
+		{ ACCOUNT_TAG_FAILURES, "login failure counters" },
+	};
+	DB *db = store_db(store, DBI_ACCOUNTS);
+	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+		DBC *cur;
+		uint8_t kbuf[1 + ACCOUNT_KEY_MAX] = { (uint8_t)tags[i].tag };
+		DBT k = { .data = kbuf, .size = 1, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
+		DBT v = { .flags = DB_DBT_PARTIAL };   /* keys only */
+		unsigned long n = 0;
+		int ret = db->cursor(db, NULL, &cur, 0);
+		if (ret != 0)
+			return store_dberr(store, ret, "accounts.db");
+		for (uint32_t op = DB_SET_RANGE;
+		     (ret = account_cursor_get(cur, tags[i].tag, &k, &v, op)) == 0; op = DB_NEXT)
+			n++;
+		cur->close(cur);
+		if (ret != DB_NOTFOUND)
+			return store_dberr(store, ret, "accounts.db");
+		fprintf(out, "accounts.db %s: %lu\n", tags[i].what, n);
+	}
+	return 0;
+}
+
 int store_stats(struct store *store, FILE *out, bool records_too, const char **error_r)
 {
 	for (int i = 0; records_too && i < DBI_COUNT; i++) {
@@ -480,6 +512,10 @@ int store_stats(struct store *store, FILE *out, bool records_too, const char **e
 			records = ((DB_BTREE_STAT *)sp)->bt_ndata;
 		fprintf(out, "%s records: %lu\n", store_dbspecs[i].file, records);
 		free(sp);
+	}
+	if (records_too && account_stats(store, out) < 0) {
+		*error_r = store_last_error(store);
+		return -1;
 	}
 	DB_LOG_STAT *ls = NULL;
 	if (store->env->log_stat(store->env, &ls, 0) == 0) {

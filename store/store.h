@@ -25,7 +25,8 @@
 
 #include "config.h"
 
-#define STORE_FORMAT_VERSION 1
+#define STORE_FORMAT_VERSION 2
+#define STORE_FORMAT_UPGRADABLE 1    /* the oldest 'pillarbox store upgrade' takes */
 #define STORE_ADDRESS_MAX 254        /* RFC 5321 path limit less the brackets */
 #define STORE_LOCALPART_MAX 64
 #define STORE_DOMAIN_MAX 253
@@ -593,6 +594,13 @@ int store_backup(struct store *store, const char *dir, const char **error_r);
 /* Restores a backup made by store_backup into config->store (must be empty
  * or absent): copies, then runs catastrophic recovery. */
 int store_restore(const struct config *config, const char *dir, const char **error_r);
+/* Brings a store written by an older Pillarbox (format STORE_FORMAT_UPGRADABLE
+ * or later) to STORE_FORMAT_VERSION in one durable transaction, with the
+ * services stopped (upgrade.c). *from_r: the format it had; *copied_r: the
+ * records it moved. 1 upgraded, 0 it was current, -1 error (nothing
+ * changed). */
+int store_upgrade(const struct config *config, uint32_t *from_r, unsigned *copied_r,
+		  const char **error_r);
 /* Verifies a store on a COPY (never the live env): db_verify of every
  * database, counters vs messages, body refcounts vs references, body files
  * present. Problems are printed to `out` one per line; returns count. */

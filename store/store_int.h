@@ -16,8 +16,8 @@
 enum store_dbi {
 	DBI_META,          /* btree: "format" -> u32, counters */
 	DBI_DOMAINS,       /* btree: domain -> {id, users, aliases} (account_int.h) */
-	DBI_USERS,         /* btree: u32 user_id -> user record */
-	DBI_USER_BY_ADDR,  /* btree: lowercased address -> u32 user_id */
+	DBI_ACCOUNTS,      /* btree: users, their addresses, login failure counters
+			    * (tagged keys: account_int.h) */
 	DBI_ALIASES,       /* btree dupsort: source -> target */
 	DBI_QUOTA,         /* queue: recno user_id -> usage; DB_APPEND allocates user ids */
 	DBI_MAILBOXES,     /* btree: (u32 user_id, name) -> u32 mailbox_id */
@@ -34,7 +34,6 @@ enum store_dbi {
 	DBI_OUTQ,          /* btree: queue id -> queue entry */
 	DBI_OUTQ_SCHED,    /* btree: (u64 next_try, queue id) -> "" */
 	DBI_SESSIONS,      /* btree: session id -> session (webmail) */
-	DBI_AUTHFAIL,      /* btree: "u:" address / "i:" ip -> counters */
 	DBI_COUNT
 };
 
@@ -300,6 +299,13 @@ int store_format_file_write(struct store *store, uint32_t version);
 /* Writes FORMAT again when it is missing or differs from the record:
  * 1 written, 0 it was right, -1 error. */
 int store_format_file_sync(struct store *store, const char **error_r);
+
+/* store_open for `pillarbox store upgrade` (upgrade.c): a store of any
+ * format, nothing checked but the directories. */
+int store_open_upgrading(const struct config *config, struct store **store_r,
+			 const char **error_r);
+/* Creates a database of this format inside txn (an upgrade's new one). */
+int store_db_create_txn(struct store *store, DB_TXN *txn, enum store_dbi dbi);
 
 /* store_open with the environment in `home` instead of <store>/env (the
  * checker opens a copy this way; bodies are still read from <store>). */

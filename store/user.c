@@ -28,7 +28,7 @@ static int user_rec_decode(struct store *store, uint32_t id, const uint8_t *buf,
 		rec->user.inbox_uidvalidity = unpack_u32(&u);
 	}
 	if (u.error || version != USER_REC_VERSION)
-		return store_err(store, "users.db: the record of user %u is damaged or of an "
+		return store_err(store, "accounts.db: the record of user %u is damaged or of an "
 				 "unknown version", id);
 	return 1;
 }
@@ -50,9 +50,9 @@ static int user_rec_put_txn(struct store *store, DB_TXN *txn, const struct user_
 	pack_u32(&p, rec->user.inbox_id);
 	pack_u32(&p, rec->user.inbox_uidvalidity);
 	if (p.overflow)
-		return store_err(store, "users.db: the record of %s does not fit", rec->user.address);
+		return store_err(store, "accounts.db: the record of %s does not fit", rec->user.address);
 	be32_put(key, rec->user.id);
-	int r = store_put(store, DBI_USERS, txn, key, 4, buf, p.len, 0);
+	int r = account_put(store, txn, ACCOUNT_TAG_USER, key, 4, buf, p.len);
 	return r < 0 ? r : 1;
 }
 
@@ -63,7 +63,7 @@ int user_rec_get_txn(struct store *store, DB_TXN *txn, uint32_t user_id, struct 
 	size_t len;
 
 	be32_put(key, user_id);
-	int r = store_get(store, DBI_USERS, txn, key, 4, buf, sizeof(buf), &len, flags);
+	int r = account_get(store, txn, ACCOUNT_TAG_USER, key, 4, buf, sizeof(buf), &len, flags);
 	if (r <= 0)
 		return r;
 	return user_rec_decode(store, user_id, buf, len, rec_r);
@@ -75,12 +75,12 @@ int user_id_by_key_txn(struct store *store, DB_TXN *txn, const char *key, uint32
 	uint8_t buf[4];
 	size_t len;
 
-	int r = store_get(store, DBI_USER_BY_ADDR, txn, key, strlen(key), buf, sizeof(buf), &len,
-			  flags);
+	int r = account_get(store, txn, ACCOUNT_TAG_ADDRESS, key, strlen(key), buf, sizeof(buf),
+			    &len, flags);
 	if (r <= 0)
 		return r;
 	if (len != 4)
-		return store_err(store, "user_by_addr.db: the entry of %s is damaged", key);
+		return store_err(store, "accounts.db: the address entry of %s is damaged", key);
 	*id_r = be32_get(buf);
 	return 1;
 }
@@ -95,7 +95,7 @@ int user_rec_find_txn(struct store *store, DB_TXN *txn, const struct account_add
 		return r;
 	r = user_rec_get_txn(store, txn, id, rec_r, flags);
 	if (r == 0)
-		return store_err(store, "users.db: user %u (%s) is missing: run 'pillarbox store "
+		return store_err(store, "accounts.db: user %u (%s) is missing: run 'pillarbox store "
 				 "check'", id, addr->key);
 	return r;
 }
@@ -180,8 +180,8 @@ static int user_add_txn(struct store *store, DB_TXN *txn, void *ctx)
 	/* the record first (the lock order: account data, then mailboxes),
 	 * written again once it can name INBOX */
 	if ((r = user_rec_put_txn(store, txn, &c->rec)) < 0 ||
-	    (r = store_put(store, DBI_USER_BY_ADDR, txn, c->addr.key, strlen(c->addr.key), idkey,
-			   4, 0)) < 0 ||
+	    (r = account_put(store, txn, ACCOUNT_TAG_ADDRESS, c->addr.key, strlen(c->addr.key),
+			     idkey, 4)) < 0 ||
 	    (r = domain_put_txn(store, txn, account_addr_domain(&c->addr), &dom)) < 0 ||
 	    (r = mailbox_create_defaults_txn(store, txn, id)) < 0 ||
 	    (r = mailbox_inbox_txn(store, txn, id, &c->rec.user.inbox_id,
@@ -265,8 +265,8 @@ static int user_del_txn(struct store *store, DB_TXN *txn, void *ctx)
 	/* Mailboxes first: their messages count down the usage record. */
 	if ((r = mailbox_delete_all_txn(store, txn, c->rec.user.id, c->mailboxes,
 					 &c->nmailboxes)) < 0 ||
-	    (r = store_del(store, DBI_USERS, txn, idkey, 4)) < 0 ||
-	    (r = store_del(store, DBI_USER_BY_ADDR, txn, c->addr.key, strlen(c->addr.key))) < 0 ||
+	    (r = account_del(store, txn, ACCOUNT_TAG_USER, idkey, 4)) < 0 ||
+	    (r = account_del(store, txn, ACCOUNT_TAG_ADDRESS, c->addr.key, strlen(c->addr.key))) < 0 ||
 	    (r = quota_delete_txn(store, txn, c->rec.user.id)) < 0 ||
 	    (r = domain_put_txn(store, txn, account_addr_domain(&c->addr), &dom)) < 0 ||
 	    (r = authfail_forget_txn(store, txn, c->addr.key)) < 0 ||
@@ -451,55 +451,53 @@ static bool key_in_domain(const char *key, size_t keylen, const char *suffix)
 static int user_batch_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	struct user_batch *b = ctx;
-	DB *db = store_db(store, DBI_USER_BY_ADDR);
+	DB *db = store_db(store, DBI_ACCOUNTS);
 	DBC *cur;
-	char kbuf[STORE_ADDRESS_MAX + 1];
+	char tagged[1 + STORE_ADDRESS_MAX + 1], *kbuf = tagged + 1;
 	uint8_t vbuf[4];
-	DBT k = { .data = kbuf, .ulen = sizeof(kbuf) - 1, .flags = DB_DBT_USERMEM };
+	DBT k = { .data = tagged, .ulen = sizeof(tagged) - 1, .flags = DB_DBT_USERMEM };
 	DBT v = { .data = vbuf, .ulen = sizeof(vbuf), .flags = DB_DBT_USERMEM };
-	uint32_t op = DB_FIRST;
 	struct user_rec rec;
 	int ret, r = 1;
 
 	b->n = 0;
 	b->more = false;
 	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
-		return store_dberr(store, ret, "user_by_addr.db cursor");
-	if (b->after[0] != '\0') {
-		k.size = (uint32_t)strlen(b->after);
-		memcpy(kbuf, b->after, k.size);
-		op = DB_SET_RANGE;
-	}
-	while ((ret = cur->get(cur, &k, &v, op)) == 0) {
-		op = DB_NEXT;
-		kbuf[k.size] = '\0';
-		if (strcmp(kbuf, b->after) == 0 || !key_in_domain(kbuf, k.size, b->suffix))
+		return store_dberr(store, ret, "accounts.db cursor");
+	tagged[0] = ACCOUNT_TAG_ADDRESS;
+	k.size = 1 + (uint32_t)strlen(b->after);
+	memcpy(kbuf, b->after, k.size - 1);
+	for (uint32_t op = DB_SET_RANGE;
+	     (ret = account_cursor_get(cur, ACCOUNT_TAG_ADDRESS, &k, &v, op)) == 0; op = DB_NEXT) {
+		size_t klen = k.size - 1;
+		kbuf[klen] = '\0';
+		if (strcmp(kbuf, b->after) == 0 || !key_in_domain(kbuf, klen, b->suffix))
 			continue;
 		if (b->n == ACCOUNT_LIST_BATCH) {
 			b->more = true;
 			break;
 		}
 		if (v.size != 4) {
-			r = store_err(store, "user_by_addr.db: the entry of %s is damaged", kbuf);
+			r = store_err(store, "accounts.db: the address entry of %s is damaged", kbuf);
 			break;
 		}
 		r = user_rec_get_txn(store, txn, be32_get(vbuf), &rec, 0);
 		if (r < 0)
 			break;
 		if (r == 0) {
-			r = store_err(store, "users.db: user %u (%s) is missing: run 'pillarbox "
+			r = store_err(store, "accounts.db: user %u (%s) is missing: run 'pillarbox "
 				      "store check'", be32_get(vbuf), kbuf);
 			break;
 		}
 		b->users[b->n++] = rec.user;
-		memcpy(b->last, kbuf, k.size + 1);
+		memcpy(b->last, kbuf, klen + 1);
 	}
 	password_wipe(rec.hash, sizeof(rec.hash));
 	cur->close(cur);
 	if (r < 0)
 		return r;
 	if (ret != 0 && ret != DB_NOTFOUND)
-		return store_dberr(store, ret, "reading user_by_addr.db");
+		return store_dberr(store, ret, "reading accounts.db");
 	return 1;
 }
 
@@ -560,16 +558,16 @@ static int user_key_move_txn(struct store *store, DB_TXN *txn, const char *from_
 		return r < 0 ? r : 0;
 	if ((r = user_id_by_key_txn(store, txn, from_key, &id, DB_RMW)) <= 0 ||
 	    (r = user_rec_get_txn(store, txn, id, &rec, DB_RMW)) <= 0)
-		return r < 0 ? r : store_err(store, "users.db: user %s is missing", from_key);
+		return r < 0 ? r : store_err(store, "accounts.db: user %s is missing", from_key);
 	/* the local part as created, the domain as the key now says */
 	size_t local = (size_t)(at - from_key);
 	snprintf(rec.user.address + local, sizeof(rec.user.address) - local, "@%s", to);
 	rec.user.domain_id = domain_id;
 	be32_put(idkey, id);
 	if ((r = user_rec_put_txn(store, txn, &rec)) >= 0 &&
-	    (r = store_put(store, DBI_USER_BY_ADDR, txn, to_key, strlen(to_key), idkey, 4,
-			   0)) >= 0 &&
-	    (r = store_del(store, DBI_USER_BY_ADDR, txn, from_key, strlen(from_key))) >= 0)
+	    (r = account_put(store, txn, ACCOUNT_TAG_ADDRESS, to_key, strlen(to_key), idkey,
+			     4)) >= 0 &&
+	    (r = account_del(store, txn, ACCOUNT_TAG_ADDRESS, from_key, strlen(from_key))) >= 0)
 		r = authfail_forget_txn(store, txn, from_key);
 	password_wipe(rec.hash, sizeof(rec.hash));
 	return r < 0 ? r : 1;
@@ -583,7 +581,7 @@ int user_domain_move_txn(struct store *store, DB_TXN *txn, const char *from, con
 	size_t n;
 
 	snprintf(suffix, sizeof(suffix), "@%s", from);
-	int r = account_keys_ending(store, txn, DBI_USER_BY_ADDR, suffix, &keys, &n);
+	int r = account_keys_ending(store, txn, ACCOUNT_TAG_ADDRESS, suffix, &keys, &n);
 	for (size_t i = 0; r == 1 && i < n; i++)
 		r = user_key_move_txn(store, txn, keys[i], to, domain_id);
 	free(keys);
@@ -605,10 +603,10 @@ struct inbox_fill {
 static int inbox_fill_find_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	struct inbox_fill *f = ctx;
-	DB *db = store_db(store, DBI_USERS);
+	DB *db = store_db(store, DBI_ACCOUNTS);
 	DBC *cur;
-	uint8_t kbuf[4], vbuf[USER_REC_MAX];
-	DBT k = { .data = kbuf, .size = 4, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
+	uint8_t kbuf[1 + 4], vbuf[USER_REC_MAX];
+	DBT k = { .data = kbuf, .size = 1 + 4, .ulen = sizeof(kbuf), .flags = DB_DBT_USERMEM };
 	DBT v = { .data = vbuf, .ulen = sizeof(vbuf), .flags = DB_DBT_USERMEM };
 	struct user_rec rec;
 	int ret, r = 1;
@@ -618,14 +616,15 @@ static int inbox_fill_find_txn(struct store *store, DB_TXN *txn, void *ctx)
 	f->end = false;
 	f->after = f->from;
 	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
-		return store_dberr(store, ret, "users.db cursor");
-	be32_put(kbuf, f->from + 1);
+		return store_dberr(store, ret, "accounts.db cursor");
+	kbuf[0] = ACCOUNT_TAG_USER;
+	be32_put(kbuf + 1, f->from + 1);
 	for (uint32_t op = DB_SET_RANGE; f->n < INBOX_FILL_BATCH; op = DB_NEXT) {
-		if ((ret = cur->get(cur, &k, &v, op)) != 0)
+		if ((ret = account_cursor_get(cur, ACCOUNT_TAG_USER, &k, &v, op)) != 0)
 			break;
-		if (k.size != 4)
+		if (k.size != 1 + 4)
 			continue;   /* store check tells */
-		f->after = be32_get(kbuf);
+		f->after = be32_get(kbuf + 1);
 		if (user_rec_decode(store, f->after, vbuf, v.size, &rec) == 1 && rec.user.inbox_id == 0)
 			f->ids[f->n++] = f->after;
 	}
@@ -634,7 +633,7 @@ static int inbox_fill_find_txn(struct store *store, DB_TXN *txn, void *ctx)
 	if (ret == DB_NOTFOUND)
 		f->end = true;
 	else if (ret != 0)
-		r = store_dberr(store, ret, "reading users.db");
+		r = store_dberr(store, ret, "reading accounts.db");
 	return r;
 }
 

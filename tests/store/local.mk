@@ -5,7 +5,7 @@
 check_PROGRAMS += tests/store/storetool tests/bench/bench_open
 TESTS += tests/store/test_concurrency.sh tests/store/test_crash.sh \
 	tests/store/test_bystanders.sh tests/store/test_badstore.sh tests/store/test_panic_rejoin.sh \
-	tests/store/test_commit_panic.sh tests/store/test_many_users.sh \
+	tests/store/test_commit_panic.sh tests/store/test_many_users.sh tests/store/test_upgrade.sh \
 	tests/store/test_disk_full.py
 
 tests_store_storetool_SOURCES = tests/store/storetool.c

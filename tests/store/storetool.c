@@ -28,9 +28,9 @@
  *   damage   --config F --user A --record R [--mailbox M]
  *            damages exactly one record, for `store check` to find: R is
  *            usage (the user's quota.db record counts one message more),
- *            address (the user's user_by_addr.db entry goes), stray-address
+ *            address (the user's address entry in accounts.db goes), stray-address
  *            (stray@ the user's domain points to a user that does not exist),
- *            user (the users.db record goes), mailbox-name, mailbox-info,
+ *            user (the user's record in accounts.db goes), mailbox-name, mailbox-info,
  *            mailbox-state (M's record in mailboxes.db, mailbox_info.db,
  *            mboxstate.db goes; M defaults to Junk), domain (the domain's
  *            record counts one user more)
@@ -907,15 +907,15 @@ static int damage_txn(struct store *st, DB_TXN *txn, void *ctx)
 		return store_put(st, DBI_QUOTA, txn, key, 4, val, sizeof(val), 0);
 	}
 	if (strcmp(d->record, "address") == 0)
-		return store_del(st, DBI_USER_BY_ADDR, txn, addr.key, strlen(addr.key));
+		return account_del(st, txn, ACCOUNT_TAG_ADDRESS, addr.key, strlen(addr.key));
 	if (strcmp(d->record, "stray-address") == 0) {
 		char stray[STORE_ADDRESS_MAX + 1];
 		snprintf(stray, sizeof(stray), "stray@%s", account_addr_domain(&addr));
 		be32_put(val, 999999);
-		return store_put(st, DBI_USER_BY_ADDR, txn, stray, strlen(stray), val, 4, 0);
+		return account_put(st, txn, ACCOUNT_TAG_ADDRESS, stray, strlen(stray), val, 4);
 	}
 	if (strcmp(d->record, "user") == 0)
-		return store_del(st, DBI_USERS, txn, key, 4);
+		return account_del(st, txn, ACCOUNT_TAG_USER, key, 4);
 	if (strcmp(d->record, "mailbox-name") == 0) {
 		size_t n = strlen(d->mb.name);
 		memcpy(key + 4, d->mb.name, n);

@@ -217,7 +217,7 @@ expect_problem() {
 	fi
 }
 expect_problem usage '^user [0-9]+: usage record says 6 messages/[0-9]+ bytes, mailboxes hold 5/'
-expect_problem address '^user [0-9]+ \(someone@bad.test\): user_by_addr.db has no entry'
+expect_problem address '^user [0-9]+ \(someone@bad.test\): accounts.db has no address entry'
 expect_problem stray-address '^address stray@bad.test points to user 999999, who does not exist'
 expect_problem user '^mailbox [0-9]+: its owner, user [0-9]+, does not exist'
 expect_problem mailbox-name '^mailbox [0-9]+ of user [0-9]+ is not in mailboxes.db'

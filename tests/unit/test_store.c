@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "account_int.h"
 #include "config.h"
 #include "mime.h"
 #include "process.h"
@@ -219,15 +220,16 @@ static void test_inbox_rename(void **state)
 	assert_int_not_equal(mb.uidvalidity, 0);
 }
 
-/* Rewrites user id's users.db record through fn (raw bytes, their length). */
+/* Rewrites user id's record in accounts.db through fn (raw bytes, their
+ * length). */
 static void user_record_edit_id(struct fixture *f, uint32_t id,
 				void (*fn)(uint8_t *buf, uint32_t *len))
 {
-	DB *db = store_db_writer(f->store, DBI_USERS);
+	DB *db = store_db_writer(f->store, DBI_ACCOUNTS);
 	DB_TXN *txn;
-	uint8_t key[4], buf[1024];
-	be32_put(key, id);
-	DBT k = { .data = key, .size = 4 };
+	uint8_t key[1 + 4] = { ACCOUNT_TAG_USER }, buf[1024];
+	be32_put(key + 1, id);
+	DBT k = { .data = key, .size = sizeof(key) };
 	DBT v = { .data = buf, .ulen = sizeof(buf), .flags = DB_DBT_USERMEM };
 	assert_int_equal(f->store->env->txn_begin(f->store->env, NULL, &txn, 0), 0);
 	assert_int_equal(db->get(db, txn, &k, &v, 0), 0);
