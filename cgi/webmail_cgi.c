@@ -349,7 +349,7 @@ static void serve_request(const struct config *config, struct store **store,
 	}
 	fill_request(req);
 	read_body(req);
-	if (*store == NULL && store_open(config, false, store, &error) < 0) {
+	if (*store == NULL && store_open_per_connection(config, store, &error) < 0) {
 		fail("store", error);
 	} else if (*wm == NULL && webmail_new(config, *store, server, wm, &error) < 0) {
 		fail("start", error);

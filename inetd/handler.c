@@ -89,7 +89,7 @@ int handler_connect(const struct handler_start *h, const struct config *config,
 	conn_set_stop_flag(conn, &process_stop_requested);
 	log_info("connect rip=%s%s%s", conn_peer_ip(conn), log_extra,
 		 h->implicit_tls ? " tls=implicit" : "");
-	if (store_open(config, false, store_r, &error) < 0) {
+	if (store_open_per_connection(config, store_r, &error) < 0) {
 		conn_free(&conn);
 		return handler_fail(h, "store", error, !h->implicit_tls);
 	}

@@ -554,6 +554,22 @@ static int db_open_one(struct store *store, DB_TXN *txn, enum store_dbi i, enum 
 	return 0;
 }
 
+/* A database that cannot be opened half-way through (damaged, removed, not
+ * readable; a broken environment panics in store_dberr instead): the
+ * process leaves as store_close would, the transaction under way aborted,
+ * so that no other process has to recover after it. */
+static void store_leave(struct store *store)
+{
+	if (store->txn != NULL) {
+		store->txn->abort(store->txn);
+		store->txn = NULL;
+	}
+	if (panic_hook != NULL)
+		panic_hook();
+	store_close(&store);
+	_exit(75);
+}
+
 static DB *db_handle(struct store *store, enum store_dbi dbi, enum db_mode mode)
 {
 	if (store->db_handles[dbi] != NULL)
@@ -574,7 +590,9 @@ static DB *db_handle(struct store *store, enum store_dbi dbi, enum db_mode mode)
 	DB *db = mode == DB_MODE_READ ? store->db_readers[dbi] : store->db_handles[dbi];
 	if (db == NULL) {
 		log_error("store: %s", store_last_error(store));
-		store_panic(store);
+		if (store->threaded)
+			store_panic(store);
+		store_leave(store);
 	}
 	return db;
 }
@@ -776,6 +794,27 @@ int store_format_file_sync(struct store *store, const char **error_r)
 	return 1;
 }
 
+/* That every database's file is in the home: one read of the directory
+ * (the lazy check; a file is checked in full when first opened). */
+static int dbs_present(struct store *store)
+{
+	bool seen[DBI_COUNT] = { false };
+	DIR *dir = opendir(store->home);
+	if (dir == NULL)
+		return store_err(store, "%s: %s", store->home, strerror(errno));
+	struct dirent *e;
+	while ((e = readdir(dir)) != NULL)
+		for (int i = 0; i < DBI_COUNT; i++)
+			if (!seen[i] && strcmp(e->d_name, store_dbspecs[i].file) == 0)
+				seen[i] = true;
+	int r = 0;
+	for (int i = 0; r == 0 && i < DBI_COUNT; i++)
+		if (!seen[i])
+			r = db_file_check(store, dirfd(dir), i);   /* says what is wrong */
+	closedir(dir);
+	return r;
+}
+
 /* A single-threaded process opens its databases on first use; their files
  * must all be there now, so a damaged store is reported here, not half-way
  * through a session. The format comes from FORMAT, or from meta.db's record
@@ -801,6 +840,8 @@ static int dbs_check(struct store *store)
 		if (ret != 0)
 			return store_dberr(store, ret, "opening meta.db");
 	}
+	if (store->lazy)
+		return dbs_present(store);
 	int dirfd = open(store->home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return store_err(store, "%s: %s", store->home, strerror(errno));
@@ -850,24 +891,35 @@ int store_open(const struct config *config, bool threaded, struct store **store_
 	return store_open_home(config, NULL, threaded, store_r, error_r);
 }
 
+/* What store_open looks at before it returns. */
+enum open_check {
+	OPEN_CHECK_ALL,    /* the format, and every database's file */
+	OPEN_CHECK_LAZY,   /* the format, that the files are there (per connection) */
+	OPEN_CHECK_NONE,   /* nothing: upgrade.c checks what it needs */
+};
+
 static int store_open_any(const struct config *config, const char *home, bool threaded,
-			  bool upgrading, struct store **store_r, const char **error_r);
+			  enum open_check check, struct store **store_r, const char **error_r);
 
 int store_open_home(const struct config *config, const char *home, bool threaded,
 		    struct store **store_r, const char **error_r)
 {
-	return store_open_any(config, home, threaded, false, store_r, error_r);
+	return store_open_any(config, home, threaded, OPEN_CHECK_ALL, store_r, error_r);
+}
+
+int store_open_per_connection(const struct config *config, struct store **store_r,
+			      const char **error_r)
+{
+	return store_open_any(config, NULL, false, OPEN_CHECK_LAZY, store_r, error_r);
 }
 
 int store_open_upgrading(const struct config *config, struct store **store_r, const char **error_r)
 {
-	return store_open_any(config, NULL, false, true, store_r, error_r);
+	return store_open_any(config, NULL, false, OPEN_CHECK_NONE, store_r, error_r);
 }
 
-/* `upgrading`: neither the format nor the databases are checked (upgrade.c
- * does both). */
 static int store_open_any(const struct config *config, const char *home, bool threaded,
-			  bool upgrading, struct store **store_r, const char **error_r)
+			  enum open_check check, struct store **store_r, const char **error_r)
 {
 	static bool atexit_done;
 	bool registered = false;
@@ -923,7 +975,8 @@ static int store_open_any(const struct config *config, const char *home, bool th
 		goto fail;
 	registered = true;
 
-	if (!upgrading && (threaded ? dbs_open_all(store) < 0 : dbs_check(store) < 0))
+	store->lazy = check == OPEN_CHECK_LAZY;
+	if (check != OPEN_CHECK_NONE && (threaded ? dbs_open_all(store) < 0 : dbs_check(store) < 0))
 		goto fail;
 	atexit_store = store;
 	if (!atexit_done) {

@@ -68,6 +68,10 @@ struct store {
 	int registry_fd;
 	bool threaded;
 	bool copy;         /* opened at another home (store_open_home): the check's */
+	/* Each database's file is checked as it is first opened, not all at
+	 * start (store_open_per_connection). */
+	bool lazy;
+	DB_TXN *txn;       /* run_txn's transaction under way (for store_leave) */
 };
 
 /* The handle of a database, opened on first use (a POP3 login touches a

@@ -163,7 +163,10 @@ static int run_txn(struct store *store, bool write, uint32_t commit_flags, store
 			}
 			break;
 		}
+		DB_TXN *outer = store->txn;
+		store->txn = txn;
 		result = fn(store, txn, ctx);
+		store->txn = outer;
 		if (result < 0) {
 			txn->abort(txn);
 			if (result == STORE_TXN_RETRY) {

@@ -92,6 +92,38 @@ head -c "$size" /dev/urandom | dd of="$WORK/corrupt/env/msgs.db" conv=notrunc st
 expect_error corrupt-msgs-db "$WORK/corrupt" "msgs.db" "restore|backup|recover" \
 	"$TOOL" status --config "$WORK/corrupt.conf" --user "$USER_ADDR"
 
+# 2b. The same damage met by a per-connection handler, which checks a file
+# only when it first opens it: pop3d opens msgs.db at login and leaves with
+# a temporary failure and the file named in its log, the store closed
+# cleanly: a process attached all along is not stopped by a recovery.
+copy lazy
+{ cat "$WORK/lazy.conf"; echo "allow_plaintext_auth = yes"; } > "$WORK/lazy-pop3.conf"
+chmod 644 "$WORK/lazy-pop3.conf"
+"$TOOL" hold --config "$WORK/lazy.conf" --user "$USER_ADDR" --seconds 4 \
+	> "$OUT/lazy-hold.out" 2>&1 &
+holder=$!
+STARTED="$STARTED $holder"
+for _ in $(seq 100); do grep -q '^held' "$OUT/lazy-hold.out" && break; sleep 0.1; done
+grep -q '^held' "$OUT/lazy-hold.out" || die "lazy: hold never got the lock"
+head -c "$(stat -c %s "$WORK/lazy/env/msgs.db")" /dev/urandom |
+	dd of="$WORK/lazy/env/msgs.db" conv=notrunc status=none
+rc=0
+printf 'USER %s\r\nPASS secret\r\nSTAT\r\nQUIT\r\n' "$USER_ADDR" |
+	PILLARBOX_LOG_STDERR=1 "$top_builddir/inetd/pop3d" --config "$WORK/lazy-pop3.conf" \
+	> "$OUT/lazy-pop3.out" 2> "$OUT/lazy-pop3.err" || rc=$?
+[ "$rc" = 75 ] || fail "lazy: pop3d ended with $rc, expected 75: $(cat "$OUT/lazy-pop3.out")"
+grep -q '^-ERR \[SYS/TEMP\]' "$OUT/lazy-pop3.out" ||
+	fail "lazy: pop3d did not say it failed for now: $(cat "$OUT/lazy-pop3.out")"
+grep -q 'msgs.db is damaged.*restore' "$OUT/lazy-pop3.err" ||
+	fail "lazy: pop3d's log does not name msgs.db: $(cat "$OUT/lazy-pop3.err")"
+# the next process to join would recover after a process that died attached
+"$TOOL" status --config "$WORK/lazy.conf" --user "$USER_ADDR" > /dev/null 2>&1
+rc=0
+wait "$holder" || rc=$?
+[ "$rc" = 0 ] && grep -q '^released' "$OUT/lazy-hold.out" ||
+	fail "lazy: the process attached meanwhile was stopped (exit $rc): a recovery ran"
+note "lazy: pop3d: $(grep -m1 'msgs.db' "$OUT/lazy-pop3.err"); the holder ended with $rc"
+
 # 3. A format record from the future.
 copy newer
 "$TOOL" setformat --config "$WORK/newer.conf" --version $(( 1 + 1000 )) || die "setformat failed"
