@@ -47,20 +47,22 @@ int account_cursor_get(DBC *cur, char tag, DBT *k, DBT *v, uint32_t op)
 {
 	/* A look at the next key alone first: the record past the tag's
 	 * last may be larger than the caller's buffers, which fit its own. */
-	uint8_t key[1 + ACCOUNT_KEY_MAX];
+	uint8_t key[4096];   /* any key: a damaged one is the caller's to report */
 	DBT kk = { .data = key, .ulen = sizeof(key), .flags = DB_DBT_USERMEM };
 	DBT vv = { .flags = DB_DBT_USERMEM | DB_DBT_PARTIAL };
-	uint32_t rmw = op & DB_RMW;
-	if ((op & ~DB_RMW) == DB_SET_RANGE) {
+	/* The flags (DB_RMW) go to the record read, not to the look: a write
+	 * lock on the page past the range would be held for nothing. */
+	uint32_t flags = op & ~DB_OPFLAGS_MASK;
+	if ((op & DB_OPFLAGS_MASK) == DB_SET_RANGE) {
 		if (k->size > sizeof(key))
 			return EINVAL;
 		memcpy(key, k->data, k->size);
 		kk.size = k->size;
 	}
-	int ret = cur->get(cur, &kk, &vv, op);
+	int ret = cur->get(cur, &kk, &vv, op & DB_OPFLAGS_MASK);
 	if (ret != 0)
 		return ret;
 	if (kk.size == 0 || key[0] != (uint8_t)tag)
 		return DB_NOTFOUND;
-	return cur->get(cur, k, v, DB_CURRENT | rmw);
+	return cur->get(cur, k, v, DB_CURRENT | flags);
 }

@@ -567,6 +567,7 @@ static void store_leave(struct store *store)
 	if (panic_hook != NULL)
 		panic_hook();
 	store_close(&store);
+	fflush(stdout);
 	_exit(75);
 }
 
@@ -675,8 +676,8 @@ static int format_version_check(struct store *store, uint32_t version)
 				 "(%u): stop Pillarbox's services and run 'pillarbox store upgrade'; "
 				 "nothing was changed", store->config->store, version,
 				 STORE_FORMAT_VERSION);
-	/* Version 1 is the first: no Pillarbox ever wrote an older one, so
-	 * there is nothing to upgrade from, only a damaged record. */
+	/* No Pillarbox ever wrote a version before the first: only a damaged
+	 * record says so. */
 	if (version < STORE_FORMAT_VERSION)
 		return store_err(store, "%s: store format version %u was never written by "
 				 "Pillarbox (the first is %u): meta.db is damaged; restore a backup "
@@ -734,11 +735,23 @@ static uint32_t format_file_read(const struct store *store)
 	return version;
 }
 
+/* The directory's entries on disk (a rename or an unlink in it). */
+static int dir_sync(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int r = fsync(fd);
+	close(fd);
+	return r;
+}
+
 int store_format_file_write(struct store *store, uint32_t version)
 {
 	char path[4096], tmp[4096], text[16];
 	snprintf(path, sizeof(path), "%s/" STORE_FORMAT_FILE, store->home);
-	snprintf(tmp, sizeof(tmp), "%s/" STORE_FORMAT_FILE ".new", store->home);
+	/* a name of its own: maintain's timer may write it as setup does */
+	snprintf(tmp, sizeof(tmp), "%s/" STORE_FORMAT_FILE ".%ld", store->home, (long)getpid());
 	int len = snprintf(text, sizeof(text), "%u\n", version);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0660);
 	if (fd < 0)
@@ -749,12 +762,26 @@ int store_format_file_write(struct store *store, uint32_t version)
 		unlink(tmp);
 		return store_err(store, "%s: %s", tmp, strerror(saved));
 	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
+	if (close(fd) < 0 || rename(tmp, path) < 0 || dir_sync(store->home) < 0) {
 		int saved = errno;
 		unlink(tmp);
 		return store_err(store, "%s: %s", path, strerror(saved));
 	}
 	return 0;
+}
+
+int store_format_file_remove(struct store *store)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/" STORE_FORMAT_FILE, store->home);
+	if ((unlink(path) < 0 && errno != ENOENT) || dir_sync(store->home) < 0)
+		return store_err(store, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
+uint32_t store_format_file_version(const struct store *store)
+{
+	return format_file_read(store);
 }
 
 static int check_dir(struct store *store, const char *path)

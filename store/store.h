@@ -61,9 +61,9 @@ int store_open(const struct config *config, bool threaded, struct store **store_
  * handlers, webmail.cgi): the databases' files are only looked for at start,
  * each is checked when first opened (checking all eighteen cost a POP3 login,
  * which opens two, 6% of its CPU). A file found damaged then ends the process
- * (status 75, the panic hook's line to the client, the file named in the
- * log) with the store closed as store_close does: no other process has to
- * recover after it. */
+ * (status 75, the panic hook's line to the client where one is set, the
+ * file named in the log) with the store closed as store_close does: no
+ * other process has to recover after it. */
 int store_open_per_connection(const struct config *config, struct store **store_r,
 			      const char **error_r);
 

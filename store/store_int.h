@@ -74,13 +74,14 @@ struct store {
 	DB_TXN *txn;       /* run_txn's transaction under way (for store_leave) */
 };
 
-/* The handle of a database, opened on first use (a POP3 login touches a
- * few of the twenty; opening them all cost a millisecond per connection):
+/* The handle of a database, opened on first use (a POP3 login touches two
+ * of the eighteen; opening them all cost a millisecond per connection):
  * read-only outside a writing transaction, for writing inside one (or if
  * already open so). The threaded webmail server opens all of them for
- * writing in store_open. A database that cannot be opened ends the process
- * through the panic path, with the reason logged: store_open already
- * checked that every file is there. */
+ * writing in store_open. A database that cannot be opened (damaged,
+ * removed since store_open looked) ends the process with the reason logged:
+ * cleanly, as store_close would (env.c, store_leave), or for the threaded
+ * server through the panic path. */
 DB *store_db(struct store *store, enum store_dbi dbi);
 /* The handle for writing, for a caller with a transaction of its own. */
 DB *store_db_writer(struct store *store, enum store_dbi dbi);
@@ -298,8 +299,13 @@ int address_canonical(const char *address, char *dst, size_t dstsize);
 #define STORE_FORMAT_FILE "FORMAT"
 /* meta.db's format record inside txn. */
 int store_format_record_txn(struct store *store, DB_TXN *txn, uint32_t *version_r);
-/* Writes FORMAT (a new file renamed over the old one). */
+/* Writes FORMAT (a new file renamed over the old one, the directory
+ * synced); _remove takes it away (an upgrade, before it commits: until the
+ * file is written again, processes read the record). */
 int store_format_file_write(struct store *store, uint32_t version);
+int store_format_file_remove(struct store *store);
+/* The version FORMAT gives, or 0 (none, or garbled). */
+uint32_t store_format_file_version(const struct store *store);
 /* Writes FORMAT again when it is missing or differs from the record:
  * 1 written, 0 it was right, -1 error. */
 int store_format_file_sync(struct store *store, const char **error_r);

@@ -163,8 +163,10 @@ static int run_txn(struct store *store, bool write, uint32_t commit_flags, store
 			}
 			break;
 		}
+		/* for store_leave; a threaded process never leaves that way */
 		DB_TXN *outer = store->txn;
-		store->txn = txn;
+		if (!store->threaded)
+			store->txn = txn;
 		result = fn(store, txn, ctx);
 		store->txn = outer;
 		if (result < 0) {

@@ -2,16 +2,18 @@
  * this program's format in one durable transaction, so that a crash leaves
  * it in the old format or the new, never between. Services are stopped
  * first: a process of either version that holds an old database open keeps
- * the transaction from removing it (it then gives up after
- * UPGRADE_LOCK_SECONDS and changes nothing).
+ * the transaction from removing it (attempts fail at once rather than wait,
+ * and after UPGRADE_LOCK_SECONDS of them it gives up, nothing changed).
  *
  * Format 1 -> 2: users.db (u32 id -> record), user_by_addr.db (address ->
  * id) and authfail.db (counters) become accounts.db, each key behind its tag
  * (account_int.h), values unchanged; the three files are removed. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "account_int.h"
+#include "log.h"
 
 #define UPGRADE_LOCK_SECONDS 10
 
@@ -44,7 +46,8 @@ static int copy_tagged(struct store *store, DB_TXN *txn, const struct old_db *ol
 	int r = 0;
 	while (ret == 0 && r >= 0 && (ret = cur->get(cur, &k, &v, DB_NEXT)) == 0) {
 		r = account_put(store, txn, old->tag, k.data, k.size, v.data, v.size);
-		(*copied_r)++;
+		if (r >= 0)
+			(*copied_r)++;
 	}
 	if (cur != NULL)
 		cur->close(cur);
@@ -102,6 +105,48 @@ static int upgrade_txn(struct store *store, DB_TXN *txn, uint32_t *from_r, unsig
 	return 1;
 }
 
+/* One attempt: the transaction, FORMAT removed before it commits (until it
+ * names the new format again, processes read the record). */
+static int upgrade_attempt(struct store *store, uint32_t *from_r, unsigned *copied_r)
+{
+	DB_TXN *txn;
+	/* A lock another process holds (an old file open) fails at once. */
+	int ret = store->env->txn_begin(store->env, NULL, &txn, DB_TXN_NOWAIT);
+	if (ret != 0)
+		return store_dberr(store, ret, "txn_begin");
+	*copied_r = 0;
+	store->txn = txn;   /* store_leave aborts it */
+	int r = upgrade_txn(store, txn, from_r, copied_r);
+	store->txn = NULL;
+	if (r > 0 && store_format_file_remove(store) < 0)
+		r = -1;
+	if (r <= 0) {
+		txn->abort(txn);
+		/* a database created in the aborted transaction is gone */
+		if (store->db_handles[DBI_ACCOUNTS] != NULL) {
+			store->db_handles[DBI_ACCOUNTS]->close(store->db_handles[DBI_ACCOUNTS], DB_NOSYNC);
+			store->db_handles[DBI_ACCOUNTS] = NULL;
+		}
+	} else if ((ret = txn->commit(txn, DB_TXN_SYNC)) != 0) {
+		r = store_dberr(store, ret, "committing the upgrade");
+	}
+	return r;
+}
+
+/* Attempts until one is granted every lock, for UPGRADE_LOCK_SECONDS. */
+static int upgrade_attempts(struct store *store, uint32_t *from_r, unsigned *copied_r)
+{
+	struct timespec start, now, pause = { 0, 200 * 1000000L };
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		int r = upgrade_attempt(store, from_r, copied_r);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (r != STORE_TXN_RETRY || now.tv_sec - start.tv_sec >= UPGRADE_LOCK_SECONDS)
+			return r;
+		nanosleep(&pause, NULL);
+	}
+}
+
 int store_upgrade(const struct config *config, uint32_t *from_r, unsigned *copied_r,
 		  const char **error_r)
 {
@@ -111,32 +156,26 @@ int store_upgrade(const struct config *config, uint32_t *from_r, unsigned *copie
 	*copied_r = 0;
 	if (store_open_upgrading(config, &store, error_r) < 0)
 		return -1;
-	store->writing = true;   /* handles for writing, as run_txn opens them */
-	DB_TXN *txn;
-	int r = -1;
-	int ret = store->env->txn_begin(store->env, NULL, &txn, 0);
-	if (ret != 0) {
-		store_dberr(store, ret, "txn_begin");
-	} else {
-		/* Waiting for a process that holds an old file open would hang. */
-		txn->set_timeout(txn, UPGRADE_LOCK_SECONDS * 1000000u, DB_SET_LOCK_TIMEOUT);
-		r = upgrade_txn(store, txn, from_r, copied_r);
-		if (r <= 0) {
-			txn->abort(txn);
-		} else if ((ret = txn->commit(txn, DB_TXN_SYNC)) != 0) {
-			r = store_dberr(store, ret, "committing the upgrade");
-		}
+	/* A current store is left alone: setup runs this on a live system. */
+	if (store_format_file_version(store) == STORE_FORMAT_VERSION) {
+		store_close(&store);
+		return 0;
 	}
-	if (r >= 0 && store_format_file_write(store, STORE_FORMAT_VERSION) < 0)
-		r = -1;
+	store->writing = true;   /* handles for writing, as run_txn opens them */
+	int r = upgrade_attempts(store, from_r, copied_r);
 	if (r == STORE_TXN_RETRY)
-		snprintf(msg, sizeof(msg), "%s: the store is in use: stop Pillarbox's services "
-			 "(and end their sessions), then run the upgrade again; nothing was changed",
-			 store_last_error(store));
+		snprintf(msg, sizeof(msg), "the store is in use (a lock was not granted in %d s): "
+			 "stop Pillarbox's services (and end their sessions), then run the "
+			 "upgrade again; nothing was changed", UPGRADE_LOCK_SECONDS);
 	else if (r < 0)
 		snprintf(msg, sizeof(msg), "%s", store_last_error(store));
 	if (r < 0)
 		*error_r = msg;
+	/* Done (or current): FORMAT says so; without it processes read the
+	 * record, so a failure here is only slower. */
+	if (r >= 0 && store_format_file_write(store, STORE_FORMAT_VERSION) < 0)
+		log_warning("store: %s (processes read meta.db's record until 'pillarbox store "
+			    "maintain' writes it)", store_last_error(store));
 	store->env->txn_checkpoint(store->env, 0, 0, 0);
 	store_close(&store);
 	return r < 0 ? -1 : r;

@@ -23,6 +23,8 @@
  *   maintain --config F --orphan-age N
  *   check    --config F
  *   orphans  --config F                        (body files without a record)
+ *   holdfile --config F --file NAME --seconds S (a database file of any format held
+ *            open: store upgrade must give up, not wait)
  *   setformat --config F --version N           (writes the format record and
  *            env/FORMAT, as a Pillarbox of that version would)
  *   damage   --config F --user A --record R [--mailbox M]
@@ -92,6 +94,7 @@ struct opts {
 	const char *acked;
 	const char *record;
 	const char *mailbox;
+	const char *file;
 	unsigned long count;
 	unsigned long until_count;
 	unsigned long expect;
@@ -620,6 +623,32 @@ static int cmd_hold(const struct opts *o)
 	return 0;
 }
 
+/* A database file of any format held open, as a process of an older
+ * Pillarbox would (for `store upgrade`, which must not wait for it). */
+static int cmd_holdfile(const struct opts *o)
+{
+	const char *error = NULL;
+	DB *db;
+	if (o->file == NULL || o->seconds <= 0)
+		die(EXIT_USAGE, "holdfile", "needs --file and --seconds");
+	if (store_open_upgrading(config, &store, &error) < 0)
+		die(EXIT_TEMPFAIL, "opening the store", error);
+	int ret = db_create(&db, store->env, 0);
+	if (ret == 0)
+		ret = db->open(db, NULL, o->file, NULL, DB_UNKNOWN,
+			       DB_AUTO_COMMIT | DB_RDONLY | DB_MULTIVERSION, 0);
+	if (ret != 0)
+		die(EXIT_TEMPFAIL, o->file, db_strerror(ret));
+	printf("held %s\n", o->file);
+	fflush(stdout);
+	struct timespec ts = { (time_t)o->seconds, (long)((o->seconds - (time_t)o->seconds) * 1e9) };
+	nanosleep(&ts, NULL);
+	db->close(db, 0);
+	store_close(&store);
+	printf("released\n");
+	return 0;
+}
+
 static int cmd_panic(const struct opts *o)
 {
 	if (o->seconds <= 0)
@@ -1012,7 +1041,7 @@ static const struct {
 	{ "open", cmd_open }, { "status", cmd_status }, { "hashtime", cmd_hashtime },
 	{ "maintain", cmd_maintain }, { "check", cmd_check }, { "orphans", cmd_orphans },
 	{ "setformat", cmd_setformat }, { "damage", cmd_damage }, { "stats", cmd_stats },
-	{ "legacy", cmd_legacy },
+	{ "legacy", cmd_legacy }, { "holdfile", cmd_holdfile },
 };
 
 enum {
@@ -1020,7 +1049,7 @@ enum {
 	OPT_COUNT, OPT_UNTIL, OPT_EXPECT, OPT_SIZE, OPT_RUNS, OPT_AGE, OPT_VERSION,
 	OPT_SECONDS, OPT_GAPLESS, OPT_QUIET, OPT_TIMING, OPT_REPORT_OPEN, OPT_ANNOUNCE,
 	OPT_REUSE,
-	OPT_ENV_ONLY, OPT_HOLD_REGISTRY, OPT_RECORD, OPT_MAILBOX,
+	OPT_ENV_ONLY, OPT_HOLD_REGISTRY, OPT_RECORD, OPT_MAILBOX, OPT_FILE,
 };
 
 static const struct option longopts[] = {
@@ -1049,6 +1078,7 @@ static const struct option longopts[] = {
 	{ "hold-registry", no_argument, NULL, OPT_HOLD_REGISTRY },
 	{ "record", required_argument, NULL, OPT_RECORD },
 	{ "mailbox", required_argument, NULL, OPT_MAILBOX },
+	{ "file", required_argument, NULL, OPT_FILE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -1097,6 +1127,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_HOLD_REGISTRY: o->hold_registry = true; break;
 		case OPT_RECORD: o->record = optarg; break;
 		case OPT_MAILBOX: o->mailbox = optarg; break;
+		case OPT_FILE: o->file = optarg; break;
 		default: die(EXIT_USAGE, "usage", "see the comment at the top of storetool.c");
 		}
 	}

@@ -112,8 +112,11 @@ printf 'USER %s\r\nPASS secret\r\nSTAT\r\nQUIT\r\n' "$USER_ADDR" |
 	PILLARBOX_LOG_STDERR=1 "$top_builddir/inetd/pop3d" --config "$WORK/lazy-pop3.conf" \
 	> "$OUT/lazy-pop3.out" 2> "$OUT/lazy-pop3.err" || rc=$?
 [ "$rc" = 75 ] || fail "lazy: pop3d ended with $rc, expected 75: $(cat "$OUT/lazy-pop3.out")"
-grep -q '^-ERR \[SYS/TEMP\]' "$OUT/lazy-pop3.out" ||
-	fail "lazy: pop3d did not say it failed for now: $(cat "$OUT/lazy-pop3.out")"
+# greeted and the password checked (accounts.db is whole), then msgs.db
+[ "$(grep -c -E '^\+OK (Pillarbox POP3 ready|Send your password)' "$OUT/lazy-pop3.out")" = 2 ] &&
+	grep -q '^-ERR \[SYS/TEMP\]' "$OUT/lazy-pop3.out" ||
+	fail "lazy: pop3d did not serve until msgs.db, then say it failed for now:" \
+		"$(cat "$OUT/lazy-pop3.out")"
 grep -q 'msgs.db is damaged.*restore' "$OUT/lazy-pop3.err" ||
 	fail "lazy: pop3d's log does not name msgs.db: $(cat "$OUT/lazy-pop3.err")"
 # the next process to join would recover after a process that died attached
@@ -123,6 +126,19 @@ wait "$holder" || rc=$?
 [ "$rc" = 0 ] && grep -q '^released' "$OUT/lazy-hold.out" ||
 	fail "lazy: the process attached meanwhile was stopped (exit $rc): a recovery ran"
 note "lazy: pop3d: $(grep -m1 'msgs.db' "$OUT/lazy-pop3.err"); the holder ended with $rc"
+
+# 2c. A database file missing: a handler says so at connect, before it
+# greets (its start-up only looks that the files are there).
+copy nofile
+rm "$WORK/nofile/env/outq.db"
+rc=0
+printf 'QUIT\r\n' | PILLARBOX_LOG_STDERR=1 "$top_builddir/inetd/pop3d" \
+	--config "$WORK/nofile.conf" > "$OUT/nofile-pop3.out" 2> "$OUT/nofile-pop3.err" || rc=$?
+grep -q '^-ERR \[SYS/TEMP\]' "$OUT/nofile-pop3.out" &&
+	! grep -q 'POP3 ready' "$OUT/nofile-pop3.out" &&
+	grep -q 'outq.db is missing.*restore' "$OUT/nofile-pop3.err" ||
+	fail "nofile: pop3d (exit $rc) does not refuse at connect naming outq.db:" \
+		"$(cat "$OUT/nofile-pop3.out" "$OUT/nofile-pop3.err")"
 
 # 3. A format record from the future.
 copy newer

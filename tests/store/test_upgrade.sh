@@ -1,7 +1,8 @@
 #!/bin/bash
 # `pillarbox store upgrade` on a real store of format 1 (a backup made by the
 # Pillarbox that wrote it: fixtures/README): before it, every program refuses
-# the store and says to run it, changing nothing; after it, the accounts,
+# the store and says to run it, changing nothing; with an old database held
+# open by another process it gives up and changes nothing; after it, the accounts,
 # passwords, quotas, aliases, mail and login failure counters are all there,
 # `store check` finds nothing, and a second run has nothing to do.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -41,6 +42,33 @@ case "$out" in
 esac
 [ "$(cd "$STORE/env" && ls -- *.db | sort | tr '\n' ' ')" = "$files_before" ] ||
 	fail "refusing the store changed its files"
+
+# A process of the older version still holding users.db open: the upgrade
+# gives up (it does not wait for the process) and changes nothing.
+"$TOOL" holdfile --config "$CONF" --file users.db --seconds 30 > "$WORK/hold.out" 2>&1 &
+holder=$!
+STARTED="$STARTED $holder"
+for _ in $(seq 100); do grep -q '^held' "$WORK/hold.out" && break; sleep 0.1; done
+grep -q '^held' "$WORK/hold.out" || die "holdfile never held users.db: $(cat "$WORK/hold.out")"
+rc=0
+t0=$(now_ms)
+out=$("$PB" --config "$CONF" store upgrade 2>&1) || rc=$?
+took=$(( $(now_ms) - t0 ))
+[ "$rc" = 75 ] || fail "store upgrade with users.db held open: exit $rc, expected 75: $out"
+case "$out" in
+*"in use"*"nothing was changed"*) note "held open: exit $rc after $took ms: $out" ;;
+*) fail "store upgrade with users.db held open says: $out" ;;
+esac
+[ "$took" -lt 20000 ] || fail "store upgrade waited $took ms for the holder"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+[ "$(cd "$STORE/env" && ls -- *.db | sort | tr '\n' ' ')" = "$files_before" ] ||
+	fail "the upgrade that gave up changed the files: $(cd "$STORE/env" && ls -- *.db | tr '\n' ' ')"
+out=$("$PB" --config "$CONF" user list 2>&1)
+case "$out" in
+*"format version 1 is older"*) ;;
+*) fail "after the upgrade gave up, the store is not format 1 any more: $out" ;;
+esac
 
 # The upgrade.
 out=$("$PB" --config "$CONF" store upgrade 2>&1) || fail "store upgrade failed: $out"

@@ -326,6 +326,59 @@ static void test_user_inbox_fill_batches(void **state)
 	check_clean(f);
 }
 
+/* A login failure counter whose last failure is a day past, in
+ * accounts.db's 'F' range beside the users' records. */
+static int old_failure_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	uint8_t rec[21] = { 1 };   /* version, u32 failures, u64 start, u64 last */
+	int64_t long_ago = (int64_t)time(NULL) - 2 * 86400;
+	(void)ctx;
+	be32_put(rec + 1, 3);
+	be64_put(rec + 5, (uint64_t)long_ago);
+	be64_put(rec + 13, (uint64_t)long_ago);
+	return account_put(store, txn, ACCOUNT_TAG_FAILURES, "i:198.51.100.7", 14, rec, sizeof(rec));
+}
+
+struct failures_seen {
+	int old, fresh;
+};
+
+static int failures_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct failures_seen *seen = ctx;
+	uint8_t buf[64];
+	size_t len;
+	seen->old = account_get(store, txn, ACCOUNT_TAG_FAILURES, "i:198.51.100.7", 14, buf,
+				sizeof(buf), &len, 0);
+	seen->fresh = account_get(store, txn, ACCOUNT_TAG_FAILURES, "i:192.0.2.1", 11, buf,
+				  sizeof(buf), &len, 0);
+	return seen->old < 0 || seen->fresh < 0 ? -1 : 1;
+}
+
+/* store maintain drops the login failure counters of long ago, and only
+ * them: the fresh ones and the users' records beside them stay. */
+static void test_failure_counters_expire(void **state)
+{
+	struct fixture *f = *state;
+	const char *error;
+	struct store_user user;
+	struct failures_seen seen;
+	setenv("PILLARBOX_AUTH_DELAY_MS", "0", 1);
+	assert_int_equal(store_write(f->store, false, old_failure_txn, NULL, &error), 1);
+	assert_int_equal(store_auth_login(f->store, "zed@example.com", "wrong", "192.0.2.1", &user,
+					  &error), STORE_AUTH_FAIL);
+	assert_int_equal(store_read(f->store, failures_txn, &seen, &error), 1);
+	assert_int_equal(seen.old, 1);
+	assert_int_equal(seen.fresh, 1);
+	assert_int_equal(store_maintain(f->store, 3600, &error), 1);   /* what it dropped */
+	assert_int_equal(store_read(f->store, failures_txn, &seen, &error), 1);
+	assert_int_equal(seen.old, 0);
+	assert_int_equal(seen.fresh, 1);
+	assert_int_equal(store_user_get(f->store, f->user_id, &user, &error), 1);
+	assert_int_equal(store_user_find(f->store, user.address, &user, &error), 1);
+	check_clean(f);
+}
+
 /* A subscription is to a name (RFC 3501 6.3.4): DELETE leaves the name
  * subscribed until UNSUBSCRIBE, CREATE or RENAME of it takes it back, and
  * deleting the user removes it. */
@@ -974,6 +1027,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_inbox_rename, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_user_inbox_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_user_inbox_fill_batches, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failure_counters_expire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscription_outlives_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_uids_and_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_body_crlf, setup, teardown),
