@@ -56,7 +56,7 @@ static int store_cmd_backup(struct admin *admin, int argc, char **argv)
 	const char *error = NULL;
 
 	(void)argc;
-	if (store_backup(admin->store, argv[0], &error) < 0)
+	if (store_backup_config(admin->config, argv[0], &error) < 0)
 		return admin_fail(ADMIN_EXIT_CANTCREAT, "store backup: %s", error);
 	admin_say("backup written to %s", admin_arg(argv[0]));
 	return ADMIN_EXIT_OK;
@@ -120,7 +120,7 @@ static const struct admin_verb store_verbs[] = {
 	{ "check", "", "verify a copy of the store; problems on stdout, one a line",
 	  0, 0, ADMIN_STORE_NONE, false, NULL, NULL, store_cmd_check },
 	{ "backup", "DIR", "hot backup into DIR (new or empty)",
-	  1, 1, ADMIN_STORE_OPEN, false, store_dir_of_arg, NULL, store_cmd_backup },
+	  1, 1, ADMIN_STORE_NONE, false, store_dir_of_arg, NULL, store_cmd_backup },
 	{ "restore", "DIR", "restore a backup into the (empty) store directory",
 	  1, 1, ADMIN_STORE_NONE, false, store_dir_of_config, NULL, store_cmd_restore },
 	{ "maintain", "", "checkpoint, remove old logs, expire sessions and old expunges, collect orphans",

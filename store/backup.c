@@ -208,6 +208,22 @@ int store_backup(struct store *store, const char *dir, const char **error_r)
 	return 0;
 }
 
+int store_backup_config(const struct config *config, const char *dir, const char **error_r)
+{
+	static __thread char msg[1200];
+	struct store *store;
+	/* any format: the copy is what an administrator keeps before an upgrade */
+	if (store_open_upgrading(config, &store, error_r) < 0)
+		return -1;
+	int r = store_backup(store, dir, error_r);
+	if (r < 0) {
+		snprintf(msg, sizeof(msg), "%s", *error_r);
+		*error_r = msg;
+	}
+	store_close(&store);
+	return r;
+}
+
 /* Opens `home` alone with catastrophic recovery, so a copy of databases and
  * logs becomes a consistent environment, then closes it. */
 static int recover_fatal(const char *home, const char **error_r)

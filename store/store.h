@@ -601,6 +601,9 @@ int store_send_reset(struct store *store, uint32_t user_id, const char **error_r
 int store_maintain(struct store *store, unsigned orphan_age, const char **error_r);
 /* Hot backup of databases then bodies into `dir` (created, must be empty). */
 int store_backup(struct store *store, const char *dir, const char **error_r);
+/* The same of the configured store, whatever its format: the backup an
+ * administrator takes before `store upgrade` (which store_open refuses). */
+int store_backup_config(const struct config *config, const char *dir, const char **error_r);
 /* Restores a backup made by store_backup into config->store (must be empty
  * or absent): copies, then runs catastrophic recovery. */
 int store_restore(const struct config *config, const char *dir, const char **error_r);

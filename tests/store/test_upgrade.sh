@@ -1,8 +1,9 @@
 #!/bin/bash
 # `pillarbox store upgrade` on a real store of format 1 (a backup made by the
 # Pillarbox that wrote it: fixtures/README): before it, every program refuses
-# the store and says to run it, changing nothing; with an old database held
-# open by another process it gives up and changes nothing; after it, the accounts,
+# the store and says to run it, changing nothing, but backs it up; with an
+# old database held open by another process it gives up and changes nothing;
+# after it, the accounts,
 # passwords, quotas, aliases, mail and login failure counters are all there,
 # `store check` finds nothing, and a second run has nothing to do.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -70,6 +71,10 @@ case "$out" in
 *) fail "after the upgrade gave up, the store is not format 1 any more: $out" ;;
 esac
 
+# The backup an administrator takes first: of the format-1 store, as it is.
+out=$("$PB" --config "$CONF" store backup "$WORK/before" 2>&1) ||
+	fail "store backup of a format 1 store: $out"
+
 # The upgrade.
 out=$("$PB" --config "$CONF" store upgrade 2>&1) || fail "store upgrade failed: $out"
 case "$out" in
@@ -128,6 +133,16 @@ out=$("$PB" --config "$CONF" store upgrade 2>&1) || fail "a second store upgrade
 case "$out" in
 *"nothing to upgrade"*) ;;
 *) fail "a second store upgrade says: $out" ;;
+esac
+
+# The way back: the backup taken before restores the format-1 store.
+make_store "$WORK/back.conf" "$WORK/back"
+out=$("$PB" --config "$WORK/back.conf" store restore "$WORK/before" 2>&1) ||
+	fail "restore of the backup taken before the upgrade: $out"
+out=$("$PB" --config "$WORK/back.conf" user list 2>&1)
+case "$out" in
+*"format version 1 is older"*) ;;
+*) fail "the backup taken before the upgrade is not the format 1 store: $out" ;;
 esac
 
 # `pillarbox setup` (as root, after make install) upgrades the same way.
