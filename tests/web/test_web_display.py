@@ -238,8 +238,8 @@ def empty_folder_paging(c):
 
 def search_all_folders(c, store):
     """A search "In: All folders" finds mail in every folder, each row saying
-    where; the list offers no ticks or toolbar (its rows are in different
-    folders), and a row opens the message in its own folder."""
+    where; its ticks name the folder too (Select all ticks them all), and a
+    row opens the message in its own folder."""
     r = c.get("/list")
     archive = re.search(r'href="/webmail/list\?mb=(\d+)"[^>]*>(?:\s*<[^>]*>)*\s*Archive', r.text).group(1)
     token = c.csrf()
@@ -269,6 +269,15 @@ def search_all_folders(c, store):
           "... each row's tick names its folder; the toolbar has no Junk (it depends on the folder)")
     check(all("in=all" in unescape_href(h) for h in re.findall(r'class="sorts".*?</div>', r.text, re.S)),
           "... the sort links keep searching all folders")
+    select = re.search(r'<a class="btn" href="([^"]+)">Select all</a>', r.text)
+    check(select is not None and "in=all" in unescape_href(select.group(1)),
+          "... Select all keeps searching all folders")
+    if select is not None:
+        r2 = c.get(unescape_href(select.group(1))[len(c.server.base):])
+        ticked = re.findall(r'name="uid" value="(\d+:\d+)"[^>]*checked>', r2.text)
+        check(sorted(ticked) == sorted("%s:%s" % (mb, uid) for mb, uid, _ in ticks) and
+              ">Select none</a>" in r2.text,
+              "... and ticks every row found, each naming its folder (%s)" % ticked)
     href = [h for h, folder, subject in rows if subject == "Related jpg"][0]
     r = c.get(unescape_href(href)[len(c.server.base):])
     check(r.status == 200 and '<h1 dir="auto">Related jpg</h1>' in r.text and
