@@ -299,16 +299,6 @@ static int writer_sync_close(struct store_body_writer *w)
 	return 0;
 }
 
-static int fsync_dir(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int r = fsync(fd);
-	close(fd);
-	return r;
-}
-
 /* mkdir blobs/ab and blobs/ab/cd as needed, fsyncing the parent of each new
  * directory so the rename below survives a crash. */
 static int make_dirs(struct store *store, const char *h)
@@ -316,7 +306,7 @@ static int make_dirs(struct store *store, const char *h)
 	char dir[512];
 	snprintf(dir, sizeof(dir), "%s/%.2s", store->blobs, h);
 	if (mkdir(dir, 02770) == 0) {
-		if (fsync_dir(store->blobs) < 0)
+		if (store_fsync_dir(store->blobs) < 0)
 			return -1;
 	} else if (errno != EEXIST) {
 		return -1;
@@ -325,7 +315,7 @@ static int make_dirs(struct store *store, const char *h)
 	if (mkdir(dir, 02770) == 0) {
 		char parent[512];
 		snprintf(parent, sizeof(parent), "%s/%.2s", store->blobs, h);
-		if (fsync_dir(parent) < 0)
+		if (store_fsync_dir(parent) < 0)
 			return -1;
 	} else if (errno != EEXIST) {
 		return -1;
@@ -426,7 +416,7 @@ int store_body_finish(struct store_body_writer **writerp, struct store_body **bo
 		unlink(path);
 		goto fail;
 	}
-	if (fsync_dir(dir) < 0) {
+	if (store_fsync_dir(dir) < 0) {
 		store_syserr(store, errno, "fsync %s: %s", dir, strerror(errno));
 		unlink(path);
 		goto fail;

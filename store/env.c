@@ -735,10 +735,9 @@ static uint32_t format_file_read(const struct store *store)
 	return version;
 }
 
-/* The directory's entries on disk (a rename or an unlink in it). */
-static int dir_sync(const char *dir)
+int store_fsync_dir(const char *path)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	int r = fsync(fd);
@@ -762,7 +761,7 @@ int store_format_file_write(struct store *store, uint32_t version)
 		unlink(tmp);
 		return store_err(store, "%s: %s", tmp, strerror(saved));
 	}
-	if (close(fd) < 0 || rename(tmp, path) < 0 || dir_sync(store->home) < 0) {
+	if (close(fd) < 0 || rename(tmp, path) < 0 || store_fsync_dir(store->home) < 0) {
 		int saved = errno;
 		unlink(tmp);
 		return store_err(store, "%s: %s", path, strerror(saved));
@@ -774,7 +773,7 @@ int store_format_file_remove(struct store *store)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/" STORE_FORMAT_FILE, store->home);
-	if ((unlink(path) < 0 && errno != ENOENT) || dir_sync(store->home) < 0)
+	if ((unlink(path) < 0 && errno != ENOENT) || store_fsync_dir(store->home) < 0)
 		return store_err(store, "%s: %s", path, strerror(errno));
 	return 0;
 }

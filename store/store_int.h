@@ -294,6 +294,10 @@ int user_get_txn(struct store *store, DB_TXN *txn, uint32_t user_id, struct stor
 /* Lowercases the domain part (and the local part) into dst; 0 if invalid. */
 int address_canonical(const char *address, char *dst, size_t dstsize);
 
+/* A directory's entries on disk (after a rename, a create or an unlink
+ * in it): 0, or -1 with errno. */
+int store_fsync_dir(const char *path);
+
 /* <home>/FORMAT holds the format version as text (env.c): meta.db's record
  * decides, the file spares most processes opening meta.db. */
 #define STORE_FORMAT_FILE "FORMAT"
