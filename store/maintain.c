@@ -134,7 +134,8 @@ static int collect_orphans(struct store *store, unsigned age, unsigned *removed_
 static int expire_authfail_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
 	DBC *cur;
-	uint8_t kbuf[600] = { ACCOUNT_TAG_FAILURES }, vbuf[USER_REC_MAX];
+	/* counters only: the cursor step looks at the record past them */
+	uint8_t kbuf[600] = { ACCOUNT_TAG_FAILURES }, vbuf[64];
 	int64_t cutoff = (int64_t)time(NULL) - AUTHFAIL_EXPIRE_SECONDS;
 	unsigned *count = ctx;
 	int ret = store_db(store, DBI_ACCOUNTS)->cursor(store_db(store, DBI_ACCOUNTS), txn, &cur, 0);
