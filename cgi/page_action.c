@@ -342,30 +342,52 @@ static void action_folders(struct ctx *c, uint32_t shown, const char *op, struct
 		if (!seen)
 			folders[nfolders++] = l->mbs[i];
 	}
-	size_t moved = 0;   /* by a move, copy, or delete to Trash */
+	/* A move or copy (a delete: a move to Trash) takes every folder's ticks
+	 * in one transaction, so a full quota leaves none copied; the ticks in
+	 * Trash itself are deleted for good afterwards. */
+	uint32_t *by_folder = arena_alloc(c->a, l->n * sizeof(*by_folder));
+	struct store_copy_group *groups = arena_alloc(c->a, nfolders * sizeof(*groups));
+	if (by_folder == NULL || groups == NULL) {
+		page_error(c, 500, "Out of memory.");
+		return;
+	}
+	size_t ngroups = 0, used = 0, moved = 0;
 	for (size_t f = 0; f < nfolders; f++) {
 		uint32_t mb = folders[f];
 		const char *error = NULL;
-		int r = 0;
 		group_of(l, mb, g);
-		if (flag_op != NULL)
-			r = store_msg_set_flags(c->store, mb, g->uids, g->n, flag_op->how, flag_op->flag,
-						NULL, 0, 0, NULL, NULL, NULL, &error);
-		else if (del && mb == dst.id)
-			r = store_msg_expunge(c->store, mb, g->uids, g->n, &error);
-		else if (mb != dst.id)  /* (into its own folder: nothing to do) */
-			r = store_msg_copy(c->store, mb, g->uids, g->n, dst.id, !copy, g->new_uids,
-					   &error);
+		if (flag_op != NULL &&
+		    store_msg_set_flags(c->store, mb, g->uids, g->n, flag_op->how, flag_op->flag, NULL,
+					0, 0, NULL, NULL, NULL, &error) < 0) {
+			page_store_error(c, op, error);
+			return;
+		}
+		if (flag_op == NULL && mb != dst.id) {   /* (into its own folder: nothing to do) */
+			memcpy(by_folder + used, g->uids, g->n * sizeof(*by_folder));
+			groups[ngroups++] = (struct store_copy_group){ mb, by_folder + used, g->n, NULL };
+			used += g->n;
+		}
+	}
+	if (ngroups > 0) {
+		const char *error = NULL;
+		int r = store_msg_copy_groups(c->store, groups, ngroups, dst.id, !copy, &error);
 		if (r < 0) {
 			page_store_error(c, op, error);
 			return;
 		}
-		if (r == 0 && (move || copy) && error != NULL && strstr(error, "quota") != NULL) {
+		if (r == 0 && error != NULL && strstr(error, "quota") != NULL) {
 			page_error(c, 409, "The target folder's quota is full.");
 			return;
 		}
-		if (flag_op == NULL && !(del && mb == dst.id))
-			moved += (size_t)r;
+		moved = (size_t)r;
+	}
+	if (in_trash > 0) {
+		const char *error = NULL;
+		group_of(l, dst.id, g);
+		if (store_msg_expunge(c->store, dst.id, g->uids, g->n, &error) < 0) {
+			page_store_error(c, op, error);
+			return;
+		}
 	}
 	log_info("webmail: %s user=<%s> mailboxes=%zu count=%zu", op, c->user.address, nfolders,
 		 l->n);

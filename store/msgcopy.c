@@ -201,13 +201,15 @@ int msg_delete_all_txn(struct store *store, DB_TXN *txn, uint32_t mailbox_id)
 
 /* ---- copy and move ---- */
 
+/* One source mailbox's part of a copy; freed and count are shared by the
+ * parts of one transaction. */
 struct copy_ctx {
 	uint32_t src, dst;
 	const uint32_t *uids;
 	size_t n;
 	bool move;
 	uint32_t *new_uids;
-	struct freed_bodies freed;
+	struct freed_bodies *freed;
 	int count;
 };
 
@@ -237,14 +239,12 @@ static int keywords_map(struct store *store, DB_TXN *txn, uint32_t dst, const st
 	return keyword_mask_txn(store, txn, dst, names, n, true, dst_mask_r);
 }
 
-static int copy_txn(struct store *store, DB_TXN *txn, void *ctx)
+static int copy_part_txn(struct store *store, DB_TXN *txn, struct copy_ctx *c)
 {
-	struct copy_ctx *c = ctx;
 	struct mboxstate src_state, dst_state;
 	/* A copy into the same mailbox (IMAP allows it) works on one state. */
 	struct mboxstate *src = &src_state;
 	struct mboxstate *dst = c->src == c->dst ? &src_state : &dst_state;
-	c->freed.n = 0;
 	c->count = 0;
 	if (c->new_uids != NULL)
 		memset(c->new_uids, 0, c->n * sizeof(uint32_t));
@@ -329,7 +329,7 @@ static int copy_txn(struct store *store, DB_TXN *txn, void *ctx)
 		if (c->move) {
 			removed_bytes += rec->msg.size;
 			removed++;
-			if ((r = remove_one(store, txn, src, rec, true, &c->freed)) < 0)
+			if ((r = remove_one(store, txn, src, rec, true, c->freed)) < 0)
 				break;
 		}
 		added_bytes += copy.msg.size;
@@ -360,29 +360,69 @@ static int copy_txn(struct store *store, DB_TXN *txn, void *ctx)
 	return 1;
 }
 
-int store_msg_copy(struct store *store, uint32_t src_mailbox_id, const uint32_t *uids, size_t n,
-		   uint32_t dst_mailbox_id, bool move, uint32_t *new_uids_r, const char **error_r)
+struct copy_groups_ctx {
+	struct copy_ctx *parts;
+	size_t nparts;
+	struct freed_bodies freed;
+};
+
+/* Every part in one transaction: a quota refusal in any undoes them all. */
+static int copy_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
-	struct copy_ctx c = {
-		.src = src_mailbox_id, .dst = dst_mailbox_id, .uids = uids, .n = n, .move = move,
-		.new_uids = new_uids_r,
-	};
+	struct copy_groups_ctx *g = ctx;
+	g->freed.n = 0;
+	for (size_t i = 0; i < g->nparts; i++)
+		g->parts[i].count = 0;
+	for (size_t i = 0; i < g->nparts; i++) {
+		int r = copy_part_txn(store, txn, &g->parts[i]);
+		if (r <= 0)
+			return r;
+	}
+	return 1;
+}
+
+int store_msg_copy_groups(struct store *store, const struct store_copy_group *groups, size_t n,
+			  uint32_t dst_mailbox_id, bool move, const char **error_r)
+{
+	struct copy_groups_ctx g = { .parts = calloc(n > 0 ? n : 1, sizeof(*g.parts)), .nparts = n };
+	if (g.parts == NULL) {
+		*error_r = "out of memory";
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		g.parts[i] = (struct copy_ctx){
+			.src = groups[i].mailbox_id, .dst = dst_mailbox_id, .uids = groups[i].uids,
+			.n = groups[i].n, .move = move, .new_uids = groups[i].new_uids,
+			.freed = &g.freed,
+		};
+	int r = 1;
 	/* A copy adds records; a move only moves them (and must work on a
 	 * full disk: clients delete by moving to Trash). */
 	if (!move && store_space_check(store, 0, error_r) == 0)
-		return -1;
-	int r = store_write(store, true, copy_txn, &c, error_r);
+		r = -1;
+	if (r == 1)
+		r = store_write(store, true, copy_txn, &g, error_r);
 	if (r == 1) {
-		r = c.count;
-		body_unlink_files(store, (const uint8_t (*)[STORE_BODY_ID_LEN])c.freed.ids, c.freed.n);
-		if (c.count > 0) {
-			store_notify_mailbox(store, dst_mailbox_id);
-			if (move)
-				store_notify_mailbox(store, src_mailbox_id);
+		r = 0;
+		body_unlink_files(store, (const uint8_t (*)[STORE_BODY_ID_LEN])g.freed.ids, g.freed.n);
+		for (size_t i = 0; i < n; i++) {
+			r += g.parts[i].count;
+			if (move && g.parts[i].count > 0)
+				store_notify_mailbox(store, g.parts[i].src);
 		}
+		if (r > 0)
+			store_notify_mailbox(store, dst_mailbox_id);
 	}
-	free(c.freed.ids);
+	free(g.freed.ids);
+	free(g.parts);
 	return r;
+}
+
+int store_msg_copy(struct store *store, uint32_t src_mailbox_id, const uint32_t *uids, size_t n,
+		   uint32_t dst_mailbox_id, bool move, uint32_t *new_uids_r, const char **error_r)
+{
+	const struct store_copy_group one = { src_mailbox_id, uids, n, new_uids_r };
+	return store_msg_copy_groups(store, &one, 1, dst_mailbox_id, move, error_r);
 }
 
 /* ---- change tracking ---- */

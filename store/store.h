@@ -445,6 +445,17 @@ int store_msg_set_flags(struct store *store, uint32_t mailbox_id, const uint32_t
  * Durable. Returns the count copied, 0 on quota refusal. */
 int store_msg_copy(struct store *store, uint32_t src_mailbox_id, const uint32_t *uids, size_t n,
 		   uint32_t dst_mailbox_id, bool move, uint32_t *new_uids_r, const char **error_r);
+/* The messages of several mailboxes of one user (a search in all folders)
+ * copied or moved into dst in one transaction: all of them or, on a quota
+ * refusal (0), none. Returns the count copied. */
+struct store_copy_group {
+	uint32_t mailbox_id;
+	const uint32_t *uids;
+	size_t n;
+	uint32_t *new_uids;   /* as new_uids_r above; may be NULL */
+};
+int store_msg_copy_groups(struct store *store, const struct store_copy_group *groups, size_t n,
+			  uint32_t dst_mailbox_id, bool move, const char **error_r);
 /* Removes the messages (durable); bodies freed when no copy remains. */
 int store_msg_expunge(struct store *store, uint32_t mailbox_id, const uint32_t *uids, size_t n,
 		      const char **error_r);

@@ -853,6 +853,54 @@ static void test_quota(void **state)
 	store_body_free(&body);
 }
 
+/* A copy from several folders (a webmail search in all of them) is one
+ * transaction: when the quota has room for only part of it, nothing is
+ * copied; with room, every part is, into consecutive UIDs. A move of the
+ * same changes nothing in the usage. */
+static void test_copy_groups(void **state)
+{
+	struct fixture *f = *state;
+	const char *error;
+	struct store_mailbox sent, archive, mb;
+	assert_int_equal(store_mailbox_find(f->store, f->user_id, "Sent", &sent, &error), 1);
+	assert_int_equal(store_mailbox_find(f->store, f->user_id, "Archive", &archive, &error), 1);
+	uint32_t a[2] = { append(f, f->inbox, "Subject: a1\r\n\r\n1\r\n", 0),
+			  append(f, f->inbox, "Subject: a2\r\n\r\n2\r\n", 0) };
+	uint32_t b[1] = { append(f, sent.id, "Subject: b1\r\n\r\n3\r\n", STORE_FLAG_SEEN) };
+	uint32_t new_a[2], new_b[1];
+	const struct store_copy_group groups[2] = { { f->inbox, a, 2, new_a }, { sent.id, b, 1, new_b } };
+	/* 3 messages and room for 5: the first part fits, the second not */
+	assert_int_equal(store_user_quota(f->store, "bob@example.com", 0, 5, &error), 1);
+	assert_int_equal(store_msg_copy_groups(f->store, groups, 2, archive.id, false, &error), 0);
+	assert_non_null(strstr(error, "quota"));
+	assert_int_equal(store_mailbox_get(f->store, archive.id, &mb, &error), 1);
+	assert_int_equal(mb.exists, 0);
+	assert_int_equal(mb.uidnext, 1);
+	uint64_t bytes;
+	uint32_t messages;
+	assert_int_equal(store_user_usage(f->store, f->user_id, &bytes, &messages, &error), 1);
+	assert_int_equal(messages, 3);
+	assert_int_equal(store_user_quota(f->store, "bob@example.com", 0, 6, &error), 1);
+	assert_int_equal(store_msg_copy_groups(f->store, groups, 2, archive.id, false, &error), 3);
+	assert_int_equal(new_a[0], 1);
+	assert_int_equal(new_a[1], 2);
+	assert_int_equal(new_b[0], 3);
+	assert_int_equal(store_mailbox_get(f->store, archive.id, &mb, &error), 1);
+	assert_int_equal(mb.exists, 3);
+	assert_int_equal(mb.unseen, 2);
+	/* the copies moved on to Trash: the quota is full, a move still works */
+	struct store_mailbox trash;
+	assert_int_equal(store_mailbox_find(f->store, f->user_id, "Trash", &trash, &error), 1);
+	uint32_t copies[3] = { 1, 2, 3 }, in_trash[3];
+	const struct store_copy_group all[1] = { { archive.id, copies, 3, in_trash } };
+	assert_int_equal(store_msg_copy_groups(f->store, all, 1, trash.id, true, &error), 3);
+	assert_int_equal(store_user_usage(f->store, f->user_id, &bytes, &messages, &error), 1);
+	assert_int_equal(messages, 6);
+	assert_int_equal(store_mailbox_get(f->store, archive.id, &mb, &error), 1);
+	assert_int_equal(mb.exists, 0);
+	check_clean(f);
+}
+
 /* Several messages in one transaction: consecutive UIDs, or none of them
  * when one does not fit (the quota), with UIDNEXT, counts and the store
  * as they were (no body left behind: store check is clean). */
@@ -1040,6 +1088,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_expunged_forgotten, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deliver_and_aliases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quota, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_groups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gone_mailbox_files, setup, teardown),

@@ -350,6 +350,19 @@ def act_on_all_folders(c, store, ticks):
     store.admin("user", "quota", "bob@example.com", "0")
     check(r.status == 409 and "quota is full" in r.text and store.mailboxes("bob@example.com") == now,
           "a copy over quota says so, and copies nothing")
+    r = c.get("/list?subject=Related&in=all")
+    related = re.findall(r'name="uid" value="(\d+:\d+)"', r.text)
+    total = sum(n for n, unseen in now.values())
+    # room for the first folder's ticks, not for the others'
+    room = sum(1 for t in related if t.split(":")[0] == related[0].split(":")[0])
+    store.admin("user", "quota", "bob@example.com", "0", str(total + room))
+    r = act("copy", related, to=trash)
+    store.admin("user", "quota", "bob@example.com", "0", "0")
+    after = store.mailboxes("bob@example.com")
+    check(len({t.split(":")[0] for t in related}) >= 2 and r.status == 409 and
+          "quota is full" in r.text and after == now,
+          "a copy of %s (two folders) with room for the first folder's %d copies none (%d, %s)"
+          % (related, room, r.status, after))
     r = act("read", ["%s:1" % shown, "1"])
     check(r.status == 400, "ticks of both forms in one form are refused")
     r = c.get("/list?subject=Related&in=all&sel=" + start[0].split(":")[1])
