@@ -53,7 +53,9 @@ struct fetch_item {
 struct fetch_ctx {
 	struct fetch_item items[FETCH_ITEMS_MAX];
 	size_t n;
-	bool need_open, need_tree, sets_seen, want_uid, want_modseq, want_flags;
+	/* need_bytes: an item sends bytes of the message, not only what its
+	 * MIME structure says */
+	bool need_open, need_tree, need_bytes, sets_seen, want_uid, want_modseq, want_flags;
 	uint64_t changedsince;
 	bool has_changedsince, vanished;
 	bool failed;          /* a message could not be read: NO at the end */
@@ -215,10 +217,10 @@ static int add_simple(struct fetch_ctx *c, enum fetch_kind kind)
 		break;
 	case F_RFC822:
 	case F_RFC822_TEXT:
-		c->need_open = c->need_tree = c->sets_seen = true;
+		c->need_open = c->need_tree = c->need_bytes = c->sets_seen = true;
 		break;
 	case F_RFC822_HEADER:
-		c->need_open = c->need_tree = true;
+		c->need_open = c->need_tree = c->need_bytes = true;
 		break;
 	default:
 		break;
@@ -296,7 +298,7 @@ static int parse_item(struct fetch_ctx *c, const char *s, size_t len)
 	}
 	if (it->partial)
 		sprintf(it->label + w, "<%llu>", (unsigned long long)it->origin);
-	c->need_open = true;
+	c->need_open = c->need_bytes = true;
 	if (!(it->text == SEC_ALL && it->part[0] == '\0' && it->kind != F_BINARY_SIZE))
 		c->need_tree = true;
 	if (!it->peek)
@@ -786,7 +788,8 @@ static int fetch_one(struct imap_session *s, const struct store_msg *stored, voi
 	if (seq == 0)
 		return 0;
 	if (c->need_open) {
-		int o = store_msg_open(s->store, &msg, &r, &error);
+		int o = c->need_bytes ? store_msg_open(s->store, &msg, &r, &error)
+				      : store_msg_open_mime(s->store, &msg, &r, &error);
 		if (o == 0) {
 			c->failed = true; /* expunged meanwhile */
 			return 0;

@@ -182,7 +182,7 @@ static const struct mime_envelope *envelope_open(struct imap_session *s,
 	size_t blen;
 	*r = NULL;
 	*tree = NULL;
-	if (store_msg_open(s->store, msg, r, &error) < 0)
+	if (store_msg_open_mime(s->store, msg, r, &error) < 0)
 		log_error("sort user=<%s> uid=%u: %s", s->user.address, msg->uid, error);
 	if (*r == NULL)
 		return NULL;

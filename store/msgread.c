@@ -47,8 +47,10 @@ static int open_txn(struct store *store, DB_TXN *txn, void *ctx)
 	return 1;
 }
 
-int store_msg_open(struct store *store, const struct store_msg *msg,
-		   struct store_msg_reader **reader_r, const char **error_r)
+/* with_bytes false: the reader's bytes are not opened (fd -1), which for
+ * a small body saves a read of it into a memory file. */
+static int msg_open(struct store *store, const struct store_msg *msg, bool with_bytes,
+		    struct store_msg_reader **reader_r, const char **error_r)
 {
 	struct open_ctx *c = calloc(1, sizeof(*c));
 	struct store_msg_reader *reader = NULL;
@@ -72,8 +74,9 @@ int store_msg_open(struct store *store, const struct store_msg *msg,
 		r = -1;
 		goto out;
 	}
+	reader->fd = -1;
 	/* 0: expunged by someone else between our read and the open: gone. */
-	r = body_fd_open(store, c->rec.msg.body_id, c->body.stored, &reader->fd);
+	r = with_bytes ? body_fd_open(store, c->rec.msg.body_id, c->body.stored, &reader->fd) : 1;
 	if (r <= 0) {
 		if (r < 0)
 			*error_r = store_last_error(store);
@@ -95,6 +98,18 @@ out:
 	return r;
 }
 
+int store_msg_open(struct store *store, const struct store_msg *msg,
+		   struct store_msg_reader **reader_r, const char **error_r)
+{
+	return msg_open(store, msg, true, reader_r, error_r);
+}
+
+int store_msg_open_mime(struct store *store, const struct store_msg *msg,
+			struct store_msg_reader **reader_r, const char **error_r)
+{
+	return msg_open(store, msg, false, reader_r, error_r);
+}
+
 ssize_t store_msg_read(struct store_msg_reader *reader, uint64_t offset, void *buf, size_t len)
 {
 	size_t done = 0;
@@ -109,6 +124,8 @@ ssize_t store_msg_read(struct store_msg_reader *reader, uint64_t offset, void *b
 		done = n;
 		offset += n;
 	}
+	if (done < len && offset < reader->size && reader->fd < 0)
+		return -1;   /* opened for its MIME structure alone */
 	while (done < len && offset < reader->size) {
 		ssize_t n = pread(reader->fd, out + done, len - done, (off_t)(offset - reader->prefix_len));
 		if (n < 0) {
@@ -146,7 +163,8 @@ void store_msg_close(struct store_msg_reader **readerp)
 	if (reader == NULL)
 		return;
 	*readerp = NULL;
-	close(reader->fd);
+	if (reader->fd >= 0)
+		close(reader->fd);
 	free(reader->mime);
 	free(reader);
 }

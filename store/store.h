@@ -502,6 +502,10 @@ struct store_msg_reader;
  * (expunged), -1 error. */
 int store_msg_open(struct store *store, const struct store_msg *msg,
 		   struct store_msg_reader **reader_r, const char **error_r);
+/* As store_msg_open, for the MIME structure and prefix alone (ENVELOPE,
+ * BODYSTRUCTURE, SORT keys): reading the bytes past the prefix fails. */
+int store_msg_open_mime(struct store *store, const struct store_msg *msg,
+			struct store_msg_reader **reader_r, const char **error_r);
 /* Reads up to len bytes at offset of the whole message (prefix + body).
  * Returns bytes read (0 at end) or -1. */
 ssize_t store_msg_read(struct store_msg_reader *reader, uint64_t offset, void *buf, size_t len);

@@ -800,6 +800,18 @@ static void test_expunged_forgotten(void **state)
 	assert_int_equal(s.forgotten, m0 + 2);
 }
 
+/* Descriptors this process has open. */
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+	assert_non_null(d);
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
 static void test_deliver_and_aliases(void **state)
 {
 	struct fixture *f = *state;
@@ -833,6 +845,25 @@ static void test_deliver_and_aliases(void **state)
 	assert_string_equal(buf, "Return-Path: <x@example.net>\r\nDelivered-To: bob@example.com\r\n"
 			    "From: x@example.net\r\nSubject: hi\r\n\r\nhello\r\n");
 	assert_int_equal(store_msg_reader_size(reader), strlen(buf));
+	size_t cache_len, mime_len;
+	const void *cache = store_msg_mime_cache(reader, &cache_len);
+	/* Opened for its structure alone: the same prefix, size and MIME
+	 * cache, no descriptor for the bytes, and reading them fails. */
+	struct store_msg_reader *mime_only;
+	int fds = open_fds();
+	assert_int_equal(store_msg_open_mime(f->store, &msg, &mime_only, &error), 1);
+	assert_int_equal(open_fds(), fds);
+	assert_int_equal(store_msg_reader_size(mime_only), strlen(buf));
+	const void *mime = store_msg_mime_cache(mime_only, &mime_len);
+	assert_int_equal(mime_len, cache_len);
+	assert_memory_equal(mime, cache, cache_len);
+	uint16_t plen = store_msg_prefix_len(mime_only);
+	assert_int_equal(plen, strlen("Return-Path: <x@example.net>\r\nDelivered-To: bob@example.com\r\n"));
+	char head[256];
+	assert_int_equal(store_msg_read(mime_only, 0, head, plen), plen);
+	assert_memory_equal(head, buf, plen);
+	assert_int_equal(store_msg_read(mime_only, plen, head, 1), -1);
+	store_msg_close(&mime_only);
 	store_msg_close(&reader);
 	check_clean(f);
 }
