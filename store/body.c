@@ -773,17 +773,23 @@ struct inline_ctx {
 	size_t len;
 };
 
-static int inline_txn(struct store *store, DB_TXN *txn, void *ctx)
+int body_inline_get_txn(struct store *store, DB_TXN *txn, const uint8_t id[STORE_BODY_ID_LEN],
+			char **data_r, size_t *len_r)
 {
-	struct inline_ctx *c = ctx;
-	free(c->data);
-	c->data = malloc(BODY_INLINE_MAX + 1);
-	if (c->data == NULL)
+	free(*data_r);
+	*data_r = malloc(BODY_INLINE_MAX + 1);
+	if (*data_r == NULL)
 		return store_err(store, "out of memory");
 	/* bodydata.db is not multiversion (env.c): read committed, the
 	 * page lock goes as soon as the row is read. */
-	return store_get(store, DBI_BODYDATA, txn, c->id, STORE_BODY_ID_LEN, c->data,
-			 BODY_INLINE_MAX + 1, &c->len, DB_READ_COMMITTED);
+	return store_get(store, DBI_BODYDATA, txn, id, STORE_BODY_ID_LEN, *data_r,
+			 BODY_INLINE_MAX + 1, len_r, DB_READ_COMMITTED);
+}
+
+static int inline_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct inline_ctx *c = ctx;
+	return body_inline_get_txn(store, txn, c->id, &c->data, &c->len);
 }
 
 int body_fd_open(struct store *store, const uint8_t id[STORE_BODY_ID_LEN], uint8_t stored,
@@ -798,8 +804,8 @@ int body_fd_open(struct store *store, const uint8_t id[STORE_BODY_ID_LEN], uint8
 		*fd_r = fd;
 		return 1;
 	}
-	/* Readers (POP3, IMAP, the relay) stream from a descriptor: give them
-	 * one over the inline bytes. */
+	/* The relay streams from a descriptor: give it one over the inline
+	 * bytes. */
 	struct inline_ctx c = { .id = id };
 	const char *error;
 	int r = store_read(store, inline_txn, &c, &error);

@@ -99,6 +99,10 @@ int store_body_data_gc(struct store *store, unsigned age, unsigned *removed_r,
 		       const char **error_r);
 /* Sets the body's reference count up by n, creating its record if new. */
 int body_use_txn(struct store *store, DB_TXN *txn, const struct store_body *body, uint32_t n);
+/* A small body's bytes (BODY_STORED_INLINE) into *data_r (malloc'd, freed
+ * first): 1, 0 if the row is gone, -1 error. */
+int body_inline_get_txn(struct store *store, DB_TXN *txn, const uint8_t id[STORE_BODY_ID_LEN],
+			char **data_r, size_t *len_r);
 /* A descriptor to read the body from, whatever its storage: the file, or a
  * memfd holding the inline bytes. 1 (*fd_r), 0 if the body is gone (expunged
  * meanwhile), -1 error. */

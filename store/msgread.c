@@ -1,4 +1,5 @@
-/* Reading a message: its per-copy prefix, then its body file, by range. */
+/* Reading a message: its per-copy prefix, then its body (a file, or a
+ * small body's bytes held in memory), by range. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -8,7 +9,9 @@
 #include "message.h"
 
 struct store_msg_reader {
-	int fd;
+	int fd;                 /* a body file's, else -1 */
+	char *data;             /* a small body's bytes (data_len), else NULL */
+	size_t data_len;
 	uint64_t size;          /* prefix + body */
 	uint16_t prefix_len;
 	void *mime;
@@ -18,10 +21,13 @@ struct store_msg_reader {
 
 struct open_ctx {
 	const struct store_msg *msg;
+	bool with_bytes;
 	struct msg_record rec;
 	struct body_record body;
 	void *mime;
 	size_t mime_len;
+	char *data;             /* a small body's bytes, read in the same transaction */
+	size_t data_len;
 };
 
 static int open_txn(struct store *store, DB_TXN *txn, void *ctx)
@@ -44,11 +50,13 @@ static int open_txn(struct store *store, DB_TXN *txn, void *ctx)
 		memcpy(c->mime, c->body.mime, c->body.mime_len);
 		c->mime_len = c->body.mime_len;
 	}
+	/* 0: its row went with an expunge since this snapshot began */
+	if (c->with_bytes && c->body.stored == BODY_STORED_INLINE)
+		return body_inline_get_txn(store, txn, c->rec.msg.body_id, &c->data, &c->data_len);
 	return 1;
 }
 
-/* with_bytes false: the reader's bytes are not opened (fd -1), which for
- * a small body saves a read of it into a memory file. */
+/* with_bytes false: the structure alone, the body neither read nor opened. */
 static int msg_open(struct store *store, const struct store_msg *msg, bool with_bytes,
 		    struct store_msg_reader **reader_r, const char **error_r)
 {
@@ -59,6 +67,7 @@ static int msg_open(struct store *store, const struct store_msg *msg, bool with_
 		return -1;
 	}
 	c->msg = msg;
+	c->with_bytes = with_bytes;
 	int r = store_read(store, open_txn, c, error_r);
 	if (r <= 0)
 		goto out;
@@ -75,11 +84,16 @@ static int msg_open(struct store *store, const struct store_msg *msg, bool with_
 		goto out;
 	}
 	reader->fd = -1;
+	reader->data = c->data;
+	reader->data_len = c->data_len;
+	c->data = NULL;
 	/* 0: expunged by someone else between our read and the open: gone. */
-	r = with_bytes ? body_fd_open(store, c->rec.msg.body_id, c->body.stored, &reader->fd) : 1;
+	r = with_bytes && c->body.stored == BODY_STORED_FILE
+		? body_fd_open(store, c->rec.msg.body_id, c->body.stored, &reader->fd) : 1;
 	if (r <= 0) {
 		if (r < 0)
 			*error_r = store_last_error(store);
+		free(reader->data);
 		free(reader);
 		reader = NULL;
 		goto out;
@@ -94,6 +108,7 @@ static int msg_open(struct store *store, const struct store_msg *msg, bool with_
 	r = 1;
 out:
 	free(c->mime);
+	free(c->data);
 	free(c);
 	return r;
 }
@@ -123,6 +138,15 @@ ssize_t store_msg_read(struct store_msg_reader *reader, uint64_t offset, void *b
 		memcpy(out, reader->prefix + offset, n);
 		done = n;
 		offset += n;
+	}
+	if (done < len && offset < reader->size && reader->data != NULL) {
+		uint64_t at = offset - reader->prefix_len;
+		size_t n = at < reader->data_len ? reader->data_len - (size_t)at : 0;
+		if (n > len - done)
+			n = len - done;
+		if (n > 0)
+			memcpy(out + done, reader->data + at, n);
+		return (ssize_t)(done + n);
 	}
 	if (done < len && offset < reader->size && reader->fd < 0)
 		return -1;   /* opened for its MIME structure alone */
@@ -165,6 +189,7 @@ void store_msg_close(struct store_msg_reader **readerp)
 	*readerp = NULL;
 	if (reader->fd >= 0)
 		close(reader->fd);
+	free(reader->data);
 	free(reader->mime);
 	free(reader);
 }
