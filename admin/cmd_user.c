@@ -1,6 +1,6 @@
 /* pillarbox user add ADDR [--hash] | del ADDR | list [DOMAIN] | passwd ADDR |
- * quota ADDR BYTES [MESSAGES] | disable ADDR | enable ADDR | import FILE |
- * vacation ADDR [OPTIONS] (cmd_vacation.c) */
+ * quota ADDR BYTES [MESSAGES] | disable ADDR | enable ADDR | unlock ADDR [--ip IP] |
+ * import FILE | vacation ADDR [OPTIONS] (cmd_vacation.c) */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -184,6 +184,33 @@ static int user_cmd_passwd(struct admin *admin, int argc, char **argv)
 	if (ret < 0)
 		return admin_store_fail(ret, 0, admin_arg(argv[0]), error);
 	admin_say("password of %s changed", admin_arg(argv[0]));
+	/* with its new password the user may log in at once, however many
+	 * wrong ones were tried before */
+	unsigned removed = 0;
+	if (store_auth_unlock(admin->store, argv[0], NULL, &removed, &error) == 1 && removed > 0)
+		admin_say("its failed logins are forgotten");
+	return ADMIN_EXIT_OK;
+}
+
+/* user unlock ADDRESS [--ip IP] */
+static int user_cmd_unlock(struct admin *admin, int argc, char **argv)
+{
+	const char *error = NULL, *ip = NULL;
+	if (argc == 3 && strcmp(argv[1], "--ip") == 0)
+		ip = argv[2];
+	else if (argc != 1)
+		return admin_fail(ADMIN_EXIT_USAGE, "usage: pillarbox user unlock ADDRESS [--ip IP]");
+	unsigned removed = 0;
+	int ret = store_auth_unlock(admin->store, argv[0], ip, &removed, &error);
+	if (ret <= 0)
+		return admin_store_fail(ret, ADMIN_EXIT_DATAERR, admin_arg(argv[0]), error);
+	if (removed == 0)
+		admin_say("%s%s%s had no failed logins counted: nothing to unlock", admin_arg(argv[0]),
+			  ip != NULL ? " and " : "", ip != NULL ? admin_arg(ip) : "");
+	else
+		admin_say("%s%s%s may log in again at once (%u failed-login count%s removed)",
+			  admin_arg(argv[0]), ip != NULL ? " and " : "", ip != NULL ? admin_arg(ip) : "",
+			  removed, removed == 1 ? "" : "s");
 	return ADMIN_EXIT_OK;
 }
 
@@ -616,6 +643,9 @@ static const struct admin_verb user_verbs[] = {
 	  "--reset forgets them", 1, 2, ADMIN_STORE_OPEN, true, NULL, NULL, user_cmd_sent },
 	{ "enable", "ADDRESS", "undo disable",
 	  1, 1, ADMIN_STORE_OPEN, true, NULL, NULL, user_cmd_enable },
+	{ "unlock", "ADDRESS [--ip IP]",
+	  "let an address (and a client IP) that failed too many logins log in again at once",
+	  1, 3, ADMIN_STORE_OPEN, true, NULL, NULL, user_cmd_unlock },
 	{ "vacation", "ADDRESS [--on|--off] [--subject S] [--text-file F|-] [--from DAY] "
 	  "[--until DAY] [--days N]",
 	  "show or set the out-of-office reply (days YYYY-MM-DD in UTC, --until included)",

@@ -432,3 +432,53 @@ int authfail_forget_txn(struct store *store, DB_TXN *txn, const char *key)
 	int r = account_del(store, txn, ACCOUNT_TAG_FAILURES, ukey, 2 + len);
 	return r < 0 ? r : 1;
 }
+
+struct unlock_ctx {
+	char keys[2][AUTH_KEY_MAX + 1];
+	size_t lens[2];
+	int removed;
+};
+
+static int unlock_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct unlock_ctx *c = ctx;
+	c->removed = 0;
+	for (size_t i = 0; i < 2; i++) {
+		if (c->lens[i] == 0)
+			continue;
+		int r = account_del(store, txn, ACCOUNT_TAG_FAILURES, c->keys[i], c->lens[i]);
+		if (r < 0)
+			return r;
+		c->removed += r;
+	}
+	return 1;
+}
+
+int store_auth_unlock(struct store *store, const char *address, const char *ip,
+		      unsigned *removed_r, const char **error_r)
+{
+	struct unlock_ctx c = { .lens = { 0, 0 } };
+	if (address != NULL) {
+		struct account_addr addr;
+		const char *why = NULL;
+		int parsed = account_addr_parse(address, &addr, &why);
+		if (parsed <= 0)
+			return account_parse_refuse(store, error_r, parsed, address, why);
+		c.lens[0] = 2 + strlen(addr.key);
+		memcpy(c.keys[0], "u:", 2);
+		memcpy(c.keys[0] + 2, addr.key, c.lens[0] - 2);
+	}
+	if (ip != NULL) {
+		size_t len = strnlen(ip, AUTH_RIP_MAX + 1);
+		struct in6_addr a;
+		if (!rip_valid(ip, len) || (inet_pton(AF_INET, ip, &a) != 1 &&
+					     inet_pton(AF_INET6, ip, &a) != 1))
+			return account_refuse(store, error_r, "not an IP address");
+		memcpy(c.keys[1], "i:", 2);
+		c.lens[1] = 2 + auth_ip_key(ip, len, c.keys[1] + 2, sizeof(c.keys[1]) - 2);
+	}
+	int r = store_write(store, true, unlock_txn, &c, error_r);
+	if (r == 1)
+		*removed_r = (unsigned)c.removed;
+	return r;
+}

@@ -188,6 +188,12 @@ enum store_auth_result {
 enum store_auth_result store_auth_login(struct store *store, const char *address,
 					const char *password, const char *rip,
 					struct store_user *user_r, const char **error_r);
+/* Forgets the failed logins counted for an address and/or a client IP
+ * (either may be NULL), so that they may log in again at once (`pillarbox
+ * user unlock`, and a new password). 1 (*removed_r: counters removed, 0 to
+ * 2), 0 refused (not an address or IP: *error_r), -1 error. Durable. */
+int store_auth_unlock(struct store *store, const char *address, const char *ip,
+		      unsigned *removed_r, const char **error_r);
 
 /* Aliases: source is "local@domain" or "@domain" (catch-all); target is any
  * address. Adding one that would make a loop (or exceed the depth) is refused

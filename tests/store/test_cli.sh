@@ -104,6 +104,31 @@ expect_out "... prints the count and the limit (none set)" "0${TAB}unlimited"
 check "user sent --reset" 0 pb user sent bob@example.test --reset
 check "user sent of nobody" 67 pb user sent nobody@example.test
 check "user sent with a stray argument" 64 pb user sent bob@example.test --force
+# ten wrong passwords throttle an address (and count against the client's
+# IP); user unlock lets its right password in at once, and says so
+login_bob() {
+	PILLARBOX_AUTH_DELAY_MS=0 "$top_builddir/tests/store/storetool" status --config "$conf" \
+		--user bob@example.test --password "$1" --quiet
+}
+for i in 1 2 3 4 5 6 7 8 9 10; do login_bob wrong 2>/dev/null; done
+check "ten wrong passwords: the right one is refused too" 1 login_bob "first secret"
+expect_grep "... as throttled" "try again later" "$err"
+check "user unlock" 0 pb user unlock BOB@example.test
+expect_grep "... says the address may log in again" \
+	"^pillarbox: BOB@example.test may log in again at once (1 failed-login count removed)\$" "$err"
+check "... and the right password works again" 0 login_bob "first secret"
+check "user unlock with nothing counted" 0 pb user unlock bob@example.test
+expect_grep "... says there was nothing to unlock" "had no failed logins counted" "$err"
+check "user unlock --ip of a client" 0 pb user unlock bob@example.test --ip 2001:db8::1
+check "user unlock --ip of no IP address" 65 pb user unlock bob@example.test --ip localhost
+expect_grep "... saying why" "not an IP address" "$err"
+check "user unlock of no address" 65 pb user unlock "not an address"
+check "user unlock with a stray argument" 64 pb user unlock bob@example.test --force
+for i in 1 2 3 4 5 6 7 8 9 10; do login_bob wrong 2>/dev/null; done
+check "user passwd of a throttled address" 0 sh -c 'printf "first secret\n" | "$@"' sh \
+	"$PB" --config "$conf" user passwd bob@example.test
+expect_grep "... forgets its failed logins" "its failed logins are forgotten" "$err"
+check "... so its new password works at once" 0 login_bob "first secret"
 # at a terminal (script(1) gives it one) user del says what goes and asks
 check "user del at a terminal, answered n" 65 sh -c 'printf "n\n" | script -qec "$*" /dev/null' sh \
 	"$PB" --config "$conf" user del short@example.test

@@ -142,6 +142,43 @@ static void test_auth_throttle_address(void **state)
 	assert_int_equal(login(f, "bob@example.org", "third", NULL), STORE_AUTH_OK);
 }
 
+/* `pillarbox user unlock`: an address, or a client IP (an IPv6 one by its
+ * /64), throttled by failures may log in again at once. */
+static void test_auth_unlock(void **state)
+{
+	struct store_fixture *f = *state;
+	const char *err = NULL;
+	unsigned removed = 9;
+	char address[64];
+
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(login(f, "bob@example.org", "wrong", NULL), STORE_AUTH_FAIL);
+	assert_int_equal(login(f, "bob@example.org", "right password", NULL), STORE_AUTH_THROTTLED);
+	assert_int_equal(store_auth_unlock(f->store, "BOB@example.org", NULL, &removed, &err), 1);
+	assert_int_equal(removed, 1);
+	assert_int_equal(login(f, "bob@example.org", "right password", NULL), STORE_AUTH_OK);
+	/* nothing counted: nothing removed */
+	assert_int_equal(store_auth_unlock(f->store, "bob@example.org", NULL, &removed, &err), 1);
+	assert_int_equal(removed, 0);
+
+	for (int i = 0; i < 30; i++) {
+		snprintf(address, sizeof(address), "guess%d@example.org", i % 5);
+		assert_int_equal(login(f, address, "wrong", "2001:db8::1"), STORE_AUTH_FAIL);
+	}
+	assert_int_equal(login(f, "alice@example.org", "alice's password", "2001:db8::1"),
+			 STORE_AUTH_THROTTLED);
+	/* another address of the same /64 names the same counter */
+	assert_int_equal(store_auth_unlock(f->store, NULL, "2001:db8::77", &removed, &err), 1);
+	assert_int_equal(removed, 1);
+	assert_int_equal(login(f, "alice@example.org", "alice's password", "2001:db8::1"),
+			 STORE_AUTH_OK);
+
+	assert_int_equal(store_auth_unlock(f->store, "not an address", NULL, &removed, &err), 0);
+	assert_non_null(err);
+	assert_int_equal(store_auth_unlock(f->store, NULL, "localhost", &removed, &err), 0);
+	assert_non_null(strstr(err, "not an IP address"));
+}
+
 static void test_auth_throttle_ip(void **state)
 {
 	struct store_fixture *f = *state;
@@ -351,6 +388,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_auth_passwd_import, setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_auth_throttle_address, setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_auth_throttle_ip, setup, store_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_auth_unlock, setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_auth_timing, setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_auth_delay, setup, store_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_auth_parallel, setup, store_fixture_teardown),
