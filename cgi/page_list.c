@@ -520,7 +520,54 @@ static bool picked_has(const struct picked *p, uint32_t mb, uint32_t uid, bool a
 	return p->all;
 }
 
-static void add_row(struct ctx *c, const struct store_msg *m, uint32_t mb,
+/* Names shown for a sent message's recipients; the others are counted. */
+#define ROW_RECIPIENTS_SHOWN 3
+
+/* "To: Ann, Bob +2" from the message's envelope, or NULL. */
+static const char *row_recipients(struct ctx *c, const struct store_msg *m)
+{
+	struct store_msg_reader *r = NULL;
+	struct mime_message *tree = NULL;
+	const char *error = NULL, *out = NULL;
+	size_t len;
+	if (store_msg_open_mime(c->store, m, &r, &error) <= 0)
+		return NULL;
+	const void *blob = store_msg_mime_cache(r, &len);
+	if (blob != NULL && len > 0 && mime_cache_decode(blob, len, &tree, &error) == 1 &&
+	    tree->root->envelope != NULL) {
+		const struct mime_addresses *to = &tree->root->envelope->to;
+		uint32_t shown = 0, more = 0;
+		out = "To:";
+		for (uint32_t i = 0; i < to->count; i++) {
+			const struct address *a = &to->items[i];
+			if (a->host == NULL)
+				continue;        /* group markers */
+			if (shown == ROW_RECIPIENTS_SHOWN) {
+				more++;
+				continue;
+			}
+			const char *name = a->name != NULL ? header_decode(c->a, a->name) : "";
+			if (*name == '\0') {
+				char *spec = address_addr_spec(a);
+				name = spec != NULL ? arena_strdup(c->a, spec) : "?";
+				free(spec);
+			}
+			out = arena_printf(c->a, "%s%s %s", out, shown > 0 ? "," : "", name);
+			shown++;
+		}
+		if (more > 0)
+			out = arena_printf(c->a, "%s +%u", out, more);
+		if (shown == 0)
+			out = NULL;
+	}
+	mime_message_free(&tree);
+	store_msg_close(&r);
+	return out;
+}
+
+/* to_view: the folder is Sent or Drafts, where every row's sender is the
+ * user: the row names the recipients instead. */
+static void add_row(struct ctx *c, const struct store_msg *m, uint32_t mb, bool to_view,
 		    const struct list_state *st, long pos, const struct picked *picked)
 {
 	struct tpl_obj *it = tpl_item(c->data, "messages");
@@ -529,7 +576,11 @@ static void add_row(struct ctx *c, const struct store_msg *m, uint32_t mb,
 		tpl_str(it, "in_folder", folder_name(c, mb));
 	}
 	tpl_int(it, "uid", m->uid);
-	tpl_str(it, "from", m->from[0] != '\0' ? m->from : "(unknown sender)");
+	const char *to = to_view ? row_recipients(c, m) : NULL;
+	if (to != NULL)
+		tpl_str(it, "from", to);
+	else
+		tpl_str(it, "from", m->from[0] != '\0' ? m->from : "(unknown sender)");
 	tpl_str(it, "subject", m->subject[0] != '\0' ? m->subject : "(no subject)");
 	tpl_str(it, "date", fmt_date_short(c, m->sent_date));
 	tpl_str(it, "date_long", fmt_date_long(c, m->sent_date));
@@ -548,18 +599,18 @@ static void add_row(struct ctx *c, const struct store_msg *m, uint32_t mb,
 					    pos >= 0 ? num(c, (unsigned long long)pos) : NULL, st));
 }
 
+/* A page's records, kept while the page is read (in the store's
+ * transaction) and made rows after it. */
 struct page_rows {
-	struct ctx *c;
-	uint32_t mb;
-	const struct list_state *st;
-	long pos;
-	const struct picked *picked;
+	struct store_msg *msgs;
+	size_t n, max;
 };
 
 static int page_cb(const struct store_msg *m, void *ctx)
 {
 	struct page_rows *p = ctx;
-	add_row(p->c, m, p->mb, p->st, p->pos++, p->picked);
+	if (p->n < p->max)
+		p->msgs[p->n++] = *m;
 	return 0;
 }
 
@@ -613,6 +664,8 @@ static int list_rows(struct ctx *c, const struct store_mailbox *mb, const struct
 		return -1;
 	}
 	picked_read(c, picked);
+	bool to_view = !s->all_folders && (mb->special_use & (STORE_SPECIAL_SENT |
+							      STORE_SPECIAL_DRAFTS));
 	tpl_list(c->data, "messages");
 	if (st->page > UINT32_MAX / size)
 		st->page = 0;
@@ -620,13 +673,18 @@ static int list_rows(struct ctx *c, const struct store_mailbox *mb, const struct
 		*total_r = mb->exists;
 		if ((uint64_t)st->page * size >= *total_r)
 			st->page = *total_r > 0 ? (uint32_t)((*total_r - 1) / size) : 0;
-		struct page_rows pr = { .c = c, .mb = mb->id, .st = st,
-					.pos = (long)st->page * size, .picked = picked };
+		struct page_rows pr = { .msgs = arena_alloc(c->a, size * sizeof(*pr.msgs)), .max = size };
+		if (pr.msgs == NULL) {
+			page_error(c, 500, "Out of memory.");
+			return -1;
+		}
 		if (store_msg_page(c->store, mb->id, sn->sort, desc, st->page * size, size, page_cb,
 				   &pr, &error) < 0) {
 			page_store_error(c, "message list", error);
 			return -1;
 		}
+		for (size_t i = 0; i < pr.n; i++)
+			add_row(c, &pr.msgs[i], mb->id, to_view, st, (long)(st->page * size + i), picked);
 		return 0;
 	}
 	struct store_msg *res;
@@ -641,7 +699,7 @@ static int list_rows(struct ctx *c, const struct store_mailbox *mb, const struct
 		st->page = *total_r > 0 ? (uint32_t)((*total_r - 1) / size) : 0;
 	for (uint64_t i = (uint64_t)st->page * size;
 	     i < *total_r && i < (uint64_t)(st->page + 1) * size; i++)
-		add_row(c, &res[i], mb->id, st, -1, picked);
+		add_row(c, &res[i], mb->id, to_view, st, -1, picked);
 	free(res);
 	tpl_bool(c->data, "searching", true);
 	tpl_bool(c->data, "partial", partial);

@@ -134,6 +134,21 @@ def folder_id(html, label):
     return int(m.group(1))
 
 
+def sent_list(server, tag):
+    """In Sent every message is the user's own: its row names the
+    recipients instead, as other mail programs do; the Inbox keeps senders."""
+    c = webenv.Client(server)
+    c.login()
+    page = c.get("/list").text
+    subject = "Grüße %s ✓ — Ελληνικά" % tag
+    r = c.get("/list?mb=%s" % folder_id(page, "Sent"))
+    row = [m for m in re.findall(r'<li class="msg[^"]*">.*?</li>', r.text, re.S) if subject in m]
+    names = re.findall(r'<bdi>([^<]*)</bdi>', row[0]) if row else []
+    check(len(row) == 1 and names[:1] == ["To: Älice Ünïcode, Jr., Rémi Distant"],
+          "%s: the Sent list names a message's recipients (%s)" % (tag, names))
+    check("<bdi>To: " not in page, "%s: ... and the Inbox its senders" % tag)
+
+
 def snapshot(store):
     return (store.mailboxes(BOB), store.mailboxes(ALICE), store.admin("queue", "list"))
 
@@ -465,6 +480,7 @@ def main():
                 webenv.run_scenario("browser_compose.mjs", server, "compose-" + kind,
                                     BOB, webenv.USERS[BOB], kind, file1, file2)
                 check_mail(store, imap_port, kind, file1, file2)
+                sent_list(server, kind)
                 bad_input(server, store, imap_port, kind)
                 own_and_kept(server, imap_port, kind)
                 send_twice(server, imap_port, kind)
