@@ -80,7 +80,8 @@ int pop3_cmd_list(struct pop3_session *s, char *args)
 				    (unsigned long long)s->msgs[i].size);
 		return 0;
 	}
-	conn_printf(s->conn, "+OK %u messages (%llu octets)\r\n", s->nmsgs - s->ndeleted,
+	conn_printf(s->conn, "+OK %u message%s (%llu octets)\r\n", s->nmsgs - s->ndeleted,
+		    s->nmsgs - s->ndeleted == 1 ? "" : "s",
 		    (unsigned long long)(s->total_bytes - s->deleted_bytes));
 	for (i = 0; i < s->nmsgs; i++) {
 		if (!s->msgs[i].deleted)
@@ -140,8 +141,8 @@ int pop3_cmd_rset(struct pop3_session *s, char *args)
 	}
 	s->ndeleted = 0;
 	s->deleted_bytes = 0;
-	conn_printf(s->conn, "+OK %u messages (%llu octets)\r\n", s->nmsgs,
-		    (unsigned long long)s->total_bytes);
+	conn_printf(s->conn, "+OK %u message%s (%llu octets)\r\n", s->nmsgs,
+		    s->nmsgs == 1 ? "" : "s", (unsigned long long)s->total_bytes);
 	return 0;
 }
 

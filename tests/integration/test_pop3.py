@@ -364,7 +364,10 @@ class Pop3SuiteMixin:
         with self.assertRaises(poplib.error_proto):
             p.dele(2)
         self.assertEqual([ln.split()[0] for ln in p.list()[1]], [b"1", b"3"])
-        p.rset()
+        p.dele(3)
+        # one left: LIST says "1 message", not "1 messages"
+        self.assertRegex(p.list()[0], rb"^\+OK 1 message \(\d+ octets\)$")
+        self.assertRegex(p.rset(), rb"^\+OK 3 messages \(\d+ octets\)$")
         self.assertEqual(p.stat()[0], 3)
         p.dele(2)
         # dropped connection: nothing changes
