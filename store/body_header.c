@@ -1,6 +1,7 @@
 /* The header block of a body being delivered, read once for the steps after
  * the body is stored that look at it: the recipients' filters and their
- * vacation replies (body.h). */
+ * vacation replies (body.h). The filters' body test reads the message's
+ * first octets the same way, with a larger `max`. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -34,7 +35,7 @@ void body_header_load(struct store *store, const struct store_body *body, size_t
 			h->len += (size_t)n;
 		}
 		if (fd < 0 || h->len < want) {
-			log_warning("store: reading the header of %s: %s", path,
+			log_warning("store: reading the first %zu octets of %s: %s", want, path,
 				    fd < 0 ? strerror(errno) : "short read");
 			h->failed = true;
 		}

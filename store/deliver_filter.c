@@ -1,9 +1,10 @@
 /* Delivery's filter step: each local recipient's active Sieve script
  * (sieve.h; kept by sieve_store.h) decides which of the user's mailboxes
  * get the message, with which flags, and where it is redirected. The
- * scripts run before the write transaction, on the header block; the
- * transaction files the copies (deliver.c). Mail quarantined as junk runs
- * no filter: a rule must not file a forgery out of Junk, nor forward it. */
+ * scripts run before the write transaction, on the header block (and, for
+ * a body test, the message's first octets); the transaction files the
+ * copies (deliver.c). Mail quarantined as junk runs no filter: a rule must
+ * not file a forgery out of Junk, nor forward it. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -17,17 +18,49 @@
 /* What a script sees of the header: as much as vacation replies read. */
 #define FILTER_HEADER_MAX (64 * 1024)
 
-struct exists_ctx {
+/* What the filters read of the body being delivered, once for every
+ * recipient: the header block for each script, the message's first octets
+ * only for a script that gets to a body test (most have none, and delivery
+ * speed matters). */
+struct filter_input {
+	struct body_header header;  /* FILTER_HEADER_MAX */
+	struct body_header message; /* SIEVE_MESSAGE_MAX */
+};
+
+/* The sieve_message's ctx. */
+struct filter_ctx {
 	struct store *store;
 	uint32_t user_id;
+	const struct store_body *body;
+	struct filter_input *in;
 };
 
 static bool mailbox_exists(void *ctx, const char *name)
 {
-	const struct exists_ctx *e = ctx;
+	const struct filter_ctx *f = ctx;
 	struct store_mailbox mb;
 	const char *error;
-	return store_mailbox_find(e->store, e->user_id, name, &mb, &error) == 1;
+	return store_mailbox_find(f->store, f->user_id, name, &mb, &error) == 1;
+}
+
+/* sieve_message's message_load: a message the header read holds whole
+ * needs no second read. */
+static int message_load(void *ctx, const char **data_r, size_t *len_r)
+{
+	struct filter_ctx *f = ctx;
+	struct body_header *h = &f->in->header;
+	if (h->loaded && !h->failed && h->len == f->body->size) {
+		*data_r = h->data;
+		*len_r = h->len;
+		return 0;
+	}
+	if (!f->in->message.loaded)
+		body_header_load(f->store, f->body, SIEVE_MESSAGE_MAX, &f->in->message);
+	if (f->in->message.failed)
+		return -1;   /* logged */
+	*data_r = f->in->message.data;
+	*len_r = f->in->message.len;
+	return 0;
 }
 
 /* The header block's length: up to its blank line (the read may hold body
@@ -99,9 +132,10 @@ static int add_redirect(struct store *store, struct deliver_ctx *c, size_t from,
 
 /* Runs local recipient i's filter, if it has one: 1, or -1 (the script
  * could not be read). */
-static int filter_one(struct store *store, struct deliver_ctx *c, size_t i, struct body_header *h,
-		      const char **error_r)
+static int filter_one(struct store *store, struct deliver_ctx *c, size_t i,
+		      struct filter_input *in, const char **error_r)
 {
+	struct body_header *h = &in->header;
 	struct local_rcpt *l = &c->local[i];
 	char name[STORE_SIEVE_NAME_MAX + 1], error[SIEVE_ERROR_MAX];
 	char *text = NULL;
@@ -122,13 +156,13 @@ static int filter_one(struct store *store, struct deliver_ctx *c, size_t i, stru
 		sieve_script_free(script);
 		return 1;   /* logged: the copy goes to INBOX */
 	}
-	struct exists_ctx e = { store, l->target.user_id };
+	struct filter_ctx f = { store, l->target.user_id, c->d->body, in };
 	const struct sieve_message msg = {
 		.header = h->data, .header_len = header_end(h), .size = c->d->body->size,
 		.envelope_from = c->d->sender != NULL ? c->d->sender : "",
 		.envelope_to = l->rcpt,
 		.subaddress_separators = store->config->recipient_delimiter,
-		.mailbox_exists = mailbox_exists, .ctx = &e,
+		.mailbox_exists = mailbox_exists, .message_load = message_load, .ctx = &f,
 	};
 	if (sieve_run(script, &msg, &l->result) < 0)
 		log_warning("filter: user=<%s> script \"%s\" failed: %s: kept in INBOX",
@@ -145,7 +179,7 @@ static int filter_one(struct store *store, struct deliver_ctx *c, size_t i, stru
 
 int deliver_filter(struct store *store, struct deliver_ctx *c, const char **error_r)
 {
-	struct body_header h = { 0 };
+	struct filter_input in = { 0 };
 	int r = 1;
 	if (c->d->junk)
 		return 1;
@@ -153,8 +187,9 @@ int deliver_filter(struct store *store, struct deliver_ctx *c, const char **erro
 	 * and run no filter */
 	size_t n = c->nlocal;
 	for (size_t i = 0; i < n && r == 1; i++)
-		r = filter_one(store, c, i, &h, error_r);
-	body_header_free(&h);
+		r = filter_one(store, c, i, &in, error_r);
+	body_header_free(&in.header);
+	body_header_free(&in.message);
 	return r;
 }
 

@@ -8,8 +8,8 @@
  * mailbox (RFC 5490: fileinto :create, mailboxexists), subaddress
  * (RFC 5233), relational (RFC 5231), comparator-i;ascii-numeric (RFC 4790),
  * vacation (RFC 5230: :days, :subject, :from, :addresses, :handle; not
- * :mime). Not: reject/ereject (backscatter), variables, body, regex,
- * include. */
+ * :mime), body (RFC 5173: :raw, :content, :text). Not: reject/ereject
+ * (backscatter), variables, regex, include. */
 #ifndef PB_SIEVE_H
 #define PB_SIEVE_H
 
@@ -27,6 +27,17 @@
 #define SIEVE_ACTIONS_MAX 32          /* fileinto/keep/redirect a run may take (each
 				       * one executed counts, the implicit keep not) */
 #define SIEVE_ERROR_MAX 256
+
+/* What the body test (RFC 5173) looks at: the body's first SIEVE_BODY_MAX
+ * octets and, in them, the first SIEVE_BODY_PARTS_MAX MIME parts (root
+ * included); what lies past either is not seen, so it matches nothing. A
+ * megabyte holds the text of any real letter (attachments are what make
+ * mail big), and keeps a body test under a few milliseconds of decoding.
+ * The caller is asked for SIEVE_MESSAGE_MAX octets: the body's megabyte
+ * after a header block of up to 64 KiB (a longer header leaves less body). */
+#define SIEVE_BODY_MAX (1024 * 1024)
+#define SIEVE_MESSAGE_MAX (SIEVE_BODY_MAX + 64 * 1024)
+#define SIEVE_BODY_PARTS_MAX 256
 
 struct sieve_script;
 
@@ -55,6 +66,13 @@ struct sieve_message {
 	const char *subaddress_separators; /* e.g. "+" (config recipient_delimiter); NULL/"" none */
 	/* mailboxexists and fileinto :create ask this; NULL: every mailbox exists. */
 	bool (*mailbox_exists)(void *ctx, const char *mailbox);
+	/* The body test asks for the message itself, at most once a run and
+	 * only when a script gets to one (most do not; reading it costs): its
+	 * first octets, header block included, at most SIEVE_MESSAGE_MAX of
+	 * them (fewer: what is not given is not seen). 0 with *data_r and
+	 * *len_r valid until sieve_run returns; -1 when it cannot be read (the
+	 * run fails: the implicit keep). NULL: a message without a body. */
+	int (*message_load)(void *ctx, const char **data_r, size_t *len_r);
 	void *ctx;
 };
 
@@ -110,10 +128,20 @@ struct sieve_result {
  * markers; ":all" is "local@domain" as the parts were written, unquoted.
  * ":matches" "?" is one octet for i;octet, one UTF-8 character for
  * i;ascii-casemap. Only header_len octets are read, up to the first blank
- * line. The run takes time linear in the script and, per test, header
- * octets times key octets. Always fills *result (a discard is a result
- * with no copies and no redirects). Returns 0, or -1 when the run failed
- * (result->failed: the implicit keep). */
+ * line. "body" (RFC 5173) never sees that header block: :raw is the body
+ * as it came, one string; :content and :text (the same as :content "text",
+ * as RFC 5173 5.3 allows: attachments and HTML markup included) give one
+ * string per MIME part of a matching type, transfer-decoded, a text part
+ * converted to UTF-8 from its charset; a matching multipart gives its
+ * prologue and epilogue (two strings, as they came), a matching
+ * message/rfc822 its encapsulated header block (one string, as it came),
+ * and the search goes on inside both. The run takes time linear in the
+ * script and, per test, in the octets it looks at (header or body) times
+ * key octets for :matches, plus key octets for the other match types; a
+ * run past its budget of octet comparisons (sieve_int.h) fails. Always
+ * fills *result (a discard is a result with no copies and no redirects).
+ * Returns 0, or -1 when the run failed (result->failed: the implicit
+ * keep). */
 int sieve_run(const struct sieve_script *script, const struct sieve_message *msg,
 	      struct sieve_result *result);
 void sieve_result_free(struct sieve_result *result);

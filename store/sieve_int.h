@@ -40,6 +40,8 @@ enum sieve_cmp { CMP_CASEMAP, CMP_OCTET, CMP_NUMERIC };
 enum sieve_mt { MT_IS, MT_CONTAINS, MT_MATCHES, MT_VALUE, MT_COUNT };
 enum sieve_rel { REL_GT, REL_GE, REL_LT, REL_LE, REL_EQ, REL_NE };
 enum sieve_part { PART_ALL, PART_LOCAL, PART_DOMAIN, PART_USER, PART_DETAIL };
+/* body's BODY-TRANSFORM (RFC 5173 5) */
+enum sieve_transform { BT_TEXT, BT_RAW, BT_CONTENT };
 
 struct sieve_list {
 	char **v;
@@ -48,7 +50,7 @@ struct sieve_list {
 
 enum sieve_test_kind {
 	T_ADDRESS, T_ALLOF, T_ANYOF, T_ENVELOPE, T_EXISTS, T_FALSE, T_TRUE,
-	T_HEADER, T_NOT, T_SIZE, T_HASFLAG, T_MAILBOXEXISTS,
+	T_HEADER, T_NOT, T_SIZE, T_HASFLAG, T_MAILBOXEXISTS, T_BODY,
 };
 
 struct sieve_test {
@@ -57,7 +59,9 @@ struct sieve_test {
 	enum sieve_mt mt;
 	enum sieve_rel rel;
 	enum sieve_part part;
-	struct sieve_list names;  /* header names, envelope parts, mailboxes */
+	enum sieve_transform transform;
+	struct sieve_list names;  /* header names, envelope parts, mailboxes,
+				   * body :content's types */
 	struct sieve_list keys;
 	bool over;                /* size :over, else :under */
 	uint64_t size;
@@ -99,7 +103,7 @@ struct sieve_script {
 /* ------------------------------------------------------------ matching */
 
 /* Does `val` match `key` under the comparator and match type (not
- * MT_COUNT)? Time O(vlen * klen). */
+ * MT_COUNT)? Time O(vlen * klen) for MT_MATCHES, O(vlen + klen) else. */
 bool sieve_match(enum sieve_cmp cmp, enum sieve_mt mt, enum sieve_rel rel, const char *val,
 		 size_t vlen, const char *key, size_t klen);
 

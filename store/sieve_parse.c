@@ -16,7 +16,7 @@ enum ext {
 	EXT_FILEINTO = 1 << 0, EXT_ENVELOPE = 1 << 1, EXT_COPY = 1 << 2,
 	EXT_IMAP4FLAGS = 1 << 3, EXT_MAILBOX = 1 << 4, EXT_SUBADDRESS = 1 << 5,
 	EXT_RELATIONAL = 1 << 6, EXT_NUMERIC = 1 << 7, EXT_OCTET = 1 << 8,
-	EXT_CASEMAP = 1 << 9, EXT_VACATION = 1 << 10,
+	EXT_CASEMAP = 1 << 9, EXT_VACATION = 1 << 10, EXT_BODY = 1 << 11,
 };
 
 static const struct {
@@ -28,22 +28,25 @@ static const struct {
 	{ "subaddress", EXT_SUBADDRESS }, { "relational", EXT_RELATIONAL },
 	{ "comparator-i;ascii-numeric", EXT_NUMERIC }, { "comparator-i;octet", EXT_OCTET },
 	{ "comparator-i;ascii-casemap", EXT_CASEMAP }, { "vacation", EXT_VACATION },
+	{ "body", EXT_BODY },
 };
 
 const char *sieve_extensions(void)
 {
 	return "fileinto envelope copy imap4flags mailbox subaddress relational "
-	       "comparator-i;ascii-numeric comparator-i;octet comparator-i;ascii-casemap vacation";
+	       "comparator-i;ascii-numeric comparator-i;octet comparator-i;ascii-casemap "
+	       "vacation body";
 }
 
 /* Tags: which command or test may take them (A_*), and what follows. */
 enum {
 	A_CMP = 1 << 0, A_MATCH = 1 << 1, A_PART = 1 << 2, A_COPY = 1 << 3,
 	A_CREATE = 1 << 4, A_FLAGS = 1 << 5, A_SIZE = 1 << 6, A_VACATION = 1 << 7,
+	A_TRANSFORM = 1 << 8,
 };
 
 struct args {
-	int cmp, mt, rel, part, size; /* -1: not given */
+	int cmp, mt, rel, part, size, transform; /* -1: not given */
 	bool copy, create, has_flags, over;
 	uint64_t number;
 	struct sieve_list flags;
@@ -55,6 +58,7 @@ struct args {
 	uint64_t days;
 	const char *subject, *from;
 	struct sieve_list addresses;
+	struct sieve_list content; /* body :content's types */
 };
 
 struct parser {
@@ -226,6 +230,7 @@ static int parse_tag(struct parser *p, struct args *a, unsigned allowed, const c
 	static const char *const parts[] = { "all", "localpart", "domain", "user", "detail", NULL };
 	static const char *const rels[] = { "gt", "ge", "lt", "le", "eq", "ne", NULL };
 	static const char *const cmps[] = { "i;ascii-casemap", "i;octet", "i;ascii-numeric", NULL };
+	static const char *const transforms[] = { "text", "raw", "content", NULL }; /* BT_* */
 	unsigned line = p->tok.line;
 	char tag[32];
 	int i;
@@ -288,6 +293,17 @@ static int parse_tag(struct parser *p, struct args *a, unsigned allowed, const c
 		a->has_flags = true;
 		return parse_list(p, &a->flags, &br);
 	}
+	if ((allowed & A_TRANSFORM) && (i = find(transforms, tag)) >= 0) {
+		bool br;
+		if (a->transform >= 0)
+			return fail(p, line, "%s: more than one body transform", what);
+		a->transform = i;
+		if (i != BT_CONTENT)
+			return 0;
+		if (p->tok.type != TOK_STRING && p->tok.type != TOK_LBRACKET)
+			return fail(p, line, ":content needs a list of content types");
+		return parse_list(p, &a->content, &br);
+	}
 	if ((allowed & A_VACATION) && parse_vacation_tag(p, a, tag, line) != 1)
 		return p->failed ? -1 : 0;
 	if ((allowed & A_SIZE) && (strcasecmp(tag, "over") == 0 || strcasecmp(tag, "under") == 0)) {
@@ -309,7 +325,8 @@ static int parse_args(struct parser *p, struct args *a, unsigned allowed, const 
 		      const char *what)
 {
 	unsigned line = p->tok.line;
-	*a = (struct args){ .cmp = -1, .mt = -1, .rel = -1, .part = -1, .size = -1 };
+	*a = (struct args){ .cmp = -1, .mt = -1, .rel = -1, .part = -1, .size = -1,
+			    .transform = -1 };
 	for (;;) {
 		if (p->tok.type == TOK_TAG) {
 			if (a->npos > 0)
@@ -476,6 +493,7 @@ static const struct {
 	{ "size", T_SIZE, A_SIZE, "", 0, NULL },
 	{ "hasflag", T_HASFLAG, A_CMP | A_MATCH, "L", EXT_IMAP4FLAGS, "imap4flags" },
 	{ "mailboxexists", T_MAILBOXEXISTS, 0, "L", EXT_MAILBOX, "mailbox" },
+	{ "body", T_BODY, A_CMP | A_MATCH | A_TRANSFORM, "L", EXT_BODY, "body" },
 };
 
 static struct sieve_test *parse_test(struct parser *p, int depth)
@@ -522,6 +540,12 @@ static struct sieve_test *parse_test(struct parser *p, int depth)
 		return t->sub != NULL ? t : NULL;
 	case T_HASFLAG:
 		t->keys = a.pos[0];
+		break;
+	case T_BODY:
+		/* RFC 5173 5.2: a malformed content type matches nothing; no error */
+		t->keys = a.pos[0];
+		t->names = a.content;
+		t->transform = a.transform >= 0 ? a.transform : BT_TEXT;
 		break;
 	case T_SIZE:
 		if (a.size < 0) {

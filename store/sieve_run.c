@@ -1,6 +1,7 @@
 /* Running a compiled Sieve script against one message: tests over the
- * header block and envelope, actions into a result (RFC 5228 2.10: the
- * implicit keep, one copy per mailbox, one redirect per address). */
+ * header block, envelope and (body, RFC 5173) the message's MIME parts,
+ * actions into a result (RFC 5228 2.10: the implicit keep, one copy per
+ * mailbox, one redirect per address). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,18 @@ struct flagset {
 	size_t nkw;
 };
 
+/* The body test's view of the message, made at its first use in a run and
+ * kept for the rest of it: a script of many body tests reads, parses and
+ * decodes the message once. */
+struct body_view {
+	bool made;
+	const char *data;          /* the caller's octets, cut (body_view_make) */
+	size_t len;
+	struct mime_message *mime; /* data parsed; NULL until made or when that failed */
+	char **decoded;            /* per part (pre-order): its body decoded, on first use */
+	size_t *decoded_len;
+};
+
 struct run {
 	const struct sieve_message *msg;
 	struct sieve_result *res;
@@ -26,6 +39,7 @@ struct run {
 	bool implicit_keep, stopped, failed;
 	size_t nactions;
 	uint64_t work;            /* octet comparisons charged so far */
+	struct body_view body;
 };
 
 static const char *const sys_names[] = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft" };
@@ -402,6 +416,198 @@ static bool test_exists(struct run *r, const struct sieve_test *t)
 	return true;
 }
 
+/* ------------------------------------------------------------ body */
+
+/* Reads and parses the message at the run's first body test. What the
+ * test cannot see, it cannot match: past the body's first SIEVE_BODY_MAX
+ * octets and past SIEVE_BODY_PARTS_MAX parts (a part cut by the limit is
+ * seen up to it). false when the run failed. */
+static bool body_view_make(struct run *r)
+{
+	struct body_view *b = &r->body;
+	struct mime_limits limits = mime_limits_default;
+	const char *error;
+
+	if (b->made)
+		return !r->failed && b->decoded != NULL && b->decoded_len != NULL;
+	b->made = true;
+	b->data = "";
+	const struct sieve_message *msg = r->msg;
+	if (msg->message_load != NULL && msg->message_load(msg->ctx, &b->data, &b->len) < 0) {
+		run_fail(r, "the message could not be read for the body test");
+		return false;
+	}
+	if (b->data == NULL) {
+		b->data = "";
+		b->len = 0;
+	}
+	if (b->len > SIEVE_MESSAGE_MAX)
+		b->len = SIEVE_MESSAGE_MAX;
+	limits.parts_max = SIEVE_BODY_PARTS_MAX;
+	/* parsing is work too, an octet a comparison (twice for a long body) */
+	if (!charge(r, MT_IS, b->len, 0))
+		return false;
+	if (mime_parse(b->data, b->len, &limits, &b->mime, &error) < 0)
+		goto oom;
+	uint64_t end = b->mime->root->body_offset + SIEVE_BODY_MAX;
+	if (end < b->len) {
+		mime_message_free(&b->mime);
+		b->len = (size_t)end;
+		if (!charge(r, MT_IS, b->len, 0))
+			return false;
+		if (mime_parse(b->data, b->len, &limits, &b->mime, &error) < 0)
+			goto oom;
+	}
+	b->decoded = calloc(b->mime->nparts, sizeof(*b->decoded));
+	b->decoded_len = calloc(b->mime->nparts, sizeof(*b->decoded_len));
+	if (b->decoded != NULL && b->decoded_len != NULL)
+		return true;
+oom:
+	run_fail(r, "out of memory");
+	return false;
+}
+
+static void body_view_free(struct body_view *b)
+{
+	for (uint32_t i = 0; b->decoded != NULL && b->mime != NULL && i < b->mime->nparts; i++)
+		free(b->decoded[i]);
+	free(b->decoded);
+	free(b->decoded_len);
+	mime_message_free(&b->mime);
+	*b = (struct body_view){ 0 };
+}
+
+/* Part i's body transfer-decoded and, a text part's, converted to UTF-8
+ * (mime.h); false when the run failed. */
+static bool part_decoded(struct run *r, uint32_t i, const char **v_r, size_t *len_r)
+{
+	struct body_view *b = &r->body;
+	const char *error;
+	if (b->decoded[i] == NULL) {
+		const struct mime_part *p = b->mime->parts[i];
+		if (!charge(r, MT_IS, (size_t)p->body_len, 0))
+			return false;
+		int rc = mime_part_body_decode(p, b->data, b->len, MIME_DECODE_UTF8, &b->decoded[i],
+					       &b->decoded_len[i], &error);
+		if (rc <= 0) {
+			run_fail(r, "%s", error);
+			return false;
+		}
+	}
+	*v_r = b->decoded[i];
+	*len_r = b->decoded_len[i];
+	return true;
+}
+
+/* RFC 5173 5.2: "" is every type, "type" each of its subtypes,
+ * "type/subtype" that one; a "/" at either end, or two, match nothing. */
+static bool content_type_is(const char *want, const struct mime_part *p)
+{
+	const char *slash = strchr(want, '/');
+	if (slash == NULL)
+		return *want == '\0' || strcasecmp(want, p->type) == 0;
+	size_t tlen = (size_t)(slash - want);
+	if (tlen == 0 || slash[1] == '\0' || strchr(slash + 1, '/') != NULL)
+		return false;
+	return strlen(p->type) == tlen && strncasecmp(want, p->type, tlen) == 0 &&
+	       strcasecmp(slash + 1, p->subtype) == 0;
+}
+
+/* :text is :content "text" (RFC 5173 5.3 allows it). */
+static bool content_wanted(const struct sieve_test *t, const struct mime_part *p)
+{
+	if (t->transform == BT_TEXT)
+		return strcmp(p->type, "text") == 0;
+	for (size_t i = 0; i < t->names.n; i++)
+		if (content_type_is(t->names.v[i], p))
+			return true;
+	return false;
+}
+
+/* A multipart's prologue and epilogue (RFC 2046 5.1.1), as [from, to)
+ * pairs: the text before the line of its first delimiter (the line break
+ * before that line belongs to the delimiter) and after the line of its
+ * close delimiter. A multipart whose parts were not found (no boundary, a
+ * limit) is all prologue; one without its close delimiter, or whose later
+ * parts a limit cut off, has an empty epilogue. */
+static void multipart_margins(const struct body_view *b, const struct mime_part *p,
+			      size_t m[4])
+{
+	const char *d = b->data;
+	size_t start = (size_t)p->body_offset, end = start + (size_t)p->body_len;
+	m[0] = start;
+	m[1] = m[2] = m[3] = end;
+	if (p->nchildren == 0)
+		return;
+	size_t line = (size_t)p->children[0]->header_offset;
+	if (line < start || line > end)
+		return;
+	if (line > start && d[line - 1] == '\n')
+		line--;
+	while (line > start && d[line - 1] != '\n')
+		line--;
+	if (line > start)
+		line--;
+	if (line > start && d[line - 1] == '\r')
+		line--;
+	m[1] = line;
+	if (p->flags & (MIME_F_NO_END | MIME_F_PARTS_TRUNCATED))
+		return;
+	const struct mime_part *last = p->children[p->nchildren - 1];
+	size_t close = (size_t)(last->body_offset + last->body_len);
+	if (close < m[1] || close > end)
+		return;
+	close += close < end && d[close] == '\r';
+	close += close < end && d[close] == '\n';
+	const char *nl = memchr(d + close, '\n', end - close);
+	m[2] = nl != NULL ? (size_t)(nl - d) + 1 : end;
+}
+
+/* Part i as :content and :text see it (RFC 5173 5.2): a matching multipart
+ * gives its prologue and epilogue, a matching message/rfc822 its
+ * encapsulated header block, any other matching part its decoded body;
+ * the parts inside are parts of their own. true when the test's answer is
+ * known (or the run failed). */
+static bool see_part(struct run *r, struct seen *s, uint32_t i)
+{
+	const struct body_view *b = &r->body;
+	const struct mime_part *p = b->mime->parts[i], *inner;
+	const char *v;
+	size_t len, m[4];
+
+	if (!content_wanted(s->t, p))
+		return false;
+	if (mime_part_is_multipart(p)) {
+		multipart_margins(b, p, m);
+		if (see(s, b->data + m[0], m[1] - m[0]))
+			return true;
+		return see(s, b->data + m[2], m[3] - m[2]);
+	}
+	if ((inner = mime_part_message(p)) != NULL)
+		return see(s, b->data + inner->header_offset, (size_t)inner->header_len);
+	if (!part_decoded(r, i, &v, &len))
+		return true;
+	return see(s, v, len);
+}
+
+/* body (RFC 5173): never the message's header block. :raw is the body as
+ * it came, one string, MIME or not. */
+static bool test_body(struct run *r, const struct sieve_test *t)
+{
+	struct seen s = { .r = r, .t = t };
+	if (!body_view_make(r))
+		return false;
+	const struct body_view *b = &r->body;
+	if (t->transform == BT_RAW) {
+		size_t from = (size_t)b->mime->root->body_offset;
+		see(&s, b->data + from, b->len - from);
+	} else {
+		for (uint32_t i = 0; i < b->mime->nparts && !see_part(r, &s, i); i++)
+			;
+	}
+	return !r->failed && seen_result(&s);
+}
+
 /* Depth is bounded by the compiler (SIEVE_DEPTH_MAX). */
 static bool test(struct run *r, const struct sieve_test *t)
 {
@@ -438,6 +644,8 @@ static bool test(struct run *r, const struct sieve_test *t)
 			if (!mailbox_exists(r, t->names.v[i]))
 				return false;
 		return true;
+	case T_BODY:
+		return test_body(r, t);
 	}
 	return false;
 }
@@ -529,6 +737,7 @@ int sieve_run(const struct sieve_script *script, const struct sieve_message *msg
 		run_fail(&r, "out of memory");
 	else
 		exec(&r, script->cmds);
+	body_view_free(&r.body);
 	if (!r.failed && r.implicit_keep)
 		add_copy(&r, "INBOX", false, &r.flags);
 	flags_clear(&r.flags);

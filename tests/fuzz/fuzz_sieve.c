@@ -1,7 +1,8 @@
 /* libFuzzer harness for Sieve (store/sieve.h): the input is a script, a NUL,
- * then a message's header block. The script is compiled; if it compiles it
- * runs against the header (copied to exactly its bytes, so ASan sees any
- * read past header_len), and the result must be sane: copies with
+ * then a message (header block, body). The script is compiled; if it
+ * compiles it runs against the message (copied to exactly its bytes, so
+ * ASan sees any read past header_len, or past the length the body test's
+ * message_load gives), and the result must be sane: copies with
  * mailboxes, no more redirects than the limit, a failed run keeping the
  * message in INBOX alone, a vacation action whole. */
 #include <stdint.h>
@@ -12,10 +13,27 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+struct message {
+	const char *data;
+	size_t len;
+	int loads;
+};
+
 static bool exists(void *ctx, const char *mailbox)
 {
 	(void)ctx;
 	return strcmp(mailbox, "Junk") == 0 || strcmp(mailbox, "INBOX") == 0;
+}
+
+/* The body test asks once a run at most. */
+static int load(void *ctx, const char **data_r, size_t *len_r)
+{
+	struct message *m = ctx;
+	if (m->loads++ > 0)
+		abort();
+	*data_r = m->data;
+	*len_r = m->len;
+	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -34,10 +52,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (header == NULL)
 		abort();
 	memcpy(header, nul != NULL ? nul + 1 : data + size, hlen);
+	struct message m = { header, hlen, 0 };
 	struct sieve_message msg = {
 		.header = header, .header_len = hlen, .size = size,
 		.envelope_from = "sender+tag@example.org", .envelope_to = "bob+list@example.com",
 		.subaddress_separators = "+-", .mailbox_exists = exists,
+		.message_load = load, .ctx = &m,
 	};
 	struct sieve_result res;
 	int rc = sieve_run(s, &msg, &res);

@@ -5,8 +5,10 @@ queue: fileinto, :create (a subaddress test), flags and keywords, discard,
 a mailbox that is not there (INBOX), redirect to a local user (who runs no
 filter of theirs) and to a remote one (queued), :copy, two recipients with
 different scripts in one transaction, the log line, vacation (RFC 5230) as
-Roundcube writes it, and no filter once the script is deactivated."""
+Roundcube writes it, a body test (RFC 5173) on base64 text parts, and no
+filter once the script is deactivated."""
 
+import base64
 import imaplib
 import os
 import re
@@ -167,6 +169,55 @@ def vacation(fx, mx, imap):
           in log, "a list: no reply")
 
 
+FRAN, FRAN_PW = "fran@example.com", "fran pw"
+FRAN_SCRIPT = ('require ["body","fileinto"]; '
+               'if body :text :contains "invoice" { fileinto "Archive"; }')
+
+
+def mime_mail(subject, text, attachment=b""):
+    """multipart/mixed: an optional base64 attachment, then `text` as a
+    base64 ISO-8859-1 text/plain part (no word of it readable undecoded)."""
+    def b64(data):
+        return base64.encodebytes(data).decode().replace("\n", "\r\n")
+    parts = []
+    if attachment:
+        parts.append("Content-Type: application/octet-stream\r\n"
+                     "Content-Transfer-Encoding: base64\r\n\r\n" + b64(attachment))
+    parts.append("Content-Type: text/plain; charset=ISO-8859-1\r\n"
+                 "Content-Transfer-Encoding: base64\r\n\r\n" + b64(text.encode("latin-1")))
+    return ("From: billing@example.org\r\nTo: %s\r\nSubject: %s\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: multipart/mixed; boundary=\"=b=\"\r\n\r\n" % (FRAN, subject) +
+            "".join("--=b=\r\n" + p for p in parts) + "--=b=--\r\n")
+
+
+def body_filter(fx, mx, imap):
+    """A body test (RFC 5173) as a Dovecot user's script has it: the
+    decoded text of the message decides, never its header; a small body
+    (kept inline) and one past the header read (a body file, read again)."""
+    fx.add_user(FRAN, FRAN_PW)
+    fx.pillarbox("sieve", "put", FRAN, "bills", "--activate", input=FRAN_SCRIPT.encode())
+    f = Mail(imap.port, FRAN, FRAN_PW)
+    f.m.create("Archive")
+    mails = [mime_mail("march bill", "Your invoice for M\u00e4rz is attached.\r\n"),
+             mime_mail("invoice in the header only", "Nothing to see here.\r\n"),
+             mime_mail("big bill", "The INVOICE, at last.\r\n",
+                       attachment=bytes(i * 7 % 251 for i in range(120000)))]
+    check(all("invoice" not in m.lower().split("\r\n\r\n", 1)[1] for m in mails),
+          "the word is nowhere in the bodies as sent")
+    for m in mails:
+        s = smtplib.SMTP("127.0.0.1", mx.port, timeout=20)
+        s.sendmail("billing@example.org", [FRAN], m.encode())
+        s.quit()
+    inbox, archive = f.folder("INBOX"), f.folder("Archive")
+    check(set(archive) == {"march bill", "big bill"},
+          "body :text :contains found the base64 text parts (%s)" % sorted(archive))
+    check(set(inbox) == {"invoice in the header only"},
+          "a word in the header only is not in the body (%s)" % sorted(inbox))
+    f.close()
+    check('filter: user=<fran@example.com> script="bills" fileinto="Archive"' in fx.log_text(),
+          "the log line of a body filter")
+
+
 def main():
     fx = smtptest.SmtpFixture("sieve")
     try:
@@ -225,6 +276,7 @@ def main():
               "and a discard")
 
         vacation(fx, mx, imap)
+        body_filter(fx, mx, imap)
 
         # deactivated: nothing is filtered
         fx.pillarbox("sieve", "deactivate", BOB)

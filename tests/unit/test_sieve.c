@@ -1,7 +1,7 @@
 /* Unit tests of Sieve (store/sieve*.c): every command, test and extension,
  * RFC 5228's examples, the implicit keep, duplicates, flags, matching edge
  * cases, hostile header blocks, each compile error and each limit at and
- * one past. */
+ * one past; body (RFC 5173) on MIME messages. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -641,7 +641,7 @@ static void test_compile_errors(void **state)
 	/* extensions list */
 	assert_string_equal(sieve_extensions(), "fileinto envelope copy imap4flags mailbox subaddress "
 			    "relational comparator-i;ascii-numeric comparator-i;octet comparator-i;ascii-casemap "
-			    "vacation");
+			    "vacation body");
 	assert_string_equal(run("require [\"comparator-i;octet\", \"comparator-i;ascii-casemap\"];"), "INBOX");
 }
 
@@ -763,6 +763,309 @@ static void test_work_budget(void **state)
 	assert_string_equal(run(script), "INBOX");
 	free(script);
 	free(header);
+}
+
+/* ------------------------------------------------------------ body */
+
+/* A message for the body test, handed out by message_load; counts the
+ * loads (one a run, none without a body test). */
+struct body_src {
+	const char *data;
+	size_t len;
+	int loads;
+	bool fail;
+};
+
+static int load_message(void *ctx, const char **data_r, size_t *len_r)
+{
+	struct body_src *src = ctx;
+	src->loads++;
+	if (src->fail)
+		return -1;
+	*data_r = src->data;
+	*len_r = src->len;
+	return 0;
+}
+
+static struct sieve_message msg_body(struct body_src *src)
+{
+	struct sieve_message m = msg_with(src->data);
+	m.header_len = src->len;   /* the header is read up to its blank line */
+	m.message_load = load_message;
+	m.ctx = src;
+	return m;
+}
+
+/* true/false of one test on `message`, through fileinto "yes" */
+static bool body_true(const char *test, const char *message)
+{
+	char script[8192];
+	struct body_src src = { message, strlen(message), 0, false };
+	struct sieve_message m = msg_body(&src);
+	snprintf(script, sizeof(script),
+		 "require [\"fileinto\", \"body\", \"relational\", \"comparator-i;octet\"];\n"
+		 "if %s { fileinto \"yes\"; }", test);
+	const char *o = run_msg(script, &m);
+	assert_int_equal(src.loads, strncmp(test, "body", 4) == 0 ? 1 : 0);
+	if (strcmp(o, "yes") == 0)
+		return true;
+	if (strcmp(o, "INBOX") != 0)
+		fail_msg("unexpected result %s for %s", o, test);
+	return false;
+}
+
+#define BT(test, message) assert_true(body_true(test, message))
+#define BF(test, message) assert_false(body_true(test, message))
+
+/* multipart/alternative: base64 ISO-8859-1 text/plain, quoted-printable
+ * UTF-8 text/html, a prologue and an epilogue; a word only the header has. */
+#define ALT "From: Alice <alice@example.org>\r\n" \
+	"Subject: quarterly-statement\r\n" \
+	"MIME-Version: 1.0\r\n" \
+	"Content-Type: multipart/alternative; boundary=\"b1\"\r\n" \
+	"\r\n" \
+	"This is the prologue.\r\n" \
+	"--b1\r\n" \
+	"Content-Type: text/plain; charset=ISO-8859-1\r\n" \
+	"Content-Transfer-Encoding: base64\r\n" \
+	"\r\n" \
+	"R3L832UgYXVzIGRlbSBDYWbpDQpSZWNobnVuZyBmb2xndC4NCg==\r\n" \
+	"--b1\r\n" \
+	"Content-Type: text/html; charset=utf-8\r\n" \
+	"Content-Transfer-Encoding: quoted-printable\r\n" \
+	"\r\n" \
+	"<p>Caf=C3=A9 au lait, soft=\r\n" \
+	"break</p>\r\n" \
+	"--b1--\r\n" \
+	"The epilogue.\r\n"
+
+#define UML "Gr\xc3\xbc\xc3\x9f" "e"   /* "Grüße" in UTF-8 */
+
+static void test_body_transforms(void **state)
+{
+	(void)state;
+	/* :raw: the body as it came, MIME headers and encodings included */
+	BT("body :raw :contains \"Content-Transfer-Encoding: base64\"", ALT);
+	BT("body :raw :contains \"soft=\r\nbreak\"", ALT);
+	BT("body :raw :contains \"This is the prologue\"", ALT);
+	BF("body :raw :contains \"" UML "\"", ALT);
+	BF("body :raw :contains \"softbreak\"", ALT);
+	BT("body :raw :matches \"This is*The epilogue.\r\n\"", ALT);
+	/* :text (the default): each text part decoded to UTF-8 */
+	BT("body :text :contains \"" UML " aus dem Caf\xc3\xa9\"", ALT);
+	BT("body :contains \"rechnung FOLGT\"", ALT);
+	BT("body :text :contains \"softbreak\"", ALT);
+	BT("body :text :contains \"Caf\xc3\xa9 au lait\"", ALT);
+	BF("body :text :contains \"prologue\"", ALT);
+	BF("body :text :contains \"Content-Type\"", ALT);
+	BF("body :text :contains \"R3L832\"", ALT);
+	/* :is and :matches take a part whole; "?" is a character for casemap */
+	BT("body :is \"<P>caf\xc3\xa9 AU lait, softbreak</p>\"", ALT);
+	BF("body :is \"softbreak\"", ALT);
+	BT("body :matches \"*" "Gr??e aus*\"", ALT);
+	BF("body :comparator \"i;octet\" :matches \"*Gr??e aus*\"", ALT);
+	BT("body :comparator \"i;octet\" :matches \"*Gr????e aus*\"", ALT);
+	BF("body :comparator \"i;octet\" :contains \"rechnung\"", ALT);
+	BT("body :text :count \"eq\" \"2\"", ALT);
+	/* :content: by type, type/subtype, or "" for all */
+	BT("body :content \"text/html\" :contains \"<p>\"", ALT);
+	BF("body :content \"text/html\" :contains \"" UML "\"", ALT);
+	BF("body :content \"text/plain\" :contains \"<p>\"", ALT);
+	BT("body :content \"TEXT/Plain\" :contains \"" UML "\"", ALT);
+	BT("body :content \"text\" :contains \"" UML "\"", ALT);
+	BT("body :content \"text\" :contains \"<p>\"", ALT);
+	BT("body :content [\"image\", \"text/html\"] :contains \"lait\"", ALT);
+	BF("body :content [\"/html\", \"text/\", \"text/html/x\", \"html\"] :contains \"lait\"", ALT);
+	/* a multipart: its prologue and epilogue, never its delimiters */
+	BT("body :content \"multipart\" :contains \"This is the prologue.\"", ALT);
+	BT("body :content \"multipart/alternative\" :is \"The epilogue.\r\n\"", ALT);
+	BT("body :content \"multipart\" :is \"This is the prologue.\"", ALT);
+	BF("body :content \"multipart\" :contains \"--b1\"", ALT);
+	BF("body :content \"multipart\" :contains \"lait\"", ALT);
+	BT("body :content \"\" :count \"eq\" \"4\"", ALT);
+	/* a word only the header has is not in the body */
+	BF("body :raw :contains \"quarterly-statement\"", ALT);
+	BF("body :text :contains \"quarterly-statement\"", ALT);
+	BF("body :content \"\" :contains \"quarterly-statement\"", ALT);
+	BF("body :raw :contains \"MIME-Version\"", ALT);
+	BT("header :contains \"subject\" \"quarterly-statement\"", ALT);
+}
+
+/* message/rfc822 inside: its header block is one string of :content
+ * "message"; its parts are parts like the others. Other types are
+ * transfer-decoded, not converted. Not MIME at all: text/plain. */
+static void test_body_nested(void **state)
+{
+	(void)state;
+	const char *mixed =
+		"Subject: outer\r\n"
+		"Content-Type: multipart/mixed; boundary=\"out\"\r\n"
+		"\r\n"
+		"--out\r\n"
+		"\r\n"
+		"Outer words.\r\n"
+		"--out\r\n"
+		"Content-Type: message/rfc822\r\n"
+		"\r\n"
+		"Subject: inner-subject\r\n"
+		"Content-Type: text/plain; charset=us-ascii\r\n"
+		"\r\n"
+		"Inner body text.\r\n"
+		"--out\r\n"
+		"Content-Type: application/octet-stream\r\n"
+		"Content-Transfer-Encoding: base64\r\n"
+		"\r\n"
+		"c2VjcmV0LWJpbmFyeS13b3JkAP8=\r\n"
+		"--out--\r\n";
+	BT("body :text :contains \"outer words\"", mixed);
+	BT("body :text :contains \"inner body text\"", mixed);
+	BF("body :text :contains \"inner-subject\"", mixed);
+	BT("body :content \"message/rfc822\" :contains \"Subject: inner-subject\"", mixed);
+	BF("body :content \"message\" :contains \"inner body text\"", mixed);
+	BT("body :content \"message\" :matches \"Subject: inner-subject*\r\n\r\n\"", mixed);
+	BF("body :text :contains \"secret-binary-word\"", mixed);
+	BT("body :content \"application\" :contains \"secret-binary-word\"", mixed);
+	BT("body :content \"application/octet-stream\" :comparator \"i;octet\" "
+	   ":matches \"*word?\xff\"", mixed);
+	BT("body :content \"\" :contains \"secret-binary-word\"", mixed);
+	BT("body :raw :contains \"c2VjcmV0\"", mixed);
+	/* no MIME: text/plain us-ascii; 8-bit as UTF-8 if it is, else windows-1252 */
+	BT("body :is \"Hello \xc3\xa9.\r\n\"", "Subject: x\r\n\r\nHello \xe9.\r\n");
+	BT("body :raw :is \"Hello \xe9.\r\n\"", "Subject: x\r\n\r\nHello \xe9.\r\n");
+	BT("body :is \"line\nend\n\"", "Subject: x\n\nline\nend\n");
+	/* no body: one empty string */
+	BT("body :raw :is \"\"", "Subject: x\r\n\r\n");
+	BT("body :text :is \"\"", "Subject: x\r\n");
+	BF("body :contains \"x\"", "Subject: x\r\n");
+}
+
+static void test_body_errors(void **state)
+{
+	(void)state;
+	compile_error("if body \"x\" { }", "line 1: body requires require \"body\"");
+	compile_error("require \"body\";\nif body :raw :text \"x\" { }",
+		      "line 2: body: more than one body transform");
+	compile_error("require \"body\"; if body :content \"text\" :raw \"x\" { }",
+		      "line 1: body: more than one body transform");
+	compile_error("require \"body\"; if body :content :contains \"x\" { }",
+		      "line 1: :content needs a list of content types");
+	compile_error("require \"body\"; if body :content \"text\" { }", "line 1: body: missing argument");
+	compile_error("require \"body\"; if body :raw { }", "line 1: body: missing argument");
+	compile_error("require \"body\"; if body :raw \"a\" \"b\" { }", "line 1: body: too many arguments");
+	compile_error("require \"body\"; if body :binary \"a\" { }", "line 1: body: unknown tag \":binary\"");
+	compile_error("require \"body\"; if body :count \"eq\" \"1\" { }",
+		      "line 1: :value and :count requires require \"relational\"");
+	compile_error("require \"body\"; if body :comparator \"i;ascii-numeric\" :contains \"1\" { }",
+		      "line 1: i;ascii-numeric requires require \"comparator-i;ascii-numeric\"");
+	/* no body test: the message is not read; two body tests: once */
+	struct body_src src = { ALT, strlen(ALT), 0, false };
+	struct sieve_message m = msg_body(&src);
+	assert_string_equal(run_msg("require \"body\"; if header :contains \"subject\" \"x\" { discard; }",
+				    &m), "INBOX");
+	assert_int_equal(src.loads, 0);
+	assert_string_equal(run_msg("require \"body\"; if body :contains \"x\" { discard; }"
+				    "if body :raw :contains \"y\" { discard; }"
+				    "if body :content \"text\" :contains \"lait\" { discard; }", &m), "");
+	assert_int_equal(src.loads, 1);
+	/* a message that cannot be read: the run fails, the message is kept */
+	src.fail = true;
+	assert_string_equal(run_msg("require \"body\"; if body :contains \"x\" { discard; }", &m),
+			    "FAILED INBOX (the message could not be read for the body test)");
+	/* no message_load: a message without a body */
+	m = msg_with(HDR);
+	assert_string_equal(run_msg("require [\"body\", \"fileinto\"]; if body :raw :is \"\" "
+				    "{ fileinto \"empty\"; }", &m), "empty");
+}
+
+static double seconds_since(clock_t start)
+{
+	return (double)(clock() - start) / CLOCKS_PER_SEC;
+}
+
+/* SIEVE_BODY_MAX: a key ending at the limit is found, one octet past it
+ * is not; SIEVE_BODY_PARTS_MAX likewise. A huge message costs no more
+ * than its first megabyte, and a key that made naive :contains quadratic
+ * does not. */
+static void test_body_limits(void **state)
+{
+	(void)state;
+	static const char head[] = "Subject: big\r\n\r\n";
+	size_t hlen = strlen(head), big = 64u * 1024 * 1024;
+	char *msg = malloc(hlen + big + 1);
+	assert_non_null(msg);
+	memcpy(msg, head, hlen);
+	memset(msg + hlen, 'a', big);
+	msg[hlen + big] = '\0';
+	struct body_src src = { msg, 0, 0, false };
+	struct sieve_message m = msg_body(&src);
+	const char *script = "require [\"body\", \"fileinto\"]; if body :raw :contains \"needle\" "
+			     "{ fileinto \"found\"; } if body :text :contains \"needle\" { fileinto \"text\"; }";
+	for (size_t extra = 0; extra <= 1; extra++) {
+		memset(msg + hlen, 'a', SIEVE_BODY_MAX + 1);
+		memcpy(msg + hlen + SIEVE_BODY_MAX + extra - 6, "needle", 6);
+		src.len = hlen + SIEVE_BODY_MAX + extra;
+		assert_string_equal(run_msg(script, &m), extra == 0 ? "found text" : "INBOX");
+	}
+	/* the header block does not count in the body's megabyte */
+	char *longhead = malloc(hlen + 40000 + SIEVE_BODY_MAX + 1);
+	assert_non_null(longhead);
+	size_t n = (size_t)sprintf(longhead, "X-Long: ");
+	memset(longhead + n, 'h', 40000);
+	n += 40000;
+	n += (size_t)sprintf(longhead + n, "\r\n\r\n");
+	memset(longhead + n, 'a', SIEVE_BODY_MAX);
+	memcpy(longhead + n + SIEVE_BODY_MAX - 6, "needle", 6);
+	struct body_src lsrc = { longhead, n + SIEVE_BODY_MAX, 0, false };
+	struct sieve_message lm = msg_body(&lsrc);
+	assert_string_equal(run_msg(script, &lm), "found text");
+	free(longhead);
+
+	/* a 64 MiB message: only its first megabyte is looked at */
+	memset(msg + hlen, 'a', big);
+	memcpy(msg + hlen + big - 6, "needle", 6);
+	src.len = hlen + big;
+	clock_t start = clock();
+	assert_string_equal(run_msg(script, &m), "INBOX");
+	/* "aaa...ab" against a megabyte of "a": linear, not 4096 x 1 MiB */
+	char *key = malloc(SIEVE_STRING_MAX + 256);
+	assert_non_null(key);
+	n = (size_t)sprintf(key, "require \"body\"; if body :raw :contains \"");
+	memset(key + n, 'a', SIEVE_STRING_MAX - 1);
+	strcpy(key + n + SIEVE_STRING_MAX - 1, "b\" { discard; }");
+	assert_string_equal(run_msg(key, &m), "INBOX");
+	free(key);
+	double t = seconds_since(start);
+	if (t > 2.0)
+		fail_msg("body tests on a 64 MiB message took %.2f s", t);
+	/* :matches on a megabyte against a long key: past the work budget */
+	start = clock();
+	const char *out = run_msg("require \"body\"; if body :raw :matches \"*a*a*a*a*a*a*a*a*a*a*"
+				  "a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*"
+				  "a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*"
+				  "a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b\" { discard; }", &m);
+	static const char want[] = "FAILED INBOX (more matching work than";
+	if (strncmp(out, want, strlen(want)) != 0)
+		fail_msg("a :matches over the budget: %s", out);
+	t = seconds_since(start);
+	if (t > 2.0)
+		fail_msg("a :matches over the budget took %.2f s", t);
+	free(msg);
+
+	/* SIEVE_BODY_PARTS_MAX parts, root included: child 255 is seen, 256 not */
+	size_t size = 300 * 64 + 256;
+	char *parts = malloc(size);
+	assert_non_null(parts);
+	n = (size_t)sprintf(parts, "Content-Type: multipart/mixed; boundary=x\r\n\r\n");
+	for (int i = 1; i <= 300; i++)
+		n += (size_t)sprintf(parts + n, "--x\r\n\r\npart-%d.\r\n", i);
+	n += (size_t)sprintf(parts + n, "--x--\r\n");
+	assert_true(n < size);
+	BT("body :contains \"part-255.\"", parts);
+	BF("body :contains \"part-256.\"", parts);
+	BT("body :count \"eq\" \"255\"", parts);
+	/* what is beyond the limit stays raw inside the last part seen */
+	BT("body :raw :contains \"part-300.\"", parts);
+	free(parts);
 }
 
 static void test_limits(void **state)
@@ -903,6 +1206,10 @@ int main(void)
 		cmocka_unit_test(test_vacation),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_work_budget),
+		cmocka_unit_test(test_body_transforms),
+		cmocka_unit_test(test_body_nested),
+		cmocka_unit_test(test_body_errors),
+		cmocka_unit_test(test_body_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
