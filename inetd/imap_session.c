@@ -584,6 +584,7 @@ static int imap_dispatch(struct imap_session *s, int how)
 		cmd.replied = true;
 	}
 	process_watchdog(0);
+	process_heap_trim(IMAP_HEAP_FREE_KEEP);
 	s->busy = false;
 	if (ret < 0 && !cmd.replied && cmd.reply == NULL)
 		/* the command ended the session: a BYE, not a tagged reply

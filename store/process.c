@@ -7,6 +7,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -231,6 +234,26 @@ void process_signals_init(void)
 	sigaddset(&set, SIGALRM);
 	sigaddset(&set, SIGPIPE);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+void process_heap_trim(size_t keep)
+{
+#ifdef __GLIBC__
+	/* The heap's top, glibc's cached break (no system call), tells cheaply
+	 * whether a command grew the heap; only then is its free memory
+	 * counted and, past `keep`, given back. */
+	static char *top_after_trim;
+	char *top = sbrk(0);
+	if (top_after_trim == NULL || top < top_after_trim)
+		top_after_trim = top;
+	if ((size_t)(top - top_after_trim) <= keep)
+		return;
+	if (mallinfo2().fordblks > keep)
+		malloc_trim(0);
+	top_after_trim = sbrk(0);
+#else
+	(void)keep;
+#endif
 }
 
 void process_watchdog(unsigned seconds)

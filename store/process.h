@@ -76,5 +76,10 @@ int process_user_ids(const char *user, uid_t *uid_r, gid_t *gid_r, const char **
 /* Watchdog: a process stuck in one operation longer than `seconds` _exit(75)s
  * (EX_TEMPFAIL) rather than hang forever on a dead store mutex. 0 disarms. */
 void process_watchdog(unsigned seconds);
+/* After the heap grew by more than `keep` bytes since the last call that
+ * trimmed, gives its free memory back to the system when more than `keep`
+ * is free: a long session (IMAP kept open for days) does not hold for good
+ * what one big command (a SORT of 100,000 messages) took. */
+void process_heap_trim(size_t keep);
 
 #endif
