@@ -7,7 +7,7 @@
 #include "filters.h"
 
 static const char *const field_labels[SF_COUNT] = {
-	"From", "To or Cc", "Subject", "Another header (name it)", "Size" };
+	"From", "To or Cc", "Subject", "Another header (name it)", "Message text", "Size" };
 static const char *const op_labels[SO_COUNT] = {
 	"contains", "does not contain", "is", "is not", "starts with", "is over (size)",
 	"is under (size)" };

@@ -13,7 +13,8 @@
 #include "sieve.h"
 #include "sieve_rules.h"
 
-static const char *const field_words[SF_COUNT] = { "from", "tocc", "subject", "header", "size" };
+static const char *const field_words[SF_COUNT] = { "from", "tocc", "subject", "header", "body",
+						   "size" };
 static const char *const op_words[SO_COUNT] = { "contains", "notcontains", "is", "isnot",
 						 "starts", "over", "under" };
 static const char *const action_words[SA_COUNT] = { "move", "copy", "read", "flag", "forward",
@@ -158,6 +159,9 @@ static int cond_check(const struct sieve_cond *c, size_t i, char error[SIEVE_RUL
 	if ((c->field == SF_SIZE) != size_op)
 		FAIL("Condition %zu: %s.", i + 1, size_op ? "only the size can be over or under"
 						: "the size can only be over or under a number");
+	if (c->field == SF_BODY && (c->op == SO_IS || c->op == SO_IS_NOT))
+		FAIL("Condition %zu: for the message text, choose contains, does not contain or "
+		     "starts with.", i + 1);
 	if (c->field == SF_HEADER) {
 		if (!header_name_ok(c->header))
 			FAIL("Condition %zu: a header name is 1 to %d letters, digits or signs "
@@ -277,7 +281,7 @@ static void put_field(struct buf *b, const struct sieve_cond *c)
 
 static void put_cond(struct buf *b, const struct sieve_cond *c)
 {
-	bool addr = is_address_field(c->field);
+	bool addr = is_address_field(c->field), body = c->field == SF_BODY;
 	switch (c->op) {
 	case SO_OVER:
 	case SO_UNDER:
@@ -285,7 +289,8 @@ static void put_cond(struct buf *b, const struct sieve_cond *c)
 		return;
 	case SO_NOT_CONTAINS:
 	case SO_CONTAINS:
-		buf_puts(b, c->op == SO_NOT_CONTAINS ? "not header :contains " : "header :contains ");
+		buf_puts(b, c->op == SO_NOT_CONTAINS ? "not " : "");
+		buf_puts(b, body ? "body :text :contains " : "header :contains ");
 		break;
 	case SO_IS:
 	case SO_IS_NOT:
@@ -293,11 +298,14 @@ static void put_cond(struct buf *b, const struct sieve_cond *c)
 		buf_puts(b, addr ? "address :all :is " : "header :is ");
 		break;
 	default:
-		buf_puts(b, addr ? "address :all :matches " : "header :matches ");
+		buf_puts(b, body ? "body :text :matches " : addr ? "address :all :matches "
+								  : "header :matches ");
 		break;
 	}
-	put_field(b, c);
-	buf_putc(b, ' ');
+	if (!body) {   /* body has no field: the key follows */
+		put_field(b, c);
+		buf_putc(b, ' ');
+	}
 	if (c->op == SO_STARTS)
 		put_prefix_key(b, c->value);
 	else
@@ -342,13 +350,15 @@ int sieve_rules_to_sieve(const struct sieve_rule_set *set, char **text_r, size_t
 			 char error[SIEVE_RULES_ERROR_MAX])
 {
 	char why[SIEVE_RULES_ERROR_MAX];
-	bool fileinto = false, copy = false, flags = false;
+	bool body = false, fileinto = false, copy = false, flags = false;
 	if (set->n > SIEVE_RULES_MAX)
 		FAIL("At most %d rules.", SIEVE_RULES_MAX);
 	for (size_t i = 0; i < set->n; i++) {
 		const struct sieve_rule *r = &set->rules[i];
 		if (sieve_rule_check(r, why) < 0)
 			FAIL("Rule %zu: %s", i + 1, why);
+		for (size_t k = 0; k < r->nconds; k++)
+			body |= r->conds[k].field == SF_BODY;
 		for (size_t k = 0; k < r->nactions; k++) {
 			enum sieve_action_kind a = r->actions[k].kind;
 			fileinto |= a == SA_MOVE || a == SA_COPY;
@@ -359,8 +369,12 @@ int sieve_rules_to_sieve(const struct sieve_rule_set *set, char **text_r, size_t
 	struct buf b;
 	buf_init(&b, SIEVE_SCRIPT_MAX);
 	buf_puts(&b, SIEVE_RULES_MAGIC "\n");
-	if (fileinto || copy || flags) {
+	if (body || fileinto || copy || flags) {
 		const char *sep = "require [";
+		if (body) {
+			buf_printf(&b, "%s\"body\"", sep);
+			sep = ", ";
+		}
 		if (copy) {
 			buf_printf(&b, "%s\"copy\"", sep);
 			sep = ", ";
@@ -492,20 +506,24 @@ static void read_cond(struct cursor *c, struct sieve_cond *k)
 	 * address: read as if ours, the comparison of the texts finds them */
 	bool neg = take(c, "not ");
 	bool over = take(c, "size :over ");
+	bool body = false;
 	if (over || take(c, "size :under ")) {
 		k->op = over ? SO_OVER : SO_UNDER;
 		read_size(c, k);
 		return;
 	}
-	if (take(c, "header :contains "))
+	if (take(c, "header :contains ") || (body = take(c, "body :text :contains ")))
 		k->op = neg ? SO_NOT_CONTAINS : SO_CONTAINS;
 	else if (take(c, "header :is ") || take(c, "address :all :is "))
 		k->op = neg ? SO_IS_NOT : SO_IS;
-	else if (take(c, "header :matches ") || take(c, "address :all :matches "))
+	else if (take(c, "header :matches ") || take(c, "address :all :matches ") ||
+		 (body = take(c, "body :text :matches ")))
 		k->op = SO_STARTS;
 	else
 		c->bad = true;
-	if (take(c, "[\"To\", \"Cc\"]")) {
+	if (body) {
+		k->field = SF_BODY;   /* no field: the key follows */
+	} else if (take(c, "[\"To\", \"Cc\"]")) {
 		k->field = SF_TOCC;
 	} else {
 		read_quoted(c, k->header, sizeof(k->header));
@@ -517,7 +535,8 @@ static void read_cond(struct cursor *c, struct sieve_cond *k)
 		if (k->field != SF_HEADER)
 			k->header[0] = '\0';
 	}
-	expect(c, " ");
+	if (!body)
+		expect(c, " ");
 	read_quoted(c, k->value, sizeof(k->value));
 	if (k->op == SO_STARTS && !c->bad)
 		unprefix(c, k->value);
@@ -654,7 +673,8 @@ static void out_quoted(struct out *o, const char *s)
 
 void sieve_rule_summary(const struct sieve_rule *r, char *out, size_t size)
 {
-	static const char *const fields[SF_COUNT] = { "From", "To or Cc", "Subject", "", "Size" };
+	static const char *const fields[SF_COUNT] = { "From", "To or Cc", "Subject", "",
+						      "Message text", "Size" };
 	static const char *const ops[SO_COUNT] = { "contains", "does not contain", "is", "is not",
 						   "starts with", "is over", "is under" };
 	static const char *const acts[SA_COUNT] = { "move to ", "copy to ", "mark as read", "flag",

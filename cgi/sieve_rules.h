@@ -8,9 +8,9 @@
  * sieve_rules_parse() reads back; any other text is "not ours":
  *
  *   # Pillarbox filters
- *   require ["copy", "fileinto", "imap4flags"];     (the extensions used; no
- *                                                    line when none is)
- *   # rule: Reports                                 (a blank line before each)
+ *   require ["body", "copy", "fileinto", "imap4flags"];   (the extensions
+ *                                                         used; no line when none is)
+ *   # rule: Reports                                      (a blank line before each)
  *   if allof (header :contains "Subject" "report", size :over 100K) {
  *   	addflag "\\Seen";
  *   	fileinto "Work";
@@ -28,6 +28,10 @@
  *                                  for From, To or Cc), * ? \ in v escaped
  *   Size over / under             size :over 100K, size :under 2M
  * (the default comparator, i;ascii-casemap: case does not matter).
+ * The message text (RFC 5173's body :text: each text part, decoded, never
+ * the header) takes contains, does not contain and starts with only ("is"
+ * would compare a whole part, its line breaks too, with one line of text):
+ *   [not] body :text :contains "v", body :text :matches "v*"
  * Actions: mark as read (addflag "\\Seen"), flag (addflag "\\Flagged"),
  * move (fileinto), copy (fileinto :copy), forward (redirect, with :copy to
  * keep a copy), delete (discard). Flags set by a rule apply to the copies
@@ -55,7 +59,7 @@
 /* The first line of every script this module writes. */
 #define SIEVE_RULES_MAGIC "# Pillarbox filters"
 
-enum sieve_field { SF_FROM, SF_TOCC, SF_SUBJECT, SF_HEADER, SF_SIZE, SF_COUNT };
+enum sieve_field { SF_FROM, SF_TOCC, SF_SUBJECT, SF_HEADER, SF_BODY, SF_SIZE, SF_COUNT };
 enum sieve_op { SO_CONTAINS, SO_NOT_CONTAINS, SO_IS, SO_IS_NOT, SO_STARTS, SO_OVER,
 		SO_UNDER, SO_COUNT };
 enum sieve_action_kind { SA_MOVE, SA_COPY, SA_READ, SA_FLAG, SA_FORWARD, SA_FORWARD_KEEP,
@@ -63,7 +67,8 @@ enum sieve_action_kind { SA_MOVE, SA_COPY, SA_READ, SA_FLAG, SA_FORWARD, SA_FORW
 
 struct sieve_cond {
 	enum sieve_field field;
-	enum sieve_op op;                    /* SO_OVER/SO_UNDER for SF_SIZE only */
+	enum sieve_op op;                    /* SO_OVER/SO_UNDER for SF_SIZE only; not
+					      * SO_IS/SO_IS_NOT for SF_BODY */
 	char header[SIEVE_RULE_HEADER_MAX + 1]; /* SF_HEADER: printable ASCII but ':' */
 	char value[SIEVE_RULE_VALUE_MAX + 1];   /* text fields: one line of UTF-8, not empty */
 	uint32_t size;                       /* SF_SIZE: 1..SIEVE_RULE_SIZE_MAX ... */
@@ -110,9 +115,10 @@ void sieve_rule_normalize(struct sieve_rule *r);
  * condition or action, and why). What it refuses: an empty or over-long
  * name, text with a control character (CR, LF, tab ...) or invalid UTF-8,
  * 0 or too many conditions or actions, an operator that does not fit the
- * field, a bad header name or one that is a field, a size out of range,
- * an empty folder, an address that is not one addr-spec, "delete" beside
- * another action, a rule not normalized. */
+ * field (is or is not on the message text too), a bad header name or one
+ * that is a field, a size out of range, an empty folder, an address that
+ * is not one addr-spec, "delete" beside another action, a rule not
+ * normalized. */
 int sieve_rule_check(const struct sieve_rule *r, char error[SIEVE_RULES_ERROR_MAX]);
 
 /* Writes the set as a script (the shape above): *text_r malloc'd,

@@ -1,7 +1,7 @@
 /* Unit tests of cgi/sieve_rules.c: rules -> Sieve text -> the same rules
  * for every field, test and action; escaping; what is refused; every
- * generated script compiled (and some run) by the real store/sieve.c;
- * scripts that are not ours. */
+ * generated script compiled (and some run, body tests too) by the real
+ * store/sieve.c; scripts that are not ours. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -102,17 +102,29 @@ static char *round_trip(const struct sieve_rule_set *s)
 	return text;
 }
 
-/* Runs `text` against a header block: "mailbox{S}" per copy (S: \Seen,
- * F: \Flagged), "->addr" per redirect. */
-static const char *run(const char *text, const char *header, uint64_t size)
+/* sieve_message's message_load: the message run() was given. */
+static int message_load(void *ctx, const char **data_r, size_t *len_r)
+{
+	*data_r = ctx;
+	*len_r = strlen(ctx);
+	return 0;
+}
+
+/* Runs `text` against a message (its header block, then any body):
+ * "mailbox{S}" per copy (S: \Seen, F: \Flagged), "->addr" per redirect. */
+static const char *run(const char *text, const char *message, uint64_t size)
 {
 	static char out[512];
 	char cerr[SIEVE_ERROR_MAX];
 	struct sieve_script *script = sieve_compile(text, strlen(text), cerr);
 	assert_non_null(script);
-	struct sieve_message msg = { .header = header, .header_len = strlen(header),
+	const char *blank = strstr(message, "\r\n\r\n");
+	struct sieve_message msg = { .header = message,
+				     .header_len = blank != NULL ? (size_t)(blank - message) + 4
+								 : strlen(message),
 				     .size = size, .envelope_from = "a@example.org",
-				     .envelope_to = "me@example.com" };
+				     .envelope_to = "me@example.com",
+				     .message_load = message_load, .ctx = (void *)message };
 	struct sieve_result res;
 	assert_int_equal(sieve_run(script, &msg, &res), 0);
 	size_t n = 0;
@@ -282,6 +294,119 @@ static void test_utf8(void **state)
 	free(s);
 }
 
+/* The message text (body :text): each test it takes written, read back
+ * and run; the body matches, the header alone does not. */
+static void test_body(void **state)
+{
+	(void)state;
+	struct sieve_rule_set *s = set_new();
+	struct sieve_rule *r = rule_add(s, "invoices");
+	cond_add(r, SF_BODY, SO_CONTAINS, "invoice");
+	action_add(r, SA_MOVE, "Bills");
+	r->stop = true;
+	r = rule_add(s, "letters");
+	cond_add(r, SF_BODY, SO_STARTS, "Dear customer");
+	action_add(r, SA_COPY, "Letters");
+	r = rule_add(s, "no agenda");
+	cond_add(r, SF_BODY, SO_NOT_CONTAINS, "agenda");
+	cond_add(r, SF_SUBJECT, SO_CONTAINS, "meeting");
+	action_add(r, SA_MOVE, "NoAgenda");
+	r = rule_add(s, "off");
+	r->enabled = false;
+	cond_add(r, SF_BODY, SO_CONTAINS, "off");
+	action_add(r, SA_DELETE, NULL);
+	char *text = round_trip(s);
+	assert_string_equal(text,
+		"# Pillarbox filters\n"
+		"require [\"body\", \"copy\", \"fileinto\"];\n"
+		"\n# rule: invoices\n"
+		"if allof (body :text :contains \"invoice\") {\n\tfileinto \"Bills\";\n\tstop;\n}\n"
+		"\n# rule: letters\n"
+		"if allof (body :text :matches \"Dear customer*\") {\n\tfileinto :copy \"Letters\";\n}\n"
+		"\n# rule: no agenda\n"
+		"if allof (not body :text :contains \"agenda\", header :contains \"Subject\" \"meeting\") {\n"
+		"\tfileinto \"NoAgenda\";\n}\n"
+		"\n# rule: off\n"
+		"if allof (false, allof (body :text :contains \"off\")) {\n\tdiscard;\n}\n");
+	/* the body, not the header; case does not matter; decoded */
+	assert_string_equal(run(text, "Subject: Your invoice\r\n\r\nHello.\r\n", 10), "INBOX");
+	assert_string_equal(run(text, "Subject: hi\r\n\r\nThe INVOICE is attached.\r\n", 10), "Bills");
+	assert_string_equal(run(text, "Subject: hi\r\nContent-Transfer-Encoding: quoted-printable\r\n"
+				"\r\nYour inv=\r\noice=3D7\r\n", 10), "Bills");
+	assert_string_equal(run(text, "Subject: hi\r\n\r\nDear Customer, hello\r\n", 10),
+			    "Letters INBOX");
+	assert_string_equal(run(text, "Subject: hi\r\n\r\nHello, dear customer\r\n", 10), "INBOX");
+	assert_string_equal(run(text, "Subject: meeting\r\n\r\nAgenda: 1.\r\n", 10), "INBOX");
+	assert_string_equal(run(text, "Subject: meeting\r\n\r\nSee you.\r\n", 10), "NoAgenda");
+	assert_string_equal(run(text, "Subject: hi\r\n\r\noff\r\n", 10), "INBOX");
+	free(text);
+	free(s);
+}
+
+/* "body" is required when a rule has the message text, on or off, and
+ * only then; merged with the other extensions. */
+static void test_body_require(void **state)
+{
+	(void)state;
+	struct sieve_rule_set *s = set_new();
+	struct sieve_rule *r = rule_add(s, "b");
+	cond_add(r, SF_BODY, SO_CONTAINS, "x");
+	action_add(r, SA_DELETE, NULL);
+	char *text = round_trip(s);
+	assert_string_equal(text, "# Pillarbox filters\nrequire [\"body\"];\n\n# rule: b\n"
+			    "if allof (body :text :contains \"x\") {\n\tdiscard;\n}\n");
+	free(text);
+	r->enabled = false;
+	text = round_trip(s);
+	assert_non_null(strstr(text, "\nrequire [\"body\"];\n"));
+	free(text);
+	r->conds[0].field = SF_SUBJECT;
+	text = round_trip(s);
+	assert_null(strstr(text, "require"));
+	assert_null(strstr(text, "body"));
+	free(text);
+	r->conds[0].field = SF_BODY;
+	r->enabled = true;
+	r->actions[0].kind = SA_READ;
+	action_add(r, SA_COPY, "C");
+	r = rule_add(s, "no body");
+	cond_add(r, SF_FROM, SO_IS, "a@b.example");
+	action_add(r, SA_MOVE, "M");
+	text = round_trip(s);
+	assert_non_null(strstr(text, "\nrequire [\"body\", \"copy\", \"fileinto\", \"imap4flags\"];\n\n"));
+	free(text);
+	s->rules[0] = s->rules[1];
+	s->n = 1;
+	text = round_trip(s);
+	assert_non_null(strstr(text, "\nrequire [\"fileinto\"];\n\n"));
+	free(text);
+	free(s);
+}
+
+/* A message text's quotes, backslashes and wildcards stay data. */
+static void test_body_escaping(void **state)
+{
+	(void)state;
+	struct sieve_rule_set *s = set_new();
+	struct sieve_rule *r = rule_add(s, "odd");
+	r->any = true;
+	cond_add(r, SF_BODY, SO_CONTAINS, "say \"hi\" \\ \") { discard; } if true { \\");
+	cond_add(r, SF_BODY, SO_STARTS, "a*b?\\\"");
+	action_add(r, SA_MOVE, "Hit");
+	char *text = round_trip(s);
+	assert_non_null(strstr(text, "body :text :contains \"say \\\"hi\\\" \\\\ \\\") { discard; } "
+				     "if true { \\\\\""));
+	assert_non_null(strstr(text, "body :text :matches \"a\\\\*b\\\\?\\\\\\\\\\\"*\""));
+	/* the injected discard is a string; the prefix is literal */
+	assert_string_equal(run(text, "Subject: x\r\n\r\nnothing here\r\n", 10), "INBOX");
+	assert_string_equal(run(text, "Subject: x\r\n\r\nThey say \"HI\" \\ \") { discard; } if true "
+				"{ \\ ok\r\n", 10), "Hit");
+	assert_string_equal(run(text, "Subject: x\r\n\r\na*b?\\\" yes\r\n", 10), "Hit");
+	assert_string_equal(run(text, "Subject: x\r\n\r\naXbY\\\" no\r\n", 10), "INBOX");
+	free(text);
+	free(s);
+}
+
 static void expect_refused(struct sieve_rule *r, const char *why)
 {
 	char err[SIEVE_RULES_ERROR_MAX];
@@ -359,6 +484,18 @@ static void test_hostile_refused(void **state)
 	r = good_rule(s);
 	r->conds[0].op = SO_OVER;
 	expect_refused(r, "only the size");
+	r = good_rule(s);
+	r->conds[0].field = SF_BODY;
+	r->conds[0].op = SO_IS;
+	expect_refused(r, "Condition 1: for the message text, choose contains");
+	r->conds[0].op = SO_IS_NOT;
+	expect_refused(r, "Condition 1: for the message text, choose contains");
+	r->conds[0].op = SO_UNDER;
+	expect_refused(r, "only the size");
+	r = good_rule(s);
+	r->conds[0].field = SF_BODY;
+	strcpy(r->conds[0].header, "X-Other");
+	expect_refused(r, "header name is for");
 	r = good_rule(s);
 	r->conds[0] = (struct sieve_cond){ .field = SF_SIZE, .op = SO_IS, .size = 1, .unit = 'K' };
 	expect_refused(r, "over or under a number");
@@ -530,6 +667,49 @@ static void test_not_ours(void **state)
 	free(s);
 }
 
+#define BODY_OURS "# Pillarbox filters\nrequire [\"body\"];\n\n# rule: a\n" \
+	"if allof (body :text :contains \"x\") {\n\tdiscard;\n}\n"
+
+/* Body tests the editor does not write (:raw, :content, the default
+ * transform, "is", another comparator, no require) are not read as rules. */
+static void test_body_not_ours(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_str(BODY_OURS), 1);
+#define BODY_RULE(TEST) "# Pillarbox filters\nrequire [\"body\"];\n\n# rule: a\nif allof (" TEST \
+	") {\n\tdiscard;\n}\n"
+	static const char *const others[] = {
+		BODY_RULE("body :raw :contains \"x\""),
+		BODY_RULE("body :content \"text\" :contains \"x\""),
+		BODY_RULE("body :content [\"text/plain\"] :contains \"x\""),
+		BODY_RULE("body :contains \"x\""),
+		BODY_RULE("body :text :is \"x\""),
+		BODY_RULE("not body :text :is \"x\""),
+		BODY_RULE("body :comparator \"i;octet\" :text :contains \"x\""),
+		BODY_RULE("body :text :contains [\"x\", \"y\"]"),
+		BODY_RULE("body :text :contains \"From\" \"x\""),
+		BODY_RULE("not body :text :matches \"x*\""),
+		BODY_RULE("body :text :matches \"x\""),
+		BODY_RULE("body :text :matches \"x*y*\""),
+		BODY_RULE("body :text :contains \"\""),
+		/* the require line must be the writer's */
+		"# Pillarbox filters\n\n# rule: a\nif allof (body :text :contains \"x\") {\n\tdiscard;\n}\n",
+		"# Pillarbox filters\nrequire [\"body\"];\n\n# rule: a\n"
+		"if allof (header :contains \"Subject\" \"x\") {\n\tdiscard;\n}\n",
+	};
+#undef BODY_RULE
+	char cerr[SIEVE_ERROR_MAX];
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		if (parse_str(others[i]) != 0)
+			fail_msg("taken as ours: %s", others[i]);
+		/* most are good Sieve: a script that would run, shown as text */
+		struct sieve_script *script = sieve_compile(others[i], strlen(others[i]), cerr);
+		if (i < 4 && script == NULL)
+			fail_msg("does not compile: %s\n%s", cerr, others[i]);
+		sieve_script_free(script);
+	}
+}
+
 static void test_summary(void **state)
 {
 	(void)state;
@@ -546,6 +726,9 @@ static void test_summary(void **state)
 	assert_string_equal(out, "If Subject contains “report” and Size is over 100 KB: mark as "
 			    "read, move to “Work”, forward to “a@b.example” (keeping a copy); "
 			    "then stop.");
+	cond_add(r, SF_BODY, SO_NOT_CONTAINS, "unsubscribe");
+	sieve_rule_summary(r, out, sizeof(out));
+	assert_non_null(strstr(out, " and Message text does not contain “unsubscribe”: "));
 	/* cut short on a character boundary, with an ellipsis */
 	char small[24];
 	strcpy(r->conds[0].value, "ééééééééééééééé");
@@ -563,10 +746,14 @@ int main(void)
 		cmocka_unit_test(test_every_action),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_body),
+		cmocka_unit_test(test_body_require),
+		cmocka_unit_test(test_body_escaping),
 		cmocka_unit_test(test_hostile_refused),
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_not_ours),
+		cmocka_unit_test(test_body_not_ours),
 		cmocka_unit_test(test_summary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

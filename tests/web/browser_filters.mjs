@@ -2,7 +2,8 @@
 //   node browser_filters.mjs BASE_URL SCREENSHOT_DIR ADDRESS RAW_ADDRESS PASSWORD
 // ADDRESS has a folder Work and no filters: the empty page, two rules added
 // through the form (one "Subject contains report -> move to Work"), listed,
-// the second moved up and turned off; the pages on a phone-sized screen.
+// the second moved up and turned off, a third on the message text ("Message
+// text contains invoice -> move to Work"); the pages on a phone-sized screen.
 // RAW_ADDRESS has a hand-written script (put with the CLI): the text
 // editor, a compile error shown beside the kept text. A screenshot of each
 // step goes to SCREENSHOT_DIR.
@@ -85,6 +86,19 @@ try {
 	      !(await page.isChecked('input[name=enabled]')) && await page.isChecked('input[name=stop]'),
 	      'the edit form shows the rule');
 	await shot(page, 'filters-04-edit');
+
+	// a third rule, on the message text
+	await page.goto(`${base}/filters`);
+	await Promise.all([page.waitForNavigation({ url: /edit=new/ }), page.click('a:has-text("Add a rule")')]);
+	await page.fill('#rule-name', 'Invoices');
+	await page.selectOption('#field0', { label: 'Message text' });
+	await page.selectOption('#op0', 'contains');
+	await page.fill('#value0', 'invoice');
+	await page.selectOption('#action0', 'move');
+	await page.selectOption('#folder0', 'Work');
+	await Promise.all([page.waitForNavigation({ url: /saved=1/ }), page.click('button:has-text("Save rule")')]);
+	check((await page.textContent('.rules')).includes('If Message text contains “invoice”: move to “Work”.'),
+	      'the message text rule is listed with its summary');
 
 	// a phone
 	const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });

@@ -12,6 +12,10 @@ server):
     come back with the typed values;
   - the end-to-end point: "Subject contains report -> move to Work", then
     pillarbox deliver files the message in Work, seen on the list page;
+  - the same for "Message text contains invoice -> move to Bills" (body
+    :text, require "body"): a message whose body has the word is filed, one
+    whose subject alone has it is not; "is" refused for the message text; a
+    body test the editor does not write (:raw) is shown as text;
   - a script put with the CLI is not ours: shown in a text editor, a compile
     error shown beside the kept text, a good text saved; replaced by rules
     after a confirmation.
@@ -184,6 +188,54 @@ def rules_flow(server, store, c, other):
     check("Lunch" in c.get("/list").text, "%s: the other message is in the Inbox" % server.name)
 
 
+def body_flow(server, store, c):
+    user = user_of(server)
+    make_folder(c, "Bills")
+    r = post(c, rule_fields("Invoices", [("body", "contains", "invoice")], [("move", "Bills")]))
+    check(r.status == 303, "%s: a message text rule is saved (%d)" % (server.name, r.status))
+    r = c.get("/filters")
+    check("If Message text contains “invoice”: move to “Bills”." in r.text,
+          "%s: it is listed with its summary" % server.name)
+    text = script(store, user) or ""
+    ok = (text.startswith('# Pillarbox filters\nrequire ["body", "fileinto"];\n') and
+          'if allof (body :text :contains "invoice") {\n\tfileinto "Bills";\n}' in text)
+    check(ok, "%s: the stored script has the body test%s" % (server.name, "" if ok else ":\n" + text))
+    out = subprocess.run([webenv.ADMIN, "--config", store.conf, "sieve", "check"],
+                         input=text, capture_output=True, text=True, env=store.env)
+    check(out.returncode == 0, "%s: it compiles (%s)" % (server.name, out.stdout.strip()))
+    n = len(page_state(c)[2]) - 1
+    r = c.get("/filters?edit=%d" % n)
+    check('<option value="body" selected>Message text</option>' in r.text and
+          'value="invoice"' in r.text, "%s: the edit form shows the message text" % server.name)
+    r = post(c, rule_fields("x", [("body", "is", "y")], [("move", "Bills")]))
+    check(r.status == 400 and "for the message text, choose contains" in r.text and
+          'value="y"' in r.text and script(store, user) == text,
+          "%s: \"is\" on the message text is refused (%d)" % (server.name, r.status))
+
+    # delivery: the body's word files the message, the subject's does not
+    store.deliver(user, "From: a@example.net\r\nTo: %s\r\nSubject: Invoice 42\r\n"
+                        "Date: Mon, 1 Jan 2024 12:00:00 +0000\r\n\r\nNothing to pay.\r\n" % user)
+    store.deliver(user, "From: a@example.net\r\nTo: %s\r\nSubject: Hello there\r\n"
+                        "Date: Mon, 1 Jan 2024 13:00:00 +0000\r\n\r\nYour INVOICE is attached.\r\n"
+                        % user)
+    mbs = store.mailboxes(user)
+    check(mbs.get("Bills", (0,))[0] == 1, "%s: the body match was filed in Bills (%s)" % (server.name, mbs))
+    bills = re.search(r'href="/webmail/list\?mb=(\d+)"[^>]*>(?:(?!</a>).)*Bills', c.get("/list").text, re.S)
+    r = c.get("/list?mb=%s" % bills.group(1)) if bills else None
+    check(r is not None and "Hello there" in r.text and "Invoice 42" not in r.text,
+          "%s: Bills has the body match, not the subject one" % server.name)
+    check("Invoice 42" in c.get("/list").text, "%s: the subject match is in the Inbox" % server.name)
+
+    # the editor's shape with :raw is not the editor's: shown as text
+    store.admin("sieve", "put", user, "filters", stdin=text.replace("body :text", "body :raw"))
+    r = c.get("/filters")
+    check("not made on this page" in r.text and "body :raw :contains" in r.text,
+          "%s: a body :raw test is shown as text, not as a rule" % server.name)
+    store.admin("sieve", "put", user, "filters", stdin=text)
+    _, _, rules = page_state(c)
+    check(rules and rules[-1] == ("Invoices", True), "%s: the rules are back (%s)" % (server.name, rules))
+
+
 def raw_flow(server, store, c):
     user = user_of(server)
     hand = 'require "fileinto";\nif header :is "X-Hand" "1" { fileinto "Hand"; }\n'
@@ -213,11 +265,15 @@ def raw_flow(server, store, c):
     check(rules == [], "%s: the page lists no rules" % server.name)
 
 
-def make_work(c):
-    """The folder Work, made on the webmail's folders page."""
+def make_folder(c, name):
+    """A top-level folder, made on the webmail's folders page."""
     csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', c.get("/folders").text).group(1)
-    r = c.post("/folders", {"csrf": csrf, "op": "create", "name": "Work", "parent": "0"})
-    check(r.status == 303, "folder Work created (%d)" % r.status)
+    r = c.post("/folders", {"csrf": csrf, "op": "create", "name": name, "parent": "0"})
+    check(r.status == 303, "folder %s created (%d)" % (name, r.status))
+
+
+def make_work(c):
+    make_folder(c, "Work")
 
 
 def browser(server, store):
@@ -233,6 +289,10 @@ def browser(server, store):
     store.deliver(user, "From: a@example.net\r\nTo: %s\r\nSubject: The report\r\n\r\nx\r\n" % user)
     mbs = store.mailboxes(user)
     check(mbs.get("Work", (0,))[0] == 1, "%s: the browser's rule files mail (%s)" % (server.name, mbs))
+    store.deliver(user, "From: a@example.net\r\nTo: %s\r\nSubject: Hi\r\n\r\nAn invoice.\r\n" % user)
+    mbs = store.mailboxes(user)
+    check(mbs.get("Work", (0,))[0] == 2, "%s: the browser's message text rule files mail (%s)"
+          % (server.name, mbs))
 
 
 def main():
@@ -248,6 +308,7 @@ def main():
             c, other = login(s, user_of(s)), login(s, user_of(s))
             make_work(c)
             rules_flow(s, store, c, other)
+            body_flow(s, store, c)
             raw_flow(s, store, c)
         browser(servers[0], store)
     finally:
