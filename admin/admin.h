@@ -88,7 +88,8 @@ struct admin_noun {
 
 extern const struct admin_noun admin_noun_store, admin_noun_domain, admin_noun_user,
 	admin_noun_alias, admin_noun_mailbox, admin_noun_deliver, admin_noun_queue,
-	admin_noun_import, admin_noun_export, admin_noun_setup, admin_noun_sieve;
+	admin_noun_import, admin_noun_export, admin_noun_setup, admin_noun_sieve,
+	admin_noun_srs;
 
 /* domain dkim, domain dns (cmd_dkim.c), rows of cmd_domain.c's table. */
 int domain_cmd_dkim(struct admin *admin, int argc, char **argv);

@@ -4,7 +4,7 @@ sbin_PROGRAMS += admin/pillarbox
 admin_pillarbox_SOURCES = admin/admin.h admin/main.c admin/cmd_store.c admin/cmd_domain.c \
 	admin/cmd_dkim.c \
 	admin/cmd_user.c admin/cmd_vacation.c admin/cmd_sieve.c admin/cmd_alias.c \
-	admin/cmd_mailbox.c admin/cmd_deliver.c \
+	admin/cmd_mailbox.c admin/cmd_deliver.c admin/cmd_srs.c \
 	admin/cmd_queue.c admin/password_input.c admin/storedir.c \
 	admin/cmd_import.c admin/cmd_export.c admin/cmd_setup.c \
 	admin/import.h admin/import_maildir.c admin/import_mbox.c admin/import_pipe.c \

@@ -26,7 +26,7 @@
 static const struct admin_noun *const admin_nouns[] = {
 	&admin_noun_store, &admin_noun_domain, &admin_noun_user, &admin_noun_alias,
 	&admin_noun_sieve, &admin_noun_mailbox, &admin_noun_deliver, &admin_noun_queue,
-	&admin_noun_import, &admin_noun_export, &admin_noun_setup,
+	&admin_noun_import, &admin_noun_export, &admin_noun_srs, &admin_noun_setup,
 };
 #define ADMIN_NNOUNS (sizeof(admin_nouns) / sizeof(admin_nouns[0]))
 

@@ -104,4 +104,17 @@ enum srs_reverse_result {
 enum srs_reverse_result store_srs_reverse(struct store *store, const char *address,
 					  char out[STORE_ADDRESS_MAX + 1], const char **error_r);
 
+/* `pillarbox srs rotate`: a new secret signs forwarded mail from now on.
+ * With keep_previous the old one still verifies the addresses it made
+ * until they expire (the end of day + SRS_MAX_AGE_DAYS, UTC); without, they
+ * are refused at once (the secret leaked). One previous secret is kept: a
+ * second rotation within that time drops the first's. Durable; 1 or -1. */
+struct store_srs_rotation {
+	bool had_secret;          /* false: the store had none (made one) */
+	int64_t previous_until;   /* Unix time the old secret verifies until, or 0 */
+	bool dropped_older;       /* a still-valid secret before the old one was dropped */
+};
+int store_srs_rotate(struct store *store, bool keep_previous, struct store_srs_rotation *result_r,
+		     const char **error_r);
+
 #endif

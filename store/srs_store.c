@@ -11,14 +11,24 @@
 #include "srs.h"
 #include "store_int.h"
 
-/* meta.db: SRS_SECRET_LEN bytes, never changed once made (a new one would
- * make every SRS address still out there fail to verify). */
+/* meta.db: the secret, SRS_SECRET_LEN bytes, changed only by `pillarbox
+ * srs rotate` (store_srs_rotate); and after a rotation the one before it,
+ * which still verifies the addresses it made until they expire: the day
+ * it stops doing so (Unix time, 8 bytes big-endian), then the secret. */
 static const char srs_secret_key[] = "srs secret";
 #define SRS_SECRET_KEY_LEN (sizeof(srs_secret_key) - 1)
+static const char srs_previous_key[] = "srs secret previous";
+#define SRS_PREVIOUS_KEY_LEN (sizeof(srs_previous_key) - 1)
+#define SRS_PREVIOUS_LEN (8 + SRS_SECRET_LEN)
+#define DAY_SECONDS 86400
 
 struct secret_ctx {
 	uint8_t secret[SRS_SECRET_LEN];
 	bool found;
+	/* read only when asked for (store_srs_reverse): */
+	bool want_previous, have_previous;
+	int64_t previous_until;
+	uint8_t previous[SRS_SECRET_LEN];
 };
 
 /* Reads the secret in txn: 1 found, 0 none, < 0 (a record of another
@@ -39,9 +49,31 @@ static int secret_get_txn(struct store *store, DB_TXN *txn, struct secret_ctx *c
 	return 1;
 }
 
+/* The previous secret into c, if there is one: 1, 0, < 0. */
+static int previous_get_txn(struct store *store, DB_TXN *txn, struct secret_ctx *c)
+{
+	size_t len = 0;
+	uint8_t buf[SRS_PREVIOUS_LEN + 1];
+	int r = store_get(store, DBI_META, txn, srs_previous_key, SRS_PREVIOUS_KEY_LEN, buf,
+			  sizeof(buf), &len, 0);
+	if (r <= 0)
+		return r;
+	if (len != SRS_PREVIOUS_LEN)
+		return store_err(store, "meta.db: the previous SRS secret's record is damaged "
+				 "(%zu bytes): restore a backup, or `pillarbox srs rotate "
+				 "--drop-previous`", len);
+	c->previous_until = (int64_t)be64_get(buf);
+	memcpy(c->previous, buf + 8, SRS_SECRET_LEN);
+	c->have_previous = true;
+	return 1;
+}
+
 static int secret_read_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
-	int r = secret_get_txn(store, txn, ctx, 0);
+	struct secret_ctx *c = ctx;
+	int r = secret_get_txn(store, txn, c, 0);
+	if (r == 1 && c->want_previous)
+		r = previous_get_txn(store, txn, c);
 	return r < 0 ? r : 1;
 }
 
@@ -69,22 +101,18 @@ static int secret_make_txn(struct store *store, DB_TXN *txn, void *ctx)
 	return secret_get_txn(store, txn, c, 0) == 1 ? 1 : store_err(store, "SRS secret not kept");
 }
 
-/* The secret, made when `make` and there is none: 1, 0 none, -1. */
-static int srs_secret(struct store *store, bool make, uint8_t secret_r[SRS_SECRET_LEN],
-		      const char **error_r)
+/* The secret, made first when there is none: 1, or -1. */
+static int srs_secret(struct store *store, uint8_t secret_r[SRS_SECRET_LEN], const char **error_r)
 {
 	struct secret_ctx c = { .found = false };
 	if (store_read(store, secret_read_txn, &c, error_r) < 0)
 		return -1;
-	if (!c.found && make) {
+	if (!c.found) {
 		/* durable: its hashes go out with the mail that is queued next */
 		if (store_write(store, true, secret_make_txn, &c, error_r) < 0)
 			return -1;
-		if (c.found)
-			log_info("srs: the store had no SRS secret: made one");
+		log_info("srs: the store had no SRS secret: made one");
 	}
-	if (!c.found)
-		return 0;
 	memcpy(secret_r, c.secret, SRS_SECRET_LEN);
 	return 1;
 }
@@ -132,7 +160,7 @@ int store_srs_forward(struct store *store, const char *sender, char out[STORE_AD
 	/* (a UTF-8 domain libidn2 cannot convert now: not rewritten either) */
 	if (!ascii)
 		why = "SRS addresses are ASCII";
-	else if (srs_secret(store, true, secret, error_r) < 0)
+	else if (srs_secret(store, secret, error_r) < 0)
 		return -1;
 	else if (srs_encode(secret, domain, sender, (int64_t)time(NULL), out, &why) == 1)
 		return 1;
@@ -145,24 +173,84 @@ enum srs_reverse_result store_srs_reverse(struct store *store, const char *addre
 					  char out[STORE_ADDRESS_MAX + 1], const char **error_r)
 {
 	char domain[STORE_DOMAIN_MAX + 1];
-	uint8_t secret[SRS_SECRET_LEN];
 	const char *why = NULL;
 	size_t len = strlen(address);
 
 	out[0] = '\0';
 	if (!srs_is_ours(srs_domain(store->config, domain), address, len))
 		return SRS_REVERSE_NOT_SRS;
-	int r = srs_secret(store, false, secret, error_r);
-	if (r < 0)
+	struct secret_ctx c = { .want_previous = true };
+	int64_t now = (int64_t)time(NULL);
+	if (store_read(store, secret_read_txn, &c, error_r) < 0)
 		return SRS_REVERSE_ERROR;
-	if (r == 0) {
+	if (!c.found) {
 		/* no secret, so no address of ours was ever made */
 		store_refuse(store, "SRS address: this store never made one");
-	} else if (srs_decode(secret, domain, address, len, (int64_t)time(NULL), out, &why) == 1) {
+	} else if (srs_decode(c.secret, domain, address, len, now, out, &why) == 1) {
 		return SRS_REVERSE_OK;
+	} else if (c.have_previous && now < c.previous_until &&
+		   srs_decode(c.previous, domain, address, len, now, out, &why) == 1) {
+		return SRS_REVERSE_OK;   /* made before the last rotation */
 	} else {
 		store_refuse(store, "SRS address: %s", why);
 	}
 	*error_r = store_last_error(store);
 	return SRS_REVERSE_REFUSED;
+}
+
+/* ------------------------------------------------------------- rotate */
+
+struct rotate_ctx {
+	bool keep_previous;
+	int64_t now, until;   /* until: 0 when no old secret verifies */
+	bool had_secret, dropped_previous;
+};
+
+static int rotate_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct rotate_ctx *c = ctx;
+	struct secret_ctx old = { .found = false };
+	int r = secret_get_txn(store, txn, &old, DB_RMW);
+	if (r < 0)
+		return r;
+	c->had_secret = old.found;
+	c->until = 0;
+	c->dropped_previous = false;
+	struct secret_ctx prev = { .found = false };
+	/* a damaged previous record is replaced, never read */
+	if (previous_get_txn(store, txn, &prev) == 1)
+		c->dropped_previous = prev.previous_until > c->now;
+	if (c->keep_previous && old.found) {
+		/* an address made today decodes until the end of day + SRS_MAX_AGE_DAYS */
+		uint8_t rec[SRS_PREVIOUS_LEN];
+		c->until = (c->now / DAY_SECONDS + SRS_MAX_AGE_DAYS + 1) * DAY_SECONDS;
+		be64_put(rec, (uint64_t)c->until);
+		memcpy(rec + 8, old.secret, SRS_SECRET_LEN);
+		r = store_put(store, DBI_META, txn, srs_previous_key, SRS_PREVIOUS_KEY_LEN, rec,
+			      sizeof(rec), 0);
+	} else {
+		r = store_del(store, DBI_META, txn, srs_previous_key, SRS_PREVIOUS_KEY_LEN);
+	}
+	if (r < 0)
+		return r;
+	return srs_secret_create_txn(store, txn) < 0 ? -1 : 1;
+}
+
+int store_srs_rotate(struct store *store, bool keep_previous, struct store_srs_rotation *result_r,
+		     const char **error_r)
+{
+	struct rotate_ctx c = { .keep_previous = keep_previous, .now = (int64_t)time(NULL) };
+	if (store_write(store, true, rotate_txn, &c, error_r) < 0)
+		return -1;
+	result_r->had_secret = c.had_secret;
+	result_r->previous_until = c.until;
+	result_r->dropped_older = c.dropped_previous;
+	if (!c.had_secret)
+		log_info("srs: secret rotated (there was none)");
+	else if (c.until != 0)
+		log_info("srs: secret rotated: the old one verifies the addresses it made for "
+			 "%d days", SRS_MAX_AGE_DAYS);
+	else
+		log_info("srs: secret rotated: the old one no longer verifies");
+	return 1;
 }

@@ -20,7 +20,9 @@ reaches orig.test with carol as RCPT, one to the SRS1 address (in small
 letters) reaches fwd1.test's SRS0; our own DSN for forwarded mail refused
 at bad.test goes to carol, not to the SRS address; a forged hash, garbage,
 an expired and a future address (the smtpd's clock moved) are refused at
-RCPT with 550 5.1.1 and the reason in the log, and the session goes on."""
+RCPT with 550 5.1.1 and the reason in the log, and the session goes on.
+After `pillarbox srs rotate` the old addresses still come back and new
+ones are signed anew; after `srs rotate --drop-previous` neither does."""
 
 import os
 import re
@@ -202,6 +204,23 @@ def main():
         clock.set(20 * 86400)
         code, text, _ = rcpt_reply(late, srs0)
         check(code == 250, "20 days later the address is still good (%d %s)" % (code, text))
+
+        # 8. A new secret: the old one's addresses still come back; after
+        # a leak (--drop-previous) none do.
+        com.pillarbox("srs", "rotate")
+        code, text, _ = rcpt_reply(mx, srs0)
+        check(code == 250, "after srs rotate the old address is still good (%d %s)" % (code, text))
+        n = len(far.messages)
+        mx_send(mx, "carol@orig.test", ["fwd@example.com"], "after rotate")
+        run_relay(com)
+        sender, _ = last_mail(far, n, "after rotate")
+        check(re.fullmatch(SRS0_RE % (r"orig\.test", "carol"), sender) is not None and
+              sender != srs0, "after srs rotate forwarded mail is signed anew: <%s>" % sender)
+        com.pillarbox("srs", "rotate", "--drop-previous")
+        for addr in (srs0, sender):
+            code, text, alive = rcpt_reply(mx, addr)
+            check(code == 550 and "5.1.1" in text and alive,
+                  "after srs rotate --drop-previous <%s>: %d %s" % (addr, code, text))
         if os.environ.get("PBTEST_KEEP") != "1":
             shutil.rmtree(clock_dir, ignore_errors=True)
     print("PASS")

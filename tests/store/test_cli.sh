@@ -124,6 +124,15 @@ check "user unlock --ip of no IP address" 65 pb user unlock bob@example.test --i
 expect_grep "... saying why" "not an IP address" "$err"
 check "user unlock of no address" 65 pb user unlock "not an address"
 check "user unlock with a stray argument" 64 pb user unlock bob@example.test --force
+# a new SRS secret; the old one's addresses verify for 21 days, or not
+check "srs rotate" 0 pb srs rotate
+expect_grep "... says until when the old addresses are accepted" \
+	"^pillarbox: new SRS secret: bounces to addresses made with the old one are accepted until 20[0-9-]* [0-9:]* UTC, then refused\$" "$err"
+check "srs rotate again" 0 pb srs rotate
+expect_grep "... says the secret before is dropped" "the secret before the old one, which still verified, is dropped" "$err"
+check "srs rotate --drop-previous" 0 pb srs rotate --drop-previous
+expect_grep "... says they are refused now" "made with the old one are refused from now on" "$err"
+check "srs rotate with a stray argument" 64 pb srs rotate --force
 for i in 1 2 3 4 5 6 7 8 9 10; do login_bob wrong 2>/dev/null; done
 check "user passwd of a throttled address" 0 sh -c 'printf "first secret\n" | "$@"' sh \
 	"$PB" --config "$conf" user passwd bob@example.test

@@ -825,6 +825,123 @@ static void test_domain_default(void **state)
 	resolves_to(f, q.sender[0], "x@example.org");
 }
 
+/* The SRS address of x@example.org under the store's current secret. */
+static void srs_now(struct store_fixture *f, char srs[STORE_ADDRESS_MAX + 1])
+{
+	uint8_t key[SRS_SECRET_LEN];
+	const char *error, *why;
+	assert_int_equal(store_read(f->store, secret_txn, key, &error), 1);
+	assert_int_equal(srs_encode(key, "srs.example.net", "x@example.org", time(NULL), srs, &why),
+			 1);
+}
+
+struct previous_rec {
+	uint8_t rec[64];
+	size_t len;
+};
+
+static int previous_get_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct previous_rec *p = ctx;
+	p->len = 0;
+	return store_get(store, DBI_META, txn, "srs secret previous", 19, p->rec, sizeof(p->rec),
+			 &p->len, 0) < 0 ? -1 : 1;
+}
+
+static int previous_put_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct previous_rec *p = ctx;
+	return store_put(store, DBI_META, txn, "srs secret previous", 19, p->rec, p->len, 0);
+}
+
+static void rotate(struct store_fixture *f, bool keep, struct store_srs_rotation *r)
+{
+	const char *error = NULL;
+	if (store_srs_rotate(f->store, keep, r, &error) != 1)
+		fail_msg("store_srs_rotate: %s", error ? error : "");
+}
+
+/* `pillarbox srs rotate`: the new secret signs; the old one verifies what
+ * it made until the end of day + 21, or not at all with --drop-previous;
+ * one previous secret is kept. */
+static void test_rotate(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store_srs_rotation r;
+	struct previous_rec p;
+	char a[STORE_ADDRESS_MAX + 1], b[STORE_ADDRESS_MAX + 1], c[STORE_ADDRESS_MAX + 1];
+	const char *error;
+	int64_t now = time(NULL);
+	srs_now(f, a);
+	rotate(f, true, &r);
+	assert_true(r.had_secret);
+	assert_false(r.dropped_older);
+	assert_int_equal(r.previous_until, (now / DAY + SRS_MAX_AGE_DAYS + 1) * DAY);
+	srs_now(f, b);
+	assert_string_not_equal(a, b);
+	resolves_to(f, a, "x@example.org");
+	resolves_to(f, b, "x@example.org");
+	/* forwarded mail is signed with the new secret */
+	struct entries q;
+	char qid[33];
+	const char *rcpt[] = { "fwd@example.com" };
+	deliver(f, "x@example.org", rcpt, 1, qid);
+	queue_read(f, &q);
+	assert_int_equal(q.n, 1);
+	assert_int_equal(strcasecmp(q.sender[0], b), 0);
+	/* again: the first secret, still valid, is dropped for the second */
+	rotate(f, true, &r);
+	assert_true(r.dropped_older);
+	srs_now(f, c);
+	refused(f, a, "hash does not match");
+	resolves_to(f, b, "x@example.org");
+	resolves_to(f, c, "x@example.org");
+	/* once its time is up the old one verifies nothing */
+	assert_int_equal(store_read(f->store, previous_get_txn, &p, &error), 1);
+	assert_int_equal(p.len, 8 + SRS_SECRET_LEN);
+	uint64_t until = 0;
+	for (int i = 0; i < 8; i++)
+		until = until << 8 | p.rec[i];
+	assert_true((int64_t)until > now);
+	for (int i = 0; i < 8; i++)
+		p.rec[i] = (uint8_t)((uint64_t)now >> (56 - 8 * i));
+	assert_int_equal(store_write(f->store, true, previous_put_txn, &p, &error), 1);
+	refused(f, b, "hash does not match");
+	resolves_to(f, c, "x@example.org");
+	/* a damaged record is a clear error, and a rotation mends it */
+	p.len = 5;
+	assert_int_equal(store_write(f->store, true, previous_put_txn, &p, &error), 1);
+	struct store_rcpt_target t[STORE_ALIAS_TARGETS_MAX];
+	size_t n;
+	assert_int_equal(store_resolve(f->store, c, t, STORE_ALIAS_TARGETS_MAX, &n, &error),
+			 STORE_RESOLVE_ERROR);
+	assert_non_null(strstr(error, "previous SRS secret"));
+	/* --drop-previous: refused at once, and no previous record is left */
+	rotate(f, false, &r);
+	assert_true(r.had_secret);
+	assert_int_equal(r.previous_until, 0);
+	refused(f, c, "hash does not match");
+	srs_now(f, a);
+	resolves_to(f, a, "x@example.org");
+	assert_int_equal(store_read(f->store, previous_get_txn, &p, &error), 1);
+	assert_int_equal(p.len, 0);
+}
+
+/* A store with no secret gets one; nothing was ever signed. */
+static void test_rotate_none(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store_srs_rotation r;
+	const char *error;
+	char a[STORE_ADDRESS_MAX + 1];
+	assert_int_equal(store_write(f->store, true, secret_del_txn, NULL, &error), 1);
+	rotate(f, true, &r);
+	assert_false(r.had_secret);
+	assert_int_equal(r.previous_until, 0);
+	srs_now(f, a);
+	resolves_to(f, a, "x@example.org");
+}
+
 int main(void)
 {
 	const struct CMUnitTest codec[] = {
@@ -850,6 +967,8 @@ int main(void)
 		TEST(test_resolve_refused),
 		TEST(test_old_store),
 		TEST(test_domain_default),
+		TEST(test_rotate),
+		TEST(test_rotate_none),
 	};
 	return failed + cmocka_run_group_tests_name("store", store, NULL, NULL) != 0;
 }
