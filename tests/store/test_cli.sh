@@ -121,7 +121,7 @@ check "user unlock with nothing counted" 0 pb user unlock bob@example.test
 expect_grep "... says there was nothing to unlock" "had no failed logins counted" "$err"
 check "user unlock --ip of a client" 0 pb user unlock bob@example.test --ip 2001:db8::1
 check "user unlock --ip of no IP address" 65 pb user unlock bob@example.test --ip localhost
-expect_grep "... saying why" "not an IP address" "$err"
+expect_grep "... naming it" "^pillarbox: localhost: not an IP address\$" "$err"
 check "user unlock of no address" 65 pb user unlock "not an address"
 check "user unlock with a stray argument" 64 pb user unlock bob@example.test --force
 # a new SRS secret; the old one's addresses verify for 21 days, or not
