@@ -17,6 +17,7 @@
 
 #include "admin.h"
 #include "dkim.h"
+#include "mta_sts.h"
 #include "srs.h"
 
 /* One character-string of a TXT record holds at most 255 bytes (RFC 1035
@@ -461,6 +462,46 @@ static void dns_host(const struct admin *admin, const char *domain,
 	       key, admin_arg(config->path));
 }
 
+/* MTA-STS (mta_sts.h): the policy host, the record that announces the
+ * policy (its id changes with it) and where TLS reports go (RFC 8460). */
+static void mta_sts_print(struct admin *admin, const char *domain, const char *host)
+{
+	char policy[MTA_STS_POLICY_MAX], id[MTA_STS_ID_LEN + 1], txt[STORE_DOMAIN_MAX + 64];
+	size_t len = mta_sts_policy(admin->config, policy);
+	char mx[STORE_DOMAIN_MAX + 16];
+	snprintf(mx, sizeof(mx), "\r\nmx: %s\r\n", host);
+	if (len == 0 || strstr(policy, mx) == NULL) {
+		admin_say("no MTA-STS policy (no records for it): it needs tls_cert and the MX's "
+			  "host name in %s", admin_arg(admin->config->path));
+		return;
+	}
+	switch (admin->config->mta_sts) {
+	case CONFIG_MTA_STS_NONE:
+		admin_say("mta_sts = none: the policy says \"mode: none\", which withdraws one "
+			  "published before; keep its records a week (its max_age), then delete them");
+		break;
+	case CONFIG_MTA_STS_TESTING:
+		admin_say("MTA-STS, mode testing: senders that support it deliver anyway and "
+			  "report TLS failures to postmaster@%s; once the reports are clean, set "
+			  "mta_sts = enforce", domain);
+		break;
+	case CONFIG_MTA_STS_ENFORCE:
+		admin_say("MTA-STS, mode enforce: senders that support it deliver to this MX over "
+			  "verified TLS only");
+		break;
+	}
+	admin_say("the web server must answer https://mta-sts.%s/.well-known/mta-sts.txt "
+		  "(a certificate for that name)", domain);
+	printf("mta-sts.%s. IN CNAME %s.\n", domain, host);
+	mta_sts_id(policy, len, id);
+	snprintf(txt, sizeof(txt), "v=STSv1; id=%s", id);
+	printf("_mta-sts.%s.", domain);
+	txt_print(txt);
+	snprintf(txt, sizeof(txt), "v=TLSRPTv1; rua=mailto:postmaster@%s", domain);
+	printf("_smtp._tls.%s.", domain);
+	txt_print(txt);
+}
+
 int domain_cmd_dns(struct admin *admin, int argc, char **argv)
 {
 	const struct config *config = admin->config;
@@ -524,6 +565,7 @@ int domain_cmd_dns(struct admin *admin, int argc, char **argv)
 	printf("autodiscover.%s. IN CNAME %s.\n", domain, host);
 	printf("_autodiscover._tcp.%s. IN SRV 0 1 443 %s.\n", domain, host);
 	srv_print(config, domain, host);
+	mta_sts_print(admin, domain, host);
 	password_wipe(keys, sizeof(*keys));
 	free(keys);
 	return code;

@@ -69,6 +69,8 @@ static const struct route routes[] = {
 	{ "/.well-known/autoconfig/mail/config-v1.1.xml", R_GET | R_SITE, page_autoconfig },
 	{ "/mail/config-v1.1.xml", R_GET | R_SITE, page_autoconfig },
 	{ "/autodiscover/autodiscover.xml", R_POST | R_SITE | R_NOCASE, page_autodiscover },
+	/* for other mail servers: the MX's TLS policy */
+	{ "/.well-known/mta-sts.txt", R_GET | R_SITE, page_mta_sts },
 };
 
 /* ================================================================ set-up */

@@ -172,6 +172,8 @@ void page_setup(struct ctx *c);
 void page_mobileconfig(struct ctx *c);
 void page_autoconfig(struct ctx *c);
 void page_autodiscover(struct ctx *c);
+/* For other mail servers (mta_sts.c). */
+void page_mta_sts(struct ctx *c);
 /* The address book (page_contacts.c). */
 void page_contacts(struct ctx *c);
 void page_contact_edit(struct ctx *c);

@@ -14,7 +14,7 @@ cgi_libwebmail_a_SOURCES = cgi/buf.c cgi/buf.h cgi/template.c cgi/template.h \
 	cgi/page_settings.c cgi/page_password.c cgi/page_vacation.c cgi/page_folders.c \
 	cgi/page_msg.c cgi/page_static.c cgi/msgpart.c cgi/msgpart.h \
 	cgi/textview.c cgi/textview.h cgi/authres.c cgi/authres.h \
-	cgi/setup.c cgi/setup.h cgi/page_setup.c cgi/autoconfig.c cgi/autodiscover.c \
+	cgi/setup.c cgi/setup.h cgi/page_setup.c cgi/autoconfig.c cgi/autodiscover.c cgi/mta_sts.c \
 	cgi/autodiscover.h cgi/xmlout.c cgi/xmlout.h
 cgi_libwebmail_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
 cgi_libwebmail_a_CFLAGS = $(AM_CFLAGS) $(GUMBO_CFLAGS)

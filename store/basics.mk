@@ -3,7 +3,7 @@
 store_libpillarbox_a_SOURCES += store/config.c store/config.h store/log.c store/log.h \
 	store/password.c store/password.h store/process.c store/process.h \
 	store/cli.c store/cli.h store/gnutls_lib.c store/gnutls_lib.h \
-	store/siphash.c store/siphash.h
+	store/siphash.c store/siphash.h store/mta_sts.c store/mta_sts.h
 
 check_PROGRAMS += tests/unit/test_config tests/unit/test_log tests/unit/test_password \
 	tests/unit/test_process

@@ -54,7 +54,7 @@ enum config_type {
 	CONFIG_BOOL,
 	CONFIG_SIZE,      /* bytes, optional K/M/G suffix (powers of 1024) */
 	CONFIG_UINT,
-	CONFIG_MAIL_AUTH, /* enum config_mail_auth by name */
+	CONFIG_CHOICE,    /* an enum, by its name in the key's `choices` */
 };
 
 struct config_key {
@@ -63,10 +63,16 @@ struct config_key {
 	size_t offset;
 	bool optional;        /* an empty value means "not set" (NULL) */
 	uint64_t min, max;    /* numbers only */
+	const char *const *choices; /* CONFIG_CHOICE: the enum's names in order, NULL-ended */
 };
 
-#define STR_KEY(n, t, opt) { #n, t, offsetof(struct config, n), opt, 0, 0 }
-#define NUM_KEY(n, t, lo, hi) { #n, t, offsetof(struct config, n), false, lo, hi }
+#define STR_KEY(n, t, opt) { #n, t, offsetof(struct config, n), opt, 0, 0, NULL }
+#define NUM_KEY(n, t, lo, hi) { #n, t, offsetof(struct config, n), false, lo, hi, NULL }
+#define CHOICE_KEY(n, names) { #n, CONFIG_CHOICE, offsetof(struct config, n), false, 0, 0, names }
+
+/* the names of enum config_mail_auth and enum config_mta_sts, in order */
+static const char *const mail_auth_names[] = { "enforce", "record", "off", NULL };
+static const char *const mta_sts_names[] = { "none", "testing", "enforce", NULL };
 
 static const struct config_key config_keys[] = {
 	STR_KEY(hostname, CONFIG_HOSTNAME, false),
@@ -99,7 +105,8 @@ static const struct config_key config_keys[] = {
 	NUM_KEY(submission_port, CONFIG_UINT, 0, 65535),
 	NUM_KEY(smtps_port, CONFIG_UINT, 0, 65535),
 	NUM_KEY(managesieve_port, CONFIG_UINT, 0, 65535),
-	NUM_KEY(mail_auth, CONFIG_MAIL_AUTH, 0, 0),
+	CHOICE_KEY(mail_auth, mail_auth_names),
+	CHOICE_KEY(mta_sts, mta_sts_names),
 	STR_KEY(dnsbl, CONFIG_ZONES, true),
 	STR_KEY(spamd, CONFIG_HOSTPORT, true),
 	NUM_KEY(spam_reject_score, CONFIG_UINT, 0, 1000),
@@ -246,6 +253,7 @@ struct config *config_defaults(void)
 	config->smtps_port = 465;
 	config->managesieve_port = 4190;
 	config->mail_auth = CONFIG_MAIL_AUTH_ENFORCE;
+	config->mta_sts = CONFIG_MTA_STS_TESTING;
 	/* SpamAssassin's spamc sends at most 500 KB; spam is small. */
 	config->spam_max_size = 1024 * 1024;
 	if (config->hostname == NULL || config->user == NULL || config->store == NULL ||
@@ -585,16 +593,23 @@ static const char *config_key_set(struct config *config, const struct config_key
 		}
 		*(unsigned *)field = (unsigned)n;
 		return NULL;
-	case CONFIG_MAIL_AUTH:
-		if (strcmp(value, "enforce") == 0)
-			*(enum config_mail_auth *)field = CONFIG_MAIL_AUTH_ENFORCE;
-		else if (strcmp(value, "record") == 0)
-			*(enum config_mail_auth *)field = CONFIG_MAIL_AUTH_RECORD;
-		else if (strcmp(value, "off") == 0)
-			*(enum config_mail_auth *)field = CONFIG_MAIL_AUTH_OFF;
-		else
-			return "expected enforce, record or off";
-		return NULL;
+	case CONFIG_CHOICE: {
+		/* "expected a, b or c" */
+		static char expected[96];
+		size_t o = (size_t)snprintf(expected, sizeof(expected), "expected");
+		for (unsigned i = 0; key->choices[i] != NULL; i++) {
+			if (strcmp(value, key->choices[i]) == 0) {
+				*(unsigned *)field = i;
+				return NULL;
+			}
+			if (o < sizeof(expected))
+				o += (size_t)snprintf(expected + o, sizeof(expected) - o, "%s%s",
+						      i == 0 ? " " : key->choices[i + 1] == NULL
+								 ? " or " : ", ",
+						      key->choices[i]);
+		}
+		return expected;
+	}
 	default:
 		return "internal error: bad key type";
 	}

@@ -35,6 +35,14 @@ enum config_mail_auth {
 	CONFIG_MAIL_AUTH_OFF,     /* no checks, no DNS lookups */
 };
 
+/* The MTA-STS policy (RFC 8461) published for every local domain
+ * (store/mta_sts.h): its mode. */
+enum config_mta_sts {
+	CONFIG_MTA_STS_NONE,      /* "mode: none": withdraws a policy published before */
+	CONFIG_MTA_STS_TESTING,   /* senders deliver anyway, and report (TLS-RPT) */
+	CONFIG_MTA_STS_ENFORCE,   /* senders deliver over verified TLS only */
+};
+
 struct config {
 	char *path;                 /* the file this came from */
 	char *hostname;             /* default: gethostname() */
@@ -77,6 +85,7 @@ struct config {
 	unsigned smtps_port;        /* default 465 (implicit TLS) */
 	unsigned managesieve_port;  /* default 4190 (STARTTLS): filters */
 	enum config_mail_auth mail_auth; /* default enforce */
+	enum config_mta_sts mta_sts;     /* default testing */
 	char *dnsbl;                /* DNS blocklists the MX refuses clients of
 				     * (inetd/dnsbl.h): zones separated by one space,
 				     * lowercase, no final dot; default NULL = none */

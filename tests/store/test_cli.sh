@@ -549,5 +549,24 @@ expect_grep "... and says the certificate is missing" \
 chmod 644 "$T/cert.pem" "$T/key.pem"
 check "with the files there" 0 "$PB" --config "$T/tls.conf" domain list
 expect_no_grep "... no warning" "warning" "$err"
+# MTA-STS: with a certificate, the records that announce the policy
+check "domain dns without TLS" 0 pb domain dns $D
+expect_no_grep "... no MTA-STS records" "mta-sts" "$out"
+expect_grep "... and says why" "^pillarbox: no MTA-STS policy (no records for it): it needs tls_cert" "$err"
+check "domain dns with TLS" 0 "$PB" --config "$T/tls.conf" domain dns $D
+expect_grep "... the policy host" "^mta-sts.$D. IN CNAME mail.example.test.\$" "$out"
+expect_grep "... the policy's record and id" "^_mta-sts.$D. IN TXT \"v=STSv1; id=[0-9a-f]\{16\}\"\$" "$out"
+expect_grep "... TLS reports to postmaster" "^_smtp._tls.$D. IN TXT \"v=TLSRPTv1; rua=mailto:postmaster@$D\"\$" "$err$out"
+expect_grep "... testing, and what comes next" "MTA-STS, mode testing: .*set mta_sts = enforce" "$err"
+id1=$(sed -n 's/^_mta-sts.* id=\([0-9a-f]*\)"$/\1/p' <<<"$out")
+echo "mta_sts = enforce" >>"$T/tls.conf"
+check "domain dns with mta_sts = enforce" 0 "$PB" --config "$T/tls.conf" domain dns $D
+id2=$(sed -n 's/^_mta-sts.* id=\([0-9a-f]*\)"$/\1/p' <<<"$out")
+[ -n "$id1" ] && [ -n "$id2" ] && [ "$id1" != "$id2" ] && ok "... another policy, another id" ||
+	not_ok "... another policy, another id ($id1 $id2)"
+sed 's/^hostname = .*/hostname = 192.0.2.1/' "$T/tls.conf" >"$T/tls-ip.conf"
+chmod 644 "$T/tls-ip.conf"
+check "domain dns with TLS and no host name" 0 "$PB" --config "$T/tls-ip.conf" domain dns $D
+expect_no_grep "... no MTA-STS records for a placeholder" "mta-sts" "$out"
 
 tap_end

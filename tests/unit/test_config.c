@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "mta_sts.h"
 
 static char tmpdir[64];
 static char conf_path[128];
@@ -103,6 +104,7 @@ static void test_defaults(void **state)
 	assert_null(config->postmaster);
 	assert_string_equal(config->recipient_delimiter, "+");
 	assert_int_equal(config->mail_auth, CONFIG_MAIL_AUTH_ENFORCE);
+	assert_int_equal(config->mta_sts, CONFIG_MTA_STS_TESTING);
 	assert_null(config->dnsbl);
 	assert_null(config->spamd);
 	assert_int_equal(config->spam_reject_score, 0);
@@ -177,6 +179,7 @@ static void test_every_key(void **state)
 		"postmaster = Admin@Provider.example\n"
 		"recipient_delimiter = +-\n"
 		"mail_auth = record\n"
+		"mta_sts = enforce\n"
 		"dnsbl = zen.spamhaus.org bl.spamcop.net\n"
 		"spamd = 127.0.0.1:11333\n"
 		"spam_reject_score = 15\n"
@@ -204,6 +207,7 @@ static void test_every_key(void **state)
 	assert_string_equal(config->postmaster, "Admin@Provider.example");
 	assert_string_equal(config->recipient_delimiter, "+-");
 	assert_int_equal(config->mail_auth, CONFIG_MAIL_AUTH_RECORD);
+	assert_int_equal(config->mta_sts, CONFIG_MTA_STS_ENFORCE);
 	assert_string_equal(config->dnsbl, "zen.spamhaus.org bl.spamcop.net");
 	assert_string_equal(config->spamd, "127.0.0.1:11333");
 	assert_int_equal(config->spam_reject_score, 15);
@@ -313,6 +317,8 @@ static void test_errors(void **state)
 	(void)state;
 	FAILS("allow_plaintext_auth = maybe\n", 1, "allow_plaintext_auth: expected yes");
 	FAILS("mail_auth = yes\n", 1, "mail_auth: expected enforce, record or off");
+	FAILS("mail_auth = Enforce\n", 1, "mail_auth: expected enforce, record or off");
+	FAILS("mta_sts = on\n", 1, "mta_sts: expected none, testing or enforce");
 	FAILS("dnsbl = zen.spamhaus.org,bl.spamcop.net\n", 1, "dnsbl: bad DNS zone");
 	FAILS("dnsbl = bl..example\n", 1, "dnsbl: bad DNS zone");
 	FAILS("dnsbl = bl.example .\n", 1, "dnsbl: bad DNS zone");
@@ -509,6 +515,47 @@ static void test_path(void **state)
 	unsetenv("PILLARBOX_CONF");
 }
 
+/* The MTA-STS policy of a configuration: its text, none without TLS or a
+ * host name of two labels, and an id that follows the text. */
+static void test_mta_sts(void **state)
+{
+	char policy[MTA_STS_POLICY_MAX], id[MTA_STS_ID_LEN + 1], id2[MTA_STS_ID_LEN + 1];
+	(void)state;
+	struct config *config = load_ok("hostname = Mail.Example.COM.\n");
+	assert_int_equal(mta_sts_policy(config, policy), 0);   /* no TLS */
+	config_free(&config);
+	config = load_ok("hostname = Mail.Example.COM.\ntls_cert = /etc/pb/cert.pem\n"
+			 "tls_key = /etc/pb/key.pem\n");
+	size_t len = mta_sts_policy(config, policy);
+	static const char testing[] = "version: STSv1\r\nmode: testing\r\n"
+				      "mx: mail.example.com\r\nmax_age: 604800\r\n";
+	assert_int_equal(len, sizeof(testing) - 1);
+	assert_memory_equal(policy, testing, len);
+	mta_sts_id(policy, len, id);
+	assert_int_equal(strlen(id), MTA_STS_ID_LEN);
+	assert_int_equal(strspn(id, "0123456789abcdef"), MTA_STS_ID_LEN);
+	mta_sts_id(policy, len, id2);
+	assert_string_equal(id, id2);
+	/* public_hostname is the MX's name; another mode, another id */
+	config_free(&config);
+	config = load_ok("hostname = a.example.com\npublic_hostname = mx.example.net\n"
+			 "tls_cert = /etc/pb/cert.pem\ntls_key = /etc/pb/key.pem\nmta_sts = enforce\n");
+	len = mta_sts_policy(config, policy);
+	assert_true(len > 0);
+	assert_non_null(strstr(policy, "\r\nmode: enforce\r\nmx: mx.example.net\r\n"));
+	mta_sts_id(policy, len, id2);
+	assert_string_not_equal(id, id2);
+	config->mta_sts = CONFIG_MTA_STS_NONE;
+	len = mta_sts_policy(config, policy);
+	assert_non_null(strstr(policy, "\r\nmode: none\r\n"));
+	/* a name of one label is none a sender could match */
+	config_free(&config);
+	config = load_ok("hostname = localhost\ntls_cert = /etc/pb/cert.pem\n"
+			 "tls_key = /etc/pb/key.pem\n");
+	assert_int_equal(mta_sts_policy(config, policy), 0);
+	config_free(&config);
+}
+
 static void test_hostport(void **state)
 {
 	const char *error = NULL;
@@ -543,6 +590,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_key_warns, setup, teardown),
 		cmocka_unit_test(test_path),
 		cmocka_unit_test(test_hostport),
+		cmocka_unit_test_setup_teardown(test_mta_sts, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,9 @@ nginx + fcgiwrap + webmail.cgi (the shipped dist/ configurations):
   - the Apple profile (/webmail/setup/pillarbox.mobileconfig) is a plist
     with a com.apple.mail.managed payload, no password, fresh UUIDs, and
     needs sign-in;
+  - the MTA-STS policy (/.well-known/mta-sts.txt): text/plain, the mode of
+    pillarbox.conf and the public host as its mx, no sign-in; a 404 without
+    TLS configured;
   - without TLS configured only the plain ports are offered; a bad port in
     pillarbox.conf is reported as FILE:LINE."""
 import html.parser
@@ -93,6 +96,19 @@ def setup_page(server, expect):
     check('href="/webmail/setup/pillarbox.mobileconfig"' in r.text,
           "%s: the page links the Apple profile" % name)
     return c
+
+
+def mta_sts(server, mode):
+    """The policy, or (mode None) its absence; returns the body."""
+    r = webenv.Client(server).get("/.well-known/mta-sts.txt", raw_path=True)
+    if mode is None:
+        check(r.status == 404, "%s: no MTA-STS policy without TLS (%d)" % (server.name, r.status))
+        return r.body
+    want = ("version: STSv1\r\nmode: %s\r\nmx: %s\r\nmax_age: 604800\r\n" % (mode, HOST)).encode()
+    check(r.status == 200 and r.getheader("Content-Type", "").startswith("text/plain") and
+          r.body == want, "%s: the MTA-STS policy, mode %s, mx %s (%d %s %r)"
+          % (server.name, mode, HOST, r.status, r.getheader("Content-Type"), r.body))
+    return r.body
 
 
 def autoconfig(server, expect_in, expect_out):
@@ -311,6 +327,7 @@ def variants(store):
         c = setup_page(server, {"imap-plain": (143, "None"), "smtp-plain": (10587, "None"),
                                 "sieve-plain": (4190, "None")})
         autoconfig(server, [("imap", 143, "plain")], [("smtp", 10587, "plain")])
+        mta_sts(server, None)
         autodiscover(server, {"IMAP": (143, "off", None), "SMTP": (10587, "off", None)})
         mobileconfig(server, c, (143, False), (10587, False))
     finally:
@@ -318,12 +335,14 @@ def variants(store):
     # no implicit-TLS ports: STARTTLS everywhere (autodiscover's Encryption TLS);
     # ManageSieve on a port of its own
     server = variant(store, "starttls", ("imaps_port", "managesieve_port"),
-                     "imaps_port = 0\npop3s_port = 0\nsmtps_port = 0\nmanagesieve_port = 14190\n")
+                     "imaps_port = 0\npop3s_port = 0\nsmtps_port = 0\nmanagesieve_port = 14190\n"
+                     "mta_sts = enforce\n")
     try:
         c = setup_page(server, {"imap-starttls": (143, "STARTTLS"),
                                 "smtp-starttls": (10587, "STARTTLS"),
                                 "sieve-starttls": (14190, "STARTTLS")})
         autoconfig(server, [("imap", 143, "STARTTLS")], [("smtp", 10587, "STARTTLS")])
+        mta_sts(server, "enforce")
         autodiscover(server, {"IMAP": (143, "on", "TLS"), "SMTP": (10587, "on", "TLS")})
         mobileconfig(server, c, (143, True), (10587, True))
     finally:
@@ -332,7 +351,8 @@ def variants(store):
 
 def bad_config(store):
     for line, key in (("imap_port = 70000", "imap_port"), ("smtps_port = 4x5", "smtps_port"),
-                      ("public_hostname = mail_example!", "public_hostname")):
+                      ("public_hostname = mail_example!", "public_hostname"),
+                      ("mta_sts = on", "mta_sts")):
         conf = os.path.join(store.dir, "bad.conf")
         with open(store.conf) as f:
             # without the key's own line, so the value is what is judged
@@ -375,6 +395,7 @@ def main():
             autodiscover(s, {"IMAP": (10993, "on", None), "POP3": (995, "on", None),
                              "SMTP": (465, "on", None)})
             mobileconfig(s, c, (10993, True), (465, True))
+            mta_sts(s, "testing")
         check(all(d == docs[0] for d in docs),
               "the front ends give byte-for-byte the same autoconfig document")
         variants(store)
