@@ -384,13 +384,7 @@ int datetime_parse_imap_date(const char *s, size_t len, time_t *time_r)
 	return dt_fields_time(&f, time_r);
 }
 
-struct dt_local {
-	int year;
-	unsigned month, day, hour, min, sec, wday;
-	int tz;
-};
-
-static void dt_local(time_t t, int tz, struct dt_local *l)
+void datetime_local(time_t t, int tz, struct datetime_local *l)
 {
 	if (tz > 99 * 60 + 59)
 		tz = 99 * 60 + 59;
@@ -423,7 +417,7 @@ static char *put_digits(char *p, unsigned v, int n)
 }
 
 /* "hh:mm:ss +zzzz" */
-static char *put_time_zone(char *p, const struct dt_local *l)
+static char *put_time_zone(char *p, const struct datetime_local *l)
 {
 	unsigned az = (unsigned)(l->tz < 0 ? -l->tz : l->tz);
 	p = put_digits(p, l->hour, 2);
@@ -439,8 +433,8 @@ static char *put_time_zone(char *p, const struct dt_local *l)
 
 char *datetime_format_rfc5322(time_t t, int tz, char buf[DATETIME_RFC5322_SIZE])
 {
-	struct dt_local l;
-	dt_local(t, tz, &l);
+	struct datetime_local l;
+	datetime_local(t, tz, &l);
 	char *p = buf;
 	memcpy(p, day_names[l.wday], 3);
 	p += 3;
@@ -460,8 +454,8 @@ char *datetime_format_rfc5322(time_t t, int tz, char buf[DATETIME_RFC5322_SIZE])
 
 char *datetime_format_imap(time_t t, int tz, char buf[DATETIME_IMAP_SIZE])
 {
-	struct dt_local l;
-	dt_local(t, tz, &l);
+	struct datetime_local l;
+	datetime_local(t, tz, &l);
 	char *p = put_digits(buf, l.day, 2);
 	*p++ = '-';
 	memcpy(p, month_names[l.month - 1], 3);

@@ -44,6 +44,20 @@ char *datetime_format_rfc5322(time_t t, int tz, char buf[DATETIME_RFC5322_SIZE])
 /* As above, as IMAP INTERNALDATE "01-Jan-2024 10:00:00 +0100". Returns buf. */
 char *datetime_format_imap(time_t t, int tz, char buf[DATETIME_IMAP_SIZE]);
 
+/* A time's calendar fields as seen in a zone. */
+struct datetime_local {
+	int year;                /* 1 to 9999 */
+	unsigned month, day;     /* 1-12, 1-31 */
+	unsigned hour, min, sec; /* 0-23, 0-59, 0-59 */
+	unsigned wday;           /* 0 is Sunday */
+	int tz;                  /* minutes east, clamped to +-99:59 */
+};
+
+/* `t` as seen in zone `tz`, as the formatters above see it: the zone
+ * clamped to +-99:59, a local time outside years 1-9999 clamped to the
+ * ends of that range. */
+void datetime_local(time_t t, int tz, struct datetime_local *l_r);
+
 /* Days from 1970-01-01 to year-month-day of the proleptic Gregorian
  * calendar (negative before it), for any year an int64_t day count holds. */
 int64_t datetime_days_from_civil(int64_t year, unsigned month, unsigned day);

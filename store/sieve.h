@@ -8,8 +8,9 @@
  * mailbox (RFC 5490: fileinto :create, mailboxexists), subaddress
  * (RFC 5233), relational (RFC 5231), comparator-i;ascii-numeric (RFC 4790),
  * vacation (RFC 5230: :days, :subject, :from, :addresses, :handle; not
- * :mime), body (RFC 5173: :raw, :content, :text). Not: reject/ereject
- * (backscatter), variables, regex, include. */
+ * :mime), body (RFC 5173: :raw, :content, :text), date (RFC 5260 4-5: the
+ * date and currentdate tests; not its index extension). Not:
+ * reject/ereject (backscatter), variables, regex, include. */
 #ifndef PB_SIEVE_H
 #define PB_SIEVE_H
 
@@ -74,6 +75,9 @@ struct sieve_message {
 	 * run fails: the implicit keep). NULL: a message without a body. */
 	int (*message_load)(void *ctx, const char **data_r, size_t *len_r);
 	void *ctx;
+	/* The run's clock, what every currentdate test of the run sees:
+	 * seconds since the epoch; 0: time(NULL) when the run starts. */
+	int64_t now;
 };
 
 /* System flags of a copy (imap4flags); other flags are keywords. */
@@ -135,7 +139,14 @@ struct sieve_result {
  * converted to UTF-8 from its charset; a matching multipart gives its
  * prologue and epilogue (two strings, as they came), a matching
  * message/rfc822 its encapsulated header block (one string, as it came),
- * and the search goes on inside both. The run takes time linear in the
+ * and the search goes on inside both. "date" (RFC 5260 4) reads the
+ * first field of its name alone (a Received: field: its text after the
+ * last ";"), parsed as datetime_parse() does (datetime.h: RFC 5322 and
+ * the obsolete forms); no such field, or one that is no date, is no value
+ * (the test is false; :count counts 0). "currentdate" reads msg->now.
+ * Without :zone or :originalzone a date is seen in the process's local
+ * time zone (localtime_r(): TZ, else /etc/localtime) at that instant, in
+ * whole minutes. The run takes time linear in the
  * script and, per test, in the octets it looks at (header or body) times
  * key octets for :matches, plus key octets for the other match types; a
  * run past its budget of octet comparisons (sieve_int.h) fails. Always

@@ -42,6 +42,14 @@ enum sieve_rel { REL_GT, REL_GE, REL_LT, REL_LE, REL_EQ, REL_NE };
 enum sieve_part { PART_ALL, PART_LOCAL, PART_DOMAIN, PART_USER, PART_DETAIL };
 /* body's BODY-TRANSFORM (RFC 5173 5) */
 enum sieve_transform { BT_TEXT, BT_RAW, BT_CONTENT };
+/* date's and currentdate's date-part (RFC 5260 4.2), in the order of
+ * sieve_parse.c's names */
+enum sieve_datepart {
+	DP_YEAR, DP_MONTH, DP_DAY, DP_DATE, DP_JULIAN, DP_HOUR, DP_MINUTE, DP_SECOND,
+	DP_TIME, DP_ISO8601, DP_STD11, DP_ZONE, DP_WEEKDAY,
+};
+/* the zone a date is seen in (RFC 5260 4.1) */
+enum sieve_zone { ZONE_LOCAL, ZONE_GIVEN, ZONE_ORIGINAL };
 
 struct sieve_list {
 	char **v;
@@ -50,7 +58,7 @@ struct sieve_list {
 
 enum sieve_test_kind {
 	T_ADDRESS, T_ALLOF, T_ANYOF, T_ENVELOPE, T_EXISTS, T_FALSE, T_TRUE,
-	T_HEADER, T_NOT, T_SIZE, T_HASFLAG, T_MAILBOXEXISTS, T_BODY,
+	T_HEADER, T_NOT, T_SIZE, T_HASFLAG, T_MAILBOXEXISTS, T_BODY, T_DATE, T_CURRENTDATE,
 };
 
 struct sieve_test {
@@ -60,8 +68,11 @@ struct sieve_test {
 	enum sieve_rel rel;
 	enum sieve_part part;
 	enum sieve_transform transform;
-	struct sieve_list names;  /* header names, envelope parts, mailboxes,
-				   * body :content's types */
+	enum sieve_datepart datepart;
+	enum sieve_zone zone;
+	int zone_minutes;         /* ZONE_GIVEN's offset, minutes east */
+	struct sieve_list names;  /* header names (date: one), envelope parts,
+				   * mailboxes, body :content's types */
 	struct sieve_list keys;
 	bool over;                /* size :over, else :under */
 	uint64_t size;

@@ -16,7 +16,7 @@ enum ext {
 	EXT_FILEINTO = 1 << 0, EXT_ENVELOPE = 1 << 1, EXT_COPY = 1 << 2,
 	EXT_IMAP4FLAGS = 1 << 3, EXT_MAILBOX = 1 << 4, EXT_SUBADDRESS = 1 << 5,
 	EXT_RELATIONAL = 1 << 6, EXT_NUMERIC = 1 << 7, EXT_OCTET = 1 << 8,
-	EXT_CASEMAP = 1 << 9, EXT_VACATION = 1 << 10, EXT_BODY = 1 << 11,
+	EXT_CASEMAP = 1 << 9, EXT_VACATION = 1 << 10, EXT_BODY = 1 << 11, EXT_DATE = 1 << 12,
 };
 
 static const struct {
@@ -28,30 +28,31 @@ static const struct {
 	{ "subaddress", EXT_SUBADDRESS }, { "relational", EXT_RELATIONAL },
 	{ "comparator-i;ascii-numeric", EXT_NUMERIC }, { "comparator-i;octet", EXT_OCTET },
 	{ "comparator-i;ascii-casemap", EXT_CASEMAP }, { "vacation", EXT_VACATION },
-	{ "body", EXT_BODY },
+	{ "body", EXT_BODY }, { "date", EXT_DATE },
 };
 
 const char *sieve_extensions(void)
 {
 	return "fileinto envelope copy imap4flags mailbox subaddress relational "
 	       "comparator-i;ascii-numeric comparator-i;octet comparator-i;ascii-casemap "
-	       "vacation body";
+	       "vacation body date";
 }
 
 /* Tags: which command or test may take them (A_*), and what follows. */
 enum {
 	A_CMP = 1 << 0, A_MATCH = 1 << 1, A_PART = 1 << 2, A_COPY = 1 << 3,
 	A_CREATE = 1 << 4, A_FLAGS = 1 << 5, A_SIZE = 1 << 6, A_VACATION = 1 << 7,
-	A_TRANSFORM = 1 << 8,
+	A_TRANSFORM = 1 << 8, A_ZONE = 1 << 9, A_ORIGINALZONE = 1 << 10,
 };
 
 struct args {
-	int cmp, mt, rel, part, size, transform; /* -1: not given */
+	int cmp, mt, rel, part, size, transform, zone; /* -1: not given */
 	bool copy, create, has_flags, over;
 	uint64_t number;
+	int zone_minutes;       /* :zone's */
 	struct sieve_list flags;
-	struct sieve_list pos[2];
-	bool pos_list[2];       /* written as [..] */
+	struct sieve_list pos[3];
+	bool pos_list[3];       /* written as [..] */
 	int npos;
 	/* vacation's tags: set once each */
 	bool has_days, has_subject, has_from, has_addresses, has_handle;
@@ -223,6 +224,23 @@ static int parse_vacation_tag(struct parser *p, struct args *a, const char *tag,
 	}
 }
 
+/* :zone's value (RFC 5260 4.1): time-zone = ("+" / "-") 4DIGIT, "hhmm"
+ * with hours to 23 and minutes to 59: what the iso8601 date-part's offset
+ * (RFC 3339 time-numoffset) can write. */
+static bool zone_parse(const char *s, int *minutes_r)
+{
+	if (strlen(s) != 5 || (s[0] != '+' && s[0] != '-'))
+		return false;
+	for (int i = 1; i < 5; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	int hh = (s[1] - '0') * 10 + (s[2] - '0'), mm = (s[3] - '0') * 10 + (s[4] - '0');
+	if (hh > 23 || mm > 59)
+		return false;
+	*minutes_r = (hh * 60 + mm) * (s[0] == '-' ? -1 : 1);
+	return true;
+}
+
 /* One tag and its parameter; `what` names the command or test. */
 static int parse_tag(struct parser *p, struct args *a, unsigned allowed, const char *what)
 {
@@ -304,6 +322,22 @@ static int parse_tag(struct parser *p, struct args *a, unsigned allowed, const c
 			return fail(p, line, ":content needs a list of content types");
 		return parse_list(p, &a->content, &br);
 	}
+	if (((allowed & A_ZONE) && strcasecmp(tag, "zone") == 0) ||
+	    ((allowed & A_ORIGINALZONE) && strcasecmp(tag, "originalzone") == 0)) {
+		if (a->zone >= 0)
+			return fail(p, line, "%s: more than one of :zone and :originalzone", what);
+		if (strcasecmp(tag, "originalzone") == 0) {
+			a->zone = ZONE_ORIGINAL;
+			return 0;
+		}
+		a->zone = ZONE_GIVEN;
+		if (p->tok.type != TOK_STRING)
+			return fail(p, line, ":zone needs a time zone offset such as \"+0100\"");
+		if (!zone_parse(p->tok.str, &a->zone_minutes))
+			return fail(p, line, "invalid :zone \"%s\" (+hhmm or -hhmm expected, hours to 23)",
+				    p->tok.str);
+		return next(p);
+	}
 	if ((allowed & A_VACATION) && parse_vacation_tag(p, a, tag, line) != 1)
 		return p->failed ? -1 : 0;
 	if ((allowed & A_SIZE) && (strcasecmp(tag, "over") == 0 || strcasecmp(tag, "under") == 0)) {
@@ -326,7 +360,7 @@ static int parse_args(struct parser *p, struct args *a, unsigned allowed, const 
 {
 	unsigned line = p->tok.line;
 	*a = (struct args){ .cmp = -1, .mt = -1, .rel = -1, .part = -1, .size = -1,
-			    .transform = -1 };
+			    .transform = -1, .zone = -1 };
 	for (;;) {
 		if (p->tok.type == TOK_TAG) {
 			if (a->npos > 0)
@@ -494,7 +528,29 @@ static const struct {
 	{ "hasflag", T_HASFLAG, A_CMP | A_MATCH, "L", EXT_IMAP4FLAGS, "imap4flags" },
 	{ "mailboxexists", T_MAILBOXEXISTS, 0, "L", EXT_MAILBOX, "mailbox" },
 	{ "body", T_BODY, A_CMP | A_MATCH | A_TRANSFORM, "L", EXT_BODY, "body" },
+	{ "date", T_DATE, A_CMP | A_MATCH | A_ZONE | A_ORIGINALZONE, "SSL", EXT_DATE, "date" },
+	{ "currentdate", T_CURRENTDATE, A_CMP | A_MATCH | A_ZONE, "SL", EXT_DATE, "date" },
 };
+
+/* RFC 5260 4.2's date-parts, in enum sieve_datepart's order */
+static const char *const dateparts[] = {
+	"year", "month", "day", "date", "julian", "hour", "minute", "second", "time", "iso8601",
+	"std11", "zone", "weekday", NULL,
+};
+
+/* date and currentdate: the date-part (any case, as tags) and the zone. */
+static int date_args(struct parser *p, struct sieve_test *t, const struct args *a,
+		     const char *part, unsigned line)
+{
+	int i = find(dateparts, part);
+	if (i < 0)
+		return fail(p, line, "%s: unknown date-part \"%s\"",
+			    t->kind == T_DATE ? "date" : "currentdate", part);
+	t->datepart = i;
+	t->zone = a->zone >= 0 ? a->zone : ZONE_LOCAL;
+	t->zone_minutes = a->zone_minutes;
+	return 0;
+}
 
 static struct sieve_test *parse_test(struct parser *p, int depth)
 {
@@ -569,6 +625,17 @@ static struct sieve_test *parse_test(struct parser *p, int depth)
 	case T_ADDRESS:
 	case T_EXISTS:
 		if (check_fields(p, line, &t->names, t->kind == T_ADDRESS) < 0)
+			return NULL;
+		break;
+	case T_DATE: /* header-name, date-part, keys */
+		t->keys = a.pos[2];
+		if (check_fields(p, line, &t->names, false) < 0 ||
+		    date_args(p, t, &a, a.pos[1].v[0], line) < 0)
+			return NULL;
+		break;
+	case T_CURRENTDATE: /* date-part, keys */
+		t->names = (struct sieve_list){ 0 };
+		if (date_args(p, t, &a, a.pos[0].v[0], line) < 0)
 			return NULL;
 		break;
 	default:

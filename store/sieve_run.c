@@ -1,14 +1,17 @@
 /* Running a compiled Sieve script against one message: tests over the
- * header block, envelope and (body, RFC 5173) the message's MIME parts,
- * actions into a result (RFC 5228 2.10: the implicit keep, one copy per
- * mailbox, one redirect per address). */
+ * header block, envelope, the run's clock (currentdate, RFC 5260) and
+ * (body, RFC 5173) the message's MIME parts, actions into a result (RFC
+ * 5228 2.10: the implicit keep, one copy per mailbox, one redirect per
+ * address). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "address.h"
+#include "datetime.h"
 #include "mime.h"
 #include "rfc2047.h"
 #include "sieve_int.h"
@@ -39,6 +42,7 @@ struct run {
 	bool implicit_keep, stopped, failed;
 	size_t nactions;
 	uint64_t work;            /* octet comparisons charged so far */
+	int64_t now;              /* currentdate's clock, one a run */
 	struct body_view body;
 };
 
@@ -416,6 +420,127 @@ static bool test_exists(struct run *r, const struct sieve_test *t)
 	return true;
 }
 
+/* ------------------------------------------------------------ dates */
+
+/* The longest date-part, std11's "Tue, 01 Dec 2026 18:05:09 +0100", and
+ * room to spare */
+#define DATE_PART_SIZE 48
+
+/* Modified Julian Day of 1970-01-01 (RFC 5260 4.2: MJD 0 is 1858-11-17) */
+#define MJD_1970 40587
+
+/* The process's local zone at `t` in minutes east, as smtpd's time stamps
+ * take it; +0000 when libc cannot say. A zone of seconds (old local mean
+ * times) loses them. */
+static int local_zone(time_t t)
+{
+	struct tm tm;
+	return localtime_r(&t, &tm) != NULL ? (int)(tm.tm_gmtoff / 60) : 0;
+}
+
+/* The date-part of `t` seen in zone `tz` (RFC 5260 4.2), in buf; its length. */
+static size_t date_part(enum sieve_datepart part, time_t t, int tz, char buf[DATE_PART_SIZE])
+{
+	struct datetime_local l;
+	int n = 0;
+	datetime_local(t, tz, &l);
+	unsigned az = (unsigned)(l.tz < 0 ? -l.tz : l.tz);
+	char sign = l.tz < 0 ? '-' : '+'; /* RFC 5260 4.2: +0000 for zero */
+	switch (part) {
+	case DP_YEAR:
+		n = snprintf(buf, DATE_PART_SIZE, "%04d", l.year);
+		break;
+	case DP_MONTH:
+		n = snprintf(buf, DATE_PART_SIZE, "%02u", l.month);
+		break;
+	case DP_DAY:
+		n = snprintf(buf, DATE_PART_SIZE, "%02u", l.day);
+		break;
+	case DP_DATE:
+		n = snprintf(buf, DATE_PART_SIZE, "%04d-%02u-%02u", l.year, l.month, l.day);
+		break;
+	case DP_JULIAN:
+		n = snprintf(buf, DATE_PART_SIZE, "%lld",
+			     (long long)(datetime_days_from_civil(l.year, l.month, l.day) + MJD_1970));
+		break;
+	case DP_HOUR:
+		n = snprintf(buf, DATE_PART_SIZE, "%02u", l.hour);
+		break;
+	case DP_MINUTE:
+		n = snprintf(buf, DATE_PART_SIZE, "%02u", l.min);
+		break;
+	case DP_SECOND:
+		n = snprintf(buf, DATE_PART_SIZE, "%02u", l.sec);
+		break;
+	case DP_TIME:
+		n = snprintf(buf, DATE_PART_SIZE, "%02u:%02u:%02u", l.hour, l.min, l.sec);
+		break;
+	case DP_ISO8601: /* RFC 3339 date-time; RFC 5260 4.2: "Z" for a zero offset */
+		n = snprintf(buf, DATE_PART_SIZE, "%04d-%02u-%02uT%02u:%02u:%02u", l.year, l.month,
+			     l.day, l.hour, l.min, l.sec);
+		if (az == 0)
+			n += snprintf(buf + n, DATE_PART_SIZE - (size_t)n, "Z");
+		else
+			n += snprintf(buf + n, DATE_PART_SIZE - (size_t)n, "%c%02u:%02u", sign, az / 60,
+				      az % 60);
+		break;
+	case DP_STD11:
+		n = (int)strlen(datetime_format_rfc5322(t, tz, buf));
+		break;
+	case DP_ZONE:
+		n = snprintf(buf, DATE_PART_SIZE, "%c%02u%02u", sign, az / 60, az % 60);
+		break;
+	case DP_WEEKDAY:
+		n = snprintf(buf, DATE_PART_SIZE, "%u", l.wday);
+		break;
+	}
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* date's date-time (RFC 5260 4): the first field named `name` alone, a
+ * later one is not read; a value that is no date as a whole (a Received:
+ * field) is read after its last ";" (RFC 5321 4.4's time stamp). false
+ * when there is no such field, or no date in it (or the run failed). */
+static bool header_date(struct run *r, const char *name, time_t *t_r, int *tz_r)
+{
+	struct mime_header_field f;
+	size_t pos = 0, want = strlen(name);
+	const char *h = r->msg->header != NULL ? r->msg->header : "";
+	size_t hlen = r->msg->header != NULL ? r->msg->header_len : 0;
+
+	while (mime_header_next(h, hlen, &pos, &f) == 1) {
+		if (!charge(r, MT_IS, f.name_len + f.value_len, 0))
+			return false;
+		if (f.name_len != want || strncasecmp(f.name, name, want) != 0)
+			continue;
+		if (datetime_parse(f.value, f.value_len, t_r, tz_r))
+			return true;
+		const char *semi = f.value_len > 0 ? memrchr(f.value, ';', f.value_len) : NULL;
+		return semi != NULL &&
+		       datetime_parse(semi + 1, f.value_len - (size_t)(semi + 1 - f.value), t_r, tz_r);
+	}
+	return false;
+}
+
+/* date and currentdate: one date, made a string by the date-part, or
+ * none (a header without the date: :count counts 0). */
+static bool test_date(struct run *r, const struct sieve_test *t)
+{
+	struct seen s = { .r = r, .t = t };
+	time_t when = (time_t)r->now;
+	int tz = 0;
+	char v[DATE_PART_SIZE];
+
+	if (t->kind == T_DATE && !header_date(r, t->names.v[0], &when, &tz))
+		return !r->failed && seen_result(&s);
+	if (t->zone == ZONE_GIVEN)
+		tz = t->zone_minutes;
+	else if (t->zone == ZONE_LOCAL)
+		tz = local_zone(when);
+	see(&s, v, date_part(t->datepart, when, tz, v));
+	return !r->failed && seen_result(&s);
+}
+
 /* ------------------------------------------------------------ body */
 
 /* Reads and parses the message at the run's first body test. What the
@@ -646,6 +771,9 @@ static bool test(struct run *r, const struct sieve_test *t)
 		return true;
 	case T_BODY:
 		return test_body(r, t);
+	case T_DATE:
+	case T_CURRENTDATE:
+		return test_date(r, t);
 	}
 	return false;
 }
@@ -727,7 +855,8 @@ void sieve_result_free(struct sieve_result *res)
 int sieve_run(const struct sieve_script *script, const struct sieve_message *msg,
 	      struct sieve_result *res)
 {
-	struct run r = { .msg = msg, .res = res, .implicit_keep = true };
+	struct run r = { .msg = msg, .res = res, .implicit_keep = true,
+			 .now = msg->now != 0 ? msg->now : (int64_t)time(NULL) };
 
 	*res = (struct sieve_result){ 0 };
 	/* every action is a copy or a redirect: their counts bound the arrays */

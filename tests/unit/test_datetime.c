@@ -106,6 +106,42 @@ static void test_format(void **state)
 	assert_string_equal(datetime_format_imap(0, 100000, ibuf), "05-Jan-1970 03:59:00 +9959");
 }
 
+/* The fields the formatters write, for Sieve's date-parts: weekday 0 is
+ * Sunday, a zone moves the date, clamping as the formatters clamp. */
+static void test_local(void **state)
+{
+	struct datetime_local l;
+	datetime_local(1796144709, 60, &l); /* Tue, 01 Dec 2026 18:05:09 +0100 */
+	assert_int_equal(l.year, 2026);
+	assert_int_equal(l.month, 12);
+	assert_int_equal(l.day, 1);
+	assert_int_equal(l.hour, 18);
+	assert_int_equal(l.min, 5);
+	assert_int_equal(l.sec, 9);
+	assert_int_equal(l.wday, 2);
+	assert_int_equal(l.tz, 60);
+	datetime_local(1796144709, -1080, &l); /* 23:05:09 the day before at -1800 */
+	assert_int_equal(l.day, 30);
+	assert_int_equal(l.month, 11);
+	assert_int_equal(l.hour, 23);
+	assert_int_equal(l.wday, 1);
+	datetime_local(1795996800, 0, &l); /* 2026-11-30 00:00:00 UTC, a Monday */
+	assert_int_equal(l.wday, 1);
+	assert_int_equal(l.day, 30);
+	datetime_local(1795996799, 0, &l); /* a second before: Sunday 23:59:59 */
+	assert_int_equal(l.wday, 0);
+	assert_int_equal(l.day, 29);
+	assert_int_equal(l.sec, 59);
+	datetime_local((time_t)1 << 50, 100000, &l);
+	assert_int_equal(l.year, 9999);
+	assert_int_equal(l.tz, 99 * 60 + 59);
+	datetime_local(-((time_t)1 << 50), -100000, &l);
+	assert_int_equal(l.year, 1);
+	assert_int_equal(l.month, 1);
+	assert_int_equal(l.day, 1);
+	assert_int_equal(l.tz, -(99 * 60 + 59));
+}
+
 static void test_round_trip(void **state)
 {
 	char buf[DATETIME_RFC5322_SIZE], ibuf[DATETIME_IMAP_SIZE];
@@ -160,6 +196,7 @@ int main(void)
 		cmocka_unit_test(test_obsolete_and_broken),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_local),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_imap),
 	};

@@ -1,7 +1,8 @@
 /* Unit tests of Sieve (store/sieve*.c): every command, test and extension,
  * RFC 5228's examples, the implicit keep, duplicates, flags, matching edge
  * cases, hostile header blocks, each compile error and each limit at and
- * one past; body (RFC 5173) on MIME messages. */
+ * one past; body (RFC 5173) on MIME messages; date and currentdate (RFC
+ * 5260) in a fixed local zone and at a fixed clock. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -105,17 +106,25 @@ static const char *run(const char *script)
 	return run_hdr(script, HDR);
 }
 
-/* true/false of one test, through fileinto "yes" */
-static bool is_true(const char *req, const char *test, const char *header)
+/* true/false of one test at the clock `now` (0: the real one), through
+ * fileinto "yes" */
+static bool is_true_at(const char *req, const char *test, const char *header, int64_t now)
 {
 	char script[8192];
+	struct sieve_message m = msg_with(header);
+	m.now = now;
 	snprintf(script, sizeof(script), "require [\"fileinto\"%s];\nif %s { fileinto \"yes\"; }", req, test);
-	const char *o = run_hdr(script, header);
+	const char *o = run_msg(script, &m);
 	if (strcmp(o, "yes") == 0)
 		return true;
 	if (strcmp(o, "INBOX") != 0)
 		fail_msg("unexpected result %s for %s", o, test);
 	return false;
+}
+
+static bool is_true(const char *req, const char *test, const char *header)
+{
+	return is_true_at(req, test, header, 0);
 }
 
 #define T(test) assert_true(is_true("", test, HDR))
@@ -641,7 +650,7 @@ static void test_compile_errors(void **state)
 	/* extensions list */
 	assert_string_equal(sieve_extensions(), "fileinto envelope copy imap4flags mailbox subaddress "
 			    "relational comparator-i;ascii-numeric comparator-i;octet comparator-i;ascii-casemap "
-			    "vacation body");
+			    "vacation body date");
 	assert_string_equal(run("require [\"comparator-i;octet\", \"comparator-i;ascii-casemap\"];"), "INBOX");
 }
 
@@ -1186,6 +1195,480 @@ static void test_limits(void **state)
 	free(s);
 }
 
+/* ------------------------------------------------------------ date */
+
+/* The local zone of the date tests: Europe/Berlin's rule written out
+ * (+0100, +0200 from the last Sunday of March to the last of October), so
+ * that no tzdata is needed. No other test reads the local zone. */
+static void zone_berlin(void)
+{
+	assert_int_equal(setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1), 0);
+	tzset();
+}
+
+#define DATE_REQ ", \"date\", \"relational\", \"comparator-i;ascii-numeric\""
+#define DT(test, header) assert_true(is_true(DATE_REQ, test, header))
+#define DF(test, header) assert_false(is_true(DATE_REQ, test, header))
+
+/* Tuesday 1 December 2026, 23:05:09 UTC: Wednesday in Berlin */
+#define H1 "Date: Tue, 1 Dec 2026 18:05:09 -0500\r\n\r\n"
+/* RFC 5322 4.3's obsolete form: 2-digit year, no seconds, a zone name */
+#define OBS "Date: 1 Dec 26 18:05 EST\r\n\r\n"
+/* summer time in Berlin */
+#define SUMMER "Date: Mon, 1 Jun 2026 12:00:00 +0000\r\n\r\n"
+/* Saturday 4 July 2026, 16:30:00 UTC */
+#define NOW 1783182600
+
+/* Every date-part of a header date in each kind of zone; the values were
+ * computed apart, with Python's datetime and zoneinfo (Europe/Berlin). */
+static void test_date_parts(void **state)
+{
+	(void)state;
+	zone_berlin();
+	static const struct { const char *header, *zone, *part, *want; } cases[] = {
+		{ H1, ":originalzone", "year", "2026" },
+		{ H1, ":originalzone", "month", "12" },
+		{ H1, ":originalzone", "day", "01" },
+		{ H1, ":originalzone", "date", "2026-12-01" },
+		{ H1, ":originalzone", "julian", "61375" },
+		{ H1, ":originalzone", "hour", "18" },
+		{ H1, ":originalzone", "minute", "05" },
+		{ H1, ":originalzone", "second", "09" },
+		{ H1, ":originalzone", "time", "18:05:09" },
+		{ H1, ":originalzone", "iso8601", "2026-12-01T18:05:09-05:00" },
+		{ H1, ":originalzone", "std11", "Tue, 01 Dec 2026 18:05:09 -0500" },
+		{ H1, ":originalzone", "zone", "-0500" },
+		{ H1, ":originalzone", "weekday", "2" },
+		{ H1, "", "year", "2026" },
+		{ H1, "", "month", "12" },
+		{ H1, "", "day", "02" },
+		{ H1, "", "date", "2026-12-02" },
+		{ H1, "", "julian", "61376" },
+		{ H1, "", "hour", "00" },
+		{ H1, "", "minute", "05" },
+		{ H1, "", "second", "09" },
+		{ H1, "", "time", "00:05:09" },
+		{ H1, "", "iso8601", "2026-12-02T00:05:09+01:00" },
+		{ H1, "", "std11", "Wed, 02 Dec 2026 00:05:09 +0100" },
+		{ H1, "", "zone", "+0100" },
+		{ H1, "", "weekday", "3" },
+		{ H1, ":zone \"+0000\"", "year", "2026" },
+		{ H1, ":zone \"+0000\"", "month", "12" },
+		{ H1, ":zone \"+0000\"", "day", "01" },
+		{ H1, ":zone \"+0000\"", "date", "2026-12-01" },
+		{ H1, ":zone \"+0000\"", "julian", "61375" },
+		{ H1, ":zone \"+0000\"", "hour", "23" },
+		{ H1, ":zone \"+0000\"", "minute", "05" },
+		{ H1, ":zone \"+0000\"", "second", "09" },
+		{ H1, ":zone \"+0000\"", "time", "23:05:09" },
+		{ H1, ":zone \"+0000\"", "iso8601", "2026-12-01T23:05:09Z" },
+		{ H1, ":zone \"+0000\"", "std11", "Tue, 01 Dec 2026 23:05:09 +0000" },
+		{ H1, ":zone \"+0000\"", "zone", "+0000" },
+		{ H1, ":zone \"+0000\"", "weekday", "2" },
+		{ H1, ":zone \"+0530\"", "year", "2026" },
+		{ H1, ":zone \"+0530\"", "month", "12" },
+		{ H1, ":zone \"+0530\"", "day", "02" },
+		{ H1, ":zone \"+0530\"", "date", "2026-12-02" },
+		{ H1, ":zone \"+0530\"", "julian", "61376" },
+		{ H1, ":zone \"+0530\"", "hour", "04" },
+		{ H1, ":zone \"+0530\"", "minute", "35" },
+		{ H1, ":zone \"+0530\"", "second", "09" },
+		{ H1, ":zone \"+0530\"", "time", "04:35:09" },
+		{ H1, ":zone \"+0530\"", "iso8601", "2026-12-02T04:35:09+05:30" },
+		{ H1, ":zone \"+0530\"", "std11", "Wed, 02 Dec 2026 04:35:09 +0530" },
+		{ H1, ":zone \"+0530\"", "zone", "+0530" },
+		{ H1, ":zone \"+0530\"", "weekday", "3" },
+		{ H1, ":zone \"-1000\"", "year", "2026" },
+		{ H1, ":zone \"-1000\"", "month", "12" },
+		{ H1, ":zone \"-1000\"", "day", "01" },
+		{ H1, ":zone \"-1000\"", "date", "2026-12-01" },
+		{ H1, ":zone \"-1000\"", "julian", "61375" },
+		{ H1, ":zone \"-1000\"", "hour", "13" },
+		{ H1, ":zone \"-1000\"", "minute", "05" },
+		{ H1, ":zone \"-1000\"", "second", "09" },
+		{ H1, ":zone \"-1000\"", "time", "13:05:09" },
+		{ H1, ":zone \"-1000\"", "iso8601", "2026-12-01T13:05:09-10:00" },
+		{ H1, ":zone \"-1000\"", "std11", "Tue, 01 Dec 2026 13:05:09 -1000" },
+		{ H1, ":zone \"-1000\"", "zone", "-1000" },
+		{ H1, ":zone \"-1000\"", "weekday", "2" },
+		{ OBS, ":originalzone", "year", "2026" },
+		{ OBS, ":originalzone", "month", "12" },
+		{ OBS, ":originalzone", "day", "01" },
+		{ OBS, ":originalzone", "date", "2026-12-01" },
+		{ OBS, ":originalzone", "julian", "61375" },
+		{ OBS, ":originalzone", "hour", "18" },
+		{ OBS, ":originalzone", "minute", "05" },
+		{ OBS, ":originalzone", "second", "00" },
+		{ OBS, ":originalzone", "time", "18:05:00" },
+		{ OBS, ":originalzone", "iso8601", "2026-12-01T18:05:00-05:00" },
+		{ OBS, ":originalzone", "std11", "Tue, 01 Dec 2026 18:05:00 -0500" },
+		{ OBS, ":originalzone", "zone", "-0500" },
+		{ OBS, ":originalzone", "weekday", "2" },
+		{ OBS, "", "year", "2026" },
+		{ OBS, "", "month", "12" },
+		{ OBS, "", "day", "02" },
+		{ OBS, "", "date", "2026-12-02" },
+		{ OBS, "", "julian", "61376" },
+		{ OBS, "", "hour", "00" },
+		{ OBS, "", "minute", "05" },
+		{ OBS, "", "second", "00" },
+		{ OBS, "", "time", "00:05:00" },
+		{ OBS, "", "iso8601", "2026-12-02T00:05:00+01:00" },
+		{ OBS, "", "std11", "Wed, 02 Dec 2026 00:05:00 +0100" },
+		{ OBS, "", "zone", "+0100" },
+		{ OBS, "", "weekday", "3" },
+		{ SUMMER, "", "year", "2026" },
+		{ SUMMER, "", "month", "06" },
+		{ SUMMER, "", "day", "01" },
+		{ SUMMER, "", "date", "2026-06-01" },
+		{ SUMMER, "", "julian", "61192" },
+		{ SUMMER, "", "hour", "14" },
+		{ SUMMER, "", "minute", "00" },
+		{ SUMMER, "", "second", "00" },
+		{ SUMMER, "", "time", "14:00:00" },
+		{ SUMMER, "", "iso8601", "2026-06-01T14:00:00+02:00" },
+		{ SUMMER, "", "std11", "Mon, 01 Jun 2026 14:00:00 +0200" },
+		{ SUMMER, "", "zone", "+0200" },
+		{ SUMMER, "", "weekday", "1" },
+	};
+	char test[256];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(test, sizeof(test), "date %s :is \"date\" \"%s\" \"%s\"", cases[i].zone,
+			 cases[i].part, cases[i].want);
+		if (!is_true(DATE_REQ, test, cases[i].header))
+			fail_msg("false: %s on %s", test, cases[i].header);
+		/* one value, not a list of them: :count says 1 */
+		snprintf(test, sizeof(test), "date %s :count \"eq\" \"date\" \"%s\" \"1\"", cases[i].zone,
+			 cases[i].part);
+		if (!is_true(DATE_REQ, test, cases[i].header))
+			fail_msg("false: %s on %s", test, cases[i].header);
+	}
+	/* :zone "-0000" is zero, and zero is written "+0000" */
+	DT("date :zone \"-0000\" \"date\" \"zone\" \"+0000\"", H1);
+	DT("date :zone \"-0000\" \"date\" \"hour\" \"23\"", H1);
+	/* date-part names in any case, as tags; header names too */
+	DT("date :originalzone \"DATE\" \"WeekDay\" \"2\"", H1);
+	/* :contains and :matches on the string, comparators as header's */
+	DT("date :originalzone :matches \"date\" \"std11\" \"Tue, * -0500\"", H1);
+	DF("date :originalzone :matches \"date\" \"std11\" \"Wed, *\"", H1);
+	DT("date :contains \"date\" \"iso8601\" \"T00:05\"", H1);
+	DT("date :zone \"+0000\" :matches \"date\" \"iso8601\" \"*Z\"", H1);
+	DT("date :zone \"+0000\" :is :comparator \"i;octet\" \"date\" \"iso8601\" \"2026-12-01T23:05:09Z\"",
+	   H1);
+	DF("date :zone \"+0000\" :is :comparator \"i;octet\" \"date\" \"iso8601\" \"2026-12-01t23:05:09z\"",
+	   H1);
+	DT("date :zone \"+0000\" :is \"date\" \"iso8601\" \"2026-12-01t23:05:09z\"", H1);
+	DT("date :originalzone :is \"date\" \"hour\" [\"17\", \"18\"]", H1);
+	/* a new year in the local zone only */
+	DT("date :is \"date\" \"year\" \"2027\"", "Date: Thu, 31 Dec 2026 23:30:00 +0000\r\n\r\n");
+	DT("date :originalzone :is \"date\" \"year\" \"2026\"",
+	   "Date: Thu, 31 Dec 2026 23:30:00 +0000\r\n\r\n");
+	/* comments, a folded field, a named zone of the common broken kind */
+	DT("date :originalzone \"date\" \"time\" \"18:05:09\"",
+	   "Date: Tue, 1 Dec 2026 (x)\r\n 18:05:09 +0100 (CET)\r\n\r\n");
+	DT("date :originalzone \"date\" \"zone\" \"+0100\"", "Date: Tue, 1 Dec 2026 18:05:09 CET\r\n\r\n");
+	/* RFC 5260 4's example: a Received: field's date after its last ";" */
+	const char *rcvd = "Received: from a.example by b.example; Sun, 29 Nov 2026 10:00:00 +0000\r\n"
+			   "Received: from c.example; Mon, 30 Nov 2026 10:00:00 +0000\r\n\r\n";
+	DT("anyof (date :is \"received\" \"weekday\" \"0\", date :is \"received\" \"weekday\" \"6\")", rcvd);
+	DT("date :originalzone \"received\" \"date\" \"2026-11-29\"", rcvd);
+	DF("date \"received\" \"date\" \"2026-11-30\"", rcvd);
+	DF("date \"received\" \"weekday\" \"0\"", "Received: from a; x\r\n\r\n");
+}
+
+/* date reads the first field of its name alone (RFC 5260 4; no "index"
+ * needed); a missing or unparsable date is no value, not an error. */
+static void test_date_missing(void **state)
+{
+	(void)state;
+	zone_berlin();
+	const char *two = "Date: Tue, 1 Dec 2026 18:05:09 +0100\r\nDate: Fri, 1 Jan 2027 10:00:00 +0100\r\n\r\n";
+	DT("date :originalzone \"date\" \"date\" \"2026-12-01\"", two);
+	DF("date :originalzone \"date\" \"date\" \"2027-01-01\"", two);
+	DT("date :count \"eq\" \"date\" \"year\" \"1\"", two);
+	/* the first field is no date: the second is not read */
+	const char *bad_first = "Date: next Tuesday\r\nDate: Fri, 1 Jan 2027 10:00:00 +0100\r\n\r\n";
+	DF("date :matches \"date\" \"date\" \"*\"", bad_first);
+	DT("date :count \"eq\" \"date\" \"year\" \"0\"", bad_first);
+	/* no Date: field at all */
+	DF("date :matches \"date\" \"date\" \"*\"", HDR);
+	DF("date :value \"ge\" \"date\" \"year\" \"0000\"", HDR);
+	DT("not date :is \"date\" \"year\" \"2026\"", HDR);
+	DT("date :count \"eq\" \"date\" \"year\" \"0\"", HDR);
+	DT("date :count \"eq\" \"x-date\" \"year\" \"0\"", "");
+	/* dates that are none: garbage, 31 November, 24:00, a 1-digit minute */
+	static const char *const bad[] = {
+		"Date: yesterday\r\n\r\n", "Date:\r\n\r\n", "Date: Tue, 31 Nov 2026 10:00:00 +0000\r\n\r\n",
+		"Date: Tue, 1 Dec 2026 24:00:00 +0000\r\n\r\n", "Date: Tue, 1 Dec 2026 10:0:00 +0000\r\n\r\n",
+		"Date: 29 Feb 2026 10:00 +0000\r\n\r\n", "Date: Tue, 1 Dec 2026\r\n\r\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (is_true(DATE_REQ, "date :matches \"date\" \"std11\" \"*\"", bad[i]))
+			fail_msg("a date in %s", bad[i]);
+		assert_true(is_true(DATE_REQ, "date :count \"eq\" \"date\" \"std11\" \"0\"", bad[i]));
+	}
+	/* a value of DATETIME_INPUT_MAX (256) octets is read, one more is not */
+	char h[512];
+	for (int over = 0; over <= 1; over++) {
+		int n = snprintf(h, sizeof(h), "Date:Tue, 1 Dec 2026 18:05:09 +0100 (");
+		int pad = 256 - (n - 5) - 1 + over;
+		memset(h + n, 'x', (size_t)pad);
+		strcpy(h + n + pad, ")\r\n\r\n");
+		assert_int_equal(strlen(h), 5 + 256 + over + 4);
+		assert_int_equal(is_true(DATE_REQ, "date :originalzone \"date\" \"hour\" \"18\"", h), !over);
+	}
+}
+
+/* julian (Modified Julian Day: days since 1858-11-17; MJD 51544 is
+ * 2000-01-01) and weekday (0 is Sunday) over a week and at the ends. */
+static void test_date_julian_weekday(void **state)
+{
+	(void)state;
+	static const struct { const char *date, *mjd, *weekday; } days[] = {
+		{ "17 Nov 1858", "0", "3" }, { "16 Nov 1858", "-1", "2" },
+		{ "1 Jan 1970", "40587", "4" }, { "1 Jan 2000", "51544", "6" },
+		{ "29 Feb 2000", "51603", "2" },
+		{ "29 Nov 2026", "61373", "0" }, { "30 Nov 2026", "61374", "1" },
+		{ "1 Dec 2026", "61375", "2" }, { "2 Dec 2026", "61376", "3" },
+		{ "3 Dec 2026", "61377", "4" }, { "4 Dec 2026", "61378", "5" },
+		{ "5 Dec 2026", "61379", "6" }, { "6 Dec 2026", "61380", "0" },
+		{ "1 Jan 0001", "-678575", "1" }, { "31 Dec 9999", "2973483", "5" },
+	};
+	char header[128], test[128];
+	for (size_t i = 0; i < sizeof(days) / sizeof(days[0]); i++) {
+		snprintf(header, sizeof(header), "Date: %s 12:00:00 +0000\r\n\r\n", days[i].date);
+		snprintf(test, sizeof(test), "date :originalzone \"date\" \"julian\" \"%s\"", days[i].mjd);
+		if (!is_true(DATE_REQ, test, header))
+			fail_msg("false: %s on %s", test, header);
+		snprintf(test, sizeof(test), "date :originalzone \"date\" \"weekday\" \"%s\"",
+			 days[i].weekday);
+		if (!is_true(DATE_REQ, test, header))
+			fail_msg("false: %s on %s", test, header);
+	}
+	/* the date-part of the zone's date: Sunday in UTC, Monday east of it */
+	DT("date :zone \"+1300\" \"date\" \"julian\" \"61374\"", "Date: 29 Nov 2026 12:00 +0000\r\n\r\n");
+	DT("date :zone \"+1300\" \"date\" \"weekday\" \"1\"", "Date: 29 Nov 2026 12:00 +0000\r\n\r\n");
+	/* julian compares as a number with i;ascii-numeric */
+	DT("date :originalzone :value \"gt\" :comparator \"i;ascii-numeric\" \"date\" \"julian\" \"9999\"",
+	   "Date: 29 Nov 2026 12:00 +0000\r\n\r\n");
+}
+
+/* :value and :count (RFC 5231) on dates: fixed-width parts compare as
+ * strings, and as numbers with i;ascii-numeric. */
+static void test_date_relational(void **state)
+{
+	(void)state;
+	zone_berlin();
+	const char *h18 = "Date: Tue, 1 Dec 2026 18:05:09 +0100\r\n\r\n";
+	const char *h17 = "Date: Tue, 1 Dec 2026 17:59:59 +0100\r\n\r\n";
+	DT("date :zone \"+0100\" :value \"ge\" \"date\" \"hour\" \"18\"", h18);
+	DF("date :zone \"+0100\" :value \"ge\" \"date\" \"hour\" \"18\"", h17);
+	DT("date :zone \"+0100\" :value \"lt\" \"date\" \"hour\" \"18\"", h17);
+	DF("date :zone \"+0100\" :value \"lt\" \"date\" \"hour\" \"18\"", h18);
+	/* the same instant, an hour earlier at +0000 */
+	DF("date :zone \"+0000\" :value \"ge\" \"date\" \"hour\" \"18\"", h18);
+	DT("date :value \"ge\" \"date\" \"date\" \"2026-12-01\"", h18);
+	DF("date :value \"lt\" \"date\" \"date\" \"2026-12-01\"", h18);
+	DT("date :value \"lt\" \"date\" \"date\" \"2026-12-02\"", h18);
+	DT("date :value \"gt\" \"date\" \"date\" \"2026-11-30\"", h18);
+	DT("date :value \"le\" \"date\" \"time\" \"18:05:09\"", h18);
+	DF("date :value \"lt\" \"date\" \"time\" \"18:05:09\"", h18);
+	/* "9" sorts after "18" as a string, not as a number */
+	DT("date :value \"lt\" \"date\" \"hour\" \"9\"", h18);
+	DF("date :value \"lt\" :comparator \"i;ascii-numeric\" \"date\" \"hour\" \"9\"", h18);
+	DT("date :value \"ge\" :comparator \"i;ascii-numeric\" \"date\" \"hour\" \"9\"", h18);
+	DT("date :value \"eq\" :comparator \"i;ascii-numeric\" \"date\" \"minute\" \"5\"", h18);
+	DT("date :value \"ne\" \"date\" \"weekday\" [\"0\", \"6\"]", h18);
+	/* :count: one date that parses, none else */
+	DT("date :count \"eq\" \"date\" \"date\" \"1\"", h18);
+	DT("date :count \"ge\" \"date\" \"weekday\" [\"1\"]", h18);
+	DF("date :count \"gt\" \"date\" \"date\" \"1\"", h18);
+	assert_true(is_true_at(DATE_REQ, "currentdate :count \"eq\" \"date\" \"1\"", HDR, NOW));
+}
+
+/* currentdate (RFC 5260 5) at the run's clock: every date-part, local
+ * and given zones, and the date range Roundcube's vacation form writes. */
+static void test_currentdate(void **state)
+{
+	(void)state;
+	zone_berlin();
+	static const struct { const char *header, *zone, *part, *want; } cases[] = {
+		{ HDR, "", "year", "2026" },
+		{ HDR, "", "month", "07" },
+		{ HDR, "", "day", "04" },
+		{ HDR, "", "date", "2026-07-04" },
+		{ HDR, "", "julian", "61225" },
+		{ HDR, "", "hour", "18" },
+		{ HDR, "", "minute", "30" },
+		{ HDR, "", "second", "00" },
+		{ HDR, "", "time", "18:30:00" },
+		{ HDR, "", "iso8601", "2026-07-04T18:30:00+02:00" },
+		{ HDR, "", "std11", "Sat, 04 Jul 2026 18:30:00 +0200" },
+		{ HDR, "", "zone", "+0200" },
+		{ HDR, "", "weekday", "6" },
+		{ HDR, ":zone \"+0100\"", "year", "2026" },
+		{ HDR, ":zone \"+0100\"", "month", "07" },
+		{ HDR, ":zone \"+0100\"", "day", "04" },
+		{ HDR, ":zone \"+0100\"", "date", "2026-07-04" },
+		{ HDR, ":zone \"+0100\"", "julian", "61225" },
+		{ HDR, ":zone \"+0100\"", "hour", "17" },
+		{ HDR, ":zone \"+0100\"", "minute", "30" },
+		{ HDR, ":zone \"+0100\"", "second", "00" },
+		{ HDR, ":zone \"+0100\"", "time", "17:30:00" },
+		{ HDR, ":zone \"+0100\"", "iso8601", "2026-07-04T17:30:00+01:00" },
+		{ HDR, ":zone \"+0100\"", "std11", "Sat, 04 Jul 2026 17:30:00 +0100" },
+		{ HDR, ":zone \"+0100\"", "zone", "+0100" },
+		{ HDR, ":zone \"+0100\"", "weekday", "6" },
+	};
+	char test[256];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(test, sizeof(test), "currentdate %s :is \"%s\" \"%s\"", cases[i].zone,
+			 cases[i].part, cases[i].want);
+		if (!is_true_at(DATE_REQ, test, cases[i].header, NOW))
+			fail_msg("false: %s", test);
+		/* an hour later the hour has moved, the date not */
+		static const char *const moved[] = { "hour", "time", "iso8601", "std11", NULL };
+		bool same = true;
+		for (int k = 0; moved[k] != NULL; k++)
+			same &= strcmp(cases[i].part, moved[k]) != 0;
+		if (is_true_at(DATE_REQ, test, cases[i].header, NOW + 3600) != same)
+			fail_msg("an hour later: %s", test);
+	}
+	/* the message's Date: does not matter to currentdate */
+	assert_true(is_true_at(DATE_REQ, "currentdate :is \"date\" \"2026-07-04\"", H1, NOW));
+	/* 0 is the real clock */
+	assert_true(is_true_at(DATE_REQ, "currentdate :value \"ge\" \"year\" \"2025\"", HDR, 0));
+	assert_true(is_true_at(DATE_REQ, "currentdate :value \"lt\" \"year\" \"9999\"", HDR, 0));
+
+	/* Roundcube's vacation between two dates, ends included, in the
+	 * local zone: 1 December starts at 23:00 UTC the day before */
+	static const struct { int64_t now; bool away; } range[] = {
+		{ 1796079599, false }, /* 2026-11-30 23:59:59 Berlin */
+		{ 1796079600, true },  /* 2026-12-01 00:00:00 */
+		{ 1796904000, true },  /* 2026-12-10 13:00:00 */
+		{ 1798153199, true },  /* 2026-12-24 23:59:59 */
+		{ 1798153200, false }, /* 2026-12-25 00:00:00 */
+		{ NOW, false },
+	};
+	const char *vacation =
+		"require [\"date\", \"relational\", \"vacation\"];\n"
+		"if allof (currentdate :value \"ge\" \"date\" \"2026-12-01\",\n"
+		"          currentdate :value \"le\" \"date\" \"2026-12-24\") {\n"
+		"  vacation :days 1 :subject \"Away\" \"I am away until 24 December.\";\n"
+		"}";
+	char error[SIEVE_ERROR_MAX];
+	struct sieve_script *s = sieve_compile(vacation, strlen(vacation), error);
+	if (s == NULL)
+		fail_msg("%s", error);
+	for (size_t i = 0; i < sizeof(range) / sizeof(range[0]); i++) {
+		struct sieve_message m = msg_with(HDR);
+		struct sieve_result r;
+		m.now = range[i].now;
+		assert_int_equal(sieve_run(s, &m, &r), 0);
+		if ((r.vacation != NULL) != range[i].away)
+			fail_msg("at %lld: vacation %s", (long long)range[i].now,
+				 r.vacation != NULL ? "taken" : "not taken");
+		assert_string_equal(describe(&r, outbuf, sizeof(outbuf)), "INBOX");
+		sieve_result_free(&r);
+	}
+	sieve_script_free(s);
+	/* the same range at a given zone: 1 December starts at 10:00 UTC at +1400 */
+	const char *at14 = "allof (currentdate :zone \"+1400\" :value \"ge\" \"date\" \"2026-12-01\", "
+			   "currentdate :zone \"+1400\" :value \"le\" \"date\" \"2026-12-24\")";
+	assert_false(is_true_at(DATE_REQ, at14, HDR, 1796032799)); /* 2026-11-30 09:59:59 UTC */
+	assert_true(is_true_at(DATE_REQ, at14, HDR, 1796032800));
+	/* Thunderbird's evening rule: 18:00 and later at +0100 */
+	assert_true(is_true_at(DATE_REQ, "currentdate :zone \"+0100\" :value \"ge\" \"hour\" \"17\"", HDR,
+			       NOW));
+	assert_false(is_true_at(DATE_REQ, "currentdate :zone \"+0100\" :value \"ge\" \"hour\" \"18\"", HDR,
+				NOW));
+}
+
+/* What does not compile, with its line. */
+static void test_date_compile_errors(void **state)
+{
+	(void)state;
+	compile_error("if date \"date\" \"year\" \"2026\" { }", "line 1: date requires require \"date\"");
+	compile_error("require \"relational\";\nif currentdate :value \"ge\" \"year\" \"2026\" { }",
+		      "line 2: currentdate requires require \"date\"");
+	compile_error("require \"date\";\nif true {\n  if date \"date\" \"fortnight\" \"1\" { }\n}",
+		      "line 3: date: unknown date-part \"fortnight\"");
+	compile_error("require \"date\"; if currentdate \"years\" \"1\" { }",
+		      "line 1: currentdate: unknown date-part \"years\"");
+	compile_error("require \"date\"; if currentdate \"\" \"1\" { }",
+		      "line 1: currentdate: unknown date-part \"\"");
+	static const char *const zones[] = {
+		"+2500", "abc", "+01:00", "+2400", "+0160", "0100", "+100", "+01000", "", "+01 0", "Z",
+		"UTC", "-99999",
+	};
+	char script[128], want[160];
+	for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
+		snprintf(script, sizeof(script),
+			 "require \"date\";\n\nif date :zone \"%s\" \"date\" \"year\" \"1\" { }", zones[i]);
+		snprintf(want, sizeof(want),
+			 "line 3: invalid :zone \"%s\" (+hhmm or -hhmm expected, hours to 23)", zones[i]);
+		compile_error(script, want);
+		snprintf(script, sizeof(script),
+			 "require \"date\"; if currentdate :zone \"%s\" \"year\" \"1\" { }", zones[i]);
+		snprintf(want, sizeof(want),
+			 "line 1: invalid :zone \"%s\" (+hhmm or -hhmm expected, hours to 23)", zones[i]);
+		compile_error(script, want);
+	}
+	/* the ends of what is valid */
+	assert_string_equal(run("require \"date\"; if date :zone \"+2359\" \"date\" \"year\" \"1\" { discard; }"
+				" if currentdate :zone \"-2359\" \"year\" \"1\" { discard; }"), "INBOX");
+	compile_error("require \"date\"; if date :zone 100 \"date\" \"year\" \"1\" { }",
+		      "line 1: :zone needs a time zone offset such as \"+0100\"");
+	compile_error("require \"date\"; if date :zone [\"+0100\"] \"date\" \"year\" \"1\" { }",
+		      "line 1: :zone needs a time zone offset such as \"+0100\"");
+	compile_error("require \"date\"; if date :zone \"+0100\" :originalzone \"date\" \"year\" \"1\" { }",
+		      "line 1: date: more than one of :zone and :originalzone");
+	compile_error("require \"date\"; if date :originalzone :zone \"+0100\" \"date\" \"year\" \"1\" { }",
+		      "line 1: date: more than one of :zone and :originalzone");
+	compile_error("require \"date\"; if date :zone \"+0100\" :zone \"+0200\" \"date\" \"year\" \"1\" { }",
+		      "line 1: date: more than one of :zone and :originalzone");
+	compile_error("require \"date\"; if currentdate :originalzone \"year\" \"1\" { }",
+		      "line 1: currentdate: unknown tag \":originalzone\"");
+	compile_error("require \"date\"; if date :index 1 \"date\" \"year\" \"1\" { }",
+		      "line 1: date: unknown tag \":index\"");
+	compile_error("require [\"date\", \"index\"];", "line 1: unsupported extension \"index\"");
+	compile_error("require \"date\"; if date [\"date\", \"x\"] \"year\" \"1\" { }",
+		      "line 1: date: a string expected, not a list");
+	compile_error("require \"date\"; if date \"date\" [\"year\"] \"1\" { }",
+		      "line 1: date: a string expected, not a list");
+	compile_error("require \"date\"; if date \"date\" \"year\" { }", "line 1: date: missing argument");
+	compile_error("require \"date\"; if currentdate \"year\" { }",
+		      "line 1: currentdate: missing argument");
+	compile_error("require \"date\"; if currentdate \"a\" \"b\" \"c\" { }",
+		      "line 1: currentdate: too many arguments");
+	compile_error("require \"date\"; if date \"da te\" \"year\" \"1\" { }",
+		      "line 1: invalid header name \"da te\"");
+	compile_error("require \"date\"; if date :value \"ge\" \"date\" \"year\" \"1\" { }",
+		      "line 1: :value and :count requires require \"relational\"");
+	compile_error("require [\"date\", \"comparator-i;ascii-numeric\"];\n"
+		      "if date :matches :comparator \"i;ascii-numeric\" \"date\" \"year\" \"1\" { }",
+		      "line 2: date: i;ascii-numeric cannot do :contains or :matches");
+	/* a key list of SIEVE_LIST_MAX is what the other tests take, and no more */
+	char *s = malloc(8192);
+	assert_non_null(s);
+	for (int over = 0; over <= 1; over++) {
+		int n = sprintf(s, "require \"date\"; if currentdate \"year\" [");
+		for (int i = 0; i < SIEVE_LIST_MAX + over; i++)
+			n += sprintf(s + n, "%s\"%d\"", i > 0 ? "," : "", i);
+		strcpy(s + n, "] { discard; }");
+		char error[SIEVE_ERROR_MAX];
+		struct sieve_script *sc = sieve_compile(s, strlen(s), error);
+		if (over) {
+			assert_null(sc);
+			assert_string_equal(error, "line 1: string list longer than 256");
+		} else {
+			assert_non_null(sc);
+			sieve_script_free(sc);
+		}
+	}
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1210,6 +1693,12 @@ int main(void)
 		cmocka_unit_test(test_body_nested),
 		cmocka_unit_test(test_body_errors),
 		cmocka_unit_test(test_body_limits),
+		cmocka_unit_test(test_date_parts),
+		cmocka_unit_test(test_date_missing),
+		cmocka_unit_test(test_date_julian_weekday),
+		cmocka_unit_test(test_date_relational),
+		cmocka_unit_test(test_currentdate),
+		cmocka_unit_test(test_date_compile_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
