@@ -5,8 +5,9 @@ queue: fileinto, :create (a subaddress test), flags and keywords, discard,
 a mailbox that is not there (INBOX), redirect to a local user (who runs no
 filter of theirs) and to a remote one (queued), :copy, two recipients with
 different scripts in one transaction, the log line, vacation (RFC 5230) as
-Roundcube writes it, a body test (RFC 5173) on base64 text parts, and no
-filter once the script is deactivated."""
+Roundcube writes it, a body test (RFC 5173) on base64 text parts, date and
+currentdate (RFC 5260) as a vacation range and a date rule, and no filter
+once the script is deactivated."""
 
 import base64
 import imaplib
@@ -218,6 +219,41 @@ def body_filter(fx, mx, imap):
           "the log line of a body filter")
 
 
+GINA, GINA_PW = "gina@example.com", "gina pw"
+
+
+def date_filter(fx, mx, imap):
+    """date and currentdate (RFC 5260) as Roundcube's vacation range and
+    date rules write them, on the real clock of delivery."""
+    import datetime
+    today = datetime.date.today()
+    lo, hi = today - datetime.timedelta(days=2), today + datetime.timedelta(days=2)
+    script = ('require ["date", "relational", "fileinto"];\r\n'
+              'if allof (currentdate :value "ge" "date" "%s", '
+              'currentdate :value "le" "date" "%s", '
+              'date :originalzone :value "ge" "date" "year" "2020") { fileinto "Now"; stop; }\r\n'
+              'if date :originalzone :is "date" "date" "1999-12-31" { fileinto "Old"; }\r\n' % (lo, hi))
+    fx.add_user(GINA, GINA_PW)
+    fx.pillarbox("sieve", "put", GINA, "dates", "--activate", input=script.encode())
+    g = Mail(imap.port, GINA, GINA_PW)
+    g.m.create("Now")
+    g.m.create("Old")
+    for subject, date in (("fresh", "Sun, 29 Nov 2026 10:00:00 +0000"),
+                          ("millennium", "Fri, 31 Dec 1999 23:59:59 -0800"),
+                          ("undated", None)):
+        head = "From: a@example.org\r\nTo: %s\r\nSubject: %s\r\n" % (GINA, subject)
+        if date:
+            head += "Date: %s\r\n" % date
+        s = smtplib.SMTP("127.0.0.1", mx.port, timeout=20)
+        s.sendmail("a@example.org", [GINA], (head + "\r\nHi.\r\n").encode())
+        s.quit()
+    now, old, inbox = g.folder("Now"), g.folder("Old"), g.folder("INBOX")
+    check(set(now) == {"fresh"}, "currentdate within the range and a recent Date: (%s)" % sorted(now))
+    check(set(old) == {"millennium"}, "date :originalzone of 1999-12-31 -0800 (%s)" % sorted(old))
+    check(set(inbox) == {"undated"}, "no Date: field: neither rule (%s)" % sorted(inbox))
+    g.close()
+
+
 def main():
     fx = smtptest.SmtpFixture("sieve")
     try:
@@ -277,6 +313,7 @@ def main():
 
         vacation(fx, mx, imap)
         body_filter(fx, mx, imap)
+        date_filter(fx, mx, imap)
 
         # deactivated: nothing is filtered
         fx.pillarbox("sieve", "deactivate", BOB)
