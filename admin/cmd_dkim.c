@@ -9,6 +9,7 @@
  * domain is pending too, and there is no --new --activate: a key cannot have
  * been published before it exists, so signing with it at once would be the
  * failing signatures this order is here to avoid. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -469,7 +470,9 @@ static void mta_sts_print(struct admin *admin, const char *domain, const char *h
 	char policy[MTA_STS_POLICY_MAX], id[MTA_STS_ID_LEN + 1], txt[STORE_DOMAIN_MAX + 64];
 	size_t len = mta_sts_policy(admin->config, policy);
 	char mx[STORE_DOMAIN_MAX + 16];
-	snprintf(mx, sizeof(mx), "\r\nmx: %s\r\n", host);
+	int n = snprintf(mx, sizeof(mx), "\r\nmx: %s\r\n", host);
+	for (int i = 0; i < n && (size_t)i < sizeof(mx); i++)   /* the policy's is lowercase */
+		mx[i] = (char)tolower((unsigned char)mx[i]);
 	if (len == 0 || strstr(policy, mx) == NULL) {
 		admin_say("no MTA-STS policy (no records for it): it needs tls_cert and the MX's "
 			  "host name in %s", admin_arg(admin->config->path));

@@ -73,6 +73,12 @@ struct config_key {
 /* the names of enum config_mail_auth and enum config_mta_sts, in order */
 static const char *const mail_auth_names[] = { "enforce", "record", "off", NULL };
 static const char *const mta_sts_names[] = { "none", "testing", "enforce", NULL };
+/* written through an unsigned *: each name at its enum's value */
+_Static_assert(sizeof(enum config_mail_auth) == sizeof(unsigned) &&
+	       sizeof(enum config_mta_sts) == sizeof(unsigned), "a choice is an unsigned");
+_Static_assert(sizeof(mail_auth_names) / sizeof(*mail_auth_names) == CONFIG_MAIL_AUTH_OFF + 2 &&
+	       sizeof(mta_sts_names) / sizeof(*mta_sts_names) == CONFIG_MTA_STS_ENFORCE + 2,
+	       "a name for each value");
 
 static const struct config_key config_keys[] = {
 	STR_KEY(hostname, CONFIG_HOSTNAME, false),

@@ -106,7 +106,8 @@ enum srs_reverse_result store_srs_reverse(struct store *store, const char *addre
 
 /* `pillarbox srs rotate`: a new secret signs forwarded mail from now on.
  * With keep_previous the old one still verifies the addresses it made
- * until they expire (the end of day + SRS_MAX_AGE_DAYS, UTC); without, they
+ * until they expire (the end of day + SRS_MAX_AGE_DAYS, a day more for a
+ * clock a day ahead: SRS_FUTURE_DAYS; UTC); without, they
  * are refused at once (the secret leaked). One previous secret is kept: a
  * second rotation within that time drops the first's. Durable; 1 or -1. */
 struct store_srs_rotation {

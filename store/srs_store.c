@@ -27,6 +27,7 @@ struct secret_ctx {
 	bool found;
 	/* read only when asked for (store_srs_reverse): */
 	bool want_previous, have_previous;
+	size_t previous_bad_len;   /* a damaged record's length, else 0 */
 	int64_t previous_until;
 	uint8_t previous[SRS_SECRET_LEN];
 };
@@ -49,23 +50,33 @@ static int secret_get_txn(struct store *store, DB_TXN *txn, struct secret_ctx *c
 	return 1;
 }
 
-/* The previous secret into c, if there is one: 1, 0, < 0. */
+/* The previous secret into c, if there is one: 1, 0 none, 2 its record
+ * is damaged (of another length: c->previous_bad_len), < 0 a store error. */
 static int previous_get_txn(struct store *store, DB_TXN *txn, struct secret_ctx *c)
 {
 	size_t len = 0;
-	uint8_t buf[SRS_PREVIOUS_LEN + 1];
+	uint8_t buf[256];
 	int r = store_get(store, DBI_META, txn, srs_previous_key, SRS_PREVIOUS_KEY_LEN, buf,
 			  sizeof(buf), &len, 0);
 	if (r <= 0)
 		return r;
-	if (len != SRS_PREVIOUS_LEN)
-		return store_err(store, "meta.db: the previous SRS secret's record is damaged "
-				 "(%zu bytes): restore a backup, or `pillarbox srs rotate "
-				 "--drop-previous`", len);
+	if (len != SRS_PREVIOUS_LEN) {
+		c->previous_bad_len = len;
+		return 2;
+	}
 	c->previous_until = (int64_t)be64_get(buf);
 	memcpy(c->previous, buf + 8, SRS_SECRET_LEN);
 	c->have_previous = true;
 	return 1;
+}
+
+/* Whether the previous secret still verifies at `now`: before its end, and
+ * that end no further off than a rotation now would set (a clock set back
+ * since the rotation must not stretch it). */
+static bool previous_valid(const struct secret_ctx *c, int64_t now)
+{
+	return c->have_previous && now < c->previous_until &&
+	       c->previous_until - now <= (SRS_MAX_AGE_DAYS + SRS_FUTURE_DAYS + 2) * DAY_SECONDS;
 }
 
 static int secret_read_txn(struct store *store, DB_TXN *txn, void *ctx)
@@ -74,7 +85,7 @@ static int secret_read_txn(struct store *store, DB_TXN *txn, void *ctx)
 	int r = secret_get_txn(store, txn, c, 0);
 	if (r == 1 && c->want_previous)
 		r = previous_get_txn(store, txn, c);
-	return r < 0 ? r : 1;
+	return r < 0 ? r : 1;   /* (a damaged previous record matters only if needed) */
 }
 
 int srs_secret_create_txn(struct store *store, DB_TXN *txn)
@@ -188,7 +199,14 @@ enum srs_reverse_result store_srs_reverse(struct store *store, const char *addre
 		store_refuse(store, "SRS address: this store never made one");
 	} else if (srs_decode(c.secret, domain, address, len, now, out, &why) == 1) {
 		return SRS_REVERSE_OK;
-	} else if (c.have_previous && now < c.previous_until &&
+	} else if (c.previous_bad_len != 0) {
+		/* maybe made with it: a temporary failure, so the bounce comes again */
+		store_err(store, "meta.db: the previous SRS secret's record is damaged (%zu "
+			  "bytes): `pillarbox srs rotate` replaces it (or restore a backup)",
+			  c.previous_bad_len);
+		*error_r = store_last_error(store);
+		return SRS_REVERSE_ERROR;
+	} else if (previous_valid(&c, now) &&
 		   srs_decode(c.previous, domain, address, len, now, out, &why) == 1) {
 		return SRS_REVERSE_OK;   /* made before the last rotation */
 	} else {
@@ -217,13 +235,17 @@ static int rotate_txn(struct store *store, DB_TXN *txn, void *ctx)
 	c->until = 0;
 	c->dropped_previous = false;
 	struct secret_ctx prev = { .found = false };
-	/* a damaged previous record is replaced, never read */
-	if (previous_get_txn(store, txn, &prev) == 1)
-		c->dropped_previous = prev.previous_until > c->now;
+	/* a damaged previous record is replaced */
+	if ((r = previous_get_txn(store, txn, &prev)) < 0)
+		return r;
+	c->dropped_previous = previous_valid(&prev, c->now);
 	if (c->keep_previous && old.found) {
-		/* an address made today decodes until the end of day + SRS_MAX_AGE_DAYS */
+		/* an address made today decodes until the end of day +
+		 * SRS_MAX_AGE_DAYS; one by a machine whose clock runs a day
+		 * ahead (SRS_FUTURE_DAYS), a day more */
 		uint8_t rec[SRS_PREVIOUS_LEN];
-		c->until = (c->now / DAY_SECONDS + SRS_MAX_AGE_DAYS + 1) * DAY_SECONDS;
+		c->until = (c->now / DAY_SECONDS + SRS_MAX_AGE_DAYS + SRS_FUTURE_DAYS + 1) *
+			   DAY_SECONDS;
 		be64_put(rec, (uint64_t)c->until);
 		memcpy(rec + 8, old.secret, SRS_SECRET_LEN);
 		r = store_put(store, DBI_META, txn, srs_previous_key, SRS_PREVIOUS_KEY_LEN, rec,

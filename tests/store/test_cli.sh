@@ -564,6 +564,10 @@ check "domain dns with mta_sts = enforce" 0 "$PB" --config "$T/tls.conf" domain 
 id2=$(sed -n 's/^_mta-sts.* id=\([0-9a-f]*\)"$/\1/p' <<<"$out")
 [ -n "$id1" ] && [ -n "$id2" ] && [ "$id1" != "$id2" ] && ok "... another policy, another id" ||
 	not_ok "... another policy, another id ($id1 $id2)"
+sed 's/^hostname = .*/hostname = Mail.Example.TEST/' "$T/tls.conf" >"$T/tls-case.conf"
+chmod 644 "$T/tls-case.conf"
+check "domain dns with TLS and a host name in capitals" 0 "$PB" --config "$T/tls-case.conf" domain dns $D
+expect_grep "... the MTA-STS records all the same" "^_mta-sts.$D. IN TXT" "$out"
 sed 's/^hostname = .*/hostname = 192.0.2.1/' "$T/tls.conf" >"$T/tls-ip.conf"
 chmod 644 "$T/tls-ip.conf"
 check "domain dns with TLS and no host name" 0 "$PB" --config "$T/tls-ip.conf" domain dns $D

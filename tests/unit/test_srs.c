@@ -862,7 +862,7 @@ static void rotate(struct store_fixture *f, bool keep, struct store_srs_rotation
 }
 
 /* `pillarbox srs rotate`: the new secret signs; the old one verifies what
- * it made until the end of day + 21, or not at all with --drop-previous;
+ * it made until the end of day + 22, or not at all with --drop-previous;
  * one previous secret is kept. */
 static void test_rotate(void **state)
 {
@@ -876,7 +876,8 @@ static void test_rotate(void **state)
 	rotate(f, true, &r);
 	assert_true(r.had_secret);
 	assert_false(r.dropped_older);
-	assert_int_equal(r.previous_until, (now / DAY + SRS_MAX_AGE_DAYS + 1) * DAY);
+	assert_int_equal(r.previous_until,
+			 (now / DAY + SRS_MAX_AGE_DAYS + SRS_FUTURE_DAYS + 1) * DAY);
 	srs_now(f, b);
 	assert_string_not_equal(a, b);
 	resolves_to(f, a, "x@example.org");
@@ -908,14 +909,23 @@ static void test_rotate(void **state)
 	assert_int_equal(store_write(f->store, true, previous_put_txn, &p, &error), 1);
 	refused(f, b, "hash does not match");
 	resolves_to(f, c, "x@example.org");
-	/* a damaged record is a clear error, and a rotation mends it */
+	/* nor does an end further off than a rotation sets: a clock set back */
+	for (int i = 0; i < 8; i++)
+		p.rec[i] = (uint8_t)((uint64_t)(now + 30 * DAY) >> (56 - 8 * i));
+	assert_int_equal(store_write(f->store, true, previous_put_txn, &p, &error), 1);
+	refused(f, b, "hash does not match");
+	/* a damaged record: the current secret still verifies; an address it
+	 * does not is a temporary failure that names the record, and a
+	 * rotation mends it */
 	p.len = 5;
 	assert_int_equal(store_write(f->store, true, previous_put_txn, &p, &error), 1);
+	resolves_to(f, c, "x@example.org");
 	struct store_rcpt_target t[STORE_ALIAS_TARGETS_MAX];
 	size_t n;
-	assert_int_equal(store_resolve(f->store, c, t, STORE_ALIAS_TARGETS_MAX, &n, &error),
+	assert_int_equal(store_resolve(f->store, b, t, STORE_ALIAS_TARGETS_MAX, &n, &error),
 			 STORE_RESOLVE_ERROR);
 	assert_non_null(strstr(error, "previous SRS secret"));
+	assert_non_null(strstr(error, "`pillarbox srs rotate` replaces it"));
 	/* --drop-previous: refused at once, and no previous record is left */
 	rotate(f, false, &r);
 	assert_true(r.had_secret);
