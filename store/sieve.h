@@ -9,8 +9,20 @@
  * (RFC 5233), relational (RFC 5231), comparator-i;ascii-numeric (RFC 4790),
  * vacation (RFC 5230: :days, :subject, :from, :addresses, :handle; not
  * :mime), body (RFC 5173: :raw, :content, :text), date (RFC 5260 4-5: the
- * date and currentdate tests; not its index extension). Not:
- * reject/ereject (backscatter), variables, regex, include. */
+ * date and currentdate tests; not its index extension), variables (RFC
+ * 5229: set and its modifiers, the string test, ${0}..${9} from a
+ * successful :matches; no namespaces; limits in sieve_int.h). Not:
+ * reject/ereject (backscatter), regex, include.
+ *
+ * With variables, "${...}" expands at run time in test keys, the header
+ * names of header, address, exists and date, mailboxexists' names, set's
+ * value, string's sources, fileinto's mailbox, flags, redirect's address
+ * and vacation's reason, :subject, :from and :addresses; comparator
+ * names, relational operators, envelope parts, date-parts, :zone,
+ * :content types and :handle stay as written. A mailbox name or address
+ * that is not valid once expanded fails the run (the implicit keep), as a
+ * script with it written out does not compile. Without require
+ * "variables" every string is literal. */
 #ifndef PB_SIEVE_H
 #define PB_SIEVE_H
 

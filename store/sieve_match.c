@@ -88,19 +88,32 @@ static size_t one_char(enum sieve_cmp cmp, const char *v, size_t n)
 	return l == 0 ? 1 : l;
 }
 
-static bool matches(enum sieve_cmp cmp, const char *v, size_t n, const char *k, size_t m)
+/* With `cap`, each wildcard's span is recorded as the scan reaches it; a
+ * mismatch that goes back to the last "*" lengthens that one's span and
+ * the later wildcards are recorded again as the scan passes them, so a
+ * match leaves every "*" as short as it can be, left to right. */
+static bool matches(enum sieve_cmp cmp, const char *v, size_t n, const char *k, size_t m,
+		    struct sieve_capture *cap)
 {
-	size_t i = 0, j = 0, star_j = 0, star_i = 0;
+	size_t i = 0, j = 0, star_j = 0, star_i = 0, w = 0, star_w = 0;
 	bool star = false;
 	while (i < n) {
 		if (j < m && k[j] == '*') {
 			star = true;
 			star_j = ++j;
 			star_i = i;
+			star_w = ++w;
+			if (cap != NULL && w < SIEVE_MATCH_VARS)
+				cap->start[w] = cap->end[w] = i;
 			continue;
 		}
 		if (j < m && k[j] == '?') {
-			i += one_char(cmp, v + i, n - i);
+			size_t l = one_char(cmp, v + i, n - i);
+			if (cap != NULL && ++w < SIEVE_MATCH_VARS) {
+				cap->start[w] = i;
+				cap->end[w] = i + l;
+			}
+			i += l;
 			j++;
 			continue;
 		}
@@ -117,14 +130,24 @@ static bool matches(enum sieve_cmp cmp, const char *v, size_t n, const char *k, 
 		/* the last "*" takes one more octet and the rest starts over */
 		j = star_j;
 		i = ++star_i;
+		w = star_w;
+		if (cap != NULL && w < SIEVE_MATCH_VARS)
+			cap->end[w] = i;
 	}
-	while (j < m && k[j] == '*')
+	while (j < m && k[j] == '*') {
 		j++;
-	return j == m;
+		if (cap != NULL && ++w < SIEVE_MATCH_VARS)
+			cap->start[w] = cap->end[w] = n;
+	}
+	if (j != m)
+		return false;
+	if (cap != NULL)
+		cap->n = w;
+	return true;
 }
 
 bool sieve_match(enum sieve_cmp cmp, enum sieve_mt mt, enum sieve_rel rel, const char *val,
-		 size_t vlen, const char *key, size_t klen)
+		 size_t vlen, const char *key, size_t klen, struct sieve_capture *cap)
 {
 	int o;
 	switch (mt) {
@@ -133,7 +156,7 @@ bool sieve_match(enum sieve_cmp cmp, enum sieve_mt mt, enum sieve_rel rel, const
 	case MT_CONTAINS:
 		return contains(cmp, val, vlen, key, klen);
 	case MT_MATCHES:
-		return matches(cmp, val, vlen, key, klen);
+		return matches(cmp, val, vlen, key, klen, cap);
 	default:
 		o = order(cmp, val, vlen, key, klen);
 		switch (rel) {

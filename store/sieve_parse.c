@@ -17,6 +17,7 @@ enum ext {
 	EXT_IMAP4FLAGS = 1 << 3, EXT_MAILBOX = 1 << 4, EXT_SUBADDRESS = 1 << 5,
 	EXT_RELATIONAL = 1 << 6, EXT_NUMERIC = 1 << 7, EXT_OCTET = 1 << 8,
 	EXT_CASEMAP = 1 << 9, EXT_VACATION = 1 << 10, EXT_BODY = 1 << 11, EXT_DATE = 1 << 12,
+	EXT_VARIABLES = 1 << 13,
 };
 
 static const struct {
@@ -28,21 +29,21 @@ static const struct {
 	{ "subaddress", EXT_SUBADDRESS }, { "relational", EXT_RELATIONAL },
 	{ "comparator-i;ascii-numeric", EXT_NUMERIC }, { "comparator-i;octet", EXT_OCTET },
 	{ "comparator-i;ascii-casemap", EXT_CASEMAP }, { "vacation", EXT_VACATION },
-	{ "body", EXT_BODY }, { "date", EXT_DATE },
+	{ "body", EXT_BODY }, { "date", EXT_DATE }, { "variables", EXT_VARIABLES },
 };
 
 const char *sieve_extensions(void)
 {
 	return "fileinto envelope copy imap4flags mailbox subaddress relational "
 	       "comparator-i;ascii-numeric comparator-i;octet comparator-i;ascii-casemap "
-	       "vacation body date";
+	       "vacation body date variables";
 }
 
 /* Tags: which command or test may take them (A_*), and what follows. */
 enum {
 	A_CMP = 1 << 0, A_MATCH = 1 << 1, A_PART = 1 << 2, A_COPY = 1 << 3,
 	A_CREATE = 1 << 4, A_FLAGS = 1 << 5, A_SIZE = 1 << 6, A_VACATION = 1 << 7,
-	A_TRANSFORM = 1 << 8, A_ZONE = 1 << 9, A_ORIGINALZONE = 1 << 10,
+	A_TRANSFORM = 1 << 8, A_ZONE = 1 << 9, A_ORIGINALZONE = 1 << 10, A_MODS = 1 << 11,
 };
 
 struct args {
@@ -60,6 +61,7 @@ struct args {
 	const char *subject, *from;
 	struct sieve_list addresses;
 	struct sieve_list content; /* body :content's types */
+	unsigned mods;             /* set's SIEVE_MOD_* */
 };
 
 struct parser {
@@ -127,6 +129,43 @@ static int next(struct parser *p)
 
 /* ------------------------------------------------------------ arguments */
 
+/* With variables, every string may hold references (RFC 5229 3); those
+ * that cannot be expanded are errors: a namespace (no extension here
+ * gives one) and a match variable past ${9} (RFC 5229 6). */
+static int check_refs(struct parser *p, unsigned line, const char *s)
+{
+	struct sieve_ref ref;
+	size_t len = strlen(s), used;
+	if (!(p->exts & EXT_VARIABLES))
+		return 0;
+	for (const char *q = s; (q = strstr(q, "${")) != NULL; q += used > 0 ? used : 1) {
+		used = sieve_ref_parse(q, len - (size_t)(q - s), &ref);
+		if (used == 0)
+			continue;
+		if (ref.kind == REF_NAMESPACE)
+			return fail(p, line, "variable namespace \"%.*s\" is not supported",
+				    (int)(used > 64 ? 64 : used), q);
+		if (ref.kind == REF_NUMBER && ref.number >= SIEVE_MATCH_VARS)
+			return fail(p, line, "match variable \"%.*s\" past ${%d}",
+				    (int)(used > 64 ? 64 : used), q, SIEVE_MATCH_VARS - 1);
+	}
+	return 0;
+}
+
+/* Whether a string will expand at run time. */
+static bool expands(const struct parser *p, const char *s)
+{
+	return (p->exts & EXT_VARIABLES) && sieve_has_ref(s);
+}
+
+static bool list_expands(const struct parser *p, const struct sieve_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (expands(p, l->v[i]))
+			return true;
+	return false;
+}
+
 /* string / "[" string *("," string) "]" */
 static int parse_list(struct parser *p, struct sieve_list *l, bool *bracket_r)
 {
@@ -134,7 +173,8 @@ static int parse_list(struct parser *p, struct sieve_list *l, bool *bracket_r)
 	*bracket_r = p->tok.type == TOK_LBRACKET;
 	if (p->tok.type == TOK_STRING) {
 		l->v = alloc(p, sizeof(char *));
-		if (l->v == NULL || (l->v[0] = dup_str(p, p->tok.str, p->tok.len)) == NULL)
+		if (l->v == NULL || (l->v[0] = dup_str(p, p->tok.str, p->tok.len)) == NULL ||
+		    check_refs(p, p->tok.line, l->v[0]) < 0)
 			return -1;
 		l->n = 1;
 		return next(p);
@@ -149,7 +189,8 @@ static int parse_list(struct parser *p, struct sieve_list *l, bool *bracket_r)
 			return fail(p, p->tok.line, "string expected in list");
 		if (l->n == SIEVE_LIST_MAX)
 			return fail(p, p->tok.line, "string list longer than %d", SIEVE_LIST_MAX);
-		if ((v[l->n++] = dup_str(p, p->tok.str, p->tok.len)) == NULL || next(p) < 0)
+		if ((v[l->n++] = dup_str(p, p->tok.str, p->tok.len)) == NULL ||
+		    check_refs(p, p->tok.line, v[l->n - 1]) < 0 || next(p) < 0)
 			return -1;
 	} while (p->tok.type == TOK_COMMA);
 	if (p->tok.type != TOK_RBRACKET)
@@ -184,7 +225,7 @@ static const char *tag_string(struct parser *p, const char *tag, unsigned line)
 		return NULL;
 	}
 	char *v = dup_str(p, p->tok.str, p->tok.len);
-	return v != NULL && next(p) == 0 ? v : NULL;
+	return v != NULL && check_refs(p, p->tok.line, v) == 0 && next(p) == 0 ? v : NULL;
 }
 
 /* vacation's tags (RFC 5230 4): 0 taken, 1 not one of them, -1. */
@@ -210,7 +251,8 @@ static int parse_vacation_tag(struct parser *p, struct args *a, const char *tag,
 		return next(p);
 	case 1:
 		a->subject = tag_string(p, tag, line);
-		if (a->subject != NULL && !charset_utf8_text(a->subject, strlen(a->subject), false))
+		if (a->subject != NULL && !expands(p, a->subject) &&
+		    !charset_utf8_text(a->subject, strlen(a->subject), false))
 			return fail(p, line, "vacation: :subject must be one line of text");
 		return a->subject != NULL ? 0 : -1;
 	case 2:
@@ -249,6 +291,9 @@ static int parse_tag(struct parser *p, struct args *a, unsigned allowed, const c
 	static const char *const rels[] = { "gt", "ge", "lt", "le", "eq", "ne", NULL };
 	static const char *const cmps[] = { "i;ascii-casemap", "i;octet", "i;ascii-numeric", NULL };
 	static const char *const transforms[] = { "text", "raw", "content", NULL }; /* BT_* */
+	/* SIEVE_MOD_*'s bits, pairs of one precedence first */
+	static const char *const modifiers[] = { "lower", "upper", "lowerfirst", "upperfirst",
+						 "quotewildcard", "length", NULL };
 	unsigned line = p->tok.line;
 	char tag[32];
 	int i;
@@ -338,6 +383,15 @@ static int parse_tag(struct parser *p, struct args *a, unsigned allowed, const c
 				    p->tok.str);
 		return next(p);
 	}
+	if ((allowed & A_MODS) && (i = find(modifiers, tag)) >= 0) {
+		/* RFC 5229 4.1: one modifier of each precedence */
+		unsigned bit = 1u << i, group = bit | (i < 4 ? 1u << (i ^ 1) : 0);
+		if (a->mods & group)
+			return fail(p, line, "set: more than one modifier of the precedence of :%s",
+				    tag);
+		a->mods |= bit;
+		return 0;
+	}
 	if ((allowed & A_VACATION) && parse_vacation_tag(p, a, tag, line) != 1)
 		return p->failed ? -1 : 0;
 	if ((allowed & A_SIZE) && (strcasecmp(tag, "over") == 0 || strcasecmp(tag, "under") == 0)) {
@@ -402,8 +456,7 @@ static bool field_name_ok(const char *s)
 	return true;
 }
 
-/* RFC 5228 5.1: "address" only on fields that hold addresses. */
-static bool address_field(const char *s)
+bool sieve_address_field(const char *s)
 {
 	static const char *const fields[] = {
 		"from", "sender", "reply-to", "to", "cc", "bcc", "resent-from", "resent-sender",
@@ -414,45 +467,65 @@ static bool address_field(const char *s)
 	return find(fields, s) >= 0;
 }
 
+/* Names that expand are checked at run time (a bad one matches nothing). */
 static int check_fields(struct parser *p, unsigned line, const struct sieve_list *l, bool address)
 {
 	for (size_t i = 0; i < l->n; i++) {
+		if (expands(p, l->v[i]))
+			continue;
 		if (!field_name_ok(l->v[i]))
 			return fail(p, line, "invalid header name \"%s\"", l->v[i]);
-		if (address && !address_field(l->v[i]))
+		if (address && !sieve_address_field(l->v[i]))
 			return fail(p, line, "address: \"%s\" is not an address header", l->v[i]);
 	}
 	return 0;
 }
 
-/* Mailbox names are UTF-8 text, "INBOX" in any case is the inbox. */
-static int check_mailbox(struct parser *p, unsigned line, char *name)
+bool sieve_mailbox_ok(char *name)
 {
 	if (*name == '\0' || !charset_utf8_text(name, strlen(name), false))
-		return fail(p, line, "invalid mailbox name \"%s\"", name);
+		return false;
 	if (strcasecmp(name, "INBOX") == 0)
 		memcpy(name, "INBOX", 5);
+	return true;
+}
+
+static int check_mailbox(struct parser *p, unsigned line, char *name)
+{
+	if (!sieve_mailbox_ok(name))
+		return fail(p, line, "invalid mailbox name \"%s\"", name);
 	return 0;
 }
 
-/* redirect's and vacation's addresses: one mailbox with a domain (RFC 5228
- * 4.2), kept as its addr-spec; `what` names it in the error. */
-static char *check_address(struct parser *p, unsigned line, const char *s, const char *what)
+int sieve_address_check(const char *s, char **spec_r)
 {
 	struct address_list *al = NULL;
-	char *spec = NULL, *res = NULL;
-	if (address_list_parse(s, strlen(s), 2, &al) < 0) {
-		fail(p, line, "out of memory");
-		return NULL;
+	*spec_r = NULL;
+	if (address_list_parse(s, strlen(s), 2, &al) < 0)
+		return -1;
+	bool ok = al->flags == 0 && al->count == 1 && al->addrs[0].host != NULL &&
+		  al->addrs[0].host[0] != '\0' && al->addrs[0].mailbox[0] != '\0';
+	if (ok && (*spec_r = address_addr_spec(&al->addrs[0])) == NULL) {
+		address_list_free(&al);
+		return -1;
 	}
-	if (al->flags == 0 && al->count == 1 && al->addrs[0].host != NULL &&
-	    al->addrs[0].host[0] != '\0' && al->addrs[0].mailbox[0] != '\0' &&
-	    (spec = address_addr_spec(&al->addrs[0])) != NULL)
-		res = dup_str(p, spec, strlen(spec));
-	else if (!p->failed)
-		fail(p, line, "%s: invalid address \"%s\"", what, s);
-	free(spec);
 	address_list_free(&al);
+	return ok ? 1 : 0;
+}
+
+/* redirect's and vacation's addresses, kept as their addr-spec; `what`
+ * names it in the error. */
+static char *check_address(struct parser *p, unsigned line, const char *s, const char *what)
+{
+	char *spec, *res = NULL;
+	int rc = sieve_address_check(s, &spec);
+	if (rc < 0)
+		fail(p, line, "out of memory");
+	else if (rc == 0)
+		fail(p, line, "%s: invalid address \"%s\"", what, s);
+	else
+		res = dup_str(p, spec, strlen(spec));
+	free(spec);
 	return res;
 }
 
@@ -464,20 +537,25 @@ static struct sieve_vacation *vacation_args(struct parser *p, const struct args 
 	const char *reason = a->pos[0].v[0];
 	if (v == NULL)
 		return NULL;
-	if (!charset_utf8_text(reason, strlen(reason), true)) {
+	if (!expands(p, reason) && !charset_utf8_text(reason, strlen(reason), true)) {
 		fail(p, line, "vacation: the reason must be UTF-8 text");
 		return NULL;
 	}
 	v->reason = a->pos[0].v[0];
 	v->days = a->has_days ? (a->days > 0 ? a->days : 1) : 0; /* RFC 5230 4.1: at least 1 */
 	v->subject = (char *)a->subject;
-	if (a->from != NULL && (v->from = check_address(p, line, a->from, "vacation :from")) == NULL)
+	if (a->from != NULL && expands(p, a->from))
+		v->from = (char *)a->from; /* checked at run time */
+	else if (a->from != NULL &&
+		 (v->from = check_address(p, line, a->from, "vacation :from")) == NULL)
 		return NULL;
 	if (a->addresses.n > 0 && (v->addresses = alloc(p, a->addresses.n * sizeof(char *))) == NULL)
 		return NULL;
 	for (size_t i = 0; i < a->addresses.n; i++)
-		if ((v->addresses[i] = check_address(p, line, a->addresses.v[i],
-						     "vacation :addresses")) == NULL)
+		if (expands(p, a->addresses.v[i]))
+			v->addresses[i] = a->addresses.v[i];
+		else if ((v->addresses[i] = check_address(p, line, a->addresses.v[i],
+							  "vacation :addresses")) == NULL)
 			return NULL;
 	v->naddresses = a->addresses.n;
 	return v;
@@ -530,6 +608,7 @@ static const struct {
 	{ "body", T_BODY, A_CMP | A_MATCH | A_TRANSFORM, "L", EXT_BODY, "body" },
 	{ "date", T_DATE, A_CMP | A_MATCH | A_ZONE | A_ORIGINALZONE, "SSL", EXT_DATE, "date" },
 	{ "currentdate", T_CURRENTDATE, A_CMP | A_MATCH | A_ZONE, "SL", EXT_DATE, "date" },
+	{ "string", T_STRING, A_CMP | A_MATCH, "LL", EXT_VARIABLES, "variables" },
 };
 
 /* RFC 5260 4.2's date-parts, in enum sieve_datepart's order */
@@ -586,6 +665,13 @@ static struct sieve_test *parse_test(struct parser *p, int depth)
 	t->keys = a.pos[1];
 	t->over = a.over;
 	t->size = a.number;
+	t->line = line;
+	/* what expands at run time: keys, header names, mailbox names (the
+	 * date-part, zone, envelope part and :content types stay literal) */
+	for (int i = 0; i < a.npos; i++)
+		t->expand |= (t->kind != T_ENVELOPE || i > 0) &&
+			     !(t->kind == T_DATE && i == 1) && !(t->kind == T_CURRENTDATE && i == 0) &&
+			     list_expands(p, &a.pos[i]);
 	switch (t->kind) {
 	case T_ALLOF:
 	case T_ANYOF:
@@ -618,7 +704,7 @@ static struct sieve_test *parse_test(struct parser *p, int depth)
 		break;
 	case T_MAILBOXEXISTS:
 		for (size_t i = 0; i < t->names.n; i++)
-			if (check_mailbox(p, line, t->names.v[i]) < 0)
+			if (!expands(p, t->names.v[i]) && check_mailbox(p, line, t->names.v[i]) < 0)
 				return NULL;
 		break;
 	case T_HEADER:
@@ -682,10 +768,33 @@ static const struct {
 	{ "addflag", OP_ADDFLAG, 0, "L", EXT_IMAP4FLAGS, "imap4flags" },
 	{ "removeflag", OP_REMOVEFLAG, 0, "L", EXT_IMAP4FLAGS, "imap4flags" },
 	{ "vacation", OP_VACATION, A_VACATION, "S", EXT_VACATION, "vacation" },
+	{ "set", OP_SET, A_MODS, "SS", EXT_VARIABLES, "variables" },
 	{ "elsif", OP_IF, 0, "", 0, NULL },
 	{ "else", OP_IF, 0, "", 0, NULL },
 	{ "require", OP_STOP, 0, "L", 0, NULL },
 };
+
+/* set's name (RFC 5229 4: a constant identifier) gets its index among the
+ * script's variables, the first spelling kept (names are case-insensitive). */
+static int set_args(struct parser *p, struct sieve_cmd *c, const struct args *a, unsigned line)
+{
+	const char *name = a->pos[0].v[0];
+	struct sieve_script *s = p->s;
+	if (!sieve_var_name_ok(name))
+		return fail(p, line, "set: invalid variable name \"%.64s\"", name);
+	c->arg = a->pos[1].v[0];
+	c->mods = a->mods;
+	for (c->var = 0; c->var < s->nvars; c->var++)
+		if (strcasecmp(s->var_names[c->var], name) == 0)
+			return 0;
+	if (s->nvars == SIEVE_VARS_MAX)
+		return fail(p, line, "more than %d variables", SIEVE_VARS_MAX);
+	if (s->var_names == NULL &&
+	    (s->var_names = alloc(p, SIEVE_VARS_MAX * sizeof(char *))) == NULL)
+		return -1;
+	s->var_names[s->nvars++] = (char *)name;
+	return 0;
+}
 
 /* One command; *chain_r is the if/elsif an elsif/else attaches to. NULL
  * with no error for a require (it leaves nothing in the tree). */
@@ -731,6 +840,11 @@ static struct sieve_cmd *parse_command(struct parser *p, int depth, bool top,
 	c->create = a.create;
 	c->has_flags = a.has_flags;
 	c->flags = a.has_flags ? a.flags : a.pos[0];
+	for (int i = 0; i < a.npos; i++)
+		c->expand |= list_expands(p, &a.pos[i]);
+	c->expand |= list_expands(p, &a.flags) || list_expands(p, &a.addresses) ||
+		     (a.subject != NULL && expands(p, a.subject)) ||
+		     (a.from != NULL && expands(p, a.from));
 	if (c->op == OP_IF) {
 		if (!is_else && (c->test = parse_test(p, depth + 1)) == NULL)
 			return NULL;
@@ -771,7 +885,12 @@ static struct sieve_cmd *parse_command(struct parser *p, int depth, bool top,
 	}
 	if (c->op == OP_FILEINTO) {
 		c->arg = a.pos[0].v[0];
-		if (check_mailbox(p, line, c->arg) < 0)
+		if (!expands(p, c->arg) && check_mailbox(p, line, c->arg) < 0)
+			return NULL;
+	} else if (c->op == OP_REDIRECT && expands(p, a.pos[0].v[0])) {
+		c->arg = a.pos[0].v[0]; /* checked at run time */
+	} else if (c->op == OP_SET) {
+		if (set_args(p, c, &a, line) < 0)
 			return NULL;
 	} else if (c->op == OP_REDIRECT &&
 		   (c->arg = check_address(p, line, a.pos[0].v[0], "redirect")) == NULL) {
@@ -854,6 +973,7 @@ struct sieve_script *sieve_compile(const char *text, size_t len, char error[SIEV
 	if (next(p) < 0)
 		goto err;
 	s->cmds = parse_block(p, 0, true);
+	s->variables = (p->exts & EXT_VARIABLES) != 0;
 	if (!p->failed && p->tok.type != TOK_EOF)
 		fail(p, p->tok.line, "unexpected \"}\"");
 	if (p->failed)

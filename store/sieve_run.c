@@ -1,8 +1,9 @@
 /* Running a compiled Sieve script against one message: tests over the
- * header block, envelope, the run's clock (currentdate, RFC 5260) and
- * (body, RFC 5173) the message's MIME parts, actions into a result (RFC
- * 5228 2.10: the implicit keep, one copy per mailbox, one redirect per
- * address). */
+ * header block, envelope, the run's clock (currentdate, RFC 5260:
+ * sieve_date.c) and (body, RFC 5173) the message's MIME parts, actions
+ * into a result (RFC 5228 2.10: the implicit keep, one copy per mailbox,
+ * one redirect per address). With variables (RFC 5229: sieve_vars.c), a
+ * command's or test's strings are expanded when the run reaches it. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,6 @@
 #include <time.h>
 
 #include "address.h"
-#include "datetime.h"
 #include "mime.h"
 #include "rfc2047.h"
 #include "sieve_int.h"
@@ -44,7 +44,13 @@ struct run {
 	uint64_t work;            /* octet comparisons charged so far */
 	int64_t now;              /* currentdate's clock, one a run */
 	struct body_view body;
+	struct sieve_vars *vars;  /* require "variables": the values; else NULL */
 };
+
+static bool list_for(struct run *r, unsigned line, bool expand, const struct sieve_list *in,
+		     struct sieve_list *out);
+static void list_done(bool expand, struct sieve_list *l);
+static char *expand(struct run *r, unsigned line, const char *s, size_t *len_r);
 
 static const char *const sys_names[] = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft" };
 #define NSYS (sizeof(sys_names) / sizeof(sys_names[0]))
@@ -170,14 +176,19 @@ static void store_copy(struct run *r, const struct sieve_cmd *c, const char *mai
 		run_fail(r, "line %u: more than %d actions", c->line, SIEVE_ACTIONS_MAX);
 		return;
 	}
-	if (c->has_flags)
-		flags_list(r, &given, &c->flags, false);
+	if (c->has_flags) {
+		struct sieve_list l;
+		if (list_for(r, c->line, c->expand, &c->flags, &l)) {
+			flags_list(r, &given, &l, false);
+			list_done(c->expand, &l);
+		}
+	}
 	if (!r->failed)
 		add_copy(r, mailbox, create, c->has_flags ? &given : &r->flags);
 	flags_clear(&given);
 }
 
-static void do_redirect(struct run *r, const struct sieve_cmd *c)
+static void do_redirect(struct run *r, const struct sieve_cmd *c, const char *addr)
 {
 	struct sieve_result *res = r->res;
 	if (++r->nactions > SIEVE_ACTIONS_MAX) {
@@ -187,22 +198,22 @@ static void do_redirect(struct run *r, const struct sieve_cmd *c)
 	if (!c->copy)
 		r->implicit_keep = false;
 	for (size_t i = 0; i < res->nredirects; i++)
-		if (strcasecmp(res->redirects[i], c->arg) == 0)
+		if (strcasecmp(res->redirects[i], addr) == 0)
 			return;
 	if (res->nredirects == SIEVE_REDIRECTS_MAX) {
 		run_fail(r, "line %u: more than %d redirects", c->line, SIEVE_REDIRECTS_MAX);
 		return;
 	}
-	if ((res->redirects[res->nredirects] = strdup(c->arg)) == NULL)
+	if ((res->redirects[res->nredirects] = strdup(addr)) == NULL)
 		run_fail(r, "out of memory");
 	else
 		res->nredirects++;
 }
 
-/* RFC 5230 4.7: no more than one vacation action a run. */
-static void do_vacation(struct run *r, const struct sieve_cmd *c)
+/* RFC 5230 4.7: no more than one vacation action a run. `a` is the
+ * command's arguments, expanded. */
+static void do_vacation(struct run *r, const struct sieve_cmd *c, const struct sieve_vacation *a)
 {
-	const struct sieve_vacation *a = c->vacation;
 	struct sieve_vacation *v;
 	if (r->res->vacation != NULL) {
 		run_fail(r, "line %u: a second vacation action", c->line);
@@ -252,6 +263,59 @@ static bool charge(struct run *r, enum sieve_mt mt, size_t vlen, size_t klen)
 	return !r->failed;
 }
 
+/* ------------------------------------------------------------ variables */
+
+/* The expansion's outcome (RFC 5229 3) for the command or test at `line`:
+ * false when the run failed (too long, the budget, out of memory). */
+static bool expanded(struct run *r, unsigned line, int rc)
+{
+	if (rc == -1)
+		run_fail(r, "line %u: a string longer than %d octets after expansion", line,
+			 SIEVE_EXPAND_MAX);
+	else if (rc < 0)
+		run_fail(r, "out of memory");
+	return charge(r, MT_IS, 0, 0);
+}
+
+/* `s` expanded (the caller frees it), or NULL when the run failed. */
+static char *expand(struct run *r, unsigned line, const char *s, size_t *len_r)
+{
+	char *out = NULL;
+	size_t len;
+	int rc = sieve_vars_expand(r->vars, s, &out, &len, &r->work);
+	if (!expanded(r, line, rc)) {
+		free(out);
+		return NULL;
+	}
+	if (len_r != NULL)
+		*len_r = len;
+	return out;
+}
+
+/* `in` expanded when `expand` (the script has variables and the strings
+ * references), else `in` itself; list_done() after. false when the run
+ * failed. */
+static bool list_for(struct run *r, unsigned line, bool expand, const struct sieve_list *in,
+		     struct sieve_list *out)
+{
+	if (!expand) {
+		*out = *in;
+		return true;
+	}
+	int rc = sieve_vars_expand_list(r->vars, in, out, &r->work);
+	if (expanded(r, line, rc))
+		return true;
+	if (rc == 0)
+		sieve_list_free(out);
+	return false;
+}
+
+static void list_done(bool expand, struct sieve_list *l)
+{
+	if (expand)
+		sieve_list_free(l);
+}
+
 /* true when the test's answer is known and no more values are needed (or
  * the run failed) */
 static bool see(struct seen *s, const char *v, size_t len)
@@ -263,7 +327,17 @@ static bool see(struct seen *s, const char *v, size_t len)
 		size_t klen = strlen(s->t->keys.v[i]);
 		if (!charge(s->r, s->t->mt, len, klen))
 			return true;
-		s->hit = sieve_match(s->t->cmp, s->t->mt, s->t->rel, v, len, s->t->keys.v[i], klen);
+		struct sieve_capture cap;
+		bool capture = s->r->vars != NULL && s->t->mt == MT_MATCHES;
+		s->hit = sieve_match(s->t->cmp, s->t->mt, s->t->rel, v, len, s->t->keys.v[i], klen,
+				     capture ? &cap : NULL);
+		/* RFC 5229 3.2: a successful :matches sets ${0}..${9}, a
+		 * failed one leaves them */
+		if (s->hit && capture &&
+		    sieve_vars_set_matches(s->r->vars, v, len, &cap, &s->r->work) < 0)
+			run_fail(s->r, "out of memory");
+		if (s->hit && capture)
+			charge(s->r, MT_IS, 0, 0);
 	}
 	return s->hit;
 }
@@ -276,7 +350,7 @@ static bool seen_result(const struct seen *s)
 	int len = snprintf(n, sizeof(n), "%zu", s->count);
 	for (size_t i = 0; i < s->t->keys.n; i++)
 		if (sieve_match(s->t->cmp, MT_VALUE, s->t->rel, n, (size_t)len, s->t->keys.v[i],
-				strlen(s->t->keys.v[i])))
+				strlen(s->t->keys.v[i]), NULL))
 			return true;
 	return false;
 }
@@ -422,122 +496,17 @@ static bool test_exists(struct run *r, const struct sieve_test *t)
 
 /* ------------------------------------------------------------ dates */
 
-/* The longest date-part, std11's "Tue, 01 Dec 2026 18:05:09 +0100", and
- * room to spare */
-#define DATE_PART_SIZE 48
-
-/* Modified Julian Day of 1970-01-01 (RFC 5260 4.2: MJD 0 is 1858-11-17) */
-#define MJD_1970 40587
-
-/* The process's local zone at `t` in minutes east, as smtpd's time stamps
- * take it; +0000 when libc cannot say. A zone of seconds (old local mean
- * times) loses them. */
-static int local_zone(time_t t)
-{
-	struct tm tm;
-	return localtime_r(&t, &tm) != NULL ? (int)(tm.tm_gmtoff / 60) : 0;
-}
-
-/* The date-part of `t` seen in zone `tz` (RFC 5260 4.2), in buf; its length. */
-static size_t date_part(enum sieve_datepart part, time_t t, int tz, char buf[DATE_PART_SIZE])
-{
-	struct datetime_local l;
-	int n = 0;
-	datetime_local(t, tz, &l);
-	unsigned az = (unsigned)(l.tz < 0 ? -l.tz : l.tz);
-	char sign = l.tz < 0 ? '-' : '+'; /* RFC 5260 4.2: +0000 for zero */
-	switch (part) {
-	case DP_YEAR:
-		n = snprintf(buf, DATE_PART_SIZE, "%04d", l.year);
-		break;
-	case DP_MONTH:
-		n = snprintf(buf, DATE_PART_SIZE, "%02u", l.month);
-		break;
-	case DP_DAY:
-		n = snprintf(buf, DATE_PART_SIZE, "%02u", l.day);
-		break;
-	case DP_DATE:
-		n = snprintf(buf, DATE_PART_SIZE, "%04d-%02u-%02u", l.year, l.month, l.day);
-		break;
-	case DP_JULIAN:
-		n = snprintf(buf, DATE_PART_SIZE, "%lld",
-			     (long long)(datetime_days_from_civil(l.year, l.month, l.day) + MJD_1970));
-		break;
-	case DP_HOUR:
-		n = snprintf(buf, DATE_PART_SIZE, "%02u", l.hour);
-		break;
-	case DP_MINUTE:
-		n = snprintf(buf, DATE_PART_SIZE, "%02u", l.min);
-		break;
-	case DP_SECOND:
-		n = snprintf(buf, DATE_PART_SIZE, "%02u", l.sec);
-		break;
-	case DP_TIME:
-		n = snprintf(buf, DATE_PART_SIZE, "%02u:%02u:%02u", l.hour, l.min, l.sec);
-		break;
-	case DP_ISO8601: /* RFC 3339 date-time; RFC 5260 4.2: "Z" for a zero offset */
-		n = snprintf(buf, DATE_PART_SIZE, "%04d-%02u-%02uT%02u:%02u:%02u", l.year, l.month,
-			     l.day, l.hour, l.min, l.sec);
-		if (az == 0)
-			n += snprintf(buf + n, DATE_PART_SIZE - (size_t)n, "Z");
-		else
-			n += snprintf(buf + n, DATE_PART_SIZE - (size_t)n, "%c%02u:%02u", sign, az / 60,
-				      az % 60);
-		break;
-	case DP_STD11:
-		n = (int)strlen(datetime_format_rfc5322(t, tz, buf));
-		break;
-	case DP_ZONE:
-		n = snprintf(buf, DATE_PART_SIZE, "%c%02u%02u", sign, az / 60, az % 60);
-		break;
-	case DP_WEEKDAY:
-		n = snprintf(buf, DATE_PART_SIZE, "%u", l.wday);
-		break;
-	}
-	return n > 0 ? (size_t)n : 0;
-}
-
-/* date's date-time (RFC 5260 4): the first field named `name` alone, a
- * later one is not read; a value that is no date as a whole (a Received:
- * field) is read after its last ";" (RFC 5321 4.4's time stamp). false
- * when there is no such field, or no date in it (or the run failed). */
-static bool header_date(struct run *r, const char *name, time_t *t_r, int *tz_r)
-{
-	struct mime_header_field f;
-	size_t pos = 0, want = strlen(name);
-	const char *h = r->msg->header != NULL ? r->msg->header : "";
-	size_t hlen = r->msg->header != NULL ? r->msg->header_len : 0;
-
-	while (mime_header_next(h, hlen, &pos, &f) == 1) {
-		if (!charge(r, MT_IS, f.name_len + f.value_len, 0))
-			return false;
-		if (f.name_len != want || strncasecmp(f.name, name, want) != 0)
-			continue;
-		if (datetime_parse(f.value, f.value_len, t_r, tz_r))
-			return true;
-		const char *semi = f.value_len > 0 ? memrchr(f.value, ';', f.value_len) : NULL;
-		return semi != NULL &&
-		       datetime_parse(semi + 1, f.value_len - (size_t)(semi + 1 - f.value), t_r, tz_r);
-	}
-	return false;
-}
-
 /* date and currentdate: one date, made a string by the date-part, or
  * none (a header without the date: :count counts 0). */
 static bool test_date(struct run *r, const struct sieve_test *t)
 {
 	struct seen s = { .r = r, .t = t };
-	time_t when = (time_t)r->now;
-	int tz = 0;
-	char v[DATE_PART_SIZE];
+	char v[SIEVE_DATE_PART_SIZE];
+	size_t len;
+	bool has = sieve_date_value(r->msg, r->now, t, v, &len, &r->work);
 
-	if (t->kind == T_DATE && !header_date(r, t->names.v[0], &when, &tz))
-		return !r->failed && seen_result(&s);
-	if (t->zone == ZONE_GIVEN)
-		tz = t->zone_minutes;
-	else if (t->zone == ZONE_LOCAL)
-		tz = local_zone(when);
-	see(&s, v, date_part(t->datepart, when, tz, v));
+	if (charge(r, MT_IS, 0, 0) && has)
+		see(&s, v, len);
 	return !r->failed && seen_result(&s);
 }
 
@@ -733,9 +702,63 @@ static bool test_body(struct run *r, const struct sieve_test *t)
 	return !r->failed && seen_result(&s);
 }
 
+/* string (RFC 5229 5): each source a value; for :count, an empty one
+ * counts 0. */
+static bool test_string(struct run *r, const struct sieve_test *t)
+{
+	struct seen s = { .r = r, .t = t };
+	bool done = false;
+	for (size_t i = 0; i < t->names.n && !done; i++) {
+		size_t len = strlen(t->names.v[i]);
+		if (t->mt != MT_COUNT || len > 0)
+			done = see(&s, t->names.v[i], len);
+	}
+	return !r->failed && seen_result(&s);
+}
+
+static bool test(struct run *r, const struct sieve_test *t);
+
+/* A test whose keys or names hold references, run on them expanded. A
+ * name that is not valid after expansion is what the compiler would have
+ * refused: address skips a field that holds no addresses (RFC 5228 5.1),
+ * mailboxexists finds no such mailbox; a header name that is no field
+ * name matches no field. */
+static bool test_expanded(struct run *r, const struct sieve_test *t)
+{
+	struct sieve_test x = *t;
+	bool names = t->kind != T_ENVELOPE && t->kind != T_BODY && t->kind != T_CURRENTDATE;
+	bool res = true;
+	x.expand = false;
+	if (!list_for(r, t->line, true, &t->keys, &x.keys))
+		return false;
+	if (!names)
+		x.names = t->names;
+	else if (!list_for(r, t->line, true, &t->names, &x.names)) {
+		sieve_list_free(&x.keys);
+		return false;
+	}
+	size_t kept = 0;
+	for (size_t i = 0; names && i < x.names.n; i++) {
+		if (t->kind == T_MAILBOXEXISTS && !sieve_mailbox_ok(x.names.v[i]))
+			res = false;
+		if (t->kind == T_ADDRESS && !sieve_address_field(x.names.v[i]))
+			free(x.names.v[i]);
+		else
+			x.names.v[kept++] = x.names.v[i];
+	}
+	if (names)
+		x.names.n = kept;
+	res = res && test(r, &x);
+	sieve_list_free(&x.keys);
+	list_done(names, &x.names);
+	return res && !r->failed;
+}
+
 /* Depth is bounded by the compiler (SIEVE_DEPTH_MAX). */
 static bool test(struct run *r, const struct sieve_test *t)
 {
+	if (t->expand)
+		return test_expanded(r, t);
 	switch (t->kind) {
 	case T_ADDRESS:
 	case T_HEADER:
@@ -774,11 +797,90 @@ static bool test(struct run *r, const struct sieve_test *t)
 	case T_DATE:
 	case T_CURRENTDATE:
 		return test_date(r, t);
+	case T_STRING:
+		return test_string(r, t);
 	}
 	return false;
 }
 
 /* ------------------------------------------------------------ commands */
+
+/* fileinto's mailbox, redirect's address and vacation's strings that
+ * expand are checked as the compiler checks written ones; one that is not
+ * valid fails the run, as a script with it written out does not compile:
+ * either way the message is kept in INBOX and the log says why. */
+static void exec_fileinto(struct run *r, const struct sieve_cmd *c)
+{
+	char *mailbox = c->expand ? expand(r, c->line, c->arg, NULL) : c->arg;
+	if (mailbox == NULL)
+		return;
+	if (c->expand && !sieve_mailbox_ok(mailbox)) {
+		run_fail(r, "line %u: fileinto: invalid mailbox name after expansion", c->line);
+	} else {
+		if (!c->copy)
+			r->implicit_keep = false;
+		store_copy(r, c, mailbox, c->create && !mailbox_exists(r, mailbox));
+	}
+	if (c->expand)
+		free(mailbox);
+}
+
+/* An expansion that is no valid address or text: the run fails. */
+static bool checked(struct run *r, const struct sieve_cmd *c, int rc, const char *what)
+{
+	if (rc == 1)
+		run_fail(r, "line %u: %s after expansion", c->line, what);
+	return expanded(r, c->line, rc < 0 ? rc : 0) && rc == 0;
+}
+
+static void exec_redirect(struct run *r, const struct sieve_cmd *c)
+{
+	char *spec = NULL;
+	const char *what = "redirect: invalid address";
+	if (!c->expand)
+		do_redirect(r, c, c->arg);
+	else if (checked(r, c, sieve_vars_address(r->vars, c->arg, &spec, &r->work), what))
+		do_redirect(r, c, spec);
+	free(spec);
+}
+
+static void exec_vacation(struct run *r, const struct sieve_cmd *c)
+{
+	struct sieve_vacation x;
+	const char *what = "";
+	if (!c->expand) {
+		do_vacation(r, c, c->vacation);
+		return;
+	}
+	int rc = sieve_vars_vacation(r->vars, c->vacation, &x, &what, &r->work);
+	if (checked(r, c, rc, what))
+		do_vacation(r, c, &x);
+	sieve_vars_vacation_free(&x);
+}
+
+/* set (RFC 5229 4): the value expanded, the modifiers applied. */
+static void exec_set(struct run *r, const struct sieve_cmd *c)
+{
+	size_t len;
+	char *v = expand(r, c->line, c->arg, &len);
+	if (v == NULL)
+		return;
+	if (sieve_vars_set(r->vars, c->var, c->mods, v, len, &r->work) < 0)
+		run_fail(r, "out of memory");
+	free(v);
+	charge(r, MT_IS, 0, 0);
+}
+
+static void exec_flags(struct run *r, const struct sieve_cmd *c)
+{
+	struct sieve_list l;
+	if (!list_for(r, c->line, c->expand, &c->flags, &l))
+		return;
+	if (c->op == OP_SETFLAG)
+		flags_clear(&r->flags);
+	flags_list(r, &r->flags, &l, c->op == OP_REMOVEFLAG);
+	list_done(c->expand, &l);
+}
 
 static void exec(struct run *r, const struct sieve_cmd *c)
 {
@@ -802,23 +904,21 @@ static void exec(struct run *r, const struct sieve_cmd *c)
 			r->implicit_keep = false;
 			break;
 		case OP_FILEINTO:
-			if (!c->copy)
-				r->implicit_keep = false;
-			store_copy(r, c, c->arg, c->create && !mailbox_exists(r, c->arg));
+			exec_fileinto(r, c);
 			break;
 		case OP_REDIRECT:
-			do_redirect(r, c);
+			exec_redirect(r, c);
 			break;
 		case OP_SETFLAG:
-			flags_clear(&r->flags);
-			flags_list(r, &r->flags, &c->flags, false);
-			break;
 		case OP_ADDFLAG:
 		case OP_REMOVEFLAG:
-			flags_list(r, &r->flags, &c->flags, c->op == OP_REMOVEFLAG);
+			exec_flags(r, c);
 			break;
 		case OP_VACATION:
-			do_vacation(r, c);
+			exec_vacation(r, c);
+			break;
+		case OP_SET:
+			exec_set(r, c);
 			break;
 		}
 	}
@@ -857,15 +957,23 @@ int sieve_run(const struct sieve_script *script, const struct sieve_message *msg
 {
 	struct run r = { .msg = msg, .res = res, .implicit_keep = true,
 			 .now = msg->now != 0 ? msg->now : (int64_t)time(NULL) };
+	struct sieve_vars vars;
 
 	*res = (struct sieve_result){ 0 };
 	/* every action is a copy or a redirect: their counts bound the arrays */
 	res->copies = calloc(SIEVE_ACTIONS_MAX + 1, sizeof(*res->copies));
 	res->redirects = calloc(SIEVE_REDIRECTS_MAX, sizeof(*res->redirects));
+	if (script->variables) {
+		if (sieve_vars_init(&vars, script) < 0)
+			run_fail(&r, "out of memory");
+		r.vars = &vars;
+	}
 	if (res->copies == NULL || res->redirects == NULL)
 		run_fail(&r, "out of memory");
-	else
+	else if (!r.failed)
 		exec(&r, script->cmds);
+	if (r.vars != NULL)
+		sieve_vars_free(r.vars);
 	body_view_free(&r.body);
 	if (!r.failed && r.implicit_keep)
 		add_copy(&r, "INBOX", false, &r.flags);

@@ -587,7 +587,7 @@ static void test_compile_errors(void **state)
 	compile_error("frobnicate;", "line 1: unknown command \"frobnicate\"");
 	compile_error("\n\nif frob { }", "line 3: unknown test \"frob\"");
 	compile_error("fileinto \"x\";", "line 1: fileinto requires require \"fileinto\"");
-	compile_error("require \"variables\";", "line 1: unsupported extension \"variables\"");
+	compile_error("require \"regex\";", "line 1: unsupported extension \"regex\"");
 	compile_error("require \"FILEINTO\";", "line 1: unsupported extension \"FILEINTO\"");
 	compile_error("keep; require \"fileinto\";", "line 1: require after other commands");
 	compile_error("if true { require \"fileinto\"; }", "line 1: require inside a block");
@@ -650,7 +650,7 @@ static void test_compile_errors(void **state)
 	/* extensions list */
 	assert_string_equal(sieve_extensions(), "fileinto envelope copy imap4flags mailbox subaddress "
 			    "relational comparator-i;ascii-numeric comparator-i;octet comparator-i;ascii-casemap "
-			    "vacation body date");
+			    "vacation body date variables");
 	assert_string_equal(run("require [\"comparator-i;octet\", \"comparator-i;ascii-casemap\"];"), "INBOX");
 }
 
@@ -1669,6 +1669,381 @@ static void test_date_compile_errors(void **state)
 	free(s);
 }
 
+
+/* ------------------------------------------------------------ variables */
+
+#define VARS "require [\"fileinto\", \"variables\", \"mailbox\", \"envelope\"]; "
+
+/* The value of ${name} at the end of `script` (run on HDR), through
+ * fileinto "v:${name}" (a "v:" mailbox is never empty). */
+static const char *var_after(const char *script, const char *name)
+{
+	static char s[SIEVE_SCRIPT_MAX];
+	snprintf(s, sizeof(s), VARS "%s fileinto \"v:${%s}\";", script, name);
+	const char *o = run(s);
+	if (strncmp(o, "v:", 2) != 0)
+		fail_msg("unexpected result %s for %s", o, script);
+	return o + 2;
+}
+
+static void test_vars_pigeonhole(void **state)
+{
+	(void)state;
+	static const char list[] = "List-Id: Pillarbox users <users.pillarbox.example>\r\n"
+				   "Subject: x\r\n\r\n";
+	static const char script[] =
+		"require [\"fileinto\", \"variables\", \"mailbox\", \"envelope\"];\n"
+		"if header :matches \"List-Id\" \"*<*.*>\" { fileinto :create \"Lists/${2}\"; stop; }\n"
+		"if envelope :matches \"to\" \"*+*@*\" { set :lower \"folder\" \"${2}\"; "
+		"fileinto \"${folder}\"; }\n"
+		"set \"subject\" \"x\"; if string :is \"${subject}\" \"\" { discard; }\n";
+	assert_string_equal(run_hdr(script, list), "Lists/users+create");
+	struct sieve_message m = msg_with("Subject: y\r\n\r\n");
+	m.envelope_to = "bob+Shopping@example.com";
+	assert_string_equal(run_msg(script, &m), "shopping");
+	/* "lists" exists: no :create; the subaddress has no "+": INBOX */
+	assert_string_equal(run_hdr(script, "List-Id: <lists.example.org>\r\n\r\n"), "Lists/lists+create");
+	m.envelope_to = "bob@example.com";
+	assert_string_equal(run_msg(script, &m), "INBOX");
+	/* RFC 5229 3.2's examples: each "*" as short as it can be */
+	assert_string_equal(run_hdr(VARS "if header :matches \"Subject\" \"[*] *\" "
+				    "{ fileinto \"${1}|${2}\"; }",
+				    "Subject: [acme-users] [fwd] version 1.0 is out\r\n\r\n"),
+			    "acme-users|[fwd] version 1.0 is out");
+	assert_string_equal(run_hdr(VARS "if address :matches [\"To\", \"Cc\"] "
+				    "[\"coyote@**.com\", \"wile@**.com\"] { fileinto \"${0}|${1}|${2}\"; }",
+				    "To: coyote@ACME.Example.COM\r\n\r\n"),
+			    "coyote@ACME.Example.COM||ACME.Example");
+	/* "?" is a wildcard too, one character (UTF-8 for the casemap) */
+	assert_string_equal(run_hdr(VARS "if header :matches \"Subject\" \"?*?\" "
+				    "{ fileinto \"${1}-${2}-${3}\"; }", "Subject: \xc3\xa9t\xc3\xa9\r\n\r\n"),
+			    "\xc3\xa9-t-\xc3\xa9");
+}
+
+static void test_vars_modifiers(void **state)
+{
+	(void)state;
+	/* RFC 5229 4.1's examples */
+	const char *a = "set \"a\" \"juMBlEd lETteRS\";";
+	char s[256];
+	assert_string_equal(var_after(a, "a"), "juMBlEd lETteRS");
+#define MOD(mods, want) do { \
+		snprintf(s, sizeof(s), "%s set %s \"b\" \"${a}\";", a, mods); \
+		assert_string_equal(var_after(s, "b"), want); \
+	} while (0)
+	MOD(":length", "15");
+	MOD(":lower", "jumbled letters");
+	MOD(":upper", "JUMBLED LETTERS");
+	MOD(":upperfirst", "JuMBlEd lETteRS");
+	MOD(":lowerfirst", "juMBlEd lETteRS");
+	MOD(":upperfirst :lower", "Jumbled letters");
+	MOD(":lower :upperfirst", "Jumbled letters");
+	MOD(":lowerfirst :upper", "jUMBLED LETTERS");
+	MOD(":upper :lowerfirst", "jUMBLED LETTERS");
+	MOD(":length :upper", "15");
+	MOD(":UPPER", "JUMBLED LETTERS");
+#undef MOD
+	assert_string_equal(var_after("set :quotewildcard \"b\" \"Rock*\";", "b"), "Rock\\*");
+	assert_string_equal(var_after("set :quotewildcard \"b\" \"a?b\\\\c*\";", "b"),
+			    "a\\?b\\\\c\\*");
+	/* :quotewildcard then :length: the quoted value's characters */
+	assert_string_equal(var_after("set :quotewildcard :length \"b\" \"**\";", "b"), "4");
+	/* :length counts characters: "Grüße" is 5 of 7 octets */
+	assert_string_equal(var_after("set :length \"b\" \"Gr\xc3\xbc\xc3\x9f" "e\";", "b"), "5");
+	assert_string_equal(var_after("set :length \"b\" \"\";", "b"), "0");
+	/* case modifiers change US-ASCII letters only */
+	assert_string_equal(var_after("set :upper \"b\" \"gr\xc3\xbc\xc3\x9f" "e\";", "b"),
+			    "GR\xc3\xbc\xc3\x9f" "E");
+	assert_string_equal(var_after("set :upperfirst \"b\" \"\xc3\xbc" "ber\";", "b"), "\xc3\xbc" "ber");
+	/* :quotewildcard keeps :matches literal */
+	assert_string_equal(run_hdr(VARS "set \"k\" \"a*\"; if header :matches \"Subject\" \"${k}\" "
+				    "{ fileinto \"wild\"; }", "Subject: abc\r\n\r\n"), "wild");
+	assert_string_equal(run_hdr(VARS "set :quotewildcard \"k\" \"a*\"; "
+				    "if header :matches \"Subject\" \"${k}\" { fileinto \"wild\"; }",
+				    "Subject: abc\r\n\r\n"), "INBOX");
+	assert_string_equal(run_hdr(VARS "set :quotewildcard \"k\" \"a*\"; "
+				    "if header :matches \"Subject\" \"${k}\" { fileinto \"literal\"; }",
+				    "Subject: a*\r\n\r\n"), "literal");
+}
+
+static void test_vars_strings(void **state)
+{
+	(void)state;
+	/* RFC 5229 3's examples */
+	const char *c = "set \"company\" \"ACME\";";
+	char s[512];
+#define EXP(str, want) do { \
+		snprintf(s, sizeof(s), "%s set \"r\" \"%s\";", c, str); \
+		assert_string_equal(var_after(s, "r"), want); \
+	} while (0)
+	EXP("&%${}!", "&%${}!");
+	EXP("${doh!}", "${doh!}");
+	EXP("${full}", "");
+	EXP("${company}", "ACME");
+	EXP("${BAD${Company}", "${BADACME");
+	EXP("${President, ${Company} Inc.}", "${President, ACME Inc.}");
+	EXP("${COMPANY}-${cOmPaNy}", "ACME-ACME");
+	EXP("${", "${");
+	EXP("x${company", "x${company");
+	EXP("${ company}", "${ company}");
+	EXP("${1a}", "${1a}");
+	/* one pass: a value is not expanded again */
+	EXP("${d}", "");
+	assert_string_equal(var_after("set \"d\" \"$\"; set \"e\" \"${d}{company}\"; "
+				      "set \"company\" \"ACME\";", "e"), "${company}");
+	/* set's name is the first spelling; any case finds it */
+	assert_string_equal(var_after("set \"Name\" \"1\"; set \"NAME\" \"2\";", "name"), "2");
+	/* match variables before any match: empty; ${00} is ${0} */
+	assert_string_equal(var_after("set \"r\" \"[${0}${1}${9}]\";", "r"), "[]");
+	assert_string_equal(run_hdr(VARS "if header :matches \"Subject\" \"*\" "
+				    "{ fileinto \"${00}/${01}\"; }", "Subject: hi\r\n\r\n"), "hi/hi");
+	/* without require "variables" nothing expands */
+	assert_string_equal(run("require \"fileinto\"; fileinto \"${x}\";"), "${x}");
+	assert_string_equal(run_hdr("require \"fileinto\"; if header :is \"Subject\" \"${x}\" "
+				    "{ fileinto \"lit\"; }", "Subject: ${x}\r\n\r\n"), "lit");
+	/* expansion in the flag commands, :flags, redirect, header names */
+	assert_string_equal(run("require [\"variables\", \"imap4flags\", \"fileinto\"]; "
+				"set \"f\" \"\\\\Seen\"; addflag \"${f} x\"; "
+				"fileinto :flags \"${f} k\" \"a\"; keep;"), "a{\\Seen k} INBOX{\\Seen x}");
+	assert_string_equal(run(VARS "set \"d\" \"example.net\"; redirect \"u@${d}\";"),
+			    "->u@example.net");
+	assert_string_equal(run(VARS "set \"h\" \"x-spam-score\"; "
+				"if header :is \"${h}\" \"12\" { fileinto \"h\"; }"), "h");
+	assert_string_equal(run(VARS "set \"h\" \"subject\"; "
+				"if address :is \"${h}\" \"x\" { fileinto \"h\"; }"), "INBOX");
+	assert_string_equal(run(VARS "set \"m\" \"inbox\"; if mailboxexists \"${m}\" "
+				"{ fileinto \"${m}\"; }"), "INBOX");
+	/* the string test */
+	assert_string_equal(var_after("set \"r\" \"n\"; if string :is \"${x}\" \"\" "
+				      "{ set \"r\" \"y\"; }", "r"), "y");
+	assert_string_equal(var_after("set \"r\" \"n\"; set \"a\" \"Hello\"; "
+				      "if string :contains [\"x\", \"${a}\"] \"ELL\" { set \"r\" \"y\"; }",
+				      "r"), "y");
+	assert_string_equal(var_after("set \"r\" \"n\"; set \"a\" \"Hello\"; "
+				      "if string :comparator \"i;octet\" :is \"${a}\" \"hello\" "
+				      "{ set \"r\" \"y\"; }", "r"), "n");
+	/* RFC 5229 5: an empty string counts 0 */
+	assert_string_equal(run("require [\"variables\", \"relational\", \"fileinto\"]; "
+				"if string :count \"eq\" [\"a\", \"\", \"${no}\", \"b\"] \"2\" "
+				"{ fileinto \"two\"; }"), "two");
+	assert_string_equal(run("require [\"variables\", \"relational\", \"fileinto\", "
+				"\"comparator-i;ascii-numeric\"]; set \"n\" \"12\"; "
+				"if string :value \"gt\" :comparator \"i;ascii-numeric\" \"${n}\" \"9\" "
+				"{ fileinto \"gt\"; }"), "gt");
+}
+
+static void test_vars_match_vars(void **state)
+{
+	(void)state;
+	/* a failed :matches leaves them; a successful one replaces them all */
+	assert_string_equal(run_hdr(VARS "if header :matches \"Subject\" \"*-*\" { } "
+				    "if header :matches \"Subject\" \"*+*\" { } "
+				    "fileinto \"${0}|${1}|${2}\";", "Subject: ab-cd\r\n\r\n"), "ab-cd|ab|cd");
+	assert_string_equal(run_hdr(VARS "if header :matches \"Subject\" \"*-*\" { } "
+				    "if string :matches \"x\" \"?\" { } "
+				    "fileinto \"${0}|${1}|${2}\";", "Subject: ab-cd\r\n\r\n"), "x|x|");
+	/* other match types do not set them */
+	assert_string_equal(run_hdr(VARS "if header :matches \"Subject\" \"*-*\" { } "
+				    "if header :contains \"Subject\" \"b\" { } "
+				    "if header :is \"Subject\" \"ab-cd\" { } "
+				    "fileinto \"${1}\";", "Subject: ab-cd\r\n\r\n"), "ab");
+	/* the first value and key that match; a key's own ${1} expands
+	 * before the match */
+	assert_string_equal(run_hdr(VARS "if string :matches \"k\" \"?\" { } "
+				    "if header :matches \"X\" [\"z*\", \"${1}*\"] { fileinto \"${1}\"; }",
+				    "X: a1\r\nX: k2\r\nX: k3\r\n\r\n"), "2");
+	/* anyof stops at the first true test (RFC 5229 3.2) */
+	assert_string_equal(run_hdr(VARS "if anyof (true, header :matches \"Subject\" \"*\") { } "
+				    "fileinto \"[${0}]\";", "Subject: hi\r\n\r\n"), "[]");
+	/* past the ninth wildcard: not kept */
+	assert_string_equal(run_hdr(VARS "if header :matches \"Subject\" \"??????????*\" "
+				    "{ fileinto \"${9}${0}\"; }", "Subject: 0123456789ab\r\n\r\n"),
+			    "80123456789ab");
+	/* body and date :matches set them too */
+	assert_string_equal(run_hdr("require [\"variables\", \"date\", \"fileinto\"]; "
+				    "if date :matches \"date\" \"year\" \"??*\" { fileinto \"${1}${2}${3}\"; }",
+				    "Date: Tue, 01 Dec 2026 18:05:09 +0000\r\n\r\n"), "2026");
+}
+
+static void test_vars_fileinto(void **state)
+{
+	(void)state;
+	/* an expansion that is no valid name fails the run, as the written
+	 * name does not compile */
+	compile_error(VARS "fileinto \"\";", "line 1: invalid mailbox name \"\"");
+	assert_string_equal(run(VARS "fileinto \"${empty}\";"),
+			    "FAILED INBOX (line 1: fileinto: invalid mailbox name after expansion)");
+	assert_string_equal(run_hdr(VARS "if header :matches \"Subject\" \"x*\" { fileinto \"${1}\"; }",
+				    "Subject: x\r\n\r\n"),
+			    "FAILED INBOX (line 1: fileinto: invalid mailbox name after expansion)");
+	/* a control character from the header: as a written one would be */
+	compile_error(VARS "fileinto \"a\tb\";", "line 1: invalid mailbox name \"a\tb\"");
+	assert_string_equal(run(VARS "set \"nl\" text:\n\n.\n;\nfileinto \"a${nl}b\";"),
+			    "FAILED INBOX (line 5: fileinto: invalid mailbox name after expansion)");
+	assert_string_equal(run(VARS "set \"m\" \"iNbOx\"; fileinto \"${m}\";"), "INBOX");
+	assert_string_equal(run(VARS "set \"m\" \"Junk\"; fileinto :create \"${m}\";"), "Junk");
+	assert_string_equal(run(VARS "redirect \"${nobody}\";"),
+			    "FAILED INBOX (line 1: redirect: invalid address after expansion)");
+}
+
+static void test_vars_vacation(void **state)
+{
+	(void)state;
+	char error[SIEVE_ERROR_MAX];
+	static const char script[] =
+		"require [\"vacation\", \"variables\"];\n"
+		"if header :matches \"Subject\" \"*\" { set \"s\" \"${1}\"; }\n"
+		"set \"me\" \"bob\";\n"
+		"vacation :subject \"Re: ${s}\" :from \"${me}@example.com\" "
+		":addresses [\"${me}@example.net\"] \"Away, ${me}.\";";
+	struct sieve_script *s = sieve_compile(script, strlen(script), error);
+	assert_non_null(s);
+	struct sieve_message m = msg_with("Subject: lunch\r\n\r\n");
+	struct sieve_result r;
+	assert_int_equal(sieve_run(s, &m, &r), 0);
+	assert_non_null(r.vacation);
+	assert_string_equal(r.vacation->subject, "Re: lunch");
+	assert_string_equal(r.vacation->from, "bob@example.com");
+	assert_int_equal(r.vacation->naddresses, 1);
+	assert_string_equal(r.vacation->addresses[0], "bob@example.net");
+	assert_string_equal(r.vacation->reason, "Away, bob.");
+	sieve_result_free(&r);
+	sieve_script_free(s);
+	/* a subject of two lines after expansion fails the run */
+	assert_string_equal(run("require [\"vacation\", \"variables\"]; set \"nl\" text:\n\n.\n;"
+				"vacation :subject \"a${nl}b\" \"x\";"),
+			    "FAILED INBOX (line 4: vacation: :subject must be one line of text "
+			    "after expansion)");
+	assert_string_equal(run("require [\"vacation\", \"variables\"]; vacation :from \"${x}\" \"r\";"),
+			    "FAILED INBOX (line 1: vacation :from: invalid address after expansion)");
+	assert_string_equal(run("require [\"vacation\", \"variables\"]; "
+				"vacation :addresses [\"a@b.example\", \"${x}\"] \"r\";"),
+			    "FAILED INBOX (line 1: vacation :addresses: invalid address after expansion)");
+}
+
+static void test_vars_limits(void **state)
+{
+	(void)state;
+	char *s = malloc(SIEVE_SCRIPT_MAX), name[80];
+	assert_non_null(s);
+	/* variables: 128 compile, 129 do not */
+	for (int over = 0; over <= 1; over++) {
+		int n = sprintf(s, "require \"variables\";");
+		for (int i = 0; i < 128 + over; i++)
+			n += sprintf(s + n, " set \"v%d\" \"x\";", i);
+		n += sprintf(s + n, " set \"V0\" \"y\";"); /* the same variable */
+		char error[SIEVE_ERROR_MAX];
+		struct sieve_script *sc = sieve_compile(s, strlen(s), error);
+		if (over) {
+			assert_null(sc);
+			assert_string_equal(error, "line 1: more than 128 variables");
+		} else {
+			assert_non_null(sc);
+			sieve_script_free(sc);
+		}
+	}
+	/* names of 64 octets, not 65 */
+	memset(name, 'n', 65);
+	name[64] = '\0';
+	snprintf(s, SIEVE_SCRIPT_MAX, VARS "set \"%s\" \"1\"; fileinto \"v:${%s}\";", name, name);
+	assert_string_equal(run(s), "v:1");
+	name[64] = 'n';
+	name[65] = '\0';
+	snprintf(s, SIEVE_SCRIPT_MAX, "require \"variables\"; set \"%s\" \"1\";", name);
+	char want[160];
+	snprintf(want, sizeof(want), "line 1: set: invalid variable name \"%.64s\"", name);
+	compile_error(s, want);
+	/* a value is cut at 4096 octets, at a character's start */
+	int n = sprintf(s, VARS "set \"a\" \"");
+	memset(s + n, 'a', 4095);
+	n += 4095;
+	n += sprintf(s + n, "\"; set \"b\" \"${a}b\"; set \"c\" \"${a}\xc3\xa9\"; "
+		     "set :length \"lb\" \"${b}\"; set :length \"lc\" \"${c}\"; "
+		     "set \"q\" \"${a}\"; set :quotewildcard :length \"lq\" \"${q}*\"; "
+		     "fileinto \"${lb}/${lc}/${lq}\";");
+	assert_string_equal(run(s), "4096/4095/4095");
+	/* expansion: 8192 octets, not 8193 */
+	n = sprintf(s, VARS "set \"a\" \"");
+	memset(s + n, 'a', 4096);
+	n += 4096;
+	n += sprintf(s + n, "\"; set :length \"l\" \"${a}${a}\"; fileinto \"${l}\"; "
+		     "set \"z\" \"${a}${a}z\";");
+	assert_string_equal(run(s), "FAILED INBOX (line 1: a string longer than 8192 octets "
+			    "after expansion)");
+	s[n - strlen(" set \"z\" \"${a}${a}z\";")] = '\0';
+	assert_string_equal(run(s), "8192");
+	/* doubling: memory stays at the value limit, the run stays short */
+	n = sprintf(s, VARS "set \"a\" \"ab\";");
+	for (int i = 0; i < 2000; i++)
+		n += sprintf(s + n, " set \"a\" \"${a}${a}\";");
+	sprintf(s + n, " set :length \"l\" \"${a}\"; fileinto \"${l}\";");
+	assert_string_equal(run(s), "4096");
+	/* and matching the doubled values stops at the work budget */
+	n = sprintf(s, VARS "set \"a\" \"ab\";");
+	for (int i = 0; i < 12; i++)
+		n += sprintf(s + n, " set \"a\" \"${a}${a}\";");
+	for (int i = 0; i < 20; i++)
+		n += sprintf(s + n, " if string :matches \"${a}\" \"*${a}x\" { }");
+	const char *out = run(s);
+	static const char budget[] = "FAILED INBOX (more matching work than";
+	if (strncmp(out, budget, strlen(budget)) != 0)
+		fail_msg("doubling and matching over the budget: %s", out);
+	/* match variables: a 64 KB value is kept to 4096 octets */
+	char *hdr = malloc(70000);
+	assert_non_null(hdr);
+	n = sprintf(hdr, "Subject: ");
+	memset(hdr + n, 'x', 65000);
+	strcpy(hdr + n + 65000, "\r\n\r\n");
+	assert_string_equal(run_hdr(VARS "if header :matches \"subject\" \"*\" "
+				    "{ set :length \"l\" \"${1}\"; fileinto \"${l}\"; }", hdr), "4096");
+	free(hdr);
+	free(s);
+}
+
+static void test_vars_compile_errors(void **state)
+{
+	(void)state;
+	compile_error("set \"a\" \"b\";", "line 1: set requires require \"variables\"");
+	compile_error("require \"fileinto\";\nif string \"a\" \"b\" { }",
+		      "line 2: string requires require \"variables\"");
+	compile_error("require \"variables\";\n\nset \"1a\" \"b\";",
+		      "line 3: set: invalid variable name \"1a\"");
+	compile_error("require \"variables\";\nset \"a.b\" \"b\";",
+		      "line 2: set: invalid variable name \"a.b\"");
+	compile_error("require \"variables\";\nset \"${a}\" \"b\";",
+		      "line 2: set: invalid variable name \"${a}\"");
+	compile_error("require \"variables\";\nset \"\" \"b\";",
+		      "line 2: set: invalid variable name \"\"");
+	compile_error("require \"variables\";\nset \"a\";", "line 2: set: missing argument");
+	compile_error("require \"variables\";\nset [\"a\"] \"b\";",
+		      "line 2: set: a string expected, not a list");
+	compile_error("require \"variables\";\nset :lower :upper \"a\" \"b\";",
+		      "line 2: set: more than one modifier of the precedence of :upper");
+	compile_error("require \"variables\";\nset :upperfirst :lowerfirst \"a\" \"b\";",
+		      "line 2: set: more than one modifier of the precedence of :lowerfirst");
+	compile_error("require \"variables\";\nset :length :length \"a\" \"b\";",
+		      "line 2: set: more than one modifier of the precedence of :length");
+	compile_error("require \"variables\";\nset :quotewildcard :quotewildcard \"a\" \"b\";",
+		      "line 2: set: more than one modifier of the precedence of :quotewildcard");
+	compile_error("require \"variables\";\nset :frob \"a\" \"b\";", "line 2: set: unknown tag \":frob\"");
+	compile_error("require \"variables\";\nset \"a\" \"${10}\";",
+		      "line 2: match variable \"${10}\" past ${9}");
+	compile_error("require \"variables\";\nif string \"${0010}\" \"\" { }",
+		      "line 2: match variable \"${0010}\" past ${9}");
+	compile_error("require [\"variables\", \"fileinto\"];\nfileinto \"${env.home}\";",
+		      "line 2: variable namespace \"${env.home}\" is not supported");
+	compile_error("require [\"variables\", \"fileinto\"];\nif header :is \"x\" \"${a.1.b}\" { }",
+		      "line 2: variable namespace \"${a.1.b}\" is not supported");
+	/* not references: literal, no error */
+	assert_string_equal(run(VARS "fileinto \"${1.a}${.a}${a.}\";"), "${1.a}${.a}${a.}");
+	/* without require, "${10}" is just text */
+	assert_string_equal(run("require \"fileinto\"; fileinto \"${10}\";"), "${10}");
+	/* names that expand are checked at run time, written ones still here */
+	compile_error(VARS "if address :is \"subject\" \"x\" { }",
+		      "line 1: address: \"subject\" is not an address header");
+	assert_string_equal(run(VARS "if address :is \"${x}subject\" \"x\" { }"), "INBOX");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1699,6 +2074,14 @@ int main(void)
 		cmocka_unit_test(test_date_relational),
 		cmocka_unit_test(test_currentdate),
 		cmocka_unit_test(test_date_compile_errors),
+		cmocka_unit_test(test_vars_pigeonhole),
+		cmocka_unit_test(test_vars_modifiers),
+		cmocka_unit_test(test_vars_strings),
+		cmocka_unit_test(test_vars_match_vars),
+		cmocka_unit_test(test_vars_fileinto),
+		cmocka_unit_test(test_vars_vacation),
+		cmocka_unit_test(test_vars_limits),
+		cmocka_unit_test(test_vars_compile_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
