@@ -6,8 +6,9 @@ a mailbox that is not there (INBOX), redirect to a local user (who runs no
 filter of theirs) and to a remote one (queued), :copy, two recipients with
 different scripts in one transaction, the log line, vacation (RFC 5230) as
 Roundcube writes it, a body test (RFC 5173) on base64 text parts, date and
-currentdate (RFC 5260) as a vacation range and a date rule, and no filter
-once the script is deactivated."""
+currentdate (RFC 5260) as a vacation range and a date rule, variables (RFC
+5229: folders named from List-Id and a subject tag), and no filter once the
+script is deactivated."""
 
 import base64
 import imaplib
@@ -254,6 +255,36 @@ def date_filter(fx, mx, imap):
     g.close()
 
 
+HAL, HAL_PW = "hal@example.com", "hal pw"
+HAL_SCRIPT = ('require ["fileinto", "variables", "mailbox"];\r\n'
+              'if header :matches "List-Id" "*<*.*>" { fileinto :create "Lists/${2}"; stop; }\r\n'
+              'if header :matches "Subject" "[*] *" { set :lower "tag" "${1}"; '
+              'fileinto :create "Tags/${tag}"; }\r\n')
+
+
+def variables_filter(fx, mx, imap):
+    """variables (RFC 5229) as Pigeonhole users write them: a folder a list,
+    named from its List-Id; a folder from a subject tag, lowercased."""
+    fx.add_user(HAL, HAL_PW)
+    fx.pillarbox("sieve", "put", HAL, "lists", "--activate", input=HAL_SCRIPT.encode())
+    list_id = "List-Id: Announcements <announce.lists.example.org>\r\n"
+    for subject, extra in (("release notes", list_id), ("[URGENT] disk full", ""),
+                           ("plain", "")):
+        text = "From: a@example.org\r\nTo: %s\r\nSubject: %s\r\n%s\r\nHi.\r\n" % (
+            HAL, subject, extra)
+        s = smtplib.SMTP("127.0.0.1", mx.port, timeout=20)
+        s.sendmail("a@example.org", [HAL], text.encode())
+        s.quit()
+    h = Mail(imap.port, HAL, HAL_PW)
+    lists, tags, inbox = h.folder("Lists/announce"), h.folder("Tags/urgent"), h.folder("INBOX")
+    check(lists is not None and set(lists) == {"release notes"},
+          "fileinto :create \"Lists/${2}\" from the List-Id (%s)" % lists)
+    check(tags is not None and set(tags) == {"[URGENT] disk full"},
+          "set :lower from a :matches, then fileinto (%s)" % tags)
+    check(set(inbox) == {"plain"}, "no match: INBOX (%s)" % sorted(inbox))
+    h.close()
+
+
 def main():
     fx = smtptest.SmtpFixture("sieve")
     try:
@@ -314,6 +345,7 @@ def main():
         vacation(fx, mx, imap)
         body_filter(fx, mx, imap)
         date_filter(fx, mx, imap)
+        variables_filter(fx, mx, imap)
 
         # deactivated: nothing is filtered
         fx.pillarbox("sieve", "deactivate", BOB)
