@@ -200,13 +200,12 @@ static int user_cmd_unlock(struct admin *admin, int argc, char **argv)
 		ip = argv[2];
 	else if (argc != 1)
 		return admin_fail(ADMIN_EXIT_USAGE, "usage: pillarbox user unlock ADDRESS [--ip IP]");
+	if (ip != NULL && !store_auth_ip_valid(ip))
+		return admin_fail(ADMIN_EXIT_DATAERR, "%s: not an IP address", admin_arg(ip));
 	unsigned removed = 0;
 	int ret = store_auth_unlock(admin->store, argv[0], ip, &removed, &error);
-	/* the message names what is wrong: the IP, else the address */
-	bool bad_ip = ret == 0 && ip != NULL && error != NULL && strstr(error, "IP address") != NULL;
 	if (ret <= 0)
-		return admin_store_fail(ret, ADMIN_EXIT_DATAERR, admin_arg(bad_ip ? ip : argv[0]),
-					error);
+		return admin_store_fail(ret, ADMIN_EXIT_DATAERR, admin_arg(argv[0]), error);
 	if (removed == 0)
 		admin_say("%s%s%s had no failed logins counted: nothing to unlock", admin_arg(argv[0]),
 			  ip != NULL ? " and " : "", ip != NULL ? admin_arg(ip) : "");

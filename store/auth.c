@@ -454,6 +454,13 @@ static int unlock_txn(struct store *store, DB_TXN *txn, void *ctx)
 	return 1;
 }
 
+bool store_auth_ip_valid(const char *ip)
+{
+	struct in6_addr a;
+	return rip_valid(ip, strnlen(ip, AUTH_RIP_MAX + 1)) &&
+	       (inet_pton(AF_INET, ip, &a) == 1 || inet_pton(AF_INET6, ip, &a) == 1);
+}
+
 int store_auth_unlock(struct store *store, const char *address, const char *ip,
 		      unsigned *removed_r, const char **error_r)
 {
@@ -470,9 +477,7 @@ int store_auth_unlock(struct store *store, const char *address, const char *ip,
 	}
 	if (ip != NULL) {
 		size_t len = strnlen(ip, AUTH_RIP_MAX + 1);
-		struct in6_addr a;
-		if (!rip_valid(ip, len) || (inet_pton(AF_INET, ip, &a) != 1 &&
-					     inet_pton(AF_INET6, ip, &a) != 1))
+		if (!store_auth_ip_valid(ip))
 			return account_refuse(store, error_r, "not an IP address");
 		memcpy(c.keys[1], "i:", 2);
 		c.lens[1] = 2 + auth_ip_key(ip, len, c.keys[1] + 2, sizeof(c.keys[1]) - 2);

@@ -194,6 +194,8 @@ enum store_auth_result store_auth_login(struct store *store, const char *address
  * 2), 0 refused (not an address or IP: *error_r), -1 error. Durable. */
 int store_auth_unlock(struct store *store, const char *address, const char *ip,
 		      unsigned *removed_r, const char **error_r);
+/* Whether `ip` is an IPv4 or IPv6 address as store_auth_unlock takes it. */
+bool store_auth_ip_valid(const char *ip);
 
 /* Aliases: source is "local@domain" or "@domain" (catch-all); target is any
  * address. Adding one that would make a loop (or exceed the depth) is refused
