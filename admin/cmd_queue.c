@@ -7,7 +7,8 @@
 #include "admin.h"
 #include "outq.h"
 
-static const char *const state_names[] = { "pending", "sent", "failed", "returned" };
+static const char *const state_names[] = { "pending", "sent", "failed", "returned",
+					    "delivered" };
 
 /* "2024-01-01T10:00:00Z", or "-" for 0. */
 static const char *when(int64_t t, char buf[32])
@@ -29,6 +30,10 @@ static const char *entry_state(const struct outq_entry *e, int64_t now)
 	for (uint32_t i = 0; i < e->nrcpts; i++)
 		if (e->rcpts[i].state == OUTQ_RCPT_FAILED)
 			return "bouncing";
+	/* only a success DSN left to send (RFC 3461 NOTIFY=SUCCESS) */
+	for (uint32_t i = 0; i < e->nrcpts; i++)
+		if (e->rcpts[i].state == OUTQ_RCPT_DELIVERED)
+			return "reporting";
 	return e->next_try <= now ? "due" : "deferred";
 }
 

@@ -44,6 +44,7 @@ TESTS += tests/integration/test_relay.py tests/integration/test_relay_retry.py \
 	tests/integration/test_relay_smarthost.py tests/integration/test_relay_badinput.py \
 	tests/integration/test_relay_crash.py tests/integration/test_relay_8bit.py \
 	tests/integration/test_relay_longline.py tests/integration/test_relay_dsn_quota.py \
+	tests/integration/test_smtp_dsn.py \
 	tests/integration/test_relay_lease.py tests/integration/test_relay_idn.py \
 	tests/integration/test_relay_dkim.py tests/integration/test_relay_srs.py
 

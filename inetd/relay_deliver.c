@@ -61,7 +61,8 @@ static void rcpt_set(struct job *j, size_t i, enum outq_rcpt_state state, const 
 		     const char *status, const char *mta)
 {
 	struct outq_rcpt *r = &j->e->rcpts[i];
-	static const char *const names[] = { "deferred", "sent", "bounced", "returned" };
+	static const char *const names[] = { "deferred", "sent", "bounced", "returned",
+					     "delivered" };
 	struct outq_rcpt next;
 
 	/* Through a copy: the arguments may be this recipient's own fields. */
@@ -196,7 +197,9 @@ static void deliver_local(struct job *j, size_t i)
 	r = store_deliver(store, &d, NULL, NULL, &error);
 	store_body_free(&body);
 	if (r == 1) {
-		rcpt_set(j, i, OUTQ_RCPT_SENT, "delivered locally", "2.0.0", NULL);
+		/* as queue_rcpts_settle_txn recorded it */
+		rcpt_set(j, i, outq_rcpt_done_state(j->e, &j->e->rcpts[i], false),
+			 "delivered locally", "2.0.0", NULL);
 		return;
 	}
 	if (r == 0) {
@@ -254,9 +257,11 @@ static void results_apply(struct job *j, const size_t *idx, size_t n,
 			  const struct relay_result *res, const char *mta)
 {
 	for (size_t k = 0; k < n; k++) {
-		enum outq_rcpt_state st = res[k].outcome == RELAY_OUTCOME_SENT ? OUTQ_RCPT_SENT
-					  : res[k].outcome == RELAY_OUTCOME_PERM ? OUTQ_RCPT_FAILED
-										 : OUTQ_RCPT_PENDING;
+		const struct outq_rcpt *rc = &j->e->rcpts[idx[k]];
+		enum outq_rcpt_state st =
+			res[k].outcome == RELAY_OUTCOME_SENT ? outq_rcpt_done_state(j->e, rc, res[k].reported)
+			: res[k].outcome == RELAY_OUTCOME_PERM ? OUTQ_RCPT_FAILED
+							       : OUTQ_RCPT_PENDING;
 
 		rcpt_set(j, idx[k], st, res[k].reply, res[k].status, mta);
 	}
@@ -299,6 +304,7 @@ static void deliver_batch(struct job *j, const char *domain, const size_t *idx, 
 	struct dns_addr addrs[2 * DNS_ADDRS_MAX];
 	struct relay_result *res = calloc(n, sizeof(*res)), *kept = calloc(n, sizeof(*kept));
 	const char **rcpts = calloc(n, sizeof(*rcpts));
+	struct store_dsn_rcpt *rcpt_dsn = calloc(n, sizeof(*rcpt_dsn));
 	char (*sent)[RELAY_ADDRESS_SENT_MAX] = calloc(n, sizeof(*sent));
 	char error[OUTQ_REPLY_MAX + 1] = "", mta[OUTQ_MTA_MAX + 1] = "";
 	enum relay_tls_policy policy;
@@ -310,13 +316,17 @@ static void deliver_batch(struct job *j, const char *domain, const size_t *idx, 
 	char *relayhost = NULL;
 	int st;
 
-	if (res == NULL || kept == NULL || rcpts == NULL || sent == NULL) {
+	if (res == NULL || kept == NULL || rcpts == NULL || rcpt_dsn == NULL || sent == NULL) {
 		all_set(j, idx, n, OUTQ_RCPT_PENDING, "out of memory", "4.3.0", NULL);
 		goto out;
 	}
-	for (size_t k = 0; k < n; k++)
-		rcpts[k] = address_sent(j->e->rcpts[idx[k]].address, domain, sent[k],
-					sizeof(sent[k]));
+	for (size_t k = 0; k < n; k++) {
+		const struct outq_rcpt *rc = &j->e->rcpts[idx[k]];
+
+		rcpts[k] = address_sent(rc->address, domain, sent[k], sizeof(sent[k]));
+		rcpt_dsn[k] = (struct store_dsn_rcpt){ rc->notify, rc->orcpt };
+	}
+	j->msg.rcpt_dsn = rcpt_dsn;
 
 	if (domain[0] == '[') {
 		/* An address literal (RFC 5321 4.1.3): that host, no DNS. */
@@ -446,10 +456,12 @@ static void deliver_batch(struct job *j, const char *domain, const size_t *idx, 
 		all_set(j, idx, n, OUTQ_RCPT_PENDING, error[0] != '\0' ? error : "no host to try",
 			"4.4.1", NULL);
 out:
+	j->msg.rcpt_dsn = NULL;
 	free(relayhost);
 	free(res);
 	free(kept);
 	free(rcpts);
+	free(rcpt_dsn);
 	free(sent);
 }
 
@@ -472,9 +484,63 @@ static void deliver_domain(struct job *j, const char *domain, const size_t *idx,
 
 /* --------------------------------------------------------------- DSN */
 
-/* The DSN for the FAILED recipients, to the sender. 1 delivered or queued
- * (or owed to nobody: the sender is gone), 0 the sender's mailbox cannot
- * take it now (why in the entry's last_error), -1 error. */
+/* Whether recipient i goes into the entry's DSN: failed, unless its
+ * NOTIFY left FAILURE out; delivered with a success DSN owed. */
+static bool dsn_lists(const struct outq_entry *e, uint32_t i)
+{
+	const struct outq_rcpt *rc = &e->rcpts[i];
+
+	return (rc->state == OUTQ_RCPT_FAILED && outq_rcpt_failure_wanted(e, rc)) ||
+	       rc->state == OUTQ_RCPT_DELIVERED;
+}
+
+static enum dsn_action dsn_action_of(const struct outq_rcpt *rc)
+{
+	if (rc->state == OUTQ_RCPT_FAILED)
+		return DSN_ACTION_FAILED;
+	if (rc->mta[0] != '\0')
+		return DSN_ACTION_RELAYED;
+	return strncmp(rc->reply, OUTQ_REPLY_EXPANDED, strlen(OUTQ_REPLY_EXPANDED)) == 0
+	       ? DSN_ACTION_EXPANDED : DSN_ACTION_DELIVERED;
+}
+
+/* The whole message for RET=FULL (malloc'd into *msg_r), when it is small
+ * enough to be returned (DSN_MESSAGE_MAX) and a recipient failed. */
+static void dsn_message(struct job *j, char **msg_r, size_t *len_r)
+{
+	const struct outq_entry *e = j->e;
+	bool failed = false;
+
+	*msg_r = NULL;
+	*len_r = 0;
+	for (uint32_t i = 0; i < e->nrcpts; i++)
+		failed |= e->rcpts[i].state == OUTQ_RCPT_FAILED && dsn_lists(e, i);
+	if (e->dsn_ret != STORE_DSN_RET_FULL || !failed || j->fd < 0 || e->size > DSN_MESSAGE_MAX)
+		return;
+	char *buf = malloc(e->size > 0 ? e->size : 1);
+	size_t off = 0;
+
+	while (buf != NULL && off < e->size) {
+		ssize_t n = pread(j->fd, buf + off, e->size - off, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	if (buf != NULL && off == e->size) {
+		*msg_r = buf;
+		*len_r = off;
+	} else {
+		free(buf); /* the header is returned instead */
+	}
+}
+
+/* The DSN of the entry's recipients to report (dsn_lists), to the sender.
+ * 1 delivered or queued (or owed to nobody: none to list, or the sender is
+ * gone), 0 the sender's mailbox cannot take it now (why in the entry's
+ * last_error), -1 error. */
 static int dsn_send(struct job *j)
 {
 	struct outq_entry *e = j->e;
@@ -494,14 +560,22 @@ static int dsn_send(struct job *j)
 	for (uint32_t i = 0; i < e->nrcpts; i++) {
 		const struct outq_rcpt *rc = &e->rcpts[i];
 
-		if (rc->state != OUTQ_RCPT_FAILED)
+		if (!dsn_lists(e, i))
 			continue;
 		dr[n].address = rc->address;
 		dr[n].status = rc->status;
 		dr[n].remote_mta = rc->mta;
 		dr[n].diagnostic = rc->reply;
 		dr[n].last_attempt = (time_t)rc->updated;
+		dr[n].action = dsn_action_of(rc);
+		dr[n].orcpt = rc->orcpt;
 		n++;
+	}
+	if (n == 0) {
+		/* every failure's NOTIFY said not to tell (RFC 3461 4.1) */
+		log_info("queue=%s: no DSN: the sender asked for none", e->id);
+		free(dr);
+		return 1;
 	}
 	/* Where it goes: a sender that no longer exists gets nothing. */
 	r = store_resolve(store, e->sender, targets, STORE_ALIAS_TARGETS_MAX, &nt, &error);
@@ -525,10 +599,14 @@ static int dsn_send(struct job *j)
 		.reporting_mta = j->relay->config->hostname, .sender = e->sender,
 		.queue_id = e->id, .arrival = (time_t)e->created, .now = (time_t)j->now,
 		.boundary = boundary, .rcpts = dr, .nrcpts = n,
-		.headers = j->headers, .headers_len = j->headers_len,
+		.headers = j->headers, .headers_len = j->headers_len, .envid = e->envid,
 	};
+	char *full = NULL;
 
+	dsn_message(j, &full, &in.message_len);
+	in.message = full;
 	r = relay_dsn_build(&in, &msg, &len);
+	free(full);
 	free(dr);
 	if (r < 0)
 		return -1;
@@ -547,7 +625,7 @@ static int dsn_send(struct job *j)
 	}
 	n = 0;
 	for (uint32_t i = 0; i < e->nrcpts; i++)
-		if (e->rcpts[i].state == OUTQ_RCPT_FAILED)
+		if (dsn_lists(e, i))
 			settled[n++] = i;
 	const char *to[1] = { e->sender };
 	char qid[33], pm[STORE_ADDRESS_MAX + 1];
@@ -594,7 +672,8 @@ static int dsn_defer(struct job *j, bool counted)
 	int64_t since = e->created;
 
 	for (uint32_t i = 0; i < e->nrcpts; i++)
-		if (e->rcpts[i].state == OUTQ_RCPT_FAILED && e->rcpts[i].updated > since)
+		if ((e->rcpts[i].state == OUTQ_RCPT_FAILED ||
+		     e->rcpts[i].state == OUTQ_RCPT_DELIVERED) && e->rcpts[i].updated > since)
 			since = e->rcpts[i].updated;
 	if (j->now >= since + (int64_t)j->relay->rc->queue_lifetime) {
 		log_warning("queue=%s: %s: dropped after queue_lifetime", e->id, e->last_error);
@@ -621,6 +700,8 @@ static int message_open(struct job *j, const char **error_r)
 	if (r <= 0)
 		return r;
 	j->msg.sender = sender_sent(j);
+	j->msg.dsn_ret = j->e->dsn_ret;
+	j->msg.dsn_envid = j->e->envid;
 	j->msg.fd = j->fd;
 	j->msg.size = j->e->size;
 	j->msg.smtputf8 = false;
@@ -854,7 +935,7 @@ int relay_entry_process(struct relay *relay, const char *id)
 				log_info("queue=%s expired after %u attempts", e.id, e.attempts);
 		}
 	}
-	bool dsn_due = any_state(&e, OUTQ_RCPT_FAILED);
+	bool dsn_due = any_state(&e, OUTQ_RCPT_FAILED) || any_state(&e, OUTQ_RCPT_DELIVERED);
 
 	if (dsn_due && e.next_try > j.now)
 		e.next_try = j.now;
@@ -883,6 +964,8 @@ int relay_entry_process(struct relay *relay, const char *id)
 		for (uint32_t i = 0; i < e.nrcpts && d == 1; i++)
 			if (e.rcpts[i].state == OUTQ_RCPT_FAILED)
 				e.rcpts[i].state = OUTQ_RCPT_RETURNED;
+			else if (e.rcpts[i].state == OUTQ_RCPT_DELIVERED)
+				e.rcpts[i].state = OUTQ_RCPT_SENT;
 		if (d < 0)
 			e.next_try = j.now + RELAY_RETRY_MIN;
 		else if (d == 1 && any_state(&e, OUTQ_RCPT_PENDING))

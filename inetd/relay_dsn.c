@@ -91,6 +91,27 @@ static void clean(char *dst, size_t size, const char *src, size_t max)
 	dst[o] = '\0';
 }
 
+/* RFC 3461 4: xtext, "+" and two hex digits for a byte, decoded into dst
+ * (then cleaned like any value: a decoded CR or LF is no line break). */
+static void xtext_clean(char *dst, size_t size, const char *src, size_t max)
+{
+	char raw[1024];
+	size_t o = 0;
+
+	for (; src != NULL && *src != '\0' && o + 1 < sizeof(raw); src++) {
+		unsigned hi, lo;
+
+		if (src[0] == '+' && sscanf(src + 1, "%1x%1x", &hi, &lo) == 2) {
+			raw[o++] = (char)(hi << 4 | lo);
+			src += 2;
+		} else {
+			raw[o++] = *src;
+		}
+	}
+	raw[o] = '\0';
+	clean(dst, size, raw, max);
+}
+
 /* Writes "Name: value" folded before 78 columns where the value has
  * spaces (RFC 5322 2.2.3), then CRLF. */
 static void field(struct out *o, const char *name, const char *value)
@@ -174,6 +195,7 @@ int relay_dsn_build(const struct dsn_input *in, char **msg_r, size_t *len_r)
 	char date[DATETIME_RFC5322_SIZE], v[1024], a[600];
 	struct out o = { 0 };
 	bool ascii = true;
+	size_t failed = 0;
 
 	*msg_r = NULL;
 	*len_r = 0;
@@ -183,13 +205,18 @@ int relay_dsn_build(const struct dsn_input *in, char **msg_r, size_t *len_r)
 		ascii = is_ascii(in->rcpts[i].address, strlen(in->rcpts[i].address)) &&
 			(in->rcpts[i].diagnostic == NULL ||
 			 is_ascii(in->rcpts[i].diagnostic, strlen(in->rcpts[i].diagnostic)));
+	for (size_t i = 0; i < in->nrcpts; i++)
+		failed += in->rcpts[i].action == DSN_ACTION_FAILED;
 
 	/* The header. */
 	clean(v, sizeof(v), in->reporting_mta, 253);
 	printf_(&o, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n", v);
 	clean(a, sizeof(a), in->sender, 254);
 	printf_(&o, "To: <%s>\r\n", a);
-	puts_(&o, "Subject: Undelivered Mail Returned to Sender\r\n");
+	/* Postfix's subjects, which users and their filters know */
+	printf_(&o, "Subject: %s\r\n", failed == in->nrcpts ? "Undelivered Mail Returned to Sender"
+				       : failed == 0 ? "Successful Mail Delivery Report"
+						     : "Delivery Status Notification");
 	printf_(&o, "Date: %s\r\n", datetime_format_rfc5322(in->now, 0, date));
 	clean(a, sizeof(a), in->queue_id, 64);
 	printf_(&o, "Message-ID: <%s.%lld.dsn@%s>\r\n", a, (long long)in->now, v);
@@ -204,8 +231,12 @@ int relay_dsn_build(const struct dsn_input *in, char **msg_r, size_t *len_r)
 	printf_(&o, "Content-Type: text/plain; charset=%s\r\n", ascii ? "us-ascii" : "utf-8");
 	printf_(&o, "Content-Transfer-Encoding: %s\r\n\r\n", ascii ? "7bit" : "8bit");
 	printf_(&o, "This is the mail system at host %s.\r\n\r\n", v);
-	puts_(&o, "I'm sorry to have to inform you that your message could not\r\n"
-		  "be delivered to one or more recipients. The details are below.\r\n\r\n");
+	if (failed > 0)
+		puts_(&o, "I'm sorry to have to inform you that your message could not\r\n"
+			  "be delivered to one or more recipients. The details are below.\r\n\r\n");
+	if (failed < in->nrcpts)
+		puts_(&o, "Your message was delivered to the recipients below, as you\r\n"
+			  "asked to be told (delivery status notification).\r\n\r\n");
 	for (size_t i = 0; i < in->nrcpts; i++) {
 		const struct dsn_rcpt *r = &in->rcpts[i];
 		char mta[300];
@@ -213,7 +244,15 @@ int relay_dsn_build(const struct dsn_input *in, char **msg_r, size_t *len_r)
 		clean(a, sizeof(a), r->address, 254);
 		clean(v, sizeof(v), r->diagnostic, 900);
 		clean(mta, sizeof(mta), r->remote_mta, 290);
-		if (mta[0] != '\0')
+		if (r->action == DSN_ACTION_DELIVERED)
+			printf_(&o, "<%s>: delivered to the mailbox\r\n\r\n", a);
+		else if (r->action == DSN_ACTION_EXPANDED)
+			printf_(&o, "<%s>: delivered to the members of this alias or list\r\n\r\n", a);
+		else if (r->action == DSN_ACTION_RELAYED)
+			printf_(&o, "<%s>: passed on to host %s, which will not say whether it\r\n"
+				"delivers it (it does not support delivery status notifications)\r\n\r\n",
+				a, mta[0] != '\0' ? mta : "(unknown)");
+		else if (mta[0] != '\0')
 			printf_(&o, "<%s>: host %s said: %s\r\n\r\n", a, mta,
 				v[0] != '\0' ? v : "(no reply)");
 		else
@@ -225,6 +264,10 @@ int relay_dsn_build(const struct dsn_input *in, char **msg_r, size_t *len_r)
 	 * makes it message/global-delivery-status (RFC 6533 6.1). */
 	printf_(&o, "--%s\r\n", in->boundary);
 	printf_(&o, "Content-Type: message/%sdelivery-status\r\n\r\n", ascii ? "" : "global-");
+	if (in->envid != NULL && in->envid[0] != '\0') {
+		xtext_clean(a, sizeof(a), in->envid, 100);
+		printf_(&o, "Original-Envelope-Id: %s\r\n", a);
+	}
 	clean(v, sizeof(v), in->reporting_mta, 253);
 	printf_(&o, "Reporting-MTA: dns; %s\r\n", v);
 	clean(a, sizeof(a), in->queue_id, 64);
@@ -232,16 +275,33 @@ int relay_dsn_build(const struct dsn_input *in, char **msg_r, size_t *len_r)
 	if (in->arrival > 0)
 		printf_(&o, "Arrival-Date: %s\r\n", datetime_format_rfc5322(in->arrival, 0, date));
 	for (size_t i = 0; i < in->nrcpts; i++) {
+		static const char *const actions[] = {
+			[DSN_ACTION_FAILED] = "failed", [DSN_ACTION_DELIVERED] = "delivered",
+			[DSN_ACTION_RELAYED] = "relayed", [DSN_ACTION_EXPANDED] = "expanded",
+		};
 		const struct dsn_rcpt *r = &in->rcpts[i];
+		bool failure = r->action == DSN_ACTION_FAILED;
 		char status[16], derived[16];
 
 		puts_(&o, "\r\n");
+		if (r->orcpt != NULL && r->orcpt[0] != '\0') {
+			/* "addr-type;xtext" (RFC 3461 4.2), decoded */
+			const char *semi = strchr(r->orcpt, ';');
+
+			if (semi != NULL && semi > r->orcpt && semi - r->orcpt < 32) {
+				xtext_clean(a, sizeof(a), semi + 1, 500);
+				printf_(&o, "Original-Recipient: %.*s; %s\r\n",
+					(int)(semi - r->orcpt), r->orcpt, a);
+			}
+		}
 		clean(a, sizeof(a), r->address, 254);
 		/* RFC 6533 3: a non-ASCII address is of type utf-8 */
 		printf_(&o, "Final-Recipient: %s; %s\r\n", is_ascii(a, strlen(a)) ? "rfc822" : "utf-8",
 			a);
-		puts_(&o, "Action: failed\r\n");
-		clean(status, sizeof(status), relay_dsn_status(r->status, r->diagnostic, "5.0.0", derived), 15);
+		printf_(&o, "Action: %s\r\n", actions[r->action]);
+		clean(status, sizeof(status),
+		      relay_dsn_status(r->status, r->diagnostic, failure ? "5.0.0" : "2.0.0", derived),
+		      15);
 		printf_(&o, "Status: %s\r\n", status);
 		if (r->remote_mta != NULL && r->remote_mta[0] != '\0') {
 			/* "host [address]": the name alone is the dns; form. */
@@ -252,13 +312,16 @@ int relay_dsn_build(const struct dsn_input *in, char **msg_r, size_t *len_r)
 				*sp = '\0';
 			printf_(&o, "Remote-MTA: dns; %s\r\n", v);
 		}
-		if (r->diagnostic != NULL && r->diagnostic[0] != '\0') {
+		/* a delivery here has no reply to quote */
+		if (r->diagnostic != NULL && r->diagnostic[0] != '\0' &&
+		    (failure || r->action == DSN_ACTION_RELAYED)) {
 			char value[1100];
 
 			clean(v, sizeof(v), r->diagnostic, 900);
 			/* An SMTP reply is "smtp;"; our own reasons are text. */
-			bool smtp = (v[0] == '4' || v[0] == '5') && v[1] >= '0' && v[1] <= '9' &&
-				    v[2] >= '0' && v[2] <= '9' && (v[3] == ' ' || v[3] == '\0');
+			bool smtp = (v[0] == '2' || v[0] == '4' || v[0] == '5') && v[1] >= '0' &&
+				    v[1] <= '9' && v[2] >= '0' && v[2] <= '9' &&
+				    (v[3] == ' ' || v[3] == '\0');
 
 			snprintf(value, sizeof(value), "%s; %s", smtp ? "smtp" : "x-pillarbox", v);
 			field(&o, "Diagnostic-Code", value);
@@ -269,9 +332,23 @@ int relay_dsn_build(const struct dsn_input *in, char **msg_r, size_t *len_r)
 	}
 	puts_(&o, "\r\n");
 
-	/* 3: the original header. */
+	/* 3: the original message, or its header. */
 	printf_(&o, "--%s\r\n", in->boundary);
-	if (in->headers != NULL && in->headers_len > 0) {
+	if (in->message != NULL && failed > 0 && in->message_len <= DSN_MESSAGE_MAX) {
+		bool m8 = !is_ascii(in->message, in->message_len);
+		size_t len = in->message_len;
+
+		/* 8-bit text is 8bit; a UTF-8 header makes it message/global
+		 * (RFC 6532 3.7), which the header scan below tells */
+		bool h8 = in->headers != NULL && !is_ascii(in->headers, in->headers_len);
+
+		printf_(&o, "Content-Type: message/%s\r\n", h8 ? "global" : "rfc822");
+		printf_(&o, "Content-Transfer-Encoding: %s\r\n\r\n", m8 ? "8bit" : "7bit");
+		put(&o, in->message, len);
+		if (len > 0 && in->message[len - 1] != '\n')
+			puts_(&o, "\r\n");
+		printf_(&o, "--%s--\r\n", in->boundary);
+	} else if (in->headers != NULL && in->headers_len > 0) {
 		bool h8 = !is_ascii(in->headers, in->headers_len > DSN_HEADERS_MAX ? DSN_HEADERS_MAX
 										  : in->headers_len);
 
@@ -281,10 +358,11 @@ int relay_dsn_build(const struct dsn_input *in, char **msg_r, size_t *len_r)
 			h8 ? "message/global-headers" : "text/rfc822-headers");
 		printf_(&o, "Content-Transfer-Encoding: %s\r\n\r\n", h8 ? "8bit" : "7bit");
 		headers_part(&o, in->headers, in->headers_len);
+		printf_(&o, "\r\n--%s--\r\n", in->boundary);
 	} else {
 		puts_(&o, "Content-Type: text/rfc822-headers\r\n\r\n");
+		printf_(&o, "\r\n--%s--\r\n", in->boundary);
 	}
-	printf_(&o, "\r\n--%s--\r\n", in->boundary);
 
 	if (o.failed) {
 		free(o.buf);

@@ -137,6 +137,8 @@ void relay_ehlo_line(struct relay_ehlo *e, const char *line, size_t len)
 		e->starttls = true;
 	} else if (word_is(line, kw, "ENHANCEDSTATUSCODES")) {
 		e->enhanced = true;
+	} else if (word_is(line, kw, "DSN")) {
+		e->dsn = true;
 	} else if (word_is(line, kw, "SIZE")) {
 		uint64_t n = 0;
 
@@ -359,6 +361,7 @@ static void result_set(struct relay_result *res, enum relay_outcome outcome, con
 	snprintf(res->reply, sizeof(res->reply), "%s", reply);
 	snprintf(res->status, sizeof(res->status), "%s", status);
 	res->unsuited = false;
+	res->reported = false;
 }
 
 static void result_from_reply(struct relay_result *res, const struct relay_reply *r)
@@ -558,11 +561,42 @@ static bool ascii(const char *s)
 	return true;
 }
 
+/* RCPT's RFC 3461 parameters for recipient i, into buf ("" none). */
+static const char *rcpt_params(const struct session *s, const struct relay_message *m, size_t i,
+			       char *buf, size_t size)
+{
+	const struct store_dsn_rcpt *d = m->rcpt_dsn != NULL ? &m->rcpt_dsn[i] : NULL;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	if (!s->ehlo.dsn || d == NULL)
+		return buf;
+	if (d->notify != 0) {
+		static const struct { uint8_t bit; const char *name; } words[] = {
+			{ STORE_DSN_NOTIFY_SUCCESS, "SUCCESS" }, { STORE_DSN_NOTIFY_FAILURE, "FAILURE" },
+			{ STORE_DSN_NOTIFY_DELAY, "DELAY" },
+		};
+		char sep = '=';
+
+		len += (size_t)snprintf(buf + len, size - len, " NOTIFY");
+		if (d->notify & STORE_DSN_NOTIFY_NEVER)
+			len += (size_t)snprintf(buf + len, size - len, "=NEVER");
+		for (size_t w = 0; w < 3 && !(d->notify & STORE_DSN_NOTIFY_NEVER); w++)
+			if (d->notify & words[w].bit) {
+				len += (size_t)snprintf(buf + len, size - len, "%c%s", sep, words[w].name);
+				sep = ',';
+			}
+	}
+	if (d->orcpt != NULL && d->orcpt[0] != '\0' && len < size)
+		snprintf(buf + len, size - len, " ORCPT=%s", d->orcpt);
+	return buf;
+}
+
 /* MAIL, RCPT, DATA: with PIPELINING in one batch. Fills results. */
 static void transaction(struct session *s, const struct relay_message *m,
 			const char *const *rcpts, size_t n, struct relay_result *results)
 {
-	char params[96] = "";
+	char params[96 + STORE_DSN_ENVID_MAX] = "", rparams[64 + STORE_DSN_ORCPT_MAX];
 	struct relay_reply r;
 	size_t accepted = 0, plen = 0;
 	bool pipe = s->ehlo.pipelining;
@@ -575,6 +609,12 @@ static void transaction(struct session *s, const struct relay_message *m,
 		plen += (size_t)snprintf(params + plen, sizeof(params) - plen, " BODY=8BITMIME");
 	if (m->smtputf8)
 		plen += (size_t)snprintf(params + plen, sizeof(params) - plen, " SMTPUTF8");
+	if (s->ehlo.dsn && m->dsn_ret != STORE_DSN_RET_DEFAULT)
+		plen += (size_t)snprintf(params + plen, sizeof(params) - plen, " RET=%s",
+					 m->dsn_ret == STORE_DSN_RET_FULL ? "FULL" : "HDRS");
+	if (s->ehlo.dsn && m->dsn_envid != NULL && m->dsn_envid[0] != '\0')
+		plen += (size_t)snprintf(params + plen, sizeof(params) - plen, " ENVID=%s",
+					 m->dsn_envid);
 
 	for (size_t i = 0; i < n; i++)
 		result_set(&results[i], RELAY_OUTCOME_TEMP, "", "");
@@ -582,7 +622,8 @@ static void transaction(struct session *s, const struct relay_message *m,
 	conn_printf(s->conn, "MAIL FROM:<%s>%s\r\n", m->sender, params);
 	if (pipe) {
 		for (size_t i = 0; i < n; i++)
-			conn_printf(s->conn, "RCPT TO:<%s>\r\n", rcpts[i]);
+			conn_printf(s->conn, "RCPT TO:<%s>%s\r\n", rcpts[i],
+				    rcpt_params(s, m, i, rparams, sizeof(rparams)));
 		conn_puts(s->conn, "DATA\r\n");
 	}
 	if (flush(s, timeout, "MAIL FROM") < 0 || reply_read(s, &r, timeout, "MAIL FROM") < 0)
@@ -598,7 +639,8 @@ static void transaction(struct session *s, const struct relay_message *m,
 		struct relay_reply rr;
 
 		if (!pipe) {
-			conn_printf(s->conn, "RCPT TO:<%s>\r\n", rcpts[i]);
+			conn_printf(s->conn, "RCPT TO:<%s>%s\r\n", rcpts[i],
+				    rcpt_params(s, m, i, rparams, sizeof(rparams)));
 			if (flush(s, timeout, "RCPT TO") < 0)
 				goto broken;
 		}
@@ -646,8 +688,10 @@ static void transaction(struct session *s, const struct relay_message *m,
 	if (reply_read(s, &dr, 2 * timeout, "end of data") < 0)
 		goto lost;
 	for (size_t i = 0; i < n; i++)
-		if (results[i].outcome == RELAY_OUTCOME_SENT)
+		if (results[i].outcome == RELAY_OUTCOME_SENT) {
 			result_from_reply(&results[i], &dr);
+			results[i].reported = s->ehlo.dsn;
+		}
 	return;
 lost:
 	/* Accepted recipients whose message may or may not have arrived:

@@ -1,6 +1,7 @@
 /* The relay's SMTP client (RFC 5321): EHLO (HELO as a fallback), STARTTLS
  * by policy, AUTH PLAIN/LOGIN to a smarthost, PIPELINING (RFC 2920), SIZE
- * (RFC 1870), 8BITMIME (RFC 6152), SMTPUTF8 (RFC 6531), per-recipient
+ * (RFC 1870), 8BITMIME (RFC 6152), SMTPUTF8 (RFC 6531), DSN (RFC 3461: the
+ * sender's RET, ENVID, NOTIFY and ORCPT passed on), per-recipient
  * results. Every reply is read under a hard deadline (relay_net.c) as well
  * as conn.h's idle timeout, with its line length and line count capped.
  *
@@ -41,7 +42,7 @@ int relay_reply_feed(struct relay_reply *reply, const char *line, size_t len);
 /* ------------------------------------------------------------------ EHLO */
 
 struct relay_ehlo {
-	bool pipelining, size, eightbitmime, smtputf8, starttls, enhanced;
+	bool pipelining, size, eightbitmime, smtputf8, starttls, enhanced, dsn;
 	bool auth_plain, auth_login;
 	uint64_t size_max;               /* 0: no limit announced */
 };
@@ -90,6 +91,8 @@ struct relay_result {
 	bool unsuited;                   /* PERM because this server lacks what the
 					    message needs (SMTPUTF8, 8BITMIME,
 					    SIZE): another MX may take it */
+	bool reported;                   /* the server offers DSN and was given the
+					    sender's request: it reports further */
 };
 
 struct relay_message {
@@ -101,6 +104,12 @@ struct relay_message {
 	const char *dkim;                /* a DKIM-Signature field sent before the
 					    message (CRLF-terminated), or NULL */
 	size_t dkim_len;                 /* counted in size too */
+	/* RFC 3461, passed on to a server that offers DSN: the message's RET
+	 * and ENVID (NULL/"" none) and each recipient's NOTIFY and ORCPT
+	 * (rcpt_dsn[i] for rcpts[i] of the session; NULL: none). */
+	enum store_dsn_ret dsn_ret;
+	const char *dsn_envid;
+	const struct store_dsn_rcpt *rcpt_dsn;
 };
 
 struct relay_target {

@@ -2,7 +2,7 @@
  * 465 with implicit TLS, RFC 6409 / RFC 8314), with PIPELINING (RFC 2920),
  * SIZE (RFC 1870), 8BITMIME (RFC 6152), ENHANCEDSTATUSCODES (RFC 2034 /
  * 3463), STARTTLS (RFC 3207), AUTH PLAIN LOGIN (RFC 4954), SMTPUTF8
- * (RFC 6531).
+ * (RFC 6531), DSN (RFC 3461).
  *
  * One session per process: smtpd.c does the start-up; smtp_session.c holds
  * the command table and the dispatcher (state checks made there, once) and
@@ -92,6 +92,13 @@ struct smtp_txn {
 						count as errors: the recipient limit */
 	size_t ntargets;                     /* after alias expansion, duplicates counted */
 	bool remote_rcpt;                    /* one recipient is not local */
+	enum store_dsn_ret dsn_ret;          /* RFC 3461 RET= */
+	char dsn_envid[STORE_DSN_ENVID_MAX + 1]; /* RFC 3461 ENVID=, "" none */
+	/* RFC 3461 NOTIFY and ORCPT of rcpts[i]: made (max_recipients of
+	 * them, zeroed) at the first RCPT that gives one, kept for the
+	 * session; dsn_given says this transaction's are in use. */
+	struct smtp_rcpt_dsn *rcpt_dsn;
+	bool dsn_given;
 };
 
 struct tls_creds;

@@ -385,6 +385,80 @@ static bool value_is(const struct param *p, const char *value)
 	       strncasecmp(p->value, value, p->value_len) == 0;
 }
 
+static bool hex_upper(unsigned char c)
+{
+	return is_digit(c) || (c >= 'A' && c <= 'F');
+}
+
+/* RFC 3461 4: xtext is "!".."~" but "+" and "=", a byte as "+" and two
+ * upper-case hex digits; `utf8` (ORCPT's utf-8 type, RFC 6533 3) lets
+ * UTF-8 through too (split_params checked it is well formed). */
+static bool xtext_valid(const char *v, size_t len, bool utf8)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)v[i];
+
+		if (ch == '+') {
+			if (len - i < 3 || !hex_upper((unsigned char)v[i + 1]) ||
+			    !hex_upper((unsigned char)v[i + 2]))
+				return false;
+			i += 2;
+		} else if (ch >= 0x80 ? !utf8 : ch < 33 || ch > 126 || ch == '=') {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* NOTIFY=NEVER, or a comma list of SUCCESS, FAILURE, DELAY, each once:
+ * the STORE_DSN_NOTIFY_* bits, 0 if malformed. */
+static uint8_t notify_parse(const char *v, size_t len)
+{
+	static const struct { const char *word; uint8_t bit; } words[] = {
+		{ "NEVER", STORE_DSN_NOTIFY_NEVER }, { "SUCCESS", STORE_DSN_NOTIFY_SUCCESS },
+		{ "FAILURE", STORE_DSN_NOTIFY_FAILURE }, { "DELAY", STORE_DSN_NOTIFY_DELAY },
+	};
+	uint8_t bits = 0;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t end = i;
+		uint8_t bit = 0;
+
+		while (end < len && v[end] != ',')
+			end++;
+		for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++)
+			if (end - i == strlen(words[w].word) &&
+			    strncasecmp(v + i, words[w].word, end - i) == 0)
+				bit = words[w].bit;
+		if (bit == 0 || (bits & bit))
+			return 0;
+		bits |= bit;
+		if (end < len && end + 1 == len)
+			return 0; /* a trailing comma */
+		i = end + 1;
+	}
+	if ((bits & STORE_DSN_NOTIFY_NEVER) && bits != STORE_DSN_NOTIFY_NEVER)
+		return 0;
+	return bits;
+}
+
+/* ORCPT=addr-type ";" xtext: the type an atom of letters, digits and
+ * hyphens ("rfc822", "utf-8"), at most STORE_DSN_ORCPT_MAX in all. */
+static bool orcpt_valid(const char *v, size_t len)
+{
+	size_t t = 0;
+
+	if (len > STORE_DSN_ORCPT_MAX)
+		return false;
+	while (t < len && (is_alpha((unsigned char)v[t]) || is_digit((unsigned char)v[t]) ||
+			   v[t] == '-'))
+		t++;
+	if (t == 0 || t >= len || v[t] != ';' || t + 1 == len)
+		return false;
+	return xtext_valid(v + t + 1, len - t - 1, t == 5 && strncasecmp(v, "utf-8", 5) == 0);
+}
+
 /* "FROM:" / "TO:" then optional spaces. */
 static bool parse_verb_arg(struct cursor *c, const char *word)
 {
@@ -461,6 +535,22 @@ int smtp_mail_parse(const char *args, size_t len, struct smtp_mail_args *r, cons
 				return 0;
 			}
 			auth_given = true;
+		} else if (key_is(p, "RET")) {
+			if (r->ret != STORE_DSN_RET_DEFAULT ||
+			    !(value_is(p, "FULL") || value_is(p, "HDRS"))) {
+				*reply_r = "501 5.5.4 Bad RET parameter: FULL or HDRS";
+				return 0;
+			}
+			r->ret = value_is(p, "FULL") ? STORE_DSN_RET_FULL : STORE_DSN_RET_HDRS;
+		} else if (key_is(p, "ENVID")) {
+			if (r->envid[0] != '\0' || p->value == NULL ||
+			    p->value_len > STORE_DSN_ENVID_MAX ||
+			    !xtext_valid(p->value, p->value_len, false)) {
+				*reply_r = "501 5.5.4 Bad ENVID parameter";
+				return 0;
+			}
+			memcpy(r->envid, p->value, p->value_len);
+			r->envid[p->value_len] = '\0';
 		} else {
 			*reply_r = "555 5.5.4 Unsupported MAIL parameter";
 			return 0;
@@ -469,7 +559,8 @@ int smtp_mail_parse(const char *args, size_t len, struct smtp_mail_args *r, cons
 	return 1;
 }
 
-int smtp_rcpt_parse(const char *args, size_t len, struct smtp_path *path, const char **reply_r)
+int smtp_rcpt_parse(const char *args, size_t len, struct smtp_path *path,
+		    struct smtp_rcpt_dsn *dsn, const char **reply_r)
 {
 	struct cursor c = { (const unsigned char *)args, (const unsigned char *)args + len };
 	struct param params[SMTP_PARAMS_MAX];
@@ -483,13 +574,33 @@ int smtp_rcpt_parse(const char *args, size_t len, struct smtp_path *path, const 
 		*reply_r = "501 5.1.3 Bad recipient address syntax";
 		return 0;
 	}
+	memset(dsn, 0, sizeof(*dsn));
 	if ((n = split_params(&c, params)) < 0) {
 		*reply_r = "501 5.5.4 Bad RCPT parameter syntax";
 		return 0;
 	}
-	if (n > 0) {
-		*reply_r = "555 5.5.4 Unsupported RCPT parameter";
-		return 0;
+	for (int i = 0; i < n; i++) {
+		const struct param *p = &params[i];
+
+		if (key_is(p, "NOTIFY")) {
+			if (dsn->notify != 0 || p->value == NULL ||
+			    (dsn->notify = notify_parse(p->value, p->value_len)) == 0) {
+				*reply_r = "501 5.5.4 Bad NOTIFY parameter: NEVER, or SUCCESS, "
+					   "FAILURE, DELAY";
+				return 0;
+			}
+		} else if (key_is(p, "ORCPT")) {
+			if (dsn->orcpt[0] != '\0' || p->value == NULL ||
+			    !orcpt_valid(p->value, p->value_len)) {
+				*reply_r = "501 5.5.4 Bad ORCPT parameter";
+				return 0;
+			}
+			memcpy(dsn->orcpt, p->value, p->value_len);
+			dsn->orcpt[p->value_len] = '\0';
+		} else {
+			*reply_r = "555 5.5.4 Unsupported RCPT parameter";
+			return 0;
+		}
 	}
 	return 1;
 }

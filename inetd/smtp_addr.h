@@ -44,21 +44,33 @@ struct smtp_mail_args {
 	bool body_given;
 	bool body_8bit;            /* BODY=8BITMIME (else 7BIT) */
 	bool smtputf8;             /* SMTPUTF8 */
+	enum store_dsn_ret ret;    /* RET=FULL | HDRS (RFC 3461 4.3) */
+	char envid[STORE_DSN_ENVID_MAX + 1]; /* ENVID=xtext (RFC 3461 4.4), "" none */
+};
+
+/* RCPT's RFC 3461 parameters. */
+struct smtp_rcpt_dsn {
+	uint8_t notify;            /* NOTIFY= as STORE_DSN_NOTIFY_* bits, 0 not given */
+	char orcpt[STORE_DSN_ORCPT_MAX + 1]; /* ORCPT=addr-type;xtext, "" not given */
 };
 
 /* Parses the argument of MAIL ("FROM:<path> [params]", the verb already
  * removed; spaces after the colon are tolerated, the angle brackets are
  * not optional). Parameters understood: SIZE=n (RFC 1870), BODY=7BIT |
- * 8BITMIME (RFC 6152), SMTPUTF8 (RFC 6531), AUTH=xtext (RFC 4954, ignored).
+ * 8BITMIME (RFC 6152), SMTPUTF8 (RFC 6531), AUTH=xtext (RFC 4954, ignored),
+ * RET=FULL|HDRS and ENVID=xtext (RFC 3461), each at most once.
  * Returns 1, or 0 with *reply_r set to the full reply line without CRLF
  * ("501 5.1.7 ..."). */
 int smtp_mail_parse(const char *args, size_t len, struct smtp_mail_args *args_r,
 		    const char **reply_r);
 
-/* The same for RCPT ("TO:<path>"): no parameter is supported (DSN is not
- * offered), so any is refused with 555. "<Postmaster>" without a domain is
- * accepted with path_r->postmaster set and address "postmaster". */
-int smtp_rcpt_parse(const char *args, size_t len, struct smtp_path *path_r, const char **reply_r);
+/* The same for RCPT ("TO:<path> [params]"): NOTIFY=NEVER | a list of
+ * SUCCESS, FAILURE, DELAY and ORCPT=addr-type;xtext (RFC 3461 4.1, 4.2),
+ * each at most once, into *dsn_r; any other is refused with 555.
+ * "<Postmaster>" without a domain is accepted with path_r->postmaster set
+ * and address "postmaster". */
+int smtp_rcpt_parse(const char *args, size_t len, struct smtp_path *path_r,
+		    struct smtp_rcpt_dsn *dsn_r, const char **reply_r);
 
 /* true if `s` (len bytes) is a valid EHLO/HELO argument as accepted here:
  * a domain name (letters, digits, '-', '_' and dots: '_' because Windows

@@ -498,7 +498,20 @@ static int smtp_msg_commit(struct smtp_msg *m)
 		d.prefix_extra_len = extra_len;
 	}
 	d.junk = junk;
-	r = store_deliver(s->store, &d, &queued, queue_id, &error);
+	/* RFC 3461: what the sender asked to be told, and how */
+	struct store_dsn_rcpt *dsn = NULL;
+	if (s->txn.dsn_given && (dsn = calloc(s->txn.nrcpts, sizeof(*dsn))) != NULL)
+		for (size_t i = 0; i < s->txn.nrcpts; i++)
+			dsn[i] = (struct store_dsn_rcpt){ s->txn.rcpt_dsn[i].notify,
+							  s->txn.rcpt_dsn[i].orcpt };
+	d.dsn = dsn;
+	d.dsn_ret = s->txn.dsn_ret;
+	d.dsn_envid = s->txn.dsn_envid;
+	if (s->txn.dsn_given && dsn == NULL)
+		error = "out of memory";
+	r = s->txn.dsn_given && dsn == NULL ? -1
+		: store_deliver(s->store, &d, &queued, queue_id, &error);
+	free(dsn);
 	smtp_watchdog(s, false);
 	store_body_free(&body);
 	if (r == 1) {

@@ -111,7 +111,8 @@ int smtp_cmd_mail(struct smtp_session *s, char *args, size_t len)
 		return smtp_error(s, "530 5.7.0 Authentication required");
 	if (!smtp_mail_parse(args, len, &m, &reply))
 		return smtp_error(s, reply);
-	if (!s->esmtp && (m.size_given || m.body_given || m.smtputf8))
+	if (!s->esmtp && (m.size_given || m.body_given || m.smtputf8 ||
+			  m.ret != STORE_DSN_RET_DEFAULT || m.envid[0] != '\0'))
 		return smtp_error(s, "555 5.5.4 MAIL parameters need EHLO");
 	if (m.path.utf8 && !m.smtputf8)
 		return smtp_error(s, "553 5.6.7 Non-ASCII addresses need SMTPUTF8");
@@ -139,6 +140,8 @@ int smtp_cmd_mail(struct smtp_session *s, char *args, size_t len)
 	s->txn.smtputf8 = m.smtputf8;
 	s->txn.body_8bit = m.body_8bit;
 	s->txn.declared_size = m.size_given ? m.size : 0;
+	s->txn.dsn_ret = m.ret;
+	memcpy(s->txn.dsn_envid, m.envid, sizeof(s->txn.dsn_envid));
 	s->rejected_rcpts = 0;
 	s->state = SMTP_STATE_MAIL;
 	smtp_reply(s, "250 2.1.0 Ok");
@@ -242,6 +245,7 @@ int smtp_cmd_rcpt(struct smtp_session *s, char *args, size_t len)
 {
 	struct store_rcpt_target targets[STORE_ALIAS_TARGETS_MAX];
 	struct smtp_path p;
+	struct smtp_rcpt_dsn dsn;
 	char address[STORE_ADDRESS_MAX + 1];
 	const char *reply = NULL, *error = NULL;
 	enum store_resolve_result res;
@@ -249,9 +253,14 @@ int smtp_cmd_rcpt(struct smtp_session *s, char *args, size_t len)
 	bool remote = false;
 	int r;
 
-	if (!smtp_rcpt_parse(args, len, &p, &reply)) {
+	if (!smtp_rcpt_parse(args, len, &p, &dsn, &reply)) {
 		s->rejected_rcpts++;
 		return smtp_error(s, reply);
+	}
+	bool dsn_given = dsn.notify != 0 || dsn.orcpt[0] != '\0';
+	if (dsn_given && !s->esmtp) {
+		s->rejected_rcpts++;
+		return smtp_error(s, "555 5.5.4 RCPT parameters need EHLO");
 	}
 	if (smtp_dnsbl_listed(s))
 		return smtp_rcpt_refused(s, &p, "dnsbl", s->dnsbl_reply);
@@ -339,6 +348,15 @@ int smtp_cmd_rcpt(struct smtp_session *s, char *args, size_t len)
 	if (n > STORE_DELIVER_TARGETS_MAX - s->txn.ntargets) {
 		smtp_reply(s, "452 4.5.3 Too many recipients");
 		return 0;
+	}
+	if (dsn_given && s->txn.rcpt_dsn == NULL &&
+	    (s->txn.rcpt_dsn = calloc(s->max_recipients, sizeof(*s->txn.rcpt_dsn))) == NULL) {
+		smtp_reply(s, "451 4.3.0 Out of memory, try again later");
+		return 0;
+	}
+	if (dsn_given) {
+		s->txn.rcpt_dsn[s->txn.nrcpts] = dsn;
+		s->txn.dsn_given = true;
 	}
 	s->txn.ntargets += n;
 	s->txn.looked_up++;

@@ -92,6 +92,7 @@ void smtp_session_free(struct smtp_session **session)
 		return;
 	free(s->txn.rcpts);
 	free(s->txn.rcpt_ptrs);
+	free(s->txn.rcpt_dsn);
 	dns_resolver_free(&s->resolver);
 	free(s);
 	*session = NULL;
@@ -144,6 +145,11 @@ void smtp_txn_reset(struct smtp_session *s)
 	s->txn.looked_up = 0;
 	s->txn.ntargets = 0;
 	s->txn.remote_rcpt = false;
+	s->txn.dsn_ret = STORE_DSN_RET_DEFAULT;
+	s->txn.dsn_envid[0] = '\0';
+	if (s->txn.dsn_given)
+		memset(s->txn.rcpt_dsn, 0, s->max_recipients * sizeof(*s->txn.rcpt_dsn));
+	s->txn.dsn_given = false;
 	if (s->state != SMTP_STATE_INIT)
 		s->state = SMTP_STATE_IDLE;
 }
@@ -198,6 +204,7 @@ int smtp_cmd_ehlo(struct smtp_session *s, char *args, size_t len)
 	lines[n++] = "8BITMIME";
 	lines[n++] = "ENHANCEDSTATUSCODES";
 	lines[n++] = "SMTPUTF8";
+	lines[n++] = "DSN";
 	if (s->tls_creds != NULL && !conn_is_tls(s->conn))
 		lines[n++] = "STARTTLS";
 	if (smtp_auth_allowed(s) && !s->authenticated)

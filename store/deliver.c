@@ -19,6 +19,7 @@
 #include "log.h"
 #include "mailbox.h"
 #include "message.h"
+#include "outq.h"
 #include "queue.h"
 #include "srs.h"
 #include "vacation.h"
@@ -60,7 +61,7 @@ int deliver_add_local(struct deliver_ctx *c, const struct store_rcpt_target *tar
 }
 
 int deliver_add_remote(struct deliver_ctx *c, const char *address, bool forwarded,
-		       const char **error_r)
+		       const struct store_dsn_rcpt *dsn, const char **error_r)
 {
 	for (size_t i = 0; i < c->nremote; i++) {
 		if (store_address_same_remote(c->remote[i], address)) {
@@ -75,22 +76,56 @@ int deliver_add_remote(struct deliver_ctx *c, const char *address, bool forwarde
 	c->remote = p;
 	if (cap != c->remote_cap) {
 		bool *f = realloc(c->forwarded, cap * sizeof(*f));
-		if (f == NULL) {
+		if (f != NULL)
+			c->forwarded = f;
+		struct store_dsn_rcpt *ds = f != NULL ? realloc(c->remote_dsn, cap * sizeof(*ds))
+						       : NULL;
+		if (ds == NULL) {
 			*error_r = "out of memory";
 			return -1;
 		}
-		c->forwarded = f;
+		c->remote_dsn = ds;
 		c->remote_cap = cap;
 	}
 	snprintf(c->remote[c->nremote], STORE_ADDRESS_MAX + 1, "%s", address);
+	c->remote_dsn[c->nremote] = dsn != NULL ? *dsn : (struct store_dsn_rcpt){ 0 };
 	c->forwarded[c->nremote++] = forwarded;
 	return 1;
+}
+
+/* A RCPT's RFC 3461 request as each of its targets carries it on: all of
+ * it for its only target; without SUCCESS for an alias's several, whose
+ * success the delivery reports as "expanded" (RFC 3461 6.2.7.3). */
+static struct store_dsn_rcpt target_dsn(const struct store_delivery *d, size_t i, size_t ntargets)
+{
+	struct store_dsn_rcpt dsn = d->dsn != NULL ? d->dsn[i] : (struct store_dsn_rcpt){ 0 };
+	if (ntargets > 1 && (dsn.notify & STORE_DSN_NOTIFY_SUCCESS)) {
+		dsn.notify &= (uint8_t)~STORE_DSN_NOTIFY_SUCCESS;
+		if (dsn.notify == 0)
+			dsn.notify = STORE_DSN_NOTIFY_NEVER;
+	}
+	return dsn;
+}
+
+/* Whether RCPT i asked to be told of its delivery (to a sender who can be). */
+static bool success_asked(const struct store_delivery *d, size_t i)
+{
+	return d->dsn != NULL && d->sender[0] != '\0' &&
+	       (d->dsn[i].notify & STORE_DSN_NOTIFY_SUCCESS);
 }
 
 /* Expands every recipient (read-only, before the write transaction). */
 static int expand(struct store *store, struct deliver_ctx *c, const char **error_r)
 {
 	struct store_rcpt_target targets[STORE_ALIAS_TARGETS_MAX];
+	if (c->d->dsn != NULL) {
+		c->report = calloc(c->d->nrecipients, sizeof(*c->report));
+		c->report_local = calloc(c->d->nrecipients, sizeof(*c->report_local));
+		if (c->report == NULL || c->report_local == NULL) {
+			*error_r = "out of memory";
+			return -1;
+		}
+	}
 	for (size_t i = 0; i < c->d->nrecipients; i++) {
 		size_t n;
 		enum store_resolve_result res = store_resolve(store, c->d->recipients[i], targets,
@@ -109,13 +144,23 @@ static int expand(struct store *store, struct deliver_ctx *c, const char **error
 			*error_r = store_last_error(store);
 			return -1;
 		}
+		struct store_dsn_rcpt dsn = target_dsn(c->d, i, n);
 		for (size_t j = 0; j < n; j++) {
 			int r = targets[j].kind == STORE_RCPT_LOCAL
 				? deliver_add_local(c, &targets[j], c->d->recipients[i], error_r)
 				: deliver_add_remote(c, targets[j].address,
-						     res == STORE_RESOLVE_OK, error_r);
+						     res == STORE_RESOLVE_OK, &dsn, error_r);
 			if (r < 0)
 				return -1;
+			if (r == 1 && targets[j].kind == STORE_RCPT_LOCAL)
+				c->local[c->nlocal - 1].dsn = dsn;
+		}
+		/* a single remote target: the relay reports it */
+		if (success_asked(c->d, i) && (n > 1 || targets[0].kind == STORE_RCPT_LOCAL)) {
+			c->report[i] = n > 1 ? REPORT_EXPANDED : REPORT_DELIVERED;
+			for (size_t l = 0; l < c->nlocal; l++)
+				if (c->local[l].target.user_id == targets[0].user_id)
+					c->report_local[i] = l;
 		}
 	}
 	return 1;
@@ -135,17 +180,24 @@ static int forward_plan(struct store *store, struct deliver_ctx *c, const char *
 	if (r <= 0)
 		return r < 0 ? -1 : 1;   /* 0: the sender stays */
 	char (*moved)[STORE_ADDRESS_MAX + 1] = malloc(c->nremote * sizeof(*moved));
-	if (moved == NULL) {
+	struct store_dsn_rcpt *moved_dsn = malloc(c->nremote * sizeof(*moved_dsn));
+	if (moved == NULL || moved_dsn == NULL) {
+		free(moved);
+		free(moved_dsn);
 		*error_r = "out of memory";
 		return -1;
 	}
 	size_t k = 0;
 	for (int pass = 1; pass >= 0; pass--)
 		for (size_t i = 0; i < c->nremote; i++)
-			if (c->forwarded[i] == (pass == 1))
+			if (c->forwarded[i] == (pass == 1)) {
+				moved_dsn[k] = c->remote_dsn[i];
 				memcpy(moved[k++], c->remote[i], sizeof(*moved));
+			}
 	memcpy(c->remote, moved, c->nremote * sizeof(*moved));
+	memcpy(c->remote_dsn, moved_dsn, c->nremote * sizeof(*moved_dsn));
 	free(moved);
+	free(moved_dsn);
 	for (size_t i = 0; i < c->nremote; i++)
 		c->forwarded[i] = i < n;
 	c->nforwarded = n;
@@ -236,10 +288,56 @@ static int quota_or_queue_txn(struct store *store, DB_TXN *txn, struct deliver_c
 	if (r != 0)
 		return r;
 	const char *error;
-	if (deliver_add_remote(c, c->local[local].target.address, false, &error) < 0)
+	if (deliver_add_remote(c, c->local[local].target.address, false, &c->local[local].dsn,
+			       &error) < 0)
 		return store_err(store, "%s", error);
 	return 0;
 }
+
+/* The success DSNs the delivery owes (RFC 3461 NOTIFY=SUCCESS): a queue
+ * entry of the RCPTs delivered here (not those whose copy was queued,
+ * `skip`: the relay reports them when it delivers), and one of those that
+ * were expanded, in the delivery's transaction, so a report is neither
+ * lost nor made for mail that was not stored. The relay sends them. */
+static int success_queue_txn(struct store *store, DB_TXN *txn, struct deliver_ctx *c,
+			     const bool *skip)
+{
+	static const char *const replies[] = {
+		[REPORT_DELIVERED] = "delivered to mailbox",
+		[REPORT_EXPANDED] = OUTQ_REPLY_EXPANDED,
+	};
+	const struct store_delivery *d = c->d;
+	if (c->report == NULL)
+		return 1;
+	char (*rcpts)[STORE_ADDRESS_MAX + 1] = malloc(d->nrecipients * sizeof(*rcpts));
+	struct store_dsn_rcpt *dsn = malloc(d->nrecipients * sizeof(*dsn));
+	int r = rcpts != NULL && dsn != NULL ? 1 : store_err(store, "out of memory");
+	for (enum rcpt_report kind = REPORT_DELIVERED; r > 0 && kind <= REPORT_EXPANDED; kind++) {
+		size_t n = 0;
+		for (size_t i = 0; i < d->nrecipients; i++) {
+			if (c->report[i] != kind || (kind == REPORT_DELIVERED && skip[c->report_local[i]]))
+				continue;
+			snprintf(rcpts[n], sizeof(rcpts[n]), "%s", d->recipients[i]);
+			dsn[n++] = d->dsn[i];
+		}
+		if (n == 0)
+			continue;
+		struct queue_new q = {
+			.sender = d->sender, .body = d->body,
+			.rcpts = (const char (*)[STORE_ADDRESS_MAX + 1])rcpts, .dsn = dsn, .n = n,
+			.dsn_ret = d->dsn_ret, .dsn_envid = d->dsn_envid, .delivered = replies[kind],
+		};
+		char other[33];
+		/* the id the relay is started for, when nothing else was queued */
+		r = queue_add_txn(store, txn, &q, c->queued ? other : c->queue_id);
+		c->queued = r > 0;
+	}
+	free(rcpts);
+	free(dsn);
+	return r;
+}
+
+static int queue_txn(struct store *store, DB_TXN *txn, struct deliver_ctx *c);
 
 static int deliver_txn(struct store *store, DB_TXN *txn, void *ctx)
 {
@@ -343,38 +441,57 @@ static int deliver_txn(struct store *store, DB_TXN *txn, void *ctx)
 		}
 		copies++;
 	}
+	if (r >= 0 && copies == 0 && c->nremote_expanded == 0 && full != NULL)
+		r = store_refuse(store, "%s: quota exceeded (every recipient is over quota)", full);
+	if (r >= 0 && copies > 0)
+		r = body_use_txn(store, txn, d->body, (uint32_t)copies);
+	if (r >= 0)
+		r = queue_txn(store, txn, c);
+	if (r >= 0)
+		r = success_queue_txn(store, txn, c, skip);
 	free(skip);
 	if (r < 0)
 		return r;
-	if (copies == 0 && c->nremote_expanded == 0 && full != NULL)
-		return store_refuse(store, "%s: quota exceeded (every recipient is over quota)", full);
-	if (copies > 0 && (r = body_use_txn(store, txn, d->body, (uint32_t)copies)) < 0)
+	if (d->outq_id != NULL &&
+	    (r = queue_rcpts_settle_txn(store, txn, d->outq_id, d->outq_rcpts, d->outq_nrcpts,
+					d->outq_dsn)) < 0)
 		return r;
+	return 1;
+}
+
+/* The remote recipients' queue entries (two when some are forwarded). */
+static int queue_txn(struct store *store, DB_TXN *txn, struct deliver_ctx *c)
+{
+	const struct store_delivery *d = c->d;
+	int r;
 	/* queue_id names the forwarded entry when there are two: the one a
 	 * relay started now can deliver (the other holds a full mailbox's
 	 * copies, or waits for the next queue run) */
 	const char (*remote)[STORE_ADDRESS_MAX + 1] =
 		(const char (*)[STORE_ADDRESS_MAX + 1])c->remote;
+	struct queue_new q = {
+		.dkim_domain = d->dkim_domain, .body = d->body,
+		.dsn_ret = d->dsn_ret, .dsn_envid = d->dsn_envid,
+	};
 	if (c->nforwarded > 0) {
-		r = queue_add_txn(store, txn, c->srs_sender, d->dkim_domain, d->body, remote,
-				  c->nforwarded, c->queue_id);
-		if (r < 0)
+		q.sender = c->srs_sender;
+		q.rcpts = remote;
+		q.dsn = c->remote_dsn;
+		q.n = c->nforwarded;
+		if ((r = queue_add_txn(store, txn, &q, c->queue_id)) < 0)
 			return r;
 		c->queued = true;
 	}
 	if (c->nremote > c->nforwarded) {
 		char other[33];
-		r = queue_add_txn(store, txn, d->sender, d->dkim_domain, d->body,
-				  remote + c->nforwarded, c->nremote - c->nforwarded,
-				  c->queued ? other : c->queue_id);
-		if (r < 0)
+		q.sender = d->sender;
+		q.rcpts = remote + c->nforwarded;
+		q.dsn = c->remote_dsn + c->nforwarded;
+		q.n = c->nremote - c->nforwarded;
+		if ((r = queue_add_txn(store, txn, &q, c->queued ? other : c->queue_id)) < 0)
 			return r;
 		c->queued = true;
 	}
-	if (d->outq_id != NULL &&
-	    (r = queue_rcpts_settle_txn(store, txn, d->outq_id, d->outq_rcpts, d->outq_nrcpts,
-					d->outq_dsn)) < 0)
-		return r;
 	return 1;
 }
 
@@ -476,6 +593,9 @@ out:
 	free(c->jobs);
 	free(c->remote);
 	free(c->forwarded);
+	free(c->remote_dsn);
+	free(c->report);
+	free(c->report_local);
 	free(c);
 	return r;
 }

@@ -113,7 +113,7 @@ static int add_redirect(struct store *store, struct deliver_ctx *c, size_t from,
 	if (res == STORE_RESOLVE_ERROR)
 		return -1;
 	if (res == STORE_RESOLVE_NOT_LOCAL)
-		return deliver_add_remote(c, address, true, error_r) < 0 ? -1 : 1;
+		return deliver_add_remote(c, address, true, NULL, error_r) < 0 ? -1 : 1;
 	if (res != STORE_RESOLVE_OK) {
 		log_safe(safe, sizeof(safe), address, strlen(address));
 		log_warning("filter: user=<%s> redirect to <%s>: no such user here",
@@ -123,7 +123,7 @@ static int add_redirect(struct store *store, struct deliver_ctx *c, size_t from,
 	for (size_t j = 0; j < n; j++) {
 		int r = targets[j].kind == STORE_RCPT_LOCAL
 			? deliver_add_local(c, &targets[j], address, error_r)
-			: deliver_add_remote(c, targets[j].address, true, error_r);
+			: deliver_add_remote(c, targets[j].address, true, NULL, error_r);
 		if (r < 0)
 			return -1;
 	}

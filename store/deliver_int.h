@@ -19,6 +19,16 @@ struct local_rcpt {
 	 * INBOX, or to Junk for a quarantined message). */
 	bool filtered;
 	struct sieve_result result;
+	/* RFC 3461 as the recipient's RCPT asked (one of an alias's several
+	 * targets: without SUCCESS), for a copy queued because it is full. */
+	struct store_dsn_rcpt dsn;
+};
+
+/* What a RCPT's success DSN says (RFC 3461 NOTIFY=SUCCESS). */
+enum rcpt_report {
+	REPORT_NONE,       /* not asked, or the relay will say (queued) */
+	REPORT_DELIVERED,  /* its one target is a local user */
+	REPORT_EXPANDED,   /* an alias of several targets (RFC 3461 6.2.7.3) */
 };
 
 /* One copy to append: local recipient `local` into `mailbox_id`, with the
@@ -38,6 +48,7 @@ struct deliver_ctx {
 	size_t nlocal, local_cap;
 	char (*remote)[STORE_ADDRESS_MAX + 1];
 	bool *forwarded;          /* per remote: reached by an alias or a redirect */
+	struct store_dsn_rcpt *remote_dsn; /* per remote: its RFC 3461 NOTIFY and ORCPT */
 	size_t nremote, remote_cap;
 	size_t nremote_expanded;  /* the remote ones; past them, local ones that were full */
 	/* Forwarded mail's SRS sender (srs.h), "" none; then the first
@@ -50,6 +61,10 @@ struct deliver_ctx {
 	bool sent_before;         /* the send token was used already */
 	bool over_send_limit;     /* the sender's send_limit refused it */
 	char queue_id[33];
+	/* Per RCPT, when the sender asked NOTIFY=SUCCESS: what to report and,
+	 * for REPORT_DELIVERED, the local recipient it reached. */
+	enum rcpt_report *report;
+	size_t *report_local;
 };
 
 /* Adds a local target unless its user is there already: 1 added, 0 there
@@ -59,9 +74,10 @@ int deliver_add_local(struct deliver_ctx *c, const struct store_rcpt_target *tar
 /* The same for a remote address: `forwarded` when an alias or a Sieve
  * redirect reached it (its mail may leave from an SRS address), not when
  * a client named it or a local copy is queued; one reached both ways
- * counts as named. */
+ * counts as named. `dsn`: its RFC 3461 NOTIFY and ORCPT, NULL none (the
+ * first way it was reached keeps them). */
 int deliver_add_remote(struct deliver_ctx *c, const char *address, bool forwarded,
-		       const char **error_r);
+		       const struct store_dsn_rcpt *dsn, const char **error_r);
 
 /* Runs each local recipient's active filter (before the write transaction:
  * reads only) and adds the targets of its redirects. Users reached by a

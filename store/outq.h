@@ -21,8 +21,15 @@
  * (store_delivery.outq_id): exactly once.
  *
  * Recipient states only move forward: PENDING -> SENT, PENDING -> FAILED ->
- * RETURNED. An entry is deleted (and its body reference dropped) in the
- * transaction that leaves no recipient PENDING or FAILED.
+ * RETURNED, PENDING -> DELIVERED -> SENT. An entry is deleted (and its
+ * body reference dropped) in the transaction that leaves no recipient
+ * PENDING, FAILED or DELIVERED.
+ *
+ * Delivery status notifications (RFC 3461): the entry keeps the sender's
+ * RET and ENVID, each recipient its NOTIFY and ORCPT; the relay passes
+ * them on to a server that offers DSN, reports itself what one that does
+ * not will not ("relayed"), and sends no failure DSN for a recipient whose
+ * NOTIFY leaves FAILURE out.
  *
  * Conventions as in store.h: 1 (or a count) done, 0 not found / refused,
  * -1 temporary error with *error_r. */
@@ -44,6 +51,9 @@
 #define OUTQ_MTA_MAX 300
 /* The entry's last error, for `pillarbox queue list`. */
 #define OUTQ_ERROR_MAX 512
+/* The reply of a recipient whose delivery expanded an alias of several
+ * targets: its success DSN says "expanded" (RFC 3461 6.2.7.3). */
+#define OUTQ_REPLY_EXPANDED "expanded: delivered to the members of a list or alias"
 /* Recipients per entry: delivery's limit (queue.h QUEUE_RCPTS_MAX). */
 #define OUTQ_RCPTS_MAX 1000
 
@@ -52,6 +62,8 @@ enum outq_rcpt_state {
 	OUTQ_RCPT_SENT = 1,      /* accepted by the next hop, or delivered locally */
 	OUTQ_RCPT_FAILED = 2,    /* failed for good: a DSN to the sender is owed */
 	OUTQ_RCPT_RETURNED = 3,  /* failed, and the DSN is delivered (or none is owed) */
+	OUTQ_RCPT_DELIVERED = 4, /* delivered or relayed, and NOTIFY=SUCCESS asked to be
+				    told: a success DSN is owed */
 };
 
 struct outq_rcpt {
@@ -61,6 +73,8 @@ struct outq_rcpt {
 	char mta[OUTQ_MTA_MAX + 1];      /* who said it, "" if nobody (DNS, timeouts) */
 	char status[16];                 /* RFC 3463 status of the last failure ("5.1.1"), or "" */
 	int64_t updated;                 /* when reply was recorded (0 = never) */
+	uint8_t notify;                  /* RFC 3461 NOTIFY (STORE_DSN_NOTIFY_*), 0 none */
+	char orcpt[STORE_DSN_ORCPT_MAX + 1]; /* ORCPT as received, "" none */
 };
 
 struct outq_entry {
@@ -79,12 +93,24 @@ struct outq_entry {
 	/* The domain whose DKIM key may sign the message (store_delivery's
 	 * dkim_domain), "" none: entries queued before it existed too. */
 	char dkim_domain[STORE_DOMAIN_MAX + 1];
+	enum store_dsn_ret dsn_ret;      /* RFC 3461 RET */
+	char envid[STORE_DSN_ENVID_MAX + 1]; /* RFC 3461 ENVID as received, "" none */
 	uint32_t nrcpts;
 	struct outq_rcpt *rcpts;         /* nrcpts; owned, freed by outq_entry_clear */
 };
 
 /* Frees the recipients; the entry may be reused. Safe on a zeroed entry. */
 void outq_entry_clear(struct outq_entry *entry);
+
+/* The state of a recipient of `entry` just delivered: DELIVERED when its
+ * sender asked to be told (NOTIFY=SUCCESS) and nobody further on will
+ * tell (`reported` false: delivered here, or relayed to a server without
+ * DSN); else SENT. */
+enum outq_rcpt_state outq_rcpt_done_state(const struct outq_entry *entry,
+					  const struct outq_rcpt *rcpt, bool reported);
+/* Whether a recipient that failed is to be reported: NOTIFY not given, or
+ * with FAILURE; and never to the null sender. */
+bool outq_rcpt_failure_wanted(const struct outq_entry *entry, const struct outq_rcpt *rcpt);
 
 /* true if `id` is 32 lowercase or uppercase hex digits. */
 bool outq_id_valid(const char *id);

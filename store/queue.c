@@ -1,15 +1,16 @@
 /* The outbound queue: entries, their schedule index and their leases
  * (queue.h for delivery, outq.h for the relay and the admin CLI).
  *
- * Record (outq.db, key = 16-byte id), version 3:
+ * Record (outq.db, key = 16-byte id), version 4:
  *   u8 version, str sender, 16 bytes body id, u64 size, u64 created,
  *   u32 attempts, u64 next_try, u64 lease_until, str last_error,
  *   u32 n, n x {u8 state, str address, str reply, str mta, str status,
  *   u64 updated}, u64 last_try, u32 lease_pid, u64 lease_start,
- *   str dkim_domain.
- * Version 2 ends before dkim_domain (such an entry is sent unsigned);
+ *   str dkim_domain, u8 dsn_ret, str envid, n x {u8 notify, str orcpt}.
+ * Version 3 ends before dsn_ret (no DSN was asked for); version 2 before
+ * dkim_domain (such an entry is sent unsigned);
  * version 1 (the first layout) ends after the recipients, which carry only
- * {state, address, reply}. Both are read and rewritten as version 3. The
+ * {state, address, reply}. All are read and rewritten as version 4. The
  * prefix up to the body id is the same in all (store check reads it).
  *
  * Schedule (outq_sched.db): key (u64 next_try BE, id) -> "". A claim does
@@ -33,11 +34,13 @@
 
 #define QUEUE_RECORD_V1 1
 #define QUEUE_RECORD_V2 2
-#define QUEUE_RECORD_VERSION 3
+#define QUEUE_RECORD_V3 3
+#define QUEUE_RECORD_VERSION 4
 /* The largest record: the fixed part plus every recipient at its limits. */
 #define QUEUE_RCPT_RECORD_MAX (1 + 2 + STORE_ADDRESS_MAX + 2 + OUTQ_REPLY_MAX + 2 + OUTQ_MTA_MAX + \
-			       2 + 15 + 8)
+			       2 + 15 + 8 + 1 + 2 + STORE_DSN_ORCPT_MAX)
 #define QUEUE_RECORD_MAX (256 + STORE_ADDRESS_MAX + OUTQ_ERROR_MAX + STORE_DOMAIN_MAX + \
+			  STORE_DSN_ENVID_MAX + \
 			  QUEUE_RCPTS_MAX * QUEUE_RCPT_RECORD_MAX)
 #define QUEUE_SCHED_KEY_LEN (8 + QUEUE_ID_LEN)
 /* Candidates read from the schedule per claim (more than `max`: some may
@@ -129,6 +132,12 @@ static size_t entry_encode(const struct outq_entry *e, uint8_t *buf, size_t cap)
 	pack_u32(&p, (uint32_t)e->lease_pid);
 	pack_u64(&p, e->lease_start);
 	pack_str(&p, e->dkim_domain);
+	pack_u8(&p, (uint8_t)e->dsn_ret);
+	pack_str(&p, e->envid);
+	for (uint32_t i = 0; i < e->nrcpts; i++) {
+		pack_u8(&p, e->rcpts[i].notify);
+		pack_str(&p, e->rcpts[i].orcpt);
+	}
 	return p.overflow ? 0 : p.len;
 }
 
@@ -144,8 +153,7 @@ static int entry_decode(const uint8_t id[QUEUE_ID_LEN], const void *data, size_t
 	id_hex(id, e->id);
 	unpack_init(&u, data, len);
 	version = unpack_u8(&u);
-	if (version != QUEUE_RECORD_V1 && version != QUEUE_RECORD_V2 &&
-	    version != QUEUE_RECORD_VERSION)
+	if (version < QUEUE_RECORD_V1 || version > QUEUE_RECORD_VERSION)
 		return 0;
 	unpack_str(&u, e->sender, sizeof(e->sender));
 	body = unpack_bytes(&u, STORE_BODY_ID_LEN);
@@ -171,8 +179,8 @@ static int entry_decode(const uint8_t id[QUEUE_ID_LEN], const void *data, size_t
 		struct outq_rcpt *r = &e->rcpts[i];
 		uint8_t state = unpack_u8(&u);
 
-		r->state = state <= OUTQ_RCPT_RETURNED ? (enum outq_rcpt_state)state
-						       : OUTQ_RCPT_PENDING;
+		r->state = state <= OUTQ_RCPT_DELIVERED ? (enum outq_rcpt_state)state
+							: OUTQ_RCPT_PENDING;
 		unpack_str(&u, r->address, sizeof(r->address));
 		unpack_str(&u, r->reply, sizeof(r->reply));
 		if (version >= 2) {
@@ -188,6 +196,17 @@ static int entry_decode(const uint8_t id[QUEUE_ID_LEN], const void *data, size_t
 	}
 	if (version >= 3)
 		unpack_str(&u, e->dkim_domain, sizeof(e->dkim_domain));
+	if (version >= 4) {
+		uint8_t ret = unpack_u8(&u);
+
+		e->dsn_ret = ret <= STORE_DSN_RET_HDRS ? (enum store_dsn_ret)ret
+						       : STORE_DSN_RET_DEFAULT;
+		unpack_str(&u, e->envid, sizeof(e->envid));
+		for (uint32_t i = 0; i < e->nrcpts; i++) {
+			e->rcpts[i].notify = unpack_u8(&u);
+			unpack_str(&u, e->rcpts[i].orcpt, sizeof(e->rcpts[i].orcpt));
+		}
+	}
 	if (u.error) {
 		outq_entry_clear(e);
 		return 0;
@@ -278,14 +297,13 @@ static bool lease_is_mine(const struct outq_entry *e)
 
 /* ---------------------------------------------------------------- adding */
 
-int queue_add_txn(struct store *store, DB_TXN *txn, const char *sender,
-		  const char *dkim_domain, const struct store_body *body,
-		  const char (*rcpts)[STORE_ADDRESS_MAX + 1], size_t n,
+int queue_add_txn(struct store *store, DB_TXN *txn, const struct queue_new *q,
 		  char id_hex_r[2 * QUEUE_ID_LEN + 1])
 {
 	uint8_t id[QUEUE_ID_LEN], sched[QUEUE_SCHED_KEY_LEN];
 	struct outq_entry e;
 	int64_t now = (int64_t)time(NULL);
+	size_t n = q->n;
 	int r;
 
 	if (n == 0 || n > QUEUE_RCPTS_MAX)
@@ -293,23 +311,41 @@ int queue_add_txn(struct store *store, DB_TXN *txn, const char *sender,
 	if (getrandom(id, sizeof(id), 0) != sizeof(id))
 		return store_err(store, "getrandom failed");
 	memset(&e, 0, sizeof(e));
-	snprintf(e.sender, sizeof(e.sender), "%s", sender);
-	snprintf(e.dkim_domain, sizeof(e.dkim_domain), "%s", dkim_domain != NULL ? dkim_domain : "");
-	memcpy(e.body_id, body->id, STORE_BODY_ID_LEN);
-	e.size = body->size;
+	snprintf(e.sender, sizeof(e.sender), "%s", q->sender);
+	snprintf(e.dkim_domain, sizeof(e.dkim_domain), "%s",
+		 q->dkim_domain != NULL ? q->dkim_domain : "");
+	e.dsn_ret = q->dsn_ret;
+	copy_line(e.envid, sizeof(e.envid), q->dsn_envid != NULL ? q->dsn_envid : "");
+	memcpy(e.body_id, q->body->id, STORE_BODY_ID_LEN);
+	e.size = q->body->size;
 	e.created = now;
 	e.next_try = now;
 	e.nrcpts = (uint32_t)n;
 	e.rcpts = calloc(n, sizeof(*e.rcpts));
-	size_t cap = 256 + STORE_ADDRESS_MAX + STORE_DOMAIN_MAX + n * QUEUE_RCPT_RECORD_MAX;
+	size_t cap = 256 + STORE_ADDRESS_MAX + STORE_DOMAIN_MAX + STORE_DSN_ENVID_MAX +
+		     n * QUEUE_RCPT_RECORD_MAX;
 	uint8_t *buf = malloc(cap);
 	if (e.rcpts == NULL || buf == NULL) {
 		free(e.rcpts);
 		free(buf);
 		return store_err(store, "out of memory");
 	}
-	for (size_t i = 0; i < n; i++)
-		snprintf(e.rcpts[i].address, sizeof(e.rcpts[i].address), "%s", rcpts[i]);
+	for (size_t i = 0; i < n; i++) {
+		struct outq_rcpt *rc = &e.rcpts[i];
+
+		snprintf(rc->address, sizeof(rc->address), "%s", q->rcpts[i]);
+		if (q->dsn != NULL) {
+			rc->notify = q->dsn[i].notify;
+			copy_line(rc->orcpt, sizeof(rc->orcpt),
+				  q->dsn[i].orcpt != NULL ? q->dsn[i].orcpt : "");
+		}
+		if (q->delivered != NULL) {
+			rc->state = OUTQ_RCPT_DELIVERED;
+			copy_line(rc->reply, sizeof(rc->reply), q->delivered);
+			snprintf(rc->status, sizeof(rc->status), "2.0.0");
+			rc->updated = now;
+		}
+	}
 	size_t len = entry_encode(&e, buf, cap);
 	if (len == 0)
 		r = store_err(store, "queue record overflow");
@@ -322,10 +358,22 @@ int queue_add_txn(struct store *store, DB_TXN *txn, const char *sender,
 	sched_key(sched, now, id);
 	if ((r = store_put(store, DBI_OUTQ_SCHED, txn, sched, sizeof(sched), "", 0, 0)) < 0)
 		return r;
-	if ((r = body_use_txn(store, txn, body, 1)) < 0)
+	if ((r = body_use_txn(store, txn, q->body, 1)) < 0)
 		return r;
 	id_hex(id, id_hex_r);
 	return 1;
+}
+
+enum outq_rcpt_state outq_rcpt_done_state(const struct outq_entry *e, const struct outq_rcpt *rc,
+					  bool reported)
+{
+	return !reported && e->sender[0] != '\0' && (rc->notify & STORE_DSN_NOTIFY_SUCCESS)
+	       ? OUTQ_RCPT_DELIVERED : OUTQ_RCPT_SENT;
+}
+
+bool outq_rcpt_failure_wanted(const struct outq_entry *e, const struct outq_rcpt *rc)
+{
+	return e->sender[0] != '\0' && (rc->notify == 0 || (rc->notify & STORE_DSN_NOTIFY_FAILURE));
 }
 
 /* ------------------------------------------------------- record access */
@@ -653,16 +701,19 @@ int queue_rcpts_settle_txn(struct store *store, DB_TXN *txn, const char *id_hex,
 	for (size_t k = 0; k < n && r > 0; k++) {
 		struct outq_rcpt *rc = rcpts[k] < e.nrcpts ? &e.rcpts[rcpts[k]] : NULL;
 
-		if (rc == NULL || (rc->state != OUTQ_RCPT_FAILED &&
-				   (dsn || rc->state != OUTQ_RCPT_PENDING))) {
+		if (rc == NULL || (dsn ? rc->state != OUTQ_RCPT_FAILED &&
+					 rc->state != OUTQ_RCPT_DELIVERED
+				       : rc->state != OUTQ_RCPT_FAILED &&
+					 rc->state != OUTQ_RCPT_PENDING)) {
 			r = -1;
 			break;
 		}
 		if (dsn) {
-			rc->state = OUTQ_RCPT_RETURNED;
+			rc->state = rc->state == OUTQ_RCPT_FAILED ? OUTQ_RCPT_RETURNED
+								  : OUTQ_RCPT_SENT;
 			continue;
 		}
-		rc->state = OUTQ_RCPT_SENT;
+		rc->state = outq_rcpt_done_state(&e, rc, false);
 		copy_line(rc->reply, sizeof(rc->reply), "delivered locally");
 		snprintf(rc->status, sizeof(rc->status), "2.0.0");
 		rc->mta[0] = '\0';
@@ -689,7 +740,10 @@ static enum outq_rcpt_state merge_state(enum outq_rcpt_state stored, enum outq_r
 {
 	if (stored == OUTQ_RCPT_PENDING)
 		return mine;
-	if (stored == OUTQ_RCPT_FAILED && (mine == OUTQ_RCPT_RETURNED || mine == OUTQ_RCPT_SENT))
+	if (stored == OUTQ_RCPT_FAILED && (mine == OUTQ_RCPT_RETURNED || mine == OUTQ_RCPT_SENT ||
+					   mine == OUTQ_RCPT_DELIVERED))
+		return mine;
+	if (stored == OUTQ_RCPT_DELIVERED && mine == OUTQ_RCPT_SENT)
 		return mine;
 	return stored;
 }
@@ -697,7 +751,8 @@ static enum outq_rcpt_state merge_state(enum outq_rcpt_state stored, enum outq_r
 static bool entry_finished(const struct outq_entry *e)
 {
 	for (uint32_t i = 0; i < e->nrcpts; i++)
-		if (e->rcpts[i].state == OUTQ_RCPT_PENDING || e->rcpts[i].state == OUTQ_RCPT_FAILED)
+		if (e->rcpts[i].state == OUTQ_RCPT_PENDING || e->rcpts[i].state == OUTQ_RCPT_FAILED ||
+		    e->rcpts[i].state == OUTQ_RCPT_DELIVERED)
 			return false;
 	return true;
 }

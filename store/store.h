@@ -558,6 +558,30 @@ void store_watch_close(int *fd);
  * STORE_DELIVER_TARGETS_MAX distinct targets after expansion is a
  * temporary error: smtpd counts targets at RCPT to stay below it. */
 #define STORE_DELIVER_TARGETS_MAX 1000
+
+/* Delivery status notifications asked for by the sender (RFC 3461, smtpd's
+ * DSN extension). NOTIFY per recipient: a set of SUCCESS, FAILURE, DELAY,
+ * or NEVER alone; none given (0) means FAILURE and DELAY, as before the
+ * extension. */
+#define STORE_DSN_NOTIFY_SUCCESS 1u
+#define STORE_DSN_NOTIFY_FAILURE 2u
+#define STORE_DSN_NOTIFY_DELAY 4u
+#define STORE_DSN_NOTIFY_NEVER 8u
+/* RFC 3461 4.4 and 4.2: the longest ENVID and ORCPT values (as xtext). */
+#define STORE_DSN_ENVID_MAX 100
+#define STORE_DSN_ORCPT_MAX 500
+/* RET: what a failure DSN returns (RFC 3461 4.3); DEFAULT returns the
+ * header, as HDRS does. */
+enum store_dsn_ret {
+	STORE_DSN_RET_DEFAULT = 0,
+	STORE_DSN_RET_FULL = 1,
+	STORE_DSN_RET_HDRS = 2,
+};
+struct store_dsn_rcpt {
+	uint8_t notify;            /* STORE_DSN_NOTIFY_*, 0 = not given */
+	const char *orcpt;         /* "addr-type;xtext" as received, NULL/"" none */
+};
+
 struct store_delivery {
 	const char *sender;                   /* envelope sender, "" = null */
 	const char *const *recipients;        /* RCPT addresses */
@@ -604,6 +628,15 @@ struct store_delivery {
 	 * session had used it already. send_token NULL: none. */
 	const uint8_t *session_id;
 	const uint8_t *send_token;
+	/* RFC 3461: per recipient (nrecipients of them; NULL: none given),
+	 * and for the message RET and ENVID (xtext as received, NULL none).
+	 * A recipient that asked NOTIFY=SUCCESS and is delivered here gets
+	 * its "delivered" DSN queued in the delivery's transaction (one
+	 * reached through an alias of several targets: "expanded"); remote
+	 * ones carry theirs into the queue for the relay. */
+	const struct store_dsn_rcpt *dsn;
+	enum store_dsn_ret dsn_ret;
+	const char *dsn_envid;
 };
 int store_deliver(struct store *store, const struct store_delivery *delivery, bool *queued_r,
 		  char queue_id_r[33], const char **error_r);

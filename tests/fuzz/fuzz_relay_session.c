@@ -9,7 +9,8 @@
  *
  * Byte 0 picks the envelope: bits 0-1 the number of recipients (1..4),
  * bit 2 AUTH to a relayhost, bit 3 a non-ASCII sender (SMTPUTF8 needed),
- * bit 4 an 8-bit body, bit 5 a body announced as 1 GB (SIZE).
+ * bit 4 an 8-bit body, bit 5 a body announced as 1 GB (SIZE), bit 6 the
+ * sender's DSN request (RFC 3461 RET, ENVID, NOTIFY, ORCPT).
  *
  * Build: ../../configure --enable-fuzzing CC=clang && make tests/fuzz/fuzz_relay_session
  * Run:   tests/fuzz/fuzz_relay_session -max_total_time=600 ../../tests/fuzz/corpus/relay_session */
@@ -83,13 +84,17 @@ static void bounce_check(const char *const *rcpts, size_t n, const struct relay_
 			.address = rcpts[i],
 			.status = relay_dsn_status(results[i].status, results[i].reply, "4.0.0", status[i]),
 			.remote_mta = mta, .diagnostic = results[i].reply, .last_attempt = 1700000000,
+			/* a success report (NOTIFY=SUCCESS) has the same shape */
+			.action = results[i].outcome == RELAY_OUTCOME_SENT ? DSN_ACTION_RELAYED
+									   : DSN_ACTION_FAILED,
+			.orcpt = "rfc822;a+2Bx@remote.example",
 		};
 	}
 	struct dsn_input in = {
 		.reporting_mta = fuzz_config->hostname, .sender = "bob@example.com",
 		.queue_id = "0123456789abcdef", .arrival = 1700000000, .now = 1700000100,
 		.boundary = "=_pillarbox_0123456789abcdef", .rcpts = dr, .nrcpts = n,
-		.headers = fuzz_header, .headers_len = strlen(fuzz_header),
+		.headers = fuzz_header, .headers_len = strlen(fuzz_header), .envid = "E+2B1",
 	};
 	char *msg;
 	size_t len;
@@ -127,7 +132,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.host = "mx.remote.example", .addr = &addr, .tls = RELAY_TLS_NONE,
 		.auth = (flags & 4) != 0,
 	};
+	/* bit 6: the sender asked for DSNs (RFC 3461), passed on if offered */
+	static const struct store_dsn_rcpt dsn[FUZZ_RCPTS] = {
+		{ STORE_DSN_NOTIFY_SUCCESS | STORE_DSN_NOTIFY_FAILURE, "rfc822;a@remote.example" },
+		{ STORE_DSN_NOTIFY_NEVER, NULL },
+		{ 0, "utf-8;c@remote.example" },
+		{ STORE_DSN_NOTIFY_DELAY, "" },
+	};
 	struct relay_message m = {
+		.dsn_ret = (flags & 64) ? STORE_DSN_RET_FULL : STORE_DSN_RET_DEFAULT,
+		.dsn_envid = (flags & 64) ? "QQ+2B314" : NULL,
+		.rcpt_dsn = (flags & 64) ? dsn : NULL,
 		.sender = (flags & 8) ? "bøb@example.com" : "bob@example.com",
 		.fd = fuzz_body_fd,
 		.size = (flags & 32) ? UINT64_C(1) << 30 : strlen(fuzz_header) + strlen(fuzz_text),

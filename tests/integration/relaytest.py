@@ -347,6 +347,7 @@ class FakeSmtp:
         self.raw = []            # each message as sent: dot-stuffed, CRLF kept
         self.mails = []          # every MAIL FROM command a session was given
         self.rcpts = []          # every RCPT TO address a session was given
+        self.rcpt_lines = []     # every RCPT command as given (with its parameters)
         self.connections = 0
         self.mode = None
         self.sock = socket.socket()
@@ -437,6 +438,7 @@ class Peer:
                 self.send("250 2.1.0 ok\r\n")
             elif verb == "RCPT":
                 self.server.rcpts.append(cmd[cmd.find("<") + 1:cmd.rfind(">")])
+                self.server.rcpt_lines.append(cmd)
                 self.send(rcpt_reply + "\r\n")
             elif verb == "DATA":
                 if not rcpt_reply.startswith("2"):

@@ -62,9 +62,9 @@ static void test_structure(void **state)
 {
 	struct dsn_rcpt r[2] = {
 		{ "alice@example.org", "5.1.1", "mx.example.org [127.0.0.3]",
-		  "550 5.1.1 <alice@example.org>: no such user", 1700000050 },
+		  "550 5.1.1 <alice@example.org>: no such user", 1700000050, DSN_ACTION_FAILED, NULL },
 		{ "carol@null.test", "5.1.10", NULL,
-		  "domain null.test does not accept mail (null MX, RFC 7505)", 0 },
+		  "domain null.test does not accept mail (null MX, RFC 7505)", 0, DSN_ACTION_FAILED, NULL },
 	};
 	struct dsn_input in = input(r, 2);
 	struct mime_message *m = NULL;
@@ -108,11 +108,81 @@ static void test_structure(void **state)
 	free(msg);
 }
 
+/* RFC 3461: success reports (delivered, relayed, expanded), ENVID and
+ * ORCPT decoded from xtext and cleaned, RET=FULL only in failure reports. */
+static void test_notify(void **state)
+{
+	struct dsn_rcpt r[3] = {
+		{ "carol@example.com", "2.0.0", NULL, "delivered to mailbox", 1700000050,
+		  DSN_ACTION_DELIVERED, "rfc822;carol+2Btag@example.com" },
+		{ "ann@plain.test", "2.0.0", "mx.plain.test [127.0.0.4]", "250 2.0.0 queued", 0,
+		  DSN_ACTION_RELAYED, NULL },
+		{ "team@example.com", "2.0.0", NULL, "expanded", 0, DSN_ACTION_EXPANDED,
+		  "rfc822;a+0D+0AX-Injected:+201@b" },
+	};
+	struct dsn_input in = input(r, 3);
+	struct mime_message *m = NULL;
+	const char *error;
+	size_t len;
+	char *msg;
+
+	(void)state;
+	in.envid = "QQ+2B314+0D+0AX-Evil:+201";
+	in.message = orig;
+	in.message_len = sizeof(orig) - 1;
+	msg = build(&in, &len);
+	msg = nul_terminated(msg, len);
+	assert_non_null(strstr(msg, "Subject: Successful Mail Delivery Report\r\n"));
+	assert_non_null(strstr(msg, "Original-Envelope-Id: QQ+314 X-Evil: 1\r\n"));
+	assert_non_null(strstr(msg, "Original-Recipient: rfc822; carol+tag@example.com\r\n"
+				    "Final-Recipient: rfc822; carol@example.com\r\n"
+				    "Action: delivered\r\nStatus: 2.0.0\r\n"));
+	assert_non_null(strstr(msg, "Final-Recipient: rfc822; ann@plain.test\r\nAction: relayed\r\n"
+				    "Status: 2.0.0\r\nRemote-MTA: dns; mx.plain.test\r\n"
+				    "Diagnostic-Code: smtp; 250 2.0.0 queued\r\n"));
+	assert_non_null(strstr(msg, "Action: expanded\r\n"));
+	assert_non_null(strstr(msg, "Original-Recipient: rfc822; a X-Injected: 1@b\r\n"));
+	assert_null(strstr(msg, "\r\nX-Injected"));
+	assert_null(strstr(msg, "\r\nX-Evil"));
+	/* a delivery here quotes no reply */
+	assert_null(strstr(msg, "x-pillarbox; delivered"));
+	/* no failure: the header only, whatever RET said */
+	assert_non_null(strstr(msg, "text/rfc822-headers"));
+	assert_null(strstr(msg, "the body is not quoted"));
+	assert_int_equal(mime_parse(msg, len, NULL, &m, &error), 1);
+	assert_int_equal(m->root->nchildren, 3);
+	mime_message_free(&m);
+	free(msg);
+
+	/* with a failure among them, RET=FULL returns the message */
+	r[1].action = DSN_ACTION_FAILED;
+	r[1].status = "5.1.1";
+	r[1].diagnostic = "550 5.1.1 no";
+	msg = build(&in, &len);
+	msg = nul_terminated(msg, len);
+	assert_non_null(strstr(msg, "Subject: Delivery Status Notification\r\n"));
+	assert_non_null(strstr(msg, "Content-Type: message/rfc822\r\n"));
+	assert_non_null(strstr(msg, "the body is not quoted\r\n--=_test_boundary--\r\n"));
+	assert_int_equal(mime_parse(msg, len, NULL, &m, &error), 1);
+	assert_int_equal(m->root->nchildren, 3);
+	assert_string_equal(m->root->children[2]->subtype, "rfc822");
+	mime_message_free(&m);
+	free(msg);
+
+	/* too big to return: the header */
+	in.message_len = DSN_MESSAGE_MAX + 1;
+	msg = build(&in, &len);
+	msg = nul_terminated(msg, len);
+	assert_non_null(strstr(msg, "text/rfc822-headers"));
+	assert_null(strstr(msg, "message/rfc822"));
+	free(msg);
+}
+
 static void test_hostile_values(void **state)
 {
 	struct dsn_rcpt r[1] = {
 		{ "alice@example.org", "", "evil\r\nX-Injected: 1 [1.2.3.4]",
-		  "550 bad\r\nX-Injected: 2\r\n\r\n--=_test_boundary--", 0 },
+		  "550 bad\r\nX-Injected: 2\r\n\r\n--=_test_boundary--", 0, DSN_ACTION_FAILED, NULL },
 	};
 	struct dsn_input in = input(r, 1);
 	size_t len;
@@ -136,7 +206,7 @@ static void test_long_header_cut(void **state)
 {
 	size_t big = DSN_HEADERS_MAX + 5000, len;
 	char *h = malloc(big + 3), *msg;
-	struct dsn_rcpt r[1] = { { "a@b.test", "5.0.0", NULL, "nope", 0 } };
+	struct dsn_rcpt r[1] = { { "a@b.test", "5.0.0", NULL, "nope", 0, DSN_ACTION_FAILED, NULL } };
 	struct dsn_input in = input(r, 1);
 
 	(void)state;
@@ -166,7 +236,7 @@ static void test_long_header_cut(void **state)
 
 static void test_no_headers_no_rcpts(void **state)
 {
-	struct dsn_rcpt r[1] = { { "a@b.test", NULL, NULL, NULL, 0 } };
+	struct dsn_rcpt r[1] = { { "a@b.test", NULL, NULL, NULL, 0, DSN_ACTION_FAILED, NULL } };
 	struct dsn_input in = input(r, 1);
 	char *msg;
 	size_t len;
@@ -183,7 +253,7 @@ static void test_no_headers_no_rcpts(void **state)
 static void test_utf8_recipient(void **state)
 {
 	struct dsn_rcpt r[1] = { { "j\xc3\xb6rg@example.org", "5.6.7", NULL,
-				   "the message needs SMTPUTF8", 0 } };
+				   "the message needs SMTPUTF8", 0, DSN_ACTION_FAILED, NULL } };
 	struct dsn_input in = input(r, 1);
 	char *msg;
 	size_t len;
@@ -207,7 +277,7 @@ static void test_utf8_recipient(void **state)
 	 * is message/global-headers (RFC 6533 6.3) */
 	static const char h8[] = "From: <bob@example.com>\r\nSubject: caf\xc3\xa9\r\n\r\n";
 	struct dsn_rcpt a[1] = { { "alice@example.org", "5.6.7", NULL,
-				   "the message needs SMTPUTF8", 0 } };
+				   "the message needs SMTPUTF8", 0, DSN_ACTION_FAILED, NULL } };
 
 	in = input(a, 1);
 	in.headers = h8;
@@ -226,6 +296,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_structure),
+		cmocka_unit_test(test_notify),
 		cmocka_unit_test(test_hostile_values),
 		cmocka_unit_test(test_long_header_cut),
 		cmocka_unit_test(test_no_headers_no_rcpts),

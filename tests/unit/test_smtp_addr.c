@@ -15,6 +15,7 @@
 
 static struct smtp_mail_args m;
 static struct smtp_path p;
+static struct smtp_rcpt_dsn dsn;
 static const char *reply;
 
 static int mail(const char *args)
@@ -26,7 +27,7 @@ static int mail(const char *args)
 static int rcpt(const char *args)
 {
 	reply = NULL;
-	return smtp_rcpt_parse(args, strlen(args), &p, &reply);
+	return smtp_rcpt_parse(args, strlen(args), &p, &dsn, &reply);
 }
 
 static void mail_ok(const char *args, const char *address)
@@ -107,7 +108,7 @@ static void test_mail_params(void **state)
 	mail_refused("FROM:<a@b.example> SMTPUTF8=yes", "501 5.5.4");
 	mail_ok("FROM:<a@b.example> AUTH=<>", "a@b.example");
 	mail_ok("FROM:<a@b.example> AUTH=a+2Bb@c.example", "a@b.example");
-	mail_refused("FROM:<a@b.example> RET=FULL", "555 5.5.4");
+	mail_refused("FROM:<a@b.example> MT-PRIORITY=3", "555 5.5.4");
 	mail_refused("FROM:<a@b.example> X=a=b", "501 5.5.4");
 	mail_refused("FROM:<a@b.example> =x", "501 5.5.4");
 	mail_refused("FROM:<a@b.example> -X", "501 5.5.4");
@@ -262,7 +263,7 @@ static void test_rcpt(void **state)
 	rcpt_refused("TO:<alice>", "501 5.1.3");
 	rcpt_refused("TO:alice@example.com", "501 5.1.3");
 	rcpt_refused("FROM:<alice@example.com>", "501 5.5.4");
-	rcpt_refused("TO:<alice@example.com> NOTIFY=NEVER", "555 5.5.4");
+	rcpt_refused("TO:<alice@example.com> FOO=BAR", "555 5.5.4");
 	rcpt_refused("TO:<@example.com:Postmaster>", "501 5.1.3");
 	/* the classic relay shapes parse as what they are */
 	rcpt_ok("TO:<user%foreign.example@example.com>", "user%foreign.example@example.com");
@@ -271,6 +272,71 @@ static void test_rcpt(void **state)
 	assert_true(p.quoted);
 	rcpt_ok("TO:<user@[127.0.0.1]>", "user@[127.0.0.1]");
 	assert_true(p.literal);
+}
+
+/* RFC 3461: RET and ENVID on MAIL, NOTIFY and ORCPT on RCPT. */
+static void test_dsn(void **state)
+{
+	char big[STORE_DSN_ORCPT_MAX + 64];
+
+	(void)state;
+	mail_ok("FROM:<a@example.com> RET=FULL ENVID=QQ314159", "a@example.com");
+	assert_int_equal(m.ret, STORE_DSN_RET_FULL);
+	assert_string_equal(m.envid, "QQ314159");
+	mail_ok("FROM:<a@example.com> ret=hdrs", "a@example.com");
+	assert_int_equal(m.ret, STORE_DSN_RET_HDRS);
+	assert_string_equal(m.envid, "");
+	mail_ok("FROM:<a@example.com> ENVID=a+2Bb+3Dc", "a@example.com");
+	mail_refused("FROM:<a@example.com> RET=ALL", "501 5.5.4");
+	mail_refused("FROM:<a@example.com> RET", "501 5.5.4");
+	mail_refused("FROM:<a@example.com> RET=FULL RET=FULL", "501 5.5.4");
+	mail_refused("FROM:<a@example.com> ENVID=a ENVID=b", "501 5.5.4");
+	mail_refused("FROM:<a@example.com> ENVID=a+2", "501 5.5.4");    /* cut short */
+	mail_refused("FROM:<a@example.com> ENVID=a+zz", "501 5.5.4");   /* not hex */
+	mail_refused("FROM:<a@example.com> ENVID=a+2b", "501 5.5.4");   /* lower case */
+	mail_refused("FROM:<a@example.com> ENVID=caf\xc3\xa9", "501 5.5.4");
+	/* ENVID: 100 octets at most */
+	snprintf(big, sizeof(big), "FROM:<a@b.example> ENVID=");
+	memset(big + strlen(big), 'x', STORE_DSN_ENVID_MAX + 1);
+	big[strlen("FROM:<a@b.example> ENVID=") + STORE_DSN_ENVID_MAX] = '\0';
+	mail_ok(big, "a@b.example");
+	assert_int_equal(strlen(m.envid), 100);
+	strcat(big, "x");
+	mail_refused(big, "501 5.5.4");
+
+	rcpt_ok("TO:<b@example.com> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@example.com",
+		"b@example.com");
+	assert_int_equal(dsn.notify, STORE_DSN_NOTIFY_SUCCESS | STORE_DSN_NOTIFY_FAILURE);
+	assert_string_equal(dsn.orcpt, "rfc822;b@example.com");
+	rcpt_ok("TO:<b@example.com> notify=never", "b@example.com");
+	assert_int_equal(dsn.notify, STORE_DSN_NOTIFY_NEVER);
+	assert_string_equal(dsn.orcpt, "");
+	rcpt_ok("TO:<b@example.com> NOTIFY=DELAY,SUCCESS,FAILURE", "b@example.com");
+	assert_int_equal(dsn.notify, 7);
+	rcpt_ok("TO:<b@example.com>", "b@example.com");
+	assert_int_equal(dsn.notify, 0);
+	rcpt_ok("TO:<b@example.com> ORCPT=utf-8;j\xc3\xb6rg@example.com", "b@example.com");
+	rcpt_refused("TO:<b@example.com> ORCPT=rfc822;j\xc3\xb6rg@example.com", "501 5.5.4");
+	rcpt_refused("TO:<b@example.com> NOTIFY=NEVER,SUCCESS", "501 5.5.4");
+	rcpt_refused("TO:<b@example.com> NOTIFY=SUCCESS,SUCCESS", "501 5.5.4");
+	rcpt_refused("TO:<b@example.com> NOTIFY=SUCCESS,", "501 5.5.4");
+	rcpt_refused("TO:<b@example.com> NOTIFY=,SUCCESS", "501 5.5.4");
+	rcpt_refused("TO:<b@example.com> NOTIFY=ALWAYS", "501 5.5.4");
+	rcpt_refused("TO:<b@example.com> NOTIFY", "501 5.5.4");
+	rcpt_refused("TO:<b@example.com> NOTIFY=NEVER NOTIFY=NEVER", "501 5.5.4");
+	rcpt_refused("TO:<b@example.com> ORCPT=b@example.com", "501 5.5.4");     /* no type */
+	rcpt_refused("TO:<b@example.com> ORCPT=rfc822;", "501 5.5.4");
+	rcpt_refused("TO:<b@example.com> ORCPT=;b@example.com", "501 5.5.4");
+	rcpt_refused("TO:<b@example.com> ORCPT=rfc822;a ORCPT=rfc822;b", "501 5.5.4");
+	/* ORCPT: 500 octets at most */
+	snprintf(big, sizeof(big), "TO:<b@example.com> ORCPT=rfc822;");
+	size_t at = strlen(big), room = STORE_DSN_ORCPT_MAX - strlen("rfc822;");
+	memset(big + at, 'y', room);
+	big[at + room] = '\0';
+	rcpt_ok(big, "b@example.com");
+	assert_int_equal(strlen(dsn.orcpt), STORE_DSN_ORCPT_MAX);
+	strcat(big, "y");
+	rcpt_refused(big, "501 5.5.4");
 }
 
 static void test_helo(void **state)
@@ -303,6 +369,7 @@ int main(void)
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_controls_and_nul),
 		cmocka_unit_test(test_rcpt),
+		cmocka_unit_test(test_dsn),
 		cmocka_unit_test(test_helo),
 	};
 
