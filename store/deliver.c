@@ -8,7 +8,8 @@
  * address (srs.h) when the sender is in another's domain, so that the next
  * hop's SPF check asks about us; those a client named, and local copies
  * queued because a mailbox was full, keep the sender. Both kinds in one
- * delivery make two queue entries. */
+ * delivery make two queue entries. A filter's reject notices are queued
+ * in the same transaction (deliver_reject.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -371,6 +372,8 @@ static int deliver_txn(struct store *store, DB_TXN *txn, void *ctx)
 			return r;
 		c->queued = true;
 	}
+	if ((r = deliver_reject_queue_txn(store, txn, c)) < 0)
+		return r;
 	if (d->outq_id != NULL &&
 	    (r = queue_rcpts_settle_txn(store, txn, d->outq_id, d->outq_rcpts, d->outq_nrcpts,
 					d->outq_dsn)) < 0)
@@ -433,7 +436,13 @@ int store_deliver(struct store *store, const struct store_delivery *delivery, bo
 	}
 	if ((r = deliver_filter(store, c, error_r)) < 0)
 		goto out;
-	if ((r = forward_plan(store, c, error_r)) < 0)
+	if (delivery->reject_refusable && deliver_reject_all(c)) {
+		*error_r = deliver_reject_refuse(store, c);
+		r = 4;
+		goto out;
+	}
+	if ((r = forward_plan(store, c, error_r)) < 0 ||
+	    (r = deliver_reject_plan(store, c, error_r)) < 0)
 		goto out;
 	c->nremote_expanded = c->nremote;
 	if (jobs_alloc(c) < 0) {
@@ -467,8 +476,10 @@ int store_deliver(struct store *store, const struct store_delivery *delivery, bo
 		}
 		/* after the durable commit: a reply can neither fail nor undo it */
 		after_commit(store, c);
+		deliver_reject_after_commit(store, c);
 	}
 out:
+	deliver_reject_free(store, c, r == 1);
 	for (size_t i = 0; i < c->nlocal; i++)
 		if (c->local[i].filtered)
 			sieve_result_free(&c->local[i].result);
