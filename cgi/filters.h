@@ -4,7 +4,7 @@
  * Fields: name, enabled ("on"), match ("all"/"any"), stop ("on"); per
  * condition i (0..SIEVE_RULE_CONDS_MAX-1) field<i>, header<i>, op<i>,
  * value<i> (a size as "500K" or "2 M"); per action i (0..3) action<i>,
- * folder<i> (move, copy), address<i> (forward). A condition without a
+ * folder<i> (move, copy), address<i> (forward), message<i> (reject). A condition without a
  * value, an action without a kind, is an unused row. */
 #ifndef PB_CGI_FILTERS_H
 #define PB_CGI_FILTERS_H
@@ -19,7 +19,7 @@ struct rule_form {
 	const char *field[SIEVE_RULE_CONDS_MAX], *header[SIEVE_RULE_CONDS_MAX];
 	const char *op[SIEVE_RULE_CONDS_MAX], *value[SIEVE_RULE_CONDS_MAX];
 	const char *action[SIEVE_RULE_ACTIONS_MAX], *folder[SIEVE_RULE_ACTIONS_MAX];
-	const char *address[SIEVE_RULE_ACTIONS_MAX];
+	const char *address[SIEVE_RULE_ACTIONS_MAX], *message[SIEVE_RULE_ACTIONS_MAX];
 };
 
 /* The POST's fields (missing ones as ""). */

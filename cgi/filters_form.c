@@ -13,7 +13,7 @@ static const char *const op_labels[SO_COUNT] = {
 	"is under (size)" };
 static const char *const action_labels[SA_COUNT] = {
 	"Move to folder", "Copy to folder", "Mark as read", "Flag", "Forward (keep no copy)",
-	"Forward and keep a copy", "Delete for good" };
+	"Forward and keep a copy", "Delete for good", "Reject with message" };
 
 static const char *post(struct ctx *c, const char *name, int i)
 {
@@ -43,6 +43,7 @@ void rule_form_from_post(struct ctx *c, struct rule_form *f)
 		f->action[i] = post(c, "action", i);
 		f->folder[i] = post(c, "folder", i);
 		f->address[i] = post(c, "address", i);
+		f->message[i] = post(c, "message", i);
 	}
 }
 
@@ -66,6 +67,8 @@ void rule_form_from_rule(struct ctx *c, const struct sieve_rule *r, struct rule_
 		f->action[i] = sieve_action_word(a->kind);
 		if (a->kind == SA_MOVE || a->kind == SA_COPY)
 			f->folder[i] = a->target;
+		else if (a->kind == SA_REJECT)
+			f->message[i] = a->target;
 		else
 			f->address[i] = a->target;
 	}
@@ -160,9 +163,11 @@ int rule_form_parse(const struct rule_form *f, struct sieve_rule *r,
 		struct sieve_action *a = &r->actions[r->nactions++];
 		a->kind = (enum sieve_action_kind)kind;
 		const char *target = kind == SA_MOVE || kind == SA_COPY ? f->folder[i]
-				   : kind == SA_FORWARD || kind == SA_FORWARD_KEEP ? f->address[i] : "";
+				   : kind == SA_FORWARD || kind == SA_FORWARD_KEEP ? f->address[i]
+				   : kind == SA_REJECT ? f->message[i] : "";
 		if (!copy_trimmed(a->target, sizeof(a->target), target != NULL ? target : ""))
-			FAIL("Action %d: the folder or address is too long.", i + 1);
+			FAIL("Action %d: the folder, address or message is too long (at most %d "
+			     "bytes).", i + 1, SIEVE_RULE_TARGET_MAX);
 	}
 	if (r->nconds == 0)
 		FAIL("Give the rule at least one condition: a text to look for, or a size.");
@@ -216,6 +221,8 @@ void rule_form_fill(struct ctx *c, const struct rule_form *f, char *const *folde
 		tpl_int(it, "i", i);
 		tpl_int(it, "number", i + 1);
 		tpl_str(it, "address", f->address[i]);
+		tpl_str(it, "message", f->message[i]);
+		tpl_int(it, "message_max", SIEVE_RULE_TARGET_MAX);
 		tpl_list(it, "kinds");
 		for (int k = -1; k < SA_COUNT; k++) {
 			struct tpl_obj *opt = tpl_item(it, "kinds");

@@ -18,7 +18,7 @@ static const char *const field_words[SF_COUNT] = { "from", "tocc", "subject", "h
 static const char *const op_words[SO_COUNT] = { "contains", "notcontains", "is", "isnot",
 						 "starts", "over", "under" };
 static const char *const action_words[SA_COUNT] = { "move", "copy", "read", "flag", "forward",
-						    "forwardkeep", "delete" };
+						    "forwardkeep", "delete", "reject" };
 
 static int word_find(const char *const *words, int n, const char *s)
 {
@@ -100,6 +100,8 @@ void sieve_rule_normalize(struct sieve_rule *r)
 			if (is_flag_action(r->actions[i].kind) == (pass == 0))
 				sorted[n++] = r->actions[i];
 	memcpy(r->actions, sorted, n * sizeof(sorted[0]));
+	for (size_t i = 0; i < count; i++)
+		r->stop |= r->actions[i].kind == SA_REJECT;
 }
 
 static bool text_ok(const char *s, size_t max)
@@ -203,6 +205,11 @@ static int action_check(const struct sieve_action *a, size_t i,
 			FAIL("Action %zu: give one address to forward to, like name@example.org.",
 			     i + 1);
 		return 0;
+	case SA_REJECT:
+		if (!text_ok(a->target, SIEVE_RULE_TARGET_MAX))
+			FAIL("Action %zu: write the message for the sender, 1 to %d bytes on one line.",
+			     i + 1, SIEVE_RULE_TARGET_MAX);
+		return 0;
 	case SA_READ:
 	case SA_FLAG:
 	case SA_DELETE:
@@ -233,6 +240,10 @@ int sieve_rule_check(const struct sieve_rule *r, char error[SIEVE_RULES_ERROR_MA
 			return -1;
 		if (r->actions[i].kind == SA_DELETE && r->nactions > 1)
 			FAIL("Delete discards the message: it cannot go with other actions.");
+		if (r->actions[i].kind == SA_REJECT && r->nactions > 1)
+			FAIL("Reject returns the message: it cannot go with other actions.");
+		if (r->actions[i].kind == SA_REJECT && !r->stop)
+			FAIL("A rule that rejects stops the rules after it.");
 		if (is_flag_action(r->actions[i].kind) && other)
 			FAIL("Mark as read and flag come before the other actions.");
 		other |= !is_flag_action(r->actions[i].kind);
@@ -318,7 +329,7 @@ static void put_action(struct buf *b, const struct sieve_action *a)
 		[SA_MOVE] = "fileinto ", [SA_COPY] = "fileinto :copy ",
 		[SA_READ] = "addflag \"\\\\Seen\"", [SA_FLAG] = "addflag \"\\\\Flagged\"",
 		[SA_FORWARD] = "redirect ", [SA_FORWARD_KEEP] = "redirect :copy ",
-		[SA_DELETE] = "discard",
+		[SA_DELETE] = "discard", [SA_REJECT] = "reject ",
 	};
 	buf_putc(b, '\t');
 	buf_puts(b, verbs[a->kind]);
@@ -350,7 +361,7 @@ int sieve_rules_to_sieve(const struct sieve_rule_set *set, char **text_r, size_t
 			 char error[SIEVE_RULES_ERROR_MAX])
 {
 	char why[SIEVE_RULES_ERROR_MAX];
-	bool body = false, fileinto = false, copy = false, flags = false;
+	bool body = false, fileinto = false, copy = false, flags = false, reject = false;
 	if (set->n > SIEVE_RULES_MAX)
 		FAIL("At most %d rules.", SIEVE_RULES_MAX);
 	for (size_t i = 0; i < set->n; i++) {
@@ -364,12 +375,13 @@ int sieve_rules_to_sieve(const struct sieve_rule_set *set, char **text_r, size_t
 			fileinto |= a == SA_MOVE || a == SA_COPY;
 			copy |= a == SA_COPY || a == SA_FORWARD_KEEP;
 			flags |= is_flag_action(a);
+			reject |= a == SA_REJECT;
 		}
 	}
 	struct buf b;
 	buf_init(&b, SIEVE_SCRIPT_MAX);
 	buf_puts(&b, SIEVE_RULES_MAGIC "\n");
-	if (body || fileinto || copy || flags) {
+	if (body || fileinto || copy || flags || reject) {
 		const char *sep = "require [";
 		if (body) {
 			buf_printf(&b, "%s\"body\"", sep);
@@ -383,8 +395,12 @@ int sieve_rules_to_sieve(const struct sieve_rule_set *set, char **text_r, size_t
 			buf_printf(&b, "%s\"fileinto\"", sep);
 			sep = ", ";
 		}
-		if (flags)
+		if (flags) {
 			buf_printf(&b, "%s\"imap4flags\"", sep);
+			sep = ", ";
+		}
+		if (reject)
+			buf_printf(&b, "%s\"reject\"", sep);
 		buf_puts(&b, "];\n");
 	}
 	for (size_t i = 0; i < set->n; i++)
@@ -553,7 +569,7 @@ static void read_action(struct cursor *c, struct sieve_action *a)
 		{ "addflag \"\\\\Seen\"", SA_READ, false },
 		{ "addflag \"\\\\Flagged\"", SA_FLAG, false },
 		{ "redirect :copy ", SA_FORWARD_KEEP, true }, { "redirect ", SA_FORWARD, true },
-		{ "discard", SA_DELETE, false },
+		{ "discard", SA_DELETE, false }, { "reject ", SA_REJECT, true },
 	};
 	expect(c, "\t");
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
@@ -678,7 +694,8 @@ void sieve_rule_summary(const struct sieve_rule *r, char *out, size_t size)
 	static const char *const ops[SO_COUNT] = { "contains", "does not contain", "is", "is not",
 						   "starts with", "is over", "is under" };
 	static const char *const acts[SA_COUNT] = { "move to ", "copy to ", "mark as read", "flag",
-						    "forward to ", "forward to ", "delete" };
+						    "forward to ", "forward to ", "delete",
+						    "reject with " };
 	struct out o = { out, size, 0, false };
 	char num[32];
 	if (size < 8) {

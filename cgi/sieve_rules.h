@@ -34,7 +34,10 @@
  *   [not] body :text :contains "v", body :text :matches "v*"
  * Actions: mark as read (addflag "\\Seen"), flag (addflag "\\Flagged"),
  * move (fileinto), copy (fileinto :copy), forward (redirect, with :copy to
- * keep a copy), delete (discard). Flags set by a rule apply to the copies
+ * keep a copy), delete (discard), reject with a message (reject "text",
+ * require "reject": RFC 5429; the sender is told, see store/sieve.h; alone
+ * in its rule, which stops: a later rule's copy would make the run fail).
+ * Flags set by a rule apply to the copies
  * filed after them, by this rule and the ones after it, and to the inbox
  * copy (imap4flags' internal variable): sieve_rule_normalize() puts them
  * before the other actions. Folders are named as the store names them,
@@ -63,7 +66,7 @@ enum sieve_field { SF_FROM, SF_TOCC, SF_SUBJECT, SF_HEADER, SF_BODY, SF_SIZE, SF
 enum sieve_op { SO_CONTAINS, SO_NOT_CONTAINS, SO_IS, SO_IS_NOT, SO_STARTS, SO_OVER,
 		SO_UNDER, SO_COUNT };
 enum sieve_action_kind { SA_MOVE, SA_COPY, SA_READ, SA_FLAG, SA_FORWARD, SA_FORWARD_KEEP,
-			 SA_DELETE, SA_COUNT };
+			 SA_DELETE, SA_REJECT, SA_COUNT };
 
 struct sieve_cond {
 	enum sieve_field field;
@@ -77,7 +80,8 @@ struct sieve_cond {
 
 struct sieve_action {
 	enum sieve_action_kind kind;
-	char target[SIEVE_RULE_TARGET_MAX + 1]; /* folder (move, copy) or address (forward) */
+	char target[SIEVE_RULE_TARGET_MAX + 1]; /* folder (move, copy), address (forward) or
+						 * the message for the sender (reject) */
 };
 
 struct sieve_rule {
@@ -108,7 +112,8 @@ int sieve_action_from_word(const char *s);
 
 /* Puts a rule in the form it is kept in: a header name that is one of
  * the fields ("subject", "from" in any case) becomes that field, the
- * mark-as-read and flag actions come first (in their order). */
+ * mark-as-read and flag actions come first (in their order), a rule that
+ * rejects stops. */
 void sieve_rule_normalize(struct sieve_rule *r);
 
 /* Checks a rule: 0, or -1 with a sentence for the user in error (which
@@ -117,8 +122,8 @@ void sieve_rule_normalize(struct sieve_rule *r);
  * 0 or too many conditions or actions, an operator that does not fit the
  * field (is or is not on the message text too), a bad header name or one
  * that is a field, a size out of range, an empty folder, an address that
- * is not one addr-spec, "delete" beside another action, a rule not
- * normalized. */
+ * is not one addr-spec, "delete" or "reject" beside another action, a
+ * reject without its message, a rule not normalized. */
 int sieve_rule_check(const struct sieve_rule *r, char error[SIEVE_RULES_ERROR_MAX]);
 
 /* Writes the set as a script (the shape above): *text_r malloc'd,

@@ -498,6 +498,10 @@ static int smtp_msg_commit(struct smtp_msg *m)
 		d.prefix_extra_len = extra_len;
 	}
 	d.junk = junk;
+	/* the DATA reply is not sent yet: a message every recipient's filter
+	 * rejects is refused here rather than answered by a notice (RFC 5429
+	 * 2.1: ereject must, reject may) */
+	d.reject_refusable = true;
 	/* RFC 3461: what the sender asked to be told, and how */
 	struct store_dsn_rcpt *dsn = NULL;
 	if (s->txn.dsn_given && (dsn = calloc(s->txn.nrcpts, sizeof(*dsn))) != NULL)
@@ -532,6 +536,13 @@ static int smtp_msg_commit(struct smtp_msg *m)
 		log_warning("id=%s send limit user=<%s>: %s", s->txn.id, s->user.address, error);
 		smtp_msg_log(m, "refused", error);
 		smtp_reply(s, "450 4.7.1 Sending limit reached for today, try again later");
+		return 0;
+	}
+	if (r == 4) {
+		/* error is one line of printable ASCII (sieve_reject_line),
+		 * short enough for a 512-octet reply line */
+		smtp_msg_log(m, "rejected by filter", error);
+		conn_printf(s->conn, "550 5.7.1 %s\r\n", error);
 		return 0;
 	}
 	if (r == 0) {

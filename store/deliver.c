@@ -8,7 +8,8 @@
  * address (srs.h) when the sender is in another's domain, so that the next
  * hop's SPF check asks about us; those a client named, and local copies
  * queued because a mailbox was full, keep the sender. Both kinds in one
- * delivery make two queue entries. */
+ * delivery make two queue entries. A filter's reject notices are queued
+ * in the same transaction (deliver_reject.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -294,6 +295,14 @@ static int quota_or_queue_txn(struct store *store, DB_TXN *txn, struct deliver_c
 	return 0;
 }
 
+/* Whether local recipient l's delivery is reported now: not a copy queued
+ * because it is full (reported when the relay delivers it), nor one its
+ * filter rejected (the sender has the notice instead). */
+static bool reported_now(const struct deliver_ctx *c, size_t l, const bool *skip)
+{
+	return !skip[l] && !(c->local[l].filtered && c->local[l].result.reject != NULL);
+}
+
 /* The success DSNs the delivery owes (RFC 3461 NOTIFY=SUCCESS): a queue
  * entry of the RCPTs delivered here (not those whose copy was queued,
  * `skip`: the relay reports them when it delivers), and one of those that
@@ -315,7 +324,8 @@ static int success_queue_txn(struct store *store, DB_TXN *txn, struct deliver_ct
 	for (enum rcpt_report kind = REPORT_DELIVERED; r > 0 && kind <= REPORT_EXPANDED; kind++) {
 		size_t n = 0;
 		for (size_t i = 0; i < d->nrecipients; i++) {
-			if (c->report[i] != kind || (kind == REPORT_DELIVERED && skip[c->report_local[i]]))
+			if (c->report[i] != kind ||
+			    (kind == REPORT_DELIVERED && !reported_now(c, c->report_local[i], skip)))
 				continue;
 			snprintf(rcpts[n], sizeof(rcpts[n]), "%s", d->recipients[i]);
 			dsn[n++] = d->dsn[i];
@@ -449,6 +459,8 @@ static int deliver_txn(struct store *store, DB_TXN *txn, void *ctx)
 		r = queue_txn(store, txn, c);
 	if (r >= 0)
 		r = success_queue_txn(store, txn, c, skip);
+	if (r >= 0)
+		r = deliver_reject_queue_txn(store, txn, c);
 	free(skip);
 	if (r < 0)
 		return r;
@@ -550,7 +562,13 @@ int store_deliver(struct store *store, const struct store_delivery *delivery, bo
 	}
 	if ((r = deliver_filter(store, c, error_r)) < 0)
 		goto out;
-	if ((r = forward_plan(store, c, error_r)) < 0)
+	if (delivery->reject_refusable && deliver_reject_all(c)) {
+		*error_r = deliver_reject_refuse(store, c);
+		r = 4;
+		goto out;
+	}
+	if ((r = forward_plan(store, c, error_r)) < 0 ||
+	    (r = deliver_reject_plan(store, c, error_r)) < 0)
 		goto out;
 	c->nremote_expanded = c->nremote;
 	if (jobs_alloc(c) < 0) {
@@ -584,8 +602,10 @@ int store_deliver(struct store *store, const struct store_delivery *delivery, bo
 		}
 		/* after the durable commit: a reply can neither fail nor undo it */
 		after_commit(store, c);
+		deliver_reject_after_commit(store, c);
 	}
 out:
+	deliver_reject_free(store, c, r == 1);
 	for (size_t i = 0; i < c->nlocal; i++)
 		if (c->local[i].filtered)
 			sieve_result_free(&c->local[i].result);

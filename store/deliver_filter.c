@@ -95,6 +95,11 @@ static void log_result(const struct local_rcpt *l, const char *script)
 		n += (size_t)snprintf(out + n, sizeof(out) - n, "%sredirect=<%s>", n ? " " : "",
 				      safe);
 	}
+	if (r->reject != NULL && n < sizeof(out)) {
+		log_safe(safe, sizeof(safe), r->reject, strlen(r->reject));
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%s=\"%s\"", n ? " " : "",
+				      r->ereject ? "ereject" : "reject", safe);
+	}
 	log_safe(safe, sizeof(safe), script, strlen(script));
 	log_info("filter: user=<%s> script=\"%s\" %s", l->target.address, safe,
 		 n == 0 ? "discard" : out);

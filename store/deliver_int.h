@@ -39,6 +39,14 @@ struct copy_job {
 	const struct sieve_copy *copy;
 };
 
+/* A rejecting recipient's notice to the sender (deliver_reject.c). */
+struct deliver_notice {
+	size_t local;             /* the recipient whose filter rejected */
+	struct store_body *body;
+	bool prestored;           /* its bytes are stored (body_data_prestore) */
+	char queue_id[33];
+};
+
 /* The arrays grow as recipients come: sized for the maximum up front they
  * were half a megabyte to zero per delivery (measured: about a tenth of a
  * delivery's CPU, in page faults). */
@@ -57,6 +65,8 @@ struct deliver_ctx {
 	size_t nforwarded;
 	struct copy_job *jobs;
 	size_t njobs, jobs_cap;
+	struct deliver_notice *notices; /* reject notices to queue, nnotices */
+	size_t nnotices;
 	bool queued;
 	bool sent_before;         /* the send token was used already */
 	bool over_send_limit;     /* the sender's send_limit refused it */
@@ -95,5 +105,24 @@ int deliver_filter_mailbox_txn(struct store *store, DB_TXN *txn, const struct lo
  * an invalid one, or one past the mailbox's limit, is left off). */
 int deliver_filter_keywords_txn(struct store *store, DB_TXN *txn, uint32_t mailbox_id,
 				const struct sieve_copy *copy, uint64_t *mask_r);
+
+/* Reject (RFC 5429, deliver_reject.c). Whether every recipient's filter
+ * rejected the message and nothing else is to be done with it. */
+bool deliver_reject_all(const struct deliver_ctx *c);
+/* When deliver_reject_all and the caller refuses it in its dialogue:
+ * logs each rejection and gives the reply's text (sieve_reject_line of
+ * the first recipient's reason), valid until the next store error. */
+const char *deliver_reject_refuse(struct store *store, const struct deliver_ctx *c);
+/* Before the write transaction: for each recipient whose filter rejected,
+ * a notice to the sender built and its bytes stored, or the log saying
+ * why none is sent. 1, or -1 (*error_r: a temporary failure). */
+int deliver_reject_plan(struct store *store, struct deliver_ctx *c, const char **error_r);
+/* Inside the delivery's transaction: the notices queued. 1, or a negative
+ * store result. */
+int deliver_reject_queue_txn(struct store *store, DB_TXN *txn, struct deliver_ctx *c);
+/* After the commit: one log line each, and the relay started for it. */
+void deliver_reject_after_commit(struct store *store, const struct deliver_ctx *c);
+/* Frees the notices; their stored bytes too unless `committed`. */
+void deliver_reject_free(struct store *store, struct deliver_ctx *c, bool committed);
 
 #endif

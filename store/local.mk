@@ -6,7 +6,8 @@ store_libpillarbox_a_SOURCES += store/store.h store/store_int.h \
 	store/body.c store/body.h store/body_header.c store/body_mime.c \
 	store/mailbox.c store/mailbox.h \
 	store/message.c store/message.h store/msgcopy.c store/expunged.c store/msgread.c \
-	store/notify.c store/deliver.c store/send_limit.c store/vacation.c store/vacation.h \
+	store/notify.c store/deliver.c store/deliver_reject.c store/reject_notice.c \
+	store/reject_notice.h store/send_limit.c store/vacation.c store/vacation.h \
 	store/vacation_rule.c store/vacation_send.c store/queue.c store/queue.h \
 	store/maintain.c store/backup.c store/upgrade.c store/sortidx.c \
 	store/relay_kick.c store/relay_kick.h store/srs.c store/srs.h store/srs_store.c

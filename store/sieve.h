@@ -11,13 +11,21 @@
  * :mime), body (RFC 5173: :raw, :content, :text), date (RFC 5260 4-5: the
  * date and currentdate tests; not its index extension), variables (RFC
  * 5229: set and its modifiers, the string test, ${0}..${9} from a
- * successful :matches; no namespaces; limits in sieve_int.h). Not:
- * reject/ereject (backscatter), regex, include.
+ * successful :matches; no namespaces; limits in sieve_int.h), reject and
+ * ereject (RFC 5429: the result says so, the caller refuses the message
+ * or sends the notice). Not: regex, include.
+ *
+ * reject and ereject cancel the implicit keep. A run that takes one of
+ * them together with keep, fileinto (even :copy), redirect (even :copy),
+ * vacation or a second reject/ereject, in either order, fails (RFC 5429
+ * 2.2, as Pigeonhole does: a run error, so the message is kept in INBOX
+ * and the log says why); discard and the flag commands go with them.
  *
  * With variables, "${...}" expands at run time in test keys, the header
  * names of header, address, exists and date, mailboxexists' names, set's
  * value, string's sources, fileinto's mailbox, flags, redirect's address
- * and vacation's reason, :subject, :from and :addresses; comparator
+ * and vacation's reason, :subject, :from and :addresses, reject's and
+ * ereject's reason; comparator
  * names, relational operators, envelope parts, date-parts, :zone,
  * :content types and :handle stay as written. A mailbox name or address
  * that is not valid once expanded fails the run (the implicit keep), as a
@@ -40,6 +48,14 @@
 #define SIEVE_ACTIONS_MAX 32          /* fileinto/keep/redirect a run may take (each
 				       * one executed counts, the implicit keep not) */
 #define SIEVE_ERROR_MAX 256
+
+/* reject's and ereject's reason (RFC 5429): a note to a person, not a
+ * letter; a longer one (written out or after expansion) is cut at a
+ * character boundary past SIEVE_REJECT_MAX octets, not an error. */
+#define SIEVE_REJECT_MAX 1024
+/* The reason as one SMTP reply line: "550 5.7.1 " + this + CRLF is 512
+ * octets, RFC 5321 4.5.3.1.5's longest reply line. */
+#define SIEVE_REJECT_LINE_MAX (512 - 10 - 2)
 
 /* What the body test (RFC 5173) looks at: the body's first SIEVE_BODY_MAX
  * octets and, in them, the first SIEVE_BODY_PARTS_MAX MIME parts (root
@@ -129,6 +145,12 @@ struct sieve_result {
 	size_t nredirects;
 	struct sieve_vacation *vacation; /* the vacation action, or NULL (it does
 					  * not cancel the implicit keep) */
+	/* reject or ereject (RFC 5429): the reason, UTF-8 of at most
+	 * SIEVE_REJECT_MAX octets whose only controls are LF and tab (the
+	 * others are taken out), or NULL. A result with it has no copies,
+	 * redirects nor vacation. */
+	char *reject;
+	bool ereject;
 	/* A run that failed (a limit passed at run time, out of memory):
 	 * the result is the implicit keep alone, to "INBOX" without flags
 	 * (RFC 5228 2.10.6; out of memory even for that: no copies, and the
@@ -168,5 +190,12 @@ struct sieve_result {
 int sieve_run(const struct sieve_script *script, const struct sieve_message *msg,
 	      struct sieve_result *result);
 void sieve_result_free(struct sieve_result *result);
+
+/* A reject reason as one line of an SMTP reply (SECURITY.md 8): its line
+ * breaks, tabs and runs of spaces one space, each non-ASCII character a
+ * "?" (a reply is ASCII without SMTPUTF8), trimmed, cut at
+ * SIEVE_REJECT_LINE_MAX octets; an empty reason says "Message rejected".
+ * `out` has room for SIEVE_REJECT_LINE_MAX + 1 octets. Returns out. */
+char *sieve_reject_line(const char *reason, char out[SIEVE_REJECT_LINE_MAX + 1]);
 
 #endif

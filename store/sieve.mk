@@ -3,6 +3,7 @@
 # block and envelope, giving the copies to store and the redirects.
 store_libpillarbox_a_SOURCES += store/sieve.h store/sieve_int.h store/sieve_lex.c \
 	store/sieve_parse.c store/sieve_run.c store/sieve_match.c store/sieve_vars.c store/sieve_date.c \
+	store/sieve_reject.c \
 	store/sieve_store.c store/sieve_store.h \
 	store/deliver_filter.c store/deliver_int.h
 

@@ -85,7 +85,7 @@ struct sieve_test {
 
 enum sieve_op {
 	OP_IF, OP_STOP, OP_KEEP, OP_DISCARD, OP_FILEINTO, OP_REDIRECT,
-	OP_SETFLAG, OP_ADDFLAG, OP_REMOVEFLAG, OP_VACATION, OP_SET,
+	OP_SETFLAG, OP_ADDFLAG, OP_REMOVEFLAG, OP_VACATION, OP_SET, OP_REJECT, OP_EREJECT,
 };
 
 /* set's modifiers (RFC 5229 4.1) */
@@ -99,7 +99,8 @@ enum sieve_op {
 struct sieve_cmd {
 	enum sieve_op op;
 	unsigned line;
-	char *arg;                /* fileinto's mailbox, redirect's address, set's value */
+	char *arg;                /* fileinto's mailbox, redirect's address, set's value,
+				   * reject's reason */
 	bool copy, create, has_flags;
 	struct sieve_list flags;  /* :flags, or the flag commands' list */
 	struct sieve_test *test;  /* if/elsif; NULL for else */
@@ -247,6 +248,14 @@ int sieve_vars_set(struct sieve_vars *v, size_t idx, unsigned mods, char *val, s
  * the key did not have are empty). 0, -1 out of memory. */
 int sieve_vars_set_matches(struct sieve_vars *v, const char *val, size_t len,
 			   const struct sieve_capture *cap, uint64_t *work_r);
+
+/* ------------------------------------------------------------ reject */
+
+/* reject's reason (len octets) as the result keeps it (sieve.h): a new
+ * string (the caller frees it) without CR (a CRLF or CR is an LF), other
+ * controls, C1 controls and bytes that are no UTF-8, cut at a character
+ * boundary past SIEVE_REJECT_MAX octets. NULL out of memory. */
+char *sieve_reject_reason(const char *s, size_t len);
 
 /* ------------------------------------------------------------ names */
 

@@ -17,7 +17,7 @@ enum ext {
 	EXT_IMAP4FLAGS = 1 << 3, EXT_MAILBOX = 1 << 4, EXT_SUBADDRESS = 1 << 5,
 	EXT_RELATIONAL = 1 << 6, EXT_NUMERIC = 1 << 7, EXT_OCTET = 1 << 8,
 	EXT_CASEMAP = 1 << 9, EXT_VACATION = 1 << 10, EXT_BODY = 1 << 11, EXT_DATE = 1 << 12,
-	EXT_VARIABLES = 1 << 13,
+	EXT_VARIABLES = 1 << 13, EXT_REJECT = 1 << 14, EXT_EREJECT = 1 << 15,
 };
 
 static const struct {
@@ -30,13 +30,14 @@ static const struct {
 	{ "comparator-i;ascii-numeric", EXT_NUMERIC }, { "comparator-i;octet", EXT_OCTET },
 	{ "comparator-i;ascii-casemap", EXT_CASEMAP }, { "vacation", EXT_VACATION },
 	{ "body", EXT_BODY }, { "date", EXT_DATE }, { "variables", EXT_VARIABLES },
+	{ "reject", EXT_REJECT }, { "ereject", EXT_EREJECT },
 };
 
 const char *sieve_extensions(void)
 {
 	return "fileinto envelope copy imap4flags mailbox subaddress relational "
 	       "comparator-i;ascii-numeric comparator-i;octet comparator-i;ascii-casemap "
-	       "vacation body date variables";
+	       "vacation body date variables reject ereject";
 }
 
 /* Tags: which command or test may take them (A_*), and what follows. */
@@ -769,6 +770,8 @@ static const struct {
 	{ "removeflag", OP_REMOVEFLAG, 0, "L", EXT_IMAP4FLAGS, "imap4flags" },
 	{ "vacation", OP_VACATION, A_VACATION, "S", EXT_VACATION, "vacation" },
 	{ "set", OP_SET, A_MODS, "SS", EXT_VARIABLES, "variables" },
+	{ "reject", OP_REJECT, 0, "S", EXT_REJECT, "reject" },
+	{ "ereject", OP_EREJECT, 0, "S", EXT_EREJECT, "ereject" },
 	{ "elsif", OP_IF, 0, "", 0, NULL },
 	{ "else", OP_IF, 0, "", 0, NULL },
 	{ "require", OP_STOP, 0, "L", 0, NULL },
@@ -897,6 +900,14 @@ static struct sieve_cmd *parse_command(struct parser *p, int depth, bool top,
 		return NULL;
 	} else if (c->op == OP_VACATION && (c->vacation = vacation_args(p, &a, line)) == NULL) {
 		return NULL;
+	} else if (c->op == OP_REJECT || c->op == OP_EREJECT) {
+		/* RFC 5429 2.1: the reason is UTF-8 text (an expanded one is
+		 * cleaned at run time, sieve_reject_reason) */
+		c->arg = a.pos[0].v[0];
+		if (!expands(p, c->arg) && !charset_utf8_text(c->arg, strlen(c->arg), true)) {
+			fail(p, line, "%s: the reason must be UTF-8 text", name);
+			return NULL;
+		}
 	}
 	return c;
 }

@@ -168,10 +168,22 @@ static struct sieve_copy *add_copy(struct run *r, const char *mailbox, bool crea
 	return c;
 }
 
+/* RFC 5429 2.2: reject and ereject go with no action that delivers or
+ * answers the message (exec_reject checks those before it). */
+static bool after_reject(struct run *r, const struct sieve_cmd *c, const char *what)
+{
+	if (r->res->reject != NULL)
+		run_fail(r, "line %u: %s after %s (RFC 5429 2.2)", c->line, what,
+			 r->res->ereject ? "ereject" : "reject");
+	return r->failed;
+}
+
 /* keep and fileinto: counted, with :flags or the internal variable. */
 static void store_copy(struct run *r, const struct sieve_cmd *c, const char *mailbox, bool create)
 {
 	struct flagset given = { 0 };
+	if (after_reject(r, c, c->op == OP_KEEP ? "keep" : "fileinto"))
+		return;
 	if (++r->nactions > SIEVE_ACTIONS_MAX) {
 		run_fail(r, "line %u: more than %d actions", c->line, SIEVE_ACTIONS_MAX);
 		return;
@@ -191,6 +203,8 @@ static void store_copy(struct run *r, const struct sieve_cmd *c, const char *mai
 static void do_redirect(struct run *r, const struct sieve_cmd *c, const char *addr)
 {
 	struct sieve_result *res = r->res;
+	if (after_reject(r, c, "redirect"))
+		return;
 	if (++r->nactions > SIEVE_ACTIONS_MAX) {
 		run_fail(r, "line %u: more than %d actions", c->line, SIEVE_ACTIONS_MAX);
 		return;
@@ -215,6 +229,8 @@ static void do_redirect(struct run *r, const struct sieve_cmd *c, const char *ad
 static void do_vacation(struct run *r, const struct sieve_cmd *c, const struct sieve_vacation *a)
 {
 	struct sieve_vacation *v;
+	if (after_reject(r, c, "vacation"))
+		return;
 	if (r->res->vacation != NULL) {
 		run_fail(r, "line %u: a second vacation action", c->line);
 		return;
@@ -858,6 +874,32 @@ static void exec_vacation(struct run *r, const struct sieve_cmd *c)
 	sieve_vars_vacation_free(&x);
 }
 
+/* reject and ereject (RFC 5429): the reason expanded and cleaned; the
+ * implicit keep cancelled. One a run, and none after an action that
+ * delivers or answers the message (after_reject the other way round). */
+static void exec_reject(struct run *r, const struct sieve_cmd *c)
+{
+	const char *name = c->op == OP_EREJECT ? "ereject" : "reject";
+	size_t len;
+	if (after_reject(r, c, name))
+		return;
+	if (r->nactions > 0 || r->res->vacation != NULL) {
+		run_fail(r, "line %u: %s after keep, fileinto, redirect or vacation (RFC 5429 2.2)",
+			 c->line, name);
+		return;
+	}
+	char *v = c->expand ? expand(r, c->line, c->arg, &len) : c->arg;
+	if (v == NULL)
+		return;
+	if ((r->res->reject = sieve_reject_reason(v, c->expand ? len : strlen(v))) == NULL)
+		run_fail(r, "out of memory");
+	r->res->ereject = c->op == OP_EREJECT;
+	r->implicit_keep = false;
+	if (c->expand)
+		free(v);
+	charge(r, MT_IS, 0, 0);
+}
+
 /* set (RFC 5229 4): the value expanded, the modifiers applied. */
 static void exec_set(struct run *r, const struct sieve_cmd *c)
 {
@@ -920,6 +962,10 @@ static void exec(struct run *r, const struct sieve_cmd *c)
 		case OP_SET:
 			exec_set(r, c);
 			break;
+		case OP_REJECT:
+		case OP_EREJECT:
+			exec_reject(r, c);
+			break;
 		}
 	}
 }
@@ -946,9 +992,11 @@ void sieve_result_free(struct sieve_result *res)
 		free(v->from);
 		free(v);
 	}
+	free(res->reject);
 	res->copies = NULL;
 	res->redirects = NULL;
 	res->vacation = NULL;
+	res->reject = NULL;
 	res->ncopies = res->nredirects = 0;
 }
 

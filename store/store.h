@@ -551,7 +551,9 @@ void store_watch_close(int *fd);
  * Returns 1 done (*queued_r = true if remote mail was queued; queue_id_r
  * names the entry, the forwarded one of two), 2 not again (send_token,
  * below), 3 refused because the sender passed its send_limit (below;
- * *error_r says how far), 0 refused because a local recipient is over
+ * *error_r says how far), 4 refused because every recipient's Sieve filter
+ * rejected it (reject_refusable, below; *error_r is the reason as one
+ * SMTP reply line, sieve_reject_line), 0 refused because a local recipient is over
  * quota (*error_r names them: SMTP 552 5.2.2), -1
  * temporary error (including a recipient that vanished since RCPT: the
  * client retries and RCPT then answers 550). More than
@@ -637,6 +639,13 @@ struct store_delivery {
 	const struct store_dsn_rcpt *dsn;
 	enum store_dsn_ret dsn_ret;
 	const char *dsn_envid;
+	/* The caller can still refuse the message (smtpd before its DATA
+	 * reply): when every recipient is local and each one's filter
+	 * rejects it (Sieve reject/ereject, RFC 5429 2.1), nothing is stored
+	 * and store_deliver returns 4. Otherwise (false, or some recipient
+	 * takes it) a rejecting recipient gets nothing and the sender a
+	 * notice, queued in the delivery's transaction. */
+	bool reject_refusable;
 };
 int store_deliver(struct store *store, const struct store_delivery *delivery, bool *queued_r,
 		  char queue_id_r[33], const char **error_r);

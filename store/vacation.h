@@ -104,6 +104,10 @@ enum vacation_verdict {
  * never answered, nor offered as a contact. */
 bool vacation_system_sender(const char *sender);
 
+/* Whether the header block has an Auto-Submitted field other than "no"
+ * (RFC 3834 5): a program's message, which no program answers. */
+bool vacation_auto_submitted(const char *header, size_t header_len);
+
 /* A word for the log line ("auto-submitted"). */
 const char *vacation_verdict_name(enum vacation_verdict verdict);
 

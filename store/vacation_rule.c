@@ -91,6 +91,16 @@ bool vacation_system_sender(const char *sender)
 	return false;
 }
 
+bool vacation_auto_submitted(const char *header, size_t header_len)
+{
+	struct mime_header_field f;
+	size_t pos = 0;
+	while (mime_header_next(header, header_len, &pos, &f) > 0)
+		if (field_is(&f, "Auto-Submitted") && !first_token_is(f.value, f.value_len, "no"))
+			return true;
+	return false;
+}
+
 /* mailbox@host is one of own[], also with its subaddress cut off. */
 static bool is_own(const char *mailbox, const char *host, const char *const *own, size_t nown,
 		   const char *delims)

@@ -7,7 +7,8 @@ filter of theirs) and to a remote one (queued), :copy, two recipients with
 different scripts in one transaction, the log line, vacation (RFC 5230) as
 Roundcube writes it, a body test (RFC 5173) on base64 text parts, date and
 currentdate (RFC 5260) as a vacation range and a date rule, variables (RFC
-5229: folders named from List-Id and a subject tag), and no filter once the
+5229: folders named from List-Id and a subject tag), reject and ereject (RFC
+5429: refused at DATA, or a notice to the sender), and no filter once the
 script is deactivated."""
 
 import base64
@@ -15,6 +16,7 @@ import imaplib
 import os
 import re
 import smtplib
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -285,6 +287,111 @@ def variables_filter(fx, mx, imap):
     h.close()
 
 
+IVY, IVY_PW = "ivy@example.com", "ivy pw"
+JOE, JOE_PW = "joe@example.com", "joe pw"
+# Roundcube's "Reject with message" and Pigeonhole's ereject.
+IVY_SCRIPT = 'require ["ereject"];\nif header :contains "subject" "offer" {\n' \
+             '  ereject text:\nNo offers, thank you.\nReally.\n.\n;\n}\n'
+JOE_SCRIPT = 'require ["reject", "variables"];\n' \
+             'if header :matches "subject" "*" { set "s" "${1}"; }\n' \
+             'reject "Joe has left the company (about: ${s}).";\n'
+
+
+def queue(fx):
+    """[{id, created, size, attempts, next, state, sender, rcpts, error}]"""
+    keys = ("id", "created", "size", "attempts", "next", "state", "sender", "rcpts", "error")
+    return [dict(zip(keys, line.split("\t")))
+            for line in fx.pillarbox("queue", "list").stdout.decode().splitlines()]
+
+
+def send_refused(mx, rcpts, subject, sender):
+    """The DATA reply of a message the MX refuses: (code, text)."""
+    try:
+        send(mx, rcpts, subject, sender=sender)
+    except smtplib.SMTPDataError as e:
+        return e.smtp_code, e.smtp_error.decode()
+    return 250, ""
+
+
+def reject_filter(fx, mx, imap):
+    """reject and ereject (RFC 5429): refused at DATA when every recipient
+    rejects (550 5.7.1 and the reason, nothing stored); else the rejecting
+    one gets nothing and the sender an MDN, queued in the delivery's
+    transaction (read here once the relay delivered it to a local
+    sender); none for the null sender."""
+    fx.add_user(IVY, IVY_PW)
+    fx.add_user(JOE, JOE_PW)
+    fx.pillarbox("sieve", "put", IVY, "offers", "--activate", input=IVY_SCRIPT.encode())
+    fx.pillarbox("sieve", "put", JOE, "gone", "--activate", input=JOE_SCRIPT.encode())
+    before = {q["id"] for q in queue(fx)}
+
+    code, text = send_refused(mx, [IVY], "an offer", ALICE)
+    check(code == 550 and text == "5.7.1 No offers, thank you. Really.",
+          "ereject at DATA: %d %s" % (code, text))
+    code, text = send_refused(mx, [JOE], "lunch", ALICE)
+    check(code == 550 and text == "5.7.1 Joe has left the company (about: lunch).",
+          "reject at DATA, its reason expanded: %d %s" % (code, text))
+    code, text = send_refused(mx, [IVY], "a question", ALICE)
+    check(code == 250, "ereject not taken: delivered (%d %s)" % (code, text))
+    i = Mail(imap.port, IVY, IVY_PW)
+    check(set(i.folder("INBOX")) == {"a question"}, "nothing stored of the refused one")
+    i.close()
+    check(not ({q["id"] for q in queue(fx)} - before), "nothing queued for a refusal")
+
+    # two recipients, one rejects: 250, the other has it, a notice for bob
+    code, text = send_refused(mx, [JOE, ALICE], "for two", BOB)
+    check(code == 250, "one recipient rejects, the other takes it: %d %s" % (code, text))
+    a = Mail(imap.port, ALICE, smtptest.ALICE_PW)
+    check("for two" in a.folder("INBOX"), "alice got the message")
+    a.close()
+    j = Mail(imap.port, JOE, JOE_PW)
+    check(j.folder("INBOX") == {}, "joe got nothing: %s" % j.folder("INBOX"))
+    j.close()
+    new = [q for q in queue(fx) if q["id"] not in before]
+    shown = fx.pillarbox("queue", "show", new[0]["id"]).stdout.decode() if new else ""
+    check(len(new) == 1 and new[0]["sender"] == "<>" and BOB in shown,
+          "one notice queued from <> to bob: %s\n%s" % (new, shown))
+    r = subprocess.run([fx.program("inetd/relay"), "--config", fx.conf, "--id", new[0]["id"]],
+                       stdin=subprocess.DEVNULL, capture_output=True, env=fx.env(), timeout=60)
+    check(r.returncode == 0, "the relay delivered the notice: %r" % r.stderr[-400:])
+    b = Mail(imap.port, BOB, smtptest.BOB_PW)
+    b.m.select("INBOX", readonly=True)
+    typ, data = b.m.search(None, 'SUBJECT "Automatically rejected mail"')
+    check(typ == "OK" and data[0], "bob has the notice")
+    typ, data = b.m.fetch(data[0].split()[-1], "(BODY.PEEK[])")
+    raw = data[0][1].decode()
+    for want in ("Auto-Submitted: auto-replied", "Return-Path: <>",
+                 "report-type=disposition-notification",
+                 "Your message to <joe@example.com> was automatically rejected:",
+                 "Joe has left the company (about: for two).",
+                 "Disposition: automatic-action/MDN-sent-automatically; deleted",
+                 "Original-Message-ID: <for.two@example.org>",
+                 "Final-Recipient: rfc822; joe@example.com",
+                 "From: Mail Delivery System <MAILER-DAEMON@"):
+        check(want in raw, "the notice has %r:\n%s" % (want, raw[:1500]))
+    b.close()
+
+    # the null sender, and an auto-submitted message: no notice
+    before = {q["id"] for q in queue(fx)}
+    code, text = send_refused(mx, [JOE, ALICE], "bounce for two", "")
+    check(code == 250, "null sender, one rejects: %d %s" % (code, text))
+    msg = ("From: robot@example.org\r\nTo: %s\r\nSubject: auto\r\n"
+           "Auto-Submitted: auto-generated\r\n\r\nHi.\r\n" % JOE)
+    s = smtplib.SMTP("127.0.0.1", mx.port, timeout=20)
+    s.sendmail("robot@example.org", [JOE, ALICE], msg.encode())
+    s.quit()
+    check(not ({q["id"] for q in queue(fx)} - before), "no notice to <> nor for auto-submitted")
+    log = fx.log_text()
+    for want in ('filter: user=<ivy@example.com> script="offers" ereject="No offers, thank you.',
+                 "reject: user=<ivy@example.com> from=<alice@example.com> ereject: refused "
+                 "in the SMTP dialogue",
+                 "reject: user=<joe@example.com> from=<bob@example.com> reject: notice queue=",
+                 "reject: user=<joe@example.com> from=<> reject: discarded, no notice: ",
+                 "reject: user=<joe@example.com> from=<robot@example.org> reject: discarded, "
+                 "no notice: auto-submitted"):
+        check(want in log, "the log has %r" % want)
+
+
 def main():
     fx = smtptest.SmtpFixture("sieve")
     try:
@@ -346,6 +453,7 @@ def main():
         body_filter(fx, mx, imap)
         date_filter(fx, mx, imap)
         variables_filter(fx, mx, imap)
+        reject_filter(fx, mx, imap)
 
         # deactivated: nothing is filtered
         fx.pillarbox("sieve", "deactivate", BOB)

@@ -45,7 +45,8 @@ static struct sieve_message msg_with(const char *header)
 }
 
 /* The result in one line: "mailbox{flags}" per copy, "->addr" per
- * redirect, "FAILED " in front of a failed run. */
+ * redirect, "reject:reason" (or ereject), "FAILED " in front of a failed
+ * run. */
 static char *describe(const struct sieve_result *r, char *out, size_t size)
 {
 	static const char *const sys[] = { "\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft" };
@@ -73,6 +74,9 @@ static char *describe(const struct sieve_result *r, char *out, size_t size)
 	}
 	for (size_t i = 0; i < r->nredirects; i++)
 		n += (size_t)snprintf(out + n, size - n, "%s->%s", n > 0 ? " " : "", r->redirects[i]);
+	if (r->reject != NULL)
+		n += (size_t)snprintf(out + n, size - n, "%s%s:%s", n > 0 ? " " : "",
+				      r->ereject ? "ereject" : "reject", r->reject);
 	return out;
 }
 
@@ -650,7 +654,7 @@ static void test_compile_errors(void **state)
 	/* extensions list */
 	assert_string_equal(sieve_extensions(), "fileinto envelope copy imap4flags mailbox subaddress "
 			    "relational comparator-i;ascii-numeric comparator-i;octet comparator-i;ascii-casemap "
-			    "vacation body date variables");
+			    "vacation body date variables reject ereject");
 	assert_string_equal(run("require [\"comparator-i;octet\", \"comparator-i;ascii-casemap\"];"), "INBOX");
 }
 
@@ -1921,6 +1925,164 @@ static void test_vars_vacation(void **state)
 			    "FAILED INBOX (line 1: vacation :addresses: invalid address after expansion)");
 }
 
+/* ------------------------------------------------------------ reject */
+
+static void test_reject(void **state)
+{
+	(void)state;
+	assert_string_equal(run("require \"reject\"; reject \"go away\";"), "reject:go away");
+	assert_string_equal(run("require \"ereject\"; ereject \"go away\";"), "ereject:go away");
+	assert_string_equal(run("require [\"reject\", \"ereject\"]; if false { reject \"no\"; }"),
+			    "INBOX");
+	assert_string_equal(run("require \"reject\"; if header :contains \"From\" \"alice\" "
+				"{ reject \"not you\"; stop; } keep;"), "reject:not you");
+	/* discard and the flag commands go with it; stop before it keeps */
+	assert_string_equal(run("require \"reject\"; discard; reject \"x\";"), "reject:x");
+	assert_string_equal(run("require [\"reject\", \"imap4flags\"]; addflag \"\\\\Seen\"; "
+				"reject \"x\";"), "reject:x");
+	assert_string_equal(run("require \"reject\"; stop; reject \"x\";"), "INBOX");
+	/* multi-line text: CRLF as LF, an empty reason is one */
+	assert_string_equal(run("require \"reject\"; reject text:\r\nNot here.\r\nBye.\r\n.\r\n;"),
+			    "reject:Not here.\nBye.\n");
+	assert_string_equal(run("require \"reject\"; reject \"\";"), "reject:");
+}
+
+/* RFC 5429 2.2: with keep, fileinto, redirect, vacation or a second
+ * reject, in either order, the run fails (the implicit keep). */
+static void test_reject_conflicts(void **state)
+{
+	(void)state;
+	static const char *const before[][2] = {
+		{ "keep;", "" },
+		{ "fileinto \"Junk\";", "" },
+		{ "fileinto :copy \"Junk\";", "" },
+		{ "redirect \"x@example.net\";", "" },
+		{ "redirect :copy \"x@example.net\";", "" },
+		{ "vacation \"away\";", "" },
+	};
+	const char *req = "require [\"reject\", \"ereject\", \"fileinto\", \"copy\", \"vacation\"];\n";
+	char script[512];
+	for (size_t i = 0; i < sizeof(before) / sizeof(before[0]); i++) {
+		snprintf(script, sizeof(script), "%s%s reject \"r\";", req, before[i][0]);
+		assert_string_equal(run(script), "FAILED INBOX (line 2: reject after keep, fileinto, "
+					"redirect or vacation (RFC 5429 2.2))");
+		snprintf(script, sizeof(script), "%sereject \"r\"; %s", req, before[i][0]);
+		const char *o = run(script);
+		if (strncmp(o, "FAILED INBOX (line 2: ", 22) != 0 ||
+		    strstr(o, " after ereject (RFC 5429 2.2))") == NULL)
+			fail_msg("%s: %s", before[i][0], o);
+	}
+	snprintf(script, sizeof(script), "%sreject \"a\"; ereject \"b\";", req);
+	assert_string_equal(run(script), "FAILED INBOX (line 2: ereject after reject (RFC 5429 2.2))");
+	snprintf(script, sizeof(script), "%sreject \"a\";\nreject \"a\";", req);
+	assert_string_equal(run(script), "FAILED INBOX (line 3: reject after reject (RFC 5429 2.2))");
+	/* only what the run takes counts */
+	snprintf(script, sizeof(script), "%sif false { keep; } reject \"a\";", req);
+	assert_string_equal(run(script), "reject:a");
+}
+
+static void test_reject_compile_errors(void **state)
+{
+	(void)state;
+	compile_error("reject \"x\";", "line 1: reject requires require \"reject\"");
+	compile_error("ereject \"x\";", "line 1: ereject requires require \"ereject\"");
+	compile_error("require \"reject\";\nereject \"x\";", "line 2: ereject requires require \"ereject\"");
+	compile_error("require \"reject\"; reject;", "line 1: reject: missing argument");
+	compile_error("require \"reject\"; reject [\"a\", \"b\"];",
+		      "line 1: reject: a string expected, not a list");
+	compile_error("require \"reject\"; reject :days 1 \"a\";", "line 1: reject: unknown tag \":days\"");
+	compile_error("require \"reject\"; reject \"a\" \"b\";", "line 1: reject: too many arguments");
+	compile_error("require \"reject\"; reject \"\xff\";",
+		      "line 1: reject: the reason must be UTF-8 text");
+	compile_error("require \"reject\"; reject \"a\x01\";",
+		      "line 1: reject: the reason must be UTF-8 text");
+	assert_non_null(strstr(sieve_extensions(), " reject ereject"));
+}
+
+static void test_reject_variables(void **state)
+{
+	(void)state;
+	assert_string_equal(run_hdr("require [\"reject\", \"variables\"];\n"
+				    "if header :matches \"Subject\" \"*\" { reject \"No ${1}, thanks\"; }",
+				    "Subject: lunch\r\n\r\n"), "reject:No lunch, thanks");
+	assert_string_equal(run("require [\"ereject\", \"variables\"]; set \"who\" \"Bob\";"
+				"ereject \"${who} is away\";"), "ereject:Bob is away");
+	/* controls that expansion brings are taken out (tab and LF stay),
+	 * so is what is no UTF-8 */
+	assert_string_equal(run("require [\"reject\", \"variables\"]; set \"x\" \"a\x7f\tb\";"
+				"reject \"${x}\";"), "reject:a\tb");
+	assert_string_equal(run("require [\"reject\", \"variables\"]; "
+				"set \"x\" \"<a\x1b[31m\xc2\x85z\xff\r\n>\"; reject \"${x}\";"),
+			    "reject:<a[31mz\n>");
+}
+
+/* The reason: below, at and one past SIEVE_REJECT_MAX; cut at a character */
+static void test_reject_limits(void **state)
+{
+	(void)state;
+	char *script = malloc(SIEVE_STRING_MAX + 64), *want = malloc(SIEVE_STRING_MAX + 16);
+	assert_non_null(script);
+	assert_non_null(want);
+	static const size_t lens[] = { SIEVE_REJECT_MAX - 1, SIEVE_REJECT_MAX, SIEVE_REJECT_MAX + 1 };
+	for (size_t k = 0; k < 3; k++) {
+		int n = snprintf(script, 64, "require \"reject\"; reject \"");
+		memset(script + n, 'a', lens[k]);
+		strcpy(script + n + lens[k], "\";");
+		memcpy(want, "reject:", 7);
+		size_t keep = lens[k] > SIEVE_REJECT_MAX ? SIEVE_REJECT_MAX : lens[k];
+		memset(want + 7, 'a', keep);
+		want[7 + keep] = '\0';
+		assert_string_equal(run(script), want);
+	}
+	/* a two-octet character across the limit is left out whole */
+	int n = snprintf(script, 64, "require \"reject\"; reject \"");
+	memset(script + n, 'a', SIEVE_REJECT_MAX - 1);
+	strcpy(script + n + SIEVE_REJECT_MAX - 1, "\xc3\xbc\";");
+	const char *o = run(script);
+	assert_int_equal(strlen(o), 7 + SIEVE_REJECT_MAX - 1);
+	/* ... and one that ends at it is kept */
+	memset(script + n, 'a', SIEVE_REJECT_MAX - 2);
+	strcpy(script + n + SIEVE_REJECT_MAX - 2, "\xc3\xbc\";");
+	o = run(script);
+	assert_int_equal(strlen(o), 7 + SIEVE_REJECT_MAX);
+	assert_string_equal(o + strlen(o) - 2, "\xc3\xbc");
+	/* expanded past it: cut too (two 4096-octet values) */
+	snprintf(script, SIEVE_STRING_MAX + 64, "require [\"reject\", \"variables\"]; set \"a\" \"%0*d\";"
+		 "reject \"${a}${a}\";", 4000, 0);
+	assert_int_equal(strlen(run(script)), 7 + SIEVE_REJECT_MAX);
+	free(script);
+	free(want);
+}
+
+/* The SMTP reply line of a reason (sieve_reject_line). */
+static void test_reject_line(void **state)
+{
+	(void)state;
+	char line[SIEVE_REJECT_LINE_MAX + 1], *long_reason = malloc(SIEVE_REJECT_MAX + 1);
+	assert_string_equal(sieve_reject_line("Go away.", line), "Go away.");
+	assert_string_equal(sieve_reject_line("  Not\nhere,\t\tsorry \n", line), "Not here, sorry");
+	assert_string_equal(sieve_reject_line("Gr\xc3\xbc\xc3\x9f" "e \xf0\x9f\x98\x80!", line),
+			    "Gr??e ?!");
+	assert_string_equal(sieve_reject_line("", line), "Message rejected");
+	assert_string_equal(sieve_reject_line(" \n\t", line), "Message rejected");
+	assert_string_equal(sieve_reject_line(NULL, line), "Message rejected");
+	/* below, at and past the line's room */
+	assert_non_null(long_reason);
+	for (size_t len = SIEVE_REJECT_LINE_MAX - 1; len <= SIEVE_REJECT_LINE_MAX + 1; len++) {
+		memset(long_reason, 'x', len);
+		long_reason[len] = '\0';
+		size_t got = strlen(sieve_reject_line(long_reason, line));
+		assert_int_equal(got, len < SIEVE_REJECT_LINE_MAX ? len : SIEVE_REJECT_LINE_MAX);
+	}
+	/* a space is never the last octet */
+	memset(long_reason, 'x', SIEVE_REJECT_MAX);
+	long_reason[SIEVE_REJECT_LINE_MAX - 1] = ' ';
+	long_reason[SIEVE_REJECT_MAX] = '\0';
+	assert_int_equal(strlen(sieve_reject_line(long_reason, line)), SIEVE_REJECT_LINE_MAX - 1);
+	assert_int_equal(10 + strlen(line) + 2 <= 512, 1);
+	free(long_reason);
+}
+
 static void test_vars_limits(void **state)
 {
 	(void)state;
@@ -2074,6 +2236,12 @@ int main(void)
 		cmocka_unit_test(test_date_relational),
 		cmocka_unit_test(test_currentdate),
 		cmocka_unit_test(test_date_compile_errors),
+		cmocka_unit_test(test_reject),
+		cmocka_unit_test(test_reject_conflicts),
+		cmocka_unit_test(test_reject_compile_errors),
+		cmocka_unit_test(test_reject_variables),
+		cmocka_unit_test(test_reject_limits),
+		cmocka_unit_test(test_reject_line),
 		cmocka_unit_test(test_vars_pigeonhole),
 		cmocka_unit_test(test_vars_modifiers),
 		cmocka_unit_test(test_vars_strings),

@@ -710,6 +710,74 @@ static void test_body_not_ours(void **state)
 	}
 }
 
+/* "Reject with message" (RFC 5429): written as reject "text" with require
+ * "reject", read back exactly so, alone in its rule, which stops. */
+static void test_reject(void **state)
+{
+	(void)state;
+	struct sieve_rule_set *s = set_new();
+	struct sieve_rule *r = rule_add(s, "no ads");
+	cond_add(r, SF_SUBJECT, SO_CONTAINS, "offer");
+	action_add(r, SA_REJECT, "No \"offers\", thanks \\ bye.");
+	sieve_rule_normalize(r);
+	assert_true(r->stop);
+	r = rule_add(s, "work");
+	cond_add(r, SF_FROM, SO_CONTAINS, "boss");
+	action_add(r, SA_MOVE, "Work");
+	char *text = round_trip(s);
+	assert_string_equal(text,
+		"# Pillarbox filters\n"
+		"require [\"fileinto\", \"reject\"];\n"
+		"\n# rule: no ads\n"
+		"if allof (header :contains \"Subject\" \"offer\") {\n"
+		"\treject \"No \\\"offers\\\", thanks \\\\ bye.\";\n\tstop;\n}\n"
+		"\n# rule: work\n"
+		"if allof (header :contains \"From\" \"boss\") {\n\tfileinto \"Work\";\n}\n");
+	/* what it does: the reason as written, nothing kept */
+	char cerr[SIEVE_ERROR_MAX];
+	struct sieve_script *script = sieve_compile(text, strlen(text), cerr);
+	assert_non_null(script);
+	struct sieve_message msg = { .header = "Subject: an offer\r\n\r\n", .header_len = 21,
+				     .envelope_from = "a@example.org" };
+	struct sieve_result res;
+	assert_int_equal(sieve_run(script, &msg, &res), 0);
+	assert_int_equal(res.ncopies, 0);
+	assert_string_equal(res.reject, "No \"offers\", thanks \\ bye.");
+	sieve_result_free(&res);
+	sieve_script_free(script);
+	free(text);
+	char out[512];
+	sieve_rule_summary(&s->rules[0], out, sizeof(out));
+	assert_string_equal(out, "If Subject contains “offer”: reject with "
+			    "“No \"offers\", thanks \\ bye.”; then stop.");
+	/* refused: no message, one of two lines, with another action, without stop */
+	r = good_rule(s);
+	r->actions[0].kind = SA_REJECT;
+	r->actions[0].target[0] = '\0';
+	r->stop = true;
+	expect_refused(r, "Action 1: write the message for the sender");
+	strcpy(r->actions[0].target, "a\nb");
+	expect_refused(r, "Action 1: write the message for the sender");
+	strcpy(r->actions[0].target, "gone");
+	action_add(r, SA_FLAG, NULL);
+	expect_refused(r, "Reject returns the message: it cannot go with other actions.");
+	r->nactions = 1;
+	r->stop = false;
+	expect_refused(r, "A rule that rejects stops the rules after it.");
+	/* a hand-written variant is not ours */
+	static const char *const not_ours[] = {
+		"# Pillarbox filters\nrequire [\"reject\"];\n\n# rule: x\n"
+		"if allof (header :contains \"Subject\" \"x\") {\n\treject \"a\";\n}\n",
+		"# Pillarbox filters\nrequire [\"ereject\"];\n\n# rule: x\n"
+		"if allof (header :contains \"Subject\" \"x\") {\n\tereject \"a\";\n\tstop;\n}\n",
+		"# Pillarbox filters\n\n# rule: x\n"
+		"if allof (header :contains \"Subject\" \"x\") {\n\treject \"a\";\n\tstop;\n}\n",
+	};
+	for (size_t i = 0; i < sizeof(not_ours) / sizeof(not_ours[0]); i++)
+		assert_int_equal(sieve_rules_parse(not_ours[i], strlen(not_ours[i]), s), 0);
+	free(s);
+}
+
 static void test_summary(void **state)
 {
 	(void)state;
@@ -754,6 +822,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_not_ours),
 		cmocka_unit_test(test_body_not_ours),
+		cmocka_unit_test(test_reject),
 		cmocka_unit_test(test_summary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

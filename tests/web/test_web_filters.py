@@ -70,7 +70,8 @@ def rule_fields(name, conds, actions, match="all", enabled=True, stop=False):
                   "header%d" % i: header[0] if header else ""})
     for i, (kind, target) in enumerate(actions):
         f["action%d" % i] = kind
-        f["folder%d" % i if kind in ("move", "copy") else "address%d" % i] = target
+        f[("folder%d" if kind in ("move", "copy") else "message%d" if kind == "reject"
+           else "address%d") % i] = target
     return f
 
 
@@ -236,6 +237,42 @@ def body_flow(server, store, c):
     check(rules and rules[-1] == ("Invoices", True), "%s: the rules are back (%s)" % (server.name, rules))
 
 
+def reject_flow(server, store, c):
+    """"Reject with message" (RFC 5429): saved as reject "text" with require
+    "reject", shown again in the form, refused at delivery time with it."""
+    user = user_of(server)
+    before = script(store, user)
+    r = post(c, rule_fields("No offers", [("subject", "contains", "offer")],
+                            [("reject", 'Not interested, "thanks".')]))
+    check(r.status == 303, "%s: a reject rule is saved (%d)" % (server.name, r.status))
+    text = script(store, user) or ""
+    ok = ('"reject"]' in text.splitlines()[1] and
+          'if allof (header :contains "Subject" "offer") {\n'
+          '\treject "Not interested, \\"thanks\\".";\n\tstop;\n}' in text)
+    check(ok, "%s: the stored script has the reject, and stops%s" %
+          (server.name, "" if ok else ":\n" + text))
+    r = c.get("/filters")
+    check("reject with “Not interested, &quot;thanks&quot;.”; then stop." in r.text or
+          "reject with “Not interested, &#34;thanks&#34;.”; then stop." in r.text,
+          "%s: it is listed with its summary" % server.name)
+    n = len(page_state(c)[2]) - 1
+    r = c.get("/filters?edit=%d" % n)
+    check('<option value="reject" selected>Reject with message</option>' in r.text and
+          '<label for="message0">' in r.text and 'id="message0"' in r.text and
+          ('value="Not interested, &quot;thanks&quot;."' in r.text or
+           'value="Not interested, &#34;thanks&#34;."' in r.text),
+          "%s: the edit form shows the message, labelled" % server.name)
+    r = post(c, rule_fields("x", [("subject", "contains", "y")], [("reject", "")]))
+    check(r.status == 400 and "write the message for the sender" in r.text,
+          "%s: a reject without its message is refused (%d)" % (server.name, r.status))
+    # delivery outside SMTP: nothing kept, a notice queued for the sender
+    store.deliver(user, "From: shop@example.net\r\nTo: %s\r\nSubject: an offer\r\n"
+                        "Date: Mon, 1 Jan 2024 12:00:00 +0000\r\n\r\nBuy.\r\n" % user)
+    check("an offer" not in c.get("/list").text, "%s: the rejected message is not kept" % server.name)
+    if before is not None:
+        store.admin("sieve", "put", user, "filters", stdin=before)
+
+
 def raw_flow(server, store, c):
     user = user_of(server)
     hand = 'require "fileinto";\nif header :is "X-Hand" "1" { fileinto "Hand"; }\n'
@@ -309,6 +346,7 @@ def main():
             make_work(c)
             rules_flow(s, store, c, other)
             body_flow(s, store, c)
+            reject_flow(s, store, c)
             raw_flow(s, store, c)
         browser(servers[0], store)
     finally:
