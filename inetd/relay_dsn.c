@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "charset.h"
 #include "datetime.h"
 #include "relay_dsn.h"
 
@@ -66,31 +67,6 @@ static void printf_(struct out *o, const char *fmt, ...)
 	put(o, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
-/* A value for a header field: control bytes become spaces, runs of
- * spaces collapse, at most `max` bytes; non-ASCII is kept (UTF-8 text). */
-static void clean(char *dst, size_t size, const char *src, size_t max)
-{
-	size_t o = 0;
-	bool space = false;
-
-	if (src == NULL)
-		src = "";
-	for (; *src != '\0' && o + 1 < size && o < max; src++) {
-		unsigned char c = (unsigned char)*src;
-
-		if (c < 0x20 || c == 0x7f || c == ' ') {
-			space = o > 0;
-			continue;
-		}
-		if (space && o + 2 < size) {
-			dst[o++] = ' ';
-			space = false;
-		}
-		dst[o++] = (char)c;
-	}
-	dst[o] = '\0';
-}
-
 /* RFC 3461 4: xtext, "+" and two hex digits for a byte, decoded into dst
  * (then cleaned like any value: a decoded CR or LF is no line break). */
 static void xtext_clean(char *dst, size_t size, const char *src, size_t max)
@@ -109,7 +85,7 @@ static void xtext_clean(char *dst, size_t size, const char *src, size_t max)
 		}
 	}
 	raw[o] = '\0';
-	clean(dst, size, raw, max);
+	charset_one_line(dst, size, raw, max);
 }
 
 /* Writes "Name: value" folded before 78 columns where the value has
@@ -141,14 +117,6 @@ static void field(struct out *o, const char *name, const char *value)
 			p++;
 	}
 	puts_(o, "\r\n");
-}
-
-static bool is_ascii(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return false;
-	return true;
 }
 
 const char *relay_dsn_status(const char *status, const char *diagnostic, const char *fallback,
@@ -202,23 +170,23 @@ int relay_dsn_build(const struct dsn_input *in, char **msg_r, size_t *len_r)
 	if (in->nrcpts == 0 || in->nrcpts > DSN_RCPTS_MAX || in->boundary == NULL)
 		return -1;
 	for (size_t i = 0; i < in->nrcpts && ascii; i++)
-		ascii = is_ascii(in->rcpts[i].address, strlen(in->rcpts[i].address)) &&
+		ascii = charset_ascii(in->rcpts[i].address, strlen(in->rcpts[i].address)) &&
 			(in->rcpts[i].diagnostic == NULL ||
-			 is_ascii(in->rcpts[i].diagnostic, strlen(in->rcpts[i].diagnostic)));
+			 charset_ascii(in->rcpts[i].diagnostic, strlen(in->rcpts[i].diagnostic)));
 	for (size_t i = 0; i < in->nrcpts; i++)
 		failed += in->rcpts[i].action == DSN_ACTION_FAILED;
 
 	/* The header. */
-	clean(v, sizeof(v), in->reporting_mta, 253);
+	charset_one_line(v, sizeof(v), in->reporting_mta, 253);
 	printf_(&o, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n", v);
-	clean(a, sizeof(a), in->sender, 254);
+	charset_one_line(a, sizeof(a), in->sender, 254);
 	printf_(&o, "To: <%s>\r\n", a);
 	/* Postfix's subjects, which users and their filters know */
 	printf_(&o, "Subject: %s\r\n", failed == in->nrcpts ? "Undelivered Mail Returned to Sender"
 				       : failed == 0 ? "Successful Mail Delivery Report"
 						     : "Delivery Status Notification");
 	printf_(&o, "Date: %s\r\n", datetime_format_rfc5322(in->now, 0, date));
-	clean(a, sizeof(a), in->queue_id, 64);
+	charset_one_line(a, sizeof(a), in->queue_id, 64);
 	printf_(&o, "Message-ID: <%s.%lld.dsn@%s>\r\n", a, (long long)in->now, v);
 	puts_(&o, "Auto-Submitted: auto-replied\r\n");
 	puts_(&o, "MIME-Version: 1.0\r\n");
@@ -241,9 +209,9 @@ int relay_dsn_build(const struct dsn_input *in, char **msg_r, size_t *len_r)
 		const struct dsn_rcpt *r = &in->rcpts[i];
 		char mta[300];
 
-		clean(a, sizeof(a), r->address, 254);
-		clean(v, sizeof(v), r->diagnostic, 900);
-		clean(mta, sizeof(mta), r->remote_mta, 290);
+		charset_one_line(a, sizeof(a), r->address, 254);
+		charset_one_line(v, sizeof(v), r->diagnostic, 900);
+		charset_one_line(mta, sizeof(mta), r->remote_mta, 290);
 		if (r->action == DSN_ACTION_DELIVERED)
 			printf_(&o, "<%s>: delivered to the mailbox\r\n\r\n", a);
 		else if (r->action == DSN_ACTION_EXPANDED)
@@ -268,9 +236,9 @@ int relay_dsn_build(const struct dsn_input *in, char **msg_r, size_t *len_r)
 		xtext_clean(a, sizeof(a), in->envid, 100);
 		printf_(&o, "Original-Envelope-Id: %s\r\n", a);
 	}
-	clean(v, sizeof(v), in->reporting_mta, 253);
+	charset_one_line(v, sizeof(v), in->reporting_mta, 253);
 	printf_(&o, "Reporting-MTA: dns; %s\r\n", v);
-	clean(a, sizeof(a), in->queue_id, 64);
+	charset_one_line(a, sizeof(a), in->queue_id, 64);
 	printf_(&o, "X-Pillarbox-Queue-ID: %s\r\n", a);
 	if (in->arrival > 0)
 		printf_(&o, "Arrival-Date: %s\r\n", datetime_format_rfc5322(in->arrival, 0, date));
@@ -294,18 +262,18 @@ int relay_dsn_build(const struct dsn_input *in, char **msg_r, size_t *len_r)
 					(int)(semi - r->orcpt), r->orcpt, a);
 			}
 		}
-		clean(a, sizeof(a), r->address, 254);
+		charset_one_line(a, sizeof(a), r->address, 254);
 		/* RFC 6533 3: a non-ASCII address is of type utf-8 */
-		printf_(&o, "Final-Recipient: %s; %s\r\n", is_ascii(a, strlen(a)) ? "rfc822" : "utf-8",
+		printf_(&o, "Final-Recipient: %s; %s\r\n", charset_ascii(a, strlen(a)) ? "rfc822" : "utf-8",
 			a);
 		printf_(&o, "Action: %s\r\n", actions[r->action]);
-		clean(status, sizeof(status),
+		charset_one_line(status, sizeof(status),
 		      relay_dsn_status(r->status, r->diagnostic, failure ? "5.0.0" : "2.0.0", derived),
 		      15);
 		printf_(&o, "Status: %s\r\n", status);
 		if (r->remote_mta != NULL && r->remote_mta[0] != '\0') {
 			/* "host [address]": the name alone is the dns; form. */
-			clean(v, sizeof(v), r->remote_mta, 290);
+			charset_one_line(v, sizeof(v), r->remote_mta, 290);
 			char *sp = strchr(v, ' ');
 
 			if (sp != NULL)
@@ -317,7 +285,7 @@ int relay_dsn_build(const struct dsn_input *in, char **msg_r, size_t *len_r)
 		    (failure || r->action == DSN_ACTION_RELAYED)) {
 			char value[1100];
 
-			clean(v, sizeof(v), r->diagnostic, 900);
+			charset_one_line(v, sizeof(v), r->diagnostic, 900);
 			/* An SMTP reply is "smtp;"; our own reasons are text. */
 			bool smtp = (v[0] == '2' || v[0] == '4' || v[0] == '5') && v[1] >= '0' &&
 				    v[1] <= '9' && v[2] >= '0' && v[2] <= '9' &&
@@ -335,12 +303,12 @@ int relay_dsn_build(const struct dsn_input *in, char **msg_r, size_t *len_r)
 	/* 3: the original message, or its header. */
 	printf_(&o, "--%s\r\n", in->boundary);
 	if (in->message != NULL && failed > 0 && in->message_len <= DSN_MESSAGE_MAX) {
-		bool m8 = !is_ascii(in->message, in->message_len);
+		bool m8 = !charset_ascii(in->message, in->message_len);
 		size_t len = in->message_len;
 
 		/* 8-bit text is 8bit; a UTF-8 header makes it message/global
 		 * (RFC 6532 3.7), which the header scan below tells */
-		bool h8 = in->headers != NULL && !is_ascii(in->headers, in->headers_len);
+		bool h8 = in->headers != NULL && !charset_ascii(in->headers, in->headers_len);
 
 		printf_(&o, "Content-Type: message/%s\r\n", h8 ? "global" : "rfc822");
 		printf_(&o, "Content-Transfer-Encoding: %s\r\n\r\n", m8 ? "8bit" : "7bit");
@@ -349,7 +317,7 @@ int relay_dsn_build(const struct dsn_input *in, char **msg_r, size_t *len_r)
 			puts_(&o, "\r\n");
 		printf_(&o, "--%s--\r\n", in->boundary);
 	} else if (in->headers != NULL && in->headers_len > 0) {
-		bool h8 = !is_ascii(in->headers, in->headers_len > DSN_HEADERS_MAX ? DSN_HEADERS_MAX
+		bool h8 = !charset_ascii(in->headers, in->headers_len > DSN_HEADERS_MAX ? DSN_HEADERS_MAX
 										  : in->headers_len);
 
 		/* a header with UTF-8 (RFC 6532) is message/global-headers

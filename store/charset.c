@@ -197,6 +197,36 @@ bool charset_utf8_valid(const void *in, size_t len)
 	return true;
 }
 
+bool charset_ascii(const void *in, size_t len)
+{
+	const unsigned char *p = in;
+	for (size_t i = 0; i < len; i++)
+		if (p[i] >= 0x80)
+			return false;
+	return true;
+}
+
+void charset_one_line(char *dst, size_t size, const char *src, size_t max)
+{
+	size_t o = 0;
+	bool space = false;
+	for (; src != NULL && *src != '\0' && o + 1 < size && o < max; src++) {
+		unsigned char c = (unsigned char)*src;
+		if (c <= ' ' || c == 0x7f) {
+			space = o > 0;
+			continue;
+		}
+		if (space) {
+			if (o + 2 >= size || o + 1 >= max)
+				break; /* no room for the space and a character */
+			dst[o++] = ' ';
+			space = false;
+		}
+		dst[o++] = (char)c;
+	}
+	dst[o] = '\0';
+}
+
 void charset_utf8_repair(struct mbuf *out, const void *in, size_t len)
 {
 	const unsigned char *p = in;

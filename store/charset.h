@@ -59,6 +59,16 @@ bool charset_utf8_valid(const void *in, size_t len);
  * For identity names and signatures, the out-of-office subject and text. */
 bool charset_utf8_text(const char *s, size_t len, bool multiline);
 
+/* true if none of `len` bytes is 8-bit. */
+bool charset_ascii(const void *in, size_t len);
+
+/* `src` (NULL as "") as a header field's value on one line, into dst
+ * (size bytes, NUL-terminated): every run of controls and spaces becomes
+ * one space, none leading; at most `max` octets (a UTF-8 character may be
+ * cut, as the value is; 8-bit bytes are kept). For the fields of the
+ * reports the store and the relay write (DSNs, reject notices). */
+void charset_one_line(char *dst, size_t size, const char *src, size_t max);
+
 /* Appends `len` bytes to `out`, replacing every ill-formed UTF-8 sequence by
  * U+FFFD (one per bad byte). */
 void charset_utf8_repair(struct mbuf *out, const void *in, size_t len);

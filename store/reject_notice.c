@@ -6,38 +6,11 @@
 #include <strings.h>
 
 #include "codec.h"
+#include "charset.h"
 #include "datetime.h"
 #include "mime.h"
 #include "mime_buf.h"
 #include "reject_notice.h"
-
-/* A value for a header field: controls become one space, at most `max`
- * octets; non-ASCII is kept (UTF-8 addresses). */
-static void clean(char *dst, size_t size, const char *src, size_t max)
-{
-	size_t o = 0;
-	bool space = false;
-	for (; src != NULL && *src != '\0' && o + 2 < size && o < max; src++) {
-		unsigned char c = (unsigned char)*src;
-		if (c <= ' ' || c == 0x7f) {
-			space = o > 0;
-			continue;
-		}
-		if (space)
-			dst[o++] = ' ';
-		space = false;
-		dst[o++] = (char)c;
-	}
-	dst[o] = '\0';
-}
-
-static bool is_ascii(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return false;
-	return true;
-}
 
 /* The original's Message-ID when it is one well-formed "<...>" of
  * printable ASCII, else "". */
@@ -95,7 +68,7 @@ static void text_part(struct mbuf *b, const char *rcpt, const char *reason)
 		b->failed = true;
 		return;
 	}
-	bool qp = !is_ascii(t.data, t.len);
+	bool qp = !charset_ascii(t.data, t.len);
 	for (size_t i = 0, col = 0; i < t.len && !qp; i++) {
 		col = t.data[i] == '\n' ? 0 : col + 1;
 		qp = col > 76;
@@ -122,7 +95,7 @@ static void headers_part(struct mbuf *b, const char *h, size_t len)
 		while (len > 0 && h[len - 1] != '\n')
 			len--;
 	}
-	bool h8 = !is_ascii(h, len);
+	bool h8 = !charset_ascii(h, len);
 	put_fmt(b, "Content-Type: %s\r\nContent-Transfer-Encoding: %s\r\n\r\n",
 		h8 ? "message/global-headers" : "text/rfc822-headers", h8 ? "8bit" : "7bit");
 	for (size_t i = 0; i < len;) {
@@ -144,13 +117,13 @@ int reject_notice_build(const struct reject_notice_input *in, char **msg_r, size
 	char date[DATETIME_RFC5322_SIZE];
 	struct mbuf b = { 0 };
 
-	clean(host, sizeof(host), in->hostname, 253);
-	clean(to, sizeof(to), in->sender, 254);
-	clean(rcpt, sizeof(rcpt), in->rcpt, 254);
-	clean(user, sizeof(user), in->user, 254);
-	clean(unique, sizeof(unique), in->unique, 64);
+	charset_one_line(host, sizeof(host), in->hostname, 253);
+	charset_one_line(to, sizeof(to), in->sender, 254);
+	charset_one_line(rcpt, sizeof(rcpt), in->rcpt, 254);
+	charset_one_line(user, sizeof(user), in->user, 254);
+	charset_one_line(unique, sizeof(unique), in->unique, 64);
 	original_msgid(in->header, in->header_len, id);
-	bool utf8 = !is_ascii(rcpt, strlen(rcpt)) || !is_ascii(user, strlen(user));
+	bool utf8 = !charset_ascii(rcpt, strlen(rcpt)) || !charset_ascii(user, strlen(user));
 
 	put_fmt(&b, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n", host);
 	put_fmt(&b, "To: <%s>\r\n", to);

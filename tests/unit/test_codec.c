@@ -526,6 +526,30 @@ static void test_utf8(void **state)
 		assert_int_equal(charset_utf8_valid(cases[i].s, strlen(cases[i].s)), cases[i].valid);
 }
 
+/* charset_one_line: a header field value on one line, within its room. */
+static void test_one_line(void **state)
+{
+	char out[16];
+
+	(void)state;
+	charset_one_line(out, sizeof(out), "  a\r\nX-Evil:\t 1 ", 100);
+	assert_string_equal(out, "a X-Evil: 1");
+	charset_one_line(out, sizeof(out), NULL, 100);
+	assert_string_equal(out, "");
+	charset_one_line(out, sizeof(out), "caf\xc3\xa9 \x7f ok", 100);
+	assert_string_equal(out, "caf\xc3\xa9 ok");
+	/* at most max octets, and the room of dst: never a space at the end */
+	charset_one_line(out, sizeof(out), "abc def", 4);
+	assert_string_equal(out, "abc");
+	charset_one_line(out, sizeof(out), "0123456789abcd efgh", 100);
+	assert_string_equal(out, "0123456789abcd");
+	charset_one_line(out, sizeof(out), "0123456789abcdefgh", 100);
+	assert_string_equal(out, "0123456789abcde");
+	assert_true(charset_ascii("plain", 5));
+	assert_false(charset_ascii("caf\xc3\xa9", 5));
+	assert_true(charset_ascii("caf\xc3\xa9", 3));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -539,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_rfc2047_linear),
 		cmocka_unit_test(test_charsets),
 		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_one_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

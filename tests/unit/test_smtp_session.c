@@ -280,8 +280,8 @@ static char *inbox_last(const char *address)
 
 /* ---------------------------------------------------------------- tests */
 
-/* The greeting and the 7 lines of EHLO (AUTH offered: plaintext allowed). */
-#define EHLO_REPLIES "220\n*\n*\n*\n*\n*\n*\n*\n"
+/* The greeting and the 8 lines of EHLO (AUTH offered: plaintext allowed). */
+#define EHLO_REPLIES "220\n*\n*\n*\n*\n*\n*\n*\n*\n"
 
 static const char MSG[] = "From: <alice@example.org>\r\nSubject: test\r\n\r\nHello\r\n"
 			  "..stuffed\r\n";
@@ -294,7 +294,7 @@ static void test_ehlo(void **state)
 	out = session_str("EHLO client.example\r\nQUIT\r\n");
 	expect_replies(out, "220 mail.example.com ESMTP\n250-mail.example.com\n250-PIPELINING\n"
 			    "250-SIZE 100000\n250-8BITMIME\n250-ENHANCEDSTATUSCODES\n250-SMTPUTF8\n"
-			    "250 AUTH PLAIN LOGIN\n221 2.0.0");
+			    "250-DSN\n250 AUTH PLAIN LOGIN\n221 2.0.0");
 	assert_int_equal(last_ret, 0);
 	free(out);
 	out = session_str("HELO client.example\r\nEHLO bad host\r\nHELO\r\nNOOP\r\nRSET\r\n"
@@ -339,7 +339,7 @@ static void test_sequence_errors(void **state)
 			  "DATA\r\nMAIL FROM:<a@b.example>\r\nMAIL FROM:<a@b.example>\r\nDATA\r\n"
 			  "RCPT TO:<nobody@example.com>\r\nDATA\r\nAUTH PLAIN\r\nFOO\r\nQUIT x\r\n"
 			  "QUIT\r\n");
-	expect_replies(out, "220\n503 5.5.1 Send EHLO\n*\n*\n*\n*\n*\n*\n*\n503 5.5.1 Need MAIL\n"
+	expect_replies(out, "220\n503 5.5.1 Send EHLO\n*\n*\n*\n*\n*\n*\n*\n*\n503 5.5.1 Need MAIL\n"
 			    "503 5.5.1 Need MAIL and RCPT\n250 2.1.0\n503 5.5.1 Nested\n"
 			    "503 5.5.1 Need RCPT\n550 5.1.1\n554 5.5.1 No valid recipients\n"
 			    "503 5.5.1 AUTH not allowed\n500 5.5.1\n501 5.5.4\n221");
@@ -733,7 +733,7 @@ static void test_auth_failures(void **state)
 	out = session_str("EHLO c.example\r\nAUTH PLAIN AGJvYkBleGFtcGxlLmNvbQBib2IgcHc=\r\n"
 			  "STARTTLS\r\nQUIT\r\n");
 	fx->config->allow_plaintext_auth = true;
-	expect_replies(out, "220\n*\n*\n*\n*\n*\n250 SMTPUTF8\n538 5.7.11\n454 4.7.0\n221");
+	expect_replies(out, "220\n*\n*\n*\n*\n*\n*\n250 DSN\n538 5.7.11\n454 4.7.0\n221");
 	free(out);
 }
 
