@@ -3,7 +3,7 @@
 # the fuzz harness and the unit tests drive the same command loop.
 noinst_LIBRARIES += inetd/libsmtp.a
 inetd_libsmtp_a_SOURCES = inetd/smtp.h inetd/smtp_session.c inetd/smtp_auth.c \
-	inetd/smtp_envelope.c inetd/smtp_deliver.c \
+	inetd/smtp_envelope.c inetd/smtp_deliver.c inetd/smtp_msg.h inetd/smtp_bdat.c \
 	inetd/smtp_addr.c inetd/smtp_addr.h inetd/smtp_data.c inetd/smtp_data.h \
 	inetd/smtp_header.c inetd/smtp_header.h
 
