@@ -44,7 +44,7 @@ TESTS += tests/integration/test_smtp.py tests/integration/test_smtp_relay.py \
 	tests/integration/test_smtp_clients.py tests/integration/test_smtp_badinput.py \
 	tests/integration/test_smtp_crash.py tests/integration/test_smtp_idn.py \
 	tests/integration/test_smtp_dnsbl.py tests/integration/test_sieve.py \
-	tests/integration/test_smtp_send_limit.py
+	tests/integration/test_smtp_send_limit.py tests/integration/test_smtp_chunking.py
 
 # The benchmark's load client (run by hand: tests/bench/bench_smtp.py).
 noinst_PROGRAMS += tests/bench/bench_smtp
