@@ -298,8 +298,9 @@ enum smtp_data_status smtp_msg_feed(struct smtp_msg *m, const char *in, size_t l
 
 void smtp_msg_expect(struct smtp_msg *m, uint64_t octets)
 {
-	/* m->size never passes the maximum: past it the message failed */
-	if (octets > m->s->config->max_message_size - m->size)
+	uint64_t max = m->s->config->max_message_size;
+
+	if (m->size > max || octets > max - m->size)
 		smtp_msg_fail(m, SMTP_MSG_TOO_BIG);
 }
 

@@ -421,32 +421,17 @@ int smtp_session_run(struct smtp_session *s)
 				break;
 			continue;
 		}
-		if (r == CONN_EOF) {
-			smtp_log_disconnect(s, "disconnected");
-			return 1;
-		}
-		if (r == CONN_TIMEOUT) {
-			conn_printf(s->conn, "421 4.4.2 %s Timeout exceeded, closing connection\r\n",
-				    s->config->hostname);
+		if (r == CONN_EOF || r == CONN_TIMEOUT || r == CONN_ERROR) {
+			const char *why = smtp_read_failed(s, r, error);
+
 			(void)conn_flush(s->conn, &error);
-			smtp_log_disconnect(s, "timeout");
+			if (r == CONN_ERROR && strcmp(why, "stopped") != 0) {
+				log_info("connection error rip=%s: %s", conn_peer_ip(s->conn), why);
+				smtp_log_disconnect(s, "error");
+				return -1;
+			}
+			smtp_log_disconnect(s, why);
 			return 1;
-		}
-		if (r == CONN_ERROR) {
-			if (strcmp(error, "stopped") == 0) {
-				conn_printf(s->conn, "421 4.3.2 %s Server shutting down\r\n",
-					    s->config->hostname);
-				(void)conn_flush(s->conn, &error);
-				smtp_log_disconnect(s, "stopped");
-				return 1;
-			}
-			if (strcmp(error, "line too long") == 0) {
-				smtp_reply(s, "500 5.5.2 Line too long, closing connection");
-				(void)conn_flush(s->conn, &error);
-			}
-			log_info("connection error rip=%s: %s", conn_peer_ip(s->conn), error);
-			smtp_log_disconnect(s, "error");
-			return -1;
 		}
 		if (smtp_dispatch(s, line, len, crlf) < 0)
 			break;
