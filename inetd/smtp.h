@@ -2,14 +2,15 @@
  * 465 with implicit TLS, RFC 6409 / RFC 8314), with PIPELINING (RFC 2920),
  * SIZE (RFC 1870), 8BITMIME (RFC 6152), ENHANCEDSTATUSCODES (RFC 2034 /
  * 3463), STARTTLS (RFC 3207), AUTH PLAIN LOGIN (RFC 4954), SMTPUTF8
- * (RFC 6531), DSN (RFC 3461).
+ * (RFC 6531), DSN (RFC 3461), CHUNKING (RFC 3030's BDAT; not BINARYMIME).
  *
  * One session per process: smtpd.c does the start-up; smtp_session.c holds
  * the command table and the dispatcher (state checks made there, once) and
  * the small commands; smtp_auth.c AUTH and STARTTLS; smtp_envelope.c MAIL
- * and RCPT (who may send, who may receive); smtp_deliver.c DATA (the
- * message streamed into a body file, then one store_deliver) and the relay
- * kick. The pure parsers live in smtp_addr.c (paths, parameters),
+ * and RCPT (who may send, who may receive); smtp_deliver.c the message
+ * sink (smtp_msg.h: the message streamed into a body file, then one
+ * store_deliver, and the relay kick) and DATA; smtp_bdat.c BDAT, which
+ * feeds the same sink. The pure parsers live in smtp_addr.c (paths, parameters),
  * smtp_data.c (the DATA byte stream) and smtp_header.c (header lines). */
 #ifndef PB_SMTP_H
 #define PB_SMTP_H
@@ -76,7 +77,10 @@ enum smtp_state {
 	SMTP_STATE_IDLE = 1 << 1, /* greeted, no transaction */
 	SMTP_STATE_MAIL = 1 << 2, /* MAIL accepted, no recipient yet */
 	SMTP_STATE_RCPT = 1 << 3, /* at least one recipient accepted */
+	SMTP_STATE_BDAT = 1 << 4, /* BDAT chunks taken, LAST not yet */
 };
+
+struct smtp_msg;
 
 /* One mail transaction (MAIL .. DATA or RSET). */
 struct smtp_txn {
@@ -99,6 +103,7 @@ struct smtp_txn {
 	 * session; dsn_given says this transaction's are in use. */
 	struct smtp_rcpt_dsn *rcpt_dsn;
 	bool dsn_given;
+	struct smtp_msg *msg;                /* BDAT: the message the chunks go into */
 };
 
 struct tls_creds;
@@ -127,6 +132,10 @@ struct smtp_session {
 	struct dns_resolver *resolver;       /* the sender checks', made at first use */
 	bool dnsbl_checked;                  /* looked up (at the first RCPT) */
 	char dnsbl_reply[320];               /* listed: the 554 for each RCPT; else "" */
+	/* A BDAT chunk was refused: the transaction is over, and this reply
+	 * (a fixed text) answers the BDATs the client had already pipelined
+	 * after it (RFC 3030 §2: read and discarded), until another command. */
+	const char *bdat_refused;
 };
 
 /* ---------------------------------------------------------- session core */
@@ -153,7 +162,8 @@ void smtp_reply(struct smtp_session *session, const char *line);
 /* Counts an error and replies; when it is one too many, replies 421
  * instead and returns -1 (close); else 0. */
 int smtp_error(struct smtp_session *session, const char *line);
-/* Forgets the transaction (RSET, EHLO, after DATA). */
+/* Forgets the transaction (RSET, EHLO, after DATA or BDAT LAST), and the
+ * chunks BDAT took. */
 void smtp_txn_reset(struct smtp_session *session);
 /* Whether AUTH may be used now: over TLS, from loopback, or when the
  * configuration allows plaintext authentication. */
@@ -162,6 +172,10 @@ bool smtp_auth_allowed(const struct smtp_session *session);
  * waiting for the client; nothing at all when watchdog_seconds is 0 (so a
  * fuzzer's own alarm is left alone). */
 void smtp_watchdog(const struct smtp_session *session, bool arm);
+/* A read from the client failed (r: CONN_EOF, CONN_TIMEOUT, CONN_ERROR
+ * with its error): writes the 421 (or 500) owed to a client that is still
+ * there; returns the reason for the log. The session closes after it. */
+const char *smtp_read_failed(struct smtp_session *session, int r, const char *error);
 /* A client's value for a log field (from=<...>): escaped with log_field. */
 const char *smtp_log_safe(char *buf, size_t size, const char *text);
 
@@ -179,6 +193,18 @@ smtp_cmd_func smtp_cmd_auth, smtp_cmd_starttls;
 smtp_cmd_func smtp_cmd_mail, smtp_cmd_rcpt;
 /* smtp_deliver.c */
 smtp_cmd_func smtp_cmd_data;
+/* smtp_bdat.c */
+smtp_cmd_func smtp_cmd_bdat;
+/* BDAT refused by the dispatcher (state): its chunk is read away so the
+ * session stays in step, then `reply` is sent (counted as an error). 0 go
+ * on, -1 close. */
+int smtp_bdat_skip(struct smtp_session *session, const char *args, size_t len,
+		   const char *reply);
+/* A BDAT line refused before its size could be trusted (no CRLF, a
+ * control character, too long, a bad size): the octets that follow cannot
+ * be told from commands, so `reply`, then 421 and the session closes.
+ * Returns -1. */
+int smtp_bdat_unframed(struct smtp_session *session, const char *reply);
 
 /* The relay is started after queueing by relay_kick() (store/relay_kick.h). */
 

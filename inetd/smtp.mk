@@ -3,7 +3,7 @@
 # the fuzz harness and the unit tests drive the same command loop.
 noinst_LIBRARIES += inetd/libsmtp.a
 inetd_libsmtp_a_SOURCES = inetd/smtp.h inetd/smtp_session.c inetd/smtp_auth.c \
-	inetd/smtp_envelope.c inetd/smtp_deliver.c \
+	inetd/smtp_envelope.c inetd/smtp_deliver.c inetd/smtp_msg.h inetd/smtp_bdat.c \
 	inetd/smtp_addr.c inetd/smtp_addr.h inetd/smtp_data.c inetd/smtp_data.h \
 	inetd/smtp_header.c inetd/smtp_header.h
 
@@ -44,7 +44,7 @@ TESTS += tests/integration/test_smtp.py tests/integration/test_smtp_relay.py \
 	tests/integration/test_smtp_clients.py tests/integration/test_smtp_badinput.py \
 	tests/integration/test_smtp_crash.py tests/integration/test_smtp_idn.py \
 	tests/integration/test_smtp_dnsbl.py tests/integration/test_sieve.py \
-	tests/integration/test_smtp_send_limit.py
+	tests/integration/test_smtp_send_limit.py tests/integration/test_smtp_chunking.py
 
 # The benchmark's load client (run by hand: tests/bench/bench_smtp.py).
 noinst_PROGRAMS += tests/bench/bench_smtp

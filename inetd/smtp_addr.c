@@ -605,6 +605,30 @@ int smtp_rcpt_parse(const char *args, size_t len, struct smtp_path *path,
 	return 1;
 }
 
+int smtp_bdat_parse(const char *args, size_t len, uint64_t *size_r, bool *last_r)
+{
+	size_t i = 0;
+	uint64_t v = 0;
+
+	for (; i < len && args[i] >= '0' && args[i] <= '9'; i++) {
+		unsigned d = (unsigned)(args[i] - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return 0;
+		v = v * 10 + d;
+	}
+	if (i == 0)
+		return 0;
+	if (i == len)
+		*last_r = false;
+	else if (len - i == 5 && strncasecmp(args + i, " LAST", 5) == 0)
+		*last_r = true;
+	else
+		return 0;
+	*size_r = v;
+	return 1;
+}
+
 bool smtp_helo_valid(const char *s, size_t len)
 {
 	if (len == 0 || len > SMTP_DOMAIN_MAX)

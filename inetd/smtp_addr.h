@@ -72,6 +72,12 @@ int smtp_mail_parse(const char *args, size_t len, struct smtp_mail_args *args_r,
 int smtp_rcpt_parse(const char *args, size_t len, struct smtp_path *path_r,
 		    struct smtp_rcpt_dsn *dsn_r, const char **reply_r);
 
+/* Parses the argument of BDAT (RFC 3030 §2: chunk-size [SP "LAST"],
+ * chunk-size 1*DIGIT; LAST in any case, as SMTP keywords are). 1 with
+ * *size_r and *last_r, or 0 when it is not that or the size does not fit
+ * in 64 bits: then the chunk's length is unknown. */
+int smtp_bdat_parse(const char *args, size_t len, uint64_t *size_r, bool *last_r);
+
 /* true if `s` (len bytes) is a valid EHLO/HELO argument as accepted here:
  * a domain name (letters, digits, '-', '_' and dots: '_' because Windows
  * machine names carry it) or an address literal [IPv4] / [IPv6:...], at

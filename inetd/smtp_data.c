@@ -1,4 +1,4 @@
-/* The DATA reader state machine (see smtp_data.h). */
+/* The DATA and BDAT reader state machine (see smtp_data.h). */
 #include <config.h>
 
 #include "smtp_data.h"
@@ -20,7 +20,34 @@ void smtp_data_init(struct smtp_data *d)
 	d->bare_cr = false;
 	d->bare_lf = false;
 	d->nul = false;
+	d->long_line = false;
 	d->octets = 0;
+	d->counted = false;
+	d->line_max = 0;
+	d->line_len = 0;
+}
+
+void smtp_data_init_counted(struct smtp_data *d, size_t line_max)
+{
+	smtp_data_init(d);
+	d->counted = true;
+	d->line_max = line_max;
+}
+
+void smtp_data_finish(struct smtp_data *d, char *out, size_t *out_len_r)
+{
+	size_t o = 0;
+
+	if (d->state == ST_CR) {
+		d->bare_cr = true;
+		out[o++] = '\r';
+	} else if (d->state == ST_TEXT) {
+		out[o++] = '\r';
+		out[o++] = '\n';
+	}
+	d->state = ST_FINAL;
+	d->octets += o;
+	*out_len_r = o;
 }
 
 enum smtp_data_status smtp_data_parse(struct smtp_data *d, const char *in, size_t len,
@@ -39,7 +66,7 @@ enum smtp_data_status smtp_data_parse(struct smtp_data *d, const char *in, size_
 
 		switch (d->state) {
 		case ST_BOL:
-			if (c == '.') {
+			if (c == '.' && !d->counted) {
 				d->state = ST_DOT;
 				break;
 			}
@@ -66,6 +93,7 @@ enum smtp_data_status smtp_data_parse(struct smtp_data *d, const char *in, size_
 			}
 			break;
 		case ST_CR:
+			d->line_len = 0;
 			if (c == '\n') {
 				out[o++] = '\r';
 				out[o++] = '\n';
@@ -78,7 +106,7 @@ enum smtp_data_status smtp_data_parse(struct smtp_data *d, const char *in, size_
 			/* c starts a loose line */
 			/* FALLTHROUGH */
 		case ST_LOOSE_BOL:
-			if (c == '.') {
+			if (c == '.' && !d->counted) {
 				d->state = ST_LOOSE_DOT;
 				break;
 			}
@@ -98,11 +126,15 @@ enum smtp_data_status smtp_data_parse(struct smtp_data *d, const char *in, size_
 			} else if (c == '\n') {
 				d->bare_lf = true;
 				out[o++] = '\n';
+				d->line_len = 0;
 				d->state = ST_LOOSE_BOL;
 			} else {
 				d->nul |= c == '\0';
 				out[o++] = c;
 				d->state = ST_TEXT;
+				/* DATA's lines are capped by conn as they are read */
+				if (d->counted && ++d->line_len > d->line_max)
+					d->long_line = true;
 			}
 			break;
 		}

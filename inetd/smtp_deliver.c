@@ -1,6 +1,8 @@
-/* DATA: the message is read line by line through conn (so the end of data
- * never overshoots into pipelined commands), run through the DATA state
- * machine (smtp_data.c), its header block held in a bounded buffer and
+/* The message sink of DATA and BDAT (smtp_msg.h), and DATA itself. DATA's
+ * message is read line by line through conn (so the end of data never
+ * overshoots into pipelined commands); BDAT's chunks come from
+ * smtp_bdat.c. Either way the bytes run through the reader state machine
+ * (smtp_data.c), the header block is held in a bounded buffer and
  * looked at (smtp_header.c), then streamed into a body file; on the MX,
  * mail from a client that did not log in is checked on the way
  * (mailauth.h: SPF, DKIM, DMARC) and, once it is all in, asked of the spam
@@ -26,6 +28,7 @@
 #include "smtp.h"
 #include "smtp_data.h"
 #include "smtp_header.h"
+#include "smtp_msg.h"
 #include "spamc.h"
 
 #define SMTP_REPLY_NOSPACE "452 4.3.1 Insufficient system storage, try again later"
@@ -230,13 +233,27 @@ static void smtp_msg_header_out(struct smtp_msg *m)
 	smtp_msg_write(m, m->hdr, m->hdr_len);
 }
 
+/* What the state machine found wrong in the data so far, if anything. */
+static enum smtp_msg_error smtp_msg_data_error(const struct smtp_data *data)
+{
+	if (data->nul)
+		return SMTP_MSG_NUL;
+	if (!smtp_data_clean(data))
+		return SMTP_MSG_BARE_NEWLINE;
+	if (data->long_line)
+		return SMTP_MSG_LINE_TOO_LONG;
+	return SMTP_MSG_OK;
+}
+
 /* Message bytes from the state machine. */
 static void smtp_msg_put(struct smtp_msg *m, const char *data, size_t len)
 {
+	enum smtp_msg_error error = smtp_msg_data_error(&m->data);
+
 	if (m->error != SMTP_MSG_OK)
 		return;
-	if (!smtp_data_clean(&m->data)) {
-		smtp_msg_fail(m, m->data.nul ? SMTP_MSG_NUL : SMTP_MSG_BARE_NEWLINE);
+	if (error != SMTP_MSG_OK) {
+		smtp_msg_fail(m, error);
 		return;
 	}
 	m->size += len;
@@ -268,16 +285,28 @@ static void smtp_msg_put(struct smtp_msg *m, const char *data, size_t len)
 		smtp_msg_header_out(m);
 }
 
-/* Feeds client bytes to the state machine: its status. */
-static enum smtp_data_status smtp_msg_feed(struct smtp_msg *m, const char *in, size_t len)
+enum smtp_data_status smtp_msg_feed(struct smtp_msg *m, const char *in, size_t len)
 {
 	size_t out_len, consumed;
 	enum smtp_data_status st = smtp_data_parse(&m->data, in, len, m->out, &out_len, &consumed);
 
 	smtp_msg_put(m, m->out, out_len);
-	if (st != SMTP_DATA_MORE && !smtp_data_clean(&m->data))
-		smtp_msg_fail(m, m->data.nul ? SMTP_MSG_NUL : SMTP_MSG_BARE_NEWLINE);
+	if (st != SMTP_DATA_MORE && smtp_msg_data_error(&m->data) != SMTP_MSG_OK)
+		smtp_msg_fail(m, smtp_msg_data_error(&m->data));
 	return st;
+}
+
+void smtp_msg_expect(struct smtp_msg *m, uint64_t octets)
+{
+	uint64_t max = m->s->config->max_message_size;
+
+	if (m->size > max || octets > max - m->size)
+		smtp_msg_fail(m, SMTP_MSG_TOO_BIG);
+}
+
+bool smtp_msg_failed(const struct smtp_msg *m)
+{
+	return m->error != SMTP_MSG_OK;
 }
 
 static const char *smtp_msg_reply(enum smtp_msg_error error)
@@ -300,6 +329,11 @@ static const char *smtp_msg_reply(enum smtp_msg_error error)
 	default:
 		return "451 4.3.0 Local error in processing, try again later";
 	}
+}
+
+const char *smtp_msg_error_reply(const struct smtp_msg *m)
+{
+	return smtp_msg_reply(m->error);
 }
 
 static void smtp_msg_log(struct smtp_msg *m, const char *result, const char *detail)
@@ -426,8 +460,26 @@ static int smtp_msg_spam_verdict(struct smtp_msg *m, const struct spamc_result *
 	return 0;
 }
 
-/* The data is in: store it and answer. 0 go on, -1 close. */
-static int smtp_msg_commit(struct smtp_msg *m)
+void smtp_msg_aborted(struct smtp_msg *m, const char *why)
+{
+	smtp_msg_log(m, "aborted", why);
+}
+
+int smtp_msg_refuse(struct smtp_msg *m)
+{
+	struct smtp_session *s = m->s;
+
+	smtp_msg_log(m, "refused", smtp_msg_reply(m->error));
+	if (m->error == SMTP_MSG_TEMPFAIL || m->error == SMTP_MSG_NOSPACE) {
+		log_error("id=%s body: %s", s->txn.id,
+			  m->store_error != NULL ? m->store_error : "error");
+		smtp_reply(s, smtp_msg_reply(m->error));
+		return 0;
+	}
+	return smtp_error(s, smtp_msg_reply(m->error));
+}
+
+int smtp_msg_commit(struct smtp_msg *m)
 {
 	struct smtp_session *s = m->s;
 	struct store_body *body = NULL;
@@ -442,21 +494,21 @@ static int smtp_msg_commit(struct smtp_msg *m)
 	bool queued = false, junk;
 	int r;
 
+	if (m->data.counted) {
+		size_t out_len;
+
+		smtp_data_finish(&m->data, m->out, &out_len);
+		smtp_msg_put(m, m->out, out_len);
+		if (smtp_msg_data_error(&m->data) != SMTP_MSG_OK)
+			smtp_msg_fail(m, smtp_msg_data_error(&m->data));
+	}
 	if (!m->header_done) {
 		/* the whole message was header (or empty) */
 		smtp_header_scan(&m->scan, m->hdr, m->hdr_len);
 		smtp_msg_header_out(m);
 	}
-	if (m->error != SMTP_MSG_OK) {
-		smtp_msg_log(m, "refused", smtp_msg_reply(m->error));
-		if (m->error == SMTP_MSG_TEMPFAIL || m->error == SMTP_MSG_NOSPACE) {
-			log_error("id=%s body: %s", s->txn.id,
-				  m->store_error != NULL ? m->store_error : "error");
-			smtp_reply(s, smtp_msg_reply(m->error));
-			return 0;
-		}
-		return smtp_error(s, smtp_msg_reply(m->error));
-	}
+	if (m->error != SMTP_MSG_OK)
+		return smtp_msg_refuse(m);
 	if (m->auth != NULL) {
 		smtp_msg_auth_finish(m, &verdict);
 		if (verdict.action == MAILAUTH_REJECT) {
@@ -581,19 +633,7 @@ static int smtp_msg_read(struct smtp_msg *m)
 			smtp_msg_fail(m, SMTP_MSG_LINE_TOO_LONG);
 			st = smtp_msg_feed(m, "x\r\n", 3);
 		} else {
-			if (r == CONN_TIMEOUT) {
-				conn_printf(s->conn, "421 4.4.2 %s Timeout exceeded, closing connection\r\n",
-					    s->config->hostname);
-				error = "timeout";
-			} else if (r == CONN_ERROR && strcmp(error, "stopped") == 0) {
-				conn_printf(s->conn, "421 4.3.2 %s Server shutting down\r\n",
-					    s->config->hostname);
-			} else if (r == CONN_ERROR && strcmp(error, "line too long") == 0) {
-				smtp_reply(s, "500 5.5.2 Line too long, closing connection");
-			} else if (r == CONN_EOF) {
-				error = "disconnected";
-			}
-			smtp_msg_log(m, "aborted", error);
+			smtp_msg_aborted(m, smtp_read_failed(s, r, error));
 			return -1;
 		}
 		if (st == SMTP_DATA_END)
@@ -603,19 +643,25 @@ static int smtp_msg_read(struct smtp_msg *m)
 	}
 }
 
-int smtp_cmd_data(struct smtp_session *s, char *args, size_t len)
+struct smtp_msg *smtp_msg_start(struct smtp_session *s, bool counted, const char **reply_r)
 {
-	struct smtp_msg m;
+	struct smtp_msg *m = calloc(1, sizeof(*m));
 	struct tm tm;
 	const char *error = NULL;
-	int r, ret;
 
-	memset(&m, 0, sizeof(m));
-	m.s = s;
-	m.now = time(NULL);
-	m.tz = localtime_r(&m.now, &tm) != NULL ? (int)(tm.tm_gmtoff / 60) : 0;
-	smtp_data_init(&m.data);
-	smtp_header_scan_init(&m.scan);
+	*reply_r = "451 4.3.0 Local error in processing, try again later";
+	if (m == NULL) {
+		log_error("id=%s out of memory", s->txn.id);
+		return NULL;
+	}
+	m->s = s;
+	m->now = time(NULL);
+	m->tz = localtime_r(&m->now, &tm) != NULL ? (int)(tm.tm_gmtoff / 60) : 0;
+	if (counted)
+		smtp_data_init_counted(&m->data, SMTP_DATA_LINE_MAX);
+	else
+		smtp_data_init(&m->data);
+	smtp_header_scan_init(&m->scan);
 	/* Who sent it, and whether it is spam, are asked of mail that merely
 	 * arrives; a logged-in client proved who it is already, and a loopback
 	 * one is a program of this machine (a web form sending From: its
@@ -623,49 +669,70 @@ int smtp_cmd_data(struct smtp_session *s, char *args, size_t len)
 	bool outside = s->opt->mode == SMTP_MODE_MX && !s->authenticated &&
 		       !conn_peer_is_loopback(s->conn);
 
-	m.check_sender = outside && s->config->mail_auth != CONFIG_MAIL_AUTH_OFF;
-	m.check_spam = outside && s->config->spamd != NULL;
-	m.hdr = malloc(SMTP_HEADER_MAX);
-	m.out = malloc(SMTP_DATA_LINE_MAX + 3);
-	if (m.hdr == NULL || m.out == NULL) {
-		free(m.hdr);
-		free(m.out);
-		smtp_reply(s, "451 4.3.0 Out of memory, try again later");
-		return 0;
+	m->check_sender = outside && s->config->mail_auth != CONFIG_MAIL_AUTH_OFF;
+	m->check_spam = outside && s->config->spamd != NULL;
+	m->hdr = malloc(SMTP_HEADER_MAX);
+	/* the machine writes up to one byte more than it is fed */
+	m->out = malloc(SMTP_MSG_FEED_MAX + 3);
+	if (m->hdr == NULL || m->out == NULL) {
+		log_error("id=%s out of memory", s->txn.id);
+		smtp_msg_free(&m);
+		return NULL;
 	}
 	/* Not even started when the store has no room (RFC 5321 allows 452
 	 * for DATA): the client keeps the message rather than send it in vain. */
 	if (store_space_check(s->store, s->txn.declared_size, &error) == 0) {
 		log_error("id=%s %s", s->txn.id, error);
-		free(m.hdr);
-		free(m.out);
-		smtp_reply(s, SMTP_REPLY_NOSPACE);
-		return 0;
+		*reply_r = SMTP_REPLY_NOSPACE;
+		smtp_msg_free(&m);
+		return NULL;
 	}
-	if (store_body_create(s->store, &m.writer, &error) < 0) {
+	if (store_body_create(s->store, &m->writer, &error) < 0) {
 		log_error("id=%s body: %s", s->txn.id, error);
-		free(m.hdr);
-		free(m.out);
-		smtp_reply(s, "451 4.3.0 Local error in processing, try again later");
+		smtp_msg_free(&m);
+		return NULL;
+	}
+	return m;
+}
+
+void smtp_msg_free(struct smtp_msg **msg)
+{
+	struct smtp_msg *m = *msg;
+
+	if (m == NULL)
+		return;
+	store_body_abort(&m->writer); /* a no-op once finished */
+	mailauth_free(&m->auth);
+	free(m->hdr);
+	free(m->out);
+	free(m);
+	*msg = NULL;
+}
+
+int smtp_cmd_data(struct smtp_session *s, char *args, size_t len)
+{
+	const char *reply = NULL;
+	struct smtp_msg *m = smtp_msg_start(s, false, &reply);
+	int r, ret;
+
+	if (m == NULL) {
+		smtp_reply(s, reply);
 		return 0;
 	}
 	smtp_reply(s, "354 End data with <CR><LF>.<CR><LF>");
-	r = smtp_msg_read(&m);
+	r = smtp_msg_read(m);
 	if (r == 1) {
-		ret = smtp_msg_commit(&m);
+		ret = smtp_msg_commit(m);
 	} else if (r == 0) {
-		smtp_msg_fail(&m, SMTP_MSG_BARE_NEWLINE);
-		smtp_msg_log(&m, "refused", "end of data after a bare CR or LF: closing");
+		smtp_msg_fail(m, SMTP_MSG_BARE_NEWLINE);
+		smtp_msg_log(m, "refused", "end of data after a bare CR or LF: closing");
 		smtp_reply(s, smtp_msg_reply(SMTP_MSG_BARE_NEWLINE));
 		conn_printf(s->conn, "421 4.7.0 %s Closing connection\r\n", s->config->hostname);
 		ret = -1;
 	} else {
 		ret = -1;
 	}
-	store_body_abort(&m.writer); /* a no-op once finished */
-	mailauth_free(&m.auth);
-	free(m.hdr);
-	free(m.out);
+	smtp_msg_free(&m);
 	smtp_txn_reset(s);
 	return ret;
 }

@@ -13,6 +13,7 @@
 #include "dns.h"
 #include "mailauth.h"
 #include "smtp.h"
+#include "smtp_msg.h"
 
 /* The longest verb ("STARTTLS"): anything longer is unknown unlooked-at. */
 #define SMTP_VERB_MAX 8
@@ -23,6 +24,8 @@ enum smtp_cmd_flags {
 	SMTP_LONG_LINE = 1 << 2,     /* may use SMTP_AUTH_LINE_MAX (AUTH) */
 	SMTP_STORE_WORK = 1 << 3,    /* touches the store: under the watchdog */
 	SMTP_JUNK = 1 << 4,          /* does nothing: counted (SMTP_JUNK_COMMANDS_MAX) */
+	SMTP_CHUNK = 1 << 5,         /* octets follow the line (BDAT): read them
+					whatever the answer, or lose step */
 };
 
 struct smtp_command {
@@ -33,8 +36,8 @@ struct smtp_command {
 	const char *syntax;          /* the 501 reply when the argument is missing/extra */
 };
 
-#define ANY (SMTP_STATE_INIT | SMTP_STATE_IDLE | SMTP_STATE_MAIL | SMTP_STATE_RCPT)
-#define GREETED (SMTP_STATE_IDLE | SMTP_STATE_MAIL | SMTP_STATE_RCPT)
+#define ANY (SMTP_STATE_INIT | SMTP_STATE_IDLE | SMTP_STATE_MAIL | SMTP_STATE_RCPT | \
+	     SMTP_STATE_BDAT)
 
 static const struct smtp_command smtp_commands[] = {
 	{ "EHLO", smtp_cmd_ehlo, ANY, SMTP_ARGS_REQUIRED, "501 5.5.4 Syntax: EHLO hostname" },
@@ -44,6 +47,8 @@ static const struct smtp_command smtp_commands[] = {
 	{ "RCPT", smtp_cmd_rcpt, SMTP_STATE_MAIL | SMTP_STATE_RCPT,
 	  SMTP_ARGS_REQUIRED | SMTP_STORE_WORK, "501 5.5.4 Syntax: RCPT TO:<address>" },
 	{ "DATA", smtp_cmd_data, SMTP_STATE_RCPT, SMTP_ARGS_NONE, "501 5.5.4 Syntax: DATA" },
+	/* its argument is checked by smtp_bdat.c: a bad one closes */
+	{ "BDAT", smtp_cmd_bdat, SMTP_STATE_RCPT | SMTP_STATE_BDAT, SMTP_CHUNK, NULL },
 	{ "RSET", smtp_cmd_rset, ANY, SMTP_ARGS_NONE | SMTP_JUNK, "501 5.5.4 Syntax: RSET" },
 	{ "NOOP", smtp_cmd_noop, ANY, SMTP_JUNK, NULL },
 	{ "QUIT", smtp_cmd_quit, ANY, SMTP_ARGS_NONE, "501 5.5.4 Syntax: QUIT" },
@@ -90,6 +95,7 @@ void smtp_session_free(struct smtp_session **session)
 
 	if (s == NULL)
 		return;
+	smtp_msg_free(&s->txn.msg);
 	free(s->txn.rcpts);
 	free(s->txn.rcpt_ptrs);
 	free(s->txn.rcpt_dsn);
@@ -150,6 +156,7 @@ void smtp_txn_reset(struct smtp_session *s)
 	if (s->txn.dsn_given)
 		memset(s->txn.rcpt_dsn, 0, s->max_recipients * sizeof(*s->txn.rcpt_dsn));
 	s->txn.dsn_given = false;
+	smtp_msg_free(&s->txn.msg);
 	if (s->state != SMTP_STATE_INIT)
 		s->state = SMTP_STATE_IDLE;
 }
@@ -164,6 +171,22 @@ void smtp_watchdog(const struct smtp_session *s, bool arm)
 {
 	if (s->config->watchdog_seconds != 0)
 		process_watchdog(arm ? s->config->watchdog_seconds : 0);
+}
+
+const char *smtp_read_failed(struct smtp_session *s, int r, const char *error)
+{
+	if (r == CONN_TIMEOUT) {
+		conn_printf(s->conn, "421 4.4.2 %s Timeout exceeded, closing connection\r\n",
+			    s->config->hostname);
+		return "timeout";
+	}
+	if (r == CONN_EOF)
+		return "disconnected";
+	if (strcmp(error, "stopped") == 0)
+		conn_printf(s->conn, "421 4.3.2 %s Server shutting down\r\n", s->config->hostname);
+	else if (strcmp(error, "line too long") == 0)
+		smtp_reply(s, "500 5.5.2 Line too long, closing connection");
+	return error;
 }
 
 const char *smtp_log_safe(char *buf, size_t size, const char *text)
@@ -202,6 +225,7 @@ int smtp_cmd_ehlo(struct smtp_session *s, char *args, size_t len)
 	lines[n++] = "PIPELINING";
 	lines[n++] = size_line;
 	lines[n++] = "8BITMIME";
+	lines[n++] = "CHUNKING";
 	lines[n++] = "ENHANCEDSTATUSCODES";
 	lines[n++] = "SMTPUTF8";
 	lines[n++] = "DSN";
@@ -261,7 +285,7 @@ int smtp_cmd_expn(struct smtp_session *s, char *args, size_t len)
 
 int smtp_cmd_help(struct smtp_session *s, char *args, size_t len)
 {
-	smtp_reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY AUTH "
+	smtp_reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY AUTH "
 		      "STARTTLS; see RFC 5321");
 	return 0;
 }
@@ -286,6 +310,15 @@ static const char *smtp_sequence_reply(const struct smtp_session *s,
 {
 	if (s->state == SMTP_STATE_INIT)
 		return "503 5.5.1 Send EHLO or HELO first";
+	/* RFC 3030 §2: DATA after BDAT is 503; the chunks are kept */
+	if (s->state == SMTP_STATE_BDAT)
+		return "503 5.5.1 BDAT transfer in progress: send BDAT LAST or RSET";
+	if (cmd->handler == smtp_cmd_bdat) {
+		if (s->state == SMTP_STATE_IDLE)
+			return "503 5.5.1 Need MAIL and RCPT before BDAT";
+		return s->rejected_rcpts > 0 ? "554 5.5.1 No valid recipients"
+					     : "503 5.5.1 Need RCPT before BDAT";
+	}
 	if (cmd->handler == smtp_cmd_mail)
 		return "503 5.5.1 Nested MAIL command";
 	if (cmd->handler == smtp_cmd_rcpt)
@@ -302,28 +335,43 @@ static const char *smtp_sequence_reply(const struct smtp_session *s,
 	return "503 5.5.1 Not allowed during a mail transaction";
 }
 
+/* A command line refused as a line: 0 go on, -1 close. A BDAT line
+ * closes, as its chunk cannot be found. */
+static int smtp_refuse_line(struct smtp_session *s, bool chunk, const char *reply)
+{
+	if (chunk)
+		return smtp_bdat_unframed(s, reply);
+	return smtp_error(s, reply);
+}
+
 /* One command line: 0 go on, -1 close. */
 static int smtp_dispatch(struct smtp_session *s, char *line, size_t len, bool crlf)
 {
 	const struct smtp_command *cmd;
 	size_t verb_len;
 	char *args;
+	bool chunk;
 	int ret;
 
+	verb_len = strcspn(line, " ");
+	cmd = smtp_command_find(line, verb_len);
+	chunk = cmd != NULL && (cmd->flags & SMTP_CHUNK) != 0;
 	if (!crlf)
-		return smtp_error(s, "500 5.5.2 Syntax error: a line must end with CRLF");
+		return smtp_refuse_line(s, chunk, "500 5.5.2 Syntax error: a line must end with CRLF");
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)line[i];
 
 		if (c < 0x20 || c == 0x7f)
-			return smtp_error(s, "500 5.5.2 Syntax error: control character in command");
+			return smtp_refuse_line(s, chunk,
+						"500 5.5.2 Syntax error: control character in command");
 	}
-	verb_len = strcspn(line, " ");
-	cmd = smtp_command_find(line, verb_len);
 	if (cmd == NULL)
 		return smtp_error(s, "500 5.5.1 Command unrecognized");
 	if (len > SMTP_LINE_MAX && (cmd->flags & SMTP_LONG_LINE) == 0)
-		return smtp_error(s, "500 5.5.2 Line too long");
+		return smtp_refuse_line(s, chunk, "500 5.5.2 Line too long");
+	/* the client moved on from a refused BDAT's pipeline */
+	if (!chunk)
+		s->bdat_refused = NULL;
 	args = line + verb_len;
 	if (*args == ' ')
 		args++;
@@ -332,8 +380,12 @@ static int smtp_dispatch(struct smtp_session *s, char *line, size_t len, bool cr
 		line[--len] = '\0';
 	if (args > line + len)
 		args = line + len;
-	if ((cmd->states & s->state) == 0)
+	if ((cmd->states & s->state) == 0) {
+		if (chunk)
+			return smtp_bdat_skip(s, args, (size_t)(line + len - args),
+					      smtp_sequence_reply(s, cmd));
 		return smtp_error(s, smtp_sequence_reply(s, cmd));
+	}
 	if (((cmd->flags & SMTP_ARGS_NONE) != 0 && *args != '\0') ||
 	    ((cmd->flags & SMTP_ARGS_REQUIRED) != 0 && *args == '\0'))
 		return smtp_error(s, cmd->syntax);
@@ -376,32 +428,17 @@ int smtp_session_run(struct smtp_session *s)
 				break;
 			continue;
 		}
-		if (r == CONN_EOF) {
-			smtp_log_disconnect(s, "disconnected");
-			return 1;
-		}
-		if (r == CONN_TIMEOUT) {
-			conn_printf(s->conn, "421 4.4.2 %s Timeout exceeded, closing connection\r\n",
-				    s->config->hostname);
+		if (r == CONN_EOF || r == CONN_TIMEOUT || r == CONN_ERROR) {
+			const char *why = smtp_read_failed(s, r, error);
+
 			(void)conn_flush(s->conn, &error);
-			smtp_log_disconnect(s, "timeout");
+			if (r == CONN_ERROR && strcmp(why, "stopped") != 0) {
+				log_info("connection error rip=%s: %s", conn_peer_ip(s->conn), why);
+				smtp_log_disconnect(s, "error");
+				return -1;
+			}
+			smtp_log_disconnect(s, why);
 			return 1;
-		}
-		if (r == CONN_ERROR) {
-			if (strcmp(error, "stopped") == 0) {
-				conn_printf(s->conn, "421 4.3.2 %s Server shutting down\r\n",
-					    s->config->hostname);
-				(void)conn_flush(s->conn, &error);
-				smtp_log_disconnect(s, "stopped");
-				return 1;
-			}
-			if (strcmp(error, "line too long") == 0) {
-				smtp_reply(s, "500 5.5.2 Line too long, closing connection");
-				(void)conn_flush(s->conn, &error);
-			}
-			log_info("connection error rip=%s: %s", conn_peer_ip(s->conn), error);
-			smtp_log_disconnect(s, "error");
-			return -1;
 		}
 		if (smtp_dispatch(s, line, len, crlf) < 0)
 			break;

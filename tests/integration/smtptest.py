@@ -107,10 +107,12 @@ class Raw:
             pass
 
 
-def send_one(svc, sender, rcpt, msg, helo="client.example", login=None, timeout=20):
+def send_one(svc, sender, rcpt, msg, helo="client.example", login=None, timeout=20,
+             bdat=False):
     """One message through a raw session: EHLO, AUTH PLAIN when login is
-    (user, password), MAIL, RCPT, DATA. (code, text) of the reply to the
-    data; an AssertionError if an earlier step is refused."""
+    (user, password), MAIL, RCPT, DATA (or with bdat, two BDAT chunks, RFC
+    3030). (code, text) of the reply to the data; an AssertionError if an
+    earlier step is refused."""
     import base64
     c = Raw(svc.address, timeout=timeout)
     try:
@@ -119,12 +121,22 @@ def send_one(svc, sender, rcpt, msg, helo="client.example", login=None, timeout=
         if login is not None:
             tok = base64.b64encode(("\0%s\0%s" % login).encode()).decode()
             steps.append(("AUTH PLAIN " + tok, 235))
-        steps += [("MAIL FROM:<%s>" % sender, 250), ("RCPT TO:<%s>" % rcpt, 250), ("DATA", 354)]
+        steps += [("MAIL FROM:<%s>" % sender, 250), ("RCPT TO:<%s>" % rcpt, 250)]
+        if not bdat:
+            steps.append(("DATA", 354))
         for line, want in steps:
             code, lines = c.cmd(line)
             if code != want:
                 raise AssertionError("%s: %d %s" % (line.split(" ")[0], code, " ".join(lines)))
-        c.send(msg + b".\r\n")
+        if bdat:
+            half = len(msg) // 2
+            c.send(b"BDAT %d\r\n" % half + msg[:half])
+            code, lines = c.reply()
+            if code != 250:
+                raise AssertionError("BDAT: %d %s" % (code, " ".join(lines)))
+            c.send(b"BDAT %d LAST\r\n" % (len(msg) - half) + msg[half:])
+        else:
+            c.send(msg + b".\r\n")
         code, lines = c.reply()
         c.cmd("QUIT")
         return code, " ".join(lines)

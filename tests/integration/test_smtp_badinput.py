@@ -5,7 +5,10 @@ bytes, commands out of sequence, 10,000 RCPTs, too big a message, bare LF
 and bare CR in DATA, the <LF>.<LF> / <CR>.<CR> smuggling shapes, a client
 leaving in the middle of DATA, commands pipelined after STARTTLS, AUTH
 with garbage base64, 8-bit addresses without SMTPUTF8, error floods, the
-idle timeout."""
+idle timeout; and BDAT (RFC 3030): sizes past 64 bits or past any message,
+a command line that cannot be trusted to frame a chunk, the idle timeout
+and a client leaving inside a chunk, NUL and over-long lines in a chunk,
+a long pipeline of chunks behind a refused one."""
 
 import base64
 import os
@@ -255,6 +258,105 @@ class BadInputTests(unittest.TestCase):
         self.assertLess(time.monotonic() - t, 15)
         self.assertTrue(r.closed())
 
+
+    # ------------------------------------------------------------ BDAT
+
+    def start_bdat(self, r, rcpt=BOB):
+        self.assertEqual(r.cmd("MAIL FROM:<x@foreign.example>")[0], 250)
+        self.assertEqual(r.cmd("RCPT TO:<%s>" % rcpt)[0], 250)
+
+    def test_bdat_size_past_64_bits(self):
+        for size in ("18446744073709551616", "9" * 1000):
+            r = self.raw()
+            self.start_bdat(r)
+            r.send("BDAT %s LAST\r\nSubject: x\r\n\r\nhi\r\n" % size)
+            code, lines = r.reply()
+            self.assertIn(code, (500, 501), (size[:30], lines))
+            self.assertEqual(r.reply()[0], 421)
+            self.assertTrue(r.closed())
+        self.assert_nothing_stored()
+
+    def test_bdat_size_past_any_message(self):
+        """A size that fits 64 bits but no message: the chunk is read away
+        (the session would keep step if it ever came); a client that stops
+        sending meets the idle timeout inside the chunk."""
+        r = self.raw()
+        self.start_bdat(r)
+        r.send(b"BDAT 18446744073709551615 LAST\r\n" + b"x" * 5000)
+        t = time.monotonic()
+        code, lines = r.reply()
+        self.assertEqual(code, 421, lines)
+        self.assertIn("4.4.2", lines[0])
+        self.assertLess(time.monotonic() - t, 15)
+        self.assertTrue(r.closed())
+        self.assert_nothing_stored()
+
+    def test_bdat_unframed_line(self):
+        """A BDAT line refused as a line (bare LF, a control character, past
+        the command line limit): its chunk cannot be found, so the session
+        closes rather than read message data as commands."""
+        for line in (b"BDAT 30\n", b"BDAT 30\x01\r\n", b"BDAT 30 " + b"0" * 3000 + b"\r\n"):
+            r = self.raw()
+            self.start_bdat(r)
+            r.send(line + b"RCPT TO:<alice@example.com>\r\n")
+            code, lines = r.reply()
+            self.assertEqual(code, 500, (line[:20], lines))
+            self.assertEqual(r.reply()[0], 421, line[:20])
+            self.assertTrue(r.closed(), line[:20])
+        self.assert_nothing_stored()
+
+    def test_bdat_timeout_in_chunk(self):
+        r = self.raw()
+        self.start_bdat(r)
+        r.send(b"BDAT 100 LAST\r\nSubject: slow\r\n\r\n")
+        code, lines = r.reply()
+        self.assertEqual(code, 421, lines)
+        self.assertIn("4.4.2", lines[0])
+        self.assertTrue(r.closed())
+        self.assert_nothing_stored()
+
+    def test_bdat_drop_in_chunk(self):
+        tmp = os.path.join(self.fx.store, "blobs", "tmp")
+        for _ in range(3):
+            r = self.raw()
+            self.start_bdat(r)
+            r.send(b"BDAT 20\r\nSubject: half\r\n\r\nabc")
+            self.assertEqual(r.reply()[0], 250)
+            r.send(b"BDAT 100000 LAST\r\n" + b"part of a message\r\n" * 500)
+            r.sock.shutdown(socket.SHUT_RDWR)
+            r.close()
+        self.assertTrue(self.fx.wait_for(lambda: not os.listdir(tmp)), os.listdir(tmp))
+        time.sleep(0.2)
+        self.assert_nothing_stored()
+
+    def test_bdat_nul_and_long_line(self):
+        r = self.raw()
+        for chunk, want in ((b"Subject: x\r\n\r\na\0b\r\n", "NUL"),
+                            (b"Subject: x\r\n\r\n" + b"l" * 70000 + b"\r\n", "line too long")):
+            self.start_bdat(r)
+            r.send(b"BDAT %d LAST\r\n" % len(chunk) + chunk)
+            code, lines = r.reply()
+            self.assertIn(code, (550, 554), lines)
+            self.assertIn(want, lines[0])
+            self.assertEqual(r.cmd("NOOP")[0], 250)
+        self.assert_nothing_stored()
+
+    def test_bdat_pipeline_after_refusal(self):
+        """Thirty chunks pipelined behind a refused one: each read away and
+        answered like it, none counted as an error (the client did nothing
+        wrong), and the session goes on."""
+        r = self.raw()
+        self.start_bdat(r)
+        r.send(b"BDAT 11\r\nbare\nLF\r\n\r\n" + b"BDAT 6\r\nmore\r\n" * 30
+               + b"BDAT 0 LAST\r\n")
+        codes = [r.reply()[0] for _ in range(32)]
+        self.assertEqual(codes, [550] * 32)
+        self.assertEqual(r.cmd("NOOP")[0], 250)
+        self.start_bdat(r)
+        msg = pbtest.make_message("after refusal", "fine\r\n")
+        r.send(b"BDAT %d LAST\r\n" % len(msg) + msg)
+        self.assertEqual(r.reply()[0], 250)
+        self.assertEqual(self.fx.count(BOB)[BOB], self.before[BOB] + 1)
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -14,6 +14,7 @@ an address the test is skipped).
     the sender's own X-Spam-Status/-Flag fields are taken out; the
     recipient's Sieve filter does not run on it (spam goes to Junk);
   - spam_reject_score = 20: GTUBE refused with 554 5.7.1, nothing stored;
+    by BDAT (CHUNKING) alike, and ham by BDAT checked and delivered;
   - a message over spam_max_size: delivered unchecked, the log says so;
   - a loopback client and a logged-in client on submission: not checked;
   - spamd down (a closed port) and spamd that takes the message and never
@@ -97,9 +98,10 @@ def message(subject, body="Hello, the minutes are attached.\r\n", extra=()):
                                extra_headers=extra)
 
 
-def send(svc, msg, login=None, sender="ann@outside.test"):
+def send(svc, msg, login=None, sender="ann@outside.test", bdat=False):
     """(code, text) of the reply to the data (a minute: the mute checker)."""
-    return smtptest.send_one(svc, sender, BOB, msg, "client.outside.test", login, timeout=60)
+    return smtptest.send_one(svc, sender, BOB, msg, "client.outside.test", login, timeout=60,
+                             bdat=bdat)
 
 
 def header(raw):
@@ -182,8 +184,17 @@ def main():
         check(len(junk_messages(imap)) == 1 and fx.count(BOB)[BOB] == inbox_before,
               "nothing stored")
         check("action=reject" in fx.log_text(), "the log says reject")
+        # BDAT (CHUNKING) feeds the same checks
+        code, text = send(mx, message("chunked pills", "%s\r\n" % GTUBE), bdat=True)
+        check(code == 554 and "5.7.1" in text, "by BDAT too: 554 5.7.1 (%d %s)" % (code, text))
+        check(len(junk_messages(imap)) == 1 and fx.count(BOB)[BOB] == inbox_before,
+              "nothing stored")
+        code, _ = send(mx, message("chunked minutes"), bdat=True)
+        check(code == 250 and fx.count(BOB)[BOB] == inbox_before + 1 and
+              spam_fields(last_inbox(fx))[0].startswith("X-Spam-Status: No, score="),
+              "ham by BDAT: checked and delivered")
         code, _ = send(mx, message("minutes 2"))
-        check(code == 250 and fx.count(BOB)[BOB] == inbox_before + 1,
+        check(code == 250 and fx.count(BOB)[BOB] == inbox_before + 2,
               "ham still delivered with a reject score")
 
         # Over spam_max_size: unchecked.

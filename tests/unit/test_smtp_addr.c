@@ -339,6 +339,38 @@ static void test_dsn(void **state)
 	rcpt_refused(big, "501 5.5.4");
 }
 
+static void test_bdat(void **state)
+{
+	uint64_t size = 7;
+	bool last = true;
+
+	(void)state;
+	assert_int_equal(smtp_bdat_parse("1000", 4, &size, &last), 1);
+	assert_int_equal(size, 1000);
+	assert_false(last);
+	assert_int_equal(smtp_bdat_parse("0 LAST", 6, &size, &last), 1);
+	assert_int_equal(size, 0);
+	assert_true(last);
+	assert_int_equal(smtp_bdat_parse("007 last", 8, &size, &last), 1);
+	assert_int_equal(size, 7);
+	assert_true(last);
+	assert_int_equal(smtp_bdat_parse("18446744073709551615", 20, &size, &last), 1);
+	assert_true(size == UINT64_MAX);
+	/* one past 64 bits, no digits, signs, spaces, other words */
+	assert_int_equal(smtp_bdat_parse("18446744073709551616", 20, &size, &last), 0);
+	assert_int_equal(smtp_bdat_parse("99999999999999999999999", 23, &size, &last), 0);
+	assert_int_equal(smtp_bdat_parse("", 0, &size, &last), 0);
+	assert_int_equal(smtp_bdat_parse("LAST", 4, &size, &last), 0);
+	assert_int_equal(smtp_bdat_parse("-1", 2, &size, &last), 0);
+	assert_int_equal(smtp_bdat_parse("+1", 2, &size, &last), 0);
+	assert_int_equal(smtp_bdat_parse(" 1", 2, &size, &last), 0);
+	assert_int_equal(smtp_bdat_parse("1  LAST", 7, &size, &last), 0);
+	assert_int_equal(smtp_bdat_parse("1 LASTX", 7, &size, &last), 0);
+	assert_int_equal(smtp_bdat_parse("1 LAS", 5, &size, &last), 0);
+	assert_int_equal(smtp_bdat_parse("0x10", 4, &size, &last), 0);
+	assert_int_equal(smtp_bdat_parse("1e3", 3, &size, &last), 0);
+}
+
 static void test_helo(void **state)
 {
 	(void)state;
@@ -370,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_controls_and_nul),
 		cmocka_unit_test(test_rcpt),
 		cmocka_unit_test(test_dsn),
+		cmocka_unit_test(test_bdat),
 		cmocka_unit_test(test_helo),
 	};
 

@@ -229,6 +229,76 @@ static void test_held_cr(void **state)
 	assert_true(smtp_data_clean(&d));
 }
 
+/* Feeds in[0..len) in the counted framing (BDAT), in chunks of `chunk`
+ * bytes (0 = all at once), then finishes; returns the machine. */
+static void run_counted(const char *in, size_t len, size_t chunk, size_t line_max,
+			struct smtp_data *d, char *all, size_t *all_len)
+{
+	size_t pos = 0, out_len, consumed;
+	char out[4096 + 2];
+
+	smtp_data_init_counted(d, line_max);
+	*all_len = 0;
+	while (pos < len) {
+		size_t n = chunk > 0 && len - pos > chunk ? chunk : len - pos;
+
+		assert_int_equal(smtp_data_parse(d, in + pos, n, out, &out_len, &consumed),
+				 SMTP_DATA_MORE);
+		assert_int_equal(consumed, n);
+		assert_true(out_len <= n + 1);
+		memcpy(all + *all_len, out, out_len);
+		*all_len += out_len;
+		pos += n;
+	}
+	smtp_data_finish(d, out, &out_len);
+	memcpy(all + *all_len, out, out_len);
+	*all_len += out_len;
+	assert_int_equal(d->octets, *all_len);
+}
+
+/* Counted framing: no end marker, no unstuffing, CRLF kept across any
+ * split; bare CR/LF and NUL flagged as in DATA; lines capped; the last
+ * line gets its CRLF. */
+static void test_counted(void **state)
+{
+	static const struct {
+		const char *in, *out;
+		bool bare_cr, bare_lf, long_line;
+	} cases[] = {
+		{ "a\r\n.\r\n..b\r\n", "a\r\n.\r\n..b\r\n", false, false, false },
+		{ ".\r\n", ".\r\n", false, false, false },
+		{ "", "", false, false, false },
+		{ "a\r\nend", "a\r\nend\r\n", false, false, false },
+		{ "a\nb\r\n", "a\nb\r\n", false, true, false },
+		{ "a\rb\r\n", "a\rb\r\n", true, false, false },
+		{ "a\r", "a\r", true, false, false },
+		{ "12345\r\n", "12345\r\n", false, false, false },
+		{ "123456\r\n", "123456\r\n", false, false, true },
+		{ "12345\n123456", "12345\n123456\r\n", false, true, true },
+	};
+	char all[4096];
+	size_t all_len;
+	struct smtp_data d;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = strlen(cases[i].in);
+
+		for (size_t chunk = 0; chunk <= len; chunk++) {
+			run_counted(cases[i].in, len, chunk, 5, &d, all, &all_len);
+			assert_int_equal(all_len, strlen(cases[i].out));
+			assert_memory_equal(all, cases[i].out, all_len);
+			assert_int_equal(d.bare_cr, cases[i].bare_cr);
+			assert_int_equal(d.bare_lf, cases[i].bare_lf);
+			assert_int_equal(d.long_line, cases[i].long_line);
+			assert_false(d.nul);
+		}
+	}
+	run_counted("a\0b\r\n", 5, 1, 5, &d, all, &all_len);
+	assert_true(d.nul);
+	assert_int_equal(all_len, 5);
+}
+
 /* Round trip: random messages, dot-stuffed and terminated as a client
  * does, come out byte for byte, in any chunking. */
 static void test_round_trip(void **state)
@@ -290,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_final_state),
 		cmocka_unit_test(test_held_cr),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_counted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -280,8 +280,8 @@ static char *inbox_last(const char *address)
 
 /* ---------------------------------------------------------------- tests */
 
-/* The greeting and the 8 lines of EHLO (AUTH offered: plaintext allowed). */
-#define EHLO_REPLIES "220\n*\n*\n*\n*\n*\n*\n*\n*\n"
+/* The greeting and the 9 lines of EHLO (AUTH offered: plaintext allowed). */
+#define EHLO_REPLIES "220\n*\n*\n*\n*\n*\n*\n*\n*\n*\n"
 
 static const char MSG[] = "From: <alice@example.org>\r\nSubject: test\r\n\r\nHello\r\n"
 			  "..stuffed\r\n";
@@ -293,8 +293,8 @@ static void test_ehlo(void **state)
 	(void)state;
 	out = session_str("EHLO client.example\r\nQUIT\r\n");
 	expect_replies(out, "220 mail.example.com ESMTP\n250-mail.example.com\n250-PIPELINING\n"
-			    "250-SIZE 100000\n250-8BITMIME\n250-ENHANCEDSTATUSCODES\n250-SMTPUTF8\n"
-			    "250-DSN\n250 AUTH PLAIN LOGIN\n221 2.0.0");
+			    "250-SIZE 100000\n250-8BITMIME\n250-CHUNKING\n250-ENHANCEDSTATUSCODES\n"
+			    "250-SMTPUTF8\n250-DSN\n250 AUTH PLAIN LOGIN\n221 2.0.0");
 	assert_int_equal(last_ret, 0);
 	free(out);
 	out = session_str("HELO client.example\r\nEHLO bad host\r\nHELO\r\nNOOP\r\nRSET\r\n"
@@ -339,7 +339,7 @@ static void test_sequence_errors(void **state)
 			  "DATA\r\nMAIL FROM:<a@b.example>\r\nMAIL FROM:<a@b.example>\r\nDATA\r\n"
 			  "RCPT TO:<nobody@example.com>\r\nDATA\r\nAUTH PLAIN\r\nFOO\r\nQUIT x\r\n"
 			  "QUIT\r\n");
-	expect_replies(out, "220\n503 5.5.1 Send EHLO\n*\n*\n*\n*\n*\n*\n*\n*\n503 5.5.1 Need MAIL\n"
+	expect_replies(out, "220\n503 5.5.1 Send EHLO\n*\n*\n*\n*\n*\n*\n*\n*\n*\n503 5.5.1 Need MAIL\n"
 			    "503 5.5.1 Need MAIL and RCPT\n250 2.1.0\n503 5.5.1 Nested\n"
 			    "503 5.5.1 Need RCPT\n550 5.1.1\n554 5.5.1 No valid recipients\n"
 			    "503 5.5.1 AUTH not allowed\n500 5.5.1\n501 5.5.4\n221");
@@ -508,6 +508,112 @@ static void test_size(void **state)
 	free(out);
 	free(in);
 	assert_int_equal(inbox_count("bob@example.com"), b);
+}
+
+/* BDAT (RFC 3030): chunks taken exactly as counted, pipelined in one
+ * write, split inside a CRLF, no unstuffing; every refusal reads the
+ * chunk away so the next command is found where the client put it. */
+static void test_bdat(void **state)
+{
+	static const char body[] = "Subject: chunks\r\n\r\n.not stuffed\r\n..two\r\nend\r\n";
+	char in[4096], *out, *msg, *big;
+	size_t len;
+	unsigned b = inbox_count("bob@example.com");
+
+	(void)state;
+	/* one write: two chunks, the first ending between a CR and its LF */
+	assert_int_equal(body[17], '\r');
+	snprintf(in, sizeof(in), "EHLO c.example\r\nMAIL FROM:<a@b.example>\r\n"
+				 "RCPT TO:<bob@example.com>\r\nBDAT 18\r\n%.18sBDAT %zu LAST\r\n%s"
+				 "NOOP\r\nQUIT\r\n", body, strlen(body) - 18, body + 18);
+	out = session_str(in);
+	expect_replies(out, EHLO_REPLIES "250 2.1.0\n250 2.1.5\n250 2.0.0 18 octets received\n"
+			    "250 2.0.0 Ok: queued as\n250 2.0.0\n221");
+	free(out);
+	assert_int_equal(inbox_count("bob@example.com"), b + 1);
+	msg = inbox_last("bob@example.com");
+	assert_string_equal(strstr(msg, "\r\nSubject: chunks") + 2, body);
+	free(msg);
+
+	/* BDAT 0 LAST ends the message; a last line without CRLF gets one */
+	out = session_str("EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<bob@example.com>\r\n"
+			  "BDAT 3\r\nS: BDAT 2\r\nx\rBDAT 5\r\n\n\r\nx!BDAT 0 LAST\r\nQUIT\r\n");
+	expect_replies(out, EHLO_REPLIES "250 2.1.0\n250 2.1.5\n250 2.0.0 3 octets\n"
+			    "250 2.0.0 2 octets\n250 2.0.0 5 octets\n250 2.0.0 Ok: queued\n221");
+	free(out);
+	msg = inbox_last("bob@example.com");
+	assert_string_equal(strstr(msg, "\r\nS: x\r\n") + 2, "S: x\r\n\r\nx!\r\n");
+	free(msg);
+	assert_int_equal(inbox_count("bob@example.com"), b + 2);
+
+	/* sequence: BDAT before EHLO, without MAIL (its chunk "NOOP\r\n" is
+	 * not a command), without RCPT; DATA after BDAT; RSET between chunks;
+	 * BDAT after LAST: each chunk read away */
+	out = session_str("BDAT 4\r\nQUIT"
+			  "EHLO c.example\r\nBDAT 6 LAST\r\nNOOP\r\n"
+			  "MAIL FROM:<a@b.example>\r\nBDAT 4\r\nQUIT"
+			  "RCPT TO:<bob@example.com>\r\nBDAT 6\r\nS: x\r\nDATA\r\n"
+			  "MAIL FROM:<a@b.example>\r\nRSET\r\nBDAT 2 LAST\r\n\r\n"
+			  "MAIL FROM:<a@b.example>\r\nRCPT TO:<bob@example.com>\r\n"
+			  "BDAT 2 LAST\r\n\r\nBDAT 2 LAST\r\n\r\nQUIT\r\n");
+	expect_replies(out, "220\n503 5.5.1 Send EHLO\n*\n*\n*\n*\n*\n*\n*\n*\n*\n"
+			    "503 5.5.1 Need MAIL and RCPT before BDAT\n250 2.1.0\n"
+			    "503 5.5.1 Need RCPT before BDAT\n250 2.1.5\n250 2.0.0 6 octets\n"
+			    "503 5.5.1 BDAT transfer in progress\n503 5.5.1 BDAT transfer\n"
+			    "250 2.0.0 Ok\n503 5.5.1 Need MAIL and RCPT before BDAT\n"
+			    "250 2.1.0\n250 2.1.5\n250 2.0.0 Ok: queued\n"
+			    "503 5.5.1 Need MAIL and RCPT before BDAT\n221");
+	free(out);
+	assert_int_equal(inbox_count("bob@example.com"), b + 3);
+
+	/* a refused chunk (bare LF, NUL): the transaction ends, the BDATs
+	 * pipelined behind it get the same answer, the next MAIL is fine */
+	len = (size_t)snprintf(in, sizeof(in), "EHLO c.example\r\nMAIL FROM:<a@b.example>\r\n"
+				 "RCPT TO:<bob@example.com>\r\nBDAT 9\r\nS: x\n\r\nhiBDAT 3\r\nabc"
+				 "BDAT 3 LAST\r\nabcBDAT 1\r\nzMAIL FROM:<a@b.example>\r\n"
+				 "RCPT TO:<bob@example.com>\r\nBDAT 9 LAST\r\nS: x\r\n");
+	memcpy(in + len, "\0\r\n", 3);
+	len += 3;
+	len += (size_t)snprintf(in + len, sizeof(in) - len, "QUIT\r\n");
+	out = session(in, len);
+	expect_replies(out, EHLO_REPLIES "250 2.1.0\n250 2.1.5\n550 5.6.0 Message refused: bare\n"
+			    "550 5.6.0 Message refused: bare\n550 5.6.0 Message refused: bare\n"
+			    "503 5.5.1 Need MAIL\n250 2.1.0\n250 2.1.5\n"
+			    "550 5.6.0 Message refused: NUL\n221");
+	free(out);
+	assert_int_equal(inbox_count("bob@example.com"), b + 3);
+
+	/* over max_message_size (100000): refused before a byte is kept, the
+	 * chunk read away; then a line past the line limit */
+	big = malloc(300000);
+	len = (size_t)sprintf(big, "EHLO c.example\r\nMAIL FROM:<a@b.example>\r\n"
+				   "RCPT TO:<bob@example.com>\r\nBDAT 100001 LAST\r\n");
+	memset(big + len, 'a', 100001);
+	len += 100001;
+	len += (size_t)sprintf(big + len, "NOOP\r\nMAIL FROM:<a@b.example>\r\n"
+					  "RCPT TO:<bob@example.com>\r\nBDAT 70000 LAST\r\n");
+	memset(big + len, 'b', 70000);
+	len += 70000;
+	len += (size_t)sprintf(big + len, "QUIT\r\n");
+	out = session(big, len);
+	expect_replies(out, EHLO_REPLIES "250 2.1.0\n250 2.1.5\n552 5.3.4\n250 2.0.0\n"
+			    "250 2.1.0\n250 2.1.5\n554 5.6.0 Message refused: line too long\n221");
+	free(out);
+	free(big);
+	assert_int_equal(inbox_count("bob@example.com"), b + 3);
+
+	/* a size that cannot be read: the chunk cannot be found, so close */
+	out = session_str("EHLO c.example\r\nMAIL FROM:<a@b.example>\r\n"
+			  "RCPT TO:<bob@example.com>\r\nBDAT 1x\r\nNOOP\r\n");
+	expect_replies(out, EHLO_REPLIES "250 2.1.0\n250 2.1.5\n501 5.5.4\n421 4.7.0");
+	free(out);
+	out = session_str("EHLO c.example\r\nBDAT 18446744073709551616\r\nNOOP\r\n");
+	expect_replies(out, EHLO_REPLIES "501 5.5.4\n421 4.7.0");
+	free(out);
+	out = session_str("EHLO c.example\r\nBDAT 5\nhello");
+	expect_replies(out, EHLO_REPLIES "500 5.5.2\n421 4.7.0");
+	free(out);
+	assert_int_equal(inbox_count("bob@example.com"), b + 3);
 }
 
 static void test_recipient_limit(void **state)
@@ -733,7 +839,7 @@ static void test_auth_failures(void **state)
 	out = session_str("EHLO c.example\r\nAUTH PLAIN AGJvYkBleGFtcGxlLmNvbQBib2IgcHc=\r\n"
 			  "STARTTLS\r\nQUIT\r\n");
 	fx->config->allow_plaintext_auth = true;
-	expect_replies(out, "220\n*\n*\n*\n*\n*\n*\n250 DSN\n538 5.7.11\n454 4.7.0\n221");
+	expect_replies(out, "220\n*\n*\n*\n*\n*\n*\n*\n250 DSN\n538 5.7.11\n454 4.7.0\n221");
 	free(out);
 }
 
@@ -785,6 +891,7 @@ int main(void)
 		cmocka_unit_test(test_smuggling),
 		cmocka_unit_test(test_headerless_data),
 		cmocka_unit_test(test_size),
+		cmocka_unit_test(test_bdat),
 		cmocka_unit_test(test_recipient_limit),
 		cmocka_unit_test(test_alias_expansion_limit),
 		cmocka_unit_test(test_bad_commands),
