@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,6 +54,13 @@ struct conn {
 
 /* ------------------------------------------------------------ line parser */
 
+/* Keeps the first bytes of a line about to be skipped (buf is its start). */
+static void conn_line_keep_head(struct conn_line_state *state, const char *buf, size_t len)
+{
+	state->head_len = len < CONN_SKIPPED_HEAD ? len : CONN_SKIPPED_HEAD;
+	memcpy(state->head, buf, state->head_len);
+}
+
 static void conn_line_reset(struct conn_line_state *state)
 {
 	state->discarding = false;
@@ -87,6 +95,7 @@ enum conn_line_status conn_line_parse(struct conn_line_state *state, const char 
 	if (lf == NULL) {
 		/* max bytes and a CR may still be followed by the LF */
 		if (len > max + 1) {
+			conn_line_keep_head(state, buf, len);
 			state->discarding = true;
 			state->discarded = len;
 			state->scanned = 0;
@@ -106,6 +115,7 @@ enum conn_line_status conn_line_parse(struct conn_line_state *state, const char 
 		*crlf_r = true;
 	}
 	if (line_len > max) {
+		conn_line_keep_head(state, buf, line_len);
 		*crlf_r = false;
 		return CONN_LINE_SKIPPED;
 	}
@@ -480,6 +490,13 @@ static ssize_t conn_fill(struct conn *conn, const char **error_r)
 	if (ret > 0)
 		conn->rend += (size_t)ret;
 	return ret;
+}
+
+bool conn_skipped_line_starts(const struct conn *conn, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return n <= conn->line.head_len && strncasecmp(conn->line.head, prefix, n) == 0;
 }
 
 int conn_read_line(struct conn *conn, size_t max, char **line_r, size_t *len_r, bool *crlf_r,

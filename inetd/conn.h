@@ -57,10 +57,15 @@ enum conn_result {
 /* The pure line parser under conn_read_line(), exposed for unit tests and
  * fuzzing: it never blocks and never allocates. Feed it the unread bytes;
  * it says how many it consumed and whether a line ended. */
+/* The first bytes of a line skipped as too long, kept: a protocol may
+ * need to know what it was (smtpd: a BDAT's chunk would follow it). */
+#define CONN_SKIPPED_HEAD 8
 struct conn_line_state {
 	bool discarding;   /* inside an over-long line, looking for its LF */
 	size_t discarded;  /* bytes swallowed so far in this line */
 	size_t scanned;    /* kept bytes already known to hold no LF */
+	char head[CONN_SKIPPED_HEAD]; /* the last skipped line's first bytes */
+	size_t head_len;
 };
 enum conn_line_status {
 	CONN_LINE_NEED_MORE = 0,  /* no line end yet: keep the unconsumed bytes, read more */
@@ -122,6 +127,9 @@ void conn_set_stop_flag(struct conn *conn, volatile sig_atomic_t *flag);
  * CONN_ERROR "line too long"). */
 int conn_read_line(struct conn *conn, size_t max, char **line_r, size_t *len_r, bool *crlf_r,
 		   const char **error_r);
+/* After CONN_LINE_TOO_LONG: whether the skipped line began with `prefix`
+ * (at most CONN_SKIPPED_HEAD bytes, compared without case). */
+bool conn_skipped_line_starts(const struct conn *conn, const char *prefix);
 
 /* Reads between 1 and len bytes (buffered ones first): a count, CONN_EOF,
  * CONN_TIMEOUT or CONN_ERROR. For streamed literals and DATA. */

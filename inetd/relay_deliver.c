@@ -605,15 +605,29 @@ static int dsn_send(struct job *j)
 
 	dsn_message(j, &full, &in.message_len);
 	in.message = full;
-	r = relay_dsn_build(&in, &msg, &len);
+	/* With the whole message (RET=FULL) a report can pass the store's
+	 * size limit: then it quotes the header only. */
+	for (;;) {
+		r = relay_dsn_build(&in, &msg, &len);
+		if (r < 0)
+			break;
+		r = store_body_from_buffer(store, msg, len, &body, &error);
+		free(msg);
+		if (r != 0 || in.message == NULL)
+			break;
+		in.message = NULL;
+		in.message_len = 0;
+	}
 	free(full);
 	free(dr);
-	if (r < 0)
-		return -1;
-	r = store_body_from_buffer(store, msg, len, &body, &error);
-	free(msg);
-	if (r <= 0) {
-		log_error("queue=%s: DSN body: %s", e->id, error != NULL ? error : "too big");
+	if (r == 0) {
+		/* it would never fit: retrying would only repeat this */
+		log_warning("queue=%s: DSN to <%s> dropped: too big for the store", e->id,
+			    e->sender);
+		return 1;
+	}
+	if (r < 0) {
+		log_error("queue=%s: DSN body: %s", e->id, error != NULL ? error : "out of memory");
 		return -1;
 	}
 	/* Its recipients are marked returned in the delivering transaction:

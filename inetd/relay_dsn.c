@@ -67,6 +67,16 @@ static void printf_(struct out *o, const char *fmt, ...)
 	put(o, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
+/* 0..15 for an upper-case hex digit, else 16. */
+static unsigned hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return (unsigned)(c - '0');
+	if (c >= 'A' && c <= 'F')
+		return (unsigned)(c - 'A' + 10);
+	return 16;
+}
+
 /* RFC 3461 4: xtext, "+" and two hex digits for a byte, decoded into dst
  * (then cleaned like any value: a decoded CR or LF is no line break). */
 static void xtext_clean(char *dst, size_t size, const char *src, size_t max)
@@ -77,7 +87,8 @@ static void xtext_clean(char *dst, size_t size, const char *src, size_t max)
 	for (; src != NULL && *src != '\0' && o + 1 < sizeof(raw); src++) {
 		unsigned hi, lo;
 
-		if (src[0] == '+' && sscanf(src + 1, "%1x%1x", &hi, &lo) == 2) {
+		if (src[0] == '+' && (hi = hex_digit(src[1])) < 16 &&
+		    (lo = hex_digit(src[2])) < 16) {
 			raw[o++] = (char)(hi << 4 | lo);
 			src += 2;
 		} else {
@@ -172,7 +183,9 @@ int relay_dsn_build(const struct dsn_input *in, char **msg_r, size_t *len_r)
 	for (size_t i = 0; i < in->nrcpts && ascii; i++)
 		ascii = charset_ascii(in->rcpts[i].address, strlen(in->rcpts[i].address)) &&
 			(in->rcpts[i].diagnostic == NULL ||
-			 charset_ascii(in->rcpts[i].diagnostic, strlen(in->rcpts[i].diagnostic)));
+			 charset_ascii(in->rcpts[i].diagnostic, strlen(in->rcpts[i].diagnostic))) &&
+			(in->rcpts[i].orcpt == NULL ||
+			 charset_ascii(in->rcpts[i].orcpt, strlen(in->rcpts[i].orcpt)));
 	for (size_t i = 0; i < in->nrcpts; i++)
 		failed += in->rcpts[i].action == DSN_ACTION_FAILED;
 
@@ -315,7 +328,9 @@ int relay_dsn_build(const struct dsn_input *in, char **msg_r, size_t *len_r)
 		put(&o, in->message, len);
 		if (len > 0 && in->message[len - 1] != '\n')
 			puts_(&o, "\r\n");
-		printf_(&o, "--%s--\r\n", in->boundary);
+		/* the CRLF before a delimiter is the delimiter's (RFC 2046
+		 * 5.1.1): the message keeps its own last one */
+		printf_(&o, "\r\n--%s--\r\n", in->boundary);
 	} else if (in->headers != NULL && in->headers_len > 0) {
 		bool h8 = !charset_ascii(in->headers, in->headers_len > DSN_HEADERS_MAX ? DSN_HEADERS_MAX
 										  : in->headers_len);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "codec.h"
+#include "charset.h"
 #include "conn.h"
 #include "log.h"
 #include "password.h"
@@ -587,7 +588,9 @@ static const char *rcpt_params(const struct session *s, const struct relay_messa
 				sep = ',';
 			}
 	}
-	if (d->orcpt != NULL && d->orcpt[0] != '\0' && len < size)
+	/* optional (RFC 3461 4.2): a UTF-8 one only in an SMTPUTF8 transaction */
+	if (d->orcpt != NULL && d->orcpt[0] != '\0' && len < size &&
+	    (m->smtputf8 || charset_ascii(d->orcpt, strlen(d->orcpt))))
 		snprintf(buf + len, size - len, " ORCPT=%s", d->orcpt);
 	return buf;
 }

@@ -159,6 +159,9 @@ void smtp_session_free(struct smtp_session **session);
 /* One reply line: "CODE X.Y.Z text" (the caller's fixed text, never client
  * data), CRLF added. Buffered: conn flushes before it waits for input. */
 void smtp_reply(struct smtp_session *session, const char *line);
+/* Counts an error (the reply already given); when it is one too many,
+ * replies 421 and returns -1 (close); else 0. */
+int smtp_error_count(struct smtp_session *session);
 /* Counts an error and replies; when it is one too many, replies 421
  * instead and returns -1 (close); else 0. */
 int smtp_error(struct smtp_session *session, const char *line);

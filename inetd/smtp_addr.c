@@ -391,8 +391,10 @@ static bool hex_upper(unsigned char c)
 }
 
 /* RFC 3461 4: xtext is "!".."~" but "+" and "=", a byte as "+" and two
- * upper-case hex digits; `utf8` (ORCPT's utf-8 type, RFC 6533 3) lets
- * UTF-8 through too (split_params checked it is well formed). */
+ * upper-case hex digits, which must decode to printable US-ASCII (4.2,
+ * 4.4: what ENVID and an ORCPT address consist of); `utf8` (ORCPT's utf-8
+ * type, RFC 6533 3) lets UTF-8 through too (split_params checked it is
+ * well formed). */
 static bool xtext_valid(const char *v, size_t len, bool utf8)
 {
 	for (size_t i = 0; i < len; i++) {
@@ -400,8 +402,9 @@ static bool xtext_valid(const char *v, size_t len, bool utf8)
 
 		if (ch == '+') {
 			if (len - i < 3 || !hex_upper((unsigned char)v[i + 1]) ||
-			    !hex_upper((unsigned char)v[i + 2]))
-				return false;
+			    !hex_upper((unsigned char)v[i + 2]) || v[i + 1] > '7' ||
+			    (v[i + 1] < '2') || (v[i + 1] == '7' && v[i + 2] == 'F'))
+				return false; /* not 0x20..0x7E */
 			i += 2;
 		} else if (ch >= 0x80 ? !utf8 : ch < 33 || ch > 126 || ch == '=') {
 			return false;

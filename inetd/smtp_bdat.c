@@ -126,6 +126,9 @@ int smtp_cmd_bdat(struct smtp_session *s, char *args, size_t len)
 	}
 	if (!last) {
 		conn_printf(s->conn, "250 2.0.0 %" PRIu64 " octets received\r\n", size);
+		/* an empty chunk does nothing: it counts as NOOP does */
+		if (size == 0 && ++s->junk_commands > SMTP_JUNK_COMMANDS_MAX)
+			return smtp_error_count(s);
 		return 0;
 	}
 	ret = smtp_msg_commit(s->txn.msg);

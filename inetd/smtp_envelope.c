@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <sys/random.h>
 
+#include "charset.h"
 #include "dnsbl.h"
 #include "log.h"
 #include "mailauth.h"
@@ -262,6 +263,10 @@ int smtp_cmd_rcpt(struct smtp_session *s, char *args, size_t len)
 		s->rejected_rcpts++;
 		return smtp_error(s, "555 5.5.4 RCPT parameters need EHLO");
 	}
+	/* RFC 6533 3: a UTF-8 ORCPT belongs to an SMTPUTF8 transaction */
+	if (!s->txn.smtputf8 && !charset_ascii(dsn.orcpt, strlen(dsn.orcpt)))
+		return smtp_rcpt_refused(s, &p, "8-bit ORCPT without SMTPUTF8",
+					 "553 5.6.7 Non-ASCII ORCPT needs SMTPUTF8");
 	if (smtp_dnsbl_listed(s))
 		return smtp_rcpt_refused(s, &p, "dnsbl", s->dnsbl_reply);
 	if (p.utf8 && !s->txn.smtputf8)

@@ -123,7 +123,7 @@ void smtp_reply(struct smtp_session *s, const char *line)
 }
 
 /* Counts an error after its reply: -1 (421 sent) when it is one too many. */
-static int smtp_error_count(struct smtp_session *s)
+int smtp_error_count(struct smtp_session *s)
 {
 	if (++s->errors < SMTP_ERRORS_MAX)
 		return 0;
@@ -147,15 +147,15 @@ void smtp_txn_reset(struct smtp_session *s)
 	s->txn.smtputf8 = false;
 	s->txn.body_8bit = false;
 	s->txn.declared_size = 0;
+	if (s->txn.dsn_given) /* only the accepted RCPTs' were written */
+		memset(s->txn.rcpt_dsn, 0, s->txn.nrcpts * sizeof(*s->txn.rcpt_dsn));
+	s->txn.dsn_given = false;
 	s->txn.nrcpts = 0;
 	s->txn.looked_up = 0;
 	s->txn.ntargets = 0;
 	s->txn.remote_rcpt = false;
 	s->txn.dsn_ret = STORE_DSN_RET_DEFAULT;
 	s->txn.dsn_envid[0] = '\0';
-	if (s->txn.dsn_given)
-		memset(s->txn.rcpt_dsn, 0, s->max_recipients * sizeof(*s->txn.rcpt_dsn));
-	s->txn.dsn_given = false;
 	smtp_msg_free(&s->txn.msg);
 	if (s->state != SMTP_STATE_INIT)
 		s->state = SMTP_STATE_IDLE;
@@ -424,6 +424,12 @@ int smtp_session_run(struct smtp_session *s)
 		int r = conn_read_line(s->conn, SMTP_AUTH_LINE_MAX, &line, &len, &crlf, &error);
 
 		if (r == CONN_LINE_TOO_LONG) {
+			/* A BDAT line is gone unread with its size: its chunk
+			 * would be taken for commands (RFC 3030). */
+			if (conn_skipped_line_starts(s->conn, "BDAT ")) {
+				(void)smtp_bdat_unframed(s, "500 5.5.2 Line too long");
+				break;
+			}
 			if (smtp_error(s, "500 5.5.2 Line too long") < 0)
 				break;
 			continue;

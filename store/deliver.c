@@ -108,6 +108,31 @@ static struct store_dsn_rcpt target_dsn(const struct store_delivery *d, size_t i
 	return dsn;
 }
 
+/* A local recipient's request (for a copy queued because it is full):
+ * that of the RCPT that reached it, and of every other RCPT that reached
+ * it too, their NOTIFY sets joined (a set not given is the default,
+ * FAILURE and DELAY; NEVER joined with anything is that thing). */
+static void local_dsn_merge(struct deliver_ctx *c, uint32_t user_id,
+			    const struct store_dsn_rcpt *dsn, bool first)
+{
+	const uint8_t dflt = STORE_DSN_NOTIFY_FAILURE | STORE_DSN_NOTIFY_DELAY;
+	for (size_t l = 0; l < c->nlocal; l++) {
+		struct store_dsn_rcpt *mine = &c->local[l].dsn;
+		if (c->local[l].target.user_id != user_id)
+			continue;
+		if (first) {
+			*mine = *dsn;
+		} else if (mine->notify != dsn->notify) {
+			uint8_t n = (uint8_t)((mine->notify != 0 ? mine->notify : dflt) |
+					      (dsn->notify != 0 ? dsn->notify : dflt));
+			if (n != STORE_DSN_NOTIFY_NEVER)
+				n &= (uint8_t)~STORE_DSN_NOTIFY_NEVER;
+			mine->notify = n;
+		}
+		return;
+	}
+}
+
 /* Whether RCPT i asked to be told of its delivery (to a sender who can be). */
 static bool success_asked(const struct store_delivery *d, size_t i)
 {
@@ -153,8 +178,8 @@ static int expand(struct store *store, struct deliver_ctx *c, const char **error
 						     res == STORE_RESOLVE_OK, &dsn, error_r);
 			if (r < 0)
 				return -1;
-			if (r == 1 && targets[j].kind == STORE_RCPT_LOCAL)
-				c->local[c->nlocal - 1].dsn = dsn;
+			if (targets[j].kind == STORE_RCPT_LOCAL)
+				local_dsn_merge(c, targets[j].user_id, &dsn, r == 1);
 		}
 		/* a single remote target: the relay reports it */
 		if (success_asked(c->d, i) && (n > 1 || targets[0].kind == STORE_RCPT_LOCAL)) {

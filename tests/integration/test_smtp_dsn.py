@@ -170,6 +170,18 @@ def main():
         check(len(ida) == 1 and b"the body stays" not in ida[0] and
               b"text/rfc822-headers" in ida[0], "no RET: the header only")
 
+        # 6b. A whole message that would make the report too big for the
+        # store: the report quotes the header instead (never stuck).
+        com.reconfigure(max_message_size="6000")
+        send(s, ["kim@refuse.test"], "to kim", ["RET=FULL"], (), body="k" * 70 + "\r\n" * 1 +
+             ("b" * 76 + "\r\n") * 60)
+        com.relay("--run-queue")
+        kim = relaytest.dsn_for(com.inbox(BOB), "kim@refuse.test")
+        check(len(kim) == 1 and b"text/rfc822-headers" in kim[0] and b"bbbbbbbb" not in kim[0],
+              "RET=FULL past the size limit: the header only")
+        check(not com.queue(), "and nothing left in the queue (%s)" % com.queue())
+        com.reconfigure(max_message_size=None)
+
         # 7. A full mailbox: the report waits for the queued copy.
         com.add_user("jo@example.com", "pw")
         com.pillarbox("user", "quota", "jo@example.com", "1", "0")
@@ -219,6 +231,9 @@ def main():
                 check(got == code, "RCPT %s: %d" % (args[:24], got))
             check(c.docmd("RCPT TO:<%s> NOTIFY=NEVER ORCPT=rfc822;%s" % (CAROL, CAROL))[0] == 250,
                   "good RCPT: 250")
+            c.send(b"RCPT TO:<" + CAROL.encode() + b"> ORCPT=utf-8;j\xc3\xb6rg@example.com\r\n")
+            got = c.getreply()[0]
+            check(got == 553, "a UTF-8 ORCPT without SMTPUTF8: %d" % got)
             c.rset()
         with session(s) as c:
             c.helo("client.test")      # logged in, but no ESMTP now

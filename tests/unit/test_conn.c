@@ -80,6 +80,29 @@ static void test_parse_bytewise(void **state)
 	assert_string_equal(out, "USER bob|1\nPASS x|0\nNOOP|1\n|1\n|0\n");
 }
 
+/* A skipped line's first bytes are kept, whether its LF came with it or
+ * later (smtpd asks whether it was a BDAT). */
+static void test_parse_skipped_head(void **state)
+{
+	struct conn_line_state st = { 0 };
+	const char *whole = "BDAT 000000000031\r\nNOOP\r\n";
+	size_t consumed, line_len;
+	bool crlf;
+
+	(void)state;
+	assert_int_equal(conn_line_parse(&st, whole, strlen(whole), 10, &consumed, &line_len, &crlf),
+			 CONN_LINE_SKIPPED);
+	assert_int_equal(st.head_len, CONN_SKIPPED_HEAD);
+	assert_memory_equal(st.head, "BDAT 000", CONN_SKIPPED_HEAD);
+	/* no LF yet: skipping starts, the head is kept until it ends */
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(conn_line_parse(&st, "MAIL FROM:<aaaaaa", 17, 10, &consumed, &line_len,
+					 &crlf), CONN_LINE_NEED_MORE);
+	assert_int_equal(conn_line_parse(&st, "aa>\r\n", 5, 10, &consumed, &line_len, &crlf),
+			 CONN_LINE_SKIPPED);
+	assert_memory_equal(st.head, "MAIL FRO", CONN_SKIPPED_HEAD);
+}
+
 static void test_parse_whole_buffer(void **state)
 {
 	struct conn_line_state st = { 0 };
@@ -715,6 +738,7 @@ int main(void)
 		cmocka_unit_test(test_parse_whole_buffer),
 		cmocka_unit_test(test_parse_limits),
 		cmocka_unit_test(test_parse_flood),
+		cmocka_unit_test(test_parse_skipped_head),
 		cmocka_unit_test(test_conn_lines_socketpair),
 		cmocka_unit_test(test_conn_read_exact),
 		cmocka_unit_test(test_conn_timeout_and_stop),

@@ -162,12 +162,21 @@ static void test_notify(void **state)
 	msg = nul_terminated(msg, len);
 	assert_non_null(strstr(msg, "Subject: Delivery Status Notification\r\n"));
 	assert_non_null(strstr(msg, "Content-Type: message/rfc822\r\n"));
-	assert_non_null(strstr(msg, "the body is not quoted\r\n--=_test_boundary--\r\n"));
+	/* the message keeps its last CRLF: the delimiter has its own */
+	assert_non_null(strstr(msg, "the body is not quoted\r\n\r\n--=_test_boundary--\r\n"));
 	assert_int_equal(mime_parse(msg, len, NULL, &m, &error), 1);
 	assert_int_equal(m->root->nchildren, 3);
 	assert_string_equal(m->root->children[2]->subtype, "rfc822");
 	mime_message_free(&m);
 	free(msg);
+
+	/* a UTF-8 ORCPT (RFC 6533): the report is global */
+	r[0].orcpt = "utf-8;j\xc3\xb6rg@example.com";
+	msg = build(&in, &len);
+	msg = nul_terminated(msg, len);
+	assert_non_null(strstr(msg, "Content-Type: message/global-delivery-status"));
+	free(msg);
+	r[0].orcpt = NULL;
 
 	/* too big to return: the header */
 	in.message_len = DSN_MESSAGE_MAX + 1;

@@ -295,6 +295,12 @@ static void test_dsn(void **state)
 	mail_refused("FROM:<a@example.com> ENVID=a+zz", "501 5.5.4");   /* not hex */
 	mail_refused("FROM:<a@example.com> ENVID=a+2b", "501 5.5.4");   /* lower case */
 	mail_refused("FROM:<a@example.com> ENVID=caf\xc3\xa9", "501 5.5.4");
+	/* decoded, ENVID is printable US-ASCII (RFC 3461 4.4) */
+	mail_ok("FROM:<a@example.com> ENVID=a+20b+7E", "a@example.com");
+	mail_refused("FROM:<a@example.com> ENVID=a+0D+0AX", "501 5.5.4");
+	mail_refused("FROM:<a@example.com> ENVID=a+7F", "501 5.5.4");
+	mail_refused("FROM:<a@example.com> ENVID=a+C3+A9", "501 5.5.4");
+	mail_refused("FROM:<a@example.com> ENVID=a+1F", "501 5.5.4");
 	/* ENVID: 100 octets at most */
 	snprintf(big, sizeof(big), "FROM:<a@b.example> ENVID=");
 	memset(big + strlen(big), 'x', STORE_DSN_ENVID_MAX + 1);
@@ -317,6 +323,7 @@ static void test_dsn(void **state)
 	assert_int_equal(dsn.notify, 0);
 	rcpt_ok("TO:<b@example.com> ORCPT=utf-8;j\xc3\xb6rg@example.com", "b@example.com");
 	rcpt_refused("TO:<b@example.com> ORCPT=rfc822;j\xc3\xb6rg@example.com", "501 5.5.4");
+	rcpt_refused("TO:<b@example.com> ORCPT=rfc822;j+C3+B6rg@example.com", "501 5.5.4");
 	rcpt_refused("TO:<b@example.com> NOTIFY=NEVER,SUCCESS", "501 5.5.4");
 	rcpt_refused("TO:<b@example.com> NOTIFY=SUCCESS,SUCCESS", "501 5.5.4");
 	rcpt_refused("TO:<b@example.com> NOTIFY=SUCCESS,", "501 5.5.4");

@@ -613,6 +613,30 @@ static void test_bdat(void **state)
 	out = session_str("EHLO c.example\r\nBDAT 5\nhello");
 	expect_replies(out, EHLO_REPLIES "500 5.5.2\n421 4.7.0");
 	free(out);
+	/* a BDAT line past conn's limit is never seen as one: any line that
+	 * long closes the session, or its chunk would be read as commands */
+	big = malloc(50000);
+	assert_non_null(big);
+	len = (size_t)sprintf(big, "EHLO c.example\r\nMAIL FROM:<a@b.example>\r\n"
+			      "RCPT TO:<bob@example.com>\r\nBDAT ");
+	memset(big + len, '0', 40000);
+	len += 40000;
+	len += (size_t)sprintf(big + len, "31\r\nRSET\r\nMAIL FROM:<x@example.org>\r\n");
+	out = session(big, len);
+	expect_replies(out, EHLO_REPLIES "250 2.1.0\n250 2.1.5\n500 5.5.2 Line too long\n421 4.7.0");
+	free(out);
+	free(big);
+	/* empty chunks do nothing, and count as NOOPs do */
+	big = malloc(200 * 8 + 200);
+	assert_non_null(big);
+	len = (size_t)sprintf(big, "EHLO c.example\r\nMAIL FROM:<a@b.example>\r\n"
+			      "RCPT TO:<bob@example.com>\r\n");
+	for (int i = 0; i < 120; i++)
+		len += (size_t)sprintf(big + len, "BDAT 0\r\n");
+	out = session(big, len);
+	assert_non_null(strstr(out, "421 4.7.0"));
+	free(out);
+	free(big);
 	assert_int_equal(inbox_count("bob@example.com"), b + 3);
 }
 
