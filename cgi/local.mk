@@ -28,6 +28,15 @@ cgi_libwebmail_a_SOURCES += cgi/addrlist.c cgi/addrlist.h cgi/msgbuild.c cgi/msg
 	cgi/flowed.c cgi/flowed.h \
 	cgi/compose.h cgi/page_compose.c cgi/compose_load.c cgi/compose_send.c \
 	cgi/compose_keep.c
+# Return receipts asked for by a message read (RFC 8098): the notice, its
+# buttons.
+cgi_libwebmail_a_SOURCES += cgi/receipt.c cgi/receipt.h cgi/page_receipt.c
+check_PROGRAMS += tests/unit/test_receipt
+TESTS += tests/unit/test_receipt
+tests_unit_test_receipt_SOURCES = tests/unit/test_receipt.c
+tests_unit_test_receipt_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
+tests_unit_test_receipt_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_receipt_LDADD = cgi/libwebmail.a $(UNIT_LIBS) $(GUMBO_LIBS) -lpthread
 check_PROGRAMS += tests/unit/test_msgbuild
 TESTS += tests/unit/test_msgbuild
 tests_unit_test_msgbuild_SOURCES = tests/unit/test_msgbuild.c tests/unit/mime_check.c \
