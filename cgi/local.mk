@@ -172,6 +172,11 @@ EXTRA_DIST += tests/web/test_web_settings.py tests/web/browser_settings.mjs
 TESTS += tests/web/test_web_compose.py
 EXTRA_DIST += tests/web/test_web_compose.py tests/web/browser_compose.mjs
 
+# Receipts: the compose options, the notice and its buttons in the browser on
+# the three servers; the MDN, the DSN and $MDNSent checked over IMAP.
+TESTS += tests/web/test_web_receipts.py
+EXTRA_DIST += tests/web/test_web_receipts.py tests/web/browser_receipts.mjs
+
 # Hostile HTML mail under webmaild: parse budgets, cid: images, part numbers.
 TESTS += tests/web/test_web_hostile_html.py
 EXTRA_DIST += tests/web/test_web_hostile_html.py
