@@ -46,6 +46,7 @@ static const struct route routes[] = {
 	{ "/action", R_POST | R_SESSION | R_CSRF, page_action },
 	{ "/empty", R_POST | R_SESSION | R_CSRF, page_empty },
 	{ "/msg", R_GET | R_SESSION, page_msg },
+	{ "/receipt", R_POST | R_SESSION | R_CSRF, page_receipt },
 	{ "/print", R_GET | R_SESSION, page_print },
 	{ "/body", R_GET | R_SESSION, page_body },
 	{ "/part", R_GET | R_SESSION, page_part },

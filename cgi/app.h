@@ -153,6 +153,8 @@ void page_list(struct ctx *c);
 void page_action(struct ctx *c);
 void page_empty(struct ctx *c);
 void page_msg(struct ctx *c);
+/* POST /receipt: a message's read receipt sent or declined (page_receipt.c). */
+void page_receipt(struct ctx *c);
 void page_print(struct ctx *c);
 void page_body(struct ctx *c);
 void page_part(struct ctx *c);

@@ -73,6 +73,10 @@ struct compose {
 	size_t natt;
 	/* threading */
 	const char *in_reply_to, *references;
+	/* options: a return receipt (Disposition-Notification-To), delivery
+	 * status notifications (RFC 3461 NOTIFY=SUCCESS,FAILURE), priority */
+	bool receipt, dsn;
+	enum msgbuild_priority priority;
 	/* the form's attachment choices ("d:N", "o:N", "o:m"; all when
 	 * keep_all) and the names of files uploaded with it, for the form
 	 * shown again after an error */
@@ -150,6 +154,8 @@ struct compose_kept {
 	const char *from, *to, *cc, *bcc, *subject, *text;
 	const char *mode;             /* as the form said it (mode names) */
 	uint32_t omb, ouid, draft;
+	bool receipt, dsn;            /* the options ticked */
+	enum msgbuild_priority priority;
 	const char **keep;            /* attachment choices ("d:N", "o:N", "o:m") */
 	size_t nkeep;
 	const char **uploads;         /* names of files sent with it, not kept */
@@ -182,5 +188,10 @@ void compose_form_error(struct compose *cp, int status, const char *error);
  * are the user's and still there. */
 void compose_kept_show(struct ctx *c, const struct compose_kept *k, int status,
 		       const char *error, const char *notice);
+
+/* The Priority select's value ("high", "normal", "low"; anything else
+ * normal), and its name for the form. */
+enum msgbuild_priority compose_priority_parse(const char *value);
+const char *compose_priority_name(enum msgbuild_priority priority);
 
 #endif

@@ -177,6 +177,9 @@ int compose_kept_read(struct ctx *c, const char *prefix, struct compose_kept *k_
 	k->omb = uint_parse(field(c, prefix, "omb"), &n) ? n : 0;
 	k->ouid = uint_parse(field(c, prefix, "ouid"), &n) ? n : 0;
 	k->draft = uint_parse(field(c, prefix, "draft"), &n) ? n : 0;
+	k->receipt = field(c, prefix, "receipt") != NULL;
+	k->dsn = field(c, prefix, "dsn") != NULL;
+	k->priority = compose_priority_parse(field(c, prefix, "priority"));
 	if (k->from == NULL || k->to == NULL || k->cc == NULL || k->bcc == NULL ||
 	    k->subject == NULL || k->text == NULL || k->mode == NULL || !lists_read(c, prefix, k))
 		return -1;
@@ -212,6 +215,10 @@ void compose_kept_fields(struct ctx *c, const struct compose_kept *k)
 	hidden_uint(c, "k_omb", k->omb);
 	hidden_uint(c, "k_ouid", k->ouid);
 	hidden_uint(c, "k_draft", k->draft);
+	hidden(c, "k_receipt", k->receipt ? "1" : NULL);
+	hidden(c, "k_dsn", k->dsn ? "1" : NULL);
+	if (k->priority != MSGBUILD_PRIORITY_NORMAL)
+		hidden(c, "k_priority", compose_priority_name(k->priority));
 	for (size_t i = 0; i < k->nkeep; i++)
 		hidden(c, "k_keep", k->keep[i]);
 	for (size_t i = 0; i < k->nuploads; i++)

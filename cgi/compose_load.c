@@ -738,6 +738,24 @@ static void origin_parse(struct compose *cp, const char *origin)
 	}
 }
 
+/* The options a draft was saved with: a return receipt asked for, the
+ * priority, the delivery status notifications (our own field). */
+static void options_parse(struct compose *cp, struct msgview *v)
+{
+	const char *priority = header_field(cp->c, v, "X-Priority");
+	const char *dsn = header_field(cp->c, v, "X-Pillarbox-DSN");
+	cp->receipt = header_field(cp->c, v, "Disposition-Notification-To") != NULL;
+	while (dsn != NULL && *dsn == ' ')
+		dsn++;
+	cp->dsn = dsn != NULL && strncmp(dsn, "yes", 3) == 0;
+	while (priority != NULL && *priority == ' ')
+		priority++;
+	if (priority != NULL && (*priority == '1' || *priority == '2'))
+		cp->priority = MSGBUILD_PRIORITY_HIGH;
+	else if (priority != NULL && (*priority == '4' || *priority == '5'))
+		cp->priority = MSGBUILD_PRIORITY_LOW;
+}
+
 int compose_prefill(struct compose *cp)
 {
 	struct ctx *c = cp->c;
@@ -759,6 +777,7 @@ int compose_prefill(struct compose *cp)
 		}
 		r = prefill_copy(cp, &v);
 		origin_parse(cp, header_field(c, &v, "X-Pillarbox-Origin"));
+		options_parse(cp, &v);
 		msgview_close(&v);
 		return r < 0 ? (page_error(c, 500, "Out of memory."), -1) : 1;
 	}

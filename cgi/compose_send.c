@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "codec.h"
 #include "compose.h"
 #include "contacts.h"
 #include "log.h"
@@ -57,6 +58,16 @@ static bool message_fill(struct compose *cp, struct msgbuild *m, const char *msg
 		.date = (time_t)c->now, .tz = ctx_utc_offset(c, c->now) / 60,
 		.parts = parts, .nparts = cp->natt,
 	};
+	/* the receipt goes to the identity the message is sent from */
+	if (cp->receipt) {
+		struct msgbuild_addr *me = arena_alloc(c->a, sizeof(*me));
+		if (me == NULL)
+			return false;
+		*me = m->from;
+		m->notify_to = me;
+	}
+	m->priority = cp->priority;
+	m->draft_dsn = draft && cp->dsn;
 	if (draft && cp->ouid != 0 && cp->mode != COMPOSE_NEW && cp->mode != COMPOSE_EDIT)
 		m->origin = arena_printf(c->a, "%s %u %u", modes[cp->mode], cp->omb, cp->ouid);
 	for (size_t i = 0; parts != NULL && i < cp->natt; i++)
@@ -176,6 +187,30 @@ static int recipients_check(struct compose *cp, const char *const *rcpts, size_t
 	return 1;
 }
 
+/* The delivery status notifications the form asked for (RFC 3461): for
+ * every recipient NOTIFY=SUCCESS,FAILURE and ORCPT "rfc822;" with the
+ * address as xtext (left out past its limit); RET=HDRS is the caller's.
+ * The store reports local deliveries, the relay remote ones. NULL out of
+ * memory. */
+static struct store_dsn_rcpt *dsn_requests(struct ctx *c, const char *const *rcpts, size_t n)
+{
+	struct store_dsn_rcpt *dsn = arena_alloc(c->a, n * sizeof(*dsn));
+	for (size_t i = 0; dsn != NULL && i < n; i++) {
+		size_t len = strlen(rcpts[i]);
+		char *orcpt = arena_alloc(c->a, 7 + XTEXT_ENCODED_MAX(len) + 1);
+		if (orcpt == NULL)
+			return NULL;
+		memcpy(orcpt, "rfc822;", 7);
+		size_t o = 7 + xtext_encode(rcpts[i], len, orcpt + 7);
+		orcpt[o] = '\0';
+		dsn[i] = (struct store_dsn_rcpt){
+			.notify = STORE_DSN_NOTIFY_SUCCESS | STORE_DSN_NOTIFY_FAILURE,
+			.orcpt = o <= STORE_DSN_ORCPT_MAX ? orcpt : NULL,
+		};
+	}
+	return dsn;
+}
+
 /* After the send: \Answered or $Forwarded on the original. */
 static void original_mark(struct compose *cp)
 {
@@ -215,7 +250,8 @@ void compose_send(struct compose *cp)
 				   "setting is not a plain host name). Nothing was sent.");
 		return;
 	}
-	if (!message_fill(cp, &m, msgid, false, false)) {
+	struct store_dsn_rcpt *dsn = cp->dsn ? dsn_requests(c, rcpts, n) : NULL;
+	if (!message_fill(cp, &m, msgid, false, false) || (cp->dsn && dsn == NULL)) {
 		page_error(c, 500, "Out of memory. Nothing was sent.");
 		return;
 	}
@@ -233,6 +269,7 @@ void compose_send(struct compose *cp)
 		.dkim_domain = dkim_domain[0] != '\0' ? dkim_domain : NULL,
 		.session_id = c->session.id, .send_token = cp->token_posted ? cp->token : NULL,
 		.sender_user_id = c->user.id,
+		.dsn = dsn, .dsn_ret = dsn != NULL ? STORE_DSN_RET_HDRS : STORE_DSN_RET_DEFAULT,
 	};
 	int r = store_deliver(c->store, &d, &queued, queue_id, &error);
 	if (r == 2) {

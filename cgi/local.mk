@@ -28,6 +28,15 @@ cgi_libwebmail_a_SOURCES += cgi/addrlist.c cgi/addrlist.h cgi/msgbuild.c cgi/msg
 	cgi/flowed.c cgi/flowed.h \
 	cgi/compose.h cgi/page_compose.c cgi/compose_load.c cgi/compose_send.c \
 	cgi/compose_keep.c
+# Return receipts asked for by a message read (RFC 8098): the notice, its
+# buttons.
+cgi_libwebmail_a_SOURCES += cgi/receipt.c cgi/receipt.h cgi/page_receipt.c
+check_PROGRAMS += tests/unit/test_receipt
+TESTS += tests/unit/test_receipt
+tests_unit_test_receipt_SOURCES = tests/unit/test_receipt.c
+tests_unit_test_receipt_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cgi
+tests_unit_test_receipt_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_receipt_LDADD = cgi/libwebmail.a $(UNIT_LIBS) $(GUMBO_LIBS) -lpthread
 check_PROGRAMS += tests/unit/test_msgbuild
 TESTS += tests/unit/test_msgbuild
 tests_unit_test_msgbuild_SOURCES = tests/unit/test_msgbuild.c tests/unit/mime_check.c \
@@ -162,6 +171,11 @@ EXTRA_DIST += tests/web/test_web_settings.py tests/web/browser_settings.mjs
 # Compose and send: the browser run on the three servers, IMAP and relay checks.
 TESTS += tests/web/test_web_compose.py
 EXTRA_DIST += tests/web/test_web_compose.py tests/web/browser_compose.mjs
+
+# Receipts: the compose options, the notice and its buttons in the browser on
+# the three servers; the MDN, the DSN and $MDNSent checked over IMAP.
+TESTS += tests/web/test_web_receipts.py
+EXTRA_DIST += tests/web/test_web_receipts.py tests/web/browser_receipts.mjs
 
 # Hostile HTML mail under webmaild: parse budgets, cid: images, part numbers.
 TESTS += tests/web/test_web_hostile_html.py

@@ -230,7 +230,8 @@ static int check_addrs(const struct msgbuild_addr *a, size_t n, const char **err
 static int check(const struct msgbuild *m, const char **error_r)
 {
 	if (check_addrs(&m->from, 1, error_r) == 0 || check_addrs(m->to, m->nto, error_r) == 0 ||
-	    check_addrs(m->cc, m->ncc, error_r) == 0 || check_addrs(m->bcc, m->nbcc, error_r) == 0)
+	    check_addrs(m->cc, m->ncc, error_r) == 0 || check_addrs(m->bcc, m->nbcc, error_r) == 0 ||
+	    (m->notify_to != NULL && check_addrs(m->notify_to, 1, error_r) == 0))
 		return 0;
 	if (m->subject != NULL && has_control(m->subject)) {
 		*error_r = "The subject contains a line break or a control character.";
@@ -629,8 +630,16 @@ static bool main_header(struct buf *h, const struct msgbuild *m)
 		}
 		buf_puts(h, "\r\n");
 	}
+	if (m->notify_to != NULL && !addr_header(h, "Disposition-Notification-To", m->notify_to, 1))
+		return false;
+	if (m->priority == MSGBUILD_PRIORITY_HIGH)
+		buf_puts(h, "X-Priority: 1 (Highest)\r\nImportance: high\r\n");
+	else if (m->priority == MSGBUILD_PRIORITY_LOW)
+		buf_puts(h, "X-Priority: 5 (Lowest)\r\nImportance: low\r\n");
 	if (m->origin != NULL)
 		buf_printf(h, "X-Pillarbox-Origin: %s\r\n", m->origin);
+	if (m->draft_dsn)
+		buf_puts(h, "X-Pillarbox-DSN: yes\r\n");
 	buf_puts(h, "MIME-Version: 1.0\r\n");
 	return true;
 }
@@ -639,9 +648,10 @@ uint64_t msgbuild_size_bound(const struct msgbuild *m)
 {
 	/* names and addresses encoded grow at most 4x, plus separators */
 	uint64_t n = 4096 + (uint64_t)m->text_len * 4 + 1024;
-	const struct msgbuild_addr *lists[4] = { &m->from, m->to, m->cc, m->bcc };
-	size_t counts[4] = { 1, m->nto, m->ncc, m->bcc != NULL ? m->nbcc : 0 };
-	for (size_t l = 0; l < 4; l++)
+	const struct msgbuild_addr *lists[5] = { &m->from, m->to, m->cc, m->bcc, m->notify_to };
+	size_t counts[5] = { 1, m->nto, m->ncc, m->bcc != NULL ? m->nbcc : 0,
+			     m->notify_to != NULL };
+	for (size_t l = 0; l < 5; l++)
 		for (size_t i = 0; i < counts[l]; i++)
 			n += 16 + strlen(lists[l][i].addr) +
 			     (lists[l][i].name != NULL ? 4 * strlen(lists[l][i].name) : 0);

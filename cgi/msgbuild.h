@@ -60,6 +60,15 @@ struct msgbuild_part {
 	bool message;          /* an encapsulated message: message/rfc822 */
 };
 
+/* The Priority choice, as X-Priority's numbers (Roundcube, Outlook,
+ * Thunderbird): high also writes Importance: high, low Importance: low;
+ * normal writes neither. */
+enum msgbuild_priority {
+	MSGBUILD_PRIORITY_NORMAL = 0,
+	MSGBUILD_PRIORITY_HIGH = 1,
+	MSGBUILD_PRIORITY_LOW = 5,
+};
+
 struct msgbuild {
 	struct msgbuild_addr from;
 	const struct msgbuild_addr *to, *cc, *bcc;
@@ -75,6 +84,12 @@ struct msgbuild {
 	int tz;                    /* minutes east of UTC */
 	const char *origin;        /* drafts: X-Pillarbox-Origin value (printable
 				      ASCII), or NULL */
+	/* a return receipt asked for (RFC 8098 2.1): Disposition-Notification-
+	 * To with this address (the From identity), NULL none */
+	const struct msgbuild_addr *notify_to;
+	enum msgbuild_priority priority;
+	bool draft_dsn;            /* drafts: X-Pillarbox-DSN (the delivery
+				      status notification the form asked for) */
 	const struct msgbuild_part *parts;
 	size_t nparts;
 };

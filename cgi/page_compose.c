@@ -21,6 +21,21 @@
 
 static const char *const mode_names[] = { "new", "reply", "all", "forward", "attach", "edit" };
 
+enum msgbuild_priority compose_priority_parse(const char *value)
+{
+	if (value != NULL && strcmp(value, "high") == 0)
+		return MSGBUILD_PRIORITY_HIGH;
+	if (value != NULL && strcmp(value, "low") == 0)
+		return MSGBUILD_PRIORITY_LOW;
+	return MSGBUILD_PRIORITY_NORMAL;
+}
+
+const char *compose_priority_name(enum msgbuild_priority priority)
+{
+	return priority == MSGBUILD_PRIORITY_HIGH ? "high"
+	       : priority == MSGBUILD_PRIORITY_LOW ? "low" : "normal";
+}
+
 static enum compose_mode mode_parse(const char *s)
 {
 	for (size_t i = 0; s != NULL && i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
@@ -164,6 +179,19 @@ static void compose_render(struct compose *cp, const char *error, const char *no
 	tpl_bool(d, "show_copies", *cp->cc != '\0' || *cp->bcc != '\0');
 	tpl_str(d, "subject", cp->subject);
 	tpl_str(d, "body", cp->text);
+	tpl_bool(d, "receipt", cp->receipt);
+	tpl_bool(d, "dsn", cp->dsn);
+	static const char *const labels[] = { "High", "Normal", "Low" };
+	static const enum msgbuild_priority values[] = {
+		MSGBUILD_PRIORITY_HIGH, MSGBUILD_PRIORITY_NORMAL, MSGBUILD_PRIORITY_LOW,
+	};
+	tpl_list(d, "priorities");
+	for (size_t i = 0; i < 3; i++) {
+		struct tpl_obj *it = tpl_item(d, "priorities");
+		tpl_str(it, "value", compose_priority_name(values[i]));
+		tpl_str(it, "label", labels[i]);
+		tpl_bool(it, "selected", cp->priority == values[i]);
+	}
 	tpl_list(d, "uploads");
 	for (size_t i = 0; i < cp->nuploads; i++)
 		tpl_str(tpl_item(d, "uploads"), "name", cp->uploads[i]);
@@ -219,6 +247,9 @@ void compose_kept_show(struct ctx *c, const struct compose_kept *k, int status,
 	cp.bcc = k->bcc;
 	cp.subject = k->subject;
 	cp.text = k->text;
+	cp.receipt = k->receipt;
+	cp.dsn = k->dsn;
+	cp.priority = k->priority;
 	cp.id = compose_identity_find(&cp, k->from);
 	if (cp.id == cp.nids)
 		cp.id = 0;
@@ -430,6 +461,9 @@ static bool fields_read(struct compose *cp)
 	cp->bcc = (v = ctx_form(c, "bcc")) != NULL ? v : "";
 	cp->subject = (v = ctx_form(c, "subject")) != NULL ? v : "";
 	cp->text = (v = ctx_form(c, "body")) != NULL ? v : "";
+	cp->receipt = ctx_form(c, "receipt") != NULL;
+	cp->dsn = ctx_form(c, "dsn") != NULL;
+	cp->priority = compose_priority_parse(ctx_form(c, "priority"));
 	cp->id = compose_identity_find(cp, from);
 	if (cp->id == cp->nids)
 		cp->id = 0;        /* shown again with the first one */

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "msgbuild.h"
 #include "msgpart.h"
+#include "receipt.h"
 #include "sanitize.h"
 #include "textview.h"
 
@@ -677,6 +678,8 @@ void page_msg(struct ctx *c)
 	}
 	fill_neighbours(c, &w);
 	fill_list_state(c, &w);
+	if (!w.has_part)
+		receipt_notice_fill(c, &w.mb, &w.v.msg, msgview_header_text(&w.v, w.node, c->a));
 	if (ctx_folders(c, w.mb.id) < 0) {
 		view_close(&w);
 		return;

@@ -424,3 +424,20 @@ size_t qp_encode(const void *in, size_t len, bool binary, char *out)
 	size_t n = qp_encode_update(&enc, in, len, out);
 	return n + qp_encode_finish(&enc, out + n);
 }
+
+size_t xtext_encode(const void *in, size_t len, char *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p = in;
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] < 33 || p[i] > 126 || p[i] == '+' || p[i] == '=') {
+			out[o++] = '+';
+			out[o++] = hex[p[i] >> 4];
+			out[o++] = hex[p[i] & 15];
+		} else {
+			out[o++] = (char)p[i];
+		}
+	}
+	return o;
+}

@@ -124,4 +124,14 @@ size_t qp_encode_finish(struct qp_encoder *enc, char *out);
 /* One shot into out (room QP_ENCODED_MAX(len)); returns characters written. */
 size_t qp_encode(const void *in, size_t len, bool binary, char *out);
 
+/* ------------------------------------------------------------------ xtext */
+
+/* Output room for encoding n bytes as xtext. */
+#define XTEXT_ENCODED_MAX(n) ((n) * 3)
+/* RFC 3461 4: the xtext of the ENVID and ORCPT parameters: '+', '=' and
+ * every byte outside 33..126 as "+HH" (upper-case hex), others as they
+ * are. Writes into out (room XTEXT_ENCODED_MAX(len), no NUL added);
+ * returns characters written. */
+size_t xtext_encode(const void *in, size_t len, char *out);
+
 #endif

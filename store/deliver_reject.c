@@ -2,7 +2,7 @@
  * recipient's filter rejected (sieve_result.reject). The recipient gets
  * nothing. When every recipient rejected it and the caller can still say
  * no (smtpd at DATA), store_deliver refuses it whole (deliver.c); else
- * the envelope sender gets a notice (reject_notice.h), queued in the
+ * the envelope sender gets a notice (an MDN, mdn.h), queued in the
  * delivery's own transaction: the message is either refused or its notice
  * durably queued before the sender hears "250". No notice goes to the
  * null sender, to a program (MAILER-DAEMON, postmaster and their kind,
@@ -18,13 +18,13 @@
 #include "deliver_int.h"
 #include "log.h"
 #include "queue.h"
-#include "reject_notice.h"
+#include "mdn.h"
 #include "relay_kick.h"
 #include "session.h"
 #include "vacation.h"
 
 /* What the notice decision reads of the original: as a DSN quotes. */
-#define REJECT_HEADER_MAX REJECT_NOTICE_HEADERS_MAX
+#define REJECT_HEADER_MAX MDN_HEADERS_MAX
 
 static const char *sender_of(const struct deliver_ctx *c)
 {
@@ -81,13 +81,14 @@ static int notice_make(struct store *store, struct deliver_ctx *c, size_t i,
 		return -1;
 	for (size_t k = 0; k < sizeof(rnd); k++)
 		snprintf(unique + 2 * k, 3, "%02x", rnd[k]);
-	const struct reject_notice_input in = {
-		.hostname = store->config->hostname, .sender = sender_of(c), .rcpt = l->rcpt,
-		.user = l->target.address, .reason = l->result.reject,
+	const struct mdn_input in = {
+		.disposition = MDN_DELETED,
+		.hostname = store->config->hostname, .to = sender_of(c), .original_rcpt = l->rcpt,
+		.final_rcpt = l->target.address, .reason = l->result.reject,
 		.header = h->data, .header_len = h->len, .now = (int64_t)time(NULL),
 		.unique = unique,
 	};
-	if (reject_notice_build(&in, &msg, &len) < 0) {
+	if (mdn_build(&in, &msg, &len) < 0) {
 		*error_r = "out of memory";
 		return -1;
 	}

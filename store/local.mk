@@ -6,11 +6,19 @@ store_libpillarbox_a_SOURCES += store/store.h store/store_int.h \
 	store/body.c store/body.h store/body_header.c store/body_mime.c \
 	store/mailbox.c store/mailbox.h \
 	store/message.c store/message.h store/msgcopy.c store/expunged.c store/msgread.c \
-	store/notify.c store/deliver.c store/deliver_reject.c store/reject_notice.c \
-	store/reject_notice.h store/send_limit.c store/vacation.c store/vacation.h \
+	store/notify.c store/deliver.c store/deliver_reject.c store/mdn.c \
+	store/mdn.h store/send_limit.c store/vacation.c store/vacation.h \
 	store/vacation_rule.c store/vacation_send.c store/queue.c store/queue.h \
 	store/maintain.c store/backup.c store/upgrade.c store/sortidx.c \
 	store/relay_kick.c store/relay_kick.h store/srs.c store/srs.h store/srs_store.c
+
+# The MDN builder (a Sieve reject's notice, the webmail's read receipt).
+check_PROGRAMS += tests/unit/test_mdn
+TESTS += tests/unit/test_mdn
+tests_unit_test_mdn_SOURCES = tests/unit/test_mdn.c tests/unit/mime_check.c \
+	tests/unit/mime_check.h
+tests_unit_test_mdn_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_mdn_LDADD = $(UNIT_LIBS)
 
 check_PROGRAMS += tests/unit/test_store
 TESTS += tests/unit/test_store

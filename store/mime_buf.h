@@ -1,5 +1,5 @@
 /* Private to the MIME modules (mime*, charset, rfc2047, address) and the
- * store's message builders (reject_notice.c): a growable
+ * store's message builders (mdn.c): a growable
  * byte string. Appending never fails loudly: on out-of-memory (or past
  * MBUF_MAX) the buffer sets `failed` and ignores further appends, so a caller
  * checks once at the end. Not part of any public API. */

@@ -550,6 +550,28 @@ static void test_one_line(void **state)
 	assert_true(charset_ascii("caf\xc3\xa9", 3));
 }
 
+/* xtext_encode: RFC 3461 4's "+HH" for '+', '=' and bytes outside
+ * 33..126, the rest unchanged. */
+static void test_xtext(void **state)
+{
+	char out[64];
+	size_t n;
+
+	(void)state;
+	n = xtext_encode("rfc822;bob@example.com", 22, out);
+	assert_int_equal(n, 22);
+	assert_memory_equal(out, "rfc822;bob@example.com", 22);
+	n = xtext_encode("a+b=c d", 7, out);
+	out[n] = '\0';
+	assert_string_equal(out, "a+2Bb+3Dc+20d");
+	n = xtext_encode("\r\n\x7f~!\xc3\xa9", 7, out);
+	out[n] = '\0';
+	assert_string_equal(out, "+0D+0A+7F~!+C3+A9");
+	assert_int_equal(xtext_encode("", 0, out), 0);
+	/* the worst case fills XTEXT_ENCODED_MAX exactly */
+	assert_int_equal(xtext_encode("++++", 4, out), XTEXT_ENCODED_MAX(4));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -564,6 +586,7 @@ int main(void)
 		cmocka_unit_test(test_charsets),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_one_line),
+		cmocka_unit_test(test_xtext),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

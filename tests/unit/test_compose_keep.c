@@ -98,6 +98,10 @@ static void test_fields(void **state)
 	assert_int_equal(k.ouid, 0);
 	assert_int_equal(k.draft, 3);
 	assert_false(k.cut);
+	/* no options ticked */
+	assert_false(k.receipt);
+	assert_false(k.dsn);
+	assert_int_equal(k.priority, MSGBUILD_PRIORITY_NORMAL);
 }
 
 /* The sign-in form's copies are read under their prefix, and only those. */
@@ -113,7 +117,14 @@ static void test_prefix(void **state)
 	add(f, "k_upload", "", NULL);
 	add(f, "k_upload", "b\r\n.png", NULL);
 	add(f, "k_keep", "d:2", NULL);
+	add(f, "receipt", "1", NULL);
+	add(f, "k_dsn", "1", NULL);
+	add(f, "k_priority", "low", NULL);
 	assert_int_equal(compose_kept_read(&f->c, "k_", &k), 1);
+	/* the options too: the sign-in form's, not the other ones */
+	assert_false(k.receipt);
+	assert_true(k.dsn);
+	assert_int_equal(k.priority, MSGBUILD_PRIORITY_LOW);
 	assert_string_equal(k.owner, "bob@example.com");
 	assert_string_equal(k.text, "this");
 	assert_int_equal(k.nuploads, 2);

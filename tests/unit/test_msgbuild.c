@@ -335,6 +335,67 @@ static void test_threading_headers(void **state)
 	buf_free(&b);
 }
 
+/* The compose options: a return receipt (Disposition-Notification-To, the
+ * From identity), the priority, a draft's DSN choice; none by default. */
+static void test_receipt_priority(void **state)
+{
+	(void)state;
+	struct msgbuild m;
+	struct buf b;
+	base_msg(&m, "x");
+	struct mime_message *msg = build(&m, &b);
+	static const char *const none[] = { "Disposition-Notification-To", "X-Priority",
+					    "Importance", "X-Pillarbox-DSN" };
+	for (size_t i = 0; i < 4; i++)
+		assert_null(header_value(&b, msg, none[i]));
+	mime_message_free(&msg);
+	buf_free(&b);
+
+	const struct msgbuild_addr me = { "Bøb", "bob@example.com" };
+	m.notify_to = &me;
+	m.priority = MSGBUILD_PRIORITY_HIGH;
+	m.draft_dsn = true;
+	msg = build(&m, &b);
+	char *v = header_value(&b, msg, "Disposition-Notification-To");
+	assert_non_null(v);
+	assert_non_null(strstr(v, "<bob@example.com>"));
+	assert_non_null(strstr(v, "=?"));   /* the name encoded */
+	free(v);
+	v = header_value(&b, msg, "X-Priority");
+	assert_string_equal(v, " 1 (Highest)");
+	free(v);
+	v = header_value(&b, msg, "Importance");
+	assert_string_equal(v, " high");
+	free(v);
+	v = header_value(&b, msg, "X-Pillarbox-DSN");
+	assert_string_equal(v, " yes");
+	free(v);
+	mime_message_free(&msg);
+	buf_free(&b);
+
+	m.priority = MSGBUILD_PRIORITY_LOW;
+	m.draft_dsn = false;
+	msg = build(&m, &b);
+	v = header_value(&b, msg, "X-Priority");
+	assert_string_equal(v, " 5 (Lowest)");
+	free(v);
+	v = header_value(&b, msg, "Importance");
+	assert_string_equal(v, " low");
+	free(v);
+	assert_null(header_value(&b, msg, "X-Pillarbox-DSN"));
+	mime_message_free(&msg);
+	buf_free(&b);
+
+	/* the receipt's address is checked as any other */
+	const struct msgbuild_addr bad = { NULL, "bob@example.com\r\nBcc: x@example.org" };
+	m.notify_to = &bad;
+	struct buf r;
+	const char *error = NULL;
+	buf_init(&r, 0);
+	assert_int_equal(msgbuild_write(&m, to_buf, &r, &error), 0);
+	buf_free(&r);
+}
+
 /* ---------------------------------------------------------------- refusals */
 
 static void assert_refused(const struct msgbuild *m)
@@ -816,6 +877,7 @@ int main(void)
 		cmocka_unit_test(test_many_recipients_folded),
 		cmocka_unit_test(test_bcc_only_when_asked),
 		cmocka_unit_test(test_threading_headers),
+		cmocka_unit_test(test_receipt_priority),
 		cmocka_unit_test(test_header_injection_refused),
 		cmocka_unit_test(test_flowed_text),
 		cmocka_unit_test(test_flowed_gt_after_break),
