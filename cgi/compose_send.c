@@ -3,7 +3,7 @@
  * user's address or an alias that delivers to them), every recipient is
  * resolved first, then one store_deliver() stores the local copies and
  * queues the remote ones in one durable transaction, and the relay is
- * started for them at once (relay_kick.h, as smtpd does). Only after that
+ * started for them at once (program_kick.h, as smtpd does). Only after that
  * commit is the copy filed in Sent and the draft removed: a failure before
  * it sends nothing, a failure after it is reported as "sent, but". */
 #include <stdlib.h>
@@ -14,7 +14,7 @@
 #include "compose.h"
 #include "contacts.h"
 #include "log.h"
-#include "relay_kick.h"
+#include "program_kick.h"
 
 struct body_sink {
 	struct store_body_writer *writer;

@@ -19,7 +19,7 @@
 #include "msgbuild.h"
 #include "msgpart.h"
 #include "receipt.h"
-#include "relay_kick.h"
+#include "program_kick.h"
 
 /* The identity the message reached: the first of the user's addresses in
  * its To or Cc, else the primary address (identities[0]). */

@@ -114,6 +114,14 @@ tests_unit_test_spamc_LDADD = inetd/libinetd.a $(UNIT_LIBS) $(GNUTLS_LIBS)
 # End to end: a real spamd (SpamAssassin, local rules only) behind the MX.
 TESTS += tests/integration/test_smtp_spam.py
 
+# Learning from the user's moves into and out of Junk (spam_learn): the
+# learner the store starts after such a move, and a real spamd taught by it.
+pkglibexec_PROGRAMS += inetd/spamlearn
+inetd_spamlearn_SOURCES = inetd/spamlearn.c
+inetd_spamlearn_LDADD = inetd/libinetd.a $(STORE_LIBS) $(GNUTLS_LIBS)
+dist_man8_MANS += doc/spamlearn.8
+TESTS += tests/integration/test_spam_learn.py
+
 if FUZZING
 # Any reply, whole or cut anywhere; the fields made of what it yields.
 noinst_PROGRAMS += tests/fuzz/fuzz_spamc

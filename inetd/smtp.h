@@ -209,6 +209,6 @@ int smtp_bdat_skip(struct smtp_session *session, const char *args, size_t len,
  * Returns -1. */
 int smtp_bdat_unframed(struct smtp_session *session, const char *reply);
 
-/* The relay is started after queueing by relay_kick() (store/relay_kick.h). */
+/* The relay is started after queueing by relay_kick() (store/program_kick.h). */
 
 #endif

@@ -24,7 +24,7 @@
 #include "dns.h"
 #include "log.h"
 #include "mailauth.h"
-#include "relay_kick.h"
+#include "program_kick.h"
 #include "smtp.h"
 #include "smtp_data.h"
 #include "smtp_header.h"

@@ -173,10 +173,36 @@ static void parse_tests(const char *p, const char *end, struct spamc_result *r)
 	r->tests[out] = '\0';
 }
 
+/* "SPAMD/1.1 0 EX_OK": true; else false with *error_r (its own error,
+ * "76 Bad header line: ...", in the log and made safe there). */
+static bool status_ok(const char *line, size_t line_len, const char **error_r)
+{
+	static char error[160];
+	const char *p = line, *end = line + line_len;
+
+	if (line_len < 6 || memcmp(p, "SPAMD/", 6) != 0) {
+		*error_r = "not a spamd reply";
+		return false;
+	}
+	p += 6;
+	while (p < end && (is_digit(*p) || *p == '.'))
+		p++;
+	skip_blanks(&p, end);
+	if (p >= end || !is_digit(*p)) {
+		*error_r = "not a spamd reply";
+		return false;
+	}
+	if (*p != '0' || (p + 1 < end && is_digit(p[1]))) {
+		snprintf(error, sizeof(error), "spamd error %.*s", (int)(end - p), p);
+		*error_r = error;
+		return false;
+	}
+	return true;
+}
+
 int spamc_reply_parse(const char *reply, size_t len, bool eof, struct spamc_result *r,
 		      const char **error_r)
 {
-	static char error[160];
 	struct cursor c = { reply, reply + len };
 	const char *line, *p, *end;
 	size_t line_len;
@@ -190,27 +216,8 @@ int spamc_reply_parse(const char *reply, size_t len, bool eof, struct spamc_resu
 	}
 	if (!next_line(&c, &line, &line_len))
 		goto incomplete;
-	/* SPAMD/1.1 0 EX_OK */
-	p = line;
-	end = line + line_len;
-	if (line_len < 6 || memcmp(p, "SPAMD/", 6) != 0) {
-		*error_r = "not a spamd reply";
+	if (!status_ok(line, line_len, error_r))
 		return -1;
-	}
-	p += 6;
-	while (p < end && (is_digit(*p) || *p == '.'))
-		p++;
-	skip_blanks(&p, end);
-	if (p >= end || !is_digit(*p)) {
-		*error_r = "not a spamd reply";
-		return -1;
-	}
-	if (*p != '0' || (p + 1 < end && is_digit(p[1]))) {
-		/* its own error: "76 Bad header line: ..." (in the log, made safe there) */
-		snprintf(error, sizeof(error), "spamd error %.*s", (int)(end - p), p);
-		*error_r = error;
-		return -1;
-	}
 	for (;;) {
 		if (!next_line(&c, &line, &line_len))
 			goto incomplete;
@@ -261,6 +268,56 @@ int spamc_reply_parse(const char *reply, size_t len, bool eof, struct spamc_resu
 	}
 	parse_tests(c.p, c.p + body, r);
 	return 1;
+incomplete:
+	if (eof) {
+		*error_r = "the reply ended early";
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------- learning */
+
+size_t spamc_tell_format(uint64_t size, bool spam, char *buf, size_t size_buf)
+{
+	int n = snprintf(buf, size_buf, "TELL SPAMC/1.5\r\nContent-length: %llu\r\n"
+			 "Message-class: %s\r\nSet: local\r\n\r\n",
+			 (unsigned long long)size, spam ? "spam" : "ham");
+	return n > 0 && (size_t)n < size_buf ? (size_t)n : 0;
+}
+
+int spamc_tell_reply_parse(const char *reply, size_t len, bool eof, const char **error_r)
+{
+	struct cursor c = { reply, reply + len };
+	const char *line;
+	size_t line_len;
+	bool did_set = false;
+
+	if (len > SPAMC_REPLY_MAX) {
+		*error_r = "reply too long";
+		return -1;
+	}
+	if (!next_line(&c, &line, &line_len))
+		goto incomplete;
+	if (!status_ok(line, line_len, error_r))
+		return -1;
+	while (next_line(&c, &line, &line_len)) {
+		if (line_len == 0) {
+			if (!did_set) {
+				/* already known as this class: spamd set nothing */
+				*error_r = "not learned (spamd set nothing: known already)";
+				return 2;
+			}
+			return 1;
+		}
+		const char *colon = memchr(line, ':', line_len);
+
+		if (colon == NULL) {
+			*error_r = "a reply header line without a colon";
+			return -1;
+		}
+		did_set |= word_is(line, (size_t)(colon - line), "didset");
+	}
 incomplete:
 	if (eof) {
 		*error_r = "the reply ended early";
@@ -405,11 +462,16 @@ static int spamc_connect(const char *hostport, const char **error_r)
 	return fd;
 }
 
-int spamc_check(const char *hostport, const char *msg, size_t len, struct spamc_result *r,
-		const char **error_r)
+/* Sends head then msg to the checker and reads its reply through `parse`
+ * (as spamc_reply_parse: 0 more, else done) within SPAMC_TIMEOUT: what
+ * parse returned, or -1 (cannot connect, timed out). */
+static int exchange(const char *hostport, const char *head, size_t head_len, const char *msg,
+		    size_t len, int (*parse)(const char *reply, size_t len, bool eof, void *ctx,
+					     const char **error_r),
+		    void *ctx, const char **error_r)
 {
-	char head[128], *reply = NULL;
-	size_t head_len = spamc_request_format(len, head, sizeof(head)), got = 0;
+	char *reply = NULL;
+	size_t got = 0;
 	struct conn *conn = NULL;
 	int fd = spamc_connect(hostport, error_r), ret = -1;
 
@@ -439,10 +501,10 @@ int spamc_check(const char *hostport, const char *msg, size_t len, struct spamc_
 		}
 		if (n > 0)
 			got += (size_t)n;
-		int p = spamc_reply_parse(reply, got, eof, r, error_r);
+		int p = parse(reply, got, eof, ctx, error_r);
 
 		if (p != 0) {
-			ret = p == 1 ? 0 : -1;
+			ret = p;
 			goto out;
 		}
 	}
@@ -451,4 +513,33 @@ out:
 	conn_free(&conn);
 	close(fd);
 	return ret;
+}
+
+static int check_parse(const char *reply, size_t len, bool eof, void *ctx, const char **error_r)
+{
+	return spamc_reply_parse(reply, len, eof, ctx, error_r);
+}
+
+int spamc_check(const char *hostport, const char *msg, size_t len, struct spamc_result *r,
+		const char **error_r)
+{
+	char head[128];
+	size_t head_len = spamc_request_format(len, head, sizeof(head));
+
+	return exchange(hostport, head, head_len, msg, len, check_parse, r, error_r) == 1 ? 0
+											  : -1;
+}
+
+static int tell_parse(const char *reply, size_t len, bool eof, void *ctx, const char **error_r)
+{
+	(void)ctx;
+	return spamc_tell_reply_parse(reply, len, eof, error_r);
+}
+
+int spamc_tell(const char *hostport, const char *msg, size_t len, bool spam, const char **error_r)
+{
+	char head[160];
+	size_t head_len = spamc_tell_format(len, spam, head, sizeof(head));
+
+	return exchange(hostport, head, head_len, msg, len, tell_parse, NULL, error_r);
 }

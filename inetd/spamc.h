@@ -66,4 +66,16 @@ void spamc_score_format(int32_t tenths, char buf[16]);
 int spamc_check(const char *hostport, const char *msg, size_t len, struct spamc_result *r,
 		const char **error_r);
 
+/* Learning (SpamAssassin's TELL; spamd needs --allow-tell): the request
+ * line and header that teach the checker a message of `size` octets is
+ * spam or ham ("Set: local": its own Bayes database). The length, or 0. */
+size_t spamc_tell_format(uint64_t size, bool spam, char *buf, size_t size_buf);
+/* Reads a reply to TELL as spamc_reply_parse does: 1 learned (DidSet),
+ * 2 nothing set (known as that class already; *error_r says so), 0 read
+ * more, -1 an error (spamd's own, e.g. TELL not enabled). */
+int spamc_tell_reply_parse(const char *reply, size_t len, bool eof, const char **error_r);
+/* Teaches the checker at `hostport` about msg[0..len) within SPAMC_TIMEOUT:
+ * 1 learned, 2 known already, -1 (*error_r). */
+int spamc_tell(const char *hostport, const char *msg, size_t len, bool spam, const char **error_r);
+
 #endif

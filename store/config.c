@@ -117,6 +117,8 @@ static const struct config_key config_keys[] = {
 	STR_KEY(spamd, CONFIG_HOSTPORT, true),
 	NUM_KEY(spam_reject_score, CONFIG_UINT, 0, 1000),
 	NUM_KEY(spam_max_size, CONFIG_SIZE, 1024, 64 * 1024 * 1024),
+	NUM_KEY(spam_learn, CONFIG_BOOL, 0, 1),
+	STR_KEY(spam_learn_program, CONFIG_PATH, false),
 	NUM_KEY(send_limit, CONFIG_UINT, 0, 10000000),
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -244,6 +246,7 @@ struct config *config_defaults(void)
 	config->webmail_base = strdup("/webmail");
 	config->templates = strdup(PKGDATADIR "/templates");
 	config->relay_program = strdup(PKGLIBEXECDIR "/relay");
+	config->spam_learn_program = strdup(PKGLIBEXECDIR "/spamlearn");
 	/* "+": what Dovecot, Gmail, Outlook and Fastmail users expect. */
 	config->recipient_delimiter = strdup("+");
 	config->watchdog_seconds = 120;
@@ -265,6 +268,7 @@ struct config *config_defaults(void)
 	if (config->hostname == NULL || config->user == NULL || config->store == NULL ||
 	    config->tls_priority == NULL || config->webmail_base == NULL ||
 	    config->templates == NULL || config->relay_program == NULL ||
+	    config->spam_learn_program == NULL ||
 	    config->recipient_delimiter == NULL)
 		config_free(&config);
 	return config;

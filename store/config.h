@@ -93,6 +93,11 @@ struct config {
 	char *spamd;                /* "host:port" of spamd or rspamd; NULL = no check */
 	unsigned spam_reject_score; /* refused at or past this score; 0 = never */
 	uint64_t spam_max_size;     /* larger messages are not checked; default 1M */
+	bool spam_learn;            /* mail moved into Junk teaches spamd it is spam,
+				     * out of it that it is not (SpamAssassin's TELL:
+				     * spamd --allow-tell); default off */
+	char *spam_learn_program;   /* the learner it starts; default
+				     * PKGLIBEXECDIR "/spamlearn" */
 	unsigned send_limit;        /* recipients a logged-in user may send to in
 				     * 24 hours (smtpd, webmail); 0 = no limit */
 	size_t nroutes;

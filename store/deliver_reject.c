@@ -19,7 +19,7 @@
 #include "log.h"
 #include "queue.h"
 #include "mdn.h"
-#include "relay_kick.h"
+#include "program_kick.h"
 #include "session.h"
 #include "vacation.h"
 

@@ -10,7 +10,7 @@ store_libpillarbox_a_SOURCES += store/store.h store/store_int.h \
 	store/mdn.h store/send_limit.c store/vacation.c store/vacation.h \
 	store/vacation_rule.c store/vacation_send.c store/queue.c store/queue.h \
 	store/maintain.c store/backup.c store/upgrade.c store/sortidx.c \
-	store/relay_kick.c store/relay_kick.h store/srs.c store/srs.h store/srs_store.c
+	store/program_kick.c store/program_kick.h store/srs.c store/srs.h store/srs_store.c
 
 # The MDN builder (a Sieve reject's notice, the webmail's read receipt).
 check_PROGRAMS += tests/unit/test_mdn

@@ -1,11 +1,15 @@
 /* Messages: copy, move, expunge, and change tracking (CONDSTORE/QRESYNC). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "body.h"
+#include "log.h"
 #include "mailbox.h"
 #include "message.h"
+#include "program_kick.h"
 
 /* Bodies whose last reference went in a transaction; their files are
  * unlinked after the commit (a crash in between leaves an orphan for
@@ -211,6 +215,7 @@ struct copy_ctx {
 	uint32_t *new_uids;
 	struct freed_bodies *freed;
 	int count;
+	uint32_t first_uid, last_uid; /* the copies' UIDs in dst: consecutive */
 };
 
 struct kwnames {
@@ -336,7 +341,9 @@ static int copy_part_txn(struct store *store, DB_TXN *txn, struct copy_ctx *c)
 		added++;
 		if (c->new_uids != NULL)
 			c->new_uids[i] = copy.msg.uid;
-		c->count++;
+		if (c->count++ == 0)
+			c->first_uid = copy.msg.uid;
+		c->last_uid = copy.msg.uid;
 	}
 	free(k);
 	free(rec);
@@ -358,6 +365,41 @@ static int copy_part_txn(struct store *store, DB_TXN *txn, struct copy_ctx *c)
 	if (c->move && c->src != c->dst && (r = mboxstate_put(store, txn, c->src, src)) < 0)
 		return r;
 	return 1;
+}
+
+/* What moving or copying mail from src to dst teaches the spam checker:
+ * into Junk from elsewhere, spam; out of Junk (but to Trash), not spam. */
+static int learn_class(uint32_t src_special, uint32_t dst_special)
+{
+	bool from_junk = src_special & STORE_SPECIAL_JUNK, to_junk = dst_special & STORE_SPECIAL_JUNK;
+	if (to_junk && !from_junk)
+		return 1;
+	if (from_junk && !to_junk && !(dst_special & STORE_SPECIAL_TRASH))
+		return 0;
+	return -1;
+}
+
+/* After the commit, with spam_learn on: the learner for each part that
+ * teaches something (its copies are consecutive UIDs of dst). Nothing
+ * here can fail the copy: problems are logged. */
+static void learn_after_copy(struct store *store, const struct copy_ctx *parts, size_t n,
+			     uint32_t dst_mailbox_id)
+{
+	const struct config *config = store->config;
+	struct store_mailbox dst, src;
+	const char *error = NULL;
+	if (!config->spam_learn || config->spamd == NULL ||
+	    store_mailbox_get(store, dst_mailbox_id, &dst, &error) != 1)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (parts[i].count == 0 || store_mailbox_get(store, parts[i].src, &src, &error) != 1)
+			continue;
+		int spam = learn_class(src.special_use, dst.special_use);
+		if (spam >= 0 && spam_learn_kick(config->spam_learn_program, config->path,
+						 dst_mailbox_id, parts[i].first_uid, parts[i].last_uid,
+						 spam == 1) < 0)
+			log_warning("spam learning: cannot start the learner: %s", strerror(errno));
+	}
 }
 
 struct copy_groups_ctx {
@@ -410,8 +452,10 @@ int store_msg_copy_groups(struct store *store, const struct store_copy_group *gr
 			if (move && g.parts[i].count > 0)
 				store_notify_mailbox(store, g.parts[i].src);
 		}
-		if (r > 0)
+		if (r > 0) {
 			store_notify_mailbox(store, dst_mailbox_id);
+			learn_after_copy(store, g.parts, n, dst_mailbox_id);
+		}
 	}
 	free(g.freed.ids);
 	free(g.parts);

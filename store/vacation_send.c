@@ -13,7 +13,7 @@
 #include "body.h"
 #include "identity.h"
 #include "log.h"
-#include "relay_kick.h"
+#include "program_kick.h"
 #include "session.h"
 #include "sieve.h"
 #include "vacation.h"

@@ -4,7 +4,8 @@
  * good reply must fit the buffer sized for them, end in CRLF, keep every
  * line within 78 columns + a name, and hold no control character but the
  * folds. The same octets as a header block lose their X-Spam fields and
- * nothing else: what is left is no longer, and whole fields in order. */
+ * nothing else: what is left is no longer, and whole fields in order. The
+ * same octets as a reply to TELL (spam learning) are read too. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(copy, data, size);
 	(void)spamc_reply_parse(copy, size, false, &r, &error);
+	/* the reply to TELL (spam learning), read the same way */
+	for (int eof = 0; eof < 2; eof++) {
+		int t = spamc_tell_reply_parse(copy, size, eof, &error);
+
+		if (t < -1 || t > 2 || (eof && t == 0))
+			abort();
+	}
 	if (spamc_reply_parse(copy, size, true, &r, &error) == 1) {
 		size_t n = spamc_fields_format(&r, fields, sizeof(fields)), col = 0;
 

@@ -47,23 +47,34 @@ def check(cond, what):
 
 class Spamd:
     """spamd on 127.0.0.1:port with the packaged rules and a site
-    configuration of our own: local tests only."""
+    configuration of our own: local tests only. With `bayes`, it keeps a
+    Bayes database in its directory and takes TELL (--allow-tell), as
+    spam_learn needs; sa_learn() runs sa-learn against that database."""
 
-    def __init__(self, d):
+    def __init__(self, d, bayes=False):
         self.dir = os.path.join(d, "spamd")
         os.makedirs(self.dir)
         for name in os.listdir("/etc/spamassassin"):
             if name.endswith(".pre"):
                 shutil.copy(os.path.join("/etc/spamassassin", name), self.dir)
         with open(os.path.join(self.dir, "local.cf"), "w") as f:
-            f.write("dns_available no\nuse_bayes 0\nskip_rbl_checks 1\n"
+            f.write("dns_available no\nskip_rbl_checks 1\n"
                     "bayes_auto_learn 0\nrequired_score 15.0\n")
+            if bayes:
+                # spamd's children run as nobody: a directory anyone may write
+                self.bayes_dir = os.path.join(self.dir, "bayes")
+                os.makedirs(self.bayes_dir)
+                os.chmod(self.bayes_dir, 0o777)
+                f.write("use_bayes 1\nbayes_path %s/bayes\nbayes_file_mode 0666\n"
+                        % self.bayes_dir)
+            else:
+                f.write("use_bayes 0\n")
         self.port = pbtest.free_port()
         self.log = open(os.path.join(self.dir, "log"), "w")
         self.proc = subprocess.Popen(
             [SPAMD, "-L", "-x", "--siteconfigpath", self.dir, "-i", "127.0.0.1",
              "-A", "127.0.0.1", "-p", str(self.port), "--max-children", "2",
-             "-s", "stderr"],
+             "-s", "stderr"] + (["--allow-tell"] if bayes else []),
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while not self.ping():
@@ -82,6 +93,17 @@ class Spamd:
     def log_text(self):
         with open(os.path.join(self.dir, "log"), errors="replace") as f:
             return f.read()
+
+    def learned(self):
+        """(nspam, nham) in the Bayes database, as sa-learn counts them."""
+        r = subprocess.run(["sa-learn", "--siteconfigpath", self.dir, "--dump", "magic"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        counts = {}
+        for line in r.stdout.splitlines():
+            f = line.split()
+            if len(f) >= 7 and f[5] == "data:" and f[6] in ("nspam", "nham"):
+                counts[f[6]] = int(f[2])
+        return counts.get("nspam", 0), counts.get("nham", 0)
 
     def close(self):
         self.proc.terminate()

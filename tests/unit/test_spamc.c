@@ -248,7 +248,8 @@ static pid_t serve_once(const char *answer, char hostport[32], int *request_fd_r
 				got += (size_t)n;
 				char *end = memmem(buf, got, "\r\n\r\n", 4);
 				unsigned long cl;
-				if (end != NULL && sscanf(buf, "SYMBOLS SPAMC/1.5\r\nContent-length: %lu",
+				/* SYMBOLS or TELL */
+				if (end != NULL && sscanf(buf, "%*s SPAMC/1.5\r\nContent-length: %lu",
 							  &cl) == 1 &&
 				    got >= (size_t)(end + 4 - buf) + cl)
 					break;
@@ -335,6 +336,50 @@ static void test_check_failures(void **state)
 	assert_int_equal(spamc_check("nowhere", "x\r\n", 3, &r, &error), -1);
 }
 
+/* TELL (learning): the request as SpamAssassin's spamc -L sends it, and
+ * spamd's answers: learned, known already, not enabled, cut short. */
+/* spamc_tell_reply_parse of a whole string. */
+static int tell_parse(const char *reply, bool eof, const char **error_r)
+{
+	return spamc_tell_reply_parse(reply, strlen(reply), eof, error_r);
+}
+
+/* TELL (learning): the request as SpamAssassin's spamc -L sends it, and
+ * spamd's answers: learned, known already, not enabled, cut short. */
+static void test_tell(void **state)
+{
+	static const char msg[] = "Subject: pills\r\n\r\nbuy\r\n";
+	static const char off[] =
+		"SPAMD/1.0 69 EX_UNAVAILABLE TELL commands have not been enabled.\r\n";
+	const char *error = NULL;
+	char hostport[32], request[4096], want[256];
+	size_t got = 0;
+	ssize_t n;
+	int fd;
+	(void)state;
+	assert_int_equal(tell_parse("SPAMD/1.1 0 EX_OK\r\nDidSet: local\r\n\r\n", false, &error), 1);
+	assert_int_equal(tell_parse("SPAMD/1.1 0 EX_OK\r\n\r\n", false, &error), 2);
+	assert_int_equal(tell_parse("SPAMD/1.1 0 EX_OK\r\nDidSet: lo", false, &error), 0);
+	assert_int_equal(tell_parse("SPAMD/1.1 0 EX_OK\r\nDidSet: lo", true, &error), -1);
+	assert_int_equal(tell_parse("SPAMD/1.1 0 EX_OK\r\nno colon\r\n\r\n", true, &error), -1);
+	assert_int_equal(tell_parse(off, false, &error), -1);
+	assert_non_null(strstr(error, "spamd error 69"));
+
+	pid_t server = serve_once("SPAMD/1.1 0 EX_OK\r\nDidSet: local\r\n\r\n", hostport, &fd);
+	assert_int_equal(spamc_tell(hostport, msg, strlen(msg), true, &error), 1);
+	while ((n = read(fd, request + got, sizeof(request) - 1 - got)) > 0)
+		got += (size_t)n;
+	request[got] = '\0';
+	close(fd);
+	reap(server);
+	snprintf(want, sizeof(want), "TELL SPAMC/1.5\r\nContent-length: %zu\r\n"
+		 "Message-class: spam\r\nSet: local\r\n\r\n%s", strlen(msg), msg);
+	assert_string_equal(request, want);
+	server = serve_once(off, hostport, NULL);
+	assert_int_equal(spamc_tell(hostport, msg, strlen(msg), false, &error), -1);
+	reap(server);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -348,6 +393,7 @@ int main(void)
 		cmocka_unit_test(test_strip),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_check_failures),
+		cmocka_unit_test(test_tell),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
