@@ -10,6 +10,7 @@
 
 #include "app.h"
 #include "log.h"
+#include "msgpart.h"
 #include "tzinfo.h"
 #include "vacation.h"
 
@@ -494,6 +495,21 @@ int ctx_mailbox(struct ctx *c, uint32_t id, struct store_mailbox *mb_r)
 		return 0;
 	}
 	return 1;
+}
+
+int ctx_message(struct ctx *c, uint32_t mailbox_id, uint32_t uid, struct store_mailbox *mb_r,
+		struct msgview *v)
+{
+	const char *error;
+	int r = ctx_mailbox(c, mailbox_id, mb_r);
+	if (r <= 0)
+		return r;
+	r = msgview_open(c->store, mb_r->id, uid, v, &error);
+	if (r < 0)
+		page_store_error(c, "message", error);
+	else if (r == 0)
+		page_error(c, 404, "This message no longer exists. It may have been moved or deleted.");
+	return r;
 }
 
 struct special_find {

@@ -81,6 +81,12 @@ bool token_equal(const char *a, const char *b);
 /* A mailbox of the signed-in user by id: 1 found (filled), 0 not the
  * user's or none (the page answered 404), -1 store error (answered). */
 int ctx_mailbox(struct ctx *c, uint32_t id, struct store_mailbox *mb_r);
+struct msgview;
+/* The message `uid` of the user's mailbox `mailbox_id`, opened (msgpart.h;
+ * the caller closes it): 1, or 0 / -1 with the page answered (no such
+ * folder or message: 404; a store error). */
+int ctx_message(struct ctx *c, uint32_t mailbox_id, uint32_t uid, struct store_mailbox *mb_r,
+		struct msgview *v);
 /* The user's mailbox with this special-use bit (Trash, Junk), 1/0/-1. */
 int ctx_special_mailbox(struct ctx *c, unsigned special, struct store_mailbox *mb_r);
 /* Fills data.folders (the sidebar) with `current` marked. 0 or -1 (answered). */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "charset.h"
 #include "codec.h"
 #include "compose.h"
 #include "contacts.h"
@@ -203,9 +204,12 @@ static struct store_dsn_rcpt *dsn_requests(struct ctx *c, const char *const *rcp
 		memcpy(orcpt, "rfc822;", 7);
 		size_t o = 7 + xtext_encode(rcpts[i], len, orcpt + 7);
 		orcpt[o] = '\0';
+		/* an rfc822 ORCPT is ASCII once decoded (RFC 3461 4.2): the
+		 * form's addresses are, but a UTF-8 one gets none */
+		bool ascii = charset_ascii(rcpts[i], len);
 		dsn[i] = (struct store_dsn_rcpt){
 			.notify = STORE_DSN_NOTIFY_SUCCESS | STORE_DSN_NOTIFY_FAILURE,
-			.orcpt = o <= STORE_DSN_ORCPT_MAX ? orcpt : NULL,
+			.orcpt = ascii && o <= STORE_DSN_ORCPT_MAX ? orcpt : NULL,
 		};
 	}
 	return dsn;

@@ -526,19 +526,9 @@ void page_contact_sender(struct ctx *c)
 	const char *error;
 	struct store_mailbox mb;
 	struct msgview v;
-	uint32_t part = 0;
-	if (ctx_mailbox(c, ctx_form_uint(c, "mb", 0), &mb) <= 0)
+	uint32_t part = 0, uid = ctx_form_uint(c, "uid", 0);
+	if (ctx_message(c, ctx_form_uint(c, "mb", 0), uid, &mb, &v) <= 0)
 		return;
-	uint32_t uid = ctx_form_uint(c, "uid", 0);
-	int r = msgview_open(c->store, mb.id, uid, &v, &error);
-	if (r < 0) {
-		page_store_error(c, "message", error);
-		return;
-	}
-	if (r == 0) {
-		page_error(c, 404, "This message no longer exists. It may have been moved or deleted.");
-		return;
-	}
 	const struct mime_part *node = v.mime->root;
 	bool has_part = uint_parse(ctx_form(c, "part"), &part);
 	if (has_part) {

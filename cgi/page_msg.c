@@ -125,7 +125,6 @@ struct view {
  * failure. */
 static int view_open(struct ctx *c, struct view *w)
 {
-	const char *error;
 	const char *part = ctx_query(c, "part");
 	*w = (struct view){ .c = c, .has_part = part != NULL, .text_items = TEXTVIEW_ITEMS_MAX,
 			    .html_cpu = { (long long)HTML_CPU_MS * 1000000 } };
@@ -133,17 +132,9 @@ static int view_open(struct ctx *c, struct view *w)
 		page_error(c, 400, "This link is not valid: the part is not a number.");
 		return -1;
 	}
-	if (ctx_mailbox(c, ctx_query_uint(c, "mb", 0), &w->mb) <= 0)
+	if (ctx_message(c, ctx_query_uint(c, "mb", 0), ctx_query_uint(c, "uid", 0), &w->mb,
+			&w->v) <= 0)
 		return -1;
-	int r = msgview_open(c->store, w->mb.id, ctx_query_uint(c, "uid", 0), &w->v, &error);
-	if (r < 0) {
-		page_store_error(c, "message", error);
-		return -1;
-	}
-	if (r == 0) {
-		page_error(c, 404, "This message no longer exists. It may have been moved or deleted.");
-		return -1;
-	}
 	w->opened = true;
 	w->node = w->v.mime->root;
 	w->images = ctx_query(c, "images") != NULL;

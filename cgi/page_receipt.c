@@ -130,24 +130,15 @@ void page_receipt(struct ctx *c)
 		page_error(c, 400, "This form is not valid: choose Send receipt or Ignore.");
 		return;
 	}
-	if (ctx_mailbox(c, ctx_form_uint(c, "mb", 0), &mb) <= 0)
-		return;
 	uint32_t uid = ctx_form_uint(c, "uid", 0);
-	int r = msgview_open(c->store, mb.id, uid, &v, &error);
-	if (r < 0) {
-		page_store_error(c, "message", error);
+	if (ctx_message(c, ctx_form_uint(c, "mb", 0), uid, &mb, &v) <= 0)
 		return;
-	}
-	if (r == 0) {
-		page_error(c, 404, "This message no longer exists. It may have been moved or deleted.");
-		return;
-	}
 	const char *h = msgview_header_text(&v, v.mime->root, c->a);
 	if (!receipt_mailbox_allowed(&mb)) {
 		page_error(c, 409, "No receipt is sent for a message in Junk, Trash, Sent or Drafts.");
 		goto out;
 	}
-	r = h != NULL ? receipt_request_parse(h, strlen(h), &req) : -1;
+	int r = h != NULL ? receipt_request_parse(h, strlen(h), &req) : -1;
 	if (r != 1) {
 		page_error(c, r < 0 ? 500 : 409, r < 0 ? "Out of memory."
 					 : "This message does not ask for a receipt.");
@@ -159,12 +150,30 @@ void page_receipt(struct ctx *c)
 		goto out;
 	}
 	/* answered already (another window, another client): nothing again */
-	if (r == 0 && send && receipt_send(c, &v, h, &req) != 1)
-		goto out;
 	static const char *const keyword[] = { RECEIPT_KEYWORD };
-	if (r == 0 && store_msg_set_flags(c->store, mb.id, &uid, 1, STORE_FLAGS_ADD, 0, keyword, 1,
-					  0, NULL, NULL, NULL, &error) < 0)
-		log_error("webmail: receipt: set %s: %s", RECEIPT_KEYWORD, error);
+	if (r == 0) {
+		/* The keyword first: of two posts at once only one sets it, and
+		 * only that one sends (RFC 8098 2.1: one MDN at most). */
+		int k = store_msg_set_flags(c->store, mb.id, &uid, 1, STORE_FLAGS_ADD, 0, keyword, 1,
+					    0, NULL, NULL, NULL, &error);
+		if (k < 0) {
+			page_store_error(c, "keywords", error);
+			goto out;
+		}
+		if (k == 0 && receipt_answered(c, &v.msg, &error) != 1) {
+			page_error(c, 409, "This message cannot be marked as answered (its folder has "
+					   "too many keywords), so no receipt is sent.");
+			goto out;
+		}
+		r = k == 0;
+		if (k == 1 && send && receipt_send(c, &v, h, &req) != 1) {
+			/* not sent (answered with why): the notice comes back */
+			if (store_msg_set_flags(c->store, mb.id, &uid, 1, STORE_FLAGS_REMOVE, 0, keyword,
+						1, 0, NULL, NULL, NULL, &error) < 0)
+				log_error("webmail: receipt: unset %s: %s", RECEIPT_KEYWORD, error);
+			goto out;
+		}
+	}
 	page_redirect(c, arena_printf(c->a, "/msg?mb=%u&uid=%u%s", mb.id, uid, r == 1 ? ""
 				      : send ? "&receipt=sent" : "&receipt=ignored"));
 out:

@@ -4,16 +4,21 @@
  * The store starts it detached after the move's durable commit
  * (store/msgcopy.c, program_kick.h), so nothing a user waits for waits for
  * spamd. Each message, up to spam_max_size, goes to `spamd` with
- * SpamAssassin's TELL (spamd --allow-tell); at most SPAMLEARN_MAX a run.
- * Learning is best effort: a message it cannot read or spamd cannot take
- * is logged and skipped; mail is never touched. */
+ * SpamAssassin's TELL (spamd --allow-tell); at most SPAMLEARN_MAX a run,
+ * one run at a time (learner_turn). Learning is best effort: a message it
+ * cannot read is logged and skipped, a spamd that fails ends the run;
+ * mail is never touched. */
 #include <config.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "log.h"
@@ -34,7 +39,7 @@ static const struct cli spamlearn_cli = {
 		 "ID are spam or not, and exits. The store starts it when a user moves mail\n"
 		 "into or out of Junk and pillarbox.conf has spam_learn = yes.\n"
 		 "  --mailbox ID       the mailbox (its number in the store)\n"
-		 "  --uids FIRST:LAST  the messages' UIDs (at most 100 are taught)\n"
+		 "  --uids FIRST:LAST  the messages' UIDs (at most 100 are tried)\n"
 		 "  --class spam|ham   what they are\n"
 		 "  --config FILE      read FILE instead of the default pillarbox.conf\n"
 		 "  --help             show this help and exit\n"
@@ -98,50 +103,79 @@ static int message_read(struct store *store, uint32_t mailbox_id, uint32_t uid, 
 	return 1;
 }
 
+/* Teaches messages first..last: at most SPAMLEARN_MAX tried, and none
+ * after spamd fails once (down, hung, TELL not enabled: the next would
+ * fail the same way). 0. */
 static int learn(struct store *store, const struct config *config, uint32_t mailbox_id,
 		 uint32_t first, uint32_t last, bool spam)
 {
 	const char *class = spam ? "spam" : "ham";
-	unsigned learned = 0, known = 0, skipped = 0;
-	int ret = 0;
+	unsigned learned = 0, unset = 0, skipped = 0, tried = 0;
 
 	for (uint64_t uid = first; uid <= last && !process_stop_requested; uid++) {
 		const char *error = NULL;
 		char *msg = NULL;
 		size_t len = 0;
 
-		if (learned + known >= SPAMLEARN_MAX) {
-			log_info("mailbox=%u: %s: the first %u taught, the rest left", mailbox_id,
+		if (tried++ == SPAMLEARN_MAX) {
+			log_info("mailbox=%u: %s: the first %u tried, the rest left", mailbox_id,
 				 class, SPAMLEARN_MAX);
 			break;
 		}
 		int r = message_read(store, mailbox_id, (uint32_t)uid, config->spam_max_size, &msg,
 				     &len, &error);
-		if (r < 0) {
-			log_error("mailbox=%u uid=%" PRIu64 ": %s", mailbox_id, uid, error);
-			ret = 75;
-			break;
-		}
-		if (r == 0) {
-			skipped++; /* gone since, or past spam_max_size */
+		if (r <= 0) {
+			/* gone since, past spam_max_size, or unreadable */
+			if (r < 0)
+				log_error("mailbox=%u uid=%" PRIu64 ": %s", mailbox_id, uid, error);
+			skipped++;
 			continue;
 		}
 		r = spamc_tell(config->spamd, msg, len, spam, &error);
 		free(msg);
 		if (r < 0) {
-			log_warning("mailbox=%u uid=%" PRIu64 ": spamd %s: %s", mailbox_id, uid,
-				    config->spamd, error);
+			log_warning("mailbox=%u uid=%" PRIu64 ": spamd %s: %s: the run stops",
+				    mailbox_id, uid, config->spamd, error);
 			skipped++;
-			continue;
+			break;
 		}
 		if (r == 1)
 			learned++;
 		else
-			known++;
+			unset++;
 	}
-	log_info("mailbox=%u uids=%u:%u class=%s learned=%u known=%u skipped=%u", mailbox_id, first,
-		 last, class, learned, known, skipped);
-	return ret;
+	log_info("mailbox=%u uids=%u:%u class=%s learned=%u unset=%u skipped=%u", mailbox_id, first,
+		 last, class, learned, unset, skipped);
+	if (unset > 0 && learned == 0)
+		log_warning("mailbox=%u: spamd set nothing for any of them: learned already, or its "
+			    "Bayes is off or failing (use_bayes, bayes_path)", mailbox_id);
+	return 0;
+}
+
+/* One learner runs at a time, and one more may wait for it (lock files in
+ * the store's notify/, beside its other locks); any other exits at once:
+ * a user who moves mail in and out of Junk as fast as IMAP goes starts
+ * processes that leave, not hundreds that teach. true: this one may run
+ * (the run lock held until it exits). */
+static bool learner_turn(const struct config *config)
+{
+	char path[4096];
+	int wait_fd, run_fd;
+
+	snprintf(path, sizeof(path), "%s/notify/spamlearn.wait", config->store);
+	wait_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (wait_fd < 0 || flock(wait_fd, LOCK_EX | LOCK_NB) < 0) {
+		log_warning("busy: a learner runs and another waits; these are not taught");
+		return false;
+	}
+	snprintf(path, sizeof(path), "%s/notify/spamlearn.lock", config->store);
+	run_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (run_fd < 0 || flock(run_fd, LOCK_EX) < 0) {
+		log_error("%s: %s", path, strerror(errno));
+		return false;
+	}
+	close(wait_fd); /* the next may wait now; run_fd stays locked until exit */
+	return true;
 }
 
 int main(int argc, char **argv)
@@ -211,6 +245,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "spamlearn: %s\n", error);
 		config_free(&config);
 		return 78;
+	}
+	/* before the store: one waiting learner holds no environment handle */
+	if (!learner_turn(config)) {
+		config_free(&config);
+		return 0;
 	}
 	if (store_open(config, false, &store, &error) < 0) {
 		log_error("store: %s", error);

@@ -224,6 +224,16 @@ void charset_one_line(char *dst, size_t size, const char *src, size_t max)
 		}
 		dst[o++] = (char)c;
 	}
+	/* cut short: not inside a UTF-8 character */
+	if (src != NULL && *src != '\0' && o > 0 && (unsigned char)dst[o - 1] >= 0x80) {
+		size_t lead = o - 1;
+		while (lead > 0 && ((unsigned char)dst[lead] & 0xC0) == 0x80)
+			lead--;
+		if ((unsigned char)dst[lead] >= 0xC0 && charset_utf8_char_len(dst + lead, o - lead) == 0)
+			o = lead;
+	}
+	while (o > 0 && dst[o - 1] == ' ')
+		o--;
 	dst[o] = '\0';
 }
 

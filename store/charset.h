@@ -64,8 +64,8 @@ bool charset_ascii(const void *in, size_t len);
 
 /* `src` (NULL as "") as a header field's value on one line, into dst
  * (size bytes, NUL-terminated): every run of controls and spaces becomes
- * one space, none leading; at most `max` octets (a UTF-8 character may be
- * cut, as the value is; 8-bit bytes are kept). For the fields of the
+ * one space, none leading or trailing; at most `max` octets, never ending
+ * inside a UTF-8 character (other 8-bit bytes are kept). For the fields of the
  * reports the store and the relay write (DSNs, reject notices). */
 void charset_one_line(char *dst, size_t size, const char *src, size_t max);
 

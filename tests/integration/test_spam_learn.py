@@ -10,10 +10,13 @@
   - several messages at once: one learner run, each message taught;
   - a move in the webmail (Junk, Not junk) goes through the same store
     call as IMAP's (store_msg_copy), where the learner is started;
+  - one learner runs at a time and one waits: a third leaves at once;
+  - spamd down: the run stops at its first failure, with a log line;
   - with spam_learn off, a move into Junk teaches nothing."""
 
 import imaplib
 import os
+import subprocess
 import sys
 import time
 
@@ -93,6 +96,35 @@ def main():
         got = wait_learned(spamd, (1 + len(uids), 0))
         check(got == (1 + len(uids), 0), "%d messages at once: each taught (%s)" % (len(uids), got))
         check("learned=%d" % len(uids) in fx.log_text(), "in one learner run")
+
+        # one learner at a time, one waiting: a third leaves at once
+        import fcntl
+        locks = []
+        for name in ("spamlearn.wait", "spamlearn.lock"):
+            f = open(os.path.join(fx.store, "notify", name), "a")
+            fcntl.flock(f, fcntl.LOCK_EX)
+            locks.append(f)
+        t = time.monotonic()
+        r = subprocess.run([fx.program("inetd/spamlearn"), "--config", fx.conf, "--mailbox", "1",
+                            "--uids", "1:1", "--class", "spam"], env=fx.env(), timeout=60,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        check(r.returncode == 0 and time.monotonic() - t < 10 and
+              "these are not taught" in r.stderr, "busy: a third learner leaves at once")
+        for f in locks:
+            f.close()
+
+        # spamd down: the run stops at its first failure
+        c.logout()
+        fx.write_config(dict(conf, spamd="127.0.0.1:%d" % pbtest.free_port()))
+        c = imap_session(imap)
+        move(c, "Junk", "1:*", "INBOX")
+        wait = time.monotonic() + 30
+        while "the run stops" not in fx.log_text() and time.monotonic() < wait:
+            time.sleep(0.2)
+        check("the run stops" in fx.log_text() and "class=ham learned=0 unset=0 skipped=1" in
+              fx.log_text(), "spamd down: one message tried, the run stops")
+        move(c, "INBOX", "1:*", "Junk")  # back, for what follows (taught nothing: down)
+        time.sleep(1)
 
         # off: nothing (a new session reads the configuration)
         c.logout()

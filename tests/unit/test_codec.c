@@ -545,6 +545,13 @@ static void test_one_line(void **state)
 	assert_string_equal(out, "0123456789abcd");
 	charset_one_line(out, sizeof(out), "0123456789abcdefgh", 100);
 	assert_string_equal(out, "0123456789abcde");
+	/* cut in the middle of "é": the whole character goes */
+	charset_one_line(out, sizeof(out), "0123456789abc\xc3\xa9xyz", 100);
+	assert_string_equal(out, "0123456789abc\xc3\xa9");   /* it just fits */
+	charset_one_line(out, sizeof(out), "0123456789abcd\xc3\xa9xyz", 100);
+	assert_string_equal(out, "0123456789abcd");
+	charset_one_line(out, sizeof(out), "\xc3\xa9\xc3\xa9\xc3\xa9", 5);
+	assert_string_equal(out, "\xc3\xa9\xc3\xa9");
 	assert_true(charset_ascii("plain", 5));
 	assert_false(charset_ascii("caf\xc3\xa9", 5));
 	assert_true(charset_ascii("caf\xc3\xa9", 3));
