@@ -58,6 +58,7 @@ struct smtp_msg {
 	bool header_done;          /* the header block was written out */
 	char *out;                 /* the state machine's output */
 	uint64_t size;             /* message bytes as received (unstuffed) */
+	uint64_t added;            /* of them, the final CRLF we add to BDAT's last line */
 	enum smtp_msg_error error;
 	time_t now;
 	int tz;
@@ -257,7 +258,7 @@ static void smtp_msg_put(struct smtp_msg *m, const char *data, size_t len)
 		return;
 	}
 	m->size += len;
-	if (m->size > m->s->config->max_message_size) {
+	if (m->size - m->added > m->s->config->max_message_size) {
 		smtp_msg_fail(m, SMTP_MSG_TOO_BIG);
 		return;
 	}
@@ -498,6 +499,11 @@ int smtp_msg_commit(struct smtp_msg *m)
 		size_t out_len;
 
 		smtp_data_finish(&m->data, m->out, &out_len);
+		/* a CRLF we end an unterminated last line with is not the
+		 * client's: it does not count against max_message_size */
+		m->added = out_len == 2 ? 2 : 0;
+		if (m->added > 0 && m->writer != NULL)
+			store_body_limit_add(m->writer, m->added);
 		smtp_msg_put(m, m->out, out_len);
 		if (smtp_msg_data_error(&m->data) != SMTP_MSG_OK)
 			smtp_msg_fail(m, smtp_msg_data_error(&m->data));

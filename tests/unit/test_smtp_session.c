@@ -626,6 +626,25 @@ static void test_bdat(void **state)
 	expect_replies(out, EHLO_REPLIES "250 2.1.0\n250 2.1.5\n500 5.5.2 Line too long\n421 4.7.0");
 	free(out);
 	free(big);
+	/* exactly max_message_size octets whose last line has no CRLF: the
+	 * one we add is not the client's */
+	big = malloc(100000 + 400);
+	assert_non_null(big);
+	len = (size_t)sprintf(big, "EHLO c.example\r\nMAIL FROM:<a@b.example>\r\n"
+			      "RCPT TO:<bob@example.com>\r\nBDAT 100000 LAST\r\nSubject: x\r\n\r\n");
+	for (int i = 0; i < 1249; i++) {  /* 14 + 1249 * 80 + 66 = 100000 */
+		memset(big + len, 'a', 78);
+		memcpy(big + len + 78, "\r\n", 2);
+		len += 80;
+	}
+	memset(big + len, 'a', 66);
+	len += 66;
+	len += (size_t)sprintf(big + len, "QUIT\r\n");
+	out = session(big, len);
+	expect_replies(out, EHLO_REPLIES "250 2.1.0\n250 2.1.5\n250 2.0.0 Ok: queued\n221");
+	free(out);
+	free(big);
+	assert_int_equal(inbox_count("bob@example.com"), b + 4);
 	/* empty chunks do nothing, and count as NOOPs do */
 	big = malloc(200 * 8 + 200);
 	assert_non_null(big);
@@ -637,7 +656,7 @@ static void test_bdat(void **state)
 	assert_non_null(strstr(out, "421 4.7.0"));
 	free(out);
 	free(big);
-	assert_int_equal(inbox_count("bob@example.com"), b + 3);
+	assert_int_equal(inbox_count("bob@example.com"), b + 4);
 }
 
 static void test_recipient_limit(void **state)
