@@ -20,6 +20,7 @@
 #include "outq.h"
 #include "process.h"
 #include "store.h"
+#include "store_int.h"
 
 struct fixture {
 	struct config *config;
@@ -127,6 +128,66 @@ static void test_entry_fields(void **state)
 	outq_entry_clear(&e);
 	assert_int_equal(outq_get(f->store, "00000000000000000000000000000000", &e, &error), 0);
 	assert_int_equal(outq_get(f->store, "not-an-id", &e, &error), 0);
+}
+
+/* Rewrites entry f->id's record as an older version: the version byte set
+ * and `cut` bytes taken off its end (what that version did not have yet). */
+struct rewrite {
+	uint8_t id[16];
+	uint8_t version;
+	size_t cut;
+};
+
+static int rewrite_txn(struct store *store, DB_TXN *txn, void *ctx)
+{
+	struct rewrite *w = ctx;
+	uint8_t buf[8192];
+	size_t len;
+	int r = store_get(store, DBI_OUTQ, txn, w->id, sizeof(w->id), buf, sizeof(buf), &len,
+			  DB_RMW);
+	if (r != 1 || len <= w->cut)
+		return r < 0 ? r : store_err(store, "no record");
+	buf[0] = w->version;
+	r = store_put(store, DBI_OUTQ, txn, w->id, sizeof(w->id), buf, len - w->cut, 0);
+	return r < 0 ? r : 1;
+}
+
+/* Entries written by older versions (3: before RFC 3461's fields; 2:
+ * before dkim_domain) are read as they were, with the new fields empty. */
+static void test_older_records(void **state)
+{
+	struct fixture *f = *state;
+	struct outq_entry e;
+	const char *error;
+	struct rewrite w = { .version = 3 };
+
+	for (size_t i = 0; i < 16; i++)
+		assert_int_equal(sscanf(f->id + 2 * i, "%2hhx", &w.id[i]), 1);
+	/* version 4's tail: RET, ENVID "", and per recipient NOTIFY and ORCPT "" */
+	w.cut = 1 + 2 + 2 * (1 + 2);
+	assert_int_equal(store_write(f->store, true, rewrite_txn, &w, &error), 1);
+	assert_int_equal(outq_get(f->store, f->id, &e, &error), 1);
+	assert_int_equal(e.nrcpts, 2);
+	assert_string_equal(e.rcpts[1].address, "carol@example.net");
+	assert_int_equal(e.dsn_ret, STORE_DSN_RET_DEFAULT);
+	assert_string_equal(e.envid, "");
+	assert_int_equal(e.rcpts[0].notify, 0);
+	assert_string_equal(e.rcpts[1].orcpt, "");
+	outq_entry_clear(&e);
+	/* and version 2 (no dkim_domain: an empty string's 2 bytes) */
+	w.version = 2;
+	w.cut = 2;
+	assert_int_equal(store_write(f->store, true, rewrite_txn, &w, &error), 1);
+	assert_int_equal(outq_get(f->store, f->id, &e, &error), 1);
+	assert_int_equal(e.nrcpts, 2);
+	assert_string_equal(e.dkim_domain, "");
+	assert_string_equal(e.sender, "bob@example.com");
+	outq_entry_clear(&e);
+	/* a version past ours is damaged, not guessed at */
+	w.version = 5;
+	w.cut = 0;
+	assert_int_equal(store_write(f->store, true, rewrite_txn, &w, &error), 1);
+	assert_int_equal(outq_get(f->store, f->id, &e, &error), -1);
 }
 
 static void test_claim_commit_retry(void **state)
@@ -288,6 +349,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_entry_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_older_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_commit_retry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_bounce_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_body, setup, teardown),
