@@ -199,15 +199,7 @@ def check_dsn(store, imap_port, kinds):
 
 
 def main():
-    kinds = ["webmaild"]
-    if webenv.is_root():
-        if os.path.exists("/usr/sbin/apache2"):
-            kinds.append("apache")
-        if os.path.exists("/usr/sbin/nginx") and os.path.exists("/usr/sbin/fcgiwrap"):
-            kinds.append("nginx")
-    only = os.environ.get("PILLARBOX_WEB_SERVERS")   # e.g. "webmaild" while debugging
-    if only:
-        kinds = [k for k in kinds if k in only.split(",")]
+    kinds = webenv.front_ends()
     store = webenv.Store()
     imapd = None
     try:

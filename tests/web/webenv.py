@@ -62,6 +62,22 @@ def is_root():
     return os.geteuid() == 0
 
 
+def front_ends():
+    """The front ends a test drives: webmaild, and as root Apache and nginx
+    (with fcgiwrap) when installed; PILLARBOX_WEB_SERVERS (e.g. "webmaild")
+    narrows the list while debugging."""
+    kinds = ["webmaild"]
+    if is_root():
+        if os.path.exists("/usr/sbin/apache2"):
+            kinds.append("apache")
+        if os.path.exists("/usr/sbin/nginx") and os.path.exists("/usr/sbin/fcgiwrap"):
+            kinds.append("nginx")
+    only = os.environ.get("PILLARBOX_WEB_SERVERS")
+    if only:
+        kinds = [k for k in kinds if k in only.split(",")]
+    return kinds
+
+
 class Store:
     """A store in a temporary directory reachable by the store user."""
 
